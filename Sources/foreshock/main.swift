@@ -1,0 +1,2 @@
+import Foreshock
+print("foreshock \(Foreshock.version)")

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+/// The repository's root, found from this file's path so tests run from any directory.
+let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+
+/// A fixture server from `fixtures/` running as a child process on a free loopback port.
+///
+/// The child exits when its stdin closes, so it stops with this object even if a test fails.
+final class FixtureServer: @unchecked Sendable {
+    // @unchecked Sendable: every stored property is set in init and never mutated after.
+    let port: Int
+    private let process: Process
+    private let stdin: Pipe
+
+    /// Starts `fixtures/<script>` under Debian's python3 and waits for its "PORT n" line.
+    init(_ script: String, _ arguments: [String] = []) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [repositoryRoot.appendingPathComponent("fixtures/\(script)").path] + arguments
+        stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        var collected = Data()
+        let deadline = Date().addingTimeInterval(20)
+        while !collected.contains(UInt8(ascii: "\n")) {
+            let chunk = stdout.fileHandleForReading.availableData
+            if chunk.isEmpty || Date() > deadline { break }
+            collected.append(chunk)
+        }
+        let line = String(decoding: collected, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) else {
+            process.terminate()
+            throw FixtureError(message: "\(script) did not start: \(line)")
+        }
+        self.port = port
+    }
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    func stop() {
+        try? stdin.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// A fresh temporary directory, removed by the caller with `removeTemporary`.
+func makeTemporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("foreshock-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Runs a command to completion and returns its exit status.
+@discardableResult
+func runCommand(_ path: String, _ arguments: [String]) throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+}
+
+/// A throwaway CA and a certificate for localhost, made with openssl by `fixtures/make_test_ca.sh`.
+struct TestCertificates {
+    let directory: URL
+    var caFile: String { directory.appendingPathComponent("ca.pem").path }
+    var certFile: String { directory.appendingPathComponent("server.pem").path }
+    var keyFile: String { directory.appendingPathComponent("server.key").path }
+
+    init() throws {
+        directory = try makeTemporaryDirectory()
+        let status = try runCommand("/bin/sh", [repositoryRoot.appendingPathComponent("fixtures/make_test_ca.sh").path, directory.path])
+        guard status == 0 else { throw FixtureError(message: "make_test_ca.sh failed with \(status)") }
+    }
+}
