@@ -1,2 +1,5 @@
 import Foreshock
-print("foreshock \(Foreshock.version)")
+import Foundation
+
+let status = await CommandLineTool.run(Array(CommandLine.arguments.dropFirst()))
+exit(status.rawValue)

@@ -4,7 +4,7 @@ import Foundation
 /// How to reach a mail server.
 public struct SMTPSettings: Sendable, Equatable {
     /// Whether to upgrade a plain `smtp://` connection with STARTTLS.
-    public enum StartTLS: String, Sendable, Equatable {
+    public enum StartTLS: String, Sendable, Equatable, CaseIterable {
         /// Refuse to send unless the server upgrades to TLS.
         case required
         /// Send in the clear; allowed only to a loopback host.

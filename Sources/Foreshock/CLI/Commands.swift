@@ -1,0 +1,114 @@
+/// Every subcommand's spec, in the order `foreshock help` lists them.
+enum Commands {
+    static let logOptions = [
+        "--log-format logfmt|json   how log lines on stderr are written (default logfmt)",
+        "--log-level LEVEL          trace, debug, info, notice, warning, error or critical (default info)",
+    ]
+
+    static let watch = CommandSpec(
+        name: "watch",
+        usage: "watch [--config FILE] [--query TEXT] [--once] [--state-dir DIR] [--record FILE] [--log-format logfmt|json] [--log-level LEVEL]",
+        summary: "Polls every source, scores every post and sends alerts until stopped (SIGTERM or SIGINT).\nWithout --config it runs the embedded default config, searching for --query.",
+        details: [
+            "--config FILE          the JSON5 config (default: the embedded one)",
+            "--query TEXT           what the embedded default config searches for (required without --config)",
+            "--once                 poll every source once, score, deliver, exit (1 if any source or sink failed)",
+            "--state-dir DIR        where cursors, alert state and the outbox live (overrides state_dir)",
+            "--record FILE          append every observation to FILE, for replay",
+        ] + logOptions,
+        valueOptions: ["--config", "--query", "--state-dir", "--record", "--log-format", "--log-level"],
+        flags: ["--once"]
+    )
+
+    static let checkConfig = CommandSpec(
+        name: "check-config",
+        usage: "check-config FILE",
+        summary: "Checks a config file and reports every problem, each as FILE: key.path: what is wrong.\nExits 0 when it can be used (warnings included), 2 when it cannot.",
+        details: [],
+        valueOptions: [],
+        positionals: 1...1
+    )
+
+    static let parse = CommandSpec(
+        name: "parse",
+        usage: "parse --source KIND|NAME [--config FILE] FILE",
+        summary: "Reads one saved API response and prints its mentions as JSON Lines.\nKIND is mastodon, bluesky, reddit, hackernews or x; a json source is named from --config.",
+        details: [
+            "--source KIND|NAME     the API the file came from, or a source named in --config",
+            "--config FILE          the config that defines a json source",
+        ],
+        valueOptions: ["--source", "--config"],
+        positionals: 1...1
+    )
+
+    static let replay = CommandSpec(
+        name: "replay",
+        usage: "replay [--config FILE] RECORDING [--format text|json] [--send] [--trace POST --trace-every DURATION]",
+        summary: "Runs a recording through the scoring and alert lifecycle in virtual time and prints every\nnotification the watch process would have sent, then a summary.",
+        details: [
+            "--config FILE          thresholds to try (default: the embedded config)",
+            "--format text|json     text for people (default), json for one line per notification",
+            "--send                 also hand the notifications to the configured sinks",
+            "--trace POST           print the scores of one post over time",
+            "--trace-every DURATION how often to print them (e.g. 60s)",
+        ],
+        valueOptions: ["--config", "--format", "--trace", "--trace-every"],
+        flags: ["--send"],
+        positionals: 1...1
+    )
+
+    static let testAlert = CommandSpec(
+        name: "test-alert",
+        usage: "test-alert [--config FILE] [--sink NAME]",
+        summary: "Renders a sample alert through each sink's template, sends it, and reports per sink what happened.",
+        details: [
+            "--config FILE          the config whose sinks to try (default: the embedded one)",
+            "--sink NAME            only this sink",
+        ],
+        valueOptions: ["--config", "--sink"]
+    )
+
+    static let silence = CommandSpec(
+        name: "silence",
+        usage: "silence add (--post ID|--author NAME|--rule NAME|--source NAME) --for DURATION [--comment TEXT] | silence list | silence expire ID  [--state-dir DIR]",
+        summary: "Holds back notifications for matching alerts; they are still tracked and shown by status.",
+        details: [
+            "--post ID, --author NAME, --rule NAME, --source NAME   what to match (add)",
+            "--for DURATION         how long (add), e.g. 2h",
+            "--comment TEXT         why (add)",
+            "--state-dir DIR        the state directory of the watch process (default ./state)",
+            "--config FILE          read state_dir from this config",
+        ],
+        valueOptions: ["--post", "--author", "--rule", "--source", "--for", "--comment", "--state-dir", "--config"],
+        positionals: 1...2
+    )
+
+    static let status = CommandSpec(
+        name: "status",
+        usage: "status [--config FILE] [--state-dir DIR]",
+        summary: "Shows sources with their last poll and error, the hottest posts, alerts firing and the outbox.",
+        details: [
+            "--config FILE          read state_dir from this config",
+            "--state-dir DIR        the state directory (default ./state)",
+        ],
+        valueOptions: ["--config", "--state-dir"]
+    )
+
+    static let demo = CommandSpec(
+        name: "demo",
+        usage: "demo",
+        summary: "Plays a real cascade shipped with the binary through the live pipeline, so you see the growth,\nthe score and the alert in under a minute. Needs no credentials and no network.",
+        details: [],
+        valueOptions: []
+    )
+
+    static let bench = CommandSpec(
+        name: "bench",
+        usage: "bench",
+        summary: "Measures scoring and replay speed and memory (build with -c release) and prints one JSON line.",
+        details: [],
+        valueOptions: []
+    )
+
+    static let all = [watch, checkConfig, parse, replay, testAlert, silence, status, demo, bench]
+}

@@ -1,0 +1,35 @@
+/// The config compiled into the binary, used when no `--config` is given: sources that need
+/// no credentials, the default rules and the terminal as the only sink.
+public enum DefaultConfig {
+    public static let origin = "embedded default config"
+
+    /// A Mastodon hashtag made from free text: "Acme Air" becomes "acmeair".
+    static func hashtag(from query: String) -> String {
+        String(query.filter { $0.isLetter || $0.isNumber || $0 == "_" }.lowercased())
+    }
+
+    public static let text = """
+    // Foreshock's embedded default config: `foreshock watch --query acme` with no --config.
+    // Sources that need no credentials, the default rules, alerts on the terminal.
+    {
+      state_dir: "./state",
+      sources: [
+        { name: "hn", kind: "hackernews", query: "acme", interval: "60s" },
+        { name: "mastodon", kind: "mastodon", base_url: "https://mastodon.social", mode: "tag",
+          query: "acme", interval: "60s", fetch_resharers_at: 20, calls_per_minute: 60 },
+      ],
+      rules: [
+        // The calibrated prediction says this post is on its way to a thousand reshares.
+        { name: "going-viral", severity: "critical",
+          when: { predicted_reshares_at_least: 1000, min_reshares: 10 } },
+        // Spreading faster than a post usually does: look at it before it is big.
+        { name: "heating-up", severity: "warning",
+          when: { velocity_per_min_at_least: 1, min_reshares: 10, max_age: "6h" } },
+      ],
+      alerting: { group_wait: "10s", repeat_interval: "4h", resolve_after: "30m" },
+      sinks: [
+        { name: "terminal", kind: "console" },
+      ],
+    }
+    """
+}

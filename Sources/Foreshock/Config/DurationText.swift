@@ -1,0 +1,41 @@
+/// Durations in the config: one or more `<number><unit>` with units ms, s, m, h, d
+/// (`"500ms"`, `"30s"`, `"1h30m"`), read as seconds.
+public enum DurationText {
+    /// Seconds, or nil when the text is not a duration.
+    public static func seconds(_ text: String) -> Double? {
+        var total = 0.0
+        var rest = Substring(text.trimmingCharacters(in: .whitespaces))
+        guard !rest.isEmpty else { return nil }
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            guard !number.isEmpty, let value = Double(number) else { return nil }
+            rest = rest.dropFirst(number.count)
+            let unit = rest.prefix { $0.isASCII && $0.isLetter }
+            rest = rest.dropFirst(unit.count)
+            switch unit {
+            case "ms": total += value / 1000
+            case "s": total += value
+            case "m": total += value * 60
+            case "h": total += value * 3600
+            case "d": total += value * 86400
+            default: return nil
+            }
+        }
+        return total
+    }
+
+    /// The shortest text that reads back as the same duration, such as "1h30m" or "250ms".
+    public static func format(_ seconds: Double) -> String {
+        if seconds < 1, seconds > 0 { return "\(Int((seconds * 1000).rounded()))ms" }
+        var left = Int(seconds.rounded())
+        if left == 0 { return "0s" }
+        var text = ""
+        for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)] where left >= size {
+            text += "\(left / size)\(unit)"
+            left %= size
+        }
+        return text
+    }
+}
+
+import Foundation

@@ -1,0 +1,110 @@
+/// Where notifications go: `sinks[]` in the config.
+public struct SinkConfig: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case email, webhook, slack, pagerduty, console, file
+    }
+
+    public var name: String
+    public var kind: Kind
+    /// A template file of the sink's own, instead of the default in `alerts/`.
+    public var template: String?
+    /// At most this many notifications a minute; more wait their turn.
+    public var maxPerMinute: Int?
+    public var timeout: Double = 30
+
+    // email
+    public var smtp: SMTPSettings?
+    public var from: String?
+    public var to: [String] = []
+    public var htmlTemplate: String?
+
+    // webhook, slack, pagerduty
+    public var url: Secret?
+    public var secret: Secret?
+    public var routingKey: Secret?
+    public var headers: [String: String] = [:]
+    public var insecureSkipVerify = false
+    public var caFile: String?
+
+    // file
+    public var path: String?
+
+    public static let pagerDutyURL = "https://events.pagerduty.com/v2/enqueue"
+
+    public init(name: String, kind: Kind) {
+        self.name = name
+        self.kind = kind
+    }
+
+    static func read(_ object: ObjectReader, reader: ConfigReader) -> SinkConfig? {
+        let name = object.string("name", required: true)
+        guard let kind = object.choice("kind", Kind.self, required: true) else { return nil }
+        var sink = SinkConfig(name: name ?? "?", kind: kind)
+        sink.template = object.string("template")
+        sink.maxPerMinute = object.int("max_per_minute", min: 1)
+        if let timeout = object.duration("timeout", min: 0.1) { sink.timeout = timeout }
+        switch kind {
+        case .email:
+            let url = object.string("smtp_url", required: true)
+            let startTLS = object.choice("starttls", SMTPSettings.StartTLS.self) ?? .required
+            let password = object.secret("password")
+            let caFile = object.string("ca_file")
+            let insecure = object.bool("insecure_skip_verify") ?? false
+            if let url {
+                let settings = SMTPSettings(url: url, startTLS: startTLS, username: object.string("username"),
+                                            password: password?.value, caFile: caFile, insecureSkipVerify: insecure)
+                if let problem = settings.problem { reader.error(object.keyPath("smtp_url"), problem) }
+                sink.smtp = settings
+            } else {
+                _ = object.string("username")
+            }
+            sink.from = object.string("from", required: true)
+            sink.to = object.strings("to", required: true, nonEmpty: true) ?? []
+            sink.htmlTemplate = object.string("html_template")
+            for (index, address) in ([sink.from].compactMap { $0 } + sink.to).enumerated() where !isMailAddress(address) {
+                reader.error(object.keyPath(index == 0 && sink.from == address ? "from" : "to"), "\"\(address)\" is not a mail address (name@example.com)")
+            }
+        case .webhook, .slack:
+            sink.url = object.secret("url", required: true)
+            if kind == .webhook {
+                sink.secret = object.secret("secret")
+                sink.headers = object.stringMap("headers") ?? [:]
+                if let value = sink.secret?.value, !value.hasPrefix("whsec_") || value.count < 12 {
+                    reader.error(object.keyPath("secret"), "a signing secret is \"whsec_\" followed by base64 (as the Standard Webhooks spec writes them)")
+                }
+            }
+            sink.insecureSkipVerify = object.bool("insecure_skip_verify") ?? false
+            sink.caFile = object.string("ca_file")
+            checkURL(sink.url, path: object.keyPath("url"), reader: reader)
+        case .pagerduty:
+            sink.routingKey = object.secret("routing_key", required: true)
+            let url = object.string("url") ?? pagerDutyURL
+            sink.url = .literal(url)
+            checkURL(sink.url, path: object.keyPath("url"), reader: reader)
+            sink.insecureSkipVerify = object.bool("insecure_skip_verify") ?? false
+            sink.caFile = object.string("ca_file")
+        case .file:
+            sink.path = object.string("path", required: true)
+        case .console:
+            break
+        }
+        object.finish()
+        return name == nil ? nil : sink
+    }
+
+    private static func checkURL(_ secret: Secret?, path: String, reader: ConfigReader) {
+        guard let url = secret?.value else { return }
+        let parts = URLParts(url)
+        if parts.scheme.map({ $0 == "http" || $0 == "https" }) != true || parts.host == nil {
+            // The value may be secret: say what is wrong without repeating it.
+            reader.error(path, "not an http(s) URL (e.g. https://hooks.example.com/...)")
+        }
+    }
+
+    /// A bare address such as `oncall@example.com`: nothing that could end a header or add a recipient.
+    static func isMailAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return false }
+        return !text.contains { $0.isWhitespace || $0.isNewline || "<>,;\"".contains($0) }
+    }
+}

@@ -1,0 +1,135 @@
+/// Finds where JSON or JSON5 text goes wrong, because Foundation's decoder only says that it
+/// does. Used after a failed decode, to give a line and column; it builds no values.
+struct JSONSyntaxLocator {
+    private let bytes: [UInt8]
+    private let json5: Bool
+    private var index = 0
+
+    /// The first syntax error as "line L, column C: what was expected", or nil if none found.
+    static func locate(_ bytes: [UInt8], json5: Bool) -> String? {
+        var locator = JSONSyntaxLocator(bytes: bytes, json5: json5)
+        do {
+            locator.skipSpace()
+            try locator.value(depth: 0)
+            locator.skipSpace()
+            if locator.index < bytes.count { throw locator.fail("unexpected text after the end") }
+            return nil
+        } catch {
+            return (error as? Failure)?.message
+        }
+    }
+
+    private init(bytes: [UInt8], json5: Bool) {
+        self.bytes = bytes
+        self.json5 = json5
+    }
+
+    private struct Failure: Error { var message: String }
+
+    private func fail(_ what: String) -> Failure {
+        var line = 1, column = 1
+        for byte in bytes[..<min(index, bytes.count)] {
+            if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else if byte & 0xC0 != 0x80 { column += 1 }
+        }
+        let found = index < bytes.count ? "'\(String(decoding: [bytes[index]], as: UTF8.self))'" : "the end of the file"
+        return Failure(message: "line \(line), column \(column): \(what), found \(found)")
+    }
+
+    private var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    private mutating func skipSpace() {
+        while let byte = current {
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || (json5 && (byte == 0x0B || byte == 0x0C)) {
+                index += 1
+            } else if json5, byte == UInt8(ascii: "/"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "/") {
+                while let next = current, next != 0x0A { _ = next; index += 1 }
+            } else if json5, byte == UInt8(ascii: "/"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "*") {
+                index += 2
+                while index + 1 < bytes.count, !(bytes[index] == UInt8(ascii: "*") && bytes[index + 1] == UInt8(ascii: "/")) { index += 1 }
+                index += 2
+            } else {
+                return
+            }
+        }
+    }
+
+    private mutating func value(depth: Int) throws(Failure) {
+        guard depth < 512 else { throw fail("nested too deeply") }
+        guard let byte = current else { throw fail("expected a value") }
+        switch byte {
+        case UInt8(ascii: "{"): try container(close: UInt8(ascii: "}"), depth: depth, keyed: true)
+        case UInt8(ascii: "["): try container(close: UInt8(ascii: "]"), depth: depth, keyed: false)
+        case UInt8(ascii: "\""): try string()
+        case UInt8(ascii: "'") where json5: try string()
+        default:
+            let start = index
+            while let next = current, isWordByte(next) { index += 1 }
+            let word = String(decoding: bytes[start..<index], as: UTF8.self)
+            if ["true", "false", "null"].contains(word) { return }
+            if json5, ["Infinity", "+Infinity", "-Infinity", "NaN", "+NaN", "-NaN"].contains(word) { return }
+            if isNumber(word) { return }
+            index = start
+            throw fail("expected a value")
+        }
+    }
+
+    private mutating func container(close: UInt8, depth: Int, keyed: Bool) throws(Failure) {
+        index += 1
+        skipSpace()
+        if current == close { index += 1; return }
+        while true {
+            if keyed {
+                try key()
+                skipSpace()
+                guard current == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
+                index += 1
+                skipSpace()
+            }
+            try value(depth: depth + 1)
+            skipSpace()
+            if current == close { index += 1; return }
+            guard current == UInt8(ascii: ",") else {
+                throw fail(keyed ? "expected ',' or '}'" : "expected ',' or ']'")
+            }
+            index += 1
+            skipSpace()
+            if json5, current == close { index += 1; return }
+        }
+    }
+
+    private mutating func key() throws(Failure) {
+        if current == UInt8(ascii: "\"") || (json5 && current == UInt8(ascii: "'")) { return try string() }
+        guard json5, let first = current, isIdentifierByte(first), !(0x30...0x39).contains(first) else {
+            throw fail(json5 ? "expected a key" : "expected a key in double quotes")
+        }
+        while let next = current, isIdentifierByte(next) { index += 1 }
+    }
+
+    private mutating func string() throws(Failure) {
+        let quote = bytes[index]
+        index += 1
+        while let byte = current {
+            index += 1
+            if byte == quote { return }
+            if byte == UInt8(ascii: "\\") { index += 1; continue }
+            if byte == 0x0A { index -= 1; throw fail("a string must end on the line it starts") }
+        }
+        throw fail("unterminated string")
+    }
+
+    private func isWordByte(_ byte: UInt8) -> Bool {
+        isIdentifierByte(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+    }
+
+    private func isIdentifierByte(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "$") || byte >= 0x80
+    }
+
+    private func isNumber(_ word: String) -> Bool {
+        var text = Substring(word)
+        if text.hasPrefix("-") || (json5 && text.hasPrefix("+")) { text = text.dropFirst() }
+        if json5, text.lowercased().hasPrefix("0x") { return text.count > 2 && text.dropFirst(2).allSatisfy(\.isHexDigit) }
+        return !text.isEmpty && Double(String(text)) != nil && text.first != "+" && (json5 || !text.hasPrefix("."))
+    }
+}

@@ -1,0 +1,39 @@
+/// Writing JSON text by hand where building Foundation objects would cost more than it brings
+/// (log lines, alert lines, recordings).
+public enum JSONText {
+    /// A JSON string literal, quotes included; every control character escaped.
+    public static func quote(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{2028}": out += "\\u2028"
+            case "\u{2029}": out += "\\u2029"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// A JSON number, or null for nil and non-finite values; whole numbers without ".0".
+    public static func number(_ value: Double?) -> String {
+        guard let value, value.isFinite else { return "null" }
+        if value.rounded() == value, abs(value) < 1e15 { return String(Int(value)) }
+        return String(value)
+    }
+
+    public static func string(_ value: String?) -> String {
+        value.map(quote) ?? "null"
+    }
+}

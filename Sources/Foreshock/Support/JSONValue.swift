@@ -1,0 +1,119 @@
+import Foundation
+
+/// Any JSON value, decoded without a fixed shape so that configs and API payloads can be
+/// walked with paths and checked key by key.
+public enum JSONValue: Sendable, Equatable, Decodable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    /// Decodes JSON, or JSON5 when `json5` is true (comments, trailing commas, unquoted keys).
+    /// - Throws: `JSONSyntaxError` with a one-line reason.
+    public static func parse(_ data: Data, json5: Bool = false) throws(JSONSyntaxError) -> JSONValue {
+        let decoder = JSONDecoder()
+        decoder.allowsJSON5 = json5
+        do {
+            return try decoder.decode(JSONValue.self, from: data)
+        } catch DecodingError.dataCorrupted {
+            let located = JSONSyntaxLocator.locate([UInt8](data), json5: json5)
+            throw JSONSyntaxError(reason: located ?? "the text could not be read as \(json5 ? "JSON5" : "JSON")")
+        } catch {
+            throw JSONSyntaxError(reason: "\(error)")
+        }
+    }
+
+    /// The value at a dotted path (`data.children`, `user.public_metrics.followers_count`);
+    /// numeric segments index arrays.
+    public subscript(path path: String) -> JSONValue? {
+        var current: JSONValue? = self
+        for segment in path.split(separator: ".", omittingEmptySubsequences: true) {
+            switch current {
+            case .object(let object): current = object[String(segment)]
+            case .array(let array):
+                guard let index = Int(segment), array.indices.contains(index) else { return nil }
+                current = array[index]
+            default: return nil
+            }
+        }
+        return current
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
+    public var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    /// A number, or a string holding one (APIs send counts both ways).
+    public var doubleValue: Double? {
+        switch self {
+        case .number(let value): return value
+        case .string(let value): return Double(value)
+        default: return nil
+        }
+    }
+
+    public var intValue: Int? {
+        guard let value = doubleValue, value.isFinite, value.rounded() == value, abs(value) < 9e15 else { return nil }
+        return Int(value)
+    }
+
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+
+    public var isNull: Bool { self == .null }
+
+    /// What a person would call this kind of value, for error messages.
+    public var kindName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
+
+/// Text that is not valid JSON (or JSON5).
+public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "not valid JSON: \(reason)" }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+@testable import Foreshock
+
+@Suite("Config: JSON5, durations, secrets, every problem at once")
+struct ConfigTests {
+    /// The config shape from the foundation issue, which must load as written.
+    static let example = """
+    {
+      state_dir: "./state",
+      metrics_file: "./state/foreshock.prom",
+      sources: [
+        { name: "hn", kind: "hackernews", query: "acme", interval: "30s" },
+        { name: "masto", kind: "mastodon", base_url: "https://mastodon.social", mode: "tag",
+          query: "acme", interval: "30s", token_env: "MASTODON_TOKEN",
+          brand_accounts: ["acme_support"],   // has the brand answered?
+          fetch_resharers_at: 20,
+          calls_per_minute: 60 },
+      ],
+      scoring: { /* filled in by the scoring issue */ },
+      rules: [
+        { name: "going-viral", severity: "critical", sinks: ["oncall", "ops"],
+          sources: ["masto"],
+          when: { predicted_reshares_at_least: 1000, min_reshares: 10 } },
+      ],
+      alerting: { group_wait: "10s", repeat_interval: "4h", resolve_after: "30m" },
+      silences: [ { match: { author: "acme_support" }, until: "2026-12-31T00:00:00Z", comment: "our own posts" } ],
+      sinks: [
+        { name: "oncall", kind: "email", smtp_url: "smtp://mail.example.com:587",
+          starttls: "required",
+          ca_file: "/etc/ssl/certs/ca-certificates.crt",
+          from: "foreshock@example.com", to: ["oncall@example.com"],
+          username: "foreshock", password_env: "SMTP_PASSWORD" },
+        { name: "ops", kind: "webhook", url_env: "OPS_WEBHOOK_URL", secret_env: "OPS_WEBHOOK_SECRET" },
+      ],
+    }
+    """
+
+    static let environment = [
+        "MASTODON_TOKEN": "token-123456", "SMTP_PASSWORD": "hunter2-long",
+        "OPS_WEBHOOK_URL": "https://hooks.example.com/T/B/XYZ", "OPS_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    ]
+
+    static func parse(_ text: String, environment: [String: String] = environment, requireSecrets: Bool = true) -> ConfigLoader.Result {
+        ConfigLoader.parse(Data(text.utf8), origin: "test.json5", environment: environment, requireSecrets: requireSecrets)
+    }
+
+    @Test("the documented example loads with comments and trailing commas")
+    func exampleLoads() throws {
+        let result = Self.parse(Self.example)
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        let config = try #require(result.config)
+        #expect(config.sources.map(\.name) == ["hn", "masto"])
+        #expect(config.sources[0].interval == 30)
+        #expect(config.sources[1].token?.value == "token-123456")
+        #expect(config.sources[1].brandAccounts == ["acme_support"])
+        #expect(config.rules[0].when.predictedResharesAtLeast == 1000)
+        #expect(config.rules[0].when.minReshares == 10)
+        #expect(config.alerting.repeatInterval == 4 * 3600)
+        #expect(config.silences[0].author == "acme_support")
+        #expect(Timestamp.format(config.silences[0].until) == "2026-12-31T00:00:00Z")
+        #expect(config.sinks[0].smtp?.password == "hunter2-long")
+        #expect(config.sinks[1].url?.value == "https://hooks.example.com/T/B/XYZ")
+        #expect(config.resolvedMetricsFile == "./state/foreshock.prom")
+    }
+
+    @Test("durations", arguments: [
+        ("500ms", 0.5), ("30s", 30.0), ("5m", 300.0), ("1h30m", 5400.0), ("2d", 172800.0), ("1.5h", 5400.0), ("1h0m10s", 3610.0),
+    ])
+    func durations(text: String, seconds: Double) {
+        #expect(DurationText.seconds(text) == seconds)
+    }
+
+    @Test("not durations", arguments: ["", "30", "30x", "s", "-5s", "1h 30", "5 m", "1e3s", "ms"])
+    func notDurations(text: String) {
+        #expect(DurationText.seconds(text) == nil)
+    }
+
+    @Test("a misspelt key and a bad duration are both reported, with their key paths")
+    func everyProblemAtOnce() {
+        let text = Self.example
+            .replacingOccurrences(of: #"interval: "30s" },"#, with: #"interval: "30x" },"#)
+            .replacingOccurrences(of: "min_reshares: 10", with: "min_reshares: 10, treshold: 5")
+            .replacingOccurrences(of: "repeat_interval", with: "repeat_intervall")
+        let result = Self.parse(text)
+        #expect(result.config == nil)
+        let messages = result.errors.map(\.description)
+        #expect(messages.contains { $0.hasPrefix("test.json5: sources[0].interval: \"30x\" is not a duration") })
+        #expect(messages.contains { $0.hasPrefix("test.json5: rules[0].when.treshold: unknown key") })
+        #expect(messages.contains { $0 == #"test.json5: alerting.repeat_intervall: unknown key (did you mean "repeat_interval"?)"# })
+        #expect(result.errors.count == 3)
+    }
+
+    @Test("wrong types, unknown kinds and dangling names are errors")
+    func structuralProblems() {
+        let text = """
+        {
+          sources: [ { name: "a", kind: "myspace", query: "x" }, { name: "a", kind: "hackernews", query: 5 } ],
+          rules: [ { name: "r", severity: "urgent", sinks: ["nope"], when: {} } ],
+          sinks: [ { name: "mail", kind: "email", smtp_url: "smtp://mail.example.com", starttls: "off", from: "x", to: [] } ],
+        }
+        """
+        let paths = Self.parse(text).errors.map(\.path)
+        #expect(paths.contains("sources[0].kind"))
+        #expect(paths.contains("sources[1].query"))
+        #expect(paths.contains("rules[0].severity"))
+        #expect(paths.contains("sinks[0].smtp_url"))   // STARTTLS off to a remote host
+        #expect(paths.contains("sinks[0].from"))
+        #expect(paths.contains("sinks[0].to"))
+        #expect(paths.contains("rules[0].when"))
+        #expect(paths.contains("rules[0].sinks[0]"))
+    }
+
+    @Test("secrets: _env, _file with its trailing newline dropped, literal with a warning, never two")
+    func secrets() throws {
+        let file = try writeTemporaryFile("file-secret-value\n", name: "token")
+        let text = """
+        { sources: [
+            { name: "a", kind: "x", query: "acme", token_file: "\(file)" },
+            { name: "b", kind: "x", query: "acme", token: "inline-token" },
+            { name: "c", kind: "x", query: "acme", token_env: "UNSET_VAR" },
+            { name: "d", kind: "x", query: "acme", token: "t", token_env: "MASTODON_TOKEN" },
+          ] }
+        """
+        let lenient = Self.parse(text, requireSecrets: false)
+        #expect(lenient.errors.map(\.path) == ["sources[3].token"])
+        #expect(lenient.warnings.map(\.path).contains("sources[1].token"))
+        #expect(lenient.warnings.map(\.path).contains("sources[2].token_env"))
+        let strict = Self.parse(text)
+        #expect(strict.errors.map(\.path).contains("sources[2].token_env"))
+        let fixed = Self.parse(text.replacingOccurrences(of: #"token: "t", "#, with: ""))
+        let config = try #require(Self.parse(text.replacingOccurrences(of: #"token: "t", "#, with: "").replacingOccurrences(of: "UNSET_VAR", with: "MASTODON_TOKEN")).config, "\(fixed.errors)")
+        #expect(config.sources[0].token?.value == "file-secret-value")
+        #expect(config.sources[1].token?.value == "inline-token")
+        #expect("\(config.sources[0].token!)" == "<redacted>")
+    }
+
+    @Test("a syntax error names its line and column")
+    func syntaxError() {
+        let result = Self.parse("{\n  sources: [\n    { name: \"a\" kind: \"x\" },\n  ],\n}")
+        #expect(result.errors.count == 1)
+        #expect(result.errors[0].message.contains("line 3, column"))
+    }
+
+    @Test("a config with no sources is valid, with a warning")
+    func noSources() {
+        let result = Self.parse("{ rules: [ { name: \"r\", severity: \"warning\", when: { min_reshares: 5 } } ] }")
+        #expect(result.config != nil)
+        #expect(result.warnings.map(\.path).contains("sources"))
+    }
+
+    @Test("the embedded default config loads and takes the query")
+    func embeddedDefault() throws {
+        let (config, _) = try ConfigLoader.embeddedDefault(query: "Acme Air", environment: [:])
+        #expect(!config.sources.isEmpty)
+        #expect(config.sources.first { $0.kind == .hackernews }?.query == "Acme Air")
+        #expect(config.sources.first { $0.kind == .mastodon }?.query == "acmeair")
+        #expect(config.rules.contains { $0.severity == .critical })
+        #expect(config.sources.allSatisfy { $0.token == nil && $0.clientID == nil })
+    }
+
+    @Test("RFC 3339 times round-trip, offsets and fractions included")
+    func timestamps() throws {
+        let date = try #require(Timestamp.parse("2026-11-24T09:19:04.250+02:00"))
+        #expect(Timestamp.format(date) == "2026-11-24T07:19:04.250Z")
+        #expect(Timestamp.parse("2011-10-07T00:00:00Z")?.timeIntervalSince1970 == 1_317_945_600)
+        #expect(Timestamp.parse("2026-11-24") == nil)
+        #expect(Timestamp.parse("2026-13-01T00:00:00Z") == nil)
+        #expect(Timestamp.parse("2026-11-24T07:19:04") == nil)
+    }
+}
