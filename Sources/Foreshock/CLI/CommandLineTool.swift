@@ -52,12 +52,10 @@ public enum CommandLineTool {
         switch spec.name {
         case "check-config":
             return try CheckConfigCommand.run(parsed, terminal: terminal, environment: environment)
+        case "parse":
+            return try ParseCommand.run(parsed, terminal: terminal, environment: environment)
         case "watch":
-            _ = try LogOptions(parsed)
-            if parsed["--config"] == nil, parsed["--query"] == nil {
-                throw CommandError(.usage, "foreshock watch: give --config FILE, or --query TEXT to watch with the embedded default config.")
-            }
-            return notImplemented(spec, terminal)
+            return try await WatchCommand.run(parsed, terminal: terminal, environment: environment)
         default:
             return notImplemented(spec, terminal)
         }

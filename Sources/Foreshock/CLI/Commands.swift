@@ -15,8 +15,9 @@ enum Commands {
             "--once                 poll every source once, score, deliver, exit (1 if any source or sink failed)",
             "--state-dir DIR        where cursors, alert state and the outbox live (overrides state_dir)",
             "--record FILE          append every observation to FILE, for replay",
+            "--mentions text|jsonl|none  how new mentions are shown on stdout (default text)",
         ] + logOptions,
-        valueOptions: ["--config", "--query", "--state-dir", "--record", "--log-format", "--log-level"],
+        valueOptions: ["--config", "--query", "--state-dir", "--record", "--mentions", "--log-format", "--log-level"],
         flags: ["--once"]
     )
 

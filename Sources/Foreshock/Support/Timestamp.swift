@@ -57,6 +57,25 @@ public enum Timestamp {
         return Date(timeIntervalSince1970: seconds)
     }
 
+    /// The same instant in UTC with a `Z`, keeping exactly the fractional digits the source
+    /// wrote (`2025-02-07T22:21:22.374+02:00` → `2025-02-07T20:21:22.374Z`), or nil if it is not
+    /// RFC 3339.
+    public static func normalize(_ text: String) -> String? {
+        guard let date = parse(text) else { return nil }
+        let bytes = Array(text.utf8)
+        var fraction = ""
+        if bytes.count > 19, bytes[19] == 46 {
+            fraction = "." + String(decoding: bytes[20...].prefix { (48...57).contains($0) }, as: UTF8.self)
+        }
+        let whole = (date.timeIntervalSince1970 - (Double("0" + fraction) ?? 0)).rounded()
+        return format(Date(timeIntervalSince1970: whole)).dropLast() + fraction + "Z"
+    }
+
+    /// Epoch seconds (Reddit's `created_utc`, Algolia's `created_at_i`) as RFC 3339 UTC.
+    public static func fromEpoch(_ seconds: Double) -> String {
+        format(Date(timeIntervalSince1970: seconds))
+    }
+
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
     static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year

@@ -15,6 +15,13 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
         fields.append((name, value))
     }
 
+    /// Replaces every field of that name with one.
+    public mutating func set(_ name: String, _ value: String) {
+        let wanted = name.lowercased()
+        fields.removeAll { $0.name.lowercased() == wanted }
+        fields.append((name, value))
+    }
+
     /// The first value of a field, or nil.
     public subscript(name: String) -> String? {
         let wanted = name.lowercased()

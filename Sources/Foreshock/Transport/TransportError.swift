@@ -53,7 +53,8 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String {
         var text = code.rawValue
         if let reply = replyCode, reply > 0 { text += " (reply \(reply))" }
-        if !message.isEmpty, message != code.rawValue { text += ": \(message)" }
+        if message.lowercased().hasPrefix(code.rawValue) { return message + text.dropFirst(code.rawValue.count) }
+        if !message.isEmpty { text += ": \(message)" }
         return text
     }
 }

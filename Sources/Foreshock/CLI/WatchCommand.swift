@@ -1,0 +1,87 @@
+import Foundation
+
+/// `foreshock watch`: loads the config (or the embedded default for `--query`), polls every
+/// source and reports what it finds.
+enum WatchCommand {
+    static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
+        let options = try LogOptions(arguments)
+        let config = try loadConfig(arguments, environment: environment)
+        let handler = StreamLogHandler(level: options.level, format: options.format, write: terminal.err)
+        handler.redact(config.secretValues)
+        let logger = Logger(handler: handler)
+        let client = HTTPClient()
+        let pollers = config.sources.map { FeedPoller(feed: $0.makeFeed(), client: client) }
+        for source in config.sources where source.insecureSkipVerify {
+            logger.warning("TLS peer verification is off for this source", [("source", source.name)])
+        }
+        let scheduler = FeedScheduler(pollers: pollers)
+        let report = MentionReport(terminal: terminal, format: arguments["--mentions"] ?? "text")
+        if arguments.has("--once") {
+            let outcomes = await scheduler.pollOnce()
+            var failed = 0
+            for outcome in outcomes {
+                log(outcome, logger)
+                report.show(outcome)
+                if outcome.error != nil { failed += 1 }
+            }
+            return failed == 0 ? .success : .failure
+        }
+        logger.info("watching", [("sources", config.sources.map(\.name).joined(separator: ","))])
+        await scheduler.run { outcome in
+            log(outcome, logger)
+            report.show(outcome)
+        }
+        return .success
+    }
+
+    static func loadConfig(_ arguments: ParsedArguments, environment: [String: String]) throws(CommandError) -> Config {
+        do throws(ConfigError) {
+            if let path = arguments["--config"] {
+                return try ConfigLoader.load(path: path, environment: environment).0
+            }
+            guard let query = arguments["--query"] else {
+                throw ConfigError(code: .invalid, problems: [])
+            }
+            return try ConfigLoader.embeddedDefault(query: query, environment: environment).0
+        } catch {
+            if error.problems.isEmpty {
+                throw CommandError(.usage, "foreshock watch: give --config FILE, or --query TEXT to watch with the embedded default config.")
+            }
+            throw CommandError(error.code == .unreadable ? .runtime : .config, error.problems.map(\.description).joined(separator: "\n"))
+        }
+    }
+
+    /// One line per poll that says something: a failure, or how many new mentions came.
+    static func log(_ outcome: PollOutcome, _ logger: Logger) {
+        let source = logger.with("source", outcome.source)
+        if let error = outcome.error {
+            source.warning("poll failed: \(error.message)", [("retry_in", "\(Int(outcome.nextPollAfter.rounded()))s")])
+        } else {
+            source.debug("polled", [("new", "\(outcome.mentions.count)"), ("requests", "\(outcome.requests)"), ("not_modified", "\(outcome.notModified)")])
+            if outcome.truncated { source.warning("more new mentions than one poll reads; the rest follow next poll") }
+            if outcome.cursorFellBack { source.info("the newest post seen is gone; the cursor stepped back to an older one") }
+        }
+    }
+}
+
+/// New mentions on the terminal: one short line each, or JSON Lines for piping.
+struct MentionReport: Sendable {
+    var terminal: Terminal
+    var format: String
+
+    func show(_ outcome: PollOutcome) {
+        guard format != "none" else { return }
+        for mention in outcome.mentions {
+            if format == "jsonl" {
+                terminal.print(mention.jsonLine)
+                continue
+            }
+            let text = (mention.text ?? "").replacingOccurrences(of: "\n", with: " ")
+            let excerpt = text.count > 100 ? text.prefix(99) + "…" : Substring(text)
+            let counts = [("reshares", mention.reshares), ("replies", mention.replies), ("likes", mention.likes)]
+                .compactMap { name, value in value.map { "\($0) \(name)" } }.joined(separator: ", ")
+            let kind = mention.reshareOf.map { "reshare of \($0)" } ?? (mention.replyTo.map { "reply to \($0)" } ?? "post")
+            terminal.print("[\(outcome.source)] \(mention.author ?? "?") \(kind)\(counts.isEmpty ? "" : " (\(counts))"): \(excerpt) \(mention.url ?? "")")
+        }
+    }
+}

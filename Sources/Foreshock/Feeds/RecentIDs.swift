@@ -1,0 +1,32 @@
+/// The ids seen most recently, at most `capacity` of them: enough to drop what an overlapping
+/// poll returns again, without growing for the months a watch runs.
+public struct RecentIDs: Sendable {
+    public let capacity: Int
+    private var members: Set<String> = []
+    private var order: [String] = []
+    private var head = 0
+
+    public init(capacity: Int = 10_000) {
+        self.capacity = max(1, capacity)
+    }
+
+    public var count: Int { members.count }
+
+    public func contains(_ id: String) -> Bool { members.contains(id) }
+
+    /// Adds an id; returns false when it was already there.
+    @discardableResult
+    public mutating func insert(_ id: String) -> Bool {
+        guard !members.contains(id) else { return false }
+        members.insert(id)
+        if order.count < capacity {
+            order.append(id)
+        } else {
+            // A ring: the oldest id makes room for the newest.
+            members.remove(order[head])
+            order[head] = id
+            head = (head + 1) % capacity
+        }
+        return true
+    }
+}

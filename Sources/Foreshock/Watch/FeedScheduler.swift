@@ -1,0 +1,44 @@
+import Foundation
+
+/// Runs every source's poller on its own schedule, each in its own task: a source that hangs
+/// or fails delays only itself. Outcomes go to one handler, in the order polls finish.
+public struct FeedScheduler: Sendable {
+    public let pollers: [FeedPoller]
+    /// ±fraction of each interval, so sources do not poll in lockstep.
+    public var spread: Double = 0.1
+
+    public init(pollers: [FeedPoller]) {
+        self.pollers = pollers
+    }
+
+    /// Polls every source once, all at the same time.
+    /// - Returns: the outcomes in the order of `pollers`.
+    public func pollOnce() async -> [PollOutcome] {
+        await withTaskGroup(of: (Int, PollOutcome).self) { group in
+            for (index, poller) in pollers.enumerated() {
+                group.addTask { (index, await poller.poll()) }
+            }
+            var outcomes = [PollOutcome?](repeating: nil, count: pollers.count)
+            for await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes.compactMap { $0 }
+        }
+    }
+
+    /// Polls until the task is cancelled.
+    /// - Parameter handle: called with every outcome as soon as its poll finishes.
+    public func run(_ handle: @escaping @Sendable (PollOutcome) async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            for poller in pollers {
+                group.addTask {
+                    while !Task.isCancelled {
+                        let outcome = await poller.poll()
+                        if Task.isCancelled { break }
+                        await handle(outcome)
+                        let delay = outcome.nextPollAfter * Double.random(in: (1 - spread)...(1 + spread))
+                        try? await Task.sleep(nanoseconds: UInt64(max(0.05, delay) * 1e9))
+                    }
+                }
+            }
+        }
+    }
+}
