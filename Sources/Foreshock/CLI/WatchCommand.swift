@@ -27,9 +27,21 @@ enum WatchCommand {
             return failed == 0 ? .success : .failure
         }
         logger.info("watching", [("sources", config.sources.map(\.name).joined(separator: ","))])
-        await scheduler.run { outcome in
-            log(outcome, logger)
-            report.show(outcome)
+        let streams = pollers.filter { $0.source.kind == .mastodon && $0.source.stream && $0.source.mode == .tag }
+            .map { MastodonStream(poller: $0, client: client) }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await scheduler.run { outcome in
+                    log(outcome, logger)
+                    report.show(outcome)
+                }
+            }
+            for stream in streams {
+                let source = logger.with("source", stream.poller.source.name)
+                group.addTask {
+                    await stream.run({ outcome in report.show(outcome) }, problem: { source.warning($0) })
+                }
+            }
         }
         return .success
     }

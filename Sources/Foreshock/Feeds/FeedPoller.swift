@@ -132,6 +132,21 @@ public final class FeedPoller: Sendable {
         return outcome
     }
 
+    /// Takes mentions that arrived another way (a stream) through the seen set.
+    /// - Returns: the ones not seen before.
+    public func accept(_ mentions: [Mention]) -> [Mention] {
+        state.withLock { state in
+            let fresh = mentions.filter { state.seen.insert($0.id) }
+            state.stats.mentions += fresh.count
+            return fresh
+        }
+    }
+
+    /// Replies by the brand's own accounts among mentions.
+    public func brandReplies(in mentions: [Mention]) -> [BrandReply] {
+        fresh(mentions, brand: Set(source.brandAccounts.map(Self.handle)))
+    }
+
     /// Replies by the brand's own accounts among mentions: the posts they answer, and when.
     private func fresh(_ mentions: [Mention], brand: Set<String>) -> [BrandReply] {
         guard !brand.isEmpty else { return [] }

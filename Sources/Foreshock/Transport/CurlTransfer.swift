@@ -27,6 +27,7 @@ final class CurlTransfer: @unchecked Sendable {
     private var upload = Data()
     private var uploadOffset = 0
     private var completion: ((Result<CurlOutcome, TransportError>) -> Void)?
+    private var streamTo: (@Sendable (Data) -> Void)?
     private var finished = false
 
     /// - Throws: `TransportError` when libcurl cannot create a handle.
@@ -108,6 +109,12 @@ final class CurlTransfer: @unchecked Sendable {
         maxBodyBytes = bytes
     }
 
+    /// Hands a successful response's body to `chunk` as it arrives instead of keeping it, with
+    /// no size cap: for long-lived streams. An error response's body is still kept (capped).
+    func stream(_ chunk: @escaping @Sendable (Data) -> Void) {
+        streamTo = chunk
+    }
+
     func onComplete(_ completion: @escaping (Result<CurlOutcome, TransportError>) -> Void) {
         self.completion = completion
     }
@@ -115,6 +122,14 @@ final class CurlTransfer: @unchecked Sendable {
     // MARK: Callbacks (engine thread)
 
     fileprivate func receive(_ buffer: UnsafeMutablePointer<CChar>, _ count: Int) -> Int {
+        if let streamTo {
+            var reply = 0
+            _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &reply)
+            if (200..<300).contains(reply) {
+                streamTo(buffer.withMemoryRebound(to: UInt8.self, capacity: count) { Data(bytes: $0, count: count) })
+                return count
+            }
+        }
         if body.count + count > maxBodyBytes {
             exceededLimit = true
             return 0  // anything but `count` makes libcurl abort with CURLE_WRITE_ERROR

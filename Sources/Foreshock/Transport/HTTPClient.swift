@@ -25,6 +25,18 @@ public struct HTTPClient: Sendable {
         return HTTPResponse(status: outcome.replyCode, headers: outcome.headers, body: outcome.body, effectiveURL: outcome.effectiveURL)
     }
 
+    /// Sends a request whose successful response is a long-lived stream (server-sent events):
+    /// body bytes go to `chunk` as they arrive, on the engine's thread, so `chunk` must be quick.
+    /// Ends when the server closes the stream or the task is cancelled.
+    /// - Returns: the response; its body is empty when it was streamed, or holds an error page.
+    /// - Throws: `TransportError` when the transfer broke off (a cancelled stream throws `.cancelled`).
+    public func stream(_ request: HTTPRequest, chunk: @escaping @Sendable (Data) -> Void) async throws(TransportError) -> HTTPResponse {
+        let transfer = try configure(request)
+        transfer.stream(chunk)
+        let outcome = try await engine.perform(transfer)
+        return HTTPResponse(status: outcome.replyCode, headers: outcome.headers, body: outcome.body, effectiveURL: outcome.effectiveURL)
+    }
+
     /// A GET with optional headers.
     public func get(_ url: String, headers: HTTPHeaders = HTTPHeaders(), timeout: Double = 30) async throws(TransportError) -> HTTPResponse {
         try await send(HTTPRequest(url: url, headers: headers, timeout: timeout))

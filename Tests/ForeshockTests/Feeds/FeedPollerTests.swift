@@ -291,6 +291,31 @@ struct FeedPollerTests {
         #expect(refreshed.mentions.map(\.reshares) == [12, 3])
     }
 
+    @Test("Hacker News re-poll reads /items/:id and counts the whole reply tree")
+    func hackerNewsRefresh() async throws {
+        let item = #"{"id":7205875,"created_at":"2014-02-09T16:03:59.000Z","author":"jbk","text":"<p>VLC</p>","points":436,"parent_id":7205759,"children":[{"id":1,"children":[{"id":2,"children":[]}]},{"id":3,"children":[]}]}"#
+        let api = try ScriptedAPI(["/api/v1/items/7205875": [["body": item]]])
+        defer { api.stop() }
+        let refreshed = await FeedPoller(feed: HackerNewsFeed(source: testSource(.hackernews, base: api.base))).refresh(["7205875"])
+        #expect(refreshed.error == nil)
+        #expect(refreshed.mentions.first?.replies == 3)
+        #expect(refreshed.mentions.first?.likes == 436)
+    }
+
+    @Test("Bluesky resharers: getRepostedBy names them, getProfiles adds their followers")
+    func blueskyResharers() async throws {
+        let api = try ScriptedAPI([
+            "/xrpc/app.bsky.feed.getRepostedBy": [["body": #"{"uri":"at://x/app.bsky.feed.post/1","repostedBy":[{"did":"did:plc:a","handle":"a.bsky.social"},{"did":"did:plc:b","handle":"b.bsky.social"}]}"#]],
+            "/xrpc/app.bsky.actor.getProfiles": [["body": #"{"profiles":[{"did":"did:plc:a","handle":"a.bsky.social","followersCount":5000},{"did":"did:plc:b","handle":"b.bsky.social","followersCount":7}]}"#]],
+        ])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: BlueskyFeed(source: testSource(.bluesky, base: api.base)))
+        let sightings = try #require(await poller.resharers(of: "at://x/app.bsky.feed.post/1", postedAt: Date().addingTimeInterval(-60)))
+        #expect(sightings.map(\.followers) == [5000, 7])
+        let profiles = try await api.requests(to: "/xrpc/app.bsky.actor.getProfiles")
+        #expect(profiles.first?.path.contains("actors=a.bsky.social&actors=b.bsky.social") == true)
+    }
+
     @Test("One feed hanging does not hold back the others' schedule")
     func hangingFeed() async throws {
         let api = try ScriptedAPI([
