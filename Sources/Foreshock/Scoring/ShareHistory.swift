@@ -1,0 +1,217 @@
+import Foundation
+
+/// The reshares of one post, as SEISMIC needs them: each recent one exactly (time after the
+/// post, resharer's followers), older ones in time bins that stay narrow relative to their age,
+/// so memory stays bounded for a post with tens of thousands of reshares while the estimate
+/// still matches the exact one.
+public struct ShareHistory: Sendable {
+    /// Followers of the post's author (the original counts as a share at time 0).
+    public var originalFollowers: Double
+    /// Exact reshares, in time order: seconds after the post, and followers.
+    private(set) var times: [Double] = []
+    private(set) var followers: [Double] = []
+    private(set) var bins: [Bin] = []
+    /// Reshares ever added.
+    public private(set) var count = 0
+
+    struct Bin: Sendable {
+        var start: Double
+        var end: Double
+        var count: Int
+        var followers: Double
+        /// Σ followers·time (or Σ time when no followers), for the bin's weighted mean time.
+        var weightedTime: Double
+        var weight: Double
+
+        var time: Double { weight > 0 ? weightedTime / weight : (start + end) / 2 }
+    }
+
+    /// Exact reshares always kept, whatever their age: the window may widen back to them.
+    static let keepExact = 16
+    /// A bin may span at most this fraction of its age.
+    static let binSpan = 0.01
+
+    public init(originalFollowers: Double) {
+        self.originalFollowers = originalFollowers
+    }
+
+    /// Records a reshare.
+    /// - Parameters:
+    ///   - time: seconds after the post (negative times are taken as 0).
+    ///   - followers: the resharer's followers.
+    public mutating func add(at time: Double, followers n: Double) {
+        let time = max(0, time)
+        count += 1
+        if let last = times.last, time < last {
+            if let firstExact = times.first, time < firstExact, !bins.isEmpty {
+                let index = bins.lastIndex { $0.start <= time } ?? 0
+                bins[index].absorb(time, n)
+                return
+            }
+            let index = times.firstIndex { $0 > time } ?? times.count
+            times.insert(time, at: index)
+            followers.insert(n, at: index)
+            return
+        }
+        times.append(time)
+        followers.append(n)
+    }
+
+    /// Moves exact reshares older than `maxWindow` before `now` into bins, and merges bins
+    /// that have aged enough to be merged without losing accuracy.
+    public mutating func compact(now: Double, maxWindow: Double) {
+        let cutoff = now - maxWindow
+        var moved = 0
+        while moved < times.count - Self.keepExact, times[moved] < cutoff { moved += 1 }
+        guard moved > 0 || bins.count > 1 else { return }
+        for index in 0..<moved {
+            let time = times[index], n = followers[index]
+            if var last = bins.last, time - last.start <= Self.binSpan * max(0, now - time) {
+                last.absorb(time, n)
+                bins[bins.count - 1] = last
+            } else {
+                bins.append(Bin(start: time, end: time, count: 0, followers: 0, weightedTime: 0, weight: 0))
+                bins[bins.count - 1].absorb(time, n)
+            }
+        }
+        times.removeFirst(moved)
+        followers.removeFirst(moved)
+        // Merge neighbours whose joint span is small next to their age.
+        var merged: [Bin] = []
+        merged.reserveCapacity(bins.count)
+        for bin in bins {
+            if var last = merged.last, bin.end - last.start <= Self.binSpan * max(0, now - bin.end) {
+                last.merge(bin)
+                merged[merged.count - 1] = last
+            } else {
+                merged.append(bin)
+            }
+        }
+        bins = merged
+    }
+
+    /// Reshares at or before `t`.
+    public func reshares(atOrBefore t: Double) -> Int {
+        let binned = bins.reduce(0) { $0 + ($1.end <= t ? $1.count : 0) }
+        return binned + upperBound(t)
+    }
+
+    /// Index of the first exact time > t.
+    private func upperBound(_ t: Double) -> Int {
+        var low = 0, high = times.count
+        while low < high {
+            let mid = (low + high) / 2
+            if times[mid] <= t { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// Index of the first exact time ≥ t.
+    private func lowerBound(_ t: Double) -> Int {
+        var low = 0, high = times.count
+        while low < high {
+            let mid = (low + high) / 2
+            if times[mid] < t { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// SEISMIC's estimate at `t` seconds after the post.
+    public func estimate(at t: Double, model: SeismicConfig, kernel: SeismicKernel) -> SeismicEstimate {
+        let before = lowerBound(t) // exact reshares strictly before t: times[0..<before]
+        var window = min(max(t / 2, model.minWindow), model.maxWindow)
+        var first = lowerBound(t - window)
+        if before - first < model.minSharesInWindow {
+            // Widen back to the (min+1)-th most recent share before t, the original included.
+            let needed = model.minSharesInWindow + 1
+            let binnedBefore = bins.reduce(0) { $0 + $1.count }
+            if before + binnedBefore + 1 > needed, before >= needed {
+                first = before - needed
+                window = t - times[first]
+            } else if before + binnedBefore + 1 > needed, let bin = bins.last {
+                window = t - bin.time
+                first = 0
+            } else {
+                window = t
+                first = 0
+            }
+        }
+        guard window > 0 else { return SeismicEstimate(reshares: reshares(atOrBefore: t)) }
+        var weights = 0.0
+        for index in first..<before { weights += 1 - (t - times[index]) / window }
+        let inWindow = before - first
+        var exposure = originalFollowers * kernel.windowIntegral(age: t, window: window)
+        var remaining = originalFollowers * (1 - kernel.integral(t))
+        // Exposure counts shares strictly before t; the expected future reshares count those at t too.
+        for index in 0..<upperBound(t) {
+            let age = t - times[index]
+            if index < before { exposure += followers[index] * kernel.windowIntegral(age: age, window: window) }
+            remaining += followers[index] * (1 - kernel.integral(age))
+        }
+        for bin in bins where bin.end < t {
+            let age = t - bin.time
+            exposure += bin.followers * kernel.windowIntegral(age: age, window: window)
+            remaining += bin.followers * (1 - kernel.integral(age))
+        }
+        let observed = reshares(atOrBefore: t)
+        guard exposure > 0 else { return SeismicEstimate(reshares: observed) }
+        let p = weights / exposure
+        var estimate = SeismicEstimate(reshares: observed)
+        estimate.infectiousness = p
+        if inWindow > 0 {
+            let dof = 2 * Double(inWindow)
+            estimate.low = p * ChiSquare.quantile(0.05, degrees: dof) / dof
+            estimate.high = p * ChiSquare.quantile(0.95, degrees: dof) / dof
+        }
+        if p * model.nStar >= 1 {
+            estimate.supercritical = true
+        } else {
+            estimate.predicted = Double(observed) + p * remaining / (1 - p * model.nStar)
+        }
+        return estimate
+    }
+
+    /// Bytes this history holds, for the benchmark.
+    public var approximateBytes: Int {
+        times.capacity * 16 + bins.capacity * MemoryLayout<Bin>.stride + 64
+    }
+}
+
+extension ShareHistory.Bin {
+    mutating func absorb(_ time: Double, _ n: Double) {
+        start = min(start, time)
+        end = max(end, time)
+        count += 1
+        followers += n
+        // Weighted by followers, as the exposure sums are; by count when followers are unknown.
+        let w = n > 0 ? n : 1e-9
+        weightedTime += w * time
+        weight += w
+    }
+
+    mutating func merge(_ other: ShareHistory.Bin) {
+        start = min(start, other.start)
+        end = max(end, other.end)
+        count += other.count
+        followers += other.followers
+        weightedTime += other.weightedTime
+        weight += other.weight
+    }
+}
+
+/// What SEISMIC says about one post at one time.
+public struct SeismicEstimate: Sendable, Equatable {
+    /// Reshares at or before the time.
+    public var reshares: Int
+    /// p̂; nil when there is nothing to estimate from.
+    public var infectiousness: Double?
+    public var low: Double?
+    public var high: Double?
+    /// The expected final reshares; nil when supercritical or unknown.
+    public var predicted: Double?
+    public var supercritical = false
+
+    public init(reshares: Int) {
+        self.reshares = reshares
+    }
+}
