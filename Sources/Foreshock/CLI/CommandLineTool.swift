@@ -52,6 +52,8 @@ public enum CommandLineTool {
         switch spec.name {
         case "check-config":
             return try CheckConfigCommand.run(parsed, terminal: terminal, environment: environment)
+        case "replay":
+            return try ReplayCommand.run(parsed, terminal: terminal, environment: environment)
         case "parse":
             return try ParseCommand.run(parsed, terminal: terminal, environment: environment)
         case "watch":

@@ -16,12 +16,17 @@ enum WatchCommand {
         }
         let scheduler = FeedScheduler(pollers: pollers)
         let report = MentionReport(terminal: terminal, format: arguments["--mentions"] ?? "text")
+        // Until the sinks exist, every notification goes to the terminal, as the console sink will.
+        let pipeline = WatchPipeline(config: config, pollers: pollers) { notes in
+            for note in notes { terminal.print(AlertText.line(note)) }
+        }
         if arguments.has("--once") {
             let outcomes = await scheduler.pollOnce()
             var failed = 0
             for outcome in outcomes {
                 log(outcome, logger)
                 report.show(outcome)
+                await pipeline.handle(outcome)
                 if outcome.error != nil { failed += 1 }
             }
             return failed == 0 ? .success : .failure
@@ -34,12 +39,22 @@ enum WatchCommand {
                 await scheduler.run { outcome in
                     log(outcome, logger)
                     report.show(outcome)
+                    await pipeline.handle(outcome)
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: UInt64(config.scoring.evaluationInterval * 1e9))
+                    await pipeline.tick(Date())
                 }
             }
             for stream in streams {
                 let source = logger.with("source", stream.poller.source.name)
                 group.addTask {
-                    await stream.run({ outcome in report.show(outcome) }, problem: { source.warning($0) })
+                    await stream.run({ outcome in
+                        report.show(outcome)
+                        await pipeline.handle(outcome)
+                    }, problem: { source.warning($0) })
                 }
             }
         }

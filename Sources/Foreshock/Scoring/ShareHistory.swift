@@ -29,7 +29,7 @@ public struct ShareHistory: Sendable {
     /// Exact reshares always kept, whatever their age: the window may widen back to them.
     static let keepExact = 16
     /// A bin may span at most this fraction of its age.
-    static let binSpan = 0.01
+    static let binSpan = 0.02
 
     public init(originalFollowers: Double) {
         self.originalFollowers = originalFollowers
@@ -158,6 +158,7 @@ public struct ShareHistory: Sendable {
         let p = weights / exposure
         var estimate = SeismicEstimate(reshares: observed)
         estimate.infectiousness = p
+        estimate.remainingExposure = remaining
         if inWindow > 0 {
             let dof = 2 * Double(inWindow)
             estimate.low = p * ChiSquare.quantile(0.05, degrees: dof) / dof
@@ -207,9 +208,16 @@ public struct SeismicEstimate: Sendable, Equatable {
     public var infectiousness: Double?
     public var low: Double?
     public var high: Double?
+    /// The expected final reshares at infectiousness `p`; nil when supercritical.
+    public func prediction(at p: Double, nStar: Double) -> Double? {
+        p * nStar >= 1 ? nil : Double(reshares) + p * remainingExposure / (1 - p * nStar)
+    }
+
     /// The expected final reshares; nil when supercritical or unknown.
     public var predicted: Double?
     public var supercritical = false
+    /// Σ nᵢ·(1 − Φ(t − tᵢ)): the audience still to be reached, for predictions at another p̂.
+    public var remainingExposure = 0.0
 
     public init(reshares: Int) {
         self.reshares = reshares

@@ -19,11 +19,14 @@ func history(_ cascade: [(time: Double, followers: Double)], upTo t: Double, com
     var history = ShareHistory(originalFollowers: cascade[0].followers)
     for (index, share) in cascade.dropFirst().enumerated() where share.time <= t {
         history.add(at: share.time, followers: share.followers)
-        if compactEvery > 0, index % compactEvery == 0 { history.compact(now: share.time, maxWindow: 7200) }
+        if compactEvery > 0, index % compactEvery == 0 { history.compact(now: share.time, maxWindow: keptWindow(share.time)) }
     }
-    if compactEvery > 0 { history.compact(now: t, maxWindow: 7200) }
+    if compactEvery > 0 { history.compact(now: t, maxWindow: keptWindow(t)) }
     return history
 }
+
+/// What the scoring shard keeps exact: the current window and a margin.
+func keptWindow(_ age: Double) -> Double { min(max(age / 2, 300), 7200) * 1.1 + 60 }
 
 @Suite("SEISMIC matches the reference implementation")
 struct SeismicTests {

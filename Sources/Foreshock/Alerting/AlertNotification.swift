@@ -1,0 +1,52 @@
+import Foundation
+
+/// One notification the watch process sends (and replay prints): an alert starting, escalating,
+/// repeating or resolving.
+public struct AlertNotification: Sendable, Equatable {
+    public enum State: String, Sendable { case firing, resolved }
+    public enum Reason: String, Sendable { case started, escalated, repeated, resolved }
+
+    /// What the alert is about: a post, or a source for a volume spike.
+    public var key: PostKey
+    public var isVolume: Bool
+    public var time: Double
+    public var rule: String
+    public var severity: Severity
+    public var state: State
+    public var reason: Reason
+    /// Sink names; empty means every sink.
+    public var sinks: [String]
+    public var reshares: Int
+    public var predicted: Double?
+    public var supercritical: Bool
+    public var velocityPerMin: Double
+    public var reach: Double
+    public var volumeRatio: Double?
+    public var author: String?
+    public var url: String?
+    public var excerpt: String?
+    public var complaint: Bool
+    public var unansweredFor: Double?
+
+    /// The alert object of replay's `--format json`, the `file` sink and the webhook payload.
+    public var jsonLine: String {
+        func number(_ value: Double?) -> String { JSONText.number(value.map { ($0 * 1000).rounded() / 1000 }) }
+        let fields: [(String, String)] = [
+            ("type", "\"alert\""), ("time", JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: time)))),
+            ("post", isVolume ? "null" : JSONText.quote(key.id)), ("source", JSONText.quote(key.source)),
+            ("rule", JSONText.quote(rule)), ("severity", JSONText.quote(severity.rawValue)), ("state", JSONText.quote(state.rawValue)),
+            ("reason", JSONText.quote(reason.rawValue)),
+            ("reshares", String(reshares)), ("predicted", supercritical ? "null" : number(predicted)),
+            ("supercritical", supercritical ? "true" : "false"), ("velocity_per_min", number(velocityPerMin)), ("reach", number(reach)),
+            ("volume_ratio", number(volumeRatio)), ("complaint", complaint ? "true" : "false"),
+            ("unanswered_for_s", number(unansweredFor)),
+            ("author", JSONText.string(author)), ("url", JSONText.string(url)), ("text", JSONText.string(excerpt)),
+        ]
+        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    /// Replay and notifications are ordered by time, then post, then rule.
+    public static func ordered(_ a: AlertNotification, _ b: AlertNotification) -> Bool {
+        (a.time, a.key.source, a.key.id, a.rule) < (b.time, b.key.source, b.key.id, b.rule)
+    }
+}

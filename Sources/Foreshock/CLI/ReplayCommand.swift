@@ -1,0 +1,110 @@
+import Foundation
+
+/// `foreshock replay`: what the thresholds in a config would have done on recorded traffic.
+enum ReplayCommand {
+    static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
+        let format = arguments["--format"] ?? "text"
+        guard format == "text" || format == "json" else {
+            throw CommandError(.usage, "foreshock replay: --format must be text or json, not \"\(format)\".")
+        }
+        if arguments.has("--send") {
+            throw CommandError(.usage, "foreshock replay: --send needs the alert sinks, which are not built yet; run without it.")
+        }
+        var traceEvery = 60.0
+        if let text = arguments["--trace-every"] {
+            guard let seconds = DurationText.seconds(text), seconds > 0 else {
+                throw CommandError(.usage, "foreshock replay: --trace-every takes a duration such as 60s or 5m, not \"\(text)\".")
+            }
+            traceEvery = seconds
+        }
+        let config: Config
+        do throws(ConfigError) {
+            if let path = arguments["--config"] {
+                config = try ConfigLoader.load(path: path, environment: environment, requireSecrets: false).0
+            } else {
+                config = try ConfigLoader.embeddedDefault(query: "replay", environment: environment).0
+            }
+        } catch {
+            throw CommandError(error.code == .unreadable ? .runtime : .config, error.problems.map(\.description).joined(separator: "\n"))
+        }
+        let path = arguments.positionals[0]
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw CommandError(.runtime, "foreshock replay: cannot read \(path): \((error as NSError).localizedDescription)")
+        }
+        let replay = Replay(config: config, trace: arguments["--trace"], traceEvery: traceEvery, emit: { terminal.print($0) }) { note in
+            terminal.print(format == "json" ? note.jsonLine : AlertText.line(note))
+        }
+        let reader = RecordingReader()
+        var number = 0
+        var problems = 0
+        var lastTime = -Double.infinity
+        let text = String(decoding: data, as: UTF8.self)
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            number += 1
+            if number % 1_000_000 == 0 { terminal.printError("replay: \(number) lines read") }
+            do {
+                guard let observation = try reader.observation(line, number: number) else { continue }
+                if observation.time < lastTime {
+                    problems += 1
+                    replay.countMalformed()
+                    if problems <= 20 { terminal.printError("\(path): line \(number): out of time order (\(Timestamp.format(Date(timeIntervalSince1970: observation.time)))); skipped") }
+                    continue
+                }
+                lastTime = observation.time
+                replay.add(observation)
+            } catch {
+                problems += 1
+                replay.countMalformed()
+                if problems <= 20 { terminal.printError("\(path): \(error)") }
+            }
+        }
+        if problems > 20 { terminal.printError("\(path): \(problems) lines skipped in all") }
+        let summary = replay.finish()
+        if format == "json" {
+            let rules = summary.alertsByRule.sorted { $0.key < $1.key }.map { "\(JSONText.quote($0.key)):\($0.value)" }.joined(separator: ",")
+            terminal.print("{\"type\":\"summary\",\"observations\":\(summary.observations),\"posts\":\(summary.posts),\"skipped_lines\":\(summary.malformed),\"alerts\":{\(rules)}}")
+        } else {
+            terminal.print(AlertText.summary(summary, rules: config.rules.map(\.name)))
+        }
+        return .success
+    }
+}
+
+/// Notifications and replay summaries as people read them on a terminal.
+enum AlertText {
+    static func line(_ note: AlertNotification) -> String {
+        let time = Timestamp.format(Date(timeIntervalSince1970: note.time))
+        let state = note.state == .resolved ? "RESOLVED" : note.reason == .escalated ? "ESCALATED" : note.reason == .repeated ? "STILL FIRING" : "FIRING"
+        if note.isVolume {
+            return "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(note.key.source)] mention volume \(String(format: "%.1f", note.volumeRatio ?? 0))× the usual"
+        }
+        let predicted = note.supercritical ? "supercritical" : note.predicted.map { "predicted \(Int($0.rounded()))" } ?? "no prediction yet"
+        var line = "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(note.key.source)] \(note.author ?? "?"): \(note.reshares) reshares, \(predicted), \(String(format: "%.1f", note.velocityPerMin))/min, reach \(Int(note.reach))"
+        if let unanswered = note.unansweredFor, note.complaint { line += ", unanswered for \(DurationText.format(unanswered))" }
+        if let url = note.url { line += " \(url)" }
+        if let excerpt = note.excerpt {
+            let flat = excerpt.replacingOccurrences(of: "\n", with: " ")
+            line += "\n    \"\(flat.count > 140 ? flat.prefix(139) + "…" : Substring(flat))\""
+        }
+        return line
+    }
+
+    static func summary(_ summary: Replay.Summary, rules: [String]) -> String {
+        var lines = ["", "\(summary.observations) observations, \(summary.posts) posts, \(summary.malformed) lines skipped"]
+        for rule in rules {
+            let alerted = summary.alerted.filter { $0.rule == rule }
+            lines.append("rule \(rule): \(summary.alertsByRule[rule] ?? 0) alerts")
+            guard !alerted.isEmpty else { continue }
+            let reshares = alerted.map(\.reshares).sorted()
+            let leads = alerted.compactMap(\.lead).sorted()
+            lines.append("  median reshares at the alert: \(reshares[reshares.count / 2])")
+            if !leads.isEmpty {
+                lines.append("  reached the rule's threshold later: \(leads.count) of \(alerted.count), median \(DurationText.format(leads[leads.count / 2])) after the alert")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

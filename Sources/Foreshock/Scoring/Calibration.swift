@@ -1,0 +1,54 @@
+import Foundation
+
+/// Turns SEISMIC's raw estimate into the prediction rules use. The raw model is far off early
+/// (few reshares, a short window): it under-predicts young cascades and calls bursts
+/// supercritical. Three corrections, in the spirit of the paper's α/γ adjustment:
+/// - supercritical only when even the interval's lower bound is (else predict at that bound);
+/// - a factor by age for the growth the raw model misses early, interpolated in log-age;
+/// - shrinkage towards the reshares already seen while there are few of them.
+public struct Calibration: Sendable, Equatable {
+    /// (age in seconds, factor on the predicted growth beyond the reshares seen).
+    public var ageFactors: [(Double, Double)]
+    /// Reshares at which the prediction is trusted halfway.
+    public var shrinkage: Double
+
+    public static func == (a: Calibration, b: Calibration) -> Bool {
+        a.shrinkage == b.shrinkage && a.ageFactors.elementsEqual(b.ageFactors) { $0 == $1 }
+    }
+
+    /// Fitted on the shared TiDeH cascades by `scripts/eval` (see the README's numbers).
+    public static let standard = Calibration(
+        ageFactors: [(300, 3.0), (600, 2.6), (1800, 1.9), (3600, 1.45), (7200, 1.2), (21600, 1.05), (86400, 1.0)],
+        shrinkage: 5
+    )
+
+    public init(ageFactors: [(Double, Double)], shrinkage: Double) {
+        self.ageFactors = ageFactors
+        self.shrinkage = shrinkage
+    }
+
+    func factor(age: Double) -> Double {
+        guard let first = ageFactors.first, let last = ageFactors.last else { return 1 }
+        if age <= first.0 { return first.1 }
+        if age >= last.0 { return last.1 }
+        for (a, b) in zip(ageFactors, ageFactors.dropFirst()) where age <= b.0 {
+            let x = (log(age) - log(a.0)) / (log(b.0) - log(a.0))
+            return a.1 + x * (b.1 - a.1)
+        }
+        return last.1
+    }
+
+    /// - Returns: the calibrated prediction (nil when supercritical or unknown) and whether it is supercritical.
+    public func apply(_ estimate: SeismicEstimate, age: Double, nStar: Double) -> (predicted: Double?, supercritical: Bool) {
+        guard estimate.infectiousness != nil else { return (nil, false) }
+        var raw = estimate.predicted
+        if estimate.supercritical {
+            guard let low = estimate.low, low * nStar < 1 else { return (nil, true) }
+            raw = estimate.prediction(at: low, nStar: nStar)
+        }
+        guard let raw else { return (nil, false) }
+        let seen = Double(estimate.reshares)
+        let trust = seen / (seen + shrinkage)
+        return (seen + max(0, raw - seen) * factor(age: age) * trust, false)
+    }
+}

@@ -1,0 +1,62 @@
+/// Words people use when they complain about a company, in English and in Hebrew (the
+/// seeds' vocabulary: "מביך", "לא עונים", "גועל נפש", "החזר כספי"…), plus the config's own.
+/// A match is a whole word or phrase; Hebrew words may carry the one-letter prefixes
+/// (ו, ה, ב, ל, מ, ש, כ) that Hebrew writes joined to the word.
+public struct ComplaintLexicon: Sendable {
+    public static let english = [
+        "terrible", "worst", "awful", "horrible", "disgusting", "pathetic", "useless", "unacceptable", "ridiculous",
+        "scam", "fraud", "rip off", "ripoff", "ripped off", "overcharged", "refund", "money back", "chargeback",
+        "never again", "never buying", "boycott", "shame on", "disappointed", "disappointing", "furious", "angry", "rude",
+        "broke my", "broken", "ruined", "lost my", "damaged", "still waiting", "no response", "no reply", "ignored",
+        "ignoring", "hung up", "on hold", "customer service", "complaint", "cancel my", "cancelled my", "avoid",
+        "sorry you feel", "doesn't work", "does not work", "not working", "stopped working", "wtf", "fix this",
+    ]
+    public static let hebrew = [
+        "מביך", "מבישה", "בושה", "גועל נפש", "מגעיל", "מזעזע", "שערורייה", "שערוריה", "חוצפה", "זלזול", "מזלזלים",
+        "לא עונים", "לא עונה", "אין מענה", "אין תשובה", "מחכה", "ממתין", "ממתינה", "עדיין לא", "מטרטרים", "טרטור",
+        "החזר כספי", "החזר", "רמאים", "נוכלים", "הונאה", "עוקץ", "תלונה", "מתלונן", "שירות גרוע", "שירות רע",
+        "שירות מחפיר", "גרוע", "נורא", "איום", "אכזבה", "מאוכזב", "מאוכזבת", "לא מקצועי", "לעולם לא", "חרם",
+        "שבור", "נשבר", "הרסו", "פגום", "ביטול", "לבטל", "ניתקו", "אף אחד לא",
+    ]
+    static let hebrewPrefixes: Set<Character> = ["ו", "ה", "ב", "ל", "מ", "ש", "כ"]
+
+    private let terms: [[Character]]
+
+    public init(extra: [String] = [], replaceBuiltin: Bool = false) {
+        let all = (replaceBuiltin ? [] : Self.english + Self.hebrew) + extra
+        terms = Array(Set(all.map { $0.lowercased() })).sorted().map(Array.init)
+    }
+
+    /// How many complaint terms the text holds.
+    public func score(_ text: String) -> Int {
+        let characters = Array(text.lowercased())
+        var found = 0
+        for term in terms where matches(term, in: characters) { found += 1 }
+        return found
+    }
+
+    private func matches(_ term: [Character], in text: [Character]) -> Bool {
+        guard let first = term.first, term.count <= text.count else { return false }
+        var index = 0
+        while index <= text.count - term.count {
+            if text[index] == first, Array(text[index..<(index + term.count)]) == term {
+                let end = index + term.count
+                let endOK = end == text.count || !text[end].isLetter
+                var start = index
+                // Hebrew: skip back over joined prefix letters (at most two) to the word's start.
+                if first.isHebrew {
+                    var skipped = 0
+                    while start > 0, skipped < 2, Self.hebrewPrefixes.contains(text[start - 1]) { start -= 1; skipped += 1 }
+                }
+                let startOK = start == 0 || !text[start - 1].isLetter
+                if startOK && endOK { return true }
+            }
+            index += 1
+        }
+        return false
+    }
+}
+
+extension Character {
+    var isHebrew: Bool { unicodeScalars.first.map { (0x0590...0x05FF).contains($0.value) } ?? false }
+}

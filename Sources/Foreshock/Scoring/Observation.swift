@@ -1,0 +1,40 @@
+/// A post as the scoring core knows it: ids are scoped by source, since two networks may
+/// reuse an id.
+public struct PostKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var source: String
+    public var id: String
+
+    public init(source: String, id: String) {
+        self.source = source
+        self.id = id
+    }
+
+    public static func < (a: PostKey, b: PostKey) -> Bool { (a.source, a.id) < (b.source, b.id) }
+    public var description: String { source.isEmpty ? id : "\(source):\(id)" }
+}
+
+/// One thing seen about a post, stamped with the time it was seen. This is all the scoring core
+/// reads: the same values come from a live poll or from a recording, so watch and replay run
+/// the same code. Times are Unix seconds.
+public enum Observation: Sendable, Equatable {
+    /// A post appeared.
+    case post(key: PostKey, time: Double, createdAt: Double, author: String?, followers: Double?, text: String?, url: String?)
+    /// Someone reshared it (followers nil when the API does not say).
+    case reshare(key: PostKey, time: Double, user: String?, followers: Double?)
+    /// Its counters, polled; a nil counter is unchanged.
+    case counts(key: PostKey, time: Double, reshares: Int?, replies: Int?, likes: Int?, quotes: Int?)
+    /// The brand replied to it.
+    case answer(key: PostKey, time: Double, author: String?)
+
+    public var key: PostKey {
+        switch self {
+        case .post(let key, _, _, _, _, _, _), .reshare(let key, _, _, _), .counts(let key, _, _, _, _, _), .answer(let key, _, _): return key
+        }
+    }
+
+    public var time: Double {
+        switch self {
+        case .post(_, let time, _, _, _, _, _), .reshare(_, let time, _, _), .counts(_, let time, _, _, _, _), .answer(_, let time, _): return time
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Dispatch
+import Foundation
+
+/// The concurrent scoring core: observations are sharded by post over serial Dispatch queues,
+/// each shard owning its posts and their alerts, so no lock is taken on the hot path. It does no
+/// I/O and reads no clock: every time comes with an observation or a tick, so replay and watch
+/// run exactly the same code, and the results do not depend on the number of shards.
+///
+/// `@unchecked Sendable`: each shard is read and written only on its own queue (`shards[i]` on
+/// `queues[i]`); the per-source state is touched only by `ingest` and `tick`, which callers do
+/// not run concurrently with each other (the watch loop and replay both call them from one task).
+public final class ScoringEngine: @unchecked Sendable {
+    public let config: Config
+    private let shards: [ShardBox]
+    private let queues: [DispatchQueue]
+    private var volume: [String: VolumeBaseline] = [:]
+    private var volumeAlerts: AlertLifecycle
+    private var learnedFollowers: [String: (sum: Double, count: Double)] = [:]
+    private let matcher: RuleMatcher
+
+    /// - Parameters:
+    ///   - config: sources (for typical followers), scoring, rules and alerting.
+    ///   - shards: how many shards; 0 means one per core.
+    public init(config: Config, shards: Int? = nil) {
+        self.config = config
+        let count = max(1, shards ?? (config.scoring.shards > 0 ? config.scoring.shards : ProcessInfo.processInfo.activeProcessorCount))
+        matcher = RuleMatcher(rules: config.rules)
+        let settings = ScoringShard.Settings(
+            scoring: config.scoring, calibration: .standard, matcher: matcher, kernel: SeismicKernel(config.scoring.seismic),
+            lexicon: ComplaintLexicon(extra: config.scoring.complaintTerms, replaceBuiltin: config.scoring.replaceBuiltinLexicon),
+            maxPosts: max(1, config.scoring.maxTrackedPosts / count))
+        self.shards = (0..<count).map { _ in ShardBox(ScoringShard(settings: settings, alerting: config.alerting)) }
+        self.queues = (0..<count).map { DispatchQueue(label: "foreshock.scoring.shard\($0)") }
+        volumeAlerts = AlertLifecycle(repeatInterval: config.alerting.repeatInterval, resolveAfter: config.alerting.resolveAfter)
+    }
+
+    public var shardCount: Int { shards.count }
+
+    /// Applies a batch of observations (in time order) and evaluates the rules after each.
+    /// - Returns: the notifications, ordered by time, then post, then rule.
+    public func ingest(_ observations: [Observation]) -> [AlertNotification] {
+        var perShard = [[ScoringShard.Item]](repeating: [], count: shards.count)
+        var out: [AlertNotification] = []
+        for observation in observations {
+            let source = observation.key.source
+            if case .post(_, let time, _, _, let followers, _, _) = observation {
+                volume[source, default: VolumeBaseline(window: config.scoring.volumeWindow)].record(at: time)
+                if let followers { learnedFollowers[source, default: (0, 0)].sum += log1p(followers); learnedFollowers[source, default: (0, 0)].count += 1 }
+                if let note = evaluateVolume(source, at: time) { out.append(note) }
+            }
+            let item = ScoringShard.Item(observation: observation, volumeRatio: volume[source]?.ratio ?? 0,
+                                         typicalFollowers: typicalFollowers(source))
+            perShard[Self.shard(of: observation.key, count: shards.count)].append(item)
+        }
+        let batches = perShard
+        out += runOnShards { shard, index in batches[index].isEmpty ? [] : shard.ingest(batches[index]) }
+        return out.sorted(by: AlertNotification.ordered)
+    }
+
+    /// Evaluates every tracked post and source at `time`, so time-based conditions fire and
+    /// alerts resolve when nothing new arrives.
+    public func tick(_ time: Double) -> [AlertNotification] {
+        var out: [AlertNotification] = []
+        for source in volume.keys.sorted() {
+            volume[source]?.advance(to: time)
+            if let note = evaluateVolume(source, at: time) { out.append(note) }
+        }
+        out += runOnShards { shard, _ in shard.tick(time) }
+        return out.sorted(by: AlertNotification.ordered)
+    }
+
+    /// The features of one post now, for traces and `status`.
+    public func features(_ key: PostKey, at time: Double) -> PostFeatures? {
+        let index = Self.shard(of: key, count: shards.count)
+        return queues[index].sync { shards[index].shard.features(key, at: time) }
+    }
+
+    /// Posts tracked and the bytes they hold.
+    public var footprint: (posts: Int, bytes: Int) {
+        var posts = 0, bytes = 0
+        for index in shards.indices {
+            queues[index].sync {
+                posts += shards[index].shard.posts.count
+                bytes += shards[index].shard.approximateBytes
+            }
+        }
+        return (posts, bytes)
+    }
+
+    /// Runs `body` on every shard at once, each on its own queue, and gathers what they return.
+    private func runOnShards(_ body: @escaping @Sendable (inout ScoringShard, Int) -> [AlertNotification]) -> [AlertNotification] {
+        if shards.count == 1 { return body(&shards[0].shard, 0) }
+        let group = DispatchGroup()
+        for (index, box) in shards.enumerated() {
+            queues[index].async(group: group) { box.result = body(&box.shard, index) }
+        }
+        group.wait()
+        return shards.flatMap { box in
+            defer { box.result = [] }
+            return box.result
+        }
+    }
+
+    private func evaluateVolume(_ source: String, at time: Double) -> AlertNotification? {
+        let ratio = volume[source]?.ratio ?? 0
+        let key = PostKey(source: source, id: "")
+        return volumeAlerts.update(key, holding: matcher.holdingVolume(source: source, ratio: ratio), time: time) { rule, severity, sinks, reason in
+            AlertNotification(key: key, isVolume: true, time: time, rule: rule, severity: severity, state: reason == .resolved ? .resolved : .firing,
+                              reason: reason, sinks: sinks, reshares: 0, predicted: nil, supercritical: false, velocityPerMin: 0, reach: 0,
+                              volumeRatio: ratio, author: nil, url: nil, excerpt: nil, complaint: false, unansweredFor: nil)
+        }
+    }
+
+    /// Followers assumed for a resharer the API does not name: the source's setting, else the
+    /// geometric mean of the followers seen on its posts, else 100 (SEISMIC's n*).
+    func typicalFollowers(_ source: String) -> Double {
+        if let set = config.source(named: source)?.typicalFollowers { return Double(set) }
+        if let learned = learnedFollowers[source], learned.count >= 5 { return expm1(learned.sum / learned.count) }
+        return config.scoring.seismic.nStar
+    }
+
+    /// A stable shard for a post (FNV-1a: Swift's `Hasher` is seeded per process).
+    static func shard(of key: PostKey, count: Int) -> Int {
+        guard count > 1 else { return 0 }
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in key.source.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        hash = (hash ^ 0x1f) &* 0x100000001b3
+        for byte in key.id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return Int(hash % UInt64(count))
+    }
+}
+
+/// One shard and its last results.
+///
+/// `@unchecked Sendable`: `shard` and `result` are touched only by blocks on the shard's own
+/// serial queue, except that the engine reads `result` after `DispatchGroup.wait()`, which
+/// orders it after those blocks.
+private final class ShardBox: @unchecked Sendable {
+    var shard: ScoringShard
+    var result: [AlertNotification] = []
+
+    init(_ shard: ScoringShard) {
+        self.shard = shard
+    }
+}

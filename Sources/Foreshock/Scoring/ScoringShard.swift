@@ -1,0 +1,202 @@
+import Foundation
+
+/// The posts of one shard and their alerts. Not thread-safe by itself: the engine confines each
+/// shard to its own serial queue, so no lock is taken on the hot path.
+public struct ScoringShard: Sendable {
+    public struct Settings: Sendable {
+        public var scoring: ScoringConfig
+        public var calibration: Calibration
+        public var matcher: RuleMatcher
+        public var kernel: SeismicKernel
+        public var lexicon: ComplaintLexicon
+        public var maxPosts: Int
+    }
+
+    /// One observation with what the engine knew of its source when it arrived.
+    public struct Item: Sendable {
+        public var observation: Observation
+        public var volumeRatio: Double
+        public var typicalFollowers: Double
+    }
+
+    let settings: Settings
+    public private(set) var posts: [PostKey: PostState] = [:]
+    public private(set) var lifecycle: AlertLifecycle
+    /// Volume ratio last seen per source, for ticks.
+    private var volume: [String: Double] = [:]
+
+    public init(settings: Settings, alerting: AlertingConfig) {
+        self.settings = settings
+        self.lifecycle = AlertLifecycle(repeatInterval: alerting.repeatInterval, resolveAfter: alerting.resolveAfter)
+    }
+
+    /// Applies observations in order, evaluating the rules after each.
+    public mutating func ingest(_ items: [Item]) -> [AlertNotification] {
+        var out: [AlertNotification] = []
+        for item in items {
+            volume[item.observation.key.source] = item.volumeRatio
+            guard let key = apply(item) else { continue }
+            if let note = evaluate(key, at: item.observation.time) { out.append(note) }
+        }
+        if posts.count > settings.maxPosts { evictColdest() }
+        return out
+    }
+
+    /// Re-evaluates every post at `time` (time-based conditions, resolving), and evicts cold ones.
+    public mutating func tick(_ time: Double) -> [AlertNotification] {
+        var out: [AlertNotification] = []
+        for key in posts.keys.sorted() {
+            if let note = evaluate(key, at: time) { out.append(note) }
+        }
+        let cold = posts.filter { time - $0.value.lastActivity > settings.scoring.coldAfter && lifecycle.firing[$0.key] == nil }.map(\.key)
+        for key in cold { posts[key] = nil }
+        return out
+    }
+
+    private mutating func apply(_ item: Item) -> PostKey? {
+        let observation = item.observation
+        let key = observation.key
+        let time = observation.time
+        switch observation {
+        case .post(_, _, let createdAt, let author, let followers, let text, let url):
+            var post = posts[key] ?? PostState(key: key, createdAt: createdAt)
+            post.createdAt = createdAt
+            post.author = author ?? post.author
+            post.authorFollowers = followers ?? post.authorFollowers
+            post.history.originalFollowers = followers ?? item.typicalFollowers
+            post.url = url ?? post.url
+            if let text {
+                post.excerpt = String(text.prefix(280))
+                post.complaintScore = settings.lexicon.score(text)
+            }
+            post.seenPost = true
+            post.lastActivity = max(post.lastActivity, time)
+            posts[key] = post
+        case .reshare(_, _, _, let followers):
+            var post = posts[key] ?? PostState(key: key, createdAt: time)
+            if post.mode == .counts, post.history.count > 0 {
+                // Switching to events: what was estimated from counters stays; new ones are exact.
+            }
+            post.mode = .events
+            let n = followers ?? item.typicalFollowers
+            post.history.add(at: time - post.createdAt, followers: n)
+            post.resharerFollowers += followers ?? 0
+            post.lastActivity = max(post.lastActivity, time)
+            compact(&post, now: time)
+            posts[key] = post
+        case .counts(_, _, let reshares, let replies, let likes, let quotes):
+            var post = posts[key] ?? PostState(key: key, createdAt: time)
+            post.replies = replies ?? post.replies
+            post.likes = likes ?? post.likes
+            post.quotes = quotes ?? post.quotes
+            if let reshares {
+                if post.mode == .counts {
+                    spread(&post, to: reshares, at: time, followers: item.typicalFollowers)
+                }
+                if reshares > (post.polledReshares ?? 0) { post.lastActivity = max(post.lastActivity, time) }
+                post.polledReshares = max(post.polledReshares ?? 0, reshares)
+            }
+            post.lastCountsTime = time
+            posts[key] = post
+        case .answer:
+            guard var post = posts[key] else { return nil }
+            post.answeredAt = min(post.answeredAt ?? time, time)
+            posts[key] = post
+        }
+        return key
+    }
+
+    /// Counts mode: new reshares since the last poll, spread evenly over the interval.
+    private func spread(_ post: inout PostState, to total: Int, at time: Double, followers: Double) {
+        let new = total - post.history.count
+        guard new > 0 else { return }
+        let from = max(post.lastCountsTime ?? post.createdAt, post.createdAt) - post.createdAt
+        let to = time - post.createdAt
+        for index in 1...new {
+            post.history.add(at: from + (to - from) * Double(index) / Double(new), followers: followers)
+        }
+        post.resharerFollowers += followers * Double(new)
+        compact(&post, now: time)
+    }
+
+    private func compact(_ post: inout PostState, now: Double) {
+        guard post.history.count % 64 == 0 else { return }
+        // Shares older than any window SEISMIC or the velocities may still look at go into bins.
+        let age = now - post.createdAt
+        let model = settings.scoring.seismic
+        let window = min(max(age / 2, model.minWindow), model.maxWindow)
+        post.history.compact(now: age, maxWindow: max(window * 1.1 + 60, settings.scoring.longWindow))
+    }
+
+    /// The features of a post at `time`, with SEISMIC computed afresh.
+    public func features(_ key: PostKey, at time: Double) -> PostFeatures? {
+        guard let post = posts[key] else { return nil }
+        let t = time - post.createdAt
+        return features(post, at: time, seismic: post.history.estimate(at: t, model: settings.scoring.seismic, kernel: settings.kernel))
+    }
+
+    /// Features for rule evaluation: SEISMIC's sums run over every share in the window, so an
+    /// estimate is reused until the post has aged 1% more or gained 1% more reshares (and at
+    /// least one). Early on that is every reshare; on a cascade of thousands, every few dozen.
+    private mutating func evaluationFeatures(_ key: PostKey, at time: Double) -> PostFeatures? {
+        guard var post = posts[key] else { return nil }
+        let t = time - post.createdAt
+        let count = post.history.count
+        if let cached = post.cachedEstimate, t >= post.cachedAge, t - post.cachedAge < max(1, 0.01 * t),
+           count - post.cachedCount < max(1, count / 100) {
+            var estimate = cached
+            estimate.reshares = post.history.reshares(atOrBefore: t)
+            return features(post, at: time, seismic: estimate)
+        }
+        let estimate = post.history.estimate(at: t, model: settings.scoring.seismic, kernel: settings.kernel)
+        post.cachedEstimate = estimate
+        post.cachedAge = t
+        post.cachedCount = count
+        posts[key] = post
+        return features(post, at: time, seismic: estimate)
+    }
+
+    private func features(_ post: PostState, at time: Double, seismic: SeismicEstimate) -> PostFeatures {
+        let key = post.key
+        let t = time - post.createdAt
+        let scoring = settings.scoring
+        let calibrated = settings.calibration.apply(seismic, age: t, nStar: scoring.seismic.nStar)
+        func velocity(_ window: Double) -> Double {
+            let span = min(window, max(t, 60))
+            let recent = post.history.reshares(atOrBefore: t) - post.history.reshares(atOrBefore: t - span)
+            return Double(recent) / (span / 60)
+        }
+        let short = velocity(scoring.shortWindow), long = velocity(scoring.longWindow)
+        let reach = (post.authorFollowers ?? 0) + post.resharerFollowers
+        return PostFeatures(
+            key: key, time: time, age: t, mode: post.mode, reshares: post.reshares, replies: post.replies, likes: post.likes,
+            velocityShort: short, velocityLong: long, acceleration: long > 0 ? short / long : (short > 0 ? .infinity : 0),
+            reach: reach, seismic: seismic, predicted: calibrated.predicted, supercritical: calibrated.supercritical,
+            complaint: post.complaintScore > 0, complaintScore: post.complaintScore,
+            unansweredFor: post.answeredAt == nil ? t : nil, author: post.author, url: post.url, excerpt: post.excerpt)
+    }
+
+    private mutating func evaluate(_ key: PostKey, at time: Double) -> AlertNotification? {
+        guard let features = evaluationFeatures(key, at: time) else { return nil }
+        let ratio = volume[key.source] ?? 0
+        let holding = settings.matcher.holding(features, volumeRatio: ratio)
+        return lifecycle.update(key, holding: holding, time: time) { rule, severity, sinks, reason in
+            AlertNotification(key: key, isVolume: false, time: time, rule: rule, severity: severity, state: reason == .resolved ? .resolved : .firing,
+                              reason: reason, sinks: sinks, reshares: features.reshares, predicted: features.predicted,
+                              supercritical: features.supercritical, velocityPerMin: features.velocityShort, reach: features.reach,
+                              volumeRatio: nil, author: features.author, url: features.url, excerpt: features.excerpt,
+                              complaint: features.complaint, unansweredFor: features.unansweredFor)
+        }
+    }
+
+    /// Over capacity: the coldest 1% (by last activity) go, never a firing one.
+    private mutating func evictColdest() {
+        let excess = posts.count - settings.maxPosts + max(1, settings.maxPosts / 100)
+        let victims = posts.filter { lifecycle.firing[$0.key] == nil }
+            .sorted { ($0.value.lastActivity, $0.key) < ($1.value.lastActivity, $1.key) }.prefix(excess).map(\.key)
+        for key in victims { posts[key] = nil }
+    }
+
+    /// Bytes held by tracked posts.
+    public var approximateBytes: Int { posts.values.reduce(0) { $0 + $1.approximateBytes } }
+}

@@ -1,0 +1,149 @@
+import Foundation
+
+/// Runs a recording through the scoring core in virtual time: the observations in order, a tick
+/// every `evaluation_interval` of recorded time, nothing slept. What it reports is what the watch
+/// process would have sent.
+public final class Replay {
+    public struct Summary: Sendable {
+        public var observations = 0
+        public var malformed = 0
+        public var posts = 0
+        public var alertsByRule: [String: Int] = [:]
+        /// Per alerted post: reshares when the alert started, and seconds between the alert and the
+        /// post reaching the rule's reshare threshold (nil if it never did in the recording).
+        public var alerted: [(key: PostKey, rule: String, reshares: Int, lead: Double?)] = []
+    }
+
+    public let engine: ScoringEngine
+    private let interval: Double
+    private let traceKey: String?
+    private let traceEvery: Double
+    private var traceCreatedAt: Double?
+    private var nextTrace: Double?
+    private var batch: [Observation] = []
+    private var nextTick: Double?
+    private var reshares: [PostKey: Int] = [:]
+    private var pendingLeads: [PostKey: (index: Int, threshold: Int, alertTime: Double)] = [:]
+    private var summary = Summary()
+    private var lastTime: Double?
+    private var seenPosts = Set<PostKey>()
+    private let emit: (String) -> Void
+    private let notify: (AlertNotification) -> Void
+
+    /// - Parameters:
+    ///   - trace: a post id (or `source:id`) to trace, with `traceEvery` seconds between points.
+    ///   - emit: receives each trace line.
+    ///   - notify: receives each notification, in order.
+    public init(config: Config, shards: Int? = nil, trace: String? = nil, traceEvery: Double = 60,
+                emit: @escaping (String) -> Void = { _ in }, notify: @escaping (AlertNotification) -> Void) {
+        engine = ScoringEngine(config: config, shards: shards)
+        interval = config.scoring.evaluationInterval
+        traceKey = trace
+        self.traceEvery = traceEvery
+        self.emit = emit
+        self.notify = notify
+    }
+
+    /// Feeds one observation (in recorded time order).
+    public func add(_ observation: Observation) {
+        let time = observation.time
+        if nextTick == nil { nextTick = time + interval }
+        lastTime = max(lastTime ?? time, time)
+        advance(to: time)
+        summary.observations += 1
+        if case .post = observation { seenPosts.insert(observation.key) }
+        if traceCreatedAt == nil, let traceKey, case .post(let key, _, let created, _, _, _, _) = observation,
+           traceKey == key.id || traceKey == key.description {
+            traceCreatedAt = created
+            nextTrace = created
+        }
+        track(observation)
+        batch.append(observation)
+        if batch.count >= 4096 { flush() }
+    }
+
+    /// Runs the ticks and trace points due before `time` (or at it, when `inclusive`): an
+    /// observation at exactly a tick's time is applied before that tick.
+    private func advance(to time: Double, inclusive: Bool = false) {
+        while let boundary = [nextTick, nextTrace].compactMap({ $0 }).min(), boundary < time || (inclusive && boundary == time) {
+            flush()
+            if let trace = nextTrace, trace <= (nextTick ?? .infinity) {
+                nextTrace = trace + traceEvery
+                emitTrace(at: trace)
+            } else if let tick = nextTick {
+                deliver(engine.tick(tick))
+                nextTick = tick + interval
+            }
+        }
+    }
+
+    /// Ends the recording.
+    public func finish() -> Summary {
+        if let last = lastTime { advance(to: last, inclusive: true) }
+        flush()
+        summary.posts = seenPosts.count
+        return summary
+    }
+
+    public func countMalformed() { summary.malformed += 1 }
+
+    private func flush() {
+        guard !batch.isEmpty else { return }
+        let observations = batch
+        batch.removeAll(keepingCapacity: true)
+        deliver(engine.ingest(observations))
+    }
+
+    private func deliver(_ notes: [AlertNotification]) {
+        for note in notes {
+            notify(note)
+            guard note.reason == .started, !note.isVolume else { continue }
+            summary.alertsByRule[note.rule, default: 0] += 1
+            let threshold = engine.config.rules.first { $0.name == note.rule }.flatMap { rule in
+                rule.when.predictedResharesAtLeast.map { Int($0.rounded(.up)) } ?? rule.when.minReshares
+            }
+            summary.alerted.append((note.key, note.rule, note.reshares, nil))
+            if let threshold {
+                if note.reshares >= threshold {
+                    summary.alerted[summary.alerted.count - 1].lead = 0
+                } else {
+                    pendingLeads[note.key] = (summary.alerted.count - 1, threshold, note.time)
+                }
+            }
+        }
+    }
+
+    /// Keeps each post's reshare count, to tell when an alerted post reached its threshold.
+    private func track(_ observation: Observation) {
+        let key = observation.key
+        switch observation {
+        case .reshare: reshares[key, default: 0] += 1
+        case .counts(_, _, let count?, _, _, _): reshares[key] = max(reshares[key] ?? 0, count)
+        default: return
+        }
+        if let pending = pendingLeads[key], (reshares[key] ?? 0) >= pending.threshold {
+            summary.alerted[pending.index].lead = observation.time - pending.alertTime
+            pendingLeads[key] = nil
+        }
+    }
+
+    private func emitTrace(at time: Double) {
+        guard let traceKey else { return }
+        let key = traceKey.contains(":") && !seenPosts.contains(where: { $0.id == traceKey })
+            ? seenPosts.first { $0.description == traceKey } : seenPosts.first { $0.id == traceKey }
+        guard let key, let f = engine.features(key, at: time) else {
+            nextTrace = nil // evicted
+            return
+        }
+        func number(_ value: Double?) -> String { JSONText.number(value) }
+        let fields: [(String, String)] = [
+            ("type", "\"trace\""), ("time", JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: time)))), ("post", JSONText.quote(key.id)),
+            ("mode", JSONText.quote(f.mode.rawValue)), ("reshares", String(f.reshares)), ("velocity_per_min", number(f.velocityShort)),
+            ("reach", number(f.reach)), ("seismic_infectiousness", number(f.seismic.infectiousness)),
+            ("seismic_infectiousness_low", number(f.seismic.low)), ("seismic_infectiousness_high", number(f.seismic.high)),
+            ("seismic_predicted", number(f.seismic.predicted)), ("supercritical", f.supercritical || f.seismic.supercritical ? "true" : "false"),
+            ("predicted", number(f.predicted)),
+        ]
+        emit("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+    }
+}

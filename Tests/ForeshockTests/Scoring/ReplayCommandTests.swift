@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+@testable import Foreshock
+
+@Suite("foreshock replay")
+struct ReplayCommandTests {
+    /// The reference cascade as a recording: the post, then one line per reshare.
+    func tweetRecording(extra: [String] = []) throws -> String {
+        let cascade = try loadCascade("seismic_tweet.csv")
+        var lines = [#"{"type":"post","time":1700000000,"source":"x","id":"t1","author":"orig","followers":2290,"text":"worst airline ever"}"#]
+        lines += extra
+        for share in cascade.dropFirst() where share.time <= 7200 {
+            lines.append(#"{"type":"reshare","time":\#(1_700_000_000 + share.time),"source":"x","post":"t1","user":"u","followers":\#(Int(share.followers))}"#)
+        }
+        return try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "tweet.jsonl")
+    }
+
+    @Test("JSON output: the alerts, a summary, and a bad line reported by number and skipped")
+    func json() async throws {
+        let path = try tweetRecording(extra: [#"{"type":"reshare","time":"#, #"{"type":"mystery","time":1700000001}"#])
+        let (status, out, err) = await runForeshock(["replay", path, "--format", "json"])
+        #expect(status == .success)
+        #expect(err.contains("line 2: not valid JSON"))
+        #expect(!err.contains("line 3"))
+        let lines = out.split(separator: "\n").map { try! JSONValue.parse(Data($0.utf8)) }
+        let alerts = lines.filter { $0["type"]?.stringValue == "alert" }
+        #expect(alerts.first?["rule"]?.stringValue == "going-viral")
+        #expect(alerts.first?["state"]?.stringValue == "firing")
+        #expect(alerts.first?["post"]?.stringValue == "t1")
+        let summary = try #require(lines.last)
+        #expect(summary["type"]?.stringValue == "summary")
+        #expect(summary["skipped_lines"]?.intValue == 1)
+        #expect(summary["posts"]?.intValue == 1)
+    }
+
+    @Test("--trace prints the post's scores at each multiple of the interval, computed at that time")
+    func trace() async throws {
+        let (status, out, _) = await runForeshock(["replay", try tweetRecording(), "--format", "json", "--trace", "t1", "--trace-every", "10m"])
+        #expect(status == .success)
+        let traces = out.split(separator: "\n").map { try! JSONValue.parse(Data($0.utf8)) }.filter { $0["type"]?.stringValue == "trace" }
+        #expect(traces.count == 13) // 0, 10 m, … 120 m
+        let at600 = try #require(traces.first { $0["time"]?.stringValue == "2023-11-14T22:23:20Z" })
+        #expect(at600["reshares"]?.intValue == 32)
+        #expect(abs((at600["seismic_infectiousness"]?.doubleValue ?? 0) / 0.00752179 - 1) < 0.001)
+        #expect(abs((at600["seismic_predicted"]?.doubleValue ?? 0) / 263.0 - 1) < 0.001)
+        let at1800 = try #require(traces.first { $0["time"]?.stringValue == "2023-11-14T22:43:20Z" })
+        #expect(at1800["supercritical"]?.boolValue == true && at1800["seismic_predicted"]?.isNull == true)
+    }
+
+    @Test("Text output ends with a summary people can tune thresholds with")
+    func text() async throws {
+        let (status, out, _) = await runForeshock(["replay", try tweetRecording()])
+        #expect(status == .success)
+        #expect(out.contains("FIRING critical going-viral [x] orig"))
+        #expect(out.contains("rule going-viral: 1 alerts"))
+        #expect(out.contains("median reshares at the alert"))
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+@testable import Foreshock
+
+func rule(_ name: String, _ severity: Severity, _ build: (inout RuleConditions) -> Void) -> RuleConfig {
+    var when = RuleConditions()
+    build(&when)
+    return RuleConfig(name: name, severity: severity, when: when)
+}
+
+func scoringConfig(_ rules: [RuleConfig]) -> Config {
+    var config = Config()
+    config.rules = rules
+    config.alerting.repeatInterval = 4 * 3600
+    config.alerting.resolveAfter = 1800
+    return config
+}
+
+/// A recording of a TiDeH cascade as events, starting at `start`.
+func cascadeObservations(_ file: String, id: String, start: Double, limit: Int = .max) throws -> [Observation] {
+    let cascade = try loadCascade(file)
+    let key = PostKey(source: "x", id: id)
+    var out: [Observation] = [.post(key: key, time: start, createdAt: start, author: "a\(id)", followers: cascade[0].followers, text: "hello", url: nil)]
+    for share in cascade.dropFirst().prefix(limit) {
+        out.append(.reshare(key: key, time: start + share.time, user: nil, followers: share.followers))
+    }
+    return out
+}
+
+@Suite("Scoring core: rules, alert lifecycle, shards")
+struct ScoringEngineTests {
+    static let viral = rule("going-viral", .critical) { $0.predictedResharesAtLeast = 1000; $0.minReshares = 10 }
+    static let warm = rule("heating-up", .warning) { $0.minReshares = 5 }
+
+    @Test("An alert starts, escalates once to critical, repeats, and resolves")
+    func lifecycle() {
+        var lifecycle = AlertLifecycle(repeatInterval: 3600, resolveAfter: 600)
+        let key = PostKey(source: "s", id: "1")
+        func step(_ rules: [RuleConfig], _ t: Double) -> AlertNotification.Reason? {
+            lifecycle.update(key, holding: rules, time: t) { name, severity, sinks, reason in
+                AlertNotification(key: key, isVolume: false, time: t, rule: name, severity: severity, state: reason == .resolved ? .resolved : .firing,
+                                  reason: reason, sinks: sinks, reshares: 0, predicted: nil, supercritical: false, velocityPerMin: 0, reach: 0,
+                                  volumeRatio: nil, author: nil, url: nil, excerpt: nil, complaint: false, unansweredFor: nil)
+            }?.reason
+        }
+        #expect(step([Self.warm], 0) == .started)
+        #expect(step([Self.warm], 10) == nil)
+        #expect(step([Self.warm, Self.viral], 20) == .escalated)
+        #expect(lifecycle.firing[key]?.severity == .critical)
+        #expect(step([Self.warm, Self.viral], 30) == nil)
+        #expect(step([Self.warm], 40) == nil) // a lower severity holding does not de-escalate
+        #expect(step([Self.warm], 3620) == .repeated)
+        #expect(step([], 3700) == nil)
+        #expect(step([], 3620 + 600) == .resolved)
+        #expect(lifecycle.firing[key] == nil)
+    }
+
+    @Test("Results are identical for 1, 2 and 7 shards")
+    func shardIndependence() throws {
+        var observations = try cascadeObservations("tideh_RT1.txt", id: "big", start: 1_000_000, limit: 3000)
+        for post in 0..<300 {
+            let start = 1_000_000 + Double(post * 37)
+            let key = PostKey(source: post % 2 == 0 ? "x" : "m", id: "p\(post)")
+            observations.append(.post(key: key, time: start, createdAt: start, author: "u\(post)", followers: Double(50 + post), text: post % 5 == 0 ? "worst service, still waiting" : "hi", url: nil))
+            for share in 0..<(post % 23) {
+                observations.append(.reshare(key: key, time: start + Double(share * 11 + 5), user: nil, followers: Double(10 * share)))
+            }
+            observations.append(.counts(key: key, time: start + 600, reshares: nil, replies: post % 3, likes: post, quotes: nil))
+        }
+        observations.sort { $0.time < $1.time }
+        var config = scoringConfig([Self.viral, Self.warm, rule("complaint", .warning) { $0.complaint = true; $0.unansweredForAtLeast = 300 }])
+        config.scoring.evaluationInterval = 60
+        func run(_ shards: Int) -> [String] {
+            var lines: [String] = []
+            let replay = Replay(config: config, shards: shards) { lines.append($0.jsonLine) }
+            for observation in observations { replay.add(observation) }
+            _ = replay.finish()
+            return lines
+        }
+        let one = run(1)
+        #expect(one.count > 50)
+        #expect(one.contains { $0.contains("\"rule\":\"going-viral\"") })
+        #expect(one.contains { $0.contains("\"rule\":\"complaint\"") })
+        #expect(run(2) == one)
+        #expect(run(7) == one)
+    }
+
+    @Test("Counts only: reshares between polls are spread evenly and the post is scored in counts mode")
+    func countsMode() throws {
+        let key = PostKey(source: "hn", id: "42")
+        var observations: [Observation] = [.post(key: key, time: 0, createdAt: 0, author: "dana", followers: 2290, text: "Acme broke my guitar", url: nil)]
+        let counts = [0, 12, 60, 150, 320]
+        for (minute, reshares) in counts.enumerated() {
+            observations.append(.counts(key: key, time: Double(minute * 60 + 60), reshares: reshares, replies: nil, likes: nil, quotes: nil))
+        }
+        let engine = ScoringEngine(config: scoringConfig([Self.viral]), shards: 1)
+        let notes = engine.ingest(observations)
+        let features = try #require(engine.features(key, at: 300))
+        #expect(features.mode == .counts)
+        #expect(features.reshares == 320)
+        // All 320 fell within the 5-minute short window.
+        #expect(abs(features.velocityShort - 64) < 1e-9)
+        // The 170 between the polls at 240 s and 300 s were spread evenly: half of them by 270 s.
+        #expect(engine.features(key, at: 270)?.seismic.reshares == 150 + 85)
+        #expect(notes.first?.rule == "going-viral")
+        #expect(features.complaint)
+    }
+
+    @Test("Unanswered complaints fire on the tick, and resolve after the brand answers")
+    func unanswered() {
+        let key = PostKey(source: "m", id: "7")
+        let config = scoringConfig([rule("unanswered", .warning) { $0.complaint = true; $0.unansweredForAtLeast = 3600 }])
+        let engine = ScoringEngine(config: config, shards: 1)
+        #expect(engine.ingest([.post(key: key, time: 0, createdAt: 0, author: "dana", followers: 10, text: "שירות הלקוחות שלכם מביך! לא עונים לטלפון", url: nil)]).isEmpty)
+        #expect(engine.tick(1800).isEmpty)
+        let fired = engine.tick(3600)
+        #expect(fired.map(\.reason) == [.started])
+        #expect(fired.first?.unansweredFor == 3600)
+        #expect(engine.ingest([.answer(key: key, time: 4000, author: "acme")]).isEmpty)
+        #expect(engine.tick(4000 + 1800).map(\.reason) == [.resolved])
+    }
+
+    @Test("A storm of small posts trips a volume rule for the source")
+    func volumeSpike() {
+        var config = scoringConfig([rule("storm", .warning) { $0.volumeSpikeRatioAtLeast = 5 }])
+        config.scoring.volumeWindow = 600
+        let engine = ScoringEngine(config: config, shards: 2)
+        var observations: [Observation] = []
+        // Two mentions every ten minutes for five hours, then sixty in ten minutes.
+        for window in 0..<30 {
+            for k in 0..<2 { observations.append(.post(key: PostKey(source: "x", id: "q\(window)-\(k)"), time: Double(window * 600 + k * 60), createdAt: Double(window * 600), author: nil, followers: nil, text: nil, url: nil)) }
+        }
+        for k in 0..<60 { observations.append(.post(key: PostKey(source: "x", id: "s\(k)"), time: Double(30 * 600 + k * 9), createdAt: Double(30 * 600 + k * 9), author: nil, followers: nil, text: nil, url: nil)) }
+        let notes = engine.ingest(observations)
+        #expect(notes.count == 1)
+        #expect(notes.first?.isVolume == true && notes.first?.rule == "storm")
+        #expect(notes.first.map { $0.time >= 18000 } == true)
+    }
+
+    @Test("The complaint lexicon reads English and Hebrew, with Hebrew's joined prefixes")
+    func lexicon() {
+        let lexicon = ComplaintLexicon()
+        #expect(lexicon.score("Hi Dana, sorry you feel that way. Have a nice day") >= 1)
+        #expect(lexicon.score("worst airline ever, they broke my guitar") >= 2)
+        #expect(lexicon.score("lovely flight, thanks!") == 0)
+        #expect(lexicon.score("וגועל נפש!") >= 1)
+        #expect(lexicon.score("שירות הלקוחות שלכם מביך!") >= 1)
+        #expect(lexicon.score("ובושה") >= 1)
+        #expect(lexicon.score("תודה רבה") == 0)
+        #expect(ComplaintLexicon(extra: ["kaput"], replaceBuiltin: true).score("it is kaput, worst") == 1)
+    }
+}
