@@ -52,6 +52,10 @@ public enum CommandLineTool {
         switch spec.name {
         case "check-config":
             return try CheckConfigCommand.run(parsed, terminal: terminal, environment: environment)
+        case "bench":
+            return try BenchCommand.run(parsed, terminal: terminal)
+        case "eval":
+            return try EvalCommand.run(parsed, terminal: terminal, environment: environment)
         case "replay":
             return try ReplayCommand.run(parsed, terminal: terminal, environment: environment)
         case "parse":

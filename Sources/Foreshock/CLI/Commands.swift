@@ -105,11 +105,25 @@ enum Commands {
 
     static let bench = CommandSpec(
         name: "bench",
-        usage: "bench",
+        usage: "bench [--posts N] [--runs N]",
         summary: "Measures scoring and replay speed and memory (build with -c release) and prints one JSON line.",
-        details: [],
-        valueOptions: []
+        details: [
+            "--posts N              tracked posts in the synthetic load (default 100000)",
+            "--runs N               runs to take the median of (default 5)",
+        ],
+        valueOptions: ["--posts", "--runs"]
     )
 
-    static let all = [watch, checkConfig, parse, replay, testAlert, silence, status, demo, bench]
+    static let eval = CommandSpec(
+        name: "eval",
+        usage: "eval [--config FILE] [--data DIR]",
+        summary: "Plays the shared real cascades through the scoring core as the watch process would see them\nand reports how early and how rarely wrongly the critical rules fire.",
+        details: [
+            "--config FILE          the rules to judge (default: the embedded config)",
+            "--data DIR             a folder with tideh/RT*.txt and twitter1516_dev.jsonl (default ../shared/data/cascades)",
+        ],
+        valueOptions: ["--config", "--data"]
+    )
+
+    static let all = [watch, checkConfig, parse, replay, eval, testAlert, silence, status, demo, bench]
 }

@@ -11,6 +11,8 @@ public struct Calibration: Sendable, Equatable {
     public var ageFactors: [(Double, Double)]
     /// Reshares at which the prediction is trusted halfway.
     public var shrinkage: Double
+    /// Fewer reshares than this are never called supercritical.
+    public var minSupercriticalReshares = 200.0
 
     public static func == (a: Calibration, b: Calibration) -> Bool {
         a.shrinkage == b.shrinkage && a.ageFactors.elementsEqual(b.ageFactors) { $0 == $1 }
@@ -18,8 +20,8 @@ public struct Calibration: Sendable, Equatable {
 
     /// Fitted on the shared TiDeH cascades by `scripts/eval` (see the README's numbers).
     public static let standard = Calibration(
-        ageFactors: [(300, 3.0), (600, 2.6), (1800, 1.9), (3600, 1.45), (7200, 1.2), (21600, 1.05), (86400, 1.0)],
-        shrinkage: 5
+        ageFactors: [(300, 1.0), (86400, 1.0)],
+        shrinkage: 10
     )
 
     public init(ageFactors: [(Double, Double)], shrinkage: Double) {
@@ -40,14 +42,14 @@ public struct Calibration: Sendable, Equatable {
 
     /// - Returns: the calibrated prediction (nil when supercritical or unknown) and whether it is supercritical.
     public func apply(_ estimate: SeismicEstimate, age: Double, nStar: Double) -> (predicted: Double?, supercritical: Bool) {
-        guard estimate.infectiousness != nil else { return (nil, false) }
-        var raw = estimate.predicted
-        if estimate.supercritical {
-            guard let low = estimate.low, low * nStar < 1 else { return (nil, true) }
-            raw = estimate.prediction(at: low, nStar: nStar)
-        }
-        guard let raw else { return (nil, false) }
+        guard estimate.infectiousness != nil, let low = estimate.low else { return (nil, false) }
         let seen = Double(estimate.reshares)
+        // The interval's lower bound: wide (so cautious) while few reshares are in the window,
+        // converging on p̂ as they accumulate. Supercritical only when even it is, with enough seen.
+        if low * nStar >= 1 {
+            return seen >= minSupercriticalReshares ? (nil, true) : (seen, false)
+        }
+        guard let raw = estimate.prediction(at: low, nStar: nStar) else { return (nil, false) }
         let trust = seen / (seen + shrinkage)
         return (seen + max(0, raw - seen) * factor(age: age) * trust, false)
     }

@@ -45,7 +45,13 @@ public struct ScoringShard: Sendable {
     /// Re-evaluates every post at `time` (time-based conditions, resolving), and evicts cold ones.
     public mutating func tick(_ time: Double) -> [AlertNotification] {
         var out: [AlertNotification] = []
-        for key in posts.keys.sorted() {
+        // Between observations only time moves: alerts firing may repeat or resolve, and
+        // "unanswered for" may start to hold. Other posts cannot start an alert on a tick.
+        let timeRules = settings.matcher.rules.contains { $0.when.unansweredForAtLeast != nil }
+        let due = posts.compactMap { key, post -> PostKey? in
+            lifecycle.firing[key] != nil || (timeRules && post.answeredAt == nil) ? key : nil
+        }
+        for key in due.sorted() {
             if let note = evaluate(key, at: time) { out.append(note) }
         }
         let cold = posts.filter { time - $0.value.lastActivity > settings.scoring.coldAfter && lifecycle.firing[$0.key] == nil }.map(\.key)

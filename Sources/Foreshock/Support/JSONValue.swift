@@ -30,6 +30,11 @@ public enum JSONValue: Sendable, Equatable, Decodable {
     /// Decodes JSON, or JSON5 when `json5` is true (comments, trailing commas, unquoted keys).
     /// - Throws: `JSONSyntaxError` with a one-line reason.
     public static func parse(_ data: Data, json5: Bool = false) throws(JSONSyntaxError) -> JSONValue {
+        if !json5 {
+            let bytes = [UInt8](data)
+            if let value = JSONParser.parse(bytes) { return value }
+            throw JSONSyntaxError(reason: JSONSyntaxLocator.locate(bytes, json5: false) ?? "the text could not be read as JSON")
+        }
         let decoder = JSONDecoder()
         decoder.allowsJSON5 = json5
         do {

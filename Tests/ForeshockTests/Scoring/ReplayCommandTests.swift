@@ -24,9 +24,13 @@ struct ReplayCommandTests {
         #expect(!err.contains("line 3"))
         let lines = out.split(separator: "\n").map { try! JSONValue.parse(Data($0.utf8)) }
         let alerts = lines.filter { $0["type"]?.stringValue == "alert" }
-        #expect(alerts.first?["rule"]?.stringValue == "going-viral")
+        // Warm first, then the same alert escalates once the calibrated prediction passes 1,000.
+        #expect(alerts.first?["rule"]?.stringValue == "heating-up")
         #expect(alerts.first?["state"]?.stringValue == "firing")
         #expect(alerts.first?["post"]?.stringValue == "t1")
+        let escalation = try #require(alerts.first { $0["reason"]?.stringValue == "escalated" })
+        #expect(escalation["rule"]?.stringValue == "going-viral" && escalation["severity"]?.stringValue == "critical")
+        #expect((escalation["reshares"]?.intValue ?? 0) < 1000)
         let summary = try #require(lines.last)
         #expect(summary["type"]?.stringValue == "summary")
         #expect(summary["skipped_lines"]?.intValue == 1)
@@ -51,8 +55,9 @@ struct ReplayCommandTests {
     func text() async throws {
         let (status, out, _) = await runForeshock(["replay", try tweetRecording()])
         #expect(status == .success)
-        #expect(out.contains("FIRING critical going-viral [x] orig"))
-        #expect(out.contains("rule going-viral: 1 alerts"))
+        #expect(out.contains("FIRING warning heating-up [x] orig"))
+        #expect(out.contains("ESCALATED critical going-viral [x] orig"))
+        #expect(out.contains("rule heating-up: 1 alerts"))
         #expect(out.contains("median reshares at the alert"))
     }
 }

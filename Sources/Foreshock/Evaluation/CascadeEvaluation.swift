@@ -1,0 +1,121 @@
+import Foundation
+
+/// Plays real cascades through the scoring core the way the watch process would see them, and
+/// measures how early and how rarely wrongly the critical rules fire. `foreshock eval` prints it;
+/// the README quotes it.
+public struct CascadeEvaluation: Sendable {
+    public struct Cascade: Sendable {
+        public var name: String
+        /// Seconds after the post of each reshare, ascending.
+        public var times: [Double]
+        /// The author's followers, then each resharer's (nil where the data has none).
+        public var followers: [Double]?
+    }
+
+    /// How a poller sees a cascade: every reshare with its resharer, or only a counter every `interval`.
+    public enum View: String, Sendable { case events, counts }
+
+    public struct Result: Sendable {
+        public var cascade: String
+        public var size: Int
+        /// When the first critical alert started, and the reshares then.
+        public var alertAt: Double?
+        public var resharesAtAlert: Int?
+        /// When the cascade reached the target size (nil if never).
+        public var reachedAt: Double?
+    }
+
+    public let config: Config
+    public var target = 1000
+    public var pollInterval = 60.0
+
+    public init(config: Config) {
+        self.config = config
+    }
+
+    /// One cascade, alone in a fresh core.
+    public func run(_ cascade: Cascade, view: View) -> Result {
+        let engine = ScoringEngine(config: config, shards: 1)
+        let key = PostKey(source: "eval", id: cascade.name)
+        let start = 1_600_000_000.0
+        let author = cascade.followers?.first
+        var result = Result(cascade: cascade.name, size: cascade.times.count)
+        if cascade.times.count >= target { result.reachedAt = cascade.times[target - 1] }
+        func take(_ notes: [AlertNotification]) {
+            guard result.alertAt == nil, let note = notes.first(where: { $0.severity == .critical && $0.reason != .resolved && !$0.isVolume }) else { return }
+            result.alertAt = note.time - start
+            result.resharesAtAlert = note.reshares
+        }
+        take(engine.ingest([.post(key: key, time: start, createdAt: start, author: "author", followers: author, text: nil, url: nil)]))
+        switch view {
+        case .events:
+            var batch: [Observation] = []
+            for (index, time) in cascade.times.enumerated() {
+                batch.append(.reshare(key: key, time: start + time, user: nil, followers: cascade.followers.map { $0[index + 1] }))
+                // Evaluated after each reshare, as the watch process does on each observation.
+                take(engine.ingest(batch))
+                batch.removeAll(keepingCapacity: true)
+                if result.alertAt != nil { break }
+            }
+        case .counts:
+            let end = (cascade.times.last ?? 0) + pollInterval
+            var poll = pollInterval, index = 0
+            while poll <= end, result.alertAt == nil {
+                while index < cascade.times.count, cascade.times[index] <= poll { index += 1 }
+                take(engine.ingest([.counts(key: key, time: start + poll, reshares: index, replies: nil, likes: nil, quotes: nil)]))
+                poll += pollInterval
+            }
+        }
+        return result
+    }
+
+    /// TiDeH's `RTn.txt`: a header line, then `seconds followers` per event, the original first.
+    public static func loadTiDeH(_ path: String) throws -> Cascade {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var times: [Double] = [], followers: [Double] = []
+        for line in text.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ").compactMap { Double($0) }
+            guard fields.count >= 2 else { continue }
+            times.append(fields[0])
+            followers.append(fields[1])
+        }
+        return Cascade(name: (path as NSString).lastPathComponent, times: Array(times.dropFirst()), followers: followers)
+    }
+
+    /// Twitter15/16 trees: `times` with the source first, no followers.
+    public static func loadTwitter1516(_ path: String) throws -> [Cascade] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            guard let value = try? JSONValue.parse(Data(line.utf8)), let times = value.items("times")?.compactMap(\.doubleValue) else { return nil }
+            return Cascade(name: value["id"]?.idString ?? "?", times: Array(times.dropFirst()).sorted(), followers: nil)
+        }
+    }
+
+    /// A cascade's resharers given follower counts drawn (deterministically) from another's.
+    public static func withFollowers(_ cascade: Cascade, from pool: [Double], seed: Int) -> Cascade {
+        var copy = cascade
+        var state = UInt64(truncatingIfNeeded: seed) &* 0x9E3779B97F4A7C15 | 1
+        func next() -> Double {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return pool[Int(state % UInt64(pool.count))]
+        }
+        copy.followers = (0...cascade.times.count).map { _ in next() }
+        return copy
+    }
+
+    /// Medians and rates over results, as one line of text.
+    public static func describe(_ results: [Result], label: String) -> String {
+        func median(_ values: [Double]) -> String {
+            guard !values.isEmpty else { return "-" }
+            let sorted = values.sorted()
+            return String(format: "%.0f", sorted[sorted.count / 2])
+        }
+        let big = results.filter { $0.reachedAt != nil }
+        let caught = big.filter { r in r.alertAt.map { $0 <= r.reachedAt! } ?? false }
+        let leads = caught.map { ($0.reachedAt! - $0.alertAt!) / 60 }
+        let alerted = results.filter { $0.alertAt != nil }
+        return "\(label): \(results.count) cascades; reach \(1000): \(big.count), caught before: \(caught.count)"
+            + " (median lead \(median(leads)) min, median reshares at alert \(median(caught.compactMap { $0.resharesAtAlert.map(Double.init) })));"
+            + " alerted in all: \(alerted.count)"
+    }
+}
