@@ -5,16 +5,7 @@ import Dispatch
 /// shared real cascades, seen as the watch process would see them.
 enum EvalCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
-        let config: Config
-        do throws(ConfigError) {
-            if let path = arguments["--config"] {
-                config = try ConfigLoader.load(path: path, environment: environment, requireSecrets: false).0
-            } else {
-                config = try ConfigLoader.embeddedDefault(query: "eval", environment: environment).0
-            }
-        } catch {
-            throw CommandError(.config, error.problems.map(\.description).joined(separator: "\n"))
-        }
+        let config = try CommandConfig.load(arguments, environment: environment, query: "eval")
         let data = arguments["--data"] ?? "../shared/data/cascades"
         let tidehDir = (data as NSString).appendingPathComponent("tideh")
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: tidehDir)) ?? []).filter { $0.hasSuffix(".txt") }.sorted()

@@ -17,16 +17,7 @@ enum ReplayCommand {
             }
             traceEvery = seconds
         }
-        let config: Config
-        do throws(ConfigError) {
-            if let path = arguments["--config"] {
-                config = try ConfigLoader.load(path: path, environment: environment, requireSecrets: false).0
-            } else {
-                config = try ConfigLoader.embeddedDefault(query: "replay", environment: environment).0
-            }
-        } catch {
-            throw CommandError(error.code == .unreadable ? .runtime : .config, error.problems.map(\.description).joined(separator: "\n"))
-        }
+        let config = try CommandConfig.load(arguments, environment: environment, query: "replay")
         let path = arguments.positionals[0]
         let data: Data
         do {

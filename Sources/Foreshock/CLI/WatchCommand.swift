@@ -62,20 +62,10 @@ enum WatchCommand {
     }
 
     static func loadConfig(_ arguments: ParsedArguments, environment: [String: String]) throws(CommandError) -> Config {
-        do throws(ConfigError) {
-            if let path = arguments["--config"] {
-                return try ConfigLoader.load(path: path, environment: environment).0
-            }
-            guard let query = arguments["--query"] else {
-                throw ConfigError(code: .invalid, problems: [])
-            }
-            return try ConfigLoader.embeddedDefault(query: query, environment: environment).0
-        } catch {
-            if error.problems.isEmpty {
-                throw CommandError(.usage, "foreshock watch: give --config FILE, or --query TEXT to watch with the embedded default config.")
-            }
-            throw CommandError(error.code == .unreadable ? .runtime : .config, error.problems.map(\.description).joined(separator: "\n"))
+        guard arguments["--config"] != nil || arguments["--query"] != nil else {
+            throw CommandError(.usage, "foreshock watch: give --config FILE, or --query TEXT to watch with the embedded default config.")
         }
+        return try CommandConfig.load(arguments, environment: environment, query: arguments["--query"] ?? "", requireSecrets: true)
     }
 
     /// One line per poll that says something: a failure, or how many new mentions came.
