@@ -116,13 +116,15 @@ enum Commands {
 
     static let eval = CommandSpec(
         name: "eval",
-        usage: "eval [--config FILE] [--data DIR]",
+        usage: "eval [--config FILE] [--data DIR] [--fit]",
         summary: "Plays the shared real cascades through the scoring core as the watch process would see them\nand reports how early and how rarely wrongly the critical rules fire.",
         details: [
             "--config FILE          the rules to judge (default: the embedded config)",
             "--data DIR             a folder with tideh/RT*.txt and twitter1516_dev.jsonl (default ../shared/data/cascades)",
+            "--fit                  print the per-age calibration factors fitted on those cascades instead",
         ],
-        valueOptions: ["--config", "--data"]
+        valueOptions: ["--config", "--data"],
+        flags: ["--fit"]
     )
 
     static let all = [watch, checkConfig, parse, replay, eval, testAlert, silence, status, demo, bench]

@@ -21,6 +21,19 @@ enum EvalCommand {
             throw CommandError(.runtime, "foreshock eval: cannot read the cascades: \((error as NSError).localizedDescription)")
         }
         let evaluation = CascadeEvaluation(config: config)
+        if arguments.has("--fit") {
+            let pool = tideh.flatMap { $0.followers?.dropFirst() ?? [] }
+            let all = tideh + middle.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0) }
+            let ages: [Double] = [300, 600, 1200, 1800, 3600, 7200, 21600, 86400]
+            let counts = (tideh + middle).map { CascadeEvaluation.countsView($0, interval: 60, followers: config.scoring.seismic.nStar) }
+            for (label, cascades) in [("events", all), ("counts", counts)] {
+                for quantile in [0.1, 0.25, 0.5] {
+                    let fitted = CascadeEvaluation.fitAgeFactors(cascades, ages: ages, model: config.scoring.seismic, quantile: quantile)
+                    terminal.print("\(label) quantile \(quantile): " + fitted.map { "(\(Int($0.0)), \(String(format: "%.3f", $0.1)))" }.joined(separator: ", ") + " over \(fitted.map(\.2).max() ?? 0) cascades")
+                }
+            }
+            return .success
+        }
         func runAll(_ cascades: [CascadeEvaluation.Cascade], _ view: CascadeEvaluation.View) -> [CascadeEvaluation.Result] {
             // The cascades are independent: both cores at once.
             let results = UnsafeResults(count: cascades.count)

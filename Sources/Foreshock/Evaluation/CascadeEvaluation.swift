@@ -69,6 +69,45 @@ public struct CascadeEvaluation: Sendable {
         return result
     }
 
+    /// The median of final size over the raw lower-bound prediction, by age: what
+    /// `Calibration.ageFactors` should be (the paper's per-age correction, fitted).
+    public static func fitAgeFactors(_ cascades: [Cascade], ages: [Double], model: SeismicConfig, quantile: Double = 0.5) -> [(Double, Double, Int)] {
+        let kernel = SeismicKernel(model)
+        return ages.map { age in
+            var ratios: [Double] = []
+            for cascade in cascades {
+                guard let followers = cascade.followers else { continue }
+                var history = ShareHistory(originalFollowers: followers[0])
+                for (index, time) in cascade.times.enumerated() where time <= age { history.add(at: time, followers: followers[index + 1]) }
+                guard history.count >= 5 else { continue }
+                let estimate = history.estimate(at: age, model: model, kernel: kernel)
+                guard let low = estimate.low, let predicted = estimate.prediction(at: low, nStar: model.nStar), predicted > Double(estimate.reshares) else { continue }
+                // The factor on the growth beyond what is seen that would have hit the final size.
+                let final = Double(cascade.times.count)
+                ratios.append((final - Double(estimate.reshares)) / (predicted - Double(estimate.reshares)))
+            }
+            ratios.sort()
+            return (age, ratios.isEmpty ? 1 : ratios[min(ratios.count - 1, Int(Double(ratios.count) * quantile))], ratios.count)
+        }
+    }
+
+    /// The cascade as a poller sees it with a counter every `interval`: the reshares between two
+    /// polls spread evenly over the interval, every one with `followers` (the author too, when
+    /// the data has none).
+    public static func countsView(_ cascade: Cascade, interval: Double, followers: Double) -> Cascade {
+        var times: [Double] = []
+        var index = 0, poll = interval
+        let end = (cascade.times.last ?? 0) + interval
+        while poll <= end {
+            var count = 0
+            while index < cascade.times.count, cascade.times[index] <= poll { index += 1; count += 1 }
+            for k in 0..<count { times.append(poll - interval + interval * Double(k + 1) / Double(count)) }
+            poll += interval
+        }
+        let author = cascade.followers?.first ?? followers
+        return Cascade(name: cascade.name, times: times, followers: [author] + Array(repeating: followers, count: times.count))
+    }
+
     /// TiDeH's `RTn.txt`: a header line, then `seconds followers` per event, the original first.
     public static func loadTiDeH(_ path: String) throws -> Cascade {
         let text = try String(contentsOfFile: path, encoding: .utf8)

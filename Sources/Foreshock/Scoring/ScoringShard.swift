@@ -166,7 +166,7 @@ public struct ScoringShard: Sendable {
         let key = post.key
         let t = time - post.createdAt
         let scoring = settings.scoring
-        let calibrated = settings.calibration.apply(seismic, age: t, nStar: scoring.seismic.nStar)
+        let calibrated = settings.calibration.apply(seismic, age: t, nStar: scoring.seismic.nStar, counts: post.mode == .counts)
         func velocity(_ window: Double) -> Double {
             let span = min(window, max(t, 60))
             let recent = post.history.reshares(atOrBefore: t) - post.history.reshares(atOrBefore: t - span)

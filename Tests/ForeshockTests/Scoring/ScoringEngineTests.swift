@@ -93,7 +93,8 @@ struct ScoringEngineTests {
         for (minute, reshares) in counts.enumerated() {
             observations.append(.counts(key: key, time: Double(minute * 60 + 60), reshares: reshares, replies: nil, likes: nil, quotes: nil))
         }
-        let engine = ScoringEngine(config: scoringConfig([Self.viral]), shards: 1)
+        let fast = rule("fast", .critical) { $0.velocityPerMinAtLeast = 30; $0.minReshares = 100 }
+        let engine = ScoringEngine(config: scoringConfig([fast]), shards: 1)
         let notes = engine.ingest(observations)
         let features = try #require(engine.features(key, at: 300))
         #expect(features.mode == .counts)
@@ -102,7 +103,9 @@ struct ScoringEngineTests {
         #expect(abs(features.velocityShort - 64) < 1e-9)
         // The 170 between the polls at 240 s and 300 s were spread evenly: half of them by 270 s.
         #expect(engine.features(key, at: 270)?.seismic.reshares == 150 + 85)
-        #expect(notes.first?.rule == "going-viral")
+        // 150 reshares by 240 s: 37.5 a minute over the post's age, so the rule holds then.
+        #expect(notes.map(\.rule) == ["fast"])
+        #expect(notes.first?.time == 240)
         #expect(features.complaint)
     }
 
