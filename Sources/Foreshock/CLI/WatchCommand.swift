@@ -16,8 +16,14 @@ enum WatchCommand {
         }
         let scheduler = FeedScheduler(pollers: pollers)
         let report = MentionReport(terminal: terminal, format: arguments["--mentions"] ?? "text")
+        let recording = try openRecording(arguments["--record"])
+        defer { recording?.close() }
+        var record: (@Sendable ([Observation]) -> Void)?
+        if let recording {
+            record = { observations in recording.append(observations) }
+        }
         // Until the sinks exist, every notification goes to the terminal, as the console sink will.
-        let pipeline = WatchPipeline(config: config, pollers: pollers) { notes in
+        let pipeline = WatchPipeline(config: config, pollers: pollers, record: record) { notes in
             for note in notes { terminal.print(AlertText.line(note)) }
         }
         if arguments.has("--once") {
@@ -66,6 +72,15 @@ enum WatchCommand {
             throw CommandError(.usage, "foreshock watch: give --config FILE, or --query TEXT to watch with the embedded default config.")
         }
         return try CommandConfig.load(arguments, environment: environment, query: arguments["--query"] ?? "", requireSecrets: true)
+    }
+
+    static func openRecording(_ path: String?) throws(CommandError) -> RecordingFile? {
+        guard let path else { return nil }
+        do {
+            return try RecordingFile(path: path)
+        } catch {
+            throw CommandError(.runtime, "foreshock watch: cannot open the recording \(path): \((error as NSError).localizedDescription)")
+        }
     }
 
     /// One line per poll that says something: a failure, or how many new mentions came.

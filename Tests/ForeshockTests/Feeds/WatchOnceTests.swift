@@ -63,4 +63,23 @@ struct WatchOnceTests {
         #expect(errors.count == 1)
         #expect(errors.first?.contains("source=hn") == true && errors.first?.contains("HTTP 503") == true)
     }
+
+    @Test("--record writes what was observed, and replay reads it back")
+    func recordThenReplay() async throws {
+        let api = try ScriptedAPI(["/api/v1/search_by_date": [["body_file": payloadPath("hackernews/search_by_date_fraction.json")]]])
+        defer { api.stop() }
+        let config = try writeTemporaryFile("""
+        {sources: [{name: "hn", kind: "hackernews", query: "vlc", base_url: "\(api.base)"}]}
+        """)
+        let recording = try makeTemporaryDirectory().appendingPathComponent("traffic.jsonl").path
+        let (status, _, err) = await runForeshock(["watch", "--config", config, "--once", "--record", recording, "--mentions", "none"])
+        #expect(status == .success, "\(err)")
+        let lines = try String(contentsOfFile: recording, encoding: .utf8).split(separator: "\n")
+        #expect(lines.filter { $0.contains(#""type":"post""#) }.count == 4)
+        #expect(lines.contains { $0.contains(#""id":"7493856""#) && $0.contains(#""source":"hn""#) })
+        #expect(lines.contains { $0.contains(#""type":"counts""#) && $0.contains(#""likes":578"#) })
+        let (replayed, out, _) = await runForeshock(["replay", recording, "--format", "json"])
+        #expect(replayed == .success)
+        #expect(out.contains(#""type":"summary","observations":\#(lines.count),"posts":4,"skipped_lines":0"#))
+    }
 }
