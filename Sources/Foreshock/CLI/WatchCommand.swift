@@ -9,6 +9,9 @@ enum WatchCommand {
         let handler = StreamLogHandler(level: options.level, format: options.format, write: terminal.err)
         handler.redact(config.secretValues)
         let logger = Logger(handler: handler)
+        if arguments["--state-dir"] != nil {
+            logger.warning("--state-dir is not used yet: cursors and alert state start fresh on every run")
+        }
         let client = HTTPClient()
         let pollers = config.sources.map { FeedPoller(feed: $0.makeFeed(), client: client) }
         for source in config.sources where source.insecureSkipVerify {
