@@ -65,8 +65,7 @@ public final class FeedCredentials: Sendable {
         guard let id = source.clientID?.value, let secret = source.clientSecret?.value else {
             throw FeedError(.authentication, "client_id or client_secret is not set")
         }
-        var request = HTTPRequest(method: "POST", url: Self.redditTokenURL(source.baseURL), body: Data("grant_type=client_credentials".utf8),
-                                  timeout: source.timeout, insecureSkipVerify: source.insecureSkipVerify, caFile: source.caFile)
+        var request = source.httpRequest(Self.redditTokenURL(source.baseURL), method: "POST", body: Data("grant_type=client_credentials".utf8))
         request.headers.add("Authorization", "Basic " + Data("\(id):\(secret)".utf8).base64EncodedString())
         request.headers.add("Content-Type", "application/x-www-form-urlencoded")
         if let agent = source.userAgent { request.headers.set("User-Agent", agent) }
@@ -89,15 +88,13 @@ public final class FeedCredentials: Sendable {
             throw FeedError(.authentication, "identifier or app_password is not set")
         }
         let payload = "{\"identifier\":\(JSONText.quote(identifier)),\"password\":\(JSONText.quote(password))}"
-        var request = HTTPRequest(method: "POST", url: source.baseURL + "/xrpc/com.atproto.server.createSession", body: Data(payload.utf8),
-                                  timeout: source.timeout, insecureSkipVerify: source.insecureSkipVerify, caFile: source.caFile)
+        var request = source.httpRequest(source.baseURL + "/xrpc/com.atproto.server.createSession", method: "POST", body: Data(payload.utf8))
         request.headers.add("Content-Type", "application/json")
         return try storeSession(try await exchange(request, what: "Bluesky createSession"), now: now)
     }
 
     private func refreshSession(_ refresh: String, now: Date) async throws(FeedError) -> String {
-        var request = HTTPRequest(method: "POST", url: source.baseURL + "/xrpc/com.atproto.server.refreshSession",
-                                  timeout: source.timeout, insecureSkipVerify: source.insecureSkipVerify, caFile: source.caFile)
+        var request = source.httpRequest(source.baseURL + "/xrpc/com.atproto.server.refreshSession", method: "POST")
         request.headers.add("Authorization", "Bearer \(refresh)")
         return try storeSession(try await exchange(request, what: "Bluesky refreshSession"), now: now)
     }

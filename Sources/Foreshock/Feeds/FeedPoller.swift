@@ -106,7 +106,6 @@ public final class FeedPoller: Sendable {
         if pages == Self.maxPages, page != nil {
             outcome.truncated = true
         }
-        let answered = Set(source.brandAccounts.map(Self.handle))
         state.withLock { state in
             var fresh: [Mention] = []
             for mention in collected where state.seen.insert(mention.id) {
@@ -127,7 +126,7 @@ public final class FeedPoller: Sendable {
             state.stats.mentions += fresh.count
             state.stats.lastSuccess = clock()
         }
-        outcome.answers = fresh(outcome.mentions, brand: answered)
+        outcome.answers = brandReplies(in: outcome.mentions)
         if let pauseForLimit { outcome.nextPollAfter = max(source.interval, pauseForLimit) }
         return outcome
     }
@@ -142,13 +141,9 @@ public final class FeedPoller: Sendable {
         }
     }
 
-    /// Replies by the brand's own accounts among mentions.
-    public func brandReplies(in mentions: [Mention]) -> [BrandReply] {
-        fresh(mentions, brand: Set(source.brandAccounts.map(Self.handle)))
-    }
-
     /// Replies by the brand's own accounts among mentions: the posts they answer, and when.
-    private func fresh(_ mentions: [Mention], brand: Set<String>) -> [BrandReply] {
+    public func brandReplies(in mentions: [Mention]) -> [BrandReply] {
+        let brand = Set(source.brandAccounts.map(Self.handle))
         guard !brand.isEmpty else { return [] }
         return mentions.compactMap { mention in
             guard let parent = mention.replyTo, let author = mention.author, brand.contains(Self.handle(author)) else { return nil }
@@ -206,9 +201,7 @@ public final class FeedPoller: Sendable {
         var outcome = PollOutcome(source: source.name, observedAt: now)
         var accounts: [Resharer]
         do throws(FeedError) {
-            let response = try await send(request, &outcome)
-            if let failure = Self.statusError(response, now: now) { throw failure }
-            accounts = try feed.parseResharers(response.body)
+            accounts = try feed.parseResharers(try await fetch(request, &outcome))
             if let bluesky = feed as? BlueskyFeed, accounts.contains(where: { $0.followers == nil }),
                state.withLock({ $0.budget.spend(now: now) }) {
                 // getRepostedBy names accounts; getProfiles knows their followers.
@@ -243,14 +236,12 @@ public final class FeedPoller: Sendable {
         guard state.withLock({ $0.budget.spend(now: clock()) }) else { return nil }
         var outcome = PollOutcome(source: source.name, observedAt: clock())
         do throws(FeedError) {
-            let response = try await send(request, &outcome)
-            if let failure = Self.statusError(response, now: clock()) { throw failure }
-            let replies = try feed.parseReplies(response.body).map { reply in
+            let replies = try feed.parseReplies(try await fetch(request, &outcome)).map { reply in
                 var reply = reply
                 if reply.replyTo == nil { reply.replyTo = id }
                 return reply
             }
-            return fresh(replies.filter { $0.replyTo == id }, brand: Set(source.brandAccounts.map(Self.handle)))
+            return brandReplies(in: replies.filter { $0.replyTo == id })
         } catch {
             count(error)
             return nil
@@ -280,6 +271,14 @@ public final class FeedPoller: Sendable {
             return response
         }
         throw FeedError(.authentication, "the API refused the credentials")
+    }
+
+    /// Sends a request and returns the body of a successful answer.
+    /// - Throws: `FeedError` for a transport failure or an error status.
+    private func fetch(_ request: HTTPRequest, _ outcome: inout PollOutcome) async throws(FeedError) -> Data {
+        let response = try await send(request, &outcome)
+        if let failure = Self.statusError(response, now: clock()) { throw failure }
+        return response.body
     }
 
     /// An error for a response that is not a success, or nil.

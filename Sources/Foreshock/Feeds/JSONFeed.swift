@@ -12,10 +12,7 @@ public struct JSONFeed: MentionFeed {
 
     public func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {
         let base = source.url?.value ?? ""
-        var request = HTTPRequest(url: FeedURL.join(base, [(source.cursorParam ?? "", source.cursorParam == nil ? nil : cursor)]),
-                                  timeout: source.timeout, insecureSkipVerify: source.insecureSkipVerify, caFile: source.caFile)
-        request.headers.add("Accept", "application/json")
-        if let token = source.token?.value { request.headers.add("Authorization", "Bearer \(token)") }
+        var request = request(FeedURL.join(base, [(source.cursorParam ?? "", source.cursorParam == nil ? nil : cursor)]))
         for (name, value) in source.headers.sorted(by: { $0.key < $1.key }) { request.headers.set(name, value) }
         return request
     }

@@ -20,9 +20,14 @@ public struct MastodonFeed: MentionFeed {
         case .mentions:
             return request(url("/api/v1/notifications", [("types[]", "mention"), ("limit", limit), ("min_id", minID)]))
         case .tag, .subreddit:
-            let tag = (source.query ?? "").hasPrefix("#") ? String((source.query ?? "").dropFirst()) : (source.query ?? "")
             return request(url("/api/v1/timelines/tag/\(FeedURL.encode(tag))", [("limit", limit), ("min_id", minID)]))
         }
+    }
+
+    /// The hashtag the source follows, without its `#`.
+    var tag: String {
+        let query = source.query ?? ""
+        return query.hasPrefix("#") ? String(query.dropFirst()) : query
     }
 
     public func parseMentions(_ body: Data) throws(FeedError) -> MentionPage {

@@ -16,13 +16,10 @@ public struct MastodonStream: Sendable {
     }
 
     var request: HTTPRequest {
-        let source = poller.source
-        let query = source.query ?? ""
-        let tag = query.hasPrefix("#") ? String(query.dropFirst()) : query
-        var request = HTTPRequest(url: FeedURL.join(source.baseURL + "/api/v1/streaming/hashtag", [("tag", tag)]),
-                                  timeout: 0, insecureSkipVerify: source.insecureSkipVerify, caFile: source.caFile)
-        request.headers.add("Accept", "text/event-stream")
-        if let token = source.token?.value { request.headers.add("Authorization", "Bearer \(token)") }
+        let feed = MastodonFeed(source: poller.source)
+        var request = feed.request(feed.url("/api/v1/streaming/hashtag", [("tag", feed.tag)]))
+        request.timeout = 0 // a stream lasts as long as the server keeps it open
+        request.headers.set("Accept", "text/event-stream")
         return request
     }
 

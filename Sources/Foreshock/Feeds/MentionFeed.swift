@@ -91,7 +91,7 @@ extension MentionFeed {
 
     /// A GET with the source's timeouts and TLS settings, and its static bearer token if it has one.
     func request(_ url: String) -> HTTPRequest {
-        var request = HTTPRequest(url: url, timeout: source.timeout, insecureSkipVerify: source.insecureSkipVerify, caFile: source.caFile)
+        var request = source.httpRequest(url)
         request.headers.add("Accept", "application/json")
         if let token = source.token?.value { request.headers.add("Authorization", "Bearer \(token)") }
         return request

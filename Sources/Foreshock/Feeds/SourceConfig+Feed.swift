@@ -1,4 +1,12 @@
+import Foundation
+
 extension SourceConfig {
+    /// A request to this source's API with its timeout and TLS settings: every feed, login and
+    /// stream request starts here.
+    func httpRequest(_ url: String, method: String = "GET", body: Data? = nil) -> HTTPRequest {
+        HTTPRequest(method: method, url: url, body: body, timeout: timeout, insecureSkipVerify: insecureSkipVerify, caFile: caFile)
+    }
+
     /// The adapter that reads this source's API.
     public func makeFeed() -> any MentionFeed {
         switch kind {
