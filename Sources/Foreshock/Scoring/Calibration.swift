@@ -3,8 +3,10 @@ import Foundation
 /// Turns SEISMIC's raw estimate into the prediction rules use. The raw model is far off early
 /// (few reshares, a short window): it under-predicts young cascades and calls bursts
 /// supercritical. Three corrections, in the spirit of the paper's α/γ adjustment:
-/// - supercritical only when even the interval's lower bound is (else predict at that bound);
-/// - a factor by age for the growth the raw model misses early, interpolated in log-age;
+/// - predict at the lower bound of p̂'s interval, and call a post supercritical only when even
+///   that bound is and `minSupercriticalReshares` are in (by default never: early bursts are
+///   supercritical for posts that stop at a hundred);
+/// - a factor by age on the predicted growth, fitted on real cascades, interpolated in log-age;
 /// - shrinkage towards the reshares already seen while there are few of them.
 public struct Calibration: Sendable, Equatable {
     /// (age in seconds, factor on the predicted growth beyond the reshares seen), with every

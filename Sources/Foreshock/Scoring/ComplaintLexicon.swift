@@ -39,7 +39,7 @@ public struct ComplaintLexicon: Sendable {
         guard let first = term.first, term.count <= text.count else { return false }
         var index = 0
         while index <= text.count - term.count {
-            if text[index] == first, Array(text[index..<(index + term.count)]) == term {
+            if text[index] == first, text[index..<(index + term.count)].elementsEqual(term) {
                 let end = index + term.count
                 let endOK = end == text.count || !text[end].isLetter
                 var start = index

@@ -80,9 +80,7 @@ public struct ScoringShard: Sendable {
             posts[key] = post
         case .reshare(_, _, _, let followers):
             var post = posts[key] ?? PostState(key: key, createdAt: time)
-            if post.mode == .counts, post.history.count > 0 {
-                // Switching to events: what was estimated from counters stays; new ones are exact.
-            }
+            // Switching to events: what was estimated from counters stays; new reshares are exact.
             post.mode = .events
             let n = followers ?? item.typicalFollowers
             post.history.add(at: time - post.createdAt, followers: n)

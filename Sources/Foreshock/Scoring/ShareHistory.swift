@@ -92,7 +92,8 @@ public struct ShareHistory: Sendable {
 
     /// Reshares at or before `t`.
     public func reshares(atOrBefore t: Double) -> Int {
-        let binned = bins.reduce(0) { $0 + ($1.end <= t ? $1.count : 0) }
+        // Bins hold what is not exact; usually all of them are older than t.
+        let binned = (bins.last.map { $0.end <= t } ?? true) ? count - times.count : bins.reduce(0) { $0 + ($1.end <= t ? $1.count : 0) }
         return binned + upperBound(t)
     }
 
@@ -124,7 +125,7 @@ public struct ShareHistory: Sendable {
         if before - first < model.minSharesInWindow {
             // Widen back to the (min+1)-th most recent share before t, the original included.
             let needed = model.minSharesInWindow + 1
-            let binnedBefore = bins.reduce(0) { $0 + $1.count }
+            let binnedBefore = count - times.count
             if before + binnedBefore + 1 > needed, before >= needed {
                 first = before - needed
                 window = t - times[first]

@@ -18,7 +18,8 @@ public final class Replay {
     private let interval: Double
     private let traceKey: String?
     private let traceEvery: Double
-    private var traceCreatedAt: Double?
+    /// The traced post, once its `post` line has been read.
+    private var tracedKey: PostKey?
     private var nextTrace: Double?
     private var batch: [Observation] = []
     private var nextTick: Double?
@@ -52,9 +53,9 @@ public final class Replay {
         advance(to: time)
         summary.observations += 1
         if case .post = observation { seenPosts.insert(observation.key) }
-        if traceCreatedAt == nil, let traceKey, case .post(let key, _, let created, _, _, _, _) = observation,
+        if tracedKey == nil, let traceKey, case .post(let key, _, let created, _, _, _, _) = observation,
            traceKey == key.id || traceKey == key.description {
-            traceCreatedAt = created
+            tracedKey = key
             nextTrace = created
         }
         track(observation)
@@ -128,10 +129,7 @@ public final class Replay {
     }
 
     private func emitTrace(at time: Double) {
-        guard let traceKey else { return }
-        let key = traceKey.contains(":") && !seenPosts.contains(where: { $0.id == traceKey })
-            ? seenPosts.first { $0.description == traceKey } : seenPosts.first { $0.id == traceKey }
-        guard let key, let f = engine.features(key, at: time) else {
+        guard let key = tracedKey, let f = engine.features(key, at: time) else {
             nextTrace = nil // evicted
             return
         }
