@@ -21,8 +21,9 @@ enum EvalCommand {
             throw CommandError(.runtime, "foreshock eval: cannot read the cascades: \((error as NSError).localizedDescription)")
         }
         let evaluation = CascadeEvaluation(config: config)
+        // Follower counts of real resharers, for cascades that have none.
+        let pool = tideh.flatMap { $0.followers?.dropFirst() ?? [] }
         if arguments.has("--fit") {
-            let pool = tideh.flatMap { $0.followers?.dropFirst() ?? [] }
             let all = tideh + middle.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0) }
             let ages: [Double] = [300, 600, 1200, 1800, 3600, 7200, 21600, 86400]
             let counts = (tideh + middle).map { CascadeEvaluation.countsView($0, interval: 60, followers: config.scoring.seismic.nStar) }
@@ -44,7 +45,6 @@ enum EvalCommand {
         }
         terminal.print(CascadeEvaluation.describe(runAll(tideh, .events), label: "TiDeH, every resharer known"))
         terminal.print(CascadeEvaluation.describe(runAll(tideh, .counts), label: "TiDeH, counts every 60 s"))
-        let pool = tideh.flatMap { $0.followers?.dropFirst() ?? [] }
         let ordinary = middle.filter { $0.times.count < 500 }
         let withFollowers = ordinary.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0) }
         for (label, results) in [("ordinary (< 500), resharers known", runAll(withFollowers, .events)),

@@ -9,12 +9,7 @@ enum ParseCommand {
         }
         let source = try resolve(name, configPath: arguments["--config"], environment: environment)
         let path = arguments.positionals[0]
-        let body: Data
-        do {
-            body = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw CommandError(.runtime, "foreshock parse: cannot read \(path): \((error as NSError).localizedDescription)")
-        }
+        let body = try CommandFile.read(path, command: "parse")
         do {
             let page = try source.makeFeed().parseMentions(body)
             for mention in page.mentions { terminal.print(mention.jsonLine) }

@@ -19,12 +19,7 @@ enum ReplayCommand {
         }
         let config = try CommandConfig.load(arguments, environment: environment, query: "replay")
         let path = arguments.positionals[0]
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw CommandError(.runtime, "foreshock replay: cannot read \(path): \((error as NSError).localizedDescription)")
-        }
+        let data = try CommandFile.read(path, command: "replay")
         let replay = Replay(config: config, trace: arguments["--trace"], traceEvery: traceEvery, emit: { terminal.print($0) }) { note in
             terminal.print(format == "json" ? note.jsonLine : AlertText.line(note))
         }

@@ -27,6 +27,11 @@ public struct Benchmark {
 
     private mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
 
+    /// The post with index `index` in the load (a third on one source, the rest on another).
+    static func key(_ index: Int) -> PostKey {
+        PostKey(source: index % 3 == 0 ? "x" : "m", id: String(index))
+    }
+
     /// The observations of the load, in time order: each post, then its reshares over two hours.
     public mutating func observations() -> [Observation] {
         var out: [Observation] = []
@@ -36,7 +41,7 @@ public struct Benchmark {
             // A discrete power law (exponent about 2.3, as cascade sizes have), capped at 5,000.
             let size = min(5000, Int(pow(1 - uniform(), -1 / 1.3)) - 1)
             let created = start + Double(index) * 0.05
-            let key = PostKey(source: index % 3 == 0 ? "x" : "m", id: String(index))
+            let key = Self.key(index)
             out.append(.post(key: key, time: created, createdAt: created, author: nil, followers: followers[Int(next() % UInt64(followers.count))], text: nil, url: nil))
             var t = created
             for _ in 0..<size {
@@ -64,13 +69,11 @@ public struct Benchmark {
         }
         let ingest = Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e9
         let now = (load.last?.time ?? 0) + 60
-        let keys = (0..<posts).map { PostKey(source: $0 % 3 == 0 ? "x" : "m", id: String($0)) }
+        let keys = (0..<posts).map(Self.key)
         let predictBegan = DispatchTime.now()
-        var predicted = 0
         DispatchQueue.concurrentPerform(iterations: 8) { part in
-            for key in keys[(part * keys.count / 8)..<((part + 1) * keys.count / 8)] where engine.features(key, at: now) != nil { _ = key }
+            for key in keys[(part * keys.count / 8)..<((part + 1) * keys.count / 8)] { _ = engine.features(key, at: now) }
         }
-        predicted = keys.count
         let predict = Double(DispatchTime.now().uptimeNanoseconds - predictBegan.uptimeNanoseconds) / 1e9
         let footprint = engine.footprint
         let text = load.map(RecordingWriter.line).joined(separator: "\n")
@@ -84,7 +87,7 @@ public struct Benchmark {
         }
         _ = replay.finish()
         let replaySeconds = Double(DispatchTime.now().uptimeNanoseconds - replayBegan.uptimeNanoseconds) / 1e9
-        return Figures(observationsPerSecond: Double(load.count) / ingest, predictionsPerSecond: Double(predicted) / predict,
+        return Figures(observationsPerSecond: Double(load.count) / ingest, predictionsPerSecond: Double(keys.count) / predict,
                        bytesPerPost: Double(footprint.bytes) / Double(max(1, footprint.posts)),
                        replayEventsPerSecond: Double(load.count) / replaySeconds)
     }
