@@ -32,15 +32,39 @@ public struct RuleMatcher: Sendable {
         rule.sources.map { $0.contains(source) } ?? true
     }
 
+    /// What a post's state gives without scoring it: a rule that fails on these cannot hold,
+    /// however the post is scored.
+    public struct Cheap: Sendable {
+        public var source: String
+        public var reshares: Int
+        public var age: Double
+        public var complaint: Bool
+        public var unansweredFor: Double?
+        public var volumeRatio: Double
+    }
+
+    /// Whether some post rule may hold, judged on the cheap conditions alone: most posts are
+    /// too small or too old for every rule, and then SEISMIC need not run at all.
+    public func mayHold(_ cheap: Cheap) -> Bool {
+        rules.contains { rule in !Self.isVolumeRule(rule) && applies(rule, to: cheap.source) && holdsCheap(rule.when, cheap) }
+    }
+
+    func holdsCheap(_ when: RuleConditions, _ c: Cheap) -> Bool {
+        if let n = when.minReshares, c.reshares < n { return false }
+        if let ratio = when.volumeSpikeRatioAtLeast, c.volumeRatio < ratio { return false }
+        if let complaint = when.complaint, c.complaint != complaint { return false }
+        if let age = when.maxAge, c.age > age { return false }
+        if let unanswered = when.unansweredForAtLeast, (c.unansweredFor ?? -1) < unanswered { return false }
+        return true
+    }
+
     func holds(_ when: RuleConditions, _ f: PostFeatures, volumeRatio: Double) -> Bool {
-        if let n = when.minReshares, f.reshares < n { return false }
+        let cheap = Cheap(source: f.key.source, reshares: f.reshares, age: f.age, complaint: f.complaint,
+                          unansweredFor: f.unansweredFor, volumeRatio: volumeRatio)
+        guard holdsCheap(when, cheap) else { return false }
         if let v = when.velocityPerMinAtLeast, f.velocityShort < v { return false }
         if let r = when.reachAtLeast, f.reach < r { return false }
         if let p = when.predictedResharesAtLeast, !(f.supercritical || (f.predicted ?? 0) >= p) { return false }
-        if let ratio = when.volumeSpikeRatioAtLeast, volumeRatio < ratio { return false }
-        if let complaint = when.complaint, f.complaint != complaint { return false }
-        if let age = when.maxAge, f.age > age { return false }
-        if let unanswered = when.unansweredForAtLeast, (f.unansweredFor ?? -1) < unanswered { return false }
         return true
     }
 }

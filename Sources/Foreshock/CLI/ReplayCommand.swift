@@ -23,31 +23,7 @@ enum ReplayCommand {
         let replay = Replay(config: config, trace: arguments["--trace"], traceEvery: traceEvery, emit: { terminal.print($0) }) { note in
             terminal.print(format == "json" ? note.jsonLine : AlertText.line(note))
         }
-        let reader = RecordingReader()
-        var number = 0
-        var problems = 0
-        var lastTime = -Double.infinity
-        let text = String(decoding: data, as: UTF8.self)
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            number += 1
-            if number % 1_000_000 == 0 { terminal.printError("replay: \(number) lines read") }
-            do {
-                guard let observation = try reader.observation(line, number: number) else { continue }
-                if observation.time < lastTime {
-                    problems += 1
-                    replay.countMalformed()
-                    if problems <= 20 { terminal.printError("\(path): line \(number): out of time order (\(Timestamp.format(Date(timeIntervalSince1970: observation.time)))); skipped") }
-                    continue
-                }
-                lastTime = observation.time
-                replay.add(observation)
-            } catch {
-                problems += 1
-                replay.countMalformed()
-                if problems <= 20 { terminal.printError("\(path): \(error)") }
-            }
-        }
-        if problems > 20 { terminal.printError("\(path): \(problems) lines skipped in all") }
+        replay.play(data, name: path) { terminal.printError($0) }
         let summary = replay.finish()
         if format == "json" {
             let rules = summary.alertsByRule.sorted { $0.key < $1.key }.map { "\(JSONText.quote($0.key)):\($0.value)" }.joined(separator: ",")

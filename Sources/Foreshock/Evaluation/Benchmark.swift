@@ -76,15 +76,10 @@ public struct Benchmark {
         }
         let predict = Double(DispatchTime.now().uptimeNanoseconds - predictBegan.uptimeNanoseconds) / 1e9
         let footprint = engine.footprint
-        let text = load.map(RecordingWriter.line).joined(separator: "\n")
+        let text = Data(load.map(RecordingWriter.line).joined(separator: "\n").utf8)
         let replayBegan = DispatchTime.now()
         let replay = Replay(config: config) { _ in }
-        let reader = RecordingReader()
-        var number = 0
-        for line in text.split(separator: "\n") {
-            number += 1
-            if let observation = try? reader.observation(line, number: number) { replay.add(observation) }
-        }
+        replay.play(text, name: "bench") { _ in }
         _ = replay.finish()
         let replaySeconds = Double(DispatchTime.now().uptimeNanoseconds - replayBegan.uptimeNanoseconds) / 1e9
         return Figures(observationsPerSecond: Double(load.count) / ingest, predictionsPerSecond: Double(keys.count) / predict,

@@ -24,6 +24,9 @@ public struct ScoringShard: Sendable {
     public private(set) var lifecycle: AlertLifecycle
     /// Volume ratio last seen per source, for ticks.
     private var volume: [String: Double] = [:]
+    /// Posts the brand has not answered: candidates for `unanswered_for_at_least` on a tick.
+    private var unanswered = Set<PostKey>()
+    private var nextColdSweep = -Double.infinity
 
     public init(settings: Settings, alerting: AlertingConfig) {
         self.settings = settings
@@ -42,30 +45,56 @@ public struct ScoringShard: Sendable {
         return out
     }
 
-    /// Re-evaluates every post at `time` (time-based conditions, resolving), and evicts cold ones.
+    /// Re-evaluates the posts whose alerts may change with time alone, and evicts cold posts.
     public mutating func tick(_ time: Double) -> [AlertNotification] {
         var out: [AlertNotification] = []
         // Between observations only time moves: alerts firing may repeat or resolve, and
-        // "unanswered for" may start to hold. Other posts cannot start an alert on a tick.
-        let timeRules = settings.matcher.rules.contains { $0.when.unansweredForAtLeast != nil }
-        let due = posts.compactMap { key, post -> PostKey? in
-            lifecycle.firing[key] != nil || (timeRules && post.answeredAt == nil) ? key : nil
+        // "unanswered for" may start to hold. Other posts cannot start an alert on a tick, so
+        // the tick costs what is firing, not what is tracked.
+        var due = Array(lifecycle.firing.keys)
+        if settings.matcher.rules.contains(where: { $0.when.unansweredForAtLeast != nil }) {
+            due += unanswered.filter { lifecycle.firing[$0] == nil }
         }
         for key in due.sorted() {
             if let note = evaluate(key, at: time) { out.append(note) }
         }
-        let cold = posts.filter { time - $0.value.lastActivity > settings.scoring.coldAfter && lifecycle.firing[$0.key] == nil }.map(\.key)
-        for key in cold { posts[key] = nil }
+        // Cold posts go in a sweep over everything, so it runs only every 1/48 of the horizon.
+        if time >= nextColdSweep {
+            nextColdSweep = time + settings.scoring.coldAfter / 48
+            var cold: [PostKey] = []
+            for (key, post) in posts where time - post.lastActivity > settings.scoring.coldAfter && lifecycle.firing[key] == nil {
+                cold.append(key)
+            }
+            for key in cold { remove(key) }
+        }
         return out
+    }
+
+    private mutating func remove(_ key: PostKey) {
+        posts[key] = nil
+        unanswered.remove(key)
     }
 
     private mutating func apply(_ item: Item) -> PostKey? {
         let observation = item.observation
         let key = observation.key
         let time = observation.time
+        if case .answer = observation {
+            guard posts[key] != nil else { return nil }
+            unanswered.remove(key)
+        } else if posts[key] == nil {
+            unanswered.insert(key)
+        }
+        // Mutated in place: a copy taken out of the dictionary would share the history's
+        // buffers, and the next append would copy every reshare the post has.
+        Self.apply(observation, item: item, to: &posts[key, default: PostState(key: key, createdAt: time)], settings: settings)
+        return key
+    }
+
+    private static func apply(_ observation: Observation, item: Item, to post: inout PostState, settings: Settings) {
+        let time = observation.time
         switch observation {
         case .post(_, _, let createdAt, let author, let followers, let text, let url):
-            var post = posts[key] ?? PostState(key: key, createdAt: createdAt)
             post.createdAt = createdAt
             post.author = author ?? post.author
             post.authorFollowers = followers ?? post.authorFollowers
@@ -77,41 +106,33 @@ public struct ScoringShard: Sendable {
             }
             post.seenPost = true
             post.lastActivity = max(post.lastActivity, time)
-            posts[key] = post
         case .reshare(_, _, _, let followers):
-            var post = posts[key] ?? PostState(key: key, createdAt: time)
             // Switching to events: what was estimated from counters stays; new reshares are exact.
             post.mode = .events
             let n = followers ?? item.typicalFollowers
             post.history.add(at: time - post.createdAt, followers: n)
             post.resharerFollowers += followers ?? 0
             post.lastActivity = max(post.lastActivity, time)
-            compact(&post, now: time)
-            posts[key] = post
+            compact(&post, now: time, settings: settings)
         case .counts(_, _, let reshares, let replies, let likes, let quotes):
-            var post = posts[key] ?? PostState(key: key, createdAt: time)
             post.replies = replies ?? post.replies
             post.likes = likes ?? post.likes
             post.quotes = quotes ?? post.quotes
             if let reshares {
                 if post.mode == .counts {
-                    spread(&post, to: reshares, at: time, followers: item.typicalFollowers)
+                    spread(&post, to: reshares, at: time, followers: item.typicalFollowers, settings: settings)
                 }
                 if reshares > (post.polledReshares ?? 0) { post.lastActivity = max(post.lastActivity, time) }
                 post.polledReshares = max(post.polledReshares ?? 0, reshares)
             }
             post.lastCountsTime = time
-            posts[key] = post
         case .answer:
-            guard var post = posts[key] else { return nil }
             post.answeredAt = min(post.answeredAt ?? time, time)
-            posts[key] = post
         }
-        return key
     }
 
     /// Counts mode: new reshares since the last poll, spread evenly over the interval.
-    private func spread(_ post: inout PostState, to total: Int, at time: Double, followers: Double) {
+    private static func spread(_ post: inout PostState, to total: Int, at time: Double, followers: Double, settings: Settings) {
         let new = total - post.history.count
         guard new > 0 else { return }
         let from = max(post.lastCountsTime ?? post.createdAt, post.createdAt) - post.createdAt
@@ -120,10 +141,10 @@ public struct ScoringShard: Sendable {
             post.history.add(at: from + (to - from) * Double(index) / Double(new), followers: followers)
         }
         post.resharerFollowers += followers * Double(new)
-        compact(&post, now: time)
+        compact(&post, now: time, settings: settings)
     }
 
-    private func compact(_ post: inout PostState, now: Double) {
+    private static func compact(_ post: inout PostState, now: Double, settings: Settings) {
         guard post.history.count % 64 == 0 else { return }
         // Shares older than any window SEISMIC or the velocities may still look at go into bins.
         let age = now - post.createdAt
@@ -143,7 +164,7 @@ public struct ScoringShard: Sendable {
     /// estimate is reused until the post has aged 1% more or gained 1% more reshares (and at
     /// least one). Early on that is every reshare; on a cascade of thousands, every few dozen.
     private mutating func evaluationFeatures(_ key: PostKey, at time: Double) -> PostFeatures? {
-        guard var post = posts[key] else { return nil }
+        guard let post = posts[key] else { return nil }
         let t = time - post.createdAt
         let count = post.history.count
         if let cached = post.cachedEstimate, t >= post.cachedAge, t - post.cachedAge < max(1, 0.01 * t),
@@ -153,10 +174,9 @@ public struct ScoringShard: Sendable {
             return features(post, at: time, seismic: estimate)
         }
         let estimate = post.history.estimate(at: t, model: settings.scoring.seismic, kernel: settings.kernel)
-        post.cachedEstimate = estimate
-        post.cachedAge = t
-        post.cachedCount = count
-        posts[key] = post
+        posts[key]?.cachedEstimate = estimate
+        posts[key]?.cachedAge = t
+        posts[key]?.cachedCount = count
         return features(post, at: time, seismic: estimate)
     }
 
@@ -181,8 +201,14 @@ public struct ScoringShard: Sendable {
     }
 
     private mutating func evaluate(_ key: PostKey, at time: Double) -> AlertNotification? {
-        guard let features = evaluationFeatures(key, at: time) else { return nil }
         let ratio = volume[key.source] ?? 0
+        if lifecycle.firing[key] == nil {
+            guard let post = posts[key] else { return nil }
+            let cheap = RuleMatcher.Cheap(source: key.source, reshares: post.reshares, age: time - post.createdAt, complaint: post.complaintScore > 0,
+                                          unansweredFor: post.answeredAt == nil ? time - post.createdAt : nil, volumeRatio: ratio)
+            guard settings.matcher.mayHold(cheap) else { return nil }
+        }
+        guard let features = evaluationFeatures(key, at: time) else { return nil }
         let holding = settings.matcher.holding(features, volumeRatio: ratio)
         return lifecycle.update(key, holding: holding, time: time) { rule, severity, sinks, reason in
             AlertNotification(key: key, isVolume: false, time: time, rule: rule, severity: severity, state: reason == .resolved ? .resolved : .firing,
@@ -198,7 +224,7 @@ public struct ScoringShard: Sendable {
         let excess = posts.count - settings.maxPosts + max(1, settings.maxPosts / 100)
         let victims = posts.filter { lifecycle.firing[$0.key] == nil }
             .sorted { ($0.value.lastActivity, $0.key) < ($1.value.lastActivity, $1.key) }.prefix(excess).map(\.key)
-        for key in victims { posts[key] = nil }
+        for key in victims { remove(key) }
     }
 
     /// Bytes held by tracked posts.

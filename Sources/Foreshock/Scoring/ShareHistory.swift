@@ -141,18 +141,20 @@ public struct ShareHistory: Sendable {
         var weights = 0.0
         for index in first..<before { weights += 1 - (t - times[index]) / window }
         let inWindow = before - first
-        var exposure = originalFollowers * kernel.windowIntegral(age: t, window: window)
-        var remaining = originalFollowers * (1 - kernel.integral(t))
+        let original = kernel.exposure(age: t, window: window)
+        var exposure = originalFollowers * original.window
+        var remaining = originalFollowers * (1 - original.integral)
         // Exposure counts shares strictly before t; the expected future reshares count those at t too.
-        for index in 0..<upperBound(t) {
-            let age = t - times[index]
-            if index < before { exposure += followers[index] * kernel.windowIntegral(age: age, window: window) }
-            remaining += followers[index] * (1 - kernel.integral(age))
+        for index in 0..<before {
+            let share = kernel.exposure(age: t - times[index], window: window)
+            exposure += followers[index] * share.window
+            remaining += followers[index] * (1 - share.integral)
         }
+        for index in before..<upperBound(t) { remaining += followers[index] * (1 - kernel.integral(t - times[index])) }
         for bin in bins where bin.end < t {
-            let age = t - bin.time
-            exposure += bin.followers * kernel.windowIntegral(age: age, window: window)
-            remaining += bin.followers * (1 - kernel.integral(age))
+            let share = kernel.exposure(age: t - bin.time, window: window)
+            exposure += bin.followers * share.window
+            remaining += bin.followers * (1 - share.integral)
         }
         let observed = reshares(atOrBefore: t)
         guard exposure > 0 else { return SeismicEstimate(reshares: observed) }

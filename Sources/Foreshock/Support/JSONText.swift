@@ -3,6 +3,10 @@
 public enum JSONText {
     /// A JSON string literal, quotes included; every control character escaped.
     public static func quote(_ text: String) -> String {
+        // Most text needs no escaping at all: then it is copied whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         out.reserveCapacity(text.utf8.count + 2)
         for scalar in text.unicodeScalars {

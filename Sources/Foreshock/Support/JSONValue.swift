@@ -30,11 +30,7 @@ public enum JSONValue: Sendable, Equatable, Decodable {
     /// Decodes JSON, or JSON5 when `json5` is true (comments, trailing commas, unquoted keys).
     /// - Throws: `JSONSyntaxError` with a one-line reason.
     public static func parse(_ data: Data, json5: Bool = false) throws(JSONSyntaxError) -> JSONValue {
-        if !json5 {
-            let bytes = [UInt8](data)
-            if let value = JSONParser.parse(bytes) { return value }
-            throw JSONSyntaxError(reason: JSONSyntaxLocator.locate(bytes, json5: false) ?? "the text could not be read as JSON")
-        }
+        if !json5 { return try parse(bytes: [UInt8](data)) }
         let decoder = JSONDecoder()
         decoder.allowsJSON5 = json5
         do {
@@ -45,6 +41,13 @@ public enum JSONValue: Sendable, Equatable, Decodable {
         } catch {
             throw JSONSyntaxError(reason: "\(error)")
         }
+    }
+
+    /// Decodes strict JSON from UTF-8 bytes.
+    /// - Throws: `JSONSyntaxError` with a one-line reason.
+    public static func parse(bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+        if let value = JSONParser.parse(bytes) { return value }
+        throw JSONSyntaxError(reason: JSONSyntaxLocator.locate(bytes, json5: false) ?? "the text could not be read as JSON")
     }
 
     /// The value at a dotted path (`data.children`, `user.public_metrics.followers_count`);

@@ -95,9 +95,27 @@ public enum Timestamp {
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let secondOfDay = seconds - days * 86400
         let (year, month, day) = civilFromDays(days)
-        var text = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60)
-        if millis != 0 { text += String(format: ".%03d", millis) }
-        return text + "Z"
+        // By hand: `String(format:)` goes through CFString and is most of what writing a
+        // recording line costs.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            let rest = abs(value)
+            while rest / divisor >= 10 { divisor *= 10 }
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            while divisor > 0 {
+                bytes.append(UInt8(48 + rest / divisor % 10))
+                divisor /= 10
+            }
+        }
+        digits(year, 4); bytes.append(UInt8(ascii: "-")); digits(month, 2); bytes.append(UInt8(ascii: "-")); digits(day, 2)
+        bytes.append(UInt8(ascii: "T")); digits(secondOfDay / 3600, 2); bytes.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2); bytes.append(UInt8(ascii: ":")); digits(secondOfDay % 60, 2)
+        if millis != 0 { bytes.append(UInt8(ascii: ".")); digits(millis, 3) }
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func civilFromDays(_ days: Int) -> (Int, Int, Int) {

@@ -16,11 +16,16 @@ public struct RecordingReader: Sendable {
     /// - Returns: the observation, nil for a line to ignore (blank, or of an unknown type).
     /// - Throws: `Problem` for a line that cannot be read.
     public func observation(_ line: Substring, number: Int) throws(Problem) -> Observation? {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty { return nil }
+        try observation(ArraySlice(line.utf8), number: number)
+    }
+
+    /// Decodes one line given as UTF-8 bytes (without its newline).
+    public func observation(_ line: ArraySlice<UInt8>, number: Int) throws(Problem) -> Observation? {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
+        guard let first = line.firstIndex(where: { !isSpace($0) }), let last = line.lastIndex(where: { !isSpace($0) }) else { return nil }
         let value: JSONValue
         do {
-            value = try JSONValue.parse(Data(trimmed.utf8))
+            value = try JSONValue.parse(bytes: Array(line[first...last]))
         } catch {
             throw Problem(line: number, reason: error.description)
         }

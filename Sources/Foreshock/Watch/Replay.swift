@@ -63,6 +63,37 @@ public final class Replay {
         if batch.count >= 4096 { flush() }
     }
 
+    /// Plays a whole recording: decoded on every core, scored in order. Lines out of time order
+    /// and lines that cannot be read are skipped and counted; `report` gets one line for each of
+    /// the first 20, then a total, and progress every million lines.
+    public func play(_ data: Data, name: String, report: (String) -> Void) {
+        var problems = 0, lastTime = -Double.infinity, read = 0
+        func skip(_ reason: String) {
+            problems += 1
+            countMalformed()
+            if problems <= 20 { report("\(name): \(reason)") }
+        }
+        RecordingDecoder().decode(data) { lines in
+            for line in lines {
+                switch line {
+                case .problem(let problem):
+                    skip(problem.description)
+                case .observation(let observation, let number):
+                    guard observation.time >= lastTime else {
+                        skip("line \(number): out of time order (\(Timestamp.format(Date(timeIntervalSince1970: observation.time)))); skipped")
+                        continue
+                    }
+                    lastTime = observation.time
+                    add(observation)
+                }
+            }
+            let before = read
+            read += lines.count
+            if read / 1_000_000 > before / 1_000_000 { report("replay: \(read / 1_000_000 * 1_000_000) lines read") }
+        }
+        if problems > 20 { report("\(name): \(problems) lines skipped in all") }
+    }
+
     /// Runs the ticks and trace points due before `time` (or at it, when `inclusive`): an
     /// observation at exactly a tick's time is applied before that tick.
     private func advance(to time: Double, inclusive: Bool = false) {

@@ -1,0 +1,71 @@
+import Dispatch
+import Foundation
+
+/// Decodes a whole recording on every core and hands the lines back in file order. Reading
+/// JSON is most of what replay costs; the lines are independent, so a chunk of them is split
+/// over the cores and only the scoring that follows runs in order.
+public struct RecordingDecoder: Sendable {
+    /// One line worth keeping: an observation, or a line that could not be read.
+    public enum Line: Sendable {
+        case observation(Observation, line: Int)
+        case problem(RecordingReader.Problem)
+    }
+
+    /// Lines decoded together before they are handed over.
+    public var chunkLines = 65_536
+    /// Parallel parts per chunk.
+    public var parts = max(1, ProcessInfo.processInfo.activeProcessorCount) * 4
+    private let reader = RecordingReader()
+
+    public init() {}
+
+    /// Splits `data` into lines and decodes them, calling `body` with each chunk in order.
+    /// Blank lines and unknown types are left out.
+    public func decode(_ data: Data, body: ([Line]) -> Void) {
+        let bytes = [UInt8](data)
+        var start = 0, number = 0
+        while start < bytes.count {
+            var ranges: [(start: Int, end: Int, number: Int)] = []
+            ranges.reserveCapacity(chunkLines)
+            while start < bytes.count, ranges.count < chunkLines {
+                let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+                number += 1
+                ranges.append((start, end, number))
+                start = end + 1
+            }
+            let slices = ranges
+            let count = min(parts, slices.count)
+            let results = ChunkResults(count: count)
+            DispatchQueue.concurrentPerform(iterations: count) { part in
+                var lines: [Line] = []
+                for range in slices[(part * slices.count / count)..<((part + 1) * slices.count / count)] {
+                    do throws(RecordingReader.Problem) {
+                        if let observation = try reader.observation(bytes[range.start..<range.end], number: range.number) {
+                            lines.append(.observation(observation, line: range.number))
+                        }
+                    } catch {
+                        lines.append(.problem(error))
+                    }
+                }
+                results.set(part, lines)
+            }
+            body(results.joined)
+        }
+    }
+}
+
+/// What each part of a chunk decoded.
+///
+/// `@unchecked Sendable`: every access goes through the lock.
+private final class ChunkResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var parts: [[RecordingDecoder.Line]]
+
+    init(count: Int) { parts = Array(repeating: [], count: count) }
+
+    func set(_ index: Int, _ lines: [RecordingDecoder.Line]) {
+        lock.lock(); parts[index] = lines; lock.unlock()
+    }
+
+    var joined: [RecordingDecoder.Line] { lock.lock(); defer { lock.unlock() }; return Array(parts.joined()) }
+}
