@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// No package dependencies by design: only the toolchain and the system's libcurl.
+// No package dependencies by design: only the toolchain, the system's libcurl, and HMAC from
+// the system's OpenSSL libcrypto (which libcurl4-openssl-dev already pulls in).
 let package = Package(
     name: "Foreshock",
     products: [
@@ -14,9 +15,14 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(
             name: "Foreshock",
-            dependencies: ["CCurl"],
+            dependencies: ["CCurl", "CCrypto"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
