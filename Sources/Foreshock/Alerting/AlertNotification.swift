@@ -27,6 +27,19 @@ public struct AlertNotification: Sendable, Equatable {
     public var excerpt: String?
     public var complaint: Bool
     public var unansweredFor: Double?
+    /// What the templates show beyond the rule's numbers: the author's audience, when the post
+    /// appeared, when this alert first fired, the other counters, and the reshares at eight
+    /// even steps from the post's creation to now (the sparkline).
+    public var authorFollowers: Double? = nil
+    public var createdAt: Double? = nil
+    public var firedAt: Double? = nil
+    public var replies: Int? = nil
+    public var likes: Int? = nil
+    public var growth: [Int] = []
+
+    /// Names the alert across its notifications and restarts: `source:post`, or `source` for a
+    /// volume spike. PagerDuty's dedup_key, the webhook's `alert_key`, the email thread.
+    public var alertKey: String { isVolume ? "volume:\(key.source)" : key.description }
 
     /// The alert object of replay's `--format json`, the `file` sink and the webhook payload.
     public var jsonLine: String {
@@ -41,6 +54,9 @@ public struct AlertNotification: Sendable, Equatable {
             ("volume_ratio", number(volumeRatio)), ("complaint", complaint ? "true" : "false"),
             ("unanswered_for_s", number(unansweredFor)),
             ("author", JSONText.string(author)), ("url", JSONText.string(url)), ("text", JSONText.string(excerpt)),
+            ("alert_key", JSONText.quote(alertKey)), ("author_followers", number(authorFollowers)),
+            ("first_seen", createdAt.map { JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: $0))) } ?? "null"),
+            ("fired_at", firedAt.map { JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: $0))) } ?? "null"),
         ]
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }

@@ -101,7 +101,7 @@ public struct ScoringShard: Sendable {
             post.history.originalFollowers = followers ?? item.typicalFollowers
             post.url = url ?? post.url
             if let text {
-                post.excerpt = String(text.prefix(280))
+                post.excerpt = text.count > 280 ? String(text.prefix(279)) + "…" : text
                 post.complaintScore = settings.lexicon.score(text)
             }
             post.seenPost = true
@@ -210,13 +210,25 @@ public struct ScoringShard: Sendable {
         }
         guard let features = evaluationFeatures(key, at: time) else { return nil }
         let holding = settings.matcher.holding(features, volumeRatio: ratio)
-        return lifecycle.update(key, holding: holding, time: time) { rule, severity, sinks, reason in
+        let firedAt = lifecycle.firing[key]?.since
+        guard var note = lifecycle.update(key, holding: holding, time: time, make: { rule, severity, sinks, reason in
             AlertNotification(key: key, isVolume: false, time: time, rule: rule, severity: severity, state: reason == .resolved ? .resolved : .firing,
                               reason: reason, sinks: sinks, reshares: features.reshares, predicted: features.predicted,
                               supercritical: features.supercritical, velocityPerMin: features.velocityShort, reach: features.reach,
                               volumeRatio: nil, author: features.author, url: features.url, excerpt: features.excerpt,
                               complaint: features.complaint, unansweredFor: features.unansweredFor)
+        }) else { return nil }
+        if let post = posts[key] {
+            note.authorFollowers = post.authorFollowers
+            note.createdAt = post.createdAt
+            note.replies = post.replies
+            note.likes = post.likes
+            let age = max(0, time - post.createdAt)
+            note.growth = (1...8).map { post.history.reshares(atOrBefore: age * Double($0) / 8) }
+            note.growth[7] = max(note.growth[7], post.reshares)
         }
+        note.firedAt = lifecycle.firing[key]?.since ?? firedAt ?? time
+        return note
     }
 
     /// Over capacity: the coldest 1% (by last activity) go, never a firing one.

@@ -125,3 +125,18 @@ public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
     public var reason: String
     public var description: String { "not valid JSON: \(reason)" }
 }
+
+extension JSONValue {
+    /// Compact JSON text; object keys sorted, so the same value always writes the same bytes.
+    public var jsonText: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let flag): return flag ? "true" : "false"
+        case .number(let number): return JSONText.number(number)
+        case .string(let text): return JSONText.quote(text)
+        case .array(let items): return "[" + items.map(\.jsonText).joined(separator: ",") + "]"
+        case .object(let object):
+            return "{" + object.keys.sorted().map { JSONText.quote($0) + ":" + object[$0]!.jsonText }.joined(separator: ",") + "}"
+        }
+    }
+}
