@@ -1,0 +1,154 @@
+import Foundation
+
+/// Notifications → sinks: silences, grouping, the outbox, and one delivery worker per sink.
+/// `submit` never waits for a sink: it writes the messages down and hands them over, so
+/// scoring goes on whatever the receivers do.
+///
+/// Grouping: the first notification for a sink goes out at once; those that follow within
+/// `group_wait` are held and go out together when it ends.
+///
+/// `@unchecked Sendable`: the grouping state is behind `lock`; the workers are thread-safe.
+public final class Notifier: @unchecked Sendable {
+    public struct Stats: Sendable {
+        public var submitted = 0
+        public var silenced = 0
+        public var delivered: [String: Int] = [:]
+        public var retried: [String: Int] = [:]
+        public var dead: [String: Int] = [:]
+        public var outboxDepth = 0
+    }
+
+    public let outbox: Outbox
+    private let workers: [String: SinkWorker]
+    private let order: [String]
+    private let groupWait: Double
+    private let silences: SilenceStore
+    private let logger: Logger
+    private let lock = NSLock()
+    private var windowEnds: [String: Double] = [:]
+    private var held: [String: [AlertNotification]] = [:]
+    private var counts = (submitted: 0, silenced: 0)
+
+    /// Resumes what the outbox holds from an earlier run, with the ids it had.
+    public init(sinks: SinkSet, alerting: AlertingConfig, silences: SilenceStore, outbox: Outbox,
+                policy: RetryPolicy = RetryPolicy(), logger: Logger) {
+        self.outbox = outbox
+        self.groupWait = alerting.groupWait
+        self.silences = silences
+        self.logger = logger
+        var workers: [String: SinkWorker] = [:]
+        for sink in sinks.sinks { workers[sink.name] = SinkWorker(sink: sink, outbox: outbox, policy: policy, logger: logger) }
+        self.workers = workers
+        order = sinks.sinks.map(\.name)
+        let pending = outbox.entries
+        if !pending.isEmpty { logger.info("resuming notifications left in the outbox", [("count", "\(pending.count)")]) }
+        for entry in pending {
+            if let worker = workers[entry.sink] {
+                worker.enqueue([entry])
+            } else {
+                logger.error("outbox message for a sink no longer configured, moved to the dead letters", [("sink", entry.sink), ("id", entry.id)])
+                try? outbox.dead(entry.id, reason: "sink \(entry.sink) is no longer in the config")
+            }
+        }
+    }
+
+    /// Takes notifications (in order) for their sinks.
+    public func submit(_ notes: [AlertNotification]) {
+        let now = Date()
+        var toSend: [(String, [AlertNotification])] = []
+        var windowsOpened: [String] = []
+        lock.lock()
+        for note in notes {
+            counts.submitted += 1
+            if let silence = silences.silencing(note, now: now) {
+                counts.silenced += 1
+                logger.info("notification silenced", [("alert", note.alertKey), ("rule", note.rule), ("by", silence)])
+                continue
+            }
+            for sink in targets(note) {
+                if groupWait <= 0 {
+                    toSend.append((sink, [note]))
+                } else if let end = windowEnds[sink], now.timeIntervalSince1970 < end {
+                    held[sink, default: []].append(note)
+                } else {
+                    windowEnds[sink] = now.timeIntervalSince1970 + groupWait
+                    windowsOpened.append(sink)
+                    toSend.append((sink, [note]))
+                }
+            }
+        }
+        lock.unlock()
+        for (sink, group) in toSend { dispatch(group, to: sink) }
+        for sink in windowsOpened {
+            Task { [self, groupWait] in
+                try? await Task.sleep(nanoseconds: UInt64(groupWait * 1e9))
+                flush(sink)
+            }
+        }
+    }
+
+    /// Ends a sink's group window: what was held goes out as one.
+    private func flush(_ sink: String) {
+        lock.lock()
+        let group = held[sink] ?? []
+        held[sink] = nil
+        windowEnds[sink] = nil
+        lock.unlock()
+        if !group.isEmpty { dispatch(group, to: sink) }
+    }
+
+    private func targets(_ note: AlertNotification) -> [String] {
+        note.sinks.isEmpty ? order : note.sinks.filter { workers[$0] != nil }
+    }
+
+    private func dispatch(_ group: [AlertNotification], to sinkName: String) {
+        guard let worker = workers[sinkName] else { return }
+        let id = "msg_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        let created = Date().timeIntervalSince1970
+        let entries = worker.sink.render(group, id: id).map {
+            Outbox.Entry(id: $0.id, sink: sinkName, created: created, keys: group.map(\.alertKey), body: $0.body)
+        }
+        do {
+            try outbox.add(entries)
+        } catch {
+            // Still sent: losing durability is better than losing the page.
+            logger.error("cannot write the outbox; delivering without it", [("sink", sinkName), ("error", "\(error)")])
+        }
+        worker.enqueue(entries)
+    }
+
+    /// Sends what groups hold now and waits until every sink is done or `timeout` passes.
+    /// - Returns: whether everything was delivered or dead-lettered in time.
+    public func drain(timeout: Double) async -> Bool {
+        for sink in heldSinks { flush(sink) }
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if workers.values.allSatisfy({ $0.backlog == 0 }) { return true }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        return workers.values.allSatisfy { $0.backlog == 0 }
+    }
+
+    private var heldSinks: [String] { lock.withLock { Array(held.keys) } }
+
+    /// Stops the workers; undelivered messages stay in the outbox.
+    public func stop() {
+        for worker in workers.values { worker.stop() }
+    }
+
+    public var stats: Stats {
+        var stats = Stats()
+        lock.lock()
+        stats.submitted = counts.submitted
+        stats.silenced = counts.silenced
+        lock.unlock()
+        for (name, worker) in workers {
+            let s = worker.stats
+            stats.delivered[name] = s.delivered
+            stats.retried[name] = s.retried
+            stats.dead[name] = s.dead
+        }
+        stats.outboxDepth = outbox.depth
+        return stats
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+
+/// When to try a message again: exponential back-off with jitter, the receiver's Retry-After
+/// when it gives one, and a point after which the message goes to the dead letters.
+public struct RetryPolicy: Sendable {
+    public var initial = 2.0
+    public var maximum = 300.0
+    /// Messages still undelivered this long after they were written go to the dead letters.
+    public var giveUpAfter = 24 * 3600.0
+
+    public init(initial: Double = 2, maximum: Double = 300, giveUpAfter: Double = 24 * 3600) {
+        self.initial = initial
+        self.maximum = maximum
+        self.giveUpAfter = giveUpAfter
+    }
+
+    /// Seconds to wait before attempt `attempt + 1` (attempt counts from 1).
+    public func delay(after attempt: Int, retryAfter: Double?) -> Double {
+        if let retryAfter, retryAfter >= 0 { return min(retryAfter, 3600) }
+        let base = min(maximum, initial * pow(2, Double(max(0, attempt - 1))))
+        // ±20%, so that sinks failing together do not retry in lockstep.
+        return base * Double.random(in: 0.8...1.2)
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// The terminal: one line per notification on stdout. The default when no sink is configured.
+public struct ConsoleSink: AlertSink {
+    public let name: String
+    public var maxPerMinute: Int? { nil }
+    private let terminal: Terminal
+
+    public init(name: String = "console", terminal: Terminal) {
+        self.name = name
+        self.terminal = terminal
+    }
+
+    public func render(_ notes: [AlertNotification], id: String) -> [(id: String, body: Data)] {
+        [(id, Data(notes.map { SafeText.clean(AlertText.line($0), keepLineBreaks: false) }.joined(separator: "\n").utf8))]
+    }
+
+    public func send(_ body: Data, id: String) async throws(DeliveryError) {
+        terminal.print(String(decoding: body, as: UTF8.self))
+    }
+}

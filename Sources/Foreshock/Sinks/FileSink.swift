@@ -1,0 +1,37 @@
+import Foundation
+
+/// JSON Lines appended to a file: the alert object replay prints, one per notification.
+public struct FileSink: AlertSink {
+    public let name: String
+    public var maxPerMinute: Int? { nil }
+    public let path: String
+
+    public init(name: String, path: String) {
+        self.name = name
+        self.path = path
+    }
+
+    public func render(_ notes: [AlertNotification], id: String) -> [(id: String, body: Data)] {
+        [(id, Data(notes.map { $0.jsonLine + "\n" }.joined().utf8))]
+    }
+
+    public func send(_ body: Data, id: String) async throws(DeliveryError) {
+        do {
+            if !FileManager.default.fileExists(atPath: path) {
+                guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                    throw DeliveryError(.permanent, "cannot create \(path)")
+                }
+            }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: body)
+            try handle.synchronize()
+        } catch let error as DeliveryError {
+            throw error
+        } catch {
+            // A full disk may clear up; keep trying rather than lose the line.
+            throw DeliveryError(.transient, "cannot append to \(path): \((error as NSError).localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+import Testing
+@testable import Foreshock
+
+/// Notifications to real receivers on loopback: the fixture HTTP server scripted per path.
+@Suite("Delivery: webhooks, retries, dead letters, grouping, silences, restart")
+struct NotifierTests {
+    static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+    /// A config with the given sinks (JSON5 text) and rules that send to all of them.
+    static func config(sinks: String, extra: String = "") throws -> Config {
+        let path = try writeTemporaryFile("""
+        { sources: [{ name: "hn", kind: "hackernews", query: "acme" }],
+          sinks: [\(sinks)],
+          rules: [{ name: "going-viral", severity: "critical", when: { min_reshares: 10 } }],
+          \(extra) }
+        """)
+        return try ConfigLoader.load(path: path, environment: ["WHSEC": secret, "PDKEY": "R0UT1NG"]).0
+    }
+
+    static func notifier(_ config: Config, stateDir: String? = nil) throws -> Notifier {
+        let handler = StreamLogHandler(level: .warning, format: .logfmt, write: { _ in })
+        return try CommandAlerting.notifier(config: config, stateDir: stateDir, terminal: CapturedTerminal().terminal, command: "test",
+                                            policy: RetryPolicy(initial: 0.2, maximum: 1), logger: Logger(handler: handler))
+    }
+
+    static func note(_ id: String, reason: AlertNotification.Reason = .started, text: String = "lost my bag") -> AlertNotification {
+        var note = AlertNotification.sample
+        note.key = PostKey(source: "mastodon", id: id)
+        note.reason = reason
+        note.excerpt = text
+        if reason == .resolved { note.state = .resolved }
+        return note
+    }
+
+    struct Request {
+        var path: String
+        var headers: [String: String]
+        var body: String
+        var json: JSONValue? { try? JSONValue.parse(Data(body.utf8)) }
+    }
+
+    static func requests(_ server: FixtureServer, path: String) async throws -> [Request] {
+        let response = try await HTTPClient().get(server.base + "/__requests")
+        let all = try JSONValue.parse(response.body).arrayValue ?? []
+        return all.compactMap { item in
+            guard item["path"]?.stringValue == path else { return nil }
+            var headers: [String: String] = [:]
+            if case .object(let object)? = item["headers"] { for (k, v) in object { headers[k.lowercased()] = v.stringValue } }
+            return Request(path: path, headers: headers, body: item["body"]?.stringValue ?? "")
+        }
+    }
+
+    static func script(_ steps: [String: String]) throws -> String {
+        try writeTemporaryFile("{" + steps.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ",") + "}", name: "script.json")
+    }
+
+    @Test("Webhook: signed as Standard Webhooks says, retried through 500 and 429 + Retry-After under one webhook-id")
+    func webhookRetries() async throws {
+        let server = try FixtureServer("http_server.py", ["--script", try Self.script([
+            "/hook": #"[{"status": 500}, {"status": 429, "headers": {"Retry-After": "1"}}, {"status": 200}]"#,
+        ])])
+        defer { server.stop() }
+        let notifier = try Self.notifier(try Self.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook", secret_env: "WHSEC" }"#,
+                                                          extra: #"alerting: { group_wait: "0s" }"#))
+        defer { notifier.stop() }
+        let started = Date()
+        notifier.submit([Self.note("1")])
+        #expect(await notifier.drain(timeout: 20))
+        let seen = try await Self.requests(server, path: "/hook")
+        #expect(seen.count == 3)
+        #expect(Date().timeIntervalSince(started) >= 1) // waited for Retry-After
+        #expect(Set(seen.map { $0.headers["webhook-id"] ?? "" }).count == 1)
+        let key = try #require(WebhookSink.signingKey(Self.secret))
+        for request in seen {
+            // Verified as a receiver would: HMAC over id.timestamp.body, timestamp recent.
+            let id = try #require(request.headers["webhook-id"]), timestamp = try #require(request.headers["webhook-timestamp"].flatMap { Int($0) })
+            #expect(abs(Double(timestamp) - Date().timeIntervalSince1970) < 300)
+            #expect(request.headers["webhook-signature"] == WebhookSink.signature(key: key, id: id, timestamp: timestamp, body: Data(request.body.utf8)))
+        }
+        let alert = try #require(seen.last?.json?["alerts"]?.arrayValue?.first)
+        #expect(alert["alert_key"]?.stringValue == "mastodon:1")
+        #expect(alert["counts"]?["reshares"]?.intValue == 412)
+        #expect(alert["predicted"]?.doubleValue == 2350)
+        #expect(notifier.stats.delivered["hook"] == 1 && notifier.stats.retried["hook"] == 2 && notifier.outbox.depth == 0)
+    }
+
+    @Test("A 410 is not retried: the message goes to the dead letters with the reason")
+    func deadLetter() async throws {
+        let server = try FixtureServer("http_server.py", ["--script", try Self.script(["/gone": #"[{"status": 410, "body": "gone"}]"#])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let notifier = try Self.notifier(try Self.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/gone" }"#), stateDir: state)
+        defer { notifier.stop() }
+        notifier.submit([Self.note("1")])
+        #expect(await notifier.drain(timeout: 10))
+        #expect(try await Self.requests(server, path: "/gone").count == 1)
+        let dead = try String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8)
+        #expect(dead.contains("HTTP 410") && dead.contains("mastodon:1"))
+        #expect(notifier.outbox.depth == 0 && notifier.stats.dead["hook"] == 1)
+    }
+
+    @Test("A hanging sink does not hold back another; it times out and is retried")
+    func hangingSink() async throws {
+        let server = try FixtureServer("http_server.py", ["--script", try Self.script([
+            "/slow": #"[{"status": 200, "delay": 4}, {"status": 200}]"#, "/fast": #"[{"status": 200}]"#,
+        ])])
+        defer { server.stop() }
+        let notifier = try Self.notifier(try Self.config(sinks: #"""
+            { name: "slow", kind: "webhook", url: "\#(server.base)/slow", timeout: "1s" },
+            { name: "fast", kind: "webhook", url: "\#(server.base)/fast" }
+            """#))
+        defer { notifier.stop() }
+        notifier.submit([Self.note("1")])
+        // The fast sink is done while the slow one still hangs on its first attempt.
+        var fast = 0
+        for _ in 0..<100 where fast == 0 {
+            fast = try await Self.requests(server, path: "/fast").count
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        #expect(fast == 1)
+        #expect(notifier.stats.delivered["slow"] == 0)
+        #expect(await notifier.drain(timeout: 20))
+        let slow = try await Self.requests(server, path: "/slow")
+        #expect(slow.count == 2 && slow[0].headers["webhook-id"] == slow[1].headers["webhook-id"])
+        #expect(notifier.stats.delivered["slow"] == 1)
+    }
+
+    @Test("Grouping: the first goes at once, those within group_wait go together after it")
+    func grouping() async throws {
+        let server = try FixtureServer("http_server.py", ["--script", try Self.script(["/hook": #"[{"status": 200}]"#])])
+        defer { server.stop() }
+        let notifier = try Self.notifier(try Self.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#,
+                                                          extra: #"alerting: { group_wait: "1s" }"#))
+        defer { notifier.stop() }
+        notifier.submit([Self.note("1")])
+        notifier.submit([Self.note("2"), Self.note("1", reason: .escalated)])
+        var first: [Request] = []
+        for _ in 0..<50 where first.isEmpty {
+            first = try await Self.requests(server, path: "/hook")
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        #expect(first.count == 1) // sent before the window ended
+        #expect(first.first?.json?["alerts"]?.arrayValue?.count == 1)
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        #expect(await notifier.drain(timeout: 10))
+        let all = try await Self.requests(server, path: "/hook")
+        #expect(all.count == 2)
+        #expect(all.last?.json?["alerts"]?.arrayValue?.map { $0["reason"]?.stringValue ?? "" } == ["started", "escalated"])
+    }
+
+    @Test("Silences from the config and from `silence add` hold notifications back")
+    func silences() async throws {
+        let server = try FixtureServer("http_server.py", ["--script", try Self.script(["/hook": #"[{"status": 200}]"#])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try Self.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#,
+                                     extra: #"alerting: { group_wait: "0s" }, silences: [{ match: { post: "mastodon:7" }, for: "1h", comment: "handled" }]"#)
+        let (status, out, _) = await runForeshock(["silence", "add", "--author", "carol@example.social", "--for", "2h", "--comment", "a friend", "--state-dir", state])
+        #expect(status == .success && out.hasPrefix("s1 until"))
+        let notifier = try Self.notifier(config, stateDir: state)
+        defer { notifier.stop() }
+        var carol = Self.note("8")
+        carol.author = "carol@example.social"
+        notifier.submit([Self.note("7"), carol, Self.note("9")])
+        #expect(await notifier.drain(timeout: 10))
+        let sent = try await Self.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first?["post"]?.stringValue }
+        #expect(sent == ["9"])
+        #expect(notifier.stats.silenced == 2)
+        let listed = await runForeshock(["silence", "list", "--state-dir", state]).out
+        #expect(listed.contains("s1  author=carol@example.social  active until"))
+        #expect(await runForeshock(["silence", "expire", "s1", "--state-dir", state]).0 == .success)
+        #expect(await runForeshock(["silence", "list", "--state-dir", state]).out.isEmpty)
+    }
+
+    @Test("What a stopped process left in the outbox is delivered by the next one, under the same id, once")
+    func restart() async throws {
+        let server = try FixtureServer("http_server.py", ["--script", try Self.script(["/hook": #"[{"status": 200, "delay": 30}, {"status": 200}]"#])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try Self.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook", secret_env: "WHSEC" }"#)
+        let first = try Self.notifier(config, stateDir: state)
+        first.submit([Self.note("1")])
+        // The receiver has it but hangs: the process goes away before it can mark it done.
+        for _ in 0..<100 where try await Self.requests(server, path: "/hook").isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
+        first.stop()
+        #expect(first.outbox.depth == 1)
+        let second = try Self.notifier(config, stateDir: state)
+        defer { second.stop() }
+        #expect(await second.drain(timeout: 10))
+        let seen = try await Self.requests(server, path: "/hook")
+        #expect(seen.count == 2)
+        #expect(Set(seen.map { $0.headers["webhook-id"] ?? "" }).count == 1)
+        #expect(second.stats.delivered["hook"] == 1 && second.outbox.depth == 0)
+        // And a third start finds nothing left to send.
+        let third = try Self.notifier(config, stateDir: state)
+        defer { third.stop() }
+        #expect(third.outbox.depth == 0)
+    }
+
+    @Test("Slack and PagerDuty payloads: blocks with a fallback text; trigger then resolve under one dedup_key")
+    func slackAndPagerDuty() async throws {
+        let server = try FixtureServer("http_server.py", ["--script", try Self.script(["/slack": #"[{"status": 200, "body": "ok"}]"#, "/pd": #"[{"status": 202}]"#])])
+        defer { server.stop() }
+        let notifier = try Self.notifier(try Self.config(sinks: #"""
+            { name: "slack", kind: "slack", url: "\#(server.base)/slack" },
+            { name: "pd", kind: "pagerduty", url: "\#(server.base)/pd", routing_key_env: "PDKEY" }
+            """#, extra: #"alerting: { group_wait: "0s" }"#))
+        defer { notifier.stop() }
+        notifier.submit([Self.note("1", text: "<!channel> & <https://evil.example|click>"), Self.note("1", reason: .resolved)])
+        #expect(await notifier.drain(timeout: 10))
+        let slack = try await Self.requests(server, path: "/slack")
+        #expect(slack.count == 2)
+        let message = try #require(slack.first?.json)
+        #expect(message["text"]?.stringValue?.contains("spreading") == true)
+        let blocks = message["blocks"]?.arrayValue ?? []
+        #expect(blocks.count >= 3)
+        // Slack would read <!channel> as a mention: it arrives escaped.
+        #expect(slack[0].body.contains("&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;"))
+        let pd = try await Self.requests(server, path: "/pd").compactMap(\.json)
+        #expect(pd.map { $0["event_action"]?.stringValue ?? "" } == ["trigger", "resolve"])
+        #expect(pd.allSatisfy { $0["dedup_key"]?.stringValue == "mastodon:1" && $0["routing_key"]?.stringValue == "R0UT1NG" })
+        #expect(pd[0]["payload"]?["severity"]?.stringValue == "critical")
+        #expect((pd[0]["payload"]?["summary"]?.stringValue?.count ?? 2000) <= 1024)
+    }
+
+    @Test("A sink that cannot work is a config error at start, in one sentence")
+    func misconfiguredSink() async throws {
+        let path = try writeTemporaryFile("""
+        { sources: [{ name: "hn", kind: "hackernews", query: "acme" }],
+          sinks: [{ name: "pd", kind: "pagerduty", routing_key_env: "NOT_SET_ANYWHERE" }],
+          rules: [{ name: "r", severity: "critical", sinks: ["pd"], when: { min_reshares: 10 } }] }
+        """)
+        let (status, _, err) = await runForeshock(["test-alert", "--config", path])
+        #expect(status == .usage)
+        #expect(err.contains("NOT_SET_ANYWHERE"))
+        let templates = try makeTemporaryDirectory().path
+        try #"{"text": {{author}} {{nope}}}"#.write(toFile: templates + "/slack.json", atomically: true, encoding: .utf8)
+        let broken = try writeTemporaryFile("""
+        { sources: [{ name: "hn", kind: "hackernews", query: "acme" }], templates_dir: "\(templates)",
+          sinks: [{ name: "slack", kind: "slack", url: "http://127.0.0.1:9/x" }],
+          rules: [{ name: "r", severity: "critical", when: { min_reshares: 10 } }] }
+        """)
+        let second = await runForeshock(["test-alert", "--config", broken])
+        #expect(second.0 == .usage)
+        #expect(second.err.contains("unknown placeholder {{nope}}"))
+    }
+}
