@@ -57,11 +57,15 @@ public enum CommandLineTool {
         case "eval":
             return try EvalCommand.run(parsed, terminal: terminal, environment: environment)
         case "replay":
-            return try ReplayCommand.run(parsed, terminal: terminal, environment: environment)
+            return try await ReplayCommand.run(parsed, terminal: terminal, environment: environment)
         case "parse":
             return try ParseCommand.run(parsed, terminal: terminal, environment: environment)
         case "watch":
             return try await WatchCommand.run(parsed, terminal: terminal, environment: environment)
+        case "test-alert":
+            return try await TestAlertCommand.run(parsed, terminal: terminal, environment: environment)
+        case "silence":
+            return try SilenceCommand.run(parsed, terminal: terminal, environment: environment)
         default:
             return notImplemented(spec, terminal)
         }

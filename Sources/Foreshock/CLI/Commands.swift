@@ -44,16 +44,17 @@ enum Commands {
 
     static let replay = CommandSpec(
         name: "replay",
-        usage: "replay [--config FILE] RECORDING [--format text|json] [--send] [--trace POST --trace-every DURATION]",
+        usage: "replay [--config FILE] RECORDING [--format text|json] [--send [--state-dir DIR]] [--trace POST --trace-every DURATION]",
         summary: "Runs a recording through the scoring and alert lifecycle in virtual time and prints every\nnotification the watch process would have sent, then a summary.",
         details: [
             "--config FILE          thresholds to try (default: the embedded config)",
             "--format text|json     text for people (default), json for one line per notification",
             "--send                 also hand the notifications to the configured sinks",
+            "--state-dir DIR        with --send: keep the outbox there, so what a crash interrupts is sent next time",
             "--trace POST           print the scores of one post over time",
             "--trace-every DURATION how often to print them (e.g. 60s)",
         ],
-        valueOptions: ["--config", "--format", "--trace", "--trace-every"],
+        valueOptions: ["--config", "--format", "--trace", "--trace-every", "--state-dir"],
         flags: ["--send"],
         positionals: 1...1
     )

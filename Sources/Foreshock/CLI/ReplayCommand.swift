@@ -2,13 +2,10 @@ import Foundation
 
 /// `foreshock replay`: what the thresholds in a config would have done on recorded traffic.
 enum ReplayCommand {
-    static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
+    static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
         let format = arguments["--format"] ?? "text"
         guard format == "text" || format == "json" else {
             throw CommandError(.usage, "foreshock replay: --format must be text or json, not \"\(format)\".")
-        }
-        if arguments.has("--send") {
-            throw CommandError(.usage, "foreshock replay: --send needs the alert sinks, which are not built yet; run without it.")
         }
         var traceEvery = 60.0
         if let text = arguments["--trace-every"] {
@@ -17,11 +14,19 @@ enum ReplayCommand {
             }
             traceEvery = seconds
         }
-        let config = try CommandConfig.load(arguments, environment: environment, query: "replay")
+        let config = try CommandConfig.load(arguments, environment: environment, query: "replay", requireSecrets: arguments.has("--send"))
+        var notifier: Notifier?
+        if arguments.has("--send") {
+            let options = try LogOptions(arguments)
+            let handler = StreamLogHandler(level: options.level, format: options.format, write: terminal.err)
+            handler.redact(config.secretValues)
+            notifier = try CommandAlerting.notifier(config: config, stateDir: arguments["--state-dir"], terminal: terminal, command: "replay", logger: Logger(handler: handler))
+        }
         let path = arguments.positionals[0]
         let data = try CommandFile.read(path, command: "replay")
         let replay = Replay(config: config, trace: arguments["--trace"], traceEvery: traceEvery, emit: { terminal.print($0) }) { note in
             terminal.print(format == "json" ? note.jsonLine : AlertText.line(note))
+            notifier?.submit([note])
         }
         replay.play(data, name: path) { terminal.printError($0) }
         let summary = replay.finish()
@@ -31,7 +36,14 @@ enum ReplayCommand {
         } else {
             terminal.print(AlertText.summary(summary, rules: config.rules.map(\.name)))
         }
-        return .success
+        guard let notifier else { return .success }
+        defer { notifier.stop() }
+        let delivered = await notifier.drain(timeout: 60)
+        let stats = notifier.stats
+        let dead = stats.dead.values.reduce(0, +)
+        terminal.printError("replay: \(stats.delivered.values.reduce(0, +)) messages delivered, \(dead) dead-lettered, \(stats.silenced) notifications silenced"
+            + (delivered ? "" : ", \(notifier.outbox.depth) still undelivered after 60 s"))
+        return delivered && dead == 0 ? .success : .failure
     }
 }
 

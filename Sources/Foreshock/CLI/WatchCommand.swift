@@ -9,9 +9,10 @@ enum WatchCommand {
         let handler = StreamLogHandler(level: options.level, format: options.format, write: terminal.err)
         handler.redact(config.secretValues)
         let logger = Logger(handler: handler)
-        if arguments["--state-dir"] != nil {
-            logger.warning("--state-dir is not used yet: cursors and alert state start fresh on every run")
-        }
+        let stateDir = CommandAlerting.stateDir(arguments, config: config)
+        // The outbox and silences live in the state directory; cursors and scores do not yet.
+        let notifier = try CommandAlerting.notifier(config: config, stateDir: stateDir, terminal: terminal, command: "watch", logger: logger)
+        defer { notifier.stop() }
         let client = HTTPClient()
         let pollers = config.sources.map { FeedPoller(feed: $0.makeFeed(), client: client) }
         for source in config.sources where source.insecureSkipVerify {
@@ -25,9 +26,8 @@ enum WatchCommand {
         if let recording {
             record = { observations in recording.append(observations) }
         }
-        // Until the sinks exist, every notification goes to the terminal, as the console sink will.
         let pipeline = WatchPipeline(config: config, pollers: pollers, record: record) { notes in
-            for note in notes { terminal.print(AlertText.line(note)) }
+            notifier.submit(notes)
         }
         if arguments.has("--once") {
             let outcomes = await scheduler.pollOnce()
@@ -38,7 +38,11 @@ enum WatchCommand {
                 await pipeline.handle(outcome)
                 if outcome.error != nil { failed += 1 }
             }
-            return failed == 0 ? .success : .failure
+            // Deliver before exiting; what does not make it stays in the outbox for next time.
+            let delivered = await notifier.drain(timeout: 10)
+            if !delivered { logger.warning("some notifications are not delivered yet; they stay in the outbox", [("outbox", "\(notifier.outbox.depth)")]) }
+            let dead = notifier.stats.dead.values.reduce(0, +)
+            return failed == 0 && delivered && dead == 0 ? .success : .failure
         }
         logger.info("watching", [("sources", config.sources.map(\.name).joined(separator: ","))])
         let streams = pollers.filter { $0.source.kind == .mastodon && $0.source.stream && $0.source.mode == .tag }
