@@ -116,11 +116,6 @@ public final class Outbox: @unchecked Sendable {
 
     private func append(_ text: String, to path: String) throws {
         guard directory != nil else { return }
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(text.utf8))
-        try handle.synchronize()
+        try AppendOnlyFile.append(Data(text.utf8), to: path)
     }
 }

@@ -17,18 +17,9 @@ public struct FileSink: AlertSink {
 
     public func send(_ body: Data, id: String) async throws(DeliveryError) {
         do {
-            if !FileManager.default.fileExists(atPath: path) {
-                guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                    throw DeliveryError(.permanent, "cannot create \(path)")
-                }
-            }
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: body)
-            try handle.synchronize()
-        } catch let error as DeliveryError {
-            throw error
+            try AppendOnlyFile.append(body, to: path)
+        } catch let error as AppendOnlyFile.CannotCreate {
+            throw DeliveryError(.permanent, error.description)
         } catch {
             // A full disk may clear up; keep trying rather than lose the line.
             throw DeliveryError(.transient, "cannot append to \(path): \((error as NSError).localizedDescription)")

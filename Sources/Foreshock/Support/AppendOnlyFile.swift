@@ -1,0 +1,22 @@
+import Foundation
+
+/// Appends to a file, creating it, and waits for the disk (fsync) before returning: what the
+/// outbox journal, the dead letters and the file sink need so a crash loses nothing written.
+enum AppendOnlyFile {
+    /// The file did not exist and could not be made (no such folder, no permission).
+    struct CannotCreate: Error, CustomStringConvertible {
+        var path: String
+        var description: String { "cannot create \(path)" }
+    }
+
+    static func append(_ data: Data, to path: String) throws {
+        if !FileManager.default.fileExists(atPath: path), !FileManager.default.createFile(atPath: path, contents: nil) {
+            throw CannotCreate(path: path)
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+    }
+}
