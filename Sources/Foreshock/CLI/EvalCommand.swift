@@ -37,7 +37,7 @@ enum EvalCommand {
         }
         func runAll(_ cascades: [CascadeEvaluation.Cascade], _ view: CascadeEvaluation.View) -> [CascadeEvaluation.Result] {
             // The cascades are independent: both cores at once.
-            let results = UnsafeResults(count: cascades.count)
+            let results = IndexedResults<CascadeEvaluation.Result>(count: cascades.count)
             DispatchQueue.concurrentPerform(iterations: cascades.count) { index in
                 results.set(index, evaluation.run(cascades[index], view: view))
             }
@@ -59,20 +59,4 @@ enum EvalCommand {
         terminal.print("  of those ending under 500: \(falseAlarms) of \(small.count) alerted (\(String(format: "%.1f", 100 * Double(falseAlarms) / Double(max(1, small.count))))%)")
         return .success
     }
-}
-
-/// Results written by `concurrentPerform`, each index by exactly one iteration.
-///
-/// `@unchecked Sendable`: every write goes through the lock.
-private final class UnsafeResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [CascadeEvaluation.Result?]
-
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ value: CascadeEvaluation.Result) {
-        lock.lock(); storage[index] = value; lock.unlock()
-    }
-
-    var values: [CascadeEvaluation.Result] { lock.lock(); defer { lock.unlock() }; return storage.compactMap { $0 } }
 }

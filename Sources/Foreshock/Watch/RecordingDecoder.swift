@@ -19,9 +19,9 @@ public struct RecordingDecoder: Sendable {
 
     public init() {}
 
-    /// Splits `data` into lines and decodes them, calling `body` with each chunk in order.
-    /// Blank lines and unknown types are left out.
-    public func decode(_ data: Data, body: ([Line]) -> Void) {
+    /// Splits `data` into lines and decodes them, calling `body` with each chunk in order and
+    /// the number of the chunk's last line. Blank lines and unknown types are left out.
+    public func decode(_ data: Data, body: ([Line], Int) -> Void) {
         let bytes = [UInt8](data)
         var start = 0, number = 0
         while start < bytes.count {
@@ -35,7 +35,7 @@ public struct RecordingDecoder: Sendable {
             }
             let slices = ranges
             let count = min(parts, slices.count)
-            let results = ChunkResults(count: count)
+            let results = IndexedResults<[Line]>(count: count)
             DispatchQueue.concurrentPerform(iterations: count) { part in
                 var lines: [Line] = []
                 for range in slices[(part * slices.count / count)..<((part + 1) * slices.count / count)] {
@@ -49,23 +49,7 @@ public struct RecordingDecoder: Sendable {
                 }
                 results.set(part, lines)
             }
-            body(results.joined)
+            body(Array(results.values.joined()), number)
         }
     }
-}
-
-/// What each part of a chunk decoded.
-///
-/// `@unchecked Sendable`: every access goes through the lock.
-private final class ChunkResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var parts: [[RecordingDecoder.Line]]
-
-    init(count: Int) { parts = Array(repeating: [], count: count) }
-
-    func set(_ index: Int, _ lines: [RecordingDecoder.Line]) {
-        lock.lock(); parts[index] = lines; lock.unlock()
-    }
-
-    var joined: [RecordingDecoder.Line] { lock.lock(); defer { lock.unlock() }; return Array(parts.joined()) }
 }

@@ -15,10 +15,6 @@ public struct RecordingReader: Sendable {
     /// Decodes one line.
     /// - Returns: the observation, nil for a line to ignore (blank, or of an unknown type).
     /// - Throws: `Problem` for a line that cannot be read.
-    public func observation(_ line: Substring, number: Int) throws(Problem) -> Observation? {
-        try observation(ArraySlice(line.utf8), number: number)
-    }
-
     /// Decodes one line given as UTF-8 bytes (without its newline).
     public func observation(_ line: ArraySlice<UInt8>, number: Int) throws(Problem) -> Observation? {
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }

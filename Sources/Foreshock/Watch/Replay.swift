@@ -73,7 +73,7 @@ public final class Replay {
             countMalformed()
             if problems <= 20 { report("\(name): \(reason)") }
         }
-        RecordingDecoder().decode(data) { lines in
+        RecordingDecoder().decode(data) { lines, lastLine in
             for line in lines {
                 switch line {
                 case .problem(let problem):
@@ -88,7 +88,7 @@ public final class Replay {
                 }
             }
             let before = read
-            read += lines.count
+            read = lastLine
             if read / 1_000_000 > before / 1_000_000 { report("replay: \(read / 1_000_000 * 1_000_000) lines read") }
         }
         if problems > 20 { report("\(name): \(problems) lines skipped in all") }
