@@ -69,7 +69,7 @@ public struct SinkConfig: Sendable {
             if kind == .webhook {
                 sink.secret = object.secret("secret")
                 sink.headers = object.stringMap("headers") ?? [:]
-                if let value = sink.secret?.value, !value.hasPrefix("whsec_") || value.count < 12 {
+                if let value = sink.secret?.value, WebhookSink.signingKey(value).map({ $0.count < 4 }) ?? true {
                     reader.error(object.keyPath("secret"), "a signing secret is \"whsec_\" followed by base64 (as the Standard Webhooks spec writes them)")
                 }
             }
@@ -78,6 +78,7 @@ public struct SinkConfig: Sendable {
             checkURL(sink.url, path: object.keyPath("url"), reader: reader)
         case .pagerduty:
             sink.routingKey = object.secret("routing_key", required: true)
+            if sink.routingKey?.value?.isEmpty == true { reader.error(object.keyPath("routing_key"), "is empty (give the integration's routing key)") }
             let url = object.string("url") ?? pagerDutyURL
             sink.url = .literal(url)
             checkURL(sink.url, path: object.keyPath("url"), reader: reader)

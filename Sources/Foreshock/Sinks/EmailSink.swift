@@ -48,7 +48,7 @@ public struct EmailSink: AlertSink {
         let body = values.map { text.render($0, context: .text) }.joined(separator: separator)
         let page = values.map { html.render($0, context: .html) }.joined(separator: "\n<hr>\n")
         let single = notes.count == 1
-        let messageID = single && first.reason == .started ? Self.threadID(first) : "<\(SafeText.clean(id, keepLineBreaks: false).filter { $0.isASCII && $0 != ">" && $0 != " " })@foreshock>"
+        let messageID = single && first.reason == .started ? Self.threadID(first) : "<\(id)@foreshock>"
         var message = MailMessage(from: from, to: to, subject: subjectLine, messageID: messageID, date: Date(timeIntervalSince1970: first.time), text: body, html: page)
         let roots = notes.map(Self.threadID).filter { $0 != messageID }
         var seen = Set<String>()

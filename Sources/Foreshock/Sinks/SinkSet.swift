@@ -27,16 +27,10 @@ public struct SinkSet: Sendable {
         case .file:
             return FileSink(name: sink.name, path: sink.path ?? "")
         case .webhook:
-            if sink.secret != nil, sink.secret?.value.flatMap(WebhookSink.signingKey) == nil {
-                throw AlertTemplates.Problem(description: "its secret is not \"whsec_\" followed by base64, or its environment variable is empty")
-            }
             return WebhookSink(config: sink, template: try templates.load("webhook.json", override: sink.template, context: .json))
         case .slack:
             return SlackSink(config: sink, template: try templates.load("slack.json", override: sink.template, context: .slack))
         case .pagerduty:
-            guard let key = sink.routingKey?.value, !key.isEmpty else {
-                throw AlertTemplates.Problem(description: "its routing key is empty (set routing_key_env to a variable that holds it)")
-            }
             return PagerDutySink(config: sink, template: try templates.load("pagerduty.json", override: sink.template, context: .json))
         case .email:
             let email = try templates.loadEmail(override: sink.template)
