@@ -23,6 +23,8 @@ public final class Outbox: @unchecked Sendable {
     private var marks = 0
     /// Lines of the journal that could not be read when it was loaded.
     public private(set) var unreadable = 0
+    /// Where a journal with unreadable lines was moved before the readable ones were rewritten.
+    public private(set) var movedAside: String?
 
     /// Opens (or creates) the outbox in `directory`.
     /// - Throws: when the directory cannot be created or the journal cannot be written.
@@ -48,6 +50,7 @@ public final class Outbox: @unchecked Sendable {
             }
             order.removeAll { pending[$0] == nil }
         }
+        if unreadable > 0 { movedAside = AtomicFile.moveAside(journalPath) }
         try compact()
     }
 
@@ -100,12 +103,8 @@ public final class Outbox: @unchecked Sendable {
 
     private func compactLocked() throws {
         guard directory != nil else { return }
-        let temporary = journalPath + ".tmp"
-        _ = FileManager.default.createFile(atPath: temporary, contents: nil)
         let entries = order.compactMap { pending[$0] }
-        try append(entries.map(Self.journalLine).joined(), to: temporary)
-        // rename(2) is atomic: a crash leaves the old journal or the new one, never half of one.
-        guard rename(temporary, journalPath) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        try AtomicFile.write(Data(entries.map(Self.journalLine).joined().utf8), to: journalPath)
         marks = 0
     }
 

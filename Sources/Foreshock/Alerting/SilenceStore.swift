@@ -112,8 +112,8 @@ public final class SilenceStore: @unchecked Sendable {
         }
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            // Written to a temporary file and renamed: a reader never sees half a file.
-            try Data(("{\"silences\":[\n" + items.joined(separator: ",\n") + "\n]}\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            // A watch reading it never sees half a file.
+            try AtomicFile.write(Data(("{\"silences\":[\n" + items.joined(separator: ",\n") + "\n]}\n").utf8), to: path)
         } catch {
             throw Problem(description: "cannot write \(path): \((error as NSError).localizedDescription)")
         }
