@@ -14,8 +14,8 @@ public struct AlertLifecycle: Sendable {
         public var lastHeld: Double
     }
 
-    public let repeatInterval: Double
-    public let resolveAfter: Double
+    public private(set) var repeatInterval: Double
+    public private(set) var resolveAfter: Double
     public private(set) var firing: [PostKey: Firing] = [:]
 
     public init(repeatInterval: Double, resolveAfter: Double) {
@@ -65,6 +65,12 @@ public struct AlertLifecycle: Sendable {
             return make(current.rule, current.severity, current.sinks, .repeated)
         }
         return nil
+    }
+
+    /// New timings from a config reload; alerts firing stay firing.
+    public mutating func reconfigure(repeatInterval: Double, resolveAfter: Double) {
+        self.repeatInterval = repeatInterval
+        self.resolveAfter = resolveAfter
     }
 
     /// Forgets an alert without notifying (its post was evicted after resolving).

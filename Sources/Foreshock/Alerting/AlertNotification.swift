@@ -41,6 +41,10 @@ public struct AlertNotification: Sendable, Equatable {
     /// volume spike. PagerDuty's dedup_key, the webhook's `alert_key`, the email thread.
     public var alertKey: String { isVolume ? "volume:\(key.source)" : key.description }
 
+    /// Names this one notification (alert, why, when to the millisecond): what the notification
+    /// log remembers, so a restart does not send it again.
+    public var notificationID: String { "\(alertKey)|\(reason.rawValue)|\(Int64((time * 1000).rounded()))" }
+
     /// The alert object of replay's `--format json`, the `file` sink and the webhook payload.
     public var jsonLine: String {
         func number(_ value: Double?) -> String { JSONText.number(value.map { ($0 * 1000).rounded() / 1000 }) }

@@ -19,6 +19,7 @@ public final class Notifier: @unchecked Sendable {
     }
 
     public let outbox: Outbox
+    public let log: NotificationLog
     private let workers: [String: SinkWorker]
     private let order: [String]
     private let groupWait: Double
@@ -30,9 +31,11 @@ public final class Notifier: @unchecked Sendable {
     private var counts = (submitted: 0, silenced: 0)
 
     /// Resumes what the outbox holds from an earlier run, with the ids it had.
+    /// - Parameter log: the notifications already taken care of; in memory when not given.
     public init(sinks: SinkSet, alerting: AlertingConfig, silences: SilenceStore, outbox: Outbox,
-                policy: RetryPolicy = RetryPolicy(), logger: Logger) {
+                log: NotificationLog = NotificationLog(directory: nil), policy: RetryPolicy = RetryPolicy(), logger: Logger) {
         self.outbox = outbox
+        self.log = log
         self.groupWait = alerting.groupWait
         self.silences = silences
         self.logger = logger
@@ -57,11 +60,13 @@ public final class Notifier: @unchecked Sendable {
         let now = Date()
         var toSend: [(String, [AlertNotification])] = []
         var windowsOpened: [String] = []
+        var silenced: [String] = []
         lock.lock()
         for note in notes {
             counts.submitted += 1
             if let silence = silences.silencing(note, now: now) {
                 counts.silenced += 1
+                silenced.append(note.notificationID)
                 logger.info("notification silenced", [("alert", note.alertKey), ("rule", note.rule), ("by", silence)])
                 continue
             }
@@ -78,6 +83,7 @@ public final class Notifier: @unchecked Sendable {
             }
         }
         lock.unlock()
+        log.record(silenced)
         for (sink, group) in toSend { dispatch(group, to: sink) }
         for sink in windowsOpened {
             Task { [self, groupWait] in
@@ -114,7 +120,18 @@ public final class Notifier: @unchecked Sendable {
             // Still sent: losing durability is better than losing the page.
             logger.error("cannot write the outbox; delivering without it", [("sink", sinkName), ("error", "\(error)")])
         }
+        log.record(group.map(\.notificationID))
         worker.enqueue(entries)
+    }
+
+    /// The silence holding back an alert's notifications, if one matches (for `status`).
+    public func silencedBy(_ note: AlertNotification, now: Date) -> String? {
+        silences.silencing(note, now: now)
+    }
+
+    /// Whether a notification was already taken (sent, queued, or silenced) by this or an earlier run.
+    public func hasTaken(_ note: AlertNotification) -> Bool {
+        log.contains(note.notificationID)
     }
 
     /// Sends what groups hold now and waits until every sink is done or `timeout` passes.

@@ -7,17 +7,18 @@ enum Commands {
 
     static let watch = CommandSpec(
         name: "watch",
-        usage: "watch [--config FILE] [--query TEXT] [--once] [--state-dir DIR] [--record FILE] [--log-format logfmt|json] [--log-level LEVEL]",
-        summary: "Polls every source, scores every post and sends alerts until stopped (SIGTERM or SIGINT).\nWithout --config it runs the embedded default config, searching for --query.",
+        usage: "watch [--config FILE] [--query TEXT] [--once] [--state-dir DIR] [--record FILE [--record-max-size SIZE]] [--log-format logfmt|json] [--log-level LEVEL]",
+        summary: "Polls every source, scores every post and sends alerts until stopped (SIGTERM or SIGINT: deliveries\nfinish up to shutdown_timeout, state is kept). SIGHUP reloads the config. Without --config it runs\nthe embedded default config, searching for --query.",
         details: [
             "--config FILE          the JSON5 config (default: the embedded one)",
             "--query TEXT           what the embedded default config searches for (required without --config)",
             "--once                 poll every source once, score, deliver, exit (1 if any source or sink failed)",
             "--state-dir DIR        where cursors, alert state and the outbox live (overrides state_dir)",
             "--record FILE          append every observation to FILE, for replay",
+            "--record-max-size SIZE rotate the recording at this size (FILE.1 … FILE.5), e.g. 500MB",
             "--mentions text|jsonl|none  how new mentions are shown on stdout (default text)",
         ] + logOptions,
-        valueOptions: ["--config", "--query", "--state-dir", "--record", "--mentions", "--log-format", "--log-level"],
+        valueOptions: ["--config", "--query", "--state-dir", "--record", "--record-max-size", "--mentions", "--log-format", "--log-level"],
         flags: ["--once"]
     )
 
@@ -87,13 +88,14 @@ enum Commands {
 
     static let status = CommandSpec(
         name: "status",
-        usage: "status [--config FILE] [--state-dir DIR]",
-        summary: "Shows sources with their last poll and error, the hottest posts, alerts firing and the outbox.",
+        usage: "status [--config FILE] [--state-dir DIR] [--format text|json]",
+        summary: "Shows what the watch process last wrote (every 15 s): sources with their last poll and error,\nthe hottest posts, alerts firing (silenced ones marked), the outbox and the silences.",
         details: [
             "--config FILE          read state_dir from this config",
             "--state-dir DIR        the state directory (default ./state)",
+            "--format text|json     a table for people (default), or status.json as written",
         ],
-        valueOptions: ["--config", "--state-dir"]
+        valueOptions: ["--config", "--state-dir", "--format"]
     )
 
     static let demo = CommandSpec(

@@ -10,68 +10,36 @@ enum WatchCommand {
         handler.redact(config.secretValues)
         let logger = Logger(handler: handler)
         let stateDir = CommandAlerting.stateDir(arguments, config: config)
-        // The outbox and silences live in the state directory; cursors and scores do not yet.
+        let lock: StateLock
+        do { lock = try StateLock(directory: stateDir) } catch {
+            throw CommandError(.runtime, "foreshock watch: \(error.description).")
+        }
+        defer { lock.release() }
         let notifier = try CommandAlerting.notifier(config: config, stateDir: stateDir, terminal: terminal, command: "watch", logger: logger)
-        defer { notifier.stop() }
-        let client = HTTPClient()
-        let pollers = config.sources.map { FeedPoller(feed: $0.makeFeed(), client: client) }
         for source in config.sources where source.insecureSkipVerify {
             logger.warning("TLS peer verification is off for this source", [("source", source.name)])
         }
-        let scheduler = FeedScheduler(pollers: pollers)
-        let report = MentionReport(terminal: terminal, format: arguments["--mentions"] ?? "text")
-        let recording = try openRecording(arguments["--record"])
+        let recording = try openRecording(arguments["--record"], maxBytes: arguments["--record-max-size"])
         defer { recording?.close() }
         var record: (@Sendable ([Observation]) -> Void)?
         if let recording {
             record = { observations in recording.append(observations) }
         }
-        let pipeline = WatchPipeline(config: config, pollers: pollers, record: record) { notes in
-            notifier.submit(notes)
-        }
-        if arguments.has("--once") {
-            let outcomes = await scheduler.pollOnce()
-            var failed = 0
-            for outcome in outcomes {
-                log(outcome, logger)
-                report.show(outcome)
-                await pipeline.handle(outcome)
-                if outcome.error != nil { failed += 1 }
-            }
-            // Deliver before exiting; what does not make it stays in the outbox for next time.
-            let delivered = await notifier.drain(timeout: 10)
-            if !delivered { logger.warning("some notifications are not delivered yet; they stay in the outbox", [("outbox", "\(notifier.outbox.depth)")]) }
-            let dead = notifier.stats.dead.values.reduce(0, +)
-            return failed == 0 && delivered && dead == 0 ? .success : .failure
-        }
-        logger.info("watching", [("sources", config.sources.map(\.name).joined(separator: ","))])
-        let streams = pollers.filter { $0.source.kind == .mastodon && $0.source.stream && $0.source.mode == .tag }
-            .map { MastodonStream(poller: $0, client: client) }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await scheduler.run { outcome in
-                    log(outcome, logger)
-                    report.show(outcome)
-                    await pipeline.handle(outcome)
-                }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(nanoseconds: UInt64(config.scoring.evaluationInterval * 1e9))
-                    await pipeline.tick(Date())
-                }
-            }
-            for stream in streams {
-                let source = logger.with("source", stream.poller.source.name)
-                group.addTask {
-                    await stream.run({ outcome in
-                        report.show(outcome)
-                        await pipeline.handle(outcome)
-                    }, problem: { source.warning($0) })
-                }
-            }
-        }
-        return .success
+        let factory = WatchService.Factory(
+            loadConfig: { () throws(CommandError) -> Config in
+                let fresh = try loadConfig(arguments, environment: environment)
+                handler.redact(fresh.secretValues)
+                return fresh
+            },
+            makeNotifier: { (fresh: Config, previous: Notifier?) throws(CommandError) -> Notifier in
+                try CommandAlerting.notifier(config: fresh, stateDir: stateDir, terminal: terminal, command: "watch", logger: logger, sharing: previous)
+            })
+        var serviceOptions = WatchService.Options()
+        serviceOptions.once = arguments.has("--once")
+        serviceOptions.mentions = arguments["--mentions"] ?? "text"
+        let service = WatchService(config: config, stateDir: stateDir, notifier: notifier, factory: factory, options: serviceOptions,
+                                   terminal: terminal, logger: logger, record: record)
+        return await service.run()
     }
 
     static func loadConfig(_ arguments: ParsedArguments, environment: [String: String]) throws(CommandError) -> Config {
@@ -81,10 +49,17 @@ enum WatchCommand {
         return try CommandConfig.load(arguments, environment: environment, query: arguments["--query"] ?? "", requireSecrets: true)
     }
 
-    static func openRecording(_ path: String?) throws(CommandError) -> RecordingFile? {
+    static func openRecording(_ path: String?, maxBytes: String?) throws(CommandError) -> RecordingFile? {
         guard let path else { return nil }
+        var limit: Int64?
+        if let maxBytes {
+            guard let bytes = ByteSize.parse(maxBytes) else {
+                throw CommandError(.usage, "foreshock watch: --record-max-size takes a size such as 500MB or 2GB, not \"\(maxBytes)\".")
+            }
+            limit = bytes
+        }
         do {
-            return try RecordingFile(path: path)
+            return try RecordingFile(path: path, maxBytes: limit)
         } catch {
             throw CommandError(.runtime, "foreshock watch: cannot open the recording \(path): \((error as NSError).localizedDescription)")
         }

@@ -36,6 +36,18 @@ public enum DurationText {
         }
         return text
     }
+
+    /// A duration for people scanning a table: its two largest units, such as "3h12m" or "45s".
+    public static func short(_ seconds: Double) -> String {
+        var left = Int(seconds.rounded())
+        if left <= 0 { return "0s" }
+        var parts: [String] = []
+        for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)] where left >= size && parts.count < 2 {
+            parts.append("\(left / size)\(unit)")
+            left %= size
+        }
+        return parts.joined()
+    }
 }
 
 import Foundation

@@ -55,6 +55,17 @@ public final class FeedPoller: Sendable {
         set { state.withLock { $0.cursor = newValue } }
     }
 
+    /// Picks up where an earlier run left off: its cursor and the mentions it already took.
+    public func restore(cursor: String?, seen ids: [String]) {
+        state.withLock { state in
+            if let cursor { state.cursor = cursor }
+            for id in ids { _ = state.seen.insert(id) }
+        }
+    }
+
+    /// The mention ids taken recently, oldest first (what a journal compaction keeps).
+    public var recentlySeen: [String] { state.withLock { $0.seen.ordered } }
+
     /// Polls once: every new mention since the last poll, and when to poll next.
     public func poll() async -> PollOutcome {
         let started = clock()

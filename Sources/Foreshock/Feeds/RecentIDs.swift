@@ -14,6 +14,9 @@ public struct RecentIDs: Sendable {
 
     public func contains(_ id: String) -> Bool { members.contains(id) }
 
+    /// The ids held, oldest first.
+    public var ordered: [String] { order.count < capacity ? order : Array(order[head...] + order[..<head]) }
+
     /// Adds an id; returns false when it was already there.
     @discardableResult
     public mutating func insert(_ id: String) -> Bool {

@@ -10,13 +10,13 @@ import Foundation
 /// `queues[i]`); the per-source state is touched only by `ingest` and `tick`, which callers do
 /// not run concurrently with each other (the watch loop and replay both call them from one task).
 public final class ScoringEngine: @unchecked Sendable {
-    public let config: Config
+    public private(set) var config: Config
     private let shards: [ShardBox]
     private let queues: [DispatchQueue]
     private var volume: [String: VolumeBaseline] = [:]
     private var volumeAlerts: AlertLifecycle
     private var learnedFollowers: [String: (sum: Double, count: Double)] = [:]
-    private let matcher: RuleMatcher
+    private var matcher: RuleMatcher
 
     /// - Parameters:
     ///   - config: sources (for typical followers), scoring, rules and alerting.
@@ -25,16 +25,56 @@ public final class ScoringEngine: @unchecked Sendable {
         self.config = config
         let count = max(1, shards ?? (config.scoring.shards > 0 ? config.scoring.shards : ProcessInfo.processInfo.activeProcessorCount))
         matcher = RuleMatcher(rules: config.rules)
-        let settings = ScoringShard.Settings(
-            scoring: config.scoring, calibration: .standard, matcher: matcher, kernel: SeismicKernel(config.scoring.seismic),
-            lexicon: ComplaintLexicon(extra: config.scoring.complaintTerms, replaceBuiltin: config.scoring.replaceBuiltinLexicon),
-            maxPosts: max(1, config.scoring.maxTrackedPosts / count))
+        let settings = Self.settings(config, shards: count)
         self.shards = (0..<count).map { _ in ShardBox(ScoringShard(settings: settings, alerting: config.alerting)) }
         self.queues = (0..<count).map { DispatchQueue(label: "foreshock.scoring.shard\($0)") }
         volumeAlerts = AlertLifecycle(repeatInterval: config.alerting.repeatInterval, resolveAfter: config.alerting.resolveAfter)
     }
 
     public var shardCount: Int { shards.count }
+
+    private static func settings(_ config: Config, shards count: Int) -> ScoringShard.Settings {
+        ScoringShard.Settings(
+            scoring: config.scoring, calibration: .standard, matcher: RuleMatcher(rules: config.rules), kernel: SeismicKernel(config.scoring.seismic),
+            lexicon: ComplaintLexicon(extra: config.scoring.complaintTerms, replaceBuiltin: config.scoring.replaceBuiltinLexicon),
+            maxPosts: max(1, config.scoring.maxTrackedPosts / count))
+    }
+
+    /// Takes a reloaded config's rules and scoring settings, keeping every tracked post and
+    /// alert: a SIGHUP must not cost the history that the predictions stand on.
+    public func reconfigure(_ config: Config) {
+        self.config = config
+        matcher = RuleMatcher(rules: config.rules)
+        volumeAlerts.reconfigure(repeatInterval: config.alerting.repeatInterval, resolveAfter: config.alerting.resolveAfter)
+        let settings = Self.settings(config, shards: shards.count)
+        for index in shards.indices {
+            queues[index].sync { shards[index].shard.reconfigure(settings, alerting: config.alerting) }
+        }
+    }
+
+    /// What `status` shows: the posts with the most reshares and every alert firing.
+    public func snapshot(hottest limit: Int, at time: Double) -> (hottest: [PostFeatures], firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)]) {
+        var hottest: [PostFeatures] = []
+        var firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)] = volumeAlerts.firing.map { ($0.key, true, $0.value) }
+        for index in shards.indices {
+            queues[index].sync {
+                hottest += shards[index].shard.hottest(limit, at: time)
+                firing += shards[index].shard.lifecycle.firing.map { ($0.key, false, $0.value) }
+            }
+        }
+        hottest.sort { ($0.reshares, $1.key) > ($1.reshares, $0.key) }
+        firing.sort { ($0.alert.severity, $1.alert.since) > ($1.alert.severity, $0.alert.since) }
+        return (Array(hottest.prefix(limit)), firing)
+    }
+
+    /// Every post tracked now (journal compaction keeps what they were built from).
+    public var trackedKeys: Set<PostKey> {
+        var keys = Set<PostKey>()
+        for index in shards.indices {
+            queues[index].sync { keys.formUnion(shards[index].shard.posts.keys) }
+        }
+        return keys
+    }
 
     /// Applies a batch of observations (in time order) and evaluates the rules after each.
     /// - Returns: the notifications, ordered by time, then post, then rule.

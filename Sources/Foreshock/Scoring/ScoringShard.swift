@@ -19,7 +19,7 @@ public struct ScoringShard: Sendable {
         public var typicalFollowers: Double
     }
 
-    let settings: Settings
+    var settings: Settings
     public private(set) var posts: [PostKey: PostState] = [:]
     public private(set) var lifecycle: AlertLifecycle
     /// Volume ratio last seen per source, for ticks.
@@ -237,6 +237,18 @@ public struct ScoringShard: Sendable {
         let victims = posts.filter { lifecycle.firing[$0.key] == nil }
             .sorted { ($0.value.lastActivity, $0.key) < ($1.value.lastActivity, $1.key) }.prefix(excess).map(\.key)
         for key in victims { remove(key) }
+    }
+
+    /// Takes new rules and scoring settings (a config reload), keeping every post and alert.
+    public mutating func reconfigure(_ settings: Settings, alerting: AlertingConfig) {
+        self.settings = settings
+        lifecycle.reconfigure(repeatInterval: alerting.repeatInterval, resolveAfter: alerting.resolveAfter)
+        nextColdSweep = -Double.infinity
+    }
+
+    /// The posts with the most reshares, with their features at `time`, for `status`.
+    public func hottest(_ limit: Int, at time: Double) -> [PostFeatures] {
+        posts.values.sorted { ($0.reshares, $1.key) > ($1.reshares, $0.key) }.prefix(limit).compactMap { features($0.key, at: time) }
     }
 
     /// Bytes held by tracked posts.

@@ -24,20 +24,23 @@ public struct FeedScheduler: Sendable {
         }
     }
 
+    /// Polls one source until the task is cancelled, each wait jittered by ±`spread`.
+    public static func loop(_ poller: FeedPoller, spread: Double = 0.1, _ handle: @escaping @Sendable (PollOutcome) async -> Void) async {
+        while !Task.isCancelled {
+            let outcome = await poller.poll()
+            if Task.isCancelled { break }
+            await handle(outcome)
+            let delay = outcome.nextPollAfter * Double.random(in: (1 - spread)...(1 + spread))
+            try? await Task.sleep(nanoseconds: UInt64(max(0.05, delay) * 1e9))
+        }
+    }
+
     /// Polls until the task is cancelled.
     /// - Parameter handle: called with every outcome as soon as its poll finishes.
     public func run(_ handle: @escaping @Sendable (PollOutcome) async -> Void) async {
         await withTaskGroup(of: Void.self) { group in
             for poller in pollers {
-                group.addTask {
-                    while !Task.isCancelled {
-                        let outcome = await poller.poll()
-                        if Task.isCancelled { break }
-                        await handle(outcome)
-                        let delay = outcome.nextPollAfter * Double.random(in: (1 - spread)...(1 + spread))
-                        try? await Task.sleep(nanoseconds: UInt64(max(0.05, delay) * 1e9))
-                    }
-                }
+                group.addTask { await Self.loop(poller, spread: spread, handle) }
             }
         }
     }

@@ -1,30 +1,104 @@
 import Foundation
 
 /// Feed → observation → scoring → notification, for the live watch: one actor so the scoring
-/// core sees one batch at a time, whichever source's poll finished first.
+/// core sees one batch at a time, whichever source's poll finished first. Everything it feeds
+/// the core goes to the state journal first, so a restart rebuilds the same state.
 public actor WatchPipeline {
-    private let engine: ScoringEngine
-    private let pollers: [String: FeedPoller]
+    /// One source's health as the watchdog sees it.
+    public struct SourceHealth: Sendable {
+        public var lastPoll: Double?
+        public var lastError: String?
+        public var downSince: Double?
+        public var alerted = false
+        public var rateLimitWaits = 0
+    }
+
+    /// Counters for the metrics file.
+    public struct Counters: Sendable {
+        public var scoringSeconds = 0.0
+        public var scoringBatches = 0
+        /// New alerts and escalations, by rule and severity.
+        public var alerts: [String: Int] = [:]
+        public var journalErrors = 0
+    }
+
+    public private(set) var engine: ScoringEngine
+    private var config: Config
+    private var pollers: [String: FeedPoller]
+    private let journal: StateJournal?
     private let deliver: @Sendable ([AlertNotification]) async -> Void
     private let record: (@Sendable ([Observation]) -> Void)?
+    private let clock: @Sendable () -> Date
+    private let logger: Logger
     /// Recent posts per source with reshares, to re-poll their counters.
     private var recent: [String: [String: (createdAt: Double, reshares: Int, resharersFetched: Bool)]] = [:]
+    public private(set) var health: [String: SourceHealth] = [:]
+    public private(set) var counters = Counters()
+    private var journalLines = 0
     static let followFor: Double = 6 * 3600
     static let followAtMost = 200
+    /// Journal lines between compactions.
+    static let compactEvery = 200_000
 
-    public init(config: Config, pollers: [FeedPoller], record: (@Sendable ([Observation]) -> Void)? = nil,
+    /// - Parameters:
+    ///   - journal: where observations are written before they are scored; nil keeps nothing.
+    ///   - clock: the time now (the demo runs a faster one).
+    public init(config: Config, pollers: [FeedPoller], journal: StateJournal? = nil, logger: Logger = Logger(handler: StreamLogHandler(level: .critical)),
+                clock: @escaping @Sendable () -> Date = Date.init, record: (@Sendable ([Observation]) -> Void)? = nil,
                 deliver: @escaping @Sendable ([AlertNotification]) async -> Void) {
         engine = ScoringEngine(config: config)
+        self.config = config
         self.pollers = Dictionary(pollers.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.journal = journal
+        self.logger = logger
+        self.clock = clock
         self.record = record
         self.deliver = deliver
+    }
+
+    /// Rebuilds posts, alerts, cursors and source health from the journal of an earlier run.
+    /// - Parameter lookBack: seconds before the journal's end whose notifications are returned.
+    /// - Returns: the notifications the replay produced in the last `lookBack` seconds: the
+    ///   caller sends those its notification log has not seen (a crash between scoring and the
+    ///   outbox); everything older was dealt with by the run that wrote the journal.
+    public func restore(_ loaded: StateJournal.Loaded, lookBack: Double) -> [AlertNotification] {
+        var notes: [AlertNotification] = []
+        var seen: [String: [String]] = [:]
+        var cursors: [String: String] = [:]
+        var last = -Double.infinity
+        for entry in loaded.entries {
+            switch entry {
+            case .observations(let observations):
+                notes += engine.ingest(observations)
+                follow(observations)
+                last = max(last, observations.last?.time ?? last)
+            case .tick(let time):
+                notes += engine.tick(time)
+                last = max(last, time)
+            case .polled(let source, let cursor, let ids):
+                if let cursor { cursors[source] = cursor }
+                seen[source, default: []] += ids
+            case .sourceHealth(let source, let since, let alerted):
+                health[source, default: SourceHealth()].downSince = since
+                health[source, default: SourceHealth()].alerted = alerted
+            }
+        }
+        for (name, poller) in pollers {
+            poller.restore(cursor: cursors[name], seen: seen[name] ?? [])
+        }
+        journalLines = loaded.lines
+        return notes.filter { $0.time >= last - lookBack }
     }
 
     /// Scores one poll's findings, then spends the source's call budget on the posts that need
     /// it: resharers of posts heating up, fresh counters of recent ones.
     public func handle(_ outcome: PollOutcome) async {
-        await ingest(MentionObservations.from(outcome))
         guard let poller = pollers[outcome.source] else { return }
+        let bookkeeping: [StateJournal.Entry] = outcome.mentions.isEmpty ? []
+            : [.polled(source: outcome.source, cursor: poller.cursor, ids: outcome.mentions.map(\.id))]
+        await ingest(MentionObservations.from(outcome), then: bookkeeping)
+        await checkHealth(outcome)
+        guard outcome.error == nil else { return }
         let now = outcome.observedAt.timeIntervalSince1970
         var follow = recent[outcome.source] ?? [:]
         for mention in outcome.mentions where mention.reshareOf == nil {
@@ -44,25 +118,187 @@ public actor WatchPipeline {
         let stale = follow.filter { $0.value.reshares > 0 || now - $0.value.createdAt < 3600 }.map(\.key).sorted()
         if !stale.isEmpty {
             let refreshed = await poller.refresh(stale)
-            let time = Date().timeIntervalSince1970
+            let time = clock().timeIntervalSince1970
+            var changed: [Mention] = []
             for mention in refreshed.mentions {
-                if let reshares = mention.reshares { follow[mention.id]?.reshares = reshares }
+                if let reshares = mention.reshares, reshares != follow[mention.id]?.reshares {
+                    follow[mention.id]?.reshares = reshares
+                    changed.append(mention)
+                } else if mention.replies != nil || mention.likes != nil {
+                    changed.append(mention)
+                }
             }
-            await ingest(refreshed.mentions.map { .counts(key: PostKey(source: outcome.source, id: $0.id), time: time, reshares: $0.reshares, replies: $0.replies, likes: $0.likes, quotes: $0.quotes) })
+            await ingest(changed.map { .counts(key: PostKey(source: outcome.source, id: $0.id), time: time, reshares: $0.reshares, replies: $0.replies, likes: $0.likes, quotes: $0.quotes) })
         }
         recent[outcome.source] = follow
     }
 
-    /// Evaluates every post at the wall-clock time, so time-based rules fire when nothing arrives.
+    /// Evaluates every post at `time`, so time-based rules fire when nothing arrives, and
+    /// raises or resolves the alert of a source that has been failing too long.
     public func tick(_ time: Date) async {
-        let notes = engine.tick(time.timeIntervalSince1970)
+        let at = StateJournal.tickTime(time.timeIntervalSince1970)
+        write([], then: [.tick(at)])
+        let started = DispatchTime.now().uptimeNanoseconds
+        let notes = engine.tick(at)
+        counters.scoringSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        count(notes)
+        if !notes.isEmpty { await deliver(notes) }
+        for name in pollers.keys.sorted() { await checkDown(name, now: time.timeIntervalSince1970) }
+        if journalLines >= Self.compactEvery { compactJournal() }
+    }
+
+    /// Takes a reloaded config: new rules and scoring settings for the same posts, pollers for
+    /// the sources now configured (those kept keep their cursors and seen ids).
+    public func reconfigure(_ config: Config, pollers: [FeedPoller]) {
+        self.config = config
+        engine.reconfigure(config)
+        self.pollers = Dictionary(pollers.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for name in health.keys where self.pollers[name] == nil { health[name] = nil }
+    }
+
+    /// Rewrites the journal with only what the tracked posts were built from, the ticks since
+    /// the oldest of it, and each source's latest cursor and recent ids.
+    public func compactJournal() {
+        guard let journal else { return }
+        let loaded = journal.load()
+        let tracked = engine.trackedKeys
+        var oldest = Double.infinity
+        for case .observations(let observations) in loaded.entries {
+            if let first = observations.first(where: { tracked.contains($0.key) }) { oldest = min(oldest, first.time) }
+        }
+        var ordered: [StateJournal.Entry] = []
+        for entry in loaded.entries {
+            switch entry {
+            case .observations(let observations):
+                let mine = observations.filter { tracked.contains($0.key) }
+                if !mine.isEmpty { ordered.append(.observations(mine)) }
+            case .tick(let time):
+                if time >= oldest { ordered.append(entry) }
+            case .polled, .sourceHealth:
+                continue
+            }
+        }
+        for (name, poller) in pollers.sorted(by: { $0.key < $1.key }) {
+            ordered.append(.polled(source: name, cursor: poller.cursor, ids: poller.recentlySeen))
+            if let h = health[name], h.downSince != nil { ordered.append(.sourceHealth(source: name, downSince: h.downSince, alerted: h.alerted)) }
+        }
+        do {
+            try journal.rewrite(ordered)
+            journalLines = ordered.count
+        } catch {
+            logger.error("cannot compact the state journal", [("path", journal.path), ("error", "\(error)")])
+        }
+    }
+
+    /// The sources with their health and counters.
+    public func sourceHealth() -> [(name: String, health: SourceHealth, stats: FeedStats, kind: String)] {
+        pollers.keys.sorted().map { name in (name, health[name] ?? SourceHealth(), pollers[name]!.stats, pollers[name]!.source.kind.rawValue) }
+    }
+
+    private func follow(_ observations: [Observation]) {
+        for observation in observations {
+            switch observation {
+            case .post(let key, let time, let createdAt, _, _, _, _):
+                if time - createdAt < Self.followFor, recent[key.source]?[key.id] == nil {
+                    recent[key.source, default: [:]][key.id] = (createdAt, 0, false)
+                }
+            case .counts(let key, _, let reshares?, _, _, _):
+                recent[key.source]?[key.id]?.reshares = reshares
+            default:
+                continue
+            }
+        }
+    }
+
+    private func ingest(_ observations: [Observation], then entries: [StateJournal.Entry] = []) async {
+        let normalized = write(observations, then: entries)
+        guard !normalized.isEmpty else { return }
+        record?(normalized)
+        let started = DispatchTime.now().uptimeNanoseconds
+        let notes = engine.ingest(normalized)
+        counters.scoringSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        counters.scoringBatches += 1
+        count(notes)
         if !notes.isEmpty { await deliver(notes) }
     }
 
-    private func ingest(_ observations: [Observation]) async {
-        guard !observations.isEmpty else { return }
-        record?(observations)
-        let notes = engine.ingest(observations)
-        if !notes.isEmpty { await deliver(notes) }
+    /// Journals, then returns what the core is to see (as read back from the journal lines).
+    @discardableResult
+    private func write(_ observations: [Observation], then entries: [StateJournal.Entry]) -> [Observation] {
+        guard let journal, !(observations.isEmpty && entries.isEmpty) else { return observations }
+        do {
+            let normalized = try journal.append(observations, then: entries)
+            journalLines += observations.count + entries.count
+            return normalized
+        } catch {
+            // Scoring goes on: an alert now is worth more than a journal line.
+            counters.journalErrors += 1
+            if counters.journalErrors == 1 || counters.journalErrors % 100 == 0 {
+                logger.error("cannot write the state journal; a restart will not remember this", [("path", journal.path), ("error", "\(error)")])
+            }
+            return observations
+        }
+    }
+
+    private func count(_ notes: [AlertNotification]) {
+        for note in notes where note.reason == .started || note.reason == .escalated {
+            counters.alerts["\(note.rule)\u{0}\(note.severity.rawValue)", default: 0] += 1
+        }
+    }
+
+    private func checkHealth(_ outcome: PollOutcome) async {
+        let name = outcome.source
+        let now = outcome.observedAt.timeIntervalSince1970
+        var h = health[name] ?? SourceHealth()
+        h.lastPoll = now
+        if let source = pollers[name]?.source, outcome.error == nil, outcome.nextPollAfter > source.interval * 1.01 { h.rateLimitWaits += 1 }
+        if let error = outcome.error {
+            h.lastError = error.message
+            if h.downSince == nil {
+                h.downSince = now
+                health[name] = h
+                write([], then: [.sourceHealth(source: name, downSince: now, alerted: false)])
+            }
+            health[name] = h
+            await checkDown(name, now: clock().timeIntervalSince1970)
+            return
+        }
+        let wasAlerted = h.alerted
+        let wasDown = h.downSince
+        h.lastError = nil
+        h.downSince = nil
+        h.alerted = false
+        health[name] = h
+        if let wasDown {
+            write([], then: [.sourceHealth(source: name, downSince: nil, alerted: false)])
+            if wasAlerted {
+                logger.info("source recovered", [("source", name)])
+                await deliver([sourceDownNote(name, since: wasDown, now: now, error: nil)])
+            }
+        }
+    }
+
+    /// Silence must never look like "all quiet": a source failing longer than
+    /// `source_down_after` raises its own critical alert.
+    private func checkDown(_ name: String, now: Double) async {
+        guard let h = health[name], let since = h.downSince, !h.alerted, now - since >= config.sourceDownAfter else { return }
+        health[name]?.alerted = true
+        logger.error("source down", [("source", name), ("since", Timestamp.format(Date(timeIntervalSince1970: since))), ("error", h.lastError ?? "")])
+        await deliver([sourceDownNote(name, since: since, now: now, error: h.lastError ?? "unknown error")])
+        write([], then: [.sourceHealth(source: name, downSince: since, alerted: true)])
+    }
+
+    private func sourceDownNote(_ name: String, since: Double, now: Double, error: String?) -> AlertNotification {
+        let critical = config.rules.filter { $0.severity == .critical }.map(\.sinks)
+        let minutes = Int(((now - since) / 60).rounded())
+        let text = error.map { "Source \(name) has failed for \(minutes) min: \($0). Nothing from it is scored until it recovers." }
+            ?? "Source \(name) recovered after \(minutes) min."
+        var note = AlertNotification(key: PostKey(source: "foreshock", id: "source-down/\(name)"), isVolume: false, time: now, rule: "source-down",
+                                     severity: .critical, state: error == nil ? .resolved : .firing, reason: error == nil ? .resolved : .started,
+                                     sinks: AlertLifecycle.union(critical), reshares: 0, predicted: nil, supercritical: false, velocityPerMin: 0,
+                                     reach: 0, volumeRatio: nil, author: "foreshock", url: nil, excerpt: text, complaint: false, unansweredFor: nil)
+        note.firedAt = since
+        note.createdAt = since
+        return note
     }
 }

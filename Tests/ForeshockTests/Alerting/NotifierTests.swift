@@ -37,6 +37,8 @@ struct NotifierTests {
         var path: String
         var headers: [String: String]
         var body: String
+        /// When the server received it (Unix seconds).
+        var at: Double = 0
         var json: JSONValue? { try? JSONValue.parse(Data(body.utf8)) }
     }
 
@@ -44,10 +46,10 @@ struct NotifierTests {
         let response = try await HTTPClient().get(server.base + "/__requests")
         let all = try JSONValue.parse(response.body).arrayValue ?? []
         return all.compactMap { item in
-            guard item["path"]?.stringValue == path else { return nil }
+            guard item["path"]?.stringValue?.split(separator: "?", maxSplits: 1).first.map(String.init) == path else { return nil }
             var headers: [String: String] = [:]
             if case .object(let object)? = item["headers"] { for (k, v) in object { headers[k.lowercased()] = v.stringValue } }
-            return Request(path: path, headers: headers, body: item["body"]?.stringValue ?? "")
+            return Request(path: path, headers: headers, body: item["body"]?.stringValue ?? "", at: item["at"]?.doubleValue ?? 0)
         }
     }
 

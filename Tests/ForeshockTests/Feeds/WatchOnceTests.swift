@@ -30,7 +30,7 @@ struct WatchOnceTests {
           ],
         }
         """)
-        let (status, out, err) = await runForeshock(["watch", "--config", config, "--once", "--mentions", "jsonl"],
+        let (status, out, err) = await runForeshock(["watch", "--config", config, "--once", "--mentions", "jsonl", "--state-dir", try makeTemporaryDirectory().path],
                                                     environment: ["RD_ID": "id", "RD_SECRET": "secret", "X_TOKEN": "xt"])
         #expect(status == .success, "\(err)")
         let lines = out.split(separator: "\n").map(String.init)
@@ -56,7 +56,7 @@ struct WatchOnceTests {
         {sources: [{name: "toots", kind: "mastodon", query: "acme", base_url: "\(api.base)"},
                    {name: "hn", kind: "hackernews", query: "acme", base_url: "\(api.base)"}]}
         """)
-        let (status, out, err) = await runForeshock(["watch", "--config", config, "--once"])
+        let (status, out, err) = await runForeshock(["watch", "--config", config, "--once", "--state-dir", try makeTemporaryDirectory().path])
         #expect(status == .failure)
         #expect(out.contains("[toots] mastodonpy_test_2 post"))
         let errors = err.split(separator: "\n").filter { $0.contains("level=warning") }
@@ -72,7 +72,7 @@ struct WatchOnceTests {
         {sources: [{name: "hn", kind: "hackernews", query: "vlc", base_url: "\(api.base)"}]}
         """)
         let recording = try makeTemporaryDirectory().appendingPathComponent("traffic.jsonl").path
-        let (status, _, err) = await runForeshock(["watch", "--config", config, "--once", "--record", recording, "--mentions", "none"])
+        let (status, _, err) = await runForeshock(["watch", "--config", config, "--once", "--record", recording, "--mentions", "none", "--state-dir", try makeTemporaryDirectory().path])
         #expect(status == .success, "\(err)")
         let lines = try String(contentsOfFile: recording, encoding: .utf8).split(separator: "\n")
         #expect(lines.filter { $0.contains(#""type":"post""#) }.count == 4)
