@@ -66,6 +66,8 @@ public enum CommandLineTool {
             return try await TestAlertCommand.run(parsed, terminal: terminal, environment: environment)
         case "silence":
             return try SilenceCommand.run(parsed, terminal: terminal, environment: environment)
+        case "demo":
+            return try await DemoCommand.run(parsed, terminal: terminal, environment: environment)
         case "status":
             return try StatusCommand.run(parsed, terminal: terminal, environment: environment)
         default:

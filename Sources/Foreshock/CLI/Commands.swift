@@ -100,10 +100,12 @@ enum Commands {
 
     static let demo = CommandSpec(
         name: "demo",
-        usage: "demo",
+        usage: "demo [--speed N]",
         summary: "Plays a real cascade shipped with the binary through the live pipeline, so you see the growth,\nthe score and the alert in under a minute. Needs no credentials and no network.",
-        details: [],
-        valueOptions: []
+        details: [
+            "--speed N              how much faster than real time (default 120: the first hour in 30 s)",
+        ],
+        valueOptions: ["--speed"]
     )
 
     static let bench = CommandSpec(

@@ -9,12 +9,14 @@ import Foundation
 /// themselves may be cancelled from any thread.
 public final class SignalListener: @unchecked Sendable {
     public let signals: AsyncStream<Int32>
+    private let continuation: AsyncStream<Int32>.Continuation
     private let sources: [any DispatchSourceSignal]
 
     /// Starts listening for `numbers` (e.g. SIGTERM, SIGINT, SIGHUP).
     public init(_ numbers: [Int32]) {
         let (stream, continuation) = AsyncStream<Int32>.makeStream()
         signals = stream
+        self.continuation = continuation
         sources = numbers.map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -22,6 +24,11 @@ public final class SignalListener: @unchecked Sendable {
             source.resume()
             return source
         }
+    }
+
+    /// Delivers a signal as if the process had received it (a timed stop, as in the demo).
+    public func inject(_ number: Int32) {
+        continuation.yield(number)
     }
 
     /// Stops listening and gives the signals their default action back.

@@ -12,6 +12,10 @@ public actor WatchService {
         public var mentions = "text"
         /// How often metrics and status are written.
         public var housekeepingInterval: Double = 15
+        /// Stops as on SIGTERM after this many seconds (the demo).
+        public var stopAfter: Double?
+        /// Called after every evaluation tick with the scoring core and the time (the demo's progress).
+        public var onTick: (@Sendable (ScoringEngine, Date) -> Void)?
         public init() {}
     }
 
@@ -60,7 +64,7 @@ public actor WatchService {
         journal = StateJournal(directory: stateDir)
         report = MentionReport(terminal: terminal, format: options.mentions)
         notifierBox = NotifierSlot(notifier)
-        pollers = Self.makePollers(config, client: client, previous: [])
+        pollers = Self.makePollers(config, client: client, previous: [], clock: clock)
         let box = notifierBox
         pipeline = WatchPipeline(config: config, pollers: pollers, journal: journal, logger: logger, clock: clock, record: record) { notes in
             box.current.submit(notes)
@@ -76,6 +80,12 @@ public actor WatchService {
         if options.once { return await runOnce() }
         let listener = SignalListener([SIGTERM, SIGINT, SIGHUP])
         defer { listener.cancel() }
+        if let after = options.stopAfter {
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(after * 1e9))
+                listener.inject(SIGTERM)
+            }
+        }
         logger.info("watching", [("sources", config.sources.map(\.name).joined(separator: ",")), ("state_dir", stateDir)])
         startTasks()
         for await number in listener.signals {
@@ -151,12 +161,14 @@ public actor WatchService {
                 })
             }
         }
-        let interval = config.scoring.evaluationInterval, clock = clock
+        let interval = config.scoring.evaluationInterval, clock = clock, onTick = options.onTick
         tasks.append(Task {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
                 if Task.isCancelled { break }
-                await pipeline.tick(clock())
+                let now = clock()
+                await pipeline.tick(now)
+                if let onTick { onTick(await pipeline.engine, now) }
             }
         })
         let every = options.housekeepingInterval
@@ -214,7 +226,7 @@ public actor WatchService {
         let old = notifierBox.swap(newNotifier)
         old.stop()
         let kept = Set(fresh.sources.map(\.name)).intersection(config.sources.map(\.name))
-        pollers = Self.makePollers(fresh, client: client, previous: pollers)
+        pollers = Self.makePollers(fresh, client: client, previous: pollers, clock: clock)
         config = fresh
         let pipeline = pipeline!, pollers = pollers
         Task { await pipeline.reconfigure(fresh, pollers: pollers) }
@@ -223,10 +235,10 @@ public actor WatchService {
     }
 
     /// Pollers for a config; a source that was there before keeps its cursor and seen ids.
-    static func makePollers(_ config: Config, client: HTTPClient, previous: [FeedPoller]) -> [FeedPoller] {
+    static func makePollers(_ config: Config, client: HTTPClient, previous: [FeedPoller], clock: @escaping @Sendable () -> Date) -> [FeedPoller] {
         let old = Dictionary(previous.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
         return config.sources.map { source in
-            let poller = FeedPoller(feed: source.makeFeed(), client: client)
+            let poller = FeedPoller(feed: source.makeFeed(), client: client, clock: clock)
             if let before = old[source.name] { poller.restore(cursor: before.cursor, seen: before.recentlySeen) }
             return poller
         }

@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+@testable import Foreshock
+
+@Suite("foreshock demo")
+struct DemoTests {
+    @Test("The demo plays the shipped cascade through poller, scoring and console sink: growth, score and alert appear")
+    func demoRuns() async throws {
+        // 600 times real time: the hour in 6 s.
+        let (status, out, err) = await runForeshock(["demo", "--speed", "600"])
+        #expect(status == .success, "\(err)")
+        let rows = out.split(separator: "\n").filter { $0.hasPrefix("  +") }
+        #expect(rows.count >= 10, "\(out)")
+        let reshares = rows.compactMap { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) } }
+        #expect(reshares == reshares.sorted() && (reshares.last ?? 0) > 800, "growth: \(reshares)")
+        #expect(out.contains("critical going-viral [demo] original_poster"), "\(out)")
+    }
+
+    @Test("The embedded cascade is the first hour of fixtures/cascades/seismic_tweet.csv (scripts/embed-demo)")
+    func embeddedMatchesFixture() throws {
+        let csv = try String(contentsOf: repositoryRoot.appendingPathComponent("fixtures/cascades/seismic_tweet.csv"), encoding: .utf8)
+        let rows = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+        let firstHour = rows.filter { $0.count == 2 && $0[0] <= 3600 }
+        #expect(DemoCascade.events.count == firstHour.count)
+        #expect(zip(DemoCascade.events, firstHour).allSatisfy { $0.seconds == $1[0] && $0.followers == $1[1] })
+    }
+
+    @Test("The loopback server answers GETs on 127.0.0.1 through the real HTTP client and refuses other methods")
+    func loopbackServer() async throws {
+        let server = try LoopbackHTTPServer { path in (path == "/x" ? 200 : 404, Data("{\"path\":\"\(path)\"}".utf8)) }
+        defer { server.stop() }
+        let ok = try await HTTPClient().get(server.base + "/x")
+        #expect(ok.status == 200 && String(decoding: ok.body, as: UTF8.self) == #"{"path":"/x"}"#)
+        #expect(try await HTTPClient().get(server.base + "/y").status == 404)
+        var post = HTTPRequest(url: server.base + "/x")
+        post.method = "POST"
+        post.body = Data("{}".utf8)
+        #expect(try await HTTPClient().send(post).status == 405)
+    }
+}
