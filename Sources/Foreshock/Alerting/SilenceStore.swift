@@ -26,8 +26,17 @@ public final class SilenceStore: @unchecked Sendable {
     public init(configured: [SilenceConfig], stateDir: String?) {
         self.configured = configured
         path = stateDir.map { ($0 as NSString).appendingPathComponent("silences.json") }
-        _ = try? reloadIfChanged(force: true)
+        do { try reloadIfChanged(force: true) } catch {
+            // Unreadable at start: kept for a person to look at, and the watch starts without it.
+            // (While running, a bad edit keeps the silences last read instead.)
+            let moved = path.flatMap { AtomicFile.moveAside($0) }
+            startupProblem = "\(error.description); moved to \(moved ?? "-")"
+            loadedStamp = nil
+        }
     }
+
+    /// Why `silences.json` could not be read at start, if it could not.
+    public private(set) var startupProblem: String?
 
     /// The silence that holds a notification back now, if any: its description.
     public func silencing(_ note: AlertNotification, now: Date) -> String? {

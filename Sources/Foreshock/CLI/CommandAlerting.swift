@@ -28,6 +28,7 @@ enum CommandAlerting {
                          [("count", "\(outbox.unreadable)"), ("moved_to", outbox.movedAside ?? "-")])
         }
         let silences = SilenceStore(configured: config.silences, stateDir: stateDir)
+        if let problem = silences.startupProblem { logger.error("the silences file could not be read; starting without its silences", [("problem", problem)]) }
         return Notifier(sinks: sinks, alerting: config.alerting, silences: silences, outbox: outbox,
                         log: previous?.log ?? NotificationLog(directory: stateDir), policy: policy, logger: logger)
     }

@@ -18,8 +18,11 @@ struct NotifierTests {
         return try ConfigLoader.load(path: path, environment: ["WHSEC": secret, "PDKEY": "R0UT1NG"]).0
     }
 
+    /// What the test notifiers logged (warnings and up), shown when a delivery expectation fails.
+    static let log = CapturedTerminal()
+
     static func notifier(_ config: Config, stateDir: String? = nil) throws -> Notifier {
-        let handler = StreamLogHandler(level: .warning, format: .logfmt, write: { _ in })
+        let handler = StreamLogHandler(level: .warning, format: .logfmt, write: log.terminal.err)
         return try CommandAlerting.notifier(config: config, stateDir: stateDir, terminal: CapturedTerminal().terminal, command: "test",
                                             policy: RetryPolicy(initial: 0.2, maximum: 1), logger: Logger(handler: handler))
     }
@@ -210,7 +213,8 @@ struct NotifierTests {
             """#, extra: #"alerting: { group_wait: "0s" }"#))
         defer { notifier.stop() }
         notifier.submit([Self.note("1", text: "<!channel> & <https://evil.example|click>"), Self.note("1", reason: .resolved)])
-        #expect(await notifier.drain(timeout: 10))
+        let started = Date()
+        #expect(await notifier.drain(timeout: 10), "after \(Date().timeIntervalSince(started)) s; stats \(notifier.stats); log: \(Self.log.err)")
         let slack = try await Self.requests(server, path: "/slack")
         #expect(slack.count == 2)
         let message = try #require(slack.first?.json)

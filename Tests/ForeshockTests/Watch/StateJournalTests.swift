@@ -97,3 +97,41 @@ struct StateJournalTests {
         #expect(ByteSize.parse("500MB") == 500 << 20 && ByteSize.parse("2g") == 2 << 30 && ByteSize.parse("lots") == nil)
     }
 }
+
+@Suite("foreshock status")
+struct StatusCommandTests {
+    @Test("A silenced alert is still tracked and shown by status, marked as held; its notification is not sent")
+    func silencedShown() async throws {
+        let (api, config, alerts) = try StateJournalTests.setUp(reshares: 50)
+        defer { api.stop() }
+        let state = try makeTemporaryDirectory().path
+        let (added, _, addErr) = await runForeshock(["silence", "add", "--post", "j1", "--for", "2h", "--comment", "handled by Dana", "--state-dir", state])
+        #expect(added == .success, "\(addErr)")
+        let (watched, _, err) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once", "--mentions", "none"])
+        #expect(watched == .success, "\(err)")
+        #expect(StateJournalTests.lines(alerts).isEmpty, "a silenced alert sends nothing")
+        let (shown, text, _) = await runForeshock(["status", "--state-dir", state])
+        #expect(shown == .success)
+        let row = text.split(separator: "\n").first { $0.contains("custom:j1") && $0.contains("going-viral") }
+        #expect(row?.contains("held by silence") == true && row?.contains("handled by Dana") == true, "\(text)")
+        #expect(text.contains("NOT running") && text.contains("custom") && text.contains("acme lost my bag"))
+        let (json, raw, _) = await runForeshock(["status", "--state-dir", state, "--format", "json"])
+        #expect(json == .success)
+        let parsed = try WatchStatus.read(stateDir: state)
+        #expect(parsed.hottest.first?.reshares == 50 && parsed.alerts.first?.silencedBy != nil && raw.contains("\"silenced_by\""))
+    }
+
+    @Test("status without a status file, and with an unreadable silences file at start: one clear line each")
+    func problems() async throws {
+        let state = try makeTemporaryDirectory().path
+        let (missing, _, err) = await runForeshock(["status", "--state-dir", state])
+        #expect(missing == .failure && err.split(separator: "\n").count == 1 && err.contains("no status in \(state)"), "\(err)")
+        try "{not json".write(toFile: state + "/silences.json", atomically: true, encoding: .utf8)
+        let (api, config, _) = try StateJournalTests.setUp(reshares: 1)
+        defer { api.stop() }
+        let (watched, _, log) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once", "--mentions", "none"])
+        #expect(watched == .success, "\(log)")
+        #expect(log.split(separator: "\n").filter { $0.contains("silences file could not be read") }.count == 1, "\(log)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: state).contains { $0.hasPrefix("silences.json.corrupt-") })
+    }
+}
