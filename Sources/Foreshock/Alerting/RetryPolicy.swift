@@ -7,11 +7,14 @@ public struct RetryPolicy: Sendable {
     public var maximum = 300.0
     /// Messages still undelivered this long after they were written go to the dead letters.
     public var giveUpAfter = 24 * 3600.0
+    /// The window a sink's `max_per_minute` counts over (a minute; shorter only in tests).
+    public var rateWindow = 60.0
 
-    public init(initial: Double = 2, maximum: Double = 300, giveUpAfter: Double = 24 * 3600) {
+    public init(initial: Double = 2, maximum: Double = 300, giveUpAfter: Double = 24 * 3600, rateWindow: Double = 60) {
         self.initial = initial
         self.maximum = maximum
         self.giveUpAfter = giveUpAfter
+        self.rateWindow = rateWindow
     }
 
     /// Seconds to wait before attempt `attempt + 1` (attempt counts from 1).

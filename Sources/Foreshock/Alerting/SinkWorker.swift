@@ -86,14 +86,15 @@ final class SinkWorker: @unchecked Sendable {
         }
     }
 
-    /// At most `maxPerMinute` in any 60 seconds: wait for the oldest to leave the window.
+    /// At most `maxPerMinute` in any minute: wait for the oldest to leave the window.
     private func waitForRateLimit() async {
         guard let limit = sink.maxPerMinute else { return }
+        let window = policy.rateWindow
         while !Task.isCancelled {
             let now = Date().timeIntervalSince1970
-            sentTimes.removeAll { now - $0 >= 60 }
+            sentTimes.removeAll { now - $0 >= window }
             guard sentTimes.count >= limit, let oldest = sentTimes.first else { return }
-            try? await Task.sleep(nanoseconds: UInt64(max(0.01, 60 - (now - oldest)) * 1e9))
+            try? await Task.sleep(nanoseconds: UInt64(max(0.01, window - (now - oldest)) * 1e9))
         }
     }
 }

@@ -21,10 +21,10 @@ struct NotifierTests {
     /// What the test notifiers logged (warnings and up), shown when a delivery expectation fails.
     static let log = CapturedTerminal()
 
-    static func notifier(_ config: Config, stateDir: String? = nil) throws -> Notifier {
+    static func notifier(_ config: Config, stateDir: String? = nil, rateWindow: Double = 60) throws -> Notifier {
         let handler = StreamLogHandler(level: .warning, format: .logfmt, write: log.terminal.err)
         return try CommandAlerting.notifier(config: config, stateDir: stateDir, terminal: CapturedTerminal().terminal, command: "test",
-                                            policy: RetryPolicy(initial: 0.2, maximum: 1), logger: Logger(handler: handler))
+                                            policy: RetryPolicy(initial: 0.2, maximum: 1, rateWindow: rateWindow), logger: Logger(handler: handler))
     }
 
     static func note(_ id: String, reason: AlertNotification.Reason = .started, text: String = "lost my bag") -> AlertNotification {
@@ -228,6 +228,23 @@ struct NotifierTests {
         #expect(pd.allSatisfy { $0["dedup_key"]?.stringValue == "mastodon:1" && $0["routing_key"]?.stringValue == "R0UT1NG" })
         #expect(pd[0]["payload"]?["severity"]?.stringValue == "critical")
         #expect((pd[0]["payload"]?["summary"]?.stringValue?.count ?? 2000) <= 1024)
+    }
+
+    @Test("A sink's rate limit queues messages rather than dropping them: all arrive, never more than the limit per window")
+    func rateLimitQueues() async throws {
+        let server = try FixtureServer("http_server.py", ["--script", try Self.script(["/hook": #"[{"status": 200}]"#])])
+        defer { server.stop() }
+        // max_per_minute 2, counted over a 1 s window here so the test takes seconds, not minutes.
+        let notifier = try Self.notifier(try Self.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook", max_per_minute: 2 }"#,
+                                                          extra: #"alerting: { group_wait: "0s" }"#), rateWindow: 1)
+        defer { notifier.stop() }
+        notifier.submit((1...5).map { Self.note("\($0)") })
+        #expect(await notifier.drain(timeout: 20), "\(Self.log.err)")
+        let times = try await Self.requests(server, path: "/hook").map(\.at).sorted()
+        #expect(times.count == 5)
+        // Any three consecutive sends span at least the window (a little less for clock jitter).
+        for index in 2..<times.count { #expect(times[index] - times[index - 2] >= 0.9, "\(times)") }
+        #expect(notifier.stats.delivered["hook"] == 5 && notifier.stats.dead["hook"] == 0)
     }
 
     @Test("A sink that cannot work is a config error at start, in one sentence")
