@@ -43,7 +43,7 @@ enum StatusCommand {
         out.append("")
         out.append("Sources")
         out += table(["NAME", "KIND", "LAST POLL", "POLLS", "ERRORS", "MENTIONS", "STATE"], status.sources.map { source in
-            let health = source.downSince.map { "DOWN since \(ago($0)): \(source.lastError ?? "")" } ?? (source.lastError.map { "failing: \($0)" } ?? "ok")
+            let health = source.downSince.map { "failing since \(ago($0)): \(source.lastError ?? "")" } ?? (source.lastError.map { "failing: \($0)" } ?? "ok")
             return [source.name, source.kind, ago(source.lastPoll), "\(source.polls)", "\(source.errors)", "\(source.mentions)", health]
         })
         out.append("")
