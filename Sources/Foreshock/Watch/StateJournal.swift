@@ -46,7 +46,6 @@ public struct StateJournal: Sendable {
             let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
             number += 1
             let line = bytes[start..<end]
-            let isLast = end >= bytes.count - 1
             start = end + 1
             do {
                 switch try entry(line, number: number) {
@@ -59,7 +58,8 @@ public struct StateJournal: Sendable {
                     continue
                 }
             } catch {
-                if isLast, end == bytes.count {
+                // No newline after it: the last write was cut short.
+                if end == bytes.count {
                     loaded.tornTail = true
                     continue
                 }

@@ -99,38 +99,31 @@ public actor WatchPipeline {
         await ingest(MentionObservations.from(outcome), then: bookkeeping)
         await checkHealth(outcome)
         guard outcome.error == nil else { return }
+        let source = outcome.source
         let now = outcome.observedAt.timeIntervalSince1970
-        var follow = recent[outcome.source] ?? [:]
-        for mention in outcome.mentions where mention.reshareOf == nil {
-            follow[mention.id] = (mention.createdDate?.timeIntervalSince1970 ?? now, mention.reshares ?? 0, false)
-        }
-        follow = follow.filter { now - $0.value.createdAt < Self.followFor }
+        // New posts joined `recent` as they were ingested; keep the newest, young enough.
+        var follow = (recent[source] ?? [:]).filter { now - $0.value.createdAt < Self.followFor }
         if follow.count > Self.followAtMost {
             follow = Dictionary(uniqueKeysWithValues: follow.sorted { $0.value.createdAt > $1.value.createdAt }.prefix(Self.followAtMost).map { ($0.key, $0.value) })
         }
+        recent[source] = follow
         let threshold = poller.source.fetchResharersAt
         for (id, post) in follow.sorted(by: { $0.value.reshares > $1.value.reshares }) {
             guard let threshold, post.reshares >= threshold else { break }
             guard let sightings = await poller.resharers(of: id, postedAt: Date(timeIntervalSince1970: post.createdAt)) else { break }
-            follow[id]?.resharersFetched = true
-            await ingest(sightings.map { .reshare(key: PostKey(source: outcome.source, id: $0.postID), time: $0.at.timeIntervalSince1970, user: $0.account, followers: $0.followers.map(Double.init)) })
+            recent[source]?[id]?.resharersFetched = true
+            await ingest(sightings.map { .reshare(key: PostKey(source: source, id: $0.postID), time: $0.at.timeIntervalSince1970, user: $0.account, followers: $0.followers.map(Double.init)) })
         }
         let stale = follow.filter { $0.value.reshares > 0 || now - $0.value.createdAt < 3600 }.map(\.key).sorted()
         if !stale.isEmpty {
             let refreshed = await poller.refresh(stale)
             let time = clock().timeIntervalSince1970
-            var changed: [Mention] = []
-            for mention in refreshed.mentions {
-                if let reshares = mention.reshares, reshares != follow[mention.id]?.reshares {
-                    follow[mention.id]?.reshares = reshares
-                    changed.append(mention)
-                } else if mention.replies != nil || mention.likes != nil {
-                    changed.append(mention)
-                }
+            // Only what moved is scored (and journaled); `ingest` brings `recent` up to date.
+            let changed = refreshed.mentions.filter { mention in
+                (mention.reshares != nil && mention.reshares != recent[source]?[mention.id]?.reshares) || mention.replies != nil || mention.likes != nil
             }
-            await ingest(changed.map { .counts(key: PostKey(source: outcome.source, id: $0.id), time: time, reshares: $0.reshares, replies: $0.replies, likes: $0.likes, quotes: $0.quotes) })
+            await ingest(changed.map { .counts(key: PostKey(source: source, id: $0.id), time: time, reshares: $0.reshares, replies: $0.replies, likes: $0.likes, quotes: $0.quotes) })
         }
-        recent[outcome.source] = follow
     }
 
     /// Evaluates every post at `time`, so time-based rules fire when nothing arrives, and
@@ -144,7 +137,7 @@ public actor WatchPipeline {
         count(notes)
         if !notes.isEmpty { await deliver(notes) }
         for name in pollers.keys.sorted() { await checkDown(name, now: time.timeIntervalSince1970) }
-        if journalLines >= Self.compactEvery { compactJournal() }
+        if journalLines >= Self.compactEvery { compactJournal(nil) }
     }
 
     /// Takes a reloaded config: new rules and scoring settings for the same posts, pollers for
@@ -158,9 +151,10 @@ public actor WatchPipeline {
 
     /// Rewrites the journal with only what the tracked posts were built from, the ticks since
     /// the oldest of it, and each source's latest cursor and recent ids.
-    public func compactJournal() {
+    /// - Parameter loaded: the journal as just read (at start), so it is not read twice.
+    public func compactJournal(_ loaded: StateJournal.Loaded? = nil) {
         guard let journal else { return }
-        let loaded = journal.load()
+        let loaded = loaded ?? journal.load()
         let tracked = engine.trackedKeys
         var oldest = Double.infinity
         for case .observations(let observations) in loaded.entries {
@@ -195,6 +189,8 @@ public actor WatchPipeline {
         pollers.keys.sorted().map { name in (name, health[name] ?? SourceHealth(), pollers[name]!.stats, pollers[name]!.source.kind.rawValue) }
     }
 
+    /// Keeps `recent` (the posts whose counters are re-polled) in step with what the core is fed,
+    /// live and when the journal is replayed alike.
     private func follow(_ observations: [Observation]) {
         for observation in observations {
             switch observation {
@@ -213,6 +209,7 @@ public actor WatchPipeline {
     private func ingest(_ observations: [Observation], then entries: [StateJournal.Entry] = []) async {
         let normalized = write(observations, then: entries)
         guard !normalized.isEmpty else { return }
+        follow(normalized)
         record?(normalized)
         let started = DispatchTime.now().uptimeNanoseconds
         let notes = engine.ingest(normalized)
@@ -256,7 +253,6 @@ public actor WatchPipeline {
             h.lastError = error.message
             if h.downSince == nil {
                 h.downSince = now
-                health[name] = h
                 write([], then: [.sourceHealth(source: name, downSince: now, alerted: false)])
             }
             health[name] = h

@@ -90,7 +90,7 @@ public actor WatchService {
         startTasks()
         for await number in listener.signals {
             if number == SIGHUP {
-                reload()
+                await reload()
                 continue
             }
             logger.info("stopping", [("signal", SignalListener.name(number)), ("deadline", "\(Int(config.shutdownTimeout))s")])
@@ -118,7 +118,7 @@ public actor WatchService {
         let footprint = await pipeline.engine.footprint
         logger.info("state restored", [("journal_lines", "\(loaded.lines)"), ("posts", "\(footprint.posts)"), ("notifications_resent", "\(missing.count)")])
         if !missing.isEmpty { notifier.submit(missing) }
-        await pipeline.compactJournal()
+        await pipeline.compactJournal(loaded)
     }
 
     private func runOnce() async -> ExitCode {
@@ -204,7 +204,7 @@ public actor WatchService {
     }
 
     /// SIGHUP: a config with problems is logged, problem by problem, and the old one runs on.
-    private func reload() {
+    private func reload() async {
         let fresh: Config
         do {
             fresh = try factory.loadConfig()
@@ -228,8 +228,8 @@ public actor WatchService {
         let kept = Set(fresh.sources.map(\.name)).intersection(config.sources.map(\.name))
         pollers = Self.makePollers(fresh, client: client, previous: pollers, clock: clock)
         config = fresh
-        let pipeline = pipeline!, pollers = pollers
-        Task { await pipeline.reconfigure(fresh, pollers: pollers) }
+        // Before any new poll: the pipeline drops outcomes of sources it does not know.
+        await pipeline.reconfigure(fresh, pollers: pollers)
         startTasks()
         logger.info("config reloaded", [("sources", fresh.sources.map(\.name).joined(separator: ",")), ("kept", "\(kept.count)")])
     }
