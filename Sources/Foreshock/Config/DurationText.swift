@@ -27,26 +27,25 @@ public enum DurationText {
     /// The shortest text that reads back as the same duration, such as "1h30m" or "250ms".
     public static func format(_ seconds: Double) -> String {
         if seconds < 1, seconds > 0 { return "\(Int((seconds * 1000).rounded()))ms" }
-        var left = Int(seconds.rounded())
-        if left == 0 { return "0s" }
-        var text = ""
-        for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)] where left >= size {
-            text += "\(left / size)\(unit)"
-            left %= size
-        }
-        return text
+        return parts(seconds).joined()
     }
 
     /// A duration for people scanning a table: its two largest units, such as "3h12m" or "45s".
     public static func short(_ seconds: Double) -> String {
+        parts(max(0, seconds)).prefix(2).joined()
+    }
+
+    /// Whole seconds as "1d", "2h", "30m", "5s", largest first, zero units left out; "0s" for
+    /// zero, nothing for a negative duration.
+    private static func parts(_ seconds: Double) -> [String] {
         var left = Int(seconds.rounded())
-        if left <= 0 { return "0s" }
+        if left == 0 { return ["0s"] }
         var parts: [String] = []
-        for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)] where left >= size && parts.count < 2 {
+        for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)] where left >= size {
             parts.append("\(left / size)\(unit)")
             left %= size
         }
-        return parts.joined()
+        return parts
     }
 }
 

@@ -10,13 +10,19 @@ enum AppendOnlyFile {
     }
 
     static func append(_ data: Data, to path: String) throws {
+        let handle = try open(path)
+        defer { try? handle.close() }
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+    }
+
+    /// Opens `path` for appending, creating it: for writers that keep the file open (recordings).
+    static func open(_ path: String) throws -> FileHandle {
         if !FileManager.default.fileExists(atPath: path), !FileManager.default.createFile(atPath: path, contents: nil) {
             throw CannotCreate(path: path)
         }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
         try handle.seekToEnd()
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
+        return handle
     }
 }

@@ -25,19 +25,8 @@ public final class RecordingFile: Sendable {
         self.path = path
         self.maxBytes = maxBytes
         self.keep = max(1, keep)
-        let handle = try Self.open(path)
+        let handle = try AppendOnlyFile.open(path)
         state = Mutex(State(handle: handle, size: Int64(try handle.seekToEnd())))
-    }
-
-    private static func open(_ path: String) throws -> FileHandle {
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-            }
-        }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle.seekToEnd()
-        return handle
     }
 
     public func append(_ observations: [Observation]) {
@@ -57,7 +46,7 @@ public final class RecordingFile: Sendable {
             try? manager.moveItem(atPath: "\(path).\(index)", toPath: "\(path).\(index + 1)")
         }
         try? manager.moveItem(atPath: path, toPath: "\(path).1")
-        if let handle = try? Self.open(path) {
+        if let handle = try? AppendOnlyFile.open(path) {
             state.handle = handle
             state.size = 0
         }
