@@ -54,10 +54,9 @@ enum DemoCommand {
         let service = WatchService(config: config, stateDir: stateDir, notifier: notifier, factory: factory, options: options,
                                    terminal: terminal, logger: logger, clock: clock)
         let status = await service.run()
-        let total = 15_563
         terminal.print("""
 
-        That was the first hour. This post went on to \(total) reshares (fixtures/cascades/seismic_tweet.csv).
+        That was the first hour. This post went on to \(DemoCascade.finalReshares) reshares (fixtures/cascades/seismic_tweet.csv).
         Next: `foreshock watch --query YOURBRAND`, or a config of your own (README: Configuration).
         """)
         return status

@@ -4,6 +4,8 @@
 /// (R package `seismic`, `data/tweet.rda`), from the Twitter data of Zhao et al., KDD 2015.
 /// Seconds after the original, and followers of whoever posted (row 0 is the original).
 enum DemoCascade {
+    /// Reshares the cascade reached in the end (all rows after the original).
+    static let finalReshares = 15562
     static let source = "the example cascade of the SEISMIC paper (Zhao et al., KDD 2015; R package seismic, data/tweet.rda)"
     static let events: [(seconds: Int, followers: Int)] = [
         (0, 2290),

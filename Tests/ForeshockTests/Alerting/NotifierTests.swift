@@ -274,8 +274,7 @@ struct NotifierTests {
 struct KilledProcessTests {
     @Test("SIGKILL between the outbox write and the delivery: the next start delivers it, once, under the same id")
     func sigkill() async throws {
-        let binary = repositoryRoot.appendingPathComponent(".build/debug/foreshock").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the foreshock executable first (swift build)")
+        try #require(FileManager.default.isExecutableFile(atPath: ChildProcess.binary), "build the foreshock executable first (swift build)")
         let server = try FixtureServer("http_server.py", ["--script", try NotifierTests.script(["/hook": #"[{"status": 200, "delay": 60}, {"status": 200}]"#])])
         defer { server.stop() }
         let state = try makeTemporaryDirectory().path
@@ -287,13 +286,7 @@ struct KilledProcessTests {
         var lines = [#"{"type":"post","time":1700000000,"source":"x","id":"p1","author":"dana","followers":2290,"text":"worst airline"}"#]
         for i in 1...12 { lines.append(#"{"type":"reshare","time":\#(1_700_000_000 + i),"source":"x","post":"p1","followers":100}"#) }
         let recording = try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "viral.jsonl")
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: binary)
-        child.arguments = ["replay", recording, "--config", config, "--send", "--state-dir", state]
-        child.environment = ["WHSEC": NotifierTests.secret]
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
-        try child.run()
+        let child = try ChildProcess(["replay", recording, "--config", config, "--send", "--state-dir", state], environment: ["WHSEC": NotifierTests.secret])
         // The receiver holds the first attempt: the message is in the outbox, not marked done.
         var seen = 0
         for _ in 0..<500 where seen == 0 {
@@ -301,9 +294,9 @@ struct KilledProcessTests {
             try await Task.sleep(nanoseconds: 20_000_000)
         }
         #expect(seen == 1)
-        kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
-        #expect(child.terminationReason == .uncaughtSignal)
+        child.signal(SIGKILL)
+        _ = await child.waitForExit(timeout: 10)
+        #expect(child.process.terminationReason == .uncaughtSignal)
         // The next start (here a replay of nothing) finds it in the outbox and delivers it.
         let empty = try writeTemporaryFile("", name: "empty.jsonl")
         let (status, _, err) = await runForeshock(["replay", empty, "--config", config, "--send", "--state-dir", state], environment: ["WHSEC": NotifierTests.secret])

@@ -22,6 +22,7 @@ struct DemoTests {
         let rows = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
         let firstHour = rows.filter { $0.count == 2 && $0[0] <= 3600 }
         #expect(DemoCascade.events.count == firstHour.count)
+        #expect(DemoCascade.finalReshares == rows.filter { $0.count == 2 }.count - 1)
         #expect(zip(DemoCascade.events, firstHour).allSatisfy { $0.seconds == $1[0] && $0.followers == $1[1] })
     }
 
