@@ -64,38 +64,4 @@ enum WatchCommand {
             throw CommandError(.runtime, "foreshock watch: cannot open the recording \(path): \((error as NSError).localizedDescription)")
         }
     }
-
-    /// One line per poll that says something: a failure, or how many new mentions came.
-    static func log(_ outcome: PollOutcome, _ logger: Logger) {
-        let source = logger.with("source", outcome.source)
-        if let error = outcome.error {
-            source.warning("poll failed: \(error.message)", [("retry_in", "\(Int(outcome.nextPollAfter.rounded()))s")])
-        } else {
-            source.debug("polled", [("new", "\(outcome.mentions.count)"), ("requests", "\(outcome.requests)"), ("not_modified", "\(outcome.notModified)")])
-            if outcome.truncated { source.warning("more new mentions than one poll reads; the rest follow next poll") }
-            if outcome.cursorFellBack { source.info("the newest post seen is gone; the cursor stepped back to an older one") }
-        }
-    }
-}
-
-/// New mentions on the terminal: one short line each, or JSON Lines for piping.
-struct MentionReport: Sendable {
-    var terminal: Terminal
-    var format: String
-
-    func show(_ outcome: PollOutcome) {
-        guard format != "none" else { return }
-        for mention in outcome.mentions {
-            if format == "jsonl" {
-                terminal.print(mention.jsonLine)
-                continue
-            }
-            let text = (mention.text ?? "").replacingOccurrences(of: "\n", with: " ")
-            let excerpt = text.count > 100 ? text.prefix(99) + "…" : Substring(text)
-            let counts = [("reshares", mention.reshares), ("replies", mention.replies), ("likes", mention.likes)]
-                .compactMap { name, value in value.map { "\($0) \(name)" } }.joined(separator: ", ")
-            let kind = mention.reshareOf.map { "reshare of \($0)" } ?? (mention.replyTo.map { "reply to \($0)" } ?? "post")
-            terminal.print("[\(outcome.source)] \(mention.author ?? "?") \(kind)\(counts.isEmpty ? "" : " (\(counts))"): \(excerpt) \(mention.url ?? "")")
-        }
-    }
 }

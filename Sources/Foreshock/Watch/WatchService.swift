@@ -125,9 +125,7 @@ public actor WatchService {
         let outcomes = await FeedScheduler(pollers: pollers).pollOnce()
         var failed = 0
         for outcome in outcomes {
-            WatchCommand.log(outcome, logger)
-            report.show(outcome)
-            await pipeline.handle(outcome)
+            await Self.take(outcome, logger: logger, report: report, pipeline: pipeline)
             if outcome.error != nil { failed += 1 }
         }
         await pipeline.tick(clock())
@@ -145,9 +143,7 @@ public actor WatchService {
         for poller in pollers {
             tasks.append(Task {
                 await FeedScheduler.loop(poller) { outcome in
-                    WatchCommand.log(outcome, logger)
-                    report.show(outcome)
-                    await pipeline.handle(outcome)
+                    await Self.take(outcome, logger: logger, report: report, pipeline: pipeline)
                 }
             })
             if poller.source.kind == .mastodon, poller.source.stream, poller.source.mode == .tag {
@@ -232,6 +228,25 @@ public actor WatchService {
         await pipeline.reconfigure(fresh, pollers: pollers)
         startTasks()
         logger.info("config reloaded", [("sources", fresh.sources.map(\.name).joined(separator: ",")), ("kept", "\(kept.count)")])
+    }
+
+    /// One line per poll that says something: a failure, or how many new mentions came.
+    static func log(_ outcome: PollOutcome, _ logger: Logger) {
+        let source = logger.with("source", outcome.source)
+        if let error = outcome.error {
+            source.warning("poll failed: \(error.message)", [("retry_in", "\(Int(outcome.nextPollAfter.rounded()))s")])
+        } else {
+            source.debug("polled", [("new", "\(outcome.mentions.count)"), ("requests", "\(outcome.requests)"), ("not_modified", "\(outcome.notModified)")])
+            if outcome.truncated { source.warning("more new mentions than one poll reads; the rest follow next poll") }
+            if outcome.cursorFellBack { source.info("the newest post seen is gone; the cursor stepped back to an older one") }
+        }
+    }
+
+    /// One poll's outcome: logged, shown, scored.
+    static func take(_ outcome: PollOutcome, logger: Logger, report: MentionReport, pipeline: WatchPipeline) async {
+        log(outcome, logger)
+        report.show(outcome)
+        await pipeline.handle(outcome)
     }
 
     /// Pollers for a config; a source that was there before keeps its cursor and seen ids.
