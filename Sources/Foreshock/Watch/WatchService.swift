@@ -44,7 +44,7 @@ public actor WatchService {
     private let report: MentionReport
     private let notifierBox: NotifierSlot
     private var pollers: [FeedPoller] = []
-    private var pipeline: WatchPipeline!
+    private let pipeline: WatchPipeline
     private var tasks: [Task<Void, Never>] = []
     private let started: Date
 
@@ -139,7 +139,7 @@ public actor WatchService {
     }
 
     private func startTasks() {
-        let pipeline = pipeline!, logger = logger, report = report
+        let pipeline = pipeline, logger = logger, report = report
         for poller in pollers {
             tasks.append(Task {
                 await FeedScheduler.loop(poller) { outcome in
