@@ -121,14 +121,15 @@ enum Commands {
 
     static let eval = CommandSpec(
         name: "eval",
-        usage: "eval [--config FILE] [--data DIR] [--fit]",
+        usage: "eval [--config FILE] [--data DIR] [--seed N] [--fit]",
         summary: "Plays the shared real cascades through the scoring core as the watch process would see them\nand reports how early and how rarely wrongly the critical rules fire.",
         details: [
             "--config FILE          the rules to judge (default: the embedded config)",
             "--data DIR             a folder with tideh/RT*.txt and twitter1516_dev.jsonl (default ../shared/data/cascades)",
+            "--seed N               draw other follower counts for the cascades that have none (default 0)",
             "--fit                  print the per-age calibration factors fitted on those cascades instead",
         ],
-        valueOptions: ["--config", "--data"],
+        valueOptions: ["--config", "--data", "--seed"],
         flags: ["--fit"]
     )
 

@@ -21,18 +21,13 @@ enum EvalCommand {
             throw CommandError(.runtime, "foreshock eval: cannot read the cascades: \((error as NSError).localizedDescription)")
         }
         let evaluation = CascadeEvaluation(config: config)
+        guard let seed = Int(arguments["--seed"] ?? "0") else {
+            throw CommandError(.usage, "foreshock eval: --seed takes a whole number, not \"\(arguments["--seed"] ?? "")\".")
+        }
         // Follower counts of real resharers, for cascades that have none.
         let pool = tideh.flatMap { $0.followers?.dropFirst() ?? [] }
         if arguments.has("--fit") {
-            let all = tideh + middle.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0) }
-            let ages: [Double] = [300, 600, 1200, 1800, 3600, 7200, 21600, 86400]
-            let counts = (tideh + middle).map { CascadeEvaluation.countsView($0, interval: 60, followers: config.scoring.seismic.nStar) }
-            for (label, cascades) in [("events", all), ("counts", counts)] {
-                for quantile in [0.1, 0.25, 0.5] {
-                    let fitted = CascadeEvaluation.fitAgeFactors(cascades, ages: ages, model: config.scoring.seismic, quantile: quantile)
-                    terminal.print("\(label) quantile \(quantile): " + fitted.map { "(\(Int($0.0)), \(String(format: "%.3f", $0.1)))" }.joined(separator: ", ") + " over \(fitted.map(\.2).max() ?? 0) cascades")
-                }
-            }
+            terminal.print(fit(middle: middle, pool: pool, seed: seed, model: config.scoring.seismic))
             return .success
         }
         func runAll(_ cascades: [CascadeEvaluation.Cascade], _ view: CascadeEvaluation.View) -> [CascadeEvaluation.Result] {
@@ -46,9 +41,10 @@ enum EvalCommand {
         terminal.print(CascadeEvaluation.describe(runAll(tideh, .events), label: "TiDeH, every resharer known"))
         terminal.print(CascadeEvaluation.describe(runAll(tideh, .counts), label: "TiDeH, counts every 60 s"))
         let ordinary = middle.filter { $0.times.count < 500 }
-        let withFollowers = ordinary.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0) }
+        let withFollowers = ordinary.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0 &+ seed &* 1_000_003) }
         for (label, results) in [("ordinary (< 500), resharers known", runAll(withFollowers, .events)),
-                                 ("ordinary (< 500), counts every 60 s", runAll(ordinary, .counts))] {
+                                 ("ordinary (< 500), counts every 60 s", runAll(ordinary, .counts)),
+                                 ("ordinary (< 500), counts every 60 s, author's followers drawn", runAll(withFollowers, .counts))] {
             let alerted = results.filter { $0.alertAt != nil }.count
             terminal.print("\(label): \(results.count) cascades, critical alerts on \(alerted) (\(String(format: "%.1f", 100 * Double(alerted) / Double(max(1, results.count))))%)")
         }
@@ -58,5 +54,36 @@ enum EvalCommand {
         let falseAlarms = small.filter { $0.1.alertAt != nil }.count
         terminal.print("  of those ending under 500: \(falseAlarms) of \(small.count) alerted (\(String(format: "%.1f", 100 * Double(falseAlarms) / Double(max(1, small.count))))%)")
         return .success
+    }
+
+    /// The calibration tables fitted on the posts that ended under 500, as Swift for
+    /// `Calibration.standard`: events on those posts with followers drawn from real resharers
+    /// (margin ½); in counts mode, the resharers' part on the same posts seen as counters with
+    /// no followers at all (margin ⅞), then the author's part with the authors' followers drawn (margin ⅔).
+    static func fit(middle: [CascadeEvaluation.Cascade], pool: [Double], seed: Int, model: SeismicConfig) -> String {
+        let ordinary = middle.filter { $0.times.count < 500 }
+        let withFollowers = ordinary.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0 &+ seed &* 1_000_003) }
+        func gather(_ count: Int, _ body: @escaping @Sendable (Int) -> [CalibrationFit.Moment]) -> [CalibrationFit.Moment] {
+            let results = IndexedResults<[CalibrationFit.Moment]>(count: count)
+            DispatchQueue.concurrentPerform(iterations: count) { results.set($0, body($0)) }
+            return results.values.flatMap { $0 }
+        }
+        let events = CalibrationFit(model: model, base: .standard, ages: [15, 45, 90, 200, 450, 1200, 2700, 7200, 40000])
+        var calibration = Calibration.standard
+        calibration.ageFactors = events.fit(gather(withFollowers.count) { events.eventMoments(withFollowers[$0], upTo: 500) },
+                                            margin: 0.5, part: { $0.author + $0.resharers })
+        let counts = CalibrationFit(model: model, base: .standard, ages: [60, 120, 300, 600, 1800, 3600, 7200, 86400])
+        let fitted = calibration
+        calibration.countsAgeFactors = counts.fit(gather(ordinary.count) { counts.countMoments(ordinary[$0], interval: 60, typical: model.nStar, upTo: 500) },
+                                                  margin: 0.875, part: \.resharers, fixed: { fitted.factor(age: $0.age) * $0.author })
+        let withResharers = calibration
+        calibration.countsAuthorAgeFactors = counts.fit(
+            gather(ordinary.count) { counts.countMoments(withFollowers[$0], interval: 60, typical: model.nStar, upTo: 500) },
+            margin: 0.67, part: \.author, fixed: { withResharers.factor(age: $0.age, counts: true) * $0.resharers })
+        func table(_ factors: [Calibration.AgeFactor]) -> String {
+            "[" + factors.map { ".init(\(Int($0.age)), \(String(format: "%.2f", $0.factor)))" }.joined(separator: ", ") + "]"
+        }
+        return "ageFactors: \(table(calibration.ageFactors)),\ncountsAgeFactors: \(table(calibration.countsAgeFactors)),\n"
+            + "countsAuthorAgeFactors: \(table(calibration.countsAuthorAgeFactors))"
     }
 }

@@ -21,7 +21,7 @@ public enum DefaultConfig {
       rules: [
         // The calibrated prediction says this post is on its way to a thousand reshares.
         { name: "going-viral", severity: "critical",
-          when: { predicted_reshares_at_least: 1000, min_reshares: 10 } },
+          when: { predicted_reshares_at_least: 1000, min_reshares: 5 } },
         // Spreading faster than a post usually does: look at it before it is big.
         { name: "heating-up", severity: "warning",
           when: { velocity_per_min_at_least: 1, min_reshares: 10, max_age: "6h" } },

@@ -23,6 +23,8 @@ public struct CascadeEvaluation: Sendable {
         public var resharesAtAlert: Int?
         /// When the cascade reached the target size (nil if never).
         public var reachedAt: Double?
+        /// Counts view: the first poll that showed any reshare.
+        public var firstSpreadingPoll: Double?
     }
 
     public let config: Config
@@ -62,50 +64,12 @@ public struct CascadeEvaluation: Sendable {
             var poll = pollInterval, index = 0
             while poll <= end, result.alertAt == nil {
                 while index < cascade.times.count, cascade.times[index] <= poll { index += 1 }
+                if index > 0, result.firstSpreadingPoll == nil { result.firstSpreadingPoll = poll }
                 take(engine.ingest([.counts(key: key, time: start + poll, reshares: index, replies: nil, likes: nil, quotes: nil)]))
                 poll += pollInterval
             }
         }
         return result
-    }
-
-    /// The median of final size over the raw lower-bound prediction, by age: what
-    /// `Calibration.ageFactors` should be (the paper's per-age correction, fitted).
-    public static func fitAgeFactors(_ cascades: [Cascade], ages: [Double], model: SeismicConfig, quantile: Double = 0.5) -> [(Double, Double, Int)] {
-        let kernel = SeismicKernel(model)
-        return ages.map { age in
-            var ratios: [Double] = []
-            for cascade in cascades {
-                guard let followers = cascade.followers else { continue }
-                var history = ShareHistory(originalFollowers: followers[0])
-                for (index, time) in cascade.times.enumerated() where time <= age { history.add(at: time, followers: followers[index + 1]) }
-                guard history.count >= 5 else { continue }
-                let estimate = history.estimate(at: age, model: model, kernel: kernel)
-                guard let low = estimate.low, let predicted = estimate.prediction(at: low, nStar: model.nStar), predicted > Double(estimate.reshares) else { continue }
-                // The factor on the growth beyond what is seen that would have hit the final size.
-                let final = Double(cascade.times.count)
-                ratios.append((final - Double(estimate.reshares)) / (predicted - Double(estimate.reshares)))
-            }
-            ratios.sort()
-            return (age, ratios.isEmpty ? 1 : ratios[min(ratios.count - 1, Int(Double(ratios.count) * quantile))], ratios.count)
-        }
-    }
-
-    /// The cascade as a poller sees it with a counter every `interval`: the reshares between two
-    /// polls spread evenly over the interval, every one with `followers` (the author too, when
-    /// the data has none).
-    public static func countsView(_ cascade: Cascade, interval: Double, followers: Double) -> Cascade {
-        var times: [Double] = []
-        var index = 0, poll = interval
-        let end = (cascade.times.last ?? 0) + interval
-        while poll <= end {
-            var count = 0
-            while index < cascade.times.count, cascade.times[index] <= poll { index += 1; count += 1 }
-            for k in 0..<count { times.append(poll - interval + interval * Double(k + 1) / Double(count)) }
-            poll += interval
-        }
-        let author = cascade.followers?.first ?? followers
-        return Cascade(name: cascade.name, times: times, followers: [author] + Array(repeating: followers, count: times.count))
     }
 
     /// TiDeH's `RTn.txt`: a header line, then `seconds followers` per event, the original first.
@@ -153,8 +117,10 @@ public struct CascadeEvaluation: Sendable {
         let caught = big.filter { r in r.alertAt.map { $0 <= r.reachedAt! } ?? false }
         let leads = caught.map { ($0.reachedAt! - $0.alertAt!) / 60 }
         let alerted = results.filter { $0.alertAt != nil }
+        let onFirstPoll = caught.filter { $0.firstSpreadingPoll != nil && $0.alertAt == $0.firstSpreadingPoll }.count
         return "\(label): \(results.count) cascades; reach \(1000): \(big.count), caught before: \(caught.count)"
-            + " (median lead \(median(leads)) min, median reshares at alert \(median(caught.compactMap { $0.resharesAtAlert.map(Double.init) })));"
+            + " (median lead \(median(leads)) min, median reshares at alert \(median(caught.compactMap { $0.resharesAtAlert.map(Double.init) }))"
+            + (caught.contains { $0.firstSpreadingPoll != nil } ? ", \(onFirstPoll) on the first poll showing reshares" : "") + ");"
             + " alerted in all: \(alerted.count)"
     }
 }

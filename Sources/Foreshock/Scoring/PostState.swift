@@ -33,10 +33,11 @@ public struct PostState: Sendable {
     /// Whether a `post` observation was seen (else the post is known only from reshares or counts).
     public var seenPost = false
 
-    public init(key: PostKey, createdAt: Double) {
+    public init(key: PostKey, createdAt: Double, followersCap: Double = .infinity) {
         self.key = key
         self.createdAt = createdAt
         self.history = ShareHistory(originalFollowers: 0)
+        history.followersCap = followersCap
         self.lastActivity = createdAt
     }
 

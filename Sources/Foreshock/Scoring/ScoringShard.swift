@@ -87,7 +87,7 @@ public struct ScoringShard: Sendable {
         }
         // Mutated in place: a copy taken out of the dictionary would share the history's
         // buffers, and the next append would copy every reshare the post has.
-        Self.apply(observation, item: item, to: &posts[key, default: PostState(key: key, createdAt: time)], settings: settings)
+        Self.apply(observation, item: item, to: &posts[key, default: PostState(key: key, createdAt: time, followersCap: settings.calibration.resharerFollowersCap)], settings: settings)
         return key
     }
 

@@ -13,12 +13,16 @@ public struct ShareHistory: Sendable {
     private(set) var bins: [Bin] = []
     /// Reshares ever added.
     public private(set) var count = 0
+    /// The most followers one resharer counts for in `SeismicEstimate.cappedRemainingExposure`.
+    public var followersCap = Double.infinity
 
     struct Bin: Sendable {
         var start: Double
         var end: Double
         var count: Int
         var followers: Double
+        /// Σ min(followers, cap), for the capped remaining exposure.
+        var cappedFollowers: Double
         /// Σ followers·time (or Σ time when no followers), for the bin's weighted mean time.
         var weightedTime: Double
         var weight: Double
@@ -45,7 +49,7 @@ public struct ShareHistory: Sendable {
         if let last = times.last, time < last {
             if let firstExact = times.first, time < firstExact, !bins.isEmpty {
                 let index = bins.lastIndex { $0.start <= time } ?? 0
-                bins[index].absorb(time, n)
+                bins[index].absorb(time, n, cap: followersCap)
                 return
             }
             let index = times.firstIndex { $0 > time } ?? times.count
@@ -67,11 +71,11 @@ public struct ShareHistory: Sendable {
         for index in 0..<moved {
             let time = times[index], n = followers[index]
             if var last = bins.last, time - last.start <= Self.binSpan * max(0, now - time) {
-                last.absorb(time, n)
+                last.absorb(time, n, cap: followersCap)
                 bins[bins.count - 1] = last
             } else {
-                bins.append(Bin(start: time, end: time, count: 0, followers: 0, weightedTime: 0, weight: 0))
-                bins[bins.count - 1].absorb(time, n)
+                bins.append(Bin(start: time, end: time, count: 0, followers: 0, cappedFollowers: 0, weightedTime: 0, weight: 0))
+                bins[bins.count - 1].absorb(time, n, cap: followersCap)
             }
         }
         times.removeFirst(moved)
@@ -144,17 +148,25 @@ public struct ShareHistory: Sendable {
         let original = kernel.exposure(age: t, window: window)
         var exposure = originalFollowers * original.window
         var remaining = originalFollowers * (1 - original.integral)
+        var capped = remaining
+        let cap = followersCap
         // Exposure counts shares strictly before t; the expected future reshares count those at t too.
         for index in 0..<before {
             let share = kernel.exposure(age: t - times[index], window: window)
             exposure += followers[index] * share.window
             remaining += followers[index] * (1 - share.integral)
+            capped += min(followers[index], cap) * (1 - share.integral)
         }
-        for index in before..<upperBound(t) { remaining += followers[index] * (1 - kernel.integral(t - times[index])) }
+        for index in before..<upperBound(t) {
+            let left = 1 - kernel.integral(t - times[index])
+            remaining += followers[index] * left
+            capped += min(followers[index], cap) * left
+        }
         for bin in bins where bin.end < t {
             let share = kernel.exposure(age: t - bin.time, window: window)
             exposure += bin.followers * share.window
             remaining += bin.followers * (1 - share.integral)
+            capped += bin.cappedFollowers * (1 - share.integral)
         }
         let observed = reshares(atOrBefore: t)
         guard exposure > 0 else { return SeismicEstimate(reshares: observed) }
@@ -162,6 +174,8 @@ public struct ShareHistory: Sendable {
         var estimate = SeismicEstimate(reshares: observed)
         estimate.infectiousness = p
         estimate.remainingExposure = remaining
+        estimate.cappedRemainingExposure = capped
+        estimate.authorRemainingExposure = originalFollowers * (1 - original.integral)
         if inWindow > 0 {
             let dof = 2 * Double(inWindow)
             estimate.low = p * ChiSquare.quantile(0.05, degrees: dof) / dof
@@ -182,11 +196,12 @@ public struct ShareHistory: Sendable {
 }
 
 extension ShareHistory.Bin {
-    mutating func absorb(_ time: Double, _ n: Double) {
+    mutating func absorb(_ time: Double, _ n: Double, cap: Double) {
         start = min(start, time)
         end = max(end, time)
         count += 1
         followers += n
+        cappedFollowers += min(n, cap)
         // Weighted by followers, as the exposure sums are; by count when followers are unknown.
         let w = n > 0 ? n : 1e-9
         weightedTime += w * time
@@ -198,6 +213,7 @@ extension ShareHistory.Bin {
         end = max(end, other.end)
         count += other.count
         followers += other.followers
+        cappedFollowers += other.cappedFollowers
         weightedTime += other.weightedTime
         weight += other.weight
     }
@@ -221,6 +237,10 @@ public struct SeismicEstimate: Sendable, Equatable {
     public var supercritical = false
     /// Σ nᵢ·(1 − Φ(t − tᵢ)): the audience still to be reached, for predictions at another p̂.
     public var remainingExposure = 0.0
+    /// The same with each resharer counted at most `ShareHistory.followersCap` (the author in full).
+    public var cappedRemainingExposure = 0.0
+    /// The author's part of it.
+    public var authorRemainingExposure = 0.0
 
     public init(reshares: Int) {
         self.reshares = reshares

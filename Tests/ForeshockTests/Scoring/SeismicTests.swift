@@ -15,8 +15,9 @@ func loadCascade(_ name: String) throws -> [(time: Double, followers: Double)] {
     return rows
 }
 
-func history(_ cascade: [(time: Double, followers: Double)], upTo t: Double, compactEvery: Int = 0) -> ShareHistory {
+func history(_ cascade: [(time: Double, followers: Double)], upTo t: Double, compactEvery: Int = 0, followersCap: Double = .infinity) -> ShareHistory {
     var history = ShareHistory(originalFollowers: cascade[0].followers)
+    history.followersCap = followersCap
     for (index, share) in cascade.dropFirst().enumerated() where share.time <= t {
         history.add(at: share.time, followers: share.followers)
         if compactEvery > 0, index % compactEvery == 0 { history.compact(now: share.time, maxWindow: keptWindow(share.time)) }

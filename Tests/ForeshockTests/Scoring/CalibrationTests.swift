@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import Foreshock
+
+@Suite("The calibrated prediction")
+struct CalibrationTests {
+    let model = SeismicConfig()
+    let calibration = Calibration.standard
+
+    /// A post by an author with `author` followers, reshared every 3 s by accounts with `followers` each.
+    func burst(author: Double, followers: [Double]) -> SeismicEstimate {
+        var history = ShareHistory(originalFollowers: author)
+        history.followersCap = calibration.resharerFollowersCap
+        for (index, n) in followers.enumerated() { history.add(at: Double(index + 1) * 3, followers: n) }
+        return history.estimate(at: Double(followers.count) * 3 + 1, model: model, kernel: SeismicKernel(model))
+    }
+
+    func predicted(_ estimate: SeismicEstimate, age: Double, counts: Bool = false) throws -> Double {
+        let result = calibration.apply(estimate, age: age, nStar: model.nStar, counts: counts)
+        #expect(!result.supercritical)
+        return try #require(result.predicted)
+    }
+
+    @Test("A small account's burst is supercritical to raw SEISMIC but not a page; a large account's is")
+    func smallAndLargeAuthors() throws {
+        let small = burst(author: 200, followers: Array(repeating: 200, count: 10))
+        #expect(small.supercritical, "raw SEISMIC calls ten reshares in 30 s on 200 followers supercritical")
+        #expect(try predicted(small, age: 31) < 1000)
+        let large = burst(author: 1_000_000, followers: Array(repeating: 200, count: 10))
+        #expect(try predicted(large, age: 31) >= 1000)
+    }
+
+    @Test("One celebrity resharing a small post does not make it look viral")
+    func celebrityResharer() throws {
+        var followers = Array(repeating: 200.0, count: 10)
+        followers[8] = 5_000_000
+        let estimate = burst(author: 200, followers: followers)
+        #expect(estimate.remainingExposure > 4_000_000)
+        #expect(estimate.cappedRemainingExposure < 10_000)
+        #expect(try predicted(estimate, age: 31) < 1000)
+    }
+
+    @Test("The capped audience stays exact when old shares are binned")
+    func cappedExposureBinned() throws {
+        let cascade = try loadCascade("seismic_tweet.csv")
+        for t in [3600.0, 21600, 86400] {
+            let exact = history(cascade, upTo: t, followersCap: 3000)
+            let binned = history(cascade, upTo: t, compactEvery: 50, followersCap: 3000)
+            let a = exact.estimate(at: t, model: model, kernel: SeismicKernel(model))
+            let b = binned.estimate(at: t, model: model, kernel: SeismicKernel(model))
+            #expect(a.cappedRemainingExposure < a.remainingExposure)
+            #expect(abs(b.cappedRemainingExposure / a.cappedRemainingExposure - 1) < 0.005, "t=\(t)")
+        }
+    }
+
+    @Test("Counts mode reads its own tables, for the resharers' part and the author's")
+    func countsTables() {
+        #expect(calibration.factor(age: 600, counts: true) != calibration.factor(age: 600))
+        #expect(calibration.factor(age: 600, countsAuthor: true) != calibration.factor(age: 600, counts: true))
+        // Interpolated in log-age between the table's points, flat beyond its ends.
+        let a = calibration.ageFactors[1], b = calibration.ageFactors[2]
+        let middle = calibration.factor(age: (a.age * b.age).squareRoot())
+        #expect(abs(middle - (a.factor + b.factor) / 2) < 1e-9)
+        #expect(calibration.factor(age: 1) == calibration.ageFactors[0].factor)
+        #expect(calibration.factor(age: 1e9) == calibration.ageFactors.last!.factor)
+    }
+
+    @Test("TiDeH RT1 (an author with 90 followers) is paged for before 1,000 reshares, from its resharers alone")
+    func rt1Paged() throws {
+        let cascade = try loadCascade("tideh_RT1.txt")
+        let engine = ScoringEngine(config: try ConfigLoader.embeddedDefault(query: "acme", environment: [:]).0, shards: 1)
+        let key = PostKey(source: "mastodon", id: "rt1")
+        let start = 1_600_000_000.0
+        var page: AlertNotification?
+        _ = engine.ingest([.post(key: key, time: start, createdAt: start, author: "a", followers: cascade[0].followers, text: nil, url: nil)])
+        for share in cascade.dropFirst() where page == nil {
+            page = engine.ingest([.reshare(key: key, time: start + share.time, user: nil, followers: share.followers)])
+                .first { $0.severity == .critical && $0.state == .firing }
+        }
+        let alert = try #require(page)
+        #expect(alert.reshares < 1000)
+        #expect(alert.rule == "going-viral")
+    }
+
+    @Test("The fit takes the margin times the smallest factor that would have paged, never rising with age")
+    func fit() {
+        let fitter = CalibrationFit(model: model, base: calibration, ages: [60, 600, 6000])
+        let moments = [
+            CalibrationFit.Moment(age: 50, reshares: 100, author: 90, resharers: 0),     // needs 10
+            CalibrationFit.Moment(age: 70, reshares: 500, author: 100, resharers: 0),    // needs 5
+            CalibrationFit.Moment(age: 700, reshares: 200, author: 40, resharers: 0),    // needs 20: capped at 5
+            CalibrationFit.Moment(age: 5000, reshares: 900, author: 50, resharers: 0),   // needs 2
+        ]
+        let table = fitter.fit(moments, margin: 0.5, part: { $0.author + $0.resharers })
+        #expect(table.map(\.age) == [60, 600, 6000])
+        #expect(table.map(\.factor) == [2.5, 2.5, 1])
+    }
+}
