@@ -83,10 +83,15 @@ public final class ScoringEngine: @unchecked Sendable {
         var out: [AlertNotification] = []
         for observation in observations {
             let source = observation.key.source
-            if case .post(_, let time, _, _, let followers, _, _) = observation {
+            switch observation {
+            case .post(_, let time, _, _, _, _, _):
                 volume[source, default: VolumeBaseline(window: config.scoring.volumeWindow)].record(at: time)
-                if let followers { learnedFollowers[source, default: (0, 0)].sum += log1p(followers); learnedFollowers[source, default: (0, 0)].count += 1 }
                 if let note = evaluateVolume(source, at: time) { out.append(note) }
+            case .reshare(_, _, _, let followers?):
+                learnedFollowers[source, default: (0, 0)].sum += log1p(followers)
+                learnedFollowers[source, default: (0, 0)].count += 1
+            default:
+                break
             }
             let item = ScoringShard.Item(observation: observation, volumeRatio: volume[source]?.ratio ?? 0,
                                          typicalFollowers: typicalFollowers(source))
@@ -152,7 +157,9 @@ public final class ScoringEngine: @unchecked Sendable {
     }
 
     /// Followers assumed for a resharer the API does not name: the source's setting, else the
-    /// geometric mean of the followers seen on its posts, else 100 (SEISMIC's n*).
+    /// geometric mean of the resharers it has named, else 100 (SEISMIC's n*). Not the authors':
+    /// the posts worth tracking skew to large accounts, and one celebrity among them would make
+    /// every anonymous reshare count for thousands (the counts-mode factors assume about 100).
     func typicalFollowers(_ source: String) -> Double {
         if let set = config.source(named: source)?.typicalFollowers { return Double(set) }
         if let learned = learnedFollowers[source], learned.count >= 5 { return expm1(learned.sum / learned.count) }

@@ -109,6 +109,28 @@ struct ScoringEngineTests {
         #expect(features.complaint)
     }
 
+    @Test("Counts mode assumes the followers of the resharers a source has named, not of its authors")
+    func typicalFollowersLearned() throws {
+        let engine = ScoringEngine(config: scoringConfig([]), shards: 1)
+        var observations: [Observation] = (0..<10).map {
+            .post(key: PostKey(source: "s", id: "star\($0)"), time: 0, createdAt: 0, author: "star", followers: 5_000_000, text: nil, url: nil)
+        }
+        let first = PostKey(source: "s", id: "quiet")
+        observations += [.post(key: first, time: 0, createdAt: 0, author: "q", followers: 100, text: nil, url: nil),
+                         .counts(key: first, time: 60, reshares: 50, replies: nil, likes: nil, quotes: nil)]
+        _ = engine.ingest(observations)
+        // Ten celebrity authors say nothing about anonymous resharers: still n* = 100 each.
+        let quiet = try #require(engine.features(first, at: 60)?.reach)
+        #expect(abs(quiet - (100 + 50 * 100)) < 1e-6, "reach \(quiet)")
+        let named = PostKey(source: "s", id: "named")
+        _ = engine.ingest((1...10).map { .reshare(key: named, time: Double($0), user: "u\($0)", followers: 1000) })
+        let second = PostKey(source: "s", id: "second")
+        _ = engine.ingest([.post(key: second, time: 100, createdAt: 100, author: "q", followers: 100, text: nil, url: nil),
+                           .counts(key: second, time: 160, reshares: 50, replies: nil, likes: nil, quotes: nil)])
+        let reach = try #require(engine.features(second, at: 160)?.reach)
+        #expect(abs(reach - (100 + 50 * 1000)) < 1e-6)
+    }
+
     @Test("Unanswered complaints fire on the tick, and resolve after the brand answers")
     func unanswered() {
         let key = PostKey(source: "m", id: "7")
