@@ -71,9 +71,7 @@ public struct Benchmark {
         let now = (load.last?.time ?? 0) + 60
         let keys = (0..<posts).map(Self.key)
         let predictBegan = DispatchTime.now()
-        DispatchQueue.concurrentPerform(iterations: 8) { part in
-            for key in keys[(part * keys.count / 8)..<((part + 1) * keys.count / 8)] { _ = engine.features(key, at: now) }
-        }
+        let predicted = engine.features(keys, at: now).count
         let predict = Double(DispatchTime.now().uptimeNanoseconds - predictBegan.uptimeNanoseconds) / 1e9
         let footprint = engine.footprint
         let text = Data(load.map(RecordingWriter.line).joined(separator: "\n").utf8)
@@ -82,7 +80,7 @@ public struct Benchmark {
         replay.play(text, name: "bench") { _ in }
         _ = replay.finish()
         let replaySeconds = Double(DispatchTime.now().uptimeNanoseconds - replayBegan.uptimeNanoseconds) / 1e9
-        return Figures(observationsPerSecond: Double(load.count) / ingest, predictionsPerSecond: Double(keys.count) / predict,
+        return Figures(observationsPerSecond: Double(load.count) / ingest, predictionsPerSecond: Double(predicted) / predict,
                        bytesPerPost: Double(footprint.bytes) / Double(max(1, footprint.posts)),
                        replayEventsPerSecond: Double(load.count) / replaySeconds)
     }
