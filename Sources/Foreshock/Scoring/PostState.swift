@@ -30,6 +30,9 @@ public struct PostState: Sendable {
     var cachedEstimate: SeismicEstimate?
     var cachedAge = 0.0
     var cachedCount = 0
+    /// Whether an alert for the post is firing, kept in step by `ScoringShard.evaluate` so that a
+    /// post no rule can hold is passed over without a lookup in the lifecycle.
+    var firing = false
     /// Whether a `post` observation was seen (else the post is known only from reshares or counts).
     public var seenPost = false
 

@@ -13,9 +13,9 @@ public final class ScoringEngine: @unchecked Sendable {
     public private(set) var config: Config
     private let shards: [ShardBox]
     private let queues: [DispatchQueue]
-    private var volume: [String: VolumeBaseline] = [:]
+    /// Per source: its volume baseline and the resharers' followers it has named.
+    private var sources: [String: SourceState] = [:]
     private var volumeAlerts: AlertLifecycle
-    private var learnedFollowers: [String: (sum: Double, count: Double)] = [:]
     private var matcher: RuleMatcher
 
     /// - Parameters:
@@ -45,6 +45,7 @@ public final class ScoringEngine: @unchecked Sendable {
     public func reconfigure(_ config: Config) {
         self.config = config
         matcher = RuleMatcher(rules: config.rules)
+        for name in sources.keys { sources[name]?.configured = config.source(named: name)?.typicalFollowers.map(Double.init) }
         volumeAlerts.reconfigure(repeatInterval: config.alerting.repeatInterval, resolveAfter: config.alerting.resolveAfter)
         let settings = Self.settings(config, shards: shards.count)
         for index in shards.indices {
@@ -81,22 +82,35 @@ public final class ScoringEngine: @unchecked Sendable {
     public func ingest(_ observations: [Observation]) -> [AlertNotification] {
         var perShard = [[ScoringShard.Item]](repeating: [], count: shards.count)
         var out: [AlertNotification] = []
+        // This loop is the one serial part of ingest: the source's state stays in a local while
+        // its observations run, and goes back to the dictionary when the source changes.
+        var name: String?
+        var state = SourceState()
+        var typical = config.scoring.seismic.nStar
         for observation in observations {
             let source = observation.key.source
+            if source != name {
+                if let name { sources[name] = state }
+                name = source
+                state = sources[source] ?? SourceState(configured: config.source(named: source)?.typicalFollowers.map(Double.init))
+                typical = state.typicalFollowers(default: config.scoring.seismic.nStar)
+            }
             switch observation {
             case .post(_, let time, _, _, _, _, _):
-                volume[source, default: VolumeBaseline(window: config.scoring.volumeWindow)].record(at: time)
-                if let note = evaluateVolume(source, at: time) { out.append(note) }
+                if state.volume == nil { state.volume = VolumeBaseline(window: config.scoring.volumeWindow) }
+                state.volume?.record(at: time)
+                if let note = evaluateVolume(source, ratio: state.volume?.ratio ?? 0, at: time) { out.append(note) }
             case .reshare(_, _, _, let followers?):
-                learnedFollowers[source, default: (0, 0)].sum += log1p(followers)
-                learnedFollowers[source, default: (0, 0)].count += 1
+                state.learnedSum += log1p(followers)
+                state.learnedCount += 1
+                typical = state.typicalFollowers(default: config.scoring.seismic.nStar)
             default:
                 break
             }
-            let item = ScoringShard.Item(observation: observation, volumeRatio: volume[source]?.ratio ?? 0,
-                                         typicalFollowers: typicalFollowers(source))
+            let item = ScoringShard.Item(observation: observation, volumeRatio: state.volume?.ratio ?? 0, typicalFollowers: typical)
             perShard[Self.shard(of: observation.key, count: shards.count)].append(item)
         }
+        if let name { sources[name] = state }
         let batches = perShard
         out += runOnShards { shard, index in batches[index].isEmpty ? [] : shard.ingest(batches[index]) }
         return out.sorted(by: AlertNotification.ordered)
@@ -106,9 +120,9 @@ public final class ScoringEngine: @unchecked Sendable {
     /// alerts resolve when nothing new arrives.
     public func tick(_ time: Double) -> [AlertNotification] {
         var out: [AlertNotification] = []
-        for source in volume.keys.sorted() {
-            volume[source]?.advance(to: time)
-            if let note = evaluateVolume(source, at: time) { out.append(note) }
+        for source in sources.keys.sorted() where sources[source]?.volume != nil {
+            sources[source]?.volume?.advance(to: time)
+            if let note = evaluateVolume(source, ratio: sources[source]?.volume?.ratio ?? 0, at: time) { out.append(note) }
         }
         out += runOnShards { shard, _ in shard.tick(time) }
         return out.sorted(by: AlertNotification.ordered)
@@ -164,24 +178,13 @@ public final class ScoringEngine: @unchecked Sendable {
         }
     }
 
-    private func evaluateVolume(_ source: String, at time: Double) -> AlertNotification? {
-        let ratio = volume[source]?.ratio ?? 0
+    private func evaluateVolume(_ source: String, ratio: Double, at time: Double) -> AlertNotification? {
         let key = PostKey(source: source, id: "")
         return volumeAlerts.update(key, holding: matcher.holdingVolume(source: source, ratio: ratio), time: time) { rule, severity, sinks, reason in
             AlertNotification(key: key, isVolume: true, time: time, rule: rule, severity: severity, state: reason == .resolved ? .resolved : .firing,
                               reason: reason, sinks: sinks, reshares: 0, predicted: nil, supercritical: false, velocityPerMin: 0, reach: 0,
                               volumeRatio: ratio, author: nil, url: nil, excerpt: nil, complaint: false, unansweredFor: nil)
         }
-    }
-
-    /// Followers assumed for a resharer the API does not name: the source's setting, else the
-    /// geometric mean of the resharers it has named, else 100 (SEISMIC's n*). Not the authors':
-    /// the posts worth tracking skew to large accounts, and one celebrity among them would make
-    /// every anonymous reshare count for thousands (the counts-mode factors assume about 100).
-    func typicalFollowers(_ source: String) -> Double {
-        if let set = config.source(named: source)?.typicalFollowers { return Double(set) }
-        if let learned = learnedFollowers[source], learned.count >= 5 { return expm1(learned.sum / learned.count) }
-        return config.scoring.seismic.nStar
     }
 
     /// A stable shard for a post (FNV-1a: Swift's `Hasher` is seeded per process).
@@ -192,6 +195,30 @@ public final class ScoringEngine: @unchecked Sendable {
         hash = (hash ^ 0x1f) &* 0x100000001b3
         for byte in key.id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
         return Int(hash % UInt64(count))
+    }
+}
+
+/// What the engine keeps per source.
+private struct SourceState {
+    var volume: VolumeBaseline?
+    /// Σ log(1 + followers) and how many, over the resharers the source has named.
+    var learnedSum = 0.0
+    var learnedCount = 0.0
+    /// `typical_followers` from the config.
+    var configured: Double?
+
+    init(configured: Double? = nil) {
+        self.configured = configured
+    }
+
+    /// Followers assumed for a resharer the API does not name: the source's setting, else the
+    /// geometric mean of the resharers it has named, else `default` (SEISMIC's n*). Not the
+    /// authors': the posts worth tracking skew to large accounts, and one celebrity among them
+    /// would make every anonymous reshare count for thousands (the counts-mode factors assume
+    /// about 100).
+    func typicalFollowers(default value: Double) -> Double {
+        if let configured { return configured }
+        return learnedCount >= 5 ? expm1(learnedSum / learnedCount) : value
     }
 }
 

@@ -38,8 +38,8 @@ public struct ScoringShard: Sendable {
         var out: [AlertNotification] = []
         for item in items {
             volume[item.observation.key.source] = item.volumeRatio
-            guard let key = apply(item) else { continue }
-            if let note = evaluate(key, at: item.observation.time) { out.append(note) }
+            guard let index = apply(item) else { continue }
+            if let note = evaluate(item.observation.key, index, at: item.observation.time) { out.append(note) }
         }
         if posts.count > settings.maxPosts { evictColdest() }
         return out
@@ -56,7 +56,7 @@ public struct ScoringShard: Sendable {
             due += unanswered.filter { lifecycle.firing[$0] == nil }
         }
         for key in due.sorted() {
-            if let note = evaluate(key, at: time) { out.append(note) }
+            if let index = posts.index(forKey: key), let note = evaluate(key, index, at: time) { out.append(note) }
         }
         // Cold posts go in a sweep over everything, so it runs only every 1/48 of the horizon.
         if time >= nextColdSweep {
@@ -75,20 +75,25 @@ public struct ScoringShard: Sendable {
         unanswered.remove(key)
     }
 
-    private mutating func apply(_ item: Item) -> PostKey? {
+    /// - Returns: where the post is in `posts`, valid until the next insertion or removal.
+    private mutating func apply(_ item: Item) -> Dictionary<PostKey, PostState>.Index? {
         let observation = item.observation
         let key = observation.key
-        let time = observation.time
+        var index = posts.index(forKey: key)
         if case .answer = observation {
-            guard posts[key] != nil else { return nil }
+            guard index != nil else { return nil }
             unanswered.remove(key)
-        } else if posts[key] == nil {
+        } else if index == nil {
+            if posts.isEmpty { posts.reserveCapacity(min(settings.maxPosts, 1 << 12)) }
+            posts[key] = PostState(key: key, createdAt: observation.time, followersCap: settings.calibration.resharerFollowersCap)
             unanswered.insert(key)
+            index = posts.index(forKey: key)
         }
+        guard let index else { return nil }
         // Mutated in place: a copy taken out of the dictionary would share the history's
         // buffers, and the next append would copy every reshare the post has.
-        Self.apply(observation, item: item, to: &posts[key, default: PostState(key: key, createdAt: time, followersCap: settings.calibration.resharerFollowersCap)], settings: settings)
-        return key
+        Self.apply(observation, item: item, to: &posts.values[index], settings: settings)
+        return index
     }
 
     private static func apply(_ observation: Observation, item: Item, to post: inout PostState, settings: Settings) {
@@ -163,8 +168,8 @@ public struct ScoringShard: Sendable {
     /// Features for rule evaluation: SEISMIC's sums run over every share in the window, so an
     /// estimate is reused until the post has aged 1% more or gained 1% more reshares (and at
     /// least one). Early on that is every reshare; on a cascade of thousands, every few dozen.
-    private mutating func evaluationFeatures(_ key: PostKey, at time: Double) -> PostFeatures? {
-        guard let post = posts[key] else { return nil }
+    private mutating func evaluationFeatures(_ index: Dictionary<PostKey, PostState>.Index, at time: Double) -> PostFeatures {
+        let post = posts.values[index]
         let t = time - post.createdAt
         let count = post.history.count
         if let cached = post.cachedEstimate, t >= post.cachedAge, t - post.cachedAge < max(1, 0.01 * t),
@@ -173,10 +178,10 @@ public struct ScoringShard: Sendable {
             estimate.reshares = post.history.reshares(atOrBefore: t)
             return features(post, at: time, seismic: estimate)
         }
-        let estimate = post.history.estimate(at: t, model: settings.scoring.seismic, kernel: settings.kernel)
-        posts[key]?.cachedEstimate = estimate
-        posts[key]?.cachedAge = t
-        posts[key]?.cachedCount = count
+        let estimate = post.history.estimate(at: t, model: settings.scoring.seismic, kernel: settings.kernel, interval: false)
+        posts.values[index].cachedEstimate = estimate
+        posts.values[index].cachedAge = t
+        posts.values[index].cachedCount = count
         return features(post, at: time, seismic: estimate)
     }
 
@@ -200,24 +205,26 @@ public struct ScoringShard: Sendable {
             unansweredFor: post.answeredAt == nil ? t : nil, author: post.author, url: post.url, excerpt: post.excerpt)
     }
 
-    private mutating func evaluate(_ key: PostKey, at time: Double) -> AlertNotification? {
+    private mutating func evaluate(_ key: PostKey, _ index: Dictionary<PostKey, PostState>.Index, at time: Double) -> AlertNotification? {
         let ratio = volume[key.source] ?? 0
-        if lifecycle.firing[key] == nil {
-            guard let post = posts[key] else { return nil }
+        if !posts.values[index].firing {
+            let post = posts.values[index]
             let cheap = RuleMatcher.Cheap(source: key.source, reshares: post.reshares, age: time - post.createdAt, complaint: post.complaintScore > 0,
                                           unansweredFor: post.answeredAt == nil ? time - post.createdAt : nil, volumeRatio: ratio)
             guard settings.matcher.mayHold(cheap) else { return nil }
         }
-        guard let features = evaluationFeatures(key, at: time) else { return nil }
+        let features = evaluationFeatures(index, at: time)
         let holding = settings.matcher.holding(features, volumeRatio: ratio)
         let firedAt = lifecycle.firing[key]?.since
-        guard var note = lifecycle.update(key, holding: holding, time: time, make: { rule, severity, sinks, reason in
+        let note = lifecycle.update(key, holding: holding, time: time, make: { rule, severity, sinks, reason in
             AlertNotification(key: key, isVolume: false, time: time, rule: rule, severity: severity, state: reason == .resolved ? .resolved : .firing,
                               reason: reason, sinks: sinks, reshares: features.reshares, predicted: features.predicted,
                               supercritical: features.supercritical, velocityPerMin: features.velocityShort, reach: features.reach,
                               volumeRatio: nil, author: features.author, url: features.url, excerpt: features.excerpt,
                               complaint: features.complaint, unansweredFor: features.unansweredFor)
-        }) else { return nil }
+        })
+        posts.values[index].firing = lifecycle.firing[key] != nil
+        guard var note else { return nil }
         if let post = posts[key] {
             note.authorFollowers = post.authorFollowers
             note.createdAt = post.createdAt

@@ -122,7 +122,9 @@ public struct ShareHistory: Sendable {
     }
 
     /// SEISMIC's estimate at `t` seconds after the post.
-    public func estimate(at t: Double, model: SeismicConfig, kernel: SeismicKernel) -> SeismicEstimate {
+    /// - Parameter interval: whether to compute p̂'s 90% interval (two χ² quantiles: most of the
+    ///   cost for a small post, and the rules do not read it).
+    public func estimate(at t: Double, model: SeismicConfig, kernel: SeismicKernel, interval: Bool = true) -> SeismicEstimate {
         let before = lowerBound(t) // exact reshares strictly before t: times[0..<before]
         var window = min(max(t / 2, model.minWindow), model.maxWindow)
         var first = lowerBound(t - window)
@@ -176,7 +178,7 @@ public struct ShareHistory: Sendable {
         estimate.remainingExposure = remaining
         estimate.cappedRemainingExposure = capped
         estimate.authorRemainingExposure = originalFollowers * (1 - original.integral)
-        if inWindow > 0 {
+        if interval, inWindow > 0 {
             let dof = 2 * Double(inWindow)
             estimate.low = p * ChiSquare.quantile(0.05, degrees: dof) / dof
             estimate.high = p * ChiSquare.quantile(0.95, degrees: dof) / dof
