@@ -121,15 +121,16 @@ enum Commands {
 
     static let eval = CommandSpec(
         name: "eval",
-        usage: "eval [--config FILE] [--data DIR] [--seed N] [--fit]",
+        usage: "eval [--config FILE] [--data DIR] [--seed N] [--poll-interval DURATION] [--fit]",
         summary: "Plays the shared real cascades through the scoring core as the watch process would see them\nand reports how early and how rarely wrongly the critical rules fire.",
         details: [
             "--config FILE          the rules to judge (default: the embedded config)",
             "--data DIR             a folder with tideh/RT*.txt and twitter1516_dev.jsonl (default ../shared/data/cascades)",
             "--seed N               draw other follower counts for the cascades that have none (default 0)",
+            "--poll-interval D      how often the counts-only views poll (default 60s; the factors were fitted at 60s)",
             "--fit                  print the per-age calibration factors fitted on those cascades instead",
         ],
-        valueOptions: ["--config", "--data", "--seed"],
+        valueOptions: ["--config", "--data", "--seed", "--poll-interval"],
         flags: ["--fit"]
     )
 

@@ -5,7 +5,18 @@ import Dispatch
 /// shared real cascades, seen as the watch process would see them.
 enum EvalCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
+        // The arguments first: a typo should not wait for 1,100 cascades to load.
+        guard let seed = Int(arguments["--seed"] ?? "0") else {
+            throw CommandError(.usage, "foreshock eval: --seed takes a whole number, not \"\(arguments["--seed"] ?? "")\".")
+        }
         let config = try CommandConfig.load(arguments, environment: environment, query: "eval")
+        var evaluator = CascadeEvaluation(config: config)
+        if let text = arguments["--poll-interval"] {
+            guard let seconds = DurationText.seconds(text), seconds >= 1 else {
+                throw CommandError(.usage, "foreshock eval: --poll-interval takes a duration of at least 1s, like 60s or 2m, not \"\(text)\".")
+            }
+            evaluator.pollInterval = seconds
+        }
         let data = arguments["--data"] ?? "../shared/data/cascades"
         let tidehDir = (data as NSString).appendingPathComponent("tideh")
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: tidehDir)) ?? []).filter { $0.hasSuffix(".txt") }.sorted()
@@ -20,10 +31,8 @@ enum EvalCommand {
         } catch {
             throw CommandError(.runtime, "foreshock eval: cannot read the cascades: \((error as NSError).localizedDescription)")
         }
-        let evaluation = CascadeEvaluation(config: config)
-        guard let seed = Int(arguments["--seed"] ?? "0") else {
-            throw CommandError(.usage, "foreshock eval: --seed takes a whole number, not \"\(arguments["--seed"] ?? "")\".")
-        }
+        let evaluation = evaluator
+        let every = "counts every \(DurationText.short(evaluation.pollInterval))"
         // Follower counts of real resharers, for cascades that have none.
         let pool = tideh.flatMap { $0.followers?.dropFirst() ?? [] }
         if arguments.has("--fit") {
@@ -39,17 +48,17 @@ enum EvalCommand {
             return results.values
         }
         terminal.print(CascadeEvaluation.describe(runAll(tideh, .events), label: "TiDeH, every resharer known"))
-        terminal.print(CascadeEvaluation.describe(runAll(tideh, .counts), label: "TiDeH, counts every 60 s"))
+        terminal.print(CascadeEvaluation.describe(runAll(tideh, .counts), label: "TiDeH, \(every)"))
         let ordinary = middle.filter { $0.times.count < 500 }
         let withFollowers = ordinary.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0 &+ seed &* 1_000_003) }
         for (label, results) in [("ordinary (< 500), resharers known", runAll(withFollowers, .events)),
-                                 ("ordinary (< 500), counts every 60 s", runAll(ordinary, .counts)),
-                                 ("ordinary (< 500), counts every 60 s, author's followers drawn", runAll(withFollowers, .counts))] {
+                                 ("ordinary (< 500), \(every)", runAll(ordinary, .counts)),
+                                 ("ordinary (< 500), \(every), author's followers drawn", runAll(withFollowers, .counts))] {
             let alerted = results.filter { $0.alertAt != nil }.count
             terminal.print("\(label): \(results.count) cascades, critical alerts on \(alerted) (\(String(format: "%.1f", 100 * Double(alerted) / Double(max(1, results.count))))%)")
         }
         let middleResults = runAll(middle, .counts)
-        terminal.print(CascadeEvaluation.describe(middleResults, label: "Twitter15/16, counts every 60 s, no followers"))
+        terminal.print(CascadeEvaluation.describe(middleResults, label: "Twitter15/16, \(every), no followers"))
         let small = zip(middle, middleResults).filter { $0.0.times.count < 500 }
         let falseAlarms = small.filter { $0.1.alertAt != nil }.count
         terminal.print("  of those ending under 500: \(falseAlarms) of \(small.count) alerted (\(String(format: "%.1f", 100 * Double(falseAlarms) / Double(max(1, small.count))))%)")
