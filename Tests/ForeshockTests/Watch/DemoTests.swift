@@ -6,8 +6,10 @@ import Testing
 struct DemoTests {
     @Test("The demo plays the shipped cascade through poller, scoring and console sink: growth, score and alert appear")
     func demoRuns() async throws {
-        // 600 times real time: the hour in 6 s.
-        let (status, out, err) = await runForeshock(["demo", "--speed", "600"])
+        // 300 times real time: the hour in 12 s. The page comes late in the hour (about 700
+        // reshares, 53 minutes in); at 600 this failed once in four full parallel runs, not
+        // reproduced alone or under load, so the replay leaves timing less to chance.
+        let (status, out, err) = await runForeshock(["demo", "--speed", "300"])
         #expect(status == .success, "\(err)")
         let rows = out.split(separator: "\n").filter { $0.hasPrefix("  +") }
         #expect(rows.count >= 10, "\(out)")
