@@ -131,6 +131,18 @@ struct ScoringEngineTests {
         #expect(abs(reach - (100 + 50 * 1000)) < 1e-6)
     }
 
+    @Test("An unanswered rule added by a reload catches posts seen before it, but not answered ones")
+    func unansweredAfterReload() {
+        let open = PostKey(source: "m", id: "1"), answered = PostKey(source: "m", id: "2")
+        let engine = ScoringEngine(config: scoringConfig([]), shards: 1)
+        _ = engine.ingest([.post(key: open, time: 0, createdAt: 0, author: "a", followers: 10, text: "broken again", url: nil),
+                           .post(key: answered, time: 0, createdAt: 0, author: "b", followers: 10, text: "broken too", url: nil),
+                           .answer(key: answered, time: 60, author: "acme")])
+        #expect(engine.tick(3600).isEmpty)
+        engine.reconfigure(scoringConfig([rule("unanswered", .warning) { $0.unansweredForAtLeast = 3600 }]))
+        #expect(engine.tick(3660).map(\.key) == [open])
+    }
+
     @Test("Unanswered complaints fire on the tick, and resolve after the brand answers")
     func unanswered() {
         let key = PostKey(source: "m", id: "7")
