@@ -70,6 +70,9 @@ final class SinkWorker: @unchecked Sendable {
                 do { try outbox.done(entry.id) } catch { logger.error("cannot mark a delivered message in the outbox", [("error", "\(error)")]) }
                 return
             } catch {
+                // Stopped mid-send: whatever the transfer's error says, the message was not
+                // delivered and stays in the outbox for the next start (never a dead letter).
+                if Task.isCancelled { return }
                 let age = Date().timeIntervalSince1970 - entry.created
                 if error.code == .permanent || age > policy.giveUpAfter {
                     let reason = error.code == .permanent ? error.message : "gave up after \(attempt) attempts over \(DurationText.format(age)): \(error.message)"
