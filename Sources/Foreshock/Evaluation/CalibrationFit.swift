@@ -60,9 +60,8 @@ public struct CalibrationFit: Sendable {
             var seen = index
             while seen < cascade.times.count, cascade.times[seen] <= poll { seen += 1 }
             guard seen < limit else { break }
-            let new = seen - index
-            for k in 0..<new { history.add(at: last + (poll - last) * Double(k + 1) / Double(new), followers: typical) }
-            if new > 0 { history.compact(now: poll, maxWindow: model.maxWindow * 1.1 + 60) }
+            history.spread(seen - index, from: last, to: poll, followers: typical)
+            if seen > index { history.compact(now: poll, maxWindow: model.maxWindow * 1.1 + 60) }
             index = seen
             last = poll
             if history.count >= minReshares, poll <= 6 * 3600 || Int(poll) % 600 == 0,

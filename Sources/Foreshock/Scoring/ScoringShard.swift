@@ -142,9 +142,7 @@ public struct ScoringShard: Sendable {
         guard new > 0 else { return }
         let from = max(post.lastCountsTime ?? post.createdAt, post.createdAt) - post.createdAt
         let to = time - post.createdAt
-        for index in 1...new {
-            post.history.add(at: from + (to - from) * Double(index) / Double(new), followers: followers)
-        }
+        post.history.spread(new, from: from, to: to, followers: followers)
         post.resharerFollowers += followers * Double(new)
         compact(&post, now: time, settings: settings)
     }
@@ -225,15 +223,14 @@ public struct ScoringShard: Sendable {
         })
         posts.values[index].firing = lifecycle.firing[key] != nil
         guard var note else { return nil }
-        if let post = posts[key] {
-            note.authorFollowers = post.authorFollowers
-            note.createdAt = post.createdAt
-            note.replies = post.replies
-            note.likes = post.likes
-            let age = max(0, time - post.createdAt)
-            note.growth = (1...8).map { post.history.reshares(atOrBefore: age * Double($0) / 8) }
-            note.growth[7] = max(note.growth[7], post.reshares)
-        }
+        let post = posts.values[index]
+        note.authorFollowers = post.authorFollowers
+        note.createdAt = post.createdAt
+        note.replies = post.replies
+        note.likes = post.likes
+        let age = max(0, time - post.createdAt)
+        note.growth = (1...8).map { post.history.reshares(atOrBefore: age * Double($0) / 8) }
+        note.growth[7] = max(note.growth[7], post.reshares)
         note.firedAt = lifecycle.firing[key]?.since ?? firedAt ?? time
         return note
     }

@@ -61,6 +61,17 @@ public struct ShareHistory: Sendable {
         followers.append(n)
     }
 
+    /// Records `count` reshares known only from a counter, spread evenly over (`from`, `to`]:
+    /// what counts mode assumes between two polls.
+    /// - Parameters:
+    ///   - from: seconds after the post of the previous poll.
+    ///   - to: seconds after the post of this poll (the last reshare lands on it).
+    ///   - followers: each resharer's assumed followers.
+    public mutating func spread(_ count: Int, from: Double, to: Double, followers n: Double) {
+        guard count > 0 else { return }
+        for index in 1...count { add(at: from + (to - from) * Double(index) / Double(count), followers: n) }
+    }
+
     /// Moves exact reshares older than `maxWindow` before `now` into bins, and merges bins
     /// that have aged enough to be merged without losing accuracy.
     public mutating func compact(now: Double, maxWindow: Double) {
