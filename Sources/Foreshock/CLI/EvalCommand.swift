@@ -33,24 +33,19 @@ enum EvalCommand {
         }
         let evaluation = evaluator
         let every = "counts every \(DurationText.short(evaluation.pollInterval))"
-        // Follower counts of real resharers, for cascades that have none.
+        // The posts that end small, and the same with follower counts drawn from real resharers.
         let pool = tideh.flatMap { $0.followers?.dropFirst() ?? [] }
+        let ordinary = middle.filter { $0.times.count < 500 }
+        let withFollowers = ordinary.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0 &+ seed &* 1_000_003) }
         if arguments.has("--fit") {
-            terminal.print(fit(middle: middle, pool: pool, seed: seed, model: config.scoring.seismic))
+            terminal.print(fit(ordinary: ordinary, withFollowers: withFollowers, model: config.scoring.seismic))
             return .success
         }
         func runAll(_ cascades: [CascadeEvaluation.Cascade], _ view: CascadeEvaluation.View) -> [CascadeEvaluation.Result] {
-            // The cascades are independent: both cores at once.
-            let results = IndexedResults<CascadeEvaluation.Result>(count: cascades.count)
-            DispatchQueue.concurrentPerform(iterations: cascades.count) { index in
-                results.set(index, evaluation.run(cascades[index], view: view))
-            }
-            return results.values
+            inParallel(cascades.count) { evaluation.run(cascades[$0], view: view) }
         }
         terminal.print(CascadeEvaluation.describe(runAll(tideh, .events), label: "TiDeH, every resharer known"))
         terminal.print(CascadeEvaluation.describe(runAll(tideh, .counts), label: "TiDeH, \(every)"))
-        let ordinary = middle.filter { $0.times.count < 500 }
-        let withFollowers = ordinary.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0 &+ seed &* 1_000_003) }
         for (label, results) in [("ordinary (< 500), resharers known", runAll(withFollowers, .events)),
                                  ("ordinary (< 500), \(every)", runAll(ordinary, .counts)),
                                  ("ordinary (< 500), \(every), author's followers drawn", runAll(withFollowers, .counts))] {
@@ -69,13 +64,9 @@ enum EvalCommand {
     /// `Calibration.standard`: events on those posts with followers drawn from real resharers
     /// (margin ½); in counts mode, the resharers' part on the same posts seen as counters with
     /// no followers at all (margin ⅞), then the author's part with the authors' followers drawn (margin ⅔).
-    static func fit(middle: [CascadeEvaluation.Cascade], pool: [Double], seed: Int, model: SeismicConfig) -> String {
-        let ordinary = middle.filter { $0.times.count < 500 }
-        let withFollowers = ordinary.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0 &+ seed &* 1_000_003) }
+    static func fit(ordinary: [CascadeEvaluation.Cascade], withFollowers: [CascadeEvaluation.Cascade], model: SeismicConfig) -> String {
         func gather(_ count: Int, _ body: @escaping @Sendable (Int) -> [CalibrationFit.Moment]) -> [CalibrationFit.Moment] {
-            let results = IndexedResults<[CalibrationFit.Moment]>(count: count)
-            DispatchQueue.concurrentPerform(iterations: count) { results.set($0, body($0)) }
-            return results.values.flatMap { $0 }
+            inParallel(count, body).flatMap { $0 }
         }
         let events = CalibrationFit(model: model, base: .standard, ages: [15, 45, 90, 200, 450, 1200, 2700, 7200, 40000])
         var calibration = Calibration.standard
@@ -94,5 +85,12 @@ enum EvalCommand {
         }
         return "ageFactors: \(table(calibration.ageFactors)),\ncountsAgeFactors: \(table(calibration.countsAgeFactors)),\n"
             + "countsAuthorAgeFactors: \(table(calibration.countsAuthorAgeFactors))"
+    }
+
+    /// `body` for 0..<count on both cores at once (the cascades are independent), in index order.
+    static func inParallel<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
+        let results = IndexedResults<T>(count: count)
+        DispatchQueue.concurrentPerform(iterations: count) { results.set($0, body($0)) }
+        return results.values
     }
 }

@@ -45,7 +45,7 @@ public final class ScoringEngine: @unchecked Sendable {
     public func reconfigure(_ config: Config) {
         self.config = config
         matcher = RuleMatcher(rules: config.rules)
-        for name in sources.keys { sources[name]?.configured = config.source(named: name)?.typicalFollowers.map(Double.init) }
+        for name in sources.keys { sources[name]?.configured = configuredTypical(name) }
         volumeAlerts.reconfigure(repeatInterval: config.alerting.repeatInterval, resolveAfter: config.alerting.resolveAfter)
         let settings = Self.settings(config, shards: shards.count)
         for index in shards.indices {
@@ -92,7 +92,7 @@ public final class ScoringEngine: @unchecked Sendable {
             if source != name {
                 if let name { sources[name] = state }
                 name = source
-                state = sources[source] ?? SourceState(configured: config.source(named: source)?.typicalFollowers.map(Double.init))
+                state = sources[source] ?? SourceState(configured: configuredTypical(source))
                 typical = state.typicalFollowers(default: config.scoring.seismic.nStar)
             }
             switch observation {
@@ -185,6 +185,11 @@ public final class ScoringEngine: @unchecked Sendable {
                               reason: reason, sinks: sinks, reshares: 0, predicted: nil, supercritical: false, velocityPerMin: 0, reach: 0,
                               volumeRatio: ratio, author: nil, url: nil, excerpt: nil, complaint: false, unansweredFor: nil)
         }
+    }
+
+    /// The source's `typical_followers` from the config, if set.
+    private func configuredTypical(_ source: String) -> Double? {
+        config.source(named: source)?.typicalFollowers.map(Double.init)
     }
 
     /// A stable shard for a post (FNV-1a: Swift's `Hasher` is seeded per process).
