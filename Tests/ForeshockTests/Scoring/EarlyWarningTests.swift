@@ -20,16 +20,10 @@ struct EarlyWarningTests {
         CascadeEvaluation(config: try ConfigLoader.embeddedDefault(query: "eval", environment: [:]).0)
     }
 
-    /// Runs the cascades on a Dispatch queue, not on the test's thread: that thread belongs to
-    /// Swift concurrency's pool (one per core), and a minute of CPU there starves every async
-    /// test running beside it (the notifier tests' deliveries then miss their deadlines).
+    /// Off Swift concurrency's pool: a minute of CPU there starves the async tests beside it.
     static func run(_ cascades: [CascadeEvaluation.Cascade], _ view: CascadeEvaluation.View) async throws -> [CascadeEvaluation.Result] {
         let evaluation = try evaluation()
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: cascades.map { evaluation.run($0, view: view) })
-            }
-        }
+        return try await offCooperativePool { cascades.map { evaluation.run($0, view: view) } }
     }
 
     static func median(_ values: [Int]) -> Int { values.sorted()[values.count / 2] }
