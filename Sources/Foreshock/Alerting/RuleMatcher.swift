@@ -21,6 +21,16 @@ public struct RuleMatcher: Sendable {
         }
     }
 
+    /// Whether any post rule holds: `holding` without building the list.
+    public func anyHolds(_ features: PostFeatures, volumeRatio: Double) -> Bool {
+        rules.contains { rule in
+            !Self.isVolumeRule(rule) && applies(rule, to: features.key.source) && holds(rule.when, features, volumeRatio: volumeRatio)
+        }
+    }
+
+    /// Whether some rule reads the prediction.
+    public var readsPrediction: Bool { rules.contains { $0.when.predictedResharesAtLeast != nil } }
+
     /// The volume rules that hold for a source.
     public func holdingVolume(source: String, ratio: Double) -> [RuleConfig] {
         rules.filter { rule in

@@ -94,6 +94,21 @@ public struct Calibration: Sendable, Equatable {
         return (predicted, false)
     }
 
+    /// The most `apply` can return for a post, whatever SEISMIC's sums come to: p̂ believed at
+    /// its cap and nobody's audience reached yet. Far cheaper than the estimate, so a post
+    /// whose ceiling is under every rule's threshold is passed over without computing it.
+    /// - Parameters:
+    ///   - reshares: reshares seen so far.
+    ///   - authorFollowers: the author's followers (as SEISMIC counts the original).
+    ///   - cappedResharerFollowers: Σ min(followers, `resharerFollowersCap`) over the resharers.
+    public func ceiling(reshares: Int, authorFollowers: Double, cappedResharerFollowers: Double, age: Double, nStar: Double, counts: Bool) -> Double {
+        guard maxBranching < 1, nStar > 0 else { return .infinity }
+        let perFollower = maxBranching / nStar / (1 - maxBranching)
+        let growth = factor(age: age, countsAuthor: counts) * authorFollowers + factor(age: age, counts: counts) * cappedResharerFollowers
+        // A hair over, so that rounding in the estimate's sums can never land above it.
+        return (Double(reshares) + perFollower * growth) * (1 + 1e-9) + 1e-6
+    }
+
     /// The reshares still to come before any factor, from the author's audience and from the
     /// resharers': p̂ (at most `maxBranching`/n*) times what is left of each, over 1 − p̂·n*.
     /// - Returns: nil when SEISMIC had nothing to estimate from.

@@ -11,6 +11,17 @@ public struct PostKey: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     public static func < (a: PostKey, b: PostKey) -> Bool { (a.source, a.id) < (b.source, b.id) }
     public var description: String { source.isEmpty ? id : "\(source):\(id)" }
+
+    /// FNV-1a over the source and the id: the same in every process (Swift's `Hasher` is seeded
+    /// per process), so it picks a post's shard, and computed once per observation it also finds
+    /// the post in its shard's `PostTable`.
+    public var stableHash: UInt64 {
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in source.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        hash = (hash ^ 0x1f) &* 0x100000001b3
+        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return hash
+    }
 }
 
 /// One thing seen about a post, stamped with the time it was seen. This is all the scoring core

@@ -14,9 +14,17 @@ public final class ScoringEngine: @unchecked Sendable {
     private let shards: [ShardBox]
     private let queues: [DispatchQueue]
     /// Per source: its volume baseline and the resharers' followers it has named.
-    private var sources: [String: SourceState] = [:]
+    private var sourceStates: [SourceState] = []
     private var volumeAlerts: AlertLifecycle
     private var matcher: RuleMatcher
+    /// Whether some rule is about volume: else a new post needs no volume evaluation.
+    private var hasVolumeRules: Bool
+    /// The last tick's time, for the cold sweep's periods.
+    private var lastTick: Double?
+    /// Set by a reload: the next tick runs whatever it finds, since new rules may hold.
+    private var mustTick = false
+    /// Observations (or firing alerts, on a tick) from which a batch is worth both cores.
+    static let parallelBatch = 256
 
     /// - Parameters:
     ///   - config: sources (for typical followers), scoring, rules and alerting.
@@ -25,6 +33,7 @@ public final class ScoringEngine: @unchecked Sendable {
         self.config = config
         let count = max(1, shards ?? (config.scoring.shards > 0 ? config.scoring.shards : ProcessInfo.processInfo.activeProcessorCount))
         matcher = RuleMatcher(rules: config.rules)
+        hasVolumeRules = config.rules.contains(where: RuleMatcher.isVolumeRule)
         let settings = Self.settings(config, shards: count)
         self.shards = (0..<count).map { _ in ShardBox(ScoringShard(settings: settings, alerting: config.alerting)) }
         self.queues = (0..<count).map { DispatchQueue(label: "foreshock.scoring.shard\($0)") }
@@ -45,11 +54,16 @@ public final class ScoringEngine: @unchecked Sendable {
     public func reconfigure(_ config: Config) {
         self.config = config
         matcher = RuleMatcher(rules: config.rules)
-        for name in sources.keys { sources[name]?.configured = configuredTypical(name) }
+        hasVolumeRules = config.rules.contains(where: RuleMatcher.isVolumeRule)
+        mustTick = true
+        for slot in sourceStates.indices { sourceStates[slot].configured = configuredTypical(sourceStates[slot].name) }
         volumeAlerts.reconfigure(repeatInterval: config.alerting.repeatInterval, resolveAfter: config.alerting.resolveAfter)
         let settings = Self.settings(config, shards: shards.count)
         for index in shards.indices {
-            queues[index].sync { shards[index].shard.reconfigure(settings, alerting: config.alerting) }
+            queues[index].sync {
+                shards[index].shard.reconfigure(settings, alerting: config.alerting)
+                shards[index].noteState()
+            }
         }
     }
 
@@ -72,7 +86,7 @@ public final class ScoringEngine: @unchecked Sendable {
     public var trackedKeys: Set<PostKey> {
         var keys = Set<PostKey>()
         for index in shards.indices {
-            queues[index].sync { keys.formUnion(shards[index].shard.posts.keys) }
+            queues[index].sync { keys.formUnion(shards[index].shard.keys) }
         }
         return keys
     }
@@ -81,56 +95,87 @@ public final class ScoringEngine: @unchecked Sendable {
     /// - Returns: the notifications, ordered by time, then post, then rule.
     public func ingest(_ observations: [Observation]) -> [AlertNotification] {
         var perShard = [[ScoringShard.Item]](repeating: [], count: shards.count)
+        for index in perShard.indices { perShard[index].reserveCapacity(observations.count / shards.count + 16) }
         var out: [AlertNotification] = []
-        // This loop is the one serial part of ingest: the source's state stays in a local while
-        // its observations run, and goes back to the dictionary when the source changes.
-        var name: String?
-        var state = SourceState()
+        // This loop is the one serial part of ingest: the source's state is found again only
+        // when the source changes, and its slot is mutated in place.
+        var current = -1
         var typical = config.scoring.seismic.nStar
+        var touched: [Int] = []
         for observation in observations {
-            let source = observation.key.source
-            if source != name {
-                if let name { sources[name] = state }
-                name = source
-                state = sources[source] ?? SourceState(configured: configuredTypical(source))
-                typical = state.typicalFollowers(default: config.scoring.seismic.nStar)
+            let key = observation.key
+            if current < 0 || sourceStates[current].name != key.source {
+                current = sourceSlot(key.source)
+                typical = sourceStates[current].typicalFollowers(default: config.scoring.seismic.nStar)
+                if !touched.contains(current) { touched.append(current) }
             }
             switch observation {
             case .post(_, let time, _, _, _, _, _):
-                if state.volume == nil { state.volume = VolumeBaseline(window: config.scoring.volumeWindow) }
-                state.volume?.record(at: time)
-                if let note = evaluateVolume(source, ratio: state.volume?.ratio ?? 0, at: time) { out.append(note) }
+                sourceStates[current].volume.record(at: time)
+                if hasVolumeRules || !volumeAlerts.firing.isEmpty,
+                   let note = evaluateVolume(key.source, ratio: sourceStates[current].volume.ratio, at: time) {
+                    out.append(note)
+                }
             case .reshare(_, _, _, let followers?):
-                state.learnedSum += log1p(followers)
-                state.learnedCount += 1
-                typical = state.typicalFollowers(default: config.scoring.seismic.nStar)
+                sourceStates[current].learn(followers)
+                typical = sourceStates[current].typicalFollowers(default: config.scoring.seismic.nStar)
             default:
                 break
             }
-            let item = ScoringShard.Item(observation: observation, volumeRatio: state.volume?.ratio ?? 0, typicalFollowers: typical)
-            perShard[Self.shard(of: observation.key, count: shards.count)].append(item)
+            let hash = key.stableHash
+            let item = ScoringShard.Item(observation: observation, hash: hash, volumeRatio: sourceStates[current].volume.ratio, typicalFollowers: typical)
+            perShard[Self.shard(of: hash, count: shards.count)].append(item)
         }
-        if let name { sources[name] = state }
         let batches = perShard
-        out += runOnShards { shard, index in batches[index].isEmpty ? [] : shard.ingest(batches[index]) }
+        let ratios = touched.map { (source: sourceStates[$0].name, ratio: sourceStates[$0].volume.ratio) }
+        out += runOnShards(inParallel: observations.count >= Self.parallelBatch) { shard, index in
+            batches[index].isEmpty ? [] : shard.ingest(batches[index], volumeRatios: ratios)
+        }
         return out.sorted(by: AlertNotification.ordered)
+    }
+
+    /// Where a source's state is, created on first sight. A deployment watches a handful of
+    /// sources, and a scan comparing short strings is cheaper than hashing them.
+    private func sourceSlot(_ name: String) -> Int {
+        if let slot = sourceStates.firstIndex(where: { $0.name == name }) { return slot }
+        sourceStates.append(SourceState(name: name, window: config.scoring.volumeWindow, configured: configuredTypical(name)))
+        return sourceStates.count - 1
     }
 
     /// Evaluates every tracked post and source at `time`, so time-based conditions fire and
     /// alerts resolve when nothing new arrives.
+    ///
+    /// Most ticks find nothing to do (nothing firing, nothing crossing an unanswered threshold,
+    /// no post old enough to go cold) and return without waking a shard: a replay of a recording
+    /// that spans months ticks a million times. Skipping them changes nothing, since a volume
+    /// baseline closes any number of empty windows exactly when it is next read.
     public func tick(_ time: Double) -> [AlertNotification] {
+        // A cold sweep runs at the first tick of each period, wherever the ticks fall.
+        let period = config.scoring.coldAfter / 48
+        let sweep = lastTick.map { ($0 / period).rounded(.down) != (time / period).rounded(.down) } ?? true
+        lastTick = time
+        let matters = mustTick || !volumeAlerts.firing.isEmpty
+            || shards.contains { $0.tickMatters(at: time) || (sweep && $0.earliestCold < time) }
+        guard matters else { return [] }
+        mustTick = false
         var out: [AlertNotification] = []
-        for source in sources.keys.sorted() where sources[source]?.volume != nil {
-            sources[source]?.volume?.advance(to: time)
-            if let note = evaluateVolume(source, ratio: sources[source]?.volume?.ratio ?? 0, at: time) { out.append(note) }
+        for slot in sourceStates.indices where sourceStates[slot].sawPosts {
+            sourceStates[slot].volume.advance(to: time)
+            guard hasVolumeRules || !volumeAlerts.firing.isEmpty else { continue }
+            if let note = evaluateVolume(sourceStates[slot].name, ratio: sourceStates[slot].volume.ratio, at: time) { out.append(note) }
         }
-        out += runOnShards { shard, _ in shard.tick(time) }
+        let ratios = sourceStates.map { (source: $0.name, ratio: $0.volume.ratio) }
+        // A sweep reads every post: worth both cores. Otherwise the tick is a handful of posts.
+        let sweeping = sweep && shards.contains { $0.earliestCold < time }
+        out += runOnShards(inParallel: sweeping || shards.reduce(0) { $0 + $1.firing } >= Self.parallelBatch) { shard, _ in
+            shard.tick(time, volumeRatios: ratios, sweep: sweep)
+        }
         return out.sorted(by: AlertNotification.ordered)
     }
 
     /// The features of one post now, for traces and `status`.
     public func features(_ key: PostKey, at time: Double) -> PostFeatures? {
-        let index = Self.shard(of: key, count: shards.count)
+        let index = Self.shard(of: key.stableHash, count: shards.count)
         return queues[index].sync { shards[index].shard.features(key, at: time) }
     }
 
@@ -139,7 +184,7 @@ public final class ScoringEngine: @unchecked Sendable {
     /// - Returns: the features in the order of `keys`, nil for a post not tracked.
     public func features(_ keys: [PostKey], at time: Double) -> [PostFeatures?] {
         var perShard = [[Int]](repeating: [], count: shards.count)
-        for (position, key) in keys.enumerated() { perShard[Self.shard(of: key, count: shards.count)].append(position) }
+        for (position, key) in keys.enumerated() { perShard[Self.shard(of: key.stableHash, count: shards.count)].append(position) }
         let results = IndexedResults<PostFeatures?>(count: keys.count)
         let group = DispatchGroup()
         for (index, positions) in perShard.enumerated() where !positions.isEmpty {
@@ -157,19 +202,37 @@ public final class ScoringEngine: @unchecked Sendable {
         var posts = 0, bytes = 0
         for index in shards.indices {
             queues[index].sync {
-                posts += shards[index].shard.posts.count
+                posts += shards[index].shard.postCount
                 bytes += shards[index].shard.approximateBytes
             }
         }
         return (posts, bytes)
     }
 
-    /// Runs `body` on every shard at once, each on its own queue, and gathers what they return.
-    private func runOnShards(_ body: @escaping @Sendable (inout ScoringShard, Int) -> [AlertNotification]) -> [AlertNotification] {
-        if shards.count == 1 { return body(&shards[0].shard, 0) }
+    /// Runs `body` on every shard, each confined to its own queue, and gathers what they return.
+    /// - Parameter inParallel: whether the work is worth waking each shard's thread for. Waking
+    ///   a thread and waiting for it costs tens of microseconds on a loaded machine, more than a
+    ///   small batch; otherwise each shard runs here in turn (`sync` on an idle serial queue runs
+    ///   the block on the calling thread).
+    private func runOnShards(inParallel: Bool, _ body: @escaping @Sendable (inout ScoringShard, Int) -> [AlertNotification]) -> [AlertNotification] {
+        if shards.count == 1 {
+            defer { shards[0].noteState() }
+            return body(&shards[0].shard, 0)
+        }
+        guard inParallel else {
+            return shards.indices.flatMap { index in
+                queues[index].sync {
+                    defer { shards[index].noteState() }
+                    return body(&shards[index].shard, index)
+                }
+            }
+        }
         let group = DispatchGroup()
         for (index, box) in shards.enumerated() {
-            queues[index].async(group: group) { box.result = body(&box.shard, index) }
+            queues[index].async(group: group) {
+                box.result = body(&box.shard, index)
+                box.noteState()
+            }
         }
         group.wait()
         return shards.flatMap { box in
@@ -192,28 +255,35 @@ public final class ScoringEngine: @unchecked Sendable {
         config.source(named: source)?.typicalFollowers.map(Double.init)
     }
 
-    /// A stable shard for a post (FNV-1a: Swift's `Hasher` is seeded per process).
-    static func shard(of key: PostKey, count: Int) -> Int {
-        guard count > 1 else { return 0 }
-        var hash: UInt64 = 0xcbf29ce484222325
-        for byte in key.source.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
-        hash = (hash ^ 0x1f) &* 0x100000001b3
-        for byte in key.id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
-        return Int(hash % UInt64(count))
+    /// A stable shard for a post, from its `PostKey.stableHash`.
+    static func shard(of hash: UInt64, count: Int) -> Int {
+        count > 1 ? Int(hash % UInt64(count)) : 0
     }
 }
 
 /// What the engine keeps per source.
 private struct SourceState {
-    var volume: VolumeBaseline?
+    let name: String
+    /// Posts per window against their baseline; advanced on ticks once the source has posted.
+    var volume: VolumeBaseline {
+        didSet { sawPosts = true }
+    }
+    var sawPosts = false
     /// Σ log(1 + followers) and how many, over the resharers the source has named.
     var learnedSum = 0.0
     var learnedCount = 0.0
     /// `typical_followers` from the config.
     var configured: Double?
 
-    init(configured: Double? = nil) {
+    init(name: String, window: Double, configured: Double?) {
+        self.name = name
+        self.volume = VolumeBaseline(window: window)
         self.configured = configured
+    }
+
+    mutating func learn(_ followers: Double) {
+        learnedSum += log1p(followers)
+        learnedCount += 1
     }
 
     /// Followers assumed for a resharer the API does not name: the source's setting, else the
@@ -227,16 +297,30 @@ private struct SourceState {
     }
 }
 
-/// One shard and its last results.
+/// One shard, its last results, and what the engine needs to know of it between batches.
 ///
-/// `@unchecked Sendable`: `shard` and `result` are touched only by blocks on the shard's own
-/// serial queue, except that the engine reads `result` after `DispatchGroup.wait()`, which
-/// orders it after those blocks.
+/// `@unchecked Sendable`: `shard`, `result` and the noted state are touched only by blocks on the
+/// shard's own serial queue, except that the engine reads them after `DispatchGroup.wait()` or
+/// `sync`, which order the read after those blocks.
 private final class ShardBox: @unchecked Sendable {
     var shard: ScoringShard
     var result: [AlertNotification] = []
+    /// Alerts firing, whether a tick could matter before any new observation, and the shard's
+    /// cold bound, as of its last block.
+    private(set) var firing = 0
+    private var nextUnansweredDue = -Double.infinity
+    private(set) var earliestCold = -Double.infinity
 
     init(_ shard: ScoringShard) {
         self.shard = shard
     }
+
+    /// Called at the end of each block on the shard's queue.
+    func noteState() {
+        firing = shard.lifecycle.firing.count
+        nextUnansweredDue = shard.nextUnansweredDue
+        earliestCold = shard.earliestCold
+    }
+
+    func tickMatters(at time: Double) -> Bool { firing > 0 || nextUnansweredDue <= time }
 }

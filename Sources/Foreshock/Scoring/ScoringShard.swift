@@ -15,85 +15,142 @@ public struct ScoringShard: Sendable {
     /// One observation with what the engine knew of its source when it arrived.
     public struct Item: Sendable {
         public var observation: Observation
+        /// `observation.key.stableHash`, computed once by the engine when it picked the shard.
+        public var hash: UInt64
         public var volumeRatio: Double
         public var typicalFollowers: Double
     }
 
     var settings: Settings
-    public private(set) var posts: [PostKey: PostState] = [:]
+    private var table = PostTable()
     public private(set) var lifecycle: AlertLifecycle
-    /// Volume ratio last seen per source, for ticks.
+    /// Each source's volume ratio as the engine last passed it, for ticks.
     private var volume: [String: Double] = [:]
-    /// Posts the brand has not answered: candidates for `unanswered_for_at_least` on a tick.
-    private var unanswered = Set<PostKey>()
-    private var nextColdSweep = -Double.infinity
+    /// When open posts cross the `unanswered_for_at_least` thresholds of the rules.
+    private var unansweredDue = DueHeap()
+    /// The distinct `unanswered_for_at_least` thresholds of the post rules.
+    private var unansweredThresholds: [Double] = []
+    /// No post can go cold before this: the least `lastActivity + cold_after` over the posts, a
+    /// bound that only grows between sweeps (activity only moves forward), so a sweep before it
+    /// would find nothing.
+    public private(set) var earliestCold = Double.infinity
 
     public init(settings: Settings, alerting: AlertingConfig) {
         self.settings = settings
         self.lifecycle = AlertLifecycle(repeatInterval: alerting.repeatInterval, resolveAfter: alerting.resolveAfter)
+        unansweredThresholds = Self.unansweredThresholds(settings.matcher)
     }
 
+    /// Posts tracked.
+    public var postCount: Int { table.count }
+
+    /// Every post tracked.
+    public var keys: [PostKey] { table.states.map(\.key) }
+
+    /// When the next open post crosses an unanswered threshold (+∞ when none will).
+    public var nextUnansweredDue: Double { unansweredDue.nextDue }
+
     /// Applies observations in order, evaluating the rules after each.
-    public mutating func ingest(_ items: [Item]) -> [AlertNotification] {
+    /// - Parameters:
+    ///   - items: the observations, in time order.
+    ///   - volumeRatios: each source's volume ratio at the end of the batch, kept for ticks.
+    public mutating func ingest(_ items: [Item], volumeRatios: [(source: String, ratio: Double)]) -> [AlertNotification] {
         var out: [AlertNotification] = []
         for item in items {
-            volume[item.observation.key.source] = item.volumeRatio
-            guard let index = apply(item) else { continue }
-            if let note = evaluate(item.observation.key, index, at: item.observation.time) { out.append(note) }
+            guard let slot = apply(item) else { continue }
+            if let note = evaluate(slot, at: item.observation.time, volumeRatio: item.volumeRatio) { out.append(note) }
         }
-        if posts.count > settings.maxPosts { evictColdest() }
+        for (source, ratio) in volumeRatios { volume[source] = ratio }
+        if table.count > settings.maxPosts { evictColdest() }
         return out
     }
 
     /// Re-evaluates the posts whose alerts may change with time alone, and evicts cold posts.
-    public mutating func tick(_ time: Double) -> [AlertNotification] {
+    /// - Parameters:
+    ///   - time: now.
+    ///   - volumeRatios: each source's volume ratio now.
+    ///   - sweep: whether to evict the posts gone cold (the engine runs a sweep once per period).
+    public mutating func tick(_ time: Double, volumeRatios: [(source: String, ratio: Double)], sweep: Bool) -> [AlertNotification] {
         var out: [AlertNotification] = []
+        for (source, ratio) in volumeRatios { volume[source] = ratio }
         // Between observations only time moves: alerts firing may repeat or resolve, and
         // "unanswered for" may start to hold. Other posts cannot start an alert on a tick, so
-        // the tick costs what is firing, not what is tracked.
-        var due = Array(lifecycle.firing.keys)
-        if settings.matcher.rules.contains(where: { $0.when.unansweredForAtLeast != nil }) {
-            due += unanswered.filter { lifecycle.firing[$0] == nil }
-        }
-        for key in due.sorted() {
-            if let index = posts.index(forKey: key), let note = evaluate(key, index, at: time) { out.append(note) }
-        }
-        // Cold posts go in a sweep over everything, so it runs only every 1/48 of the horizon.
-        if time >= nextColdSweep {
-            nextColdSweep = time + settings.scoring.coldAfter / 48
-            var cold: [PostKey] = []
-            for (key, post) in posts where time - post.lastActivity > settings.scoring.coldAfter && lifecycle.firing[key] == nil {
-                cold.append(key)
+        // the tick costs what is firing and what crosses a threshold, not what is tracked.
+        // (The order they are evaluated in does not matter: the engine sorts what they return.)
+        var due = lifecycle.firing.keys.compactMap { table.slot(of: $0, hash: $0.stableHash) }
+        if unansweredDue.nextDue <= time {
+            var crossing = Set<Int>()
+            for entry in unansweredDue.popDue(atOrBefore: time) {
+                if let slot = table.slot(of: entry.key, hash: entry.hash), !table[slot].firing, table[slot].answeredAt == nil {
+                    crossing.insert(slot)
+                }
             }
-            for key in cold { remove(key) }
+            due += crossing.sorted()
+        }
+        var source = "", ratio = 0.0
+        for slot in due {
+            if table[slot].key.source != source {
+                source = table[slot].key.source
+                ratio = volume[source] ?? 0
+            }
+            if let note = evaluate(slot, at: time, volumeRatio: ratio) { out.append(note) }
+        }
+        if sweep, time > earliestCold {
+            let coldAfter = settings.scoring.coldAfter
+            var cold: [Int] = []
+            earliestCold = .infinity
+            for slot in table.states.indices {
+                if time - table[slot].lastActivity > coldAfter && !table[slot].firing {
+                    cold.append(slot)
+                } else {
+                    earliestCold = min(earliestCold, table[slot].lastActivity + coldAfter)
+                }
+            }
+            remove(cold)
         }
         return out
     }
 
-    private mutating func remove(_ key: PostKey) {
-        posts[key] = nil
-        unanswered.remove(key)
+    /// Removes the posts in `slots` (each slot once).
+    private mutating func remove(_ slots: [Int]) {
+        // From the highest slot down: a removal moves the last post into the hole, and the last
+        // post is then never one still to be removed.
+        for slot in slots.sorted(by: >) { table.remove(at: slot) }
     }
 
-    /// - Returns: where the post is in `posts`, valid until the next insertion or removal.
-    private mutating func apply(_ item: Item) -> Dictionary<PostKey, PostState>.Index? {
-        let observation = item.observation
-        let key = observation.key
-        var index = posts.index(forKey: key)
-        if case .answer = observation {
-            guard index != nil else { return nil }
-            unanswered.remove(key)
-        } else if index == nil {
-            if posts.isEmpty { posts.reserveCapacity(min(settings.maxPosts, 1 << 12)) }
-            posts[key] = PostState(key: key, createdAt: observation.time, followersCap: settings.calibration.resharerFollowersCap)
-            unanswered.insert(key)
-            index = posts.index(forKey: key)
+    /// Schedules the post in `slot` to be evaluated as it crosses each unanswered threshold.
+    private mutating func scheduleUnanswered(_ slot: Int, hash: UInt64) {
+        for threshold in unansweredThresholds {
+            unansweredDue.push(DueHeap.Entry(due: table[slot].createdAt + threshold, hash: hash, key: table[slot].key))
         }
-        guard let index else { return nil }
-        // Mutated in place: a copy taken out of the dictionary would share the history's
-        // buffers, and the next append would copy every reshare the post has.
-        Self.apply(observation, item: item, to: &posts.values[index], settings: settings)
-        return index
+    }
+
+    private static func unansweredThresholds(_ matcher: RuleMatcher) -> [Double] {
+        Array(Set(matcher.rules.filter { !RuleMatcher.isVolumeRule($0) }.compactMap(\.when.unansweredForAtLeast))).sorted()
+    }
+
+    /// - Returns: the post's slot in the table, valid until the next insertion or removal.
+    private mutating func apply(_ item: Item) -> Int? {
+        let observation = item.observation
+        var slot = table.slot(of: observation.key, hash: item.hash)
+        let isNew = slot == nil
+        if isNew {
+            // An answer to a post not tracked says nothing worth keeping.
+            if case .answer = observation { return nil }
+            slot = table.insert(PostState(key: observation.key, createdAt: observation.time, followersCap: settings.calibration.resharerFollowersCap),
+                                hash: item.hash)
+        }
+        guard let slot else { return nil }
+        let createdAt = table[slot].createdAt
+        // Mutated in place: a copy taken out of the table would share the history's buffers, and
+        // the next append would copy every reshare the post has.
+        Self.apply(observation, item: item, to: &table[slot], settings: settings)
+        if isNew { earliestCold = min(earliestCold, table[slot].lastActivity + settings.scoring.coldAfter) }
+        // A `post` line may move the creation back (reshares seen first): its crossings move too.
+        if !unansweredThresholds.isEmpty, isNew || table[slot].createdAt != createdAt, table[slot].answeredAt == nil {
+            scheduleUnanswered(slot, hash: item.hash)
+        }
+        return slot
     }
 
     private static func apply(_ observation: Observation, item: Item, to post: inout PostState, settings: Settings) {
@@ -158,60 +215,33 @@ public struct ScoringShard: Sendable {
 
     /// The features of a post at `time`, with SEISMIC computed afresh.
     public func features(_ key: PostKey, at time: Double) -> PostFeatures? {
-        guard let post = posts[key] else { return nil }
-        let t = time - post.createdAt
-        return features(post, at: time, seismic: post.history.estimate(at: t, model: settings.scoring.seismic, kernel: settings.kernel))
+        guard let slot = table.slot(of: key, hash: key.stableHash) else { return nil }
+        return settings.features(table[slot], at: time)
     }
 
     /// Features for rule evaluation: SEISMIC's sums run over every share in the window, so an
     /// estimate is reused until the post has aged 1% more or gained 1% more reshares (and at
     /// least one). Early on that is every reshare; on a cascade of thousands, every few dozen.
-    private mutating func evaluationFeatures(_ index: Dictionary<PostKey, PostState>.Index, at time: Double) -> PostFeatures {
-        let post = posts.values[index]
-        let t = time - post.createdAt
-        let count = post.history.count
-        if let cached = post.cachedEstimate, t >= post.cachedAge, t - post.cachedAge < max(1, 0.01 * t),
-           count - post.cachedCount < max(1, count / 100) {
+    private mutating func evaluationFeatures(_ slot: Int, at time: Double) -> PostFeatures {
+        let t = time - table[slot].createdAt
+        let count = table[slot].history.count
+        if let cached = table[slot].cachedEstimate, t >= table[slot].cachedAge, t - table[slot].cachedAge < max(1, 0.01 * t),
+           count - table[slot].cachedCount < max(1, count / 100) {
             var estimate = cached
-            estimate.reshares = post.history.reshares(atOrBefore: t)
-            return features(post, at: time, seismic: estimate)
+            estimate.reshares = table[slot].history.reshares(atOrBefore: t)
+            return settings.features(table[slot], at: time, seismic: estimate)
         }
-        let estimate = post.history.estimate(at: t, model: settings.scoring.seismic, kernel: settings.kernel, interval: false)
-        posts.values[index].cachedEstimate = estimate
-        posts.values[index].cachedAge = t
-        posts.values[index].cachedCount = count
-        return features(post, at: time, seismic: estimate)
+        let estimate = table[slot].history.estimate(at: t, model: settings.scoring.seismic, kernel: settings.kernel, interval: false)
+        table[slot].cachedEstimate = estimate
+        table[slot].cachedAge = t
+        table[slot].cachedCount = count
+        return settings.features(table[slot], at: time, seismic: estimate)
     }
 
-    private func features(_ post: PostState, at time: Double, seismic: SeismicEstimate) -> PostFeatures {
-        let key = post.key
-        let t = time - post.createdAt
-        let scoring = settings.scoring
-        let calibrated = settings.calibration.apply(seismic, age: t, nStar: scoring.seismic.nStar, counts: post.mode == .counts)
-        func velocity(_ window: Double) -> Double {
-            let span = min(window, max(t, 60))
-            let recent = post.history.reshares(atOrBefore: t) - post.history.reshares(atOrBefore: t - span)
-            return Double(recent) / (span / 60)
-        }
-        let short = velocity(scoring.shortWindow), long = velocity(scoring.longWindow)
-        let reach = (post.authorFollowers ?? 0) + post.resharerFollowers
-        return PostFeatures(
-            key: key, time: time, age: t, mode: post.mode, reshares: post.reshares, replies: post.replies, likes: post.likes,
-            velocityShort: short, velocityLong: long, acceleration: long > 0 ? short / long : (short > 0 ? .infinity : 0),
-            reach: reach, seismic: seismic, predicted: calibrated.predicted, supercritical: calibrated.supercritical,
-            complaint: post.complaintScore > 0, complaintScore: post.complaintScore,
-            unansweredFor: post.answeredAt == nil ? t : nil, author: post.author, url: post.url, excerpt: post.excerpt)
-    }
-
-    private mutating func evaluate(_ key: PostKey, _ index: Dictionary<PostKey, PostState>.Index, at time: Double) -> AlertNotification? {
-        let ratio = volume[key.source] ?? 0
-        if !posts.values[index].firing {
-            let post = posts.values[index]
-            let cheap = RuleMatcher.Cheap(source: key.source, reshares: post.reshares, age: time - post.createdAt, complaint: post.complaintScore > 0,
-                                          unansweredFor: post.answeredAt == nil ? time - post.createdAt : nil, volumeRatio: ratio)
-            guard settings.matcher.mayHold(cheap) else { return nil }
-        }
-        let features = evaluationFeatures(index, at: time)
+    private mutating func evaluate(_ slot: Int, at time: Double, volumeRatio ratio: Double) -> AlertNotification? {
+        if !table[slot].firing, !settings.mayHold(table[slot], at: time, volumeRatio: ratio) { return nil }
+        let key = table[slot].key
+        let features = evaluationFeatures(slot, at: time)
         let holding = settings.matcher.holding(features, volumeRatio: ratio)
         let firedAt = lifecycle.firing[key]?.since
         let note = lifecycle.update(key, holding: holding, time: time, make: { rule, severity, sinks, reason in
@@ -221,9 +251,9 @@ public struct ScoringShard: Sendable {
                               volumeRatio: nil, author: features.author, url: features.url, excerpt: features.excerpt,
                               complaint: features.complaint, unansweredFor: features.unansweredFor)
         })
-        posts.values[index].firing = lifecycle.firing[key] != nil
+        table[slot].firing = lifecycle.firing[key] != nil
         guard var note else { return nil }
-        let post = posts.values[index]
+        let post = table[slot]
         note.authorFollowers = post.authorFollowers
         note.createdAt = post.createdAt
         note.replies = post.replies
@@ -237,24 +267,80 @@ public struct ScoringShard: Sendable {
 
     /// Over capacity: the coldest 1% (by last activity) go, never a firing one.
     private mutating func evictColdest() {
-        let excess = posts.count - settings.maxPosts + max(1, settings.maxPosts / 100)
-        let victims = posts.filter { lifecycle.firing[$0.key] == nil }
-            .sorted { ($0.value.lastActivity, $0.key) < ($1.value.lastActivity, $1.key) }.prefix(excess).map(\.key)
-        for key in victims { remove(key) }
+        let excess = table.count - settings.maxPosts + max(1, settings.maxPosts / 100)
+        let victims = table.states.indices.filter { !table[$0].firing }
+            .sorted { (table[$0].lastActivity, table[$0].key) < (table[$1].lastActivity, table[$1].key) }.prefix(excess)
+        remove(Array(victims))
     }
 
     /// Takes new rules and scoring settings (a config reload), keeping every post and alert.
     public mutating func reconfigure(_ settings: Settings, alerting: AlertingConfig) {
         self.settings = settings
         lifecycle.reconfigure(repeatInterval: alerting.repeatInterval, resolveAfter: alerting.resolveAfter)
-        nextColdSweep = -Double.infinity
+        // A new `cold_after` moves every post's bound; the next sweep recomputes it.
+        earliestCold = -Double.infinity
+        // New unanswered thresholds apply to the open posts already seen.
+        unansweredThresholds = Self.unansweredThresholds(settings.matcher)
+        unansweredDue.removeAll()
+        for slot in table.states.indices where table[slot].answeredAt == nil {
+            scheduleUnanswered(slot, hash: table[slot].key.stableHash)
+        }
     }
 
     /// The posts with the most reshares, with their features at `time`, for `status`.
     public func hottest(_ limit: Int, at time: Double) -> [PostFeatures] {
-        posts.values.sorted { ($0.reshares, $1.key) > ($1.reshares, $0.key) }.prefix(limit).compactMap { features($0.key, at: time) }
+        table.states.sorted { ($0.reshares, $1.key) > ($1.reshares, $0.key) }.prefix(limit).map { settings.features($0, at: time) }
     }
 
     /// Bytes held by tracked posts.
-    public var approximateBytes: Int { posts.values.reduce(0) { $0 + $1.approximateBytes } }
+    public var approximateBytes: Int { table.states.reduce(table.overheadBytes + unansweredDue.approximateBytes) { $0 + $1.approximateBytes } }
+}
+
+// The pure part of scoring a post, on `Settings` rather than on the shard: the shard calls these
+// with a post borrowed from its table, and a method on the shard itself would make Swift copy
+// the whole shard (every post's buffers retained and released) to lend out both at once.
+extension ScoringShard.Settings {
+    /// The features of a post at `time`, with SEISMIC computed afresh.
+    func features(_ post: PostState, at time: Double) -> PostFeatures {
+        features(post, at: time, seismic: post.history.estimate(at: time - post.createdAt, model: scoring.seismic, kernel: kernel))
+    }
+
+    func features(_ post: PostState, at time: Double, seismic: SeismicEstimate) -> PostFeatures {
+        let calibrated = calibration.apply(seismic, age: time - post.createdAt, nStar: scoring.seismic.nStar, counts: post.mode == .counts)
+        return features(post, at: time, seismic: seismic, predicted: calibrated.predicted, supercritical: calibrated.supercritical)
+    }
+
+    func features(_ post: PostState, at time: Double, seismic: SeismicEstimate, predicted: Double?, supercritical: Bool) -> PostFeatures {
+        let key = post.key
+        let t = time - post.createdAt
+        func velocity(_ window: Double) -> Double {
+            let span = min(window, max(t, 60))
+            let recent = post.history.reshares(atOrBefore: t) - post.history.reshares(atOrBefore: t - span)
+            return Double(recent) / (span / 60)
+        }
+        let short = velocity(scoring.shortWindow), long = velocity(scoring.longWindow)
+        let reach = (post.authorFollowers ?? 0) + post.resharerFollowers
+        return PostFeatures(
+            key: key, time: time, age: t, mode: post.mode, reshares: post.reshares, replies: post.replies, likes: post.likes,
+            velocityShort: short, velocityLong: long, acceleration: long > 0 ? short / long : (short > 0 ? .infinity : 0),
+            reach: reach, seismic: seismic, predicted: predicted, supercritical: supercritical,
+            complaint: post.complaintScore > 0, complaintScore: post.complaintScore,
+            unansweredFor: post.answeredAt == nil ? t : nil, author: post.author, url: post.url, excerpt: post.excerpt)
+    }
+
+    /// Whether a post that is not firing might start to, without SEISMIC's sums: first on what
+    /// its state says at once (most posts are too small or too old for every rule), then on its
+    /// features with the prediction at its ceiling. SEISMIC runs only for a post some rule could
+    /// hold for, whatever the estimate.
+    func mayHold(_ post: PostState, at time: Double, volumeRatio ratio: Double) -> Bool {
+        let age = time - post.createdAt
+        let cheap = RuleMatcher.Cheap(source: post.key.source, reshares: post.reshares, age: age, complaint: post.complaintScore > 0,
+                                      unansweredFor: post.answeredAt == nil ? age : nil, volumeRatio: ratio)
+        guard matcher.mayHold(cheap) else { return false }
+        let ceiling = calibration.ceiling(reshares: post.history.count, authorFollowers: post.history.originalFollowers,
+                                                   cappedResharerFollowers: post.history.cappedFollowers, age: age,
+                                                   nStar: scoring.seismic.nStar, counts: post.mode == .counts)
+        let rough = features(post, at: time, seismic: SeismicEstimate(reshares: post.history.count), predicted: ceiling, supercritical: false)
+        return matcher.anyHolds(rough, volumeRatio: ratio)
+    }
 }

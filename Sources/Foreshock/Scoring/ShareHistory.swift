@@ -15,6 +15,9 @@ public struct ShareHistory: Sendable {
     public private(set) var count = 0
     /// The most followers one resharer counts for in `SeismicEstimate.cappedRemainingExposure`.
     public var followersCap = Double.infinity
+    /// Σ min(followers, `followersCap`) over every reshare added: what the capped remaining
+    /// exposure would be if nobody's audience had been reached yet, its ceiling.
+    public private(set) var cappedFollowers = 0.0
 
     struct Bin: Sendable {
         var start: Double
@@ -46,6 +49,7 @@ public struct ShareHistory: Sendable {
     public mutating func add(at time: Double, followers n: Double) {
         let time = max(0, time)
         count += 1
+        cappedFollowers += min(n, followersCap)
         if let last = times.last, time < last {
             if let firstExact = times.first, time < firstExact, !bins.isEmpty {
                 let index = bins.lastIndex { $0.start <= time } ?? 0

@@ -4,7 +4,10 @@ public struct VolumeBaseline: Sendable {
     public let window: Double
     /// Weight of the newest finished window in the baseline.
     public let alpha: Double
-    private var windowStart: Double?
+    /// The time the first window started, and the number of the current one: boundaries are
+    /// counted from the origin, so they fall at the same times however the windows were closed.
+    private var origin: Double?
+    private var index = 0.0
     private var current = 0
     private var mean: Double?
     private var variance = 0.0
@@ -22,25 +25,32 @@ public struct VolumeBaseline: Sendable {
 
     /// Closes the windows that ended before `time`.
     public mutating func advance(to time: Double) {
-        guard let start = windowStart else {
-            windowStart = time
+        guard let origin else {
+            origin = time
             return
         }
-        let elapsed = Int((time - start) / window)
-        guard elapsed > 0 else { return }
-        // The window that just ended, then any empty ones after it (at most a day's worth matter).
-        for step in 0..<min(elapsed, 1 + Int(86400 / window)) {
+        let target = ((time - origin) / window).rounded(.down)
+        guard target > index else { return }
+        // Far more windows than it takes to decay to zero behave alike (and a hostile time far
+        // in the future must not overflow an Int).
+        let elapsed = Int(min(target - index, 1e9))
+        index = target
+        // The window that just ended, then the empty ones after it, one at a time as if each had
+        // been closed by its own tick, so that ticks skipped in between change nothing. Once an
+        // empty window leaves the baseline as it was (decayed to zero, or to a denormal that
+        // rounding holds in place), every further one does too.
+        for step in 0..<elapsed {
             let value = Double(step == 0 ? current : 0)
-            if let m = mean {
-                let delta = value - m
-                mean = m + alpha * delta
-                variance = (1 - alpha) * (variance + alpha * delta * delta)
-            } else {
+            guard let m = mean else {
                 mean = value
+                continue
             }
+            let delta = value - m
+            let next = (mean: m + alpha * delta, variance: (1 - alpha) * (variance + alpha * delta * delta))
+            if step > 0, next.mean == m, next.variance == variance { break }
+            (mean, variance) = (next.mean, next.variance)
         }
         current = 0
-        windowStart = start + Double(elapsed) * window
     }
 
     /// This window's mentions over the baseline (at least one mention a window), or 0 before there is a baseline.

@@ -23,6 +23,8 @@ public final class Replay {
     private var nextTrace: Double?
     private var batch: [Observation] = []
     private var nextTick: Double?
+    private var firstTick = 0.0
+    private var ticks = 0
     private var reshares: [PostKey: Int] = [:]
     private var pendingLeads: [PostKey: (index: Int, threshold: Int, alertTime: Double)] = [:]
     private var summary = Summary()
@@ -48,7 +50,10 @@ public final class Replay {
     /// Feeds one observation (in recorded time order).
     public func add(_ observation: Observation) {
         let time = observation.time
-        if nextTick == nil { nextTick = time + interval }
+        if nextTick == nil {
+            firstTick = time + interval
+            nextTick = firstTick
+        }
         lastTime = max(lastTime ?? time, time)
         advance(to: time)
         summary.observations += 1
@@ -97,14 +102,20 @@ public final class Replay {
     /// Runs the ticks and trace points due before `time` (or at it, when `inclusive`): an
     /// observation at exactly a tick's time is applied before that tick.
     private func advance(to time: Double, inclusive: Bool = false) {
-        while let boundary = [nextTick, nextTrace].compactMap({ $0 }).min(), boundary < time || (inclusive && boundary == time) {
+        while true {
+            let tick = nextTick ?? .infinity, trace = nextTrace ?? .infinity
+            let boundary = min(tick, trace)
+            guard boundary < time || (inclusive && boundary == time) else { return }
             flush()
-            if let trace = nextTrace, trace <= (nextTick ?? .infinity) {
+            if trace <= tick {
                 nextTrace = trace + traceEvery
                 emitTrace(at: trace)
-            } else if let tick = nextTick {
+            } else {
                 deliver(engine.tick(tick))
-                nextTick = tick + interval
+                // Counted from the first tick rather than added up, so a tick's time does not
+                // drift over a recording that spans months.
+                ticks += 1
+                nextTick = firstTick + Double(ticks) * interval
             }
         }
     }

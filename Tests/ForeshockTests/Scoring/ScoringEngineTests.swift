@@ -56,7 +56,7 @@ struct ScoringEngineTests {
     }
 
     @Test("Results are identical for 1, 2 and 7 shards")
-    func shardIndependence() throws {
+    func shardIndependence() async throws {
         var observations = try cascadeObservations("tideh_RT1.txt", id: "big", start: 1_000_000, limit: 3000)
         for post in 0..<300 {
             let start = 1_000_000 + Double(post * 37)
@@ -70,19 +70,20 @@ struct ScoringEngineTests {
         observations.sort { $0.time < $1.time }
         var config = scoringConfig([Self.viral, Self.warm, rule("complaint", .warning) { $0.complaint = true; $0.unansweredForAtLeast = 300 }])
         config.scoring.evaluationInterval = 60
-        func run(_ shards: Int) -> [String] {
+        let recording = observations, settings = config
+        @Sendable func run(_ shards: Int) -> [String] {
             var lines: [String] = []
-            let replay = Replay(config: config, shards: shards) { lines.append($0.jsonLine) }
-            for observation in observations { replay.add(observation) }
+            let replay = Replay(config: settings, shards: shards) { lines.append($0.jsonLine) }
+            for observation in recording { replay.add(observation) }
             _ = replay.finish()
             return lines
         }
-        let one = run(1)
+        let (one, two, seven) = try await offCooperativePool { (run(1), run(2), run(7)) }
         #expect(one.count > 50)
         #expect(one.contains { $0.contains("\"rule\":\"going-viral\"") })
         #expect(one.contains { $0.contains("\"rule\":\"complaint\"") })
-        #expect(run(2) == one)
-        #expect(run(7) == one)
+        #expect(two == one)
+        #expect(seven == one)
     }
 
     @Test("Counts only: reshares between polls are spread evenly and the post is scored in counts mode")
@@ -155,6 +156,60 @@ struct ScoringEngineTests {
         #expect(fired.first?.unansweredFor == 3600)
         #expect(engine.ingest([.answer(key: key, time: 4000, author: "acme")]).isEmpty)
         #expect(engine.tick(4000 + 1800).map(\.reason) == [.resolved])
+    }
+
+    @Test("Posts quiet for cold_after are evicted at the next sweep; a firing one stays")
+    func coldEviction() {
+        var config = scoringConfig([rule("busy", .warning) { $0.minReshares = 3 }])
+        config.scoring.coldAfter = 4800
+        let engine = ScoringEngine(config: config, shards: 2)
+        let quiet = PostKey(source: "m", id: "quiet"), busy = PostKey(source: "m", id: "busy")
+        var observations: [Observation] = [.post(key: quiet, time: 0, createdAt: 0, author: "a", followers: 10, text: "hi", url: nil),
+                                           .post(key: busy, time: 0, createdAt: 0, author: "b", followers: 10, text: "hi", url: nil)]
+        for k in 1...3 { observations.append(.reshare(key: busy, time: Double(k * 10), user: nil, followers: 5)) }
+        #expect(engine.ingest(observations).map(\.key) == [busy])
+        // Ticks every minute: the quiet post goes within one sweep period (cold_after / 48) of
+        // going cold; the busy one is firing (its rule still holds) and is kept.
+        var time = 60.0
+        while time <= 4800 {
+            _ = engine.tick(time)
+            time += 60
+        }
+        #expect(engine.features(quiet, at: time) != nil)
+        while time <= 4800 + 100 + 60 {
+            _ = engine.tick(time)
+            time += 60
+        }
+        #expect(engine.features(quiet, at: time) == nil)
+        #expect(engine.features(busy, at: time) != nil)
+        #expect(engine.footprint.posts == 1)
+    }
+
+    @Test("At most max_tracked_posts: the coldest go first")
+    func capacityEviction() {
+        var config = scoringConfig([])
+        config.scoring.maxTrackedPosts = 200
+        let engine = ScoringEngine(config: config, shards: 1)
+        for batch in 0..<3 {
+            _ = engine.ingest((0..<100).map { index in
+                let time = Double(batch * 100 + index)
+                return .post(key: PostKey(source: "m", id: "p\(batch * 100 + index)"), time: time, createdAt: time, author: nil, followers: 1, text: nil, url: nil)
+            })
+        }
+        let footprint = engine.footprint
+        #expect(footprint.posts <= 200 && footprint.posts >= 190)
+        #expect(engine.features(PostKey(source: "m", id: "p0"), at: 300) == nil)
+        #expect(engine.features(PostKey(source: "m", id: "p299"), at: 300) != nil)
+    }
+
+    @Test("Seen first through a reshare, a post counts as unanswered from its creation once its post line arrives")
+    func unansweredFromCreation() {
+        let key = PostKey(source: "m", id: "late")
+        let engine = ScoringEngine(config: scoringConfig([rule("unanswered", .warning) { $0.unansweredForAtLeast = 3600 }]), shards: 2)
+        _ = engine.ingest([.reshare(key: key, time: 1000, user: nil, followers: 5)])
+        _ = engine.ingest([.post(key: key, time: 1010, createdAt: 0, author: "dana", followers: 10, text: "still waiting", url: nil)])
+        #expect(engine.tick(3540).isEmpty)
+        #expect(engine.tick(3600).map(\.key) == [key])
     }
 
     @Test("A storm of small posts trips a volume rule for the source")
