@@ -33,7 +33,7 @@ struct CommandLineToolTests {
 
     @Test("usage errors exit 2 with one line", arguments: [
         ["wach"], ["watch", "--bogus"], ["check-config"], ["replay", "--format"], ["watch", "--query", "x", "--log-format", "xml"], ["watch"],
-        ["eval", "--seed", "one"], ["eval", "--poll-interval", "0s"],
+        ["eval", "--seed", "one"], ["eval", "--poll-interval", "0s"], ["bench", "--posts", "0"],
     ])
     func usageErrors(arguments: [String]) async {
         let (status, out, err) = await runForeshock(arguments)

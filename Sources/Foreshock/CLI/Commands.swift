@@ -110,13 +110,15 @@ enum Commands {
 
     static let bench = CommandSpec(
         name: "bench",
-        usage: "bench [--posts N] [--runs N]",
-        summary: "Measures scoring and replay speed and memory (build with -c release) and prints one JSON line.",
+        usage: "bench [--config FILE] [--data DIR] [--posts N] [--runs N]",
+        summary: "Measures scoring and replay speed and memory (build with -c release) on a load copied from real\ncascades, and prints one JSON line of medians.",
         details: [
-            "--posts N              tracked posts in the synthetic load (default 100000)",
+            "--config FILE          the rules and scoring measured (default: the embedded config)",
+            "--data DIR             the cascades copied: tideh/RT*.txt, seismic_tweet.csv, twitter1516_dev_first300.jsonl (default fixtures/cascades)",
+            "--posts N              tracked posts in the load (default 100000)",
             "--runs N               runs to take the median of (default 5)",
         ],
-        valueOptions: ["--posts", "--runs"]
+        valueOptions: ["--config", "--data", "--posts", "--runs"]
     )
 
     static let eval = CommandSpec(

@@ -1,10 +1,17 @@
 import Foundation
 
-/// The synthetic load `foreshock bench` measures: posts whose sizes follow the heavy tail real
-/// cascades have (most posts get a few reshares, a few get thousands) and whose resharers'
-/// follower counts are drawn from a real cascade's.
+/// The synthetic load `foreshock bench` measures, built from real cascades.
+///
+/// Each post's size follows the heavy tail real posts have (a discrete power law with exponent
+/// about 2.3: most posts get a reshare or two, a few get thousands), capped at the largest real
+/// cascade given. Its reshares are then a real cascade's: one at least that large is picked at
+/// random, and `size` of its reshares are taken, one from each of `size` equal parts of it, so
+/// the post spreads in time as that cascade did (a burst in the first minutes, a tail over
+/// days) and a post as large as its cascade replays it whole. Followers are the cascade's
+/// where it has them, else drawn from the real resharers' follower counts.
 public struct Benchmark {
     public struct Figures: Sendable {
+        public var observations: Int
         public var observationsPerSecond: Double
         public var predictionsPerSecond: Double
         public var bytesPerPost: Double
@@ -12,12 +19,27 @@ public struct Benchmark {
     }
 
     public let posts: Int
+    /// The cascades copied, smallest first.
+    public let cascades: [CascadeEvaluation.Cascade]
+    /// Real resharers' follower counts, for cascades that have none.
     public let followers: [Double]
+    /// The rules and scoring settings measured.
+    public let config: Config
     private var random: UInt64 = 0x2545F4914F6CDD1D
 
-    public init(posts: Int, followers: [Double]) {
+    /// - Parameters:
+    ///   - posts: how many posts the load has (all tracked at once).
+    ///   - cascades: real cascades to copy; at least one.
+    ///   - config: the config whose rules and scoring are measured (its post limit is raised to
+    ///     hold every post).
+    public init(posts: Int, cascades: [CascadeEvaluation.Cascade], config: Config) {
         self.posts = posts
-        self.followers = followers.isEmpty ? [100] : followers
+        self.cascades = cascades.filter { !$0.times.isEmpty }.sorted { $0.times.count < $1.times.count }
+        let known = cascades.flatMap { $0.followers?.dropFirst() ?? [] }
+        followers = known.isEmpty ? [100] : known
+        var config = config
+        config.scoring.maxTrackedPosts = max(config.scoring.maxTrackedPosts, posts * 2)
+        self.config = config
     }
 
     private mutating func next() -> UInt64 {
@@ -27,26 +49,33 @@ public struct Benchmark {
 
     private mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
 
+    private mutating func drawFollowers() -> Double { followers[Int(next() % UInt64(followers.count))] }
+
     /// The post with index `index` in the load (a third on one source, the rest on another).
     static func key(_ index: Int) -> PostKey {
         PostKey(source: index % 3 == 0 ? "x" : "m", id: String(index))
     }
 
-    /// The observations of the load, in time order: each post, then its reshares over two hours.
+    /// The observations of the load, in time order: each post, then its reshares.
     public mutating func observations() -> [Observation] {
+        guard let largest = cascades.last?.times.count else { return [] }
         var out: [Observation] = []
-        out.reserveCapacity(posts * 12)
+        out.reserveCapacity(posts * 4)
         let start = 1_700_000_000.0
         for index in 0..<posts {
-            // A discrete power law (exponent about 2.3, as cascade sizes have), capped at 5,000.
-            let size = min(5000, Int(pow(1 - uniform(), -1 / 1.3)) - 1)
+            let size = min(largest, Int(pow(1 - uniform(), -1 / 1.3)) - 1)
             let created = start + Double(index) * 0.05
             let key = Self.key(index)
-            out.append(.post(key: key, time: created, createdAt: created, author: nil, followers: followers[Int(next() % UInt64(followers.count))], text: nil, url: nil))
-            var t = created
-            for _ in 0..<size {
-                t += -log(1 - uniform()) * 7200 / Double(max(size, 1))
-                out.append(.reshare(key: key, time: t, user: nil, followers: followers[Int(next() % UInt64(followers.count))]))
+            let smallest = cascades.firstIndex { $0.times.count >= size } ?? cascades.count - 1
+            let cascade = cascades[smallest + Int(next() % UInt64(cascades.count - smallest))]
+            let author = cascade.followers?.first ?? drawFollowers()
+            out.append(.post(key: key, time: created, createdAt: created, author: nil, followers: author, text: nil, url: nil))
+            let length = Double(cascade.times.count)
+            for part in 0..<size {
+                // Parts are disjoint and in order, so the times stay sorted.
+                let share = min(cascade.times.count - 1, Int((Double(part) + uniform()) * length / Double(size)))
+                let resharer = cascade.followers.map { $0[share + 1] } ?? drawFollowers()
+                out.append(.reshare(key: key, time: created + cascade.times[share], user: nil, followers: resharer))
             }
         }
         out.sort { $0.time < $1.time }
@@ -55,9 +84,7 @@ public struct Benchmark {
 
     /// One run: ingest, predictions over every post, memory, and replay of the same load as text.
     public mutating func run() -> Figures {
-        var config = Config()
-        config.rules = [RuleConfig(name: "going-viral", severity: .critical, when: { var w = RuleConditions(); w.predictedResharesAtLeast = 1000; w.minReshares = 10; return w }())]
-        config.scoring.maxTrackedPosts = posts * 2
+        let config = self.config
         let load = observations()
         let engine = ScoringEngine(config: config)
         let began = DispatchTime.now()
@@ -67,21 +94,26 @@ public struct Benchmark {
             _ = engine.ingest(Array(load[index..<end]))
             index = end
         }
-        let ingest = Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e9
+        let ingest = Self.seconds(since: began)
         let now = (load.last?.time ?? 0) + 60
         let keys = (0..<posts).map(Self.key)
         let predictBegan = DispatchTime.now()
         let predicted = engine.features(keys, at: now).count
-        let predict = Double(DispatchTime.now().uptimeNanoseconds - predictBegan.uptimeNanoseconds) / 1e9
+        let predict = Self.seconds(since: predictBegan)
         let footprint = engine.footprint
         let text = Data(load.map(RecordingWriter.line).joined(separator: "\n").utf8)
         let replayBegan = DispatchTime.now()
         let replay = Replay(config: config) { _ in }
         replay.play(text, name: "bench") { _ in }
         _ = replay.finish()
-        let replaySeconds = Double(DispatchTime.now().uptimeNanoseconds - replayBegan.uptimeNanoseconds) / 1e9
-        return Figures(observationsPerSecond: Double(load.count) / ingest, predictionsPerSecond: Double(predicted) / predict,
+        let replaySeconds = Self.seconds(since: replayBegan)
+        return Figures(observations: load.count, observationsPerSecond: Double(load.count) / ingest,
+                       predictionsPerSecond: Double(predicted) / predict,
                        bytesPerPost: Double(footprint.bytes) / Double(max(1, footprint.posts)),
                        replayEventsPerSecond: Double(load.count) / replaySeconds)
+    }
+
+    private static func seconds(since began: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e9
     }
 }

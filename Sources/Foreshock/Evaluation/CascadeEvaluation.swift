@@ -73,11 +73,12 @@ public struct CascadeEvaluation: Sendable {
     }
 
     /// TiDeH's `RTn.txt`: a header line, then `seconds followers` per event, the original first.
+    /// Also reads the reference package's `seismic_tweet.csv`, the same with commas.
     public static func loadTiDeH(_ path: String) throws -> Cascade {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         var times: [Double] = [], followers: [Double] = []
         for line in text.split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: " ").compactMap { Double($0) }
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\r" }).compactMap { Double($0) }
             guard fields.count >= 2 else { continue }
             times.append(fields[0])
             followers.append(fields[1])
