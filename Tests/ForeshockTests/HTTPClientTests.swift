@@ -8,7 +8,7 @@ struct HTTPClientTests {
 
     @Test("64 GETs are in flight at the same time")
     func concurrentRequests() async throws {
-        let server = try FixtureServer("http_server.py")
+        let server = try await FixtureServer.start("http_server.py")
         defer { server.stop() }
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<64 {
@@ -25,7 +25,7 @@ struct HTTPClientTests {
 
     @Test("status, headers and a gzip body are exposed")
     func statusHeadersGzip() async throws {
-        let server = try FixtureServer("http_server.py")
+        let server = try await FixtureServer.start("http_server.py")
         defer { server.stop() }
         let response = try await client.get("\(server.base)/x?status=429&header=Retry-After:7&header=X-RateLimit-Remaining:0&gzip=1&body=slow%20down")
         #expect(response.status == 429)
@@ -37,7 +37,7 @@ struct HTTPClientTests {
 
     @Test("If-None-Match gets a 304 with no body")
     func etagRevalidation() async throws {
-        let server = try FixtureServer("http_server.py")
+        let server = try await FixtureServer.start("http_server.py")
         defer { server.stop() }
         let first = try await client.get("\(server.base)/feed?etag=v1&body=fresh")
         #expect(first.status == 200)
@@ -49,7 +49,7 @@ struct HTTPClientTests {
 
     @Test("a POST body and custom headers arrive intact")
     func postEcho() async throws {
-        let server = try FixtureServer("http_server.py")
+        let server = try await FixtureServer.start("http_server.py")
         defer { server.stop() }
         let body = Data(#"{"text":"שלום \u0000 world"}"#.utf8)
         let request = HTTPRequest(method: "POST", url: "\(server.base)/echo", headers: HTTPHeaders([("Content-Type", "application/json"), ("X-Test", "1")]), body: body)
@@ -65,7 +65,7 @@ struct HTTPClientTests {
 
     @Test("bodies past the cap are refused, chunked and gzip ones too", arguments: ["size=2000000", "size=2000000&chunked=1", "size=2000000&gzip=1", "size=2000000&gzip=1&chunked=1"])
     func sizeCap(query: String) async throws {
-        let server = try FixtureServer("http_server.py")
+        let server = try await FixtureServer.start("http_server.py")
         defer { server.stop() }
         let capped = HTTPRequest(url: "\(server.base)/big?\(query)", maxBodyBytes: 1_000_000)
         await #expect(throws: TransportError.self) { try await client.send(capped) }
@@ -80,7 +80,7 @@ struct HTTPClientTests {
 
     @Test("a refused connection is a clear connect error")
     func connectionRefused() async throws {
-        let server = try FixtureServer("http_server.py")
+        let server = try await FixtureServer.start("http_server.py")
         let port = server.port
         server.stop()
         do {
@@ -95,7 +95,7 @@ struct HTTPClientTests {
 
     @Test("a server that does not answer in time is a timeout")
     func timeout() async throws {
-        let server = try FixtureServer("http_server.py")
+        let server = try await FixtureServer.start("http_server.py")
         defer { server.stop() }
         do {
             _ = try await client.send(HTTPRequest(url: "\(server.base)/slow?delay=5", timeout: 0.5))
@@ -107,7 +107,7 @@ struct HTTPClientTests {
 
     @Test("redirects: followed up to 5, not past, never to another protocol")
     func redirects() async throws {
-        let server = try FixtureServer("http_server.py")
+        let server = try await FixtureServer.start("http_server.py")
         defer { server.stop() }
         let ok = try await client.get("\(server.base)/redirect?left=5")
         #expect(ok.status == 200)
@@ -130,8 +130,8 @@ struct HTTPClientTests {
 
     @Test("HTTPS verifies the peer: unknown CA fails, the right CA or insecure_skip_verify passes")
     func tlsVerification() async throws {
-        let certs = try TestCertificates()
-        let server = try FixtureServer("http_server.py", ["--tls", certs.certFile, certs.keyFile])
+        let certs = try await TestCertificates.make()
+        let server = try await FixtureServer.start("http_server.py", ["--tls", certs.certFile, certs.keyFile])
         defer { server.stop() }
         let url = "https://localhost:\(server.port)/hello?body=secure"
         do {
@@ -148,7 +148,7 @@ struct HTTPClientTests {
 
     @Test("cancelling the task aborts the transfer")
     func cancellation() async throws {
-        let server = try FixtureServer("http_server.py")
+        let server = try await FixtureServer.start("http_server.py")
         defer { server.stop() }
         let task = Task { try await client.send(HTTPRequest(url: "\(server.base)/hang?delay=30", timeout: 60)) }
         try await Task.sleep(for: .milliseconds(300))

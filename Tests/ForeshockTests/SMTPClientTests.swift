@@ -48,7 +48,7 @@ struct SMTPClientTests {
     @Test("plain SMTP to a loopback server, STARTTLS off")
     func plain() async throws {
         let outbox = try makeTemporaryDirectory()
-        let server = try FixtureServer("smtp_server.py", ["--outdir", outbox.path])
+        let server = try await FixtureServer.start("smtp_server.py", ["--outdir", outbox.path])
         defer { server.stop() }
         let client = SMTPClient(settings: SMTPSettings(url: "smtp://127.0.0.1:\(server.port)", startTLS: .off))
         try await client.send(Self.message())
@@ -57,9 +57,9 @@ struct SMTPClientTests {
 
     @Test("STARTTLS with a CA made for the test, and AUTH")
     func startTLS() async throws {
-        let certs = try TestCertificates()
+        let certs = try await TestCertificates.make()
         let outbox = try makeTemporaryDirectory()
-        let server = try FixtureServer("smtp_server.py", ["--outdir", outbox.path, "--starttls", certs.certFile, certs.keyFile, "--auth", "foreshock:s3cret"])
+        let server = try await FixtureServer.start("smtp_server.py", ["--outdir", outbox.path, "--starttls", certs.certFile, certs.keyFile, "--auth", "foreshock:s3cret"])
         defer { server.stop() }
         let client = SMTPClient(settings: SMTPSettings(url: "smtp://localhost:\(server.port)", startTLS: .required, username: "foreshock", password: "s3cret", caFile: certs.caFile))
         try await client.send(Self.message())
@@ -68,9 +68,9 @@ struct SMTPClientTests {
 
     @Test("smtps:// implicit TLS")
     func implicitTLS() async throws {
-        let certs = try TestCertificates()
+        let certs = try await TestCertificates.make()
         let outbox = try makeTemporaryDirectory()
-        let server = try FixtureServer("smtp_server.py", ["--outdir", outbox.path, "--implicit-tls", certs.certFile, certs.keyFile])
+        let server = try await FixtureServer.start("smtp_server.py", ["--outdir", outbox.path, "--implicit-tls", certs.certFile, certs.keyFile])
         defer { server.stop() }
         let client = SMTPClient(settings: SMTPSettings(url: "smtps://localhost:\(server.port)", caFile: certs.caFile))
         try await client.send(Self.message())
@@ -80,7 +80,7 @@ struct SMTPClientTests {
     @Test("STARTTLS required but not offered: nothing is sent in the clear")
     func startTLSRequiredButMissing() async throws {
         let outbox = try makeTemporaryDirectory()
-        let server = try FixtureServer("smtp_server.py", ["--outdir", outbox.path])
+        let server = try await FixtureServer.start("smtp_server.py", ["--outdir", outbox.path])
         defer { server.stop() }
         let client = SMTPClient(settings: SMTPSettings(url: "smtp://127.0.0.1:\(server.port)", startTLS: .required))
         do {
@@ -94,9 +94,9 @@ struct SMTPClientTests {
 
     @Test("an untrusted certificate fails STARTTLS")
     func untrustedCertificate() async throws {
-        let certs = try TestCertificates()
+        let certs = try await TestCertificates.make()
         let outbox = try makeTemporaryDirectory()
-        let server = try FixtureServer("smtp_server.py", ["--outdir", outbox.path, "--starttls", certs.certFile, certs.keyFile])
+        let server = try await FixtureServer.start("smtp_server.py", ["--outdir", outbox.path, "--starttls", certs.certFile, certs.keyFile])
         defer { server.stop() }
         let client = SMTPClient(settings: SMTPSettings(url: "smtp://localhost:\(server.port)"))
         await #expect(throws: TransportError.self) { try await client.send(Self.message()) }
@@ -105,9 +105,9 @@ struct SMTPClientTests {
 
     @Test("wrong password is an authentication error")
     func wrongPassword() async throws {
-        let certs = try TestCertificates()
+        let certs = try await TestCertificates.make()
         let outbox = try makeTemporaryDirectory()
-        let server = try FixtureServer("smtp_server.py", ["--outdir", outbox.path, "--starttls", certs.certFile, certs.keyFile, "--auth", "foreshock:s3cret"])
+        let server = try await FixtureServer.start("smtp_server.py", ["--outdir", outbox.path, "--starttls", certs.certFile, certs.keyFile, "--auth", "foreshock:s3cret"])
         defer { server.stop() }
         let client = SMTPClient(settings: SMTPSettings(url: "smtp://localhost:\(server.port)", username: "foreshock", password: "wrong", caFile: certs.caFile))
         do {
@@ -122,7 +122,7 @@ struct SMTPClientTests {
     @Test("451 is transient and a retry succeeds; 550 is permanent")
     func replyCodes() async throws {
         let outbox = try makeTemporaryDirectory()
-        let flaky = try FixtureServer("smtp_server.py", ["--outdir", outbox.path, "--fail-first", "1"])
+        let flaky = try await FixtureServer.start("smtp_server.py", ["--outdir", outbox.path, "--fail-first", "1"])
         defer { flaky.stop() }
         let client = SMTPClient(settings: SMTPSettings(url: "smtp://127.0.0.1:\(flaky.port)", startTLS: .off))
         do {
@@ -136,7 +136,7 @@ struct SMTPClientTests {
         try await client.send(Self.message())
         Self.expectIntact(try Self.received(in: outbox), tls: false)
 
-        let rejecting = try FixtureServer("smtp_server.py", ["--outdir", outbox.path, "--reject"])
+        let rejecting = try await FixtureServer.start("smtp_server.py", ["--outdir", outbox.path, "--reject"])
         defer { rejecting.stop() }
         let refused = SMTPClient(settings: SMTPSettings(url: "smtp://127.0.0.1:\(rejecting.port)", startTLS: .off))
         do {

@@ -6,7 +6,12 @@ import Testing
 @Suite("Email sink against a real aiosmtpd")
 struct EmailSinkTests {
     /// Headers and parts of a received message as Python's `email` package reads them.
-    static func parsed(_ path: String) throws -> JSONValue {
+    /// Off Swift concurrency's pool: it waits for a Python process.
+    static func parsed(_ path: String) async throws -> JSONValue {
+        try await offCooperativePool { try parsedNow(path) }
+    }
+
+    static func parsedNow(_ path: String) throws -> JSONValue {
         let script = """
         import email, json, sys
         from email import policy
@@ -36,7 +41,7 @@ struct EmailSinkTests {
     @Test("A Hebrew complaint: RFC 2047 subject readable, multipart text and HTML, follow-up threaded, hostile text inert")
     func hebrewThreaded() async throws {
         let inbox = try makeTemporaryDirectory()
-        let server = try FixtureServer("smtp_server.py", ["--outdir", inbox.path])
+        let server = try await FixtureServer.start("smtp_server.py", ["--outdir", inbox.path])
         defer { server.stop() }
         let notifier = try NotifierTests.notifier(try Self.config(port: server.port))
         defer { notifier.stop() }
@@ -46,9 +51,9 @@ struct EmailSinkTests {
         var followUp = first
         followUp.reason = .escalated
         notifier.submit([followUp])
-        #expect(await notifier.drain(timeout: 20))
-        let one = try Self.parsed(inbox.appendingPathComponent("1.eml").path)
-        let two = try Self.parsed(inbox.appendingPathComponent("2.eml").path)
+        #expect(await notifier.drain(timeout: 30))
+        let one = try await Self.parsed(inbox.appendingPathComponent("1.eml").path)
+        let two = try await Self.parsed(inbox.appendingPathComponent("2.eml").path)
         #expect(one["subject"]?.stringValue?.contains("דנה") == true)
         #expect(one["type"]?.stringValue == "multipart/alternative")
         let parts = one["parts"]?.arrayValue ?? []
@@ -74,31 +79,31 @@ struct EmailSinkTests {
     @Test("SMTP 451 is retried until accepted; 550 goes to the dead letters")
     func transientAndPermanent() async throws {
         let inbox = try makeTemporaryDirectory()
-        let flaky = try FixtureServer("smtp_server.py", ["--outdir", inbox.path, "--fail-first", "1"])
+        let flaky = try await FixtureServer.start("smtp_server.py", ["--outdir", inbox.path, "--fail-first", "1"])
         defer { flaky.stop() }
         let notifier = try NotifierTests.notifier(try Self.config(port: flaky.port))
         defer { notifier.stop() }
         notifier.submit([NotifierTests.note("1")])
-        #expect(await notifier.drain(timeout: 20))
+        #expect(await notifier.drain(timeout: 30))
         #expect(FileManager.default.fileExists(atPath: inbox.appendingPathComponent("1.eml").path))
         #expect(notifier.stats.retried["mail"] == 1 && notifier.stats.delivered["mail"] == 1)
 
-        let rejecting = try FixtureServer("smtp_server.py", ["--outdir", inbox.path, "--reject"])
+        let rejecting = try await FixtureServer.start("smtp_server.py", ["--outdir", inbox.path, "--reject"])
         defer { rejecting.stop() }
         let state = try makeTemporaryDirectory().path
         let second = try NotifierTests.notifier(try Self.config(port: rejecting.port), stateDir: state)
         defer { second.stop() }
         second.submit([NotifierTests.note("2")])
-        #expect(await second.drain(timeout: 20))
+        #expect(await second.drain(timeout: 30))
         #expect(second.stats.dead["mail"] == 1 && second.stats.retried["mail"] == 0)
         #expect(try String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8).contains("550"))
     }
 
     @Test("test-alert over STARTTLS with AUTH, the CA made for the test")
     func testAlertStartTLS() async throws {
-        let certs = try TestCertificates()
+        let certs = try await TestCertificates.make()
         let inbox = try makeTemporaryDirectory()
-        let server = try FixtureServer("smtp_server.py", ["--outdir", inbox.path, "--starttls", certs.certFile, certs.keyFile, "--auth", "alert:s3cret"])
+        let server = try await FixtureServer.start("smtp_server.py", ["--outdir", inbox.path, "--starttls", certs.certFile, certs.keyFile, "--auth", "alert:s3cret"])
         defer { server.stop() }
         let path = try writeTemporaryFile("""
         { sources: [{ name: "hn", kind: "hackernews", query: "acme" }],

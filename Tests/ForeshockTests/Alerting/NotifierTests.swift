@@ -62,7 +62,7 @@ struct NotifierTests {
 
     @Test("Webhook: signed as Standard Webhooks says, retried through 500 and 429 + Retry-After under one webhook-id")
     func webhookRetries() async throws {
-        let server = try FixtureServer("http_server.py", ["--script", try Self.script([
+        let server = try await FixtureServer.start("http_server.py", ["--script", try Self.script([
             "/hook": #"[{"status": 500}, {"status": 429, "headers": {"Retry-After": "1"}}, {"status": 200}]"#,
         ])])
         defer { server.stop() }
@@ -71,7 +71,7 @@ struct NotifierTests {
         defer { notifier.stop() }
         let started = Date()
         notifier.submit([Self.note("1")])
-        #expect(await notifier.drain(timeout: 20))
+        #expect(await notifier.drain(timeout: 30))
         let seen = try await Self.requests(server, path: "/hook")
         #expect(seen.count == 3)
         #expect(Date().timeIntervalSince(started) >= 1) // waited for Retry-After
@@ -92,13 +92,13 @@ struct NotifierTests {
 
     @Test("A 410 is not retried: the message goes to the dead letters with the reason")
     func deadLetter() async throws {
-        let server = try FixtureServer("http_server.py", ["--script", try Self.script(["/gone": #"[{"status": 410, "body": "gone"}]"#])])
+        let server = try await FixtureServer.start("http_server.py", ["--script", try Self.script(["/gone": #"[{"status": 410, "body": "gone"}]"#])])
         defer { server.stop() }
         let state = try makeTemporaryDirectory().path
         let notifier = try Self.notifier(try Self.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/gone" }"#), stateDir: state)
         defer { notifier.stop() }
         notifier.submit([Self.note("1")])
-        #expect(await notifier.drain(timeout: 10))
+        #expect(await notifier.drain(timeout: 30))
         #expect(try await Self.requests(server, path: "/gone").count == 1)
         let dead = try String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8)
         #expect(dead.contains("HTTP 410") && dead.contains("mastodon:1"))
@@ -107,7 +107,7 @@ struct NotifierTests {
 
     @Test("A hanging sink does not hold back another; it times out and is retried")
     func hangingSink() async throws {
-        let server = try FixtureServer("http_server.py", ["--script", try Self.script([
+        let server = try await FixtureServer.start("http_server.py", ["--script", try Self.script([
             "/slow": #"[{"status": 200, "delay": 4}, {"status": 200}]"#, "/fast": #"[{"status": 200}]"#,
         ])])
         defer { server.stop() }
@@ -125,7 +125,7 @@ struct NotifierTests {
         }
         #expect(fast == 1)
         #expect(notifier.stats.delivered["slow"] == 0)
-        #expect(await notifier.drain(timeout: 20))
+        #expect(await notifier.drain(timeout: 30))
         let slow = try await Self.requests(server, path: "/slow")
         #expect(slow.count == 2 && slow[0].headers["webhook-id"] == slow[1].headers["webhook-id"])
         #expect(notifier.stats.delivered["slow"] == 1)
@@ -133,7 +133,7 @@ struct NotifierTests {
 
     @Test("Grouping: the first goes at once, those within group_wait go together after it")
     func grouping() async throws {
-        let server = try FixtureServer("http_server.py", ["--script", try Self.script(["/hook": #"[{"status": 200}]"#])])
+        let server = try await FixtureServer.start("http_server.py", ["--script", try Self.script(["/hook": #"[{"status": 200}]"#])])
         defer { server.stop() }
         let notifier = try Self.notifier(try Self.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#,
                                                           extra: #"alerting: { group_wait: "1s" }"#))
@@ -148,7 +148,7 @@ struct NotifierTests {
         #expect(first.count == 1) // sent before the window ended
         #expect(first.first?.json?["alerts"]?.arrayValue?.count == 1)
         try await Task.sleep(nanoseconds: 1_500_000_000)
-        #expect(await notifier.drain(timeout: 10))
+        #expect(await notifier.drain(timeout: 30))
         let all = try await Self.requests(server, path: "/hook")
         #expect(all.count == 2)
         #expect(all.last?.json?["alerts"]?.arrayValue?.map { $0["reason"]?.stringValue ?? "" } == ["started", "escalated"])
@@ -156,7 +156,7 @@ struct NotifierTests {
 
     @Test("Silences from the config and from `silence add` hold notifications back")
     func silences() async throws {
-        let server = try FixtureServer("http_server.py", ["--script", try Self.script(["/hook": #"[{"status": 200}]"#])])
+        let server = try await FixtureServer.start("http_server.py", ["--script", try Self.script(["/hook": #"[{"status": 200}]"#])])
         defer { server.stop() }
         let state = try makeTemporaryDirectory().path
         let config = try Self.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#,
@@ -168,7 +168,7 @@ struct NotifierTests {
         var carol = Self.note("8")
         carol.author = "carol@example.social"
         notifier.submit([Self.note("7"), carol, Self.note("9")])
-        #expect(await notifier.drain(timeout: 10))
+        #expect(await notifier.drain(timeout: 30))
         let sent = try await Self.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first?["post"]?.stringValue }
         #expect(sent == ["9"])
         #expect(notifier.stats.silenced == 2)
@@ -180,7 +180,7 @@ struct NotifierTests {
 
     @Test("What a stopped process left in the outbox is delivered by the next one, under the same id, once")
     func restart() async throws {
-        let server = try FixtureServer("http_server.py", ["--script", try Self.script(["/hook": #"[{"status": 200, "delay": 30}, {"status": 200}]"#])])
+        let server = try await FixtureServer.start("http_server.py", ["--script", try Self.script(["/hook": #"[{"status": 200, "delay": 30}, {"status": 200}]"#])])
         defer { server.stop() }
         let state = try makeTemporaryDirectory().path
         let config = try Self.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook", secret_env: "WHSEC" }"#)
@@ -192,7 +192,7 @@ struct NotifierTests {
         #expect(first.outbox.depth == 1)
         let second = try Self.notifier(config, stateDir: state)
         defer { second.stop() }
-        #expect(await second.drain(timeout: 10))
+        #expect(await second.drain(timeout: 30))
         let seen = try await Self.requests(server, path: "/hook")
         #expect(seen.count == 2)
         #expect(Set(seen.map { $0.headers["webhook-id"] ?? "" }).count == 1)
@@ -205,7 +205,7 @@ struct NotifierTests {
 
     @Test("Slack and PagerDuty payloads: blocks with a fallback text; trigger then resolve under one dedup_key")
     func slackAndPagerDuty() async throws {
-        let server = try FixtureServer("http_server.py", ["--script", try Self.script(["/slack": #"[{"status": 200, "body": "ok"}]"#, "/pd": #"[{"status": 202}]"#])])
+        let server = try await FixtureServer.start("http_server.py", ["--script", try Self.script(["/slack": #"[{"status": 200, "body": "ok"}]"#, "/pd": #"[{"status": 202}]"#])])
         defer { server.stop() }
         let notifier = try Self.notifier(try Self.config(sinks: #"""
             { name: "slack", kind: "slack", url: "\#(server.base)/slack" },
@@ -214,7 +214,7 @@ struct NotifierTests {
         defer { notifier.stop() }
         notifier.submit([Self.note("1", text: "<!channel> & <https://evil.example|click>"), Self.note("1", reason: .resolved)])
         let started = Date()
-        #expect(await notifier.drain(timeout: 10), "after \(Date().timeIntervalSince(started)) s; stats \(notifier.stats); log: \(Self.log.err)")
+        #expect(await notifier.drain(timeout: 30), "after \(Date().timeIntervalSince(started)) s; stats \(notifier.stats); log: \(Self.log.err)")
         let slack = try await Self.requests(server, path: "/slack")
         #expect(slack.count == 2)
         let message = try #require(slack.first?.json)
@@ -232,14 +232,14 @@ struct NotifierTests {
 
     @Test("A sink's rate limit queues messages rather than dropping them: all arrive, never more than the limit per window")
     func rateLimitQueues() async throws {
-        let server = try FixtureServer("http_server.py", ["--script", try Self.script(["/hook": #"[{"status": 200}]"#])])
+        let server = try await FixtureServer.start("http_server.py", ["--script", try Self.script(["/hook": #"[{"status": 200}]"#])])
         defer { server.stop() }
         // max_per_minute 2, counted over a 1 s window here so the test takes seconds, not minutes.
         let notifier = try Self.notifier(try Self.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook", max_per_minute: 2 }"#,
                                                           extra: #"alerting: { group_wait: "0s" }"#), rateWindow: 1)
         defer { notifier.stop() }
         notifier.submit((1...5).map { Self.note("\($0)") })
-        #expect(await notifier.drain(timeout: 20), "\(Self.log.err)")
+        #expect(await notifier.drain(timeout: 30), "\(Self.log.err)")
         let times = try await Self.requests(server, path: "/hook").map(\.at).sorted()
         #expect(times.count == 5)
         // Any three consecutive sends span at least the window (a little less for clock jitter).
@@ -275,7 +275,7 @@ struct KilledProcessTests {
     @Test("SIGKILL between the outbox write and the delivery: the next start delivers it, once, under the same id")
     func sigkill() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: ChildProcess.binary), "build the foreshock executable first (swift build)")
-        let server = try FixtureServer("http_server.py", ["--script", try NotifierTests.script(["/hook": #"[{"status": 200, "delay": 60}, {"status": 200}]"#])])
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierTests.script(["/hook": #"[{"status": 200, "delay": 60}, {"status": 200}]"#])])
         defer { server.stop() }
         let state = try makeTemporaryDirectory().path
         let config = try writeTemporaryFile("""

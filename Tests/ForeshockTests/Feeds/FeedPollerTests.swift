@@ -11,7 +11,7 @@ struct FeedPollerTests {
 
     @Test("Mastodon: min_id moves forward, overlap is dropped, nothing is lost or repeated")
     func mastodonCursor() async throws {
-        let api = try ScriptedAPI([Self.tagPath: [
+        let api = try await ScriptedAPI([Self.tagPath: [
             ["body_file": payloadPath("mastodon/timelines_tag_hoot.json"), "headers_file": payloadPath("mastodon/timelines_tag_hoot.json.headers.txt")],
             ["body": timeline([try mastodonStatus(id: "117020593741189800"), try mastodonStatus(id: "117020593741189701")])],
             ["body": "[]"],
@@ -36,7 +36,7 @@ struct FeedPollerTests {
     @Test("Mastodon: a full page is followed by the next one from its newest id")
     func mastodonPaging() async throws {
         let full = try (1...40).map { try mastodonStatus(id: String(200 + $0)) }
-        let api = try ScriptedAPI([Self.tagPath: [
+        let api = try await ScriptedAPI([Self.tagPath: [
             ["body": timeline([try mastodonStatus(id: "100")])],
             ["body": timeline(full.reversed())],
             ["body": timeline([try mastodonStatus(id: "241")])],
@@ -55,7 +55,7 @@ struct FeedPollerTests {
 
     @Test("An ETag is sent back as If-None-Match, and a 304 is not an error")
     func notModified() async throws {
-        let api = try ScriptedAPI(["/api/v1/search_by_date": [
+        let api = try await ScriptedAPI(["/api/v1/search_by_date": [
             ["body_file": payloadPath("hackernews/search_by_date_fraction.json"), "etag": "\"v1\""],
         ]])
         defer { api.stop() }
@@ -76,7 +76,7 @@ struct FeedPollerTests {
 
     @Test("429 with Retry-After waits as long as the server says")
     func tooManyRequests() async throws {
-        let api = try ScriptedAPI([Self.tagPath: [
+        let api = try await ScriptedAPI([Self.tagPath: [
             ["status": 429, "headers": ["Retry-After": "7"], "body": #"{"error":"Too many requests"}"#],
             ["body_file": payloadPath("mastodon/timelines_tag_hoot.json")],
         ]])
@@ -93,7 +93,7 @@ struct FeedPollerTests {
     @Test("Rate-limit headers near the end of the window slow the next poll to the reset")
     func rateLimitHeaders() async throws {
         let reset = Timestamp.format(Date().addingTimeInterval(120))
-        let api = try ScriptedAPI([Self.tagPath: [
+        let api = try await ScriptedAPI([Self.tagPath: [
             ["body_file": payloadPath("mastodon/timelines_tag_hoot.json"),
              "headers": ["X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "3", "X-RateLimit-Reset": reset]],
         ]])
@@ -119,7 +119,7 @@ struct FeedPollerTests {
 
     @Test("500s back off exponentially, then the feed recovers where it left off")
     func serverErrorThenRecovery() async throws {
-        let api = try ScriptedAPI([Self.tagPath: [
+        let api = try await ScriptedAPI([Self.tagPath: [
             ["body_file": payloadPath("mastodon/timelines_tag_hoot.json")],
             ["status": 500, "body": "<html><body>Internal Server Error</body></html>"],
             ["status": 502, "body": "bad gateway"],
@@ -142,7 +142,7 @@ struct FeedPollerTests {
 
     @Test("A garbage body or a dead server is one error line, and the next poll works")
     func garbageThenRecovery() async throws {
-        let api = try ScriptedAPI([Self.tagPath: [
+        let api = try await ScriptedAPI([Self.tagPath: [
             ["body": "<!DOCTYPE html><html>Cloudflare says no</html>"],
             ["body": #"{"unexpected": "shape"}"#],
             ["body_file": payloadPath("mastodon/timelines_tag_hoot.json")],
@@ -160,7 +160,7 @@ struct FeedPollerTests {
 
     @Test("Reddit: fetches an app-only token, sends it and the User-Agent, logs in again after a 401")
     func redditOAuth() async throws {
-        let api = try ScriptedAPI([
+        let api = try await ScriptedAPI([
             "/api/v1/access_token": [["body": #"{"access_token": "tok-1", "token_type": "bearer", "expires_in": 86400}"#]],
             "/r/acme/new": [
                 ["body_file": payloadPath("reddit/r_askreddit_new_listing_2016.json"), "headers_file": payloadPath("reddit/r_askreddit_new_listing_2016.json.headers.txt")],
@@ -197,7 +197,7 @@ struct FeedPollerTests {
             let children = ids.map { #"{"kind":"t3","data":{"id":"\#($0)","name":"t3_\#($0)","title":"t","author":"a","created_utc":1700000000,"permalink":"/r/acme/comments/\#($0)/"}}"# }
             return #"{"kind":"Listing","data":{"children":[\#(children.joined(separator: ","))]}}"#
         }
-        let api = try ScriptedAPI([
+        let api = try await ScriptedAPI([
             "/api/v1/access_token": [["body": #"{"access_token": "tok", "expires_in": 3600}"#]],
             "/search": [["body": listing(["b2"])], ["body": listing(["c3"])], ["body": listing([])], ["body": listing(["d4", "c3"])]],
         ])
@@ -218,7 +218,7 @@ struct FeedPollerTests {
 
     @Test("Bluesky: createSession, then searchPosts with the session's token and an overlapping since")
     func blueskySession() async throws {
-        let api = try ScriptedAPI([
+        let api = try await ScriptedAPI([
             "/xrpc/com.atproto.server.createSession": [["body": #"{"accessJwt": "jwt-a", "refreshJwt": "jwt-r", "handle": "brand.example", "did": "did:plc:x"}"#]],
             "/xrpc/app.bsky.feed.searchPosts": [["body_file": payloadPath("bluesky/searchPosts_atat_postviews.json")]],
         ])
@@ -243,7 +243,7 @@ struct FeedPollerTests {
     @Test("Resharers are fetched within the call budget and spread evenly over the interval")
     func resharers() async throws {
         let accounts = #"[{"acct":"big@example.social","followers_count":120000},{"acct":"small","followers_count":15}]"#
-        let api = try ScriptedAPI(["/api/v1/statuses/55/reblogged_by": [["body": accounts]]])
+        let api = try await ScriptedAPI(["/api/v1/statuses/55/reblogged_by": [["body": accounts]]])
         defer { api.stop() }
         var source = testSource(.mastodon, base: api.base)
         source.callsPerMinute = 1
@@ -263,7 +263,7 @@ struct FeedPollerTests {
     @Test("A reply from a brand account marks the post answered, with the reply's time")
     func brandAnswered() async throws {
         let reply = try mastodonStatus(id: "117020593741189900", createdAt: "2026-11-24T08:40:00.000Z", author: "AcmeSupport", inReplyTo: "117020593741189701")
-        let api = try ScriptedAPI([Self.tagPath: [
+        let api = try await ScriptedAPI([Self.tagPath: [
             ["body_file": payloadPath("mastodon/timelines_tag_hoot.json")],
             ["body": timeline([reply])],
         ]])
@@ -279,7 +279,7 @@ struct FeedPollerTests {
 
     @Test("Older Mastodon servers without GET /statuses?id[] are re-polled one status at a time")
     func countsFallback() async throws {
-        let api = try ScriptedAPI([
+        let api = try await ScriptedAPI([
             "/api/v1/statuses": [["status": 404, "body": #"{"error":"Record not found"}"#]],
             "/api/v1/statuses/1": [["body": try mastodonStatus(id: "1", reblogs: 12)]],
             "/api/v1/statuses/2": [["body": try mastodonStatus(id: "2", reblogs: 3)]],
@@ -294,7 +294,7 @@ struct FeedPollerTests {
     @Test("Hacker News re-poll reads /items/:id and counts the whole reply tree")
     func hackerNewsRefresh() async throws {
         let item = #"{"id":7205875,"created_at":"2014-02-09T16:03:59.000Z","author":"jbk","text":"<p>VLC</p>","points":436,"parent_id":7205759,"children":[{"id":1,"children":[{"id":2,"children":[]}]},{"id":3,"children":[]}]}"#
-        let api = try ScriptedAPI(["/api/v1/items/7205875": [["body": item]]])
+        let api = try await ScriptedAPI(["/api/v1/items/7205875": [["body": item]]])
         defer { api.stop() }
         let refreshed = await FeedPoller(feed: HackerNewsFeed(source: testSource(.hackernews, base: api.base))).refresh(["7205875"])
         #expect(refreshed.error == nil)
@@ -304,7 +304,7 @@ struct FeedPollerTests {
 
     @Test("Bluesky resharers: getRepostedBy names them, getProfiles adds their followers")
     func blueskyResharers() async throws {
-        let api = try ScriptedAPI([
+        let api = try await ScriptedAPI([
             "/xrpc/app.bsky.feed.getRepostedBy": [["body": #"{"uri":"at://x/app.bsky.feed.post/1","repostedBy":[{"did":"did:plc:a","handle":"a.bsky.social"},{"did":"did:plc:b","handle":"b.bsky.social"}]}"#]],
             "/xrpc/app.bsky.actor.getProfiles": [["body": #"{"profiles":[{"did":"did:plc:a","handle":"a.bsky.social","followersCount":5000},{"did":"did:plc:b","handle":"b.bsky.social","followersCount":7}]}"#]],
         ])
@@ -318,7 +318,7 @@ struct FeedPollerTests {
 
     @Test("One feed hanging does not hold back the others' schedule")
     func hangingFeed() async throws {
-        let api = try ScriptedAPI([
+        let api = try await ScriptedAPI([
             Self.tagPath: [["body_file": payloadPath("mastodon/timelines_tag_hoot.json")]],
             "/api/v1/search_by_date": [["delay": 120, "body": "{}"]],
         ])

@@ -26,7 +26,7 @@ struct MastodonStreamTests {
     func streamAndReconnect() async throws {
         let status1 = try mastodonStatus(id: "900")
         let reblog = String(decoding: try payload("mastodon/statuses_reblog_mastodonpy.json"), as: UTF8.self).dropFirst().dropLast(2)
-        let api = try ScriptedAPI(["/api/v1/streaming/hashtag": [
+        let api = try await ScriptedAPI(["/api/v1/streaming/hashtag": [
             ["chunks": [["data": ":)\n"], ["data": "event: update\ndata: \(status1)\n\n", "delay": 0.2],
                         ["data": ":thump\n", "delay": 0.2], ["data": "event: delete\ndata: 900\n\n"]]],
             ["chunks": [["data": "event: update\ndata: \(reblog)\n\n"], ["data": "event: update\ndata: \(status1)\n\n"], ["data": ":\n", "delay": 30]]],

@@ -8,7 +8,7 @@ struct WatchOnceTests {
     func sixFeeds() async throws {
         let xBody = try String(decoding: payload("x/tweets_lookup_v2_expanded_takke.json"), as: UTF8.self)
             .replacingOccurrences(of: "\"includes\"", with: "\"meta\": {\"newest_id\": \"1284872930841640960\", \"result_count\": 1}, \"includes\"")
-        let api = try ScriptedAPI([
+        let api = try await ScriptedAPI([
             "/api/v1/timelines/tag/acme": [["body_file": payloadPath("mastodon/timelines_tag_hoot.json"), "headers_file": payloadPath("mastodon/timelines_tag_hoot.json.headers.txt"), "barrier": 6]],
             "/xrpc/app.bsky.feed.searchPosts": [["body_file": payloadPath("bluesky/searchPosts_atat_postviews.json"), "barrier": 6]],
             "/api/v1/access_token": [["body": #"{"access_token": "tok", "expires_in": 3600}"#]],
@@ -47,7 +47,7 @@ struct WatchOnceTests {
 
     @Test("A failing source makes --once exit 1 with one line naming it; the others still report")
     func oneFails() async throws {
-        let api = try ScriptedAPI([
+        let api = try await ScriptedAPI([
             "/api/v1/timelines/tag/acme": [["body_file": payloadPath("mastodon/timelines_tag_hoot.json")]],
             "/api/v1/search_by_date": [["status": 503, "body": "down for maintenance"]],
         ])
@@ -66,7 +66,7 @@ struct WatchOnceTests {
 
     @Test("--record writes what was observed, and replay reads it back")
     func recordThenReplay() async throws {
-        let api = try ScriptedAPI(["/api/v1/search_by_date": [["body_file": payloadPath("hackernews/search_by_date_fraction.json")]]])
+        let api = try await ScriptedAPI(["/api/v1/search_by_date": [["body_file": payloadPath("hackernews/search_by_date_fraction.json")]]])
         defer { api.stop() }
         let config = try writeTemporaryFile("""
         {sources: [{name: "hn", kind: "hackernews", query: "vlc", base_url: "\(api.base)"}]}

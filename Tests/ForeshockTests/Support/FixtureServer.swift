@@ -87,3 +87,19 @@ struct TestCertificates {
         guard status == 0 else { throw FixtureError(message: "make_test_ca.sh failed with \(status)") }
     }
 }
+
+extension FixtureServer {
+    /// Starts the server with the wait for its port off Swift concurrency's pool: Python takes a
+    /// second or more to start on a busy machine, and a test run starts dozens of servers at
+    /// once. Waiting on the pool's threads (two here) held up every other test for ten seconds.
+    static func start(_ script: String, _ arguments: [String] = []) async throws -> FixtureServer {
+        try await offCooperativePool { try FixtureServer(script, arguments) }
+    }
+}
+
+extension TestCertificates {
+    /// Makes the certificates with openssl off Swift concurrency's pool (see `FixtureServer.start`).
+    static func make() async throws -> TestCertificates {
+        try await offCooperativePool { try TestCertificates() }
+    }
+}

@@ -46,11 +46,11 @@ final class ScriptedAPI: @unchecked Sendable {
     let directory: URL
 
     /// - Parameter script: path → steps (`status`, `headers`, `headers_file`, `body`, `body_file`, `delay`, `etag`).
-    init(_ script: [String: [[String: Any]]]) throws {
+    init(_ script: [String: [[String: Any]]]) async throws {
         directory = try makeTemporaryDirectory()
         let file = directory.appendingPathComponent("script.json")
         try JSONSerialization.data(withJSONObject: script).write(to: file)
-        server = try FixtureServer("http_server.py", ["--script", file.path])
+        server = try await FixtureServer.start("http_server.py", ["--script", file.path])
     }
 
     var base: String { server.base }

@@ -6,8 +6,8 @@ import Testing
 @Suite("State that survives restarts")
 struct StateJournalTests {
     /// A JSON feed answering with one complaint at `reshares`, and a file sink to count alerts.
-    static func setUp(reshares: Int) throws -> (api: ScriptedAPI, config: String, alerts: String) {
-        let api = try ScriptedAPI([
+    static func setUp(reshares: Int) async throws -> (api: ScriptedAPI, config: String, alerts: String) {
+        let api = try await ScriptedAPI([
             "/feed.json": [["body": #"{"items": [{"id": "j1", "text": "acme lost my bag", "who": "dana", "shares": \#(reshares)}]}"#]],
         ])
         let alerts = try makeTemporaryDirectory().appendingPathComponent("alerts.jsonl").path
@@ -26,7 +26,7 @@ struct StateJournalTests {
 
     @Test("A second run takes no mention twice and sends no alert again: posts, alerts and seen ids come back from the journal")
     func restartResumes() async throws {
-        let (api, config, alerts) = try Self.setUp(reshares: 50)
+        let (api, config, alerts) = try await Self.setUp(reshares: 50)
         defer { api.stop() }
         let state = try makeTemporaryDirectory().path
         let (first, _, err1) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once", "--mentions", "none"])
@@ -48,7 +48,7 @@ struct StateJournalTests {
 
     @Test("A corrupt journal: one error line, the file moved aside with a timestamp, a fresh start")
     func corruptJournal() async throws {
-        let (api, config, alerts) = try Self.setUp(reshares: 50)
+        let (api, config, alerts) = try await Self.setUp(reshares: 50)
         defer { api.stop() }
         let state = try makeTemporaryDirectory().path
         try "{\"type\":\"tick\",\"time\":1}\n\u{0}\u{1}garbage{{\n{\"type\":\"tick\",\"time\":2}\n".write(toFile: state + "/journal.jsonl", atomically: true, encoding: .utf8)
@@ -102,7 +102,7 @@ struct StateJournalTests {
 struct StatusCommandTests {
     @Test("A silenced alert is still tracked and shown by status, marked as held; its notification is not sent")
     func silencedShown() async throws {
-        let (api, config, alerts) = try StateJournalTests.setUp(reshares: 50)
+        let (api, config, alerts) = try await StateJournalTests.setUp(reshares: 50)
         defer { api.stop() }
         let state = try makeTemporaryDirectory().path
         let (added, _, addErr) = await runForeshock(["silence", "add", "--post", "j1", "--for", "2h", "--comment", "handled by Dana", "--state-dir", state])
@@ -127,7 +127,7 @@ struct StatusCommandTests {
         let (missing, _, err) = await runForeshock(["status", "--state-dir", state])
         #expect(missing == .failure && err.split(separator: "\n").count == 1 && err.contains("no status in \(state)"), "\(err)")
         try "{not json".write(toFile: state + "/silences.json", atomically: true, encoding: .utf8)
-        let (api, config, _) = try StateJournalTests.setUp(reshares: 1)
+        let (api, config, _) = try await StateJournalTests.setUp(reshares: 1)
         defer { api.stop() }
         let (watched, _, log) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once", "--mentions", "none"])
         #expect(watched == .success, "\(log)")

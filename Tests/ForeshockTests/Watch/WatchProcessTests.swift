@@ -47,15 +47,15 @@ struct WatchProcessTests {
         let post = Self.status("1001", reblogs: 0, createdAt: created)
         // The timeline keeps returning the post (as a server ignoring min_id would): the seen
         // set, restored from the journal after the restart, must drop it every time.
-        let api = try ScriptedAPI([
+        let api = try await ScriptedAPI([
             "/api/v1/timelines/tag/acme": [["body": "[\(post)]"]],
             "/api/v1/statuses": [10, 40, 150].map { ["body": "[\(Self.status("1001", reblogs: $0, createdAt: created))]"] },
         ])
         defer { api.stop() }
-        let hook = try FixtureServer("http_server.py", ["--script", try NotifierTests.script(["/hook": #"[{"status": 200, "delay": 60}, {"status": 200}]"#])])
+        let hook = try await FixtureServer.start("http_server.py", ["--script", try NotifierTests.script(["/hook": #"[{"status": 200, "delay": 60}, {"status": 200}]"#])])
         defer { hook.stop() }
         let inbox = try makeTemporaryDirectory()
-        let smtp = try FixtureServer("smtp_server.py", ["--outdir", inbox.path])
+        let smtp = try await FixtureServer.start("smtp_server.py", ["--outdir", inbox.path])
         defer { smtp.stop() }
         let state = try makeTemporaryDirectory().path
         let configText = Self.config(api: api.base, hook: hook.base, smtpPort: smtp.port)
@@ -128,15 +128,15 @@ struct WatchProcessTests {
 
     @Test("A source failing longer than source_down_after raises its own alert to the critical sinks, and resolves when it recovers")
     func sourceDown() async throws {
-        let api = try ScriptedAPI([
+        let api = try await ScriptedAPI([
             "/api/v1/timelines/tag/acme": [["status": 401, "body": #"{"error": "The access token is invalid"}"#],
                                            ["status": 401, "body": #"{"error": "The access token is invalid"}"#], ["body": "[]"]],
         ])
         defer { api.stop() }
-        let hook = try FixtureServer("http_server.py", ["--script", try NotifierTests.script(["/hook": #"[{"status": 200}]"#])])
+        let hook = try await FixtureServer.start("http_server.py", ["--script", try NotifierTests.script(["/hook": #"[{"status": 200}]"#])])
         defer { hook.stop() }
         let inbox = try makeTemporaryDirectory()
-        let smtp = try FixtureServer("smtp_server.py", ["--outdir", inbox.path])
+        let smtp = try await FixtureServer.start("smtp_server.py", ["--outdir", inbox.path])
         defer { smtp.stop() }
         let state = try makeTemporaryDirectory().path
         let config = try writeTemporaryFile(Self.config(api: api.base, hook: hook.base, smtpPort: smtp.port, extra: #"source_down_after: "2s","#))
