@@ -23,6 +23,16 @@ public struct AlertLifecycle: Sendable {
         self.resolveAfter = resolveAfter
     }
 
+    /// What an update decided to notify: the deciding rule, its severity, the sinks and why.
+    public struct Change: Sendable, Equatable {
+        public var rule: String
+        public var severity: Severity
+        public var sinks: [String]
+        public var reason: AlertNotification.Reason
+        /// When the alert started.
+        public var since: Double
+    }
+
     /// Applies the rules that hold for an alert key now.
     /// - Parameters:
     ///   - holding: the rules that hold, in config order (may be empty).
@@ -30,39 +40,45 @@ public struct AlertLifecycle: Sendable {
     /// - Returns: the notification to send, if any.
     public mutating func update(_ key: PostKey, holding: [RuleConfig], time: Double,
                                 make: (String, Severity, [String], AlertNotification.Reason) -> AlertNotification) -> AlertNotification? {
+        change(key, holding: holding, time: time).map { make($0.rule, $0.severity, $0.sinks, $0.reason) }
+    }
+
+    /// `update` without building the notification, for a caller that gathers what goes in it
+    /// only when there is one to send.
+    /// - Returns: what to notify, if anything.
+    public mutating func change(_ key: PostKey, holding: [RuleConfig], time: Double) -> Change? {
         if let top = holding.max(by: { $0.severity < $1.severity }) {
             // Ties go to the first rule in the config: `max` keeps the last of equals, so search again.
             let rule = holding.first { $0.severity == top.severity }!
-            let sinks = Self.union(holding.map(\.sinks))
-            guard var current = firing[key] else {
+            let sinks = Self.sinks(of: holding)
+            // Found once and changed in place: a firing post is looked up on every observation.
+            guard let index = firing.index(forKey: key) else {
                 firing[key] = Firing(severity: rule.severity, rule: rule.name, sinks: sinks, since: time, lastNotified: time, lastHeld: time)
-                return make(rule.name, rule.severity, sinks, .started)
+                return Change(rule: rule.name, severity: rule.severity, sinks: sinks, reason: .started, since: time)
             }
-            current.lastHeld = time
-            current.sinks = Self.union([current.sinks, sinks])
+            firing.values[index].lastHeld = time
+            if firing.values[index].sinks != sinks { firing.values[index].sinks = Self.union([firing.values[index].sinks, sinks]) }
+            let current = firing.values[index]
             if rule.severity > current.severity {
-                current.severity = rule.severity
-                current.rule = rule.name
-                current.lastNotified = time
-                firing[key] = current
-                return make(rule.name, rule.severity, current.sinks, .escalated)
+                firing.values[index].severity = rule.severity
+                firing.values[index].rule = rule.name
+                firing.values[index].lastNotified = time
+                return Change(rule: rule.name, severity: rule.severity, sinks: current.sinks, reason: .escalated, since: current.since)
             }
             if time - current.lastNotified >= repeatInterval {
-                current.lastNotified = time
-                firing[key] = current
-                return make(current.rule, current.severity, current.sinks, .repeated)
+                firing.values[index].lastNotified = time
+                return Change(rule: current.rule, severity: current.severity, sinks: current.sinks, reason: .repeated, since: current.since)
             }
-            firing[key] = current
             return nil
         }
         guard let current = firing[key] else { return nil }
         if time - current.lastHeld >= resolveAfter {
             firing[key] = nil
-            return make(current.rule, current.severity, current.sinks, .resolved)
+            return Change(rule: current.rule, severity: current.severity, sinks: current.sinks, reason: .resolved, since: current.since)
         }
         if time - current.lastNotified >= repeatInterval {
             firing[key]?.lastNotified = time
-            return make(current.rule, current.severity, current.sinks, .repeated)
+            return Change(rule: current.rule, severity: current.severity, sinks: current.sinks, reason: .repeated, since: current.since)
         }
         return nil
     }
@@ -83,10 +99,20 @@ public struct AlertLifecycle: Sendable {
         firing[key] = state
     }
 
+    /// The union of the rules' sinks, as `union` gives it, without building the lists.
+    static func sinks(of rules: [RuleConfig]) -> [String] {
+        if rules.count == 1, rules[0].sinks.count <= 1 { return rules[0].sinks }
+        return union(rules.map { $0.sinks })
+    }
+
     static func union(_ lists: [[String]]) -> [String] {
         // An empty list means every sink, which is already the union of everything.
         if lists.contains(where: \.isEmpty) { return [] }
-        var seen = Set<String>()
-        return lists.flatMap { $0 }.filter { seen.insert($0).inserted }
+        // A rule names a sink or three: a scan is cheaper than hashing them.
+        var out: [String] = []
+        for list in lists {
+            for sink in list where !out.contains(sink) { out.append(sink) }
+        }
+        return out
     }
 }

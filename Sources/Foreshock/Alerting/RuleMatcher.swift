@@ -21,15 +21,22 @@ public struct RuleMatcher: Sendable {
         }
     }
 
-    /// Whether any post rule holds: `holding` without building the list.
-    public func anyHolds(_ features: PostFeatures, volumeRatio: Double) -> Bool {
-        rules.contains { rule in
-            !Self.isVolumeRule(rule) && applies(rule, to: features.key.source) && holds(rule.when, features, volumeRatio: volumeRatio)
+    /// The post rules that hold when the prediction is known only to lie within `bounds` (the
+    /// features' own prediction is not read): enough for most posts, so SEISMIC need not run.
+    /// - Returns: the rules in config order, or nil when some rule's outcome depends on where
+    ///   in `bounds` the prediction falls.
+    public func holding(_ features: PostFeatures, predictedWithin bounds: ClosedRange<Double>, volumeRatio: Double) -> [RuleConfig]? {
+        var out: [RuleConfig] = []
+        for rule in rules where !Self.isVolumeRule(rule) && applies(rule, to: features.key.source) {
+            guard holdsApartFromPrediction(rule.when, features, volumeRatio: volumeRatio) else { continue }
+            if let threshold = rule.when.predictedResharesAtLeast {
+                if bounds.upperBound < threshold { continue }
+                guard bounds.lowerBound >= threshold else { return nil }
+            }
+            out.append(rule)
         }
+        return out
     }
-
-    /// Whether some rule reads the prediction.
-    public var readsPrediction: Bool { rules.contains { $0.when.predictedResharesAtLeast != nil } }
 
     /// The volume rules that hold for a source.
     public func holdingVolume(source: String, ratio: Double) -> [RuleConfig] {
@@ -69,12 +76,17 @@ public struct RuleMatcher: Sendable {
     }
 
     func holds(_ when: RuleConditions, _ f: PostFeatures, volumeRatio: Double) -> Bool {
+        guard holdsApartFromPrediction(when, f, volumeRatio: volumeRatio) else { return false }
+        if let p = when.predictedResharesAtLeast, !(f.supercritical || (f.predicted ?? 0) >= p) { return false }
+        return true
+    }
+
+    func holdsApartFromPrediction(_ when: RuleConditions, _ f: PostFeatures, volumeRatio: Double) -> Bool {
         let cheap = Cheap(source: f.key.source, reshares: f.reshares, age: f.age, complaint: f.complaint,
                           unansweredFor: f.unansweredFor, volumeRatio: volumeRatio)
         guard holdsCheap(when, cheap) else { return false }
         if let v = when.velocityPerMinAtLeast, f.velocityShort < v { return false }
         if let r = when.reachAtLeast, f.reach < r { return false }
-        if let p = when.predictedResharesAtLeast, !(f.supercritical || (f.predicted ?? 0) >= p) { return false }
         return true
     }
 }

@@ -85,9 +85,10 @@ public struct Calibration: Sendable, Equatable {
     ///   - age: seconds since the post.
     ///   - nStar: SEISMIC's n*.
     ///   - counts: whether the post is in counts mode.
-    /// - Returns: the calibrated prediction (nil when there is nothing to estimate from); never supercritical.
+    /// - Returns: the calibrated prediction, never supercritical: at least the reshares seen,
+    ///   and just those when SEISMIC has nothing to estimate from (no audience at all).
     public func apply(_ estimate: SeismicEstimate, age: Double, nStar: Double, counts: Bool = false) -> (predicted: Double?, supercritical: Bool) {
-        guard let growth = growth(estimate, nStar: nStar) else { return (nil, false) }
+        guard let growth = growth(estimate, nStar: nStar) else { return (Double(estimate.reshares), false) }
         // In counts mode the resharers' followers are assumed, the author's known: each part
         // gets the factor fitted for what it stands on.
         let predicted = Double(estimate.reshares) + factor(age: age, countsAuthor: counts) * growth.author + factor(age: age, counts: counts) * growth.resharers
@@ -102,9 +103,15 @@ public struct Calibration: Sendable, Equatable {
     ///   - authorFollowers: the author's followers (as SEISMIC counts the original).
     ///   - cappedResharerFollowers: Σ min(followers, `resharerFollowersCap`) over the resharers.
     public func ceiling(reshares: Int, authorFollowers: Double, cappedResharerFollowers: Double, age: Double, nStar: Double, counts: Bool) -> Double {
+        ceiling(reshares: reshares, author: authorFollowers, resharers: cappedResharerFollowers, age: age, nStar: nStar, counts: counts)
+    }
+
+    /// The most `apply` can return with p̂ at its cap and at most `author` and `resharers` of
+    /// the capped audience still to reach.
+    func ceiling(reshares: Int, author: Double, resharers: Double, age: Double, nStar: Double, counts: Bool) -> Double {
         guard maxBranching < 1, nStar > 0 else { return .infinity }
         let perFollower = maxBranching / nStar / (1 - maxBranching)
-        let growth = factor(age: age, countsAuthor: counts) * authorFollowers + factor(age: age, counts: counts) * cappedResharerFollowers
+        let growth = factor(age: age, countsAuthor: counts) * author + factor(age: age, counts: counts) * resharers
         // A hair over, so that rounding in the estimate's sums can never land above it.
         return (Double(reshares) + perFollower * growth) * (1 + 1e-9) + 1e-6
     }

@@ -22,6 +22,22 @@ public struct PostKey: Hashable, Sendable, Comparable, CustomStringConvertible {
         for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
         return hash
     }
+
+    /// A key for sets and dictionaries that hashes `stableHash` (one word) instead of both
+    /// strings: exact, since equal hashes still compare the keys, and cheaper where every
+    /// line of a recording is looked up.
+    public struct Hashed: Hashable, Sendable {
+        public let key: PostKey
+        private let hash: UInt64
+
+        public init(_ key: PostKey) {
+            self.key = key
+            hash = key.stableHash
+        }
+
+        public static func == (a: Hashed, b: Hashed) -> Bool { a.hash == b.hash && a.key == b.key }
+        public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+    }
 }
 
 /// One thing seen about a post, stamped with the time it was seen. This is all the scoring core

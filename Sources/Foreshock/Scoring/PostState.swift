@@ -1,4 +1,10 @@
 /// Everything the scoring core keeps about one tracked post.
+///
+/// Kept compact: a shard holds up to `max_tracked_posts` of these in one array, and every
+/// observation touches one at random, so its size is what ingest pays in cache misses and, as
+/// the array fills, in fresh pages. Optional numbers are stored as NaN or a negative count
+/// behind the optional properties, and the cached SEISMIC estimate as the four numbers the
+/// calibrated prediction reads.
 public struct PostState: Sendable {
     public enum Mode: String, Sendable {
         /// Each reshare seen with its time (and resharer's followers when known).
@@ -9,27 +15,24 @@ public struct PostState: Sendable {
 
     public let key: PostKey
     public var createdAt: Double
+    public var lastActivity: Double
+    public var history: ShareHistory
+    public var resharerFollowers = 0.0
     public var author: String?
-    public var authorFollowers: Double?
     public var url: String?
     /// The start of the text, for notifications.
     public var excerpt: String?
-    public var complaintScore = 0
+    private var storedAuthorFollowers = Double.nan
+    private var storedLastCountsTime = Double.nan
+    private var storedAnsweredAt = Double.nan
+    private var storedReplies: Int32 = -1
+    private var storedLikes: Int32 = -1
+    private var storedQuotes: Int32 = -1
+    private var storedPolledReshares: Int32 = -1
+    private var storedComplaintScore: Int32 = 0
+    /// The last SEISMIC estimate, reused while it is fresh enough (see `ScoringShard.evaluate`).
+    var cache = EstimateCache()
     public var mode: Mode = .counts
-    public var history: ShareHistory
-    public var resharerFollowers = 0.0
-    public var replies: Int?
-    public var likes: Int?
-    public var quotes: Int?
-    /// The reshare counter as last polled (counts mode).
-    public var polledReshares: Int?
-    public var lastCountsTime: Double?
-    public var answeredAt: Double?
-    public var lastActivity: Double
-    /// The last SEISMIC estimate, reused while it is fresh enough (see `ScoringShard.features`).
-    var cachedEstimate: SeismicEstimate?
-    var cachedAge = 0.0
-    var cachedCount = 0
     /// Whether an alert for the post is firing, kept in step by `ScoringShard.evaluate` so that a
     /// post no rule can hold is passed over without a lookup in the lifecycle.
     var firing = false
@@ -44,11 +47,111 @@ public struct PostState: Sendable {
         self.lastActivity = createdAt
     }
 
+    public var authorFollowers: Double? {
+        get { storedAuthorFollowers.isNaN ? nil : storedAuthorFollowers }
+        set { storedAuthorFollowers = newValue ?? .nan }
+    }
+
+    /// When the counters were last polled (counts mode).
+    public var lastCountsTime: Double? {
+        get { storedLastCountsTime.isNaN ? nil : storedLastCountsTime }
+        set { storedLastCountsTime = newValue ?? .nan }
+    }
+
+    public var answeredAt: Double? {
+        get { storedAnsweredAt.isNaN ? nil : storedAnsweredAt }
+        set { storedAnsweredAt = newValue ?? .nan }
+    }
+
+    public var replies: Int? {
+        get { Self.count(storedReplies) }
+        set { storedReplies = Self.stored(newValue) }
+    }
+
+    public var likes: Int? {
+        get { Self.count(storedLikes) }
+        set { storedLikes = Self.stored(newValue) }
+    }
+
+    public var quotes: Int? {
+        get { Self.count(storedQuotes) }
+        set { storedQuotes = Self.stored(newValue) }
+    }
+
+    /// The reshare counter as last polled (counts mode).
+    public var polledReshares: Int? {
+        get { Self.count(storedPolledReshares) }
+        set { storedPolledReshares = Self.stored(newValue) }
+    }
+
+    public var complaintScore: Int {
+        get { Int(storedComplaintScore) }
+        set { storedComplaintScore = Int32(clamping: newValue) }
+    }
+
     public var reshares: Int { max(history.count, polledReshares ?? 0) }
+
+    private static func count(_ stored: Int32) -> Int? { stored < 0 ? nil : Int(stored) }
+    /// A counter past two billion is held at two billion (no post has come near).
+    private static func stored(_ value: Int?) -> Int32 { value.map { Int32(clamping: max(0, $0)) } ?? -1 }
 
     /// Bytes held, for the benchmark's memory figure.
     public var approximateBytes: Int {
         MemoryLayout<PostState>.stride + history.approximateBytes + key.id.utf8.count + key.source.utf8.count
             + (author?.utf8.count ?? 0) + (url?.utf8.count ?? 0) + (excerpt?.utf8.count ?? 0)
+    }
+}
+
+/// What the calibrated prediction reads of a SEISMIC estimate, and when it was made: enough to
+/// rebuild the estimate while the post has not moved on.
+struct EstimateCache: Sendable {
+    /// Seconds after the post when it was made; −∞ when there is none.
+    var age = -Double.infinity
+    /// Reshares in the history then.
+    var count = 0
+    /// p̂, NaN when SEISMIC had nothing to estimate from.
+    var infectiousness = Double.nan
+    var remaining = 0.0
+    var capped = 0.0
+    var author = 0.0
+    /// `ShareHistory.cappedFollowers` and the author's followers then, for `ceiling`.
+    var cappedFollowers = 0.0
+    var authorFollowers = 0.0
+
+    init() {}
+
+    init(_ estimate: SeismicEstimate, age: Double, count: Int, history: ShareHistory) {
+        self.age = age
+        self.count = count
+        infectiousness = estimate.infectiousness ?? .nan
+        remaining = estimate.remainingExposure
+        capped = estimate.cappedRemainingExposure
+        author = estimate.authorRemainingExposure
+        cappedFollowers = history.cappedFollowers
+        authorFollowers = history.originalFollowers
+    }
+
+    /// The most the calibrated prediction can be at `age` (no earlier than this estimate's),
+    /// far tighter than `Calibration.ceiling` once audiences have been reached: the author's
+    /// audience still to reach only shrinks with time, and the resharers' grows by at most the
+    /// capped followers of those who reshared since. nil when that does not hold (no estimate,
+    /// an earlier time, or the author's followers changed).
+    func ceiling(reshares: Int, history: ShareHistory, age: Double, calibration: Calibration, nStar: Double, counts: Bool) -> Double? {
+        guard age >= self.age, self.age > -.infinity, history.originalFollowers == authorFollowers else { return nil }
+        let resharers = max(0, capped - author) + max(0, history.cappedFollowers - cappedFollowers)
+        return calibration.ceiling(reshares: reshares, author: author, resharers: resharers, age: age, nStar: nStar, counts: counts)
+    }
+
+    /// The estimate again, with `reshares` as they are now (the interval is not kept).
+    func estimate(reshares: Int, nStar: Double) -> SeismicEstimate {
+        var estimate = SeismicEstimate(reshares: reshares)
+        guard !infectiousness.isNaN else { return estimate }
+        estimate.infectiousness = infectiousness
+        estimate.remainingExposure = remaining
+        estimate.cappedRemainingExposure = capped
+        estimate.authorRemainingExposure = author
+        estimate.supercritical = infectiousness * nStar >= 1
+        estimate.predicted = estimate.prediction(at: infectiousness, nStar: nStar)
+        return estimate
     }
 }

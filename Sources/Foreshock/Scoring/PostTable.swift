@@ -1,40 +1,55 @@
-/// The posts of one shard by key: their states in one dense array, found through an
+/// The posts of one shard by key: their states in fixed-size chunks, found through an
 /// open-addressed index on `PostKey.stableHash`.
 ///
 /// The engine computes that hash once per observation to pick the shard and hands it down, so
-/// finding a post costs a probe and one key comparison. A `Dictionary` would hash both strings of
-/// the key again with SipHash on every lookup, and when it grows it moves every state; here growth
-/// rebuilds only the index, from the stored hashes. A slot is valid until the next insertion or
-/// removal (removal moves the last post into the hole).
+/// finding a post costs a probe and one key comparison; a `Dictionary` would hash both strings of
+/// the key again with SipHash on every lookup. Each bucket holds the post's slot and 32 more
+/// bits of its hash, so a probe passes over other posts without touching their states.
+///
+/// States live in chunks that never move: a table that grows to a hundred thousand posts as one
+/// array would copy every state each time it doubled, and fault in the pages of every copy.
+/// Growth rebuilds only the index, from the stored hashes. A slot is valid until the next
+/// insertion or removal (removal moves the last post into the hole).
 ///
 /// Ids come from the networks, not from whoever writes the posts, so the table does not defend
 /// against crafted collisions beyond mixing the hash's bits; a collision costs a longer probe,
 /// never a wrong answer, since keys are compared.
 struct PostTable: Sendable {
-    private(set) var states: ContiguousArray<PostState> = []
+    /// States per chunk: 4,096 of about 260 bytes, a megabyte a chunk.
+    private static let chunkShift = 12
+    private static let chunkSize = 1 << chunkShift
+    private var chunks: [ContiguousArray<PostState>] = []
     private var hashes: ContiguousArray<UInt64> = []
-    /// Per bucket, the slot of a post plus one, or 0 when empty. A power of two long, at most
-    /// half full.
-    private var buckets: ContiguousArray<UInt32> = []
+    /// Per bucket, 0 when empty, else the mixed hash's high 32 bits over the slot plus one. A
+    /// power of two long, at most half full.
+    private var buckets: ContiguousArray<UInt64> = []
+    private(set) var count = 0
 
-    var count: Int { states.count }
-    var isEmpty: Bool { states.isEmpty }
+    var isEmpty: Bool { count == 0 }
+
+    /// Every slot in use.
+    var slots: Range<Int> { 0..<count }
 
     /// The state in `slot`, read or changed in place.
     subscript(slot: Int) -> PostState {
-        _read { yield states[slot] }
-        _modify { yield &states[slot] }
+        _read { yield chunks[slot >> Self.chunkShift][slot & (Self.chunkSize - 1)] }
+        _modify { yield &chunks[slot >> Self.chunkShift][slot & (Self.chunkSize - 1)] }
     }
 
     /// - Returns: the post's slot, or nil when it is not tracked.
     func slot(of key: PostKey, hash: UInt64) -> Int? {
         guard !buckets.isEmpty else { return nil }
+        let mixed = Self.mix(hash)
+        let tag = (mixed >> 32) << 32
         let mask = buckets.count - 1
-        var bucket = Self.home(hash, mask)
+        var bucket = Int(truncatingIfNeeded: mixed) & mask
         while true {
-            let entry = Int(buckets[bucket])
+            let entry = buckets[bucket]
             if entry == 0 { return nil }
-            if hashes[entry - 1] == hash, states[entry - 1].key == key { return entry - 1 }
+            if entry & 0xFFFF_FFFF_0000_0000 == tag {
+                let slot = Int(entry & 0xFFFF_FFFF) - 1
+                if self[slot].key == key { return slot }
+            }
             bucket = (bucket + 1) & mask
         }
     }
@@ -42,10 +57,16 @@ struct PostTable: Sendable {
     /// Adds a post that is not tracked yet.
     /// - Returns: its slot.
     mutating func insert(_ state: PostState, hash: UInt64) -> Int {
-        if (states.count + 1) * 2 > buckets.count { rebuild(size: max(16, buckets.count * 2)) }
-        let slot = states.count
-        states.append(state)
+        if (count + 1) * 2 > buckets.count { rebuild(size: max(16, buckets.count * 2)) }
+        if count >> Self.chunkShift == chunks.count {
+            var chunk = ContiguousArray<PostState>()
+            chunk.reserveCapacity(Self.chunkSize)
+            chunks.append(chunk)
+        }
+        chunks[count >> Self.chunkShift].append(state)
         hashes.append(hash)
+        let slot = count
+        count += 1
         place(slot)
         return slot
     }
@@ -60,58 +81,72 @@ struct PostTable: Sendable {
         var next = hole
         while true {
             next = (next + 1) & mask
-            let entry = Int(buckets[next])
+            let entry = buckets[next]
             if entry == 0 { break }
-            let home = Self.home(hashes[entry - 1], mask)
+            let home = Int(truncatingIfNeeded: Self.mix(hashes[Int(entry & 0xFFFF_FFFF) - 1])) & mask
             let staysPut = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
             if !staysPut {
-                buckets[hole] = buckets[next]
+                buckets[hole] = entry
                 buckets[next] = 0
                 hole = next
             }
         }
-        let last = states.count - 1
+        let last = count - 1
+        // Moved, not swapped: a swap copies both states and retains their buffers.
+        let moved = chunks[last >> Self.chunkShift].removeLast()
+        let movedHash = hashes.removeLast()
         if slot != last {
-            buckets[bucket(of: last)] = UInt32(slot + 1)
-            states.swapAt(slot, last)
-            hashes.swapAt(slot, last)
+            buckets[bucket(of: last, hash: movedHash)] = Self.entry(movedHash, slot: slot)
+            self[slot] = moved
+            hashes[slot] = movedHash
         }
-        states.removeLast()
-        hashes.removeLast()
-        if buckets.count > 64, states.count * 8 < buckets.count { rebuild(size: buckets.count / 2) }
+        count -= 1
+        // Empty chunks past the one the next insertion fills go, but one: a table that hovers at a
+        // chunk's edge should not allocate and free a megabyte on each insertion and removal.
+        while chunks.count > (count >> Self.chunkShift) + 2 { chunks.removeLast() }
+        if buckets.count > 64, count * 8 < buckets.count { rebuild(size: buckets.count / 2) }
     }
 
-    /// Bytes the index and hashes take beyond the states themselves.
-    var overheadBytes: Int { buckets.capacity * MemoryLayout<UInt32>.stride + hashes.capacity * MemoryLayout<UInt64>.stride }
+    /// Bytes the chunks' unused room, the index and the hashes take beyond the states themselves.
+    var overheadBytes: Int {
+        (chunks.count * Self.chunkSize - count) * MemoryLayout<PostState>.stride
+            + buckets.capacity * MemoryLayout<UInt64>.stride + hashes.capacity * MemoryLayout<UInt64>.stride
+    }
 
-    private static func home(_ hash: UInt64, _ mask: Int) -> Int {
-        // FNV-1a's low bits are weak on short keys that differ in their last bytes: mix them
-        // (MurmurHash3's finalizer) before masking.
+    /// FNV-1a's low bits are weak on short keys that differ in their last bytes: mixed
+    /// (MurmurHash3's finalizer) before the low bits pick a bucket and the high ones tag it.
+    private static func mix(_ hash: UInt64) -> UInt64 {
         var h = hash
         h ^= h >> 33
         h = h &* 0xff51afd7ed558ccd
         h ^= h >> 33
         h = h &* 0xc4ceb9fe1a85ec53
         h ^= h >> 33
-        return Int(truncatingIfNeeded: h) & mask
+        return h
+    }
+
+    private static func entry(_ hash: UInt64, slot: Int) -> UInt64 {
+        (mix(hash) >> 32) << 32 | UInt64(slot + 1)
     }
 
     private mutating func place(_ slot: Int) {
         let mask = buckets.count - 1
-        var bucket = Self.home(hashes[slot], mask)
+        var bucket = Int(truncatingIfNeeded: Self.mix(hashes[slot])) & mask
         while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
-        buckets[bucket] = UInt32(slot + 1)
+        buckets[bucket] = Self.entry(hashes[slot], slot: slot)
     }
 
-    private func bucket(of slot: Int) -> Int {
+    /// The bucket holding `slot`, whose hash is `hash`.
+    private func bucket(of slot: Int, hash: UInt64? = nil) -> Int {
         let mask = buckets.count - 1
-        var bucket = Self.home(hashes[slot], mask)
-        while Int(buckets[bucket]) != slot + 1 { bucket = (bucket + 1) & mask }
+        let entry = Self.entry(hash ?? hashes[slot], slot: slot)
+        var bucket = Int(truncatingIfNeeded: Self.mix(hash ?? hashes[slot])) & mask
+        while buckets[bucket] != entry { bucket = (bucket + 1) & mask }
         return bucket
     }
 
     private mutating func rebuild(size: Int) {
         buckets = ContiguousArray(repeating: 0, count: size)
-        for slot in states.indices { place(slot) }
+        for slot in 0..<count { place(slot) }
     }
 }

@@ -94,42 +94,54 @@ public final class ScoringEngine: @unchecked Sendable {
     /// Applies a batch of observations (in time order) and evaluates the rules after each.
     /// - Returns: the notifications, ordered by time, then post, then rule.
     public func ingest(_ observations: [Observation]) -> [AlertNotification] {
-        var perShard = [[ScoringShard.Item]](repeating: [], count: shards.count)
-        for index in perShard.indices { perShard[index].reserveCapacity(observations.count / shards.count + 16) }
+        var hashes: [UInt64] = [], ratios: [Double] = [], typicals: [Double] = []
+        hashes.reserveCapacity(observations.count)
+        ratios.reserveCapacity(observations.count)
+        typicals.reserveCapacity(observations.count)
         var out: [AlertNotification] = []
-        // This loop is the one serial part of ingest: the source's state is found again only
-        // when the source changes, and its slot is mutated in place.
+        // This loop is the one serial part of ingest, so it only notes what each observation's
+        // source says of it: the source's state is found again only when the source changes,
+        // and the shards read the observations where they are.
         var current = -1
-        var typical = config.scoring.seismic.nStar
+        // The typical resharer is read only for an observation without its own followers, and
+        // worked out (an `expm1`) only then, once after each change.
+        var typical: Double?
         var touched: [Int] = []
         for observation in observations {
             let key = observation.key
             if current < 0 || sourceStates[current].name != key.source {
                 current = sourceSlot(key.source)
-                typical = sourceStates[current].typicalFollowers(default: config.scoring.seismic.nStar)
+                typical = nil
                 if !touched.contains(current) { touched.append(current) }
             }
+            var needsTypical = true
             switch observation {
-            case .post(_, let time, _, _, _, _, _):
+            case .post(_, let time, _, _, let followers, _, _):
                 sourceStates[current].volume.record(at: time)
                 if hasVolumeRules || !volumeAlerts.firing.isEmpty,
                    let note = evaluateVolume(key.source, ratio: sourceStates[current].volume.ratio, at: time) {
                     out.append(note)
                 }
+                needsTypical = followers == nil
             case .reshare(_, _, _, let followers?):
                 sourceStates[current].learn(followers)
-                typical = sourceStates[current].typicalFollowers(default: config.scoring.seismic.nStar)
+                typical = nil
+                needsTypical = false
+            case .answer:
+                needsTypical = false
             default:
                 break
             }
-            let hash = key.stableHash
-            let item = ScoringShard.Item(observation: observation, hash: hash, volumeRatio: sourceStates[current].volume.ratio, typicalFollowers: typical)
-            perShard[Self.shard(of: hash, count: shards.count)].append(item)
+            if needsTypical, typical == nil { typical = sourceStates[current].typicalFollowers(default: config.scoring.seismic.nStar) }
+            hashes.append(key.stableHash)
+            ratios.append(sourceStates[current].volume.ratio)
+            typicals.append(needsTypical ? typical ?? 0 : 0)
         }
-        let batches = perShard
-        let ratios = touched.map { (source: sourceStates[$0].name, ratio: sourceStates[$0].volume.ratio) }
+        let batch = ScoringShard.Batch(observations: observations, hashes: hashes, volumeRatios: ratios, typicalFollowers: typicals)
+        let count = shards.count
+        let ending = touched.map { (source: sourceStates[$0].name, ratio: sourceStates[$0].volume.ratio) }
         out += runOnShards(inParallel: observations.count >= Self.parallelBatch) { shard, index in
-            batches[index].isEmpty ? [] : shard.ingest(batches[index], volumeRatios: ratios)
+            shard.ingest(batch, shard: index, of: count, volumeRatios: ending)
         }
         return out.sorted(by: AlertNotification.ordered)
     }

@@ -12,13 +12,24 @@ public struct ScoringShard: Sendable {
         public var maxPosts: Int
     }
 
-    /// One observation with what the engine knew of its source when it arrived.
-    public struct Item: Sendable {
-        public var observation: Observation
-        /// `observation.key.stableHash`, computed once by the engine when it picked the shard.
-        public var hash: UInt64
-        public var volumeRatio: Double
-        public var typicalFollowers: Double
+    /// Observations in time order, with what the engine knew of each one's source when it
+    /// arrived. Every shard reads the same batch and takes the observations whose hash picks
+    /// it: nothing is copied out per shard.
+    public struct Batch: Sendable {
+        public var observations: [Observation]
+        /// Each observation's `key.stableHash`, computed once by the engine.
+        public var hashes: [UInt64]
+        /// Each observation's source's volume ratio when it arrived.
+        public var volumeRatios: [Double]
+        /// The followers assumed, when it arrived, for a resharer its source does not name.
+        public var typicalFollowers: [Double]
+    }
+
+    /// One observation of a batch, as `apply` reads it.
+    struct Item {
+        var observation: Observation
+        var hash: UInt64
+        var typicalFollowers: Double
     }
 
     var settings: Settings
@@ -45,20 +56,23 @@ public struct ScoringShard: Sendable {
     public var postCount: Int { table.count }
 
     /// Every post tracked.
-    public var keys: [PostKey] { table.states.map(\.key) }
+    public var keys: [PostKey] { table.slots.map { table[$0].key } }
 
     /// When the next open post crosses an unanswered threshold (+∞ when none will).
     public var nextUnansweredDue: Double { unansweredDue.nextDue }
 
-    /// Applies observations in order, evaluating the rules after each.
+    /// Applies this shard's observations of a batch in order, evaluating the rules after each.
     /// - Parameters:
-    ///   - items: the observations, in time order.
+    ///   - batch: the observations, in time order.
+    ///   - index: this shard's number, of `count`: it takes the observations whose hash picks it.
     ///   - volumeRatios: each source's volume ratio at the end of the batch, kept for ticks.
-    public mutating func ingest(_ items: [Item], volumeRatios: [(source: String, ratio: Double)]) -> [AlertNotification] {
+    public mutating func ingest(_ batch: Batch, shard index: Int, of count: Int, volumeRatios: [(source: String, ratio: Double)]) -> [AlertNotification] {
         var out: [AlertNotification] = []
-        for item in items {
+        for position in batch.observations.indices where ScoringEngine.shard(of: batch.hashes[position], count: count) == index {
+            let observation = batch.observations[position]
+            let item = Item(observation: observation, hash: batch.hashes[position], typicalFollowers: batch.typicalFollowers[position])
             guard let slot = apply(item) else { continue }
-            if let note = evaluate(slot, at: item.observation.time, volumeRatio: item.volumeRatio) { out.append(note) }
+            if let note = evaluate(slot, at: observation.time, volumeRatio: batch.volumeRatios[position]) { out.append(note) }
         }
         for (source, ratio) in volumeRatios { volume[source] = ratio }
         if table.count > settings.maxPosts { evictColdest() }
@@ -99,7 +113,7 @@ public struct ScoringShard: Sendable {
             let coldAfter = settings.scoring.coldAfter
             var cold: [Int] = []
             earliestCold = .infinity
-            for slot in table.states.indices {
+            for slot in table.slots {
                 if time - table[slot].lastActivity > coldAfter && !table[slot].firing {
                     cold.append(slot)
                 } else {
@@ -219,56 +233,84 @@ public struct ScoringShard: Sendable {
         return settings.features(table[slot], at: time)
     }
 
-    /// Features for rule evaluation: SEISMIC's sums run over every share in the window, so an
-    /// estimate is reused until the post has aged 1% more or gained 1% more reshares (and at
-    /// least one). Early on that is every reshare; on a cascade of thousands, every few dozen.
-    private mutating func evaluationFeatures(_ slot: Int, at time: Double) -> PostFeatures {
-        let t = time - table[slot].createdAt
-        let count = table[slot].history.count
-        if let cached = table[slot].cachedEstimate, t >= table[slot].cachedAge, t - table[slot].cachedAge < max(1, 0.01 * t),
-           count - table[slot].cachedCount < max(1, count / 100) {
-            var estimate = cached
-            estimate.reshares = table[slot].history.reshares(atOrBefore: t)
-            return settings.features(table[slot], at: time, seismic: estimate)
-        }
-        let estimate = table[slot].history.estimate(at: t, model: settings.scoring.seismic, kernel: settings.kernel, interval: false)
-        table[slot].cachedEstimate = estimate
-        table[slot].cachedAge = t
-        table[slot].cachedCount = count
-        return settings.features(table[slot], at: time, seismic: estimate)
+    private mutating func evaluate(_ slot: Int, at time: Double, volumeRatio ratio: Double) -> AlertNotification? {
+        Self.evaluate(&table[slot], lifecycle: &lifecycle, settings: settings, at: time, volumeRatio: ratio)
     }
 
-    private mutating func evaluate(_ slot: Int, at time: Double, volumeRatio ratio: Double) -> AlertNotification? {
-        if !table[slot].firing, !settings.mayHold(table[slot], at: time, volumeRatio: ratio) { return nil }
-        let key = table[slot].key
-        let features = evaluationFeatures(slot, at: time)
-        let holding = settings.matcher.holding(features, volumeRatio: ratio)
-        let firedAt = lifecycle.firing[key]?.since
-        let note = lifecycle.update(key, holding: holding, time: time, make: { rule, severity, sinks, reason in
-            AlertNotification(key: key, isVolume: false, time: time, rule: rule, severity: severity, state: reason == .resolved ? .resolved : .firing,
-                              reason: reason, sinks: sinks, reshares: features.reshares, predicted: features.predicted,
-                              supercritical: features.supercritical, velocityPerMin: features.velocityShort, reach: features.reach,
-                              volumeRatio: nil, author: features.author, url: features.url, excerpt: features.excerpt,
-                              complaint: features.complaint, unansweredFor: features.unansweredFor)
-        })
-        table[slot].firing = lifecycle.firing[key] != nil
-        guard var note else { return nil }
-        let post = table[slot]
+    /// Evaluates the rules for one post and updates its alert.
+    ///
+    /// Static, on the post borrowed in place (with the lifecycle and settings, the shard's other
+    /// parts): a method reading the post out of the table would copy all of it, every buffer
+    /// retained, on each observation.
+    ///
+    /// SEISMIC runs only when it has to. The calibrated prediction is at least the reshares seen
+    /// and at most `Calibration.ceiling`, and for most posts that decides every rule: a post too
+    /// small to reach a threshold, or one already past it. Otherwise, or when there is a
+    /// notification to fill in, the estimate is computed (and reused while fresh).
+    private static func evaluate(_ post: inout PostState, lifecycle: inout AlertLifecycle, settings: Settings,
+                                 at time: Double, volumeRatio ratio: Double) -> AlertNotification? {
+        let age = time - post.createdAt
+        if !post.firing {
+            let cheap = RuleMatcher.Cheap(source: post.key.source, reshares: post.reshares, age: age, complaint: post.complaintScore > 0,
+                                          unansweredFor: post.answeredAt == nil ? age : nil, volumeRatio: ratio)
+            guard settings.matcher.mayHold(cheap) else { return nil }
+        }
+        let observed = post.history.reshares(atOrBefore: age)
+        let nStar = settings.scoring.seismic.nStar, counts = post.mode == .counts
+        let ceiling = post.cache.ceiling(reshares: observed, history: post.history, age: age, calibration: settings.calibration, nStar: nStar, counts: counts)
+            ?? settings.calibration.ceiling(reshares: observed, authorFollowers: post.history.originalFollowers,
+                                            cappedResharerFollowers: post.history.cappedFollowers, age: age, nStar: nStar, counts: counts)
+        let rough = settings.features(post, at: time, seismic: SeismicEstimate(reshares: observed), predicted: nil, supercritical: false)
+        var features: PostFeatures?
+        let holding: [RuleConfig]
+        if let decided = settings.matcher.holding(rough, predictedWithin: Double(observed)...max(Double(observed), ceiling), volumeRatio: ratio) {
+            holding = decided
+        } else {
+            features = evaluationFeatures(&post, at: time, settings: settings)
+            holding = settings.matcher.holding(features!, volumeRatio: ratio)
+        }
+        if !post.firing, holding.isEmpty { return nil }
+        let change = lifecycle.change(post.key, holding: holding, time: time)
+        // Firing now if a rule holds, else if it was and has not just resolved.
+        post.firing = !holding.isEmpty || (post.firing && change?.reason != .resolved)
+        guard let change else { return nil }
+        let f = features ?? evaluationFeatures(&post, at: time, settings: settings)
+        var note = AlertNotification(key: post.key, isVolume: false, time: time, rule: change.rule, severity: change.severity,
+                                     state: change.reason == .resolved ? .resolved : .firing, reason: change.reason, sinks: change.sinks,
+                                     reshares: f.reshares, predicted: f.predicted, supercritical: f.supercritical, velocityPerMin: f.velocityShort,
+                                     reach: f.reach, volumeRatio: nil, author: f.author, url: f.url, excerpt: f.excerpt,
+                                     complaint: f.complaint, unansweredFor: f.unansweredFor)
         note.authorFollowers = post.authorFollowers
         note.createdAt = post.createdAt
         note.replies = post.replies
         note.likes = post.likes
-        let age = max(0, time - post.createdAt)
-        note.growth = (1...8).map { post.history.reshares(atOrBefore: age * Double($0) / 8) }
+        let span = max(0, age)
+        note.growth = (1...8).map { post.history.reshares(atOrBefore: span * Double($0) / 8) }
         note.growth[7] = max(note.growth[7], post.reshares)
-        note.firedAt = lifecycle.firing[key]?.since ?? firedAt ?? time
+        note.firedAt = change.since
         return note
+    }
+
+    /// Features with SEISMIC's estimate. Its sums run over every share in the window, so an
+    /// estimate is reused until the post has aged 1% more or gained 1% more reshares (and at
+    /// least one). Early on that is every reshare; on a cascade of thousands, every few dozen.
+    private static func evaluationFeatures(_ post: inout PostState, at time: Double, settings: Settings) -> PostFeatures {
+        let t = time - post.createdAt
+        let count = post.history.count
+        let cache = post.cache
+        if t >= cache.age, t - cache.age < max(1, 0.01 * t), count - cache.count < max(1, count / 100) {
+            let estimate = cache.estimate(reshares: post.history.reshares(atOrBefore: t), nStar: settings.scoring.seismic.nStar)
+            return settings.features(post, at: time, seismic: estimate)
+        }
+        let estimate = post.history.estimate(at: t, model: settings.scoring.seismic, kernel: settings.kernel, interval: false)
+        post.cache = EstimateCache(estimate, age: t, count: count, history: post.history)
+        return settings.features(post, at: time, seismic: estimate)
     }
 
     /// Over capacity: the coldest 1% (by last activity) go, never a firing one.
     private mutating func evictColdest() {
         let excess = table.count - settings.maxPosts + max(1, settings.maxPosts / 100)
-        let victims = table.states.indices.filter { !table[$0].firing }
+        let victims = table.slots.filter { !table[$0].firing }
             .sorted { (table[$0].lastActivity, table[$0].key) < (table[$1].lastActivity, table[$1].key) }.prefix(excess)
         remove(Array(victims))
     }
@@ -282,18 +324,19 @@ public struct ScoringShard: Sendable {
         // New unanswered thresholds apply to the open posts already seen.
         unansweredThresholds = Self.unansweredThresholds(settings.matcher)
         unansweredDue.removeAll()
-        for slot in table.states.indices where table[slot].answeredAt == nil {
+        for slot in table.slots where table[slot].answeredAt == nil {
             scheduleUnanswered(slot, hash: table[slot].key.stableHash)
         }
     }
 
     /// The posts with the most reshares, with their features at `time`, for `status`.
     public func hottest(_ limit: Int, at time: Double) -> [PostFeatures] {
-        table.states.sorted { ($0.reshares, $1.key) > ($1.reshares, $0.key) }.prefix(limit).map { settings.features($0, at: time) }
+        table.slots.sorted { (table[$0].reshares, table[$1].key) > (table[$1].reshares, table[$0].key) }.prefix(limit)
+            .map { settings.features(table[$0], at: time) }
     }
 
     /// Bytes held by tracked posts.
-    public var approximateBytes: Int { table.states.reduce(table.overheadBytes + unansweredDue.approximateBytes) { $0 + $1.approximateBytes } }
+    public var approximateBytes: Int { table.slots.reduce(table.overheadBytes + unansweredDue.approximateBytes) { $0 + table[$1].approximateBytes } }
 }
 
 // The pure part of scoring a post, on `Settings` rather than on the shard: the shard calls these
@@ -327,20 +370,5 @@ extension ScoringShard.Settings {
             complaint: post.complaintScore > 0, complaintScore: post.complaintScore,
             unansweredFor: post.answeredAt == nil ? t : nil, author: post.author, url: post.url, excerpt: post.excerpt)
     }
-
-    /// Whether a post that is not firing might start to, without SEISMIC's sums: first on what
-    /// its state says at once (most posts are too small or too old for every rule), then on its
-    /// features with the prediction at its ceiling. SEISMIC runs only for a post some rule could
-    /// hold for, whatever the estimate.
-    func mayHold(_ post: PostState, at time: Double, volumeRatio ratio: Double) -> Bool {
-        let age = time - post.createdAt
-        let cheap = RuleMatcher.Cheap(source: post.key.source, reshares: post.reshares, age: age, complaint: post.complaintScore > 0,
-                                      unansweredFor: post.answeredAt == nil ? age : nil, volumeRatio: ratio)
-        guard matcher.mayHold(cheap) else { return false }
-        let ceiling = calibration.ceiling(reshares: post.history.count, authorFollowers: post.history.originalFollowers,
-                                                   cappedResharerFollowers: post.history.cappedFollowers, age: age,
-                                                   nStar: scoring.seismic.nStar, counts: post.mode == .counts)
-        let rough = features(post, at: time, seismic: SeismicEstimate(reshares: post.history.count), predicted: ceiling, supercritical: false)
-        return matcher.anyHolds(rough, volumeRatio: ratio)
-    }
 }
+

@@ -111,6 +111,8 @@ public struct ShareHistory: Sendable {
 
     /// Reshares at or before `t`.
     public func reshares(atOrBefore t: Double) -> Int {
+        // Usually asked about now, when every share is at or before it.
+        if (times.last ?? -.infinity) <= t, (bins.last?.end ?? -.infinity) <= t { return count }
         // Bins hold what is not exact; usually all of them are older than t.
         let binned = (bins.last.map { $0.end <= t } ?? true) ? count - times.count : bins.reduce(0) { $0 + ($1.end <= t ? $1.count : 0) }
         return binned + upperBound(t)

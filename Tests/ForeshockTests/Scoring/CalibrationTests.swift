@@ -53,6 +53,60 @@ struct CalibrationTests {
         }
     }
 
+    @Test("The calibrated prediction lies between the reshares seen and both ceilings, at every step of real cascades", arguments: ["seismic_tweet.csv", "tideh_RT1.txt"])
+    func bounds(file: String) async throws {
+        // What lets the shards decide most rules without SEISMIC: these bounds must hold at
+        // every moment, with every resharer known and in counts mode, while the cache is kept
+        // as the shard keeps it. Off the pool: tens of thousands of estimates.
+        let cascade = try loadCascade(file)
+        let (model, calibration) = (self.model, self.calibration)
+        let (violations, checked) = try await offCooperativePool { () -> ([String], Int) in
+            let kernel = SeismicKernel(model)
+            var violations: [String] = [], checked = 0
+            for counts in [false, true] {
+                var history = ShareHistory(originalFollowers: cascade[0].followers)
+                history.followersCap = calibration.resharerFollowersCap
+                var cache = EstimateCache()
+                for (index, share) in cascade.dropFirst().prefix(3000).enumerated() {
+                    history.add(at: share.time, followers: counts ? 100 : share.followers)
+                    if index % 64 == 63 { history.compact(now: share.time, maxWindow: keptWindow(share.time)) }
+                    for t in [share.time, share.time + 1, share.time + 30] {
+                        let estimate = history.estimate(at: t, model: model, kernel: kernel, interval: false)
+                        let predicted = calibration.apply(estimate, age: t, nStar: model.nStar, counts: counts).predicted ?? -1
+                        let observed = history.reshares(atOrBefore: t)
+                        let loose = calibration.ceiling(reshares: observed, authorFollowers: history.originalFollowers,
+                                                        cappedResharerFollowers: history.cappedFollowers, age: t, nStar: model.nStar, counts: counts)
+                        if !(predicted >= Double(observed) && predicted <= loose) { violations.append("t=\(t): \(observed) ≤ \(predicted) ≤ \(loose)") }
+                        if let tight = cache.ceiling(reshares: observed, history: history, age: t, calibration: calibration, nStar: model.nStar, counts: counts) {
+                            if predicted > tight || tight > loose * (1 + 1e-9) { violations.append("t=\(t): \(predicted) ≤ cached \(tight) ≤ \(loose)") }
+                            checked += 1
+                        }
+                    }
+                    // Refreshed now and then, as the shard refreshes it when it is stale.
+                    if index % 10 == 0 {
+                        cache = EstimateCache(history.estimate(at: share.time, model: model, kernel: kernel, interval: false), age: share.time, count: history.count, history: history)
+                    }
+                }
+            }
+            return (violations, checked)
+        }
+        #expect(violations.isEmpty, "\(file): \(violations.prefix(5))")
+        #expect(checked > 5000)
+    }
+
+    @Test("A cached estimate rebuilds the estimate it was made from")
+    func cacheRebuilds() throws {
+        let cascade = try loadCascade("seismic_tweet.csv")
+        let history = history(cascade, upTo: 3600)
+        let estimate = history.estimate(at: 3600, model: model, kernel: SeismicKernel(model), interval: false)
+        let rebuilt = EstimateCache(estimate, age: 3600, count: history.count, history: history).estimate(reshares: estimate.reshares, nStar: model.nStar)
+        #expect(rebuilt == estimate)
+        // A post SEISMIC has nothing to estimate from is predicted at the reshares it has.
+        let empty = SeismicEstimate(reshares: 7)
+        #expect(EstimateCache(empty, age: 10, count: 7, history: ShareHistory(originalFollowers: 0)).estimate(reshares: 7, nStar: model.nStar) == empty)
+        #expect(calibration.apply(empty, age: 10, nStar: model.nStar).predicted == 7)
+    }
+
     @Test("Counts mode reads its own tables, for the resharers' part and the author's")
     func countsTables() {
         #expect(calibration.factor(age: 600, counts: true) != calibration.factor(age: 600))
