@@ -25,11 +25,13 @@ public final class Replay {
     private var nextTick: Double?
     private var firstTick = 0.0
     private var ticks = 0
-    private var reshares: [PostKey: Int] = [:]
+    /// Reshares per post, counted over the whole recording (a post's alert reaches replay only
+    /// when its batch is scored, and the post may have passed the threshold in that batch).
+    private var reshares: [PostKey.Hashed: Int] = [:]
     private var pendingLeads: [PostKey: (index: Int, threshold: Int, alertTime: Double)] = [:]
     private var summary = Summary()
     private var lastTime: Double?
-    private var seenPosts = Set<PostKey>()
+    private var seenPosts = Set<PostKey.Hashed>()
     private let emit: (String) -> Void
     private let notify: (AlertNotification) -> Void
 
@@ -57,7 +59,7 @@ public final class Replay {
         lastTime = max(lastTime ?? time, time)
         advance(to: time)
         summary.observations += 1
-        if case .post = observation { seenPosts.insert(observation.key) }
+        if case .post = observation { seenPosts.insert(PostKey.Hashed(observation.key)) }
         if tracedKey == nil, let traceKey, case .post(let key, _, let created, _, _, _, _) = observation,
            traceKey == key.id || traceKey == key.description {
             tracedKey = key
@@ -159,12 +161,17 @@ public final class Replay {
     /// Keeps each post's reshare count, to tell when an alerted post reached its threshold.
     private func track(_ observation: Observation) {
         let key = observation.key
+        let hashed = PostKey.Hashed(key)
+        let count: Int
         switch observation {
-        case .reshare: reshares[key, default: 0] += 1
-        case .counts(_, _, let count?, _, _, _): reshares[key] = max(reshares[key] ?? 0, count)
+        case .reshare:
+            count = reshares[hashed, default: 0] + 1
+        case .counts(_, _, let polled?, _, _, _):
+            count = max(reshares[hashed] ?? 0, polled)
         default: return
         }
-        if let pending = pendingLeads[key], (reshares[key] ?? 0) >= pending.threshold {
+        reshares[hashed] = count
+        if !pendingLeads.isEmpty, let pending = pendingLeads[key], count >= pending.threshold {
             summary.alerted[pending.index].lead = observation.time - pending.alertTime
             pendingLeads[key] = nil
         }
