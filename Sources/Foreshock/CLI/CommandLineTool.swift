@@ -53,7 +53,7 @@ public enum CommandLineTool {
         case "check-config":
             return try CheckConfigCommand.run(parsed, terminal: terminal, environment: environment)
         case "bench":
-            return try BenchCommand.run(parsed, terminal: terminal, environment: environment)
+            return try await BenchCommand.run(parsed, terminal: terminal, environment: environment)
         case "eval":
             return try EvalCommand.run(parsed, terminal: terminal, environment: environment)
         case "replay":
