@@ -101,6 +101,8 @@ public struct AlertLifecycle: Sendable {
 
     /// The union of the rules' sinks, as `union` gives it, without building the lists.
     static func sinks(of rules: [RuleConfig]) -> [String] {
+        // A rule naming no sink sends to every one, and so does the union.
+        if rules.contains(where: { $0.sinks.isEmpty }) { return [] }
         if rules.count == 1, rules[0].sinks.count <= 1 { return rules[0].sinks }
         return union(rules.map { $0.sinks })
     }

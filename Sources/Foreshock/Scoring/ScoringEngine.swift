@@ -107,24 +107,29 @@ public final class ScoringEngine: @unchecked Sendable {
         // worked out (an `expm1`) only then, once after each change.
         var typical: Double?
         var touched: [Int] = []
+        // Worked on as a local: every access to a class's stored property is checked for
+        // exclusivity at run time, and this loop makes several per observation.
+        var sources = sourceStates
+        sourceStates = []
+        defer { sourceStates = sources }
+        let nStar = config.scoring.seismic.nStar
+        // Nothing can start a volume alert in this loop unless a rule is about volume.
+        let watchVolume = hasVolumeRules || !volumeAlerts.firing.isEmpty
         for observation in observations {
             let key = observation.key
-            if current < 0 || sourceStates[current].name != key.source {
-                current = sourceSlot(key.source)
+            if current < 0 || sources[current].name != key.source {
+                current = Self.slot(of: key.source, in: &sources, window: config.scoring.volumeWindow, configured: configuredTypical(key.source))
                 typical = nil
                 if !touched.contains(current) { touched.append(current) }
             }
             var needsTypical = true
             switch observation {
             case .post(_, let time, _, _, let followers, _, _):
-                sourceStates[current].volume.record(at: time)
-                if hasVolumeRules || !volumeAlerts.firing.isEmpty,
-                   let note = evaluateVolume(key.source, ratio: sourceStates[current].volume.ratio, at: time) {
-                    out.append(note)
-                }
+                sources[current].volume.record(at: time)
+                if watchVolume, let note = evaluateVolume(key.source, ratio: sources[current].volume.ratio, at: time) { out.append(note) }
                 needsTypical = followers == nil
             case .reshare(_, _, _, let followers?):
-                sourceStates[current].learn(followers)
+                sources[current].learn(followers)
                 typical = nil
                 needsTypical = false
             case .answer:
@@ -132,26 +137,26 @@ public final class ScoringEngine: @unchecked Sendable {
             default:
                 break
             }
-            if needsTypical, typical == nil { typical = sourceStates[current].typicalFollowers(default: config.scoring.seismic.nStar) }
+            if needsTypical, typical == nil { typical = sources[current].typicalFollowers(default: nStar) }
             hashes.append(key.stableHash)
-            ratios.append(sourceStates[current].volume.ratio)
+            ratios.append(sources[current].volume.ratio)
             typicals.append(needsTypical ? typical ?? 0 : 0)
         }
         let batch = ScoringShard.Batch(observations: observations, hashes: hashes, volumeRatios: ratios, typicalFollowers: typicals)
         let count = shards.count
-        let ending = touched.map { (source: sourceStates[$0].name, ratio: sourceStates[$0].volume.ratio) }
+        let ending = touched.map { (source: sources[$0].name, ratio: sources[$0].volume.ratio) }
         out += runOnShards(inParallel: observations.count >= Self.parallelBatch) { shard, index in
             shard.ingest(batch, shard: index, of: count, volumeRatios: ending)
         }
         return out.sorted(by: AlertNotification.ordered)
     }
 
-    /// Where a source's state is, created on first sight. A deployment watches a handful of
-    /// sources, and a scan comparing short strings is cheaper than hashing them.
-    private func sourceSlot(_ name: String) -> Int {
-        if let slot = sourceStates.firstIndex(where: { $0.name == name }) { return slot }
-        sourceStates.append(SourceState(name: name, window: config.scoring.volumeWindow, configured: configuredTypical(name)))
-        return sourceStates.count - 1
+    /// Where a source's state is in `sources`, created on first sight. A deployment watches a
+    /// handful of sources, and a scan comparing short strings is cheaper than hashing them.
+    private static func slot(of name: String, in sources: inout [SourceState], window: Double, configured: @autoclosure () -> Double?) -> Int {
+        if let slot = sources.firstIndex(where: { $0.name == name }) { return slot }
+        sources.append(SourceState(name: name, window: window, configured: configured()))
+        return sources.count - 1
     }
 
     /// Evaluates every tracked post and source at `time`, so time-based conditions fire and

@@ -68,10 +68,20 @@ public struct ScoringShard: Sendable {
     ///   - volumeRatios: each source's volume ratio at the end of the batch, kept for ticks.
     public mutating func ingest(_ batch: Batch, shard index: Int, of count: Int, volumeRatios: [(source: String, ratio: Double)]) -> [AlertNotification] {
         var out: [AlertNotification] = []
+        // Every lookup first, then the work. A post's state is somewhere in megabytes of them, so
+        // a lookup is a cache miss or two; lookups that do not wait on each other let the CPU
+        // overlap those misses, where a lookup before each observation's work waits alone. A slot
+        // found stays valid through the batch: insertions append, and nothing is removed before
+        // the batch ends.
+        var mine: [(position: Int, slot: Int)] = []
+        mine.reserveCapacity(batch.observations.count / max(1, count) + 16)
         for position in batch.observations.indices where ScoringEngine.shard(of: batch.hashes[position], count: count) == index {
+            mine.append((position, table.slot(of: batch.observations[position].key, hash: batch.hashes[position]) ?? -1))
+        }
+        for (position, found) in mine {
             let observation = batch.observations[position]
             let item = Item(observation: observation, hash: batch.hashes[position], typicalFollowers: batch.typicalFollowers[position])
-            guard let slot = apply(item) else { continue }
+            guard let slot = apply(item, found: found >= 0 ? found : nil) else { continue }
             if let note = evaluate(slot, at: observation.time, volumeRatio: batch.volumeRatios[position]) { out.append(note) }
         }
         for (source, ratio) in volumeRatios { volume[source] = ratio }
@@ -143,10 +153,12 @@ public struct ScoringShard: Sendable {
         Array(Set(matcher.rules.filter { !RuleMatcher.isVolumeRule($0) }.compactMap(\.when.unansweredForAtLeast))).sorted()
     }
 
+    /// - Parameter found: the post's slot if it was looked up and found already.
     /// - Returns: the post's slot in the table, valid until the next insertion or removal.
-    private mutating func apply(_ item: Item) -> Int? {
+    private mutating func apply(_ item: Item, found: Int?) -> Int? {
         let observation = item.observation
-        var slot = table.slot(of: observation.key, hash: item.hash)
+        // Not found before the batch began: it may have been added since, by this batch.
+        var slot = found ?? table.slot(of: observation.key, hash: item.hash)
         let isNew = slot == nil
         if isNew {
             // An answer to a post not tracked says nothing worth keeping.

@@ -7,9 +7,9 @@ import Foundation
 public struct ShareHistory: Sendable {
     /// Followers of the post's author (the original counts as a share at time 0).
     public var originalFollowers: Double
-    /// Exact reshares, in time order: seconds after the post, and followers.
-    private(set) var times: [Double] = []
-    private(set) var followers: [Double] = []
+    /// Exact reshares, in time order: seconds after the post, and followers. One array of
+    /// pairs, not two: one allocation per post, one cache miss per reshare.
+    private(set) var shares: [Share] = []
     private(set) var bins: [Bin] = []
     /// Reshares ever added.
     public private(set) var count = 0
@@ -18,6 +18,11 @@ public struct ShareHistory: Sendable {
     /// Σ min(followers, `followersCap`) over every reshare added: what the capped remaining
     /// exposure would be if nobody's audience had been reached yet, its ceiling.
     public private(set) var cappedFollowers = 0.0
+
+    struct Share: Sendable {
+        var time: Double
+        var followers: Double
+    }
 
     struct Bin: Sendable {
         var start: Double
@@ -50,19 +55,19 @@ public struct ShareHistory: Sendable {
         let time = max(0, time)
         count += 1
         cappedFollowers += min(n, followersCap)
-        if let last = times.last, time < last {
-            if let firstExact = times.first, time < firstExact, !bins.isEmpty {
+        if let last = shares.last?.time, time < last {
+            if let firstExact = shares.first?.time, time < firstExact, !bins.isEmpty {
                 let index = bins.lastIndex { $0.start <= time } ?? 0
                 bins[index].absorb(time, n, cap: followersCap)
                 return
             }
-            let index = times.firstIndex { $0 > time } ?? times.count
-            times.insert(time, at: index)
-            followers.insert(n, at: index)
+            let index = shares.firstIndex { $0.time > time } ?? shares.count
+            shares.insert(Share(time: time, followers: n), at: index)
             return
         }
-        times.append(time)
-        followers.append(n)
+        // Most posts get a reshare or two: room for four at the first saves the regrowth.
+        if shares.isEmpty { shares.reserveCapacity(4) }
+        shares.append(Share(time: time, followers: n))
     }
 
     /// Records `count` reshares known only from a counter, spread evenly over (`from`, `to`]:
@@ -81,10 +86,10 @@ public struct ShareHistory: Sendable {
     public mutating func compact(now: Double, maxWindow: Double) {
         let cutoff = now - maxWindow
         var moved = 0
-        while moved < times.count - Self.keepExact, times[moved] < cutoff { moved += 1 }
+        while moved < shares.count - Self.keepExact, shares[moved].time < cutoff { moved += 1 }
         guard moved > 0 || bins.count > 1 else { return }
         for index in 0..<moved {
-            let time = times[index], n = followers[index]
+            let time = shares[index].time, n = shares[index].followers
             if var last = bins.last, time - last.start <= Self.binSpan * max(0, now - time) {
                 last.absorb(time, n, cap: followersCap)
                 bins[bins.count - 1] = last
@@ -93,8 +98,7 @@ public struct ShareHistory: Sendable {
                 bins[bins.count - 1].absorb(time, n, cap: followersCap)
             }
         }
-        times.removeFirst(moved)
-        followers.removeFirst(moved)
+        shares.removeFirst(moved)
         // Merge neighbours whose joint span is small next to their age.
         var merged: [Bin] = []
         merged.reserveCapacity(bins.count)
@@ -112,28 +116,28 @@ public struct ShareHistory: Sendable {
     /// Reshares at or before `t`.
     public func reshares(atOrBefore t: Double) -> Int {
         // Usually asked about now, when every share is at or before it.
-        if (times.last ?? -.infinity) <= t, (bins.last?.end ?? -.infinity) <= t { return count }
+        if (shares.last?.time ?? -.infinity) <= t, (bins.last?.end ?? -.infinity) <= t { return count }
         // Bins hold what is not exact; usually all of them are older than t.
-        let binned = (bins.last.map { $0.end <= t } ?? true) ? count - times.count : bins.reduce(0) { $0 + ($1.end <= t ? $1.count : 0) }
+        let binned = (bins.last.map { $0.end <= t } ?? true) ? count - shares.count : bins.reduce(0) { $0 + ($1.end <= t ? $1.count : 0) }
         return binned + upperBound(t)
     }
 
     /// Index of the first exact time > t.
     private func upperBound(_ t: Double) -> Int {
-        var low = 0, high = times.count
+        var low = 0, high = shares.count
         while low < high {
             let mid = (low + high) / 2
-            if times[mid] <= t { low = mid + 1 } else { high = mid }
+            if shares[mid].time <= t { low = mid + 1 } else { high = mid }
         }
         return low
     }
 
     /// Index of the first exact time ≥ t.
     private func lowerBound(_ t: Double) -> Int {
-        var low = 0, high = times.count
+        var low = 0, high = shares.count
         while low < high {
             let mid = (low + high) / 2
-            if times[mid] < t { low = mid + 1 } else { high = mid }
+            if shares[mid].time < t { low = mid + 1 } else { high = mid }
         }
         return low
     }
@@ -142,16 +146,16 @@ public struct ShareHistory: Sendable {
     /// - Parameter interval: whether to compute p̂'s 90% interval (two χ² quantiles: most of the
     ///   cost for a small post, and the rules do not read it).
     public func estimate(at t: Double, model: SeismicConfig, kernel: SeismicKernel, interval: Bool = true) -> SeismicEstimate {
-        let before = lowerBound(t) // exact reshares strictly before t: times[0..<before]
+        let before = lowerBound(t) // exact reshares strictly before t: shares[0..<before]
         var window = min(max(t / 2, model.minWindow), model.maxWindow)
         var first = lowerBound(t - window)
         if before - first < model.minSharesInWindow {
             // Widen back to the (min+1)-th most recent share before t, the original included.
             let needed = model.minSharesInWindow + 1
-            let binnedBefore = count - times.count
+            let binnedBefore = count - shares.count
             if before + binnedBefore + 1 > needed, before >= needed {
                 first = before - needed
-                window = t - times[first]
+                window = t - shares[first].time
             } else if before + binnedBefore + 1 > needed, let bin = bins.last {
                 window = t - bin.time
                 first = 0
@@ -162,7 +166,7 @@ public struct ShareHistory: Sendable {
         }
         guard window > 0 else { return SeismicEstimate(reshares: reshares(atOrBefore: t)) }
         var weights = 0.0
-        for index in first..<before { weights += 1 - (t - times[index]) / window }
+        for index in first..<before { weights += 1 - (t - shares[index].time) / window }
         let inWindow = before - first
         let original = kernel.exposure(age: t, window: window)
         var exposure = originalFollowers * original.window
@@ -171,15 +175,16 @@ public struct ShareHistory: Sendable {
         let cap = followersCap
         // Exposure counts shares strictly before t; the expected future reshares count those at t too.
         for index in 0..<before {
-            let share = kernel.exposure(age: t - times[index], window: window)
-            exposure += followers[index] * share.window
-            remaining += followers[index] * (1 - share.integral)
-            capped += min(followers[index], cap) * (1 - share.integral)
+            let n = shares[index].followers
+            let share = kernel.exposure(age: t - shares[index].time, window: window)
+            exposure += n * share.window
+            remaining += n * (1 - share.integral)
+            capped += min(n, cap) * (1 - share.integral)
         }
         for index in before..<upperBound(t) {
-            let left = 1 - kernel.integral(t - times[index])
-            remaining += followers[index] * left
-            capped += min(followers[index], cap) * left
+            let left = 1 - kernel.integral(t - shares[index].time)
+            remaining += shares[index].followers * left
+            capped += min(shares[index].followers, cap) * left
         }
         for bin in bins where bin.end < t {
             let share = kernel.exposure(age: t - bin.time, window: window)
@@ -210,7 +215,7 @@ public struct ShareHistory: Sendable {
 
     /// Bytes this history holds, for the benchmark.
     public var approximateBytes: Int {
-        times.capacity * 16 + bins.capacity * MemoryLayout<Bin>.stride + 64
+        shares.capacity * MemoryLayout<Share>.stride + bins.capacity * MemoryLayout<Bin>.stride + 64
     }
 }
 
