@@ -12,11 +12,20 @@ public struct AlertLifecycle: Sendable {
         public var since: Double
         public var lastNotified: Double
         public var lastHeld: Double
+        /// Ticks before this time may pass the alert over: nothing that time alone changes can
+        /// change it sooner (its rules, its repeat, its resolve). −∞: every tick evaluates it.
+        public var quietUntil = -Double.infinity
+        /// When it was last evaluated, and whether a rule held then.
+        var evaluatedAt = -Double.infinity
+        var quietHeld = false
     }
 
     public private(set) var repeatInterval: Double
     public private(set) var resolveAfter: Double
     public private(set) var firing: [PostKey: Firing] = [:]
+    /// The `quietUntil` the last `change` left its alert with (+∞ when that alert is not firing),
+    /// so the caller need not look the alert up again.
+    public private(set) var lastQuietUntil = Double.infinity
 
     public init(repeatInterval: Double, resolveAfter: Double) {
         self.repeatInterval = repeatInterval
@@ -47,15 +56,45 @@ public struct AlertLifecycle: Sendable {
     /// only when there is one to send.
     /// - Returns: what to notify, if anything.
     public mutating func change(_ key: PostKey, holding: [RuleConfig], time: Double) -> Change? {
-        if let top = holding.max(by: { $0.severity < $1.severity }) {
+        change(key, holding: Array(holding.indices), of: holding, time: time)
+    }
+
+    /// `change` with the rules that hold given as indices into `rules`, in config order.
+    /// - Parameters:
+    ///   - previousTick: the tick before `time`. Ticks that passed the alert over while its
+    ///     rules held count as times they held (as they would have, evaluated).
+    ///   - rulesStableUntil: until when, with nothing new observed, the same rules are sure to
+    ///     hold; with the repeat and resolve times it sets the alert's `quietUntil`.
+    public mutating func change(_ key: PostKey, holding: [Int], of rules: [RuleConfig], time: Double,
+                                previousTick: Double? = nil, rulesStableUntil: Double = -.infinity) -> Change? {
+        // Found once and changed in place: a firing post is looked up on every observation.
+        let index = firing.index(forKey: key)
+        if let index, firing.values[index].quietHeld, let previous = previousTick, previous > firing.values[index].evaluatedAt, previous < time {
+            firing.values[index].lastHeld = max(firing.values[index].lastHeld, previous)
+        }
+        lastQuietUntil = .infinity
+        func quiet(_ index: Dictionary<PostKey, Firing>.Index, held: Bool) {
+            let alert = firing.values[index]
+            firing.values[index].quietUntil = min(rulesStableUntil, alert.lastNotified + repeatInterval, held ? .infinity : alert.lastHeld + resolveAfter)
+            lastQuietUntil = firing.values[index].quietUntil
+            firing.values[index].evaluatedAt = time
+            firing.values[index].quietHeld = held
+        }
+        if let topIndex = holding.max(by: { rules[$0].severity < rules[$1].severity }) {
             // Ties go to the first rule in the config: `max` keeps the last of equals, so search again.
-            let rule = holding.first { $0.severity == top.severity }!
-            let sinks = Self.sinks(of: holding)
-            // Found once and changed in place: a firing post is looked up on every observation.
-            guard let index = firing.index(forKey: key) else {
-                firing[key] = Firing(severity: rule.severity, rule: rule.name, sinks: sinks, since: time, lastNotified: time, lastHeld: time)
+            let top = rules[topIndex].severity
+            let rule = rules[holding.first { rules[$0].severity == top }!]
+            let sinks = Self.sinks(of: holding, in: rules)
+            guard let index else {
+                var started = Firing(severity: rule.severity, rule: rule.name, sinks: sinks, since: time, lastNotified: time, lastHeld: time)
+                started.quietUntil = min(rulesStableUntil, time + repeatInterval)
+                started.evaluatedAt = time
+                started.quietHeld = true
+                lastQuietUntil = started.quietUntil
+                firing[key] = started
                 return Change(rule: rule.name, severity: rule.severity, sinks: sinks, reason: .started, since: time)
             }
+            defer { quiet(index, held: true) }
             firing.values[index].lastHeld = time
             if firing.values[index].sinks != sinks { firing.values[index].sinks = Self.union([firing.values[index].sinks, sinks]) }
             let current = firing.values[index]
@@ -71,17 +110,27 @@ public struct AlertLifecycle: Sendable {
             }
             return nil
         }
-        guard let current = firing[key] else { return nil }
+        guard let index else { return nil }
+        let current = firing.values[index]
         if time - current.lastHeld >= resolveAfter {
-            firing[key] = nil
+            firing.remove(at: index)
             return Change(rule: current.rule, severity: current.severity, sinks: current.sinks, reason: .resolved, since: current.since)
         }
+        defer { quiet(index, held: false) }
         if time - current.lastNotified >= repeatInterval {
-            firing[key]?.lastNotified = time
+            firing.values[index].lastNotified = time
             return Change(rule: current.rule, severity: current.severity, sinks: current.sinks, reason: .repeated, since: current.since)
         }
         return nil
     }
+
+    /// Makes every tick evaluate every alert again (a reload brought new rules).
+    public mutating func wake() {
+        for index in firing.indices { firing.values[index].quietUntil = -.infinity }
+    }
+
+    /// The earliest `quietUntil` of the alerts firing, +∞ when none is.
+    public var nextDue: Double { firing.values.reduce(Double.infinity) { min($0, $1.quietUntil) } }
 
     /// New timings from a config reload; alerts firing stay firing.
     public mutating func reconfigure(repeatInterval: Double, resolveAfter: Double) {
@@ -99,12 +148,13 @@ public struct AlertLifecycle: Sendable {
         firing[key] = state
     }
 
-    /// The union of the rules' sinks, as `union` gives it, without building the lists.
-    static func sinks(of rules: [RuleConfig]) -> [String] {
+    /// The union of the sinks of the rules at `indices`, as `union` gives it, without building
+    /// the lists.
+    static func sinks(of indices: [Int], in rules: [RuleConfig]) -> [String] {
         // A rule naming no sink sends to every one, and so does the union.
-        if rules.contains(where: { $0.sinks.isEmpty }) { return [] }
-        if rules.count == 1, rules[0].sinks.count <= 1 { return rules[0].sinks }
-        return union(rules.map { $0.sinks })
+        if indices.contains(where: { rules[$0].sinks.isEmpty }) { return [] }
+        if indices.count == 1, rules[indices[0]].sinks.count <= 1 { return rules[indices[0]].sinks }
+        return union(indices.map { rules[$0].sinks })
     }
 
     static func union(_ lists: [[String]]) -> [String] {

@@ -20,9 +20,9 @@ public enum DefaultConfig {
       ],
       rules: [
         // The calibrated prediction says this post is on its way to a thousand reshares. Past
-        // 1,000 that holds for good: after a week the alert resolves and the post may go cold.
+        // 1,000 that holds for good: after 30 days the alert resolves and the post may go cold.
         { name: "going-viral", severity: "critical",
-          when: { predicted_reshares_at_least: 1000, min_reshares: 5, max_age: "7d" } },
+          when: { predicted_reshares_at_least: 1000, min_reshares: 5, max_age: "30d" } },
         // Spreading faster than a post usually does: look at it before it is big.
         { name: "heating-up", severity: "warning",
           when: { velocity_per_min_at_least: 1, min_reshares: 10, max_age: "6h" } },

@@ -25,16 +25,20 @@ public final class ScoringEngine: @unchecked Sendable {
     private var mustTick = false
     /// Observations (or firing alerts, on a tick) from which a batch is worth both cores.
     static let parallelBatch = 256
+    private let passesQuietAlerts: Bool
 
     /// - Parameters:
     ///   - config: sources (for typical followers), scoring, rules and alerting.
     ///   - shards: how many shards; 0 means one per core.
-    public init(config: Config, shards: Int? = nil) {
+    ///   - evaluatingEveryTick: evaluate every firing alert on every tick, even those time alone
+    ///     cannot change yet: slower, and the reference the tests hold the default to.
+    public init(config: Config, shards: Int? = nil, evaluatingEveryTick: Bool = false) {
         self.config = config
         let count = max(1, shards ?? (config.scoring.shards > 0 ? config.scoring.shards : ProcessInfo.processInfo.activeProcessorCount))
         matcher = RuleMatcher(rules: config.rules)
         hasVolumeRules = config.rules.contains(where: RuleMatcher.isVolumeRule)
-        let settings = Self.settings(config, shards: count)
+        passesQuietAlerts = !evaluatingEveryTick
+        let settings = Self.settings(config, shards: count, passesQuietAlerts: passesQuietAlerts)
         self.shards = (0..<count).map { _ in ShardBox(ScoringShard(settings: settings, alerting: config.alerting)) }
         self.queues = (0..<count).map { DispatchQueue(label: "foreshock.scoring.shard\($0)") }
         volumeAlerts = AlertLifecycle(repeatInterval: config.alerting.repeatInterval, resolveAfter: config.alerting.resolveAfter)
@@ -42,11 +46,11 @@ public final class ScoringEngine: @unchecked Sendable {
 
     public var shardCount: Int { shards.count }
 
-    private static func settings(_ config: Config, shards count: Int) -> ScoringShard.Settings {
+    private static func settings(_ config: Config, shards count: Int, passesQuietAlerts: Bool) -> ScoringShard.Settings {
         ScoringShard.Settings(
             scoring: config.scoring, calibration: .standard, matcher: RuleMatcher(rules: config.rules), kernel: SeismicKernel(config.scoring.seismic),
             lexicon: ComplaintLexicon(extra: config.scoring.complaintTerms, replaceBuiltin: config.scoring.replaceBuiltinLexicon),
-            maxPosts: max(1, config.scoring.maxTrackedPosts / count))
+            maxPosts: max(1, config.scoring.maxTrackedPosts / count), passesQuietAlerts: passesQuietAlerts)
     }
 
     /// Takes a reloaded config's rules and scoring settings, keeping every tracked post and
@@ -58,7 +62,7 @@ public final class ScoringEngine: @unchecked Sendable {
         mustTick = true
         for slot in sourceStates.indices { sourceStates[slot].configured = configuredTypical(sourceStates[slot].name) }
         volumeAlerts.reconfigure(repeatInterval: config.alerting.repeatInterval, resolveAfter: config.alerting.resolveAfter)
-        let settings = Self.settings(config, shards: shards.count)
+        let settings = Self.settings(config, shards: shards.count, passesQuietAlerts: passesQuietAlerts)
         for index in shards.indices {
             queues[index].sync {
                 shards[index].shard.reconfigure(settings, alerting: config.alerting)
@@ -145,8 +149,9 @@ public final class ScoringEngine: @unchecked Sendable {
         let batch = ScoringShard.Batch(observations: observations, hashes: hashes, volumeRatios: ratios, typicalFollowers: typicals)
         let count = shards.count
         let ending = touched.map { (source: sources[$0].name, ratio: sources[$0].volume.ratio) }
+        let previous = lastTick
         out += runOnShards(inParallel: observations.count >= Self.parallelBatch) { shard, index in
-            shard.ingest(batch, shard: index, of: count, volumeRatios: ending)
+            shard.ingest(batch, shard: index, of: count, volumeRatios: ending, previousTick: previous)
         }
         return out.sorted(by: AlertNotification.ordered)
     }
@@ -170,6 +175,7 @@ public final class ScoringEngine: @unchecked Sendable {
         // A cold sweep runs at the first tick of each period, wherever the ticks fall.
         let period = config.scoring.coldAfter / 48
         let sweep = lastTick.map { ($0 / period).rounded(.down) != (time / period).rounded(.down) } ?? true
+        let previous = lastTick
         lastTick = time
         let matters = mustTick || !volumeAlerts.firing.isEmpty
             || shards.contains { $0.tickMatters(at: time) || (sweep && $0.earliestCold < time) }
@@ -185,7 +191,7 @@ public final class ScoringEngine: @unchecked Sendable {
         // A sweep reads every post: worth both cores. Otherwise the tick is a handful of posts.
         let sweeping = sweep && shards.contains { $0.earliestCold < time }
         out += runOnShards(inParallel: sweeping || shards.reduce(0) { $0 + $1.firing } >= Self.parallelBatch) { shard, _ in
-            shard.tick(time, volumeRatios: ratios, sweep: sweep)
+            shard.tick(time, volumeRatios: ratios, sweep: sweep, previousTick: previous)
         }
         return out.sorted(by: AlertNotification.ordered)
     }
@@ -325,6 +331,7 @@ private final class ShardBox: @unchecked Sendable {
     /// Alerts firing, whether a tick could matter before any new observation, and the shard's
     /// cold bound, as of its last block.
     private(set) var firing = 0
+    private var nextFiringDue = -Double.infinity
     private var nextUnansweredDue = -Double.infinity
     private(set) var earliestCold = -Double.infinity
 
@@ -335,9 +342,10 @@ private final class ShardBox: @unchecked Sendable {
     /// Called at the end of each block on the shard's queue.
     func noteState() {
         firing = shard.lifecycle.firing.count
+        nextFiringDue = shard.nextFiringDue
         nextUnansweredDue = shard.nextUnansweredDue
         earliestCold = shard.earliestCold
     }
 
-    func tickMatters(at time: Double) -> Bool { firing > 0 || nextUnansweredDue <= time }
+    func tickMatters(at time: Double) -> Bool { (firing > 0 && nextFiringDue <= time) || nextUnansweredDue <= time }
 }

@@ -10,6 +10,9 @@ public struct ScoringShard: Sendable {
         public var kernel: SeismicKernel
         public var lexicon: ComplaintLexicon
         public var maxPosts: Int
+        /// Whether ticks pass over alerts whose outcome time alone cannot change yet (false
+        /// evaluates every alert on every tick: the reference the tests hold this to).
+        public var passesQuietAlerts = true
     }
 
     /// Observations in time order, with what the engine knew of each one's source when it
@@ -45,6 +48,8 @@ public struct ScoringShard: Sendable {
     /// bound that only grows between sweeps (activity only moves forward), so a sweep before it
     /// would find nothing.
     public private(set) var earliestCold = Double.infinity
+    /// No firing alert needs a tick before this (a lower bound on their `quietUntil`).
+    public private(set) var nextFiringDue = Double.infinity
 
     public init(settings: Settings, alerting: AlertingConfig) {
         self.settings = settings
@@ -66,7 +71,9 @@ public struct ScoringShard: Sendable {
     ///   - batch: the observations, in time order.
     ///   - index: this shard's number, of `count`: it takes the observations whose hash picks it.
     ///   - volumeRatios: each source's volume ratio at the end of the batch, kept for ticks.
-    public mutating func ingest(_ batch: Batch, shard index: Int, of count: Int, volumeRatios: [(source: String, ratio: Double)]) -> [AlertNotification] {
+    ///   - previousTick: the engine's last tick, if any.
+    public mutating func ingest(_ batch: Batch, shard index: Int, of count: Int, volumeRatios: [(source: String, ratio: Double)],
+                                previousTick: Double? = nil) -> [AlertNotification] {
         var out: [AlertNotification] = []
         // Every lookup first, then the work. A post's state is somewhere in megabytes of them, so
         // a lookup is a cache miss or two; lookups that do not wait on each other let the CPU
@@ -82,7 +89,7 @@ public struct ScoringShard: Sendable {
             let observation = batch.observations[position]
             let item = Item(observation: observation, hash: batch.hashes[position], typicalFollowers: batch.typicalFollowers[position])
             guard let slot = apply(item, found: found >= 0 ? found : nil) else { continue }
-            if let note = evaluate(slot, at: observation.time, volumeRatio: batch.volumeRatios[position]) { out.append(note) }
+            if let note = evaluate(slot, at: observation.time, volumeRatio: batch.volumeRatios[position], previousTick: previousTick) { out.append(note) }
         }
         for (source, ratio) in volumeRatios { volume[source] = ratio }
         if table.count > settings.maxPosts { evictColdest() }
@@ -94,14 +101,24 @@ public struct ScoringShard: Sendable {
     ///   - time: now.
     ///   - volumeRatios: each source's volume ratio now.
     ///   - sweep: whether to evict the posts gone cold (the engine runs a sweep once per period).
-    public mutating func tick(_ time: Double, volumeRatios: [(source: String, ratio: Double)], sweep: Bool) -> [AlertNotification] {
+    ///   - previousTick: the tick before this one, if any.
+    public mutating func tick(_ time: Double, volumeRatios: [(source: String, ratio: Double)], sweep: Bool, previousTick: Double? = nil) -> [AlertNotification] {
         var out: [AlertNotification] = []
         for (source, ratio) in volumeRatios { volume[source] = ratio }
         // Between observations only time moves: alerts firing may repeat or resolve, and
         // "unanswered for" may start to hold. Other posts cannot start an alert on a tick, so
-        // the tick costs what is firing and what crosses a threshold, not what is tracked.
+        // the tick costs what is firing and what crosses a threshold, not what is tracked; and
+        // of what is firing, only what time can change by now (see `stableUntil`).
         // (The order they are evaluated in does not matter: the engine sorts what they return.)
-        var due = lifecycle.firing.keys.compactMap { table.slot(of: $0, hash: $0.stableHash) }
+        var due: [Int] = []
+        nextFiringDue = .infinity
+        for (key, alert) in lifecycle.firing {
+            if alert.quietUntil <= time {
+                if let slot = table.slot(of: key, hash: key.stableHash) { due.append(slot) }
+            } else {
+                nextFiringDue = min(nextFiringDue, alert.quietUntil)
+            }
+        }
         if unansweredDue.nextDue <= time {
             var crossing = Set<Int>()
             for entry in unansweredDue.popDue(atOrBefore: time) {
@@ -117,7 +134,7 @@ public struct ScoringShard: Sendable {
                 source = table[slot].key.source
                 ratio = volume[source] ?? 0
             }
-            if let note = evaluate(slot, at: time, volumeRatio: ratio) { out.append(note) }
+            if let note = evaluate(slot, at: time, volumeRatio: ratio, previousTick: previousTick) { out.append(note) }
         }
         if sweep, time > earliestCold {
             let coldAfter = settings.scoring.coldAfter
@@ -245,8 +262,9 @@ public struct ScoringShard: Sendable {
         return settings.features(table[slot], at: time)
     }
 
-    private mutating func evaluate(_ slot: Int, at time: Double, volumeRatio ratio: Double) -> AlertNotification? {
-        Self.evaluate(&table[slot], lifecycle: &lifecycle, settings: settings, at: time, volumeRatio: ratio)
+    private mutating func evaluate(_ slot: Int, at time: Double, volumeRatio ratio: Double, previousTick: Double?) -> AlertNotification? {
+        Self.evaluate(&table[slot], lifecycle: &lifecycle, nextFiringDue: &nextFiringDue, settings: settings, at: time, volumeRatio: ratio,
+                      previousTick: previousTick)
     }
 
     /// Evaluates the rules for one post and updates its alert.
@@ -259,8 +277,8 @@ public struct ScoringShard: Sendable {
     /// and at most `Calibration.ceiling`, and for most posts that decides every rule: a post too
     /// small to reach a threshold, or one already past it. Otherwise, or when there is a
     /// notification to fill in, the estimate is computed (and reused while fresh).
-    private static func evaluate(_ post: inout PostState, lifecycle: inout AlertLifecycle, settings: Settings,
-                                 at time: Double, volumeRatio ratio: Double) -> AlertNotification? {
+    private static func evaluate(_ post: inout PostState, lifecycle: inout AlertLifecycle, nextFiringDue: inout Double, settings: Settings,
+                                 at time: Double, volumeRatio ratio: Double, previousTick: Double?) -> AlertNotification? {
         let age = time - post.createdAt
         if !post.firing {
             let cheap = RuleMatcher.Cheap(source: post.key.source, reshares: post.reshares, age: age, complaint: post.complaintScore > 0,
@@ -274,17 +292,21 @@ public struct ScoringShard: Sendable {
                                             cappedResharerFollowers: post.history.cappedFollowers, age: age, nStar: nStar, counts: counts)
         let rough = settings.features(post, at: time, seismic: SeismicEstimate(reshares: observed), predicted: nil, supercritical: false)
         var features: PostFeatures?
-        let holding: [RuleConfig]
-        if let decided = settings.matcher.holding(rough, predictedWithin: Double(observed)...max(Double(observed), ceiling), volumeRatio: ratio) {
+        let holding: [Int]
+        let decided = settings.matcher.holding(rough, predictedWithin: Double(observed)...max(Double(observed), ceiling), volumeRatio: ratio)
+        if let decided {
             holding = decided
         } else {
             features = evaluationFeatures(&post, at: time, settings: settings)
             holding = settings.matcher.holding(features!, volumeRatio: ratio)
         }
         if !post.firing, holding.isEmpty { return nil }
-        let change = lifecycle.change(post.key, holding: holding, time: time)
+        let stable = decided != nil && settings.passesQuietAlerts
+            ? settings.stableUntil(post, rough: rough, ceiling: ceiling, at: time, holding: holding) : -.infinity
+        let change = lifecycle.change(post.key, holding: holding, of: settings.matcher.rules, time: time, previousTick: previousTick, rulesStableUntil: stable)
         // Firing now if a rule holds, else if it was and has not just resolved.
         post.firing = !holding.isEmpty || (post.firing && change?.reason != .resolved)
+        if post.firing { nextFiringDue = min(nextFiringDue, lifecycle.lastQuietUntil) }
         guard let change else { return nil }
         let f = features ?? evaluationFeatures(&post, at: time, settings: settings)
         var note = AlertNotification(key: post.key, isVolume: false, time: time, rule: change.rule, severity: change.severity,
@@ -331,8 +353,11 @@ public struct ScoringShard: Sendable {
     public mutating func reconfigure(_ settings: Settings, alerting: AlertingConfig) {
         self.settings = settings
         lifecycle.reconfigure(repeatInterval: alerting.repeatInterval, resolveAfter: alerting.resolveAfter)
-        // A new `cold_after` moves every post's bound; the next sweep recomputes it.
+        // A new `cold_after` moves every post's bound; the next sweep recomputes it. New rules may
+        // change any alert: the next tick evaluates them all.
         earliestCold = -Double.infinity
+        lifecycle.wake()
+        nextFiringDue = -Double.infinity
         // New unanswered thresholds apply to the open posts already seen.
         unansweredThresholds = Self.unansweredThresholds(settings.matcher)
         unansweredDue.removeAll()
@@ -382,5 +407,46 @@ extension ScoringShard.Settings {
             complaint: post.complaintScore > 0, complaintScore: post.complaintScore,
             unansweredFor: post.answeredAt == nil ? t : nil, author: post.author, url: post.url, excerpt: post.excerpt)
     }
-}
 
+    /// Until when, with nothing new observed about the post, the rules in `holding` are sure to
+    /// be the ones that hold: time alone changes only some conditions, and those at times known
+    /// now. −∞ when a condition may change at any tick.
+    ///
+    /// A rule that holds may stop: on velocity as its reshares leave the window, on a source's
+    /// volume at any tick, on `max_age` when the post grows too old. A rule that does not hold
+    /// may start only if nothing it fails on stays failing: reshares, reach and the complaint do
+    /// not move, velocity only falls, age only grows, and a prediction under the threshold by its
+    /// ceiling stays under (the ceiling only falls with age). What is left is crossing an
+    /// unanswered threshold, at a known time, and a source's volume, at any tick. The caller
+    /// passes only outcomes the bounds decided: a prediction SEISMIC had to compute may change
+    /// as the post ages.
+    /// - Parameters:
+    ///   - rough: the post's features without SEISMIC, as the rules were judged on.
+    ///   - ceiling: the most its calibrated prediction can be.
+    func stableUntil(_ post: PostState, rough: PostFeatures, ceiling: Double, at time: Double, holding: [Int]) -> Double {
+        var until = Double.infinity
+        let age = time - post.createdAt
+        for index in matcher.rules.indices {
+            let rule = matcher.rules[index]
+            guard !RuleMatcher.isVolumeRule(rule), matcher.applies(rule, to: post.key.source) else { continue }
+            let when = rule.when
+            if holding.contains(index) {
+                if when.velocityPerMinAtLeast != nil || when.volumeSpikeRatioAtLeast != nil { return -.infinity }
+                if let maxAge = when.maxAge { until = min(until, post.createdAt + maxAge) }
+                continue
+            }
+            if let n = when.minReshares, rough.reshares < n { continue }
+            if let complaint = when.complaint, rough.complaint != complaint { continue }
+            if let maxAge = when.maxAge, age > maxAge { continue }
+            if let reach = when.reachAtLeast, rough.reach < reach { continue }
+            if let velocity = when.velocityPerMinAtLeast, rough.velocityShort < velocity { continue }
+            if let threshold = when.predictedResharesAtLeast, ceiling < threshold { continue }
+            if let threshold = when.unansweredForAtLeast {
+                guard post.answeredAt == nil else { continue }
+                if age < threshold { until = min(until, post.createdAt + threshold) }
+            }
+            if when.volumeSpikeRatioAtLeast != nil { return -.infinity }
+        }
+        return until
+    }
+}

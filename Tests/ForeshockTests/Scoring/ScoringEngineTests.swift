@@ -86,6 +86,79 @@ struct ScoringEngineTests {
         #expect(seven == one)
     }
 
+    @Test("Alerts passed over between their changes notify exactly as when every tick evaluates them")
+    func quietAlertsMatchEveryTick() async throws {
+        // Every kind of condition time alone can change: velocity, age, unanswered time, the
+        // prediction, a source's volume; repeats and resolves; rules with their own sinks.
+        var config = scoringConfig([
+            rule("going-viral", .critical) { $0.predictedResharesAtLeast = 1000; $0.minReshares = 5; $0.maxAge = 3 * 86400 },
+            rule("heating-up", .warning) { $0.velocityPerMinAtLeast = 1; $0.minReshares = 10; $0.maxAge = 6 * 3600 },
+            rule("big", .warning) { $0.minReshares = 300 },
+            rule("unanswered", .warning) { $0.complaint = true; $0.unansweredForAtLeast = 1800 },
+            rule("storm", .critical) { $0.volumeSpikeRatioAtLeast = 4 },
+            rule("complaint-in-a-storm", .warning) { $0.complaint = true; $0.volumeSpikeRatioAtLeast = 3 },
+        ])
+        // `big` only on the other source, so that the big cascades' alerts end when going-viral's
+        // age runs out, 30 minutes after the last tick at which it held.
+        config.rules[2].sources = ["m"]
+        config.rules[2].sinks = ["ops"]
+        config.rules[3].sinks = ["ops", "oncall"]
+        config.alerting.repeatInterval = 3 * 3600
+        var recording = try cascadeObservations("tideh_RT1.txt", id: "big", start: 1_000_000, limit: 2000)
+        recording += try cascadeObservations("seismic_tweet.csv", id: "tweet", start: 1_003_017, limit: 1500)
+        for post in 0..<120 {
+            let start = 1_000_000 + Double(post * 311)
+            let key = PostKey(source: post % 2 == 0 ? "x" : "m", id: "p\(post)")
+            recording.append(.post(key: key, time: start, createdAt: start, author: "u\(post)", followers: Double(40 + post * 7),
+                                   text: post % 3 == 0 ? "worst service ever, still waiting" : "hello", url: nil))
+            for share in 0..<(post % 29) { recording.append(.reshare(key: key, time: start + Double(share * share * 7 + 3), user: nil, followers: Double(5 * share))) }
+            if post % 4 == 1 { recording.append(.counts(key: key, time: start + 900, reshares: post * 3, replies: 1, likes: post, quotes: nil)) }
+            if post % 6 == 0 { recording.append(.answer(key: key, time: start + Double(600 + post * 40), author: "acme")) }
+        }
+        // Bursts that heat up and cool down: fifteen reshares in under three minutes, then none.
+        for burst in 0..<8 {
+            let start = 1_000_000 + 40_000 + Double(burst * 9000)
+            let key = PostKey(source: "m", id: "burst\(burst)")
+            recording.append(.post(key: key, time: start, createdAt: start, author: "b\(burst)", followers: 50, text: "hi", url: nil))
+            for share in 1...15 { recording.append(.reshare(key: key, time: start + Double(share * 11), user: nil, followers: 20)) }
+        }
+        // A storm of small complaints on one source, an hour into the third day.
+        for k in 0..<40 {
+            let time = 1_000_000 + 2 * 86400 + 3600 + Double(k * 7)
+            recording.append(.post(key: PostKey(source: "x", id: "storm\(k)"), time: time, createdAt: time, author: "s\(k)", followers: 10,
+                                   text: "still waiting, worst service", url: nil))
+        }
+        recording.sort { $0.time < $1.time }
+        let settings = config, observations = recording
+        @Sendable func run(everyTick: Bool) -> [String] {
+            let engine = ScoringEngine(config: settings, shards: 2, evaluatingEveryTick: everyTick)
+            var lines: [String] = []
+            var next = 0
+            var tick = 1_000_000.0
+            // Four days of minute ticks, the observations between them in batches.
+            while tick < 1_000_000 + 4 * 86400 {
+                var batch: [Observation] = []
+                while next < observations.count, observations[next].time <= tick {
+                    batch.append(observations[next])
+                    next += 1
+                }
+                lines += engine.ingest(batch).map(\.jsonLine)
+                lines += engine.tick(tick).map(\.jsonLine)
+                tick += 60
+            }
+            return lines
+        }
+        let (quiet, everyTick) = try await offCooperativePool { (run(everyTick: false), run(everyTick: true)) }
+        #expect(everyTick.count > 40)
+        for name in ["going-viral", "heating-up", "big", "unanswered", "storm", "complaint-in-a-storm"] {
+            #expect(everyTick.contains { $0.contains("\"rule\":\"\(name)\"") }, "\(name) never notified")
+        }
+        #expect(everyTick.contains { $0.contains("\"state\":\"resolved\"") && $0.contains("\"rule\":\"heating-up\"") })
+        #expect(everyTick.contains { $0.contains("\"state\":\"resolved\"") && $0.contains("\"rule\":\"going-viral\"") })
+        #expect(quiet == everyTick)
+        if quiet != everyTick, let first = zip(quiet, everyTick).first(where: { $0 != $1 }) { Issue.record("first difference:\n\(first.0)\n\(first.1)") }
+    }
+
     @Test("Counts only: reshares between polls are spread evenly and the post is scored in counts mode")
     func countsMode() throws {
         let key = PostKey(source: "hn", id: "42")
