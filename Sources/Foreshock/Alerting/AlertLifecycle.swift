@@ -56,16 +56,16 @@ public struct AlertLifecycle: Sendable {
     /// only when there is one to send.
     /// - Returns: what to notify, if anything.
     public mutating func change(_ key: PostKey, holding: [RuleConfig], time: Double) -> Change? {
-        change(key, holding: Array(holding.indices), of: holding, time: time)
+        change(key, holding: RuleSet(holding.indices), of: holding, time: time)
     }
 
-    /// `change` with the rules that hold given as indices into `rules`, in config order.
+    /// `change` with the rules that hold given by their index in `rules`.
     /// - Parameters:
     ///   - previousTick: the tick before `time`. Ticks that passed the alert over while its
     ///     rules held count as times they held (as they would have, evaluated).
     ///   - rulesStableUntil: until when, with nothing new observed, the same rules are sure to
     ///     hold; with the repeat and resolve times it sets the alert's `quietUntil`.
-    public mutating func change(_ key: PostKey, holding: [Int], of rules: [RuleConfig], time: Double,
+    public mutating func change(_ key: PostKey, holding: RuleSet, of rules: [RuleConfig], time: Double,
                                 previousTick: Double? = nil, rulesStableUntil: Double = -.infinity) -> Change? {
         // Found once and changed in place: a firing post is looked up on every observation.
         let index = firing.index(forKey: key)
@@ -80,10 +80,11 @@ public struct AlertLifecycle: Sendable {
             firing.values[index].evaluatedAt = time
             firing.values[index].quietHeld = held
         }
-        if let topIndex = holding.max(by: { rules[$0].severity < rules[$1].severity }) {
-            // Ties go to the first rule in the config: `max` keeps the last of equals, so search again.
-            let top = rules[topIndex].severity
-            let rule = rules[holding.first { rules[$0].severity == top }!]
+        // The deciding rule: the most severe, the first in the config among equals.
+        var deciding: Int?
+        for index in holding where deciding.map({ rules[index].severity > rules[$0].severity }) ?? true { deciding = index }
+        if let deciding {
+            let rule = rules[deciding]
             let sinks = Self.sinks(of: holding, in: rules)
             guard let index else {
                 var started = Firing(severity: rule.severity, rule: rule.name, sinks: sinks, since: time, lastNotified: time, lastHeld: time)
@@ -150,11 +151,10 @@ public struct AlertLifecycle: Sendable {
 
     /// The union of the sinks of the rules at `indices`, as `union` gives it, without building
     /// the lists.
-    static func sinks(of indices: [Int], in rules: [RuleConfig]) -> [String] {
+    static func sinks(of holding: RuleSet, in rules: [RuleConfig]) -> [String] {
         // A rule naming no sink sends to every one, and so does the union.
-        if indices.contains(where: { rules[$0].sinks.isEmpty }) { return [] }
-        if indices.count == 1, rules[indices[0]].sinks.count <= 1 { return rules[indices[0]].sinks }
-        return union(indices.map { rules[$0].sinks })
+        if holding.contains(where: { rules[$0].sinks.isEmpty }) { return [] }
+        return union(holding.map { rules[$0].sinks })
     }
 
     static func union(_ lists: [[String]]) -> [String] {

@@ -14,21 +14,23 @@ public struct RuleMatcher: Sendable {
             && when.maxAge == nil && when.unansweredForAtLeast == nil
     }
 
-    /// The post rules that hold, in config order, as indices into `rules` (copying the rules
-    /// themselves was a tenth of what evaluating a firing post cost).
-    public func holding(_ features: PostFeatures, volumeRatio: Double) -> [Int] {
-        rules.indices.filter { index in
+    /// The post rules that hold, by their index in `rules` (copying the rules themselves was a
+    /// tenth of what evaluating a firing post cost).
+    public func holding(_ features: PostFeatures, volumeRatio: Double) -> RuleSet {
+        var out = RuleSet()
+        for index in rules.indices {
             let rule = rules[index]
-            return !Self.isVolumeRule(rule) && applies(rule, to: features.key.source) && holds(rule.when, features, volumeRatio: volumeRatio)
+            if !Self.isVolumeRule(rule), applies(rule, to: features.key.source), holds(rule.when, features, volumeRatio: volumeRatio) { out.insert(index) }
         }
+        return out
     }
 
     /// The post rules that hold when the prediction is known only to lie within `bounds` (the
     /// features' own prediction is not read): enough for most posts, so SEISMIC need not run.
-    /// - Returns: the rules in config order (indices into `rules`), or nil when some rule's
-    ///   outcome depends on where in `bounds` the prediction falls.
-    public func holding(_ features: PostFeatures, predictedWithin bounds: ClosedRange<Double>, volumeRatio: Double) -> [Int]? {
-        var out: [Int] = []
+    /// - Returns: the rules that hold, or nil when some rule's outcome depends on where in
+    ///   `bounds` the prediction falls.
+    public func holding(_ features: PostFeatures, predictedWithin bounds: ClosedRange<Double>, volumeRatio: Double) -> RuleSet? {
+        var out = RuleSet()
         for index in rules.indices {
             let rule = rules[index]
             guard !Self.isVolumeRule(rule), applies(rule, to: features.key.source),
@@ -37,7 +39,7 @@ public struct RuleMatcher: Sendable {
                 if bounds.upperBound < threshold { continue }
                 guard bounds.lowerBound >= threshold else { return nil }
             }
-            out.append(index)
+            out.insert(index)
         }
         return out
     }

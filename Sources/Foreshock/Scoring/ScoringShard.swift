@@ -292,7 +292,7 @@ public struct ScoringShard: Sendable {
                                             cappedResharerFollowers: post.history.cappedFollowers, age: age, nStar: nStar, counts: counts)
         let rough = settings.features(post, at: time, seismic: SeismicEstimate(reshares: observed), predicted: nil, supercritical: false)
         var features: PostFeatures?
-        let holding: [Int]
+        let holding: RuleSet
         let decided = settings.matcher.holding(rough, predictedWithin: Double(observed)...max(Double(observed), ceiling), volumeRatio: ratio)
         if let decided {
             holding = decided
@@ -423,7 +423,7 @@ extension ScoringShard.Settings {
     /// - Parameters:
     ///   - rough: the post's features without SEISMIC, as the rules were judged on.
     ///   - ceiling: the most its calibrated prediction can be.
-    func stableUntil(_ post: PostState, rough: PostFeatures, ceiling: Double, at time: Double, holding: [Int]) -> Double {
+    func stableUntil(_ post: PostState, rough: PostFeatures, ceiling: Double, at time: Double, holding: RuleSet) -> Double {
         var until = Double.infinity
         let age = time - post.createdAt
         for index in matcher.rules.indices {
