@@ -36,10 +36,13 @@ public struct Calibration: Sendable, Equatable {
     public struct AgeFactor: Sendable, Equatable {
         public var age: Double
         public var factor: Double
+        /// log(age), for interpolating in log-age without a logarithm per point per lookup.
+        let logAge: Double
 
         public init(_ age: Double, _ factor: Double) {
             self.age = age
             self.factor = factor
+            logAge = log(age)
         }
     }
 
@@ -73,8 +76,10 @@ public struct Calibration: Sendable, Equatable {
         guard let first = table.first, let last = table.last else { return 1 }
         if age <= first.age { return first.factor }
         if age >= last.age { return last.factor }
-        for (a, b) in zip(table, table.dropFirst()) where age <= b.age {
-            let x = (log(age) - log(a.age)) / (log(b.age) - log(a.age))
+        let logAge = log(age)
+        for index in 1..<table.count where age <= table[index].age {
+            let a = table[index - 1], b = table[index]
+            let x = (logAge - a.logAge) / (b.logAge - a.logAge)
             return a.factor + x * (b.factor - a.factor)
         }
         return last.factor
