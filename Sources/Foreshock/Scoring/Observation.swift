@@ -59,6 +59,11 @@ public enum Observation: Sendable, Equatable {
         }
     }
 
+    var isPost: Bool {
+        if case .post = self { return true }
+        return false
+    }
+
     public var time: Double {
         switch self {
         case .post(_, let time, _, _, _, _, _), .reshare(_, let time, _, _), .counts(_, let time, _, _, _, _), .answer(_, let time, _): return time
