@@ -196,6 +196,21 @@ public final class ScoringEngine: @unchecked Sendable {
         return out.sorted(by: AlertNotification.ordered)
     }
 
+    /// The earliest time a tick can do anything: evaluate an alert falling due, catch a post
+    /// crossing an unanswered threshold, or evict a post gone cold. Ticks before it return at
+    /// once, so a replay may leave them out in bulk (a recording may jump years), saying so with
+    /// `leaveOutTicks(through:)`.
+    public var quietUntil: Double {
+        if mustTick || !volumeAlerts.firing.isEmpty { return -.infinity }
+        return shards.reduce(Double.infinity) { min($0, $1.nextDue) }
+    }
+
+    /// Records that ticks up to `time` happened and were left out, as they would have done
+    /// nothing: the next tick's cold sweep and the alerts' held ticks count from there.
+    public func leaveOutTicks(through time: Double) {
+        lastTick = max(lastTick ?? time, time)
+    }
+
     /// The features of one post now, for traces and `status`.
     public func features(_ key: PostKey, at time: Double) -> PostFeatures? {
         let index = Self.shard(of: key.stableHash, count: shards.count)
@@ -348,4 +363,7 @@ private final class ShardBox: @unchecked Sendable {
     }
 
     func tickMatters(at time: Double) -> Bool { (firing > 0 && nextFiringDue <= time) || nextUnansweredDue <= time }
+
+    /// The earliest a tick can matter to this shard, a cold sweep included.
+    var nextDue: Double { min(firing > 0 ? nextFiringDue : .infinity, nextUnansweredDue, earliestCold) }
 }

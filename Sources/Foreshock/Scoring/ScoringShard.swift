@@ -44,9 +44,9 @@ public struct ScoringShard: Sendable {
     private var unansweredDue = DueHeap()
     /// The distinct `unanswered_for_at_least` thresholds of the post rules.
     private var unansweredThresholds: [Double] = []
-    /// No post can go cold before this: the least `lastActivity + cold_after` over the posts, a
-    /// bound that only grows between sweeps (activity only moves forward), so a sweep before it
-    /// would find nothing.
+    /// No post can go cold before this: the least `lastActivity + cold_after` over the posts not
+    /// firing, a bound that only grows between sweeps (activity only moves forward), so a sweep
+    /// before it would find nothing.
     public private(set) var earliestCold = Double.infinity
     /// No firing alert needs a tick before this (a lower bound on their `quietUntil`).
     public private(set) var nextFiringDue = Double.infinity
@@ -140,8 +140,10 @@ public struct ScoringShard: Sendable {
             let coldAfter = settings.scoring.coldAfter
             var cold: [Int] = []
             earliestCold = .infinity
-            for slot in table.slots {
-                if time - table[slot].lastActivity > coldAfter && !table[slot].firing {
+            // Firing posts are kept, and left out of the bound until their alert resolves (see
+            // `evaluate`): one post gone viral days ago would otherwise hold it in the past.
+            for slot in table.slots where !table[slot].firing {
+                if time - table[slot].lastActivity > coldAfter {
                     cold.append(slot)
                 } else {
                     earliestCold = min(earliestCold, table[slot].lastActivity + coldAfter)
@@ -263,8 +265,12 @@ public struct ScoringShard: Sendable {
     }
 
     private mutating func evaluate(_ slot: Int, at time: Double, volumeRatio ratio: Double, previousTick: Double?) -> AlertNotification? {
-        Self.evaluate(&table[slot], lifecycle: &lifecycle, nextFiringDue: &nextFiringDue, settings: settings, at: time, volumeRatio: ratio,
-                      previousTick: previousTick)
+        let wasFiring = table[slot].firing
+        let note = Self.evaluate(&table[slot], lifecycle: &lifecycle, nextFiringDue: &nextFiringDue, settings: settings, at: time, volumeRatio: ratio,
+                                 previousTick: previousTick)
+        // A post whose alert just resolved may go cold again: back into the sweep's bound.
+        if wasFiring, !table[slot].firing { earliestCold = min(earliestCold, table[slot].lastActivity + settings.scoring.coldAfter) }
+        return note
     }
 
     /// Evaluates the rules for one post and updates its alert.

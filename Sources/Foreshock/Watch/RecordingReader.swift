@@ -113,7 +113,7 @@ public struct RecordingReader: Sendable {
     private static func observation(_ value: Fields, number: Int) throws(Problem) -> Observation? {
         guard let type = value[.type]?.stringValue else { throw Problem(line: number, reason: "no \"type\"") }
         guard ["post", "reshare", "counts", "answer"].contains(type) else { return nil }
-        guard let time = Self.time(value[.time]) else { throw Problem(line: number, reason: "\"time\" is missing or not RFC 3339 or Unix seconds") }
+        guard let time = Self.time(value[.time]) else { throw Problem(line: number, reason: "\"time\" is missing, or not RFC 3339 or Unix seconds from 1970 to 9999") }
         let source = value[.source]?.stringValue ?? ""
         let idField: Field = type == "post" ? .id : .post
         guard let id = value[idField]?.idString else { throw Problem(line: number, reason: "no \"\(idField.name)\"") }
@@ -134,13 +134,21 @@ public struct RecordingReader: Sendable {
     }
 
     /// RFC 3339 text or Unix seconds.
+    /// RFC 3339 text or Unix seconds, from 1970 to the end of 9999 (what RFC 3339 can write,
+    /// and what alerts print): a time far outside that is a bad line, not years of ticks.
     static func time(_ value: JSONValue?) -> Double? {
+        let seconds: Double?
         switch value {
-        case .number(let seconds)?: return seconds.isFinite ? seconds : nil
-        case .string(let text)?: return Timestamp.parse(text)?.timeIntervalSince1970 ?? Double(text)
-        default: return nil
+        case .number(let number)?: seconds = number
+        case .string(let text)?: seconds = Timestamp.parse(text)?.timeIntervalSince1970 ?? Double(text)
+        default: seconds = nil
         }
+        guard let seconds, seconds.isFinite, seconds >= 0, seconds <= latest else { return nil }
+        return seconds
     }
+
+    /// 9999-12-31T23:59:59Z.
+    static let latest = 253_402_300_799.0
 }
 
 /// Writes observations as recording lines (`watch --record`).

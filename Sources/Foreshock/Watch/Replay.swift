@@ -24,6 +24,7 @@ public final class Replay {
     private var batch: [Observation] = []
     private var nextTick: Double?
     private var firstTick = 0.0
+    private let leavesOutQuietTicks: Bool
     private var ticks = 0
     /// Reshares per post, counted over the whole recording (a post's alert reaches replay only
     /// when its batch is scored, and the post may have passed the threshold in that batch).
@@ -39,9 +40,12 @@ public final class Replay {
     ///   - trace: a post id (or `source:id`) to trace, with `traceEvery` seconds between points.
     ///   - emit: receives each trace line.
     ///   - notify: receives each notification, in order.
-    public init(config: Config, shards: Int? = nil, trace: String? = nil, traceEvery: Double = 60,
+    ///   - leavesOutQuietTicks: leave out, in bulk, ticks the engine says cannot do anything
+    ///     (false: every tick is run, the reference the tests hold this to).
+    public init(config: Config, shards: Int? = nil, trace: String? = nil, traceEvery: Double = 60, leavesOutQuietTicks: Bool = true,
                 emit: @escaping (String) -> Void = { _ in }, notify: @escaping (AlertNotification) -> Void) {
         engine = ScoringEngine(config: config, shards: shards)
+        self.leavesOutQuietTicks = leavesOutQuietTicks
         interval = config.scoring.evaluationInterval
         traceKey = trace
         self.traceEvery = traceEvery
@@ -113,6 +117,21 @@ public final class Replay {
                 nextTrace = trace + traceEvery
                 emitTrace(at: trace)
             } else {
+                // Ticks that cannot do anything before the next event are left out in bulk: a
+                // recording may jump years, and one tick a minute through them is millions.
+                let until = min(time, trace, engine.quietUntil)
+                if leavesOutQuietTicks, until.isFinite, until > tick + interval {
+                    // The first tick at or after `until`: every one before it does nothing.
+                    var skipTo = ticks + Int(((until - tick) / interval).rounded(.up))
+                    while skipTo > ticks, firstTick + Double(skipTo - 1) * interval >= until { skipTo -= 1 }
+                    while firstTick + Double(skipTo) * interval < until { skipTo += 1 }
+                    if skipTo > ticks + 1 {
+                        engine.leaveOutTicks(through: firstTick + Double(skipTo - 1) * interval)
+                        ticks = skipTo
+                        nextTick = firstTick + Double(ticks) * interval
+                        continue
+                    }
+                }
                 deliver(engine.tick(tick))
                 // Counted from the first tick rather than added up, so a tick's time does not
                 // drift over a recording that spans months.

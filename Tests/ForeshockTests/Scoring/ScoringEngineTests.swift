@@ -159,6 +159,55 @@ struct ScoringEngineTests {
         if quiet != everyTick, let first = zip(quiet, everyTick).first(where: { $0 != $1 }) { Issue.record("first difference:\n\(first.0)\n\(first.1)") }
     }
 
+    @Test("Replay leaves out ticks that cannot do anything, and notifies exactly as when it runs them all")
+    func leftOutTicksChangeNothing() async throws {
+        // Weeks of silence between bursts: a post seen again after it went cold, an unanswered
+        // complaint, alerts that repeat and resolve, a trace that runs through the gaps.
+        var config = scoringConfig([
+            rule("going-viral", .critical) { $0.predictedResharesAtLeast = 1000; $0.minReshares = 5 },
+            rule("big", .warning) { $0.minReshares = 20; $0.maxAge = 10 * 86400 },
+            rule("heating-up", .warning) { $0.velocityPerMinAtLeast = 1; $0.minReshares = 10; $0.maxAge = 6 * 3600 },
+            rule("unanswered", .warning) { $0.complaint = true; $0.unansweredForAtLeast = 7200 },
+        ])
+        config.rules[1].sources = ["m"]
+        config.scoring.coldAfter = 2 * 86400
+        var recording = try cascadeObservations("tideh_RT1.txt", id: "big", start: 1_000_017, limit: 1200)
+        for week in 0..<6 {
+            let start = 1_000_000 + Double(week) * (9 * 86400 + 1777) + 333
+            for post in 0..<6 {
+                let key = PostKey(source: "m", id: "w\(post)")
+                let time = start + Double(post * 97)
+                recording.append(.post(key: key, time: time, createdAt: time, author: "u\(post)", followers: 5000,
+                                       text: post.isMultiple(of: 2) ? "still waiting, worst service" : "hi", url: nil))
+                for share in 1...(5 + post * 4) { recording.append(.reshare(key: key, time: time + Double(share * 9), user: nil, followers: 300)) }
+            }
+            // A slow one: a reshare every ten minutes, big in the end but never heating up.
+            let slow = PostKey(source: "m", id: "slow\(week)")
+            recording.append(.post(key: slow, time: start + 50, createdAt: start + 50, author: "s", followers: 800, text: "hi", url: nil))
+            for share in 1...24 { recording.append(.reshare(key: slow, time: start + 50 + Double(share * 600), user: nil, followers: 100)) }
+            if week == 3 { recording.append(.answer(key: PostKey(source: "m", id: "w0"), time: start + 1000, author: "acme")) }
+        }
+        recording.sort { $0.time < $1.time }
+        let settings = config, observations = recording
+        @Sendable func run(leavingOut: Bool) -> [String] {
+            var lines: [String] = []
+            let replay = Replay(config: settings, shards: 2, trace: "w1", traceEvery: 3600, leavesOutQuietTicks: leavingOut,
+                                emit: { lines.append($0) }, notify: { lines.append($0.jsonLine) })
+            for observation in observations { replay.add(observation) }
+            let summary = replay.finish()
+            lines.append("posts \(summary.posts), alerts \(summary.alertsByRule.sorted { $0.key < $1.key })")
+            return lines
+        }
+        let (leftOut, all) = try await offCooperativePool { (run(leavingOut: true), run(leavingOut: false)) }
+        for name in ["going-viral", "heating-up", "big", "unanswered"] {
+            #expect(all.contains { $0.contains("\"rule\":\"\(name)\"") }, "\(name) never notified")
+        }
+        #expect(all.contains { $0.contains("\"state\":\"resolved\"") && $0.contains("\"rule\":\"big\"") })
+        #expect(all.contains { $0.contains("\"type\":\"trace\"") })
+        #expect(leftOut == all)
+        if leftOut != all, let first = zip(leftOut, all).first(where: { $0 != $1 }) { Issue.record("first difference:\n\(first.0)\n\(first.1)") }
+    }
+
     @Test("Counts only: reshares between polls are spread evenly and the post is scored in counts mode")
     func countsMode() throws {
         let key = PostKey(source: "hn", id: "42")

@@ -33,6 +33,10 @@ struct RecordingReaderTests {
         #"{"type":"post","time":01,"id":"x"}"#,
         #"{"type":"post","time":8,"id":"x","text":"\x"}"#,
         #"{"type":"post","time":8,"id":"x","junk":"#  + String(repeating: "[", count: 600) + String(repeating: "]", count: 600) + "}",
+        // Times no RFC 3339 text can write: a bad line, not millennia of ticks.
+        #"{"type":"reshare","time":1e300,"post":"1"}"#,
+        #"{"type":"reshare","time":1000000000000,"post":"1"}"#,
+        #"{"type":"reshare","time":-5,"post":"1"}"#,
         "",
         "   ",
     ]
@@ -65,6 +69,9 @@ struct RecordingReaderTests {
         for (index, reason) in [(11, "no \"type\""), (12, "\"time\" is missing"), (13, "\"time\" is missing"), (14, "no \"id\""), (15, "expected a JSON object, got")] {
             #expect(throws: RecordingReader.Problem.self) { try observation(index) }
             #expect(Self.read(Self.lines[index], fullParser: false).contains(reason), "\(Self.lines[index])")
+        }
+        for index in 22...24 {
+            #expect(Self.read(Self.lines[index], fullParser: false).contains("Unix seconds from 1970 to 9999"), "\(Self.lines[index])")
         }
         for index in 16...21 {
             #expect(Self.read(Self.lines[index], fullParser: false).hasPrefix("problem: line 9: "), "\(Self.lines[index].prefix(80))")
