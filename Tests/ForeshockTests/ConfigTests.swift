@@ -149,6 +149,23 @@ struct ConfigTests {
         #expect(result.warnings.map(\.path).contains("sources"))
     }
 
+    @Test("brand terms and the complaint score condition are read, and checked")
+    func brandAndComplaintScore() throws {
+        let good = Self.parse("""
+        { scoring: { lexicon: { brand_terms: ["Acme", "@acme_support"] } },
+          rules: [ { name: "r", severity: "warning", when: { complaint_score_at_least: 2 } } ] }
+        """)
+        let config = try #require(good.config)
+        #expect(config.scoring.brandTerms == ["Acme", "@acme_support"])
+        #expect(config.rules.first?.when.complaintScoreAtLeast == 2)
+        let bad = Self.parse("""
+        { scoring: { lexicon: { brand_terms: "Acme" } }, rules: [ { name: "r", severity: "warning", when: { complaint_score_at_least: 0 } } ] }
+        """)
+        #expect(bad.config == nil)
+        #expect(bad.problems.map(\.path).contains("scoring.lexicon.brand_terms"))
+        #expect(bad.problems.map(\.path).contains("rules[0].when.complaint_score_at_least"))
+    }
+
     @Test("the embedded default config loads and takes the query")
     func embeddedDefault() throws {
         let (config, _) = try ConfigLoader.embeddedDefault(query: "Acme Air", environment: [:])

@@ -10,7 +10,7 @@ public struct RuleMatcher: Sendable {
     public static func isVolumeRule(_ rule: RuleConfig) -> Bool {
         let when = rule.when
         return when.volumeSpikeRatioAtLeast != nil && when.minReshares == nil && when.velocityPerMinAtLeast == nil
-            && when.reachAtLeast == nil && when.predictedResharesAtLeast == nil && when.complaint == nil
+            && when.reachAtLeast == nil && when.predictedResharesAtLeast == nil && when.complaint == nil && when.complaintScoreAtLeast == nil
             && when.maxAge == nil && when.unansweredForAtLeast == nil
     }
 
@@ -62,6 +62,7 @@ public struct RuleMatcher: Sendable {
         public var reshares: Int
         public var age: Double
         public var complaint: Bool
+        public var complaintScore: Int
         public var unansweredFor: Double?
         public var volumeRatio: Double
     }
@@ -76,6 +77,7 @@ public struct RuleMatcher: Sendable {
         if let n = when.minReshares, c.reshares < n { return false }
         if let ratio = when.volumeSpikeRatioAtLeast, c.volumeRatio < ratio { return false }
         if let complaint = when.complaint, c.complaint != complaint { return false }
+        if let score = when.complaintScoreAtLeast, c.complaintScore < score { return false }
         if let age = when.maxAge, c.age > age { return false }
         if let unanswered = when.unansweredForAtLeast, (c.unansweredFor ?? -1) < unanswered { return false }
         return true
@@ -88,7 +90,7 @@ public struct RuleMatcher: Sendable {
     }
 
     func holdsApartFromPrediction(_ when: RuleConditions, _ f: PostFeatures, volumeRatio: Double) -> Bool {
-        let cheap = Cheap(source: f.key.source, reshares: f.reshares, age: f.age, complaint: f.complaint,
+        let cheap = Cheap(source: f.key.source, reshares: f.reshares, age: f.age, complaint: f.complaint, complaintScore: f.complaintScore,
                           unansweredFor: f.unansweredFor, volumeRatio: volumeRatio)
         guard holdsCheap(when, cheap) else { return false }
         if let v = when.velocityPerMinAtLeast, f.velocityShort < v { return false }

@@ -15,6 +15,8 @@ public struct RuleConditions: Sendable, Equatable {
     public var predictedResharesAtLeast: Double?
     public var volumeSpikeRatioAtLeast: Double?
     public var complaint: Bool?
+    /// The complaint score: complaint terms in the text, doubled when it names the brand.
+    public var complaintScoreAtLeast: Int?
     /// Seconds: only posts younger than this.
     public var maxAge: Double?
     /// Seconds: the brand has not replied this long after the post.
@@ -56,6 +58,7 @@ public struct RuleConfig: Sendable {
             when.predictedResharesAtLeast = conditions.double("predicted_reshares_at_least", min: 0)
             when.volumeSpikeRatioAtLeast = conditions.double("volume_spike_ratio_at_least", min: 0)
             when.complaint = conditions.bool("complaint")
+            when.complaintScoreAtLeast = conditions.int("complaint_score_at_least", min: 1)
             when.maxAge = conditions.duration("max_age", min: 1)
             when.unansweredForAtLeast = conditions.duration("unanswered_for_at_least")
             conditions.finish()

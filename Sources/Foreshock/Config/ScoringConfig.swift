@@ -34,6 +34,9 @@ public struct ScoringConfig: Sendable, Equatable {
     public var complaintTerms: [String] = []
     /// Whether `complaintTerms` replaces the built-in lists instead of adding to them.
     public var replaceBuiltinLexicon = false
+    /// The brand's names, handles and hashtags: a complaint that names the brand weighs double.
+    /// Empty: the sources' queries and brand accounts (see `ComplaintLexicon.brandTerms`).
+    public var brandTerms: [String] = []
 
     public init() {}
 
@@ -67,6 +70,7 @@ public struct ScoringConfig: Sendable, Equatable {
         if let lexicon = object.object("lexicon") {
             scoring.complaintTerms = lexicon.strings("complaint_terms") ?? []
             scoring.replaceBuiltinLexicon = lexicon.bool("replace_builtin") ?? false
+            scoring.brandTerms = lexicon.strings("brand_terms") ?? []
             lexicon.finish()
         }
         object.finish()

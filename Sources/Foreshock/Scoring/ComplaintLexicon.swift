@@ -1,3 +1,5 @@
+import Foundation
+
 /// Words people use when they complain about a company, in English and in Hebrew (the
 /// seeds' vocabulary: "מביך", "לא עונים", "גועל נפש", "החזר כספי"…), plus the config's own.
 /// A match is a whole word or phrase; Hebrew words may carry the one-letter prefixes
@@ -21,18 +23,60 @@ public struct ComplaintLexicon: Sendable {
     static let hebrewPrefixes: Set<Character> = ["ו", "ה", "ב", "ל", "מ", "ש", "כ"]
 
     private let terms: [[Character]]
+    private let brand: [[Character]]
 
-    public init(extra: [String] = [], replaceBuiltin: Bool = false) {
+    /// - Parameters:
+    ///   - extra: complaint terms of the config's own.
+    ///   - replaceBuiltin: use only `extra`.
+    ///   - brand: the brand's names, handles and hashtags (with or without @ or #).
+    public init(extra: [String] = [], replaceBuiltin: Bool = false, brand: [String] = []) {
         let all = (replaceBuiltin ? [] : Self.english + Self.hebrew) + extra
         terms = Array(Set(all.map { $0.lowercased() })).sorted().map(Array.init)
+        self.brand = Array(Set(brand.map { Self.bare($0) }.filter { !$0.isEmpty })).sorted().map(Array.init)
     }
 
-    /// How many complaint terms the text holds.
+    /// The complaint signal: how many complaint terms the text holds, doubled when it also names
+    /// the brand. "Terrible" alone may be about anything; "@acme, terrible" is about Acme.
     public func score(_ text: String) -> Int {
         let characters = Array(text.lowercased())
         var found = 0
         for term in terms where matches(term, in: characters) { found += 1 }
-        return found
+        return found > 0 && namesBrand(characters) ? 2 * found : found
+    }
+
+    /// Whether the text names the brand (as a word, a handle or a hashtag).
+    public func namesBrand(_ text: String) -> Bool { namesBrand(Array(text.lowercased())) }
+
+    private func namesBrand(_ characters: [Character]) -> Bool {
+        brand.contains { matches($0, in: characters) }
+    }
+
+    /// The brand as the config's sources know it: each search query (a name like "Acme Air",
+    /// also as one word, "acmeair", the way hashtags write it) and each brand account's handle.
+    /// Queries that are searches rather than names (quotes, operators, over four words) are
+    /// left out.
+    public static func brandTerms(sources: [SourceConfig]) -> [String] {
+        var out: [String] = []
+        for source in sources {
+            if let query = source.query?.trimmingCharacters(in: .whitespaces), !query.isEmpty,
+               !query.contains(where: { "\"():*".contains($0) }) {
+                let words = query.split(separator: " ")
+                if words.count <= 4, !words.contains(where: { ["OR", "AND", "NOT"].contains($0) || $0.hasPrefix("-") }) {
+                    out.append(query)
+                    if words.count > 1 { out.append(words.joined()) }
+                }
+            }
+            out += source.brandAccounts
+        }
+        return out
+    }
+
+    /// A term without its @ or # and, for a handle like `acme@mastodon.social`, its server.
+    static func bare(_ term: String) -> String {
+        var text = term.trimmingCharacters(in: .whitespaces).lowercased()
+        while let first = text.first, first == "@" || first == "#" { text.removeFirst() }
+        if let at = text.firstIndex(of: "@") { text = String(text[..<at]) }
+        return text
     }
 
     private func matches(_ term: [Character], in text: [Character]) -> Bool {

@@ -49,7 +49,8 @@ public final class ScoringEngine: @unchecked Sendable {
     private static func settings(_ config: Config, shards count: Int, passesQuietAlerts: Bool) -> ScoringShard.Settings {
         ScoringShard.Settings(
             scoring: config.scoring, calibration: .standard, matcher: RuleMatcher(rules: config.rules), kernel: SeismicKernel(config.scoring.seismic),
-            lexicon: ComplaintLexicon(extra: config.scoring.complaintTerms, replaceBuiltin: config.scoring.replaceBuiltinLexicon),
+            lexicon: ComplaintLexicon(extra: config.scoring.complaintTerms, replaceBuiltin: config.scoring.replaceBuiltinLexicon,
+                                      brand: config.scoring.brandTerms.isEmpty ? ComplaintLexicon.brandTerms(sources: config.sources) : config.scoring.brandTerms),
             maxPosts: max(1, config.scoring.maxTrackedPosts / count), passesQuietAlerts: passesQuietAlerts)
     }
 

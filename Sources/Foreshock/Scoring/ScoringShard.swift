@@ -288,7 +288,7 @@ public struct ScoringShard: Sendable {
         let age = time - post.createdAt
         if !post.firing {
             let cheap = RuleMatcher.Cheap(source: post.key.source, reshares: post.reshares, age: age, complaint: post.complaintScore > 0,
-                                          unansweredFor: post.answeredAt == nil ? age : nil, volumeRatio: ratio)
+                                          complaintScore: post.complaintScore, unansweredFor: post.answeredAt == nil ? age : nil, volumeRatio: ratio)
             guard settings.matcher.mayHold(cheap) else { return nil }
         }
         let observed = post.history.reshares(atOrBefore: age)
@@ -443,6 +443,7 @@ extension ScoringShard.Settings {
             }
             if let n = when.minReshares, rough.reshares < n { continue }
             if let complaint = when.complaint, rough.complaint != complaint { continue }
+            if let score = when.complaintScoreAtLeast, rough.complaintScore < score { continue }
             if let maxAge = when.maxAge, age > maxAge { continue }
             if let reach = when.reachAtLeast, rough.reach < reach { continue }
             if let velocity = when.velocityPerMinAtLeast, rough.velocityShort < velocity { continue }

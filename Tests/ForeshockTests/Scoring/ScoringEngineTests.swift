@@ -363,4 +363,36 @@ struct ScoringEngineTests {
         #expect(lexicon.score("תודה רבה") == 0)
         #expect(ComplaintLexicon(extra: ["kaput"], replaceBuiltin: true).score("it is kaput, worst") == 1)
     }
+
+    @Test("A complaint that names the brand weighs double: by name, handle or hashtag, in Hebrew with its prefixes")
+    func brandWeighting() {
+        let lexicon = ComplaintLexicon(brand: ["Acme Air", "acmeair", "@acme_support@mastodon.social", "אקמה"])
+        #expect(lexicon.score("they lost my bag") == 1)
+        #expect(lexicon.score("Acme Air lost my bag") == 2)
+        #expect(lexicon.score("@acme_support still waiting, worst service") == 4)
+        #expect(lexicon.score("#AcmeAir terrible") == 2)
+        #expect(lexicon.score("acme air's app is broken") == 2)
+        #expect(lexicon.score("I love Acme Air") == 0, "naming the brand is not a complaint")
+        #expect(lexicon.score("השירות של לאקמה מביך") == 2)
+        #expect(lexicon.score("acmeairline is terrible") == 1, "a longer word is not the brand")
+        #expect(ComplaintLexicon().score("Acme Air lost my bag") == 1, "no brand given, no weight")
+    }
+
+    @Test("The brand comes from the sources: names searched for, and the brand's accounts")
+    func brandFromSources() {
+        var named = SourceConfig(name: "hn", kind: .hackernews, query: "Acme Air")
+        named.brandAccounts = ["@acme_support"]
+        let search = SourceConfig(name: "x", kind: .x, query: "acme OR \"acme air\" -job")
+        #expect(ComplaintLexicon.brandTerms(sources: [named, search]) == ["Acme Air", "AcmeAir", "@acme_support"])
+        // Through the engine: a rule on the weighted score, with the brand from the config's sources.
+        var config = scoringConfig([rule("brand-complaint", .warning) { $0.complaintScoreAtLeast = 2 }])
+        config.sources = [named]
+        let engine = ScoringEngine(config: config, shards: 1)
+        let about = PostKey(source: "hn", id: "1"), elsewhere = PostKey(source: "hn", id: "2")
+        let notes = engine.ingest([
+            .post(key: about, time: 0, createdAt: 0, author: "a", followers: 1, text: "@acme_support lost my bag", url: nil),
+            .post(key: elsewhere, time: 1, createdAt: 1, author: "b", followers: 1, text: "the weather is terrible", url: nil),
+        ])
+        #expect(notes.map(\.key) == [about])
+    }
 }
