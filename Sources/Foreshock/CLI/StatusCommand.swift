@@ -49,11 +49,11 @@ enum StatusCommand {
         out.append("")
         out.append("Hottest posts")
         if status.hottest.isEmpty { out.append("  none tracked yet") }
-        out += table(["RESHARES", "VEL/MIN", "PREDICTED", "AGE", "MODE", "ANSWERED", "POST"], status.hottest.map { post in
+        out += table(["RESHARES", "VEL/MIN", "PREDICTED", "REPLIES", "AGE", "MODE", "ANSWERED", "POST"], status.hottest.map { post in
             let predicted = post.supercritical ? "viral" : post.predicted.map { "\(Int($0))" } ?? "-"
             let who = [post.author.map { "@\($0)" }, post.text.map { "\"\($0)\"" }, post.url].compactMap { $0 }.joined(separator: " ")
-            return ["\(post.reshares)", String(format: "%.1f", post.velocityPerMin), predicted, DurationText.short(post.ageSeconds), post.mode,
-                    post.answered ? "yes" : "no", "\(post.source):\(post.id) \(who)"]
+            return ["\(post.reshares)", String(format: "%.1f", post.velocityPerMin), predicted, Self.replies(post.counters), DurationText.short(post.ageSeconds),
+                    post.mode, post.answered ? "yes" : "no", "\(post.source):\(post.id) \(who)"]
         })
         out.append("")
         out.append("Alerts firing")
@@ -83,4 +83,11 @@ enum StatusCommand {
             "  " + row.enumerated().map { index, cell in index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }.joined(separator: "  ")
         }
     }
+    /// Replies as last polled, and how they moved over the series: "40 (from 3)".
+    static func replies(_ counters: [WatchStatus.Counters]?) -> String {
+        let known = (counters ?? []).compactMap(\.replies)
+        guard let last = known.last else { return "-" }
+        return known.first == last ? "\(last)" : "\(last) (from \(known[0]))"
+    }
+
 }

@@ -25,4 +25,6 @@ public struct PostFeatures: Sendable, Equatable {
     public var author: String?
     public var url: String?
     public var excerpt: String?
+    /// The polled counters over time (counts mode, or counters polled beside the reshares).
+    public var counters = CounterSeries()
 }

@@ -30,6 +30,8 @@ public struct PostState: Sendable {
     private var storedQuotes: Int32 = -1
     private var storedPolledReshares: Int32 = -1
     private var storedComplaintScore: Int32 = 0
+    /// The polled counters over time, compact (see `CounterSeries`).
+    public var counters = CounterSeries()
     /// The last SEISMIC estimate, reused while it is fresh enough (see `ScoringShard.evaluate`).
     var cache = EstimateCache()
     public var mode: Mode = .counts
@@ -97,7 +99,7 @@ public struct PostState: Sendable {
 
     /// Bytes held, for the benchmark's memory figure.
     public var approximateBytes: Int {
-        MemoryLayout<PostState>.stride + history.approximateBytes + key.id.utf8.count + key.source.utf8.count
+        MemoryLayout<PostState>.stride + history.approximateBytes + counters.approximateBytes + key.id.utf8.count + key.source.utf8.count
             + (author?.utf8.count ?? 0) + (url?.utf8.count ?? 0) + (excerpt?.utf8.count ?? 0)
     }
 }

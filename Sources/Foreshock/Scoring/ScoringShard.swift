@@ -233,6 +233,7 @@ public struct ScoringShard: Sendable {
                 post.polledReshares = max(post.polledReshares ?? 0, reshares)
             }
             post.lastCountsTime = time
+            post.counters.record(.init(time: time, reshares: post.polledReshares, replies: post.replies, likes: post.likes, quotes: post.quotes))
         case .answer:
             post.answeredAt = min(post.answeredAt ?? time, time)
         }
@@ -411,7 +412,7 @@ extension ScoringShard.Settings {
             velocityShort: short, velocityLong: long, acceleration: long > 0 ? short / long : (short > 0 ? .infinity : 0),
             reach: reach, seismic: seismic, predicted: predicted, supercritical: supercritical,
             complaint: post.complaintScore > 0, complaintScore: post.complaintScore,
-            unansweredFor: post.answeredAt == nil ? t : nil, author: post.author, url: post.url, excerpt: post.excerpt)
+            unansweredFor: post.answeredAt == nil ? t : nil, author: post.author, url: post.url, excerpt: post.excerpt, counters: post.counters)
     }
 
     /// Until when, with nothing new observed about the post, the rules in `holding` are sure to

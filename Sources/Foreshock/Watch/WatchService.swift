@@ -281,7 +281,11 @@ public actor WatchService {
                 WatchStatus.Post(source: f.key.source, id: f.key.id, author: f.author, url: f.url, text: f.excerpt.map { SafeText.cut(SafeText.clean($0, keepLineBreaks: false), 140) },
                                  ageSeconds: f.age.rounded(), mode: f.mode.rawValue, reshares: f.reshares, velocityPerMin: (f.velocityShort * 10).rounded() / 10,
                                  reach: f.reach, predicted: f.predicted.map { $0.rounded() }, supercritical: f.supercritical, complaint: f.complaint,
-                                 answered: f.unansweredFor == nil)
+                                 answered: f.unansweredFor == nil,
+                                 counters: f.counters.samples.isEmpty ? nil : f.counters.samples.map {
+                                     WatchStatus.Counters(time: Timestamp.format(Date(timeIntervalSince1970: $0.time)), reshares: $0.reshares,
+                                                          replies: $0.replies, likes: $0.likes, quotes: $0.quotes)
+                                 })
             },
             alerts: snapshot.firing.map { item in
                 let probe = AlertNotification(key: item.key, isVolume: item.isVolume, time: now.timeIntervalSince1970, rule: item.alert.rule, severity: item.alert.severity,

@@ -30,6 +30,16 @@ public struct WatchStatus: Codable, Sendable {
         public var supercritical: Bool
         public var complaint: Bool
         public var answered: Bool
+        /// The polled counters over time, oldest first (none when the API gives no counters).
+        public var counters: [Counters]? = nil
+    }
+
+    public struct Counters: Codable, Sendable {
+        public var time: String
+        public var reshares: Int?
+        public var replies: Int?
+        public var likes: Int?
+        public var quotes: Int?
     }
 
     public struct Alert: Codable, Sendable {

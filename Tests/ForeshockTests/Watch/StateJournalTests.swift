@@ -119,6 +119,7 @@ struct StatusCommandTests {
         #expect(json == .success)
         let parsed = try WatchStatus.read(stateDir: state)
         #expect(parsed.hottest.first?.reshares == 50 && parsed.alerts.first?.silencedBy != nil && raw.contains("\"silenced_by\""))
+        #expect(parsed.hottest.first?.counters?.last?.reshares == 50, "the polled counters, over time")
     }
 
     @Test("status without a status file, and with an unreadable silences file at start: one clear line each")
