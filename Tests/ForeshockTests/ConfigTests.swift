@@ -153,9 +153,11 @@ struct ConfigTests {
     func brandAndComplaintScore() throws {
         let good = Self.parse("""
         { scoring: { lexicon: { brand_terms: ["Acme", "@acme_support"] } },
-          rules: [ { name: "r", severity: "warning", when: { complaint_score_at_least: 2 } } ] }
+          rules: [ { name: "r", severity: "warning", when: { complaint_score_at_least: 2 } },
+                   { name: "storm", severity: "warning", when: { volume_spike_z_at_least: 4 } } ] }
         """)
         let config = try #require(good.config)
+        #expect(config.rules.last?.when.volumeSpikeZAtLeast == 4 && RuleMatcher.isVolumeRule(config.rules[1]))
         #expect(config.scoring.brandTerms == ["Acme", "@acme_support"])
         #expect(config.rules.first?.when.complaintScoreAtLeast == 2)
         let bad = Self.parse("""

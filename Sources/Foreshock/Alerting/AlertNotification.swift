@@ -22,6 +22,8 @@ public struct AlertNotification: Sendable, Equatable {
     public var velocityPerMin: Double
     public var reach: Double
     public var volumeRatio: Double?
+    /// A volume spike in standard deviations above the source's baseline.
+    public var volumeZ: Double? = nil
     public var author: String?
     public var url: String?
     public var excerpt: String?
@@ -55,7 +57,7 @@ public struct AlertNotification: Sendable, Equatable {
             ("reason", JSONText.quote(reason.rawValue)),
             ("reshares", String(reshares)), ("predicted", supercritical ? "null" : number(predicted)),
             ("supercritical", supercritical ? "true" : "false"), ("velocity_per_min", number(velocityPerMin)), ("reach", number(reach)),
-            ("volume_ratio", number(volumeRatio)), ("complaint", complaint ? "true" : "false"),
+            ("volume_ratio", number(volumeRatio)), ("volume_z", number(volumeZ)), ("complaint", complaint ? "true" : "false"),
             ("unanswered_for_s", number(unansweredFor)),
             ("author", JSONText.string(author)), ("url", JSONText.string(url)), ("text", JSONText.string(excerpt)),
             ("alert_key", JSONText.quote(alertKey)), ("author_followers", number(authorFollowers)),

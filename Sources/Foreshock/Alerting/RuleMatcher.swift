@@ -9,18 +9,18 @@ public struct RuleMatcher: Sendable {
     /// Whether a rule is about a source's volume rather than one post.
     public static func isVolumeRule(_ rule: RuleConfig) -> Bool {
         let when = rule.when
-        return when.volumeSpikeRatioAtLeast != nil && when.minReshares == nil && when.velocityPerMinAtLeast == nil
+        return (when.volumeSpikeRatioAtLeast != nil || when.volumeSpikeZAtLeast != nil) && when.minReshares == nil && when.velocityPerMinAtLeast == nil
             && when.reachAtLeast == nil && when.predictedResharesAtLeast == nil && when.complaint == nil && when.complaintScoreAtLeast == nil
             && when.maxAge == nil && when.unansweredForAtLeast == nil
     }
 
     /// The post rules that hold, by their index in `rules` (copying the rules themselves was a
     /// tenth of what evaluating a firing post cost).
-    public func holding(_ features: PostFeatures, volumeRatio: Double) -> RuleSet {
+    public func holding(_ features: PostFeatures, volume: VolumeBaseline.Reading) -> RuleSet {
         var out = RuleSet()
         for index in rules.indices {
             let rule = rules[index]
-            if !Self.isVolumeRule(rule), applies(rule, to: features.key.source), holds(rule.when, features, volumeRatio: volumeRatio) { out.insert(index) }
+            if !Self.isVolumeRule(rule), applies(rule, to: features.key.source), holds(rule.when, features, volume: volume) { out.insert(index) }
         }
         return out
     }
@@ -29,12 +29,12 @@ public struct RuleMatcher: Sendable {
     /// features' own prediction is not read): enough for most posts, so SEISMIC need not run.
     /// - Returns: the rules that hold, or nil when some rule's outcome depends on where in
     ///   `bounds` the prediction falls.
-    public func holding(_ features: PostFeatures, predictedWithin bounds: ClosedRange<Double>, volumeRatio: Double) -> RuleSet? {
+    public func holding(_ features: PostFeatures, predictedWithin bounds: ClosedRange<Double>, volume: VolumeBaseline.Reading) -> RuleSet? {
         var out = RuleSet()
         for index in rules.indices {
             let rule = rules[index]
             guard !Self.isVolumeRule(rule), applies(rule, to: features.key.source),
-                  holdsApartFromPrediction(rule.when, features, volumeRatio: volumeRatio) else { continue }
+                  holdsApartFromPrediction(rule.when, features, volume: volume) else { continue }
             if let threshold = rule.when.predictedResharesAtLeast {
                 if bounds.upperBound < threshold { continue }
                 guard bounds.lowerBound >= threshold else { return nil }
@@ -45,9 +45,9 @@ public struct RuleMatcher: Sendable {
     }
 
     /// The volume rules that hold for a source.
-    public func holdingVolume(source: String, ratio: Double) -> [RuleConfig] {
+    public func holdingVolume(source: String, volume: VolumeBaseline.Reading) -> [RuleConfig] {
         rules.filter { rule in
-            Self.isVolumeRule(rule) && applies(rule, to: source) && ratio >= rule.when.volumeSpikeRatioAtLeast!
+            Self.isVolumeRule(rule) && applies(rule, to: source) && Self.holdsVolume(rule.when, volume)
         }
     }
 
@@ -64,7 +64,7 @@ public struct RuleMatcher: Sendable {
         public var complaint: Bool
         public var complaintScore: Int
         public var unansweredFor: Double?
-        public var volumeRatio: Double
+        public var volume: VolumeBaseline.Reading
     }
 
     /// Whether some post rule may hold, judged on the cheap conditions alone: most posts are
@@ -75,7 +75,7 @@ public struct RuleMatcher: Sendable {
 
     func holdsCheap(_ when: RuleConditions, _ c: Cheap) -> Bool {
         if let n = when.minReshares, c.reshares < n { return false }
-        if let ratio = when.volumeSpikeRatioAtLeast, c.volumeRatio < ratio { return false }
+        if !Self.holdsVolume(when, c.volume) { return false }
         if let complaint = when.complaint, c.complaint != complaint { return false }
         if let score = when.complaintScoreAtLeast, c.complaintScore < score { return false }
         if let age = when.maxAge, c.age > age { return false }
@@ -83,15 +83,22 @@ public struct RuleMatcher: Sendable {
         return true
     }
 
-    func holds(_ when: RuleConditions, _ f: PostFeatures, volumeRatio: Double) -> Bool {
-        guard holdsApartFromPrediction(when, f, volumeRatio: volumeRatio) else { return false }
+    /// The volume conditions: the source's ratio and z-score now.
+    static func holdsVolume(_ when: RuleConditions, _ volume: VolumeBaseline.Reading) -> Bool {
+        if let ratio = when.volumeSpikeRatioAtLeast, volume.ratio < ratio { return false }
+        if let z = when.volumeSpikeZAtLeast, volume.zScore < z { return false }
+        return true
+    }
+
+    func holds(_ when: RuleConditions, _ f: PostFeatures, volume: VolumeBaseline.Reading) -> Bool {
+        guard holdsApartFromPrediction(when, f, volume: volume) else { return false }
         if let p = when.predictedResharesAtLeast, !(f.supercritical || (f.predicted ?? 0) >= p) { return false }
         return true
     }
 
-    func holdsApartFromPrediction(_ when: RuleConditions, _ f: PostFeatures, volumeRatio: Double) -> Bool {
+    func holdsApartFromPrediction(_ when: RuleConditions, _ f: PostFeatures, volume: VolumeBaseline.Reading) -> Bool {
         let cheap = Cheap(source: f.key.source, reshares: f.reshares, age: f.age, complaint: f.complaint, complaintScore: f.complaintScore,
-                          unansweredFor: f.unansweredFor, volumeRatio: volumeRatio)
+                          unansweredFor: f.unansweredFor, volume: volume)
         guard holdsCheap(when, cheap) else { return false }
         if let v = when.velocityPerMinAtLeast, f.velocityShort < v { return false }
         if let r = when.reachAtLeast, f.reach < r { return false }

@@ -65,6 +65,7 @@ public struct TemplateValues: Sendable {
             "predicted": predicted,
             "supercritical": .flag(note.supercritical),
             "volume_ratio": .number(note.volumeRatio, note.volumeRatio.map { String(format: "%.1f×", $0) } ?? ""),
+            "volume_z": .number(note.volumeZ, note.volumeZ.map { String(format: "%.1f σ", $0) } ?? ""),
             "age": .text(age.map(DurationText.format) ?? "unknown"),
             "age_seconds": .number(age, age.map { String(Int($0)) } ?? "unknown"),
             "answered": .flag(answered),

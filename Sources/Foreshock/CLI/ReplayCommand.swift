@@ -53,7 +53,7 @@ enum AlertText {
         let time = Timestamp.format(Date(timeIntervalSince1970: note.time))
         let state = note.state == .resolved ? "RESOLVED" : note.reason == .escalated ? "ESCALATED" : note.reason == .repeated ? "STILL FIRING" : "FIRING"
         if note.isVolume {
-            return "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(note.key.source)] mention volume \(String(format: "%.1f", note.volumeRatio ?? 0))× the usual"
+            return "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(note.key.source)] mention volume \(String(format: "%.1f", note.volumeRatio ?? 0))× the usual (\(String(format: "%.1f", note.volumeZ ?? 0)) σ above it)"
         }
         let predicted = note.supercritical ? "supercritical" : note.predicted.map { "predicted \(Int($0.rounded()))" } ?? "no prediction yet"
         var line = "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(note.key.source)] \(note.author ?? "?"): \(note.reshares) reshares, \(predicted), \(String(format: "%.1f", note.velocityPerMin))/min, reach \(Int(note.reach))"

@@ -14,6 +14,8 @@ public struct RuleConditions: Sendable, Equatable {
     public var reachAtLeast: Double?
     public var predictedResharesAtLeast: Double?
     public var volumeSpikeRatioAtLeast: Double?
+    /// The same in standard deviations above the baseline.
+    public var volumeSpikeZAtLeast: Double?
     public var complaint: Bool?
     /// The complaint score: complaint terms in the text, doubled when it names the brand.
     public var complaintScoreAtLeast: Int?
@@ -57,6 +59,7 @@ public struct RuleConfig: Sendable {
             when.reachAtLeast = conditions.double("reach_at_least", min: 0)
             when.predictedResharesAtLeast = conditions.double("predicted_reshares_at_least", min: 0)
             when.volumeSpikeRatioAtLeast = conditions.double("volume_spike_ratio_at_least", min: 0)
+            when.volumeSpikeZAtLeast = conditions.double("volume_spike_z_at_least", min: 0)
             when.complaint = conditions.bool("complaint")
             when.complaintScoreAtLeast = conditions.int("complaint_score_at_least", min: 1)
             when.maxAge = conditions.duration("max_age", min: 1)

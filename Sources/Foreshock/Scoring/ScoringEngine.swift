@@ -99,9 +99,9 @@ public final class ScoringEngine: @unchecked Sendable {
     /// Applies a batch of observations (in time order) and evaluates the rules after each.
     /// - Returns: the notifications, ordered by time, then post, then rule.
     public func ingest(_ observations: [Observation]) -> [AlertNotification] {
-        var hashes: [UInt64] = [], ratios: [Double] = [], typicals: [Double] = []
+        var hashes: [UInt64] = [], volumes: [VolumeBaseline.Reading] = [], typicals: [Double] = []
         hashes.reserveCapacity(observations.count)
-        ratios.reserveCapacity(observations.count)
+        volumes.reserveCapacity(observations.count)
         typicals.reserveCapacity(observations.count)
         var out: [AlertNotification] = []
         // This loop is the one serial part of ingest, so it only notes what each observation's
@@ -131,7 +131,7 @@ public final class ScoringEngine: @unchecked Sendable {
             switch observation {
             case .post(_, let time, _, _, let followers, _, _):
                 sources[current].volume.record(at: time)
-                if watchVolume, let note = evaluateVolume(key.source, ratio: sources[current].volume.ratio, at: time) { out.append(note) }
+                if watchVolume, let note = evaluateVolume(key.source, volume: sources[current].volume.reading, at: time) { out.append(note) }
                 needsTypical = followers == nil
             case .reshare(_, _, _, let followers?):
                 sources[current].learn(followers)
@@ -144,15 +144,15 @@ public final class ScoringEngine: @unchecked Sendable {
             }
             if needsTypical, typical == nil { typical = sources[current].typicalFollowers(default: nStar) }
             hashes.append(key.stableHash)
-            ratios.append(sources[current].volume.ratio)
+            volumes.append(sources[current].volume.reading)
             typicals.append(needsTypical ? typical ?? 0 : 0)
         }
-        let batch = ScoringShard.Batch(observations: observations, hashes: hashes, volumeRatios: ratios, typicalFollowers: typicals)
+        let batch = ScoringShard.Batch(observations: observations, hashes: hashes, volumes: volumes, typicalFollowers: typicals)
         let count = shards.count
-        let ending = touched.map { (source: sources[$0].name, ratio: sources[$0].volume.ratio) }
+        let ending = touched.map { (source: sources[$0].name, volume: sources[$0].volume.reading) }
         let previous = lastTick
         out += runOnShards(inParallel: observations.count >= Self.parallelBatch) { shard, index in
-            shard.ingest(batch, shard: index, of: count, volumeRatios: ending, previousTick: previous)
+            shard.ingest(batch, shard: index, of: count, volumes: ending, previousTick: previous)
         }
         return out.sorted(by: AlertNotification.ordered)
     }
@@ -186,13 +186,13 @@ public final class ScoringEngine: @unchecked Sendable {
         for slot in sourceStates.indices where sourceStates[slot].sawPosts {
             sourceStates[slot].volume.advance(to: time)
             guard hasVolumeRules || !volumeAlerts.firing.isEmpty else { continue }
-            if let note = evaluateVolume(sourceStates[slot].name, ratio: sourceStates[slot].volume.ratio, at: time) { out.append(note) }
+            if let note = evaluateVolume(sourceStates[slot].name, volume: sourceStates[slot].volume.reading, at: time) { out.append(note) }
         }
-        let ratios = sourceStates.map { (source: $0.name, ratio: $0.volume.ratio) }
+        let readings = sourceStates.map { (source: $0.name, volume: $0.volume.reading) }
         // A sweep reads every post: worth both cores. Otherwise the tick is a handful of posts.
         let sweeping = sweep && shards.contains { $0.earliestCold < time }
         out += runOnShards(inParallel: sweeping || shards.reduce(0) { $0 + $1.firing } >= Self.parallelBatch) { shard, _ in
-            shard.tick(time, volumeRatios: ratios, sweep: sweep, previousTick: previous)
+            shard.tick(time, volumes: readings, sweep: sweep, previousTick: previous)
         }
         return out.sorted(by: AlertNotification.ordered)
     }
@@ -280,12 +280,12 @@ public final class ScoringEngine: @unchecked Sendable {
         }
     }
 
-    private func evaluateVolume(_ source: String, ratio: Double, at time: Double) -> AlertNotification? {
+    private func evaluateVolume(_ source: String, volume: VolumeBaseline.Reading, at time: Double) -> AlertNotification? {
         let key = PostKey(source: source, id: "")
-        return volumeAlerts.update(key, holding: matcher.holdingVolume(source: source, ratio: ratio), time: time) { rule, severity, sinks, reason in
+        return volumeAlerts.update(key, holding: matcher.holdingVolume(source: source, volume: volume), time: time) { rule, severity, sinks, reason in
             AlertNotification(key: key, isVolume: true, time: time, rule: rule, severity: severity, state: reason == .resolved ? .resolved : .firing,
                               reason: reason, sinks: sinks, reshares: 0, predicted: nil, supercritical: false, velocityPerMin: 0, reach: 0,
-                              volumeRatio: ratio, author: nil, url: nil, excerpt: nil, complaint: false, unansweredFor: nil)
+                              volumeRatio: volume.ratio, volumeZ: volume.zScore, author: nil, url: nil, excerpt: nil, complaint: false, unansweredFor: nil)
         }
     }
 

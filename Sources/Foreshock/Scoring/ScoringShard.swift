@@ -22,8 +22,8 @@ public struct ScoringShard: Sendable {
         public var observations: [Observation]
         /// Each observation's `key.stableHash`, computed once by the engine.
         public var hashes: [UInt64]
-        /// Each observation's source's volume ratio when it arrived.
-        public var volumeRatios: [Double]
+        /// Each observation's source's volume against its baseline when it arrived.
+        public var volumes: [VolumeBaseline.Reading]
         /// The followers assumed, when it arrived, for a resharer its source does not name.
         public var typicalFollowers: [Double]
     }
@@ -38,8 +38,8 @@ public struct ScoringShard: Sendable {
     var settings: Settings
     private var table = PostTable()
     public private(set) var lifecycle: AlertLifecycle
-    /// Each source's volume ratio as the engine last passed it, for ticks.
-    private var volume: [String: Double] = [:]
+    /// Each source's volume as the engine last passed it, for ticks.
+    private var volume: [String: VolumeBaseline.Reading] = [:]
     /// When open posts cross the `unanswered_for_at_least` thresholds of the rules.
     private var unansweredDue = DueHeap()
     /// The distinct `unanswered_for_at_least` thresholds of the post rules.
@@ -70,9 +70,9 @@ public struct ScoringShard: Sendable {
     /// - Parameters:
     ///   - batch: the observations, in time order.
     ///   - index: this shard's number, of `count`: it takes the observations whose hash picks it.
-    ///   - volumeRatios: each source's volume ratio at the end of the batch, kept for ticks.
+    ///   - volumes: each source's volume at the end of the batch, kept for ticks.
     ///   - previousTick: the engine's last tick, if any.
-    public mutating func ingest(_ batch: Batch, shard index: Int, of count: Int, volumeRatios: [(source: String, ratio: Double)],
+    public mutating func ingest(_ batch: Batch, shard index: Int, of count: Int, volumes: [(source: String, volume: VolumeBaseline.Reading)],
                                 previousTick: Double? = nil) -> [AlertNotification] {
         var out: [AlertNotification] = []
         // Every lookup first, then the work. A post's state is somewhere in megabytes of them, so
@@ -89,9 +89,9 @@ public struct ScoringShard: Sendable {
             let observation = batch.observations[position]
             let item = Item(observation: observation, hash: batch.hashes[position], typicalFollowers: batch.typicalFollowers[position])
             guard let slot = apply(item, found: found >= 0 ? found : nil) else { continue }
-            if let note = evaluate(slot, at: observation.time, volumeRatio: batch.volumeRatios[position], previousTick: previousTick) { out.append(note) }
+            if let note = evaluate(slot, at: observation.time, volume: batch.volumes[position], previousTick: previousTick) { out.append(note) }
         }
-        for (source, ratio) in volumeRatios { volume[source] = ratio }
+        for (source, reading) in volumes { volume[source] = reading }
         if table.count > settings.maxPosts { evictColdest() }
         return out
     }
@@ -99,12 +99,12 @@ public struct ScoringShard: Sendable {
     /// Re-evaluates the posts whose alerts may change with time alone, and evicts cold posts.
     /// - Parameters:
     ///   - time: now.
-    ///   - volumeRatios: each source's volume ratio now.
+    ///   - volumes: each source's volume now.
     ///   - sweep: whether to evict the posts gone cold (the engine runs a sweep once per period).
     ///   - previousTick: the tick before this one, if any.
-    public mutating func tick(_ time: Double, volumeRatios: [(source: String, ratio: Double)], sweep: Bool, previousTick: Double? = nil) -> [AlertNotification] {
+    public mutating func tick(_ time: Double, volumes: [(source: String, volume: VolumeBaseline.Reading)], sweep: Bool, previousTick: Double? = nil) -> [AlertNotification] {
         var out: [AlertNotification] = []
-        for (source, ratio) in volumeRatios { volume[source] = ratio }
+        for (source, reading) in volumes { volume[source] = reading }
         // Between observations only time moves: alerts firing may repeat or resolve, and
         // "unanswered for" may start to hold. Other posts cannot start an alert on a tick, so
         // the tick costs what is firing and what crosses a threshold, not what is tracked; and
@@ -128,13 +128,13 @@ public struct ScoringShard: Sendable {
             }
             due += crossing.sorted()
         }
-        var source = "", ratio = 0.0
+        var source = "", reading = VolumeBaseline.Reading.none
         for slot in due {
             if table[slot].key.source != source {
                 source = table[slot].key.source
-                ratio = volume[source] ?? 0
+                reading = volume[source] ?? .none
             }
-            if let note = evaluate(slot, at: time, volumeRatio: ratio, previousTick: previousTick) { out.append(note) }
+            if let note = evaluate(slot, at: time, volume: reading, previousTick: previousTick) { out.append(note) }
         }
         if sweep, time > earliestCold {
             let coldAfter = settings.scoring.coldAfter
@@ -265,9 +265,9 @@ public struct ScoringShard: Sendable {
         return settings.features(table[slot], at: time)
     }
 
-    private mutating func evaluate(_ slot: Int, at time: Double, volumeRatio ratio: Double, previousTick: Double?) -> AlertNotification? {
+    private mutating func evaluate(_ slot: Int, at time: Double, volume: VolumeBaseline.Reading, previousTick: Double?) -> AlertNotification? {
         let wasFiring = table[slot].firing
-        let note = Self.evaluate(&table[slot], lifecycle: &lifecycle, nextFiringDue: &nextFiringDue, settings: settings, at: time, volumeRatio: ratio,
+        let note = Self.evaluate(&table[slot], lifecycle: &lifecycle, nextFiringDue: &nextFiringDue, settings: settings, at: time, volume: volume,
                                  previousTick: previousTick)
         // A post whose alert just resolved may go cold again: back into the sweep's bound.
         if wasFiring, !table[slot].firing { earliestCold = min(earliestCold, table[slot].lastActivity + settings.scoring.coldAfter) }
@@ -285,11 +285,11 @@ public struct ScoringShard: Sendable {
     /// small to reach a threshold, or one already past it. Otherwise, or when there is a
     /// notification to fill in, the estimate is computed (and reused while fresh).
     private static func evaluate(_ post: inout PostState, lifecycle: inout AlertLifecycle, nextFiringDue: inout Double, settings: Settings,
-                                 at time: Double, volumeRatio ratio: Double, previousTick: Double?) -> AlertNotification? {
+                                 at time: Double, volume: VolumeBaseline.Reading, previousTick: Double?) -> AlertNotification? {
         let age = time - post.createdAt
         if !post.firing {
             let cheap = RuleMatcher.Cheap(source: post.key.source, reshares: post.reshares, age: age, complaint: post.complaintScore > 0,
-                                          complaintScore: post.complaintScore, unansweredFor: post.answeredAt == nil ? age : nil, volumeRatio: ratio)
+                                          complaintScore: post.complaintScore, unansweredFor: post.answeredAt == nil ? age : nil, volume: volume)
             guard settings.matcher.mayHold(cheap) else { return nil }
         }
         let observed = post.history.reshares(atOrBefore: age)
@@ -300,12 +300,12 @@ public struct ScoringShard: Sendable {
         let rough = settings.features(post, at: time, seismic: SeismicEstimate(reshares: observed), predicted: nil, supercritical: false)
         var features: PostFeatures?
         let holding: RuleSet
-        let decided = settings.matcher.holding(rough, predictedWithin: Double(observed)...max(Double(observed), ceiling), volumeRatio: ratio)
+        let decided = settings.matcher.holding(rough, predictedWithin: Double(observed)...max(Double(observed), ceiling), volume: volume)
         if let decided {
             holding = decided
         } else {
             features = evaluationFeatures(&post, at: time, settings: settings)
-            holding = settings.matcher.holding(features!, volumeRatio: ratio)
+            holding = settings.matcher.holding(features!, volume: volume)
         }
         if !post.firing, holding.isEmpty { return nil }
         let stable = decided != nil && settings.passesQuietAlerts
@@ -438,7 +438,7 @@ extension ScoringShard.Settings {
             guard !RuleMatcher.isVolumeRule(rule), matcher.applies(rule, to: post.key.source) else { continue }
             let when = rule.when
             if holding.contains(index) {
-                if when.velocityPerMinAtLeast != nil || when.volumeSpikeRatioAtLeast != nil { return -.infinity }
+                if when.velocityPerMinAtLeast != nil || when.volumeSpikeRatioAtLeast != nil || when.volumeSpikeZAtLeast != nil { return -.infinity }
                 if let maxAge = when.maxAge { until = min(until, post.createdAt + maxAge) }
                 continue
             }
@@ -453,7 +453,7 @@ extension ScoringShard.Settings {
                 guard post.answeredAt == nil else { continue }
                 if age < threshold { until = min(until, post.createdAt + threshold) }
             }
-            if when.volumeSpikeRatioAtLeast != nil { return -.infinity }
+            if when.volumeSpikeRatioAtLeast != nil || when.volumeSpikeZAtLeast != nil { return -.infinity }
         }
         return until
     }

@@ -1,6 +1,19 @@
 /// Mentions per window for one source against an exponentially weighted baseline: a storm of
 /// many small posts shows here even when no single post spreads.
 public struct VolumeBaseline: Sendable {
+    /// The current window against the baseline: as a ratio, and in standard deviations.
+    public struct Reading: Sendable, Equatable {
+        public var ratio: Double
+        public var zScore: Double
+
+        public init(ratio: Double, zScore: Double) {
+            self.ratio = ratio
+            self.zScore = zScore
+        }
+
+        public static let none = Reading(ratio: 0, zScore: 0)
+    }
+
     public let window: Double
     /// Weight of the newest finished window in the baseline.
     public let alpha: Double
@@ -58,6 +71,8 @@ public struct VolumeBaseline: Sendable {
         guard let mean else { return 0 }
         return Double(current) / max(mean, 1)
     }
+
+    public var reading: Reading { Reading(ratio: ratio, zScore: zScore) }
 
     /// Standard deviations above the baseline.
     public var zScore: Double {

@@ -351,6 +351,33 @@ struct ScoringEngineTests {
         #expect(notes.first.map { $0.time >= 18000 } == true)
     }
 
+    @Test("A volume rule on the z-score: the storm stands out in standard deviations, and the alert says by how many")
+    func volumeZScore() {
+        var config = scoringConfig([rule("storm", .warning) { $0.volumeSpikeZAtLeast = 6 }])
+        config.scoring.volumeWindow = 600
+        let engine = ScoringEngine(config: config, shards: 2)
+        var observations: [Observation] = []
+        // One to three mentions every ten minutes for five hours, then twenty in ten minutes.
+        for window in 0..<30 {
+            for k in 0..<(1 + window % 3) {
+                observations.append(.post(key: PostKey(source: "x", id: "q\(window)-\(k)"), time: Double(window * 600 + k * 60), createdAt: Double(window * 600),
+                                          author: nil, followers: nil, text: nil, url: nil))
+            }
+        }
+        let quiet = engine.ingest(observations)
+        #expect(quiet.isEmpty, "the ordinary ups and downs are not a storm")
+        var burst: [Observation] = []
+        for k in 0..<20 {
+            let time = Double(30 * 600 + k * 20)
+            burst.append(.post(key: PostKey(source: "x", id: "s\(k)"), time: time, createdAt: time, author: nil, followers: nil, text: nil, url: nil))
+        }
+        let storm = engine.ingest(burst)
+        let note = storm.first
+        #expect(note?.isVolume == true && note?.rule == "storm")
+        #expect((note?.volumeZ ?? 0) >= 6)
+        #expect(note?.jsonLine.contains("\"volume_z\":") == true)
+    }
+
     @Test("The complaint lexicon reads English and Hebrew, with Hebrew's joined prefixes")
     func lexicon() {
         let lexicon = ComplaintLexicon()
