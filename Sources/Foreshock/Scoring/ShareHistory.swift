@@ -41,7 +41,7 @@ public struct ShareHistory: Sendable {
     /// Exact reshares always kept, whatever their age: the window may widen back to them.
     static let keepExact = 16
     /// A bin may span at most this fraction of its age.
-    static let binSpan = 0.02
+    static let binSpan = 0.01
 
     public init(originalFollowers: Double) {
         self.originalFollowers = originalFollowers
