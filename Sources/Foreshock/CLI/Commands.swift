@@ -123,7 +123,7 @@ enum Commands {
 
     static let eval = CommandSpec(
         name: "eval",
-        usage: "eval [--config FILE] [--data DIR] [--seed N] [--poll-interval DURATION] [--fit]",
+        usage: "eval [--config FILE] [--data DIR] [--seed N] [--poll-interval DURATION] [--fit | --holdout]",
         summary: "Plays the shared real cascades through the scoring core as the watch process would see them\nand reports how early and how rarely wrongly the critical rules fire.",
         details: [
             "--config FILE          the rules to judge (default: the embedded config)",
@@ -131,9 +131,10 @@ enum Commands {
             "--seed N               draw other follower counts for the cascades that have none (default 0)",
             "--poll-interval D      how often the counts-only views poll (default 60s; the factors were fitted at 60s)",
             "--fit                  print the per-age calibration factors fitted on those cascades instead",
+            "--holdout              fit the factors on half the posts ending under 500, judge them on the other half, both ways",
         ],
         valueOptions: ["--config", "--data", "--seed", "--poll-interval"],
-        flags: ["--fit"]
+        flags: ["--fit", "--holdout"]
     )
 
     static let all = [watch, checkConfig, parse, replay, eval, testAlert, silence, status, demo, bench]

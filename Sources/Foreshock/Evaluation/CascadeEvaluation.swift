@@ -30,6 +30,8 @@ public struct CascadeEvaluation: Sendable {
     public let config: Config
     public var target = 1000
     public var pollInterval = 60.0
+    /// The factors judged: the shipped ones unless a held-out fit is being measured.
+    public var calibration = Calibration.standard
 
     public init(config: Config) {
         self.config = config
@@ -37,7 +39,7 @@ public struct CascadeEvaluation: Sendable {
 
     /// One cascade, alone in a fresh core.
     public func run(_ cascade: Cascade, view: View) -> Result {
-        let engine = ScoringEngine(config: config, shards: 1)
+        let engine = ScoringEngine(config: config, shards: 1, calibration: calibration)
         let key = PostKey(source: "eval", id: cascade.name)
         let start = 1_600_000_000.0
         let author = cascade.followers?.first
@@ -114,13 +116,19 @@ public struct CascadeEvaluation: Sendable {
             let sorted = values.sorted()
             return String(format: "%.0f", sorted[sorted.count / 2])
         }
+        // The upper quartile too: a median can hide a tail of alerts that came late.
+        func upperQuartile(_ values: [Double]) -> String {
+            guard !values.isEmpty else { return "-" }
+            return String(format: "%.0f", values.sorted()[Int((Double(values.count) * 0.75).rounded(.up)) - 1])
+        }
         let big = results.filter { $0.reachedAt != nil }
         let caught = big.filter { r in r.alertAt.map { $0 <= r.reachedAt! } ?? false }
         let leads = caught.map { ($0.reachedAt! - $0.alertAt!) / 60 }
+        let atAlert = caught.compactMap { $0.resharesAtAlert.map(Double.init) }
         let alerted = results.filter { $0.alertAt != nil }
         let onFirstPoll = caught.filter { $0.firstSpreadingPoll != nil && $0.alertAt == $0.firstSpreadingPoll }.count
         return "\(label): \(results.count) cascades; reach \(1000): \(big.count), caught before: \(caught.count)"
-            + " (median lead \(median(leads)) min, median reshares at alert \(median(caught.compactMap { $0.resharesAtAlert.map(Double.init) }))"
+            + " (median lead \(median(leads)) min, median reshares at alert \(median(atAlert)), 3 in 4 by \(upperQuartile(atAlert))"
             + (caught.contains { $0.firstSpreadingPoll != nil } ? ", \(onFirstPoll) on the first poll showing reshares" : "") + ");"
             + " alerted in all: \(alerted.count)"
     }

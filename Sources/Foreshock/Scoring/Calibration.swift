@@ -48,15 +48,15 @@ public struct Calibration: Sendable, Equatable {
 
     /// Printed by `foreshock eval --fit` from the 797 shared Twitter15/16 cascades that end under
     /// 500 reshares: at each age, a margin times the smallest factor that would have paged for one
-    /// of them (see `CalibrationFit`): ½ with every resharer known (followers drawn from real
+    /// of them (see `CalibrationFit`): 0.35 with every resharer known (followers drawn from real
     /// resharers), ⅞ for the resharers' part in counts mode (100 followers each), ⅔ for the
     /// author's part there (authors' followers drawn). `maxBranching` and `resharerFollowersCap`
     /// were chosen by hand on the same data: at their tenth reshare the TiDeH cascades (all past
     /// 2,000) have a median p̂·n* of 0.11 and an upper quartile of 0.23, and 3,000 followers is
     /// about the 97th percentile of their resharers.
     public static let standard = Calibration(
-        ageFactors: [.init(15, 13.27), .init(45, 5.60), .init(90, 3.35), .init(200, 2.30), .init(450, 1.69), .init(1200, 1.48), .init(2700, 1.48), .init(7200, 1.48), .init(40000, 0.76)],
-        countsAgeFactors: [.init(60, 60.51), .init(120, 27.23), .init(300, 17.51), .init(600, 15.06), .init(1800, 13.29), .init(3600, 13.29), .init(7200, 13.29), .init(86400, 7.29)],
+        ageFactors: [.init(15, 9.29), .init(45, 3.92), .init(90, 2.34), .init(200, 1.61), .init(450, 1.18), .init(1200, 1.04), .init(2700, 1.04), .init(7200, 1.04), .init(40000, 0.53)],
+        countsAgeFactors: [.init(60, 60.52), .init(120, 27.23), .init(300, 17.51), .init(600, 15.06), .init(1800, 13.29), .init(3600, 13.29), .init(7200, 13.29), .init(86400, 7.29)],
         countsAuthorAgeFactors: [.init(60, 28.24), .init(120, 28.24), .init(300, 28.24), .init(600, 8.43), .init(1800, 7.96), .init(3600, 7.96), .init(7200, 7.96), .init(86400, 7.96)],
         maxBranching: 0.15, resharerFollowersCap: 3000)
 

@@ -26,19 +26,23 @@ public final class ScoringEngine: @unchecked Sendable {
     /// Observations (or firing alerts, on a tick) from which a batch is worth both cores.
     static let parallelBatch = 256
     private let passesQuietAlerts: Bool
+    private let calibration: Calibration
 
     /// - Parameters:
     ///   - config: sources (for typical followers), scoring, rules and alerting.
     ///   - shards: how many shards; 0 means one per core.
     ///   - evaluatingEveryTick: evaluate every firing alert on every tick, even those time alone
     ///     cannot change yet: slower, and the reference the tests hold the default to.
-    public init(config: Config, shards: Int? = nil, evaluatingEveryTick: Bool = false) {
+    ///   - calibration: the factors that turn SEISMIC into the prediction rules use; others
+    ///     than the shipped ones only to measure a fit (`foreshock eval --holdout`).
+    public init(config: Config, shards: Int? = nil, evaluatingEveryTick: Bool = false, calibration: Calibration = .standard) {
         self.config = config
         let count = max(1, shards ?? (config.scoring.shards > 0 ? config.scoring.shards : ProcessInfo.processInfo.activeProcessorCount))
         matcher = RuleMatcher(rules: config.rules)
         hasVolumeRules = config.rules.contains(where: RuleMatcher.isVolumeRule)
         passesQuietAlerts = !evaluatingEveryTick
-        let settings = Self.settings(config, shards: count, passesQuietAlerts: passesQuietAlerts)
+        self.calibration = calibration
+        let settings = Self.settings(config, shards: count, passesQuietAlerts: passesQuietAlerts, calibration: calibration)
         self.shards = (0..<count).map { _ in ShardBox(ScoringShard(settings: settings, alerting: config.alerting)) }
         self.queues = (0..<count).map { DispatchQueue(label: "foreshock.scoring.shard\($0)") }
         volumeAlerts = AlertLifecycle(repeatInterval: config.alerting.repeatInterval, resolveAfter: config.alerting.resolveAfter)
@@ -46,9 +50,9 @@ public final class ScoringEngine: @unchecked Sendable {
 
     public var shardCount: Int { shards.count }
 
-    private static func settings(_ config: Config, shards count: Int, passesQuietAlerts: Bool) -> ScoringShard.Settings {
+    private static func settings(_ config: Config, shards count: Int, passesQuietAlerts: Bool, calibration: Calibration) -> ScoringShard.Settings {
         ScoringShard.Settings(
-            scoring: config.scoring, calibration: .standard, matcher: RuleMatcher(rules: config.rules), kernel: SeismicKernel(config.scoring.seismic),
+            scoring: config.scoring, calibration: calibration, matcher: RuleMatcher(rules: config.rules), kernel: SeismicKernel(config.scoring.seismic),
             lexicon: ComplaintLexicon(extra: config.scoring.complaintTerms, replaceBuiltin: config.scoring.replaceBuiltinLexicon,
                                       brand: config.scoring.brandTerms.isEmpty ? ComplaintLexicon.brandTerms(sources: config.sources) : config.scoring.brandTerms),
             maxPosts: max(1, config.scoring.maxTrackedPosts / count), passesQuietAlerts: passesQuietAlerts)
@@ -63,7 +67,7 @@ public final class ScoringEngine: @unchecked Sendable {
         mustTick = true
         for slot in sourceStates.indices { sourceStates[slot].configured = configuredTypical(sourceStates[slot].name) }
         volumeAlerts.reconfigure(repeatInterval: config.alerting.repeatInterval, resolveAfter: config.alerting.resolveAfter)
-        let settings = Self.settings(config, shards: shards.count, passesQuietAlerts: passesQuietAlerts)
+        let settings = Self.settings(config, shards: shards.count, passesQuietAlerts: passesQuietAlerts, calibration: calibration)
         for index in shards.indices {
             queues[index].sync {
                 shards[index].shard.reconfigure(settings, alerting: config.alerting)

@@ -136,6 +136,22 @@ struct CalibrationTests {
         #expect(alert.rule == "going-viral")
     }
 
+    @Test("The engine predicts with the factors it is given, which is what lets eval judge a fit it did not ship")
+    func engineTakesCalibration() throws {
+        // `eval --holdout` measures fitted factors by handing them to the engine: if the
+        // engine quietly kept the shipped ones, every held-out figure would be in-sample.
+        let cascade = try CascadeEvaluation.loadTiDeH(repositoryRoot.appendingPathComponent("fixtures/cascades/tideh/RT1.txt").path)
+        var evaluation = CascadeEvaluation(config: try ConfigLoader.embeddedDefault(query: "eval", environment: [:]).0)
+        let shipped = evaluation.run(cascade, view: .events)
+        var timid = calibration
+        timid.ageFactors = calibration.ageFactors.map { .init($0.age, $0.factor / 1000) }
+        evaluation.calibration = timid
+        let withTimid = evaluation.run(cascade, view: .events)
+        let alertAt = try #require(shipped.resharesAtAlert)
+        #expect(alertAt < 1000)
+        #expect(withTimid.resharesAtAlert.map { $0 > alertAt } ?? true, "factors a thousand times smaller must page later or never")
+    }
+
     @Test("The fit takes the margin times the smallest factor that would have paged, never rising with age")
     func fit() {
         let fitter = CalibrationFit(model: model, base: calibration, ages: [60, 600, 6000])
