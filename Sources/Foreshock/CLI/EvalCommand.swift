@@ -45,7 +45,7 @@ enum EvalCommand {
             // The shipped factors were fitted on the very posts that measure their false alarms.
             // Fitted on half of them and judged on the other half, then the other way round,
             // the false alarms are out of sample: what to expect on posts never seen.
-            var heldOutAlerts = [0, 0, 0, 0], heldOut = 0
+            var heldOutAlerts: [Int] = [], heldOut = 0
             for fold in 0..<2 {
                 let train = ordinary.indices.filter { $0 % 2 != fold }, test = ordinary.indices.filter { $0 % 2 == fold }
                 var folded = evaluation
@@ -54,7 +54,7 @@ enum EvalCommand {
                 let alerts = report(folded, tideh: tideh, ordinary: test.map { ordinary[$0] }, withFollowers: test.map { withFollowers[$0] },
                                     middle: middle.filter { $0.times.count >= 500 || testIDs.contains($0.name) },
                                     label: "fold \(fold + 1) of 2, fitted on \(train.count) posts ending under 500, judged on the other \(test.count)", terminal: terminal)
-                for index in alerts.indices { heldOutAlerts[index] += alerts[index] }
+                heldOutAlerts = heldOutAlerts.isEmpty ? alerts : zip(heldOutAlerts, alerts).map(+)
                 heldOut += test.count
             }
             let views = ["resharers known", "\(every)", "\(every), author's followers drawn", "Twitter15/16 \(every), no followers"]

@@ -111,16 +111,14 @@ public struct CascadeEvaluation: Sendable {
 
     /// Medians and rates over results, as one line of text.
     public static func describe(_ results: [Result], label: String) -> String {
-        func median(_ values: [Double]) -> String {
+        /// The value at `position(count)` in sorted order.
+        func ranked(_ values: [Double], _ position: (Int) -> Int) -> String {
             guard !values.isEmpty else { return "-" }
-            let sorted = values.sorted()
-            return String(format: "%.0f", sorted[sorted.count / 2])
+            return String(format: "%.0f", values.sorted()[position(values.count)])
         }
+        func median(_ values: [Double]) -> String { ranked(values) { $0 / 2 } }
         // The upper quartile too: a median can hide a tail of alerts that came late.
-        func upperQuartile(_ values: [Double]) -> String {
-            guard !values.isEmpty else { return "-" }
-            return String(format: "%.0f", values.sorted()[Int((Double(values.count) * 0.75).rounded(.up)) - 1])
-        }
+        func upperQuartile(_ values: [Double]) -> String { ranked(values) { Int((Double($0) * 0.75).rounded(.up)) - 1 } }
         let big = results.filter { $0.reachedAt != nil }
         let caught = big.filter { r in r.alertAt.map { $0 <= r.reachedAt! } ?? false }
         let leads = caught.map { ($0.reachedAt! - $0.alertAt!) / 60 }

@@ -1,8 +1,8 @@
 /// Everything the scoring core keeps about one tracked post.
 ///
-/// Kept compact: a shard holds up to `max_tracked_posts` of these in one array, and every
-/// observation touches one at random, so its size is what ingest pays in cache misses and, as
-/// the array fills, in fresh pages. Optional numbers are stored as NaN or a negative count
+/// Kept compact: a shard holds up to `max_tracked_posts` of these (in `PostTable`'s chunks), and
+/// every observation touches one at random, so its size is what ingest pays in cache misses and,
+/// as the table fills, in fresh pages. Optional numbers are stored as NaN or a negative count
 /// behind the optional properties, and the cached SEISMIC estimate as the four numbers the
 /// calibrated prediction reads.
 public struct PostState: Sendable {

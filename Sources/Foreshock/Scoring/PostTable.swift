@@ -15,7 +15,7 @@
 /// against crafted collisions beyond mixing the hash's bits; a collision costs a longer probe,
 /// never a wrong answer, since keys are compared.
 struct PostTable: Sendable {
-    /// States per chunk: 4,096 of about 260 bytes, a megabyte a chunk.
+    /// States per chunk: 4,096 of 280 bytes, about a megabyte a chunk.
     private static let chunkShift = 12
     private static let chunkSize = 1 << chunkShift
     private var chunks: [ContiguousArray<PostState>] = []
@@ -83,7 +83,7 @@ struct PostTable: Sendable {
             next = (next + 1) & mask
             let entry = buckets[next]
             if entry == 0 { break }
-            let home = Int(truncatingIfNeeded: Self.mix(hashes[Int(entry & 0xFFFF_FFFF) - 1])) & mask
+            let home = Self.home(hashes[Int(entry & 0xFFFF_FFFF) - 1], mask)
             let staysPut = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
             if !staysPut {
                 buckets[hole] = entry
@@ -125,13 +125,18 @@ struct PostTable: Sendable {
         return h
     }
 
+    /// The bucket a probe for `hash` starts at.
+    private static func home(_ hash: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: mix(hash)) & mask
+    }
+
     private static func entry(_ hash: UInt64, slot: Int) -> UInt64 {
         (mix(hash) >> 32) << 32 | UInt64(slot + 1)
     }
 
     private mutating func place(_ slot: Int) {
         let mask = buckets.count - 1
-        var bucket = Int(truncatingIfNeeded: Self.mix(hashes[slot])) & mask
+        var bucket = Self.home(hashes[slot], mask)
         while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
         buckets[bucket] = Self.entry(hashes[slot], slot: slot)
     }
@@ -139,8 +144,9 @@ struct PostTable: Sendable {
     /// The bucket holding `slot`, whose hash is `hash`.
     private func bucket(of slot: Int, hash: UInt64? = nil) -> Int {
         let mask = buckets.count - 1
-        let entry = Self.entry(hash ?? hashes[slot], slot: slot)
-        var bucket = Int(truncatingIfNeeded: Self.mix(hash ?? hashes[slot])) & mask
+        let hash = hash ?? hashes[slot]
+        let entry = Self.entry(hash, slot: slot)
+        var bucket = Self.home(hash, mask)
         while buckets[bucket] != entry { bucket = (bucket + 1) & mask }
         return bucket
     }

@@ -133,7 +133,6 @@ public struct RecordingReader: Sendable {
         }
     }
 
-    /// RFC 3339 text or Unix seconds.
     /// RFC 3339 text or Unix seconds, from 1970 to the end of 9999 (what RFC 3339 can write,
     /// and what alerts print): a time far outside that is a bad line, not years of ticks.
     static func time(_ value: JSONValue?) -> Double? {
