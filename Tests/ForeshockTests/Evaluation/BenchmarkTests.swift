@@ -4,11 +4,14 @@ import Testing
 
 @Suite("foreshock bench")
 struct BenchmarkTests {
-    static func cascades() throws -> [CascadeEvaluation.Cascade] {
-        let root = repositoryRoot.appendingPathComponent("fixtures/cascades")
-        let tideh = try (1...5).map { try CascadeEvaluation.loadTiDeH(root.appendingPathComponent("tideh/RT\($0).txt").path) }
-        let trees = try CascadeEvaluation.loadTwitter1516(root.appendingPathComponent("twitter1516_dev_first300.jsonl").path).prefix(20)
-        return tideh + trees
+    /// Read off the pool (see `EarlyWarningTests.tideh`).
+    static func cascades() async throws -> [CascadeEvaluation.Cascade] {
+        try await offCooperativePool {
+            let root = repositoryRoot.appendingPathComponent("fixtures/cascades")
+            let tideh = try (1...5).map { try CascadeEvaluation.loadTiDeH(root.appendingPathComponent("tideh/RT\($0).txt").path) }
+            let trees = try CascadeEvaluation.loadTwitter1516(root.appendingPathComponent("twitter1516_dev_first300.jsonl").path).prefix(20)
+            return tideh + Array(trees)
+        }
     }
 
     /// Each post's reshares, as offsets from its creation.
@@ -26,7 +29,7 @@ struct BenchmarkTests {
 
     @Test("The load copies real cascades: most posts get a reshare or none, a few thousands, each at one of its cascade's times")
     func loadFromCascades() async throws {
-        let cascades = try Self.cascades()
+        let cascades = try await Self.cascades()
         let load = try await offCooperativePool {
             var benchmark = Benchmark(posts: 4000, cascades: cascades, config: Config())
             return benchmark.observations()

@@ -8,12 +8,16 @@ import Testing
 struct EarlyWarningTests {
     static let cascades = repositoryRoot.appendingPathComponent("fixtures/cascades")
 
-    static func tideh() throws -> [CascadeEvaluation.Cascade] {
-        try (1...50).map { try CascadeEvaluation.loadTiDeH(cascades.appendingPathComponent("tideh/RT\($0).txt").path) }
+    // Loaded off the pool as well: parsing the 50 TiDeH files takes seconds in a debug build,
+    // and done on the test's thread by two tests at once it held every async test back for 8 s.
+    static func tideh() async throws -> [CascadeEvaluation.Cascade] {
+        try await offCooperativePool { try (1...50).map { try CascadeEvaluation.loadTiDeH(cascades.appendingPathComponent("tideh/RT\($0).txt").path) } }
     }
 
-    static func ordinary() throws -> [CascadeEvaluation.Cascade] {
-        try CascadeEvaluation.loadTwitter1516(cascades.appendingPathComponent("twitter1516_dev_first300.jsonl").path).filter { $0.times.count < 500 }
+    static func ordinary() async throws -> [CascadeEvaluation.Cascade] {
+        try await offCooperativePool {
+            try CascadeEvaluation.loadTwitter1516(cascades.appendingPathComponent("twitter1516_dev_first300.jsonl").path).filter { $0.times.count < 500 }
+        }
     }
 
     static func evaluation() throws -> CascadeEvaluation {
@@ -30,7 +34,7 @@ struct EarlyWarningTests {
 
     @Test("Every resharer known: all 50 TiDeH cascades paged before 1,000, the median at ≤ 10 reshares")
     func events() async throws {
-        let results = try await Self.run(try Self.tideh(), .events)
+        let results = try await Self.run(try await Self.tideh(), .events)
         let caught = results.filter { r in r.alertAt.map { $0 <= r.reachedAt! } ?? false }
         #expect(caught.count == 50)
         #expect(Self.median(caught.compactMap(\.resharesAtAlert)) <= 10)
@@ -38,7 +42,7 @@ struct EarlyWarningTests {
 
     @Test("Counts every 60 s: at least 48 of 50 paged before 1,000, median ≤ 100 reshares, 25 min lead")
     func counts() async throws {
-        let results = try await Self.run(try Self.tideh(), .counts)
+        let results = try await Self.run(try await Self.tideh(), .counts)
         let caught = results.filter { r in r.alertAt.map { $0 <= r.reachedAt! } ?? false }
         #expect(caught.count >= 48)
         #expect(Self.median(caught.compactMap(\.resharesAtAlert)) <= 100)
@@ -47,8 +51,8 @@ struct EarlyWarningTests {
 
     @Test("Posts that end under 500 are not paged for: none with resharers known, at most 1% counts-only")
     func quiet() async throws {
-        let ordinary = try Self.ordinary()
-        let pool = try Self.tideh().flatMap { $0.followers?.dropFirst() ?? [] }
+        let ordinary = try await Self.ordinary()
+        let pool = try await Self.tideh().flatMap { $0.followers?.dropFirst() ?? [] }
         let withFollowers = ordinary.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0) }
         #expect(try await Self.run(withFollowers, .events).filter { $0.alertAt != nil }.count == 0)
         let counts = try await Self.run(ordinary, .counts).filter { $0.alertAt != nil }.count
