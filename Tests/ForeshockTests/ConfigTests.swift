@@ -91,6 +91,48 @@ struct ConfigTests {
         #expect(result.errors.count == 3)
     }
 
+    @Test("control characters in header names and values, URLs, addresses and user agents are errors with their key paths; check-config and test-alert refuse them")
+    func controlCharacters() async throws {
+        let text = #"""
+        {
+          sources: [
+            { name: "feed", kind: "json", url: "https://api.example/feed\r\nX-Evil: 1", items: ".", fields: { id: "id" },
+              headers: { "X-Ok": "fine", "X-Bad": "v\r\nX-Injected: yes", "Bad Name": "v" } },
+            { name: "r", kind: "reddit", query: "acme", client_id: "id-1234567", client_secret: "secret-1234567", user_agent: "bot\r\nX-Injected: yes" },
+          ],
+          rules: [ { name: "r", severity: "critical", when: { min_reshares: 10 } } ],
+          sinks: [
+            { name: "hook", kind: "webhook", url: "https://hooks.example/a", headers: { "X-Test": "v\r\nX-Injected: yes" } },
+            { name: "slack", kind: "slack", url: "https://hooks.example/b\r\nX-Injected: yes" },
+            { name: "mail", kind: "email", smtp_url: "smtp://127.0.0.1:25\r\nRCPT TO:<x@evil.example>", starttls: "off",
+              from: "foreshock@example.org", to: ["oncall@example.org\r\nBcc: x@evil.example"] },
+          ],
+        }
+        """#
+        let problems = Self.parse(text).errors
+        let paths = problems.map(\.path)
+        for path in ["sources[0].url", "sources[0].headers.X-Bad", "sources[0].headers.Bad Name", "sources[1].user_agent",
+                     "sinks[0].headers.X-Test", "sinks[1].url", "sinks[2].smtp_url", "sinks[2].to"] {
+            #expect(paths.contains(path), "\(path) not among \(problems.map(\.description))")
+        }
+        #expect(!paths.contains("sources[0].headers.X-Ok"))
+        #expect(!problems.map(\.description).joined().contains("X-Injected"), "a problem repeats the value: \(problems)")
+
+        let hook = try await FixtureServer.start("http_server.py")
+        defer { hook.stop() }
+        let config = try writeTemporaryFile("""
+        { sources: [], rules: [{ name: "r", severity: "critical", when: { min_reshares: 10 } }],
+          sinks: [{ name: "hook", kind: "webhook", url: "\(hook.base)/echo", headers: { "X-Test": "v\\r\\nX-Injected: yes" } }] }
+        """)
+        let (checked, _, said) = await runForeshock(["check-config", config])
+        #expect(checked != .success)
+        #expect(said.contains("sinks[0].headers.X-Test"), "\(said)")
+        let (sent, _, _) = await runForeshock(["test-alert", "--config", config])
+        #expect(sent != .success)
+        let seen = try await NotifierTests.requests(hook, path: "/echo")
+        #expect(seen.isEmpty, "test-alert sent \(seen.map(\.headers))")
+    }
+
     @Test("wrong types, unknown kinds and dangling names are errors")
     func structuralProblems() {
         let text = """

@@ -52,7 +52,7 @@ public struct TemplateValues: Sendable {
             "rule": .text(note.rule),
             "source": .text(note.key.source),
             "post": .text(note.isVolume ? "" : note.key.id),
-            "url": .text(note.url ?? ""),
+            "url": .text(WebLink.safe(note.url) ?? ""),
             "author": .text(author),
             "author_followers": count(note.authorFollowers),
             "text": .text(SafeText.cut(note.excerpt ?? "", 500)),

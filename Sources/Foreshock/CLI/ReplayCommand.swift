@@ -19,7 +19,7 @@ enum ReplayCommand {
         if arguments.has("--send") {
             let options = try LogOptions(arguments)
             let handler = StreamLogHandler(level: options.level, format: options.format, write: terminal.err)
-            handler.redact(config.secretValues)
+            handler.redact(config.redactor)
             notifier = try CommandAlerting.notifier(config: config, stateDir: arguments["--state-dir"], terminal: terminal, command: "replay", logger: Logger(handler: handler))
         }
         let path = arguments.positionals[0]

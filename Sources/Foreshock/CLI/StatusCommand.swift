@@ -17,7 +17,10 @@ enum StatusCommand {
             throw CommandError(.runtime, "foreshock status: no status in \(stateDir): \(reason). Is a watch running with --state-dir \(stateDir)?")
         }
         if arguments["--format"] == "json" {
-            if let data = FileManager.default.contents(atPath: WatchStatus.path(stateDir: stateDir)) { terminal.out(String(decoding: data, as: UTF8.self) + "\n") }
+            // Posts' names and text are in it: JSON escapes for what a terminal would act on.
+            if let data = FileManager.default.contents(atPath: WatchStatus.path(stateDir: stateDir)) {
+                terminal.out(SafeText.escapingUnsafeInJSON(String(decoding: data, as: UTF8.self)) + "\n")
+            }
             return .success
         }
         let now = Date()
@@ -71,7 +74,8 @@ enum StatusCommand {
         if dead > 0 { out.append("Dead letters: \(dead) in \(deadPath)") }
         let silences = SilenceStore(configured: [], stateDir: stateDir).list.filter { $0.silence.until > now }
         out.append("Silences: \(silences.isEmpty ? "none" : silences.map { "\($0.id) until \(Timestamp.format($0.silence.until))" }.joined(separator: "; "))")
-        return out.joined(separator: "\n") + "\n"
+        // Authors, texts, links, ids and errors came from the network.
+        return out.map(SafeText.terminal).joined(separator: "\n") + "\n"
     }
 
     /// Left-aligned columns, two spaces apart; the last column is not padded.

@@ -7,7 +7,7 @@ enum WatchCommand {
         let options = try LogOptions(arguments)
         let config = try loadConfig(arguments, environment: environment)
         let handler = StreamLogHandler(level: options.level, format: options.format, write: terminal.err)
-        handler.redact(config.secretValues)
+        handler.redact(config.redactor)
         let logger = Logger(handler: handler)
         let stateDir = CommandAlerting.stateDir(arguments, config: config)
         let lock: StateLock
@@ -28,7 +28,7 @@ enum WatchCommand {
         let factory = WatchService.Factory(
             loadConfig: { () throws(CommandError) -> Config in
                 let fresh = try loadConfig(arguments, environment: environment)
-                handler.redact(fresh.secretValues)
+                handler.redact(fresh.redactor)
                 return fresh
             },
             makeNotifier: { (fresh: Config, previous: Notifier?) throws(CommandError) -> Notifier in

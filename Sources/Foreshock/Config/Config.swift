@@ -25,11 +25,11 @@ public struct Config: Sendable {
         metricsFile ?? (stateDir as NSString).appendingPathComponent("foreshock.prom")
     }
 
-    /// Every secret value the config holds, so that logs can redact them wherever they appear.
-    public var secretValues: [String] {
-        let fromSources = sources.flatMap { [$0.token, $0.clientID, $0.clientSecret, $0.appPassword, $0.url] }
-        let fromSinks = sinks.flatMap { [$0.url, $0.secret, $0.routingKey, $0.smtp?.password.map(Secret.literal)] }
-        return (fromSources + fromSinks).compactMap { $0?.value }.filter { $0.count >= 4 }
+    /// Everything in the config that is, or holds, a credential: what logs, status, the state
+    /// directory and metrics must never show in clear.
+    public var redactor: Redactor {
+        sources.map(\.redactor).reduce(Redactor()) { $0.merged(with: $1) }
+            .merged(with: sinks.map(\.redactor).reduce(Redactor()) { $0.merged(with: $1) })
     }
 
     public func source(named name: String) -> SourceConfig? {

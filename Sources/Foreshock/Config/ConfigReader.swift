@@ -149,6 +149,52 @@ final class ObjectReader {
         return object.remainingStrings()
     }
 
+    /// HTTP headers: names are tokens (RFC 9110), values hold no line break or other control
+    /// character, since either would let the config add headers of its own to every request.
+    /// A bad header is an error at its key path and is left out.
+    func headerMap(_ key: String) -> [String: String]? {
+        guard let object = object(key) else { return nil }
+        var headers: [String: String] = [:]
+        for (name, value) in object.remainingStrings() {
+            let path = object.keyPath(name)
+            if name.isEmpty || !name.unicodeScalars.allSatisfy(Self.isTokenCharacter) {
+                reader.error(path, "is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)")
+            } else if Self.hasControlCharacter(value, allowingTab: true) {
+                reader.error(path, "the value holds a line break or control character (it could add headers of its own)")
+            } else {
+                headers[name] = value
+            }
+        }
+        return headers
+    }
+
+    /// A string that goes on the wire as it is (a URL, an address, a User-Agent): one without
+    /// control characters, else an error at its key path naming `what` it is.
+    func wireString(_ key: String, _ what: String, required: Bool = false) -> String? {
+        guard let text = string(key, required: required) else { return nil }
+        guard !Self.hasControlCharacter(text, allowingTab: false) else {
+            reader.error(keyPath(key), "the \(what) holds a line break or control character")
+            return nil
+        }
+        return text
+    }
+
+    /// An error about `key` found by the caller (a value it judged, a secret among them).
+    func reportError(_ key: String, _ message: String) {
+        reader.error(keyPath(key), message)
+    }
+
+    static func isTokenCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar))
+    }
+
+    /// C0 controls (CR and LF among them), DEL and the C1 controls; a tab only when not allowed.
+    static func hasControlCharacter(_ text: String, allowingTab: Bool) -> Bool {
+        text.unicodeScalars.contains { scalar in
+            (scalar.value < 0x20 && !(allowingTab && scalar == "\t")) || (0x7F...0x9F).contains(scalar.value)
+        }
+    }
+
     /// One of a fixed set of words.
     func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type, required: Bool = false) -> T? where T.RawValue == String {
         let names = T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")

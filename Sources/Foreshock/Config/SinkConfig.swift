@@ -31,6 +31,16 @@ public struct SinkConfig: Sendable {
 
     public static let pagerDutyURL = "https://events.pagerduty.com/v2/enqueue"
 
+    /// The sink's credentials: webhook and Slack URLs as a whole (their path is the secret),
+    /// signing secrets, routing keys, passwords, header values, and the userinfo and query
+    /// values of any other URL.
+    public var redactor: Redactor {
+        let whole = kind == .webhook || kind == .slack
+        return Redactor(secrets: [secret, routingKey].compactMap { $0?.value } + [smtp?.password].compactMap { $0 } + Redactor.credentialHeaderValues(headers),
+                        secretURLs: whole ? [url?.value].compactMap { $0 } : [],
+                        urls: (whole ? [] : [url?.value].compactMap { $0 }) + [smtp?.url].compactMap { $0 })
+    }
+
     public init(name: String, kind: Kind) {
         self.name = name
         self.kind = kind
@@ -45,7 +55,7 @@ public struct SinkConfig: Sendable {
         if let timeout = object.duration("timeout", min: 0.1) { sink.timeout = timeout }
         switch kind {
         case .email:
-            let url = object.string("smtp_url", required: true)
+            let url = object.wireString("smtp_url", "URL", required: true)
             let startTLS = object.choice("starttls", SMTPSettings.StartTLS.self) ?? .required
             let password = object.secret("password")
             let caFile = object.string("ca_file")
@@ -68,7 +78,7 @@ public struct SinkConfig: Sendable {
             sink.url = object.secret("url", required: true)
             if kind == .webhook {
                 sink.secret = object.secret("secret")
-                sink.headers = object.stringMap("headers") ?? [:]
+                sink.headers = object.headerMap("headers") ?? [:]
                 if let value = sink.secret?.value, WebhookSink.signingKey(value).map({ $0.count < 4 }) ?? true {
                     reader.error(object.keyPath("secret"), "a signing secret is \"whsec_\" followed by base64 (as the Standard Webhooks spec writes them)")
                 }
@@ -79,7 +89,7 @@ public struct SinkConfig: Sendable {
         case .pagerduty:
             sink.routingKey = object.secret("routing_key", required: true)
             if sink.routingKey?.value?.isEmpty == true { reader.error(object.keyPath("routing_key"), "is empty (give the integration's routing key)") }
-            let url = object.string("url") ?? pagerDutyURL
+            let url = object.wireString("url", "URL") ?? pagerDutyURL
             sink.url = .literal(url)
             checkURL(sink.url, path: object.keyPath("url"), reader: reader)
             sink.insecureSkipVerify = object.bool("insecure_skip_verify") ?? false
@@ -95,6 +105,10 @@ public struct SinkConfig: Sendable {
 
     private static func checkURL(_ secret: Secret?, path: String, reader: ConfigReader) {
         guard let url = secret?.value else { return }
+        if ObjectReader.hasControlCharacter(url, allowingTab: false) || url.contains(" ") {
+            reader.error(path, "the URL holds a line break, space or control character")
+            return
+        }
         let parts = URLParts(url)
         if parts.scheme.map({ $0 == "http" || $0 == "https" }) != true || parts.host == nil {
             // The value may be secret: say what is wrong without repeating it.

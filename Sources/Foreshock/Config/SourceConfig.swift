@@ -35,6 +35,10 @@ public struct SourceConfig: Sendable {
     public var fetchResharersAt: Int? = 20
     /// Budget for the extra calls (resharers, replies, re-polls of tracked posts).
     public var callsPerMinute: Int = 60
+    /// The most new mentions one poll takes, whatever a server sends; the rest of that answer
+    /// is skipped (and said once). Every API's pages together stay far below it.
+    public var maxItemsPerPoll: Int = SourceConfig.defaultMaxItemsPerPoll
+    public static let defaultMaxItemsPerPoll = 2_000
     /// Followers assumed for a resharer the API does not name; nil learns it from what is seen.
     public var typicalFollowers: Int?
     /// Mastodon: also listen on the streaming API for new posts.
@@ -47,6 +51,13 @@ public struct SourceConfig: Sendable {
     public var cursorParam: String?
     public var cursorField: String?
     public var headers: [String: String] = [:]
+
+    /// The source's credentials, the userinfo and query values of its URLs, and its header
+    /// values: what a server's answer may repeat and nothing may show.
+    public var redactor: Redactor {
+        Redactor(secrets: [token, clientID, clientSecret, appPassword].compactMap { $0?.value } + Redactor.credentialHeaderValues(headers),
+                 urls: [url?.value, baseURL].compactMap { $0 })
+    }
 
     /// The modes each kind offers, the first being the default.
     public static func modes(of kind: Kind) -> [Mode] {
@@ -91,7 +102,7 @@ public struct SourceConfig: Sendable {
         source.query = object.string("query")
         if let interval = object.duration("interval", min: 1) { source.interval = interval }
         if let timeout = object.duration("timeout", min: 0.1) { source.timeout = timeout }
-        if kind != .json, let base = object.string("base_url") {
+        if kind != .json, let base = object.wireString("base_url", "URL") {
             if URLParts(base).scheme.map({ $0 == "http" || $0 == "https" }) != true || URLParts(base).host == nil {
                 reader.error(object.keyPath("base_url"), "\"\(base)\" is not an http(s) URL (e.g. \"https://mastodon.social\")")
             }
@@ -106,6 +117,7 @@ public struct SourceConfig: Sendable {
         source.fetchResharersAt = object.int("fetch_resharers_at", min: 1) ?? source.fetchResharersAt
         source.callsPerMinute = object.int("calls_per_minute", min: 0) ?? source.callsPerMinute
         source.typicalFollowers = object.int("typical_followers", min: 0)
+        source.maxItemsPerPoll = object.int("max_items_per_poll", min: 1) ?? source.maxItemsPerPoll
 
         let modes = modes(of: kind)
         if !modes.isEmpty {
@@ -130,7 +142,7 @@ public struct SourceConfig: Sendable {
         case .reddit:
             source.clientID = object.secret("client_id", required: true)
             source.clientSecret = object.secret("client_secret", required: true)
-            source.userAgent = object.string("user_agent", required: true)
+            source.userAgent = object.wireString("user_agent", "User-Agent", required: true)
         case .bluesky:
             source.identifier = object.string("identifier")
             source.appPassword = object.secret("app_password")
@@ -141,6 +153,14 @@ public struct SourceConfig: Sendable {
             break
         case .json:
             source.url = object.secret("url", required: true)
+            if let url = source.url?.value {
+                if ObjectReader.hasControlCharacter(url, allowingTab: false) {
+                    // The value may be secret: say what is wrong without repeating it.
+                    object.reportError("url", "the URL holds a line break or control character")
+                } else if URLParts(url).scheme.map({ $0 == "http" || $0 == "https" }) != true || URLParts(url).host == nil {
+                    object.reportError("url", "not an http(s) URL (e.g. https://api.example.com/mentions)")
+                }
+            }
             source.token = object.secret("token")
             source.items = object.string("items", required: true)
             if let fields = object.object("fields", required: true) {
@@ -154,7 +174,7 @@ public struct SourceConfig: Sendable {
             if (source.cursorParam == nil) != (source.cursorField == nil) {
                 reader.error(object.keyPath("cursor_param"), "cursor_param and cursor_field go together (give both or neither)")
             }
-            source.headers = object.stringMap("headers") ?? [:]
+            source.headers = object.headerMap("headers") ?? [:]
         }
         let needsQuery = !(kind == .json || (kind == .mastodon && source.mode == .mentions))
         if needsQuery, source.query == nil {

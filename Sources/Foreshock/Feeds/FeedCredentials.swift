@@ -45,6 +45,11 @@ public final class FeedCredentials: Sendable {
         request.headers.set("Authorization", "Bearer \(access)")
     }
 
+    /// The tokens obtained so far (access and refresh): a server's error may quote them.
+    public var tokens: [String] {
+        token.withLock { current in [current?.access, current?.refresh].compactMap { $0 }.filter { !$0.isEmpty } }
+    }
+
     /// Forgets the token after the API refused it, so the next request logs in again.
     public func invalidate() {
         token.withLock { current in

@@ -9,6 +9,8 @@ public final class FeedPoller: Sendable {
     public static let maxPages = 5
     /// The longest back-off after repeated failures.
     public static let maxBackoff: Double = 900
+    /// The most mention ids a poller remembers, however large the answers it gets.
+    static let maxSeen = 1_000_000
 
     public let feed: any MentionFeed
     public var source: SourceConfig { feed.source }
@@ -17,6 +19,7 @@ public final class FeedPoller: Sendable {
     private let clock: @Sendable () -> Date
     private let jitter: @Sendable () -> Double
     private let state: Mutex<State>
+    private let redactor: Redactor
 
     struct State {
         var cursor: String?
@@ -41,6 +44,7 @@ public final class FeedPoller: Sendable {
         self.feed = feed
         self.client = client
         self.credentials = FeedCredentials(source: feed.source, client: client)
+        self.redactor = feed.source.redactor
         self.clock = clock
         self.jitter = jitter
         self.state = Mutex(State(budget: CallBudget(perMinute: feed.source.callsPerMinute)))
@@ -59,6 +63,7 @@ public final class FeedPoller: Sendable {
     public func restore(cursor: String?, seen ids: [String]) {
         state.withLock { state in
             if let cursor { state.cursor = cursor }
+            state.seen.reserve(atLeast: min(Self.maxSeen, ids.count))
             for id in ids { _ = state.seen.insert(id) }
         }
     }
@@ -118,9 +123,15 @@ public final class FeedPoller: Sendable {
             outcome.truncated = true
         }
         state.withLock { state in
+            // The seen set holds every id of an answer, however large, or the ids it forgot
+            // would be new again on the next poll.
+            state.seen.reserve(atLeast: min(Self.maxSeen, collected.count * 2))
             var fresh: [Mention] = []
+            let cap = source.maxItemsPerPoll
             for mention in collected where state.seen.insert(mention.id) {
-                fresh.append(mention)
+                // Past the cap a mention is skipped but counted as seen: no answer, however
+                // large, costs more than one poll's cap, and none comes back as new.
+                if fresh.count < cap { fresh.append(mention) } else { outcome.skipped += 1 }
             }
             outcome.mentions = fresh
             if let newest, newest != state.cursor {
@@ -138,7 +149,10 @@ public final class FeedPoller: Sendable {
             state.stats.lastSuccess = clock()
         }
         outcome.answers = brandReplies(in: outcome.mentions)
-        if let pauseForLimit { outcome.nextPollAfter = max(source.interval, pauseForLimit) }
+        if let pauseForLimit {
+            outcome.nextPollAfter = max(source.interval, pauseForLimit)
+            outcome.notBefore = pauseForLimit
+        }
         return outcome
     }
 
@@ -177,6 +191,7 @@ public final class FeedPoller: Sendable {
     /// - Returns: the posts as mentions with their current counts; posts the budget did not cover are left out.
     public func refresh(_ ids: [String]) async -> (mentions: [Mention], error: FeedError?) {
         let batched = state.withLock { $0.batchedCounts }
+        let asked = Set(ids)
         var requests = feed.countsRequests(for: ids, batched: batched)
         let allowed = state.withLock { state in
             (0..<requests.count).prefix { _ in state.budget.spend(now: clock()) }.count
@@ -193,7 +208,9 @@ public final class FeedPoller: Sendable {
                     return await refresh(ids)
                 }
                 if let failure = Self.statusError(response, now: clock()) { throw failure }
-                mentions += try feed.parseCounts(response.body)
+                // Only the posts asked about: an answer that carries others (a server's bug, or
+                // a hostile one) must not create posts with no author and no link.
+                mentions += try feed.parseCounts(response.body).filter { asked.contains($0.id) }
             } catch {
                 count(error)
                 return (mentions, error)
@@ -318,6 +335,11 @@ public final class FeedPoller: Sendable {
         return ""
     }
 
+    /// Text fit to log or keep: what a server said may quote the credentials it was sent.
+    public func redact(_ text: String) -> String {
+        redactor.merged(with: Redactor(secrets: credentials.tokens)).scrub(text)
+    }
+
     private func count(_ error: FeedError) {
         state.withLock { $0.stats.errors += 1 }
     }
@@ -326,6 +348,9 @@ public final class FeedPoller: Sendable {
     /// else exponential back-off with jitter.
     private func failed(_ outcome: PollOutcome, _ error: FeedError) -> PollOutcome {
         var outcome = outcome
+        var error = error
+        // Everything that reads a failure (logs, status, the source-down alert) reads it here.
+        error.message = redact(SafeText.terminal(error.message))
         outcome.error = error
         let failures = state.withLock { state in
             state.failures += 1
@@ -336,6 +361,7 @@ public final class FeedPoller: Sendable {
         let backoff = min(Self.maxBackoff, max(source.interval, 5) * pow(2, Double(min(failures, 10) - 1))) * jitter()
         if let wait = error.retryAfter {
             outcome.nextPollAfter = max(wait, source.interval)
+            outcome.notBefore = wait
         } else {
             outcome.nextPollAfter = failures == 1 ? source.interval : backoff
         }
@@ -359,12 +385,17 @@ public struct PollOutcome: Sendable {
     /// More pages were waiting than one poll reads; the rest come next time (forward cursors)
     /// or were skipped (backward ones).
     public var truncated = false
+    /// New mentions past the source's `max_items_per_poll`, left out (and counted as seen).
+    public var skipped = 0
     /// The cursor stepped back to an older post because the newest one vanished.
     public var cursorFellBack = false
     /// HTTP requests made.
     public var requests = 0
     /// Seconds until this source should be polled again.
     public var nextPollAfter: Double = 60
+    /// Seconds the server asked to be left alone (Retry-After, a rate limit's reset): the
+    /// scheduler's jitter may come after this wait, never bring the next poll before it.
+    public var notBefore: Double?
 
     public init(source: String, observedAt: Date, nextPollAfter: Double = 60) {
         self.source = source

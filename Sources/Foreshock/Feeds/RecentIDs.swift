@@ -1,7 +1,7 @@
 /// The ids seen most recently, at most `capacity` of them: enough to drop what an overlapping
 /// poll returns again, without growing for the months a watch runs.
 public struct RecentIDs: Sendable {
-    public let capacity: Int
+    public private(set) var capacity: Int
     private var members: Set<String> = []
     private var order: [String] = []
     private var head = 0
@@ -16,6 +16,15 @@ public struct RecentIDs: Sendable {
 
     /// The ids held, oldest first.
     public var ordered: [String] { order.count < capacity ? order : Array(order[head...] + order[..<head]) }
+
+    /// Grows to hold at least `count` ids, keeping those held and their order.
+    public mutating func reserve(atLeast count: Int) {
+        guard count > capacity else { return }
+        let held = ordered
+        capacity = count
+        order = held
+        head = 0
+    }
 
     /// Adds an id; returns false when it was already there.
     @discardableResult

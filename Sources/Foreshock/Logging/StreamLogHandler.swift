@@ -2,14 +2,14 @@ import Foundation
 import Synchronization
 
 /// Writes one line per event to a stream (stderr by default), as logfmt or JSON, with every
-/// known secret replaced by `<redacted>`.
+/// known secret, bearer token and URL credential replaced by `<redacted>` (`Redactor`).
 public final class StreamLogHandler: LogHandler {
     public enum Format: String, Sendable, CaseIterable { case logfmt, json }
 
     public let level: LogLevel
     public let format: Format
     private let write: @Sendable (String) -> Void
-    private let secrets: Mutex<[String]>
+    private let redactor: Mutex<Redactor>
 
     /// - Parameters:
     ///   - write: receives each finished line, newline included; stderr when nil.
@@ -17,14 +17,18 @@ public final class StreamLogHandler: LogHandler {
         self.level = level
         self.format = format
         self.write = write ?? { line in FileHandle.standardError.write(Data(line.utf8)) }
-        self.secrets = Mutex([])
+        self.redactor = Mutex(Redactor())
     }
 
-    /// Values that must never appear in a log line (tokens, passwords, webhook URLs).
+    /// Secrets that must never appear in a log line (tokens, passwords, webhook URLs), on top of
+    /// those already known: a reload adds the new config's.
+    public func redact(_ more: Redactor) {
+        redactor.withLock { $0 = $0.merged(with: more) }
+    }
+
+    /// Values that must never appear in a log line.
     public func redact(_ values: [String]) {
-        // Short values would blank out ordinary words; a real secret is longer than this.
-        let usable = values.filter { $0.count >= 6 }
-        secrets.withLock { $0.append(contentsOf: usable) }
+        redact(Redactor(secrets: values))
     }
 
     public func log(level: LogLevel, message: String, metadata: [(String, String)], time: Date) {
@@ -36,16 +40,16 @@ public final class StreamLogHandler: LogHandler {
         case .json:
             line = "{" + fields.map { "\(JSONText.quote($0.0)):\(JSONText.quote($0.1))" }.joined(separator: ",") + "}"
         }
-        for secret in secrets.withLock({ $0 }) where line.contains(secret) {
-            line = line.replacingOccurrences(of: secret, with: "<redacted>")
-        }
+        // Defence in depth: errors are scrubbed where they are made, but a line may quote
+        // anything, and any URL in it loses its query values and userinfo here.
+        line = redactor.withLock { $0 }.scrub(line)
         write(line + "\n")
     }
 
     /// Bare when safe, else quoted with escapes; control characters never reach the terminal raw.
     static func logfmtValue(_ value: String) -> String {
         let plain = !value.isEmpty && value.unicodeScalars.allSatisfy {
-            $0.value > 0x20 && $0 != "\"" && $0 != "=" && $0 != "\\" && $0.value != 0x7F && !(0x80...0x9F).contains($0.value)
+            $0.value > 0x20 && $0 != "\"" && $0 != "=" && $0 != "\\" && !SafeText.isUnsafe($0)
         }
         return plain ? value : JSONText.quote(value)
     }

@@ -50,6 +50,13 @@ public struct DeliveryError: Error, Sendable, CustomStringConvertible {
                              retryAfter: transient ? RateLimit.retryAfter(response.headers, now: Date()) : nil)
     }
 
+    /// The same error with every credential the sink knows taken out of its message.
+    func redacted(by redactor: Redactor) -> DeliveryError {
+        var copy = self
+        copy.message = redactor.scrub(SafeText.terminal(message))
+        return copy
+    }
+
     static func transport(_ error: TransportError) -> DeliveryError {
         DeliveryError(error.isTransient ? .transient : .permanent, error.description)
     }
@@ -63,9 +70,12 @@ struct JSONPoster: Sendable {
     var insecureSkipVerify = false
     var caFile: String?
     var client = HTTPClient()
+    /// A receiver's error may quote the secret path of its URL or the key it was sent.
+    var redactor: Redactor
 
     init(_ config: SinkConfig, url: String) {
         self.url = url
+        redactor = config.redactor
         timeout = config.timeout
         insecureSkipVerify = config.insecureSkipVerify
         caFile = config.caFile
@@ -78,7 +88,7 @@ struct JSONPoster: Sendable {
         request.insecureSkipVerify = insecureSkipVerify
         request.caFile = caFile
         let response: HTTPResponse
-        do { response = try await client.send(request) } catch { throw DeliveryError.transport(error) }
-        if let error = DeliveryError.classify(response) { throw error }
+        do { response = try await client.send(request) } catch { throw DeliveryError.transport(error).redacted(by: redactor) }
+        if let error = DeliveryError.classify(response) { throw error.redacted(by: redactor) }
     }
 }

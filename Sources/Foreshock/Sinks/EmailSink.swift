@@ -13,6 +13,7 @@ public struct EmailSink: AlertSink {
     private let subject: NotificationTemplate
     private let text: NotificationTemplate
     private let html: NotificationTemplate
+    private let redactor: Redactor
 
     /// - Parameters:
     ///   - text: `email.txt`: `Subject: …`, a blank line, then the body.
@@ -27,6 +28,7 @@ public struct EmailSink: AlertSink {
         self.subject = subject
         self.text = text
         self.html = html
+        redactor = config.redactor
     }
 
     /// The Message-ID of the mail that started an alert: derived from the alert and when it
@@ -62,7 +64,7 @@ public struct EmailSink: AlertSink {
         do {
             try await client.send(SMTPMessage(from: from, recipients: to, data: body))
         } catch {
-            throw DeliveryError.transport(error)
+            throw DeliveryError.transport(error).redacted(by: redactor)
         }
     }
 }

@@ -36,7 +36,7 @@ public struct PagerDutySink: AlertSink {
                     payload = .object(object)
                 }
                 fields.append(("payload", payload.jsonText))
-                if let url = note.url, !url.isEmpty { fields.append(("links", "[{\"href\":\(JSONText.quote(url)),\"text\":\"The post\"}]")) }
+                if let url = WebLink.safe(note.url) { fields.append(("links", "[{\"href\":\(JSONText.quote(url)),\"text\":\"The post\"}]")) }
             }
             let body = "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
             return (notes.count == 1 ? id : "\(id).\(index)", Data(body.utf8))

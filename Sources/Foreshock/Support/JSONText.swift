@@ -1,10 +1,12 @@
 /// Writing JSON text by hand where building Foundation objects would cost more than it brings
 /// (log lines, alert lines, recordings).
 public enum JSONText {
-    /// A JSON string literal, quotes included; every control character escaped.
+    /// A JSON string literal, quotes included; every control character escaped, and so are
+    /// the C1 controls and the bidi overrides, so a line printed on a terminal stays as it reads.
     public static func quote(_ text: String) -> String {
-        // Most text needs no escaping at all: then it is copied whole.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }) {
+        // Most text needs no escaping at all: then it is copied whole. (0xC2 leads the C1
+        // controls, 0xE2 the separators and bidi controls.)
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 || $0 == 0xC2 }) {
             return "\"" + text + "\""
         }
         var out = "\""
@@ -19,7 +21,7 @@ public enum JSONText {
             case "\u{2028}": out += "\\u2028"
             case "\u{2029}": out += "\\u2029"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
+                if SafeText.isUnsafe(scalar) {
                     let hex = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {

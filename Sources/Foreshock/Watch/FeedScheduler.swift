@@ -30,9 +30,16 @@ public struct FeedScheduler: Sendable {
             let outcome = await poller.poll()
             if Task.isCancelled { break }
             await handle(outcome)
-            let delay = outcome.nextPollAfter * Double.random(in: (1 - spread)...(1 + spread))
-            try? await Task.sleep(nanoseconds: UInt64(max(0.05, delay) * 1e9))
+            try? await Task.sleep(nanoseconds: UInt64(delay(after: outcome, spread: spread) * 1e9))
         }
+    }
+
+    /// Seconds to wait before the next poll: the outcome's interval ±`spread`, and never less
+    /// than what the server asked for (the jitter then goes on top of that wait).
+    static func delay(after outcome: PollOutcome, spread: Double) -> Double {
+        var delay = outcome.nextPollAfter * Double.random(in: (1 - spread)...(1 + spread))
+        if let floor = outcome.notBefore { delay = max(delay, floor * Double.random(in: 1...(1 + spread))) }
+        return max(0.05, delay)
     }
 
     /// Polls until the task is cancelled.

@@ -40,7 +40,7 @@ public enum MentionObservations {
         }
         let key = PostKey(source: source, id: mention.id)
         var out: [Observation] = [.post(key: key, time: seen, createdAt: min(seen, created ?? seen), author: mention.author,
-                                        followers: mention.authorFollowers.map(Double.init), text: mention.text, url: mention.url)]
+                                        followers: mention.authorFollowers.map(Double.init), text: mention.text, url: WebLink.safe(mention.url))]
         if mention.reshares != nil || mention.replies != nil || mention.likes != nil || mention.quotes != nil {
             out.append(.counts(key: key, time: seen, reshares: mention.reshares, replies: mention.replies, likes: mention.likes, quotes: mention.quotes))
         }

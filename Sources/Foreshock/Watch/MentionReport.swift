@@ -17,7 +17,8 @@ struct MentionReport: Sendable {
             let counts = [("reshares", mention.reshares), ("replies", mention.replies), ("likes", mention.likes)]
                 .compactMap { name, value in value.map { "\($0) \(name)" } }.joined(separator: ", ")
             let kind = mention.reshareOf.map { "reshare of \($0)" } ?? (mention.replyTo.map { "reply to \($0)" } ?? "post")
-            terminal.print("[\(outcome.source)] \(mention.author ?? "?") \(kind)\(counts.isEmpty ? "" : " (\(counts))"): \(excerpt) \(mention.url ?? "")")
+            // Everything here but the counts came from the network.
+            terminal.print(SafeText.terminal("[\(outcome.source)] \(mention.author ?? "?") \(kind)\(counts.isEmpty ? "" : " (\(counts))"): \(excerpt) \(mention.url ?? "")"))
         }
     }
 }

@@ -153,7 +153,7 @@ public actor WatchService {
                     await stream.run({ outcome in
                         report.show(outcome)
                         await pipeline.handle(outcome)
-                    }, problem: { sourceLogger.warning($0) })
+                    }, problem: { sourceLogger.warning(poller.redact($0)) })
                 })
             }
         }
@@ -238,6 +238,10 @@ public actor WatchService {
         } else {
             source.debug("polled", [("new", "\(outcome.mentions.count)"), ("requests", "\(outcome.requests)"), ("not_modified", "\(outcome.notModified)")])
             if outcome.truncated { source.warning("more new mentions than one poll reads; the rest follow next poll") }
+            if outcome.skipped > 0 {
+                source.warning("one answer brought more new mentions than max_items_per_poll; the rest were skipped",
+                               [("taken", "\(outcome.mentions.count)"), ("skipped", "\(outcome.skipped)")])
+            }
             if outcome.cursorFellBack { source.info("the newest post seen is gone; the cursor stepped back to an older one") }
         }
     }

@@ -7,6 +7,7 @@ final class ChildProcess: @unchecked Sendable {
     // the calls made here (signals, isRunning, waitUntilExit).
     let process = Process()
     let stderrPath: String
+    let stdoutPath: String
 
     static var binary: String { repositoryRoot.appendingPathComponent(".build/debug/foreshock").path }
 
@@ -14,18 +15,32 @@ final class ChildProcess: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw FixtureError(message: "build the foreshock executable first (swift build)")
         }
-        stderrPath = try makeTemporaryDirectory().appendingPathComponent("stderr.log").path
+        let directory = try makeTemporaryDirectory()
+        stderrPath = directory.appendingPathComponent("stderr.log").path
+        stdoutPath = directory.appendingPathComponent("stdout.log").path
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         try process.run()
     }
 
     var pid: Int32 { process.processIdentifier }
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+    /// Stdout's bytes as written, to check what reached the terminal.
+    var stdoutBytes: Data { FileManager.default.contents(atPath: stdoutPath) ?? Data() }
+    var stderrBytes: Data { FileManager.default.contents(atPath: stderrPath) ?? Data() }
+
+    /// Peak resident memory so far (VmHWM), in bytes; nil once the process is gone.
+    var peakResidentBytes: Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return nil }
+        return kb * 1024
+    }
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
