@@ -9,6 +9,7 @@ import Foundation
 final class SinkWorker: @unchecked Sendable {
     let sink: any AlertSink
     private let outbox: Outbox
+    private let log: NotificationLog
     private let policy: RetryPolicy
     private let logger: Logger
     private let lock = NSLock()
@@ -24,9 +25,10 @@ final class SinkWorker: @unchecked Sendable {
         var dead = 0
     }
 
-    init(sink: any AlertSink, outbox: Outbox, policy: RetryPolicy, logger: Logger) {
+    init(sink: any AlertSink, outbox: Outbox, log: NotificationLog, policy: RetryPolicy, logger: Logger) {
         self.sink = sink
         self.outbox = outbox
+        self.log = log
         self.policy = policy
         self.logger = logger.with("sink", sink.name)
         // A stream keeps the order entries were handed over in, which separate tasks would not.
@@ -67,6 +69,8 @@ final class SinkWorker: @unchecked Sendable {
                 sentTimes.append(Date().timeIntervalSince1970)
                 logger.debug("delivered", [("id", entry.id), ("attempt", "\(attempt)")])
                 count { $0.delivered += 1 }
+                // The log first: a crash between the two sends it again (same id), never loses it.
+                log.settled(entry.id)
                 do { try outbox.done(entry.id) } catch { logger.error("cannot mark a delivered message in the outbox", [("error", "\(error)")]) }
                 return
             } catch {
@@ -78,6 +82,7 @@ final class SinkWorker: @unchecked Sendable {
                     let reason = error.code == .permanent ? error.message : "gave up after \(attempt) attempts over \(DurationText.format(age)): \(error.message)"
                     count { $0.dead += 1 }
                     logger.error("notification not delivered, moved to the dead letters", [("id", entry.id), ("reason", reason)])
+                    log.settled(entry.id)
                     do { try outbox.dead(entry.id, reason: reason) } catch { logger.error("cannot write the dead letter", [("error", "\(error)")]) }
                     return
                 }

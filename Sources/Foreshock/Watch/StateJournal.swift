@@ -7,8 +7,10 @@ import Foundation
 /// is a pure function of what it was fed and when it was ticked.
 ///
 /// Appends are fsynced before the scoring core sees the observations, so whatever the core
-/// acted on is on disk. A torn last line (a crash mid-write) is dropped; any other unreadable
-/// line means the file is not ours to trust: it is moved aside and the process starts fresh.
+/// acted on is on disk. A torn last line (a crash mid-write) is dropped and cut off the file,
+/// so the next append starts a line of its own. Any other unreadable line costs that line
+/// only: it is skipped, and the file as it was is copied aside for inspection. A file of which
+/// no line can be read is not a journal: it is moved aside and the process starts fresh.
 public struct StateJournal: Sendable {
     public enum Entry: Sendable, Equatable {
         case observations([Observation])
@@ -26,6 +28,9 @@ public struct StateJournal: Sendable {
         public var tornTail = false
         /// Where an unreadable journal was moved, and why.
         public var movedAside: (path: String, reason: String)?
+        /// Lines that could not be read and were skipped: how many, the first and why, and
+        /// where the file as it was was copied.
+        public var damaged: (count: Int, first: String, copy: String?)?
     }
 
     public let path: String
@@ -41,11 +46,13 @@ public struct StateJournal: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { return loaded }
         let bytes = [UInt8](data)
         var batch: [Observation] = []
-        var start = 0, number = 0
+        var start = 0, number = 0, read = 0
+        var bad: (count: Int, first: String)?
         while start < bytes.count {
             let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
             number += 1
             let line = bytes[start..<end]
+            let lineStart = start
             start = end + 1
             do {
                 switch try entry(line, number: number) {
@@ -55,22 +62,45 @@ public struct StateJournal: Sendable {
                     if !batch.isEmpty { loaded.entries.append(.observations(batch)); batch = [] }
                     loaded.entries.append(other)
                 case nil:
-                    continue
+                    break
                 }
+                read += 1
             } catch {
-                // No newline after it: the last write was cut short.
+                // No newline after it: the last write was cut short. Cut it off the file too,
+                // or the next append would continue that line and spoil itself.
                 if end == bytes.count {
                     loaded.tornTail = true
+                    Self.truncate(path, to: lineStart)
                     continue
                 }
-                let reason = "line \(number): \(error)"
-                let moved = AtomicFile.moveAside(path, now: now) ?? path
-                return Loaded(movedAside: (moved, reason))
+                if let seen = bad { bad = (seen.count + 1, seen.first) } else { bad = (1, "line \(number): \(Self.reason(error, number: number))") }
             }
         }
         if !batch.isEmpty { loaded.entries.append(.observations(batch)) }
         loaded.lines = number
+        if let bad {
+            guard read > 0 else {
+                let moved = AtomicFile.moveAside(path, now: now) ?? path
+                return Loaded(movedAside: (moved, "no line could be read (\(bad.first))"))
+            }
+            let copy = AtomicFile.copyAside(path, now: now)
+            loaded.damaged = (bad.count, bad.first, copy)
+        }
         return loaded
+    }
+
+    /// A problem's reason without the line number the reader already put in front of it.
+    private static func reason(_ error: any Error, number: Int) -> String {
+        let text = "\(error)"
+        let prefix = "line \(number): "
+        return text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
+    }
+
+    private static func truncate(_ path: String, to length: Int) {
+        guard let handle = FileHandle(forWritingAtPath: path) else { return }
+        try? handle.truncate(atOffset: UInt64(length))
+        try? handle.synchronize()
+        try? handle.close()
     }
 
     /// Writes observations down before they are scored, with what else belongs to the same

@@ -57,11 +57,10 @@ public actor WatchPipeline {
     }
 
     /// Rebuilds posts, alerts, cursors and source health from the journal of an earlier run.
-    /// - Parameter lookBack: seconds before the journal's end whose notifications are returned.
-    /// - Returns: the notifications the replay produced in the last `lookBack` seconds: the
-    ///   caller sends those its notification log has not seen (a crash between scoring and the
-    ///   outbox); everything older was dealt with by the run that wrote the journal.
-    public func restore(_ loaded: StateJournal.Loaded, lookBack: Double) -> [AlertNotification] {
+    /// - Returns: every notification the replay produced, and the time the journal ends: the
+    ///   caller sends the last few its notification log has not seen (a crash between scoring
+    ///   and the outbox), and renders from them what an outbox cut short lost.
+    public func restore(_ loaded: StateJournal.Loaded) -> (notes: [AlertNotification], end: Double) {
         var notes: [AlertNotification] = []
         var seen: [String: [String]] = [:]
         var cursors: [String: String] = [:]
@@ -87,7 +86,7 @@ public actor WatchPipeline {
             poller.restore(cursor: cursors[name], seen: seen[name] ?? [])
         }
         journalLines = loaded.lines
-        return notes.filter { $0.time >= last - lookBack }
+        return (notes, last)
     }
 
     /// Scores one poll's findings, then spends the source's call budget on the posts that need

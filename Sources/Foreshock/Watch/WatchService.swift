@@ -109,16 +109,28 @@ public actor WatchService {
                          [("problem", moved.reason), ("moved_to", moved.path)])
         }
         if loaded.tornTail { logger.warning("the state journal ended in half a line (a crash while writing); that line was dropped") }
-        guard !loaded.entries.isEmpty else { return }
-        // A notification the run before produced but never wrote to its outbox is at most a group
-        // wait old; older ones it dealt with, one way or another.
-        let lookBack = max(120, config.alerting.groupWait * 3)
-        let replayed = await pipeline.restore(loaded, lookBack: lookBack)
-        let missing = replayed.filter { !notifier.hasTaken($0) }
-        let footprint = await pipeline.engine.footprint
-        logger.info("state restored", [("journal_lines", "\(loaded.lines)"), ("posts", "\(footprint.posts)"), ("notifications_resent", "\(missing.count)")])
-        if !missing.isEmpty { notifier.submit(missing) }
-        await pipeline.compactJournal(loaded)
+        if let damage = loaded.damaged {
+            logger.warning("the state journal had lines that could not be read; they were skipped and the rest restored",
+                           [("lines", "\(damage.count)"), ("first", damage.first), ("copy", damage.copy ?? "-")])
+        }
+        var replayed: [AlertNotification] = []
+        if !loaded.entries.isEmpty {
+            let restored = await pipeline.restore(loaded)
+            replayed = restored.notes
+            // A notification the run before produced but never wrote to its outbox is at most a
+            // group wait old; older ones it dealt with, one way or another.
+            let lookBack = max(120, config.alerting.groupWait * 3)
+            let missing = restored.notes.filter { $0.time >= restored.end - lookBack && !notifier.hasTaken($0) }
+            let footprint = await pipeline.engine.footprint
+            logger.info("state restored", [("journal_lines", "\(loaded.lines)"), ("posts", "\(footprint.posts)"), ("notifications_resent", "\(missing.count)")])
+            if !missing.isEmpty { notifier.submit(missing) }
+            await pipeline.compactJournal(loaded)
+        }
+        let recovered = notifier.recoverLostMessages(from: replayed)
+        if recovered.lost > 0 {
+            logger.error("the outbox lost messages it had queued (outbox.jsonl damaged or cut short); those the journal could rebuild are queued again under their ids",
+                         [("lost", "\(recovered.lost)"), ("requeued", "\(recovered.requeued)")])
+        }
     }
 
     private func runOnce() async -> ExitCode {

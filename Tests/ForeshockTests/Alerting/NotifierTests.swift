@@ -138,7 +138,10 @@ struct NotifierTests {
         let notifier = try Self.notifier(try Self.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#,
                                                           extra: #"alerting: { group_wait: "1s" }"#))
         defer { notifier.stop() }
-        notifier.submit([Self.note("1")])
+        // An escalation raises the severity (AlertLifecycle): the alert starts as a warning.
+        var started = Self.note("1")
+        started.severity = .warning
+        notifier.submit([started])
         notifier.submit([Self.note("2"), Self.note("1", reason: .escalated)])
         var first: [Request] = []
         for _ in 0..<50 where first.isEmpty {

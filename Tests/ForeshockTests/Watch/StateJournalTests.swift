@@ -46,16 +46,33 @@ struct StateJournalTests {
         #expect(text.contains(#""rule":"going-viral""#) && text.contains(#""skipped_lines":0"#), "\(text)")
     }
 
-    @Test("A corrupt journal: one error line, the file moved aside with a timestamp, a fresh start")
-    func corruptJournal() async throws {
+    @Test("A garbage line in the journal: one warning naming it, a copy of the file as it was, every other line restored")
+    func damagedLine() async throws {
         let (api, config, alerts) = try await Self.setUp(reshares: 50)
         defer { api.stop() }
         let state = try makeTemporaryDirectory().path
         try "{\"type\":\"tick\",\"time\":1}\n\u{0}\u{1}garbage{{\n{\"type\":\"tick\",\"time\":2}\n".write(toFile: state + "/journal.jsonl", atomically: true, encoding: .utf8)
         let (status, _, err) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once", "--mentions", "none"])
         #expect(status == .success, "\(err)")
+        let complaint = err.split(separator: "\n").filter { $0.contains("state journal") }
+        #expect(complaint.count == 1 && complaint[0].contains("lines=1") && complaint[0].contains("line 2"), "\(err)")
+        #expect(err.contains("journal_lines=3"), "the readable lines were not restored: \(err)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: state)
+        #expect(files.contains { $0.hasPrefix("journal.jsonl.damaged-") }, "\(files)")
+        #expect(!files.contains { $0.hasPrefix("journal.jsonl.corrupt-") }, "\(files)")
+        #expect(Self.lines(alerts).count == 1, "it still scores and alerts")
+    }
+
+    @Test("A journal of which no line can be read: one error line, the file moved aside with a timestamp, a fresh start")
+    func corruptJournal() async throws {
+        let (api, config, alerts) = try await Self.setUp(reshares: 50)
+        defer { api.stop() }
+        let state = try makeTemporaryDirectory().path
+        try "\u{0}\u{1}garbage{{\nnot a journal\n".write(toFile: state + "/journal.jsonl", atomically: true, encoding: .utf8)
+        let (status, _, err) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once", "--mentions", "none"])
+        #expect(status == .success, "\(err)")
         let complaint = err.split(separator: "\n").filter { $0.contains("state journal could not be read") }
-        #expect(complaint.count == 1 && complaint[0].contains("line 2"), "\(err)")
+        #expect(complaint.count == 1 && complaint[0].contains("line 1"), "\(err)")
         let files = try FileManager.default.contentsOfDirectory(atPath: state)
         #expect(files.contains { $0.hasPrefix("journal.jsonl.corrupt-") }, "\(files)")
         #expect(Self.lines(alerts).count == 1, "the fresh start still scores and alerts")
