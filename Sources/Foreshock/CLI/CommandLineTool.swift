@@ -55,7 +55,12 @@ public enum CommandLineTool {
         case "bench":
             return try await BenchCommand.run(parsed, terminal: terminal, environment: environment)
         case "eval":
-            return try EvalCommand.run(parsed, terminal: terminal, environment: environment)
+            // Minutes of CPU on both cores (concurrentPerform blocks its caller): off Swift
+            // concurrency's threads.
+            let outcome: Result<ExitCode, CommandError> = await onDispatchThread {
+                do throws(CommandError) { return .success(try EvalCommand.run(parsed, terminal: terminal, environment: environment)) } catch { return .failure(error) }
+            }
+            return try outcome.get()
         case "replay":
             return try await ReplayCommand.run(parsed, terminal: terminal, environment: environment)
         case "parse":

@@ -44,10 +44,10 @@ enum DemoCommand {
         options.housekeepingInterval = 3600
         let printed = Mutex(-1)
         let key = PostKey(source: "demo", id: "1")
-        options.onTick = { engine, now in
+        options.onTick = { pipeline, now in
             let age = now.timeIntervalSince(posted)
             let step = Int(age / 300)
-            guard step > printed.withLock({ $0 }), let f = engine.features(key, at: now.timeIntervalSince1970) else { return }
+            guard step > printed.withLock({ $0 }), let f = await pipeline.features([key], at: now.timeIntervalSince1970).first ?? nil else { return }
             printed.withLock { $0 = step }
             terminal.print(progressLine(f))
         }

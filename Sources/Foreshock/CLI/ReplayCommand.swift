@@ -24,12 +24,17 @@ enum ReplayCommand {
         }
         let path = arguments.positionals[0]
         let data = try CommandFile.read(path, command: "replay")
-        let replay = Replay(config: config, trace: arguments["--trace"], traceEvery: traceEvery, emit: { terminal.print($0) }) { note in
-            terminal.print(format == "json" ? note.jsonLine : AlertText.line(note))
-            notifier?.submit([note])
+        let trace = arguments["--trace"], sending = notifier, every = traceEvery
+        // The scoring core blocks its thread while its shards work: a Dispatch thread, never
+        // one of Swift concurrency's.
+        let summary = await onDispatchThread {
+            let replay = Replay(config: config, trace: trace, traceEvery: every, emit: { terminal.print($0) }) { note in
+                terminal.print(format == "json" ? note.jsonLine : AlertText.line(note))
+                sending?.submit([note])
+            }
+            replay.play(data, name: path) { terminal.printError($0) }
+            return replay.finish()
         }
-        replay.play(data, name: path) { terminal.printError($0) }
-        let summary = replay.finish()
         if format == "json" {
             let rules = summary.alertsByRule.sorted { $0.key < $1.key }.map { "\(JSONText.quote($0.key)):\($0.value)" }.joined(separator: ",")
             terminal.print("{\"type\":\"summary\",\"observations\":\(summary.observations),\"posts\":\(summary.posts),\"skipped_lines\":\(summary.malformed),\"alerts\":{\(rules)}}")

@@ -7,9 +7,15 @@ import Foundation
 /// run exactly the same code, and the results do not depend on the number of shards.
 ///
 /// `@unchecked Sendable`: each shard is read and written only on its own queue (`shards[i]` on
-/// `queues[i]`); the per-source state is touched only by `ingest` and `tick`, which callers do
-/// not run concurrently with each other (the watch loop and replay both call them from one task).
+/// `queues[i]`); the rest (per-source state, volume alerts, the last tick) belongs to whoever
+/// owns the engine, which makes one call at a time: the watch pipeline from its engine queue,
+/// replay and eval from their one thread. `access` checks that on every call and stops the
+/// process if two overlap, rather than trusting the callers.
+///
+/// The calls block their thread while the shards work (`DispatchGroup.wait`): make them from a
+/// Dispatch thread, never from Swift concurrency's (`onDispatchThread`).
 public final class ScoringEngine: @unchecked Sendable {
+    private let access = ExclusiveAccess("ScoringEngine")
     public private(set) var config: Config
     private let shards: [ShardBox]
     private let queues: [DispatchQueue]
@@ -61,6 +67,10 @@ public final class ScoringEngine: @unchecked Sendable {
     /// Takes a reloaded config's rules and scoring settings, keeping every tracked post and
     /// alert: a SIGHUP must not cost the history that the predictions stand on.
     public func reconfigure(_ config: Config) {
+        access.run("reconfigure") { reconfigureExclusively(config) }
+    }
+
+    private func reconfigureExclusively(_ config: Config) {
         self.config = config
         matcher = RuleMatcher(rules: config.rules)
         hasVolumeRules = config.rules.contains(where: RuleMatcher.isVolumeRule)
@@ -78,6 +88,10 @@ public final class ScoringEngine: @unchecked Sendable {
 
     /// What `status` shows: the posts with the most reshares and every alert firing.
     public func snapshot(hottest limit: Int, at time: Double) -> (hottest: [PostFeatures], firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)]) {
+        access.run("snapshot") { snapshotExclusively(hottest: limit, at: time) }
+    }
+
+    private func snapshotExclusively(hottest limit: Int, at time: Double) -> (hottest: [PostFeatures], firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)]) {
         var hottest: [PostFeatures] = []
         var firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)] = volumeAlerts.firing.map { ($0.key, true, $0.value) }
         for index in shards.indices {
@@ -93,16 +107,22 @@ public final class ScoringEngine: @unchecked Sendable {
 
     /// Every post tracked now (journal compaction keeps what they were built from).
     public var trackedKeys: Set<PostKey> {
-        var keys = Set<PostKey>()
-        for index in shards.indices {
-            queues[index].sync { keys.formUnion(shards[index].shard.keys) }
+        access.run("trackedKeys") {
+            var keys = Set<PostKey>()
+            for index in shards.indices {
+                queues[index].sync { keys.formUnion(shards[index].shard.keys) }
+            }
+            return keys
         }
-        return keys
     }
 
     /// Applies a batch of observations (in time order) and evaluates the rules after each.
     /// - Returns: the notifications, ordered by time, then post, then rule.
     public func ingest(_ observations: [Observation]) -> [AlertNotification] {
+        access.run("ingest") { ingestExclusively(observations) }
+    }
+
+    private func ingestExclusively(_ observations: [Observation]) -> [AlertNotification] {
         var hashes: [UInt64] = [], volumes: [VolumeBaseline.Reading] = [], typicals: [Double] = []
         hashes.reserveCapacity(observations.count)
         volumes.reserveCapacity(observations.count)
@@ -177,6 +197,10 @@ public final class ScoringEngine: @unchecked Sendable {
     /// that spans months ticks a million times. Skipping them changes nothing, since a volume
     /// baseline closes any number of empty windows exactly when it is next read.
     public func tick(_ time: Double) -> [AlertNotification] {
+        access.run("tick") { tickExclusively(time) }
+    }
+
+    private func tickExclusively(_ time: Double) -> [AlertNotification] {
         // A cold sweep runs at the first tick of each period, wherever the ticks fall.
         let period = config.scoring.coldAfter / 48
         let sweep = lastTick.map { ($0 / period).rounded(.down) != (time / period).rounded(.down) } ?? true
@@ -206,26 +230,32 @@ public final class ScoringEngine: @unchecked Sendable {
     /// once, so a replay may leave them out in bulk (a recording may jump years), saying so with
     /// `leaveOutTicks(through:)`.
     public var quietUntil: Double {
-        if mustTick || !volumeAlerts.firing.isEmpty { return -.infinity }
-        return shards.reduce(Double.infinity) { min($0, $1.nextDue) }
+        access.run("quietUntil") {
+            if mustTick || !volumeAlerts.firing.isEmpty { return -.infinity }
+            return shards.reduce(Double.infinity) { min($0, $1.nextDue) }
+        }
     }
 
     /// Records that ticks up to `time` happened and were left out, as they would have done
     /// nothing: the next tick's cold sweep and the alerts' held ticks count from there.
     public func leaveOutTicks(through time: Double) {
-        lastTick = max(lastTick ?? time, time)
+        access.run("leaveOutTicks") { lastTick = max(lastTick ?? time, time) }
     }
 
     /// The features of one post now, for traces and `status`.
     public func features(_ key: PostKey, at time: Double) -> PostFeatures? {
         let index = Self.shard(of: key.stableHash, count: shards.count)
-        return queues[index].sync { shards[index].shard.features(key, at: time) }
+        return access.run("features") { queues[index].sync { shards[index].shard.features(key, at: time) } }
     }
 
     /// The features of many posts now, each shard working through its own posts at once: one
     /// block per shard rather than one queue hop per post.
     /// - Returns: the features in the order of `keys`, nil for a post not tracked.
     public func features(_ keys: [PostKey], at time: Double) -> [PostFeatures?] {
+        access.run("features") { featuresExclusively(keys, at: time) }
+    }
+
+    private func featuresExclusively(_ keys: [PostKey], at time: Double) -> [PostFeatures?] {
         var perShard = [[Int]](repeating: [], count: shards.count)
         for (position, key) in keys.enumerated() { perShard[Self.shard(of: key.stableHash, count: shards.count)].append(position) }
         let results = IndexedResults<PostFeatures?>(count: keys.count)
@@ -242,14 +272,16 @@ public final class ScoringEngine: @unchecked Sendable {
 
     /// Posts tracked and the bytes they hold.
     public var footprint: (posts: Int, bytes: Int) {
-        var posts = 0, bytes = 0
-        for index in shards.indices {
-            queues[index].sync {
-                posts += shards[index].shard.postCount
-                bytes += shards[index].shard.approximateBytes
+        access.run("footprint") {
+            var posts = 0, bytes = 0
+            for index in shards.indices {
+                queues[index].sync {
+                    posts += shards[index].shard.postCount
+                    bytes += shards[index].shard.approximateBytes
+                }
             }
+            return (posts, bytes)
         }
-        return (posts, bytes)
     }
 
     /// Runs `body` on every shard, each confined to its own queue, and gathers what they return.

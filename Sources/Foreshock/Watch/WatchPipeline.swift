@@ -3,6 +3,11 @@ import Foundation
 /// Feed → observation → scoring → notification, for the live watch: one actor so the scoring
 /// core sees one batch at a time, whichever source's poll finished first. Everything it feeds
 /// the core goes to the state journal first, so a restart rebuilds the same state.
+///
+/// The pipeline is the scoring core's one owner: nothing else holds the engine. Every call into
+/// it runs on `engineQueue`, a serial Dispatch queue, and is awaited with a continuation, so
+/// the shards' waits never block Swift concurrency's threads and calls reach the engine in the
+/// order they were made (the journal's order: each call is queued before the actor suspends).
 public actor WatchPipeline {
     /// One source's health as the watchdog sees it.
     public struct SourceHealth: Sendable {
@@ -22,7 +27,8 @@ public actor WatchPipeline {
         public var journalErrors = 0
     }
 
-    public private(set) var engine: ScoringEngine
+    private let engine: ScoringEngine
+    private let engineQueue = DispatchQueue(label: "foreshock.pipeline.engine")
     private var config: Config
     private var pollers: [String: FeedPoller]
     private let journal: StateJournal?
@@ -60,19 +66,28 @@ public actor WatchPipeline {
     /// - Returns: every notification the replay produced, and the time the journal ends: the
     ///   caller sends the last few its notification log has not seen (a crash between scoring
     ///   and the outbox), and renders from them what an outbox cut short lost.
-    public func restore(_ loaded: StateJournal.Loaded) -> (notes: [AlertNotification], end: Double) {
-        var notes: [AlertNotification] = []
+    public func restore(_ loaded: StateJournal.Loaded) async -> (notes: [AlertNotification], end: Double) {
+        let entries = loaded.entries
+        let notes = await onEngine { engine in
+            var notes: [AlertNotification] = []
+            for entry in entries {
+                switch entry {
+                case .observations(let observations): notes += engine.ingest(observations)
+                case .tick(let time): notes += engine.tick(time)
+                case .polled, .sourceHealth: continue
+                }
+            }
+            return notes
+        }
         var seen: [String: [String]] = [:]
         var cursors: [String: String] = [:]
         var last = -Double.infinity
         for entry in loaded.entries {
             switch entry {
             case .observations(let observations):
-                notes += engine.ingest(observations)
                 follow(observations)
                 last = max(last, observations.last?.time ?? last)
             case .tick(let time):
-                notes += engine.tick(time)
                 last = max(last, time)
             case .polled(let source, let cursor, let ids):
                 if let cursor { cursors[source] = cursor }
@@ -130,20 +145,19 @@ public actor WatchPipeline {
     public func tick(_ time: Date) async {
         let at = StateJournal.tickTime(time.timeIntervalSince1970)
         write([], then: [.tick(at)])
-        let started = DispatchTime.now().uptimeNanoseconds
-        let notes = engine.tick(at)
-        counters.scoringSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let (notes, seconds) = await onEngine { engine in Self.timed { engine.tick(at) } }
+        counters.scoringSeconds += seconds
         count(notes)
         if !notes.isEmpty { await deliver(notes) }
         for name in pollers.keys.sorted() { await checkDown(name, now: time.timeIntervalSince1970) }
-        if journalLines >= Self.compactEvery { compactJournal(nil) }
+        if journalLines >= Self.compactEvery { await compactJournal(nil) }
     }
 
     /// Takes a reloaded config: new rules and scoring settings for the same posts, pollers for
     /// the sources now configured (those kept keep their cursors and seen ids).
-    public func reconfigure(_ config: Config, pollers: [FeedPoller]) {
+    public func reconfigure(_ config: Config, pollers: [FeedPoller]) async {
         self.config = config
-        engine.reconfigure(config)
+        await onEngine { $0.reconfigure(config) }
         self.pollers = Dictionary(pollers.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
         for name in health.keys where self.pollers[name] == nil { health[name] = nil }
     }
@@ -151,10 +165,10 @@ public actor WatchPipeline {
     /// Rewrites the journal with only what the tracked posts were built from, the ticks since
     /// the oldest of it, and each source's latest cursor and recent ids.
     /// - Parameter loaded: the journal as just read (at start), so it is not read twice.
-    public func compactJournal(_ loaded: StateJournal.Loaded? = nil) {
+    public func compactJournal(_ loaded: StateJournal.Loaded? = nil) async {
         guard let journal else { return }
         let loaded = loaded ?? journal.load()
-        let tracked = engine.trackedKeys
+        let tracked = await onEngine { $0.trackedKeys }
         var oldest = Double.infinity
         for case .observations(let observations) in loaded.entries {
             if let first = observations.first(where: { tracked.contains($0.key) }) { oldest = min(oldest, first.time) }
@@ -181,6 +195,34 @@ public actor WatchPipeline {
         } catch {
             logger.error("cannot compact the state journal", [("path", journal.path), ("error", "\(error)")])
         }
+    }
+
+    /// What `status` shows of the core: the hottest posts and every alert firing.
+    public func snapshot(hottest limit: Int, at time: Double) async -> (hottest: [PostFeatures], firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)]) {
+        await onEngine { $0.snapshot(hottest: limit, at: time) }
+    }
+
+    /// Posts tracked and the bytes they hold.
+    public func footprint() async -> (posts: Int, bytes: Int) {
+        await onEngine { $0.footprint }
+    }
+
+    /// The features of posts now, nil for one not tracked.
+    public func features(_ keys: [PostKey], at time: Double) async -> [PostFeatures?] {
+        await onEngine { $0.features(keys, at: time) }
+    }
+
+    /// Runs `body` with the engine on the engine's queue, and awaits it.
+    private func onEngine<T: Sendable>(_ body: @escaping @Sendable (ScoringEngine) -> T) async -> T {
+        let engine = engine
+        return await onDispatchThread(engineQueue) { body(engine) }
+    }
+
+    /// What `body` returns, and the seconds it took.
+    private static func timed<T>(_ body: () -> T) -> (T, Double) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let value = body()
+        return (value, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
     }
 
     /// The sources with their health and counters.
@@ -210,9 +252,8 @@ public actor WatchPipeline {
         guard !normalized.isEmpty else { return }
         follow(normalized)
         record?(normalized)
-        let started = DispatchTime.now().uptimeNanoseconds
-        let notes = engine.ingest(normalized)
-        counters.scoringSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let (notes, seconds) = await onEngine { engine in Self.timed { engine.ingest(normalized) } }
+        counters.scoringSeconds += seconds
         counters.scoringBatches += 1
         count(notes)
         if !notes.isEmpty { await deliver(notes) }

@@ -14,8 +14,8 @@ public actor WatchService {
         public var housekeepingInterval: Double = 15
         /// Stops as on SIGTERM after this many seconds (the demo).
         public var stopAfter: Double?
-        /// Called after every evaluation tick with the scoring core and the time (the demo's progress).
-        public var onTick: (@Sendable (ScoringEngine, Date) -> Void)?
+        /// Called after every evaluation tick with the pipeline and the time (the demo's progress).
+        public var onTick: (@Sendable (WatchPipeline, Date) async -> Void)?
         public init() {}
     }
 
@@ -121,7 +121,7 @@ public actor WatchService {
             // group wait old; older ones it dealt with, one way or another.
             let lookBack = max(120, config.alerting.groupWait * 3)
             let missing = restored.notes.filter { $0.time >= restored.end - lookBack && !notifier.hasTaken($0) }
-            let footprint = await pipeline.engine.footprint
+            let footprint = await pipeline.footprint()
             logger.info("state restored", [("journal_lines", "\(loaded.lines)"), ("posts", "\(footprint.posts)"), ("notifications_resent", "\(missing.count)")])
             if !missing.isEmpty { notifier.submit(missing) }
             await pipeline.compactJournal(loaded)
@@ -176,7 +176,7 @@ public actor WatchService {
                 if Task.isCancelled { break }
                 let now = clock()
                 await pipeline.tick(now)
-                if let onTick { onTick(await pipeline.engine, now) }
+                if let onTick { await onTick(pipeline, now) }
             }
         })
         let every = options.housekeepingInterval
@@ -280,9 +280,10 @@ public actor WatchService {
         let now = clock()
         let sources = await pipeline.sourceHealth()
         let counters = await pipeline.counters
-        let engine = await pipeline.engine
-        let snapshot = engine.snapshot(hottest: 10, at: now.timeIntervalSince1970)
-        let footprint = engine.footprint
+        // Through the pipeline, the engine's one owner: never while it scores a batch.
+        let snapshot = await pipeline.snapshot(hottest: 10, at: now.timeIntervalSince1970)
+        let footprint = await pipeline.footprint()
+        let authors = await pipeline.features(snapshot.firing.map(\.key), at: now.timeIntervalSince1970).map { $0?.author }
         let notifier = notifier
         let stats = notifier.stats
         let pending = notifier.outbox.entries
@@ -303,10 +304,10 @@ public actor WatchService {
                                                           replies: $0.replies, likes: $0.likes, quotes: $0.quotes)
                                  })
             },
-            alerts: snapshot.firing.map { item in
+            alerts: zip(snapshot.firing, authors).map { item, author in
                 let probe = AlertNotification(key: item.key, isVolume: item.isVolume, time: now.timeIntervalSince1970, rule: item.alert.rule, severity: item.alert.severity,
                                               state: .firing, reason: .repeated, sinks: item.alert.sinks, reshares: 0, predicted: nil, supercritical: false,
-                                              velocityPerMin: 0, reach: 0, volumeRatio: nil, author: engine.features(item.key, at: now.timeIntervalSince1970)?.author,
+                                              velocityPerMin: 0, reach: 0, volumeRatio: nil, author: author,
                                               url: nil, excerpt: nil, complaint: false, unansweredFor: nil)
                 return WatchStatus.Alert(key: probe.alertKey, rule: item.alert.rule, severity: item.alert.severity.rawValue,
                                          since: Timestamp.format(Date(timeIntervalSince1970: item.alert.since)),
