@@ -20,9 +20,11 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // The C library's calls that Swift's Glibc module leaves out (malloc_trim).
+        .systemLibrary(name: "CSystem"),
         .target(
             name: "Foreshock",
-            dependencies: ["CCurl", "CCrypto"],
+            dependencies: ["CCurl", "CCrypto", "CSystem"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(

@@ -1,3 +1,4 @@
+import CSystem
 import Foundation
 import Synchronization
 
@@ -9,6 +10,15 @@ public final class FeedPoller: Sendable {
     public static let maxPages = 5
     /// The longest back-off after repeated failures.
     public static let maxBackoff: Double = 900
+    /// An answer this large leaves its parse's memory in the allocator's per-thread arenas;
+    /// each thread that parses one would keep as much again.
+    static let largeBody = 1 << 20
+
+    /// Gives memory the allocator holds free back to the system (glibc keeps it per arena).
+    static func returnFreedMemory() {
+        _ = csystem_malloc_trim()
+    }
+
     /// The most mention ids a poller remembers, however large the answers it gets.
     static let maxSeen = 1_000_000
 
@@ -108,6 +118,7 @@ public final class FeedPoller: Sendable {
             } catch {
                 return failed(outcome, error)
             }
+            if response.body.count >= Self.largeBody { Self.returnFreedMemory() }
             if page == nil, let tag = response.headers["etag"] {
                 state.withLock { $0.etags = [request.url: tag] }
             }

@@ -47,7 +47,10 @@ struct EmailSinkTests {
         defer { notifier.stop() }
         var first = NotifierTests.note("1", text: "שירות לקוחות מזעזע\r\nBcc: victim@example.com\n<script>alert(1)</script> {{advice}} \u{202E}txet")
         first.author = "דנה"
+        // An escalation raises the severity (AlertLifecycle): the alert starts as a warning.
+        first.severity = .warning
         notifier.submit([first])
+        first.severity = .critical
         var followUp = first
         followUp.reason = .escalated
         notifier.submit([followUp])
