@@ -345,6 +345,8 @@ public actor WatchService {
              ([("sink", sink), ("outcome", "dead")], (stats.dead[sink] ?? 0).asDouble)]
         })
         metrics.add("foreshock_notifications_silenced_total", "counter", "Notifications held back by a silence.", [([], stats.silenced.asDouble)])
+        metrics.add("foreshock_notifications_already_announced_total", "counter", "Notifications not sent because the notification log says receivers were told.",
+                    [([], stats.alreadyAnnounced.asDouble)])
         metrics.add("foreshock_outbox_depth", "gauge", "Messages waiting for delivery.", [([], stats.outboxDepth.asDouble)])
         metrics.add("foreshock_journal_errors_total", "counter", "State journal writes that failed.", [([], counters.journalErrors.asDouble)])
         let path = config.metricsFile ?? (stateDir as NSString).appendingPathComponent("foreshock.prom")

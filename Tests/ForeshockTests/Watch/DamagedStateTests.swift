@@ -68,6 +68,8 @@ struct DamagedStateTests {
         try Data().write(to: URL(fileURLWithPath: journal))
         let third = try await Self.run(config, state: state, linger: 4) { true }
         #expect(try await Self.webhookIDs(hook, path: "/hook") == first, "the restart on an empty journal sent again: \(third.stderr)")
+        let metrics = try String(contentsOfFile: state + "/foreshock.prom", encoding: .utf8)
+        #expect(metrics.contains("foreshock_notifications_already_announced_total 6"), "\(metrics)")
     }
 
     @Test("A first journal write torn mid-line survives two restarts without the journal being moved aside")
