@@ -43,6 +43,11 @@ public final class NotificationLog: @unchecked Sendable {
     private var marks: [String: Mark] = [:]
     private var queued: [String: Queued] = [:]
     private var queuedOrder: [String] = []
+    /// Notifications accepted but not written yet (held in a group window, or on their way to
+    /// the outbox): `alreadyAnnounced` must see them, or a resolution held for a few seconds
+    /// would make the alert's next start look announced.
+    private var pendingIDs = Set<String>()
+    private var pendingMarks: [String: Mark] = [:]
     private var lines = 0
     /// Lines that could not be read when the log was loaded.
     public private(set) var unreadable = 0
@@ -86,8 +91,8 @@ public final class NotificationLog: @unchecked Sendable {
     ///   so an alert the core lost track of may start again.
     public func alreadyAnnounced(_ note: AlertNotification, within: Double) -> Bool {
         lock.withLock {
-            if ids.contains(note.notificationID) { return true }
-            guard let mark = marks[note.alertKey] else { return false }
+            if ids.contains(note.notificationID) || pendingIDs.contains(note.notificationID) { return true }
+            guard let mark = pendingMarks[note.alertKey] ?? marks[note.alertKey] else { return false }
             switch note.reason {
             case .started, .escalated:
                 return mark.firing && mark.severity >= note.severity && note.time - mark.time < within
@@ -96,6 +101,15 @@ public final class NotificationLog: @unchecked Sendable {
             case .repeated:
                 return false
             }
+        }
+    }
+
+    /// Notes a notification as accepted by the notifier, before it is written (`record`), so
+    /// that those after it are judged against it.
+    public func accept(_ note: AlertNotification) {
+        lock.withLock {
+            pendingIDs.insert(note.notificationID)
+            pendingMarks[note.alertKey] = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
         }
     }
 
@@ -128,6 +142,9 @@ public final class NotificationLog: @unchecked Sendable {
         lock.withLock {
             var text = ""
             for note in notes {
+                pendingIDs.remove(note.notificationID)
+                let written = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
+                if pendingMarks[note.alertKey] == written { pendingMarks[note.alertKey] = nil }
                 let fresh = !ids.contains(note.notificationID)
                 take(note.notificationID)
                 let mark = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)

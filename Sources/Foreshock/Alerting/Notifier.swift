@@ -76,13 +76,16 @@ public final class Notifier: @unchecked Sendable {
                 logger.info("notification not sent: receivers were already told", [("alert", note.alertKey), ("rule", note.rule), ("reason", note.reason.rawValue)])
                 continue
             }
+            let sinks = targets(note)
+            guard !sinks.isEmpty else { continue }
+            log.accept(note)
             if let silence = silences.silencing(note, now: now) {
                 counts.silenced += 1
                 silenced.append(note)
                 logger.info("notification silenced", [("alert", note.alertKey), ("rule", note.rule), ("by", silence)])
                 continue
             }
-            for sink in targets(note) {
+            for sink in sinks {
                 if groupWait <= 0 {
                     toSend.append((sink, [note]))
                 } else if let end = windowEnds[sink], now.timeIntervalSince1970 < end {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where notifications go: `sinks[]` in the config.
 public struct SinkConfig: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
@@ -36,7 +38,13 @@ public struct SinkConfig: Sendable {
     /// values of any other URL.
     public var redactor: Redactor {
         let whole = kind == .webhook || kind == .slack
-        return Redactor(secrets: [secret, routingKey].compactMap { $0?.value } + [smtp?.password].compactMap { $0 } + Redactor.credentialHeaderValues(headers),
+        // An SMTP server may echo AUTH PLAIN's or LOGIN's base64 rather than the password.
+        var login: [String] = []
+        if let password = smtp?.password {
+            let user = smtp?.username ?? ""
+            login = [password, Data("\0\(user)\0\(password)".utf8).base64EncodedString(), Data(password.utf8).base64EncodedString()]
+        }
+        return Redactor(secrets: [secret, routingKey].compactMap { $0?.value } + login + Redactor.credentialHeaderValues(headers),
                         secretURLs: whole ? [url?.value].compactMap { $0 } : [],
                         urls: (whole ? [] : [url?.value].compactMap { $0 }) + [smtp?.url].compactMap { $0 })
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One mention stream to poll: `sources[]` in the config.
 public struct SourceConfig: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
@@ -55,8 +57,10 @@ public struct SourceConfig: Sendable {
     /// The source's credentials, the userinfo and query values of its URLs, and its header
     /// values: what a server's answer may repeat and nothing may show.
     public var redactor: Redactor {
-        Redactor(secrets: [token, clientID, clientSecret, appPassword].compactMap { $0?.value } + Redactor.credentialHeaderValues(headers),
-                 urls: [url?.value, baseURL].compactMap { $0 })
+        var secrets = [token, clientID, clientSecret, appPassword].compactMap { $0?.value } + Redactor.credentialHeaderValues(headers)
+        // Reddit's token request sends `Basic base64(client_id:client_secret)`.
+        if let id = clientID?.value, let secret = clientSecret?.value { secrets.append(Data("\(id):\(secret)".utf8).base64EncodedString()) }
+        return Redactor(secrets: secrets, urls: [url?.value, baseURL].compactMap { $0 })
     }
 
     /// The modes each kind offers, the first being the default.

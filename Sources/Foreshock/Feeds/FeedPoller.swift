@@ -142,7 +142,7 @@ public final class FeedPoller: Sendable {
             for mention in collected where state.seen.insert(mention.id) {
                 // Past the cap a mention is skipped but counted as seen: no answer, however
                 // large, costs more than one poll's cap, and none comes back as new.
-                if fresh.count < cap { fresh.append(mention) } else { outcome.skipped += 1 }
+                if fresh.count < cap { fresh.append(mention) } else { outcome.skippedIDs.append(mention.id) }
             }
             outcome.mentions = fresh
             if let newest, newest != state.cursor {
@@ -327,7 +327,7 @@ public final class FeedPoller: Sendable {
             return nil
         case 429:
             let wait = RateLimit.retryAfter(response.headers, now: now)
-                ?? RateLimit.from(response.headers, now: now)?.resetAt.map { max(0, $0.timeIntervalSince(now)) }
+                ?? RateLimit.from(response.headers, now: now)?.resetAt.flatMap { RateLimit.wait($0.timeIntervalSince(now)) }
             return FeedError(.rateLimited, "rate limited (429)" + (wait.map { ", retry after \(Int($0.rounded(.up))) s" } ?? ""), status: 429, retryAfter: wait)
         case 401, 403:
             return FeedError(.authentication, "access refused (\(response.status))\(snippet(response))", status: response.status)
@@ -396,8 +396,9 @@ public struct PollOutcome: Sendable {
     /// More pages were waiting than one poll reads; the rest come next time (forward cursors)
     /// or were skipped (backward ones).
     public var truncated = false
-    /// New mentions past the source's `max_items_per_poll`, left out (and counted as seen).
-    public var skipped = 0
+    /// New mentions past the source's `max_items_per_poll`, left out (and counted as seen, so
+    /// the journal keeps their ids too: a restart must not take them as new).
+    public var skippedIDs: [String] = []
     /// The cursor stepped back to an older post because the newest one vanished.
     public var cursorFellBack = false
     /// HTTP requests made.

@@ -56,21 +56,32 @@ public struct RateLimit: Sendable, Equatable {
     public func pause(now: Date) -> Double? {
         let reserve = max(2, (limit ?? 0) * 0.1)
         guard remaining <= reserve, let resetAt else { return nil }
-        return max(0, resetAt.timeIntervalSince(now))
+        return Self.wait(resetAt.timeIntervalSince(now))
+    }
+
+    /// The longest wait a server may ask for: beyond a day it is a bug or hostile, and a
+    /// source silent for longer raises its own alert anyway.
+    public static let longestWait: Double = 86_400
+
+    /// A wait as a server gave it, made safe to sleep on: at least 0, at most `longestWait`,
+    /// nil for NaN. (`Retry-After: 1e300` or `inf` used to trap converting to an integer.)
+    static func wait(_ seconds: Double) -> Double? {
+        guard !seconds.isNaN else { return nil }
+        return min(longestWait, max(0, seconds))
     }
 
     /// `Retry-After` as seconds: a number, or an HTTP date.
     public static func retryAfter(_ headers: HTTPHeaders, now: Date) -> Double? {
         guard let value = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let seconds = Double(value) { return max(0, seconds) }
+        if let seconds = Double(value) { return wait(seconds) }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: value).map { max(0, $0.timeIntervalSince(now)) }
+        return formatter.date(from: value).flatMap { wait($0.timeIntervalSince(now)) }
     }
 
     private static func number(_ text: String?) -> Double? {
-        text.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        text.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }.flatMap { $0.isFinite ? $0 : nil }
     }
 }

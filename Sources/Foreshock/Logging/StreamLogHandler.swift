@@ -32,17 +32,19 @@ public final class StreamLogHandler: LogHandler {
     }
 
     public func log(level: LogLevel, message: String, metadata: [(String, String)], time: Date) {
-        let fields = [("ts", Timestamp.format(time)), ("level", level.rawValue), ("msg", message)] + metadata
-        var line: String
+        // Defence in depth: errors are scrubbed where they are made, but a line may quote
+        // anything. Each value is scrubbed before it is quoted, so a secret holding a quote
+        // still matches and a redaction never eats an escape.
+        let redactor = redactor.withLock { $0 }
+        let fields = [("ts", Timestamp.format(time)), ("level", level.rawValue), ("msg", redactor.scrub(message))]
+            + metadata.map { ($0.0, redactor.scrub($0.1)) }
+        let line: String
         switch format {
         case .logfmt:
             line = fields.map { "\($0.0)=\(Self.logfmtValue($0.1))" }.joined(separator: " ")
         case .json:
             line = "{" + fields.map { "\(JSONText.quote($0.0)):\(JSONText.quote($0.1))" }.joined(separator: ",") + "}"
         }
-        // Defence in depth: errors are scrubbed where they are made, but a line may quote
-        // anything, and any URL in it loses its query values and userinfo here.
-        line = redactor.withLock { $0 }.scrub(line)
         write(line + "\n")
     }
 

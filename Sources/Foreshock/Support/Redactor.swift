@@ -110,11 +110,12 @@ public struct Redactor: Sendable {
         guard text.range(of: "bearer", options: .caseInsensitive) != nil || text.range(of: "basic ", options: .caseInsensitive) != nil else { return text }
         var out = ""
         var words = text[...]
-        while let found = words.range(of: #"(?i)\b(bearer|basic)\s+"#, options: .regularExpression) {
+        // A credential is a token of 10 or more token characters: "a basic check" keeps its word.
+        while let found = words.range(of: #"(?i)\b(bearer|basic)\s+(?=[A-Za-z0-9._~+/=-]{10})"#, options: .regularExpression) {
             out += words[..<found.upperBound]
             let rest = words[found.upperBound...]
-            let end = rest.firstIndex { $0.isWhitespace || "\"',;)}]<>".contains($0) } ?? rest.endIndex
-            out += rest.startIndex == end ? "" : mark
+            let end = rest.firstIndex { $0.isWhitespace || "\"'\\,;)}]<>`".contains($0) } ?? rest.endIndex
+            out += mark
             words = rest[end...]
         }
         return out + words
@@ -128,7 +129,7 @@ public struct Redactor: Sendable {
         while let found = rest.range(of: #"[A-Za-z][A-Za-z0-9+.-]*://"#, options: .regularExpression) {
             out += rest[..<found.lowerBound]
             let after = rest[found.lowerBound...]
-            let end = after.firstIndex { $0.isWhitespace || "\"'<>`".contains($0) } ?? after.endIndex
+            let end = after.firstIndex { $0.isWhitespace || "\"'\\<>`".contains($0) } ?? after.endIndex
             out += url(String(after[..<end]))
             rest = after[end...]
         }

@@ -39,7 +39,7 @@ public struct FeedScheduler: Sendable {
     static func delay(after outcome: PollOutcome, spread: Double) -> Double {
         var delay = outcome.nextPollAfter * Double.random(in: (1 - spread)...(1 + spread))
         if let floor = outcome.notBefore { delay = max(delay, floor * Double.random(in: 1...(1 + spread))) }
-        return max(0.05, delay)
+        return min(RateLimit.longestWait, max(0.05, delay.isNaN ? 0 : delay))
     }
 
     /// Polls until the task is cancelled.

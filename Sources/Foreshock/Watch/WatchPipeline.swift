@@ -32,7 +32,12 @@ public actor WatchPipeline {
     private var config: Config
     private var pollers: [String: FeedPoller]
     private let journal: StateJournal?
-    private let deliver: @Sendable ([AlertNotification]) async -> Void
+    /// Hands notifications to the notifier; called on the actor, so they reach it in the
+    /// order the core produced them (the notification log's checks depend on that order).
+    private let deliver: @Sendable ([AlertNotification]) -> Void
+    /// Set while a compaction waits for the engine's tracked keys: the posts written meanwhile,
+    /// whose lines the rewrite must keep although the keys it got do not name them.
+    private var writtenWhileCompacting: Set<PostKey>?
     private let record: (@Sendable ([Observation]) -> Void)?
     private let clock: @Sendable () -> Date
     private let logger: Logger
@@ -51,7 +56,7 @@ public actor WatchPipeline {
     ///   - clock: the time now (the demo runs a faster one).
     public init(config: Config, pollers: [FeedPoller], journal: StateJournal? = nil, logger: Logger = Logger(handler: StreamLogHandler(level: .critical)),
                 clock: @escaping @Sendable () -> Date = Date.init, record: (@Sendable ([Observation]) -> Void)? = nil,
-                deliver: @escaping @Sendable ([AlertNotification]) async -> Void) {
+                deliver: @escaping @Sendable ([AlertNotification]) -> Void) {
         engine = ScoringEngine(config: config)
         self.config = config
         self.pollers = Dictionary(pollers.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -108,8 +113,8 @@ public actor WatchPipeline {
     /// it: resharers of posts heating up, fresh counters of recent ones.
     public func handle(_ outcome: PollOutcome) async {
         guard let poller = pollers[outcome.source] else { return }
-        let bookkeeping: [StateJournal.Entry] = outcome.mentions.isEmpty ? []
-            : [.polled(source: outcome.source, cursor: poller.cursor, ids: outcome.mentions.map(\.id))]
+        let taken = outcome.mentions.map(\.id) + outcome.skippedIDs
+        let bookkeeping: [StateJournal.Entry] = taken.isEmpty ? [] : [.polled(source: outcome.source, cursor: poller.cursor, ids: taken)]
         await ingest(MentionObservations.from(outcome), then: bookkeeping)
         await checkHealth(outcome)
         guard outcome.error == nil else { return }
@@ -148,7 +153,7 @@ public actor WatchPipeline {
         let (notes, seconds) = await onEngine { engine in Self.timed { engine.tick(at) } }
         counters.scoringSeconds += seconds
         count(notes)
-        if !notes.isEmpty { await deliver(notes) }
+        if !notes.isEmpty { deliver(notes) }
         for name in pollers.keys.sorted() { await checkDown(name, now: time.timeIntervalSince1970) }
         if journalLines >= Self.compactEvery { await compactJournal(nil) }
     }
@@ -166,9 +171,14 @@ public actor WatchPipeline {
     /// the oldest of it, and each source's latest cursor and recent ids.
     /// - Parameter loaded: the journal as just read (at start), so it is not read twice.
     public func compactJournal(_ loaded: StateJournal.Loaded? = nil) async {
-        guard let journal else { return }
+        guard let journal, writtenWhileCompacting == nil else { return }
+        // Other sources' polls are handled while this waits for the engine; the journal is read
+        // only after the wait, and what was written meanwhile is kept whatever the keys say.
+        writtenWhileCompacting = []
+        var tracked = await onEngine { $0.trackedKeys }
+        tracked.formUnion(writtenWhileCompacting ?? [])
+        writtenWhileCompacting = nil
         let loaded = loaded ?? journal.load()
-        let tracked = await onEngine { $0.trackedKeys }
         var oldest = Double.infinity
         for case .observations(let observations) in loaded.entries {
             if let first = observations.first(where: { tracked.contains($0.key) }) { oldest = min(oldest, first.time) }
@@ -256,13 +266,14 @@ public actor WatchPipeline {
         counters.scoringSeconds += seconds
         counters.scoringBatches += 1
         count(notes)
-        if !notes.isEmpty { await deliver(notes) }
+        if !notes.isEmpty { deliver(notes) }
     }
 
     /// Journals, then returns what the core is to see (as read back from the journal lines).
     @discardableResult
     private func write(_ observations: [Observation], then entries: [StateJournal.Entry]) -> [Observation] {
         guard let journal, !(observations.isEmpty && entries.isEmpty) else { return observations }
+        if writtenWhileCompacting != nil { writtenWhileCompacting?.formUnion(observations.map(\.key)) }
         do {
             let normalized = try journal.append(observations, then: entries)
             journalLines += observations.count + entries.count
@@ -309,7 +320,7 @@ public actor WatchPipeline {
             write([], then: [.sourceHealth(source: name, downSince: nil, alerted: false)])
             if wasAlerted {
                 logger.info("source recovered", [("source", name)])
-                await deliver([sourceDownNote(name, since: wasDown, now: now, error: nil)])
+                deliver([sourceDownNote(name, since: wasDown, now: now, error: nil)])
             }
         }
     }
@@ -320,7 +331,7 @@ public actor WatchPipeline {
         guard let h = health[name], let since = h.downSince, !h.alerted, now - since >= config.sourceDownAfter else { return }
         health[name]?.alerted = true
         logger.error("source down", [("source", name), ("since", Timestamp.format(Date(timeIntervalSince1970: since))), ("error", h.lastError ?? "")])
-        await deliver([sourceDownNote(name, since: since, now: now, error: h.lastError ?? "unknown error")])
+        deliver([sourceDownNote(name, since: since, now: now, error: h.lastError ?? "unknown error")])
         write([], then: [.sourceHealth(source: name, downSince: since, alerted: true)])
     }
 

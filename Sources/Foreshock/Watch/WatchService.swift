@@ -250,9 +250,9 @@ public actor WatchService {
         } else {
             source.debug("polled", [("new", "\(outcome.mentions.count)"), ("requests", "\(outcome.requests)"), ("not_modified", "\(outcome.notModified)")])
             if outcome.truncated { source.warning("more new mentions than one poll reads; the rest follow next poll") }
-            if outcome.skipped > 0 {
+            if !outcome.skippedIDs.isEmpty {
                 source.warning("one answer brought more new mentions than max_items_per_poll; the rest were skipped",
-                               [("taken", "\(outcome.mentions.count)"), ("skipped", "\(outcome.skipped)")])
+                               [("taken", "\(outcome.mentions.count)"), ("skipped", "\(outcome.skippedIDs.count)")])
             }
             if outcome.cursorFellBack { source.info("the newest post seen is gone; the cursor stepped back to an older one") }
         }

@@ -85,8 +85,13 @@ struct HostileSourceTests {
         let slack = try await NotifierTests.requests(hook, path: "/slack").map(\.body)
         let pagerDuty = try await NotifierTests.requests(hook, path: "/pd").map(\.body)
         let webhook = try await NotifierTests.requests(hook, path: "/hook").map(\.body)
-        let mail = try FileManager.default.contentsOfDirectory(atPath: inbox.path).filter { $0.hasSuffix(".eml") }
-            .map { try String(contentsOf: inbox.appendingPathComponent($0), encoding: .utf8) }
+        // The parts are base64 on the wire: read them back decoded, with Python's email parser.
+        var mail: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: inbox.path) where name.hasSuffix(".eml") {
+            let parts = try await EmailSinkTests.parsed(inbox.appendingPathComponent(name).path)["parts"]?.arrayValue ?? []
+            mail += parts.compactMap { $0.arrayValue?.last?.stringValue }
+        }
+        #expect(mail.contains { $0.contains("mastodon.example/@dana/2002") }, "the decoded mail has no link at all: \(mail)")
         for body in slack + pagerDuty + webhook + mail {
             #expect(!body.lowercased().contains("javascript:"), "\(body)")
             #expect(!body.contains("|pwned"), "\(body)")
@@ -119,11 +124,13 @@ struct HostileSourceTests {
         child.signal(SIGTERM)
         #expect(await child.waitForExit(timeout: 15) == 0)
         let journal = try String(contentsOfFile: state + "/journal.jsonl", encoding: .utf8)
-        #expect(!journal.contains(#""id":"3000""#), "\(journal)")
-        #expect(journal.contains(#""id":"3002""#))
+        // Post lines name it "id", counts lines "post": neither may name 3000.
+        #expect(!journal.contains(#""3000""#), "\(journal)")
+        #expect(journal.contains(#""post":"3002""#), "\(journal)")
         #expect(try await NotifierTests.requests(hook, path: "/hook").isEmpty)
         let status = try String(contentsOfFile: state + "/status.json", encoding: .utf8)
-        #expect(!status.contains("3000"), "\(status)")
+        #expect(!status.contains(#""3000""#), "\(status)")
+        #expect(status.contains(#""3002""#), "\(status)")
     }
 
     @Test("A source answering 429 with Retry-After is not asked again before it: the jitter comes after the wait")
@@ -145,6 +152,23 @@ struct HostileSourceTests {
         let times = try await api.server.requestTimes(path: "/feed")
         let gaps = zip(times.dropFirst(), times).prefix(5).map { $0 - $1 }
         #expect(gaps.count == 5 && gaps.allSatisfy { $0 >= 2.0 }, "gaps after 429 + Retry-After: 2: \(gaps)")
+    }
+
+    @Test("A Retry-After or rate-limit reset of 1e300, inf or nan is a wait of a day at most, never a trap", arguments: ["1e300", "inf", "nan", "-5"])
+    func hostileWaits(_ value: String) {
+        var headers = HTTPHeaders()
+        headers.set("Retry-After", value)
+        headers.set("X-RateLimit-Remaining", "0")
+        headers.set("X-RateLimit-Reset", value)
+        let now = Date()
+        let failure = FeedPoller.statusError(HTTPResponse(status: 429, headers: headers, body: Data(), effectiveURL: "http://127.0.0.1/"), now: now)
+        #expect((failure?.retryAfter ?? 0) <= RateLimit.longestWait)
+        #expect((RateLimit.from(headers, now: now)?.pause(now: now) ?? 0) <= RateLimit.longestWait)
+        var outcome = PollOutcome(source: "s", observedAt: now, nextPollAfter: failure?.retryAfter ?? 1)
+        outcome.notBefore = failure?.retryAfter
+        let delay = FeedScheduler.delay(after: outcome, spread: 0.1)
+        #expect(delay.isFinite && delay <= RateLimit.longestWait)
+        #expect(UInt64(exactly: (delay * 1e9).rounded()) != nil)
     }
 
     @Test("A 25,000-item page brings one poll's cap of mentions once, with one warning, and costs the other source nothing")
@@ -176,7 +200,7 @@ struct HostileSourceTests {
         #expect(journal < 2_000_000, "journal of \(journal) bytes")
         let small = try await api.server.requestTimes(path: "/small")
         let gaps = zip(small.dropFirst(), small).map { $0 - $1 }
-        #expect(small.count >= 5 && gaps.allSatisfy { $0 < 2.5 }, "the small source's polls: \(gaps)")
+        #expect(small.count >= 5 && gaps.allSatisfy { $0 < 3 }, "the small source's polls: \(gaps)")
     }
 
     @Test("100,000 Mastodon statuses in one page: bounded memory, the cap once, the other source on schedule, a quick stop")
@@ -224,7 +248,7 @@ struct HostileSourceTests {
         #expect(mentions == SourceConfig.defaultMaxItemsPerPoll, "mentions from toots: \(mentions)")
         let small = try await api.server.requestTimes(path: "/small")
         let gaps = zip(small.dropFirst(), small).map { $0 - $1 }
-        #expect(small.count >= 3 && gaps.allSatisfy { $0 < 2.5 }, "the small source's polls: \(gaps)")
+        #expect(small.count >= 3 && gaps.allSatisfy { $0 < 3 }, "the small source's polls: \(gaps)")
     }
 }
 

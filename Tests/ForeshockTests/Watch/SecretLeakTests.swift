@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Foreshock
 
@@ -77,5 +78,15 @@ struct SecretLeakTests {
         #expect(!clean.contains("XXXXSECRET") && !clean.contains("K3yS3cr3tValue77"), "\(clean)")
         #expect(clean.contains("lang=<redacted>") && clean.contains("https://<redacted>@api.example/x"), "\(clean)")
         #expect(Redactor.url("https://a.example/feed?api_key=K&x=1") == "https://a.example/feed?api_key=<redacted>&x=<redacted>")
+        #expect(redactor.scrub("a basic check failed; Bearer refused") == "a basic check failed; Bearer refused")
+        #expect(redactor.scrub(#"{"error":"Bearer abcdefghij12345"}"#) == #"{"error":"Bearer <redacted>"}"#)
+        // A log line quotes its values; the handler scrubs them before, so escapes survive.
+        let lines = Mutex<[String]>([])
+        let handler = StreamLogHandler(format: .json) { line in lines.withLock { $0.append(line) } }
+        handler.redact(redactor)
+        handler.log(level: .warning, message: "failed \"https://api.example/x?key=abc\" hunter2hunter2", metadata: [("error", "say \"hunter2hunter2\"")], time: Date())
+        let line = lines.withLock { $0.joined() }
+        #expect(!line.contains("hunter2") && !line.contains("key=abc"), "\(line)")
+        #expect((try? JSONValue.parse(Data(line.utf8))) != nil, "not JSON any more: \(line)")
     }
 }
