@@ -31,10 +31,11 @@ enum EvalCommand {
         } catch {
             throw CommandError(.runtime, "foreshock eval: cannot read the cascades: \((error as NSError).localizedDescription)")
         }
+        let real = try RealOrdinary.load(data, tideh: tideh)
         let evaluation = evaluator
         let every = "counts every \(DurationText.short(evaluation.pollInterval))"
         // The posts that end small, and the same with follower counts drawn from real resharers.
-        let pool = tideh.flatMap { $0.followers?.dropFirst() ?? [] }
+        let pool = CascadeEvaluation.resharerFollowers(of: tideh)
         let ordinary = middle.filter { $0.times.count < 500 }
         let withFollowers = ordinary.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0 &+ seed &* 1_000_003) }
         if arguments.has("--fit") {
@@ -51,7 +52,7 @@ enum EvalCommand {
                 var folded = evaluation
                 folded.calibration = fit(ordinary: train.map { ordinary[$0] }, withFollowers: train.map { withFollowers[$0] }, model: config.scoring.seismic)
                 let testIDs = Set(test.map { ordinary[$0].name })
-                let alerts = report(folded, tideh: tideh, ordinary: test.map { ordinary[$0] }, withFollowers: test.map { withFollowers[$0] },
+                let alerts = report(folded, tideh: tideh, ordinary: test.map { ordinary[$0] }, withFollowers: test.map { withFollowers[$0] }, real: real,
                                     middle: middle.filter { $0.times.count >= 500 || testIDs.contains($0.name) },
                                     label: "fold \(fold + 1) of 2, fitted on \(train.count) posts ending under 500, judged on the other \(test.count)", terminal: terminal)
                 heldOutAlerts = heldOutAlerts.isEmpty ? alerts : zip(heldOutAlerts, alerts).map(+)
@@ -62,7 +63,7 @@ enum EvalCommand {
                            + zip(views, heldOutAlerts).map { "\($0) \($1) (\(percent($1, heldOut)))" }.joined(separator: "; "))
             return .success
         }
-        _ = report(evaluation, tideh: tideh, ordinary: ordinary, withFollowers: withFollowers, middle: middle, label: nil, terminal: terminal)
+        _ = report(evaluation, tideh: tideh, ordinary: ordinary, withFollowers: withFollowers, real: real, middle: middle, label: nil, terminal: terminal)
         return .success
     }
 
@@ -70,7 +71,8 @@ enum EvalCommand {
     /// - Returns: the critical alerts on posts ending under 500 in each ordinary view, then
     ///   among `middle`'s.
     private static func report(_ evaluation: CascadeEvaluation, tideh: [CascadeEvaluation.Cascade], ordinary: [CascadeEvaluation.Cascade],
-                               withFollowers: [CascadeEvaluation.Cascade], middle: [CascadeEvaluation.Cascade], label: String?, terminal: Terminal) -> [Int] {
+                               withFollowers: [CascadeEvaluation.Cascade], real: RealOrdinary, middle: [CascadeEvaluation.Cascade],
+                               label: String?, terminal: Terminal) -> [Int] {
         let every = "counts every \(DurationText.short(evaluation.pollInterval))"
         func runAll(_ cascades: [CascadeEvaluation.Cascade], _ view: CascadeEvaluation.View) -> [CascadeEvaluation.Result] {
             inParallel(cascades.count) { evaluation.run(cascades[$0], view: view) }
@@ -87,6 +89,20 @@ enum EvalCommand {
             alerts.append(alerted)
             terminal.print(indent + "\(name): \(results.count) cascades, critical alerts on \(alerted) (\(percent(alerted, results.count)))")
         }
+        // Ordinary authors with real follower counts: their posts that went viral, and real
+        // ordinary posts that did not. Never fitted on, so out of sample in every mode.
+        for view in [CascadeEvaluation.View.events, .counts] {
+            let name = view == .events ? "every resharer known" : every
+            let results = runAll(real.viral, view)
+            let each = results.map { "\($0.cascade.replacingOccurrences(of: ".txt", with: "").replacingOccurrences(of: ".csv", with: "")) "
+                + ($0.resharesAtAlert.map { "\($0)" } ?? "none") }.joined(separator: ", ")
+            terminal.print(indent + CascadeEvaluation.describe(results, label: "ordinary authors' viral posts (author under 100,000 followers), \(name)")
+                           + (results.isEmpty ? "" : "; reshares at the alert: \(each)"))
+            for (set, cascades) in [("Liang's random sample", real.liang), ("SMH, posts about a news brand", real.smh)] where !cascades.isEmpty {
+                let alerted = runAll(cascades, view).filter { $0.alertAt != nil }.count
+                terminal.print(indent + "\(set), \(name): \(cascades.count) cascades, critical alerts on \(alerted) (\(percent(alerted, cascades.count)))")
+            }
+        }
         let middleResults = runAll(middle, .counts)
         terminal.print(indent + CascadeEvaluation.describe(middleResults, label: "Twitter15/16, \(every), no followers"))
         let small = zip(middle, middleResults).filter { $0.0.times.count < 500 }
@@ -94,6 +110,33 @@ enum EvalCommand {
         alerts.append(falseAlarms)
         terminal.print(indent + "  of those ending under 500: \(falseAlarms) of \(small.count) alerted (\(percent(falseAlarms, small.count)))")
         return alerts
+    }
+
+    /// The real cascades of ordinary authors in the data folder, where they are there: the
+    /// viral posts of authors under 100,000 followers (from TiDeH and `seismic_tweet.csv`) and
+    /// the real ordinary posts with follower counts (Liang's random sample, SMH). Evaluation
+    /// data only: their licences do not allow copying them into `fixtures/`.
+    struct RealOrdinary: Sendable {
+        var viral: [CascadeEvaluation.Cascade]
+        var liang: [CascadeEvaluation.Cascade]
+        var smh: [CascadeEvaluation.Cascade]
+        static let ordinaryAuthor = 100_000.0
+
+        static func load(_ data: String, tideh: [CascadeEvaluation.Cascade]) throws(CommandError) -> RealOrdinary {
+            func path(_ name: String) -> String { (data as NSString).appendingPathComponent(name) }
+            let manager = FileManager.default
+            do {
+                var viral = tideh
+                if manager.fileExists(atPath: path("seismic_tweet.csv")) { viral.append(try CascadeEvaluation.loadTiDeH(path("seismic_tweet.csv"))) }
+                viral = viral.filter { (($0.followers?.first ?? nil) ?? .infinity) < ordinaryAuthor }
+                let liang = manager.fileExists(atPath: path("liang_random_dev.jsonl")) ? try CascadeEvaluation.loadLiang(path("liang_random_dev.jsonl")) : []
+                let smhNames = ((try? manager.contentsOfDirectory(atPath: path("smh"))) ?? []).filter { $0.hasSuffix(".csv") }.sorted()
+                let smh = try smhNames.map { try CascadeEvaluation.loadSMH(path("smh/\($0)")) }
+                return RealOrdinary(viral: viral, liang: liang, smh: smh)
+            } catch {
+                throw CommandError(.runtime, "foreshock eval: cannot read the cascades of ordinary authors: \((error as NSError).localizedDescription)")
+            }
+        }
     }
 
     private static func percent(_ part: Int, _ whole: Int) -> String {

@@ -35,7 +35,7 @@ public struct Benchmark {
     public init(posts: Int, cascades: [CascadeEvaluation.Cascade], config: Config) {
         self.posts = posts
         self.cascades = cascades.filter { !$0.times.isEmpty }.sorted { $0.times.count < $1.times.count }
-        let known = cascades.flatMap { $0.followers?.dropFirst() ?? [] }
+        let known = CascadeEvaluation.resharerFollowers(of: cascades)
         followers = known.isEmpty ? [100] : known
         var config = config
         config.scoring.maxTrackedPosts = max(config.scoring.maxTrackedPosts, posts * 2)
@@ -68,13 +68,13 @@ public struct Benchmark {
             let key = Self.key(index)
             let smallest = cascades.firstIndex { $0.times.count >= size } ?? cascades.count - 1
             let cascade = cascades[smallest + Int(next() % UInt64(cascades.count - smallest))]
-            let author = cascade.followers?.first ?? drawFollowers()
+            let author = (cascade.followers?.first ?? nil) ?? drawFollowers()
             out.append(.post(key: key, time: created, createdAt: created, author: nil, followers: author, text: nil, url: nil))
             let length = Double(cascade.times.count)
             for part in 0..<size {
                 // Parts are disjoint and in order, so the times stay sorted.
                 let share = min(cascade.times.count - 1, Int((Double(part) + uniform()) * length / Double(size)))
-                let resharer = cascade.followers.map { $0[share + 1] } ?? drawFollowers()
+                let resharer = cascade.followers.flatMap { $0[share + 1] } ?? drawFollowers()
                 out.append(.reshare(key: key, time: created + cascade.times[share], user: nil, followers: resharer))
             }
         }

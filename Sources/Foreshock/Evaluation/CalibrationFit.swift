@@ -32,7 +32,7 @@ public struct CalibrationFit: Sendable {
     /// The moments of a cascade seen with every resharer known: one after each reshare.
     public func eventMoments(_ cascade: CascadeEvaluation.Cascade, upTo limit: Int) -> [Moment] {
         let kernel = SeismicKernel(model)
-        let followers = cascade.followers ?? Array(repeating: model.nStar, count: cascade.times.count + 1)
+        let followers = cascade.followers?.map { $0 ?? model.nStar } ?? Array(repeating: model.nStar, count: cascade.times.count + 1)
         var history = ShareHistory(originalFollowers: followers[0])
         history.followersCap = base.resharerFollowersCap
         var moments: [Moment] = []
@@ -51,7 +51,7 @@ public struct CalibrationFit: Sendable {
     /// ten minutes to three days.
     public func countMoments(_ cascade: CascadeEvaluation.Cascade, interval: Double, typical: Double, upTo limit: Int) -> [Moment] {
         let kernel = SeismicKernel(model)
-        var history = ShareHistory(originalFollowers: cascade.followers?.first ?? typical)
+        var history = ShareHistory(originalFollowers: (cascade.followers?.first ?? nil) ?? typical)
         history.followersCap = base.resharerFollowersCap
         var moments: [Moment] = []
         var index = 0, poll = interval, last = 0.0

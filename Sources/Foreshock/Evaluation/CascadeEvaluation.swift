@@ -8,8 +8,9 @@ public struct CascadeEvaluation: Sendable {
         public var name: String
         /// Seconds after the post of each reshare, ascending.
         public var times: [Double]
-        /// The author's followers, then each resharer's (nil where the data has none).
-        public var followers: [Double]?
+        /// The author's followers, then each resharer's: nil where the data has none at all, an
+        /// element nil where it lacks that one account's (about 1 in 4 in a random sample).
+        public var followers: [Double?]?
     }
 
     /// How a poller sees a cascade: every reshare with its resharer, or only a counter every `interval`.
@@ -42,7 +43,7 @@ public struct CascadeEvaluation: Sendable {
         let engine = ScoringEngine(config: config, shards: 1, calibration: calibration)
         let key = PostKey(source: "eval", id: cascade.name)
         let start = 1_600_000_000.0
-        let author = cascade.followers?.first
+        let author = cascade.followers?.first ?? nil
         var result = Result(cascade: cascade.name, size: cascade.times.count)
         if cascade.times.count >= target { result.reachedAt = cascade.times[target - 1] }
         func take(_ notes: [AlertNotification]) {
@@ -55,7 +56,7 @@ public struct CascadeEvaluation: Sendable {
         case .events:
             var batch: [Observation] = []
             for (index, time) in cascade.times.enumerated() {
-                batch.append(.reshare(key: key, time: start + time, user: nil, followers: cascade.followers.map { $0[index + 1] }))
+                batch.append(.reshare(key: key, time: start + time, user: nil, followers: cascade.followers.flatMap { $0[index + 1] }))
                 // Evaluated after each reshare, as the watch process does on each observation.
                 take(engine.ingest(batch))
                 batch.removeAll(keepingCapacity: true)
@@ -88,6 +89,35 @@ public struct CascadeEvaluation: Sendable {
         return Cascade(name: (path as NSString).lastPathComponent, times: Array(times.dropFirst()), followers: followers)
     }
 
+    /// Liang's random sample of ordinary tweets: one JSON object a line, `id`,
+    /// `author_followers`, `times` (seconds after the post) and `followers` (each resharer's),
+    /// any of the follower counts null.
+    public static func loadLiang(_ path: String) throws -> [Cascade] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            guard let value = try? JSONValue.parse(Data(line.utf8)), let times = value.items("times")?.compactMap(\.doubleValue) else { return nil }
+            let resharers = value.items("followers")?.map(\.doubleValue) ?? Array(repeating: nil, count: times.count)
+            guard resharers.count == times.count else { return nil }
+            return Cascade(name: value["id"]?.idString ?? "?", times: times, followers: [value["author_followers"]?.doubleValue] + resharers)
+        }
+    }
+
+    /// Rizoiu et al.'s SMH cascades: CSV `time,magnitude,user_id`, the post first, times in
+    /// seconds after it, magnitude the account's followers.
+    public static func loadSMH(_ path: String) throws -> Cascade {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var rows: [(time: Double, followers: Double?)] = []
+        for line in text.split(whereSeparator: \.isNewline) {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) }
+            guard fields.count >= 2, let time = Double(fields[0]) else { continue }
+            rows.append((time, Double(fields[1])))
+        }
+        guard let post = rows.first else { return Cascade(name: (path as NSString).lastPathComponent, times: [], followers: nil) }
+        let reshares = rows.dropFirst().sorted { $0.time < $1.time }
+        return Cascade(name: (path as NSString).lastPathComponent, times: reshares.map { $0.time - post.time },
+                       followers: [post.followers] + reshares.map(\.followers))
+    }
+
     /// Twitter15/16 trees: `times` with the source first, no followers.
     public static func loadTwitter1516(_ path: String) throws -> [Cascade] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -95,6 +125,11 @@ public struct CascadeEvaluation: Sendable {
             guard let value = try? JSONValue.parse(Data(line.utf8)), let times = value.items("times")?.compactMap(\.doubleValue) else { return nil }
             return Cascade(name: value["id"]?.idString ?? "?", times: Array(times.dropFirst()).sorted(), followers: nil)
         }
+    }
+
+    /// Every resharer's follower count the cascades know: the pool `withFollowers` draws from.
+    public static func resharerFollowers(of cascades: [Cascade]) -> [Double] {
+        cascades.flatMap { $0.followers?.dropFirst().compactMap { $0 } ?? [] }
     }
 
     /// A cascade's resharers given follower counts drawn (deterministically) from another's.
@@ -105,7 +140,7 @@ public struct CascadeEvaluation: Sendable {
             state ^= state << 13; state ^= state >> 7; state ^= state << 17
             return pool[Int(state % UInt64(pool.count))]
         }
-        copy.followers = (0...cascade.times.count).map { _ in next() }
+        copy.followers = (0...cascade.times.count).map { _ in Optional(next()) }
         return copy
     }
 

@@ -52,7 +52,7 @@ struct EarlyWarningTests {
     @Test("Posts that end under 500 are not paged for: none with resharers known, at most 1% counts-only")
     func quiet() async throws {
         let ordinary = try await Self.ordinary()
-        let pool = try await Self.tideh().flatMap { $0.followers?.dropFirst() ?? [] }
+        let pool = CascadeEvaluation.resharerFollowers(of: try await Self.tideh())
         let withFollowers = ordinary.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0) }
         #expect(try await Self.run(withFollowers, .events).filter { $0.alertAt != nil }.count == 0)
         let counts = try await Self.run(ordinary, .counts).filter { $0.alertAt != nil }.count
