@@ -15,6 +15,26 @@ struct CommandLineToolTests {
         #expect(err.contains("\(path): sources[0].timeout: \"10 seconds\" is not a duration"))
     }
 
+    @Test("Every pointer from the binary to the README (\"README: Section\") names a section that is there")
+    func readmePointers() throws {
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let headings = Set(readme.split(separator: "\n").filter { $0.hasPrefix("#") }.map { $0.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces) })
+        let sources = FileManager.default.enumerator(atPath: repositoryRoot.appendingPathComponent("Sources").path)?.allObjects as? [String] ?? []
+        var pointers: [String] = []
+        for file in sources where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: repositoryRoot.appendingPathComponent("Sources/\(file)"), encoding: .utf8)
+            var rest = Substring(text)
+            while let found = rest.range(of: "(README: ") {
+                let tail = rest[found.upperBound...]
+                guard let close = tail.firstIndex(of: ")") else { break }
+                pointers.append(String(tail[..<close]))
+                rest = tail[close...]
+            }
+        }
+        #expect(!pointers.isEmpty, "no pointer found: the scan is broken")
+        for pointer in pointers { #expect(headings.contains(pointer), "README has no section \"\(pointer)\"") }
+    }
+
     @Test("check-config: a good config exits 0 and warns about unset environment variables")
     func checkConfigGood() async throws {
         let path = try writeTemporaryFile(ConfigTests.example)

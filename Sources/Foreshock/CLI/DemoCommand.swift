@@ -57,7 +57,7 @@ enum DemoCommand {
         terminal.print("""
 
         That was the first hour. This post went on to \(DemoCascade.finalReshares) reshares (fixtures/cascades/seismic_tweet.csv).
-        Next: `foreshock watch --query YOURBRAND`, or a config of your own (README: Configuration).
+        Next: `foreshock watch --query YOURBRAND`, or a config of your own (README: Config reference).
         """)
         return status
     }
