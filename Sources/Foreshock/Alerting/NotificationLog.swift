@@ -51,6 +51,10 @@ public final class NotificationLog: @unchecked Sendable {
     private var lines = 0
     /// Lines that could not be read when the log was loaded.
     public private(set) var unreadable = 0
+    /// Appends that failed (a full disk): each may make a restart send a message again, under
+    /// its id, or miss that it was already sent. Counted for the metrics.
+    public var writeErrors: Int { lock.withLock { failedWrites } }
+    private var failedWrites = 0
 
     /// Reads `notifications.log` in `directory` (nil: in memory only) and trims it.
     public init(directory: String?) {
@@ -187,7 +191,8 @@ public final class NotificationLog: @unchecked Sendable {
 
     private func append(_ text: String) {
         lines += text.utf8.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-        if let path { try? AppendOnlyFile.append(Data(text.utf8), to: path) }
+        guard let path else { return }
+        do { try AppendOnlyFile.append(Data(text.utf8), to: path) } catch { failedWrites += 1 }
     }
 
     /// Rewrites the log with the newest ids, every alert's mark and what is still queued.
@@ -206,6 +211,7 @@ public final class NotificationLog: @unchecked Sendable {
         for (alert, mark) in marks.sorted(by: { $0.key < $1.key }) { text += Self.markLine(alert: alert, mark, id: nil) }
         for message in queuedOrder.compactMap({ queued[$0] }) { text += Self.queuedLine(message) }
         lines = order.count + marks.count + queued.count
-        if let path { try? AtomicFile.write(Data(text.utf8), to: path) }
+        guard let path else { return }
+        do { try AtomicFile.write(Data(text.utf8), to: path) } catch { failedWrites += 1 }
     }
 }

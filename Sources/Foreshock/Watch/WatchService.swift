@@ -349,6 +349,7 @@ public actor WatchService {
                     [([], stats.alreadyAnnounced.asDouble)])
         metrics.add("foreshock_outbox_depth", "gauge", "Messages waiting for delivery.", [([], stats.outboxDepth.asDouble)])
         metrics.add("foreshock_journal_errors_total", "counter", "State journal writes that failed.", [([], counters.journalErrors.asDouble)])
+        metrics.add("foreshock_notification_log_errors_total", "counter", "Notification log writes that failed.", [([], notifier.log.writeErrors.asDouble)])
         let path = config.metricsFile ?? (stateDir as NSString).appendingPathComponent("foreshock.prom")
         do { try AtomicFile.write(Data(metrics.text.utf8), to: path) } catch {
             logger.warning("cannot write the metrics file", [("path", path), ("error", "\(error)")])
