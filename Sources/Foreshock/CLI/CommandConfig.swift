@@ -9,7 +9,7 @@ enum CommandConfig {
             if let path = arguments["--config"] {
                 return try ConfigLoader.load(path: path, environment: environment, requireSecrets: requireSecrets).0
             }
-            return try ConfigLoader.embeddedDefault(query: query, environment: environment).0
+            return try ConfigLoader.embeddedDefault(query: query, brand: arguments["--brand"], environment: environment).0
         } catch {
             throw CommandError(error.code == .unreadable ? .runtime : .config, error.problems.map(\.description).joined(separator: "\n"))
         }

@@ -7,18 +7,19 @@ enum Commands {
 
     static let watch = CommandSpec(
         name: "watch",
-        usage: "watch [--config FILE] [--query TEXT] [--once] [--state-dir DIR] [--record FILE [--record-max-size SIZE]] [--log-format logfmt|json] [--log-level LEVEL]",
+        usage: "watch [--config FILE] [--query TEXT [--brand HANDLE]] [--once] [--state-dir DIR] [--record FILE [--record-max-size SIZE]] [--log-format logfmt|json] [--log-level LEVEL]",
         summary: "Polls every source, scores every post and sends alerts until stopped (SIGTERM or SIGINT: deliveries\nfinish up to shutdown_timeout, state is kept). SIGHUP reloads the config. Without --config it runs\nthe embedded default config, searching for --query.",
         details: [
             "--config FILE          the JSON5 config (default: the embedded one)",
             "--query TEXT           what the embedded default config searches for (required without --config)",
+            "--brand HANDLE         the brand's own account on the embedded config's sources: turns on unanswered-complaint",
             "--once                 poll every source once, score, deliver, exit (1 if any source or sink failed)",
             "--state-dir DIR        where cursors, alert state and the outbox live (overrides state_dir)",
             "--record FILE          append every observation to FILE, for replay",
             "--record-max-size SIZE rotate the recording at this size (FILE.1 … FILE.5), e.g. 500MB",
             "--mentions text|jsonl|none  how new mentions are shown on stdout (default text)",
         ] + logOptions,
-        valueOptions: ["--config", "--query", "--state-dir", "--record", "--record-max-size", "--mentions", "--log-format", "--log-level"],
+        valueOptions: ["--config", "--query", "--brand", "--state-dir", "--record", "--record-max-size", "--mentions", "--log-format", "--log-level"],
         flags: ["--once"]
     )
 

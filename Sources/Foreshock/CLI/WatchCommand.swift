@@ -5,10 +5,11 @@ import Foundation
 enum WatchCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
         let options = try LogOptions(arguments)
-        let config = try loadConfig(arguments, environment: environment)
+        let (config, off) = try loadConfig(arguments, environment: environment)
         let handler = StreamLogHandler(level: options.level, format: options.format, write: terminal.err)
         handler.redact(config.redactor)
         let logger = Logger(handler: handler)
+        sayAnswerRulesOff(off, logger)
         let stateDir = CommandAlerting.stateDir(arguments, config: config)
         let lock: StateLock
         do { lock = try StateLock(directory: stateDir) } catch {
@@ -27,8 +28,9 @@ enum WatchCommand {
         }
         let factory = WatchService.Factory(
             loadConfig: { () throws(CommandError) -> Config in
-                let fresh = try loadConfig(arguments, environment: environment)
+                let (fresh, off) = try loadConfig(arguments, environment: environment)
                 handler.redact(fresh.redactor)
+                sayAnswerRulesOff(off, logger)
                 return fresh
             },
             makeNotifier: { (fresh: Config, previous: Notifier?) throws(CommandError) -> Notifier in
@@ -42,11 +44,27 @@ enum WatchCommand {
         return await service.run()
     }
 
-    static func loadConfig(_ arguments: ParsedArguments, environment: [String: String]) throws(CommandError) -> Config {
+    /// The config as watch runs it: rules about the brand's answer only where the brand's
+    /// accounts are known (`Config.answerRulesLimitedToBrandSources`), and the sources each
+    /// such rule is off for.
+    static func loadConfig(_ arguments: ParsedArguments, environment: [String: String]) throws(CommandError) -> (Config, off: [(rule: String, sources: [String])]) {
         guard arguments["--config"] != nil || arguments["--query"] != nil else {
             throw CommandError(.usage, "foreshock watch: give --config FILE, or --query TEXT to watch with the embedded default config.")
         }
-        return try CommandConfig.load(arguments, environment: environment, query: arguments["--query"] ?? "", requireSecrets: true)
+        if arguments["--brand"] != nil, arguments["--config"] != nil {
+            throw CommandError(.usage, "foreshock watch: --brand goes with the embedded default config; with --config, give each source its brand_accounts.")
+        }
+        let limited = try CommandConfig.load(arguments, environment: environment, query: arguments["--query"] ?? "", requireSecrets: true)
+            .answerRulesLimitedToBrandSources()
+        return (limited.config, limited.off)
+    }
+
+    /// One line per rule about the brand's answer that is off for some sources, and why.
+    static func sayAnswerRulesOff(_ off: [(rule: String, sources: [String])], _ logger: Logger) {
+        for (rule, sources) in off {
+            logger.warning("a rule about the brand's answer is off for sources that name no brand accounts: no answer by the brand can be seen there (watch --brand HANDLE, or brand_accounts per source)",
+                           [("rule", rule), ("sources", sources.joined(separator: ","))])
+        }
     }
 
     static func openRecording(_ path: String?, maxBytes: String?) throws(CommandError) -> RecordingFile? {

@@ -26,13 +26,13 @@ public enum ConfigLoader {
         return try checked(parse(data, origin: path, environment: environment, requireSecrets: requireSecrets, now: now))
     }
 
-    /// The embedded default config, with `query` as what every source searches for.
-    public static func embeddedDefault(query: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> (Config, warnings: [ConfigProblem]) {
+    /// The embedded default config, with `query` as what every source searches for and
+    /// `brand` (a handle, if given) as the brand's account on every source.
+    public static func embeddedDefault(query: String?, brand: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> (Config, warnings: [ConfigProblem]) {
         var (config, warnings) = try checked(parse(Data(DefaultConfig.text.utf8), origin: DefaultConfig.origin, environment: environment, requireSecrets: true, now: Date()))
-        if let query {
-            for index in config.sources.indices {
-                config.sources[index].query = config.sources[index].mode == .tag ? DefaultConfig.hashtag(from: query) : query
-            }
+        for index in config.sources.indices {
+            if let query { config.sources[index].query = config.sources[index].mode == .tag ? DefaultConfig.hashtag(from: query) : query }
+            if let brand { config.sources[index].brandAccounts = [brand] }
         }
         return (config, warnings)
     }

@@ -23,6 +23,12 @@ public enum DefaultConfig {
         // 1,000 that holds for good: after 30 days the alert resolves and the post may go cold.
         { name: "going-viral", severity: "critical",
           when: { predicted_reshares_at_least: 1000, min_reshares: 5, max_age: "30d" } },
+        // A complaint that names the brand, reshared by ten, and not answered within the hour:
+        // brands answer famous accounts in half an hour and everyone else in 6 to 12 hours.
+        // Needs the brand's accounts to see an answer: `watch --brand HANDLE`, or
+        // brand_accounts per source; without them `watch` turns it off and says so.
+        { name: "unanswered-complaint", severity: "critical",
+          when: { complaint_score_at_least: 2, unanswered_for_at_least: "1h", min_reshares: 10, max_age: "2d" } },
         // Spreading faster than a post usually does: look at it before it is big.
         { name: "heating-up", severity: "warning",
           when: { velocity_per_min_at_least: 1, min_reshares: 10, max_age: "6h" } },
