@@ -44,6 +44,9 @@ public struct ScoringShard: Sendable {
     private var unansweredDue = DueHeap()
     /// The distinct `unanswered_for_at_least` thresholds of the post rules.
     private var unansweredThresholds: [Double] = []
+    /// The least complaint score a post needs for any unanswered rule to hold: posts below it
+    /// are never scheduled (most posts are no complaint, and the heap entries cost memory).
+    private var unansweredMinScore = 0
     /// No post can go cold before this: the least `lastActivity + cold_after` over the posts not
     /// firing, a bound that only grows between sweeps (activity only moves forward), so a sweep
     /// before it would find nothing.
@@ -55,6 +58,7 @@ public struct ScoringShard: Sendable {
         self.settings = settings
         self.lifecycle = AlertLifecycle(repeatInterval: alerting.repeatInterval, resolveAfter: alerting.resolveAfter)
         unansweredThresholds = Self.unansweredThresholds(settings.matcher)
+        unansweredMinScore = Self.unansweredMinScore(settings.matcher)
     }
 
     /// Posts tracked.
@@ -172,6 +176,11 @@ public struct ScoringShard: Sendable {
         Array(Set(matcher.rules.filter { !RuleMatcher.isVolumeRule($0) }.compactMap(\.when.unansweredForAtLeast))).sorted()
     }
 
+    private static func unansweredMinScore(_ matcher: RuleMatcher) -> Int {
+        matcher.rules.filter { !RuleMatcher.isVolumeRule($0) && $0.when.unansweredForAtLeast != nil }
+            .map { $0.when.complaintScoreAtLeast ?? ($0.when.complaint == true ? 1 : 0) }.min() ?? 0
+    }
+
     /// - Parameter found: the post's slot if it was looked up and found already.
     /// - Returns: the post's slot in the table, valid until the next insertion or removal.
     private mutating func apply(_ item: Item, found: Int?) -> Int? {
@@ -187,12 +196,15 @@ public struct ScoringShard: Sendable {
         }
         guard let slot else { return nil }
         let createdAt = table[slot].createdAt
+        let wasEligible = !isNew && table[slot].complaintScore >= unansweredMinScore
         // Mutated in place: a copy taken out of the table would share the history's buffers, and
         // the next append would copy every reshare the post has.
         Self.apply(observation, item: item, to: &table[slot], settings: settings)
         if isNew { earliestCold = min(earliestCold, table[slot].lastActivity + settings.scoring.coldAfter) }
         // A `post` line may move the creation back (reshares seen first): its crossings move too.
-        if !unansweredThresholds.isEmpty, isNew || table[slot].createdAt != createdAt, table[slot].answeredAt == nil {
+        // It may also bring the text that makes the post a complaint an unanswered rule is about.
+        if !unansweredThresholds.isEmpty, table[slot].answeredAt == nil, table[slot].complaintScore >= unansweredMinScore,
+           isNew || table[slot].createdAt != createdAt || !wasEligible {
             scheduleUnanswered(slot, hash: item.hash)
         }
         return slot
@@ -367,8 +379,9 @@ public struct ScoringShard: Sendable {
         nextFiringDue = -Double.infinity
         // New unanswered thresholds apply to the open posts already seen.
         unansweredThresholds = Self.unansweredThresholds(settings.matcher)
+        unansweredMinScore = Self.unansweredMinScore(settings.matcher)
         unansweredDue.removeAll()
-        for slot in table.slots where table[slot].answeredAt == nil {
+        for slot in table.slots where table[slot].answeredAt == nil && table[slot].complaintScore >= unansweredMinScore {
             scheduleUnanswered(slot, hash: table[slot].key.stableHash)
         }
     }

@@ -51,6 +51,28 @@ struct UnansweredComplaintTests {
         }
     }
 
+    @Test("A complaint whose reshares were seen before its post line (and its text) is still caught unanswered")
+    func postLineLate() async throws {
+        let start = 1_700_000_000.0
+        var lines: [String] = []
+        // The reshares stop before the hour is up: only a tick can see the crossing, so the
+        // post must have been scheduled for it when its text arrived.
+        for step in 1...15 {
+            lines.append(#"{"type":"reshare","time":\#(start + Double(step) * 180),"source":"x","post":"t1","user":"u\#(step)","followers":300}"#)
+            if step == 5 {
+                // Found late, as a poll that lists the newest first finds it, created when the
+                // first reshare came: only its text is news, and it makes the post a complaint.
+                lines.append(#"{"type":"post","time":\#(start + 900),"created_at":1700000180,"source":"x","id":"t1","author":"dana","followers":300,"text":"@acme lost my bag and nobody answers. Worst airline ever."}"#)
+            }
+        }
+        // Something else later, so the replay's ticks go on past the crossing.
+        lines.append(#"{"type":"post","time":\#(start + 5000),"source":"x","id":"t2","author":"someone","text":"nice weather"}"#)
+        let alerts = await Self.unansweredAlerts(try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "late.jsonl"))
+        let fired = try #require(alerts.first { $0["state"]?.stringValue == "firing" }, "never fired")
+        let at = (fired["time"]?.stringValue).flatMap(Timestamp.parse)?.timeIntervalSince1970 ?? 0
+        #expect(at - start >= 3780 && at - start <= 3780 + 60, "fired at \(at - start) s")
+    }
+
     @Test("watch turns rules about the brand's answer off where no brand account is known, and says so once; --brand turns them on")
     func offWithoutBrand() async throws {
         let (config, off) = try ConfigLoader.embeddedDefault(query: "acme").0.answerRulesLimitedToBrandSources()
