@@ -28,7 +28,7 @@ struct EmailSinkTests {
         process.standardOutput = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        reap(process)
         return try JSONValue.parse(data)
     }
 

@@ -1,13 +1,15 @@
 import Foundation
+import Synchronization
 
 /// The built `foreshock` executable running as a child process, its stderr kept in a file so a
 /// test can wait for a log line. Killed (SIGKILL) when dropped, so a failing test leaves nothing.
 final class ChildProcess: @unchecked Sendable {
     // @unchecked Sendable: every stored property is set in init; Process is thread-safe for
-    // the calls made here (signals, isRunning, waitUntilExit).
+    // the calls made here (signals, isRunning; `reap` instead of waitUntilExit).
     let process = Process()
     let stderrPath: String
     let stdoutPath: String
+    private let reaped = Mutex(false)
 
     static var binary: String { repositoryRoot.appendingPathComponent(".build/debug/foreshock").path }
 
@@ -48,15 +50,24 @@ final class ChildProcess: @unchecked Sendable {
     /// - Returns: its exit status, or nil if it is still running after `timeout` seconds.
     func waitForExit(timeout: Double) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
+        while process.isRunning, Date() < deadline {
+            // Foundation's monitor has been seen to miss a child's end: then reap it here.
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                reaped.withLock { $0 = true }
+                return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+            }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
         guard !process.isRunning else { return nil }
         return process.terminationStatus
     }
 
     deinit {
-        if process.isRunning {
+        // Not once reaped here: the pid may belong to another process by now.
+        if process.isRunning, !reaped.withLock({ $0 }) {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            reap(process, timeout: 5)
         }
     }
 }

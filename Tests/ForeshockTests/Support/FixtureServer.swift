@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// The repository's root, found from this file's path so tests run from any directory.
@@ -14,6 +15,7 @@ final class FixtureServer: @unchecked Sendable {
     let port: Int
     private let process: Process
     private let stdin: Pipe
+    private let stopped = Mutex(false)
 
     /// Starts `fixtures/<script>` under Debian's python3 and waits for its "PORT n" line.
     init(_ script: String, _ arguments: [String] = []) throws {
@@ -43,9 +45,11 @@ final class FixtureServer: @unchecked Sendable {
     var base: String { "http://127.0.0.1:\(port)" }
 
     func stop() {
+        // Once only: after `reap` took the child itself, its pid may belong to another process.
+        guard stopped.withLock({ done in defer { done = true }; return !done }) else { return }
         try? stdin.fileHandleForWriting.close()
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        reap(process)
     }
 
     deinit { stop() }
@@ -70,8 +74,37 @@ func runCommand(_ path: String, _ arguments: [String]) throws -> Int32 {
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     try process.run()
-    process.waitUntilExit()
+    guard reap(process) else { throw FixtureError(message: "\(path) did not finish within a minute") }
     return process.terminationStatus
+}
+
+/// Waits for a child to end (SIGKILL after `timeout` seconds) without `waitUntilExit`.
+///
+/// Seen in a full run: a fixture server exited and stayed a zombie that Foundation's process
+/// monitor never noticed, so `waitUntilExit` spun for good on one of the pool's two threads
+/// and the whole suite stalled. This polls, and reaps the child itself when Foundation has not.
+/// - Returns: whether Foundation saw the end (so `terminationStatus` may be read).
+@discardableResult
+func reap(_ process: Process, timeout: Double = 60) -> Bool {
+    let pid = process.processIdentifier
+    let deadline = Date().addingTimeInterval(timeout)
+    var killed = false
+    while process.isRunning {
+        var status: Int32 = 0
+        let reaped = waitpid(pid, &status, WNOHANG)
+        if reaped == pid || (reaped == -1 && errno == ECHILD) {
+            // Gone: give Foundation a moment to notice, then stop waiting for it.
+            let grace = Date().addingTimeInterval(1)
+            while process.isRunning, Date() < grace { usleep(10_000) }
+            return !process.isRunning
+        }
+        if Date() > deadline, !killed {
+            kill(pid, SIGKILL)
+            killed = true
+        }
+        usleep(10_000)
+    }
+    return true
 }
 
 /// A throwaway CA and a certificate for localhost, made with openssl by `fixtures/make_test_ca.sh`.
