@@ -82,7 +82,10 @@ func runCommand(_ path: String, _ arguments: [String]) throws -> Int32 {
 ///
 /// Seen in a full run: a fixture server exited and stayed a zombie that Foundation's process
 /// monitor never noticed, so `waitUntilExit` spun for good on one of the pool's two threads
-/// and the whole suite stalled. This polls, and reaps the child itself when Foundation has not.
+/// and the whole suite stalled. Foundation on Linux learns of a child's end when a socket it
+/// gave the child closes, and a child spawned at the same moment by another test can inherit
+/// that socket and keep it open (swift-corelibs-foundation issue 4795). This polls, and reaps
+/// the child itself with `waitpid` when Foundation has not.
 /// - Returns: whether Foundation saw the end (so `terminationStatus` may be read).
 @discardableResult
 func reap(_ process: Process, timeout: Double = 60) -> Bool {
