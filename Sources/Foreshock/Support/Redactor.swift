@@ -57,82 +57,55 @@ public struct Redactor: Sendable {
 
     /// A URL fit to show: userinfo and every query value replaced.
     public static func url(_ text: String) -> String {
-        guard let schemeEnd = text.range(of: "://") else { return text }
-        var rest = text[schemeEnd.upperBound...]
-        var out = String(text[..<schemeEnd.upperBound])
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        if let at = authority.lastIndex(of: "@") {
-            out += mark + "@" + authority[authority.index(after: at)...]
-        } else {
-            out += authority
+        let parts = URLParts(text)
+        guard parts.scheme != nil else { return text }
+        var out = String(parts.prefix) + (parts.userinfo == nil ? "" : mark + "@") + parts.hostAndPort + parts.path
+        if parts.query != nil {
+            out += "?" + parts.queryPairs.map { $0.value == nil ? String($0.name) : $0.name + "=" + mark }.joined(separator: "&")
         }
-        rest = rest[authorityEnd...]
-        guard let question = rest.firstIndex(of: "?") else { return out + rest }
-        out += rest[...question]
-        let query = rest[rest.index(after: question)...]
-        let fragmentStart = query.firstIndex(of: "#") ?? query.endIndex
-        out += query[..<fragmentStart].split(separator: "&", omittingEmptySubsequences: false).map { pair in
-            guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
-            return pair[...equals] + mark
-        }.joined(separator: "&")
-        return out + query[fragmentStart...]
+        return out + parts.fragment
     }
 
     /// Userinfo, query values and (for a secret URL) the path of `url`.
     static func credentialParts(of url: String, pathIsSecret: Bool) -> [String] {
-        guard let schemeEnd = url.range(of: "://") else { return [url] }
-        let rest = url[schemeEnd.upperBound...]
-        var parts: [String] = []
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
-        if let at = rest[..<authorityEnd].lastIndex(of: "@") { parts.append(String(rest[..<at])) }
-        let tail = rest[authorityEnd...]
-        let queryStart = tail.firstIndex(of: "?") ?? tail.endIndex
-        let path = tail[..<queryStart]
-        if pathIsSecret, path.count > 1 {
-            parts.append(String(path))
-            // Receivers often quote the path without its first segment or percent-decoded.
-            if let decoded = path.removingPercentEncoding { parts.append(decoded) }
+        let parts = URLParts(url)
+        guard parts.scheme != nil else { return [url] }
+        var secrets = parts.userinfo.map { [String($0)] } ?? []
+        // Receivers often quote a path or a value percent-decoded.
+        func add(_ piece: Substring) {
+            secrets.append(String(piece))
+            if let decoded = piece.removingPercentEncoding { secrets.append(decoded) }
         }
-        if queryStart < tail.endIndex {
-            for pair in tail[tail.index(after: queryStart)...].split(separator: "&") {
-                guard let equals = pair.firstIndex(of: "=") else { continue }
-                let value = pair[pair.index(after: equals)...]
-                parts.append(String(value))
-                if let decoded = value.removingPercentEncoding { parts.append(decoded) }
-            }
-        }
-        return parts
+        if pathIsSecret, parts.path.count > 1 { add(parts.path) }
+        for pair in parts.queryPairs { if let value = pair.value { add(value) } }
+        return secrets
     }
 
-    /// `Bearer xyz`, `Basic xyz`, `token=xyz`-style credentials named as such in the text.
+    /// Each match of `pattern` with the token that follows it (up to whitespace or one of
+    /// `stops`), written as `replace(match, token)`; the rest of the text as it was.
+    private static func rewrite(_ text: String, _ pattern: String, stops: String, _ replace: (Substring, Substring) -> String) -> String {
+        var out = ""
+        var rest = text[...]
+        while let found = rest.range(of: pattern, options: .regularExpression) {
+            out += rest[..<found.lowerBound]
+            let after = rest[found.upperBound...]
+            let end = after.firstIndex { $0.isWhitespace || stops.contains($0) } ?? after.endIndex
+            out += replace(rest[found], after[..<end])
+            rest = after[end...]
+        }
+        return out + rest
+    }
+
+    /// `Bearer xyz` and `Basic xyz` credentials named as such in the text. A credential is a
+    /// token of 10 or more token characters: "a basic check" keeps its word.
     private static func scrubSchemes(_ text: String) -> String {
         guard text.range(of: "bearer", options: .caseInsensitive) != nil || text.range(of: "basic ", options: .caseInsensitive) != nil else { return text }
-        var out = ""
-        var words = text[...]
-        // A credential is a token of 10 or more token characters: "a basic check" keeps its word.
-        while let found = words.range(of: #"(?i)\b(bearer|basic)\s+(?=[A-Za-z0-9._~+/=-]{10})"#, options: .regularExpression) {
-            out += words[..<found.upperBound]
-            let rest = words[found.upperBound...]
-            let end = rest.firstIndex { $0.isWhitespace || "\"'\\,;)}]<>`".contains($0) } ?? rest.endIndex
-            out += mark
-            words = rest[end...]
-        }
-        return out + words
+        return rewrite(text, #"(?i)\b(bearer|basic)\s+(?=[A-Za-z0-9._~+/=-]{10})"#, stops: "\"'\\,;)}]<>`") { scheme, _ in scheme + mark }
     }
 
     /// Every `scheme://…` in the text through `url(_:)`.
     private static func scrubURLs(_ text: String) -> String {
         guard text.contains("://") else { return text }
-        var out = ""
-        var rest = text[...]
-        while let found = rest.range(of: #"[A-Za-z][A-Za-z0-9+.-]*://"#, options: .regularExpression) {
-            out += rest[..<found.lowerBound]
-            let after = rest[found.lowerBound...]
-            let end = after.firstIndex { $0.isWhitespace || "\"'\\<>`".contains($0) } ?? after.endIndex
-            out += url(String(after[..<end]))
-            rest = after[end...]
-        }
-        return out + rest
+        return rewrite(text, #"[A-Za-z][A-Za-z0-9+.-]*://"#, stops: "\"'\\<>`") { scheme, rest in url(String(scheme + rest)) }
     }
 }

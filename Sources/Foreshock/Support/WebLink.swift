@@ -10,13 +10,8 @@ public enum WebLink {
     public static func safe(_ text: String?) -> String? {
         guard let text else { return nil }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard let schemeEnd = trimmed.range(of: "://") else { return nil }
-        let scheme = trimmed[..<schemeEnd.lowerBound].lowercased()
-        guard scheme == "http" || scheme == "https" else { return nil }
-        let rest = trimmed[schemeEnd.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let host = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
-        guard !host.isEmpty else { return nil }
+        let parts = URLParts(trimmed)
+        guard parts.scheme == "http" || parts.scheme == "https", parts.host != nil else { return nil }
         var out = ""
         for scalar in trimmed.unicodeScalars {
             if SafeText.isUnsafe(scalar) || scalar.properties.isWhitespace { return nil }
