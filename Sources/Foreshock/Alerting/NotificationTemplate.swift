@@ -145,7 +145,7 @@ public enum SafeText {
         for scalar in text.unicodeScalars {
             guard isUnsafe(scalar) else { out.unicodeScalars.append(scalar); continue }
             let hex = String(scalar.value, radix: 16)
-            out += scalar.value < 0x100 ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex : "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            out += scalar.value < 0x100 ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex : JSONText.unicodeEscape(scalar)
         }
         return out
     }
@@ -157,8 +157,7 @@ public enum SafeText {
         var out = ""
         for scalar in json.unicodeScalars {
             guard isUnsafe(scalar), scalar != "\n", scalar != "\t", scalar != "\r" else { out.unicodeScalars.append(scalar); continue }
-            let hex = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            out += JSONText.unicodeEscape(scalar)
         }
         return out
     }

@@ -28,8 +28,7 @@ public struct Config: Sendable {
     /// Everything in the config that is, or holds, a credential: what logs, status, the state
     /// directory and metrics must never show in clear.
     public var redactor: Redactor {
-        sources.map(\.redactor).reduce(Redactor()) { $0.merged(with: $1) }
-            .merged(with: sinks.map(\.redactor).reduce(Redactor()) { $0.merged(with: $1) })
+        (sources.map(\.redactor) + sinks.map(\.redactor)).reduce(Redactor()) { $0.merged(with: $1) }
     }
 
     /// The config as `watch` runs it: a rule about the brand's answer (`unanswered_for_at_least`)

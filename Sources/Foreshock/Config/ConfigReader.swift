@@ -179,9 +179,19 @@ final class ObjectReader {
         return text
     }
 
-    /// An error about `key` found by the caller (a value it judged, a secret among them).
-    func reportError(_ key: String, _ message: String) {
-        reader.error(keyPath(key), message)
+    /// Checks a URL given at `key` (a secret's value among them): an http(s) URL with a host
+    /// and no space or control character, else an error that does not repeat the value.
+    /// - Parameter example: what a right one looks like, for the message.
+    func checkWebURL(_ url: String?, key: String, example: String) {
+        guard let url else { return }
+        if Self.hasControlCharacter(url, allowingTab: false) || url.contains(" ") {
+            reader.error(keyPath(key), "the URL holds a line break, space or control character")
+            return
+        }
+        let parts = URLParts(url)
+        if parts.scheme.map({ $0 == "http" || $0 == "https" }) != true || parts.host == nil {
+            reader.error(keyPath(key), "not an http(s) URL (e.g. \(example))")
+        }
     }
 
     static func isTokenCharacter(_ scalar: Unicode.Scalar) -> Bool {

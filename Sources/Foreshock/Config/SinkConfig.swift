@@ -93,13 +93,13 @@ public struct SinkConfig: Sendable {
             }
             sink.insecureSkipVerify = object.bool("insecure_skip_verify") ?? false
             sink.caFile = object.string("ca_file")
-            checkURL(sink.url, path: object.keyPath("url"), reader: reader)
+            object.checkWebURL(sink.url?.value, key: "url", example: "https://hooks.example.com/...")
         case .pagerduty:
             sink.routingKey = object.secret("routing_key", required: true)
             if sink.routingKey?.value?.isEmpty == true { reader.error(object.keyPath("routing_key"), "is empty (give the integration's routing key)") }
             let url = object.wireString("url", "URL") ?? pagerDutyURL
             sink.url = .literal(url)
-            checkURL(sink.url, path: object.keyPath("url"), reader: reader)
+            object.checkWebURL(sink.url?.value, key: "url", example: "https://hooks.example.com/...")
             sink.insecureSkipVerify = object.bool("insecure_skip_verify") ?? false
             sink.caFile = object.string("ca_file")
         case .file:
@@ -109,19 +109,6 @@ public struct SinkConfig: Sendable {
         }
         object.finish()
         return name == nil ? nil : sink
-    }
-
-    private static func checkURL(_ secret: Secret?, path: String, reader: ConfigReader) {
-        guard let url = secret?.value else { return }
-        if ObjectReader.hasControlCharacter(url, allowingTab: false) || url.contains(" ") {
-            reader.error(path, "the URL holds a line break, space or control character")
-            return
-        }
-        let parts = URLParts(url)
-        if parts.scheme.map({ $0 == "http" || $0 == "https" }) != true || parts.host == nil {
-            // The value may be secret: say what is wrong without repeating it.
-            reader.error(path, "not an http(s) URL (e.g. https://hooks.example.com/...)")
-        }
     }
 
     /// A bare address such as `oncall@example.com`: nothing that could end a header or add a recipient.

@@ -157,14 +157,7 @@ public struct SourceConfig: Sendable {
             break
         case .json:
             source.url = object.secret("url", required: true)
-            if let url = source.url?.value {
-                if ObjectReader.hasControlCharacter(url, allowingTab: false) {
-                    // The value may be secret: say what is wrong without repeating it.
-                    object.reportError("url", "the URL holds a line break or control character")
-                } else if URLParts(url).scheme.map({ $0 == "http" || $0 == "https" }) != true || URLParts(url).host == nil {
-                    object.reportError("url", "not an http(s) URL (e.g. https://api.example.com/mentions)")
-                }
-            }
+            object.checkWebURL(source.url?.value, key: "url", example: "https://api.example.com/mentions")
             source.token = object.secret("token")
             source.items = object.string("items", required: true)
             if let fields = object.object("fields", required: true) {

@@ -22,14 +22,19 @@ public enum JSONText {
             case "\u{2029}": out += "\\u2029"
             default:
                 if SafeText.isUnsafe(scalar) {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    out += unicodeEscape(scalar)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
             }
         }
         return out + "\""
+    }
+
+    /// `\\u` and four hex digits: a scalar of the Basic Multilingual Plane as JSON escapes it.
+    static func unicodeEscape(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16)
+        return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
 
     /// A JSON number, or null for nil and non-finite values; whole numbers without ".0".
