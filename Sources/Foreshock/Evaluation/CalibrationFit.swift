@@ -106,4 +106,28 @@ public struct CalibrationFit: Sendable {
         }
         return table
     }
+
+    /// The sustained spread's `horizon`: the largest number of minutes under which at most
+    /// `allowed` of `cascades` (real ordinary posts, every resharer seen, judged after each
+    /// reshare as the watch process judges them) would have been predicted to reach `target`.
+    /// - Returns: the horizon, a hair under the post that would page next; `base`'s when no
+    ///   post ever spread evenly enough to be read.
+    public func fitHorizon(_ cascades: [CascadeEvaluation.Cascade], allowed: Double, upTo limit: Int) -> Double {
+        let spread = base.sustained
+        let needs = cascades.map { cascade -> Double in
+            let followers = cascade.followers ?? []
+            guard let author = followers.first ?? nil else { return .infinity }
+            var history = ShareHistory(originalFollowers: author)
+            var least = Double.infinity
+            for (index, time) in cascade.times.prefix(limit).enumerated() {
+                history.add(at: time, followers: (index + 1 < followers.count ? followers[index + 1] : nil) ?? model.nStar)
+                guard let reading = spread.reading(history, at: time, authorFollowers: author), reading.sustained, reading.perMinute > 0 else { continue }
+                least = min(least, (target - Double(history.count)) * reading.audience / reading.perMinute)
+            }
+            return least
+        }.sorted()
+        let index = Int(allowed * Double(needs.count))
+        guard index < needs.count, needs[index].isFinite else { return spread.horizon }
+        return needs[index] * 0.999
+    }
 }

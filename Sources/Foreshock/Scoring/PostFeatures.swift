@@ -15,8 +15,13 @@ public struct PostFeatures: Sendable, Equatable {
     /// Followers of the author and of every resharer seen.
     public var reach: Double
     public var seismic: SeismicEstimate
-    /// The calibrated prediction rules use; nil when supercritical (or unknown).
+    /// The calibrated prediction rules use; nil when supercritical (or unknown): the larger of
+    /// SEISMIC's calibrated one and the sustained spread's.
     public var predicted: Double?
+    /// SEISMIC's part of it, calibrated.
+    public var seismicPredicted: Double?
+    /// What the sustained-spread part read; nil when it had nothing to read.
+    public var sustained: SustainedSpread.Reading?
     public var supercritical: Bool
     public var complaint: Bool
     public var complaintScore: Int

@@ -306,9 +306,10 @@ public struct ScoringShard: Sendable {
         }
         let observed = post.history.reshares(atOrBefore: age)
         let nStar = settings.scoring.seismic.nStar, counts = post.mode == .counts
-        let ceiling = post.cache.ceiling(reshares: observed, history: post.history, age: age, calibration: settings.calibration, nStar: nStar, counts: counts)
+        let seismicCeiling = post.cache.ceiling(reshares: observed, history: post.history, age: age, calibration: settings.calibration, nStar: nStar, counts: counts)
             ?? settings.calibration.ceiling(reshares: observed, authorFollowers: post.history.originalFollowers,
                                             cappedResharerFollowers: post.history.cappedFollowers, age: age, nStar: nStar, counts: counts)
+        let ceiling = max(seismicCeiling, settings.calibration.sustained.ceiling(post.history, at: age, authorFollowers: post.authorFollowers))
         let rough = settings.features(post, at: time, seismic: SeismicEstimate(reshares: observed), predicted: nil, supercritical: false)
         var features: PostFeatures?
         let holding: RuleSet
@@ -406,8 +407,14 @@ extension ScoringShard.Settings {
     }
 
     func features(_ post: PostState, at time: Double, seismic: SeismicEstimate) -> PostFeatures {
-        let calibrated = calibration.apply(seismic, age: time - post.createdAt, nStar: scoring.seismic.nStar, counts: post.mode == .counts)
-        return features(post, at: time, seismic: seismic, predicted: calibrated.predicted, supercritical: calibrated.supercritical)
+        let age = time - post.createdAt
+        let calibrated = calibration.apply(seismic, age: age, nStar: scoring.seismic.nStar, counts: post.mode == .counts)
+        let sustained = calibration.sustained.reading(post.history, at: age, authorFollowers: post.authorFollowers)
+        let predicted = [calibrated.predicted, sustained?.predicted].compactMap { $0 }.max()
+        var f = features(post, at: time, seismic: seismic, predicted: predicted, supercritical: calibrated.supercritical)
+        f.seismicPredicted = calibrated.predicted
+        f.sustained = sustained
+        return f
     }
 
     func features(_ post: PostState, at time: Double, seismic: SeismicEstimate, predicted: Double?, supercritical: Bool) -> PostFeatures {

@@ -18,6 +18,12 @@ public struct ShareHistory: Sendable {
     /// Σ min(followers, `followersCap`) over every reshare added: what the capped remaining
     /// exposure would be if nobody's audience had been reached yet, its ceiling.
     public private(set) var cappedFollowers = 0.0
+    /// Seconds after the post when spreading began: the first reshare, or in counts mode the
+    /// poll before the first counter that showed any (reshares are spread from there). ∞ before.
+    public private(set) var start = Double.infinity
+    /// The span the latest counter's reshares were spread over (0 with every reshare seen):
+    /// timing finer than this is the even spread's, not the post's.
+    public private(set) var resolution = 0.0
 
     struct Share: Sendable {
         var time: Double
@@ -54,6 +60,7 @@ public struct ShareHistory: Sendable {
     public mutating func add(at time: Double, followers n: Double) {
         let time = max(0, time)
         count += 1
+        start = min(start, time)
         cappedFollowers += min(n, followersCap)
         if let last = shares.last?.time, time < last {
             if let firstExact = shares.first?.time, time < firstExact, !bins.isEmpty {
@@ -78,6 +85,8 @@ public struct ShareHistory: Sendable {
     ///   - followers: each resharer's assumed followers.
     public mutating func spread(_ count: Int, from: Double, to: Double, followers n: Double) {
         guard count > 0 else { return }
+        start = min(start, max(0, from))
+        resolution = to - from
         for index in 1...count { add(at: from + (to - from) * Double(index) / Double(count), followers: n) }
     }
 

@@ -208,6 +208,12 @@ public final class Replay {
             ("reach", number(f.reach)), ("seismic_infectiousness", number(f.seismic.infectiousness)),
             ("seismic_infectiousness_low", number(f.seismic.low)), ("seismic_infectiousness_high", number(f.seismic.high)),
             ("seismic_predicted", number(f.seismic.predicted)), ("supercritical", f.supercritical || f.seismic.supercritical ? "true" : "false"),
+            ("calibrated_seismic", number(f.seismicPredicted)),
+            // The sustained spread's terms: rate over the window, the window, its emptiest later
+            // part over an even share, the author's audience discount, and what it predicts.
+            ("sustained_per_min", number(f.sustained?.perMinute)), ("sustained_minutes", number(f.sustained?.minutes)),
+            ("sustained_weakest_part", number(f.sustained?.weakestPart)), ("sustained_audience_discount", number(f.sustained?.audience)),
+            ("sustained", f.sustained.map { $0.sustained ? "true" : "false" } ?? "null"), ("sustained_predicted", number(f.sustained?.predicted)),
             ("predicted", number(f.predicted)),
         ]
         emit("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")

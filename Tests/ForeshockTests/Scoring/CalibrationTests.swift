@@ -145,6 +145,7 @@ struct CalibrationTests {
         let shipped = evaluation.run(cascade, view: .events)
         var timid = calibration
         timid.ageFactors = calibration.ageFactors.map { .init($0.age, $0.factor / 1000) }
+        timid.sustained.horizon /= 1000
         evaluation.calibration = timid
         let withTimid = evaluation.run(cascade, view: .events)
         let alertAt = try #require(shipped.resharesAtAlert)

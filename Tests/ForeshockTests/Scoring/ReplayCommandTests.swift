@@ -47,6 +47,13 @@ struct ReplayCommandTests {
         #expect(at600["reshares"]?.intValue == 32)
         #expect(abs((at600["seismic_infectiousness"]?.doubleValue ?? 0) / 0.00752179 - 1) < 0.001)
         #expect(abs((at600["seismic_predicted"]?.doubleValue ?? 0) / 263.0 - 1) < 0.001)
+        // Every term of the prediction: at 10 minutes and 32 reshares (about 3 a minute) the
+        // sustained spread has something to read, and the prediction is the larger half.
+        let perMinute = try #require(at600["sustained_per_min"]?.doubleValue)
+        #expect(perMinute > 1 && perMinute < 10 && (9...10).contains(at600["sustained_minutes"]?.doubleValue ?? 0)) // since the first reshare, 11 s in
+        #expect(at600["sustained_weakest_part"]?.doubleValue != nil && at600["sustained_audience_discount"]?.doubleValue == 1)
+        let halves = [at600["calibrated_seismic"]?.doubleValue, at600["sustained_predicted"]?.doubleValue].compactMap { $0 }
+        #expect(halves.count == 2 && at600["predicted"]?.doubleValue == halves.max())
         let at1800 = try #require(traces.first { $0["time"]?.stringValue == "2023-11-14T22:43:20Z" })
         #expect(at1800["supercritical"]?.boolValue == true && at1800["seismic_predicted"]?.isNull == true)
     }

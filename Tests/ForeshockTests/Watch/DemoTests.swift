@@ -6,9 +6,8 @@ import Testing
 struct DemoTests {
     @Test("The demo plays the shipped cascade through poller, scoring and console sink: growth, score and alert appear")
     func demoRuns() async throws {
-        // 300 times real time: the hour in 12 s. The page comes late in the hour (about 700
-        // reshares, 53 minutes in); at 600 this failed once in four full parallel runs, not
-        // reproduced alone or under load, so the replay leaves timing less to chance.
+        // 300 times real time: the hour in 12 s. At 600 this failed once in four full parallel
+        // runs, not reproduced alone or under load, so the replay leaves timing less to chance.
         let (status, out, err) = await runForeshock(["demo", "--speed", "300"])
         #expect(status == .success, "\(err)")
         let rows = out.split(separator: "\n").filter { $0.hasPrefix("  +") }
@@ -16,7 +15,22 @@ struct DemoTests {
         #expect(rows.count >= 10, "\(out)\n\(err)")
         let reshares = rows.compactMap { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) } }
         #expect(reshares == reshares.sorted() && (reshares.last ?? 0) > 800, "growth: \(reshares)")
-        #expect(out.contains("critical going-viral [demo] original_poster"), "\(out)")
+        // The ordinary author's post pages while it is small, and the README's first look says so.
+        let lines = out.split(separator: "\n").map(String.init)
+        let critical = try #require(lines.firstIndex { $0.contains("critical going-viral [demo] original_poster") }, "\(out)")
+        let halfHour = try #require(lines.firstIndex { $0.hasPrefix("  +00:30") }, "\(out)")
+        #expect(critical < halfHour, "\(out)")
+        let paged = try #require(Self.reshares(inAlert: lines[critical]))
+        #expect(paged < 50, "\(lines[critical])")
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let shown = try #require(readme.split(separator: "\n").first { $0.contains("critical going-viral [demo] original_poster") }.flatMap { Self.reshares(inAlert: String($0)) })
+        #expect(abs(shown - paged) <= 5, "README shows the critical alert at \(shown) reshares, the demo gave it at \(paged)")
+    }
+
+    /// N in an alert line's "original_poster: N reshares".
+    static func reshares(inAlert line: String) -> Int? {
+        guard let range = line.range(of: "original_poster: ") else { return nil }
+        return Int(line[range.upperBound...].prefix { $0.isNumber })
     }
 
     @Test("The embedded cascade is the first hour of fixtures/cascades/seismic_tweet.csv (scripts/embed-demo)")

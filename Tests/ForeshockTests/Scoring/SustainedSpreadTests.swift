@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import Foreshock
+
+@Suite("Sustained spread: the ordinary author's fast, even start")
+struct SustainedSpreadTests {
+    let spread = Calibration.standard.sustained
+
+    /// A history with a reshare at each of `times` (seconds after the post).
+    func history(_ times: [Double]) -> ShareHistory {
+        var history = ShareHistory(originalFollowers: 2_000)
+        for time in times { history.add(at: time, followers: 300) }
+        return history
+    }
+
+    @Test("Reshares that keep coming at 4 a minute from a 2,000-follower account predict past 1,000")
+    func evenSpreadPages() throws {
+        let times = (1...40).map { Double($0) * 15 } // one every 15 s for 10 minutes
+        let reading = try #require(spread.reading(history(times), at: 600, authorFollowers: 2_000))
+        #expect(reading.sustained)
+        #expect(abs(reading.perMinute - 4) < 0.01)
+        #expect(reading.audience == 1)
+        #expect(reading.predicted >= 1_000, "\(reading)")
+    }
+
+    @Test("A burst of 25 in 16 seconds that stops is not sustained, however fast it was")
+    func burstDoesNot() throws {
+        let times = (0..<25).map { 3 + Double($0) * 0.55 } + [52, 62, 72]
+        let reading = try #require(spread.reading(history(times), at: 72, authorFollowers: 2_566))
+        #expect(!reading.sustained, "\(reading)")
+        #expect(reading.predicted == 28)
+        // A little later, the last third of the window is empty.
+        #expect(spread.reading(history(times), at: 180, authorFollowers: 2_566)?.sustained == false)
+    }
+
+    @Test("The same speed from a 3-million-follower account counts for a tenth, and from an unknown author for nothing")
+    func audience() throws {
+        let times = (1...40).map { Double($0) * 15 }
+        let big = try #require(spread.reading(history(times), at: 600, authorFollowers: 3_000_000))
+        #expect(abs(big.audience - 10) < 1e-9)
+        #expect(big.predicted < 1_000)
+        #expect(spread.reading(history(times), at: 600, authorFollowers: nil) == nil)
+    }
+
+    @Test("Fewer than 15 reshares, or spreading for under 15 seconds, say nothing")
+    func tooLittle() {
+        #expect(spread.reading(history((1...14).map { Double($0) * 10 }), at: 140, authorFollowers: 500) == nil)
+        #expect(spread.reading(history((1...20).map { Double($0) * 0.5 }), at: 10, authorFollowers: 500) == nil)
+    }
+
+    @Test("Counters: reshares spread evenly within one poll are not read until two polls have passed")
+    func countsResolution() throws {
+        var history = ShareHistory(originalFollowers: 2_000)
+        history.spread(30, from: 0, to: 60, followers: 100)
+        #expect(spread.reading(history, at: 60, authorFollowers: 2_000) == nil)
+        history.spread(30, from: 60, to: 120, followers: 100)
+        let reading = try #require(spread.reading(history, at: 120, authorFollowers: 2_000))
+        #expect(reading.sustained && reading.predicted >= 1_000)
+    }
+
+    @Test("The ceiling bounds every later reading while nothing new is observed")
+    func ceilingBounds() {
+        let shapes: [[Double]] = [
+            (1...40).map { Double($0) * 15 },
+            (0..<25).map { 3 + Double($0) * 0.55 } + [52, 62, 72],
+            (1...16).map { Double($0) * 2 },
+            (1...60).map { pow(Double($0), 1.5) * 4 },
+        ]
+        for times in shapes {
+            let h = history(times), now = times.last!
+            for followers in [90.0, 2_000, 300_000] {
+                let ceiling = spread.ceiling(h, at: now, authorFollowers: followers)
+                for later in stride(from: now, through: now + 1_200, by: 7) {
+                    let predicted = spread.reading(h, at: later, authorFollowers: followers)?.predicted ?? 0
+                    #expect(predicted <= ceiling + 1e-9, "\(times.count) reshares, \(followers) followers, at \(later): \(predicted) > \(ceiling)")
+                }
+            }
+        }
+    }
+}
