@@ -38,6 +38,8 @@ public struct AlertNotification: Sendable, Equatable {
     public var replies: Int? = nil
     public var likes: Int? = nil
     public var growth: [Int] = []
+    /// One line on which terms made the prediction high ("kept 6.4 reshares a minute …").
+    public var why: String? = nil
 
     /// Names the alert across its notifications and restarts: `source:post`, or `source` for a
     /// volume spike. PagerDuty's dedup_key, the webhook's `alert_key`, the email thread.
@@ -58,7 +60,7 @@ public struct AlertNotification: Sendable, Equatable {
             ("reshares", String(reshares)), ("predicted", supercritical ? "null" : number(predicted)),
             ("supercritical", supercritical ? "true" : "false"), ("velocity_per_min", number(velocityPerMin)), ("reach", number(reach)),
             ("volume_ratio", number(volumeRatio)), ("volume_z", number(volumeZ)), ("complaint", complaint ? "true" : "false"),
-            ("unanswered_for_s", number(unansweredFor)),
+            ("unanswered_for_s", number(unansweredFor)), ("why", JSONText.string(why)),
             ("author", JSONText.string(author)), ("url", JSONText.string(WebLink.safe(url))), ("text", JSONText.string(excerpt)),
             ("alert_key", JSONText.quote(alertKey)), ("author_followers", number(authorFollowers)),
             ("first_seen", createdAt.map { JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: $0))) } ?? "null"),

@@ -16,6 +16,7 @@ Reshares   {{reshares}} now  {{sparkline}}  (replies {{replies}}, likes {{likes}
 Velocity   {{velocity}} reshares a minute (last 5 minutes)
 Reach      {{reach}} people
 Predicted  {{predicted}} reshares
+Why        {{why}}
 Post age   {{age}}
 Answered   {{answered_text}}
 
@@ -38,6 +39,7 @@ Alert {{alert_key}}: rule {{rule}}, {{status}} at {{time}} (first fired {{fired_
 <tr><td>Velocity</td><td>{{velocity}} reshares a minute (last 5 minutes)</td></tr>
 <tr><td>Reach</td><td>{{reach}} people</td></tr>
 <tr><td>Predicted</td><td>{{predicted}} reshares</td></tr>
+<tr><td>Why</td><td>{{why}}</td></tr>
 <tr><td>Post age</td><td>{{age}}</td></tr>
 <tr><td>Answered</td><td><b>{{answered_text}}</b></td></tr>
 </table>
@@ -61,6 +63,7 @@ Alert {{alert_key}}: rule {{rule}}, {{status}} at {{time}} (first fired {{fired_
     "velocity_per_min": {{velocity}},
     "reach": {{reach}},
     "predicted": {{predicted}},
+    "why": "{{why}}",
     "post_age": "{{age}}",
     "answered": "{{answered_text}}",
     "advice": "{{advice}}"
@@ -73,6 +76,7 @@ Alert {{alert_key}}: rule {{rule}}, {{status}} at {{time}} (first fired {{fired_
   "blocks": [
     { "type": "section", "text": { "type": "mrkdwn", "text": "*{{headline}}*" } },
     { "type": "section", "text": { "type": "mrkdwn", "text": "*{{author}}* ({{author_followers}} followers)\n>{{text}}\n<{{url}}|Open the post>" } },
+    { "type": "context", "elements": [ { "type": "mrkdwn", "text": "Why: {{why}}" } ] },
     { "type": "section", "fields": [
         { "type": "mrkdwn", "text": "*Reshares*\n{{reshares}}  {{sparkline}}" },
         { "type": "mrkdwn", "text": "*Velocity*\n{{velocity}} a minute" },
@@ -102,6 +106,7 @@ Alert {{alert_key}}: rule {{rule}}, {{status}} at {{time}} (first fired {{fired_
   "velocity_per_min": {{velocity}},
   "reach": {{reach}},
   "predicted": {{predicted}},
+  "why": "{{why}}",
   "supercritical": {{supercritical}},
   "answered": {{answered}},
   "age_s": {{age_seconds}},

@@ -63,6 +63,7 @@ public struct TemplateValues: Sendable {
             "velocity": .number((note.velocityPerMin * 10).rounded() / 10, String(format: "%.1f", note.velocityPerMin)),
             "reach": count(note.reach.rounded()),
             "predicted": predicted,
+            "why": .text(note.why ?? ""),
             "supercritical": .flag(note.supercritical),
             "volume_ratio": .number(note.volumeRatio, note.volumeRatio.map { String(format: "%.1f×", $0) } ?? ""),
             "volume_z": .number(note.volumeZ, note.volumeZ.map { String(format: "%.1f σ", $0) } ?? ""),
@@ -117,6 +118,7 @@ extension AlertNotification {
         note.replies = 37
         note.likes = 890
         note.growth = [3, 9, 24, 61, 120, 208, 301, 412]
+        note.why = "kept 14.2 reshares a minute for 10.0 minutes, evenly, from an author with 1,830 followers"
         return note
     }
 }

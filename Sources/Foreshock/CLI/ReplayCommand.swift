@@ -64,6 +64,7 @@ enum AlertText {
         var line = "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(note.key.source)] \(note.author ?? "?"): \(note.reshares) reshares, \(predicted), \(String(format: "%.1f", note.velocityPerMin))/min, reach \(Int(note.reach))"
         if let unanswered = note.unansweredFor, note.complaint { line += ", unanswered for \(DurationText.format(unanswered))" }
         if let url = note.url { line += " \(url)" }
+        if let why = note.why, note.state == .firing { line += "\n    why: \(SafeText.terminal(why))" }
         if let excerpt = note.excerpt {
             let flat = excerpt.replacingOccurrences(of: "\n", with: " ")
             line += "\n    \"\(flat.count > 140 ? flat.prefix(139) + "…" : Substring(flat))\""

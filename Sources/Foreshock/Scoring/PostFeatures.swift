@@ -22,6 +22,9 @@ public struct PostFeatures: Sendable, Equatable {
     public var seismicPredicted: Double?
     /// What the sustained-spread part read; nil when it had nothing to read.
     public var sustained: SustainedSpread.Reading?
+    /// The author's followers, and SEISMIC's n* (to say p̂·n* in a reason).
+    public var authorFollowers: Double? = nil
+    public var nStar = 100.0
     public var supercritical: Bool
     public var complaint: Bool
     public var complaintScore: Int
@@ -32,4 +35,28 @@ public struct PostFeatures: Sendable, Equatable {
     public var excerpt: String?
     /// The polled counters over time (counts mode, or counters polled beside the reshares).
     public var counters = CounterSeries()
+}
+
+extension PostFeatures {
+    /// One line on which half of the prediction made it high and on what, for a person
+    /// deciding whether to answer: "kept 6.4 reshares a minute for 2.4 minutes, evenly, from an
+    /// author with 2,290 followers", or SEISMIC's branching and the audience still to reach.
+    public var why: String? {
+        var parts: [String] = []
+        if let s = sustained, s.sustained, s.predicted >= (seismicPredicted ?? 0) {
+            var text = "kept \(Self.decimal(s.perMinute)) reshares a minute for \(Self.decimal(s.minutes)) minutes, evenly"
+            if let followers = authorFollowers {
+                text += ", from an author with \(TemplateValues.grouped(followers)) followers"
+                if s.audience > 1 { text += " (counted as 1/\(Self.decimal(s.audience)) for that audience)" }
+            }
+            parts.append(text)
+        } else if let p = seismic.infectiousness, let predicted = seismicPredicted, predicted > Double(reshares) {
+            parts.append("SEISMIC: each reshare brings \(String(format: "%.2f", p * nStar)) more (p̂·n*), with "
+                + "\(TemplateValues.grouped(seismic.cappedRemainingExposure.rounded())) of its audience still to reach")
+        }
+        if complaint, let unanswered = unansweredFor, unanswered >= 60 { parts.append("a complaint unanswered for \(DurationText.format(unanswered))") }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
+    static func decimal(_ value: Double) -> String { String(format: "%.1f", value) }
 }

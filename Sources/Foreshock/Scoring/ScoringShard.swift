@@ -342,6 +342,7 @@ public struct ScoringShard: Sendable {
         note.growth = (1...8).map { post.history.reshares(atOrBefore: span * Double($0) / 8) }
         note.growth[7] = max(note.growth[7], post.reshares)
         note.firedAt = change.since
+        note.why = f.why
         return note
     }
 
@@ -414,6 +415,8 @@ extension ScoringShard.Settings {
         var f = features(post, at: time, seismic: seismic, predicted: predicted, supercritical: calibrated.supercritical)
         f.seismicPredicted = calibrated.predicted
         f.sustained = sustained
+        f.authorFollowers = post.authorFollowers
+        f.nStar = scoring.seismic.nStar
         return f
     }
 

@@ -31,6 +31,9 @@ struct ReplayCommandTests {
         let escalation = try #require(alerts.first { $0["reason"]?.stringValue == "escalated" })
         #expect(escalation["rule"]?.stringValue == "going-viral" && escalation["severity"]?.stringValue == "critical")
         #expect((escalation["reshares"]?.intValue ?? 0) < 1000)
+        // The alert says why: this small account's post kept coming evenly.
+        let why = try #require(escalation["why"]?.stringValue)
+        #expect(why.hasPrefix("kept ") && why.contains("reshares a minute") && why.contains("evenly, from an author with"), "\(why)")
         let summary = try #require(lines.last)
         #expect(summary["type"]?.stringValue == "summary")
         #expect(summary["skipped_lines"]?.intValue == 1)
