@@ -11,7 +11,7 @@ public struct RuleMatcher: Sendable {
         let when = rule.when
         return (when.volumeSpikeRatioAtLeast != nil || when.volumeSpikeZAtLeast != nil) && when.minReshares == nil && when.velocityPerMinAtLeast == nil
             && when.reachAtLeast == nil && when.predictedResharesAtLeast == nil && when.complaint == nil && when.complaintScoreAtLeast == nil
-            && when.maxAge == nil && when.unansweredForAtLeast == nil
+            && when.maxAge == nil && !when.readsAnswer
     }
 
     /// The post rules that hold, by their index in `rules` (copying the rules themselves was a
@@ -80,6 +80,8 @@ public struct RuleMatcher: Sendable {
         if let score = when.complaintScoreAtLeast, c.complaintScore < score { return false }
         if let age = when.maxAge, c.age > age { return false }
         if let unanswered = when.unansweredForAtLeast, (c.unansweredFor ?? -1) < unanswered { return false }
+        // Spreading after the answer needs an answer.
+        if when.spreadingAfterAnswer == true, c.unansweredFor != nil { return false }
         return true
     }
 
@@ -102,6 +104,7 @@ public struct RuleMatcher: Sendable {
         guard holdsCheap(when, cheap) else { return false }
         if let v = when.velocityPerMinAtLeast, f.velocityShort < v { return false }
         if let r = when.reachAtLeast, f.reach < r { return false }
+        if let after = when.spreadingAfterAnswer, f.afterAnswer.spreading != after { return false }
         return true
     }
 }

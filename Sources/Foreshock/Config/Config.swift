@@ -31,15 +31,15 @@ public struct Config: Sendable {
         (sources.map(\.redactor) + sinks.map(\.redactor)).reduce(Redactor()) { $0.merged(with: $1) }
     }
 
-    /// The config as `watch` runs it: a rule about the brand's answer (`unanswered_for_at_least`)
-    /// applies only to sources that name the brand's accounts, since without them no answer is
+    /// The config as `watch` runs it: a rule about the brand's answer (`unanswered_for_at_least`,
+    /// `spreading_after_answer`) applies only to sources that name the brand's accounts, since without them no answer is
     /// ever seen and every complaint would look unanswered.
     /// - Returns: the config, and for each rule so restricted the sources it is off for.
     public func answerRulesLimitedToBrandSources() -> (config: Config, off: [(rule: String, sources: [String])]) {
         var limited = self
         var off: [(rule: String, sources: [String])] = []
         let withBrand = Set(sources.filter { !$0.brandAccounts.isEmpty }.map(\.name))
-        for index in limited.rules.indices where limited.rules[index].when.unansweredForAtLeast != nil {
+        for index in limited.rules.indices where limited.rules[index].when.readsAnswer {
             let applies = limited.rules[index].sources ?? sources.map(\.name)
             let without = applies.filter { !withBrand.contains($0) }
             guard !without.isEmpty else { continue }

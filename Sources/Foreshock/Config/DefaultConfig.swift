@@ -29,6 +29,12 @@ public enum DefaultConfig {
         // brand_accounts per source; without them `watch` turns it off and says so.
         { name: "unanswered-complaint", severity: "critical",
           when: { complaint_score_at_least: 2, unanswered_for_at_least: "1h", min_reshares: 10, max_age: "2d" } },
+        // The brand answered and the post spreads as fast or faster since (10 minutes after the
+        // answer, 5 reshares since and at least one a minute, over up to 30 minutes each side):
+        // the answer made it worse
+        // ("Hi Dana, sorry you feel that way"). Needs the brand's accounts, like the rule above.
+        { name: "spreading-after-answer", severity: "warning",
+          when: { spreading_after_answer: true, min_reshares: 10, max_age: "2d" } },
         // Spreading faster than a post usually does: look at it before it is big.
         { name: "heating-up", severity: "warning",
           when: { velocity_per_min_at_least: 1, min_reshares: 10, max_age: "6h" } },

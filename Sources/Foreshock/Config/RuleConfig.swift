@@ -23,8 +23,14 @@ public struct RuleConditions: Sendable, Equatable {
     public var maxAge: Double?
     /// Seconds: the brand has not replied this long after the post.
     public var unansweredForAtLeast: Double?
+    /// The brand answered and the post spreads as fast or faster since (see
+    /// `PostFeatures.afterAnswer`): the answer that made it worse.
+    public var spreadingAfterAnswer: Bool?
 
     public init() {}
+
+    /// Whether the rule is about the brand's answer, so needs the brand's accounts to mean anything.
+    var readsAnswer: Bool { unansweredForAtLeast != nil || spreadingAfterAnswer != nil }
 
     var isEmpty: Bool { self == RuleConditions() }
 }
@@ -64,6 +70,7 @@ public struct RuleConfig: Sendable {
             when.complaintScoreAtLeast = conditions.int("complaint_score_at_least", min: 1)
             when.maxAge = conditions.duration("max_age", min: 1)
             when.unansweredForAtLeast = conditions.duration("unanswered_for_at_least")
+            when.spreadingAfterAnswer = conditions.bool("spreading_after_answer")
             conditions.finish()
             if conditions.isEmpty {
                 reader.error(conditions.path, "has no condition (give at least one, e.g. min_reshares: 10)")

@@ -22,6 +22,8 @@ public struct PostFeatures: Sendable, Equatable {
     public var seismicPredicted: Double?
     /// What the sustained-spread part read; nil when it had nothing to read.
     public var sustained: SustainedSpread.Reading?
+    /// How the post spread since the brand's answer compared with before it.
+    public var afterAnswer = AfterAnswer()
     /// The author's followers, and SEISMIC's n* (to say p̂·n* in a reason).
     public var authorFollowers: Double? = nil
     public var nStar = 100.0
@@ -55,8 +57,50 @@ extension PostFeatures {
                 + "\(TemplateValues.grouped(seismic.cappedRemainingExposure.rounded())) of its audience still to reach")
         }
         if complaint, let unanswered = unansweredFor, unanswered >= 60 { parts.append("a complaint unanswered for \(DurationText.format(unanswered))") }
+        if afterAnswer.spreading, let since = afterAnswer.since, let before = afterAnswer.before {
+            parts.append("spreading as fast since the brand's answer: \(Self.decimal(since)) reshares a minute since, \(Self.decimal(before)) before")
+        }
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
     static func decimal(_ value: Double) -> String { String(format: "%.1f", value) }
+}
+
+/// Whether a post spreads as fast or faster after the brand's answer as before it: the answer
+/// that made things worse ("Hi Dana, sorry you feel that way"). Read once the answer is
+/// `settle` old, over at most `window` on each side of it, and only with at least
+/// `minReshares` since and `minRate` a minute: a post that gets two more reshares after a reply,
+/// or keeps a trickle of one every few minutes, is not a storm.
+public struct AfterAnswer: Sendable, Equatable {
+    /// Reshares per minute in the window before the answer and since it; nil before the answer
+    /// has settled (or with none).
+    public var before: Double?
+    public var since: Double?
+    public var resharesSince = 0
+
+    static let settle = 600.0
+    static let window = 1800.0
+    static let minReshares = 5
+    /// Reshares a minute: the pace `heating-up` calls spreading.
+    static let minRate = 1.0
+
+    public init() {}
+
+    /// - Parameters:
+    ///   - answeredAt: seconds after the post when the brand answered, nil if it has not.
+    ///   - age: seconds since the post.
+    public init(_ history: ShareHistory, answeredAt: Double?, age: Double) {
+        guard let answeredAt, age - answeredAt >= Self.settle else { return }
+        let beforeSpan = min(Self.window, max(answeredAt, 60)), sinceSpan = min(Self.window, age - answeredAt)
+        let atAnswer = history.reshares(atOrBefore: answeredAt)
+        resharesSince = history.reshares(atOrBefore: age) - atAnswer
+        before = Double(atAnswer - history.reshares(atOrBefore: answeredAt - beforeSpan)) / (beforeSpan / 60)
+        since = Double(history.reshares(atOrBefore: age) - history.reshares(atOrBefore: age - sinceSpan)) / (sinceSpan / 60)
+    }
+
+    /// As fast or faster since the answer, with enough reshares since to tell.
+    public var spreading: Bool {
+        guard let before, let since, resharesSince >= Self.minReshares else { return false }
+        return since >= before && since >= Self.minRate
+    }
 }

@@ -309,11 +309,14 @@ public struct ScoringShard: Sendable {
         let seismicCeiling = post.cache.ceiling(reshares: observed, history: post.history, age: age, calibration: settings.calibration, nStar: nStar, counts: counts)
             ?? settings.calibration.ceiling(reshares: observed, authorFollowers: post.history.originalFollowers,
                                             cappedResharerFollowers: post.history.cappedFollowers, age: age, nStar: nStar, counts: counts)
-        let ceiling = max(seismicCeiling, settings.calibration.sustained.ceiling(post.history, at: age, authorFollowers: post.authorFollowers))
+        // The sustained spread is cheap and exact: what it predicts now is a floor under the
+        // prediction (the larger half), and SEISMIC's ceiling or it the roof.
+        let sustained = settings.calibration.sustained.reading(post.history, at: age, authorFollowers: post.authorFollowers)?.predicted ?? Double(observed)
+        let floor = max(Double(observed), sustained)
         let rough = settings.features(post, at: time, seismic: SeismicEstimate(reshares: observed), predicted: nil, supercritical: false)
         var features: PostFeatures?
         let holding: RuleSet
-        let decided = settings.matcher.holding(rough, predictedWithin: Double(observed)...max(Double(observed), ceiling), volume: volume)
+        let decided = settings.matcher.holding(rough, predictedWithin: floor...max(floor, seismicCeiling), volume: volume)
         if let decided {
             holding = decided
         } else {
@@ -321,8 +324,11 @@ public struct ScoringShard: Sendable {
             holding = settings.matcher.holding(features!, volume: volume)
         }
         if !post.firing, holding.isEmpty { return nil }
+        // How long that holds needs a roof for later too: the sustained spread's can only fall.
         let stable = decided != nil && settings.passesQuietAlerts
-            ? settings.stableUntil(post, rough: rough, ceiling: ceiling, at: time, holding: holding) : -.infinity
+            ? settings.stableUntil(post, rough: rough, at: time, holding: holding,
+                                   ceiling: max(seismicCeiling, settings.calibration.sustained.ceiling(post.history, at: age, authorFollowers: post.authorFollowers)))
+            : -.infinity
         let change = lifecycle.change(post.key, holding: holding, of: settings.matcher.rules, time: time, previousTick: previousTick, rulesStableUntil: stable)
         // Firing now if a rule holds, else if it was and has not just resolved.
         post.firing = !holding.isEmpty || (post.firing && change?.reason != .resolved)
@@ -430,12 +436,14 @@ extension ScoringShard.Settings {
         }
         let short = velocity(scoring.shortWindow), long = velocity(scoring.longWindow)
         let reach = (post.authorFollowers ?? 0) + post.resharerFollowers
-        return PostFeatures(
+        var f = PostFeatures(
             key: key, time: time, age: t, mode: post.mode, reshares: post.reshares, replies: post.replies, likes: post.likes,
             velocityShort: short, velocityLong: long, acceleration: long > 0 ? short / long : (short > 0 ? .infinity : 0),
             reach: reach, seismic: seismic, predicted: predicted, supercritical: supercritical,
             complaint: post.complaintScore > 0, complaintScore: post.complaintScore,
             unansweredFor: post.answeredAt == nil ? t : nil, author: post.author, url: post.url, excerpt: post.excerpt, counters: post.counters)
+        if let answeredAt = post.answeredAt { f.afterAnswer = AfterAnswer(post.history, answeredAt: answeredAt - post.createdAt, age: t) }
+        return f
     }
 
     /// Until when, with nothing new observed about the post, the rules in `holding` are sure to
@@ -453,13 +461,15 @@ extension ScoringShard.Settings {
     /// - Parameters:
     ///   - rough: the post's features without SEISMIC, as the rules were judged on.
     ///   - ceiling: the most its calibrated prediction can be.
-    func stableUntil(_ post: PostState, rough: PostFeatures, ceiling: Double, at time: Double, holding: RuleSet) -> Double {
+    func stableUntil(_ post: PostState, rough: PostFeatures, at time: Double, holding: RuleSet, ceiling: Double) -> Double {
         var until = Double.infinity
         let age = time - post.createdAt
         for index in matcher.rules.indices {
             let rule = matcher.rules[index]
             guard !RuleMatcher.isVolumeRule(rule), matcher.applies(rule, to: post.key.source) else { continue }
             let when = rule.when
+            // Rates before and since the answer move with time alone.
+            if when.spreadingAfterAnswer != nil, post.answeredAt != nil { return -.infinity }
             if holding.contains(index) {
                 if when.velocityPerMinAtLeast != nil || when.volumeSpikeRatioAtLeast != nil || when.volumeSpikeZAtLeast != nil { return -.infinity }
                 if let maxAge = when.maxAge { until = min(until, post.createdAt + maxAge) }

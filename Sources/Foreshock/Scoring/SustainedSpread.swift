@@ -72,9 +72,12 @@ public struct SustainedSpread: Sendable, Equatable {
         let count = reshares - history.reshares(atOrBefore: from)
         let part = span / Double(parts)
         var weakest = Double.infinity
-        for index in 1..<parts {
-            let inPart = history.reshares(atOrBefore: from + part * Double(index + 1)) - history.reshares(atOrBefore: from + part * Double(index))
-            weakest = min(weakest, Double(inPart) * Double(parts) / Double(max(1, count)))
+        // Each part's reshares from the boundaries, each looked up once, newest first.
+        var later = reshares
+        for index in stride(from: parts - 1, through: 1, by: -1) {
+            let earlier = history.reshares(atOrBefore: from + part * Double(index))
+            weakest = min(weakest, Double(later - earlier) * Double(parts) / Double(max(1, count)))
+            later = earlier
         }
         let perMinute = Double(count) / (span / 60)
         let audience = audienceDiscount(authorFollowers)

@@ -215,6 +215,9 @@ public final class Replay {
             ("sustained_weakest_part", number(f.sustained?.weakestPart)), ("sustained_audience_discount", number(f.sustained?.audience)),
             ("sustained", f.sustained.map { $0.sustained ? "true" : "false" } ?? "null"), ("sustained_predicted", number(f.sustained?.predicted)),
             ("predicted", number(f.predicted)),
+            // Since the brand's answer (once it has settled): reshares a minute before and since.
+            ("after_answer_before_per_min", number(f.afterAnswer.before)), ("after_answer_since_per_min", number(f.afterAnswer.since)),
+            ("spreading_after_answer", f.afterAnswer.spreading ? "true" : "false"),
         ]
         emit("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
     }

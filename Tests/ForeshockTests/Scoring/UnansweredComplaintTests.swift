@@ -76,8 +76,9 @@ struct UnansweredComplaintTests {
     @Test("watch turns rules about the brand's answer off where no brand account is known, and says so once; --brand turns them on")
     func offWithoutBrand() async throws {
         let (config, off) = try ConfigLoader.embeddedDefault(query: "acme").0.answerRulesLimitedToBrandSources()
-        #expect(off.map(\.rule) == ["unanswered-complaint"] && off.first?.sources == ["hn", "mastodon"], "\(off)")
+        #expect(off.map(\.rule) == ["unanswered-complaint", "spreading-after-answer"] && off.allSatisfy { $0.sources == ["hn", "mastodon"] }, "\(off)")
         #expect(config.rules.first { $0.name == "unanswered-complaint" }?.sources == [])
+        #expect(config.rules.first { $0.name == "spreading-after-answer" }?.sources == [])
         let (branded, none) = try ConfigLoader.embeddedDefault(query: "acme", brand: "acme_support").0.answerRulesLimitedToBrandSources()
         #expect(none.isEmpty)
         #expect(branded.sources.allSatisfy { $0.brandAccounts == ["acme_support"] })
