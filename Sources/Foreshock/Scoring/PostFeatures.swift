@@ -24,9 +24,6 @@ public struct PostFeatures: Sendable, Equatable {
     public var sustained: SustainedSpread.Reading?
     /// How the post spread since the brand's answer compared with before it.
     public var afterAnswer = AfterAnswer()
-    /// The author's followers, and SEISMIC's n* (to say p̂·n* in a reason).
-    public var authorFollowers: Double? = nil
-    public var nStar = 100.0
     public var supercritical: Bool
     public var complaint: Bool
     public var complaintScore: Int
@@ -43,7 +40,10 @@ extension PostFeatures {
     /// One line on which half of the prediction made it high and on what, for a person
     /// deciding whether to answer: "kept 6.4 reshares a minute for 2.4 minutes, evenly, from an
     /// author with 2,290 followers", or SEISMIC's branching and the audience still to reach.
-    public var why: String? {
+    /// - Parameters:
+    ///   - authorFollowers: the author's followers, when known.
+    ///   - nStar: SEISMIC's n*, to say p̂·n*.
+    public func why(authorFollowers: Double?, nStar: Double) -> String? {
         var parts: [String] = []
         if let s = sustained, s.sustained, s.predicted >= (seismicPredicted ?? 0) {
             var text = "kept \(Self.decimal(s.perMinute)) reshares a minute for \(Self.decimal(s.minutes)) minutes, evenly"
@@ -74,9 +74,12 @@ extension PostFeatures {
 public struct AfterAnswer: Sendable, Equatable {
     /// Reshares per minute in the window before the answer and since it; nil before the answer
     /// has settled (or with none).
-    public var before: Double?
-    public var since: Double?
-    public var resharesSince = 0
+    public var before: Double? { storedBefore.isNaN ? nil : storedBefore }
+    public var since: Double? { storedSince.isNaN ? nil : storedSince }
+    public private(set) var resharesSince: Int32 = 0
+    // NaN for none: every post's features carry one, so it is kept to 20 bytes.
+    private var storedBefore = Double.nan
+    private var storedSince = Double.nan
 
     static let settle = 600.0
     static let window = 1800.0
@@ -93,9 +96,9 @@ public struct AfterAnswer: Sendable, Equatable {
         guard let answeredAt, age - answeredAt >= Self.settle else { return }
         let beforeSpan = min(Self.window, max(answeredAt, 60)), sinceSpan = min(Self.window, age - answeredAt)
         let atAnswer = history.reshares(atOrBefore: answeredAt)
-        resharesSince = history.reshares(atOrBefore: age) - atAnswer
-        before = Double(atAnswer - history.reshares(atOrBefore: answeredAt - beforeSpan)) / (beforeSpan / 60)
-        since = Double(history.reshares(atOrBefore: age) - history.reshares(atOrBefore: age - sinceSpan)) / (sinceSpan / 60)
+        resharesSince = Int32(clamping: history.reshares(atOrBefore: age) - atAnswer)
+        storedBefore = Double(atAnswer - history.reshares(atOrBefore: answeredAt - beforeSpan)) / (beforeSpan / 60)
+        storedSince = Double(history.reshares(atOrBefore: age) - history.reshares(atOrBefore: age - sinceSpan)) / (sinceSpan / 60)
     }
 
     /// As fast or faster since the answer, with enough reshares since to tell.

@@ -348,7 +348,7 @@ public struct ScoringShard: Sendable {
         note.growth = (1...8).map { post.history.reshares(atOrBefore: span * Double($0) / 8) }
         note.growth[7] = max(note.growth[7], post.reshares)
         note.firedAt = change.since
-        note.why = f.why
+        note.why = f.why(authorFollowers: post.authorFollowers, nStar: nStar)
         return note
     }
 
@@ -417,12 +417,11 @@ extension ScoringShard.Settings {
         let age = time - post.createdAt
         let calibrated = calibration.apply(seismic, age: age, nStar: scoring.seismic.nStar, counts: post.mode == .counts)
         let sustained = calibration.sustained.reading(post.history, at: age, authorFollowers: post.authorFollowers)
-        let predicted = [calibrated.predicted, sustained?.predicted].compactMap { $0 }.max()
+        // The larger half (no array: this runs for every post the rules look at).
+        let predicted = sustained.map { max($0.predicted, calibrated.predicted ?? $0.predicted) } ?? calibrated.predicted
         var f = features(post, at: time, seismic: seismic, predicted: predicted, supercritical: calibrated.supercritical)
         f.seismicPredicted = calibrated.predicted
         f.sustained = sustained
-        f.authorFollowers = post.authorFollowers
-        f.nStar = scoring.seismic.nStar
         return f
     }
 
