@@ -43,7 +43,8 @@ extension PostFeatures {
     /// - Parameters:
     ///   - authorFollowers: the author's followers, when known.
     ///   - nStar: SEISMIC's n*, to say p̂·n*.
-    public func why(authorFollowers: Double?, nStar: Double) -> String? {
+    ///   - maxBranching: the most of p̂·n* the calibration believes, which is what it used.
+    public func why(authorFollowers: Double?, nStar: Double, maxBranching: Double) -> String? {
         var parts: [String] = []
         if let s = sustained, s.sustained, s.predicted >= (seismicPredicted ?? 0) {
             var text = "kept \(Self.decimal(s.perMinute)) reshares a minute for \(Self.decimal(s.minutes)) minutes, evenly"
@@ -53,7 +54,7 @@ extension PostFeatures {
             }
             parts.append(text)
         } else if let p = seismic.infectiousness, let predicted = seismicPredicted, predicted > Double(reshares) {
-            parts.append("SEISMIC: each reshare brings \(String(format: "%.2f", p * nStar)) more (p̂·n*), with "
+            parts.append("SEISMIC: each reshare brings \(String(format: "%.2f", min(p * nStar, maxBranching))) more (p̂·n*, as believed), with "
                 + "\(TemplateValues.grouped(seismic.cappedRemainingExposure.rounded())) of its audience still to reach")
         }
         if complaint, let unanswered = unansweredFor, unanswered >= 60 { parts.append("a complaint unanswered for \(DurationText.format(unanswered))") }

@@ -348,7 +348,7 @@ public struct ScoringShard: Sendable {
         note.growth = (1...8).map { post.history.reshares(atOrBefore: span * Double($0) / 8) }
         note.growth[7] = max(note.growth[7], post.reshares)
         note.firedAt = change.since
-        note.why = f.why(authorFollowers: post.authorFollowers, nStar: nStar)
+        note.why = f.why(authorFollowers: post.authorFollowers, nStar: nStar, maxBranching: settings.calibration.maxBranching)
         return note
     }
 
