@@ -78,3 +78,32 @@ struct SustainedSpreadTests {
         }
     }
 }
+
+@Suite("The alert's reason")
+struct AlertReasonTests {
+    @Test("Numbers in the reason read as String(format:) would write them, away from ties", arguments: [0.0, 0.04, 0.16, 1.26, 6.449, 9.96, 12.0, 123.456, -2.37, 296.61])
+    func decimals(value: Double) {
+        #expect(PostFeatures.decimal(value) == String(format: "%.1f", value))
+        #expect(PostFeatures.decimal(value, places: 2) == String(format: "%.2f", value))
+    }
+
+    @Test("A tie rounds away from zero")
+    func ties() {
+        #expect(PostFeatures.decimal(1.25) == "1.3" && PostFeatures.decimal(-0.25) == "-0.3" && PostFeatures.decimal(0.125, places: 2) == "0.13")
+    }
+}
+
+@Suite("Values kept as NaN-for-none")
+struct NaNStorageTests {
+    @Test("An estimate or an answer's rates with nothing in them equal another, and read back nil")
+    func noneEqualsNone() {
+        #expect(SeismicEstimate(reshares: 3) == SeismicEstimate(reshares: 3))
+        var estimate = SeismicEstimate(reshares: 3)
+        #expect(estimate.infectiousness == nil && estimate.predicted == nil && estimate.low == nil && estimate.high == nil)
+        estimate.infectiousness = 0.01
+        #expect(estimate != SeismicEstimate(reshares: 3) && estimate.infectiousness == 0.01)
+        estimate.infectiousness = nil
+        #expect(estimate == SeismicEstimate(reshares: 3))
+        #expect(AfterAnswer() == AfterAnswer() && AfterAnswer().before == nil && !AfterAnswer().spreading)
+    }
+}
