@@ -85,6 +85,7 @@ public struct TemplateValues: Sendable {
     /// 12345 → "12,345".
     static func grouped(_ value: Double) -> String {
         guard value.isFinite else { return "unknown" }
+        guard value.magnitude < 1e18 else { return String(format: "%.0f", value) }
         let digits = String(Int(value.magnitude))
         var out = ""
         for (index, digit) in digits.enumerated() {

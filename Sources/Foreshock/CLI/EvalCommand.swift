@@ -158,7 +158,9 @@ enum EvalCommand {
     /// `Calibration.standard`: events on those posts with followers drawn from real resharers
     /// (margin 0.35: ½ let 1 of 797 through when fitted on half and judged on the other half,
     /// `--holdout`); in counts mode, the resharers' part on the same posts seen as counters with
-    /// no followers at all (margin ⅞), then the author's part with the authors' followers drawn (margin ⅔).
+    /// no followers at all (margin ⅞), then the author's part with the authors' followers drawn
+    /// (margin ⅔, against that ⅞), then the resharers' part again at margin 1.15; and the
+    /// sustained spread's horizon from the real ordinary posts `real`.
     static func fit(ordinary: [CascadeEvaluation.Cascade], withFollowers: [CascadeEvaluation.Cascade], real: [CascadeEvaluation.Cascade],
                     model: SeismicConfig) -> Calibration {
         func gather(_ count: Int, _ body: @escaping @Sendable (Int) -> [CalibrationFit.Moment]) -> [CalibrationFit.Moment] {

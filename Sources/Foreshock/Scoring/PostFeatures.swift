@@ -68,7 +68,8 @@ extension PostFeatures {
     /// except at exact ties (it rounds the binary value), at a fraction of its cost (every
     /// alert's reason is built on the scoring core's thread).
     static func decimal(_ value: Double, places: Int = 1) -> String {
-        guard value.isFinite else { return "\(value)" }
+        // Past 10¹⁵ there are no decimals worth printing, and Int64 would overflow further on.
+        guard value.isFinite, value.magnitude < 1e15 else { return String(format: "%.\(places)f", value) }
         var scale = 1.0
         for _ in 0..<places { scale *= 10 }
         let scaled = Int64((value.magnitude * scale).rounded())

@@ -326,7 +326,7 @@ public struct ScoringShard: Sendable {
         if !post.firing, holding.isEmpty { return nil }
         // How long that holds needs a roof for later too: the sustained spread's can only fall.
         let stable = decided != nil && settings.passesQuietAlerts
-            ? settings.stableUntil(post, rough: rough, at: time, holding: holding,
+            ? settings.stableUntil(post, rough: rough, at: time, holding: holding, floor: floor,
                                    ceiling: max(seismicCeiling, settings.calibration.sustained.ceiling(post.history, at: age, authorFollowers: post.authorFollowers)))
             : -.infinity
         let change = lifecycle.change(post.key, holding: holding, of: settings.matcher.rules, time: time, previousTick: previousTick, rulesStableUntil: stable)
@@ -460,7 +460,8 @@ extension ScoringShard.Settings {
     /// - Parameters:
     ///   - rough: the post's features without SEISMIC, as the rules were judged on.
     ///   - ceiling: the most its calibrated prediction can be.
-    func stableUntil(_ post: PostState, rough: PostFeatures, at time: Double, holding: RuleSet, ceiling: Double) -> Double {
+    ///   - floor: the least its prediction is now (the reshares, or the sustained spread's).
+    func stableUntil(_ post: PostState, rough: PostFeatures, at time: Double, holding: RuleSet, floor: Double, ceiling: Double) -> Double {
         var until = Double.infinity
         let age = time - post.createdAt
         for index in matcher.rules.indices {
@@ -468,9 +469,11 @@ extension ScoringShard.Settings {
             guard !RuleMatcher.isVolumeRule(rule), matcher.applies(rule, to: post.key.source) else { continue }
             let when = rule.when
             // Rates before and since the answer move with time alone.
-            if when.spreadingAfterAnswer != nil, post.answeredAt != nil { return -.infinity }
+            if when.spreadingAfterAnswer != nil, post.answeredAt != nil, when.maxAge.map({ age <= $0 }) ?? true { return -.infinity }
             if holding.contains(index) {
                 if when.velocityPerMinAtLeast != nil || when.volumeSpikeRatioAtLeast != nil || when.volumeSpikeZAtLeast != nil { return -.infinity }
+                // Held on the sustained spread, not on reshares already past it: that falls as the window empties.
+                if let threshold = when.predictedResharesAtLeast, Double(rough.reshares) < threshold { return -.infinity }
                 if let maxAge = when.maxAge { until = min(until, post.createdAt + maxAge) }
                 continue
             }
@@ -480,7 +483,12 @@ extension ScoringShard.Settings {
             if let maxAge = when.maxAge, age > maxAge { continue }
             if let reach = when.reachAtLeast, rough.reach < reach { continue }
             if let velocity = when.velocityPerMinAtLeast, rough.velocityShort < velocity { continue }
-            if let threshold = when.predictedResharesAtLeast, ceiling < threshold { continue }
+            if let threshold = when.predictedResharesAtLeast, floor < threshold {
+                if ceiling < threshold { continue }
+                // Under it now, but the sustained spread may rise to it with time alone (the span
+                // reaching its least, the parts shifting until they are even).
+                return -.infinity
+            }
             if let threshold = when.unansweredForAtLeast {
                 guard post.answeredAt == nil else { continue }
                 if age < threshold { until = min(until, post.createdAt + threshold) }

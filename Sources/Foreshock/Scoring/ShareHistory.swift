@@ -24,6 +24,13 @@ public struct ShareHistory: Sendable {
     /// The span the latest counter's reshares were spread over (0 with every reshare seen):
     /// timing finer than this is the even spread's, not the post's.
     public private(set) var resolution = 0.0
+    /// The longest span one counter's reshares were spread over in the last hour, and when it
+    /// ended (seconds after the post): a first poll an hour after the post spreads its reshares
+    /// over that hour, and a window reaching into it must not read them as even. Float: a
+    /// second's precision is plenty, and every post carries them.
+    public private(set) var coarsest: Float = 0
+    public private(set) var coarsestEnd: Float = -.infinity
+    static let coarsestMemory: Float = 3600
 
     struct Share: Sendable {
         var time: Double
@@ -87,6 +94,10 @@ public struct ShareHistory: Sendable {
         guard count > 0 else { return }
         start = min(start, max(0, from))
         resolution = to - from
+        if Float(resolution) >= coarsest || Float(to) - coarsestEnd > Self.coarsestMemory {
+            coarsest = Float(resolution)
+            coarsestEnd = Float(to)
+        }
         for index in 1...count { add(at: from + (to - from) * Double(index) / Double(count), followers: n) }
     }
 

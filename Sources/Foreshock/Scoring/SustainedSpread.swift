@@ -38,6 +38,10 @@ public struct SustainedSpread: Sendable, Equatable {
         self.horizon = horizon
     }
 
+    /// Whether the settings can be read at all: at least two parts (one part is always even),
+    /// a positive least span and window.
+    public var isValid: Bool { parts >= 2 && minSpan > 0 && window >= minSpan && evenness >= 0 }
+
     /// What the part read about one post at one time.
     public struct Reading: Sendable, Equatable {
         /// Reshares per minute over the window.
@@ -63,11 +67,11 @@ public struct SustainedSpread: Sendable, Equatable {
     /// - Returns: nil when there is nothing to read: too few reshares, too short a span, no
     ///   author's audience to judge the speed against, or the part turned off.
     public func reading(_ history: ShareHistory, at age: Double, authorFollowers: Double?) -> Reading? {
-        guard horizon > 0, let authorFollowers, history.start.isFinite else { return nil }
+        guard horizon > 0, isValid, let authorFollowers, history.start.isFinite else { return nil }
         let reshares = history.reshares(atOrBefore: age)
         let span = min(window, age - history.start)
         // Counters are spread evenly between polls, so parts finer than a poll would always look even.
-        guard reshares >= minReshares, span >= minSpan(history) else { return nil }
+        guard reshares >= minReshares, span >= minSpan, span >= minSpan(history, window: age - span) else { return nil }
         let from = age - span
         let count = reshares - history.reshares(atOrBefore: from)
         let part = span / Double(parts)
@@ -91,14 +95,19 @@ public struct SustainedSpread: Sendable, Equatable {
     public func ceiling(_ history: ShareHistory, at age: Double, authorFollowers: Double?) -> Double {
         let reshares = history.reshares(atOrBefore: age)
         let span = min(window, age - history.start)
-        guard horizon > 0, let authorFollowers, span > 0, reshares >= minReshares else { return Double(reshares) }
+        guard horizon > 0, isValid, let authorFollowers, span > 0, reshares >= minReshares else { return Double(reshares) }
         let count = reshares - history.reshares(atOrBefore: age - span)
-        let perMinute = Double(count) / (max(span, minSpan(history)) / 60)
+        // Later the span only grows, and is never under `minSpan` when read (what counters
+        // demand may fall as a coarse spread leaves the window, so it is not counted on here).
+        let perMinute = Double(count) / (max(span, minSpan) / 60)
         return Double(reshares) + horizon * perMinute / audienceDiscount(authorFollowers)
     }
 
-    private func minSpan(_ history: ShareHistory) -> Double {
-        max(minSpan, 2 * history.resolution)
+    /// The least span counters allow for a window starting at `from`: each part at least as
+    /// long as the latest poll's spread, and as the longest one still inside the window.
+    private func minSpan(_ history: ShareHistory, window from: Double) -> Double {
+        let coarsest = Double(history.coarsestEnd) > from ? Double(history.coarsest) : 0
+        return Double(parts) * max(history.resolution, coarsest)
     }
 
     func audienceDiscount(_ followers: Double) -> Double {

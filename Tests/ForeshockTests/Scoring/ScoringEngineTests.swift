@@ -159,6 +159,38 @@ struct ScoringEngineTests {
         if quiet != everyTick, let first = zip(quiet, everyTick).first(where: { $0 != $1 }) { Issue.record("first difference:\n\(first.0)\n\(first.1)") }
     }
 
+    @Test("A post paged on its sustained spread that then goes quiet resolves as it would with every tick evaluated")
+    func sustainedFloorThenQuiet() async throws {
+        // The sustained spread is the prediction's floor here, and it falls with time alone:
+        // a quiet tick may not take the alert as held until it is due to repeat.
+        let config = scoringConfig([rule("going-viral", .critical) { $0.predictedResharesAtLeast = 1000; $0.minReshares = 5 }])
+        let key = PostKey(source: "m", id: "even")
+        var recording: [Observation] = [.post(key: key, time: 1_000_000, createdAt: 1_000_000, author: "dana", followers: 2000, text: nil, url: nil)]
+        for share in 1...40 { recording.append(.reshare(key: key, time: 1_000_000 + Double(share * 15), user: nil, followers: 300)) }
+        // Uneven, not yet read, then even a few seconds later with nothing new observed.
+        let late = PostKey(source: "m", id: "late")
+        recording.append(.post(key: late, time: 1_020_000, createdAt: 1_020_000, author: "eve", followers: 2000, text: nil, url: nil))
+        for share in 1...10 { recording.append(.reshare(key: late, time: 1_020_000 + Double(share) * 0.1, user: nil, followers: 300)) }
+        for share in 1...10 { recording.append(.reshare(key: late, time: 1_020_014 + Double(share) * 0.6, user: nil, followers: 300)) }
+        let observations = recording
+        @Sendable func run(everyTick: Bool) -> [String] {
+            let engine = ScoringEngine(config: config, shards: 1, evaluatingEveryTick: everyTick)
+            var lines: [String] = [], next = 0, tick = 1_000_000.0
+            while tick < 1_000_000 + 86400 {
+                var batch: [Observation] = []
+                while next < observations.count, observations[next].time <= tick { batch.append(observations[next]); next += 1 }
+                lines += engine.ingest(batch).map(\.jsonLine)
+                lines += engine.tick(tick).map(\.jsonLine)
+                tick += 5
+            }
+            return lines
+        }
+        let (quiet, everyTick) = try await offCooperativePool { (run(everyTick: false), run(everyTick: true)) }
+        #expect(everyTick.contains { $0.contains("\"post\":\"even\"") && $0.contains("\"state\":\"resolved\"") }, "\(everyTick)")
+        #expect(quiet == everyTick)
+        if quiet != everyTick, let first = zip(quiet, everyTick).first(where: { $0 != $1 }) { Issue.record("first difference:\n\(first.0)\n\(first.1)") }
+    }
+
     @Test("Replay leaves out ticks that cannot do anything, and notifies exactly as when it runs them all")
     func leftOutTicksChangeNothing() async throws {
         // Weeks of silence between bursts: a post seen again after it went cold, an unanswered

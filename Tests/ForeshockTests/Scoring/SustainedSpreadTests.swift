@@ -48,31 +48,53 @@ struct SustainedSpreadTests {
         #expect(spread.reading(history((1...20).map { Double($0) * 0.5 }), at: 10, authorFollowers: 500) == nil)
     }
 
-    @Test("Counters: reshares spread evenly within one poll are not read until two polls have passed")
+    @Test("Counters: reshares spread evenly within polls are not read until each part spans a poll")
     func countsResolution() throws {
         var history = ShareHistory(originalFollowers: 2_000)
         history.spread(30, from: 0, to: 60, followers: 100)
         #expect(spread.reading(history, at: 60, authorFollowers: 2_000) == nil)
         history.spread(30, from: 60, to: 120, followers: 100)
-        let reading = try #require(spread.reading(history, at: 120, authorFollowers: 2_000))
+        // Thirds of 2 minutes are ⅔ of a poll: even by construction, so not read.
+        #expect(spread.reading(history, at: 120, authorFollowers: 2_000) == nil)
+        history.spread(30, from: 120, to: 180, followers: 100)
+        let reading = try #require(spread.reading(history, at: 180, authorFollowers: 2_000))
         #expect(reading.sustained && reading.predicted >= 1_000)
+    }
+
+    @Test("Counters: a first poll an hour after the post spreads its reshares over the hour, and the next polls do not read them as even")
+    func coarseFirstPoll() {
+        var history = ShareHistory(originalFollowers: 2_000)
+        history.spread(500, from: 0, to: 3600, followers: 100)
+        for poll in 1...9 {
+            history.spread(2, from: 3600 + Double(poll - 1) * 60, to: 3600 + Double(poll) * 60, followers: 100)
+            #expect(spread.reading(history, at: 3600 + Double(poll) * 60, authorFollowers: 2_000) == nil, "poll \(poll)")
+        }
     }
 
     @Test("The ceiling bounds every later reading while nothing new is observed")
     func ceilingBounds() {
+        func every(_ n: Int, _ time: (Double) -> Double) -> [Double] { (1...n).map { time(Double($0)) } }
+        let burst: [Double] = (0..<25).map { 3 + Double($0) * 0.55 } + [52, 62, 72]
         let shapes: [[Double]] = [
-            (1...40).map { Double($0) * 15 },
-            (0..<25).map { 3 + Double($0) * 0.55 } + [52, 62, 72],
-            (1...16).map { Double($0) * 2 },
-            (1...60).map { pow(Double($0), 1.5) * 4 },
+            every(40) { $0 * 15 }, burst, every(16) { $0 * 2 }, every(60) { pow($0, 1.5) * 4 },
+            every(20) { $0 * 0.5 }, // under the least span when the ceiling is taken
+            every(10) { $0 * 0.1 } + every(10) { 14 + $0 * 0.6 }, // uneven now, even a little later
         ]
-        for times in shapes {
-            let h = history(times), now = times.last!
+        var counted = ShareHistory(originalFollowers: 2_000)
+        counted.spread(40, from: 0, to: 60, followers: 100)
+        counted.spread(25, from: 60, to: 120, followers: 100)
+        counted.spread(30, from: 120, to: 180, followers: 100)
+        var coarse = ShareHistory(originalFollowers: 2_000)
+        coarse.spread(300, from: 0, to: 900, followers: 100)
+        coarse.spread(20, from: 900, to: 960, followers: 100)
+        var histories = shapes.map { (history($0), $0.last!) }
+        histories += [(counted, 180), (coarse, 960)]
+        for (h, now) in histories {
             for followers in [90.0, 2_000, 300_000] {
                 let ceiling = spread.ceiling(h, at: now, authorFollowers: followers)
                 for later in stride(from: now, through: now + 1_200, by: 7) {
                     let predicted = spread.reading(h, at: later, authorFollowers: followers)?.predicted ?? 0
-                    #expect(predicted <= ceiling + 1e-9, "\(times.count) reshares, \(followers) followers, at \(later): \(predicted) > \(ceiling)")
+                    #expect(predicted <= ceiling + 1e-9, "\(h.count) reshares, \(followers) followers, at \(later): \(predicted) > \(ceiling)")
                 }
             }
         }
