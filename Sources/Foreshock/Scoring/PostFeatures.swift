@@ -87,12 +87,10 @@ extension PostFeatures {
 public struct AfterAnswer: Sendable, Equatable {
     /// Reshares per minute in the window before the answer and since it; nil before the answer
     /// has settled (or with none).
-    public var before: Double? { storedBefore.isNaN ? nil : storedBefore }
-    public var since: Double? { storedSince.isNaN ? nil : storedSince }
+    // NaN for none (`NaNForNone`): every post's features carry one.
+    @NaNForNone public private(set) var before: Double? = nil
+    @NaNForNone public private(set) var since: Double? = nil
     public private(set) var resharesSince: Int32 = 0
-    // NaN for none: every post's features carry one, so it is kept to 20 bytes.
-    private var storedBefore = Double.nan
-    private var storedSince = Double.nan
 
     static let settle = 600.0
     static let window = 1800.0
@@ -108,15 +106,10 @@ public struct AfterAnswer: Sendable, Equatable {
     public init(_ history: ShareHistory, answeredAt: Double?, age: Double) {
         guard let answeredAt, age - answeredAt >= Self.settle else { return }
         let beforeSpan = min(Self.window, max(answeredAt, 60)), sinceSpan = min(Self.window, age - answeredAt)
-        let atAnswer = history.reshares(atOrBefore: answeredAt)
-        resharesSince = Int32(clamping: history.reshares(atOrBefore: age) - atAnswer)
-        storedBefore = Double(atAnswer - history.reshares(atOrBefore: answeredAt - beforeSpan)) / (beforeSpan / 60)
-        storedSince = Double(history.reshares(atOrBefore: age) - history.reshares(atOrBefore: age - sinceSpan)) / (sinceSpan / 60)
-    }
-
-    /// By what it says: a NaN held for "none" equals another.
-    public static func == (a: AfterAnswer, b: AfterAnswer) -> Bool {
-        a.before == b.before && a.since == b.since && a.resharesSince == b.resharesSince
+        let atAnswer = history.reshares(atOrBefore: answeredAt), now = history.reshares(atOrBefore: age)
+        resharesSince = Int32(clamping: now - atAnswer)
+        before = Double(atAnswer - history.reshares(atOrBefore: answeredAt - beforeSpan)) / (beforeSpan / 60)
+        since = Double(now - history.reshares(atOrBefore: age - sinceSpan)) / (sinceSpan / 60)
     }
 
     /// As fast or faster since the answer, with enough reshares since to tell.

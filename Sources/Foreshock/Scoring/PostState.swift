@@ -22,9 +22,10 @@ public struct PostState: Sendable {
     public var url: String?
     /// The start of the text, for notifications.
     public var excerpt: String?
-    private var storedAuthorFollowers = Double.nan
-    private var storedLastCountsTime = Double.nan
-    private var storedAnsweredAt = Double.nan
+    @NaNForNone public var authorFollowers: Double? = nil
+    /// When the counters were last polled (counts mode).
+    @NaNForNone public var lastCountsTime: Double? = nil
+    @NaNForNone public var answeredAt: Double? = nil
     private var storedReplies: Int32 = -1
     private var storedLikes: Int32 = -1
     private var storedQuotes: Int32 = -1
@@ -47,22 +48,6 @@ public struct PostState: Sendable {
         self.history = ShareHistory(originalFollowers: 0)
         history.followersCap = followersCap
         self.lastActivity = createdAt
-    }
-
-    public var authorFollowers: Double? {
-        get { storedAuthorFollowers.isNaN ? nil : storedAuthorFollowers }
-        set { storedAuthorFollowers = newValue ?? .nan }
-    }
-
-    /// When the counters were last polled (counts mode).
-    public var lastCountsTime: Double? {
-        get { storedLastCountsTime.isNaN ? nil : storedLastCountsTime }
-        set { storedLastCountsTime = newValue ?? .nan }
-    }
-
-    public var answeredAt: Double? {
-        get { storedAnsweredAt.isNaN ? nil : storedAnsweredAt }
-        set { storedAnsweredAt = newValue ?? .nan }
     }
 
     public var replies: Int? {

@@ -268,33 +268,17 @@ public struct SeismicEstimate: Sendable, Equatable {
     /// Reshares at or before the time.
     public var reshares: Int
     /// p̂; nil when there is nothing to estimate from.
-    public var infectiousness: Double? {
-        get { storedInfectiousness.isNaN ? nil : storedInfectiousness }
-        set { storedInfectiousness = newValue ?? .nan }
-    }
-    public var low: Double? {
-        get { storedLow.isNaN ? nil : storedLow }
-        set { storedLow = newValue ?? .nan }
-    }
-    public var high: Double? {
-        get { storedHigh.isNaN ? nil : storedHigh }
-        set { storedHigh = newValue ?? .nan }
-    }
-    // NaN for none: every post's features carry an estimate, so it is kept to 72 bytes.
-    private var storedInfectiousness = Double.nan
-    private var storedLow = Double.nan
-    private var storedHigh = Double.nan
-    private var storedPredicted = Double.nan
+    // NaN for none (`NaNForNone`): every post's features carry an estimate.
+    @NaNForNone public var infectiousness: Double? = nil
+    @NaNForNone public var low: Double? = nil
+    @NaNForNone public var high: Double? = nil
     /// The expected final reshares at infectiousness `p`; nil when supercritical.
     public func prediction(at p: Double, nStar: Double) -> Double? {
         p * nStar >= 1 ? nil : Double(reshares) + p * remainingExposure / (1 - p * nStar)
     }
 
     /// The expected final reshares; nil when supercritical or unknown.
-    public var predicted: Double? {
-        get { storedPredicted.isNaN ? nil : storedPredicted }
-        set { storedPredicted = newValue ?? .nan }
-    }
+    @NaNForNone public var predicted: Double? = nil
     public var supercritical = false
     /// Σ nᵢ·(1 − Φ(t − tᵢ)): the audience still to be reached, for predictions at another p̂.
     public var remainingExposure = 0.0
@@ -305,12 +289,5 @@ public struct SeismicEstimate: Sendable, Equatable {
 
     public init(reshares: Int) {
         self.reshares = reshares
-    }
-
-    /// By what the estimate says: a NaN held for "none" equals another.
-    public static func == (a: SeismicEstimate, b: SeismicEstimate) -> Bool {
-        a.reshares == b.reshares && a.infectiousness == b.infectiousness && a.low == b.low && a.high == b.high && a.predicted == b.predicted
-            && a.supercritical == b.supercritical && a.remainingExposure == b.remainingExposure
-            && a.cappedRemainingExposure == b.cappedRemainingExposure && a.authorRemainingExposure == b.authorRemainingExposure
     }
 }
