@@ -311,8 +311,8 @@ public struct ScoringShard: Sendable {
                                             cappedResharerFollowers: post.history.cappedFollowers, age: age, nStar: nStar, counts: counts)
         // The sustained spread is cheap and exact: what it predicts now is a floor under the
         // prediction (the larger half), and SEISMIC's ceiling or it the roof.
-        let sustained = settings.calibration.sustained.reading(post.history, at: age, authorFollowers: post.authorFollowers)?.predicted ?? Double(observed)
-        let floor = max(Double(observed), sustained)
+        let sustained = settings.calibration.sustained.reading(post.history, at: age, authorFollowers: post.authorFollowers)
+        let floor = max(Double(observed), sustained?.predicted ?? 0)
         let rough = settings.features(post, at: time, seismic: SeismicEstimate(reshares: observed), predicted: nil, supercritical: false)
         var features: PostFeatures?
         let holding: RuleSet
@@ -320,7 +320,7 @@ public struct ScoringShard: Sendable {
         if let decided {
             holding = decided
         } else {
-            features = evaluationFeatures(&post, at: time, settings: settings)
+            features = evaluationFeatures(&post, at: time, sustained: sustained, settings: settings)
             holding = settings.matcher.holding(features!, volume: volume)
         }
         if !post.firing, holding.isEmpty { return nil }
@@ -334,7 +334,7 @@ public struct ScoringShard: Sendable {
         post.firing = !holding.isEmpty || (post.firing && change?.reason != .resolved)
         if post.firing { nextFiringDue = min(nextFiringDue, lifecycle.lastQuietUntil) }
         guard let change else { return nil }
-        let f = features ?? evaluationFeatures(&post, at: time, settings: settings)
+        let f = features ?? evaluationFeatures(&post, at: time, sustained: sustained, settings: settings)
         var note = AlertNotification(key: post.key, isVolume: false, time: time, rule: change.rule, severity: change.severity,
                                      state: change.reason == .resolved ? .resolved : .firing, reason: change.reason, sinks: change.sinks,
                                      reshares: f.reshares, predicted: f.predicted, supercritical: f.supercritical, velocityPerMin: f.velocityShort,
@@ -355,17 +355,19 @@ public struct ScoringShard: Sendable {
     /// Features with SEISMIC's estimate. Its sums run over every share in the window, so an
     /// estimate is reused until the post has aged 1% more or gained 1% more reshares (and at
     /// least one). Early on that is every reshare; on a cascade of thousands, every few dozen.
-    private static func evaluationFeatures(_ post: inout PostState, at time: Double, settings: Settings) -> PostFeatures {
+    /// `sustained` is the sustained spread's reading at `time`, already taken for the bounds.
+    private static func evaluationFeatures(_ post: inout PostState, at time: Double, sustained: SustainedSpread.Reading?,
+                                           settings: Settings) -> PostFeatures {
         let t = time - post.createdAt
         let count = post.history.count
         let cache = post.cache
         if t >= cache.age, t - cache.age < max(1, 0.01 * t), count - cache.count < max(1, count / 100) {
             let estimate = cache.estimate(reshares: post.history.reshares(atOrBefore: t), nStar: settings.scoring.seismic.nStar)
-            return settings.features(post, at: time, seismic: estimate)
+            return settings.features(post, at: time, seismic: estimate, sustained: sustained)
         }
         let estimate = post.history.estimate(at: t, model: settings.scoring.seismic, kernel: settings.kernel, interval: false)
         post.cache = EstimateCache(estimate, age: t, count: count, history: post.history)
-        return settings.features(post, at: time, seismic: estimate)
+        return settings.features(post, at: time, seismic: estimate, sustained: sustained)
     }
 
     /// Over capacity: the coldest 1% (by last activity) go, never a firing one.
@@ -414,9 +416,13 @@ extension ScoringShard.Settings {
     }
 
     func features(_ post: PostState, at time: Double, seismic: SeismicEstimate) -> PostFeatures {
-        let age = time - post.createdAt
-        let calibrated = calibration.apply(seismic, age: age, nStar: scoring.seismic.nStar, counts: post.mode == .counts)
-        let sustained = calibration.sustained.reading(post.history, at: age, authorFollowers: post.authorFollowers)
+        features(post, at: time, seismic: seismic,
+                 sustained: calibration.sustained.reading(post.history, at: time - post.createdAt, authorFollowers: post.authorFollowers))
+    }
+
+    /// The features with the sustained spread's reading at `time` given.
+    func features(_ post: PostState, at time: Double, seismic: SeismicEstimate, sustained: SustainedSpread.Reading?) -> PostFeatures {
+        let calibrated = calibration.apply(seismic, age: time - post.createdAt, nStar: scoring.seismic.nStar, counts: post.mode == .counts)
         // The larger half (no array: this runs for every post the rules look at).
         let predicted = sustained.map { max($0.predicted, calibrated.predicted ?? $0.predicted) } ?? calibrated.predicted
         var f = features(post, at: time, seismic: seismic, predicted: predicted, supercritical: calibrated.supercritical)
