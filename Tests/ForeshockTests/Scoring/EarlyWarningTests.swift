@@ -11,8 +11,14 @@ struct EarlyWarningTests {
 
     // Loaded off the pool as well: parsing the 50 TiDeH files takes seconds in a debug build,
     // and done on the test's thread by two tests at once it held every async test back for 8 s.
-    static func tideh() async throws -> [CascadeEvaluation.Cascade] {
+    // Loaded once for the whole suite: five tests read them, and each load is seconds of CPU
+    // taken from the timing-sensitive tests running beside them.
+    static let tidehLoad = Task {
         try await offCooperativePool { try (1...50).map { try CascadeEvaluation.loadTiDeH(cascades.appendingPathComponent("tideh/RT\($0).txt").path) } }
+    }
+
+    static func tideh() async throws -> [CascadeEvaluation.Cascade] {
+        try await tidehLoad.value
     }
 
     static func ordinary() async throws -> [CascadeEvaluation.Cascade] {
@@ -63,9 +69,13 @@ struct EarlyWarningTests {
     // licences keep it out of fixtures/; CI has it beside the checkout).
     static let shared = repositoryRoot.appendingPathComponent("../shared/data/cascades").standardizedFileURL
 
+    static let realOrdinaryLoad = Task {
+        let viralPool = try await tideh()
+        return try await offCooperativePool { try EvalCommand.RealOrdinary.load(shared.path, tideh: viralPool) }
+    }
+
     static func realOrdinary() async throws -> EvalCommand.RealOrdinary {
-        let tideh = try await tideh()
-        return try await offCooperativePool { try EvalCommand.RealOrdinary.load(shared.path, tideh: tideh) }
+        try await realOrdinaryLoad.value
     }
 
     @Test("Ordinary authors' viral posts, every resharer known: median ≤ 20 reshares at the critical alert, at most 2 past 100, all before 1,000")
