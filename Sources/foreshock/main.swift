@@ -1,4 +1,4 @@
-import Foreshock
+import ForeshockCLI
 import Foundation
 
 let status = await CommandLineTool.run(Array(CommandLine.arguments.dropFirst()))

@@ -1,8 +1,0 @@
-/// How much a log line matters, lowest first.
-public enum LogLevel: String, Sendable, CaseIterable, Comparable {
-    case trace, debug, info, notice, warning, error, critical
-
-    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-    }
-}

@@ -1,0 +1,75 @@
+import ForeshockService
+import ForeshockSupport
+import Foundation
+
+/// `foreshock bench`: speed and memory of the scoring core and replay, medians of several runs,
+/// on a load copied from the real cascades in `fixtures/cascades/`.
+enum BenchCommand {
+    static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
+        let posts = try number(arguments, "--posts", 100_000)
+        let runs = try number(arguments, "--runs", 5)
+        let config = try CommandConfig.load(arguments, environment: environment, query: "bench")
+        let cascades = try loadCascades(arguments["--data"])
+        // Seconds of CPU on a Dispatch queue, not on Swift concurrency's pool, whose few threads
+        // everything else in the process (or a test run beside it) needs.
+        let figures: [Benchmark.Figures] = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var figures: [Benchmark.Figures] = []
+                for run in 1...runs {
+                    var benchmark = Benchmark(posts: posts, cascades: cascades, config: config)
+                    figures.append(benchmark.run())
+                    terminal.printError("bench: run \(run) of \(runs) done")
+                }
+                continuation.resume(returning: figures)
+            }
+        }
+        func median(_ values: [Double]) -> String { String(format: "%.0f", values.sorted()[values.count / 2]) }
+        #if DEBUG
+        let build = "debug"
+        #else
+        let build = "release"
+        #endif
+        let fields = [
+            ("observations_per_sec", median(figures.map(\.observationsPerSecond))),
+            ("seismic_predictions_per_sec", median(figures.map(\.predictionsPerSecond))),
+            ("bytes_per_tracked_post", median(figures.map(\.bytesPerPost))),
+            ("replay_events_per_sec", median(figures.map(\.replayEventsPerSecond))),
+            ("tracked_posts", String(posts)),
+            ("observations", String(figures.first?.observations ?? 0)),
+            ("cascades", String(cascades.count)),
+            ("runs", String(runs)),
+            ("build", "\"\(build)\""),
+        ]
+        terminal.print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+        return .success
+    }
+
+    /// The cascades the load copies: TiDeH's 50 (with followers), the reference package's
+    /// example cascade, and the Twitter15/16 trees (times only).
+    private static func loadCascades(_ directory: String?) throws(CommandError) -> [CascadeEvaluation.Cascade] {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("fixtures/cascades").path
+        let candidates = directory.map { [$0] } ?? ["fixtures/cascades", fixtures]
+        guard let root = candidates.first(where: { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("tideh")) }) else {
+            throw CommandError(.runtime, "foreshock bench: no cascades in \(candidates[0]) (give --data DIR holding tideh/, seismic_tweet.csv and twitter1516_dev_first300.jsonl).")
+        }
+        func path(_ name: String) -> String { (root as NSString).appendingPathComponent(name) }
+        do {
+            let tideh = try FileManager.default.contentsOfDirectory(atPath: path("tideh")).filter { $0.hasSuffix(".txt") }.sorted()
+                .map { try CascadeEvaluation.loadTiDeH(path("tideh/\($0)")) }
+            var cascades = tideh + [try CascadeEvaluation.loadTiDeH(path("seismic_tweet.csv"))]
+            if FileManager.default.fileExists(atPath: path("twitter1516_dev_first300.jsonl")) {
+                cascades += try CascadeEvaluation.loadTwitter1516(path("twitter1516_dev_first300.jsonl"))
+            }
+            return cascades
+        } catch {
+            throw CommandError(.runtime, "foreshock bench: cannot read the cascades in \(root): \((error as NSError).localizedDescription)")
+        }
+    }
+
+    private static func number(_ arguments: ParsedArguments, _ name: String, _ fallback: Int) throws(CommandError) -> Int {
+        guard let text = arguments[name] else { return fallback }
+        guard let value = Int(text), value > 0 else { throw CommandError(.usage, "foreshock bench: \(name) takes a positive number, not \"\(text)\".") }
+        return value
+    }
+}

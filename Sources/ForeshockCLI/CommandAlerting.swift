@@ -1,0 +1,38 @@
+import ForeshockConfig
+import ForeshockDelivery
+import ForeshockSupport
+import Foundation
+
+/// The notification side of a command: the config's sinks checked, the outbox and silences in
+/// the state directory (`--state-dir`, else `state_dir`), one `Notifier` over them.
+package enum CommandAlerting {
+    /// The state directory a command uses.
+    static func stateDir(_ arguments: ParsedArguments, config: Config?) -> String {
+        arguments["--state-dir"] ?? config?.stateDir ?? "./state"
+    }
+
+    /// - Parameters:
+    ///   - stateDir: nil keeps the outbox in memory (nothing survives the process).
+    /// - Throws: `CommandError` (config) for a sink that cannot work, (runtime) for a state
+    ///   directory that cannot be written.
+    ///   - sharing: a notifier being replaced (config reload): its outbox and log are taken over.
+    package static func notifier(config: Config, stateDir: String?, terminal: Terminal, command: String,
+                         policy: RetryPolicy = RetryPolicy(), logger: Logger, sharing previous: Notifier? = nil) throws(CommandError) -> Notifier {
+        let sinks: SinkSet
+        do { sinks = try SinkSet(config: config, terminal: terminal) } catch {
+            throw CommandError(.config, "foreshock \(command): \(error.description)")
+        }
+        let outbox: Outbox
+        do { outbox = try previous?.outbox ?? Outbox(directory: stateDir) } catch {
+            throw CommandError(.runtime, "foreshock \(command): cannot use the state directory \(stateDir ?? "-"): \((error as NSError).localizedDescription)")
+        }
+        if outbox.unreadable > 0 {
+            logger.error("outbox lines that could not be read were skipped; the file was kept for inspection",
+                         [("count", "\(outbox.unreadable)"), ("moved_to", outbox.movedAside ?? "-")])
+        }
+        let silences = SilenceStore(configured: config.silences, stateDir: stateDir)
+        if let problem = silences.startupProblem { logger.error("the silences file could not be read; starting without its silences", [("problem", problem)]) }
+        return Notifier(sinks: sinks, alerting: config.alerting, silences: silences, outbox: outbox,
+                        log: previous?.log ?? NotificationLog(directory: stateDir), policy: policy, logger: logger)
+    }
+}

@@ -1,0 +1,117 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockService
+import ForeshockSupport
+import ForeshockTransport
+import Foundation
+import Synchronization
+
+/// `foreshock demo`: a real cascade shipped in the binary, its first hour played in about 30
+/// seconds through the live pipeline: a loopback server stands in for the network's API, the
+/// real poller reads it through libcurl, then scoring, the alert lifecycle and the console sink,
+/// on a clock that runs `--speed` times faster. No credentials, no network.
+enum DemoCommand {
+    static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
+        let speed = Double(arguments["--speed"] ?? "120") ?? 0
+        guard speed >= 1, speed <= 10_000 else { throw CommandError(.usage, "foreshock demo: --speed takes a number from 1 to 10000.") }
+        let wallStart = Date()
+        // The original was posted when the demo starts, and demo time runs `speed` times faster.
+        let posted = wallStart
+        let clock: @Sendable () -> Date = { posted.addingTimeInterval(Date().timeIntervalSince(wallStart) * speed) }
+        let server: LoopbackHTTPServer
+        do {
+            server = try LoopbackHTTPServer { path in
+                guard path.hasPrefix("/feed.json") else { return (404, Data("{\"error\":\"not found\"}".utf8)) }
+                return (200, feed(upTo: clock().timeIntervalSince(posted), posted: posted))
+            }
+        } catch {
+            throw CommandError(.runtime, "foreshock demo: \(error.message).")
+        }
+        defer { server.stop() }
+        let config = try demoConfig(feedURL: server.base + "/feed.json", speed: speed, environment: environment)
+        let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("foreshock-demo-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: stateDir) }
+        let logger = Logger(handler: StreamLogHandler(level: .warning, write: terminal.err))
+        let notifier = try CommandAlerting.notifier(config: config, stateDir: stateDir, terminal: terminal, command: "demo", logger: logger)
+        let factory = WatchService.Factory(loadConfig: { config }, makeNotifier: { _, previous in previous ?? notifier })
+        let minutes = Int((3600 / speed).rounded())
+        terminal.print("""
+        Foreshock demo: the first hour of a real cascade, \(DemoCascade.events.count - 1) reshares of one post, in about \(minutes) s.
+        Data: \(DemoCascade.source).
+        A loopback server plays the network's API; the real poller reads it every minute of demo time, the
+        scoring core and the embedded default rules judge the post, and alerts go to the console sink.
+
+          TIME    RESHARES  VEL/MIN  REACH       PREDICTED (SEISMIC 90% interval)
+        """)
+        var options = WatchService.Options()
+        options.mentions = "none"
+        options.stopAfter = 3600 / speed + 0.5
+        options.housekeepingInterval = 3600
+        let printed = Mutex(-1)
+        let key = PostKey(source: "demo", id: "1")
+        options.onTick = { pipeline, now in
+            let age = now.timeIntervalSince(posted)
+            let step = Int(age / 300)
+            guard step > printed.withLock({ $0 }), let f = await pipeline.features([key], at: now.timeIntervalSince1970).first ?? nil else { return }
+            printed.withLock { $0 = step }
+            terminal.print(progressLine(f))
+        }
+        let service = WatchService(config: config, stateDir: stateDir, notifier: notifier, factory: factory, options: options,
+                                   terminal: terminal, logger: logger, clock: clock)
+        let status: ExitCode = await service.run() == .completed ? .success : .failure
+        terminal.print("""
+
+        That was the first hour. This post went on to \(DemoCascade.finalReshares) reshares (fixtures/cascades/seismic_tweet.csv).
+        Next: `foreshock watch --query YOURBRAND`, or a config of your own (README: Config reference).
+        """)
+        return status
+    }
+
+    static func progressLine(_ f: PostFeatures) -> String {
+        func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+        let minutes = Int(f.age / 60)
+        let time = String(format: "+%02d:%02d", minutes / 60, minutes % 60)
+        let reach = f.reach >= 1e6 ? String(format: "%.1fM", f.reach / 1e6) : f.reach >= 1e3 ? String(format: "%.0fk", f.reach / 1e3) : String(Int(f.reach))
+        var predicted = f.supercritical ? "on its way to everywhere (supercritical)" : f.predicted.map { String(Int($0.rounded())) } ?? "-"
+        if let low = f.seismic.low, let high = f.seismic.high, let p = f.seismic.infectiousness, p > 0, let mid = f.seismic.predicted,
+           let lo = f.seismic.prediction(at: low, nStar: 100), let hi = f.seismic.prediction(at: high, nStar: 100) {
+            predicted += String(format: " (raw %.0f, %.0f–%.0f)", mid, lo, hi)
+        }
+        return "  \(pad(time, 6))  \(pad(String(f.reshares), 8))  \(pad(String(format: "%.1f", f.velocityShort), 7))  \(pad(reach, 10))  \(predicted)"
+    }
+
+    /// The feed at `age` seconds after the post: the original and every reshare so far, newest first.
+    static func feed(upTo age: Double, posted: Date) -> Data {
+        var items: [String] = []
+        for (index, event) in DemoCascade.events.enumerated().reversed() where Double(event.seconds) <= age {
+            let created = JSONText.quote(Timestamp.format(posted.addingTimeInterval(Double(event.seconds))))
+            if index == 0 {
+                items.append("{\"id\":\"1\",\"created_at\":\(created),\"author\":\"original_poster\",\"author_followers\":\(event.followers),"
+                    + "\"text\":\"(the text of this tweet is not part of the data set)\",\"url\":\"https://twitter.com/i/web/status/demo\"}")
+            } else {
+                items.append("{\"id\":\"r\(index)\",\"created_at\":\(created),\"author\":\"resharer\(index)\",\"author_followers\":\(event.followers),\"reshare_of\":\"1\"}")
+            }
+        }
+        return Data("{\"items\":[\(items.joined(separator: ","))]}".utf8)
+    }
+
+    static func demoConfig(feedURL: String, speed: Double, environment: [String: String]) throws(CommandError) -> Config {
+        var config: Config
+        do { config = try ConfigLoader.embeddedDefault(query: "demo", environment: environment).0 } catch {
+            throw CommandError(.config, "foreshock demo: the embedded config does not load: \(error)")
+        }
+        var source = SourceConfig(name: "demo", kind: .json)
+        source.url = .literal(feedURL)
+        source.items = "items"
+        source.fields = ["id": "id", "created_at": "created_at", "author": "author", "author_followers": "author_followers",
+                         "text": "text", "url": "url", "reshare_of": "reshare_of"]
+        // One poll per minute of demo time, one evaluation per 15 s of it.
+        source.interval = 60 / speed
+        source.fetchResharersAt = nil
+        config.sources = [source]
+        config.scoring.evaluationInterval = 15 / speed
+        config.alerting.groupWait = 0
+        config.shutdownTimeout = 2
+        return config
+    }
+}

@@ -1,0 +1,48 @@
+import ForeshockConfig
+import ForeshockSupport
+import Foundation
+
+/// `foreshock parse --source KIND|NAME [--config FILE] FILE`: one saved response body in, one
+/// JSON line per mention out. Checks an adapter against a real payload without any network.
+enum ParseCommand {
+    static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
+        guard let name = arguments["--source"] else {
+            throw CommandError(.usage, "foreshock parse: give --source KIND (\(SourceConfig.Kind.allCases.filter { $0 != .json }.map(\.rawValue).joined(separator: ", "))) or the name of a source in --config.")
+        }
+        let source = try resolve(name, configPath: arguments["--config"], environment: environment)
+        let path = arguments.positionals[0]
+        let body = try CommandFile.read(path, command: "parse")
+        do {
+            let page = try source.makeFeed().parseMentions(body)
+            for mention in page.mentions { terminal.print(mention.jsonLine) }
+            return .success
+        } catch {
+            throw CommandError(.runtime, "foreshock parse: \(path) is not a \(source.kind.rawValue) response: \(error.message)")
+        }
+    }
+
+    /// A kind given by name reads with its defaults (`source` is the kind); anything else must
+    /// be a source of the config.
+    private static func resolve(_ name: String, configPath: String?, environment: [String: String]) throws(CommandError) -> SourceConfig {
+        if let configPath {
+            let config: Config
+            do {
+                config = try ConfigLoader.load(path: configPath, environment: environment, requireSecrets: false).0
+            } catch {
+                throw CommandError(.config, error.problems.map(\.description).joined(separator: "\n"))
+            }
+            if let source = config.sources.first(where: { $0.name == name }) { return source }
+            if SourceConfig.Kind(rawValue: name) == nil {
+                throw CommandError(.usage, "foreshock parse: \(configPath) has no source named \"\(name)\".")
+            }
+        }
+        guard let kind = SourceConfig.Kind(rawValue: name) else {
+            let hint = Suggestion.closest(to: name, among: SourceConfig.Kind.allCases.map(\.rawValue)).map { " Did you mean '\($0)'?" } ?? ""
+            throw CommandError(.usage, "foreshock parse: \"\(name)\" is not a kind of source.\(hint)")
+        }
+        guard kind != .json else {
+            throw CommandError(.usage, "foreshock parse: a json source needs its items and fields: name one defined in --config FILE.")
+        }
+        return SourceConfig(name: kind.rawValue, kind: kind, query: "")
+    }
+}

@@ -1,0 +1,101 @@
+import ForeshockConfig
+import ForeshockDelivery
+import ForeshockService
+import ForeshockSupport
+import Foundation
+
+/// `foreshock status`: what a person on call wants to see, from what the watch process last
+/// wrote to its state directory: sources, the hottest posts, alerts firing (silenced ones
+/// marked), the outbox and the silences.
+enum StatusCommand {
+    static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
+        var config: Config?
+        if arguments["--config"] != nil { config = try CommandConfig.load(arguments, environment: environment, query: "") }
+        let stateDir = CommandAlerting.stateDir(arguments, config: config)
+        let status: WatchStatus
+        do {
+            status = try WatchStatus.read(stateDir: stateDir)
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: WatchStatus.path(stateDir: stateDir))
+                ? "it could not be read (\((error as NSError).localizedDescription))" : "there is none yet"
+            throw CommandError(.runtime, "foreshock status: no status in \(stateDir): \(reason). Is a watch running with --state-dir \(stateDir)?")
+        }
+        if arguments["--format"] == "json" {
+            // Posts' names and text are in it: JSON escapes for what a terminal would act on.
+            if let data = FileManager.default.contents(atPath: WatchStatus.path(stateDir: stateDir)) {
+                terminal.out(SafeText.escapingUnsafeInJSON(String(decoding: data, as: UTF8.self)) + "\n")
+            }
+            return .success
+        }
+        let now = Date()
+        terminal.out(render(status, stateDir: stateDir, alive: isAlive(status.pid, stateDir: stateDir), now: now))
+        return .success
+    }
+
+    /// Whether the process that wrote the status still holds the state directory.
+    static func isAlive(_ pid: Int32, stateDir: String) -> Bool {
+        let holder = (try? String(contentsOfFile: (stateDir as NSString).appendingPathComponent("lock"), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return holder == String(pid) && kill(pid, 0) == 0
+    }
+
+    static func render(_ status: WatchStatus, stateDir: String, alive: Bool, now: Date) -> String {
+        func ago(_ text: String?) -> String {
+            guard let text, let date = Timestamp.parse(text) else { return "never" }
+            return DurationText.short(max(0, now.timeIntervalSince(date))) + " ago"
+        }
+        var out: [String] = []
+        let state = alive && status.running ? "running (pid \(status.pid))" : "NOT running (last run pid \(status.pid))"
+        out.append("Foreshock watch: \(state); status written \(ago(status.writtenAt)), started \(ago(status.startedAt)).")
+        out.append("")
+        out.append("Sources")
+        out += table(["NAME", "KIND", "LAST POLL", "POLLS", "ERRORS", "MENTIONS", "STATE"], status.sources.map { source in
+            let health = source.downSince.map { "failing since \(ago($0)): \(source.lastError ?? "")" } ?? (source.lastError.map { "failing: \($0)" } ?? "ok")
+            return [source.name, source.kind, ago(source.lastPoll), "\(source.polls)", "\(source.errors)", "\(source.mentions)", health]
+        })
+        out.append("")
+        out.append("Hottest posts")
+        if status.hottest.isEmpty { out.append("  none tracked yet") }
+        out += table(["RESHARES", "VEL/MIN", "PREDICTED", "REPLIES", "AGE", "MODE", "ANSWERED", "POST"], status.hottest.map { post in
+            let predicted = post.supercritical ? "viral" : post.predicted.map { "\(Int($0))" } ?? "-"
+            let who = [post.author.map { "@\($0)" }, post.text.map { "\"\($0)\"" }, post.url].compactMap { $0 }.joined(separator: " ")
+            return ["\(post.reshares)", String(format: "%.1f", post.velocityPerMin), predicted, Self.replies(post.counters), DurationText.short(post.ageSeconds),
+                    post.mode, post.answered ? "yes" : "no", "\(post.source):\(post.id) \(who)"]
+        })
+        out.append("")
+        out.append("Alerts firing")
+        if status.alerts.isEmpty { out.append("  none") }
+        out += table(["SEVERITY", "RULE", "SINCE", "LAST SENT", "ALERT", "NOTIFICATIONS"], status.alerts.map { alert in
+            [alert.severity, alert.rule, ago(alert.since), ago(alert.lastNotified), alert.key, alert.silencedBy.map { "held by \($0)" } ?? "sent"]
+        })
+        out.append("")
+        let bySink = Dictionary(grouping: status.outbox, by: \.sink).map { "\($0.key): \($0.value.count)" }.sorted().joined(separator: ", ")
+        out.append(status.outbox.isEmpty ? "Outbox: empty" : "Outbox: \(status.outbox.count) waiting (\(bySink)), oldest queued \(ago(status.outbox.map(\.queuedAt).min()))")
+        let delivered = status.delivered.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        out.append("Delivered since start: \(delivered.isEmpty ? "none" : delivered)")
+        let deadPath = (stateDir as NSString).appendingPathComponent("dead-letter.jsonl")
+        let dead = FileManager.default.contents(atPath: deadPath).map { $0.split(separator: 0x0A).count } ?? 0
+        if dead > 0 { out.append("Dead letters: \(dead) in \(deadPath)") }
+        let silences = SilenceStore(configured: [], stateDir: stateDir).list.filter { $0.silence.until > now }
+        out.append("Silences: \(silences.isEmpty ? "none" : silences.map { "\($0.id) until \(Timestamp.format($0.silence.until))" }.joined(separator: "; "))")
+        // Authors, texts, links, ids and errors came from the network.
+        return out.map(SafeText.terminal).joined(separator: "\n") + "\n"
+    }
+
+    /// Left-aligned columns, two spaces apart; the last column is not padded.
+    static func table(_ header: [String], _ rows: [[String]]) -> [String] {
+        guard !rows.isEmpty else { return [] }
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            "  " + row.enumerated().map { index, cell in index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }
+    }
+    /// Replies as last polled, and how they moved over the series: "40 (from 3)".
+    static func replies(_ counters: [WatchStatus.Counters]?) -> String {
+        let known = (counters ?? []).compactMap(\.replies)
+        guard let last = known.last else { return "-" }
+        return known.first == last ? "\(last)" : "\(last) (from \(known[0]))"
+    }
+
+}

@@ -1,0 +1,93 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockDelivery
+import ForeshockService
+import ForeshockSupport
+import Foundation
+
+/// `foreshock watch`: loads the config (or the embedded default for `--query`), polls every
+/// source and reports what it finds.
+enum WatchCommand {
+    static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
+        let options = try LogOptions(arguments)
+        let (config, off) = try loadConfig(arguments, environment: environment)
+        let handler = StreamLogHandler(level: options.level, format: options.format, write: terminal.err)
+        handler.redact(config.redactor)
+        let logger = Logger(handler: handler)
+        sayAnswerRulesOff(off, logger)
+        let stateDir = CommandAlerting.stateDir(arguments, config: config)
+        let lock: StateLock
+        do { lock = try StateLock(directory: stateDir) } catch {
+            throw CommandError(.runtime, "foreshock watch: \(error.description).")
+        }
+        defer { lock.release() }
+        let notifier = try CommandAlerting.notifier(config: config, stateDir: stateDir, terminal: terminal, command: "watch", logger: logger)
+        for source in config.sources where source.insecureSkipVerify {
+            logger.warning("TLS peer verification is off for this source", [("source", source.name)])
+        }
+        let recording = try openRecording(arguments["--record"], maxBytes: arguments["--record-max-size"])
+        defer { recording?.close() }
+        var record: (@Sendable ([Observation]) -> Void)?
+        if let recording {
+            record = { observations in recording.append(observations) }
+        }
+        let factory = WatchService.Factory(
+            loadConfig: { () throws(WatchService.ReloadRefused) -> Config in
+                do throws(CommandError) {
+                    let (fresh, off) = try loadConfig(arguments, environment: environment)
+                    handler.redact(fresh.redactor)
+                    sayAnswerRulesOff(off, logger)
+                    return fresh
+                } catch { throw WatchService.ReloadRefused(error.message) }
+            },
+            makeNotifier: { (fresh: Config, previous: Notifier?) throws(WatchService.ReloadRefused) -> Notifier in
+                do throws(CommandError) { return try CommandAlerting.notifier(config: fresh, stateDir: stateDir, terminal: terminal, command: "watch", logger: logger, sharing: previous) }
+                catch { throw WatchService.ReloadRefused(error.message) }
+            })
+        var serviceOptions = WatchService.Options()
+        serviceOptions.once = arguments.has("--once")
+        serviceOptions.mentions = arguments["--mentions"] ?? "text"
+        let service = WatchService(config: config, stateDir: stateDir, notifier: notifier, factory: factory, options: serviceOptions,
+                                   terminal: terminal, logger: logger, record: record)
+        return await service.run() == .completed ? .success : .failure
+    }
+
+    /// The config as watch runs it: rules about the brand's answer only where the brand's
+    /// accounts are known (`Config.answerRulesLimitedToBrandSources`), and the sources each
+    /// such rule is off for.
+    static func loadConfig(_ arguments: ParsedArguments, environment: [String: String]) throws(CommandError) -> (Config, off: [(rule: String, sources: [String])]) {
+        guard arguments["--config"] != nil || arguments["--query"] != nil else {
+            throw CommandError(.usage, "foreshock watch: give --config FILE, or --query TEXT to watch with the embedded default config.")
+        }
+        if arguments["--brand"] != nil, arguments["--config"] != nil {
+            throw CommandError(.usage, "foreshock watch: --brand goes with the embedded default config; with --config, give each source its brand_accounts.")
+        }
+        let limited = try CommandConfig.load(arguments, environment: environment, query: arguments["--query"] ?? "", requireSecrets: true)
+            .answerRulesLimitedToBrandSources()
+        return (limited.config, limited.off)
+    }
+
+    /// One line per rule about the brand's answer that is off for some sources, and why.
+    static func sayAnswerRulesOff(_ off: [(rule: String, sources: [String])], _ logger: Logger) {
+        for (rule, sources) in off {
+            logger.warning("a rule about the brand's answer is off for sources that name no brand accounts: no answer by the brand can be seen there (watch --brand HANDLE, or brand_accounts per source)",
+                           [("rule", rule), ("sources", sources.joined(separator: ","))])
+        }
+    }
+
+    static func openRecording(_ path: String?, maxBytes: String?) throws(CommandError) -> RecordingFile? {
+        guard let path else { return nil }
+        var limit: Int64?
+        if let maxBytes {
+            guard let bytes = ByteSize.parse(maxBytes) else {
+                throw CommandError(.usage, "foreshock watch: --record-max-size takes a size such as 500MB or 2GB, not \"\(maxBytes)\".")
+            }
+            limit = bytes
+        }
+        do {
+            return try RecordingFile(path: path, maxBytes: limit)
+        } catch {
+            throw CommandError(.runtime, "foreshock watch: cannot open the recording \(path): \((error as NSError).localizedDescription)")
+        }
+    }
+}

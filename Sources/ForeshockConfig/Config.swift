@@ -1,0 +1,60 @@
+import ForeshockSupport
+import Foundation
+
+/// Everything Foreshock is told by its config file.
+package struct Config: Sendable {
+    package var stateDir = "./state"
+    /// Where Prometheus metrics are written; nil means `<state_dir>/foreshock.prom`.
+    package var metricsFile: String?
+    /// Seconds allowed to finish deliveries at shutdown.
+    package var shutdownTimeout = 10.0
+    /// A source failing this long raises its own alert.
+    package var sourceDownAfter = 600.0
+    /// A folder of templates that overrides the compiled-in `alerts/`.
+    package var templatesDir: String?
+    package var sources: [SourceConfig] = []
+    package var scoring = ScoringConfig()
+    package var rules: [RuleConfig] = []
+    package var alerting = AlertingConfig()
+    package var silences: [SilenceConfig] = []
+    package var sinks: [SinkConfig] = []
+
+    package init() {}
+
+    /// The metrics file, with its default filled in.
+    package var resolvedMetricsFile: String {
+        metricsFile ?? (stateDir as NSString).appendingPathComponent("foreshock.prom")
+    }
+
+    /// Everything in the config that is, or holds, a credential: what logs, status, the state
+    /// directory and metrics must never show in clear.
+    package var redactor: Redactor {
+        (sources.map(\.redactor) + sinks.map(\.redactor)).reduce(Redactor()) { $0.merged(with: $1) }
+    }
+
+    /// The config as `watch` runs it: a rule about the brand's answer (`unanswered_for_at_least`,
+    /// `spreading_after_answer`) applies only to sources that name the brand's accounts, since without them no answer is
+    /// ever seen and every complaint would look unanswered.
+    /// - Returns: the config, and for each rule so restricted the sources it is off for.
+    package func answerRulesLimitedToBrandSources() -> (config: Config, off: [(rule: String, sources: [String])]) {
+        var limited = self
+        var off: [(rule: String, sources: [String])] = []
+        let withBrand = Set(sources.filter { !$0.brandAccounts.isEmpty }.map(\.name))
+        for index in limited.rules.indices where limited.rules[index].when.readsAnswer {
+            let applies = limited.rules[index].sources ?? sources.map(\.name)
+            let without = applies.filter { !withBrand.contains($0) }
+            guard !without.isEmpty else { continue }
+            limited.rules[index].sources = applies.filter { withBrand.contains($0) }
+            off.append((limited.rules[index].name, without))
+        }
+        return (limited, off)
+    }
+
+    package func source(named name: String) -> SourceConfig? {
+        sources.first { $0.name == name }
+    }
+
+    package func sink(named name: String) -> SinkConfig? {
+        sinks.first { $0.name == name }
+    }
+}

@@ -1,0 +1,108 @@
+import ForeshockSupport
+import Foundation
+
+/// Reads and checks a config file, reporting every problem at once.
+package enum ConfigLoader {
+    /// What loading produced: the config when it has no errors, and every problem and warning.
+    package struct Result: Sendable {
+        package var config: Config?
+        package var problems: [ConfigProblem]
+
+        package var errors: [ConfigProblem] { problems.filter { $0.severity == .error } }
+        package var warnings: [ConfigProblem] { problems.filter { $0.severity == .warning } }
+    }
+
+    /// Loads a config file.
+    /// - Parameters:
+    ///   - path: the JSON5 file.
+    ///   - environment: where `_env` secrets are looked up.
+    ///   - requireSecrets: whether an unset `_env` variable is an error (true when running).
+    /// - Throws: `ConfigError` with code `.unreadable` when the file cannot be read, `.invalid`
+    ///   with every error (warnings included) when it cannot be used.
+    package static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment, requireSecrets: Bool = true, now: Date = Date()) throws(ConfigError) -> (Config, warnings: [ConfigProblem]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (check its permissions)" : "does not exist"
+            throw ConfigError(code: .unreadable, problems: [ConfigProblem(origin: path, path: "", message: reason)])
+        }
+        return try checked(parse(data, origin: path, environment: environment, requireSecrets: requireSecrets, now: now))
+    }
+
+    /// The embedded default config, with `query` as what every source searches for and
+    /// `brand` (a handle, if given) as the brand's account on every source.
+    package static func embeddedDefault(query: String?, brand: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> (Config, warnings: [ConfigProblem]) {
+        var (config, warnings) = try checked(parse(Data(DefaultConfig.text.utf8), origin: DefaultConfig.origin, environment: environment, requireSecrets: true, now: Date()))
+        for index in config.sources.indices {
+            if let query { config.sources[index].query = config.sources[index].mode == .tag ? DefaultConfig.hashtag(from: query) : query }
+            if let brand { config.sources[index].brandAccounts = [brand] }
+        }
+        return (config, warnings)
+    }
+
+    private static func checked(_ result: Result) throws(ConfigError) -> (Config, warnings: [ConfigProblem]) {
+        guard let config = result.config, result.errors.isEmpty else {
+            throw ConfigError(code: .invalid, problems: result.problems)
+        }
+        return (config, result.warnings)
+    }
+
+    /// Checks config text without touching the file system (except `_file` secrets).
+    package static func parse(_ data: Data, origin: String, environment: [String: String], requireSecrets: Bool, now: Date = Date()) -> Result {
+        let reader = ConfigReader(origin: origin, environment: environment, requireSecrets: requireSecrets)
+        let root: JSONValue
+        do {
+            root = try JSONValue.parse(data, json5: true)
+        } catch {
+            reader.error("", "not valid JSON5: \(error.reason)")
+            return Result(config: nil, problems: reader.problems)
+        }
+        guard let object = ObjectReader(root, path: "", reader: reader) else {
+            return Result(config: nil, problems: reader.problems)
+        }
+        var config = Config()
+        config.stateDir = object.string("state_dir") ?? config.stateDir
+        config.metricsFile = object.string("metrics_file")
+        config.shutdownTimeout = object.duration("shutdown_timeout", min: 0) ?? config.shutdownTimeout
+        config.sourceDownAfter = object.duration("source_down_after", min: 1) ?? config.sourceDownAfter
+        config.templatesDir = object.string("templates_dir")
+        config.sources = object.objects("sources").compactMap { SourceConfig.read($0, reader: reader) }
+        if let scoring = object.object("scoring") { config.scoring = ScoringConfig.read(scoring, reader: reader) }
+        config.rules = object.objects("rules").compactMap { RuleConfig.read($0, reader: reader) }
+        if let alerting = object.object("alerting") { config.alerting = AlertingConfig.read(alerting) }
+        config.silences = object.objects("silences").compactMap { SilenceConfig.read($0, reader: reader, now: now) }
+        config.sinks = object.objects("sinks").compactMap { SinkConfig.read($0, reader: reader) }
+        object.finish()
+        crossCheck(config, reader: reader)
+        return Result(config: reader.hasErrors ? nil : config, problems: reader.problems)
+    }
+
+    /// Names must be unique, and rules may name only sinks and sources that exist.
+    private static func crossCheck(_ config: Config, reader: ConfigReader) {
+        duplicates(config.sources.map(\.name), list: "sources", reader: reader)
+        duplicates(config.sinks.map(\.name), list: "sinks", reader: reader)
+        duplicates(config.rules.map(\.name), list: "rules", reader: reader)
+        let sinkNames = config.sinks.map(\.name), sourceNames = config.sources.map(\.name)
+        for (index, rule) in config.rules.enumerated() {
+            for (position, sink) in rule.sinks.enumerated() where !sinkNames.contains(sink) {
+                let hint = Suggestion.closest(to: sink, among: sinkNames).map { "did you mean \"\($0)\"?" } ?? "sinks: \(sinkNames.joined(separator: ", "))"
+                reader.error("rules[\(index)].sinks[\(position)]", "no sink is named \"\(sink)\" (\(sinkNames.isEmpty ? "add it to sinks[]" : hint))")
+            }
+            for (position, source) in (rule.sources ?? []).enumerated() where !sourceNames.contains(source) {
+                let hint = Suggestion.closest(to: source, among: sourceNames).map { "did you mean \"\($0)\"?" } ?? "sources: \(sourceNames.joined(separator: ", "))"
+                reader.error("rules[\(index)].sources[\(position)]", "no source is named \"\(source)\" (\(sourceNames.isEmpty ? "add it to sources[]" : hint))")
+            }
+        }
+        if config.sources.isEmpty {
+            reader.warning("sources", "no sources: fine for replay and check-config, but watch will have nothing to poll")
+        }
+        if config.rules.isEmpty {
+            reader.warning("rules", "no rules: nothing will ever alert")
+        }
+    }
+
+    private static func duplicates(_ names: [String], list: String, reader: ConfigReader) {
+        var seen: Set<String> = []
+        for (index, name) in names.enumerated() where !seen.insert(name).inserted {
+            reader.error("\(list)[\(index)].name", "\"\(name)\" is used twice (names in \(list) must be unique)")
+        }
+    }
+}

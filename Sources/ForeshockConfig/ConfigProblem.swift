@@ -1,0 +1,34 @@
+/// One thing wrong (or worth a warning) in a config file, at a key path.
+package struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
+    package enum Severity: String, Sendable { case error, warning }
+
+    /// The file (or "embedded default config") the problem is in.
+    package var origin: String
+    /// The key path, as `sources[1].interval`; empty for the whole file.
+    package var path: String
+    /// What is wrong, then what would be right in parentheses.
+    package var message: String
+    package var severity: Severity
+
+    package init(origin: String, path: String, message: String, severity: Severity = .error) {
+        self.origin = origin
+        self.path = path
+        self.message = message
+        self.severity = severity
+    }
+
+    /// `FILE: key.path: what is wrong (what would be right)`, with "warning: " before a warning's path.
+    package var description: String {
+        let place = path.isEmpty ? "" : "\(path): "
+        return "\(origin): \(severity == .warning ? "warning: " : "")\(place)\(message)"
+    }
+}
+
+/// A config that could not be used, with every problem found in it.
+package struct ConfigError: Error, Sendable, CustomStringConvertible {
+    package enum Code: Sendable { case unreadable, invalid }
+    package var code: Code
+    package var problems: [ConfigProblem]
+
+    package var description: String { problems.map(\.description).joined(separator: "\n") }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Durations in the config: one or more `<number><unit>` with units ms, s, m, h, d
+/// (`"500ms"`, `"30s"`, `"1h30m"`), read as seconds.
+package enum DurationText {
+    /// Seconds, or nil when the text is not a duration.
+    package static func seconds(_ text: String) -> Double? {
+        var total = 0.0
+        var rest = Substring(text.trimmingCharacters(in: .whitespaces))
+        guard !rest.isEmpty else { return nil }
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            guard !number.isEmpty, let value = Double(number) else { return nil }
+            rest = rest.dropFirst(number.count)
+            let unit = rest.prefix { $0.isASCII && $0.isLetter }
+            rest = rest.dropFirst(unit.count)
+            switch unit {
+            case "ms": total += value / 1000
+            case "s": total += value
+            case "m": total += value * 60
+            case "h": total += value * 3600
+            case "d": total += value * 86400
+            default: return nil
+            }
+        }
+        return total
+    }
+
+    /// The shortest text that reads back as the same duration, such as "1h30m" or "250ms".
+    package static func format(_ seconds: Double) -> String {
+        if seconds < 1, seconds > 0 { return "\(Int((seconds * 1000).rounded()))ms" }
+        return parts(seconds).joined()
+    }
+
+    /// A duration for people scanning a table: its two largest units, such as "3h12m" or "45s".
+    package static func short(_ seconds: Double) -> String {
+        parts(max(0, seconds)).prefix(2).joined()
+    }
+
+    /// Whole seconds as "1d", "2h", "30m", "5s", largest first, zero units left out; "0s" for
+    /// zero, nothing for a negative duration.
+    private static func parts(_ seconds: Double) -> [String] {
+        var left = Int(seconds.rounded())
+        if left == 0 { return ["0s"] }
+        var parts: [String] = []
+        for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)] where left >= size {
+            parts.append("\(left / size)\(unit)")
+            left %= size
+        }
+        return parts
+    }
+}
+

@@ -1,0 +1,172 @@
+import ForeshockConfig
+
+/// The state of every alert that is firing, and the rules for when each notifies: pure (the
+/// caller brings the time), so replay and watch make the same decisions.
+///
+/// An alert starts when a rule first holds; escalates (one new notification, same alert) when a
+/// higher severity starts to hold; repeats every `repeatInterval` while firing; resolves once no
+/// rule has held for `resolveAfter`.
+package struct AlertLifecycle: Sendable {
+    package struct Firing: Sendable, Equatable {
+        package var severity: Severity
+        package var rule: String
+        package var sinks: [String]
+        package var since: Double
+        package var lastNotified: Double
+        package var lastHeld: Double
+        /// Ticks before this time may pass the alert over: nothing that time alone changes can
+        /// change it sooner (its rules, its repeat, its resolve). −∞: every tick evaluates it.
+        package var quietUntil = -Double.infinity
+        /// When it was last evaluated, and whether a rule held then.
+        var evaluatedAt = -Double.infinity
+        var quietHeld = false
+    }
+
+    package private(set) var repeatInterval: Double
+    package private(set) var resolveAfter: Double
+    package private(set) var firing: [PostKey: Firing] = [:]
+    /// The `quietUntil` the last `change` left its alert with (+∞ when that alert is not firing),
+    /// so the caller need not look the alert up again.
+    package private(set) var lastQuietUntil = Double.infinity
+
+    package init(repeatInterval: Double, resolveAfter: Double) {
+        self.repeatInterval = repeatInterval
+        self.resolveAfter = resolveAfter
+    }
+
+    /// What an update decided to notify: the deciding rule, its severity, the sinks and why.
+    package struct Change: Sendable, Equatable {
+        package var rule: String
+        package var severity: Severity
+        package var sinks: [String]
+        package var reason: AlertNotification.Reason
+        /// When the alert started.
+        package var since: Double
+    }
+
+    /// Applies the rules that hold for an alert key now.
+    /// - Parameters:
+    ///   - holding: the rules that hold, in config order (may be empty).
+    ///   - make: builds the notification from the deciding rule, its severity and sinks and why.
+    /// - Returns: the notification to send, if any.
+    package mutating func update(_ key: PostKey, holding: [RuleConfig], time: Double,
+                                make: (String, Severity, [String], AlertNotification.Reason) -> AlertNotification) -> AlertNotification? {
+        change(key, holding: holding, time: time).map { make($0.rule, $0.severity, $0.sinks, $0.reason) }
+    }
+
+    /// `update` without building the notification, for a caller that gathers what goes in it
+    /// only when there is one to send.
+    /// - Returns: what to notify, if anything.
+    package mutating func change(_ key: PostKey, holding: [RuleConfig], time: Double) -> Change? {
+        change(key, holding: RuleSet(holding.indices), of: holding, time: time)
+    }
+
+    /// `change` with the rules that hold given by their index in `rules`.
+    /// - Parameters:
+    ///   - previousTick: the tick before `time`. Ticks that passed the alert over while its
+    ///     rules held count as times they held (as they would have, evaluated).
+    ///   - rulesStableUntil: until when, with nothing new observed, the same rules are sure to
+    ///     hold; with the repeat and resolve times it sets the alert's `quietUntil`.
+    package mutating func change(_ key: PostKey, holding: RuleSet, of rules: [RuleConfig], time: Double,
+                                previousTick: Double? = nil, rulesStableUntil: Double = -.infinity) -> Change? {
+        // Found once and changed in place: a firing post is looked up on every observation.
+        let index = firing.index(forKey: key)
+        if let index, firing.values[index].quietHeld, let previous = previousTick, previous > firing.values[index].evaluatedAt, previous < time {
+            firing.values[index].lastHeld = max(firing.values[index].lastHeld, previous)
+        }
+        lastQuietUntil = .infinity
+        func quiet(_ index: Dictionary<PostKey, Firing>.Index, held: Bool) {
+            let alert = firing.values[index]
+            firing.values[index].quietUntil = min(rulesStableUntil, alert.lastNotified + repeatInterval, held ? .infinity : alert.lastHeld + resolveAfter)
+            lastQuietUntil = firing.values[index].quietUntil
+            firing.values[index].evaluatedAt = time
+            firing.values[index].quietHeld = held
+        }
+        // The deciding rule: the most severe, the first in the config among equals.
+        var deciding: Int?
+        for index in holding where deciding.map({ rules[index].severity > rules[$0].severity }) ?? true { deciding = index }
+        if let deciding {
+            let rule = rules[deciding]
+            let sinks = Self.sinks(of: holding, in: rules)
+            guard let index else {
+                var started = Firing(severity: rule.severity, rule: rule.name, sinks: sinks, since: time, lastNotified: time, lastHeld: time)
+                started.quietUntil = min(rulesStableUntil, time + repeatInterval)
+                started.evaluatedAt = time
+                started.quietHeld = true
+                lastQuietUntil = started.quietUntil
+                firing[key] = started
+                return Change(rule: rule.name, severity: rule.severity, sinks: sinks, reason: .started, since: time)
+            }
+            defer { quiet(index, held: true) }
+            firing.values[index].lastHeld = time
+            if firing.values[index].sinks != sinks { firing.values[index].sinks = Self.union([firing.values[index].sinks, sinks]) }
+            let current = firing.values[index]
+            if rule.severity > current.severity {
+                firing.values[index].severity = rule.severity
+                firing.values[index].rule = rule.name
+                firing.values[index].lastNotified = time
+                return Change(rule: rule.name, severity: rule.severity, sinks: current.sinks, reason: .escalated, since: current.since)
+            }
+            if time - current.lastNotified >= repeatInterval {
+                firing.values[index].lastNotified = time
+                return Change(rule: current.rule, severity: current.severity, sinks: current.sinks, reason: .repeated, since: current.since)
+            }
+            return nil
+        }
+        guard let index else { return nil }
+        let current = firing.values[index]
+        if time - current.lastHeld >= resolveAfter {
+            firing.remove(at: index)
+            return Change(rule: current.rule, severity: current.severity, sinks: current.sinks, reason: .resolved, since: current.since)
+        }
+        defer { quiet(index, held: false) }
+        if time - current.lastNotified >= repeatInterval {
+            firing.values[index].lastNotified = time
+            return Change(rule: current.rule, severity: current.severity, sinks: current.sinks, reason: .repeated, since: current.since)
+        }
+        return nil
+    }
+
+    /// Makes every tick evaluate every alert again (a reload brought new rules).
+    package mutating func wake() {
+        for index in firing.indices { firing.values[index].quietUntil = -.infinity }
+    }
+
+    /// The earliest `quietUntil` of the alerts firing, +∞ when none is.
+    package var nextDue: Double { firing.values.reduce(Double.infinity) { min($0, $1.quietUntil) } }
+
+    /// New timings from a config reload; alerts firing stay firing.
+    package mutating func reconfigure(repeatInterval: Double, resolveAfter: Double) {
+        self.repeatInterval = repeatInterval
+        self.resolveAfter = resolveAfter
+    }
+
+    /// Forgets an alert without notifying (its post was evicted after resolving).
+    package mutating func forget(_ key: PostKey) {
+        firing[key] = nil
+    }
+
+    /// Restores state persisted by the watch process.
+    package mutating func restore(_ key: PostKey, _ state: Firing) {
+        firing[key] = state
+    }
+
+    /// The union of the sinks of the rules at `indices`, as `union` gives it, without building
+    /// the lists.
+    static func sinks(of holding: RuleSet, in rules: [RuleConfig]) -> [String] {
+        // A rule naming no sink sends to every one, and so does the union.
+        if holding.contains(where: { rules[$0].sinks.isEmpty }) { return [] }
+        return union(holding.map { rules[$0].sinks })
+    }
+
+    package static func union(_ lists: [[String]]) -> [String] {
+        // An empty list means every sink, which is already the union of everything.
+        if lists.contains(where: \.isEmpty) { return [] }
+        // A rule names a sink or three: a scan is cheaper than hashing them.
+        var out: [String] = []
+        for list in lists {
+            for sink in list where !out.contains(sink) { out.append(sink) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,112 @@
+import ForeshockConfig
+
+/// Which rules hold for a post's features: pure, so replay and watch agree.
+package struct RuleMatcher: Sendable {
+    package let rules: [RuleConfig]
+
+    package init(rules: [RuleConfig]) {
+        self.rules = rules
+    }
+
+    /// Whether a rule is about a source's volume rather than one post.
+    package static func isVolumeRule(_ rule: RuleConfig) -> Bool {
+        let when = rule.when
+        return (when.volumeSpikeRatioAtLeast != nil || when.volumeSpikeZAtLeast != nil) && when.minReshares == nil && when.velocityPerMinAtLeast == nil
+            && when.reachAtLeast == nil && when.predictedResharesAtLeast == nil && when.complaint == nil && when.complaintScoreAtLeast == nil
+            && when.maxAge == nil && !when.readsAnswer
+    }
+
+    /// The post rules that hold, by their index in `rules` (copying the rules themselves was a
+    /// tenth of what evaluating a firing post cost).
+    package func holding(_ features: PostFeatures, volume: VolumeBaseline.Reading) -> RuleSet {
+        var out = RuleSet()
+        for index in rules.indices {
+            let rule = rules[index]
+            if !Self.isVolumeRule(rule), applies(rule, to: features.key.source), holds(rule.when, features, volume: volume) { out.insert(index) }
+        }
+        return out
+    }
+
+    /// The post rules that hold when the prediction is known only to lie within `bounds` (the
+    /// features' own prediction is not read): enough for most posts, so SEISMIC need not run.
+    /// - Returns: the rules that hold, or nil when some rule's outcome depends on where in
+    ///   `bounds` the prediction falls.
+    package func holding(_ features: PostFeatures, predictedWithin bounds: ClosedRange<Double>, volume: VolumeBaseline.Reading) -> RuleSet? {
+        var out = RuleSet()
+        for index in rules.indices {
+            let rule = rules[index]
+            guard !Self.isVolumeRule(rule), applies(rule, to: features.key.source),
+                  holdsApartFromPrediction(rule.when, features, volume: volume) else { continue }
+            if let threshold = rule.when.predictedResharesAtLeast {
+                if bounds.upperBound < threshold { continue }
+                guard bounds.lowerBound >= threshold else { return nil }
+            }
+            out.insert(index)
+        }
+        return out
+    }
+
+    /// The volume rules that hold for a source.
+    package func holdingVolume(source: String, volume: VolumeBaseline.Reading) -> [RuleConfig] {
+        rules.filter { rule in
+            Self.isVolumeRule(rule) && applies(rule, to: source) && Self.holdsVolume(rule.when, volume)
+        }
+    }
+
+    func applies(_ rule: RuleConfig, to source: String) -> Bool {
+        rule.sources.map { $0.contains(source) } ?? true
+    }
+
+    /// What a post's state gives without scoring it: a rule that fails on these cannot hold,
+    /// however the post is scored.
+    package struct Cheap: Sendable {
+        package var source: String
+        package var reshares: Int
+        package var age: Double
+        package var complaint: Bool
+        package var complaintScore: Int
+        package var unansweredFor: Double?
+        package var volume: VolumeBaseline.Reading
+    }
+
+    /// Whether some post rule may hold, judged on the cheap conditions alone: most posts are
+    /// too small or too old for every rule, and then SEISMIC need not run at all.
+    package func mayHold(_ cheap: Cheap) -> Bool {
+        rules.contains { rule in !Self.isVolumeRule(rule) && applies(rule, to: cheap.source) && holdsCheap(rule.when, cheap) }
+    }
+
+    func holdsCheap(_ when: RuleConditions, _ c: Cheap) -> Bool {
+        if let n = when.minReshares, c.reshares < n { return false }
+        if !Self.holdsVolume(when, c.volume) { return false }
+        if let complaint = when.complaint, c.complaint != complaint { return false }
+        if let score = when.complaintScoreAtLeast, c.complaintScore < score { return false }
+        if let age = when.maxAge, c.age > age { return false }
+        if let unanswered = when.unansweredForAtLeast, (c.unansweredFor ?? -1) < unanswered { return false }
+        // Spreading after the answer needs an answer.
+        if when.spreadingAfterAnswer == true, c.unansweredFor != nil { return false }
+        return true
+    }
+
+    /// The volume conditions: the source's ratio and z-score now.
+    static func holdsVolume(_ when: RuleConditions, _ volume: VolumeBaseline.Reading) -> Bool {
+        if let ratio = when.volumeSpikeRatioAtLeast, volume.ratio < ratio { return false }
+        if let z = when.volumeSpikeZAtLeast, volume.zScore < z { return false }
+        return true
+    }
+
+    func holds(_ when: RuleConditions, _ f: PostFeatures, volume: VolumeBaseline.Reading) -> Bool {
+        guard holdsApartFromPrediction(when, f, volume: volume) else { return false }
+        if let p = when.predictedResharesAtLeast, !(f.supercritical || (f.predicted ?? 0) >= p) { return false }
+        return true
+    }
+
+    func holdsApartFromPrediction(_ when: RuleConditions, _ f: PostFeatures, volume: VolumeBaseline.Reading) -> Bool {
+        let cheap = Cheap(source: f.key.source, reshares: f.reshares, age: f.age, complaint: f.complaint, complaintScore: f.complaintScore,
+                          unansweredFor: f.unansweredFor, volume: volume)
+        guard holdsCheap(when, cheap) else { return false }
+        if let v = when.velocityPerMinAtLeast, f.velocityShort < v { return false }
+        if let r = when.reachAtLeast, f.reach < r { return false }
+        if let after = when.spreadingAfterAnswer, f.afterAnswer.spreading != after { return false }
+        return true
+    }
+}

@@ -1,0 +1,25 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockSupport
+import Foundation
+
+/// Notifications and replay summaries as people read them on a terminal.
+package enum AlertText {
+    package static func line(_ note: AlertNotification) -> String {
+        let time = Timestamp.format(Date(timeIntervalSince1970: note.time))
+        let state = note.state == .resolved ? "RESOLVED" : note.reason == .escalated ? "ESCALATED" : note.reason == .repeated ? "STILL FIRING" : "FIRING"
+        if note.isVolume {
+            return "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(note.key.source)] mention volume \(String(format: "%.1f", note.volumeRatio ?? 0))× the usual (\(String(format: "%.1f", note.volumeZ ?? 0)) σ above it)"
+        }
+        let predicted = note.supercritical ? "supercritical" : note.predicted.map { "predicted \(Int($0.rounded()))" } ?? "no prediction yet"
+        var line = "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(note.key.source)] \(note.author ?? "?"): \(note.reshares) reshares, \(predicted), \(String(format: "%.1f", note.velocityPerMin))/min, reach \(Int(note.reach))"
+        if let unanswered = note.unansweredFor, note.complaint { line += ", unanswered for \(DurationText.format(unanswered))" }
+        if let url = note.url { line += " \(url)" }
+        if let why = note.why, note.state == .firing { line += "\n    why: \(SafeText.terminal(why))" }
+        if let excerpt = note.excerpt {
+            let flat = excerpt.replacingOccurrences(of: "\n", with: " ")
+            line += "\n    \"\(flat.count > 140 ? flat.prefix(139) + "…" : Substring(flat))\""
+        }
+        return line
+    }
+}

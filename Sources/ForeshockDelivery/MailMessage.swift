@@ -1,0 +1,111 @@
+import ForeshockSupport
+import Foundation
+
+/// An RFC 5322 message with a `multipart/alternative` body (text and HTML), built so that no
+/// value can end a header or add one: header values are single lines, non-ASCII ones RFC 2047
+/// encoded (Hebrew subjects arrive readable), bodies base64 in 76-column lines.
+package struct MailMessage: Sendable {
+    package var from: String
+    package var to: [String]
+    package var subject: String
+    package var messageID: String
+    package var inReplyTo: String?
+    package var references: [String] = []
+    package var date: Date
+    package var text: String
+    package var html: String
+    package var extraHeaders: [(String, String)] = []
+
+    package init(from: String, to: [String], subject: String, messageID: String, date: Date, text: String, html: String) {
+        self.from = from
+        self.to = to
+        self.subject = subject
+        self.messageID = messageID
+        self.date = date
+        self.text = text
+        self.html = html
+    }
+
+    /// The message as sent: CRLF line ends.
+    package var data: Data {
+        let boundary = "=_foreshock_" + String(UInt64(truncatingIfNeeded: messageID.hashValueFNV), radix: 16)
+        var lines = [
+            "Date: \(Self.rfc5322Date(date))",
+            "Message-ID: \(messageID)",
+            "From: \(from)",
+            "To: \(to.joined(separator: ", "))",
+            Self.header("Subject", subject),
+            "MIME-Version: 1.0",
+        ]
+        if let inReplyTo { lines.append("In-Reply-To: \(inReplyTo)") }
+        if !references.isEmpty { lines.append("References: \(references.joined(separator: " "))") }
+        for (name, value) in extraHeaders { lines.append(Self.header(name, value)) }
+        lines += [
+            "Content-Type: multipart/alternative; boundary=\"\(boundary)\"",
+            "",
+            "This is a MIME message: a text part and an HTML part.",
+            "--\(boundary)",
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Transfer-Encoding: base64",
+            "",
+        ]
+        lines += Self.base64Lines(text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n"))
+        lines += ["--\(boundary)", "Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: base64", ""]
+        lines += Self.base64Lines(html)
+        lines += ["--\(boundary)--", ""]
+        return Data(lines.joined(separator: "\r\n").utf8)
+    }
+
+    /// `Name: value` on one logical line: control characters dropped, and RFC 2047 encoded-words
+    /// (UTF-8, base64, each at most 75 characters, folded) when the value is not plain ASCII.
+    static func header(_ name: String, _ value: String) -> String {
+        let clean = SafeText.clean(value, keepLineBreaks: false)
+        if clean.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }), clean.utf8.count + name.count < 900 {
+            return "\(name): \(clean)"
+        }
+        // Split on character boundaries so no encoded-word holds half a UTF-8 sequence.
+        var words: [String] = [], chunk = ""
+        for character in clean {
+            if (chunk + String(character)).utf8.count > 45 {
+                words.append(chunk)
+                chunk = ""
+            }
+            chunk.append(character)
+        }
+        if !chunk.isEmpty { words.append(chunk) }
+        return "\(name): " + words.map { "=?UTF-8?B?\(Data($0.utf8).base64EncodedString())?=" }.joined(separator: "\r\n ")
+    }
+
+    static func base64Lines(_ text: String) -> [String] {
+        let encoded = Data(text.utf8).base64EncodedString()
+        var lines: [String] = []
+        var index = encoded.startIndex
+        while index < encoded.endIndex {
+            let end = encoded.index(index, offsetBy: 76, limitedBy: encoded.endIndex) ?? encoded.endIndex
+            lines.append(String(encoded[index..<end]))
+            index = end
+        }
+        return lines
+    }
+
+    /// `Tue, 24 Nov 2026 09:30:00 +0000`.
+    static func rfc5322Date(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let ofDay = seconds - days * 86400
+        let (year, month, day) = Timestamp.civilFromDays(days)
+        let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"] // 1970-01-01 was a Thursday
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(weekdays[((days % 7) + 7) % 7]), \(day) \(months[month - 1]) \(year) \(two(ofDay / 3600)):\(two(ofDay / 60 % 60)):\(two(ofDay % 60)) +0000"
+    }
+}
+
+extension String {
+    /// FNV-1a: stable across processes, unlike `hashValue`.
+    var hashValueFNV: UInt64 {
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return hash
+    }
+}

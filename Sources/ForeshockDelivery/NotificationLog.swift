@@ -1,0 +1,220 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockSupport
+import Foundation
+
+/// What receivers have been told, in `notifications.log` of the state directory: like
+/// Alertmanager's notification log, the record the notifier consults before it sends, so that
+/// nothing is announced twice whatever else in the state directory was lost.
+///
+/// It keeps, appended and fsynced before the outbox is written:
+/// - every notification taken (queued for a sink, or held back by a silence), by id;
+/// - per alert, the last notification taken: whether it left the alert firing, at which
+///   severity and when. A `started` for an alert already announced as firing is then a
+///   re-announcement (a journal lost or damaged made the core see the post anew), not news;
+/// - every message handed to the outbox, until it is delivered or given up, so that an outbox
+///   cut short is noticed and what it lost is queued again under the same ids.
+///
+/// Lines it cannot read cost only themselves. Older logs (one notification id a line) read as
+/// notifications taken.
+///
+/// `@unchecked Sendable`: all state is behind `lock`.
+package final class NotificationLog: @unchecked Sendable {
+    /// How many ids are kept: far more than a restart's look-back can produce.
+    package static let capacity = 20_000
+
+    /// A message handed to the outbox: its id, the group it was rendered from (the notifier's
+    /// id for the notifications that went out together), its sink and those notifications.
+    package struct Queued: Sendable, Equatable {
+        package var id: String
+        package var group: String
+        package var sink: String
+        package var notes: [String]
+    }
+
+    /// The last notification taken for an alert.
+    struct Mark: Equatable {
+        var firing: Bool
+        var severity: Severity
+        var time: Double
+    }
+
+    package let path: String?
+    private let lock = NSLock()
+    private var ids = Set<String>()
+    private var order: [String] = []
+    private var marks: [String: Mark] = [:]
+    private var queued: [String: Queued] = [:]
+    private var queuedOrder: [String] = []
+    /// Notifications accepted but not written yet (held in a group window, or on their way to
+    /// the outbox): `alreadyAnnounced` must see them, or a resolution held for a few seconds
+    /// would make the alert's next start look announced.
+    private var pendingIDs = Set<String>()
+    private var pendingMarks: [String: Mark] = [:]
+    private var lines = 0
+    /// Lines that could not be read when the log was loaded.
+    package private(set) var unreadable = 0
+    /// Appends that failed (a full disk): each may make a restart send a message again, under
+    /// its id, or miss that it was already sent. Counted for the metrics.
+    package var writeErrors: Int { lock.withLock { failedWrites } }
+    private var failedWrites = 0
+
+    /// Reads `notifications.log` in `directory` (nil: in memory only) and trims it.
+    package init(directory: String?) {
+        path = directory.map { ($0 as NSString).appendingPathComponent("notifications.log") }
+        guard let path, let data = FileManager.default.contents(atPath: path) else { return }
+        for line in data.split(separator: 0x0A) where !line.isEmpty {
+            lines += 1
+            guard line.first == UInt8(ascii: "{") else {
+                take(String(decoding: line, as: UTF8.self))
+                continue
+            }
+            guard let value = try? JSONValue.parse(bytes: [UInt8](line)) else { unreadable += 1; continue }
+            if let id = value["q"]?.stringValue, let group = value["g"]?.stringValue, let sink = value["k"]?.stringValue {
+                queue(Queued(id: id, group: group, sink: sink, notes: value["n"]?.arrayValue?.compactMap(\.stringValue) ?? []))
+            } else if let id = value["d"]?.stringValue {
+                settle(id)
+            } else if value["a"] == nil, let id = value["n"]?.stringValue {
+                take(id)
+            } else if let alert = value["a"]?.stringValue, let severity = value["s"]?.stringValue.flatMap(Severity.init(rawValue:)),
+                      let firing = value["f"]?.boolValue, let time = value["t"]?.doubleValue {
+                if let id = value["n"]?.stringValue { take(id) }
+                marks[alert] = Mark(firing: firing, severity: severity, time: time)
+            } else {
+                unreadable += 1
+            }
+        }
+        if order.count > Self.capacity || unreadable > 0 || lines > Self.capacity * 3 { compactLocked() }
+    }
+
+    package func contains(_ id: String) -> Bool {
+        lock.withLock { ids.contains(id) }
+    }
+
+    /// Whether receivers were already told what `note` says: its id was taken, or it starts or
+    /// escalates an alert last announced as firing at this severity or above less than
+    /// `within` seconds before it, or it resolves an alert last announced as resolved.
+    /// - Parameter within: beyond this a reminder would be due anyway (`repeat_interval`),
+    ///   so an alert the core lost track of may start again.
+    package func alreadyAnnounced(_ note: AlertNotification, within: Double) -> Bool {
+        lock.withLock {
+            if ids.contains(note.notificationID) || pendingIDs.contains(note.notificationID) { return true }
+            guard let mark = pendingMarks[note.alertKey] ?? marks[note.alertKey] else { return false }
+            switch note.reason {
+            case .started, .escalated:
+                return mark.firing && mark.severity >= note.severity && note.time - mark.time < within
+            case .resolved:
+                return !mark.firing
+            case .repeated:
+                return false
+            }
+        }
+    }
+
+    /// Notes a notification as accepted by the notifier, before it is written (`record`), so
+    /// that those after it are judged against it.
+    package func accept(_ note: AlertNotification) {
+        lock.withLock {
+            pendingIDs.insert(note.notificationID)
+            pendingMarks[note.alertKey] = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
+        }
+    }
+
+    /// Notes notifications as taken (silenced, or about to be queued).
+    package func record(_ notes: [AlertNotification]) {
+        write(taken: notes, queued: [])
+    }
+
+    /// Notes notifications as taken and the messages rendered from them as queued: one write,
+    /// before the outbox is written, so whatever the outbox holds the log knows of.
+    package func record(_ notes: [AlertNotification], queued messages: [Queued]) {
+        write(taken: notes, queued: messages)
+    }
+
+    /// Notes a message as delivered or given up: it is no longer the outbox's to keep.
+    package func settled(_ id: String) {
+        lock.withLock {
+            guard queued[id] != nil else { return }
+            settle(id)
+            append("{\"d\":\(JSONText.quote(id))}\n")
+        }
+    }
+
+    /// Messages queued and neither delivered nor given up, oldest first.
+    package var unsettled: [Queued] {
+        lock.withLock { queuedOrder.compactMap { queued[$0] } }
+    }
+
+    private func write(taken notes: [AlertNotification], queued messages: [Queued]) {
+        lock.withLock {
+            var text = ""
+            for note in notes {
+                pendingIDs.remove(note.notificationID)
+                let written = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
+                if pendingMarks[note.alertKey] == written { pendingMarks[note.alertKey] = nil }
+                let fresh = !ids.contains(note.notificationID)
+                take(note.notificationID)
+                let mark = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
+                guard fresh || marks[note.alertKey] != mark else { continue }
+                marks[note.alertKey] = mark
+                text += Self.markLine(alert: note.alertKey, mark, id: note.notificationID)
+            }
+            for message in messages where queued[message.id] == nil {
+                queue(message)
+                text += Self.queuedLine(message)
+            }
+            guard !text.isEmpty else { return }
+            append(text)
+            if order.count > Self.capacity * 2 || lines > Self.capacity * 4 { compactLocked() }
+        }
+    }
+
+    private static func markLine(alert: String, _ mark: Mark, id: String?) -> String {
+        "{\"a\":\(JSONText.quote(alert)),\"f\":\(mark.firing),\"s\":\(JSONText.quote(mark.severity.rawValue)),\"t\":\(JSONText.number(mark.time))"
+            + (id.map { ",\"n\":\(JSONText.quote($0))" } ?? "") + "}\n"
+    }
+
+    private static func queuedLine(_ message: Queued) -> String {
+        "{\"q\":\(JSONText.quote(message.id)),\"g\":\(JSONText.quote(message.group)),\"k\":\(JSONText.quote(message.sink)),"
+            + "\"n\":[\(message.notes.map(JSONText.quote).joined(separator: ","))]}\n"
+    }
+
+    private func take(_ id: String) {
+        if ids.insert(id).inserted { order.append(id) }
+    }
+
+    private func queue(_ message: Queued) {
+        if queued.updateValue(message, forKey: message.id) == nil { queuedOrder.append(message.id) }
+    }
+
+    private func settle(_ id: String) {
+        queued[id] = nil
+        if queuedOrder.first == id { queuedOrder.removeFirst() } else { queuedOrder.removeAll { $0 == id } }
+    }
+
+    private func append(_ text: String) {
+        lines += text.utf8.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        guard let path else { return }
+        do { try AppendOnlyFile.append(Data(text.utf8), to: path) } catch { failedWrites += 1 }
+    }
+
+    /// Rewrites the log with the newest ids, every alert's mark and what is still queued.
+    private func compactLocked() {
+        if order.count > Self.capacity {
+            order.removeFirst(order.count - Self.capacity)
+            ids = Set(order)
+        }
+        // Resolved alerts long gone need no mark; firing ones always keep theirs.
+        if marks.count > Self.capacity {
+            let keep = marks.sorted { ($0.value.firing ? 1 : 0, $0.value.time) > ($1.value.firing ? 1 : 0, $1.value.time) }.prefix(Self.capacity)
+            marks = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
+        }
+        // Ids hold post ids, which hold anything: quoted, never bare.
+        var text = order.map { "{\"n\":\(JSONText.quote($0))}\n" }.joined()
+        for (alert, mark) in marks.sorted(by: { $0.key < $1.key }) { text += Self.markLine(alert: alert, mark, id: nil) }
+        for message in queuedOrder.compactMap({ queued[$0] }) { text += Self.queuedLine(message) }
+        lines = order.count + marks.count + queued.count
+        guard let path else { return }
+        do { try AtomicFile.write(Data(text.utf8), to: path) } catch { failedWrites += 1 }
+    }
+}

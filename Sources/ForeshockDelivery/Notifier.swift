@@ -1,0 +1,235 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockSupport
+import ForeshockTransport
+import Foundation
+
+/// Notifications → sinks: silences, grouping, the outbox, and one delivery worker per sink.
+/// `submit` never waits for a sink: it writes the messages down and hands them over, so
+/// scoring goes on whatever the receivers do.
+///
+/// Grouping: the first notification for a sink goes out at once; those that follow within
+/// `group_wait` are held and go out together when it ends.
+///
+/// `@unchecked Sendable`: the grouping state is behind `lock`; the workers are thread-safe.
+package final class Notifier: @unchecked Sendable {
+    package struct Stats: Sendable {
+        package var submitted = 0
+        package var silenced = 0
+        /// Notifications dropped because receivers were already told (`NotificationLog`).
+        package var alreadyAnnounced = 0
+        package var delivered: [String: Int] = [:]
+        package var retried: [String: Int] = [:]
+        package var dead: [String: Int] = [:]
+        package var outboxDepth = 0
+    }
+
+    package let outbox: Outbox
+    package let log: NotificationLog
+    private let workers: [String: SinkWorker]
+    private let order: [String]
+    private let groupWait: Double
+    private let repeatInterval: Double
+    private let silences: SilenceStore
+    private let logger: Logger
+    private let lock = NSLock()
+    private var windowEnds: [String: Double] = [:]
+    private var held: [String: [AlertNotification]] = [:]
+    private var counts = (submitted: 0, silenced: 0, announced: 0)
+
+    /// Resumes what the outbox holds from an earlier run, with the ids it had.
+    /// - Parameter log: the notifications already taken care of; in memory when not given.
+    package init(sinks: SinkSet, alerting: AlertingConfig, silences: SilenceStore, outbox: Outbox,
+                log: NotificationLog = NotificationLog(directory: nil), policy: RetryPolicy = RetryPolicy(), logger: Logger) {
+        self.outbox = outbox
+        self.log = log
+        self.groupWait = alerting.groupWait
+        self.repeatInterval = alerting.repeatInterval
+        self.silences = silences
+        self.logger = logger
+        var workers: [String: SinkWorker] = [:]
+        for sink in sinks.sinks { workers[sink.name] = SinkWorker(sink: sink, outbox: outbox, log: log, policy: policy, logger: logger) }
+        self.workers = workers
+        order = sinks.sinks.map(\.name)
+        let pending = outbox.entries
+        if !pending.isEmpty { logger.info("resuming notifications left in the outbox", [("count", "\(pending.count)")]) }
+        for entry in pending {
+            if let worker = workers[entry.sink] {
+                worker.enqueue([entry])
+            } else {
+                logger.error("outbox message for a sink no longer configured, moved to the dead letters", [("sink", entry.sink), ("id", entry.id)])
+                log.settled(entry.id)
+                try? outbox.dead(entry.id, reason: "sink \(entry.sink) is no longer in the config")
+            }
+        }
+    }
+
+    /// Takes notifications (in order) for their sinks.
+    package func submit(_ notes: [AlertNotification]) {
+        let now = Date()
+        var toSend: [(String, [AlertNotification])] = []
+        var windowsOpened: [String] = []
+        var silenced: [AlertNotification] = []
+        lock.lock()
+        for note in notes {
+            counts.submitted += 1
+            // Before anything else: an alert the core saw anew after its journal was lost is
+            // not news to the receivers, and they could not drop it (it has a new id).
+            if log.alreadyAnnounced(note, within: repeatInterval) {
+                counts.announced += 1
+                logger.info("notification not sent: receivers were already told", [("alert", note.alertKey), ("rule", note.rule), ("reason", note.reason.rawValue)])
+                continue
+            }
+            let sinks = targets(note)
+            guard !sinks.isEmpty else { continue }
+            log.accept(note)
+            if let silence = silences.silencing(note, now: now) {
+                counts.silenced += 1
+                silenced.append(note)
+                logger.info("notification silenced", [("alert", note.alertKey), ("rule", note.rule), ("by", silence)])
+                continue
+            }
+            for sink in sinks {
+                if groupWait <= 0 {
+                    toSend.append((sink, [note]))
+                } else if let end = windowEnds[sink], now.timeIntervalSince1970 < end {
+                    held[sink, default: []].append(note)
+                } else {
+                    windowEnds[sink] = now.timeIntervalSince1970 + groupWait
+                    windowsOpened.append(sink)
+                    toSend.append((sink, [note]))
+                }
+            }
+        }
+        lock.unlock()
+        log.record(silenced)
+        for (sink, group) in toSend { dispatch(group, to: sink) }
+        for sink in windowsOpened {
+            Task { [self, groupWait] in
+                try? await Task.sleep(nanoseconds: UInt64(groupWait * 1e9))
+                flush(sink)
+            }
+        }
+    }
+
+    /// Ends a sink's group window: what was held goes out as one.
+    private func flush(_ sink: String) {
+        lock.lock()
+        let group = held[sink] ?? []
+        held[sink] = nil
+        windowEnds[sink] = nil
+        lock.unlock()
+        if !group.isEmpty { dispatch(group, to: sink) }
+    }
+
+    private func targets(_ note: AlertNotification) -> [String] {
+        note.sinks.isEmpty ? order : note.sinks.filter { workers[$0] != nil }
+    }
+
+    private func dispatch(_ group: [AlertNotification], to sinkName: String) {
+        guard let worker = workers[sinkName] else { return }
+        let id = Self.groupID(group, sink: sinkName)
+        let entries = render(group, id: id, worker: worker)
+        // The log first: whatever the outbox then holds or loses, the log knows it was queued.
+        log.record(group, queued: entries.map { NotificationLog.Queued(id: $0.id, group: id, sink: sinkName, notes: group.map(\.notificationID)) })
+        add(entries, sink: sinkName)
+        worker.enqueue(entries)
+    }
+
+    private func render(_ group: [AlertNotification], id: String, worker: SinkWorker) -> [Outbox.Entry] {
+        let created = Date().timeIntervalSince1970
+        return worker.sink.render(group, id: id).map {
+            Outbox.Entry(id: $0.id, sink: worker.sink.name, created: created, keys: group.map(\.alertKey), body: $0.body)
+        }
+    }
+
+    private func add(_ entries: [Outbox.Entry], sink: String) {
+        do {
+            try outbox.add(entries)
+        } catch {
+            // Still sent: losing durability is better than losing the page.
+            logger.error("cannot write the outbox; delivering without it", [("sink", sink), ("error", "\(error)")])
+        }
+    }
+
+    /// A group's id, from its sink and its notifications: the same notifications to the same
+    /// sink are the same message whichever run renders them, so a receiver can drop a copy.
+    static func groupID(_ group: [AlertNotification], sink: String) -> String {
+        let digest = HMAC.sha256(key: Array("foreshock message id".utf8), message: Array(([sink] + group.map(\.notificationID)).joined(separator: "\n").utf8))
+        return "msg_" + digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Messages the log says were queued and never delivered, but the outbox no longer holds
+    /// (cut short, or lost with its disk): rendered again from `notes` (the journal's replay)
+    /// under the ids they had, and queued.
+    /// - Returns: how many were lost, and how many of those could be rendered again; the rest
+    ///   are given up (their notifications are not in the journal any more).
+    package func recoverLostMessages(from notes: [AlertNotification]) -> (lost: Int, requeued: Int) {
+        let held = Set(outbox.entries.map(\.id))
+        let lost = log.unsettled.filter { !held.contains($0.id) }
+        guard !lost.isEmpty else { return (0, 0) }
+        let byID = Dictionary(notes.map { ($0.notificationID, $0) }, uniquingKeysWith: { a, _ in a })
+        var requeued = 0
+        for (group, messages) in Dictionary(grouping: lost, by: \.group).sorted(by: { $0.key < $1.key }) {
+            let sink = messages[0].sink
+            let wanted = Set(messages.map(\.id))
+            let found = messages[0].notes.compactMap { byID[$0] }
+            guard let worker = workers[sink], found.count == messages[0].notes.count else {
+                for message in messages { log.settled(message.id) }
+                continue
+            }
+            let entries = render(found, id: group, worker: worker).filter { wanted.contains($0.id) }
+            for message in messages where !entries.contains(where: { $0.id == message.id }) { log.settled(message.id) }
+            add(entries, sink: sink)
+            worker.enqueue(entries)
+            requeued += entries.count
+        }
+        return (lost.count, requeued)
+    }
+
+    /// The silence holding back an alert's notifications, if one matches (for `status`).
+    package func silencedBy(_ note: AlertNotification, now: Date) -> String? {
+        silences.silencing(note, now: now)
+    }
+
+    /// Whether a notification was already taken (sent, queued, or silenced) by this or an earlier run.
+    package func hasTaken(_ note: AlertNotification) -> Bool {
+        log.contains(note.notificationID)
+    }
+
+    /// Sends what groups hold now and waits until every sink is done or `timeout` passes.
+    /// - Returns: whether everything was delivered or dead-lettered in time.
+    package func drain(timeout: Double) async -> Bool {
+        for sink in heldSinks { flush(sink) }
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if workers.values.allSatisfy({ $0.backlog == 0 }) { return true }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        return workers.values.allSatisfy { $0.backlog == 0 }
+    }
+
+    private var heldSinks: [String] { lock.withLock { Array(held.keys) } }
+
+    /// Stops the workers; undelivered messages stay in the outbox.
+    package func stop() {
+        for worker in workers.values { worker.stop() }
+    }
+
+    package var stats: Stats {
+        var stats = Stats()
+        lock.lock()
+        stats.submitted = counts.submitted
+        stats.silenced = counts.silenced
+        stats.alreadyAnnounced = counts.announced
+        lock.unlock()
+        for (name, worker) in workers {
+            let s = worker.stats
+            stats.delivered[name] = s.delivered
+            stats.retried[name] = s.retried
+            stats.dead[name] = s.dead
+        }
+        stats.outboxDepth = outbox.depth
+        return stats
+    }
+}

@@ -1,0 +1,121 @@
+import ForeshockSupport
+import Foundation
+
+/// Every message to a sink, written down (appended, fsynced) before the first attempt and
+/// marked done only once delivered, so neither a timeout nor a crash loses one: after a
+/// restart what is pending goes out again with the same id, and receivers can drop the
+/// duplicate. Messages that cannot ever be delivered go to a dead-letter file with the reason.
+///
+/// `@unchecked Sendable`: all state is behind `lock`.
+package final class Outbox: @unchecked Sendable {
+    package struct Entry: Sendable, Equatable {
+        package var id: String
+        package var sink: String
+        package var created: Double
+        package var keys: [String]
+        package var body: Data
+    }
+
+    /// The journal (`outbox.jsonl`) and dead letters (`dead-letter.jsonl`); nil keeps it in memory.
+    package let directory: String?
+    private let lock = NSLock()
+    private var pending: [String: Entry] = [:]
+    private var order: [String] = []
+    private var marks = 0
+    /// Lines of the journal that could not be read when it was loaded.
+    package private(set) var unreadable = 0
+    /// Where a journal with unreadable lines was moved before the readable ones were rewritten.
+    package private(set) var movedAside: String?
+
+    /// Opens (or creates) the outbox in `directory`.
+    /// - Throws: when the directory cannot be created or the journal cannot be written.
+    package init(directory: String?) throws {
+        self.directory = directory
+        guard let directory else { return }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if let data = FileManager.default.contents(atPath: journalPath) {
+            for line in data.split(separator: 0x0A) {
+                guard let value = try? JSONValue.parse(bytes: [UInt8](line)), let id = value["id"]?.stringValue else { unreadable += 1; continue }
+                switch value["op"]?.stringValue {
+                case "add":
+                    guard let sink = value["sink"]?.stringValue, let body = value["body"]?.stringValue.flatMap({ Data(base64Encoded: $0) }) else { unreadable += 1; continue }
+                    if pending[id] == nil { order.append(id) }
+                    pending[id] = Entry(id: id, sink: sink, created: value["created"]?.doubleValue ?? 0,
+                                        keys: value["keys"]?.arrayValue?.compactMap(\.stringValue) ?? [], body: body)
+                case "done", "dead":
+                    pending[id] = nil
+                    marks += 1
+                default:
+                    unreadable += 1
+                }
+            }
+            order.removeAll { pending[$0] == nil }
+        }
+        if unreadable > 0 { movedAside = AtomicFile.moveAside(journalPath) }
+        try compact()
+    }
+
+    private var journalPath: String { ((directory ?? "") as NSString).appendingPathComponent("outbox.jsonl") }
+    package var deadLetterPath: String? { directory.map { ($0 as NSString).appendingPathComponent("dead-letter.jsonl") } }
+
+    /// What is waiting for delivery, oldest first.
+    package var entries: [Entry] { lock.lock(); defer { lock.unlock() }; return order.compactMap { pending[$0] } }
+    package var depth: Int { lock.lock(); defer { lock.unlock() }; return pending.count }
+
+    /// Writes entries down before anything is sent.
+    package func add(_ entries: [Entry]) throws {
+        lock.lock(); defer { lock.unlock() }
+        try append(entries.map(Self.journalLine).joined(), to: journalPath)
+        for entry in entries where pending[entry.id] == nil {
+            pending[entry.id] = entry
+            order.append(entry.id)
+        }
+    }
+
+    /// Delivered: never sent again.
+    package func done(_ id: String) throws {
+        try mark(id, op: "done", reason: nil)
+    }
+
+    /// Undeliverable: moved to the dead-letter file with the reason.
+    package func dead(_ id: String, reason: String) throws {
+        try mark(id, op: "dead", reason: reason)
+    }
+
+    private func mark(_ id: String, op: String, reason: String?) throws {
+        lock.lock(); defer { lock.unlock() }
+        guard let entry = pending[id] else { return }
+        if op == "dead", let path = deadLetterPath {
+            try append("{\"id\":\(JSONText.quote(id)),\"sink\":\(JSONText.quote(entry.sink)),\"keys\":[\(entry.keys.map(JSONText.quote).joined(separator: ","))],"
+                + "\"reason\":\(JSONText.quote(reason ?? "")),\"at\":\(JSONText.quote(Timestamp.format(Date()))),\"body\":\(JSONText.quote(String(decoding: entry.body, as: UTF8.self)))}\n", to: path)
+        }
+        try append("{\"op\":\"\(op)\",\"id\":\(JSONText.quote(id))}\n", to: journalPath)
+        pending[id] = nil
+        order.removeAll { $0 == id }
+        marks += 1
+        if marks > 1000 { try compactLocked() }
+    }
+
+    /// Rewrites the journal with only what is pending (temp file, fsync, rename).
+    package func compact() throws {
+        lock.lock(); defer { lock.unlock() }
+        try compactLocked()
+    }
+
+    private func compactLocked() throws {
+        guard directory != nil else { return }
+        let entries = order.compactMap { pending[$0] }
+        try AtomicFile.write(Data(entries.map(Self.journalLine).joined().utf8), to: journalPath)
+        marks = 0
+    }
+
+    private static func journalLine(_ entry: Entry) -> String {
+        "{\"op\":\"add\",\"id\":\(JSONText.quote(entry.id)),\"sink\":\(JSONText.quote(entry.sink)),\"created\":\(JSONText.number(entry.created)),"
+                + "\"keys\":[\(entry.keys.map(JSONText.quote).joined(separator: ","))],\"body\":\"\(entry.body.base64EncodedString())\"}\n"
+    }
+
+    private func append(_ text: String, to path: String) throws {
+        guard directory != nil else { return }
+        try AppendOnlyFile.append(Data(text.utf8), to: path)
+    }
+}

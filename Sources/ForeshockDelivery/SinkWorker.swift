@@ -1,0 +1,110 @@
+import ForeshockConfig
+import ForeshockSupport
+import Foundation
+
+/// Delivers one sink's messages in order, one at a time, on its own task: a slow or dead
+/// sink holds back only itself. Retries transient failures, honours Retry-After and the
+/// sink's rate limit (messages wait their turn, none are dropped), and dead-letters the rest.
+///
+/// `@unchecked Sendable`: the counters are behind `lock`; `sentTimes` is touched only by the one
+/// delivery task.
+final class SinkWorker: @unchecked Sendable {
+    let sink: any AlertSink
+    private let outbox: Outbox
+    private let log: NotificationLog
+    private let policy: RetryPolicy
+    private let logger: Logger
+    private let lock = NSLock()
+    private var waiting = 0
+    private var counters = Stats()
+    private var sentTimes: [Double] = []
+    private let continuation: AsyncStream<Outbox.Entry>.Continuation
+    private var task: Task<Void, Never>?
+
+    struct Stats: Sendable {
+        var delivered = 0
+        var retried = 0
+        var dead = 0
+    }
+
+    init(sink: any AlertSink, outbox: Outbox, log: NotificationLog, policy: RetryPolicy, logger: Logger) {
+        self.sink = sink
+        self.outbox = outbox
+        self.log = log
+        self.policy = policy
+        self.logger = logger.with("sink", sink.name)
+        // A stream keeps the order entries were handed over in, which separate tasks would not.
+        let (stream, continuation) = AsyncStream<Outbox.Entry>.makeStream()
+        self.continuation = continuation
+        task = Task { [self] in
+            for await entry in stream {
+                await deliver(entry)
+                lock.withLock { waiting -= 1 }
+            }
+        }
+    }
+
+    func enqueue(_ entries: [Outbox.Entry]) {
+        lock.lock(); waiting += entries.count; lock.unlock()
+        for entry in entries { continuation.yield(entry) }
+    }
+
+    /// Messages handed over and not yet delivered or given up.
+    var backlog: Int { lock.lock(); defer { lock.unlock() }; return waiting }
+    var stats: Stats { lock.lock(); defer { lock.unlock() }; return counters }
+
+    /// Stops delivering; what is not delivered stays in the outbox for the next start.
+    func stop() {
+        continuation.finish()
+        task?.cancel()
+    }
+
+    private func count(_ change: (inout Stats) -> Void) { lock.withLock { change(&counters) } }
+
+    private func deliver(_ entry: Outbox.Entry) async {
+        var attempt = 0
+        while !Task.isCancelled {
+            await waitForRateLimit()
+            attempt += 1
+            do {
+                try await sink.send(entry.body, id: entry.id)
+                sentTimes.append(Date().timeIntervalSince1970)
+                logger.debug("delivered", [("id", entry.id), ("attempt", "\(attempt)")])
+                count { $0.delivered += 1 }
+                // The log first: a crash between the two sends it again (same id), never loses it.
+                log.settled(entry.id)
+                do { try outbox.done(entry.id) } catch { logger.error("cannot mark a delivered message in the outbox", [("error", "\(error)")]) }
+                return
+            } catch {
+                // Stopped mid-send: whatever the transfer's error says, the message was not
+                // delivered and stays in the outbox for the next start (never a dead letter).
+                if Task.isCancelled { return }
+                let age = Date().timeIntervalSince1970 - entry.created
+                if error.code == .permanent || age > policy.giveUpAfter {
+                    let reason = error.code == .permanent ? error.message : "gave up after \(attempt) attempts over \(DurationText.format(age)): \(error.message)"
+                    count { $0.dead += 1 }
+                    logger.error("notification not delivered, moved to the dead letters", [("id", entry.id), ("reason", reason)])
+                    log.settled(entry.id)
+                    do { try outbox.dead(entry.id, reason: reason) } catch { logger.error("cannot write the dead letter", [("error", "\(error)")]) }
+                    return
+                }
+                let delay = policy.delay(after: attempt, retryAfter: error.retryAfter)
+                count { $0.retried += 1 }
+                logger.warning("delivery failed, will retry", [("id", entry.id), ("attempt", "\(attempt)"), ("retry_in", DurationText.format(delay)), ("error", error.message)])
+                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+            }
+        }
+    }
+
+    /// At most `maxPerMinute` in any minute: wait for the oldest to leave the window.
+    private func waitForRateLimit() async {
+        guard let limit = sink.maxPerMinute else { return }
+        let window = policy.rateWindow
+        while !Task.isCancelled {
+            let now = Date().timeIntervalSince1970
+            sentTimes.removeAll { now - $0 >= window }
+            guard sentTimes.count >= limit, let oldest = sentTimes.first else { return }
+            try? await Task.sleep(nanoseconds: UInt64(max(0.01, window - (now - oldest)) * 1e9))
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockSupport
+import ForeshockTransport
+import Foundation
+
+/// Mail through the libcurl SMTP client: `email.txt` (its first line the subject) and
+/// `email.html` as a `multipart/alternative` message. Follow-ups of an alert (escalated,
+/// repeated, resolved) carry `In-Reply-To` and `References` to the message that started it, so
+/// mail clients thread them.
+package struct EmailSink: AlertSink {
+    package let name: String
+    package let maxPerMinute: Int?
+    private let client: SMTPClient
+    private let from: String
+    private let to: [String]
+    private let subject: NotificationTemplate
+    private let text: NotificationTemplate
+    private let html: NotificationTemplate
+    private let redactor: Redactor
+
+    /// - Parameters:
+    ///   - text: `email.txt`: `Subject: …`, a blank line, then the body.
+    package init(config: SinkConfig, text: NotificationTemplate, subject: NotificationTemplate, html: NotificationTemplate) {
+        name = config.name
+        maxPerMinute = config.maxPerMinute
+        var settings = config.smtp ?? SMTPSettings(url: "")
+        settings.timeout = config.timeout
+        client = SMTPClient(settings: settings)
+        from = config.from ?? ""
+        to = config.to
+        self.subject = subject
+        self.text = text
+        self.html = html
+        redactor = config.redactor
+    }
+
+    /// The Message-ID of the mail that started an alert: derived from the alert and when it
+    /// first fired, so every follow-up can name it without remembering anything.
+    static func threadID(_ note: AlertNotification) -> String {
+        let safe = String(note.alertKey.unicodeScalars.map { scalar -> Character in
+            let c = Character(scalar)
+            return (c.isASCII && (c.isLetter || c.isNumber)) || c == "." || c == "-" || c == "_" ? c : "-"
+        }.prefix(120))
+        return "<alert.\(safe).\(Int(note.firedAt ?? note.time))@foreshock>"
+    }
+
+    package func render(_ notes: [AlertNotification], id: String) -> [(id: String, body: Data)] {
+        guard let first = notes.first else { return [] }
+        let values = notes.map(TemplateValues.init)
+        var subjectLine = subject.render(values[0], context: .header)
+        if notes.count > 1 { subjectLine += " (and \(notes.count - 1) more)" }
+        let separator = "\n\n" + String(repeating: "─", count: 40) + "\n\n"
+        let body = values.map { text.render($0, context: .text) }.joined(separator: separator)
+        let page = values.map { html.render($0, context: .html) }.joined(separator: "\n<hr>\n")
+        let single = notes.count == 1
+        let messageID = single && first.reason == .started ? Self.threadID(first) : "<\(id)@foreshock>"
+        var message = MailMessage(from: from, to: to, subject: subjectLine, messageID: messageID, date: Date(timeIntervalSince1970: first.time), text: body, html: page)
+        let roots = notes.map(Self.threadID).filter { $0 != messageID }
+        var seen = Set<String>()
+        message.references = roots.filter { seen.insert($0).inserted }
+        if single, first.reason != .started { message.inReplyTo = Self.threadID(first) }
+        message.extraHeaders = [("X-Foreshock-Alert", notes.map(\.alertKey).joined(separator: " ")), ("Auto-Submitted", "auto-generated")]
+        return [(id, message.data)]
+    }
+
+    package func send(_ body: Data, id: String) async throws(DeliveryError) {
+        do {
+            try await client.send(SMTPMessage(from: from, recipients: to, data: body))
+        } catch {
+            throw DeliveryError.transport(error).redacted(by: redactor)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockSupport
+import Foundation
+
+/// PagerDuty Events API v2: one event per alert, `dedup_key` = the alert key so escalations
+/// and repeats update one incident and a resolve closes it; the payload from `pagerduty.json`.
+package struct PagerDutySink: AlertSink {
+    package let name: String
+    package let maxPerMinute: Int?
+    private let poster: JSONPoster
+    private let template: NotificationTemplate
+    private let routingKey: String
+
+    package init(config: SinkConfig, template: NotificationTemplate) {
+        name = config.name
+        // The Events API allows 120 events a minute per integration.
+        maxPerMinute = config.maxPerMinute ?? 120
+        poster = JSONPoster(config, url: config.url?.value ?? SinkConfig.pagerDutyURL)
+        self.template = template
+        routingKey = config.routingKey?.value ?? ""
+    }
+
+    package func render(_ notes: [AlertNotification], id: String) -> [(id: String, body: Data)] {
+        notes.enumerated().map { index, note in
+            var fields = [("routing_key", JSONText.quote(routingKey)), ("dedup_key", JSONText.quote(note.alertKey)), ("client", "\"Foreshock\"")]
+            if note.state == .resolved {
+                fields.append(("event_action", "\"resolve\""))
+            } else {
+                fields.append(("event_action", "\"trigger\""))
+                let rendered = template.render(TemplateValues(note), context: .json)
+                var payload = (try? JSONValue.parse(Data(rendered.utf8))) ?? .object([:])
+                if case .object(var object) = payload {
+                    // The API refuses a summary over 1,024 characters, and a severity it does not know.
+                    object["summary"] = .string(SafeText.cut(object["summary"]?.stringValue ?? "Foreshock alert", 1024))
+                    let severity = object["severity"]?.stringValue ?? ""
+                    object["severity"] = .string(["critical", "error", "warning", "info"].contains(severity) ? severity : "warning")
+                    if (object["source"]?.stringValue ?? "").isEmpty { object["source"] = .string("foreshock") }
+                    payload = .object(object)
+                }
+                fields.append(("payload", payload.jsonText))
+                if let url = WebLink.safe(note.url) { fields.append(("links", "[{\"href\":\(JSONText.quote(url)),\"text\":\"The post\"}]")) }
+            }
+            let body = "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+            return (notes.count == 1 ? id : "\(id).\(index)", Data(body.utf8))
+        }
+    }
+
+    package func send(_ body: Data, id: String) async throws(DeliveryError) {
+        try await poster.post(body)
+    }
+}

@@ -1,0 +1,45 @@
+import ForeshockConfig
+import ForeshockSupport
+import Foundation
+
+/// The sinks of a config, built and checked at start: every template found and valid, every
+/// secret present. With no sinks configured there is one console sink.
+package struct SinkSet: Sendable {
+    package let sinks: [any AlertSink]
+
+    /// - Throws: `AlertTemplates.Problem` naming the sink and what is wrong.
+    package init(config: Config, terminal: Terminal) throws(AlertTemplates.Problem) {
+        let templates = AlertTemplates(directory: config.templatesDir)
+        var sinks: [any AlertSink] = []
+        for sink in config.sinks {
+            do {
+                sinks.append(try Self.make(sink, templates: templates, terminal: terminal))
+            } catch {
+                throw AlertTemplates.Problem(description: "sink \"\(sink.name)\": \(error.description)")
+            }
+        }
+        if sinks.isEmpty { sinks = [ConsoleSink(terminal: terminal)] }
+        self.sinks = sinks
+    }
+
+    private static func make(_ sink: SinkConfig, templates: AlertTemplates, terminal: Terminal) throws(AlertTemplates.Problem) -> any AlertSink {
+        switch sink.kind {
+        case .console:
+            return ConsoleSink(name: sink.name, terminal: terminal)
+        case .file:
+            return FileSink(name: sink.name, path: sink.path ?? "")
+        case .webhook:
+            return WebhookSink(config: sink, template: try templates.load("webhook.json", override: sink.template, context: .json))
+        case .slack:
+            return SlackSink(config: sink, template: try templates.load("slack.json", override: sink.template, context: .slack))
+        case .pagerduty:
+            return PagerDutySink(config: sink, template: try templates.load("pagerduty.json", override: sink.template, context: .json))
+        case .email:
+            let email = try templates.loadEmail(override: sink.template)
+            return EmailSink(config: sink, text: email.body, subject: email.subject,
+                             html: try templates.load("email.html", override: sink.htmlTemplate, context: .html))
+        }
+    }
+
+    package func sink(named name: String) -> (any AlertSink)? { sinks.first { $0.name == name } }
+}

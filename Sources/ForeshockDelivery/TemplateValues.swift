@@ -1,0 +1,115 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockSupport
+import Foundation
+
+/// One placeholder's value: text, or a number (bare in JSON, formatted elsewhere), or a flag.
+package enum TemplateValue: Sendable {
+    case text(String)
+    case number(Double?, String)
+    case flag(Bool)
+
+    var text: String {
+        switch self {
+        case .text(let text), .number(_, let text): return text
+        case .flag(let flag): return flag ? "yes" : "no"
+        }
+    }
+}
+
+/// What a template can show about one alert: every `{{name}}` and its value.
+package struct TemplateValues: Sendable {
+    /// The names a template may use.
+    package static let names: Set<String> = Set(TemplateValues(AlertNotification.sample).values.keys)
+
+    private var values: [String: TemplateValue]
+
+    package subscript(name: String) -> TemplateValue { values[name] ?? .text("") }
+
+    package init(_ note: AlertNotification) {
+        func time(_ seconds: Double?) -> String { seconds.map { Timestamp.format(Date(timeIntervalSince1970: $0)) } ?? "unknown" }
+        func count(_ value: Double?) -> TemplateValue { .number(value, value.map { NumberText.grouped($0) } ?? "unknown") }
+        let author = note.author.map { SafeText.cut($0, 100) } ?? (note.isVolume ? note.key.source : "someone")
+        let predicted: TemplateValue = note.supercritical
+            ? .number(nil, "unbounded (supercritical: it is still accelerating)")
+            : count(note.predicted.map { $0.rounded() })
+        let age = note.createdAt.map { max(0, note.time - $0) }
+        let state = note.state == .resolved ? "RESOLVED" : note.reason == .escalated ? "ESCALATED" : note.reason == .repeated ? "STILL FIRING" : "FIRING"
+        let what: String
+        if note.isVolume {
+            what = "mentions on \(note.key.source) at \(String(format: "%.1f", note.volumeRatio ?? 0))× the usual volume"
+        } else if note.state == .resolved {
+            what = "\(author)'s post has calmed down"
+        } else {
+            what = "\(author)'s post is spreading: \(NumberText.grouped(Double(note.reshares))) reshares, "
+                + (note.supercritical ? "still accelerating" : "heading for \(NumberText.grouped((note.predicted ?? Double(note.reshares)).rounded()))")
+        }
+        let answered = note.unansweredFor == nil
+        values = [
+            "alert_key": .text(note.alertKey),
+            "state": .text(note.state.rawValue),
+            "reason": .text(note.reason.rawValue),
+            "status": .text(state),
+            "severity": .text(note.severity.rawValue),
+            "severity_upper": .text(note.severity.rawValue.uppercased()),
+            "rule": .text(note.rule),
+            "source": .text(note.key.source),
+            "post": .text(note.isVolume ? "" : note.key.id),
+            "url": .text(WebLink.safe(note.url) ?? ""),
+            "author": .text(author),
+            "author_followers": count(note.authorFollowers),
+            "text": .text(SafeText.cut(note.excerpt ?? "", 500)),
+            "reshares": .number(Double(note.reshares), NumberText.grouped(Double(note.reshares))),
+            "replies": count(note.replies.map(Double.init)),
+            "likes": count(note.likes.map(Double.init)),
+            "sparkline": .text(Self.sparkline(note.growth)),
+            "velocity": .number((note.velocityPerMin * 10).rounded() / 10, String(format: "%.1f", note.velocityPerMin)),
+            "reach": count(note.reach.rounded()),
+            "predicted": predicted,
+            "why": .text(note.why ?? ""),
+            "supercritical": .flag(note.supercritical),
+            "volume_ratio": .number(note.volumeRatio, note.volumeRatio.map { String(format: "%.1f×", $0) } ?? ""),
+            "volume_z": .number(note.volumeZ, note.volumeZ.map { String(format: "%.1f σ", $0) } ?? ""),
+            "age": .text(age.map(DurationText.format) ?? "unknown"),
+            "age_seconds": .number(age, age.map { String(Int($0)) } ?? "unknown"),
+            "answered": .flag(answered),
+            "answered_text": .text(answered ? "yes, the brand has replied" : "NOT YET" + (note.unansweredFor.map { " (" + DurationText.format($0) + " since the post)" } ?? "")),
+            "complaint": .flag(note.complaint),
+            "first_seen": .text(time(note.createdAt)),
+            "fired_at": .text(time(note.firedAt ?? note.time)),
+            "time": .text(time(note.time)),
+            "headline": .text(SafeText.cut("\(state): \(what)", 200)),
+            "advice": .text(note.state == .resolved
+                ? "No rule holds any more. If you answered, check the replies once more."
+                : "Answer in public, with empathy, within the hour: acknowledge the problem in your own words, say what you will do and by when. Then move the details to a private channel (DM or email). Do not argue, do not paste a template."),
+        ]
+    }
+
+    /// Growth as ▁▂▃▄▅▆▇█, scaled to its own maximum.
+    static func sparkline(_ values: [Int]) -> String {
+        let bars = Array("▁▂▃▄▅▆▇█")
+        guard let top = values.max(), top > 0 else { return String(repeating: "▁", count: values.count) }
+        return String(values.map { bars[min(7, Int((Double($0) / Double(top) * 7).rounded()))] })
+    }
+}
+
+extension AlertNotification {
+    /// The alert `test-alert` sends and templates are checked against at start.
+    package static var sample: AlertNotification {
+        let now = Date().timeIntervalSince1970.rounded()
+        var note = AlertNotification(
+            key: PostKey(source: "mastodon", id: "113456789012345678"), isVolume: false, time: now, rule: "going-viral", severity: .critical,
+            state: .firing, reason: .started, sinks: [], reshares: 412, predicted: 2350, supercritical: false, velocityPerMin: 14.2,
+            reach: 1_284_000, volumeRatio: nil, author: "dana@example.social", url: "https://example.social/@dana/113456789012345678",
+            excerpt: "This is a test alert from Foreshock. @acme lost my bag twice and support says \"have a nice day\"?!",
+            complaint: true, unansweredFor: 1980)
+        note.authorFollowers = 2290
+        note.createdAt = now - 1980
+        note.firedAt = now
+        note.replies = 37
+        note.likes = 890
+        note.growth = [3, 9, 24, 61, 120, 208, 301, 412]
+        note.why = "kept 14.2 reshares a minute for 10.0 minutes, evenly, from an author with 1,830 followers"
+        return note
+    }
+}

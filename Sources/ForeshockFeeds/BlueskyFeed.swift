@@ -1,0 +1,134 @@
+import ForeshockConfig
+import ForeshockSupport
+import ForeshockTransport
+import Foundation
+
+/// Bluesky's AppView: `app.bsky.feed.searchPosts` sorted by latest. The forward cursor is the
+/// newest `indexedAt`; `since` is inclusive and indexing is not strictly ordered, so every poll
+/// re-reads a small overlap and the poller drops what it has seen.
+package struct BlueskyFeed: MentionFeed {
+    package let source: SourceConfig
+    static let pageSize = 100
+    /// Seconds re-read before the cursor.
+    static let overlap: Double = 120
+    static let publicAppView = "https://public.api.bsky.app"
+    /// Where a logged-in client talks to: the public AppView takes no sessions.
+    static let defaultPDS = "https://bsky.social"
+
+    package init(source: SourceConfig) {
+        var source = source
+        if source.identifier != nil, source.baseURL == Self.publicAppView { source.baseURL = Self.defaultPDS }
+        self.source = source
+    }
+
+    package func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {
+        let since = cursor.flatMap(Timestamp.parse).map { Timestamp.format($0.addingTimeInterval(-Self.overlap)) }
+        return request(url("/xrpc/app.bsky.feed.searchPosts", [
+            ("q", source.query ?? ""), ("sort", "latest"), ("limit", String(Self.pageSize)), ("since", since), ("until", page),
+        ]))
+    }
+
+    package func parseMentions(_ body: Data) throws(FeedError) -> MentionPage {
+        let value = try json(body)
+        var mentions: [Mention] = []
+        var indexed: [String] = []
+        var count = 0
+        if let posts = value.items("posts") {
+            count = posts.count
+            for post in posts {
+                guard let mention = mention(post) else { continue }
+                mentions.append(mention)
+                if let at = post["indexedAt"]?.stringValue { indexed.append(at) }
+            }
+        } else if let feed = value.items("feed") {
+            // Author and timeline feeds: a repost is the post plus a `reason` saying who reposted.
+            count = feed.count
+            for item in feed {
+                guard let post = item["post"], let original = mention(post) else { continue }
+                mentions.append(original)
+                if let at = post["indexedAt"]?.stringValue { indexed.append(at) }
+                if item[path: "reason.$type"]?.stringValue == "app.bsky.feed.defs#reasonRepost" {
+                    let by = item[path: "reason.by.handle"]?.text ?? item[path: "reason.by.did"]?.text ?? "?"
+                    var repost = Mention(source: source.name, id: "\(original.id)#repost-by-\(item[path: "reason.by.did"]?.text ?? by)")
+                    repost.author = by
+                    repost.authorFollowers = item[path: "reason.by.followersCount"]?.intValue
+                    repost.createdAt = item[path: "reason.indexedAt"]?.stringValue.flatMap(Timestamp.normalize)
+                    repost.reshareOf = original.id
+                    mentions.append(repost)
+                }
+            }
+        } else if let message = value["message"]?.text {
+            throw FeedError(.unexpectedShape, "the server answered with an error: \(value["error"]?.text ?? "") \(message)")
+        } else {
+            throw FeedError(.unexpectedShape, "expected `posts` (searchPosts) or `feed`, got \(value.kindName)")
+        }
+        let newest = indexed.compactMap { at in Timestamp.parse(at).map { (at, $0) } }.max { $0.1 < $1.1 }?.0
+        let oldest = indexed.compactMap(Timestamp.parse).min()
+        let next = count >= Self.pageSize ? oldest.map(Timestamp.format) : nil
+        return MentionPage(mentions: mentions, newestCursor: newest.flatMap(Timestamp.normalize), nextPage: next)
+    }
+
+    func mention(_ post: JSONValue) -> Mention? {
+        guard let uri = post["uri"]?.text else { return nil }
+        var mention = Mention(source: source.name, id: uri)
+        let handle = post[path: "author.handle"]?.text
+        mention.author = handle
+        mention.authorFollowers = post[path: "author.followersCount"]?.intValue
+        if let handle, let rkey = uri.split(separator: "/").last {
+            mention.url = "https://bsky.app/profile/\(handle)/post/\(rkey)"
+        }
+        let record = post["record"] ?? .null
+        mention.text = record["text"]?.stringValue
+        mention.createdAt = (record["createdAt"]?.stringValue ?? post["indexedAt"]?.stringValue).flatMap(Timestamp.normalize)
+        mention.lang = record.items("langs")?.first?.text
+        mention.replyTo = record[path: "reply.parent.uri"]?.text
+        switch record[path: "embed.$type"]?.stringValue {
+        case "app.bsky.embed.record": mention.quoteOf = record[path: "embed.record.uri"]?.text
+        case "app.bsky.embed.recordWithMedia": mention.quoteOf = record[path: "embed.record.record.uri"]?.text
+        default: break
+        }
+        mention.reshares = post["repostCount"]?.intValue
+        mention.replies = post["replyCount"]?.intValue
+        mention.likes = post["likeCount"]?.intValue
+        mention.quotes = post["quoteCount"]?.intValue
+        return mention
+    }
+
+    package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] {
+        stride(from: 0, to: ids.count, by: 25).map { start in
+            request(url("/xrpc/app.bsky.feed.getPosts", ids[start..<min(start + 25, ids.count)].map { ("uris", $0) }))
+        }
+    }
+
+    package func resharersRequest(for id: String) -> HTTPRequest? {
+        request(url("/xrpc/app.bsky.feed.getRepostedBy", [("uri", id), ("limit", "100")]))
+    }
+
+    /// `getRepostedBy` names accounts without follower counts; the poller completes them with
+    /// `profilesRequest`.
+    package func parseResharers(_ body: Data) throws(FeedError) -> [Resharer] {
+        let value = try json(body)
+        guard let accounts = value.items("repostedBy") ?? value.items("profiles") else {
+            throw FeedError(.unexpectedShape, "expected `repostedBy` or `profiles`")
+        }
+        return accounts.compactMap { account in
+            (account["handle"]?.text ?? account["did"]?.text).map { Resharer(account: $0, followers: account["followersCount"]?.intValue) }
+        }
+    }
+
+    /// `app.bsky.actor.getProfiles` for up to 25 accounts, which carries `followersCount`.
+    package func profilesRequest(for actors: [String]) -> HTTPRequest {
+        request(url("/xrpc/app.bsky.actor.getProfiles", actors.prefix(25).map { ("actors", $0) }))
+    }
+
+    package func repliesRequest(for id: String) -> HTTPRequest? {
+        request(url("/xrpc/app.bsky.feed.getPostThread", [("uri", id), ("depth", "1"), ("parentHeight", "0")]))
+    }
+
+    package func parseReplies(_ body: Data) throws(FeedError) -> [Mention] {
+        guard let replies = try json(body).items("thread.replies") else {
+            throw FeedError(.unexpectedShape, "expected a thread with replies")
+        }
+        return replies.compactMap { $0["post"].flatMap(mention) }
+    }
+}

@@ -1,0 +1,440 @@
+import ForeshockConfig
+import ForeshockSupport
+import ForeshockTransport
+import Foundation
+import Synchronization
+
+/// Polls one source: keeps its cursor, drops what it has already seen, obeys the API's rate
+/// limits and backs off when it fails. One poll runs at a time per poller (the scheduler sees
+/// to that); a failing poller never touches another source.
+package final class FeedPoller: Sendable {
+    /// The most pages read in one poll when a burst of mentions arrived since the last one.
+    package static let maxPages = 5
+    /// The longest back-off after repeated failures.
+    package static let maxBackoff: Double = 900
+    /// An answer this large leaves its parse's memory in the allocator's per-thread arenas;
+    /// each thread that parses one would keep as much again.
+    static let largeBody = 1 << 20
+
+    /// The most mention ids a poller remembers, however large the answers it gets.
+    static let maxSeen = 1_000_000
+
+    package let feed: any MentionFeed
+    package var source: SourceConfig { feed.source }
+    private let client: HTTPClient
+    private let credentials: FeedCredentials
+    private let clock: @Sendable () -> Date
+    private let jitter: @Sendable () -> Double
+    private let state: Mutex<State>
+    private let redactor: Redactor
+
+    struct State {
+        var cursor: String?
+        /// Earlier cursors, newest last: where to fall back when the cursor's post vanished.
+        var cursorHistory: [String] = []
+        var seen = RecentIDs(capacity: 20_000)
+        var etags: [String: String] = [:]
+        var failures = 0
+        var batchedCounts = true
+        var budget: CallBudget
+        var resharers: [String: (accounts: Set<String>, fetchedAt: Date)] = [:]
+        var stats = FeedStats()
+    }
+
+    /// - Parameters:
+    ///   - feed: the adapter for the source's API.
+    ///   - client: the HTTP client (shared by all pollers).
+    ///   - clock: the time now; tests replace it.
+    ///   - jitter: a factor around 1 applied to back-off delays so sources do not retry in lockstep.
+    package init(feed: any MentionFeed, client: HTTPClient = HTTPClient(), clock: @escaping @Sendable () -> Date = Date.init,
+                jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.8...1.2) }) {
+        self.feed = feed
+        self.client = client
+        self.credentials = FeedCredentials(source: feed.source, client: client)
+        self.redactor = feed.source.redactor
+        self.clock = clock
+        self.jitter = jitter
+        self.state = Mutex(State(budget: CallBudget(perMinute: feed.source.callsPerMinute)))
+    }
+
+    /// The counters since start.
+    package var stats: FeedStats { state.withLock { $0.stats } }
+
+    /// The forward cursor, as persisted across restarts.
+    package var cursor: String? {
+        get { state.withLock { $0.cursor } }
+        set { state.withLock { $0.cursor = newValue } }
+    }
+
+    /// Picks up where an earlier run left off: its cursor and the mentions it already took.
+    package func restore(cursor: String?, seen ids: [String]) {
+        state.withLock { state in
+            if let cursor { state.cursor = cursor }
+            state.seen.reserve(atLeast: min(Self.maxSeen, ids.count))
+            for id in ids { _ = state.seen.insert(id) }
+        }
+    }
+
+    /// The mention ids taken recently, oldest first (what a journal compaction keeps).
+    package var recentlySeen: [String] { state.withLock { $0.seen.ordered } }
+
+    /// Polls once: every new mention since the last poll, and when to poll next.
+    package func poll() async -> PollOutcome {
+        let started = clock()
+        let cursor = state.withLock { $0.cursor }
+        var outcome = PollOutcome(source: source.name, observedAt: started, nextPollAfter: source.interval)
+        var collected: [Mention] = []
+        var newest: String?
+        var page: String?
+        var pages = 0
+        var pauseForLimit: Double?
+        while pages < Self.maxPages {
+            pages += 1
+            var request = feed.mentionsRequest(after: cursor, page: page)
+            let etag = page == nil ? state.withLock { $0.etags[request.url] } : nil
+            if let etag { request.headers.set("If-None-Match", etag) }
+            let response: HTTPResponse
+            do {
+                response = try await send(request, &outcome)
+            } catch {
+                return failed(outcome, error)
+            }
+            if let limit = RateLimit.from(response.headers, now: clock()), let pause = limit.pause(now: clock()) {
+                pauseForLimit = max(pauseForLimit ?? 0, pause)
+            }
+            if response.status == 304 {
+                outcome.notModified = true
+                break
+            }
+            if let failure = Self.statusError(response, now: clock()) {
+                return failed(outcome, failure)
+            }
+            let parsed: MentionPage
+            do {
+                parsed = try feed.parseMentions(response.body)
+            } catch {
+                return failed(outcome, error)
+            }
+            if response.body.count >= Self.largeBody { Memory.returnFreed() }
+            if page == nil, let tag = response.headers["etag"] {
+                state.withLock { $0.etags = [request.url: tag] }
+            }
+            collected += parsed.mentions
+            if let found = parsed.newestCursor {
+                newest = newest.map { Self.newer(found, than: $0) ? found : $0 } ?? found
+            }
+            // The first poll takes only the latest page: history before the watch started is not news.
+            guard cursor != nil, let next = parsed.nextPage, next != page else { break }
+            page = next
+        }
+        if pages == Self.maxPages, page != nil {
+            outcome.truncated = true
+        }
+        state.withLock { state in
+            // The seen set holds every id of an answer, however large, or the ids it forgot
+            // would be new again on the next poll.
+            state.seen.reserve(atLeast: min(Self.maxSeen, collected.count * 2))
+            var fresh: [Mention] = []
+            let cap = source.maxItemsPerPoll
+            for mention in collected where state.seen.insert(mention.id) {
+                // Past the cap a mention is skipped but counted as seen: no answer, however
+                // large, costs more than one poll's cap, and none comes back as new.
+                if fresh.count < cap { fresh.append(mention) } else { outcome.skippedIDs.append(mention.id) }
+            }
+            outcome.mentions = fresh
+            if let newest, newest != state.cursor {
+                if let old = state.cursor { state.cursorHistory = Array((state.cursorHistory + [old]).suffix(8)) }
+                state.cursor = newest
+            } else if source.kind == .reddit, collected.isEmpty, cursor != nil, let previous = state.cursorHistory.popLast() {
+                // An empty answer to `before` also happens when that post was deleted: step back to
+                // the next newest post seen; the seen set drops whatever comes again.
+                state.cursor = previous
+                outcome.cursorFellBack = true
+            }
+            state.failures = 0
+            state.stats.polls += 1
+            state.stats.mentions += fresh.count
+            state.stats.lastSuccess = clock()
+        }
+        outcome.answers = brandReplies(in: outcome.mentions)
+        if let pauseForLimit {
+            outcome.nextPollAfter = max(source.interval, pauseForLimit)
+            outcome.notBefore = pauseForLimit
+        }
+        return outcome
+    }
+
+    /// Takes mentions that arrived another way (a stream) through the seen set.
+    /// - Returns: the ones not seen before.
+    package func accept(_ mentions: [Mention]) -> [Mention] {
+        state.withLock { state in
+            let fresh = mentions.filter { state.seen.insert($0.id) }
+            state.stats.mentions += fresh.count
+            return fresh
+        }
+    }
+
+    /// Replies by the brand's own accounts among mentions: the posts they answer, and when.
+    package func brandReplies(in mentions: [Mention]) -> [BrandReply] {
+        let brand = Set(source.brandAccounts.map(Self.handle))
+        guard !brand.isEmpty else { return [] }
+        return mentions.compactMap { mention in
+            guard let parent = mention.replyTo, let author = mention.author, brand.contains(Self.handle(author)) else { return nil }
+            return BrandReply(postID: parent, replyID: mention.id, by: author, at: mention.createdDate ?? clock())
+        }
+    }
+
+    static func handle(_ name: String) -> String {
+        (name.hasPrefix("@") ? String(name.dropFirst()) : name).lowercased()
+    }
+
+    /// Whether cursor `a` is past `b`: numbers by value, times by time.
+    static func newer(_ a: String, than b: String) -> Bool {
+        if a.allSatisfy(\.isNumber), b.allSatisfy(\.isNumber) { return NumericID.newer(a, than: b) }
+        if let x = Timestamp.parse(a), let y = Timestamp.parse(b) { return x > y }
+        return false
+    }
+
+    /// Fresh counts of posts already seen, within the call budget.
+    /// - Returns: the posts as mentions with their current counts; posts the budget did not cover are left out.
+    package func refresh(_ ids: [String]) async -> (mentions: [Mention], error: FeedError?) {
+        let batched = state.withLock { $0.batchedCounts }
+        let asked = Set(ids)
+        var requests = feed.countsRequests(for: ids, batched: batched)
+        let allowed = state.withLock { state in
+            (0..<requests.count).prefix { _ in state.budget.spend(now: clock()) }.count
+        }
+        requests = Array(requests.prefix(allowed))
+        var mentions: [Mention] = []
+        var outcome = PollOutcome(source: source.name, observedAt: clock())
+        for request in requests {
+            do throws(FeedError) {
+                let response = try await send(request, &outcome)
+                if batched, [404, 410].contains(response.status), feed.source.kind == .mastodon {
+                    // Servers before 4.3 have no `GET /api/v1/statuses?id[]=`: go one by one from now on.
+                    state.withLock { $0.batchedCounts = false }
+                    return await refresh(ids)
+                }
+                if let failure = Self.statusError(response, now: clock()) { throw failure }
+                // Only the posts asked about: an answer that carries others (a server's bug, or
+                // a hostile one) must not create posts with no author and no link.
+                mentions += try feed.parseCounts(response.body).filter { asked.contains($0.id) }
+            } catch {
+                count(error)
+                return (mentions, error)
+            }
+        }
+        return (mentions, nil)
+    }
+
+    /// The accounts that reshared a post since the last look, each with a time spread evenly
+    /// over the interval since then (the APIs give accounts, not times). Spends one call.
+    /// - Returns: the new resharers, or nil when the API has no such endpoint or the budget is spent.
+    package func resharers(of id: String, postedAt: Date?) async -> [ResharerSighting]? {
+        guard let request = feed.resharersRequest(for: id) else { return nil }
+        let now = clock()
+        guard state.withLock({ $0.budget.spend(now: now) }) else { return nil }
+        var outcome = PollOutcome(source: source.name, observedAt: now)
+        var accounts: [Resharer]
+        do throws(FeedError) {
+            accounts = try feed.parseResharers(try await fetch(request, &outcome))
+            if let bluesky = feed as? BlueskyFeed, accounts.contains(where: { $0.followers == nil }),
+               state.withLock({ $0.budget.spend(now: now) }) {
+                // getRepostedBy names accounts; getProfiles knows their followers.
+                let profiles = try await send(bluesky.profilesRequest(for: accounts.map(\.account)), &outcome)
+                if profiles.isSuccess {
+                    let known = Dictionary((try bluesky.parseResharers(profiles.body)).map { ($0.account, $0.followers) }, uniquingKeysWith: { a, _ in a })
+                    accounts = accounts.map { Resharer(account: $0.account, followers: $0.followers ?? known[$0.account] ?? nil) }
+                }
+            }
+        } catch {
+            count(error)
+            return nil
+        }
+        return state.withLock { state in
+            let previous = state.resharers[id]
+            let since = previous?.fetchedAt ?? postedAt ?? now
+            let new = accounts.filter { !(previous?.accounts.contains($0.account) ?? false) }
+            state.resharers[id] = ((previous?.accounts ?? []).union(accounts.map(\.account)), now)
+            let span = max(0, now.timeIntervalSince(since))
+            return new.enumerated().map { index, resharer in
+                // Evenly over (since, now]: the i-th of n at since + span·(i+1)/n.
+                ResharerSighting(postID: id, account: resharer.account, followers: resharer.followers,
+                                 at: since.addingTimeInterval(span * Double(index + 1) / Double(new.count)))
+            }
+        }
+    }
+
+    /// The brand's replies to a post, read from its thread where the mention stream does not
+    /// carry them. Spends one call.
+    package func brandReplies(to id: String) async -> [BrandReply]? {
+        guard !source.brandAccounts.isEmpty, let request = feed.repliesRequest(for: id) else { return nil }
+        guard state.withLock({ $0.budget.spend(now: clock()) }) else { return nil }
+        var outcome = PollOutcome(source: source.name, observedAt: clock())
+        do throws(FeedError) {
+            let replies = try feed.parseReplies(try await fetch(request, &outcome)).map { reply in
+                var reply = reply
+                if reply.replyTo == nil { reply.replyTo = id }
+                return reply
+            }
+            return brandReplies(in: replies.filter { $0.replyTo == id })
+        } catch {
+            count(error)
+            return nil
+        }
+    }
+
+    /// Sends one request with the source's credentials and User-Agent, logging in again once if
+    /// the token was refused.
+    private func send(_ request: HTTPRequest, _ outcome: inout PollOutcome) async throws(FeedError) -> HTTPResponse {
+        var request = request
+        if let agent = source.userAgent { request.headers.set("User-Agent", agent) }
+        for attempt in 0..<2 {
+            try await credentials.authorize(&request, now: clock())
+            outcome.requests += 1
+            state.withLock { $0.stats.requests += 1 }
+            let response: HTTPResponse
+            do {
+                response = try await client.send(request)
+            } catch {
+                throw FeedError(.transport, error.description)
+            }
+            let expired = response.status == 401 || (response.status == 400 && String(decoding: response.body.prefix(200), as: UTF8.self).contains("ExpiredToken"))
+            if expired, credentials.needed, attempt == 0 {
+                credentials.invalidate()
+                continue
+            }
+            return response
+        }
+        throw FeedError(.authentication, "the API refused the credentials")
+    }
+
+    /// Sends a request and returns the body of a successful answer.
+    /// - Throws: `FeedError` for a transport failure or an error status.
+    private func fetch(_ request: HTTPRequest, _ outcome: inout PollOutcome) async throws(FeedError) -> Data {
+        let response = try await send(request, &outcome)
+        if let failure = Self.statusError(response, now: clock()) { throw failure }
+        return response.body
+    }
+
+    /// An error for a response that is not a success, or nil.
+    static func statusError(_ response: HTTPResponse, now: Date) -> FeedError? {
+        switch response.status {
+        case 200..<300, 304:
+            return nil
+        case 429:
+            let wait = RateLimit.retryAfter(response.headers, now: now)
+                ?? RateLimit.from(response.headers, now: now)?.resetAt.flatMap { RateLimit.wait($0.timeIntervalSince(now)) }
+            return FeedError(.rateLimited, "rate limited (429)" + (wait.map { ", retry after \(Int($0.rounded(.up))) s" } ?? ""), status: 429, retryAfter: wait)
+        case 401, 403:
+            return FeedError(.authentication, "access refused (\(response.status))\(snippet(response))", status: response.status)
+        default:
+            let wait = response.status == 503 ? RateLimit.retryAfter(response.headers, now: now) : nil
+            return FeedError(.httpStatus, "HTTP \(response.status)\(snippet(response))", status: response.status, retryAfter: wait)
+        }
+    }
+
+    /// A few words of an error body, when it says something readable.
+    private static func snippet(_ response: HTTPResponse) -> String {
+        if let body = try? JSONValue.parse(response.body),
+           let message = body["error_description"]?.text ?? body["message"]?.text ?? body["error"]?.text ?? body["detail"]?.text ?? body["title"]?.text {
+            return ": " + String(message.prefix(120))
+        }
+        return ""
+    }
+
+    /// Text fit to log or keep: what a server said may quote the credentials it was sent.
+    package func redact(_ text: String) -> String {
+        redactor.merged(with: Redactor(secrets: credentials.tokens)).scrub(text)
+    }
+
+    private func count(_ error: FeedError) {
+        state.withLock { $0.stats.errors += 1 }
+    }
+
+    /// Records a failed poll and decides when to try again: the server's word for 429 and 503,
+    /// else exponential back-off with jitter.
+    private func failed(_ outcome: PollOutcome, _ error: FeedError) -> PollOutcome {
+        var outcome = outcome
+        var error = error
+        // Everything that reads a failure (logs, status, the source-down alert) reads it here.
+        error.message = redact(SafeText.terminal(error.message))
+        outcome.error = error
+        let failures = state.withLock { state in
+            state.failures += 1
+            state.stats.errors += 1
+            state.stats.lastError = error.message
+            return state.failures
+        }
+        let backoff = min(Self.maxBackoff, max(source.interval, 5) * pow(2, Double(min(failures, 10) - 1))) * jitter()
+        if let wait = error.retryAfter {
+            outcome.nextPollAfter = max(wait, source.interval)
+            outcome.notBefore = wait
+        } else {
+            outcome.nextPollAfter = failures == 1 ? source.interval : backoff
+        }
+        return outcome
+    }
+}
+
+/// What one poll brought.
+package struct PollOutcome: Sendable {
+    package var source: String
+    /// When the poll started: the time every observation in it is stamped with.
+    package var observedAt: Date
+    /// Mentions not seen before, in the order the API gave them.
+    package var mentions: [Mention] = []
+    /// Replies by the brand's accounts found among them.
+    package var answers: [BrandReply] = []
+    /// Why the poll failed, if it did; mentions are then empty.
+    package var error: FeedError?
+    /// The server said nothing changed (304).
+    package var notModified = false
+    /// More pages were waiting than one poll reads; the rest come next time (forward cursors)
+    /// or were skipped (backward ones).
+    package var truncated = false
+    /// New mentions past the source's `max_items_per_poll`, left out (and counted as seen, so
+    /// the journal keeps their ids too: a restart must not take them as new).
+    package var skippedIDs: [String] = []
+    /// The cursor stepped back to an older post because the newest one vanished.
+    package var cursorFellBack = false
+    /// HTTP requests made.
+    package var requests = 0
+    /// Seconds until this source should be polled again.
+    package var nextPollAfter: Double = 60
+    /// Seconds the server asked to be left alone (Retry-After, a rate limit's reset): the
+    /// scheduler's jitter may come after this wait, never bring the next poll before it.
+    package var notBefore: Double?
+
+    package init(source: String, observedAt: Date, nextPollAfter: Double = 60) {
+        self.source = source
+        self.observedAt = observedAt
+        self.nextPollAfter = nextPollAfter
+    }
+}
+
+/// A reply by one of the brand's accounts to a post.
+package struct BrandReply: Sendable, Equatable {
+    package var postID: String
+    package var replyID: String
+    package var by: String
+    package var at: Date
+}
+
+/// An account seen resharing a post, with the time assigned to it.
+package struct ResharerSighting: Sendable, Equatable {
+    package var postID: String
+    package var account: String
+    package var followers: Int?
+    package var at: Date
+}
+
+/// A source's counters, for `status` and metrics.
+package struct FeedStats: Sendable, Equatable {
+    package var polls = 0
+    package var requests = 0
+    package var mentions = 0
+    package var errors = 0
+    package var lastError: String?
+    package var lastSuccess: Date?
+}

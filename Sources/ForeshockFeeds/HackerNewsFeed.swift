@@ -1,0 +1,88 @@
+import ForeshockConfig
+import ForeshockSupport
+import ForeshockTransport
+import Foundation
+
+/// Hacker News through Algolia's `search_by_date`: stories and comments, newest first. The
+/// cursor is the newest `created_at_i`; each poll re-reads a small overlap before it, and never
+/// pages past Algolia's 1,000-hit ceiling.
+package struct HackerNewsFeed: MentionFeed {
+    package let source: SourceConfig
+    static let pageSize = 100
+    static let maxHits = 1000
+    /// Seconds re-read before the cursor: Algolia indexes a few seconds late and out of order.
+    static let overlap = 300
+
+    package init(source: SourceConfig) {
+        self.source = source
+    }
+
+    package func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {
+        let since = cursor.flatMap(Int.init).map { "created_at_i>\(max(0, $0 - Self.overlap))" }
+        // Parentheses make it "story OR comment"; a bare comma would mean AND.
+        return request(url("/api/v1/search_by_date", [
+            ("query", source.query ?? ""), ("tags", "(story,comment)"), ("hitsPerPage", String(Self.pageSize)),
+            ("numericFilters", since), ("page", page),
+        ]))
+    }
+
+    package func parseMentions(_ body: Data) throws(FeedError) -> MentionPage {
+        let value = try json(body)
+        guard let hits = value.items("hits") else {
+            if let message = value["message"]?.text { throw FeedError(.unexpectedShape, "the server answered with an error: \(message)") }
+            throw FeedError(.unexpectedShape, "expected `hits`, got \(value.kindName)")
+        }
+        let mentions = hits.compactMap(mention)
+        let newest = hits.compactMap { $0["created_at_i"]?.intValue }.max()
+        var next: String?
+        if let page = value["page"]?.intValue, let pages = value["nbPages"]?.intValue, page + 1 < pages,
+           let perPage = value["hitsPerPage"]?.intValue, (page + 1) * perPage < Self.maxHits {
+            next = String(page + 1)
+        }
+        return MentionPage(mentions: mentions, newestCursor: newest.map(String.init), nextPage: next)
+    }
+
+    func mention(_ hit: JSONValue) -> Mention? {
+        guard let id = hit["objectID"]?.idString ?? hit["id"]?.idString else { return nil }
+        var mention = Mention(source: source.name, id: id)
+        mention.url = "https://news.ycombinator.com/item?id=\(id)"
+        mention.author = hit["author"]?.text
+        mention.createdAt = hit["created_at"]?.stringValue.flatMap(Timestamp.normalize)
+            ?? hit["created_at_i"]?.doubleValue.map(Timestamp.fromEpoch)
+        mention.likes = hit["points"]?.intValue
+        mention.replies = hit["num_comments"]?.intValue
+        mention.replyTo = hit["parent_id"]?.idString
+        if let title = hit["title"]?.text {
+            mention.text = HTMLText.plain(title)
+        } else if let comment = (hit["comment_text"] ?? hit["text"])?.text {
+            mention.text = HTMLText.plain(comment)
+        }
+        return mention
+    }
+
+    /// Algolia has no batch lookup: one `/items/:id` per post.
+    package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] {
+        ids.map { request(url("/api/v1/items/\(FeedURL.encode($0))")) }
+    }
+
+    /// An item with its nested `children`: replies are counted over the whole tree.
+    package func parseCounts(_ body: Data) throws(FeedError) -> [Mention] {
+        let item = try json(body)
+        guard item.objectValue != nil, var mention = mention(item) else {
+            throw FeedError(.unexpectedShape, "expected an item object with an id")
+        }
+        func descendants(_ node: JSONValue) -> Int {
+            (node.items("children") ?? []).reduce(0) { $0 + 1 + descendants($1) }
+        }
+        mention.replies = descendants(item)
+        return [mention]
+    }
+
+    package func repliesRequest(for id: String) -> HTTPRequest? {
+        request(url("/api/v1/items/\(FeedURL.encode(id))"))
+    }
+
+    package func parseReplies(_ body: Data) throws(FeedError) -> [Mention] {
+        (try json(body).items("children") ?? []).compactMap(mention)
+    }
+}

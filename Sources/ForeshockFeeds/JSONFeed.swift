@@ -1,0 +1,73 @@
+import ForeshockConfig
+import ForeshockSupport
+import ForeshockTransport
+import Foundation
+
+/// Any endpoint that returns JSON: `items` says where the array is, `fields` which dotted path
+/// in an item holds each `Mention` field. A cursor, if configured, is the largest value of
+/// `cursor_field` seen, sent back as `cursor_param`.
+package struct JSONFeed: MentionFeed {
+    package let source: SourceConfig
+
+    package init(source: SourceConfig) {
+        self.source = source
+    }
+
+    package func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {
+        let base = source.url?.value ?? ""
+        var request = request(FeedURL.join(base, [(source.cursorParam ?? "", source.cursorParam == nil ? nil : cursor)]))
+        for (name, value) in source.headers.sorted(by: { $0.key < $1.key }) { request.headers.set(name, value) }
+        return request
+    }
+
+    package func parseMentions(_ body: Data) throws(FeedError) -> MentionPage {
+        let value = try json(body)
+        let path = source.items ?? ""
+        let found = path.isEmpty || path == "." ? value : value[path: path]
+        guard let items = found?.arrayValue else {
+            throw FeedError(.unexpectedShape, found == nil ? "no `\(path)` in the response" : "`\(path)` is \(found!.kindName), not an array")
+        }
+        var mentions: [Mention] = []
+        var cursors: [JSONValue] = []
+        for item in items {
+            guard let mention = mention(item) else { continue }
+            mentions.append(mention)
+            if let field = source.cursorField, let cursor = item[path: field] { cursors.append(cursor) }
+        }
+        return MentionPage(mentions: mentions, newestCursor: Self.largest(cursors))
+    }
+
+    func mention(_ item: JSONValue) -> Mention? {
+        func field(_ name: String) -> JSONValue? { source.fields[name].flatMap { item[path: $0] } }
+        guard let id = field("id")?.idString else { return nil }
+        var mention = Mention(source: source.name, id: id)
+        mention.url = field("url")?.text
+        mention.author = field("author")?.idString
+        mention.authorFollowers = field("author_followers")?.intValue
+        if let created = field("created_at") {
+            mention.createdAt = created.stringValue.flatMap(Timestamp.normalize)
+                ?? created.doubleValue.map { Timestamp.fromEpoch($0 > 1e11 ? $0 / 1000 : $0) }
+        }
+        mention.reshares = field("reshares")?.intValue
+        mention.replies = field("replies")?.intValue
+        mention.likes = field("likes")?.intValue
+        mention.quotes = field("quotes")?.intValue
+        mention.replyTo = field("reply_to")?.idString
+        mention.reshareOf = field("reshare_of")?.idString
+        mention.quoteOf = field("quote_of")?.idString
+        mention.lang = field("lang")?.text
+        if let text = field("text")?.stringValue {
+            mention.text = text.contains("<") ? HTMLText.plain(text) : text
+        }
+        return mention
+    }
+
+    /// Numbers compare as numbers, numeric strings by value, timestamps by time, anything else as text.
+    static func largest(_ values: [JSONValue]) -> String? {
+        let texts = values.compactMap { $0.idString ?? $0.doubleValue.map { String($0) } }
+        guard !texts.isEmpty else { return nil }
+        if texts.allSatisfy({ $0.allSatisfy(\.isNumber) }) { return NumericID.newest(texts) }
+        if texts.allSatisfy({ Timestamp.parse($0) != nil }) { return texts.max { Timestamp.parse($0)! < Timestamp.parse($1)! } }
+        return texts.max()
+    }
+}

@@ -1,0 +1,141 @@
+import ForeshockConfig
+import ForeshockSupport
+import ForeshockTransport
+import Foundation
+
+/// Mastodon's REST API: a hashtag timeline, status search or the account's mention
+/// notifications. Ids are strings holding big numbers; `min_id` pages forward from the cursor.
+package struct MastodonFeed: MentionFeed {
+    package let source: SourceConfig
+    static let pageSize = 40
+
+    package init(source: SourceConfig) {
+        self.source = source
+    }
+
+    package func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {
+        // min_id returns the statuses right after it, so a full page is continued from its newest id.
+        let minID = page ?? cursor
+        let limit = String(Self.pageSize)
+        switch source.mode ?? .tag {
+        case .search:
+            return request(url("/api/v2/search", [("q", source.query ?? ""), ("type", "statuses"), ("resolve", "false"), ("limit", limit), ("min_id", minID)]))
+        case .mentions:
+            return request(url("/api/v1/notifications", [("types[]", "mention"), ("limit", limit), ("min_id", minID)]))
+        case .tag, .subreddit:
+            return request(url("/api/v1/timelines/tag/\(FeedURL.encode(tag))", [("limit", limit), ("min_id", minID)]))
+        }
+    }
+
+    /// The hashtag the source follows, without its `#`.
+    var tag: String {
+        let query = source.query ?? ""
+        return query.hasPrefix("#") ? String(query.dropFirst()) : query
+    }
+
+    package func parseMentions(_ body: Data) throws(FeedError) -> MentionPage {
+        let value = try json(body)
+        var statuses: [JSONValue]
+        var cursorIDs: [String] = []
+        var isNotifications = false
+        if let array = value.arrayValue {
+            if array.contains(where: { $0["type"] != nil && $0["status"] != nil }) {
+                // Notifications: the cursor is the notification id, the mention is its status.
+                isNotifications = true
+                cursorIDs = array.compactMap { $0["id"]?.idString }
+                statuses = array.compactMap { $0["type"]?.stringValue == "mention" ? $0["status"] : nil }
+            } else {
+                statuses = array
+            }
+        } else if let found = value.items("statuses") {
+            statuses = found
+        } else if let error = value["error"]?.stringValue {
+            throw FeedError(.unexpectedShape, "the server answered with an error: \(error)")
+        } else {
+            throw FeedError(.unexpectedShape, "expected an array of statuses (or v2 search results), got \(value.kindName)")
+        }
+        var mentions: [Mention] = []
+        for status in statuses {
+            guard status.objectValue != nil else { throw FeedError(.unexpectedShape, "a status is \(status.kindName), not an object") }
+            guard let wrapperID = status["id"]?.idString else { continue }
+            if !isNotifications { cursorIDs.append(wrapperID) }
+            if let original = status["reblog"], original.objectValue != nil, let boosted = self.mention(original) {
+                mentions.append(boosted)
+                var boost = self.mention(status) ?? Mention(source: source.name, id: wrapperID)
+                boost.reshareOf = boosted.id
+                boost.text = nil
+                mentions.append(boost)
+            } else if let mention = self.mention(status) {
+                mentions.append(mention)
+            }
+        }
+        let newest = NumericID.newest(cursorIDs)
+        let full = (value.arrayValue?.count ?? statuses.count) >= Self.pageSize
+        return MentionPage(mentions: mentions, newestCursor: newest, nextPage: full ? newest : nil)
+    }
+
+    func mention(_ status: JSONValue) -> Mention? {
+        guard let id = status["id"]?.idString else { return nil }
+        var mention = Mention(source: source.name, id: id)
+        mention.url = status["url"]?.text ?? status["uri"]?.text
+        mention.author = status[path: "account.acct"]?.text
+        mention.authorFollowers = status[path: "account.followers_count"]?.intValue
+        mention.createdAt = status["created_at"]?.stringValue.flatMap(Timestamp.normalize)
+        mention.reshares = status["reblogs_count"]?.intValue
+        mention.replies = status["replies_count"]?.intValue
+        mention.likes = status["favourites_count"]?.intValue
+        mention.quotes = status["quotes_count"]?.intValue
+        mention.replyTo = status["in_reply_to_id"]?.idString
+        // 4.4+ quotes carry `quote.quoted_status`; Fedibird-style servers send `quote_id` / `quote`.
+        mention.quoteOf = status[path: "quote.quoted_status.id"]?.idString ?? status["quote_id"]?.idString ?? status[path: "quote.id"]?.idString
+        mention.lang = status["language"]?.text
+        if let content = status["content"]?.stringValue {
+            let spoiler = status["spoiler_text"]?.text
+            let text = HTMLText.plain(content)
+            mention.text = spoiler.map { text.isEmpty ? $0 : "\($0)\n\n\(text)" } ?? text
+        } else {
+            mention.text = status["text"]?.stringValue
+        }
+        return mention
+    }
+
+    package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] {
+        if batched {
+            return stride(from: 0, to: ids.count, by: 20).map { start in
+                request(url("/api/v1/statuses", ids[start..<min(start + 20, ids.count)].map { ("id[]", $0) }))
+            }
+        }
+        return ids.map { request(url("/api/v1/statuses/\(FeedURL.encode($0))")) }
+    }
+
+    package func parseCounts(_ body: Data) throws(FeedError) -> [Mention] {
+        let value = try json(body)
+        // One status alone (the one-by-one fallback) or an array of them.
+        if value.objectValue != nil, value["id"] != nil { return mention(value).map { [$0] } ?? [] }
+        return try parseMentions(body).mentions
+    }
+
+    package func resharersRequest(for id: String) -> HTTPRequest? {
+        request(url("/api/v1/statuses/\(FeedURL.encode(id))/reblogged_by", [("limit", "80")]))
+    }
+
+    package func parseResharers(_ body: Data) throws(FeedError) -> [Resharer] {
+        guard let accounts = try json(body).arrayValue else {
+            throw FeedError(.unexpectedShape, "expected an array of accounts")
+        }
+        return accounts.compactMap { account in
+            account["acct"]?.text.map { Resharer(account: $0, followers: account["followers_count"]?.intValue) }
+        }
+    }
+
+    package func repliesRequest(for id: String) -> HTTPRequest? {
+        request(url("/api/v1/statuses/\(FeedURL.encode(id))/context"))
+    }
+
+    package func parseReplies(_ body: Data) throws(FeedError) -> [Mention] {
+        guard let descendants = try json(body).items("descendants") else {
+            throw FeedError(.unexpectedShape, "expected a context with descendants")
+        }
+        return descendants.compactMap(mention)
+    }
+}

@@ -1,0 +1,150 @@
+import ForeshockConfig
+import ForeshockSupport
+import ForeshockTransport
+import Foundation
+
+/// One network's API: how to ask for new mentions and how to read what comes back. Like
+/// swift-log's `LogHandler`, this is the one small protocol every adapter implements; the
+/// polling, cursors, rate limits, credentials and retries around it live in `FeedPoller`, once.
+package protocol MentionFeed: Sendable {
+    /// The source this feed reads, as configured.
+    var source: SourceConfig { get }
+
+    /// The request for mentions newer than `cursor` (nil on the first poll). `page` is a
+    /// continuation from the previous response's `MentionPage.nextPage`, when one full page did
+    /// not reach back to the cursor.
+    func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest
+
+    /// Reads one response body of the mentions endpoint (or of the re-poll endpoint, which
+    /// answers in the same shape for every kind but Hacker News).
+    /// - Parameter body: The response body as received.
+    /// - Returns: The mentions in it and the cursors to continue from.
+    /// - Throws: `FeedError` with one line saying what is wrong with the body.
+    func parseMentions(_ body: Data) throws(FeedError) -> MentionPage
+
+    /// Requests that fetch fresh counts of posts already seen, or none if the API has no such
+    /// endpoint. `batched: false` asks for one request per post (older Mastodon servers).
+    func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest]
+
+    /// Reads a response of a `countsRequests` request.
+    func parseCounts(_ body: Data) throws(FeedError) -> [Mention]
+
+    /// The request for the accounts that reshared a post, or nil where the API does not say.
+    func resharersRequest(for id: String) -> HTTPRequest?
+
+    /// Reads a `resharersRequest` response.
+    func parseResharers(_ body: Data) throws(FeedError) -> [Resharer]
+
+    /// The request for the replies to a post (to see whether the brand answered), or nil.
+    func repliesRequest(for id: String) -> HTTPRequest?
+
+    /// Reads a `repliesRequest` response.
+    func parseReplies(_ body: Data) throws(FeedError) -> [Mention]
+}
+
+/// An account that reshared a post. `followers` is nil when the API did not say.
+package struct Resharer: Sendable, Equatable {
+    package var account: String
+    package var followers: Int?
+
+    package init(account: String, followers: Int?) {
+        self.account = account
+        self.followers = followers
+    }
+}
+
+/// What one response of a mentions endpoint held.
+package struct MentionPage: Sendable {
+    /// Mentions in the order the API sent them (originals before the reshares that wrap them).
+    package var mentions: [Mention]
+    /// The cursor that asks for what is newer than everything on this page.
+    package var newestCursor: String?
+    /// How to continue towards the previous cursor when this page was full; nil when the API
+    /// says there is nothing more.
+    package var nextPage: String?
+
+    package init(mentions: [Mention], newestCursor: String? = nil, nextPage: String? = nil) {
+        self.mentions = mentions
+        self.newestCursor = newestCursor
+        self.nextPage = nextPage
+    }
+}
+
+extension MentionFeed {
+    package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] { [] }
+    package func parseCounts(_ body: Data) throws(FeedError) -> [Mention] { try parseMentions(body).mentions }
+    package func resharersRequest(for id: String) -> HTTPRequest? { nil }
+    package func parseResharers(_ body: Data) throws(FeedError) -> [Resharer] { [] }
+    package func repliesRequest(for id: String) -> HTTPRequest? { nil }
+    package func parseReplies(_ body: Data) throws(FeedError) -> [Mention] { try parseMentions(body).mentions }
+
+    /// Decodes a body as JSON.
+    func json(_ body: Data) throws(FeedError) -> JSONValue {
+        do {
+            return try JSONValue.parse(body)
+        } catch {
+            throw FeedError.notJSON([UInt8](body.prefix(64)), error)
+        }
+    }
+
+    /// A base URL joined with a path and query items, each value percent-encoded.
+    func url(_ path: String, _ query: [(String, String?)] = []) -> String {
+        FeedURL.join(source.baseURL + path, query)
+    }
+
+    /// A GET with the source's timeouts and TLS settings, and its static bearer token if it has one.
+    func request(_ url: String) -> HTTPRequest {
+        var request = source.httpRequest(url)
+        request.headers.add("Accept", "application/json")
+        if let token = source.token?.value { request.headers.add("Authorization", "Bearer \(token)") }
+        return request
+    }
+}
+
+/// Building query strings the way every API here expects them.
+enum FeedURL {
+    static func join(_ base: String, _ query: [(String, String?)]) -> String {
+        let items = query.compactMap { name, value in value.map { "\(name)=\(encode($0))" } }
+        guard !items.isEmpty else { return base }
+        return base + (base.contains("?") ? "&" : "?") + items.joined(separator: "&")
+    }
+
+    static func encode(_ value: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    }
+}
+
+/// Reading values out of API payloads leniently: a missing optional field is nil, not an error.
+extension JSONValue {
+    /// A string, or a whole number written as a number (ids come both ways).
+    package var idString: String? {
+        switch self {
+        case .string(let text): return text.isEmpty ? nil : text
+        case .number(let number) where number.rounded() == number && abs(number) < 9e15: return String(Int64(number))
+        default: return nil
+        }
+    }
+
+    /// A non-empty string.
+    var text: String? {
+        if case .string(let text) = self, !text.isEmpty { return text }
+        return nil
+    }
+
+    /// The elements of an array, or nil when this is not one.
+    package func items(_ path: String) -> [JSONValue]? { self[path: path]?.arrayValue }
+}
+
+/// Ids that are decimal numbers written as strings (Mastodon, X): compare by value, not text.
+enum NumericID {
+    static func newer(_ a: String, than b: String) -> Bool {
+        let x = a.drop { $0 == "0" }, y = b.drop { $0 == "0" }
+        return x.count != y.count ? x.count > y.count : x > y
+    }
+
+    static func newest(_ ids: [String]) -> String? {
+        ids.reduce(nil) { best, id in best.map { newer(id, than: $0) ? id : $0 } ?? id }
+    }
+}

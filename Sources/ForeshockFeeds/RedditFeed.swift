@@ -1,0 +1,93 @@
+import ForeshockConfig
+import ForeshockSupport
+import ForeshockTransport
+import Foundation
+
+/// Reddit's OAuth API: site search sorted by new, or a subreddit's new posts. The forward cursor
+/// is the newest fullname (`t3_…`) passed as `before`.
+package struct RedditFeed: MentionFeed {
+    package let source: SourceConfig
+    static let pageSize = 100
+
+    package init(source: SourceConfig) {
+        self.source = source
+    }
+
+    package func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {
+        // `before` returns what is newer than it; a full page continues from its own newest item.
+        let before = page ?? cursor
+        let query = source.query ?? ""
+        if source.mode == .subreddit {
+            let name = query.hasPrefix("r/") ? String(query.dropFirst(2)) : query
+            return request(url("/r/\(FeedURL.encode(name))/new", [("limit", String(Self.pageSize)), ("before", before), ("raw_json", "1")]))
+        }
+        return request(url("/search", [("q", query), ("sort", "new"), ("limit", String(Self.pageSize)), ("before", before), ("raw_json", "1")]))
+    }
+
+    package func parseMentions(_ body: Data) throws(FeedError) -> MentionPage {
+        let value = try json(body)
+        guard value["kind"]?.stringValue == "Listing", let children = value.items("data.children") else {
+            if let message = value["message"]?.text ?? value["error"]?.idString {
+                throw FeedError(.unexpectedShape, "the server answered with an error: \(message)")
+            }
+            throw FeedError(.unexpectedShape, "expected a Listing with data.children")
+        }
+        var mentions: [Mention] = []
+        var fullnames: [String] = []
+        for child in children {
+            guard let data = child["data"], let mention = mention(kind: child["kind"]?.stringValue, data) else { continue }
+            mentions.append(mention)
+            if let name = data["name"]?.text { fullnames.append(name) }
+        }
+        // Listings come newest first.
+        let full = children.count >= Self.pageSize
+        return MentionPage(mentions: mentions, newestCursor: fullnames.first, nextPage: full ? fullnames.first : nil)
+    }
+
+    func mention(kind: String?, _ data: JSONValue) -> Mention? {
+        guard let id = data["id"]?.idString else { return nil }
+        var mention = Mention(source: source.name, id: id)
+        mention.author = data["author"]?.text
+        if let permalink = data["permalink"]?.text { mention.url = "https://www.reddit.com" + permalink }
+        mention.createdAt = data["created_utc"]?.doubleValue.map(Timestamp.fromEpoch)
+        mention.likes = data["score"]?.intValue
+        mention.lang = nil
+        if kind == "t1" {
+            mention.text = data["body"]?.stringValue
+            mention.replyTo = data["parent_id"]?.text.map(Self.stripKind)
+            mention.replies = nil
+        } else {
+            let title = data["title"]?.stringValue ?? ""
+            let selftext = data["selftext"]?.stringValue ?? ""
+            mention.text = selftext.isEmpty ? title : "\(title)\n\n\(selftext)"
+            mention.reshares = data["num_crossposts"]?.intValue
+            mention.replies = data["num_comments"]?.intValue
+            mention.reshareOf = data["crosspost_parent"]?.text.map(Self.stripKind)
+        }
+        return mention
+    }
+
+    /// `t3_abc` → `abc`.
+    static func stripKind(_ fullname: String) -> String {
+        if let underscore = fullname.firstIndex(of: "_"), fullname.hasPrefix("t") { return String(fullname[fullname.index(after: underscore)...]) }
+        return fullname
+    }
+
+    package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] {
+        stride(from: 0, to: ids.count, by: 100).map { start in
+            request(url("/api/info", [("id", ids[start..<min(start + 100, ids.count)].map { "t3_\($0)" }.joined(separator: ",")), ("raw_json", "1")]))
+        }
+    }
+
+    package func repliesRequest(for id: String) -> HTTPRequest? {
+        request(url("/comments/\(FeedURL.encode(id))", [("sort", "new"), ("limit", "100"), ("depth", "1"), ("raw_json", "1")]))
+    }
+
+    /// `/comments/:id` answers with two Listings: the post, then its comments.
+    package func parseReplies(_ body: Data) throws(FeedError) -> [Mention] {
+        guard let listings = try json(body).arrayValue, listings.count == 2, let children = listings[1].items("data.children") else {
+            throw FeedError(.unexpectedShape, "expected the post's Listing and its comments' Listing")
+        }
+        return children.compactMap { child in child["data"].flatMap { mention(kind: child["kind"]?.stringValue, $0) } }
+    }
+}

@@ -1,0 +1,113 @@
+import ForeshockConfig
+import ForeshockSupport
+import ForeshockTransport
+import Foundation
+
+/// X API v2 recent search. The forward cursor is `meta.newest_id` as `since_id`; a full page is
+/// continued with `next_token`. Authors, and the originals of retweets and quotes, come in
+/// `includes`.
+package struct XFeed: MentionFeed {
+    package let source: SourceConfig
+    static let pageSize = 100
+    static let tweetFields = "created_at,public_metrics,referenced_tweets,lang,author_id,conversation_id"
+    static let expansions = "author_id,referenced_tweets.id,referenced_tweets.id.author_id"
+
+    package init(source: SourceConfig) {
+        self.source = source
+    }
+
+    package func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {
+        request(url("/2/tweets/search/recent", [
+            ("query", source.query ?? ""), ("max_results", String(Self.pageSize)), ("tweet.fields", Self.tweetFields),
+            ("expansions", Self.expansions), ("user.fields", "public_metrics"), ("since_id", cursor), ("next_token", page),
+        ]))
+    }
+
+    package func parseMentions(_ body: Data) throws(FeedError) -> MentionPage {
+        let value = try json(body)
+        guard value.objectValue != nil else { throw FeedError(.unexpectedShape, "expected an object with `data`, got \(value.kindName)") }
+        let tweets = value.items("data") ?? []
+        if tweets.isEmpty, value["meta"] == nil, let problem = value.items("errors")?.first ?? (value["title"] != nil ? value : nil) {
+            let detail = problem["detail"]?.text ?? problem["message"]?.text ?? problem["title"]?.text ?? "unknown"
+            throw FeedError(.unexpectedShape, "the server answered with an error: \(detail)")
+        }
+        if value["data"] == nil, value["meta"] == nil {
+            throw FeedError(.unexpectedShape, "expected `data` and `meta`")
+        }
+        var users: [String: JSONValue] = [:]
+        for user in value.items("includes.users") ?? [] {
+            if let id = user["id"]?.idString { users[id] = user }
+        }
+        var included: [String: JSONValue] = [:]
+        for tweet in value.items("includes.tweets") ?? [] {
+            if let id = tweet["id"]?.idString { included[id] = tweet }
+        }
+        var mentions: [Mention] = []
+        for tweet in tweets {
+            guard var mention = mention(tweet, users: users) else { continue }
+            let references = tweet.items("referenced_tweets") ?? []
+            if let retweeted = references.first(where: { $0["type"]?.stringValue == "retweeted" })?["id"]?.idString {
+                if let original = included[retweeted], let first = self.mention(original, users: users) {
+                    mentions.append(first)
+                }
+                mention.reshareOf = retweeted
+            }
+            mentions.append(mention)
+        }
+        let newest = value[path: "meta.newest_id"]?.idString ?? NumericID.newest(tweets.compactMap { $0["id"]?.idString })
+        return MentionPage(mentions: mentions, newestCursor: newest, nextPage: value[path: "meta.next_token"]?.text)
+    }
+
+    func mention(_ tweet: JSONValue, users: [String: JSONValue]) -> Mention? {
+        guard let id = tweet["id"]?.idString else { return nil }
+        var mention = Mention(source: source.name, id: id)
+        let authorID = tweet["author_id"]?.idString
+        let user = authorID.flatMap { users[$0] }
+        mention.author = user?["username"]?.text ?? authorID
+        mention.authorFollowers = user?[path: "public_metrics.followers_count"]?.intValue
+        mention.url = "https://x.com/\(user?["username"]?.text ?? "i/web")/status/\(id)"
+        mention.createdAt = tweet["created_at"]?.stringValue.flatMap(Timestamp.normalize)
+        mention.text = tweet["text"]?.stringValue
+        mention.lang = tweet["lang"]?.text
+        mention.reshares = tweet[path: "public_metrics.retweet_count"]?.intValue
+        mention.replies = tweet[path: "public_metrics.reply_count"]?.intValue
+        mention.likes = tweet[path: "public_metrics.like_count"]?.intValue
+        mention.quotes = tweet[path: "public_metrics.quote_count"]?.intValue
+        for reference in tweet.items("referenced_tweets") ?? [] {
+            switch reference["type"]?.stringValue {
+            case "quoted": mention.quoteOf = reference["id"]?.idString
+            case "replied_to": mention.replyTo = reference["id"]?.idString
+            default: break
+            }
+        }
+        return mention
+    }
+
+    package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] {
+        stride(from: 0, to: ids.count, by: 100).map { start in
+            request(url("/2/tweets", [
+                ("ids", ids[start..<min(start + 100, ids.count)].joined(separator: ",")), ("tweet.fields", Self.tweetFields),
+                ("expansions", "author_id"), ("user.fields", "public_metrics"),
+            ]))
+        }
+    }
+
+    package func resharersRequest(for id: String) -> HTTPRequest? {
+        request(url("/2/tweets/\(FeedURL.encode(id))/retweeted_by", [("user.fields", "public_metrics"), ("max_results", "100")]))
+    }
+
+    package func parseResharers(_ body: Data) throws(FeedError) -> [Resharer] {
+        let value = try json(body)
+        guard value.objectValue != nil else { throw FeedError(.unexpectedShape, "expected an object with `data`") }
+        return (value.items("data") ?? []).compactMap { user in
+            user["username"]?.text.map { Resharer(account: $0, followers: user[path: "public_metrics.followers_count"]?.intValue) }
+        }
+    }
+
+    package func repliesRequest(for id: String) -> HTTPRequest? {
+        request(url("/2/tweets/search/recent", [
+            ("query", "conversation_id:\(id)"), ("max_results", "100"), ("tweet.fields", Self.tweetFields),
+            ("expansions", "author_id"), ("user.fields", "public_metrics"),
+        ]))
+    }
+}

@@ -1,0 +1,171 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockSupport
+import Foundation
+
+/// Plays real cascades through the scoring core the way the watch process would see them, and
+/// measures how early and how rarely wrongly the critical rules fire. `foreshock eval` prints it;
+/// the README quotes it.
+package struct CascadeEvaluation: Sendable {
+    package struct Cascade: Sendable {
+        package var name: String
+        /// Seconds after the post of each reshare, ascending.
+        package var times: [Double]
+        /// The author's followers, then each resharer's: nil where the data has none at all, an
+        /// element nil where it lacks that one account's (about 1 in 4 in a random sample).
+        package var followers: [Double?]?
+    }
+
+    /// How a poller sees a cascade: every reshare with its resharer, or only a counter every `interval`.
+    package enum View: String, Sendable { case events, counts }
+
+    package struct Result: Sendable {
+        package var cascade: String
+        package var size: Int
+        /// When the first critical alert started, and the reshares then.
+        package var alertAt: Double?
+        package var resharesAtAlert: Int?
+        /// When the cascade reached the target size (nil if never).
+        package var reachedAt: Double?
+        /// Counts view: the first poll that showed any reshare.
+        package var firstSpreadingPoll: Double?
+    }
+
+    package let config: Config
+    package var target = 1000
+    package var pollInterval = 60.0
+    /// The factors judged: the shipped ones unless a held-out fit is being measured.
+    package var calibration = Calibration.standard
+
+    package init(config: Config) {
+        self.config = config
+    }
+
+    /// One cascade, alone in a fresh core.
+    package func run(_ cascade: Cascade, view: View) -> Result {
+        let engine = ScoringEngine(config: config, shards: 1, calibration: calibration)
+        let key = PostKey(source: "eval", id: cascade.name)
+        let start = 1_600_000_000.0
+        let author = cascade.followers?.first ?? nil
+        var result = Result(cascade: cascade.name, size: cascade.times.count)
+        if cascade.times.count >= target { result.reachedAt = cascade.times[target - 1] }
+        func take(_ notes: [AlertNotification]) {
+            guard result.alertAt == nil, let note = notes.first(where: { $0.severity == .critical && $0.reason != .resolved && !$0.isVolume }) else { return }
+            result.alertAt = note.time - start
+            result.resharesAtAlert = note.reshares
+        }
+        take(engine.ingest([.post(key: key, time: start, createdAt: start, author: "author", followers: author, text: nil, url: nil)]))
+        switch view {
+        case .events:
+            var batch: [Observation] = []
+            for (index, time) in cascade.times.enumerated() {
+                batch.append(.reshare(key: key, time: start + time, user: nil, followers: cascade.followers.flatMap { $0[index + 1] }))
+                // Evaluated after each reshare, as the watch process does on each observation.
+                take(engine.ingest(batch))
+                batch.removeAll(keepingCapacity: true)
+                if result.alertAt != nil { break }
+            }
+        case .counts:
+            let end = (cascade.times.last ?? 0) + pollInterval
+            var poll = pollInterval, index = 0
+            while poll <= end, result.alertAt == nil {
+                while index < cascade.times.count, cascade.times[index] <= poll { index += 1 }
+                if index > 0, result.firstSpreadingPoll == nil { result.firstSpreadingPoll = poll }
+                take(engine.ingest([.counts(key: key, time: start + poll, reshares: index, replies: nil, likes: nil, quotes: nil)]))
+                poll += pollInterval
+            }
+        }
+        return result
+    }
+
+    /// TiDeH's `RTn.txt`: a header line, then `seconds followers` per event, the original first.
+    /// Also reads the reference package's `seismic_tweet.csv`, the same with commas.
+    package static func loadTiDeH(_ path: String) throws -> Cascade {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var times: [Double] = [], followers: [Double] = []
+        for line in text.split(separator: "\n").dropFirst() {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\r" }).compactMap { Double($0) }
+            guard fields.count >= 2 else { continue }
+            times.append(fields[0])
+            followers.append(fields[1])
+        }
+        return Cascade(name: (path as NSString).lastPathComponent, times: Array(times.dropFirst()), followers: followers)
+    }
+
+    /// Liang's random sample of ordinary tweets: one JSON object a line, `id`,
+    /// `author_followers`, `times` (seconds after the post) and `followers` (each resharer's),
+    /// any of the follower counts null.
+    package static func loadLiang(_ path: String) throws -> [Cascade] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            guard let value = try? JSONValue.parse(Data(line.utf8)), let times = value.items("times")?.compactMap(\.doubleValue) else { return nil }
+            let resharers = value.items("followers")?.map(\.doubleValue) ?? Array(repeating: nil, count: times.count)
+            guard resharers.count == times.count else { return nil }
+            return Cascade(name: value["id"]?.idString ?? "?", times: times, followers: [value["author_followers"]?.doubleValue] + resharers)
+        }
+    }
+
+    /// Rizoiu et al.'s SMH cascades: CSV `time,magnitude,user_id`, the post first, times in
+    /// seconds after it, magnitude the account's followers.
+    package static func loadSMH(_ path: String) throws -> Cascade {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var rows: [(time: Double, followers: Double?)] = []
+        for line in text.split(whereSeparator: \.isNewline) {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) }
+            guard fields.count >= 2, let time = Double(fields[0]) else { continue }
+            rows.append((time, Double(fields[1])))
+        }
+        guard let post = rows.first else { return Cascade(name: (path as NSString).lastPathComponent, times: [], followers: nil) }
+        let reshares = rows.dropFirst().sorted { $0.time < $1.time }
+        return Cascade(name: (path as NSString).lastPathComponent, times: reshares.map { $0.time - post.time },
+                       followers: [post.followers] + reshares.map(\.followers))
+    }
+
+    /// Twitter15/16 trees: `times` with the source first, no followers.
+    package static func loadTwitter1516(_ path: String) throws -> [Cascade] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            guard let value = try? JSONValue.parse(Data(line.utf8)), let times = value.items("times")?.compactMap(\.doubleValue) else { return nil }
+            return Cascade(name: value["id"]?.idString ?? "?", times: Array(times.dropFirst()).sorted(), followers: nil)
+        }
+    }
+
+    /// Every resharer's follower count the cascades know: the pool `withFollowers` draws from.
+    package static func resharerFollowers(of cascades: [Cascade]) -> [Double] {
+        cascades.flatMap { $0.followers?.dropFirst().compactMap { $0 } ?? [] }
+    }
+
+    /// A cascade's resharers given follower counts drawn (deterministically) from another's.
+    package static func withFollowers(_ cascade: Cascade, from pool: [Double], seed: Int) -> Cascade {
+        var copy = cascade
+        var state = UInt64(truncatingIfNeeded: seed) &* 0x9E3779B97F4A7C15 | 1
+        func next() -> Double {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return pool[Int(state % UInt64(pool.count))]
+        }
+        copy.followers = (0...cascade.times.count).map { _ in Optional(next()) }
+        return copy
+    }
+
+    /// Medians and rates over results, as one line of text.
+    package static func describe(_ results: [Result], label: String) -> String {
+        /// The value at `position(count)` in sorted order.
+        func ranked(_ values: [Double], _ position: (Int) -> Int) -> String {
+            guard !values.isEmpty else { return "-" }
+            return String(format: "%.0f", values.sorted()[position(values.count)])
+        }
+        func median(_ values: [Double]) -> String { ranked(values) { $0 / 2 } }
+        // The upper quartile too: a median can hide a tail of alerts that came late.
+        func upperQuartile(_ values: [Double]) -> String { ranked(values) { Int((Double($0) * 0.75).rounded(.up)) - 1 } }
+        let big = results.filter { $0.reachedAt != nil }
+        let caught = big.filter { r in r.alertAt.map { $0 <= r.reachedAt! } ?? false }
+        let leads = caught.map { ($0.reachedAt! - $0.alertAt!) / 60 }
+        let atAlert = caught.compactMap { $0.resharesAtAlert.map(Double.init) }
+        let alerted = results.filter { $0.alertAt != nil }
+        let onFirstPoll = caught.filter { $0.firstSpreadingPoll != nil && $0.alertAt == $0.firstSpreadingPoll }.count
+        return "\(label): \(results.count) cascades; reach \(1000): \(big.count), caught before: \(caught.count)"
+            + " (median lead \(median(leads)) min, median reshares at alert \(median(atAlert)), 3 in 4 by \(upperQuartile(atAlert))"
+            + (caught.contains { $0.firstSpreadingPoll != nil } ? ", \(onFirstPoll) on the first poll showing reshares" : "") + ");"
+            + " alerted in all: \(alerted.count)"
+    }
+}

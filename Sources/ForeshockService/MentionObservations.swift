@@ -1,0 +1,52 @@
+import ForeshockCore
+import ForeshockFeeds
+import ForeshockSupport
+import Foundation
+
+/// Turns what a poll found into observations for the scoring core: a post (and its counters),
+/// a reshare of a post, or the brand's answer.
+package enum MentionObservations {
+    /// - Parameter outcome: one poll's new mentions and brand replies.
+    /// - Returns: observations in time order, a post before reshares of it.
+    package static func from(_ outcome: PollOutcome) -> [Observation] {
+        let seen = outcome.observedAt.timeIntervalSince1970
+        var out: [Observation] = []
+        for mention in outcome.mentions {
+            out += from(mention, source: outcome.source, observedAt: seen)
+        }
+        for answer in outcome.answers {
+            out.append(.answer(key: PostKey(source: outcome.source, id: answer.postID), time: min(seen, answer.at.timeIntervalSince1970), author: answer.by))
+        }
+        // A post found in the same poll as reshares of it (found late, or on a page that lists
+        // the newest first) is stamped no later than the first of them, so that the core knows
+        // its author and the author's audience when it scores them.
+        var firstReshare: [PostKey: Double] = [:]
+        for observation in out {
+            if case .reshare(let key, let time, _, _) = observation { firstReshare[key] = min(firstReshare[key] ?? time, time) }
+        }
+        if !firstReshare.isEmpty {
+            out = out.map { observation in
+                guard case .post(let key, let time, let created, let author, let followers, let text, let url) = observation,
+                      let first = firstReshare[key], first < time else { return observation }
+                return .post(key: key, time: first, createdAt: min(created, first), author: author, followers: followers, text: text, url: url)
+            }
+        }
+        // By time, and a post first among equals (`sorted` does not promise to keep their order).
+        return out.sorted { ($0.time, $0.isPost ? 0 : 1) < ($1.time, $1.isPost ? 0 : 1) }
+    }
+
+    package static func from(_ mention: Mention, source: String, observedAt seen: Double) -> [Observation] {
+        let created = mention.createdDate?.timeIntervalSince1970
+        if let original = mention.reshareOf {
+            return [.reshare(key: PostKey(source: source, id: original), time: min(seen, created ?? seen), user: mention.author,
+                             followers: mention.authorFollowers.map(Double.init))]
+        }
+        let key = PostKey(source: source, id: mention.id)
+        var out: [Observation] = [.post(key: key, time: seen, createdAt: min(seen, created ?? seen), author: mention.author,
+                                        followers: mention.authorFollowers.map(Double.init), text: mention.text, url: WebLink.safe(mention.url))]
+        if mention.reshares != nil || mention.replies != nil || mention.likes != nil || mention.quotes != nil {
+            out.append(.counts(key: key, time: seen, reshares: mention.reshares, replies: mention.replies, likes: mention.likes, quotes: mention.quotes))
+        }
+        return out
+    }
+}

@@ -1,0 +1,73 @@
+import ForeshockCore
+import ForeshockSupport
+import Foundation
+import Synchronization
+
+/// Appends observations to a recording (`watch --record FILE`), one JSON line each, so that
+/// `replay` can later show what other thresholds would have done with the same traffic. With
+/// a size limit it rotates like logrotate: FILE becomes FILE.1, FILE.1 becomes FILE.2, up to
+/// `keep` old files.
+package final class RecordingFile: Sendable {
+    private struct State {
+        var handle: FileHandle
+        var size: Int64
+    }
+
+    package let path: String
+    package let maxBytes: Int64?
+    package let keep: Int
+    private let state: Mutex<State>
+
+    /// Opens (or creates) the file for appending.
+    /// - Parameters:
+    ///   - maxBytes: rotate once the file reaches this size; nil never rotates.
+    ///   - keep: how many rotated files to keep.
+    /// - Throws: when it cannot be opened, with the system's reason.
+    package init(path: String, maxBytes: Int64? = nil, keep: Int = 5) throws {
+        self.path = path
+        self.maxBytes = maxBytes
+        self.keep = max(1, keep)
+        let handle = try AppendOnlyFile.open(path)
+        state = Mutex(State(handle: handle, size: Int64(try handle.seekToEnd())))
+    }
+
+    package func append(_ observations: [Observation]) {
+        guard !observations.isEmpty else { return }
+        let data = Data((observations.map(RecordingWriter.line).joined(separator: "\n") + "\n").utf8)
+        state.withLock { state in
+            if let maxBytes, state.size > 0, state.size + Int64(data.count) > maxBytes { rotate(&state) }
+            if (try? state.handle.write(contentsOf: data)) != nil { state.size += Int64(data.count) }
+        }
+    }
+
+    private func rotate(_ state: inout State) {
+        try? state.handle.close()
+        let manager = FileManager.default
+        try? manager.removeItem(atPath: "\(path).\(keep)")
+        for index in stride(from: keep - 1, through: 1, by: -1) where manager.fileExists(atPath: "\(path).\(index)") {
+            try? manager.moveItem(atPath: "\(path).\(index)", toPath: "\(path).\(index + 1)")
+        }
+        try? manager.moveItem(atPath: path, toPath: "\(path).1")
+        if let handle = try? AppendOnlyFile.open(path) {
+            state.handle = handle
+            state.size = 0
+        }
+    }
+
+    package func close() {
+        state.withLock { try? $0.handle.close() }
+    }
+}
+
+/// Sizes as people write them: `500MB`, `2GB`, `64KB`, or bytes.
+package enum ByteSize {
+    package static func parse(_ text: String) -> Int64? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let units: [(String, Int64)] = [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
+        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
+            guard let value = Double(trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), value > 0 else { return nil }
+            return Int64(value * Double(factor))
+        }
+        return Int64(trimmed).flatMap { $0 > 0 ? $0 : nil }
+    }
+}

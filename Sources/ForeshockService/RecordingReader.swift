@@ -1,0 +1,179 @@
+import ForeshockCore
+import ForeshockSupport
+import Foundation
+
+/// Reads a recording: JSON Lines of observations in time order, as `watch --record` writes
+/// them. Unknown types and keys are ignored; a malformed line is reported with its number and
+/// skipped, never fatal.
+package struct RecordingReader: Sendable {
+    package struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
+        package var line: Int
+        package var reason: String
+        package var description: String { "line \(line): \(reason)" }
+    }
+
+    package init() {}
+
+    /// The members a recording line may have that the reader reads; others are ignored.
+    enum Field: Int, CaseIterable {
+        case type, time, createdAt, source, id, post, author, followers, text, url, user, reshares, replies, likes, quotes
+
+        var name: String {
+            switch self {
+            case .createdAt: return "created_at"
+            default: return String(describing: self)
+            }
+        }
+
+        static let names: [[UInt8]] = allCases.map { Array($0.name.utf8) }
+
+        /// The field a member's name (as UTF-8) is, if the reader reads it.
+        static func named(_ bytes: ArraySlice<UInt8>) -> Int? {
+            guard let first = bytes.first else { return nil }
+            for (place, name) in names.enumerated() where name.count == bytes.count && name[0] == first && name.elementsEqual(bytes) {
+                return place
+            }
+            return nil
+        }
+    }
+
+    /// The fields of one line, kept without building its whole object (nor an array of them:
+    /// a line is read in well under a microsecond, and an allocation would be much of that).
+    struct Fields {
+        private var type, time, createdAt, source, id, post, author, followers, text, url, user, reshares, replies, likes, quotes: JSONValue?
+
+        subscript(field: Field) -> JSONValue? {
+            get {
+                switch field {
+                case .type: type
+                case .time: time
+                case .createdAt: createdAt
+                case .source: source
+                case .id: id
+                case .post: post
+                case .author: author
+                case .followers: followers
+                case .text: text
+                case .url: url
+                case .user: user
+                case .reshares: reshares
+                case .replies: replies
+                case .likes: likes
+                case .quotes: quotes
+                }
+            }
+            set {
+                switch field {
+                case .type: type = newValue
+                case .time: time = newValue
+                case .createdAt: createdAt = newValue
+                case .source: source = newValue
+                case .id: id = newValue
+                case .post: post = newValue
+                case .author: author = newValue
+                case .followers: followers = newValue
+                case .text: text = newValue
+                case .url: url = newValue
+                case .user: user = newValue
+                case .reshares: reshares = newValue
+                case .replies: replies = newValue
+                case .likes: likes = newValue
+                case .quotes: quotes = newValue
+                }
+            }
+        }
+
+        mutating func set(_ place: Int, _ value: JSONValue) {
+            if let field = Field(rawValue: place) { self[field] = value }
+        }
+    }
+
+    /// Decodes one line given as UTF-8 bytes (without its newline).
+    /// - Returns: the observation, nil for a line to ignore (blank, or of an unknown type).
+    /// - Throws: `Problem` for a line that cannot be read.
+    /// - Parameter fullParser: read the line's whole object first, as a line the fast path
+    ///   passes over is read (for tests that hold the two to the same answers).
+    package func observation(_ line: ArraySlice<UInt8>, number: Int, fullParser: Bool = false) throws(Problem) -> Observation? {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
+        guard let first = line.firstIndex(where: { !isSpace($0) }), let last = line.lastIndex(where: { !isSpace($0) }) else { return nil }
+        let text = line[first...last]
+        var fields = Fields()
+        if fullParser || !JSONParser.members(text, slot: Field.named, keep: { fields.set($0, $1) }) {
+            // Not a plain object: the full parser says what is wrong, or reads what is unusual.
+            let value: JSONValue
+            do {
+                value = try JSONValue.parse(bytes: Array(text))
+            } catch {
+                throw Problem(line: number, reason: error.description)
+            }
+            guard value.objectValue != nil else { throw Problem(line: number, reason: "expected a JSON object, got \(value.kindName)") }
+            for field in Field.allCases { fields[field] = value[field.name] }
+        }
+        return try Self.observation(fields, number: number)
+    }
+
+    private static func observation(_ value: Fields, number: Int) throws(Problem) -> Observation? {
+        guard let type = value[.type]?.stringValue else { throw Problem(line: number, reason: "no \"type\"") }
+        guard ["post", "reshare", "counts", "answer"].contains(type) else { return nil }
+        guard let time = Self.time(value[.time]) else { throw Problem(line: number, reason: "\"time\" is missing, or not RFC 3339 or Unix seconds from 1970 to 9999") }
+        let source = value[.source]?.stringValue ?? ""
+        let idField: Field = type == "post" ? .id : .post
+        guard let id = value[idField]?.idString else { throw Problem(line: number, reason: "no \"\(idField.name)\"") }
+        let key = PostKey(source: source, id: id)
+        func followers() -> Double? { value[.followers]?.doubleValue.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
+        switch type {
+        case "post":
+            return .post(key: key, time: time, createdAt: Self.time(value[.createdAt]) ?? time, author: value[.author]?.stringValue,
+                         followers: followers(), text: value[.text]?.stringValue, url: value[.url]?.stringValue)
+        case "reshare":
+            return .reshare(key: key, time: time, user: value[.user]?.idString, followers: followers())
+        case "counts":
+            return .counts(key: key, time: time, reshares: value[.reshares]?.intValue, replies: value[.replies]?.intValue,
+                           likes: value[.likes]?.intValue, quotes: value[.quotes]?.intValue)
+        default:
+            return .answer(key: key, time: time, author: value[.author]?.stringValue)
+        }
+    }
+
+    /// RFC 3339 text or Unix seconds, from 1970 to the end of 9999 (what RFC 3339 can write,
+    /// and what alerts print): a time far outside that is a bad line, not years of ticks.
+    static func time(_ value: JSONValue?) -> Double? {
+        let seconds: Double?
+        switch value {
+        case .number(let number)?: seconds = number
+        case .string(let text)?: seconds = Timestamp.parse(text)?.timeIntervalSince1970 ?? Double(text)
+        default: seconds = nil
+        }
+        guard let seconds, seconds.isFinite, seconds >= 0, seconds <= latest else { return nil }
+        return seconds
+    }
+
+    /// 9999-12-31T23:59:59Z.
+    static let latest = 253_402_300_799.0
+}
+
+/// Writes observations as recording lines (`watch --record`).
+package enum RecordingWriter {
+    package static func line(_ observation: Observation) -> String {
+        func time(_ t: Double) -> String { JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: t))) }
+        func number(_ value: Double?) -> String { JSONText.number(value) }
+        func int(_ value: Int?) -> String { value.map(String.init) ?? "null" }
+        let fields: [(String, String)]
+        switch observation {
+        case .post(let key, let t, let created, let author, let followers, let text, let url):
+            fields = [("type", "\"post\""), ("time", time(t)), ("created_at", time(created)), ("source", JSONText.quote(key.source)),
+                      ("id", JSONText.quote(key.id)), ("author", JSONText.string(author)), ("followers", number(followers)),
+                      ("text", JSONText.string(text)), ("url", JSONText.string(url))]
+        case .reshare(let key, let t, let user, let followers):
+            fields = [("type", "\"reshare\""), ("time", time(t)), ("source", JSONText.quote(key.source)), ("post", JSONText.quote(key.id)),
+                      ("user", JSONText.string(user)), ("followers", number(followers))]
+        case .counts(let key, let t, let reshares, let replies, let likes, let quotes):
+            fields = [("type", "\"counts\""), ("time", time(t)), ("source", JSONText.quote(key.source)), ("post", JSONText.quote(key.id)),
+                      ("reshares", int(reshares)), ("replies", int(replies)), ("likes", int(likes)), ("quotes", int(quotes))]
+        case .answer(let key, let t, let author):
+            fields = [("type", "\"answer\""), ("time", time(t)), ("source", JSONText.quote(key.source)), ("post", JSONText.quote(key.id)),
+                      ("author", JSONText.string(author))]
+        }
+        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,355 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockFeeds
+import ForeshockSupport
+import Foundation
+
+/// Feed → observation → scoring → notification, for the live watch: one actor so the scoring
+/// core sees one batch at a time, whichever source's poll finished first. Everything it feeds
+/// the core goes to the state journal first, so a restart rebuilds the same state.
+///
+/// The pipeline is the scoring core's one owner: nothing else holds the engine. Every call into
+/// it runs on `engineQueue`, a serial Dispatch queue, and is awaited with a continuation, so
+/// the shards' waits never block Swift concurrency's threads and calls reach the engine in the
+/// order they were made (the journal's order: each call is queued before the actor suspends).
+package actor WatchPipeline {
+    /// One source's health as the watchdog sees it.
+    package struct SourceHealth: Sendable {
+        package var lastPoll: Double?
+        package var lastError: String?
+        package var downSince: Double?
+        package var alerted = false
+        package var rateLimitWaits = 0
+    }
+
+    /// Counters for the metrics file.
+    package struct Counters: Sendable {
+        package var scoringSeconds = 0.0
+        package var scoringBatches = 0
+        /// New alerts and escalations, by rule and severity.
+        package var alerts: [String: Int] = [:]
+        package var journalErrors = 0
+    }
+
+    private let engine: ScoringEngine
+    private let engineQueue = DispatchQueue(label: "foreshock.pipeline.engine")
+    private var config: Config
+    private var pollers: [String: FeedPoller]
+    private let journal: StateJournal?
+    /// Hands notifications to the notifier; called on the actor, so they reach it in the
+    /// order the core produced them (the notification log's checks depend on that order).
+    private let deliver: @Sendable ([AlertNotification]) -> Void
+    /// Set while a compaction waits for the engine's tracked keys: the posts written meanwhile,
+    /// whose lines the rewrite must keep although the keys it got do not name them.
+    private var writtenWhileCompacting: Set<PostKey>?
+    private let record: (@Sendable ([Observation]) -> Void)?
+    private let clock: @Sendable () -> Date
+    private let logger: Logger
+    /// Recent posts per source with reshares, to re-poll their counters.
+    private var recent: [String: [String: (createdAt: Double, reshares: Int, resharersFetched: Bool)]] = [:]
+    package private(set) var health: [String: SourceHealth] = [:]
+    package private(set) var counters = Counters()
+    private var journalLines = 0
+    static let followFor: Double = 6 * 3600
+    static let followAtMost = 200
+    /// Journal lines between compactions.
+    static let compactEvery = 200_000
+
+    /// - Parameters:
+    ///   - journal: where observations are written before they are scored; nil keeps nothing.
+    ///   - clock: the time now (the demo runs a faster one).
+    package init(config: Config, pollers: [FeedPoller], journal: StateJournal? = nil, logger: Logger = Logger(handler: StreamLogHandler(level: .critical)),
+                clock: @escaping @Sendable () -> Date = Date.init, record: (@Sendable ([Observation]) -> Void)? = nil,
+                deliver: @escaping @Sendable ([AlertNotification]) -> Void) {
+        engine = ScoringEngine(config: config)
+        self.config = config
+        self.pollers = Dictionary(pollers.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.journal = journal
+        self.logger = logger
+        self.clock = clock
+        self.record = record
+        self.deliver = deliver
+    }
+
+    /// Rebuilds posts, alerts, cursors and source health from the journal of an earlier run.
+    /// - Returns: every notification the replay produced, and the time the journal ends: the
+    ///   caller sends the last few its notification log has not seen (a crash between scoring
+    ///   and the outbox), and renders from them what an outbox cut short lost.
+    package func restore(_ loaded: StateJournal.Loaded) async -> (notes: [AlertNotification], end: Double) {
+        let entries = loaded.entries
+        let notes = await onEngine { engine in
+            var notes: [AlertNotification] = []
+            for entry in entries {
+                switch entry {
+                case .observations(let observations): notes += engine.ingest(observations)
+                case .tick(let time): notes += engine.tick(time)
+                case .polled, .sourceHealth: continue
+                }
+            }
+            return notes
+        }
+        var seen: [String: [String]] = [:]
+        var cursors: [String: String] = [:]
+        var last = -Double.infinity
+        for entry in loaded.entries {
+            switch entry {
+            case .observations(let observations):
+                follow(observations)
+                last = max(last, observations.last?.time ?? last)
+            case .tick(let time):
+                last = max(last, time)
+            case .polled(let source, let cursor, let ids):
+                if let cursor { cursors[source] = cursor }
+                seen[source, default: []] += ids
+            case .sourceHealth(let source, let since, let alerted):
+                health[source, default: SourceHealth()].downSince = since
+                health[source, default: SourceHealth()].alerted = alerted
+            }
+        }
+        for (name, poller) in pollers {
+            poller.restore(cursor: cursors[name], seen: seen[name] ?? [])
+        }
+        journalLines = loaded.lines
+        return (notes, last)
+    }
+
+    /// Scores one poll's findings, then spends the source's call budget on the posts that need
+    /// it: resharers of posts heating up, fresh counters of recent ones.
+    package func handle(_ outcome: PollOutcome) async {
+        guard let poller = pollers[outcome.source] else { return }
+        let taken = outcome.mentions.map(\.id) + outcome.skippedIDs
+        let bookkeeping: [StateJournal.Entry] = taken.isEmpty ? [] : [.polled(source: outcome.source, cursor: poller.cursor, ids: taken)]
+        await ingest(MentionObservations.from(outcome), then: bookkeeping)
+        await checkHealth(outcome)
+        guard outcome.error == nil else { return }
+        let source = outcome.source
+        let now = outcome.observedAt.timeIntervalSince1970
+        // New posts joined `recent` as they were ingested; keep the newest, young enough.
+        var follow = (recent[source] ?? [:]).filter { now - $0.value.createdAt < Self.followFor }
+        if follow.count > Self.followAtMost {
+            follow = Dictionary(uniqueKeysWithValues: follow.sorted { $0.value.createdAt > $1.value.createdAt }.prefix(Self.followAtMost).map { ($0.key, $0.value) })
+        }
+        recent[source] = follow
+        let threshold = poller.source.fetchResharersAt
+        for (id, post) in follow.sorted(by: { $0.value.reshares > $1.value.reshares }) {
+            guard let threshold, post.reshares >= threshold else { break }
+            guard let sightings = await poller.resharers(of: id, postedAt: Date(timeIntervalSince1970: post.createdAt)) else { break }
+            recent[source]?[id]?.resharersFetched = true
+            await ingest(sightings.map { .reshare(key: PostKey(source: source, id: $0.postID), time: $0.at.timeIntervalSince1970, user: $0.account, followers: $0.followers.map(Double.init)) })
+        }
+        let stale = follow.filter { $0.value.reshares > 0 || now - $0.value.createdAt < 3600 }.map(\.key).sorted()
+        if !stale.isEmpty {
+            let refreshed = await poller.refresh(stale)
+            let time = clock().timeIntervalSince1970
+            // Only what moved is scored (and journaled); `ingest` brings `recent` up to date.
+            let changed = refreshed.mentions.filter { mention in
+                (mention.reshares != nil && mention.reshares != recent[source]?[mention.id]?.reshares) || mention.replies != nil || mention.likes != nil
+            }
+            await ingest(changed.map { .counts(key: PostKey(source: source, id: $0.id), time: time, reshares: $0.reshares, replies: $0.replies, likes: $0.likes, quotes: $0.quotes) })
+        }
+    }
+
+    /// Evaluates every post at `time`, so time-based rules fire when nothing arrives, and
+    /// raises or resolves the alert of a source that has been failing too long.
+    package func tick(_ time: Date) async {
+        let at = StateJournal.tickTime(time.timeIntervalSince1970)
+        write([], then: [.tick(at)])
+        let (notes, seconds) = await onEngine { engine in Self.timed { engine.tick(at) } }
+        counters.scoringSeconds += seconds
+        count(notes)
+        if !notes.isEmpty { deliver(notes) }
+        for name in pollers.keys.sorted() { await checkDown(name, now: time.timeIntervalSince1970) }
+        if journalLines >= Self.compactEvery { await compactJournal(nil) }
+    }
+
+    /// Takes a reloaded config: new rules and scoring settings for the same posts, pollers for
+    /// the sources now configured (those kept keep their cursors and seen ids).
+    package func reconfigure(_ config: Config, pollers: [FeedPoller]) async {
+        self.config = config
+        await onEngine { $0.reconfigure(config) }
+        self.pollers = Dictionary(pollers.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for name in health.keys where self.pollers[name] == nil { health[name] = nil }
+    }
+
+    /// Rewrites the journal with only what the tracked posts were built from, the ticks since
+    /// the oldest of it, and each source's latest cursor and recent ids.
+    /// - Parameter loaded: the journal as just read (at start), so it is not read twice.
+    package func compactJournal(_ loaded: StateJournal.Loaded? = nil) async {
+        guard let journal, writtenWhileCompacting == nil else { return }
+        // Other sources' polls are handled while this waits for the engine; the journal is read
+        // only after the wait, and what was written meanwhile is kept whatever the keys say.
+        writtenWhileCompacting = []
+        var tracked = await onEngine { $0.trackedKeys }
+        tracked.formUnion(writtenWhileCompacting ?? [])
+        writtenWhileCompacting = nil
+        let loaded = loaded ?? journal.load()
+        var oldest = Double.infinity
+        for case .observations(let observations) in loaded.entries {
+            if let first = observations.first(where: { tracked.contains($0.key) }) { oldest = min(oldest, first.time) }
+        }
+        var ordered: [StateJournal.Entry] = []
+        for entry in loaded.entries {
+            switch entry {
+            case .observations(let observations):
+                let mine = observations.filter { tracked.contains($0.key) }
+                if !mine.isEmpty { ordered.append(.observations(mine)) }
+            case .tick(let time):
+                if time >= oldest { ordered.append(entry) }
+            case .polled, .sourceHealth:
+                continue
+            }
+        }
+        for (name, poller) in pollers.sorted(by: { $0.key < $1.key }) {
+            ordered.append(.polled(source: name, cursor: poller.cursor, ids: poller.recentlySeen))
+            if let h = health[name], h.downSince != nil { ordered.append(.sourceHealth(source: name, downSince: h.downSince, alerted: h.alerted)) }
+        }
+        do {
+            try journal.rewrite(ordered)
+            journalLines = ordered.count
+        } catch {
+            logger.error("cannot compact the state journal", [("path", journal.path), ("error", "\(error)")])
+        }
+    }
+
+    /// What `status` shows of the core: the hottest posts and every alert firing.
+    package func snapshot(hottest limit: Int, at time: Double) async -> (hottest: [PostFeatures], firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)]) {
+        await onEngine { $0.snapshot(hottest: limit, at: time) }
+    }
+
+    /// Posts tracked and the bytes they hold.
+    package func footprint() async -> (posts: Int, bytes: Int) {
+        await onEngine { $0.footprint }
+    }
+
+    /// The features of posts now, nil for one not tracked.
+    package func features(_ keys: [PostKey], at time: Double) async -> [PostFeatures?] {
+        await onEngine { $0.features(keys, at: time) }
+    }
+
+    /// Runs `body` with the engine on the engine's queue, and awaits it.
+    private func onEngine<T: Sendable>(_ body: @escaping @Sendable (ScoringEngine) -> T) async -> T {
+        let engine = engine
+        return await onDispatchThread(engineQueue) { body(engine) }
+    }
+
+    /// What `body` returns, and the seconds it took.
+    private static func timed<T>(_ body: () -> T) -> (T, Double) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let value = body()
+        return (value, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+    }
+
+    /// The sources with their health and counters.
+    package func sourceHealth() -> [(name: String, health: SourceHealth, stats: FeedStats, kind: String)] {
+        pollers.keys.sorted().map { name in (name, health[name] ?? SourceHealth(), pollers[name]!.stats, pollers[name]!.source.kind.rawValue) }
+    }
+
+    /// Keeps `recent` (the posts whose counters are re-polled) in step with what the core is fed,
+    /// live and when the journal is replayed alike.
+    private func follow(_ observations: [Observation]) {
+        for observation in observations {
+            switch observation {
+            case .post(let key, let time, let createdAt, _, _, _, _):
+                if time - createdAt < Self.followFor, recent[key.source]?[key.id] == nil {
+                    recent[key.source, default: [:]][key.id] = (createdAt, 0, false)
+                }
+            case .counts(let key, _, let reshares?, _, _, _):
+                recent[key.source]?[key.id]?.reshares = reshares
+            default:
+                continue
+            }
+        }
+    }
+
+    private func ingest(_ observations: [Observation], then entries: [StateJournal.Entry] = []) async {
+        let normalized = write(observations, then: entries)
+        guard !normalized.isEmpty else { return }
+        follow(normalized)
+        record?(normalized)
+        let (notes, seconds) = await onEngine { engine in Self.timed { engine.ingest(normalized) } }
+        counters.scoringSeconds += seconds
+        counters.scoringBatches += 1
+        count(notes)
+        if !notes.isEmpty { deliver(notes) }
+    }
+
+    /// Journals, then returns what the core is to see (as read back from the journal lines).
+    @discardableResult
+    private func write(_ observations: [Observation], then entries: [StateJournal.Entry]) -> [Observation] {
+        guard let journal, !(observations.isEmpty && entries.isEmpty) else { return observations }
+        if writtenWhileCompacting != nil { writtenWhileCompacting?.formUnion(observations.map(\.key)) }
+        do {
+            let normalized = try journal.append(observations, then: entries)
+            journalLines += observations.count + entries.count
+            return normalized
+        } catch {
+            // Scoring goes on: an alert now is worth more than a journal line.
+            counters.journalErrors += 1
+            if counters.journalErrors == 1 || counters.journalErrors % 100 == 0 {
+                logger.error("cannot write the state journal; a restart will not remember this", [("path", journal.path), ("error", "\(error)")])
+            }
+            return observations
+        }
+    }
+
+    private func count(_ notes: [AlertNotification]) {
+        for note in notes where note.reason == .started || note.reason == .escalated {
+            counters.alerts["\(note.rule)\u{0}\(note.severity.rawValue)", default: 0] += 1
+        }
+    }
+
+    private func checkHealth(_ outcome: PollOutcome) async {
+        let name = outcome.source
+        let now = outcome.observedAt.timeIntervalSince1970
+        var h = health[name] ?? SourceHealth()
+        h.lastPoll = now
+        if let source = pollers[name]?.source, outcome.error == nil, outcome.nextPollAfter > source.interval * 1.01 { h.rateLimitWaits += 1 }
+        if let error = outcome.error {
+            h.lastError = error.message
+            if h.downSince == nil {
+                h.downSince = now
+                write([], then: [.sourceHealth(source: name, downSince: now, alerted: false)])
+            }
+            health[name] = h
+            await checkDown(name, now: clock().timeIntervalSince1970)
+            return
+        }
+        let wasAlerted = h.alerted
+        let wasDown = h.downSince
+        h.lastError = nil
+        h.downSince = nil
+        h.alerted = false
+        health[name] = h
+        if let wasDown {
+            write([], then: [.sourceHealth(source: name, downSince: nil, alerted: false)])
+            if wasAlerted {
+                logger.info("source recovered", [("source", name)])
+                deliver([sourceDownNote(name, since: wasDown, now: now, error: nil)])
+            }
+        }
+    }
+
+    /// Silence must never look like "all quiet": a source failing longer than
+    /// `source_down_after` raises its own critical alert.
+    private func checkDown(_ name: String, now: Double) async {
+        guard let h = health[name], let since = h.downSince, !h.alerted, now - since >= config.sourceDownAfter else { return }
+        health[name]?.alerted = true
+        logger.error("source down", [("source", name), ("since", Timestamp.format(Date(timeIntervalSince1970: since))), ("error", h.lastError ?? "")])
+        deliver([sourceDownNote(name, since: since, now: now, error: h.lastError ?? "unknown error")])
+        write([], then: [.sourceHealth(source: name, downSince: since, alerted: true)])
+    }
+
+    private func sourceDownNote(_ name: String, since: Double, now: Double, error: String?) -> AlertNotification {
+        let critical = config.rules.filter { $0.severity == .critical }.map(\.sinks)
+        let minutes = Int(((now - since) / 60).rounded())
+        let text = error.map { "Source \(name) has failed for \(minutes) min: \($0). Nothing from it is scored until it recovers." }
+            ?? "Source \(name) recovered after \(minutes) min."
+        var note = AlertNotification(key: PostKey(source: "foreshock", id: "source-down/\(name)"), isVolume: false, time: now, rule: "source-down",
+                                     severity: .critical, state: error == nil ? .resolved : .firing, reason: error == nil ? .resolved : .started,
+                                     sinks: AlertLifecycle.union(critical), reshares: 0, predicted: nil, supercritical: false, velocityPerMin: 0,
+                                     reach: 0, volumeRatio: nil, author: "foreshock", url: nil, excerpt: text, complaint: false, unansweredFor: nil)
+        note.firedAt = since
+        note.createdAt = since
+        return note
+    }
+}

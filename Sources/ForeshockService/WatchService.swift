@@ -1,0 +1,390 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockDelivery
+import ForeshockFeeds
+import ForeshockSupport
+import ForeshockTransport
+import Foundation
+import Synchronization
+
+/// The long-running watch process, in the manner of swift-service-lifecycle: `run()` starts
+/// every source on its own schedule, the evaluation ticks and the housekeeping (metrics file,
+/// status file), then waits for a signal. SIGTERM or SIGINT stops polling, finishes deliveries
+/// up to `shutdown_timeout` and writes the state down; SIGHUP reloads the config, keeping the
+/// old one when the new one has problems.
+package actor WatchService {
+    package struct Options: Sendable {
+        package var once = false
+        package var mentions = "text"
+        /// How often metrics and status are written.
+        package var housekeepingInterval: Double = 15
+        /// Stops as on SIGTERM after this many seconds (the demo).
+        package var stopAfter: Double?
+        /// Called after every evaluation tick with the pipeline and the time (the demo's progress).
+        package var onTick: (@Sendable (WatchPipeline, Date) async -> Void)?
+        package init() {}
+    }
+
+    /// Why a config cannot replace the running one: one sentence per problem, one per line.
+    package struct ReloadRefused: Error, Sendable {
+        package var message: String
+        package init(_ message: String) { self.message = message }
+    }
+
+    /// How a run ended: the CLI turns it into an exit status.
+    package enum Outcome: Sendable, Equatable {
+        /// Stopped on a signal, or one round (`--once`) in which every source and sink worked.
+        case completed
+        /// One round in which a source or a sink failed.
+        case failed
+    }
+
+    /// Builds what depends on the config: its pollers' feeds and its notifier.
+    package struct Factory: Sendable {
+        /// Reads the config again (SIGHUP).
+        package var loadConfig: @Sendable () throws(ReloadRefused) -> Config
+        /// A notifier over the config's sinks, sharing the outbox and log of the one it replaces.
+        package var makeNotifier: @Sendable (Config, Notifier?) throws(ReloadRefused) -> Notifier
+        package init(loadConfig: @escaping @Sendable () throws(ReloadRefused) -> Config,
+                    makeNotifier: @escaping @Sendable (Config, Notifier?) throws(ReloadRefused) -> Notifier) {
+            self.loadConfig = loadConfig
+            self.makeNotifier = makeNotifier
+        }
+    }
+
+    private var config: Config
+    private let stateDir: String
+    private let factory: Factory
+    private let options: Options
+    private let terminal: Terminal
+    private let logger: Logger
+    private let clock: @Sendable () -> Date
+    private let client = HTTPClient()
+    private let journal: StateJournal
+    private let report: MentionReport
+    private let notifierBox: NotifierSlot
+    private var pollers: [FeedPoller] = []
+    private let pipeline: WatchPipeline
+    private var tasks: [Task<Void, Never>] = []
+    private let started: Date
+
+    /// - Parameters:
+    ///   - record: appends every observation the core sees (`--record`).
+    ///   - clock: the time observations are stamped with (the demo runs a faster one).
+    package init(config: Config, stateDir: String, notifier: Notifier, factory: Factory, options: Options, terminal: Terminal, logger: Logger,
+                record: (@Sendable ([Observation]) -> Void)? = nil, clock: @escaping @Sendable () -> Date = Date.init) {
+        self.config = config
+        self.stateDir = stateDir
+        self.factory = factory
+        self.options = options
+        self.terminal = terminal
+        self.logger = logger
+        self.clock = clock
+        self.started = Date()
+        journal = StateJournal(directory: stateDir)
+        report = MentionReport(terminal: terminal, format: options.mentions)
+        notifierBox = NotifierSlot(notifier)
+        pollers = Self.makePollers(config, client: client, previous: [], clock: clock)
+        let box = notifierBox
+        pipeline = WatchPipeline(config: config, pollers: pollers, journal: journal, logger: logger, clock: clock, record: record) { notes in
+            box.current.submit(notes)
+        }
+    }
+
+    var notifier: Notifier { notifierBox.current }
+
+    /// Runs until SIGTERM or SIGINT (or after one round with `--once`).
+    /// - Returns: success, or failure for `--once` when a source or sink failed.
+    package func run() async -> Outcome {
+        await restore()
+        if options.once { return await runOnce() }
+        let listener = SignalListener([SIGTERM, SIGINT, SIGHUP])
+        defer { listener.cancel() }
+        if let after = options.stopAfter {
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(after * 1e9))
+                listener.inject(SIGTERM)
+            }
+        }
+        logger.info("watching", [("sources", config.sources.map(\.name).joined(separator: ",")), ("state_dir", stateDir)])
+        startTasks()
+        for await number in listener.signals {
+            if number == SIGHUP {
+                await reload()
+                continue
+            }
+            logger.info("stopping", [("signal", SignalListener.name(number)), ("deadline", "\(Int(config.shutdownTimeout))s")])
+            break
+        }
+        await shutdown()
+        return .completed
+    }
+
+    /// Rebuilds posts, alerts, cursors and health from the journal, sends what a crash caught
+    /// between scoring and the outbox, and compacts the journal.
+    private func restore() async {
+        let loaded = journal.load()
+        if let moved = loaded.movedAside {
+            logger.error("the state journal could not be read; it was moved aside and the watch starts fresh",
+                         [("problem", moved.reason), ("moved_to", moved.path)])
+        }
+        if loaded.tornTail { logger.warning("the state journal ended in half a line (a crash while writing); that line was dropped") }
+        if let damage = loaded.damaged {
+            logger.warning("the state journal had lines that could not be read; they were skipped and the rest restored",
+                           [("lines", "\(damage.count)"), ("first", damage.first), ("copy", damage.copy ?? "-")])
+        }
+        var replayed: [AlertNotification] = []
+        if !loaded.entries.isEmpty {
+            let restored = await pipeline.restore(loaded)
+            replayed = restored.notes
+            // A notification the run before produced but never wrote to its outbox is at most a
+            // group wait old; older ones it dealt with, one way or another.
+            let lookBack = max(120, config.alerting.groupWait * 3)
+            let missing = restored.notes.filter { $0.time >= restored.end - lookBack && !notifier.hasTaken($0) }
+            let footprint = await pipeline.footprint()
+            logger.info("state restored", [("journal_lines", "\(loaded.lines)"), ("posts", "\(footprint.posts)"), ("notifications_resent", "\(missing.count)")])
+            if !missing.isEmpty { notifier.submit(missing) }
+            await pipeline.compactJournal(loaded)
+        }
+        let recovered = notifier.recoverLostMessages(from: replayed)
+        if recovered.lost > 0 {
+            logger.error("the outbox lost messages it had queued (outbox.jsonl damaged or cut short); those the journal could rebuild are queued again under their ids",
+                         [("lost", "\(recovered.lost)"), ("requeued", "\(recovered.requeued)")])
+        }
+    }
+
+    private func runOnce() async -> Outcome {
+        let outcomes = await FeedScheduler(pollers: pollers).pollOnce()
+        var failed = 0
+        for outcome in outcomes {
+            await Self.take(outcome, logger: logger, report: report, pipeline: pipeline)
+            if outcome.error != nil { failed += 1 }
+        }
+        await pipeline.tick(clock())
+        // Deliver before exiting; what does not make it stays in the outbox for next time.
+        let delivered = await notifier.drain(timeout: max(config.shutdownTimeout, 1))
+        if !delivered { logger.warning("some notifications are not delivered yet; they stay in the outbox", [("outbox", "\(notifier.outbox.depth)")]) }
+        await housekeeping(running: false)
+        notifier.stop()
+        let dead = notifier.stats.dead.values.reduce(0, +)
+        return failed == 0 && delivered && dead == 0 ? .completed : .failed
+    }
+
+    private func startTasks() {
+        let pipeline = pipeline, logger = logger, report = report
+        for poller in pollers {
+            tasks.append(Task {
+                await FeedScheduler.loop(poller) { outcome in
+                    await Self.take(outcome, logger: logger, report: report, pipeline: pipeline)
+                }
+            })
+            if poller.source.kind == .mastodon, poller.source.stream, poller.source.mode == .tag {
+                let stream = MastodonStream(poller: poller, client: client)
+                let sourceLogger = logger.with("source", poller.source.name)
+                tasks.append(Task {
+                    await stream.run({ outcome in
+                        report.show(outcome)
+                        await pipeline.handle(outcome)
+                    }, problem: { sourceLogger.warning(poller.redact($0)) })
+                })
+            }
+        }
+        let interval = config.scoring.evaluationInterval, clock = clock, onTick = options.onTick
+        tasks.append(Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+                if Task.isCancelled { break }
+                let now = clock()
+                await pipeline.tick(now)
+                if let onTick { await onTick(pipeline, now) }
+            }
+        })
+        let every = options.housekeepingInterval
+        tasks.append(Task { [weak self] in
+            while !Task.isCancelled {
+                await self?.housekeeping(running: true)
+                try? await Task.sleep(nanoseconds: UInt64(every * 1e9))
+            }
+        })
+    }
+
+    private func shutdown() async {
+        let deadline = Date().addingTimeInterval(config.shutdownTimeout)
+        for task in tasks { task.cancel() }
+        let running = tasks
+        tasks = []
+        let stopped = Mutex(false)
+        Task {
+            for task in running { await task.value }
+            stopped.withLock { $0 = true }
+        }
+        while !stopped.withLock({ $0 }), Date() < deadline {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let delivered = await notifier.drain(timeout: max(0, deadline.timeIntervalSinceNow))
+        await housekeeping(running: false)
+        notifier.stop()
+        if delivered {
+            logger.info("stopped; every notification was delivered")
+        } else {
+            logger.warning("stopped with notifications undelivered; they stay in the outbox for the next start", [("outbox", "\(notifier.outbox.depth)")])
+        }
+    }
+
+    /// SIGHUP: a config with problems is logged, problem by problem, and the old one runs on.
+    private func reload() async {
+        let fresh: Config
+        do {
+            fresh = try factory.loadConfig()
+        } catch {
+            for line in error.message.split(separator: "\n") { logger.error("config reload refused: \(line)") }
+            logger.error("the previous config keeps running")
+            return
+        }
+        let newNotifier: Notifier
+        do {
+            newNotifier = try factory.makeNotifier(fresh, notifier)
+        } catch {
+            logger.error("config reload refused: \(error.message)")
+            logger.error("the previous config keeps running")
+            return
+        }
+        for task in tasks { task.cancel() }
+        tasks = []
+        let old = notifierBox.swap(newNotifier)
+        old.stop()
+        let kept = Set(fresh.sources.map(\.name)).intersection(config.sources.map(\.name))
+        pollers = Self.makePollers(fresh, client: client, previous: pollers, clock: clock)
+        config = fresh
+        // Before any new poll: the pipeline drops outcomes of sources it does not know.
+        await pipeline.reconfigure(fresh, pollers: pollers)
+        startTasks()
+        logger.info("config reloaded", [("sources", fresh.sources.map(\.name).joined(separator: ",")), ("kept", "\(kept.count)")])
+    }
+
+    /// One line per poll that says something: a failure, or how many new mentions came.
+    static func log(_ outcome: PollOutcome, _ logger: Logger) {
+        let source = logger.with("source", outcome.source)
+        if let error = outcome.error {
+            source.warning("poll failed: \(error.message)", [("retry_in", "\(Int(outcome.nextPollAfter.rounded()))s")])
+        } else {
+            source.debug("polled", [("new", "\(outcome.mentions.count)"), ("requests", "\(outcome.requests)"), ("not_modified", "\(outcome.notModified)")])
+            if outcome.truncated { source.warning("more new mentions than one poll reads; the rest follow next poll") }
+            if !outcome.skippedIDs.isEmpty {
+                source.warning("one answer brought more new mentions than max_items_per_poll; the rest were skipped",
+                               [("taken", "\(outcome.mentions.count)"), ("skipped", "\(outcome.skippedIDs.count)")])
+            }
+            if outcome.cursorFellBack { source.info("the newest post seen is gone; the cursor stepped back to an older one") }
+        }
+    }
+
+    /// One poll's outcome: logged, shown, scored.
+    static func take(_ outcome: PollOutcome, logger: Logger, report: MentionReport, pipeline: WatchPipeline) async {
+        log(outcome, logger)
+        report.show(outcome)
+        await pipeline.handle(outcome)
+    }
+
+    /// Pollers for a config; a source that was there before keeps its cursor and seen ids.
+    static func makePollers(_ config: Config, client: HTTPClient, previous: [FeedPoller], clock: @escaping @Sendable () -> Date) -> [FeedPoller] {
+        let old = Dictionary(previous.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
+        return config.sources.map { source in
+            let poller = FeedPoller(feed: source.makeFeed(), client: client, clock: clock)
+            if let before = old[source.name] { poller.restore(cursor: before.cursor, seen: before.recentlySeen) }
+            return poller
+        }
+    }
+
+    /// Writes the metrics file and status.json (each whole or not at all).
+    private func housekeeping(running: Bool) async {
+        let now = clock()
+        let sources = await pipeline.sourceHealth()
+        let counters = await pipeline.counters
+        // Through the pipeline, the engine's one owner: never while it scores a batch.
+        let snapshot = await pipeline.snapshot(hottest: 10, at: now.timeIntervalSince1970)
+        let footprint = await pipeline.footprint()
+        let authors = await pipeline.features(snapshot.firing.map(\.key), at: now.timeIntervalSince1970).map { $0?.author }
+        let notifier = notifier
+        let stats = notifier.stats
+        let pending = notifier.outbox.entries
+        func time(_ value: Double?) -> String? { value.map { Timestamp.format(Date(timeIntervalSince1970: $0)) } }
+        let status = WatchStatus(
+            writtenAt: Timestamp.format(now), pid: ProcessInfo.processInfo.processIdentifier, startedAt: Timestamp.format(started), running: running,
+            sources: sources.map { name, health, stats, kind in
+                WatchStatus.Source(name: name, kind: kind, lastPoll: time(health.lastPoll), lastSuccess: stats.lastSuccess.map(Timestamp.format),
+                                   lastError: health.lastError, downSince: time(health.downSince), polls: stats.polls, errors: stats.errors, mentions: stats.mentions)
+            },
+            hottest: snapshot.hottest.map { f in
+                WatchStatus.Post(source: f.key.source, id: f.key.id, author: f.author, url: f.url, text: f.excerpt.map { SafeText.cut(SafeText.clean($0, keepLineBreaks: false), 140) },
+                                 ageSeconds: f.age.rounded(), mode: f.mode.rawValue, reshares: f.reshares, velocityPerMin: (f.velocityShort * 10).rounded() / 10,
+                                 reach: f.reach, predicted: f.predicted.map { $0.rounded() }, supercritical: f.supercritical, complaint: f.complaint,
+                                 answered: f.unansweredFor == nil,
+                                 counters: f.counters.samples.isEmpty ? nil : f.counters.samples.map {
+                                     WatchStatus.Counters(time: Timestamp.format(Date(timeIntervalSince1970: $0.time)), reshares: $0.reshares,
+                                                          replies: $0.replies, likes: $0.likes, quotes: $0.quotes)
+                                 })
+            },
+            alerts: zip(snapshot.firing, authors).map { item, author in
+                let probe = AlertNotification(key: item.key, isVolume: item.isVolume, time: now.timeIntervalSince1970, rule: item.alert.rule, severity: item.alert.severity,
+                                              state: .firing, reason: .repeated, sinks: item.alert.sinks, reshares: 0, predicted: nil, supercritical: false,
+                                              velocityPerMin: 0, reach: 0, volumeRatio: nil, author: author,
+                                              url: nil, excerpt: nil, complaint: false, unansweredFor: nil)
+                return WatchStatus.Alert(key: probe.alertKey, rule: item.alert.rule, severity: item.alert.severity.rawValue,
+                                         since: Timestamp.format(Date(timeIntervalSince1970: item.alert.since)),
+                                         lastNotified: Timestamp.format(Date(timeIntervalSince1970: item.alert.lastNotified)),
+                                         silencedBy: notifier.silencedBy(probe, now: now))
+            } + sources.filter { $0.health.alerted }.map { source in
+                WatchStatus.Alert(key: "foreshock:source-down/\(source.name)", rule: "source-down", severity: Severity.critical.rawValue,
+                                  since: time(source.health.downSince) ?? "", lastNotified: time(source.health.downSince) ?? "", silencedBy: nil)
+            },
+            outbox: pending.map { WatchStatus.OutboxEntry(sink: $0.sink, id: $0.id, alerts: $0.keys, queuedAt: Timestamp.format(Date(timeIntervalSince1970: $0.created))) },
+            delivered: stats.delivered, dead: stats.dead)
+        do { try status.write(stateDir: stateDir) } catch {
+            logger.warning("cannot write status.json", [("error", "\(error)")])
+        }
+        var metrics = MetricsText()
+        func perSource(_ value: (WatchPipeline.SourceHealth, FeedStats) -> Double) -> [([(String, String)], Double)] {
+            sources.map { ([("source", $0.name)], value($0.health, $0.stats)) }
+        }
+        metrics.add("foreshock_polls_total", "counter", "Polls per source that succeeded.", perSource { _, s in s.polls.asDouble })
+        metrics.add("foreshock_poll_errors_total", "counter", "Requests per source that failed.", perSource { _, s in s.errors.asDouble })
+        metrics.add("foreshock_rate_limit_waits_total", "counter", "Polls that waited longer than the interval for a rate limit.", perSource { h, _ in h.rateLimitWaits.asDouble })
+        metrics.add("foreshock_mentions_total", "counter", "New mentions seen per source.", perSource { _, s in s.mentions.asDouble })
+        metrics.add("foreshock_source_up", "gauge", "1 when the source's last poll succeeded.", perSource { h, _ in h.downSince == nil ? 1 : 0 })
+        metrics.add("foreshock_posts_tracked", "gauge", "Posts the scoring core tracks.", [([], footprint.posts.asDouble)])
+        metrics.add("foreshock_scoring_seconds_total", "counter", "Time spent in the scoring core.", [([], counters.scoringSeconds)])
+        metrics.add("foreshock_scoring_batches_total", "counter", "Batches of observations scored.", [([], counters.scoringBatches.asDouble)])
+        metrics.add("foreshock_alerts_total", "counter", "Alerts started or escalated, by rule and severity.", counters.alerts.sorted { $0.key < $1.key }.map { key, value in
+            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
+            return ([("rule", parts[0]), ("severity", parts.count > 1 ? parts[1] : "")], value.asDouble)
+        })
+        metrics.add("foreshock_alerts_firing", "gauge", "Alerts firing now.", [([], snapshot.firing.count.asDouble)])
+        let sinks = Set(stats.delivered.keys).union(stats.dead.keys).sorted()
+        metrics.add("foreshock_deliveries_total", "counter", "Messages per sink by outcome.", sinks.flatMap { sink in
+            [([("sink", sink), ("outcome", "ok")], (stats.delivered[sink] ?? 0).asDouble), ([("sink", sink), ("outcome", "retried")], (stats.retried[sink] ?? 0).asDouble),
+             ([("sink", sink), ("outcome", "dead")], (stats.dead[sink] ?? 0).asDouble)]
+        })
+        metrics.add("foreshock_notifications_silenced_total", "counter", "Notifications held back by a silence.", [([], stats.silenced.asDouble)])
+        metrics.add("foreshock_notifications_already_announced_total", "counter", "Notifications not sent because the notification log says receivers were told.",
+                    [([], stats.alreadyAnnounced.asDouble)])
+        metrics.add("foreshock_outbox_depth", "gauge", "Messages waiting for delivery.", [([], stats.outboxDepth.asDouble)])
+        metrics.add("foreshock_journal_errors_total", "counter", "State journal writes that failed.", [([], counters.journalErrors.asDouble)])
+        metrics.add("foreshock_notification_log_errors_total", "counter", "Notification log writes that failed.", [([], notifier.log.writeErrors.asDouble)])
+        let path = config.metricsFile ?? (stateDir as NSString).appendingPathComponent("foreshock.prom")
+        do { try AtomicFile.write(Data(metrics.text.utf8), to: path) } catch {
+            logger.warning("cannot write the metrics file", [("path", path), ("error", "\(error)")])
+        }
+    }
+}
+
+/// The notifier in use, swapped on a config reload while deliveries go on.
+private final class NotifierSlot: Sendable {
+    private let state: Mutex<Notifier>
+    init(_ notifier: Notifier) { state = Mutex(notifier) }
+    var current: Notifier { state.withLock { $0 } }
+    func swap(_ new: Notifier) -> Notifier { state.withLock { old in defer { old = new }; return old } }
+}
+
+private extension Int {
+    var asDouble: Double { Double(self) }
+}

@@ -1,0 +1,17 @@
+import Foundation
+
+/// Numbers as people read them in alerts and on terminals.
+package enum NumberText {
+    /// 12345 → "12,345".
+    package static func grouped(_ value: Double) -> String {
+        guard value.isFinite else { return "unknown" }
+        guard value.magnitude < 1e18 else { return String(format: "%.0f", value) }
+        let digits = String(Int(value.magnitude))
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out += "," }
+            out.append(digit)
+        }
+        return (value < 0 ? "-" : "") + out
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Text from posts made safe to show: no control characters (line breaks only where allowed),
+/// no bidirectional overrides that could make a line read differently from what it is.
+package enum SafeText {
+    package static func clean(_ text: String, keepLineBreaks: Bool) -> String {
+        var out = String.UnicodeScalarView()
+        var lastWasSpace = false
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            if value == 0x0A || value == 0x0D || value == 0x2028 || value == 0x2029 {
+                if keepLineBreaks, value != 0x0D { out.append("\n"); lastWasSpace = false; continue }
+                if !lastWasSpace { out.append(" "); lastWasSpace = true }
+                continue
+            }
+            if value == 0x09 { if !lastWasSpace { out.append(" "); lastWasSpace = true }; continue }
+            // C0, DEL, C1, and the bidi embeddings, overrides and isolates (U+202A–202E, U+2066–2069).
+            if value < 0x20 || (0x7F...0x9F).contains(value) || (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value) { continue }
+            out.append(scalar)
+            lastWasSpace = scalar == " "
+        }
+        return String(out)
+    }
+
+    /// Whether a scalar must not reach a terminal raw: C0 and C1 controls, DEL, line and
+    /// paragraph separators, and the bidi embeddings, overrides and isolates.
+    @inline(__always)
+    package static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        return value < 0x20 || (0x7F...0x9F).contains(value) || (0x202A...0x202E).contains(value)
+            || (0x2066...0x2069).contains(value) || value == 0x2028 || value == 0x2029
+    }
+
+    /// One line for a terminal: every unsafe scalar (see `isUnsafe`) written out as an escape
+    /// (`\x1b`, `\u202e`), so an `ESC]0;…BEL` in a post cannot retitle the terminal and a
+    /// right-to-left override cannot make a line read as something else.
+    package static func terminal(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            guard isUnsafe(scalar) else { out.unicodeScalars.append(scalar); continue }
+            let hex = String(scalar.value, radix: 16)
+            out += scalar.value < 0x100 ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex : JSONText.unicodeEscape(scalar)
+        }
+        return out
+    }
+
+    /// JSON text with every unsafe scalar inside its strings as a `\\uXXXX` escape (JSON
+    /// encoders leave U+202E and the C1 controls as they are). Outside strings JSON has none.
+    package static func escapingUnsafeInJSON(_ json: String) -> String {
+        guard json.unicodeScalars.contains(where: isUnsafe) else { return json }
+        var out = ""
+        for scalar in json.unicodeScalars {
+            guard isUnsafe(scalar), scalar != "\n", scalar != "\t", scalar != "\r" else { out.unicodeScalars.append(scalar); continue }
+            out += JSONText.unicodeEscape(scalar)
+        }
+        return out
+    }
+
+    /// At most `limit` characters, cut with an ellipsis.
+    package static func cut(_ text: String, _ limit: Int) -> String {
+        guard text.count > limit else { return text }
+        return String(text.prefix(max(0, limit - 1))) + "…"
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// The parts of a URL, read without Foundation's URL so that odd but valid URLs (IPv6
+/// literals, userinfo) are handled the same on every platform: what config checks, link
+/// checks and redaction all need, split in one place.
+package struct URLParts {
+    /// Lowercased.
+    package var scheme: String?
+    /// As written, up to and including `://` (empty when there is no scheme).
+    var prefix: Substring = ""
+    /// What stands before `@` in the authority, if anything does.
+    var userinfo: Substring?
+    /// The authority without its userinfo: host and port as written.
+    var hostAndPort: Substring = ""
+    package var host: String?
+    var port: Int?
+    /// From the first `/` after the authority to the query or fragment.
+    var path: Substring = ""
+    /// After `?`, without the fragment.
+    var query: Substring?
+    /// From `#` on, `#` included.
+    var fragment: Substring = ""
+
+    package init(_ text: String) {
+        guard let schemeEnd = text.range(of: "://") else { return }
+        scheme = text[..<schemeEnd.lowerBound].lowercased()
+        prefix = text[..<schemeEnd.upperBound]
+        let rest = text[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        var authority = rest[..<authorityEnd]
+        if let at = authority.lastIndex(of: "@") {
+            userinfo = authority[..<at]
+            authority = authority[authority.index(after: at)...]
+        }
+        hostAndPort = authority
+        var tail = rest[authorityEnd...]
+        if let hash = tail.firstIndex(of: "#") {
+            fragment = tail[hash...]
+            tail = tail[..<hash]
+        }
+        if let question = tail.firstIndex(of: "?") {
+            query = tail[tail.index(after: question)...]
+            tail = tail[..<question]
+        }
+        path = tail
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            host = String(authority[authority.index(after: authority.startIndex)..<close])
+            let after = authority[authority.index(after: close)...]
+            if after.hasPrefix(":") { port = Int(after.dropFirst()) }
+        } else if let colon = authority.lastIndex(of: ":") {
+            host = String(authority[..<colon])
+            port = Int(authority[authority.index(after: colon)...])
+        } else {
+            host = String(authority)
+        }
+        if host?.isEmpty == true { host = nil }
+    }
+
+    /// The query's `name=value` pairs as written (a pair without `=` has a nil value).
+    var queryPairs: [(name: Substring, value: Substring?)] {
+        guard let query else { return [] }
+        return query.split(separator: "&", omittingEmptySubsequences: false).map { pair in
+            guard let equals = pair.firstIndex(of: "=") else { return (pair, nil) }
+            return (pair[..<equals], pair[pair.index(after: equals)...])
+        }
+    }
+
+    /// True for `localhost`, 127.0.0.0/8 and ::1.
+    package static func isLoopback(_ host: String) -> Bool {
+        let host = host.lowercased()
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}

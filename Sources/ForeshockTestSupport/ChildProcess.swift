@@ -1,0 +1,84 @@
+import Foundation
+import Synchronization
+
+/// The built `foreshock` executable running as a child process, its stderr kept in a file so a
+/// test can wait for a log line. Killed (SIGKILL) when dropped, so a failing test leaves nothing.
+package final class ChildProcess: @unchecked Sendable {
+    // @unchecked Sendable: every stored property is set in init; Process is thread-safe for
+    // the calls made here (signals, isRunning; `reap` instead of waitUntilExit).
+    package let process = Process()
+    package let stderrPath: String
+    package let stdoutPath: String
+    private let reaped = Mutex(false)
+
+    package static var binary: String { repositoryRoot.appendingPathComponent(".build/debug/foreshock").path }
+
+    package init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            throw FixtureError(message: "build the foreshock executable first (swift build)")
+        }
+        let directory = try makeTemporaryDirectory()
+        stderrPath = directory.appendingPathComponent("stderr.log").path
+        stdoutPath = directory.appendingPathComponent("stdout.log").path
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        try process.run()
+    }
+
+    package var pid: Int32 { process.processIdentifier }
+    package var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+    /// Stdout's bytes as written, to check what reached the terminal.
+    package var stdoutBytes: Data { FileManager.default.contents(atPath: stdoutPath) ?? Data() }
+    package var stderrBytes: Data { FileManager.default.contents(atPath: stderrPath) ?? Data() }
+
+    /// Peak resident memory so far (VmHWM), in bytes; nil once the process is gone.
+    package var peakResidentBytes: Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return nil }
+        return kb * 1024
+    }
+
+    package func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for the process to exit.
+    /// - Returns: its exit status, or nil if it is still running after `timeout` seconds.
+    package func waitForExit(timeout: Double) async -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline {
+            // Foundation's monitor has been seen to miss a child's end: then reap it here.
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                reaped.withLock { $0 = true }
+                return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+            }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        guard !process.isRunning else { return nil }
+        return process.terminationStatus
+    }
+
+    deinit {
+        // Not once reaped here: the pid may belong to another process by now.
+        if process.isRunning, !reaped.withLock({ $0 }) {
+            kill(process.processIdentifier, SIGKILL)
+            reap(process, timeout: 5)
+        }
+    }
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` seconds pass.
+/// - Returns: whether it held.
+package func eventually(timeout: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(nanoseconds: 50_000_000)
+    }
+    return try await condition()
+}

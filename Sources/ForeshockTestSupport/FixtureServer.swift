@@ -1,0 +1,139 @@
+import Foundation
+import Synchronization
+
+/// The repository's root, found from this file's path so tests run from any directory.
+package let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A fixture server from `fixtures/` running as a child process on a free loopback port.
+///
+/// The child exits when its stdin closes, so it stops with this object even if a test fails.
+package final class FixtureServer: @unchecked Sendable {
+    // @unchecked Sendable: every stored property is set in init and never mutated after.
+    package let port: Int
+    private let process: Process
+    private let stdin: Pipe
+    private let stopped = Mutex(false)
+
+    /// Starts `fixtures/<script>` under Debian's python3 and waits for its "PORT n" line.
+    package init(_ script: String, _ arguments: [String] = []) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [repositoryRoot.appendingPathComponent("fixtures/\(script)").path] + arguments
+        stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        var collected = Data()
+        let deadline = Date().addingTimeInterval(20)
+        while !collected.contains(UInt8(ascii: "\n")) {
+            let chunk = stdout.fileHandleForReading.availableData
+            if chunk.isEmpty || Date() > deadline { break }
+            collected.append(chunk)
+        }
+        let line = String(decoding: collected, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) else {
+            process.terminate()
+            throw FixtureError(message: "\(script) did not start: \(line)")
+        }
+        self.port = port
+    }
+
+    package var base: String { "http://127.0.0.1:\(port)" }
+
+    package func stop() {
+        // Once only: after `reap` took the child itself, its pid may belong to another process.
+        guard stopped.withLock({ done in defer { done = true }; return !done }) else { return }
+        try? stdin.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
+        reap(process)
+    }
+
+    deinit { stop() }
+}
+
+package struct FixtureError: Error, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
+}
+
+/// A fresh temporary directory, removed by the caller with `removeTemporary`.
+package func makeTemporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("foreshock-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Runs a command to completion and returns its exit status.
+@discardableResult
+package func runCommand(_ path: String, _ arguments: [String]) throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    try process.run()
+    guard reap(process) else { throw FixtureError(message: "\(path) did not finish within a minute") }
+    return process.terminationStatus
+}
+
+/// Waits for a child to end (SIGKILL after `timeout` seconds) without `waitUntilExit`.
+///
+/// Seen in a full run: a fixture server exited and stayed a zombie that Foundation's process
+/// monitor never noticed, so `waitUntilExit` spun for good on one of the pool's two threads
+/// and the whole suite stalled. Foundation on Linux learns of a child's end when a socket it
+/// gave the child closes, and a child spawned at the same moment by another test can inherit
+/// that socket and keep it open (swift-corelibs-foundation issue 4795). This polls, and reaps
+/// the child itself with `waitpid` when Foundation has not.
+/// - Returns: whether Foundation saw the end (so `terminationStatus` may be read).
+@discardableResult
+package func reap(_ process: Process, timeout: Double = 60) -> Bool {
+    let pid = process.processIdentifier
+    let deadline = Date().addingTimeInterval(timeout)
+    var killed = false
+    while process.isRunning {
+        var status: Int32 = 0
+        let reaped = waitpid(pid, &status, WNOHANG)
+        if reaped == pid || (reaped == -1 && errno == ECHILD) {
+            // Gone: give Foundation a moment to notice, then stop waiting for it.
+            let grace = Date().addingTimeInterval(1)
+            while process.isRunning, Date() < grace { usleep(10_000) }
+            return !process.isRunning
+        }
+        if Date() > deadline, !killed {
+            kill(pid, SIGKILL)
+            killed = true
+        }
+        usleep(10_000)
+    }
+    return true
+}
+
+/// A throwaway CA and a certificate for localhost, made with openssl by `fixtures/make_test_ca.sh`.
+package struct TestCertificates {
+    package let directory: URL
+    package var caFile: String { directory.appendingPathComponent("ca.pem").path }
+    package var certFile: String { directory.appendingPathComponent("server.pem").path }
+    package var keyFile: String { directory.appendingPathComponent("server.key").path }
+
+    package init() throws {
+        directory = try makeTemporaryDirectory()
+        let status = try runCommand("/bin/sh", [repositoryRoot.appendingPathComponent("fixtures/make_test_ca.sh").path, directory.path])
+        guard status == 0 else { throw FixtureError(message: "make_test_ca.sh failed with \(status)") }
+    }
+}
+
+extension FixtureServer {
+    /// Starts the server with the wait for its port off Swift concurrency's pool: Python takes a
+    /// second or more to start on a busy machine, and a test run starts dozens of servers at
+    /// once. Waiting on the pool's threads (two here) held up every other test for ten seconds.
+    package static func start(_ script: String, _ arguments: [String] = []) async throws -> FixtureServer {
+        try await offCooperativePool { try FixtureServer(script, arguments) }
+    }
+}
+
+extension TestCertificates {
+    /// Makes the certificates with openssl off Swift concurrency's pool (see `FixtureServer.start`).
+    package static func make() async throws -> TestCertificates {
+        try await offCooperativePool { try TestCertificates() }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import ForeshockSupport
+import ForeshockTransport
+import ForeshockConfig
+import ForeshockCore
+import ForeshockDelivery
+import ForeshockCLI
+
+/// What the notifier's tests and the watch process's share: a config over given sinks, a
+/// notifier that retries fast, a sample alert, and the requests a fixture server received.
+package enum NotifierFixtures {
+    package static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+    /// A config with the given sinks (JSON5 text) and rules that send to all of them.
+    package static func config(sinks: String, extra: String = "") throws -> Config {
+        let path = try writeTemporaryFile("""
+        { sources: [{ name: "hn", kind: "hackernews", query: "acme" }],
+          sinks: [\(sinks)],
+          rules: [{ name: "going-viral", severity: "critical", when: { min_reshares: 10 } }],
+          \(extra) }
+        """)
+        return try ConfigLoader.load(path: path, environment: ["WHSEC": secret, "PDKEY": "R0UT1NG"]).0
+    }
+
+    /// What the test notifiers logged (warnings and up), shown when a delivery expectation fails.
+    package static let log = CapturedTerminal()
+
+    package static func notifier(_ config: Config, stateDir: String? = nil, rateWindow: Double = 60) throws -> Notifier {
+        let handler = StreamLogHandler(level: .warning, format: .logfmt, write: log.terminal.err)
+        return try CommandAlerting.notifier(config: config, stateDir: stateDir, terminal: CapturedTerminal().terminal, command: "test",
+                                            policy: RetryPolicy(initial: 0.2, maximum: 1, rateWindow: rateWindow), logger: Logger(handler: handler))
+    }
+
+    package static func note(_ id: String, reason: AlertNotification.Reason = .started, text: String = "lost my bag") -> AlertNotification {
+        var note = AlertNotification.sample
+        note.key = PostKey(source: "mastodon", id: id)
+        note.reason = reason
+        note.excerpt = text
+        if reason == .resolved { note.state = .resolved }
+        return note
+    }
+
+    package struct Request {
+        package var path: String
+        package var headers: [String: String]
+        package var body: String
+        /// When the server received it (Unix seconds).
+        package var at: Double = 0
+        package var json: JSONValue? { try? JSONValue.parse(Data(body.utf8)) }
+    }
+
+    package static func requests(_ server: FixtureServer, path: String) async throws -> [Request] {
+        let response = try await HTTPClient().get(server.base + "/__requests")
+        let all = try JSONValue.parse(response.body).arrayValue ?? []
+        return all.compactMap { item in
+            guard item["path"]?.stringValue?.split(separator: "?", maxSplits: 1).first.map(String.init) == path else { return nil }
+            var headers: [String: String] = [:]
+            if case .object(let object)? = item["headers"] { for (k, v) in object { headers[k.lowercased()] = v.stringValue } }
+            return Request(path: path, headers: headers, body: item["body"]?.stringValue ?? "", at: item["at"]?.doubleValue ?? 0)
+        }
+    }
+
+    package static func script(_ steps: [String: String]) throws -> String {
+        try writeTemporaryFile("{" + steps.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ",") + "}", name: "script.json")
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import ForeshockSupport
+@testable import ForeshockCLI
+@testable import ForeshockTestSupport
+
+@Suite("The foreshock command line")
+struct CommandLineToolTests {
+    @Test("check-config: a misspelt key and a bad duration exit 2 and name both key paths")
+    func checkConfigReportsBoth() async throws {
+        let path = try writeTemporaryFile("""
+        { sources: [ { name: "hn", kind: "hackernews", query: "acme", intervall: "30s", timeout: "10 seconds" } ] }
+        """)
+        let (status, _, err) = await runForeshock(["check-config", path])
+        #expect(status == .usage)
+        #expect(err.contains("\(path): sources[0].intervall: unknown key (did you mean \"interval\"?)"))
+        #expect(err.contains("\(path): sources[0].timeout: \"10 seconds\" is not a duration"))
+    }
+
+    @Test("Every pointer from the binary to the README (\"README: Section\") names a section that is there")
+    func readmePointers() throws {
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let headings = Set(readme.split(separator: "\n").filter { $0.hasPrefix("#") }.map { $0.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces) })
+        let sources = FileManager.default.enumerator(atPath: repositoryRoot.appendingPathComponent("Sources").path)?.allObjects as? [String] ?? []
+        var pointers: [String] = []
+        for file in sources where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: repositoryRoot.appendingPathComponent("Sources/\(file)"), encoding: .utf8)
+            var rest = Substring(text)
+            while let found = rest.range(of: "(README: ") {
+                let tail = rest[found.upperBound...]
+                guard let close = tail.firstIndex(of: ")") else { break }
+                pointers.append(String(tail[..<close]))
+                rest = tail[close...]
+            }
+        }
+        #expect(!pointers.isEmpty, "no pointer found: the scan is broken")
+        for pointer in pointers { #expect(headings.contains(pointer), "README has no section \"\(pointer)\"") }
+    }
+
+    @Test("check-config: a good config exits 0 and warns about unset environment variables")
+    func checkConfigGood() async throws {
+        let path = try writeTemporaryFile(ConfigFixtures.example)
+        let (status, out, err) = await runForeshock(["check-config", path])
+        #expect(status == .success)
+        #expect(out.contains("ok: 2 sources, 1 rule, 2 sinks"))
+        #expect(err.contains("MASTODON_TOKEN is not set"))
+    }
+
+    @Test("check-config: a missing file exits 1")
+    func checkConfigMissing() async {
+        let (status, _, err) = await runForeshock(["check-config", "/nonexistent/foreshock.json5"])
+        #expect(status == .failure)
+        #expect(err.contains("does not exist"))
+    }
+
+    @Test("usage errors exit 2 with one line", arguments: [
+        ["wach"], ["watch", "--bogus"], ["check-config"], ["replay", "--format"], ["watch", "--query", "x", "--log-format", "xml"], ["watch"],
+        ["eval", "--seed", "one"], ["eval", "--poll-interval", "0s"], ["bench", "--posts", "0"],
+    ])
+    func usageErrors(arguments: [String]) async {
+        let (status, out, err) = await runForeshock(arguments)
+        #expect(status == .usage)
+        #expect(out.isEmpty)
+        #expect(err.split(separator: "\n").count == 1)
+    }
+
+    @Test("every subcommand has --help", arguments: Commands.all.map(\.name))
+    func help(command: String) async {
+        let (status, out, _) = await runForeshock([command, "--help"])
+        #expect(status == .success)
+        #expect(out.hasPrefix("Usage: foreshock \(command)"))
+    }
+
+    @Test("--version names the release and libcurl")
+    func version() async {
+        let (status, out, _) = await runForeshock(["--version"])
+        #expect(status == .success)
+        #expect(out.contains(Foreshock.version))
+        #expect(out.contains("libcurl"))
+    }
+}

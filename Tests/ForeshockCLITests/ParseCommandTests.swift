@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import ForeshockSupport
+@testable import ForeshockTestSupport
+
+@Suite("foreshock parse")
+struct ParseCommandTests {
+    @Test("Every recorded payload maps, one JSON object per mention with exactly the documented keys",
+          arguments: [("mastodon", "mastodon/timelines_tag_hoot.json", 1), ("mastodon", "mastodon/statuses_reblog_mastodonpy.json", 2),
+                      ("bluesky", "bluesky/searchPosts_atat_postviews.json", 7), ("reddit", "reddit/r_askreddit_new_listing_2016.json", 100),
+                      ("hackernews", "hackernews/search_by_date_fraction.json", 4), ("x", "x/tweets_lookup_v2_expanded_takke.json", 1)])
+    func payloads(kind: String, file: String, count: Int) async throws {
+        let (status, out, err) = await runForeshock(["parse", "--source", kind, payloadPath(file)])
+        #expect(status == .success, "\(err)")
+        let lines = out.split(separator: "\n")
+        #expect(lines.count == count)
+        let keys = ["source", "id", "url", "author", "author_followers", "created_at", "reshares", "replies", "likes", "quotes",
+                    "reply_to", "reshare_of", "quote_of", "lang", "text"]
+        for line in lines {
+            let object = try #require(try JSONValue.parse(Data(line.utf8)).objectValue)
+            #expect(Set(object.keys) == Set(keys))
+            #expect(object["source"]?.stringValue == kind)
+            let created = try #require(object["created_at"]?.stringValue)
+            #expect(created.hasSuffix("Z") && Timestamp.parse(created) != nil)
+        }
+    }
+
+    @Test("A file that is not a response of that kind: exit 1, one line saying why")
+    func wrongKind() async throws {
+        let (status, out, err) = await runForeshock(["parse", "--source", "reddit", payloadPath("x/tweets_lookup_v2_expanded_takke.json")])
+        #expect(status == .failure)
+        #expect(out.isEmpty)
+        #expect(err.split(separator: "\n").count == 1)
+        #expect(err.contains("is not a reddit response: expected a Listing"))
+        let html = try writeTemporaryFile("<html><body>Rate limited</body></html>", name: "page.html")
+        let (htmlStatus, _, htmlErr) = await runForeshock(["parse", "--source", "mastodon", html])
+        #expect(htmlStatus == .failure)
+        #expect(htmlErr.contains("got an HTML page instead of JSON"))
+        let (missing, _, missingErr) = await runForeshock(["parse", "--source", "mastodon", "/nonexistent/file.json"])
+        #expect(missing == .failure && missingErr.contains("cannot read /nonexistent/file.json"))
+        let (usage, _, usageErr) = await runForeshock(["parse", "--source", "mastadon", html])
+        #expect(usage == .usage && usageErr.contains("Did you mean 'mastodon'?"))
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import ForeshockSupport
+@testable import ForeshockTestSupport
+
+@Suite("foreshock replay")
+struct ReplayCommandTests {
+    /// The reference cascade as a recording: the post, then one line per reshare.
+    func tweetRecording(extra: [String] = []) throws -> String {
+        let cascade = try loadCascade("seismic_tweet.csv")
+        var lines = [#"{"type":"post","time":1700000000,"source":"x","id":"t1","author":"orig","followers":2290,"text":"worst airline ever"}"#]
+        lines += extra
+        for share in cascade.dropFirst() where share.time <= 7200 {
+            lines.append(#"{"type":"reshare","time":\#(1_700_000_000 + share.time),"source":"x","post":"t1","user":"u","followers":\#(Int(share.followers))}"#)
+        }
+        return try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "tweet.jsonl")
+    }
+
+    @Test("JSON output: the alerts, a summary, and a bad line reported by number and skipped")
+    func json() async throws {
+        let path = try tweetRecording(extra: [#"{"type":"reshare","time":"#, #"{"type":"mystery","time":1700000001}"#])
+        let (status, out, err) = await runForeshock(["replay", path, "--format", "json"])
+        #expect(status == .success)
+        #expect(err.contains("line 2: not valid JSON"))
+        #expect(!err.contains("line 3"))
+        let lines = out.split(separator: "\n").map { try! JSONValue.parse(Data($0.utf8)) }
+        let alerts = lines.filter { $0["type"]?.stringValue == "alert" }
+        // Warm first, then the same alert escalates once the calibrated prediction passes 1,000.
+        #expect(alerts.first?["rule"]?.stringValue == "heating-up")
+        #expect(alerts.first?["state"]?.stringValue == "firing")
+        #expect(alerts.first?["post"]?.stringValue == "t1")
+        let escalation = try #require(alerts.first { $0["reason"]?.stringValue == "escalated" })
+        #expect(escalation["rule"]?.stringValue == "going-viral" && escalation["severity"]?.stringValue == "critical")
+        #expect((escalation["reshares"]?.intValue ?? 0) < 1000)
+        // The alert says why: this small account's post kept coming evenly.
+        let why = try #require(escalation["why"]?.stringValue)
+        #expect(why.hasPrefix("kept ") && why.contains("reshares a minute") && why.contains("evenly, from an author with"), "\(why)")
+        let summary = try #require(lines.last)
+        #expect(summary["type"]?.stringValue == "summary")
+        #expect(summary["skipped_lines"]?.intValue == 1)
+        #expect(summary["posts"]?.intValue == 1)
+    }
+
+    @Test("--trace prints the post's scores at each multiple of the interval, computed at that time")
+    func trace() async throws {
+        let (status, out, _) = await runForeshock(["replay", try tweetRecording(), "--format", "json", "--trace", "t1", "--trace-every", "10m"])
+        #expect(status == .success)
+        let traces = out.split(separator: "\n").map { try! JSONValue.parse(Data($0.utf8)) }.filter { $0["type"]?.stringValue == "trace" }
+        #expect(traces.count == 13) // 0, 10 m, … 120 m
+        let at600 = try #require(traces.first { $0["time"]?.stringValue == "2023-11-14T22:23:20Z" })
+        #expect(at600["reshares"]?.intValue == 32)
+        #expect(abs((at600["seismic_infectiousness"]?.doubleValue ?? 0) / 0.00752179 - 1) < 0.001)
+        #expect(abs((at600["seismic_predicted"]?.doubleValue ?? 0) / 263.0 - 1) < 0.001)
+        // Every term of the prediction: at 10 minutes and 32 reshares (about 3 a minute) the
+        // sustained spread has something to read, and the prediction is the larger half.
+        let perMinute = try #require(at600["sustained_per_min"]?.doubleValue)
+        #expect(perMinute > 1 && perMinute < 10 && (9...10).contains(at600["sustained_minutes"]?.doubleValue ?? 0)) // since the first reshare, 11 s in
+        #expect(at600["sustained_weakest_part"]?.doubleValue != nil && at600["sustained_audience_discount"]?.doubleValue == 1)
+        let halves = [at600["calibrated_seismic"]?.doubleValue, at600["sustained_predicted"]?.doubleValue].compactMap { $0 }
+        #expect(halves.count == 2 && at600["predicted"]?.doubleValue == halves.max())
+        let at1800 = try #require(traces.first { $0["time"]?.stringValue == "2023-11-14T22:43:20Z" })
+        #expect(at1800["supercritical"]?.boolValue == true && at1800["seismic_predicted"]?.isNull == true)
+    }
+
+    @Test("Text output ends with a summary people can tune thresholds with")
+    func text() async throws {
+        let (status, out, _) = await runForeshock(["replay", try tweetRecording()])
+        #expect(status == .success)
+        #expect(out.contains("FIRING warning heating-up [x] orig"))
+        #expect(out.contains("ESCALATED critical going-viral [x] orig"))
+        #expect(out.contains("rule heating-up: 1 alerts"))
+        #expect(out.contains("median reshares at the alert"))
+    }
+}

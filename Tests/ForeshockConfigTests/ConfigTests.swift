@@ -1,0 +1,204 @@
+import Foundation
+import Testing
+@testable import ForeshockSupport
+@testable import ForeshockConfig
+@testable import ForeshockCore
+@testable import ForeshockTestSupport
+
+@Suite("Config: JSON5, durations, secrets, every problem at once")
+struct ConfigTests {
+
+    static let environment = [
+        "MASTODON_TOKEN": "token-123456", "SMTP_PASSWORD": "hunter2-long",
+        "OPS_WEBHOOK_URL": "https://hooks.example.com/T/B/XYZ", "OPS_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    ]
+
+    static func parse(_ text: String, environment: [String: String] = environment, requireSecrets: Bool = true) -> ConfigLoader.Result {
+        ConfigLoader.parse(Data(text.utf8), origin: "test.json5", environment: environment, requireSecrets: requireSecrets)
+    }
+
+    @Test("the documented example loads with comments and trailing commas")
+    func exampleLoads() throws {
+        let result = Self.parse(ConfigFixtures.example)
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        let config = try #require(result.config)
+        #expect(config.sources.map(\.name) == ["hn", "masto"])
+        #expect(config.sources[0].interval == 30)
+        #expect(config.sources[1].token?.value == "token-123456")
+        #expect(config.sources[1].brandAccounts == ["acme_support"])
+        #expect(config.rules[0].when.predictedResharesAtLeast == 1000)
+        #expect(config.rules[0].when.minReshares == 10)
+        #expect(config.alerting.repeatInterval == 4 * 3600)
+        #expect(config.silences[0].author == "acme_support")
+        #expect(Timestamp.format(config.silences[0].until) == "2026-12-31T00:00:00Z")
+        #expect(config.sinks[0].smtp?.password == "hunter2-long")
+        #expect(config.sinks[1].url?.value == "https://hooks.example.com/T/B/XYZ")
+        #expect(config.resolvedMetricsFile == "./state/foreshock.prom")
+    }
+
+    @Test("durations", arguments: [
+        ("500ms", 0.5), ("30s", 30.0), ("5m", 300.0), ("1h30m", 5400.0), ("2d", 172800.0), ("1.5h", 5400.0), ("1h0m10s", 3610.0),
+    ])
+    func durations(text: String, seconds: Double) {
+        #expect(DurationText.seconds(text) == seconds)
+    }
+
+    @Test("not durations", arguments: ["", "30", "30x", "s", "-5s", "1h 30", "5 m", "1e3s", "ms"])
+    func notDurations(text: String) {
+        #expect(DurationText.seconds(text) == nil)
+    }
+
+    @Test("a misspelt key and a bad duration are both reported, with their key paths")
+    func everyProblemAtOnce() {
+        let text = ConfigFixtures.example
+            .replacingOccurrences(of: #"interval: "30s" },"#, with: #"interval: "30x" },"#)
+            .replacingOccurrences(of: "min_reshares: 10", with: "min_reshares: 10, treshold: 5")
+            .replacingOccurrences(of: "repeat_interval", with: "repeat_intervall")
+        let result = Self.parse(text)
+        #expect(result.config == nil)
+        let messages = result.errors.map(\.description)
+        #expect(messages.contains { $0.hasPrefix("test.json5: sources[0].interval: \"30x\" is not a duration") })
+        #expect(messages.contains { $0.hasPrefix("test.json5: rules[0].when.treshold: unknown key") })
+        #expect(messages.contains { $0 == #"test.json5: alerting.repeat_intervall: unknown key (did you mean "repeat_interval"?)"# })
+        #expect(result.errors.count == 3)
+    }
+
+    @Test("control characters in header names and values, URLs, addresses and user agents are errors with their key paths; check-config and test-alert refuse them")
+    func controlCharacters() async throws {
+        let text = #"""
+        {
+          sources: [
+            { name: "feed", kind: "json", url: "https://api.example/feed\r\nX-Evil: 1", items: ".", fields: { id: "id" },
+              headers: { "X-Ok": "fine", "X-Bad": "v\r\nX-Injected: yes", "Bad Name": "v" } },
+            { name: "r", kind: "reddit", query: "acme", client_id: "id-1234567", client_secret: "secret-1234567", user_agent: "bot\r\nX-Injected: yes" },
+          ],
+          rules: [ { name: "r", severity: "critical", when: { min_reshares: 10 } } ],
+          sinks: [
+            { name: "hook", kind: "webhook", url: "https://hooks.example/a", headers: { "X-Test": "v\r\nX-Injected: yes" } },
+            { name: "slack", kind: "slack", url: "https://hooks.example/b\r\nX-Injected: yes" },
+            { name: "mail", kind: "email", smtp_url: "smtp://127.0.0.1:25\r\nRCPT TO:<x@evil.example>", starttls: "off",
+              from: "foreshock@example.org", to: ["oncall@example.org\r\nBcc: x@evil.example"] },
+          ],
+        }
+        """#
+        let problems = Self.parse(text).errors
+        let paths = problems.map(\.path)
+        for path in ["sources[0].url", "sources[0].headers.X-Bad", "sources[0].headers.Bad Name", "sources[1].user_agent",
+                     "sinks[0].headers.X-Test", "sinks[1].url", "sinks[2].smtp_url", "sinks[2].to"] {
+            #expect(paths.contains(path), "\(path) not among \(problems.map(\.description))")
+        }
+        #expect(!paths.contains("sources[0].headers.X-Ok"))
+        #expect(!problems.map(\.description).joined().contains("X-Injected"), "a problem repeats the value: \(problems)")
+
+        let hook = try await FixtureServer.start("http_server.py")
+        defer { hook.stop() }
+        let config = try writeTemporaryFile("""
+        { sources: [], rules: [{ name: "r", severity: "critical", when: { min_reshares: 10 } }],
+          sinks: [{ name: "hook", kind: "webhook", url: "\(hook.base)/echo", headers: { "X-Test": "v\\r\\nX-Injected: yes" } }] }
+        """)
+        let (checked, _, said) = await runForeshock(["check-config", config])
+        #expect(checked != .success)
+        #expect(said.contains("sinks[0].headers.X-Test"), "\(said)")
+        let (sent, _, _) = await runForeshock(["test-alert", "--config", config])
+        #expect(sent != .success)
+        let seen = try await NotifierFixtures.requests(hook, path: "/echo")
+        #expect(seen.isEmpty, "test-alert sent \(seen.map(\.headers))")
+    }
+
+    @Test("wrong types, unknown kinds and dangling names are errors")
+    func structuralProblems() {
+        let text = """
+        {
+          sources: [ { name: "a", kind: "myspace", query: "x" }, { name: "a", kind: "hackernews", query: 5 } ],
+          rules: [ { name: "r", severity: "urgent", sinks: ["nope"], when: {} } ],
+          sinks: [ { name: "mail", kind: "email", smtp_url: "smtp://mail.example.com", starttls: "off", from: "x", to: [] } ],
+        }
+        """
+        let paths = Self.parse(text).errors.map(\.path)
+        #expect(paths.contains("sources[0].kind"))
+        #expect(paths.contains("sources[1].query"))
+        #expect(paths.contains("rules[0].severity"))
+        #expect(paths.contains("sinks[0].smtp_url"))   // STARTTLS off to a remote host
+        #expect(paths.contains("sinks[0].from"))
+        #expect(paths.contains("sinks[0].to"))
+        #expect(paths.contains("rules[0].when"))
+        #expect(paths.contains("rules[0].sinks[0]"))
+    }
+
+    @Test("secrets: _env, _file with its trailing newline dropped, literal with a warning, never two")
+    func secrets() throws {
+        let file = try writeTemporaryFile("file-secret-value\n", name: "token")
+        let text = """
+        { sources: [
+            { name: "a", kind: "x", query: "acme", token_file: "\(file)" },
+            { name: "b", kind: "x", query: "acme", token: "inline-token" },
+            { name: "c", kind: "x", query: "acme", token_env: "UNSET_VAR" },
+            { name: "d", kind: "x", query: "acme", token: "t", token_env: "MASTODON_TOKEN" },
+          ] }
+        """
+        let lenient = Self.parse(text, requireSecrets: false)
+        #expect(lenient.errors.map(\.path) == ["sources[3].token"])
+        #expect(lenient.warnings.map(\.path).contains("sources[1].token"))
+        #expect(lenient.warnings.map(\.path).contains("sources[2].token_env"))
+        let strict = Self.parse(text)
+        #expect(strict.errors.map(\.path).contains("sources[2].token_env"))
+        let fixed = Self.parse(text.replacingOccurrences(of: #"token: "t", "#, with: ""))
+        let config = try #require(Self.parse(text.replacingOccurrences(of: #"token: "t", "#, with: "").replacingOccurrences(of: "UNSET_VAR", with: "MASTODON_TOKEN")).config, "\(fixed.errors)")
+        #expect(config.sources[0].token?.value == "file-secret-value")
+        #expect(config.sources[1].token?.value == "inline-token")
+        #expect("\(config.sources[0].token!)" == "<redacted>")
+    }
+
+    @Test("a syntax error names its line and column")
+    func syntaxError() {
+        let result = Self.parse("{\n  sources: [\n    { name: \"a\" kind: \"x\" },\n  ],\n}")
+        #expect(result.errors.count == 1)
+        #expect(result.errors[0].message.contains("line 3, column"))
+    }
+
+    @Test("a config with no sources is valid, with a warning")
+    func noSources() {
+        let result = Self.parse("{ rules: [ { name: \"r\", severity: \"warning\", when: { min_reshares: 5 } } ] }")
+        #expect(result.config != nil)
+        #expect(result.warnings.map(\.path).contains("sources"))
+    }
+
+    @Test("brand terms and the complaint score condition are read, and checked")
+    func brandAndComplaintScore() throws {
+        let good = Self.parse("""
+        { scoring: { lexicon: { brand_terms: ["Acme", "@acme_support"] } },
+          rules: [ { name: "r", severity: "warning", when: { complaint_score_at_least: 2 } },
+                   { name: "storm", severity: "warning", when: { volume_spike_z_at_least: 4 } } ] }
+        """)
+        let config = try #require(good.config)
+        #expect(config.rules.last?.when.volumeSpikeZAtLeast == 4 && RuleMatcher.isVolumeRule(config.rules[1]))
+        #expect(config.scoring.brandTerms == ["Acme", "@acme_support"])
+        #expect(config.rules.first?.when.complaintScoreAtLeast == 2)
+        let bad = Self.parse("""
+        { scoring: { lexicon: { brand_terms: "Acme" } }, rules: [ { name: "r", severity: "warning", when: { complaint_score_at_least: 0 } } ] }
+        """)
+        #expect(bad.config == nil)
+        #expect(bad.problems.map(\.path).contains("scoring.lexicon.brand_terms"))
+        #expect(bad.problems.map(\.path).contains("rules[0].when.complaint_score_at_least"))
+    }
+
+    @Test("the embedded default config loads and takes the query")
+    func embeddedDefault() throws {
+        let (config, _) = try ConfigLoader.embeddedDefault(query: "Acme Air", environment: [:])
+        #expect(!config.sources.isEmpty)
+        #expect(config.sources.first { $0.kind == .hackernews }?.query == "Acme Air")
+        #expect(config.sources.first { $0.kind == .mastodon }?.query == "acmeair")
+        #expect(config.rules.contains { $0.severity == .critical })
+        #expect(config.sources.allSatisfy { $0.token == nil && $0.clientID == nil })
+    }
+
+    @Test("RFC 3339 times round-trip, offsets and fractions included")
+    func timestamps() throws {
+        let date = try #require(Timestamp.parse("2026-11-24T09:19:04.250+02:00"))
+        #expect(Timestamp.format(date) == "2026-11-24T07:19:04.250Z")
+        #expect(Timestamp.parse("2011-10-07T00:00:00Z")?.timeIntervalSince1970 == 1_317_945_600)
+        #expect(Timestamp.parse("2026-11-24") == nil)
+        #expect(Timestamp.parse("2026-13-01T00:00:00Z") == nil)
+        #expect(Timestamp.parse("2026-11-24T07:19:04") == nil)
+    }
+}

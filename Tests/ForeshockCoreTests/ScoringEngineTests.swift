@@ -1,0 +1,446 @@
+import Foundation
+import Testing
+@testable import ForeshockConfig
+@testable import ForeshockCore
+@testable import ForeshockService
+@testable import ForeshockTestSupport
+
+/// A recording of a TiDeH cascade as events, starting at `start`.
+func cascadeObservations(_ file: String, id: String, start: Double, limit: Int = .max) throws -> [Observation] {
+    let cascade = try loadCascade(file)
+    let key = PostKey(source: "x", id: id)
+    var out: [Observation] = [.post(key: key, time: start, createdAt: start, author: "a\(id)", followers: cascade[0].followers, text: "hello", url: nil)]
+    for share in cascade.dropFirst().prefix(limit) {
+        out.append(.reshare(key: key, time: start + share.time, user: nil, followers: share.followers))
+    }
+    return out
+}
+
+@Suite("Scoring core: rules, alert lifecycle, shards")
+struct ScoringEngineTests {
+    static let viral = rule("going-viral", .critical) { $0.predictedResharesAtLeast = 1000; $0.minReshares = 10 }
+    static let warm = rule("heating-up", .warning) { $0.minReshares = 5 }
+
+    @Test("An alert starts, escalates once to critical, repeats, and resolves")
+    func lifecycle() {
+        var lifecycle = AlertLifecycle(repeatInterval: 3600, resolveAfter: 600)
+        let key = PostKey(source: "s", id: "1")
+        func step(_ rules: [RuleConfig], _ t: Double) -> AlertNotification.Reason? {
+            lifecycle.update(key, holding: rules, time: t) { name, severity, sinks, reason in
+                AlertNotification(key: key, isVolume: false, time: t, rule: name, severity: severity, state: reason == .resolved ? .resolved : .firing,
+                                  reason: reason, sinks: sinks, reshares: 0, predicted: nil, supercritical: false, velocityPerMin: 0, reach: 0,
+                                  volumeRatio: nil, author: nil, url: nil, excerpt: nil, complaint: false, unansweredFor: nil)
+            }?.reason
+        }
+        #expect(step([Self.warm], 0) == .started)
+        #expect(step([Self.warm], 10) == nil)
+        #expect(step([Self.warm, Self.viral], 20) == .escalated)
+        #expect(lifecycle.firing[key]?.severity == .critical)
+        #expect(step([Self.warm, Self.viral], 30) == nil)
+        #expect(step([Self.warm], 40) == nil) // a lower severity holding does not de-escalate
+        #expect(step([Self.warm], 3620) == .repeated)
+        #expect(step([], 3700) == nil)
+        #expect(step([], 3620 + 600) == .resolved)
+        #expect(lifecycle.firing[key] == nil)
+    }
+
+    @Test("Results are identical for 1, 2 and 7 shards")
+    func shardIndependence() async throws {
+        var observations = try cascadeObservations("tideh_RT1.txt", id: "big", start: 1_000_000, limit: 3000)
+        for post in 0..<300 {
+            let start = 1_000_000 + Double(post * 37)
+            let key = PostKey(source: post % 2 == 0 ? "x" : "m", id: "p\(post)")
+            observations.append(.post(key: key, time: start, createdAt: start, author: "u\(post)", followers: Double(50 + post), text: post % 5 == 0 ? "worst service, still waiting" : "hi", url: nil))
+            for share in 0..<(post % 23) {
+                observations.append(.reshare(key: key, time: start + Double(share * 11 + 5), user: nil, followers: Double(10 * share)))
+            }
+            observations.append(.counts(key: key, time: start + 600, reshares: nil, replies: post % 3, likes: post, quotes: nil))
+        }
+        observations.sort { $0.time < $1.time }
+        var config = scoringConfig([Self.viral, Self.warm, rule("complaint", .warning) { $0.complaint = true; $0.unansweredForAtLeast = 300 }])
+        config.scoring.evaluationInterval = 60
+        let recording = observations, settings = config
+        @Sendable func run(_ shards: Int) -> [String] {
+            var lines: [String] = []
+            let replay = Replay(config: settings, shards: shards) { lines.append($0.jsonLine) }
+            for observation in recording { replay.add(observation) }
+            _ = replay.finish()
+            return lines
+        }
+        let (one, two, seven) = try await offCooperativePool { (run(1), run(2), run(7)) }
+        #expect(one.count > 50)
+        #expect(one.contains { $0.contains("\"rule\":\"going-viral\"") })
+        #expect(one.contains { $0.contains("\"rule\":\"complaint\"") })
+        #expect(two == one)
+        #expect(seven == one)
+    }
+
+    @Test("Alerts passed over between their changes notify exactly as when every tick evaluates them")
+    func quietAlertsMatchEveryTick() async throws {
+        // Every kind of condition time alone can change: velocity, age, unanswered time, the
+        // prediction, a source's volume; repeats and resolves; rules with their own sinks.
+        var config = scoringConfig([
+            rule("going-viral", .critical) { $0.predictedResharesAtLeast = 1000; $0.minReshares = 5; $0.maxAge = 3 * 86400 },
+            rule("heating-up", .warning) { $0.velocityPerMinAtLeast = 1; $0.minReshares = 10; $0.maxAge = 6 * 3600 },
+            rule("big", .warning) { $0.minReshares = 300 },
+            rule("unanswered", .warning) { $0.complaint = true; $0.unansweredForAtLeast = 1800 },
+            rule("storm", .critical) { $0.volumeSpikeRatioAtLeast = 4 },
+            rule("complaint-in-a-storm", .warning) { $0.complaint = true; $0.volumeSpikeRatioAtLeast = 3 },
+        ])
+        // `big` only on the other source, so that the big cascades' alerts end when going-viral's
+        // age runs out, 30 minutes after the last tick at which it held.
+        config.rules[2].sources = ["m"]
+        config.rules[2].sinks = ["ops"]
+        config.rules[3].sinks = ["ops", "oncall"]
+        config.alerting.repeatInterval = 3 * 3600
+        var recording = try cascadeObservations("tideh_RT1.txt", id: "big", start: 1_000_000, limit: 2000)
+        recording += try cascadeObservations("seismic_tweet.csv", id: "tweet", start: 1_003_017, limit: 1500)
+        for post in 0..<120 {
+            let start = 1_000_000 + Double(post * 311)
+            let key = PostKey(source: post % 2 == 0 ? "x" : "m", id: "p\(post)")
+            recording.append(.post(key: key, time: start, createdAt: start, author: "u\(post)", followers: Double(40 + post * 7),
+                                   text: post % 3 == 0 ? "worst service ever, still waiting" : "hello", url: nil))
+            for share in 0..<(post % 29) { recording.append(.reshare(key: key, time: start + Double(share * share * 7 + 3), user: nil, followers: Double(5 * share))) }
+            if post % 4 == 1 { recording.append(.counts(key: key, time: start + 900, reshares: post * 3, replies: 1, likes: post, quotes: nil)) }
+            if post % 6 == 0 { recording.append(.answer(key: key, time: start + Double(600 + post * 40), author: "acme")) }
+        }
+        // Bursts that heat up and cool down: fifteen reshares in under three minutes, then none.
+        for burst in 0..<8 {
+            let start = 1_000_000 + 40_000 + Double(burst * 9000)
+            let key = PostKey(source: "m", id: "burst\(burst)")
+            recording.append(.post(key: key, time: start, createdAt: start, author: "b\(burst)", followers: 50, text: "hi", url: nil))
+            for share in 1...15 { recording.append(.reshare(key: key, time: start + Double(share * 11), user: nil, followers: 20)) }
+        }
+        // A storm of small complaints on one source, an hour into the third day.
+        for k in 0..<40 {
+            let time = 1_000_000 + 2 * 86400 + 3600 + Double(k * 7)
+            recording.append(.post(key: PostKey(source: "x", id: "storm\(k)"), time: time, createdAt: time, author: "s\(k)", followers: 10,
+                                   text: "still waiting, worst service", url: nil))
+        }
+        recording.sort { $0.time < $1.time }
+        let settings = config, observations = recording
+        @Sendable func run(everyTick: Bool) -> [String] {
+            let engine = ScoringEngine(config: settings, shards: 2, evaluatingEveryTick: everyTick)
+            var lines: [String] = []
+            var next = 0
+            var tick = 1_000_000.0
+            // Four days of minute ticks, the observations between them in batches.
+            while tick < 1_000_000 + 4 * 86400 {
+                var batch: [Observation] = []
+                while next < observations.count, observations[next].time <= tick {
+                    batch.append(observations[next])
+                    next += 1
+                }
+                lines += engine.ingest(batch).map(\.jsonLine)
+                lines += engine.tick(tick).map(\.jsonLine)
+                tick += 60
+            }
+            return lines
+        }
+        let (quiet, everyTick) = try await offCooperativePool { (run(everyTick: false), run(everyTick: true)) }
+        #expect(everyTick.count > 40)
+        for name in ["going-viral", "heating-up", "big", "unanswered", "storm", "complaint-in-a-storm"] {
+            #expect(everyTick.contains { $0.contains("\"rule\":\"\(name)\"") }, "\(name) never notified")
+        }
+        #expect(everyTick.contains { $0.contains("\"state\":\"resolved\"") && $0.contains("\"rule\":\"heating-up\"") })
+        #expect(everyTick.contains { $0.contains("\"state\":\"resolved\"") && $0.contains("\"rule\":\"going-viral\"") })
+        #expect(quiet == everyTick)
+        if quiet != everyTick, let first = zip(quiet, everyTick).first(where: { $0 != $1 }) { Issue.record("first difference:\n\(first.0)\n\(first.1)") }
+    }
+
+    @Test("A post paged on its sustained spread that then goes quiet resolves as it would with every tick evaluated")
+    func sustainedFloorThenQuiet() async throws {
+        // The sustained spread is the prediction's floor here, and it falls with time alone:
+        // a quiet tick may not take the alert as held until it is due to repeat.
+        let config = scoringConfig([rule("going-viral", .critical) { $0.predictedResharesAtLeast = 1000; $0.minReshares = 5 }])
+        let key = PostKey(source: "m", id: "even")
+        var recording: [Observation] = [.post(key: key, time: 1_000_000, createdAt: 1_000_000, author: "dana", followers: 2000, text: nil, url: nil)]
+        for share in 1...40 { recording.append(.reshare(key: key, time: 1_000_000 + Double(share * 15), user: nil, followers: 300)) }
+        // Uneven, not yet read, then even a few seconds later with nothing new observed.
+        let late = PostKey(source: "m", id: "late")
+        recording.append(.post(key: late, time: 1_020_000, createdAt: 1_020_000, author: "eve", followers: 2000, text: nil, url: nil))
+        for share in 1...10 { recording.append(.reshare(key: late, time: 1_020_000 + Double(share) * 0.1, user: nil, followers: 300)) }
+        for share in 1...10 { recording.append(.reshare(key: late, time: 1_020_014 + Double(share) * 0.6, user: nil, followers: 300)) }
+        let observations = recording
+        @Sendable func run(everyTick: Bool) -> [String] {
+            let engine = ScoringEngine(config: config, shards: 1, evaluatingEveryTick: everyTick)
+            var lines: [String] = [], next = 0, tick = 1_000_000.0
+            while tick < 1_000_000 + 86400 {
+                var batch: [Observation] = []
+                while next < observations.count, observations[next].time <= tick { batch.append(observations[next]); next += 1 }
+                lines += engine.ingest(batch).map(\.jsonLine)
+                lines += engine.tick(tick).map(\.jsonLine)
+                tick += 5
+            }
+            return lines
+        }
+        let (quiet, everyTick) = try await offCooperativePool { (run(everyTick: false), run(everyTick: true)) }
+        #expect(everyTick.contains { $0.contains("\"post\":\"even\"") && $0.contains("\"state\":\"resolved\"") }, "\(everyTick)")
+        #expect(quiet == everyTick)
+        if quiet != everyTick, let first = zip(quiet, everyTick).first(where: { $0 != $1 }) { Issue.record("first difference:\n\(first.0)\n\(first.1)") }
+    }
+
+    @Test("Replay leaves out ticks that cannot do anything, and notifies exactly as when it runs them all")
+    func leftOutTicksChangeNothing() async throws {
+        // Weeks of silence between bursts: a post seen again after it went cold, an unanswered
+        // complaint, alerts that repeat and resolve, a trace that runs through the gaps.
+        var config = scoringConfig([
+            rule("going-viral", .critical) { $0.predictedResharesAtLeast = 1000; $0.minReshares = 5 },
+            rule("big", .warning) { $0.minReshares = 20; $0.maxAge = 10 * 86400 },
+            rule("heating-up", .warning) { $0.velocityPerMinAtLeast = 1; $0.minReshares = 10; $0.maxAge = 6 * 3600 },
+            rule("unanswered", .warning) { $0.complaint = true; $0.unansweredForAtLeast = 7200 },
+        ])
+        config.rules[1].sources = ["m"]
+        config.scoring.coldAfter = 2 * 86400
+        var recording = try cascadeObservations("tideh_RT1.txt", id: "big", start: 1_000_017, limit: 1200)
+        for week in 0..<6 {
+            let start = 1_000_000 + Double(week) * (9 * 86400 + 1777) + 333
+            for post in 0..<6 {
+                let key = PostKey(source: "m", id: "w\(post)")
+                let time = start + Double(post * 97)
+                recording.append(.post(key: key, time: time, createdAt: time, author: "u\(post)", followers: 5000,
+                                       text: post.isMultiple(of: 2) ? "still waiting, worst service" : "hi", url: nil))
+                for share in 1...(5 + post * 4) { recording.append(.reshare(key: key, time: time + Double(share * 9), user: nil, followers: 300)) }
+            }
+            // A slow one: a reshare every ten minutes, big in the end but never heating up.
+            let slow = PostKey(source: "m", id: "slow\(week)")
+            recording.append(.post(key: slow, time: start + 50, createdAt: start + 50, author: "s", followers: 800, text: "hi", url: nil))
+            for share in 1...24 { recording.append(.reshare(key: slow, time: start + 50 + Double(share * 600), user: nil, followers: 100)) }
+            if week == 3 { recording.append(.answer(key: PostKey(source: "m", id: "w0"), time: start + 1000, author: "acme")) }
+        }
+        recording.sort { $0.time < $1.time }
+        let settings = config, observations = recording
+        @Sendable func run(leavingOut: Bool) -> [String] {
+            var lines: [String] = []
+            let replay = Replay(config: settings, shards: 2, trace: "w1", traceEvery: 3600, leavesOutQuietTicks: leavingOut,
+                                emit: { lines.append($0) }, notify: { lines.append($0.jsonLine) })
+            for observation in observations { replay.add(observation) }
+            let summary = replay.finish()
+            lines.append("posts \(summary.posts), alerts \(summary.alertsByRule.sorted { $0.key < $1.key })")
+            return lines
+        }
+        let (leftOut, all) = try await offCooperativePool { (run(leavingOut: true), run(leavingOut: false)) }
+        for name in ["going-viral", "heating-up", "big", "unanswered"] {
+            #expect(all.contains { $0.contains("\"rule\":\"\(name)\"") }, "\(name) never notified")
+        }
+        #expect(all.contains { $0.contains("\"state\":\"resolved\"") && $0.contains("\"rule\":\"big\"") })
+        #expect(all.contains { $0.contains("\"type\":\"trace\"") })
+        #expect(leftOut == all)
+        if leftOut != all, let first = zip(leftOut, all).first(where: { $0 != $1 }) { Issue.record("first difference:\n\(first.0)\n\(first.1)") }
+    }
+
+    @Test("Counts only: reshares between polls are spread evenly and the post is scored in counts mode")
+    func countsMode() throws {
+        let key = PostKey(source: "hn", id: "42")
+        var observations: [Observation] = [.post(key: key, time: 0, createdAt: 0, author: "dana", followers: 2290, text: "Acme broke my guitar", url: nil)]
+        let counts = [0, 12, 60, 150, 320]
+        for (minute, reshares) in counts.enumerated() {
+            observations.append(.counts(key: key, time: Double(minute * 60 + 60), reshares: reshares, replies: nil, likes: nil, quotes: nil))
+        }
+        let fast = rule("fast", .critical) { $0.velocityPerMinAtLeast = 30; $0.minReshares = 100 }
+        let engine = ScoringEngine(config: scoringConfig([fast]), shards: 1)
+        let notes = engine.ingest(observations)
+        let features = try #require(engine.features(key, at: 300))
+        #expect(features.mode == .counts)
+        #expect(features.reshares == 320)
+        // All 320 fell within the 5-minute short window.
+        #expect(abs(features.velocityShort - 64) < 1e-9)
+        // The 170 between the polls at 240 s and 300 s were spread evenly: half of them by 270 s.
+        #expect(engine.features(key, at: 270)?.seismic.reshares == 150 + 85)
+        // 150 reshares by 240 s: 37.5 a minute over the post's age, so the rule holds then.
+        #expect(notes.map(\.rule) == ["fast"])
+        #expect(notes.first?.time == 240)
+        #expect(features.complaint)
+    }
+
+    @Test("Counts mode assumes the followers of the resharers a source has named, not of its authors")
+    func typicalFollowersLearned() throws {
+        let engine = ScoringEngine(config: scoringConfig([]), shards: 1)
+        var observations: [Observation] = (0..<10).map {
+            .post(key: PostKey(source: "s", id: "star\($0)"), time: 0, createdAt: 0, author: "star", followers: 5_000_000, text: nil, url: nil)
+        }
+        let first = PostKey(source: "s", id: "quiet")
+        observations += [.post(key: first, time: 0, createdAt: 0, author: "q", followers: 100, text: nil, url: nil),
+                         .counts(key: first, time: 60, reshares: 50, replies: nil, likes: nil, quotes: nil)]
+        _ = engine.ingest(observations)
+        // Ten celebrity authors say nothing about anonymous resharers: still n* = 100 each.
+        let quiet = try #require(engine.features(first, at: 60)?.reach)
+        #expect(abs(quiet - (100 + 50 * 100)) < 1e-6, "reach \(quiet)")
+        let named = PostKey(source: "s", id: "named")
+        _ = engine.ingest((1...10).map { .reshare(key: named, time: Double($0), user: "u\($0)", followers: 1000) })
+        let second = PostKey(source: "s", id: "second")
+        _ = engine.ingest([.post(key: second, time: 100, createdAt: 100, author: "q", followers: 100, text: nil, url: nil),
+                           .counts(key: second, time: 160, reshares: 50, replies: nil, likes: nil, quotes: nil)])
+        let reach = try #require(engine.features(second, at: 160)?.reach)
+        #expect(abs(reach - (100 + 50 * 1000)) < 1e-6)
+    }
+
+    @Test("An unanswered rule added by a reload catches posts seen before it, but not answered ones")
+    func unansweredAfterReload() {
+        let open = PostKey(source: "m", id: "1"), answered = PostKey(source: "m", id: "2")
+        let engine = ScoringEngine(config: scoringConfig([]), shards: 1)
+        _ = engine.ingest([.post(key: open, time: 0, createdAt: 0, author: "a", followers: 10, text: "broken again", url: nil),
+                           .post(key: answered, time: 0, createdAt: 0, author: "b", followers: 10, text: "broken too", url: nil),
+                           .answer(key: answered, time: 60, author: "acme")])
+        #expect(engine.tick(3600).isEmpty)
+        engine.reconfigure(scoringConfig([rule("unanswered", .warning) { $0.unansweredForAtLeast = 3600 }]))
+        #expect(engine.tick(3660).map(\.key) == [open])
+    }
+
+    @Test("Unanswered complaints fire on the tick, and resolve after the brand answers")
+    func unanswered() {
+        let key = PostKey(source: "m", id: "7")
+        let config = scoringConfig([rule("unanswered", .warning) { $0.complaint = true; $0.unansweredForAtLeast = 3600 }])
+        let engine = ScoringEngine(config: config, shards: 1)
+        #expect(engine.ingest([.post(key: key, time: 0, createdAt: 0, author: "dana", followers: 10, text: "שירות הלקוחות שלכם מביך! לא עונים לטלפון", url: nil)]).isEmpty)
+        #expect(engine.tick(1800).isEmpty)
+        let fired = engine.tick(3600)
+        #expect(fired.map(\.reason) == [.started])
+        #expect(fired.first?.unansweredFor == 3600)
+        #expect(engine.ingest([.answer(key: key, time: 4000, author: "acme")]).isEmpty)
+        #expect(engine.tick(4000 + 1800).map(\.reason) == [.resolved])
+    }
+
+    @Test("Posts quiet for cold_after are evicted at the next sweep; a firing one stays")
+    func coldEviction() {
+        var config = scoringConfig([rule("busy", .warning) { $0.minReshares = 3 }])
+        config.scoring.coldAfter = 4800
+        let engine = ScoringEngine(config: config, shards: 2)
+        let quiet = PostKey(source: "m", id: "quiet"), busy = PostKey(source: "m", id: "busy")
+        var observations: [Observation] = [.post(key: quiet, time: 0, createdAt: 0, author: "a", followers: 10, text: "hi", url: nil),
+                                           .post(key: busy, time: 0, createdAt: 0, author: "b", followers: 10, text: "hi", url: nil)]
+        for k in 1...3 { observations.append(.reshare(key: busy, time: Double(k * 10), user: nil, followers: 5)) }
+        #expect(engine.ingest(observations).map(\.key) == [busy])
+        // Ticks every minute: the quiet post goes within one sweep period (cold_after / 48) of
+        // going cold; the busy one is firing (its rule still holds) and is kept.
+        var time = 60.0
+        while time <= 4800 {
+            _ = engine.tick(time)
+            time += 60
+        }
+        #expect(engine.features(quiet, at: time) != nil)
+        while time <= 4800 + 100 + 60 {
+            _ = engine.tick(time)
+            time += 60
+        }
+        #expect(engine.features(quiet, at: time) == nil)
+        #expect(engine.features(busy, at: time) != nil)
+        #expect(engine.footprint.posts == 1)
+    }
+
+    @Test("At most max_tracked_posts: the coldest go first")
+    func capacityEviction() {
+        var config = scoringConfig([])
+        config.scoring.maxTrackedPosts = 200
+        let engine = ScoringEngine(config: config, shards: 1)
+        for batch in 0..<3 {
+            _ = engine.ingest((0..<100).map { index in
+                let time = Double(batch * 100 + index)
+                return .post(key: PostKey(source: "m", id: "p\(batch * 100 + index)"), time: time, createdAt: time, author: nil, followers: 1, text: nil, url: nil)
+            })
+        }
+        let footprint = engine.footprint
+        #expect(footprint.posts <= 200 && footprint.posts >= 190)
+        #expect(engine.features(PostKey(source: "m", id: "p0"), at: 300) == nil)
+        #expect(engine.features(PostKey(source: "m", id: "p299"), at: 300) != nil)
+    }
+
+    @Test("Seen first through a reshare, a post counts as unanswered from its creation once its post line arrives")
+    func unansweredFromCreation() {
+        let key = PostKey(source: "m", id: "late")
+        let engine = ScoringEngine(config: scoringConfig([rule("unanswered", .warning) { $0.unansweredForAtLeast = 3600 }]), shards: 2)
+        _ = engine.ingest([.reshare(key: key, time: 1000, user: nil, followers: 5)])
+        _ = engine.ingest([.post(key: key, time: 1010, createdAt: 0, author: "dana", followers: 10, text: "still waiting", url: nil)])
+        #expect(engine.tick(3540).isEmpty)
+        #expect(engine.tick(3600).map(\.key) == [key])
+    }
+
+    @Test("A storm of small posts trips a volume rule for the source")
+    func volumeSpike() {
+        var config = scoringConfig([rule("storm", .warning) { $0.volumeSpikeRatioAtLeast = 5 }])
+        config.scoring.volumeWindow = 600
+        let engine = ScoringEngine(config: config, shards: 2)
+        var observations: [Observation] = []
+        // Two mentions every ten minutes for five hours, then sixty in ten minutes.
+        for window in 0..<30 {
+            for k in 0..<2 { observations.append(.post(key: PostKey(source: "x", id: "q\(window)-\(k)"), time: Double(window * 600 + k * 60), createdAt: Double(window * 600), author: nil, followers: nil, text: nil, url: nil)) }
+        }
+        for k in 0..<60 { observations.append(.post(key: PostKey(source: "x", id: "s\(k)"), time: Double(30 * 600 + k * 9), createdAt: Double(30 * 600 + k * 9), author: nil, followers: nil, text: nil, url: nil)) }
+        let notes = engine.ingest(observations)
+        #expect(notes.count == 1)
+        #expect(notes.first?.isVolume == true && notes.first?.rule == "storm")
+        #expect(notes.first.map { $0.time >= 18000 } == true)
+    }
+
+    @Test("A volume rule on the z-score: the storm stands out in standard deviations, and the alert says by how many")
+    func volumeZScore() {
+        var config = scoringConfig([rule("storm", .warning) { $0.volumeSpikeZAtLeast = 6 }])
+        config.scoring.volumeWindow = 600
+        let engine = ScoringEngine(config: config, shards: 2)
+        var observations: [Observation] = []
+        // One to three mentions every ten minutes for five hours, then twenty in ten minutes.
+        for window in 0..<30 {
+            for k in 0..<(1 + window % 3) {
+                observations.append(.post(key: PostKey(source: "x", id: "q\(window)-\(k)"), time: Double(window * 600 + k * 60), createdAt: Double(window * 600),
+                                          author: nil, followers: nil, text: nil, url: nil))
+            }
+        }
+        let quiet = engine.ingest(observations)
+        #expect(quiet.isEmpty, "the ordinary ups and downs are not a storm")
+        var burst: [Observation] = []
+        for k in 0..<20 {
+            let time = Double(30 * 600 + k * 20)
+            burst.append(.post(key: PostKey(source: "x", id: "s\(k)"), time: time, createdAt: time, author: nil, followers: nil, text: nil, url: nil))
+        }
+        let storm = engine.ingest(burst)
+        let note = storm.first
+        #expect(note?.isVolume == true && note?.rule == "storm")
+        #expect((note?.volumeZ ?? 0) >= 6)
+        #expect(note?.jsonLine.contains("\"volume_z\":") == true)
+    }
+
+    @Test("The complaint lexicon reads English and Hebrew, with Hebrew's joined prefixes")
+    func lexicon() {
+        let lexicon = ComplaintLexicon()
+        #expect(lexicon.score("Hi Dana, sorry you feel that way. Have a nice day") >= 1)
+        #expect(lexicon.score("worst airline ever, they broke my guitar") >= 2)
+        #expect(lexicon.score("lovely flight, thanks!") == 0)
+        #expect(lexicon.score("וגועל נפש!") >= 1)
+        #expect(lexicon.score("שירות הלקוחות שלכם מביך!") >= 1)
+        #expect(lexicon.score("ובושה") >= 1)
+        #expect(lexicon.score("תודה רבה") == 0)
+        #expect(ComplaintLexicon(extra: ["kaput"], replaceBuiltin: true).score("it is kaput, worst") == 1)
+    }
+
+    @Test("A complaint that names the brand weighs double: by name, handle or hashtag, in Hebrew with its prefixes")
+    func brandWeighting() {
+        let lexicon = ComplaintLexicon(brand: ["Acme Air", "acmeair", "@acme_support@mastodon.social", "אקמה"])
+        #expect(lexicon.score("they lost my bag") == 1)
+        #expect(lexicon.score("Acme Air lost my bag") == 2)
+        #expect(lexicon.score("@acme_support still waiting, worst service") == 4)
+        #expect(lexicon.score("#AcmeAir terrible") == 2)
+        #expect(lexicon.score("acme air's app is broken") == 2)
+        #expect(lexicon.score("I love Acme Air") == 0, "naming the brand is not a complaint")
+        #expect(lexicon.score("השירות של לאקמה מביך") == 2)
+        #expect(lexicon.score("acmeairline is terrible") == 1, "a longer word is not the brand")
+        #expect(ComplaintLexicon().score("Acme Air lost my bag") == 1, "no brand given, no weight")
+    }
+
+    @Test("The brand comes from the sources: names searched for, and the brand's accounts")
+    func brandFromSources() {
+        var named = SourceConfig(name: "hn", kind: .hackernews, query: "Acme Air")
+        named.brandAccounts = ["@acme_support"]
+        let search = SourceConfig(name: "x", kind: .x, query: "acme OR \"acme air\" -job")
+        #expect(ComplaintLexicon.brandTerms(sources: [named, search]) == ["Acme Air", "AcmeAir", "@acme_support"])
+        // Through the engine: a rule on the weighted score, with the brand from the config's sources.
+        var config = scoringConfig([rule("brand-complaint", .warning) { $0.complaintScoreAtLeast = 2 }])
+        config.sources = [named]
+        let engine = ScoringEngine(config: config, shards: 1)
+        let about = PostKey(source: "hn", id: "1"), elsewhere = PostKey(source: "hn", id: "2")
+        let notes = engine.ingest([
+            .post(key: about, time: 0, createdAt: 0, author: "a", followers: 1, text: "@acme_support lost my bag", url: nil),
+            .post(key: elsewhere, time: 1, createdAt: 1, author: "b", followers: 1, text: "the weather is terrible", url: nil),
+        ])
+        #expect(notes.map(\.key) == [about])
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+@testable import ForeshockSupport
+@testable import ForeshockConfig
+@testable import ForeshockTestSupport
+
+/// The seeds' own scenario: an ordinary customer's complaint about the brand spreads, and the
+/// brand has not answered within the hour. The embedded default pages for it, where the brand's
+/// accounts are known.
+@Suite("Unanswered complaints, the embedded default rule")
+struct UnansweredComplaintTests {
+    /// A 300-follower customer's complaint naming the brand, reshared by one more account every
+    /// 3 minutes for two and a half hours (steady, never viral), with the brand's answer at
+    /// `answerAfter` seconds (none when nil).
+    static func recording(answerAfter: Double?) throws -> String {
+        let start = 1_700_000_000.0
+        var lines: [(Double, String)] = [(start, #"{"type":"post","time":1700000000,"source":"x","id":"t1","author":"dana","followers":300,"text":"@acme lost my bag and nobody answers. Worst airline ever."}"#)]
+        for step in 1...50 {
+            let time = start + Double(step) * 180
+            lines.append((time, #"{"type":"reshare","time":\#(time),"source":"x","post":"t1","user":"u\#(step)","followers":300}"#))
+        }
+        if let answerAfter {
+            lines.append((start + answerAfter + 1, #"{"type":"answer","time":\#(start + answerAfter + 1),"source":"x","post":"t1","author":"acme"}"#))
+        }
+        let text = lines.sorted { $0.0 < $1.0 }.map(\.1).joined(separator: "\n") + "\n"
+        return try writeTemporaryFile(text, name: "complaint.jsonl")
+    }
+
+    static func unansweredAlerts(_ path: String) async -> [JSONValue] {
+        let (status, out, err) = await runForeshock(["replay", path, "--format", "json"])
+        #expect(status == .success, "\(err)")
+        return out.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
+            .filter { $0["type"]?.stringValue == "alert" && $0["rule"]?.stringValue == "unanswered-complaint" }
+    }
+
+    @Test("Not answered: it pages an hour after the post; answered at 30 minutes: never; answered at 90 minutes: it resolves resolve_after later",
+          arguments: [nil, 1800.0, 5400.0])
+    func pages(answerAfter: Double?) async throws {
+        let alerts = await Self.unansweredAlerts(try Self.recording(answerAfter: answerAfter))
+        let fired = alerts.first { $0["state"]?.stringValue == "firing" }
+        switch answerAfter {
+        case nil:
+            #expect(fired?["severity"]?.stringValue == "critical", "\(alerts)")
+            let at = fired.flatMap { $0["time"]?.stringValue }.flatMap(Timestamp.parse)?.timeIntervalSince1970 ?? 0
+            #expect(at - 1_700_000_000 >= 3600 && at - 1_700_000_000 <= 3600 + 120, "fired at \(at - 1_700_000_000) s")
+        case 1800.0?:
+            #expect(alerts.isEmpty, "\(alerts)")
+        default:
+            #expect(fired != nil, "\(alerts)")
+            let resolved = alerts.first { $0["state"]?.stringValue == "resolved" }
+            let at = resolved.flatMap { $0["time"]?.stringValue }.flatMap(Timestamp.parse)?.timeIntervalSince1970 ?? 0
+            #expect(at - 1_700_000_000 >= 5400 + 1800, "resolved at \(at - 1_700_000_000) s, before the answer and resolve_after: \(alerts)")
+        }
+    }
+
+    @Test("A complaint whose reshares were seen before its post line (and its text) is still caught unanswered")
+    func postLineLate() async throws {
+        let start = 1_700_000_000.0
+        var lines: [String] = []
+        // The reshares stop before the hour is up: only a tick can see the crossing, so the
+        // post must have been scheduled for it when its text arrived.
+        for step in 1...15 {
+            lines.append(#"{"type":"reshare","time":\#(start + Double(step) * 180),"source":"x","post":"t1","user":"u\#(step)","followers":300}"#)
+            if step == 5 {
+                // Found late, as a poll that lists the newest first finds it, created when the
+                // first reshare came: only its text is news, and it makes the post a complaint.
+                lines.append(#"{"type":"post","time":\#(start + 900),"created_at":1700000180,"source":"x","id":"t1","author":"dana","followers":300,"text":"@acme lost my bag and nobody answers. Worst airline ever."}"#)
+            }
+        }
+        // Something else later, so the replay's ticks go on past the crossing.
+        lines.append(#"{"type":"post","time":\#(start + 5000),"source":"x","id":"t2","author":"someone","text":"nice weather"}"#)
+        let alerts = await Self.unansweredAlerts(try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "late.jsonl"))
+        let fired = try #require(alerts.first { $0["state"]?.stringValue == "firing" }, "never fired")
+        let at = (fired["time"]?.stringValue).flatMap(Timestamp.parse)?.timeIntervalSince1970 ?? 0
+        #expect(at - start >= 3780 && at - start <= 3780 + 60, "fired at \(at - start) s")
+    }
+
+    @Test("watch turns rules about the brand's answer off where no brand account is known, and says so once; --brand turns them on")
+    func offWithoutBrand() async throws {
+        let (config, off) = try ConfigLoader.embeddedDefault(query: "acme").0.answerRulesLimitedToBrandSources()
+        #expect(off.map(\.rule) == ["unanswered-complaint", "spreading-after-answer"] && off.allSatisfy { $0.sources == ["hn", "mastodon"] }, "\(off)")
+        #expect(config.rules.first { $0.name == "unanswered-complaint" }?.sources == [])
+        #expect(config.rules.first { $0.name == "spreading-after-answer" }?.sources == [])
+        let (branded, none) = try ConfigLoader.embeddedDefault(query: "acme", brand: "acme_support").0.answerRulesLimitedToBrandSources()
+        #expect(none.isEmpty)
+        #expect(branded.sources.allSatisfy { $0.brandAccounts == ["acme_support"] })
+
+        let api = try await ScriptedAPI(["/a": [["body": "[]"]], "/b": [["body": "[]"]]])
+        defer { api.stop() }
+        let path = try writeTemporaryFile("""
+        { sources: [
+            { name: "ours", kind: "json", url: "\(api.base)/a", items: ".", fields: { id: "id" }, brand_accounts: ["acme"] },
+            { name: "theirs", kind: "json", url: "\(api.base)/b", items: ".", fields: { id: "id" } },
+          ],
+          sinks: [{ name: "out", kind: "console" }],
+          rules: [{ name: "slow-answer", severity: "critical", when: { unanswered_for_at_least: "1h" } }] }
+        """)
+        let state = try makeTemporaryDirectory().path
+        let (status, _, err) = await runForeshock(["watch", "--config", path, "--once", "--state-dir", state, "--mentions", "none"])
+        #expect(status == .success, "\(err)")
+        let said = err.split(separator: "\n").filter { $0.contains("brand's answer is off") }
+        #expect(said.count == 1 && said[0].contains("rule=slow-answer") && said[0].contains("sources=theirs"), "\(err)")
+        let (refused, _, why) = await runForeshock(["watch", "--config", path, "--brand", "acme", "--once", "--state-dir", state])
+        #expect(refused == .usage && why.contains("brand_accounts"), "\(why)")
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+@testable import ForeshockConfig
+@testable import ForeshockCore
+@testable import ForeshockDelivery
+@testable import ForeshockTestSupport
+
+/// The record of what receivers were told, read back as a restart reads it.
+@Suite("Notification log")
+struct NotificationLogTests {
+    static func note(_ id: String, _ reason: AlertNotification.Reason, severity: Severity = .critical, time: Double) -> AlertNotification {
+        var note = NotifierFixtures.note(id, reason: reason)
+        note.severity = severity
+        note.time = time
+        return note
+    }
+
+    @Test("A start is known while the alert is announced as firing at that severity, and news again after its resolution or past repeat_interval")
+    func announcedAlerts() throws {
+        let directory = try makeTemporaryDirectory().path
+        let log = NotificationLog(directory: directory)
+        log.record([Self.note("1", .started, severity: .warning, time: 100)])
+        // Read back as a restart reads it: the marks survive.
+        let again = NotificationLog(directory: directory)
+        #expect(again.alreadyAnnounced(Self.note("1", .started, severity: .warning, time: 200), within: 3600))
+        #expect(!again.alreadyAnnounced(Self.note("1", .escalated, severity: .critical, time: 200), within: 3600), "an escalation is news")
+        #expect(!again.alreadyAnnounced(Self.note("1", .started, severity: .warning, time: 100 + 3601), within: 3600), "past repeat_interval")
+        #expect(!again.alreadyAnnounced(Self.note("1", .resolved, time: 300), within: 3600))
+        #expect(!again.alreadyAnnounced(Self.note("2", .started, time: 200), within: 3600))
+        again.record([Self.note("1", .resolved, time: 300)])
+        #expect(again.alreadyAnnounced(Self.note("1", .resolved, time: 400), within: 3600))
+        #expect(!again.alreadyAnnounced(Self.note("1", .started, time: 500), within: 3600), "a new episode after the resolution")
+    }
+
+    @Test("A note accepted but not yet written counts: a held resolution makes the next start news")
+    func pendingNotes() {
+        let log = NotificationLog(directory: nil)
+        log.record([Self.note("1", .started, time: 100)])
+        log.accept(Self.note("1", .resolved, time: 200))
+        #expect(!log.alreadyAnnounced(Self.note("1", .started, time: 210), within: 3600))
+        #expect(log.alreadyAnnounced(Self.note("1", .resolved, time: 200), within: 3600), "the same note twice")
+    }
+
+    @Test("Queued messages stay unsettled until delivered, across a restart; an old log of bare ids still reads; a bad line costs itself")
+    func queuedMessages() throws {
+        let directory = try makeTemporaryDirectory().path
+        try "mastodon:old|started|1000\n{not json\n".write(toFile: directory + "/notifications.log", atomically: true, encoding: .utf8)
+        let log = NotificationLog(directory: directory)
+        #expect(log.contains("mastodon:old|started|1000"))
+        #expect(log.unreadable == 1)
+        let note = Self.note("1", .started, time: 100)
+        log.record([note], queued: [.init(id: "msg_a", group: "msg_a", sink: "hook", notes: [note.notificationID]),
+                                    .init(id: "msg_b", group: "msg_b", sink: "mail", notes: [note.notificationID])])
+        log.settled("msg_a")
+        let again = NotificationLog(directory: directory)
+        #expect(again.unsettled.map(\.id) == ["msg_b"])
+        #expect(again.unsettled.first?.notes == [note.notificationID])
+        #expect(again.contains(note.notificationID) && again.contains("mastodon:old|started|1000"))
+    }
+
+    @Test("A write that fails is counted, not lost in silence")
+    func failedWrites() throws {
+        let directory = try makeTemporaryDirectory().path
+        // A directory where the file should be: every append fails.
+        try FileManager.default.createDirectory(atPath: directory + "/notifications.log", withIntermediateDirectories: true)
+        let log = NotificationLog(directory: directory)
+        log.record([Self.note("1", .started, time: 100)])
+        #expect(log.writeErrors == 1)
+        #expect(log.alreadyAnnounced(Self.note("1", .started, time: 100), within: 3600), "kept in memory all the same")
+    }
+}

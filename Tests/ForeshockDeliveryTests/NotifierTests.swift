@@ -1,0 +1,260 @@
+import Foundation
+import Testing
+@testable import ForeshockConfig
+@testable import ForeshockDelivery
+@testable import ForeshockTestSupport
+
+/// Notifications to real receivers on loopback: the fixture HTTP server scripted per path.
+@Suite("Delivery: webhooks, retries, dead letters, grouping, silences, restart")
+struct NotifierTests {
+    @Test("Webhook: signed as Standard Webhooks says, retried through 500 and 429 + Retry-After under one webhook-id")
+    func webhookRetries() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script([
+            "/hook": #"[{"status": 500}, {"status": 429, "headers": {"Retry-After": "1"}}, {"status": 200}]"#,
+        ])])
+        defer { server.stop() }
+        let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook", secret_env: "WHSEC" }"#,
+                                                          extra: #"alerting: { group_wait: "0s" }"#))
+        defer { notifier.stop() }
+        let started = Date()
+        notifier.submit([NotifierFixtures.note("1")])
+        #expect(await notifier.drain(timeout: 30))
+        let seen = try await NotifierFixtures.requests(server, path: "/hook")
+        #expect(seen.count == 3)
+        #expect(Date().timeIntervalSince(started) >= 1) // waited for Retry-After
+        #expect(Set(seen.map { $0.headers["webhook-id"] ?? "" }).count == 1)
+        let key = try #require(SinkConfig.signingKey(NotifierFixtures.secret))
+        for request in seen {
+            // Verified as a receiver would: HMAC over id.timestamp.body, timestamp recent.
+            let id = try #require(request.headers["webhook-id"]), timestamp = try #require(request.headers["webhook-timestamp"].flatMap { Int($0) })
+            #expect(abs(Double(timestamp) - Date().timeIntervalSince1970) < 300)
+            #expect(request.headers["webhook-signature"] == WebhookSink.signature(key: key, id: id, timestamp: timestamp, body: Data(request.body.utf8)))
+        }
+        let alert = try #require(seen.last?.json?["alerts"]?.arrayValue?.first)
+        #expect(alert["alert_key"]?.stringValue == "mastodon:1")
+        #expect(alert["counts"]?["reshares"]?.intValue == 412)
+        #expect(alert["predicted"]?.doubleValue == 2350)
+        #expect(notifier.stats.delivered["hook"] == 1 && notifier.stats.retried["hook"] == 2 && notifier.outbox.depth == 0)
+    }
+
+    @Test("A 410 is not retried: the message goes to the dead letters with the reason")
+    func deadLetter() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/gone": #"[{"status": 410, "body": "gone"}]"#])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/gone" }"#), stateDir: state)
+        defer { notifier.stop() }
+        notifier.submit([NotifierFixtures.note("1")])
+        #expect(await notifier.drain(timeout: 30))
+        #expect(try await NotifierFixtures.requests(server, path: "/gone").count == 1)
+        let dead = try String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8)
+        #expect(dead.contains("HTTP 410") && dead.contains("mastodon:1"))
+        #expect(notifier.outbox.depth == 0 && notifier.stats.dead["hook"] == 1)
+    }
+
+    @Test("A hanging sink does not hold back another; it times out and is retried")
+    func hangingSink() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script([
+            "/slow": #"[{"status": 200, "delay": 4}, {"status": 200}]"#, "/fast": #"[{"status": 200}]"#,
+        ])])
+        defer { server.stop() }
+        let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"""
+            { name: "slow", kind: "webhook", url: "\#(server.base)/slow", timeout: "1s" },
+            { name: "fast", kind: "webhook", url: "\#(server.base)/fast" }
+            """#))
+        defer { notifier.stop() }
+        notifier.submit([NotifierFixtures.note("1")])
+        // The fast sink is done while the slow one still hangs on its first attempt.
+        var fast = 0
+        for _ in 0..<100 where fast == 0 {
+            fast = try await NotifierFixtures.requests(server, path: "/fast").count
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        #expect(fast == 1)
+        #expect(notifier.stats.delivered["slow"] == 0)
+        #expect(await notifier.drain(timeout: 30))
+        let slow = try await NotifierFixtures.requests(server, path: "/slow")
+        #expect(slow.count == 2 && slow[0].headers["webhook-id"] == slow[1].headers["webhook-id"])
+        #expect(notifier.stats.delivered["slow"] == 1)
+    }
+
+    @Test("Grouping: the first goes at once, those within group_wait go together after it")
+    func grouping() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
+        defer { server.stop() }
+        let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#,
+                                                          extra: #"alerting: { group_wait: "1s" }"#))
+        defer { notifier.stop() }
+        // An escalation raises the severity (AlertLifecycle): the alert starts as a warning.
+        var started = NotifierFixtures.note("1")
+        started.severity = .warning
+        notifier.submit([started])
+        notifier.submit([NotifierFixtures.note("2"), NotifierFixtures.note("1", reason: .escalated)])
+        var first: [NotifierFixtures.Request] = []
+        for _ in 0..<50 where first.isEmpty {
+            first = try await NotifierFixtures.requests(server, path: "/hook")
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        #expect(first.count == 1) // sent before the window ended
+        #expect(first.first?.json?["alerts"]?.arrayValue?.count == 1)
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        #expect(await notifier.drain(timeout: 30))
+        let all = try await NotifierFixtures.requests(server, path: "/hook")
+        #expect(all.count == 2)
+        #expect(all.last?.json?["alerts"]?.arrayValue?.map { $0["reason"]?.stringValue ?? "" } == ["started", "escalated"])
+    }
+
+    @Test("Silences from the config and from `silence add` hold notifications back")
+    func silences() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#,
+                                     extra: #"alerting: { group_wait: "0s" }, silences: [{ match: { post: "mastodon:7" }, for: "1h", comment: "handled" }]"#)
+        let (status, out, _) = await runForeshock(["silence", "add", "--author", "carol@example.social", "--for", "2h", "--comment", "a friend", "--state-dir", state])
+        #expect(status == .success && out.hasPrefix("s1 until"))
+        let notifier = try NotifierFixtures.notifier(config, stateDir: state)
+        defer { notifier.stop() }
+        var carol = NotifierFixtures.note("8")
+        carol.author = "carol@example.social"
+        notifier.submit([NotifierFixtures.note("7"), carol, NotifierFixtures.note("9")])
+        #expect(await notifier.drain(timeout: 30))
+        let sent = try await NotifierFixtures.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first?["post"]?.stringValue }
+        #expect(sent == ["9"])
+        #expect(notifier.stats.silenced == 2)
+        let listed = await runForeshock(["silence", "list", "--state-dir", state]).out
+        #expect(listed.contains("s1  author=carol@example.social  active until"))
+        #expect(await runForeshock(["silence", "expire", "s1", "--state-dir", state]).0 == .success)
+        #expect(await runForeshock(["silence", "list", "--state-dir", state]).out.isEmpty)
+    }
+
+    @Test("What a stopped process left in the outbox is delivered by the next one, under the same id, once")
+    func restart() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200, "delay": 30}, {"status": 200}]"#])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook", secret_env: "WHSEC" }"#)
+        let first = try NotifierFixtures.notifier(config, stateDir: state)
+        first.submit([NotifierFixtures.note("1")])
+        // The receiver has it but hangs: the process goes away before it can mark it done.
+        for _ in 0..<100 where try await NotifierFixtures.requests(server, path: "/hook").isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
+        first.stop()
+        #expect(first.outbox.depth == 1)
+        let second = try NotifierFixtures.notifier(config, stateDir: state)
+        defer { second.stop() }
+        #expect(await second.drain(timeout: 30))
+        let seen = try await NotifierFixtures.requests(server, path: "/hook")
+        #expect(seen.count == 2)
+        #expect(Set(seen.map { $0.headers["webhook-id"] ?? "" }).count == 1)
+        #expect(second.stats.delivered["hook"] == 1 && second.outbox.depth == 0)
+        // And a third start finds nothing left to send.
+        let third = try NotifierFixtures.notifier(config, stateDir: state)
+        defer { third.stop() }
+        #expect(third.outbox.depth == 0)
+    }
+
+    @Test("Slack and PagerDuty payloads: blocks with a fallback text; trigger then resolve under one dedup_key")
+    func slackAndPagerDuty() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/slack": #"[{"status": 200, "body": "ok"}]"#, "/pd": #"[{"status": 202}]"#])])
+        defer { server.stop() }
+        let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"""
+            { name: "slack", kind: "slack", url: "\#(server.base)/slack" },
+            { name: "pd", kind: "pagerduty", url: "\#(server.base)/pd", routing_key_env: "PDKEY" }
+            """#, extra: #"alerting: { group_wait: "0s" }"#))
+        defer { notifier.stop() }
+        notifier.submit([NotifierFixtures.note("1", text: "<!channel> & <https://evil.example|click>"), NotifierFixtures.note("1", reason: .resolved)])
+        let started = Date()
+        #expect(await notifier.drain(timeout: 30), "after \(Date().timeIntervalSince(started)) s; stats \(notifier.stats); log: \(NotifierFixtures.log.err)")
+        let slack = try await NotifierFixtures.requests(server, path: "/slack")
+        #expect(slack.count == 2)
+        let message = try #require(slack.first?.json)
+        #expect(message["text"]?.stringValue?.contains("spreading") == true)
+        let blocks = message["blocks"]?.arrayValue ?? []
+        #expect(blocks.count >= 3)
+        // Slack would read <!channel> as a mention: it arrives escaped.
+        #expect(slack[0].body.contains("&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;"))
+        let pd = try await NotifierFixtures.requests(server, path: "/pd").compactMap(\.json)
+        #expect(pd.map { $0["event_action"]?.stringValue ?? "" } == ["trigger", "resolve"])
+        #expect(pd.allSatisfy { $0["dedup_key"]?.stringValue == "mastodon:1" && $0["routing_key"]?.stringValue == "R0UT1NG" })
+        #expect(pd[0]["payload"]?["severity"]?.stringValue == "critical")
+        #expect((pd[0]["payload"]?["summary"]?.stringValue?.count ?? 2000) <= 1024)
+    }
+
+    @Test("A sink's rate limit queues messages rather than dropping them: all arrive, never more than the limit per window")
+    func rateLimitQueues() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
+        defer { server.stop() }
+        // max_per_minute 2, counted over a 1 s window here so the test takes seconds, not minutes.
+        let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook", max_per_minute: 2 }"#,
+                                                          extra: #"alerting: { group_wait: "0s" }"#), rateWindow: 1)
+        defer { notifier.stop() }
+        notifier.submit((1...5).map { NotifierFixtures.note("\($0)") })
+        #expect(await notifier.drain(timeout: 30), "\(NotifierFixtures.log.err)")
+        let times = try await NotifierFixtures.requests(server, path: "/hook").map(\.at).sorted()
+        #expect(times.count == 5)
+        // Any three consecutive sends span at least the window (a little less for clock jitter).
+        for index in 2..<times.count { #expect(times[index] - times[index - 2] >= 0.9, "\(times)") }
+        #expect(notifier.stats.delivered["hook"] == 5 && notifier.stats.dead["hook"] == 0)
+    }
+
+    @Test("A sink that cannot work is a config error at start, in one sentence")
+    func misconfiguredSink() async throws {
+        let path = try writeTemporaryFile("""
+        { sources: [{ name: "hn", kind: "hackernews", query: "acme" }],
+          sinks: [{ name: "pd", kind: "pagerduty", routing_key_env: "NOT_SET_ANYWHERE" }],
+          rules: [{ name: "r", severity: "critical", sinks: ["pd"], when: { min_reshares: 10 } }] }
+        """)
+        let (status, _, err) = await runForeshock(["test-alert", "--config", path])
+        #expect(status == .usage)
+        #expect(err.contains("NOT_SET_ANYWHERE"))
+        let templates = try makeTemporaryDirectory().path
+        try #"{"text": {{author}} {{nope}}}"#.write(toFile: templates + "/slack.json", atomically: true, encoding: .utf8)
+        let broken = try writeTemporaryFile("""
+        { sources: [{ name: "hn", kind: "hackernews", query: "acme" }], templates_dir: "\(templates)",
+          sinks: [{ name: "slack", kind: "slack", url: "http://127.0.0.1:9/x" }],
+          rules: [{ name: "r", severity: "critical", when: { min_reshares: 10 } }] }
+        """)
+        let second = await runForeshock(["test-alert", "--config", broken])
+        #expect(second.0 == .usage)
+        #expect(second.err.contains("unknown placeholder {{nope}}"))
+    }
+}
+
+@Suite("Delivery across a killed process")
+struct KilledProcessTests {
+    @Test("SIGKILL between the outbox write and the delivery: the next start delivers it, once, under the same id")
+    func sigkill() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: ChildProcess.binary), "build the foreshock executable first (swift build)")
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200, "delay": 60}, {"status": 200}]"#])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try writeTemporaryFile("""
+        { sources: [{ name: "hn", kind: "hackernews", query: "acme" }],
+          sinks: [{ name: "hook", kind: "webhook", url: "\(server.base)/hook", secret_env: "WHSEC" }],
+          rules: [{ name: "going-viral", severity: "critical", when: { min_reshares: 10 } }] }
+        """)
+        var lines = [#"{"type":"post","time":1700000000,"source":"x","id":"p1","author":"dana","followers":2290,"text":"worst airline"}"#]
+        for i in 1...12 { lines.append(#"{"type":"reshare","time":\#(1_700_000_000 + i),"source":"x","post":"p1","followers":100}"#) }
+        let recording = try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "viral.jsonl")
+        let child = try ChildProcess(["replay", recording, "--config", config, "--send", "--state-dir", state], environment: ["WHSEC": NotifierFixtures.secret])
+        // The receiver holds the first attempt: the message is in the outbox, not marked done.
+        var seen = 0
+        for _ in 0..<500 where seen == 0 {
+            seen = try await NotifierFixtures.requests(server, path: "/hook").count
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        #expect(seen == 1)
+        child.signal(SIGKILL)
+        _ = await child.waitForExit(timeout: 10)
+        #expect(child.process.terminationReason == .uncaughtSignal)
+        // The next start (here a replay of nothing) finds it in the outbox and delivers it.
+        let empty = try writeTemporaryFile("", name: "empty.jsonl")
+        let (status, _, err) = await runForeshock(["replay", empty, "--config", config, "--send", "--state-dir", state], environment: ["WHSEC": NotifierFixtures.secret])
+        #expect(status == .success, "\(err)")
+        let requests = try await NotifierFixtures.requests(server, path: "/hook")
+        #expect(requests.count == 2)
+        #expect(Set(requests.map { $0.headers["webhook-id"] ?? "" }).count == 1)
+        #expect(requests.last?.json?["alerts"]?.arrayValue?.first?["alert_key"]?.stringValue == "x:p1")
+        #expect(try Outbox(directory: state).depth == 0) // a third start would send nothing
+    }
+}

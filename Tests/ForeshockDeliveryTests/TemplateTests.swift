@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+@testable import ForeshockSupport
+@testable import ForeshockCore
+@testable import ForeshockDelivery
+@testable import ForeshockTestSupport
+
+@Suite("Notification templates")
+struct TemplateTests {
+    @Test("The compiled-in defaults are exactly the files in alerts/ (run scripts/embed-templates after editing them)")
+    func embeddedMatchFiles() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot.appendingPathComponent("alerts").path).filter { !$0.hasSuffix(".md") }
+        #expect(Set(names) == Set(DefaultTemplates.files.keys))
+        for name in names {
+            let file = try String(contentsOf: repositoryRoot.appendingPathComponent("alerts/\(name)"), encoding: .utf8)
+            #expect(DefaultTemplates.files[name].map { $0 + "\n" } == file, "alerts/\(name) differs from the compiled-in copy")
+        }
+    }
+
+    @Test("Hostile post text: 100 KB, CR/LF, quotes, HTML, bidi overrides, braces — valid JSON, escaped HTML, one header line")
+    func hostileText() throws {
+        var note = AlertNotification.sample
+        note.excerpt = String(repeating: "x", count: 100_000) + "\r\nX-Evil: 1\"}],\"admin\":true <b>{{rule}}</b> \u{202E}\u{0007}"
+        note.author = "Mallory\r\nBcc: a@b.c"
+        let values = TemplateValues(note)
+        let templates = AlertTemplates(directory: nil)
+        let webhook = try templates.load("webhook.json", context: .json).render(values, context: .json)
+        let object = try JSONValue.parse(Data(webhook.utf8))
+        let text = try #require(object["text"]?.stringValue)
+        #expect(text.count == 500 && text.hasSuffix("…"))
+        #expect(object["admin"] == nil)
+        let email = try templates.loadEmail(override: nil)
+        let subject = email.subject.render(values, context: .header)
+        #expect(!subject.contains("\r") && !subject.contains("\n"))
+        let header = MailMessage.header("Subject", subject)
+        // "Bcc:" stays inside the subject's one line: it never starts a header of its own.
+        #expect(!header.contains("\n") && !header.contains("\r") && header.hasPrefix("Subject: "))
+        note.excerpt = "<b>{{rule}}</b> \u{202E}"
+        let html = try templates.load("email.html", context: .html).render(TemplateValues(note), context: .html)
+        #expect(html.contains("&lt;b&gt;{{rule}}&lt;/b&gt;") && !html.contains("\u{202E}"))
+    }
+
+    @Test("A text placeholder outside quotes in a JSON template becomes a whole JSON string")
+    func jsonPlaceholders() throws {
+        let template = try NotificationTemplate(#"{"a": {{author}}, "b": "{{reshares}} now", "c": {{reshares}}, "d": {{answered}}}"#, name: "t")
+        let value = try JSONValue.parse(Data(template.render(TemplateValues(.sample), context: .json).utf8))
+        #expect(value["a"]?.stringValue == "dana@example.social")
+        #expect(value["b"]?.stringValue == "412 now")
+        #expect(value["c"]?.intValue == 412)
+        #expect(value["d"]?.boolValue == false)
+    }
+}

@@ -1,0 +1,350 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import ForeshockSupport
+@testable import ForeshockTransport
+@testable import ForeshockFeeds
+@testable import ForeshockService
+@testable import ForeshockTestSupport
+
+@Suite("Polling real loopback servers: cursors, faults and rate limits")
+struct FeedPollerTests {
+    static let tagPath = "/api/v1/timelines/tag/acme"
+
+    func timeline(_ statuses: [String]) -> String { "[\(statuses.joined(separator: ","))]" }
+
+    @Test("Mastodon: min_id moves forward, overlap is dropped, nothing is lost or repeated")
+    func mastodonCursor() async throws {
+        let api = try await ScriptedAPI([Self.tagPath: [
+            ["body_file": payloadPath("mastodon/timelines_tag_hoot.json"), "headers_file": payloadPath("mastodon/timelines_tag_hoot.json.headers.txt")],
+            ["body": timeline([try mastodonStatus(id: "117020593741189800"), try mastodonStatus(id: "117020593741189701")])],
+            ["body": "[]"],
+        ]])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base)))
+        let first = await poller.poll()
+        #expect(first.error == nil)
+        #expect(first.mentions.map(\.id) == ["117020593741189701"])
+        let second = await poller.poll()
+        #expect(second.mentions.map(\.id) == ["117020593741189800"])
+        let third = await poller.poll()
+        #expect(third.mentions.isEmpty && third.error == nil)
+        let paths = try await api.requests(to: Self.tagPath).map(\.path)
+        #expect(paths.count == 3)
+        #expect(!paths[0].contains("min_id"))
+        #expect(paths[1].contains("min_id=117020593741189701"))
+        #expect(paths[2].contains("min_id=117020593741189800"))
+        #expect(poller.stats.mentions == 2)
+    }
+
+    @Test("Mastodon: a full page is followed by the next one from its newest id")
+    func mastodonPaging() async throws {
+        let full = try (1...40).map { try mastodonStatus(id: String(200 + $0)) }
+        let api = try await ScriptedAPI([Self.tagPath: [
+            ["body": timeline([try mastodonStatus(id: "100")])],
+            ["body": timeline(full.reversed())],
+            ["body": timeline([try mastodonStatus(id: "241")])],
+        ]])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base)))
+        _ = await poller.poll()
+        let burst = await poller.poll()
+        #expect(burst.mentions.count == 41)
+        #expect(Set(burst.mentions.map(\.id)).count == 41)
+        let paths = try await api.requests(to: Self.tagPath).map(\.path)
+        #expect(paths.count == 3)
+        #expect(paths[2].contains("min_id=240"))
+        #expect(poller.cursor == "241")
+    }
+
+    @Test("An ETag is sent back as If-None-Match, and a 304 is not an error")
+    func notModified() async throws {
+        let api = try await ScriptedAPI(["/api/v1/search_by_date": [
+            ["body_file": payloadPath("hackernews/search_by_date_fraction.json"), "etag": "\"v1\""],
+        ]])
+        defer { api.stop() }
+        var source = testSource(.hackernews, base: api.base)
+        source.query = "vlc"
+        let poller = FeedPoller(feed: HackerNewsFeed(source: source))
+        let first = await poller.poll()
+        #expect(first.mentions.count == 4)
+        // The cursor changes the URL; reset it so the same URL is asked again.
+        poller.cursor = nil
+        let second = await poller.poll()
+        #expect(second.notModified)
+        #expect(second.error == nil && second.mentions.isEmpty)
+        let requests = try await api.requests(to: "/api/v1/search_by_date")
+        #expect(requests.count == 2)
+        #expect(requests[1].headers["If-None-Match"] == "\"v1\"")
+    }
+
+    @Test("429 with Retry-After waits as long as the server says")
+    func tooManyRequests() async throws {
+        let api = try await ScriptedAPI([Self.tagPath: [
+            ["status": 429, "headers": ["Retry-After": "7"], "body": #"{"error":"Too many requests"}"#],
+            ["body_file": payloadPath("mastodon/timelines_tag_hoot.json")],
+        ]])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base)), jitter: { 1 })
+        let limited = await poller.poll()
+        #expect(limited.error?.code == .rateLimited)
+        #expect(limited.error?.message.contains("retry after 7 s") == true)
+        #expect(limited.nextPollAfter >= 7)
+        let after = await poller.poll()
+        #expect(after.error == nil && after.mentions.count == 1)
+    }
+
+    @Test("Rate-limit headers near the end of the window slow the next poll to the reset")
+    func rateLimitHeaders() async throws {
+        let reset = Timestamp.format(Date().addingTimeInterval(120))
+        let api = try await ScriptedAPI([Self.tagPath: [
+            ["body_file": payloadPath("mastodon/timelines_tag_hoot.json"),
+             "headers": ["X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "3", "X-RateLimit-Reset": reset]],
+        ]])
+        defer { api.stop() }
+        let outcome = await FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base))).poll()
+        #expect(outcome.error == nil)
+        #expect(outcome.nextPollAfter > 100 && outcome.nextPollAfter <= 121)
+    }
+
+    @Test("Each dialect of rate-limit header is read")
+    func rateLimitDialects() {
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        let x = RateLimit.from(HTTPHeaders([("x-rate-limit-limit", "450"), ("x-rate-limit-remaining", "0"), ("x-rate-limit-reset", "1700000900")]), now: now)
+        #expect(x?.pause(now: now) == 900)
+        let reddit = RateLimit.from(HTTPHeaders([("x-ratelimit-used", "99"), ("x-ratelimit-remaining", "1.0"), ("x-ratelimit-reset", "42")]), now: now)
+        #expect(reddit?.limit == 100 && reddit?.pause(now: now) == 42)
+        let ietf = RateLimit.from(HTTPHeaders([("RateLimit-Limit", "100"), ("RateLimit-Remaining", "50"), ("RateLimit-Reset", "5")]), now: now)
+        #expect(ietf?.remaining == 50 && ietf?.pause(now: now) == nil)
+        let combined = RateLimit.from(HTTPHeaders([("RateLimit", "limit=10, remaining=1, reset=30")]), now: now)
+        #expect(combined?.pause(now: now) == 30)
+        #expect(RateLimit.retryAfter(HTTPHeaders([("Retry-After", "Wed, 15 Nov 2023 00:00:00 GMT")]), now: Date(timeIntervalSince1970: 1_700_006_400 - 60)) == 60)
+    }
+
+    @Test("500s back off exponentially, then the feed recovers where it left off")
+    func serverErrorThenRecovery() async throws {
+        let api = try await ScriptedAPI([Self.tagPath: [
+            ["body_file": payloadPath("mastodon/timelines_tag_hoot.json")],
+            ["status": 500, "body": "<html><body>Internal Server Error</body></html>"],
+            ["status": 502, "body": "bad gateway"],
+            ["body": timeline([try mastodonStatus(id: "117020593741189999")])],
+        ]])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base)), jitter: { 1 })
+        _ = await poller.poll()
+        let failed1 = await poller.poll()
+        let failed2 = await poller.poll()
+        #expect(failed1.error?.message == "HTTP 500")
+        #expect(failed2.error?.status == 502)
+        #expect(failed2.nextPollAfter > failed1.nextPollAfter)
+        let recovered = await poller.poll()
+        #expect(recovered.error == nil)
+        #expect(recovered.mentions.map(\.id) == ["117020593741189999"])
+        #expect(try await api.requests(to: Self.tagPath).last?.path.contains("min_id=117020593741189701") == true)
+        #expect(poller.stats.errors == 2)
+    }
+
+    @Test("A garbage body or a dead server is one error line, and the next poll works")
+    func garbageThenRecovery() async throws {
+        let api = try await ScriptedAPI([Self.tagPath: [
+            ["body": "<!DOCTYPE html><html>Cloudflare says no</html>"],
+            ["body": #"{"unexpected": "shape"}"#],
+            ["body_file": payloadPath("mastodon/timelines_tag_hoot.json")],
+        ]])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base)))
+        #expect(await poller.poll().error?.message == "got an HTML page instead of JSON")
+        #expect(await poller.poll().error?.code == .unexpectedShape)
+        #expect(await poller.poll().mentions.count == 1)
+        let dead = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: "http://127.0.0.1:9")))
+        let outcome = await dead.poll()
+        #expect(outcome.error?.code == .transport)
+        #expect(outcome.error?.message.contains("\n") == false)
+    }
+
+    @Test("Reddit: fetches an app-only token, sends it and the User-Agent, logs in again after a 401")
+    func redditOAuth() async throws {
+        let api = try await ScriptedAPI([
+            "/api/v1/access_token": [["body": #"{"access_token": "tok-1", "token_type": "bearer", "expires_in": 86400}"#]],
+            "/r/acme/new": [
+                ["body_file": payloadPath("reddit/r_askreddit_new_listing_2016.json"), "headers_file": payloadPath("reddit/r_askreddit_new_listing_2016.json.headers.txt")],
+                ["status": 401, "body": #"{"message": "Unauthorized", "error": 401}"#],
+                ["body": #"{"kind": "Listing", "data": {"children": [], "after": null, "before": null}}"#],
+            ],
+        ])
+        defer { api.stop() }
+        var source = testSource(.reddit, base: api.base)
+        source.mode = .subreddit
+        source.clientID = .literal("client")
+        source.clientSecret = .literal("secret")
+        source.userAgent = "linux:foreshock-test:1.0 (by /u/foreshock)"
+        let poller = FeedPoller(feed: RedditFeed(source: source))
+        let first = await poller.poll()
+        #expect(first.mentions.count == 100)
+        #expect(poller.cursor == "t3_48fbm9")
+        let second = await poller.poll()
+        #expect(second.error == nil)
+        let tokens = try await api.requests(to: "/api/v1/access_token")
+        #expect(tokens.count == 2)
+        #expect(tokens[0].headers["Authorization"] == "Basic " + Data("client:secret".utf8).base64EncodedString())
+        let listings = try await api.requests(to: "/r/acme/new")
+        #expect(listings.allSatisfy { $0.headers["Authorization"] == "Bearer tok-1" })
+        #expect(listings.allSatisfy { $0.headers["User-Agent"] == source.userAgent })
+        #expect(listings.last?.path.contains("before=t3_48fbm9") == true)
+        // No older cursor to fall back to yet: it stays.
+        #expect(!second.cursorFellBack && poller.cursor == "t3_48fbm9")
+    }
+
+    @Test("Reddit: when the newest post vanishes, the cursor falls back to an older one seen")
+    func redditVanishedCursor() async throws {
+        func listing(_ ids: [String]) -> String {
+            let children = ids.map { #"{"kind":"t3","data":{"id":"\#($0)","name":"t3_\#($0)","title":"t","author":"a","created_utc":1700000000,"permalink":"/r/acme/comments/\#($0)/"}}"# }
+            return #"{"kind":"Listing","data":{"children":[\#(children.joined(separator: ","))]}}"#
+        }
+        let api = try await ScriptedAPI([
+            "/api/v1/access_token": [["body": #"{"access_token": "tok", "expires_in": 3600}"#]],
+            "/search": [["body": listing(["b2"])], ["body": listing(["c3"])], ["body": listing([])], ["body": listing(["d4", "c3"])]],
+        ])
+        defer { api.stop() }
+        var source = testSource(.reddit, base: api.base)
+        source.clientID = .literal("c")
+        source.clientSecret = .literal("s")
+        let poller = FeedPoller(feed: RedditFeed(source: source))
+        _ = await poller.poll()
+        _ = await poller.poll()
+        #expect(poller.cursor == "t3_c3")
+        let empty = await poller.poll()
+        #expect(empty.cursorFellBack && poller.cursor == "t3_b2")
+        let next = await poller.poll()
+        #expect(next.mentions.map(\.id) == ["d4"])
+        #expect(try await api.requests(to: "/search").last?.path.contains("before=t3_b2") == true)
+    }
+
+    @Test("Bluesky: createSession, then searchPosts with the session's token and an overlapping since")
+    func blueskySession() async throws {
+        let api = try await ScriptedAPI([
+            "/xrpc/com.atproto.server.createSession": [["body": #"{"accessJwt": "jwt-a", "refreshJwt": "jwt-r", "handle": "brand.example", "did": "did:plc:x"}"#]],
+            "/xrpc/app.bsky.feed.searchPosts": [["body_file": payloadPath("bluesky/searchPosts_atat_postviews.json")]],
+        ])
+        defer { api.stop() }
+        var source = testSource(.bluesky, base: api.base)
+        source.identifier = "brand.example"
+        source.appPassword = .literal("app-pass")
+        let poller = FeedPoller(feed: BlueskyFeed(source: source))
+        let first = await poller.poll()
+        #expect(first.mentions.count == 7)
+        #expect(poller.cursor == "2025-02-08T10:15:16.048Z")
+        let second = await poller.poll()
+        #expect(second.mentions.isEmpty) // the overlap returns the same posts; all were seen
+        let session = try await api.requests(to: "/xrpc/com.atproto.server.createSession")
+        #expect(session.count == 1)
+        let searches = try await api.requests(to: "/xrpc/app.bsky.feed.searchPosts")
+        #expect(searches.allSatisfy { $0.headers["Authorization"] == "Bearer jwt-a" })
+        #expect(searches[1].path.contains("since=2025-02-08T10%3A13%3A16.048Z"))
+        #expect(searches[1].path.contains("sort=latest"))
+    }
+
+    @Test("Resharers are fetched within the call budget and spread evenly over the interval")
+    func resharers() async throws {
+        let accounts = #"[{"acct":"big@example.social","followers_count":120000},{"acct":"small","followers_count":15}]"#
+        let api = try await ScriptedAPI(["/api/v1/statuses/55/reblogged_by": [["body": accounts]]])
+        defer { api.stop() }
+        var source = testSource(.mastodon, base: api.base)
+        source.callsPerMinute = 1
+        let now = Mutex(Date(timeIntervalSince1970: 1_700_000_600))
+        let poller = FeedPoller(feed: MastodonFeed(source: source), clock: { now.withLock { $0 } })
+        let sightings = try #require(await poller.resharers(of: "55", postedAt: Date(timeIntervalSince1970: 1_700_000_000)))
+        #expect(sightings.map(\.account) == ["big@example.social", "small"])
+        #expect(sightings.map(\.followers) == [120000, 15])
+        #expect(sightings.map(\.at.timeIntervalSince1970) == [1_700_000_300, 1_700_000_600])
+        // The budget of one call a minute is spent.
+        #expect(await poller.resharers(of: "55", postedAt: nil) == nil)
+        now.withLock { $0 = $0.addingTimeInterval(60) }
+        // A minute later: allowed again, and the same accounts are not new.
+        #expect(await poller.resharers(of: "55", postedAt: nil) == [])
+    }
+
+    @Test("A reply from a brand account marks the post answered, with the reply's time")
+    func brandAnswered() async throws {
+        let reply = try mastodonStatus(id: "117020593741189900", createdAt: "2026-11-24T08:40:00.000Z", author: "AcmeSupport", inReplyTo: "117020593741189701")
+        let api = try await ScriptedAPI([Self.tagPath: [
+            ["body_file": payloadPath("mastodon/timelines_tag_hoot.json")],
+            ["body": timeline([reply])],
+        ]])
+        defer { api.stop() }
+        var source = testSource(.mastodon, base: api.base)
+        source.brandAccounts = ["@acmesupport"]
+        let poller = FeedPoller(feed: MastodonFeed(source: source))
+        #expect(await poller.poll().answers.isEmpty)
+        let answers = await poller.poll().answers
+        #expect(answers == [BrandReply(postID: "117020593741189701", replyID: "117020593741189900", by: "AcmeSupport",
+                                       at: Timestamp.parse("2026-11-24T08:40:00.000Z")!)])
+    }
+
+    @Test("Older Mastodon servers without GET /statuses?id[] are re-polled one status at a time")
+    func countsFallback() async throws {
+        let api = try await ScriptedAPI([
+            "/api/v1/statuses": [["status": 404, "body": #"{"error":"Record not found"}"#]],
+            "/api/v1/statuses/1": [["body": try mastodonStatus(id: "1", reblogs: 12)]],
+            "/api/v1/statuses/2": [["body": try mastodonStatus(id: "2", reblogs: 3)]],
+        ])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base)))
+        let refreshed = await poller.refresh(["1", "2"])
+        #expect(refreshed.error == nil)
+        #expect(refreshed.mentions.map(\.reshares) == [12, 3])
+    }
+
+    @Test("Hacker News re-poll reads /items/:id and counts the whole reply tree")
+    func hackerNewsRefresh() async throws {
+        let item = #"{"id":7205875,"created_at":"2014-02-09T16:03:59.000Z","author":"jbk","text":"<p>VLC</p>","points":436,"parent_id":7205759,"children":[{"id":1,"children":[{"id":2,"children":[]}]},{"id":3,"children":[]}]}"#
+        let api = try await ScriptedAPI(["/api/v1/items/7205875": [["body": item]]])
+        defer { api.stop() }
+        let refreshed = await FeedPoller(feed: HackerNewsFeed(source: testSource(.hackernews, base: api.base))).refresh(["7205875"])
+        #expect(refreshed.error == nil)
+        #expect(refreshed.mentions.first?.replies == 3)
+        #expect(refreshed.mentions.first?.likes == 436)
+    }
+
+    @Test("Bluesky resharers: getRepostedBy names them, getProfiles adds their followers")
+    func blueskyResharers() async throws {
+        let api = try await ScriptedAPI([
+            "/xrpc/app.bsky.feed.getRepostedBy": [["body": #"{"uri":"at://x/app.bsky.feed.post/1","repostedBy":[{"did":"did:plc:a","handle":"a.bsky.social"},{"did":"did:plc:b","handle":"b.bsky.social"}]}"#]],
+            "/xrpc/app.bsky.actor.getProfiles": [["body": #"{"profiles":[{"did":"did:plc:a","handle":"a.bsky.social","followersCount":5000},{"did":"did:plc:b","handle":"b.bsky.social","followersCount":7}]}"#]],
+        ])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: BlueskyFeed(source: testSource(.bluesky, base: api.base)))
+        let sightings = try #require(await poller.resharers(of: "at://x/app.bsky.feed.post/1", postedAt: Date().addingTimeInterval(-60)))
+        #expect(sightings.map(\.followers) == [5000, 7])
+        let profiles = try await api.requests(to: "/xrpc/app.bsky.actor.getProfiles")
+        #expect(profiles.first?.path.contains("actors=a.bsky.social&actors=b.bsky.social") == true)
+    }
+
+    @Test("One feed hanging does not hold back the others' schedule")
+    func hangingFeed() async throws {
+        let api = try await ScriptedAPI([
+            Self.tagPath: [["body_file": payloadPath("mastodon/timelines_tag_hoot.json")]],
+            "/api/v1/search_by_date": [["delay": 120, "body": "{}"]],
+        ])
+        defer { api.stop() }
+        var hanging = testSource(.hackernews, base: api.base)
+        hanging.timeout = 300
+        let scheduler = FeedScheduler(pollers: [
+            FeedPoller(feed: HackerNewsFeed(source: hanging)),
+            FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base))),
+        ])
+        let seen = Mutex<[String]>([])
+        let task = Task { await scheduler.run { outcome in seen.withLock { $0.append(outcome.source) } } }
+        // Wait for three Mastodon polls (1 s apart; a loaded machine may take longer), not a fixed time.
+        let deadline = Date().addingTimeInterval(60)
+        while seen.withLock({ $0.filter { $0 == "mastodon" }.count }) < 3, Date() < deadline {
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        task.cancel()
+        await task.value
+        let sources = seen.withLock { $0 }
+        // Interval 1 s: the Mastodon feed polled several times while Hacker News hung in its first request.
+        #expect(sources.filter { $0 == "mastodon" }.count >= 3)
+        #expect(!sources.contains("hackernews"))
+    }
+}

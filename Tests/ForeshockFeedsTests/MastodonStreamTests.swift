@@ -1,0 +1,57 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import ForeshockTransport
+@testable import ForeshockFeeds
+@testable import ForeshockTestSupport
+
+@Suite("Mastodon streaming over a long-lived libcurl transfer")
+struct MastodonStreamTests {
+    @Test("Events split anywhere decode the same; heartbeats and CRLF are handled")
+    func decoder() {
+        let text = ":thump\r\nevent: update\r\ndata: {\"a\":1}\r\n\r\n:thump\nevent: delete\ndata: 42\n\nevent: update\ndata: line1\ndata: line2\n\n"
+        var whole = ServerSentEvents()
+        let expected = whole.feed(Data(text.utf8))
+        #expect(expected == [.init(type: "update", data: "{\"a\":1}"), .init(type: "delete", data: "42"), .init(type: "update", data: "line1\nline2")])
+        for size in [1, 2, 3, 7] {
+            var pieces = ServerSentEvents()
+            var events: [ServerSentEvents.Event] = []
+            let bytes = Array(text.utf8)
+            for start in stride(from: 0, to: bytes.count, by: size) {
+                events += pieces.feed(Data(bytes[start..<min(start + size, bytes.count)]))
+            }
+            #expect(events == expected, "piece size \(size)")
+        }
+    }
+
+    @Test("Updates arrive as mentions while the stream is open, and it reconnects when the server closes it")
+    func streamAndReconnect() async throws {
+        let status1 = try mastodonStatus(id: "900")
+        let reblog = String(decoding: try payload("mastodon/statuses_reblog_mastodonpy.json"), as: UTF8.self).dropFirst().dropLast(2)
+        let api = try await ScriptedAPI(["/api/v1/streaming/hashtag": [
+            ["chunks": [["data": ":)\n"], ["data": "event: update\ndata: \(status1)\n\n", "delay": 0.2],
+                        ["data": ":thump\n", "delay": 0.2], ["data": "event: delete\ndata: 900\n\n"]]],
+            ["chunks": [["data": "event: update\ndata: \(reblog)\n\n"], ["data": "event: update\ndata: \(status1)\n\n"], ["data": ":\n", "delay": 30]]],
+        ]])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base)))
+        let stream = MastodonStream(poller: poller)
+        let seen = Mutex<[String]>([])
+        let problems = Mutex<[String]>([])
+        let task = Task {
+            await stream.run({ outcome in seen.withLock { $0 += outcome.mentions.map(\.id) } }, problem: { line in problems.withLock { $0.append(line) } })
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while seen.withLock({ $0.count }) < 3, Date() < deadline {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        task.cancel()
+        await task.value
+        // The repeated status 900 after reconnecting is dropped by the seen set.
+        #expect(seen.withLock { $0 } == ["900", "109440142482846015", "109440142486581428"])
+        #expect(problems.withLock { $0 }.first == "stream closed by the server")
+        let requests = try await api.requests(to: "/api/v1/streaming/hashtag")
+        #expect(requests.count == 2)
+        #expect(requests[0].path.contains("tag=acme"))
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+@testable import ForeshockCore
+@testable import ForeshockService
+@testable import ForeshockTestSupport
+
+/// What the state directory keeps between runs of `watch`, read back by the next run.
+@Suite("State that survives restarts")
+struct StateJournalTests {
+    /// A JSON feed answering with one complaint at `reshares`, and a file sink to count alerts.
+    static func setUp(reshares: Int) async throws -> (api: ScriptedAPI, config: String, alerts: String) {
+        let api = try await ScriptedAPI([
+            "/feed.json": [["body": #"{"items": [{"id": "j1", "text": "acme lost my bag", "who": "dana", "shares": \#(reshares)}]}"#]],
+        ])
+        let alerts = try makeTemporaryDirectory().appendingPathComponent("alerts.jsonl").path
+        let config = try writeTemporaryFile("""
+        { sources: [{ name: "custom", kind: "json", url: "\(api.base)/feed.json", items: "items", fields: { id: "id", text: "text", author: "who", reshares: "shares" } }],
+          alerting: { group_wait: "0s" },
+          sinks: [{ name: "log", kind: "file", path: "\(alerts)" }],
+          rules: [{ name: "going-viral", severity: "critical", when: { min_reshares: 10 } }] }
+        """)
+        return (api, config, alerts)
+    }
+
+    static func lines(_ path: String) -> [Substring] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n")
+    }
+
+    @Test("A second run takes no mention twice and sends no alert again: posts, alerts and seen ids come back from the journal")
+    func restartResumes() async throws {
+        let (api, config, alerts) = try await Self.setUp(reshares: 50)
+        defer { api.stop() }
+        let state = try makeTemporaryDirectory().path
+        let (first, _, err1) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once", "--mentions", "none"])
+        #expect(first == .success, "\(err1)")
+        #expect(Self.lines(alerts).count == 1)
+        let (second, out2, err2) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once"])
+        #expect(second == .success, "\(err2)")
+        #expect(err2.contains("msg=\"state restored\"") && err2.contains("posts=1"), "\(err2)")
+        #expect(!out2.contains("acme lost my bag"), "the feed's same answer is not news the second time")
+        #expect(Self.lines(alerts).count == 1, "the alert firing before the restart is not sent again")
+        let journal = Self.lines(state + "/journal.jsonl")
+        #expect(journal.filter { $0.contains(#""type":"post""#) }.count == 1)
+        #expect(journal.contains { $0.contains(#""type":"polled""#) && $0.contains(#""j1""#) })
+        // The journal is itself a recording: replay reads it and finds the same alert.
+        let (replayed, text, _) = await runForeshock(["replay", state + "/journal.jsonl", "--config", config, "--format", "json"])
+        #expect(replayed == .success)
+        #expect(text.contains(#""rule":"going-viral""#) && text.contains(#""skipped_lines":0"#), "\(text)")
+    }
+
+    @Test("A garbage line in the journal: one warning naming it, a copy of the file as it was, every other line restored")
+    func damagedLine() async throws {
+        let (api, config, alerts) = try await Self.setUp(reshares: 50)
+        defer { api.stop() }
+        let state = try makeTemporaryDirectory().path
+        try "{\"type\":\"tick\",\"time\":1}\n\u{0}\u{1}garbage{{\n{\"type\":\"tick\",\"time\":2}\n".write(toFile: state + "/journal.jsonl", atomically: true, encoding: .utf8)
+        let (status, _, err) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once", "--mentions", "none"])
+        #expect(status == .success, "\(err)")
+        let complaint = err.split(separator: "\n").filter { $0.contains("state journal") }
+        #expect(complaint.count == 1 && complaint[0].contains("lines=1") && complaint[0].contains("line 2"), "\(err)")
+        #expect(err.contains("journal_lines=3"), "the readable lines were not restored: \(err)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: state)
+        #expect(files.contains { $0.hasPrefix("journal.jsonl.damaged-") }, "\(files)")
+        #expect(!files.contains { $0.hasPrefix("journal.jsonl.corrupt-") }, "\(files)")
+        #expect(Self.lines(alerts).count == 1, "it still scores and alerts")
+    }
+
+    @Test("A journal of which no line can be read: one error line, the file moved aside with a timestamp, a fresh start")
+    func corruptJournal() async throws {
+        let (api, config, alerts) = try await Self.setUp(reshares: 50)
+        defer { api.stop() }
+        let state = try makeTemporaryDirectory().path
+        try "\u{0}\u{1}garbage{{\nnot a journal\n".write(toFile: state + "/journal.jsonl", atomically: true, encoding: .utf8)
+        let (status, _, err) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once", "--mentions", "none"])
+        #expect(status == .success, "\(err)")
+        let complaint = err.split(separator: "\n").filter { $0.contains("state journal could not be read") }
+        #expect(complaint.count == 1 && complaint[0].contains("line 1"), "\(err)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: state)
+        #expect(files.contains { $0.hasPrefix("journal.jsonl.corrupt-") }, "\(files)")
+        #expect(Self.lines(alerts).count == 1, "the fresh start still scores and alerts")
+    }
+
+    @Test("A half-written last line (a crash mid-write) is dropped and the rest restored")
+    func tornTail() throws {
+        let directory = try makeTemporaryDirectory().path
+        let journal = StateJournal(directory: directory)
+        let observations: [Observation] = [
+            .post(key: PostKey(source: "s", id: "p"), time: 1_700_000_000, createdAt: 1_700_000_000, author: "dana", followers: 10, text: "hi", url: nil),
+            .counts(key: PostKey(source: "s", id: "p"), time: 1_700_000_060, reshares: 5, replies: nil, likes: nil, quotes: nil),
+        ]
+        let written = try journal.append(observations, then: [.polled(source: "s", cursor: "c1", ids: ["p"]), .tick(1_700_000_061.25)])
+        #expect(written == observations)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: journal.path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"type":"reshare","time":17000"#.utf8))
+        try handle.close()
+        let loaded = journal.load()
+        #expect(loaded.tornTail && loaded.movedAside == nil)
+        #expect(loaded.entries == [.observations(observations), .polled(source: "s", cursor: "c1", ids: ["p"]), .tick(1_700_000_061.25)])
+    }
+
+    @Test("--record-max-size rotates the recording: FILE.1, FILE.2 …, none over the limit")
+    func rotation() throws {
+        let path = try makeTemporaryDirectory().appendingPathComponent("traffic.jsonl").path
+        let recording = try RecordingFile(path: path, maxBytes: 1_000, keep: 2)
+        for index in 0..<40 {
+            recording.append([.counts(key: PostKey(source: "s", id: "p\(index)"), time: 1_700_000_000 + Double(index), reshares: index, replies: nil, likes: nil, quotes: nil)])
+        }
+        recording.close()
+        let manager = FileManager.default
+        #expect(manager.fileExists(atPath: path + ".1") && manager.fileExists(atPath: path + ".2") && !manager.fileExists(atPath: path + ".3"))
+        for file in [path, path + ".1", path + ".2"] {
+            let size = (try manager.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            #expect(size > 0 && size <= 1_000, "\(file): \(size) bytes")
+        }
+        #expect(ByteSize.parse("500MB") == 500 << 20 && ByteSize.parse("2g") == 2 << 30 && ByteSize.parse("lots") == nil)
+    }
+}
+
+@Suite("foreshock status")
+struct StatusCommandTests {
+    @Test("A silenced alert is still tracked and shown by status, marked as held; its notification is not sent")
+    func silencedShown() async throws {
+        let (api, config, alerts) = try await StateJournalTests.setUp(reshares: 50)
+        defer { api.stop() }
+        let state = try makeTemporaryDirectory().path
+        let (added, _, addErr) = await runForeshock(["silence", "add", "--post", "j1", "--for", "2h", "--comment", "handled by Dana", "--state-dir", state])
+        #expect(added == .success, "\(addErr)")
+        let (watched, _, err) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once", "--mentions", "none"])
+        #expect(watched == .success, "\(err)")
+        #expect(StateJournalTests.lines(alerts).isEmpty, "a silenced alert sends nothing")
+        let (shown, text, _) = await runForeshock(["status", "--state-dir", state])
+        #expect(shown == .success)
+        let row = text.split(separator: "\n").first { $0.contains("custom:j1") && $0.contains("going-viral") }
+        #expect(row?.contains("held by silence") == true && row?.contains("handled by Dana") == true, "\(text)")
+        #expect(text.contains("NOT running") && text.contains("custom") && text.contains("acme lost my bag"))
+        let (json, raw, _) = await runForeshock(["status", "--state-dir", state, "--format", "json"])
+        #expect(json == .success)
+        let parsed = try WatchStatus.read(stateDir: state)
+        #expect(parsed.hottest.first?.reshares == 50 && parsed.alerts.first?.silencedBy != nil && raw.contains("\"silenced_by\""))
+        #expect(parsed.hottest.first?.counters?.last?.reshares == 50, "the polled counters, over time")
+    }
+
+    @Test("status without a status file, and with an unreadable silences file at start: one clear line each")
+    func problems() async throws {
+        let state = try makeTemporaryDirectory().path
+        let (missing, _, err) = await runForeshock(["status", "--state-dir", state])
+        #expect(missing == .failure && err.split(separator: "\n").count == 1 && err.contains("no status in \(state)"), "\(err)")
+        try "{not json".write(toFile: state + "/silences.json", atomically: true, encoding: .utf8)
+        let (api, config, _) = try await StateJournalTests.setUp(reshares: 1)
+        defer { api.stop() }
+        let (watched, _, log) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once", "--mentions", "none"])
+        #expect(watched == .success, "\(log)")
+        #expect(log.split(separator: "\n").filter { $0.contains("silences file could not be read") }.count == 1, "\(log)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: state).contains { $0.hasPrefix("silences.json.corrupt-") })
+    }
+}

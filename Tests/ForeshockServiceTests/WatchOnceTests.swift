@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+@testable import ForeshockSupport
+@testable import ForeshockTestSupport
+
+@Suite("watch --once polls every kind of feed at once")
+struct WatchOnceTests {
+    @Test("Six feeds of six kinds, polled concurrently from one loopback server, every source's mentions reported")
+    func sixFeeds() async throws {
+        let xBody = try String(decoding: payload("x/tweets_lookup_v2_expanded_takke.json"), as: UTF8.self)
+            .replacingOccurrences(of: "\"includes\"", with: "\"meta\": {\"newest_id\": \"1284872930841640960\", \"result_count\": 1}, \"includes\"")
+        let api = try await ScriptedAPI([
+            "/api/v1/timelines/tag/acme": [["body_file": payloadPath("mastodon/timelines_tag_hoot.json"), "headers_file": payloadPath("mastodon/timelines_tag_hoot.json.headers.txt"), "barrier": 6]],
+            "/xrpc/app.bsky.feed.searchPosts": [["body_file": payloadPath("bluesky/searchPosts_atat_postviews.json"), "barrier": 6]],
+            "/api/v1/access_token": [["body": #"{"access_token": "tok", "expires_in": 3600}"#]],
+            "/search": [["body_file": payloadPath("reddit/r_askreddit_new_listing_2016.json"), "barrier": 6]],
+            "/api/v1/search_by_date": [["body_file": payloadPath("hackernews/search_by_date_fraction.json"), "barrier": 6]],
+            "/2/tweets/search/recent": [["body": xBody, "barrier": 6]],
+            "/feed.json": [["body": #"{"items": [{"id": "j1", "text": "acme lost my bag", "who": "dana"}]}"#, "barrier": 6]],
+        ])
+        defer { api.stop() }
+        let config = try writeTemporaryFile("""
+        {
+          sources: [
+            {name: "toots", kind: "mastodon", query: "acme", base_url: "\(api.base)"},
+            {name: "sky", kind: "bluesky", query: "acme", base_url: "\(api.base)"},
+            {name: "rd", kind: "reddit", query: "acme", base_url: "\(api.base)", client_id_env: "RD_ID", client_secret_env: "RD_SECRET", user_agent: "linux:foreshock-test:1.0"},
+            {name: "hn", kind: "hackernews", query: "acme", base_url: "\(api.base)"},
+            {name: "tw", kind: "x", query: "acme", base_url: "\(api.base)", token_env: "X_TOKEN"},
+            {name: "custom", kind: "json", url: "\(api.base)/feed.json", items: "items", fields: {id: "id", text: "text", author: "who"}},
+          ],
+        }
+        """)
+        let (status, out, err) = await runForeshock(["watch", "--config", config, "--once", "--mentions", "jsonl", "--state-dir", try makeTemporaryDirectory().path],
+                                                    environment: ["RD_ID": "id", "RD_SECRET": "secret", "X_TOKEN": "xt"])
+        #expect(status == .success, "\(err)")
+        let lines = out.split(separator: "\n").map(String.init)
+        let sources = lines.compactMap { line in (try? JSONValue.parse(Data(line.utf8)))?["source"]?.stringValue }
+        #expect(Set(sources) == ["toots", "sky", "rd", "hn", "tw", "custom"])
+        #expect(sources.filter { $0 == "rd" }.count == 100)
+        #expect(sources.filter { $0 == "sky" }.count == 7)
+        #expect(lines.contains { $0.contains(#""id":"j1""#) && $0.contains(#""author":"dana""#) })
+        // Each feed's answer was held until all six requests were waiting at once (else 504).
+        #expect(!err.contains("504"))
+        let x = try await api.requests(to: "/2/tweets/search/recent")
+        #expect(x.first?.headers["Authorization"] == "Bearer xt")
+    }
+
+    @Test("A failing source makes --once exit 1 with one line naming it; the others still report")
+    func oneFails() async throws {
+        let api = try await ScriptedAPI([
+            "/api/v1/timelines/tag/acme": [["body_file": payloadPath("mastodon/timelines_tag_hoot.json")]],
+            "/api/v1/search_by_date": [["status": 503, "body": "down for maintenance"]],
+        ])
+        defer { api.stop() }
+        let config = try writeTemporaryFile("""
+        {sources: [{name: "toots", kind: "mastodon", query: "acme", base_url: "\(api.base)"},
+                   {name: "hn", kind: "hackernews", query: "acme", base_url: "\(api.base)"}]}
+        """)
+        let (status, out, err) = await runForeshock(["watch", "--config", config, "--once", "--state-dir", try makeTemporaryDirectory().path])
+        #expect(status == .failure)
+        #expect(out.contains("[toots] mastodonpy_test_2 post"))
+        let errors = err.split(separator: "\n").filter { $0.contains("level=warning") }
+        #expect(errors.count == 1)
+        #expect(errors.first?.contains("source=hn") == true && errors.first?.contains("HTTP 503") == true)
+    }
+
+    @Test("--record writes what was observed, and replay reads it back")
+    func recordThenReplay() async throws {
+        let api = try await ScriptedAPI(["/api/v1/search_by_date": [["body_file": payloadPath("hackernews/search_by_date_fraction.json")]]])
+        defer { api.stop() }
+        let config = try writeTemporaryFile("""
+        {sources: [{name: "hn", kind: "hackernews", query: "vlc", base_url: "\(api.base)"}]}
+        """)
+        let recording = try makeTemporaryDirectory().appendingPathComponent("traffic.jsonl").path
+        let (status, _, err) = await runForeshock(["watch", "--config", config, "--once", "--record", recording, "--mentions", "none", "--state-dir", try makeTemporaryDirectory().path])
+        #expect(status == .success, "\(err)")
+        let lines = try String(contentsOfFile: recording, encoding: .utf8).split(separator: "\n")
+        #expect(lines.filter { $0.contains(#""type":"post""#) }.count == 4)
+        #expect(lines.contains { $0.contains(#""id":"7493856""#) && $0.contains(#""source":"hn""#) })
+        #expect(lines.contains { $0.contains(#""type":"counts""#) && $0.contains(#""likes":578"#) })
+        let (replayed, out, _) = await runForeshock(["replay", recording, "--format", "json"])
+        #expect(replayed == .success)
+        #expect(out.contains(#""type":"summary","observations":\#(lines.count),"posts":4,"skipped_lines":0"#))
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+@testable import ForeshockSupport
+@testable import ForeshockTestSupport
+
+/// The watch process as a service runs it: a child process against loopback feeds, a loopback
+/// SMTP server and a loopback webhook receiver, killed, restarted, reloaded and stopped.
+@Suite("The watch process end to end")
+struct WatchProcessTests {
+    /// A Mastodon status as `GET /api/v1/statuses` and the tag timeline return it.
+    static func status(_ id: String, reblogs: Int, createdAt: Date) -> String {
+        """
+        {"id": "\(id)", "created_at": "\(Timestamp.format(createdAt))", "url": "https://mastodon.example/@dana/\(id)",
+         "content": "<p>@acme you lost my bag and nobody answers. Worst airline ever.</p>",
+         "account": {"id": "7", "acct": "dana", "followers_count": 2290},
+         "reblogs_count": \(reblogs), "replies_count": 3, "favourites_count": 12}
+        """
+    }
+
+    static func config(api: String, hook: String, smtpPort: Int, interval: String = "1s", extra: String = "") -> String {
+        """
+        {
+          sources: [{ name: "toots", kind: "mastodon", query: "acme", base_url: "\(api)", interval: "\(interval)", fetch_resharers_at: 1000000 }],
+          scoring: { evaluation_interval: "1s" },
+          alerting: { group_wait: "0s" },
+          shutdown_timeout: "3s",
+          \(extra)
+          sinks: [
+            { name: "hook", kind: "webhook", url: "\(hook)/hook", secret_env: "WHSEC" },
+            { name: "mail", kind: "email", smtp_url: "smtp://127.0.0.1:\(smtpPort)", starttls: "off", from: "foreshock@example.org", to: ["oncall@example.org"] },
+          ],
+          rules: [{ name: "going-viral", severity: "critical", sinks: ["hook", "mail"], when: { min_reshares: 100 } }],
+        }
+        """
+    }
+
+    static func messageIDs(_ inbox: URL) -> [String] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: inbox.path)) ?? []
+        return files.filter { $0.hasSuffix(".eml") }.compactMap { name in
+            let text = (try? String(contentsOf: inbox.appendingPathComponent(name), encoding: .utf8)) ?? ""
+            return text.split(separator: "\r\n").first { $0.lowercased().hasPrefix("message-id:") }.map(String.init)
+        }
+    }
+
+    @Test("A complaint going viral reaches webhook and email soon after the crossing poll; SIGKILL mid-delivery, restart: once per sink, no mention scored twice")
+    func endToEnd() async throws {
+        let created = Date().addingTimeInterval(-120)
+        let post = Self.status("1001", reblogs: 0, createdAt: created)
+        // The timeline keeps returning the post (as a server ignoring min_id would): the seen
+        // set, restored from the journal after the restart, must drop it every time.
+        let api = try await ScriptedAPI([
+            "/api/v1/timelines/tag/acme": [["body": "[\(post)]"]],
+            "/api/v1/statuses": [10, 40, 150].map { ["body": "[\(Self.status("1001", reblogs: $0, createdAt: created))]"] },
+        ])
+        defer { api.stop() }
+        let hook = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200, "delay": 60}, {"status": 200}]"#])])
+        defer { hook.stop() }
+        let inbox = try makeTemporaryDirectory()
+        let smtp = try await FixtureServer.start("smtp_server.py", ["--outdir", inbox.path])
+        defer { smtp.stop() }
+        let state = try makeTemporaryDirectory().path
+        let configText = Self.config(api: api.base, hook: hook.base, smtpPort: smtp.port)
+        let config = try writeTemporaryFile(configText)
+        let arguments = ["watch", "--config", config, "--state-dir", state, "--mentions", "none"]
+        let environment = ["WHSEC": NotifierFixtures.secret]
+
+        let first = try ChildProcess(arguments, environment: environment)
+        let hookSeen = try await eventually(timeout: 30) { try await NotifierFixtures.requests(hook, path: "/hook").count == 1 }
+        #expect(hookSeen, "no webhook request; the watch said: \(first.stderr)")
+        let mailed = await eventually(timeout: 15) { Self.messageIDs(inbox).count == 1 }
+        #expect(mailed, "no mail; the watch said: \(first.stderr)")
+        // Latency: from the poll whose answer crossed the threshold to the webhook's arrival.
+        let refreshes = try await NotifierFixtures.requests(api.server, path: "/api/v1/statuses")
+        let arrived = try await NotifierFixtures.requests(hook, path: "/hook").first
+        let latency = (arrived?.at ?? 0) - (refreshes.dropFirst(2).first?.at ?? .infinity)
+        #expect(latency >= 0 && latency <= 1 + 5, "latency \(latency) s; refreshes at \(refreshes.map(\.at)), webhook at \(arrived?.at ?? 0)")
+        // The receiver holds the request: the message is in the outbox, not marked done.
+        first.signal(SIGKILL)
+        _ = await first.waitForExit(timeout: 10)
+
+        let second = try ChildProcess(arguments, environment: environment)
+        let redelivered = try await eventually(timeout: 30) { try await NotifierFixtures.requests(hook, path: "/hook").count == 2 }
+        #expect(redelivered, "the restart did not deliver; it said: \(second.stderr)")
+        // Give the restarted watch a few polls and ticks in which it could wrongly send again.
+        try await Task.sleep(nanoseconds: 3_000_000_000)
+        let hooks = try await NotifierFixtures.requests(hook, path: "/hook")
+        #expect(hooks.count == 2)
+        #expect(Set(hooks.map { $0.headers["webhook-id"] ?? "" }).count == 1)
+        #expect(hooks.last?.json?["alerts"]?.arrayValue?.first?["alert_key"]?.stringValue == "toots:1001")
+        let ids = Self.messageIDs(inbox)
+        #expect(ids.count == 1 && Set(ids).count == 1, "mail: \(ids)")
+        #expect(second.stderr.contains("state restored"))
+
+        // A second process on the same state directory is refused with one sentence.
+        let (refused, _, refusal) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once"], environment: environment)
+        #expect(refused == .failure)
+        #expect(refusal.contains("another foreshock process (pid \(second.pid)) is using the state directory"), "\(refusal)")
+
+        // SIGHUP with a broken config: every problem logged, the old config keeps running.
+        try "{ sources: [{ name: \"toots\", kind: \"mastodn\" }] }".write(toFile: config, atomically: true, encoding: .utf8)
+        second.signal(SIGHUP)
+        let refusedReload = await eventually(timeout: 10) { second.stderr.contains("config reload refused") }
+        #expect(refusedReload, "\(second.stderr)")
+        #expect(second.stderr.contains("the previous config keeps running"))
+        #expect(second.process.isRunning)
+        try configText.write(toFile: config, atomically: true, encoding: .utf8)
+        second.signal(SIGHUP)
+        let reloaded = await eventually(timeout: 10) { second.stderr.contains("msg=\"config reloaded\"") }
+        #expect(reloaded, "\(second.stderr)")
+
+        // SIGTERM: stops polling, writes its state, exits 0.
+        second.signal(SIGTERM)
+        let exit = await second.waitForExit(timeout: 15)
+        #expect(exit == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("msg=stopping signal=SIGTERM"))
+
+        // Every mention was scored once: one post line in the journal for the post the
+        // timeline returned on every poll of both runs.
+        let journal = try String(contentsOfFile: state + "/journal.jsonl", encoding: .utf8)
+        #expect(journal.split(separator: "\n").filter { $0.contains(#""type":"post""#) && $0.contains(#""id":"1001""#) }.count == 1)
+        let metrics = try String(contentsOfFile: state + "/foreshock.prom", encoding: .utf8)
+        #expect(metrics.contains(#"foreshock_deliveries_total{sink="mail",outcome="ok"}"#))
+        #expect(metrics.contains("foreshock_posts_tracked 1"))
+        let (shown, text, _) = await runForeshock(["status", "--state-dir", state])
+        #expect(shown == .success)
+        #expect(text.contains("NOT running") && text.contains("going-viral") && text.contains("toots:1001"), "\(text)")
+        #expect(text.contains("toots") && text.contains("mastodon"))
+    }
+
+    @Test("A source failing longer than source_down_after raises its own alert to the critical sinks, and resolves when it recovers")
+    func sourceDown() async throws {
+        let api = try await ScriptedAPI([
+            "/api/v1/timelines/tag/acme": [["status": 401, "body": #"{"error": "The access token is invalid"}"#],
+                                           ["status": 401, "body": #"{"error": "The access token is invalid"}"#], ["body": "[]"]],
+        ])
+        defer { api.stop() }
+        let hook = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
+        defer { hook.stop() }
+        let inbox = try makeTemporaryDirectory()
+        let smtp = try await FixtureServer.start("smtp_server.py", ["--outdir", inbox.path])
+        defer { smtp.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try writeTemporaryFile(Self.config(api: api.base, hook: hook.base, smtpPort: smtp.port, extra: #"source_down_after: "2s","#))
+        let child = try ChildProcess(["watch", "--config", config, "--state-dir", state, "--mentions", "none"], environment: ["WHSEC": NotifierFixtures.secret])
+        let raised = try await eventually(timeout: 30) {
+            try await NotifierFixtures.requests(hook, path: "/hook").contains { $0.json?["alerts"]?.arrayValue?.first?["state"]?.stringValue == "firing" }
+        }
+        #expect(raised, "\(child.stderr)")
+        let resolved = try await eventually(timeout: 40) {
+            try await NotifierFixtures.requests(hook, path: "/hook").contains { $0.json?["alerts"]?.arrayValue?.first?["state"]?.stringValue == "resolved" }
+        }
+        #expect(resolved, "\(child.stderr)")
+        let alerts = try await NotifierFixtures.requests(hook, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
+        #expect(alerts.allSatisfy { $0["alert_key"]?.stringValue == "foreshock:source-down/toots" && $0["rule"]?.stringValue == "source-down" })
+        #expect(alerts.first?["text"]?.stringValue?.contains("access token is invalid") == true, "\(alerts)")
+        #expect(child.stderr.contains("msg=\"source down\"") && child.stderr.contains("msg=\"source recovered\""))
+        child.signal(SIGTERM)
+        #expect(await child.waitForExit(timeout: 15) == 0)
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+@testable import ForeshockSupport
+@testable import ForeshockTestSupport
+
+@Suite("The JSON parser")
+struct JSONParserTests {
+    @Test("Escapes, surrogate pairs, numbers and nesting read as Foundation reads them")
+    func agreesWithFoundation() throws {
+        let text = #"{"a":"x\"y\\z\/\n\t\u00e9\ud83d\ude00","b":[1,-2.5,3e2,0.1,12345678901234567,true,false,null],"c":{"d":[]},"e":""}"#
+        let ours = try JSONValue.parse(Data(text.utf8))
+        let theirs = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        #expect(ours == theirs)
+        #expect(ours["a"]?.stringValue == "x\"y\\z/\n\té😀")
+    }
+
+    @Test("Malformed text is refused with a located reason", arguments: [
+        "{\"a\":1,}", "[1 2]", "{\"a\" 1}", "\"unterminated", "01", "1.", "-", "tru", "[\"\u{01}\"]", "{} {}", "\"\\x\"", "",
+    ])
+    func refuses(_ text: String) {
+        #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(Data(text.utf8)) }
+    }
+
+    @Test("Hostile nesting is refused, not a stack overflow")
+    func deepNesting() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(Data(deep.utf8)) }
+    }
+}
