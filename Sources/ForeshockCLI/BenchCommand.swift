@@ -6,10 +6,10 @@ import Foundation
 /// on a load copied from the real cascades in `fixtures/cascades/`.
 enum BenchCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
-        let posts = try number(arguments, "--posts", 100_000)
-        let runs = try number(arguments, "--runs", 5)
+        let posts = try number(arguments, .posts, 100_000)
+        let runs = try number(arguments, .runs, 5)
         let config = try CommandConfig.load(arguments, environment: environment, query: "bench")
-        let cascades = try loadCascades(arguments["--data"])
+        let cascades = try loadCascades(arguments[.data])
         // Seconds of CPU on a Dispatch queue, not on Swift concurrency's pool, whose few threads
         // everything else in the process (or a test run beside it) needs.
         let figures: [Benchmark.Figures] = await withCheckedContinuation { continuation in
@@ -67,9 +67,9 @@ enum BenchCommand {
         }
     }
 
-    private static func number(_ arguments: ParsedArguments, _ name: String, _ fallback: Int) throws(CommandError) -> Int {
-        guard let text = arguments[name] else { return fallback }
-        guard let value = Int(text), value > 0 else { throw CommandError(.usage, "foreshock bench: \(name) takes a positive number, not \"\(text)\".") }
+    private static func number(_ arguments: ParsedArguments, _ option: CommandOption, _ fallback: Int) throws(CommandError) -> Int {
+        guard let text = arguments[option] else { return fallback }
+        guard let value = Int(text), value > 0 else { throw CommandError(.usage, "foreshock bench: \(option.name) takes a positive number, not \"\(text)\".") }
         return value
     }
 }

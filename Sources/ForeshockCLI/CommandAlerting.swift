@@ -8,7 +8,7 @@ import Foundation
 package enum CommandAlerting {
     /// The state directory a command uses.
     static func stateDir(_ arguments: ParsedArguments, config: Config?) -> String {
-        arguments["--state-dir"] ?? config?.stateDir ?? "./state"
+        arguments[.stateDir] ?? config?.stateDir ?? "./state"
     }
 
     /// - Parameters:

@@ -8,10 +8,10 @@ enum CommandConfig {
     ///   - requireSecrets: whether unset `_env` secrets are an error (they are for watch).
     static func load(_ arguments: ParsedArguments, environment: [String: String], query: String, requireSecrets: Bool = false) throws(CommandError) -> Config {
         do throws(ConfigError) {
-            if let path = arguments["--config"] {
+            if let path = arguments[.config] {
                 return try ConfigLoader.load(path: path, environment: environment, requireSecrets: requireSecrets).0
             }
-            return try ConfigLoader.embeddedDefault(query: query, brand: arguments["--brand"], environment: environment).0
+            return try ConfigLoader.embeddedDefault(query: query, brand: arguments[.brand], environment: environment).0
         } catch {
             throw CommandError(error.code == .unreadable ? .runtime : .config, error.problems.map(\.description).joined(separator: "\n"))
         }

@@ -23,7 +23,7 @@ package enum CommandLineTool {
 
     private static func dispatch(_ arguments: [String], terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
         guard let first = arguments.first else {
-            terminal.err(overview)
+            terminal.err(overview(width: TextWrap.width(environment)))
             return .usage
         }
         let rest = Array(arguments.dropFirst())
@@ -36,9 +36,9 @@ package enum CommandLineTool {
                 guard let spec = Commands.all.first(where: { $0.name == topic }) else {
                     throw unknownCommand(topic)
                 }
-                terminal.out(spec.help)
+                terminal.out(spec.help(width: TextWrap.width(environment)))
             } else {
-                terminal.out(overview)
+                terminal.out(overview(width: TextWrap.width(environment)))
             }
             return .success
         default:
@@ -49,43 +49,10 @@ package enum CommandLineTool {
         }
         let parsed = try spec.parse(rest)
         if parsed.helpRequested {
-            terminal.out(spec.help)
+            terminal.out(spec.help(width: TextWrap.width(environment)))
             return .success
         }
-        switch spec.name {
-        case "check-config":
-            return try CheckConfigCommand.run(parsed, terminal: terminal, environment: environment)
-        case "bench":
-            return try await BenchCommand.run(parsed, terminal: terminal, environment: environment)
-        case "eval":
-            // Minutes of CPU on both cores (concurrentPerform blocks its caller): off Swift
-            // concurrency's threads.
-            let outcome: Result<ExitCode, CommandError> = await onDispatchThread {
-                do throws(CommandError) { return .success(try EvalCommand.run(parsed, terminal: terminal, environment: environment)) } catch { return .failure(error) }
-            }
-            return try outcome.get()
-        case "replay":
-            return try await ReplayCommand.run(parsed, terminal: terminal, environment: environment)
-        case "parse":
-            return try ParseCommand.run(parsed, terminal: terminal, environment: environment)
-        case "watch":
-            return try await WatchCommand.run(parsed, terminal: terminal, environment: environment)
-        case "test-alert":
-            return try await TestAlertCommand.run(parsed, terminal: terminal, environment: environment)
-        case "silence":
-            return try SilenceCommand.run(parsed, terminal: terminal, environment: environment)
-        case "demo":
-            return try await DemoCommand.run(parsed, terminal: terminal, environment: environment)
-        case "status":
-            return try StatusCommand.run(parsed, terminal: terminal, environment: environment)
-        default:
-            return notImplemented(spec, terminal)
-        }
-    }
-
-    private static func notImplemented(_ spec: CommandSpec, _ terminal: Terminal) -> ExitCode {
-        terminal.printError("foreshock \(spec.name): not implemented yet.")
-        return .failure
+        return try await spec.run(parsed, terminal, environment)
     }
 
     private static func unknownCommand(_ name: String) -> CommandError {
@@ -93,21 +60,26 @@ package enum CommandLineTool {
         return CommandError(.usage, "foreshock: '\(name)' is not a command.\(hint) (see foreshock help)")
     }
 
-    static var overview: String {
-        let width = Commands.all.map(\.name.count).max() ?? 0
-        let lines = Commands.all.map { spec in
-            "  " + spec.name.padding(toLength: width + 3, withPad: " ", startingAt: 0) + (spec.summary.split(separator: "\n").first.map(String.init) ?? "")
+    /// `foreshock help`: every command with the first sentence of its summary, wrapped to `width`.
+    static func overview(width: Int) -> String {
+        let column = (Commands.all.map(\.name.count).max() ?? 0) + 5
+        func row(_ name: String, _ text: String) -> String {
+            let lines = TextWrap.lines(text, width: max(20, width - column))
+            let first: String = "  " + name.padding(toLength: column - 2, withPad: " ", startingAt: 0) + (lines.first ?? "")
+            let pad = String(repeating: " ", count: column)
+            let rest: [String] = lines.dropFirst().map { pad + $0 }
+            return ([first] + rest).joined(separator: "\n")
         }
+        let rows = Commands.all.map { row($0.name, $0.headline) } + [row("help COMMAND", "A command's options and what they do (or COMMAND --help).")]
         return """
-        foreshock \(Foreshock.version): hears a complaint about your brand before it goes viral.
+        \(TextWrap.hanging("foreshock \(Foreshock.version): hears a complaint about your brand before it goes viral.", width: width, indent: 0))
 
         Usage: foreshock COMMAND [OPTIONS]
 
         Commands:
-        \(lines.joined(separator: "\n"))
-          \("help COMMAND".padding(toLength: width + 3, withPad: " ", startingAt: 0))show a command's options (or COMMAND --help)
+        \(rows.joined(separator: "\n"))
 
-        Exit status: 0 success, 1 the work failed at run time, 2 usage or config error.
+        \(TextWrap.hanging("Exit status: 0 success, 1 the work failed at run time, 2 usage or config error.", width: width, indent: 0))
 
         """
     }
@@ -119,13 +91,13 @@ struct LogOptions {
     var level: LogLevel = .info
 
     init(_ parsed: ParsedArguments) throws(CommandError) {
-        if let text = parsed["--log-format"] {
+        if let text = parsed[.logFormat] {
             guard let format = StreamLogHandler.Format(rawValue: text) else {
                 throw CommandError(.usage, "foreshock: --log-format must be logfmt or json, not \"\(text)\".")
             }
             self.format = format
         }
-        if let text = parsed["--log-level"] {
+        if let text = parsed[.logLevel] {
             guard let level = LogLevel(rawValue: text.lowercased()) else {
                 throw CommandError(.usage, "foreshock: --log-level must be one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(text)\".")
             }

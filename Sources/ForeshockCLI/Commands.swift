@@ -1,141 +1,142 @@
-/// Every subcommand's spec, in the order `foreshock help` lists them.
-enum Commands {
-    static let logOptions = [
-        "--log-format logfmt|json   how log lines on stderr are written (default logfmt)",
-        "--log-level LEVEL          trace, debug, info, notice, warning, error or critical (default info)",
-    ]
+import ForeshockSupport
 
+/// The options the commands share, declared once; a command that gives one its own help
+/// says so with `.help(…)`.
+extension CommandOption {
+    static let config = CommandOption("--config", "FILE", "the JSON5 config (default: the embedded one)")
+    static let stateDir = CommandOption("--state-dir", "DIR", "the state directory of the watch process (default: the config's state_dir, else ./state)")
+    static let data = CommandOption("--data", "DIR", "the folder of cascades")
+    static let logFormat = CommandOption("--log-format", "logfmt|json", "how log lines on stderr are written (default logfmt)")
+    static let logLevel = CommandOption("--log-level", "LEVEL", "trace, debug, info, notice, warning, error or critical (default info)")
+    static let format = CommandOption("--format", "text|json", "text for people (default), or JSON")
+
+    static let query = CommandOption("--query", "TEXT", "what the embedded default config searches for (required without --config)")
+    static let brand = CommandOption("--brand", "HANDLE",
+                                     "the brand's own account on the embedded config's sources: turns on unanswered-complaint and spreading-after-answer")
+    static let once = CommandOption("--once", nil, "poll every source once, score, deliver, exit (1 if any source or sink failed)")
+    static let record = CommandOption("--record", "FILE", "append every observation to FILE, for replay")
+    static let recordMaxSize = CommandOption("--record-max-size", "SIZE", "rotate the recording at this size (FILE.1 … FILE.5), e.g. 500MB")
+    static let mentions = CommandOption("--mentions", "text|jsonl|none", "how new mentions are shown on stdout (default text)")
+
+    static let source = CommandOption("--source", "KIND|NAME", "the API the file came from, or a source named in --config")
+
+    static let send = CommandOption("--send", nil, "also hand the notifications to the configured sinks")
+    static let trace = CommandOption("--trace", "POST", "print every term of one post's scores over time")
+    static let traceEvery = CommandOption("--trace-every", "DURATION", "how often to print them (e.g. 60s)")
+
+    static let seed = CommandOption("--seed", "N", "draw other follower counts for the cascades that have none (default 0)")
+    static let pollInterval = CommandOption("--poll-interval", "DURATION", "how often the counts-only views poll (default 60s; the factors were fitted at 60s)")
+    static let fit = CommandOption("--fit", nil, "print the calibration fitted on those cascades instead, as Swift for Calibration.standard")
+    static let holdout = CommandOption("--holdout", nil, "fit on half the posts, judge on the other half, both ways: false alarms out of sample")
+
+    static let sink = CommandOption("--sink", "NAME", "only this sink")
+
+    static let post = CommandOption("--post", "ID", "add: silence this post's alerts")
+    static let author = CommandOption("--author", "NAME", "add: silence alerts on this author's posts")
+    static let rule = CommandOption("--rule", "NAME", "add: silence this rule's alerts")
+    static let sourceMatcher = CommandOption("--source", "NAME", "add: silence this source's alerts")
+    static let duration = CommandOption("--for", "DURATION", "add: how long, e.g. 2h")
+    static let comment = CommandOption("--comment", "TEXT", "add: why, for the people who see it in status")
+
+    static let speed = CommandOption("--speed", "N", "how much faster than real time (default 120: the first hour in 30 s)")
+    static let posts = CommandOption("--posts", "N", "tracked posts in the load (default 100000)")
+    static let runs = CommandOption("--runs", "N", "runs to take the median of (default 5)")
+}
+
+/// Every subcommand, in the order `foreshock help` lists them.
+enum Commands {
     static let watch = CommandSpec(
         name: "watch",
-        usage: "watch [--config FILE] [--query TEXT [--brand HANDLE]] [--once] [--state-dir DIR] [--record FILE [--record-max-size SIZE]] [--log-format logfmt|json] [--log-level LEVEL]",
-        summary: "Polls every source, scores every post and sends alerts until stopped (SIGTERM or SIGINT: deliveries\nfinish up to shutdown_timeout, state is kept). SIGHUP reloads the config. Without --config it runs\nthe embedded default config, searching for --query.",
-        details: [
-            "--config FILE          the JSON5 config (default: the embedded one)",
-            "--query TEXT           what the embedded default config searches for (required without --config)",
-            "--brand HANDLE         the brand's own account on the embedded config's sources: turns on unanswered-complaint",
-            "--once                 poll every source once, score, deliver, exit (1 if any source or sink failed)",
-            "--state-dir DIR        where cursors, alert state and the outbox live (overrides state_dir)",
-            "--record FILE          append every observation to FILE, for replay",
-            "--record-max-size SIZE rotate the recording at this size (FILE.1 … FILE.5), e.g. 500MB",
-            "--mentions text|jsonl|none  how new mentions are shown on stdout (default text)",
-        ] + logOptions,
-        valueOptions: ["--config", "--query", "--brand", "--state-dir", "--record", "--record-max-size", "--mentions", "--log-format", "--log-level"],
-        flags: ["--once"]
+        summary: "Polls every source, scores every post and sends alerts until stopped. SIGTERM or SIGINT stop it "
+            + "(deliveries finish up to shutdown_timeout, state is kept); SIGHUP reloads the config. Without --config it runs "
+            + "the embedded default config, searching for --query.",
+        options: [.config, .query, .brand, .once, .stateDir.help("where cursors, alert state and the outbox live (overrides state_dir)"),
+                  .record, .recordMaxSize, .mentions, .logFormat, .logLevel],
+        run: { arguments, terminal, environment throws(CommandError) in try await WatchCommand.run(arguments, terminal: terminal, environment: environment) }
     )
 
     static let checkConfig = CommandSpec(
-        name: "check-config",
-        usage: "check-config FILE",
-        summary: "Checks a config file and reports every problem, each as FILE: key.path: what is wrong.\nExits 0 when it can be used (warnings included), 2 when it cannot.",
-        details: [],
-        valueOptions: [],
-        positionals: 1...1
+        name: "check-config", arguments: "FILE", positionals: 1...1,
+        summary: "Checks a config file and reports every problem, each as FILE: key.path: what is wrong. "
+            + "Exits 0 when it can be used (warnings included), 2 when it cannot.",
+        options: [],
+        run: { arguments, terminal, environment throws(CommandError) in try CheckConfigCommand.run(arguments, terminal: terminal, environment: environment) }
     )
 
     static let parse = CommandSpec(
-        name: "parse",
-        usage: "parse --source KIND|NAME [--config FILE] FILE",
-        summary: "Reads one saved API response and prints its mentions as JSON Lines.\nKIND is mastodon, bluesky, reddit, hackernews or x; a json source is named from --config.",
-        details: [
-            "--source KIND|NAME     the API the file came from, or a source named in --config",
-            "--config FILE          the config that defines a json source",
-        ],
-        valueOptions: ["--source", "--config"],
-        positionals: 1...1
+        name: "parse", arguments: "FILE", positionals: 1...1,
+        summary: "Reads one saved API response and prints its mentions as JSON Lines. "
+            + "KIND is mastodon, bluesky, reddit, hackernews or x; a json source is named from --config.",
+        options: [.source, .config.help("the config that defines a json source")],
+        run: { arguments, terminal, environment throws(CommandError) in try ParseCommand.run(arguments, terminal: terminal, environment: environment) }
     )
 
     static let replay = CommandSpec(
-        name: "replay",
-        usage: "replay [--config FILE] RECORDING [--format text|json] [--send [--state-dir DIR]] [--trace POST --trace-every DURATION]",
-        summary: "Runs a recording through the scoring and alert lifecycle in virtual time and prints every\nnotification the watch process would have sent, then a summary.",
-        details: [
-            "--config FILE          thresholds to try (default: the embedded config)",
-            "--format text|json     text for people (default), json for one line per notification",
-            "--send                 also hand the notifications to the configured sinks",
-            "--state-dir DIR        with --send: keep the outbox there, so what a crash interrupts is sent next time",
-            "--trace POST           print the scores of one post over time",
-            "--trace-every DURATION how often to print them (e.g. 60s)",
-        ],
-        valueOptions: ["--config", "--format", "--trace", "--trace-every", "--state-dir"],
-        flags: ["--send"],
-        positionals: 1...1
-    )
-
-    static let testAlert = CommandSpec(
-        name: "test-alert",
-        usage: "test-alert [--config FILE] [--sink NAME]",
-        summary: "Renders a sample alert through each sink's template, sends it, and reports per sink what happened.",
-        details: [
-            "--config FILE          the config whose sinks to try (default: the embedded one)",
-            "--sink NAME            only this sink",
-        ],
-        valueOptions: ["--config", "--sink"]
-    )
-
-    static let silence = CommandSpec(
-        name: "silence",
-        usage: "silence add (--post ID|--author NAME|--rule NAME|--source NAME) --for DURATION [--comment TEXT] | silence list | silence expire ID  [--state-dir DIR]",
-        summary: "Holds back notifications for matching alerts; they are still tracked and shown by status.",
-        details: [
-            "--post ID, --author NAME, --rule NAME, --source NAME   what to match (add)",
-            "--for DURATION         how long (add), e.g. 2h",
-            "--comment TEXT         why (add)",
-            "--state-dir DIR        the state directory of the watch process (default ./state)",
-            "--config FILE          read state_dir from this config",
-        ],
-        valueOptions: ["--post", "--author", "--rule", "--source", "--for", "--comment", "--state-dir", "--config"],
-        positionals: 1...2
-    )
-
-    static let status = CommandSpec(
-        name: "status",
-        usage: "status [--config FILE] [--state-dir DIR] [--format text|json]",
-        summary: "Shows what the watch process last wrote (every 15 s): sources with their last poll and error,\nthe hottest posts, alerts firing (silenced ones marked), the outbox and the silences.",
-        details: [
-            "--config FILE          read state_dir from this config",
-            "--state-dir DIR        the state directory (default ./state)",
-            "--format text|json     a table for people (default), or status.json as written",
-        ],
-        valueOptions: ["--config", "--state-dir", "--format"]
-    )
-
-    static let demo = CommandSpec(
-        name: "demo",
-        usage: "demo [--speed N]",
-        summary: "Plays a real cascade shipped with the binary through the live pipeline, so you see the growth,\nthe score and the alert in under a minute. Needs no credentials and no network.",
-        details: [
-            "--speed N              how much faster than real time (default 120: the first hour in 30 s)",
-        ],
-        valueOptions: ["--speed"]
-    )
-
-    static let bench = CommandSpec(
-        name: "bench",
-        usage: "bench [--config FILE] [--data DIR] [--posts N] [--runs N]",
-        summary: "Measures scoring and replay speed and memory (build with -c release) on a load copied from real\ncascades, and prints one JSON line of medians.",
-        details: [
-            "--config FILE          the rules and scoring measured (default: the embedded config)",
-            "--data DIR             the cascades copied: tideh/RT*.txt, seismic_tweet.csv, twitter1516_dev_first300.jsonl (default fixtures/cascades)",
-            "--posts N              tracked posts in the load (default 100000)",
-            "--runs N               runs to take the median of (default 5)",
-        ],
-        valueOptions: ["--config", "--data", "--posts", "--runs"]
+        name: "replay", arguments: "RECORDING", positionals: 1...1,
+        summary: "Runs a recording through the scoring and alert lifecycle in virtual time and prints every "
+            + "notification the watch process would have sent, then a summary.",
+        options: [.config.help("thresholds to try (default: the embedded config)"),
+                  .format.help("text for people (default), json for one line per notification"), .send,
+                  .stateDir.help("with --send: keep the outbox there, so what a crash interrupts is sent next time"), .trace, .traceEvery],
+        run: { arguments, terminal, environment throws(CommandError) in try await ReplayCommand.run(arguments, terminal: terminal, environment: environment) }
     )
 
     static let eval = CommandSpec(
         name: "eval",
-        usage: "eval [--config FILE] [--data DIR] [--seed N] [--poll-interval DURATION] [--fit | --holdout]",
-        summary: "Plays the shared real cascades through the scoring core as the watch process would see them\nand reports how early and how rarely wrongly the critical rules fire.",
-        details: [
-            "--config FILE          the rules to judge (default: the embedded config)",
-            "--data DIR             a folder with tideh/RT*.txt and twitter1516_dev.jsonl (default ../shared/data/cascades)",
-            "--seed N               draw other follower counts for the cascades that have none (default 0)",
-            "--poll-interval D      how often the counts-only views poll (default 60s; the factors were fitted at 60s)",
-            "--fit                  print the per-age calibration factors fitted on those cascades instead",
-            "--holdout              fit the factors on half the posts ending under 500, judge them on the other half, both ways",
-        ],
-        valueOptions: ["--config", "--data", "--seed", "--poll-interval"],
-        flags: ["--fit", "--holdout"]
+        summary: "Plays the shared real cascades through the scoring core as the watch process would see them "
+            + "and reports how early and how rarely wrongly the critical rules fire.",
+        options: [.config.help("the rules to judge (default: the embedded config)"),
+                  .data.help("a folder with tideh/RT*.txt and twitter1516_dev.jsonl (default ../shared/data/cascades)"),
+                  .seed, .pollInterval, .fit, .holdout],
+        run: { arguments, terminal, environment throws(CommandError) in
+            // Minutes of CPU on both cores (concurrentPerform blocks its caller): off Swift
+            // concurrency's threads.
+            let outcome: Result<ExitCode, CommandError> = await onDispatchThread {
+                do throws(CommandError) { return .success(try EvalCommand.run(arguments, terminal: terminal, environment: environment)) } catch { return .failure(error) }
+            }
+            return try outcome.get()
+        }
+    )
+
+    static let testAlert = CommandSpec(
+        name: "test-alert",
+        summary: "Renders a sample alert through each sink's template, sends it, and reports per sink what happened.",
+        options: [.config.help("the config whose sinks to try (default: the embedded one)"), .sink],
+        run: { arguments, terminal, environment throws(CommandError) in try await TestAlertCommand.run(arguments, terminal: terminal, environment: environment) }
+    )
+
+    static let silence = CommandSpec(
+        name: "silence", arguments: "add|list|expire [ID]", positionals: 1...2,
+        summary: "Holds back notifications for matching alerts; they are still tracked and shown by status. "
+            + "add takes what to match and --for; expire takes the silence's id from list.",
+        options: [.post, .author, .rule, .sourceMatcher, .duration, .comment, .stateDir, .config.help("read state_dir from this config")],
+        run: { arguments, terminal, environment throws(CommandError) in try SilenceCommand.run(arguments, terminal: terminal, environment: environment) }
+    )
+
+    static let status = CommandSpec(
+        name: "status",
+        summary: "Shows what the watch process last wrote (every 15 s): sources with their last poll and error, "
+            + "the hottest posts, alerts firing (silenced ones marked), the outbox and the silences.",
+        options: [.config.help("read state_dir from this config"), .stateDir, .format.help("a table for people (default), or status.json as written")],
+        run: { arguments, terminal, environment throws(CommandError) in try StatusCommand.run(arguments, terminal: terminal, environment: environment) }
+    )
+
+    static let demo = CommandSpec(
+        name: "demo",
+        summary: "Plays a real cascade shipped with the binary through the live pipeline, so you see the growth, "
+            + "the score and the alert in under a minute. Needs no credentials and no network.",
+        options: [.speed],
+        run: { arguments, terminal, environment throws(CommandError) in try await DemoCommand.run(arguments, terminal: terminal, environment: environment) }
+    )
+
+    static let bench = CommandSpec(
+        name: "bench",
+        summary: "Measures scoring and replay speed and memory (build with -c release) on a load copied from real "
+            + "cascades, and prints one JSON line of medians.",
+        options: [.config.help("the rules and scoring measured (default: the embedded config)"),
+                  .data.help("the cascades copied: tideh/RT*.txt, seismic_tweet.csv, twitter1516_dev_first300.jsonl (default fixtures/cascades)"),
+                  .posts, .runs],
+        run: { arguments, terminal, environment throws(CommandError) in try await BenchCommand.run(arguments, terminal: terminal, environment: environment) }
     )
 
     static let all = [watch, checkConfig, parse, replay, eval, testAlert, silence, status, demo, bench]

@@ -12,7 +12,7 @@ import Synchronization
 /// on a clock that runs `--speed` times faster. No credentials, no network.
 enum DemoCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
-        let speed = Double(arguments["--speed"] ?? "120") ?? 0
+        let speed = Double(arguments[.speed] ?? "120") ?? 0
         guard speed >= 1, speed <= 10_000 else { throw CommandError(.usage, "foreshock demo: --speed takes a number from 1 to 10000.") }
         let wallStart = Date()
         // The original was posted when the demo starts, and demo time runs `speed` times faster.

@@ -10,18 +10,18 @@ import Foundation
 enum EvalCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
         // The arguments first: a typo should not wait for 1,100 cascades to load.
-        guard let seed = Int(arguments["--seed"] ?? "0") else {
-            throw CommandError(.usage, "foreshock eval: --seed takes a whole number, not \"\(arguments["--seed"] ?? "")\".")
+        guard let seed = Int(arguments[.seed] ?? "0") else {
+            throw CommandError(.usage, "foreshock eval: --seed takes a whole number, not \"\(arguments[.seed] ?? "")\".")
         }
         let config = try CommandConfig.load(arguments, environment: environment, query: "eval")
         var evaluator = CascadeEvaluation(config: config)
-        if let text = arguments["--poll-interval"] {
+        if let text = arguments[.pollInterval] {
             guard let seconds = DurationText.seconds(text), seconds >= 1 else {
                 throw CommandError(.usage, "foreshock eval: --poll-interval takes a duration of at least 1s, like 60s or 2m, not \"\(text)\".")
             }
             evaluator.pollInterval = seconds
         }
-        let data = arguments["--data"] ?? "../shared/data/cascades"
+        let data = arguments[.data] ?? "../shared/data/cascades"
         let tidehDir = (data as NSString).appendingPathComponent("tideh")
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: tidehDir)) ?? []).filter { $0.hasSuffix(".txt") }.sorted()
         guard !names.isEmpty else {
@@ -42,11 +42,11 @@ enum EvalCommand {
         let pool = CascadeEvaluation.resharerFollowers(of: tideh)
         let ordinary = middle.filter { $0.times.count < 500 }
         let withFollowers = ordinary.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0 &+ seed &* 1_000_003) }
-        if arguments.has("--fit") {
+        if arguments.has(.fit) {
             terminal.print(describe(fit(ordinary: ordinary, withFollowers: withFollowers, real: real.liang + real.smh, model: config.scoring.seismic)))
             return .success
         }
-        if arguments.has("--holdout") {
+        if arguments.has(.holdout) {
             // The shipped factors were fitted on the very posts that measure their false alarms.
             // Fitted on half of them and judged on the other half, then the other way round,
             // the false alarms are out of sample: what to expect on posts never seen.

@@ -6,10 +6,10 @@ import Foundation
 /// JSON line per mention out. Checks an adapter against a real payload without any network.
 enum ParseCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
-        guard let name = arguments["--source"] else {
+        guard let name = arguments[.source] else {
             throw CommandError(.usage, "foreshock parse: give --source KIND (\(SourceConfig.Kind.allCases.filter { $0 != .json }.map(\.rawValue).joined(separator: ", "))) or the name of a source in --config.")
         }
-        let source = try resolve(name, configPath: arguments["--config"], environment: environment)
+        let source = try resolve(name, configPath: arguments[.config], environment: environment)
         let path = arguments.positionals[0]
         let body = try CommandFile.read(path, command: "parse")
         do {

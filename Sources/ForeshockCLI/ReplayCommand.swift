@@ -7,28 +7,28 @@ import Foundation
 /// `foreshock replay`: what the thresholds in a config would have done on recorded traffic.
 enum ReplayCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
-        let format = arguments["--format"] ?? "text"
+        let format = arguments[.format] ?? "text"
         guard format == "text" || format == "json" else {
             throw CommandError(.usage, "foreshock replay: --format must be text or json, not \"\(format)\".")
         }
         var traceEvery = 60.0
-        if let text = arguments["--trace-every"] {
+        if let text = arguments[.traceEvery] {
             guard let seconds = DurationText.seconds(text), seconds > 0 else {
                 throw CommandError(.usage, "foreshock replay: --trace-every takes a duration such as 60s or 5m, not \"\(text)\".")
             }
             traceEvery = seconds
         }
-        let config = try CommandConfig.load(arguments, environment: environment, query: "replay", requireSecrets: arguments.has("--send"))
+        let config = try CommandConfig.load(arguments, environment: environment, query: "replay", requireSecrets: arguments.has(.send))
         var notifier: Notifier?
-        if arguments.has("--send") {
+        if arguments.has(.send) {
             let options = try LogOptions(arguments)
             let handler = StreamLogHandler(level: options.level, format: options.format, write: terminal.err)
             handler.redact(config.redactor)
-            notifier = try CommandAlerting.notifier(config: config, stateDir: arguments["--state-dir"], terminal: terminal, command: "replay", logger: Logger(handler: handler))
+            notifier = try CommandAlerting.notifier(config: config, stateDir: arguments[.stateDir], terminal: terminal, command: "replay", logger: Logger(handler: handler))
         }
         let path = arguments.positionals[0]
         let data = try CommandFile.read(path, command: "replay")
-        let trace = arguments["--trace"], sending = notifier, every = traceEvery
+        let trace = arguments[.trace], sending = notifier, every = traceEvery
         // The scoring core blocks its thread while its shards work: a Dispatch thread, never
         // one of Swift concurrency's.
         let summary = await onDispatchThread {

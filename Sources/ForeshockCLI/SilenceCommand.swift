@@ -7,16 +7,16 @@ import Foundation
 /// watch picks up within a few seconds.
 enum SilenceCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
-        let config: Config? = arguments["--config"] == nil ? nil : try CommandConfig.load(arguments, environment: environment, query: "")
+        let config: Config? = arguments[.config] == nil ? nil : try CommandConfig.load(arguments, environment: environment, query: "")
         let store = SilenceStore(configured: [], stateDir: CommandAlerting.stateDir(arguments, config: config))
         let positionals = arguments.positionals
         switch positionals[0] {
         case "add":
-            guard let text = arguments["--for"], let span = DurationText.seconds(text), span > 0 else {
+            guard let text = arguments[.duration], let span = DurationText.seconds(text), span > 0 else {
                 throw CommandError(.usage, "foreshock silence add: give --for DURATION, such as 2h or 30m.")
             }
-            let silence = SilenceConfig(post: arguments["--post"], author: arguments["--author"], rule: arguments["--rule"], source: arguments["--source"],
-                                        until: Date().addingTimeInterval(span), comment: arguments["--comment"])
+            let silence = SilenceConfig(post: arguments[.post], author: arguments[.author], rule: arguments[.rule], source: arguments[.source],
+                                        until: Date().addingTimeInterval(span), comment: arguments[.comment])
             guard silence.post != nil || silence.author != nil || silence.rule != nil || silence.source != nil else {
                 throw CommandError(.usage, "foreshock silence add: say what to silence with --post ID, --author NAME, --rule NAME or --source NAME.")
             }

@@ -10,7 +10,7 @@ import Foundation
 enum StatusCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
         var config: Config?
-        if arguments["--config"] != nil { config = try CommandConfig.load(arguments, environment: environment, query: "") }
+        if arguments[.config] != nil { config = try CommandConfig.load(arguments, environment: environment, query: "") }
         let stateDir = CommandAlerting.stateDir(arguments, config: config)
         let status: WatchStatus
         do {
@@ -20,7 +20,7 @@ enum StatusCommand {
                 ? "it could not be read (\((error as NSError).localizedDescription))" : "there is none yet"
             throw CommandError(.runtime, "foreshock status: no status in \(stateDir): \(reason). Is a watch running with --state-dir \(stateDir)?")
         }
-        if arguments["--format"] == "json" {
+        if arguments[.format] == "json" {
             // Posts' names and text are in it: JSON escapes for what a terminal would act on.
             if let data = FileManager.default.contents(atPath: WatchStatus.path(stateDir: stateDir)) {
                 terminal.out(SafeText.escapingUnsafeInJSON(String(decoding: data, as: UTF8.self)) + "\n")

@@ -13,7 +13,7 @@ enum TestAlertCommand {
             throw CommandError(.config, "foreshock test-alert: \(error.description)")
         }
         var chosen = sinks.sinks
-        if let name = arguments["--sink"] {
+        if let name = arguments[.sink] {
             guard let sink = sinks.sink(named: name) else {
                 throw CommandError(.usage, "foreshock test-alert: no sink named \"\(name)\" (the config has \(sinks.sinks.map(\.name).joined(separator: ", "))).")
             }

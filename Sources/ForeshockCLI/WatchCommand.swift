@@ -25,7 +25,7 @@ enum WatchCommand {
         for source in config.sources where source.insecureSkipVerify {
             logger.warning("TLS peer verification is off for this source", [("source", source.name)])
         }
-        let recording = try openRecording(arguments["--record"], maxBytes: arguments["--record-max-size"])
+        let recording = try openRecording(arguments[.record], maxBytes: arguments[.recordMaxSize])
         defer { recording?.close() }
         var record: (@Sendable ([Observation]) -> Void)?
         if let recording {
@@ -45,8 +45,8 @@ enum WatchCommand {
                 catch { throw WatchService.ReloadRefused(error.message) }
             })
         var serviceOptions = WatchService.Options()
-        serviceOptions.once = arguments.has("--once")
-        serviceOptions.mentions = arguments["--mentions"] ?? "text"
+        serviceOptions.once = arguments.has(.once)
+        serviceOptions.mentions = arguments[.mentions] ?? "text"
         let service = WatchService(config: config, stateDir: stateDir, notifier: notifier, factory: factory, options: serviceOptions,
                                    terminal: terminal, logger: logger, record: record)
         return await service.run() == .completed ? .success : .failure
@@ -56,13 +56,13 @@ enum WatchCommand {
     /// accounts are known (`Config.answerRulesLimitedToBrandSources`), and the sources each
     /// such rule is off for.
     static func loadConfig(_ arguments: ParsedArguments, environment: [String: String]) throws(CommandError) -> (Config, off: [(rule: String, sources: [String])]) {
-        guard arguments["--config"] != nil || arguments["--query"] != nil else {
+        guard arguments[.config] != nil || arguments[.query] != nil else {
             throw CommandError(.usage, "foreshock watch: give --config FILE, or --query TEXT to watch with the embedded default config.")
         }
-        if arguments["--brand"] != nil, arguments["--config"] != nil {
+        if arguments[.brand] != nil, arguments[.config] != nil {
             throw CommandError(.usage, "foreshock watch: --brand goes with the embedded default config; with --config, give each source its brand_accounts.")
         }
-        let limited = try CommandConfig.load(arguments, environment: environment, query: arguments["--query"] ?? "", requireSecrets: true)
+        let limited = try CommandConfig.load(arguments, environment: environment, query: arguments[.query] ?? "", requireSecrets: true)
             .answerRulesLimitedToBrandSources()
         return (limited.config, limited.off)
     }
