@@ -2,10 +2,19 @@ import ForeshockConfig
 import ForeshockSupport
 import Foundation
 
-/// `foreshock check-config FILE`.
+/// `foreshock check-config FILE`, and `check-config --print` for the embedded default config.
 enum CheckConfigCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
-        let path = arguments.positionals[0]
+        if arguments.has(.printDefault) {
+            guard arguments.positionals.isEmpty else {
+                throw CommandError(.usage, "foreshock check-config: --print prints the embedded default config, the one to start your own from; give it no FILE.")
+            }
+            terminal.out(DefaultConfig.text + "\n")
+            return .success
+        }
+        guard let path = arguments.positionals.first else {
+            throw CommandError(.usage, "foreshock check-config: give the config FILE to check, or --print for the embedded default config.")
+        }
         do {
             // Secrets from the environment may be set only where the service runs: warn, don't fail.
             let (config, warnings) = try ConfigLoader.load(path: path, environment: environment, requireSecrets: false)

@@ -29,6 +29,7 @@ extension CommandOption {
     static let fit = CommandOption("--fit", nil, "print the calibration fitted on those cascades instead, as Swift for Calibration.standard")
     static let holdout = CommandOption("--holdout", nil, "fit on half the posts, judge on the other half, both ways: false alarms out of sample")
 
+    static let printDefault = CommandOption("--print", nil, "print the embedded default config (the one watch runs without --config) instead of checking a FILE")
     static let sink = CommandOption("--sink", "NAME", "only this sink")
 
     static let post = CommandOption("--post", "ID", "add: silence this post's alerts")
@@ -56,10 +57,11 @@ enum Commands {
     )
 
     static let checkConfig = CommandSpec(
-        name: "check-config", arguments: "FILE", positionals: 1...1,
+        name: "check-config", arguments: "[FILE]", positionals: 0...1,
         summary: "Checks a config file and reports every problem, each as FILE: key.path: what is wrong. "
-            + "Exits 0 when it can be used (warnings included), 2 when it cannot.",
-        options: [],
+            + "Exits 0 when it can be used (warnings included), 2 when it cannot. With --print, prints the embedded "
+            + "default config instead: the one watch runs without --config, to start your own from.",
+        options: [.printDefault],
         run: { arguments, terminal, environment throws(CommandError) in try CheckConfigCommand.run(arguments, terminal: terminal, environment: environment) }
     )
 

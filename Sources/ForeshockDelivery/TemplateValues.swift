@@ -109,7 +109,7 @@ extension AlertNotification {
         note.replies = 37
         note.likes = 890
         note.growth = [3, 9, 24, 61, 120, 208, 301, 412]
-        note.why = "kept 14.2 reshares a minute for 10.0 minutes, evenly, from an author with 1,830 followers"
+        note.why = "kept 14.2 reshares a minute for 10.0 minutes, evenly, from an author with 2,290 followers"
         return note
     }
 }

@@ -32,7 +32,8 @@ package final class Replay {
     /// Reshares per post, counted over the whole recording (a post's alert reaches replay only
     /// when its batch is scored, and the post may have passed the threshold in that batch).
     private var reshares: [PostKey.Hashed: Int] = [:]
-    private var pendingLeads: [PostKey: (index: Int, threshold: Int, alertTime: Double)] = [:]
+    /// Per post, the alerts (one per rule it started or escalated to) whose threshold it has not reached yet.
+    private var pendingLeads: [PostKey: [(index: Int, threshold: Int, alertTime: Double)]] = [:]
     private var summary = Summary()
     private var lastTime: Double?
     private var seenPosts = Set<PostKey.Hashed>()
@@ -164,7 +165,8 @@ package final class Replay {
     private func deliver(_ notes: [AlertNotification]) {
         for note in notes {
             notify(note)
-            guard note.reason == .started, !note.isVolume else { continue }
+            // An escalation starts the higher rule's alert on the post: it counts for that rule.
+            guard note.reason == .started || note.reason == .escalated, !note.isVolume else { continue }
             summary.alertsByRule[note.rule, default: 0] += 1
             let threshold = engine.config.rules.first { $0.name == note.rule }.flatMap { rule in
                 rule.when.predictedResharesAtLeast.map { Int($0.rounded(.up)) } ?? rule.when.minReshares
@@ -174,7 +176,7 @@ package final class Replay {
                 if note.reshares >= threshold {
                     summary.alerted[summary.alerted.count - 1].lead = 0
                 } else {
-                    pendingLeads[note.key] = (summary.alerted.count - 1, threshold, note.time)
+                    pendingLeads[note.key, default: []].append((summary.alerted.count - 1, threshold, note.time))
                 }
             }
         }
@@ -193,10 +195,12 @@ package final class Replay {
         default: return
         }
         reshares[hashed] = count
-        if !pendingLeads.isEmpty, let pending = pendingLeads[key], count >= pending.threshold {
-            summary.alerted[pending.index].lead = observation.time - pending.alertTime
-            pendingLeads[key] = nil
-        }
+        guard !pendingLeads.isEmpty, let pending = pendingLeads[key] else { return }
+        let reached = pending.filter { count >= $0.threshold }
+        guard !reached.isEmpty else { return }
+        for item in reached { summary.alerted[item.index].lead = observation.time - item.alertTime }
+        let left = pending.filter { count < $0.threshold }
+        pendingLeads[key] = left.isEmpty ? nil : left
     }
 
     private func emitTrace(at time: Double) {

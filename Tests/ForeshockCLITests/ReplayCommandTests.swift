@@ -62,6 +62,17 @@ struct ReplayCommandTests {
         #expect(at1800["supercritical"]?.boolValue == true && at1800["seismic_predicted"]?.isNull == true)
     }
 
+    @Test("The summary counts an alert that escalated to a rule under that rule, and when the post reached its threshold")
+    func summaryCountsEscalations() async throws {
+        // The shipped recording: heating-up fires at 10 reshares and escalates to going-viral at 15.
+        let (status, out, _) = await runForeshock(["replay", repositoryRoot.appendingPathComponent("fixtures/recordings/seismic_tweet_6h.jsonl").path])
+        #expect(status == .success)
+        #expect(out.contains("ESCALATED critical going-viral"))
+        let summary = try #require(out.components(separatedBy: "lines skipped").last)
+        #expect(summary.contains("rule going-viral: 1 alerts\n  median reshares at the alert: 15\n  reached the rule's threshold later: 1 of 1"), "\(summary)")
+        #expect(summary.contains("rule heating-up: 1 alerts"))
+    }
+
     @Test("Text output ends with a summary people can tune thresholds with")
     func text() async throws {
         let (status, out, _) = await runForeshock(["replay", try tweetRecording()])
