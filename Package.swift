@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(name: "ForeshockCoreTests", dependencies: ["ForeshockSupport", "ForeshockConfig", "ForeshockCore", "ForeshockService", "ForeshockTestSupport"], swiftSettings: strict),
         .testTarget(name: "ForeshockDeliveryTests", dependencies: ["ForeshockSupport", "ForeshockTransport", "ForeshockConfig", "ForeshockCore", "ForeshockDelivery", "ForeshockCLI", "ForeshockTestSupport"], swiftSettings: strict),
         .testTarget(name: "ForeshockServiceTests", dependencies: ["ForeshockSupport", "ForeshockTransport", "ForeshockConfig", "ForeshockFeeds", "ForeshockCore", "ForeshockDelivery", "ForeshockService", "ForeshockCLI", "ForeshockTestSupport"], swiftSettings: strict),
-        .testTarget(name: "ForeshockCLITests", dependencies: ["ForeshockSupport", "ForeshockTransport", "ForeshockConfig", "ForeshockService", "ForeshockCLI", "ForeshockTestSupport"], swiftSettings: strict),
+        .testTarget(name: "ForeshockCLITests", dependencies: ["ForeshockSupport", "ForeshockTransport", "ForeshockConfig", "ForeshockCore", "ForeshockDelivery", "ForeshockService", "ForeshockCLI", "ForeshockTestSupport"], swiftSettings: strict),
     ]
 )

@@ -62,7 +62,7 @@ enum DemoCommand {
         terminal.print("""
 
         That was the first hour. This post went on to \(DemoCascade.finalReshares) reshares (fixtures/cascades/seismic_tweet.csv).
-        Next: `foreshock watch --query YOURBRAND`, or a config of your own (README: Config reference).
+        Next: `foreshock watch --query YOURBRAND`, or a config of your own (README: Configure it for your brand).
         """)
         return status
     }

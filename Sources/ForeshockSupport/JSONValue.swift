@@ -2,6 +2,7 @@ import Foundation
 
 /// Any JSON value, decoded without a fixed shape so that configs and API payloads can be
 /// walked with paths and checked key by key.
+@usableFromInline
 package enum JSONValue: Sendable, Equatable, Decodable {
     case null
     case bool(Bool)
@@ -10,7 +11,7 @@ package enum JSONValue: Sendable, Equatable, Decodable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    package init(from decoder: Decoder) throws {
+    @usableFromInline package init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null

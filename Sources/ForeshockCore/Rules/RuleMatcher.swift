@@ -3,9 +3,20 @@ import ForeshockConfig
 /// Which rules hold for a post's features: pure, so replay and watch agree.
 package struct RuleMatcher: Sendable {
     package let rules: [RuleConfig]
+    /// Each rule's conditions, whether it is about a source's volume, and the sources it is
+    /// limited to, by index: what every evaluation reads, kept apart from the names and sinks
+    /// so that judging a post copies no strings (a `RuleConfig` copied per rule per evaluation,
+    /// its names and lists retained and released, cost a tenth of ingest once it came from
+    /// another target).
+    package let conditions: [RuleConditions]
+    package let isVolume: [Bool]
+    private let sources: [[String]?]
 
     package init(rules: [RuleConfig]) {
         self.rules = rules
+        conditions = rules.map(\.when)
+        isVolume = rules.map(Self.isVolumeRule)
+        sources = rules.map(\.sources)
     }
 
     /// Whether a rule is about a source's volume rather than one post.
@@ -20,9 +31,8 @@ package struct RuleMatcher: Sendable {
     /// tenth of what evaluating a firing post cost).
     package func holding(_ features: PostFeatures, volume: VolumeBaseline.Reading) -> RuleSet {
         var out = RuleSet()
-        for index in rules.indices {
-            let rule = rules[index]
-            if !Self.isVolumeRule(rule), applies(rule, to: features.key.source), holds(rule.when, features, volume: volume) { out.insert(index) }
+        for index in conditions.indices where !isVolume[index] && applies(index, to: features.key.source) {
+            if holds(conditions[index], features, volume: volume) { out.insert(index) }
         }
         return out
     }
@@ -33,11 +43,10 @@ package struct RuleMatcher: Sendable {
     ///   `bounds` the prediction falls.
     package func holding(_ features: PostFeatures, predictedWithin bounds: ClosedRange<Double>, volume: VolumeBaseline.Reading) -> RuleSet? {
         var out = RuleSet()
-        for index in rules.indices {
-            let rule = rules[index]
-            guard !Self.isVolumeRule(rule), applies(rule, to: features.key.source),
-                  holdsApartFromPrediction(rule.when, features, volume: volume) else { continue }
-            if let threshold = rule.when.predictedResharesAtLeast {
+        for index in conditions.indices where !isVolume[index] && applies(index, to: features.key.source) {
+            let when = conditions[index]
+            guard holdsApartFromPrediction(when, features, volume: volume) else { continue }
+            if let threshold = when.predictedResharesAtLeast {
                 if bounds.upperBound < threshold { continue }
                 guard bounds.lowerBound >= threshold else { return nil }
             }
@@ -57,6 +66,11 @@ package struct RuleMatcher: Sendable {
         rule.sources.map { $0.contains(source) } ?? true
     }
 
+    /// Whether the rule at `index` applies to posts from `source`.
+    package func applies(_ index: Int, to source: String) -> Bool {
+        sources[index].map { $0.contains(source) } ?? true
+    }
+
     /// What a post's state gives without scoring it: a rule that fails on these cannot hold,
     /// however the post is scored.
     package struct Cheap: Sendable {
@@ -72,7 +86,7 @@ package struct RuleMatcher: Sendable {
     /// Whether some post rule may hold, judged on the cheap conditions alone: most posts are
     /// too small or too old for every rule, and then SEISMIC need not run at all.
     package func mayHold(_ cheap: Cheap) -> Bool {
-        rules.contains { rule in !Self.isVolumeRule(rule) && applies(rule, to: cheap.source) && holdsCheap(rule.when, cheap) }
+        conditions.indices.contains { !isVolume[$0] && applies($0, to: cheap.source) && holdsCheap(conditions[$0], cheap) }
     }
 
     func holdsCheap(_ when: RuleConditions, _ c: Cheap) -> Bool {

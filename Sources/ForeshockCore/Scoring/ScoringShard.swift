@@ -471,10 +471,8 @@ extension ScoringShard.Settings {
     func stableUntil(_ post: PostState, rough: PostFeatures, at time: Double, holding: RuleSet, floor: Double, ceiling: Double) -> Double {
         var until = Double.infinity
         let age = time - post.createdAt
-        for index in matcher.rules.indices {
-            let rule = matcher.rules[index]
-            guard !RuleMatcher.isVolumeRule(rule), matcher.applies(rule, to: post.key.source) else { continue }
-            let when = rule.when
+        for index in matcher.conditions.indices where !matcher.isVolume[index] && matcher.applies(index, to: post.key.source) {
+            let when = matcher.conditions[index]
             // Rates before and since the answer move with time alone.
             if when.spreadingAfterAnswer != nil, post.answeredAt != nil, when.maxAge.map({ age <= $0 }) ?? true { return -.infinity }
             if holding.contains(index) {
