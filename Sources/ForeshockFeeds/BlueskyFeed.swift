@@ -105,7 +105,7 @@ package struct BlueskyFeed: MentionFeed {
     }
 
     /// `getRepostedBy` names accounts without follower counts; the poller completes them with
-    /// `profilesRequest`.
+    /// `followersRequest`.
     package func parseResharers(_ body: Data) throws(FeedError) -> [Resharer] {
         let value = try json(body)
         guard let accounts = value.items("repostedBy") ?? value.items("profiles") else {
@@ -117,9 +117,14 @@ package struct BlueskyFeed: MentionFeed {
     }
 
     /// `app.bsky.actor.getProfiles` for up to 25 accounts, which carries `followersCount`.
-    package func profilesRequest(for actors: [String]) -> HTTPRequest {
+    package func followersRequest(for actors: [String]) -> HTTPRequest? {
         request(url("/xrpc/app.bsky.actor.getProfiles", actors.prefix(25).map { ("actors", $0) }))
     }
+
+    package func parseFollowers(_ body: Data) throws(FeedError) -> [Resharer] { try parseResharers(body) }
+
+    /// Search is often refused logged out: with an app password, a session the poller keeps.
+    package var needs: FeedNeeds { FeedNeeds(authentication: .session) }
 
     package func repliesRequest(for id: String) -> HTTPRequest? {
         request(url("/xrpc/app.bsky.feed.getPostThread", [("uri", id), ("depth", "1"), ("parentHeight", "0")]))

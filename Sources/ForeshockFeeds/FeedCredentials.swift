@@ -15,20 +15,23 @@ package final class FeedCredentials: Sendable {
     }
 
     private let source: SourceConfig
+    private let authentication: FeedNeeds.Authentication
     private let client: HTTPClient
     private let token = Mutex<Token?>(nil)
 
-    package init(source: SourceConfig, client: HTTPClient) {
+    /// - Parameter authentication: what the source's feed says its API needs.
+    package init(source: SourceConfig, authentication: FeedNeeds.Authentication, client: HTTPClient) {
         self.source = source
+        self.authentication = authentication
         self.client = client
     }
 
-    /// Whether this source logs in at all.
+    /// Whether this source logs in at all: its API takes a credential and the config gives one.
     package var needed: Bool {
-        switch source.kind {
-        case .reddit: return source.clientID != nil
-        case .bluesky: return source.identifier != nil
-        default: return false
+        switch authentication {
+        case .clientCredentials: return source.clientID != nil
+        case .session: return source.identifier != nil
+        case .none: return false
         }
     }
 
@@ -62,9 +65,9 @@ package final class FeedCredentials: Sendable {
     }
 
     private func logIn(now: Date) async throws(FeedError) -> String {
-        switch source.kind {
-        case .reddit: return try await redditToken(now: now)
-        default: return try await blueskySession(now: now)
+        switch authentication {
+        case .clientCredentials: return try await redditToken(now: now)
+        case .session, .none: return try await blueskySession(now: now)
         }
     }
 

@@ -24,6 +24,8 @@ package final class FeedPoller: Sendable {
     private let client: HTTPClient
     private let credentials: FeedCredentials
     private let clock: @Sendable () -> Date
+    /// The time by the poller's clock: what everything it and its stream see is stamped with.
+    package var now: Date { clock() }
     private let jitter: @Sendable () -> Double
     private let state: Mutex<State>
     private let redactor: Redactor
@@ -50,7 +52,7 @@ package final class FeedPoller: Sendable {
                 jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.8...1.2) }) {
         self.feed = feed
         self.client = client
-        self.credentials = FeedCredentials(source: feed.source, client: client)
+        self.credentials = FeedCredentials(source: feed.source, authentication: feed.needs.authentication, client: client)
         self.redactor = feed.source.redactor
         self.clock = clock
         self.jitter = jitter
@@ -145,7 +147,7 @@ package final class FeedPoller: Sendable {
             if let newest, newest != state.cursor {
                 if let old = state.cursor { state.cursorHistory = Array((state.cursorHistory + [old]).suffix(8)) }
                 state.cursor = newest
-            } else if source.kind == .reddit, collected.isEmpty, cursor != nil, let previous = state.cursorHistory.popLast() {
+            } else if feed.needs.olderCursorWhenEmpty, collected.isEmpty, cursor != nil, let previous = state.cursorHistory.popLast() {
                 // An empty answer to `before` also happens when that post was deleted: step back to
                 // the next newest post seen; the seen set drops whatever comes again.
                 state.cursor = previous
@@ -210,8 +212,8 @@ package final class FeedPoller: Sendable {
         for request in requests {
             do throws(FeedError) {
                 let response = try await send(request, &outcome)
-                if batched, [404, 410].contains(response.status), feed.source.kind == .mastodon {
-                    // Servers before 4.3 have no `GET /api/v1/statuses?id[]=`: go one by one from now on.
+                if batched, [404, 410].contains(response.status), feed.needs.countsOneByOneWhenBatchMissing {
+                    // The server has no batched endpoint (Mastodon before 4.3): one by one from now on.
                     state.withLock { $0.batchedCounts = false }
                     return await refresh(ids)
                 }
@@ -238,12 +240,13 @@ package final class FeedPoller: Sendable {
         var accounts: [Resharer]
         do throws(FeedError) {
             accounts = try feed.parseResharers(try await fetch(request, &outcome))
-            if let bluesky = feed as? BlueskyFeed, accounts.contains(where: { $0.followers == nil }),
-               state.withLock({ $0.budget.spend(now: now) }) {
-                // getRepostedBy names accounts; getProfiles knows their followers.
-                let profiles = try await send(bluesky.profilesRequest(for: accounts.map(\.account)), &outcome)
+            // Some APIs name the accounts without their followers (Bluesky's getRepostedBy); a
+            // second call, if the feed has one, fills them in.
+            let unknown = accounts.filter { $0.followers == nil }.map(\.account)
+            if !unknown.isEmpty, let followersRequest = feed.followersRequest(for: unknown), state.withLock({ $0.budget.spend(now: now) }) {
+                let profiles = try await send(followersRequest, &outcome)
                 if profiles.isSuccess {
-                    let known = Dictionary((try bluesky.parseResharers(profiles.body)).map { ($0.account, $0.followers) }, uniquingKeysWith: { a, _ in a })
+                    let known = Dictionary((try feed.parseFollowers(profiles.body)).map { ($0.account, $0.followers) }, uniquingKeysWith: { a, _ in a })
                     accounts = accounts.map { Resharer(account: $0.account, followers: $0.followers ?? known[$0.account] ?? nil) }
                 }
             }

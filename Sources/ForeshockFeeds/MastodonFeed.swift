@@ -27,6 +27,24 @@ package struct MastodonFeed: MentionFeed {
         }
     }
 
+    /// `GET /api/v1/statuses?id[]=` came with Mastodon 4.3; older servers answer 404.
+    package var needs: FeedNeeds { FeedNeeds(countsOneByOneWhenBatchMissing: true) }
+
+    /// A hashtag source with `stream: true` also listens on `/api/v1/streaming/hashtag`.
+    package func streamRequest() -> HTTPRequest? {
+        guard source.stream, (source.mode ?? .tag) == .tag else { return nil }
+        var request = request(url("/api/v1/streaming/hashtag", [("tag", tag)]))
+        request.timeout = 0 // a stream lasts as long as the server keeps it open
+        request.headers.set("Accept", "text/event-stream")
+        return request
+    }
+
+    /// An `update` event is one status, as the timelines give it; the others carry no mention.
+    package func parseStreamEvent(type: String, data: String) throws(FeedError) -> [Mention]? {
+        guard type == "update" else { return nil }
+        return try parseMentions(Data("[\(data)]".utf8)).mentions
+    }
+
     /// The hashtag the source follows, without its `#`.
     var tag: String {
         let query = source.query ?? ""

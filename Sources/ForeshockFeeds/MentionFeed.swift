@@ -40,6 +40,53 @@ package protocol MentionFeed: Sendable {
 
     /// Reads a `repliesRequest` response.
     func parseReplies(_ body: Data) throws(FeedError) -> [Mention]
+
+    /// What this API needs from the poller beyond asking and reading: the poller asks a feed
+    /// what it needs, never which network it is.
+    var needs: FeedNeeds { get }
+
+    /// The request for the follower counts of resharers `parseResharers` could not give, or nil
+    /// when the API names them with their followers (or cannot say at all).
+    func followersRequest(for accounts: [String]) -> HTTPRequest?
+
+    /// Reads a `followersRequest` response: the accounts with their followers.
+    func parseFollowers(_ body: Data) throws(FeedError) -> [Resharer]
+
+    /// The streaming request (server-sent events) that pushes new mentions as they are made, or
+    /// nil when the source is only polled.
+    func streamRequest() -> HTTPRequest?
+
+    /// Reads one event of the stream: the mentions it carries, nil for an event that carries
+    /// none (a deletion, a heartbeat).
+    /// - Throws: `FeedError` when an event that should carry a mention does not.
+    func parseStreamEvent(type: String, data: String) throws(FeedError) -> [Mention]?
+}
+
+/// The quirks of an API the poller has to know about, declared by the feed.
+package struct FeedNeeds: Sendable, Equatable {
+    /// How the poller gets the credential each request carries.
+    package enum Authentication: Sendable, Equatable {
+        /// None, or a static bearer token the feed puts on its own requests.
+        case none
+        /// OAuth client credentials exchanged for a token the poller renews (Reddit).
+        case clientCredentials
+        /// A session logged into with an app password and refreshed (Bluesky).
+        case session
+    }
+
+    package var authentication: Authentication = .none
+    /// An empty answer after a cursor may mean the post the cursor names was deleted (Reddit's
+    /// `before`): step back to the previous cursor seen instead of waiting on it for ever.
+    package var olderCursorWhenEmpty = false
+    /// A 404 or 410 to a batched counts request means the server is too old for it (Mastodon
+    /// before 4.3): ask one post at a time from then on.
+    package var countsOneByOneWhenBatchMissing = false
+
+    package init(authentication: Authentication = .none, olderCursorWhenEmpty: Bool = false, countsOneByOneWhenBatchMissing: Bool = false) {
+        self.authentication = authentication
+        self.olderCursorWhenEmpty = olderCursorWhenEmpty
+        self.countsOneByOneWhenBatchMissing = countsOneByOneWhenBatchMissing
+    }
 }
 
 /// An account that reshared a post. `followers` is nil when the API did not say.
@@ -77,6 +124,11 @@ extension MentionFeed {
     package func parseResharers(_ body: Data) throws(FeedError) -> [Resharer] { [] }
     package func repliesRequest(for id: String) -> HTTPRequest? { nil }
     package func parseReplies(_ body: Data) throws(FeedError) -> [Mention] { try parseMentions(body).mentions }
+    package var needs: FeedNeeds { FeedNeeds() }
+    package func followersRequest(for accounts: [String]) -> HTTPRequest? { nil }
+    package func parseFollowers(_ body: Data) throws(FeedError) -> [Resharer] { [] }
+    package func streamRequest() -> HTTPRequest? { nil }
+    package func parseStreamEvent(type: String, data: String) throws(FeedError) -> [Mention]? { nil }
 
     /// Decodes a body as JSON.
     func json(_ body: Data) throws(FeedError) -> JSONValue {

@@ -13,6 +13,9 @@ package struct RedditFeed: MentionFeed {
         self.source = source
     }
 
+    /// An app's client credentials, and `before` naming a post that may since have been deleted.
+    package var needs: FeedNeeds { FeedNeeds(authentication: .clientCredentials, olderCursorWhenEmpty: true) }
+
     package func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {
         // `before` returns what is newer than it; a full page continues from its own newest item.
         let before = page ?? cursor

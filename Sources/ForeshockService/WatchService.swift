@@ -178,8 +178,7 @@ package actor WatchService {
                     await Self.take(outcome, logger: logger, report: report, pipeline: pipeline)
                 }
             })
-            if poller.source.kind == .mastodon, poller.source.stream, poller.source.mode == .tag {
-                let stream = MastodonStream(poller: poller, client: client)
+            if let stream = FeedStream(poller: poller, client: client) {
                 let sourceLogger = logger.with("source", poller.source.name)
                 tasks.append(Task {
                     await stream.run({ outcome in

@@ -6,7 +6,7 @@ import Testing
 @testable import ForeshockTestSupport
 
 @Suite("Mastodon streaming over a long-lived libcurl transfer")
-struct MastodonStreamTests {
+struct FeedStreamTests {
     @Test("Events split anywhere decode the same; heartbeats and CRLF are handled")
     func decoder() {
         let text = ":thump\r\nevent: update\r\ndata: {\"a\":1}\r\n\r\n:thump\nevent: delete\ndata: 42\n\nevent: update\ndata: line1\ndata: line2\n\n"
@@ -24,6 +24,18 @@ struct MastodonStreamTests {
         }
     }
 
+    @Test("Only a feed that declares a stream gets one: a Mastodon hashtag with stream: true, not one without, not a search, not another network")
+    func streamDeclaredByFeed() {
+        var tag = testSource(.mastodon)
+        #expect(FeedStream(poller: FeedPoller(feed: MastodonFeed(source: tag))) == nil)
+        tag.stream = true
+        #expect(FeedStream(poller: FeedPoller(feed: MastodonFeed(source: tag))) != nil)
+        var search = tag
+        search.mode = .search
+        #expect(FeedStream(poller: FeedPoller(feed: MastodonFeed(source: search))) == nil)
+        #expect(FeedStream(poller: FeedPoller(feed: HackerNewsFeed(source: testSource(.hackernews)))) == nil)
+    }
+
     @Test("Updates arrive as mentions while the stream is open, and it reconnects when the server closes it")
     func streamAndReconnect() async throws {
         let status1 = try mastodonStatus(id: "900")
@@ -34,8 +46,10 @@ struct MastodonStreamTests {
             ["chunks": [["data": "event: update\ndata: \(reblog)\n\n"], ["data": "event: update\ndata: \(status1)\n\n"], ["data": ":\n", "delay": 30]]],
         ]])
         defer { api.stop() }
-        let poller = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base)))
-        let stream = MastodonStream(poller: poller)
+        var source = testSource(.mastodon, base: api.base)
+        source.stream = true
+        let poller = FeedPoller(feed: MastodonFeed(source: source))
+        let stream = try #require(FeedStream(poller: poller))
         let seen = Mutex<[String]>([])
         let problems = Mutex<[String]>([])
         let task = Task {

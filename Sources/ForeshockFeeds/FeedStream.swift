@@ -2,26 +2,24 @@ import ForeshockTransport
 import Foundation
 import Synchronization
 
-/// Mastodon's streaming API for a hashtag (`/api/v1/streaming/hashtag?tag=`): new statuses
-/// seconds after they are posted instead of one poll interval later. Runs beside the REST
-/// poller, which still catches whatever the stream misses; both go through the poller's seen set.
-package struct MastodonStream: Sendable {
+/// A feed's streaming API (server-sent events; Mastodon's `/api/v1/streaming/hashtag?tag=`):
+/// new mentions seconds after they are posted instead of one poll interval later. Runs beside
+/// the poller, which still catches whatever the stream misses; both go through the poller's
+/// seen set, and both stamp what they see with the poller's clock.
+package struct FeedStream: Sendable {
     package let poller: FeedPoller
     private let client: HTTPClient
     /// Longest wait between reconnections.
     package static let maxBackoff: Double = 60
 
-    package init(poller: FeedPoller, client: HTTPClient = HTTPClient()) {
+    private let request: HTTPRequest
+
+    /// - Returns: nil when the poller's feed has no stream to listen to.
+    package init?(poller: FeedPoller, client: HTTPClient = HTTPClient()) {
+        guard let request = poller.feed.streamRequest() else { return nil }
         self.poller = poller
         self.client = client
-    }
-
-    var request: HTTPRequest {
-        let feed = MastodonFeed(source: poller.source)
-        var request = feed.request(feed.url("/api/v1/streaming/hashtag", [("tag", feed.tag)]))
-        request.timeout = 0 // a stream lasts as long as the server keeps it open
-        request.headers.set("Accept", "text/event-stream")
-        return request
+        self.request = request
     }
 
     /// Listens until the task is cancelled, reconnecting with exponential back-off and jitter.
@@ -29,7 +27,7 @@ package struct MastodonStream: Sendable {
     ///   - handle: called with each batch of new mentions (an outcome with no requests counted).
     ///   - problem: called with one line when the stream breaks or is refused.
     package func run(_ handle: @escaping @Sendable (PollOutcome) async -> Void, problem: @escaping @Sendable (String) -> Void = { _ in }) async {
-        let feed = MastodonFeed(source: poller.source)
+        let feed = poller.feed, request = request
         var failures = 0
         while !Task.isCancelled {
             let (events, continuation) = AsyncStream<Data>.makeStream()
@@ -37,14 +35,18 @@ package struct MastodonStream: Sendable {
             let reader = Task {
                 var decoder = ServerSentEvents()
                 for await chunk in events {
-                    for event in decoder.feed(chunk) where event.type == "update" {
-                        received.withLock { $0 = true }
-                        guard let page = try? feed.parseMentions(Data("[\(event.data)]".utf8)) else {
-                            problem("stream sent an update that is not a status")
+                    for event in decoder.feed(chunk) {
+                        let mentions: [Mention]
+                        do throws(FeedError) {
+                            guard let carried = try feed.parseStreamEvent(type: event.type, data: event.data) else { continue }
+                            mentions = carried
+                        } catch {
+                            problem("stream sent a \(event.type) event that cannot be read: \(error)")
                             continue
                         }
-                        var outcome = PollOutcome(source: poller.source.name, observedAt: Date(), nextPollAfter: 0)
-                        outcome.mentions = poller.accept(page.mentions)
+                        received.withLock { $0 = true }
+                        var outcome = PollOutcome(source: poller.source.name, observedAt: poller.now, nextPollAfter: 0)
+                        outcome.mentions = poller.accept(mentions)
                         outcome.answers = poller.brandReplies(in: outcome.mentions)
                         if !outcome.mentions.isEmpty { await handle(outcome) }
                     }
