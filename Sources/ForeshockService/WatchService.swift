@@ -65,7 +65,6 @@ package actor WatchService {
     private let notifierBox: NotifierSlot
     private var pollers: [FeedPoller] = []
     private let pipeline: WatchPipeline
-    private var tasks: [Task<Void, Never>] = []
     private let started: Date
 
     /// - Parameters:
@@ -94,27 +93,41 @@ package actor WatchService {
     var notifier: Notifier { notifierBox.current }
 
     /// Runs until SIGTERM or SIGINT (or after one round with `--once`).
-    /// - Returns: success, or failure for `--once` when a source or sink failed.
+    ///
+    /// Every part of the running service is a child of one task group, as
+    /// swift-service-lifecycle runs a service's parts: the evaluation ticks, the housekeeping,
+    /// and the sources of the current config (a group of their own, which a reload ends and
+    /// replaces). A stop cancels the group, and its scope returns once every part has ended.
+    /// - Returns: completed, or failed for `--once` when a source or sink failed.
     package func run() async -> Outcome {
         await restore()
         if options.once { return await runOnce() }
         let listener = SignalListener([SIGTERM, SIGINT, SIGHUP])
         defer { listener.cancel() }
-        if let after = options.stopAfter {
-            Task {
-                try? await Task.sleep(nanoseconds: UInt64(after * 1e9))
-                listener.inject(SIGTERM)
-            }
-        }
         logger.info("watching", [("sources", config.sources.map(\.name).joined(separator: ",")), ("state_dir", stateDir)])
-        startTasks()
-        for await number in listener.signals {
-            if number == SIGHUP {
-                await reload()
-                continue
+        await withTaskGroup(of: Void.self) { service in
+            addTicks(to: &service)
+            if let after = options.stopAfter {
+                service.addTask {
+                    try? await Task.sleep(nanoseconds: UInt64(after * 1e9))
+                    listener.inject(SIGTERM)
+                }
             }
-            logger.info("stopping", [("signal", SignalListener.name(number)), ("deadline", "\(Int(config.shutdownTimeout))s")])
-            break
+            var sources = addSources(to: &service)
+            for await number in listener.signals {
+                if number == SIGHUP {
+                    guard let (fresh, newNotifier) = prepareReload() else { continue }
+                    // The old sources end before the new ones start, so no source polls twice.
+                    await sources.end()
+                    apply(fresh, notifier: newNotifier)
+                    await pipeline.reconfigure(fresh, pollers: pollers)
+                    sources = addSources(to: &service)
+                    continue
+                }
+                logger.info("stopping", [("signal", SignalListener.name(number)), ("deadline", "\(Int(config.shutdownTimeout))s")])
+                break
+            }
+            service.cancelAll()
         }
         await shutdown()
         return .completed
@@ -170,26 +183,57 @@ package actor WatchService {
         return failed == 0 && delivered && dead == 0 ? .completed : .failed
     }
 
-    private func startTasks() {
-        let pipeline = pipeline, logger = logger, report = report
-        for poller in pollers {
-            tasks.append(Task {
-                await FeedScheduler.loop(poller) { outcome in
-                    await Self.take(outcome, logger: logger, report: report, pipeline: pipeline)
-                }
-            })
-            if let stream = FeedStream(poller: poller, client: client) {
-                let sourceLogger = logger.with("source", poller.source.name)
-                tasks.append(Task {
-                    await stream.run({ outcome in
-                        report.show(outcome)
-                        await pipeline.handle(outcome)
-                    }, problem: { sourceLogger.warning(poller.redact($0)) })
-                })
-            }
+    /// The sources of one config, polling until `end()`.
+    private struct Sources: Sendable {
+        let stop: AsyncStream<Void>.Continuation
+        let ended: AsyncStream<Void>
+
+        /// Stops every poller and stream of this config and waits until they have stopped.
+        func end() async {
+            stop.finish()
+            for await _ in ended {}
         }
-        let interval = config.scoring.evaluationInterval, clock = clock, onTick = options.onTick
-        tasks.append(Task {
+    }
+
+    /// Adds the current config's sources to the service: each poller and each stream a child of
+    /// one group, which `Sources.end()` (a reload) or the service's cancellation (a stop) ends.
+    private func addSources(to service: inout TaskGroup<Void>) -> Sources {
+        let (stopped, stop) = AsyncStream<Void>.makeStream()
+        let (ended, end) = AsyncStream<Void>.makeStream()
+        let pipeline = pipeline, logger = logger, report = report, pollers = pollers, client = client
+        service.addTask {
+            await withTaskGroup(of: Void.self) { sources in
+                for poller in pollers {
+                    sources.addTask {
+                        await FeedScheduler.loop(poller) { outcome in
+                            await Self.take(outcome, logger: logger, report: report, pipeline: pipeline)
+                        }
+                    }
+                    if let stream = FeedStream(poller: poller, client: client) {
+                        let sourceLogger = logger.with("source", poller.source.name)
+                        sources.addTask {
+                            await stream.run({ outcome in
+                                report.show(outcome)
+                                await pipeline.handle(outcome)
+                            }, problem: { sourceLogger.warning(poller.redact($0)) })
+                        }
+                    }
+                }
+                // Pollers and streams run until cancelled: the first child to end is this one,
+                // when the sources are ended or the service is cancelled.
+                sources.addTask { for await _ in stopped {} }
+                _ = await sources.next()
+                sources.cancelAll()
+            }
+            end.finish()
+        }
+        return Sources(stop: stop, ended: ended)
+    }
+
+    /// Adds the evaluation ticks and the housekeeping (status and metrics files) to the service.
+    private func addTicks(to service: inout TaskGroup<Void>) {
+        let pipeline = pipeline, interval = config.scoring.evaluationInterval, clock = clock, onTick = options.onTick
+        service.addTask {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
                 if Task.isCancelled { break }
@@ -197,29 +241,20 @@ package actor WatchService {
                 await pipeline.tick(now)
                 if let onTick { await onTick(pipeline, now) }
             }
-        })
+        }
         let every = options.housekeepingInterval
-        tasks.append(Task { [weak self] in
+        service.addTask { [weak self] in
             while !Task.isCancelled {
                 await self?.housekeeping(running: true)
                 try? await Task.sleep(nanoseconds: UInt64(every * 1e9))
             }
-        })
+        }
     }
 
+    /// After the service's parts have stopped: deliveries get what is left of
+    /// `shutdown_timeout`, then the state is written down.
     private func shutdown() async {
         let deadline = Date().addingTimeInterval(config.shutdownTimeout)
-        for task in tasks { task.cancel() }
-        let running = tasks
-        tasks = []
-        let stopped = Mutex(false)
-        Task {
-            for task in running { await task.value }
-            stopped.withLock { $0 = true }
-        }
-        while !stopped.withLock({ $0 }), Date() < deadline {
-            try? await Task.sleep(nanoseconds: 20_000_000)
-        }
         let delivered = await notifier.drain(timeout: max(0, deadline.timeIntervalSinceNow))
         await housekeeping(running: false)
         notifier.stop()
@@ -230,34 +265,34 @@ package actor WatchService {
         }
     }
 
-    /// SIGHUP: a config with problems is logged, problem by problem, and the old one runs on.
-    private func reload() async {
+    /// SIGHUP: the new config and a notifier over its sinks, or nil when either has problems
+    /// (logged problem by problem: the old config runs on).
+    private func prepareReload() -> (Config, Notifier)? {
         let fresh: Config
         do {
             fresh = try factory.loadConfig()
         } catch {
             for line in error.message.split(separator: "\n") { logger.error("config reload refused: \(line)") }
             logger.error("the previous config keeps running")
-            return
+            return nil
         }
-        let newNotifier: Notifier
         do {
-            newNotifier = try factory.makeNotifier(fresh, notifier)
+            return (fresh, try factory.makeNotifier(fresh, notifier))
         } catch {
             logger.error("config reload refused: \(error.message)")
             logger.error("the previous config keeps running")
-            return
+            return nil
         }
-        for task in tasks { task.cancel() }
-        tasks = []
+    }
+
+    /// Takes a reloaded config, once the old sources have stopped: its notifier, and pollers
+    /// that keep the cursors and seen ids of the sources that stay.
+    private func apply(_ fresh: Config, notifier newNotifier: Notifier) {
         let old = notifierBox.swap(newNotifier)
         old.stop()
         let kept = Set(fresh.sources.map(\.name)).intersection(config.sources.map(\.name))
         pollers = Self.makePollers(fresh, client: client, previous: pollers, clock: clock)
         config = fresh
-        // Before any new poll: the pipeline drops outcomes of sources it does not know.
-        await pipeline.reconfigure(fresh, pollers: pollers)
-        startTasks()
         logger.info("config reloaded", [("sources", fresh.sources.map(\.name).joined(separator: ",")), ("kept", "\(kept.count)")])
     }
 

@@ -107,6 +107,12 @@ struct WatchProcessTests {
         second.signal(SIGHUP)
         let reloaded = await eventually(timeout: 10) { second.stderr.contains("msg=\"config reloaded\"") }
         #expect(reloaded, "\(second.stderr)")
+        // The reloaded config's sources poll again: the old ones ended, new ones started.
+        let pollsAtReload = try await NotifierFixtures.requests(api.server, path: "/api/v1/timelines/tag/acme").count
+        let pollsAgain = try await eventually(timeout: 15) {
+            try await NotifierFixtures.requests(api.server, path: "/api/v1/timelines/tag/acme").count > pollsAtReload
+        }
+        #expect(pollsAgain, "no poll after the reload: \(second.stderr)")
 
         // SIGTERM: stops polling, writes its state, exits 0.
         second.signal(SIGTERM)
