@@ -34,6 +34,9 @@ let package = Package(
         .target(name: "ForeshockFeeds", dependencies: ["ForeshockSupport", "ForeshockTransport", "ForeshockConfig"], swiftSettings: strict),
         .target(name: "ForeshockCore", dependencies: ["ForeshockSupport", "ForeshockConfig"], swiftSettings: strict),
         .target(name: "ForeshockDelivery", dependencies: ["ForeshockSupport", "ForeshockTransport", "ForeshockConfig", "ForeshockCore"],
+                // alerts/ through the symlink Resources/alerts: compiled in, so the binary needs no files beside it.
+                exclude: ["Resources/alerts/README.md"],
+                resources: ["email.txt", "email.html", "slack.json", "webhook.json", "pagerduty.json"].map { .embedInCode("Resources/alerts/\($0)") },
                 swiftSettings: strict),
         .target(name: "ForeshockService",
                 dependencies: ["ForeshockSupport", "ForeshockTransport", "ForeshockConfig", "ForeshockFeeds", "ForeshockCore", "ForeshockDelivery"],

@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Notification templates")
 struct TemplateTests {
-    @Test("The compiled-in defaults are exactly the files in alerts/ (run scripts/embed-templates after editing them)")
+    @Test("The compiled-in defaults are exactly the files in alerts/, every one of them (Package.swift embeds each by name)")
     func embeddedMatchFiles() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot.appendingPathComponent("alerts").path).filter { !$0.hasSuffix(".md") }
         #expect(Set(names) == Set(DefaultTemplates.files.keys))
