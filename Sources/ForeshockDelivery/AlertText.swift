@@ -8,8 +8,13 @@ package enum AlertText {
     package static func line(_ note: AlertNotification) -> String {
         let time = Timestamp.format(Date(timeIntervalSince1970: note.time))
         let state = note.state == .resolved ? "RESOLVED" : note.reason == .escalated ? "ESCALATED" : note.reason == .repeated ? "STILL FIRING" : "FIRING"
-        if note.isVolume {
-            return "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(note.key.source)] mention volume \(String(format: "%.1f", note.volumeRatio ?? 0))× the usual (\(String(format: "%.1f", note.volumeZ ?? 0)) σ above it)"
+        switch note.subject {
+        case .volume(let source, let ratio, let z):
+            return "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(source)] mention volume \(String(format: "%.1f", ratio))× the usual (\(String(format: "%.1f", z ?? 0)) σ above it)"
+        case .sourceDown(let source, _, let message):
+            return "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(source)] \(SafeText.terminal(message))"
+        case .post:
+            break
         }
         let predicted = note.supercritical ? "supercritical" : note.predicted.map { "predicted \(Int($0.rounded()))" } ?? "no prediction yet"
         var line = "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(note.key.source)] \(note.author ?? "?"): \(note.reshares) reshares, \(predicted), \(String(format: "%.1f", note.velocityPerMin))/min, reach \(Int(note.reach))"

@@ -36,11 +36,14 @@ package struct TemplateValues: Sendable {
         let age = note.createdAt.map { max(0, note.time - $0) }
         let state = note.state == .resolved ? "RESOLVED" : note.reason == .escalated ? "ESCALATED" : note.reason == .repeated ? "STILL FIRING" : "FIRING"
         let what: String
-        if note.isVolume {
-            what = "mentions on \(note.key.source) at \(String(format: "%.1f", note.volumeRatio ?? 0))× the usual volume"
-        } else if note.state == .resolved {
+        switch note.subject {
+        case .volume(let source, let ratio, _):
+            what = "mentions on \(source) at \(String(format: "%.1f", ratio))× the usual volume"
+        case .sourceDown(let source, _, _):
+            what = note.state == .resolved ? "source \(source) answers again" : "source \(source) is not answering"
+        case .post where note.state == .resolved:
             what = "\(author)'s post has calmed down"
-        } else {
+        case .post:
             what = "\(author)'s post is spreading: \(NumberText.grouped(Double(note.reshares))) reshares, "
                 + (note.supercritical ? "still accelerating" : "heading for \(NumberText.grouped((note.predicted ?? Double(note.reshares)).rounded()))")
         }
@@ -53,8 +56,8 @@ package struct TemplateValues: Sendable {
             "severity": .text(note.severity.rawValue),
             "severity_upper": .text(note.severity.rawValue.uppercased()),
             "rule": .text(note.rule),
-            "source": .text(note.key.source),
-            "post": .text(note.isVolume ? "" : note.key.id),
+            "source": .text(note.source),
+            "post": .text(note.post == nil ? "" : note.key.id),
             "url": .text(WebLink.safe(note.url) ?? ""),
             "author": .text(author),
             "author_followers": count(note.authorFollowers),
@@ -97,19 +100,14 @@ extension AlertNotification {
     /// The alert `test-alert` sends and templates are checked against at start.
     package static var sample: AlertNotification {
         let now = Date().timeIntervalSince1970.rounded()
-        var note = AlertNotification(
-            key: PostKey(source: "mastodon", id: "113456789012345678"), isVolume: false, time: now, rule: "going-viral", severity: .critical,
-            state: .firing, reason: .started, sinks: [], reshares: 412, predicted: 2350, supercritical: false, velocityPerMin: 14.2,
-            reach: 1_284_000, volumeRatio: nil, author: "dana@example.social", url: "https://example.social/@dana/113456789012345678",
+        let post = AlertNotification.PostSnapshot(
+            reshares: 412, predicted: 2350, velocityPerMin: 14.2, reach: 1_284_000, author: "dana@example.social",
+            url: "https://example.social/@dana/113456789012345678",
             excerpt: "This is a test alert from Foreshock. @acme lost my bag twice and support says \"have a nice day\"?!",
-            complaint: true, unansweredFor: 1980)
-        note.authorFollowers = 2290
-        note.createdAt = now - 1980
-        note.firedAt = now
-        note.replies = 37
-        note.likes = 890
-        note.growth = [3, 9, 24, 61, 120, 208, 301, 412]
-        note.why = "kept 14.2 reshares a minute for 10.0 minutes, evenly, from an author with 2,290 followers"
-        return note
+            complaint: true, unansweredFor: 1980, authorFollowers: 2290, createdAt: now - 1980, replies: 37, likes: 890,
+            growth: [3, 9, 24, 61, 120, 208, 301, 412])
+        return AlertNotification(.post(PostKey(source: "mastodon", id: "113456789012345678"), post), time: now, rule: "going-viral",
+                                 severity: .critical, reason: .started, sinks: [], firedAt: now,
+                                 why: "kept 14.2 reshares a minute for 10.0 minutes, evenly, from an author with 2,290 followers")
     }
 }

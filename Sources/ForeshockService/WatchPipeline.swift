@@ -344,12 +344,7 @@ package actor WatchPipeline {
         let minutes = Int(((now - since) / 60).rounded())
         let text = error.map { "Source \(name) has failed for \(minutes) min: \($0). Nothing from it is scored until it recovers." }
             ?? "Source \(name) recovered after \(minutes) min."
-        var note = AlertNotification(key: PostKey(source: "foreshock", id: "source-down/\(name)"), isVolume: false, time: now, rule: "source-down",
-                                     severity: .critical, state: error == nil ? .resolved : .firing, reason: error == nil ? .resolved : .started,
-                                     sinks: AlertLifecycle.union(critical), reshares: 0, predicted: nil, supercritical: false, velocityPerMin: 0,
-                                     reach: 0, volumeRatio: nil, author: "foreshock", url: nil, excerpt: text, complaint: false, unansweredFor: nil)
-        note.firedAt = since
-        note.createdAt = since
-        return note
+        return AlertNotification(.sourceDown(source: name, since: since, message: text), time: now, rule: "source-down", severity: .critical,
+                                 reason: error == nil ? .resolved : .started, sinks: AlertLifecycle.union(critical), firedAt: since)
     }
 }

@@ -359,10 +359,11 @@ package actor WatchService {
                                  })
             },
             alerts: zip(snapshot.firing, authors).map { item, author in
-                let probe = AlertNotification(key: item.key, isVolume: item.isVolume, time: now.timeIntervalSince1970, rule: item.alert.rule, severity: item.alert.severity,
-                                              state: .firing, reason: .repeated, sinks: item.alert.sinks, reshares: 0, predicted: nil, supercritical: false,
-                                              velocityPerMin: 0, reach: 0, volumeRatio: nil, author: author,
-                                              url: nil, excerpt: nil, complaint: false, unansweredFor: nil)
+                // What a silence would match: the alert's subject, by its rule, source and author.
+                let subject: AlertNotification.Subject = item.isVolume ? .volume(source: item.key.source, ratio: 0, z: nil)
+                    : .post(item.key, AlertNotification.PostSnapshot(reshares: 0, author: author))
+                let probe = AlertNotification(subject, time: now.timeIntervalSince1970, rule: item.alert.rule, severity: item.alert.severity,
+                                              reason: .repeated, sinks: item.alert.sinks)
                 return WatchStatus.Alert(key: probe.alertKey, rule: item.alert.rule, severity: item.alert.severity.rawValue,
                                          since: Timestamp.format(Date(timeIntervalSince1970: item.alert.since)),
                                          lastNotified: Timestamp.format(Date(timeIntervalSince1970: item.alert.lastNotified)),

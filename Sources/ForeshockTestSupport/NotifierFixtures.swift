@@ -33,10 +33,10 @@ package enum NotifierFixtures {
 
     package static func note(_ id: String, reason: AlertNotification.Reason = .started, text: String = "lost my bag") -> AlertNotification {
         var note = AlertNotification.sample
-        note.key = PostKey(source: "mastodon", id: id)
+        var post = note.post!
+        post.excerpt = text
+        note.subject = .post(PostKey(source: "mastodon", id: id), post)
         note.reason = reason
-        note.excerpt = text
-        if reason == .resolved { note.state = .resolved }
         return note
     }
 

@@ -27,9 +27,7 @@ struct ScoringEngineTests {
         let key = PostKey(source: "s", id: "1")
         func step(_ rules: [RuleConfig], _ t: Double) -> AlertNotification.Reason? {
             lifecycle.update(key, holding: rules, time: t) { name, severity, sinks, reason in
-                AlertNotification(key: key, isVolume: false, time: t, rule: name, severity: severity, state: reason == .resolved ? .resolved : .firing,
-                                  reason: reason, sinks: sinks, reshares: 0, predicted: nil, supercritical: false, velocityPerMin: 0, reach: 0,
-                                  volumeRatio: nil, author: nil, url: nil, excerpt: nil, complaint: false, unansweredFor: nil)
+                AlertNotification(.post(key, AlertNotification.PostSnapshot(reshares: 0)), time: t, rule: name, severity: severity, reason: reason, sinks: sinks)
             }?.reason
         }
         #expect(step([Self.warm], 0) == .started)

@@ -23,7 +23,7 @@ struct EmailSinkTests {
         let notifier = try NotifierFixtures.notifier(try Self.config(port: server.port))
         defer { notifier.stop() }
         var first = NotifierFixtures.note("1", text: "שירות לקוחות מזעזע\r\nBcc: victim@example.com\n<script>alert(1)</script> {{advice}} \u{202E}txet")
-        first.author = "דנה"
+        first.post?.author = "דנה"
         // An escalation raises the severity (AlertLifecycle): the alert starts as a warning.
         first.severity = .warning
         notifier.submit([first])

@@ -116,7 +116,7 @@ struct NotifierTests {
         let notifier = try NotifierFixtures.notifier(config, stateDir: state)
         defer { notifier.stop() }
         var carol = NotifierFixtures.note("8")
-        carol.author = "carol@example.social"
+        carol.post?.author = "carol@example.social"
         notifier.submit([NotifierFixtures.note("7"), carol, NotifierFixtures.note("9")])
         #expect(await notifier.drain(timeout: 30))
         let sent = try await NotifierFixtures.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first?["post"]?.stringValue }

@@ -17,11 +17,30 @@ struct TemplateTests {
         }
     }
 
+    @Test("Each subject reads as itself: a source that is down is not a post with 0 reshares, a volume spike names its source")
+    func subjects() {
+        let down = AlertNotification(.sourceDown(source: "toots", since: 1_000, message: "Source toots has failed for 12 min: HTTP 503."),
+                                     time: 1_720, rule: "source-down", severity: .critical, reason: .started, sinks: [], firedAt: 1_000)
+        let values = TemplateValues(down)
+        #expect(values["headline"].text == "FIRING: source toots is not answering", "\(values["headline"].text)")
+        #expect(values["source"].text == "toots")
+        #expect(values["post"].text == "")
+        #expect(down.alertKey == "foreshock:source-down/toots")
+        #expect(down.jsonLine.contains(#""post":null,"source":"toots""#), "\(down.jsonLine)")
+        #expect(AlertText.line(down).hasSuffix("FIRING critical source-down [toots] Source toots has failed for 12 min: HTTP 503."), "\(AlertText.line(down))")
+        let spike = AlertNotification(.volume(source: "hn", ratio: 4.5, z: 6), time: 0, rule: "volume", severity: .warning, reason: .started, sinks: [])
+        #expect(TemplateValues(spike)["headline"].text == "FIRING: mentions on hn at 4.5× the usual volume")
+        #expect(spike.alertKey == "volume:hn" && spike.post == nil && spike.reshares == 0)
+        let resolved = AlertNotification(down.subject, time: 2_000, rule: "source-down", severity: .critical, reason: .resolved, sinks: [])
+        #expect(resolved.state == .resolved)
+        #expect(TemplateValues(resolved)["headline"].text == "RESOLVED: source toots answers again")
+    }
+
     @Test("Hostile post text: 100 KB, CR/LF, quotes, HTML, bidi overrides, braces — valid JSON, escaped HTML, one header line")
     func hostileText() throws {
         var note = AlertNotification.sample
-        note.excerpt = String(repeating: "x", count: 100_000) + "\r\nX-Evil: 1\"}],\"admin\":true <b>{{rule}}</b> \u{202E}\u{0007}"
-        note.author = "Mallory\r\nBcc: a@b.c"
+        note.post?.excerpt = String(repeating: "x", count: 100_000) + "\r\nX-Evil: 1\"}],\"admin\":true <b>{{rule}}</b> \u{202E}\u{0007}"
+        note.post?.author = "Mallory\r\nBcc: a@b.c"
         let values = TemplateValues(note)
         let templates = AlertTemplates(directory: nil)
         let webhook = try templates.load("webhook.json", context: .json).render(values, context: .json)
@@ -35,7 +54,7 @@ struct TemplateTests {
         let header = MailMessage.header("Subject", subject)
         // "Bcc:" stays inside the subject's one line: it never starts a header of its own.
         #expect(!header.contains("\n") && !header.contains("\r") && header.hasPrefix("Subject: "))
-        note.excerpt = "<b>{{rule}}</b> \u{202E}"
+        note.post?.excerpt = "<b>{{rule}}</b> \u{202E}"
         let html = try templates.load("email.html", context: .html).render(TemplateValues(note), context: .html)
         #expect(html.contains("&lt;b&gt;{{rule}}&lt;/b&gt;") && !html.contains("\u{202E}"))
     }

@@ -3,74 +3,152 @@ import ForeshockSupport
 import Foundation
 
 /// One notification the watch process sends (and replay prints): an alert starting, escalating,
-/// repeating or resolving.
+/// repeating or resolving, about a post, a source's volume, or a source that is down.
 package struct AlertNotification: Sendable, Equatable {
     package enum State: String, Sendable { case firing, resolved }
     package enum Reason: String, Sendable { case started, escalated, repeated, resolved }
 
-    /// What the alert is about: a post, or a source for a volume spike.
-    package var key: PostKey
-    package var isVolume: Bool
+    /// What an alert is about.
+    package enum Subject: Sendable, Equatable {
+        /// A post, with its numbers when the notification was made.
+        case post(PostKey, PostSnapshot)
+        /// A source's mentions per window against its usual, as a ratio and in standard deviations.
+        case volume(source: String, ratio: Double, z: Double?)
+        /// A source that has failed since `since`: what receivers are told (`message`), nil once
+        /// it answers again.
+        case sourceDown(source: String, since: Double, message: String)
+    }
+
+    /// A post's numbers, as the rules saw them when the notification was made.
+    package struct PostSnapshot: Sendable, Equatable {
+        package var reshares: Int
+        package var predicted: Double?
+        package var supercritical = false
+        package var velocityPerMin = 0.0
+        package var reach = 0.0
+        package var author: String?
+        package var url: String?
+        package var excerpt: String?
+        package var complaint = false
+        package var unansweredFor: Double?
+        /// What the templates show beyond the rule's numbers: the author's audience, when the
+        /// post appeared, the other counters, and the reshares at eight even steps from the
+        /// post's creation to now (the sparkline).
+        package var authorFollowers: Double?
+        package var createdAt: Double?
+        package var replies: Int?
+        package var likes: Int?
+        package var growth: [Int] = []
+
+        package init(reshares: Int, predicted: Double? = nil, supercritical: Bool = false, velocityPerMin: Double = 0, reach: Double = 0,
+                     author: String? = nil, url: String? = nil, excerpt: String? = nil, complaint: Bool = false, unansweredFor: Double? = nil,
+                     authorFollowers: Double? = nil, createdAt: Double? = nil, replies: Int? = nil, likes: Int? = nil, growth: [Int] = []) {
+            self.reshares = reshares
+            self.predicted = predicted
+            self.supercritical = supercritical
+            self.velocityPerMin = velocityPerMin
+            self.reach = reach
+            self.author = author
+            self.url = url
+            self.excerpt = excerpt
+            self.complaint = complaint
+            self.unansweredFor = unansweredFor
+            self.authorFollowers = authorFollowers
+            self.createdAt = createdAt
+            self.replies = replies
+            self.likes = likes
+            self.growth = growth
+        }
+    }
+
+    package var subject: Subject
     package var time: Double
     package var rule: String
     package var severity: Severity
-    package var state: State
     package var reason: Reason
     /// Sink names; empty means every sink.
     package var sinks: [String]
-    package var reshares: Int
-    package var predicted: Double?
-    package var supercritical: Bool
-    package var velocityPerMin: Double
-    package var reach: Double
-    package var volumeRatio: Double?
-    /// A volume spike in standard deviations above the source's baseline.
-    package var volumeZ: Double? = nil
-    package var author: String?
-    package var url: String?
-    package var excerpt: String?
-    package var complaint: Bool
-    package var unansweredFor: Double?
-    /// What the templates show beyond the rule's numbers: the author's audience, when the post
-    /// appeared, when this alert first fired, the other counters, and the reshares at eight
-    /// even steps from the post's creation to now (the sparkline).
-    package var authorFollowers: Double? = nil
-    package var createdAt: Double? = nil
-    package var firedAt: Double? = nil
-    package var replies: Int? = nil
-    package var likes: Int? = nil
-    package var growth: [Int] = []
+    /// When this alert first fired.
+    package var firedAt: Double?
     /// One line on which terms made the prediction high ("kept 6.4 reshares a minute …").
-    package var why: String? = nil
+    package var why: String?
 
-    package init(key: PostKey, isVolume: Bool, time: Double, rule: String, severity: Severity, state: State, reason: Reason, sinks: [String],
-                 reshares: Int, predicted: Double?, supercritical: Bool, velocityPerMin: Double, reach: Double, volumeRatio: Double?,
-                 volumeZ: Double? = nil, author: String?, url: String?, excerpt: String?, complaint: Bool, unansweredFor: Double?) {
-        self.key = key
-        self.isVolume = isVolume
+    /// The one way a notification is made.
+    package init(_ subject: Subject, time: Double, rule: String, severity: Severity, reason: Reason, sinks: [String],
+                 firedAt: Double? = nil, why: String? = nil) {
+        self.subject = subject
         self.time = time
         self.rule = rule
         self.severity = severity
-        self.state = state
         self.reason = reason
         self.sinks = sinks
-        self.reshares = reshares
-        self.predicted = predicted
-        self.supercritical = supercritical
-        self.velocityPerMin = velocityPerMin
-        self.reach = reach
-        self.volumeRatio = volumeRatio
-        self.volumeZ = volumeZ
-        self.author = author
-        self.url = url
-        self.excerpt = excerpt
-        self.complaint = complaint
-        self.unansweredFor = unansweredFor
+        self.firedAt = firedAt
+        self.why = why
     }
+
+    /// Firing until the alert resolves.
+    package var state: State { reason == .resolved ? .resolved : .firing }
+
+    /// The source the alert is about (the post's, the spiking one, the one that is down).
+    package var source: String {
+        switch subject {
+        case .post(let key, _): return key.source
+        case .volume(let source, _, _), .sourceDown(let source, _, _): return source
+        }
+    }
+
+    /// The post, for an alert about one.
+    package var post: PostSnapshot? {
+        get { if case .post(_, let snapshot) = subject { return snapshot } else { return nil } }
+        set { if case .post(let key, _) = subject, let newValue { subject = .post(key, newValue) } }
+    }
+
+    /// The post's key; for the other subjects, the source with no post.
+    package var key: PostKey {
+        if case .post(let key, _) = subject { return key }
+        return PostKey(source: source, id: "")
+    }
+
+    package var isVolume: Bool { if case .volume = subject { return true } else { return false } }
+
+    // The flat view the templates, the console and the JSON line read: each a post's number, or
+    // what a volume or source-down alert shows in its place.
+    package var reshares: Int { post?.reshares ?? 0 }
+    package var predicted: Double? { post?.predicted }
+    package var supercritical: Bool { post?.supercritical ?? false }
+    package var velocityPerMin: Double { post?.velocityPerMin ?? 0 }
+    package var reach: Double { post?.reach ?? 0 }
+    package var author: String? {
+        if case .sourceDown = subject { return "foreshock" }
+        return post?.author
+    }
+    package var url: String? { post?.url }
+    package var excerpt: String? {
+        if case .sourceDown(_, _, let message) = subject { return message }
+        return post?.excerpt
+    }
+    package var complaint: Bool { post?.complaint ?? false }
+    package var unansweredFor: Double? { post?.unansweredFor }
+    package var authorFollowers: Double? { post?.authorFollowers }
+    package var createdAt: Double? {
+        if case .sourceDown(_, let since, _) = subject { return since }
+        return post?.createdAt
+    }
+    package var replies: Int? { post?.replies }
+    package var likes: Int? { post?.likes }
+    package var growth: [Int] { post?.growth ?? [] }
+    package var volumeRatio: Double? { if case .volume(_, let ratio, _) = subject { return ratio } else { return nil } }
+    package var volumeZ: Double? { if case .volume(_, _, let z) = subject { return z } else { return nil } }
 
     /// Names the alert across its notifications and restarts: `source:post`, or `source` for a
     /// volume spike. PagerDuty's dedup_key, the webhook's `alert_key`, the email thread.
-    package var alertKey: String { isVolume ? "volume:\(key.source)" : key.description }
+    package var alertKey: String {
+        switch subject {
+        case .post(let key, _): return key.description
+        case .volume(let source, _, _): return "volume:\(source)"
+        case .sourceDown(let source, _, _): return "foreshock:source-down/\(source)"
+        }
+    }
 
     /// Names this one notification (alert, why, when to the millisecond): what the notification
     /// log remembers, so a restart does not send it again.
@@ -81,7 +159,7 @@ package struct AlertNotification: Sendable, Equatable {
         func number(_ value: Double?) -> String { JSONText.number(value.map { ($0 * 1000).rounded() / 1000 }) }
         let fields: [(String, String)] = [
             ("type", "\"alert\""), ("time", JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: time)))),
-            ("post", isVolume ? "null" : JSONText.quote(key.id)), ("source", JSONText.quote(key.source)),
+            ("post", post == nil ? "null" : JSONText.quote(key.id)), ("source", JSONText.quote(source)),
             ("rule", JSONText.quote(rule)), ("severity", JSONText.quote(severity.rawValue)), ("state", JSONText.quote(state.rawValue)),
             ("reason", JSONText.quote(reason.rawValue)),
             ("reshares", String(reshares)), ("predicted", supercritical ? "null" : number(predicted)),

@@ -321,9 +321,8 @@ package final class ScoringEngine: @unchecked Sendable {
     private func evaluateVolume(_ source: String, volume: VolumeBaseline.Reading, at time: Double) -> AlertNotification? {
         let key = PostKey(source: source, id: "")
         return volumeAlerts.update(key, holding: matcher.holdingVolume(source: source, volume: volume), time: time) { rule, severity, sinks, reason in
-            AlertNotification(key: key, isVolume: true, time: time, rule: rule, severity: severity, state: reason == .resolved ? .resolved : .firing,
-                              reason: reason, sinks: sinks, reshares: 0, predicted: nil, supercritical: false, velocityPerMin: 0, reach: 0,
-                              volumeRatio: volume.ratio, volumeZ: volume.zScore, author: nil, url: nil, excerpt: nil, complaint: false, unansweredFor: nil)
+            AlertNotification(.volume(source: source, ratio: volume.ratio, z: volume.zScore), time: time, rule: rule, severity: severity,
+                              reason: reason, sinks: sinks)
         }
     }
 

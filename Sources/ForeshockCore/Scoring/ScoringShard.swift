@@ -336,21 +336,16 @@ package struct ScoringShard: Sendable {
         if post.firing { nextFiringDue = min(nextFiringDue, lifecycle.lastQuietUntil) }
         guard let change else { return nil }
         let f = features ?? evaluationFeatures(&post, at: time, sustained: sustained, settings: settings)
-        var note = AlertNotification(key: post.key, isVolume: false, time: time, rule: change.rule, severity: change.severity,
-                                     state: change.reason == .resolved ? .resolved : .firing, reason: change.reason, sinks: change.sinks,
-                                     reshares: f.reshares, predicted: f.predicted, supercritical: f.supercritical, velocityPerMin: f.velocityShort,
-                                     reach: f.reach, volumeRatio: nil, author: f.author, url: f.url, excerpt: f.excerpt,
-                                     complaint: f.complaint, unansweredFor: f.unansweredFor)
-        note.authorFollowers = post.authorFollowers
-        note.createdAt = post.createdAt
-        note.replies = post.replies
-        note.likes = post.likes
         let span = max(0, age)
-        note.growth = (1...8).map { post.history.reshares(atOrBefore: span * Double($0) / 8) }
-        note.growth[7] = max(note.growth[7], post.reshares)
-        note.firedAt = change.since
-        note.why = f.why(authorFollowers: post.authorFollowers, nStar: nStar, maxBranching: settings.calibration.maxBranching)
-        return note
+        var growth = (1...8).map { post.history.reshares(atOrBefore: span * Double($0) / 8) }
+        growth[7] = max(growth[7], post.reshares)
+        let snapshot = AlertNotification.PostSnapshot(
+            reshares: f.reshares, predicted: f.predicted, supercritical: f.supercritical, velocityPerMin: f.velocityShort, reach: f.reach,
+            author: f.author, url: f.url, excerpt: f.excerpt, complaint: f.complaint, unansweredFor: f.unansweredFor,
+            authorFollowers: post.authorFollowers, createdAt: post.createdAt, replies: post.replies, likes: post.likes, growth: growth)
+        return AlertNotification(.post(post.key, snapshot), time: time, rule: change.rule, severity: change.severity, reason: change.reason,
+                                 sinks: change.sinks, firedAt: change.since,
+                                 why: f.why(authorFollowers: post.authorFollowers, nStar: nStar, maxBranching: settings.calibration.maxBranching))
     }
 
     /// Features with SEISMIC's estimate. Its sums run over every share in the window, so an
