@@ -47,20 +47,22 @@ package final class ChildProcess: @unchecked Sendable {
     package func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// Waits for the process to exit.
-    /// - Returns: its exit status, or nil if it is still running after `timeout` seconds.
+    ///
+    /// Read its end only from here, never from `process` (see `reap`).
+    /// - Returns: its exit status, 128 + the signal's number if a signal ended it (as a shell
+    ///   says), or nil if it is still running after `timeout` seconds.
     package func waitForExit(timeout: Double) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning, Date() < deadline {
             // Foundation's monitor has been seen to miss a child's end: then reap it here.
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
+            if let status = reapedStatus(pid) {
                 reaped.withLock { $0 = true }
-                return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+                return status
             }
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         guard !process.isRunning else { return nil }
-        return process.terminationStatus
+        return shellStatus(of: process)
     }
 
     deinit {

@@ -72,8 +72,8 @@ package func runCommand(_ path: String, _ arguments: [String]) throws -> Int32 {
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     try process.run()
-    guard reap(process) else { throw FixtureError(message: "\(path) did not finish within a minute") }
-    return process.terminationStatus
+    guard let status = reap(process) else { throw FixtureError(message: "\(path) did not finish within a minute") }
+    return status
 }
 
 /// Waits for a child to end (SIGKILL after `timeout` seconds) without `waitUntilExit`.
@@ -83,29 +83,37 @@ package func runCommand(_ path: String, _ arguments: [String]) throws -> Int32 {
 /// and the whole suite stalled. Foundation on Linux learns of a child's end when a socket it
 /// gave the child closes, and a child spawned at the same moment by another test can inherit
 /// that socket and keep it open (swift-corelibs-foundation issue 4795). This polls, and reaps
-/// the child itself with `waitpid` when Foundation has not.
-/// - Returns: whether Foundation saw the end (so `terminationStatus` may be read).
+/// the child itself with `waitpid` when Foundation has not. Foundation then still thinks the
+/// child runs, and reading its `terminationStatus` or `terminationReason` stops the test
+/// process (seen in CI), so the status comes from here.
+/// - Returns: the exit status as a shell gives it (128 + the signal's number for a signal), or
+///   nil if the child had to be killed after `timeout`.
 @discardableResult
-package func reap(_ process: Process, timeout: Double = 60) -> Bool {
+package func reap(_ process: Process, timeout: Double = 60) -> Int32? {
     let pid = process.processIdentifier
     let deadline = Date().addingTimeInterval(timeout)
     var killed = false
     while process.isRunning {
-        var status: Int32 = 0
-        let reaped = waitpid(pid, &status, WNOHANG)
-        if reaped == pid || (reaped == -1 && errno == ECHILD) {
-            // Gone: give Foundation a moment to notice, then stop waiting for it.
-            let grace = Date().addingTimeInterval(1)
-            while process.isRunning, Date() < grace { usleep(10_000) }
-            return !process.isRunning
-        }
+        if let status = reapedStatus(pid) { return killed ? nil : status }
         if Date() > deadline, !killed {
             kill(pid, SIGKILL)
             killed = true
         }
         usleep(10_000)
     }
-    return true
+    return killed ? nil : shellStatus(of: process)
+}
+
+/// The child's status if it has ended and this call reaped it (Foundation's monitor missed it).
+package func reapedStatus(_ pid: Int32) -> Int32? {
+    var status: Int32 = 0
+    guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+    return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+}
+
+/// The status of a child Foundation saw end, as a shell gives it.
+package func shellStatus(of process: Process) -> Int32 {
+    process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
 }
 
 /// A throwaway CA and a certificate for localhost, made with openssl by `fixtures/make_test_ca.sh`.

@@ -1,9 +1,6 @@
 import Foundation
 import Glibc
 
-#if canImport(Glibc)
-#endif
-
 /// Runs CPU-bound test work on a thread of its own, at a lower priority, rather than on the
 /// test's own thread.
 ///
