@@ -55,6 +55,20 @@ package struct SourceConfig: Sendable {
     package var cursorField: String?
     package var headers: [String: String] = [:]
 
+    /// What the source watches, as an alert names it: `mastodon #acme, brand acme_support`.
+    package var watching: String {
+        var text = name
+        if let query, !query.isEmpty {
+            switch mode {
+            case .tag?: text += " #\(query)"
+            case .subreddit?: text += " r/\(query)"
+            default: text += " \"\(query)\""
+            }
+        }
+        if !brandAccounts.isEmpty { text += ", brand " + brandAccounts.joined(separator: ", ") }
+        return text
+    }
+
     /// The source's credentials, the userinfo and query values of its URLs, and its header
     /// values: what a server's answer may repeat and nothing may show.
     package var redactor: Redactor {

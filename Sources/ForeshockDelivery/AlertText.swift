@@ -21,6 +21,7 @@ package enum AlertText {
         if let unanswered = note.unansweredFor, note.complaint { line += ", unanswered for \(DurationText.format(unanswered))" }
         if let url = note.url { line += " \(url)" }
         if let why = note.why, note.state == .firing { line += "\n    why: \(SafeText.terminal(why))" }
+        if let held = note.held { line += "\n    held: \(held)" }
         if let excerpt = note.excerpt {
             let flat = excerpt.replacingOccurrences(of: "\n", with: " ")
             line += "\n    \"\(flat.count > 140 ? flat.prefix(139) + "…" : Substring(flat))\""

@@ -99,7 +99,7 @@ package final class NotificationLog: @unchecked Sendable {
     package func alreadyAnnounced(_ note: AlertNotification, within: Double) -> Bool {
         lock.withLock {
             if ids.contains(note.notificationID) || pendingIDs.contains(note.notificationID) { return true }
-            guard let mark = pendingMarks[note.alertKey] ?? marks[note.alertKey] else { return false }
+            guard let mark = pendingMarks[Self.markKey(note)] ?? marks[Self.markKey(note)] else { return false }
             switch note.reason {
             case .started, .escalated:
                 return mark.firing && mark.severity >= note.severity && note.time - mark.time < within
@@ -116,7 +116,7 @@ package final class NotificationLog: @unchecked Sendable {
     package func accept(_ note: AlertNotification) {
         lock.withLock {
             pendingIDs.insert(note.notificationID)
-            pendingMarks[note.alertKey] = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
+            pendingMarks[Self.markKey(note)] = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
         }
     }
 
@@ -151,13 +151,13 @@ package final class NotificationLog: @unchecked Sendable {
             for note in notes {
                 pendingIDs.remove(note.notificationID)
                 let written = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
-                if pendingMarks[note.alertKey] == written { pendingMarks[note.alertKey] = nil }
+                if pendingMarks[Self.markKey(note)] == written { pendingMarks[Self.markKey(note)] = nil }
                 let fresh = !ids.contains(note.notificationID)
                 take(note.notificationID)
                 let mark = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
-                guard fresh || marks[note.alertKey] != mark else { continue }
-                marks[note.alertKey] = mark
-                text += Self.markLine(alert: note.alertKey, mark, id: note.notificationID)
+                guard fresh || marks[Self.markKey(note)] != mark else { continue }
+                marks[Self.markKey(note)] = mark
+                text += Self.markLine(alert: Self.markKey(note), mark, id: note.notificationID)
             }
             for message in messages where queued[message.id] == nil {
                 queue(message)
@@ -167,6 +167,12 @@ package final class NotificationLog: @unchecked Sendable {
             append(text)
             if order.count > Self.capacity * 2 || lines > Self.capacity * 4 { compactLocked() }
         }
+    }
+
+    /// Marks are kept per alert and the sinks it went to: an alert that later reaches a sink of
+    /// its own (a rule with other sinks starts to hold) is news to that sink.
+    private static func markKey(_ note: AlertNotification) -> String {
+        note.sinks.isEmpty ? note.alertKey : note.alertKey + " → " + note.sinks.sorted().joined(separator: ",")
     }
 
     private static func markLine(alert: String, _ mark: Mark, id: String?) -> String {

@@ -70,6 +70,9 @@ package struct TemplateValues: Sendable {
             "reach": count(note.reach.rounded()),
             "predicted": predicted,
             "why": .text(note.why ?? ""),
+            "held": .text(note.held ?? (note.state == .resolved ? "no rule holds any more" : "")),
+            "watching": .text(note.watching ?? note.source),
+            "silence_command": .text(note.silenceCommand),
             "supercritical": .flag(note.supercritical),
             "volume_ratio": .number(note.volumeRatio, note.volumeRatio.map { String(format: "%.1f×", $0) } ?? ""),
             "volume_z": .number(note.volumeZ, note.volumeZ.map { String(format: "%.1f σ", $0) } ?? ""),
@@ -108,6 +111,7 @@ extension AlertNotification {
             growth: [3, 9, 24, 61, 120, 208, 301, 412])
         return AlertNotification(.post(PostKey(source: "mastodon", id: "113456789012345678"), post), time: now, rule: "going-viral",
                                  severity: .critical, reason: .started, sinks: [], firedAt: now,
-                                 why: "kept 14.2 reshares a minute for 10.0 minutes, evenly, from an author with 2,290 followers")
+                                 why: "kept 14.2 reshares a minute for 10.0 minutes, evenly, from an author with 2,290 followers",
+                                 held: "predicted 2,350 ≥ 1,000; 412 reshares ≥ 5; age 33m < 30d", watching: "mastodon #acme")
     }
 }

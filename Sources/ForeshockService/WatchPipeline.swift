@@ -345,6 +345,8 @@ package actor WatchPipeline {
         let text = error.map { "Source \(name) has failed for \(minutes) min: \($0). Nothing from it is scored until it recovers." }
             ?? "Source \(name) recovered after \(minutes) min."
         return AlertNotification(.sourceDown(source: name, since: since, message: text), time: now, rule: "source-down", severity: .critical,
-                                 reason: error == nil ? .resolved : .started, sinks: AlertLifecycle.union(critical), firedAt: since)
+                                 reason: error == nil ? .resolved : .started, sinks: AlertLifecycle.union(critical), firedAt: since,
+                                 held: error == nil ? nil : "failing for \(DurationText.short(now - since)) ≥ \(DurationText.short(config.sourceDownAfter)) (source_down_after)",
+                                 watching: config.source(named: name)?.watching)
     }
 }

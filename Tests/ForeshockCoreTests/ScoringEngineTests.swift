@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ForeshockConfig
+@testable import ForeshockSupport
 @testable import ForeshockCore
 @testable import ForeshockService
 @testable import ForeshockTestSupport
@@ -40,6 +41,46 @@ struct ScoringEngineTests {
         #expect(step([], 3700) == nil)
         #expect(step([], 3620 + 600) == .resolved)
         #expect(lifecycle.firing[key] == nil)
+    }
+
+    @Test("A rule with sinks of its own that starts to hold on a firing alert tells those sinks at once; reminders go to the rules holding now, the resolution to every sink told")
+    func sinksOfRulesHoldingNow() {
+        var viral = Self.viral, warm = Self.warm
+        viral.sinks = ["pager"]
+        warm.sinks = ["slack"]
+        var lifecycle = AlertLifecycle(repeatInterval: 3600, resolveAfter: 600, sinkNames: ["pager", "slack", "mail"])
+        let key = PostKey(source: "s", id: "1")
+        func step(_ rules: [RuleConfig], _ t: Double) -> AlertLifecycle.Change? { lifecycle.change(key, holding: rules, time: t) }
+        let first = step([viral], 0)
+        #expect(first?.reason == .started && first?.sinks == ["pager"])
+        let joined = step([viral, warm], 10)
+        #expect(joined?.reason == .started && joined?.sinks == ["slack"] && joined?.rule == "going-viral" && joined?.severity == .critical)
+        #expect(step([viral, warm], 20) == nil)
+        let reminder = step([warm], 3600)
+        #expect(reminder?.reason == .repeated && reminder?.sinks == ["slack"])
+        // A rule naming no sink sends to every one: the third sink hears of it now.
+        let everyone = step([rule("any", .warning) { $0.minReshares = 1 }], 3610)
+        #expect(everyone?.reason == .started && everyone?.sinks == ["mail"])
+        #expect(step([], 3700) == nil)
+        let resolved = step([], 3610 + 600)
+        #expect(resolved?.reason == .resolved && resolved?.sinks == [])
+    }
+
+    @Test("A notification says which conditions held, with the post's values beside the rule's")
+    func heldConditions() throws {
+        let config = scoringConfig([rule("going-viral", .critical) { $0.predictedResharesAtLeast = 100; $0.minReshares = 5; $0.maxAge = 30 * 86400 }])
+        var notes: [AlertNotification] = []
+        let replay = Replay(config: config) { notes.append($0) }
+        for observation in try cascadeObservations("seismic_tweet.csv", id: "t", start: 1_000_000, limit: 400) { replay.add(observation) }
+        _ = replay.finish()
+        let started = try #require(notes.first { $0.reason == .started })
+        let held = try #require(started.held)
+        // "predicted 1,932 ≥ 100; 15 reshares ≥ 5; age 2m22s < 30d"
+        let predicted = try #require(started.predicted)
+        #expect(held.hasPrefix("predicted \(NumberText.grouped(predicted.rounded())) ≥ 100; \(started.reshares) reshares ≥ 5; age "), "\(held)")
+        #expect(held.hasSuffix(" < 30d"), "\(held)")
+        #expect(started.silenceCommand == "foreshock silence add --post x:t --for 2h --comment 'on it'")
+        #expect(started.jsonLine.contains("\"held\":\"predicted "))
     }
 
     @Test("Results are identical for 1, 2 and 7 shards")

@@ -36,6 +36,33 @@ struct TemplateTests {
         #expect(TemplateValues(resolved)["headline"].text == "RESOLVED: source toots answers again")
     }
 
+    @Test("Every sink says why: the rule, its severity and the conditions that held, what the source watches, and the command that silences it")
+    func sayWhy() throws {
+        let templates = AlertTemplates(directory: nil)
+        var note = AlertNotification.sample
+        note.subject = .post(PostKey(source: "mastodon", id: "it's; rm -rf"), note.post!)
+        let values = TemplateValues(note)
+        let silence = "foreshock silence add --post 'mastodon:it'\\''s; rm -rf' --for 2h --comment 'on it'"
+        #expect(values["silence_command"].text == silence)
+        let slack = try JSONValue.parse(Data(try templates.load("slack.json", context: .slack).render(values, context: .slack).utf8))
+        #expect(slack["text"]?.stringValue?.hasPrefix("[CRITICAL] FIRING: ") == true)
+        let slackText = (slack["blocks"]?.arrayValue ?? []).map { "\($0)" }.joined()
+        for expected in ["Rule *going-viral* (critical): predicted 2,350 ≥ 1,000", "watching mastodon #acme", "rm -rf"] {
+            #expect(slackText.contains(expected), "\(expected) not in \(slackText)")
+        }
+        for name in ["webhook.json", "pagerduty.json"] {
+            let rendered = try templates.load(name, context: .json).render(values, context: .json)
+            let json = try JSONValue.parse(Data(rendered.utf8))
+            let details = json["custom_details"] ?? json
+            #expect(details["silence"]?.stringValue == silence, "\(name)")
+            #expect(details["watching"]?.stringValue == "mastodon #acme", "\(name)")
+            #expect((details["held"] ?? details["rule"])?.stringValue?.contains("412 reshares ≥ 5") == true, "\(name)")
+        }
+        let email = try templates.loadEmail(override: nil).body.render(values, context: .text)
+        #expect(email.contains("Rule       going-viral (critical): predicted 2,350 ≥ 1,000; 412 reshares ≥ 5; age 33m < 30d"))
+        #expect(email.contains("Silence it for two hours: \(silence)"))
+    }
+
     @Test("Hostile post text: 100 KB, CR/LF, quotes, HTML, bidi overrides, braces — valid JSON, escaped HTML, one header line")
     func hostileText() throws {
         var note = AlertNotification.sample

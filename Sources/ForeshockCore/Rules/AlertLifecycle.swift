@@ -5,11 +5,14 @@ import ForeshockConfig
 ///
 /// An alert starts when a rule first holds; escalates (one new notification, same alert) when a
 /// higher severity starts to hold; repeats every `repeatInterval` while firing; resolves once no
-/// rule has held for `resolveAfter`.
+/// rule has held for `resolveAfter`. Its firing notifications go to the sinks of every rule that
+/// holds at the time; a sink that a rule holding now adds is told at once (a `started` for that
+/// sink alone), and the resolution goes to every sink that was told it fired.
 package struct AlertLifecycle: Sendable {
     package struct Firing: Sendable, Equatable {
         package var severity: Severity
         package var rule: String
+        /// The sinks told it fired (empty: every sink).
         package var sinks: [String]
         package var since: Double
         package var lastNotified: Double
@@ -29,9 +32,13 @@ package struct AlertLifecycle: Sendable {
     /// so the caller need not look the alert up again.
     package private(set) var lastQuietUntil = Double.infinity
 
-    package init(repeatInterval: Double, resolveAfter: Double) {
+    /// Every sink's name, for what "every sink" (a rule naming none) adds to an alert told only some.
+    package private(set) var sinkNames: [String]
+
+    package init(repeatInterval: Double, resolveAfter: Double, sinkNames: [String] = []) {
         self.repeatInterval = repeatInterval
         self.resolveAfter = resolveAfter
+        self.sinkNames = sinkNames
     }
 
     /// What an update decided to notify: the deciding rule, its severity, the sinks and why.
@@ -99,17 +106,22 @@ package struct AlertLifecycle: Sendable {
             }
             defer { quiet(index, held: true) }
             firing.values[index].lastHeld = time
-            if firing.values[index].sinks != sinks { firing.values[index].sinks = Self.union([firing.values[index].sinks, sinks]) }
             let current = firing.values[index]
+            let added = Self.missing(sinks, from: current.sinks, every: sinkNames)
+            if current.sinks != sinks { firing.values[index].sinks = Self.union([current.sinks, sinks]) }
             if rule.severity > current.severity {
                 firing.values[index].severity = rule.severity
                 firing.values[index].rule = rule.name
                 firing.values[index].lastNotified = time
-                return Change(rule: rule.name, severity: rule.severity, sinks: current.sinks, reason: .escalated, since: current.since)
+                return Change(rule: rule.name, severity: rule.severity, sinks: sinks, reason: .escalated, since: current.since)
+            }
+            if !added.isEmpty {
+                // News to those sinks only: the others were told, and their reminders keep their pace.
+                return Change(rule: current.rule, severity: current.severity, sinks: added, reason: .started, since: current.since)
             }
             if time - current.lastNotified >= repeatInterval {
                 firing.values[index].lastNotified = time
-                return Change(rule: current.rule, severity: current.severity, sinks: current.sinks, reason: .repeated, since: current.since)
+                return Change(rule: current.rule, severity: current.severity, sinks: sinks, reason: .repeated, since: current.since)
             }
             return nil
         }
@@ -135,10 +147,11 @@ package struct AlertLifecycle: Sendable {
     /// The earliest `quietUntil` of the alerts firing, +∞ when none is.
     package var nextDue: Double { firing.values.reduce(Double.infinity) { min($0, $1.quietUntil) } }
 
-    /// New timings from a config reload; alerts firing stay firing.
-    package mutating func reconfigure(repeatInterval: Double, resolveAfter: Double) {
+    /// New timings and sinks from a config reload; alerts firing stay firing.
+    package mutating func reconfigure(repeatInterval: Double, resolveAfter: Double, sinkNames: [String]) {
         self.repeatInterval = repeatInterval
         self.resolveAfter = resolveAfter
+        self.sinkNames = sinkNames
     }
 
     /// Forgets an alert without notifying (its post was evicted after resolving).
@@ -157,6 +170,13 @@ package struct AlertLifecycle: Sendable {
         // A rule naming no sink sends to every one, and so does the union.
         if holding.contains(where: { rules[$0].sinks.isEmpty }) { return [] }
         return union(holding.map { rules[$0].sinks })
+    }
+
+    /// The sinks in `wanted` that `told` has not reached (each list empty for every sink, which
+    /// `every` names): a rule that starts to hold may bring sinks of its own.
+    static func missing(_ wanted: [String], from told: [String], every: [String]) -> [String] {
+        if told.isEmpty { return [] }
+        return (wanted.isEmpty ? every : wanted).filter { !told.contains($0) }
     }
 
     package static func union(_ lists: [[String]]) -> [String] {

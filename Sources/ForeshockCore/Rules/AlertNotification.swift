@@ -72,10 +72,15 @@ package struct AlertNotification: Sendable, Equatable {
     package var firedAt: Double?
     /// One line on which terms made the prediction high ("kept 6.4 reshares a minute …").
     package var why: String?
+    /// The deciding rule's conditions with the values that met them ("predicted 1,240 ≥ 1,000;
+    /// 37 reshares ≥ 5; age 22m < 30d"); nil once no rule holds.
+    package var held: String?
+    /// What the source watches (`SourceConfig.watching`: its name, query and brand accounts).
+    package var watching: String?
 
     /// The one way a notification is made.
     package init(_ subject: Subject, time: Double, rule: String, severity: Severity, reason: Reason, sinks: [String],
-                 firedAt: Double? = nil, why: String? = nil) {
+                 firedAt: Double? = nil, why: String? = nil, held: String? = nil, watching: String? = nil) {
         self.subject = subject
         self.time = time
         self.rule = rule
@@ -84,6 +89,8 @@ package struct AlertNotification: Sendable, Equatable {
         self.sinks = sinks
         self.firedAt = firedAt
         self.why = why
+        self.held = held
+        self.watching = watching
     }
 
     /// Firing until the alert resolves.
@@ -150,6 +157,22 @@ package struct AlertNotification: Sendable, Equatable {
         }
     }
 
+    /// The command that holds this alert's notifications back for two hours, as a person on
+    /// call would paste it: by post for a post, by rule and source otherwise. Each value is
+    /// quoted for a POSIX shell (post ids and names come from the networks).
+    package var silenceCommand: String {
+        func quoted(_ text: String) -> String {
+            text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:@/".contains($0)) } && !text.isEmpty
+                ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }
+        let match: String
+        switch subject {
+        case .post(let key, _): match = "--post \(quoted(key.description))"
+        case .volume(let source, _, _), .sourceDown(let source, _, _): match = "--rule \(quoted(rule)) --source \(quoted(source))"
+        }
+        return "foreshock silence add \(match) --for 2h --comment 'on it'"
+    }
+
     /// Names this one notification (alert, why, when to the millisecond): what the notification
     /// log remembers, so a restart does not send it again.
     package var notificationID: String { "\(alertKey)|\(reason.rawValue)|\(Int64((time * 1000).rounded()))" }
@@ -165,7 +188,8 @@ package struct AlertNotification: Sendable, Equatable {
             ("reshares", String(reshares)), ("predicted", supercritical ? "null" : number(predicted)),
             ("supercritical", supercritical ? "true" : "false"), ("velocity_per_min", number(velocityPerMin)), ("reach", number(reach)),
             ("volume_ratio", number(volumeRatio)), ("volume_z", number(volumeZ)), ("complaint", complaint ? "true" : "false"),
-            ("unanswered_for_s", number(unansweredFor)), ("why", JSONText.string(why)),
+            ("unanswered_for_s", number(unansweredFor)), ("why", JSONText.string(why)), ("held", JSONText.string(held)),
+            ("watching", JSONText.string(watching)), ("silence", JSONText.quote(silenceCommand)),
             ("author", JSONText.string(author)), ("url", JSONText.string(WebLink.safe(url))), ("text", JSONText.string(excerpt)),
             ("alert_key", JSONText.quote(alertKey)), ("author_followers", number(authorFollowers)),
             ("first_seen", createdAt.map { JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: $0))) } ?? "null"),

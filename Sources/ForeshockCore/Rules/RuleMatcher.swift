@@ -1,4 +1,5 @@
 import ForeshockConfig
+import ForeshockSupport
 
 /// Which rules hold for a post's features: pure, so replay and watch agree.
 package struct RuleMatcher: Sendable {
@@ -122,5 +123,47 @@ package struct RuleMatcher: Sendable {
         if let r = when.reachAtLeast, f.reach < r { return false }
         if let after = when.spreadingAfterAnswer, f.afterAnswer.spreading != after { return false }
         return true
+    }
+}
+
+extension RuleMatcher {
+    /// A rule's conditions as they hold for a post, each with the post's value beside the
+    /// rule's: "predicted 1,240 ≥ 1,000; 37 reshares ≥ 5; age 22m < 30d". What a person reads to
+    /// see why the alert fired and which threshold to move.
+    package static func held(_ when: RuleConditions, _ f: PostFeatures, volume: VolumeBaseline.Reading) -> String {
+        var parts: [String] = []
+        if let p = when.predictedResharesAtLeast {
+            parts.append(f.supercritical || f.predicted == nil
+                ? "predicted unbounded (supercritical) ≥ \(NumberText.grouped(p))"
+                : "predicted \(NumberText.grouped(f.predicted!.rounded())) ≥ \(NumberText.grouped(p))")
+        }
+        if let n = when.minReshares { parts.append("\(NumberText.grouped(Double(f.reshares))) reshares ≥ \(NumberText.grouped(Double(n)))") }
+        if let v = when.velocityPerMinAtLeast {
+            parts.append("\(PostFeatures.decimal(f.velocityShort)) reshares a minute ≥ \(PostFeatures.decimal(v))")
+        }
+        if let r = when.reachAtLeast { parts.append("reach \(NumberText.grouped(f.reach.rounded())) ≥ \(NumberText.grouped(r))") }
+        if let score = when.complaintScoreAtLeast { parts.append("complaint score \(f.complaintScore) ≥ \(score)") }
+        if let complaint = when.complaint { parts.append(complaint ? "a complaint" : "not a complaint") }
+        if let unanswered = when.unansweredForAtLeast {
+            parts.append("unanswered for \(DurationText.short(f.unansweredFor ?? 0)) ≥ \(DurationText.short(unanswered))")
+        }
+        if when.spreadingAfterAnswer == true, let since = f.afterAnswer.since, let before = f.afterAnswer.before {
+            parts.append("\(PostFeatures.decimal(since)) reshares a minute since the brand's answer ≥ \(PostFeatures.decimal(before)) before")
+        } else if let after = when.spreadingAfterAnswer {
+            parts.append(after ? "spreading after the brand's answer" : "not spreading after the brand's answer")
+        }
+        parts += heldVolume(when, volume)
+        if let age = when.maxAge { parts.append("age \(DurationText.short(f.age)) < \(DurationText.short(age))") }
+        return parts.joined(separator: "; ")
+    }
+
+    /// The volume conditions with the source's values: "volume 3.2× ≥ 3×; 4.1 σ ≥ 3 σ".
+    package static func heldVolume(_ when: RuleConditions, _ volume: VolumeBaseline.Reading) -> [String] {
+        var parts: [String] = []
+        if let ratio = when.volumeSpikeRatioAtLeast {
+            parts.append("volume \(PostFeatures.decimal(volume.ratio))× the usual ≥ \(PostFeatures.decimal(ratio))×")
+        }
+        if let z = when.volumeSpikeZAtLeast { parts.append("\(PostFeatures.decimal(volume.zScore)) σ above the usual ≥ \(PostFeatures.decimal(z)) σ") }
+        return parts
     }
 }

@@ -53,7 +53,7 @@ package final class ScoringEngine: @unchecked Sendable {
         let settings = Self.settings(config, shards: count, passesQuietAlerts: passesQuietAlerts, calibration: calibration)
         self.shards = (0..<count).map { _ in ShardBox(ScoringShard(settings: settings, alerting: config.alerting)) }
         self.queues = (0..<count).map { DispatchQueue(label: "foreshock.scoring.shard\($0)") }
-        volumeAlerts = AlertLifecycle(repeatInterval: config.alerting.repeatInterval, resolveAfter: config.alerting.resolveAfter)
+        volumeAlerts = AlertLifecycle(repeatInterval: config.alerting.repeatInterval, resolveAfter: config.alerting.resolveAfter, sinkNames: config.sinks.map(\.name))
     }
 
     package var shardCount: Int { shards.count }
@@ -63,7 +63,10 @@ package final class ScoringEngine: @unchecked Sendable {
             scoring: config.scoring, calibration: calibration, matcher: RuleMatcher(rules: config.rules), kernel: SeismicKernel(config.scoring.seismic),
             lexicon: ComplaintLexicon(extra: config.scoring.complaintTerms, replaceBuiltin: config.scoring.replaceBuiltinLexicon,
                                       brand: config.scoring.brandTerms.isEmpty ? ComplaintLexicon.brandTerms(sources: config.sources) : config.scoring.brandTerms),
-            maxPosts: max(1, config.scoring.maxTrackedPosts / count), passesQuietAlerts: passesQuietAlerts)
+            maxPosts: max(1, config.scoring.maxTrackedPosts / count),
+            watching: Dictionary(config.sources.map { ($0.name, $0.watching) }, uniquingKeysWith: { first, _ in first }),
+            sinkNames: config.sinks.map(\.name),
+            passesQuietAlerts: passesQuietAlerts)
     }
 
     /// Takes a reloaded config's rules and scoring settings, keeping every tracked post and
@@ -78,7 +81,7 @@ package final class ScoringEngine: @unchecked Sendable {
         hasVolumeRules = config.rules.contains(where: RuleMatcher.isVolumeRule)
         mustTick = true
         for slot in sourceStates.indices { sourceStates[slot].configured = configuredTypical(sourceStates[slot].name) }
-        volumeAlerts.reconfigure(repeatInterval: config.alerting.repeatInterval, resolveAfter: config.alerting.resolveAfter)
+        volumeAlerts.reconfigure(repeatInterval: config.alerting.repeatInterval, resolveAfter: config.alerting.resolveAfter, sinkNames: config.sinks.map(\.name))
         let settings = Self.settings(config, shards: shards.count, passesQuietAlerts: passesQuietAlerts, calibration: calibration)
         for index in shards.indices {
             queues[index].sync {
@@ -320,9 +323,11 @@ package final class ScoringEngine: @unchecked Sendable {
 
     private func evaluateVolume(_ source: String, volume: VolumeBaseline.Reading, at time: Double) -> AlertNotification? {
         let key = PostKey(source: source, id: "")
-        return volumeAlerts.update(key, holding: matcher.holdingVolume(source: source, volume: volume), time: time) { rule, severity, sinks, reason in
-            AlertNotification(.volume(source: source, ratio: volume.ratio, z: volume.zScore), time: time, rule: rule, severity: severity,
-                              reason: reason, sinks: sinks)
+        let holding = matcher.holdingVolume(source: source, volume: volume)
+        return volumeAlerts.update(key, holding: holding, time: time) { rule, severity, sinks, reason in
+            let held = reason == .resolved ? nil : holding.first { $0.name == rule }.map { RuleMatcher.heldVolume($0.when, volume).joined(separator: "; ") }
+            return AlertNotification(.volume(source: source, ratio: volume.ratio, z: volume.zScore), time: time, rule: rule, severity: severity,
+                                     reason: reason, sinks: sinks, held: held, watching: config.source(named: source)?.watching)
         }
     }
 

@@ -11,6 +11,10 @@ package struct ScoringShard: Sendable {
         package var kernel: SeismicKernel
         package var lexicon: ComplaintLexicon
         package var maxPosts: Int
+        /// What each configured source watches (`SourceConfig.watching`), for the alerts' text.
+        package var watching: [String: String] = [:]
+        /// Every sink's name: what a rule naming no sink sends to.
+        package var sinkNames: [String] = []
         /// Whether ticks pass over alerts whose outcome time alone cannot change yet (false
         /// evaluates every alert on every tick: the reference the tests hold this to).
         package var passesQuietAlerts = true
@@ -57,7 +61,7 @@ package struct ScoringShard: Sendable {
 
     package init(settings: Settings, alerting: AlertingConfig) {
         self.settings = settings
-        self.lifecycle = AlertLifecycle(repeatInterval: alerting.repeatInterval, resolveAfter: alerting.resolveAfter)
+        self.lifecycle = AlertLifecycle(repeatInterval: alerting.repeatInterval, resolveAfter: alerting.resolveAfter, sinkNames: settings.sinkNames)
         unansweredThresholds = Self.unansweredThresholds(settings.matcher)
         unansweredMinScore = Self.unansweredMinScore(settings.matcher)
     }
@@ -343,9 +347,18 @@ package struct ScoringShard: Sendable {
             reshares: f.reshares, predicted: f.predicted, supercritical: f.supercritical, velocityPerMin: f.velocityShort, reach: f.reach,
             author: f.author, url: f.url, excerpt: f.excerpt, complaint: f.complaint, unansweredFor: f.unansweredFor,
             authorFollowers: post.authorFollowers, createdAt: post.createdAt, replies: post.replies, likes: post.likes, growth: growth)
+        // The conditions with the post's values, while a rule holds: the notified rule's, or
+        // (a reminder for a rule that no longer holds) the most severe of those holding now.
+        let rules = settings.matcher.rules
+        let heldIndex = holding.first { rules[$0].name == change.rule }
+            ?? holding.reduce(nil as Int?) { best, index in best.map { rules[index].severity > rules[$0].severity ? index : $0 } ?? index }
+        let held = change.reason == .resolved ? nil : heldIndex.map { index in
+            (rules[index].name == change.rule ? "" : "\(rules[index].name): ") + RuleMatcher.held(settings.matcher.conditions[index], f, volume: volume)
+        }
         return AlertNotification(.post(post.key, snapshot), time: time, rule: change.rule, severity: change.severity, reason: change.reason,
                                  sinks: change.sinks, firedAt: change.since,
-                                 why: f.why(authorFollowers: post.authorFollowers, nStar: nStar, maxBranching: settings.calibration.maxBranching))
+                                 why: f.why(authorFollowers: post.authorFollowers, nStar: nStar, maxBranching: settings.calibration.maxBranching),
+                                 held: held, watching: settings.watching[post.key.source])
     }
 
     /// Features with SEISMIC's estimate. Its sums run over every share in the window, so an
@@ -377,7 +390,7 @@ package struct ScoringShard: Sendable {
     /// Takes new rules and scoring settings (a config reload), keeping every post and alert.
     package mutating func reconfigure(_ settings: Settings, alerting: AlertingConfig) {
         self.settings = settings
-        lifecycle.reconfigure(repeatInterval: alerting.repeatInterval, resolveAfter: alerting.resolveAfter)
+        lifecycle.reconfigure(repeatInterval: alerting.repeatInterval, resolveAfter: alerting.resolveAfter, sinkNames: settings.sinkNames)
         // A new `cold_after` moves every post's bound; the next sweep recomputes it. New rules may
         // change any alert: the next tick evaluates them all.
         earliestCold = -Double.infinity
