@@ -113,9 +113,9 @@ struct CommandSpec: Sendable {
                 guard inline == nil else { throw CommandError(.usage, "foreshock \(self.name): \(name) takes no value.") }
                 parsed.flags.insert(name)
             } else if let inline {
-                parsed.values[name] = inline
+                parsed.set(name, inline)
             } else if index < arguments.count {
-                parsed.values[name] = arguments[index]
+                parsed.set(name, arguments[index])
                 index += 1
             } else {
                 throw CommandError(.usage, "foreshock \(self.name): \(name) needs a value (see foreshock \(self.name) --help).")
@@ -131,12 +131,22 @@ struct CommandSpec: Sendable {
 
 /// A subcommand's arguments after parsing.
 struct ParsedArguments: Sendable {
+    /// Each option's last value, and every value of one given more than once.
     var values: [String: String] = [:]
+    var repeated: [String: [String]] = [:]
     var flags: Set<String> = []
     var positionals: [String] = []
     var helpRequested = false
 
     subscript(option: CommandOption) -> String? { values[option.name] }
+
+    /// Every value given for an option, in order (`--sweep A --sweep B`).
+    func all(_ option: CommandOption) -> [String] { repeated[option.name] ?? [] }
+
+    mutating func set(_ name: String, _ value: String) {
+        values[name] = value
+        repeated[name, default: []].append(value)
+    }
 
     func has(_ flag: CommandOption) -> Bool { flags.contains(flag.name) }
 }

@@ -21,7 +21,11 @@ extension CommandOption {
     static let source = CommandOption("--source", "KIND|NAME", "the API the file came from, or a source named in --config")
 
     static let send = CommandOption("--send", nil, "also hand the notifications to the configured sinks")
-    static let trace = CommandOption("--trace", "POST", "print every term of one post's scores over time")
+    static let trace = CommandOption("--trace", "POST", "print every term of one post's scores over time (a table, or JSON lines with --format json)")
+    static let report = CommandOption("--report", "FILE", "also write a self-contained HTML report: per rule, pages a day and how early; each alerted post's curve")
+    static let target = CommandOption("--target", "N", "the size that matters: an alert counts as early if it came before the post reached N reshares (default 1000)")
+    static let sweep = CommandOption("--sweep", "RULE.COND=V1,V2,…",
+                                     "replay once per value of a rule's numeric condition, in parallel, and print what each would have done; give it twice for a grid")
     static let traceEvery = CommandOption("--trace-every", "DURATION", "how often to print them (e.g. 60s)")
 
     static let seed = CommandOption("--seed", "N", "draw other follower counts for the cascades that have none (default 0)")
@@ -76,10 +80,13 @@ enum Commands {
     static let replay = CommandSpec(
         name: "replay", arguments: "RECORDING", positionals: 1...1,
         summary: "Runs a recording through the scoring and alert lifecycle in virtual time and prints every "
-            + "notification the watch process would have sent, then a summary.",
+            + "notification the watch process would have sent, then per rule how many pages a day it would have sent "
+            + "and how early it fired for the posts that reached --target, judged by what each post reached by the end "
+            + "of the recording.",
         options: [.config.help("thresholds to try (default: the embedded config)"),
                   .format.help("text for people (default), json for one line per notification"), .send,
-                  .stateDir.help("with --send: keep the outbox there, so what a crash interrupts is sent next time"), .trace, .traceEvery],
+                  .stateDir.help("with --send: keep the outbox there, so what a crash interrupts is sent next time"), .trace, .traceEvery,
+                  .report, .target, .sweep],
         run: { arguments, terminal, environment throws(CommandError) in try await ReplayCommand.run(arguments, terminal: terminal, environment: environment) }
     )
 

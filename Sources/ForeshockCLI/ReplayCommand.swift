@@ -1,4 +1,5 @@
 import ForeshockConfig
+import ForeshockCore
 import ForeshockDelivery
 import ForeshockService
 import ForeshockSupport
@@ -18,7 +19,14 @@ enum ReplayCommand {
             }
             traceEvery = seconds
         }
+        let target = try targetSize(arguments, command: "replay")
         let config = try CommandConfig.load(arguments, environment: environment, query: "replay", requireSecrets: arguments.has(.send))
+        var sweep: [SweepSpec] = []
+        for text in arguments.all(.sweep) {
+            do { sweep += try SweepSpec.parse(text, rules: config.rules) } catch { throw CommandError(.usage, "foreshock replay: \(error.description)") }
+        }
+        guard sweep.count <= 2 else { throw CommandError(.usage, "foreshock replay: --sweep takes one or two conditions, not \(sweep.count).") }
+        guard sweep.isEmpty || !arguments.has(.send) else { throw CommandError(.usage, "foreshock replay: --sweep cannot --send: it replays once per value.") }
         var notifier: Notifier?
         if arguments.has(.send) {
             let options = try LogOptions(arguments)
@@ -28,48 +36,155 @@ enum ReplayCommand {
         }
         let path = arguments.positionals[0]
         let data = try CommandFile.read(path, command: "replay")
-        let trace = arguments[.trace], sending = notifier, every = traceEvery
+        let trace = arguments[.trace], sending = notifier, every = traceEvery, nStar = config.scoring.seismic.nStar
         // The scoring core blocks its thread while its shards work: a Dispatch thread, never
         // one of Swift concurrency's.
-        let summary = await onDispatchThread {
-            let replay = Replay(config: config, trace: trace, traceEvery: every, emit: { terminal.print($0) }) { note in
+        let (backtest, missing) = await onDispatchThread {
+            var rows: [[String]] = []
+            var createdAt: Double?
+            let replay = Replay(config: config, target: target, trace: trace, traceEvery: every, traced: { features in
+                if format == "json" {
+                    terminal.print(ReplayTrace.jsonLine(features))
+                } else {
+                    // A table is printed whole at the end, its columns as wide as their widest cell.
+                    createdAt = createdAt ?? features.time - features.age
+                    rows.append(ReplayTrace.row(features, createdAt: createdAt!, nStar: nStar))
+                }
+            }) { note in
                 terminal.print(format == "json" ? note.jsonLine : AlertText.line(note))
                 sending?.submit([note])
             }
             replay.play(data, name: path) { terminal.printError($0) }
-            return replay.finish()
+            let backtest = replay.finish()
+            if !rows.isEmpty {
+                terminal.print("")
+                terminal.print("Trace of \(trace ?? ""):")
+                for line in ReplayTrace.table([ReplayTrace.header] + rows) { terminal.print("  " + line) }
+            }
+            return (backtest, replay.traceNotFound)
+        }
+        if let missing {
+            terminal.printError("foreshock replay: --trace: the recording has no post \"\(SafeText.terminal(missing))\" (give its id or source:id as the post line has it).")
         }
         if format == "json" {
-            let rules = summary.alertsByRule.sorted { $0.key < $1.key }.map { "\(JSONText.quote($0.key)):\($0.value)" }.joined(separator: ",")
-            terminal.print("{\"type\":\"summary\",\"observations\":\(summary.observations),\"posts\":\(summary.posts),\"skipped_lines\":\(summary.malformed),\"alerts\":{\(rules)}}")
+            terminal.print(BacktestText.jsonSummary(backtest, rules: config.rules))
         } else {
-            terminal.print(AlertText.summary(summary, rules: config.rules.map(\.name)))
+            terminal.print(BacktestText.summary(backtest, rules: config.rules))
         }
-        guard let notifier else { return .success }
+        let status: ExitCode = missing == nil ? .success : .usage
+        var table: SweepRun.Table?
+        if !sweep.isEmpty {
+            table = await SweepRun.run(data, name: path, config: config, specs: sweep, target: target)
+            if format == "json" {
+                for line in BacktestText.sweepJSON(table!) { terminal.print(line) }
+            } else {
+                terminal.print("")
+                for line in BacktestText.sweepTable(table!) { terminal.print(line) }
+            }
+        }
+        if let report = arguments[.report] {
+            try await writeReport(report, data: data, path: path, config: config, backtest: backtest, sweep: table, terminal: terminal)
+        }
+        guard let notifier else { return status }
         defer { notifier.stop() }
         let delivered = await notifier.drain(timeout: 60)
         let stats = notifier.stats
         let dead = stats.dead.values.reduce(0, +)
         terminal.printError("replay: \(stats.delivered.values.reduce(0, +)) messages delivered, \(dead) dead-lettered, \(stats.silenced) notifications silenced"
             + (delivered ? "" : ", \(notifier.outbox.depth) still undelivered after 60 s"))
-        return delivered && dead == 0 ? .success : .failure
+        return delivered && dead == 0 ? status : .failure
+    }
+
+    /// `--target N`: the size posts are judged against (default 1,000).
+    static func targetSize(_ arguments: ParsedArguments, command: String) throws(CommandError) -> Int {
+        guard let text = arguments[.target] else { return 1000 }
+        guard let value = Int(text), value >= 1 else {
+            throw CommandError(.usage, "foreshock \(command): --target takes a number of reshares, such as 1000, not \"\(text)\".")
+        }
+        return value
+    }
+
+    /// Replays once more, sampling the posts the report draws, and writes the report.
+    private static func writeReport(_ file: String, data: Data, path: String, config: Config, backtest: Backtest, sweep: SweepRun.Table?,
+                                    terminal: Terminal) async throws(CommandError) {
+        let html = await onDispatchThread {
+            BacktestReport.render([BacktestReport.Section.replay(data, name: path, config: config, backtest: backtest)],
+                                  title: "Foreshock backtest: \(path)", sweep: sweep)
+        }
+        do {
+            try AtomicFile.write(Data(html.utf8), to: file)
+        } catch {
+            throw CommandError(.runtime, "foreshock replay: cannot write the report to \(file): \((error as NSError).localizedDescription)")
+        }
+        terminal.printError("replay: report written to \(file) (\(html.utf8.count / 1024) KB)")
     }
 }
 
-extension AlertText {
-    static func summary(_ summary: Replay.Summary, rules: [String]) -> String {
-        var lines = ["", "\(summary.observations) observations, \(summary.posts) posts, \(summary.malformed) lines skipped"]
+/// The replay's summary and the sweep's table, as people read them on a terminal.
+enum BacktestText {
+    static func summary(_ backtest: Backtest, rules: [RuleConfig]) -> String {
+        let target = NumberText.grouped(Double(backtest.target))
+        let reached = backtest.outcomes.posts.values.filter { $0.reachedTarget != nil }.count
+        var lines = ["", "\(count(backtest.observations, "observation")), \(count(backtest.posts, "post")) over "
+            + "\(DurationText.short(backtest.outcomes.days * 86400)), \(count(backtest.malformed, "line")) skipped; "
+            + "\(count(reached, "post")) reached \(target) reshares"]
         for rule in rules {
-            let alerted = summary.alerted.filter { $0.rule == rule }
-            lines.append("rule \(rule): \(summary.alertsByRule[rule] ?? 0) alerts")
-            guard !alerted.isEmpty else { continue }
-            let reshares = alerted.map(\.reshares).sorted()
-            let leads = alerted.compactMap(\.lead).sorted()
-            lines.append("  median reshares at the alert: \(reshares[reshares.count / 2])")
-            if !leads.isEmpty {
-                lines.append("  reached the rule's threshold later: \(leads.count) of \(alerted.count), median \(DurationText.format(leads[leads.count / 2])) after the alert")
-            }
+            let f = backtest.figures([rule.name])
+            lines.append("rule \(rule.name) (\(rule.severity.rawValue)): \(count(f.alerted.count, "post")) alerted, \(count(f.pages, "page")) "
+                + "(\(rate(f.pagesPerDay)) a day)")
+            guard !f.alerted.isEmpty else { continue }
+            lines.append("  median reshares at the alert: \(f.medianResharesAtAlert.map { NumberText.grouped(Double($0)) } ?? "-")")
+            lines.append("  caught before \(target): \(f.caughtBefore) of the \(count(f.reachedTarget, "post")) that reached it"
+                + (f.medianLead.map { ", median \(DurationText.short($0)) ahead" } ?? ""))
+            lines.append("  stayed under \(NumberText.grouped(Double(backtest.target / 10))): \(f.stayedSmall) of \(f.alerted.count)")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// "1 post", "3 posts".
+    static func count(_ value: Int, _ noun: String) -> String {
+        "\(NumberText.grouped(Double(value))) \(noun)\(value == 1 ? "" : "s")"
+    }
+
+    static func jsonSummary(_ backtest: Backtest, rules: [RuleConfig]) -> String {
+        let perRule = rules.map { "\(JSONText.quote($0.name)):{\(figuresJSON(backtest.figures([$0.name])))}" }.joined(separator: ",")
+        return "{\"type\":\"summary\",\"observations\":\(backtest.observations),\"posts\":\(backtest.posts),\"skipped_lines\":\(backtest.malformed),"
+            + "\"target\":\(backtest.target),\"days\":\(JSONText.number((backtest.outcomes.days * 1000).rounded() / 1000)),\"rules\":{\(perRule)}}"
+    }
+
+    /// A sweep's rows as JSON lines, one per value.
+    static func sweepJSON(_ table: SweepRun.Table) -> [String] {
+        table.rows.map { row in
+            let values = zip(table.specs, row.values).map { "\(JSONText.quote($0.label)):\(JSONText.number($1))" }.joined(separator: ",")
+            return "{\"type\":\"sweep\",\"values\":{\(values)},\(figuresJSON(row.figures))}"
+        }
+    }
+
+    /// A rule's figures as JSON members.
+    static func figuresJSON(_ f: Backtest.Figures) -> String {
+        "\"posts_alerted\":\(f.alerted.count),\"notifications\":\(f.notifications),\"pages\":\(f.pages),"
+            + "\"pages_per_day\":\(JSONText.number((f.pagesPerDay * 100).rounded() / 100)),\"reached_target\":\(f.reachedTarget),"
+            + "\"caught_before\":\(f.caughtBefore),\"median_lead_s\":\(JSONText.number(f.medianLead)),"
+            + "\"median_reshares_at_alert\":\(f.medianResharesAtAlert.map(String.init) ?? "null"),\"stayed_small\":\(f.stayedSmall)"
+    }
+
+    /// The sweep: one row per value.
+    static func sweepTable(_ table: SweepRun.Table) -> [String] {
+        let target = NumberText.grouped(Double(table.target)), tenth = NumberText.grouped(Double(table.target / 10))
+        let heading: [String] = table.specs.map(\.label) + ["PAGES", "PER DAY", "CAUGHT BEFORE \(target)", "MEDIAN LEAD", "RESHARES AT ALERT", "STAYED UNDER \(tenth)"]
+        var rows = [heading]
+        for row in table.rows {
+            let f = row.figures
+            let values: [String] = zip(table.specs, row.values).map { $0.format($1) }
+            let lead: String = f.medianLead.map(DurationText.short) ?? "-"
+            let atAlert: String = f.medianResharesAtAlert.map { NumberText.grouped(Double($0)) } ?? "-"
+            let figures: [String] = [String(f.pages), rate(f.pagesPerDay), "\(f.caughtBefore) of \(f.reachedTarget)", lead, atAlert, "\(f.stayedSmall) of \(f.alerted.count)"]
+            rows.append(values + figures)
+        }
+        return ReplayTrace.table(rows)
+    }
+
+    static func rate(_ value: Double) -> String {
+        String(format: value >= 10 ? "%.0f" : "%.1f", value)
     }
 }

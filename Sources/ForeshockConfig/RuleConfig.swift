@@ -33,6 +33,24 @@ package struct RuleConditions: Sendable, Equatable {
     package var readsAnswer: Bool { unansweredForAtLeast != nil || spreadingAfterAnswer != nil }
 
     var isEmpty: Bool { self == RuleConditions() }
+
+    /// The conditions as the config writes them: `predicted_reshares_at_least: 1000, min_reshares: 5, max_age: 30d`.
+    package var text: String {
+        func number(_ value: Double) -> String { value.rounded() == value && value.magnitude < 1e15 ? String(Int(value)) : String(value) }
+        var parts: [String] = []
+        if let v = predictedResharesAtLeast { parts.append("predicted_reshares_at_least: \(number(v))") }
+        if let v = minReshares { parts.append("min_reshares: \(v)") }
+        if let v = velocityPerMinAtLeast { parts.append("velocity_per_min_at_least: \(number(v))") }
+        if let v = reachAtLeast { parts.append("reach_at_least: \(number(v))") }
+        if let v = volumeSpikeRatioAtLeast { parts.append("volume_spike_ratio_at_least: \(number(v))") }
+        if let v = volumeSpikeZAtLeast { parts.append("volume_spike_z_at_least: \(number(v))") }
+        if let v = complaint { parts.append("complaint: \(v)") }
+        if let v = complaintScoreAtLeast { parts.append("complaint_score_at_least: \(v)") }
+        if let v = unansweredForAtLeast { parts.append("unanswered_for_at_least: \(DurationText.format(v))") }
+        if let v = spreadingAfterAnswer { parts.append("spreading_after_answer: \(v)") }
+        if let v = maxAge { parts.append("max_age: \(DurationText.format(v))") }
+        return parts.joined(separator: ", ")
+    }
 }
 
 /// When to alert: `rules[]` in the config.

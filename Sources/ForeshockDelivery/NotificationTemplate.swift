@@ -84,19 +84,7 @@ package struct NotificationTemplate: Sendable {
         switch context {
         case .text, .header: return text
         case .html:
-            var out = ""
-            for character in text {
-                switch character {
-                case "&": out += "&amp;"
-                case "<": out += "&lt;"
-                case ">": out += "&gt;"
-                case "\"": out += "&quot;"
-                case "'": out += "&#39;"
-                case "\n": out += "<br>"
-                default: out.append(character)
-                }
-            }
-            return out
+            return HTMLText.escape(text, lineBreaks: true)
         case .json:
             return String(JSONText.quote(text).dropFirst().dropLast())
         case .slack:

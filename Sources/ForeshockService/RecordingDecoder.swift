@@ -22,7 +22,7 @@ package struct RecordingDecoder: Sendable {
     package init() {}
 
     /// Splits `data` into lines and decodes them, calling `body` with each chunk in order and
-    /// the number of the chunk's last line. Blank lines and unknown types are left out.
+    /// the number of the chunk's last line. Blank lines are left out.
     package func decode(_ data: Data, body: ([Line], Int) -> Void) {
         let bytes = [UInt8](data)
         var start = 0, number = 0
@@ -53,5 +53,37 @@ package struct RecordingDecoder: Sendable {
             }
             body(Array(results.values.joined()), number)
         }
+    }
+
+    /// Decodes a whole recording and hands its observations over one by one in time order.
+    /// Lines out of time order and lines that cannot be read are skipped: `skipped` is called
+    /// for each, `report` gets a line for each of the first 20, then a total, and progress
+    /// every million lines.
+    package func decodeInOrder(_ data: Data, name: String, report: (String) -> Void, skipped: () -> Void, body: (Observation) -> Void) {
+        var problems = 0, lastTime = -Double.infinity, read = 0
+        func skip(_ reason: String) {
+            problems += 1
+            skipped()
+            if problems <= 20 { report("\(name): \(reason)") }
+        }
+        decode(data) { lines, lastLine in
+            for line in lines {
+                switch line {
+                case .problem(let problem):
+                    skip(problem.description)
+                case .observation(let observation, let number):
+                    guard observation.time >= lastTime else {
+                        skip("line \(number): out of time order (\(Timestamp.format(Date(timeIntervalSince1970: observation.time)))); skipped")
+                        continue
+                    }
+                    lastTime = observation.time
+                    body(observation)
+                }
+            }
+            let before = read
+            read = lastLine
+            if read / 1_000_000 > before / 1_000_000 { report("replay: \(read / 1_000_000 * 1_000_000) lines read") }
+        }
+        if problems > 20 { report("\(name): \(problems) lines skipped in all") }
     }
 }

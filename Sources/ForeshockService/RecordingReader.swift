@@ -3,8 +3,8 @@ import ForeshockSupport
 import Foundation
 
 /// Reads a recording: JSON Lines of observations in time order, as `watch --record` writes
-/// them. Unknown types and keys are ignored; a malformed line is reported with its number and
-/// skipped, never fatal.
+/// them. Unknown keys are ignored; a line of an unknown type (a misspelt `"reshar"`) or a
+/// malformed one is reported with its number and skipped, never fatal.
 package struct RecordingReader: Sendable {
     package struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
         package var line: Int
@@ -89,7 +89,7 @@ package struct RecordingReader: Sendable {
     }
 
     /// Decodes one line given as UTF-8 bytes (without its newline).
-    /// - Returns: the observation, nil for a line to ignore (blank, or of an unknown type).
+    /// - Returns: the observation, nil for a blank line or one of the state journal's own.
     /// - Throws: `Problem` for a line that cannot be read.
     /// - Parameter fullParser: read the line's whole object first, as a line the fast path
     ///   passes over is read (for tests that hold the two to the same answers).
@@ -114,7 +114,11 @@ package struct RecordingReader: Sendable {
 
     private static func observation(_ value: Fields, number: Int) throws(Problem) -> Observation? {
         guard let type = value[.type]?.stringValue else { throw Problem(line: number, reason: "no \"type\"") }
-        guard ["post", "reshare", "counts", "answer"].contains(type) else { return nil }
+        // The state journal is a recording too, with the watch's own lines between the observations.
+        if StateJournal.stateTypes.contains(type) { return nil }
+        guard ["post", "reshare", "counts", "answer"].contains(type) else {
+            throw Problem(line: number, reason: "unknown type \(JSONText.quote(SafeText.cut(type, 40))) (a line is a post, reshare, counts or answer); skipped")
+        }
         guard let time = Self.time(value[.time]) else { throw Problem(line: number, reason: "\"time\" is missing, or not RFC 3339 or Unix seconds from 1970 to 9999") }
         let source = value[.source]?.stringValue ?? ""
         let idField: Field = type == "post" ? .id : .post

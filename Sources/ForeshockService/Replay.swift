@@ -7,16 +7,6 @@ import Foundation
 /// every `evaluation_interval` of recorded time, nothing slept. What it reports is what the watch
 /// process would have sent.
 package final class Replay {
-    package struct Summary: Sendable {
-        package var observations = 0
-        package var malformed = 0
-        package var posts = 0
-        package var alertsByRule: [String: Int] = [:]
-        /// Per alerted post: reshares when the alert started, and seconds between the alert and the
-        /// post reaching the rule's reshare threshold (nil if it never did in the recording).
-        package var alerted: [(key: PostKey, rule: String, reshares: Int, lead: Double?)] = []
-    }
-
     package let engine: ScoringEngine
     private let interval: Double
     private let traceKey: String?
@@ -29,31 +19,38 @@ package final class Replay {
     private var firstTick = 0.0
     private let leavesOutQuietTicks: Bool
     private var ticks = 0
-    /// Reshares per post, counted over the whole recording (a post's alert reaches replay only
-    /// when its batch is scored, and the post may have passed the threshold in that batch).
-    private var reshares: [PostKey.Hashed: Int] = [:]
-    /// Per post, the alerts (one per rule it started or escalated to) whose threshold it has not reached yet.
-    private var pendingLeads: [PostKey: [(index: Int, threshold: Int, alertTime: Double)]] = [:]
-    private var summary = Summary()
+    private var outcomes: PostOutcomes
+    private var notes: [Backtest.Note] = []
+    private var observations = 0
+    private var malformed = 0
     private var lastTime: Double?
-    private var seenPosts = Set<PostKey.Hashed>()
-    private let emit: (String) -> Void
+    /// Posts whose scores are sampled as they grow, for a report's charts.
+    private var sampled: [PostKey: SeriesSampler] = [:]
+    private let tracksOutcomes: Bool
+    private let trace: (PostFeatures) -> Void
     private let notify: (AlertNotification) -> Void
 
     /// - Parameters:
+    ///   - target: the size the outcomes are judged against (`Backtest`).
     ///   - trace: a post id (or `source:id`) to trace, with `traceEvery` seconds between points.
-    ///   - emit: receives each trace line.
+    ///   - traced: receives each trace point of that post.
+    ///   - sample: posts whose scores to sample as they grow (`series`), for a report.
+    ///   - tracksOutcomes: false when the caller knows the outcomes already (a sweep replays
+    ///     the same recording once per value): `finish` then has none.
     ///   - notify: receives each notification, in order.
     ///   - leavesOutQuietTicks: leave out, in bulk, ticks the engine says cannot do anything
     ///     (false: every tick is run, the reference the tests hold this to).
-    package init(config: Config, shards: Int? = nil, trace: String? = nil, traceEvery: Double = 60, leavesOutQuietTicks: Bool = true,
-                emit: @escaping (String) -> Void = { _ in }, notify: @escaping (AlertNotification) -> Void) {
+    package init(config: Config, shards: Int? = nil, target: Int = 1000, trace: String? = nil, traceEvery: Double = 60, sample: Set<PostKey> = [],
+                tracksOutcomes: Bool = true, leavesOutQuietTicks: Bool = true, traced: @escaping (PostFeatures) -> Void = { _ in }, notify: @escaping (AlertNotification) -> Void) {
         engine = ScoringEngine(config: config, shards: shards)
         self.leavesOutQuietTicks = leavesOutQuietTicks
         interval = config.scoring.evaluationInterval
+        outcomes = PostOutcomes(target: target)
+        self.tracksOutcomes = tracksOutcomes || !sample.isEmpty
         traceKey = trace
         self.traceEvery = traceEvery
-        self.emit = emit
+        for key in sample { sampled[key] = SeriesSampler() }
+        self.trace = traced
         self.notify = notify
     }
 
@@ -66,15 +63,18 @@ package final class Replay {
         }
         lastTime = max(lastTime ?? time, time)
         advance(to: time)
-        summary.observations += 1
-        if case .post = observation { seenPosts.insert(PostKey.Hashed(observation.key)) }
+        observations += 1
         if tracedKey == nil, let traceKey, case .post(let key, _, let created, _, _, _, _) = observation,
            traceKey == key.id || traceKey == key.description {
             tracedKey = key
             nextTrace = created
         }
-        track(observation)
+        if tracksOutcomes { outcomes.add(observation) }
         batch.append(observation)
+        if !sampled.isEmpty, let sampler = sampled[observation.key], let reshares = outcomes[observation.key]?.reshares,
+           sampler.due(reshares: reshares, at: time, createdAt: outcomes[observation.key]?.createdAt) {
+            sample(observation.key, at: time)
+        }
         if batch.count >= 4096 { flush() }
     }
 
@@ -82,31 +82,7 @@ package final class Replay {
     /// and lines that cannot be read are skipped and counted; `report` gets one line for each of
     /// the first 20, then a total, and progress every million lines.
     package func play(_ data: Data, name: String, report: (String) -> Void) {
-        var problems = 0, lastTime = -Double.infinity, read = 0
-        func skip(_ reason: String) {
-            problems += 1
-            countMalformed()
-            if problems <= 20 { report("\(name): \(reason)") }
-        }
-        RecordingDecoder().decode(data) { lines, lastLine in
-            for line in lines {
-                switch line {
-                case .problem(let problem):
-                    skip(problem.description)
-                case .observation(let observation, let number):
-                    guard observation.time >= lastTime else {
-                        skip("line \(number): out of time order (\(Timestamp.format(Date(timeIntervalSince1970: observation.time)))); skipped")
-                        continue
-                    }
-                    lastTime = observation.time
-                    add(observation)
-                }
-            }
-            let before = read
-            read = lastLine
-            if read / 1_000_000 > before / 1_000_000 { report("replay: \(read / 1_000_000 * 1_000_000) lines read") }
-        }
-        if problems > 20 { report("\(name): \(problems) lines skipped in all") }
+        RecordingDecoder().decodeInOrder(data, name: name, report: report, skipped: countMalformed, body: add)
     }
 
     /// Runs the ticks and trace points due before `time` (or at it, when `inclusive`): an
@@ -146,14 +122,17 @@ package final class Replay {
     }
 
     /// Ends the recording.
-    package func finish() -> Summary {
+    /// - Returns: its notifications against what became of each post.
+    package func finish() -> Backtest {
         if let last = lastTime { advance(to: last, inclusive: true) }
         flush()
-        summary.posts = seenPosts.count
-        return summary
+        return Backtest(outcomes: outcomes, notes: notes, observations: observations, malformed: malformed)
     }
 
-    package func countMalformed() { summary.malformed += 1 }
+    package func countMalformed() { malformed += 1 }
+
+    /// What was sampled of each post in `sample`, in time order.
+    package var series: [PostKey: [SeriesPoint]] { sampled.mapValues(\.points) }
 
     private func flush() {
         guard !batch.isEmpty else { return }
@@ -165,67 +144,27 @@ package final class Replay {
     private func deliver(_ notes: [AlertNotification]) {
         for note in notes {
             notify(note)
-            // An escalation starts the higher rule's alert on the post: it counts for that rule.
-            guard note.reason == .started || note.reason == .escalated, !note.isVolume else { continue }
-            summary.alertsByRule[note.rule, default: 0] += 1
-            let threshold = engine.config.rules.first { $0.name == note.rule }.flatMap { rule in
-                rule.when.predictedResharesAtLeast.map { Int($0.rounded(.up)) } ?? rule.when.minReshares
-            }
-            summary.alerted.append((note.key, note.rule, note.reshares, nil))
-            if let threshold {
-                if note.reshares >= threshold {
-                    summary.alerted[summary.alerted.count - 1].lead = 0
-                } else {
-                    pendingLeads[note.key, default: []].append((summary.alerted.count - 1, threshold, note.time))
-                }
-            }
+            self.notes.append(Backtest.Note(note))
+            // The moments it fired, escalated and resolved are points of its curve too.
+            if !sampled.isEmpty, note.post != nil, sampled[note.key] != nil { sample(note.key, at: note.time) }
         }
     }
 
-    /// Keeps each post's reshare count, to tell when an alerted post reached its threshold.
-    private func track(_ observation: Observation) {
-        let key = observation.key
-        let hashed = PostKey.Hashed(key)
-        let count: Int
-        switch observation {
-        case .reshare:
-            count = reshares[hashed, default: 0] + 1
-        case .counts(_, _, let polled?, _, _, _):
-            count = max(reshares[hashed] ?? 0, polled)
-        default: return
-        }
-        reshares[hashed] = count
-        guard !pendingLeads.isEmpty, let pending = pendingLeads[key] else { return }
-        let reached = pending.filter { count >= $0.threshold }
-        guard !reached.isEmpty else { return }
-        for item in reached { summary.alerted[item.index].lead = observation.time - item.alertTime }
-        let left = pending.filter { count < $0.threshold }
-        pendingLeads[key] = left.isEmpty ? nil : left
+    /// Takes one point of a sampled post's curve: its reshares and scores now.
+    private func sample(_ key: PostKey, at time: Double) {
+        flush()
+        guard let features = engine.features(key, at: time) else { return }
+        sampled[key]?.add(SeriesPoint(features, nStar: engine.config.scoring.seismic.nStar))
     }
 
     private func emitTrace(at time: Double) {
-        guard let key = tracedKey, let f = engine.features(key, at: time) else {
+        guard let key = tracedKey, let features = engine.features(key, at: time) else {
             nextTrace = nil // evicted
             return
         }
-        func number(_ value: Double?) -> String { JSONText.number(value) }
-        let fields: [(String, String)] = [
-            ("type", "\"trace\""), ("time", JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: time)))), ("post", JSONText.quote(key.id)),
-            ("mode", JSONText.quote(f.mode.rawValue)), ("reshares", String(f.reshares)), ("velocity_per_min", number(f.velocityShort)),
-            ("reach", number(f.reach)), ("seismic_infectiousness", number(f.seismic.infectiousness)),
-            ("seismic_infectiousness_low", number(f.seismic.low)), ("seismic_infectiousness_high", number(f.seismic.high)),
-            ("seismic_predicted", number(f.seismic.predicted)), ("supercritical", f.supercritical || f.seismic.supercritical ? "true" : "false"),
-            ("calibrated_seismic", number(f.seismicPredicted)),
-            // The sustained spread's terms: rate over the window, the window, its emptiest later
-            // part over an even share, the author's audience discount, and what it predicts.
-            ("sustained_per_min", number(f.sustained?.perMinute)), ("sustained_minutes", number(f.sustained?.minutes)),
-            ("sustained_weakest_part", number(f.sustained?.weakestPart)), ("sustained_audience_discount", number(f.sustained?.audience)),
-            ("sustained", f.sustained.map { $0.sustained ? "true" : "false" } ?? "null"), ("sustained_predicted", number(f.sustained?.predicted)),
-            ("predicted", number(f.predicted)),
-            // Since the brand's answer (once it has settled): reshares a minute before and since.
-            ("after_answer_before_per_min", number(f.afterAnswer.before)), ("after_answer_since_per_min", number(f.afterAnswer.since)),
-            ("spreading_after_answer", f.afterAnswer.spreading ? "true" : "false"),
-        ]
-        emit("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+        trace(features)
     }
+
+    /// The `--trace` post asked for, if the recording never had it.
+    package var traceNotFound: String? { traceKey != nil && tracedKey == nil ? traceKey : nil }
 }

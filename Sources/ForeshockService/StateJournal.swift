@@ -143,6 +143,10 @@ package struct StateJournal: Sendable {
         }
     }
 
+    /// The types of the journal's own lines, which are not observations: a replay of the
+    /// journal passes over them.
+    package static let stateTypes: Set<String> = ["tick", "polled", "source_health"]
+
     private func entry(_ line: ArraySlice<UInt8>, number: Int) throws -> Entry? {
         // Our own lines start with their type; observations go through the recording reader.
         let head = String(decoding: line.prefix(24), as: UTF8.self)

@@ -1,6 +1,9 @@
-/// Turns the HTML that Mastodon and Hacker News send into plain text: tags dropped, block ends
-/// and `<br>` as newlines, entities decoded. Not a full HTML parser, and it need not be: the
-/// text is read by people and the complaint lexicon, never rendered.
+/// HTML both ways: the HTML that Mastodon and Hacker News send turned into plain text, and text
+/// escaped for the pages and mails Foreshock writes.
+///
+/// `plain` drops tags, writes block ends and `<br>` as newlines and decodes entities. Not a
+/// full HTML parser, and it need not be: the text is read by people and the complaint lexicon,
+/// never rendered.
 package enum HTMLText {
     private static let blockTags: Set<String> = ["p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "ul", "ol"]
 
@@ -49,5 +52,24 @@ package enum HTMLText {
         }
         return nil
     }
-}
 
+    /// `text` with `& < > " '` as entities, safe in element content and in quoted attributes;
+    /// line breaks as `<br>` when `lineBreaks` is set. The caller cleans control characters
+    /// and bidi overrides first (`SafeText.clean`).
+    package static func escape(_ text: String, lineBreaks: Bool = false) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            case "\n" where lineBreaks: out += "<br>"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}

@@ -94,7 +94,7 @@ struct ReadmeTests {
     @Test("the replay summary the README shows is what replay prints for the shipped recording")
     func replayShown() async throws {
         let blocks = Self.blocks(try Self.readme())
-        let summary = try #require(blocks.first { $0.body.hasPrefix("8330 observations") })
+        let summary = try #require(blocks.first { $0.body.hasPrefix("8,330 observations") })
         let (status, out, _) = await runForeshock(["replay", repositoryRoot.appendingPathComponent("fixtures/recordings/seismic_tweet_6h.jsonl").path])
         #expect(status == .success)
         #expect(out.contains(summary.body), "replay printed:\n\(out)")

@@ -16,13 +16,13 @@ struct ReplayCommandTests {
         return try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "tweet.jsonl")
     }
 
-    @Test("JSON output: the alerts, a summary, and a bad line reported by number and skipped")
+    @Test("JSON output: the alerts, a summary, and a bad line or a misspelt type reported by number and skipped")
     func json() async throws {
-        let path = try tweetRecording(extra: [#"{"type":"reshare","time":"#, #"{"type":"mystery","time":1700000001}"#])
+        let path = try tweetRecording(extra: [#"{"type":"reshare","time":"#, #"{"type":"reshar","time":1700000001,"post":"t1"}"#])
         let (status, out, err) = await runForeshock(["replay", path, "--format", "json"])
         #expect(status == .success)
         #expect(err.contains("line 2: not valid JSON"))
-        #expect(!err.contains("line 3"))
+        #expect(err.contains("line 3: unknown type \"reshar\" (a line is a post, reshare, counts or answer); skipped"), "\(err)")
         let lines = out.split(separator: "\n").map { try! JSONValue.parse(Data($0.utf8)) }
         let alerts = lines.filter { $0["type"]?.stringValue == "alert" }
         // Warm first, then the same alert escalates once the calibrated prediction passes 1,000.
@@ -37,7 +37,7 @@ struct ReplayCommandTests {
         #expect(why.hasPrefix("kept ") && why.contains("reshares a minute") && why.contains("evenly, from an author with"), "\(why)")
         let summary = try #require(lines.last)
         #expect(summary["type"]?.stringValue == "summary")
-        #expect(summary["skipped_lines"]?.intValue == 1)
+        #expect(summary["skipped_lines"]?.intValue == 2)
         #expect(summary["posts"]?.intValue == 1)
     }
 
@@ -62,15 +62,38 @@ struct ReplayCommandTests {
         #expect(at1800["supercritical"]?.boolValue == true && at1800["seismic_predicted"]?.isNull == true)
     }
 
-    @Test("The summary counts an alert that escalated to a rule under that rule, and when the post reached its threshold")
+    @Test("The summary counts an alert that escalated to a rule under that rule, and how long before the post reached the target it fired")
     func summaryCountsEscalations() async throws {
         // The shipped recording: heating-up fires at 10 reshares and escalates to going-viral at 15.
         let (status, out, _) = await runForeshock(["replay", repositoryRoot.appendingPathComponent("fixtures/recordings/seismic_tweet_6h.jsonl").path])
         #expect(status == .success)
         #expect(out.contains("ESCALATED critical going-viral"))
         let summary = try #require(out.components(separatedBy: "lines skipped").last)
-        #expect(summary.contains("rule going-viral: 1 alerts\n  median reshares at the alert: 15\n  reached the rule's threshold later: 1 of 1"), "\(summary)")
-        #expect(summary.contains("rule heating-up: 1 alerts"))
+        #expect(summary.contains("rule going-viral (critical): 1 post alerted, 2 pages (8.0 a day)\n  median reshares at the alert: 15\n"
+            + "  caught before 1,000: 1 of the 1 post that reached it, median 1h39s ahead"), "\(summary)")
+        #expect(summary.contains("rule heating-up (warning): 1 post alerted, 1 page"))
+        // --target moves what "caught before" asks: the post never reached 10,000 in these six hours.
+        let (_, high, _) = await runForeshock(["replay", repositoryRoot.appendingPathComponent("fixtures/recordings/seismic_tweet_6h.jsonl").path, "--target", "10000"])
+        #expect(high.contains("caught before 10,000: 0 of the 0 posts that reached it"), "\(high)")
+        #expect(high.contains("stayed under 1,000: 0 of 1"))
+    }
+
+    @Test("--trace in text mode is a table; an unknown --trace post is one line naming it, exit 2")
+    func traceTable() async throws {
+        let path = try tweetRecording()
+        let (status, out, _) = await runForeshock(["replay", path, "--trace", "t1", "--trace-every", "10m"])
+        #expect(status == .success)
+        let table = try #require(out.components(separatedBy: "Trace of t1:\n").last)
+        let rows = table.split(separator: "\n")
+        #expect(rows.first?.hasPrefix("  AGE") == true && rows.first?.contains("SEISMIC (90%)") == true)
+        #expect(rows.count >= 13)
+        // At 10 minutes: 32 reshares and SEISMIC's 263 with its interval, no 17-digit numbers.
+        let at600 = try #require(rows.first { $0.hasPrefix("  10m ") })
+        #expect(at600.contains(" 32 ") && at600.contains(" 263 ("), "\(at600)")
+        #expect(!out.contains("0000000"), "a number printed to 17 digits")
+        let (missing, _, err) = await runForeshock(["replay", path, "--trace", "nosuch"])
+        #expect(missing == .usage)
+        #expect(err.contains("foreshock replay: --trace: the recording has no post \"nosuch\""), "\(err)")
     }
 
     @Test("Text output ends with a summary people can tune thresholds with")
@@ -79,7 +102,7 @@ struct ReplayCommandTests {
         #expect(status == .success)
         #expect(out.contains("FIRING warning heating-up [x] orig"))
         #expect(out.contains("ESCALATED critical going-viral [x] orig"))
-        #expect(out.contains("rule heating-up: 1 alerts"))
+        #expect(out.contains("rule heating-up (warning): 1 post alerted"))
         #expect(out.contains("median reshares at the alert"))
     }
 }

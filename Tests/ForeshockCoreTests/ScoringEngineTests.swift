@@ -252,10 +252,14 @@ struct ScoringEngineTests {
         @Sendable func run(leavingOut: Bool) -> [String] {
             var lines: [String] = []
             let replay = Replay(config: settings, shards: 2, trace: "w1", traceEvery: 3600, leavesOutQuietTicks: leavingOut,
-                                emit: { lines.append($0) }, notify: { lines.append($0.jsonLine) })
+                                traced: { lines.append(ReplayTrace.jsonLine($0)) }, notify: { lines.append($0.jsonLine) })
             for observation in observations { replay.add(observation) }
-            let summary = replay.finish()
-            lines.append("posts \(summary.posts), alerts \(summary.alertsByRule.sorted { $0.key < $1.key })")
+            let backtest = replay.finish()
+            let rules = settings.rules.map { rule in
+                let f = backtest.figures([rule.name])
+                return "\(rule.name) \(f.alerted.count) \(f.pages) \(f.caughtBefore) \(f.stayedSmall)"
+            }
+            lines.append("posts \(backtest.posts), alerts \(rules)")
             return lines
         }
         let (leftOut, all) = try await offCooperativePool { (run(leavingOut: true), run(leavingOut: false)) }

@@ -66,7 +66,9 @@ struct RecordingReaderTests {
         #expect(try observation(5) == .reshare(key: PostKey(source: "", id: "42"), time: 1_700_000_000, user: nil, followers: 91))
         #expect(try observation(6) == .reshare(key: PostKey(source: "", id: "b"), time: 2, user: nil, followers: nil))
         #expect(try observation(8) == .counts(key: PostKey(source: "", id: "c"), time: 4, reshares: 2, replies: nil, likes: nil, quotes: nil))
-        #expect(try observation(10) == nil)
+        // A type this reader does not know is most likely a misspelt one: said, not dropped in silence.
+        #expect(throws: RecordingReader.Problem.self) { try observation(10) }
+        #expect(Self.read(Self.lines[10], fullParser: false).hasSuffix("unknown type \"like\" (a line is a post, reshare, counts or answer); skipped"))
         for (index, reason) in [(11, "no \"type\""), (12, "\"time\" is missing"), (13, "\"time\" is missing"), (14, "no \"id\""), (15, "expected a JSON object, got")] {
             #expect(throws: RecordingReader.Problem.self) { try observation(index) }
             #expect(Self.read(Self.lines[index], fullParser: false).contains(reason), "\(Self.lines[index])")

@@ -1,0 +1,182 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockSupport
+import Foundation
+
+/// What became of each post by the end of a recording: the outcome a replay's alerts are
+/// judged against. It comes from the recording itself (the reshares each post reached, and
+/// when it reached the target), so it needs no labels and works on anyone's own traffic.
+package struct PostOutcomes: Sendable {
+    package struct Post: Sendable {
+        package var key: PostKey
+        /// When the recording first mentioned it, and when it was posted (if a post line said).
+        package var firstSeen: Double
+        package var createdAt: Double?
+        package var author: String?
+        package var followers: Double?
+        /// The post's text, cut to 500 characters: a post is hostile input, and a 100 KB one
+        /// need not be carried whole into a report.
+        package var text: String?
+        package var url: String?
+        /// Reshares by the end of the recording (counted one by one, or the largest counter polled).
+        package var reshares = 0
+        /// When it reached the target, if it did.
+        package var reachedTarget: Double?
+    }
+
+    /// The size that matters: "how long before it got there did it fire".
+    package let target: Int
+    package private(set) var posts: [PostKey.Hashed: Post] = [:]
+    /// The recording's first and last time.
+    package private(set) var start: Double?
+    package private(set) var end: Double?
+
+    package init(target: Int) {
+        self.target = target
+    }
+
+    /// Takes one observation, in recorded time order.
+    package mutating func add(_ observation: Observation) {
+        let time = observation.time
+        if start == nil { start = time }
+        end = max(end ?? time, time)
+        let hashed = PostKey.Hashed(observation.key)
+        // Looked up once and changed in place: every line of a recording passes here.
+        let index: Dictionary<PostKey.Hashed, Post>.Index
+        if let found = posts.index(forKey: hashed) {
+            index = found
+        } else {
+            posts[hashed] = Post(key: observation.key, firstSeen: time)
+            index = posts.index(forKey: hashed)!
+        }
+        switch observation {
+        case .post(_, _, let createdAt, let author, let followers, let text, let url):
+            posts.values[index].createdAt = createdAt
+            posts.values[index].author = author
+            posts.values[index].followers = followers
+            posts.values[index].text = text.map { SafeText.cut($0, 500) }
+            posts.values[index].url = url
+        case .reshare:
+            posts.values[index].reshares += 1
+        case .counts(_, _, let polled?, _, _, _):
+            posts.values[index].reshares = max(posts.values[index].reshares, polled)
+        default:
+            return
+        }
+        if posts.values[index].reachedTarget == nil, posts.values[index].reshares >= target { posts.values[index].reachedTarget = time }
+    }
+
+    package subscript(key: PostKey) -> Post? { posts[PostKey.Hashed(key)] }
+
+    /// Days the recording spans (at least a minute's worth, so a rate is never infinite).
+    package var days: Double { max(60, (end ?? 0) - (start ?? 0)) / 86400 }
+}
+
+/// A replay's notifications against what became of the posts: per rule, how many pages, how
+/// early for the posts that reached the target, how many for posts that stayed small. What
+/// `replay`'s summary, `--report` and `--sweep` print.
+package struct Backtest: Sendable {
+    /// One notification, as much of it as the figures need.
+    package struct Note: Sendable {
+        package var key: PostKey
+        package var rule: String
+        package var severity: Severity
+        package var reason: AlertNotification.Reason
+        package var time: Double
+        package var reshares: Int
+        package var isPost: Bool
+
+        package init(_ note: AlertNotification) {
+            key = note.key
+            rule = note.rule
+            severity = note.severity
+            reason = note.reason
+            time = note.time
+            reshares = note.reshares
+            isPost = note.post != nil
+        }
+
+        /// Started, escalated to or repeated: what someone on call receives (resolutions are not pages).
+        package var pages: Bool { reason != .resolved }
+    }
+
+    /// One post a rule alerted on.
+    package struct Alerted: Sendable {
+        package var key: PostKey
+        /// When the rule first notified about it, and the reshares then.
+        package var time: Double
+        package var reshares: Int
+        /// Reshares by the end of the recording.
+        package var final: Int
+        /// Seconds from the alert to the post reaching the target: negative when it came after.
+        package var lead: Double?
+    }
+
+    /// A rule's figures over the recording.
+    package struct Figures: Sendable {
+        package var rules: [String]
+        /// Every notification naming the rule, and those that page (not resolutions).
+        package var notifications = 0
+        package var pages = 0
+        package var pagesPerDay = 0.0
+        /// The posts it alerted on, in the order of their first alert.
+        package var alerted: [Alerted] = []
+        /// Posts in the recording that reached the target, and those it alerted on before they did.
+        package var reachedTarget = 0
+        package var caughtBefore = 0
+        package var medianLead: Double?
+        package var medianResharesAtAlert: Int?
+        /// Alerted posts that ended under a tenth of the target.
+        package var stayedSmall = 0
+    }
+
+    package var outcomes: PostOutcomes
+    package var notes: [Note]
+    package var observations = 0
+    package var malformed = 0
+
+    package init(outcomes: PostOutcomes, notes: [Note], observations: Int = 0, malformed: Int = 0) {
+        self.outcomes = outcomes
+        self.notes = notes
+        self.observations = observations
+        self.malformed = malformed
+    }
+
+    package var target: Int { outcomes.target }
+    package var posts: Int { outcomes.posts.count }
+
+    /// The figures of one rule, or of several taken together (a sweep of two rules' conditions).
+    package func figures(_ rules: [String]) -> Figures {
+        var figures = Figures(rules: rules)
+        var first: [PostKey: Int] = [:]
+        for note in notes where rules.contains(note.rule) {
+            figures.notifications += 1
+            if note.pages { figures.pages += 1 }
+            guard note.isPost, note.reason == .started || note.reason == .escalated, first[note.key] == nil else { continue }
+            let outcome = outcomes[note.key]
+            first[note.key] = figures.alerted.count
+            figures.alerted.append(Alerted(key: note.key, time: note.time, reshares: note.reshares, final: max(outcome?.reshares ?? 0, note.reshares),
+                                           lead: outcome?.reachedTarget.map { $0 - note.time }))
+        }
+        figures.pagesPerDay = Double(figures.pages) / outcomes.days
+        figures.reachedTarget = outcomes.posts.values.reduce(0) { $0 + ($1.reachedTarget == nil ? 0 : 1) }
+        let caught = figures.alerted.filter { ($0.lead ?? -1) >= 0 }
+        figures.caughtBefore = caught.count
+        figures.medianLead = Self.median(caught.compactMap(\.lead))
+        figures.medianResharesAtAlert = Self.median(figures.alerted.map(\.reshares))
+        figures.stayedSmall = figures.alerted.filter { $0.final * 10 < target }.count
+        return figures
+    }
+
+    /// The posts that alerted under no rule at all, largest first.
+    package func largestNotAlerted(_ count: Int) -> [PostOutcomes.Post] {
+        let alerted = Set(notes.filter(\.isPost).map(\.key))
+        return outcomes.posts.values.filter { !alerted.contains($0.key) && $0.reshares > 0 }
+            .sorted { ($0.reshares, $1.key) > ($1.reshares, $0.key) }.prefix(count).map { $0 }
+    }
+
+    /// The middle value (the upper one of an even count), nil for none.
+    package static func median<T: Comparable>(_ values: [T]) -> T? {
+        values.isEmpty ? nil : values.sorted()[values.count / 2]
+    }
+}

@@ -1,0 +1,239 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockSupport
+import Foundation
+
+/// `replay --report` and `eval --report`: one self-contained HTML page for a person deciding on
+/// thresholds. Per rule: pages, pages a day, how early it fired for the posts that reached the
+/// target and how often for posts that stayed small; per post worth a look, its curve.
+///
+/// Everything a post brings (text, author, link) is escaped, and the page carries a
+/// Content-Security-Policy that allows no script at all: it has none, so a mistake in escaping
+/// still could not run one. No external file of any kind, so it opens with no network.
+package enum BacktestReport {
+    /// One view of posts: a recording's replay, or one of `eval`'s views of the shared cascades.
+    package struct Section: Sendable {
+        package var title: String
+        /// A sentence on what the posts are.
+        package var about: String
+        package var rules: [RuleConfig]
+        package var backtest: Backtest
+        /// The sampled curve of each post drawn, and the posts drawn, in order.
+        package var series: [PostKey: [SeriesPoint]]
+        package var drawn: [PostKey]
+        /// Whether pages a day mean something (a recording), or the posts were laid side by side (eval).
+        package var perDay: Bool
+
+        /// The posts worth drawing: those alerted on, the ones that paged (critical) first, each
+        /// group largest first (at most `alerted`), then the `largest` that never alerted.
+        package static func drawn(_ backtest: Backtest, alerted: Int = 60, largest: Int = 10) -> [PostKey] {
+            var severity: [PostKey: Severity] = [:], keys: [PostKey] = []
+            for note in backtest.notes where note.isPost {
+                if severity[note.key] == nil { keys.append(note.key) }
+                severity[note.key] = max(severity[note.key] ?? note.severity, note.severity)
+            }
+            func rank(_ key: PostKey) -> (Int, Int) { (severity[key] == .critical ? 1 : 0, backtest.outcomes[key]?.reshares ?? 0) }
+            keys.sort { (rank($0).0, rank($0).1, $1) > (rank($1).0, rank($1).1, $0) }
+            return Array(keys.prefix(alerted)) + backtest.largestNotAlerted(largest).map(\.key)
+        }
+
+        /// A recording's section: replayed once more to sample the posts it draws.
+        package static func replay(_ data: Data, name: String, config: Config, backtest: Backtest, alerted: Int = 60, largest: Int = 10) -> Section {
+            let keys = drawn(backtest, alerted: alerted, largest: largest)
+            let replay = Replay(config: config, target: backtest.target, sample: Set(keys)) { _ in }
+            replay.play(data, name: name) { _ in }
+            _ = replay.finish()
+            return Section(title: "Replay of \(name)", about: "Every notification the watch process would have sent on this recording, "
+                + "judged by what each post reached by its end.", rules: config.rules, backtest: backtest, series: replay.series,
+                drawn: keys, perDay: true)
+        }
+
+        /// A section of posts given as observations (eval's cascades, side by side): replayed
+        /// twice, once to judge and once to sample the posts drawn.
+        package static func observations(_ observations: [Observation], title: String, about: String, config: Config, target: Int,
+                                         perDay: Bool = false, alerted: Int = 40, largest: Int = 10) -> Section {
+            let first = Replay(config: config, target: target) { _ in }
+            for observation in observations { first.add(observation) }
+            let backtest = first.finish()
+            let keys = drawn(backtest, alerted: alerted, largest: largest)
+            let second = Replay(config: config, target: target, sample: Set(keys)) { _ in }
+            for observation in observations { second.add(observation) }
+            _ = second.finish()
+            return Section(title: title, about: about, rules: config.rules, backtest: backtest, series: second.series, drawn: keys, perDay: perDay)
+        }
+    }
+
+    /// The whole page.
+    /// - Parameters:
+    ///   - sweep: a sweep's table, shown with the first section.
+    package static func render(_ sections: [Section], title: String, sweep: SweepRun.Table? = nil) -> String {
+        var html = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8">
+        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(HTMLText.escape(clean(title)))</title>
+        <style>\(style)</style></head><body>
+        <h1>\(HTMLText.escape(clean(title)))</h1>
+
+        """
+        html += "<p class=\"legend\">In each chart: <span class=\"k reshares\"></span> reshares, <span class=\"k predicted\"></span> the calibrated "
+            + "prediction rules read (at the top while supercritical), <span class=\"k band\"></span> the range raw SEISMIC gives (its prediction at "
+            + "either end of p̂'s 90% interval), <span class=\"k target\"></span> the target; <b class=\"fired\">F</b> fired, "
+            + "<b class=\"escalated\">E</b> escalated, <b class=\"repeated\">+</b> repeated, <b class=\"resolved\">✓</b> resolved. "
+            + "Time from the post and reshares, both on log scales. A page is a firing notification (started, escalated or repeated).</p>\n"
+        for (index, section) in sections.enumerated() {
+            html += render(section, number: index, sweep: index == 0 ? sweep : nil)
+        }
+        return html + "</body></html>\n"
+    }
+
+    private static func render(_ section: Section, number: Int, sweep: SweepRun.Table?) -> String {
+        let b = section.backtest, target = NumberText.grouped(Double(b.target)), tenth = NumberText.grouped(Double(b.target / 10))
+        let reached = b.outcomes.posts.values.filter { $0.reachedTarget != nil }.count
+        var html = "<section class=\"view\"><h2>\(HTMLText.escape(clean(section.title)))</h2>\n"
+        html += "<p>\(HTMLText.escape(section.about)) \(count(b.posts, "post")), \(count(b.observations, "observation"))"
+            + (section.perDay ? " over \(DurationText.short(b.outcomes.days * 86400))" : "") + (b.malformed > 0 ? ", \(b.malformed) lines skipped" : "")
+            + "; \(count(reached, "post")) reached the target of \(target) reshares.</p>\n"
+        // Per rule.
+        html += "<table class=\"rules\"><thead><tr><th>Rule</th><th>Severity</th><th>Conditions</th><th>Posts alerted</th><th>Pages</th>"
+            + (section.perDay ? "<th>Pages a day</th>" : "")
+            + "<th>Caught before \(target)</th><th>Median lead</th><th>Median reshares at the alert</th><th>Stayed under \(tenth)</th></tr></thead><tbody>\n"
+        for rule in section.rules {
+            let f = b.figures([rule.name])
+            html += "<tr><td>\(HTMLText.escape(rule.name))</td><td class=\"\(rule.severity.rawValue)\">\(rule.severity.rawValue)</td>"
+                + "<td class=\"conditions\">\(HTMLText.escape(rule.when.text))</td><td>\(f.alerted.count)</td><td>\(f.pages)</td>"
+                + (section.perDay ? "<td>\(rate(f.pagesPerDay))</td>" : "")
+                + "<td>\(f.caughtBefore) of \(f.reachedTarget)</td><td>\(f.medianLead.map(DurationText.short) ?? "–")</td>"
+                + "<td>\(f.medianResharesAtAlert.map { NumberText.grouped(Double($0)) } ?? "–")</td><td>\(f.stayedSmall) of \(f.alerted.count)</td></tr>\n"
+        }
+        html += "</tbody></table>\n"
+        if let sweep { html += render(sweep, perDay: section.perDay) }
+        html += alertedTable(section, number: number)
+        // Per post.
+        if !section.drawn.isEmpty {
+            html += "<h3>Posts</h3>\n"
+            for (index, key) in section.drawn.enumerated() { html += card(section, key: key, id: "v\(number)-p\(index)") }
+        }
+        return html + "</section>\n"
+    }
+
+    /// Every alerted post in a table (at most 500 rows), each linking to its chart when drawn.
+    private static func alertedTable(_ section: Section, number: Int) -> String {
+        let b = section.backtest
+        var first: [PostKey: Backtest.Note] = [:], order: [PostKey] = [], rules: [PostKey: [String]] = [:]
+        for note in b.notes where note.isPost && (note.reason == .started || note.reason == .escalated) {
+            if first[note.key] == nil { first[note.key] = note; order.append(note.key) }
+            if !(rules[note.key] ?? []).contains(note.rule) { rules[note.key, default: []].append(note.rule) }
+        }
+        guard !order.isEmpty else { return "<p>No post was alerted on.</p>\n" }
+        let drawn = Dictionary(section.drawn.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        var html = "<h3>Alerted posts</h3><table class=\"posts\"><thead><tr><th>Post</th><th>Rules</th><th>First alert</th><th>Reshares then</th>"
+            + "<th>Reshares at the end</th><th>Reached \(NumberText.grouped(Double(b.target)))</th><th>Lead</th></tr></thead><tbody>\n"
+        for key in order.prefix(500) {
+            guard let note = first[key] else { continue }
+            let post = b.outcomes[key]
+            let created = post?.createdAt ?? post?.firstSeen ?? note.time
+            var name = "<bdi>\(HTMLText.escape(clean(SafeText.cut(post?.author ?? key.description, 80))))</bdi>"
+            if let index = drawn[key] { name = "<a href=\"#v\(number)-p\(index)\">\(name)</a>" }
+            let lead = post?.reachedTarget.map { $0 - note.time }
+            html += "<tr><td>\(name) <span class=\"excerpt\" dir=\"auto\">\(HTMLText.escape(clean(SafeText.cut(post?.text ?? "", 90))))</span></td>"
+                + "<td>\(HTMLText.escape((rules[key] ?? []).joined(separator: ", ")))</td><td>+\(DurationText.short(note.time - created))</td>"
+                + "<td>\(NumberText.grouped(Double(note.reshares)))</td><td>\(NumberText.grouped(Double(max(post?.reshares ?? 0, note.reshares))))</td>"
+                + "<td>\(post?.reachedTarget.map { "+" + DurationText.short($0 - created) } ?? "–")</td>"
+                + "<td>\(lead.map { $0 >= 0 ? DurationText.short($0) + " ahead" : DurationText.short(-$0) + " late" } ?? "–")</td></tr>\n"
+        }
+        if order.count > 500 { html += "<tr><td colspan=\"7\">and \(order.count - 500) more</td></tr>\n" }
+        return html + "</tbody></table>\n"
+    }
+
+    /// One post: who and what, its curve, and its alert's moments.
+    private static func card(_ section: Section, key: PostKey, id: String) -> String {
+        let b = section.backtest
+        let post = b.outcomes[key]
+        let points = section.series[key] ?? []
+        let created = post?.createdAt ?? post?.firstSeen ?? points.first?.time ?? 0
+        let notes = b.notes.filter { $0.isPost && $0.key == key }
+        var markers: [SVGChart.Marker] = []
+        var events: [String] = []
+        for note in notes {
+            let kind = note.reason == .started ? "fired" : note.reason.rawValue
+            let label = "\(kind) \(note.rule) (\(note.severity.rawValue)) at +\(DurationText.short(note.time - created)), \(NumberText.grouped(Double(note.reshares))) reshares"
+            markers.append(SVGChart.Marker(time: note.time, kind: kind, label: label))
+            events.append(label)
+        }
+        let end = max(b.outcomes.end ?? created, points.last?.time ?? created)
+        let chart = SVGChart(points: points, createdAt: created, target: b.target, markers: markers, end: end).render()
+        var html = "<article class=\"post\" id=\"\(id)\"><h4><bdi>\(HTMLText.escape(clean(SafeText.cut(post?.author ?? "unknown author", 80))))</bdi>"
+        if let followers = post?.followers { html += " · \(NumberText.grouped(followers)) followers" }
+        html += " · \(NumberText.grouped(Double(post?.reshares ?? 0))) reshares by the end" + (notes.isEmpty ? " · never alerted" : "") + "</h4>\n"
+        if let text = post?.text, !text.isEmpty { html += "<p class=\"text\" dir=\"auto\"><bdi>\(HTMLText.escape(clean(text), lineBreaks: true))</bdi></p>\n" }
+        html += "<p class=\"key\">\(HTMLText.escape(clean(key.description)))"
+        if let url = WebLink.safe(post?.url) { html += " · <a href=\"\(HTMLText.escape(url))\" rel=\"noopener noreferrer\">open the post</a>" }
+        html += "</p>\n\(chart)\n"
+        if !events.isEmpty { html += "<ul class=\"events\">" + events.map { "<li>\(HTMLText.escape($0))</li>" }.joined() + "</ul>\n" }
+        return html + "</article>\n"
+    }
+
+    /// A sweep: its table, and each value as a point of pages a day (or pages) against posts caught.
+    private static func render(_ sweep: SweepRun.Table, perDay: Bool) -> String {
+        let target = NumberText.grouped(Double(sweep.target))
+        var html = "<h3>Sweep</h3><table class=\"sweep\"><thead><tr>" + sweep.specs.map { "<th>\(HTMLText.escape($0.label))</th>" }.joined()
+            + "<th>Pages</th>" + (perDay ? "<th>Pages a day</th>" : "") + "<th>Caught before \(target)</th><th>Median lead</th>"
+            + "<th>Median reshares at the alert</th><th>Stayed under \(NumberText.grouped(Double(sweep.target / 10)))</th></tr></thead><tbody>\n"
+        for row in sweep.rows {
+            let f = row.figures
+            html += "<tr>" + zip(sweep.specs, row.values).map { "<td>\(HTMLText.escape($0.format($1)))</td>" }.joined()
+                + "<td>\(f.pages)</td>" + (perDay ? "<td>\(rate(f.pagesPerDay))</td>" : "")
+                + "<td>\(f.caughtBefore) of \(f.reachedTarget)</td><td>\(f.medianLead.map(DurationText.short) ?? "–")</td>"
+                + "<td>\(f.medianResharesAtAlert.map { NumberText.grouped(Double($0)) } ?? "–")</td><td>\(f.stayedSmall) of \(f.alerted.count)</td></tr>\n"
+        }
+        html += "</tbody></table>\n"
+        // The trade-off: pages against posts caught, one dot per value.
+        let width = 480.0, height = 220.0, left = 48.0, bottom = 36.0, top = 18.0, right = 70.0
+        let pages = sweep.rows.map { perDay ? $0.figures.pagesPerDay : Double($0.figures.pages) }
+        let most = max(1, pages.max() ?? 1), reached = max(1, sweep.rows.map(\.figures.reachedTarget).max() ?? 1)
+        func x(_ value: Double) -> Double { left + value / most * (width - left - right) }
+        func y(_ value: Double) -> Double { top + (1 - value / Double(reached)) * (height - top - bottom) }
+        var svg = "<svg class=\"tradeoff\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"pages against posts caught\">"
+        svg += "<line class=\"grid\" x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(height - bottom)\" y2=\"\(height - bottom)\"/>"
+        svg += "<line class=\"grid\" x1=\"\(left)\" x2=\"\(left)\" y1=\"\(top)\" y2=\"\(height - bottom)\"/>"
+        svg += "<text class=\"axis\" x=\"\((width + left) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">\(perDay ? "pages a day" : "pages") (up to \(rate(most)))</text>"
+        svg += "<text class=\"axis\" x=\"\(left - 6)\" y=\"\(top + 8)\" text-anchor=\"end\">\(reached)</text>"
+        svg += "<text class=\"axis\" x=\"\(left - 6)\" y=\"\(height - bottom)\" text-anchor=\"end\">0</text>"
+        for (row, value) in zip(sweep.rows, pages) {
+            let label = zip(sweep.specs, row.values).map { $0.format($1) }.joined(separator: ", ")
+            let cx = String(format: "%.1f", x(value)), cy = String(format: "%.1f", y(Double(row.figures.caughtBefore)))
+            svg += "<circle class=\"dot\" cx=\"\(cx)\" cy=\"\(cy)\" r=\"4\"><title>\(HTMLText.escape(label))</title></circle>"
+            svg += "<text class=\"dot-label\" x=\"\(cx)\" y=\"\(cy)\" dx=\"6\" dy=\"-6\">\(HTMLText.escape(label))</text>"
+        }
+        return html + "<p class=\"caption\">Posts caught before \(target) (up) against pages (right), one dot per value.</p>" + svg + "</svg>\n"
+    }
+
+    private static func count(_ value: Int, _ noun: String) -> String {
+        "\(NumberText.grouped(Double(value))) \(noun)\(value == 1 ? "" : "s")"
+    }
+
+    private static func clean(_ text: String) -> String { SafeText.clean(text, keepLineBreaks: true) }
+
+    private static func rate(_ value: Double) -> String { String(format: value >= 10 ? "%.0f" : "%.1f", value) }
+
+    private static let style = """
+    body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1000px;padding:0 16px;color:#1d2330;line-height:1.4}
+    h1{font-size:1.5em;margin-bottom:4px}h2{margin-top:32px;border-bottom:2px solid #dde;padding-bottom:4px}h4{margin:0 0 4px 0}
+    table{border-collapse:collapse;margin:8px 0 16px 0;font-size:.9em;width:100%}th,td{border-bottom:1px solid #e4e6ee;padding:4px 8px;text-align:left;vertical-align:top}
+    th{background:#f3f4f8}td.critical{color:#b3261e;font-weight:600}td.warning{color:#9a6700}td.conditions{font-family:ui-monospace,monospace;font-size:.85em}
+    .excerpt{color:#555}.post{border:1px solid #e4e6ee;border-radius:6px;padding:10px 12px;margin:12px 0;break-inside:avoid}
+    .text{white-space:pre-wrap;overflow-wrap:anywhere;max-height:9em;overflow:hidden;margin:4px 0}.key{color:#666;font-size:.85em;margin:2px 0;overflow-wrap:anywhere}
+    svg.chart{width:100%;height:auto;max-width:720px;display:block}svg.tradeoff{width:100%;max-width:480px;height:auto}
+    .grid{stroke:#e6e8ef;stroke-width:1}.axis{font-size:10px;fill:#666}.band{fill:#9cc3f5;fill-opacity:.35;stroke:none}
+    .predicted{fill:none;stroke:#1f5fbf;stroke-width:1.6;stroke-dasharray:5 3}.reshares{fill:none;stroke:#1d2330;stroke-width:2}
+    .target{stroke:#b3261e;stroke-width:1;stroke-dasharray:2 3}.mark{stroke-width:1.5}.mark-label{font-size:10px;font-weight:700}
+    .fired{stroke:#b3261e;fill:#b3261e;color:#b3261e}.escalated{stroke:#e8710a;fill:#e8710a;color:#e8710a}
+    .repeated{stroke:#999;fill:#999;color:#999}.resolved{stroke:#1e8e3e;fill:#1e8e3e;color:#1e8e3e}
+    .dot{fill:#1f5fbf}.dot-label{font-size:10px;fill:#333}.events{font-size:.85em;color:#444;margin:4px 0 0 0}
+    .legend .k{display:inline-block;width:18px;height:0;vertical-align:middle;margin:0 2px}.k.reshares{border-top:2px solid #1d2330}
+    .k.predicted{border-top:2px dashed #1f5fbf}.k.band{height:8px;background:#9cc3f5}.k.target{border-top:1px dashed #b3261e}
+    @media print{body{max-width:none;margin:0}.post{break-inside:avoid}a{color:inherit}h2{break-after:avoid}}
+    """
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Debian's headless Chromium, for tests of the pages Foreshock writes: what the browser made of
+/// a page (its DOM after parsing and layout) and a screenshot of it.
+package enum Browser {
+    package static let path = "/usr/bin/chromium"
+
+    /// The DOM Chromium built from `url`, serialized.
+    /// - Throws: `FixtureError` when Chromium is missing or fails.
+    package static func dumpDOM(_ url: String) throws -> String {
+        try run(["--dump-dom", url])
+    }
+
+    /// A screenshot of `url` at `width`×`height` written to `file`.
+    package static func screenshot(_ url: String, to file: String, width: Int = 1100, height: Int = 1400) throws {
+        _ = try run(["--screenshot=\(file)", "--window-size=\(width),\(height)", "--hide-scrollbars", url])
+        guard FileManager.default.fileExists(atPath: file) else { throw FixtureError(message: "chromium wrote no screenshot to \(file)") }
+    }
+
+    /// Runs Chromium headless with a profile of its own (so runs beside each other do not share
+    /// one) and returns what it printed on stdout.
+    private static func run(_ arguments: [String]) throws -> String {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw FixtureError(message: "\(path) is missing: scripts/install-deps test installs Debian's chromium")
+        }
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("stdout").path
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        // As root Chromium needs --no-sandbox; no GPU, no first-run work, nothing fetched.
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+                             "--disable-background-networking", "--user-data-dir=\(directory.appendingPathComponent("profile").path)"] + arguments
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        guard let status = reap(process, timeout: 60) else { throw FixtureError(message: "chromium did not finish within a minute") }
+        guard status == 0 else { throw FixtureError(message: "chromium exited with \(status)") }
+        return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+    }
+}
+
+/// `fixtures/png_stats.py` on a PNG: its size, the share of pixels that are not near-white and
+/// its number of distinct colours.
+package func pngStats(_ file: String) throws -> (width: Int, height: Int, nonwhite: Double, colours: Int) {
+    let directory = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let output = directory.appendingPathComponent("stats.json").path
+    _ = FileManager.default.createFile(atPath: output, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = [repositoryRoot.appendingPathComponent("fixtures/png_stats.py").path, file]
+    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+    try process.run()
+    guard reap(process) == 0, let data = FileManager.default.contents(atPath: output),
+          let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+          let width = object["width"] as? Int, let height = object["height"] as? Int,
+          let nonwhite = object["nonwhite"] as? Double, let colours = object["colours"] as? Int else {
+        throw FixtureError(message: "png_stats.py could not read \(file)")
+    }
+    return (width, height, nonwhite, colours)
+}
