@@ -12,15 +12,22 @@ enum BenchCommand {
         let cascades = try loadCascades(arguments[.data])
         // Seconds of CPU on a Dispatch queue, not on Swift concurrency's pool, whose few threads
         // everything else in the process (or a test run beside it) needs.
-        let figures: [Benchmark.Figures] = await withCheckedContinuation { continuation in
+        let (figures, report): ([Benchmark.Figures], String?) = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 var figures: [Benchmark.Figures] = []
+                var report: String?
                 for run in 1...runs {
                     var benchmark = Benchmark(posts: posts, cascades: cascades, config: config)
                     figures.append(benchmark.run())
+                    if run == runs, arguments[.report] != nil { report = benchmark.report() }
                     terminal.printError("bench: run \(run) of \(runs) done")
                 }
-                continuation.resume(returning: figures)
+                continuation.resume(returning: (figures, report))
+            }
+        }
+        if let file = arguments[.report], let report {
+            do { try AtomicFile.write(Data(report.utf8), to: file) } catch {
+                throw CommandError(.runtime, "foreshock bench: cannot write the report to \(file): \((error as NSError).localizedDescription)")
             }
         }
         func median(_ values: [Double]) -> String { String(format: "%.0f", values.sorted()[values.count / 2]) }
@@ -34,6 +41,10 @@ enum BenchCommand {
             ("seismic_predictions_per_sec", median(figures.map(\.predictionsPerSecond))),
             ("bytes_per_tracked_post", median(figures.map(\.bytesPerPost))),
             ("replay_events_per_sec", median(figures.map(\.replayEventsPerSecond))),
+            ("sweep4_over_replay", figures.allSatisfy { $0.sweepOverReplay != nil }
+                ? String(format: "%.2f", figures.compactMap(\.sweepOverReplay).sorted()[figures.count / 2]) : "null"),
+            ("report_bytes", median(figures.map { Double($0.reportBytes) })),
+            ("report_sec", String(format: "%.2f", figures.map(\.reportSeconds).sorted()[figures.count / 2])),
             ("tracked_posts", String(posts)),
             ("observations", String(figures.first?.observations ?? 0)),
             ("cascades", String(cascades.count)),

@@ -96,7 +96,8 @@ enum Commands {
             + "and reports how early and how rarely wrongly the critical rules fire.",
         options: [.config.help("the rules to judge (default: the embedded config)"),
                   .data.help("a folder with tideh/RT*.txt and twitter1516_dev.jsonl (default ../shared/data/cascades)"),
-                  .seed, .pollInterval, .fit, .holdout],
+                  .seed, .pollInterval, .fit, .holdout,
+                  .report.help("also write the evaluation as a self-contained HTML report: per view, how early and how often; the curves of the posts alerted on")],
         run: { arguments, terminal, environment throws(CommandError) in
             // Minutes of CPU on both cores (concurrentPerform blocks its caller): off Swift
             // concurrency's threads.
@@ -144,7 +145,7 @@ enum Commands {
             + "cascades, and prints one JSON line of medians.",
         options: [.config.help("the rules and scoring measured (default: the embedded config)"),
                   .data.help("the cascades copied: tideh/RT*.txt, seismic_tweet.csv, twitter1516_dev_first300.jsonl (default fixtures/cascades)"),
-                  .posts, .runs],
+                  .posts, .runs, .report.help("also write the report `replay --report` makes of the load (its last run) to FILE")],
         run: { arguments, terminal, environment throws(CommandError) in try await BenchCommand.run(arguments, terminal: terminal, environment: environment) }
     )
 

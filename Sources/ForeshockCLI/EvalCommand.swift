@@ -78,8 +78,34 @@ enum EvalCommand {
                            + "\(realAlerts) of \(realOrdinary.count) (\(percent(realAlerts, realOrdinary.count)))")
             return .success
         }
-        _ = report(evaluation, tideh: tideh, ordinary: ordinary, withFollowers: withFollowers, real: real, middle: middle, label: nil, terminal: terminal)
+        var views: [View] = []
+        _ = report(evaluation, tideh: tideh, ordinary: ordinary, withFollowers: withFollowers, real: real, middle: middle, label: nil, terminal: terminal) {
+            views.append($0)
+        }
+        if let file = arguments[.report] {
+            let chosen = views.filter(\.reported)
+            let sections = chosen.map { view in
+                BacktestReport.Section.evaluation(view.cascades, results: view.results, view: view.view, title: view.title, about: view.about,
+                                                  evaluation: evaluation)
+            }
+            let html = BacktestReport.render(sections, title: "Foreshock evaluation on \(data)")
+            do { try AtomicFile.write(Data(html.utf8), to: file) } catch {
+                throw CommandError(.runtime, "foreshock eval: cannot write the report to \(file): \((error as NSError).localizedDescription)")
+            }
+            terminal.printError("eval: report written to \(file) (\(html.utf8.count / 1024) KB)")
+        }
         return .success
+    }
+
+    /// One view `report` printed: its cascades and what the rules did on each.
+    struct View {
+        var title: String
+        var about: String
+        var cascades: [CascadeEvaluation.Cascade]
+        var results: [CascadeEvaluation.Result]
+        var view: CascadeEvaluation.View
+        /// Whether `--report` draws it (not the synthetic view with drawn follower counts).
+        var reported = true
     }
 
     /// Prints every view of the cascades through `evaluation`'s rules and factors.
@@ -87,19 +113,26 @@ enum EvalCommand {
     ///   among `middle`'s.
     private static func report(_ evaluation: CascadeEvaluation, tideh: [CascadeEvaluation.Cascade], ordinary: [CascadeEvaluation.Cascade],
                                withFollowers: [CascadeEvaluation.Cascade], real: RealOrdinary, middle: [CascadeEvaluation.Cascade],
-                               label: String?, terminal: Terminal) -> [Int] {
+                               label: String?, terminal: Terminal, collect: (View) -> Void = { _ in }) -> [Int] {
         let every = "counts every \(DurationText.short(evaluation.pollInterval))"
-        func runAll(_ cascades: [CascadeEvaluation.Cascade], _ view: CascadeEvaluation.View) -> [CascadeEvaluation.Result] {
-            inParallel(cascades.count) { evaluation.run(cascades[$0], view: view) }
+        /// Runs a view's cascades and hands them to `collect` with what the rules did.
+        func runAll(_ cascades: [CascadeEvaluation.Cascade], _ view: CascadeEvaluation.View, title: String, about: String,
+                    reported: Bool = true) -> [CascadeEvaluation.Result] {
+            let results = inParallel(cascades.count) { evaluation.run(cascades[$0], view: view) }
+            collect(View(title: title, about: about, cascades: cascades, results: results, view: view, reported: reported))
+            return results
         }
         if let label { terminal.print(label + ":") }
         let indent = label == nil ? "" : "  "
-        terminal.print(indent + CascadeEvaluation.describe(runAll(tideh, .events), label: "TiDeH, every resharer known"))
-        terminal.print(indent + CascadeEvaluation.describe(runAll(tideh, .counts), label: "TiDeH, \(every)"))
+        let tidehAbout = "The 50 TiDeH cascades, each past 2,000 reshares."
+        terminal.print(indent + CascadeEvaluation.describe(runAll(tideh, .events, title: "TiDeH, every resharer known", about: tidehAbout),
+                                                           label: "TiDeH, every resharer known"))
+        terminal.print(indent + CascadeEvaluation.describe(runAll(tideh, .counts, title: "TiDeH, \(every)", about: tidehAbout), label: "TiDeH, \(every)"))
         var alerts: [Int] = []
-        for (name, results) in [("ordinary (< 500), resharers known", runAll(withFollowers, .events)),
-                                ("ordinary (< 500), \(every)", runAll(ordinary, .counts)),
-                                ("ordinary (< 500), \(every), author's followers drawn", runAll(withFollowers, .counts))] {
+        let drawnAbout = "Twitter15/16 trees that ended under 500 reshares, their resharers given follower counts drawn from TiDeH's: a synthetic view."
+        for (name, results) in [("ordinary (< 500), resharers known", runAll(withFollowers, .events, title: "", about: drawnAbout, reported: false)),
+                                ("ordinary (< 500), \(every)", runAll(ordinary, .counts, title: "", about: "", reported: false)),
+                                ("ordinary (< 500), \(every), author's followers drawn", runAll(withFollowers, .counts, title: "", about: drawnAbout, reported: false))] {
             let alerted = results.filter { $0.alertAt != nil }.count
             alerts.append(alerted)
             terminal.print(indent + "\(name): \(results.count) cascades, critical alerts on \(alerted) (\(percent(alerted, results.count)))")
@@ -108,17 +141,21 @@ enum EvalCommand {
         // ordinary posts that did not. Never fitted on, so out of sample in every mode.
         for view in [CascadeEvaluation.View.events, .counts] {
             let name = view == .events ? "every resharer known" : every
-            let results = runAll(real.viral, view)
+            let results = runAll(real.viral, view, title: "Ordinary authors' viral posts, \(name)",
+                                 about: "Posts by authors under 100,000 followers that went past 1,000 reshares: the complaint this product exists for.")
             let each = results.map { "\($0.cascade.replacingOccurrences(of: ".txt", with: "").replacingOccurrences(of: ".csv", with: "")) "
                 + ($0.resharesAtAlert.map { "\($0)" } ?? "none") }.joined(separator: ", ")
             terminal.print(indent + CascadeEvaluation.describe(results, label: "ordinary authors' viral posts (author under 100,000 followers), \(name)")
                            + (results.isEmpty ? "" : "; reshares at the alert: \(each)"))
             for (set, cascades) in [("Liang's random sample", real.liang), ("SMH, posts about a news brand", real.smh)] where !cascades.isEmpty {
-                let alerted = runAll(cascades, view).filter { $0.alertAt != nil }.count
+                let alerted = runAll(cascades, view, title: "\(set), \(name)",
+                                     about: "Real ordinary posts with their real follower counts, that stayed small: every alert here is one too many.",
+                                     reported: view == .events).filter { $0.alertAt != nil }.count
                 terminal.print(indent + "\(set), \(name): \(cascades.count) cascades, critical alerts on \(alerted) (\(percent(alerted, cascades.count)))")
             }
         }
-        let middleResults = runAll(middle, .counts)
+        let middleResults = runAll(middle, .counts, title: "Twitter15/16, \(every), no followers",
+                                   about: "Widely shared tweets (rumours and news, 2011–2016) seen as a counter a minute with no follower counts: the mode most APIs leave you in.")
         terminal.print(indent + CascadeEvaluation.describe(middleResults, label: "Twitter15/16, \(every), no followers"))
         let small = zip(middle, middleResults).filter { $0.0.times.count < 500 }
         let falseAlarms = small.filter { $0.1.alertAt != nil }.count

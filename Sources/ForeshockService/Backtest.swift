@@ -20,8 +20,23 @@ package struct PostOutcomes: Sendable {
         package var url: String?
         /// Reshares by the end of the recording (counted one by one, or the largest counter polled).
         package var reshares = 0
-        /// When it reached the target, if it did.
+        /// When it reached the target, if it did, and when the recording last had news of it.
         package var reachedTarget: Double?
+        package var lastSeen: Double
+
+        package init(key: PostKey, firstSeen: Double, createdAt: Double? = nil, author: String? = nil, followers: Double? = nil,
+                     text: String? = nil, url: String? = nil, reshares: Int = 0, reachedTarget: Double? = nil, lastSeen: Double? = nil) {
+            self.key = key
+            self.firstSeen = firstSeen
+            self.createdAt = createdAt
+            self.author = author
+            self.followers = followers
+            self.text = text
+            self.url = url
+            self.reshares = reshares
+            self.reachedTarget = reachedTarget
+            self.lastSeen = lastSeen ?? firstSeen
+        }
     }
 
     /// The size that matters: "how long before it got there did it fire".
@@ -35,35 +50,42 @@ package struct PostOutcomes: Sendable {
         self.target = target
     }
 
+    /// Outcomes known already (an evaluation's cascades).
+    package init(target: Int, posts: [Post], start: Double, end: Double) {
+        self.target = target
+        self.posts = Dictionary(posts.map { (PostKey.Hashed($0.key), $0) }, uniquingKeysWith: { first, _ in first })
+        self.start = start
+        self.end = end
+    }
+
     /// Takes one observation, in recorded time order.
     package mutating func add(_ observation: Observation) {
         let time = observation.time
         if start == nil { start = time }
         end = max(end ?? time, time)
-        let hashed = PostKey.Hashed(observation.key)
-        // Looked up once and changed in place: every line of a recording passes here.
-        let index: Dictionary<PostKey.Hashed, Post>.Index
-        if let found = posts.index(forKey: hashed) {
-            index = found
-        } else {
-            posts[hashed] = Post(key: observation.key, firstSeen: time)
-            index = posts.index(forKey: hashed)!
-        }
+        // One lookup, the post changed in place: every line of a recording passes here.
+        Self.update(&posts[PostKey.Hashed(observation.key), default: Post(key: observation.key, firstSeen: time)], with: observation, target: target)
+    }
+
+    private static func update(_ post: inout Post, with observation: Observation, target: Int) {
+        let time = observation.time
+        post.lastSeen = time
         switch observation {
         case .post(_, _, let createdAt, let author, let followers, let text, let url):
-            posts.values[index].createdAt = createdAt
-            posts.values[index].author = author
-            posts.values[index].followers = followers
-            posts.values[index].text = text.map { SafeText.cut($0, 500) }
-            posts.values[index].url = url
+            post.createdAt = createdAt
+            post.author = author
+            post.followers = followers
+            post.text = text.map { SafeText.cut($0, 500) }
+            post.url = url
+            return
         case .reshare:
-            posts.values[index].reshares += 1
+            post.reshares += 1
         case .counts(_, _, let polled?, _, _, _):
-            posts.values[index].reshares = max(posts.values[index].reshares, polled)
+            post.reshares = max(post.reshares, polled)
         default:
             return
         }
-        if posts.values[index].reachedTarget == nil, posts.values[index].reshares >= target { posts.values[index].reachedTarget = time }
+        if post.reachedTarget == nil, post.reshares >= target { post.reachedTarget = time }
     }
 
     package subscript(key: PostKey) -> Post? { posts[PostKey.Hashed(key)] }
@@ -87,13 +109,18 @@ package struct Backtest: Sendable {
         package var isPost: Bool
 
         package init(_ note: AlertNotification) {
-            key = note.key
-            rule = note.rule
-            severity = note.severity
-            reason = note.reason
-            time = note.time
-            reshares = note.reshares
-            isPost = note.post != nil
+            self.init(key: note.key, rule: note.rule, severity: note.severity, reason: note.reason, time: note.time, reshares: note.reshares,
+                      isPost: note.post != nil)
+        }
+
+        package init(key: PostKey, rule: String, severity: Severity, reason: AlertNotification.Reason, time: Double, reshares: Int, isPost: Bool = true) {
+            self.key = key
+            self.rule = rule
+            self.severity = severity
+            self.reason = reason
+            self.time = time
+            self.reshares = reshares
+            self.isPost = isPost
         }
 
         /// Started, escalated to or repeated: what someone on call receives (resolutions are not pages).

@@ -114,9 +114,9 @@ package struct RecordingReader: Sendable {
 
     private static func observation(_ value: Fields, number: Int) throws(Problem) -> Observation? {
         guard let type = value[.type]?.stringValue else { throw Problem(line: number, reason: "no \"type\"") }
-        // The state journal is a recording too, with the watch's own lines between the observations.
-        if StateJournal.stateTypes.contains(type) { return nil }
         guard ["post", "reshare", "counts", "answer"].contains(type) else {
+            // The state journal is a recording too, with the watch's own lines between the observations.
+            if StateJournal.stateTypes.contains(type) { return nil }
             throw Problem(line: number, reason: "unknown type \(JSONText.quote(SafeText.cut(type, 40))) (a line is a post, reshare, counts or answer); skipped")
         }
         guard let time = Self.time(value[.time]) else { throw Problem(line: number, reason: "\"time\" is missing, or not RFC 3339 or Unix seconds from 1970 to 9999") }

@@ -59,7 +59,8 @@ package enum SafeText {
 
     /// At most `limit` characters, cut with an ellipsis.
     package static func cut(_ text: String, _ limit: Int) -> String {
-        guard text.count > limit else { return text }
+        // No more bytes than the limit: no more characters either, and counting those is slow.
+        guard text.utf8.count > limit, text.count > limit else { return text }
         return String(text.prefix(max(0, limit - 1))) + "…"
     }
 }

@@ -18,6 +18,13 @@ package struct Benchmark {
         package var predictionsPerSecond: Double
         package var bytesPerPost: Double
         package var replayEventsPerSecond: Double
+        /// `replay --sweep` of four values of a rule's prediction threshold, against one replay
+        /// of the same recording (nil when no rule has one).
+        package var sweepOverReplay: Double?
+        /// `replay --report` of the load: its size and the seconds to make it (the second
+        /// replay that samples the posts drawn, and the page).
+        package var reportBytes: Int
+        package var reportSeconds: Double
     }
 
     package let posts: Int
@@ -104,12 +111,34 @@ package struct Benchmark {
         let replayBegan = DispatchTime.now()
         let replay = Replay(config: config) { _ in }
         replay.play(text, name: "bench") { _ in }
-        _ = replay.finish()
+        let backtest = replay.finish()
         let replaySeconds = Self.seconds(since: replayBegan)
+        // Four values of the first prediction threshold, around the config's own.
+        var sweepOverReplay: Double?
+        if let rule = config.rules.first(where: { $0.when.predictedResharesAtLeast != nil }), let threshold = rule.when.predictedResharesAtLeast {
+            let spec = SweepSpec(rule: rule.name, condition: "predicted_reshares_at_least", kind: .number, values: [0.5, 1, 2, 4].map { $0 * threshold })
+            let sweepBegan = DispatchTime.now()
+            _ = SweepRun.table(text, name: "bench", config: config, specs: [spec], target: 1000)
+            sweepOverReplay = Self.seconds(since: sweepBegan) / replaySeconds
+        }
+        last = (text, backtest)
+        let reportBegan = DispatchTime.now()
+        let report = self.report()
         return Figures(observations: load.count, observationsPerSecond: Double(load.count) / ingest,
                        predictionsPerSecond: Double(predicted) / predict,
                        bytesPerPost: Double(footprint.bytes) / Double(max(1, footprint.posts)),
-                       replayEventsPerSecond: Double(load.count) / replaySeconds)
+                       replayEventsPerSecond: Double(load.count) / replaySeconds, sweepOverReplay: sweepOverReplay,
+                       reportBytes: report.utf8.count, reportSeconds: Self.seconds(since: reportBegan))
+    }
+
+    /// The last run's recording and its replay, for `report`.
+    private var last: (recording: Data, backtest: Backtest)?
+
+    /// `replay --report` of the last run's recording.
+    package func report() -> String {
+        guard let last else { return "" }
+        return BacktestReport.render([BacktestReport.Section.replay(last.recording, name: "bench", config: config, backtest: last.backtest)],
+                                     title: "Foreshock backtest: the bench's load of \(posts) posts")
     }
 
     private static func seconds(since began: DispatchTime) -> Double {

@@ -44,38 +44,55 @@ package struct CascadeEvaluation: Sendable {
     /// One cascade, alone in a fresh core.
     package func run(_ cascade: Cascade, view: View) -> Result {
         let engine = ScoringEngine(config: config, shards: 1, calibration: calibration)
-        let key = PostKey(source: "eval", id: cascade.name)
         let start = 1_600_000_000.0
-        let author = cascade.followers?.first ?? nil
         var result = Result(cascade: cascade.name, size: cascade.times.count)
         if cascade.times.count >= target { result.reachedAt = cascade.times[target - 1] }
-        func take(_ notes: [AlertNotification]) {
-            guard result.alertAt == nil, let note = notes.first(where: { $0.severity == .critical && $0.reason != .resolved && !$0.isVolume }) else { return }
-            result.alertAt = note.time - start
-            result.resharesAtAlert = note.reshares
-        }
-        take(engine.ingest([.post(key: key, time: start, createdAt: start, author: "author", followers: author, text: nil, url: nil)]))
-        switch view {
-        case .events:
-            var batch: [Observation] = []
-            for (index, time) in cascade.times.enumerated() {
-                batch.append(.reshare(key: key, time: start + time, user: nil, followers: cascade.followers.flatMap { $0[index + 1] }))
-                // Evaluated after each reshare, as the watch process does on each observation.
-                take(engine.ingest(batch))
-                batch.removeAll(keepingCapacity: true)
-                if result.alertAt != nil { break }
+        var batch: [Observation] = []
+        // Evaluated after each observation, as the watch process does, until the first critical alert.
+        for observation in observations(cascade, view: view, start: start) {
+            if case .counts(_, let time, let reshares?, _, _, _) = observation, reshares > 0, result.firstSpreadingPoll == nil {
+                result.firstSpreadingPoll = time - start
             }
-        case .counts:
-            let end = (cascade.times.last ?? 0) + pollInterval
-            var poll = pollInterval, index = 0
-            while poll <= end, result.alertAt == nil {
-                while index < cascade.times.count, cascade.times[index] <= poll { index += 1 }
-                if index > 0, result.firstSpreadingPoll == nil { result.firstSpreadingPoll = poll }
-                take(engine.ingest([.counts(key: key, time: start + poll, reshares: index, replies: nil, likes: nil, quotes: nil)]))
-                poll += pollInterval
+            batch.append(observation)
+            let notes = engine.ingest(batch)
+            batch.removeAll(keepingCapacity: true)
+            if let note = notes.first(where: { $0.severity == .critical && $0.reason != .resolved && !$0.isVolume }) {
+                result.alertAt = note.time - start
+                result.resharesAtAlert = note.reshares
+                break
             }
         }
         return result
+    }
+
+    /// A cascade as a recording's observations, in the order `run` feeds them to the core: the
+    /// post at `start`, then every reshare with its resharer, or a counter every `pollInterval`
+    /// up to a poll past the last reshare, none later than `horizon` seconds after the post.
+    /// Lazy and read once: a counter a minute over a cascade that ran for years is millions of them.
+    package func observations(_ cascade: Cascade, view: View, start: Double, horizon: Double = .infinity) -> AnySequence<Observation> {
+        let key = PostKey(source: "eval", id: cascade.name)
+        let post = Observation.post(key: key, time: start, createdAt: start, author: cascade.name, followers: cascade.followers?.first ?? nil,
+                                    text: nil, url: nil)
+        var first = true, index = 0
+        switch view {
+        case .events:
+            return AnySequence(AnyIterator {
+                if first { first = false; return post }
+                guard index < cascade.times.count, cascade.times[index] <= horizon else { return nil }
+                defer { index += 1 }
+                return .reshare(key: key, time: start + cascade.times[index], user: nil, followers: cascade.followers.flatMap { $0[index + 1] })
+            })
+        case .counts:
+            let end = min(horizon, (cascade.times.last ?? 0) + pollInterval), interval = pollInterval
+            var poll = interval
+            return AnySequence(AnyIterator {
+                if first { first = false; return post }
+                guard poll <= end else { return nil }
+                while index < cascade.times.count, cascade.times[index] <= poll { index += 1 }
+                defer { poll += interval }
+                return .counts(key: key, time: start + poll, reshares: index, replies: nil, likes: nil, quotes: nil)
+            })
+        }
     }
 
     /// TiDeH's `RTn.txt`: a header line, then `seconds followers` per event, the original first.

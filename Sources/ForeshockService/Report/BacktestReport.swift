@@ -162,7 +162,8 @@ package enum BacktestReport {
             markers.append(SVGChart.Marker(time: note.time, kind: kind, label: label))
             events.append(label)
         }
-        let end = max(b.outcomes.end ?? created, points.last?.time ?? created)
+        // A recording's posts run to its end; an evaluation's cascades each to their own.
+        let end = section.perDay ? max(b.outcomes.end ?? created, points.last?.time ?? created) : (points.last?.time ?? post?.lastSeen ?? created)
         let chart = SVGChart(points: points, createdAt: created, target: b.target, markers: markers, end: end).render()
         var html = "<article class=\"post\" id=\"\(id)\"><h4><bdi>\(HTMLText.escape(clean(SafeText.cut(post?.author ?? "unknown author", 80))))</bdi>"
         if let followers = post?.followers { html += " · \(NumberText.grouped(followers)) followers" }
@@ -236,4 +237,43 @@ package enum BacktestReport {
     .k.predicted{border-top:2px dashed #1f5fbf}.k.band{height:8px;background:#9cc3f5}.k.target{border-top:1px dashed #b3261e}
     @media print{body{max-width:none;margin:0}.post{break-inside:avoid}a{color:inherit}h2{break-after:avoid}}
     """
+}
+
+extension BacktestReport.Section {
+    /// One of `eval`'s views: its cascades side by side, judged by the first critical alert
+    /// `CascadeEvaluation` saw on each (the figures `eval` prints), and the posts drawn replayed
+    /// on their own (at most their first `horizon` seconds) to sample their curves.
+    package static func evaluation(_ cascades: [CascadeEvaluation.Cascade], results: [CascadeEvaluation.Result], view: CascadeEvaluation.View,
+                                   title: String, about: String, evaluation: CascadeEvaluation, alerted: Int = 30, largest: Int = 6,
+                                   horizon: Double = 7 * 86400) -> Self {
+        let start = 1_600_000_000.0
+        var posts: [PostOutcomes.Post] = [], notes: [Backtest.Note] = []
+        for (cascade, result) in zip(cascades, results) {
+            let key = PostKey(source: "eval", id: cascade.name)
+            posts.append(PostOutcomes.Post(key: key, firstSeen: start, createdAt: start, author: cascade.name, followers: cascade.followers?.first ?? nil,
+                                           reshares: cascade.times.count, reachedTarget: result.reachedAt.map { start + $0 },
+                                           lastSeen: start + (cascade.times.last ?? 0)))
+            if let at = result.alertAt {
+                notes.append(Backtest.Note(key: key, rule: "any critical rule", severity: .critical, reason: .started, time: start + at,
+                                           reshares: result.resharesAtAlert ?? 0))
+            }
+        }
+        let end = posts.map(\.lastSeen).max() ?? start
+        let backtest = Backtest(outcomes: PostOutcomes(target: evaluation.target, posts: posts, start: start, end: end), notes: notes,
+                                observations: cascades.reduce(0) { $0 + $1.times.count })
+        let keys = drawn(backtest, alerted: alerted, largest: largest)
+        let byName = Dictionary(cascades.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var series: [PostKey: [SeriesPoint]] = [:]
+        for key in keys {
+            guard let cascade = byName[key.id] else { continue }
+            let replay = Replay(config: evaluation.config, shards: 1, target: evaluation.target, sample: [key]) { _ in }
+            for observation in evaluation.observations(cascade, view: view, start: start, horizon: horizon) { replay.add(observation) }
+            _ = replay.finish()
+            series[key] = replay.series[key]
+        }
+        let critical = evaluation.config.rules.filter { $0.severity == .critical }.map(\.name).joined(separator: ", ")
+        return Self(title: title, about: about + " A post is alerted when a critical rule (\(critical)) first fires on it.",
+                    rules: [RuleConfig(name: "any critical rule", severity: .critical, when: RuleConditions())], backtest: backtest,
+                    series: series, drawn: keys, perDay: false)
+    }
 }
