@@ -57,13 +57,14 @@ struct ReplayReportTests {
 
     /// What a rule did, counted by the test from the replay's JSON alert lines.
     struct Count: Equatable {
-        var postsAlerted = 0, pages = 0, caughtBefore = 0
+        var postsAlerted = 0, notifications = 0, pages = 0, caughtBefore = 0
     }
 
     static func count(_ alerts: [JSONValue], rule: String, reached: [String: Double]) -> Count {
         var firstAlert: [String: Double] = [:]
         var count = Count()
         for alert in alerts where alert["rule"]?.stringValue == rule {
+            count.notifications += 1
             if alert["state"]?.stringValue == "firing" { count.pages += 1 }
             let reason = alert["reason"]?.stringValue
             guard reason == "started" || reason == "escalated", let post = alert["post"]?.stringValue, firstAlert[post] == nil,
@@ -103,14 +104,15 @@ struct ReplayReportTests {
             #expect(figures["posts_alerted"]?.intValue == counted.postsAlerted, "\(rule)")
             #expect(figures["pages"]?.intValue == counted.pages, "\(rule)")
             #expect(figures["caught_before"]?.intValue == counted.caughtBefore && figures["reached_target"]?.intValue == 2, "\(rule)")
-            // Rule, severity, conditions, posts alerted, pages, pages a day, caught.
+            #expect(figures["notifications"]?.intValue == counted.notifications, "\(rule)")
+            // Rule, severity, conditions, posts alerted, notifications, pages, pages a day, caught.
             let row = Self.reportRow(html, rule: rule)
-            #expect(row.count == 10, "\(row)")
-            guard row.count == 10 else { continue }
-            #expect(row[3] == String(counted.postsAlerted) && row[4] == String(counted.pages), "\(rule): \(row)")
+            #expect(row.count == 11, "\(row)")
+            guard row.count == 11 else { continue }
+            #expect(row[3] == String(counted.postsAlerted) && row[4] == String(counted.notifications) && row[5] == String(counted.pages), "\(rule): \(row)")
             let perDay = Double(counted.pages) / days
-            #expect(row[5] == String(format: perDay >= 10 ? "%.0f" : "%.1f", perDay), "\(rule): \(row)")
-            #expect(row[6] == "\(counted.caughtBefore) of 2", "\(rule): \(row)")
+            #expect(row[6] == String(format: perDay >= 10 ? "%.0f" : "%.1f", perDay), "\(rule): \(row)")
+            #expect(row[7] == "\(counted.caughtBefore) of 2", "\(rule): \(row)")
         }
         // The viral posts were caught early, and the hostile one is among the posts drawn.
         #expect(Self.count(alerts, rule: "going-viral", reached: reached).caughtBefore == 2)

@@ -96,13 +96,13 @@ package enum BacktestReport {
             + (section.perDay ? " over \(DurationText.short(b.outcomes.days * 86400))" : "") + (b.malformed > 0 ? ", \(b.malformed) lines skipped" : "")
             + "; \(count(reached, "post")) reached the target of \(target) reshares.</p>\n"
         // Per rule.
-        html += "<table class=\"rules\"><thead><tr><th>Rule</th><th>Severity</th><th>Conditions</th><th>Posts alerted</th><th>Pages</th>"
+        html += "<table class=\"rules\"><thead><tr><th>Rule</th><th>Severity</th><th>Conditions</th><th>Posts alerted</th><th>Notifications</th><th>Pages</th>"
             + (section.perDay ? "<th>Pages a day</th>" : "")
             + "<th>Caught before \(target)</th><th>Median lead</th><th>Median reshares at the alert</th><th>Stayed under \(tenth)</th></tr></thead><tbody>\n"
         for rule in section.rules {
             let f = b.figures([rule.name])
             html += "<tr><td>\(HTMLText.escape(rule.name))</td><td class=\"\(rule.severity.rawValue)\">\(rule.severity.rawValue)</td>"
-                + "<td class=\"conditions\">\(HTMLText.escape(rule.when.text))</td><td>\(f.alerted.count)</td><td>\(f.pages)</td>"
+                + "<td class=\"conditions\">\(HTMLText.escape(rule.when.text))</td><td>\(f.alerted.count)</td><td>\(f.notifications)</td><td>\(f.pages)</td>"
                 + (section.perDay ? "<td>\(rate(f.pagesPerDay))</td>" : "")
                 + "<td>\(f.caughtBefore) of \(f.reachedTarget)</td><td>\(f.medianLead.map(DurationText.short) ?? "–")</td>"
                 + "<td>\(f.medianResharesAtAlert.map { NumberText.grouped(Double($0)) } ?? "–")</td><td>\(f.stayedSmall) of \(f.alerted.count)</td></tr>\n"
