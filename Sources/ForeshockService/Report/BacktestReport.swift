@@ -101,8 +101,9 @@ package enum BacktestReport {
             + "<th>Caught before \(target)</th><th>Median lead</th><th>Median reshares at the alert</th><th>Stayed under \(tenth)</th></tr></thead><tbody>\n"
         for rule in section.rules {
             let f = b.figures([rule.name])
+            let conditions: String = rule.when.text.components(separatedBy: ", ").map { HTMLText.escape($0) }.joined(separator: "<br>")
             html += "<tr><td>\(HTMLText.escape(rule.name))</td><td class=\"\(rule.severity.rawValue)\">\(rule.severity.rawValue)</td>"
-                + "<td class=\"conditions\">\(HTMLText.escape(rule.when.text))</td><td>\(f.alerted.count)</td><td>\(f.notifications)</td><td>\(f.pages)</td>"
+                + "<td class=\"conditions\">\(conditions)</td><td>\(f.alerted.count)</td><td>\(f.notifications)</td><td>\(f.pages)</td>"
                 + (section.perDay ? "<td>\(rate(f.pagesPerDay))</td>" : "")
                 + "<td>\(f.caughtBefore) of \(f.reachedTarget)</td><td>\(f.medianLead.map(DurationText.short) ?? "–")</td>"
                 + "<td>\(f.medianResharesAtAlert.map { NumberText.grouped(Double($0)) } ?? "–")</td><td>\(f.stayedSmall) of \(f.alerted.count)</td></tr>\n"
@@ -222,8 +223,8 @@ package enum BacktestReport {
     private static let style = """
     body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1000px;padding:0 16px;color:#1d2330;line-height:1.4}
     h1{font-size:1.5em;margin-bottom:4px}h2{margin-top:32px;border-bottom:2px solid #dde;padding-bottom:4px}h4{margin:0 0 4px 0}
-    table{border-collapse:collapse;margin:8px 0 16px 0;font-size:.9em;width:100%}th,td{border-bottom:1px solid #e4e6ee;padding:4px 8px;text-align:left;vertical-align:top}
-    th{background:#f3f4f8}td.critical{color:#b3261e;font-weight:600}td.warning{color:#9a6700}td.conditions{font-family:ui-monospace,monospace;font-size:.85em}
+    table{border-collapse:collapse;margin:8px 0 16px 0;font-size:.9em;width:100%;display:block;overflow-x:auto}th,td{border-bottom:1px solid #e4e6ee;padding:4px 8px;text-align:left;vertical-align:top}
+    th{background:#f3f4f8;font-size:.85em}td.critical{color:#b3261e;font-weight:600}td.warning{color:#9a6700}td.conditions{font-family:ui-monospace,monospace;font-size:.8em;white-space:nowrap}
     .excerpt{color:#555}.post{border:1px solid #e4e6ee;border-radius:6px;padding:10px 12px;margin:12px 0;break-inside:avoid}
     .text{white-space:pre-wrap;overflow-wrap:anywhere;max-height:9em;overflow:hidden;margin:4px 0}.key{color:#666;font-size:.85em;margin:2px 0;overflow-wrap:anywhere}
     svg.chart{width:100%;height:auto;max-width:720px;display:block}svg.tradeoff{width:100%;max-width:480px;height:auto}
