@@ -19,18 +19,14 @@ enum BenchCommand {
                 for run in 1...runs {
                     var benchmark = Benchmark(posts: posts, cascades: cascades, config: config)
                     figures.append(benchmark.run())
-                    if run == runs, arguments[.report] != nil { report = benchmark.report() }
+                    if run == runs { report = benchmark.lastReport }
                     terminal.printError("bench: run \(run) of \(runs) done")
                 }
                 continuation.resume(returning: (figures, report))
             }
         }
-        if let file = arguments[.report], let report {
-            do { try AtomicFile.write(Data(report.utf8), to: file) } catch {
-                throw CommandError(.runtime, "foreshock bench: cannot write the report to \(file): \((error as NSError).localizedDescription)")
-            }
-        }
-        func median(_ values: [Double]) -> String { String(format: "%.0f", values.sorted()[values.count / 2]) }
+        if let file = arguments[.report], let report { try CommandFile.writeReport(report, to: file, command: "bench", terminal: terminal) }
+        func median(_ values: [Double]) -> String { String(format: "%.0f", Backtest.median(values) ?? 0) }
         #if DEBUG
         let build = "debug"
         #else

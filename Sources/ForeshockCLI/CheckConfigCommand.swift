@@ -1,36 +1,73 @@
 import ForeshockConfig
+import ForeshockDelivery
 import ForeshockSupport
 import Foundation
 
-/// `foreshock check-config FILE`, and `check-config --print` for the embedded default config.
+/// `foreshock check-config FILE`: refuses exactly what `watch` would refuse at start, in the same
+/// sentences (the systemd unit runs it before each start), and says which rules are in effect.
+/// `check-config --print [FILE]`: the embedded default config, or FILE's effective config with
+/// every default filled in.
 enum CheckConfigCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
         if arguments.has(.printDefault) {
-            guard arguments.positionals.isEmpty else {
-                throw CommandError(.usage, "foreshock check-config: --print prints the embedded default config, the one to start your own from; give it no FILE.")
+            guard let path = arguments.positionals.first else {
+                terminal.out(DefaultConfig.text + "\n")
+                return .success
             }
-            terminal.out(DefaultConfig.text + "\n")
-            return .success
+            do {
+                let (config, _) = try ConfigLoader.load(path: path, environment: environment, requireSecrets: false)
+                terminal.out(ConfigText.render(config.answerRulesLimitedToBrandSources().config, origin: path))
+                return .success
+            } catch {
+                return refused(error, path: path, terminal: terminal)
+            }
         }
         guard let path = arguments.positionals.first else {
             throw CommandError(.usage, "foreshock check-config: give the config FILE to check, or --print for the embedded default config.")
         }
+        let config: Config
         do {
-            // Secrets from the environment may be set only where the service runs: warn, don't fail.
-            let (config, warnings) = try ConfigLoader.load(path: path, environment: environment, requireSecrets: false)
+            // As watch loads it: a secret whose variable is not set here is refused, as watch
+            // would refuse it (the unit loads the same environment file for both).
+            let (loaded, warnings) = try ConfigLoader.load(path: path, environment: environment, requireSecrets: true)
             for warning in warnings { terminal.printError(warning.description) }
-            terminal.print("\(path): ok: \(count(config.sources.count, "source")), \(count(config.rules.count, "rule")), \(count(config.sinks.count, "sink")), \(count(config.silences.count, "silence"))")
-            return .success
+            config = loaded
         } catch {
-            for problem in error.problems { terminal.printError(problem.description) }
-            if error.code == .unreadable { return .failure }
-            let errors = error.problems.filter { $0.severity == .error }.count
-            terminal.printError("\(path): \(count(errors, "error")); the config cannot be used")
+            return refused(error, path: path, terminal: terminal)
+        }
+        // What watch checks after loading: every sink's template found, parsed and rendered.
+        do { _ = try SinkSet(config: config, terminal: terminal) } catch {
+            terminal.printError("\(path): \(error.description)")
+            terminal.printError("\(path): 1 error; the config cannot be used")
             return .usage
         }
+        let (running, off) = config.answerRulesLimitedToBrandSources()
+        for (rule, sources) in off {
+            terminal.printError("\(path): warning: rule \(rule) is off for sources \(sources.joined(separator: ", ")): they name no brand_accounts, "
+                + "so no answer by the brand can be seen there")
+        }
+        terminal.print("\(path): ok: \(NumberText.count(config.sources.count, "source")), \(NumberText.count(config.rules.count, "rule")), \(NumberText.count(config.sinks.count, "sink")), "
+            + "\(NumberText.count(config.silences.count, "silence"))")
+        terminal.print("rules in effect:")
+        for rule in running.rules {
+            let limited = rule.sources.map { " (sources: \($0.isEmpty ? "none" : $0.joined(separator: ", ")))" } ?? ""
+            terminal.print("  \(rule.name) (\(rule.severity.rawValue)): \(rule.when.text)\(limited)")
+        }
+        let defaults = DefaultConfig.rules.map(\.name).filter { name in !config.rules.contains { $0.name == name } }
+        if !config.includesDefaultRules, !defaults.isEmpty {
+            terminal.print("note: this config's rules replace the default ones (\(defaults.joined(separator: ", "))); "
+                + "add include_default_rules: true to keep them too")
+        }
+        return .success
     }
 
-    private static func count(_ number: Int, _ noun: String) -> String {
-        "\(number) \(noun)\(number == 1 ? "" : "s")"
+    /// Every problem, then the count: exit 2, or 1 when the file could not be read at all.
+    private static func refused(_ error: ConfigError, path: String, terminal: Terminal) -> ExitCode {
+        for problem in error.problems { terminal.printError(problem.description) }
+        if error.code == .unreadable { return .failure }
+        let errors = error.problems.filter { $0.severity == .error }.count
+        terminal.printError("\(path): \(NumberText.count(errors, "error")); the config cannot be used")
+        return .usage
     }
+
 }

@@ -1,7 +1,19 @@
+import ForeshockSupport
 import Foundation
 
-/// Input files named on the command line.
+/// Files named on the command line: inputs, and the reports commands write.
 enum CommandFile {
+    /// Writes a report (whole or not at all) and says on stderr where, and how large.
+    /// - Throws: `CommandError` with one line naming the command, the file and the system's reason.
+    static func writeReport(_ html: String, to path: String, command: String, terminal: Terminal) throws(CommandError) {
+        do {
+            try AtomicFile.write(Data(html.utf8), to: path)
+        } catch {
+            throw CommandError(.runtime, "foreshock \(command): cannot write the report to \(path): \((error as NSError).localizedDescription)")
+        }
+        terminal.printError("\(command): report written to \(path) (\(html.utf8.count / 1024) KB)")
+    }
+
     /// Reads a whole file.
     /// - Throws: `CommandError` with one line naming the command, the file and the system's reason.
     static func read(_ path: String, command: String) throws(CommandError) -> Data {

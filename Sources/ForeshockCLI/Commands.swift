@@ -33,13 +33,15 @@ extension CommandOption {
     static let fit = CommandOption("--fit", nil, "print the calibration fitted on those cascades instead, as Swift for Calibration.standard")
     static let holdout = CommandOption("--holdout", nil, "fit on half the posts, judge on the other half, both ways: false alarms out of sample")
 
-    static let printDefault = CommandOption("--print", nil, "print the embedded default config (the one watch runs without --config) instead of checking a FILE")
+    static let printDefault = CommandOption("--print", nil,
+                                            "print FILE's effective config, every default filled in; with no FILE, the embedded default config (the one watch runs without --config)")
     static let sink = CommandOption("--sink", "NAME", "only this sink")
 
-    static let post = CommandOption("--post", "ID", "add: silence this post's alerts")
-    static let author = CommandOption("--author", "NAME", "add: silence alerts on this author's posts")
-    static let rule = CommandOption("--rule", "NAME", "add: silence this rule's alerts")
-    static let sourceMatcher = CommandOption("--source", "NAME", "add: silence this source's alerts")
+    static let post = CommandOption("--post", "ID", "add: silence this post's alerts (as post=ID)")
+    static let author = CommandOption("--author", "NAME", "add: silence alerts on this author's posts (as author=NAME)")
+    static let rule = CommandOption("--rule", "NAME", "add: silence this rule's alerts (as rule=NAME)")
+    static let sourceMatcher = CommandOption("--source", "NAME", "add: silence this source's alerts (as source=NAME)")
+    static let expired = CommandOption("--expired", nil, "list: show silences that have ended too")
     static let duration = CommandOption("--for", "DURATION", "add: how long, e.g. 2h")
     static let comment = CommandOption("--comment", "TEXT", "add: why, for the people who see it in status")
 
@@ -62,9 +64,10 @@ enum Commands {
 
     static let checkConfig = CommandSpec(
         name: "check-config", arguments: "[FILE]", positionals: 0...1,
-        summary: "Checks a config file and reports every problem, each as FILE: key.path: what is wrong. "
-            + "Exits 0 when it can be used (warnings included), 2 when it cannot. With --print, prints the embedded "
-            + "default config instead: the one watch runs without --config, to start your own from.",
+        summary: "Checks a config file as watch would at start (secrets set, templates found and rendered) and reports every "
+            + "problem, each as FILE: key.path: what is wrong, then the rules in effect. Exits 0 when it can be used (warnings "
+            + "included), 2 when it cannot. With --print, prints FILE's effective config with every default filled in, or with "
+            + "no FILE the embedded default config, to start your own from.",
         options: [.printDefault],
         run: { arguments, terminal, environment throws(CommandError) in try CheckConfigCommand.run(arguments, terminal: terminal, environment: environment) }
     )
@@ -116,10 +119,13 @@ enum Commands {
     )
 
     static let silence = CommandSpec(
-        name: "silence", arguments: "add|list|expire [ID]", positionals: 1...2,
+        name: "silence", arguments: "add [MATCHER…] | list | expire ID", positionals: 1...16,
         summary: "Holds back notifications for matching alerts; they are still tracked and shown by status. "
-            + "add takes what to match and --for; expire takes the silence's id from list.",
-        options: [.post, .author, .rule, .sourceMatcher, .duration, .comment, .stateDir, .config.help("read state_dir from this config")],
+            + "add takes matchers that must all hold, as amtool writes them (rule=going-viral, author!=acme, author=~\"dana.*\", "
+            + "source!~\"hn|x\"; on post, author, rule or source) and --for; expire ends one by its id from list, and it stays on "
+            + "record (list --expired). Rule and source names are checked against the config.",
+        options: [.post, .author, .rule, .sourceMatcher, .duration, .comment, .expired, .stateDir,
+                  .config.help("the watch process's config: its state_dir, and the rules and sources matchers may name (default: the embedded one)")],
         run: { arguments, terminal, environment throws(CommandError) in try SilenceCommand.run(arguments, terminal: terminal, environment: environment) }
     )
 

@@ -35,6 +35,9 @@ enum EvalCommand {
         } catch {
             throw CommandError(.runtime, "foreshock eval: cannot read the cascades: \((error as NSError).localizedDescription)")
         }
+        if arguments[.report] != nil, arguments.has(.fit) || arguments.has(.holdout) {
+            throw CommandError(.usage, "foreshock eval: --report draws the evaluation of the config's rules; it goes with neither --fit nor --holdout.")
+        }
         let real = try RealOrdinary.load(data, tideh: tideh)
         let evaluation = evaluator
         let every = "counts every \(DurationText.short(evaluation.pollInterval))"
@@ -88,11 +91,7 @@ enum EvalCommand {
                 BacktestReport.Section.evaluation(view.cascades, results: view.results, view: view.view, title: view.title, about: view.about,
                                                   evaluation: evaluation)
             }
-            let html = BacktestReport.render(sections, title: "Foreshock evaluation on \(data)")
-            do { try AtomicFile.write(Data(html.utf8), to: file) } catch {
-                throw CommandError(.runtime, "foreshock eval: cannot write the report to \(file): \((error as NSError).localizedDescription)")
-            }
-            terminal.printError("eval: report written to \(file) (\(html.utf8.count / 1024) KB)")
+            try CommandFile.writeReport(BacktestReport.render(sections, title: "Foreshock evaluation on \(data)"), to: file, command: "eval", terminal: terminal)
         }
         return .success
     }

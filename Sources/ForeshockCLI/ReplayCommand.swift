@@ -25,6 +25,7 @@ enum ReplayCommand {
         for text in arguments.all(.sweep) {
             do { sweep += try SweepSpec.parse(text, rules: config.rules) } catch { throw CommandError(.usage, "foreshock replay: \(error.description)") }
         }
+        do { try SweepSpec.checkDistinct(sweep) } catch { throw CommandError(.usage, "foreshock replay: \(error.description)") }
         guard sweep.count <= 2 else { throw CommandError(.usage, "foreshock replay: --sweep takes one or two conditions, not \(sweep.count).") }
         guard sweep.isEmpty || !arguments.has(.send) else { throw CommandError(.usage, "foreshock replay: --sweep cannot --send: it replays once per value.") }
         var notifier: Notifier?
@@ -59,7 +60,7 @@ enum ReplayCommand {
             if !rows.isEmpty {
                 terminal.print("")
                 terminal.print("Trace of \(trace ?? ""):")
-                for line in ReplayTrace.table([ReplayTrace.header] + rows) { terminal.print("  " + line) }
+                for line in TextTable.lines([ReplayTrace.header] + rows, indent: "  ") { terminal.print(line) }
             }
             return (backtest, replay.traceNotFound)
         }
@@ -111,12 +112,7 @@ enum ReplayCommand {
             BacktestReport.render([BacktestReport.Section.replay(data, name: path, config: config, backtest: backtest)],
                                   title: "Foreshock backtest: \(path)", sweep: sweep)
         }
-        do {
-            try AtomicFile.write(Data(html.utf8), to: file)
-        } catch {
-            throw CommandError(.runtime, "foreshock replay: cannot write the report to \(file): \((error as NSError).localizedDescription)")
-        }
-        terminal.printError("replay: report written to \(file) (\(html.utf8.count / 1024) KB)")
+        try CommandFile.writeReport(html, to: file, command: "replay", terminal: terminal)
     }
 }
 
@@ -124,30 +120,25 @@ enum ReplayCommand {
 enum BacktestText {
     static func summary(_ backtest: Backtest, rules: [RuleConfig]) -> String {
         let target = NumberText.grouped(Double(backtest.target))
-        let reached = backtest.outcomes.posts.values.filter { $0.reachedTarget != nil }.count
-        var lines = ["", "\(count(backtest.observations, "observation")), \(count(backtest.posts, "post")) over "
-            + "\(DurationText.short(backtest.outcomes.days * 86400)), \(count(backtest.malformed, "line")) skipped; "
-            + "\(count(reached, "post")) reached \(target) reshares"]
+        let reached = backtest.reachedTarget
+        var lines = ["", "\(NumberText.count(backtest.observations, "observation")), \(NumberText.count(backtest.posts, "post")) over "
+            + "\(DurationText.short(backtest.outcomes.days * 86400)), \(NumberText.count(backtest.malformed, "line")) skipped; "
+            + "\(NumberText.count(reached, "post")) reached \(target) reshares"]
         for rule in rules {
-            let f = backtest.figures([rule.name])
-            lines.append("rule \(rule.name) (\(rule.severity.rawValue)): \(count(f.alerted.count, "post")) alerted, \(count(f.pages, "page")) "
-                + "(\(rate(f.pagesPerDay)) a day)")
+            let f = backtest.figures([rule])
+            lines.append("rule \(rule.name) (\(rule.severity.rawValue)): \(NumberText.count(f.alerted.count, "post")) alerted, \(NumberText.count(f.pages, "page")) "
+                + "(\(NumberText.rate(f.pagesPerDay)) a day)")
             guard !f.alerted.isEmpty else { continue }
             lines.append("  median reshares at the alert: \(f.medianResharesAtAlert.map { NumberText.grouped(Double($0)) } ?? "-")")
-            lines.append("  caught before \(target): \(f.caughtBefore) of the \(count(f.reachedTarget, "post")) that reached it"
+            lines.append("  caught before \(target): \(f.caughtBefore) of the \(NumberText.count(f.reachedTarget, "post")) that reached it"
                 + (f.medianLead.map { ", median \(DurationText.short($0)) ahead" } ?? ""))
             lines.append("  stayed under \(NumberText.grouped(Double(backtest.target / 10))): \(f.stayedSmall) of \(f.alerted.count)")
         }
         return lines.joined(separator: "\n")
     }
 
-    /// "1 post", "3 posts".
-    static func count(_ value: Int, _ noun: String) -> String {
-        "\(NumberText.grouped(Double(value))) \(noun)\(value == 1 ? "" : "s")"
-    }
-
     static func jsonSummary(_ backtest: Backtest, rules: [RuleConfig]) -> String {
-        let perRule = rules.map { "\(JSONText.quote($0.name)):{\(figuresJSON(backtest.figures([$0.name])))}" }.joined(separator: ",")
+        let perRule = rules.map { "\(JSONText.quote($0.name)):{\(figuresJSON(backtest.figures([$0])))}" }.joined(separator: ",")
         return "{\"type\":\"summary\",\"observations\":\(backtest.observations),\"posts\":\(backtest.posts),\"skipped_lines\":\(backtest.malformed),"
             + "\"target\":\(backtest.target),\"days\":\(JSONText.number((backtest.outcomes.days * 1000).rounded() / 1000)),\"rules\":{\(perRule)}}"
     }
@@ -178,13 +169,10 @@ enum BacktestText {
             let values: [String] = zip(table.specs, row.values).map { $0.format($1) }
             let lead: String = f.medianLead.map(DurationText.short) ?? "-"
             let atAlert: String = f.medianResharesAtAlert.map { NumberText.grouped(Double($0)) } ?? "-"
-            let figures: [String] = [String(f.pages), rate(f.pagesPerDay), "\(f.caughtBefore) of \(f.reachedTarget)", lead, atAlert, "\(f.stayedSmall) of \(f.alerted.count)"]
+            let figures: [String] = [String(f.pages), NumberText.rate(f.pagesPerDay), "\(f.caughtBefore) of \(f.reachedTarget)", lead, atAlert, "\(f.stayedSmall) of \(f.alerted.count)"]
             rows.append(values + figures)
         }
-        return ReplayTrace.table(rows)
+        return TextTable.lines(rows)
     }
 
-    static func rate(_ value: Double) -> String {
-        String(format: value >= 10 ? "%.0f" : "%.1f", value)
-    }
 }

@@ -4,42 +4,80 @@ import ForeshockSupport
 import Foundation
 
 /// `foreshock silence add|list|expire`: silences kept in the state directory, which a running
-/// watch picks up within a few seconds.
+/// watch picks up within a few seconds. A silence is one or more matchers that must all hold,
+/// as amtool writes them (`rule=going-viral author=~"dana.*"`); expired silences stay on record.
 enum SilenceCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
-        let config: Config? = arguments[.config] == nil ? nil : try CommandConfig.load(arguments, environment: environment, query: "")
-        let store = SilenceStore(configured: [], stateDir: CommandAlerting.stateDir(arguments, config: config))
         let positionals = arguments.positionals
+        // The config the watch runs: rule and source names are checked against it.
+        let config = try CommandConfig.load(arguments, environment: environment, query: "")
+        let origin = arguments[.config] ?? "the embedded default config (give --config FILE for yours)"
+        let stateDir = CommandAlerting.stateDir(arguments, config: arguments[.config] == nil ? nil : config)
+        let store = SilenceStore(configured: [], stateDir: stateDir)
+        let file = store.path ?? stateDir
         switch positionals[0] {
         case "add":
             guard let text = arguments[.duration], let span = DurationText.seconds(text), span > 0 else {
                 throw CommandError(.usage, "foreshock silence add: give --for DURATION, such as 2h or 30m.")
             }
-            let silence = SilenceConfig(post: arguments[.post], author: arguments[.author], rule: arguments[.rule], source: arguments[.source],
-                                        until: Date().addingTimeInterval(span), comment: arguments[.comment])
-            guard silence.post != nil || silence.author != nil || silence.rule != nil || silence.source != nil else {
-                throw CommandError(.usage, "foreshock silence add: say what to silence with --post ID, --author NAME, --rule NAME or --source NAME.")
+            var matchers: [SilenceMatcher] = []
+            for text in positionals.dropFirst() {
+                do { matchers.append(try SilenceMatcher.parse(text)) } catch { throw CommandError(.usage, "foreshock silence add: \(error.description).") }
             }
+            let flags: [(SilenceMatcher.Field, CommandOption)] = [(.post, .post), (.author, .author), (.rule, .rule), (.source, .sourceMatcher)]
+            for (field, option) in flags {
+                for value in arguments.all(option) { matchers.append(SilenceMatcher(field, .equal, value)) }
+            }
+            guard !matchers.isEmpty else {
+                throw CommandError(.usage, "foreshock silence add: say what to silence: matchers such as rule=going-viral or author=~\"dana.*\", "
+                    + "or --post ID, --author NAME, --rule NAME, --source NAME.")
+            }
+            try check(matchers, against: config, origin: origin)
+            let silence = SilenceConfig(matchers: matchers, until: Date().addingTimeInterval(span), comment: arguments[.comment])
             let id = try stored { () throws(SilenceStore.Problem) in try store.add(silence) }
-            terminal.print("\(id) until \(Timestamp.format(silence.until))")
+            terminal.print("\(id) silences \(silence.matcherText) until \(Timestamp.format(silence.until)) (in \(file))")
         case "list":
-            let now = Date()
-            for entry in store.list {
+            guard positionals.count == 1 else { throw CommandError(.usage, "foreshock silence list takes no arguments (--expired to show ended ones too).") }
+            let now = Date(), all = store.list
+            let shown = arguments.has(.expired) ? all : all.filter { $0.active(at: now) }
+            if shown.isEmpty {
+                let ended = all.count - all.filter { $0.active(at: now) }.count
+                terminal.print("no silences in \(file)" + (ended > 0 && !arguments.has(.expired) ? " (\(ended) ended: silence list --expired)" : ""))
+            }
+            for entry in shown {
                 let s = entry.silence
-                let match = [("post", s.post), ("author", s.author), ("rule", s.rule), ("source", s.source)].compactMap { k, v in v.map { "\(k)=\($0)" } }
-                let state = s.until > now ? "active until \(Timestamp.format(s.until))" : "expired \(Timestamp.format(s.until))"
-                terminal.print("\(entry.id)  \(match.joined(separator: " "))  \(state)" + (s.comment.map { "  \"\($0)\"" } ?? ""))
+                let state = entry.active(at: now) ? "active until \(Timestamp.format(s.until))"
+                    : "ended \(Timestamp.format(entry.expired ?? s.until))" + (entry.expired == nil ? "" : " (expired by hand)")
+                terminal.print("\(entry.id)  \(s.matcherText)  \(state)  created \(Timestamp.format(entry.created))" + (s.comment.map { "  \"\($0)\"" } ?? ""))
             }
         case "expire":
             guard positionals.count == 2 else { throw CommandError(.usage, "foreshock silence expire: give the silence's id (see silence list).") }
-            guard try stored({ () throws(SilenceStore.Problem) in try store.expire(positionals[1]) }) else {
-                throw CommandError(.usage, "foreshock silence expire: no silence \"\(positionals[1])\" (see silence list).")
+            guard let before = try stored({ () throws(SilenceStore.Problem) in try store.expire(positionals[1]) }) else {
+                throw CommandError(.usage, "foreshock silence expire: no silence \"\(positionals[1])\" in \(file) (see silence list --expired).")
             }
-            terminal.print("\(positionals[1]) expired")
+            terminal.print(before.active(at: Date()) ? "\(positionals[1]) expired; it stays on record (silence list --expired)"
+                : "\(positionals[1]) had already ended")
         default:
             throw CommandError(.usage, "foreshock silence: the first word is add, list or expire, not \"\(positionals[0])\".")
         }
         return .success
+    }
+
+    /// A rule or a source named outright must be one the config has: a silence for a typo
+    /// would hold nothing back and look as if it did.
+    private static func check(_ matchers: [SilenceMatcher], against config: Config, origin: String) throws(CommandError) {
+        for matcher in matchers where matcher.op == .equal || matcher.op == .notEqual {
+            let known: [String]
+            switch matcher.field {
+            case .rule: known = config.rules.map(\.name) + ["source-down"]
+            case .source: known = config.sources.map(\.name)
+            default: continue
+            }
+            guard !known.contains(matcher.value) else { continue }
+            let hint = Suggestion.closest(to: matcher.value, among: known).map { " Did you mean \($0)?" } ?? ""
+            throw CommandError(.usage, "foreshock silence add: \(origin) has no \(matcher.field.rawValue) \"\(matcher.value)\" "
+                + "(it has \(known.joined(separator: ", "))).\(hint)")
+        }
     }
 
     private static func stored<T>(_ body: () throws(SilenceStore.Problem) -> T) throws(CommandError) -> T {

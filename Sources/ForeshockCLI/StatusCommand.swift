@@ -76,21 +76,17 @@ enum StatusCommand {
         let deadPath = (stateDir as NSString).appendingPathComponent("dead-letter.jsonl")
         let dead = FileManager.default.contents(atPath: deadPath).map { $0.split(separator: 0x0A).count } ?? 0
         if dead > 0 { out.append("Dead letters: \(dead) in \(deadPath)") }
-        let silences = SilenceStore(configured: [], stateDir: stateDir).list.filter { $0.silence.until > now }
+        let silences = SilenceStore(configured: [], stateDir: stateDir).list.filter { $0.active(at: now) }
         out.append("Silences: \(silences.isEmpty ? "none" : silences.map { "\($0.id) until \(Timestamp.format($0.silence.until))" }.joined(separator: "; "))")
         // Authors, texts, links, ids and errors came from the network.
         return out.map(SafeText.terminal).joined(separator: "\n") + "\n"
     }
 
-    /// Left-aligned columns, two spaces apart; the last column is not padded.
+    /// Left-aligned columns under a header, indented two spaces; none when there are no rows.
     static func table(_ header: [String], _ rows: [[String]]) -> [String] {
-        guard !rows.isEmpty else { return [] }
-        let all = [header] + rows
-        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        return all.map { row in
-            "  " + row.enumerated().map { index, cell in index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-        }
+        rows.isEmpty ? [] : TextTable.lines([header] + rows, indent: "  ")
     }
+
     /// Replies as last polled, and how they moved over the series: "40 (from 3)".
     static func replies(_ counters: [WatchStatus.Counters]?) -> String {
         let known = (counters ?? []).compactMap(\.replies)

@@ -21,32 +21,107 @@ package struct AlertingConfig: Sendable, Equatable {
     }
 }
 
+/// One condition a silence puts on an alert, as amtool writes them: `rule=going-viral`,
+/// `author!=acme`, `author=~"dana.*"`, `source!~"hn|x"`. A regex must match the whole value.
+package struct SilenceMatcher: Sendable, Equatable, CustomStringConvertible {
+    package enum Field: String, Sendable, CaseIterable { case post, author, rule, source }
+    package enum Op: String, Sendable, CaseIterable {
+        case equal = "=", notEqual = "!=", matches = "=~", notMatches = "!~"
+    }
+
+    package var field: Field
+    package var op: Op
+    package var value: String
+
+    package init(_ field: Field, _ op: Op = .equal, _ value: String) {
+        self.field = field
+        self.op = op
+        self.value = value
+    }
+
+    /// `rule=going-viral`, as `silence list` shows it and `silence add` takes it.
+    package var description: String { field.rawValue + op.rawValue + value }
+
+    /// Reads `NAME OP VALUE`.
+    /// - Throws: `Problem`, one sentence naming what is wrong.
+    package static func parse(_ text: String) throws(Problem) -> SilenceMatcher {
+        guard let opRange = ["!=", "=~", "!~", "="].lazy.compactMap({ text.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) else {
+            throw Problem(description: "\"\(text)\" is not a matcher: write NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX")
+        }
+        // At the first operator, the longest that starts there (`=~` over `=`).
+        let start = opRange.lowerBound
+        let op = Op.allCases.filter { text[start...].hasPrefix($0.rawValue) }.max { $0.rawValue.count < $1.rawValue.count }!
+        let name = String(text[..<start]).trimmingCharacters(in: .whitespaces)
+        var value = String(text[text.index(start, offsetBy: op.rawValue.count)...])
+        if value.count >= 2, let first = value.first, first == value.last, first == "\"" || first == "'" { value = String(value.dropFirst().dropLast()) }
+        guard let field = Field(rawValue: name) else {
+            throw Problem(description: "\"\(name)\" in \"\(text)\" is not something a silence matches (post, author, rule or source)")
+        }
+        guard !value.isEmpty else { throw Problem(description: "\"\(text)\" matches an empty \(name): give a value") }
+        let matcher = SilenceMatcher(field, op, value)
+        if op == .matches || op == .notMatches, matcher.regex == nil {
+            throw Problem(description: "\"\(value)\" in \"\(text)\" is not a regular expression")
+        }
+        return matcher
+    }
+
+    package struct Problem: Error, Sendable, CustomStringConvertible {
+        package var description: String
+    }
+
+    /// The regex, anchored to the whole value as Alertmanager's are.
+    var regex: NSRegularExpression? { try? NSRegularExpression(pattern: "^(?:" + value + ")$") }
+
+    /// Whether the alert's values satisfy this matcher: `values` are what the field may be
+    /// called for the alert (a post is its id or `source:id`); authors compare without case.
+    package func holds(for values: [String]) -> Bool {
+        let hit: Bool
+        switch op {
+        case .equal, .notEqual:
+            hit = values.contains { field == .author ? $0.lowercased() == value.lowercased() : $0 == value }
+        case .matches, .notMatches:
+            guard let regex else { return false }
+            hit = values.contains { regex.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil }
+        }
+        return op == .equal || op == .matches ? hit : !hit
+    }
+}
+
 /// Notifications held back for matching alerts: `silences[]` in the config.
 package struct SilenceConfig: Sendable, Equatable {
-    package var post: String?
-    package var author: String?
-    package var rule: String?
-    package var source: String?
+    /// All must hold.
+    package var matchers: [SilenceMatcher]
     package var until: Date
     package var comment: String?
 
-    package init(post: String? = nil, author: String? = nil, rule: String? = nil, source: String? = nil, until: Date, comment: String? = nil) {
-        self.post = post
-        self.author = author
-        self.rule = rule
-        self.source = source
+    package init(matchers: [SilenceMatcher], until: Date, comment: String? = nil) {
+        self.matchers = matchers
         self.until = until
         self.comment = comment
     }
 
+    /// The equality matchers of a `match` object (`post`, `author`, `rule`, `source`).
+    package init(post: String? = nil, author: String? = nil, rule: String? = nil, source: String? = nil, until: Date, comment: String? = nil) {
+        let pairs: [(SilenceMatcher.Field, String?)] = [(.post, post), (.author, author), (.rule, rule), (.source, source)]
+        self.init(matchers: pairs.compactMap { field, value in value.map { SilenceMatcher(field, .equal, $0) } }, until: until, comment: comment)
+    }
+
+    /// `rule=going-viral author=~dana.*`.
+    package var matcherText: String { matchers.map(\.description).joined(separator: " ") }
+
     static func read(_ object: ObjectReader, reader: ConfigReader, now: Date) -> SilenceConfig? {
-        var matchers: (post: String?, author: String?, rule: String?, source: String?) = (nil, nil, nil, nil)
-        if let match = object.object("match", required: true) {
-            matchers = (match.string("post"), match.string("author"), match.string("rule"), match.string("source"))
-            if matchers == (nil, nil, nil, nil) {
-                reader.error(match.path, "matches nothing (give post, author, rule or source)")
+        var matchers: [SilenceMatcher] = []
+        if let match = object.object("match") {
+            for field in SilenceMatcher.Field.allCases {
+                if let value = match.string(field.rawValue) { matchers.append(SilenceMatcher(field, .equal, value)) }
             }
             match.finish()
+        }
+        for (index, text) in (object.strings("matchers") ?? []).enumerated() {
+            do { matchers.append(try SilenceMatcher.parse(text)) } catch { reader.error(object.keyPath("matchers[\(index)]"), error.description) }
+        }
+        if matchers.isEmpty, !reader.hasErrors {
+            reader.error(object.path, "matches nothing (give match: { post, author, rule or source } or matchers: [\"rule=going-viral\", …])")
         }
         let until = object.date("until")
         let span = object.duration("for", min: 1)
@@ -56,6 +131,6 @@ package struct SilenceConfig: Sendable, Equatable {
         }
         object.finish()
         guard let end = until ?? span.map({ now.addingTimeInterval($0) }) else { return nil }
-        return SilenceConfig(post: matchers.post, author: matchers.author, rule: matchers.rule, source: matchers.source, until: end, comment: comment)
+        return SilenceConfig(matchers: matchers, until: end, comment: comment)
     }
 }

@@ -15,6 +15,9 @@ package struct Config: Sendable {
     package var sources: [SourceConfig] = []
     package var scoring = ScoringConfig()
     package var rules: [RuleConfig] = []
+    /// `include_default_rules: true`: the embedded default config's rules come after the
+    /// config's own (a rule of the same name as a default one replaces it).
+    package var includesDefaultRules = false
     package var alerting = AlertingConfig()
     package var silences: [SilenceConfig] = []
     package var sinks: [SinkConfig] = []

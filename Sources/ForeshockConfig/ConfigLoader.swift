@@ -55,6 +55,10 @@ package enum ConfigLoader {
             reader.error("", "not valid JSON5: \(error.reason)")
             return Result(config: nil, problems: reader.problems)
         }
+        // The decoder keeps one of a key given twice without a word: `query` twice is a mistake to show.
+        for duplicate in JSONSyntaxLocator.duplicateKeys([UInt8](data), json5: true) {
+            reader.error(duplicate.path, "given twice in one object (again on line \(duplicate.line)); keep one")
+        }
         guard let object = ObjectReader(root, path: "", reader: reader) else {
             return Result(config: nil, problems: reader.problems)
         }
@@ -67,6 +71,13 @@ package enum ConfigLoader {
         config.sources = object.objects("sources").compactMap { SourceConfig.read($0, reader: reader) }
         if let scoring = object.object("scoring") { config.scoring = ScoringConfig.read(scoring, reader: reader) }
         config.rules = object.objects("rules").compactMap { RuleConfig.read($0, reader: reader) }
+        // A config's own rules replace the default ones unless it asks to keep them; its rule
+        // of the same name as a default one wins.
+        config.includesDefaultRules = object.bool("include_default_rules") ?? false
+        if config.includesDefaultRules, origin != DefaultConfig.origin {
+            let own = Set(config.rules.map(\.name))
+            config.rules += DefaultConfig.rules.filter { !own.contains($0.name) }
+        }
         if let alerting = object.object("alerting") { config.alerting = AlertingConfig.read(alerting) }
         config.silences = object.objects("silences").compactMap { SilenceConfig.read($0, reader: reader, now: now) }
         config.sinks = object.objects("sinks").compactMap { SinkConfig.read($0, reader: reader) }

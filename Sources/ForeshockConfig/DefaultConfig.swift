@@ -1,3 +1,5 @@
+import Foundation
+
 /// The config compiled into the binary, used when no `--config` is given: sources that need
 /// no credentials, the default rules and the terminal as the only sink.
 package enum DefaultConfig {
@@ -7,6 +9,9 @@ package enum DefaultConfig {
     static func hashtag(from query: String) -> String {
         String(query.filter { $0.isLetter || $0.isNumber || $0 == "_" }.lowercased())
     }
+
+    /// The default rules, for a config that keeps them (`include_default_rules: true`).
+    package static let rules: [RuleConfig] = ConfigLoader.parse(Data(text.utf8), origin: origin, environment: [:], requireSecrets: false).config?.rules ?? []
 
     package static let text = """
     // Foreshock's embedded default config: `foreshock watch --query acme` with no --config.

@@ -35,7 +35,10 @@ package struct RuleConditions: Sendable, Equatable {
     var isEmpty: Bool { self == RuleConditions() }
 
     /// The conditions as the config writes them: `predicted_reshares_at_least: 1000, min_reshares: 5, max_age: 30d`.
-    package var text: String {
+    package var text: String { parts.joined(separator: ", ") }
+
+    /// The same, one condition each.
+    package var parts: [String] {
         func number(_ value: Double) -> String { value.rounded() == value && value.magnitude < 1e15 ? String(Int(value)) : String(value) }
         var parts: [String] = []
         if let v = predictedResharesAtLeast { parts.append("predicted_reshares_at_least: \(number(v))") }
@@ -49,7 +52,7 @@ package struct RuleConditions: Sendable, Equatable {
         if let v = unansweredForAtLeast { parts.append("unanswered_for_at_least: \(DurationText.format(v))") }
         if let v = spreadingAfterAnswer { parts.append("spreading_after_answer: \(v)") }
         if let v = maxAge { parts.append("max_age: \(DurationText.format(v))") }
-        return parts.joined(separator: ", ")
+        return parts
     }
 }
 

@@ -18,6 +18,8 @@ package struct SinkConfig: Sendable {
 
     // email
     package var smtp: SMTPSettings?
+    /// The SMTP password as the config gives it (its value is also in `smtp`).
+    package var password: Secret?
     package var from: String?
     package var to: [String] = []
     package var htmlTemplate: String?
@@ -68,6 +70,7 @@ package struct SinkConfig: Sendable {
             let url = object.wireString("smtp_url", "URL", required: true)
             let startTLS = object.choice("starttls", SMTPSettings.StartTLS.self) ?? .required
             let password = object.secret("password")
+            sink.password = password
             let caFile = object.string("ca_file")
             let insecure = object.bool("insecure_skip_verify") ?? false
             if let url {

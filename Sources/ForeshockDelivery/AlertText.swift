@@ -7,7 +7,8 @@ import Foundation
 package enum AlertText {
     package static func line(_ note: AlertNotification) -> String {
         let time = Timestamp.format(Date(timeIntervalSince1970: note.time))
-        let state = note.state == .resolved ? "RESOLVED" : note.reason == .escalated ? "ESCALATED" : note.reason == .repeated ? "STILL FIRING" : "FIRING"
+        let state = (note.isTest ? "TEST " : "")
+            + (note.state == .resolved ? "RESOLVED" : note.reason == .escalated ? "ESCALATED" : note.reason == .repeated ? "STILL FIRING" : "FIRING")
         switch note.subject {
         case .volume(let source, let ratio, let z):
             return "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(source)] mention volume \(String(format: "%.1f", ratio))× the usual (\(String(format: "%.1f", z ?? 0)) σ above it)"

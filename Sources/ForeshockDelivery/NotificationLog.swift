@@ -96,10 +96,15 @@ package final class NotificationLog: @unchecked Sendable {
     /// `within` seconds before it, or it resolves an alert last announced as resolved.
     /// - Parameter within: beyond this a reminder would be due anyway (`repeat_interval`),
     ///   so an alert the core lost track of may start again.
-    package func alreadyAnnounced(_ note: AlertNotification, within: Double) -> Bool {
+    /// - Parameter sink: the sink to ask about; marks are kept per alert and sink, since an
+    ///   alert reaches a sink of its own when a rule with other sinks starts to hold (nil: the
+    ///   alert as a whole, as logs before sinks had marks kept it).
+    package func alreadyAnnounced(_ note: AlertNotification, sink: String? = nil, within: Double) -> Bool {
         lock.withLock {
             if ids.contains(note.notificationID) || pendingIDs.contains(note.notificationID) { return true }
-            guard let mark = pendingMarks[Self.markKey(note)] ?? marks[Self.markKey(note)] else { return false }
+            let key = Self.markKey(note.alertKey, sink)
+            // A log written before marks had sinks keeps one mark for the whole alert.
+            guard let mark = pendingMarks[key] ?? marks[key] ?? (sink == nil ? nil : marks[note.alertKey]) else { return false }
             switch note.reason {
             case .started, .escalated:
                 return mark.firing && mark.severity >= note.severity && note.time - mark.time < within
@@ -113,22 +118,24 @@ package final class NotificationLog: @unchecked Sendable {
 
     /// Notes a notification as accepted by the notifier, before it is written (`record`), so
     /// that those after it are judged against it.
-    package func accept(_ note: AlertNotification) {
+    package func accept(_ note: AlertNotification, sinks: [String]? = nil) {
         lock.withLock {
             pendingIDs.insert(note.notificationID)
-            pendingMarks[Self.markKey(note)] = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
+            for sink in sinks ?? [nil] as [String?] {
+                pendingMarks[Self.markKey(note.alertKey, sink)] = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
+            }
         }
     }
 
-    /// Notes notifications as taken (silenced, or about to be queued).
-    package func record(_ notes: [AlertNotification]) {
-        write(taken: notes, queued: [])
+    /// Notes notifications as taken (silenced, or about to be queued) for their sinks.
+    package func record(_ notes: [AlertNotification], sinks: [String]? = nil) {
+        write(taken: notes.map { ($0, sinks ?? [nil]) }, queued: [])
     }
 
-    /// Notes notifications as taken and the messages rendered from them as queued: one write,
-    /// before the outbox is written, so whatever the outbox holds the log knows of.
-    package func record(_ notes: [AlertNotification], queued messages: [Queued]) {
-        write(taken: notes, queued: messages)
+    /// Notes notifications as taken by one sink and the messages rendered from them as queued:
+    /// one write, before the outbox is written, so whatever the outbox holds the log knows of.
+    package func record(_ notes: [AlertNotification], sink: String? = nil, queued messages: [Queued]) {
+        write(taken: notes.map { ($0, [sink]) }, queued: messages)
     }
 
     /// Notes a message as delivered or given up: it is no longer the outbox's to keep.
@@ -145,19 +152,20 @@ package final class NotificationLog: @unchecked Sendable {
         lock.withLock { queuedOrder.compactMap { queued[$0] } }
     }
 
-    private func write(taken notes: [AlertNotification], queued messages: [Queued]) {
+    private func write(taken notes: [(AlertNotification, [String?])], queued messages: [Queued]) {
         lock.withLock {
             var text = ""
-            for note in notes {
+            for (note, sinks) in notes {
                 pendingIDs.remove(note.notificationID)
-                let written = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
-                if pendingMarks[Self.markKey(note)] == written { pendingMarks[Self.markKey(note)] = nil }
-                let fresh = !ids.contains(note.notificationID)
                 take(note.notificationID)
                 let mark = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
-                guard fresh || marks[Self.markKey(note)] != mark else { continue }
-                marks[Self.markKey(note)] = mark
-                text += Self.markLine(alert: Self.markKey(note), mark, id: note.notificationID)
+                for sink in sinks {
+                    let key = Self.markKey(note.alertKey, sink)
+                    if pendingMarks[key] == mark { pendingMarks[key] = nil }
+                    guard marks[key] != mark else { continue }
+                    marks[key] = mark
+                    text += Self.markLine(alert: key, mark, id: note.notificationID)
+                }
             }
             for message in messages where queued[message.id] == nil {
                 queue(message)
@@ -169,10 +177,9 @@ package final class NotificationLog: @unchecked Sendable {
         }
     }
 
-    /// Marks are kept per alert and the sinks it went to: an alert that later reaches a sink of
-    /// its own (a rule with other sinks starts to hold) is news to that sink.
-    private static func markKey(_ note: AlertNotification) -> String {
-        note.sinks.isEmpty ? note.alertKey : note.alertKey + " → " + note.sinks.sorted().joined(separator: ",")
+    /// A mark's key: the alert, and the sink it went to.
+    private static func markKey(_ alert: String, _ sink: String?) -> String {
+        sink.map { alert + " → " + $0 } ?? alert
     }
 
     private static func markLine(alert: String, _ mark: Mark, id: String?) -> String {

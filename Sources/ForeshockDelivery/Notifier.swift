@@ -29,6 +29,7 @@ package final class Notifier: @unchecked Sendable {
     private let workers: [String: SinkWorker]
     private let order: [String]
     private let groupWait: Double
+    private let silenceTarget: String?
     private let repeatInterval: Double
     private let silences: SilenceStore
     private let logger: Logger
@@ -43,6 +44,10 @@ package final class Notifier: @unchecked Sendable {
                 log: NotificationLog = NotificationLog(directory: nil), policy: RetryPolicy = RetryPolicy(), logger: Logger) {
         self.outbox = outbox
         self.log = log
+        // A silence must reach this watch's state, wherever the person on call pastes the command.
+        silenceTarget = outbox.directory.map { directory in
+            "--state-dir " + AlertNotification.shellQuoted(URL(fileURLWithPath: directory).standardizedFileURL.path)
+        }
         self.groupWait = alerting.groupWait
         self.repeatInterval = alerting.repeatInterval
         self.silences = silences
@@ -69,26 +74,32 @@ package final class Notifier: @unchecked Sendable {
         let now = Date()
         var toSend: [(String, [AlertNotification])] = []
         var windowsOpened: [String] = []
-        var silenced: [AlertNotification] = []
+        var silenced: [(AlertNotification, [String])] = []
         lock.lock()
         for note in notes {
             counts.submitted += 1
             // Before anything else: an alert the core saw anew after its journal was lost is
             // not news to the receivers, and they could not drop it (it has a new id).
-            if log.alreadyAnnounced(note, within: repeatInterval) {
+            // Sink by sink: an alert may reach a sink of its own later than the others.
+            let sinks = targets(note).filter { !log.alreadyAnnounced(note, sink: $0, within: repeatInterval) }
+            if sinks.isEmpty {
                 counts.announced += 1
                 logger.info("notification not sent: receivers were already told", [("alert", note.alertKey), ("rule", note.rule), ("reason", note.reason.rawValue)])
                 continue
             }
-            let sinks = targets(note)
-            guard !sinks.isEmpty else { continue }
-            log.accept(note)
+            var note = note
+            note.silenceTarget = silenceTarget
+            log.accept(note, sinks: sinks)
             if let silence = silences.silencing(note, now: now) {
                 counts.silenced += 1
-                silenced.append(note)
+                silenced.append((note, sinks))
                 logger.info("notification silenced", [("alert", note.alertKey), ("rule", note.rule), ("by", silence)])
                 continue
             }
+            // One line per alert change, so the log says what fired and where it goes.
+            let what = note.reason == .started ? "fired" : note.reason.rawValue
+            logger.info("alert \(what)", [("alert", note.alertKey), ("rule", note.rule), ("severity", note.severity.rawValue), ("sinks", sinks.joined(separator: ","))]
+                        + (note.isTest ? [("test", "true")] : []))
             for sink in sinks {
                 if groupWait <= 0 {
                     toSend.append((sink, [note]))
@@ -102,7 +113,7 @@ package final class Notifier: @unchecked Sendable {
             }
         }
         lock.unlock()
-        log.record(silenced)
+        for (note, sinks) in silenced { log.record([note], sinks: sinks) }
         for (sink, group) in toSend { dispatch(group, to: sink) }
         for sink in windowsOpened {
             Task { [self, groupWait] in
@@ -131,7 +142,7 @@ package final class Notifier: @unchecked Sendable {
         let id = Self.groupID(group, sink: sinkName)
         let entries = render(group, id: id, worker: worker)
         // The log first: whatever the outbox then holds or loses, the log knows it was queued.
-        log.record(group, queued: entries.map { NotificationLog.Queued(id: $0.id, group: id, sink: sinkName, notes: group.map(\.notificationID)) })
+        log.record(group, sink: sinkName, queued: entries.map { NotificationLog.Queued(id: $0.id, group: id, sink: sinkName, notes: group.map(\.notificationID)) })
         add(entries, sink: sinkName)
         worker.enqueue(entries)
     }

@@ -13,6 +13,12 @@ package final class SilenceStore: @unchecked Sendable {
         package var id: String
         package var silence: SilenceConfig
         package var created: Date
+        /// When `expire` ended it early; nil while it runs its course. Kept, so there is a
+        /// record of what was silenced when.
+        package var expired: Date?
+
+        /// Whether it holds notifications back at `now`.
+        package func active(at now: Date) -> Bool { expired == nil && silence.until > now }
     }
 
     package struct Problem: Error, Sendable, CustomStringConvertible {
@@ -51,22 +57,27 @@ package final class SilenceStore: @unchecked Sendable {
             lock.lock()
         }
         defer { lock.unlock() }
-        let all = configured.map { ("config", $0) } + stored.map { ($0.id, $0.silence) }
+        let all = configured.map { ("config", $0) } + stored.filter { $0.active(at: now) }.map { ($0.id, $0.silence) }
         for (id, silence) in all where silence.until > now && Self.matches(silence, note) {
             return "silence \(id)" + (silence.comment.map { " (\($0))" } ?? "")
         }
         return nil
     }
 
+    /// Whether every matcher of the silence holds for the alert (a silence with none holds for nothing).
     static func matches(_ silence: SilenceConfig, _ note: AlertNotification) -> Bool {
-        if let post = silence.post, post != note.key.id, post != note.key.description { return false }
-        if let author = silence.author, author.lowercased() != (note.author ?? "").lowercased() { return false }
-        if let rule = silence.rule, rule != note.rule { return false }
-        if let source = silence.source, source != note.key.source { return false }
-        return silence.post != nil || silence.author != nil || silence.rule != nil || silence.source != nil
+        guard !silence.matchers.isEmpty else { return false }
+        return silence.matchers.allSatisfy { matcher in
+            switch matcher.field {
+            case .post: return matcher.holds(for: note.post == nil ? [] : [note.key.id, note.key.description])
+            case .author: return matcher.holds(for: note.author.map { [$0] } ?? [])
+            case .rule: return matcher.holds(for: [note.rule])
+            case .source: return matcher.holds(for: [note.source])
+            }
+        }
     }
 
-    /// The stored silences (expired ones included, until `expire` removes them).
+    /// Every stored silence, expired ones included, oldest first.
     package var list: [Stored] {
         _ = try? reloadIfChanged(force: true)
         lock.lock(); defer { lock.unlock() }
@@ -84,15 +95,17 @@ package final class SilenceStore: @unchecked Sendable {
         return id
     }
 
-    /// Ends a silence now. - Returns: whether it existed.
-    package func expire(_ id: String) throws(Problem) -> Bool {
+    /// Ends a silence now; it stays on record as expired.
+    /// - Returns: the silence as it was, nil if there is none with that id.
+    package func expire(_ id: String, now: Date = Date()) throws(Problem) -> Stored? {
         try reloadIfChanged(force: true)
         lock.lock(); defer { lock.unlock() }
-        let before = stored.count
-        stored.removeAll { $0.id == id }
-        guard stored.count != before else { return false }
+        guard let index = stored.firstIndex(where: { $0.id == id }) else { return nil }
+        let before = stored[index]
+        guard before.active(at: now) else { return before }
+        stored[index].expired = now
         try save()
-        return true
+        return before
     }
 
     private func reloadIfChanged(force: Bool) throws(Problem) {
@@ -107,10 +120,16 @@ package final class SilenceStore: @unchecked Sendable {
         }
         stored = items.compactMap { item in
             guard let id = item["id"]?.stringValue, let until = item["until"]?.stringValue.flatMap(Timestamp.parse) else { return nil }
-            let match = item["match"]
-            return Stored(id: id, silence: SilenceConfig(post: match?["post"]?.stringValue, author: match?["author"]?.stringValue, rule: match?["rule"]?.stringValue,
-                                                         source: match?["source"]?.stringValue, until: until, comment: item["comment"]?.stringValue),
-                          created: item["created"]?.stringValue.flatMap(Timestamp.parse) ?? until)
+            var matchers = (item["matchers"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { try? SilenceMatcher.parse($0) } }
+            // Files from before matchers: one object of equalities.
+            if let match = item["match"] {
+                for field in SilenceMatcher.Field.allCases {
+                    if let value = match[field.rawValue]?.stringValue { matchers.append(SilenceMatcher(field, .equal, value)) }
+                }
+            }
+            return Stored(id: id, silence: SilenceConfig(matchers: matchers, until: until, comment: item["comment"]?.stringValue),
+                          created: item["created"]?.stringValue.flatMap(Timestamp.parse) ?? until,
+                          expired: item["expired"]?.stringValue.flatMap(Timestamp.parse))
         }
     }
 
@@ -118,12 +137,17 @@ package final class SilenceStore: @unchecked Sendable {
         guard let path else { throw Problem(description: "silences need a state directory (--state-dir)") }
         let items = stored.map { entry in
             let s = entry.silence
-            let match = [("post", s.post), ("author", s.author), ("rule", s.rule), ("source", s.source)].compactMap { key, value in value.map { "\"\(key)\":\(JSONText.quote($0))" } }
-            return "{\"id\":\(JSONText.quote(entry.id)),\"match\":{\(match.joined(separator: ","))},\"until\":\(JSONText.quote(Timestamp.format(s.until))),"
-                + "\"created\":\(JSONText.quote(Timestamp.format(entry.created))),\"comment\":\(JSONText.string(s.comment))}"
+            return "{\"id\":\(JSONText.quote(entry.id)),\"matchers\":[\(s.matchers.map { JSONText.quote($0.description) }.joined(separator: ","))],"
+                + "\"until\":\(JSONText.quote(Timestamp.format(s.until))),\"created\":\(JSONText.quote(Timestamp.format(entry.created))),"
+                + "\"expired\":\(entry.expired.map { JSONText.quote(Timestamp.format($0)) } ?? "null"),\"comment\":\(JSONText.string(s.comment))}"
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            // Silences belong to a watch process's state: a directory made here would be one it never reads.
+            throw Problem(description: "there is no state directory at \(directory): give the watch process's with --state-dir DIR, or its config with --config FILE")
         }
         do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             // A watch reading it never sees half a file.
             try AtomicFile.write(Data(("{\"silences\":[\n" + items.joined(separator: ",\n") + "\n]}\n").utf8), to: path)
         } catch {

@@ -69,7 +69,7 @@ final class SinkWorker: @unchecked Sendable {
             do {
                 try await sink.send(entry.body, id: entry.id)
                 sentTimes.append(Date().timeIntervalSince1970)
-                logger.debug("delivered", [("id", entry.id), ("attempt", "\(attempt)")])
+                logger.info("notification delivered", [("alerts", entry.keys.joined(separator: ",")), ("id", entry.id), ("attempt", "\(attempt)")])
                 count { $0.delivered += 1 }
                 // The log first: a crash between the two sends it again (same id), never loses it.
                 log.settled(entry.id)
@@ -83,14 +83,14 @@ final class SinkWorker: @unchecked Sendable {
                 if error.code == .permanent || age > policy.giveUpAfter {
                     let reason = error.code == .permanent ? error.message : "gave up after \(attempt) attempts over \(DurationText.format(age)): \(error.message)"
                     count { $0.dead += 1 }
-                    logger.error("notification not delivered, moved to the dead letters", [("id", entry.id), ("reason", reason)])
+                    logger.error("notification given up, moved to the dead letters", [("alerts", entry.keys.joined(separator: ",")), ("id", entry.id), ("reason", reason)])
                     log.settled(entry.id)
                     do { try outbox.dead(entry.id, reason: reason) } catch { logger.error("cannot write the dead letter", [("error", "\(error)")]) }
                     return
                 }
                 let delay = policy.delay(after: attempt, retryAfter: error.retryAfter)
                 count { $0.retried += 1 }
-                logger.warning("delivery failed, will retry", [("id", entry.id), ("attempt", "\(attempt)"), ("retry_in", DurationText.format(delay)), ("error", error.message)])
+                logger.warning("delivery failed, will retry", [("alerts", entry.keys.joined(separator: ",")), ("id", entry.id), ("attempt", "\(attempt)"), ("retry_in", DurationText.format(delay)), ("error", error.message)])
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
             }
         }

@@ -84,7 +84,8 @@ package struct TemplateValues: Sendable {
             "first_seen": .text(time(note.createdAt)),
             "fired_at": .text(time(note.firedAt ?? note.time)),
             "time": .text(time(note.time)),
-            "headline": .text(SafeText.cut("\(state): \(what)", 200)),
+            "headline": .text(SafeText.cut((note.isTest ? "TEST: " : "") + "\(state): \(what)", 200)),
+            "test": .flag(note.isTest),
             "advice": .text(note.state == .resolved
                 ? "No rule holds any more. If you answered, check the replies once more."
                 : "Answer in public, with empathy, within the hour: acknowledge the problem in your own words, say what you will do and by when. Then move the details to a private channel (DM or email). Do not argue, do not paste a template."),
@@ -100,7 +101,22 @@ package struct TemplateValues: Sendable {
 }
 
 extension AlertNotification {
-    /// The alert `test-alert` sends and templates are checked against at start.
+    /// The alert `test-alert` sends: the sample, marked as a test everywhere, under a key no
+    /// real alert has (so PagerDuty opens an incident of its own, which test-alert resolves),
+    /// naming the config's own most severe rule with its conditions.
+    package static func test(rules: [RuleConfig]) -> AlertNotification {
+        var note = sample
+        let rule = rules.first { $0.severity == .critical } ?? rules.first
+        let id = "test-alert-" + UUID().uuidString.lowercased().prefix(8)
+        if let post = note.post { note.subject = .post(PostKey(source: "foreshock", id: String(id)), post) }
+        note.rule = rule?.name ?? "test-alert"
+        note.severity = rule?.severity ?? .critical
+        note.held = rule.map { "the config's rule, as it reads: \($0.when.text)" } ?? "no rule in the config"
+        note.isTest = true
+        return note
+    }
+
+    /// The alert templates are checked against at start, and the README shows.
     package static var sample: AlertNotification {
         let now = Date().timeIntervalSince1970.rounded()
         let post = AlertNotification.PostSnapshot(
@@ -112,6 +128,6 @@ extension AlertNotification {
         return AlertNotification(.post(PostKey(source: "mastodon", id: "113456789012345678"), post), time: now, rule: "going-viral",
                                  severity: .critical, reason: .started, sinks: [], firedAt: now,
                                  why: "kept 14.2 reshares a minute for 10.0 minutes, evenly, from an author with 2,290 followers",
-                                 held: "predicted 2,350 ≥ 1,000; 412 reshares ≥ 5; age 33m < 30d", watching: "mastodon #acme")
+                                 held: "predicted 2,350 ≥ 1,000; 412 reshares ≥ 5; age 33m ≤ 30d", watching: "mastodon #acme")
     }
 }

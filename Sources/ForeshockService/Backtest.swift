@@ -23,6 +23,9 @@ package struct PostOutcomes: Sendable {
         /// When it reached the target, if it did, and when the recording last had news of it.
         package var reachedTarget: Double?
         package var lastSeen: Double
+        /// At or past the target when the recording first had news of it (a recording that
+        /// starts mid-cascade): no alert could have come before, so it is not counted either way.
+        package var seenPastTarget = false
 
         package init(key: PostKey, firstSeen: Double, createdAt: Double? = nil, author: String? = nil, followers: Double? = nil,
                      text: String? = nil, url: String? = nil, reshares: Int = 0, reachedTarget: Double? = nil, lastSeen: Double? = nil) {
@@ -67,6 +70,11 @@ package struct PostOutcomes: Sendable {
         Self.update(&posts[PostKey.Hashed(observation.key), default: Post(key: observation.key, firstSeen: time)], with: observation, target: target)
     }
 
+    /// Whether a post counts for the target: it reached it while the recording watched.
+    package func reachedWhileWatched(_ post: Post) -> Bool {
+        post.reachedTarget != nil && !post.seenPastTarget
+    }
+
     private static func update(_ post: inout Post, with observation: Observation, target: Int) {
         let time = observation.time
         post.lastSeen = time
@@ -85,7 +93,10 @@ package struct PostOutcomes: Sendable {
         default:
             return
         }
-        if post.reachedTarget == nil, post.reshares >= target { post.reachedTarget = time }
+        if post.reachedTarget == nil, post.reshares >= target {
+            post.reachedTarget = time
+            post.seenPastTarget = time == post.firstSeen
+        }
     }
 
     package subscript(key: PostKey) -> Post? { posts[PostKey.Hashed(key)] }
@@ -170,30 +181,43 @@ package struct Backtest: Sendable {
     }
 
     package var target: Int { outcomes.target }
-    package var posts: Int { outcomes.posts.count }
+    /// Posts the recording had a `post` line for (reshares seen of posts it never showed are
+    /// counted among their outcomes, not here).
+    package var posts: Int { outcomes.posts.values.reduce(0) { $0 + ($1.createdAt == nil ? 0 : 1) } }
 
     /// The figures of one rule, or of several taken together (a sweep of two rules' conditions).
-    package func figures(_ rules: [String]) -> Figures {
-        var figures = Figures(rules: rules)
-        var first: [PostKey: Int] = [:]
-        for note in notes where rules.contains(note.rule) {
+    /// The posts that count for the target are those the rules apply to (their `sources`) that
+    /// reached it while the recording watched; an alert is early when it came while the post
+    /// was still under the target.
+    package func figures(_ rules: [RuleConfig]) -> Figures {
+        let names = rules.map(\.name)
+        var figures = Figures(rules: names)
+        var first = Set<PostKey>()
+        for note in notes where names.contains(note.rule) {
             figures.notifications += 1
             if note.pages { figures.pages += 1 }
-            guard note.isPost, note.reason == .started || note.reason == .escalated, first[note.key] == nil else { continue }
+            guard note.isPost, note.reason == .started || note.reason == .escalated, first.insert(note.key).inserted else { continue }
             let outcome = outcomes[note.key]
-            first[note.key] = figures.alerted.count
+            let counted = outcome.map(outcomes.reachedWhileWatched) ?? false
             figures.alerted.append(Alerted(key: note.key, time: note.time, reshares: note.reshares, final: max(outcome?.reshares ?? 0, note.reshares),
-                                           lead: outcome?.reachedTarget.map { $0 - note.time }))
+                                           lead: counted ? outcome?.reachedTarget.map { $0 - note.time } : nil))
         }
         figures.pagesPerDay = Double(figures.pages) / outcomes.days
-        figures.reachedTarget = outcomes.posts.values.reduce(0) { $0 + ($1.reachedTarget == nil ? 0 : 1) }
-        let caught = figures.alerted.filter { ($0.lead ?? -1) >= 0 }
+        let everywhere = rules.contains { $0.sources == nil }
+        let sources = Set(rules.flatMap { $0.sources ?? [] })
+        figures.reachedTarget = outcomes.posts.values.reduce(0) { count, post in
+            count + (outcomes.reachedWhileWatched(post) && (everywhere || sources.contains(post.key.source)) ? 1 : 0)
+        }
+        let caught = figures.alerted.filter { ($0.lead ?? -1) >= 0 && $0.reshares < target }
         figures.caughtBefore = caught.count
         figures.medianLead = Self.median(caught.compactMap(\.lead))
         figures.medianResharesAtAlert = Self.median(figures.alerted.map(\.reshares))
         figures.stayedSmall = figures.alerted.filter { $0.final * 10 < target }.count
         return figures
     }
+
+    /// Posts in the recording that reached the target while it watched.
+    package var reachedTarget: Int { outcomes.posts.values.reduce(0) { $0 + (outcomes.reachedWhileWatched($1) ? 1 : 0) } }
 
     /// The posts that alerted under no rule at all, largest first.
     package func largestNotAlerted(_ count: Int) -> [PostOutcomes.Post] {

@@ -41,8 +41,8 @@ package final class Replay {
     ///   - leavesOutQuietTicks: leave out, in bulk, ticks the engine says cannot do anything
     ///     (false: every tick is run, the reference the tests hold this to).
     package init(config: Config, shards: Int? = nil, target: Int = 1000, trace: String? = nil, traceEvery: Double = 60, sample: Set<PostKey> = [],
-                tracksOutcomes: Bool = true, leavesOutQuietTicks: Bool = true, traced: @escaping (PostFeatures) -> Void = { _ in }, notify: @escaping (AlertNotification) -> Void) {
-        engine = ScoringEngine(config: config, shards: shards)
+                tracksOutcomes: Bool = true, leavesOutQuietTicks: Bool = true, calibration: Calibration = .standard, traced: @escaping (PostFeatures) -> Void = { _ in }, notify: @escaping (AlertNotification) -> Void) {
+        engine = ScoringEngine(config: config, shards: shards, calibration: calibration)
         self.leavesOutQuietTicks = leavesOutQuietTicks
         interval = config.scoring.evaluationInterval
         outcomes = PostOutcomes(target: target)
@@ -71,9 +71,13 @@ package final class Replay {
         }
         if tracksOutcomes { outcomes.add(observation) }
         batch.append(observation)
-        if !sampled.isEmpty, let sampler = sampled[observation.key], let reshares = outcomes[observation.key]?.reshares,
-           sampler.due(reshares: reshares, at: time, createdAt: outcomes[observation.key]?.createdAt) {
-            sample(observation.key, at: time)
+        if !sampled.isEmpty, let sampler = sampled[observation.key] {
+            // A sampled post's observation ends its batch, so a notification about it is
+            // delivered (and its moment sampled) before any later observation is applied.
+            flush()
+            if let post = outcomes[observation.key], sampler.due(reshares: post.reshares, at: time, createdAt: post.createdAt) {
+                sample(observation.key, at: time)
+            }
         }
         if batch.count >= 4096 { flush() }
     }

@@ -57,21 +57,9 @@ package enum ReplayTrace {
                 seismic, f.mode.rawValue, count(f.seismicPredicted), sustained, answer]
     }
 
-    /// Rows padded into columns two spaces apart, the last column left ragged.
-    package static func table(_ rows: [[String]]) -> [String] {
-        guard let columns = rows.map(\.count).max() else { return [] }
-        var widths = [Int](repeating: 0, count: columns)
-        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
-        return rows.map { row in
-            row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }
-    }
-
     static func decimal(_ value: Double) -> String {
         guard value.isFinite else { return "-" }
-        return String(format: value.magnitude >= 100 ? "%.0f" : "%.1f", value)
+        return PostFeatures.decimal(value, places: value.magnitude >= 100 ? 0 : 1)
     }
 
     /// Four significant digits: 0.0075217912 → 0.007522, 263.04 → 263.

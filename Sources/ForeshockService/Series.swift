@@ -34,7 +34,8 @@ package struct SeriesPoint: Sendable, Equatable {
 
 /// When to take a post's next point: after its reshares grew by a tenth (one by one early on),
 /// or after a twenty-fifth of its age passed, so a curve that spans a week has as much detail
-/// in its first minutes as in its last days, in a few hundred points at most.
+/// in its first minutes as in its last days. Past `limit` points every other one of the older
+/// half goes, so a long curve keeps its end and stays a few hundred points.
 struct SeriesSampler {
     static let limit = 400
     private(set) var points: [SeriesPoint] = []
@@ -42,7 +43,6 @@ struct SeriesSampler {
     private var lastTime = -Double.infinity
 
     func due(reshares: Int, at time: Double, createdAt: Double?) -> Bool {
-        guard points.count < Self.limit else { return false }
         let age = time - (createdAt ?? time)
         return reshares >= lastReshares + max(1, lastReshares / 10) || time - lastTime >= max(60, age / 25)
     }
@@ -54,5 +54,9 @@ struct SeriesSampler {
         points.append(point)
         lastReshares = point.reshares
         lastTime = point.time
+        if points.count > Self.limit {
+            let half = points.count / 2
+            points = points[..<half].enumerated().filter { $0.offset.isMultiple(of: 2) }.map(\.element) + points[half...]
+        }
     }
 }

@@ -28,6 +28,15 @@ package struct SweepSpec: Sendable, Equatable {
     /// `rule.condition`, as the table heads its column.
     package var label: String { "\(rule).\(condition)" }
 
+    /// Several specs' labels must differ: one condition swept twice would show two columns of
+    /// which only the last value counts.
+    package static func checkDistinct(_ specs: [SweepSpec]) throws(Problem) {
+        var seen = Set<String>()
+        for spec in specs where !seen.insert(spec.label).inserted {
+            throw Problem(description: "--sweep: \(spec.label) is given twice; give its values once, separated by commas.")
+        }
+    }
+
     /// One or more specs, separated by spaces.
     /// - Throws: `Problem`, one sentence naming what is wrong.
     package static func parse(_ text: String, rules: [RuleConfig]) throws(Problem) -> [SweepSpec] {
@@ -59,7 +68,19 @@ package struct SweepSpec: Sendable, Equatable {
                 values.append(value)
             }
             guard !values.isEmpty, values.count <= 50 else { throw Problem(description: "--sweep: give between 1 and 50 values for \(ruleName).\(name).") }
-            specs.append(SweepSpec(rule: ruleName, condition: name, kind: condition.kind, values: values))
+            let spec = SweepSpec(rule: ruleName, condition: name, kind: condition.kind, values: values)
+            // A volume condition on a post's rule, or a post's on a volume rule, would make it
+            // another kind of rule: a different question from the one the config asks.
+            if let rule = rules.first(where: { $0.name == ruleName }) {
+                var config = Config()
+                config.rules = [rule]
+                spec.apply(values[0], to: &config)
+                if RuleMatcher.isVolumeRule(config.rules[0]) != RuleMatcher.isVolumeRule(rule) {
+                    throw Problem(description: "--sweep: \(name) would turn \(ruleName) from a rule about \(RuleMatcher.isVolumeRule(rule) ? "a source's volume" : "posts") "
+                        + "into one about \(RuleMatcher.isVolumeRule(rule) ? "posts" : "a source's volume"); sweep a condition of its own kind.")
+                }
+            }
+            specs.append(spec)
         }
         return specs
     }
@@ -130,7 +151,7 @@ package enum SweepRun {
         for spec in specs { combinations = combinations.flatMap { head in spec.values.map { head + [$0] } } }
         let recording = observations, judged = outcomes, runs = combinations, skipped = malformed
         let results = IndexedResults<Row>(count: runs.count)
-        let rules = Array(Set(specs.map(\.rule))).sorted()
+        let swept = Set(specs.map(\.rule))
         DispatchQueue.concurrentPerform(iterations: runs.count) { index in
             var variant = config
             for (spec, value) in zip(specs, runs[index]) { spec.apply(value, to: &variant) }
@@ -139,7 +160,7 @@ package enum SweepRun {
             for observation in recording { replay.add(observation) }
             let notes = replay.finish().notes
             let backtest = Backtest(outcomes: judged, notes: notes, observations: recording.count, malformed: skipped)
-            results.set(index, Row(values: runs[index], figures: backtest.figures(rules)))
+            results.set(index, Row(values: runs[index], figures: backtest.figures(variant.rules.filter { swept.contains($0.name) })))
         }
         return Table(specs: specs, target: target, rows: results.values)
     }

@@ -1,9 +1,29 @@
 /// Finds where JSON or JSON5 text goes wrong, because Foundation's decoder only says that it
-/// does. Used after a failed decode, to give a line and column; it builds no values.
-struct JSONSyntaxLocator {
+/// does: after a failed decode, a line and column; after a good one, the keys an object gives
+/// twice (the decoder keeps one of them without a word, and in a config that hides a mistake).
+/// It builds no values.
+package struct JSONSyntaxLocator {
     private let bytes: [UInt8]
     private let json5: Bool
     private var index = 0
+    /// Where the scan is, as a config's key path (`sources[0].query`).
+    private var path: [String] = []
+    private var duplicates: [(path: String, line: Int)] = []
+
+    /// The keys an object of valid JSON(5) text gives more than once: each later one's key path
+    /// and line.
+    package static func duplicateKeys(_ bytes: [UInt8], json5: Bool) -> [(path: String, line: Int)] {
+        var locator = JSONSyntaxLocator(bytes: bytes, json5: json5)
+        locator.skipSpace()
+        do { try locator.value(depth: 0) } catch { return locator.duplicates }
+        return locator.duplicates
+    }
+
+    private var keyPath: String {
+        path.reduce("") { text, part in part.hasPrefix("[") || text.isEmpty ? text + part : text + "." + part }
+    }
+
+    private var line: Int { bytes[..<min(index, bytes.count)].reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) } }
 
     /// The first syntax error as "line L, column C: what was expected", or nil if none found.
     static func locate(_ bytes: [UInt8], json5: Bool) -> String? {
@@ -77,15 +97,22 @@ struct JSONSyntaxLocator {
         index += 1
         skipSpace()
         if current == close { index += 1; return }
+        var seen = Set<String>(), element = 0
         while true {
             if keyed {
-                try key()
+                let name = try key()
+                path.append(name)
+                if !seen.insert(name).inserted { duplicates.append((keyPath, line)) }
                 skipSpace()
                 guard current == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
                 index += 1
                 skipSpace()
+            } else {
+                path.append("[\(element)]")
+                element += 1
             }
             try value(depth: depth + 1)
+            path.removeLast()
             skipSpace()
             if current == close { index += 1; return }
             guard current == UInt8(ascii: ",") else {
@@ -97,12 +124,19 @@ struct JSONSyntaxLocator {
         }
     }
 
-    private mutating func key() throws(Failure) {
-        if current == UInt8(ascii: "\"") || (json5 && current == UInt8(ascii: "'")) { return try string() }
+    /// - Returns: the key's text (quotes off; escapes as written, which is enough to tell two
+    ///   keys of a config apart).
+    private mutating func key() throws(Failure) -> String {
+        let start = index
+        if current == UInt8(ascii: "\"") || (json5 && current == UInt8(ascii: "'")) {
+            try string()
+            return String(decoding: bytes[(start + 1)..<(index - 1)], as: UTF8.self)
+        }
         guard json5, let first = current, isIdentifierByte(first), !(0x30...0x39).contains(first) else {
             throw fail(json5 ? "expected a key" : "expected a key in double quotes")
         }
         while let next = current, isIdentifierByte(next) { index += 1 }
+        return String(decoding: bytes[start..<index], as: UTF8.self)
     }
 
     private mutating func string() throws(Failure) {

@@ -14,4 +14,14 @@ package enum NumberText {
         }
         return (value < 0 ? "-" : "") + out
     }
+
+    /// "1 post", "12,345 posts".
+    package static func count(_ value: Int, _ noun: String) -> String {
+        "\(grouped(Double(value))) \(noun)\(value == 1 ? "" : "s")"
+    }
+
+    /// A rate for a table: whole from 10 on, one decimal below.
+    package static func rate(_ value: Double) -> String {
+        String(format: value >= 10 ? "%.0f" : "%.1f", value)
+    }
 }

@@ -37,13 +37,18 @@ struct CommandLineToolTests {
         for pointer in pointers { #expect(headings.contains(pointer), "README has no section \"\(pointer)\"") }
     }
 
-    @Test("check-config: a good config exits 0 and warns about unset environment variables")
+    @Test("check-config: a good config exits 0 and lists the rules in effect; a secret whose variable is unset is refused, as watch refuses it")
     func checkConfigGood() async throws {
         let path = try writeTemporaryFile(ConfigFixtures.example)
-        let (status, out, err) = await runForeshock(["check-config", path])
-        #expect(status == .success)
+        let secrets = ["MASTODON_TOKEN": "token-0123456789", "SMTP_PASSWORD": "hunter2-long", "OPS_WEBHOOK_URL": "https://hooks.example.com/ops",
+                       "OPS_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
+        let (status, out, err) = await runForeshock(["check-config", path], environment: secrets)
+        #expect(status == .success, "\(err)")
         #expect(out.contains("ok: 2 sources, 1 rule, 2 sinks"))
-        #expect(err.contains("MASTODON_TOKEN is not set"))
+        #expect(out.contains("rules in effect:\n  going-viral (critical): "), "\(out)")
+        let (unset, _, refused) = await runForeshock(["check-config", path])
+        #expect(unset == .usage)
+        #expect(refused.contains("environment variable MASTODON_TOKEN is not set"), "\(refused)")
     }
 
     @Test("check-config: a missing file exits 1")

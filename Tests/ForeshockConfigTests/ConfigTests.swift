@@ -29,7 +29,7 @@ struct ConfigTests {
         #expect(config.rules[0].when.predictedResharesAtLeast == 1000)
         #expect(config.rules[0].when.minReshares == 10)
         #expect(config.alerting.repeatInterval == 4 * 3600)
-        #expect(config.silences[0].author == "acme_support")
+        #expect(config.silences[0].matchers == [SilenceMatcher(.author, .equal, "acme_support")])
         #expect(Timestamp.format(config.silences[0].until) == "2026-12-31T00:00:00Z")
         #expect(config.sinks[0].smtp?.password == "hunter2-long")
         #expect(config.sinks[1].url?.value == "https://hooks.example.com/T/B/XYZ")

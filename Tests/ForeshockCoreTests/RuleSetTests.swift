@@ -20,7 +20,7 @@ struct RuleSetTests {
     @Test("The deciding rule is the most severe that holds, the first in the config among equals")
     func deciding() {
         let rules = [rule("a", .warning) { _ in }, rule("b", .critical) { _ in }, rule("c", .critical) { _ in }, rule("d", .warning) { _ in }]
-        var lifecycle = AlertLifecycle(repeatInterval: 3600, resolveAfter: 600)
+        var lifecycle = AlertLifecycle(repeatInterval: 3600, resolveAfter: 600, sinkNames: [])
         let key = PostKey(source: "m", id: "1")
         #expect(lifecycle.change(key, holding: RuleSet([0, 3]), of: rules, time: 0)?.rule == "a")
         #expect(lifecycle.change(key, holding: RuleSet([3, 2, 1]), of: rules, time: 10)?.rule == "b")

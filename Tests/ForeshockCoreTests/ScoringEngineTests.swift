@@ -24,7 +24,7 @@ struct ScoringEngineTests {
 
     @Test("An alert starts, escalates once to critical, repeats, and resolves")
     func lifecycle() {
-        var lifecycle = AlertLifecycle(repeatInterval: 3600, resolveAfter: 600)
+        var lifecycle = AlertLifecycle(repeatInterval: 3600, resolveAfter: 600, sinkNames: [])
         let key = PostKey(source: "s", id: "1")
         func step(_ rules: [RuleConfig], _ t: Double) -> AlertNotification.Reason? {
             lifecycle.update(key, holding: rules, time: t) { name, severity, sinks, reason in
@@ -54,7 +54,8 @@ struct ScoringEngineTests {
         let first = step([viral], 0)
         #expect(first?.reason == .started && first?.sinks == ["pager"])
         let joined = step([viral, warm], 10)
-        #expect(joined?.reason == .started && joined?.sinks == ["slack"] && joined?.rule == "going-viral" && joined?.severity == .critical)
+        // Named after the rule that brings the sink, as that sink's routing is about it.
+        #expect(joined?.reason == .started && joined?.sinks == ["slack"] && joined?.rule == "heating-up" && joined?.severity == .warning)
         #expect(step([viral, warm], 20) == nil)
         let reminder = step([warm], 3600)
         #expect(reminder?.reason == .repeated && reminder?.sinks == ["slack"])
@@ -75,10 +76,10 @@ struct ScoringEngineTests {
         _ = replay.finish()
         let started = try #require(notes.first { $0.reason == .started })
         let held = try #require(started.held)
-        // "predicted 1,932 ≥ 100; 15 reshares ≥ 5; age 2m22s < 30d"
+        // "predicted 1,932 ≥ 100; 15 reshares ≥ 5; age 2m22s ≤ 30d"
         let predicted = try #require(started.predicted)
         #expect(held.hasPrefix("predicted \(NumberText.grouped(predicted.rounded())) ≥ 100; \(started.reshares) reshares ≥ 5; age "), "\(held)")
-        #expect(held.hasSuffix(" < 30d"), "\(held)")
+        #expect(held.hasSuffix(" ≤ 30d"), "\(held)")
         #expect(started.silenceCommand == "foreshock silence add --post x:t --for 2h --comment 'on it'")
         #expect(started.jsonLine.contains("\"held\":\"predicted "))
     }
@@ -256,7 +257,7 @@ struct ScoringEngineTests {
             for observation in observations { replay.add(observation) }
             let backtest = replay.finish()
             let rules = settings.rules.map { rule in
-                let f = backtest.figures([rule.name])
+                let f = backtest.figures([rule])
                 return "\(rule.name) \(f.alerted.count) \(f.pages) \(f.caughtBefore) \(f.stayedSmall)"
             }
             lines.append("posts \(backtest.posts), alerts \(rules)")

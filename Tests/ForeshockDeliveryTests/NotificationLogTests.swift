@@ -32,6 +32,23 @@ struct NotificationLogTests {
         #expect(!again.alreadyAnnounced(Self.note("1", .started, time: 500), within: 3600), "a new episode after the resolution")
     }
 
+    @Test("Marks are per alert and sink: a sink a later rule brings hears the start, a sink told is not told again, a resolution makes the next start news to each")
+    func perSink() throws {
+        let directory = try makeTemporaryDirectory().path
+        let log = NotificationLog(directory: directory)
+        log.record([Self.note("1", .started, time: 100)], sink: "pager", queued: [])
+        #expect(log.alreadyAnnounced(Self.note("1", .started, time: 150), sink: "pager", within: 3600))
+        #expect(!log.alreadyAnnounced(Self.note("1", .started, time: 150), sink: "slack", within: 3600), "news to a sink not told")
+        log.record([Self.note("1", .started, time: 160)], sink: "slack", queued: [])
+        // After a restart that lost the journal, the core announces the alert again to both: neither is news.
+        let again = NotificationLog(directory: directory)
+        #expect(again.alreadyAnnounced(Self.note("1", .started, time: 200), sink: "pager", within: 3600))
+        #expect(again.alreadyAnnounced(Self.note("1", .started, time: 200), sink: "slack", within: 3600))
+        again.record([Self.note("1", .resolved, time: 300)], sinks: ["pager", "slack"])
+        #expect(!again.alreadyAnnounced(Self.note("1", .started, time: 400), sink: "pager", within: 3600), "a new episode")
+        #expect(again.alreadyAnnounced(Self.note("1", .resolved, time: 300), sink: "slack", within: 3600))
+    }
+
     @Test("A note accepted but not yet written counts: a held resolution makes the next start news")
     func pendingNotes() {
         let log = NotificationLog(directory: nil)

@@ -59,7 +59,7 @@ struct TemplateTests {
             #expect((details["held"] ?? details["rule"])?.stringValue?.contains("412 reshares ≥ 5") == true, "\(name)")
         }
         let email = try templates.loadEmail(override: nil).body.render(values, context: .text)
-        #expect(email.contains("Rule       going-viral (critical): predicted 2,350 ≥ 1,000; 412 reshares ≥ 5; age 33m < 30d"))
+        #expect(email.contains("Rule       going-viral (critical): predicted 2,350 ≥ 1,000; 412 reshares ≥ 5; age 33m ≤ 30d"))
         #expect(email.contains("Silence it for two hours: \(silence)"))
     }
 

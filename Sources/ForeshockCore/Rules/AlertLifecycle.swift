@@ -35,7 +35,7 @@ package struct AlertLifecycle: Sendable {
     /// Every sink's name, for what "every sink" (a rule naming none) adds to an alert told only some.
     package private(set) var sinkNames: [String]
 
-    package init(repeatInterval: Double, resolveAfter: Double, sinkNames: [String] = []) {
+    package init(repeatInterval: Double, resolveAfter: Double, sinkNames: [String]) {
         self.repeatInterval = repeatInterval
         self.resolveAfter = resolveAfter
         self.sinkNames = sinkNames
@@ -116,8 +116,12 @@ package struct AlertLifecycle: Sendable {
                 return Change(rule: rule.name, severity: rule.severity, sinks: sinks, reason: .escalated, since: current.since)
             }
             if !added.isEmpty {
-                // News to those sinks only: the others were told, and their reminders keep their pace.
-                return Change(rule: current.rule, severity: current.severity, sinks: added, reason: .started, since: current.since)
+                // News to those sinks only, named after the rule that brings them (what their
+                // routing is about): the others were told, and their reminders keep their pace.
+                let bringing = holding.filter { index in
+                    rules[index].sinks.isEmpty || rules[index].sinks.contains { added.contains($0) }
+                }.max { rules[$0].severity < rules[$1].severity } ?? deciding
+                return Change(rule: rules[bringing].name, severity: rules[bringing].severity, sinks: added, reason: .started, since: current.since)
             }
             if time - current.lastNotified >= repeatInterval {
                 firing.values[index].lastNotified = time

@@ -73,10 +73,15 @@ package struct AlertNotification: Sendable, Equatable {
     /// One line on which terms made the prediction high ("kept 6.4 reshares a minute …").
     package var why: String?
     /// The deciding rule's conditions with the values that met them ("predicted 1,240 ≥ 1,000;
-    /// 37 reshares ≥ 5; age 22m < 30d"); nil once no rule holds.
+    /// 37 reshares ≥ 5; age 22m ≤ 30d"); nil once no rule holds.
     package var held: String?
     /// What the source watches (`SourceConfig.watching`: its name, query and brand accounts).
     package var watching: String?
+    /// `foreshock test-alert`'s: marked TEST wherever it shows (subject, headline, JSON bodies).
+    package var isTest = false
+    /// Where the silence command reaches the watch that sent this (`--state-dir DIR`), added by
+    /// the notifier, which knows it.
+    package var silenceTarget: String?
 
     /// The one way a notification is made.
     package init(_ subject: Subject, time: Double, rule: String, severity: Severity, reason: Reason, sinks: [String],
@@ -161,16 +166,19 @@ package struct AlertNotification: Sendable, Equatable {
     /// call would paste it: by post for a post, by rule and source otherwise. Each value is
     /// quoted for a POSIX shell (post ids and names come from the networks).
     package var silenceCommand: String {
-        func quoted(_ text: String) -> String {
-            text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:@/".contains($0)) } && !text.isEmpty
-                ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
-        }
+        let quoted = Self.shellQuoted
         let match: String
         switch subject {
         case .post(let key, _): match = "--post \(quoted(key.description))"
         case .volume(let source, _, _), .sourceDown(let source, _, _): match = "--rule \(quoted(rule)) --source \(quoted(source))"
         }
-        return "foreshock silence add \(match) --for 2h --comment 'on it'"
+        return "foreshock silence add \(match) --for 2h --comment 'on it'" + (silenceTarget.map { " " + $0 } ?? "")
+    }
+
+    /// `text` as one word of a POSIX shell: as it is when it is plain, else in single quotes.
+    package static func shellQuoted(_ text: String) -> String {
+        text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:@/".contains($0)) } && !text.isEmpty
+            ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// Names this one notification (alert, why, when to the millisecond): what the notification
@@ -194,7 +202,7 @@ package struct AlertNotification: Sendable, Equatable {
             ("alert_key", JSONText.quote(alertKey)), ("author_followers", number(authorFollowers)),
             ("first_seen", createdAt.map { JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: $0))) } ?? "null"),
             ("fired_at", firedAt.map { JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: $0))) } ?? "null"),
-        ]
+        ] + (isTest ? [("test", "true")] : [])
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 

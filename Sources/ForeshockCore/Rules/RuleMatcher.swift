@@ -128,7 +128,7 @@ package struct RuleMatcher: Sendable {
 
 extension RuleMatcher {
     /// A rule's conditions as they hold for a post, each with the post's value beside the
-    /// rule's: "predicted 1,240 ≥ 1,000; 37 reshares ≥ 5; age 22m < 30d". What a person reads to
+    /// rule's: "predicted 1,240 ≥ 1,000; 37 reshares ≥ 5; age 22m ≤ 30d". What a person reads to
     /// see why the alert fired and which threshold to move.
     package static func held(_ when: RuleConditions, _ f: PostFeatures, volume: VolumeBaseline.Reading) -> String {
         var parts: [String] = []
@@ -153,7 +153,7 @@ extension RuleMatcher {
             parts.append(after ? "spreading after the brand's answer" : "not spreading after the brand's answer")
         }
         parts += heldVolume(when, volume)
-        if let age = when.maxAge { parts.append("age \(DurationText.short(f.age)) < \(DurationText.short(age))") }
+        if let age = when.maxAge { parts.append("age \(DurationText.short(f.age)) ≤ \(DurationText.short(age))") }
         return parts.joined(separator: "; ")
     }
 

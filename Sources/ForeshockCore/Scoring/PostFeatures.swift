@@ -70,7 +70,7 @@ extension PostFeatures {
     /// `value` with `places` decimals, rounded half away from zero: what String(format:) gives
     /// except at exact ties (it rounds the binary value), at a fraction of its cost (every
     /// alert's reason is built on the scoring core's thread).
-    static func decimal(_ value: Double, places: Int = 1) -> String {
+    package static func decimal(_ value: Double, places: Int = 1) -> String {
         // Past 10¹⁵ there are no decimals worth printing, and Int64 would overflow further on.
         guard value.isFinite, value.magnitude < 1e15 else { return String(format: "%.\(places)f", value) }
         var scale = 1.0

@@ -14,7 +14,7 @@ package struct ScoringShard: Sendable {
         /// What each configured source watches (`SourceConfig.watching`), for the alerts' text.
         package var watching: [String: String] = [:]
         /// Every sink's name: what a rule naming no sink sends to.
-        package var sinkNames: [String] = []
+        package var sinkNames: [String]
         /// Whether ticks pass over alerts whose outcome time alone cannot change yet (false
         /// evaluates every alert on every tick: the reference the tests hold this to).
         package var passesQuietAlerts = true

@@ -20,6 +20,14 @@ package protocol AlertSink: Sendable {
     /// Sends one rendered message.
     /// - Throws: `DeliveryError`, saying whether a retry could help and when.
     func send(_ body: Data, id: String) async throws(DeliveryError)
+    /// Whether a firing notification opens something on the receiver's side that stays open
+    /// until the resolution closes it (a PagerDuty incident): `test-alert` then resolves what
+    /// it sent. False unless a sink says so.
+    var opensIncidents: Bool { get }
+}
+
+extension AlertSink {
+    package var opensIncidents: Bool { false }
 }
 
 /// Why a message was not delivered, and whether trying again could help.

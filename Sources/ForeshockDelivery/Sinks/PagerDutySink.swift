@@ -26,6 +26,9 @@ package struct PagerDutySink: AlertSink {
             var fields = [("routing_key", JSONText.quote(routingKey)), ("dedup_key", JSONText.quote(note.alertKey)), ("client", "\"Foreshock\"")]
             if note.state == .resolved {
                 fields.append(("event_action", "\"resolve\""))
+                if note.isTest {
+                    fields.append(("payload", "{\"summary\":\"Foreshock test alert, resolved\",\"source\":\"foreshock\",\"severity\":\"info\",\"custom_details\":{\"test\":true}}"))
+                }
             } else {
                 fields.append(("event_action", "\"trigger\""))
                 let rendered = template.render(TemplateValues(note), context: .json)
@@ -36,6 +39,12 @@ package struct PagerDutySink: AlertSink {
                     let severity = object["severity"]?.stringValue ?? ""
                     object["severity"] = .string(["critical", "error", "warning", "info"].contains(severity) ? severity : "warning")
                     if (object["source"]?.stringValue ?? "").isEmpty { object["source"] = .string("foreshock") }
+                    // The Events API takes custom_details as it is: where a test says so.
+                    if note.isTest {
+                        var details = object["custom_details"]?.objectValue ?? [:]
+                        details["test"] = .bool(true)
+                        object["custom_details"] = .object(details)
+                    }
                     payload = .object(object)
                 }
                 fields.append(("payload", payload.jsonText))
@@ -45,6 +54,9 @@ package struct PagerDutySink: AlertSink {
             return (notes.count == 1 ? id : "\(id).\(index)", Data(body.utf8))
         }
     }
+
+    /// A trigger opens an incident that stays open until a resolve closes it.
+    package var opensIncidents: Bool { true }
 
     package func send(_ body: Data, id: String) async throws(DeliveryError) {
         try await poster.post(body)

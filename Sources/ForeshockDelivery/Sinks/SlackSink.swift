@@ -36,7 +36,9 @@ package struct SlackSink: AlertSink {
             }
             var text = texts.first ?? "Foreshock alert"
             if texts.count > 1 { text += " (and \(texts.count - 1) more)" }
-            let body = "{\"text\":\(JSONText.quote(text)),\"blocks\":[\(blocks.joined(separator: ","))]}"
+            // Slack reads text and blocks and ignores the rest: a receiver's own tooling can tell a test.
+            let test = part.contains(where: \.isTest) ? ",\"test\":true" : ""
+            let body = "{\"text\":\(JSONText.quote(text)),\"blocks\":[\(blocks.joined(separator: ","))]\(test)}"
             messages.append((start == 0 ? id : "\(id).\(start / Self.maxAlertsPerMessage)", Data(body.utf8)))
             start += Self.maxAlertsPerMessage
         }

@@ -34,7 +34,8 @@ package struct WebhookSink: AlertSink {
 
     package func render(_ notes: [AlertNotification], id: String) -> [(id: String, body: Data)] {
         let alerts = notes.map { template.render(TemplateValues($0), context: .json) }.joined(separator: ",")
-        return [(id, Data("{\"version\":\"1\",\"receiver\":\(JSONText.quote(name)),\"id\":\(JSONText.quote(id)),\"alerts\":[\(alerts)]}".utf8))]
+        let test = notes.contains(where: \.isTest) ? ",\"test\":true" : ""
+        return [(id, Data("{\"version\":\"1\",\"receiver\":\(JSONText.quote(name)),\"id\":\(JSONText.quote(id))\(test),\"alerts\":[\(alerts)]}".utf8))]
     }
 
     package func send(_ body: Data, id: String) async throws(DeliveryError) {

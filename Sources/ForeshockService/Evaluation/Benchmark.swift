@@ -121,9 +121,10 @@ package struct Benchmark {
             _ = SweepRun.table(text, name: "bench", config: config, specs: [spec], target: 1000)
             sweepOverReplay = Self.seconds(since: sweepBegan) / replaySeconds
         }
-        last = (text, backtest)
         let reportBegan = DispatchTime.now()
-        let report = self.report()
+        let report = BacktestReport.render([BacktestReport.Section.replay(text, name: "bench", config: config, backtest: backtest)],
+                                           title: "Foreshock backtest: the bench's load of \(posts) posts")
+        lastReport = report
         return Figures(observations: load.count, observationsPerSecond: Double(load.count) / ingest,
                        predictionsPerSecond: Double(predicted) / predict,
                        bytesPerPost: Double(footprint.bytes) / Double(max(1, footprint.posts)),
@@ -131,15 +132,8 @@ package struct Benchmark {
                        reportBytes: report.utf8.count, reportSeconds: Self.seconds(since: reportBegan))
     }
 
-    /// The last run's recording and its replay, for `report`.
-    private var last: (recording: Data, backtest: Backtest)?
-
-    /// `replay --report` of the last run's recording.
-    package func report() -> String {
-        guard let last else { return "" }
-        return BacktestReport.render([BacktestReport.Section.replay(last.recording, name: "bench", config: config, backtest: last.backtest)],
-                                     title: "Foreshock backtest: the bench's load of \(posts) posts")
-    }
+    /// The report `replay --report` made of the last run's load.
+    package private(set) var lastReport: String?
 
     private static func seconds(since began: DispatchTime) -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e9

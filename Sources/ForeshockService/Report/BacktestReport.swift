@@ -47,20 +47,6 @@ package enum BacktestReport {
                 + "judged by what each post reached by its end.", rules: config.rules, backtest: backtest, series: replay.series,
                 drawn: keys, perDay: true)
         }
-
-        /// A section of posts given as observations (eval's cascades, side by side): replayed
-        /// twice, once to judge and once to sample the posts drawn.
-        package static func observations(_ observations: [Observation], title: String, about: String, config: Config, target: Int,
-                                         perDay: Bool = false, alerted: Int = 40, largest: Int = 10) -> Section {
-            let first = Replay(config: config, target: target) { _ in }
-            for observation in observations { first.add(observation) }
-            let backtest = first.finish()
-            let keys = drawn(backtest, alerted: alerted, largest: largest)
-            let second = Replay(config: config, target: target, sample: Set(keys)) { _ in }
-            for observation in observations { second.add(observation) }
-            _ = second.finish()
-            return Section(title: title, about: about, rules: config.rules, backtest: backtest, series: second.series, drawn: keys, perDay: perDay)
-        }
     }
 
     /// The whole page.
@@ -90,21 +76,21 @@ package enum BacktestReport {
 
     private static func render(_ section: Section, number: Int, sweep: SweepRun.Table?) -> String {
         let b = section.backtest, target = NumberText.grouped(Double(b.target)), tenth = NumberText.grouped(Double(b.target / 10))
-        let reached = b.outcomes.posts.values.filter { $0.reachedTarget != nil }.count
+        let reached = b.reachedTarget
         var html = "<section class=\"view\"><h2>\(HTMLText.escape(clean(section.title)))</h2>\n"
-        html += "<p>\(HTMLText.escape(section.about)) \(count(b.posts, "post")), \(count(b.observations, "observation"))"
+        html += "<p>\(HTMLText.escape(section.about)) \(NumberText.count(b.posts, "post")), \(NumberText.count(b.observations, "observation"))"
             + (section.perDay ? " over \(DurationText.short(b.outcomes.days * 86400))" : "") + (b.malformed > 0 ? ", \(b.malformed) lines skipped" : "")
-            + "; \(count(reached, "post")) reached the target of \(target) reshares.</p>\n"
+            + "; \(NumberText.count(reached, "post")) reached the target of \(target) reshares.</p>\n"
         // Per rule.
         html += "<table class=\"rules\"><thead><tr><th>Rule</th><th>Severity</th><th>Conditions</th><th>Posts alerted</th><th>Notifications</th><th>Pages</th>"
             + (section.perDay ? "<th>Pages a day</th>" : "")
             + "<th>Caught before \(target)</th><th>Median lead</th><th>Median reshares at the alert</th><th>Stayed under \(tenth)</th></tr></thead><tbody>\n"
         for rule in section.rules {
-            let f = b.figures([rule.name])
-            let conditions: String = rule.when.text.components(separatedBy: ", ").map { HTMLText.escape($0) }.joined(separator: "<br>")
+            let f = b.figures([rule])
+            let conditions: String = rule.when.parts.map { HTMLText.escape($0) }.joined(separator: "<br>")
             html += "<tr><td>\(HTMLText.escape(rule.name))</td><td class=\"\(rule.severity.rawValue)\">\(rule.severity.rawValue)</td>"
                 + "<td class=\"conditions\">\(conditions)</td><td>\(f.alerted.count)</td><td>\(f.notifications)</td><td>\(f.pages)</td>"
-                + (section.perDay ? "<td>\(rate(f.pagesPerDay))</td>" : "")
+                + (section.perDay ? "<td>\(NumberText.rate(f.pagesPerDay))</td>" : "")
                 + "<td>\(f.caughtBefore) of \(f.reachedTarget)</td><td>\(f.medianLead.map(DurationText.short) ?? "–")</td>"
                 + "<td>\(f.medianResharesAtAlert.map { NumberText.grouped(Double($0)) } ?? "–")</td><td>\(f.stayedSmall) of \(f.alerted.count)</td></tr>\n"
         }
@@ -122,29 +108,29 @@ package enum BacktestReport {
     /// Every alerted post in a table (at most 500 rows), each linking to its chart when drawn.
     private static func alertedTable(_ section: Section, number: Int) -> String {
         let b = section.backtest
-        var first: [PostKey: Backtest.Note] = [:], order: [PostKey] = [], rules: [PostKey: [String]] = [:]
-        for note in b.notes where note.isPost && (note.reason == .started || note.reason == .escalated) {
-            if first[note.key] == nil { first[note.key] = note; order.append(note.key) }
-            if !(rules[note.key] ?? []).contains(note.rule) { rules[note.key, default: []].append(note.rule) }
+        // The first alert on each post, under any rule, and every rule that started or escalated one.
+        let alerted = b.figures(section.rules).alerted
+        guard !alerted.isEmpty else { return "<p>No post was alerted on.</p>\n" }
+        var rules: [PostKey: [String]] = [:]
+        for note in b.notes where note.isPost && (note.reason == .started || note.reason == .escalated) && !(rules[note.key] ?? []).contains(note.rule) {
+            rules[note.key, default: []].append(note.rule)
         }
-        guard !order.isEmpty else { return "<p>No post was alerted on.</p>\n" }
         let drawn = Dictionary(section.drawn.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         var html = "<h3>Alerted posts</h3><table class=\"posts\"><thead><tr><th>Post</th><th>Rules</th><th>First alert</th><th>Reshares then</th>"
             + "<th>Reshares at the end</th><th>Reached \(NumberText.grouped(Double(b.target)))</th><th>Lead</th></tr></thead><tbody>\n"
-        for key in order.prefix(500) {
-            guard let note = first[key] else { continue }
-            let post = b.outcomes[key]
-            let created = post?.createdAt ?? post?.firstSeen ?? note.time
-            var name = "<bdi>\(HTMLText.escape(clean(SafeText.cut(post?.author ?? key.description, 80))))</bdi>"
-            if let index = drawn[key] { name = "<a href=\"#v\(number)-p\(index)\">\(name)</a>" }
-            let lead = post?.reachedTarget.map { $0 - note.time }
+        for alert in alerted.prefix(500) {
+            let post = b.outcomes[alert.key]
+            let created = post?.createdAt ?? post?.firstSeen ?? alert.time
+            var name = "<bdi>\(HTMLText.escape(clean(SafeText.cut(post?.author ?? alert.key.description, 80))))</bdi>"
+            if let index = drawn[alert.key] { name = "<a href=\"#v\(number)-p\(index)\">\(name)</a>" }
+            let reached = post.flatMap { b.outcomes.reachedWhileWatched($0) ? $0.reachedTarget : nil }
             html += "<tr><td>\(name) <span class=\"excerpt\" dir=\"auto\">\(HTMLText.escape(clean(SafeText.cut(post?.text ?? "", 90))))</span></td>"
-                + "<td>\(HTMLText.escape((rules[key] ?? []).joined(separator: ", ")))</td><td>+\(DurationText.short(note.time - created))</td>"
-                + "<td>\(NumberText.grouped(Double(note.reshares)))</td><td>\(NumberText.grouped(Double(max(post?.reshares ?? 0, note.reshares))))</td>"
-                + "<td>\(post?.reachedTarget.map { "+" + DurationText.short($0 - created) } ?? "–")</td>"
-                + "<td>\(lead.map { $0 >= 0 ? DurationText.short($0) + " ahead" : DurationText.short(-$0) + " late" } ?? "–")</td></tr>\n"
+                + "<td>\(HTMLText.escape((rules[alert.key] ?? []).joined(separator: ", ")))</td><td>+\(DurationText.short(alert.time - created))</td>"
+                + "<td>\(NumberText.grouped(Double(alert.reshares)))</td><td>\(NumberText.grouped(Double(alert.final)))</td>"
+                + "<td>\(reached.map { "+" + DurationText.short($0 - created) } ?? "–")</td>"
+                + "<td>\(alert.lead.map { $0 >= 0 ? DurationText.short($0) + " ahead" : DurationText.short(-$0) + " late" } ?? "–")</td></tr>\n"
         }
-        if order.count > 500 { html += "<tr><td colspan=\"7\">and \(order.count - 500) more</td></tr>\n" }
+        if alerted.count > 500 { html += "<tr><td colspan=\"7\">and \(alerted.count - 500) more</td></tr>\n" }
         return html + "</tbody></table>\n"
     }
 
@@ -186,7 +172,7 @@ package enum BacktestReport {
         for row in sweep.rows {
             let f = row.figures
             html += "<tr>" + zip(sweep.specs, row.values).map { "<td>\(HTMLText.escape($0.format($1)))</td>" }.joined()
-                + "<td>\(f.pages)</td>" + (perDay ? "<td>\(rate(f.pagesPerDay))</td>" : "")
+                + "<td>\(f.pages)</td>" + (perDay ? "<td>\(NumberText.rate(f.pagesPerDay))</td>" : "")
                 + "<td>\(f.caughtBefore) of \(f.reachedTarget)</td><td>\(f.medianLead.map(DurationText.short) ?? "–")</td>"
                 + "<td>\(f.medianResharesAtAlert.map { NumberText.grouped(Double($0)) } ?? "–")</td><td>\(f.stayedSmall) of \(f.alerted.count)</td></tr>\n"
         }
@@ -200,7 +186,7 @@ package enum BacktestReport {
         var svg = "<svg class=\"tradeoff\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"pages against posts caught\">"
         svg += "<line class=\"grid\" x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(height - bottom)\" y2=\"\(height - bottom)\"/>"
         svg += "<line class=\"grid\" x1=\"\(left)\" x2=\"\(left)\" y1=\"\(top)\" y2=\"\(height - bottom)\"/>"
-        svg += "<text class=\"axis\" x=\"\((width + left) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">\(perDay ? "pages a day" : "pages") (up to \(rate(most)))</text>"
+        svg += "<text class=\"axis\" x=\"\((width + left) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">\(perDay ? "pages a day" : "pages") (up to \(NumberText.rate(most)))</text>"
         svg += "<text class=\"axis\" x=\"\(left - 6)\" y=\"\(top + 8)\" text-anchor=\"end\">\(reached)</text>"
         svg += "<text class=\"axis\" x=\"\(left - 6)\" y=\"\(height - bottom)\" text-anchor=\"end\">0</text>"
         for (row, value) in zip(sweep.rows, pages) {
@@ -212,13 +198,7 @@ package enum BacktestReport {
         return html + "<p class=\"caption\">Posts caught before \(target) (up) against pages (right), one dot per value.</p>" + svg + "</svg>\n"
     }
 
-    private static func count(_ value: Int, _ noun: String) -> String {
-        "\(NumberText.grouped(Double(value))) \(noun)\(value == 1 ? "" : "s")"
-    }
-
     private static func clean(_ text: String) -> String { SafeText.clean(text, keepLineBreaks: true) }
-
-    private static func rate(_ value: Double) -> String { String(format: value >= 10 ? "%.0f" : "%.1f", value) }
 
     private static let style = """
     body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1000px;padding:0 16px;color:#1d2330;line-height:1.4}
@@ -242,7 +222,7 @@ package enum BacktestReport {
 
 extension BacktestReport.Section {
     /// One of `eval`'s views: its cascades side by side, judged by the first critical alert
-    /// `CascadeEvaluation` saw on each (the figures `eval` prints), and the posts drawn replayed
+    /// `CascadeEvaluation` saw on each (eval's own results), and the posts drawn replayed
     /// on their own (at most their first `horizon` seconds) to sample their curves.
     package static func evaluation(_ cascades: [CascadeEvaluation.Cascade], results: [CascadeEvaluation.Result], view: CascadeEvaluation.View,
                                    title: String, about: String, evaluation: CascadeEvaluation, alerted: Int = 30, largest: Int = 6,
@@ -267,7 +247,7 @@ extension BacktestReport.Section {
         var series: [PostKey: [SeriesPoint]] = [:]
         for key in keys {
             guard let cascade = byName[key.id] else { continue }
-            let replay = Replay(config: evaluation.config, shards: 1, target: evaluation.target, sample: [key]) { _ in }
+            let replay = Replay(config: evaluation.config, shards: 1, target: evaluation.target, sample: [key], calibration: evaluation.calibration) { _ in }
             for observation in evaluation.observations(cascade, view: view, start: start, horizon: horizon) { replay.add(observation) }
             _ = replay.finish()
             series[key] = replay.series[key]
