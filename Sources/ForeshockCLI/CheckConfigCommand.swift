@@ -16,7 +16,7 @@ enum CheckConfigCommand {
             }
             do {
                 let (config, _) = try ConfigLoader.load(path: path, environment: environment, requireSecrets: false)
-                terminal.out(ConfigText.render(config.answerRulesLimitedToBrandSources().config, origin: path))
+                terminal.out(ConfigText.render(config, origin: path, off: config.answerRulesLimitedToBrandSources().off))
                 return .success
             } catch {
                 return refused(error, path: path, terminal: terminal)

@@ -5,7 +5,9 @@ import Foundation
 /// person sees what `watch` will run on, not only what the file says. Secrets are written as
 /// where they come from (`token_env: "X_TOKEN"`), a literal one as `<redacted>`.
 package enum ConfigText {
-    package static func render(_ config: Config, origin: String) -> String {
+    /// - Parameter off: rules `watch` turns off for some sources, and those sources: said in a
+    ///   comment above the rule, so the text still reads back as the same config.
+    package static func render(_ config: Config, origin: String, off: [(rule: String, sources: [String])] = []) -> String {
         var out = Writer()
         out.line("// The effective config of \(origin): every key, with the defaults Foreshock fills in.")
         out.open("{")
@@ -22,6 +24,9 @@ package enum ConfigText {
         out.value("include_default_rules", String(config.includesDefaultRules))
         out.open("rules: [")
         for rule in config.rules {
+            if let sources = off.first(where: { $0.rule == rule.name })?.sources {
+                out.line("// watch turns this rule off for \(sources.joined(separator: ", ")): no brand_accounts there, so no answer by the brand can be seen")
+            }
             out.open("{")
             out.value("name", quote(rule.name))
             out.value("severity", quote(rule.severity.rawValue))

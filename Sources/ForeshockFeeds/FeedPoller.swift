@@ -69,9 +69,12 @@ package final class FeedPoller: Sendable {
     }
 
     /// Picks up where an earlier run left off: its cursor and the mentions it already took.
-    package func restore(cursor: String?, seen ids: [String]) {
+    /// - Parameter stats: the counters of the poller this one replaces (a reload), which keep
+    ///   counting: `status` and the metrics' counters must not drop to zero on SIGHUP.
+    package func restore(cursor: String?, seen ids: [String], stats: FeedStats? = nil) {
         state.withLock { state in
             if let cursor { state.cursor = cursor }
+            if let stats { state.stats = stats }
             state.seen.reserve(atLeast: min(Self.maxSeen, ids.count))
             for id in ids { _ = state.seen.insert(id) }
         }

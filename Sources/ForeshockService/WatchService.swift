@@ -26,9 +26,18 @@ package actor WatchService {
     }
 
     /// Why a config cannot replace the running one: one sentence per problem, one per line.
+    /// Why a SIGHUP's config was not taken: its errors, and its warnings, one sentence each.
     package struct ReloadRefused: Error, Sendable {
-        package var message: String
-        package init(_ message: String) { self.message = message }
+        package var errors: [String]
+        package var warnings: [String]
+
+        /// From the lines a config check printed: those a problem marks as a warning
+        /// (`FILE: warning: …`, as `ConfigProblem` writes them) are warnings.
+        package init(_ message: String) {
+            let lines = message.split(separator: "\n").map(String.init)
+            warnings = lines.filter { $0.contains(": warning: ") }
+            errors = lines.filter { !$0.contains(": warning: ") }
+        }
     }
 
     /// How a run ended: the CLI turns it into an exit status.
@@ -271,16 +280,11 @@ package actor WatchService {
         let fresh: Config
         do {
             fresh = try factory.loadConfig()
-        } catch {
-            for line in error.message.split(separator: "\n") { logger.error("config reload refused: \(line)") }
-            logger.error("the previous config keeps running")
-            return nil
-        }
-        do {
             return (fresh, try factory.makeNotifier(fresh, notifier))
         } catch {
-            logger.error("config reload refused: \(error.message)")
-            logger.error("the previous config keeps running")
+            for line in error.errors { logger.error("config reload refused", [("problem", line)]) }
+            for line in error.warnings { logger.warning("config reload: warning", [("problem", line)]) }
+            logger.error("the previous config keeps running", [("errors", "\(error.errors.count)"), ("warnings", "\(error.warnings.count)")])
             return nil
         }
     }
@@ -324,7 +328,7 @@ package actor WatchService {
         let old = Dictionary(previous.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
         return config.sources.map { source in
             let poller = FeedPoller(feed: source.makeFeed(), client: client, clock: clock)
-            if let before = old[source.name] { poller.restore(cursor: before.cursor, seen: before.recentlySeen) }
+            if let before = old[source.name] { poller.restore(cursor: before.cursor, seen: before.recentlySeen, stats: before.stats) }
             return poller
         }
     }

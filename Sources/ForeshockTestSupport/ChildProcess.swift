@@ -13,18 +13,19 @@ package final class ChildProcess: @unchecked Sendable {
 
     package static var binary: String { repositoryRoot.appendingPathComponent(".build/debug/foreshock").path }
 
-    package init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    package init(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw FixtureError(message: "build the foreshock executable first (swift build)")
         }
-        let directory = try makeTemporaryDirectory()
-        stderrPath = directory.appendingPathComponent("stderr.log").path
-        stdoutPath = directory.appendingPathComponent("stdout.log").path
+        let logs = try makeTemporaryDirectory()
+        stderrPath = logs.appendingPathComponent("stderr.log").path
+        stdoutPath = logs.appendingPathComponent("stdout.log").path
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         process.environment = environment
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         try process.run()
@@ -83,4 +84,15 @@ package func eventually(timeout: Double, _ condition: () async throws -> Bool) a
         try? await Task.sleep(nanoseconds: 50_000_000)
     }
     return try await condition()
+}
+
+/// Runs the built `foreshock` binary to its end, as a user runs it: a child process with only
+/// `environment` (and `COLUMNS` when given), in `directory` if given.
+/// - Returns: its exit status (nil if it ran past `timeout` and was killed), stdout and stderr.
+package func runBinary(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
+                       timeout: Double = 60) async throws -> (status: Int32?, out: String, err: String) {
+    let child = try ChildProcess(arguments, environment: environment, directory: directory)
+    let status = await child.waitForExit(timeout: timeout)
+    if status == nil { child.signal(SIGKILL) }
+    return (status, String(decoding: child.stdoutBytes, as: UTF8.self), child.stderr)
 }
