@@ -150,7 +150,7 @@ package final class Notifier: @unchecked Sendable {
     private func render(_ group: [AlertNotification], id: String, worker: SinkWorker) -> [Outbox.Entry] {
         let created = Date().timeIntervalSince1970
         return worker.sink.render(group, id: id).map {
-            Outbox.Entry(id: $0.id, sink: worker.sink.name, created: created, keys: group.map(\.alertKey), body: $0.body)
+            Outbox.Entry(id: $0.id, sink: worker.sink.name, created: created, keys: group.map(\.alertKey), rules: group.map(\.rule), body: $0.body)
         }
     }
 

@@ -13,6 +13,9 @@ package final class Outbox: @unchecked Sendable {
         package var sink: String
         package var created: Double
         package var keys: [String]
+        /// The rule of each of those alerts' notifications, for the log (empty in outboxes
+        /// written before it was kept).
+        package var rules: [String] = []
         package var body: Data
     }
 
@@ -41,7 +44,8 @@ package final class Outbox: @unchecked Sendable {
                     guard let sink = value["sink"]?.stringValue, let body = value["body"]?.stringValue.flatMap({ Data(base64Encoded: $0) }) else { unreadable += 1; continue }
                     if pending[id] == nil { order.append(id) }
                     pending[id] = Entry(id: id, sink: sink, created: value["created"]?.doubleValue ?? 0,
-                                        keys: value["keys"]?.arrayValue?.compactMap(\.stringValue) ?? [], body: body)
+                                        keys: value["keys"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                                        rules: value["rules"]?.arrayValue?.compactMap(\.stringValue) ?? [], body: body)
                 case "done", "dead":
                     pending[id] = nil
                     marks += 1
@@ -111,7 +115,8 @@ package final class Outbox: @unchecked Sendable {
 
     private static func journalLine(_ entry: Entry) -> String {
         "{\"op\":\"add\",\"id\":\(JSONText.quote(entry.id)),\"sink\":\(JSONText.quote(entry.sink)),\"created\":\(JSONText.number(entry.created)),"
-                + "\"keys\":[\(entry.keys.map(JSONText.quote).joined(separator: ","))],\"body\":\"\(entry.body.base64EncodedString())\"}\n"
+                + "\"keys\":[\(entry.keys.map(JSONText.quote).joined(separator: ","))],\"rules\":[\(entry.rules.map(JSONText.quote).joined(separator: ","))],"
+                + "\"body\":\"\(entry.body.base64EncodedString())\"}\n"
     }
 
     private func append(_ text: String, to path: String) throws {

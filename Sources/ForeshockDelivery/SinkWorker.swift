@@ -69,7 +69,7 @@ final class SinkWorker: @unchecked Sendable {
             do {
                 try await sink.send(entry.body, id: entry.id)
                 sentTimes.append(Date().timeIntervalSince1970)
-                logger.info("notification delivered", [("alerts", entry.keys.joined(separator: ",")), ("id", entry.id), ("attempt", "\(attempt)")])
+                logger.info("notification delivered", [("alerts", entry.keys.joined(separator: ",")), ("rules", entry.rules.joined(separator: ",")), ("id", entry.id), ("attempt", "\(attempt)")])
                 count { $0.delivered += 1 }
                 // The log first: a crash between the two sends it again (same id), never loses it.
                 log.settled(entry.id)
@@ -83,7 +83,7 @@ final class SinkWorker: @unchecked Sendable {
                 if error.code == .permanent || age > policy.giveUpAfter {
                     let reason = error.code == .permanent ? error.message : "gave up after \(attempt) attempts over \(DurationText.format(age)): \(error.message)"
                     count { $0.dead += 1 }
-                    logger.error("notification given up, moved to the dead letters", [("alerts", entry.keys.joined(separator: ",")), ("id", entry.id), ("reason", reason)])
+                    logger.error("notification given up, moved to the dead letters", [("alerts", entry.keys.joined(separator: ",")), ("rules", entry.rules.joined(separator: ",")), ("id", entry.id), ("reason", reason)])
                     log.settled(entry.id)
                     do { try outbox.dead(entry.id, reason: reason) } catch { logger.error("cannot write the dead letter", [("error", "\(error)")]) }
                     return
