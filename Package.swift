@@ -1,14 +1,15 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// No package dependencies by design: only the toolchain, the system's libcurl, and HMAC from
-// the system's OpenSSL libcrypto (which libcurl4-openssl-dev already pulls in).
+// No package dependencies by design: only the toolchain, the system's libcurl, HMAC from the
+// system's OpenSSL libcrypto (which libcurl4-openssl-dev already pulls in), and GNU
+// libmicrohttpd for the watch process's web server.
 //
 // One target per stage, each depending only on those before it, so the compiler keeps the data
 // flowing one way: feed → observation → scoring → rules → outbox → sink (docs/architecture.md).
 //
 //   ForeshockSupport    JSON, files, time, safe text, logging: no stage of its own
-//   ForeshockTransport  libcurl (HTTP, SMTP) and HMAC: the only target that imports CCurl/CCrypto
+//   ForeshockTransport  libcurl (HTTP, SMTP), libmicrohttpd (the web server) and HMAC: the only target that imports the C modules
 //   ForeshockConfig     the config file, read and checked
 //   ForeshockFeeds      the networks' APIs, polled into mentions
 //   ForeshockCore       observations, scoring, rules and the alert lifecycle: no I/O, no clock
@@ -25,11 +26,13 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // The watch process's web server (/metrics, health, the API, the live page): GNU libmicrohttpd.
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         // The C library's calls that Swift's Glibc module leaves out (malloc_trim).
         .systemLibrary(name: "CSystem"),
 
         .target(name: "ForeshockSupport", dependencies: ["CSystem"], swiftSettings: strict),
-        .target(name: "ForeshockTransport", dependencies: ["CCurl", "CCrypto", "ForeshockSupport"], swiftSettings: strict),
+        .target(name: "ForeshockTransport", dependencies: ["CCurl", "CCrypto", "CMicroHTTPD", "ForeshockSupport"], swiftSettings: strict),
         .target(name: "ForeshockConfig", dependencies: ["ForeshockSupport", "ForeshockTransport"], swiftSettings: strict),
         .target(name: "ForeshockFeeds", dependencies: ["ForeshockSupport", "ForeshockTransport", "ForeshockConfig"], swiftSettings: strict),
         .target(name: "ForeshockCore", dependencies: ["ForeshockSupport", "ForeshockConfig"], swiftSettings: strict),

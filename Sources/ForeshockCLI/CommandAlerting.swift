@@ -33,6 +33,6 @@ package enum CommandAlerting {
         let silences = SilenceStore(configured: config.silences, stateDir: stateDir)
         if let problem = silences.startupProblem { logger.error("the silences file could not be read; starting without its silences", [("problem", problem)]) }
         return Notifier(sinks: sinks, alerting: config.alerting, silences: silences, outbox: outbox,
-                        log: previous?.log ?? NotificationLog(directory: stateDir), policy: policy, logger: logger)
+                        log: previous?.log ?? NotificationLog(directory: stateDir), policy: policy, logger: logger, webURL: config.web?.externalURL)
     }
 }

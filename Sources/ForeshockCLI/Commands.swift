@@ -42,6 +42,7 @@ extension CommandOption {
     static let rule = CommandOption("--rule", "NAME", "add: silence this rule's alerts (as rule=NAME)")
     static let sourceMatcher = CommandOption("--source", "NAME", "add: silence this source's alerts (as source=NAME)")
     static let expired = CommandOption("--expired", nil, "list: show silences that have ended too")
+    static let url = CommandOption("--url", "URL", "a running watch's web address (http://host:9464): work through its API, as amtool does; changes take the token in FORESHOCK_TOKEN")
     static let duration = CommandOption("--for", "DURATION", "add: how long, e.g. 2h")
     static let comment = CommandOption("--comment", "TEXT", "add: why, for the people who see it in status")
 
@@ -124,17 +125,18 @@ enum Commands {
             + "add takes matchers that must all hold, as amtool writes them (rule=going-viral, author!=acme, author=~\"dana.*\", "
             + "source!~\"hn|x\"; on post, author, rule or source) and --for; expire ends one by its id from list, and it stays on "
             + "record (list --expired). Rule and source names are checked against the config.",
-        options: [.post, .author, .rule, .sourceMatcher, .duration, .comment, .expired, .stateDir,
+        options: [.post, .author, .rule, .sourceMatcher, .duration, .comment, .expired, .url, .stateDir,
                   .config.help("the watch process's config: its state_dir, and the rules and sources matchers may name (default: the embedded one)")],
-        run: { arguments, terminal, environment throws(CommandError) in try SilenceCommand.run(arguments, terminal: terminal, environment: environment) }
+        run: { arguments, terminal, environment throws(CommandError) in try await SilenceCommand.run(arguments, terminal: terminal, environment: environment) }
     )
 
     static let status = CommandSpec(
         name: "status",
         summary: "Shows what the watch process last wrote (every 15 s): sources with their last poll and error, "
             + "the hottest posts, alerts firing (silenced ones marked), the outbox and the silences.",
-        options: [.config.help("read state_dir from this config"), .stateDir, .format.help("a table for people (default), or status.json as written")],
-        run: { arguments, terminal, environment throws(CommandError) in try StatusCommand.run(arguments, terminal: terminal, environment: environment) }
+        options: [.config.help("read state_dir from this config"), .stateDir, .url.help("a running watch's web address (http://host:9464): ask it through its API"),
+                  .format.help("a table for people (default), or status.json as written")],
+        run: { arguments, terminal, environment throws(CommandError) in try await StatusCommand.run(arguments, terminal: terminal, environment: environment) }
     )
 
     static let demo = CommandSpec(

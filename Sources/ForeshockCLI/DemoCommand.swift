@@ -18,17 +18,20 @@ enum DemoCommand {
         // The original was posted when the demo starts, and demo time runs `speed` times faster.
         let posted = wallStart
         let clock: @Sendable () -> Date = { posted.addingTimeInterval(Date().timeIntervalSince(wallStart) * speed) }
-        let server: LoopbackHTTPServer
+        // A loopback server stands in for the network's API, so the real poller reads it through libcurl.
+        let server: HTTPServer
         do {
-            server = try LoopbackHTTPServer { path in
-                guard path.hasPrefix("/feed.json") else { return (404, Data("{\"error\":\"not found\"}".utf8)) }
-                return (200, feed(upTo: clock().timeIntervalSince(posted), posted: posted))
+            server = try HTTPServer(address: "127.0.0.1", port: 0) { request in
+                guard request.method == "GET", request.path == "/feed.json" else {
+                    return HTTPServer.Response(status: 404, contentType: "application/json", body: Data("{\"error\":\"not found\"}".utf8))
+                }
+                return HTTPServer.Response(status: 200, contentType: "application/json", body: feed(upTo: clock().timeIntervalSince(posted), posted: posted))
             }
         } catch {
             throw CommandError(.runtime, "foreshock demo: \(error.message).")
         }
         defer { server.stop() }
-        let config = try demoConfig(feedURL: server.base + "/feed.json", speed: speed, environment: environment)
+        let config = try demoConfig(feedURL: "http://127.0.0.1:\(server.port)/feed.json", speed: speed, environment: environment)
         let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("foreshock-demo-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: stateDir) }
         let logger = Logger(handler: StreamLogHandler(level: .warning, write: terminal.err))
@@ -112,6 +115,8 @@ enum DemoCommand {
         config.scoring.evaluationInterval = 15 / speed
         config.alerting.groupWait = 0
         config.shutdownTimeout = 2
+        // A demo needs no port of its own (and may run beside a watch that has 9464).
+        config.web = nil
         return config
     }
 }

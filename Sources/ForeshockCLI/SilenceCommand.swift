@@ -7,8 +7,9 @@ import Foundation
 /// watch picks up within a few seconds. A silence is one or more matchers that must all hold,
 /// as amtool writes them (`rule=going-viral author=~"dana.*"`); expired silences stay on record.
 enum SilenceCommand {
-    static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
+    static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
         let positionals = arguments.positionals
+        if let url = arguments[.url] { return try await remote(url, arguments: arguments, terminal: terminal, environment: environment) }
         // The config the watch runs: rule and source names are checked against it.
         let config = try CommandConfig.load(arguments, environment: environment, query: "")
         let origin = arguments[.config] ?? "the embedded default config (give --config FILE for yours)"
@@ -17,21 +18,7 @@ enum SilenceCommand {
         let file = store.path ?? stateDir
         switch positionals[0] {
         case "add":
-            guard let text = arguments[.duration], let span = DurationText.seconds(text), span > 0 else {
-                throw CommandError(.usage, "foreshock silence add: give --for DURATION, such as 2h or 30m.")
-            }
-            var matchers: [SilenceMatcher] = []
-            for text in positionals.dropFirst() {
-                do { matchers.append(try SilenceMatcher.parse(text)) } catch { throw CommandError(.usage, "foreshock silence add: \(error.description).") }
-            }
-            let flags: [(SilenceMatcher.Field, CommandOption)] = [(.post, .post), (.author, .author), (.rule, .rule), (.source, .sourceMatcher)]
-            for (field, option) in flags {
-                for value in arguments.all(option) { matchers.append(SilenceMatcher(field, .equal, value)) }
-            }
-            guard !matchers.isEmpty else {
-                throw CommandError(.usage, "foreshock silence add: say what to silence: matchers such as rule=going-viral or author=~\"dana.*\", "
-                    + "or --post ID, --author NAME, --rule NAME, --source NAME.")
-            }
+            let (matchers, span) = try request(arguments)
             try check(matchers, against: config, origin: origin)
             let silence = SilenceConfig(matchers: matchers, until: Date().addingTimeInterval(span), comment: arguments[.comment])
             let id = try stored { () throws(SilenceStore.Problem) in try store.add(silence) }
@@ -57,6 +44,58 @@ enum SilenceCommand {
             }
             terminal.print(before.active(at: Date()) ? "\(positionals[1]) expired; it stays on record (silence list --expired)"
                 : "\(positionals[1]) had already ended")
+        default:
+            throw CommandError(.usage, "foreshock silence: the first word is add, list or expire, not \"\(positionals[0])\".")
+        }
+        return .success
+    }
+
+    /// What `silence add` asks for: its matchers (positional and from the flags) and how long.
+    private static func request(_ arguments: ParsedArguments) throws(CommandError) -> ([SilenceMatcher], Double) {
+        guard let text = arguments[.duration], let span = DurationText.seconds(text), span > 0 else {
+            throw CommandError(.usage, "foreshock silence add: give --for DURATION, such as 2h or 30m.")
+        }
+        var matchers: [SilenceMatcher] = []
+        for text in arguments.positionals.dropFirst() {
+            do { matchers.append(try SilenceMatcher.parse(text)) } catch { throw CommandError(.usage, "foreshock silence add: \(error.description).") }
+        }
+        let flags: [(SilenceMatcher.Field, CommandOption)] = [(.post, .post), (.author, .author), (.rule, .rule), (.source, .sourceMatcher)]
+        for (field, option) in flags {
+            for value in arguments.all(option) { matchers.append(SilenceMatcher(field, .equal, value)) }
+        }
+        guard !matchers.isEmpty else {
+            throw CommandError(.usage, "foreshock silence add: say what to silence: matchers such as rule=going-viral or author=~\"dana.*\", "
+                + "or --post ID, --author NAME, --rule NAME, --source NAME.")
+        }
+        return (matchers, span)
+    }
+
+    /// The same through a running watch's API (`--url`): it checks the names against its own config.
+    private static func remote(_ url: String, arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
+        let watch = try RemoteWatch(url, environment: environment, command: "silence")
+        let positionals = arguments.positionals
+        switch positionals[0] {
+        case "add":
+            let (matchers, span) = try request(arguments)
+            let body = "{\"matchers\":[\(matchers.map { JSONText.quote($0.description) }.joined(separator: ","))],\"for\":\(JSONText.quote(DurationText.format(span)))"
+                + (arguments[.comment].map { ",\"comment\":\(JSONText.quote($0))" } ?? "") + "}"
+            let added = try await watch.call("POST", "/api/v1/silences", body: body)
+            terminal.print("\(added["id"]?.stringValue ?? "?") silences \(matchers.map(\.description).joined(separator: " ")) until \(added["until"]?.stringValue ?? "?") (at \(watch.base))")
+        case "list":
+            let all = try await watch.call("GET", "/api/v1/silences")["silences"]?.arrayValue ?? []
+            let shown = arguments.has(.expired) ? all : all.filter { $0["active"]?.boolValue == true }
+            if shown.isEmpty { terminal.print("no silences at \(watch.base)") }
+            for item in shown {
+                let matchers = item["matchers"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " ") ?? ""
+                let active = item["active"]?.boolValue == true
+                let state = active ? "active until \(item["until"]?.stringValue ?? "?")" : "ended \(item["expired"]?.stringValue ?? item["until"]?.stringValue ?? "?")"
+                terminal.print(SafeText.terminal("\(item["id"]?.stringValue ?? "?")  \(matchers)  \(state)  created \(item["created"]?.stringValue ?? "?")"
+                    + (item["comment"]?.stringValue.map { "  \"\($0)\"" } ?? "")))
+            }
+        case "expire":
+            guard positionals.count == 2 else { throw CommandError(.usage, "foreshock silence expire: give the silence's id (see silence list).") }
+            _ = try await watch.call("DELETE", "/api/v1/silences/" + WebPath.segment(positionals[1]))
+            terminal.print("\(positionals[1]) expired; it stays on record (silence list --expired)")
         default:
             throw CommandError(.usage, "foreshock silence: the first word is add, list or expire, not \"\(positionals[0])\".")
         }

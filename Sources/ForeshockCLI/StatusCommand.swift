@@ -8,7 +8,8 @@ import Foundation
 /// wrote to its state directory: sources, the hottest posts, alerts firing (silenced ones
 /// marked), the outbox and the silences.
 enum StatusCommand {
-    static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) throws(CommandError) -> ExitCode {
+    static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
+        if let url = arguments[.url] { return try await remote(url, arguments: arguments, terminal: terminal, environment: environment) }
         var config: Config?
         if arguments[.config] != nil { config = try CommandConfig.load(arguments, environment: environment, query: "") }
         let stateDir = CommandAlerting.stateDir(arguments, config: config)
@@ -28,7 +29,30 @@ enum StatusCommand {
             return .success
         }
         let now = Date()
-        terminal.out(render(status, stateDir: stateDir, alive: isAlive(status.pid, stateDir: stateDir), now: now))
+        let silences = SilenceStore(configured: [], stateDir: stateDir).list.filter { $0.active(at: now) }.map { "\($0.id) until \(Timestamp.format($0.silence.until))" }
+        let deadPath = (stateDir as NSString).appendingPathComponent("dead-letter.jsonl")
+        let dead = FileManager.default.contents(atPath: deadPath).map { $0.split(separator: 0x0A).count } ?? 0
+        terminal.out(render(status, alive: isAlive(status.pid, stateDir: stateDir), silences: silences,
+                            deadLetters: dead > 0 ? "Dead letters: \(dead) in \(deadPath)" : nil, now: now))
+        return .success
+    }
+
+    /// The same, from a running watch's API.
+    private static func remote(_ url: String, arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
+        let watch = try RemoteWatch(url, environment: environment, command: "status")
+        let value = try await watch.call("GET", "/api/v1/status")
+        if arguments[.format] == "json" {
+            terminal.out(SafeText.escapingUnsafeInJSON(value.jsonText) + "\n")
+            return .success
+        }
+        let status: WatchStatus
+        do { status = try WatchStatus.decode(Data(value.jsonText.utf8)) } catch {
+            throw CommandError(.runtime, "foreshock status: the watch at \(url) answered a status this version cannot read")
+        }
+        let now = Date()
+        let silences = (try await watch.call("GET", "/api/v1/silences"))["silences"]?.arrayValue?
+            .filter { $0["active"]?.boolValue == true }.map { "\($0["id"]?.stringValue ?? "?") until \($0["until"]?.stringValue ?? "?")" } ?? []
+        terminal.out(render(status, alive: status.running, silences: silences, deadLetters: nil, now: now))
         return .success
     }
 
@@ -39,7 +63,7 @@ enum StatusCommand {
         return holder == String(pid) && kill(pid, 0) == 0
     }
 
-    static func render(_ status: WatchStatus, stateDir: String, alive: Bool, now: Date) -> String {
+    static func render(_ status: WatchStatus, alive: Bool, silences: [String], deadLetters: String?, now: Date) -> String {
         func ago(_ text: String?) -> String {
             guard let text, let date = Timestamp.parse(text) else { return "never" }
             return DurationText.short(max(0, now.timeIntervalSince(date))) + " ago"
@@ -73,11 +97,8 @@ enum StatusCommand {
         out.append(status.outbox.isEmpty ? "Outbox: empty" : "Outbox: \(status.outbox.count) waiting (\(bySink)), oldest queued \(ago(status.outbox.map(\.queuedAt).min()))")
         let delivered = status.delivered.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         out.append("Delivered since start: \(delivered.isEmpty ? "none" : delivered)")
-        let deadPath = (stateDir as NSString).appendingPathComponent("dead-letter.jsonl")
-        let dead = FileManager.default.contents(atPath: deadPath).map { $0.split(separator: 0x0A).count } ?? 0
-        if dead > 0 { out.append("Dead letters: \(dead) in \(deadPath)") }
-        let silences = SilenceStore(configured: [], stateDir: stateDir).list.filter { $0.active(at: now) }
-        out.append("Silences: \(silences.isEmpty ? "none" : silences.map { "\($0.id) until \(Timestamp.format($0.silence.until))" }.joined(separator: "; "))")
+        if let deadLetters { out.append(deadLetters) }
+        out.append("Silences: \(silences.isEmpty ? "none" : silences.joined(separator: "; "))")
         // Authors, texts, links, ids and errors came from the network.
         return out.map(SafeText.terminal).joined(separator: "\n") + "\n"
     }

@@ -21,6 +21,8 @@ package struct Config: Sendable {
     package var alerting = AlertingConfig()
     package var silences: [SilenceConfig] = []
     package var sinks: [SinkConfig] = []
+    /// The web server (`/metrics`, health, the API, the live page); nil: none.
+    package var web: WebConfig?
 
     package init() {}
 
@@ -32,7 +34,7 @@ package struct Config: Sendable {
     /// Everything in the config that is, or holds, a credential: what logs, status, the state
     /// directory and metrics must never show in clear.
     package var redactor: Redactor {
-        (sources.map(\.redactor) + sinks.map(\.redactor)).reduce(Redactor()) { $0.merged(with: $1) }
+        (sources.map(\.redactor) + sinks.map(\.redactor) + [Redactor(secrets: [web?.token?.value].compactMap { $0 })]).reduce(Redactor()) { $0.merged(with: $1) }
     }
 
     /// The config as `watch` runs it: a rule about the brand's answer (`unanswered_for_at_least`,

@@ -81,6 +81,7 @@ package enum ConfigLoader {
         if let alerting = object.object("alerting") { config.alerting = AlertingConfig.read(alerting) }
         config.silences = object.objects("silences").compactMap { SilenceConfig.read($0, reader: reader, now: now) }
         config.sinks = object.objects("sinks").compactMap { SinkConfig.read($0, reader: reader) }
+        if let web = object.object("web") { config.web = WebConfig.read(web, reader: reader) }
         object.finish()
         crossCheck(config, reader: reader)
         return Result(config: reader.hasErrors ? nil : config, problems: reader.problems)

@@ -47,6 +47,18 @@ package enum ConfigText {
         out.open("sinks: [")
         for sink in config.sinks { write(sink, to: &out) }
         out.close("],")
+        if let web = config.web {
+            out.open("web: {")
+            out.value("listen", quote(web.listen))
+            secret("token", web.token, to: &out)
+            if let url = web.externalURL { out.value("external_url", quote(url)) }
+            out.value("max_connections", String(web.maxConnections))
+            out.value("idle_timeout", duration(web.idleTimeout))
+            out.value("connection_lifetime", duration(web.connectionLifetime))
+            out.close("},")
+        } else {
+            out.value("web", "null")
+        }
         out.close("}")
         return out.text
     }

@@ -48,6 +48,9 @@ package enum DefaultConfig {
       sinks: [
         { name: "terminal", kind: "console" },
       ],
+      // The live page, /metrics, health checks and the API, on this machine only. Give it a
+      // token (token_env) to add silences through it; web: null turns it off.
+      web: { listen: "127.0.0.1:9464" },
     }
     """
 }

@@ -30,6 +30,7 @@ package final class Notifier: @unchecked Sendable {
     private let order: [String]
     private let groupWait: Double
     private let silenceTarget: String?
+    private let webURL: String?
     private let repeatInterval: Double
     private let silences: SilenceStore
     private let logger: Logger
@@ -40,12 +41,15 @@ package final class Notifier: @unchecked Sendable {
 
     /// Resumes what the outbox holds from an earlier run, with the ids it had.
     /// - Parameter log: the notifications already taken care of; in memory when not given.
+    /// - Parameter webURL: the watch's web server as people reach it (`web.external_url`): alerts
+    ///   link to a post's page there, and their silence command goes through it.
     package init(sinks: SinkSet, alerting: AlertingConfig, silences: SilenceStore, outbox: Outbox,
-                log: NotificationLog = NotificationLog(directory: nil), policy: RetryPolicy = RetryPolicy(), logger: Logger) {
+                log: NotificationLog = NotificationLog(directory: nil), policy: RetryPolicy = RetryPolicy(), logger: Logger, webURL: String? = nil) {
         self.outbox = outbox
         self.log = log
-        // A silence must reach this watch's state, wherever the person on call pastes the command.
-        silenceTarget = outbox.directory.map { directory in
+        self.webURL = webURL
+        // A silence must reach this watch, wherever the person on call pastes the command.
+        silenceTarget = webURL.map { "--url " + AlertNotification.shellQuoted($0) } ?? outbox.directory.map { directory in
             "--state-dir " + AlertNotification.shellQuoted(URL(fileURLWithPath: directory).standardizedFileURL.path)
         }
         self.groupWait = alerting.groupWait
@@ -89,6 +93,9 @@ package final class Notifier: @unchecked Sendable {
             }
             var note = note
             note.silenceTarget = silenceTarget
+            if let webURL, case .post(let key, _) = note.subject {
+                note.pageURL = webURL + "/posts/" + WebPath.segment(key.source) + "/" + WebPath.segment(key.id)
+            }
             log.accept(note, sinks: sinks)
             if let silence = silences.silencing(note, now: now) {
                 counts.silenced += 1

@@ -73,6 +73,8 @@ package struct TemplateValues: Sendable {
             "held": .text(note.held ?? (note.state == .resolved ? "no rule holds any more" : "")),
             "watching": .text(note.watching ?? note.source),
             "silence_command": .text(note.silenceCommand),
+            "page_url": .text(WebLink.safe(note.pageURL) ?? ""),
+            "page_hint": .text(WebLink.safe(note.pageURL).map { " · live page: " + $0 } ?? ""),
             "supercritical": .flag(note.supercritical),
             "volume_ratio": .number(note.volumeRatio, note.volumeRatio.map { String(format: "%.1f×", $0) } ?? ""),
             "volume_z": .number(note.volumeZ, note.volumeZ.map { String(format: "%.1f σ", $0) } ?? ""),

@@ -25,7 +25,6 @@ package actor WatchService {
         package init() {}
     }
 
-    /// Why a config cannot replace the running one: one sentence per problem, one per line.
     /// Why a SIGHUP's config was not taken: its errors, and its warnings, one sentence each.
     package struct ReloadRefused: Error, Sendable {
         package var errors: [String]
@@ -75,6 +74,8 @@ package actor WatchService {
     private var pollers: [FeedPoller] = []
     private let pipeline: WatchPipeline
     private let started: Date
+    /// The web server and what it answers from; nil when the config has no `web` (and for `--once`).
+    private let web: WebServer?
 
     /// - Parameters:
     ///   - record: appends every observation the core sees (`--record`).
@@ -97,6 +98,7 @@ package actor WatchService {
         pipeline = WatchPipeline(config: config, pollers: pollers, journal: journal, logger: logger, clock: clock, record: record) { notes in
             box.current.submit(notes)
         }
+        web = options.once ? nil : config.web.map { WebServer(config: $0, watch: config, stateDir: stateDir, logger: logger) }
     }
 
     var notifier: Notifier { notifierBox.current }
@@ -111,6 +113,13 @@ package actor WatchService {
     package func run() async -> Outcome {
         await restore()
         if options.once { return await runOnce() }
+        if let web {
+            do { try web.start() } catch {
+                logger.error("the web server cannot start; set web.listen to another address, or web: null to go without it", [("error", error.message)])
+                return .failed
+            }
+            logger.info("web server listening", [("url", web.localURL)])
+        }
         let listener = SignalListener([SIGTERM, SIGINT, SIGHUP])
         defer { listener.cancel() }
         logger.info("watching", [("sources", config.sources.map(\.name).joined(separator: ",")), ("state_dir", stateDir)])
@@ -187,6 +196,7 @@ package actor WatchService {
         let delivered = await notifier.drain(timeout: max(config.shutdownTimeout, 1))
         if !delivered { logger.warning("some notifications are not delivered yet; they stay in the outbox", [("outbox", "\(notifier.outbox.depth)")]) }
         await housekeeping(running: false)
+        web?.stop()
         notifier.stop()
         let dead = notifier.stats.dead.values.reduce(0, +)
         return failed == 0 && delivered && dead == 0 ? .completed : .failed
@@ -251,11 +261,15 @@ package actor WatchService {
                 if let onTick { await onTick(pipeline, now) }
             }
         }
-        let every = options.housekeepingInterval
+        // The files every housekeeping interval; the web server's look every 2 s, if there is one.
+        let every = options.housekeepingInterval, look = web == nil ? every : min(every, 2)
         service.addTask { [weak self] in
+            var written = Date.distantPast
             while !Task.isCancelled {
-                await self?.housekeeping(running: true)
-                try? await Task.sleep(nanoseconds: UInt64(every * 1e9))
+                let due = Date().timeIntervalSince(written) >= every - 0.001
+                if due { written = Date() }
+                await self?.housekeeping(running: true, writeFiles: due)
+                try? await Task.sleep(nanoseconds: UInt64(look * 1e9))
             }
         }
     }
@@ -266,6 +280,7 @@ package actor WatchService {
         let deadline = Date().addingTimeInterval(config.shutdownTimeout)
         let delivered = await notifier.drain(timeout: max(0, deadline.timeIntervalSinceNow))
         await housekeeping(running: false)
+        web?.stop()
         notifier.stop()
         if delivered {
             logger.info("stopped; every notification was delivered")
@@ -297,6 +312,7 @@ package actor WatchService {
         let kept = Set(fresh.sources.map(\.name)).intersection(config.sources.map(\.name))
         pollers = Self.makePollers(fresh, client: client, previous: pollers, clock: clock)
         config = fresh
+        web?.reconfigure(fresh)
         logger.info("config reloaded", [("sources", fresh.sources.map(\.name).joined(separator: ",")), ("kept", "\(kept.count)")])
     }
 
@@ -333,18 +349,25 @@ package actor WatchService {
         }
     }
 
-    /// Writes the metrics file and status.json (each whole or not at all).
-    private func housekeeping(running: Bool) async {
+    /// Looks at the watch (sources, the hottest posts, what is firing, the metrics) through the
+    /// pipeline, the engine's one owner: never while it scores a batch. The web server answers
+    /// from the last look; every `housekeepingInterval` it is also written to `status.json` and
+    /// the metrics file (each whole or not at all).
+    private func housekeeping(running: Bool, writeFiles: Bool = true) async {
         let now = clock()
         let sources = await pipeline.sourceHealth()
         let counters = await pipeline.counters
-        // Through the pipeline, the engine's one owner: never while it scores a batch.
         let snapshot = await pipeline.snapshot(hottest: 10, at: now.timeIntervalSince1970)
         let footprint = await pipeline.footprint()
-        let authors = await pipeline.features(snapshot.firing.map(\.key), at: now.timeIntervalSince1970).map { $0?.author }
+        // The firing posts' numbers (and the followed posts' on the web), in one visit to the engine.
+        let firingPosts = snapshot.firing.filter { !$0.isVolume }.map(\.key)
+        let extra = web.map { Array(Set($0.state.wanted).subtracting(firingPosts).subtracting(snapshot.hottest.map(\.key))) } ?? []
+        let looked = await pipeline.features(firingPosts + extra, at: now.timeIntervalSince1970)
+        let byKey = Dictionary(zip(firingPosts + extra, looked).compactMap { key, f in f.map { (key, $0) } }, uniquingKeysWith: { a, _ in a })
         let notifier = notifier
         let stats = notifier.stats
         let pending = notifier.outbox.entries
+        let nStar = config.scoring.seismic.nStar, maxBranching = Calibration.standard.maxBranching
         func time(_ value: Double?) -> String? { value.map { Timestamp.format(Date(timeIntervalSince1970: $0)) } }
         let status = WatchStatus(
             writtenAt: Timestamp.format(now), pid: ProcessInfo.processInfo.processIdentifier, startedAt: Timestamp.format(started), running: running,
@@ -352,35 +375,29 @@ package actor WatchService {
                 WatchStatus.Source(name: name, kind: kind, lastPoll: time(health.lastPoll), lastSuccess: stats.lastSuccess.map(Timestamp.format),
                                    lastError: health.lastError, downSince: time(health.downSince), polls: stats.polls, errors: stats.errors, mentions: stats.mentions)
             },
-            hottest: snapshot.hottest.map { f in
-                WatchStatus.Post(source: f.key.source, id: f.key.id, author: f.author, url: f.url, text: f.excerpt.map { SafeText.cut(SafeText.clean($0, keepLineBreaks: false), 140) },
-                                 ageSeconds: f.age.rounded(), mode: f.mode.rawValue, reshares: f.reshares, velocityPerMin: (f.velocityShort * 10).rounded() / 10,
-                                 reach: f.reach, predicted: f.predicted.map { $0.rounded() }, supercritical: f.supercritical, complaint: f.complaint,
-                                 answered: f.unansweredFor == nil,
-                                 counters: f.counters.samples.isEmpty ? nil : f.counters.samples.map {
-                                     WatchStatus.Counters(time: Timestamp.format(Date(timeIntervalSince1970: $0.time)), reshares: $0.reshares,
-                                                          replies: $0.replies, likes: $0.likes, quotes: $0.quotes)
-                                 })
-            },
-            alerts: zip(snapshot.firing, authors).map { item, author in
+            hottest: snapshot.hottest.map(WatchStatus.Post.init),
+            alerts: snapshot.firing.map { item in
+                let f = item.isVolume ? nil : byKey[item.key]
                 // What a silence would match: the alert's subject, by its rule, source and author.
                 let subject: AlertNotification.Subject = item.isVolume ? .volume(source: item.key.source, ratio: 0, z: nil)
-                    : .post(item.key, AlertNotification.PostSnapshot(reshares: 0, author: author))
+                    : .post(item.key, AlertNotification.PostSnapshot(reshares: 0, author: f?.author))
                 let probe = AlertNotification(subject, time: now.timeIntervalSince1970, rule: item.alert.rule, severity: item.alert.severity,
                                               reason: .repeated, sinks: item.alert.sinks)
                 return WatchStatus.Alert(key: probe.alertKey, rule: item.alert.rule, severity: item.alert.severity.rawValue,
                                          since: Timestamp.format(Date(timeIntervalSince1970: item.alert.since)),
                                          lastNotified: Timestamp.format(Date(timeIntervalSince1970: item.alert.lastNotified)),
-                                         silencedBy: notifier.silencedBy(probe, now: now))
+                                         silencedBy: notifier.silencedBy(probe, now: now), source: item.key.source,
+                                         post: item.isVolume ? nil : item.key.id, author: f?.author,
+                                         text: f?.excerpt.map { SafeText.cut(SafeText.clean($0, keepLineBreaks: false), 280) }, url: f?.url,
+                                         reshares: f?.reshares, predicted: f?.predicted.map { $0.rounded() },
+                                         why: f?.why(authorFollowers: nil, nStar: nStar, maxBranching: maxBranching))
             } + sources.filter { $0.health.alerted }.map { source in
                 WatchStatus.Alert(key: "foreshock:source-down/\(source.name)", rule: "source-down", severity: Severity.critical.rawValue,
-                                  since: time(source.health.downSince) ?? "", lastNotified: time(source.health.downSince) ?? "", silencedBy: nil)
+                                  since: time(source.health.downSince) ?? "", lastNotified: time(source.health.downSince) ?? "", silencedBy: nil,
+                                  source: source.name, why: source.health.lastError)
             },
             outbox: pending.map { WatchStatus.OutboxEntry(sink: $0.sink, id: $0.id, alerts: $0.keys, queuedAt: Timestamp.format(Date(timeIntervalSince1970: $0.created))) },
             delivered: stats.delivered, dead: stats.dead)
-        do { try status.write(stateDir: stateDir) } catch {
-            logger.warning("cannot write status.json", [("error", "\(error)")])
-        }
         var metrics = MetricsText()
         func perSource(_ value: (WatchPipeline.SourceHealth, FeedStats) -> Double) -> [([(String, String)], Double)] {
             sources.map { ([("source", $0.name)], value($0.health, $0.stats)) }
@@ -409,6 +426,16 @@ package actor WatchService {
         metrics.add("foreshock_outbox_depth", "gauge", "Messages waiting for delivery.", [([], stats.outboxDepth.asDouble)])
         metrics.add("foreshock_journal_errors_total", "counter", "State journal writes that failed.", [([], counters.journalErrors.asDouble)])
         metrics.add("foreshock_notification_log_errors_total", "counter", "Notification log writes that failed.", [([], notifier.log.writeErrors.asDouble)])
+        if let web {
+            let look = WebState.Snapshot(takenAt: now, status: status, statusJSON: status.json, metrics: metrics.text,
+                                         unpolled: sources.filter { $0.health.lastPoll == nil }.map(\.name),
+                                         down: sources.filter { $0.health.alerted }.map(\.name))
+            web.state.publish(look, features: snapshot.hottest + Array(byKey.values), hot: Set(snapshot.hottest.map(\.key) + firingPosts), nStar: nStar)
+        }
+        guard writeFiles else { return }
+        do { try status.write(stateDir: stateDir) } catch {
+            logger.warning("cannot write status.json", [("error", "\(error)")])
+        }
         let path = config.metricsFile ?? (stateDir as NSString).appendingPathComponent("foreshock.prom")
         do { try AtomicFile.write(Data(metrics.text.utf8), to: path) } catch {
             logger.warning("cannot write the metrics file", [("path", path), ("error", "\(error)")])

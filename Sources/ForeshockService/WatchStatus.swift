@@ -1,3 +1,4 @@
+import ForeshockCore
 import ForeshockSupport
 import Foundation
 
@@ -51,6 +52,15 @@ package struct WatchStatus: Codable, Sendable {
         package var lastNotified: String
         /// Why its notifications are held, when a silence matches.
         package var silencedBy: String?
+        /// For an alert about a post: the post and its numbers now, and why the prediction is high.
+        package var source: String? = nil
+        package var post: String? = nil
+        package var author: String? = nil
+        package var text: String? = nil
+        package var url: String? = nil
+        package var reshares: Int? = nil
+        package var predicted: Double? = nil
+        package var why: String? = nil
     }
 
     package struct OutboxEntry: Codable, Sendable {
@@ -73,16 +83,40 @@ package struct WatchStatus: Codable, Sendable {
 
     package static func path(stateDir: String) -> String { (stateDir as NSString).appendingPathComponent("status.json") }
 
-    package func write(stateDir: String) throws {
+    /// As `status.json` and `GET /api/v1/status` give it: snake_case keys, sorted.
+    package var json: Data {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(self), to: Self.path(stateDir: stateDir))
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)) ?? Data("{}".utf8)
+    }
+
+    package func write(stateDir: String) throws {
+        try AtomicFile.write(json, to: Self.path(stateDir: stateDir))
     }
 
     package static func read(stateDir: String) throws -> WatchStatus {
+        try decode(Data(contentsOf: URL(fileURLWithPath: path(stateDir: stateDir))))
+    }
+
+    /// Reads `json` back (from the file, or from a remote watch's API).
+    package static func decode(_ data: Data) throws -> WatchStatus {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(WatchStatus.self, from: Data(contentsOf: URL(fileURLWithPath: path(stateDir: stateDir))))
+        return try decoder.decode(WatchStatus.self, from: data)
+    }
+}
+
+extension WatchStatus.Post {
+    /// A post as `status` and the web page show it.
+    package init(_ f: PostFeatures) {
+        self.init(source: f.key.source, id: f.key.id, author: f.author, url: f.url, text: f.excerpt.map { SafeText.cut(SafeText.clean($0, keepLineBreaks: false), 140) },
+                  ageSeconds: f.age.rounded(), mode: f.mode.rawValue, reshares: f.reshares, velocityPerMin: (f.velocityShort * 10).rounded() / 10,
+                  reach: f.reach, predicted: f.predicted.map { $0.rounded() }, supercritical: f.supercritical, complaint: f.complaint,
+                  answered: f.unansweredFor == nil,
+                  counters: f.counters.samples.isEmpty ? nil : f.counters.samples.map {
+                      WatchStatus.Counters(time: Timestamp.format(Date(timeIntervalSince1970: $0.time)), reshares: $0.reshares,
+                                           replies: $0.replies, likes: $0.likes, quotes: $0.quotes)
+                  })
     }
 }

@@ -96,3 +96,23 @@ package func runBinary(_ arguments: [String], environment: [String: String] = [:
     if status == nil { child.signal(SIGKILL) }
     return (status, String(decoding: child.stdoutBytes, as: UTF8.self), child.stderr)
 }
+
+/// Runs any program to its end (off Swift concurrency's threads), its stdout and stderr kept.
+/// - Returns: its exit status (nil if killed after `timeout`), stdout and stderr.
+package func runProgram(_ path: String, _ arguments: [String], timeout: Double = 60) async throws -> (status: Int32?, out: String, err: String) {
+    try await offCooperativePool {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("out"), err = directory.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        let status = reap(process, timeout: timeout)
+        return (status, (try? String(contentsOf: out, encoding: .utf8)) ?? "", (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+}

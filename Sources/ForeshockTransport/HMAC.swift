@@ -21,3 +21,22 @@ package enum HMAC {
         return out
     }
 }
+
+/// SHA-256 and a comparison that takes the same time wherever two secrets differ, from the
+/// system's OpenSSL.
+package enum Digest {
+    /// - Returns: the 32-byte SHA-256 of `message`.
+    package static func sha256(_ message: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        let bytes = message.isEmpty ? [0] : message
+        bytes.withUnsafeBufferPointer { m in out.withUnsafeMutableBufferPointer { o in ccrypto_sha256(m.baseAddress, message.count, o.baseAddress) } }
+        return out
+    }
+
+    /// Whether `given` is `expected`, comparing every byte whatever the first that differs
+    /// (the lengths may differ in time: a token's length is not its secret).
+    package static func constantTimeEqual(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
+        guard given.count == expected.count, !expected.isEmpty else { return false }
+        return given.withUnsafeBytes { a in expected.withUnsafeBytes { b in ccrypto_equal(a.baseAddress, b.baseAddress, expected.count) == 1 } }
+    }
+}

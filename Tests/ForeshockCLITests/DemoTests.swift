@@ -47,17 +47,4 @@ struct DemoTests {
         #expect(DemoCascade.finalReshares == rows.filter { $0.count == 2 }.count - 1)
         #expect(zip(DemoCascade.events, firstHour).allSatisfy { $0.seconds == $1[0] && $0.followers == $1[1] })
     }
-
-    @Test("The loopback server answers GETs on 127.0.0.1 through the real HTTP client and refuses other methods")
-    func loopbackServer() async throws {
-        let server = try LoopbackHTTPServer { path in (path == "/x" ? 200 : 404, Data("{\"path\":\"\(path)\"}".utf8)) }
-        defer { server.stop() }
-        let ok = try await HTTPClient().get(server.base + "/x")
-        #expect(ok.status == 200 && String(decoding: ok.body, as: UTF8.self) == #"{"path":"/x"}"#)
-        #expect(try await HTTPClient().get(server.base + "/y").status == 404)
-        var post = HTTPRequest(url: server.base + "/x")
-        post.method = "POST"
-        post.body = Data("{}".utf8)
-        #expect(try await HTTPClient().send(post).status == 405)
-    }
 }

@@ -11,7 +11,7 @@ struct PackageLayoutTests {
     static let order = ["ForeshockSupport", "ForeshockTransport", "ForeshockConfig", "ForeshockFeeds", "ForeshockCore",
                         "ForeshockDelivery", "ForeshockService", "ForeshockCLI"]
     /// The C modules and the one target each may be imported from.
-    static let cModules = ["CCurl": "ForeshockTransport", "CCrypto": "ForeshockTransport", "CSystem": "ForeshockSupport"]
+    static let cModules = ["CCurl": "ForeshockTransport", "CCrypto": "ForeshockTransport", "CMicroHTTPD": "ForeshockTransport", "CSystem": "ForeshockSupport"]
 
     /// Every `import` of every Swift file under `Sources/<target>`.
     static func imports(of target: String) throws -> [(file: String, module: String)] {

@@ -79,9 +79,10 @@ package struct AlertNotification: Sendable, Equatable {
     package var watching: String?
     /// `foreshock test-alert`'s: marked TEST wherever it shows (subject, headline, JSON bodies).
     package var isTest = false
-    /// Where the silence command reaches the watch that sent this (`--state-dir DIR`), added by
-    /// the notifier, which knows it.
+    /// Where the silence command reaches the watch that sent this (`--url URL` or `--state-dir
+    /// DIR`), and the post's page on the watch's web server: added by the notifier, which knows them.
     package var silenceTarget: String?
+    package var pageURL: String?
 
     /// The one way a notification is made.
     package init(_ subject: Subject, time: Double, rule: String, severity: Severity, reason: Reason, sinks: [String],

@@ -48,7 +48,10 @@ package struct PagerDutySink: AlertSink {
                     payload = .object(object)
                 }
                 fields.append(("payload", payload.jsonText))
-                if let url = WebLink.safe(note.url) { fields.append(("links", "[{\"href\":\(JSONText.quote(url)),\"text\":\"The post\"}]")) }
+                let links = [(WebLink.safe(note.url), "The post"), (WebLink.safe(note.pageURL), "Its curve in Foreshock")].compactMap { url, text in
+                    url.map { "{\"href\":\(JSONText.quote($0)),\"text\":\"\(text)\"}" }
+                }
+                if !links.isEmpty { fields.append(("links", "[" + links.joined(separator: ",") + "]")) }
             }
             let body = "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
             return (notes.count == 1 ? id : "\(id).\(index)", Data(body.utf8))

@@ -208,16 +208,11 @@ package enum BacktestReport {
     .excerpt{color:#555}.post{border:1px solid #e4e6ee;border-radius:6px;padding:10px 12px;margin:12px 0;break-inside:avoid}
     .text{white-space:pre-wrap;overflow-wrap:anywhere;max-height:9em;overflow:hidden;margin:4px 0}.key{color:#666;font-size:.85em;margin:2px 0;overflow-wrap:anywhere}
     svg.chart{width:100%;height:auto;max-width:720px;display:block}svg.tradeoff{width:100%;max-width:480px;height:auto}
-    .grid{stroke:#e6e8ef;stroke-width:1}.axis{font-size:10px;fill:#666}.band{fill:#9cc3f5;fill-opacity:.35;stroke:none}
-    .predicted{fill:none;stroke:#1f5fbf;stroke-width:1.6;stroke-dasharray:5 3}.reshares{fill:none;stroke:#1d2330;stroke-width:2}
-    .target{stroke:#b3261e;stroke-width:1;stroke-dasharray:2 3}.mark{stroke-width:1.5}.mark-label{font-size:10px;font-weight:700}
-    .fired{stroke:#b3261e;fill:#b3261e;color:#b3261e}.escalated{stroke:#e8710a;fill:#e8710a;color:#e8710a}
-    .repeated{stroke:#999;fill:#999;color:#999}.resolved{stroke:#1e8e3e;fill:#1e8e3e;color:#1e8e3e}
     .dot{fill:#1f5fbf}.dot-label{font-size:10px;fill:#333}.events{font-size:.85em;color:#444;margin:4px 0 0 0}
     .legend .k{display:inline-block;width:18px;height:0;vertical-align:middle;margin:0 2px}.k.reshares{border-top:2px solid #1d2330}
     .k.predicted{border-top:2px dashed #1f5fbf}.k.band{height:8px;background:#9cc3f5}.k.target{border-top:1px dashed #b3261e}
     @media print{body{max-width:none;margin:0}.post{break-inside:avoid}a{color:inherit}h2{break-after:avoid}}
-    """
+    """ + SVGChart.style
 }
 
 extension BacktestReport.Section {

@@ -27,6 +27,23 @@ struct SVGChart {
     /// The time the chart runs to (the end of the recording, if the post was seen that long).
     var end: Double
 
+    /// The chart's classes, for the page it stands in (and inside a standalone SVG).
+    static let style = """
+    .grid{stroke:#e6e8ef;stroke-width:1}.axis{font-size:10px;fill:#666;font-family:sans-serif}.band{fill:#9cc3f5;fill-opacity:.35;stroke:none}
+    .predicted{fill:none;stroke:#1f5fbf;stroke-width:1.6;stroke-dasharray:5 3}.reshares{fill:none;stroke:#1d2330;stroke-width:2}
+    .target{stroke:#b3261e;stroke-width:1;stroke-dasharray:2 3}.mark{stroke-width:1.5}.mark-label{font-size:10px;font-weight:700;font-family:sans-serif}
+    .fired{stroke:#b3261e;fill:#b3261e;color:#b3261e}.escalated{stroke:#e8710a;fill:#e8710a;color:#e8710a}
+    .repeated{stroke:#999;fill:#999;color:#999}.resolved{stroke:#1e8e3e;fill:#1e8e3e;color:#1e8e3e}
+    """
+
+    /// The chart as a file of its own (`image/svg+xml`), its styles inside.
+    func standalone() -> String {
+        var svg = render()
+        svg = svg.replacingOccurrences(of: "<svg class=\"chart\"", with: "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\"")
+        if let close = svg.range(of: ">") { svg.insert(contentsOf: "<style>\(Self.style)</style>", at: close.upperBound) }
+        return svg
+    }
+
     func render() -> String {
         let span = max(60, end - createdAt, (points.last?.time ?? createdAt) - createdAt)
         // The band's top can be any size: it may widen the scale to ten times what the curves reach.

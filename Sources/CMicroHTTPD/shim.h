@@ -1,0 +1,162 @@
+#ifndef CMHD_SHIM_H
+#define CMHD_SHIM_H
+
+// GNU libmicrohttpd for Foreshock's web server: its variadic MHD_start_daemon behind one
+// call with fixed options, and a request handler in C that gathers a request's body (up to a
+// limit) so Swift gets each request whole, once. Every function is prefixed `cmhd_`.
+
+#include <microhttpd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <string.h>
+
+/// Called once per request, on one of the daemon's threads, with the request whole. It must
+/// queue a response on the connection (cmhd_respond) before it returns.
+typedef void (*cmhd_handler)(void *context, struct MHD_Connection *connection, const char *method, const char *url,
+                             const char *authorization, const char *body, size_t body_length, int body_too_large);
+
+/// Called when a connection opens (opened 1) and before it closes (opened 0), with its socket.
+typedef void (*cmhd_connection_handler)(void *context, int socket, int opened);
+
+typedef struct cmhd_server {
+    cmhd_handler handler;
+    cmhd_connection_handler connection;
+    void *context;
+    size_t body_limit;
+} cmhd_server;
+
+/// A request's body as it arrives; freed when the request completes.
+typedef struct cmhd_body {
+    char *data;
+    size_t length;
+    int too_large;
+    int answered;  /* the handler has been called */
+} cmhd_body;
+
+static inline enum MHD_Result cmhd_access(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
+                                          const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls) {
+    cmhd_server *server = (cmhd_server *)cls;
+    (void)version;
+    if (*con_cls == NULL) {
+        cmhd_body *body = (cmhd_body *)calloc(1, sizeof(cmhd_body));
+        if (body == NULL) return MHD_NO;
+        *con_cls = body;
+        return MHD_YES;
+    }
+    cmhd_body *body = (cmhd_body *)*con_cls;
+    const char *authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (*upload_data_size > 0) {
+        size_t size = *upload_data_size;
+        *upload_data_size = 0;
+        if (body->too_large || body->answered) return MHD_YES;
+        if (size > server->body_limit - body->length) {
+            // Over the limit: the rest is read and dropped, nothing kept, and the answer (413)
+            // comes when the request ends (a response queued mid-upload is not sent).
+            body->too_large = 1;
+            free(body->data);
+            body->data = NULL;
+            body->length = 0;
+            return MHD_YES;
+        }
+        char *grown = (char *)realloc(body->data, body->length + size);
+        if (grown == NULL) return MHD_NO;
+        memcpy(grown + body->length, upload_data, size);
+        body->data = grown;
+        body->length += size;
+        return MHD_YES;
+    }
+    if (body->answered) return MHD_YES;
+    body->answered = 1;
+    server->handler(server->context, connection, method, url, authorization, body->data, body->length, body->too_large);
+    return MHD_YES;
+}
+
+static inline void cmhd_completed(void *cls, struct MHD_Connection *connection, void **con_cls, enum MHD_RequestTerminationCode code) {
+    (void)cls; (void)connection; (void)code;
+    cmhd_body *body = (cmhd_body *)*con_cls;
+    if (body != NULL) {
+        free(body->data);
+        free(body);
+        *con_cls = NULL;
+    }
+}
+
+static inline void cmhd_notify(void *cls, struct MHD_Connection *connection, void **socket_context, enum MHD_ConnectionNotificationCode code) {
+    cmhd_server *server = (cmhd_server *)cls;
+    (void)socket_context;
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info == NULL) return;
+    server->connection(server->context, info->connect_fd, code == MHD_CONNECTION_NOTIFY_STARTED);
+}
+
+/// Listens on `address` (IPv4 or IPv6 text) and `port` (0: a free one) with its own pool of
+/// `threads`, at most `connections` at once (`per_ip` from one address), each cut off after
+/// `timeout` idle seconds and given `memory` bytes for its request line and headers (a larger
+/// header is refused by the library itself). NULL when it cannot.
+static inline struct MHD_Daemon *cmhd_start(cmhd_server *server, const char *address, unsigned short port, unsigned int threads,
+                                            unsigned int connections, unsigned int per_ip, unsigned int timeout, size_t memory) {
+    struct sockaddr_in6 v6;
+    struct sockaddr_in v4;
+    struct sockaddr *socket_address;
+    unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
+    memset(&v4, 0, sizeof v4);
+    memset(&v6, 0, sizeof v6);
+    if (inet_pton(AF_INET, address, &v4.sin_addr) == 1) {
+        v4.sin_family = AF_INET;
+        v4.sin_port = htons(port);
+        socket_address = (struct sockaddr *)&v4;
+    } else if (inet_pton(AF_INET6, address, &v6.sin6_addr) == 1) {
+        v6.sin6_family = AF_INET6;
+        v6.sin6_port = htons(port);
+        socket_address = (struct sockaddr *)&v6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        return NULL;
+    }
+    return MHD_start_daemon(flags, port, NULL, NULL, cmhd_access, server,
+                            MHD_OPTION_SOCK_ADDR, socket_address,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads,
+                            MHD_OPTION_CONNECTION_LIMIT, connections,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+                            MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
+                            MHD_OPTION_NOTIFY_COMPLETED, cmhd_completed, NULL,
+                            MHD_OPTION_NOTIFY_CONNECTION, cmhd_notify, server,
+                            MHD_OPTION_END);
+}
+
+/// The port the daemon listens on (the one chosen, when asked for 0).
+static inline unsigned short cmhd_port(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info == NULL ? 0 : info->port;
+}
+
+/// Ends a connection from outside the library's threads: its socket shut down (not closed,
+/// so the descriptor stays the library's), which the library then sees and cleans up.
+static inline void cmhd_cut(int socket) {
+    shutdown(socket, SHUT_RDWR);
+}
+
+static inline void cmhd_stop(struct MHD_Daemon *daemon) {
+    MHD_stop_daemon(daemon);
+}
+
+/// A response whose body is copied (the caller's buffer may go at once).
+static inline struct MHD_Response *cmhd_response(const char *body, size_t length) {
+    return MHD_create_response_from_buffer(length, (void *)body, MHD_RESPMEM_MUST_COPY);
+}
+
+static inline int cmhd_header(struct MHD_Response *response, const char *name, const char *value) {
+    return MHD_add_response_header(response, name, value) == MHD_YES;
+}
+
+/// Queues the response with `status` and lets it go (the library keeps what it needs).
+static inline int cmhd_queue(struct MHD_Connection *connection, unsigned int status, struct MHD_Response *response) {
+    enum MHD_Result result = MHD_queue_response(connection, status, response);
+    MHD_destroy_response(response);
+    return result == MHD_YES;
+}
+
+#endif

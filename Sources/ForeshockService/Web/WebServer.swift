@@ -1,0 +1,324 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockDelivery
+import ForeshockSupport
+import ForeshockTransport
+import Foundation
+import Synchronization
+
+/// The watch process on the web: `/metrics` to scrape, `/-/healthy` and `/-/ready`, a JSON API
+/// (`/api/v1/…`, what `foreshock status --url` and `silence --url` use) and a live page.
+///
+/// It answers on the HTTP server's own threads from `state`, which the watch refreshes every
+/// couple of seconds; changes (silences) need the configured token, sent as
+/// `Authorization: Bearer …` and compared in constant time, never a cookie, so a page elsewhere
+/// cannot make a browser change anything. No token: the API is read-only.
+package final class WebServer: Sendable {
+    package let state = WebState()
+    private let config: WebConfig
+    let settings: Mutex<Settings>
+    private let server = Mutex<HTTPServer?>(nil)
+    private let silences: SilenceStore
+    private let logger: Logger
+
+    /// What a reload may change.
+    struct Settings: Sendable {
+        var token: [UInt8]?
+        var externalURL: String?
+        /// The rules and sources a silence may name; how stale a look may be before the
+        /// process is not healthy.
+        var rules: [String]
+        var sources: [String]
+        var staleAfter: Double
+    }
+
+    package init(config: WebConfig, watch: Config, stateDir: String, logger: Logger) {
+        self.config = config
+        self.logger = logger
+        silences = SilenceStore(configured: [], stateDir: stateDir)
+        settings = Mutex(Self.settings(config, watch))
+    }
+
+    private static func settings(_ web: WebConfig, _ watch: Config) -> Settings {
+        Settings(token: web.token?.value.map { Array($0.utf8) }, externalURL: web.externalURL,
+                 rules: watch.rules.map(\.name) + ["source-down"], sources: watch.sources.map(\.name),
+                 staleAfter: max(30, 3 * watch.scoring.evaluationInterval))
+    }
+
+    /// `http://127.0.0.1:9464`, as this machine reaches it.
+    package var localURL: String {
+        let port = server.withLock { $0?.port } ?? config.port
+        let host = config.address == "0.0.0.0" ? "127.0.0.1" : config.address == "::" ? "::1" : config.address
+        return host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
+    }
+
+    /// Starts listening.
+    /// - Throws: `TransportError` naming the address when it cannot.
+    package func start() throws(TransportError) {
+        var limits = HTTPServer.Limits()
+        limits.connections = config.maxConnections
+        limits.connectionsPerAddress = max(1, config.maxConnections / 2)
+        limits.timeout = Int(config.idleTimeout.rounded(.up))
+        limits.lifetime = config.connectionLifetime
+        let started = try HTTPServer(address: config.address, port: config.port, limits: limits) { [self] request in respond(request) }
+        server.withLock { $0 = started }
+    }
+
+    package func stop() {
+        server.withLock { server in
+            server?.stop()
+            server = nil
+        }
+    }
+
+    /// A reloaded config's token, link and names (the address stays until a restart).
+    package func reconfigure(_ fresh: Config) {
+        guard let web = fresh.web else { return }
+        if web.listen != config.listen {
+            logger.warning("web.listen changed; it takes effect at the next start", [("listening", config.listen), ("configured", web.listen)])
+        }
+        settings.withLock { $0 = Self.settings(web, fresh) }
+    }
+
+    // MARK: Routes
+
+    /// Answers one request. Every path is one of a fixed few: nothing is read from disk by
+    /// path, so `/../../etc/passwd` is only ever a 404.
+    func respond(_ request: HTTPServer.Request) -> HTTPServer.Response {
+        let method = request.method == "HEAD" ? "GET" : request.method
+        let path = request.path
+        if path == "/" { return only(["GET"], method) ?? page() }
+        if path == "/metrics" { return only(["GET"], method) ?? metrics() }
+        if path == "/-/healthy" { return only(["GET"], method) ?? healthy() }
+        if path == "/-/ready" { return only(["GET"], method) ?? ready() }
+        if path == "/api/v1/status" { return only(["GET"], method) ?? status() }
+        if path == "/api/v1/alerts" { return only(["GET"], method) ?? alerts() }
+        if path == "/api/v1/silences" {
+            if let wrong = only(["GET", "POST"], method, json: true) { return wrong }
+            return method == "GET" ? listSilences() : addSilence(request)
+        }
+        if path.hasPrefix("/api/v1/silences/") {
+            if let wrong = only(["DELETE"], method, json: true) { return wrong }
+            return expireSilence(String(path.dropFirst("/api/v1/silences/".count)), request)
+        }
+        if path.hasPrefix("/api/v1/posts/"), let key = Self.postKey(path.dropFirst("/api/v1/posts/".count)) {
+            return only(["GET"], method, json: true) ?? post(key)
+        }
+        if path.hasPrefix("/posts/"), path.hasSuffix("/curve.svg"), let key = Self.postKey(path.dropFirst("/posts/".count).dropLast("/curve.svg".count)) {
+            return only(["GET"], method) ?? curve(key)
+        }
+        if path.hasPrefix("/posts/"), let key = Self.postKey(path.dropFirst("/posts/".count)) {
+            return only(["GET"], method) ?? postPage(key)
+        }
+        return path.hasPrefix("/api/") ? Self.json(404, error: "no such endpoint: see docs/api.md") : Self.text(404, "not found")
+    }
+
+    /// A 405 naming the methods the path takes, unless `method` is one.
+    private func only(_ methods: [String], _ method: String, json: Bool = false) -> HTTPServer.Response? {
+        guard !methods.contains(method) else { return nil }
+        var response = json ? Self.json(405, error: "\(method) is not allowed here (\(methods.joined(separator: ", ")))")
+                            : Self.text(405, "\(method) is not allowed here")
+        response.headers.append(("Allow", (methods.contains("GET") ? methods + ["HEAD"] : methods).joined(separator: ", ")))
+        return response
+    }
+
+    /// `source/id`: the id is everything after the first slash (Bluesky's hold slashes).
+    static func postKey(_ text: Substring) -> PostKey? {
+        guard let slash = text.firstIndex(of: "/"), slash != text.startIndex, text.index(after: slash) != text.endIndex else { return nil }
+        return PostKey(source: String(text[..<slash]), id: String(text[text.index(after: slash)...]))
+    }
+
+    /// The page of a post, as alerts link to it.
+    package static func postPath(_ key: PostKey) -> String {
+        "/posts/" + WebPath.segment(key.source) + "/" + WebPath.segment(key.id)
+    }
+
+    // MARK: Metrics and health
+
+    private func metrics() -> HTTPServer.Response {
+        guard let snapshot = state.snapshot else { return Self.text(503, "no look at the watch yet") }
+        return HTTPServer.Response(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Data(snapshot.metrics.utf8))
+    }
+
+    /// 200 while the watch looks at itself as often as it should (its scoring core answers).
+    private func healthy() -> HTTPServer.Response {
+        guard let snapshot = state.snapshot else { return Self.text(503, "starting: the state is being restored") }
+        let age = Date().timeIntervalSince(snapshot.takenAt), limit = settings.withLock { $0.staleAfter }
+        return age <= limit ? Self.text(200, "ok") : Self.text(503, "the watch has not refreshed its state for \(Int(age)) s (the scoring core is stuck)")
+    }
+
+    /// 200 once the state is restored, every source polled once, and no source down.
+    private func ready() -> HTTPServer.Response {
+        guard let snapshot = state.snapshot else { return Self.text(503, "not ready: the state is being restored") }
+        if !snapshot.unpolled.isEmpty { return Self.text(503, "not ready: not polled yet: \(snapshot.unpolled.joined(separator: ", "))") }
+        if !snapshot.down.isEmpty { return Self.text(503, "not ready: source down: \(snapshot.down.joined(separator: ", "))") }
+        return Self.text(200, "ready")
+    }
+
+    // MARK: The API
+
+    private func status() -> HTTPServer.Response {
+        guard let snapshot = state.snapshot else { return Self.json(503, error: "no look at the watch yet") }
+        return HTTPServer.Response(status: 200, contentType: "application/json", body: snapshot.statusJSON)
+    }
+
+    private func alerts() -> HTTPServer.Response {
+        guard let snapshot = state.snapshot else { return Self.json(503, error: "no look at the watch yet") }
+        return Self.json(200, Encoded(["alerts": snapshot.status.alerts]))
+    }
+
+    private func post(_ key: PostKey) -> HTTPServer.Response {
+        guard let followed = state.followed(key) else {
+            state.ask(key)
+            return Self.json(404, error: "\(key.description) is not followed: only posts that fire or are among the hottest are, and those asked for "
+                             + "(asked now: if the watch tracks it, it is here within a few seconds)")
+        }
+        let alerts = state.snapshot?.status.alerts.filter { $0.key == key.description } ?? []
+        let series = followed.points.map { p in
+            SeriesJSON(time: Timestamp.format(Date(timeIntervalSince1970: p.time)), reshares: p.reshares, predicted: p.predicted.map { $0.rounded() },
+                       supercritical: p.supercritical, seismicLow: p.bandLow.map { $0.rounded() }, seismicHigh: p.bandHigh.map { $0.rounded() })
+        }
+        return Self.json(200, PostJSON(post: followed.post, createdAt: Timestamp.format(Date(timeIntervalSince1970: followed.createdAt)),
+                                       page: Self.postPath(key), series: series, alerts: alerts))
+    }
+
+    struct SeriesJSON: Encodable {
+        var time: String
+        var reshares: Int
+        var predicted: Double?
+        var supercritical: Bool
+        var seismicLow: Double?
+        var seismicHigh: Double?
+    }
+
+    struct PostJSON: Encodable {
+        var post: WatchStatus.Post
+        var createdAt: String
+        var page: String
+        var series: [SeriesJSON]
+        var alerts: [WatchStatus.Alert]
+    }
+
+    struct SilenceJSON: Encodable {
+        var id: String
+        var matchers: [String]
+        var created: String
+        var until: String
+        var expired: String?
+        var active: Bool
+        var comment: String?
+
+        init(_ entry: SilenceStore.Stored, now: Date) {
+            id = entry.id
+            matchers = entry.silence.matchers.map(\.description)
+            created = Timestamp.format(entry.created)
+            until = Timestamp.format(entry.silence.until)
+            expired = entry.expired.map(Timestamp.format)
+            active = entry.active(at: now)
+            comment = entry.silence.comment
+        }
+    }
+
+    private func listSilences() -> HTTPServer.Response {
+        let now = Date()
+        return Self.json(200, Encoded(["silences": silences.list.map { SilenceJSON($0, now: now) }]))
+    }
+
+    /// `{"matchers": ["rule=going-viral", "author=~dana.*"], "for": "2h", "comment": "…"}` (or `until`).
+    private func addSilence(_ request: HTTPServer.Request) -> HTTPServer.Response {
+        if let refused = authorize(request) { return refused }
+        if request.bodyTooLarge { return Self.json(413, error: "the body is over 64 KB") }
+        guard let body = try? JSONValue.parse(request.body), body.objectValue != nil else {
+            return Self.json(400, error: "the body must be a JSON object: {\"matchers\": [\"rule=going-viral\"], \"for\": \"2h\", \"comment\": \"…\"}")
+        }
+        var matchers: [SilenceMatcher] = []
+        for item in body["matchers"]?.arrayValue ?? [] {
+            guard let text = item.stringValue else { return Self.json(400, error: "matchers are strings such as \"rule=going-viral\"") }
+            do { matchers.append(try SilenceMatcher.parse(text)) } catch { return Self.json(400, error: error.description) }
+        }
+        guard !matchers.isEmpty else { return Self.json(400, error: "give matchers, such as [\"rule=going-viral\", \"author=~dana.*\"]") }
+        let (rules, sources) = settings.withLock { ($0.rules, $0.sources) }
+        for matcher in matchers where matcher.op == .equal || matcher.op == .notEqual {
+            let known = matcher.field == .rule ? rules : matcher.field == .source ? sources : nil
+            if let known, !known.contains(matcher.value) {
+                return Self.json(400, error: "this watch has no \(matcher.field.rawValue) \"\(matcher.value)\" (it has \(known.joined(separator: ", ")))")
+            }
+        }
+        let until: Date
+        if let span = body["for"]?.stringValue {
+            guard let seconds = DurationText.seconds(span), seconds > 0 else { return Self.json(400, error: "\"for\" is a duration such as \"2h\", not \"\(span)\"") }
+            until = Date().addingTimeInterval(seconds)
+        } else if let end = body["until"]?.stringValue {
+            guard let time = Timestamp.parse(end), time > Date() else { return Self.json(400, error: "\"until\" is a time to come, in RFC 3339, not \"\(end)\"") }
+            until = time
+        } else {
+            return Self.json(400, error: "give \"for\" (a duration such as \"2h\") or \"until\" (an RFC 3339 time)")
+        }
+        let silence = SilenceConfig(matchers: matchers, until: until, comment: body["comment"]?.stringValue.map { SafeText.cut($0, 500) })
+        do {
+            let id = try silences.add(silence)
+            logger.info("silence added through the web API", [("id", id), ("matchers", silence.matcherText)])
+            guard let stored = silences.list.first(where: { $0.id == id }) else { return Self.json(500, error: "the silence was not kept") }
+            return Self.json(201, SilenceJSON(stored, now: Date()))
+        } catch {
+            return Self.json(500, error: error.description)
+        }
+    }
+
+    private func expireSilence(_ id: String, _ request: HTTPServer.Request) -> HTTPServer.Response {
+        if let refused = authorize(request) { return refused }
+        do {
+            guard let before = try silences.expire(id) else { return Self.json(404, error: "no silence \"\(id)\"") }
+            logger.info("silence expired through the web API", [("id", id)])
+            let now = Date()
+            guard let after = silences.list.first(where: { $0.id == id }) else { return Self.json(200, SilenceJSON(before, now: now)) }
+            return Self.json(200, SilenceJSON(after, now: now))
+        } catch {
+            return Self.json(500, error: error.description)
+        }
+    }
+
+    /// Nil when the request may change things: a token is configured and the request carries
+    /// it. Else 403 (read-only) or 401.
+    private func authorize(_ request: HTTPServer.Request) -> HTTPServer.Response? {
+        guard let token = settings.withLock({ $0.token }) else {
+            return Self.json(403, error: "read-only: this watch has no web.token, so nothing can be changed through it")
+        }
+        let given = request.authorization.flatMap { $0.hasPrefix("Bearer ") ? Array($0.dropFirst(7).utf8) : nil } ?? []
+        guard Digest.constantTimeEqual(given, token) else {
+            var refused = Self.json(401, error: "a change needs Authorization: Bearer <web.token>")
+            refused.headers.append(("WWW-Authenticate", "Bearer realm=\"foreshock\""))
+            return refused
+        }
+        return nil
+    }
+
+    // MARK: Answers
+
+    /// Wraps a dictionary so it encodes as one JSON object.
+    struct Encoded<Value: Encodable>: Encodable {
+        let value: [String: Value]
+        init(_ value: [String: Value]) { self.value = value }
+        func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+    }
+
+    static func json<T: Encodable>(_ status: Int, _ value: T) -> HTTPServer.Response {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return HTTPServer.Response(status: status, contentType: "application/json", body: body)
+    }
+
+    static func json(_ status: Int, error: String) -> HTTPServer.Response {
+        HTTPServer.Response(status: status, contentType: "application/json", body: Data("{\"error\":\(JSONText.quote(error))}".utf8))
+    }
+
+    static func text(_ status: Int, _ line: String) -> HTTPServer.Response {
+        HTTPServer.Response(status: status, contentType: "text/plain; charset=utf-8", body: Data((line + "\n").utf8))
+    }
+
+    static func html(_ body: String, csp: String) -> HTTPServer.Response {
+        HTTPServer.Response(status: 200, contentType: "text/html; charset=utf-8", body: Data(body.utf8), headers: [("Content-Security-Policy", csp)])
+    }
+}

@@ -1,0 +1,94 @@
+import ForeshockConfig
+import ForeshockCore
+import ForeshockSupport
+import Foundation
+import Synchronization
+
+/// What the web server answers from: the watch's state as of its last look (every couple of
+/// seconds), and the curve of each post it follows. The server's threads only read it, under a
+/// lock held for a copy; they never wait on the scoring core or the pollers.
+///
+/// A post is followed while it is firing or among the hottest, for a day after, and for a
+/// while after someone asked for it (`GET /posts/…` of a post not followed yet).
+package final class WebState: Sendable {
+    /// One look at the watch.
+    package struct Snapshot: Sendable {
+        package var takenAt: Date
+        package var status: WatchStatus
+        /// `status` as JSON, encoded once per look.
+        package var statusJSON: Data
+        /// The metrics, in Prometheus' text format.
+        package var metrics: String
+        /// Whether every source has been polled once (or failed, visibly), and which one is down.
+        package var unpolled: [String]
+        package var down: [String]
+    }
+
+    /// A post followed: its numbers now and its curve.
+    package struct Followed: Sendable {
+        package var post: WatchStatus.Post
+        package var createdAt: Double
+        package var points: [SeriesPoint]
+        /// When it was last firing or among the hottest (or asked for).
+        var wanted: Double
+        var sampler = SeriesSampler()
+    }
+
+    private struct State {
+        var snapshot: Snapshot?
+        var followed: [PostKey: Followed] = [:]
+        var asked: [PostKey: Double] = [:]
+    }
+
+    private let state = Mutex(State())
+    /// Followed this long after a post was last wanted.
+    package let keep: Double
+    /// At most this many posts followed, and asked for.
+    package let capacity: Int
+
+    package init(keep: Double = 86400, capacity: Int = 500) {
+        self.keep = keep
+        self.capacity = capacity
+    }
+
+    /// The last look, nil before the first.
+    package var snapshot: Snapshot? { state.withLock { $0.snapshot } }
+
+    /// A followed post, nil when it is not.
+    package func followed(_ key: PostKey) -> Followed? { state.withLock { $0.followed[key] } }
+
+    /// Starts following a post (someone opened its page): from the next look on, if it is tracked.
+    package func ask(_ key: PostKey, now: Date = Date()) {
+        state.withLock { state in
+            guard state.asked.count < capacity || state.asked[key] != nil else { return }
+            state.asked[key] = now.timeIntervalSince1970
+        }
+    }
+
+    /// The posts to look at beside the firing and hottest ones.
+    package var wanted: [PostKey] { state.withLock { Array(Set($0.followed.keys).union($0.asked.keys)) } }
+
+    /// Takes a new look: the snapshot, and the features of the posts followed, firing or hottest
+    /// now (`hot`), which extend their curves.
+    package func publish(_ snapshot: Snapshot, features: [PostFeatures], hot: Set<PostKey>, nStar: Double) {
+        let now = snapshot.takenAt.timeIntervalSince1970
+        state.withLock { state in
+            state.snapshot = snapshot
+            for f in features {
+                let wanted = hot.contains(f.key) || state.asked[f.key] != nil
+                if state.followed[f.key] == nil {
+                    guard wanted, state.followed.count < capacity else { continue }
+                    state.followed[f.key] = Followed(post: WatchStatus.Post(f), createdAt: f.time - f.age, points: [], wanted: now)
+                }
+                state.followed[f.key]!.post = WatchStatus.Post(f)
+                if wanted { state.followed[f.key]!.wanted = now }
+                state.followed[f.key]!.sampler.add(SeriesPoint(f, nStar: nStar))
+                state.followed[f.key]!.points = state.followed[f.key]!.sampler.points
+                state.asked[f.key] = nil
+            }
+            // Forget what nobody wants any more, and asks for posts that are not tracked.
+            state.followed = state.followed.filter { now - $0.value.wanted < keep }
+            state.asked = state.asked.filter { now - $0.value < 600 }
+        }
+    }
+}
