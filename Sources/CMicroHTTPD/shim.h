@@ -12,13 +12,15 @@
 #include <sys/socket.h>
 #include <string.h>
 
-/// Called once per request, on one of the daemon's threads, with the request whole. It must
-/// queue a response on the connection (cmhd_respond) before it returns.
-typedef void (*cmhd_handler)(void *context, struct MHD_Connection *connection, const char *method, const char *url,
-                             const char *authorization, const char *body, size_t body_length, int body_too_large);
+/// Called once per request, on one of the daemon's threads, with the request whole. It queues
+/// a response on the connection (cmhd_queue) and returns 1, or returns 0 when it could not (the
+/// connection is then closed rather than left waiting).
+typedef int (*cmhd_handler)(void *context, struct MHD_Connection *connection, const char *method, const char *url,
+                            const char *host, const char *authorization, const char *body, size_t body_length, int body_too_large);
 
-/// Called when a connection opens (opened 1) and before it closes (opened 0), with its socket.
-typedef void (*cmhd_connection_handler)(void *context, int socket, int opened);
+/// Called when a connection opens (event 1), when one of its requests is done (2), and before
+/// it closes (0), with its socket.
+typedef void (*cmhd_connection_handler)(void *context, int socket, int event);
 
 typedef struct cmhd_server {
     cmhd_handler handler;
@@ -46,7 +48,6 @@ static inline enum MHD_Result cmhd_access(void *cls, struct MHD_Connection *conn
         return MHD_YES;
     }
     cmhd_body *body = (cmhd_body *)*con_cls;
-    const char *authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (*upload_data_size > 0) {
         size_t size = *upload_data_size;
         *upload_data_size = 0;
@@ -69,12 +70,17 @@ static inline enum MHD_Result cmhd_access(void *cls, struct MHD_Connection *conn
     }
     if (body->answered) return MHD_YES;
     body->answered = 1;
-    server->handler(server->context, connection, method, url, authorization, body->data, body->length, body->too_large);
+    const char *authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *host = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (!server->handler(server->context, connection, method, url, host, authorization, body->data, body->length, body->too_large)) return MHD_NO;
     return MHD_YES;
 }
 
 static inline void cmhd_completed(void *cls, struct MHD_Connection *connection, void **con_cls, enum MHD_RequestTerminationCode code) {
-    (void)cls; (void)connection; (void)code;
+    cmhd_server *server = (cmhd_server *)cls;
+    (void)code;
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (server != NULL && info != NULL) server->connection(server->context, info->connect_fd, 2);
     cmhd_body *body = (cmhd_body *)*con_cls;
     if (body != NULL) {
         free(body->data);
@@ -88,7 +94,7 @@ static inline void cmhd_notify(void *cls, struct MHD_Connection *connection, voi
     (void)socket_context;
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (info == NULL) return;
-    server->connection(server->context, info->connect_fd, code == MHD_CONNECTION_NOTIFY_STARTED);
+    server->connection(server->context, info->connect_fd, code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : 0);
 }
 
 /// Listens on `address` (IPv4 or IPv6 text) and `port` (0: a free one) with its own pool of
@@ -122,7 +128,7 @@ static inline struct MHD_Daemon *cmhd_start(cmhd_server *server, const char *add
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
                             MHD_OPTION_CONNECTION_TIMEOUT, timeout,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
-                            MHD_OPTION_NOTIFY_COMPLETED, cmhd_completed, NULL,
+                            MHD_OPTION_NOTIFY_COMPLETED, cmhd_completed, server,
                             MHD_OPTION_NOTIFY_CONNECTION, cmhd_notify, server,
                             MHD_OPTION_END);
 }

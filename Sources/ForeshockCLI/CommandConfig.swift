@@ -13,7 +13,9 @@ enum CommandConfig {
             }
             return try ConfigLoader.embeddedDefault(query: query, brand: arguments[.brand], environment: environment).0
         } catch {
-            throw CommandError(error.code == .unreadable ? .runtime : .config, error.problems.map(\.description).joined(separator: "\n"))
+            throw CommandError(error.code == .unreadable ? .runtime : .config,
+                               error.problems.filter { $0.severity == .error }.map(\.description).joined(separator: "\n"),
+                               warnings: error.problems.filter { $0.severity == .warning }.map(\.description))
         }
     }
 }

@@ -16,6 +16,7 @@ package enum CommandLineTool {
         do {
             return try await dispatch(arguments, terminal: terminal, environment: environment)
         } catch {
+            for warning in error.warnings { terminal.printError(warning) }
             terminal.printError(error.message)
             return error.exitCode
         }

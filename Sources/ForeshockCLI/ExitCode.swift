@@ -16,10 +16,13 @@ package struct CommandError: Error, Sendable, CustomStringConvertible {
 
     package var code: Code
     package var message: String
+    /// A config's warnings that came with its errors, printed before them.
+    package var warnings: [String] = []
 
-    package init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String, warnings: [String] = []) {
         self.code = code
         self.message = message
+        self.warnings = warnings
     }
 
     package var exitCode: ExitCode {

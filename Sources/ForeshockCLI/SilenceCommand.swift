@@ -10,16 +10,17 @@ enum SilenceCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
         let positionals = arguments.positionals
         if let url = arguments[.url] { return try await remote(url, arguments: arguments, terminal: terminal, environment: environment) }
-        // The config the watch runs: rule and source names are checked against it.
-        let config = try CommandConfig.load(arguments, environment: environment, query: "")
-        let origin = arguments[.config] ?? "the embedded default config (give --config FILE for yours)"
-        let stateDir = CommandAlerting.stateDir(arguments, config: arguments[.config] == nil ? nil : config)
+        // The config the watch runs, when given: rule and source names are checked against it.
+        let config: Config? = arguments[.config] == nil ? nil : try CommandConfig.load(arguments, environment: environment, query: "")
+        let stateDir = CommandAlerting.stateDir(arguments, config: config)
         let store = SilenceStore(configured: [], stateDir: stateDir)
         let file = store.path ?? stateDir
         switch positionals[0] {
         case "add":
             let (matchers, span) = try request(arguments)
-            try check(matchers, against: config, origin: origin)
+            if let config, let problem = config.unknownName(in: matchers) {
+                throw CommandError(.usage, "foreshock silence add: \(arguments[.config] ?? "the config") has \(problem)")
+            }
             let silence = SilenceConfig(matchers: matchers, until: Date().addingTimeInterval(span), comment: arguments[.comment])
             let id = try stored { () throws(SilenceStore.Problem) in try store.add(silence) }
             terminal.print("\(id) silences \(silence.matcherText) until \(Timestamp.format(silence.until)) (in \(file))")
@@ -67,6 +68,7 @@ enum SilenceCommand {
             throw CommandError(.usage, "foreshock silence add: say what to silence: matchers such as rule=going-viral or author=~\"dana.*\", "
                 + "or --post ID, --author NAME, --rule NAME, --source NAME.")
         }
+        if let refusal = SilenceMatcher.refusal(matchers) { throw CommandError(.usage, "foreshock silence add: \(refusal).") }
         return (matchers, span)
     }
 
@@ -77,7 +79,7 @@ enum SilenceCommand {
         switch positionals[0] {
         case "add":
             let (matchers, span) = try request(arguments)
-            let body = "{\"matchers\":[\(matchers.map { JSONText.quote($0.description) }.joined(separator: ","))],\"for\":\(JSONText.quote(DurationText.format(span)))"
+            let body = "{\"matchers\":[\(matchers.map { JSONText.quote($0.quoted) }.joined(separator: ","))],\"for\":\(JSONText.quote(DurationText.format(span)))"
                 + (arguments[.comment].map { ",\"comment\":\(JSONText.quote($0))" } ?? "") + "}"
             let added = try await watch.call("POST", "/api/v1/silences", body: body)
             terminal.print("\(added["id"]?.stringValue ?? "?") silences \(matchers.map(\.description).joined(separator: " ")) until \(added["until"]?.stringValue ?? "?") (at \(watch.base))")
@@ -100,23 +102,6 @@ enum SilenceCommand {
             throw CommandError(.usage, "foreshock silence: the first word is add, list or expire, not \"\(positionals[0])\".")
         }
         return .success
-    }
-
-    /// A rule or a source named outright must be one the config has: a silence for a typo
-    /// would hold nothing back and look as if it did.
-    private static func check(_ matchers: [SilenceMatcher], against config: Config, origin: String) throws(CommandError) {
-        for matcher in matchers where matcher.op == .equal || matcher.op == .notEqual {
-            let known: [String]
-            switch matcher.field {
-            case .rule: known = config.rules.map(\.name) + ["source-down"]
-            case .source: known = config.sources.map(\.name)
-            default: continue
-            }
-            guard !known.contains(matcher.value) else { continue }
-            let hint = Suggestion.closest(to: matcher.value, among: known).map { " Did you mean \($0)?" } ?? ""
-            throw CommandError(.usage, "foreshock silence add: \(origin) has no \(matcher.field.rawValue) \"\(matcher.value)\" "
-                + "(it has \(known.joined(separator: ", "))).\(hint)")
-        }
     }
 
     private static func stored<T>(_ body: () throws(SilenceStore.Problem) -> T) throws(CommandError) -> T {

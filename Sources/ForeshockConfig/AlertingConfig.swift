@@ -42,6 +42,10 @@ package struct SilenceMatcher: Sendable, Equatable, CustomStringConvertible {
     /// `rule=going-viral`, as `silence list` shows it and `silence add` takes it.
     package var description: String { field.rawValue + op.rawValue + value }
 
+    /// As `parse` reads back whatever the value holds (quotes, spaces, operators): the value
+    /// in double quotes. What a command sends to a remote watch.
+    package var quoted: String { field.rawValue + op.rawValue + "\"" + value + "\"" }
+
     /// Reads `NAME OP VALUE`.
     /// - Throws: `Problem`, one sentence naming what is wrong.
     package static func parse(_ text: String) throws(Problem) -> SilenceMatcher {
@@ -69,12 +73,17 @@ package struct SilenceMatcher: Sendable, Equatable, CustomStringConvertible {
         package var description: String
     }
 
-    /// The regex, anchored to the whole value as Alertmanager's are.
-    var regex: NSRegularExpression? { try? NSRegularExpression(pattern: "^(?:" + value + ")$") }
+    /// The regex, anchored to the whole value as Alertmanager's are (`\z`: not before a final
+    /// line break either); an author's without case, as its equality is.
+    var regex: NSRegularExpression? {
+        try? NSRegularExpression(pattern: "\\A(?:" + value + ")\\z", options: field == .author ? [.caseInsensitive] : [])
+    }
 
     /// Whether the alert's values satisfy this matcher: `values` are what the field may be
-    /// called for the alert (a post is its id or `source:id`); authors compare without case.
+    /// called for the alert (a post is its id or `source:id`); none is the empty value, as an
+    /// absent label is in Alertmanager. Authors compare without case.
     package func holds(for values: [String]) -> Bool {
+        let values = values.isEmpty ? [""] : values
         let hit: Bool
         switch op {
         case .equal, .notEqual:
@@ -84,6 +93,35 @@ package struct SilenceMatcher: Sendable, Equatable, CustomStringConvertible {
             hit = values.contains { regex.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil }
         }
         return op == .equal || op == .matches ? hit : !hit
+    }
+
+    /// Why a silence with these matchers may not be made, if it may not: as Alertmanager
+    /// refuses them, matchers that all hold for an alert with nothing set would silence
+    /// everything (`author!=acme` alone holds a source-down alert too).
+    package static func refusal(_ matchers: [SilenceMatcher]) -> String? {
+        guard !matchers.isEmpty else { return "give at least one matcher, such as rule=going-viral" }
+        guard matchers.allSatisfy({ $0.holds(for: []) }) else { return nil }
+        return "\(matchers.map(\.description).joined(separator: " ")) would hold back every alert that has no such value; add a matcher that needs one (rule=…, source=…, post=…)"
+    }
+}
+
+extension Config {
+    /// A matcher that names (with `=` or `!=`) a rule or a source this config does not have:
+    /// a silence for a typo would hold nothing back and look as if it did.
+    /// - Returns: the sentence that says so, nil when every name is known.
+    package func unknownName(in matchers: [SilenceMatcher]) -> String? {
+        for matcher in matchers where matcher.op == .equal || matcher.op == .notEqual {
+            let known: [String]
+            switch matcher.field {
+            case .rule: known = rules.map(\.name) + ["source-down"]
+            case .source: known = sources.map(\.name)
+            default: continue
+            }
+            guard !known.contains(matcher.value) else { continue }
+            let hint = Suggestion.closest(to: matcher.value, among: known).map { " Did you mean \($0)?" } ?? ""
+            return "no \(matcher.field.rawValue) \"\(matcher.value)\" (it has \(known.joined(separator: ", "))).\(hint)"
+        }
+        return nil
     }
 }
 
@@ -122,6 +160,8 @@ package struct SilenceConfig: Sendable, Equatable {
         }
         if matchers.isEmpty, !reader.hasErrors {
             reader.error(object.path, "matches nothing (give match: { post, author, rule or source } or matchers: [\"rule=going-viral\", …])")
+        } else if let refusal = SilenceMatcher.refusal(matchers) {
+            reader.error(object.path, refusal)
         }
         let until = object.date("until")
         let span = object.duration("for", min: 1)

@@ -54,6 +54,14 @@ package struct WebConfig: Sendable, Equatable {
         }
         web.externalURL = object.wireString("external_url", "URL").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         object.checkWebURL(web.externalURL, key: "external_url", example: "https://foreshock.example.com")
+        if let url = web.externalURL {
+            let parts = URLParts(url)
+            if parts.host != nil, !parts.path.isEmpty || parts.query != nil || !parts.fragment.isEmpty {
+                // The pages link from the root (/posts/…, /api/v1/status); under a prefix they would break.
+                reader.error(object.keyPath("external_url"), "has a path, query or fragment (\(url)): serve Foreshock at the root of a host name "
+                             + "of its own, such as https://foreshock.example.com, as its pages link from /")
+            }
+        }
         web.maxConnections = object.int("max_connections", min: 1, max: 10_000) ?? web.maxConnections
         web.idleTimeout = object.duration("idle_timeout", min: 1) ?? web.idleTimeout
         web.connectionLifetime = object.duration("connection_lifetime", min: 1) ?? web.connectionLifetime

@@ -94,7 +94,7 @@ package final class Notifier: @unchecked Sendable {
             var note = note
             note.silenceTarget = silenceTarget
             if let webURL, case .post(let key, _) = note.subject {
-                note.pageURL = webURL + "/posts/" + WebPath.segment(key.source) + "/" + WebPath.segment(key.id)
+                note.pageURL = webURL + WebPath.post(source: key.source, id: key.id)
             }
             log.accept(note, sinks: sinks)
             if let silence = silences.silencing(note, now: now) {

@@ -86,26 +86,49 @@ package final class SilenceStore: @unchecked Sendable {
 
     /// Adds a silence. - Returns: its id.
     package func add(_ silence: SilenceConfig, now: Date = Date()) throws(Problem) -> String {
-        try reloadIfChanged(force: true)
-        lock.lock(); defer { lock.unlock() }
-        let next = (stored.compactMap { Int($0.id.dropFirst()) }.max() ?? 0) + 1
-        let id = "s\(next)"
-        stored.append(Stored(id: id, silence: silence, created: now))
-        try save()
-        return id
+        try exclusively { () throws(Problem) in
+            try reloadIfChanged(force: true)
+            lock.lock(); defer { lock.unlock() }
+            let next = (stored.compactMap { Int($0.id.dropFirst()) }.max() ?? 0) + 1
+            let id = "s\(next)"
+            stored.append(Stored(id: id, silence: silence, created: now))
+            try save()
+            return id
+        }
     }
 
     /// Ends a silence now; it stays on record as expired.
     /// - Returns: the silence as it was, nil if there is none with that id.
     package func expire(_ id: String, now: Date = Date()) throws(Problem) -> Stored? {
-        try reloadIfChanged(force: true)
-        lock.lock(); defer { lock.unlock() }
-        guard let index = stored.firstIndex(where: { $0.id == id }) else { return nil }
-        let before = stored[index]
-        guard before.active(at: now) else { return before }
-        stored[index].expired = now
-        try save()
-        return before
+        try exclusively { () throws(Problem) in
+            try reloadIfChanged(force: true)
+            lock.lock(); defer { lock.unlock() }
+            guard let index = stored.firstIndex(where: { $0.id == id }) else { return nil }
+            let before = stored[index]
+            guard before.active(at: now) else { return before }
+            stored[index].expired = now
+            try save()
+            return before
+        }
+    }
+
+    /// Runs a read-modify-write of the file under an exclusive lock on `silences.json.lock`:
+    /// a `silence add` on the command line and one through the web API of the running watch
+    /// would otherwise each write over the other's.
+    private func exclusively<T>(_ body: () throws(Problem) -> T) throws(Problem) -> T {
+        guard let path else { throw Problem(description: "silences need a state directory (--state-dir)") }
+        let directory = (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            // Silences belong to a watch process's state: a directory made here would be one it never reads.
+            throw Problem(description: "there is no state directory at \(directory): give the watch process's with --state-dir DIR, or its config with --config FILE")
+        }
+        let fd = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Problem(description: "cannot open \(path).lock: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX) == 0 else { throw Problem(description: "cannot lock \(path).lock: \(String(cString: strerror(errno)))") }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
     }
 
     private func reloadIfChanged(force: Bool) throws(Problem) {
@@ -140,12 +163,6 @@ package final class SilenceStore: @unchecked Sendable {
             return "{\"id\":\(JSONText.quote(entry.id)),\"matchers\":[\(s.matchers.map { JSONText.quote($0.description) }.joined(separator: ","))],"
                 + "\"until\":\(JSONText.quote(Timestamp.format(s.until))),\"created\":\(JSONText.quote(Timestamp.format(entry.created))),"
                 + "\"expired\":\(entry.expired.map { JSONText.quote(Timestamp.format($0)) } ?? "null"),\"comment\":\(JSONText.string(s.comment))}"
-        }
-        let directory = (path as NSString).deletingLastPathComponent
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            // Silences belong to a watch process's state: a directory made here would be one it never reads.
-            throw Problem(description: "there is no state directory at \(directory): give the watch process's with --state-dir DIR, or its config with --config FILE")
         }
         do {
             // A watch reading it never sees half a file.

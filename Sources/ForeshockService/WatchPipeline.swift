@@ -221,6 +221,11 @@ package actor WatchPipeline {
         await onEngine { $0.footprint }
     }
 
+    /// Posts tracked (without the bytes, which cost a visit to every post).
+    package func postCount() async -> Int {
+        await onEngine { $0.postCount }
+    }
+
     /// The features of posts now, nil for one not tracked.
     package func features(_ keys: [PostKey], at time: Double) async -> [PostFeatures?] {
         await onEngine { $0.features(keys, at: time) }

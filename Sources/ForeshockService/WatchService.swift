@@ -30,12 +30,9 @@ package actor WatchService {
         package var errors: [String]
         package var warnings: [String]
 
-        /// From the lines a config check printed: those a problem marks as a warning
-        /// (`FILE: warning: …`, as `ConfigProblem` writes them) are warnings.
-        package init(_ message: String) {
-            let lines = message.split(separator: "\n").map(String.init)
-            warnings = lines.filter { $0.contains(": warning: ") }
-            errors = lines.filter { !$0.contains(": warning: ") }
+        package init(errors: [String], warnings: [String] = []) {
+            self.errors = errors
+            self.warnings = warnings
         }
     }
 
@@ -111,8 +108,7 @@ package actor WatchService {
     /// replaces). A stop cancels the group, and its scope returns once every part has ended.
     /// - Returns: completed, or failed for `--once` when a source or sink failed.
     package func run() async -> Outcome {
-        await restore()
-        if options.once { return await runOnce() }
+        // Listening before the state is restored: health checks see the process start.
         if let web {
             do { try web.start() } catch {
                 logger.error("the web server cannot start; set web.listen to another address, or web: null to go without it", [("error", error.message)])
@@ -120,6 +116,8 @@ package actor WatchService {
             }
             logger.info("web server listening", [("url", web.localURL)])
         }
+        await restore()
+        if options.once { return await runOnce() }
         let listener = SignalListener([SIGTERM, SIGINT, SIGHUP])
         defer { listener.cancel() }
         logger.info("watching", [("sources", config.sources.map(\.name).joined(separator: ",")), ("state_dir", stateDir)])
@@ -172,8 +170,8 @@ package actor WatchService {
             // group wait old; older ones it dealt with, one way or another.
             let lookBack = max(120, config.alerting.groupWait * 3)
             let missing = restored.notes.filter { $0.time >= restored.end - lookBack && !notifier.hasTaken($0) }
-            let footprint = await pipeline.footprint()
-            logger.info("state restored", [("journal_lines", "\(loaded.lines)"), ("posts", "\(footprint.posts)"), ("notifications_resent", "\(missing.count)")])
+            let posts = await pipeline.postCount()
+            logger.info("state restored", [("journal_lines", "\(loaded.lines)"), ("posts", "\(posts)"), ("notifications_resent", "\(missing.count)")])
             if !missing.isEmpty { notifier.submit(missing) }
             await pipeline.compactJournal(loaded)
         }
@@ -312,7 +310,9 @@ package actor WatchService {
         let kept = Set(fresh.sources.map(\.name)).intersection(config.sources.map(\.name))
         pollers = Self.makePollers(fresh, client: client, previous: pollers, clock: clock)
         config = fresh
-        web?.reconfigure(fresh)
+        if let web { web.reconfigure(fresh) } else if fresh.web != nil, !options.once {
+            logger.warning("web is new in the config; the web server starts at the next start")
+        }
         logger.info("config reloaded", [("sources", fresh.sources.map(\.name).joined(separator: ",")), ("kept", "\(kept.count)")])
     }
 
@@ -358,7 +358,7 @@ package actor WatchService {
         let sources = await pipeline.sourceHealth()
         let counters = await pipeline.counters
         let snapshot = await pipeline.snapshot(hottest: 10, at: now.timeIntervalSince1970)
-        let footprint = await pipeline.footprint()
+        let postCount = await pipeline.postCount()
         // The firing posts' numbers (and the followed posts' on the web), in one visit to the engine.
         let firingPosts = snapshot.firing.filter { !$0.isVolume }.map(\.key)
         let extra = web.map { Array(Set($0.state.wanted).subtracting(firingPosts).subtracting(snapshot.hottest.map(\.key))) } ?? []
@@ -390,11 +390,13 @@ package actor WatchService {
                                          post: item.isVolume ? nil : item.key.id, author: f?.author,
                                          text: f?.excerpt.map { SafeText.cut(SafeText.clean($0, keepLineBreaks: false), 280) }, url: f?.url,
                                          reshares: f?.reshares, predicted: f?.predicted.map { $0.rounded() },
-                                         why: f?.why(authorFollowers: nil, nStar: nStar, maxBranching: maxBranching))
+                                         why: f?.why(authorFollowers: nil, nStar: nStar, maxBranching: maxBranching),
+                                         silenceMatchers: probe.silenceMatchers)
             } + sources.filter { $0.health.alerted }.map { source in
                 WatchStatus.Alert(key: "foreshock:source-down/\(source.name)", rule: "source-down", severity: Severity.critical.rawValue,
                                   since: time(source.health.downSince) ?? "", lastNotified: time(source.health.downSince) ?? "", silencedBy: nil,
-                                  source: source.name, why: source.health.lastError)
+                                  source: source.name, why: source.health.lastError,
+                                  silenceMatchers: AlertNotification.silenceMatchers(rule: "source-down", source: source.name, post: nil))
             },
             outbox: pending.map { WatchStatus.OutboxEntry(sink: $0.sink, id: $0.id, alerts: $0.keys, queuedAt: Timestamp.format(Date(timeIntervalSince1970: $0.created))) },
             delivered: stats.delivered, dead: stats.dead)
@@ -407,7 +409,7 @@ package actor WatchService {
         metrics.add("foreshock_rate_limit_waits_total", "counter", "Polls that waited longer than the interval for a rate limit.", perSource { h, _ in h.rateLimitWaits.asDouble })
         metrics.add("foreshock_mentions_total", "counter", "New mentions seen per source.", perSource { _, s in s.mentions.asDouble })
         metrics.add("foreshock_source_up", "gauge", "1 when the source's last poll succeeded.", perSource { h, _ in h.downSince == nil ? 1 : 0 })
-        metrics.add("foreshock_posts_tracked", "gauge", "Posts the scoring core tracks.", [([], footprint.posts.asDouble)])
+        metrics.add("foreshock_posts_tracked", "gauge", "Posts the scoring core tracks.", [([], postCount.asDouble)])
         metrics.add("foreshock_scoring_seconds_total", "counter", "Time spent in the scoring core.", [([], counters.scoringSeconds)])
         metrics.add("foreshock_scoring_batches_total", "counter", "Batches of observations scored.", [([], counters.scoringBatches.asDouble)])
         metrics.add("foreshock_alerts_total", "counter", "Alerts started or escalated, by rule and severity.", counters.alerts.sorted { $0.key < $1.key }.map { key, value in

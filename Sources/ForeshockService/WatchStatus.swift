@@ -61,6 +61,8 @@ package struct WatchStatus: Codable, Sendable {
         package var reshares: Int? = nil
         package var predicted: Double? = nil
         package var why: String? = nil
+        /// What `POST /api/v1/silences` takes to hold back exactly this alert.
+        package var silenceMatchers: [String]? = nil
     }
 
     package struct OutboxEntry: Codable, Sendable {
@@ -85,10 +87,12 @@ package struct WatchStatus: Codable, Sendable {
 
     /// As `status.json` and `GET /api/v1/status` give it: snake_case keys, sorted.
     package var json: Data {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data("{}".utf8)
+        do {
+            return try JSONText.encoder(pretty: true).encode(self)
+        } catch {
+            // Only a bug gets here (every figure encodes); say which rather than write nothing.
+            return Data("{\"error\":\(JSONText.quote("status could not be written as JSON: \(error)"))}".utf8)
+        }
     }
 
     package func write(stateDir: String) throws {
@@ -101,9 +105,7 @@ package struct WatchStatus: Codable, Sendable {
 
     /// Reads `json` back (from the file, or from a remote watch's API).
     package static func decode(_ data: Data) throws -> WatchStatus {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(WatchStatus.self, from: data)
+        try JSONText.decoder().decode(WatchStatus.self, from: data)
     }
 }
 

@@ -8,33 +8,40 @@ package enum HTMLText {
     private static let blockTags: Set<String> = ["p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "ul", "ol"]
 
     package static func plain(_ html: String) -> String {
-        var out = ""
+        // Scalar by scalar, as a browser reads it: `;` or `>` followed by a combining mark is
+        // one Character that is neither, and must still end the entity or the tag.
+        let scalars = html.unicodeScalars
+        var out = String.UnicodeScalarView()
         out.reserveCapacity(html.utf8.count)
-        var index = html.startIndex
-        while index < html.endIndex {
-            let character = html[index]
-            if character == "<", let close = html[index...].firstIndex(of: ">") {
-                let inner = html[html.index(after: index)..<close]
-                let isEnd = inner.hasPrefix("/")
-                let name = inner.drop { $0 == "/" }.prefix { $0.isLetter || $0.isNumber }.lowercased()
+        func endsWithLineBreak() -> Bool { out.last == "\n" }
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
+            // A tag starts with a letter, `/`, `!` or `?` after the `<`; anything else is text, as in a browser.
+            let next = scalars.index(after: index) < scalars.endIndex ? scalars[scalars.index(after: index)] : " "
+            if scalar == "<", next.isASCII, next.properties.isAlphabetic || "/!?".unicodeScalars.contains(next),
+               let close = scalars[index...].firstIndex(of: ">") {
+                let inner = scalars[scalars.index(after: index)..<close]
+                let isEnd = inner.first == "/"
+                let name = String(String.UnicodeScalarView(inner.drop { $0 == "/" }.prefix { $0.properties.isAlphabetic || ("0"..."9").contains($0) })).lowercased()
                 if name == "br" {
-                    out += "\n"
+                    out.append("\n")
                 } else if blockTags.contains(name), isEnd || name == "p" {
-                    if isEnd { out += "\n" } else if !out.isEmpty, !out.hasSuffix("\n") { out += "\n" }
+                    if isEnd { out.append("\n") } else if !out.isEmpty, !endsWithLineBreak() { out.append("\n") }
                 }
-                index = html.index(after: close)
-            } else if character == "&", let semicolon = html[index...].prefix(12).firstIndex(of: ";"),
-                      let decoded = entity(String(html[html.index(after: index)..<semicolon])) {
-                out += decoded
-                index = html.index(after: semicolon)
+                index = scalars.index(after: close)
+            } else if scalar == "&", let semicolon = scalars[index...].prefix(12).firstIndex(of: ";"),
+                      let decoded = entity(String(String.UnicodeScalarView(scalars[scalars.index(after: index)..<semicolon]))) {
+                out.append(contentsOf: decoded.unicodeScalars)
+                index = scalars.index(after: semicolon)
             } else {
-                out.append(character)
-                index = html.index(after: index)
+                out.append(scalar)
+                index = scalars.index(after: index)
             }
         }
-        // Paragraph ends become blank lines between paragraphs, never trailing.
-        while out.hasSuffix("\n") { out.removeLast() }
-        return out.replacingOccurrences(of: "\n\n\n", with: "\n\n")
+        // A paragraph is a line of its own; no line break trails.
+        while out.last == "\n" { out.removeLast() }
+        return String(out).replacingOccurrences(of: "\n\n\n", with: "\n\n")
     }
 
     private static let named: [String: String] = [
@@ -54,22 +61,23 @@ package enum HTMLText {
     }
 
     /// `text` with `& < > " '` as entities, safe in element content and in quoted attributes;
-    /// line breaks as `<br>` when `lineBreaks` is set. The caller cleans control characters
-    /// and bidi overrides first (`SafeText.clean`).
+    /// line breaks as `<br>` when `lineBreaks` is set. Scalar by scalar: a quote followed by a
+    /// combining mark is one Character that is not `"`, and must not slip through as one. The
+    /// caller cleans control characters and bidi overrides first (`SafeText.clean`).
     package static func escape(_ text: String, lineBreaks: Bool = false) -> String {
-        var out = ""
+        var out = String.UnicodeScalarView()
         out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case "\n" where lineBreaks: out += "<br>"
-            default: out.append(character)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": out.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": out.append(contentsOf: "&gt;".unicodeScalars)
+            case "\"": out.append(contentsOf: "&quot;".unicodeScalars)
+            case "'": out.append(contentsOf: "&#39;".unicodeScalars)
+            case "\n" where lineBreaks: out.append(contentsOf: "<br>".unicodeScalars)
+            default: out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Writing JSON text by hand where building Foundation objects would cost more than it brings
 /// (log lines, alert lines, recordings).
 package enum JSONText {
@@ -46,5 +48,27 @@ package enum JSONText {
 
     package static func string(_ value: String?) -> String {
         value.map(quote) ?? "null"
+    }
+}
+
+extension JSONText {
+    /// The encoder of the watch's own JSON (status.json, the web API): snake_case keys, sorted,
+    /// slashes kept. A figure that is not finite (a rate over no time) is written as the string
+    /// `"NaN"`, `"+Inf"` or `"-Inf"`, as Prometheus writes them, so one odd number never turns
+    /// the whole answer into an error.
+    package static func encoder(pretty: Bool) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        return encoder
+    }
+
+    /// Reads what `encoder(pretty:)` wrote.
+    package static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        return decoder
     }
 }

@@ -15,11 +15,11 @@ package struct URLParts {
     package var host: String?
     var port: Int?
     /// From the first `/` after the authority to the query or fragment.
-    var path: Substring = ""
+    package var path: Substring = ""
     /// After `?`, without the fragment.
-    var query: Substring?
+    package var query: Substring?
     /// From `#` on, `#` included.
-    var fragment: Substring = ""
+    package var fragment: Substring = ""
 
     package init(_ text: String) {
         guard let schemeEnd = text.range(of: "://") else { return }

@@ -11,4 +11,9 @@ package enum WebPath {
             return plain ? String(Character(scalar)) : String(format: "%%%02X", byte)
         }.joined()
     }
+
+    /// A post's page, `/posts/{source}/{id}`, as notifications, the live page and the API link it.
+    package static func post(source: String, id: String) -> String {
+        "/posts/" + segment(source) + "/" + segment(id)
+    }
 }

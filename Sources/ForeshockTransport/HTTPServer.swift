@@ -14,6 +14,8 @@ package final class HTTPServer: @unchecked Sendable {
         package var method: String
         /// The path as the library decoded it (percent escapes undone), without its query.
         package var path: String
+        /// The Host header, for a server that answers only to its own names.
+        package var host: String?
         package var authorization: String?
         package var body: Data
         /// The body was over the limit: it was not kept, and the answer should be 413.
@@ -42,8 +44,9 @@ package final class HTTPServer: @unchecked Sendable {
         package var connectionsPerAddress = 32
         /// Seconds a connection may sit idle.
         package var timeout = 10
-        /// Seconds a connection may last, idle or not: a client that sends a byte now and then
-        /// never sits idle, and is cut off at this.
+        /// Seconds a request may take to arrive and be answered, idle or not: a client that sends
+        /// a byte now and then never sits idle, and is cut off at this. A connection kept alive
+        /// starts again with each request.
         package var lifetime = 30.0
         /// Bytes of a request body kept; more is a 413.
         package var body = 64 * 1024
@@ -65,7 +68,8 @@ package final class HTTPServer: @unchecked Sendable {
     /// Holds the Swift handler for the C callbacks, and when each open connection began.
     private final class Handler: Sendable {
         let respond: @Sendable (Request) -> Response
-        let opened = Mutex<[Int32: Date]>([:])
+        /// When each open connection's current request began, in seconds of a monotonic clock.
+        let opened = Mutex<[Int32: Double]>([:])
         init(_ respond: @escaping @Sendable (Request) -> Response) { self.respond = respond }
     }
 
@@ -77,18 +81,18 @@ package final class HTTPServer: @unchecked Sendable {
         guard (0...65535).contains(port) else { throw TransportError(code: .invalidRequest, message: "port \(port) is not a port") }
         context = Unmanaged.passRetained(Handler(handler))
         server = UnsafeMutablePointer<cmhd_server>.allocate(capacity: 1)
-        server.initialize(to: cmhd_server(handler: { context, connection, method, url, authorization, body, length, tooLarge in
-            guard let context, let connection else { return }
+        server.initialize(to: cmhd_server(handler: { context, connection, method, url, host, authorization, body, length, tooLarge in
+            guard let context, let connection else { return 0 }
             let handler = Unmanaged<Handler>.fromOpaque(context).takeUnretainedValue()
             let request = Request(method: method.map { String(cString: $0) } ?? "", path: url.map { String(cString: $0) } ?? "/",
-                                  authorization: authorization.map { String(cString: $0) },
+                                  host: host.map { String(cString: $0) }, authorization: authorization.map { String(cString: $0) },
                                   body: body.map { Data(bytes: $0, count: length) } ?? Data(), bodyTooLarge: tooLarge != 0)
-            HTTPServer.queue(handler.respond(request), on: connection)
-        }, connection: { context, socket, opened in
+            return HTTPServer.queue(handler.respond(request), on: connection) ? 1 : 0
+        }, connection: { context, socket, event in
             guard let context else { return }
             let handler = Unmanaged<Handler>.fromOpaque(context).takeUnretainedValue()
             // Under the lock: the watchdog never cuts a socket the library has closed and maybe reused.
-            handler.opened.withLock { $0[socket] = opened != 0 ? Date() : nil }
+            handler.opened.withLock { $0[socket] = event == 0 ? nil : ProcessInfo.processInfo.systemUptime }
         }, context: context.toOpaque(), body_limit: limits.body))
         guard let started = cmhd_start(server, address, UInt16(port), UInt32(limits.threads), UInt32(limits.connections),
                                        UInt32(limits.connectionsPerAddress), UInt32(limits.timeout), limits.headers) else {
@@ -103,8 +107,8 @@ package final class HTTPServer: @unchecked Sendable {
         let watchdog = Thread {
             while !stopped.value.withLock({ $0 }) {
                 handler.opened.withLock { opened in
-                    let now = Date()
-                    for (socket, began) in opened where now.timeIntervalSince(began) > lifetime {
+                    let now = ProcessInfo.processInfo.systemUptime
+                    for (socket, began) in opened where now - began > lifetime {
                         cmhd_cut(socket)
                         opened[socket] = nil
                     }
@@ -116,10 +120,10 @@ package final class HTTPServer: @unchecked Sendable {
         watchdog.start()
     }
 
-    private static func queue(_ response: Response, on connection: OpaquePointer) {
-        let body = response.body.isEmpty ? Data([0]) : response.body
-        let made = body.withUnsafeBytes { bytes in cmhd_response(bytes.baseAddress?.assumingMemoryBound(to: CChar.self), response.body.count) }
-        guard let made else { return }
+    /// - Returns: whether the response was queued.
+    private static func queue(_ response: Response, on connection: OpaquePointer) -> Bool {
+        let made = response.body.withUnsafeBytes { bytes in cmhd_response(bytes.baseAddress?.assumingMemoryBound(to: CChar.self), response.body.count) }
+        guard let made else { return false }
         _ = cmhd_header(made, "Content-Type", response.contentType)
         // Nothing a browser should guess at, keep, or frame.
         _ = cmhd_header(made, "X-Content-Type-Options", "nosniff")
@@ -127,7 +131,7 @@ package final class HTTPServer: @unchecked Sendable {
         _ = cmhd_header(made, "X-Frame-Options", "DENY")
         _ = cmhd_header(made, "Referrer-Policy", "no-referrer")
         for (name, value) in response.headers { _ = cmhd_header(made, name, value) }
-        _ = cmhd_queue(connection, UInt32(response.status), made)
+        return cmhd_queue(connection, UInt32(response.status), made) != 0
     }
 
     /// Stops listening, waits for the library's threads, and lets go of the handler.

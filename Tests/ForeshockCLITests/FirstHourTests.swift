@@ -159,7 +159,11 @@ struct FirstHourTests {
     @Test("Silences: names checked against the config, no state directory made up, \"no silences\", several matchers, expired ones kept")
     func silences() async throws {
         let empty = try makeTemporaryDirectory().path
-        let typo = try await runBinary(["silence", "add", "--rule", "going-virall", "--for", "1h"], directory: empty)
+        // As a new user starts their own config: from the embedded default, printed.
+        let printed = try await runBinary(["check-config", "--print"])
+        #expect(printed.status == 0, "\(printed.err)")
+        let config = try writeTemporaryFile(printed.out)
+        let typo = try await runBinary(["silence", "add", "--rule", "going-virall", "--for", "1h", "--config", config], directory: empty)
         #expect(typo.status == 2)
         #expect(typo.err.contains(#"has no rule "going-virall""#) && typo.err.contains("Did you mean going-viral?"), "\(typo.err)")
         let nowhere = try await runBinary(["silence", "add", "--rule", "going-viral", "--for", "1h"], directory: empty)

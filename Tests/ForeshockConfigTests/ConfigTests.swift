@@ -48,6 +48,19 @@ struct ConfigTests {
         #expect(DurationText.seconds(text) == nil)
     }
 
+    @Test("web: listen is an address and port; external_url is the root of a host, not a path under one; a short token is refused")
+    func web() {
+        func errors(_ web: String) -> [String] { Self.parse("{ sources: [], web: \(web) }").errors.map(\.description) }
+        #expect(errors(#"{ listen: "127.0.0.1:9464", external_url: "https://foreshock.example.com/" }"#) == [])
+        #expect(errors(#"{ listen: "[::1]:0" }"#) == [])
+        #expect(errors(#"{ external_url: "https://example.com/foreshock" }"#).contains { $0.hasPrefix("test.json5: web.external_url: has a path, query or fragment") })
+        #expect(errors(#"{ external_url: "https://example.com/?a=1" }"#).count == 1)
+        #expect(errors(#"{ listen: "localhost:9464" }"#).contains { $0.contains("is not an IP address and port") })
+        #expect(errors(#"{ token: "short" }"#).contains { $0.contains("shorter than 16 characters") })
+        let parsed = Self.parse(#"{ sources: [], web: { external_url: "https://foreshock.example.com/" } }"#)
+        #expect(parsed.config?.web?.externalURL == "https://foreshock.example.com", "the trailing slash goes, so links are not //posts")
+    }
+
     @Test("a misspelt key and a bad duration are both reported, with their key paths")
     func everyProblemAtOnce() {
         let text = ConfigFixtures.example

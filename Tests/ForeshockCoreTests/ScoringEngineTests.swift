@@ -372,6 +372,25 @@ struct ScoringEngineTests {
         #expect(engine.footprint.posts == 1)
     }
 
+    @Test("The hottest are the top N by reshares across shards, ties by key, as a full sort would give them")
+    func hottest() {
+        let engine = ScoringEngine(config: scoringConfig([]), shards: 3)
+        var expected: [(reshares: Int, key: PostKey)] = []
+        for index in 0..<300 {
+            let key = PostKey(source: "m", id: "p\(index)")
+            let reshares = (index * 37) % 23  // many ties
+            var events: [Observation] = [.post(key: key, time: 10, createdAt: 0, author: nil, followers: 10, text: nil, url: nil)]
+            events += (0..<reshares).map { .reshare(key: key, time: 20 + Double($0), user: "u\($0)", followers: 5) }
+            _ = engine.ingest(events)
+            expected.append((reshares, key))
+        }
+        expected.sort { ($0.reshares, $1.key) > ($1.reshares, $0.key) }
+        for limit in [0, 1, 10, 300, 400] {
+            let got = engine.snapshot(hottest: limit, at: 100).hottest.map(\.key)
+            #expect(got == Array(expected.prefix(limit).map(\.key)), "limit \(limit)")
+        }
+    }
+
     @Test("At most max_tracked_posts: the coldest go first")
     func capacityEviction() {
         var config = scoringConfig([])

@@ -176,6 +176,22 @@ package struct AlertNotification: Sendable, Equatable {
         return "foreshock silence add \(match) --for 2h --comment 'on it'" + (silenceTarget.map { " " + $0 } ?? "")
     }
 
+    /// The matchers that hold back exactly this alert, as `POST /api/v1/silences` takes them:
+    /// the post for a post, the rule and source otherwise. Values are in double quotes, which
+    /// the matcher parser takes off, so an id that itself starts and ends with a quote stays whole.
+    package var silenceMatchers: [String] {
+        switch subject {
+        case .post(let key, _): return Self.silenceMatchers(rule: rule, source: key.source, post: key)
+        case .volume(let source, _, _), .sourceDown(let source, _, _): return Self.silenceMatchers(rule: rule, source: source, post: nil)
+        }
+    }
+
+    /// `silenceMatchers` for an alert known by its parts.
+    package static func silenceMatchers(rule: String, source: String, post: PostKey?) -> [String] {
+        func matcher(_ name: String, _ value: String) -> String { name + "=\"" + value + "\"" }
+        return post.map { [matcher("post", $0.description)] } ?? [matcher("rule", rule), matcher("source", source)]
+    }
+
     /// `text` as one word of a POSIX shell: as it is when it is plain, else in single quotes.
     package static func shellQuoted(_ text: String) -> String {
         text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:@/".contains($0)) } && !text.isEmpty

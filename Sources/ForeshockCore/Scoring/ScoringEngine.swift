@@ -275,6 +275,13 @@ package final class ScoringEngine: @unchecked Sendable {
         return results.values
     }
 
+    /// Posts tracked: cheap, unlike `footprint`'s bytes, which visit every post.
+    package var postCount: Int {
+        access.run("postCount") {
+            shards.indices.reduce(0) { total, index in total + queues[index].sync { shards[index].shard.postCount } }
+        }
+    }
+
     /// Posts tracked and the bytes they hold.
     package var footprint: (posts: Int, bytes: Int) {
         access.run("footprint") {

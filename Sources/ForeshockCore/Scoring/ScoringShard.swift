@@ -407,8 +407,18 @@ package struct ScoringShard: Sendable {
 
     /// The posts with the most reshares, with their features at `time`, for `status`.
     package func hottest(_ limit: Int, at time: Double) -> [PostFeatures] {
-        table.slots.sorted { (table[$0].reshares, table[$1].key) > (table[$1].reshares, table[$0].key) }.prefix(limit)
-            .map { settings.features(table[$0], at: time) }
+        guard limit > 0 else { return [] }
+        // One pass keeping the best `limit` in order: the watch asks every couple of seconds,
+        // and sorting 100,000 posts each time cost more than the rest of its look.
+        func before(_ a: Int, _ b: Int) -> Bool { (table[a].reshares, table[b].key) > (table[b].reshares, table[a].key) }
+        var best: [Int] = []
+        best.reserveCapacity(limit + 1)
+        for slot in table.slots {
+            if best.count == limit, let last = best.last, !before(slot, last) { continue }
+            best.insert(slot, at: best.firstIndex { before(slot, $0) } ?? best.count)
+            if best.count > limit { best.removeLast() }
+        }
+        return best.map { settings.features(table[$0], at: time) }
     }
 
     /// Bytes held by tracked posts.

@@ -29,9 +29,9 @@ extension WebServer {
         const alerts = s.alerts.map((a) => {
           const post = a.post ? td(link(a.source, a.post, (a.author || a.key) + ': ' + (a.text || ''))) : el('td', a.key);
           const actions = document.createElement('td');
-          if (document.body.dataset.token === 'yes') {
+          if (document.body.dataset.token === 'yes' && a.silence_matchers) {
             const b = el('button', 'Silence 2h');
-            b.dataset.silence = a.post ? 'post=' + a.key : 'rule=' + a.rule;
+            b.dataset.silence = JSON.stringify(a.silence_matchers);
             actions.appendChild(b);
           }
           return row([el('td', a.severity, a.severity), a.rule, post, a.why || '', a.since, a.silenced_by ? 'held by ' + a.silenced_by : 'sent', actions]);
@@ -58,10 +58,19 @@ extension WebServer {
         if (!button) return;
         let token = sessionStorage.getItem('foreshock-token');
         if (!token) { token = prompt('The watch\\'s web.token, to change it:'); if (!token) return; sessionStorage.setItem('foreshock-token', token); }
-        const response = await fetch('/api/v1/silences', { method: 'POST', headers: { 'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ matchers: [button.dataset.silence], for: '2h', comment: 'from the live page' }) });
-        if (response.status === 401) sessionStorage.removeItem('foreshock-token');
-        button.textContent = response.ok ? 'Silenced' : 'Refused (' + response.status + ')';
+        button.disabled = true;
+        try {
+          const response = await fetch('/api/v1/silences', { method: 'POST', headers: { 'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json' },
+            body: JSON.stringify({ matchers: JSON.parse(button.dataset.silence), for: '2h', comment: 'from the live page' }) });
+          if (response.status === 401) sessionStorage.removeItem('foreshock-token');
+          let reason = '';
+          if (!response.ok) { try { reason = ': ' + (await response.json()).error; } catch (e) { /* no JSON */ } }
+          button.textContent = response.ok ? 'Silenced' : 'Refused (' + response.status + reason + ')';
+          button.disabled = response.ok;
+        } catch (e) {
+          button.textContent = 'Not sent: the watch did not answer';
+          button.disabled = false;
+        }
         refresh();
       });
       setInterval(refresh, 5000);
@@ -96,9 +105,9 @@ extension WebServer {
         for alert in status.alerts {
             var post = "<td>\(esc(alert.key))</td>"
             if let source = alert.source, let id = alert.post {
-                post = "<td><a href=\"\(esc(Self.postPath(PostKey(source: source, id: id))))\">\(esc((alert.author ?? alert.key) + ": " + (alert.text ?? "")))</a></td>"
+                post = "<td><a href=\"\(esc(WebPath.post(source: source, id: id)))\">\(esc((alert.author ?? alert.key) + ": " + (alert.text ?? "")))</a></td>"
             }
-            let button = canChange ? "<button data-silence=\"\(esc(alert.post == nil ? "rule=" + alert.rule : "post=" + alert.key))\">Silence 2h</button>" : ""
+            let button = canChange ? alert.silenceMatchers.map { "<button data-silence=\"\(esc("[" + $0.map(JSONText.quote).joined(separator: ",") + "]"))\">Silence 2h</button>" } ?? "" : ""
             html += "<tr><td class=\"\(esc(alert.severity))\">\(esc(alert.severity))</td><td>\(esc(alert.rule))</td>\(post)<td>\(esc(alert.why ?? ""))</td>"
                 + "<td>\(esc(alert.since))</td><td>\(esc(alert.silencedBy.map { "held by " + $0 } ?? "sent"))</td><td>\(button)</td></tr>"
         }
@@ -106,9 +115,9 @@ extension WebServer {
         for post in status.hottest {
             let key = PostKey(source: post.source, id: post.id)
             let predicted = post.supercritical ? "unbounded" : post.predicted.map { NumberText.grouped($0) } ?? "-"
-            html += "<div class=\"post\"><p><a href=\"\(esc(Self.postPath(key)))\">\(esc((post.author ?? "?") + " · \(post.reshares) reshares · predicted " + predicted))</a></p>"
+            html += "<div class=\"post\"><p><a href=\"\(esc(WebPath.post(source: key.source, id: key.id)))\">\(esc((post.author ?? "?") + " · \(post.reshares) reshares · predicted " + predicted))</a></p>"
                 + "<p class=\"text\" dir=\"auto\">\(esc(post.text ?? ""))</p>"
-                + "<img alt=\"reshares and prediction over time\" src=\"\(esc(Self.postPath(key)))/curve.svg\"></div>"
+                + "<img alt=\"reshares and prediction over time\" src=\"\(esc(WebPath.post(source: key.source, id: key.id)))/curve.svg\"></div>"
         }
         html += "</div></main><script>\(Self.script)</script></body></html>\n"
         return Self.html(html, csp: Self.pagePolicy)

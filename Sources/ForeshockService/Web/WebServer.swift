@@ -25,10 +25,9 @@ package final class WebServer: Sendable {
     struct Settings: Sendable {
         var token: [UInt8]?
         var externalURL: String?
-        /// The rules and sources a silence may name; how stale a look may be before the
-        /// process is not healthy.
-        var rules: [String]
-        var sources: [String]
+        /// The config running, whose rules and sources a silence may name; how stale a look may
+        /// be before the process is not healthy.
+        var watch: Config
         var staleAfter: Double
     }
 
@@ -40,8 +39,7 @@ package final class WebServer: Sendable {
     }
 
     private static func settings(_ web: WebConfig, _ watch: Config) -> Settings {
-        Settings(token: web.token?.value.map { Array($0.utf8) }, externalURL: web.externalURL,
-                 rules: watch.rules.map(\.name) + ["source-down"], sources: watch.sources.map(\.name),
+        Settings(token: web.token?.value.map { Array($0.utf8) }, externalURL: web.externalURL, watch: watch,
                  staleAfter: max(30, 3 * watch.scoring.evaluationInterval))
     }
 
@@ -73,9 +71,16 @@ package final class WebServer: Sendable {
 
     /// A reloaded config's token, link and names (the address stays until a restart).
     package func reconfigure(_ fresh: Config) {
-        guard let web = fresh.web else { return }
-        if web.listen != config.listen {
-            logger.warning("web.listen changed; it takes effect at the next start", [("listening", config.listen), ("configured", web.listen)])
+        guard let web = fresh.web else {
+            logger.warning("web is gone from the config; the web server stops at the next start")
+            return
+        }
+        var later = web
+        later.token = config.token
+        later.externalURL = config.externalURL
+        if later != config {
+            logger.warning("web.listen and the connection limits change at the next start; the token and external_url have changed now",
+                           [("listening", config.listen), ("configured", web.listen)])
         }
         settings.withLock { $0 = Self.settings(web, fresh) }
     }
@@ -85,6 +90,12 @@ package final class WebServer: Sendable {
     /// Answers one request. Every path is one of a fixed few: nothing is read from disk by
     /// path, so `/../../etc/passwd` is only ever a 404.
     func respond(_ request: HTTPServer.Request) -> HTTPServer.Response {
+        // A page elsewhere can point a name of its own at this address (DNS rebinding): answer
+        // only to an address, localhost, or the name in external_url.
+        guard acceptsHost(request.host) else {
+            return Self.text(421, "this server answers to its address, localhost or web.external_url's host, not \(request.host.map { SafeText.terminal($0) } ?? "no Host")")
+        }
+        if request.bodyTooLarge { return Self.json(413, error: "the body is over 64 KB") }
         let method = request.method == "HEAD" ? "GET" : request.method
         let path = request.path
         if path == "/" { return only(["GET"], method) ?? page() }
@@ -113,6 +124,17 @@ package final class WebServer: Sendable {
         return path.hasPrefix("/api/") ? Self.json(404, error: "no such endpoint: see docs/api.md") : Self.text(404, "not found")
     }
 
+    /// Whether the Host header names this server: an IP address, localhost, or external_url's host.
+    func acceptsHost(_ header: String?) -> Bool {
+        guard let header, !header.isEmpty else { return true }  // HTTP/1.0 clients send none
+        var host = Substring(header.lowercased())
+        if host.hasPrefix("[") { host = host.dropFirst().prefix { $0 != "]" } } else if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
+        if host == "localhost" || host.hasSuffix(".localhost") { return true }
+        if host.allSatisfy({ $0.isNumber || $0 == "." }) || host.contains(":") { return true }  // an IPv4 or IPv6 address
+        let external = settings.withLock { $0.externalURL }.flatMap { URLParts($0).host?.lowercased() }
+        return external == String(host)
+    }
+
     /// A 405 naming the methods the path takes, unless `method` is one.
     private func only(_ methods: [String], _ method: String, json: Bool = false) -> HTTPServer.Response? {
         guard !methods.contains(method) else { return nil }
@@ -128,11 +150,6 @@ package final class WebServer: Sendable {
         return PostKey(source: String(text[..<slash]), id: String(text[text.index(after: slash)...]))
     }
 
-    /// The page of a post, as alerts link to it.
-    package static func postPath(_ key: PostKey) -> String {
-        "/posts/" + WebPath.segment(key.source) + "/" + WebPath.segment(key.id)
-    }
-
     // MARK: Metrics and health
 
     private func metrics() -> HTTPServer.Response {
@@ -140,19 +157,21 @@ package final class WebServer: Sendable {
         return HTTPServer.Response(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Data(snapshot.metrics.utf8))
     }
 
-    /// 200 while the watch looks at itself as often as it should (its scoring core answers).
+    /// 200 while the process runs and looks at itself as often as it should (restoring its
+    /// state counts as running); 503 when its scoring core is stuck, for a supervisor to restart it.
     private func healthy() -> HTTPServer.Response {
-        guard let snapshot = state.snapshot else { return Self.text(503, "starting: the state is being restored") }
+        guard let snapshot = state.snapshot else { return Self.text(200, "ok, starting: the state is being restored") }
         let age = Date().timeIntervalSince(snapshot.takenAt), limit = settings.withLock { $0.staleAfter }
         return age <= limit ? Self.text(200, "ok") : Self.text(503, "the watch has not refreshed its state for \(Int(age)) s (the scoring core is stuck)")
     }
 
-    /// 200 once the state is restored, every source polled once, and no source down.
+    /// 200 once the state is restored and every source has been polled once, or has failed
+    /// where it shows (a source that is down is reported, in the line and on the page, rather
+    /// than taking the page out of a load balancer when someone needs it most).
     private func ready() -> HTTPServer.Response {
         guard let snapshot = state.snapshot else { return Self.text(503, "not ready: the state is being restored") }
         if !snapshot.unpolled.isEmpty { return Self.text(503, "not ready: not polled yet: \(snapshot.unpolled.joined(separator: ", "))") }
-        if !snapshot.down.isEmpty { return Self.text(503, "not ready: source down: \(snapshot.down.joined(separator: ", "))") }
-        return Self.text(200, "ready")
+        return Self.text(200, snapshot.down.isEmpty ? "ready" : "ready; source down: \(snapshot.down.joined(separator: ", "))")
     }
 
     // MARK: The API
@@ -179,7 +198,7 @@ package final class WebServer: Sendable {
                        supercritical: p.supercritical, seismicLow: p.bandLow.map { $0.rounded() }, seismicHigh: p.bandHigh.map { $0.rounded() })
         }
         return Self.json(200, PostJSON(post: followed.post, createdAt: Timestamp.format(Date(timeIntervalSince1970: followed.createdAt)),
-                                       page: Self.postPath(key), series: series, alerts: alerts))
+                                       page: WebPath.post(source: key.source, id: key.id), series: series, alerts: alerts))
     }
 
     struct SeriesJSON: Encodable {
@@ -227,7 +246,6 @@ package final class WebServer: Sendable {
     /// `{"matchers": ["rule=going-viral", "author=~dana.*"], "for": "2h", "comment": "…"}` (or `until`).
     private func addSilence(_ request: HTTPServer.Request) -> HTTPServer.Response {
         if let refused = authorize(request) { return refused }
-        if request.bodyTooLarge { return Self.json(413, error: "the body is over 64 KB") }
         guard let body = try? JSONValue.parse(request.body), body.objectValue != nil else {
             return Self.json(400, error: "the body must be a JSON object: {\"matchers\": [\"rule=going-viral\"], \"for\": \"2h\", \"comment\": \"…\"}")
         }
@@ -236,14 +254,8 @@ package final class WebServer: Sendable {
             guard let text = item.stringValue else { return Self.json(400, error: "matchers are strings such as \"rule=going-viral\"") }
             do { matchers.append(try SilenceMatcher.parse(text)) } catch { return Self.json(400, error: error.description) }
         }
-        guard !matchers.isEmpty else { return Self.json(400, error: "give matchers, such as [\"rule=going-viral\", \"author=~dana.*\"]") }
-        let (rules, sources) = settings.withLock { ($0.rules, $0.sources) }
-        for matcher in matchers where matcher.op == .equal || matcher.op == .notEqual {
-            let known = matcher.field == .rule ? rules : matcher.field == .source ? sources : nil
-            if let known, !known.contains(matcher.value) {
-                return Self.json(400, error: "this watch has no \(matcher.field.rawValue) \"\(matcher.value)\" (it has \(known.joined(separator: ", ")))")
-            }
-        }
+        if let refusal = SilenceMatcher.refusal(matchers) { return Self.json(400, error: refusal) }
+        if let problem = settings.withLock({ $0.watch.unknownName(in: matchers) }) { return Self.json(400, error: "this watch has \(problem)") }
         let until: Date
         if let span = body["for"]?.stringValue {
             guard let seconds = DurationText.seconds(span), seconds > 0 else { return Self.json(400, error: "\"for\" is a duration such as \"2h\", not \"\(span)\"") }
@@ -303,11 +315,11 @@ package final class WebServer: Sendable {
     }
 
     static func json<T: Encodable>(_ status: Int, _ value: T) -> HTTPServer.Response {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return HTTPServer.Response(status: status, contentType: "application/json", body: body)
+        do {
+            return HTTPServer.Response(status: status, contentType: "application/json", body: try JSONText.encoder(pretty: false).encode(value))
+        } catch {
+            return json(500, error: "the answer could not be written as JSON: \(error)")
+        }
     }
 
     static func json(_ status: Int, error: String) -> HTTPServer.Response {

@@ -28,10 +28,12 @@ package final class WebState: Sendable {
     package struct Followed: Sendable {
         package var post: WatchStatus.Post
         package var createdAt: Double
-        package var points: [SeriesPoint]
-        /// When it was last firing or among the hottest (or asked for).
+        /// When it was last firing or among the hottest (or asked for), and whether it is now.
         var wanted: Double
+        var hot = false
         var sampler = SeriesSampler()
+
+        package var points: [SeriesPoint] { sampler.points }
     }
 
     private struct State {
@@ -69,26 +71,36 @@ package final class WebState: Sendable {
     package var wanted: [PostKey] { state.withLock { Array(Set($0.followed.keys).union($0.asked.keys)) } }
 
     /// Takes a new look: the snapshot, and the features of the posts followed, firing or hottest
-    /// now (`hot`), which extend their curves.
+    /// now (`hot`), which extend their curves (a point when the reshares grew by a tenth or a
+    /// 25th of the post's age passed, as a replay's report samples them).
     package func publish(_ snapshot: Snapshot, features: [PostFeatures], hot: Set<PostKey>, nStar: Double) {
         let now = snapshot.takenAt.timeIntervalSince1970
         state.withLock { state in
             state.snapshot = snapshot
-            for f in features {
-                let wanted = hot.contains(f.key) || state.asked[f.key] != nil
-                if state.followed[f.key] == nil {
-                    guard wanted, state.followed.count < capacity else { continue }
-                    state.followed[f.key] = Followed(post: WatchStatus.Post(f), createdAt: f.time - f.age, points: [], wanted: now)
-                }
-                state.followed[f.key]!.post = WatchStatus.Post(f)
-                if wanted { state.followed[f.key]!.wanted = now }
-                state.followed[f.key]!.sampler.add(SeriesPoint(f, nStar: nStar))
-                state.followed[f.key]!.points = state.followed[f.key]!.sampler.points
-                state.asked[f.key] = nil
-            }
             // Forget what nobody wants any more, and asks for posts that are not tracked.
             state.followed = state.followed.filter { now - $0.value.wanted < keep }
             state.asked = state.asked.filter { now - $0.value < 600 }
+            for f in features {
+                let isHot = hot.contains(f.key), wanted = isHot || state.asked[f.key] != nil
+                if state.followed[f.key] == nil {
+                    guard wanted else { continue }
+                    // Full: a hot post takes the place of the one wanted longest ago that is not
+                    // hot now; an asked one only of one that is neither hot nor asked.
+                    if state.followed.count >= capacity {
+                        let victims = state.followed.filter { !$0.value.hot && (isHot || state.asked[$0.key] == nil) }
+                        guard let victim = victims.min(by: { $0.value.wanted < $1.value.wanted })?.key else { continue }
+                        state.followed[victim] = nil
+                    }
+                    state.followed[f.key] = Followed(post: WatchStatus.Post(f), createdAt: f.time - f.age, wanted: now)
+                }
+                state.followed[f.key]!.post = WatchStatus.Post(f)
+                state.followed[f.key]!.hot = isHot
+                if wanted { state.followed[f.key]!.wanted = now }
+                if state.followed[f.key]!.sampler.due(reshares: f.reshares, at: f.time, createdAt: f.time - f.age) {
+                    state.followed[f.key]!.sampler.add(SeriesPoint(f, nStar: nStar))
+                }
+                state.asked[f.key] = nil
+            }
         }
     }
 }
