@@ -124,7 +124,7 @@ enum Commands {
         summary: "Holds back notifications for matching alerts; they are still tracked and shown by status. "
             + "add takes matchers that must all hold, as amtool writes them (rule=going-viral, author!=acme, author=~\"dana.*\", "
             + "source!~\"hn|x\"; on post, author, rule or source) and --for; expire ends one by its id from list, and it stays on "
-            + "record (list --expired). With --config, or --url, rule and source names are checked against that watch's config.",
+            + "record (list --expired). Rule and source names are checked against the watch's config: --config's, the running watch's with --url, else that of the watch that last ran on the state directory, else the embedded one.",
         options: [.post, .author, .rule, .sourceMatcher, .duration, .comment, .expired, .url, .stateDir,
                   .config.help("the watch process's config: its state_dir (default: the embedded config's), and the rules and sources matchers may name")],
         run: { arguments, terminal, environment throws(CommandError) in try await SilenceCommand.run(arguments, terminal: terminal, environment: environment) }

@@ -1,5 +1,6 @@
 import ForeshockConfig
 import ForeshockDelivery
+import ForeshockService
 import ForeshockSupport
 import Foundation
 
@@ -10,7 +11,6 @@ enum SilenceCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
         let positionals = arguments.positionals
         if let url = arguments[.url] { return try await remote(url, arguments: arguments, terminal: terminal, environment: environment) }
-        // The config the watch runs, when given: rule and source names are checked against it.
         let config: Config? = arguments[.config] == nil ? nil : try CommandConfig.load(arguments, environment: environment, query: "")
         let stateDir = CommandAlerting.stateDir(arguments, config: config)
         let store = SilenceStore(configured: [], stateDir: stateDir)
@@ -18,8 +18,8 @@ enum SilenceCommand {
         switch positionals[0] {
         case "add":
             let (matchers, span) = try request(arguments)
-            if let config, let problem = config.unknownName(in: matchers) {
-                throw CommandError(.usage, "foreshock silence add: \(arguments[.config] ?? "the config") has \(problem)")
+            if let problem = try unknownName(in: matchers, config: config, stateDir: stateDir, arguments: arguments, environment: environment) {
+                throw CommandError(.usage, "foreshock silence add: \(problem)")
             }
             let silence = SilenceConfig(matchers: matchers, until: Date().addingTimeInterval(span), comment: arguments[.comment])
             let id = try stored { () throws(SilenceStore.Problem) in try store.add(silence) }
@@ -49,6 +49,22 @@ enum SilenceCommand {
             throw CommandError(.usage, "foreshock silence: the first word is add, list or expire, not \"\(positionals[0])\".")
         }
         return .success
+    }
+
+    /// A rule or source name the watch does not have, checked against the config given
+    /// (`--config`), else the watch that last ran on the state directory (its `status.json`
+    /// names its rules and sources), else the embedded default config, which a watch without
+    /// `--config` runs.
+    /// - Returns: the sentence naming what was checked and what is wrong, nil when all is known.
+    private static func unknownName(in matchers: [SilenceMatcher], config: Config?, stateDir: String, arguments: ParsedArguments,
+                                    environment: [String: String]) throws(CommandError) -> String? {
+        if let config { return config.unknownName(in: matchers).map { "\(arguments[.config] ?? "the config") has \($0)" } }
+        if let status = try? WatchStatus.read(stateDir: stateDir), let rules = status.rules {
+            return SilenceMatcher.unknownName(in: matchers, rules: rules, sources: status.sources.map(\.name))
+                .map { "the watch that ran on \(stateDir) (its status.json) has \($0)" }
+        }
+        let embedded = try CommandConfig.load(arguments, environment: environment, query: "")
+        return embedded.unknownName(in: matchers).map { "the embedded default config (give --config FILE for yours) has \($0)" }
     }
 
     /// What `silence add` asks for: its matchers (positional and from the flags) and how long.

@@ -110,11 +110,19 @@ extension Config {
     /// a silence for a typo would hold nothing back and look as if it did.
     /// - Returns: the sentence that says so, nil when every name is known.
     package func unknownName(in matchers: [SilenceMatcher]) -> String? {
+        SilenceMatcher.unknownName(in: matchers, rules: rules.map(\.name), sources: sources.map(\.name))
+    }
+}
+
+extension SilenceMatcher {
+    /// `Config.unknownName(in:)` for a watch known only by its rules' and sources' names (as its
+    /// `status.json` lists them).
+    package static func unknownName(in matchers: [SilenceMatcher], rules: [String], sources: [String]) -> String? {
         for matcher in matchers where matcher.op == .equal || matcher.op == .notEqual {
             let known: [String]
             switch matcher.field {
-            case .rule: known = rules.map(\.name) + ["source-down"]
-            case .source: known = sources.map(\.name)
+            case .rule: known = rules + ["source-down"]
+            case .source: known = sources
             default: continue
             }
             guard !known.contains(matcher.value) else { continue }

@@ -375,6 +375,7 @@ package actor WatchService {
                 WatchStatus.Source(name: name, kind: kind, lastPoll: time(health.lastPoll), lastSuccess: stats.lastSuccess.map(Timestamp.format),
                                    lastError: health.lastError, downSince: time(health.downSince), polls: stats.polls, errors: stats.errors, mentions: stats.mentions)
             },
+            rules: config.rules.map(\.name),
             hottest: snapshot.hottest.map(WatchStatus.Post.init),
             alerts: snapshot.firing.map { item in
                 let f = item.isVolume ? nil : byKey[item.key]

@@ -77,6 +77,9 @@ package struct WatchStatus: Codable, Sendable {
     package var startedAt: String
     package var running: Bool
     package var sources: [Source]
+    /// The names of the rules in effect, so that `silence add` can check a name against the
+    /// watch that runs (nil in a file written before they were kept).
+    package var rules: [String]? = nil
     package var hottest: [Post]
     package var alerts: [Alert]
     package var outbox: [OutboxEntry]

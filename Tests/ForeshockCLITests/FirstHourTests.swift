@@ -159,13 +159,22 @@ struct FirstHourTests {
     @Test("Silences: names checked against the config, no state directory made up, \"no silences\", several matchers, expired ones kept")
     func silences() async throws {
         let empty = try makeTemporaryDirectory().path
-        // As a new user starts their own config: from the embedded default, printed.
-        let printed = try await runBinary(["check-config", "--print"])
-        #expect(printed.status == 0, "\(printed.err)")
-        let config = try writeTemporaryFile(printed.out)
-        let typo = try await runBinary(["silence", "add", "--rule", "going-virall", "--for", "1h", "--config", config], directory: empty)
+        // No config and no watch has run here: the names are the embedded default config's.
+        let typo = try await runBinary(["silence", "add", "--rule", "going-virall", "--for", "1h"], directory: empty)
         #expect(typo.status == 2)
-        #expect(typo.err.contains(#"has no rule "going-virall""#) && typo.err.contains("Did you mean going-viral?"), "\(typo.err)")
+        #expect(typo.err.contains(#"the embedded default config (give --config FILE for yours) has no rule "going-virall""#)
+                && typo.err.contains("Did you mean going-viral?"), "\(typo.err)")
+        // A config of one's own: its names.
+        let own = try writeTemporaryFile(#"{ sources: [], rules: [{ name: "complaints", severity: "warning", when: { complaint: true } }] }"#)
+        let notThere = try await runBinary(["silence", "add", "--rule", "going-viral", "--for", "1h", "--config", own], directory: empty)
+        #expect(notThere.status == 2 && notThere.err.contains(#"has no rule "going-viral" (it has complaints, source-down)"#), "\(notThere.err)")
+        // No --config, but a watch ran on the state directory with that config: its names, from its status.json.
+        let ran = try makeTemporaryDirectory().path
+        let once = try await runBinary(["watch", "--config", own, "--once", "--mentions", "none", "--state-dir", ran])
+        #expect(once.status == 0, "\(once.err)")
+        let stale = try await runBinary(["silence", "add", "--rule", "going-viral", "--for", "1h", "--state-dir", ran])
+        #expect(stale.status == 2 && stale.err.contains("the watch that ran on \(ran) (its status.json) has no rule \"going-viral\""), "\(stale.err)")
+        #expect(try await runBinary(["silence", "add", "--rule", "complaints", "--for", "1h", "--state-dir", ran]).status == 0)
         let nowhere = try await runBinary(["silence", "add", "--rule", "going-viral", "--for", "1h"], directory: empty)
         #expect(nowhere.status == 1)
         #expect(nowhere.err.contains("there is no state directory at ./state"), "\(nowhere.err)")
