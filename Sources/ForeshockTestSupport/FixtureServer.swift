@@ -46,7 +46,12 @@ package final class FixtureServer: @unchecked Sendable {
         // Once only: after `reap` took the child itself, its pid may belong to another process.
         guard stopped.withLock({ done in defer { done = true }; return !done }) else { return }
         try? stdin.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
+        // SIGKILL, not SIGTERM: a child inherits its starting thread's signal mask, and the
+        // threads here block SIGTERM, so it waited pending while the server waited for its stdin
+        // to close, which a child spawned at the same moment can hold open (Foundation leaks
+        // descriptors into children). `reap` then waited its full minute on one of the pool's
+        // two threads, and every async test beside it timed out (21 failures in one CI run).
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         reap(process)
     }
 
@@ -96,6 +101,8 @@ package func reap(_ process: Process, timeout: Double = 60) -> Int32? {
     while process.isRunning {
         if let status = reapedStatus(pid) { return killed ? nil : status }
         if Date() > deadline, !killed {
+            // Said, so a stall like this is found from the log rather than guessed at.
+            FileHandle.standardError.write(Data("reap: \(process.executableURL?.lastPathComponent ?? "?") (pid \(pid)) still running after \(Int(timeout)) s: SIGKILL\n".utf8))
             kill(pid, SIGKILL)
             killed = true
         }

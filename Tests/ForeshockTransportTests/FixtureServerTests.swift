@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import ForeshockTestSupport
+
+/// The loopback servers every transport test stands on must stop when told, or a test's
+/// `defer { server.stop() }` holds one of Swift concurrency's two threads here for a minute
+/// and every async test beside it times out (seen in CI: 21 failures at once).
+@Suite("Fixture servers stop when told")
+struct FixtureServerTests {
+    /// A child inherits the signal mask of the thread that starts it, and the threads here
+    /// (libdispatch's workers, and threads they start) block SIGTERM. A test process that runs a
+    /// watch in-process also ignores SIGTERM while its signal listener runs, and that survives
+    /// exec too; `sh`'s `trap '' TERM` sets it up for one child without touching this process.
+    @Test("A server started with SIGTERM blocked and ignored takes both back: SIGTERM stops it with its stdin still open",
+          arguments: ["http_server.py", "smtp_server.py"])
+    func sigtermInherited(script: String) async throws {
+        let stopped = try await offCooperativePool { () -> (ignored: Bool, status: Int32?) in
+            let directory = try makeTemporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            let path = repositoryRoot.appendingPathComponent("fixtures/\(script)").path
+            let extra = script == "smtp_server.py" ? " --outdir '\(directory.path)'" : ""
+            process.arguments = ["-c", "trap '' TERM; exec /usr/bin/python3 '\(path)'\(extra)"]
+            let stdin = Pipe(), stdout = Pipe()
+            process.standardInput = stdin
+            process.standardOutput = stdout
+            try process.run()
+            // Held open for the whole test: the server must not need its stdin closed to stop.
+            defer { try? stdin.fileHandleForWriting.close() }
+            var collected = Data()
+            while !collected.contains(UInt8(ascii: "\n")) {
+                let chunk = stdout.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                collected.append(chunk)
+            }
+            #expect(String(decoding: collected, as: UTF8.self).hasPrefix("PORT "), "\(script) did not start")
+            let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+            let mask = status.split(separator: "\n").first { $0.hasPrefix("SigIgn:") }
+                .flatMap { UInt64($0.split(separator: "\t").last ?? "", radix: 16) } ?? 0
+            kill(process.processIdentifier, SIGTERM)
+            return (mask & (1 << (UInt64(SIGTERM) - 1)) != 0, reap(process, timeout: 5))
+        }
+        #expect(!stopped.ignored, "\(script) still ignores SIGTERM once it serves")
+        #expect(stopped.status == 128 + SIGTERM, "\(script) did not end on SIGTERM within 5 s")
+    }
+}
