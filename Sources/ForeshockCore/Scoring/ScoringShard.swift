@@ -316,7 +316,7 @@ package struct ScoringShard: Sendable {
                                             cappedResharerFollowers: post.history.cappedFollowers, age: age, nStar: nStar, counts: counts)
         // The sustained spread is cheap and exact: what it predicts now is a floor under the
         // prediction (the larger half), and SEISMIC's ceiling or it the roof.
-        let sustained = settings.calibration.sustained.reading(post.history, at: age, authorFollowers: post.authorFollowers)
+        let sustained = settings.calibration.sustained.reading(post.history, at: age, authorFollowers: post.authorFollowers, reshares: observed)
         let floor = max(Double(observed), sustained?.predicted ?? 0)
         let rough = settings.features(post, at: time, seismic: SeismicEstimate(reshares: observed), predicted: nil, supercritical: false)
         var features: PostFeatures?
@@ -332,7 +332,7 @@ package struct ScoringShard: Sendable {
         // How long that holds needs a roof for later too: the sustained spread's can only fall.
         let stable = decided != nil && settings.passesQuietAlerts
             ? settings.stableUntil(post, rough: rough, at: time, holding: holding, floor: floor,
-                                   ceiling: max(seismicCeiling, settings.calibration.sustained.ceiling(post.history, at: age, authorFollowers: post.authorFollowers)))
+                                   ceiling: max(seismicCeiling, settings.calibration.sustained.ceiling(post.history, at: age, authorFollowers: post.authorFollowers, reshares: observed)))
             : -.infinity
         let change = lifecycle.change(post.key, holding: holding, of: settings.matcher.rules, time: time, previousTick: previousTick, rulesStableUntil: stable)
         // Firing now if a rule holds, else if it was and has not just resolved.

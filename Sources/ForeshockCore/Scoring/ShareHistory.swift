@@ -139,8 +139,15 @@ package struct ShareHistory: Sendable {
     package func reshares(atOrBefore t: Double) -> Int {
         // Usually asked about now, when every share is at or before it.
         if (shares.last?.time ?? -.infinity) <= t, (bins.last?.end ?? -.infinity) <= t { return count }
-        // Bins hold what is not exact; usually all of them are older than t.
-        let binned = (bins.last.map { $0.end <= t } ?? true) ? count - shares.count : bins.reduce(0) { $0 + ($1.end <= t ? $1.count : 0) }
+        // Bins hold what is not exact, in time order (their ends rise), and a question about the
+        // last few minutes of an old post falls among the newest: counted back from the end,
+        // which stops at the first bin that is over by t instead of visiting them all.
+        var binned = count - shares.count
+        var index = bins.count - 1
+        while index >= 0, bins[index].end > t {
+            binned -= bins[index].count
+            index -= 1
+        }
         return binned + upperBound(t)
     }
 

@@ -64,11 +64,12 @@ package struct SustainedSpread: Sendable, Equatable {
     ///   - history: the post's reshares.
     ///   - age: seconds since the post.
     ///   - authorFollowers: the author's followers, nil when unknown.
+    ///   - reshares: `history.reshares(atOrBefore: age)`, when the caller has it already.
     /// - Returns: nil when there is nothing to read: too few reshares, too short a span, no
     ///   author's audience to judge the speed against, or the part turned off.
-    package func reading(_ history: ShareHistory, at age: Double, authorFollowers: Double?) -> Reading? {
+    package func reading(_ history: ShareHistory, at age: Double, authorFollowers: Double?, reshares known: Int? = nil) -> Reading? {
         guard horizon > 0, isValid, let authorFollowers, history.start.isFinite else { return nil }
-        let reshares = history.reshares(atOrBefore: age)
+        let reshares = known ?? history.reshares(atOrBefore: age)
         let span = min(window, age - history.start)
         // Counters are spread evenly between polls, so parts finer than a poll would always look even.
         guard reshares >= minReshares, span >= minSpan, span >= minSpan(history, window: age - span) else { return nil }
@@ -92,8 +93,8 @@ package struct SustainedSpread: Sendable, Equatable {
 
     /// The most `reading(…).predicted` can come to later with nothing new observed: the
     /// window's reshares only leave it and its span only grows.
-    package func ceiling(_ history: ShareHistory, at age: Double, authorFollowers: Double?) -> Double {
-        let reshares = history.reshares(atOrBefore: age)
+    package func ceiling(_ history: ShareHistory, at age: Double, authorFollowers: Double?, reshares known: Int? = nil) -> Double {
+        let reshares = known ?? history.reshares(atOrBefore: age)
         let span = min(window, age - history.start)
         guard horizon > 0, isValid, let authorFollowers, span > 0, reshares >= minReshares else { return Double(reshares) }
         let count = reshares - history.reshares(atOrBefore: age - span)

@@ -1,0 +1,42 @@
+import Testing
+@testable import ForeshockCore
+
+@Suite("A post's reshares over time, exact and binned")
+struct ShareHistoryTests {
+    /// `reshares(atOrBefore:)` counts back from the newest bin; what it must equal is the plain
+    /// definition: every bin over by `t`, and every exact reshare at or before it.
+    @Test("Reshares at or before any moment are the bins over by then plus the exact reshares, with bins made by compaction and late reshares")
+    func countsAgreeWithTheDefinition() {
+        var generator = SplitMix(seed: 7)
+        var history = ShareHistory(originalFollowers: 300)
+        var time = 0.0
+        for step in 0..<3_000 {
+            time += generator.uniform() * 40
+            history.add(at: time, followers: 100)
+            // Now and then one that arrives late, landing among the bins or the exact reshares.
+            if step % 97 == 0 { history.add(at: time * generator.uniform(), followers: 50) }
+            if step % 50 == 0 { history.compact(now: time, maxWindow: 3_600) }
+        }
+        #expect(history.bins.count > 20, "the test needs many bins to mean anything: \(history.bins.count)")
+        var moments = (0..<400).map { _ in generator.uniform() * (time + 100) }
+        moments += history.bins.flatMap { [$0.start, $0.end, $0.end - 1e-6] } + [-1, 0, time, .infinity]
+        for t in moments {
+            let expected = history.bins.reduce(0) { $0 + ($1.end <= t ? $1.count : 0) } + history.shares.filter { $0.time <= t }.count
+            #expect(history.reshares(atOrBefore: t) == expected, "at \(t)")
+        }
+    }
+}
+
+/// A small deterministic generator, so a failure can be rerun exactly.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
