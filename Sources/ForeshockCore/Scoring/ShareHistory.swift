@@ -152,8 +152,20 @@ package struct ShareHistory: Sendable {
     }
 
     /// Index of the first exact time > t.
+    ///
+    /// Searched from the end, in steps that double: the questions asked while a post is scored
+    /// are about its last minutes (the sustained spread's window and its parts), a few shares
+    /// from the end of thousands, and this touches only those.
     private func upperBound(_ t: Double) -> Int {
-        var low = 0, high = shares.count
+        var low = 0, high = shares.count, step = 1
+        while high - step > 0 {
+            if shares[high - step].time <= t {
+                low = high - step + 1
+                break
+            }
+            high -= step
+            step *= 2
+        }
         while low < high {
             let mid = (low + high) / 2
             if shares[mid].time <= t { low = mid + 1 } else { high = mid }
