@@ -34,7 +34,9 @@ package final class FixtureServer: @unchecked Sendable {
         }
         let line = String(decoding: collected, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) else {
-            process.terminate()
+            // As in `stop()`: SIGTERM may be blocked in the child.
+            kill(process.processIdentifier, SIGKILL)
+            reap(process)
             throw FixtureError(message: "\(script) did not start: \(line)")
         }
         self.port = port

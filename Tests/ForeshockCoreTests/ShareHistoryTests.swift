@@ -18,12 +18,23 @@ struct ShareHistoryTests {
             if step % 50 == 0 { history.compact(now: time, maxWindow: 3_600) }
         }
         #expect(history.bins.count > 20, "the test needs many bins to mean anything: \(history.bins.count)")
+        // Several reshares at one moment, as a poll's spread can give.
+        for _ in 0..<3 { history.add(at: time, followers: 10) }
         var moments = (0..<400).map { _ in generator.uniform() * (time + 100) }
-        moments += history.bins.flatMap { [$0.start, $0.end, $0.end - 1e-6] } + [-1, 0, time, .infinity]
+        moments += history.bins.flatMap { [$0.start, $0.end, $0.end - 1e-6] } + history.shares.map(\.time) + [-1, 0, time, .infinity]
         for t in moments {
-            let expected = history.bins.reduce(0) { $0 + ($1.end <= t ? $1.count : 0) } + history.shares.filter { $0.time <= t }.count
-            #expect(history.reshares(atOrBefore: t) == expected, "at \(t)")
+            #expect(history.reshares(atOrBefore: t) == Self.counted(history, t), "at \(t)")
         }
+        for t in [-1.0, 0, 5, .infinity, .nan] {
+            #expect(ShareHistory(originalFollowers: 1).reshares(atOrBefore: t) == 0, "empty, at \(t)")
+        }
+        var single = ShareHistory(originalFollowers: 1)
+        single.add(at: 5, followers: 1)
+        #expect([4.0, 5, 6].map { single.reshares(atOrBefore: $0) } == [0, 1, 1])
+    }
+
+    static func counted(_ history: ShareHistory, _ t: Double) -> Int {
+        history.bins.reduce(0) { $0 + ($1.end <= t ? $1.count : 0) } + history.shares.filter { $0.time <= t }.count
     }
 }
 

@@ -106,7 +106,7 @@ struct FeedPollerTests {
         let outcome = await FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base))).poll()
         #expect(outcome.error == nil)
         // The reset comes nearer while the server starts (20 s once on a loaded machine): the
-        // wait is what is left of it, well past the minute's interval.
+        // wait is what is left of it (the source's own interval is 1 s).
         let left = 120 - Date().timeIntervalSince(began)
         #expect(outcome.nextPollAfter > min(100, left - 1) && outcome.nextPollAfter <= 121, "\(outcome.nextPollAfter) s with \(left) s left")
     }

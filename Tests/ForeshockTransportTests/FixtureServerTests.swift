@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import ForeshockTestSupport
 
@@ -15,6 +16,12 @@ struct FixtureServerTests {
           arguments: ["http_server.py", "smtp_server.py"])
     func sigtermInherited(script: String) async throws {
         let stopped = try await offCooperativePool { () -> (ignored: Bool, status: Int32?) in
+            // Blocked here on purpose, not left to whatever mask this thread inherited: the child
+            // takes the mask of the thread that starts it. The thread ends with the closure.
+            var blocked = sigset_t()
+            sigemptyset(&blocked)
+            sigaddset(&blocked, SIGTERM)
+            pthread_sigmask(SIG_BLOCK, &blocked, nil)
             let directory = try makeTemporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let process = Process()
@@ -26,8 +33,16 @@ struct FixtureServerTests {
             process.standardInput = stdin
             process.standardOutput = stdout
             try process.run()
-            // Held open for the whole test: the server must not need its stdin closed to stop.
-            defer { try? stdin.fileHandleForWriting.close() }
+            let reaped = Mutex(false)
+            // Whatever happens below, nothing outlives the test: a server that never says its
+            // port is killed after 20 s, which also ends the read below.
+            defer {
+                if !reaped.withLock({ $0 }) { kill(process.processIdentifier, SIGKILL); reap(process, timeout: 5) }
+                try? stdin.fileHandleForWriting.close()
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 20) {
+                if !reaped.withLock({ $0 }), process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            }
             var collected = Data()
             while !collected.contains(UInt8(ascii: "\n")) {
                 let chunk = stdout.fileHandleForReading.availableData
@@ -35,11 +50,14 @@ struct FixtureServerTests {
                 collected.append(chunk)
             }
             #expect(String(decoding: collected, as: UTF8.self).hasPrefix("PORT "), "\(script) did not start")
-            let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+            let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
             let mask = status.split(separator: "\n").first { $0.hasPrefix("SigIgn:") }
                 .flatMap { UInt64($0.split(separator: "\t").last ?? "", radix: 16) } ?? 0
             kill(process.processIdentifier, SIGTERM)
-            return (mask & (1 << (UInt64(SIGTERM) - 1)) != 0, reap(process, timeout: 5))
+            // The server's stdin stays open until after this: it must not need it closed to stop.
+            let ended = reap(process, timeout: 5)
+            reaped.withLock { $0 = true }
+            return (mask & (1 << (UInt64(SIGTERM) - 1)) != 0, ended)
         }
         #expect(!stopped.ignored, "\(script) still ignores SIGTERM once it serves")
         #expect(stopped.status == 128 + SIGTERM, "\(script) did not end on SIGTERM within 5 s")

@@ -12,6 +12,8 @@ package struct ShareHistory: Sendable {
     /// Exact reshares, in time order: seconds after the post, and followers. One array of
     /// pairs, not two: one allocation per post, one cache miss per reshare.
     private(set) var shares: [Share] = []
+    /// Older reshares grouped, in time order: each bin ends before the next begins, and all
+    /// before the first exact reshare (`reshares(atOrBefore:)` counts on it).
     private(set) var bins: [Bin] = []
     /// Reshares ever added.
     package private(set) var count = 0
@@ -137,6 +139,7 @@ package struct ShareHistory: Sendable {
 
     /// Reshares at or before `t`.
     package func reshares(atOrBefore t: Double) -> Int {
+        guard !t.isNaN else { return 0 }
         // Usually asked about now, when every share is at or before it.
         if (shares.last?.time ?? -.infinity) <= t, (bins.last?.end ?? -.infinity) <= t { return count }
         // Bins hold what is not exact, in time order (their ends rise), and a question about the
