@@ -7,7 +7,7 @@ import Foundation
 /// judged against. It comes from the recording itself (the reshares each post reached, and
 /// when it reached the target), so it needs no labels and works on anyone's own traffic.
 package struct PostOutcomes: Sendable {
-    package struct Post: Sendable {
+    package struct Post: Sendable, PostKeyed {
         package var key: PostKey
         /// When the recording first mentioned it, and when it was posted (if a post line said).
         package var firstSeen: Double
@@ -44,7 +44,9 @@ package struct PostOutcomes: Sendable {
 
     /// The size that matters: "how long before it got there did it fire".
     package let target: Int
-    package private(set) var posts: [PostKey.Hashed: Post] = [:]
+    /// By key, in the order first seen: every line of a recording is looked up here, and the
+    /// table probes on the key's one-word hash where a `Dictionary` would SipHash both strings.
+    private var table = KeyedTable<Post>()
     /// The recording's first and last time.
     package private(set) var start: Double?
     package private(set) var end: Double?
@@ -56,7 +58,9 @@ package struct PostOutcomes: Sendable {
     /// Outcomes known already (an evaluation's cascades).
     package init(target: Int, posts: [Post], start: Double, end: Double) {
         self.target = target
-        self.posts = Dictionary(posts.map { (PostKey.Hashed($0.key), $0) }, uniquingKeysWith: { first, _ in first })
+        for post in posts where table.slot(of: post.key, hash: post.key.stableHash) == nil {
+            _ = table.insert(post, hash: post.key.stableHash)
+        }
         self.start = start
         self.end = end
     }
@@ -67,7 +71,14 @@ package struct PostOutcomes: Sendable {
         if start == nil { start = time }
         end = max(end ?? time, time)
         // One lookup, the post changed in place: every line of a recording passes here.
-        Self.update(&posts[PostKey.Hashed(observation.key), default: Post(key: observation.key, firstSeen: time)], with: observation, target: target)
+        let key = observation.key, hash = key.stableHash
+        if let slot = table.slot(of: key, hash: hash) {
+            Self.update(&table[slot], with: observation, target: target)
+        } else {
+            var post = Post(key: key, firstSeen: time)
+            Self.update(&post, with: observation, target: target)
+            _ = table.insert(post, hash: hash)
+        }
     }
 
     /// Whether a post counts for the target: it reached it while the recording watched.
@@ -99,7 +110,13 @@ package struct PostOutcomes: Sendable {
         }
     }
 
-    package subscript(key: PostKey) -> Post? { posts[PostKey.Hashed(key)] }
+    package subscript(key: PostKey) -> Post? { table.slot(of: key, hash: key.stableHash).map { table[$0] } }
+
+    /// Every post, in the order the recording first mentioned them.
+    package var posts: LazyMapSequence<Range<Int>, Post> {
+        let table = self.table
+        return table.slots.lazy.map { table[$0] }
+    }
 
     /// Days the recording spans (at least a minute's worth, so a rate is never infinite).
     package var days: Double { max(60, (end ?? 0) - (start ?? 0)) / 86400 }
@@ -183,7 +200,7 @@ package struct Backtest: Sendable {
     package var target: Int { outcomes.target }
     /// Posts the recording had a `post` line for (reshares seen of posts it never showed are
     /// counted among their outcomes, not here).
-    package var posts: Int { outcomes.posts.values.reduce(0) { $0 + ($1.createdAt == nil ? 0 : 1) } }
+    package var posts: Int { outcomes.posts.reduce(0) { $0 + ($1.createdAt == nil ? 0 : 1) } }
 
     /// The figures of one rule, or of several taken together (a sweep of two rules' conditions).
     /// The posts that count for the target are those the rules apply to (their `sources`) that
@@ -205,7 +222,7 @@ package struct Backtest: Sendable {
         figures.pagesPerDay = Double(figures.pages) / outcomes.days
         let everywhere = rules.contains { $0.sources == nil }
         let sources = Set(rules.flatMap { $0.sources ?? [] })
-        figures.reachedTarget = outcomes.posts.values.reduce(0) { count, post in
+        figures.reachedTarget = outcomes.posts.reduce(0) { count, post in
             count + (outcomes.reachedWhileWatched(post) && (everywhere || sources.contains(post.key.source)) ? 1 : 0)
         }
         let caught = figures.alerted.filter { ($0.lead ?? -1) >= 0 && $0.reshares < target }
@@ -217,12 +234,12 @@ package struct Backtest: Sendable {
     }
 
     /// Posts in the recording that reached the target while it watched.
-    package var reachedTarget: Int { outcomes.posts.values.reduce(0) { $0 + (outcomes.reachedWhileWatched($1) ? 1 : 0) } }
+    package var reachedTarget: Int { outcomes.posts.reduce(0) { $0 + (outcomes.reachedWhileWatched($1) ? 1 : 0) } }
 
     /// The posts that alerted under no rule at all, largest first.
     package func largestNotAlerted(_ count: Int) -> [PostOutcomes.Post] {
         let alerted = Set(notes.filter(\.isPost).map(\.key))
-        return outcomes.posts.values.filter { !alerted.contains($0.key) && $0.reshares > 0 }
+        return outcomes.posts.filter { !alerted.contains($0.key) && $0.reshares > 0 }
             .sorted { ($0.reshares, $1.key) > ($1.reshares, $0.key) }.prefix(count).map { $0 }
     }
 

@@ -1,43 +1,59 @@
-/// The posts of one shard by key: their states in fixed-size chunks, found through an
-/// open-addressed index on `PostKey.stableHash`.
+/// What a `KeyedTable` holds: something found by its post's key.
+package protocol PostKeyed {
+    var key: PostKey { get }
+}
+
+/// The shard's posts: their states, found by key.
+typealias PostTable = KeyedTable<PostState>
+
+extension PostState: PostKeyed {}
+
+/// Values by post key, in fixed-size chunks, found through an open-addressed index on
+/// `PostKey.stableHash`: the shard's post states, and what a replay keeps of each post.
 ///
-/// The engine computes that hash once per observation to pick the shard and hands it down, so
-/// finding a post costs a probe and one key comparison; a `Dictionary` would hash both strings of
-/// the key again with SipHash on every lookup. Each bucket holds the post's slot and 32 more
-/// bits of its hash, so a probe passes over other posts without touching their states.
+/// The caller computes that hash once per observation (the engine does, to pick the shard) and
+/// hands it down, so finding a post costs a probe and one key comparison; a `Dictionary` would
+/// hash both strings of the key again with SipHash on every lookup. Each bucket holds the
+/// value's slot and 32 more bits of its hash, so a probe passes over other posts without
+/// touching their values.
 ///
-/// States live in chunks that never move: a table that grows to a hundred thousand posts as one
-/// array would copy every state each time it doubled, and fault in the pages of every copy.
+/// Values live in chunks that never move: a table that grows to a hundred thousand posts as one
+/// array would copy every value each time it doubled, and fault in the pages of every copy.
 /// Growth rebuilds only the index, from the stored hashes. A slot is valid until the next
-/// insertion or removal (removal moves the last post into the hole).
+/// insertion or removal (removal moves the last value into the hole).
 ///
 /// Ids come from the networks, not from whoever writes the posts, so the table does not defend
 /// against crafted collisions beyond mixing the hash's bits; a collision costs a longer probe,
 /// never a wrong answer, since keys are compared.
-struct PostTable: Sendable {
-    /// States per chunk: 4,096 of 280 bytes, about a megabyte a chunk.
-    private static let chunkShift = 12
-    private static let chunkSize = 1 << chunkShift
-    private var chunks: [ContiguousArray<PostState>] = []
-    private var hashes: ContiguousArray<UInt64> = []
+///
+/// Inlinable, so a target that stores its own values here gets it specialized, as swift-nio's
+/// hot paths are.
+package struct KeyedTable<Element: PostKeyed & Sendable>: Sendable {
+    /// Values per chunk: 4,096 (post states of 280 bytes: about a megabyte a chunk).
+    @usableFromInline static var chunkShift: Int { 12 }
+    @usableFromInline static var chunkSize: Int { 1 << chunkShift }
+    @usableFromInline var chunks: [ContiguousArray<Element>] = []
+    @usableFromInline var hashes: ContiguousArray<UInt64> = []
     /// Per bucket, 0 when empty, else the mixed hash's high 32 bits over the slot plus one. A
     /// power of two long, at most half full.
-    private var buckets: ContiguousArray<UInt64> = []
-    private(set) var count = 0
+    @usableFromInline var buckets: ContiguousArray<UInt64> = []
+    @usableFromInline package internal(set) var count = 0
 
-    var isEmpty: Bool { count == 0 }
+    @inlinable package init() {}
+
+    @inlinable package var isEmpty: Bool { count == 0 }
 
     /// Every slot in use.
-    var slots: Range<Int> { 0..<count }
+    @inlinable package var slots: Range<Int> { 0..<count }
 
     /// The state in `slot`, read or changed in place.
-    subscript(slot: Int) -> PostState {
+    @inlinable package subscript(slot: Int) -> Element {
         _read { yield chunks[slot >> Self.chunkShift][slot & (Self.chunkSize - 1)] }
         _modify { yield &chunks[slot >> Self.chunkShift][slot & (Self.chunkSize - 1)] }
     }
 
     /// - Returns: the post's slot, or nil when it is not tracked.
-    func slot(of key: PostKey, hash: UInt64) -> Int? {
+    @inlinable package func slot(of key: PostKey, hash: UInt64) -> Int? {
         guard !buckets.isEmpty else { return nil }
         let mixed = Self.mix(hash)
         let tag = (mixed >> 32) << 32
@@ -56,10 +72,10 @@ struct PostTable: Sendable {
 
     /// Adds a post that is not tracked yet.
     /// - Returns: its slot.
-    mutating func insert(_ state: PostState, hash: UInt64) -> Int {
+    @inlinable package mutating func insert(_ state: Element, hash: UInt64) -> Int {
         if (count + 1) * 2 > buckets.count { rebuild(size: max(16, buckets.count * 2)) }
         if count >> Self.chunkShift == chunks.count {
-            var chunk = ContiguousArray<PostState>()
+            var chunk = ContiguousArray<Element>()
             chunk.reserveCapacity(Self.chunkSize)
             chunks.append(chunk)
         }
@@ -72,7 +88,7 @@ struct PostTable: Sendable {
     }
 
     /// Removes the post in `slot`; the last post takes its slot.
-    mutating func remove(at slot: Int) {
+    @inlinable package mutating func remove(at slot: Int) {
         let mask = buckets.count - 1
         // Backward-shift deletion: later entries of the same probe run move up into the hole,
         // so lookups never need tombstones.
@@ -108,14 +124,14 @@ struct PostTable: Sendable {
     }
 
     /// Bytes the chunks' unused room, the index and the hashes take beyond the states themselves.
-    var overheadBytes: Int {
-        (chunks.count * Self.chunkSize - count) * MemoryLayout<PostState>.stride
+    @inlinable package var overheadBytes: Int {
+        (chunks.count * Self.chunkSize - count) * MemoryLayout<Element>.stride
             + buckets.capacity * MemoryLayout<UInt64>.stride + hashes.capacity * MemoryLayout<UInt64>.stride
     }
 
     /// FNV-1a's low bits are weak on short keys that differ in their last bytes: mixed
     /// (MurmurHash3's finalizer) before the low bits pick a bucket and the high ones tag it.
-    private static func mix(_ hash: UInt64) -> UInt64 {
+    @inlinable static func mix(_ hash: UInt64) -> UInt64 {
         var h = hash
         h ^= h >> 33
         h = h &* 0xff51afd7ed558ccd
@@ -126,15 +142,15 @@ struct PostTable: Sendable {
     }
 
     /// The bucket a probe for `hash` starts at.
-    private static func home(_ hash: UInt64, _ mask: Int) -> Int {
+    @inlinable static func home(_ hash: UInt64, _ mask: Int) -> Int {
         Int(truncatingIfNeeded: mix(hash)) & mask
     }
 
-    private static func entry(_ hash: UInt64, slot: Int) -> UInt64 {
+    @inlinable static func entry(_ hash: UInt64, slot: Int) -> UInt64 {
         (mix(hash) >> 32) << 32 | UInt64(slot + 1)
     }
 
-    private mutating func place(_ slot: Int) {
+    @inlinable mutating func place(_ slot: Int) {
         let mask = buckets.count - 1
         var bucket = Self.home(hashes[slot], mask)
         while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
@@ -142,7 +158,7 @@ struct PostTable: Sendable {
     }
 
     /// The bucket holding `slot`, whose hash is `hash`.
-    private func bucket(of slot: Int, hash: UInt64? = nil) -> Int {
+    @inlinable func bucket(of slot: Int, hash: UInt64? = nil) -> Int {
         let mask = buckets.count - 1
         let hash = hash ?? hashes[slot]
         let entry = Self.entry(hash, slot: slot)
@@ -151,7 +167,7 @@ struct PostTable: Sendable {
         return bucket
     }
 
-    private mutating func rebuild(size: Int) {
+    @inlinable mutating func rebuild(size: Int) {
         buckets = ContiguousArray(repeating: 0, count: size)
         for slot in 0..<count { place(slot) }
     }
