@@ -1,4 +1,5 @@
 /// What a `KeyedTable` holds: something found by its post's key.
+@usableFromInline
 package protocol PostKeyed {
     var key: PostKey { get }
 }
@@ -28,10 +29,11 @@ extension PostState: PostKeyed {}
 ///
 /// Inlinable, so a target that stores its own values here gets it specialized, as swift-nio's
 /// hot paths are.
+@usableFromInline
 package struct KeyedTable<Element: PostKeyed & Sendable>: Sendable {
     /// Values per chunk: 4,096 (post states of 280 bytes: about a megabyte a chunk).
-    @usableFromInline static var chunkShift: Int { 12 }
-    @usableFromInline static var chunkSize: Int { 1 << chunkShift }
+    @inlinable static var chunkShift: Int { 12 }
+    @inlinable static var chunkSize: Int { 1 << chunkShift }
     @usableFromInline var chunks: [ContiguousArray<Element>] = []
     @usableFromInline var hashes: ContiguousArray<UInt64> = []
     /// Per bucket, 0 when empty, else the mixed hash's high 32 bits over the slot plus one. A
