@@ -146,11 +146,13 @@ package struct StateJournal: Sendable {
     /// The types of the journal's own lines, which are not observations: a replay of the
     /// journal passes over them.
     package static let stateTypes: Set<String> = ["tick", "polled", "source_health"]
+    /// How each of them starts, as `line` writes it.
+    private static let statePrefixes = stateTypes.map { "{\"type\":\"\($0)\"" }
 
     private func entry(_ line: ArraySlice<UInt8>, number: Int) throws -> Entry? {
         // Our own lines start with their type; observations go through the recording reader.
         let head = String(decoding: line.prefix(24), as: UTF8.self)
-        guard head.hasPrefix("{\"type\":\"tick\"") || head.hasPrefix("{\"type\":\"polled\"") || head.hasPrefix("{\"type\":\"source_health\"") else {
+        guard Self.statePrefixes.contains(where: head.hasPrefix) else {
             return try reader.observation(line, number: number).map { .observations([$0]) }
         }
         let value = try JSONValue.parse(bytes: Array(line))

@@ -216,11 +216,6 @@ package actor WatchPipeline {
         await onEngine { $0.snapshot(hottest: limit, at: time) }
     }
 
-    /// Posts tracked and the bytes they hold.
-    package func footprint() async -> (posts: Int, bytes: Int) {
-        await onEngine { $0.footprint }
-    }
-
     /// Posts tracked (without the bytes, which cost a visit to every post).
     package func postCount() async -> Int {
         await onEngine { $0.postCount }

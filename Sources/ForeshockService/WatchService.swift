@@ -359,11 +359,13 @@ package actor WatchService {
         let counters = await pipeline.counters
         let snapshot = await pipeline.snapshot(hottest: 10, at: now.timeIntervalSince1970)
         let postCount = await pipeline.postCount()
-        // The firing posts' numbers (and the followed posts' on the web), in one visit to the engine.
+        // The firing posts' numbers (and the followed posts' on the web) that the hottest do not
+        // already carry, in one visit to the engine: the same features at the same time.
         let firingPosts = snapshot.firing.filter { !$0.isVolume }.map(\.key)
-        let extra = web.map { Array(Set($0.state.wanted).subtracting(firingPosts).subtracting(snapshot.hottest.map(\.key))) } ?? []
-        let looked = await pipeline.features(firingPosts + extra, at: now.timeIntervalSince1970)
-        let byKey = Dictionary(zip(firingPosts + extra, looked).compactMap { key, f in f.map { (key, $0) } }, uniquingKeysWith: { a, _ in a })
+        let hottestKeys = Set(snapshot.hottest.map(\.key))
+        let wanted = Set(firingPosts).union(web?.state.wanted ?? []).subtracting(hottestKeys)
+        let looked = await pipeline.features(Array(wanted), at: now.timeIntervalSince1970).compactMap { $0 }
+        let byKey = Dictionary((snapshot.hottest + looked).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let notifier = notifier
         let stats = notifier.stats
         let pending = notifier.outbox.entries
@@ -429,18 +431,20 @@ package actor WatchService {
         metrics.add("foreshock_outbox_depth", "gauge", "Messages waiting for delivery.", [([], stats.outboxDepth.asDouble)])
         metrics.add("foreshock_journal_errors_total", "counter", "State journal writes that failed.", [([], counters.journalErrors.asDouble)])
         metrics.add("foreshock_notification_log_errors_total", "counter", "Notification log writes that failed.", [([], notifier.log.writeErrors.asDouble)])
+        // Each encoded once, for the web server and the files alike.
+        let statusJSON = status.json, metricsText = metrics.text
         if let web {
-            let look = WebState.Snapshot(takenAt: now, status: status, statusJSON: status.json, metrics: metrics.text,
+            let look = WebState.Snapshot(takenAt: now, status: status, statusJSON: statusJSON, metrics: metricsText,
                                          unpolled: sources.filter { $0.health.lastPoll == nil }.map(\.name),
                                          down: sources.filter { $0.health.alerted }.map(\.name))
-            web.state.publish(look, features: snapshot.hottest + Array(byKey.values), hot: Set(snapshot.hottest.map(\.key) + firingPosts), nStar: nStar)
+            web.state.publish(look, features: snapshot.hottest + looked, hot: hottestKeys.union(firingPosts), nStar: nStar)
         }
         guard writeFiles else { return }
-        do { try status.write(stateDir: stateDir) } catch {
+        do { try AtomicFile.write(statusJSON, to: WatchStatus.path(stateDir: stateDir)) } catch {
             logger.warning("cannot write status.json", [("error", "\(error)")])
         }
         let path = config.metricsFile ?? (stateDir as NSString).appendingPathComponent("foreshock.prom")
-        do { try AtomicFile.write(Data(metrics.text.utf8), to: path) } catch {
+        do { try AtomicFile.write(Data(metricsText.utf8), to: path) } catch {
             logger.warning("cannot write the metrics file", [("path", path), ("error", "\(error)")])
         }
     }

@@ -98,10 +98,6 @@ package struct WatchStatus: Codable, Sendable {
         }
     }
 
-    package func write(stateDir: String) throws {
-        try AtomicFile.write(json, to: Self.path(stateDir: stateDir))
-    }
-
     package static func read(stateDir: String) throws -> WatchStatus {
         try decode(Data(contentsOf: URL(fileURLWithPath: path(stateDir: stateDir))))
     }

@@ -44,6 +44,6 @@ struct ExclusiveAccessTests {
         }
         let features = await pipeline.features([key], at: 300)
         #expect(features.first??.reshares == 200)
-        #expect(await pipeline.footprint().posts == 1)
+        #expect(await pipeline.postCount() == 1)
     }
 }
