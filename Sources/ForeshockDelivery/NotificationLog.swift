@@ -132,6 +132,12 @@ package final class NotificationLog: @unchecked Sendable {
         write(taken: notes.map { ($0, sinks ?? [nil]) }, queued: [])
     }
 
+    /// Notes notifications as taken, each for sinks of its own, in one write: a batch's
+    /// silenced notifications wait for the disk once, not once each.
+    package func record(taken notes: [(AlertNotification, sinks: [String])]) {
+        write(taken: notes.map { ($0.0, $0.sinks) }, queued: [])
+    }
+
     /// Notes notifications as taken by one sink and the messages rendered from them as queued:
     /// one write, before the outbox is written, so whatever the outbox holds the log knows of.
     package func record(_ notes: [AlertNotification], sink: String? = nil, queued messages: [Queued]) {

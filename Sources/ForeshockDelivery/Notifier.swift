@@ -120,7 +120,7 @@ package final class Notifier: @unchecked Sendable {
             }
         }
         lock.unlock()
-        for (note, sinks) in silenced { log.record([note], sinks: sinks) }
+        if !silenced.isEmpty { log.record(taken: silenced) }
         for (sink, group) in toSend { dispatch(group, to: sink) }
         for sink in windowsOpened {
             Task { [self, groupWait] in
