@@ -33,6 +33,12 @@ package struct SilenceMatcher: Sendable, Equatable, CustomStringConvertible {
     package var op: Op
     package var value: String
 
+    /// The equality matchers of a `match` object (`post`, `author`, `rule`, `source`), the
+    /// form silences took before matchers: `value` gives each field's string, if there is one.
+    package static func equalities(_ value: (String) -> String?) -> [SilenceMatcher] {
+        Field.allCases.compactMap { field in value(field.rawValue).map { SilenceMatcher(field, .equal, $0) } }
+    }
+
     package init(_ field: Field, _ op: Op = .equal, _ value: String) {
         self.field = field
         self.op = op
@@ -146,21 +152,13 @@ package struct SilenceConfig: Sendable, Equatable {
         self.comment = comment
     }
 
-    /// The equality matchers of a `match` object (`post`, `author`, `rule`, `source`).
-    package init(post: String? = nil, author: String? = nil, rule: String? = nil, source: String? = nil, until: Date, comment: String? = nil) {
-        let pairs: [(SilenceMatcher.Field, String?)] = [(.post, post), (.author, author), (.rule, rule), (.source, source)]
-        self.init(matchers: pairs.compactMap { field, value in value.map { SilenceMatcher(field, .equal, $0) } }, until: until, comment: comment)
-    }
-
     /// `rule=going-viral author=~dana.*`.
     package var matcherText: String { matchers.map(\.description).joined(separator: " ") }
 
     static func read(_ object: ObjectReader, reader: ConfigReader, now: Date) -> SilenceConfig? {
         var matchers: [SilenceMatcher] = []
         if let match = object.object("match") {
-            for field in SilenceMatcher.Field.allCases {
-                if let value = match.string(field.rawValue) { matchers.append(SilenceMatcher(field, .equal, value)) }
-            }
+            matchers += SilenceMatcher.equalities { match.string($0) }
             match.finish()
         }
         for (index, text) in (object.strings("matchers") ?? []).enumerated() {

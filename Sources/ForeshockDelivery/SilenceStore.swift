@@ -145,11 +145,7 @@ package final class SilenceStore: @unchecked Sendable {
             guard let id = item["id"]?.stringValue, let until = item["until"]?.stringValue.flatMap(Timestamp.parse) else { return nil }
             var matchers = (item["matchers"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { try? SilenceMatcher.parse($0) } }
             // Files from before matchers: one object of equalities.
-            if let match = item["match"] {
-                for field in SilenceMatcher.Field.allCases {
-                    if let value = match[field.rawValue]?.stringValue { matchers.append(SilenceMatcher(field, .equal, value)) }
-                }
-            }
+            if let match = item["match"] { matchers += SilenceMatcher.equalities { match[$0]?.stringValue } }
             return Stored(id: id, silence: SilenceConfig(matchers: matchers, until: until, comment: item["comment"]?.stringValue),
                           created: item["created"]?.stringValue.flatMap(Timestamp.parse) ?? until,
                           expired: item["expired"]?.stringValue.flatMap(Timestamp.parse))
