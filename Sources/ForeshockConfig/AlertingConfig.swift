@@ -29,9 +29,12 @@ package struct SilenceMatcher: Sendable, Equatable, CustomStringConvertible {
         case equal = "=", notEqual = "!=", matches = "=~", notMatches = "!~"
     }
 
-    package var field: Field
-    package var op: Op
-    package var value: String
+    package let field: Field
+    package let op: Op
+    package let value: String
+    /// The regex of `=~` and `!~`, compiled once: silences are checked against every
+    /// notification and, for the web page, every firing alert every couple of seconds.
+    let regex: NSRegularExpression?
 
     /// The equality matchers of a `match` object (`post`, `author`, `rule`, `source`), the
     /// form silences took before matchers: `value` gives each field's string, if there is one.
@@ -43,6 +46,15 @@ package struct SilenceMatcher: Sendable, Equatable, CustomStringConvertible {
         self.field = field
         self.op = op
         self.value = value
+        // Anchored to the whole value as Alertmanager's are (`\z`: not before a final line
+        // break either); an author's without case, as its equality is.
+        regex = op == .matches || op == .notMatches
+            ? try? NSRegularExpression(pattern: "\\A(?:" + value + ")\\z", options: field == .author ? [.caseInsensitive] : []) : nil
+    }
+
+    /// The same matcher: the regex is made from the rest.
+    package static func == (a: SilenceMatcher, b: SilenceMatcher) -> Bool {
+        a.field == b.field && a.op == b.op && a.value == b.value
     }
 
     /// `rule=going-viral`, as `silence list` shows it and `silence add` takes it.
@@ -77,12 +89,6 @@ package struct SilenceMatcher: Sendable, Equatable, CustomStringConvertible {
 
     package struct Problem: Error, Sendable, CustomStringConvertible {
         package var description: String
-    }
-
-    /// The regex, anchored to the whole value as Alertmanager's are (`\z`: not before a final
-    /// line break either); an author's without case, as its equality is.
-    var regex: NSRegularExpression? {
-        try? NSRegularExpression(pattern: "\\A(?:" + value + ")\\z", options: field == .author ? [.caseInsensitive] : [])
     }
 
     /// Whether the alert's values satisfy this matcher: `values` are what the field may be
