@@ -26,6 +26,8 @@ package final class Replay {
     private var lastTime: Double?
     /// Posts whose scores are sampled as they grow, for a report's charts.
     private var sampled: [PostKey: SeriesSampler] = [:]
+    /// What the sampled posts have reached so far: when their next point is due depends on it.
+    private var sampledOutcomes: PostOutcomes
     private let tracksOutcomes: Bool
     private let trace: (PostFeatures) -> Void
     private let notify: (AlertNotification) -> Void
@@ -36,7 +38,8 @@ package final class Replay {
     ///   - traced: receives each trace point of that post.
     ///   - sample: posts whose scores to sample as they grow (`series`), for a report.
     ///   - tracksOutcomes: false when the caller knows the outcomes already (a sweep replays
-    ///     the same recording once per value): `finish` then has none.
+    ///     the same recording once per value, a report replays it again to sample its posts):
+    ///     `finish` then has none.
     ///   - notify: receives each notification, in order.
     ///   - leavesOutQuietTicks: leave out, in bulk, ticks the engine says cannot do anything
     ///     (false: every tick is run, the reference the tests hold this to).
@@ -46,7 +49,8 @@ package final class Replay {
         self.leavesOutQuietTicks = leavesOutQuietTicks
         interval = config.scoring.evaluationInterval
         outcomes = PostOutcomes(target: target)
-        self.tracksOutcomes = tracksOutcomes || !sample.isEmpty
+        sampledOutcomes = PostOutcomes(target: target)
+        self.tracksOutcomes = tracksOutcomes
         traceKey = trace
         self.traceEvery = traceEvery
         for key in sample { sampled[key] = SeriesSampler() }
@@ -72,10 +76,11 @@ package final class Replay {
         if tracksOutcomes { outcomes.add(observation) }
         batch.append(observation)
         if !sampled.isEmpty, let sampler = sampled[observation.key] {
+            sampledOutcomes.add(observation)
             // A sampled post's observation ends its batch, so a notification about it is
             // delivered (and its moment sampled) before any later observation is applied.
             flush()
-            if let post = outcomes[observation.key], sampler.due(reshares: post.reshares, at: time, createdAt: post.createdAt) {
+            if let post = sampledOutcomes[observation.key], sampler.due(reshares: post.reshares, at: time, createdAt: post.createdAt) {
                 sample(observation.key, at: time)
             }
         }

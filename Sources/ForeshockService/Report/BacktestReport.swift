@@ -40,7 +40,8 @@ package enum BacktestReport {
         /// A recording's section: replayed once more to sample the posts it draws.
         package static func replay(_ data: Data, name: String, config: Config, backtest: Backtest, alerted: Int = 60, largest: Int = 10) -> Section {
             let keys = drawn(backtest, alerted: alerted, largest: largest)
-            let replay = Replay(config: config, target: backtest.target, sample: Set(keys)) { _ in }
+            // The outcomes are the backtest's already: only the drawn posts' scores are wanted.
+            let replay = Replay(config: config, target: backtest.target, sample: Set(keys), tracksOutcomes: false) { _ in }
             replay.play(data, name: name) { _ in }
             _ = replay.finish()
             return Section(title: "Replay of \(name)", about: "Every notification the watch process would have sent on this recording, "
@@ -242,7 +243,8 @@ extension BacktestReport.Section {
         var series: [PostKey: [SeriesPoint]] = [:]
         for key in keys {
             guard let cascade = byName[key.id] else { continue }
-            let replay = Replay(config: evaluation.config, shards: 1, target: evaluation.target, sample: [key], calibration: evaluation.calibration) { _ in }
+            let replay = Replay(config: evaluation.config, shards: 1, target: evaluation.target, sample: [key], tracksOutcomes: false,
+                                calibration: evaluation.calibration) { _ in }
             for observation in evaluation.observations(cascade, view: view, start: start, horizon: horizon) { replay.add(observation) }
             _ = replay.finish()
             series[key] = replay.series[key]
