@@ -26,7 +26,7 @@ enum BenchCommand {
             }
         }
         if let file = arguments[.report], let report { try CommandFile.writeReport(report, to: file, command: "bench", terminal: terminal) }
-        func median(_ values: [Double]) -> String { String(format: "%.0f", Backtest.median(values) ?? 0) }
+        func median(_ values: [Double], _ format: String = "%.0f") -> String { String(format: format, Backtest.median(values) ?? 0) }
         #if DEBUG
         let build = "debug"
         #else
@@ -38,9 +38,9 @@ enum BenchCommand {
             ("bytes_per_tracked_post", median(figures.map(\.bytesPerPost))),
             ("replay_events_per_sec", median(figures.map(\.replayEventsPerSecond))),
             ("sweep4_over_replay", figures.allSatisfy { $0.sweepOverReplay != nil }
-                ? String(format: "%.2f", figures.compactMap(\.sweepOverReplay).sorted()[figures.count / 2]) : "null"),
+                ? median(figures.compactMap(\.sweepOverReplay), "%.2f") : "null"),
             ("report_bytes", median(figures.map { Double($0.reportBytes) })),
-            ("report_sec", String(format: "%.2f", figures.map(\.reportSeconds).sorted()[figures.count / 2])),
+            ("report_sec", median(figures.map(\.reportSeconds), "%.2f")),
             ("tracked_posts", String(posts)),
             ("observations", String(figures.first?.observations ?? 0)),
             ("cascades", String(cascades.count)),
