@@ -188,8 +188,9 @@ package struct AlertNotification: Sendable, Equatable {
 
     /// `silenceMatchers` for an alert known by its parts.
     package static func silenceMatchers(rule: String, source: String, post: PostKey?) -> [String] {
-        func matcher(_ name: String, _ value: String) -> String { name + "=\"" + value + "\"" }
-        return post.map { [matcher("post", $0.description)] } ?? [matcher("rule", rule), matcher("source", source)]
+        let matchers = post.map { [SilenceMatcher(.post, .equal, $0.description)] }
+            ?? [SilenceMatcher(.rule, .equal, rule), SilenceMatcher(.source, .equal, source)]
+        return matchers.map(\.quoted)
     }
 
     /// `text` as one word of a POSIX shell: as it is when it is plain, else in single quotes.
