@@ -133,13 +133,13 @@ extension WebServer {
                                        headers: [("Content-Security-Policy", Self.staticPolicy)])
         }
         let post = followed.post
-        let alerts = state.snapshot?.status.alerts.filter { $0.key == key.description } ?? []
+        let alerts = alerts(of: key)
         var html = head(title: "\(post.author ?? key.description) · Foreshock", refresh: 30) + "<body><main><p><a href=\"/\">← all</a></p>"
         html += "<h1><bdi>\(esc(post.author ?? "unknown author"))</bdi></h1><p class=\"text\" dir=\"auto\"><bdi>\(esc(post.text ?? ""))</bdi></p>"
         if let url = WebLink.safe(post.url) { html += "<p><a href=\"\(esc(url))\" rel=\"noopener noreferrer\">Open the post</a> · \(esc(key.description))</p>" }
         html += "<p>\(post.reshares) reshares · \(post.velocityPerMin) a minute · reach \(NumberText.grouped(post.reach)) · predicted "
             + "\(post.supercritical ? "unbounded" : post.predicted.map { NumberText.grouped($0) } ?? "-") · \(post.answered ? "answered" : "not answered") · \(esc(post.mode))</p>"
-        html += chart(key, followed).render()
+        html += chart(key, followed, alerts: alerts).render()
         html += "<h2>Alerts</h2><ul>" + (alerts.isEmpty ? "<li>None firing now.</li>" : alerts.map {
             "<li class=\"\(esc($0.severity))\">\(esc($0.severity)) \(esc($0.rule)) since \(esc($0.since)): \(esc($0.why ?? ""))"
                 + (($0.silencedBy).map { " (held by \(esc($0))" + ")" } ?? "") + "</li>"
@@ -160,11 +160,15 @@ extension WebServer {
             state.ask(key)
             return Self.text(404, "not followed yet")
         }
-        return HTTPServer.Response(status: 200, contentType: "image/svg+xml", body: Data(chart(key, followed).standalone().utf8))
+        return HTTPServer.Response(status: 200, contentType: "image/svg+xml", body: Data(chart(key, followed, alerts: alerts(of: key)).standalone().utf8))
     }
 
-    private func chart(_ key: PostKey, _ followed: WebState.Followed) -> SVGChart {
-        let alerts = state.snapshot?.status.alerts.filter { $0.key == key.description } ?? []
+    /// The alerts firing on a post, as of the last look.
+    private func alerts(of key: PostKey) -> [WatchStatus.Alert] {
+        state.snapshot?.status.alerts.filter { $0.key == key.description } ?? []
+    }
+
+    private func chart(_ key: PostKey, _ followed: WebState.Followed, alerts: [WatchStatus.Alert]) -> SVGChart {
         let markers = alerts.compactMap { alert in
             Timestamp.parse(alert.since).map { SVGChart.Marker(time: $0.timeIntervalSince1970, kind: "fired", label: "\(alert.rule) since \(alert.since)") }
         }
