@@ -76,8 +76,8 @@ enum DemoCommand {
         let time = String(format: "+%02d:%02d", minutes / 60, minutes % 60)
         let reach = f.reach >= 1e6 ? String(format: "%.1fM", f.reach / 1e6) : f.reach >= 1e3 ? String(format: "%.0fk", f.reach / 1e3) : String(Int(f.reach))
         var predicted = f.supercritical ? "on its way to everywhere (supercritical)" : f.predicted.map { String(Int($0.rounded())) } ?? "-"
-        if let low = f.seismic.low, let high = f.seismic.high, let p = f.seismic.infectiousness, p > 0, let mid = f.seismic.predicted,
-           let lo = f.seismic.prediction(at: low, nStar: 100), let hi = f.seismic.prediction(at: high, nStar: 100) {
+        if let p = f.seismic.infectiousness, p > 0, let mid = f.seismic.predicted, let band = f.seismic.band(nStar: 100),
+           let lo = band.low, let hi = band.high {
             predicted += String(format: " (raw %.0f, %.0f–%.0f)", mid, lo, hi)
         }
         return "  \(pad(time, 6))  \(pad(String(f.reshares), 8))  \(pad(String(format: "%.1f", f.velocityShort), 7))  \(pad(reach, 10))  \(predicted)"

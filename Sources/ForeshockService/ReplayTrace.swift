@@ -40,9 +40,8 @@ package enum ReplayTrace {
         func count(_ value: Double?) -> String { value.map { NumberText.grouped($0.rounded()) } ?? "-" }
         let predicted = f.supercritical ? "supercritical" : count(f.predicted)
         var seismic = f.seismic.supercritical ? "supercritical" : count(f.seismic.predicted)
-        if let low = f.seismic.low, let high = f.seismic.high, f.seismic.infectiousness != nil {
-            let top = f.seismic.prediction(at: high, nStar: nStar).map { NumberText.grouped($0.rounded()) } ?? "∞"
-            seismic += " (\(count(f.seismic.prediction(at: low, nStar: nStar)))–\(top))"
+        if let band = f.seismic.band(nStar: nStar), f.seismic.infectiousness != nil {
+            seismic += " (\(count(band.low))–\(band.high.map { NumberText.grouped($0.rounded()) } ?? "∞"))"
         }
         var sustained = "-"
         if let s = f.sustained {

@@ -23,12 +23,9 @@ package struct SeriesPoint: Sendable, Equatable {
     }
 
     init(_ f: PostFeatures, nStar: Double) {
-        var band: (Double?, Double?) = (nil, nil)
-        if let low = f.seismic.low, let high = f.seismic.high {
-            band = (f.seismic.prediction(at: low, nStar: nStar), f.seismic.prediction(at: high, nStar: nStar))
-        }
+        let band = f.seismic.band(nStar: nStar)
         self.init(time: f.time, reshares: f.reshares, predicted: f.supercritical ? nil : f.predicted, supercritical: f.supercritical,
-                  bandLow: band.0, bandHigh: band.1)
+                  bandLow: band?.low ?? nil, bandHigh: band?.high ?? nil)
     }
 }
 

@@ -301,6 +301,13 @@ package struct SeismicEstimate: Sendable, Equatable {
         p * nStar >= 1 ? nil : Double(reshares) + p * remainingExposure / (1 - p * nStar)
     }
 
+    /// The predictions at the ends of p̂'s 90% interval (an end nil when supercritical there);
+    /// nil when the interval was not computed.
+    package func band(nStar: Double) -> (low: Double?, high: Double?)? {
+        guard let low, let high else { return nil }
+        return (prediction(at: low, nStar: nStar), prediction(at: high, nStar: nStar))
+    }
+
     /// The expected final reshares; nil when supercritical or unknown.
     @NaNForNone package var predicted: Double? = nil
     package var supercritical = false
