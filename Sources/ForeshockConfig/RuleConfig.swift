@@ -1,3 +1,5 @@
+import ForeshockSupport
+
 /// How urgent an alert is.
 package enum Severity: String, Sendable, CaseIterable, Comparable, Codable {
     case warning, critical
@@ -39,7 +41,8 @@ package struct RuleConditions: Sendable, Equatable {
 
     /// The same, one condition each.
     package var parts: [String] {
-        func number(_ value: Double) -> String { value.rounded() == value && value.magnitude < 1e15 ? String(Int(value)) : String(value) }
+        // Config numbers are finite (the reader refuses others), so JSON's form is the config's.
+        let number = JSONText.number
         var parts: [String] = []
         if let v = predictedResharesAtLeast { parts.append("predicted_reshares_at_least: \(number(v))") }
         if let v = minReshares { parts.append("min_reshares: \(v)") }

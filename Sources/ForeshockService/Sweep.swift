@@ -110,7 +110,7 @@ package struct SweepSpec: Sendable, Equatable {
         switch kind {
         case .duration: return DurationText.format(value)
         case .whole: return String(Int(value))
-        case .number: return value.rounded() == value && value.magnitude < 1e15 ? String(Int(value)) : String(value)
+        case .number: return JSONText.number(value)  // finite: `parse` refuses others
         }
     }
 }
