@@ -131,20 +131,18 @@ struct CommandSpec: Sendable {
 
 /// A subcommand's arguments after parsing.
 struct ParsedArguments: Sendable {
-    /// Each option's last value, and every value of one given more than once.
-    var values: [String: String] = [:]
+    /// Every value of each option, in the order given; the last is the one that counts.
     var repeated: [String: [String]] = [:]
     var flags: Set<String> = []
     var positionals: [String] = []
     var helpRequested = false
 
-    subscript(option: CommandOption) -> String? { values[option.name] }
+    subscript(option: CommandOption) -> String? { repeated[option.name]?.last }
 
     /// Every value given for an option, in order (`--sweep A --sweep B`).
     func all(_ option: CommandOption) -> [String] { repeated[option.name] ?? [] }
 
     mutating func set(_ name: String, _ value: String) {
-        values[name] = value
         repeated[name, default: []].append(value)
     }
 
