@@ -14,14 +14,21 @@ package struct CommandError: Error, Sendable, CustomStringConvertible {
         case usage, config, runtime
     }
 
-    package var code: Code
-    package var message: String
+    package let code: Code
+    /// What went wrong: `errors`, a line each.
+    package var message: String { errors.joined(separator: "\n") }
+    /// Each problem on its own (a config has several at once), for a reload refused to list.
+    package let errors: [String]
     /// A config's warnings that came with its errors, printed before them.
-    package var warnings: [String] = []
+    package let warnings: [String]
 
     package init(_ code: Code, _ message: String, warnings: [String] = []) {
+        self.init(code, errors: [message], warnings: warnings)
+    }
+
+    package init(_ code: Code, errors: [String], warnings: [String] = []) {
         self.code = code
-        self.message = message
+        self.errors = errors
         self.warnings = warnings
     }
 

@@ -38,7 +38,7 @@ enum WatchCommand {
                     handler.redact(fresh.redactor)
                     sayAnswerRulesOff(off, logger)
                     return fresh
-                } catch { throw WatchService.ReloadRefused(errors: error.message.split(separator: "\n").map(String.init), warnings: error.warnings) }
+                } catch { throw WatchService.ReloadRefused(errors: error.errors, warnings: error.warnings) }
             },
             makeNotifier: { (fresh: Config, previous: Notifier?) throws(WatchService.ReloadRefused) -> Notifier in
                 do throws(CommandError) { return try CommandAlerting.notifier(config: fresh, stateDir: stateDir, terminal: terminal, command: "watch", logger: logger, sharing: previous) }
