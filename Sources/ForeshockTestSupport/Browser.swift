@@ -23,41 +23,25 @@ package enum Browser {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw FixtureError(message: "\(path) is missing: scripts/install-deps test installs Debian's chromium")
         }
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let output = directory.appendingPathComponent("stdout").path
-        _ = FileManager.default.createFile(atPath: output, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        let profile = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: profile) }
         // As root Chromium needs --no-sandbox; no GPU, no first-run work, nothing fetched.
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
-                             "--disable-background-networking", "--user-data-dir=\(directory.appendingPathComponent("profile").path)"] + arguments
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        guard let status = reap(process, timeout: 60) else { throw FixtureError(message: "chromium did not finish within a minute") }
+        let run = try runProgramNow(path, ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+                                           "--disable-background-networking", "--user-data-dir=\(profile.path)"] + arguments, timeout: 60)
+        guard let status = run.status else { throw FixtureError(message: "chromium did not finish within a minute") }
         guard status == 0 else { throw FixtureError(message: "chromium exited with \(status)") }
-        return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        return run.out
     }
 }
 
 /// `fixtures/png_stats.py` on a PNG: its size, the share of pixels that are not near-white and
 /// its number of distinct colours.
 package func pngStats(_ file: String) throws -> (width: Int, height: Int, nonwhite: Double, colours: Int) {
-    let directory = try makeTemporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let output = directory.appendingPathComponent("stats.json").path
-    _ = FileManager.default.createFile(atPath: output, contents: nil)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    process.arguments = [repositoryRoot.appendingPathComponent("fixtures/png_stats.py").path, file]
-    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-    try process.run()
-    guard reap(process) == 0, let data = FileManager.default.contents(atPath: output),
-          let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+    let run = try runProgramNow("/usr/bin/python3", [repositoryRoot.appendingPathComponent("fixtures/png_stats.py").path, file])
+    guard run.status == 0, let object = try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any],
           let width = object["width"] as? Int, let height = object["height"] as? Int,
           let nonwhite = object["nonwhite"] as? Double, let colours = object["colours"] as? Int else {
-        throw FixtureError(message: "png_stats.py could not read \(file)")
+        throw FixtureError(message: "png_stats.py could not read \(file): \(run.err)")
     }
     return (width, height, nonwhite, colours)
 }

@@ -100,19 +100,24 @@ package func runBinary(_ arguments: [String], environment: [String: String] = [:
 /// Runs any program to its end (off Swift concurrency's threads), its stdout and stderr kept.
 /// - Returns: its exit status (nil if killed after `timeout`), stdout and stderr.
 package func runProgram(_ path: String, _ arguments: [String], timeout: Double = 60) async throws -> (status: Int32?, out: String, err: String) {
-    try await offCooperativePool {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let out = directory.appendingPathComponent("out"), err = directory.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        let status = reap(process, timeout: timeout)
-        return (status, (try? String(contentsOf: out, encoding: .utf8)) ?? "", (try? String(contentsOf: err, encoding: .utf8)) ?? "")
-    }
+    try await offCooperativePool { try runProgramNow(path, arguments, timeout: timeout) }
+}
+
+/// `runProgram` on the calling thread, which it blocks: for work already off Swift
+/// concurrency's threads. Output goes to files, not pipes, so a child spawned beside it that
+/// inherits a descriptor cannot hold its end open.
+package func runProgramNow(_ path: String, _ arguments: [String], timeout: Double = 60) throws -> (status: Int32?, out: String, err: String) {
+    let directory = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let out = directory.appendingPathComponent("out"), err = directory.appendingPathComponent("err")
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    process.standardOutput = try FileHandle(forWritingTo: out)
+    process.standardError = try FileHandle(forWritingTo: err)
+    try process.run()
+    let status = reap(process, timeout: timeout)
+    return (status, (try? String(contentsOf: out, encoding: .utf8)) ?? "", (try? String(contentsOf: err, encoding: .utf8)) ?? "")
 }

@@ -19,14 +19,6 @@ package enum MailFixtures {
                           'references': m['References'], 'type': m.get_content_type(), 'date': m['Date'], 'to': m['To'],
                           'headers': list(m.keys()), 'parts': parts}))
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script, path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        reap(process)
-        return try JSONValue.parse(data)
+        return try JSONValue.parse(Data(runProgramNow("/usr/bin/python3", ["-c", script, path]).out.utf8))
     }
 }
