@@ -25,14 +25,7 @@ package final class FixtureServer: @unchecked Sendable {
         process.standardInput = stdin
         process.standardOutput = stdout
         try process.run()
-        var collected = Data()
-        let deadline = Date().addingTimeInterval(20)
-        while !collected.contains(UInt8(ascii: "\n")) {
-            let chunk = stdout.fileHandleForReading.availableData
-            if chunk.isEmpty || Date() > deadline { break }
-            collected.append(chunk)
-        }
-        let line = String(decoding: collected, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = Self.firstLine(stdout)
         guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) else {
             // As in `stop()`: SIGTERM may be blocked in the child.
             kill(process.processIdentifier, SIGKILL)
@@ -40,6 +33,19 @@ package final class FixtureServer: @unchecked Sendable {
             throw FixtureError(message: "\(script) did not start: \(line)")
         }
         self.port = port
+    }
+
+    /// What a server printed up to its first line break (its "PORT n"), read until then, the
+    /// end of its output, or `seconds` passing between reads.
+    package static func firstLine(_ output: Pipe, within seconds: Double = 20) -> String {
+        var collected = Data()
+        let deadline = Date().addingTimeInterval(seconds)
+        while !collected.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty || Date() > deadline { break }
+            collected.append(chunk)
+        }
+        return String(decoding: collected, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     package var base: String { "http://127.0.0.1:\(port)" }

@@ -43,13 +43,7 @@ struct FixtureServerTests {
             DispatchQueue.global().asyncAfter(deadline: .now() + 20) {
                 if !reaped.withLock({ $0 }), process.isRunning { kill(process.processIdentifier, SIGKILL) }
             }
-            var collected = Data()
-            while !collected.contains(UInt8(ascii: "\n")) {
-                let chunk = stdout.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                collected.append(chunk)
-            }
-            #expect(String(decoding: collected, as: UTF8.self).hasPrefix("PORT "), "\(script) did not start")
+            #expect(FixtureServer.firstLine(stdout).hasPrefix("PORT "), "\(script) did not start")
             let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
             let mask = status.split(separator: "\n").first { $0.hasPrefix("SigIgn:") }
                 .flatMap { UInt64($0.split(separator: "\t").last ?? "", radix: 16) } ?? 0
