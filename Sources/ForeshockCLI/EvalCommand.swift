@@ -86,8 +86,7 @@ enum EvalCommand {
             views.append($0)
         }
         if let file = arguments[.report] {
-            let chosen = views.filter(\.reported)
-            let sections = chosen.map { view in
+            let sections = views.map { view in
                 BacktestReport.Section.evaluation(view.cascades, results: view.results, view: view.view, title: view.title, about: view.about,
                                                   evaluation: evaluation)
             }
@@ -103,8 +102,6 @@ enum EvalCommand {
         var cascades: [CascadeEvaluation.Cascade]
         var results: [CascadeEvaluation.Result]
         var view: CascadeEvaluation.View
-        /// Whether `--report` draws it (not the synthetic view with drawn follower counts).
-        var reported = true
     }
 
     /// Prints every view of the cascades through `evaluation`'s rules and factors.
@@ -114,24 +111,25 @@ enum EvalCommand {
                                withFollowers: [CascadeEvaluation.Cascade], real: RealOrdinary, middle: [CascadeEvaluation.Cascade],
                                label: String?, terminal: Terminal, collect: (View) -> Void = { _ in }) -> [Int] {
         let every = "counts every \(DurationText.short(evaluation.pollInterval))"
-        /// Runs a view's cascades and hands them to `collect` with what the rules did.
-        func runAll(_ cascades: [CascadeEvaluation.Cascade], _ view: CascadeEvaluation.View, title: String, about: String,
-                    reported: Bool = true) -> [CascadeEvaluation.Result] {
+        /// Runs a view's cascades and, when it has a report section (`title` and `about`), hands
+        /// them to `collect` with what the rules did. The synthetic views with drawn follower
+        /// counts and the real ordinary posts counts-only have none.
+        func runAll(_ cascades: [CascadeEvaluation.Cascade], _ view: CascadeEvaluation.View,
+                    section: (title: String, about: String)?) -> [CascadeEvaluation.Result] {
             let results = inParallel(cascades.count) { evaluation.run(cascades[$0], view: view) }
-            collect(View(title: title, about: about, cascades: cascades, results: results, view: view, reported: reported))
+            if let section { collect(View(title: section.title, about: section.about, cascades: cascades, results: results, view: view)) }
             return results
         }
         if let label { terminal.print(label + ":") }
         let indent = label == nil ? "" : "  "
         let tidehAbout = "The 50 TiDeH cascades, each past 2,000 reshares."
-        terminal.print(indent + CascadeEvaluation.describe(runAll(tideh, .events, title: "TiDeH, every resharer known", about: tidehAbout),
+        terminal.print(indent + CascadeEvaluation.describe(runAll(tideh, .events, section: ("TiDeH, every resharer known", tidehAbout)),
                                                            label: "TiDeH, every resharer known"))
-        terminal.print(indent + CascadeEvaluation.describe(runAll(tideh, .counts, title: "TiDeH, \(every)", about: tidehAbout), label: "TiDeH, \(every)"))
+        terminal.print(indent + CascadeEvaluation.describe(runAll(tideh, .counts, section: ("TiDeH, \(every)", tidehAbout)), label: "TiDeH, \(every)"))
         var alerts: [Int] = []
-        let drawnAbout = "Twitter15/16 trees that ended under 500 reshares, their resharers given follower counts drawn from TiDeH's: a synthetic view."
-        for (name, results) in [("ordinary (< 500), resharers known", runAll(withFollowers, .events, title: "", about: drawnAbout, reported: false)),
-                                ("ordinary (< 500), \(every)", runAll(ordinary, .counts, title: "", about: "", reported: false)),
-                                ("ordinary (< 500), \(every), author's followers drawn", runAll(withFollowers, .counts, title: "", about: drawnAbout, reported: false))] {
+        for (name, results) in [("ordinary (< 500), resharers known", runAll(withFollowers, .events, section: nil)),
+                                ("ordinary (< 500), \(every)", runAll(ordinary, .counts, section: nil)),
+                                ("ordinary (< 500), \(every), author's followers drawn", runAll(withFollowers, .counts, section: nil))] {
             let alerted = results.filter { $0.alertAt != nil }.count
             alerts.append(alerted)
             terminal.print(indent + "\(name): \(results.count) cascades, critical alerts on \(alerted) (\(percent(alerted, results.count)))")
@@ -140,21 +138,20 @@ enum EvalCommand {
         // ordinary posts that did not. Never fitted on, so out of sample in every mode.
         for view in [CascadeEvaluation.View.events, .counts] {
             let name = view == .events ? "every resharer known" : every
-            let results = runAll(real.viral, view, title: "Ordinary authors' viral posts, \(name)",
-                                 about: "Posts by authors under 100,000 followers that went past 1,000 reshares: the complaint this product exists for.")
+            let results = runAll(real.viral, view, section: ("Ordinary authors' viral posts, \(name)",
+                                 "Posts by authors under 100,000 followers that went past 1,000 reshares: the complaint this product exists for."))
             let each = results.map { "\($0.cascade.replacingOccurrences(of: ".txt", with: "").replacingOccurrences(of: ".csv", with: "")) "
                 + ($0.resharesAtAlert.map { "\($0)" } ?? "none") }.joined(separator: ", ")
             terminal.print(indent + CascadeEvaluation.describe(results, label: "ordinary authors' viral posts (author under 100,000 followers), \(name)")
                            + (results.isEmpty ? "" : "; reshares at the alert: \(each)"))
             for (set, cascades) in [("Liang's random sample", real.liang), ("SMH, posts about a news brand", real.smh)] where !cascades.isEmpty {
-                let alerted = runAll(cascades, view, title: "\(set), \(name)",
-                                     about: "Real ordinary posts with their real follower counts, that stayed small: every alert here is one too many.",
-                                     reported: view == .events).filter { $0.alertAt != nil }.count
+                let section = (title: "\(set), \(name)", about: "Real ordinary posts with their real follower counts, that stayed small: every alert here is one too many.")
+                let alerted = runAll(cascades, view, section: view == .events ? section : nil).filter { $0.alertAt != nil }.count
                 terminal.print(indent + "\(set), \(name): \(cascades.count) cascades, critical alerts on \(alerted) (\(percent(alerted, cascades.count)))")
             }
         }
-        let middleResults = runAll(middle, .counts, title: "Twitter15/16, \(every), no followers",
-                                   about: "Widely shared tweets (rumours and news, 2011–2016) seen as a counter a minute with no follower counts: the mode most APIs leave you in.")
+        let middleResults = runAll(middle, .counts, section: ("Twitter15/16, \(every), no followers",
+                                   "Widely shared tweets (rumours and news, 2011–2016) seen as a counter a minute with no follower counts: the mode most APIs leave you in."))
         terminal.print(indent + CascadeEvaluation.describe(middleResults, label: "Twitter15/16, \(every), no followers"))
         let small = zip(middle, middleResults).filter { $0.0.times.count < 500 }
         let falseAlarms = small.filter { $0.1.alertAt != nil }.count
