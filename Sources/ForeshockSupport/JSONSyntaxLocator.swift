@@ -15,7 +15,8 @@ package struct JSONSyntaxLocator {
     package static func duplicateKeys(_ bytes: [UInt8], json5: Bool) -> [(path: String, line: Int)] {
         var locator = JSONSyntaxLocator(bytes: bytes, json5: json5)
         locator.skipSpace()
-        do { try locator.value(depth: 0) } catch { return locator.duplicates }
+        // Text that is not valid stops the walk; the duplicates before it still count.
+        try? locator.value(depth: 0)
         return locator.duplicates
     }
 
