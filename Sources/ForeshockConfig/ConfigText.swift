@@ -32,7 +32,7 @@ package enum ConfigText {
             out.value("severity", quote(rule.severity.rawValue))
             if !rule.sinks.isEmpty { out.value("sinks", list(rule.sinks)) }
             if let sources = rule.sources { out.value("sources", list(sources)) }
-            out.value("when", "{ " + rule.when.parts.map(quotingDurations).joined(separator: ", ") + " }")
+            out.value("when", "{ " + rule.when.entries.map { "\($0.key): \($0.isDuration ? quote($0.value) : $0.value)" }.joined(separator: ", ") + " }")
             out.close("},")
         }
         out.close("],")
@@ -163,13 +163,6 @@ package enum ConfigText {
     private static func headers(_ headers: [String: String], to out: inout Writer) {
         guard !headers.isEmpty else { return }
         out.value("headers", "{ " + headers.keys.sorted().map { "\(quote($0)): \(quote("<redacted>"))" }.joined(separator: ", ") + " }")
-    }
-
-    /// `max_age: 30d` as JSON5 wants it: `max_age: "30d"`.
-    private static func quotingDurations(_ condition: String) -> String {
-        guard let colon = condition.firstIndex(of: ":") else { return condition }
-        let key = condition[..<colon], value = condition[condition.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        return ["max_age", "unanswered_for_at_least"].contains(String(key)) ? "\(key): \(quote(value))" : condition
     }
 
     private static func quote(_ text: String) -> String { JSONText.quote(text) }

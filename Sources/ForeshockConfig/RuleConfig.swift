@@ -40,22 +40,29 @@ package struct RuleConditions: Sendable, Equatable {
     package var text: String { parts.joined(separator: ", ") }
 
     /// The same, one condition each.
-    package var parts: [String] {
+    package var parts: [String] { entries.map { "\($0.key): \($0.value)" } }
+
+    /// Each condition set, as the config writes it: its key, its value, and whether the value
+    /// is a duration (which JSON5 takes in quotes: `max_age: "30d"`).
+    package var entries: [(key: String, value: String, isDuration: Bool)] {
         // Config numbers are finite (the reader refuses others), so JSON's form is the config's.
         let number = JSONText.number
-        var parts: [String] = []
-        if let v = predictedResharesAtLeast { parts.append("predicted_reshares_at_least: \(number(v))") }
-        if let v = minReshares { parts.append("min_reshares: \(v)") }
-        if let v = velocityPerMinAtLeast { parts.append("velocity_per_min_at_least: \(number(v))") }
-        if let v = reachAtLeast { parts.append("reach_at_least: \(number(v))") }
-        if let v = volumeSpikeRatioAtLeast { parts.append("volume_spike_ratio_at_least: \(number(v))") }
-        if let v = volumeSpikeZAtLeast { parts.append("volume_spike_z_at_least: \(number(v))") }
-        if let v = complaint { parts.append("complaint: \(v)") }
-        if let v = complaintScoreAtLeast { parts.append("complaint_score_at_least: \(v)") }
-        if let v = unansweredForAtLeast { parts.append("unanswered_for_at_least: \(DurationText.format(v))") }
-        if let v = spreadingAfterAnswer { parts.append("spreading_after_answer: \(v)") }
-        if let v = maxAge { parts.append("max_age: \(DurationText.format(v))") }
-        return parts
+        var entries: [(key: String, value: String, isDuration: Bool)] = []
+        func add(_ key: String, _ value: String?, isDuration: Bool = false) {
+            if let value { entries.append((key, value, isDuration)) }
+        }
+        add("predicted_reshares_at_least", predictedResharesAtLeast.map(number))
+        add("min_reshares", minReshares.map { "\($0)" })
+        add("velocity_per_min_at_least", velocityPerMinAtLeast.map(number))
+        add("reach_at_least", reachAtLeast.map(number))
+        add("volume_spike_ratio_at_least", volumeSpikeRatioAtLeast.map(number))
+        add("volume_spike_z_at_least", volumeSpikeZAtLeast.map(number))
+        add("complaint", complaint.map { "\($0)" })
+        add("complaint_score_at_least", complaintScoreAtLeast.map { "\($0)" })
+        add("unanswered_for_at_least", unansweredForAtLeast.map(DurationText.format), isDuration: true)
+        add("spreading_after_answer", spreadingAfterAnswer.map { "\($0)" })
+        add("max_age", maxAge.map(DurationText.format), isDuration: true)
+        return entries
     }
 }
 
