@@ -71,11 +71,40 @@ package struct FixtureError: Error, CustomStringConvertible {
     package var description: String { message }
 }
 
-/// A fresh temporary directory, removed by the caller with `removeTemporary`.
+/// A fresh temporary directory, under one directory of this test process that is removed
+/// when the process exits.
+///
+/// Per test rather than per process would be tidier, but a directory often outlives the test's
+/// last use of it in a child (a watch, a fixture server) that a failed test leaves to its
+/// `deinit`; removing them all at exit cannot pull one from under a running child. A run that
+/// crashed leaves its directory behind: the next run removes the ones whose process is gone.
 package func makeTemporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("foreshock-test-\(UUID().uuidString)")
+    let url = temporaryRoot.appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
+}
+
+private let temporaryRootPrefix = "foreshock-tests-"
+
+/// This process's directory for `makeTemporaryDirectory`, made (and its removal at exit
+/// registered) on first use.
+private let temporaryRoot: URL = {
+    let parent = FileManager.default.temporaryDirectory
+    removeAbandonedTemporaryRoots(in: parent)
+    let root = parent.appendingPathComponent("\(temporaryRootPrefix)\(getpid())")
+    try? FileManager.default.removeItem(at: root)  // a dead run's, with this process's reused pid
+    atexit { try? FileManager.default.removeItem(at: temporaryRoot) }
+    return root
+}()
+
+/// Removes the directories of earlier test runs whose process has ended (crashed or killed).
+private func removeAbandonedTemporaryRoots(in parent: URL) {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
+    for name in names where name.hasPrefix(temporaryRootPrefix) {
+        guard let pid = Int32(name.dropFirst(temporaryRootPrefix.count)), pid != getpid(),
+              kill(pid, 0) != 0, errno == ESRCH else { continue }
+        try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+    }
 }
 
 /// Runs a command to completion and returns its exit status.
