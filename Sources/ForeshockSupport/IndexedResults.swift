@@ -19,6 +19,21 @@ package final class IndexedResults<Value: Sendable>: @unchecked Sendable {
         lock.lock(); storage[index] = value; lock.unlock()
     }
 
+    /// Sets several values under one lock, each at its index.
+    @inlinable package func set(_ values: [(index: Int, value: Value)]) {
+        lock.lock(); defer { lock.unlock() }
+        for (index, value) in values { storage[index] = value }
+    }
+
     /// The values in index order (an index never set is left out).
     @inlinable package var values: [Value] { lock.lock(); defer { lock.unlock() }; return storage.compactMap { $0 } }
+
+    /// The values in index order, nil where none was set, handed over without a copy: the
+    /// results are empty afterwards.
+    @inlinable package func take() -> [Value?] {
+        lock.lock(); defer { lock.unlock() }
+        var taken: [Value?] = []
+        swap(&taken, &storage)
+        return taken
+    }
 }

@@ -391,6 +391,29 @@ struct ScoringEngineTests {
         }
     }
 
+    @Test("Many posts' features at once come back in the order asked, nil for one not tracked, each as asked alone and as one shard gives it")
+    func featuresOfMany() {
+        let many = ScoringEngine(config: scoringConfig([]), shards: 3)
+        let one = ScoringEngine(config: scoringConfig([]), shards: 1)
+        var asked: [PostKey] = []
+        for index in 0..<400 {
+            let key = PostKey(source: index % 2 == 0 ? "m" : "x", id: "p\(index)")
+            asked.append(key)
+            if index % 5 == 0 { asked.append(PostKey(source: "m", id: "untracked\(index)")) }
+            let events: [Observation] = [.post(key: key, time: 10, createdAt: 0, author: nil, followers: 10 + Double(index), text: nil, url: nil)]
+                + (0..<(index % 17)).map { .reshare(key: key, time: 20 + Double($0), user: "u\($0)", followers: 5) }
+            _ = many.ingest(events)
+            _ = one.ingest(events)
+        }
+        asked.append(asked[7])  // asked twice
+        let got = many.features(asked, at: 100)
+        #expect(got.count == asked.count)
+        #expect(got.map { $0?.key } == asked.map { $0.id.hasPrefix("untracked") ? nil : $0 })
+        #expect(got.map { $0?.reshares } == asked.map { $0.id.hasPrefix("untracked") ? nil : Int($0.id.dropFirst())! % 17 })
+        #expect(got == asked.map { many.features($0, at: 100) })
+        #expect(got == one.features(asked, at: 100))
+    }
+
     @Test("At most max_tracked_posts: the coldest go first")
     func capacityEviction() {
         var config = scoringConfig([])

@@ -250,7 +250,13 @@ package final class ScoringEngine: @unchecked Sendable {
     /// The features of one post now, for traces and `status`.
     package func features(_ key: PostKey, at time: Double) -> PostFeatures? {
         let index = Self.shard(of: key.stableHash, count: shards.count)
-        return access.run("features") { queues[index].sync { shards[index].shard.features(key, at: time) } }
+        return access.run("features") {
+            queues[index].sync {
+                var found: PostFeatures?
+                shards[index].shard.forEachFeatures(of: [key], at: time) { found = $1 }
+                return found
+            }
+        }
     }
 
     /// The features of many posts now, each shard working through its own posts at once: one
@@ -263,16 +269,23 @@ package final class ScoringEngine: @unchecked Sendable {
     private func featuresExclusively(_ keys: [PostKey], at time: Double) -> [PostFeatures?] {
         var perShard = [[Int]](repeating: [], count: shards.count)
         for (position, key) in keys.enumerated() { perShard[Self.shard(of: key.stableHash, count: shards.count)].append(position) }
-        let results = IndexedResults<PostFeatures?>(count: keys.count)
+        let results = IndexedResults<PostFeatures>(count: keys.count)
         let group = DispatchGroup()
         for (index, positions) in perShard.enumerated() where !positions.isEmpty {
             let box = shards[index]
             queues[index].async(group: group) {
-                for position in positions { results.set(position, box.shard.features(keys[position], at: time)) }
+                // Handed over 64 at a time: one lock per post had the shards waking each other.
+                var pending: [(Int, PostFeatures)] = []
+                pending.reserveCapacity(64)
+                box.shard.forEachFeatures(of: positions.map { keys[$0] }, at: time) { index, features in
+                    pending.append((positions[index], features))
+                    if pending.count == 64 { results.set(pending); pending.removeAll(keepingCapacity: true) }
+                }
+                results.set(pending)
             }
         }
         group.wait()
-        return results.values
+        return results.take()
     }
 
     /// Posts tracked: cheap, unlike `footprint`'s bytes, which visit every post.
