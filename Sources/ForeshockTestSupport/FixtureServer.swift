@@ -71,39 +71,57 @@ package struct FixtureError: Error, CustomStringConvertible {
     package var description: String { message }
 }
 
-/// A fresh temporary directory, under one directory of this test process that is removed
-/// when the process exits.
+/// A fresh temporary directory, under this test process's own directory, which goes when the
+/// process exits.
 ///
-/// Per test rather than per process would be tidier, but a directory often outlives the test's
-/// last use of it in a child (a watch, a fixture server) that a failed test leaves to its
-/// `deinit`; removing them all at exit cannot pull one from under a running child. A run that
-/// crashed leaves its directory behind: the next run removes the ones whose process is gone.
+/// Per process rather than per test: a directory often outlives the test's last use of it in a
+/// child (a watch, a fixture server) that a failed test leaves to its `deinit`, and by exit
+/// those have been stopped. A run that crashed leaves its directory behind, and the next run
+/// removes it (see `temporaryRoot`).
 package func makeTemporaryDirectory() throws -> URL {
-    let url = temporaryRoot.appendingPathComponent(UUID().uuidString)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    let url = try temporaryRoot.get().appendingPathComponent(UUID().uuidString)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
     return url
 }
 
 private let temporaryRootPrefix = "foreshock-tests-"
 
-/// This process's directory for `makeTemporaryDirectory`, made (and its removal at exit
-/// registered) on first use.
-private let temporaryRoot: URL = {
+/// This process's directory for `makeTemporaryDirectory`, made on first use and removed at exit.
+///
+/// A fresh name made with mode 0700 by `mkdir`, which fails rather than adopt a directory
+/// somebody else put there first. The process holds a lock on the directory's `.lock` while it
+/// lives, and whoever makes the next directory removes those whose lock is free: their process
+/// has gone, however it ended. A lock rather than a process id, since a test run in another PID
+/// namespace sharing /tmp (a container) has ids that mean nothing here; the lock is the kernel's.
+private let temporaryRoot: Result<URL, FixtureError> = {
     let parent = FileManager.default.temporaryDirectory
     removeAbandonedTemporaryRoots(in: parent)
-    let root = parent.appendingPathComponent("\(temporaryRootPrefix)\(getpid())")
-    try? FileManager.default.removeItem(at: root)  // a dead run's, with this process's reused pid
-    atexit { try? FileManager.default.removeItem(at: temporaryRoot) }
-    return root
+    let root = parent.appendingPathComponent("\(temporaryRootPrefix)\(UUID().uuidString)")
+    guard mkdir(root.path, 0o700) == 0 else {
+        return .failure(FixtureError(message: "cannot make \(root.path): \(String(cString: strerror(errno)))"))
+    }
+    // Left open, and so locked, until the process exits; not inherited by the children.
+    let lock = open(root.appendingPathComponent(".lock").path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
+    guard lock >= 0, flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+        return .failure(FixtureError(message: "cannot lock \(root.path)/.lock: \(String(cString: strerror(errno)))"))
+    }
+    atexit {
+        if case .success(let root) = temporaryRoot { try? FileManager.default.removeItem(at: root) }
+    }
+    return .success(root)
 }()
 
 /// Removes the directories of earlier test runs whose process has ended (crashed or killed).
+/// One without a `.lock` yet is being made, or is not ours: left alone.
 private func removeAbandonedTemporaryRoots(in parent: URL) {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
     for name in names where name.hasPrefix(temporaryRootPrefix) {
-        guard let pid = Int32(name.dropFirst(temporaryRootPrefix.count)), pid != getpid(),
-              kill(pid, 0) != 0, errno == ESRCH else { continue }
-        try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+        let directory = parent.appendingPathComponent(name)
+        let lock = open(directory.appendingPathComponent(".lock").path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        guard lock >= 0 else { continue }
+        defer { close(lock) }
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { continue }
+        try? FileManager.default.removeItem(at: directory)
     }
 }
 
