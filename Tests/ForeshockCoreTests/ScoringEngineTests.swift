@@ -405,7 +405,7 @@ struct ScoringEngineTests {
             _ = many.ingest(events)
             _ = one.ingest(events)
         }
-        asked.append(asked[7])  // asked twice
+        asked.append(PostKey(source: "x", id: "p5"))  // asked twice
         let got = many.features(asked, at: 100)
         #expect(got.count == asked.count)
         #expect(got.map { $0?.key } == asked.map { $0.id.hasPrefix("untracked") ? nil : $0 })

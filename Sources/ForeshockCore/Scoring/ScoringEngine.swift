@@ -275,7 +275,7 @@ package final class ScoringEngine: @unchecked Sendable {
             let box = shards[index]
             queues[index].async(group: group) {
                 // Handed over 64 at a time: one lock per post had the shards waking each other.
-                var pending: [(Int, PostFeatures)] = []
+                var pending: [(index: Int, value: PostFeatures)] = []
                 pending.reserveCapacity(64)
                 box.shard.forEachFeatures(of: positions.map { keys[$0] }, at: time) { index, features in
                     pending.append((positions[index], features))

@@ -278,7 +278,8 @@ package struct ScoringShard: Sendable {
 
     /// Hands `body` the features at `time` of each of `keys` that is tracked, with its index.
     ///
-    /// `mutating` though it changes nothing, and one call for the lot: read out of the engine's
+    /// `mutating` though it changes nothing (the table's storage is the shard's alone, so the
+    /// access never copies it), and one call for the lot: read out of the engine's
     /// box, the shard was copied whole (every buffer retained and released) for each post, and
     /// read out of the table, each post was (perf: a sixth of a batch look's samples between
     /// them); in place, neither is. A closure rather than an array, so each post's features (a
