@@ -1,7 +1,8 @@
 import Foundation
 
-/// What the iterations of `DispatchQueue.concurrentPerform` produce, each index written by
-/// exactly one iteration, read back in index order once all are done.
+/// What concurrent work produces (the iterations of `DispatchQueue.concurrentPerform`, or
+/// blocks on several queues), each index written by exactly one of them, read back in index
+/// order once all are done.
 ///
 /// `@unchecked Sendable`: every access goes through the lock.
 ///
