@@ -115,6 +115,36 @@ struct ScoringEngineTests {
         #expect(seven == one)
     }
 
+    @Test("A batch of thousands, looked up in runs, notifies and scores as the same observations one at a time")
+    func batchAsOneAtATime() throws {
+        // Several runs of `ScoringShard.lookAhead` per shard, with posts first seen inside a run
+        // and reshared in the next, and a cascade that pages.
+        var observations = try cascadeObservations("tideh_RT1.txt", id: "big", start: 1_000_000, limit: 1500)
+        var keys = [PostKey(source: "x", id: "big")]
+        for post in 0..<600 {
+            let start = 1_000_000 + Double(post * 3)
+            let key = PostKey(source: post % 2 == 0 ? "x" : "m", id: "p\(post)")
+            keys.append(key)
+            observations.append(.post(key: key, time: start, createdAt: start, author: "u\(post)", followers: Double(50 + post), text: "hi", url: nil))
+            for share in 0..<(post % 13) {
+                observations.append(.reshare(key: key, time: start + Double(share * 7 + 1), user: nil, followers: Double(10 * share)))
+            }
+        }
+        observations.sort { $0.time < $1.time }
+        #expect(observations.count > 4 * ScoringShard.lookAhead)
+        let config = scoringConfig([Self.viral, Self.warm])
+        let batched = ScoringEngine(config: config, shards: 2)
+        let single = ScoringEngine(config: config, shards: 1)
+        let together = batched.ingest(observations).map(\.jsonLine)
+        let alone = observations.flatMap { single.ingest([$0]) }.sorted(by: AlertNotification.ordered).map(\.jsonLine)
+        #expect(together.count > 20)
+        #expect(together.contains { $0.contains("\"rule\":\"going-viral\"") })
+        #expect(together == alone)
+        let end = observations.last!.time
+        #expect(batched.features(keys, at: end) == single.features(keys, at: end))
+        #expect(batched.features(keys, at: end).allSatisfy { $0 != nil })
+    }
+
     @Test("Alerts passed over between their changes notify exactly as when every tick evaluates them")
     func quietAlertsMatchEveryTick() async throws {
         // Every kind of condition time alone can change: velocity, age, unanswered time, the

@@ -40,6 +40,10 @@ package struct ScoringShard: Sendable {
         var typicalFollowers: Double
     }
 
+    /// Observations looked up together in `ingest`: enough misses to overlap, few enough that
+    /// the states they bring in (a few cache lines each) stay in a core's cache for their work.
+    static let lookAhead = 256
+
     var settings: Settings
     private var table = PostTable()
     package private(set) var lifecycle: AlertLifecycle
@@ -84,21 +88,29 @@ package struct ScoringShard: Sendable {
     package mutating func ingest(_ batch: Batch, shard index: Int, of count: Int, volumes: [(source: String, volume: VolumeBaseline.Reading)],
                                 previousTick: Double? = nil) -> [AlertNotification] {
         var out: [AlertNotification] = []
-        // Every lookup first, then the work. A post's state is somewhere in megabytes of them, so
-        // a lookup is a cache miss or two; lookups that do not wait on each other let the CPU
-        // overlap those misses, where a lookup before each observation's work waits alone. A slot
-        // found stays valid through the batch: insertions append, and nothing is removed before
-        // the batch ends.
+        // A run of lookups first, then their work. A post's state is somewhere in megabytes of
+        // them, so a lookup is a cache miss or two; lookups that do not wait on each other let
+        // the CPU overlap those misses, where a lookup before each observation's work waits
+        // alone. Runs of `lookAhead`, not the whole batch: the states a run brought in are still
+        // in the cache when its work reads them. A slot found stays valid through the batch:
+        // insertions append, and nothing is removed before the batch ends.
         var mine: [(position: Int, slot: Int)] = []
-        mine.reserveCapacity(batch.observations.count / max(1, count) + 16)
-        for position in batch.observations.indices where ScoringEngine.shard(of: batch.hashes[position], count: count) == index {
-            mine.append((position, table.slot(of: batch.observations[position].key, hash: batch.hashes[position]) ?? -1))
-        }
-        for (position, found) in mine {
-            let observation = batch.observations[position]
-            let item = Item(observation: observation, hash: batch.hashes[position], typicalFollowers: batch.typicalFollowers[position])
-            guard let slot = apply(item, found: found >= 0 ? found : nil) else { continue }
-            if let note = evaluate(slot, at: observation.time, volume: batch.volumes[position], previousTick: previousTick) { out.append(note) }
+        mine.reserveCapacity(Self.lookAhead)
+        var next = batch.observations.startIndex
+        while next < batch.observations.endIndex {
+            mine.removeAll(keepingCapacity: true)
+            while next < batch.observations.endIndex, mine.count < Self.lookAhead {
+                if ScoringEngine.shard(of: batch.hashes[next], count: count) == index {
+                    mine.append((next, table.slot(of: batch.observations[next].key, hash: batch.hashes[next]) ?? -1))
+                }
+                next += 1
+            }
+            for (position, found) in mine {
+                let observation = batch.observations[position]
+                let item = Item(observation: observation, hash: batch.hashes[position], typicalFollowers: batch.typicalFollowers[position])
+                guard let slot = apply(item, found: found >= 0 ? found : nil) else { continue }
+                if let note = evaluate(slot, at: observation.time, volume: batch.volumes[position], previousTick: previousTick) { out.append(note) }
+            }
         }
         for (source, reading) in volumes { volume[source] = reading }
         if table.count > settings.maxPosts { evictColdest() }
