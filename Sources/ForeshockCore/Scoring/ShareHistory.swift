@@ -137,6 +137,10 @@ package struct ShareHistory: Sendable {
         bins = merged
     }
 
+    /// The newest exact reshare's time, NaN when there is none: the end of the history, where
+    /// a reshare is appended and the scorer's questions about the last minutes start.
+    var newestTime: Double { shares.last?.time ?? .nan }
+
     /// Reshares at or before `t`.
     package func reshares(atOrBefore t: Double) -> Int {
         guard !t.isNaN else { return 0 }
