@@ -40,14 +40,15 @@ package struct ScoringShard: Sendable {
         var typicalFollowers: Double
     }
 
-    /// Observations looked up together in `ingest`: enough misses to overlap, few enough that
-    /// the states they bring in (a few cache lines each) stay in a core's cache for their work.
+    /// This shard's observations looked up together in `ingest`: enough misses to overlap, few
+    /// enough that the states they bring in (a few cache lines each) stay in a core's cache for
+    /// their work.
     static let lookAhead = 256
 
     var settings: Settings
-    /// The sum of what `ingest`'s lookups read ahead of the work. Nothing reads it: it is kept
-    /// so that the compiler keeps those reads, which are there for the cache lines they bring in
-    /// (7% of ingest over 8 alternating rounds).
+    /// The sum of what `ingest`'s lookups read ahead of the work (NaN soon: a post without
+    /// reshares reads NaN). Nothing reads it: it is kept so that the compiler keeps those reads,
+    /// which are there for the cache lines they bring in (7% of ingest over 8 alternating rounds).
     private var touched = 0.0
     private var table = PostTable()
     package private(set) var lifecycle: AlertLifecycle
