@@ -103,7 +103,9 @@ private let temporaryRoot: Result<URL, FixtureError> = {
     // Left open, and so locked, until the process exits; not inherited by the children.
     let lock = open(root.appendingPathComponent(".lock").path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
     guard lock >= 0, flock(lock, LOCK_EX | LOCK_NB) == 0 else {
-        return .failure(FixtureError(message: "cannot lock \(root.path)/.lock: \(String(cString: strerror(errno)))"))
+        let problem = FixtureError(message: "cannot lock \(root.path)/.lock: \(String(cString: strerror(errno)))")
+        if lock >= 0 { close(lock) }
+        return .failure(problem)
     }
     atexit {
         if case .success(let root) = temporaryRoot { try? FileManager.default.removeItem(at: root) }
