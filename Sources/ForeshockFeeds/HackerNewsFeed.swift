@@ -53,7 +53,9 @@ package struct HackerNewsFeed: MentionFeed {
         mention.replies = hit["num_comments"]?.intValue
         mention.replyTo = hit["parent_id"]?.idString
         if let title = hit["title"]?.text {
-            mention.text = HTMLText.plain(title)
+            // An Ask HN or other text post says what it is about in its body, not its title.
+            let body = (hit["story_text"] ?? hit["text"])?.text.map(HTMLText.plain) ?? ""
+            mention.text = HTMLText.plain(title) + (body.isEmpty ? "" : "\n\n\(body)")
         } else if let comment = (hit["comment_text"] ?? hit["text"])?.text {
             mention.text = HTMLText.plain(comment)
         }

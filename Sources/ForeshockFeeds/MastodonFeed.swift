@@ -61,7 +61,8 @@ package struct MastodonFeed: MentionFeed {
                 // Notifications: the cursor is the notification id, the mention is its status.
                 isNotifications = true
                 cursorIDs = array.compactMap { $0["id"]?.idString }
-                statuses = array.compactMap { $0["type"]?.stringValue == "mention" ? $0["status"] : nil }
+                // `status` is optional: a mention whose status is gone (null) carries nothing.
+                statuses = array.compactMap { $0["type"]?.stringValue == "mention" ? $0["status"].flatMap { $0.objectValue != nil ? $0 : nil } : nil }
             } else {
                 statuses = array
             }
@@ -104,8 +105,10 @@ package struct MastodonFeed: MentionFeed {
         mention.likes = status["favourites_count"]?.intValue
         mention.quotes = status["quotes_count"]?.intValue
         mention.replyTo = status["in_reply_to_id"]?.idString
-        // 4.4+ quotes carry `quote.quoted_status`; Fedibird-style servers send `quote_id` / `quote`.
-        mention.quoteOf = status[path: "quote.quoted_status.id"]?.idString ?? status["quote_id"]?.idString ?? status[path: "quote.id"]?.idString
+        // 4.4+ quotes carry `quote.quoted_status`, or only its id (a ShallowQuote, nested in a
+        // quote); Fedibird-style servers send `quote_id` / `quote`.
+        mention.quoteOf = status[path: "quote.quoted_status.id"]?.idString ?? status[path: "quote.quoted_status_id"]?.idString
+            ?? status["quote_id"]?.idString ?? status[path: "quote.id"]?.idString
         mention.lang = status["language"]?.text
         if let content = status["content"]?.stringValue {
             let spoiler = status["spoiler_text"]?.text

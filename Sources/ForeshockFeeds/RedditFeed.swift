@@ -48,26 +48,33 @@ package struct RedditFeed: MentionFeed {
     }
 
     func mention(kind: String?, _ data: JSONValue) -> Mention? {
-        guard let id = data["id"]?.idString else { return nil }
+        // `more` stands for comments not sent (a count and their ids), not for a post.
+        guard kind != "more", let id = data["id"]?.idString else { return nil }
         var mention = Mention(source: source.name, id: id)
-        mention.author = data["author"]?.text
+        mention.author = Self.present(data["author"]?.text)
         if let permalink = data["permalink"]?.text { mention.url = "https://www.reddit.com" + permalink }
         mention.createdAt = data["created_utc"]?.doubleValue.map(Timestamp.fromEpoch)
         mention.likes = data["score"]?.intValue
         mention.lang = nil
         if kind == "t1" {
-            mention.text = data["body"]?.stringValue
+            mention.text = Self.present(data["body"]?.stringValue)
             mention.replyTo = data["parent_id"]?.text.map(Self.stripKind)
             mention.replies = nil
         } else {
             let title = data["title"]?.stringValue ?? ""
-            let selftext = data["selftext"]?.stringValue ?? ""
+            let selftext = Self.present(data["selftext"]?.stringValue) ?? ""
             mention.text = selftext.isEmpty ? title : "\(title)\n\n\(selftext)"
             mention.reshares = data["num_crossposts"]?.intValue
             mention.replies = data["num_comments"]?.intValue
             mention.reshareOf = data["crosspost_parent"]?.text.map(Self.stripKind)
         }
         return mention
+    }
+
+    /// Nil for Reddit's placeholders: a deleted account is no one in particular (every deleted
+    /// author would otherwise be one person), and removed text is not what the post said.
+    static func present(_ value: String?) -> String? {
+        value == "[deleted]" || value == "[removed]" ? nil : value
     }
 
     /// `t3_abc` → `abc`.

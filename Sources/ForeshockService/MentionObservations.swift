@@ -35,15 +35,21 @@ package enum MentionObservations {
         return out.sorted { ($0.time, $0.isPost ? 0 : 1) < ($1.time, $1.isPost ? 0 : 1) }
     }
 
+    /// A follower count as the scorer may use it: a negative one is no count (a Mastodon fork
+    /// answers -1 for an account that hides it), not a negative audience.
+    package static func followers(_ count: Int?) -> Double? {
+        count.flatMap { $0 >= 0 ? Double($0) : nil }
+    }
+
     package static func from(_ mention: Mention, source: String, observedAt seen: Double) -> [Observation] {
         let created = mention.createdDate?.timeIntervalSince1970
         if let original = mention.reshareOf {
             return [.reshare(key: PostKey(source: source, id: original), time: min(seen, created ?? seen), user: mention.author,
-                             followers: mention.authorFollowers.map(Double.init))]
+                             followers: followers(mention.authorFollowers))]
         }
         let key = PostKey(source: source, id: mention.id)
         var out: [Observation] = [.post(key: key, time: seen, createdAt: min(seen, created ?? seen), author: mention.author,
-                                        followers: mention.authorFollowers.map(Double.init), text: mention.text, url: WebLink.safe(mention.url))]
+                                        followers: followers(mention.authorFollowers), text: mention.text, url: WebLink.safe(mention.url))]
         if mention.reshares != nil || mention.replies != nil || mention.likes != nil || mention.quotes != nil {
             out.append(.counts(key: key, time: seen, reshares: mention.reshares, replies: mention.replies, likes: mention.likes, quotes: mention.quotes))
         }

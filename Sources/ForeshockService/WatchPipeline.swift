@@ -135,7 +135,7 @@ package actor WatchPipeline {
             guard let threshold, post.reshares >= threshold else { break }
             guard let sightings = await poller.resharers(of: id, postedAt: Date(timeIntervalSince1970: post.createdAt)) else { break }
             recent[source]?[id]?.resharersFetched = true
-            await ingest(sightings.map { .reshare(key: PostKey(source: source, id: $0.postID), time: $0.at.timeIntervalSince1970, user: $0.account, followers: $0.followers.map(Double.init)) })
+            await ingest(sightings.map { .reshare(key: PostKey(source: source, id: $0.postID), time: $0.at.timeIntervalSince1970, user: $0.account, followers: MentionObservations.followers($0.followers)) })
         }
         let stale = follow.filter { $0.value.reshares > 0 || now - $0.value.createdAt < 3600 }.map(\.key).sorted()
         if !stale.isEmpty {

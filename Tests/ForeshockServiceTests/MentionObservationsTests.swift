@@ -55,4 +55,26 @@ struct MentionObservationsTests {
         }
         #expect(time == 2_000 && created == 1_000)
     }
+
+    @Test("A negative follower count is no count (a Mastodon fork's -1 for a hidden one), for authors and resharers")
+    func hiddenFollowers() {
+        var outcome = PollOutcome(source: "m", observedAt: Date(timeIntervalSince1970: 2_000))
+        var post = Mention(source: "m", id: "p")
+        post.authorFollowers = -1
+        var boost = Mention(source: "m", id: "b")
+        boost.reshareOf = "p"
+        boost.authorFollowers = -1
+        var counted = Mention(source: "m", id: "q")
+        counted.authorFollowers = 0
+        outcome.mentions = [post, boost, counted]
+        var followers: [String: Double?] = [:]
+        for observation in MentionObservations.from(outcome) {
+            switch observation {
+            case .post(let key, _, _, _, let count, _, _): followers["post " + key.id] = count
+            case .reshare(let key, _, _, let count): followers["reshare of " + key.id] = count
+            default: break
+            }
+        }
+        #expect(followers == ["post p": Double?.none, "reshare of p": Double?.none, "post q": 0])
+    }
 }
