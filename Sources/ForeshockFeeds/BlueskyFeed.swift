@@ -4,8 +4,11 @@ import ForeshockTransport
 import Foundation
 
 /// Bluesky's AppView: `app.bsky.feed.searchPosts` sorted by latest. The forward cursor is the
-/// newest `indexedAt`; `since` is inclusive and indexing is not strictly ordered, so every poll
-/// re-reads a small overlap and the poller drops what it has seen.
+/// newest `sortAt` seen (the earlier of a post's `createdAt` and `indexedAt`, which is what
+/// `since` filters on); `since` is inclusive and indexing is not strictly ordered, so every poll
+/// re-reads a small overlap and the poller drops what it has seen. A post indexed more than the
+/// overlap after it was made, behind newer ones, is missed. Pages continue with the answer's
+/// `cursor`.
 package struct BlueskyFeed: MentionFeed {
     package let source: SourceConfig
     static let pageSize = 100
@@ -24,21 +27,21 @@ package struct BlueskyFeed: MentionFeed {
     package func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {
         let since = cursor.flatMap(Timestamp.parse).map { Timestamp.format($0.addingTimeInterval(-Self.overlap)) }
         return request(url("/xrpc/app.bsky.feed.searchPosts", [
-            ("q", source.query ?? ""), ("sort", "latest"), ("limit", String(Self.pageSize)), ("since", since), ("until", page),
+            ("q", source.query ?? ""), ("sort", "latest"), ("limit", String(Self.pageSize)), ("since", since), ("cursor", page),
         ]))
     }
 
     package func parseMentions(_ body: Data) throws(FeedError) -> MentionPage {
         let value = try json(body)
         var mentions: [Mention] = []
-        var indexed: [String] = []
+        var sorted: [Date] = []
         var count = 0
         if let posts = value.items("posts") {
             count = posts.count
             for post in posts {
                 guard let mention = mention(post) else { continue }
                 mentions.append(mention)
-                if let at = post["indexedAt"]?.stringValue { indexed.append(at) }
+                if let at = Self.sortAt(post) { sorted.append(at) }
             }
         } else if let feed = value.items("feed") {
             // Author and timeline feeds: a repost is the post plus a `reason` saying who reposted.
@@ -46,9 +49,9 @@ package struct BlueskyFeed: MentionFeed {
             for item in feed {
                 guard let post = item["post"], let original = mention(post) else { continue }
                 mentions.append(original)
-                if let at = post["indexedAt"]?.stringValue { indexed.append(at) }
+                if let at = Self.sortAt(post) { sorted.append(at) }
                 if item[path: "reason.$type"]?.stringValue == "app.bsky.feed.defs#reasonRepost" {
-                    let by = item[path: "reason.by.handle"]?.text ?? item[path: "reason.by.did"]?.text ?? "?"
+                    let by = Self.account(item[path: "reason.by"] ?? .null) ?? "?"
                     var repost = Mention(source: source.name, id: "\(original.id)#repost-by-\(item[path: "reason.by.did"]?.text ?? by)")
                     repost.author = by
                     repost.authorFollowers = item[path: "reason.by.followersCount"]?.intValue
@@ -62,24 +65,47 @@ package struct BlueskyFeed: MentionFeed {
         } else {
             throw FeedError(.unexpectedShape, "expected `posts` (searchPosts) or `feed`, got \(value.kindName)")
         }
-        let newest = indexed.compactMap { at in Timestamp.parse(at).map { (at, $0) } }.max { $0.1 < $1.1 }?.0
-        let oldest = indexed.compactMap(Timestamp.parse).min()
-        let next = count >= Self.pageSize ? oldest.map(Timestamp.format) : nil
-        return MentionPage(mentions: mentions, newestCursor: newest.flatMap(Timestamp.normalize), nextPage: next)
+        let next = count >= Self.pageSize ? value["cursor"]?.text : nil
+        return MentionPage(mentions: mentions, newestCursor: sorted.max().map(Timestamp.format), nextPage: next)
     }
+
+    /// A post's `sortAt`: the earlier of when its author says it was made and when the AppView
+    /// indexed it.
+    static func sortAt(_ post: JSONValue) -> Date? {
+        let times = [post[path: "record.createdAt"], post["indexedAt"]].compactMap { $0?.stringValue.flatMap(Timestamp.parse) }
+        return times.min()
+    }
+
+    /// How an account is named: its handle, or its DID when the handle failed verification
+    /// (`handle.invalid` is every such account's, and would make them one person).
+    static func account(_ profile: JSONValue) -> String? {
+        if let handle = profile["handle"]?.text, handle != "handle.invalid" { return handle }
+        return profile["did"]?.text
+    }
+
+    /// The most `createdAt` may come before `indexedAt` and still be when the post was made: a
+    /// client sets `createdAt`, and an imported or backdated post can say 2019. A post cannot
+    /// spread before anyone can see it, so past this its age counts from `indexedAt`.
+    static let backdatedAfter: Double = 600
 
     func mention(_ post: JSONValue) -> Mention? {
         guard let uri = post["uri"]?.text else { return nil }
         var mention = Mention(source: source.name, id: uri)
-        let handle = post[path: "author.handle"]?.text
-        mention.author = handle
+        let author = Self.account(post["author"] ?? .null)
+        mention.author = author
         mention.authorFollowers = post[path: "author.followersCount"]?.intValue
-        if let handle, let rkey = uri.split(separator: "/").last {
-            mention.url = "https://bsky.app/profile/\(handle)/post/\(rkey)"
+        if let author, let rkey = uri.split(separator: "/").last {
+            mention.url = "https://bsky.app/profile/\(author)/post/\(rkey)"
         }
         let record = post["record"] ?? .null
         mention.text = record["text"]?.stringValue
-        mention.createdAt = (record["createdAt"]?.stringValue ?? post["indexedAt"]?.stringValue).flatMap(Timestamp.normalize)
+        let created = record["createdAt"]?.stringValue
+        let indexed = post["indexedAt"]?.stringValue
+        if let made = created.flatMap(Timestamp.parse), let seen = indexed.flatMap(Timestamp.parse), made < seen.addingTimeInterval(-Self.backdatedAfter) {
+            mention.createdAt = indexed.flatMap(Timestamp.normalize)
+        } else {
+            mention.createdAt = (created ?? indexed).flatMap(Timestamp.normalize)
+        }
         mention.lang = record.items("langs")?.first?.text
         mention.replyTo = record[path: "reply.parent.uri"]?.text
         switch record[path: "embed.$type"]?.stringValue {
@@ -105,20 +131,23 @@ package struct BlueskyFeed: MentionFeed {
     }
 
     /// `getRepostedBy` names accounts without follower counts; the poller completes them with
-    /// `followersRequest`.
+    /// `followersRequests`.
     package func parseResharers(_ body: Data) throws(FeedError) -> [Resharer] {
         let value = try json(body)
         guard let accounts = value.items("repostedBy") ?? value.items("profiles") else {
             throw FeedError(.unexpectedShape, "expected `repostedBy` or `profiles`")
         }
         return accounts.compactMap { account in
-            (account["handle"]?.text ?? account["did"]?.text).map { Resharer(account: $0, followers: account["followersCount"]?.intValue) }
+            Self.account(account).map { Resharer(account: $0, followers: account["followersCount"]?.intValue) }
         }
     }
 
-    /// `app.bsky.actor.getProfiles` for up to 25 accounts, which carries `followersCount`.
-    package func followersRequest(for actors: [String]) -> HTTPRequest? {
-        request(url("/xrpc/app.bsky.actor.getProfiles", actors.prefix(25).map { ("actors", $0) }))
+    /// `app.bsky.actor.getProfiles`, 25 accounts a call: the profiles that carry `followersCount`
+    /// (search results and `getRepostedBy` name accounts by a view without counts).
+    package func followersRequests(for actors: [String]) -> [HTTPRequest] {
+        stride(from: 0, to: actors.count, by: 25).map { start in
+            request(url("/xrpc/app.bsky.actor.getProfiles", actors[start..<min(start + 25, actors.count)].map { ("actors", $0) }))
+        }
     }
 
     package func parseFollowers(_ body: Data) throws(FeedError) -> [Resharer] { try parseResharers(body) }

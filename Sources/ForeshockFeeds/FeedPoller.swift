@@ -111,6 +111,14 @@ package final class FeedPoller: Sendable {
                 outcome.notModified = true
                 break
             }
+            if page == nil, cursor != nil, feed.refusesCursor(response) {
+                // Polling again with a cursor the API refuses would fail for ever.
+                state.withLock { $0.cursor = nil; $0.cursorHistory = [] }
+                var again = await poll()
+                again.requests += outcome.requests
+                again.cursorRefused = true
+                return again
+            }
             if let failure = Self.statusError(response, now: clock()) {
                 return failed(outcome, failure)
             }
@@ -161,6 +169,7 @@ package final class FeedPoller: Sendable {
             state.stats.mentions += fresh.count
             state.stats.lastSuccess = clock()
         }
+        await completeAuthors(&outcome)
         outcome.answers = brandReplies(in: outcome.mentions)
         if let pauseForLimit {
             outcome.nextPollAfter = max(source.interval, pauseForLimit)
@@ -243,16 +252,9 @@ package final class FeedPoller: Sendable {
         var accounts: [Resharer]
         do throws(FeedError) {
             accounts = try feed.parseResharers(try await fetch(request, &outcome))
-            // Some APIs name the accounts without their followers (Bluesky's getRepostedBy); a
-            // second call, if the feed has one, fills them in.
-            let unknown = accounts.filter { $0.followers == nil }.map(\.account)
-            if !unknown.isEmpty, let followersRequest = feed.followersRequest(for: unknown), state.withLock({ $0.budget.spend(now: now) }) {
-                let profiles = try await send(followersRequest, &outcome)
-                if profiles.isSuccess {
-                    let known = Dictionary((try feed.parseFollowers(profiles.body)).map { ($0.account, $0.followers) }, uniquingKeysWith: { a, _ in a })
-                    accounts = accounts.map { Resharer(account: $0.account, followers: $0.followers ?? known[$0.account] ?? nil) }
-                }
-            }
+            // Some APIs name the accounts without their followers (Bluesky's getRepostedBy).
+            let known = try await followers(of: accounts.filter { $0.followers == nil }.map(\.account), &outcome)
+            accounts = accounts.map { Resharer(account: $0.account, followers: $0.followers ?? known[$0.account]) }
         } catch {
             count(error)
             return nil
@@ -268,6 +270,40 @@ package final class FeedPoller: Sendable {
                 ResharerSighting(postID: id, account: resharer.account, followers: resharer.followers,
                                  at: since.addingTimeInterval(span * Double(index + 1) / Double(new.count)))
             }
+        }
+    }
+
+    /// The follower counts of accounts an answer named without them, from the feed's
+    /// `followersRequests`, as far as the call budget and `maxPages` calls go: an account left
+    /// over stays unknown, which the scorer takes for a typical account.
+    /// - Throws: `FeedError` when an answer cannot be read; an error status only ends the lookup.
+    private func followers(of accounts: [String], _ outcome: inout PollOutcome) async throws(FeedError) -> [String: Int] {
+        var known: [String: Int] = [:]
+        guard !accounts.isEmpty else { return known }
+        for request in feed.followersRequests(for: accounts).prefix(Self.maxPages) {
+            guard state.withLock({ $0.budget.spend(now: clock()) }) else { break }
+            let response = try await send(request, &outcome)
+            guard response.isSuccess else { break }
+            for account in try feed.parseFollowers(response.body) {
+                if let followers = account.followers, known[account.account] == nil { known[account.account] = followers }
+            }
+        }
+        return known
+    }
+
+    /// Authors named without their followers (Bluesky's search results) get them, where the
+    /// feed can ask. A lookup that fails leaves them unknown: the mentions are not lost for it.
+    private func completeAuthors(_ outcome: inout PollOutcome) async {
+        var seen = Set<String>()
+        let unknown = outcome.mentions.compactMap { $0.authorFollowers == nil ? $0.author : nil }.filter { seen.insert($0).inserted }
+        do throws(FeedError) {
+            let known = try await followers(of: unknown, &outcome)
+            guard !known.isEmpty else { return }
+            for index in outcome.mentions.indices where outcome.mentions[index].authorFollowers == nil {
+                outcome.mentions[index].authorFollowers = outcome.mentions[index].author.flatMap { known[$0] }
+            }
+        } catch {
+            count(error)
         }
     }
 
@@ -404,6 +440,8 @@ package struct PollOutcome: Sendable {
     package var skippedIDs: [String] = []
     /// The cursor stepped back to an older post because the newest one vanished.
     package var cursorFellBack = false
+    /// The API refused the cursor, so this poll started again from the latest page.
+    package var cursorRefused = false
     /// HTTP requests made.
     package var requests = 0
     /// Seconds until this source should be polled again.

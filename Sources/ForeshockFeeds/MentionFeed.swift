@@ -29,6 +29,11 @@ package protocol MentionFeed: Sendable {
     /// Reads a response of a `countsRequests` request.
     func parseCounts(_ body: Data) throws(FeedError) -> [Mention]
 
+    /// Whether an error answer to `mentionsRequest` refuses the cursor itself, so that sending
+    /// it again can only fail again (a position the API no longer searches). The poller then
+    /// starts again from the latest page, as on its first poll.
+    func refusesCursor(_ response: HTTPResponse) -> Bool
+
     /// The request for the accounts that reshared a post, or nil where the API does not say.
     func resharersRequest(for id: String) -> HTTPRequest?
 
@@ -45,11 +50,12 @@ package protocol MentionFeed: Sendable {
     /// what it needs, never which network it is.
     var needs: FeedNeeds { get }
 
-    /// The request for the follower counts of resharers `parseResharers` could not give, or nil
-    /// when the API names them with their followers (or cannot say at all).
-    func followersRequest(for accounts: [String]) -> HTTPRequest?
+    /// The requests for the follower counts of accounts the API named without them (authors in
+    /// search results, resharers), in as many batches as the API needs; none when the API names
+    /// accounts with their followers (or cannot say at all).
+    func followersRequests(for accounts: [String]) -> [HTTPRequest]
 
-    /// Reads a `followersRequest` response: the accounts with their followers.
+    /// Reads a `followersRequests` response: the accounts with their followers.
     func parseFollowers(_ body: Data) throws(FeedError) -> [Resharer]
 
     /// The streaming request (server-sent events) that pushes new mentions as they are made, or
@@ -120,12 +126,13 @@ package struct MentionPage: Sendable {
 extension MentionFeed {
     package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] { [] }
     package func parseCounts(_ body: Data) throws(FeedError) -> [Mention] { try parseMentions(body).mentions }
+    package func refusesCursor(_ response: HTTPResponse) -> Bool { false }
     package func resharersRequest(for id: String) -> HTTPRequest? { nil }
     package func parseResharers(_ body: Data) throws(FeedError) -> [Resharer] { [] }
     package func repliesRequest(for id: String) -> HTTPRequest? { nil }
     package func parseReplies(_ body: Data) throws(FeedError) -> [Mention] { try parseMentions(body).mentions }
     package var needs: FeedNeeds { FeedNeeds() }
-    package func followersRequest(for accounts: [String]) -> HTTPRequest? { nil }
+    package func followersRequests(for accounts: [String]) -> [HTTPRequest] { [] }
     package func parseFollowers(_ body: Data) throws(FeedError) -> [Resharer] { [] }
     package func streamRequest() -> HTTPRequest? { nil }
     package func parseStreamEvent(type: String, data: String) throws(FeedError) -> [Mention]? { nil }

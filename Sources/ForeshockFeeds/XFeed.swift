@@ -9,7 +9,8 @@ import Foundation
 package struct XFeed: MentionFeed {
     package let source: SourceConfig
     static let pageSize = 100
-    static let tweetFields = "created_at,public_metrics,referenced_tweets,lang,author_id,conversation_id"
+    /// `note_tweet` carries the whole text of a long post; `text` holds its first 280 characters.
+    static let tweetFields = "created_at,public_metrics,referenced_tweets,lang,author_id,conversation_id,note_tweet"
     static let expansions = "author_id,referenced_tweets.id,referenced_tweets.id.author_id"
 
     package init(source: SourceConfig) {
@@ -67,7 +68,7 @@ package struct XFeed: MentionFeed {
         mention.authorFollowers = user?[path: "public_metrics.followers_count"]?.intValue
         mention.url = "https://x.com/\(user?["username"]?.text ?? "i/web")/status/\(id)"
         mention.createdAt = tweet["created_at"]?.stringValue.flatMap(Timestamp.normalize)
-        mention.text = tweet["text"]?.stringValue
+        mention.text = tweet[path: "note_tweet.text"]?.stringValue ?? tweet["text"]?.stringValue
         mention.lang = tweet["lang"]?.text
         mention.reshares = tweet[path: "public_metrics.retweet_count"]?.intValue
         mention.replies = tweet[path: "public_metrics.reply_count"]?.intValue
@@ -90,6 +91,23 @@ package struct XFeed: MentionFeed {
                 ("expansions", "author_id"), ("user.fields", "public_metrics"),
             ]))
         }
+    }
+
+    /// A lookup where every post asked about is gone answers 200 with only `errors` (one
+    /// "Not Found Error" per post): no counts, and no reason to stop refreshing the others.
+    package func parseCounts(_ body: Data) throws(FeedError) -> [Mention] {
+        let value = try json(body)
+        if value["data"] == nil, let errors = value.items("errors"), !errors.isEmpty,
+           errors.allSatisfy({ ($0["type"]?.text ?? "").hasSuffix("/resource-not-found") || $0["title"]?.text == "Not Found Error" }) {
+            return []
+        }
+        return try parseMentions(body).mentions
+    }
+
+    /// X searches the last seven days: a `since_id` older than that is refused with a 400 that
+    /// names it, for as long as it is sent.
+    package func refusesCursor(_ response: HTTPResponse) -> Bool {
+        response.status == 400 && String(decoding: response.body.prefix(4096), as: UTF8.self).contains("since_id")
     }
 
     package func resharersRequest(for id: String) -> HTTPRequest? {

@@ -329,6 +329,7 @@ package actor WatchService {
                                [("taken", "\(outcome.mentions.count)"), ("skipped", "\(outcome.skippedIDs.count)")])
             }
             if outcome.cursorFellBack { source.info("the newest post seen is gone; the cursor stepped back to an older one") }
+            if outcome.cursorRefused { source.warning("the API no longer accepts the cursor (older than it searches); started again from the latest posts") }
         }
     }
 

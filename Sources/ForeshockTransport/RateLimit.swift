@@ -3,7 +3,8 @@ import Foundation
 
 /// What an API's response headers say about its rate limit, read from whichever dialect it
 /// speaks: Mastodon `X-RateLimit-*` (reset as an ISO time), X `x-rate-limit-*` (reset in epoch
-/// seconds), Reddit `x-ratelimit-*` (reset in seconds from now), IETF `RateLimit-*` (seconds).
+/// seconds), Reddit `x-ratelimit-*` (reset in seconds from now), `RateLimit-*` (the IETF draft's
+/// seconds from now; Bluesky and GitLab send epoch seconds in the same header).
 package struct RateLimit: Sendable, Equatable {
     package var limit: Double?
     package var remaining: Double
@@ -26,8 +27,7 @@ package struct RateLimit: Sendable, Equatable {
             if let reset, let date = Timestamp.parse(reset) {
                 resetAt = date // Mastodon
             } else if let seconds = number(reset) {
-                // Reddit counts seconds left; a few servers send epoch seconds in the same header.
-                resetAt = seconds > 1_000_000_000 ? Date(timeIntervalSince1970: seconds) : now.addingTimeInterval(seconds)
+                resetAt = resetDate(seconds, now: now) // Reddit
             } else {
                 resetAt = nil
             }
@@ -37,7 +37,7 @@ package struct RateLimit: Sendable, Equatable {
         }
         if let remaining = number(headers["ratelimit-remaining"]) {
             return RateLimit(limit: number(headers["ratelimit-limit"]), remaining: remaining,
-                             resetAt: number(headers["ratelimit-reset"]).map { now.addingTimeInterval($0) })
+                             resetAt: number(headers["ratelimit-reset"]).map { resetDate($0, now: now) })
         }
         if let combined = headers["ratelimit"] {
             // draft-ietf-httpapi-ratelimit-headers: `RateLimit: limit=100, remaining=50, reset=5`
@@ -47,9 +47,17 @@ package struct RateLimit: Sendable, Equatable {
                 if pair.count == 2, let value = Double(pair[1]) { fields[pair[0].lowercased()] = value }
             }
             guard let remaining = fields["remaining"] ?? fields["r"] else { return nil }
-            return RateLimit(limit: fields["limit"], remaining: remaining, resetAt: (fields["reset"] ?? fields["t"]).map { now.addingTimeInterval($0) })
+            return RateLimit(limit: fields["limit"], remaining: remaining, resetAt: (fields["reset"] ?? fields["t"]).map { resetDate($0, now: now) })
         }
         return nil
+    }
+
+    /// A reset given as a number: seconds from now as the header's dialect says, unless it is
+    /// too large to be one. Several servers put epoch seconds in a seconds-from-now header
+    /// (Bluesky's `RateLimit-Reset`, some `x-ratelimit-reset`); read as seconds from now, one
+    /// would silence the source for the longest wait.
+    static func resetDate(_ value: Double, now: Date) -> Date {
+        value > 1_000_000_000 ? Date(timeIntervalSince1970: value) : now.addingTimeInterval(value)
     }
 
     /// Seconds to wait before the next call so as not to run out: none while plenty is left,

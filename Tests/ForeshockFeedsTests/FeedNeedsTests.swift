@@ -11,10 +11,10 @@ struct FeedNeedsTests {
     func declared() {
         #expect(RedditFeed(source: testSource(.reddit)).needs == FeedNeeds(authentication: .clientCredentials, olderCursorWhenEmpty: true))
         #expect(BlueskyFeed(source: testSource(.bluesky)).needs.authentication == .session)
-        #expect(BlueskyFeed(source: testSource(.bluesky)).followersRequest(for: ["a.bsky.social"]) != nil)
+        #expect(BlueskyFeed(source: testSource(.bluesky)).followersRequests(for: ["a.bsky.social"]).count == 1)
         #expect(MastodonFeed(source: testSource(.mastodon)).needs == FeedNeeds(countsOneByOneWhenBatchMissing: true))
         #expect(HackerNewsFeed(source: testSource(.hackernews)).needs == FeedNeeds())
-        #expect(XFeed(source: testSource(.x)).followersRequest(for: ["someone"]) == nil)
+        #expect(XFeed(source: testSource(.x)).followersRequests(for: ["someone"]).isEmpty)
     }
 
     @Test("the poller, its credentials and its stream never ask a feed which network it is")

@@ -122,6 +122,10 @@ struct FeedPollerTests {
         #expect(ietf?.remaining == 50 && ietf?.pause(now: now) == nil)
         let combined = RateLimit.from(HTTPHeaders([("RateLimit", "limit=10, remaining=1, reset=30")]), now: now)
         #expect(combined?.pause(now: now) == 30)
+        // Bluesky's RateLimit-Reset is epoch seconds in the header the draft gives in seconds
+        // from now: 60 s to wait, not the longest wait.
+        let bluesky = RateLimit.from(HTTPHeaders([("RateLimit-Limit", "3000"), ("RateLimit-Remaining", "250"), ("RateLimit-Reset", "1700000060")]), now: now)
+        #expect(bluesky?.pause(now: now) == 60)
         #expect(RateLimit.retryAfter(HTTPHeaders([("Retry-After", "Wed, 15 Nov 2023 00:00:00 GMT")]), now: Date(timeIntervalSince1970: 1_700_006_400 - 60)) == 60)
     }
 
@@ -224,11 +228,14 @@ struct FeedPollerTests {
         #expect(try await api.requests(to: "/search").last?.path.contains("before=t3_b2") == true)
     }
 
-    @Test("Bluesky: createSession, then searchPosts with the session's token and an overlapping since")
+    @Test("Bluesky: createSession, then searchPosts with the session's token and an overlapping since; authors' followers from getProfiles")
     func blueskySession() async throws {
+        // Search names authors without counts (profileViewBasic); getProfiles has them.
+        let profiles = #"{"profiles": [{"did": "did:plc:64fyz6rpsaga", "handle": "iamkonstantin.eu", "followersCount": 812}, {"did": "did:plc:oio4hkxaop4a", "handle": "mackuba.eu", "followersCount": 4000}]}"#
         let api = try await ScriptedAPI([
             "/xrpc/com.atproto.server.createSession": [["body": #"{"accessJwt": "jwt-a", "refreshJwt": "jwt-r", "handle": "brand.example", "did": "did:plc:x"}"#]],
             "/xrpc/app.bsky.feed.searchPosts": [["body_file": payloadPath("bluesky/searchPosts_atat_postviews.json")]],
+            "/xrpc/app.bsky.actor.getProfiles": [["body": profiles]],
         ])
         defer { api.stop() }
         var source = testSource(.bluesky, base: api.base)
@@ -237,15 +244,43 @@ struct FeedPollerTests {
         let poller = FeedPoller(feed: BlueskyFeed(source: source))
         let first = await poller.poll()
         #expect(first.mentions.count == 7)
-        #expect(poller.cursor == "2025-02-08T10:15:16.048Z")
+        // The newest sortAt: that post's createdAt, two seconds before it was indexed.
+        #expect(poller.cursor == "2025-02-08T10:15:14.135Z")
+        let followers = Dictionary(first.mentions.map { ($0.author ?? "", $0.authorFollowers) }, uniquingKeysWith: { a, _ in a })
+        #expect(followers["iamkonstantin.eu"] == 812 && followers["mackuba.eu"] == 4000)
+        #expect(followers["launchedfm.com"] == .some(nil)) // not in the answer: still unknown
         let second = await poller.poll()
         #expect(second.mentions.isEmpty) // the overlap returns the same posts; all were seen
         let session = try await api.requests(to: "/xrpc/com.atproto.server.createSession")
         #expect(session.count == 1)
         let searches = try await api.requests(to: "/xrpc/app.bsky.feed.searchPosts")
         #expect(searches.allSatisfy { $0.headers["Authorization"] == "Bearer jwt-a" })
-        #expect(searches[1].path.contains("since=2025-02-08T10%3A13%3A16.048Z"))
+        #expect(searches[1].path.contains("since=2025-02-08T10%3A13%3A14.135Z"))
         #expect(searches[1].path.contains("sort=latest"))
+        // One call for the seven authors of the first poll; none for a poll with nothing new.
+        let lookups = try await api.requests(to: "/xrpc/app.bsky.actor.getProfiles")
+        #expect(lookups.count == 1 && lookups[0].path.contains("actors=iamkonstantin.eu") && lookups[0].headers["Authorization"] == "Bearer jwt-a")
+    }
+
+    @Test("X: a since_id the API no longer searches (400 naming it) starts again from the latest page instead of failing for ever")
+    func xRefusedCursor() async throws {
+        let page = { (id: String) in #"{"data": [{"id": "\#(id)", "author_id": "7", "text": "acme", "created_at": "2026-11-24T08:00:00.000Z"}], "meta": {"newest_id": "\#(id)", "result_count": 1}}"# }
+        let refused = #"{"errors": [{"parameters": {"since_id": ["1900"]}, "message": "Invalid 'since_id':'1900'. 'since_id' must be a tweet id created after the start time."}], "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.twitter.com/2/problems/invalid-request"}"#
+        let api = try await ScriptedAPI(["/2/tweets/search/recent": [
+            ["body": page("1900")], ["status": 400, "body": refused], ["body": page("2500")], ["body": page("2600")],
+        ]])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: XFeed(source: testSource(.x, base: api.base)))
+        _ = await poller.poll()
+        #expect(poller.cursor == "1900")
+        let again = await poller.poll()
+        #expect(again.error == nil && again.cursorRefused && again.requests == 2)
+        #expect(again.mentions.map(\.id) == ["2500"] && poller.cursor == "2500")
+        let next = await poller.poll()
+        #expect(next.error == nil && !next.cursorRefused)
+        let searches = try await api.requests(to: "/2/tweets/search/recent").map(\.path)
+        #expect(searches.map { $0.contains("since_id=") } == [false, true, false, true])
+        #expect(searches[3].contains("since_id=2500"))
     }
 
     @Test("Resharers are fetched within the call budget and spread evenly over the interval")

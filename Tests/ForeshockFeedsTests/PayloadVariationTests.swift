@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import ForeshockConfig
+@testable import ForeshockFeeds
+@testable import ForeshockTestSupport
+@testable import ForeshockTransport
+
+/// Shapes the APIs document and real servers send that the recorded payloads do not show.
+@Suite("What real servers also send")
+struct PayloadVariationTests {
+    func mentions(_ kind: SourceConfig.Kind, _ body: String) throws -> [Mention] {
+        try testSource(kind).makeFeed().parseMentions(Data(body.utf8)).mentions
+    }
+
+    @Test("Bluesky: an unverified handle names the account by its DID; a backdated post counts from when it was indexed")
+    func blueskyHandleInvalidAndBackdated() throws {
+        let post = #"""
+        {"posts": [
+          {"uri": "at://did:plc:aaa/app.bsky.feed.post/3k1", "indexedAt": "2025-02-07T20:21:23.254+00:00",
+           "author": {"did": "did:plc:aaa", "handle": "handle.invalid"},
+           "record": {"text": "acme lost my bag", "createdAt": "2019-03-01T10:00:00.000Z"}},
+          {"uri": "at://did:plc:bbb/app.bsky.feed.post/3k2", "indexedAt": "2025-02-07T20:21:25Z",
+           "author": {"did": "did:plc:bbb", "handle": "handle.invalid"},
+           "record": {"text": "me too", "createdAt": "2025-02-07T20:21:24.500Z"}}
+        ]}
+        """#
+        let found = try mentions(.bluesky, post)
+        #expect(found.map(\.author) == ["did:plc:aaa", "did:plc:bbb"])
+        #expect(found[0].url == "https://bsky.app/profile/did:plc:aaa/post/3k1")
+        #expect(found[0].createdAt == "2025-02-07T20:21:23.254Z")
+        #expect(found[1].createdAt == "2025-02-07T20:21:24.500Z")
+        let resharers = try testSource(.bluesky).makeFeed().parseResharers(Data(#"{"repostedBy": [{"did": "did:plc:ccc", "handle": "handle.invalid"}, {"did": "did:plc:ddd", "handle": "handle.invalid"}]}"#.utf8))
+        #expect(resharers.map(\.account) == ["did:plc:ccc", "did:plc:ddd"])
+    }
+
+    @Test("Bluesky: a full page continues with the answer's cursor")
+    func blueskyCursor() throws {
+        let posts = (0..<100).map { index in
+            #"{"uri": "at://did:plc:a/app.bsky.feed.post/\#(index)", "indexedAt": "2025-02-07T20:21:23Z", "author": {"did": "did:plc:a", "handle": "a.example"}, "record": {"text": "x", "createdAt": "2025-02-07T20:21:22Z"}}"#
+        }
+        let feed = testSource(.bluesky).makeFeed()
+        let page = try feed.parseMentions(Data(#"{"cursor": "opaque-2", "posts": [\#(posts.joined(separator: ","))]}"#.utf8))
+        #expect(page.nextPage == "opaque-2")
+        #expect(feed.mentionsRequest(after: page.newestCursor, page: page.nextPage).url.contains("cursor=opaque-2"))
+    }
+
+    @Test("Hacker News: an Ask HN post's body is part of its text")
+    func askHN() throws {
+        let found = try mentions(.hackernews, #"{"hits": [{"objectID": "46100001", "title": "Ask HN: Is Acme support ignoring everyone?", "url": null, "story_text": "Acme lost my bag twice &amp; nobody answers.<p>Anyone else?", "author": "pat", "created_at_i": 1764000000, "points": 3, "num_comments": 1}], "nbPages": 1}"#)
+        let text = try #require(found.first?.text)
+        #expect(text.hasPrefix("Ask HN: Is Acme support ignoring everyone?\n\n"))
+        #expect(text.contains("Acme lost my bag twice & nobody answers."))
+    }
+
+    @Test("Reddit: deleted accounts and removed text are nobody and nothing; `more` is not a comment")
+    func redditPlaceholders() throws {
+        let listing = #"""
+        {"kind": "Listing", "data": {"children": [
+          {"kind": "t3", "data": {"id": "a1", "name": "t3_a1", "author": "[deleted]", "title": "Acme?", "selftext": "[removed]", "created_utc": 1764000000.0}},
+          {"kind": "t1", "data": {"id": "c1", "name": "t1_c1", "author": "[deleted]", "body": "[deleted]", "parent_id": "t3_a1", "created_utc": 1764000001.0}},
+          {"kind": "more", "data": {"id": "c9", "name": "t1_c9", "count": 57, "children": ["c9", "c10"]}}
+        ]}}
+        """#
+        let found = try mentions(.reddit, listing)
+        #expect(found.map(\.id) == ["a1", "c1"])
+        #expect(found.allSatisfy { $0.author == nil })
+        #expect(found[0].text == "Acme?" && found[1].text == nil)
+    }
+
+    @Test("X: a long post's whole text; a lookup whose posts are all gone is no posts, not an error")
+    func xLongPostAndGonePosts() throws {
+        let whole = String(repeating: "Acme lost my bag. ", count: 30)
+        let found = try mentions(.x, #"{"data": [{"id": "1900", "author_id": "7", "text": "Acme lost my bag. Acme lost… https://t.co/x", "note_tweet": {"text": "\#(whole)"}}], "meta": {"newest_id": "1900", "result_count": 1}}"#)
+        #expect(found.first?.text == whole)
+        #expect(XFeed.tweetFields.contains("note_tweet"))
+        let feed = testSource(.x).makeFeed()
+        let gone = #"{"errors": [{"value": "1284", "detail": "Could not find tweet with ids: [1284].", "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids", "resource_id": "1284", "type": "https://api.twitter.com/2/problems/resource-not-found"}]}"#
+        #expect(try feed.parseCounts(Data(gone.utf8)).isEmpty)
+        // Any other error alone is still one.
+        #expect(throws: FeedError.self) { try feed.parseCounts(Data(#"{"errors": [{"title": "Unauthorized", "detail": "Unauthorized", "type": "about:blank"}]}"#.utf8)) }
+    }
+
+    @Test("Mastodon: a quote given by id only; a mention notification whose status is gone")
+    func mastodonVariations() throws {
+        let quoting = try mastodonStatus(id: "20")
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(quoting.utf8)) as? [String: Any])
+        object["quote"] = ["state": "accepted", "quoted_status_id": "1170"]
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: [object]), as: UTF8.self)
+        #expect(try mentions(.mastodon, body).first?.quoteOf == "1170")
+
+        let notifications = #"[{"id": "9001", "type": "mention", "status": \#(try mastodonStatus(id: "21"))}, {"id": "9002", "type": "mention", "status": null}]"#
+        let page = try testSource(.mastodon).makeFeed().parseMentions(Data(notifications.utf8))
+        #expect(page.mentions.map(\.id) == ["21"])
+        #expect(page.newestCursor == "9002")
+    }
+}
