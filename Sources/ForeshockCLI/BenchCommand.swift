@@ -70,7 +70,7 @@ enum BenchCommand {
             }
             return cascades
         } catch {
-            throw CommandError(.runtime, "foreshock bench: cannot read the cascades in \(root): \((error as NSError).localizedDescription)")
+            throw CommandError(.runtime, "foreshock bench: cannot read the cascades in \(root): \(SystemReason.of(error))")
         }
     }
 

@@ -61,10 +61,10 @@ enum CheckConfigCommand {
         return .success
     }
 
-    /// Every problem, then the count: exit 2, or 1 when the file could not be read at all.
+    /// Every problem, then the count (none for a file that could not be read at all): exit 2.
     private static func refused(_ error: ConfigError, path: String, terminal: Terminal) -> ExitCode {
         for problem in error.problems { terminal.printError(problem.description) }
-        if error.code == .unreadable { return .failure }
+        if error.code == .unreadable { return .usage }
         let errors = error.problems.filter { $0.severity == .error }.count
         terminal.printError("\(path): \(NumberText.count(errors, "error")); the config cannot be used")
         return .usage

@@ -24,7 +24,7 @@ package enum CommandAlerting {
         }
         let outbox: Outbox
         do { outbox = try previous?.outbox ?? Outbox(directory: stateDir) } catch {
-            throw CommandError(.runtime, "foreshock \(command): cannot use the state directory \(stateDir ?? "-"): \((error as NSError).localizedDescription)")
+            throw CommandError(.runtime, "foreshock \(command): cannot use the state directory \(stateDir ?? "-"): \(SystemReason.of(error))")
         }
         if outbox.unreadable > 0 {
             logger.error("outbox lines that could not be read were skipped; the file was kept for inspection",

@@ -13,7 +13,7 @@ enum CommandConfig {
             }
             return try ConfigLoader.embeddedDefault(query: query, brand: arguments[.brand], environment: environment).0
         } catch {
-            throw CommandError(error.code == .unreadable ? .runtime : .config,
+            throw CommandError(.config,
                                errors: error.problems.filter { $0.severity == .error }.map(\.description),
                                warnings: error.problems.filter { $0.severity == .warning }.map(\.description))
         }

@@ -9,7 +9,7 @@ enum CommandFile {
         do {
             try AtomicFile.write(Data(html.utf8), to: path)
         } catch {
-            throw CommandError(.runtime, "foreshock \(command): cannot write the report to \(path): \((error as NSError).localizedDescription)")
+            throw CommandError(.runtime, "foreshock \(command): cannot write the report to \(path): \(SystemReason.of(error))")
         }
         terminal.printError("\(command): report written to \(path) (\(html.utf8.count / 1024) KB)")
     }
@@ -20,7 +20,7 @@ enum CommandFile {
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw CommandError(.runtime, "foreshock \(command): cannot read \(path): \((error as NSError).localizedDescription)")
+            throw CommandError(.runtime, "foreshock \(command): cannot read \(path): \(SystemReason.of(error))")
         }
     }
 }

@@ -33,7 +33,7 @@ enum EvalCommand {
             tideh = try names.map { try CascadeEvaluation.loadTiDeH((tidehDir as NSString).appendingPathComponent($0)) }
             middle = try CascadeEvaluation.loadTwitter1516((data as NSString).appendingPathComponent("twitter1516_dev.jsonl"))
         } catch {
-            throw CommandError(.runtime, "foreshock eval: cannot read the cascades: \((error as NSError).localizedDescription)")
+            throw CommandError(.runtime, "foreshock eval: cannot read the cascades: \(SystemReason.of(error))")
         }
         if arguments[.report] != nil, arguments.has(.fit) || arguments.has(.holdout) {
             throw CommandError(.usage, "foreshock eval: --report draws the evaluation of the config's rules; it goes with neither --fit nor --holdout.")
@@ -182,7 +182,7 @@ enum EvalCommand {
                 let smh = try smhNames.map { try CascadeEvaluation.loadSMH(path("smh/\($0)")) }
                 return RealOrdinary(viral: viral, liang: liang, smh: smh)
             } catch {
-                throw CommandError(.runtime, "foreshock eval: cannot read the cascades of ordinary authors: \((error as NSError).localizedDescription)")
+                throw CommandError(.runtime, "foreshock eval: cannot read the cascades of ordinary authors: \(SystemReason.of(error))")
             }
         }
     }

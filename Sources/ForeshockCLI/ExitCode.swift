@@ -4,7 +4,8 @@ package enum ExitCode: Int32, Sendable {
     case success = 0
     /// The work failed at run time: a source or sink failed, an input file could not be read.
     case failure = 1
-    /// The command line or the config is wrong.
+    /// The command line or the config is wrong (a config file that is not there or cannot be
+    /// read included: the command cannot start without it).
     case usage = 2
 }
 

@@ -87,7 +87,7 @@ enum WatchCommand {
         do {
             return try RecordingFile(path: path, maxBytes: limit)
         } catch {
-            throw CommandError(.runtime, "foreshock watch: cannot open the recording \(path): \((error as NSError).localizedDescription)")
+            throw CommandError(.runtime, "foreshock watch: cannot open the recording \(path): \(SystemReason.of(error))")
         }
     }
 }

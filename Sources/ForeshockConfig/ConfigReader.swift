@@ -65,7 +65,9 @@ final class ObjectReader {
     }
 
     private func wrongType(_ key: String, _ value: JSONValue, _ expected: String) {
-        reader.error(keyPath(key), "expected \(expected), found \(value.kindName)")
+        // "expected a whole number, found a number" says nothing: say which number.
+        let found = if case .number(let number) = value { number.isNaN ? "NaN" : number.isInfinite ? (number < 0 ? "-Infinity" : "Infinity") : format(number) } else { value.kindName }
+        reader.error(keyPath(key), "expected \(expected), found \(found)")
     }
 
     func string(_ key: String, required: Bool = false, nonEmpty: Bool = true) -> String? {
@@ -86,7 +88,7 @@ final class ObjectReader {
 
     func double(_ key: String, required: Bool = false, min: Double? = nil, max: Double? = nil) -> Double? {
         guard let value = take(key, required: required, expected: "a number") else { return nil }
-        guard case .number(let number) = value, number.isFinite else { wrongType(key, value, "a number"); return nil }
+        guard case .number(let number) = value, number.isFinite else { wrongType(key, value, "a finite number"); return nil }
         if let min, number < min { reader.error(keyPath(key), "\(format(number)) is too small (at least \(format(min)))"); return nil }
         if let max, number > max { reader.error(keyPath(key), "\(format(number)) is too large (at most \(format(max)))"); return nil }
         return number
@@ -94,7 +96,16 @@ final class ObjectReader {
 
     func int(_ key: String, required: Bool = false, min: Int? = nil, max: Int? = nil) -> Int? {
         guard let value = take(key, required: required, expected: "a whole number") else { return nil }
-        guard let number = value.intValue, case .number = value else { wrongType(key, value, "a whole number"); return nil }
+        guard case .number(let whole) = value else { wrongType(key, value, "a whole number"); return nil }
+        guard let number = value.intValue else {
+            if whole.isFinite, whole.rounded() == whole {
+                let bound = whole < 0 ? min.map { " (at least \($0))" } : max.map { " (at most \($0))" }
+                reader.error(keyPath(key), "\(format(whole)) is too \(whole < 0 ? "small" : "large")\(bound ?? "")")
+            } else {
+                wrongType(key, value, "a whole number")
+            }
+            return nil
+        }
         if let min, number < min { reader.error(keyPath(key), "\(number) is too small (at least \(min))"); return nil }
         if let max, number > max { reader.error(keyPath(key), "\(number) is too large (at most \(max))"); return nil }
         return number

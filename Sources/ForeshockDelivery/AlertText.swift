@@ -5,6 +5,9 @@ import Foundation
 
 /// Notifications and replay summaries as people read them on a terminal.
 package enum AlertText {
+    /// One notification as terminal lines. What came from the network (author, link, text) is
+    /// written terminal-safe here, since `replay` prints these lines too and a recording may
+    /// hold anything.
     package static func line(_ note: AlertNotification) -> String {
         let time = Timestamp.format(Date(timeIntervalSince1970: note.time))
         let state = (note.isTest ? "TEST " : "")
@@ -18,14 +21,14 @@ package enum AlertText {
             break
         }
         let predicted = note.supercritical ? "supercritical" : note.predicted.map { "predicted \(Int($0.rounded()))" } ?? "no prediction yet"
-        var line = "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(note.key.source)] \(note.author ?? "?"): \(note.reshares) reshares, \(predicted), \(String(format: "%.1f", note.velocityPerMin))/min, reach \(Int(note.reach))"
+        var line = "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(SafeText.terminal(note.key.source))] \(SafeText.terminal(note.author ?? "?")): \(note.reshares) reshares, \(predicted), \(String(format: "%.1f", note.velocityPerMin))/min, reach \(Int(note.reach))"
         if let unanswered = note.unansweredFor, note.complaint { line += ", unanswered for \(DurationText.format(unanswered))" }
-        if let url = note.url { line += " \(url)" }
+        if let url = WebLink.safe(note.url) { line += " \(url)" }
         if let why = note.why, note.state == .firing { line += "\n    why: \(SafeText.terminal(why))" }
         if let held = note.held { line += "\n    held: \(held)" }
         if let excerpt = note.excerpt {
             let flat = excerpt.replacingOccurrences(of: "\n", with: " ")
-            line += "\n    \"\(flat.count > 140 ? flat.prefix(139) + "…" : Substring(flat))\""
+            line += "\n    \"\(SafeText.terminal(String(flat.count > 140 ? flat.prefix(139) + "…" : Substring(flat))))\""
         }
         return line
     }

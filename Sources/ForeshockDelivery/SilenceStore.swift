@@ -164,7 +164,7 @@ package final class SilenceStore: @unchecked Sendable {
             // A watch reading it never sees half a file.
             try AtomicFile.write(Data(("{\"silences\":[\n" + items.joined(separator: ",\n") + "\n]}\n").utf8), to: path)
         } catch {
-            throw Problem(description: "cannot write \(path): \((error as NSError).localizedDescription)")
+            throw Problem(description: "cannot write \(path): \(SystemReason.of(error))")
         }
         loadedStamp = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }

@@ -20,7 +20,7 @@ struct MentionReport: Sendable {
                 .compactMap { name, value in value.map { "\($0) \(name)" } }.joined(separator: ", ")
             let kind = mention.reshareOf.map { "reshare of \($0)" } ?? (mention.replyTo.map { "reply to \($0)" } ?? "post")
             // Everything here but the counts came from the network.
-            terminal.print(SafeText.terminal("[\(outcome.source)] \(mention.author ?? "?") \(kind)\(counts.isEmpty ? "" : " (\(counts))"): \(excerpt) \(mention.url ?? "")"))
+            terminal.print(SafeText.terminal("[\(outcome.source)] \(mention.author ?? "?") \(kind)\(counts.isEmpty ? "" : " (\(counts))"): \(excerpt) \(WebLink.safe(mention.url) ?? "")"))
         }
     }
 }

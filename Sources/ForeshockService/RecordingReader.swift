@@ -128,7 +128,7 @@ package struct RecordingReader: Sendable {
         switch type {
         case "post":
             return .post(key: key, time: time, createdAt: Self.time(value[.createdAt]) ?? time, author: value[.author]?.stringValue,
-                         followers: followers(), text: value[.text]?.stringValue, url: value[.url]?.stringValue)
+                         followers: followers(), text: value[.text]?.stringValue, url: WebLink.safe(value[.url]?.stringValue))
         case "reshare":
             return .reshare(key: key, time: time, user: value[.user]?.idString, followers: followers())
         case "counts":

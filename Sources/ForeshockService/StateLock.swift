@@ -1,3 +1,4 @@
+import ForeshockSupport
 import Foundation
 import Glibc
 
@@ -24,11 +25,11 @@ package final class StateLock: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw Error(code: .unusable, description: "cannot create the state directory \(directory): \((error as NSError).localizedDescription)")
+            throw Error(code: .unusable, description: "cannot create the state directory \(directory): \(SystemReason.of(error))")
         }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw Error(code: .unusable, description: "cannot open \(path): \(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO).localizedDescription)")
+            throw Error(code: .unusable, description: "cannot open \(path): \(SystemReason.describe(errno: errno))")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -52,7 +52,10 @@ package struct JSONSyntaxLocator {
         for byte in bytes[..<min(index, bytes.count)] {
             if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else if byte & 0xC0 != 0x80 { column += 1 }
         }
-        let found = index < bytes.count ? "'\(String(decoding: [bytes[index]], as: UTF8.self))'" : "the end of the file"
+        // A control byte or a stray byte of UTF-8 is written as its code: the line goes to a terminal.
+        let found = index >= bytes.count ? "the end of the file"
+            : bytes[index] >= 0x20 && bytes[index] < 0x7F ? "'\(String(decoding: [bytes[index]], as: UTF8.self))'"
+            : String(format: "byte 0x%02x", bytes[index])
         return Failure(message: "line \(line), column \(column): \(what), found \(found)")
     }
 

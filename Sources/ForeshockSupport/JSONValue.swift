@@ -21,10 +21,22 @@ package enum JSONValue: Sendable, Equatable, Decodable {
             self = .number(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            // A nested value that cannot be read comes up through the containers as it is, so
+            // the error names where it is rather than "expected an object" at the top.
+            do { self = .array(try container.decode([JSONValue].self)); return } catch let error as UnreadableValue { throw error } catch {}
+            do { self = .object(try container.decode([String: JSONValue].self)); return } catch let error as UnreadableValue { throw error } catch {}
+            throw UnreadableValue(path: decoder.codingPath)
+        }
+    }
+
+    /// A value JSON5 allows but a `Double` cannot hold (`1e400`).
+    struct UnreadableValue: Error {
+        let path: [any CodingKey]
+
+        var reason: String {
+            let where_ = path.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }.joined()
+            return "the value at \(where_.hasPrefix(".") ? String(where_.dropFirst()) : where_) cannot be read (a number beyond ±1.8e308?)"
         }
     }
 
@@ -36,6 +48,8 @@ package enum JSONValue: Sendable, Equatable, Decodable {
         decoder.allowsJSON5 = json5
         do {
             return try decoder.decode(JSONValue.self, from: data)
+        } catch let error as UnreadableValue {
+            throw JSONSyntaxError(reason: error.reason)
         } catch DecodingError.dataCorrupted {
             let located = JSONSyntaxLocator.locate([UInt8](data), json5: json5)
             throw JSONSyntaxError(reason: located ?? "the text could not be read as \(json5 ? "JSON5" : "JSON")")

@@ -51,11 +51,24 @@ struct CommandLineToolTests {
         #expect(refused.contains("environment variable MASTODON_TOKEN is not set"), "\(refused)")
     }
 
-    @Test("check-config: a missing file exits 1")
-    func checkConfigMissing() async {
-        let (status, _, err) = await runForeshock(["check-config", "/nonexistent/foreshock.json5"])
-        #expect(status == .failure)
-        #expect(err.contains("does not exist"))
+    @Test("A config file that is missing or a directory is one line and exit 2, for every command that takes one", arguments: [
+        ["check-config", "/nonexistent/foreshock.json5"], ["check-config", "/"], ["test-alert", "--config", "/nonexistent/foreshock.json5"],
+        ["replay", "/dev/null", "--config", "/nonexistent/foreshock.json5"],
+    ])
+    func configMissing(arguments: [String]) async {
+        let (status, _, err) = await runForeshock(arguments)
+        #expect(status == .usage)
+        #expect(err.contains("does not exist") || err.contains("cannot be read"), "\(err)")
+        #expect(err.split(separator: "\n").count == 1, "\(err)")
+    }
+
+    @Test("An input that is a directory or is missing says so in words, not Foundation's error numbers")
+    func inputMissing() async {
+        for (path, reason) in [("/tmp", "is a directory"), ("/nonexistent/rec.jsonl", "no such file or directory")] {
+            let (status, _, err) = await runForeshock(["replay", path])
+            #expect(status == .failure)
+            #expect(err == "foreshock replay: cannot read \(path): \(reason)\n", "\(err)")
+        }
     }
 
     @Test("usage errors exit 2 with one line", arguments: [

@@ -96,6 +96,22 @@ struct ReplayCommandTests {
         #expect(err.contains("foreshock replay: --trace: the recording has no post \"nosuch\""), "\(err)")
     }
 
+    @Test("Text output writes what a recording's post says terminal-safe: no escapes, no bidi overrides, no javascript: link")
+    func hostileRecording() async throws {
+        let cascade = try loadCascade("seismic_tweet.csv")
+        var lines = [#"{"type":"post","time":1700000000,"source":"x","id":"t1","author":"evil\u202egnp.exe\u001b[31m","followers":2290,"text":"Hi \u001b]0;PWNED\u0007 \u202eesrever\r","url":"javascript:alert(1)"}"#]
+        for share in cascade.dropFirst() where share.time <= 1800 {
+            lines.append(#"{"type":"reshare","time":\#(1_700_000_000 + share.time),"source":"x","post":"t1","user":"u","followers":\#(Int(share.followers))}"#)
+        }
+        let path = try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "hostile.jsonl")
+        let (status, out, _) = await runForeshock(["replay", path])
+        #expect(status == .success)
+        #expect(out.contains("FIRING"), "\(out)")
+        #expect(out.contains("evil\\u202egnp.exe\\x1b[31m"), "the author, escaped: \(out)")
+        #expect(!out.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x0D || $0.value == 0x202E })
+        #expect(!out.contains("javascript:"))
+    }
+
     @Test("Text output ends with a summary people can tune thresholds with")
     func text() async throws {
         let (status, out, _) = await runForeshock(["replay", try tweetRecording()])

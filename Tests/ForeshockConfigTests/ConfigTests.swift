@@ -169,6 +169,20 @@ struct ConfigTests {
         #expect(result.errors[0].message.contains("line 3, column"))
     }
 
+    @Test("Numbers JSON5 allows but a threshold cannot take: the error says which number, and where", arguments: [
+        ("1e400", "not valid JSON5: the value at rules[0].when.min_reshares cannot be read (a number beyond ±1.8e308?)"),
+        ("NaN", "rules[0].when.min_reshares: expected a whole number, found NaN"),
+        ("-Infinity", "rules[0].when.min_reshares: expected a whole number, found -Infinity"),
+        ("2.5", "rules[0].when.min_reshares: expected a whole number, found 2.5"),
+        ("99999999999999999999", "rules[0].when.min_reshares: 1e+20 is too large"),
+    ])
+    func unusableNumbers(number: String, message: String) {
+        let result = Self.parse("{ rules: [ { name: \"r\", severity: \"warning\", when: { min_reshares: \(number) } } ] }")
+        #expect(result.errors.map(\.description).contains { $0.hasSuffix(message) }, "\(result.errors)")
+        let float = Self.parse("{ rules: [ { name: \"r\", severity: \"warning\", when: { predicted_reshares_at_least: NaN } } ] }")
+        #expect(float.errors.map(\.description).contains { $0.hasSuffix("rules[0].when.predicted_reshares_at_least: expected a finite number, found NaN") }, "\(float.errors)")
+    }
+
     @Test("a config with no sources is valid, with a warning")
     func noSources() {
         let result = Self.parse("{ rules: [ { name: \"r\", severity: \"warning\", when: { min_reshares: 5 } } ] }")

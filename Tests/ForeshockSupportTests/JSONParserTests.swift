@@ -21,6 +21,19 @@ struct JSONParserTests {
         #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(Data(text.utf8)) }
     }
 
+    @Test("A control byte where a value should be is named by its code, never written raw", arguments: [[0x00], [0x1B, 0x5B, 0x33, 0x31, 0x6D]])
+    func controlByteNamed(_ bytes: [UInt8]) {
+        for json5 in [false, true] {
+            do {
+                _ = try JSONValue.parse(Data(bytes), json5: json5)
+                Issue.record("accepted \(bytes)")
+            } catch {
+                #expect(error.reason.contains(String(format: "found byte 0x%02x", bytes[0])), "\(error.reason)")
+                #expect(!error.reason.unicodeScalars.contains { $0.value < 0x20 })
+            }
+        }
+    }
+
     @Test("Hostile nesting is refused, not a stack overflow")
     func deepNesting() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)

@@ -24,7 +24,7 @@ package struct FileSink: AlertSink {
             throw DeliveryError(.permanent, error.description)
         } catch {
             // A full disk may clear up; keep trying rather than lose the line.
-            throw DeliveryError(.transient, "cannot append to \(path): \((error as NSError).localizedDescription)")
+            throw DeliveryError(.transient, "cannot append to \(path): \(SystemReason.of(error))")
         }
     }
 }
