@@ -15,8 +15,9 @@ enum DemoCommand {
         let speed = Double(arguments[.speed] ?? "120") ?? 0
         guard speed >= 1, speed <= 10_000 else { throw CommandError(.usage, "foreshock demo: --speed takes a number from 1 to 10000.") }
         let wallStart = Date()
-        // The original was posted when the demo starts, and demo time runs `speed` times faster.
-        let posted = wallStart
+        // The original was posted when the demo starts (on a whole second, so every time the
+        // feed writes is exact to its milliseconds), and demo time runs `speed` times faster.
+        let posted = Date(timeIntervalSince1970: wallStart.timeIntervalSince1970.rounded(.down))
         let clock: @Sendable () -> Date = { posted.addingTimeInterval(Date().timeIntervalSince(wallStart) * speed) }
         // A loopback server stands in for the network's API, so the real poller reads it through libcurl.
         let server: HTTPServer
@@ -25,7 +26,10 @@ enum DemoCommand {
                 guard request.method == "GET", request.path == "/feed.json" else {
                     return HTTPServer.Response(status: 404, contentType: "application/json", body: Data("{\"error\":\"not found\"}".utf8))
                 }
-                return HTTPServer.Response(status: 200, contentType: "application/json", body: feed(upTo: clock().timeIntervalSince(posted), posted: posted))
+                // The API publishes by the minute, so what a poll reads does not hang on the
+                // milliseconds it happened to start at: every run shows the same cascade.
+                let published = (clock().timeIntervalSince(posted) / 60).rounded(.down) * 60
+                return HTTPServer.Response(status: 200, contentType: "application/json", body: feed(upTo: published, posted: posted))
             }
         } catch {
             throw CommandError(.runtime, "foreshock demo: \(error.message).")
@@ -41,23 +45,34 @@ enum DemoCommand {
         terminal.print("""
         Foreshock demo: the first hour of a real cascade, \(DemoCascade.events.count - 1) reshares of one post, in about \(minutes) s.
         Data: \(DemoCascade.source).
-        A loopback server plays the network's API; the real poller reads it every minute of demo time, the
+        A loopback server plays the network's API; the real poller reads it twice a minute of demo time, the
         scoring core and the embedded default rules judge the post, and alerts go to the console sink.
 
           TIME    RESHARES  VEL/MIN  REACH       PREDICTED (SEISMIC 90% interval)
         """)
         var options = WatchService.Options()
         options.mentions = "none"
-        options.stopAfter = 3600 / speed + 0.5
+        // Past the hour by more than a poll's interval and its jitter, so a poll reads minute 60.
+        options.stopAfter = 3720 / speed
         options.housekeepingInterval = 3600
-        let printed = Mutex(-1)
+        let printed = Mutex(-1) // the last five-minute step printed
         let key = PostKey(source: "demo", id: "1")
         options.onTick = { pipeline, now in
-            let age = now.timeIntervalSince(posted)
-            let step = Int(age / 300)
-            guard step > printed.withLock({ $0 }), let f = await pipeline.features([key], at: now.timeIntervalSince1970).first ?? nil else { return }
+            // The post as it stood at each five minutes, while the last poll has read exactly
+            // that far: the feed publishes by the minute and is polled twice a minute, and the
+            // features are read as of the source's last poll (`WatchPipeline.features`), so the
+            // age at `now` says when that poll was. A poll well inside the minute read what was
+            // published at its start (the margin covers the request's way to the server).
+            // Every run prints the same lines.
+            let step = printed.withLock { $0 } + 1
+            let at = Double(step * 300)
+            guard step <= 12, now.timeIntervalSince(posted) >= at,
+                  let read = await pipeline.features([key], at: now.timeIntervalSince1970).first ?? nil, read.age >= at else { return }
+            // Past that, a poll has read on; the line is still printed, a little less exact.
+            guard read.age < at + 50 || now.timeIntervalSince(posted) >= at + 120,
+                  let f = await pipeline.features([key], at: posted.addingTimeInterval(at).timeIntervalSince1970).first ?? nil else { return }
             printed.withLock { $0 = step }
-            terminal.print(progressLine(f))
+            terminal.print(progressLine(f, minutes: step * 5))
         }
         let service = WatchService(config: config, stateDir: stateDir, notifier: notifier, factory: factory, options: options,
                                    terminal: terminal, logger: logger, clock: clock)
@@ -70,9 +85,8 @@ enum DemoCommand {
         return status
     }
 
-    static func progressLine(_ f: PostFeatures) -> String {
+    static func progressLine(_ f: PostFeatures, minutes: Int) -> String {
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
-        let minutes = Int(f.age / 60)
         let time = String(format: "+%02d:%02d", minutes / 60, minutes % 60)
         let reach = f.reach >= 1e6 ? String(format: "%.1fM", f.reach / 1e6) : f.reach >= 1e3 ? String(format: "%.0fk", f.reach / 1e3) : String(Int(f.reach))
         var predicted = f.supercritical ? "on its way to everywhere (supercritical)" : f.predicted.map { String(Int($0.rounded())) } ?? "-"
@@ -108,8 +122,9 @@ enum DemoCommand {
         source.items = "items"
         source.fields = ["id": "id", "created_at": "created_at", "author": "author", "author_followers": "author_followers",
                          "text": "text", "url": "url", "reshare_of": "reshare_of"]
-        // One poll per minute of demo time, one evaluation per 15 s of it.
-        source.interval = 60 / speed
+        // Two polls per minute of demo time (the feed publishes by the minute), one evaluation
+        // per 15 s of it.
+        source.interval = 30 / speed
         source.fetchResharersAt = nil
         config.sources = [source]
         config.scoring.evaluationInterval = 15 / speed

@@ -47,6 +47,8 @@ package actor WatchPipeline {
     private let logger: Logger
     /// Recent posts per source with reshares, to re-poll their counters.
     private var recent: [String: [String: (createdAt: Double, reshares: Int, resharersFetched: Bool)]] = [:]
+    /// Per polled source, when its last successful poll started: what it shows is as of then.
+    private var readThrough: [String: Double] = [:]
     package private(set) var health: [String: SourceHealth] = [:]
     package private(set) var counters = Counters()
     private var journalLines = 0
@@ -124,6 +126,8 @@ package actor WatchPipeline {
         guard outcome.error == nil else { return }
         let source = outcome.source
         let now = outcome.observedAt.timeIntervalSince1970
+        // A polled source's data is known through its last poll; a streamed one's through now.
+        if poller.feed.streamRequest() == nil { readThrough[source] = max(readThrough[source] ?? now, now) }
         // New posts joined `recent` as they were ingested; keep the newest, young enough.
         var follow = (recent[source] ?? [:]).filter { now - $0.value.createdAt < Self.followFor }
         if follow.count > Self.followAtMost {
@@ -211,9 +215,11 @@ package actor WatchPipeline {
         }
     }
 
-    /// What `status` shows of the core: the hottest posts and every alert firing.
+    /// What `status` shows of the core: the hottest posts (each as of its source's last poll)
+    /// and every alert firing.
     package func snapshot(hottest limit: Int, at time: Double) async -> (hottest: [PostFeatures], firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)]) {
-        await onEngine { $0.snapshot(hottest: limit, at: time) }
+        let readThrough = readThrough
+        return await onEngine { $0.snapshot(hottest: limit, at: time, readThrough: readThrough) }
     }
 
     /// Posts tracked (without the bytes, which cost a visit to every post).
@@ -221,9 +227,10 @@ package actor WatchPipeline {
         await onEngine { $0.postCount }
     }
 
-    /// The features of posts now, nil for one not tracked.
+    /// The features of posts now, each as of its source's last poll, nil for one not tracked.
     package func features(_ keys: [PostKey], at time: Double) async -> [PostFeatures?] {
-        await onEngine { $0.features(keys, at: time) }
+        let readThrough = readThrough
+        return await onEngine { $0.features(keys, at: time, readThrough: readThrough) }
     }
 
     /// Runs `body` with the engine on the engine's queue, and awaits it.

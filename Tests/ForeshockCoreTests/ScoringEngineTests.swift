@@ -450,6 +450,38 @@ struct ScoringEngineTests {
         #expect(got == one.features(asked, at: 100))
     }
 
+    @Test("A source read through an earlier time is shown as of then, in features and in the hottest; others at the time asked")
+    func readThrough() throws {
+        let engine = ScoringEngine(config: scoringConfig([]), shards: 2)
+        // The same cascade on two sources, its reshares known through minute 20.
+        for source in ["polled", "streamed"] {
+            let observations = try cascadeObservations("seismic_tweet.csv", id: "t", start: 0).compactMap { observation -> Observation? in
+                guard observation.time <= 1200 else { return nil }
+                switch observation {
+                case .post(_, let time, let created, let author, let followers, let text, let url):
+                    return .post(key: PostKey(source: source, id: "t"), time: time, createdAt: created, author: author, followers: followers, text: text, url: url)
+                case .reshare(_, let time, let user, let followers):
+                    return .reshare(key: PostKey(source: source, id: "t"), time: time, user: user, followers: followers)
+                default: return nil
+                }
+            }
+            _ = engine.ingest(observations)
+        }
+        let polled = PostKey(source: "polled", id: "t"), streamed = PostKey(source: "streamed", id: "t")
+        // Two minutes after the poll at 1200 s: the polled one as the poll saw it, the other two
+        // minutes on (its rates lower: two minutes of no reshares are news for a stream).
+        let got = engine.features([polled, streamed], at: 1320, readThrough: ["polled": 1200])
+        let atPoll = try #require(engine.features(polled, at: 1200))
+        let now = try #require(engine.features(streamed, at: 1320))
+        #expect(got[0] == atPoll && got[0]?.age == 1200)
+        #expect(got[1] == now && got[1]?.age == 1320)
+        #expect(atPoll.velocityShort > now.velocityShort)
+        // A poll's time past the time asked does not move it forward.
+        #expect(engine.features([polled], at: 1100, readThrough: ["polled": 1200])[0]?.age == 1100)
+        let hottest = engine.snapshot(hottest: 2, at: 1320, readThrough: ["polled": 1200]).hottest
+        #expect(Set(hottest.map(\.age)) == [1200, 1320])
+    }
+
     @Test("At most max_tracked_posts: the coldest go first")
     func capacityEviction() {
         var config = scoringConfig([])

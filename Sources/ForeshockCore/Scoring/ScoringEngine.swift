@@ -92,16 +92,17 @@ package final class ScoringEngine: @unchecked Sendable {
     }
 
     /// What `status` shows: the posts with the most reshares and every alert firing.
-    package func snapshot(hottest limit: Int, at time: Double) -> (hottest: [PostFeatures], firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)]) {
-        access.run("snapshot") { snapshotExclusively(hottest: limit, at: time) }
+    /// - Parameter readThrough: as for `features(_:at:readThrough:)`.
+    package func snapshot(hottest limit: Int, at time: Double, readThrough: [String: Double] = [:]) -> (hottest: [PostFeatures], firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)]) {
+        access.run("snapshot") { snapshotExclusively(hottest: limit, at: time, readThrough: readThrough) }
     }
 
-    private func snapshotExclusively(hottest limit: Int, at time: Double) -> (hottest: [PostFeatures], firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)]) {
+    private func snapshotExclusively(hottest limit: Int, at time: Double, readThrough: [String: Double]) -> (hottest: [PostFeatures], firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)]) {
         var hottest: [PostFeatures] = []
         var firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)] = volumeAlerts.firing.map { ($0.key, true, $0.value) }
         for index in shards.indices {
             queues[index].sync {
-                hottest += shards[index].shard.hottest(limit, at: time)
+                hottest += shards[index].shard.hottest(limit, at: time, readThrough: readThrough)
                 firing += shards[index].shard.lifecycle.firing.map { ($0.key, false, $0.value) }
             }
         }
@@ -261,12 +262,19 @@ package final class ScoringEngine: @unchecked Sendable {
 
     /// The features of many posts now, each shard working through its own posts at once: one
     /// block per shard rather than one queue hop per post.
+    /// - Parameters:
+    ///   - time: now.
+    ///   - readThrough: per source, the time its data is known through (its last poll); a post
+    ///     of a source in it is read as of then. Between two polls a source's silence is not
+    ///     news yet (what was reshared since comes with the next poll); read at `time`, the
+    ///     rates and SEISMIC's estimate would sag through every interval and jump back at each
+    ///     poll. A source not in it (a stream, a replay) is read at `time`.
     /// - Returns: the features in the order of `keys`, nil for a post not tracked.
-    package func features(_ keys: [PostKey], at time: Double) -> [PostFeatures?] {
-        access.run("features") { featuresExclusively(keys, at: time) }
+    package func features(_ keys: [PostKey], at time: Double, readThrough: [String: Double] = [:]) -> [PostFeatures?] {
+        access.run("features") { featuresExclusively(keys, at: time, readThrough: readThrough) }
     }
 
-    private func featuresExclusively(_ keys: [PostKey], at time: Double) -> [PostFeatures?] {
+    private func featuresExclusively(_ keys: [PostKey], at time: Double, readThrough: [String: Double]) -> [PostFeatures?] {
         var perShard = [[Int]](repeating: [], count: shards.count)
         for (position, key) in keys.enumerated() { perShard[Self.shard(of: key.stableHash, count: shards.count)].append(position) }
         let results = IndexedResults<PostFeatures>(count: keys.count)
@@ -277,7 +285,7 @@ package final class ScoringEngine: @unchecked Sendable {
                 // Handed over 64 at a time: one lock per post had the shards waking each other.
                 var pending: [(index: Int, value: PostFeatures)] = []
                 pending.reserveCapacity(64)
-                box.shard.forEachFeatures(of: positions.map { keys[$0] }, at: time) { index, features in
+                box.shard.forEachFeatures(of: positions.map { keys[$0] }, at: time, readThrough: readThrough) { index, features in
                     pending.append((positions[index], features))
                     if pending.count == 64 { results.set(pending); pending.removeAll(keepingCapacity: true) }
                 }

@@ -305,10 +305,13 @@ package struct ScoringShard: Sendable {
     /// read out of the table, each post was (perf: a sixth of a batch look's samples between
     /// them); in place, neither is. A closure rather than an array, so each post's features (a
     /// few hundred bytes) are copied once more, not twice, on the way to where the caller keeps them.
-    package mutating func forEachFeatures(of keys: [PostKey], at time: Double, _ body: (_ index: Int, _ features: PostFeatures) -> Void) {
+    /// - Parameter readThrough: per source, the time its data is known through (see
+    ///   `ScoringEngine.features(_:at:readThrough:)`); a post of a source in it is read as of then.
+    package mutating func forEachFeatures(of keys: [PostKey], at time: Double, readThrough: [String: Double] = [:],
+                                          _ body: (_ index: Int, _ features: PostFeatures) -> Void) {
         for (index, key) in keys.enumerated() {
             guard let slot = table.slot(of: key, hash: key.stableHash) else { continue }
-            body(index, Self.features(of: &table[slot], settings: settings, at: time))
+            body(index, Self.features(of: &table[slot], settings: settings, at: readThrough[key.source].map { min(time, $0) } ?? time))
         }
     }
 
@@ -441,7 +444,7 @@ package struct ScoringShard: Sendable {
     }
 
     /// The posts with the most reshares, with their features at `time`, for `status`.
-    package func hottest(_ limit: Int, at time: Double) -> [PostFeatures] {
+    package func hottest(_ limit: Int, at time: Double, readThrough: [String: Double] = [:]) -> [PostFeatures] {
         guard limit > 0 else { return [] }
         // One pass keeping the best `limit` in order: the watch asks every couple of seconds,
         // and sorting 100,000 posts each time cost more than the rest of its look.
@@ -453,7 +456,7 @@ package struct ScoringShard: Sendable {
             best.insert(slot, at: best.firstIndex { before(slot, $0) } ?? best.count)
             if best.count > limit { best.removeLast() }
         }
-        return best.map { settings.features(table[$0], at: time) }
+        return best.map { settings.features(table[$0], at: readThrough[table[$0].key.source].map { min(time, $0) } ?? time) }
     }
 
     /// Bytes held by tracked posts.
