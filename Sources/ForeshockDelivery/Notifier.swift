@@ -9,7 +9,8 @@ import Foundation
 /// scoring goes on whatever the receivers do.
 ///
 /// Grouping: the first notification for a sink goes out at once; those that follow within
-/// `group_wait` are held and go out together when it ends.
+/// `group_wait` (by the notifications' times, so a replay groups as the live run did) are held
+/// and go out together when it ends.
 ///
 /// `@unchecked Sendable`: the grouping state is behind `lock`; the workers are thread-safe.
 package final class Notifier: @unchecked Sendable {
@@ -35,7 +36,10 @@ package final class Notifier: @unchecked Sendable {
     private let silences: SilenceStore
     private let logger: Logger
     private let lock = NSLock()
+    /// Per sink, when its open group window ends, on the notifications' clock.
     private var windowEnds: [String: Double] = [:]
+    /// Per sink, which window is open: a timer flushes only the window it was started for.
+    private var windowGeneration: [String: Int] = [:]
     private var held: [String: [AlertNotification]] = [:]
     private var counts = (submitted: 0, silenced: 0, announced: 0)
 
@@ -77,7 +81,7 @@ package final class Notifier: @unchecked Sendable {
     package func submit(_ notes: [AlertNotification]) {
         let now = Date()
         var toSend: [(String, [AlertNotification])] = []
-        var windowsOpened: [String] = []
+        var windowsOpened: [(String, Int)] = []
         var silenced: [(AlertNotification, [String])] = []
         lock.lock()
         for note in notes {
@@ -107,14 +111,19 @@ package final class Notifier: @unchecked Sendable {
             let what = note.reason == .started ? "fired" : note.reason.rawValue
             logger.info("alert \(what)", [("alert", note.alertKey), ("rule", note.rule), ("severity", note.severity.rawValue), ("sinks", sinks.joined(separator: ","))]
                         + (note.isTest ? [("test", "true")] : []))
+            // The window is on the notifications' own clock: a replay's notifications hours
+            // apart come within milliseconds, and must not go out as one message.
             for sink in sinks {
                 if groupWait <= 0 {
                     toSend.append((sink, [note]))
-                } else if let end = windowEnds[sink], now.timeIntervalSince1970 < end {
+                } else if let end = windowEnds[sink], note.time < end {
                     held[sink, default: []].append(note)
                 } else {
-                    windowEnds[sink] = now.timeIntervalSince1970 + groupWait
-                    windowsOpened.append(sink)
+                    // Past the open window: what it held goes now, before this note's own.
+                    if let group = held.removeValue(forKey: sink), !group.isEmpty { toSend.append((sink, group)) }
+                    windowEnds[sink] = note.time + groupWait
+                    windowGeneration[sink, default: 0] += 1
+                    windowsOpened.append((sink, windowGeneration[sink]!))
                     toSend.append((sink, [note]))
                 }
             }
@@ -122,17 +131,19 @@ package final class Notifier: @unchecked Sendable {
         lock.unlock()
         if !silenced.isEmpty { log.record(taken: silenced) }
         for (sink, group) in toSend { dispatch(group, to: sink) }
-        for sink in windowsOpened {
+        for (sink, generation) in windowsOpened {
             Task { [self, groupWait] in
                 try? await Task.sleep(nanoseconds: UInt64(groupWait * 1e9))
-                flush(sink)
+                flush(sink, generation: generation)
             }
         }
     }
 
-    /// Ends a sink's group window: what was held goes out as one.
-    private func flush(_ sink: String) {
+    /// Ends a sink's group window (the one `generation` opened, unless a later notification has
+    /// ended it and opened another; any window when nil): what was held goes out as one.
+    private func flush(_ sink: String, generation: Int? = nil) {
         lock.lock()
+        guard generation == nil || windowGeneration[sink] == generation else { lock.unlock(); return }
         let group = held[sink] ?? []
         held[sink] = nil
         windowEnds[sink] = nil

@@ -56,6 +56,47 @@ struct EmailSinkTests {
         #expect(one["date"]?.stringValue?.hasSuffix("+0000") == true)
     }
 
+    @Test("Changes of one alert grouped into one mail thread under its first; a mail about two alerts only references both")
+    func groupedThreading() async throws {
+        let inbox = try makeTemporaryDirectory()
+        let server = try await FixtureServer.start("smtp_server.py", ["--outdir", inbox.path])
+        defer { server.stop() }
+        let config = try NotifierFixtures.config(sinks: #"""
+            { name: "mail", kind: "email", smtp_url: "smtp://127.0.0.1:\#(server.port)", starttls: "off", from: "foreshock@example.com", to: ["oncall@example.com"] }
+            """#, extra: #"alerting: { group_wait: "1h" }"#)
+        let notifier = try NotifierFixtures.notifier(config)
+        defer { notifier.stop() }
+        var started = NotifierFixtures.note("1")
+        started.severity = .warning
+        var escalated = NotifierFixtures.note("1", reason: .escalated)
+        escalated.time = started.time + 10
+        var repeated = NotifierFixtures.note("1", reason: .repeated)
+        repeated.time = started.time + 20
+        notifier.submit([started])
+        notifier.submit([escalated, repeated])
+        #expect(await notifier.drain(timeout: 30))
+        let one = try await MailFixtures.parsed(inbox.appendingPathComponent("1.eml").path)
+        let two = try await MailFixtures.parsed(inbox.appendingPathComponent("2.eml").path)
+        let root = try #require(one["message_id"]?.stringValue)
+        #expect(two["subject"]?.stringValue?.hasSuffix("(and 1 more)") == true, "\(two)")
+        #expect(two["in_reply_to"]?.stringValue == root && two["references"]?.stringValue == root, "\(two)")
+
+        // The drain closed the window: the next goes alone, the two after it together.
+        var opener = NotifierFixtures.note("1", reason: .repeated)
+        opener.time = started.time + 25
+        var other = NotifierFixtures.note("2")
+        other.time = started.time + 30
+        var again = NotifierFixtures.note("1", reason: .repeated)
+        again.time = started.time + 40
+        notifier.submit([opener])
+        notifier.submit([other, again])
+        #expect(await notifier.drain(timeout: 30))
+        let four = try await MailFixtures.parsed(inbox.appendingPathComponent("4.eml").path)
+        #expect(four["subject"]?.stringValue?.hasSuffix("(and 1 more)") == true, "\(four)")
+        #expect(four["in_reply_to"] == .null, "\(four)")
+        #expect((four["references"]?.stringValue ?? "").split(separator: " ").count == 2, "\(four)")
+    }
+
     @Test("SMTP 451 is retried until accepted; 550 goes to the dead letters")
     func transientAndPermanent() async throws {
         let inbox = try makeTemporaryDirectory()

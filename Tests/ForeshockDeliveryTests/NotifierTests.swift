@@ -104,6 +104,31 @@ struct NotifierTests {
         #expect(all.last?.json?["alerts"]?.arrayValue?.map { $0["reason"]?.stringValue ?? "" } == ["started", "escalated"])
     }
 
+    @Test("Grouping goes by the notifications' own times: a replay's, hours apart but a moment apart on the wall clock, go out one by one")
+    func groupingByNotificationTime() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
+        defer { server.stop() }
+        let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#,
+                                                          extra: #"alerting: { group_wait: "30s" }"#))
+        defer { notifier.stop() }
+        var started = NotifierFixtures.note("1")
+        started.severity = .warning
+        var escalated = NotifierFixtures.note("1", reason: .escalated)
+        escalated.time = started.time + 10
+        var repeated = NotifierFixtures.note("1", reason: .repeated)
+        repeated.time = started.time + 4 * 3600
+        notifier.submit([started])
+        notifier.submit([escalated])
+        notifier.submit([repeated])
+        // No window has to end on the wall clock: the repeat four hours on ends the escalation's.
+        var sent: [NotifierFixtures.Request] = []
+        for _ in 0..<250 where sent.count < 3 {
+            sent = try await NotifierFixtures.requests(server, path: "/hook")
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        #expect(sent.map { $0.json?["alerts"]?.arrayValue?.map { $0["reason"]?.stringValue ?? "" } ?? [] } == [["started"], ["escalated"], ["repeated"]])
+    }
+
     @Test("Silences from the config and from `silence add` hold notifications back")
     func silences() async throws {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])

@@ -59,7 +59,9 @@ package struct EmailSink: AlertSink {
         let roots = notes.map(Self.threadID).filter { $0 != messageID }
         var seen = Set<String>()
         message.references = roots.filter { seen.insert($0).inserted }
-        if single, first.reason != .started { message.inReplyTo = Self.threadID(first) }
+        // A reply to the alert's first message when it is about that one alert only (several
+        // changes of it grouped included); a group of several alerts only references each.
+        if message.references.count == 1, !(single && first.reason == .started) { message.inReplyTo = message.references[0] }
         message.extraHeaders = [("X-Foreshock-Alert", notes.map(\.alertKey).joined(separator: " ")), ("Auto-Submitted", "auto-generated")]
         return [(id, message.data)]
     }
