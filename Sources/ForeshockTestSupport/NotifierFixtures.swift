@@ -31,12 +31,17 @@ package enum NotifierFixtures {
                                             policy: RetryPolicy(initial: 0.2, maximum: 1, rateWindow: rateWindow), logger: Logger(handler: handler))
     }
 
-    package static func note(_ id: String, reason: AlertNotification.Reason = .started, text: String = "lost my bag") -> AlertNotification {
+    /// The sample alert about post `id`, `after` seconds past the sample's time; a `started`
+    /// one may be a warning, so that an escalation can follow it.
+    package static func note(_ id: String, reason: AlertNotification.Reason = .started, text: String = "lost my bag", after: Double = 0,
+                             severity: Severity? = nil) -> AlertNotification {
         var note = AlertNotification.sample
         var post = note.post!
         post.excerpt = text
         note.subject = .post(PostKey(source: "mastodon", id: id), post)
         note.reason = reason
+        note.time += after
+        if let severity { note.severity = severity }
         return note
     }
 

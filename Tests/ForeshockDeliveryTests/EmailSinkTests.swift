@@ -66,14 +66,8 @@ struct EmailSinkTests {
             """#, extra: #"alerting: { group_wait: "1h" }"#)
         let notifier = try NotifierFixtures.notifier(config)
         defer { notifier.stop() }
-        var started = NotifierFixtures.note("1")
-        started.severity = .warning
-        var escalated = NotifierFixtures.note("1", reason: .escalated)
-        escalated.time = started.time + 10
-        var repeated = NotifierFixtures.note("1", reason: .repeated)
-        repeated.time = started.time + 20
-        notifier.submit([started])
-        notifier.submit([escalated, repeated])
+        notifier.submit([NotifierFixtures.note("1", severity: .warning)])
+        notifier.submit([NotifierFixtures.note("1", reason: .escalated, after: 10), NotifierFixtures.note("1", reason: .repeated, after: 20)])
         #expect(await notifier.drain(timeout: 30))
         let one = try await MailFixtures.parsed(inbox.appendingPathComponent("1.eml").path)
         let two = try await MailFixtures.parsed(inbox.appendingPathComponent("2.eml").path)
@@ -82,14 +76,8 @@ struct EmailSinkTests {
         #expect(two["in_reply_to"]?.stringValue == root && two["references"]?.stringValue == root, "\(two)")
 
         // The drain closed the window: the next goes alone, the two after it together.
-        var opener = NotifierFixtures.note("1", reason: .repeated)
-        opener.time = started.time + 25
-        var other = NotifierFixtures.note("2")
-        other.time = started.time + 30
-        var again = NotifierFixtures.note("1", reason: .repeated)
-        again.time = started.time + 40
-        notifier.submit([opener])
-        notifier.submit([other, again])
+        notifier.submit([NotifierFixtures.note("1", reason: .repeated, after: 25)])
+        notifier.submit([NotifierFixtures.note("2", after: 30), NotifierFixtures.note("1", reason: .repeated, after: 40)])
         #expect(await notifier.drain(timeout: 30))
         let four = try await MailFixtures.parsed(inbox.appendingPathComponent("4.eml").path)
         #expect(four["subject"]?.stringValue?.hasSuffix("(and 1 more)") == true, "\(four)")

@@ -111,15 +111,9 @@ struct NotifierTests {
         let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#,
                                                           extra: #"alerting: { group_wait: "30s" }"#))
         defer { notifier.stop() }
-        var started = NotifierFixtures.note("1")
-        started.severity = .warning
-        var escalated = NotifierFixtures.note("1", reason: .escalated)
-        escalated.time = started.time + 10
-        var repeated = NotifierFixtures.note("1", reason: .repeated)
-        repeated.time = started.time + 4 * 3600
-        notifier.submit([started])
-        notifier.submit([escalated])
-        notifier.submit([repeated])
+        notifier.submit([NotifierFixtures.note("1", severity: .warning)])
+        notifier.submit([NotifierFixtures.note("1", reason: .escalated, after: 10)])
+        notifier.submit([NotifierFixtures.note("1", reason: .repeated, after: 4 * 3600)])
         // No window has to end on the wall clock: the repeat four hours on ends the escalation's.
         var sent: [NotifierFixtures.Request] = []
         for _ in 0..<250 where sent.count < 3 {
