@@ -14,6 +14,11 @@ enum DemoCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
         let speed = Double(arguments[.speed] ?? "120") ?? 0
         guard speed >= 1, speed <= 10_000 else { throw CommandError(.usage, "foreshock demo: --speed takes a number from 1 to 10000.") }
+        // What the demo has printed and what its feed has published: the feed publishes by the
+        // minute but never past the next five minutes not printed yet, and that row is printed
+        // after the poll that read it, so each row is the post as it stood at its five minutes
+        // however late a loaded machine polls. Every run prints the same rows.
+        let progress = Mutex((printedStep: -1, published: -1.0))
         let wallStart = Date()
         // The original was posted when the demo starts (on a whole second, so every time the
         // feed writes is exact to its milliseconds), and demo time runs `speed` times faster.
@@ -26,9 +31,10 @@ enum DemoCommand {
                 guard request.method == "GET", request.path == "/feed.json" else {
                     return HTTPServer.Response(status: 404, contentType: "application/json", body: Data("{\"error\":\"not found\"}".utf8))
                 }
-                // The API publishes by the minute, so what a poll reads does not hang on the
-                // milliseconds it happened to start at: every run shows the same cascade.
-                let published = (clock().timeIntervalSince(posted) / 60).rounded(.down) * 60
+                let published = progress.withLock { progress in
+                    progress.published = min((clock().timeIntervalSince(posted) / 60).rounded(.down) * 60, Double((progress.printedStep + 1) * 300))
+                    return progress.published
+                }
                 return HTTPServer.Response(status: 200, contentType: "application/json", body: feed(upTo: published, posted: posted))
             }
         } catch {
@@ -55,23 +61,12 @@ enum DemoCommand {
         // Past the hour by more than a poll's interval and its jitter, so a poll reads minute 60.
         options.stopAfter = 3720 / speed
         options.housekeepingInterval = 3600
-        let printed = Mutex(-1) // the last five-minute step printed
         let key = PostKey(source: "demo", id: "1")
-        options.onTick = { pipeline, now in
-            // The post as it stood at each five minutes, while the last poll has read exactly
-            // that far: the feed publishes by the minute and is polled twice a minute, and the
-            // features are read as of the source's last poll (`WatchPipeline.features`), so the
-            // age at `now` says when that poll was. A poll well inside the minute read what was
-            // published at its start (the margin covers the request's way to the server).
-            // Every run prints the same lines.
-            let step = printed.withLock { $0 } + 1
-            let at = Double(step * 300)
-            guard step <= 12, now.timeIntervalSince(posted) >= at,
-                  let read = await pipeline.features([key], at: now.timeIntervalSince1970).first ?? nil, read.age >= at else { return }
-            // Past that, a poll has read on; the line is still printed, a little less exact.
-            guard read.age < at + 50 || now.timeIntervalSince(posted) >= at + 120,
-                  let f = await pipeline.features([key], at: posted.addingTimeInterval(at).timeIntervalSince1970).first ?? nil else { return }
-            printed.withLock { $0 = step }
+        options.onPoll = { pipeline, _ in
+            let (step, published) = progress.withLock { ($0.printedStep + 1, $0.published) }
+            guard step <= 12, published == Double(step * 300),
+                  let f = await pipeline.features([key], at: posted.addingTimeInterval(published).timeIntervalSince1970, exactly: true).first ?? nil else { return }
+            progress.withLock { $0.printedStep = step }
             terminal.print(progressLine(f, minutes: step * 5))
         }
         let service = WatchService(config: config, stateDir: stateDir, notifier: notifier, factory: factory, options: options,
@@ -122,8 +117,8 @@ enum DemoCommand {
         source.items = "items"
         source.fields = ["id": "id", "created_at": "created_at", "author": "author", "author_followers": "author_followers",
                          "text": "text", "url": "url", "reshare_of": "reshare_of"]
-        // Two polls per minute of demo time (the feed publishes by the minute), one evaluation
-        // per 15 s of it.
+        // Two polls per minute of demo time (the feed publishes by the minute, so a row waits
+        // half a minute at most), one evaluation per 15 s of it.
         source.interval = 30 / speed
         source.fetchResharersAt = nil
         config.sources = [source]

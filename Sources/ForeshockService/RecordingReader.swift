@@ -9,7 +9,8 @@ package struct RecordingReader: Sendable {
     package struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
         package var line: Int
         package var reason: String
-        package var description: String { "line \(line): \(reason)" }
+        /// Every bad line is skipped, and every message says so.
+        package var description: String { "line \(line): \(reason); skipped" }
     }
 
     package init() {}
@@ -117,23 +118,37 @@ package struct RecordingReader: Sendable {
         guard ["post", "reshare", "counts", "answer"].contains(type) else {
             // The state journal is a recording too, with the watch's own lines between the observations.
             if StateJournal.stateTypes.contains(type) { return nil }
-            throw Problem(line: number, reason: "unknown type \(JSONText.quote(SafeText.cut(type, 40))) (a line is a post, reshare, counts or answer); skipped")
+            throw Problem(line: number, reason: "unknown type \(JSONText.quote(SafeText.cut(type, 40))) (a line is a post, reshare, counts or answer)")
         }
         guard let time = Self.time(value[.time]) else { throw Problem(line: number, reason: "\"time\" is missing, or not RFC 3339 or Unix seconds from 1970 to 9999") }
         let source = value[.source]?.stringValue ?? ""
         let idField: Field = type == "post" ? .id : .post
         guard let id = value[idField]?.idString else { throw Problem(line: number, reason: "no \"\(idField.name)\"") }
         let key = PostKey(source: source, id: id)
-        func followers() -> Double? { value[.followers]?.doubleValue.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
+        // A count that is there must be one: -100 reshares or "many" followers is a damaged
+        // line, said and skipped, not a number the scorer would take or drop without a word.
+        func count(_ field: Field, whole: Bool) throws(Problem) -> Double? {
+            guard let given = value[field], given != .null else { return nil }
+            guard let amount = given.doubleValue, amount.isFinite, amount >= 0, !whole || given.intValue != nil else {
+                let shown = switch given {
+                case .number(let value): JSONText.number(value)
+                case .string(let text): JSONText.quote(SafeText.cut(text, 40))
+                default: given.kindName
+                }
+                throw Problem(line: number, reason: "\"\(field.name)\" is \(shown), not a count")
+            }
+            return amount
+        }
         switch type {
         case "post":
             return .post(key: key, time: time, createdAt: Self.time(value[.createdAt]) ?? time, author: value[.author]?.stringValue,
-                         followers: followers(), text: value[.text]?.stringValue, url: WebLink.safe(value[.url]?.stringValue))
+                         followers: try count(.followers, whole: false), text: value[.text]?.stringValue, url: WebLink.safe(value[.url]?.stringValue))
         case "reshare":
-            return .reshare(key: key, time: time, user: value[.user]?.idString, followers: followers())
+            return .reshare(key: key, time: time, user: value[.user]?.idString, followers: try count(.followers, whole: false))
         case "counts":
-            return .counts(key: key, time: time, reshares: value[.reshares]?.intValue, replies: value[.replies]?.intValue,
-                           likes: value[.likes]?.intValue, quotes: value[.quotes]?.intValue)
+            func whole(_ field: Field) throws(Problem) -> Int? { try count(field, whole: true).map { Int($0) } }
+            return .counts(key: key, time: time, reshares: try whole(.reshares), replies: try whole(.replies),
+                           likes: try whole(.likes), quotes: try whole(.quotes))
         default:
             return .answer(key: key, time: time, author: value[.author]?.stringValue)
         }

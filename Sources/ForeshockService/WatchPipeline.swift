@@ -227,9 +227,10 @@ package actor WatchPipeline {
         await onEngine { $0.postCount }
     }
 
-    /// The features of posts now, each as of its source's last poll, nil for one not tracked.
-    package func features(_ keys: [PostKey], at time: Double) async -> [PostFeatures?] {
-        let readThrough = readThrough
+    /// The features of posts at `time`, each as of its source's last poll unless `exactly`
+    /// (the caller knows what the sources have read), nil for one not tracked.
+    package func features(_ keys: [PostKey], at time: Double, exactly: Bool = false) async -> [PostFeatures?] {
+        let readThrough = exactly ? [:] : readThrough
         return await onEngine { $0.features(keys, at: time, readThrough: readThrough) }
     }
 

@@ -20,8 +20,9 @@ package actor WatchService {
         package var housekeepingInterval: Double = 15
         /// Stops as on SIGTERM after this many seconds (the demo).
         package var stopAfter: Double?
-        /// Called after every evaluation tick with the pipeline and the time (the demo's progress).
-        package var onTick: (@Sendable (WatchPipeline, Date) async -> Void)?
+        /// Called after each poll's mentions are scored, before that source polls again, with
+        /// the pipeline and the poll (the demo's progress: what the poll read, and no more).
+        package var onPoll: (@Sendable (WatchPipeline, PollOutcome) async -> Void)?
         package init() {}
     }
 
@@ -217,13 +218,14 @@ package actor WatchService {
     private func addSources(to service: inout TaskGroup<Void>) -> Sources {
         let (stopped, stop) = AsyncStream<Void>.makeStream()
         let (ended, end) = AsyncStream<Void>.makeStream()
-        let pipeline = pipeline, logger = logger, report = report, pollers = pollers, client = client
+        let pipeline = pipeline, logger = logger, report = report, pollers = pollers, client = client, onPoll = options.onPoll
         service.addTask {
             await withTaskGroup(of: Void.self) { sources in
                 for poller in pollers {
                     sources.addTask {
                         await FeedScheduler.loop(poller) { outcome in
                             await Self.take(outcome, logger: logger, report: report, pipeline: pipeline)
+                            if let onPoll { await onPoll(pipeline, outcome) }
                         }
                     }
                     if let stream = FeedStream(poller: poller, client: client) {
@@ -249,14 +251,12 @@ package actor WatchService {
 
     /// Adds the evaluation ticks and the housekeeping (status and metrics files) to the service.
     private func addTicks(to service: inout TaskGroup<Void>) {
-        let pipeline = pipeline, interval = config.scoring.evaluationInterval, clock = clock, onTick = options.onTick
+        let pipeline = pipeline, interval = config.scoring.evaluationInterval, clock = clock
         service.addTask {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
                 if Task.isCancelled { break }
-                let now = clock()
-                await pipeline.tick(now)
-                if let onTick { await onTick(pipeline, now) }
+                await pipeline.tick(clock())
             }
         }
         // The files every housekeeping interval; the web server's look every 2 s, if there is one.

@@ -13,7 +13,7 @@ struct RecordingReaderTests {
         #"{"type":"answer","time":1700000100,"source":"m","post":"1","author":"acme"}"#,
         // A name twice keeps its last value; members the reader does not read may be anything.
         #"{"type":"reshare","time":1,"post":"a","followers":5,"followers":7,"extra":{"deep":[1,{"x":null}],"s":"\u00e9"}}"#,
-        // Numbers as strings, ids as numbers, followers null, negative or missing.
+        // Numbers as strings, ids as numbers, followers null, negative (a damaged line) or missing.
         #"{"type":"reshare","time":"1700000000","post":42,"followers":"91"}"#,
         #"{"type":"reshare","time":2,"post":"b","followers":-3}"#,
         #"{"type":"post","time":3,"id":7,"followers":null,"text":"שירות גרוע"}"#,
@@ -40,6 +40,9 @@ struct RecordingReaderTests {
         #"{"type":"reshare","time":-5,"post":"1"}"#,
         "",
         "   ",
+        // Counts that are not counts.
+        #"{"type":"counts","time":9,"post":"1","reshares":-100}"#,
+        #"{"type":"counts","time":9,"post":"1","likes":"many"}"#,
     ]
 
     /// An observation or the problem, as text, so two readings can be compared.
@@ -64,7 +67,11 @@ struct RecordingReaderTests {
         func observation(_ index: Int) throws -> Observation? { try reader.observation(Array(Self.lines[index].utf8)[...], number: index + 1) }
         #expect(try observation(4) == .reshare(key: PostKey(source: "", id: "a"), time: 1, user: nil, followers: 7))
         #expect(try observation(5) == .reshare(key: PostKey(source: "", id: "42"), time: 1_700_000_000, user: nil, followers: 91))
-        #expect(try observation(6) == .reshare(key: PostKey(source: "", id: "b"), time: 2, user: nil, followers: nil))
+        // A count that is not one is a damaged line: said and skipped, not taken or dropped in silence.
+        #expect(Self.read(Self.lines[6], fullParser: false) == "problem: line 9: \"followers\" is -3, not a count; skipped")
+        #expect(Self.read(Self.lines[27], fullParser: false) == "problem: line 9: \"reshares\" is -100, not a count; skipped")
+        #expect(Self.read(Self.lines[28], fullParser: false) == "problem: line 9: \"likes\" is \"many\", not a count; skipped")
+        #expect(try observation(7) == .post(key: PostKey(source: "", id: "7"), time: 3, createdAt: 3, author: nil, followers: nil, text: "שירות גרוע", url: nil))
         #expect(try observation(8) == .counts(key: PostKey(source: "", id: "c"), time: 4, reshares: 2, replies: nil, likes: nil, quotes: nil))
         // A type this reader does not know is most likely a misspelt one: said, not dropped in silence.
         #expect(throws: RecordingReader.Problem.self) { try observation(10) }
