@@ -14,6 +14,9 @@ enum ReplayCommand {
         }
         var traceEvery = 60.0
         if let text = arguments[.traceEvery] {
+            guard arguments[.trace] != nil else {
+                throw CommandError(.usage, "foreshock replay: --trace-every says how often to trace a post; name the post with --trace POST.")
+            }
             guard let seconds = DurationText.seconds(text), seconds > 0 else {
                 throw CommandError(.usage, "foreshock replay: --trace-every takes a duration such as 60s or 5m, not \"\(text)\".")
             }

@@ -32,9 +32,17 @@ package enum DurationText {
         return parts(seconds).joined()
     }
 
-    /// A duration for people scanning a table: its two largest units, such as "3h12m" or "45s".
+    /// A duration for people scanning a table: its largest unit and the next, the second
+    /// rounded, such as "3h12m", "1h1m" (not "1h39s", which reads as an hour and 39 minutes),
+    /// "2d" or "45s".
     package static func short(_ seconds: Double) -> String {
-        parts(max(0, seconds)).prefix(2).joined()
+        let units = [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)]
+        let whole = Int(max(0, seconds).rounded())
+        guard let index = units.firstIndex(where: { whole >= $0.1 }), index < units.count - 1 else { return parts(Double(whole)).joined() }
+        let (unit, size) = units[index], (next, nextSize) = units[index + 1]
+        let inNext = Int((Double(whole) / Double(nextSize)).rounded())
+        let (first, second) = (inNext / (size / nextSize), inNext % (size / nextSize))
+        return "\(first)\(unit)" + (second > 0 ? "\(second)\(next)" : "")
     }
 
     /// Whole seconds as "1d", "2h", "30m", "5s", largest first, zero units left out; "0s" for

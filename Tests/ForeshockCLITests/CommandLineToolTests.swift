@@ -73,7 +73,7 @@ struct CommandLineToolTests {
 
     @Test("usage errors exit 2 with one line", arguments: [
         ["wach"], ["watch", "--bogus"], ["check-config"], ["replay", "--format"], ["watch", "--query", "x", "--log-format", "xml"], ["watch"],
-        ["eval", "--seed", "one"], ["eval", "--poll-interval", "0s"], ["bench", "--posts", "0"],
+        ["eval", "--seed", "one"], ["eval", "--poll-interval", "0s"], ["bench", "--posts", "0"], ["replay", "/dev/null", "--trace-every", "5m"],
     ])
     func usageErrors(arguments: [String]) async {
         let (status, out, err) = await runForeshock(arguments)

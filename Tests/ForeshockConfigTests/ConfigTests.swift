@@ -43,6 +43,13 @@ struct ConfigTests {
         #expect(DurationText.seconds(text) == seconds)
     }
 
+    @Test("short durations: the largest unit and the next, rounded, never a gap between them", arguments: [
+        (0.0, "0s"), (45.0, "45s"), (59.6, "1m"), (90.0, "1m30s"), (3639.0, "1h1m"), (3600.0, "1h"), (11_520.0, "3h12m"), (172_800.0, "2d"), (93_600.0, "1d2h"),
+    ])
+    func shortDurations(seconds: Double, text: String) {
+        #expect(DurationText.short(seconds) == text)
+    }
+
     @Test("not durations", arguments: ["", "30", "30x", "s", "-5s", "1h 30", "5 m", "1e3s", "ms"])
     func notDurations(text: String) {
         #expect(DurationText.seconds(text) == nil)
