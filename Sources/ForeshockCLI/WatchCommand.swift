@@ -67,11 +67,20 @@ enum WatchCommand {
         return (limited.config, limited.off)
     }
 
-    /// One line per rule about the brand's answer that is off for some sources, and why.
+    /// Once, the rules about the brand's answer that are off and for which sources, and why:
+    /// one line for the rules off for the same sources (with the embedded config, all of them).
     static func sayAnswerRulesOff(_ off: [(rule: String, sources: [String])], _ logger: Logger) {
+        var order: [[String]] = []
+        var rules: [[String]: [String]] = [:]
         for (rule, sources) in off {
-            logger.warning("a rule about the brand's answer is off for sources that name no brand accounts: no answer by the brand can be seen there (watch --brand HANDLE, or brand_accounts per source)",
-                           [("rule", rule), ("sources", sources.joined(separator: ","))])
+            if rules[sources] == nil { order.append(sources) }
+            rules[sources, default: []].append(rule)
+        }
+        for sources in order {
+            let names = rules[sources] ?? []
+            logger.warning("\(names.count == 1 ? "a rule" : "the rules") about the brand's answer \(names.count == 1 ? "is" : "are") off for sources that name no brand accounts: "
+                + "no answer by the brand can be seen there (watch --brand HANDLE, or brand_accounts per source)",
+                           [(names.count == 1 ? "rule" : "rules", names.joined(separator: ",")), ("sources", sources.joined(separator: ","))])
         }
     }
 

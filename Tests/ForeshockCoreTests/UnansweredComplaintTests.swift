@@ -102,5 +102,14 @@ struct UnansweredComplaintTests {
         #expect(said.count == 1 && said[0].contains("rule=slow-answer") && said[0].contains("sources=theirs"), "\(err)")
         let (refused, _, why) = await runForeshock(["watch", "--config", path, "--brand", "acme", "--once", "--state-dir", state])
         #expect(refused == .usage && why.contains("brand_accounts"), "\(why)")
+        // Two rules off for the same sources are one line.
+        let both = path.replacingOccurrences(of: ".json5", with: "-both.json5")
+        try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
+            of: #"rules: [{ name: "slow-answer", severity: "critical", when: { unanswered_for_at_least: "1h" } }]"#,
+            with: #"rules: [{ name: "slow-answer", severity: "critical", when: { unanswered_for_at_least: "1h" } }, { name: "very-slow", severity: "warning", when: { unanswered_for_at_least: "3h" } }]"#)
+            .write(toFile: both, atomically: true, encoding: .utf8)
+        let (_, _, twice) = await runForeshock(["watch", "--config", both, "--once", "--state-dir", try makeTemporaryDirectory().path, "--mentions", "none"])
+        let lines = twice.split(separator: "\n").filter { $0.contains("brand's answer are off") }
+        #expect(lines.count == 1 && lines[0].contains("rules=slow-answer,very-slow") && lines[0].contains("sources=theirs"), "\(twice)")
     }
 }
