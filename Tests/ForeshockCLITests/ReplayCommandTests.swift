@@ -70,7 +70,7 @@ struct ReplayCommandTests {
         #expect(out.contains("ESCALATED critical going-viral"))
         let summary = try #require(out.components(separatedBy: "lines skipped").last)
         #expect(summary.contains("rule going-viral (critical): 1 post alerted, 2 pages (8.0 a day)\n  median reshares at the alert: 15\n"
-            + "  caught before 1,000: 1 of the 1 post that reached it, median 1h39s ahead"), "\(summary)")
+            + "  caught before 1,000: 1 of the 1 post that reached it, median 1h1m ahead"), "\(summary)")
         #expect(summary.contains("rule heating-up (warning): 1 post alerted, 1 page"))
         // --target moves what "caught before" asks: the post never reached 10,000 in these six hours.
         let (_, high, _) = await runForeshock(["replay", repositoryRoot.appendingPathComponent("fixtures/recordings/seismic_tweet_6h.jsonl").path, "--target", "10000"])
