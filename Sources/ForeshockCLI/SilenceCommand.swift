@@ -69,8 +69,11 @@ enum SilenceCommand {
 
     /// What `silence add` asks for: its matchers (positional and from the flags) and how long.
     private static func request(_ arguments: ParsedArguments) throws(CommandError) -> ([SilenceMatcher], Double) {
-        guard let text = arguments[.duration], let span = DurationText.seconds(text), span > 0 else {
+        guard let text = arguments[.duration] else {
             throw CommandError(.usage, "foreshock silence add: give --for DURATION, such as 2h or 30m.")
+        }
+        guard let span = DurationText.seconds(text), span > 0 else {
+            throw CommandError(.usage, "foreshock silence add: --for takes a duration longer than zero, such as 2h or 30m, not \"\(SafeText.terminal(text))\".")
         }
         var matchers: [SilenceMatcher] = []
         for text in arguments.positionals.dropFirst() {
