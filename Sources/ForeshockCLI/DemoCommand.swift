@@ -59,10 +59,12 @@ enum DemoCommand {
         var options = WatchService.Options()
         options.mentions = "none"
         // Past the hour by more than a poll's interval and its jitter, so a poll reads minute 60.
-        options.stopAfter = 3720 / speed
+        options.stopAfter = 3780 / speed
         options.housekeepingInterval = 3600
         let key = PostKey(source: "demo", id: "1")
-        options.onPoll = { pipeline, _ in
+        options.onPoll = { pipeline, outcome in
+            // A poll that failed may not have read what the feed published for it.
+            guard outcome.error == nil else { return }
             let (step, published) = progress.withLock { ($0.printedStep + 1, $0.published) }
             guard step <= 12, published == Double(step * 300),
                   let f = await pipeline.features([key], at: posted.addingTimeInterval(published).timeIntervalSince1970, exactly: true).first ?? nil else { return }

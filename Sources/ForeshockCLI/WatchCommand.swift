@@ -80,7 +80,7 @@ enum WatchCommand {
             let names = rules[sources] ?? []
             logger.warning("\(names.count == 1 ? "a rule" : "the rules") about the brand's answer \(names.count == 1 ? "is" : "are") off for sources that name no brand accounts: "
                 + "no answer by the brand can be seen there (watch --brand HANDLE, or brand_accounts per source)",
-                           [(names.count == 1 ? "rule" : "rules", names.joined(separator: ",")), ("sources", sources.joined(separator: ","))])
+                           [("rules", names.joined(separator: ",")), ("sources", sources.joined(separator: ","))])
         }
     }
 

@@ -21,7 +21,9 @@ package enum ConfigLoader {
     ///   with every error (warnings included) when it cannot be used.
     package static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment, requireSecrets: Bool = true, now: Date = Date()) throws(ConfigError) -> (Config, warnings: [ConfigProblem]) {
         guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (check its permissions)" : "does not exist"
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            let reason = !exists ? "does not exist" : isDirectory.boolValue ? "is a directory, not a config file" : "cannot be read (check its permissions)"
             throw ConfigError(code: .unreadable, problems: [ConfigProblem(origin: path, path: "", message: reason)])
         }
         return try checked(parse(data, origin: path, environment: environment, requireSecrets: requireSecrets, now: now))

@@ -41,6 +41,8 @@ package enum DurationText {
         guard let index = units.firstIndex(where: { whole >= $0.1 }), index < units.count - 1 else { return parts(Double(whole)).joined() }
         let (unit, size) = units[index], (next, nextSize) = units[index + 1]
         let inNext = Int((Double(whole) / Double(nextSize)).rounded())
+        // Rounded up into the unit above (86,399 s is 1d, not 24h): that unit's turn.
+        if index > 0, inNext * nextSize >= units[index - 1].1 { return short(Double(inNext * nextSize)) }
         let (first, second) = (inNext / (size / nextSize), inNext % (size / nextSize))
         return "\(first)\(unit)" + (second > 0 ? "\(second)\(next)" : "")
     }

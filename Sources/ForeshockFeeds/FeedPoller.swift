@@ -40,6 +40,8 @@ package final class FeedPoller: Sendable {
         var batchedCounts = true
         var budget: CallBudget
         var resharers: [String: (accounts: Set<String>, fetchedAt: Date)] = [:]
+        /// Follower counts looked up (`followers(of:)`), and when: an author posts again.
+        var followersKnown: [String: (count: Int, at: Date)] = [:]
         var stats = FeedStats()
     }
 
@@ -143,6 +145,11 @@ package final class FeedPoller: Sendable {
         if pages == Self.maxPages, page != nil {
             outcome.truncated = true
         }
+        // Before anything is taken: a lookup cut short by a stop (a reload, SIGTERM) must leave
+        // the cursor and the seen ids as they were, or the next poller would skip these.
+        let unseen = state.withLock { state in collected.filter { !state.seen.contains($0.id) } }
+        await completeAuthors(of: &collected, among: unseen, &outcome)
+        if Task.isCancelled { return failed(outcome, FeedError(.transport, "cancelled")) }
         state.withLock { state in
             // The seen set holds every id of an answer, however large, or the ids it forgot
             // would be new again on the next poll.
@@ -169,7 +176,6 @@ package final class FeedPoller: Sendable {
             state.stats.mentions += fresh.count
             state.stats.lastSuccess = clock()
         }
-        await completeAuthors(&outcome)
         outcome.answers = brandReplies(in: outcome.mentions)
         if let pauseForLimit {
             outcome.nextPollAfter = max(source.interval, pauseForLimit)
@@ -273,34 +279,57 @@ package final class FeedPoller: Sendable {
         }
     }
 
-    /// The follower counts of accounts an answer named without them, from the feed's
-    /// `followersRequests`, as far as the call budget and `maxPages` calls go: an account left
-    /// over stays unknown, which the scorer takes for a typical account.
+    /// The most calls one look-up of followers makes: the rest of the accounts stay unknown
+    /// (the counts refresh and the resharers need the budget too).
+    static let followersCalls = 2
+    /// How long a follower count looked up is taken as it was.
+    static let followersFresh: Double = 3600
+    /// The most follower counts remembered; past it the memory starts again.
+    static let followersRemembered = 20_000
+
+    /// The follower counts of accounts an answer named without them: remembered for an hour,
+    /// otherwise from the feed's `followersRequests`, as far as the call budget,
+    /// `followersCalls` calls and the API's rate limit go. An account left over stays unknown,
+    /// which the scorer takes for a typical account.
     /// - Throws: `FeedError` when an answer cannot be read; an error status only ends the lookup.
     private func followers(of accounts: [String], _ outcome: inout PollOutcome) async throws(FeedError) -> [String: Int] {
+        let now = clock()
         var known: [String: Int] = [:]
-        guard !accounts.isEmpty else { return known }
-        for request in feed.followersRequests(for: accounts).prefix(Self.maxPages) {
+        let asking = state.withLock { state in
+            accounts.filter { account in
+                guard let remembered = state.followersKnown[account], now.timeIntervalSince(remembered.at) < Self.followersFresh else { return true }
+                known[account] = remembered.count
+                return false
+            }
+        }
+        guard !asking.isEmpty else { return known }
+        for request in feed.followersRequests(for: asking).prefix(Self.followersCalls) {
             guard state.withLock({ $0.budget.spend(now: clock()) }) else { break }
             let response = try await send(request, &outcome)
             guard response.isSuccess else { break }
-            for account in try feed.parseFollowers(response.body) {
-                if let followers = account.followers, known[account.account] == nil { known[account.account] = followers }
+            let found = try feed.parseFollowers(response.body).compactMap { account in account.followers.map { (account.account, $0) } }
+            state.withLock { state in
+                if state.followersKnown.count + found.count > Self.followersRemembered { state.followersKnown.removeAll(keepingCapacity: true) }
+                for (account, count) in found { state.followersKnown[account] = (count, now) }
             }
+            for (account, count) in found where known[account] == nil { known[account] = count }
+            // Near the end of the API's window: the rest can wait for another poll.
+            if let limit = RateLimit.from(response.headers, now: clock()), limit.pause(now: clock()) != nil { break }
         }
         return known
     }
 
     /// Authors named without their followers (Bluesky's search results) get them, where the
-    /// feed can ask. A lookup that fails leaves them unknown: the mentions are not lost for it.
-    private func completeAuthors(_ outcome: inout PollOutcome) async {
+    /// feed can ask: those of `unseen`, filled in wherever they appear in `mentions`. A lookup
+    /// that fails leaves them unknown: the mentions are not lost for it.
+    private func completeAuthors(of mentions: inout [Mention], among unseen: [Mention], _ outcome: inout PollOutcome) async {
         var seen = Set<String>()
-        let unknown = outcome.mentions.compactMap { $0.authorFollowers == nil ? $0.author : nil }.filter { seen.insert($0).inserted }
+        let unknown = unseen.compactMap { $0.authorFollowers == nil ? $0.author : nil }.filter { seen.insert($0).inserted }
         do throws(FeedError) {
             let known = try await followers(of: unknown, &outcome)
             guard !known.isEmpty else { return }
-            for index in outcome.mentions.indices where outcome.mentions[index].authorFollowers == nil {
-                outcome.mentions[index].authorFollowers = outcome.mentions[index].author.flatMap { known[$0] }
+            for index in mentions.indices where mentions[index].authorFollowers == nil {
+                mentions[index].authorFollowers = mentions[index].author.flatMap { known[$0] }
             }
         } catch {
             count(error)

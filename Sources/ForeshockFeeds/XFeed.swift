@@ -93,12 +93,12 @@ package struct XFeed: MentionFeed {
         }
     }
 
-    /// A lookup where every post asked about is gone answers 200 with only `errors` (one
-    /// "Not Found Error" per post): no counts, and no reason to stop refreshing the others.
+    /// A lookup where no post asked about can be read answers 200 with only `errors`, one per
+    /// post (gone: "Not Found Error"; a protected or suspended account's: "Authorization
+    /// Error"), each naming its post: no counts, and no reason to stop refreshing the others.
     package func parseCounts(_ body: Data) throws(FeedError) -> [Mention] {
         let value = try json(body)
-        if value["data"] == nil, let errors = value.items("errors"), !errors.isEmpty,
-           errors.allSatisfy({ ($0["type"]?.text ?? "").hasSuffix("/resource-not-found") || $0["title"]?.text == "Not Found Error" }) {
+        if value["data"] == nil, let errors = value.items("errors"), !errors.isEmpty, errors.allSatisfy({ $0["resource_id"] != nil }) {
             return []
         }
         return try parseMentions(body).mentions

@@ -125,11 +125,14 @@ package struct RecordingReader: Sendable {
         let idField: Field = type == "post" ? .id : .post
         guard let id = value[idField]?.idString else { throw Problem(line: number, reason: "no \"\(idField.name)\"") }
         let key = PostKey(source: source, id: id)
-        // A count that is there must be one: -100 reshares or "many" followers is a damaged
+        // A count that is there must be a number: "many" followers or 2.5 reshares is a damaged
         // line, said and skipped, not a number the scorer would take or drop without a word.
-        func count(_ field: Field, whole: Bool) throws(Problem) -> Double? {
+        // Reshares, replies and quotes cannot be negative either. Likes can (Reddit's score),
+        // and a negative follower count is no count (a Mastodon fork's -1 for a hidden one,
+        // which journals written before the watch dropped it still hold): unknown.
+        func count(_ field: Field, whole: Bool, signed: Bool = false) throws(Problem) -> Double? {
             guard let given = value[field], given != .null else { return nil }
-            guard let amount = given.doubleValue, amount.isFinite, amount >= 0, !whole || given.intValue != nil else {
+            guard let amount = given.doubleValue, amount.isFinite, signed || amount >= 0, !whole || given.intValue != nil else {
                 let shown = switch given {
                 case .number(let value): JSONText.number(value)
                 case .string(let text): JSONText.quote(SafeText.cut(text, 40))
@@ -139,16 +142,17 @@ package struct RecordingReader: Sendable {
             }
             return amount
         }
+        func followers() throws(Problem) -> Double? { try count(.followers, whole: false, signed: true).flatMap { $0 >= 0 ? $0 : nil } }
         switch type {
         case "post":
             return .post(key: key, time: time, createdAt: Self.time(value[.createdAt]) ?? time, author: value[.author]?.stringValue,
-                         followers: try count(.followers, whole: false), text: value[.text]?.stringValue, url: WebLink.safe(value[.url]?.stringValue))
+                         followers: try followers(), text: value[.text]?.stringValue, url: WebLink.safe(value[.url]?.stringValue))
         case "reshare":
-            return .reshare(key: key, time: time, user: value[.user]?.idString, followers: try count(.followers, whole: false))
+            return .reshare(key: key, time: time, user: value[.user]?.idString, followers: try followers())
         case "counts":
-            func whole(_ field: Field) throws(Problem) -> Int? { try count(field, whole: true).map { Int($0) } }
+            func whole(_ field: Field, signed: Bool = false) throws(Problem) -> Int? { try count(field, whole: true, signed: signed).map { Int($0) } }
             return .counts(key: key, time: time, reshares: try whole(.reshares), replies: try whole(.replies),
-                           likes: try whole(.likes), quotes: try whole(.quotes))
+                           likes: try whole(.likes, signed: true), quotes: try whole(.quotes))
         default:
             return .answer(key: key, time: time, author: value[.author]?.stringValue)
         }

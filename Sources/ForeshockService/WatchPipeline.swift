@@ -150,6 +150,18 @@ package actor WatchPipeline {
                 (mention.reshares != nil && mention.reshares != recent[source]?[mention.id]?.reshares) || mention.replies != nil || mention.likes != nil
             }
             await ingest(changed.map { .counts(key: PostKey(source: source, id: $0.id), time: time, reshares: $0.reshares, replies: $0.replies, likes: $0.likes, quotes: $0.quotes) })
+            // The counts came after the poll: what they say is known through then.
+            if poller.feed.streamRequest() == nil, refreshed.error == nil { readThrough[source] = max(readThrough[source] ?? time, time) }
+        }
+    }
+
+    /// The sources' read-through times worth clamping to at `time`: a source whose last good
+    /// poll is more than three intervals old is failing, and is shown at `time` rather than
+    /// frozen at its last poll.
+    private func freshReadThrough(at time: Double) -> [String: Double] {
+        readThrough.filter { source, through in
+            guard let poller = pollers[source] else { return false }
+            return time - through <= max(3 * poller.source.interval, 60)
         }
     }
 
@@ -172,6 +184,8 @@ package actor WatchPipeline {
         self.config = config
         await onEngine { $0.reconfigure(config) }
         self.pollers = Dictionary(pollers.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
+        // A source gone, or streamed now, is no longer read as of its last poll.
+        readThrough = readThrough.filter { self.pollers[$0.key].map { $0.feed.streamRequest() == nil } ?? false }
         for name in health.keys where self.pollers[name] == nil { health[name] = nil }
     }
 
@@ -218,7 +232,7 @@ package actor WatchPipeline {
     /// What `status` shows of the core: the hottest posts (each as of its source's last poll)
     /// and every alert firing.
     package func snapshot(hottest limit: Int, at time: Double) async -> (hottest: [PostFeatures], firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)]) {
-        let readThrough = readThrough
+        let readThrough = freshReadThrough(at: time)
         return await onEngine { $0.snapshot(hottest: limit, at: time, readThrough: readThrough) }
     }
 
@@ -230,7 +244,7 @@ package actor WatchPipeline {
     /// The features of posts at `time`, each as of its source's last poll unless `exactly`
     /// (the caller knows what the sources have read), nil for one not tracked.
     package func features(_ keys: [PostKey], at time: Double, exactly: Bool = false) async -> [PostFeatures?] {
-        let readThrough = exactly ? [:] : readThrough
+        let readThrough = exactly ? [:] : freshReadThrough(at: time)
         return await onEngine { $0.features(keys, at: time, readThrough: readThrough) }
     }
 

@@ -36,7 +36,8 @@ package enum JSONValue: Sendable, Equatable, Decodable {
 
         var reason: String {
             let where_ = path.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }.joined()
-            return "the value at \(where_.hasPrefix(".") ? String(where_.dropFirst()) : where_) cannot be read (a number beyond ±1.8e308?)"
+            let at = where_.hasPrefix(".") ? String(where_.dropFirst()) : where_
+            return "the value\(at.isEmpty ? "" : " at \(at)") cannot be read (a number beyond ±1.8e308?)"
         }
     }
 

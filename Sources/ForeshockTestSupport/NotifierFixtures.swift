@@ -31,11 +31,15 @@ package enum NotifierFixtures {
                                             policy: RetryPolicy(initial: 0.2, maximum: 1, rateWindow: rateWindow), logger: Logger(handler: handler))
     }
 
+    /// The sample alert, taken once: it is stamped with the time it is made, and changes of one
+    /// alert made a moment apart must name the same first firing (the mail thread's root).
+    static let sample = AlertNotification.sample
+
     /// The sample alert about post `id`, `after` seconds past the sample's time; a `started`
     /// one may be a warning, so that an escalation can follow it.
     package static func note(_ id: String, reason: AlertNotification.Reason = .started, text: String = "lost my bag", after: Double = 0,
                              severity: Severity? = nil) -> AlertNotification {
-        var note = AlertNotification.sample
+        var note = sample
         var post = note.post!
         post.excerpt = text
         note.subject = .post(PostKey(source: "mastodon", id: id), post)

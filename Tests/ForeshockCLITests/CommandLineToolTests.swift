@@ -58,7 +58,7 @@ struct CommandLineToolTests {
     func configMissing(arguments: [String]) async {
         let (status, _, err) = await runForeshock(arguments)
         #expect(status == .usage)
-        #expect(err.contains("does not exist") || err.contains("cannot be read"), "\(err)")
+        #expect(err.contains("does not exist") || err.contains("is a directory"), "\(err)")
         #expect(err.split(separator: "\n").count == 1, "\(err)")
     }
 

@@ -44,7 +44,7 @@ struct ConfigTests {
     }
 
     @Test("short durations: the largest unit and the next, rounded, never a gap between them", arguments: [
-        (0.0, "0s"), (45.0, "45s"), (59.6, "1m"), (90.0, "1m30s"), (3639.0, "1h1m"), (3600.0, "1h"), (11_520.0, "3h12m"), (172_800.0, "2d"), (93_600.0, "1d2h"),
+        (0.0, "0s"), (45.0, "45s"), (59.6, "1m"), (90.0, "1m30s"), (3639.0, "1h1m"), (3600.0, "1h"), (11_520.0, "3h12m"), (172_800.0, "2d"), (93_600.0, "1d2h"), (86_399.0, "1d"), (3599.6, "1h"),
     ])
     func shortDurations(seconds: Double, text: String) {
         #expect(DurationText.short(seconds) == text)

@@ -99,7 +99,7 @@ struct UnansweredComplaintTests {
         let (status, _, err) = await runForeshock(["watch", "--config", path, "--once", "--state-dir", state, "--mentions", "none"])
         #expect(status == .success, "\(err)")
         let said = err.split(separator: "\n").filter { $0.contains("brand's answer is off") }
-        #expect(said.count == 1 && said[0].contains("rule=slow-answer") && said[0].contains("sources=theirs"), "\(err)")
+        #expect(said.count == 1 && said[0].contains("rules=slow-answer ") && said[0].contains("sources=theirs"), "\(err)")
         let (refused, _, why) = await runForeshock(["watch", "--config", path, "--brand", "acme", "--once", "--state-dir", state])
         #expect(refused == .usage && why.contains("brand_accounts"), "\(why)")
         // Two rules off for the same sources are one line.

@@ -83,6 +83,14 @@ struct EmailSinkTests {
         #expect(four["subject"]?.stringValue?.hasSuffix("(and 1 more)") == true, "\(four)")
         #expect(four["in_reply_to"] == .null, "\(four)")
         #expect((four["references"]?.stringValue ?? "").split(separator: " ").count == 2, "\(four)")
+        // An alert that starts and escalates within one window: that mail is its thread's root.
+        notifier.submit([NotifierFixtures.note("1", reason: .repeated, after: 50)])
+        notifier.submit([NotifierFixtures.note("3", after: 60, severity: .warning), NotifierFixtures.note("3", reason: .escalated, after: 70)])
+        #expect(await notifier.drain(timeout: 30))
+        let six = try await MailFixtures.parsed(inbox.appendingPathComponent("6.eml").path)
+        #expect(six["subject"]?.stringValue?.hasSuffix("(and 1 more)") == true, "\(six)")
+        #expect(six["in_reply_to"] == .null && six["references"] == .null, "\(six)")
+        #expect(six["message_id"]?.stringValue?.hasPrefix("<alert.") == true, "\(six)")
     }
 
     @Test("SMTP 451 is retried until accepted; 550 goes to the dead letters")

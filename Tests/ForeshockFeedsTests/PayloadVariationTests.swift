@@ -76,6 +76,8 @@ struct PayloadVariationTests {
         let feed = testSource(.x).makeFeed()
         let gone = #"{"errors": [{"value": "1284", "detail": "Could not find tweet with ids: [1284].", "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids", "resource_id": "1284", "type": "https://api.twitter.com/2/problems/resource-not-found"}]}"#
         #expect(try feed.parseCounts(Data(gone.utf8)).isEmpty)
+        let protected = #"{"errors": [{"value": "1285", "detail": "Sorry, you are not authorized to see the Tweet with ids: [1285].", "title": "Authorization Error", "resource_type": "tweet", "parameter": "ids", "resource_id": "1285", "type": "https://api.twitter.com/2/problems/not-authorized-for-resource"}]}"#
+        #expect(try feed.parseCounts(Data(protected.utf8)).isEmpty)
         // Any other error alone is still one.
         #expect(throws: FeedError.self) { try feed.parseCounts(Data(#"{"errors": [{"title": "Unauthorized", "detail": "Unauthorized", "type": "about:blank"}]}"#.utf8)) }
     }

@@ -13,7 +13,7 @@ struct RecordingReaderTests {
         #"{"type":"answer","time":1700000100,"source":"m","post":"1","author":"acme"}"#,
         // A name twice keeps its last value; members the reader does not read may be anything.
         #"{"type":"reshare","time":1,"post":"a","followers":5,"followers":7,"extra":{"deep":[1,{"x":null}],"s":"\u00e9"}}"#,
-        // Numbers as strings, ids as numbers, followers null, negative (a damaged line) or missing.
+        // Numbers as strings, ids as numbers, followers null, negative (hidden) or missing.
         #"{"type":"reshare","time":"1700000000","post":42,"followers":"91"}"#,
         #"{"type":"reshare","time":2,"post":"b","followers":-3}"#,
         #"{"type":"post","time":3,"id":7,"followers":null,"text":"שירות גרוע"}"#,
@@ -43,6 +43,7 @@ struct RecordingReaderTests {
         // Counts that are not counts.
         #"{"type":"counts","time":9,"post":"1","reshares":-100}"#,
         #"{"type":"counts","time":9,"post":"1","likes":"many"}"#,
+        #"{"type":"counts","time":9,"post":"1","reshares":3,"likes":-4}"#,
     ]
 
     /// An observation or the problem, as text, so two readings can be compared.
@@ -67,8 +68,10 @@ struct RecordingReaderTests {
         func observation(_ index: Int) throws -> Observation? { try reader.observation(Array(Self.lines[index].utf8)[...], number: index + 1) }
         #expect(try observation(4) == .reshare(key: PostKey(source: "", id: "a"), time: 1, user: nil, followers: 7))
         #expect(try observation(5) == .reshare(key: PostKey(source: "", id: "42"), time: 1_700_000_000, user: nil, followers: 91))
-        // A count that is not one is a damaged line: said and skipped, not taken or dropped in silence.
-        #expect(Self.read(Self.lines[6], fullParser: false) == "problem: line 9: \"followers\" is -3, not a count; skipped")
+        // A negative follower count is a hidden one: unknown. A count that is not one is a
+        // damaged line: said and skipped, not taken or dropped in silence. Likes may be negative.
+        #expect(try observation(6) == .reshare(key: PostKey(source: "", id: "b"), time: 2, user: nil, followers: nil))
+        #expect(try observation(29) == .counts(key: PostKey(source: "", id: "1"), time: 9, reshares: 3, replies: nil, likes: -4, quotes: nil))
         #expect(Self.read(Self.lines[27], fullParser: false) == "problem: line 9: \"reshares\" is -100, not a count; skipped")
         #expect(Self.read(Self.lines[28], fullParser: false) == "problem: line 9: \"likes\" is \"many\", not a count; skipped")
         #expect(try observation(7) == .post(key: PostKey(source: "", id: "7"), time: 3, createdAt: 3, author: nil, followers: nil, text: "שירות גרוע", url: nil))

@@ -53,15 +53,18 @@ package struct EmailSink: AlertSink {
         let separator = "\n\n" + String(repeating: "─", count: 40) + "\n\n"
         let body = values.map { text.render($0, context: .text) }.joined(separator: separator)
         let page = values.map { html.render($0, context: .html) }.joined(separator: "\n<hr>\n")
-        let single = notes.count == 1
-        let messageID = single && first.reason == .started ? Self.threadID(first) : "<\(id)@foreshock>"
+        // The mail that starts an alert (alone, or grouped with later changes of the same alert)
+        // is the thread's root, under the id every follow-up names.
+        let oneAlert = Set(notes.map(\.alertKey)).count == 1
+        let starts = oneAlert ? notes.first { $0.reason == .started } : nil
+        let messageID = starts.map(Self.threadID) ?? "<\(id)@foreshock>"
         var message = MailMessage(from: from, to: to, subject: subjectLine, messageID: messageID, date: Date(timeIntervalSince1970: first.time), text: body, html: page)
         let roots = notes.map(Self.threadID).filter { $0 != messageID }
         var seen = Set<String>()
         message.references = roots.filter { seen.insert($0).inserted }
         // A reply to the alert's first message when it is about that one alert only (several
         // changes of it grouped included); a group of several alerts only references each.
-        if message.references.count == 1, !(single && first.reason == .started) { message.inReplyTo = message.references[0] }
+        if oneAlert, message.references.count == 1 { message.inReplyTo = message.references[0] }
         message.extraHeaders = [("X-Foreshock-Alert", notes.map(\.alertKey).joined(separator: " ")), ("Auto-Submitted", "auto-generated")]
         return [(id, message.data)]
     }
