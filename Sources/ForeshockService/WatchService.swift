@@ -185,10 +185,14 @@ package actor WatchService {
 
     private func runOnce() async -> Outcome {
         let outcomes = await FeedScheduler(pollers: pollers).pollOnce()
-        var failed = 0
+        var failed: [String] = []
         for outcome in outcomes {
             await Self.take(outcome, logger: logger, report: report, pipeline: pipeline)
-            if outcome.error != nil { failed += 1 }
+            if outcome.error != nil { failed.append(outcome.source) }
+        }
+        // The poll lines say "retry_in", but one round does not retry: say which failed.
+        if !failed.isEmpty {
+            logger.error("one round: \(failed.count) of \(outcomes.count) sources failed; see their lines above", [("sources", failed.sorted().joined(separator: ","))])
         }
         await pipeline.tick(clock())
         // Deliver before exiting; what does not make it stays in the outbox for next time.
@@ -198,7 +202,7 @@ package actor WatchService {
         web?.stop()
         notifier.stop()
         let dead = notifier.stats.dead.values.reduce(0, +)
-        return failed == 0 && delivered && dead == 0 ? .completed : .failed
+        return failed.isEmpty && delivered && dead == 0 ? .completed : .failed
     }
 
     /// The sources of one config, polling until `end()`.

@@ -63,6 +63,9 @@ struct WatchOnceTests {
         let errors = err.split(separator: "\n").filter { $0.contains("level=warning") }
         #expect(errors.count == 1)
         #expect(errors.first?.contains("source=hn") == true && errors.first?.contains("HTTP 503") == true)
+        // One round does not retry, whatever the poll line's retry_in says: the end says which failed.
+        let summary = err.split(separator: "\n").filter { $0.contains("level=error") }
+        #expect(summary.count == 1 && summary[0].contains("1 of 2 sources failed") && summary[0].contains("sources=hn"), "\(err)")
     }
 
     @Test("--record writes what was observed, and replay reads it back")
