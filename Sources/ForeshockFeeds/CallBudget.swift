@@ -16,7 +16,8 @@ package struct CallBudget: Sendable {
     /// - Returns: whether the calls may be made.
     package mutating func spend(_ count: Int = 1, now: Date) -> Bool {
         if let updated {
-            tokens = min(Double(perMinute), tokens + now.timeIntervalSince(updated) * Double(perMinute) / 60)
+            // A clock set back is no time passed, not calls owed.
+            tokens = min(Double(perMinute), tokens + max(0, now.timeIntervalSince(updated)) * Double(perMinute) / 60)
         }
         updated = now
         guard tokens >= Double(count) else { return false }

@@ -165,10 +165,12 @@ package final class FeedPoller: Sendable {
             if let newest, newest != state.cursor {
                 if let old = state.cursor { state.cursorHistory = Array((state.cursorHistory + [old]).suffix(8)) }
                 state.cursor = newest
-            } else if feed.needs.olderCursorWhenEmpty, collected.isEmpty, cursor != nil, let previous = state.cursorHistory.popLast() {
-                // An empty answer to `before` also happens when that post was deleted: step back to
-                // the next newest post seen; the seen set drops whatever comes again.
-                state.cursor = previous
+            } else if feed.needs.olderCursorWhenEmpty, collected.isEmpty, cursor != nil {
+                // An empty answer to `before` also happens when that post was deleted (or has left
+                // the listing): step back to the next newest post seen, or with none (a first
+                // poll, a restart) to the latest page, as PRAW's streams do; the seen set drops
+                // whatever comes again. A quiet listing costs the same one call a poll.
+                state.cursor = state.cursorHistory.popLast()
                 outcome.cursorFellBack = true
             }
             state.failures = 0
@@ -208,10 +210,12 @@ package final class FeedPoller: Sendable {
         (name.hasPrefix("@") ? String(name.dropFirst()) : name).lowercased()
     }
 
-    /// Whether cursor `a` is past `b`: numbers by value, times by time.
+    /// Whether cursor `a` is past `b`: numbers by value, times by time, and ids of one length
+    /// otherwise (GoToSocial's ULIDs) as text, which is how they sort.
     static func newer(_ a: String, than b: String) -> Bool {
         if a.allSatisfy(\.isNumber), b.allSatisfy(\.isNumber) { return NumericID.newer(a, than: b) }
         if let x = Timestamp.parse(a), let y = Timestamp.parse(b) { return x > y }
+        if a.utf8.count == b.utf8.count { return a > b }
         return false
     }
 

@@ -8,7 +8,8 @@ import Foundation
 /// pages past Algolia's 1,000-hit ceiling.
 package struct HackerNewsFeed: MentionFeed {
     package let source: SourceConfig
-    static let pageSize = 100
+    /// Algolia's largest page: a burst of a thousand comments is one call, not ten.
+    static let pageSize = 1000
     static let maxHits = 1000
     /// Seconds re-read before the cursor: Algolia indexes a few seconds late and out of order.
     static let overlap = 300

@@ -14,12 +14,15 @@ package struct MastodonFeed: MentionFeed {
     }
 
     package func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {
-        // min_id returns the statuses right after it, so a full page is continued from its newest id.
+        // On timelines min_id returns the statuses right after it, so a full page is continued
+        // from its newest id. Search returns the newest above min_id, so a full page of it is
+        // continued below its oldest (max_id), down to the cursor.
         let minID = page ?? cursor
         let limit = String(Self.pageSize)
         switch source.mode ?? .tag {
         case .search:
-            return request(url("/api/v2/search", [("q", source.query ?? ""), ("type", "statuses"), ("resolve", "false"), ("limit", limit), ("min_id", minID)]))
+            return request(url("/api/v2/search", [("q", source.query ?? ""), ("type", "statuses"), ("resolve", "false"), ("limit", limit),
+                                                  ("min_id", cursor), ("max_id", page)]))
         case .mentions:
             return request(url("/api/v1/notifications", [("types[]", "mention"), ("limit", limit), ("min_id", minID)]))
         case .tag, .subreddit:
@@ -90,7 +93,8 @@ package struct MastodonFeed: MentionFeed {
         }
         let newest = NumericID.newest(cursorIDs)
         let full = (value.arrayValue?.count ?? statuses.count) >= Self.pageSize
-        return MentionPage(mentions: mentions, newestCursor: newest, nextPage: full ? newest : nil)
+        let next = source.mode == .search ? cursorIDs.min { NumericID.newer($1, than: $0) } : newest
+        return MentionPage(mentions: mentions, newestCursor: newest, nextPage: full ? next : nil)
     }
 
     func mention(_ status: JSONValue) -> Mention? {

@@ -327,12 +327,12 @@ package actor WatchService {
             source.warning("poll failed: \(error.message)", [("retry_in", "\(Int(outcome.nextPollAfter.rounded()))s")])
         } else {
             source.debug("polled", [("new", "\(outcome.mentions.count)"), ("requests", "\(outcome.requests)"), ("not_modified", "\(outcome.notModified)")])
-            if outcome.truncated { source.warning("more new mentions than one poll reads; the rest follow next poll") }
+            if outcome.truncated { source.warning("more new mentions than one poll reads; some of them may be missed", [("pages", "\(FeedPoller.maxPages)")]) }
             if !outcome.skippedIDs.isEmpty {
                 source.warning("one answer brought more new mentions than max_items_per_poll; the rest were skipped",
                                [("taken", "\(outcome.mentions.count)"), ("skipped", "\(outcome.skippedIDs.count)")])
             }
-            if outcome.cursorFellBack { source.info("the newest post seen is gone; the cursor stepped back to an older one") }
+            if outcome.cursorFellBack { source.debug("nothing after the cursor (its post may be gone); stepped back to an older one, or the latest page") }
             if outcome.cursorRefused { source.warning("the API no longer accepts the cursor (older than it searches); started again from the latest posts") }
         }
     }

@@ -178,6 +178,7 @@ struct FeedPollerTests {
                 ["body_file": payloadPath("reddit/r_askreddit_new_listing_2016.json"), "headers_file": payloadPath("reddit/r_askreddit_new_listing_2016.json.headers.txt")],
                 ["status": 401, "body": #"{"message": "Unauthorized", "error": 401}"#],
                 ["body": #"{"kind": "Listing", "data": {"children": [], "after": null, "before": null}}"#],
+                ["body_file": payloadPath("reddit/r_askreddit_new_listing_2016.json")],
             ],
         ])
         defer { api.stop() }
@@ -199,8 +200,13 @@ struct FeedPollerTests {
         #expect(listings.allSatisfy { $0.headers["Authorization"] == "Bearer tok-1" })
         #expect(listings.allSatisfy { $0.headers["User-Agent"] == source.userAgent })
         #expect(listings.last?.path.contains("before=t3_48fbm9") == true)
-        // No older cursor to fall back to yet: it stays.
-        #expect(!second.cursorFellBack && poller.cursor == "t3_48fbm9")
+        // No older cursor to fall back to: the next poll reads the latest page again (PRAW's
+        // streams do the same), since a post removed after the first poll would otherwise hold
+        // the source on it for ever.
+        #expect(second.cursorFellBack && poller.cursor == nil)
+        let third = await poller.poll()
+        #expect(third.error == nil && third.mentions.isEmpty && poller.cursor == "t3_48fbm9")
+        #expect(try await api.requests(to: "/r/acme/new").last.map { !$0.path.contains("before=") } == true)
     }
 
     @Test("Reddit: when the newest post vanishes, the cursor falls back to an older one seen")

@@ -95,4 +95,39 @@ struct PayloadVariationTests {
         #expect(page.mentions.map(\.id) == ["21"])
         #expect(page.newestCursor == "9002")
     }
+
+    @Test("Mastodon search pages down from its newest to the cursor (max_id), since it answers the newest above min_id; timelines page up (min_id)")
+    func mastodonSearchPaging() throws {
+        var source = testSource(.mastodon)
+        source.mode = .search
+        let feed = source.makeFeed()
+        let statuses = try (0..<40).map { try mastodonStatus(id: String(1100 - $0)) }
+        let page = try feed.parseMentions(Data(#"{"accounts": [], "hashtags": [], "statuses": [\#(statuses.joined(separator: ","))]}"#.utf8))
+        #expect(page.newestCursor == "1100" && page.nextPage == "1061")
+        let next = feed.mentionsRequest(after: "1003", page: page.nextPage).url
+        #expect(next.contains("min_id=1003") && next.contains("max_id=1061"), "\(next)")
+        let timeline = testSource(.mastodon).makeFeed()
+        let up = try timeline.parseMentions(Data("[\(statuses.joined(separator: ","))]".utf8))
+        #expect(up.nextPage == "1100")
+        #expect(timeline.mentionsRequest(after: "1003", page: up.nextPage).url.contains("min_id=1100"))
+    }
+
+    @Test("Cursors of one length that are not numbers (GoToSocial's ULIDs) compare as text")
+    func ulidCursors() {
+        #expect(FeedPoller.newer("01HZX00000000000000000001K", than: "01HZX000000000000000000019"))
+        #expect(!FeedPoller.newer("01HZX000000000000000000019", than: "01HZX00000000000000000001K"))
+        #expect(FeedPoller.newer("1000", than: "999") && !FeedPoller.newer("abc", than: "abcd"))
+    }
+
+    @Test("A clock set back leaves the call budget as it was, not in debt")
+    func budgetClockBack() {
+        var budget = CallBudget(perMinute: 2)
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        let spent = [budget.spend(now: now), budget.spend(now: now), budget.spend(now: now)]
+        #expect(spent == [true, true, false])
+        // An hour back: nothing owed, nothing gained; half a minute after that, one call again.
+        let back = budget.spend(now: now.addingTimeInterval(-3600))
+        let later = budget.spend(now: now.addingTimeInterval(-3600 + 30))
+        #expect(!back && later)
+    }
 }
