@@ -45,8 +45,7 @@ package struct JSONFeed: MentionFeed {
         mention.author = field("author")?.idString
         mention.authorFollowers = field("author_followers")?.intValue
         if let created = field("created_at") {
-            mention.createdAt = created.stringValue.flatMap(Timestamp.normalize)
-                ?? created.doubleValue.map { Timestamp.fromEpoch($0 > 1e11 ? $0 / 1000 : $0) }
+            mention.createdAt = created.stringValue.flatMap(Self.time) ?? created.doubleValue.map(Self.epoch)
         }
         mention.reshares = field("reshares")?.intValue
         mention.replies = field("replies")?.intValue
@@ -60,6 +59,29 @@ package struct JSONFeed: MentionFeed {
             mention.text = text.contains("<") ? HTMLText.plain(text) : text
         }
         return mention
+    }
+
+    /// A time as any JSON API may write it: RFC 3339; the same without a zone (`2024-11-24
+    /// 07:19:04`, taken as UTC, as such APIs mean); an HTTP date (`Sun, 24 Nov 2024 07:19:04
+    /// GMT`); or epoch seconds, milliseconds or microseconds as text.
+    static func time(_ text: String) -> String? {
+        if let normalized = Timestamp.normalize(text) { return normalized }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let utc = Timestamp.normalize(trimmed + "Z") { return utc }
+        if let seconds = Double(trimmed), seconds.isFinite { return epoch(seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEE, dd MMM yyyy HH:mm:ss Z"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: trimmed) { return Timestamp.format(date) }
+        }
+        return nil
+    }
+
+    /// Epoch seconds, milliseconds (past 10¹¹: the year 5138 in seconds) or microseconds (past 10¹⁴).
+    static func epoch(_ value: Double) -> String {
+        Timestamp.fromEpoch(value > 1e14 ? value / 1e6 : value > 1e11 ? value / 1000 : value)
     }
 
     /// Numbers compare as numbers, numeric strings by value, timestamps by time, anything else as text.

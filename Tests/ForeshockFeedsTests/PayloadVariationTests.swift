@@ -130,4 +130,18 @@ struct PayloadVariationTests {
         let later = budget.spend(now: now.addingTimeInterval(-3600 + 30))
         #expect(!back && later)
     }
+
+    @Test("A JSON feed's times as APIs write them: no zone (UTC), an HTTP date, epoch seconds, milliseconds or microseconds, numbers or text", arguments: [
+        (#""2024-11-24 07:19:04""#, "2024-11-24T07:19:04Z"), (#""2024-11-24T07:19:04""#, "2024-11-24T07:19:04Z"),
+        (#""Sun, 24 Nov 2024 07:19:04 GMT""#, "2024-11-24T07:19:04Z"), ("1732432744", "2024-11-24T07:19:04Z"),
+        ("1732432744000", "2024-11-24T07:19:04Z"), ("1732432744000000", "2024-11-24T07:19:04Z"), (#""1732432744""#, "2024-11-24T07:19:04Z"),
+    ])
+    func jsonFeedTimes(written: String, utc: String) throws {
+        var source = testSource(.json)
+        source.items = "items"
+        source.fields = ["id": "id", "created_at": "at"]
+        let page = try JSONFeed(source: source).parseMentions(Data(#"{"items": [{"id": 1, "at": \#(written)}]}"#.utf8))
+        #expect(page.mentions.first?.createdAt == utc)
+        #expect(JSONFeed.time("yesterday") == nil)
+    }
 }
