@@ -69,6 +69,9 @@ package struct BlueskyFeed: MentionFeed {
         return MentionPage(mentions: mentions, newestCursor: sorted.max().map(Timestamp.format), nextPage: next)
     }
 
+    /// The cursor is a time.
+    package func cursor(at time: Date) -> String? { Timestamp.format(time) }
+
     /// A post's `sortAt`: the earlier of when its author says it was made and when the AppView
     /// indexed it.
     static func sortAt(_ post: JSONValue) -> Date? {

@@ -165,6 +165,10 @@ package final class FeedPoller: Sendable {
             if let newest, newest != state.cursor {
                 if let old = state.cursor { state.cursorHistory = Array((state.cursorHistory + [old]).suffix(8)) }
                 state.cursor = newest
+            } else if cursor == nil, state.cursor == nil, collected.isEmpty {
+                // Nothing yet: from now on (a minute early, for the server's clock), where the
+                // API can be asked so, rather than the latest page of whatever comes first.
+                state.cursor = feed.cursor(at: started.addingTimeInterval(-60))
             } else if feed.needs.olderCursorWhenEmpty, collected.isEmpty, cursor != nil {
                 // An empty answer to `before` also happens when that post was deleted (or has left
                 // the listing): step back to the next newest post seen, or with none (a first

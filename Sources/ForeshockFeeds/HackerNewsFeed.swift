@@ -63,6 +63,9 @@ package struct HackerNewsFeed: MentionFeed {
         return mention
     }
 
+    /// The cursor is a `created_at_i`.
+    package func cursor(at time: Date) -> String? { String(Int(time.timeIntervalSince1970)) }
+
     /// Algolia has no batch lookup: one `/items/:id` per post.
     package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] {
         ids.map { request(url("/api/v1/items/\(FeedURL.encode($0))")) }

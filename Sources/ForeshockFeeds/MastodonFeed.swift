@@ -30,6 +30,13 @@ package struct MastodonFeed: MentionFeed {
         }
     }
 
+    /// Status ids are snowflakes, milliseconds since 1970 shifted 16 bits; notification ids are
+    /// a plain sequence, which no time names.
+    package func cursor(at time: Date) -> String? {
+        guard source.mode != .mentions, time.timeIntervalSince1970 > 0 else { return nil }
+        return String(UInt64(time.timeIntervalSince1970 * 1000) << 16)
+    }
+
     /// `GET /api/v1/statuses?id[]=` came with Mastodon 4.3; older servers answer 404.
     package var needs: FeedNeeds { FeedNeeds(countsOneByOneWhenBatchMissing: true) }
 

@@ -34,6 +34,11 @@ package protocol MentionFeed: Sendable {
     /// starts again from the latest page, as on its first poll.
     func refusesCursor(_ response: HTTPResponse) -> Bool
 
+    /// A cursor for what is posted after `time`, or nil where the API cannot be asked by time.
+    /// A first poll that finds nothing leaves no cursor of its own, and without one the next
+    /// poll would read only the latest page of whatever burst came since.
+    func cursor(at time: Date) -> String?
+
     /// The request for the accounts that reshared a post, or nil where the API does not say.
     func resharersRequest(for id: String) -> HTTPRequest?
 
@@ -127,6 +132,7 @@ extension MentionFeed {
     package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] { [] }
     package func parseCounts(_ body: Data) throws(FeedError) -> [Mention] { try parseMentions(body).mentions }
     package func refusesCursor(_ response: HTTPResponse) -> Bool { false }
+    package func cursor(at time: Date) -> String? { nil }
     package func resharersRequest(for id: String) -> HTTPRequest? { nil }
     package func parseResharers(_ body: Data) throws(FeedError) -> [Resharer] { [] }
     package func repliesRequest(for id: String) -> HTTPRequest? { nil }

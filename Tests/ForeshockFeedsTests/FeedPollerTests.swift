@@ -289,6 +289,30 @@ struct FeedPollerTests {
         #expect(searches[3].contains("since_id=2500"))
     }
 
+    @Test("A first poll that finds nothing leaves a cursor at its time where the API takes one, so the first burst after it is read whole")
+    func burstAfterEmptyStart() async throws {
+        let statuses = try (1001...1060).reversed().map { try mastodonStatus(id: String($0)) }
+        let api = try await ScriptedAPI([Self.tagPath: [
+            ["body": "[]"], ["body": timeline(Array(statuses.suffix(40)))], ["body": timeline(Array(statuses.prefix(20)))], ["body": "[]"],
+        ]])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base)))
+        let before = Date()
+        let empty = await poller.poll()
+        #expect(empty.error == nil && empty.mentions.isEmpty)
+        // A snowflake a minute before the poll: milliseconds since 1970, shifted 16 bits.
+        let cursor = try #require(poller.cursor.flatMap(UInt64.init))
+        #expect(abs(Double(cursor >> 16) / 1000 - (before.timeIntervalSince1970 - 60)) < 5)
+        let burst = await poller.poll()
+        #expect(burst.mentions.count == 60)
+        let requests = try await api.requests(to: Self.tagPath).map(\.path)
+        #expect(requests.count == 3 && requests[1].contains("min_id=\(cursor)") && requests[2].contains("min_id=1040"), "\(requests)")
+        // Mentions by notification ids, which no time names: no cursor until there is one.
+        var mentions = testSource(.mastodon)
+        mentions.mode = .mentions
+        #expect(MastodonFeed(source: mentions).cursor(at: before) == nil)
+    }
+
     @Test("Resharers are fetched within the call budget and spread evenly over the interval")
     func resharers() async throws {
         let accounts = #"[{"acct":"big@example.social","followers_count":120000},{"acct":"small","followers_count":15}]"#
