@@ -40,6 +40,11 @@ enum ReplayCommand {
         }
         let path = arguments.positionals[0]
         let data = try CommandFile.read(path, command: "replay")
+        // A post the recording cannot hold is a usage error before the replay, not after it: if
+        // its id is nowhere in the file, no line names it. (Found, it is checked at the end.)
+        if let trace = arguments[.trace], !Self.mayHold(data, post: trace) {
+            throw CommandError(.usage, Self.traceMissing(trace))
+        }
         let trace = arguments[.trace], sending = notifier, every = traceEvery, nStar = config.scoring.seismic.nStar
         // The scoring core blocks its thread while its shards work: a Dispatch thread, never
         // one of Swift concurrency's.
@@ -67,9 +72,7 @@ enum ReplayCommand {
             }
             return (backtest, replay.traceNotFound)
         }
-        if let missing {
-            terminal.printError("foreshock replay: --trace: the recording has no post \"\(SafeText.terminal(missing))\" (give its id or source:id as the post line has it).")
-        }
+        if let missing { terminal.printError(Self.traceMissing(missing)) }
         if format == "json" {
             terminal.print(BacktestText.jsonSummary(backtest, rules: config.rules))
         } else {
@@ -97,6 +100,20 @@ enum ReplayCommand {
         terminal.printError("replay: \(stats.delivered.values.reduce(0, +)) messages delivered, \(dead) dead-lettered, \(stats.silenced) notifications silenced"
             + (delivered ? "" : ", \(notifier.outbox.depth) still undelivered after 60 s"))
         return delivered && dead == 0 ? status : .failure
+    }
+
+    static func traceMissing(_ post: String) -> String {
+        "foreshock replay: --trace: the recording has no post \"\(SafeText.terminal(post))\" (give its id or source:id as the post line has it)."
+    }
+
+    /// Whether `data` may hold a post line for `post` (an id, or `source:id`): its id appears
+    /// somewhere, as written or with JSON's escaped slashes.
+    static func mayHold(_ data: Data, post: String) -> Bool {
+        var ids = [post]
+        if let colon = post.firstIndex(of: ":") { ids.append(String(post[post.index(after: colon)...])) }
+        return ids.contains { id in
+            !id.isEmpty && [id, id.replacingOccurrences(of: "/", with: "\\/")].contains { data.range(of: Data($0.utf8)) != nil }
+        }
     }
 
     /// `--target N`: the size posts are judged against (default 1,000).

@@ -91,9 +91,13 @@ struct ReplayCommandTests {
         let at600 = try #require(rows.first { $0.hasPrefix("  10m ") })
         #expect(at600.contains(" 32 ") && at600.contains(" 263 ("), "\(at600)")
         #expect(!out.contains("0000000"), "a number printed to 17 digits")
-        let (missing, _, err) = await runForeshock(["replay", path, "--trace", "nosuch"])
-        #expect(missing == .usage)
-        #expect(err.contains("foreshock replay: --trace: the recording has no post \"nosuch\""), "\(err)")
+        // Before the replay, not after it: nothing printed but the one line.
+        let (missing, nothing, err) = await runForeshock(["replay", path, "--trace", "nosuch"])
+        #expect(missing == .usage && nothing.isEmpty)
+        #expect(err == "foreshock replay: --trace: the recording has no post \"nosuch\" (give its id or source:id as the post line has it).\n", "\(err)")
+        // An id the file holds, but not on a post line, is found missing at the end.
+        let (late, _, lateErr) = await runForeshock(["replay", path, "--trace", "orig"])
+        #expect(late == .usage && lateErr.contains("has no post \"orig\""), "\(lateErr)")
     }
 
     @Test("Text output writes what a recording's post says terminal-safe: no escapes, no bidi overrides, no javascript: link")
