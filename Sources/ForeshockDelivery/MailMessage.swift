@@ -33,12 +33,13 @@ package struct MailMessage: Sendable {
             "Date: \(Self.rfc5322Date(date))",
             "Message-ID: \(messageID)",
             "From: \(from)",
-            "To: \(to.joined(separator: ", "))",
+            Self.folded("To", to, separator: ","),
             Self.header("Subject", subject),
             "MIME-Version: 1.0",
         ]
         if let inReplyTo { lines.append("In-Reply-To: \(inReplyTo)") }
-        if !references.isEmpty { lines.append("References: \(references.joined(separator: " "))") }
+        // RFC 5322 caps a line at 998 characters: a group of alerts names a thread for each.
+        if !references.isEmpty { lines.append(Self.folded("References", references, separator: "")) }
         for (name, value) in extraHeaders { lines.append(Self.header(name, value)) }
         lines += [
             "Content-Type: multipart/alternative; boundary=\"\(boundary)\"",
@@ -56,23 +57,44 @@ package struct MailMessage: Sendable {
         return Data(lines.joined(separator: "\r\n").utf8)
     }
 
-    /// `Name: value` on one logical line: control characters dropped, and RFC 2047 encoded-words
-    /// (UTF-8, base64, each at most 75 characters, folded) when the value is not plain ASCII.
+    /// `Name: a, b, c` with one item a line after the first when they would not fit on one:
+    /// folded (CRLF and a space) between items, never inside one.
+    static func folded(_ name: String, _ items: [String], separator: String) -> String {
+        var lines = ["\(name):"]
+        for (index, item) in items.enumerated() {
+            let piece = " " + item + (index < items.count - 1 ? separator : "")
+            if lines[lines.count - 1].utf8.count + piece.utf8.count > 78, lines[lines.count - 1] != "\(name):" {
+                lines.append(piece)
+            } else {
+                lines[lines.count - 1] += piece
+            }
+        }
+        return lines.joined(separator: "\r\n")
+    }
+
+    /// `Name: value` on one logical line: control characters dropped, folded on spaces when
+    /// long, and RFC 2047 encoded-words (UTF-8, base64, each at most 75 characters, folded) when
+    /// the value is not plain ASCII.
     static func header(_ name: String, _ value: String) -> String {
         let clean = SafeText.clean(value, keepLineBreaks: false)
-        if clean.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }), clean.utf8.count + name.count < 900 {
-            return "\(name): \(clean)"
-        }
-        // Split on character boundaries so no encoded-word holds half a UTF-8 sequence.
-        var words: [String] = [], chunk = ""
-        for character in clean {
-            if (chunk + String(character)).utf8.count > 45 {
-                words.append(chunk)
-                chunk = ""
+        if clean.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) {
+            // Plain ASCII stays plain (filters match on it): folded on its spaces when long.
+            let words = clean.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            if clean.utf8.count + name.count < 900 || words.allSatisfy({ $0.utf8.count < 900 }) {
+                return clean.utf8.count + name.count < 900 ? "\(name): \(clean)" : folded(name, words, separator: "")
             }
-            chunk.append(character)
         }
-        if !chunk.isEmpty { words.append(chunk) }
+        // Split on scalars, each whole: no encoded-word holds half a UTF-8 sequence, and a
+        // character of many scalars (a letter under 30 combining marks) cannot make one too long.
+        var words: [String] = [], chunk = String.UnicodeScalarView()
+        for scalar in clean.unicodeScalars {
+            if !chunk.isEmpty, String(chunk).utf8.count + String(scalar).utf8.count > 45 {
+                words.append(String(chunk))
+                chunk = String.UnicodeScalarView()
+            }
+            chunk.append(scalar)
+        }
+        if !chunk.isEmpty { words.append(String(chunk)) }
         return "\(name): " + words.map { "=?UTF-8?B?\(Data($0.utf8).base64EncodedString())?=" }.joined(separator: "\r\n ")
     }
 

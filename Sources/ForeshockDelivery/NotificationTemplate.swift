@@ -63,10 +63,17 @@ package struct NotificationTemplate: Sendable {
 
     package func render(_ values: TemplateValues, context: Context) -> String {
         var out = ""
+        var quoting = false
         for part in parts {
             switch part {
-            case .literal(let text): out += text
-            case .placeholder(let key, let inString): out += Self.escape(values[key], context: context, inString: inString)
+            case .literal(let text):
+                out += text
+                // Slack quotes a line that starts with `>`; a value placed there quotes only its
+                // first line unless each of its lines starts with one too.
+                quoting = context == .slack && (text.hasSuffix("\\n>") || text.hasSuffix("\">"))
+            case .placeholder(let key, let inString):
+                let value = Self.escape(values[key], context: context, inString: inString)
+                out += quoting ? value.replacingOccurrences(of: "\\n", with: "\\n>") : value
             }
         }
         return out

@@ -1,6 +1,7 @@
 import ForeshockConfig
 import ForeshockCore
 import ForeshockSupport
+import ForeshockTransport
 import Foundation
 
 /// PagerDuty Events API v2: one event per alert, `dedup_key` = the alert key so escalations
@@ -21,9 +22,17 @@ package struct PagerDutySink: AlertSink {
         routingKey = config.routingKey?.value ?? ""
     }
 
+    /// The alert key, or past the API's 255 characters (a post whose id is a long URL) its
+    /// source and a digest of it: the same for the trigger and the resolve.
+    static func dedupKey(_ key: String) -> String {
+        guard key.utf8.count > 255 else { return key }
+        let digest = HMAC.sha256(key: Array("foreshock dedup key".utf8), message: Array(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        return String(key.prefix { $0 != ":" }.prefix(64)) + ":sha256:" + digest
+    }
+
     package func render(_ notes: [AlertNotification], id: String) -> [(id: String, body: Data)] {
         notes.enumerated().map { index, note in
-            var fields = [("routing_key", JSONText.quote(routingKey)), ("dedup_key", JSONText.quote(note.alertKey)), ("client", "\"Foreshock\"")]
+            var fields = [("routing_key", JSONText.quote(routingKey)), ("dedup_key", JSONText.quote(Self.dedupKey(note.alertKey))), ("client", "\"Foreshock\"")]
             if note.state == .resolved {
                 fields.append(("event_action", "\"resolve\""))
                 if note.isTest {
@@ -39,6 +48,9 @@ package struct PagerDutySink: AlertSink {
                     let severity = object["severity"]?.stringValue ?? ""
                     object["severity"] = .string(["critical", "error", "warning", "info"].contains(severity) ? severity : "warning")
                     if (object["source"]?.stringValue ?? "").isEmpty { object["source"] = .string("foreshock") }
+                    // When it happened, not when it arrived: a message may wait in the outbox, and
+                    // replay --send sends old alerts.
+                    if object["timestamp"] == nil { object["timestamp"] = .string(Timestamp.format(Date(timeIntervalSince1970: note.time))) }
                     // The Events API takes custom_details as it is: where a test says so.
                     if note.isTest {
                         var details = object["custom_details"]?.objectValue ?? [:]
