@@ -94,6 +94,8 @@ package struct SinkConfig: Sendable {
                 sink.headers = object.headerMap("headers") ?? [:]
                 if let value = sink.secret?.value, SinkConfig.signingKey(value).map({ $0.count < 4 }) ?? true {
                     reader.error(object.keyPath("secret"), "a signing secret is \"whsec_\" followed by base64 (as the Standard Webhooks spec writes them)")
+                } else if let key = sink.secret?.value.flatMap(SinkConfig.signingKey), key.count < 24 {
+                    reader.warning(object.keyPath("secret"), "a signing secret of \(key.count) bytes is easy to guess; the Standard Webhooks spec asks for at least 24 (openssl rand -base64 32)")
                 }
             }
             sink.insecureSkipVerify = object.bool("insecure_skip_verify") ?? false

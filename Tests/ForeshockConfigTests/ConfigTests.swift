@@ -190,6 +190,17 @@ struct ConfigTests {
         #expect(float.errors.map(\.description).contains { $0.hasSuffix("rules[0].when.predicted_reshares_at_least: expected a finite number, found NaN") }, "\(float.errors)")
     }
 
+    @Test("a webhook signing secret shorter than the Standard Webhooks spec's 24 bytes is a warning; one that is not whsec_ base64 an error")
+    func signingSecrets() {
+        func problems(_ secret: String) -> (errors: [String], warnings: [String]) {
+            let result = Self.parse("{ sinks: [{ name: \"hook\", kind: \"webhook\", url: \"https://hooks.example.com/x\", secret: \"\(secret)\" }] }")
+            return (result.errors.map(\.path), result.warnings.filter { $0.message.contains("easy to guess") }.map(\.path))
+        }
+        #expect(problems("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").warnings.isEmpty)
+        #expect(problems("whsec_c2hvcnQ=").warnings == ["sinks[0].secret"])
+        #expect(problems("not-a-secret").errors.contains("sinks[0].secret"))
+    }
+
     @Test("a config with no sources is valid, with a warning")
     func noSources() {
         let result = Self.parse("{ rules: [ { name: \"r\", severity: \"warning\", when: { min_reshares: 5 } } ] }")
