@@ -107,8 +107,10 @@ enum ReplayCommand {
     }
 
     /// Whether `data` may hold a post line for `post` (an id, or `source:id`): its id appears
-    /// somewhere, as written or with JSON's escaped slashes.
+    /// somewhere, as written or with JSON's escaped slashes. An id JSON may write otherwise
+    /// (anything but plain printable ASCII) is not looked for: it may be.
     static func mayHold(_ data: Data, post: String) -> Bool {
+        guard post.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }) else { return true }
         var ids = [post]
         if let colon = post.firstIndex(of: ":") { ids.append(String(post[post.index(after: colon)...])) }
         return ids.contains { id in

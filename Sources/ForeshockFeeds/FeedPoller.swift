@@ -34,6 +34,8 @@ package final class FeedPoller: Sendable {
         var cursor: String?
         /// Earlier cursors, newest last: where to fall back when the cursor's post vanished.
         var cursorHistory: [String] = []
+        /// Whether the cursor was made from a time (`MentionFeed.cursor(at:)`), not read.
+        var cursorFromTime = false
         var seen = RecentIDs(capacity: 20_000)
         var etags: [String: String] = [:]
         var failures = 0
@@ -135,6 +137,7 @@ package final class FeedPoller: Sendable {
                 state.withLock { $0.etags = [request.url: tag] }
             }
             collected += parsed.mentions
+            if cursor != nil, parsed.moreThanGiven { outcome.truncated = true }
             if let found = parsed.newestCursor {
                 newest = newest.map { Self.newer(found, than: $0) ? found : $0 } ?? found
             }
@@ -163,12 +166,20 @@ package final class FeedPoller: Sendable {
             }
             outcome.mentions = fresh
             if let newest, newest != state.cursor {
-                if let old = state.cursor { state.cursorHistory = Array((state.cursorHistory + [old]).suffix(8)) }
+                if let old = state.cursor, !state.cursorFromTime { state.cursorHistory = Array((state.cursorHistory + [old]).suffix(8)) }
                 state.cursor = newest
+                state.cursorFromTime = false
             } else if cursor == nil, state.cursor == nil, collected.isEmpty {
                 // Nothing yet: from now on (a minute early, for the server's clock), where the
                 // API can be asked so, rather than the latest page of whatever comes first.
                 state.cursor = feed.cursor(at: started.addingTimeInterval(-60))
+                state.cursorFromTime = state.cursor != nil
+            } else if state.cursorFromTime, collected.isEmpty {
+                // A time-made cursor that found nothing goes: a server that reads it otherwise
+                // (GoToSocial's ids are not snowflakes) would answer nothing to it for ever. The
+                // next poll reads the latest page, and a new one is made after it if need be.
+                state.cursor = nil
+                state.cursorFromTime = false
             } else if feed.needs.olderCursorWhenEmpty, collected.isEmpty, cursor != nil {
                 // An empty answer to `before` also happens when that post was deleted (or has left
                 // the listing): step back to the next newest post seen, or with none (a first

@@ -40,7 +40,10 @@ package struct HackerNewsFeed: MentionFeed {
            let perPage = value["hitsPerPage"]?.intValue, (page + 1) * perPage < Self.maxHits {
             next = String(page + 1)
         }
-        return MentionPage(mentions: mentions, newestCursor: newest.map(String.init), nextPage: next)
+        var page = MentionPage(mentions: mentions, newestCursor: newest.map(String.init), nextPage: next)
+        // More matched than Algolia lets anyone page to: the oldest of them are not read.
+        page.moreThanGiven = next == nil && (value["nbHits"]?.intValue ?? 0) > (value["page"]?.intValue ?? 0) * (value["hitsPerPage"]?.intValue ?? 0) + hits.count
+        return page
     }
 
     func mention(_ hit: JSONValue) -> Mention? {

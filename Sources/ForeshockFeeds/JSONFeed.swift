@@ -68,7 +68,12 @@ package struct JSONFeed: MentionFeed {
         if let normalized = Timestamp.normalize(text) { return normalized }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let utc = Timestamp.normalize(trimmed + "Z") { return utc }
-        if let seconds = Double(trimmed), seconds.isFinite { return epoch(seconds) }
+        // Digits as text are an epoch only where one is likely (1973 to 2096, in seconds,
+        // milliseconds or microseconds): "2024" or "20241124" is not a time in 1970.
+        if let value = Double(trimmed), value.isFinite {
+            let seconds = value > 1e14 ? value / 1e6 : value > 1e11 ? value / 1000 : value
+            return (1e8...4e9).contains(seconds) ? epoch(value) : nil
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")

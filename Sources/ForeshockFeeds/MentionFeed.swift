@@ -120,6 +120,9 @@ package struct MentionPage: Sendable {
     /// How to continue towards the previous cursor when this page was full; nil when the API
     /// says there is nothing more.
     package var nextPage: String?
+    /// The API says more matched than it gives at all (Algolia's 1,000 hits): after a cursor,
+    /// some new mentions are not read.
+    package var moreThanGiven = false
 
     package init(mentions: [Mention], newestCursor: String? = nil, nextPage: String? = nil) {
         self.mentions = mentions

@@ -95,6 +95,9 @@ struct ReplayCommandTests {
         let (missing, nothing, err) = await runForeshock(["replay", path, "--trace", "nosuch"])
         #expect(missing == .usage && nothing.isEmpty)
         #expect(err == "foreshock replay: --trace: the recording has no post \"nosuch\" (give its id or source:id as the post line has it).\n", "\(err)")
+        // An id JSON may write otherwise is not looked for before: it may be there.
+        let (escaped, _, escapedErr) = await runForeshock(["replay", path, "--trace", "pâté"])
+        #expect(escaped == .usage && escapedErr.contains("has no post \"pâté\""), "\(escapedErr)")
         // An id the file holds, but not on a post line, is found missing at the end.
         let (late, _, lateErr) = await runForeshock(["replay", path, "--trace", "orig"])
         #expect(late == .usage && lateErr.contains("has no post \"orig\""), "\(lateErr)")

@@ -53,10 +53,15 @@ struct ReceiverLimitsTests {
             default: return []
             }
         }
-        #expect(strings(body).allSatisfy { $0.utf16.count <= 2000 }, "\(strings(body).map(\.utf16.count).max() ?? 0)")
+        #expect(strings(body).allSatisfy { $0.utf16.count <= 3000 }, "\(strings(body).map(\.utf16.count).max() ?? 0)")
         #expect(!body.jsonText.contains("xxxxxxxxxx"))
-        let lines = try JSONValue.parse(try slack().render(Self.notes(1, text: "line one\nline two\nthird line"), id: "m")[0].body)
-        #expect(lines.jsonText.contains(#">line one\n>line two\n>third line"#), "\(lines.jsonText)")
+        let lines = try JSONValue.parse(try slack().render(Self.notes(1, text: "line one\nline two\nthird line C:\\new"), id: "m")[0].body)
+        #expect(lines.jsonText.contains(#">line one\n>line two\n>third line C:\\new"#), "\(lines.jsonText)")
+        // The link stays whole beside the longest text.
+        var both = Self.notes(1, text: family)
+        both[0].post?.url = "https://example.com/" + String(repeating: "y", count: 900)
+        let kept = try JSONValue.parse(try slack().render(both, id: "m")[0].body).jsonText
+        #expect(kept.contains(String(repeating: "y", count: 900) + "|Open the post"), "the link was cut")
     }
 
     @Test("PagerDuty: a dedup_key past 255 characters is a digest, the same for the trigger and the resolve; the event says when it happened")

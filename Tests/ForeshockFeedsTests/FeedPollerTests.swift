@@ -307,6 +307,15 @@ struct FeedPollerTests {
         #expect(burst.mentions.count == 60)
         let requests = try await api.requests(to: Self.tagPath).map(\.path)
         #expect(requests.count == 3 && requests[1].contains("min_id=\(cursor)") && requests[2].contains("min_id=1040"), "\(requests)")
+        // A time-made cursor that finds nothing goes (a server whose ids are not snowflakes
+        // would answer nothing to it for ever), and a new one is made after the next empty poll.
+        let quiet = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base)))
+        var cursors: [Bool] = []
+        for _ in 0..<3 {
+            _ = await quiet.poll()
+            cursors.append(quiet.cursor != nil)
+        }
+        #expect(cursors == [true, false, true])
         // Mentions by notification ids, which no time names: no cursor until there is one.
         var mentions = testSource(.mastodon)
         mentions.mode = .mentions

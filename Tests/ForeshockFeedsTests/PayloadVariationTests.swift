@@ -144,4 +144,14 @@ struct PayloadVariationTests {
         #expect(page.mentions.first?.createdAt == utc)
         #expect(JSONFeed.time("yesterday") == nil)
     }
+
+    @Test("Digits as text are a time only where an epoch is likely, and HN says when more matched than it gives")
+    func unlikelyEpochsAndHNCap() throws {
+        #expect(JSONFeed.time("2024") == nil && JSONFeed.time("20241124") == nil && JSONFeed.time("20241124071904") == nil)
+        #expect(JSONFeed.time("1732432744") == "2024-11-24T07:19:04Z")
+        let hits = #"{"hits": [{"objectID": "1", "title": "a", "created_at_i": 1764000000}, {"objectID": "2", "title": "b", "created_at_i": 1764000001}], "nbHits": 1500, "page": 0, "nbPages": 1, "hitsPerPage": 1000}"#
+        #expect(try testSource(.hackernews).makeFeed().parseMentions(Data(hits.utf8)).moreThanGiven)
+        let all = hits.replacingOccurrences(of: #""nbHits": 1500"#, with: #""nbHits": 2"#)
+        #expect(try !testSource(.hackernews).makeFeed().parseMentions(Data(all.utf8)).moreThanGiven)
+    }
 }

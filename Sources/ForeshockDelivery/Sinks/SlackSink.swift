@@ -13,9 +13,10 @@ package struct SlackSink: AlertSink {
     /// Slack takes at most 50 blocks a message: alerts go out together as far as their blocks
     /// (and a divider between two) fit.
     static let maxBlocks = 50
-    /// Slack refuses a section's text over 3,000 characters (a field's over 2,000); a long
-    /// post, its emoji counted as Slack counts them, is cut short of either.
-    static let longestText = 1_990
+    /// Slack refuses a section's text over 3,000 characters (a field's over 2,000). Each value
+    /// is cut to 900 UTF-16 units and a link is at most `WebLink.longest`, so this last cut, of
+    /// any string of a block, is for a template of one's own.
+    static let longestText = 2_990
 
     package init(config: SinkConfig, template: NotificationTemplate) {
         name = config.name
@@ -61,12 +62,7 @@ package struct SlackSink: AlertSink {
     static func cut(_ value: JSONValue) -> JSONValue {
         switch value {
         case .string(let text) where text.utf16.count > longestText:
-            var kept = ""
-            for character in text {
-                if kept.utf16.count + String(character).utf16.count > longestText - 1 { break }
-                kept.append(character)
-            }
-            return .string(kept + "…")
+            return .string(NotificationTemplate.cutUTF16(text, longestText))
         case .array(let items): return .array(items.map(cut))
         case .object(let fields): return .object(fields.mapValues(cut))
         default: return value
