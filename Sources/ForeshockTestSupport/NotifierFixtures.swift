@@ -69,6 +69,17 @@ package enum NotifierFixtures {
         }
     }
 
+    /// The requests the server saw for a path, once there are at least `count` (looking every
+    /// 20 ms, at most `tries` times more): what a test waiting for a delivery reads.
+    package static func requests(_ server: FixtureServer, path: String, atLeast count: Int, tries: Int = 100) async throws -> [Request] {
+        var seen = try await requests(server, path: path)
+        for _ in 0..<tries where seen.count < count {
+            try await Task.sleep(nanoseconds: 20_000_000)
+            seen = try await requests(server, path: path)
+        }
+        return seen
+    }
+
     package static func script(_ steps: [String: String]) throws -> String {
         try writeTemporaryFile("{" + steps.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ",") + "}", name: "script.json")
     }

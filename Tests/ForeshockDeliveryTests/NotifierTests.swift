@@ -65,11 +65,7 @@ struct NotifierTests {
         defer { notifier.stop() }
         notifier.submit([NotifierFixtures.note("1")])
         // The fast sink is done while the slow one still hangs on its first attempt.
-        var fast = 0
-        for _ in 0..<100 where fast == 0 {
-            fast = try await NotifierFixtures.requests(server, path: "/fast").count
-            try await Task.sleep(nanoseconds: 20_000_000)
-        }
+        let fast = try await NotifierFixtures.requests(server, path: "/fast", atLeast: 1).count
         #expect(fast == 1)
         #expect(notifier.stats.delivered["slow"] == 0)
         #expect(await notifier.drain(timeout: 30))
@@ -78,23 +74,27 @@ struct NotifierTests {
         #expect(notifier.stats.delivered["slow"] == 1)
     }
 
+    /// A webhook sink on a loopback server that answers 200, grouping for `groupWait`.
+    static func hook(groupWait: String) async throws -> (FixtureServer, Notifier) {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
+        do {
+            let config = try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#,
+                                                     extra: #"alerting: { group_wait: "\#(groupWait)" }"#)
+            return (server, try NotifierFixtures.notifier(config))
+        } catch {
+            server.stop()
+            throw error
+        }
+    }
+
     @Test("Grouping: the first goes at once, those within group_wait go together after it")
     func grouping() async throws {
-        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
-        defer { server.stop() }
-        let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#,
-                                                          extra: #"alerting: { group_wait: "1s" }"#))
-        defer { notifier.stop() }
+        let (server, notifier) = try await Self.hook(groupWait: "1s")
+        defer { notifier.stop(); server.stop() }
         // An escalation raises the severity (AlertLifecycle): the alert starts as a warning.
-        var started = NotifierFixtures.note("1")
-        started.severity = .warning
-        notifier.submit([started])
+        notifier.submit([NotifierFixtures.note("1", severity: .warning)])
         notifier.submit([NotifierFixtures.note("2"), NotifierFixtures.note("1", reason: .escalated)])
-        var first: [NotifierFixtures.Request] = []
-        for _ in 0..<50 where first.isEmpty {
-            first = try await NotifierFixtures.requests(server, path: "/hook")
-            try await Task.sleep(nanoseconds: 20_000_000)
-        }
+        let first = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 1, tries: 50)
         #expect(first.count == 1) // sent before the window ended
         #expect(first.first?.json?["alerts"]?.arrayValue?.count == 1)
         try await Task.sleep(nanoseconds: 1_500_000_000)
@@ -106,20 +106,13 @@ struct NotifierTests {
 
     @Test("Grouping goes by the notifications' own times: a replay's, hours apart but a moment apart on the wall clock, go out one by one")
     func groupingByNotificationTime() async throws {
-        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
-        defer { server.stop() }
-        let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#,
-                                                          extra: #"alerting: { group_wait: "30s" }"#))
-        defer { notifier.stop() }
+        let (server, notifier) = try await Self.hook(groupWait: "30s")
+        defer { notifier.stop(); server.stop() }
         notifier.submit([NotifierFixtures.note("1", severity: .warning)])
         notifier.submit([NotifierFixtures.note("1", reason: .escalated, after: 10)])
         notifier.submit([NotifierFixtures.note("1", reason: .repeated, after: 4 * 3600)])
         // No window has to end on the wall clock: the repeat four hours on ends the escalation's.
-        var sent: [NotifierFixtures.Request] = []
-        for _ in 0..<250 where sent.count < 3 {
-            sent = try await NotifierFixtures.requests(server, path: "/hook")
-            try await Task.sleep(nanoseconds: 20_000_000)
-        }
+        let sent = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 3, tries: 250)
         #expect(sent.map { $0.json?["alerts"]?.arrayValue?.map { $0["reason"]?.stringValue ?? "" } ?? [] } == [["started"], ["escalated"], ["repeated"]])
     }
 
@@ -157,7 +150,7 @@ struct NotifierTests {
         let first = try NotifierFixtures.notifier(config, stateDir: state)
         first.submit([NotifierFixtures.note("1")])
         // The receiver has it but hangs: the process goes away before it can mark it done.
-        for _ in 0..<100 where try await NotifierFixtures.requests(server, path: "/hook").isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
+        _ = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 1)
         first.stop()
         #expect(first.outbox.depth == 1)
         let second = try NotifierFixtures.notifier(config, stateDir: state)
@@ -258,11 +251,7 @@ struct KilledProcessTests {
         let recording = try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "viral.jsonl")
         let child = try ChildProcess(["replay", recording, "--config", config, "--send", "--state-dir", state], environment: ["WHSEC": NotifierFixtures.secret])
         // The receiver holds the first attempt: the message is in the outbox, not marked done.
-        var seen = 0
-        for _ in 0..<500 where seen == 0 {
-            seen = try await NotifierFixtures.requests(server, path: "/hook").count
-            try await Task.sleep(nanoseconds: 20_000_000)
-        }
+        let seen = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 1, tries: 500).count
         #expect(seen == 1)
         child.signal(SIGKILL)
         #expect(await child.waitForExit(timeout: 10) == 128 + SIGKILL)
