@@ -32,11 +32,13 @@ package enum DurationText {
         return parts(seconds).joined()
     }
 
+    /// The units written, largest first, with their seconds.
+    private static let units = [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)]
+
     /// A duration for people scanning a table: its largest unit and the next, the second
     /// rounded, such as "3h12m", "1h1m" (not "1h39s", which reads as an hour and 39 minutes),
     /// "2d" or "45s".
     package static func short(_ seconds: Double) -> String {
-        let units = [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)]
         let whole = Int(max(0, seconds).rounded())
         guard let index = units.firstIndex(where: { whole >= $0.1 }), index < units.count - 1 else { return parts(Double(whole)).joined() }
         let (unit, size) = units[index], (next, nextSize) = units[index + 1]
@@ -53,7 +55,7 @@ package enum DurationText {
         var left = Int(seconds.rounded())
         if left == 0 { return ["0s"] }
         var parts: [String] = []
-        for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)] where left >= size {
+        for (unit, size) in units where left >= size {
             parts.append("\(left / size)\(unit)")
             left %= size
         }

@@ -79,10 +79,9 @@ package struct MailMessage: Sendable {
         let clean = SafeText.clean(value, keepLineBreaks: false)
         if clean.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) {
             // Plain ASCII stays plain (filters match on it): folded on its spaces when long.
+            if clean.utf8.count + name.count < 900 { return "\(name): \(clean)" }
             let words = clean.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-            if clean.utf8.count + name.count < 900 || words.allSatisfy({ $0.utf8.count < 900 }) {
-                return clean.utf8.count + name.count < 900 ? "\(name): \(clean)" : folded(name, words, separator: "")
-            }
+            if words.allSatisfy({ $0.utf8.count < 900 }) { return folded(name, words, separator: "") }
         }
         // Split on scalars, each whole: no encoded-word holds half a UTF-8 sequence, and a
         // character of many scalars (a letter under 30 combining marks) cannot make one too long.

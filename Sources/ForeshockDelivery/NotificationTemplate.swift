@@ -75,7 +75,7 @@ package struct NotificationTemplate: Sendable {
                 var raw = values[key]
                 // What people write, short of Slack's section limit with a link beside it,
                 // counted as Slack counts (UTF-16: an emoji family is 11).
-                if context == .slack, Self.written.contains(key), case .text(let text) = raw { raw = .text(Self.cutUTF16(text, 900)) }
+                if context == .slack, Self.written.contains(key), case .text(let text) = raw { raw = .text(SafeText.cut(text, utf16Units: 900)) }
                 let value = Self.escape(raw, context: context, inString: inString)
                 out += quoting ? Self.quotingLines(value) : value
             }
@@ -85,17 +85,6 @@ package struct NotificationTemplate: Sendable {
 
     /// The values people write (a post, a name), as against those Foreshock makes.
     static let written: Set<String> = ["text", "author"]
-
-    /// `text` cut at a character's edge to at most `units` UTF-16 units, with an ellipsis.
-    static func cutUTF16(_ text: String, _ units: Int) -> String {
-        guard text.utf16.count > units else { return text }
-        var kept = ""
-        for character in text {
-            if kept.utf16.count + String(character).utf16.count > units - 1 { break }
-            kept.append(character)
-        }
-        return kept + "…"
-    }
 
     /// A JSON-escaped text with `>` after each of its line breaks (`\n`), and nowhere else: an
     /// escaped backslash followed by an `n` (`C:\\new`) is not a line break.

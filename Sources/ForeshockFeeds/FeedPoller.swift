@@ -63,6 +63,9 @@ package final class FeedPoller: Sendable {
         self.state = Mutex(State(budget: CallBudget(perMinute: feed.source.callsPerMinute)))
     }
 
+    /// Whether the source is also streamed: what it shows is then as of now, not of its last poll.
+    package var streams: Bool { feed.streamRequest() != nil }
+
     /// The counters since start.
     package var stats: FeedStats { state.withLock { $0.stats } }
 

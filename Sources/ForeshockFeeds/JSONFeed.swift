@@ -71,22 +71,20 @@ package struct JSONFeed: MentionFeed {
         // Digits as text are an epoch only where one is likely (1973 to 2096, in seconds,
         // milliseconds or microseconds): "2024" or "20241124" is not a time in 1970.
         if let value = Double(trimmed), value.isFinite {
-            let seconds = value > 1e14 ? value / 1e6 : value > 1e11 ? value / 1000 : value
-            return (1e8...4e9).contains(seconds) ? epoch(value) : nil
+            return (1e8...4e9).contains(seconds(value)) ? epoch(value) : nil
         }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEE, dd MMM yyyy HH:mm:ss Z"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: trimmed) { return Timestamp.format(date) }
-        }
-        return nil
+        return Timestamp.parseHTTPDate(trimmed, formats: [Timestamp.httpDateFormat, Timestamp.mailDateFormat]).map(Timestamp.format)
     }
 
-    /// Epoch seconds, milliseconds (past 10¹¹: the year 5138 in seconds) or microseconds (past 10¹⁴).
+    /// Epoch seconds, milliseconds (past 10¹¹: the year 5138 in seconds) or microseconds (past
+    /// 10¹⁴), as seconds.
+    static func seconds(_ value: Double) -> Double {
+        value > 1e14 ? value / 1e6 : value > 1e11 ? value / 1000 : value
+    }
+
+    /// Epoch seconds, milliseconds or microseconds as RFC 3339 UTC.
     static func epoch(_ value: Double) -> String {
-        Timestamp.fromEpoch(value > 1e14 ? value / 1e6 : value > 1e11 ? value / 1000 : value)
+        Timestamp.fromEpoch(seconds(value))
     }
 
     /// Numbers compare as numbers, numeric strings by value, timestamps by time, anything else as text.

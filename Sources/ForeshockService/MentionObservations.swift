@@ -37,8 +37,12 @@ package enum MentionObservations {
 
     /// A follower count as the scorer may use it: a negative one is no count (a Mastodon fork
     /// answers -1 for an account that hides it), not a negative audience.
+    package static func followers(_ count: Double?) -> Double? {
+        count.flatMap { $0 >= 0 ? $0 : nil }
+    }
+
     package static func followers(_ count: Int?) -> Double? {
-        count.flatMap { $0 >= 0 ? Double($0) : nil }
+        followers(count.map(Double.init))
     }
 
     package static func from(_ mention: Mention, source: String, observedAt seen: Double) -> [Observation] {

@@ -142,7 +142,7 @@ package struct RecordingReader: Sendable {
             }
             return amount
         }
-        func followers() throws(Problem) -> Double? { try count(.followers, whole: false, signed: true).flatMap { $0 >= 0 ? $0 : nil } }
+        func followers() throws(Problem) -> Double? { MentionObservations.followers(try count(.followers, whole: false, signed: true)) }
         switch type {
         case "post":
             return .post(key: key, time: time, createdAt: Self.time(value[.createdAt]) ?? time, author: value[.author]?.stringValue,

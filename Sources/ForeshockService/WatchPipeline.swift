@@ -127,7 +127,7 @@ package actor WatchPipeline {
         let source = outcome.source
         let now = outcome.observedAt.timeIntervalSince1970
         // A polled source's data is known through its last poll; a streamed one's through now.
-        if poller.feed.streamRequest() == nil { readThrough[source] = max(readThrough[source] ?? now, now) }
+        if !poller.streams { readThrough[source] = max(readThrough[source] ?? now, now) }
         // New posts joined `recent` as they were ingested; keep the newest, young enough.
         var follow = (recent[source] ?? [:]).filter { now - $0.value.createdAt < Self.followFor }
         if follow.count > Self.followAtMost {
@@ -151,7 +151,7 @@ package actor WatchPipeline {
             }
             await ingest(changed.map { .counts(key: PostKey(source: source, id: $0.id), time: time, reshares: $0.reshares, replies: $0.replies, likes: $0.likes, quotes: $0.quotes) })
             // The counts came after the poll: what they say is known through then.
-            if poller.feed.streamRequest() == nil, refreshed.error == nil { readThrough[source] = max(readThrough[source] ?? time, time) }
+            if !poller.streams, refreshed.error == nil { readThrough[source] = max(readThrough[source] ?? time, time) }
         }
     }
 
@@ -185,7 +185,7 @@ package actor WatchPipeline {
         await onEngine { $0.reconfigure(config) }
         self.pollers = Dictionary(pollers.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
         // A source gone, or streamed now, is no longer read as of its last poll.
-        readThrough = readThrough.filter { self.pollers[$0.key].map { $0.feed.streamRequest() == nil } ?? false }
+        readThrough = readThrough.filter { self.pollers[$0.key].map { !$0.streams } ?? false }
         for name in health.keys where self.pollers[name] == nil { health[name] = nil }
     }
 

@@ -63,4 +63,16 @@ package enum SafeText {
         guard text.utf8.count > limit, text.count > limit else { return text }
         return String(text.prefix(max(0, limit - 1))) + "…"
     }
+
+    /// `text` cut at a character's edge to at most `units` UTF-16 units, the ellipsis included:
+    /// how Slack counts (an emoji family is 11).
+    package static func cut(_ text: String, utf16Units units: Int) -> String {
+        guard text.utf16.count > units else { return text }
+        var kept = ""
+        for character in text {
+            if kept.utf16.count + String(character).utf16.count > units - 1 { break }
+            kept.append(character)
+        }
+        return kept + "…"
+    }
 }

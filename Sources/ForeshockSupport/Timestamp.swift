@@ -86,6 +86,23 @@ package enum Timestamp {
         return era * 146097 + doe - 719468
     }
 
+    /// HTTP's date (`Sun, 24 Nov 2024 07:19:04 GMT`, RFC 9110's IMF-fixdate).
+    package static let httpDateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+    /// The mail form of it, with a numeric zone (`Sun, 24 Nov 2024 07:19:04 +0000`).
+    package static let mailDateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+
+    /// A date in the first of `formats` that reads it (English names, GMT unless it says), or nil.
+    package static func parseHTTPDate(_ text: String, formats: [String] = [httpDateFormat]) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        for format in formats {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text) { return date }
+        }
+        return nil
+    }
+
     /// RFC 3339 in UTC; with milliseconds only when the time has them.
     package static func format(_ date: Date) -> String {
         let total = date.timeIntervalSince1970

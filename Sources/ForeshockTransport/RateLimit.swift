@@ -83,11 +83,7 @@ package struct RateLimit: Sendable, Equatable {
     package static func retryAfter(_ headers: HTTPHeaders, now: Date) -> Double? {
         guard let value = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) else { return nil }
         if let seconds = Double(value) { return wait(seconds) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: value).flatMap { wait($0.timeIntervalSince(now)) }
+        return Timestamp.parseHTTPDate(value).flatMap { wait($0.timeIntervalSince(now)) }
     }
 
     private static func number(_ text: String?) -> Double? {

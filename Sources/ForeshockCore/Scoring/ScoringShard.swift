@@ -311,8 +311,13 @@ package struct ScoringShard: Sendable {
                                           _ body: (_ index: Int, _ features: PostFeatures) -> Void) {
         for (index, key) in keys.enumerated() {
             guard let slot = table.slot(of: key, hash: key.stableHash) else { continue }
-            body(index, Self.features(of: &table[slot], settings: settings, at: readThrough[key.source].map { min(time, $0) } ?? time))
+            body(index, Self.features(of: &table[slot], settings: settings, at: Self.time(time, of: key.source, readThrough: readThrough)))
         }
+    }
+
+    /// The time a post of `source` is read at: `time`, or its source's read-through time if earlier.
+    static func time(_ time: Double, of source: String, readThrough: [String: Double]) -> Double {
+        readThrough[source].map { min(time, $0) } ?? time
     }
 
     /// The post lent in place (see `forEachFeatures`).
@@ -456,7 +461,7 @@ package struct ScoringShard: Sendable {
             best.insert(slot, at: best.firstIndex { before(slot, $0) } ?? best.count)
             if best.count > limit { best.removeLast() }
         }
-        return best.map { settings.features(table[$0], at: readThrough[table[$0].key.source].map { min(time, $0) } ?? time) }
+        return best.map { settings.features(table[$0], at: Self.time(time, of: table[$0].key.source, readThrough: readThrough)) }
     }
 
     /// Bytes held by tracked posts.

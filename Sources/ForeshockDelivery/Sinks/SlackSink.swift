@@ -62,7 +62,7 @@ package struct SlackSink: AlertSink {
     static func cut(_ value: JSONValue) -> JSONValue {
         switch value {
         case .string(let text) where text.utf16.count > longestText:
-            return .string(NotificationTemplate.cutUTF16(text, longestText))
+            return .string(SafeText.cut(text, utf16Units: longestText))
         case .array(let items): return .array(items.map(cut))
         case .object(let fields): return .object(fields.mapValues(cut))
         default: return value
