@@ -4,6 +4,10 @@ import Foundation
 /// A notification template: text with `{{name}}` placeholders, each escaped for where it lands
 /// (a JSON string, HTML, a mail header), so nothing in a post can add a header, break the JSON
 /// or inject markup. One pass, left to right: `{{` inside a value is never expanded again.
+///
+/// `{{#name}}…{{/name}}` keeps what it holds only when `name` has a value (text that is not
+/// empty, a known number, a true flag), and `{{^name}}…{{/name}}` only when it has none, as in
+/// Mustache: a post with no link has no "Open the post" link rather than an empty one.
 package struct NotificationTemplate: Sendable {
     /// Where the rendered text goes, which decides the escaping.
     package enum Context: Sendable {
@@ -28,14 +32,19 @@ package struct NotificationTemplate: Sendable {
         case literal(String)
         /// A name, and whether it stands inside a JSON string literal of the template.
         case placeholder(String, inString: Bool)
+        /// What stands between `{{#name}}` (or `{{^name}}`, `inverted`) and `{{/name}}`.
+        case section(String, inverted: Bool, [Part])
     }
 
     package let name: String
     let parts: [Part]
 
-    /// - Throws: `Problem` for an unclosed `{{` or a name no alert has.
+    /// - Throws: `Problem` for an unclosed `{{`, a name no alert has, or a section that is not
+    ///   closed, or closed under another name.
     package init(_ text: String, name: String) throws(Problem) {
         self.name = name
+        // Sections open so far, innermost last, each with the parts before it.
+        var open: [(name: String, inverted: Bool, outer: [Part])] = []
         var parts: [Part] = []
         var rest = Substring(text)
         var inString = false, escaped = false
@@ -44,18 +53,49 @@ package struct NotificationTemplate: Sendable {
                 if escaped { escaped = false } else if character == "\\" { escaped = inString } else if character == "\"" { inString.toggle() }
             }
         }
-        while let open = rest.range(of: "{{") {
-            parts.append(.literal(String(rest[..<open.lowerBound])))
-            scan(rest[..<open.lowerBound])
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
+        while let brace = rest.range(of: "{{") {
+            parts.append(.literal(String(rest[..<brace.lowerBound])))
+            scan(rest[..<brace.lowerBound])
+            guard let close = rest[brace.upperBound...].range(of: "}}") else {
                 throw Problem(description: "\(name): \"{{\" without a closing \"}}\"")
             }
-            let key = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            var key = rest[brace.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            let sigil = key.first.flatMap { "#^/".contains($0) ? $0 : nil }
+            if sigil != nil { key = String(key.dropFirst()).trimmingCharacters(in: .whitespaces) }
             guard TemplateValues.names.contains(key) else {
-                throw Problem(description: "\(name): unknown placeholder {{\(key)}} (known: \(TemplateValues.names.sorted().joined(separator: ", ")))")
+                throw Problem(description: "\(name): unknown placeholder {{\(sigil.map(String.init) ?? "")\(key)}} (known: \(TemplateValues.names.sorted().joined(separator: ", ")))")
             }
-            parts.append(.placeholder(key, inString: inString))
-            rest = rest[close.upperBound...]
+            var after = rest[close.upperBound...]
+            // A section tag alone on its line takes the line with it, as in Mustache, so a
+            // template can put its sections on lines of their own.
+            if sigil != nil {
+                let lineStart = text[..<brace.lowerBound].lastIndex(where: \.isNewline).map { text.index(after: $0) } ?? text.startIndex
+                let indent = text[lineStart..<brace.lowerBound]
+                let lineEnd = after.firstIndex(where: \.isNewline) ?? after.endIndex
+                if indent.allSatisfy(\.isBlank), after[..<lineEnd].allSatisfy(\.isBlank), case .literal(let before)? = parts.last {
+                    parts[parts.count - 1] = .literal(String(before.dropLast(indent.count)))
+                    after = lineEnd < after.endIndex ? after[after.index(after: lineEnd)...] : after[lineEnd...]
+                }
+            }
+            switch sigil {
+            case "#"?, "^"?:
+                open.append((key, sigil == "^", parts))
+                parts = []
+            case "/"?:
+                guard let section = open.popLast() else {
+                    throw Problem(description: "\(name): {{/\(key)}} closes no section")
+                }
+                guard section.name == key else {
+                    throw Problem(description: "\(name): {{/\(key)}} closes the section {{\(section.inverted ? "^" : "#")\(section.name)}}")
+                }
+                parts = section.outer + [.section(key, inverted: section.inverted, parts)]
+            default:
+                parts.append(.placeholder(key, inString: inString))
+            }
+            rest = after
+        }
+        if let section = open.last {
+            throw Problem(description: "\(name): the section {{\(section.inverted ? "^" : "#")\(section.name)}} is never closed with {{/\(section.name)}}")
         }
         parts.append(.literal(String(rest)))
         self.parts = parts
@@ -64,6 +104,11 @@ package struct NotificationTemplate: Sendable {
     package func render(_ values: TemplateValues, context: Context) -> String {
         var out = ""
         var quoting = false
+        render(parts, values, context: context, into: &out, quoting: &quoting)
+        return out
+    }
+
+    private func render(_ parts: [Part], _ values: TemplateValues, context: Context, into out: inout String, quoting: inout Bool) {
         for part in parts {
             switch part {
             case .literal(let text):
@@ -78,9 +123,10 @@ package struct NotificationTemplate: Sendable {
                 if context == .slack, Self.written.contains(key), case .text(let text) = raw { raw = .text(SafeText.cut(text, utf16Units: 900)) }
                 let value = Self.escape(raw, context: context, inString: inString)
                 out += quoting ? Self.quotingLines(value) : value
+            case .section(let key, let inverted, let inner):
+                if values[key].isSet != inverted { render(inner, values, context: context, into: &out, quoting: &quoting) }
             }
         }
-        return out
     }
 
     /// The values people write (a post, a name), as against those Foreshock makes.
@@ -123,4 +169,9 @@ package struct NotificationTemplate: Sendable {
             return String(JSONText.quote(marked).dropFirst().dropLast())
         }
     }
+}
+
+extension Character {
+    /// A space or a tab: what may stand beside a section tag on a line of its own.
+    fileprivate var isBlank: Bool { self == " " || self == "\t" }
 }

@@ -15,6 +15,16 @@ package enum TemplateValue: Sendable {
         case .flag(let flag): return flag ? "yes" : "no"
         }
     }
+
+    /// Whether a `{{#name}}` section shows: text that is not empty, a number that is known, a
+    /// flag that is true.
+    var isSet: Bool {
+        switch self {
+        case .text(let text): return !text.isEmpty
+        case .number(let number, _): return number != nil
+        case .flag(let flag): return flag
+        }
+    }
 }
 
 /// What a template can show about one alert: every `{{name}}` and its value.
@@ -88,7 +98,8 @@ package struct TemplateValues: Sendable {
             "time": .text(time(note.time)),
             "headline": .text(SafeText.cut((note.isTest ? "TEST: " : "") + "\(state): \(what)", 200)),
             "test": .flag(note.isTest),
-            "advice": .text(note.state == .resolved
+            // How to answer people; a source that stopped answering needs none of it.
+            "advice": .text(note.isSourceDown ? "" : note.state == .resolved
                 ? "No rule holds any more. If you answered, check the replies once more."
                 : "Answer in public, with empathy, within the hour: acknowledge the problem in your own words, say what you will do and by when. Then move the details to a private channel (DM or email). Do not argue, do not paste a template."),
         ]

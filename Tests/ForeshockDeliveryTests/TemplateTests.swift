@@ -95,4 +95,75 @@ struct TemplateTests {
         #expect(value["c"]?.intValue == 412)
         #expect(value["d"]?.boolValue == false)
     }
+
+    @Test("A section shows what it holds only when its value is there; a section tag alone on its line takes the line with it")
+    func sections() throws {
+        let template = try NotificationTemplate("a\n  {{#url}}  \nlink {{url}}\n{{/url}}\n{{^url}}no link{{/url}}|{{#replies}}{{replies}} replies{{#answered}}, answered{{/answered}}{{/replies}}", name: "t")
+        var note = AlertNotification.sample
+        #expect(template.render(TemplateValues(note), context: .text) == "a\nlink https://example.social/@dana/113456789012345678\n|37 replies")
+        note.post?.url = "javascript:alert(1)"
+        note.post?.replies = nil
+        #expect(template.render(TemplateValues(note), context: .text) == "a\nno link|")
+        // A CRLF template loses its tag lines the same way.
+        let crlf = try NotificationTemplate("a\r\n{{#url}}\r\n{{url}}\r\n{{/url}}\r\nb", name: "t")
+        #expect(crlf.render(TemplateValues(.sample), context: .text) == "a\r\nhttps://example.social/@dana/113456789012345678\r\nb")
+        // Inside a JSON string a section's text stays in the string; a section can hold a whole member.
+        let json = try NotificationTemplate(#"{"a": "x{{#url}} {{author}}{{/url}}", {{#url}}"u": {{url}}, {{/url}}"n": {{reshares}}}"#, name: "t")
+        let value = try JSONValue.parse(Data(json.render(TemplateValues(.sample), context: .json).utf8))
+        #expect(value["a"]?.stringValue == "x dana@example.social" && value["u"]?.stringValue?.hasPrefix("https://") == true)
+        let without = try JSONValue.parse(Data(json.render(TemplateValues(note), context: .json).utf8))
+        #expect(without["a"]?.stringValue == "x" && without["u"] == nil && without["n"]?.intValue == 412)
+        for (text, problem) in [("{{#url}}x", "the section {{#url}} is never closed with {{/url}}"),
+                                ("{{#url}}x{{/author}}", "{{/author}} closes the section {{#url}}"),
+                                ("x{{/url}}", "{{/url}} closes no section"),
+                                ("{{#nope}}x{{/nope}}", "unknown placeholder {{#nope}}")] {
+            #expect(throws: NotificationTemplate.Problem.self, "\(text)") { try NotificationTemplate(text, name: "t") }
+            do { _ = try NotificationTemplate(text, name: "t") } catch { #expect(error.description.hasPrefix("t: " + problem), "\(error.description)") }
+        }
+    }
+
+    @Test("The default templates leave out what an alert does not have: no empty link, no unknown followers, no post rows or advice for a source that is down")
+    func defaultsLeaveOutWhatIsMissing() throws {
+        let templates = AlertTemplates(directory: nil)
+        let email = try templates.loadEmail(override: nil)
+        let html = try templates.load("email.html", context: .html)
+        let slack = try templates.load("slack.json", context: .slack)
+        // Every text in the message's blocks, one to a line.
+        func slackText(_ note: AlertNotification) throws -> String {
+            func texts(_ value: JSONValue) -> [String] {
+                switch value {
+                case .string(let text): return [text]
+                case .array(let items): return items.flatMap(texts)
+                case .object(let members): return members.keys.sorted().flatMap { texts(members[$0]!) }
+                default: return []
+                }
+            }
+            return texts(try JSONValue.parse(Data(slack.render(TemplateValues(note), context: .slack).utf8))["blocks"] ?? .null).joined(separator: "\n")
+        }
+        let sample = AlertNotification.sample
+        let full = email.body.render(TemplateValues(sample), context: .text)
+        for expected in ["\n\nWho        dana@example.social (2,290 followers)\nSaid       This is a test alert", "\nLink       https://example.social/@dana/113456789012345678\n\nReshares   412 now",
+                         "\nPredicted  2,350 reshares\nWhy        kept 14.2", "\nAnswered   NOT YET (33m since the post)\n\nWhat works: Answer in public"] {
+            #expect(full.contains(expected), "\(expected) not in \(full)")
+        }
+        #expect(html.render(TemplateValues(sample), context: .html).contains(#"<a href="https://example.social/@dana/113456789012345678">Open the post</a>"#))
+        #expect(try slackText(sample).contains("(2,290 followers)"))
+        #expect(try slackText(sample).contains("|Open the post>"))
+
+        var bare = sample
+        bare.post?.url = nil
+        bare.post?.authorFollowers = nil
+        let text = email.body.render(TemplateValues(bare), context: .text)
+        #expect(!text.contains("Link ") && !text.contains("unknown followers") && text.contains("\nWho        dana@example.social\nSaid "), "\(text)")
+        #expect(!html.render(TemplateValues(bare), context: .html).contains("Open the post"))
+        #expect(try !slackText(bare).contains("Open the post") && !slackText(bare).contains("unknown followers") && slackText(bare).contains("*dana@example.social*\n>"))
+
+        let down = AlertNotification(.sourceDown(source: "toots", since: 1_000, message: "Source toots has failed for 12 min: HTTP 503."),
+                                     time: 1_720, rule: "source-down", severity: .critical, reason: .started, sinks: [], firedAt: 1_000)
+        let downText = email.body.render(TemplateValues(down), context: .text)
+        #expect(downText.hasPrefix("FIRING: source toots is not answering\n\nRule       source-down (critical)"), "\(downText)")
+        for absent in ["Reshares", "Who", "What works", "Post age"] { #expect(!downText.contains(absent), "\(absent) in \(downText)") }
+        #expect(!html.render(TemplateValues(down), context: .html).contains("Reshares"))
+        #expect(try !slackText(down).contains("Reshares") && slackText(down).contains("source-down"))
+    }
 }

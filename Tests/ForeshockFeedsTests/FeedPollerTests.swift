@@ -268,6 +268,32 @@ struct FeedPollerTests {
         #expect(lookups.count == 1 && lookups[0].path.contains("actors=iamkonstantin.eu") && lookups[0].headers["Authorization"] == "Bearer jwt-a")
     }
 
+    @Test("A stop during the authors' followers lookup takes nothing: the cursor and the seen ids stay, and the next poll gets the same posts")
+    func stopDuringFollowersLookup() async throws {
+        let profiles = #"{"profiles": [{"did": "did:plc:64fyz6rpsaga", "handle": "iamkonstantin.eu", "followersCount": 812}]}"#
+        let api = try await ScriptedAPI([
+            "/xrpc/app.bsky.feed.searchPosts": [["body_file": payloadPath("bluesky/searchPosts_atat_postviews.json")]],
+            // The first lookup hangs until the poll is stopped; the second answers at once.
+            "/xrpc/app.bsky.actor.getProfiles": [["body": profiles, "delay": 30], ["body": profiles]],
+        ])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: BlueskyFeed(source: testSource(.bluesky, base: api.base)))
+        let stopped = Task { await poller.poll() }
+        for _ in 0..<250 {
+            if try await !api.requests(to: "/xrpc/app.bsky.actor.getProfiles").isEmpty { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try await api.requests(to: "/xrpc/app.bsky.actor.getProfiles").count == 1)
+        stopped.cancel()
+        let outcome = await stopped.value
+        #expect(outcome.mentions.isEmpty && outcome.error != nil)
+        #expect(poller.cursor == nil && poller.recentlySeen.isEmpty)
+        let next = await poller.poll()
+        #expect(next.error == nil && next.mentions.count == 7)
+        #expect(next.mentions.first { $0.author == "iamkonstantin.eu" }?.authorFollowers == 812)
+        #expect(poller.cursor == "2025-02-08T10:15:14.135Z")
+    }
+
     @Test("X: a since_id the API no longer searches (400 naming it) starts again from the latest page instead of failing for ever")
     func xRefusedCursor() async throws {
         let page = { (id: String) in #"{"data": [{"id": "\#(id)", "author_id": "7", "text": "acme", "created_at": "2026-11-24T08:00:00.000Z"}], "meta": {"newest_id": "\#(id)", "result_count": 1}}"# }

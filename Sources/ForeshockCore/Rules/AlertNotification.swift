@@ -123,6 +123,7 @@ package struct AlertNotification: Sendable, Equatable {
     }
 
     package var isVolume: Bool { if case .volume = subject { return true } else { return false } }
+    package var isSourceDown: Bool { if case .sourceDown = subject { return true } else { return false } }
 
     // The flat view the templates, the console and the JSON line read: each a post's number, or
     // what a volume or source-down alert shows in its place.
