@@ -37,8 +37,10 @@ package struct MastodonFeed: MentionFeed {
         return String(UInt64(time.timeIntervalSince1970 * 1000) << 16)
     }
 
-    /// `GET /api/v1/statuses?id[]=` came with Mastodon 4.3; older servers answer 404.
-    package var needs: FeedNeeds { FeedNeeds(countsOneByOneWhenBatchMissing: true) }
+    /// `GET /api/v1/statuses?id[]=` came with Mastodon 4.3; older servers answer 404. A
+    /// snowflake made from a time means nothing to a server whose ids are not snowflakes
+    /// (GoToSocial's are ULIDs).
+    package var needs: FeedNeeds { FeedNeeds(countsOneByOneWhenBatchMissing: true, timeCursorMayBeMisread: true) }
 
     /// A hashtag source with `stream: true` also listens on `/api/v1/streaming/hashtag`.
     package func streamRequest() -> HTTPRequest? {

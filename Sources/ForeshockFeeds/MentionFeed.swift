@@ -92,11 +92,18 @@ package struct FeedNeeds: Sendable, Equatable {
     /// A 404 or 410 to a batched counts request means the server is too old for it (Mastodon
     /// before 4.3): ask one post at a time from then on.
     package var countsOneByOneWhenBatchMissing = false
+    /// A cursor made from a time (`cursor(at:)`) may mean nothing to some servers of this API (a
+    /// Mastodon-API server whose ids are not snowflakes would answer nothing to it for ever): one
+    /// that finds nothing is dropped, and the next poll reads the latest page. Elsewhere it stays
+    /// until a post replaces it, so no burst after a quiet start is cut to its latest page.
+    package var timeCursorMayBeMisread = false
 
-    package init(authentication: Authentication = .none, olderCursorWhenEmpty: Bool = false, countsOneByOneWhenBatchMissing: Bool = false) {
+    package init(authentication: Authentication = .none, olderCursorWhenEmpty: Bool = false, countsOneByOneWhenBatchMissing: Bool = false,
+                 timeCursorMayBeMisread: Bool = false) {
         self.authentication = authentication
         self.olderCursorWhenEmpty = olderCursorWhenEmpty
         self.countsOneByOneWhenBatchMissing = countsOneByOneWhenBatchMissing
+        self.timeCursorMayBeMisread = timeCursorMayBeMisread
     }
 }
 

@@ -24,6 +24,14 @@ package struct XFeed: MentionFeed {
         ]))
     }
 
+    /// Post ids are snowflakes: milliseconds since X's epoch (1288834974657 ms after 1970)
+    /// shifted 22 bits.
+    package func cursor(at time: Date) -> String? {
+        let milliseconds = time.timeIntervalSince1970 * 1000 - 1_288_834_974_657
+        guard milliseconds > 0 else { return nil }
+        return String(UInt64(milliseconds) << 22)
+    }
+
     package func parseMentions(_ body: Data) throws(FeedError) -> MentionPage {
         let value = try json(body)
         guard value.objectValue != nil else { throw FeedError(.unexpectedShape, "expected an object with `data`, got \(value.kindName)") }

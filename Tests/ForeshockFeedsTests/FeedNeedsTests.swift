@@ -12,9 +12,10 @@ struct FeedNeedsTests {
         #expect(RedditFeed(source: testSource(.reddit)).needs == FeedNeeds(authentication: .clientCredentials, olderCursorWhenEmpty: true))
         #expect(BlueskyFeed(source: testSource(.bluesky)).needs.authentication == .session)
         #expect(BlueskyFeed(source: testSource(.bluesky)).followersRequests(for: ["a.bsky.social"]).count == 1)
-        #expect(MastodonFeed(source: testSource(.mastodon)).needs == FeedNeeds(countsOneByOneWhenBatchMissing: true))
+        #expect(MastodonFeed(source: testSource(.mastodon)).needs == FeedNeeds(countsOneByOneWhenBatchMissing: true, timeCursorMayBeMisread: true))
         #expect(HackerNewsFeed(source: testSource(.hackernews)).needs == FeedNeeds())
         #expect(XFeed(source: testSource(.x)).followersRequests(for: ["someone"]).isEmpty)
+        #expect(XFeed(source: testSource(.x)).needs == FeedNeeds())
     }
 
     @Test("the poller, its credentials and its stream never ask a feed which network it is")

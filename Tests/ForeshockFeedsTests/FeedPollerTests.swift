@@ -342,6 +342,28 @@ struct FeedPollerTests {
             cursors.append(quiet.cursor != nil)
         }
         #expect(cursors == [true, false, true])
+        // X's ids are snowflakes too, and every X server reads them so: a time-made since_id
+        // stays until a post replaces it, and a burst of two pages after a quiet start is read whole.
+        let tweets = { (ids: ClosedRange<Int>, next: String?) -> String in
+            let data = ids.reversed().map { #"{"id": "\#($0)", "author_id": "7", "text": "acme", "created_at": "2026-11-24T08:00:00.000Z"}"# }
+            return #"{"data": [\#(data.joined(separator: ","))], "meta": {"newest_id": "\#(ids.upperBound)", "result_count": \#(ids.count)\#(next.map { #", "next_token": "\#($0)""# } ?? "")}}"#
+        }
+        let none = #"{"meta": {"result_count": 0}}"#
+        let x = try await ScriptedAPI(["/2/tweets/search/recent": [
+            ["body": none], ["body": none], ["body": tweets(1_901...2_000, "p2")], ["body": tweets(1_851...1_900, nil)], ["body": none],
+        ]])
+        defer { x.stop() }
+        let xPoller = FeedPoller(feed: XFeed(source: testSource(.x, base: x.base)))
+        _ = await xPoller.poll()
+        let since = try #require(xPoller.cursor.flatMap { UInt64($0) })
+        #expect(abs((Double(since >> 22) + 1_288_834_974_657) / 1000 - (before.timeIntervalSince1970 - 60)) < 5)
+        _ = await xPoller.poll()
+        #expect(xPoller.cursor == String(since))
+        #expect(await xPoller.poll().mentions.count == 150)
+        #expect(xPoller.cursor == "2000")
+        let searches = try await x.requests(to: "/2/tweets/search/recent").map(\.path)
+        #expect(searches.count == 4 && !searches[0].contains("since_id") && searches[1...3].allSatisfy { $0.contains("since_id=\(since)") }, "\(searches)")
+        #expect(searches[3].contains("next_token=p2"))
         // Mentions by notification ids, which no time names: no cursor until there is one.
         var mentions = testSource(.mastodon)
         mentions.mode = .mentions
