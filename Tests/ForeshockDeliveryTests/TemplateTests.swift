@@ -149,6 +149,9 @@ struct TemplateTests {
         #expect(html.render(TemplateValues(sample), context: .html).contains(#"<a href="https://example.social/@dana/113456789012345678">Open the post</a>"#))
         #expect(try slackText(sample).contains("(2,290 followers)"))
         #expect(try slackText(sample).contains("|Open the post>"))
+        // What the customer wrote is shown as written: no channel names or mentions linked.
+        let blocks = try JSONValue.parse(Data(slack.render(TemplateValues(sample), context: .slack).utf8))["blocks"]?.arrayValue ?? []
+        #expect(blocks.first { $0[path: "text.text"]?.stringValue?.contains("have a nice day") == true }?[path: "text.verbatim"] == .bool(true))
 
         var bare = sample
         bare.post?.url = nil
