@@ -177,10 +177,10 @@ package final class FeedPoller: Sendable {
                 // API can be asked so, rather than the latest page of whatever comes first.
                 state.cursor = feed.cursor(at: started.addingTimeInterval(-60))
                 state.cursorFromTime = state.cursor != nil
-            } else if state.cursorFromTime, collected.isEmpty {
-                // A time-made cursor that found nothing goes: a server that reads it otherwise
-                // (GoToSocial's ids are not snowflakes) would answer nothing to it for ever. The
-                // next poll reads the latest page, and a new one is made after it if need be.
+            } else if state.cursorFromTime, collected.isEmpty, feed.needs.timeCursorMayBeMisread {
+                // A time-made cursor that found nothing goes where a server may read it otherwise
+                // (GoToSocial's ids are not snowflakes): it would answer nothing to it for ever.
+                // The next poll reads the latest page, and a new one is made after it if need be.
                 state.cursor = nil
                 state.cursorFromTime = false
             } else if feed.needs.olderCursorWhenEmpty, collected.isEmpty, cursor != nil {
