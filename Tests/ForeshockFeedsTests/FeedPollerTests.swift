@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import ForeshockSupport
 @testable import ForeshockTransport
+@testable import ForeshockConfig
 @testable import ForeshockFeeds
 @testable import ForeshockService
 @testable import ForeshockTestSupport
@@ -209,20 +210,30 @@ struct FeedPollerTests {
         #expect(try await api.requests(to: "/r/acme/new").last.map { !$0.path.contains("before=") } == true)
     }
 
+    /// A Reddit Listing of posts with these ids, newest first; `removed` the removal's reason.
+    static func redditListing(_ ids: [String], removed: String? = nil) -> String {
+        let reason = removed.map { "\"\($0)\"" } ?? "null"
+        let children = ids.map { #"{"kind":"t3","data":{"id":"\#($0)","name":"t3_\#($0)","title":"t","author":"a","created_utc":1700000000,"permalink":"/r/acme/comments/\#($0)/","removed_by_category":\#(reason)}}"# }
+        return #"{"kind":"Listing","data":{"children":[\#(children.joined(separator: ","))]}}"#
+    }
+
+    /// A Reddit search source on the scripted API, with an app's credentials.
+    static func redditSource(_ api: ScriptedAPI) -> SourceConfig {
+        var source = testSource(.reddit, base: api.base)
+        source.clientID = .literal("c")
+        source.clientSecret = .literal("s")
+        return source
+    }
+
     @Test("Reddit: when the newest post vanishes, the cursor falls back to an older one seen")
     func redditVanishedCursor() async throws {
-        func listing(_ ids: [String]) -> String {
-            let children = ids.map { #"{"kind":"t3","data":{"id":"\#($0)","name":"t3_\#($0)","title":"t","author":"a","created_utc":1700000000,"permalink":"/r/acme/comments/\#($0)/"}}"# }
-            return #"{"kind":"Listing","data":{"children":[\#(children.joined(separator: ","))]}}"#
-        }
+        let listing = { (ids: [String]) in Self.redditListing(ids) }
         let api = try await ScriptedAPI([
             "/api/v1/access_token": [["body": #"{"access_token": "tok", "expires_in": 3600}"#]],
             "/search": [["body": listing(["b2"])], ["body": listing(["c3"])], ["body": listing([])], ["body": listing(["d4", "c3"])]],
         ])
         defer { api.stop() }
-        var source = testSource(.reddit, base: api.base)
-        source.clientID = .literal("c")
-        source.clientSecret = .literal("s")
+        let source = Self.redditSource(api)
         let poller = FeedPoller(feed: RedditFeed(source: source))
         _ = await poller.poll()
         _ = await poller.poll()
@@ -232,6 +243,34 @@ struct FeedPollerTests {
         let next = await poller.poll()
         #expect(next.mentions.map(\.id) == ["d4"])
         #expect(try await api.requests(to: "/search").last?.path.contains("before=t3_b2") == true)
+    }
+
+    @Test("Reddit: an empty answer with no older cursor asks /api/info about the cursor's post: a quiet listing keeps its cursor, a removed post reads the latest page")
+    func redditQuietOrRemoved() async throws {
+        let api = try await ScriptedAPI([
+            "/api/v1/access_token": [["body": #"{"access_token": "tok", "expires_in": 3600}"#]],
+            "/search": [["body": Self.redditListing(["b2"])], ["body": Self.redditListing([])], ["body": Self.redditListing([])], ["body": Self.redditListing(["c3"])]],
+            "/api/info": [["body": Self.redditListing(["b2"])], ["body": Self.redditListing(["b2"], removed: "moderator")]],
+        ])
+        defer { api.stop() }
+        let source = Self.redditSource(api)
+        let poller = FeedPoller(feed: RedditFeed(source: source))
+        _ = await poller.poll()
+        let quiet = await poller.poll()
+        #expect(quiet.error == nil && !quiet.cursorFellBack && poller.cursor == "t3_b2")
+        let removed = await poller.poll()
+        #expect(removed.cursorFellBack && poller.cursor == nil)
+        #expect(await poller.poll().mentions.map(\.id) == ["c3"])
+        let searches = try await api.requests(to: "/search").map { $0.path.contains("before=t3_b2") }
+        #expect(searches == [false, true, true, false])
+        let lookups = try await api.requests(to: "/api/info").map(\.path)
+        #expect(lookups.count == 2 && lookups.allSatisfy { $0.contains("id=t3_b2") })
+        // Removed or deleted in whichever way Reddit says it, or not named at all: not there.
+        let feed = RedditFeed(source: source)
+        #expect(try feed.cursorPostRemains(Data(Self.redditListing(["b2"]).utf8), cursor: "t3_b2"))
+        #expect(try !feed.cursorPostRemains(Data(Self.redditListing(["b2"], removed: "deleted").utf8), cursor: "t3_b2"))
+        #expect(try !feed.cursorPostRemains(Data(Self.redditListing([]).utf8), cursor: "t3_b2"))
+        #expect(try !feed.cursorPostRemains(Data(Self.redditListing(["b2"]).replacingOccurrences(of: #""author":"a""#, with: #""author":"[deleted]""#).utf8), cursor: "t3_b2"))
     }
 
     @Test("Bluesky: createSession, then searchPosts with the session's token and an overlapping since; authors' followers from getProfiles")
