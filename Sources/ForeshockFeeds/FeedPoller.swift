@@ -151,11 +151,23 @@ package final class FeedPoller: Sendable {
         if pages == Self.maxPages, page != nil {
             outcome.truncated = true
         }
+        if feed.needs.olderCursorWhenEmpty, collected.isEmpty, !outcome.notModified, let cursor,
+           state.withLock({ $0.cursorHistory.isEmpty && $0.cursor == cursor }) {
+            // Nothing after the cursor and no older one to step back to (a first poll's, or after
+            // a restart): its post was removed, has left the listing or is not in a changed
+            // query's, or the listing is quiet. Reading the latest page now, not on the next
+            // poll, tells them apart without cutting a burst that lands meanwhile to its newest
+            // page, as PRAW's streams do; the seen set drops what came before.
+            state.withLock { $0.cursor = nil }
+            var again = await poll()
+            again.requests += outcome.requests
+            again.cursorFellBack = true
+            return again
+        }
         // Before anything is taken: a lookup cut short by a stop (a reload, SIGTERM) must leave
         // the cursor and the seen ids as they were, or the next poller would skip these.
         let unseen = state.withLock { state in collected.filter { !state.seen.contains($0.id) } }
         await completeAuthors(of: &collected, among: unseen, &outcome)
-        let cursorPostRemains = collected.isEmpty ? await cursorPostRemains(cursor, &outcome) : false
         if Task.isCancelled { return failed(outcome, FeedError(.transport, "cancelled")) }
         state.withLock { state in
             // The seen set holds every id of an answer, however large, or the ids it forgot
@@ -184,11 +196,10 @@ package final class FeedPoller: Sendable {
                 // The next poll reads the latest page, and a new one is made after it if need be.
                 state.cursor = nil
                 state.cursorFromTime = false
-            } else if feed.needs.olderCursorWhenEmpty, collected.isEmpty, cursor != nil, !cursorPostRemains {
+            } else if feed.needs.olderCursorWhenEmpty, collected.isEmpty, cursor != nil, !outcome.notModified {
                 // An empty answer to `before` also happens when that post was deleted (or has left
-                // the listing): step back to the next newest post seen, or with none (a first
-                // poll, a restart) and the post gone to the latest page, as PRAW's streams do; the
-                // seen set drops whatever comes again.
+                // the listing): step back to the next newest post seen; the seen set drops
+                // whatever comes again. A quiet listing costs the same one call a poll.
                 state.cursor = state.cursorHistory.popLast()
                 outcome.cursorFellBack = true
             }
@@ -340,22 +351,6 @@ package final class FeedPoller: Sendable {
             if let limit = RateLimit.from(response.headers, now: clock()), limit.pause(now: clock()) != nil { break }
         }
         return known
-    }
-
-    /// Whether the post `cursor` names is still there, asked where an empty answer after it
-    /// may mean it was removed and no older cursor is left to step back to: stepping back to the
-    /// latest page on every quiet poll would keep only a page of a burst that lands on the next.
-    /// An answer that cannot be had or read says no, and the poll steps back as before.
-    private func cursorPostRemains(_ cursor: String?, _ outcome: inout PollOutcome) async -> Bool {
-        guard feed.needs.olderCursorWhenEmpty, let cursor, state.withLock({ $0.cursorHistory.isEmpty }),
-              let request = feed.cursorPostRequest(for: cursor), state.withLock({ $0.budget.spend(now: clock()) }) else { return false }
-        do throws(FeedError) {
-            let response = try await send(request, &outcome)
-            guard response.isSuccess else { return false }
-            return try feed.cursorPostRemains(response.body, cursor: cursor)
-        } catch {
-            return false
-        }
     }
 
     /// Authors named without their followers (Bluesky's search results) get them, where the

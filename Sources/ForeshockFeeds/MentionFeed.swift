@@ -39,15 +39,6 @@ package protocol MentionFeed: Sendable {
     /// poll would read only the latest page of whatever burst came since.
     func cursor(at time: Date) -> String?
 
-    /// Where an empty answer after a cursor may mean its post was removed
-    /// (`FeedNeeds.olderCursorWhenEmpty`) and no older cursor is left to step back to: the
-    /// request that asks whether that post is still there, or nil where the API cannot say.
-    func cursorPostRequest(for cursor: String) -> HTTPRequest?
-
-    /// Reads a `cursorPostRequest` answer: whether the cursor's post is there and not removed,
-    /// so an empty answer after it was a quiet listing.
-    func cursorPostRemains(_ body: Data, cursor: String) throws(FeedError) -> Bool
-
     /// The request for the accounts that reshared a post, or nil where the API does not say.
     func resharersRequest(for id: String) -> HTTPRequest?
 
@@ -152,8 +143,6 @@ extension MentionFeed {
     package func parseCounts(_ body: Data) throws(FeedError) -> [Mention] { try parseMentions(body).mentions }
     package func refusesCursor(_ response: HTTPResponse) -> Bool { false }
     package func cursor(at time: Date) -> String? { nil }
-    package func cursorPostRequest(for cursor: String) -> HTTPRequest? { nil }
-    package func cursorPostRemains(_ body: Data, cursor: String) throws(FeedError) -> Bool { false }
     package func resharersRequest(for id: String) -> HTTPRequest? { nil }
     package func parseResharers(_ body: Data) throws(FeedError) -> [Resharer] { [] }
     package func repliesRequest(for id: String) -> HTTPRequest? { nil }

@@ -89,21 +89,6 @@ package struct RedditFeed: MentionFeed {
         }
     }
 
-    /// `/api/info` names a removed post too, with the reason (`removed_by_category`).
-    package func cursorPostRequest(for cursor: String) -> HTTPRequest? {
-        request(url("/api/info", [("id", cursor), ("raw_json", "1")]))
-    }
-
-    package func cursorPostRemains(_ body: Data, cursor: String) throws(FeedError) -> Bool {
-        let value = try json(body)
-        guard value["kind"]?.stringValue == "Listing", let children = value.items("data.children") else {
-            throw FeedError(.unexpectedShape, "expected a Listing with data.children")
-        }
-        guard let post = children.lazy.compactMap({ $0["data"] }).first(where: { $0["name"]?.text == cursor }) else { return false }
-        let removed = post["removed_by_category"].map { $0 != .null } ?? false
-        return !removed && post["removed"]?.boolValue != true && Self.present(post["author"]?.text) != nil
-    }
-
     package func repliesRequest(for id: String) -> HTTPRequest? {
         request(url("/comments/\(FeedURL.encode(id))", [("sort", "new"), ("limit", "100"), ("depth", "1"), ("raw_json", "1")]))
     }
