@@ -1,4 +1,5 @@
 import ForeshockSupport
+import ForeshockTransport
 import Foundation
 
 /// One mention stream to poll: `sources[]` in the config.
@@ -67,6 +68,15 @@ package struct SourceConfig: Sendable {
         }
         if !brandAccounts.isEmpty { text += ", brand " + brandAccounts.joined(separator: ", ") }
         return text
+    }
+
+    /// Where the source reads from, as a digest (its URL may hold a secret): its kind, server,
+    /// query, mode and a JSON feed's URL and mapping. A cursor belongs to where it was read: a
+    /// source that reads from somewhere else after a reload or a restart starts afresh, as on its
+    /// first poll, rather than ask its new query for what follows a post of the old one.
+    package var readsFrom: String {
+        let parts = [kind.rawValue, baseURL, query ?? "", mode?.rawValue ?? "", url?.value ?? "", items ?? "", cursorParam ?? "", cursorField ?? ""]
+        return Digest.sha256(Array(parts.joined(separator: "\n").utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The source's credentials, the userinfo and query values of its URLs, and its header

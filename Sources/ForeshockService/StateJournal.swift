@@ -19,7 +19,9 @@ package struct StateJournal: Sendable {
         case tick(Double)
         /// A poll's bookkeeping: the source's cursor after it and the mention ids it took, so a
         /// restart neither skips a mention nor scores one twice.
-        case polled(source: String, cursor: String?, ids: [String])
+        /// `readsFrom`: the source's `SourceConfig.readsFrom` when the cursor was read (nil in
+        /// journals written before it was kept), since a cursor belongs to where it was read.
+        case polled(source: String, cursor: String?, ids: [String], readsFrom: String?)
         /// A source failing since `downSince` (nil: healthy); `alerted` once the alert went out.
         case sourceHealth(source: String, downSince: Double?, alerted: Bool)
     }
@@ -136,8 +138,8 @@ package struct StateJournal: Sendable {
             return observations.map(RecordingWriter.line).joined(separator: "\n")
         case .tick(let time):
             return "{\"type\":\"tick\",\"time\":\(JSONText.number(time))}"
-        case .polled(let source, let cursor, let ids):
-            return "{\"type\":\"polled\",\"source\":\(JSONText.quote(source)),\"cursor\":\(JSONText.string(cursor)),\"ids\":[\(ids.map(JSONText.quote).joined(separator: ","))]}"
+        case .polled(let source, let cursor, let ids, let readsFrom):
+            return "{\"type\":\"polled\",\"source\":\(JSONText.quote(source)),\"cursor\":\(JSONText.string(cursor)),\"reads_from\":\(JSONText.string(readsFrom)),\"ids\":[\(ids.map(JSONText.quote).joined(separator: ","))]}"
         case .sourceHealth(let source, let since, let alerted):
             return "{\"type\":\"source_health\",\"source\":\(JSONText.quote(source)),\"down_since\":\(JSONText.number(since)),\"alerted\":\(alerted)}"
         }
@@ -162,7 +164,8 @@ package struct StateJournal: Sendable {
             return .tick(time)
         case "polled":
             guard let source = value["source"]?.stringValue else { throw RecordingReader.Problem(line: number, reason: "a poll without a source") }
-            return .polled(source: source, cursor: value["cursor"]?.stringValue, ids: value["ids"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            return .polled(source: source, cursor: value["cursor"]?.stringValue, ids: value["ids"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                           readsFrom: value["reads_from"]?.stringValue)
         default:
             guard let source = value["source"]?.stringValue else { throw RecordingReader.Problem(line: number, reason: "a source_health without a source") }
             return .sourceHealth(source: source, downSince: value["down_since"]?.doubleValue, alerted: value["alerted"]?.boolValue ?? false)

@@ -76,8 +76,9 @@ package actor WatchPipeline {
     /// Rebuilds posts, alerts, cursors and source health from the journal of an earlier run.
     /// - Returns: every notification the replay produced, and the time the journal ends: the
     ///   caller sends the last few its notification log has not seen (a crash between scoring
-    ///   and the outbox), and renders from them what an outbox cut short lost.
-    package func restore(_ loaded: StateJournal.Loaded) async -> (notes: [AlertNotification], end: Double) {
+    ///   and the outbox), and renders from them what an outbox cut short lost; and the sources
+    ///   that read from somewhere else now (`SourceConfig.readsFrom`), whose cursors were left.
+    package func restore(_ loaded: StateJournal.Loaded) async -> (notes: [AlertNotification], end: Double, cursorsLeft: [String]) {
         let entries = loaded.entries
         let notes = await onEngine { engine in
             var notes: [AlertNotification] = []
@@ -91,7 +92,7 @@ package actor WatchPipeline {
             return notes
         }
         var seen: [String: [String]] = [:]
-        var cursors: [String: String] = [:]
+        var cursors: [String: (cursor: String, readsFrom: String?)] = [:]
         var last = -Double.infinity
         for entry in loaded.entries {
             switch entry {
@@ -100,19 +101,25 @@ package actor WatchPipeline {
                 last = max(last, observations.last?.time ?? last)
             case .tick(let time):
                 last = max(last, time)
-            case .polled(let source, let cursor, let ids):
-                if let cursor { cursors[source] = cursor }
+            case .polled(let source, let cursor, let ids, let readsFrom):
+                if let cursor { cursors[source] = (cursor, readsFrom) }
                 seen[source, default: []] += ids
             case .sourceHealth(let source, let since, let alerted):
                 health[source, default: SourceHealth()].downSince = since
                 health[source, default: SourceHealth()].alerted = alerted
             }
         }
+        var left: [String] = []
         for (name, poller) in pollers {
-            poller.restore(cursor: cursors[name], seen: seen[name] ?? [])
+            var cursor = cursors[name]
+            if let readsFrom = cursor?.readsFrom, readsFrom != poller.source.readsFrom {
+                cursor = nil
+                left.append(name)
+            }
+            poller.restore(cursor: cursor?.cursor, seen: seen[name] ?? [])
         }
         journalLines = loaded.lines
-        return (notes, last)
+        return (notes, last, left.sorted())
     }
 
     /// Scores one poll's findings, then spends the source's call budget on the posts that need
@@ -120,7 +127,7 @@ package actor WatchPipeline {
     package func handle(_ outcome: PollOutcome) async {
         guard let poller = pollers[outcome.source] else { return }
         let taken = outcome.mentions.map(\.id) + outcome.skippedIDs
-        let bookkeeping: [StateJournal.Entry] = taken.isEmpty ? [] : [.polled(source: outcome.source, cursor: poller.cursor, ids: taken)]
+        let bookkeeping: [StateJournal.Entry] = taken.isEmpty ? [] : [.polled(source: outcome.source, cursor: poller.cursor, ids: taken, readsFrom: poller.source.readsFrom)]
         await ingest(MentionObservations.from(outcome), then: bookkeeping)
         await checkHealth(outcome)
         guard outcome.error == nil else { return }
@@ -218,7 +225,7 @@ package actor WatchPipeline {
             }
         }
         for (name, poller) in pollers.sorted(by: { $0.key < $1.key }) {
-            ordered.append(.polled(source: name, cursor: poller.cursor, ids: poller.recentlySeen))
+            ordered.append(.polled(source: name, cursor: poller.cursor, ids: poller.recentlySeen, readsFrom: poller.source.readsFrom))
             if let h = health[name], h.downSince != nil { ordered.append(.sourceHealth(source: name, downSince: h.downSince, alerted: h.alerted)) }
         }
         do {

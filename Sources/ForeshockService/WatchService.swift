@@ -174,6 +174,9 @@ package actor WatchService {
             let posts = await pipeline.postCount()
             logger.info("state restored", [("journal_lines", "\(loaded.lines)"), ("posts", "\(posts)"), ("notifications_resent", "\(missing.count)")])
             if !missing.isEmpty { notifier.submit(missing) }
+            for name in restored.cursorsLeft {
+                logger.info("the source reads from somewhere else than when its cursor was saved (query, mode or server changed); it starts from the latest posts", [("source", name)])
+            }
             await pipeline.compactJournal(loaded)
         }
         let recovered = notifier.recoverLostMessages(from: replayed)
@@ -312,6 +315,10 @@ package actor WatchService {
         let old = notifierBox.swap(newNotifier)
         old.stop()
         let kept = Set(fresh.sources.map(\.name)).intersection(config.sources.map(\.name))
+        let before = Dictionary(config.sources.map { ($0.name, $0.readsFrom) }, uniquingKeysWith: { a, _ in a })
+        for source in fresh.sources where before[source.name].map({ $0 != source.readsFrom }) ?? false {
+            logger.info("the source reads from somewhere else now (query, mode or server changed); it starts from the latest posts", [("source", source.name)])
+        }
         pollers = Self.makePollers(fresh, client: client, previous: pollers, clock: clock)
         config = fresh
         if let web { web.reconfigure(fresh) } else if fresh.web != nil, !options.once {
@@ -344,12 +351,15 @@ package actor WatchService {
         await pipeline.handle(outcome)
     }
 
-    /// Pollers for a config; a source that was there before keeps its cursor and seen ids.
+    /// Pollers for a config; a source that was there before keeps its seen ids, and its cursor
+    /// if it still reads from where it did (`SourceConfig.readsFrom`).
     static func makePollers(_ config: Config, client: HTTPClient, previous: [FeedPoller], clock: @escaping @Sendable () -> Date) -> [FeedPoller] {
         let old = Dictionary(previous.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
         return config.sources.map { source in
             let poller = FeedPoller(feed: source.makeFeed(), client: client, clock: clock)
-            if let before = old[source.name] { poller.restore(cursor: before.cursor, seen: before.recentlySeen, stats: before.stats) }
+            if let before = old[source.name] {
+                poller.restore(cursor: before.source.readsFrom == source.readsFrom ? before.cursor : nil, seen: before.recentlySeen, stats: before.stats)
+            }
             return poller
         }
     }

@@ -88,7 +88,7 @@ struct StateJournalTests {
             .post(key: PostKey(source: "s", id: "p"), time: 1_700_000_000, createdAt: 1_700_000_000, author: "dana", followers: 10, text: "hi", url: nil),
             .counts(key: PostKey(source: "s", id: "p"), time: 1_700_000_060, reshares: 5, replies: nil, likes: nil, quotes: nil),
         ]
-        let written = try journal.append(observations, then: [.polled(source: "s", cursor: "c1", ids: ["p"]), .tick(1_700_000_061.25)])
+        let written = try journal.append(observations, then: [.polled(source: "s", cursor: "c1", ids: ["p"], readsFrom: "0a1b"), .tick(1_700_000_061.25)])
         #expect(written == observations)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: journal.path))
         try handle.seekToEnd()
@@ -96,7 +96,7 @@ struct StateJournalTests {
         try handle.close()
         let loaded = journal.load()
         #expect(loaded.tornTail && loaded.movedAside == nil)
-        #expect(loaded.entries == [.observations(observations), .polled(source: "s", cursor: "c1", ids: ["p"]), .tick(1_700_000_061.25)])
+        #expect(loaded.entries == [.observations(observations), .polled(source: "s", cursor: "c1", ids: ["p"], readsFrom: "0a1b"), .tick(1_700_000_061.25)])
     }
 
     @Test("--record-max-size rotates the recording: FILE.1, FILE.2 …, none over the limit")

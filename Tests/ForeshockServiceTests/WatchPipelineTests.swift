@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ForeshockSupport
+@testable import ForeshockTransport
 @testable import ForeshockConfig
 @testable import ForeshockFeeds
 @testable import ForeshockCore
@@ -46,5 +47,46 @@ struct WatchPipelineTests {
         config.sources = [streamed]
         await pipeline.reconfigure(config, pollers: [FeedPoller(feed: streamed.makeFeed())])
         #expect(await age(at: 1_000_700) == 700)
+    }
+
+    @Test("A cursor belongs to where it was read: a source whose query, mode or server changed starts afresh after a reload or a restart, and keeps its seen ids")
+    func cursorFollowsWhereItWasRead() async throws {
+        let source = testSource(.reddit, name: "r", query: "acme", base: "http://127.0.0.1:9")
+        var moved = source
+        moved.query = "acme OR acmecorp"
+        #expect(source.readsFrom != moved.readsFrom)
+        var renamed = source
+        renamed.interval = 300
+        renamed.brandAccounts = ["acme_support"]
+        #expect(source.readsFrom == renamed.readsFrom) // how often and whose answers: still the same listing
+        var json = testSource(.json, name: "j")
+        json.url = .literal("https://feed.example/api?token=s3cret")
+        #expect(!json.readsFrom.contains("s3cret") && json.readsFrom.count == 24)
+
+        // A reload.
+        let before = FeedPoller(feed: source.makeFeed())
+        before.restore(cursor: "t3_b2", seen: ["b2"])
+        func reloaded(_ source: SourceConfig) -> FeedPoller {
+            var config = scoringConfig([])
+            config.sources = [source]
+            return WatchService.makePollers(config, client: HTTPClient(), previous: [before], clock: Date.init)[0]
+        }
+        #expect(reloaded(renamed).cursor == "t3_b2")
+        #expect(reloaded(moved).cursor == nil && reloaded(moved).recentlySeen == ["b2"])
+
+        // A restart: the journal says where each cursor was read; one written before it did is taken as it is.
+        func restored(_ readsFrom: String?) async -> (cursor: String?, left: [String]) {
+            var config = scoringConfig([])
+            config.sources = [moved]
+            let poller = FeedPoller(feed: moved.makeFeed())
+            let pipeline = WatchPipeline(config: config, pollers: [poller]) { _ in }
+            let entries: [StateJournal.Entry] = [.polled(source: "r", cursor: "t3_b2", ids: ["b2"], readsFrom: readsFrom)]
+            let left = await pipeline.restore(StateJournal.Loaded(entries: entries, lines: 1)).cursorsLeft
+            #expect(poller.recentlySeen == ["b2"])
+            return (poller.cursor, left)
+        }
+        #expect(await restored(source.readsFrom) == (nil, ["r"]))
+        #expect(await restored(moved.readsFrom) == ("t3_b2", []))
+        #expect(await restored(nil) == ("t3_b2", []))
     }
 }
