@@ -97,6 +97,19 @@ static inline void cmhd_notify(void *cls, struct MHD_Connection *connection, voi
     server->connection(server->context, info->connect_fd, code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : 0);
 }
 
+/// Decodes a request's `%HH` escapes as the library does, except that an encoded NUL (`%00`)
+/// does not end the path or value there, as it would a C string (`/metrics%00.html` read as
+/// `/metrics`): it stands as byte 0x01, a control character the server refuses.
+static inline size_t cmhd_unescape(void *cls, struct MHD_Connection *connection, char *text) {
+    (void)cls;
+    (void)connection;
+    size_t length = MHD_http_unescape(text);
+    for (size_t i = 0; i < length; i++) {
+        if (text[i] == '\0') text[i] = '\x01';
+    }
+    return length;
+}
+
 /// Listens on `address` (IPv4 or IPv6 text) and `port` (0: a free one) with its own pool of
 /// `threads`, at most `connections` at once (`per_ip` from one address), each cut off after
 /// `timeout` idle seconds and given `memory` bytes for its request line and headers (a larger
@@ -130,6 +143,7 @@ static inline struct MHD_Daemon *cmhd_start(cmhd_server *server, const char *add
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
                             MHD_OPTION_NOTIFY_COMPLETED, cmhd_completed, server,
                             MHD_OPTION_NOTIFY_CONNECTION, cmhd_notify, server,
+                            MHD_OPTION_UNESCAPE_CALLBACK, cmhd_unescape, NULL,
                             MHD_OPTION_END);
 }
 

@@ -75,6 +75,7 @@ enum SilenceCommand {
         guard let span = DurationText.seconds(text), span > 0 else {
             throw CommandError(.usage, "foreshock silence add: --for takes a duration longer than zero, such as 2h or 30m, not \"\(SafeText.terminal(text))\".")
         }
+        if let refusal = SilenceConfig.refusal(lasting: span) { throw CommandError(.usage, "foreshock silence add: --for \(SafeText.terminal(text)): \(refusal).") }
         var matchers: [SilenceMatcher] = []
         for text in arguments.positionals.dropFirst() {
             do { matchers.append(try SilenceMatcher.parse(text)) } catch { throw CommandError(.usage, "foreshock silence add: \(error.description).") }

@@ -158,6 +158,16 @@ package struct SilenceConfig: Sendable, Equatable {
         self.comment = comment
     }
 
+    /// The longest a silence added by hand may last: a year and a day. One meant for longer is
+    /// a rule to change, and a time past it (`for: 99999999h`) is a typo.
+    package static let longest: Double = 366 * 86400
+
+    /// Why a silence for `seconds` cannot be added, nil when it can.
+    package static func refusal(lasting seconds: Double) -> String? {
+        seconds > 0 ? seconds <= longest ? nil : "a silence lasts at most 366d (a year and a day); change the rule for longer"
+                    : "a silence lasts longer than zero"
+    }
+
     /// `rule=going-viral author=~dana.*`.
     package var matcherText: String { matchers.map(\.description).joined(separator: " ") }
 

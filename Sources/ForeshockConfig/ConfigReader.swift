@@ -127,6 +127,10 @@ final class ObjectReader {
             reader.error(keyPath(key), "\"\(text)\" is too short (at least \(DurationText.format(min)))")
             return nil
         }
+        if seconds > DurationText.longest {
+            reader.error(keyPath(key), "\"\(text)\" is too long (at most \(DurationText.format(DurationText.longest)))")
+            return nil
+        }
         return seconds
     }
 

@@ -3,6 +3,10 @@ import Foundation
 /// Durations in the config: one or more `<number><unit>` with units ms, s, m, h, d
 /// (`"500ms"`, `"30s"`, `"1h30m"`), read as seconds.
 package enum DurationText {
+    /// The longest duration a config means: ten years. Past it a number is a typo, and waits
+    /// and times that long overflow what a clock or a sleep can hold.
+    package static let longest: Double = 3650 * 86400
+
     /// Seconds, or nil when the text is not a duration.
     package static func seconds(_ text: String) -> Double? {
         var total = 0.0
@@ -23,7 +27,7 @@ package enum DurationText {
             default: return nil
             }
         }
-        return total
+        return total.isFinite ? total : nil
     }
 
     /// The shortest text that reads back as the same duration, such as "1h30m" or "250ms".
@@ -39,7 +43,7 @@ package enum DurationText {
     /// rounded, such as "3h12m", "1h1m" (not "1h39s", which reads as an hour and 39 minutes),
     /// "2d" or "45s".
     package static func short(_ seconds: Double) -> String {
-        let whole = Int(max(0, seconds).rounded())
+        let whole = seconds.isFinite ? Int(min(max(0, seconds), longest * 100).rounded()) : 0
         guard let index = units.firstIndex(where: { whole >= $0.1 }), index < units.count - 1 else { return parts(Double(whole)).joined() }
         let (unit, size) = units[index], (next, nextSize) = units[index + 1]
         let inNext = Int((Double(whole) / Double(nextSize)).rounded())
@@ -52,7 +56,8 @@ package enum DurationText {
     /// Whole seconds as "1d", "2h", "30m", "5s", largest first, zero units left out; "0s" for
     /// zero, nothing for a negative duration.
     private static func parts(_ seconds: Double) -> [String] {
-        var left = Int(seconds.rounded())
+        // Bounded, so that no duration, however wrong, traps on the way to a message.
+        var left = seconds.isFinite ? Int(min(max(seconds, -longest * 100), longest * 100).rounded()) : 0
         if left == 0 { return ["0s"] }
         var parts: [String] = []
         for (unit, size) in units where left >= size {

@@ -29,6 +29,9 @@ package final class SilenceStore: @unchecked Sendable {
     package let path: String?
     private let lock = NSLock()
     private var stored: [Stored] = []
+    /// The highest `sN` in the file, including entries that could not be read (which `save`
+    /// drops): a new silence must not take the id of one that was.
+    private var highestUnread = 0
     private var loadedStamp: Date?
     private var nextCheck = Date.distantPast
 
@@ -87,9 +90,10 @@ package final class SilenceStore: @unchecked Sendable {
     /// Adds a silence. - Returns: its id.
     package func add(_ silence: SilenceConfig, now: Date = Date()) throws(Problem) -> String {
         try exclusively { () throws(Problem) in
+            if let refusal = SilenceConfig.refusal(lasting: silence.until.timeIntervalSince(now)) { throw Problem(description: refusal) }
             try reloadIfChanged(force: true)
             lock.lock(); defer { lock.unlock() }
-            let next = (stored.compactMap { Int($0.id.dropFirst()) }.max() ?? 0) + 1
+            let next = (stored.compactMap { Int($0.id.dropFirst()) } + [highestUnread]).max()! + 1
             let id = "s\(next)"
             stored.append(Stored(id: id, silence: silence, created: now))
             try save()
@@ -141,6 +145,7 @@ package final class SilenceStore: @unchecked Sendable {
         guard let value = try? JSONValue.parse(data), let items = value["silences"]?.arrayValue else {
             throw Problem(description: "\(path) is not a silences file ({\"silences\": [...]}); fix or remove it")
         }
+        highestUnread = items.compactMap { $0["id"]?.stringValue.flatMap { Int($0.dropFirst()) } }.max() ?? 0
         stored = items.compactMap { item in
             guard let id = item["id"]?.stringValue, let until = item["until"]?.stringValue.flatMap(Timestamp.parse) else { return nil }
             var matchers = (item["matchers"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { try? SilenceMatcher.parse($0) } }

@@ -405,7 +405,7 @@ package actor WatchService {
                                          since: Timestamp.format(Date(timeIntervalSince1970: item.alert.since)),
                                          lastNotified: Timestamp.format(Date(timeIntervalSince1970: item.alert.lastNotified)),
                                          silencedBy: notifier.silencedBy(probe, now: now), source: item.key.source,
-                                         post: item.isVolume ? nil : item.key.id, author: f?.author,
+                                         post: item.isVolume ? nil : item.key.id, author: f?.author.map { SafeText.clean($0, keepLineBreaks: false) },
                                          text: f?.excerpt.map { SafeText.cut(SafeText.clean($0, keepLineBreaks: false), 280) }, url: f?.url,
                                          reshares: f?.reshares, predicted: f?.predicted.map { $0.rounded() },
                                          why: f?.why(authorFollowers: nil, nStar: nStar, maxBranching: maxBranching),

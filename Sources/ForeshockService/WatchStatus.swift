@@ -111,7 +111,7 @@ package struct WatchStatus: Codable, Sendable {
 extension WatchStatus.Post {
     /// A post as `status` and the web page show it.
     package init(_ f: PostFeatures) {
-        self.init(source: f.key.source, id: f.key.id, author: f.author, url: f.url, text: f.excerpt.map { SafeText.cut(SafeText.clean($0, keepLineBreaks: false), 140) },
+        self.init(source: f.key.source, id: f.key.id, author: f.author.map { SafeText.clean($0, keepLineBreaks: false) }, url: f.url, text: f.excerpt.map { SafeText.cut(SafeText.clean($0, keepLineBreaks: false), 140) },
                   ageSeconds: f.age.rounded(), mode: f.mode.rawValue, reshares: f.reshares, velocityPerMin: (f.velocityShort * 10).rounded() / 10,
                   reach: f.reach, predicted: f.predicted.map { $0.rounded() }, supercritical: f.supercritical, complaint: f.complaint,
                   answered: f.unansweredFor == nil,

@@ -103,9 +103,11 @@ package enum Timestamp {
         return nil
     }
 
-    /// RFC 3339 in UTC; with milliseconds only when the time has them.
+    /// RFC 3339 in UTC; with milliseconds only when the time has them. A time outside the years
+    /// 0001–9999 (which RFC 3339 cannot write) is written as the nearest it can.
     package static func format(_ date: Date) -> String {
-        let total = date.timeIntervalSince1970
+        let raw = date.timeIntervalSince1970
+        let total = raw.isNaN ? 0 : min(max(raw, -62_135_596_800), 253_402_300_799)
         var seconds = Int(total.rounded(.down))
         var millis = Int(((total - Double(seconds)) * 1000).rounded())
         if millis == 1000 { seconds += 1; millis = 0 }

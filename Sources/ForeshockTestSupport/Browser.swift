@@ -5,10 +5,11 @@ import Foundation
 package enum Browser {
     package static let path = "/usr/bin/chromium"
 
-    /// The DOM Chromium built from `url`, serialized.
+    /// The DOM Chromium built from `url`, serialized; after `waiting` milliseconds of the page's
+    /// own time (its timers run that far at once) when given.
     /// - Throws: `FixtureError` when Chromium is missing or fails.
-    package static func dumpDOM(_ url: String) throws -> String {
-        try run(["--dump-dom", url])
+    package static func dumpDOM(_ url: String, waiting: Int? = nil) throws -> String {
+        try run((waiting.map { ["--virtual-time-budget=\($0)"] } ?? []) + ["--dump-dom", url])
     }
 
     /// A screenshot of `url` at `width`×`height` written to `file`.

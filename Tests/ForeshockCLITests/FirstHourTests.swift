@@ -180,6 +180,8 @@ struct FirstHourTests {
         #expect(nowhere.err.contains("there is no state directory at ./state"), "\(nowhere.err)")
         #expect(!FileManager.default.fileExists(atPath: empty + "/state"), "a state directory was made up")
         let state = try makeTemporaryDirectory().path
+        let forever = try await runBinary(["silence", "add", "--rule", "going-viral", "--for", "99999999999999999999999999h", "--state-dir", state])
+        #expect(forever.status == 2 && forever.err.contains("a silence lasts at most 366d"), "\(forever.err)")
         let none = try await runBinary(["silence", "list", "--state-dir", state])
         #expect(none.status == 0 && none.out.hasPrefix("no silences in \(state)/silences.json"), "\(none.out)")
         let added = try await runBinary(["silence", "add", "rule=going-viral", "author=~dana.*", "source!=hn", "--for", "2h", "--comment", "on it", "--state-dir", state])

@@ -50,9 +50,19 @@ struct ConfigTests {
         #expect(DurationText.short(seconds) == text)
     }
 
-    @Test("not durations", arguments: ["", "30", "30x", "s", "-5s", "1h 30", "5 m", "1e3s", "ms"])
+    @Test("not durations", arguments: ["", "30", "30x", "s", "-5s", "1h 30", "5 m", "1e3s", "ms", String(repeating: "9", count: 400) + "h"])
     func notDurations(text: String) {
         #expect(DurationText.seconds(text) == nil)
+    }
+
+    @Test("No duration or time, however wrong, traps on its way to a message; a config's durations stop at ten years")
+    func hugeDurations() {
+        let huge = DurationText.seconds("99999999999999999999999999h")!
+        #expect(!DurationText.format(huge).isEmpty && !DurationText.short(huge).isEmpty && DurationText.short(.nan) == "0s")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: huge)) == "9999-12-31T23:59:59Z")
+        #expect(Timestamp.parse(Timestamp.format(Date(timeIntervalSince1970: -huge))) != nil)
+        let errors = Self.parse(#"{ sources: [], alerting: { repeat_interval: "99999999999999999999999999h" } }"#).errors.map(\.description)
+        #expect(errors.contains { $0.contains("alerting.repeat_interval") && $0.contains("is too long (at most 3650d)") }, "\(errors)")
     }
 
     @Test("web: listen is an address and port; external_url is the root of a host, not a path under one; a short token is refused")

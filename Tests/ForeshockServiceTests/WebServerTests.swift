@@ -12,11 +12,11 @@ struct WebServerTests {
     static let token = "0123456789abcdef-test-token"
 
     /// A Mastodon server whose one post has `reblogs` at each refresh in turn (the last repeating).
-    static func feed(_ reblogs: [Int], content: String = "<p>@acme lost my bag and nobody answers</p>") async throws -> ScriptedAPI {
+    static func feed(_ reblogs: [Int], content: String = "<p>@acme lost my bag and nobody answers</p>", author: String = "dana") async throws -> ScriptedAPI {
         let created = Date().addingTimeInterval(-120)
         func status(_ count: Int) -> String {
             let object: [String: Any] = ["id": "p1", "created_at": Timestamp.format(created), "url": "https://mastodon.example/@dana/p1", "content": content,
-                                         "account": ["id": "7", "acct": "dana", "followers_count": 300], "reblogs_count": count, "replies_count": 3, "favourites_count": 12]
+                                         "account": ["id": "7", "acct": author, "followers_count": 300], "reblogs_count": count, "replies_count": 3, "favourites_count": 12]
             return String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self)
         }
         return try await ScriptedAPI([
@@ -134,7 +134,7 @@ struct WebServerTests {
         // As Mastodon sends it: HTML, the post's own markup as entities (it reaches Foreshock as text).
         let hostile = "<p>&lt;script&gt;document.title='pwned'&lt;/script&gt; {{author}} \u{202E}evil\u{202C} &lt;img src=x onerror=alert(1)&gt; "
             + String(repeating: "long complaint ", count: 7_000) + "</p>"
-        let api = try await Self.feed([500], content: hostile)
+        let api = try await Self.feed([500], content: hostile, author: "dana\u{202E}live.com")
         defer { api.stop() }
         let (watch, url) = try await Self.watch(try Self.config(feed: api.base, hook: nil))
         defer { watch.signal(SIGTERM) }
@@ -149,6 +149,13 @@ struct WebServerTests {
         #expect(!dom.contains("<img src=\"x\"") && !dom.contains("\u{202E}"))
         let json = try JSONValue.parse(try await Self.get(url + "/api/v1/status").body)
         #expect(json["alerts"]?.arrayValue?.first?["text"]?.stringValue?.hasPrefix("<script>document.title") == true, "valid JSON carrying the text as it is")
+        // The author as a name, without the override that would turn what follows it around.
+        #expect(json["alerts"]?.arrayValue?.first?["author"]?.stringValue == "danalive.com")
+        #expect(json["hottest"]?.arrayValue?.first?["author"]?.stringValue == "danalive.com")
+        // Redrawn by its script from the status JSON (every 5 s): still no override, the text
+        // still finds its own direction, the prediction still grouped.
+        let redrawn = try await offCooperativePool { try Browser.dumpDOM(url + "/", waiting: 8000) }
+        #expect(!redrawn.contains("\u{202E}") && redrawn.contains("<p class=\"text\" dir=\"auto\">"), "\(redrawn.prefix(3000))")
         let png = try makeTemporaryDirectory().appendingPathComponent("live.png").path
         try await offCooperativePool { try Browser.screenshot(url + "/", to: png) }
         let stats = try await offCooperativePool { try pngStats(png) }

@@ -18,7 +18,7 @@ extension WebServer {
     (() => {
       const $ = (id) => document.getElementById(id);
       const el = (tag, text, cls) => { const e = document.createElement(tag); if (text !== undefined && text !== null) e.textContent = String(text); if (cls) e.className = cls; return e; };
-      const path = (s) => encodeURIComponent(s).replace(/%3A/g, ':').replace(/%40/g, '@');
+      const path = (s) => (s === '.' || s === '..') ? s.split('.').join('%2E') : encodeURIComponent(s).replace(/%3A/g, ':').replace(/%40/g, '@');
       const row = (cells) => { const tr = document.createElement('tr'); for (const c of cells) tr.appendChild(c instanceof Node ? c : el('td', c)); return tr; };
       const td = (node) => { const cell = document.createElement('td'); cell.appendChild(node); return cell; };
       function link(source, id, text) { const a = el('a', text); a.href = '/posts/' + path(source) + '/' + path(id); return a; }
@@ -40,9 +40,11 @@ extension WebServer {
         $('hottest').replaceChildren(...s.hottest.map((p) => {
           const card = el('div', null, 'post');
           const head = el('p');
-          head.appendChild(link(p.source, p.id, (p.author || '?') + ' · ' + p.reshares + ' reshares · predicted ' + (p.supercritical ? 'unbounded' : (p.predicted ?? '-'))));
+          head.appendChild(link(p.source, p.id, (p.author || '?') + ' · ' + p.reshares + ' reshares · predicted ' + (p.supercritical ? 'unbounded' : (p.predicted == null ? '-' : Math.round(p.predicted).toLocaleString('en-US')))));
           card.appendChild(head);
-          card.appendChild(el('p', p.text || '', 'text'));
+          const text = el('p', p.text || '', 'text');
+          text.dir = 'auto';
+          card.appendChild(text);
           const img = document.createElement('img');
           img.alt = 'reshares and prediction over time';
           img.src = '/posts/' + path(p.source) + '/' + path(p.id) + '/curve.svg?t=' + Date.now();

@@ -98,6 +98,11 @@ package final class WebServer: Sendable {
         if request.bodyTooLarge { return Self.json(413, error: "the body is over 64 KB") }
         let method = request.method == "HEAD" ? "GET" : request.method
         let path = request.path
+        // An encoded control character (`%00`, which the server's decoding turns into 0x01, or
+        // `%0A`) names nothing here, and must not end a name early.
+        if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            return path.hasPrefix("/api/") ? Self.json(400, error: "the path holds a control character") : Self.text(400, "the path holds a control character")
+        }
         if path == "/" { return only(["GET"], method) ?? page() }
         if path == "/metrics" { return only(["GET"], method) ?? metrics() }
         if path == "/-/healthy" { return only(["GET"], method) ?? healthy() }
@@ -112,13 +117,17 @@ package final class WebServer: Sendable {
             if let wrong = only(["DELETE"], method, json: true) { return wrong }
             return expireSilence(String(path.dropFirst("/api/v1/silences/".count)), request)
         }
-        if path.hasPrefix("/api/v1/posts/"), let key = Self.postKey(path.dropFirst("/api/v1/posts/".count)) {
+        let sources = settings.withLock { $0.watch.sources.map(\.name) }
+        if path.hasPrefix("/api/v1/posts/") {
+            guard let key = Self.postKey(path.dropFirst("/api/v1/posts/".count), sources: sources) else {
+                return Self.json(404, error: "no post of a configured source there: /api/v1/posts/{source}/{id}")
+            }
             return only(["GET"], method, json: true) ?? post(key)
         }
-        if path.hasPrefix("/posts/"), path.hasSuffix("/curve.svg"), let key = Self.postKey(path.dropFirst("/posts/".count).dropLast("/curve.svg".count)) {
+        if path.hasPrefix("/posts/"), path.hasSuffix("/curve.svg"), let key = Self.postKey(path.dropFirst("/posts/".count).dropLast("/curve.svg".count), sources: sources) {
             return only(["GET"], method) ?? curve(key)
         }
-        if path.hasPrefix("/posts/"), let key = Self.postKey(path.dropFirst("/posts/".count)) {
+        if path.hasPrefix("/posts/"), let key = Self.postKey(path.dropFirst("/posts/".count), sources: sources) {
             return only(["GET"], method) ?? postPage(key)
         }
         return path.hasPrefix("/api/") ? Self.json(404, error: "no such endpoint: see docs/api.md") : Self.text(404, "not found")
@@ -144,11 +153,19 @@ package final class WebServer: Sendable {
         return response
     }
 
-    /// `source/id`: the id is everything after the first slash (Bluesky's hold slashes).
-    static func postKey(_ text: Substring) -> PostKey? {
-        guard let slash = text.firstIndex(of: "/"), slash != text.startIndex, text.index(after: slash) != text.endIndex else { return nil }
-        return PostKey(source: String(text[..<slash]), id: String(text[text.index(after: slash)...]))
+    /// `source/id` of a configured source: the id is everything after the source's name and a
+    /// slash (Bluesky's ids hold slashes). Nil for a source the watch does not have.
+    static func postKey(_ text: Substring, sources: [String]) -> PostKey? {
+        // The path arrives decoded, so a source named `feeds/acme` cannot be told from its id
+        // by the first slash: the longest configured name the path starts with is the source.
+        guard text.utf8.count <= maxKeyBytes,
+              let source = sources.filter({ text.hasPrefix($0 + "/") && text.count > $0.count + 1 }).max(by: { $0.count < $1.count }) else { return nil }
+        return PostKey(source: source, id: String(text.dropFirst(source.count + 1)))
     }
+
+    /// The longest `source/id` a path may name: no network's post id comes near it, and what is
+    /// asked for is remembered a while.
+    static let maxKeyBytes = 2048
 
     // MARK: Metrics and health
 
@@ -259,9 +276,11 @@ package final class WebServer: Sendable {
         let until: Date
         if let span = body["for"]?.stringValue {
             guard let seconds = DurationText.seconds(span), seconds > 0 else { return Self.json(400, error: "\"for\" is a duration such as \"2h\", not \"\(span)\"") }
+            if let refusal = SilenceConfig.refusal(lasting: seconds) { return Self.json(400, error: "\"for\": \(refusal)") }
             until = Date().addingTimeInterval(seconds)
         } else if let end = body["until"]?.stringValue {
             guard let time = Timestamp.parse(end), time > Date() else { return Self.json(400, error: "\"until\" is a time to come, in RFC 3339, not \"\(end)\"") }
+            if let refusal = SilenceConfig.refusal(lasting: time.timeIntervalSinceNow) { return Self.json(400, error: "\"until\": \(refusal)") }
             until = time
         } else {
             return Self.json(400, error: "give \"for\" (a duration such as \"2h\") or \"until\" (an RFC 3339 time)")

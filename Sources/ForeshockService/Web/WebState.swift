@@ -60,9 +60,13 @@ package final class WebState: Sendable {
     package func followed(_ key: PostKey) -> Followed? { state.withLock { $0.followed[key] } }
 
     /// Starts following a post (someone opened its page): from the next look on, if it is tracked.
+    /// Full, the ask made longest ago gives way: asks for posts nobody tracks (anyone may send
+    /// them) must not keep a real one out until they lapse.
     package func ask(_ key: PostKey, now: Date = Date()) {
         state.withLock { state in
-            guard state.asked.count < capacity || state.asked[key] != nil else { return }
+            if state.asked[key] == nil, state.asked.count >= capacity, let oldest = state.asked.min(by: { $0.value < $1.value })?.key {
+                state.asked[oldest] = nil
+            }
             state.asked[key] = now.timeIntervalSince1970
         }
     }

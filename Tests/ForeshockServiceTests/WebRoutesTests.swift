@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import ForeshockSupport
+@testable import ForeshockConfig
+@testable import ForeshockCore
+@testable import ForeshockService
+@testable import ForeshockTestSupport
+
+/// The web server's routes in process, asked on a raw loopback socket byte for byte, so that
+/// nothing on the client's side rewrites a path first.
+@Suite("The web server's routes")
+struct WebRoutesTests {
+    static let token = "0123456789abcdef-test-token"
+
+    /// A started server for a watch with sources `feed` and `feeds/acme`, and what it keeps.
+    static func server() throws -> (WebServer, Int) {
+        var web = WebConfig()
+        web.port = 0
+        web.token = .literal(token)
+        var watch = scoringConfig([rule("big", .critical) { $0.minReshares = 100 }])
+        watch.sources = [testSource(.mastodon, name: "feed"), testSource(.json, name: "feeds/acme")]
+        watch.web = web
+        let server = WebServer(config: web, watch: watch, stateDir: try makeTemporaryDirectory().path, logger: Logger(handler: StreamLogHandler(level: .critical)))
+        try server.start()
+        return (server, Int(server.localURL.split(separator: ":").last ?? "0") ?? 0)
+    }
+
+    /// One request as these bytes: the status line's code and the body.
+    static func ask(_ port: Int, _ method: String, _ path: String, body: String? = nil) async throws -> (status: Int, body: String) {
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer \(token)\r\n"
+        if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
+        request += "\r\n" + (body ?? "")
+        let bytes = Array(request.utf8)
+        let answer = try await offCooperativePool { HostileClient.raw(port, bytes).answer }
+        let status = Int(answer.split(separator: " ").dropFirst().first ?? "") ?? 0
+        return (status, answer.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    @Test("An encoded NUL or line break in a path is a 400, never a shorter path: /metrics%00.html is not /metrics, DELETE s1%00x ends no silence s1")
+    func controlCharactersInPaths() async throws {
+        let (server, port) = try Self.server()
+        defer { server.stop() }
+        #expect(try await Self.ask(port, "POST", "/api/v1/silences", body: #"{"matchers": ["source=feed"], "for": "1h"}"#).status == 201)
+        for path in ["/metrics%00.html", "/%00", "/api/v1/status%0A", "/posts/feed/1%00x"] {
+            let answer = try await Self.ask(port, "GET", path)
+            #expect(answer.status == 400 && answer.body.contains("control character"), "\(path): \(answer)")
+        }
+        #expect(try await Self.ask(port, "DELETE", "/api/v1/silences/s1%00zzz").status == 400)
+        let listed = try JSONValue.parse(Data(try await Self.ask(port, "GET", "/api/v1/silences").body.utf8))
+        #expect(listed["silences"]?.arrayValue?.map { [$0["id"]?.stringValue, $0["active"]?.boolValue.map(String.init)] } == [["s1", "true"]])
+    }
+
+    @Test("A post of a source named with a slash is reached; one of a source the watch does not have is not asked for")
+    func sourcesWithSlashes() async throws {
+        let (server, port) = try Self.server()
+        defer { server.stop() }
+        let slashed = try await Self.ask(port, "GET", "/api/v1/posts/feeds%2Facme/a%2Fb")
+        #expect(slashed.status == 404 && slashed.body.contains("feeds/acme:a/b is not followed"), "\(slashed)")
+        #expect(server.state.wanted.contains(PostKey(source: "feeds/acme", id: "a/b")))
+        let unknown = try await Self.ask(port, "GET", "/api/v1/posts/nosuch/1")
+        #expect(unknown.status == 404 && unknown.body.contains("no post of a configured source"), "\(unknown)")
+        #expect(try await Self.ask(port, "GET", "/posts/nosuch/1").status == 404)
+        #expect(server.state.wanted == [PostKey(source: "feeds/acme", id: "a/b")])
+        #expect(WebPath.post(source: "feed", id: "..") == "/posts/feed/%2E%2E")
+    }
+
+    @Test("A silence past a year and a day is refused with a 400, however far: it never reaches the file, and ids are never reused")
+    func silenceBounds() async throws {
+        let (server, port) = try Self.server()
+        defer { server.stop() }
+        let far = Timestamp.format(Date().addingTimeInterval(2 * 366 * 86400))
+        for body in [#"{"matchers": ["source=feed"], "for": "99999999999999999999999999h"}"#, #"{"matchers": ["source=feed"], "for": "367d"}"#,
+                     #"{"matchers": ["source=feed"], "until": "\#(far)"}"#, #"{"matchers": ["source=feed"], "for": "1e999h"}"#] {
+            let answer = try await Self.ask(port, "POST", "/api/v1/silences", body: body)
+            #expect(answer.status == 400, "\(body): \(answer)")
+        }
+        let kept = try await Self.ask(port, "POST", "/api/v1/silences", body: #"{"matchers": ["source=feed"], "for": "366d"}"#)
+        #expect(kept.status == 201 && kept.body.contains(#""id":"s1""#), "\(kept)")
+    }
+
+    @Test("Asks for posts nobody tracks give way to a new one when full, oldest first")
+    func asksGiveWay() {
+        let state = WebState(capacity: 3)
+        for index in 0..<10 { state.ask(PostKey(source: "feed", id: "junk\(index)"), now: Date(timeIntervalSince1970: Double(index))) }
+        state.ask(PostKey(source: "feed", id: "real"), now: Date(timeIntervalSince1970: 100))
+        #expect(Set(state.wanted) == [PostKey(source: "feed", id: "junk8"), PostKey(source: "feed", id: "junk9"), PostKey(source: "feed", id: "real")])
+    }
+}
