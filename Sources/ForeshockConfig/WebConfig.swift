@@ -34,9 +34,15 @@ package struct WebConfig: Sendable, Equatable {
             host = text[..<colon]
             port = text[text.index(after: colon)...]
         }
-        guard let number = Int(port), (0...65535).contains(number), !host.isEmpty,
-              host.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" }) else { return nil }
+        guard let number = Int(port), (0...65535).contains(number), isAddress(String(host), v6: text.hasPrefix("[")) else { return nil }
         return (String(host), number)
+    }
+
+    /// Whether `host` is an IPv4 address in dotted decimal (or IPv6, in brackets), as the
+    /// server will read it: `abc`, `127.1` and `999.1.1.1` are not.
+    private static func isAddress(_ host: String, v6: Bool) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        return inet_pton(v6 ? AF_INET6 : AF_INET, host, &buffer) == 1
     }
 
     static func read(_ object: ObjectReader, reader: ConfigReader) -> WebConfig {

@@ -73,6 +73,10 @@ struct ConfigTests {
         #expect(errors(#"{ external_url: "https://example.com/foreshock" }"#).contains { $0.hasPrefix("test.json5: web.external_url: has a path, query or fragment") })
         #expect(errors(#"{ external_url: "https://example.com/?a=1" }"#).count == 1)
         #expect(errors(#"{ listen: "localhost:9464" }"#).contains { $0.contains("is not an IP address and port") })
+        for listen in ["abc:0", "127.1:0", "999.1.1.1:0", "[zz]:0", "::1:0"] {
+            #expect(errors("{ listen: \"\(listen)\" }").contains { $0.contains("is not an IP address and port") }, "\(listen)")
+        }
+        #expect(errors(#"{ listen: "0.0.0.0:9464" }"#) == [] && errors(#"{ listen: "[::]:9464" }"#) == [])
         #expect(errors(#"{ token: "short" }"#).contains { $0.contains("shorter than 16 characters") })
         let parsed = Self.parse(#"{ sources: [], web: { external_url: "https://foreshock.example.com/" } }"#)
         #expect(parsed.config?.web?.externalURL == "https://foreshock.example.com", "the trailing slash goes, so links are not //posts")
