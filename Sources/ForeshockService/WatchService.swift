@@ -109,6 +109,11 @@ package actor WatchService {
     /// replaces). A stop cancels the group, and its scope returns once every part has ended.
     /// - Returns: completed, or failed for `--once` when a source or sink failed.
     package func run() async -> Outcome {
+        // From the start, before the state is restored (which takes a while on a long journal):
+        // a SIGHUP then (`systemctl reload` as the service starts) or a SIGTERM would otherwise
+        // end the process at once, by their default action. They wait their turn instead.
+        let listener = options.once ? nil : SignalListener([SIGTERM, SIGINT, SIGHUP])
+        defer { listener?.cancel() }
         // Listening before the state is restored: health checks see the process start.
         if let web {
             do { try web.start() } catch {
@@ -118,9 +123,7 @@ package actor WatchService {
             logger.info("web server listening", [("url", web.localURL)])
         }
         await restore()
-        if options.once { return await runOnce() }
-        let listener = SignalListener([SIGTERM, SIGINT, SIGHUP])
-        defer { listener.cancel() }
+        guard let listener else { return await runOnce() }
         logger.info("watching", [("sources", config.sources.map(\.name).joined(separator: ",")), ("state_dir", stateDir)])
         await withTaskGroup(of: Void.self) { service in
             addTicks(to: &service)

@@ -163,4 +163,25 @@ struct WatchProcessTests {
         child.signal(SIGTERM)
         #expect(await child.waitForExit(timeout: 15) == 0)
     }
+
+    @Test("A SIGHUP while a long journal is restored (systemctl reload as the service starts) waits its turn: the watch reloads after, and stops cleanly on SIGTERM")
+    func signalsDuringRestore() async throws {
+        let state = try makeTemporaryDirectory()
+        // 400,000 ticks: a couple of seconds to restore in a debug build.
+        let ticks = (0..<400_000).map { "{\"type\":\"tick\",\"time\":\(1_790_000_000 + $0).5}\n" }.joined()
+        try Data(ticks.utf8).write(to: state.appendingPathComponent("journal.jsonl"))
+        let config = try writeTemporaryFile(#"{ sources: [{ name: "dead", kind: "json", url: "http://127.0.0.1:9/x", items: "items", fields: { id: "id" }, interval: "60s" }], web: { listen: "127.0.0.1:0" } }"#)
+        let child = try ChildProcess(["watch", "--config", config, "--state-dir", state.path, "--mentions", "none"])
+        // The web server starts before the state is restored.
+        #expect(await eventually(timeout: 30) { child.stderr.contains("msg=\"web server listening\"") }, "\(child.stderr)")
+        child.signal(SIGHUP)
+        let reloaded = await eventually(timeout: 60) { child.stderr.contains("msg=\"config reloaded\"") }
+        #expect(reloaded, "\(child.stderr)")
+        #expect(await child.waitForExit(timeout: 1) == nil, "the watch ended: \(child.stderr)")
+        let log = child.stderr
+        let restored = try #require(log.range(of: "msg=\"state restored\""))
+        #expect(restored.lowerBound < log.range(of: "msg=\"config reloaded\"")!.lowerBound, "the reload came before the state was restored: \(log)")
+        child.signal(SIGTERM)
+        #expect(await child.waitForExit(timeout: 30) == 0, "\(child.stderr)")
+    }
 }
