@@ -30,9 +30,12 @@ package enum CommandAlerting {
             logger.error("outbox lines that could not be read were skipped; the file was kept for inspection",
                          [("count", "\(outbox.unreadable)"), ("moved_to", outbox.movedAside ?? "-")])
         }
-        let silences = SilenceStore(configured: config.silences, stateDir: stateDir)
+        let silences = SilenceStore(configured: config.silences, stateDir: stateDir, replacing: previous?.silences)
         if let problem = silences.startupProblem { logger.error("the silences file could not be read; starting without its silences", [("problem", problem)]) }
+        if let problem = silences.keptProblem { logger.error("the silences file could not be read; the silences read before stay in force", [("problem", problem)]) }
+        // A reload's notifier resumes the outbox only once the one it replaces has handed over.
         return Notifier(sinks: sinks, alerting: config.alerting, silences: silences, outbox: outbox,
-                        log: previous?.log ?? NotificationLog(directory: stateDir), policy: policy, logger: logger, webURL: config.web?.externalURL)
+                        log: previous?.log ?? NotificationLog(directory: stateDir), policy: policy, logger: logger, webURL: config.web?.externalURL,
+                        resume: previous == nil)
     }
 }

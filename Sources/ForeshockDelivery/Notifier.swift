@@ -33,7 +33,7 @@ package final class Notifier: @unchecked Sendable {
     private let silenceTarget: String?
     private let webURL: String?
     private let repeatInterval: Double
-    private let silences: SilenceStore
+    package let silences: SilenceStore
     private let logger: Logger
     private let lock = NSLock()
     /// Per sink, when its open group window ends, on the notifications' clock.
@@ -42,13 +42,21 @@ package final class Notifier: @unchecked Sendable {
     private var windowGeneration: [String: Int] = [:]
     private var held: [String: [AlertNotification]] = [:]
     private var counts = (submitted: 0, silenced: 0, announced: 0)
+    /// Until `resume`: the ids of the messages this notifier queued itself, which the outbox's
+    /// pending entries it resumes must not queue a second time.
+    private var queuedBeforeResume: Set<String>?
+    /// Set by `handOver`: what is dispatched after it is written down for the next notifier,
+    /// not delivered by this one.
+    private var handedOver = false
 
-    /// Resumes what the outbox holds from an earlier run, with the ids it had.
+    /// Resumes what the outbox holds from an earlier run, with the ids it had (unless `resume`
+    /// is false: a reload's notifier resumes once the one it replaces has handed over).
     /// - Parameter log: the notifications already taken care of; in memory when not given.
     /// - Parameter webURL: the watch's web server as people reach it (`web.external_url`): alerts
     ///   link to a post's page there, and their silence command goes through it.
     package init(sinks: SinkSet, alerting: AlertingConfig, silences: SilenceStore, outbox: Outbox,
-                log: NotificationLog = NotificationLog(directory: nil), policy: RetryPolicy = RetryPolicy(), logger: Logger, webURL: String? = nil) {
+                log: NotificationLog = NotificationLog(directory: nil), policy: RetryPolicy = RetryPolicy(), logger: Logger, webURL: String? = nil,
+                resume: Bool = true) {
         self.outbox = outbox
         self.log = log
         self.webURL = webURL
@@ -64,7 +72,17 @@ package final class Notifier: @unchecked Sendable {
         for sink in sinks.sinks { workers[sink.name] = SinkWorker(sink: sink, outbox: outbox, log: log, policy: policy, logger: logger) }
         self.workers = workers
         order = sinks.sinks.map(\.name)
-        let pending = outbox.entries
+        if resume { self.resume() } else { queuedBeforeResume = [] }
+    }
+
+    /// Queues what the outbox holds and this notifier has not queued itself: an earlier run's
+    /// messages at start, or at a reload those the replaced notifier left (`handOver`).
+    package func resume() {
+        let already = lock.withLock {
+            defer { queuedBeforeResume = nil }
+            return queuedBeforeResume ?? []
+        }
+        let pending = outbox.entries.filter { !already.contains($0.id) }
         if !pending.isEmpty { logger.info("resuming notifications left in the outbox", [("count", "\(pending.count)")]) }
         for entry in pending {
             if let worker = workers[entry.sink] {
@@ -162,7 +180,11 @@ package final class Notifier: @unchecked Sendable {
         // The log first: whatever the outbox then holds or loses, the log knows it was queued.
         log.record(group, sink: sinkName, queued: entries.map { NotificationLog.Queued(id: $0.id, group: id, sink: sinkName, notes: group.map(\.notificationID)) })
         add(entries, sink: sinkName)
-        worker.enqueue(entries)
+        let deliver = lock.withLock {
+            queuedBeforeResume?.formUnion(entries.map(\.id))
+            return !handedOver
+        }
+        if deliver { worker.enqueue(entries) }
     }
 
     private func render(_ group: [AlertNotification], id: String, worker: SinkWorker) -> [Outbox.Entry] {
@@ -243,6 +265,16 @@ package final class Notifier: @unchecked Sendable {
     /// Stops the workers; undelivered messages stay in the outbox.
     package func stop() {
         for worker in workers.values { worker.stop() }
+    }
+
+    /// A config reload's end of this notifier, once another has taken its place: what its group
+    /// windows hold is written to the outbox now (their timers would hand it to stopped
+    /// workers), and its workers stop, a delivery under way cut off, and are waited for. Then
+    /// the next notifier's `resume` delivers all of it, and nothing twice at once.
+    package func handOver() async {
+        lock.withLock { handedOver = true }
+        for sink in heldSinks { flush(sink) }
+        for worker in workers.values { await worker.stopAndWait() }
     }
 
     package var stats: Stats {

@@ -35,10 +35,18 @@ package final class SilenceStore: @unchecked Sendable {
     private var loadedStamp: Date?
     private var nextCheck = Date.distantPast
 
-    package init(configured: [SilenceConfig], stateDir: String?) {
+    /// - Parameter previous: the store this one replaces (a config reload): when the file cannot
+    ///   be read now, its silences stay in force and the file stays where it is, as they do
+    ///   for a bad edit while the watch runs.
+    package init(configured: [SilenceConfig], stateDir: String?, replacing previous: SilenceStore? = nil) {
         self.configured = configured
         path = stateDir.map { ($0 as NSString).appendingPathComponent("silences.json") }
-        do { try reloadIfChanged(force: true) } catch {
+        do { try reloadIfChanged(force: true) } catch where previous != nil {
+            let (kept, highest) = previous!.lock.withLock { (previous!.stored, previous!.highestUnread) }
+            stored = kept
+            highestUnread = highest
+            keptProblem = error.description
+        } catch {
             // Unreadable at start: kept for a person to look at, and the watch starts without it.
             // (While running, a bad edit keeps the silences last read instead.)
             let moved = path.flatMap { AtomicFile.moveAside($0) }
@@ -49,6 +57,8 @@ package final class SilenceStore: @unchecked Sendable {
 
     /// Why `silences.json` could not be read at start, if it could not.
     package private(set) var startupProblem: String?
+    /// Why it could not be read at a reload, when the silences read before stay in force.
+    package private(set) var keptProblem: String?
 
     /// The silence that holds a notification back now, if any: its description.
     package func silencing(_ note: AlertNotification, now: Date) -> String? {

@@ -59,6 +59,12 @@ final class SinkWorker: @unchecked Sendable {
         task?.cancel()
     }
 
+    /// Stops, and returns once a delivery under way has ended (cut off, it stays in the outbox).
+    func stopAndWait() async {
+        stop()
+        await task?.value
+    }
+
     private func count(_ change: (inout Stats) -> Void) { lock.withLock { change(&counters) } }
 
     private func deliver(_ entry: Outbox.Entry) async {

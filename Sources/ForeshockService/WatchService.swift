@@ -49,7 +49,8 @@ package actor WatchService {
     package struct Factory: Sendable {
         /// Reads the config again (SIGHUP).
         package var loadConfig: @Sendable () throws(ReloadRefused) -> Config
-        /// A notifier over the config's sinks, sharing the outbox and log of the one it replaces.
+        /// A notifier over the config's sinks, sharing the outbox, log and silences of the one it
+        /// replaces; a reload's does not resume the outbox until that one has handed over.
         package var makeNotifier: @Sendable (Config, Notifier?) throws(ReloadRefused) -> Notifier
         package init(loadConfig: @escaping @Sendable () throws(ReloadRefused) -> Config,
                     makeNotifier: @escaping @Sendable (Config, Notifier?) throws(ReloadRefused) -> Notifier) {
@@ -139,7 +140,7 @@ package actor WatchService {
                     guard let (fresh, newNotifier) = prepareReload() else { continue }
                     // The old sources end before the new ones start, so no source polls twice.
                     await sources.end()
-                    apply(fresh, notifier: newNotifier)
+                    await apply(fresh, notifier: newNotifier)
                     await pipeline.reconfigure(fresh, pollers: pollers)
                     sources = addSources(to: &service)
                     continue
@@ -314,9 +315,12 @@ package actor WatchService {
 
     /// Takes a reloaded config, once the old sources have stopped: its notifier, and pollers
     /// that keep the cursors and seen ids of the sources that stay.
-    private func apply(_ fresh: Config, notifier newNotifier: Notifier) {
+    private func apply(_ fresh: Config, notifier newNotifier: Notifier) async {
         let old = notifierBox.swap(newNotifier)
-        old.stop()
+        if old !== newNotifier {
+            await old.handOver()
+            newNotifier.resume()
+        }
         let kept = Set(fresh.sources.map(\.name)).intersection(config.sources.map(\.name))
         let before = Dictionary(config.sources.map { ($0.name, $0.readsFrom) }, uniquingKeysWith: { a, _ in a })
         for source in fresh.sources where before[source.name].map({ $0 != source.readsFrom }) ?? false {

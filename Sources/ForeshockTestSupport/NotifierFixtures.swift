@@ -25,10 +25,11 @@ package enum NotifierFixtures {
     /// What the test notifiers logged (warnings and up), shown when a delivery expectation fails.
     package static let log = CapturedTerminal()
 
-    package static func notifier(_ config: Config, stateDir: String? = nil, rateWindow: Double = 60) throws -> Notifier {
+    /// - Parameter previous: the notifier a reload's replaces (its outbox and log shared).
+    package static func notifier(_ config: Config, stateDir: String? = nil, rateWindow: Double = 60, sharing previous: Notifier? = nil) throws -> Notifier {
         let handler = StreamLogHandler(level: .warning, format: .logfmt, write: log.terminal.err)
         return try CommandAlerting.notifier(config: config, stateDir: stateDir, terminal: CapturedTerminal().terminal, command: "test",
-                                            policy: RetryPolicy(initial: 0.2, maximum: 1, rateWindow: rateWindow), logger: Logger(handler: handler))
+                                            policy: RetryPolicy(initial: 0.2, maximum: 1, rateWindow: rateWindow), logger: Logger(handler: handler), sharing: previous)
     }
 
     /// The sample alert, taken once: it is stamped with the time it is made, and changes of one

@@ -166,6 +166,33 @@ struct NotifierTests {
         #expect(third.outbox.depth == 0)
     }
 
+    @Test("A config reload hands over: what a group window held and a delivery cut off mid-send go out through the new notifier, once each, never beside the old one")
+    func reloadHandsOver() async throws {
+        // The first delivery hangs; every other is answered at once.
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200, "delay": 30}, {"status": 200}]"#])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#, extra: #"alerting: { group_wait: "30s" }"#)
+        let old = try NotifierFixtures.notifier(config, stateDir: state)
+        old.submit([NotifierFixtures.note("1")])
+        old.submit([NotifierFixtures.note("2", after: 1)]) // held for the window's 30 s
+        _ = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 1)
+        let new = try NotifierFixtures.notifier(config, stateDir: state, sharing: old)
+        defer { new.stop() }
+        // Built, it delivers nothing while the old one may still be delivering.
+        try await Task.sleep(nanoseconds: 500_000_000)
+        #expect(try await NotifierFixtures.requests(server, path: "/hook").count == 1)
+        await old.handOver()
+        let handedOver = Date().timeIntervalSince1970
+        new.resume()
+        #expect(await new.drain(timeout: 20))
+        let seen = try await NotifierFixtures.requests(server, path: "/hook")
+        #expect(seen.map { $0.json?["alerts"]?.arrayValue?.compactMap { $0["post"]?.stringValue } ?? [] } == [["1"], ["1"], ["2"]], "\(seen.map(\.body))")
+        #expect(seen[0].headers["webhook-id"] == seen[1].headers["webhook-id"])
+        #expect(seen.dropFirst().allSatisfy { $0.at >= handedOver - 0.05 })
+        #expect(new.outbox.depth == 0 && new.stats.delivered["hook"] == 2)
+    }
+
     @Test("Slack and PagerDuty payloads: blocks with a fallback text; trigger then resolve under one dedup_key")
     func slackAndPagerDuty() async throws {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/slack": #"[{"status": 200, "body": "ok"}]"#, "/pd": #"[{"status": 202}]"#])])
