@@ -193,7 +193,19 @@ package actor WatchPipeline {
         self.pollers = Dictionary(pollers.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
         // A source gone, or streamed now, is no longer read as of its last poll.
         readThrough = readThrough.filter { self.pollers[$0.key].map { !$0.streams } ?? false }
-        for name in health.keys where self.pollers[name] == nil { health[name] = nil }
+        let now = clock().timeIntervalSince1970
+        for name in health.keys.sorted() where self.pollers[name] == nil {
+            // A source that was down and has left the config resolves its alert: nothing else
+            // ever would, and receivers would hold it open for good.
+            if let h = health[name], let since = h.downSince {
+                write([], then: [.sourceHealth(source: name, downSince: nil, alerted: false)])
+                if h.alerted {
+                    logger.info("source removed while down; its alert resolves", [("source", name)])
+                    deliver([sourceDownNote(name, since: since, now: now, error: nil, removed: true)])
+                }
+            }
+            health[name] = nil
+        }
     }
 
     /// Rewrites the journal with only what the tracked posts were built from, the ticks since
@@ -368,11 +380,11 @@ package actor WatchPipeline {
         write([], then: [.sourceHealth(source: name, downSince: since, alerted: true)])
     }
 
-    private func sourceDownNote(_ name: String, since: Double, now: Double, error: String?) -> AlertNotification {
+    private func sourceDownNote(_ name: String, since: Double, now: Double, error: String?, removed: Bool = false) -> AlertNotification {
         let critical = config.rules.filter { $0.severity == .critical }.map(\.sinks)
         let minutes = Int(((now - since) / 60).rounded())
         let text = error.map { "Source \(name) has failed for \(minutes) min: \($0). Nothing from it is scored until it recovers." }
-            ?? "Source \(name) recovered after \(minutes) min."
+            ?? (removed ? "Source \(name) was removed from the config after failing for \(minutes) min." : "Source \(name) recovered after \(minutes) min.")
         return AlertNotification(.sourceDown(source: name, since: since, message: text), time: now, rule: "source-down", severity: .critical,
                                  reason: error == nil ? .resolved : .started, sinks: AlertLifecycle.union(critical), firedAt: since,
                                  held: error == nil ? nil : "failing for \(DurationText.short(now - since)) ≥ \(DurationText.short(config.sourceDownAfter)) (source_down_after)",

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import ForeshockSupport
 @testable import ForeshockTransport
@@ -88,5 +89,28 @@ struct WatchPipelineTests {
         #expect(await restored(source.readsFrom) == (nil, ["r"]))
         #expect(await restored(moved.readsFrom) == ("t3_b2", []))
         #expect(await restored(nil) == ("t3_b2", []))
+    }
+
+    @Test("A source removed from the config while down resolves its source-down alert, saying why")
+    func removedWhileDown() async throws {
+        let source = testSource(.mastodon, name: "toots", base: "http://127.0.0.1:9")
+        var config = scoringConfig([rule("big", .critical) { $0.minReshares = 100 }])
+        config.sources = [source]
+        config.sourceDownAfter = 60
+        let sent = Mutex<[AlertNotification]>([])
+        let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())], clock: { Date(timeIntervalSince1970: 1_000_200) }) { notes in
+            sent.withLock { $0 += notes }
+        }
+        var failed = PollOutcome(source: "toots", observedAt: Date(timeIntervalSince1970: 1_000_000))
+        failed.error = FeedError(.transport, "connection refused")
+        await pipeline.handle(failed)
+        await pipeline.tick(Date(timeIntervalSince1970: 1_000_100))
+        #expect(sent.withLock { $0.map(\.reason) } == [.started])
+        config.sources = []
+        await pipeline.reconfigure(config, pollers: [])
+        let notes = sent.withLock { $0 }
+        #expect(notes.map(\.reason) == [.started, .resolved] && notes.map(\.alertKey) == ["foreshock:source-down/toots", "foreshock:source-down/toots"])
+        guard case .sourceDown(_, _, let message)? = notes.last?.subject else { Issue.record("\(notes)"); return }
+        #expect(message == "Source toots was removed from the config after failing for 3 min.")
     }
 }
