@@ -58,6 +58,9 @@ package final class NotificationLog: @unchecked Sendable {
     /// its id, or miss that it was already sent. Counted for the metrics.
     package var writeErrors: Int { lock.withLock { failedWrites } }
     private var failedWrites = 0
+    /// Why the last write failed ("no space left on device").
+    package var lastWriteError: String? { lock.withLock { lastFailure } }
+    private var lastFailure: String?
 
     /// Reads `notifications.log` in `directory` (nil: in memory only) and trims it.
     package init(directory: String?) {
@@ -214,7 +217,10 @@ package final class NotificationLog: @unchecked Sendable {
     private func append(_ text: String) {
         lines += text.utf8.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
         guard let path else { return }
-        do { try AppendOnlyFile.append(Data(text.utf8), to: path) } catch { failedWrites += 1 }
+        do { try AppendOnlyFile.append(Data(text.utf8), to: path) } catch {
+            failedWrites += 1
+            lastFailure = SystemReason.of(error)
+        }
     }
 
     /// Rewrites the log with the newest ids, every alert's mark and what is still queued.
@@ -234,6 +240,9 @@ package final class NotificationLog: @unchecked Sendable {
         for message in queuedOrder.compactMap({ queued[$0] }) { text += Self.queuedLine(message) }
         lines = order.count + marks.count + queued.count
         guard let path else { return }
-        do { try AtomicFile.write(Data(text.utf8), to: path) } catch { failedWrites += 1 }
+        do { try AtomicFile.write(Data(text.utf8), to: path) } catch {
+            failedWrites += 1
+            lastFailure = SystemReason.of(error)
+        }
     }
 }

@@ -199,7 +199,7 @@ package final class Notifier: @unchecked Sendable {
             try outbox.add(entries)
         } catch {
             // Still sent: losing durability is better than losing the page.
-            logger.error("cannot write the outbox; delivering without it", [("sink", sink), ("error", "\(error)")])
+            logger.error("cannot write the outbox; delivering without it", [("sink", sink), ("error", SystemReason.of(error))])
         }
     }
 

@@ -79,7 +79,7 @@ final class SinkWorker: @unchecked Sendable {
                 count { $0.delivered += 1 }
                 // The log first: a crash between the two sends it again (same id), never loses it.
                 log.settled(entry.id)
-                do { try outbox.done(entry.id) } catch { logger.error("cannot mark a delivered message in the outbox", [("error", "\(error)")]) }
+                do { try outbox.done(entry.id) } catch { logger.error("cannot mark a delivered message in the outbox", [("error", SystemReason.of(error))]) }
                 return
             } catch {
                 // Stopped mid-send: whatever the transfer's error says, the message was not
@@ -91,7 +91,7 @@ final class SinkWorker: @unchecked Sendable {
                     count { $0.dead += 1 }
                     logger.error("notification given up, moved to the dead letters", [("alerts", entry.keys.joined(separator: ",")), ("rules", entry.rules.joined(separator: ",")), ("id", entry.id), ("reason", reason)])
                     log.settled(entry.id)
-                    do { try outbox.dead(entry.id, reason: reason) } catch { logger.error("cannot write the dead letter", [("error", "\(error)")]) }
+                    do { try outbox.dead(entry.id, reason: reason) } catch { logger.error("cannot write the dead letter", [("error", SystemReason.of(error))]) }
                     return
                 }
                 let delay = policy.delay(after: attempt, retryAfter: error.retryAfter)

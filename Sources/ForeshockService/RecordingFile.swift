@@ -36,7 +36,12 @@ package final class RecordingFile: Sendable {
         let data = Data((observations.map(RecordingWriter.line).joined(separator: "\n") + "\n").utf8)
         state.withLock { state in
             if let maxBytes, state.size > 0, state.size + Int64(data.count) > maxBytes { rotate(&state) }
-            if (try? state.handle.write(contentsOf: data)) != nil { state.size += Int64(data.count) }
+            if (try? state.handle.write(contentsOf: data)) != nil {
+                state.size += Int64(data.count)
+            } else {
+                // Cut short (a full disk): no half line for the next write to run on from.
+                try? state.handle.truncate(atOffset: UInt64(state.size))
+            }
         }
     }
 

@@ -244,7 +244,7 @@ package actor WatchPipeline {
             try journal.rewrite(ordered)
             journalLines = ordered.count
         } catch {
-            logger.error("cannot compact the state journal", [("path", journal.path), ("error", "\(error)")])
+            logger.error("cannot compact the state journal", [("path", journal.path), ("error", SystemReason.of(error))])
         }
     }
 
@@ -327,7 +327,7 @@ package actor WatchPipeline {
             // Scoring goes on: an alert now is worth more than a journal line.
             counters.journalErrors += 1
             if counters.journalErrors == 1 || counters.journalErrors % 100 == 0 {
-                logger.error("cannot write the state journal; a restart will not remember this", [("path", journal.path), ("error", "\(error)")])
+                logger.error("cannot write the state journal; a restart will not remember this", [("path", journal.path), ("error", SystemReason.of(error))])
             }
             return observations
         }

@@ -75,6 +75,11 @@ package actor WatchService {
     private let started: Date
     /// The web server and what it answers from; nil when the config has no `web` (and for `--once`).
     private let web: WebServer?
+    /// Per file housekeeping writes, how many writes in a row have failed: said the first time
+    /// and every 100th after, not every 15 s for as long as the disk is full.
+    private var failingWrites: [String: Int] = [:]
+    /// The notification log's failed writes already said.
+    private var logErrorsSaid = 0
 
     /// - Parameters:
     ///   - record: appends every observation the core sees (`--record`).
@@ -461,13 +466,27 @@ package actor WatchService {
                                          down: sources.filter { $0.health.alerted }.map(\.name))
             web.state.publish(look, features: snapshot.hottest + looked, hot: hottestKeys.union(firingPosts), nStar: nStar)
         }
-        guard writeFiles else { return }
-        do { try AtomicFile.write(statusJSON, to: WatchStatus.path(stateDir: stateDir)) } catch {
-            logger.warning("cannot write status.json", [("error", "\(error)")])
+        let logErrors = notifier.log.writeErrors
+        if logErrors > logErrorsSaid, logErrorsSaid == 0 || logErrors / 100 > logErrorsSaid / 100 {
+            logger.error("cannot write notifications.log; after a restart, notifications it missed may be sent again (under the same ids)",
+                         [("failed_writes", "\(logErrors)"), ("error", notifier.log.lastWriteError ?? "-")])
+            logErrorsSaid = logErrors
         }
-        let path = config.metricsFile ?? (stateDir as NSString).appendingPathComponent("foreshock.prom")
-        do { try AtomicFile.write(Data(metricsText.utf8), to: path) } catch {
-            logger.warning("cannot write the metrics file", [("path", path), ("error", "\(error)")])
+        guard writeFiles else { return }
+        write(statusJSON, to: WatchStatus.path(stateDir: stateDir), "status.json")
+        write(Data(metricsText.utf8), to: config.metricsFile ?? (stateDir as NSString).appendingPathComponent("foreshock.prom"), "the metrics file")
+    }
+
+    /// One housekeeping file written whole; a failure said the first time and every 100th
+    /// after, and its end once it works again.
+    private func write(_ data: Data, to path: String, _ name: String) {
+        do {
+            try AtomicFile.write(data, to: path)
+            if failingWrites.removeValue(forKey: path) != nil { logger.info("\(name) is written again", [("path", path)]) }
+        } catch {
+            let failures = failingWrites[path, default: 0] + 1
+            failingWrites[path] = failures
+            if failures % 100 == 1 { logger.warning("cannot write \(name)", [("path", path), ("error", SystemReason.of(error)), ("failures", "\(failures)")]) }
         }
     }
 }

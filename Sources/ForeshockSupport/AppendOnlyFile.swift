@@ -4,16 +4,27 @@ import Foundation
 /// outbox journal, the dead letters and the file sink need so a crash loses nothing written.
 package enum AppendOnlyFile {
     /// The file did not exist and could not be made (no such folder, no permission).
-    package struct CannotCreate: Error, CustomStringConvertible {
+    package struct CannotCreate: LocalizedError, CustomStringConvertible {
         var path: String
         package var description: String { "cannot create \(path)" }
+        // What `SystemReason` (through NSError) reads.
+        package var errorDescription: String? { description }
     }
 
+    /// Appends `data` whole or not at all: a write cut short (a full disk) is cut back off, so
+    /// the next append does not run on from half a line.
     package static func append(_ data: Data, to path: String) throws {
         let handle = try open(path)
         defer { try? handle.close() }
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
+        let end = try handle.offset()
+        do {
+            try handle.write(contentsOf: data)
+            try handle.synchronize()
+        } catch {
+            try? handle.truncate(atOffset: end)
+            try? handle.synchronize()
+            throw error
+        }
     }
 
     /// Opens `path` for appending, creating it: for writers that keep the file open (recordings).
