@@ -32,6 +32,12 @@ enum ReplayCommand {
         guard sweep.count <= 2 else { throw CommandError(.usage, "foreshock replay: --sweep takes one or two conditions, not \(sweep.count).") }
         guard sweep.isEmpty || !arguments.has(.send) else { throw CommandError(.usage, "foreshock replay: --sweep cannot --send: it replays once per value.") }
         var notifier: Notifier?
+        // Sending through a state directory's outbox is what a watch on it does: not both at once.
+        var lock: StateLock?
+        defer { lock?.release() }
+        if arguments.has(.send), let stateDir = arguments[.stateDir] {
+            do { lock = try StateLock(directory: stateDir) } catch { throw CommandError(.runtime, "foreshock replay: \(error.description).") }
+        }
         if arguments.has(.send) {
             let options = try LogOptions(arguments)
             let handler = StreamLogHandler(level: options.level, format: options.format, write: terminal.err)

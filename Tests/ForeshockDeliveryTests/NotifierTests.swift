@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ForeshockConfig
 @testable import ForeshockDelivery
+@testable import ForeshockService
 @testable import ForeshockTestSupport
 
 /// Notifications to real receivers on loopback: the fixture HTTP server scripted per path.
@@ -291,5 +292,10 @@ struct KilledProcessTests {
         #expect(Set(requests.map { $0.headers["webhook-id"] ?? "" }).count == 1)
         #expect(requests.last?.json?["alerts"]?.arrayValue?.first?["alert_key"]?.stringValue == "x:p1")
         #expect(try Outbox(directory: state).depth == 0) // a third start would send nothing
+        // While a watch holds the state directory, a replay does not send through its outbox.
+        let watching = try StateLock(directory: state)
+        defer { watching.release() }
+        let refused = await runForeshock(["replay", empty, "--config", config, "--send", "--state-dir", state], environment: ["WHSEC": NotifierFixtures.secret])
+        #expect(refused.0 == .failure && refused.2.contains("is using the state directory \(state)"), "\(refused.2)")
     }
 }

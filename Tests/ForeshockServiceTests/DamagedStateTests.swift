@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import ForeshockService
 @testable import ForeshockSupport
 @testable import ForeshockTestSupport
 
@@ -123,5 +124,16 @@ struct DamagedStateTests {
         #expect(try await Self.webhookIDs(up, path: "/hook") == queued, "\(second.stderr)")
         let said = second.stderr.split(separator: "\n").filter { $0.contains("level=error") && $0.contains("outbox") }
         #expect(said.count == 1 && said[0].contains("lost=3"), "\(said)")
+    }
+
+    @Test("A state directory that is a file is said as such, and a second process on one directory is refused")
+    func stateDirectoryLock() throws {
+        let file = try writeTemporaryFile("not a directory")
+        #expect(throws: StateLock.Error.self) { try StateLock(directory: file) }
+        do { _ = try StateLock(directory: file) } catch { #expect(error.description == "the state directory \(file) is a file, not a directory") }
+        let directory = try makeTemporaryDirectory().path
+        let first = try StateLock(directory: directory)
+        defer { first.release() }
+        do { _ = try StateLock(directory: directory); Issue.record("taken twice") } catch { #expect(error.code == .held && error.description.contains("(pid \(getpid()))")) }
     }
 }
