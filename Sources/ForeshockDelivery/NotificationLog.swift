@@ -121,13 +121,20 @@ package final class NotificationLog: @unchecked Sendable {
 
     /// Notes a notification as accepted by the notifier, before it is written (`record`), so
     /// that those after it are judged against it.
-    package func accept(_ note: AlertNotification, sinks: [String]? = nil) {
+    /// - Parameter announced: false for one a silence holds back: receivers are not told it
+    ///   fires, so its resolution is not news to them either.
+    package func accept(_ note: AlertNotification, sinks: [String]? = nil, announced: Bool = true) {
         lock.withLock {
             pendingIDs.insert(note.notificationID)
             for sink in sinks ?? [nil] as [String?] {
-                pendingMarks[Self.markKey(note.alertKey, sink)] = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
+                pendingMarks[Self.markKey(note.alertKey, sink)] = Self.mark(note, announced: announced)
             }
         }
+    }
+
+    /// What receivers were left believing of an alert: firing only when told so.
+    private static func mark(_ note: AlertNotification, announced: Bool) -> Mark {
+        Mark(firing: announced && note.state == .firing, severity: note.severity, time: note.time)
     }
 
     /// Notes notifications as taken (silenced, or about to be queued) for their sinks.
@@ -135,10 +142,10 @@ package final class NotificationLog: @unchecked Sendable {
         write(taken: notes.map { ($0, sinks ?? [nil]) }, queued: [])
     }
 
-    /// Notes notifications as taken, each for sinks of its own, in one write: a batch's
-    /// silenced notifications wait for the disk once, not once each.
-    package func record(taken notes: [(AlertNotification, sinks: [String])]) {
-        write(taken: notes.map { ($0.0, $0.sinks) }, queued: [])
+    /// Notes notifications a silence held back as taken, each for sinks of its own, in one
+    /// write: a batch's silenced notifications wait for the disk once, not once each.
+    package func record(silenced notes: [(AlertNotification, sinks: [String])]) {
+        write(taken: notes.map { ($0.0, $0.sinks) }, queued: [], announced: false)
     }
 
     /// Notes notifications as taken by one sink and the messages rendered from them as queued:
@@ -161,13 +168,13 @@ package final class NotificationLog: @unchecked Sendable {
         lock.withLock { queuedOrder.compactMap { queued[$0] } }
     }
 
-    private func write(taken notes: [(AlertNotification, [String?])], queued messages: [Queued]) {
+    private func write(taken notes: [(AlertNotification, [String?])], queued messages: [Queued], announced: Bool = true) {
         lock.withLock {
             var text = ""
             for (note, sinks) in notes {
                 pendingIDs.remove(note.notificationID)
                 take(note.notificationID)
-                let mark = Mark(firing: note.state == .firing, severity: note.severity, time: note.time)
+                let mark = Self.mark(note, announced: announced)
                 for sink in sinks {
                     let key = Self.markKey(note.alertKey, sink)
                     if pendingMarks[key] == mark { pendingMarks[key] = nil }

@@ -48,6 +48,10 @@ package final class Notifier: @unchecked Sendable {
     /// Set by `handOver`: what is dispatched after it is written down for the next notifier,
     /// not delivered by this one.
     private var handedOver = false
+    /// Per alert, its last firing notification a silence held back, while nothing since says
+    /// otherwise: a silence that ends before the alert does lets receivers hear of it then
+    /// (`lapsedSilences`), as Alertmanager does, not at the next repeat hours later.
+    private var heldBySilence: [String: AlertNotification] = [:]
 
     /// Resumes what the outbox holds from an earlier run, with the ids it had (unless `resume`
     /// is false: a reload's notifier resumes once the one it replaces has handed over).
@@ -108,9 +112,12 @@ package final class Notifier: @unchecked Sendable {
             // not news to the receivers, and they could not drop it (it has a new id).
             // Sink by sink: an alert may reach a sink of its own later than the others.
             let sinks = targets(note).filter { !log.alreadyAnnounced(note, sink: $0, within: repeatInterval) }
+            if note.state == .resolved { heldBySilence[note.alertKey] = nil }
             if sinks.isEmpty {
                 counts.announced += 1
-                logger.info("notification not sent: receivers were already told", [("alert", note.alertKey), ("rule", note.rule), ("reason", note.reason.rawValue)])
+                logger.info(note.state == .resolved ? "notification not sent: receivers were told it resolved, or never that it fired"
+                                                    : "notification not sent: receivers were already told",
+                            [("alert", note.alertKey), ("rule", note.rule), ("reason", note.reason.rawValue)])
                 continue
             }
             var note = note
@@ -118,13 +125,16 @@ package final class Notifier: @unchecked Sendable {
             if let webURL, case .post(let key, _) = note.subject {
                 note.pageURL = webURL + WebPath.post(source: key.source, id: key.id)
             }
-            log.accept(note, sinks: sinks)
-            if let silence = silences.silencing(note, now: now) {
+            let silence = silences.silencing(note, now: now)
+            log.accept(note, sinks: sinks, announced: silence == nil)
+            if let silence {
                 counts.silenced += 1
                 silenced.append((note, sinks))
+                if note.state == .firing { heldBySilence[note.alertKey] = note }
                 logger.info("notification silenced", [("alert", note.alertKey), ("rule", note.rule), ("by", silence)])
                 continue
             }
+            heldBySilence[note.alertKey] = nil
             // One line per alert change, so the log says what fired and where it goes.
             let what = note.reason == .started ? "fired" : note.reason.rawValue
             logger.info("alert \(what)", [("alert", note.alertKey), ("rule", note.rule), ("severity", note.severity.rawValue), ("sinks", sinks.joined(separator: ","))]
@@ -147,7 +157,7 @@ package final class Notifier: @unchecked Sendable {
             }
         }
         lock.unlock()
-        if !silenced.isEmpty { log.record(taken: silenced) }
+        if !silenced.isEmpty { log.record(silenced: silenced) }
         for (sink, group) in toSend { dispatch(group, to: sink) }
         for (sink, generation) in windowsOpened {
             Task { [self, groupWait] in
@@ -236,6 +246,17 @@ package final class Notifier: @unchecked Sendable {
             requeued += entries.count
         }
         return (lost.count, requeued)
+    }
+
+    /// The alerts whose firing notifications a silence held back, that no silence holds at
+    /// `now`: each handed out once, to be told again with its numbers now (`.repeated`), if
+    /// the alert still fires.
+    package func lapsedSilences(now: Date) -> [AlertNotification] {
+        lock.withLock {
+            let lapsed = heldBySilence.values.filter { silences.silencing($0, now: now) == nil }.sorted { $0.alertKey < $1.alertKey }
+            for note in lapsed { heldBySilence[note.alertKey] = nil }
+            return lapsed
+        }
     }
 
     /// The silence holding back an alert's notifications, if one matches (for `status`).

@@ -394,6 +394,18 @@ package actor WatchService {
         let looked = await pipeline.features(Array(wanted), at: now.timeIntervalSince1970).compactMap { $0 }
         let byKey = Dictionary((snapshot.hottest + looked).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let notifier = notifier
+        // Silences that ended before their alerts did: receivers hear of those alerts now.
+        let reminders = notifier.lapsedSilences(now: Date()).filter { note in
+            switch note.subject {
+            case .post(let key, _): return snapshot.firing.contains { !$0.isVolume && $0.key == key }
+            case .volume(let source, _, _): return snapshot.firing.contains { $0.isVolume && $0.key.source == source }
+            case .sourceDown(let source, _, _): return sources.contains { $0.name == source && $0.health.alerted }
+            }
+        }.map { $0.reminder(at: now.timeIntervalSince1970, features: byKey[$0.key]) }
+        if !reminders.isEmpty {
+            logger.info("silences ended while their alerts still fire; telling the receivers now", [("alerts", reminders.map(\.alertKey).joined(separator: ","))])
+            notifier.submit(reminders)
+        }
         let stats = notifier.stats
         let pending = notifier.outbox.entries
         let nStar = config.scoring.seismic.nStar, maxBranching = Calibration.standard.maxBranching

@@ -142,6 +142,33 @@ struct NotifierTests {
         #expect(await runForeshock(["silence", "list", "--expired", "--state-dir", state]).out.contains("s1  author=carol@example.social  ended "))
     }
 
+    @Test("A silenced alert's resolution is not sent (receivers never heard it fire); a silence that ends first hands the alert back to be told")
+    func silenceLifecycle() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#, extra: #"alerting: { group_wait: "0s" }"#)
+        let notifier = try NotifierFixtures.notifier(config, stateDir: state)
+        defer { notifier.stop() }
+        let store = SilenceStore(configured: [], stateDir: state)
+        _ = try store.add(SilenceConfig(matchers: [SilenceMatcher(.post, .equal, "mastodon:7")], until: Date().addingTimeInterval(3600)))
+        _ = try store.add(SilenceConfig(matchers: [SilenceMatcher(.post, .equal, "mastodon:8")], until: Date().addingTimeInterval(1)))
+        notifier.submit([NotifierFixtures.note("7"), NotifierFixtures.note("8")])
+        notifier.submit([NotifierFixtures.note("7", reason: .resolved, after: 60)])
+        #expect(notifier.lapsedSilences(now: Date()).isEmpty)
+        let lapsed = notifier.lapsedSilences(now: Date().addingTimeInterval(2))
+        #expect(lapsed.map(\.alertKey) == ["mastodon:8"]) // 7 resolved: nothing to tell
+        #expect(notifier.lapsedSilences(now: Date().addingTimeInterval(2)).isEmpty) // handed out once
+        #expect(await notifier.drain(timeout: 10))
+        #expect(try await NotifierFixtures.requests(server, path: "/hook").isEmpty)
+        #expect(notifier.stats.silenced == 2 && notifier.stats.alreadyAnnounced == 1)
+        // Told once the silence is over, as a reminder with the alert's numbers then.
+        try await Task.sleep(nanoseconds: 1_100_000_000)
+        notifier.submit([lapsed[0].reminder(at: lapsed[0].time + 120, features: nil)])
+        let sent = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 1)
+        #expect(sent.map { $0.json?["alerts"]?.arrayValue?.first?["reason"]?.stringValue } == ["repeated"])
+    }
+
     @Test("What a stopped process left in the outbox is delivered by the next one, under the same id, once")
     func restart() async throws {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200, "delay": 30}, {"status": 200}]"#])])

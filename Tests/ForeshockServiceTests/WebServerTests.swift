@@ -127,6 +127,12 @@ struct WebServerTests {
         // Expired through the API: kept on record.
         #expect(await runForeshock(["silence", "expire", "s1", "--url", url], environment: ["FORESHOCK_TOKEN": Self.token]).0 == .success)
         #expect(await runForeshock(["silence", "list", "--expired", "--url", url]).out.contains("s1  rule=big  ended "))
+        // The alert still fires: with the silence over, the receivers hear of it now, not at
+        // the next repeat hours later; a reminder, with the post's numbers now.
+        let told = try await eventually(timeout: 20) { try await !NotifierFixtures.requests(hook, path: "/hook").isEmpty }
+        #expect(told, "\(watch.stderr)")
+        let alerts = try await NotifierFixtures.requests(hook, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
+        #expect(alerts.map { $0["reason"]?.stringValue } == ["repeated"] && alerts.first?["counts"]?["reshares"]?.intValue == 500, "\(alerts)")
     }
 
     @Test("Headless Chromium loads the live page of a watch firing on a hostile post: the alert and the text shown as text, nothing of the post runs, not blank")

@@ -121,3 +121,22 @@ package struct AfterAnswer: Sendable, Equatable {
         return since >= before && since >= Self.minRate
     }
 }
+
+extension AlertNotification {
+    /// A reminder that this alert still fires, at `time`, with the post's numbers then.
+    /// - Parameter features: the post's features at `time`; nil keeps the numbers it had.
+    package func reminder(at time: Double, features f: PostFeatures?) -> AlertNotification {
+        var note = self
+        note.reason = .repeated
+        note.time = time
+        if let f, var post = note.post {
+            post.reshares = f.reshares
+            post.predicted = f.predicted
+            post.supercritical = f.supercritical
+            post.velocityPerMin = f.velocityShort
+            post.reach = f.reach
+            note.post = post
+        }
+        return note
+    }
+}
