@@ -25,9 +25,6 @@ package enum AtomicFile {
         }
     }
 
-    /// Renames a file that cannot be read to `<path>.corrupt-<UTC time>`.
-    /// - Returns: the new path, or nil when it could not be moved.
-    @discardableResult
     /// Copies a damaged file next to itself (`<path>.damaged-<time>`) before it is rewritten.
     /// - Returns: the copy's path, or nil when it could not be made.
     package static func copyAside(_ path: String, now: Date = Date()) -> String? {
@@ -36,6 +33,9 @@ package enum AtomicFile {
         return (try? FileManager.default.copyItem(atPath: path, toPath: target)) != nil ? target : nil
     }
 
+    /// Renames a file that cannot be read to `<path>.corrupt-<UTC time>`.
+    /// - Returns: the new path, or nil when it could not be moved.
+    @discardableResult
     package static func moveAside(_ path: String, now: Date = Date()) -> String? {
         let stamp = Timestamp.format(now).replacingOccurrences(of: ":", with: "")
         let target = "\(path).corrupt-\(stamp)"
