@@ -44,7 +44,7 @@ package final class StateLock: Sendable {
         descriptor = fd
         _ = ftruncate(fd, 0)
         let pid = "\(getpid())\n"
-        FileHandle(fileDescriptor: fd, closeOnDealloc: false).write(Data(pid.utf8))
+        try? FileHandle(fileDescriptor: fd, closeOnDealloc: false).write(contentsOf: Data(pid.utf8))
     }
 
     /// Releases the lock (also released when the process exits).

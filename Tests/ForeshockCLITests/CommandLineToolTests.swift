@@ -96,4 +96,13 @@ struct CommandLineToolTests {
         #expect(out.contains(Foreshock.version))
         #expect(out.contains("libcurl"))
     }
+
+    @Test("Output that cannot be written (a file size limit, a full disk) is lost, not the process: Foundation's write(_:) would trap")
+    func unwritableOutput() throws {
+        let out = try makeTemporaryDirectory().appendingPathComponent("help.txt").path
+        // prlimit's soft limit on file size, stdout a file: 16 bytes of the help fit.
+        let run = try runProgramNow("/bin/bash", ["-c", #"exec /usr/bin/prlimit --fsize=16: "$0" --help > "$1""#, ChildProcess.binary, out])
+        #expect(run.status == 0, "\(run.err)")
+        #expect((try FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) == 16)
+    }
 }

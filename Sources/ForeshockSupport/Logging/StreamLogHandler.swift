@@ -16,7 +16,7 @@ package final class StreamLogHandler: LogHandler {
     package init(level: LogLevel = .info, format: Format = .logfmt, write: (@Sendable (String) -> Void)? = nil) {
         self.level = level
         self.format = format
-        self.write = write ?? { line in FileHandle.standardError.write(Data(line.utf8)) }
+        self.write = write ?? { line in Terminal.standardError(line) }
         self.redactor = Mutex(Redactor())
     }
 
