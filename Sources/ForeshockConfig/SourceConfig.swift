@@ -76,6 +76,7 @@ package struct SourceConfig: Sendable {
     /// first poll, rather than ask its new query for what follows a post of the old one.
     package var readsFrom: String {
         let parts = [kind.rawValue, baseURL, query ?? "", mode?.rawValue ?? "", url?.value ?? "", items ?? "", cursorParam ?? "", cursorField ?? ""]
+            + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         return Digest.sha256(Array(parts.joined(separator: "\n").utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
     }
 

@@ -1,3 +1,4 @@
+import ForeshockCore
 import ForeshockSupport
 import Foundation
 
@@ -25,9 +26,13 @@ package struct AlertTemplates: Sendable {
         let template: NotificationTemplate
         do { template = try NotificationTemplate(text, name: origin) } catch { throw Problem(description: error.description) }
         if context == .json || context == .slack {
-            let rendered = template.render(TemplateValues(.sample), context: context)
-            do { _ = try JSONValue.parse(Data(rendered.utf8)) } catch {
-                throw Problem(description: "\(origin): does not render to JSON (\(error.description)); text placeholders go inside quotes: \"{{author}}\"")
+            // Every shape an alert takes, so that each side of every section is rendered once.
+            for (shape, note) in AlertNotification.shapes {
+                let rendered = template.render(TemplateValues(note), context: context)
+                do { _ = try JSONValue.parse(Data(rendered.utf8)) } catch {
+                    throw Problem(description: "\(origin): does not render to JSON for \(shape) (\(error.description)); "
+                                  + "text placeholders go inside quotes: \"{{author}}\", and a section must leave JSON whether it shows or not")
+                }
             }
         }
         return template

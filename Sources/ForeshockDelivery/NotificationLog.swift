@@ -121,20 +121,24 @@ package final class NotificationLog: @unchecked Sendable {
 
     /// Notes a notification as accepted by the notifier, before it is written (`record`), so
     /// that those after it are judged against it.
-    /// - Parameter announced: false for one a silence holds back: receivers are not told it
-    ///   fires, so its resolution is not news to them either.
+    /// - Parameter announced: false for one a silence holds back: receivers believe what they
+    ///   were told before, and an alert they were never told of is not firing to them (so its
+    ///   resolution is not news either).
     package func accept(_ note: AlertNotification, sinks: [String]? = nil, announced: Bool = true) {
         lock.withLock {
             pendingIDs.insert(note.notificationID)
             for sink in sinks ?? [nil] as [String?] {
-                pendingMarks[Self.markKey(note.alertKey, sink)] = Self.mark(note, announced: announced)
+                let key = Self.markKey(note.alertKey, sink)
+                pendingMarks[key] = believed(note, key: key, announced: announced)
             }
         }
     }
 
-    /// What receivers were left believing of an alert: firing only when told so.
-    private static func mark(_ note: AlertNotification, announced: Bool) -> Mark {
-        Mark(firing: announced && note.state == .firing, severity: note.severity, time: note.time)
+    /// What receivers believe of an alert after `note`: what it says when they are told it,
+    /// else what they were told before, else that it does not fire.
+    private func believed(_ note: AlertNotification, key: String, announced: Bool) -> Mark {
+        if announced { return Mark(firing: note.state == .firing, severity: note.severity, time: note.time) }
+        return pendingMarks[key] ?? marks[key] ?? Mark(firing: false, severity: note.severity, time: note.time)
     }
 
     /// Notes notifications as taken (silenced, or about to be queued) for their sinks.
@@ -174,9 +178,9 @@ package final class NotificationLog: @unchecked Sendable {
             for (note, sinks) in notes {
                 pendingIDs.remove(note.notificationID)
                 take(note.notificationID)
-                let mark = Self.mark(note, announced: announced)
                 for sink in sinks {
                     let key = Self.markKey(note.alertKey, sink)
+                    let mark = believed(note, key: key, announced: announced)
                     if pendingMarks[key] == mark { pendingMarks[key] = nil }
                     guard marks[key] != mark else { continue }
                     marks[key] = mark

@@ -114,8 +114,9 @@ package struct NotificationTemplate: Sendable {
             case .literal(let text):
                 out += text
                 // Slack quotes a line that starts with `>`; a value placed there quotes only its
-                // first line unless each of its lines starts with one too.
-                quoting = context == .slack && (text.hasSuffix("\\n>") || text.hasSuffix("\">"))
+                // first line unless each of its lines starts with one too. (The empty text
+                // between two tags, as in `>{{#text}}{{text}}`, leaves it as it was.)
+                if !text.isEmpty { quoting = context == .slack && (text.hasSuffix("\\n>") || text.hasSuffix("\">")) }
             case .placeholder(let key, let inString):
                 var raw = values[key]
                 // What people write, short of Slack's section limit with a link beside it,

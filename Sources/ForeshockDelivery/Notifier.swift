@@ -42,12 +42,15 @@ package final class Notifier: @unchecked Sendable {
     private var windowGeneration: [String: Int] = [:]
     private var held: [String: [AlertNotification]] = [:]
     private var counts = (submitted: 0, silenced: 0, announced: 0)
-    /// Until `resume`: the ids of the messages this notifier queued itself, which the outbox's
-    /// pending entries it resumes must not queue a second time.
-    private var queuedBeforeResume: Set<String>?
-    /// Set by `handOver`: what is dispatched after it is written down for the next notifier,
-    /// not delivered by this one.
-    private var handedOver = false
+    /// Until `resume`, nothing is handed to the workers: what is dispatched meanwhile waits in
+    /// the outbox, and `resume` queues the outbox in its order, so a reload's messages go out
+    /// after the older ones the notifier before left (a trigger before its resolve).
+    private var paused = true
+    /// Messages dispatched while paused that the outbox could not keep (a full disk).
+    private var unwritten: [Outbox.Entry] = []
+    /// Set by `handOver`: what this notifier dispatches after it (a group window's timer, a
+    /// batch under way) is delivered by its successor.
+    private var successor: Notifier?
     /// Per alert, its last firing notification a silence held back, while nothing since says
     /// otherwise: a silence that ends before the alert does lets receivers hear of it then
     /// (`lapsedSilences`), as Alertmanager does, not at the next repeat hours later.
@@ -76,27 +79,21 @@ package final class Notifier: @unchecked Sendable {
         for sink in sinks.sinks { workers[sink.name] = SinkWorker(sink: sink, outbox: outbox, log: log, policy: policy, logger: logger) }
         self.workers = workers
         order = sinks.sinks.map(\.name)
-        if resume { self.resume() } else { queuedBeforeResume = [] }
+        if resume { self.resume() }
     }
 
-    /// Queues what the outbox holds and this notifier has not queued itself: an earlier run's
-    /// messages at start, or at a reload those the replaced notifier left (`handOver`).
+    /// Starts delivering: what the outbox holds, in its order (an earlier run's messages at
+    /// start; at a reload those the notifier before left, then this one's own), then what it
+    /// could not keep. Once; later calls do nothing.
     package func resume() {
-        let already = lock.withLock {
-            defer { queuedBeforeResume = nil }
-            return queuedBeforeResume ?? []
+        let (wasPaused, kept) = lock.withLock {
+            defer { paused = false; unwritten = [] }
+            return (paused, unwritten)
         }
-        let pending = outbox.entries.filter { !already.contains($0.id) }
+        guard wasPaused else { return }
+        let pending = outbox.entries
         if !pending.isEmpty { logger.info("resuming notifications left in the outbox", [("count", "\(pending.count)")]) }
-        for entry in pending {
-            if let worker = workers[entry.sink] {
-                worker.enqueue([entry])
-            } else {
-                logger.error("outbox message for a sink no longer configured, moved to the dead letters", [("sink", entry.sink), ("id", entry.id)])
-                log.settled(entry.id)
-                try? outbox.dead(entry.id, reason: "sink \(entry.sink) is no longer in the config")
-            }
-        }
+        deliver(pending + kept)
     }
 
     /// Takes notifications (in order) for their sinks.
@@ -125,7 +122,9 @@ package final class Notifier: @unchecked Sendable {
             if let webURL, case .post(let key, _) = note.subject {
                 note.pageURL = webURL + WebPath.post(source: key.source, id: key.id)
             }
-            let silence = silences.silencing(note, now: now)
+            // A resolution goes to whoever was told the alert fires, silence or not: held back,
+            // it would leave their incident open for good.
+            let silence = note.state == .resolved ? nil : silences.silencing(note, now: now)
             log.accept(note, sinks: sinks, announced: silence == nil)
             if let silence {
                 counts.silenced += 1
@@ -189,12 +188,33 @@ package final class Notifier: @unchecked Sendable {
         let entries = render(group, id: id, worker: worker)
         // The log first: whatever the outbox then holds or loses, the log knows it was queued.
         log.record(group, sink: sinkName, queued: entries.map { NotificationLog.Queued(id: $0.id, group: id, sink: sinkName, notes: group.map(\.notificationID)) })
-        add(entries, sink: sinkName)
-        let deliver = lock.withLock {
-            queuedBeforeResume?.formUnion(entries.map(\.id))
-            return !handedOver
+        take(entries, written: add(entries, sink: sinkName))
+    }
+
+    /// Messages rendered here, or by the notifier before (`handOver`): delivered, or kept for
+    /// `resume` while paused (the outbox has them when `written`), or passed on to the
+    /// successor once this one has handed over.
+    private func take(_ entries: [Outbox.Entry], written: Bool) {
+        let (next, now) = lock.withLock { () -> (Notifier?, Bool) in
+            if successor == nil, paused, !written { unwritten += entries }
+            return (successor, successor == nil && !paused)
         }
-        if deliver { worker.enqueue(entries) }
+        if let next { return next.take(entries, written: written) }
+        if now { deliver(entries) }
+    }
+
+    /// Hands written-down messages to their sinks' workers; one for a sink not configured any
+    /// more is a dead letter.
+    private func deliver(_ entries: [Outbox.Entry]) {
+        for entry in entries {
+            if let worker = workers[entry.sink] {
+                worker.enqueue([entry])
+            } else {
+                logger.error("outbox message for a sink no longer configured, moved to the dead letters", [("sink", entry.sink), ("id", entry.id)])
+                log.settled(entry.id)
+                try? outbox.dead(entry.id, reason: "sink \(entry.sink) is no longer in the config")
+            }
+        }
     }
 
     private func render(_ group: [AlertNotification], id: String, worker: SinkWorker) -> [Outbox.Entry] {
@@ -204,12 +224,15 @@ package final class Notifier: @unchecked Sendable {
         }
     }
 
-    private func add(_ entries: [Outbox.Entry], sink: String) {
+    /// - Returns: whether the outbox keeps them.
+    private func add(_ entries: [Outbox.Entry], sink: String) -> Bool {
         do {
             try outbox.add(entries)
+            return true
         } catch {
             // Still sent: losing durability is better than losing the page.
             logger.error("cannot write the outbox; delivering without it", [("sink", sink), ("error", SystemReason.of(error))])
+            return false
         }
     }
 
@@ -241,8 +264,7 @@ package final class Notifier: @unchecked Sendable {
             }
             let entries = render(found, id: group, worker: worker).filter { wanted.contains($0.id) }
             for message in messages where !entries.contains(where: { $0.id == message.id }) { log.settled(message.id) }
-            add(entries, sink: sink)
-            worker.enqueue(entries)
+            take(entries, written: add(entries, sink: sink))
             requeued += entries.count
         }
         return (lost.count, requeued)
@@ -288,14 +310,33 @@ package final class Notifier: @unchecked Sendable {
         for worker in workers.values { worker.stop() }
     }
 
-    /// A config reload's end of this notifier, once another has taken its place: what its group
-    /// windows hold is written to the outbox now (their timers would hand it to stopped
-    /// workers), and its workers stop, a delivery under way cut off, and are waited for. Then
-    /// the next notifier's `resume` delivers all of it, and nothing twice at once.
-    package func handOver() async {
-        lock.withLock { handedOver = true }
-        for sink in heldSinks { flush(sink) }
+    /// A config reload's end of this notifier, once `next` (not yet resumed) has taken its
+    /// place: its workers stop, a delivery under way cut off, and are waited for; what its
+    /// group windows hold is written down now, and anything it dispatches from here on (a
+    /// timer, a batch under way) goes to `next`; the alerts its silences hold back are `next`'s
+    /// to remember. Then `next.resume()` delivers the outbox in order, nothing twice at once.
+    package func handOver(to next: Notifier) async {
         for worker in workers.values { await worker.stopAndWait() }
+        let held = lock.withLock {
+            successor = next
+            defer { heldBySilence = [:] }
+            return heldBySilence
+        }
+        next.lock.withLock { next.heldBySilence.merge(held) { newer, _ in newer } }
+        for sink in heldSinks { flush(sink) }
+    }
+
+    /// After a restart: the alerts the replayed notifications (`notes`, oldest first) leave
+    /// firing that a silence holds back at `now`, remembered so that the silence's end is
+    /// told (`lapsedSilences`), as if this process had held them back itself.
+    package func rememberSilenced(_ notes: [AlertNotification], now: Date) {
+        var last: [String: AlertNotification] = [:]
+        for note in notes { last[note.alertKey] = note }
+        lock.withLock {
+            for (key, note) in last where note.state == .firing && heldBySilence[key] == nil && silences.silencing(note, now: now) != nil {
+                heldBySilence[key] = note
+            }
+        }
     }
 
     package var stats: Stats {

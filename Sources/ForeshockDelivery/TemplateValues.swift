@@ -129,6 +129,27 @@ extension AlertNotification {
         return note
     }
 
+    /// The alerts a JSON template is checked against at start: the sample, and what shows or
+    /// leaves out every section (a post with nothing but its id, a resolution, a supercritical
+    /// post, a volume spike, a source that is down), each named for the error.
+    package static var shapes: [(String, AlertNotification)] {
+        let sample = AlertNotification.sample
+        var bare = sample
+        bare.post = AlertNotification.PostSnapshot(reshares: 0)
+        bare.why = nil
+        bare.held = nil
+        var resolved = sample
+        resolved.reason = .resolved
+        var supercritical = sample
+        supercritical.post?.supercritical = true
+        supercritical.post?.predicted = nil
+        let volume = AlertNotification(.volume(source: "mastodon", ratio: 4.5, z: 6), time: sample.time, rule: "volume", severity: .warning, reason: .started, sinks: [])
+        let down = AlertNotification(.sourceDown(source: "mastodon", since: sample.time - 900, message: "Source mastodon has failed for 15 min: HTTP 503."),
+                                     time: sample.time, rule: "source-down", severity: .critical, reason: .started, sinks: [], firedAt: sample.time - 900)
+        return [("the sample alert", sample), ("a post with no link, text or numbers", bare), ("a resolution", resolved),
+                ("a supercritical post", supercritical), ("a volume spike", volume), ("a source that is down", down)]
+    }
+
     /// The alert templates are checked against at start, and the README shows.
     package static var sample: AlertNotification {
         let now = Date().timeIntervalSince1970.rounded()

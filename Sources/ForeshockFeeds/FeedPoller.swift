@@ -69,11 +69,16 @@ package final class FeedPoller: Sendable {
     /// The counters since start.
     package var stats: FeedStats { state.withLock { $0.stats } }
 
-    /// The forward cursor, as persisted across restarts.
+    /// The forward cursor.
     package var cursor: String? {
         get { state.withLock { $0.cursor } }
         set { state.withLock { $0.cursor = newValue } }
     }
+
+    /// The cursor as persisted across restarts and reloads: one read from an answer, never one
+    /// made from a time, which a restored poller could not tell from a read one (and so would
+    /// never drop where a server misreads it).
+    package var savedCursor: String? { state.withLock { $0.cursorFromTime ? nil : $0.cursor } }
 
     /// Picks up where an earlier run left off: its cursor and the mentions it already took.
     /// - Parameter stats: the counters of the poller this one replaces (a reload), which keep
@@ -151,7 +156,7 @@ package final class FeedPoller: Sendable {
         if pages == Self.maxPages, page != nil {
             outcome.truncated = true
         }
-        if feed.needs.olderCursorWhenEmpty, collected.isEmpty, !outcome.notModified, let cursor,
+        if feed.needs.olderCursorWhenEmpty, collected.isEmpty, !outcome.notModified, pauseForLimit == nil, let cursor,
            state.withLock({ $0.cursorHistory.isEmpty && $0.cursor == cursor }) {
             // Nothing after the cursor and no older one to step back to (a first poll's, or after
             // a restart): its post was removed, has left the listing or is not in a changed

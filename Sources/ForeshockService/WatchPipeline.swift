@@ -109,6 +109,7 @@ package actor WatchPipeline {
                 health[source, default: SourceHealth()].alerted = alerted
             }
         }
+        forgetRemovedSources()
         var left: [String] = []
         for (name, poller) in pollers {
             var cursor = cursors[name]
@@ -127,7 +128,7 @@ package actor WatchPipeline {
     package func handle(_ outcome: PollOutcome) async {
         guard let poller = pollers[outcome.source] else { return }
         let taken = outcome.mentions.map(\.id) + outcome.skippedIDs
-        let bookkeeping: [StateJournal.Entry] = taken.isEmpty ? [] : [.polled(source: outcome.source, cursor: poller.cursor, ids: taken, readsFrom: poller.source.readsFrom)]
+        let bookkeeping: [StateJournal.Entry] = taken.isEmpty ? [] : [.polled(source: outcome.source, cursor: poller.savedCursor, ids: taken, readsFrom: poller.source.readsFrom)]
         await ingest(MentionObservations.from(outcome), then: bookkeeping)
         await checkHealth(outcome)
         guard outcome.error == nil else { return }
@@ -193,10 +194,15 @@ package actor WatchPipeline {
         self.pollers = Dictionary(pollers.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
         // A source gone, or streamed now, is no longer read as of its last poll.
         readThrough = readThrough.filter { self.pollers[$0.key].map { !$0.streams } ?? false }
+        forgetRemovedSources()
+    }
+
+    /// Sources the config no longer has: forgotten, and one that was down resolves its alert
+    /// (nothing else ever would, and receivers would hold it open for good), whether it left
+    /// at a reload or between two runs.
+    private func forgetRemovedSources() {
         let now = clock().timeIntervalSince1970
-        for name in health.keys.sorted() where self.pollers[name] == nil {
-            // A source that was down and has left the config resolves its alert: nothing else
-            // ever would, and receivers would hold it open for good.
+        for name in health.keys.sorted() where pollers[name] == nil {
             if let h = health[name], let since = h.downSince {
                 write([], then: [.sourceHealth(source: name, downSince: nil, alerted: false)])
                 if h.alerted {
@@ -237,7 +243,7 @@ package actor WatchPipeline {
             }
         }
         for (name, poller) in pollers.sorted(by: { $0.key < $1.key }) {
-            ordered.append(.polled(source: name, cursor: poller.cursor, ids: poller.recentlySeen, readsFrom: poller.source.readsFrom))
+            ordered.append(.polled(source: name, cursor: poller.savedCursor, ids: poller.recentlySeen, readsFrom: poller.source.readsFrom))
             if let h = health[name], h.downSince != nil { ordered.append(.sourceHealth(source: name, downSince: h.downSince, alerted: h.alerted)) }
         }
         do {

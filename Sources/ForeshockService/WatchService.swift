@@ -176,6 +176,7 @@ package actor WatchService {
         if !loaded.entries.isEmpty {
             let restored = await pipeline.restore(loaded)
             replayed = restored.notes
+            notifier.rememberSilenced(restored.notes, now: Date())
             // A notification the run before produced but never wrote to its outbox is at most a
             // group wait old; older ones it dealt with, one way or another.
             let lookBack = max(120, config.alerting.groupWait * 3)
@@ -323,7 +324,7 @@ package actor WatchService {
     private func apply(_ fresh: Config, notifier newNotifier: Notifier) async {
         let old = notifierBox.swap(newNotifier)
         if old !== newNotifier {
-            await old.handOver()
+            await old.handOver(to: newNotifier)
             newNotifier.resume()
         }
         let kept = Set(fresh.sources.map(\.name)).intersection(config.sources.map(\.name))
@@ -370,7 +371,7 @@ package actor WatchService {
         return config.sources.map { source in
             let poller = FeedPoller(feed: source.makeFeed(), client: client, clock: clock)
             if let before = old[source.name] {
-                poller.restore(cursor: before.source.readsFrom == source.readsFrom ? before.cursor : nil, seen: before.recentlySeen, stats: before.stats)
+                poller.restore(cursor: before.source.readsFrom == source.readsFrom ? before.savedCursor : nil, seen: before.recentlySeen, stats: before.stats)
             }
             return poller
         }
@@ -394,8 +395,9 @@ package actor WatchService {
         let looked = await pipeline.features(Array(wanted), at: now.timeIntervalSince1970).compactMap { $0 }
         let byKey = Dictionary((snapshot.hottest + looked).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let notifier = notifier
-        // Silences that ended before their alerts did: receivers hear of those alerts now.
-        let reminders = notifier.lapsedSilences(now: Date()).filter { note in
+        // Silences that ended before their alerts did: receivers hear of those alerts now (not
+        // on the way out, after the last deliveries).
+        let reminders = !running ? [] : notifier.lapsedSilences(now: Date()).filter { note in
             switch note.subject {
             case .post(let key, _): return snapshot.firing.contains { !$0.isVolume && $0.key == key }
             case .volume(let source, _, _): return snapshot.firing.contains { $0.isVolume && $0.key.source == source }

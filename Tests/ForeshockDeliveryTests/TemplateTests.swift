@@ -122,6 +122,25 @@ struct TemplateTests {
         }
     }
 
+    @Test("A JSON template is checked with a section shown and left out: one that leaves a hole in the JSON for a bare post is refused at start")
+    func sectionsChecked() throws {
+        let directory = try makeTemporaryDirectory()
+        try #"{"f": {{#author_followers}}{{author_followers}}{{/author_followers}}, "t": "{{text}}"}"#.write(to: directory.appendingPathComponent("webhook.json"), atomically: true, encoding: .utf8)
+        do {
+            _ = try AlertTemplates(directory: directory.path).load("webhook.json", context: .json)
+            Issue.record("a template that renders \"f\": , was taken")
+        } catch {
+            #expect(error.description.contains("does not render to JSON for a post with no link, text or numbers"), "\(error.description)")
+        }
+        try #"{"f": {{author_followers}}, "t": "{{#text}}{{text}}{{/text}}{{^text}}-{{/text}}"}"#.write(to: directory.appendingPathComponent("webhook.json"), atomically: true, encoding: .utf8)
+        #expect(throws: Never.self) { try AlertTemplates(directory: directory.path).load("webhook.json", context: .json) }
+        // Slack quotes every line of a value placed after `>`, also when a section opens between.
+        let slack = try NotificationTemplate(#"{"text": ">{{#text}}{{text}}{{/text}}"}"#, name: "t")
+        var note = AlertNotification.sample
+        note.post?.excerpt = "one\ntwo"
+        #expect(try JSONValue.parse(Data(slack.render(TemplateValues(note), context: .slack).utf8))["text"]?.stringValue == ">one\n>two")
+    }
+
     @Test("The default templates leave out what an alert does not have: no empty link, no unknown followers, no post rows or advice for a source that is down")
     func defaultsLeaveOutWhatIsMissing() throws {
         let templates = AlertTemplates(directory: nil)
