@@ -119,6 +119,14 @@ package final class NotificationLog: @unchecked Sendable {
         }
     }
 
+    /// Whether `sink` was last told that the alert of `note` fires.
+    package func toldFiring(_ note: AlertNotification, sink: String) -> Bool {
+        lock.withLock {
+            let key = Self.markKey(note.alertKey, sink)
+            return (pendingMarks[key] ?? marks[key] ?? marks[note.alertKey])?.firing ?? false
+        }
+    }
+
     /// Notes a notification as accepted by the notifier, before it is written (`record`), so
     /// that those after it are judged against it.
     /// - Parameter announced: false for one a silence holds back: receivers believe what they
@@ -138,7 +146,8 @@ package final class NotificationLog: @unchecked Sendable {
     /// else what they were told before, else that it does not fire.
     private func believed(_ note: AlertNotification, key: String, announced: Bool) -> Mark {
         if announced { return Mark(firing: note.state == .firing, severity: note.severity, time: note.time) }
-        return pendingMarks[key] ?? marks[key] ?? Mark(firing: false, severity: note.severity, time: note.time)
+        // A log written before marks had sinks keeps one mark for the whole alert.
+        return pendingMarks[key] ?? marks[key] ?? marks[note.alertKey] ?? Mark(firing: false, severity: note.severity, time: note.time)
     }
 
     /// Notes notifications as taken (silenced, or about to be queued) for their sinks.

@@ -48,6 +48,12 @@ package final class Notifier: @unchecked Sendable {
     private var paused = true
     /// Messages dispatched while paused that the outbox could not keep (a full disk).
     private var unwritten: [Outbox.Entry] = []
+    /// The ids `resume` queued from the outbox: a message written just before it read the
+    /// outbox and handed over just after (`take`) is not queued a second time.
+    private var resumedIDs: Set<String> = []
+    /// Held while messages are handed to the workers after `resume` began, so that one written
+    /// meanwhile waits for the outbox's older ones to be queued first.
+    private let handing = NSLock()
     /// Set by `handOver`: what this notifier dispatches after it (a group window's timer, a
     /// batch under way) is delivered by its successor.
     private var successor: Notifier?
@@ -86,14 +92,20 @@ package final class Notifier: @unchecked Sendable {
     /// start; at a reload those the notifier before left, then this one's own), then what it
     /// could not keep. Once; later calls do nothing.
     package func resume() {
-        let (wasPaused, kept) = lock.withLock {
+        handing.lock()
+        defer { handing.unlock() }
+        // Unpaused and the outbox read at one moment: what is written before it is queued here,
+        // what is written after by `take`, once this has queued the older ones.
+        let (wasPaused, pending) = lock.withLock { () -> (Bool, [Outbox.Entry]) in
+            guard paused else { return (false, []) }
             defer { paused = false; unwritten = [] }
-            return (paused, unwritten)
+            let pending = outbox.entries + unwritten
+            resumedIDs = Set(pending.map(\.id))
+            return (true, pending)
         }
         guard wasPaused else { return }
-        let pending = outbox.entries
         if !pending.isEmpty { logger.info("resuming notifications left in the outbox", [("count", "\(pending.count)")]) }
-        deliver(pending + kept)
+        deliver(pending)
     }
 
     /// Takes notifications (in order) for their sinks.
@@ -200,7 +212,11 @@ package final class Notifier: @unchecked Sendable {
             return (successor, successor == nil && !paused)
         }
         if let next { return next.take(entries, written: written) }
-        if now { deliver(entries) }
+        guard now else { return }
+        handing.withLock {
+            let fresh = lock.withLock { entries.filter { resumedIDs.remove($0.id) == nil } }
+            deliver(fresh)
+        }
     }
 
     /// Hands written-down messages to their sinks' workers; one for a sink not configured any
@@ -316,26 +332,33 @@ package final class Notifier: @unchecked Sendable {
     /// timer, a batch under way) goes to `next`; the alerts its silences hold back are `next`'s
     /// to remember. Then `next.resume()` delivers the outbox in order, nothing twice at once.
     package func handOver(to next: Notifier) async {
-        for worker in workers.values { await worker.stopAndWait() }
         let held = lock.withLock {
             successor = next
             defer { heldBySilence = [:] }
             return heldBySilence
         }
-        next.lock.withLock { next.heldBySilence.merge(held) { newer, _ in newer } }
+        next.lock.withLock { next.heldBySilence.merge(held) { current, _ in current } }
+        for worker in workers.values { await worker.stopAndWait() }
+        // Windows opened since `closeWindows`, if any.
+        for sink in heldSinks { flush(sink) }
+    }
+
+    /// Sends what the group windows hold now: at a reload, before the next notifier takes
+    /// anything, so that a trigger held here goes out before a resolve that one writes.
+    package func closeWindows() {
         for sink in heldSinks { flush(sink) }
     }
 
     /// After a restart: the alerts the replayed notifications (`notes`, oldest first) leave
-    /// firing that a silence holds back at `now`, remembered so that the silence's end is
-    /// told (`lapsedSilences`), as if this process had held them back itself.
-    package func rememberSilenced(_ notes: [AlertNotification], now: Date) {
+    /// firing that no sink was told of (a silence held them back, one that may have ended
+    /// while the process was down), remembered so that they are told once no silence holds
+    /// them (`lapsedSilences`), as if this process had held them back itself.
+    package func rememberSilenced(_ notes: [AlertNotification]) {
         var last: [String: AlertNotification] = [:]
         for note in notes { last[note.alertKey] = note }
+        let untold = last.values.filter { note in note.state == .firing && !targets(note).contains { log.toldFiring(note, sink: $0) } }
         lock.withLock {
-            for (key, note) in last where note.state == .firing && heldBySilence[key] == nil && silences.silencing(note, now: now) != nil {
-                heldBySilence[key] = note
-            }
+            for note in untold where heldBySilence[note.alertKey] == nil { heldBySilence[note.alertKey] = note }
         }
     }
 

@@ -176,7 +176,6 @@ package actor WatchService {
         if !loaded.entries.isEmpty {
             let restored = await pipeline.restore(loaded)
             replayed = restored.notes
-            notifier.rememberSilenced(restored.notes, now: Date())
             // A notification the run before produced but never wrote to its outbox is at most a
             // group wait old; older ones it dealt with, one way or another.
             let lookBack = max(120, config.alerting.groupWait * 3)
@@ -184,6 +183,8 @@ package actor WatchService {
             let posts = await pipeline.postCount()
             logger.info("state restored", [("journal_lines", "\(loaded.lines)"), ("posts", "\(posts)"), ("notifications_resent", "\(missing.count)")])
             if !missing.isEmpty { notifier.submit(missing) }
+            // After what was missing went out: the firing alerts no sink was told of.
+            notifier.rememberSilenced(restored.notes)
             for name in restored.cursorsLeft {
                 logger.info("the source reads from somewhere else than when its cursor was saved (query, mode or server changed); it starts from the latest posts", [("source", name)])
             }
@@ -322,6 +323,7 @@ package actor WatchService {
     /// Takes a reloaded config, once the old sources have stopped: its notifier, and pollers
     /// that keep the cursors and seen ids of the sources that stay.
     private func apply(_ fresh: Config, notifier newNotifier: Notifier) async {
+        if notifierBox.current !== newNotifier { notifierBox.current.closeWindows() }
         let old = notifierBox.swap(newNotifier)
         if old !== newNotifier {
             await old.handOver(to: newNotifier)
