@@ -187,6 +187,7 @@ package final class NotificationLog: @unchecked Sendable {
             for (note, sinks) in notes {
                 pendingIDs.remove(note.notificationID)
                 take(note.notificationID)
+                var written = false
                 for sink in sinks {
                     let key = Self.markKey(note.alertKey, sink)
                     let mark = believed(note, key: key, announced: announced)
@@ -194,7 +195,11 @@ package final class NotificationLog: @unchecked Sendable {
                     guard marks[key] != mark else { continue }
                     marks[key] = mark
                     text += Self.markLine(alert: key, mark, id: note.notificationID)
+                    written = true
                 }
+                // Its id on a line of its own when no mark carries it (a silenced repeat changes
+                // none): a restart must know it was taken, or would send it again.
+                if !written { text += "{\"n\":\(JSONText.quote(note.notificationID))}\n" }
             }
             for message in messages where queued[message.id] == nil {
                 queue(message)

@@ -270,7 +270,11 @@ package final class Notifier: @unchecked Sendable {
         guard !lost.isEmpty else { return (0, 0) }
         let byID = Dictionary(notes.map { ($0.notificationID, $0) }, uniquingKeysWith: { a, _ in a })
         var requeued = 0
-        for (group, messages) in Dictionary(grouping: lost, by: \.group).sorted(by: { $0.key < $1.key }) {
+        // In the order they were queued (the log's), so a lost trigger goes before its resolve.
+        let groups = lost.map(\.group).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let byGroup = Dictionary(grouping: lost, by: \.group)
+        for group in groups {
+            let messages = byGroup[group]!
             let sink = messages[0].sink
             let wanted = Set(messages.map(\.id))
             let found = messages[0].notes.compactMap { byID[$0] }

@@ -32,6 +32,26 @@ struct NotificationLogTests {
         #expect(!again.alreadyAnnounced(Self.note("1", .started, time: 500), within: 3600), "a new episode after the resolution")
     }
 
+    @Test("Silenced notes: receivers keep believing what they were told, and every silenced note's id is known after a restart")
+    func silencedNotes() throws {
+        let directory = try makeTemporaryDirectory().path
+        let log = NotificationLog(directory: directory)
+        // Told it fires, then a repeat held back: still firing to them, so its resolution is news.
+        log.record([Self.note("1", .started, time: 100)], sinks: ["hook"])
+        log.record(silenced: [(Self.note("1", .repeated, time: 200), sinks: ["hook"])])
+        // Never told: a silenced start leaves it not firing to them, so its resolution is not news.
+        log.record(silenced: [(Self.note("2", .started, time: 100), sinks: ["hook"])])
+        log.record(silenced: [(Self.note("2", .repeated, time: 200), sinks: ["hook"])])
+        let again = NotificationLog(directory: directory)
+        #expect(again.toldFiring(Self.note("1", .resolved, time: 300), sink: "hook"))
+        #expect(!again.alreadyAnnounced(Self.note("1", .resolved, time: 300), sink: "hook", within: 3600))
+        #expect(!again.toldFiring(Self.note("2", .resolved, time: 300), sink: "hook"))
+        #expect(again.alreadyAnnounced(Self.note("2", .resolved, time: 300), sink: "hook", within: 3600))
+        for note in [Self.note("1", .repeated, time: 200), Self.note("2", .started, time: 100), Self.note("2", .repeated, time: 200)] {
+            #expect(again.contains(note.notificationID), "\(note.alertKey) \(note.reason) is not known taken")
+        }
+    }
+
     @Test("Marks are per alert and sink: a sink a later rule brings hears the start, a sink told is not told again, a resolution makes the next start news to each")
     func perSink() throws {
         let directory = try makeTemporaryDirectory().path
