@@ -99,7 +99,8 @@ package final class Notifier: @unchecked Sendable {
         let (wasPaused, pending) = lock.withLock { () -> (Bool, [Outbox.Entry]) in
             guard paused else { return (false, []) }
             defer { paused = false; unwritten = [] }
-            let pending = outbox.entries + unwritten
+            // Those the outbox could not keep take their place by when they were made.
+            let pending = unwritten.isEmpty ? outbox.entries : (outbox.entries + unwritten).sorted { $0.created < $1.created }
             resumedIDs = Set(pending.map(\.id))
             return (true, pending)
         }
