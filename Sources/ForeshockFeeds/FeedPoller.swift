@@ -180,7 +180,12 @@ package final class FeedPoller: Sendable {
             state.seen.reserve(atLeast: min(Self.maxSeen, collected.count * 2))
             var fresh: [Mention] = []
             let cap = source.maxItemsPerPoll
-            for mention in collected where state.seen.insert(mention.id) {
+            for mention in collected {
+                guard state.seen.insert(mention.id) else {
+                    // Named again with its counts now (a JSON feed lists the same posts each poll).
+                    if mention.reshares != nil { outcome.recounted.append(mention) }
+                    continue
+                }
                 // Past the cap a mention is skipped but counted as seen: no answer, however
                 // large, costs more than one poll's cap, and none comes back as new.
                 if fresh.count < cap { fresh.append(mention) } else { outcome.skippedIDs.append(mention.id) }
@@ -506,6 +511,9 @@ package struct PollOutcome: Sendable {
     /// New mentions past the source's `max_items_per_poll`, left out (and counted as seen, so
     /// the journal keeps their ids too: a restart must not take them as new).
     package var skippedIDs: [String] = []
+    /// Mentions seen before that the answer named again, with their counts as it gave them:
+    /// for an API with no other way to ask (a JSON feed), how a post's counts move.
+    package var recounted: [Mention] = []
     /// The cursor stepped back to an older post because the newest one vanished.
     package var cursorFellBack = false
     /// The API refused the cursor, so this poll started again from the latest page.

@@ -142,6 +142,10 @@ package actor WatchPipeline {
             follow = Dictionary(uniqueKeysWithValues: follow.sorted { $0.value.createdAt > $1.value.createdAt }.prefix(Self.followAtMost).map { ($0.key, $0.value) })
         }
         recent[source] = follow
+        // Posts the answer named again with other reshare counts than last seen: scored as a
+        // refresh's counts are (for a JSON feed, the only way its counts move).
+        let recounted = outcome.recounted.filter { mention in follow[mention.id].map { $0.reshares != mention.reshares } ?? false }
+        await ingest(recounted.map { .counts(key: PostKey(source: source, id: $0.id), time: now, reshares: $0.reshares, replies: $0.replies, likes: $0.likes, quotes: $0.quotes) })
         let threshold = poller.source.fetchResharersAt
         for (id, post) in follow.sorted(by: { $0.value.reshares > $1.value.reshares }) {
             guard let threshold, post.reshares >= threshold else { break }

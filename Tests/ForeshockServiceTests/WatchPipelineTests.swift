@@ -118,4 +118,28 @@ struct WatchPipelineTests {
         _ = await next.restore(StateJournal.Loaded(entries: [.sourceHealth(source: "toots", downSince: 1_000_000, alerted: true)], lines: 1))
         #expect(restarted.withLock { $0.map { "\($0.alertKey) \($0.reason)" } } == ["foreshock:source-down/toots resolved"])
     }
+
+    @Test("A post an answer names again with other counts (a JSON feed lists the same posts each poll) is scored with its counts now")
+    func recountedPosts() async throws {
+        // A JSON feed on a loopback server: the same post, its reshares growing.
+        let item = { (shares: Int) in #"{"posts": [{"id": "p1", "ts": "\#(Timestamp.format(Date().addingTimeInterval(-300)))", "by": "dana", "shares": \#(shares)}]}"# }
+        let api = try await ScriptedAPI(["/feed": [["body": item(2)], ["body": item(12)]]])
+        defer { api.stop() }
+        var source = testSource(.json, name: "j")
+        source.url = .literal(api.base + "/feed")
+        source.items = "posts"
+        source.fields = ["id": "id", "created_at": "ts", "author": "by", "reshares": "shares"]
+        var config = scoringConfig([])
+        config.sources = [source]
+        let poller = FeedPoller(feed: source.makeFeed())
+        let pipeline = WatchPipeline(config: config, pollers: [poller]) { _ in }
+        let key = PostKey(source: "j", id: "p1")
+        let first = await poller.poll()
+        await pipeline.handle(first)
+        #expect(await pipeline.features([key], at: Date().timeIntervalSince1970, exactly: true)[0]?.reshares == 2)
+        let second = await poller.poll()
+        #expect(second.mentions.isEmpty && second.recounted.map(\.reshares) == [12])
+        await pipeline.handle(second)
+        #expect(await pipeline.features([key], at: Date().timeIntervalSince1970, exactly: true)[0]?.reshares == 12)
+    }
 }
