@@ -332,7 +332,8 @@ package final class Notifier: @unchecked Sendable {
     }
 
     /// A config reload's end of this notifier, once `next` (not yet resumed) has taken its
-    /// place: its workers stop, a delivery under way cut off, and are waited for; what its
+    /// place: its workers stop, a send under way let end (a receiver would otherwise finish it
+    /// after its resend), and are waited for; what its
     /// group windows hold is written down now, and anything it dispatches from here on (a
     /// timer, a batch under way) goes to `next`; the alerts its silences hold back are `next`'s
     /// to remember. Then `next.resume()` delivers the outbox in order, nothing twice at once.
@@ -343,7 +344,16 @@ package final class Notifier: @unchecked Sendable {
             return heldBySilence
         }
         next.lock.withLock { next.heldBySilence.merge(held) { current, _ in current } }
-        for worker in workers.values { await worker.stopAndWait() }
+        for worker in workers.values { await worker.finish() }
+        // The counters since start go on counting in `next`: status and the metrics' counters
+        // must not drop to zero on SIGHUP.
+        let counted = lock.withLock { counts }
+        next.lock.withLock {
+            next.counts.submitted += counted.submitted
+            next.counts.silenced += counted.silenced
+            next.counts.announced += counted.announced
+        }
+        for (name, worker) in workers { next.workers[name]?.adopt(worker.stats) }
         // Windows opened since `closeWindows`, if any.
         for sink in heldSinks { flush(sink) }
     }

@@ -20,6 +20,10 @@ final class SinkWorker: @unchecked Sendable {
     private var sentTimes: [Double] = []
     private let continuation: AsyncStream<Outbox.Entry>.Continuation
     private var task: Task<Void, Never>?
+    /// Set by `finish`: no message is started any more, and one being sent is let end.
+    private var stopping = false
+    /// A message is on its way to the receiver now.
+    private var sending = false
 
     struct Stats: Sendable {
         var delivered = 0
@@ -38,6 +42,7 @@ final class SinkWorker: @unchecked Sendable {
         self.continuation = continuation
         task = Task { [self] in
             for await entry in stream {
+                if lock.withLock({ stopping }) { break }
                 await deliver(entry)
                 lock.withLock { waiting -= 1 }
             }
@@ -59,19 +64,44 @@ final class SinkWorker: @unchecked Sendable {
         task?.cancel()
     }
 
-    /// Stops, and returns once a delivery under way has ended (cut off, it stays in the outbox).
-    func stopAndWait() async {
-        stop()
+    /// Stops at a config reload: no message is started any more, one being sent is let end (cut
+    /// off, the receiver might finish it after its resend, and behind what follows it), a wait
+    /// for a retry or the rate limit ends at once; returns when the worker has stopped. What is
+    /// not delivered stays in the outbox.
+    func finish() async {
+        continuation.finish()
+        let idle = lock.withLock {
+            stopping = true
+            return !sending
+        }
+        if idle { task?.cancel() }
         await task?.value
     }
 
     private func count(_ change: (inout Stats) -> Void) { lock.withLock { change(&counters) } }
+
+    /// Takes the counts of the worker this one replaces (a config reload): counters since start
+    /// must not drop to zero on SIGHUP.
+    func adopt(_ before: Stats) {
+        count {
+            $0.delivered += before.delivered
+            $0.retried += before.retried
+            $0.dead += before.dead
+        }
+    }
 
     private func deliver(_ entry: Outbox.Entry) async {
         var attempt = 0
         while !Task.isCancelled {
             await waitForRateLimit()
             attempt += 1
+            // Not started once `finish` was asked; a send it finds under way is let end.
+            guard lock.withLock({ () -> Bool in
+                if stopping || Task.isCancelled { return false }
+                sending = true
+                return true
+            }) else { return }
+            defer { lock.withLock { sending = false } }
             do {
                 try await sink.send(entry.body, id: entry.id)
                 sentTimes.append(Date().timeIntervalSince1970)
@@ -94,6 +124,7 @@ final class SinkWorker: @unchecked Sendable {
                     do { try outbox.dead(entry.id, reason: reason) } catch { logger.error("cannot write the dead letter", [("error", SystemReason.of(error))]) }
                     return
                 }
+                if lock.withLock({ stopping }) { return }
                 let delay = policy.delay(after: attempt, retryAfter: error.retryAfter)
                 count { $0.retried += 1 }
                 logger.warning("delivery failed, will retry", [("alerts", entry.keys.joined(separator: ",")), ("id", entry.id), ("attempt", "\(attempt)"), ("retry_in", DurationText.format(delay)), ("error", error.message)])
