@@ -89,7 +89,8 @@ enum StatusCommand {
         out.append("")
         out.append("Alerts firing")
         if status.alerts.isEmpty { out.append("  none") }
-        out += table(["SEVERITY", "RULE", "SINCE", "LAST SENT", "ALERT", "NOTIFICATIONS"], status.alerts.map { alert in
+        // When the alert last gave a notification: sent, or held by a silence (the last column).
+        out += table(["SEVERITY", "RULE", "SINCE", "LAST NOTICE", "ALERT", "NOTIFICATIONS"], status.alerts.map { alert in
             [alert.severity, alert.rule, ago(alert.since), ago(alert.lastNotified), alert.key, alert.silencedBy.map { "held by \($0)" } ?? "sent"]
         })
         out.append("")

@@ -183,7 +183,10 @@ struct TemplateTests {
         let down = AlertNotification(.sourceDown(source: "toots", since: 1_000, message: "Source toots has failed for 12 min: HTTP 503."),
                                      time: 1_720, rule: "source-down", severity: .critical, reason: .started, sinks: [], firedAt: 1_000)
         let downText = email.body.render(TemplateValues(down), context: .text)
-        #expect(downText.hasPrefix("FIRING: source toots is not answering\n\nRule       source-down (critical)"), "\(downText)")
+        // What failed, said once under the headline; no post rows.
+        #expect(downText.hasPrefix("FIRING: source toots is not answering\n\nSource toots has failed for 12 min: HTTP 503.\n\nRule       source-down (critical)"), "\(downText)")
+        #expect(html.render(TemplateValues(down), context: .html).contains("<p>Source toots has failed for 12 min: HTTP 503.</p>"))
+        #expect(try slackText(down).contains("Source toots has failed for 12 min: HTTP 503."))
         for absent in ["Reshares", "Who", "What works", "Post age"] { #expect(!downText.contains(absent), "\(absent) in \(downText)") }
         #expect(!html.render(TemplateValues(down), context: .html).contains("Reshares"))
         #expect(try !slackText(down).contains("Reshares") && slackText(down).contains("source-down"))

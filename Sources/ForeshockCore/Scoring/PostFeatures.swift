@@ -129,6 +129,8 @@ extension AlertNotification {
         var note = self
         note.reason = .repeated
         note.time = time
+        // The conditions as they held when the silence began would read as now's.
+        note.held = "still firing when the silence ended"
         if let f, var post = note.post {
             post.reshares = f.reshares
             post.predicted = f.predicted
