@@ -89,7 +89,7 @@ package struct TemplateValues: Sendable {
             "volume_ratio": .number(note.volumeRatio, note.volumeRatio.map { String(format: "%.1f×", $0) } ?? ""),
             "volume_z": .number(note.volumeZ, note.volumeZ.map { String(format: "%.1f σ", $0) } ?? ""),
             "age": .text(age.map(DurationText.format) ?? "unknown"),
-            "age_seconds": .number(age, age.map { String(Int($0)) } ?? "unknown"),
+            "age_seconds": .number(age.map { $0.rounded(.down) }, age.map { String(Int($0)) } ?? "unknown"),
             "answered": .flag(answered),
             "answered_text": .text(answered ? "yes, the brand has replied" : "NOT YET" + (note.unansweredFor.map { " (" + DurationText.format($0) + " since the post)" } ?? "")),
             "complaint": .flag(note.complaint),

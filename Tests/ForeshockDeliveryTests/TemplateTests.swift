@@ -94,6 +94,11 @@ struct TemplateTests {
         #expect(value["b"]?.stringValue == "412 now")
         #expect(value["c"]?.intValue == 412)
         #expect(value["d"]?.boolValue == false)
+        // Whole seconds, whatever fraction the times carry.
+        var note = AlertNotification.sample
+        note.time += 0.597
+        let age = try JSONValue.parse(Data(try NotificationTemplate(#"{"age_s": {{age_seconds}}}"#, name: "t").render(TemplateValues(note), context: .json).utf8))
+        #expect(age["age_s"] == .number(1980))
     }
 
     @Test("A section shows what it holds only when its value is there; a section tag alone on its line takes the line with it")
