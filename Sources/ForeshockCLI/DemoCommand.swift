@@ -18,7 +18,7 @@ enum DemoCommand {
         // minute but never past the next five minutes not printed yet, and that row is printed
         // after the poll that read it, so each row is the post as it stood at its five minutes
         // however late a loaded machine polls. Every run prints the same rows.
-        let progress = Mutex((printedStep: -1, published: -1.0))
+        let progress = Mutex((printedStep: -1, published: -1.0, lastAsked: 0.0))
         let wallStart = Date()
         // The original was posted when the demo starts (on a whole second, so every time the
         // feed writes is exact to its milliseconds), and demo time runs `speed` times faster.
@@ -31,8 +31,13 @@ enum DemoCommand {
                 guard request.method == "GET", request.path == "/feed.json" else {
                     return HTTPServer.Response(status: 404, contentType: "application/json", body: Data("{\"error\":\"not found\"}".utf8))
                 }
+                // Only what was made before the previous request came: that poll has ended, so this
+                // one began after it, and nothing in the answer is newer than the poll reading it
+                // (which would take such a reshare as made when the poll began, a moment early).
                 let published = progress.withLock { progress in
-                    progress.published = min((clock().timeIntervalSince(posted) / 60).rounded(.down) * 60, Double((progress.printedStep + 1) * 300))
+                    let asked = clock().timeIntervalSince(posted)
+                    defer { progress.lastAsked = asked }
+                    progress.published = min((progress.lastAsked / 60).rounded(.down) * 60, Double((progress.printedStep + 1) * 300))
                     return progress.published
                 }
                 return HTTPServer.Response(status: 200, contentType: "application/json", body: feed(upTo: published, posted: posted))
