@@ -77,6 +77,7 @@ package struct TemplateValues: Sendable {
             "likes": count(note.likes.map(Double.init)),
             "sparkline": .text(Self.sparkline(note.growth)),
             "velocity": .number((note.velocityPerMin * 10).rounded() / 10, String(format: "%.1f", note.velocityPerMin)),
+            "velocity_window": .text(Self.spoken(note.post?.velocityWindow ?? 300)),
             "reach": count(note.reach.rounded()),
             "predicted": predicted,
             "why": .text(note.why ?? ""),
@@ -103,6 +104,15 @@ package struct TemplateValues: Sendable {
                 ? "No rule holds any more. If you answered, check the replies once more."
                 : "Answer in public, with empathy, within the hour: acknowledge the problem in your own words, say what you will do and by when. Then move the details to a private channel (DM or email). Do not argue, do not paste a template."),
         ]
+    }
+
+    /// A window as a sentence says it: "5 minutes", "1 minute", "90 seconds", "2 hours".
+    static func spoken(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded())
+        for (size, unit) in [(3600, "hour"), (60, "minute"), (1, "second")] where whole >= size && whole % size == 0 {
+            return "\(whole / size) \(unit)\(whole / size == 1 ? "" : "s")"
+        }
+        return "\(whole) seconds"
     }
 
     /// Growth as ▁▂▃▄▅▆▇█, scaled to its own maximum.

@@ -127,6 +127,16 @@ struct TemplateTests {
         }
     }
 
+    @Test("The velocity's window is the one the scoring used, said as a sentence says it")
+    func velocityWindow() throws {
+        let email = try AlertTemplates(directory: nil).loadEmail(override: nil).body
+        var note = AlertNotification.sample
+        #expect(email.render(TemplateValues(note), context: .text).contains("Velocity   14.2 reshares a minute (last 5 minutes)\n"))
+        note.post?.velocityWindow = 60
+        #expect(email.render(TemplateValues(note), context: .text).contains("(last 1 minute)\n"))
+        #expect([90, 7200, 0].map { TemplateValues.spoken($0) } == ["90 seconds", "2 hours", "0 seconds"])
+    }
+
     @Test("A JSON template is checked with a section shown and left out: one that leaves a hole in the JSON for a bare post is refused at start")
     func sectionsChecked() throws {
         let directory = try makeTemporaryDirectory()

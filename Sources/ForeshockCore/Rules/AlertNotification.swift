@@ -39,6 +39,8 @@ package struct AlertNotification: Sendable, Equatable {
         package var replies: Int?
         package var likes: Int?
         package var growth: [Int] = []
+        /// The window `velocityPerMin` is taken over (`scoring.short_window`), in seconds.
+        package var velocityWindow: Double = 300
 
         package init(reshares: Int, predicted: Double? = nil, supercritical: Bool = false, velocityPerMin: Double = 0, reach: Double = 0,
                      author: String? = nil, url: String? = nil, excerpt: String? = nil, complaint: Bool = false, unansweredFor: Double? = nil,

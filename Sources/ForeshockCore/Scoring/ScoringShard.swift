@@ -386,10 +386,11 @@ package struct ScoringShard: Sendable {
         let span = max(0, age)
         var growth = (1...8).map { post.history.reshares(atOrBefore: span * Double($0) / 8) }
         growth[7] = max(growth[7], post.reshares)
-        let snapshot = AlertNotification.PostSnapshot(
+        var snapshot = AlertNotification.PostSnapshot(
             reshares: f.reshares, predicted: f.predicted, supercritical: f.supercritical, velocityPerMin: f.velocityShort, reach: f.reach,
             author: f.author, url: f.url, excerpt: f.excerpt, complaint: f.complaint, unansweredFor: f.unansweredFor,
             authorFollowers: post.authorFollowers, createdAt: post.createdAt, replies: post.replies, likes: post.likes, growth: growth)
+        snapshot.velocityWindow = settings.scoring.shortWindow
         // The conditions with the post's values, while a rule holds: the notified rule's, or
         // (a reminder for a rule that no longer holds) the most severe of those holding now.
         let rules = settings.matcher.rules
