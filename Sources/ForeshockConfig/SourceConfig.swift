@@ -77,7 +77,7 @@ package struct SourceConfig: Sendable {
     package var readsFrom: String {
         let parts = [kind.rawValue, baseURL, query ?? "", mode?.rawValue ?? "", url?.value ?? "", items ?? "", cursorParam ?? "", cursorField ?? ""]
             + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        return Digest.sha256(Array(parts.joined(separator: "\n").utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        return Digest.hex(Digest.sha256(Array(parts.joined(separator: "\n").utf8)).prefix(12))
     }
 
     /// The source's credentials, the userinfo and query values of its URLs, and its header

@@ -257,7 +257,7 @@ package final class Notifier: @unchecked Sendable {
     /// sink are the same message whichever run renders them, so a receiver can drop a copy.
     static func groupID(_ group: [AlertNotification], sink: String) -> String {
         let digest = HMAC.sha256(key: Array("foreshock message id".utf8), message: Array(([sink] + group.map(\.notificationID)).joined(separator: "\n").utf8))
-        return "msg_" + digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+        return "msg_" + Digest.hex(digest.prefix(16))
     }
 
     /// Messages the log says were queued and never delivered, but the outbox no longer holds
@@ -315,7 +315,7 @@ package final class Notifier: @unchecked Sendable {
     /// Sends what groups hold now and waits until every sink is done or `timeout` passes.
     /// - Returns: whether everything was delivered or dead-lettered in time.
     package func drain(timeout: Double) async -> Bool {
-        for sink in heldSinks { flush(sink) }
+        closeWindows()
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if workers.values.allSatisfy({ $0.backlog == 0 }) { return true }
@@ -355,11 +355,12 @@ package final class Notifier: @unchecked Sendable {
         }
         for (name, worker) in workers { next.workers[name]?.adopt(worker.stats) }
         // Windows opened since `closeWindows`, if any.
-        for sink in heldSinks { flush(sink) }
+        closeWindows()
     }
 
-    /// Sends what the group windows hold now: at a reload, before the next notifier takes
-    /// anything, so that a trigger held here goes out before a resolve that one writes.
+    /// Sends what the group windows hold now: at a stop, and at a reload before the next
+    /// notifier takes anything, so that a trigger held here goes out before a resolve that one
+    /// writes.
     package func closeWindows() {
         for sink in heldSinks { flush(sink) }
     }

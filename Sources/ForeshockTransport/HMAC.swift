@@ -33,6 +33,11 @@ package enum Digest {
         return out
     }
 
+    /// `bytes` as lower-case hexadecimal, two digits each: how a digest is written in an id.
+    package static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
     /// Whether `given` is `expected`, comparing every byte whatever the first that differs
     /// (the lengths may differ in time: a token's length is not its secret).
     package static func constantTimeEqual(_ given: [UInt8], _ expected: [UInt8]) -> Bool {

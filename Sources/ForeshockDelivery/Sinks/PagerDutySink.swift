@@ -26,7 +26,7 @@ package struct PagerDutySink: AlertSink {
     /// source and a digest of it: the same for the trigger and the resolve.
     static func dedupKey(_ key: String) -> String {
         guard key.utf8.count > 255 else { return key }
-        let digest = HMAC.sha256(key: Array("foreshock dedup key".utf8), message: Array(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = Digest.hex(HMAC.sha256(key: Array("foreshock dedup key".utf8), message: Array(key.utf8)))
         return String(key.prefix { $0 != ":" }.prefix(64)) + ":sha256:" + digest
     }
 
