@@ -105,9 +105,7 @@ package final class NotificationLog: @unchecked Sendable {
     package func alreadyAnnounced(_ note: AlertNotification, sink: String? = nil, within: Double) -> Bool {
         lock.withLock {
             if ids.contains(note.notificationID) || pendingIDs.contains(note.notificationID) { return true }
-            let key = Self.markKey(note.alertKey, sink)
-            // A log written before marks had sinks keeps one mark for the whole alert.
-            guard let mark = pendingMarks[key] ?? marks[key] ?? (sink == nil ? nil : marks[note.alertKey]) else { return false }
+            guard let mark = lastMark(note, sink: sink) else { return false }
             switch note.reason {
             case .started, .escalated:
                 return mark.firing && mark.severity >= note.severity && note.time - mark.time < within
@@ -121,10 +119,15 @@ package final class NotificationLog: @unchecked Sendable {
 
     /// Whether `sink` was last told that the alert of `note` fires.
     package func toldFiring(_ note: AlertNotification, sink: String) -> Bool {
-        lock.withLock {
-            let key = Self.markKey(note.alertKey, sink)
-            return (pendingMarks[key] ?? marks[key] ?? marks[note.alertKey])?.firing ?? false
-        }
+        lock.withLock { lastMark(note, sink: sink)?.firing ?? false }
+    }
+
+    /// What `sink` (nil: the alert as a whole) was last told of the alert of `note`, accepted
+    /// or written; called under `lock`.
+    private func lastMark(_ note: AlertNotification, sink: String?) -> Mark? {
+        let key = Self.markKey(note.alertKey, sink)
+        // A log written before marks had sinks keeps one mark for the whole alert.
+        return pendingMarks[key] ?? marks[key] ?? (sink == nil ? nil : marks[note.alertKey])
     }
 
     /// Notes a notification as accepted by the notifier, before it is written (`record`), so
@@ -137,17 +140,16 @@ package final class NotificationLog: @unchecked Sendable {
             pendingIDs.insert(note.notificationID)
             for sink in sinks ?? [nil] as [String?] {
                 let key = Self.markKey(note.alertKey, sink)
-                pendingMarks[key] = believed(note, key: key, announced: announced)
+                pendingMarks[key] = believed(note, sink: sink, announced: announced)
             }
         }
     }
 
     /// What receivers believe of an alert after `note`: what it says when they are told it,
     /// else what they were told before, else that it does not fire.
-    private func believed(_ note: AlertNotification, key: String, announced: Bool) -> Mark {
+    private func believed(_ note: AlertNotification, sink: String?, announced: Bool) -> Mark {
         if announced { return Mark(firing: note.state == .firing, severity: note.severity, time: note.time) }
-        // A log written before marks had sinks keeps one mark for the whole alert.
-        return pendingMarks[key] ?? marks[key] ?? marks[note.alertKey] ?? Mark(firing: false, severity: note.severity, time: note.time)
+        return lastMark(note, sink: sink) ?? Mark(firing: false, severity: note.severity, time: note.time)
     }
 
     /// Notes notifications as taken (silenced, or about to be queued) for their sinks.
@@ -190,7 +192,7 @@ package final class NotificationLog: @unchecked Sendable {
                 var written = false
                 for sink in sinks {
                     let key = Self.markKey(note.alertKey, sink)
-                    let mark = believed(note, key: key, announced: announced)
+                    let mark = believed(note, sink: sink, announced: announced)
                     if pendingMarks[key] == mark { pendingMarks[key] = nil }
                     guard marks[key] != mark else { continue }
                     marks[key] = mark

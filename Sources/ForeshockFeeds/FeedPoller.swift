@@ -125,9 +125,8 @@ package final class FeedPoller: Sendable {
             }
             if page == nil, cursor != nil, feed.refusesCursor(response) {
                 // Polling again with a cursor the API refuses would fail for ever.
-                state.withLock { $0.cursor = nil; $0.cursorHistory = [] }
-                var again = await poll()
-                again.requests += outcome.requests
+                state.withLock { $0.cursorHistory = [] }
+                var again = await pollFromLatest(after: outcome)
                 again.cursorRefused = true
                 return again
             }
@@ -163,9 +162,7 @@ package final class FeedPoller: Sendable {
             // query's, or the listing is quiet. Reading the latest page now, not on the next
             // poll, tells them apart without cutting a burst that lands meanwhile to its newest
             // page, as PRAW's streams do; the seen set drops what came before.
-            state.withLock { $0.cursor = nil }
-            var again = await poll()
-            again.requests += outcome.requests
+            var again = await pollFromLatest(after: outcome)
             again.cursorFellBack = true
             return again
         }
@@ -224,6 +221,15 @@ package final class FeedPoller: Sendable {
             outcome.notBefore = pauseForLimit
         }
         return outcome
+    }
+
+    /// Polls again at once from the latest page, as a first poll does, after `outcome`'s
+    /// requests (which the answer counts too).
+    private func pollFromLatest(after outcome: PollOutcome) async -> PollOutcome {
+        state.withLock { $0.cursor = nil }
+        var again = await poll()
+        again.requests += outcome.requests
+        return again
     }
 
     /// Takes mentions that arrived another way (a stream) through the seen set.
