@@ -36,12 +36,8 @@ package final class RecordingFile: Sendable {
         let data = Data((observations.map(RecordingWriter.line).joined(separator: "\n") + "\n").utf8)
         state.withLock { state in
             if let maxBytes, state.size > 0, state.size + Int64(data.count) > maxBytes { rotate(&state) }
-            if (try? state.handle.write(contentsOf: data)) != nil {
-                state.size += Int64(data.count)
-            } else {
-                // Cut short (a full disk): no half line for the next write to run on from.
-                try? state.handle.truncate(atOffset: UInt64(state.size))
-            }
+            // Whole or not at all: no half line for the next write to run on from.
+            if (try? AppendOnlyFile.append(data, to: state.handle, at: UInt64(state.size), synchronize: false)) != nil { state.size += Int64(data.count) }
         }
     }
 

@@ -16,13 +16,18 @@ package enum AppendOnlyFile {
     package static func append(_ data: Data, to path: String) throws {
         let handle = try open(path)
         defer { try? handle.close() }
-        let end = try handle.offset()
+        try append(data, to: handle, at: try handle.offset(), synchronize: true)
+    }
+
+    /// Appends `data` to a file kept open, whose end is `end`, whole or not at all.
+    /// - Parameter synchronize: wait for the disk before returning.
+    package static func append(_ data: Data, to handle: FileHandle, at end: UInt64, synchronize: Bool) throws {
         do {
             try handle.write(contentsOf: data)
-            try handle.synchronize()
+            if synchronize { try handle.synchronize() }
         } catch {
             try? handle.truncate(atOffset: end)
-            try? handle.synchronize()
+            if synchronize { try? handle.synchronize() }
             throw error
         }
     }
