@@ -97,7 +97,7 @@ package actor WatchService {
         journal = StateJournal(directory: stateDir)
         report = MentionReport(terminal: terminal, format: options.mentions)
         notifierBox = NotifierSlot(notifier)
-        pollers = Self.makePollers(config, client: client, previous: [], clock: clock)
+        pollers = Self.makePollers(config, client: client, previous: [], clock: clock).pollers
         let box = notifierBox
         pipeline = WatchPipeline(config: config, pollers: pollers, journal: journal, logger: logger, clock: clock, record: record) { notes in
             box.current.submit(notes)
@@ -330,11 +330,11 @@ package actor WatchService {
             newNotifier.resume()
         }
         let kept = Set(fresh.sources.map(\.name)).intersection(config.sources.map(\.name))
-        let before = Dictionary(config.sources.map { ($0.name, $0.readsFrom) }, uniquingKeysWith: { a, _ in a })
-        for source in fresh.sources where before[source.name].map({ $0 != source.readsFrom }) ?? false {
-            logger.info("the source reads from somewhere else now (query, mode or server changed); it starts from the latest posts", [("source", source.name)])
+        let made = Self.makePollers(fresh, client: client, previous: pollers, clock: clock)
+        for name in made.moved {
+            logger.info("the source reads from somewhere else now (query, mode or server changed); it starts from the latest posts", [("source", name)])
         }
-        pollers = Self.makePollers(fresh, client: client, previous: pollers, clock: clock)
+        pollers = made.pollers
         config = fresh
         if let web { web.reconfigure(fresh) } else if fresh.web != nil, !options.once {
             logger.warning("web is new in the config; the web server starts at the next start")
@@ -368,15 +368,22 @@ package actor WatchService {
 
     /// Pollers for a config; a source that was there before keeps its seen ids, and its cursor
     /// if it still reads from where it did (`SourceConfig.readsFrom`).
-    static func makePollers(_ config: Config, client: HTTPClient, previous: [FeedPoller], clock: @escaping @Sendable () -> Date) -> [FeedPoller] {
+    /// - Returns: the pollers, and the sources that were there before and read from somewhere
+    ///   else now (their cursors left behind).
+    static func makePollers(_ config: Config, client: HTTPClient, previous: [FeedPoller],
+                            clock: @escaping @Sendable () -> Date) -> (pollers: [FeedPoller], moved: [String]) {
         let old = Dictionary(previous.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
-        return config.sources.map { source in
+        var moved: [String] = []
+        let pollers = config.sources.map { source in
             let poller = FeedPoller(feed: source.makeFeed(), client: client, clock: clock)
             if let before = old[source.name] {
-                poller.restore(cursor: before.source.readsFrom == source.readsFrom ? before.savedCursor : nil, seen: before.recentlySeen, stats: before.stats)
+                let stays = before.source.readsFrom == source.readsFrom
+                if !stays { moved.append(source.name) }
+                poller.restore(cursor: stays ? before.savedCursor : nil, seen: before.recentlySeen, stats: before.stats)
             }
             return poller
         }
+        return (pollers, moved)
     }
 
     /// Looks at the watch (sources, the hottest posts, what is firing, the metrics) through the

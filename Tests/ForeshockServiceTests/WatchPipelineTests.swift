@@ -70,7 +70,7 @@ struct WatchPipelineTests {
         func reloaded(_ source: SourceConfig) -> FeedPoller {
             var config = scoringConfig([])
             config.sources = [source]
-            return WatchService.makePollers(config, client: HTTPClient(), previous: [before], clock: Date.init)[0]
+            return WatchService.makePollers(config, client: HTTPClient(), previous: [before], clock: Date.init).pollers[0]
         }
         #expect(reloaded(renamed).cursor == "t3_b2")
         #expect(reloaded(moved).cursor == nil && reloaded(moved).recentlySeen == ["b2"])
