@@ -179,8 +179,10 @@ package final class FeedPoller: Sendable {
             let cap = source.maxItemsPerPoll
             for mention in collected {
                 guard state.seen.insert(mention.id) else {
-                    // Named again with its counts now (a JSON feed lists the same posts each poll).
-                    if mention.reshares != nil { outcome.recounted.append(mention) }
+                    // Named again with its counts now (a JSON feed lists the same posts each poll),
+                    // as far as the cap, as new ones are: an answer of 100,000 seen posts must not
+                    // be carried on to the pipeline whole.
+                    if mention.reshares != nil, outcome.recounted.count < cap { outcome.recounted.append(mention) }
                     continue
                 }
                 // Past the cap a mention is skipped but counted as seen: no answer, however
