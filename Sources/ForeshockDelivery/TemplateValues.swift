@@ -83,7 +83,8 @@ package struct TemplateValues: Sendable {
             "why": .text(note.why ?? ""),
             "held": .text(note.held ?? (note.state == .resolved ? "no rule holds any more" : "")),
             "watching": .text(note.watching ?? note.source),
-            "silence_command": .text(note.silenceCommand),
+            // A resolution has nothing left to silence (and a resolution is never silenced).
+            "silence_command": .text(note.state == .resolved ? "" : note.silenceCommand),
             "page_url": .text(WebLink.safe(note.pageURL) ?? ""),
             "page_hint": .text(WebLink.safe(note.pageURL).map { " · live page: " + $0 } ?? ""),
             "supercritical": .flag(note.supercritical),

@@ -61,6 +61,17 @@ struct TemplateTests {
         let email = try templates.loadEmail(override: nil).body.render(values, context: .text)
         #expect(email.contains("Rule       going-viral (critical): predicted 2,350 ≥ 1,000; 412 reshares ≥ 5; age 33m ≤ 30d"))
         #expect(email.contains("Silence it for two hours: \(silence)"))
+        // A resolution has nothing left to hold back: no command in any sink.
+        let resolved = AlertNotification(note.subject, time: note.time + 600, rule: note.rule, severity: note.severity, reason: .resolved, sinks: [])
+        let calm = TemplateValues(resolved)
+        #expect(!calm["silence_command"].isSet && (try? JSONValue.parse(Data(resolved.jsonLine.utf8)))?["silence"]?.isNull == true)
+        let bodies = try [templates.loadEmail(override: nil).body.render(calm, context: .text),
+                          templates.load("email.html", context: .html).render(calm, context: .html),
+                          templates.load("slack.json", context: .slack).render(calm, context: .slack)]
+        for body in bodies {
+            #expect(!body.contains("Silence it") && !body.contains("silence add") && body.contains("RESOLVED"), "\(body)")
+        }
+        #expect(try JSONValue.parse(Data(bodies[2].utf8))["blocks"] != nil)
     }
 
     @Test("Hostile post text: 100 KB, CR/LF, quotes, HTML, bidi overrides, braces — valid JSON, escaped HTML, one header line")
