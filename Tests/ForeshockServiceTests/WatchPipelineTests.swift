@@ -142,4 +142,21 @@ struct WatchPipelineTests {
         await pipeline.handle(second)
         #expect(await pipeline.features([key], at: Date().timeIntervalSince1970, exactly: true)[0]?.reshares == 12)
     }
+
+    @Test("Posts named again are carried on only as far as max_items_per_poll, as new ones are")
+    func recountedPostsCapped() async throws {
+        let page = #"{"posts": ["# + (1...5).map { #"{"id": "p\#($0)", "shares": \#($0)}"# }.joined(separator: ",") + "]}"
+        let api = try await ScriptedAPI(["/feed": [["body": page]]])
+        defer { api.stop() }
+        var source = testSource(.json, name: "j")
+        source.url = .literal(api.base + "/feed")
+        source.items = "posts"
+        source.fields = ["id": "id", "reshares": "shares"]
+        source.maxItemsPerPoll = 2
+        let poller = FeedPoller(feed: source.makeFeed())
+        let first = await poller.poll()
+        #expect(first.mentions.map(\.id) == ["p1", "p2"] && first.skippedIDs == ["p3", "p4", "p5"] && first.recounted.isEmpty)
+        let second = await poller.poll()
+        #expect(second.mentions.isEmpty && second.recounted.map(\.id) == ["p1", "p2"], "\(second.recounted.map(\.id))")
+    }
 }
