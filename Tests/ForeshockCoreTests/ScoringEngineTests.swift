@@ -321,6 +321,13 @@ struct ScoringEngineTests {
         let engine = ScoringEngine(config: scoringConfig([fast]), shards: 1)
         let notes = engine.ingest(observations)
         let features = try #require(engine.features(key, at: 300))
+        // A silence that ends while the alert fires reminds with the post's numbers then, and
+        // does not pass the conditions of the moment it crossed off as now's.
+        let crossed = try #require(notes.first)
+        let reminder = crossed.reminder(at: 300, features: features)
+        #expect(reminder.reason == .repeated && reminder.time == 300 && reminder.reshares == 320 && crossed.reshares < 320)
+        #expect(reminder.held == "still firing when the silence ended" && crossed.held != reminder.held)
+        #expect(reminder.velocityPerMin == features.velocityShort && reminder.alertKey == crossed.alertKey)
         #expect(features.mode == .counts)
         #expect(features.reshares == 320)
         // All 320 fell within the 5-minute short window.
