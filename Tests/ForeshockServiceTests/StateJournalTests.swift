@@ -133,6 +133,9 @@ struct StatusCommandTests {
         #expect(shown == .success)
         let row = text.split(separator: "\n").first { $0.contains("custom:j1") && $0.contains("going-viral") }
         #expect(row?.contains("held by silence") == true && row?.contains("handled by Dana") == true, "\(text)")
+        // Its time column counts the notice the silence held back, so it does not say "sent".
+        let header = text.split(separator: "\n").first { $0.contains("SEVERITY") }
+        #expect(header?.contains("LAST NOTICE") == true && header?.contains("SENT") == false, "\(text)")
         #expect(text.contains("NOT running") && text.contains("custom") && text.contains("acme lost my bag"))
         let (json, raw, _) = await runForeshock(["status", "--state-dir", state, "--format", "json"])
         #expect(json == .success)
