@@ -51,6 +51,8 @@ package actor WatchPipeline {
     private var readThrough: [String: Double] = [:]
     package private(set) var health: [String: SourceHealth] = [:]
     package private(set) var counters = Counters()
+    /// When to say that journal writes fail (the count is `counters.journalErrors`).
+    private var journalNotice = FailureNotice()
     private var journalLines = 0
     static let followFor: Double = 6 * 3600
     static let followAtMost = 200
@@ -336,7 +338,7 @@ package actor WatchPipeline {
         } catch {
             // Scoring goes on: an alert now is worth more than a journal line.
             counters.journalErrors += 1
-            if counters.journalErrors == 1 || counters.journalErrors % 100 == 0 {
+            if journalNotice.failed(count: counters.journalErrors) {
                 logger.error("cannot write the state journal; a restart will not remember this", [("path", journal.path), ("error", SystemReason.of(error))])
             }
             return observations

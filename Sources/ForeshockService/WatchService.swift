@@ -75,11 +75,11 @@ package actor WatchService {
     private let started: Date
     /// The web server and what it answers from; nil when the config has no `web` (and for `--once`).
     private let web: WebServer?
-    /// Per file housekeeping writes, how many writes in a row have failed: said the first time
-    /// and every 100th after, not every 15 s for as long as the disk is full.
-    private var failingWrites: [String: Int] = [:]
-    /// The notification log's failed writes already said.
-    private var logErrorsSaid = 0
+    /// Per file housekeeping writes, the failures in a row, not said every 15 s for as long as
+    /// the disk is full.
+    private var failingWrites: [String: FailureNotice] = [:]
+    /// The notification log's failed writes (the log counts them).
+    private var logErrorsNotice = FailureNotice()
 
     /// - Parameters:
     ///   - record: appends every observation the core sees (`--record`).
@@ -490,26 +490,25 @@ package actor WatchService {
             web.state.publish(look, features: snapshot.hottest + looked, hot: hottestKeys.union(firingPosts), nStar: nStar)
         }
         let logErrors = notifier.log.writeErrors
-        if logErrors > logErrorsSaid, logErrorsSaid == 0 || logErrors / 100 > logErrorsSaid / 100 {
+        if logErrorsNotice.failed(count: logErrors) {
             logger.error("cannot write notifications.log; after a restart, notifications it missed may be sent again (under the same ids)",
                          [("failed_writes", "\(logErrors)"), ("error", notifier.log.lastWriteError ?? "-")])
-            logErrorsSaid = logErrors
         }
         guard writeFiles else { return }
         write(statusJSON, to: WatchStatus.path(stateDir: stateDir), "status.json")
         write(Data(metricsText.utf8), to: config.metricsFile ?? (stateDir as NSString).appendingPathComponent("foreshock.prom"), "the metrics file")
     }
 
-    /// One housekeeping file written whole; a failure said the first time and every 100th
-    /// after, and its end once it works again.
+    /// One housekeeping file written whole; its failures said as `FailureNotice` says, and
+    /// their end once it works again.
     private func write(_ data: Data, to path: String, _ name: String) {
         do {
             try AtomicFile.write(data, to: path)
-            if failingWrites.removeValue(forKey: path) != nil { logger.info("\(name) is written again", [("path", path)]) }
+            if var notice = failingWrites.removeValue(forKey: path), notice.succeeded() { logger.info("\(name) is written again", [("path", path)]) }
         } catch {
-            let failures = failingWrites[path, default: 0] + 1
-            failingWrites[path] = failures
-            if failures % 100 == 1 { logger.warning("cannot write \(name)", [("path", path), ("error", SystemReason.of(error)), ("failures", "\(failures)")]) }
+            if failingWrites[path, default: FailureNotice()].failed() {
+                logger.warning("cannot write \(name)", [("path", path), ("error", SystemReason.of(error)), ("failures", "\(failingWrites[path]?.failures ?? 0)")])
+            }
         }
     }
 }
