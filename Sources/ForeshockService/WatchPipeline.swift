@@ -279,6 +279,11 @@ package actor WatchPipeline {
         return await onEngine { $0.features(keys, at: time, readThrough: readThrough) }
     }
 
+    /// One post's features at several earlier times (`ScoringEngine.features(_:at:)`).
+    package func features(of key: PostKey, at times: [Double]) async -> [PostFeatures] {
+        await onEngine { $0.features(key, at: times) }
+    }
+
     /// Runs `body` with the engine on the engine's queue, and awaits it.
     private func onEngine<T: Sendable>(_ body: @escaping @Sendable (ScoringEngine) -> T) async -> T {
         let engine = engine

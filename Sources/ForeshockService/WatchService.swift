@@ -488,6 +488,11 @@ package actor WatchService {
                                          unpolled: sources.filter { $0.health.lastPoll == nil }.map(\.name),
                                          down: sources.filter { $0.health.alerted }.map(\.name))
             web.state.publish(look, features: snapshot.hottest + looked, hot: hottestKeys.union(firingPosts), nStar: nStar)
+            // A post followed since the last look (or since a restart) gets its curve from when
+            // it was posted, not from when it became hot: a few posts a look, so no look waits long.
+            for (key, times) in web.state.unfilled(limit: 20) {
+                web.state.backfill(key, with: await pipeline.features(of: key, at: times), nStar: nStar)
+            }
         }
         let logErrors = notifier.log.writeErrors
         if logErrorsNotice.failed(count: logErrors) {

@@ -78,6 +78,34 @@ struct WebRoutesTests {
         #expect(kept.status == 201 && kept.body.contains(#""id":"s1""#), "\(kept)")
     }
 
+    @Test("A post followed late (hot only now, or after a restart) has its curve from when it was posted, its counts as they were then")
+    func curveDrawnIn() throws {
+        let cascade = try loadCascade("seismic_tweet.csv")
+        let key = PostKey(source: "x", id: "t"), start = 1_000_000.0, now = start + 3600
+        var observations: [Observation] = [.post(key: key, time: start, createdAt: start, author: "dana", followers: cascade[0].followers, text: "hi", url: nil)]
+        for share in cascade.dropFirst() where share.time <= 3600 { observations.append(.reshare(key: key, time: start + share.time, user: nil, followers: share.followers)) }
+        let engine = ScoringEngine(config: scoringConfig([]), shards: 1)
+        _ = engine.ingest(observations)
+        let state = WebState()
+        let status = WatchStatus(writtenAt: "", pid: 1, startedAt: "", running: true, sources: [], hottest: [], alerts: [], outbox: [], delivered: [:], dead: [:])
+        let look = WebState.Snapshot(takenAt: Date(timeIntervalSince1970: now), status: status, statusJSON: Data(), metrics: "", unpolled: [], down: [])
+        state.publish(look, features: [try #require(engine.features(key, at: now))], hot: [key], nStar: 100)
+        #expect(state.followed(key)?.points.count == 1, "followed from this look on")
+        let unfilled = state.unfilled(limit: 20)
+        #expect(unfilled.map(\.key) == [key] && unfilled[0].times.allSatisfy { $0 > start && $0 < now })
+        state.backfill(key, with: engine.features(key, at: unfilled[0].times), nStar: 100)
+        let points = try #require(state.followed(key)?.points)
+        #expect(points.count > 10 && points.first!.time <= start + 120 && points.last!.time == now, "\(points.map(\.time))")
+        // As the core keeps them: an hour on, its older reshares are in bins of 1% of the age.
+        func count(by time: Double) -> Int { cascade.dropFirst().filter { start + $0.time <= time }.count }
+        for point in points {
+            #expect((count(by: point.time - 36)...count(by: point.time + 36)).contains(point.reshares), "at \(point.time - start) s: \(point.reshares)")
+        }
+        #expect(zip(points, points.dropFirst()).allSatisfy { $0.time < $1.time && $0.reshares <= $1.reshares })
+        #expect(points.dropLast().contains { $0.predicted != nil && $0.bandLow != nil }, "each point with its prediction then")
+        #expect(state.unfilled(limit: 20).isEmpty, "drawn in once")
+    }
+
     @Test("Asks for posts nobody tracks give way to a new one when full, oldest first")
     func asksGiveWay() {
         let state = WebState(capacity: 3)

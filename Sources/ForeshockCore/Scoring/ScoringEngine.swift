@@ -260,6 +260,22 @@ package final class ScoringEngine: @unchecked Sendable {
         }
     }
 
+    /// One post's features at several times, in one visit to its shard: its curve as it was
+    /// before anyone looked at it (a post that just became hot, or a watch that restarted).
+    /// Features at an earlier time read the history up to then; `reshares` and `reach` are
+    /// the post's totals now, its count then is `seismic.reshares`.
+    /// - Returns: one for each time, none when the post is not tracked.
+    package func features(_ key: PostKey, at times: [Double]) -> [PostFeatures] {
+        let index = Self.shard(of: key.stableHash, count: shards.count)
+        return access.run("features") {
+            queues[index].sync {
+                var found: [PostFeatures] = []
+                for time in times { shards[index].shard.forEachFeatures(of: [key], at: time) { found.append($1) } }
+                return found
+            }
+        }
+    }
+
     /// The features of many posts now, each shard working through its own posts at once: one
     /// block per shard rather than one queue hop per post.
     /// - Parameters:

@@ -32,6 +32,8 @@ package final class WebState: Sendable {
         var wanted: Double
         var hot = false
         var sampler = SeriesSampler()
+        /// Whether its curve before it was followed has been drawn in (`backfill`).
+        var backfilled = false
 
         package var points: [SeriesPoint] { sampler.points }
     }
@@ -73,6 +75,45 @@ package final class WebState: Sendable {
 
     /// The posts to look at beside the firing and hottest ones.
     package var wanted: [PostKey] { state.withLock { Array(Set($0.followed.keys).union($0.asked.keys)) } }
+
+    /// Followed posts whose curve starts when they were first followed, not when they were
+    /// posted: at most `limit`, with the times to draw it in at (`backfill`).
+    package func unfilled(limit: Int) -> [(key: PostKey, times: [Double])] {
+        state.withLock { state in
+            state.followed.filter { !$0.value.backfilled }.prefix(limit).map { key, followed in
+                (key, Self.historyTimes(createdAt: followed.createdAt, before: followed.points.first?.time ?? followed.createdAt))
+            }
+        }
+    }
+
+    /// When to read a post's past: from a minute after it was posted up to just before its
+    /// first point, evenly on a log scale, as the sampler spaces a live curve (as much detail in
+    /// its first minutes as in its last days).
+    static func historyTimes(createdAt: Double, before: Double, count: Int = 48) -> [Double] {
+        let span = before - createdAt
+        guard span > 60 else { return [] }
+        return (0..<count).map { createdAt + 60 * pow(span / 60, Double($0) / Double(count)) }
+    }
+
+    /// Draws in a followed post's curve before it was followed, from its features at the times
+    /// `unfilled` gave (its count then is SEISMIC's), thinned as a live curve is.
+    package func backfill(_ key: PostKey, with past: [PostFeatures], nStar: Double) {
+        state.withLock { state in
+            guard var followed = state.followed[key], !followed.backfilled else { return }
+            let start = followed.points.first?.time ?? .infinity
+            var sampler = SeriesSampler()
+            for f in past.sorted(by: { $0.time < $1.time }) where f.time < start {
+                guard sampler.due(reshares: f.seismic.reshares, at: f.time, createdAt: followed.createdAt) else { continue }
+                var point = SeriesPoint(f, nStar: nStar)
+                point.reshares = f.seismic.reshares
+                sampler.add(point)
+            }
+            for point in followed.points { sampler.add(point) }
+            followed.sampler = sampler
+            followed.backfilled = true
+            state.followed[key] = followed
+        }
+    }
 
     /// Takes a new look: the snapshot, and the features of the posts followed, firing or hottest
     /// now (`hot`), which extend their curves (a point when the reshares grew by a tenth or a
