@@ -153,10 +153,10 @@ extension MentionFeed {
     package func streamRequest() -> HTTPRequest? { nil }
     package func parseStreamEvent(type: String, data: String) throws(FeedError) -> [Mention]? { nil }
 
-    /// Decodes a body as JSON.
+    /// Decodes a body as JSON, ids written as numbers past 2⁵³ kept exact.
     func json(_ body: Data) throws(FeedError) -> JSONValue {
         do {
-            return try JSONValue.parse(body)
+            return try JSONValue.parse(bytes: [UInt8](body), exactIntegers: true)
         } catch {
             throw FeedError.notJSON([UInt8](body.prefix(64)), error)
         }

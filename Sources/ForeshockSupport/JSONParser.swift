@@ -14,6 +14,10 @@ package struct JSONParser {
     @usableFromInline let bytes: ArraySlice<UInt8>
     @usableFromInline var index: Int
     @usableFromInline var depth = 0
+    /// Whole numbers of more than 15 digits as their text (`.string`), which a Double would
+    /// round: ids that APIs write as numbers (snowflakes run past 2⁵³), where two posts must
+    /// not become one. `doubleValue` still reads them as numbers.
+    @usableFromInline var exactIntegers = false
     @usableFromInline static let maxDepth = 512
 
     @usableFromInline struct Failure: Error { @usableFromInline init() {} }
@@ -24,8 +28,9 @@ package struct JSONParser {
     }
 
     /// - Returns: the value, or nil when the text is not exactly one JSON value.
-    @inlinable static func parse(_ bytes: [UInt8]) -> JSONValue? {
+    @inlinable static func parse(_ bytes: [UInt8], exactIntegers: Bool = false) -> JSONValue? {
         var parser = JSONParser(bytes[...])
+        parser.exactIntegers = exactIntegers
         guard let value = try? parser.value() else { return nil }
         parser.skipSpace()
         return parser.index == bytes.endIndex ? value : nil
@@ -92,7 +97,13 @@ package struct JSONParser {
         case UInt8(ascii: "t"): try literal(Self.trueBytes); return .bool(true)
         case UInt8(ascii: "f"): try literal(Self.falseBytes); return .bool(false)
         case UInt8(ascii: "n"): try literal(Self.nullBytes); return .null
-        default: return .number(try number())
+        default:
+            let start = index
+            let number = try number()
+            if exactIntegers, index - start > 15, !bytes[start..<index].contains(where: { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }) {
+                return .string(String(decoding: bytes[start..<index], as: UTF8.self))
+            }
+            return .number(number)
         }
     }
 

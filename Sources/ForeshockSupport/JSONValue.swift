@@ -61,8 +61,10 @@ package enum JSONValue: Sendable, Equatable, Decodable {
 
     /// Decodes strict JSON from UTF-8 bytes.
     /// - Throws: `JSONSyntaxError` with a one-line reason.
-    package static func parse(bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
-        if let value = JSONParser.parse(bytes) { return value }
+    /// - Parameter exactIntegers: whole numbers of more than 15 digits as their text, as ids
+    ///   need them (see `JSONParser.exactIntegers`).
+    package static func parse(bytes: [UInt8], exactIntegers: Bool = false) throws(JSONSyntaxError) -> JSONValue {
+        if let value = JSONParser.parse(bytes, exactIntegers: exactIntegers) { return value }
         throw JSONSyntaxError(reason: JSONSyntaxLocator.locate(bytes, json5: false) ?? "the text could not be read as JSON")
     }
 

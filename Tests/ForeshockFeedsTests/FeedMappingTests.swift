@@ -136,6 +136,20 @@ struct FeedMappingTests {
         #expect(JSONFeed(source: source).mentionsRequest(after: "10", page: nil).url.hasSuffix("after=10"))
     }
 
+    @Test("json source: ids written as numbers past 2⁵³ (snowflakes) stay exact, as two posts and as the cursor; counts still read")
+    func jsonBigIDs() throws {
+        var source = testSource(.json)
+        source.items = "."
+        source.fields = ["id": "id", "reshares": "shares", "reply_to": "parent"]
+        source.cursorField = "id"
+        // A Double holds neither: both would read as 1234567890123456768.
+        let body = #"[{"id": 1234567890123456789, "shares": 12, "parent": 1234567890123456700}, {"id": 1234567890123456788, "shares": 1.5e1}, {"id": 42}]"#
+        let page = try JSONFeed(source: source).parseMentions(Data(body.utf8))
+        #expect(page.mentions.map(\.id) == ["1234567890123456789", "1234567890123456788", "42"])
+        #expect(page.mentions.map(\.reshares) == [12, 15, nil] && page.mentions[0].replyTo == "1234567890123456700")
+        #expect(page.newestCursor == "1234567890123456789")
+    }
+
     @Test("Times keep the source's fractional digits and become UTC")
     func timestamps() {
         #expect(Timestamp.normalize("2025-02-07T22:21:22.374+02:00") == "2025-02-07T20:21:22.374Z")
