@@ -1,4 +1,5 @@
 import ForeshockConfig
+import ForeshockFeeds
 import ForeshockSupport
 import Foundation
 
@@ -12,13 +13,20 @@ enum ParseCommand {
         let source = try resolve(name, configPath: arguments[.config], environment: environment)
         let path = arguments.positionals[0]
         let body = try CommandFile.read(path, command: "parse")
+        let page: MentionPage
         do {
-            let page = try source.makeFeed().parseMentions(body)
-            for mention in page.mentions { terminal.print(mention.jsonLine) }
-            return .success
+            page = try source.makeFeed().parseMentions(body)
         } catch {
             throw CommandError(.runtime, "foreshock parse: \(path) is not a \(source.kind.rawValue) response: \(error.message)")
         }
+        for mention in page.mentions { terminal.print(mention.jsonLine) }
+        guard page.unreadable > 0 else { return .success }
+        // A mapping that reads none of the items is what this command is there to catch.
+        let said = "foreshock parse: \(page.unreadable) of \(page.unreadable + page.mentions.count) items in \(path) have no id at fields.id "
+            + "(\(source.fields["id"].map { "\"\($0)\"" } ?? "not mapped")); they were skipped."
+        if page.mentions.isEmpty { throw CommandError(.runtime, said) }
+        terminal.printError(said)
+        return .success
     }
 
     /// A kind given by name reads with its defaults (`source` is the kind); anything else must

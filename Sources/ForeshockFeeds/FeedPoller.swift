@@ -45,6 +45,8 @@ package final class FeedPoller: Sendable {
         /// Follower counts looked up (`followers(of:)`), and when: an author posts again.
         var followersKnown: [String: (count: Int, at: Date)] = [:]
         var stats = FeedStats()
+        /// Polls whose answers held items that could not be read, in a row.
+        var unreadable = FailureNotice()
     }
 
     /// - Parameters:
@@ -144,6 +146,7 @@ package final class FeedPoller: Sendable {
                 state.withLock { $0.etags = [request.url: tag] }
             }
             collected += parsed.mentions
+            outcome.unreadable += parsed.unreadable
             if cursor != nil, parsed.moreThanGiven { outcome.truncated = true }
             if let found = parsed.newestCursor {
                 newest = newest.map { Self.newer(found, than: $0) ? found : $0 } ?? found
@@ -190,6 +193,12 @@ package final class FeedPoller: Sendable {
                 if fresh.count < cap { fresh.append(mention) } else { outcome.skippedIDs.append(mention.id) }
             }
             outcome.mentions = fresh
+            // A mapping that reads nothing stays wrong every poll: said once, then once a hundred.
+            if outcome.unreadable == 0 {
+                _ = state.unreadable.succeeded()
+            } else if !state.unreadable.failed() {
+                outcome.unreadable = 0
+            }
             if let newest, newest != state.cursor {
                 if let old = state.cursor, !state.cursorFromTime { state.cursorHistory = Array((state.cursorHistory + [old]).suffix(8)) }
                 state.cursor = newest
@@ -522,6 +531,10 @@ package struct PollOutcome: Sendable {
     /// Mentions seen before that the answer named again, with their counts as it gave them:
     /// for an API with no other way to ask (a JSON feed), how a post's counts move.
     package var recounted: [Mention] = []
+    /// Items the answer listed that could not be read as posts (`MentionPage.unreadable`), set
+    /// on the first poll that has them and every hundredth in a row after (0 on the others):
+    /// what to say, not how often it happened.
+    package var unreadable = 0
     /// The cursor stepped back to an older post because the newest one vanished.
     package var cursorFellBack = false
     /// The API refused the cursor, so this poll started again from the latest page.

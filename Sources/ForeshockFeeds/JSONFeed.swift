@@ -29,12 +29,15 @@ package struct JSONFeed: MentionFeed {
         }
         var mentions: [Mention] = []
         var cursors: [JSONValue] = []
+        var unreadable = 0
         for item in items {
-            guard let mention = mention(item) else { continue }
+            guard let mention = mention(item) else { unreadable += 1; continue }
             mentions.append(mention)
             if let field = source.cursorField, let cursor = item[path: field] { cursors.append(cursor) }
         }
-        return MentionPage(mentions: mentions, newestCursor: Self.largest(cursors))
+        var page = MentionPage(mentions: mentions, newestCursor: Self.largest(cursors))
+        page.unreadable = unreadable
+        return page
     }
 
     func mention(_ item: JSONValue) -> Mention? {

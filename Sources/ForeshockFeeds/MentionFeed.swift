@@ -130,6 +130,9 @@ package struct MentionPage: Sendable {
     /// The API says more matched than it gives at all (Algolia's 1,000 hits): after a cursor,
     /// some new mentions are not read.
     package var moreThanGiven = false
+    /// Items the page listed that could not be read as a post (a JSON feed's item with nothing
+    /// at its `fields.id`): skipped, and worth a word, since a wrong mapping reads nothing at all.
+    package var unreadable = 0
 
     package init(mentions: [Mention], newestCursor: String? = nil, nextPage: String? = nil) {
         self.mentions = mentions

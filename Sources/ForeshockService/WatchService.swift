@@ -354,6 +354,10 @@ package actor WatchService {
                 source.warning("one answer brought more new mentions than max_items_per_poll; the rest were skipped",
                                [("taken", "\(outcome.mentions.count)"), ("skipped", "\(outcome.skippedIDs.count)")])
             }
+            if outcome.unreadable > 0 {
+                source.warning("items in the answer had no id where the source's fields.id points; they were skipped",
+                               [("skipped", "\(outcome.unreadable)"), ("read", "\(outcome.mentions.count + outcome.recounted.count)")])
+            }
             if outcome.cursorFellBack { source.debug("nothing after the cursor (its post may be gone); stepped back to an older one, or the latest page") }
             if outcome.cursorRefused { source.warning("the API no longer accepts the cursor (older than it searches); started again from the latest posts") }
         }

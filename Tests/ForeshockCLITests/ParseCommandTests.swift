@@ -41,4 +41,19 @@ struct ParseCommandTests {
         let (usage, _, usageErr) = await runForeshock(["parse", "--source", "mastadon", html])
         #expect(usage == .usage && usageErr.contains("Did you mean 'mastodon'?"))
     }
+
+    @Test("A json source's mapping that finds no id: exit 1 when it reads nothing, a warning when it reads some; one line each")
+    func unmappedIDs() async throws {
+        let config = try writeTemporaryFile(#"{ sources: [{ name: "feed", kind: "json", url: "http://127.0.0.1:9/x", items: "posts", fields: { id: "post_id" } }] }"#)
+        let none = try writeTemporaryFile(#"{"posts": [{"id": 1}, {"id": 2}]}"#, name: "none.json")
+        let (failed, out, err) = await runForeshock(["parse", "--source", "feed", "--config", config, none])
+        #expect(failed == .failure && out.isEmpty && err.split(separator: "\n").count == 1, "\(err)")
+        #expect(err.contains("2 of 2 items") && err.contains("\"post_id\""), "\(err)")
+        let some = try writeTemporaryFile(#"{"posts": [{"post_id": "a"}, {"id": 2}]}"#, name: "some.json")
+        let (read, someOut, someErr) = await runForeshock(["parse", "--source", "feed", "--config", config, some])
+        #expect(read == .success && someOut.split(separator: "\n").count == 1 && someErr.split(separator: "\n").count == 1 && someErr.contains("1 of 2 items"), "\(someErr)")
+        let fine = try writeTemporaryFile(#"{"posts": [{"post_id": "a"}]}"#, name: "fine.json")
+        let (ok, _, fineErr) = await runForeshock(["parse", "--source", "feed", "--config", config, fine])
+        #expect(ok == .success && fineErr.isEmpty)
+    }
 }

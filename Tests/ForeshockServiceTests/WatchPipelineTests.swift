@@ -143,6 +143,21 @@ struct WatchPipelineTests {
         #expect(await pipeline.features([key], at: Date().timeIntervalSince1970, exactly: true)[0]?.reshares == 12)
     }
 
+    @Test("Items a JSON feed's mapping cannot read are counted on the first poll that has them, not every poll, and again after a clean one")
+    func unreadableItems() async throws {
+        let bad = #"{"posts": [{"id": "a"}, {"postid": "b"}, {"postid": "c"}]}"#, good = #"{"posts": [{"id": "a"}]}"#
+        let api = try await ScriptedAPI(["/feed": [["body": bad], ["body": bad], ["body": good], ["body": bad]]])
+        defer { api.stop() }
+        var source = testSource(.json, name: "j")
+        source.url = .literal(api.base + "/feed")
+        source.items = "posts"
+        source.fields = ["id": "id"]
+        let poller = FeedPoller(feed: source.makeFeed())
+        var said: [Int] = []
+        for _ in 0..<4 { said.append(await poller.poll().unreadable) }
+        #expect(said == [2, 0, 0, 2])
+    }
+
     @Test("Posts named again are carried on only as far as max_items_per_poll, as new ones are")
     func recountedPostsCapped() async throws {
         let page = #"{"posts": ["# + (1...5).map { #"{"id": "p\#($0)", "shares": \#($0)}"# }.joined(separator: ",") + "]}"
