@@ -187,9 +187,12 @@ struct WatchProcessTests {
 
     @Test("A journal write cut short (a file size limit here, a full disk in life) is cut back off: once there is room again, every line reads")
     func journalWriteCutShort() async throws {
-        // Nothing at the first poll; 40 posts at the second, 8 s later, once the limit is set.
+        // One post at the first poll, so the journal has a line to size the limit by; 40 posts at
+        // the second, 8 s later, once the limit is set. (A first poll that found nothing wrote
+        // nothing, and under load the second poll's lines could come before the limit.)
         let statuses = try (1001...1040).map { try mastodonStatus(id: String($0), reblogs: 3) }
-        let api = try await ScriptedAPI(["/api/v1/timelines/tag/acme": [["body": "[]"], ["body": "[" + statuses.joined(separator: ",") + "]"], ["body": "[]"]]])
+        let first = try mastodonStatus(id: "1000", reblogs: 3)
+        let api = try await ScriptedAPI(["/api/v1/timelines/tag/acme": [["body": "[" + first + "]"], ["body": "[" + statuses.joined(separator: ",") + "]"], ["body": "[]"]]])
         defer { api.stop() }
         let state = try makeTemporaryDirectory()
         let config = try writeTemporaryFile(#"{ sources: [{ name: "toots", kind: "mastodon", query: "acme", base_url: "\#(api.base)", interval: "8s", fetch_resharers_at: 1000000 }], scoring: { evaluation_interval: "1s" }, rules: [{ name: "r", severity: "critical", when: { min_reshares: 1000 } }], sinks: [{ name: "log", kind: "console" }] }"#)
