@@ -40,7 +40,7 @@ package struct WebConfig: Sendable, Equatable {
 
     /// Whether `host` is an IPv4 address in dotted decimal (or IPv6, in brackets), as the
     /// server will read it: `abc`, `127.1` and `999.1.1.1` are not.
-    private static func isAddress(_ host: String, v6: Bool) -> Bool {
+    package static func isAddress(_ host: String, v6: Bool) -> Bool {
         var buffer = [UInt8](repeating: 0, count: 16)
         return inet_pton(v6 ? AF_INET6 : AF_INET, host, &buffer) == 1
     }

@@ -26,8 +26,8 @@ struct WebRoutesTests {
     }
 
     /// One request as these bytes: the status line's code and the body.
-    static func ask(_ port: Int, _ method: String, _ path: String, body: String? = nil) async throws -> (status: Int, body: String) {
-        var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer \(token)\r\n"
+    static func ask(_ port: Int, _ method: String, _ path: String, body: String? = nil, host: String = "127.0.0.1") async throws -> (status: Int, body: String) {
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\nAuthorization: Bearer \(token)\r\n"
         if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
         request += "\r\n" + (body ?? "")
         let bytes = Array(request.utf8)
@@ -48,6 +48,27 @@ struct WebRoutesTests {
         #expect(try await Self.ask(port, "DELETE", "/api/v1/silences/s1%00zzz").status == 400)
         let listed = try JSONValue.parse(Data(try await Self.ask(port, "GET", "/api/v1/silences").body.utf8))
         #expect(listed["silences"]?.arrayValue?.map { [$0["id"]?.stringValue, $0["active"]?.boolValue.map(String.init)] } == [["s1", "true"]])
+    }
+
+    @Test("Only an address, localhost or external_url's host is answered (DNS rebinding); a Host header is read whole, not cut down to a part that looks like an address")
+    func hostHeaders() async throws {
+        let (server, port) = try Self.server()
+        defer { server.stop() }
+        for host in ["127.0.0.1", "127.0.0.1:\(port)", "localhost", "LOCALHOST:80", "app.localhost:1", "[::1]", "[::1]:\(port)", "10.0.0.7:443"] {
+            #expect(try await Self.ask(port, "GET", "/-/healthy", host: host).status == 200, "\(host)")
+        }
+        for host in ["evil.example", "evil.example:80", "a:b:c", "127.0.0.1:1@evil.example", "127.0.0.1.evil.example", "[::1", "[evil.example]", "[::1]x",
+                     "127.0.0.1:abc", "127.0.0.1:123456", "999.1.1.1", "127.1", ":80", "foreshock.example.com"] {
+            let answer = try await Self.ask(port, "GET", "/-/healthy", host: host)
+            #expect(answer.status == 421 || answer.status == 400, "\(host): \(answer)")
+        }
+        var web = WebConfig()
+        web.externalURL = "https://Foreshock.Example.com"
+        var watch = scoringConfig([])
+        watch.web = web
+        server.reconfigure(watch)
+        #expect(try await Self.ask(port, "GET", "/-/healthy", host: "foreshock.example.com").status == 200)
+        #expect(try await Self.ask(port, "GET", "/-/healthy", host: "foreshock.example.com.evil.example").status == 421)
     }
 
     @Test("A post of a source named with a slash is reached; one of a source the watch does not have is not asked for")

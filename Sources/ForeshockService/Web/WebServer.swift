@@ -134,14 +134,34 @@ package final class WebServer: Sendable {
     }
 
     /// Whether the Host header names this server: an IP address, localhost, or external_url's host.
+    /// The header is read whole, as RFC 9110 writes it (`host [":" port]`, an IPv6 address in
+    /// brackets): `a:b:c`, `127.0.0.1:1@evil` or `[::1` name nothing and are refused, not cut
+    /// down to a part that looks like an address.
     func acceptsHost(_ header: String?) -> Bool {
         guard let header, !header.isEmpty else { return true }  // HTTP/1.0 clients send none
-        var host = Substring(header.lowercased())
-        if host.hasPrefix("[") { host = host.dropFirst().prefix { $0 != "]" } } else if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
-        if host == "localhost" || host.hasSuffix(".localhost") { return true }
-        if host.allSatisfy({ $0.isNumber || $0 == "." }) || host.contains(":") { return true }  // an IPv4 or IPv6 address
+        guard let (host, bracketed) = Self.hostPart(header.lowercased()) else { return false }
+        if bracketed { return WebConfig.isAddress(host, v6: true) }
+        if host == "localhost" || host.hasSuffix(".localhost") || WebConfig.isAddress(host, v6: false) { return true }
         let external = settings.withLock { $0.externalURL }.flatMap { URLParts($0).host?.lowercased() }
-        return external == String(host)
+        return external == host
+    }
+
+    /// The host of a Host header, and whether it was in brackets; nil when the header is not
+    /// a host with an optional port of digits.
+    static func hostPart(_ header: String) -> (host: String, bracketed: Bool)? {
+        let host: Substring, rest: Substring
+        if header.hasPrefix("[") {
+            guard let close = header.firstIndex(of: "]") else { return nil }
+            host = header[header.index(after: header.startIndex)..<close]
+            rest = header[header.index(after: close)...]
+        } else {
+            let colon = header.firstIndex(of: ":") ?? header.endIndex
+            host = header[..<colon]
+            rest = header[colon...]
+        }
+        let port = rest.dropFirst()
+        guard !host.isEmpty, rest.isEmpty || (rest.first == ":" && port.count <= 5 && port.allSatisfy { $0.isASCII && $0.isNumber }) else { return nil }
+        return (String(host), header.hasPrefix("["))
     }
 
     /// A 405 naming the methods the path takes, unless `method` is one.
