@@ -19,6 +19,8 @@ package actor WatchPipeline {
         package var lastError: String?
         package var downSince: Double?
         package var alerted = false
+        /// When its source-down alert fired, in this run (the journal keeps only that it did).
+        package var alertedAt: Double?
         package var rateLimitWaits = 0
     }
 
@@ -213,7 +215,7 @@ package actor WatchPipeline {
                 write([], then: [.sourceHealth(source: name, downSince: nil, alerted: false)])
                 if h.alerted {
                     logger.info("source removed while down; its alert resolves", [("source", name)])
-                    deliver([sourceDownNote(name, since: since, now: now, error: nil, removed: true)])
+                    deliver([sourceDownNote(name, since: since, now: now, error: nil, removed: true, firedAt: h.alertedAt)])
                 }
             }
             health[name] = nil
@@ -372,17 +374,18 @@ package actor WatchPipeline {
             await checkDown(name, now: clock().timeIntervalSince1970)
             return
         }
-        let wasAlerted = h.alerted
+        let wasAlerted = h.alerted, alertedAt = h.alertedAt
         let wasDown = h.downSince
         h.lastError = nil
         h.downSince = nil
         h.alerted = false
+        h.alertedAt = nil
         health[name] = h
         if let wasDown {
             write([], then: [.sourceHealth(source: name, downSince: nil, alerted: false)])
             if wasAlerted {
                 logger.info("source recovered", [("source", name)])
-                deliver([sourceDownNote(name, since: wasDown, now: now, error: nil)])
+                deliver([sourceDownNote(name, since: wasDown, now: now, error: nil, firedAt: alertedAt)])
             }
         }
     }
@@ -392,18 +395,23 @@ package actor WatchPipeline {
     private func checkDown(_ name: String, now: Double) async {
         guard let h = health[name], let since = h.downSince, !h.alerted, now - since >= config.sourceDownAfter else { return }
         health[name]?.alerted = true
+        health[name]?.alertedAt = now
         logger.error("source down", [("source", name), ("since", Timestamp.format(Date(timeIntervalSince1970: since))), ("error", h.lastError ?? "")])
         deliver([sourceDownNote(name, since: since, now: now, error: h.lastError ?? "unknown error")])
         write([], then: [.sourceHealth(source: name, downSince: since, alerted: true)])
     }
 
-    private func sourceDownNote(_ name: String, since: Double, now: Double, error: String?, removed: Bool = false) -> AlertNotification {
+    /// - Parameter firedAt: when the alert fired, for a resolution; not known after a restart,
+    ///   when it is taken as `source_down_after` past the failure's start.
+    private func sourceDownNote(_ name: String, since: Double, now: Double, error: String?, removed: Bool = false, firedAt: Double? = nil) -> AlertNotification {
         let critical = config.rules.filter { $0.severity == .critical }.map(\.sinks)
         let minutes = Int(((now - since) / 60).rounded())
         let text = error.map { "Source \(name) has failed for \(minutes) min: \($0). Nothing from it is scored until it recovers." }
             ?? (removed ? "Source \(name) was removed from the config after failing for \(minutes) min." : "Source \(name) recovered after \(minutes) min.")
         return AlertNotification(.sourceDown(source: name, since: since, message: text), time: now, rule: "source-down", severity: .critical,
-                                 reason: error == nil ? .resolved : .started, sinks: AlertLifecycle.union(critical), firedAt: since,
+                                 reason: error == nil ? .resolved : .started, sinks: AlertLifecycle.union(critical),
+                                 // It fired `source_down_after` into the failure (`first_seen` is when the failure began).
+                                 firedAt: error == nil ? firedAt ?? min(now, since + config.sourceDownAfter) : now,
                                  held: error == nil ? nil : "failing for \(DurationText.short(now - since)) ≥ \(DurationText.short(config.sourceDownAfter)) (source_down_after)",
                                  watching: config.source(named: name)?.watching)
     }

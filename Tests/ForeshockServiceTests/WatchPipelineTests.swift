@@ -112,11 +112,14 @@ struct WatchPipelineTests {
         #expect(notes.map(\.reason) == [.started, .resolved] && notes.map(\.alertKey) == ["foreshock:source-down/toots", "foreshock:source-down/toots"])
         guard case .sourceDown(_, _, let message)? = notes.last?.subject else { Issue.record("\(notes)"); return }
         #expect(message == "Source toots was removed from the config after failing for 3 min.")
+        // First fired when the alert did, not when the failure began (that is its first_seen).
+        #expect(notes.map(\.firedAt) == [notes[0].time, notes[0].time] && notes.map(\.createdAt) == [1_000_000, 1_000_000], "\(notes.map(\.firedAt))")
         // The same between two runs: the journal says it was down and alerted, the config has it no more.
         let restarted = Mutex<[AlertNotification]>([])
         let next = WatchPipeline(config: config, pollers: [], clock: { Date(timeIntervalSince1970: 1_000_300) }) { notes in restarted.withLock { $0 += notes } }
         _ = await next.restore(StateJournal.Loaded(entries: [.sourceHealth(source: "toots", downSince: 1_000_000, alerted: true)], lines: 1))
         #expect(restarted.withLock { $0.map { "\($0.alertKey) \($0.reason)" } } == ["foreshock:source-down/toots resolved"])
+        #expect(restarted.withLock { $0.map(\.firedAt) } == [1_000_060], "after a restart: source_down_after into the failure")
     }
 
     @Test("A post an answer names again with other counts (a JSON feed lists the same posts each poll) is scored with its counts now")
