@@ -401,6 +401,16 @@ package actor WatchPipeline {
         write([], then: [.sourceHealth(source: name, downSince: since, alerted: true)])
     }
 
+    /// The source-down alerts that fire, as the notifications that started them: a restart hands
+    /// them to the notifier with the engine's firing alerts (`Notifier.rememberSilenced`), so
+    /// one a silence held back is told when the silence ends, as a post's alert is.
+    package func firingSourceDownAlerts() -> [AlertNotification] {
+        health.keys.sorted().compactMap { name in
+            guard let h = health[name], h.alerted, let since = h.downSince else { return nil }
+            return sourceDownNote(name, since: since, now: h.alertedAt ?? since + config.sourceDownAfter, error: h.lastError ?? "its error before the restart is not known")
+        }
+    }
+
     /// - Parameter firedAt: when the alert fired, for a resolution; not known after a restart,
     ///   when it is taken as `source_down_after` past the failure's start.
     private func sourceDownNote(_ name: String, since: Double, now: Double, error: String?, removed: Bool = false, firedAt: Double? = nil) -> AlertNotification {

@@ -184,7 +184,7 @@ package actor WatchService {
             logger.info("state restored", [("journal_lines", "\(loaded.lines)"), ("posts", "\(posts)"), ("notifications_resent", "\(missing.count)")])
             if !missing.isEmpty { notifier.submit(missing) }
             // After what was missing went out: the firing alerts no sink was told of.
-            notifier.rememberSilenced(restored.notes)
+            notifier.rememberSilenced(restored.notes + (await pipeline.firingSourceDownAlerts()))
             for name in restored.cursorsLeft {
                 logger.info("the source reads from somewhere else than when its cursor was saved (query, mode or server changed); it starts from the latest posts", [("source", name)])
             }

@@ -116,6 +116,14 @@ struct WatchPipelineTests {
         #expect(notes.map(\.firedAt) == [notes[0].time, notes[0].time] && notes.map(\.createdAt) == [1_000_000, 1_000_000], "\(notes.map(\.firedAt))")
         // The same between two runs: the journal says it was down and alerted, the config has it no more.
         let restarted = Mutex<[AlertNotification]>([])
+        // Still configured at the restart: firing, for a silence that held it back to end on.
+        var kept = config
+        kept.sources = [source]
+        let still = WatchPipeline(config: kept, pollers: [FeedPoller(feed: source.makeFeed())], clock: { Date(timeIntervalSince1970: 1_000_300) }) { _ in }
+        _ = await still.restore(StateJournal.Loaded(entries: [.sourceHealth(source: "toots", downSince: 1_000_000, alerted: true)], lines: 1))
+        let firing = await still.firingSourceDownAlerts()
+        #expect(firing.map { "\($0.alertKey) \($0.reason) \($0.time)" } == ["foreshock:source-down/toots started 1000060.0"])
+        #expect(await pipeline.firingSourceDownAlerts().isEmpty, "resolved when removed")
         let next = WatchPipeline(config: config, pollers: [], clock: { Date(timeIntervalSince1970: 1_000_300) }) { notes in restarted.withLock { $0 += notes } }
         _ = await next.restore(StateJournal.Loaded(entries: [.sourceHealth(source: "toots", downSince: 1_000_000, alerted: true)], lines: 1))
         #expect(restarted.withLock { $0.map { "\($0.alertKey) \($0.reason)" } } == ["foreshock:source-down/toots resolved"])
