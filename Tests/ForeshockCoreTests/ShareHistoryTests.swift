@@ -33,6 +33,18 @@ struct ShareHistoryTests {
         #expect([4.0, 5, 6].map { single.reshares(atOrBefore: $0) } == [0, 1, 1])
     }
 
+    @Test("A counter of 2,000,000,000 is counted whole without a record per reshare: at most maxSpread of them get a time")
+    func absurdCounter() {
+        var history = ShareHistory(originalFollowers: 300)
+        history.spread(120, from: 0, to: 60, followers: 100)
+        history.spread(2_000_000_000, from: 60, to: 120, followers: 100)
+        #expect(history.count == 2_000_000_120 && history.shares.count <= 120 + ShareHistory.maxSpread)
+        #expect(history.reshares(atOrBefore: 120) == 2_000_000_120 && history.reshares(atOrBefore: 60) < 2_000_000_120)
+        #expect(history.cappedFollowers == 100 * 2_000_000_120)
+        history.spread(10, from: 120, to: 180, followers: 100)
+        #expect(history.count == 2_000_000_130 && history.reshares(atOrBefore: 180) == 2_000_000_130)
+    }
+
     static func counted(_ history: ShareHistory, _ t: Double) -> Int {
         history.bins.reduce(0) { $0 + ($1.end <= t ? $1.count : 0) } + history.shares.filter { $0.time <= t }.count
     }

@@ -55,6 +55,9 @@ package struct ShareHistory: Sendable {
         var time: Double { weight > 0 ? weightedTime / weight : (start + end) / 2 }
     }
 
+    /// The most reshares one counter spreads one by one (`spread`): 1.6 MB, and more than any
+    /// real post gains between two polls.
+    static let maxSpread = 100_000
     /// Exact reshares always kept, whatever their age: the window may widen back to them.
     static let keepExact = 16
     /// A bin may span at most this fraction of its age.
@@ -96,13 +99,21 @@ package struct ShareHistory: Sendable {
     ///   - followers: each resharer's assumed followers.
     package mutating func spread(_ count: Int, from: Double, to: Double, followers n: Double) {
         guard count > 0 else { return }
+        // Past `maxSpread`, the rest are counted without a time, which `reshares(atOrBefore:)`
+        // takes as early: an API's counter of 2,000,000,000 (or a first look at a post with
+        // millions) must not become a record per reshare, 32 GB, in a watch and each restart.
+        let exact = min(count, Self.maxSpread)
+        if count > exact {
+            self.count += count - exact
+            cappedFollowers += Double(count - exact) * min(n, followersCap)
+        }
         start = min(start, max(0, from))
         resolution = to - from
         if Float(resolution) >= coarsest || Float(to) - coarsestEnd > Self.coarsestMemory {
             coarsest = Float(resolution)
             coarsestEnd = Float(to)
         }
-        for index in 1...count { add(at: from + (to - from) * Double(index) / Double(count), followers: n) }
+        for index in 1...exact { add(at: from + (to - from) * Double(index) / Double(exact), followers: n) }
     }
 
     /// Moves exact reshares older than `maxWindow` before `now` into bins, and merges bins
