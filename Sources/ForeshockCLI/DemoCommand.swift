@@ -90,8 +90,8 @@ enum DemoCommand {
     static func progressLine(_ f: PostFeatures, minutes: Int) -> String {
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
         let time = String(format: "+%02d:%02d", minutes / 60, minutes % 60)
-        let reach = f.reach >= 1e6 ? String(format: "%.1fM", f.reach / 1e6) : f.reach >= 1e3 ? String(format: "%.0fk", f.reach / 1e3) : String(Int(f.reach))
-        var predicted = f.supercritical ? "on its way to everywhere (supercritical)" : f.predicted.map { String(Int($0.rounded())) } ?? "-"
+        let reach = f.reach >= 1e6 ? String(format: "%.1fM", f.reach / 1e6) : f.reach >= 1e3 ? String(format: "%.0fk", f.reach / 1e3) : NumberText.whole(f.reach)
+        var predicted = f.supercritical ? "on its way to everywhere (supercritical)" : f.predicted.map(NumberText.whole) ?? "-"
         if let p = f.seismic.infectiousness, p > 0, let mid = f.seismic.predicted, let band = f.seismic.band(nStar: 100),
            let lo = band.low, let hi = band.high {
             predicted += String(format: " (raw %.0f, %.0f–%.0f)", mid, lo, hi)

@@ -81,7 +81,7 @@ enum StatusCommand {
         out.append("Hottest posts")
         if status.hottest.isEmpty { out.append("  none tracked yet") }
         out += table(["RESHARES", "VEL/MIN", "PREDICTED", "REPLIES", "AGE", "MODE", "ANSWERED", "POST"], status.hottest.map { post in
-            let predicted = post.supercritical ? "viral" : post.predicted.map { "\(Int($0))" } ?? "-"
+            let predicted = post.supercritical ? "viral" : post.predicted.map(NumberText.whole) ?? "-"
             let who = [post.author.map { "@\($0)" }, post.text.map { "\"\($0)\"" }, post.url].compactMap { $0 }.joined(separator: " ")
             return ["\(post.reshares)", String(format: "%.1f", post.velocityPerMin), predicted, Self.replies(post.counters), DurationText.short(post.ageSeconds),
                     post.mode, post.answered ? "yes" : "no", "\(post.source):\(post.id) \(who)"]

@@ -36,10 +36,14 @@ package enum MentionObservations {
     }
 
     /// A follower count as the scorer may use it: a negative one is no count (a Mastodon fork
-    /// answers -1 for an account that hides it), not a negative audience.
+    /// answers -1 for an account that hides it), not a negative audience; nor is one past ten
+    /// billion.
     package static func followers(_ count: Double?) -> Double? {
-        count.flatMap { $0 >= 0 ? $0 : nil }
+        count.flatMap { $0 >= 0 && $0 <= maxFollowers ? $0 : nil }
     }
+
+    /// More than there are people: no account's count, a damaged line's.
+    static let maxFollowers = 1e10
 
     package static func followers(_ count: Int?) -> Double? {
         followers(count.map(Double.init))

@@ -15,6 +15,12 @@ package enum NumberText {
         return (value < 0 ? "-" : "") + out
     }
 
+    /// A whole number, ungrouped, for any value: `Int(_:)` traps past Int.max, and a damaged
+    /// status file or a recording can hold 1e19.
+    package static func whole(_ value: Double) -> String {
+        value.isFinite ? String(format: "%.0f", value.rounded()) : "unknown"
+    }
+
     /// "1 post", "12,345 posts".
     package static func count(_ value: Int, _ noun: String) -> String {
         "\(grouped(Double(value))) \(noun)\(value == 1 ? "" : "s")"

@@ -119,6 +119,20 @@ struct ReplayCommandTests {
         #expect(!out.contains("javascript:"))
     }
 
+    @Test("Absurd numbers in a recording: followers of 1e19 are unknown, a counter of 2,000,000,000 is counted whole, nothing traps")
+    func absurdNumbers() async throws {
+        var lines = [#"{"type":"post","time":1700000000,"source":"x","id":"p1","author":"a","followers":1e19,"text":"hi"}"#,
+                     #"{"type":"post","time":1700000000,"source":"x","id":"p2","author":"b","followers":100,"text":"hi"}"#]
+        for index in 0..<12 { lines.append(#"{"type":"reshare","time":\#(1_700_000_005 + 5 * index),"source":"x","post":"p1","user":"u\#(index)","followers":1e300}"#) }
+        lines.append(#"{"type":"counts","time":1700000060,"source":"x","post":"p2","reshares":2000000000}"#)
+        let path = try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "absurd.jsonl")
+        let (status, out, err) = await runForeshock(["replay", path, "--trace", "p1"])
+        #expect(status == .success, "\(err)")
+        #expect(out.contains("[x] a: 10 reshares") && out.contains("reach 0") && out.contains("[x] b: 2000000000 reshares"), "\(out)")
+        let (json, jsonOut, _) = await runForeshock(["replay", path, "--format", "json"])
+        #expect(json == .success && jsonOut.contains(#""reshares":2000000000"#))
+    }
+
     @Test("Text output ends with a summary people can tune thresholds with")
     func text() async throws {
         let (status, out, _) = await runForeshock(["replay", try tweetRecording()])

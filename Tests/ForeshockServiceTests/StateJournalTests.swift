@@ -142,6 +142,13 @@ struct StatusCommandTests {
         let parsed = try WatchStatus.read(stateDir: state)
         #expect(parsed.hottest.first?.reshares == 50 && parsed.alerts.first?.silencedBy != nil && raw.contains("\"silenced_by\""))
         #expect(parsed.hottest.first?.counters?.last?.reshares == 50, "the polled counters, over time")
+        // A damaged status file's absurd prediction is shown, not trapped on (Int(_:) past Int.max).
+        var damaged = parsed
+        damaged.hottest[0].predicted = 9.3e18
+        damaged.hottest[0].supercritical = false
+        try damaged.json.write(to: URL(fileURLWithPath: WatchStatus.path(stateDir: state)))
+        let (again, againText, _) = await runForeshock(["status", "--state-dir", state])
+        #expect(again == .success && againText.contains("9300000000000000000"), "\(againText)")
     }
 
     @Test("status without a status file, and with an unreadable silences file at start: one clear line each")
