@@ -6,8 +6,8 @@ import Foundation
 /// on a load copied from the real cascades in `fixtures/cascades/`.
 enum BenchCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
-        let posts = try number(arguments, .posts, 100_000)
-        let runs = try number(arguments, .runs, 5)
+        let posts = try number(arguments, .posts, 100_000, most: 10_000_000)
+        let runs = try number(arguments, .runs, 5, most: 1_000)
         let config = try CommandConfig.load(arguments, environment: environment, query: "bench")
         let cascades = try loadCascades(arguments[.data])
         // Seconds of CPU on a Dispatch queue, not on Swift concurrency's pool, whose few threads
@@ -74,9 +74,11 @@ enum BenchCommand {
         }
     }
 
-    private static func number(_ arguments: ParsedArguments, _ option: CommandOption, _ fallback: Int) throws(CommandError) -> Int {
+    private static func number(_ arguments: ParsedArguments, _ option: CommandOption, _ fallback: Int, most: Int) throws(CommandError) -> Int {
         guard let text = arguments[option] else { return fallback }
-        guard let value = Int(text), value > 0 else { throw CommandError(.usage, "foreshock bench: \(option.name) takes a positive number, not \"\(text)\".") }
+        guard let value = Int(text), (1...most).contains(value) else {
+            throw CommandError(.usage, "foreshock bench: \(option.name) takes a number from 1 to \(NumberText.grouped(Double(most))), not \"\(text)\".")
+        }
         return value
     }
 }

@@ -22,6 +22,13 @@ struct CommandOption: Sendable, Equatable {
 
     var isFlag: Bool { value == nil }
 
+    /// The words the value must be one of, when its name lists them (`text|json`, not
+    /// `KIND|NAME`, which names what to give).
+    var choices: [String]? {
+        guard let value, value.contains("|"), value.allSatisfy({ $0 == "|" || ($0.isASCII && $0.isLowercase) }) else { return nil }
+        return value.split(separator: "|").map(String.init)
+    }
+
     /// `[--config FILE]`, as the usage line shows it.
     var usage: String { "[" + name + (value.map { " " + $0 } ?? "") + "]" }
 
@@ -112,11 +119,12 @@ struct CommandSpec: Sendable {
             if option.isFlag {
                 guard inline == nil else { throw CommandError(.usage, "foreshock \(self.name): \(name) takes no value.") }
                 parsed.flags.insert(name)
-            } else if let inline {
-                parsed.set(name, inline)
-            } else if index < arguments.count {
-                parsed.set(name, arguments[index])
-                index += 1
+            } else if let given = inline ?? (index < arguments.count ? arguments[index] : nil) {
+                if inline == nil { index += 1 }
+                if let choices = option.choices, !choices.contains(given) {
+                    throw CommandError(.usage, "foreshock \(self.name): \(name) must be \(choices.joined(separator: ", ")), not \"\(SafeText.terminal(given))\".")
+                }
+                parsed.set(name, given)
             } else {
                 throw CommandError(.usage, "foreshock \(self.name): \(name) needs a value (see foreshock \(self.name) --help).")
             }

@@ -10,6 +10,8 @@ import Foundation
 enum WatchCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
         let options = try LogOptions(arguments)
+        // Before anything is loaded or said: a bad option is the one line a usage error is.
+        let recordLimit = try recordMaxSize(arguments[.recordMaxSize])
         let (config, off) = try loadConfig(arguments, environment: environment)
         let handler = StreamLogHandler(level: options.level, format: options.format, write: terminal.err)
         handler.redact(config.redactor)
@@ -25,7 +27,7 @@ enum WatchCommand {
         for source in config.sources where source.insecureSkipVerify {
             logger.warning("TLS peer verification is off for this source", [("source", source.name)])
         }
-        let recording = try openRecording(arguments[.record], maxBytes: arguments[.recordMaxSize])
+        let recording = try openRecording(arguments[.record], maxBytes: recordLimit)
         defer { recording?.close() }
         var record: (@Sendable ([Observation]) -> Void)?
         if let recording {
@@ -84,17 +86,18 @@ enum WatchCommand {
         }
     }
 
-    static func openRecording(_ path: String?, maxBytes: String?) throws(CommandError) -> RecordingFile? {
-        guard let path else { return nil }
-        var limit: Int64?
-        if let maxBytes {
-            guard let bytes = ByteSize.parse(maxBytes) else {
-                throw CommandError(.usage, "foreshock watch: --record-max-size takes a size such as 500MB or 2GB, not \"\(maxBytes)\".")
-            }
-            limit = bytes
+    static func recordMaxSize(_ text: String?) throws(CommandError) -> Int64? {
+        guard let text else { return nil }
+        guard let bytes = ByteSize.parse(text) else {
+            throw CommandError(.usage, "foreshock watch: --record-max-size takes a size from 1KB to 1024TB, such as 500MB or 2GB, not \"\(SafeText.terminal(text))\".")
         }
+        return bytes
+    }
+
+    static func openRecording(_ path: String?, maxBytes: Int64?) throws(CommandError) -> RecordingFile? {
+        guard let path else { return nil }
         do {
-            return try RecordingFile(path: path, maxBytes: limit)
+            return try RecordingFile(path: path, maxBytes: maxBytes)
         } catch {
             throw CommandError(.runtime, "foreshock watch: cannot open the recording \(path): \(SystemReason.of(error))")
         }

@@ -74,6 +74,13 @@ struct CommandLineToolTests {
     @Test("usage errors exit 2 with one line", arguments: [
         ["wach"], ["watch", "--bogus"], ["check-config"], ["replay", "--format"], ["watch", "--query", "x", "--log-format", "xml"], ["watch"],
         ["eval", "--seed", "one"], ["eval", "--poll-interval", "0s"], ["bench", "--posts", "0"], ["replay", "/dev/null", "--trace-every", "5m"],
+        // Absurd values: refused in words, never trapped on or run for ever.
+        ["bench", "--posts", "9223372036854775807"], ["bench", "--posts", "100000000000"], ["bench", "--runs", "100000"],
+        ["watch", "--query", "a", "--record", "/nonexistent/r.jsonl", "--record-max-size", "1e400MB"],
+        ["watch", "--query", "a", "--record", "/nonexistent/r.jsonl", "--record-max-size", "9223372036854775807B"],
+        ["replay", "/dev/null", "--trace", "p", "--trace-every", "1ms"],
+        // A value outside the option's own list: status and watch took any.
+        ["status", "--format", "xml"], ["watch", "--query", "a", "--mentions", "xml"], ["replay", "/dev/null", "--format", "xml"], ["status", "--format=\u{1b}]0;x"],
     ])
     func usageErrors(arguments: [String]) async {
         let (status, out, err) = await runForeshock(arguments)

@@ -17,10 +17,10 @@ struct CommandOptionTests {
         for option in spec.options {
             #expect(usage.contains(option.usage), "\(command)'s usage line lacks \(option.usage): \(usage)")
             #expect(out.contains("  \(option.name)\(option.value.map { " " + $0 } ?? "")"), "\(command) --help does not explain \(option.name)")
-            let arguments = option.isFlag ? [option.name] : [option.name, "x"]
+            let arguments = option.isFlag ? [option.name] : [option.name, option.choices?.first ?? "x"]
             let positionals = Array(repeating: "add", count: spec.positionals.lowerBound)
             let parsed = try spec.parse(arguments + positionals)
-            #expect(option.isFlag ? parsed.has(option) : parsed[option] == "x", "\(command) did not parse \(option.name)")
+            #expect(option.isFlag ? parsed.has(option) : parsed[option] == arguments.last, "\(command) did not parse \(option.name)")
         }
         #expect(throws: CommandError.self) { try spec.parse(["--not-an-option"] + Array(repeating: "add", count: spec.positionals.lowerBound)) }
     }

@@ -114,6 +114,11 @@ struct StateJournalTests {
             #expect(size > 0 && size <= 1_000, "\(file): \(size) bytes")
         }
         #expect(ByteSize.parse("500MB") == 500 << 20 && ByteSize.parse("2g") == 2 << 30 && ByteSize.parse("lots") == nil)
+        #expect(ByteSize.parse("4096") == 4096 && ByteSize.parse("1.5k") == 1536)
+        // Nothing that Int64(_:) would trap on, and nothing that rotates at every line.
+        for absurd in ["1e400MB", "1e20MB", "1e19B", "9223372036854775807B", "inf", "nan MB", "0.5B", "1e-5MB", "-5MB", "0", "MB"] {
+            #expect(ByteSize.parse(absurd) == nil, "\(absurd)")
+        }
     }
 }
 
