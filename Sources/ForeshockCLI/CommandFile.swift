@@ -14,6 +14,12 @@ enum CommandFile {
         terminal.printError("\(command): report written to \(path) (\(html.utf8.count / 1024) KB)")
     }
 
+    /// Whether two paths name one file (by device and inode, through links).
+    static func same(_ a: String, _ b: String) -> Bool {
+        var first = stat(), second = stat()
+        return stat(a, &first) == 0 && stat(b, &second) == 0 && first.st_dev == second.st_dev && first.st_ino == second.st_ino
+    }
+
     /// Reads a whole file.
     /// - Throws: `CommandError` with one line naming the command, the file and the system's reason.
     static func read(_ path: String, command: String) throws(CommandError) -> Data {

@@ -43,6 +43,9 @@ enum ReplayCommand {
             notifier = try CommandAlerting.notifier(config: config, stateDir: arguments[.stateDir], terminal: terminal, command: "replay", logger: Logger(handler: handler))
         }
         let path = arguments.positionals[0]
+        if let report = arguments[.report], CommandFile.same(report, path) {
+            throw CommandError(.usage, "foreshock replay: --report \(SafeText.terminal(report)) is the recording itself; the report would replace it.")
+        }
         let data = try CommandFile.read(path, command: "replay")
         // A post the recording cannot hold is a usage error before the replay, not after it: if
         // its id is nowhere in the file, no line names it. (Found, it is checked at the end.)

@@ -133,6 +133,24 @@ struct ReplayCommandTests {
         #expect(json == .success && jsonOut.contains(#""reshares":2000000000"#))
     }
 
+    @Test("--report never replaces what is not a report: the recording itself, a directory, a device or a pipe (as root, /dev/full became a file)")
+    func reportTargets() async throws {
+        let recording = try tweetRecording()
+        let before = try Data(contentsOf: URL(fileURLWithPath: recording))
+        let (itself, _, itselfErr) = await runForeshock(["replay", recording, "--report", recording])
+        #expect(itself == .usage && itselfErr.contains("is the recording itself") && itselfErr.split(separator: "\n").count == 1, "\(itselfErr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: recording)) == before)
+        let directory = try makeTemporaryDirectory()
+        let pipe = directory.appendingPathComponent("pipe").path
+        #expect(mkfifo(pipe, 0o600) == 0)
+        for (target, reason) in [(directory.path, "is a directory"), (pipe, "is not a regular file")] {
+            let (status, _, err) = await runForeshock(["replay", recording, "--report", target])
+            #expect(status == .failure && err.contains("cannot write the report to \(target): \(reason)") && !err.contains("NSCocoaErrorDomain"), "\(err)")
+        }
+        var info = stat()
+        #expect(stat(pipe, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO, "the pipe is still a pipe")
+    }
+
     @Test("Text output ends with a summary people can tune thresholds with")
     func text() async throws {
         let (status, out, _) = await runForeshock(["replay", try tweetRecording()])
