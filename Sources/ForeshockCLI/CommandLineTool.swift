@@ -16,8 +16,10 @@ package enum CommandLineTool {
         do {
             return try await dispatch(arguments, terminal: terminal, environment: environment)
         } catch {
-            for warning in error.warnings { terminal.printError(warning) }
-            terminal.printError(error.message)
+            // Each line terminal-safe: errors quote paths, values and answers from elsewhere.
+            for line in (error.warnings + [error.message]).flatMap({ $0.split(separator: "\n", omittingEmptySubsequences: false) }) {
+                terminal.printError(SafeText.terminal(String(line)))
+            }
             return error.exitCode
         }
     }

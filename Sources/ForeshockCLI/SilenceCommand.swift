@@ -8,6 +8,10 @@ import Foundation
 /// watch picks up within a few seconds. A silence is one or more matchers that must all hold,
 /// as amtool writes them (`rule=going-viral author=~"dana.*"`); expired silences stay on record.
 enum SilenceCommand {
+    /// Every line terminal-safe: comments, matchers and ids come from whoever added the silence,
+    /// through the API too, and an `ESC]0;…` in one must not retitle the on-call terminal.
+    private static func say(_ terminal: Terminal, _ line: String) { terminal.print(SafeText.terminal(line)) }
+
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
         let positionals = arguments.positionals
         if let url = arguments[.url] { return try await remote(url, arguments: arguments, terminal: terminal, environment: environment) }
@@ -23,27 +27,27 @@ enum SilenceCommand {
             }
             let silence = SilenceConfig(matchers: matchers, until: Date().addingTimeInterval(span), comment: arguments[.comment])
             let id = try stored { () throws(SilenceStore.Problem) in try store.add(silence) }
-            terminal.print("\(id) silences \(silence.matcherText) until \(Timestamp.format(silence.until)) (in \(file))")
+            say(terminal, "\(id) silences \(silence.matcherText) until \(Timestamp.format(silence.until)) (in \(file))")
         case "list":
             guard positionals.count == 1 else { throw CommandError(.usage, "foreshock silence list takes no arguments (--expired to show ended ones too).") }
             let now = Date(), all = store.list
             let shown = arguments.has(.expired) ? all : all.filter { $0.active(at: now) }
             if shown.isEmpty {
                 let ended = all.count - all.filter { $0.active(at: now) }.count
-                terminal.print("no silences in \(file)" + (ended > 0 && !arguments.has(.expired) ? " (\(ended) ended: silence list --expired)" : ""))
+                say(terminal, "no silences in \(file)" + (ended > 0 && !arguments.has(.expired) ? " (\(ended) ended: silence list --expired)" : ""))
             }
             for entry in shown {
                 let s = entry.silence
                 let state = entry.active(at: now) ? "active until \(Timestamp.format(s.until))"
                     : "ended \(Timestamp.format(entry.expired ?? s.until))" + (entry.expired == nil ? "" : " (expired by hand)")
-                terminal.print("\(entry.id)  \(s.matcherText)  \(state)  created \(Timestamp.format(entry.created))" + (s.comment.map { "  \"\($0)\"" } ?? ""))
+                say(terminal, "\(entry.id)  \(s.matcherText)  \(state)  created \(Timestamp.format(entry.created))" + (s.comment.map { "  \"\($0)\"" } ?? ""))
             }
         case "expire":
             guard positionals.count == 2 else { throw CommandError(.usage, "foreshock silence expire: give the silence's id (see silence list).") }
             guard let before = try stored({ () throws(SilenceStore.Problem) in try store.expire(positionals[1]) }) else {
                 throw CommandError(.usage, "foreshock silence expire: no silence \"\(positionals[1])\" in \(file) (see silence list --expired).")
             }
-            terminal.print(before.active(at: Date()) ? "\(positionals[1]) expired; it stays on record (silence list --expired)"
+            say(terminal, before.active(at: Date()) ? "\(positionals[1]) expired; it stays on record (silence list --expired)"
                 : "\(positionals[1]) had already ended")
         default:
             throw CommandError(.usage, "foreshock silence: the first word is add, list or expire, not \"\(positionals[0])\".")
@@ -102,22 +106,22 @@ enum SilenceCommand {
             let body = "{\"matchers\":[\(matchers.map { JSONText.quote($0.quoted) }.joined(separator: ","))],\"for\":\(JSONText.quote(DurationText.format(span)))"
                 + (arguments[.comment].map { ",\"comment\":\(JSONText.quote($0))" } ?? "") + "}"
             let added = try await watch.call("POST", "/api/v1/silences", body: body)
-            terminal.print("\(added["id"]?.stringValue ?? "?") silences \(matchers.map(\.description).joined(separator: " ")) until \(added["until"]?.stringValue ?? "?") (at \(watch.base))")
+            say(terminal, "\(added["id"]?.stringValue ?? "?") silences \(matchers.map(\.description).joined(separator: " ")) until \(added["until"]?.stringValue ?? "?") (at \(watch.base))")
         case "list":
             let all = try await watch.call("GET", "/api/v1/silences")["silences"]?.arrayValue ?? []
             let shown = arguments.has(.expired) ? all : all.filter { $0["active"]?.boolValue == true }
-            if shown.isEmpty { terminal.print("no silences at \(watch.base)") }
+            if shown.isEmpty { say(terminal, "no silences at \(watch.base)") }
             for item in shown {
                 let matchers = item["matchers"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " ") ?? ""
                 let active = item["active"]?.boolValue == true
                 let state = active ? "active until \(item["until"]?.stringValue ?? "?")" : "ended \(item["expired"]?.stringValue ?? item["until"]?.stringValue ?? "?")"
-                terminal.print(SafeText.terminal("\(item["id"]?.stringValue ?? "?")  \(matchers)  \(state)  created \(item["created"]?.stringValue ?? "?")"
+                say(terminal, SafeText.terminal("\(item["id"]?.stringValue ?? "?")  \(matchers)  \(state)  created \(item["created"]?.stringValue ?? "?")"
                     + (item["comment"]?.stringValue.map { "  \"\($0)\"" } ?? "")))
             }
         case "expire":
             guard positionals.count == 2 else { throw CommandError(.usage, "foreshock silence expire: give the silence's id (see silence list).") }
             _ = try await watch.call("DELETE", "/api/v1/silences/" + WebPath.segment(positionals[1]))
-            terminal.print("\(positionals[1]) expired; it stays on record (silence list --expired)")
+            say(terminal, "\(positionals[1]) expired; it stays on record (silence list --expired)")
         default:
             throw CommandError(.usage, "foreshock silence: the first word is add, list or expire, not \"\(positionals[0])\".")
         }

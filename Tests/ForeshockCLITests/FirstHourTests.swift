@@ -194,6 +194,19 @@ struct FirstHourTests {
         #expect(after.out.contains("no silences") && after.out.contains("1 ended"), "\(after.out)")
         let all = try await runBinary(["silence", "list", "--expired", "--state-dir", state])
         #expect(all.out.contains("s1  rule=going-viral author=~dana.* source!=hn  ended ") && all.out.contains("(expired by hand)"), "\(all.out)")
+        // Whoever adds a silence (through the API too) writes its comment and matchers: listed
+        // terminal-safe, so an OSC sequence cannot retitle the on-call terminal.
+        let hostile = try await runBinary(["silence", "add", "author=ma\u{1b}[2Jllory", "--for", "1h", "--comment", "c\u{1b}]0;pwned\u{07}\u{202e}evil\r\nX", "--state-dir", state])
+        #expect(hostile.status == 0, "\(hostile.err)")
+        let listed = try await runBinary(["silence", "list", "--state-dir", state])
+        for output in [hostile.out, listed.out] {
+            #expect(!output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x0D || $0.value == 0x202E }, "\(output)")
+        }
+        #expect(listed.out.contains(#"c\x1b]0;pwned\x07\u202eevil\x0d\x0aX"#), "\(listed.out)")
+        // Errors too: a config value with a line break in it stays on its problem's one line.
+        let crlf = try writeTemporaryFile(#"{ sources: [], sinks: [{ name: "m", kind: "email", smtp_url: "smtp://127.0.0.1:1", from: "a@b.c\r\nBcc: x@y.z", to: ["o@b.c"] }] }"#)
+        let checked = try await runBinary(["check-config", "--config", crlf])
+        #expect(checked.status == 2 && !checked.err.unicodeScalars.contains { $0.value == 0x0D } && !checked.err.contains("\nBcc"), "\(checked.err)")
     }
 
     @Test("help is wrapped to COLUMNS, every line whole, and each usage line names every option")
