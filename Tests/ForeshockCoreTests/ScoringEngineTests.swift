@@ -585,6 +585,11 @@ struct ScoringEngineTests {
         #expect(lexicon.score("השירות של לאקמה מביך") == 2)
         #expect(lexicon.score("acmeairline is terrible") == 1, "a longer word is not the brand")
         #expect(ComplaintLexicon().score("Acme Air lost my bag") == 1, "no brand given, no weight")
+        // A 10 MB text (a hostile source, a damaged recording) is read as far as any real post
+        // goes, not to its end: it took half a minute.
+        let padding = String(repeating: "word ", count: 2_000_000)
+        #expect(lexicon.score("Acme Air lost my bag " + padding) == 2)
+        #expect(lexicon.score(padding + " Acme Air lost my bag") == 0 && !lexicon.namesBrand(padding + " acmeair"))
     }
 
     @Test("The brand comes from the sources: names searched for, and the brand's accounts")

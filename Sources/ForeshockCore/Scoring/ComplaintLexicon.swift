@@ -38,15 +38,19 @@ package struct ComplaintLexicon: Sendable {
 
     /// The complaint signal: how many complaint terms the text holds, doubled when it also names
     /// the brand. "Terrible" alone may be about anything; "@acme, terrible" is about Acme.
+    /// The characters of a post read for complaint terms: more than any network's longest post
+    /// (X's 25,000), while a 10 MB text from a hostile source or recording costs no more than it.
+    static let maxRead = 40_000
+
     package func score(_ text: String) -> Int {
-        let characters = Array(text.lowercased())
+        let characters = Array(text.prefix(Self.maxRead).lowercased())
         var found = 0
         for term in terms where matches(term, in: characters) { found += 1 }
         return found > 0 && namesBrand(characters) ? 2 * found : found
     }
 
     /// Whether the text names the brand (as a word, a handle or a hashtag).
-    package func namesBrand(_ text: String) -> Bool { namesBrand(Array(text.lowercased())) }
+    package func namesBrand(_ text: String) -> Bool { namesBrand(Array(text.prefix(Self.maxRead).lowercased())) }
 
     private func namesBrand(_ characters: [Character]) -> Bool {
         brand.contains { matches($0, in: characters) }
