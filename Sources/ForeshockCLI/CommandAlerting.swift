@@ -32,6 +32,7 @@ package enum CommandAlerting {
         }
         let silences = SilenceStore(configured: config.silences, stateDir: stateDir, replacing: previous?.silences)
         if let problem = silences.startupProblem { logger.error("the silences file could not be read; starting without its silences", [("problem", problem)]) }
+        if silences.skippedEntries > 0 { logger.warning("entries of the silences file could not be read; they were left out", [("entries", "\(silences.skippedEntries)")]) }
         if let problem = silences.keptProblem { logger.error("the silences file could not be read; the silences read before stay in force", [("problem", problem)]) }
         // A reload's notifier resumes the outbox only once the one it replaces has handed over.
         return Notifier(sinks: sinks, alerting: config.alerting, silences: silences, outbox: outbox,

@@ -18,6 +18,11 @@ enum SilenceCommand {
         let config: Config? = arguments[.config] == nil ? nil : try CommandConfig.load(arguments, environment: environment, query: "")
         let stateDir = CommandAlerting.stateDir(arguments, config: config)
         let store = SilenceStore(configured: [], stateDir: stateDir)
+        // A command that reads the file says what it could not read, as the watch logs it.
+        if let problem = store.startupProblem { terminal.printError(SafeText.terminal("foreshock silence: the silences file could not be read: \(problem)")) }
+        if case let skipped = store.skippedEntries, skipped > 0 {
+            terminal.printError("foreshock silence: the silences file has \(skipped) entr\(skipped == 1 ? "y" : "ies") that could not be read; left out")
+        }
         let file = store.path ?? stateDir
         switch positionals[0] {
         case "add":

@@ -59,6 +59,10 @@ package final class SilenceStore: @unchecked Sendable {
     package private(set) var startupProblem: String?
     /// Why it could not be read at a reload, when the silences read before stay in force.
     package private(set) var keptProblem: String?
+    /// Entries of the file that could not be read (no id, no time, a wrong type), at the last
+    /// read: left out, and dropped from the file at the next change.
+    package var skippedEntries: Int { lock.withLock { skipped } }
+    private var skipped = 0
 
     /// The silence that holds a notification back now, if any: its description.
     package func silencing(_ note: AlertNotification, now: Date) -> String? {
@@ -165,6 +169,7 @@ package final class SilenceStore: @unchecked Sendable {
                           created: item["created"]?.stringValue.flatMap(Timestamp.parse) ?? until,
                           expired: item["expired"]?.stringValue.flatMap(Timestamp.parse))
         }
+        skipped = items.count - stored.count
     }
 
     private func save() throws(Problem) {

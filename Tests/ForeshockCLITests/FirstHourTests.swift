@@ -203,6 +203,16 @@ struct FirstHourTests {
             #expect(!output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x0D || $0.value == 0x202E }, "\(output)")
         }
         #expect(listed.out.contains(#"c\x1b]0;pwned\x07\u202eevil\x0d\x0aX"#), "\(listed.out)")
+        // A file it cannot read, or entries it cannot, are said in a line on stderr, not passed
+        // over as "no silences".
+        let garbled = try makeTemporaryDirectory().path
+        try #"{"silences": [{"id": "s1", "until": 1e300}, 7, {"id": "s2", "matchers": ["rule=x"], "until": "2999-01-01T00:00:00Z"}]}"#
+            .write(toFile: garbled + "/silences.json", atomically: true, encoding: .utf8)
+        let partly = try await runBinary(["silence", "list", "--state-dir", garbled])
+        #expect(partly.status == 0 && partly.out.contains("s2  rule=x") && partly.err == "foreshock silence: the silences file has 2 entries that could not be read; left out\n", "\(partly.err)")
+        try "garbage".write(toFile: garbled + "/silences.json", atomically: true, encoding: .utf8)
+        let unread = try await runBinary(["silence", "list", "--state-dir", garbled])
+        #expect(unread.status == 0 && unread.err.split(separator: "\n").count == 1 && unread.err.contains("could not be read: ") && unread.err.contains("moved to "), "\(unread.err)")
         // Errors too: a config value with a line break in it stays on its problem's one line.
         let crlf = try writeTemporaryFile(#"{ sources: [], sinks: [{ name: "m", kind: "email", smtp_url: "smtp://127.0.0.1:1", from: "a@b.c\r\nBcc: x@y.z", to: ["o@b.c"] }] }"#)
         let checked = try await runBinary(["check-config", "--config", crlf])
