@@ -207,6 +207,8 @@ final class ObjectReader {
         let parts = URLParts(url)
         if parts.scheme.map({ $0 == "http" || $0 == "https" }) != true || parts.host == nil {
             reader.error(keyPath(key), "not an http(s) URL (e.g. \(example))")
+        } else if !parts.hasValidAuthority {
+            reader.error(keyPath(key), "the URL's host and port cannot be read: a host, then at most :PORT from 1 to 65535 (an IPv6 address in [ ])")
         }
     }
 

@@ -130,12 +130,15 @@ package struct SourceConfig: Sendable {
         }
         var source = SourceConfig(name: name ?? "?", kind: kind)
         source.query = object.string("query")
+        // No API searches for more; a longer one fails at every poll as a URL libcurl refuses.
+        if let query = source.query, query.utf8.count > 4096 {
+            reader.error(object.keyPath("query"), "is \(query.utf8.count) bytes long; a search is at most 4096")
+            source.query = nil
+        }
         if let interval = object.duration("interval", min: 1) { source.interval = interval }
         if let timeout = object.duration("timeout", min: 0.1) { source.timeout = timeout }
         if kind != .json, let base = object.wireString("base_url", "URL") {
-            if URLParts(base).scheme.map({ $0 == "http" || $0 == "https" }) != true || URLParts(base).host == nil {
-                reader.error(object.keyPath("base_url"), "\"\(base)\" is not an http(s) URL (e.g. \"https://mastodon.social\")")
-            }
+            object.checkWebURL(base, key: "base_url", example: "\"https://mastodon.social\"")
             source.baseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
         }
         if object.bool("insecure_skip_verify") == true {

@@ -56,6 +56,26 @@ package struct URLParts {
         if host?.isEmpty == true { host = nil }
     }
 
+    /// Whether the authority is a host with, at most, a port from 1 to 65535: an IPv6 literal
+    /// closed by `]`, no colon in a name, nothing after the port. `https://[::1`, `:99999999`
+    /// and `a:b:c` pass a look for a scheme and a host, and libcurl refuses them at the first
+    /// request.
+    package var hasValidAuthority: Bool {
+        guard host != nil else { return false }
+        var rest = hostAndPort
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return false }
+            rest = rest[rest.index(after: close)...]
+        } else {
+            guard let colon = rest.firstIndex(of: ":") else { return true }
+            rest = rest[colon...]
+        }
+        guard !rest.isEmpty else { return true }
+        let digits = rest.dropFirst()
+        guard rest.first == ":", !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(digits) else { return false }
+        return (1...65535).contains(port)
+    }
+
     /// The query's `name=value` pairs as written (a pair without `=` has a nil value).
     var queryPairs: [(name: Substring, value: Substring?)] {
         guard let query else { return [] }

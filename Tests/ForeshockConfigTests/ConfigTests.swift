@@ -97,6 +97,26 @@ struct ConfigTests {
         #expect(result.errors.count == 3)
     }
 
+    @Test("URLs libcurl would refuse at the first request are refused at check-config: a port past 65535, an unclosed IPv6 literal, a space; and a search of 10 MB")
+    func unreadableURLs() {
+        let long = String(repeating: "a", count: 5000)
+        let text = #"""
+        {
+          sources: [
+            { name: "m1", kind: "mastodon", query: "acme", base_url: "https://mastodon.example:99999999" },
+            { name: "m2", kind: "mastodon", query: "acme", base_url: "https://[::1" },
+            { name: "m3", kind: "mastodon", query: "acme", base_url: "https://mastodon example" },
+            { name: "m4", kind: "mastodon", query: "\#(long)" },
+            { name: "ok", kind: "mastodon", query: "acme", base_url: "https://[::1]:8443" },
+          ],
+          rules: [ { name: "r", severity: "critical", when: { min_reshares: 10 } } ],
+          sinks: [ { name: "hook", kind: "webhook", url: "http://a:b:c/x" }, { name: "fine", kind: "webhook", url: "http://127.0.0.1:65535/x" } ],
+        }
+        """#
+        let paths = Self.parse(text).errors.map(\.path)
+        #expect(Set(paths) == ["sources[0].base_url", "sources[1].base_url", "sources[2].base_url", "sources[3].query", "sinks[0].url"], "\(paths)")
+    }
+
     @Test("control characters in header names and values, URLs, addresses and user agents are errors with their key paths; check-config and test-alert refuse them")
     func controlCharacters() async throws {
         let text = #"""
