@@ -12,7 +12,8 @@ enum ParseCommand {
         }
         let source = try resolve(name, configPath: arguments[.config], environment: environment)
         let path = arguments.positionals[0]
-        let body = try CommandFile.read(path, command: "parse")
+        // One API answer: 256 MB is more than any, and /dev/zero is not one.
+        let body = try CommandFile.read(path, command: "parse", atMost: 256 << 20)
         let page: MentionPage
         do {
             page = try source.makeFeed().parseMentions(body)

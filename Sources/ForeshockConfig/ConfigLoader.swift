@@ -20,10 +20,12 @@ package enum ConfigLoader {
     /// - Throws: `ConfigError` with code `.unreadable` when the file cannot be read, `.invalid`
     ///   with every error (warnings included) when it cannot be used.
     package static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment, requireSecrets: Bool = true, now: Date = Date()) throws(ConfigError) -> (Config, warnings: [ConfigProblem]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            var isDirectory: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-            let reason = !exists ? "does not exist" : isDirectory.boolValue ? "is a directory, not a config file" : "cannot be read (check its permissions)"
+        let data: Data
+        do {
+            // A config is a few KB; 16 MB leaves room for any, and not for /dev/zero.
+            data = try InputFile.read(path, atMost: 16 << 20)
+        } catch {
+            let reason = error.description == "is a directory" ? "is a directory, not a config file" : error.description
             throw ConfigError(code: .unreadable, problems: [ConfigProblem(origin: path, path: "", message: reason)])
         }
         return try checked(parse(data, origin: path, environment: environment, requireSecrets: requireSecrets, now: now))

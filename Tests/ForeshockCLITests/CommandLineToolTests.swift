@@ -69,6 +69,14 @@ struct CommandLineToolTests {
             #expect(status == .failure)
             #expect(err == "foreshock replay: cannot read \(path): \(reason)\n", "\(err)")
         }
+        // A pipe or a device is read as a file is (`zcat rec.jsonl.gz | foreshock replay
+        // /dev/stdin`), as far as a bound: Foundation's reader said "permission denied".
+        let (empty, emptyOut, emptyErr) = await runForeshock(["replay", "/dev/null"])
+        #expect(empty == .success && emptyOut.contains("0 observations"), "\(emptyErr)")
+        let (endless, _, endlessErr) = await runForeshock(["check-config", "/dev/zero"])
+        #expect(endless == .usage && endlessErr == "/dev/zero: gave more than 16 MB (a device that never ends?)\n", "\(endlessErr)")
+        let (payload, _, payloadErr) = await runForeshock(["parse", "--source", "mastodon", "/dev/zero"])
+        #expect(payload == .failure && payloadErr.contains("gave more than 256 MB"), "\(payloadErr)")
     }
 
     @Test("usage errors exit 2 with one line", arguments: [

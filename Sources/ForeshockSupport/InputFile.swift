@@ -1,0 +1,50 @@
+import Foundation
+
+/// Reads a file a person named (a recording, a payload, a config, a template): a regular file,
+/// or a pipe or device such as `/dev/stdin`, which Foundation's `contents(atPath:)` refuses as
+/// "permission denied". Bounded, so `/dev/zero` is an error, not all of memory.
+package enum InputFile {
+    /// Why a file was not read, as the words that end a sentence ("does not exist").
+    package struct Unreadable: LocalizedError, CustomStringConvertible {
+        package var description: String
+        package var errorDescription: String? { description }
+    }
+
+    /// - Parameters:
+    ///   - atMost: the most bytes to take from a regular file; one that holds more is refused.
+    ///   - streamsAtMost: the most to take from a pipe or a device, which may never end.
+    /// - Throws: `Unreadable`.
+    package static func read(_ path: String, atMost: Int, streamsAtMost: Int? = nil) throws(Unreadable) -> Data {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw Unreadable(description: errno == ENOENT ? "does not exist" : SystemReason.describe(errno: errno))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw Unreadable(description: SystemReason.describe(errno: errno)) }
+        if info.st_mode & S_IFMT == S_IFDIR { throw Unreadable(description: "is a directory") }
+        let regular = info.st_mode & S_IFMT == S_IFREG
+        if regular, Int(info.st_size) > atMost { throw Unreadable(description: "is larger than \(ByteCount.text(atMost))") }
+        let limit = regular ? atMost : streamsAtMost ?? atMost
+        var data = Data()
+        if regular { data.reserveCapacity(Int(info.st_size)) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { throw Unreadable(description: SystemReason.describe(errno: errno)) }
+            if count == 0 { return data }
+            data.append(contentsOf: buffer[..<count])
+            if data.count > limit { throw Unreadable(description: regular ? "grew past \(ByteCount.text(limit)) while read" : "gave more than \(ByteCount.text(limit)) (a device that never ends?)") }
+        }
+    }
+}
+
+/// Sizes as people say them.
+package enum ByteCount {
+    /// 1 << 30 → "1 GB", 65536 → "64 KB".
+    package static func text(_ bytes: Int) -> String {
+        for (size, unit) in [(1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "KB")] where bytes >= size && bytes % size == 0 { return "\(bytes / size) \(unit)" }
+        return "\(bytes) bytes"
+    }
+}
