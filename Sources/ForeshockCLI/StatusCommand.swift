@@ -18,7 +18,7 @@ enum StatusCommand {
             status = try WatchStatus.read(stateDir: stateDir)
         } catch {
             let reason = FileManager.default.fileExists(atPath: WatchStatus.path(stateDir: stateDir))
-                ? "it could not be read (\(SystemReason.of(error)))" : "there is none yet"
+                ? "it could not be read (\((error as? DecodingError).map { SystemReason.describe($0, snakeCase: true) } ?? SystemReason.of(error)))" : "there is none yet"
             throw CommandError(.runtime, "foreshock status: no status in \(stateDir): \(reason). Is a watch running with --state-dir \(stateDir)?")
         }
         if arguments[.format] == "json" {

@@ -8,6 +8,8 @@ import Foundation
 /// sentence's own; the POSIX error underneath says what happened.
 package enum SystemReason {
     package static func of(_ error: any Error) -> String {
+        // A file of the wrong shape: which key, not "the data isn't in the correct format".
+        if let decoding = error as? DecodingError { return describe(decoding) }
         let error = error as NSError
         // On Linux the underlying error is a `POSIXError`, which does not cast to `NSError`.
         if let posix = error.userInfo[NSUnderlyingErrorKey] as? POSIXError {
@@ -20,6 +22,41 @@ package enum SystemReason {
         var text = error.localizedDescription
         while text.hasSuffix(".") { text.removeLast() }
         return text
+    }
+
+    /// A decoding error as where in the file and what: `"alerts" is not an array`.
+    /// - Parameter snakeCase: the file's keys are the coding keys in snake_case (decoded with
+    ///   `.convertFromSnakeCase`), as it should name them.
+    package static func describe(_ error: DecodingError, snakeCase: Bool = false) -> String {
+        func name(_ key: String) -> String {
+            snakeCase ? key.reduce(into: "") { out, character in out += character.isUppercase ? "_" + character.lowercased() : String(character) } : key
+        }
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? "." + name($0.stringValue) }.joined().drop { $0 == "." }.description
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "no \"\(path(context.codingPath + [key]))\""
+        case .typeMismatch(let type, let context):
+            return context.codingPath.isEmpty ? "it is not \(kind(type))" : "\"\(path(context.codingPath))\" is not \(kind(type))"
+        case .valueNotFound(let type, let context):
+            return context.codingPath.isEmpty ? "it is null" : "\"\(path(context.codingPath))\" is null, not \(kind(type))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "it is not JSON" : "\"\(path(context.codingPath))\" cannot be read"
+        @unknown default:
+            return "it is not in the expected shape"
+        }
+    }
+
+    private static func kind(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        case is Int.Type, is Int32.Type, is Int64.Type, is Double.Type: return "a number"
+        default:
+            let name = "\(type)"
+            return name.hasPrefix("Array") ? "an array" : name.hasPrefix("Dictionary") ? "an object" : "an object (\(name))"
+        }
     }
 
     /// `strerror`'s text, lower-cased as the middle of a sentence.

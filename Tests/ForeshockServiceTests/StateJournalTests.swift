@@ -161,6 +161,13 @@ struct StatusCommandTests {
         let state = try makeTemporaryDirectory().path
         let (missing, _, err) = await runForeshock(["status", "--state-dir", state])
         #expect(missing == .failure && err.split(separator: "\n").count == 1 && err.contains("no status in \(state)"), "\(err)")
+        // A damaged one names its key, not Foundation's "the data isn't in the correct format".
+        for (body, said) in [("{}", #"(no "written_at")"#), (#"{"written_at": "x", "pid": "abc"}"#, #"("pid" is not a number)"#), ("{trunc", "(it is not JSON)")] {
+            try body.write(toFile: WatchStatus.path(stateDir: state), atomically: true, encoding: .utf8)
+            let (damaged, _, damagedErr) = await runForeshock(["status", "--state-dir", state])
+            #expect(damaged == .failure && damagedErr.contains("it could not be read \(said)"), "\(damagedErr)")
+        }
+        try FileManager.default.removeItem(atPath: WatchStatus.path(stateDir: state))
         try "{not json".write(toFile: state + "/silences.json", atomically: true, encoding: .utf8)
         let (api, config, _) = try await StateJournalTests.setUp(reshares: 1)
         defer { api.stop() }
