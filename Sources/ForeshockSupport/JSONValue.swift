@@ -30,14 +30,16 @@ package enum JSONValue: Sendable, Equatable, Decodable {
         }
     }
 
-    /// A value JSON5 allows but a `Double` cannot hold (`1e400`).
+    /// A value JSON5 allows but Foundation's decoder cannot read: a number a `Double` cannot
+    /// hold (`1e400`), or a string with a raw control character or an unpaired surrogate
+    /// escape (JSON5 allows both in strings; the decoder does not).
     struct UnreadableValue: Error {
         let path: [any CodingKey]
 
         var reason: String {
             let where_ = path.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }.joined()
             let at = where_.hasPrefix(".") ? String(where_.dropFirst()) : where_
-            return "the value\(at.isEmpty ? "" : " at \(at)") cannot be read (a number beyond ±1.8e308?)"
+            return "the value\(at.isEmpty ? "" : " at \(at)") cannot be read (a number beyond ±1.8e308, or an unpaired \\uD800–\\uDFFF escape?)"
         }
     }
 
@@ -50,6 +52,15 @@ package enum JSONValue: Sendable, Equatable, Decodable {
         do {
             return try decoder.decode(JSONValue.self, from: data)
         } catch let error as UnreadableValue {
+            // JSON5 allows a raw control byte in a string; the decoder does not. Named by its
+            // code and place, never itself: the reason is printed on a terminal.
+            let bytes = [UInt8](data)
+            if let index = bytes.firstIndex(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) {
+                let line = bytes[..<index].count { $0 == 0x0A } + 1
+                let column = index - (bytes[..<index].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+                let code = String(format: "%02x", bytes[index])
+                throw JSONSyntaxError(reason: "line \(line), column \(column): found byte 0x\(code) (write it as \\u00\(code))")
+            }
             throw JSONSyntaxError(reason: error.reason)
         } catch DecodingError.dataCorrupted {
             let located = JSONSyntaxLocator.locate([UInt8](data), json5: json5)

@@ -207,15 +207,17 @@ struct ConfigTests {
         #expect("\(config.sources[0].token!)" == "<redacted>")
     }
 
-    @Test("a syntax error names its line and column")
+    @Test("a syntax error names its line and column; a raw control byte in a string, which JSON5 allows and the decoder does not, by its code")
     func syntaxError() {
         let result = Self.parse("{\n  sources: [\n    { name: \"a\" kind: \"x\" },\n  ],\n}")
         #expect(result.errors.count == 1)
         #expect(result.errors[0].message.contains("line 3, column"))
+        let control = Self.parse("{\n  sources: [{ name: \"m\", kind: \"mastodon\", query: \"ac\u{1b}me\" }] }")
+        #expect(control.errors.map(\.message) == [#"not valid JSON5: line 2, column 54: found byte 0x1b (write it as \u001b)"#], "\(control.errors)")
     }
 
     @Test("Numbers JSON5 allows but a threshold cannot take: the error says which number, and where", arguments: [
-        ("1e400", "not valid JSON5: the value at rules[0].when.min_reshares cannot be read (a number beyond ±1.8e308?)"),
+        ("1e400", "not valid JSON5: the value at rules[0].when.min_reshares cannot be read (a number beyond ±1.8e308, or an unpaired \\uD800–\\uDFFF escape?)"),
         ("NaN", "rules[0].when.min_reshares: expected a whole number, found NaN"),
         ("-Infinity", "rules[0].when.min_reshares: expected a whole number, found -Infinity"),
         ("2.5", "rules[0].when.min_reshares: expected a whole number, found 2.5"),
