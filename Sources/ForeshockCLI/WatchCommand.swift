@@ -61,6 +61,9 @@ enum WatchCommand {
         guard arguments[.config] != nil || arguments[.query] != nil else {
             throw CommandError(.usage, "foreshock watch: give --config FILE, or --query TEXT to watch with the embedded default config.")
         }
+        if let query = arguments[.query], query.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw CommandError(.usage, "foreshock watch: --query is empty; give what to search for, such as your brand's name.")
+        }
         if arguments[.brand] != nil, arguments[.config] != nil {
             throw CommandError(.usage, "foreshock watch: --brand goes with the embedded default config; with --config, give each source its brand_accounts.")
         }
