@@ -33,6 +33,10 @@ package struct JSONSyntaxLocator {
             locator.skipSpace()
             try locator.value(depth: 0)
             locator.skipSpace()
+            if let open = locator.openComment {
+                locator.index = open
+                throw locator.fail("a /* comment is never closed with */")
+            }
             if locator.index < bytes.count { throw locator.fail("unexpected text after the end") }
             return nil
         } catch {
@@ -60,6 +64,8 @@ package struct JSONSyntaxLocator {
     }
 
     private var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+    /// Where a `/*` that is never closed began: the rest of the file is its comment.
+    private var openComment: Int?
 
     private mutating func skipSpace() {
         while let byte = current {
@@ -68,8 +74,10 @@ package struct JSONSyntaxLocator {
             } else if json5, byte == UInt8(ascii: "/"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "/") {
                 while let next = current, next != 0x0A { _ = next; index += 1 }
             } else if json5, byte == UInt8(ascii: "/"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "*") {
+                let start = index
                 index += 2
                 while index + 1 < bytes.count, !(bytes[index] == UInt8(ascii: "*") && bytes[index + 1] == UInt8(ascii: "/")) { index += 1 }
+                if index + 1 >= bytes.count { openComment = openComment ?? start }
                 index += 2
             } else {
                 return

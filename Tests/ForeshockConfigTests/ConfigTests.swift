@@ -214,6 +214,8 @@ struct ConfigTests {
         #expect(result.errors[0].message.contains("line 3, column"))
         let control = Self.parse("{\n  sources: [{ name: \"m\", kind: \"mastodon\", query: \"ac\u{1b}me\" }] }")
         #expect(control.errors.map(\.message) == [#"not valid JSON5: line 2, column 54: found byte 0x1b (write it as \u001b)"#], "\(control.errors)")
+        let comment = Self.parse("{ sources: [] }\n/* the rest")
+        #expect(comment.errors.map(\.message) == ["not valid JSON5: line 2, column 1: a /* comment is never closed with */, found '/'"], "\(comment.errors)")
     }
 
     @Test("Numbers JSON5 allows but a threshold cannot take: the error says which number, and where", arguments: [
