@@ -176,6 +176,9 @@ package struct JSONSyntaxLocator {
         var text = Substring(word)
         if text.hasPrefix("-") || (json5 && text.hasPrefix("+")) { text = text.dropFirst() }
         if json5, text.lowercased().hasPrefix("0x") { return text.count > 2 && text.dropFirst(2).allSatisfy(\.isHexDigit) }
-        return !text.isEmpty && Double(String(text)) != nil && text.first != "+" && (json5 || !text.hasPrefix("."))
+        // Double(_:) also reads "nan" and "inf", which no JSON number is: a digit first (or a
+        // JSON5 leading point).
+        guard let first = text.first, first.isASCII, first.isNumber || (json5 && first == ".") else { return false }
+        return Double(String(text)) != nil
     }
 }

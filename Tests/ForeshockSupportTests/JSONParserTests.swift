@@ -21,6 +21,12 @@ struct JSONParserTests {
         #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(Data(text.utf8)) }
     }
 
+    @Test("NaN and Infinity, which JSON has not, are refused at their place (Double(_:) reads them, and the reason was none)", arguments: ["NaN", "Infinity", "-inf", "nan"])
+    func refusesNonNumbers(_ word: String) throws {
+        let error = try #require(throws: JSONSyntaxError.self) { try JSONValue.parse(Data(#"{"reshares": \#(word)}"#.utf8)) }
+        #expect(error.reason == "line 1, column 14: expected a value, found '\(word.first!)'", "\(error.reason)")
+    }
+
     @Test("A control byte where a value should be is named by its code, never written raw", arguments: [[0x00], [0x1B, 0x5B, 0x33, 0x31, 0x6D]])
     func controlByteNamed(_ bytes: [UInt8]) {
         for json5 in [false, true] {
