@@ -72,14 +72,6 @@ package enum ConfigLoader {
         config.shutdownTimeout = object.duration("shutdown_timeout", min: 0) ?? config.shutdownTimeout
         config.sourceDownAfter = object.duration("source_down_after", min: 1) ?? config.sourceDownAfter
         config.templatesDir = object.string("templates_dir")
-        // Its files replace the built-in templates by name, each one optional: a directory that
-        // is not there would leave every built-in one in use without a word.
-        if let directory = config.templatesDir {
-            var isDirectory: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) || !isDirectory.boolValue {
-                reader.error(object.keyPath("templates_dir"), "\(directory) is not a directory")
-            }
-        }
         config.sources = object.objects("sources").compactMap { SourceConfig.read($0, reader: reader) }
         if let scoring = object.object("scoring") { config.scoring = ScoringConfig.read(scoring, reader: reader) }
         config.rules = object.objects("rules").compactMap { RuleConfig.read($0, reader: reader) }

@@ -37,6 +37,17 @@ struct CommandLineToolTests {
         for pointer in pointers { #expect(headings.contains(pointer), "README has no section \"\(pointer)\"") }
     }
 
+    @Test("A templates_dir that is not a directory stops check-config (every built-in template would be used without a word), not a command that sends nothing")
+    func templatesDirectory() async throws {
+        let config = try writeTemporaryFile(#"{ sources: [], templates_dir: "/nonexistent/templates", rules: [{ name: "r", severity: "critical", when: { min_reshares: 10 } }] }"#)
+        let (checked, _, err) = await runForeshock(["check-config", config])
+        #expect(checked == .usage && err.contains("templates_dir: /nonexistent/templates is not a directory"), "\(err)")
+        // A silence added from another directory during an incident needs no templates.
+        let state = try makeTemporaryDirectory().path
+        let (listed, _, listErr) = await runForeshock(["silence", "list", "--config", config, "--state-dir", state])
+        #expect(listed == .success && listErr.isEmpty, "\(listErr)")
+    }
+
     @Test("check-config: a good config exits 0 and lists the rules in effect; a secret whose variable is unset is refused, as watch refuses it")
     func checkConfigGood() async throws {
         let path = try writeTemporaryFile(ConfigFixtures.example)

@@ -9,6 +9,16 @@ package struct SinkSet: Sendable {
 
     /// - Throws: `AlertTemplates.Problem` naming the sink and what is wrong.
     package init(config: Config, terminal: Terminal) throws(AlertTemplates.Problem) {
+        // Its files replace the built-in templates by name, each one optional: a directory that
+        // is not there would leave every built-in one in use without a word. Checked here, where
+        // sinks are built (check-config, watch, test-alert, replay --send), not by every command
+        // that reads the config: `silence add --config` from another directory needs no templates.
+        if let directory = config.templatesDir {
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                throw AlertTemplates.Problem(description: "templates_dir: \(directory) is not a directory")
+            }
+        }
         let templates = AlertTemplates(directory: config.templatesDir)
         var sinks: [any AlertSink] = []
         for sink in config.sinks {
