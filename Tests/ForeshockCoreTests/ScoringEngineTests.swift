@@ -415,6 +415,25 @@ struct ScoringEngineTests {
         #expect(engine.footprint.posts == 1)
     }
 
+    @Test("A post that only gets counters is compacted as its count passes each 64th: one whose count never lands on one kept every reshare exact")
+    func countsCompacted() {
+        let key = PostKey(source: "hn", id: "1")
+        var observations: [Observation] = [.post(key: key, time: 0, createdAt: 0, author: "a", followers: 100, text: "hi", url: nil)]
+        // 37 a minute for three hours: 37·k is a multiple of 64 only when k is.
+        for minute in 1...180 where minute % 64 != 0 {
+            observations.append(.counts(key: key, time: Double(minute * 60), reshares: 37 * minute, replies: nil, likes: nil, quotes: nil))
+        }
+        let bare = ScoringEngine(config: scoringConfig([]), shards: 1)
+        _ = bare.ingest([observations[0]])
+        let engine = ScoringEngine(config: scoringConfig([]), shards: 1)
+        _ = engine.ingest(observations)
+        let bytes = engine.footprint.bytes - bare.footprint.bytes
+        // 6,660 reshares exact were 136 KB with the rest of the post; compacted, 71 KB (the
+        // last half hour's, some bins, and the capacity the array keeps).
+        #expect(bytes < 100_000, "\(bytes) bytes for the post's history")
+        #expect(engine.features(key, at: 180 * 60)?.reshares == 37 * 180)
+    }
+
     @Test("The hottest are the top N by reshares across shards, ties by key, as a full sort would give them")
     func hottest() {
         let engine = ScoringEngine(config: scoringConfig([]), shards: 3)

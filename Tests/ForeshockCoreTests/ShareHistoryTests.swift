@@ -40,6 +40,8 @@ struct ShareHistoryTests {
         history.spread(2_000_000_000, from: 60, to: 120, followers: 100)
         #expect(history.count == 2_000_000_120 && history.shares.count <= 120 + ShareHistory.maxSpread)
         #expect(history.reshares(atOrBefore: 120) == 2_000_000_120 && history.reshares(atOrBefore: 60) < 2_000_000_120)
+        // Those without a time count as early: before the first poll's own reshares.
+        #expect(history.reshares(atOrBefore: 0) == 2_000_000_000 - ShareHistory.maxSpread)
         #expect(history.cappedFollowers == 100 * 2_000_000_120)
         history.spread(10, from: 120, to: 180, followers: 100)
         #expect(history.count == 2_000_000_130 && history.reshares(atOrBefore: 180) == 2_000_000_130)

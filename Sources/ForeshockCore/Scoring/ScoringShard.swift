@@ -285,11 +285,13 @@ package struct ScoringShard: Sendable {
         let to = time - post.createdAt
         post.history.spread(new, from: from, to: to, followers: followers)
         post.resharerFollowers += followers * Double(new)
-        compact(&post, now: time, settings: settings)
+        // A counter moves by any amount, so it seldom lands on a multiple of 64: compact when
+        // it passed one, or a post that only ever gets counters is never compacted.
+        compact(&post, now: time, settings: settings, passed: (total - new) / 64 != total / 64)
     }
 
-    private static func compact(_ post: inout PostState, now: Double, settings: Settings) {
-        guard post.history.count % 64 == 0 else { return }
+    private static func compact(_ post: inout PostState, now: Double, settings: Settings, passed: Bool = false) {
+        guard passed || post.history.count % 64 == 0 else { return }
         // Shares older than any window SEISMIC or the velocities may still look at go into bins.
         let age = now - post.createdAt
         let model = settings.scoring.seismic

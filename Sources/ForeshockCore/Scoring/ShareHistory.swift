@@ -55,9 +55,10 @@ package struct ShareHistory: Sendable {
         var time: Double { weight > 0 ? weightedTime / weight : (start + end) / 2 }
     }
 
-    /// The most reshares one counter spreads one by one (`spread`): 1.6 MB, and more than any
-    /// real post gains between two polls.
-    static let maxSpread = 100_000
+    /// The most reshares one counter spreads one by one (`spread`): 160 KB, more than any real
+    /// post gains between two polls, and a hostile answer of 2,000 posts at 2,000,000,000 each
+    /// costs 320 MB, not 3 GB.
+    static let maxSpread = 10_000
     /// Exact reshares always kept, whatever their age: the window may widen back to them.
     static let keepExact = 16
     /// A bin may span at most this fraction of its age.
