@@ -16,10 +16,9 @@ package enum CommandLineTool {
         do {
             return try await dispatch(arguments, terminal: terminal, environment: environment)
         } catch {
-            // Each line terminal-safe: errors quote paths, values and answers from elsewhere.
-            for line in (error.warnings + [error.message]).flatMap({ $0.split(separator: "\n", omittingEmptySubsequences: false) }) {
-                terminal.printError(SafeText.terminal(String(line)))
-            }
+            // One line per problem, terminal-safe: problems quote paths, values and answers from
+            // elsewhere, and a line break inside one is written as \x0a, not a second line.
+            for line in error.warnings + error.errors { terminal.printError(SafeText.terminal(line)) }
             return error.exitCode
         }
     }

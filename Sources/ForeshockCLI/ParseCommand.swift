@@ -38,7 +38,7 @@ enum ParseCommand {
             do {
                 config = try ConfigLoader.load(path: configPath, environment: environment, requireSecrets: false).0
             } catch {
-                throw CommandError(.config, error.problems.map(\.description).joined(separator: "\n"))
+                throw CommandError(.config, errors: error.problems.map(\.description))
             }
             if let source = config.sources.first(where: { $0.name == name }) { return source }
             if SourceConfig.Kind(rawValue: name) == nil {

@@ -1,3 +1,5 @@
+import ForeshockSupport
+
 /// One thing wrong (or worth a warning) in a config file, at a key path.
 package struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
     package enum Severity: String, Sendable { case error, warning }
@@ -17,10 +19,12 @@ package struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
         self.severity = severity
     }
 
-    /// `FILE: key.path: what is wrong (what would be right)`, with "warning: " before a warning's path.
+    /// `FILE: key.path: what is wrong (what would be right)`, with "warning: " before a warning's
+    /// path. One line, terminal-safe: a problem may quote a value, and a value may hold a line
+    /// break or an escape sequence.
     package var description: String {
         let place = path.isEmpty ? "" : "\(path): "
-        return "\(origin): \(severity == .warning ? "warning: " : "")\(place)\(message)"
+        return SafeText.terminal("\(origin): \(severity == .warning ? "warning: " : "")\(place)\(message)")
     }
 }
 

@@ -214,9 +214,14 @@ struct FirstHourTests {
         let unread = try await runBinary(["silence", "list", "--state-dir", garbled])
         #expect(unread.status == 0 && unread.err.split(separator: "\n").count == 1 && unread.err.contains("could not be read: ") && unread.err.contains("moved to "), "\(unread.err)")
         // Errors too: a config value with a line break in it stays on its problem's one line.
-        let crlf = try writeTemporaryFile(#"{ sources: [], sinks: [{ name: "m", kind: "email", smtp_url: "smtp://127.0.0.1:1", from: "a@b.c\r\nBcc: x@y.z", to: ["o@b.c"] }] }"#)
-        let checked = try await runBinary(["check-config", "--config", crlf])
-        #expect(checked.status == 2 && !checked.err.unicodeScalars.contains { $0.value == 0x0D } && !checked.err.contains("\nBcc"), "\(checked.err)")
+        // (A bare LF, not only CR LF, which Swift takes for one Character.)
+        for newline in [#"\n"#, #"\r\n"#] {
+            let broken = try writeTemporaryFile(#"{ sources: [], sinks: [{ name: "m", kind: "email", smtp_url: "smtp://127.0.0.1:1", from: "a@b.c\#(newline)Bcc: x@y.z", to: ["o@b.c"] }] }"#)
+            let checked = try await runBinary(["check-config", broken])
+            let lines = checked.err.split(separator: "\n")
+            #expect(checked.status == 2 && checked.err.contains("sinks[0].from") && !checked.err.unicodeScalars.contains { $0.value == 0x0D }
+                    && !lines.contains { $0.hasPrefix("Bcc") }, "\(checked.err)")
+        }
     }
 
     @Test("help is wrapped to COLUMNS, every line whole, and each usage line names every option")
