@@ -20,11 +20,12 @@ enum CommandFile {
         return stat(a, &first) == 0 && stat(b, &second) == 0 && first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 
-    /// Reads a whole file, or a pipe (`/dev/stdin`), up to `atMost` bytes (4 GB of a pipe).
+    /// Reads a whole file, or a pipe (`/dev/stdin`), up to `atMost` bytes (1 GB of a pipe: a
+    /// device that never ends must not take all of a small machine's memory first).
     /// - Throws: `CommandError` with one line naming the command, the file and the system's reason.
     static func read(_ path: String, command: String, atMost: Int = .max) throws(CommandError) -> Data {
         do {
-            return try InputFile.read(path, atMost: atMost, streamsAtMost: min(atMost, 4 << 30))
+            return try InputFile.read(path, atMost: atMost, streamsAtMost: min(atMost, 1 << 30))
         } catch {
             throw CommandError(.runtime, "foreshock \(command): cannot read \(path): \(error.description == "does not exist" ? "no such file or directory" : error.description)")
         }

@@ -194,10 +194,12 @@ package final class FeedPoller: Sendable {
             }
             outcome.mentions = fresh
             // A mapping that reads nothing stays wrong every poll: said once, then once a hundred.
-            if outcome.unreadable == 0 {
+            // Only an answer that lists items and reads them all ends the run (an empty one or
+            // a 304 says nothing about the mapping).
+            if outcome.unreadable > 0 {
+                if !state.unreadable.failed() { outcome.unreadable = 0 }
+            } else if !collected.isEmpty {
                 _ = state.unreadable.succeeded()
-            } else if !state.unreadable.failed() {
-                outcome.unreadable = 0
             }
             if let newest, newest != state.cursor {
                 if let old = state.cursor, !state.cursorFromTime { state.cursorHistory = Array((state.cursorHistory + [old]).suffix(8)) }

@@ -341,6 +341,8 @@ package actor WatchPipeline {
         do {
             let normalized = try journal.append(observations, then: entries)
             journalLines += observations.count + entries.count
+            // A later run of failures is said at its first, as the first run was.
+            if journalNotice.failures > 0 { _ = journalNotice.succeeded() }
             return normalized
         } catch {
             // Scoring goes on: an alert now is worth more than a journal line.

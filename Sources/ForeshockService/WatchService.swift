@@ -80,6 +80,7 @@ package actor WatchService {
     private var failingWrites: [String: FailureNotice] = [:]
     /// The notification log's failed writes (the log counts them).
     private var logErrorsNotice = FailureNotice()
+    private var logErrorsSeen = 0
 
     /// - Parameters:
     ///   - record: appends every observation the core sees (`--record`).
@@ -450,8 +451,10 @@ package actor WatchService {
                                          why: f?.why(authorFollowers: nil, nStar: nStar, maxBranching: maxBranching),
                                          silenceMatchers: probe.silenceMatchers)
             } + sources.filter { $0.health.alerted }.map { source in
-                WatchStatus.Alert(key: "foreshock:source-down/\(source.name)", rule: "source-down", severity: Severity.critical.rawValue,
-                                  since: time(source.health.downSince) ?? "", lastNotified: time(source.health.downSince) ?? "", silencedBy: nil,
+                // When it fired (after a restart, source_down_after into the failure), as its notification says.
+                let fired = source.health.alertedAt ?? source.health.downSince.map { $0 + config.sourceDownAfter }
+                return WatchStatus.Alert(key: "foreshock:source-down/\(source.name)", rule: "source-down", severity: Severity.critical.rawValue,
+                                  since: time(fired) ?? "", lastNotified: time(fired) ?? "", silencedBy: nil,
                                   source: source.name, why: source.health.lastError,
                                   silenceMatchers: AlertNotification.silenceMatchers(rule: "source-down", source: source.name, post: nil))
             },
@@ -499,10 +502,16 @@ package actor WatchService {
             }
         }
         let logErrors = notifier.log.writeErrors
-        if logErrorsNotice.failed(count: logErrors) {
-            logger.error("cannot write notifications.log; after a restart, notifications it missed may be sent again (under the same ids)",
-                         [("failed_writes", "\(logErrors)"), ("error", notifier.log.lastWriteError ?? "-")])
+        if logErrors > logErrorsSeen {
+            if logErrorsNotice.failed(count: logErrors) {
+                logger.error("cannot write notifications.log; after a restart, notifications it missed may be sent again (under the same ids)",
+                             [("failed_writes", "\(logErrors)"), ("error", notifier.log.lastWriteError ?? "-")])
+            }
+        } else if logErrorsNotice.failures > 0 {
+            // A look with no new failure ends the run: the next one is said at its first.
+            _ = logErrorsNotice.succeeded()
         }
+        logErrorsSeen = logErrors
         guard writeFiles else { return }
         write(statusJSON, to: WatchStatus.path(stateDir: stateDir), "status.json")
         write(Data(metricsText.utf8), to: config.metricsFile ?? (stateDir as NSString).appendingPathComponent("foreshock.prom"), "the metrics file")

@@ -55,7 +55,8 @@ package enum JSONValue: Sendable, Equatable, Decodable {
             // JSON5 allows a raw control byte in a string; the decoder does not. Named by its
             // code and place, never itself: the reason is printed on a terminal.
             let bytes = [UInt8](data)
-            if let index = bytes.firstIndex(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) {
+            // (A vertical tab and a form feed are JSON5 whitespace.)
+            if let index = bytes.firstIndex(where: { $0 < 0x20 && ![0x09, 0x0A, 0x0B, 0x0C, 0x0D].contains($0) }) {
                 let line = bytes[..<index].count { $0 == 0x0A } + 1
                 let column = index - (bytes[..<index].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
                 let code = String(format: "%02x", bytes[index])

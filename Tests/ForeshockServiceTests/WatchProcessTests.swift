@@ -159,6 +159,9 @@ struct WatchProcessTests {
         let alerts = try await NotifierFixtures.requests(hook, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
         #expect(alerts.allSatisfy { $0["alert_key"]?.stringValue == "foreshock:source-down/toots" && $0["rule"]?.stringValue == "source-down" })
         #expect(alerts.first?["text"]?.stringValue?.contains("access token is invalid") == true, "\(alerts)")
+        // Fired source_down_after into the failure, which is its first_seen; both notifications say so.
+        let times = alerts.map { ($0["first_seen"]?.stringValue.flatMap(Timestamp.parse), $0["fired_at"]?.stringValue.flatMap(Timestamp.parse)) }
+        #expect(!times.isEmpty && times.allSatisfy { seen, fired in seen != nil && fired != nil && fired! >= seen! + 1.9 } && Set(times.map { $0.1 }).count == 1, "\(times)")
         #expect(child.stderr.contains("msg=\"source down\"") && child.stderr.contains("msg=\"source recovered\""))
         child.signal(SIGTERM)
         #expect(await child.waitForExit(timeout: 15) == 0)
