@@ -10,6 +10,8 @@ package struct Config: Sendable {
     package var shutdownTimeout = 10.0
     /// A source failing this long raises its own alert.
     package var sourceDownAfter = 600.0
+    /// The most sources one watch polls.
+    package static let maxSources = 1_000
     /// A folder of templates that overrides the compiled-in `alerts/`.
     package var templatesDir: String?
     package var sources: [SourceConfig] = []

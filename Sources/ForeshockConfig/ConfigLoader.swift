@@ -73,6 +73,11 @@ package enum ConfigLoader {
         config.sourceDownAfter = object.duration("source_down_after", min: 1) ?? config.sourceDownAfter
         config.templatesDir = object.string("templates_dir")
         config.sources = object.objects("sources").compactMap { SourceConfig.read($0, reader: reader) }
+        // Each source is a poller with its own connections and state: past a thousand it is a
+        // generated file gone wrong, and 20,000 ran a 4 GB address space out in Foundation.
+        if config.sources.count > Config.maxSources {
+            reader.error(object.keyPath("sources"), "\(config.sources.count) sources; a watch takes at most \(Config.maxSources) (run several watches)")
+        }
         if let scoring = object.object("scoring") { config.scoring = ScoringConfig.read(scoring, reader: reader) }
         config.rules = object.objects("rules").compactMap { RuleConfig.read($0, reader: reader) }
         // A config's own rules replace the default ones unless it asks to keep them; its rule

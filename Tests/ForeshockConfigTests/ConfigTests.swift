@@ -115,6 +115,9 @@ struct ConfigTests {
         """#
         let paths = Self.parse(text).errors.map(\.path)
         #expect(Set(paths) == ["sources[0].base_url", "sources[1].base_url", "sources[2].base_url", "sources[3].query", "sinks[0].url"], "\(paths)")
+        // A generated file gone wrong: 20,000 sources ran a 4 GB address space out.
+        let many = (0...Config.maxSources).map { #"{ name: "s\#($0)", kind: "hackernews", query: "acme" }"# }.joined(separator: ",")
+        #expect(Self.parse("{ sources: [\(many)] }").errors.map(\.description) == ["test.json5: sources: 1001 sources; a watch takes at most 1000 (run several watches)"])
     }
 
     @Test("control characters in header names and values, URLs, addresses and user agents are errors with their key paths; check-config and test-alert refuse them")
