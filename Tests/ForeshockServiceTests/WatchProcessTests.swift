@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import ForeshockService
 @testable import ForeshockSupport
 @testable import ForeshockTestSupport
 
@@ -165,6 +166,21 @@ struct WatchProcessTests {
         #expect(child.stderr.contains("msg=\"source down\"") && child.stderr.contains("msg=\"source recovered\""))
         child.signal(SIGTERM)
         #expect(await child.waitForExit(timeout: 15) == 0)
+    }
+
+    @Test("status gives a source-down alert the time it fired, source_down_after into the failure, not the failure's start")
+    func sourceDownInStatus() async throws {
+        let state = try makeTemporaryDirectory().path
+        let config = try writeTemporaryFile(#"{ sources: [{ name: "dead", kind: "json", url: "http://127.0.0.1:9/x", items: "items", fields: { id: "id" }, interval: "1s" }], source_down_after: "3s", sinks: [{ name: "log", kind: "console" }] }"#)
+        let child = try ChildProcess(["watch", "--config", config, "--state-dir", state, "--mentions", "none"])
+        defer { child.signal(SIGKILL) }
+        #expect(await eventually(timeout: 30) { child.stderr.contains("msg=\"source down\"") }, "\(child.stderr)")
+        child.signal(SIGTERM)
+        #expect(await child.waitForExit(timeout: 15) == 0, "\(child.stderr)")
+        let status = try WatchStatus.read(stateDir: state)
+        let since = try #require(status.alerts.first { $0.rule == "source-down" }.flatMap { Timestamp.parse($0.since) })
+        let down = try #require(status.sources.first?.downSince.flatMap(Timestamp.parse))
+        #expect(since >= down + 2.9, "alert since \(since), source down since \(down)")
     }
 
     @Test("A SIGHUP while a long journal is restored (systemctl reload as the service starts) waits its turn: the watch reloads after, and stops cleanly on SIGTERM")
