@@ -159,6 +159,9 @@ package struct JSONSyntaxLocator {
             if byte == quote { return }
             if byte == UInt8(ascii: "\\") { index += 1; continue }
             if byte == 0x0A { index -= 1; throw fail("a string must end on the line it starts") }
+            // JSON forbids them, and JSON5 allows them but Foundation's decoder (which reads
+            // configs) does not: a tab too.
+            if byte < 0x20 { index -= 1; throw fail("a control character in a string must be written as a \\u escape") }
         }
         throw fail("unterminated string")
     }

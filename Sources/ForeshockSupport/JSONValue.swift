@@ -52,17 +52,9 @@ package enum JSONValue: Sendable, Equatable, Decodable {
         do {
             return try decoder.decode(JSONValue.self, from: data)
         } catch let error as UnreadableValue {
-            // JSON5 allows a raw control byte in a string; the decoder does not. Named by its
-            // code and place, never itself: the reason is printed on a terminal.
-            let bytes = [UInt8](data)
-            // (A vertical tab and a form feed are JSON5 whitespace.)
-            if let index = bytes.firstIndex(where: { $0 < 0x20 && ![0x09, 0x0A, 0x0B, 0x0C, 0x0D].contains($0) }) {
-                let line = bytes[..<index].count { $0 == 0x0A } + 1
-                let column = index - (bytes[..<index].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
-                let code = String(format: "%02x", bytes[index])
-                throw JSONSyntaxError(reason: "line \(line), column \(column): found byte 0x\(code) (write it as \\u00\(code))")
-            }
-            throw JSONSyntaxError(reason: error.reason)
+            // JSON5 allows a raw control byte in a string; the decoder does not. The locator
+            // names it by its code and place (never itself: the reason goes to a terminal).
+            throw JSONSyntaxError(reason: JSONSyntaxLocator.locate([UInt8](data), json5: json5) ?? error.reason)
         } catch DecodingError.dataCorrupted {
             let located = JSONSyntaxLocator.locate([UInt8](data), json5: json5)
             throw JSONSyntaxError(reason: located ?? "the text could not be read as \(json5 ? "JSON5" : "JSON")")

@@ -212,7 +212,10 @@ struct ConfigTests {
         #expect(result.errors.count == 1)
         #expect(result.errors[0].message.contains("line 3, column"))
         let control = Self.parse("{\n  sources: [{ name: \"m\", kind: \"mastodon\", query: \"ac\u{1b}me\" }] }")
-        #expect(control.errors.map(\.message) == [#"not valid JSON5: line 2, column 54: found byte 0x1b (write it as \u001b)"#], "\(control.errors)")
+        #expect(control.errors.map(\.message) == [#"not valid JSON5: line 2, column 54: a control character in a string must be written as a \u escape, found byte 0x1b"#], "\(control.errors)")
+        // A tab in a string too (the decoder refuses it); one in a comment is no string's.
+        let tab = Self.parse("{ /* a\tcomment \u{1b} */ sources: [{ name: \"m\", kind: \"mastodon\", query: \"ac\tme\" }] }")
+        #expect(tab.errors.map(\.message) == [#"not valid JSON5: line 1, column 72: a control character in a string must be written as a \u escape, found byte 0x09"#], "\(tab.errors)")
         let comment = Self.parse("{ sources: [] }\n/* the rest")
         #expect(comment.errors.map(\.message) == ["not valid JSON5: line 2, column 1: a /* comment is never closed with */, found '/'"], "\(comment.errors)")
     }
