@@ -46,6 +46,15 @@ struct CommandLineToolTests {
         let state = try makeTemporaryDirectory().path
         let (listed, _, listErr) = await runForeshock(["silence", "list", "--config", config, "--state-dir", state])
         #expect(listed == .success && listErr.isEmpty, "\(listErr)")
+        // Files a sink needs at its first notification are checked at the start too, not found at 3 a.m.
+        for (sink, said) in [(#"{ name: "hook", kind: "webhook", url: "https://hooks.example/a", ca_file: "/nonexistent/ca.pem" }"#, #"sink "hook": ca_file /nonexistent/ca.pem is not a file it can read"#),
+                             (#"{ name: "mail", kind: "email", smtp_url: "smtps://127.0.0.1:465", from: "a@b.c", to: ["o@b.c"], ca_file: "/tmp" }"#, #"sink "mail": ca_file /tmp is not a file it can read"#),
+                             (#"{ name: "log", kind: "file", path: "/nonexistent/dir/alerts.jsonl" }"#, #"sink "log": path /nonexistent/dir/alerts.jsonl: /nonexistent/dir is not a directory"#),
+                             (#"{ name: "log", kind: "file", path: "/tmp" }"#, #"sink "log": path /tmp is a directory"#)] {
+            let file = try writeTemporaryFile(#"{ sources: [], sinks: [\#(sink)] }"#)
+            let (status, _, err) = await runForeshock(["check-config", file])
+            #expect(status == .usage && err.contains(said), "\(err)")
+        }
     }
 
     @Test("check-config: a good config exits 0 and lists the rules in effect; a secret whose variable is unset is refused, as watch refuses it")

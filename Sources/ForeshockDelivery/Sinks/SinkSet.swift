@@ -13,16 +13,14 @@ package struct SinkSet: Sendable {
         // is not there would leave every built-in one in use without a word. Checked here, where
         // sinks are built (check-config, watch, test-alert, replay --send), not by every command
         // that reads the config: `silence add --config` from another directory needs no templates.
-        if let directory = config.templatesDir {
-            var isDirectory: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) || !isDirectory.boolValue {
-                throw AlertTemplates.Problem(description: "templates_dir: \(directory) is not a directory")
-            }
+        if let directory = config.templatesDir, !Self.isDirectory(directory) {
+            throw AlertTemplates.Problem(description: "templates_dir: \(directory) is not a directory")
         }
         let templates = AlertTemplates(directory: config.templatesDir)
         var sinks: [any AlertSink] = []
         for sink in config.sinks {
             do {
+                try Self.checkFiles(sink)
                 sinks.append(try Self.make(sink, templates: templates, terminal: terminal))
             } catch {
                 throw AlertTemplates.Problem(description: "sink \"\(sink.name)\": \(error.description)")
@@ -30,6 +28,24 @@ package struct SinkSet: Sendable {
         }
         if sinks.isEmpty { sinks = [ConsoleSink(terminal: terminal)] }
         self.sinks = sinks
+    }
+
+    /// Files a sink needs at its first notification, checked now: a CA bundle that is not there
+    /// or a file sink's missing directory would otherwise be found at 3 a.m., as a dead letter.
+    private static func checkFiles(_ sink: SinkConfig) throws(AlertTemplates.Problem) {
+        for ca in [sink.caFile, sink.smtp?.caFile].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: ca) || Self.isDirectory(ca) {
+            throw AlertTemplates.Problem(description: "ca_file \(ca) is not a file it can read")
+        }
+        if sink.kind == .file, let path = sink.path {
+            let directory = (path as NSString).deletingLastPathComponent
+            if Self.isDirectory(path) { throw AlertTemplates.Problem(description: "path \(path) is a directory") }
+            if !directory.isEmpty, !Self.isDirectory(directory) { throw AlertTemplates.Problem(description: "path \(path): \(directory) is not a directory") }
+        }
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
     private static func make(_ sink: SinkConfig, templates: AlertTemplates, terminal: Terminal) throws(AlertTemplates.Problem) -> any AlertSink {
