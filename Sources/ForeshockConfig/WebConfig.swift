@@ -24,18 +24,9 @@ package struct WebConfig: Sendable, Equatable {
 
     /// `HOST:PORT` (an IPv6 host in brackets); nil when it is not one.
     package static func parseListen(_ text: String) -> (address: String, port: Int)? {
-        let host: Substring, port: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
-            host = text[text.index(after: text.startIndex)..<close]
-            port = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = text[..<colon]
-            port = text[text.index(after: colon)...]
-        }
-        guard let number = Int(port), (0...65535).contains(number), isAddress(String(host), v6: text.hasPrefix("[")) else { return nil }
-        return (String(host), number)
+        guard let parts = HostAndPort(text[...]), let port = parts.port, let number = Int(port), (0...65535).contains(number),
+              isAddress(String(parts.host), v6: parts.bracketed) else { return nil }
+        return (String(parts.host), number)
     }
 
     /// Whether `host` is an IPv4 address in dotted decimal (or IPv6, in brackets), as the

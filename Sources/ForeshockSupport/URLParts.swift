@@ -61,19 +61,8 @@ package struct URLParts {
     /// and `a:b:c` pass a look for a scheme and a host, and libcurl refuses them at the first
     /// request.
     package var hasValidAuthority: Bool {
-        guard host != nil else { return false }
-        var rest = hostAndPort
-        if rest.hasPrefix("[") {
-            guard let close = rest.firstIndex(of: "]") else { return false }
-            rest = rest[rest.index(after: close)...]
-        } else {
-            guard let colon = rest.firstIndex(of: ":") else { return true }
-            rest = rest[colon...]
-        }
-        guard !rest.isEmpty else { return true }
-        let digits = rest.dropFirst()
-        guard rest.first == ":", !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(digits) else { return false }
-        return (1...65535).contains(port)
+        guard host != nil, let authority = HostAndPort(hostAndPort), authority.portIsDigits(allowingEmpty: false) else { return false }
+        return authority.port.map { (1...65535).contains(Int($0) ?? 0) } ?? true
     }
 
     /// The query's `name=value` pairs as written (a pair without `=` has a nil value).

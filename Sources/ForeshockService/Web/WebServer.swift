@@ -139,29 +139,12 @@ package final class WebServer: Sendable {
     /// down to a part that looks like an address.
     func acceptsHost(_ header: String?) -> Bool {
         guard let header, !header.isEmpty else { return true }  // HTTP/1.0 clients send none
-        guard let (host, bracketed) = Self.hostPart(header.lowercased()) else { return false }
-        if bracketed { return WebConfig.isAddress(host, v6: true) }
+        guard let parts = HostAndPort(header.lowercased()[...]), !parts.host.isEmpty, parts.portIsDigits(allowingEmpty: true) else { return false }
+        let host = String(parts.host)
+        if parts.bracketed { return WebConfig.isAddress(host, v6: true) }
         if host == "localhost" || host.hasSuffix(".localhost") || WebConfig.isAddress(host, v6: false) { return true }
         let external = settings.withLock { $0.externalURL }.flatMap { URLParts($0).host?.lowercased() }
         return external == host
-    }
-
-    /// The host of a Host header, and whether it was in brackets; nil when the header is not
-    /// a host with an optional port of digits.
-    static func hostPart(_ header: String) -> (host: String, bracketed: Bool)? {
-        let host: Substring, rest: Substring
-        if header.hasPrefix("[") {
-            guard let close = header.firstIndex(of: "]") else { return nil }
-            host = header[header.index(after: header.startIndex)..<close]
-            rest = header[header.index(after: close)...]
-        } else {
-            let colon = header.firstIndex(of: ":") ?? header.endIndex
-            host = header[..<colon]
-            rest = header[colon...]
-        }
-        let port = rest.dropFirst()
-        guard !host.isEmpty, rest.isEmpty || (rest.first == ":" && port.count <= 5 && port.allSatisfy { $0.isASCII && $0.isNumber }) else { return nil }
-        return (String(host), header.hasPrefix("["))
     }
 
     /// A 405 naming the methods the path takes, unless `method` is one.
