@@ -136,8 +136,7 @@ package final class SilenceStore: @unchecked Sendable {
     private func exclusively<T>(_ body: () throws(Problem) -> T) throws(Problem) -> T {
         guard let path else { throw Problem(description: "silences need a state directory (--state-dir)") }
         let directory = (path as NSString).deletingLastPathComponent
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.isDirectory(atPath: directory) == true else {
             // Silences belong to a watch process's state: a directory made here would be one it never reads.
             throw Problem(description: "there is no state directory at \(directory): give the watch process's with --state-dir DIR, or its config with --config FILE")
         }

@@ -22,8 +22,7 @@ package final class StateLock: Sendable {
     /// - Throws: `Error` with `.held` when another process has it, `.unusable` when it cannot be made.
     package init(directory: String) throws(Error) {
         path = (directory as NSString).appendingPathComponent("lock")
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
+        if FileManager.default.isDirectory(atPath: directory) == false {
             throw Error(code: .unusable, description: "the state directory \(directory) is a file, not a directory")
         }
         do {

@@ -13,7 +13,7 @@ package struct SinkSet: Sendable {
         // is not there would leave every built-in one in use without a word. Checked here, where
         // sinks are built (check-config, watch, test-alert, replay --send), not by every command
         // that reads the config: `silence add --config` from another directory needs no templates.
-        if let directory = config.templatesDir, !Self.isDirectory(directory) {
+        if let directory = config.templatesDir, FileManager.default.isDirectory(atPath: directory) != true {
             throw AlertTemplates.Problem(description: "templates_dir: \(directory) is not a directory")
         }
         let templates = AlertTemplates(directory: config.templatesDir)
@@ -33,19 +33,14 @@ package struct SinkSet: Sendable {
     /// Files a sink needs at its first notification, checked now: a CA bundle that is not there
     /// or a file sink's missing directory would otherwise be found at 3 a.m., as a dead letter.
     private static func checkFiles(_ sink: SinkConfig) throws(AlertTemplates.Problem) {
-        for ca in [sink.caFile, sink.smtp?.caFile].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: ca) || Self.isDirectory(ca) {
+        for ca in [sink.caFile, sink.smtp?.caFile].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: ca) || FileManager.default.isDirectory(atPath: ca) == true {
             throw AlertTemplates.Problem(description: "ca_file \(ca) is not a file it can read")
         }
         if sink.kind == .file, let path = sink.path {
             let directory = (path as NSString).deletingLastPathComponent
-            if Self.isDirectory(path) { throw AlertTemplates.Problem(description: "path \(path) is a directory") }
-            if !directory.isEmpty, !Self.isDirectory(directory) { throw AlertTemplates.Problem(description: "path \(path): \(directory) is not a directory") }
+            if FileManager.default.isDirectory(atPath: path) == true { throw AlertTemplates.Problem(description: "path \(path) is a directory") }
+            if !directory.isEmpty, FileManager.default.isDirectory(atPath: directory) != true { throw AlertTemplates.Problem(description: "path \(path): \(directory) is not a directory") }
         }
-    }
-
-    private static func isDirectory(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
     private static func make(_ sink: SinkConfig, templates: AlertTemplates, terminal: Terminal) throws(AlertTemplates.Problem) -> any AlertSink {
