@@ -27,7 +27,7 @@ enum CommandFile {
         do {
             return try InputFile.read(path, atMost: atMost, streamsAtMost: min(atMost, 1 << 30))
         } catch {
-            throw CommandError(.runtime, "foreshock \(command): cannot read \(path): \(error.description == "does not exist" ? "no such file or directory" : error.description)")
+            throw CommandError(.runtime, "foreshock \(command): cannot read \(path): \(error.description)")
         }
     }
 }

@@ -25,7 +25,11 @@ package enum ConfigLoader {
             // A config is a few KB; 16 MB leaves room for any, and not for /dev/zero.
             data = try InputFile.read(path, atMost: 16 << 20)
         } catch {
-            let reason = error.description == "is a directory" ? "is a directory, not a config file" : error.description
+            let reason = switch error.description {
+            case "is a directory": "is a directory, not a config file"
+            case SystemReason.describe(errno: ENOENT): "does not exist"
+            default: error.description
+            }
             throw ConfigError(code: .unreadable, problems: [ConfigProblem(origin: path, path: "", message: reason)])
         }
         return try checked(parse(data, origin: path, environment: environment, requireSecrets: requireSecrets, now: now))

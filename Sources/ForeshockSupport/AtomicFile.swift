@@ -3,12 +3,6 @@ import Foundation
 /// Replaces a file as a whole or not at all (temp file, fsync, rename), and moves a corrupt one
 /// aside so the process can start fresh without destroying what a person may want to look at.
 package enum AtomicFile {
-    /// Why a file was not written, in the words `SystemReason` ends a sentence with.
-    package struct Refused: LocalizedError, CustomStringConvertible {
-        package var description: String
-        package var errorDescription: String? { description }
-    }
-
     /// Writes `data` to `path` so a crash leaves the old contents or the new, never half.
     /// - Throws: when the temporary file cannot be written or renamed, or when `path` is there
     ///   and is not a regular file: renamed over, a directory's name or a device (`/dev/full`,
@@ -16,7 +10,7 @@ package enum AtomicFile {
     package static func write(_ data: Data, to path: String) throws {
         var info = stat()
         if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
-            throw Refused(description: info.st_mode & S_IFMT == S_IFDIR ? "is a directory" : "is not a regular file (a device, a pipe or a socket)")
+            throw SystemReason.FileProblem(info.st_mode & S_IFMT == S_IFDIR ? "is a directory" : "is not a regular file (a device, a pipe or a socket)")
         }
         let temporary = path + ".tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
@@ -35,7 +29,7 @@ package enum AtomicFile {
         guard rename(temporary, path) == 0 else {
             let reason = SystemReason.describe(errno: errno)
             unlink(temporary)
-            throw Refused(description: reason)
+            throw SystemReason.FileProblem(reason)
         }
     }
 

@@ -4,27 +4,21 @@ import Foundation
 /// or a pipe or device such as `/dev/stdin`, which Foundation's `contents(atPath:)` refuses as
 /// "permission denied". Bounded, so `/dev/zero` is an error, not all of memory.
 package enum InputFile {
-    /// Why a file was not read, as the words that end a sentence ("does not exist").
-    package struct Unreadable: LocalizedError, CustomStringConvertible {
-        package var description: String
-        package var errorDescription: String? { description }
-    }
-
     /// - Parameters:
     ///   - atMost: the most bytes to take from a regular file; one that holds more is refused.
     ///   - streamsAtMost: the most to take from a pipe or a device, which may never end.
-    /// - Throws: `Unreadable`.
-    package static func read(_ path: String, atMost: Int, streamsAtMost: Int? = nil) throws(Unreadable) -> Data {
+    /// - Throws: `SystemReason.FileProblem`: the system's reason ("no such file or directory"), or the bound passed.
+    package static func read(_ path: String, atMost: Int, streamsAtMost: Int? = nil) throws(SystemReason.FileProblem) -> Data {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw Unreadable(description: errno == ENOENT ? "does not exist" : SystemReason.describe(errno: errno))
+            throw SystemReason.FileProblem(SystemReason.describe(errno: errno))
         }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw Unreadable(description: SystemReason.describe(errno: errno)) }
-        if info.st_mode & S_IFMT == S_IFDIR { throw Unreadable(description: "is a directory") }
+        guard fstat(fd, &info) == 0 else { throw SystemReason.FileProblem(SystemReason.describe(errno: errno)) }
+        if info.st_mode & S_IFMT == S_IFDIR { throw SystemReason.FileProblem("is a directory") }
         let regular = info.st_mode & S_IFMT == S_IFREG
-        if regular, Int(info.st_size) > atMost { throw Unreadable(description: "is larger than \(ByteCount.text(atMost))") }
+        if regular, Int(info.st_size) > atMost { throw SystemReason.FileProblem("is larger than \(ByteCount.text(atMost))") }
         let limit = regular ? atMost : streamsAtMost ?? atMost
         var data = Data()
         if regular { data.reserveCapacity(Int(info.st_size)) }
@@ -32,10 +26,10 @@ package enum InputFile {
         while true {
             let count = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { throw Unreadable(description: SystemReason.describe(errno: errno)) }
+            guard count >= 0 else { throw SystemReason.FileProblem(SystemReason.describe(errno: errno)) }
             if count == 0 { return data }
             data.append(contentsOf: buffer[..<count])
-            if data.count > limit { throw Unreadable(description: regular ? "grew past \(ByteCount.text(limit)) while read" : "gave more than \(ByteCount.text(limit)) (a device that never ends?)") }
+            if data.count > limit { throw SystemReason.FileProblem(regular ? "grew past \(ByteCount.text(limit)) while read" : "gave more than \(ByteCount.text(limit)) (a device that never ends?)") }
         }
     }
 }

@@ -7,6 +7,14 @@ import Foundation
 /// (NSCocoaErrorDomain error 256.)" for a directory, and ends in a full stop that doubles the
 /// sentence's own; the POSIX error underneath says what happened.
 package enum SystemReason {
+    /// A file that was not read or written, and why, in the words that end a sentence ("is a
+    /// directory"): what `of(_:)` gives back for it.
+    package struct FileProblem: LocalizedError, CustomStringConvertible {
+        package var description: String
+        package var errorDescription: String? { description }
+        package init(_ description: String) { self.description = description }
+    }
+
     package static func of(_ error: any Error) -> String {
         // A file of the wrong shape: which key, not "the data isn't in the correct format".
         if let decoding = error as? DecodingError { return describe(decoding) }
