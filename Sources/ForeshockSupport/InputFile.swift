@@ -18,7 +18,7 @@ package enum InputFile {
         guard fstat(fd, &info) == 0 else { throw SystemReason.FileProblem(SystemReason.describe(errno: errno)) }
         if info.st_mode & S_IFMT == S_IFDIR { throw SystemReason.FileProblem("is a directory") }
         let regular = info.st_mode & S_IFMT == S_IFREG
-        if regular, Int(info.st_size) > atMost { throw SystemReason.FileProblem("is larger than \(ByteCount.text(atMost))") }
+        if regular, Int(info.st_size) > atMost { throw SystemReason.FileProblem("is larger than \(ByteSize.text(atMost))") }
         let limit = regular ? atMost : streamsAtMost ?? atMost
         var data = Data()
         if regular { data.reserveCapacity(Int(info.st_size)) }
@@ -29,16 +29,7 @@ package enum InputFile {
             guard count >= 0 else { throw SystemReason.FileProblem(SystemReason.describe(errno: errno)) }
             if count == 0 { return data }
             data.append(contentsOf: buffer[..<count])
-            if data.count > limit { throw SystemReason.FileProblem(regular ? "grew past \(ByteCount.text(limit)) while read" : "gave more than \(ByteCount.text(limit)) (a device that never ends?)") }
+            if data.count > limit { throw SystemReason.FileProblem(regular ? "grew past \(ByteSize.text(limit)) while read" : "gave more than \(ByteSize.text(limit)) (a device that never ends?)") }
         }
-    }
-}
-
-/// Sizes as people say them.
-package enum ByteCount {
-    /// 1 << 30 → "1 GB", 65536 → "64 KB".
-    package static func text(_ bytes: Int) -> String {
-        for (size, unit) in [(1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "KB")] where bytes >= size && bytes % size == 0 { return "\(bytes / size) \(unit)" }
-        return "\(bytes) bytes"
     }
 }

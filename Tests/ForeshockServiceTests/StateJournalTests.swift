@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ForeshockCore
 @testable import ForeshockService
+@testable import ForeshockSupport
 @testable import ForeshockTestSupport
 
 /// What the state directory keeps between runs of `watch`, read back by the next run.
