@@ -22,6 +22,10 @@ package actor WatchPipeline {
         /// When its source-down alert fired, in this run (the journal keeps only that it did).
         package var alertedAt: Double?
         package var rateLimitWaits = 0
+
+        /// When its source-down alert fired: in this run, or after a restart `sourceDownAfter`
+        /// into the failure. Nil when it is not down.
+        package func firedAt(sourceDownAfter: Double) -> Double? { alertedAt ?? downSince.map { $0 + sourceDownAfter } }
     }
 
     /// Counters for the metrics file.
@@ -215,7 +219,7 @@ package actor WatchPipeline {
                 write([], then: [.sourceHealth(source: name, downSince: nil, alerted: false)])
                 if h.alerted {
                     logger.info("source removed while down; its alert resolves", [("source", name)])
-                    deliver([sourceDownNote(name, since: since, now: now, error: nil, removed: true, firedAt: h.alertedAt)])
+                    deliver([sourceDownNote(name, since: since, now: now, error: nil, removed: true, firedAt: h.firedAt(sourceDownAfter: config.sourceDownAfter))])
                 }
             }
             health[name] = nil
@@ -376,7 +380,7 @@ package actor WatchPipeline {
             await checkDown(name, now: clock().timeIntervalSince1970)
             return
         }
-        let wasAlerted = h.alerted, alertedAt = h.alertedAt
+        let wasAlerted = h.alerted, firedAt = h.firedAt(sourceDownAfter: config.sourceDownAfter)
         let wasDown = h.downSince
         h.lastError = nil
         h.downSince = nil
@@ -387,7 +391,7 @@ package actor WatchPipeline {
             write([], then: [.sourceHealth(source: name, downSince: nil, alerted: false)])
             if wasAlerted {
                 logger.info("source recovered", [("source", name)])
-                deliver([sourceDownNote(name, since: wasDown, now: now, error: nil, firedAt: alertedAt)])
+                deliver([sourceDownNote(name, since: wasDown, now: now, error: nil, firedAt: firedAt)])
             }
         }
     }
@@ -408,13 +412,12 @@ package actor WatchPipeline {
     /// one a silence held back is told when the silence ends, as a post's alert is.
     package func firingSourceDownAlerts() -> [AlertNotification] {
         health.keys.sorted().compactMap { name in
-            guard let h = health[name], h.alerted, let since = h.downSince else { return nil }
-            return sourceDownNote(name, since: since, now: h.alertedAt ?? since + config.sourceDownAfter, error: h.lastError ?? "its error before the restart is not known")
+            guard let h = health[name], h.alerted, let since = h.downSince, let fired = h.firedAt(sourceDownAfter: config.sourceDownAfter) else { return nil }
+            return sourceDownNote(name, since: since, now: fired, error: h.lastError ?? "its error before the restart is not known")
         }
     }
 
-    /// - Parameter firedAt: when the alert fired, for a resolution; not known after a restart,
-    ///   when it is taken as `source_down_after` past the failure's start.
+    /// - Parameter firedAt: when the alert fired, for a resolution (`SourceHealth.firedAt`).
     private func sourceDownNote(_ name: String, since: Double, now: Double, error: String?, removed: Bool = false, firedAt: Double? = nil) -> AlertNotification {
         let critical = config.rules.filter { $0.severity == .critical }.map(\.sinks)
         let minutes = Int(((now - since) / 60).rounded())
@@ -422,8 +425,8 @@ package actor WatchPipeline {
             ?? (removed ? "Source \(name) was removed from the config after failing for \(minutes) min." : "Source \(name) recovered after \(minutes) min.")
         return AlertNotification(.sourceDown(source: name, since: since, message: text), time: now, rule: "source-down", severity: .critical,
                                  reason: error == nil ? .resolved : .started, sinks: AlertLifecycle.union(critical),
-                                 // It fired `source_down_after` into the failure (`first_seen` is when the failure began).
-                                 firedAt: error == nil ? firedAt ?? min(now, since + config.sourceDownAfter) : now,
+                                 // When it fired (`first_seen` is when the failure began).
+                                 firedAt: error == nil ? firedAt.map { min(now, $0) } ?? now : now,
                                  held: error == nil ? nil : "failing for \(DurationText.short(now - since)) ≥ \(DurationText.short(config.sourceDownAfter)) (source_down_after)",
                                  watching: config.source(named: name)?.watching)
     }

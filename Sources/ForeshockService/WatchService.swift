@@ -452,7 +452,7 @@ package actor WatchService {
                                          silenceMatchers: probe.silenceMatchers)
             } + sources.filter { $0.health.alerted }.map { source in
                 // When it fired (after a restart, source_down_after into the failure), as its notification says.
-                let fired = source.health.alertedAt ?? source.health.downSince.map { $0 + config.sourceDownAfter }
+                let fired = source.health.firedAt(sourceDownAfter: config.sourceDownAfter)
                 return WatchStatus.Alert(key: "foreshock:source-down/\(source.name)", rule: "source-down", severity: Severity.critical.rawValue,
                                   since: time(fired) ?? "", lastNotified: time(fired) ?? "", silencedBy: nil,
                                   source: source.name, why: source.health.lastError,
