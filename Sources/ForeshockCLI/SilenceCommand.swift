@@ -120,8 +120,8 @@ enum SilenceCommand {
                 let matchers = item["matchers"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " ") ?? ""
                 let active = item["active"]?.boolValue == true
                 let state = active ? "active until \(item["until"]?.stringValue ?? "?")" : "ended \(item["expired"]?.stringValue ?? item["until"]?.stringValue ?? "?")"
-                say(terminal, SafeText.terminal("\(item["id"]?.stringValue ?? "?")  \(matchers)  \(state)  created \(item["created"]?.stringValue ?? "?")"
-                    + (item["comment"]?.stringValue.map { "  \"\($0)\"" } ?? "")))
+                say(terminal, "\(item["id"]?.stringValue ?? "?")  \(matchers)  \(state)  created \(item["created"]?.stringValue ?? "?")"
+                    + (item["comment"]?.stringValue.map { "  \"\($0)\"" } ?? ""))
             }
         case "expire":
             guard positionals.count == 2 else { throw CommandError(.usage, "foreshock silence expire: give the silence's id (see silence list).") }

@@ -244,10 +244,13 @@ package final class NotificationLog: @unchecked Sendable {
     private func append(_ text: String) {
         lines += text.utf8.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
         guard let path else { return }
-        do { try AppendOnlyFile.append(Data(text.utf8), to: path) } catch {
-            failedWrites += 1
-            lastFailure = SystemReason.of(error)
-        }
+        do { try AppendOnlyFile.append(Data(text.utf8), to: path) } catch { failed(error) }
+    }
+
+    /// Counts a write that failed, and keeps why; called under `lock`.
+    private func failed(_ error: any Error) {
+        failedWrites += 1
+        lastFailure = SystemReason.of(error)
     }
 
     /// Rewrites the log with the newest ids, every alert's mark and what is still queued.
@@ -267,9 +270,6 @@ package final class NotificationLog: @unchecked Sendable {
         for message in queuedOrder.compactMap({ queued[$0] }) { text += Self.queuedLine(message) }
         lines = order.count + marks.count + queued.count
         guard let path else { return }
-        do { try AtomicFile.write(Data(text.utf8), to: path) } catch {
-            failedWrites += 1
-            lastFailure = SystemReason.of(error)
-        }
+        do { try AtomicFile.write(Data(text.utf8), to: path) } catch { failed(error) }
     }
 }

@@ -36,12 +36,12 @@ package struct ComplaintLexicon: Sendable {
         self.brand = Array(Set(brand.map { Self.bare($0) }.filter { !$0.isEmpty })).sorted().map(Array.init)
     }
 
-    /// The complaint signal: how many complaint terms the text holds, doubled when it also names
-    /// the brand. "Terrible" alone may be about anything; "@acme, terrible" is about Acme.
     /// The characters of a post read for complaint terms: more than any network's longest post
     /// (X's 25,000), while a 10 MB text from a hostile source or recording costs no more than it.
     static let maxRead = 40_000
 
+    /// The complaint signal: how many complaint terms the text holds, doubled when it also names
+    /// the brand. "Terrible" alone may be about anything; "@acme, terrible" is about Acme.
     package func score(_ text: String) -> Int {
         let characters = Array(text.prefix(Self.maxRead).lowercased())
         var found = 0
