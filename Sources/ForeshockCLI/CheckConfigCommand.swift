@@ -35,10 +35,15 @@ enum CheckConfigCommand {
         } catch {
             return refused(error, path: path, terminal: terminal)
         }
-        // What watch checks after loading: every sink's template found, parsed and rendered.
+        // What watch checks after loading: the files it uses, every sink's template found,
+        // parsed and rendered.
+        var problems = config.watchFileProblems(origin: path, stateDir: config.stateDir).map(\.description)
         do { _ = try SinkSet(config: config, terminal: terminal) } catch {
-            terminal.printError("\(path): \(error.description)")
-            terminal.printError("\(path): 1 error; the config cannot be used")
+            problems.append("\(path): \(error.description)")
+        }
+        if !problems.isEmpty {
+            for problem in problems { terminal.printError(problem) }
+            terminal.printError("\(path): \(NumberText.count(problems.count, "error")); the config cannot be used")
             return .usage
         }
         let (running, off) = config.answerRulesLimitedToBrandSources()

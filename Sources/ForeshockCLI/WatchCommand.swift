@@ -18,6 +18,7 @@ enum WatchCommand {
         let logger = Logger(handler: handler)
         sayAnswerRulesOff(off, logger)
         let stateDir = CommandAlerting.stateDir(arguments, config: config)
+        try checkFiles(config, arguments, stateDir: stateDir)
         let lock: StateLock
         do { lock = try StateLock(directory: stateDir) } catch {
             throw CommandError(.runtime, "foreshock watch: \(error.description).")
@@ -37,6 +38,7 @@ enum WatchCommand {
             loadConfig: { () throws(WatchService.ReloadRefused) -> Config in
                 do throws(CommandError) {
                     let (fresh, off) = try loadConfig(arguments, environment: environment)
+                    try checkFiles(fresh, arguments, stateDir: stateDir)
                     handler.redact(fresh.redactor)
                     sayAnswerRulesOff(off, logger)
                     return fresh
@@ -70,6 +72,12 @@ enum WatchCommand {
         let limited = try CommandConfig.load(arguments, environment: environment, query: arguments[.query] ?? "", requireSecrets: true)
             .answerRulesLimitedToBrandSources()
         return (limited.config, limited.off)
+    }
+
+    /// The files only a watch uses (`Config.watchFileProblems`), at start and at each reload.
+    static func checkFiles(_ config: Config, _ arguments: ParsedArguments, stateDir: String) throws(CommandError) {
+        let problems = config.watchFileProblems(origin: arguments[.config] ?? "embedded default config", stateDir: stateDir)
+        if !problems.isEmpty { throw CommandError(.config, errors: problems.map(\.description)) }
     }
 
     /// Once, the rules about the brand's answer that are off and for which sources, and why:

@@ -57,6 +57,27 @@ struct CommandLineToolTests {
         }
     }
 
+    @Test("A source's ca_file it cannot read and a metrics_file with nowhere to go stop check-config and watch, not the first poll or the first write; one in the state directory watch makes is fine")
+    func watchFiles() async throws {
+        let source = #"{ name: "masto", kind: "mastodon", base_url: "https://mastodon.example", query: "acme", ca_file: "/nonexistent/ca.pem" }"#
+        let file = try writeTemporaryFile(#"{ sources: [\#(source)], metrics_file: "/nonexistent/dir/foreshock.prom" }"#)
+        let (checked, _, err) = await runForeshock(["check-config", file])
+        #expect(checked == .usage, "\(err)")
+        #expect(err.contains("sources[0].ca_file: /nonexistent/ca.pem is not a file it can read"), "\(err)")
+        #expect(err.contains("metrics_file: /nonexistent/dir is not a directory") && err.contains("2 errors; the config cannot be used"), "\(err)")
+        let state = try makeTemporaryDirectory().path
+        let (watched, _, watchErr) = await runForeshock(["watch", "--config", file, "--state-dir", state, "--once"])
+        #expect(watched == .usage && watchErr.contains("sources[0].ca_file: /nonexistent/ca.pem"), "\(watchErr)")
+        let directory = try writeTemporaryFile(#"{ sources: [], metrics_file: "/tmp" }"#)
+        let (refused, _, dirErr) = await runForeshock(["check-config", directory])
+        #expect(refused == .usage && dirErr.contains("metrics_file: /tmp is a directory"), "\(dirErr)")
+        // The state directory is made when watch starts: a metrics file in it is fine before then.
+        let fresh = state + "/not-yet"
+        let inState = try writeTemporaryFile(#"{ sources: [], state_dir: "\#(fresh)", metrics_file: "\#(fresh)/foreshock.prom" }"#)
+        let (ok, _, okErr) = await runForeshock(["check-config", inState])
+        #expect(ok == .success, "\(okErr)")
+    }
+
     @Test("check-config: a good config exits 0 and lists the rules in effect; a secret whose variable is unset is refused, as watch refuses it")
     func checkConfigGood() async throws {
         let path = try writeTemporaryFile(ConfigFixtures.example)
