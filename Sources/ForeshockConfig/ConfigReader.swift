@@ -292,12 +292,22 @@ final class ObjectReader {
         return result
     }
 
-    /// Reports every key that no accessor asked for.
+    /// How many unknown keys of one object are named, each with its hint; the rest are counted.
+    static let unknownKeysNamed = 20
+
+    /// Reports the keys that no accessor asked for: the first `unknownKeysNamed` by name, the
+    /// rest in one line, so a generated file with thousands of them is a screenful, not minutes
+    /// of suggestions.
     func finish() {
-        for key in fields.keys.sorted() where !known.contains(key) {
+        let asked = Set(known)
+        let unknown = fields.keys.filter { !asked.contains($0) }.sorted()
+        for key in unknown.prefix(Self.unknownKeysNamed) {
             let hint = Suggestion.closest(to: key, among: known).map { "did you mean \"\($0)\"?" }
                 ?? "known keys: \(known.sorted().joined(separator: ", "))"
             reader.error(keyPath(key), "unknown key (\(hint))")
+        }
+        if unknown.count > Self.unknownKeysNamed {
+            reader.error(path, "\(unknown.count - Self.unknownKeysNamed) more unknown keys, not named one by one")
         }
     }
 

@@ -91,6 +91,7 @@ package struct RuleConfig: Sendable {
         let sources = object.strings("sources", nonEmpty: true)
         var when = RuleConditions()
         if let conditions = object.object("when", required: true) {
+            let problems = reader.problems.count
             when.minReshares = conditions.int("min_reshares", min: 0)
             when.velocityPerMinAtLeast = conditions.double("velocity_per_min_at_least", min: 0)
             when.reachAtLeast = conditions.double("reach_at_least", min: 0)
@@ -103,8 +104,10 @@ package struct RuleConfig: Sendable {
             when.unansweredForAtLeast = conditions.duration("unanswered_for_at_least")
             when.spreadingAfterAnswer = conditions.bool("spreading_after_answer")
             conditions.finish()
-            if conditions.isEmpty {
-                reader.error(conditions.path, "has no condition (give at least one, e.g. min_reshares: 10)")
+            // Read, not written: `min_reshares: null` is no condition either, and a rule with none
+            // would page for every post.
+            if when.isEmpty, reader.problems.count == problems {
+                reader.error(conditions.path, "has no condition (give at least one, e.g. min_reshares: 10; null is none)")
             }
         }
         object.finish()

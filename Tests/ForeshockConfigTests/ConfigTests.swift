@@ -97,6 +97,30 @@ struct ConfigTests {
         #expect(result.errors.count == 3)
     }
 
+    @Test("A rule whose conditions are all null, or none, is refused: it would page for every post")
+    func ruleWithoutCondition() {
+        for when in ["{ }", "{ min_reshares: null }", "{ min_reshares: null, predicted_reshares_at_least: null }"] {
+            let result = Self.parse(#"{ sources: [], rules: [{ name: "r", severity: "critical", when: \#(when) }] }"#)
+            #expect(result.config == nil, "\(when)")
+            #expect(result.errors.map(\.description) == ["test.json5: rules[0].when: has no condition (give at least one, e.g. min_reshares: 10; null is none)"], "\(when)")
+        }
+        // A condition of the wrong type is said once, not also as no condition at all.
+        let wrong = Self.parse(#"{ sources: [], rules: [{ name: "r", severity: "critical", when: { min_reshares: "ten" } }] }"#)
+        #expect(wrong.errors.count == 1 && wrong.errors.first?.path == "rules[0].when.min_reshares", "\(wrong.errors)")
+        #expect(Self.parse(#"{ sources: [], rules: [{ name: "r", severity: "critical", when: { min_reshares: 10, max_age: null } }] }"#).config != nil)
+    }
+
+    @Test("Thousands of unknown keys in one object are twenty named lines and one count, not a suggestion each")
+    func manyUnknownKeys() {
+        let keys = (0..<5_000).map { "k\($0): 1" }.joined(separator: ", ")
+        let result = Self.parse("{ sources: [], alerting: { \(keys) } }")
+        let messages = result.errors.map(\.description)
+        #expect(result.config == nil)
+        #expect(messages.count == 21, "\(messages.prefix(3))")
+        #expect(messages.filter { $0.contains("unknown key (") }.count == 20)
+        #expect(messages.last == "test.json5: alerting: 4980 more unknown keys, not named one by one", "\(messages.last ?? "")")
+    }
+
     @Test("URLs libcurl would refuse at the first request are refused at check-config: a port past 65535, an unclosed IPv6 literal, a space; and a search of 10 MB")
     func unreadableURLs() {
         let long = String(repeating: "a", count: 5000)
