@@ -36,6 +36,9 @@ package final class FeedPoller: Sendable {
         var cursorHistory: [String] = []
         /// Whether the cursor was made from a time (`MentionFeed.cursor(at:)`), not read.
         var cursorFromTime = false
+        /// The last poll with no cursor found the listing empty, and none since found anything:
+        /// all it lists now is new, so a full latest page is followed back (`olderPage`).
+        var listingEmpty = false
         var seen = RecentIDs(capacity: 20_000)
         var etags: [String: String] = [:]
         var failures = 0
@@ -100,7 +103,7 @@ package final class FeedPoller: Sendable {
     /// Polls once: every new mention since the last poll, and when to poll next.
     package func poll() async -> PollOutcome {
         let started = clock()
-        let cursor = state.withLock { $0.cursor }
+        let (cursor, listingEmpty) = state.withLock { ($0.cursor, $0.listingEmpty) }
         var outcome = PollOutcome(source: source.name, observedAt: started, nextPollAfter: source.interval)
         var collected: [Mention] = []
         var newest: String?
@@ -151,8 +154,10 @@ package final class FeedPoller: Sendable {
             if let found = parsed.newestCursor {
                 newest = newest.map { Self.newer(found, than: $0) ? found : $0 } ?? found
             }
-            // The first poll takes only the latest page: history before the watch started is not news.
-            guard cursor != nil, let next = parsed.nextPage, next != page else { break }
+            // The first poll takes only the latest page: history before the watch started is not
+            // news. After an empty one, all there is came since, however many pages it fills.
+            let continued = cursor != nil ? parsed.nextPage : listingEmpty ? parsed.olderPage : nil
+            guard let next = continued, next != page else { break }
             page = next
         }
         if pages == Self.maxPages, page != nil {
@@ -201,10 +206,12 @@ package final class FeedPoller: Sendable {
             } else if !collected.isEmpty {
                 _ = state.unreadable.succeeded()
             }
+            if cursor == nil, !outcome.notModified { state.listingEmpty = collected.isEmpty }
             if let newest, newest != state.cursor {
                 if let old = state.cursor, !state.cursorFromTime { state.cursorHistory = Array((state.cursorHistory + [old]).suffix(8)) }
                 state.cursor = newest
                 state.cursorFromTime = false
+                state.listingEmpty = false
             } else if cursor == nil, state.cursor == nil, collected.isEmpty {
                 // Nothing yet: from now on (a minute early, for the server's clock), where the
                 // API can be asked so, rather than the latest page of whatever comes first.

@@ -16,17 +16,18 @@ package struct MastodonFeed: MentionFeed {
     package func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {
         // On timelines min_id returns the statuses right after it, so a full page is continued
         // from its newest id. Search returns the newest above min_id, so a full page of it is
-        // continued below its oldest (max_id), down to the cursor.
-        let minID = page ?? cursor
+        // continued below its oldest (max_id), down to the cursor. With no cursor a page goes on
+        // below the oldest (`olderPage`) everywhere.
+        let (minID, maxID) = cursor == nil ? (nil, page) : (page ?? cursor, nil)
         let limit = String(Self.pageSize)
         switch source.mode ?? .tag {
         case .search:
             return request(url("/api/v2/search", [("q", source.query ?? ""), ("type", "statuses"), ("resolve", "false"), ("limit", limit),
                                                   ("min_id", cursor), ("max_id", page)]))
         case .mentions:
-            return request(url("/api/v1/notifications", [("types[]", "mention"), ("limit", limit), ("min_id", minID)]))
+            return request(url("/api/v1/notifications", [("types[]", "mention"), ("limit", limit), ("min_id", minID), ("max_id", maxID)]))
         case .tag, .subreddit:
-            return request(url("/api/v1/timelines/tag/\(FeedURL.encode(tag))", [("limit", limit), ("min_id", minID)]))
+            return request(url("/api/v1/timelines/tag/\(FeedURL.encode(tag))", [("limit", limit), ("min_id", minID), ("max_id", maxID)]))
         }
     }
 
@@ -102,8 +103,10 @@ package struct MastodonFeed: MentionFeed {
         }
         let newest = NumericID.newest(cursorIDs)
         let full = (value.arrayValue?.count ?? statuses.count) >= Self.pageSize
-        let next = source.mode == .search ? cursorIDs.min { NumericID.newer($1, than: $0) } : newest
-        return MentionPage(mentions: mentions, newestCursor: newest, nextPage: full ? next : nil)
+        let oldest = cursorIDs.min { NumericID.newer($1, than: $0) }
+        var page = MentionPage(mentions: mentions, newestCursor: newest, nextPage: full ? (source.mode == .search ? oldest : newest) : nil)
+        page.olderPage = full ? oldest : nil
+        return page
     }
 
     func mention(_ status: JSONValue) -> Mention? {

@@ -12,7 +12,7 @@ package protocol MentionFeed: Sendable {
 
     /// The request for mentions newer than `cursor` (nil on the first poll). `page` is a
     /// continuation from the previous response's `MentionPage.nextPage`, when one full page did
-    /// not reach back to the cursor.
+    /// not reach back to the cursor; with no cursor, from its `MentionPage.olderPage`.
     func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest
 
     /// Reads one response body of the mentions endpoint (or of the re-poll endpoint, which
@@ -127,6 +127,11 @@ package struct MentionPage: Sendable {
     /// How to continue towards the previous cursor when this page was full; nil when the API
     /// says there is nothing more.
     package var nextPage: String?
+    /// How to continue to what is older than this full page, asked with no cursor; nil where the
+    /// API cannot be paged back. The poller asks only when all the listing holds is new: it was
+    /// empty at the last poll, and an API that cannot be asked by time (notification ids, a
+    /// server whose ids are no snowflakes) would otherwise give a first burst's latest page only.
+    package var olderPage: String?
     /// The API says more matched than it gives at all (Algolia's 1,000 hits): after a cursor,
     /// some new mentions are not read.
     package var moreThanGiven = false

@@ -395,6 +395,52 @@ struct FeedPollerTests {
         #expect(MastodonFeed(source: mentions).cursor(at: before) == nil)
     }
 
+    @Test("Where no time can be asked (notification ids; a time-made cursor dropped), the first burst after an empty listing is followed back through its pages, and history is not")
+    func burstAfterEmptyListing() async throws {
+        let notifications = { (ids: ClosedRange<Int>) throws -> String in
+            "[" + (try ids.reversed().map { #"{"id": "\#($0)", "type": "mention", "status": \#(try mastodonStatus(id: String(90_000 + $0)))}"# }).joined(separator: ",") + "]"
+        }
+        let path = "/api/v1/notifications"
+        let api = try await ScriptedAPI([path: [
+            ["body": "[]"], ["body": try notifications(521...560)], ["body": try notifications(501...520)], ["body": try notifications(561...561)],
+        ]])
+        defer { api.stop() }
+        var source = testSource(.mastodon, base: api.base)
+        source.mode = .mentions
+        let poller = FeedPoller(feed: MastodonFeed(source: source))
+        let empty = await poller.poll()
+        #expect(empty.error == nil && empty.mentions.isEmpty && poller.cursor == nil)
+        let burst = await poller.poll()
+        #expect(burst.error == nil && burst.mentions.count == 60 && !burst.truncated, "\(burst.mentions.count)")
+        #expect(poller.cursor == "560")
+        _ = await poller.poll()
+        let requests = try await api.requests(to: path).map(\.path)
+        #expect(requests.count == 4 && requests[2].contains("max_id=521") && !requests[2].contains("min_id"), "\(requests)")
+        #expect(requests[3].contains("min_id=560") && !requests[3].contains("max_id"), "\(requests)")
+
+        // A hashtag whose time-made cursor found nothing and was dropped: the burst that lands on
+        // the poll after is read whole too.
+        let statuses = try (1001...1060).reversed().map { try mastodonStatus(id: String($0)) }
+        let tag = try await ScriptedAPI([Self.tagPath: [
+            ["body": "[]"], ["body": "[]"], ["body": timeline(Array(statuses.prefix(40)))], ["body": timeline(Array(statuses.suffix(20)))],
+        ]])
+        defer { tag.stop() }
+        let quiet = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: tag.base)))
+        _ = await quiet.poll()
+        _ = await quiet.poll()
+        #expect(quiet.cursor == nil)
+        #expect(await quiet.poll().mentions.count == 60)
+        let asked = try await tag.requests(to: Self.tagPath).map(\.path)
+        #expect(asked.count == 4 && asked[3].contains("max_id=1021"), "\(asked)")
+
+        // A listing that held posts at the first poll is history: its latest page only.
+        let history = try await ScriptedAPI([Self.tagPath: [["body": timeline(Array(statuses.prefix(40)))]]])
+        defer { history.stop() }
+        let first = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: history.base)))
+        let taken = await first.poll()
+        #expect(taken.mentions.count == 40 && taken.requests == 1)
+    }
+
     @Test("Resharers are fetched within the call budget and spread evenly over the interval")
     func resharers() async throws {
         let accounts = #"[{"acct":"big@example.social","followers_count":120000},{"acct":"small","followers_count":15}]"#
