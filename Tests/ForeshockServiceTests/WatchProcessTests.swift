@@ -204,14 +204,16 @@ struct WatchProcessTests {
         #expect(await child.waitForExit(timeout: 30) == 0, "\(child.stderr)")
     }
 
-    @Test("A journal write cut short (a file size limit here, a full disk in life) is cut back off: once there is room again, every line reads")
+    @Test("A journal write cut short (a file size limit here, a full disk in life) is cut back off: once there is room again, every line reads, and a second run of failures is said again")
     func journalWriteCutShort() async throws {
         // One post at the first poll, so the journal has a line to size the limit by; 40 posts at
         // the second, 8 s later, once the limit is set. (A first poll that found nothing wrote
         // nothing, and under load the second poll's lines could come before the limit.)
-        let statuses = try (1001...1040).map { try mastodonStatus(id: String($0), reblogs: 3) }
+        // Then 40 more at the fourth and at the fifth poll, for a second run of failures.
+        let batch = { (ids: ClosedRange<Int>) throws -> String in "[" + (try ids.map { try mastodonStatus(id: String($0), reblogs: 3) }).joined(separator: ",") + "]" }
         let first = try mastodonStatus(id: "1000", reblogs: 3)
-        let api = try await ScriptedAPI(["/api/v1/timelines/tag/acme": [["body": "[" + first + "]"], ["body": "[" + statuses.joined(separator: ",") + "]"], ["body": "[]"]]])
+        let api = try await ScriptedAPI(["/api/v1/timelines/tag/acme": [["body": "[" + first + "]"], ["body": try batch(1001...1040)], ["body": "[]"],
+                                                                        ["body": try batch(1041...1080)], ["body": try batch(1081...1120)], ["body": "[]"]]])
         defer { api.stop() }
         let state = try makeTemporaryDirectory()
         let config = try writeTemporaryFile(#"{ sources: [{ name: "toots", kind: "mastodon", query: "acme", base_url: "\#(api.base)", interval: "8s", fetch_resharers_at: 1000000 }], scoring: { evaluation_interval: "1s" }, rules: [{ name: "r", severity: "critical", when: { min_reshares: 1000 } }], sinks: [{ name: "log", kind: "console" }] }"#)
@@ -228,6 +230,12 @@ struct WatchProcessTests {
         try limit("unlimited")
         let cut = size()
         #expect(await eventually(timeout: 30) { size() > cut + 100 }, "\(child.stderr)")
+        // A second run of failures, after writes that worked, is said at its first too, not at
+        // the hundredth failure counted since the process started.
+        try limit("\(max(size(), child.stderrBytes.count) + 2000)")
+        func said() -> Int { child.stderr.components(separatedBy: "cannot write the state journal").count - 1 }
+        #expect(await eventually(timeout: 40) { said() == 2 }, "\(child.stderr)")
+        try limit("unlimited")
         child.signal(SIGTERM)
         #expect(await child.waitForExit(timeout: 30) == 0, "\(child.stderr)")
         let lines = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
