@@ -110,6 +110,10 @@ package final class FeedPoller: Sendable {
         var page: String?
         var pages = 0
         var pauseForLimit: Double?
+        // A later page that fails ends the paging, not the poll: the pages before it are taken
+        // (else a burst whose second page is refused, as logged-out Bluesky refuses `cursor`,
+        // would fail every poll, its cursor never moving).
+        var pageError: FeedError?
         while pages < Self.maxPages {
             pages += 1
             var request = feed.mentionsRequest(after: cursor, page: page)
@@ -119,7 +123,9 @@ package final class FeedPoller: Sendable {
             do {
                 response = try await send(request, &outcome)
             } catch {
-                return failed(outcome, error)
+                if page == nil { return failed(outcome, error) }
+                pageError = error
+                break
             }
             if let limit = RateLimit.from(response.headers, now: clock()), let pause = limit.pause(now: clock()) {
                 pauseForLimit = max(pauseForLimit ?? 0, pause)
@@ -136,13 +142,17 @@ package final class FeedPoller: Sendable {
                 return again
             }
             if let failure = Self.statusError(response, now: clock()) {
-                return failed(outcome, failure)
+                if page == nil { return failed(outcome, failure) }
+                pageError = failure
+                break
             }
             let parsed: MentionPage
             do {
                 parsed = try feed.parseMentions(response.body)
             } catch {
-                return failed(outcome, error)
+                if page == nil { return failed(outcome, error) }
+                pageError = error
+                break
             }
             if response.body.count >= Self.largeBody { Memory.returnFreed() }
             if page == nil, let tag = response.headers["etag"] {
@@ -160,7 +170,15 @@ package final class FeedPoller: Sendable {
             guard let next = continued, next != page else { break }
             page = next
         }
-        if pages == Self.maxPages, page != nil {
+        if var pageError {
+            pageError.message = redact(SafeText.terminal(pageError.message))
+            outcome.pageError = pageError
+            if let wait = pageError.retryAfter { pauseForLimit = max(pauseForLimit ?? 0, wait) }
+            state.withLock { state in
+                state.stats.errors += 1
+                state.stats.lastError = pageError.message
+            }
+        } else if pages == Self.maxPages, page != nil {
             outcome.truncated = true
         }
         if feed.needs.olderCursorWhenEmpty, collected.isEmpty, !outcome.notModified, pauseForLimit == nil, let cursor,
@@ -207,7 +225,10 @@ package final class FeedPoller: Sendable {
                 _ = state.unreadable.succeeded()
             }
             if cursor == nil, !outcome.notModified { state.listingEmpty = collected.isEmpty }
-            if let newest, newest != state.cursor {
+            // Forward only: an answer that holds only older posts (a JSON feed that lists what it
+            // likes, a re-read window after a deletion) must not take the cursor back. One made
+            // from a time is a guess, which any read one replaces.
+            if let newest, newest != state.cursor, state.cursorFromTime || !(state.cursor.map { Self.newer($0, than: newest) } ?? false) {
                 if let old = state.cursor, !state.cursorFromTime { state.cursorHistory = Array((state.cursorHistory + [old]).suffix(8)) }
                 state.cursor = newest
                 state.cursorFromTime = false
@@ -286,18 +307,23 @@ package final class FeedPoller: Sendable {
     }
 
     /// Fresh counts of posts already seen, within the call budget.
-    /// - Returns: the posts as mentions with their current counts; posts the budget did not cover are left out.
-    package func refresh(_ ids: [String]) async -> (mentions: [Mention], error: FeedError?) {
+    /// - Returns: the posts as mentions with their current counts (posts the budget did not
+    ///   cover are left out), the posts the API says are gone, and the error that ended the round.
+    package func refresh(_ ids: [String]) async -> (mentions: [Mention], gone: [String], error: FeedError?) {
         let batched = state.withLock { $0.batchedCounts }
         let asked = Set(ids)
         var requests = feed.countsRequests(for: ids, batched: batched)
+        // A request a post (Hacker News, Mastodon before 4.3): one answered 404 or 410 names a
+        // post deleted or made private, and the others are still worth asking about.
+        let onePerPost = requests.count == ids.count
         let allowed = state.withLock { state in
             (0..<requests.count).prefix { _ in state.budget.spend(now: clock()) }.count
         }
         requests = Array(requests.prefix(allowed))
         var mentions: [Mention] = []
+        var gone: [String] = []
         var outcome = PollOutcome(source: source.name, observedAt: clock())
-        for request in requests {
+        for (index, request) in requests.enumerated() {
             do throws(FeedError) {
                 let response = try await send(request, &outcome)
                 if batched, [404, 410].contains(response.status), feed.needs.countsOneByOneWhenBatchMissing {
@@ -305,16 +331,20 @@ package final class FeedPoller: Sendable {
                     state.withLock { $0.batchedCounts = false }
                     return await refresh(ids)
                 }
+                if onePerPost, [404, 410].contains(response.status) {
+                    gone.append(ids[index])
+                    continue
+                }
                 if let failure = Self.statusError(response, now: clock()) { throw failure }
                 // Only the posts asked about: an answer that carries others (a server's bug, or
                 // a hostile one) must not create posts with no author and no link.
                 mentions += try feed.parseCounts(response.body).filter { asked.contains($0.id) }
             } catch {
                 count(error)
-                return (mentions, error)
+                return (mentions, gone, error)
             }
         }
-        return (mentions, nil)
+        return (mentions, gone, nil)
     }
 
     /// The accounts that reshared a post since the last look, each with a time spread evenly
@@ -534,6 +564,9 @@ package struct PollOutcome: Sendable {
     /// More pages were waiting than one poll reads; the rest come next time (forward cursors)
     /// or were skipped (backward ones).
     package var truncated = false
+    /// A page after the first failed: the poll took the pages before it, and the rest of a
+    /// burst may be missed as with `truncated`.
+    package var pageError: FeedError?
     /// New mentions past the source's `max_items_per_poll`, left out (and counted as seen, so
     /// the journal keeps their ids too: a restart must not take them as new).
     package var skippedIDs: [String] = []

@@ -164,6 +164,9 @@ package actor WatchPipeline {
         let stale = follow.filter { $0.value.reshares > 0 || now - $0.value.createdAt < 3600 }.map(\.key).sorted()
         if !stale.isEmpty {
             let refreshed = await poller.refresh(stale)
+            // A deleted (or now private) post is followed no more: asking after it again would
+            // cost a call each time until it aged out.
+            for id in refreshed.gone { recent[source]?[id] = nil }
             let time = clock().timeIntervalSince1970
             // Only what moved is scored (and journaled); `ingest` brings `recent` up to date.
             let changed = refreshed.mentions.filter { mention in

@@ -351,6 +351,9 @@ package actor WatchService {
         } else {
             source.debug("polled", [("new", "\(outcome.mentions.count)"), ("requests", "\(outcome.requests)"), ("not_modified", "\(outcome.notModified)")])
             if outcome.truncated { source.warning("more new mentions than one poll reads; some of them may be missed", [("pages", "\(FeedPoller.maxPages)")]) }
+            if let error = outcome.pageError {
+                source.warning("a later page of the answer failed; the pages before it were taken, the rest of them may be missed: \(error.message)")
+            }
             if !outcome.skippedIDs.isEmpty {
                 source.warning("one answer brought more new mentions than max_items_per_poll; the rest were skipped",
                                [("taken", "\(outcome.mentions.count)"), ("skipped", "\(outcome.skippedIDs.count)")])

@@ -441,6 +441,58 @@ struct FeedPollerTests {
         #expect(taken.mentions.count == 40 && taken.requests == 1)
     }
 
+    @Test("A later page that fails ends the paging, not the poll: the pages before it are taken and the cursor moves; a short page with a cursor still goes on")
+    func laterPageFails() async throws {
+        // Bluesky: logged out, search refuses `cursor`; and the AppView's pages may be short.
+        let posts = { (numbers: [Int], cursor: String?) -> String in
+            let items = numbers.map { n in
+                #"{"uri": "at://did:plc:a/app.bsky.feed.post/p\#(n)", "cid": "c", "author": {"did": "did:plc:a", "handle": "a.bsky.social"}, "record": {"text": "acme", "createdAt": "\#(Timestamp.fromEpoch(1_795_000_000 + Double(n)))"}, "indexedAt": "\#(Timestamp.fromEpoch(1_795_000_000 + Double(n)))"}"#
+            }
+            return #"{"posts": [\#(items.joined(separator: ","))]\#(cursor.map { #", "cursor": "\#($0)""# } ?? "")}"#
+        }
+        let path = "/xrpc/app.bsky.feed.searchPosts"
+        let api = try await ScriptedAPI([path: [
+            ["body": posts(Array((151...200).reversed()), "p2")], ["body": posts(Array((121...150).reversed()), "p3")],
+            ["status": 403, "body": #"{"error": "Forbidden", "message": "cursor is not allowed"}"#],
+            ["body": posts([201], nil)],
+        ], "/xrpc/app.bsky.actor.getProfiles": [["body": #"{"profiles": [{"did": "did:plc:a", "handle": "a.bsky.social", "followersCount": 300}]}"#]]])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: BlueskyFeed(source: testSource(.bluesky, base: api.base)))
+        poller.cursor = Timestamp.fromEpoch(1_795_000_000)
+        let burst = await poller.poll()
+        #expect(burst.error == nil && burst.mentions.count == 80, "\(String(describing: burst.error)) \(burst.mentions.count)")
+        #expect(burst.pageError?.status == 403 && burst.pageError?.message.contains("403") == true, "\(String(describing: burst.pageError))")
+        #expect(poller.cursor == Timestamp.fromEpoch(1_795_000_200))
+        #expect(poller.stats.errors == 1)
+        let next = await poller.poll()
+        #expect(next.error == nil && next.mentions.map(\.id) == ["at://did:plc:a/app.bsky.feed.post/p201"])
+        let asked = try await api.requests(to: path).map(\.path)
+        #expect(asked.count == 4 && asked[1].contains("cursor=p2") && asked[2].contains("cursor=p3"), "\(asked)")
+    }
+
+    @Test("An answer that holds only older posts (a JSON feed listing what it likes) never takes the cursor back")
+    func cursorForwardOnly() async throws {
+        let api = try await ScriptedAPI(["/feed": [["body": #"[{"id": "a", "seq": 6}]"#], ["body": #"[{"id": "b", "seq": 3}]"#], ["body": #"[{"id": "c", "seq": 7}]"#]]])
+        defer { api.stop() }
+        var source = testSource(.json)
+        source.url = .literal(api.base + "/feed")
+        source.items = "."
+        source.fields = ["id": "id"]
+        source.cursorField = "seq"
+        source.cursorParam = "since"
+        let poller = FeedPoller(feed: JSONFeed(source: source))
+        var cursors: [String?] = []
+        var taken: [[String]] = []
+        for _ in 0..<3 {
+            taken.append(await poller.poll().mentions.map(\.id))
+            cursors.append(poller.cursor)
+        }
+        #expect(taken == [["a"], ["b"], ["c"]])
+        #expect(cursors == ["6", "6", "7"])
+        let asked = try await api.requests(to: "/feed").map(\.path)
+        #expect(asked.count == 3 && asked[2].hasSuffix("since=6"), "\(asked)")
+    }
+
     @Test("Resharers are fetched within the call budget and spread evenly over the interval")
     func resharers() async throws {
         let accounts = #"[{"acct":"big@example.social","followers_count":120000},{"acct":"small","followers_count":15}]"#
@@ -478,18 +530,25 @@ struct FeedPollerTests {
                                        at: Timestamp.parse("2026-11-24T08:40:00.000Z")!)])
     }
 
-    @Test("Older Mastodon servers without GET /statuses?id[] are re-polled one status at a time")
+    @Test("Older Mastodon servers without GET /statuses?id[] are re-polled one status at a time; a deleted one is named gone and the rest still asked")
     func countsFallback() async throws {
         let api = try await ScriptedAPI([
             "/api/v1/statuses": [["status": 404, "body": #"{"error":"Record not found"}"#]],
+            "/api/v1/statuses/0": [["status": 404, "body": #"{"error":"Record not found"}"#]],
             "/api/v1/statuses/1": [["body": try mastodonStatus(id: "1", reblogs: 12)]],
             "/api/v1/statuses/2": [["body": try mastodonStatus(id: "2", reblogs: 3)]],
         ])
         defer { api.stop() }
         let poller = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base)))
-        let refreshed = await poller.refresh(["1", "2"])
+        let refreshed = await poller.refresh(["0", "1", "2"])
         #expect(refreshed.error == nil)
+        #expect(refreshed.gone == ["0"])
         #expect(refreshed.mentions.map(\.reshares) == [12, 3])
+        // A server in trouble is not a deleted post: the round stops there.
+        let down = try await ScriptedAPI(["/api/v1/items/1": [["status": 503, "body": "down"]], "/api/v1/items/2": [["body": #"{"id":2,"points":5,"children":[]}"#]]])
+        defer { down.stop() }
+        let failing = await FeedPoller(feed: HackerNewsFeed(source: testSource(.hackernews, base: down.base))).refresh(["1", "2"])
+        #expect(failing.error != nil && failing.gone.isEmpty && failing.mentions.isEmpty)
     }
 
     @Test("Hacker News re-poll reads /items/:id and counts the whole reply tree")
