@@ -18,7 +18,7 @@ enum ParseCommand {
         do {
             page = try source.makeFeed().parseMentions(body)
         } catch {
-            throw CommandError(.runtime, "foreshock parse: \(path) is not a \(source.kind.rawValue) response: \(error.message)")
+            throw CommandError(.runtime, "foreshock parse: \(path) is not \(source.kind == .x ? "an" : "a") \(source.kind.rawValue) response: \(error.message)")
         }
         for mention in page.mentions { terminal.print(mention.jsonLine) }
         guard page.unreadable > 0 else { return .success }

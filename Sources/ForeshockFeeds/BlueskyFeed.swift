@@ -39,6 +39,7 @@ package struct BlueskyFeed: MentionFeed {
         if let posts = value.items("posts") {
             count = posts.count
             for post in posts {
+                guard post.objectValue != nil else { throw FeedError(.unexpectedShape, "a post is \(post.kindName), not an object") }
                 guard let mention = mention(post) else { continue }
                 mentions.append(mention)
                 if let at = Self.sortAt(post) { sorted.append(at) }
@@ -47,6 +48,7 @@ package struct BlueskyFeed: MentionFeed {
             // Author and timeline feeds: a repost is the post plus a `reason` saying who reposted.
             count = feed.count
             for item in feed {
+                guard item.objectValue != nil else { throw FeedError(.unexpectedShape, "a feed item is \(item.kindName), not an object") }
                 guard let post = item["post"], let original = mention(post) else { continue }
                 mentions.append(original)
                 if let at = Self.sortAt(post) { sorted.append(at) }
@@ -65,7 +67,9 @@ package struct BlueskyFeed: MentionFeed {
         } else {
             throw FeedError(.unexpectedShape, "expected `posts` (searchPosts) or `feed`, got \(value.kindName)")
         }
-        let next = count >= Self.pageSize ? value["cursor"]?.text : nil
+        // A page may hold fewer than asked and still have more after it (the AppView filters
+        // what it found): the cursor says so, not a full page.
+        let next = count > 0 ? value["cursor"]?.text : nil
         return MentionPage(mentions: mentions, newestCursor: sorted.max().map(Timestamp.format), nextPage: next)
     }
 
@@ -111,11 +115,13 @@ package struct BlueskyFeed: MentionFeed {
         }
         mention.lang = record.items("langs")?.first?.text
         mention.replyTo = record[path: "reply.parent.uri"]?.text
-        switch record[path: "embed.$type"]?.stringValue {
-        case "app.bsky.embed.record": mention.quoteOf = record[path: "embed.record.uri"]?.text
-        case "app.bsky.embed.recordWithMedia": mention.quoteOf = record[path: "embed.record.record.uri"]?.text
-        default: break
+        // A record embed may also show a feed, a list or a starter pack: only a post is a quote.
+        let embedded: String? = switch record[path: "embed.$type"]?.stringValue {
+        case "app.bsky.embed.record": record[path: "embed.record.uri"]?.text
+        case "app.bsky.embed.recordWithMedia": record[path: "embed.record.record.uri"]?.text
+        default: nil
         }
+        mention.quoteOf = embedded.flatMap { $0.contains("/app.bsky.feed.post/") ? $0 : nil }
         mention.reshares = post["repostCount"]?.intValue
         mention.replies = post["replyCount"]?.intValue
         mention.likes = post["likeCount"]?.intValue

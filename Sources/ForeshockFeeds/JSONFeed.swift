@@ -48,7 +48,8 @@ package struct JSONFeed: MentionFeed {
         mention.author = field("author")?.idString
         mention.authorFollowers = field("author_followers")?.intValue
         if let created = field("created_at") {
-            mention.createdAt = created.stringValue.flatMap(Self.time) ?? created.doubleValue.map(Self.epoch)
+            // Text is read as text only: "2024" is no time in 1970, and neither is the number 2024.
+            mention.createdAt = if let text = created.stringValue { Self.time(text) } else { created.doubleValue.flatMap(Self.plausibleEpoch) }
         }
         mention.reshares = field("reshares")?.intValue
         mention.replies = field("replies")?.intValue
@@ -73,9 +74,7 @@ package struct JSONFeed: MentionFeed {
         if let utc = Timestamp.normalize(trimmed + "Z") { return utc }
         // Digits as text are an epoch only where one is likely (1973 to 2096, in seconds,
         // milliseconds or microseconds): "2024" or "20241124" is not a time in 1970.
-        if let value = Double(trimmed), value.isFinite {
-            return (1e8...4e9).contains(seconds(value)) ? epoch(value) : nil
-        }
+        if let value = Double(trimmed) { return plausibleEpoch(value) }
         return Timestamp.parseHTTPDate(trimmed, formats: [Timestamp.httpDateFormat, Timestamp.mailDateFormat]).map(Timestamp.format)
     }
 
@@ -83,6 +82,12 @@ package struct JSONFeed: MentionFeed {
     /// 10¹⁴), as seconds.
     static func seconds(_ value: Double) -> Double {
         value > 1e14 ? value / 1e6 : value > 1e11 ? value / 1000 : value
+    }
+
+    /// An epoch in seconds, milliseconds or microseconds as RFC 3339 UTC, if it falls from 1973
+    /// to 2096.
+    static func plausibleEpoch(_ value: Double) -> String? {
+        value.isFinite && (1e8...4e9).contains(seconds(value)) ? epoch(value) : nil
     }
 
     /// Epoch seconds, milliseconds or microseconds as RFC 3339 UTC.

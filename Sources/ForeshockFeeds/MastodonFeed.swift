@@ -70,7 +70,10 @@ package struct MastodonFeed: MentionFeed {
         var cursorIDs: [String] = []
         var isNotifications = false
         if let array = value.arrayValue {
-            if array.contains(where: { $0["type"] != nil && $0["status"] != nil }) {
+            // A mentions source reads notifications even when none on the page has a status (a
+            // server that ignores `types[]` sends follows and favourites, which must not become
+            // posts by the follower under the notification's id).
+            if source.mode == .mentions || array.contains(where: { $0["type"] != nil && $0["status"] != nil }) {
                 // Notifications: the cursor is the notification id, the mention is its status.
                 isNotifications = true
                 cursorIDs = array.compactMap { $0["id"]?.idString }

@@ -68,6 +68,8 @@ package enum JSONValue: Sendable, Equatable, Decodable {
     /// - Parameter exactIntegers: whole numbers of more than 15 digits as their text, as ids
     ///   need them (see `JSONParser.exactIntegers`).
     package static func parse(bytes: [UInt8], exactIntegers: Bool = false) throws(JSONSyntaxError) -> JSONValue {
+        // A UTF-8 byte order mark, which RFC 8259 lets a reader ignore (Windows tools write one).
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return try parse(bytes: Array(bytes.dropFirst(3)), exactIntegers: exactIntegers) }
         if let value = JSONParser.parse(bytes, exactIntegers: exactIntegers) { return value }
         throw JSONSyntaxError(reason: JSONSyntaxLocator.locate(bytes, json5: false) ?? "the text could not be read as JSON")
     }

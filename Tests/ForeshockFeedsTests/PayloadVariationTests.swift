@@ -42,6 +42,28 @@ struct PayloadVariationTests {
         let page = try feed.parseMentions(Data(#"{"cursor": "opaque-2", "posts": [\#(posts.joined(separator: ","))]}"#.utf8))
         #expect(page.nextPage == "opaque-2")
         #expect(feed.mentionsRequest(after: page.newestCursor, page: page.nextPage).url.contains("cursor=opaque-2"))
+        // A short page with a cursor goes on too (the AppView filters what it found); an empty one does not.
+        #expect(try feed.parseMentions(Data(#"{"cursor": "opaque-3", "posts": [\#(posts[0])]}"#.utf8)).nextPage == "opaque-3")
+        #expect(try feed.parseMentions(Data(#"{"cursor": "opaque-4", "posts": []}"#.utf8)).nextPage == nil)
+    }
+
+    @Test("Bluesky: a record embed is a quote only when it shows a post, not a feed, a list or a starter pack; a post that is not an object is an error")
+    func blueskyEmbeds() throws {
+        let post = { (n: Int, embed: String) -> String in
+            #"{"uri": "at://did:plc:a/app.bsky.feed.post/\#(n)", "indexedAt": "2025-02-07T20:21:23Z", "author": {"did": "did:plc:a", "handle": "a.example"}, "record": {"text": "x", "createdAt": "2025-02-07T20:21:22Z", "embed": \#(embed)}}"#
+        }
+        let record = { (uri: String) in #"{"$type": "app.bsky.embed.record", "record": {"uri": "\#(uri)", "cid": "c"}}"# }
+        let posts = [
+            post(1, record("at://did:plc:b/app.bsky.feed.post/9")),
+            post(2, record("at://did:plc:b/app.bsky.feed.generator/whats-hot")),
+            post(3, record("at://did:plc:b/app.bsky.graph.list/3l")),
+            post(4, #"{"$type": "app.bsky.embed.recordWithMedia", "record": {"record": {"uri": "at://did:plc:b/app.bsky.feed.post/8", "cid": "c"}}, "media": {}}"#),
+            post(5, #"{"$type": "app.bsky.embed.recordWithMedia", "record": {"record": {"uri": "at://did:plc:b/app.bsky.graph.starterpack/7", "cid": "c"}}, "media": {}}"#),
+        ]
+        let body = #"{"posts": [\#(posts.joined(separator: ","))]}"#
+        let found = try mentions(.bluesky, body)
+        #expect(found.map(\.quoteOf) == ["at://did:plc:b/app.bsky.feed.post/9", nil, nil, "at://did:plc:b/app.bsky.feed.post/8", nil])
+        #expect(throws: FeedError.self) { try mentions(.bluesky, #"{"posts": [1, 2]}"#) }
     }
 
     @Test("Hacker News: an Ask HN post's body is part of its text")
@@ -94,6 +116,13 @@ struct PayloadVariationTests {
         let page = try testSource(.mastodon).makeFeed().parseMentions(Data(notifications.utf8))
         #expect(page.mentions.map(\.id) == ["21"])
         #expect(page.newestCursor == "9002")
+        // A page of follows and favourites only (a server that ignores types[]): no posts, and
+        // the cursor still moves past them.
+        var mentionsSource = testSource(.mastodon)
+        mentionsSource.mode = .mentions
+        let others = #"[{"id": "9004", "type": "follow", "account": {"acct": "newfan", "followers_count": 3}}, {"id": "9003", "type": "favourite", "account": {"acct": "liker"}}]"#
+        let none = try mentionsSource.makeFeed().parseMentions(Data(others.utf8))
+        #expect(none.mentions.isEmpty && none.newestCursor == "9004", "\(none.mentions.map(\.id))")
     }
 
     @Test("Mastodon search pages down from its newest to the cursor (max_id), since it answers the newest above min_id; timelines page up (min_id)")
@@ -149,6 +178,13 @@ struct PayloadVariationTests {
     func unlikelyEpochsAndHNCap() throws {
         #expect(JSONFeed.time("2024") == nil && JSONFeed.time("20241124") == nil && JSONFeed.time("20241124071904") == nil)
         #expect(JSONFeed.time("1732432744") == "2024-11-24T07:19:04Z")
+        // Read from an item, the same: neither the text nor the number is a time in 1970.
+        var source = testSource(.json)
+        source.items = "items"
+        source.fields = ["id": "id", "created_at": "at"]
+        let items = #"{"items": [{"id": 1, "at": "2024"}, {"id": 2, "at": 2024}, {"id": 3, "at": "12"}, {"id": 4, "at": 1732432744}]}"#
+        let page = try JSONFeed(source: source).parseMentions(Data(items.utf8))
+        #expect(page.mentions.map(\.createdAt) == [nil, nil, nil, "2024-11-24T07:19:04Z"])
         let hits = #"{"hits": [{"objectID": "1", "title": "a", "created_at_i": 1764000000}, {"objectID": "2", "title": "b", "created_at_i": 1764000001}], "nbHits": 1500, "page": 0, "nbPages": 1, "hitsPerPage": 1000}"#
         #expect(try testSource(.hackernews).makeFeed().parseMentions(Data(hits.utf8)).moreThanGiven)
         let all = hits.replacingOccurrences(of: #""nbHits": 1500"#, with: #""nbHits": 2"#)

@@ -14,6 +14,13 @@ struct JSONParserTests {
         #expect(ours["a"]?.stringValue == "x\"y\\z/\n\té😀")
     }
 
+    @Test("A UTF-8 byte order mark before the text is ignored, as RFC 8259 allows; one anywhere else is not")
+    func byteOrderMark() throws {
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        #expect(try JSONValue.parse(Data(bom + Array(#"{"a": 1}"#.utf8)))["a"]?.intValue == 1)
+        #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(Data(Array("[1,".utf8) + bom + Array("2]".utf8))) }
+    }
+
     @Test("Malformed text is refused with a located reason", arguments: [
         "{\"a\":1,}", "[1 2]", "{\"a\" 1}", "\"unterminated", "01", "1.", "-", "tru", "[\"\u{01}\"]", "{} {}", "\"\\x\"", "",
     ])
