@@ -91,6 +91,34 @@ struct WatchPipelineTests {
         #expect(await restored(nil) == ("t3_b2", []))
     }
 
+    @Test("A post whose counts request answers 404 (deleted, or made private) is asked after no more; the others still are")
+    func deletedPostFollowedNoMore() async throws {
+        let api = try await ScriptedAPI([
+            "/api/v1/statuses": [["status": 404, "body": #"{"error":"Record not found"}"#]],
+            "/api/v1/statuses/1": [["status": 404, "body": #"{"error":"Record not found"}"#]],
+            "/api/v1/statuses/2": [["body": try mastodonStatus(id: "2", reblogs: 5)]],
+        ])
+        defer { api.stop() }
+        let source = testSource(.mastodon, name: "m", base: api.base)
+        var config = scoringConfig([])
+        config.sources = [source]
+        let poller = FeedPoller(feed: source.makeFeed())
+        let pipeline = WatchPipeline(config: config, pollers: [poller]) { _ in }
+        let now = Date()
+        func post(_ id: String) -> Mention {
+            var post = Mention(source: "m", id: id)
+            post.reshares = 1
+            post.createdAt = Timestamp.format(now.addingTimeInterval(-60))
+            return post
+        }
+        var outcome = PollOutcome(source: "m", observedAt: now)
+        outcome.mentions = [post("1"), post("2")]
+        await pipeline.handle(outcome)
+        await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(60)))
+        #expect(try await api.requests(to: "/api/v1/statuses/1").count == 1)
+        #expect(try await api.requests(to: "/api/v1/statuses/2").count == 2)
+    }
+
     @Test("A source removed from the config while down resolves its source-down alert, saying why")
     func removedWhileDown() async throws {
         let source = testSource(.mastodon, name: "toots", base: "http://127.0.0.1:9")
