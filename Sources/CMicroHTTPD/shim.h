@@ -18,8 +18,8 @@
 typedef int (*cmhd_handler)(void *context, struct MHD_Connection *connection, const char *method, const char *url,
                             const char *host, const char *authorization, const char *body, size_t body_length, int body_too_large);
 
-/// Called when a connection opens (event 1), when one of its requests is done (2), and before
-/// it closes (0), with its socket.
+/// Called when a connection opens (event 1), when one of its requests has arrived whole and is
+/// being answered (3), when that request is done (2), and before it closes (0), with its socket.
 typedef void (*cmhd_connection_handler)(void *context, int socket, int event);
 
 typedef struct cmhd_server {
@@ -70,6 +70,8 @@ static inline enum MHD_Result cmhd_access(void *cls, struct MHD_Connection *conn
     }
     if (body->answered) return MHD_YES;
     body->answered = 1;
+    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (fd != NULL) server->connection(server->context, fd->connect_fd, 3);
     const char *authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *host = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     if (!server->handler(server->context, connection, method, url, host, authorization, body->data, body->length, body->too_large)) return MHD_NO;
@@ -138,6 +140,10 @@ static inline struct MHD_Daemon *cmhd_start(cmhd_server *server, const char *add
                             MHD_OPTION_SOCK_ADDR, socket_address,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
                             MHD_OPTION_CONNECTION_LIMIT, connections,
+                            // No more waiting to be accepted than may be open: a flood of
+                            // connections left in the kernel's queue (4,096 by default) would each
+                            // hold a place for its idle timeout once accepted.
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, connections,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
                             MHD_OPTION_CONNECTION_TIMEOUT, timeout,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
@@ -157,6 +163,14 @@ static inline unsigned short cmhd_port(struct MHD_Daemon *daemon) {
 /// so the descriptor stays the library's), which the library then sees and cleans up.
 static inline void cmhd_cut(int socket) {
     shutdown(socket, SHUT_RDWR);
+}
+
+/// Whether the client has closed its side and sent nothing more: a request it began and never
+/// finished, which the library (0.9.75) would otherwise keep until its idle timeout. Looks
+/// without taking anything from the socket.
+static inline int cmhd_peer_closed(int socket) {
+    char byte;
+    return recv(socket, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
 static inline void cmhd_stop(struct MHD_Daemon *daemon) {

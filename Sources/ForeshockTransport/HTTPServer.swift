@@ -65,11 +65,12 @@ package final class HTTPServer: @unchecked Sendable {
     private final class Flag: Sendable { let value = Mutex(false) }
     private let stopped = Flag()
 
-    /// Holds the Swift handler for the C callbacks, and when each open connection began.
+    /// Holds the Swift handler for the C callbacks, and each open connection.
     private final class Handler: Sendable {
         let respond: @Sendable (Request) -> Response
-        /// When each open connection's current request began, in seconds of a monotonic clock.
-        let opened = Mutex<[Int32: Double]>([:])
+        /// When each open connection's current request began, in seconds of a monotonic clock,
+        /// and whether it has arrived whole and is being answered.
+        let opened = Mutex<[Int32: (began: Double, answering: Bool)]>([:])
         init(_ respond: @escaping @Sendable (Request) -> Response) { self.respond = respond }
     }
 
@@ -92,7 +93,13 @@ package final class HTTPServer: @unchecked Sendable {
             guard let context else { return }
             let handler = Unmanaged<Handler>.fromOpaque(context).takeUnretainedValue()
             // Under the lock: the watchdog never cuts a socket the library has closed and maybe reused.
-            handler.opened.withLock { $0[socket] = event == 0 ? nil : ProcessInfo.processInfo.systemUptime }
+            handler.opened.withLock { opened in
+                switch event {
+                case 0: opened[socket] = nil
+                case 3: opened[socket]?.answering = true
+                default: opened[socket] = (ProcessInfo.processInfo.systemUptime, false)
+                }
+            }
         }, context: context.toOpaque(), body_limit: limits.body))
         guard let started = cmhd_start(server, address, UInt16(port), UInt32(limits.threads), UInt32(limits.connections),
                                        UInt32(limits.connectionsPerAddress), UInt32(limits.timeout), limits.headers) else {
@@ -102,18 +109,21 @@ package final class HTTPServer: @unchecked Sendable {
         }
         daemon = started
         self.port = Int(cmhd_port(started))
-        // The library's timeout is for idle connections; this one for connections that last.
+        // The library's timeout is for idle connections; this one for connections that last,
+        // and for a request the client began and then hung up on, which the library would keep
+        // for its idle timeout (a flood of them held every place for minutes). One that is being
+        // answered is left to finish, for a client that closes its side after asking.
         let handler = context.takeUnretainedValue(), lifetime = limits.lifetime, stopped = stopped
         let watchdog = Thread {
             while !stopped.value.withLock({ $0 }) {
                 handler.opened.withLock { opened in
                     let now = ProcessInfo.processInfo.systemUptime
-                    for (socket, began) in opened where now - began > lifetime {
+                    for (socket, connection) in opened where now - connection.began > lifetime || (!connection.answering && cmhd_peer_closed(socket) != 0) {
                         cmhd_cut(socket)
                         opened[socket] = nil
                     }
                 }
-                usleep(250_000)
+                usleep(100_000)
             }
         }
         watchdog.name = "foreshock.web.watchdog"

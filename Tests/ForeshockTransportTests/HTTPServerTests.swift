@@ -77,6 +77,29 @@ struct HTTPServerTests {
         #expect(answered)
     }
 
+    @Test("Requests begun and hung up on from two addresses, a thousand of them, leave no place held: the server answers within seconds, not after every idle timeout in a queue of thousands; a client that closes its side after asking still gets its answer")
+    func abandonedRequests() async throws {
+        var limits = HTTPServer.Limits()
+        limits.connections = 64
+        limits.connectionsPerAddress = 32
+        limits.timeout = 10
+        let server = try HTTPServer(address: "127.0.0.1", port: 0, limits: limits) { request in
+            if request.path == "/slow" { usleep(500_000) }
+            return HTTPServer.Response(status: 200, contentType: "text/plain", body: Data("answered \(request.path)".utf8))
+        }
+        defer { server.stop() }
+        let port = server.port
+        let connected = try await offCooperativePool { HostileClient.abandonedRequests(port, total: 1_000, sources: 2) }
+        #expect(connected > 64, "\(connected)")
+        // Each place was held for the idle timeout (10 s) by a hung-up request, and thousands
+        // waited in the kernel's queue for one: the server did not answer for minutes.
+        let began = Date()
+        let answered = await eventually(timeout: 8) { (try? await HTTPClient().get("http://127.0.0.1:\(port)/after", timeout: 2).status) == 200 }
+        #expect(answered, "not answered after \(Date().timeIntervalSince(began)) s")
+        let (answer, _) = try await offCooperativePool { HostileClient.raw(port, Array("GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), timeout: 5, halfClose: true) }
+        #expect(answer.hasPrefix("HTTP/1.1 200") && answer.hasSuffix("answered /slow"), "\(answer.prefix(120))")
+    }
+
     @Test("A port in use is one clear error")
     func portInUse() throws {
         let first = try Self.echo()
