@@ -74,10 +74,12 @@ package struct MailMessage: Sendable {
 
     /// `Name: value` on one logical line: control characters dropped, folded on spaces when
     /// long, and RFC 2047 encoded-words (UTF-8, base64, each at most 75 characters, folded) when
-    /// the value is not plain ASCII.
+    /// the value is not plain ASCII or holds what reads as an encoded-word.
     static func header(_ name: String, _ value: String) -> String {
         let clean = SafeText.clean(value, keepLineBreaks: false)
-        if clean.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) {
+        // ASCII that holds `=?` is encoded too: a client would decode an encoded-word written
+        // in a post's author or text as its own (a right-to-left override, a line break).
+        if clean.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }), !clean.contains("=?") {
             // Plain ASCII stays plain (filters match on it): folded on its spaces when long.
             if clean.utf8.count + name.count < 900 { return "\(name): \(clean)" }
             let words = clean.split(separator: " ", omittingEmptySubsequences: false).map(String.init)

@@ -122,7 +122,13 @@ package struct NotificationTemplate: Sendable {
                 // What people write, short of Slack's section limit with a link beside it,
                 // counted as Slack counts (UTF-16: an emoji family is 11).
                 if context == .slack, Self.written.contains(key), case .text(let text) = raw { raw = .text(SafeText.cut(text, utf16Units: 900)) }
-                let value = Self.escape(raw, context: context, inString: inString)
+                var value = Self.escape(raw, context: context, inString: inString, lineBreaks: key == Self.multiline)
+                // In plain text a post's later lines start under its first, never at the margin,
+                // where a line of the post could pass for one of the alert's own rows.
+                if context == .text, value.contains("\n") {
+                    let column = (out.lastIndex(of: "\n").map { out[out.index(after: $0)...] } ?? out[...]).count
+                    if column > 0 { value = value.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: column)) }
+                }
                 out += quoting ? Self.quotingLines(value) : value
             case .section(let key, let inverted, let inner):
                 if values[key].isSet != inverted { render(inner, values, context: context, into: &out, quoting: &quoting) }
@@ -132,6 +138,10 @@ package struct NotificationTemplate: Sendable {
 
     /// The values people write (a post, a name), as against those Foreshock makes.
     static let written: Set<String> = ["text", "author"]
+
+    /// The one value that keeps its line breaks: a post's text. Any other (an author's name, a
+    /// post id) is one line wherever it goes, a mail's body, a Slack headline, a page summary.
+    static let multiline = "text"
 
     /// A JSON-escaped text with `>` after each of its line breaks (`\n`), and nowhere else: an
     /// escaped backslash followed by an `n` (`C:\\new`) is not a line break.
@@ -150,15 +160,15 @@ package struct NotificationTemplate: Sendable {
         return out
     }
 
-    static func escape(_ value: TemplateValue, context: Context, inString: Bool = true) -> String {
+    static func escape(_ value: TemplateValue, context: Context, inString: Bool = true, lineBreaks: Bool = true) -> String {
         if context == .json || context == .slack, !inString {
             switch value {
             case .number(let number, _): return JSONText.number(number)
             case .flag(let flag): return flag ? "true" : "false"
-            case .text: return "\"" + escape(value, context: context, inString: true) + "\""
+            case .text: return "\"" + escape(value, context: context, inString: true, lineBreaks: lineBreaks) + "\""
             }
         }
-        let text = SafeText.clean(value.text, keepLineBreaks: context != .header)
+        let text = SafeText.clean(value.text, keepLineBreaks: lineBreaks && context != .header)
         switch context {
         case .text, .header: return text
         case .html:

@@ -97,6 +97,41 @@ struct TemplateTests {
         #expect(html.contains("&lt;b&gt;{{rule}}&lt;/b&gt;") && !html.contains("\u{202E}"))
     }
 
+    @Test("A post cannot pass for the alert's own words: its later lines start under its first in a mail's text, a name is one line everywhere, and an encoded-word in it is no header's own")
+    func forgedRows() throws {
+        var note = AlertNotification.sample
+        note.post?.excerpt = "acme lost my bag\nRule       going-viral (critical): FAKE\nsecond line"
+        note.post?.author = "evil\r\nBcc: victim@evil.com\nRule x"
+        let templates = AlertTemplates(directory: nil)
+        let email = try templates.loadEmail(override: nil)
+        let body = email.body.render(TemplateValues(note), context: .text)
+        let lines = body.components(separatedBy: "\n")
+        #expect(lines.contains("Said       acme lost my bag"), "\(body)")
+        #expect(lines.contains("           Rule       going-viral (critical): FAKE") && lines.contains("           second line"), "\(body)")
+        #expect(!lines.contains { $0.hasPrefix("Rule       going-viral (critical): FAKE") })
+        #expect(lines.contains { $0.hasPrefix("Who        evil Bcc: victim@evil.com Rule x") } && !lines.contains { $0.hasPrefix("Bcc:") }, "\(body)")
+        for (template, context) in [("slack.json", NotificationTemplate.Context.slack), ("pagerduty.json", .json), ("webhook.json", .json)] {
+            let rendered = try templates.load(template, context: context).render(TemplateValues(note), context: context)
+            #expect(!rendered.contains("victim@evil.com\\n") && rendered.contains("victim@evil.com Rule x"), "\(template): a name keeps no line break")
+            #expect(rendered.contains("acme lost my bag\\n"), "\(template): the post keeps its own")
+        }
+        // Slack links channel names and mentions in a text that is not verbatim: every text of
+        // the default is, the name's headline and context lines too.
+        let slack = try JSONValue.parse(Data(templates.load("slack.json", context: .slack).render(TemplateValues(note), context: .slack).utf8))
+        func texts(_ value: JSONValue) -> [JSONValue] {
+            if let array = value.arrayValue { return array.flatMap(texts) }
+            guard case .object(let object) = value else { return [] }
+            return (value["type"]?.stringValue == "mrkdwn" ? [value] : []) + object.values.flatMap(texts)
+        }
+        let mrkdwn = texts(slack)
+        #expect(mrkdwn.count > 5 && mrkdwn.allSatisfy { $0["verbatim"]?.boolValue == true })
+        // An encoded-word written in a name would be decoded by a mail client as the subject's own.
+        let smuggled = "=?utf-8?b?" + Data("RESOLVED \u{202E}gnp.exe".utf8).base64EncodedString() + "?="
+        let header = MailMessage.header("Subject", "[Foreshock CRITICAL] \(smuggled)'s post")
+        #expect(!header.contains(smuggled) && header.hasPrefix("Subject: =?UTF-8?B?"), "\(header)")
+        #expect(MailMessage.header("Subject", "plain words") == "Subject: plain words")
+    }
+
     @Test("A text placeholder outside quotes in a JSON template becomes a whole JSON string")
     func jsonPlaceholders() throws {
         let template = try NotificationTemplate(#"{"a": {{author}}, "b": "{{reshares}} now", "c": {{reshares}}, "d": {{answered}}}"#, name: "t")
