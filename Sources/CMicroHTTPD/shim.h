@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <string.h>
+#include <strings.h>
 
 /// Called once per request, on one of the daemon's threads, with the request whole. It queues
 /// a response on the connection (cmhd_queue) and returns 1, or returns 0 when it could not (the
 /// connection is then closed rather than left waiting).
-typedef int (*cmhd_handler)(void *context, struct MHD_Connection *connection, const char *method, const char *url,
-                            const char *host, const char *authorization, const char *body, size_t body_length, int body_too_large);
+typedef int (*cmhd_handler)(void *context, struct MHD_Connection *connection, const char *method, const char *url, const char *version,
+                            const char *host, int host_headers, const char *authorization, const char *body, size_t body_length,
+                            int body_too_large);
 
 /// Called when a connection opens (event 1), when one of its requests has arrived whole and is
 /// being answered (3), when that request is done (2), and before it closes (0), with its socket.
@@ -37,10 +39,17 @@ typedef struct cmhd_body {
     int answered;  /* the handler has been called */
 } cmhd_body;
 
+/// Counts the Host headers of a request (the library keeps every one, and looks up the first).
+static inline enum MHD_Result cmhd_count_host(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    (void)kind;
+    (void)value;
+    if (key != NULL && strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) (*(int *)cls)++;
+    return MHD_YES;
+}
+
 static inline enum MHD_Result cmhd_access(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
                                           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls) {
     cmhd_server *server = (cmhd_server *)cls;
-    (void)version;
     if (*con_cls == NULL) {
         cmhd_body *body = (cmhd_body *)calloc(1, sizeof(cmhd_body));
         if (body == NULL) return MHD_NO;
@@ -74,7 +83,10 @@ static inline enum MHD_Result cmhd_access(void *cls, struct MHD_Connection *conn
     if (fd != NULL) server->connection(server->context, fd->connect_fd, 3);
     const char *authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *host = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-    if (!server->handler(server->context, connection, method, url, host, authorization, body->data, body->length, body->too_large)) return MHD_NO;
+    int hosts = 0;
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, cmhd_count_host, &hosts);
+    if (!server->handler(server->context, connection, method, url, version, host, hosts, authorization, body->data, body->length,
+                         body->too_large)) return MHD_NO;
     return MHD_YES;
 }
 

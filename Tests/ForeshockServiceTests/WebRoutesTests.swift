@@ -71,6 +71,52 @@ struct WebRoutesTests {
         #expect(try await Self.ask(port, "GET", "/-/healthy", host: "foreshock.example.com.evil.example").status == 421)
     }
 
+    @Test("HTTP/1.1 without a Host, or with two, is a 400 (RFC 9112 §3.2), whichever comes first; HTTP/1.0 without one is answered")
+    func hostHeaderCount() async throws {
+        let (server, port) = try Self.server()
+        defer { server.stop() }
+        func raw(_ text: String) async throws -> String {
+            try await offCooperativePool { HostileClient.raw(port, Array(text.utf8)).answer }
+        }
+        #expect(try await raw("GET /-/healthy HTTP/1.1\r\nConnection: close\r\n\r\n").hasPrefix("HTTP/1.1 400"))
+        for hosts in [("127.0.0.1", "evil.example"), ("evil.example", "127.0.0.1"), ("127.0.0.1", "127.0.0.1")] {
+            let answer = try await raw("GET /api/v1/status HTTP/1.1\r\nHost: \(hosts.0)\r\nHost: \(hosts.1)\r\nConnection: close\r\n\r\n")
+            #expect(answer.hasPrefix("HTTP/1.1 400") && answer.contains(#"{"error":"more than one Host header"}"#), "\(hosts): \(answer)")
+        }
+        #expect(try await raw("GET /-/healthy HTTP/1.0\r\n\r\n").contains(" 200 "))
+    }
+
+    @Test("Every answer under /api/ is JSON, a 405 or a 421 too; the Allow list and the message name the same methods")
+    func apiErrorsAreJSON() async throws {
+        let (server, port) = try Self.server()
+        defer { server.stop() }
+        for (method, path) in [("POST", "/api/v1/status"), ("POST", "/api/v1/alerts"), ("DELETE", "/api/v1/status"), ("PUT", "/api/v1/silences")] {
+            let answer = try await Self.ask(port, method, path)
+            #expect(answer.status == 405 && (try? JSONValue.parse(Data(answer.body.utf8)))?["error"]?.stringValue?.contains("HEAD)") == true, "\(method) \(path): \(answer)")
+        }
+        let misdirected = try await Self.ask(port, "GET", "/api/v1/status", host: "evil.example")
+        #expect(misdirected.status == 421 && (try? JSONValue.parse(Data(misdirected.body.utf8)))?["error"] != nil, "\(misdirected)")
+        #expect(try await Self.ask(port, "GET", "/", host: "evil.example").body.hasPrefix("this server answers"))
+    }
+
+    @Test("A silence body with a key it does not read, both for and until, or a value of the wrong type is a 400 naming it; the scheme bearer is read in any case")
+    func silenceBodies() async throws {
+        let (server, port) = try Self.server()
+        defer { server.stop() }
+        for (body, said) in [(#"{"matchers": ["source=feed"], "for": "1h", "until": "2099-01-01T00:00:00Z"}"#, "not both"),
+                             (#"{"matchers": ["source=feed"], "for": "1h", "extra": 1}"#, #"unknown key \"extra\""#),
+                             (#"{"matchers": ["source=feed"], "for": "1h", "comment": 5}"#, #"\"comment\" is a string, not a number"#),
+                             (#"{"matchers": ["source=feed"], "for": 1}"#, #"\"for\" is a string, not a number"#),
+                             (#"{"matchers": "source=feed", "for": "1h"}"#, #"\"matchers\" is a list of strings"#)] {
+            let answer = try await Self.ask(port, "POST", "/api/v1/silences", body: body)
+            #expect(answer.status == 400 && answer.body.contains(said), "\(body): \(answer)")
+        }
+        let lower = "POST /api/v1/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: bearer \(Self.token)\r\nContent-Length: 42\r\n\r\n" + #"{"matchers": ["source=feed"], "for": "1h"}"#
+        #expect(try await offCooperativePool { HostileClient.raw(port, Array(lower.utf8)).answer }.hasPrefix("HTTP/1.1 201"))
+        let wrong = lower.replacingOccurrences(of: Self.token, with: Self.token.uppercased())
+        #expect(try await offCooperativePool { HostileClient.raw(port, Array(wrong.utf8)).answer }.hasPrefix("HTTP/1.1 401"))
+    }
+
     @Test("A post of a source named with a slash is reached; one of a source the watch does not have is not asked for")
     func sourcesWithSlashes() async throws {
         let (server, port) = try Self.server()

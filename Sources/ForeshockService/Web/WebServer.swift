@@ -92,23 +92,31 @@ package final class WebServer: Sendable {
     func respond(_ request: HTTPServer.Request) -> HTTPServer.Response {
         // A page elsewhere can point a name of its own at this address (DNS rebinding): answer
         // only to an address, localhost, or the name in external_url.
+        let path = request.path
+        let api = path.hasPrefix("/api/")
+        // One Host, as HTTP/1.1 requires (RFC 9112 §3.2): with two, a proxy and this server
+        // could each read another, and the check below would pass on the one it read.
+        if request.hostHeaders > 1 || (request.hostHeaders == 0 && request.version == "HTTP/1.1") {
+            let why = request.hostHeaders > 1 ? "more than one Host header" : "an HTTP/1.1 request needs a Host header"
+            return api ? Self.json(400, error: why) : Self.text(400, why)
+        }
         guard acceptsHost(request.host) else {
-            return Self.text(421, "this server answers to its address, localhost or web.external_url's host, not \(request.host.map { SafeText.terminal($0) } ?? "no Host")")
+            let why = "this server answers to its address, localhost or web.external_url's host, not \(request.host.map { SafeText.terminal($0) } ?? "no Host")"
+            return api ? Self.json(421, error: why) : Self.text(421, why)
         }
         if request.bodyTooLarge { return Self.json(413, error: "the body is over 64 KB") }
         let method = request.method == "HEAD" ? "GET" : request.method
-        let path = request.path
         // An encoded control character (`%00`, which the server's decoding turns into 0x01, or
         // `%0A`) names nothing here, and must not end a name early.
         if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            return path.hasPrefix("/api/") ? Self.json(400, error: "the path holds a control character") : Self.text(400, "the path holds a control character")
+            return api ? Self.json(400, error: "the path holds a control character") : Self.text(400, "the path holds a control character")
         }
         if path == "/" { return only(["GET"], method) ?? page() }
         if path == "/metrics" { return only(["GET"], method) ?? metrics() }
         if path == "/-/healthy" { return only(["GET"], method) ?? healthy() }
         if path == "/-/ready" { return only(["GET"], method) ?? ready() }
-        if path == "/api/v1/status" { return only(["GET"], method) ?? status() }
-        if path == "/api/v1/alerts" { return only(["GET"], method) ?? alerts() }
+        if path == "/api/v1/status" { return only(["GET"], method, json: true) ?? status() }
+        if path == "/api/v1/alerts" { return only(["GET"], method, json: true) ?? alerts() }
         if path == "/api/v1/silences" {
             if let wrong = only(["GET", "POST"], method, json: true) { return wrong }
             return method == "GET" ? listSilences() : addSilence(request)
@@ -150,9 +158,10 @@ package final class WebServer: Sendable {
     /// A 405 naming the methods the path takes, unless `method` is one.
     private func only(_ methods: [String], _ method: String, json: Bool = false) -> HTTPServer.Response? {
         guard !methods.contains(method) else { return nil }
-        var response = json ? Self.json(405, error: "\(method) is not allowed here (\(methods.joined(separator: ", ")))")
+        let allowed = (methods.contains("GET") ? methods + ["HEAD"] : methods).joined(separator: ", ")
+        var response = json ? Self.json(405, error: "\(method) is not allowed here (\(allowed))")
                             : Self.text(405, "\(method) is not allowed here")
-        response.headers.append(("Allow", (methods.contains("GET") ? methods + ["HEAD"] : methods).joined(separator: ", ")))
+        response.headers.append(("Allow", allowed))
         return response
     }
 
@@ -266,8 +275,19 @@ package final class WebServer: Sendable {
     /// `{"matchers": ["rule=going-viral", "author=~dana.*"], "for": "2h", "comment": "…"}` (or `until`).
     private func addSilence(_ request: HTTPServer.Request) -> HTTPServer.Response {
         if let refused = authorize(request) { return refused }
-        guard let body = try? JSONValue.parse(request.body), body.objectValue != nil else {
+        guard let body = try? JSONValue.parse(request.body), let fields = body.objectValue else {
             return Self.json(400, error: "the body must be a JSON object: {\"matchers\": [\"rule=going-viral\"], \"for\": \"2h\", \"comment\": \"…\"}")
+        }
+        // A key not read, or read wrong, would silence other than what was asked for: each is said.
+        if let unknown = fields.keys.sorted().first(where: { !["matchers", "for", "until", "comment"].contains($0) }) {
+            return Self.json(400, error: "unknown key \"\(SafeText.cut(unknown, 100))\": give matchers, for or until, and comment")
+        }
+        if fields["for"] != nil, fields["until"] != nil { return Self.json(400, error: "give \"for\" or \"until\", not both") }
+        for key in ["for", "until", "comment"] where fields[key].map({ $0.stringValue == nil }) ?? false {
+            return Self.json(400, error: "\"\(key)\" is a string, not \(fields[key]!.kindName)")
+        }
+        if let given = fields["matchers"], given.arrayValue == nil {
+            return Self.json(400, error: "\"matchers\" is a list of strings such as [\"rule=going-viral\"], not \(given.kindName)")
         }
         var matchers: [SilenceMatcher] = []
         for item in body["matchers"]?.arrayValue ?? [] {
@@ -318,7 +338,8 @@ package final class WebServer: Sendable {
         guard let token = settings.withLock({ $0.token }) else {
             return Self.json(403, error: "read-only: this watch has no web.token, so nothing can be changed through it")
         }
-        let given = request.authorization.flatMap { $0.hasPrefix("Bearer ") ? Array($0.dropFirst(7).utf8) : nil } ?? []
+        // The scheme's name is case-insensitive (RFC 9110 §11.1), the token is not.
+        let given = request.authorization.flatMap { $0.lowercased().hasPrefix("bearer ") ? Array($0.dropFirst(7).utf8) : nil } ?? []
         guard Digest.constantTimeEqual(given, token) else {
             var refused = Self.json(401, error: "a change needs Authorization: Bearer <web.token>")
             refused.headers.append(("WWW-Authenticate", "Bearer realm=\"foreshock\""))
