@@ -165,7 +165,8 @@ package struct NotificationTemplate: Sendable {
             switch value {
             case .number(let number, _): return JSONText.number(number)
             case .flag(let flag): return flag ? "true" : "false"
-            case .text: return "\"" + escape(value, context: context, inString: true, lineBreaks: lineBreaks) + "\""
+            // A text with nothing in it is JSON's null: "" would say the value is known and empty.
+            case .text(let text): return text.isEmpty ? "null" : "\"" + escape(value, context: context, inString: true, lineBreaks: lineBreaks) + "\""
             }
         }
         let text = SafeText.clean(value.text, keepLineBreaks: lineBreaks && context != .header)

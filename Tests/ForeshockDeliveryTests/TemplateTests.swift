@@ -72,6 +72,10 @@ struct TemplateTests {
             #expect(!body.contains("Silence it") && !body.contains("silence add") && body.contains("RESOLVED"), "\(body)")
         }
         #expect(try JSONValue.parse(Data(bodies[2].utf8))["blocks"] != nil)
+        // The webhook's and PagerDuty's JSON say so as the file sink's does: null, not "".
+        let webhook = try JSONValue.parse(Data(templates.load("webhook.json", context: .json).render(calm, context: .json).utf8))
+        let pagerduty = try JSONValue.parse(Data(templates.load("pagerduty.json", context: .json).render(calm, context: .json).utf8))
+        #expect(webhook["silence"]?.isNull == true && pagerduty[path: "custom_details.silence"]?.isNull == true, "\(webhook)")
     }
 
     @Test("Hostile post text: 100 KB, CR/LF, quotes, HTML, bidi overrides, braces — valid JSON, escaped HTML, one header line")
