@@ -28,6 +28,7 @@ extension WebServer {
           x.down_since ? 'DOWN since ' + x.down_since + ': ' + (x.last_error || '') : (x.last_error || 'ok'), x.polls, x.mentions])));
         const alerts = s.alerts.map((a) => {
           const post = a.post ? td(link(a.source, a.post, (a.author || a.key) + ': ' + (a.text || ''))) : el('td', a.key);
+          post.className = 'said';
           const actions = document.createElement('td');
           if (document.body.dataset.token === 'yes' && a.silence_matchers) {
             const b = el('button', 'Silence 2h');
@@ -105,9 +106,9 @@ extension WebServer {
         html += "</tbody></table><h2>Firing</h2><table><thead><tr><th>Severity</th><th>Rule</th><th>Post</th><th>Why</th><th>Since</th><th>Notifications</th><th></th></tr></thead><tbody id=\"alerts\">"
         if status.alerts.isEmpty { html += "<tr><td>Nothing is firing.</td></tr>" }
         for alert in status.alerts {
-            var post = "<td>\(esc(alert.key))</td>"
+            var post = "<td class=\"said\">\(esc(alert.key))</td>"
             if let source = alert.source, let id = alert.post {
-                post = "<td><a href=\"\(esc(WebPath.post(source: source, id: id)))\">\(esc((alert.author ?? alert.key) + ": " + (alert.text ?? "")))</a></td>"
+                post = "<td class=\"said\"><a href=\"\(esc(WebPath.post(source: source, id: id)))\">\(esc((alert.author ?? alert.key) + ": " + (alert.text ?? "")))</a></td>"
             }
             let button = canChange ? alert.silenceMatchers.map { "<button data-silence=\"\(esc("[" + $0.map(JSONText.quote).joined(separator: ",") + "]"))\">Silence 2h</button>" } ?? "" : ""
             html += "<tr><td class=\"\(esc(alert.severity))\">\(esc(alert.severity))</td><td>\(esc(alert.rule))</td>\(post)<td>\(esc(alert.why ?? ""))</td>"
@@ -189,7 +190,7 @@ extension WebServer {
     static let style = """
     body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:20px auto;max-width:1100px;padding:0 16px;color:#1d2330;line-height:1.4}
     h1{font-size:1.4em;margin:0 0 4px 0}h2{font-size:1.1em;margin-top:24px;border-bottom:2px solid #dde}.meta{color:#555}
-    table{border-collapse:collapse;width:100%;font-size:.9em;display:block;overflow-x:auto}th,td{border-bottom:1px solid #e4e6ee;padding:4px 8px;text-align:left;vertical-align:top}
+    table{border-collapse:collapse;width:100%;font-size:.9em;display:block;overflow-x:auto}th,td{border-bottom:1px solid #e4e6ee;padding:4px 8px;text-align:left;vertical-align:top}td.said{overflow-wrap:anywhere;min-width:12em}
     th{background:#f3f4f8}.critical{color:#b3261e;font-weight:600}.warning{color:#9a6700}
     .post{border:1px solid #e4e6ee;border-radius:6px;padding:8px 12px;margin:10px 0}.post img{width:100%;max-width:720px}
     .text{overflow-wrap:anywhere;max-height:6em;overflow:hidden;color:#333}svg.chart{width:100%;max-width:720px;height:auto}
