@@ -82,6 +82,10 @@ struct EmailSinkTests {
         let four = try await MailFixtures.parsed(inbox.appendingPathComponent("4.eml").path)
         #expect(four["subject"]?.stringValue?.hasSuffix("(and 1 more)") == true, "\(four)")
         #expect(four["in_reply_to"] == .null, "\(four)")
+        // Its HTML part is one document holding both alerts, not two pages joined.
+        let html = try #require(four["parts"]?.arrayValue?.first { $0.arrayValue?.first?.stringValue == "text/html" }?.arrayValue?.last?.stringValue)
+        #expect(html.components(separatedBy: "<!DOCTYPE html>").count == 2 && html.components(separatedBy: "<body").count == 2, "\(html)")
+        #expect(html.components(separatedBy: "</html>").count == 2 && html.components(separatedBy: "<hr>").count == 2, "\(html)")
         #expect((four["references"]?.stringValue ?? "").split(separator: " ").count == 2, "\(four)")
         // An alert that starts and escalates within one window: that mail is its thread's root.
         notifier.submit([NotifierFixtures.note("1", reason: .repeated, after: 50)])

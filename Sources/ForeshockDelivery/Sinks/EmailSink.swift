@@ -45,6 +45,23 @@ package struct EmailSink: AlertSink {
         return "<alert.\(safe).\(Int(note.firedAt ?? note.time))@foreshock>"
     }
 
+    /// Grouped alerts' HTML as one document: what each holds inside its `<body>`, one after
+    /// another under a rule, in the first one's page (several `<!DOCTYPE html>` in one part is
+    /// no HTML). Pages without a body (a template of one's own) are joined as they are.
+    static func oneDocument(_ pages: [String]) -> String {
+        guard pages.count > 1 else { return pages.first ?? "" }
+        func body(_ page: String) -> Range<String.Index>? {
+            guard let open = page.range(of: "<body", options: .caseInsensitive),
+                  let start = page.range(of: ">", range: open.upperBound..<page.endIndex),
+                  let close = page.range(of: "</body>", options: [.caseInsensitive, .backwards]), start.upperBound <= close.lowerBound else { return nil }
+            return start.upperBound..<close.lowerBound
+        }
+        let inner = pages.map(body)
+        guard let first = inner[0], inner.allSatisfy({ $0 != nil }) else { return pages.joined(separator: "\n<hr>\n") }
+        let parts = zip(pages, inner).map { page, range in String(page[range!]) }
+        return String(pages[0][..<first.lowerBound]) + parts.joined(separator: "\n<hr>\n") + String(pages[0][first.upperBound...])
+    }
+
     package func render(_ notes: [AlertNotification], id: String) -> [(id: String, body: Data)] {
         guard let first = notes.first else { return [] }
         let values = notes.map(TemplateValues.init)
@@ -52,7 +69,7 @@ package struct EmailSink: AlertSink {
         if notes.count > 1 { subjectLine += " (and \(notes.count - 1) more)" }
         let separator = "\n\n" + String(repeating: "─", count: 40) + "\n\n"
         let body = values.map { text.render($0, context: .text) }.joined(separator: separator)
-        let page = values.map { html.render($0, context: .html) }.joined(separator: "\n<hr>\n")
+        let page = Self.oneDocument(values.map { html.render($0, context: .html) })
         // The mail that starts an alert (alone, or grouped with later changes of the same alert)
         // is the thread's root, under the id every follow-up names.
         let oneAlert = Set(notes.map(\.alertKey)).count == 1
