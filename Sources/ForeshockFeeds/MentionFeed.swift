@@ -201,10 +201,11 @@ enum FeedURL {
 
 /// Reading values out of API payloads leniently: a missing optional field is nil, not an error.
 extension JSONValue {
-    /// A string, or a whole number written as a number (ids come both ways).
+    /// A string, or a whole number written as a number (ids come both ways); what must not reach
+    /// a terminal or a header raw is written `%XX` (`SafeText.identifier`).
     package var idString: String? {
         switch self {
-        case .string(let text): return text.isEmpty ? nil : text
+        case .string(let text): return text.isEmpty ? nil : SafeText.identifier(text)
         case .number(let number) where number.rounded() == number && abs(number) < 9e15: return String(Int64(number))
         default: return nil
         }

@@ -121,7 +121,7 @@ package struct RecordingReader: Sendable {
             throw Problem(line: number, reason: "unknown type \(JSONText.quote(SafeText.cut(type, 40))) (a line is a post, reshare, counts or answer)")
         }
         guard let time = Self.time(value[.time]) else { throw Problem(line: number, reason: "\"time\" is missing, or not RFC 3339 or Unix seconds from 1970 to 9999") }
-        let source = value[.source]?.stringValue ?? ""
+        let source = SafeText.identifier(value[.source]?.stringValue ?? "")
         let idField: Field = type == "post" ? .id : .post
         guard let id = value[idField]?.idString else { throw Problem(line: number, reason: "no \"\(idField.name)\"") }
         let key = PostKey(source: source, id: id)

@@ -22,6 +22,24 @@ package enum SafeText {
         return String(out)
     }
 
+    /// An identifier (a post id, a source name) as a hostile API or recording may write it, with
+    /// what must not reach a terminal, a header or a log raw written as `%XX` of its UTF-8
+    /// bytes: the id is then the same text in every sink, log line and silence command (a
+    /// `\r\n` in it was a space in a webhook's key and a line break in PagerDuty's). Any other id
+    /// is returned as it is.
+    package static func identifier(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if isUnsafe(scalar) {
+                for byte in String(scalar).utf8 { out += String(format: "%%%02X", byte) }
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     /// Whether a scalar must not reach a terminal raw: C0 and C1 controls, DEL, line and
     /// paragraph separators, and the bidi embeddings, overrides and isolates.
     @inline(__always)

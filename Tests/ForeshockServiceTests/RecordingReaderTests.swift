@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ForeshockCore
+@testable import ForeshockSupport
 @testable import ForeshockService
 
 @Suite("Reading recording lines")
@@ -45,6 +46,16 @@ struct RecordingReaderTests {
         #"{"type":"counts","time":9,"post":"1","likes":"many"}"#,
         #"{"type":"counts","time":9,"post":"1","reshares":3,"likes":-4}"#,
     ]
+
+    @Test("An id or source holding a line break or an override is the same escaped text everywhere: %XX of its bytes; any other id as it is")
+    func hostileIdentifiers() throws {
+        let line = #"{"type":"post","time":8,"source":"rec\u202e","id":"a7\r\nX-Injected: yes"}"#
+        let observation = try RecordingReader().observation(Array(line.utf8)[...], number: 1)
+        #expect(observation?.key == PostKey(source: "rec%E2%80%AE", id: "a7%0D%0AX-Injected: yes"))
+        #expect(Self.read(line, fullParser: false) == Self.read(line, fullParser: true))
+        #expect(SafeText.identifier("at://did:plc:a/app.bsky.feed.post/3k1") == "at://did:plc:a/app.bsky.feed.post/3k1")
+        #expect(SafeText.identifier("שלום 😀") == "שלום 😀")
+    }
 
     /// An observation or the problem, as text, so two readings can be compared.
     static func read(_ line: String, fullParser: Bool) -> String {
