@@ -141,6 +141,8 @@ package actor WatchPipeline {
         await checkHealth(outcome)
         guard outcome.error == nil else { return }
         let source = outcome.source
+        // The server asked to be left alone until its limit resets: no resharers or counts now.
+        let extraCalls = outcome.notBefore == nil
         let now = outcome.observedAt.timeIntervalSince1970
         // A polled source's data is known through its last poll; a streamed one's through now.
         if !poller.streams { readThrough[source] = max(readThrough[source] ?? now, now) }
@@ -154,7 +156,7 @@ package actor WatchPipeline {
         // refresh's counts are (for a JSON feed, the only way its counts move).
         let recounted = outcome.recounted.filter { mention in follow[mention.id].map { $0.reshares != mention.reshares } ?? false }
         await ingest(recounted.map { .counts(key: PostKey(source: source, id: $0.id), time: now, reshares: $0.reshares, replies: $0.replies, likes: $0.likes, quotes: $0.quotes) })
-        let threshold = poller.source.fetchResharersAt
+        let threshold = extraCalls ? poller.source.fetchResharersAt : nil
         for (id, post) in follow.sorted(by: { $0.value.reshares > $1.value.reshares }) {
             guard let threshold, post.reshares >= threshold else { break }
             guard let sightings = await poller.resharers(of: id, postedAt: Date(timeIntervalSince1970: post.createdAt)) else { break }
@@ -162,7 +164,7 @@ package actor WatchPipeline {
             await ingest(sightings.map { .reshare(key: PostKey(source: source, id: $0.postID), time: $0.at.timeIntervalSince1970, user: $0.account, followers: MentionObservations.followers($0.followers)) })
         }
         let stale = follow.filter { $0.value.reshares > 0 || now - $0.value.createdAt < 3600 }.map(\.key).sorted()
-        if !stale.isEmpty {
+        if !stale.isEmpty, extraCalls {
             let refreshed = await poller.refresh(stale)
             // A deleted (or now private) post is followed no more: asking after it again would
             // cost a call each time until it aged out.

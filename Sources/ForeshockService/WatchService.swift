@@ -347,7 +347,7 @@ package actor WatchService {
     static func log(_ outcome: PollOutcome, _ logger: Logger) {
         let source = logger.with("source", outcome.source)
         if let error = outcome.error {
-            source.warning("poll failed: \(error.message)", [("retry_in", "\(Int(outcome.nextPollAfter.rounded()))s")])
+            source.warning("poll failed: \(error.message)", [("retry_in", "\(Int(outcome.nextPollAfter.rounded(.up)))s")])
         } else {
             source.debug("polled", [("new", "\(outcome.mentions.count)"), ("requests", "\(outcome.requests)"), ("not_modified", "\(outcome.notModified)")])
             if outcome.truncated { source.warning("more new mentions than one poll reads; some of them may be missed", [("pages", "\(FeedPoller.maxPages)")]) }

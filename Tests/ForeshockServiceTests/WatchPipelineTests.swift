@@ -91,7 +91,7 @@ struct WatchPipelineTests {
         #expect(await restored(nil) == ("t3_b2", []))
     }
 
-    @Test("A post whose counts request answers 404 (deleted, or made private) is asked after no more; the others still are")
+    @Test("A post whose counts request answers 404 (deleted, or made private) is asked after no more; the others still are, unless the server asked to be left alone")
     func deletedPostFollowedNoMore() async throws {
         let api = try await ScriptedAPI([
             "/api/v1/statuses": [["status": 404, "body": #"{"error":"Record not found"}"#]],
@@ -116,6 +116,12 @@ struct WatchPipelineTests {
         await pipeline.handle(outcome)
         await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(60)))
         #expect(try await api.requests(to: "/api/v1/statuses/1").count == 1)
+        #expect(try await api.requests(to: "/api/v1/statuses/2").count == 2)
+        // A poll whose answer said the limit is nearly spent (the poller pauses till its reset)
+        // spends no call on counts either.
+        var limited = PollOutcome(source: "m", observedAt: now.addingTimeInterval(120))
+        limited.notBefore = 300
+        await pipeline.handle(limited)
         #expect(try await api.requests(to: "/api/v1/statuses/2").count == 2)
     }
 
