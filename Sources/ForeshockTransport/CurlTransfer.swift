@@ -1,4 +1,5 @@
 import CCurl
+import ForeshockSupport
 import Foundation
 
 /// What a finished libcurl transfer produced.
@@ -22,6 +23,10 @@ final class CurlTransfer: @unchecked Sendable {
     private var lists: [UnsafeMutablePointer<curl_slist>] = []
     private var body = Data()
     private var headerFields: [(name: String, value: String)] = []
+    /// The last refusal of a line protocol (SMTP's `451 4.3.0 try again later`), whose reply
+    /// lines libcurl hands to the header callback too: an error names what the server said,
+    /// not only its code.
+    private var lastReplyLine: String?
     private var maxBodyBytes = Int.max
     private var exceededLimit = false
     private var upload = Data()
@@ -142,6 +147,10 @@ final class CurlTransfer: @unchecked Sendable {
         let line = buffer.withMemoryRebound(to: UInt8.self, capacity: count) {
             String(decoding: UnsafeBufferPointer(start: $0, count: count), as: UTF8.self)
         }
+        // Refusals only (4xx, 5xx): the `221 Bye` that follows one must not take its place.
+        if line.utf8.count >= 3, line.utf8.prefix(3).allSatisfy({ (0x30...0x39).contains($0) }), line.hasPrefix("4") || line.hasPrefix("5") {
+            lastReplyLine = SafeText.cut(SafeText.clean(line, keepLineBreaks: false).trimmingCharacters(in: .whitespaces), 200)
+        }
         if line.hasPrefix("HTTP/") {
             // A new status line: a redirect or a 100 Continue; keep only the final response's.
             headerFields.removeAll()
@@ -192,7 +201,8 @@ final class CurlTransfer: @unchecked Sendable {
 
     private func error(for result: CURLcode, reply: Int) -> TransportError {
         let detail = String(cString: errorBuffer)
-        let message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
+        var message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
+        if reply >= 400, let said = lastReplyLine, said.hasPrefix(String(reply)) { message += " (the server said \"\(said)\")" }
         let code: TransportError.Code
         switch result {
         case CURLE_WRITE_ERROR where exceededLimit:
