@@ -35,12 +35,13 @@ package struct BlueskyFeed: MentionFeed {
         let value = try json(body)
         var mentions: [Mention] = []
         var sorted: [Date] = []
-        var count = 0
+        var count = 0, unreadable = 0
         if let posts = value.items("posts") {
             count = posts.count
             for post in posts {
-                guard post.objectValue != nil else { throw FeedError(.unexpectedShape, "a post is \(post.kindName), not an object") }
-                guard let mention = mention(post) else { continue }
+                // Skipped and counted, not the whole page refused: it would stay in the `since`
+                // window, and fail every poll until it left.
+                guard post.objectValue != nil, let mention = mention(post) else { unreadable += 1; continue }
                 mentions.append(mention)
                 if let at = Self.sortAt(post) { sorted.append(at) }
             }
@@ -48,13 +49,12 @@ package struct BlueskyFeed: MentionFeed {
             // Author and timeline feeds: a repost is the post plus a `reason` saying who reposted.
             count = feed.count
             for item in feed {
-                guard item.objectValue != nil else { throw FeedError(.unexpectedShape, "a feed item is \(item.kindName), not an object") }
-                guard let post = item["post"], let original = mention(post) else { continue }
+                guard item.objectValue != nil, let post = item["post"], let original = mention(post) else { unreadable += 1; continue }
                 mentions.append(original)
                 if let at = Self.sortAt(post) { sorted.append(at) }
                 if item[path: "reason.$type"]?.stringValue == "app.bsky.feed.defs#reasonRepost" {
                     let by = Self.account(item[path: "reason.by"] ?? .null) ?? "?"
-                    var repost = Mention(source: source.name, id: "\(original.id)#repost-by-\(item[path: "reason.by.did"]?.text ?? by)")
+                    var repost = Mention(source: source.name, id: "\(original.id)#repost-by-\(item[path: "reason.by.did"]?.idString ?? by)")
                     repost.author = by
                     repost.authorFollowers = item[path: "reason.by.followersCount"]?.intValue
                     repost.createdAt = item[path: "reason.indexedAt"]?.stringValue.flatMap(Timestamp.normalize)
@@ -70,7 +70,9 @@ package struct BlueskyFeed: MentionFeed {
         // A page may hold fewer than asked and still have more after it (the AppView filters
         // what it found): the cursor says so, not a full page.
         let next = count > 0 ? value["cursor"]?.text : nil
-        return MentionPage(mentions: mentions, newestCursor: sorted.max().map(Timestamp.format), nextPage: next)
+        var page = MentionPage(mentions: mentions, newestCursor: sorted.max().map(Timestamp.format), nextPage: next)
+        page.unreadable = unreadable
+        return page
     }
 
     /// The cursor is a time.
@@ -96,7 +98,7 @@ package struct BlueskyFeed: MentionFeed {
     static let backdatedAfter: Double = 600
 
     func mention(_ post: JSONValue) -> Mention? {
-        guard let uri = post["uri"]?.text else { return nil }
+        guard let uri = post["uri"]?.idString else { return nil }
         var mention = Mention(source: source.name, id: uri)
         let author = Self.account(post["author"] ?? .null)
         mention.author = author
@@ -114,11 +116,11 @@ package struct BlueskyFeed: MentionFeed {
             mention.createdAt = (created ?? indexed).flatMap(Timestamp.normalize)
         }
         mention.lang = record.items("langs")?.first?.text
-        mention.replyTo = record[path: "reply.parent.uri"]?.text
+        mention.replyTo = record[path: "reply.parent.uri"]?.idString
         // A record embed may also show a feed, a list or a starter pack: only a post is a quote.
         let embedded: String? = switch record[path: "embed.$type"]?.stringValue {
-        case "app.bsky.embed.record": record[path: "embed.record.uri"]?.text
-        case "app.bsky.embed.recordWithMedia": record[path: "embed.record.record.uri"]?.text
+        case "app.bsky.embed.record": record[path: "embed.record.uri"]?.idString
+        case "app.bsky.embed.recordWithMedia": record[path: "embed.record.record.uri"]?.idString
         default: nil
         }
         mention.quoteOf = embedded.flatMap { $0.contains("/app.bsky.feed.post/") ? $0 : nil }

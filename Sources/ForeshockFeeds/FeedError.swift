@@ -33,6 +33,16 @@ package struct FeedError: Error, Sendable, Equatable, CustomStringConvertible {
 
     package var description: String { message }
 
+    /// Whether asking again later may well work: the exchange failed, the server was busy or
+    /// in trouble, or asked to wait. A refusal (403, 404) or a body not as expected stays.
+    package var isTransient: Bool {
+        switch code {
+        case .transport, .rateLimited: return true
+        case .httpStatus: return status.map { $0 >= 500 || $0 == 408 || $0 == 429 } ?? false
+        case .malformed, .unexpectedShape, .authentication: return false
+        }
+    }
+
     /// A body that could not be decoded: says what it looked like instead of JSON.
     static func notJSON(_ body: [UInt8], _ error: JSONSyntaxError) -> FeedError {
         let start = String(decoding: body.prefix(64), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).lowercased()

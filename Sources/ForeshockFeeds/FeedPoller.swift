@@ -85,12 +85,19 @@ package final class FeedPoller: Sendable {
     /// never drop where a server misreads it).
     package var savedCursor: String? { state.withLock { $0.cursorFromTime ? nil : $0.cursor } }
 
+    /// Whether the listing was empty at the last poll without a cursor and nothing came since
+    /// (a reload hands it on, so the next burst is still followed back through its pages).
+    package var listingEmpty: Bool { state.withLock { $0.listingEmpty } }
+
     /// Picks up where an earlier run left off: its cursor and the mentions it already took.
-    /// - Parameter stats: the counters of the poller this one replaces (a reload), which keep
-    ///   counting: `status` and the metrics' counters must not drop to zero on SIGHUP.
-    package func restore(cursor: String?, seen ids: [String], stats: FeedStats? = nil) {
+    /// - Parameters:
+    ///   - stats: the counters of the poller this one replaces (a reload), which keep
+    ///     counting: `status` and the metrics' counters must not drop to zero on SIGHUP.
+    ///   - listingEmpty: that poller's `listingEmpty`.
+    package func restore(cursor: String?, seen ids: [String], stats: FeedStats? = nil, listingEmpty: Bool = false) {
         state.withLock { state in
             if let cursor { state.cursor = cursor }
+            state.listingEmpty = listingEmpty
             if let stats { state.stats = stats }
             state.seen.reserve(atLeast: min(Self.maxSeen, ids.count))
             for id in ids { _ = state.seen.insert(id) }
@@ -114,6 +121,8 @@ package final class FeedPoller: Sendable {
         // (else a burst whose second page is refused, as logged-out Bluesky refuses `cursor`,
         // would fail every poll, its cursor never moving).
         var pageError: FeedError?
+        // A page more was on offer when the last one this poll reads was read.
+        var pagesLeft = false
         while pages < Self.maxPages {
             pages += 1
             var request = feed.mentionsRequest(after: cursor, page: page)
@@ -168,17 +177,28 @@ package final class FeedPoller: Sendable {
             // news. After an empty one, all there is came since, however many pages it fills.
             let continued = cursor != nil ? parsed.nextPage : listingEmpty ? parsed.olderPage : nil
             guard let next = continued, next != page else { break }
+            if pages == Self.maxPages {
+                pagesLeft = true
+                break
+            }
             page = next
         }
+        // A later page going back from the newest that failed for now leaves the cursor where
+        // it was: the next poll reads this burst again (the seen set drops what was taken) and
+        // what lay below the failed page too. A lasting refusal, or pages going forward, move it.
+        let goingBack = cursor == nil || feed.needs.pagesGoBack
+        let keepCursor = pageError.map { $0.isTransient && goingBack } ?? false
+        if keepCursor { newest = nil }
         if var pageError {
             pageError.message = redact(SafeText.terminal(pageError.message))
             outcome.pageError = pageError
+            outcome.pageErrorMissesRest = goingBack && !keepCursor
             if let wait = pageError.retryAfter { pauseForLimit = max(pauseForLimit ?? 0, wait) }
             state.withLock { state in
                 state.stats.errors += 1
                 state.stats.lastError = pageError.message
             }
-        } else if pages == Self.maxPages, page != nil {
+        } else if pagesLeft {
             outcome.truncated = true
         }
         if feed.needs.olderCursorWhenEmpty, collected.isEmpty, !outcome.notModified, pauseForLimit == nil, let cursor,
@@ -224,7 +244,7 @@ package final class FeedPoller: Sendable {
             } else if !collected.isEmpty {
                 _ = state.unreadable.succeeded()
             }
-            if cursor == nil, !outcome.notModified { state.listingEmpty = collected.isEmpty }
+            if cursor == nil, !outcome.notModified, !keepCursor { state.listingEmpty = collected.isEmpty }
             // Forward only: an answer that holds only older posts (a JSON feed that lists what it
             // likes, a re-read window after a deletion) must not take the cursor back. One made
             // from a time is a guess, which any read one replaces.
@@ -315,7 +335,7 @@ package final class FeedPoller: Sendable {
         var requests = feed.countsRequests(for: ids, batched: batched)
         // A request a post (Hacker News, Mastodon before 4.3): one answered 404 or 410 names a
         // post deleted or made private, and the others are still worth asking about.
-        let onePerPost = requests.count == ids.count
+        let onePerPost = !batched || feed.needs.countsRequestPerPost
         let allowed = state.withLock { state in
             (0..<requests.count).prefix { _ in state.budget.spend(now: clock()) }.count
         }
@@ -564,9 +584,11 @@ package struct PollOutcome: Sendable {
     /// More pages were waiting than one poll reads; the rest come next time (forward cursors)
     /// or were skipped (backward ones).
     package var truncated = false
-    /// A page after the first failed: the poll took the pages before it, and the rest of a
-    /// burst may be missed as with `truncated`.
+    /// A page after the first failed: the poll took the pages before it.
     package var pageError: FeedError?
+    /// What lay below the failed page may be missed, as with `truncated` (a lasting refusal of a
+    /// page going back moved the cursor past it); else the next poll asks for it again.
+    package var pageErrorMissesRest = false
     /// New mentions past the source's `max_items_per_poll`, left out (and counted as seen, so
     /// the journal keeps their ids too: a restart must not take them as new).
     package var skippedIDs: [String] = []

@@ -41,7 +41,9 @@ package struct MastodonFeed: MentionFeed {
     /// `GET /api/v1/statuses?id[]=` came with Mastodon 4.3; older servers answer 404. A
     /// snowflake made from a time means nothing to a server whose ids are not snowflakes
     /// (GoToSocial's are ULIDs).
-    package var needs: FeedNeeds { FeedNeeds(countsOneByOneWhenBatchMissing: true, timeCursorMayBeMisread: true) }
+    package var needs: FeedNeeds {
+        FeedNeeds(countsOneByOneWhenBatchMissing: true, timeCursorMayBeMisread: true, pagesGoBack: source.mode == .search)
+    }
 
     /// A hashtag source with `stream: true` also listens on `/api/v1/streaming/hashtag`.
     package func streamRequest() -> HTTPRequest? {

@@ -97,13 +97,23 @@ package struct FeedNeeds: Sendable, Equatable {
     /// that finds nothing is dropped, and the next poll reads the latest page. Elsewhere it stays
     /// until a post replaces it, so no burst after a quiet start is cut to its latest page.
     package var timeCursorMayBeMisread = false
+    /// A full page continues to older posts, down to the cursor (X's `next_token`, Bluesky's
+    /// `cursor`, Algolia's pages, Mastodon's search), rather than to newer ones from it: when a
+    /// later page fails for a while (a 503, a timeout), the cursor stays where it was, or what
+    /// lay below that page would be skipped for good. Forward pages move it, losing nothing.
+    package var pagesGoBack = true
+    /// Fresh counts are asked one request a post (Algolia's `/items/:id`): an answer 404 or
+    /// 410 names that post gone, not the endpoint missing.
+    package var countsRequestPerPost = false
 
     package init(authentication: Authentication = .none, olderCursorWhenEmpty: Bool = false, countsOneByOneWhenBatchMissing: Bool = false,
-                 timeCursorMayBeMisread: Bool = false) {
+                 timeCursorMayBeMisread: Bool = false, pagesGoBack: Bool = true, countsRequestPerPost: Bool = false) {
         self.authentication = authentication
         self.olderCursorWhenEmpty = olderCursorWhenEmpty
         self.countsOneByOneWhenBatchMissing = countsOneByOneWhenBatchMissing
         self.timeCursorMayBeMisread = timeCursorMayBeMisread
+        self.pagesGoBack = pagesGoBack
+        self.countsRequestPerPost = countsRequestPerPost
     }
 }
 

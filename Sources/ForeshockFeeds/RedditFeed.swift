@@ -14,7 +14,7 @@ package struct RedditFeed: MentionFeed {
     }
 
     /// An app's client credentials, and `before` naming a post that may since have been deleted.
-    package var needs: FeedNeeds { FeedNeeds(authentication: .clientCredentials, olderCursorWhenEmpty: true) }
+    package var needs: FeedNeeds { FeedNeeds(authentication: .clientCredentials, olderCursorWhenEmpty: true, pagesGoBack: false) }
 
     package func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {
         // `before` returns what is newer than it; a full page continues from its own newest item.
@@ -58,7 +58,7 @@ package struct RedditFeed: MentionFeed {
         mention.lang = nil
         if kind == "t1" {
             mention.text = Self.present(data["body"]?.stringValue)
-            mention.replyTo = data["parent_id"]?.text.map(Self.stripKind)
+            mention.replyTo = data["parent_id"]?.idString.map(Self.stripKind)
             mention.replies = nil
         } else {
             let title = data["title"]?.stringValue ?? ""
@@ -66,7 +66,7 @@ package struct RedditFeed: MentionFeed {
             mention.text = selftext.isEmpty ? title : "\(title)\n\n\(selftext)"
             mention.reshares = data["num_crossposts"]?.intValue
             mention.replies = data["num_comments"]?.intValue
-            mention.reshareOf = data["crosspost_parent"]?.text.map(Self.stripKind)
+            mention.reshareOf = data["crosspost_parent"]?.idString.map(Self.stripKind)
         }
         return mention
     }

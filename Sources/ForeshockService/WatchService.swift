@@ -352,7 +352,8 @@ package actor WatchService {
             source.debug("polled", [("new", "\(outcome.mentions.count)"), ("requests", "\(outcome.requests)"), ("not_modified", "\(outcome.notModified)")])
             if outcome.truncated { source.warning("more new mentions than one poll reads; some of them may be missed", [("pages", "\(FeedPoller.maxPages)")]) }
             if let error = outcome.pageError {
-                source.warning("a later page of the answer failed; the pages before it were taken, the rest of them may be missed: \(error.message)")
+                source.warning("a later page of the answer failed; the pages before it were taken, "
+                               + (outcome.pageErrorMissesRest ? "the rest of them may be missed" : "the next poll asks for the rest again") + ": \(error.message)")
             }
             if !outcome.skippedIDs.isEmpty {
                 source.warning("one answer brought more new mentions than max_items_per_poll; the rest were skipped",
@@ -387,7 +388,8 @@ package actor WatchService {
             if let before = old[source.name] {
                 let stays = before.source.readsFrom == source.readsFrom
                 if !stays { moved.append(source.name) }
-                poller.restore(cursor: stays ? before.savedCursor : nil, seen: before.recentlySeen, stats: before.stats)
+                poller.restore(cursor: stays ? before.savedCursor : nil, seen: before.recentlySeen, stats: before.stats,
+                               listingEmpty: stays && before.listingEmpty)
             }
             return poller
         }

@@ -9,11 +9,15 @@ import Testing
 struct FeedNeedsTests {
     @Test("each network's feed declares what its API needs")
     func declared() {
-        #expect(RedditFeed(source: testSource(.reddit)).needs == FeedNeeds(authentication: .clientCredentials, olderCursorWhenEmpty: true))
+        #expect(RedditFeed(source: testSource(.reddit)).needs == FeedNeeds(authentication: .clientCredentials, olderCursorWhenEmpty: true, pagesGoBack: false))
         #expect(BlueskyFeed(source: testSource(.bluesky)).needs.authentication == .session)
         #expect(BlueskyFeed(source: testSource(.bluesky)).followersRequests(for: ["a.bsky.social"]).count == 1)
-        #expect(MastodonFeed(source: testSource(.mastodon)).needs == FeedNeeds(countsOneByOneWhenBatchMissing: true, timeCursorMayBeMisread: true))
-        #expect(HackerNewsFeed(source: testSource(.hackernews)).needs == FeedNeeds())
+        // Timelines page forward from the cursor (min_id); search pages back from the newest.
+        #expect(MastodonFeed(source: testSource(.mastodon)).needs == FeedNeeds(countsOneByOneWhenBatchMissing: true, timeCursorMayBeMisread: true, pagesGoBack: false))
+        var search = testSource(.mastodon)
+        search.mode = .search
+        #expect(MastodonFeed(source: search).needs.pagesGoBack)
+        #expect(HackerNewsFeed(source: testSource(.hackernews)).needs == FeedNeeds(countsRequestPerPost: true))
         #expect(XFeed(source: testSource(.x)).followersRequests(for: ["someone"]).isEmpty)
         #expect(XFeed(source: testSource(.x)).needs == FeedNeeds())
     }

@@ -468,6 +468,44 @@ struct FeedPollerTests {
         #expect(next.error == nil && next.mentions.map(\.id) == ["at://did:plc:a/app.bsky.feed.post/p201"])
         let asked = try await api.requests(to: path).map(\.path)
         #expect(asked.count == 4 && asked[1].contains("cursor=p2") && asked[2].contains("cursor=p3"), "\(asked)")
+        #expect(burst.pageErrorMissesRest)
+
+        // A page going back that fails for now (a 503) leaves the cursor where it was: the next
+        // poll reads the burst again, and what lay below that page.
+        let flaky = try await ScriptedAPI([path: [
+            ["body": posts(Array((151...200).reversed()), "p2")], ["status": 503, "body": "busy"],
+            ["body": posts(Array((151...200).reversed()), "p2")], ["body": posts(Array((101...150).reversed()), nil)],
+        ], "/xrpc/app.bsky.actor.getProfiles": [["body": #"{"profiles": []}"#]]])
+        defer { flaky.stop() }
+        let again = FeedPoller(feed: BlueskyFeed(source: testSource(.bluesky, base: flaky.base)))
+        again.cursor = Timestamp.fromEpoch(1_795_000_000)
+        let first = await again.poll()
+        #expect(first.error == nil && first.mentions.count == 50 && first.pageError?.status == 503 && !first.pageErrorMissesRest)
+        #expect(again.cursor == Timestamp.fromEpoch(1_795_000_000))
+        let second = await again.poll()
+        #expect(second.mentions.count == 50 && second.pageError == nil, "the first page's 50 again are dropped as seen; the 50 below it are new")
+        #expect(again.cursor == Timestamp.fromEpoch(1_795_000_200))
+    }
+
+    @Test("A burst that ends on the last page one poll reads is not called cut short; one with a page more is")
+    func truncatedOnlyWhenMore() async throws {
+        func burst(lastPage: Int) async throws -> PollOutcome {
+            // Timelines page up from the cursor (min_id), oldest first within the burst.
+            var pages: [[String]] = []
+            for page in 0..<5 {
+                let count = page == 4 ? lastPage : 40
+                pages.append(try (0..<count).map { try mastodonStatus(id: String(2_000 + page * 40 + $0)) }.reversed())
+            }
+            let api = try await ScriptedAPI([Self.tagPath: pages.map { ["body": timeline($0)] }])
+            defer { api.stop() }
+            let poller = FeedPoller(feed: MastodonFeed(source: testSource(.mastodon, base: api.base)))
+            poller.cursor = "1999"
+            return await poller.poll()
+        }
+        let ended = try await burst(lastPage: 10)
+        #expect(ended.mentions.count == 170 && !ended.truncated && ended.requests == 5)
+        let more = try await burst(lastPage: 40)
+        #expect(more.mentions.count == 200 && more.truncated && more.requests == 5)
     }
 
     @Test("An answer that holds only older posts (a JSON feed listing what it likes) never takes the cursor back")
