@@ -15,7 +15,7 @@ extension Config {
         let files = FileManager.default
         var problems: [ConfigProblem] = []
         for (index, source) in sources.enumerated() {
-            guard let ca = source.caFile, !files.isReadableFile(atPath: ca) || files.isDirectory(atPath: ca) == true else { continue }
+            guard let ca = source.caFile, !files.isReadableRegularFile(atPath: ca) else { continue }
             problems.append(ConfigProblem(origin: origin, path: "sources[\(index)].ca_file", message: "\(ca) is not a file it can read"))
         }
         if let metrics = metricsFile {

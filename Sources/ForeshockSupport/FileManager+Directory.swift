@@ -7,4 +7,10 @@ package extension FileManager {
         var isDirectory: ObjCBool = false
         return fileExists(atPath: path, isDirectory: &isDirectory) ? isDirectory.boolValue : nil
     }
+
+    /// Whether `path` is a file this process can read: not missing, not a directory (which
+    /// `isReadableFile` says yes to), as a CA bundle must be.
+    func isReadableRegularFile(atPath path: String) -> Bool {
+        isReadableFile(atPath: path) && isDirectory(atPath: path) == false
+    }
 }

@@ -73,8 +73,9 @@ package final class HTTPServer: @unchecked Sendable {
     private final class Handler: Sendable {
         let respond: @Sendable (Request) -> Response
         /// When each open connection's current request began, in seconds of a monotonic clock,
-        /// and whether it has arrived whole and is being answered.
-        let opened = Mutex<[Int32: (began: Double, answering: Bool)]>([:])
+        /// whether it has arrived whole and is being answered, and whether the watchdog found its
+        /// client gone at its last look.
+        let opened = Mutex<[Int32: (began: Double, answering: Bool, hungUp: Bool)]>([:])
         init(_ respond: @escaping @Sendable (Request) -> Response) { self.respond = respond }
     }
 
@@ -102,7 +103,7 @@ package final class HTTPServer: @unchecked Sendable {
                 switch event {
                 case 0: opened[socket] = nil
                 case 3: opened[socket]?.answering = true
-                default: opened[socket] = (ProcessInfo.processInfo.systemUptime, false)
+                default: opened[socket] = (ProcessInfo.processInfo.systemUptime, false, false)
                 }
             }
         }, context: context.toOpaque(), body_limit: limits.body))
@@ -117,15 +118,22 @@ package final class HTTPServer: @unchecked Sendable {
         // The library's timeout is for idle connections; this one for connections that last,
         // and for a request the client began and then hung up on, which the library would keep
         // for its idle timeout (a flood of them held every place for minutes). One that is being
-        // answered is left to finish, for a client that closes its side after asking.
+        // answered is left to finish, for a client that closes its side after asking; and one is
+        // cut only when found gone at two looks in a row, since such a client's whole request
+        // may lie read in the library, not yet handed on, at the first.
         let handler = context.takeUnretainedValue(), lifetime = limits.lifetime, stopped = stopped
         let watchdog = Thread {
             while !stopped.value.withLock({ $0 }) {
                 handler.opened.withLock { opened in
                     let now = ProcessInfo.processInfo.systemUptime
-                    for (socket, connection) in opened where now - connection.began > lifetime || (!connection.answering && cmhd_peer_closed(socket) != 0) {
-                        cmhd_cut(socket)
-                        opened[socket] = nil
+                    for (socket, connection) in opened {
+                        let hungUp = !connection.answering && cmhd_peer_closed(socket) != 0
+                        if now - connection.began > lifetime || (hungUp && connection.hungUp) {
+                            cmhd_cut(socket)
+                            opened[socket] = nil
+                        } else if hungUp != connection.hungUp {
+                            opened[socket]?.hungUp = hungUp
+                        }
                     }
                 }
                 usleep(100_000)

@@ -33,7 +33,7 @@ package struct SinkSet: Sendable {
     /// Files a sink needs at its first notification, checked now: a CA bundle that is not there
     /// or a file sink's missing directory would otherwise be found at 3 a.m., as a dead letter.
     private static func checkFiles(_ sink: SinkConfig) throws(AlertTemplates.Problem) {
-        for ca in [sink.caFile, sink.smtp?.caFile].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: ca) || FileManager.default.isDirectory(atPath: ca) == true {
+        for ca in [sink.caFile, sink.smtp?.caFile].compactMap({ $0 }) where !FileManager.default.isReadableRegularFile(atPath: ca) {
             throw AlertTemplates.Problem(description: "ca_file \(ca) is not a file it can read")
         }
         if sink.kind == .file, let path = sink.path {

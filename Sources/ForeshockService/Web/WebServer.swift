@@ -275,10 +275,12 @@ package final class WebServer: Sendable {
     /// `{"matchers": ["rule=going-viral", "author=~dana.*"], "for": "2h", "comment": "…"}` (or `until`).
     private func addSilence(_ request: HTTPServer.Request) -> HTTPServer.Response {
         if let refused = authorize(request) { return refused }
-        guard let body = try? JSONValue.parse(request.body), let fields = body.objectValue else {
+        guard let body = try? JSONValue.parse(request.body), let given = body.objectValue else {
             return Self.json(400, error: "the body must be a JSON object: {\"matchers\": [\"rule=going-viral\"], \"for\": \"2h\", \"comment\": \"…\"}")
         }
-        // A key not read, or read wrong, would silence other than what was asked for: each is said.
+        // A key set to null is left out, as in the config. One not read, or read wrong, would
+        // silence other than what was asked for: each is said.
+        let fields = given.filter { $0.value != .null }
         if let unknown = fields.keys.sorted().first(where: { !["matchers", "for", "until", "comment"].contains($0) }) {
             return Self.json(400, error: "unknown key \"\(SafeText.cut(unknown, 100))\": give matchers, for or until, and comment")
         }
