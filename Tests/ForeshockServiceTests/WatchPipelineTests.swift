@@ -125,6 +125,24 @@ struct WatchPipelineTests {
         #expect(try await api.requests(to: "/api/v1/statuses/2").count == 2)
     }
 
+    @Test("A reload hands on that a source's listing was empty, so its next burst is still followed back through its pages; a source that reads elsewhere now starts afresh")
+    func reloadKeepsEmptyListing() async throws {
+        let api = try await ScriptedAPI(["/api/v1/notifications": [["body": "[]"]]])
+        defer { api.stop() }
+        var source = testSource(.mastodon, name: "m", base: api.base)
+        source.mode = .mentions
+        let before = FeedPoller(feed: source.makeFeed())
+        _ = await before.poll()
+        #expect(before.listingEmpty)
+        var config = scoringConfig([])
+        config.sources = [source]
+        #expect(WatchService.makePollers(config, client: HTTPClient(), previous: [before], clock: Date.init).pollers[0].listingEmpty)
+        var moved = source
+        moved.query = "other"
+        config.sources = [moved]
+        #expect(!WatchService.makePollers(config, client: HTTPClient(), previous: [before], clock: Date.init).pollers[0].listingEmpty)
+    }
+
     @Test("A source removed from the config while down resolves its source-down alert, saying why")
     func removedWhileDown() async throws {
         let source = testSource(.mastodon, name: "toots", base: "http://127.0.0.1:9")
