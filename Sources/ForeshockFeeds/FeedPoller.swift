@@ -123,6 +123,8 @@ package final class FeedPoller: Sendable {
         var pageError: FeedError?
         // A page more was on offer when the last one this poll reads was read.
         var pagesLeft = false
+        // A latest page's older cursors (`MentionPage.olderCursors`).
+        var stepBack: [String] = []
         while pages < Self.maxPages {
             pages += 1
             var request = feed.mentionsRequest(after: cursor, page: page)
@@ -169,6 +171,7 @@ package final class FeedPoller: Sendable {
             }
             collected += parsed.mentions
             outcome.unreadable += parsed.unreadable
+            if cursor == nil, page == nil { stepBack = parsed.olderCursors }
             if cursor != nil, parsed.moreThanGiven { outcome.truncated = true }
             if let found = parsed.newestCursor {
                 newest = newest.map { Self.newer(found, than: $0) ? found : $0 } ?? found
@@ -253,6 +256,9 @@ package final class FeedPoller: Sendable {
                 state.cursor = newest
                 state.cursorFromTime = false
                 state.listingEmpty = false
+                // Older posts of a latest page to step back to when this one vanishes: without
+                // them a quiet listing read the latest page at every poll after a restart.
+                if cursor == nil, feed.needs.olderCursorWhenEmpty, state.cursorHistory.isEmpty { state.cursorHistory = stepBack.reversed() }
             } else if cursor == nil, state.cursor == nil, collected.isEmpty {
                 // Nothing yet: from now on (a minute early, for the server's clock), where the
                 // API can be asked so, rather than the latest page of whatever comes first.

@@ -142,6 +142,11 @@ package struct MentionPage: Sendable {
     /// empty at the last poll, and an API that cannot be asked by time (notification ids, a
     /// server whose ids are no snowflakes) would otherwise give a first burst's latest page only.
     package var olderPage: String?
+    /// The cursors of the posts below the newest on this page, newest first: where a feed whose
+    /// cursor's post may vanish (`FeedNeeds.olderCursorWhenEmpty`) steps back to. Read from a
+    /// latest page, they make a quiet listing cost one call a poll from the start (and after a
+    /// restart), not two.
+    package var olderCursors: [String] = []
     /// The API says more matched than it gives at all (Algolia's 1,000 hits): after a cursor,
     /// some new mentions are not read.
     package var moreThanGiven = false

@@ -44,7 +44,9 @@ package struct RedditFeed: MentionFeed {
         }
         // Listings come newest first.
         let full = children.count >= Self.pageSize
-        return MentionPage(mentions: mentions, newestCursor: fullnames.first, nextPage: full ? fullnames.first : nil)
+        var page = MentionPage(mentions: mentions, newestCursor: fullnames.first, nextPage: full ? fullnames.first : nil)
+        page.olderCursors = Array(fullnames.dropFirst().prefix(8))
+        return page
     }
 
     func mention(kind: String?, _ data: JSONValue) -> Mention? {

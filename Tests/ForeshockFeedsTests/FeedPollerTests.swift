@@ -200,11 +200,10 @@ struct FeedPollerTests {
         let listings = try await api.requests(to: "/r/acme/new")
         #expect(listings.allSatisfy { $0.headers["Authorization"] == "Bearer tok-1" })
         #expect(listings.allSatisfy { $0.headers["User-Agent"] == source.userAgent })
-        // No older cursor to fall back to: the same poll reads the latest page again (PRAW's
-        // streams do the same), since a post removed after the first poll would otherwise hold
-        // the source on it for ever.
-        #expect(listings.map { $0.path.contains("before=t3_48fbm9") } == [false, true, true, false])
-        #expect(second.cursorFellBack && second.requests == 3 && second.mentions.isEmpty && poller.cursor == "t3_48fbm9")
+        // Nothing after the cursor: it steps back to the next newest post of the first page (its
+        // post may have been removed, which would hold the source on it for ever), one call.
+        #expect(listings.map { $0.path.contains("before=t3_48fbm9") } == [false, true, true])
+        #expect(second.cursorFellBack && second.requests == 2 && second.mentions.isEmpty && poller.cursor == "t3_48fbig")
     }
 
     /// A Reddit Listing of posts with these ids, newest first.
@@ -240,7 +239,7 @@ struct FeedPollerTests {
         #expect(try await api.requests(to: "/search").last?.path.contains("before=t3_b2") == true)
     }
 
-    @Test("Reddit: an empty answer with no older cursor reads the latest page in the same poll, so what came meanwhile is taken whole")
+    @Test("Reddit: an empty answer with no older cursor reads the latest page in the same poll, so what came meanwhile is taken whole; its older posts are where the next steps back to")
     func redditEmptyWithoutHistory() async throws {
         let api = try await ScriptedAPI([
             "/api/v1/access_token": [["body": #"{"access_token": "tok", "expires_in": 3600}"#]],
@@ -251,11 +250,37 @@ struct FeedPollerTests {
         _ = await poller.poll()
         let second = await poller.poll()
         #expect(second.error == nil && second.cursorFellBack && second.mentions.map(\.id) == ["c3"] && poller.cursor == "t3_c3")
+        // That latest page named b2 below c3: the next empty answer steps back to it, one call,
+        // and what comes after it is read from there.
         let third = await poller.poll()
-        #expect(third.mentions.map(\.id) == ["d4"] && poller.cursor == "t3_d4")
+        #expect(third.cursorFellBack && third.requests == 1 && third.mentions.isEmpty && poller.cursor == "t3_b2")
+        let fourth = await poller.poll()
+        #expect(fourth.mentions.map(\.id) == ["d4"] && poller.cursor == "t3_d4")
         let searches = try await api.requests(to: "/search").map(\.path)
-        #expect(searches.map { $0.contains("before=") } == [false, true, false, true, false], "\(searches)")
-        #expect(searches[1].contains("before=t3_b2") && searches[3].contains("before=t3_c3"))
+        #expect(searches.map { $0.contains("before=") } == [false, true, false, true, true], "\(searches)")
+        #expect(searches[1].contains("before=t3_b2") && searches[3].contains("before=t3_c3") && searches[4].contains("before=t3_b2"))
+    }
+
+    @Test("Reddit: a quiet listing costs one call a poll after a restart too: the latest page read once gives older posts to step back to")
+    func redditQuietAfterRestart() async throws {
+        let api = try await ScriptedAPI([
+            "/api/v1/access_token": [["body": #"{"access_token": "tok", "expires_in": 3600}"#]],
+            "/search": [[], ["b2", "a1"], [], ["b2"], [], ["b2"]].map { ["body": Self.redditListing($0)] },
+        ])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: RedditFeed(source: Self.redditSource(api)))
+        poller.restore(cursor: "t3_b2", seen: ["b2", "a1"])
+        var requests: [Int] = []
+        for _ in 0..<5 {
+            let outcome = await poller.poll()
+            #expect(outcome.error == nil && outcome.mentions.isEmpty)
+            requests.append(outcome.requests)
+        }
+        // The first poll reads the latest page after the empty answer; then one call each,
+        // stepping back to a1 and forward to b2 again.
+        #expect(requests == [2, 1, 1, 1, 1], "\(requests)")
+        let searches = try await api.requests(to: "/search").map(\.path)
+        #expect(searches.count == 6 && searches[2].contains("before=t3_b2") && searches[3].contains("before=t3_a1"), "\(searches)")
     }
 
     @Test("Bluesky: createSession, then searchPosts with the session's token and an overlapping since; authors' followers from getProfiles")
