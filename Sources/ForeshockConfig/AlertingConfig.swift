@@ -1,3 +1,4 @@
+import ForeshockSupport
 import Foundation
 
 /// Timing of the alert lifecycle: `alerting` in the config.
@@ -45,7 +46,9 @@ package struct SilenceMatcher: Sendable, Equatable, CustomStringConvertible {
     package init(_ field: Field, _ op: Op = .equal, _ value: String) {
         self.field = field
         self.op = op
-        self.value = value
+        // Post keys write a control or text-direction character as %XX where they are read
+        // (`SafeText.identifier`): a post or source written as it came matches the key too.
+        self.value = (field == .post || field == .source) && (op == .equal || op == .notEqual) ? SafeText.identifier(value) : value
         // Anchored to the whole value as Alertmanager's are (`\z`: not before a final line
         // break either); an author's without case, as its equality is.
         regex = op == .matches || op == .notMatches

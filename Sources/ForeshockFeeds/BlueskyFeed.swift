@@ -118,7 +118,8 @@ package struct BlueskyFeed: MentionFeed {
         mention.lang = record.items("langs")?.first?.text
         mention.replyTo = record[path: "reply.parent.uri"]?.idString
         // A record embed may also show a feed, a list or a starter pack: only a post is a quote.
-        let embedded: String? = switch record[path: "embed.$type"]?.stringValue {
+        // A lexicon type may name its main definition (`app.bsky.embed.record#main`).
+        let embedded: String? = switch record[path: "embed.$type"]?.stringValue.map({ $0.hasSuffix("#main") ? String($0.dropLast(5)) : $0 }) {
         case "app.bsky.embed.record": record[path: "embed.record.uri"]?.idString
         case "app.bsky.embed.recordWithMedia": record[path: "embed.record.record.uri"]?.idString
         default: nil

@@ -50,6 +50,8 @@ package final class FeedPoller: Sendable {
         var stats = FeedStats()
         /// Polls whose answers held items that could not be read, in a row.
         var unreadable = FailureNotice()
+        /// Later pages that failed, with none read whole between.
+        var pageErrors = FailureNotice()
     }
 
     /// - Parameters:
@@ -194,15 +196,22 @@ package final class FeedPoller: Sendable {
         if keepCursor { newest = nil }
         if var pageError {
             pageError.message = redact(SafeText.terminal(pageError.message))
-            outcome.pageError = pageError
-            outcome.pageErrorMissesRest = goingBack && !keepCursor
             if let wait = pageError.retryAfter { pauseForLimit = max(pauseForLimit ?? 0, wait) }
-            state.withLock { state in
+            // Said at the first of a run and every hundredth after, as other failures are: a
+            // page that stays refused (logged-out Bluesky's `cursor`) fails at every burst.
+            let say = state.withLock { state in
                 state.stats.errors += 1
                 state.stats.lastError = pageError.message
+                return state.pageErrors.failed()
             }
-        } else if pagesLeft {
-            outcome.truncated = true
+            if say {
+                outcome.pageError = pageError
+                outcome.pageErrorMissesRest = goingBack && !keepCursor
+            }
+        } else {
+            // A later page read whole ends a run of them.
+            if pages > 1 { state.withLock { _ = $0.pageErrors.succeeded() } }
+            if pagesLeft { outcome.truncated = true }
         }
         if feed.needs.olderCursorWhenEmpty, collected.isEmpty, !outcome.notModified, pauseForLimit == nil, let cursor,
            state.withLock({ $0.cursorHistory.isEmpty && $0.cursor == cursor }) {
@@ -334,7 +343,7 @@ package final class FeedPoller: Sendable {
 
     /// Fresh counts of posts already seen, within the call budget.
     /// - Returns: the posts as mentions with their current counts (posts the budget did not
-    ///   cover are left out), the posts the API says are gone, and the error that ended the round.
+    ///   cover are left out), the posts the API says are gone, and the round's last error.
     package func refresh(_ ids: [String]) async -> (mentions: [Mention], gone: [String], error: FeedError?) {
         let batched = state.withLock { $0.batchedCounts }
         let asked = Set(ids)
@@ -348,6 +357,7 @@ package final class FeedPoller: Sendable {
         requests = Array(requests.prefix(allowed))
         var mentions: [Mention] = []
         var gone: [String] = []
+        var lastError: FeedError?
         var outcome = PollOutcome(source: source.name, observedAt: clock())
         for (index, request) in requests.enumerated() {
             do throws(FeedError) {
@@ -367,10 +377,15 @@ package final class FeedPoller: Sendable {
                 mentions += try feed.parseCounts(response.body).filter { asked.contains($0.id) }
             } catch {
                 count(error)
+                // One post's answer failing (a 500 on that status, a body not as expected) is
+                // that post's: the others are still asked, or it would hold every post after it
+                // for as long as it fails. A server out of reach or asking to wait ends the round.
+                lastError = error
+                if onePerPost, error.code != .transport, error.code != .rateLimited { continue }
                 return (mentions, gone, error)
             }
         }
-        return (mentions, gone, nil)
+        return (mentions, gone, lastError)
     }
 
     /// The accounts that reshared a post since the last look, each with a time spread evenly
@@ -590,7 +605,8 @@ package struct PollOutcome: Sendable {
     /// More pages were waiting than one poll reads; the rest come next time (forward cursors)
     /// or were skipped (backward ones).
     package var truncated = false
-    /// A page after the first failed: the poll took the pages before it.
+    /// A page after the first failed: the poll took the pages before it. Set at the first
+    /// such poll of a run and every hundredth after (what to say, not how often it happened).
     package var pageError: FeedError?
     /// What lay below the failed page may be missed, as with `truncated` (a lasting refusal of a
     /// page going back moved the cursor past it); else the next poll asks for it again.

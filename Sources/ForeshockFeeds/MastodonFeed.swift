@@ -75,7 +75,9 @@ package struct MastodonFeed: MentionFeed {
             // A mentions source reads notifications even when none on the page has a status (a
             // server that ignores `types[]` sends follows and favourites, which must not become
             // posts by the follower under the notification's id).
-            if source.mode == .mentions || array.contains(where: { $0["type"] != nil && $0["status"] != nil }) {
+            // Read without a source (`parse`): a notification has a `type` and an `account`; a
+            // status has neither `type` nor a notification's lack of `content`.
+            if source.mode == .mentions || array.contains(where: { $0["type"]?.stringValue != nil && ($0["status"] != nil || ($0["account"] != nil && $0["content"] == nil)) }) {
                 // Notifications: the cursor is the notification id, the mention is its status.
                 isNotifications = true
                 cursorIDs = array.compactMap { $0["id"]?.idString }

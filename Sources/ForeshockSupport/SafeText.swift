@@ -26,7 +26,10 @@ package enum SafeText {
     /// what must not reach a terminal, a header or a log raw written as `%XX` of its UTF-8
     /// bytes: the id is then the same text in every sink, log line and silence command (a
     /// `\r\n` in it was a space in a webhook's key and a line break in PagerDuty's). Any other id
-    /// is returned as it is.
+    /// is returned as it is, and so is one already escaped: a silence command or a link gives
+    /// the escaped id back, and it must name the same post. (So `%` itself is not escaped, and
+    /// a source that sends both `a%0Ab` and `a\nb` makes one post of them; it can name its
+    /// posts anything anyway.)
     package static func identifier(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
         var out = ""

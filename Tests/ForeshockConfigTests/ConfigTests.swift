@@ -110,6 +110,13 @@ struct ConfigTests {
         #expect(Self.parse(#"{ sources: [], rules: [{ name: "r", severity: "critical", when: { min_reshares: 10, max_age: null } }] }"#).config != nil)
     }
 
+    @Test("A source name holding a control or text-direction character is refused: its posts' keys would write it %XX, and rules and silences naming it would match nothing")
+    func sourceNameCharacters() {
+        let result = Self.parse(#"{ sources: [{ name: "rtl\u202Ex", kind: "hackernews", query: "acme" }] }"#)
+        #expect(result.config == nil && result.errors.map(\.description).contains { $0.hasPrefix("test.json5: sources[0].name: holds a control or text-direction character") }, "\(result.errors)")
+        #expect(Self.parse(#"{ sources: [{ name: "hn/acme ünïcode", kind: "hackernews", query: "acme" }] }"#).config != nil)
+    }
+
     @Test("Thousands of unknown keys in one object are twenty named lines and one count, not a suggestion each")
     func manyUnknownKeys() {
         let keys = (0..<5_000).map { "k\($0): 1" }.joined(separator: ", ")

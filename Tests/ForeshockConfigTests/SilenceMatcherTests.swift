@@ -17,6 +17,16 @@ struct SilenceMatcherTests {
         #expect(!(try SilenceMatcher.parse("rule=~going-.*|volume").holds(for: ["volume-spike"])))
     }
 
+    @Test("a post or source written as it came, control characters and all, matches its key, which writes them %XX; so does the key as printed")
+    func escapedIdentifiers() throws {
+        let key = "feed:a%0D%0Ab"
+        for text in ["post=feed:a\r\nb", "post=\(key)", "post=\"feed:a\r\nb\""] {
+            #expect(try SilenceMatcher.parse(text).holds(for: [key]), "\(text)")
+        }
+        #expect(try SilenceMatcher.parse("source=rtl\u{202E}x").holds(for: ["rtl%E2%80%AEx"]))
+        #expect(try !SilenceMatcher.parse("post!=feed:a\r\nb").holds(for: [key]))
+    }
+
     @Test("authors compare without case, by equality and by regex; other names with it")
     func authorCase() throws {
         #expect(try SilenceMatcher.parse("author=Dana@Mastodon.Example").holds(for: ["dana@mastodon.example"]))

@@ -510,6 +510,22 @@ struct FeedPollerTests {
         let second = await again.poll()
         #expect(second.mentions.count == 50 && second.pageError == nil, "the first page's 50 again are dropped as seen; the 50 below it are new")
         #expect(again.cursor == Timestamp.fromEpoch(1_795_000_200))
+
+        // A page that stays refused is said at the first burst, not at every one; after a later
+        // page read whole, the next refusal is said again.
+        let refused: [String: Any] = ["status": 403, "body": #"{"error": "Forbidden", "message": "cursor is not allowed"}"#]
+        let stays = try await ScriptedAPI([path: [
+            ["body": posts(Array((301...310).reversed()), "q1")], refused, ["body": posts(Array((311...320).reversed()), "q2")], refused,
+            ["body": posts(Array((321...330).reversed()), "q3")], ["body": posts(Array((291...300).reversed()), nil)],
+            ["body": posts(Array((331...340).reversed()), "q4")], refused,
+        ], "/xrpc/app.bsky.actor.getProfiles": [["body": #"{"profiles": []}"#]]])
+        defer { stays.stop() }
+        let poller2 = FeedPoller(feed: BlueskyFeed(source: testSource(.bluesky, base: stays.base)))
+        poller2.cursor = Timestamp.fromEpoch(1_795_000_000)
+        var said: [Bool] = []
+        for _ in 0..<4 { said.append(await poller2.poll().pageError != nil) }
+        #expect(said == [true, false, false, true], "\(said)")
+        #expect(poller2.stats.errors == 3)
     }
 
     @Test("A burst that ends on the last page one poll reads is not called cut short; one with a page more is")
@@ -593,7 +609,7 @@ struct FeedPollerTests {
                                        at: Timestamp.parse("2026-11-24T08:40:00.000Z")!)])
     }
 
-    @Test("Older Mastodon servers without GET /statuses?id[] are re-polled one status at a time; a deleted one is named gone and the rest still asked")
+    @Test("Older Mastodon servers without GET /statuses?id[] are re-polled one status at a time; a deleted one is named gone, and the rest still asked, after one failing too")
     func countsFallback() async throws {
         let api = try await ScriptedAPI([
             "/api/v1/statuses": [["status": 404, "body": #"{"error":"Record not found"}"#]],
@@ -607,11 +623,15 @@ struct FeedPollerTests {
         #expect(refreshed.error == nil)
         #expect(refreshed.gone == ["0"])
         #expect(refreshed.mentions.map(\.reshares) == [12, 3])
-        // A server in trouble is not a deleted post: the round stops there.
-        let down = try await ScriptedAPI(["/api/v1/items/1": [["status": 503, "body": "down"]], "/api/v1/items/2": [["body": #"{"id":2,"points":5,"children":[]}"#]]])
+        // One post's 500 is not a deleted post, and not every post's either: said, and the
+        // others still asked (it held every post after it for as long as it failed).
+        let down = try await ScriptedAPI(["/api/v1/items/1": [["status": 500, "body": "down"]], "/api/v1/items/2": [["body": #"{"id":2,"points":5,"children":[]}"#]]])
         defer { down.stop() }
         let failing = await FeedPoller(feed: HackerNewsFeed(source: testSource(.hackernews, base: down.base))).refresh(["1", "2"])
-        #expect(failing.error != nil && failing.gone.isEmpty && failing.mentions.isEmpty)
+        #expect(failing.error?.status == 500 && failing.gone.isEmpty && failing.mentions.map(\.likes) == [5], "\(failing)")
+        // A server out of reach ends the round: no point asking it after each post.
+        let unreachable = await FeedPoller(feed: HackerNewsFeed(source: testSource(.hackernews, base: "http://127.0.0.1:9"))).refresh(["1", "2"])
+        #expect(unreachable.error?.code == .transport && unreachable.mentions.isEmpty)
     }
 
     @Test("Hacker News re-poll reads /items/:id and counts the whole reply tree")

@@ -57,12 +57,13 @@ struct PayloadVariationTests {
             post(1, record("at://did:plc:b/app.bsky.feed.post/9")),
             post(2, record("at://did:plc:b/app.bsky.feed.generator/whats-hot")),
             post(3, record("at://did:plc:b/app.bsky.graph.list/3l")),
+            post(6, #"{"$type": "app.bsky.embed.record#main", "record": {"uri": "at://did:plc:b/app.bsky.feed.post/7", "cid": "c"}}"#),
             post(4, #"{"$type": "app.bsky.embed.recordWithMedia", "record": {"record": {"uri": "at://did:plc:b/app.bsky.feed.post/8", "cid": "c"}}, "media": {}}"#),
             post(5, #"{"$type": "app.bsky.embed.recordWithMedia", "record": {"record": {"uri": "at://did:plc:b/app.bsky.graph.starterpack/7", "cid": "c"}}, "media": {}}"#),
         ]
         let body = #"{"posts": [\#(posts.joined(separator: ","))]}"#
         let found = try mentions(.bluesky, body)
-        #expect(found.map(\.quoteOf) == ["at://did:plc:b/app.bsky.feed.post/9", nil, nil, "at://did:plc:b/app.bsky.feed.post/8", nil])
+        #expect(found.map(\.quoteOf) == ["at://did:plc:b/app.bsky.feed.post/9", nil, nil, "at://did:plc:b/app.bsky.feed.post/7", "at://did:plc:b/app.bsky.feed.post/8", nil])
         // Entries that are no post are skipped and counted (the poller says so), not the page refused.
         let odd = try testSource(.bluesky).makeFeed().parseMentions(Data(#"{"posts": [1, \#(posts[0])]}"#.utf8))
         #expect(odd.mentions.count == 1 && odd.unreadable == 1)
@@ -125,6 +126,8 @@ struct PayloadVariationTests {
         let others = #"[{"id": "9004", "type": "follow", "account": {"acct": "newfan", "followers_count": 3}}, {"id": "9003", "type": "favourite", "account": {"acct": "liker"}}]"#
         let none = try mentionsSource.makeFeed().parseMentions(Data(others.utf8))
         #expect(none.mentions.isEmpty && none.newestCursor == "9004", "\(none.mentions.map(\.id))")
+        // Read without a mentions source (`parse --source mastodon`), the same.
+        #expect(try testSource(.mastodon).makeFeed().parseMentions(Data(others.utf8)).mentions.isEmpty)
     }
 
     @Test("Mastodon search pages down from its newest to the cursor (max_id), since it answers the newest above min_id; timelines page up (min_id)")

@@ -278,8 +278,11 @@ package final class WebServer: Sendable {
         guard let body = try? JSONValue.parse(request.body), let given = body.objectValue else {
             return Self.json(400, error: "the body must be a JSON object: {\"matchers\": [\"rule=going-viral\"], \"for\": \"2h\", \"comment\": \"…\"}")
         }
-        // A key set to null is left out, as in the config. One not read, or read wrong, would
-        // silence other than what was asked for: each is said.
+        // A key set to null is left out, as in the config. One not read, read wrong, or given
+        // twice (the parser keeps the last) would silence other than what was asked for: each is said.
+        if let twice = JSONSyntaxLocator.duplicateKeys(Array(request.body), json5: false).first {
+            return Self.json(400, error: "\"\(SafeText.cut(twice.path, 100))\" is given twice")
+        }
         let fields = given.filter { $0.value != .null }
         if let unknown = fields.keys.sorted().first(where: { !["matchers", "for", "until", "comment"].contains($0) }) {
             return Self.json(400, error: "unknown key \"\(SafeText.cut(unknown, 100))\": give matchers, for or until, and comment")
