@@ -83,6 +83,10 @@ package struct SilenceMatcher: Sendable, Equatable, CustomStringConvertible {
             throw Problem(description: "\"\(name)\" in \"\(text)\" is not something a silence matches (post, author, rule or source)")
         }
         guard !value.isEmpty else { throw Problem(description: "\"\(text)\" matches an empty \(name): give a value") }
+        if op == .matches || op == .notMatches, field == .post || field == .source, value.unicodeScalars.contains(where: SafeText.isUnsafe) {
+            // Keys write such a character as %XX, which a pattern cannot be escaped into.
+            throw Problem(description: "\"\(SafeText.terminal(value))\" in a regular expression on \(name) holds a control or text-direction character: post keys write it as %XX, so match that")
+        }
         let matcher = SilenceMatcher(field, op, value)
         if op == .matches || op == .notMatches, matcher.regex == nil {
             throw Problem(description: "\"\(value)\" in \"\(text)\" is not a regular expression")

@@ -204,7 +204,8 @@ package final class FeedPoller: Sendable {
                 state.stats.lastError = pageError.message
                 return state.pageErrors.failed()
             }
-            if say {
+            // What may be missed is said every time; a page asked again later, once a run.
+            if say || (goingBack && !keepCursor) {
                 outcome.pageError = pageError
                 outcome.pageErrorMissesRest = goingBack && !keepCursor
             }
@@ -358,6 +359,8 @@ package final class FeedPoller: Sendable {
         var mentions: [Mention] = []
         var gone: [String] = []
         var lastError: FeedError?
+        // A request has succeeded since the last failure.
+        var succeededSince = false
         var outcome = PollOutcome(source: source.name, observedAt: clock())
         for (index, request) in requests.enumerated() {
             do throws(FeedError) {
@@ -379,11 +382,15 @@ package final class FeedPoller: Sendable {
                 count(error)
                 // One post's answer failing (a 500 on that status, a body not as expected) is
                 // that post's: the others are still asked, or it would hold every post after it
-                // for as long as it fails. A server out of reach or asking to wait ends the round.
-                lastError = error
-                if onePerPost, error.code != .transport, error.code != .rateLimited { continue }
+                // for as long as it fails. A server out of reach, asking to wait, refusing us or
+                // behind a failing proxy ends the round, and so do two failures in a row.
+                let serverWide = [.transport, .rateLimited, .authentication].contains(error.code) || error.retryAfter != nil
+                    || [401, 403, 502, 503, 504].contains(error.status ?? 0)
+                defer { lastError = error }
+                if onePerPost, !serverWide, lastError == nil || succeededSince { succeededSince = false; continue }
                 return (mentions, gone, error)
             }
+            succeededSince = true
         }
         return (mentions, gone, lastError)
     }
@@ -560,8 +567,13 @@ package final class FeedPoller: Sendable {
         redactor.merged(with: Redactor(secrets: credentials.tokens)).scrub(text)
     }
 
+    /// A failed extra call (counts, resharers), shown by `status` as the source's last error.
     private func count(_ error: FeedError) {
-        state.withLock { $0.stats.errors += 1 }
+        let message = redact(SafeText.terminal(error.message))
+        state.withLock { state in
+            state.stats.errors += 1
+            state.stats.lastError = message
+        }
     }
 
     /// Records a failed poll and decides when to try again: the server's word for 429 and 503,

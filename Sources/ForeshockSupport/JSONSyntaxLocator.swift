@@ -136,13 +136,15 @@ package struct JSONSyntaxLocator {
         }
     }
 
-    /// - Returns: the key's text (quotes off; escapes as written, which is enough to tell two
-    ///   keys of a config apart).
+    /// - Returns: the key's text, quotes off and escapes undone: `"m\u0061tchers"` is `matchers`
+    ///   given again, which a reader keeping the last would take.
     private mutating func key() throws(Failure) -> String {
         let start = index
         if current == UInt8(ascii: "\"") || (json5 && current == UInt8(ascii: "'")) {
             try string()
-            return String(decoding: bytes[(start + 1)..<(index - 1)], as: UTF8.self)
+            let raw = bytes[(start + 1)..<(index - 1)]
+            guard raw.contains(UInt8(ascii: "\\")) else { return String(decoding: raw, as: UTF8.self) }
+            return JSONParser.parse([UInt8(ascii: "\"")] + raw + [UInt8(ascii: "\"")])?.stringValue ?? String(decoding: raw, as: UTF8.self)
         }
         guard json5, let first = current, isIdentifierByte(first), !(0x30...0x39).contains(first) else {
             throw fail(json5 ? "expected a key" : "expected a key in double quotes")

@@ -25,6 +25,10 @@ struct SilenceMatcherTests {
         }
         #expect(try SilenceMatcher.parse("source=rtl\u{202E}x").holds(for: ["rtl%E2%80%AEx"]))
         #expect(try !SilenceMatcher.parse("post!=feed:a\r\nb").holds(for: [key]))
+        // A pattern cannot be escaped into the key's %XX: such a regex is refused, not left to
+        // miss (an exclusion that silenced the very post it meant to leave out).
+        #expect(throws: SilenceMatcher.Problem.self) { try SilenceMatcher.parse("post!~feed:a\u{7}b") }
+        #expect(try SilenceMatcher.parse("post!~feed:a%07b").holds(for: ["feed:x"]))
     }
 
     @Test("authors compare without case, by equality and by regex; other names with it")

@@ -511,21 +511,24 @@ struct FeedPollerTests {
         #expect(second.mentions.count == 50 && second.pageError == nil, "the first page's 50 again are dropped as seen; the 50 below it are new")
         #expect(again.cursor == Timestamp.fromEpoch(1_795_000_200))
 
-        // A page that stays refused is said at the first burst, not at every one; after a later
-        // page read whole, the next refusal is said again.
+        // A page that keeps failing for now is said at the first poll of a run, not at every
+        // one; after a later page read whole, the next failure is said again. One whose refusal
+        // moves the cursor past what it held is said every time: posts may be missed.
+        let busy: [String: Any] = ["status": 503, "body": "busy"]
         let refused: [String: Any] = ["status": 403, "body": #"{"error": "Forbidden", "message": "cursor is not allowed"}"#]
+        let top = posts(Array((301...310).reversed()), "q1")
         let stays = try await ScriptedAPI([path: [
-            ["body": posts(Array((301...310).reversed()), "q1")], refused, ["body": posts(Array((311...320).reversed()), "q2")], refused,
-            ["body": posts(Array((321...330).reversed()), "q3")], ["body": posts(Array((291...300).reversed()), nil)],
-            ["body": posts(Array((331...340).reversed()), "q4")], refused,
+            ["body": top], busy, ["body": top], busy, ["body": top], ["body": posts(Array((291...300).reversed()), nil)],
+            ["body": posts(Array((311...320).reversed()), "q2")], busy,
+            ["body": posts(Array((311...320).reversed()), "q2")], refused, ["body": posts(Array((321...330).reversed()), "q3")], refused,
         ], "/xrpc/app.bsky.actor.getProfiles": [["body": #"{"profiles": []}"#]]])
         defer { stays.stop() }
         let poller2 = FeedPoller(feed: BlueskyFeed(source: testSource(.bluesky, base: stays.base)))
         poller2.cursor = Timestamp.fromEpoch(1_795_000_000)
         var said: [Bool] = []
-        for _ in 0..<4 { said.append(await poller2.poll().pageError != nil) }
-        #expect(said == [true, false, false, true], "\(said)")
-        #expect(poller2.stats.errors == 3)
+        for _ in 0..<6 { said.append(await poller2.poll().pageError != nil) }
+        #expect(said == [true, false, false, true, true, true], "\(said)")
+        #expect(poller2.stats.errors == 5)
     }
 
     @Test("A burst that ends on the last page one poll reads is not called cut short; one with a page more is")
@@ -629,9 +632,21 @@ struct FeedPollerTests {
         defer { down.stop() }
         let failing = await FeedPoller(feed: HackerNewsFeed(source: testSource(.hackernews, base: down.base))).refresh(["1", "2"])
         #expect(failing.error?.status == 500 && failing.gone.isEmpty && failing.mentions.map(\.likes) == [5], "\(failing)")
-        // A server out of reach ends the round: no point asking it after each post.
+        // A server out of reach ends the round: no point asking it after each post. So does one
+        // asking to wait, and two failures in a row.
         let unreachable = await FeedPoller(feed: HackerNewsFeed(source: testSource(.hackernews, base: "http://127.0.0.1:9"))).refresh(["1", "2"])
         #expect(unreachable.error?.code == .transport && unreachable.mentions.isEmpty)
+        let waiting = try await ScriptedAPI([
+            "/api/v1/items/1": [["status": 503, "headers": ["Retry-After": "600"], "body": "busy"]],
+            "/api/v1/items/2": [["status": 500, "body": "down"]], "/api/v1/items/3": [["status": 500, "body": "down"]],
+            "/api/v1/items/4": [["body": #"{"id":4,"points":5,"children":[]}"#]],
+        ])
+        defer { waiting.stop() }
+        let hn = FeedPoller(feed: HackerNewsFeed(source: testSource(.hackernews, base: waiting.base)))
+        #expect(await hn.refresh(["1", "4"]).mentions.isEmpty)
+        #expect(await hn.refresh(["2", "3", "4"]).mentions.isEmpty)
+        #expect(try await waiting.requests(to: "/api/v1/items/4").isEmpty)
+        #expect(hn.stats.lastError?.contains("500") == true, "\(String(describing: hn.stats.lastError))")
     }
 
     @Test("Hacker News re-poll reads /items/:id and counts the whole reply tree")

@@ -108,7 +108,8 @@ struct WebRoutesTests {
                              (#"{"matchers": ["source=feed"], "for": "1h", "comment": 5}"#, #"\"comment\" is a string, not a number"#),
                              (#"{"matchers": ["source=feed"], "for": 1}"#, #"\"for\" is a string, not a number"#),
                              (#"{"matchers": "source=feed", "for": "1h"}"#, #"\"matchers\" is a list of strings"#),
-                             (#"{"matchers": ["post=feed:1"], "matchers": ["source=feed"], "for": "1h"}"#, #"\"matchers\" is given twice"#)] {
+                             (#"{"matchers": ["post=feed:1"], "matchers": ["source=feed"], "for": "1h"}"#, #"\"matchers\" is given twice"#),
+                             (#"{"matchers": ["source=feed"], "m\u0061tchers": ["rule=big"], "for": "1h"}"#, #"\"matchers\" is given twice"#)] {
             let answer = try await Self.ask(port, "POST", "/api/v1/silences", body: body)
             #expect(answer.status == 400 && answer.body.contains(said), "\(body): \(answer)")
         }
