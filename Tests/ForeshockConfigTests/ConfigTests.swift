@@ -117,6 +117,12 @@ struct ConfigTests {
         #expect(Self.parse(#"{ sources: [{ name: "hn/acme ünïcode", kind: "hackernews", query: "acme" }] }"#).config != nil)
     }
 
+    @Test("A key given twice is said, also when the second is written with a \\u escape")
+    func escapedDuplicateKey() {
+        let result = Self.parse(#"{ sources: [], rules: [{ name: "r", severity: "critical", when: { min_reshares: 1000, "min_r\u0065shares": 1 } }] }"#)
+        #expect(result.config == nil && result.errors.map(\.description).contains { $0.contains("rules[0].when.min_reshares: given twice in one object") }, "\(result.errors)")
+    }
+
     @Test("Thousands of unknown keys in one object are twenty named lines and one count, not a suggestion each")
     func manyUnknownKeys() {
         let keys = (0..<5_000).map { "k\($0): 1" }.joined(separator: ", ")
