@@ -567,7 +567,8 @@ package final class FeedPoller: Sendable {
         redactor.merged(with: Redactor(secrets: credentials.tokens)).scrub(text)
     }
 
-    /// A failed extra call (counts, resharers), shown by `status` as the source's last error.
+    /// A failed extra call (counts, resharers): counted in the source's errors (`status`'s
+    /// ERRORS), and kept as its last one.
     private func count(_ error: FeedError) {
         let message = redact(SafeText.terminal(error.message))
         state.withLock { state in
