@@ -133,36 +133,27 @@ package final class FeedPoller: Sendable {
             let etag = page == nil ? state.withLock { $0.etags[request.url] } : nil
             if let etag { request.headers.set("If-None-Match", etag) }
             let response: HTTPResponse
-            do {
-                response = try await send(request, &outcome)
-            } catch {
-                if page == nil { return failed(outcome, error) }
-                pageError = error
-                break
-            }
-            if let limit = RateLimit.from(response.headers, now: clock()), let pause = limit.pause(now: clock()) {
-                pauseForLimit = max(pauseForLimit ?? 0, pause)
-            }
-            if response.status == 304 {
-                outcome.notModified = true
-                break
-            }
-            if page == nil, cursor != nil, feed.refusesCursor(response) {
-                // Polling again with a cursor the API refuses would fail for ever.
-                state.withLock { $0.cursorHistory = [] }
-                var again = await pollFromLatest(after: outcome)
-                again.cursorRefused = true
-                return again
-            }
-            if let failure = Self.statusError(response, now: clock()) {
-                if page == nil { return failed(outcome, failure) }
-                pageError = failure
-                break
-            }
             let parsed: MentionPage
-            do {
+            do throws(FeedError) {
+                response = try await send(request, &outcome)
+                if let limit = RateLimit.from(response.headers, now: clock()), let pause = limit.pause(now: clock()) {
+                    pauseForLimit = max(pauseForLimit ?? 0, pause)
+                }
+                if response.status == 304 {
+                    outcome.notModified = true
+                    break
+                }
+                if page == nil, cursor != nil, feed.refusesCursor(response) {
+                    // Polling again with a cursor the API refuses would fail for ever.
+                    state.withLock { $0.cursorHistory = [] }
+                    var again = await pollFromLatest(after: outcome)
+                    again.cursorRefused = true
+                    return again
+                }
+                if let failure = Self.statusError(response, now: clock()) { throw failure }
                 parsed = try feed.parseMentions(response.body)
             } catch {
+                // The first page failing fails the poll; a later one ends the paging (above).
                 if page == nil { return failed(outcome, error) }
                 pageError = error
                 break
@@ -194,16 +185,12 @@ package final class FeedPoller: Sendable {
         let goingBack = cursor == nil || feed.needs.pagesGoBack
         let keepCursor = pageError.map { $0.isTransient && goingBack } ?? false
         if keepCursor { newest = nil }
-        if var pageError {
-            pageError.message = redact(SafeText.terminal(pageError.message))
+        if let failure = pageError {
+            let pageError = count(failure)
             if let wait = pageError.retryAfter { pauseForLimit = max(pauseForLimit ?? 0, wait) }
             // Said at the first of a run and every hundredth after, as other failures are: a
             // page that stays refused (logged-out Bluesky's `cursor`) fails at every burst.
-            let say = state.withLock { state in
-                state.stats.errors += 1
-                state.stats.lastError = pageError.message
-                return state.pageErrors.failed()
-            }
+            let say = state.withLock { $0.pageErrors.failed() }
             // What may be missed is said every time; a page asked again later, once a run.
             if say || (goingBack && !keepCursor) {
                 outcome.pageError = pageError
@@ -359,8 +346,8 @@ package final class FeedPoller: Sendable {
         var mentions: [Mention] = []
         var gone: [String] = []
         var lastError: FeedError?
-        // A request has succeeded since the last failure.
-        var succeededSince = false
+        // The request before this one failed.
+        var failedJustBefore = false
         var outcome = PollOutcome(source: source.name, observedAt: clock())
         for (index, request) in requests.enumerated() {
             do throws(FeedError) {
@@ -386,11 +373,14 @@ package final class FeedPoller: Sendable {
                 // behind a failing proxy ends the round, and so do two failures in a row.
                 let serverWide = [.transport, .rateLimited, .authentication].contains(error.code) || error.retryAfter != nil
                     || [401, 403, 502, 503, 504].contains(error.status ?? 0)
-                defer { lastError = error }
-                if onePerPost, !serverWide, lastError == nil || succeededSince { succeededSince = false; continue }
+                lastError = error
+                if onePerPost, !serverWide, !failedJustBefore {
+                    failedJustBefore = true
+                    continue
+                }
                 return (mentions, gone, error)
             }
-            succeededSince = true
+            failedJustBefore = false
         }
         return (mentions, gone, lastError)
     }
@@ -567,14 +557,18 @@ package final class FeedPoller: Sendable {
         redactor.merged(with: Redactor(secrets: credentials.tokens)).scrub(text)
     }
 
-    /// A failed extra call (counts, resharers): counted in the source's errors (`status`'s
-    /// ERRORS), and kept as its last one.
-    private func count(_ error: FeedError) {
-        let message = redact(SafeText.terminal(error.message))
+    /// A failure that does not fail the poll (a later page, counts, resharers): counted in the
+    /// source's errors (`status`'s ERRORS), and kept as its last one.
+    /// - Returns: the error with its message as logs may show it (terminal-safe, secrets out).
+    @discardableResult
+    private func count(_ error: FeedError) -> FeedError {
+        var error = error
+        error.message = redact(SafeText.terminal(error.message))
         state.withLock { state in
             state.stats.errors += 1
-            state.stats.lastError = message
+            state.stats.lastError = error.message
         }
+        return error
     }
 
     /// Records a failed poll and decides when to try again: the server's word for 429 and 503,

@@ -69,10 +69,10 @@ package struct HackerNewsFeed: MentionFeed {
     /// The cursor is a `created_at_i`.
     package func cursor(at time: Date) -> String? { String(Int(time.timeIntervalSince1970)) }
 
-    /// Algolia has no batch lookup: one `/items/:id` per post.
     /// One `/items/:id` a post.
     package var needs: FeedNeeds { FeedNeeds(countsRequestPerPost: true) }
 
+    /// Algolia has no batch lookup: one `/items/:id` per post.
     package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] {
         ids.map { request(url("/api/v1/items/\(FeedURL.encode($0))")) }
     }
