@@ -39,6 +39,12 @@ typedef struct cmhd_body {
     int answered;  /* the handler has been called */
 } cmhd_body;
 
+/// Tells the server's connection handler `event` about `connection`, by its socket.
+static inline void cmhd_tell(cmhd_server *server, struct MHD_Connection *connection, int event) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (server != NULL && info != NULL) server->connection(server->context, info->connect_fd, event);
+}
+
 /// Counts the Host headers of a request (the library keeps every one, and looks up the first).
 static inline enum MHD_Result cmhd_count_host(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
     (void)kind;
@@ -79,8 +85,7 @@ static inline enum MHD_Result cmhd_access(void *cls, struct MHD_Connection *conn
     }
     if (body->answered) return MHD_YES;
     body->answered = 1;
-    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (fd != NULL) server->connection(server->context, fd->connect_fd, 3);
+    cmhd_tell(server, connection, 3);
     const char *authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *host = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     int hosts = 0;
@@ -93,8 +98,7 @@ static inline enum MHD_Result cmhd_access(void *cls, struct MHD_Connection *conn
 static inline void cmhd_completed(void *cls, struct MHD_Connection *connection, void **con_cls, enum MHD_RequestTerminationCode code) {
     cmhd_server *server = (cmhd_server *)cls;
     (void)code;
-    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (server != NULL && info != NULL) server->connection(server->context, info->connect_fd, 2);
+    cmhd_tell(server, connection, 2);
     cmhd_body *body = (cmhd_body *)*con_cls;
     if (body != NULL) {
         free(body->data);
@@ -104,11 +108,8 @@ static inline void cmhd_completed(void *cls, struct MHD_Connection *connection, 
 }
 
 static inline void cmhd_notify(void *cls, struct MHD_Connection *connection, void **socket_context, enum MHD_ConnectionNotificationCode code) {
-    cmhd_server *server = (cmhd_server *)cls;
     (void)socket_context;
-    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (info == NULL) return;
-    server->connection(server->context, info->connect_fd, code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : 0);
+    cmhd_tell((cmhd_server *)cls, connection, code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : 0);
 }
 
 /// Decodes a request's `%HH` escapes as the library does, except that an encoded NUL (`%00`)
