@@ -98,18 +98,18 @@ package final class WebServer: Sendable {
         // could each read another, and the check below would pass on the one it read.
         if request.hostHeaders > 1 || (request.hostHeaders == 0 && request.version == "HTTP/1.1") {
             let why = request.hostHeaders > 1 ? "more than one Host header" : "an HTTP/1.1 request needs a Host header"
-            return api ? Self.json(400, error: why) : Self.text(400, why)
+            return Self.refusal(400, why, json: api)
         }
         guard acceptsHost(request.host) else {
             let why = "this server answers to its address, localhost or web.external_url's host, not \(request.host.map { SafeText.terminal($0) } ?? "no Host")"
-            return api ? Self.json(421, error: why) : Self.text(421, why)
+            return Self.refusal(421, why, json: api)
         }
         if request.bodyTooLarge { return Self.json(413, error: "the body is over 64 KB") }
         let method = request.method == "HEAD" ? "GET" : request.method
         // An encoded control character (`%00`, which the server's decoding turns into 0x01, or
         // `%0A`) names nothing here, and must not end a name early.
         if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            return api ? Self.json(400, error: "the path holds a control character") : Self.text(400, "the path holds a control character")
+            return Self.refusal(400, "the path holds a control character", json: api)
         }
         if path == "/" { return only(["GET"], method) ?? page() }
         if path == "/metrics" { return only(["GET"], method) ?? metrics() }
@@ -295,25 +295,25 @@ package final class WebServer: Sendable {
             return Self.json(400, error: "\"matchers\" is a list of strings such as [\"rule=going-viral\"], not \(given.kindName)")
         }
         var matchers: [SilenceMatcher] = []
-        for item in body["matchers"]?.arrayValue ?? [] {
+        for item in fields["matchers"]?.arrayValue ?? [] {
             guard let text = item.stringValue else { return Self.json(400, error: "matchers are strings such as \"rule=going-viral\"") }
             do { matchers.append(try SilenceMatcher.parse(text)) } catch { return Self.json(400, error: error.description) }
         }
         if let refusal = SilenceMatcher.refusal(matchers) { return Self.json(400, error: refusal) }
         if let problem = settings.withLock({ $0.watch.unknownName(in: matchers) }) { return Self.json(400, error: "this watch has \(problem)") }
         let until: Date
-        if let span = body["for"]?.stringValue {
+        if let span = fields["for"]?.stringValue {
             guard let seconds = DurationText.seconds(span), seconds > 0 else { return Self.json(400, error: "\"for\" is a duration such as \"2h\", not \"\(span)\"") }
             if let refusal = SilenceConfig.refusal(lasting: seconds) { return Self.json(400, error: "\"for\": \(refusal)") }
             until = Date().addingTimeInterval(seconds)
-        } else if let end = body["until"]?.stringValue {
+        } else if let end = fields["until"]?.stringValue {
             guard let time = Timestamp.parse(end), time > Date() else { return Self.json(400, error: "\"until\" is a time to come, in RFC 3339, not \"\(end)\"") }
             if let refusal = SilenceConfig.refusal(lasting: time.timeIntervalSinceNow) { return Self.json(400, error: "\"until\": \(refusal)") }
             until = time
         } else {
             return Self.json(400, error: "give \"for\" (a duration such as \"2h\") or \"until\" (an RFC 3339 time)")
         }
-        let silence = SilenceConfig(matchers: matchers, until: until, comment: body["comment"]?.stringValue.map { SafeText.cut($0, 500) })
+        let silence = SilenceConfig(matchers: matchers, until: until, comment: fields["comment"]?.stringValue.map { SafeText.cut($0, 500) })
         do {
             let id = try silences.add(silence)
             logger.info("silence added through the web API", [("id", id), ("matchers", silence.matcherText)])
@@ -372,6 +372,11 @@ package final class WebServer: Sendable {
 
     static func json(_ status: Int, error: String) -> HTTPServer.Response {
         HTTPServer.Response(status: status, contentType: "application/json", body: Data("{\"error\":\(JSONText.quote(error))}".utf8))
+    }
+
+    /// An error in the form its path answers in: JSON under `/api/`, a line of text elsewhere.
+    static func refusal(_ status: Int, _ why: String, json: Bool) -> HTTPServer.Response {
+        json ? Self.json(status, error: why) : text(status, why)
     }
 
     static func text(_ status: Int, _ line: String) -> HTTPServer.Response {
