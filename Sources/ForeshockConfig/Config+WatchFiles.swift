@@ -19,11 +19,13 @@ extension Config {
             problems.append(ConfigProblem(origin: origin, path: "sources[\(index)].ca_file", message: "\(ca) is not a file it can read"))
         }
         if let metrics = metricsFile {
-            let directory = (metrics as NSString).deletingLastPathComponent
-            if files.isDirectory(atPath: metrics) == true {
+            switch files.placeProblem(ofFile: metrics) {
+            case .isDirectory:
                 problems.append(ConfigProblem(origin: origin, path: "metrics_file", message: "\(metrics) is a directory (give the file's path)"))
-            } else if !directory.isEmpty, files.isDirectory(atPath: directory) != true, Self.absolute(directory) != Self.absolute(stateDir) {
+            case .noDirectory(let directory) where Self.absolute(directory) != Self.absolute(stateDir):
                 problems.append(ConfigProblem(origin: origin, path: "metrics_file", message: "\(directory) is not a directory"))
+            default:
+                break
             }
         }
         return problems

@@ -37,9 +37,11 @@ package struct SinkSet: Sendable {
             throw AlertTemplates.Problem(description: "ca_file \(ca) is not a file it can read")
         }
         if sink.kind == .file, let path = sink.path {
-            let directory = (path as NSString).deletingLastPathComponent
-            if FileManager.default.isDirectory(atPath: path) == true { throw AlertTemplates.Problem(description: "path \(path) is a directory") }
-            if !directory.isEmpty, FileManager.default.isDirectory(atPath: directory) != true { throw AlertTemplates.Problem(description: "path \(path): \(directory) is not a directory") }
+            switch FileManager.default.placeProblem(ofFile: path) {
+            case .isDirectory: throw AlertTemplates.Problem(description: "path \(path) is a directory")
+            case .noDirectory(let directory): throw AlertTemplates.Problem(description: "path \(path): \(directory) is not a directory")
+            case nil: break
+            }
         }
     }
 
