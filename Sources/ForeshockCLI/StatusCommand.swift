@@ -74,7 +74,8 @@ enum StatusCommand {
         out.append("")
         out.append("Sources")
         out += table(["NAME", "KIND", "LAST POLL", "POLLS", "ERRORS", "MENTIONS", "STATE"], status.sources.map { source in
-            let health = source.downSince.map { "failing since \(ago($0)): \(source.lastError ?? "")" } ?? (source.lastError.map { "failing: \($0)" } ?? "ok")
+            let problem = source.recentProblem(now: now).map { "ok; failed \(DurationText.short($0.secondsAgo)) ago: \($0.message)" }
+            let health = source.downSince.map { "failing since \(ago($0)): \(source.lastError ?? "")" } ?? (source.lastError.map { "failing: \($0)" } ?? problem ?? "ok")
             return [source.name, source.kind, ago(source.lastPoll), "\(source.polls)", "\(source.errors)", "\(source.mentions)", health]
         })
         out.append("")

@@ -52,6 +52,11 @@ package final class FeedPoller: Sendable {
         var unreadable = FailureNotice()
         /// Later pages that failed, with none read whole between.
         var pageErrors = FailureNotice()
+        /// Look-ups after the poll (counts, resharers, followers, replies) that failed, with
+        /// none answering between, and the failure to say when the run's first (or hundredth)
+        /// has not been said yet.
+        var lookups = FailureNotice()
+        var lookupToSay: (what: String, error: FeedError)?
     }
 
     /// - Parameters:
@@ -366,7 +371,7 @@ package final class FeedPoller: Sendable {
                 // a hostile one) must not create posts with no author and no link.
                 mentions += try feed.parseCounts(response.body).filter { asked.contains($0.id) }
             } catch {
-                count(error)
+                lookupFailed(error, asking: "fresh counts")
                 // One post's answer failing (a 500 on that status, a body not as expected) is
                 // that post's: the others are still asked, or it would hold every post after it
                 // for as long as it fails. A server out of reach, asking to wait, refusing us or
@@ -381,6 +386,7 @@ package final class FeedPoller: Sendable {
                 return (mentions, gone, error)
             }
             failedJustBefore = false
+            lookupAnswered()
         }
         return (mentions, gone, lastError)
     }
@@ -400,9 +406,10 @@ package final class FeedPoller: Sendable {
             let known = try await followers(of: accounts.filter { $0.followers == nil }.map(\.account), &outcome)
             accounts = accounts.map { Resharer(account: $0.account, followers: $0.followers ?? known[$0.account]) }
         } catch {
-            count(error)
+            lookupFailed(error, asking: "the resharers of \(id)")
             return nil
         }
+        lookupAnswered()
         return state.withLock { state in
             let previous = state.resharers[id]
             let since = previous?.fetchedAt ?? postedAt ?? now
@@ -470,9 +477,13 @@ package final class FeedPoller: Sendable {
                 mentions[index].authorFollowers = mentions[index].author.flatMap { known[$0] }
             }
         } catch {
-            count(error)
+            lookupFailed(error, asking: "the authors' followers")
         }
     }
+
+    /// Whether the brand's answers can be read from posts' threads: the source names the brand's
+    /// accounts and its API has a thread to read.
+    package var readsThreads: Bool { !source.brandAccounts.isEmpty && feed.repliesRequest(for: "0") != nil }
 
     /// The brand's replies to a post, read from its thread where the mention stream does not
     /// carry them. Spends one call.
@@ -486,9 +497,10 @@ package final class FeedPoller: Sendable {
                 if reply.replyTo == nil { reply.replyTo = id }
                 return reply
             }
+            lookupAnswered()
             return brandReplies(in: replies.filter { $0.replyTo == id })
         } catch {
-            count(error)
+            lookupFailed(error, asking: "the replies to \(id)")
             return nil
         }
     }
@@ -567,8 +579,32 @@ package final class FeedPoller: Sendable {
         state.withLock { state in
             state.stats.errors += 1
             state.stats.lastError = error.message
+            state.stats.lastErrorAt = clock()
         }
         return error
+    }
+
+    /// A look-up after the poll failed: counted, and kept to be said at the first of a run and
+    /// every hundredth after (`lookupFailureToSay`), since nothing else tells of it: the poll
+    /// itself went well, and the source is not down.
+    private func lookupFailed(_ error: FeedError, asking what: String) {
+        let error = count(error)
+        state.withLock { state in
+            if state.lookups.failed() { state.lookupToSay = (what, error) }
+        }
+    }
+
+    private func lookupAnswered() {
+        state.withLock { _ = $0.lookups.succeeded() }
+    }
+
+    /// The look-up failure not said yet, if one is due (see `lookupFailed`); taking it clears it.
+    /// - Returns: what was asked for, and the failure.
+    package func lookupFailureToSay() -> (what: String, error: FeedError)? {
+        state.withLock { state in
+            defer { state.lookupToSay = nil }
+            return state.lookupToSay
+        }
     }
 
     /// Records a failed poll and decides when to try again: the server's word for 429 and 503,
@@ -583,6 +619,7 @@ package final class FeedPoller: Sendable {
             state.failures += 1
             state.stats.errors += 1
             state.stats.lastError = error.message
+            state.stats.lastErrorAt = clock()
             return state.failures
         }
         let backoff = min(Self.maxBackoff, max(source.interval, 5) * pow(2, Double(min(failures, 10) - 1))) * jitter()
@@ -669,6 +706,8 @@ package struct FeedStats: Sendable, Equatable {
     package var requests = 0
     package var mentions = 0
     package var errors = 0
+    /// The last failure of any call (a poll, a later page, a look-up), and when.
     package var lastError: String?
+    package var lastErrorAt: Date?
     package var lastSuccess: Date?
 }

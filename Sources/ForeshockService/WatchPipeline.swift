@@ -51,8 +51,19 @@ package actor WatchPipeline {
     private let record: (@Sendable ([Observation]) -> Void)?
     private let clock: @Sendable () -> Date
     private let logger: Logger
-    /// Recent posts per source with reshares, to re-poll their counters.
-    private var recent: [String: [String: (createdAt: Double, reshares: Int, resharersFetched: Bool)]] = [:]
+    /// A recent post, followed for its counters and the brand's answer.
+    struct Followed {
+        var createdAt: Double
+        var reshares = 0
+        var resharersFetched = false
+        /// The brand answered it (seen in the stream or its thread).
+        var answered = false
+        /// When its thread was last read for the brand's answer.
+        var threadReadAt: Double?
+    }
+
+    /// Recent posts per source, to re-poll their counters and read their threads.
+    private var recent: [String: [String: Followed]] = [:]
     /// Per polled source, when its last successful poll started: what it shows is as of then.
     private var readThrough: [String: Double] = [:]
     package private(set) var health: [String: SourceHealth] = [:]
@@ -177,6 +188,39 @@ package actor WatchPipeline {
             await ingest(changed.map { .counts(key: PostKey(source: source, id: $0.id), time: time, reshares: $0.reshares, replies: $0.replies, likes: $0.likes, quotes: $0.quotes) })
             // The counts came after the poll: what they say is known through then.
             if !poller.streams, refreshed.error == nil { readThrough[source] = max(readThrough[source] ?? time, time) }
+        }
+        if extraCalls { await readThreads(of: source, poller: poller, now: now) }
+        if let failure = poller.lookupFailureToSay() {
+            logger.warning("a look-up after the poll failed; the poll's posts were taken, \(failure.what) were not brought up to date (status counts it in ERRORS): \(failure.error.message)",
+                           [("source", source)])
+        }
+    }
+
+    /// How long before a spreading post's thread is read again for the brand's answer.
+    static let threadReadEvery: Double = 600
+    /// The most threads one poll reads.
+    static let threadsPerPoll = 3
+
+    /// Reads the threads of spreading posts the brand has not answered, for an answer the
+    /// mention stream does not carry (a Reddit comment, a reply without the query's words):
+    /// without it every such complaint would look unanswered and page. Complaints first, then the
+    /// most reshared, each again every `threadReadEvery`, a few a poll, within the call budget.
+    private func readThreads(of source: String, poller: FeedPoller, now: Double) async {
+        guard poller.readsThreads, config.rules.contains(where: \.when.readsAnswer) else { return }
+        let due = (recent[source] ?? [:]).filter { _, post in
+            !post.answered && post.reshares > 0 && now - (post.threadReadAt ?? -.infinity) >= Self.threadReadEvery
+        }
+        guard !due.isEmpty else { return }
+        let keys = due.keys.sorted().map { PostKey(source: source, id: $0) }
+        let features = await onEngine { $0.features(keys, at: now) }
+        let order = zip(keys, features).compactMap { key, features -> (id: String, complaint: Int, reshares: Int)? in
+            guard let features, features.unansweredFor != nil else { return nil }
+            return (key.id, features.complaintScore, due[key.id]?.reshares ?? 0)
+        }.sorted { ($0.complaint, $0.reshares, $1.id) > ($1.complaint, $1.reshares, $0.id) }
+        for post in order.prefix(Self.threadsPerPoll) {
+            guard let replies = await poller.brandReplies(to: post.id) else { break }
+            recent[source]?[post.id]?.threadReadAt = now
+            await ingest(replies.map { .answer(key: PostKey(source: source, id: $0.postID), time: min(now, $0.at.timeIntervalSince1970), author: $0.by) })
         }
     }
 
@@ -320,10 +364,12 @@ package actor WatchPipeline {
             switch observation {
             case .post(let key, let time, let createdAt, _, _, _, _):
                 if time - createdAt < Self.followFor, recent[key.source]?[key.id] == nil {
-                    recent[key.source, default: [:]][key.id] = (createdAt, 0, false)
+                    recent[key.source, default: [:]][key.id] = Followed(createdAt: createdAt)
                 }
             case .counts(let key, _, let reshares?, _, _, _):
                 recent[key.source]?[key.id]?.reshares = reshares
+            case .answer(let key, _, _):
+                recent[key.source]?[key.id]?.answered = true
             default:
                 continue
             }

@@ -435,7 +435,8 @@ package actor WatchService {
             writtenAt: Timestamp.format(now), pid: ProcessInfo.processInfo.processIdentifier, startedAt: Timestamp.format(started), running: running,
             sources: sources.map { name, health, stats, kind in
                 WatchStatus.Source(name: name, kind: kind, lastPoll: time(health.lastPoll), lastSuccess: stats.lastSuccess.map(Timestamp.format),
-                                   lastError: health.lastError, downSince: time(health.downSince), polls: stats.polls, errors: stats.errors, mentions: stats.mentions)
+                                   lastError: health.lastError, downSince: time(health.downSince), lastProblem: stats.lastError,
+                                   lastProblemAt: stats.lastErrorAt.map(Timestamp.format), polls: stats.polls, errors: stats.errors, mentions: stats.mentions)
             },
             rules: config.rules.map(\.name),
             hottest: snapshot.hottest.map(WatchStatus.Post.init),

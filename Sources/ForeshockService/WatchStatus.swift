@@ -10,12 +10,28 @@ package struct WatchStatus: Codable, Sendable {
         package var kind: String
         package var lastPoll: String?
         package var lastSuccess: String?
+        /// Why the last poll failed; nil once one works.
         package var lastError: String?
         package var downSince: String?
+        /// The last failure of any call (a later page, a look-up after the poll, a poll), and
+        /// when: a source can be up while its counts fail.
+        package var lastProblem: String? = nil
+        package var lastProblemAt: String? = nil
         package var polls: Int
         package var errors: Int
         package var mentions: Int
+
+        /// The source's last failure if it is up and the failure came within the last hour, and
+        /// how long ago: what an "ok" should not hide.
+        package func recentProblem(now: Date) -> (message: String, secondsAgo: Double)? {
+            guard downSince == nil, lastError == nil, let lastProblem, let at = lastProblemAt.flatMap(Timestamp.parse) else { return nil }
+            let ago = max(0, now.timeIntervalSince(at))
+            return ago <= WatchStatus.problemShownFor ? (lastProblem, ago) : nil
+        }
     }
+
+    /// How long a failure of a source that is up is still shown beside its "ok".
+    package static let problemShownFor: Double = 3600
 
     package struct Post: Codable, Sendable {
         package var source: String

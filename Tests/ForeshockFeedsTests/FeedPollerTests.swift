@@ -647,6 +647,13 @@ struct FeedPollerTests {
         #expect(await hn.refresh(["2", "3", "4"]).mentions.isEmpty)
         #expect(try await waiting.requests(to: "/api/v1/items/4").isEmpty)
         #expect(hn.stats.lastError?.contains("500") == true, "\(String(describing: hn.stats.lastError))")
+        // Said at the first failure of a run (the 503), not at those after it, and again after an answer.
+        #expect(hn.lookupFailureToSay()?.error.status == 503)
+        #expect(hn.lookupFailureToSay() == nil)
+        _ = await hn.refresh(["4"])
+        #expect(hn.lookupFailureToSay() == nil)
+        _ = await hn.refresh(["2"])
+        #expect(hn.lookupFailureToSay()?.what == "fresh counts")
     }
 
     @Test("Hacker News re-poll reads /items/:id and counts the whole reply tree")

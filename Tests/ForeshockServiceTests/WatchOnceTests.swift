@@ -68,6 +68,29 @@ struct WatchOnceTests {
         #expect(summary.count == 1 && summary[0].contains("1 of 2 sources failed") && summary[0].contains("sources=hn"), "\(err)")
     }
 
+    @Test("A look-up after a good poll that fails (fresh counts answering 500) is said in one warning naming it, and status shows it beside the source's ok")
+    func lookupFailureSaid() async throws {
+        let now = Int(Date().timeIntervalSince1970)
+        let hits = #"{"hits":[{"objectID":"901","created_at_i":\#(now - 120),"title":"acme lost my bag","author":"dana","points":3,"num_comments":0}],"nbHits":1,"page":0,"nbPages":1,"hitsPerPage":20}"#
+        let api = try await ScriptedAPI([
+            "/api/v1/search_by_date": [["body": hits]],
+            "/api/v1/items/901": [["status": 500, "body": "internal error"]],
+        ])
+        defer { api.stop() }
+        let config = try writeTemporaryFile("""
+        {sources: [{name: "hn", kind: "hackernews", query: "acme", base_url: "\(api.base)"}]}
+        """)
+        let state = try makeTemporaryDirectory().path
+        let (status, _, err) = await runForeshock(["watch", "--config", config, "--once", "--mentions", "none", "--state-dir", state])
+        #expect(status == .success, "\(err)")
+        #expect(try await api.requests(to: "/api/v1/items/901").count == 1)
+        let warnings = err.split(separator: "\n").filter { $0.contains("level=warning") }
+        #expect(warnings.count == 1 && warnings[0].contains("source=hn") && warnings[0].contains("fresh counts") && warnings[0].contains("HTTP 500"), "\(err)")
+        let (_, shown, _) = await runForeshock(["status", "--state-dir", state])
+        let row = shown.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("hn ") }
+        #expect(row?.contains("ok; failed") == true && row?.contains("HTTP 500") == true, "\(shown)")
+    }
+
     @Test("--record writes what was observed, and replay reads it back")
     func recordThenReplay() async throws {
         let api = try await ScriptedAPI(["/api/v1/search_by_date": [["body_file": payloadPath("hackernews/search_by_date_fraction.json")]]])

@@ -125,6 +125,59 @@ struct WatchPipelineTests {
         #expect(try await api.requests(to: "/api/v1/statuses/2").count == 2)
     }
 
+    @Test("The brand's answer that the mention stream does not carry is read from the post's thread: a spreading complaint answered there is answered, and a thread is read again only ten minutes later")
+    func answerReadFromThread() async throws {
+        let now = Date()
+        let stamp = { (seconds: Double) in Timestamp.format(now.addingTimeInterval(seconds)) }
+        let answer = try mastodonStatus(id: "11", createdAt: stamp(-300), author: "acme_support", inReplyTo: "1", content: "<p>@dana so sorry, a person is on it</p>")
+        let bystander = try mastodonStatus(id: "12", createdAt: stamp(-300), author: "someone", inReplyTo: "2", content: "<p>same here</p>")
+        let api = try await ScriptedAPI([
+            "/api/v1/statuses/1/context": [["body": #"{"ancestors":[],"descendants":[\#(answer)]}"#]],
+            "/api/v1/statuses/2/context": [["body": #"{"ancestors":[],"descendants":[\#(bystander)]}"#]],
+            "/api/v1/statuses/3/context": [["body": #"{"ancestors":[],"descendants":[]}"#]],
+        ])
+        defer { api.stop() }
+        func pipeline(brand: [String]) -> WatchPipeline {
+            var source = testSource(.mastodon, name: "m", base: api.base)
+            source.brandAccounts = brand
+            var config = scoringConfig([rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 1 }])
+            config.sources = [source]
+            return WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())]) { _ in }
+        }
+        func post(_ id: String, reshares: Int) -> Mention {
+            var post = Mention(source: "m", id: id)
+            post.author = "dana"
+            post.authorFollowers = 300
+            post.text = "@acme lost my bag and nobody answers. Worst airline ever."
+            post.reshares = reshares
+            post.createdAt = stamp(-600)
+            return post
+        }
+        var outcome = PollOutcome(source: "m", observedAt: now)
+        // Post 3 has not spread: its thread is not worth a call yet.
+        outcome.mentions = [post("1", reshares: 5), post("2", reshares: 8), post("3", reshares: 0)]
+
+        // Without the brand's accounts there is no answer to look for.
+        let blind = pipeline(brand: [])
+        await blind.handle(outcome)
+        #expect(try await api.requests(to: "/api/v1/statuses/1/context").isEmpty)
+
+        let watching = pipeline(brand: ["acme_support"])
+        await watching.handle(outcome)
+        let keys = ["1", "2", "3"].map { PostKey(source: "m", id: $0) }
+        let features = await watching.features(keys, at: now.timeIntervalSince1970, exactly: true)
+        #expect(features.map { $0?.unansweredFor == nil } == [true, false, false], "\(features.map { $0?.unansweredFor })")
+        #expect(try await api.requests(to: "/api/v1/statuses/1/context").count == 1)
+        #expect(try await api.requests(to: "/api/v1/statuses/2/context").count == 1)
+        #expect(try await api.requests(to: "/api/v1/statuses/3/context").isEmpty)
+        // A minute later: not again. Eleven minutes later: the unanswered one is, the answered one not.
+        await watching.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(60)))
+        #expect(try await api.requests(to: "/api/v1/statuses/2/context").count == 1)
+        await watching.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(660)))
+        #expect(try await api.requests(to: "/api/v1/statuses/2/context").count == 2)
+        #expect(try await api.requests(to: "/api/v1/statuses/1/context").count == 1)
+    }
+
     @Test("A reload hands on that a source's listing was empty, so its next burst is still followed back through its pages; a source that reads elsewhere now starts afresh")
     func reloadKeepsEmptyListing() async throws {
         let api = try await ScriptedAPI(["/api/v1/notifications": [["body": "[]"]]])

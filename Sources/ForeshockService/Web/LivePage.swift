@@ -22,10 +22,12 @@ extension WebServer {
       const row = (cells) => { const tr = document.createElement('tr'); for (const c of cells) tr.appendChild(c instanceof Node ? c : el('td', c)); return tr; };
       const td = (node) => { const cell = document.createElement('td'); cell.appendChild(node); return cell; };
       function link(source, id, text) { const a = el('a', text); a.href = '/posts/' + path(source) + '/' + path(id); return a; }
+      // A source that is up shows a failure of the last hour (its counts, a later page) beside its ok.
+      const problem = (x, now) => x.last_problem && Date.parse(now) - Date.parse(x.last_problem_at) <= \(Int(WatchStatus.problemShownFor * 1000)) ? 'ok; failed at ' + x.last_problem_at + ': ' + x.last_problem : null;
       function draw(s) {
         $('updated').textContent = s.written_at;
         $('sources').replaceChildren(...s.sources.map((x) => row([x.name, x.kind, x.last_poll || 'not yet',
-          x.down_since ? 'DOWN since ' + x.down_since + ': ' + (x.last_error || '') : (x.last_error || 'ok'), x.polls, x.mentions])));
+          x.down_since ? 'DOWN since ' + x.down_since + ': ' + (x.last_error || '') : (x.last_error || problem(x, s.written_at) || 'ok'), x.polls, x.mentions])));
         const alerts = s.alerts.map((a) => {
           const post = a.post ? td(link(a.source, a.post, (a.author || a.key) + ': ' + (a.text || ''))) : el('td', a.key);
           post.className = 'said';
@@ -99,7 +101,8 @@ extension WebServer {
         html += " · <a href=\"/metrics\">metrics</a> · <a href=\"/api/v1/status\">status JSON</a>" + readOnly + "</p>"
         html += "<h2>Sources</h2><table><thead><tr><th>Source</th><th>Kind</th><th>Last poll</th><th>Health</th><th>Polls</th><th>Mentions</th></tr></thead><tbody id=\"sources\">"
         for source in status.sources {
-            let health = source.downSince.map { "DOWN since \($0): \(source.lastError ?? "")" } ?? source.lastError ?? "ok"
+            let problem = Timestamp.parse(status.writtenAt).flatMap(source.recentProblem).map { _ in "ok; failed at \(source.lastProblemAt ?? ""): \(source.lastProblem ?? "")" }
+            let health = source.downSince.map { "DOWN since \($0): \(source.lastError ?? "")" } ?? source.lastError ?? problem ?? "ok"
             html += "<tr><td>\(esc(source.name))</td><td>\(esc(source.kind))</td><td>\(esc(source.lastPoll ?? "not yet"))</td><td>\(esc(health))</td>"
                 + "<td>\(source.polls)</td><td>\(source.mentions)</td></tr>"
         }
