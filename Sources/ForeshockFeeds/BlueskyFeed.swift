@@ -172,9 +172,11 @@ package struct BlueskyFeed: MentionFeed {
     }
 
     package func parseReplies(_ body: Data) throws(FeedError) -> [Mention] {
-        guard let replies = try json(body).items("thread.replies") else {
-            throw FeedError(.unexpectedShape, "expected a thread with replies")
+        // `replies` is optional in the lexicon's threadViewPost: a post nobody answered may have none.
+        let thread = try json(body)["thread"]
+        guard let thread, thread["post"]?.objectValue != nil else {
+            throw FeedError(.unexpectedShape, "expected a thread with its post (a post not found or blocked has none)")
         }
-        return replies.compactMap { $0["post"].flatMap(mention) }
+        return (thread.items("replies") ?? []).compactMap { $0["post"].flatMap(mention) }
     }
 }

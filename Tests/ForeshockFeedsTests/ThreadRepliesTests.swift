@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import ForeshockSupport
+@testable import ForeshockConfig
+@testable import ForeshockFeeds
+@testable import ForeshockTestSupport
+
+/// The brand's answer read from a post's thread, on each network's real thread answer: only a
+/// direct reply by one of the brand's accounts counts, at the time it was written.
+@Suite("Thread replies: the brand's answer from a post's thread")
+struct ThreadRepliesTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var kind: SourceConfig.Kind
+        var path: String
+        var file: String
+        var post: String
+        var brand: String
+        /// The brand's direct replies expected, with their times (Unix seconds).
+        var replies: [String: Double]
+        var testDescription: String { kind.rawValue }
+    }
+
+    static let cases: [Case] = [
+        Case(kind: .mastodon, path: "/api/v1/statuses/110446983926957470/context", file: "mastodon/context_mastodonpy.json",
+             post: "110446983926957470", brand: "@halcy", replies: ["110446984249325790": 1_685_287_235.248]),
+        Case(kind: .bluesky, path: "/xrpc/app.bsky.feed.getPostThread", file: "bluesky/getPostThread_atproto_dart.json",
+             post: "at://did:plc:by3jhwdqgbtrcc7q4tkkv3cf/app.bsky.feed.post/3jtvi2jrijx2y", brand: "bcgraham.outgroup.social",
+             replies: ["at://did:plc:o3muczkqodgc563d4rip3rpn/app.bsky.feed.post/3jtviwrkkbn2e": 1_682_096_988.239]),
+        // The post's own author wrote two of its comments; the brand wrote one.
+        Case(kind: .reddit, path: "/comments/jlbw48", file: "reddit/comments_jlbw48_praw.json",
+             post: "jlbw48", brand: "Watchful1", replies: ["gius5s0": 1_610_351_778]),
+        Case(kind: .hackernews, path: "/api/v1/items/17", file: "hackernews/item_17_fraction.json",
+             post: "17", brand: "dmon", replies: ["1079": 1_172_441_903]),
+        // The brand's other reply in the conversation answers someone else's reply, not the post.
+        Case(kind: .x, path: "/2/tweets/search/recent", file: "x/search_conversation_python_twitter.json",
+             post: "1273733248749690880", brand: "snowman", replies: ["1275882613572583424": 1_593_029_094]),
+    ]
+
+    @Test("The brand's direct replies are found in the thread, each at the time it was written", arguments: cases)
+    func brandReplyFound(_ test: Case) async throws {
+        let api = try await ScriptedAPI([
+            test.path: [["body_file": payloadPath(test.file)]],
+            "/api/v1/access_token": [["body": #"{"access_token": "tok", "expires_in": 3600}"#]],
+        ])
+        defer { api.stop() }
+        var source = testSource(test.kind, base: api.base)
+        source.clientID = .literal("c")
+        source.clientSecret = .literal("s")
+        source.token = .literal("t")
+        source.brandAccounts = [test.brand]
+        let poller = FeedPoller(feed: source.makeFeed())
+        #expect(poller.readsThreads)
+        let found = try #require(await poller.brandReplies(to: test.post), "the thread was not read: \(poller.stats)")
+        #expect(Dictionary(uniqueKeysWithValues: found.map { ($0.replyID, $0.at.timeIntervalSince1970) }) == test.replies)
+        #expect(found.allSatisfy { $0.postID == test.post })
+        #expect(try await api.requests(to: test.path).count == 1)
+        // Nobody of the brand's in the thread: none, and the look-up still worked.
+        var other = source
+        other.brandAccounts = ["acme_support"]
+        #expect(await FeedPoller(feed: other.makeFeed()).brandReplies(to: test.post) == [])
+    }
+
+    @Test("Reddit's `more` stubs (comments not sent) are not replies, and a Bluesky post nobody answered has a thread with no replies")
+    func edges() async throws {
+        let reddit = testSource(.reddit).makeFeed()
+        let comments = try reddit.parseReplies(try payload("reddit/comments_3hahrw_more_praw.json"))
+        #expect(!comments.isEmpty && comments.allSatisfy { $0.author != nil && $0.replyTo != nil }, "\(comments)")
+        // The thread with its replies taken away, as the AppView may send it.
+        var thread = try JSONSerialization.jsonObject(with: try payload("bluesky/getPostThread_atproto_dart.json")) as! [String: Any]
+        var root = thread["thread"] as! [String: Any]
+        root["replies"] = nil
+        thread["thread"] = root
+        let bluesky = testSource(.bluesky).makeFeed()
+        #expect(try bluesky.parseReplies(try JSONSerialization.data(withJSONObject: thread)).isEmpty)
+        // A post not found has no thread to read: said, not taken for an empty one.
+        #expect(throws: FeedError.self) {
+            try bluesky.parseReplies(Data(#"{"thread":{"$type":"app.bsky.feed.defs#notFoundPost","uri":"at://x","notFound":true}}"#.utf8))
+        }
+    }
+}
