@@ -9,6 +9,7 @@ enum BenchCommand {
         let posts = try number(arguments, .posts, 100_000, most: 10_000_000)
         let runs = try number(arguments, .runs, 5, most: 1_000)
         let config = try CommandConfig.load(arguments, environment: environment, query: "bench")
+        try CommandFile.checkReportPlace(arguments[.report], command: "bench")
         let cascades = try loadCascades(arguments[.data])
         // Seconds of CPU on a Dispatch queue, not on Swift concurrency's pool, whose few threads
         // everything else in the process (or a test run beside it) needs.

@@ -14,6 +14,21 @@ enum CommandFile {
         terminal.printError("\(command): report written to \(path) (\(html.utf8.count / 1024) KB)")
     }
 
+    /// Checks, before any work, that a report can go where `--report` says: a run of minutes
+    /// must not end in "cannot write".
+    /// - Throws: `CommandError` (usage) naming the option and what is wrong with the place.
+    static func checkReportPlace(_ path: String?, command: String) throws(CommandError) {
+        guard let path else { return }
+        switch FileManager.default.placeProblem(ofFile: path) {
+        case .isDirectory?:
+            throw CommandError(.usage, "foreshock \(command): --report \(SafeText.terminal(path)) is a directory; name the file to write.")
+        case .noDirectory(let directory)?:
+            throw CommandError(.usage, "foreshock \(command): --report \(SafeText.terminal(path)): the directory \(SafeText.terminal(directory)) does not exist.")
+        case nil:
+            return
+        }
+    }
+
     /// Whether two paths name one file (by device and inode, through links).
     static func same(_ a: String, _ b: String) -> Bool {
         var first = stat(), second = stat()

@@ -38,6 +38,7 @@ enum EvalCommand {
         if arguments[.report] != nil, arguments.has(.fit) || arguments.has(.holdout) {
             throw CommandError(.usage, "foreshock eval: --report draws the evaluation of the config's rules; it goes with neither --fit nor --holdout.")
         }
+        try CommandFile.checkReportPlace(arguments[.report], command: "eval")
         let real = try RealOrdinary.load(data, tideh: tideh)
         let evaluation = evaluator
         let every = "counts every \(DurationText.short(evaluation.pollInterval))"

@@ -43,6 +43,7 @@ enum ReplayCommand {
             notifier = try CommandAlerting.notifier(config: config, stateDir: arguments[.stateDir], terminal: terminal, command: "replay", logger: Logger(handler: handler))
         }
         let path = arguments.positionals[0]
+        try CommandFile.checkReportPlace(arguments[.report], command: "replay")
         if let report = arguments[.report], CommandFile.same(report, path) {
             throw CommandError(.usage, "foreshock replay: --report \(SafeText.terminal(report)) is the recording itself; the report would replace it.")
         }
@@ -78,6 +79,12 @@ enum ReplayCommand {
                 for line in TextTable.lines([ReplayTrace.header] + rows, indent: "  ") { terminal.print(line) }
             }
             return (backtest, replay.traceNotFound)
+        }
+        // Not one line read (a CSV, the config given for the recording): nothing was replayed,
+        // and a summary of nothing would read as "no alerts".
+        if backtest.observations == 0, backtest.malformed > 0 {
+            throw CommandError(.runtime, "foreshock replay: no line of \(SafeText.terminal(path)) is a recording (\(NumberText.count(backtest.malformed, "line")) skipped); "
+                               + "a recording is JSON Lines of observations, as watch --record writes.")
         }
         if let missing { terminal.printError(Self.traceMissing(missing)) }
         if format == "json" {

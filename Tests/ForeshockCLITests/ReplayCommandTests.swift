@@ -143,12 +143,29 @@ struct ReplayCommandTests {
         let directory = try makeTemporaryDirectory()
         let pipe = directory.appendingPathComponent("pipe").path
         #expect(mkfifo(pipe, 0o600) == 0)
-        for (target, reason) in [(directory.path, "is a directory"), (pipe, "is not a regular file")] {
-            let (status, _, err) = await runForeshock(["replay", recording, "--report", target])
-            #expect(status == .failure && err.contains("cannot write the report to \(target): \(reason)") && !err.contains("NSCocoaErrorDomain"), "\(err)")
+        let (status, _, err) = await runForeshock(["replay", recording, "--report", pipe])
+        #expect(status == .failure && err.contains("cannot write the report to \(pipe): is not a regular file") && !err.contains("NSCocoaErrorDomain"), "\(err)")
+        // A directory, or a place with no directory, is refused before the replay runs.
+        let missing = directory.appendingPathComponent("gone/r.html").path
+        for (target, reason) in [(directory.path, "is a directory"), (missing, "the directory \(directory.path)/gone does not exist")] {
+            let (status, out, err) = await runForeshock(["replay", recording, "--report", target])
+            #expect(status == .usage && out.isEmpty && err.split(separator: "\n") == ["foreshock replay: --report \(target)\(reason.hasPrefix("is") ? " " : ": ")\(reason)\(reason.hasPrefix("is") ? "; name the file to write." : ".")"], "\(err)")
         }
         var info = stat()
         #expect(stat(pipe, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO, "the pipe is still a pipe")
+    }
+
+    @Test("A file with no line of a recording (a cascade's CSV, the config given for the recording) is a failure naming it, not a summary of nothing")
+    func notARecording() async throws {
+        let config = try writeTemporaryFile("{ rules: [] }\n")
+        for file in [repositoryRoot.appendingPathComponent("fixtures/cascades/seismic_tweet.csv").path, config] {
+            let (status, out, err) = await runForeshock(["replay", file])
+            #expect(status == .failure && !out.contains("observations"), "\(out)")
+            #expect(err.split(separator: "\n").last?.hasPrefix("foreshock replay: no line of \(file) is a recording (") == true, "\(err)")
+        }
+        // An empty recording is a recording of nothing.
+        let (empty, out, _) = await runForeshock(["replay", try writeTemporaryFile("", name: "empty.jsonl")])
+        #expect(empty == .success && out.contains("0 observations"), "\(out)")
     }
 
     @Test("Text output ends with a summary people can tune thresholds with")
