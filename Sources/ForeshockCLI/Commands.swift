@@ -10,7 +10,7 @@ extension CommandOption {
     static let logLevel = CommandOption("--log-level", "LEVEL", "trace, debug, info, notice, warning, error or critical (default info)")
     static let format = CommandOption("--format", "text|json", "text for people (default), or JSON")
 
-    static let query = CommandOption("--query", "TEXT", "what the embedded default config searches for (required without --config)")
+    static let query = CommandOption("--query", "TEXT", "what the embedded default config searches for (required without --config, refused with it: each source of a config has its query)")
     static let brand = CommandOption("--brand", "HANDLE",
                                      "the brand's own account on the embedded config's sources: turns on unanswered-complaint and spreading-after-answer")
     static let once = CommandOption("--once", nil, "poll every source once, score, deliver, exit (1 if any source or sink failed)")

@@ -16,7 +16,7 @@ enum WatchCommand {
         let handler = StreamLogHandler(level: options.level, format: options.format, write: terminal.err)
         handler.redact(config.redactor)
         let logger = Logger(handler: handler)
-        sayAnswerRulesOff(off, logger)
+        sayAnswerRulesOff(off, logger, ownConfig: arguments[.config] != nil)
         let stateDir = CommandAlerting.stateDir(arguments, config: config)
         try checkFiles(config, arguments, stateDir: stateDir)
         let lock: StateLock
@@ -40,7 +40,7 @@ enum WatchCommand {
                     let (fresh, off) = try loadConfig(arguments, environment: environment)
                     try checkFiles(fresh, arguments, stateDir: stateDir)
                     handler.redact(fresh.redactor)
-                    sayAnswerRulesOff(off, logger)
+                    sayAnswerRulesOff(off, logger, ownConfig: arguments[.config] != nil)
                     return fresh
                 } catch { throw WatchService.ReloadRefused(errors: error.errors, warnings: error.warnings) }
             },
@@ -69,6 +69,10 @@ enum WatchCommand {
         if arguments[.brand] != nil, arguments[.config] != nil {
             throw CommandError(.usage, "foreshock watch: --brand goes with the embedded default config; with --config, give each source its brand_accounts.")
         }
+        // It would be dropped without a word: a config's sources each say what they search for.
+        if arguments[.query] != nil, arguments[.config] != nil {
+            throw CommandError(.usage, "foreshock watch: --query goes with the embedded default config; with --config, each source's query says what it searches for.")
+        }
         let limited = try CommandConfig.load(arguments, environment: environment, query: arguments[.query] ?? "", requireSecrets: true)
             .answerRulesLimitedToBrandSources()
         return (limited.config, limited.off)
@@ -82,7 +86,9 @@ enum WatchCommand {
 
     /// Once, the rules about the brand's answer that are off and for which sources, and why:
     /// one line for the rules off for the same sources (with the embedded config, all of them).
-    static func sayAnswerRulesOff(_ off: [(rule: String, sources: [String])], _ logger: Logger) {
+    /// - Parameter ownConfig: a config file is in use, where `--brand` is refused: the way to
+    ///   turn them on is then each source's `brand_accounts`.
+    static func sayAnswerRulesOff(_ off: [(rule: String, sources: [String])], _ logger: Logger, ownConfig: Bool) {
         var order: [[String]] = []
         var rules: [[String]: [String]] = [:]
         for (rule, sources) in off {
@@ -92,7 +98,7 @@ enum WatchCommand {
         for sources in order {
             let names = rules[sources] ?? []
             logger.warning("\(names.count == 1 ? "a rule" : "the rules") about the brand's answer \(names.count == 1 ? "is" : "are") off for sources that name no brand accounts: "
-                + "no answer by the brand can be seen there (watch --brand HANDLE, or brand_accounts per source)",
+                + "no answer by the brand can be seen there (" + (ownConfig ? "give those sources brand_accounts" : "watch --brand HANDLE") + ")",
                            [("rules", names.joined(separator: ",")), ("sources", sources.joined(separator: ","))])
         }
     }

@@ -122,6 +122,11 @@ package enum ConfigLoader {
         if config.rules.isEmpty {
             reader.warning("rules", "no rules: nothing will ever alert")
         }
+        if config.scoring.replaceBuiltinLexicon, config.scoring.complaintTerms.isEmpty {
+            for (index, rule) in config.rules.enumerated() where rule.when.complaint == true || rule.when.complaintScoreAtLeast != nil {
+                reader.warning("rules[\(index)].when", "can never hold: it asks for a complaint, and scoring.lexicon replaces the built-in complaint terms with none")
+            }
+        }
     }
 
     private static func duplicates(_ names: [String], list: String, reader: ConfigReader) {

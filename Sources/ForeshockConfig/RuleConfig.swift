@@ -87,7 +87,7 @@ package struct RuleConfig: Sendable {
     static func read(_ object: ObjectReader, reader: ConfigReader) -> RuleConfig? {
         let name = object.string("name", required: true)
         let severity = object.choice("severity", Severity.self, required: true)
-        let sinks = object.strings("sinks") ?? []
+        let sinks = object.strings("sinks", nonEmpty: true) ?? []
         let sources = object.strings("sources", nonEmpty: true)
         var when = RuleConditions()
         if let conditions = object.object("when", required: true) {
@@ -108,6 +108,11 @@ package struct RuleConfig: Sendable {
             // would page for every post.
             if when.isEmpty, reader.problems.count == problems {
                 reader.error(conditions.path, "has no condition (give at least one, e.g. min_reshares: 10; null is none)")
+            }
+            // All conditions must hold: a post too old to count before it can be unanswered long
+            // enough never matches. Valid, so a warning, not an error.
+            if let maxAge = when.maxAge, let unanswered = when.unansweredForAtLeast, maxAge <= unanswered {
+                reader.warning(conditions.path, "can never hold: max_age \(DurationText.format(maxAge)) is not longer than unanswered_for_at_least \(DurationText.format(unanswered))")
             }
         }
         object.finish()

@@ -129,7 +129,7 @@ struct CommandLineToolTests {
         ["watch", "--query", "a", "--record", "/nonexistent/r.jsonl", "--record-max-size", "9223372036854775807B"],
         ["replay", "/dev/null", "--trace", "p", "--trace-every", "1ms"],
         // A value outside the option's own list: status and watch took any.
-        ["status", "--format", "xml"], ["watch", "--query", " "], ["watch", "--query", "a", "--mentions", "xml"], ["replay", "/dev/null", "--format", "xml"], ["status", "--format=\u{1b}]0;x"],
+        ["status", "--format", "xml"], ["watch", "--query", " "], ["watch", "--config", "/nonexistent.json5", "--query", "acme"], ["watch", "--query", "a", "--mentions", "xml"], ["replay", "/dev/null", "--format", "xml"], ["status", "--format=\u{1b}]0;x"],
     ])
     func usageErrors(arguments: [String]) async {
         let (status, out, err) = await runForeshock(arguments)

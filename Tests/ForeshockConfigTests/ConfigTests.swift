@@ -110,6 +110,18 @@ struct ConfigTests {
         #expect(Self.parse(#"{ sources: [], rules: [{ name: "r", severity: "critical", when: { min_reshares: 10, max_age: null } }] }"#).config != nil)
     }
 
+    @Test("A rule that can never hold is warned about (too old before it is unanswered long enough, a complaint with no complaint terms); an empty sinks list is refused, as an empty sources list is")
+    func rulesThatCannotHold() {
+        let old = Self.parse(#"{ sources: [], rules: [{ name: "r", severity: "critical", when: { max_age: "1m", unanswered_for_at_least: "1h" } }] }"#)
+        func ruleWarnings(_ result: ConfigLoader.Result) -> [String] { result.warnings.map(\.description).filter { $0.contains("rules[") } }
+        #expect(old.config != nil && ruleWarnings(old) == ["test.json5: warning: rules[0].when: can never hold: max_age 1m is not longer than unanswered_for_at_least 1h"], "\(old.warnings)")
+        let wordless = Self.parse(#"{ sources: [], scoring: { lexicon: { replace_builtin: true, complaint_terms: [] } }, rules: [{ name: "r", severity: "critical", when: { complaint: true } }] }"#)
+        #expect(wordless.config != nil && ruleWarnings(wordless).first?.hasPrefix("test.json5: warning: rules[0].when: can never hold: it asks for a complaint") == true, "\(wordless.warnings)")
+        #expect(Self.parse(#"{ sources: [], rules: [{ name: "r", severity: "critical", when: { max_age: "2h", unanswered_for_at_least: "1h" } }] }"#).warnings.count == 1)
+        let empty = Self.parse(#"{ sources: [], rules: [{ name: "r", severity: "critical", sinks: [], when: { min_reshares: 1 } }] }"#)
+        #expect(empty.config == nil && empty.errors.map(\.path) == ["rules[0].sinks"], "\(empty.errors)")
+    }
+
     @Test("A source name holding a control or text-direction character is refused: its posts' keys would write it %XX, and rules and silences naming it would match nothing")
     func sourceNameCharacters() {
         let result = Self.parse(#"{ sources: [{ name: "rtl\u202Ex", kind: "hackernews", query: "acme" }] }"#)
