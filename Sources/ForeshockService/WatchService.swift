@@ -81,6 +81,13 @@ package actor WatchService {
     /// The notification log's failed writes (the log counts them).
     private var logErrorsNotice = FailureNotice()
     private var logErrorsSeen = 0
+    /// The reloads' hand-overs from one notifier to the next, each after the one before: the old
+    /// notifier's send under way is let end (a receiver might finish one cut off after its
+    /// resend), and the next notifier delivers once it has. In the background, so a receiver
+    /// that hangs holds back neither the reload nor the polling, only that sink's messages.
+    private var handingOver: Task<Void, Never>?
+    /// The notifiers handing over, for a stop to cut off what they are still sending.
+    private var retiring: [Notifier] = []
 
     /// - Parameters:
     ///   - record: appends every observation the core sees (`--record`).
@@ -295,6 +302,17 @@ package actor WatchService {
     /// `shutdown_timeout`, then the state is written down.
     private func shutdown() async {
         let deadline = Date().addingTimeInterval(config.shutdownTimeout)
+        if let handingOver {
+            // A send under way in a notifier a reload replaced gets the deadline too; past it, it is
+            // cut off and stays in the outbox, and the last notifier takes over what is left.
+            let retiring = retiring
+            let cutOff = Task {
+                try? await Task.sleep(nanoseconds: UInt64(max(0, deadline.timeIntervalSinceNow) * 1e9))
+                if !Task.isCancelled { for old in retiring { old.stop() } }
+            }
+            await handingOver.value
+            cutOff.cancel()
+        }
         let delivered = await notifier.drain(timeout: max(0, deadline.timeIntervalSinceNow))
         await housekeeping(running: false)
         web?.stop()
@@ -327,8 +345,14 @@ package actor WatchService {
         if notifierBox.current !== newNotifier { notifierBox.current.closeWindows() }
         let old = notifierBox.swap(newNotifier)
         if old !== newNotifier {
-            await old.handOver(to: newNotifier)
-            newNotifier.resume()
+            let before = handingOver
+            retiring.append(old)
+            handingOver = Task { [weak self] in
+                await before?.value
+                await old.handOver(to: newNotifier)
+                newNotifier.resume()
+                await self?.retired(old)
+            }
         }
         let kept = Set(fresh.sources.map(\.name)).intersection(config.sources.map(\.name))
         let made = Self.makePollers(fresh, client: client, previous: pollers, clock: clock)
@@ -342,6 +366,8 @@ package actor WatchService {
         }
         logger.info("config reloaded", [("sources", fresh.sources.map(\.name).joined(separator: ",")), ("kept", "\(kept.count)")])
     }
+
+    private func retired(_ notifier: Notifier) { retiring.removeAll { $0 === notifier } }
 
     /// One line per poll that says something: a failure, or how many new mentions came.
     static func log(_ outcome: PollOutcome, _ logger: Logger) {

@@ -183,6 +183,40 @@ struct WatchProcessTests {
         #expect(since >= down + 2.9, "alert since \(since), source down since \(down)")
     }
 
+    @Test("A reload while a webhook hangs mid-delivery holds back neither the reload nor the polling: the send under way ends in its time, and the new config's sink delivers after it")
+    func reloadWhileReceiverHangs() async throws {
+        let posts = (0..<2).map { HostileSourceTests.status("\(700 + $0)", reblogs: 150) }
+        let api = try await ScriptedAPI([
+            "/api/v1/timelines/tag/acme": [["body": "[\(posts[0])]"], ["body": "[]"], ["body": "[]"], ["body": "[]"], ["body": "[\(posts[1])]"], ["body": "[]"]],
+            "/api/v1/statuses": [["body": "[]"]],
+            // The first message hangs for 12 s; the ones after it are answered at once.
+            "/hook": [["delay": 12, "body": "ok"], ["body": "ok"]],
+        ])
+        defer { api.stop() }
+        let state = try makeTemporaryDirectory()
+        let config = try writeTemporaryFile(DamagedStateTests.config(api: api.base, hook: "\(api.base)/hook")
+            .replacingOccurrences(of: #"shutdown_timeout: "3s""#, with: #"shutdown_timeout: "20s""#)
+            .replacingOccurrences(of: #"url: "\#(api.base)/hook" }"#, with: #"url: "\#(api.base)/hook", timeout: "30s" }"#))
+        let child = try ChildProcess(["watch", "--config", config, "--state-dir", state.path, "--mentions", "none"])
+        defer { child.signal(SIGKILL) }
+        #expect(try await eventually(timeout: 30) { try await !api.requests(to: "/hook").isEmpty }, "\(child.stderr)")
+        let pollsBefore = try await api.requests(to: "/api/v1/timelines/tag/acme").count
+        let hup = Date()
+        child.signal(SIGHUP)
+        #expect(await eventually(timeout: 8) { child.stderr.contains("msg=\"config reloaded\"") }, "\(child.stderr)")
+        #expect(Date().timeIntervalSince(hup) < 8, "the reload waited for the hanging receiver")
+        // Polling goes on while the first send hangs: the second post is found and alerts.
+        #expect(try await eventually(timeout: 8) { try await api.requests(to: "/api/v1/timelines/tag/acme").count >= pollsBefore + 3 }, "\(child.stderr)")
+        // Both messages arrive, the second after the first has ended, and nothing twice.
+        #expect(try await eventually(timeout: 30) { try await api.requests(to: "/hook").count >= 2 }, "\(child.stderr)")
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        let hooks = try await api.requests(to: "/hook")
+        #expect(hooks.count == 2 && Set(hooks.compactMap { $0.headers["webhook-id"] }).count == 2, "\(hooks.map(\.headers))")
+        child.signal(SIGTERM)
+        #expect(await child.waitForExit(timeout: 30) == 0, "\(child.stderr)")
+        #expect(child.stderr.contains("every notification was delivered"), "\(child.stderr)")
+    }
+
     @Test("A SIGHUP while a long journal is restored (systemctl reload as the service starts) waits its turn: the watch reloads after, and stops cleanly on SIGTERM")
     func signalsDuringRestore() async throws {
         let state = try makeTemporaryDirectory()
