@@ -2,12 +2,18 @@ import ForeshockConfig
 import ForeshockSupport
 import Foundation
 
-/// Delivers one sink's messages in order, one at a time, on its own task: a slow or dead
-/// sink holds back only itself. Retries transient failures, honours Retry-After and the
-/// sink's rate limit (messages wait their turn, none are dropped), and dead-letters the rest.
+/// Delivers one sink's messages, one at a time, on its own task: a slow or dead sink holds back
+/// only itself. Retries transient failures, each message on its own back-off, honours
+/// Retry-After (for the whole sink: it is the receiver's word) and the sink's rate limit
+/// (messages wait their turn, none are dropped), and dead-letters the rest.
 ///
-/// `@unchecked Sendable`: the counters are behind `lock`; `sentTimes` is touched only by the one
-/// delivery task.
+/// Messages go in the order they were handed over, except that one waiting for its retry
+/// holds back only later messages about one of its alerts (a resolve never overtakes its
+/// trigger): a message the receiver keeps refusing must not hold every other page back for a
+/// day, as Alertmanager retries each notification on its own.
+///
+/// `@unchecked Sendable`: the queue and counters are behind `lock`; `sentTimes` is touched only by
+/// the one delivery task.
 final class SinkWorker: @unchecked Sendable {
     let sink: any AlertSink
     private let outbox: Outbox
@@ -15,10 +21,13 @@ final class SinkWorker: @unchecked Sendable {
     private let policy: RetryPolicy
     private let logger: Logger
     private let lock = NSLock()
-    private var waiting = 0
+    /// Messages handed over and not yet delivered or given up, in the order handed over.
+    private var queue: [Pending] = []
+    /// The receiver asked to be left alone until then (Retry-After).
+    private var pausedUntil = 0.0
     private var counters = Stats()
     private var sentTimes: [Double] = []
-    private let continuation: AsyncStream<Outbox.Entry>.Continuation
+    private let bell = Doorbell()
     private var task: Task<Void, Never>?
     /// Set by `finish`: no message is started any more, and one being sent is let end.
     private var stopping = false
@@ -31,36 +40,44 @@ final class SinkWorker: @unchecked Sendable {
         var dead = 0
     }
 
+    private struct Pending {
+        var entry: Outbox.Entry
+        var attempts = 0
+        /// Not tried again before this time.
+        var due = 0.0
+    }
+
     init(sink: any AlertSink, outbox: Outbox, log: NotificationLog, policy: RetryPolicy, logger: Logger) {
         self.sink = sink
         self.outbox = outbox
         self.log = log
         self.policy = policy
         self.logger = logger.with("sink", sink.name)
-        // A stream keeps the order entries were handed over in, which separate tasks would not.
-        let (stream, continuation) = AsyncStream<Outbox.Entry>.makeStream()
-        self.continuation = continuation
         task = Task { [self] in
-            for await entry in stream {
-                if lock.withLock({ stopping }) { break }
-                await deliver(entry)
-                lock.withLock { waiting -= 1 }
+            while !Task.isCancelled, !lock.withLock({ stopping }) {
+                let now = Date().timeIntervalSince1970
+                let (next, wake) = lock.withLock { nextDue(now: now) }
+                guard let next else {
+                    await bell.wait(atMost: wake.map { $0 - now })
+                    continue
+                }
+                await waitForRateLimit()
+                await attempt(next)
             }
         }
     }
 
     func enqueue(_ entries: [Outbox.Entry]) {
-        lock.lock(); waiting += entries.count; lock.unlock()
-        for entry in entries { continuation.yield(entry) }
+        lock.withLock { queue += entries.map { Pending(entry: $0) } }
+        bell.ring()
     }
 
     /// Messages handed over and not yet delivered or given up.
-    var backlog: Int { lock.lock(); defer { lock.unlock() }; return waiting }
-    var stats: Stats { lock.lock(); defer { lock.unlock() }; return counters }
+    var backlog: Int { lock.withLock { queue.count } }
+    var stats: Stats { lock.withLock { counters } }
 
     /// Stops delivering; what is not delivered stays in the outbox for the next start.
     func stop() {
-        continuation.finish()
         task?.cancel()
     }
 
@@ -69,12 +86,11 @@ final class SinkWorker: @unchecked Sendable {
     /// for a retry or the rate limit ends at once; returns when the worker has stopped. What is
     /// not delivered stays in the outbox.
     func finish() async {
-        continuation.finish()
         let idle = lock.withLock {
             stopping = true
             return !sending
         }
-        if idle { task?.cancel() }
+        if idle { task?.cancel() } else { bell.ring() }
         await task?.value
     }
 
@@ -90,46 +106,66 @@ final class SinkWorker: @unchecked Sendable {
         }
     }
 
-    private func deliver(_ entry: Outbox.Entry) async {
-        var attempt = 0
-        while !Task.isCancelled {
-            await waitForRateLimit()
-            attempt += 1
-            // Not started once `finish` was asked; a send it finds under way is let end.
-            guard lock.withLock({ () -> Bool in
-                if stopping || Task.isCancelled { return false }
-                sending = true
-                return true
-            }) else { return }
-            defer { lock.withLock { sending = false } }
-            do {
-                try await sink.send(entry.body, id: entry.id)
-                sentTimes.append(Date().timeIntervalSince1970)
-                logger.info("notification delivered", [("alerts", entry.keys.joined(separator: ",")), ("rules", entry.rules.joined(separator: ",")), ("id", entry.id), ("attempt", "\(attempt)")])
-                count { $0.delivered += 1 }
-                // The log first: a crash between the two sends it again (same id), never loses it.
+    /// The first message in order that is due and not behind an earlier one about one of its
+    /// alerts; else when the next one comes due (nil: none is waiting). Called under `lock`.
+    private func nextDue(now: Double) -> (id: String?, wake: Double?) {
+        if now < pausedUntil { return (nil, pausedUntil) }
+        var held: Set<String> = []
+        var wake: Double?
+        for pending in queue {
+            let free = held.isDisjoint(with: pending.entry.keys)
+            if free, pending.due <= now { return (pending.entry.id, nil) }
+            if free { wake = min(wake ?? pending.due, pending.due) }
+            held.formUnion(pending.entry.keys)
+        }
+        return (nil, wake)
+    }
+
+    private func remove(_ id: String) {
+        lock.withLock { queue.removeAll { $0.entry.id == id } }
+    }
+
+    private func attempt(_ id: String) async {
+        // Not started once `finish` was asked; a send it finds under way is let end.
+        guard let pending = lock.withLock({ () -> Pending? in
+            guard !stopping, !Task.isCancelled, let index = queue.firstIndex(where: { $0.entry.id == id }) else { return nil }
+            sending = true
+            queue[index].attempts += 1
+            return queue[index]
+        }) else { return }
+        defer { lock.withLock { sending = false } }
+        let entry = pending.entry, attempt = pending.attempts
+        do {
+            try await sink.send(entry.body, id: entry.id)
+            sentTimes.append(Date().timeIntervalSince1970)
+            logger.info("notification delivered", [("alerts", entry.keys.joined(separator: ",")), ("rules", entry.rules.joined(separator: ",")), ("id", entry.id), ("attempt", "\(attempt)")])
+            count { $0.delivered += 1 }
+            // The log first: a crash between the two sends it again (same id), never loses it.
+            log.settled(entry.id)
+            do { try outbox.done(entry.id) } catch { logger.error("cannot mark a delivered message in the outbox", [("error", SystemReason.of(error))]) }
+            remove(entry.id)
+        } catch {
+            // Stopped mid-send: whatever the transfer's error says, the message was not
+            // delivered and stays in the outbox for the next start (never a dead letter).
+            if Task.isCancelled { return }
+            let now = Date().timeIntervalSince1970
+            let age = now - entry.created
+            if error.code == .permanent || age > policy.giveUpAfter {
+                let reason = error.code == .permanent ? error.message : "gave up after \(attempt) attempts over \(DurationText.format(age)): \(error.message)"
+                count { $0.dead += 1 }
+                logger.error("notification given up, moved to the dead letters", [("alerts", entry.keys.joined(separator: ",")), ("rules", entry.rules.joined(separator: ",")), ("id", entry.id), ("reason", reason)])
                 log.settled(entry.id)
-                do { try outbox.done(entry.id) } catch { logger.error("cannot mark a delivered message in the outbox", [("error", SystemReason.of(error))]) }
+                do { try outbox.dead(entry.id, reason: reason) } catch { logger.error("cannot write the dead letter", [("error", SystemReason.of(error))]) }
+                remove(entry.id)
                 return
-            } catch {
-                // Stopped mid-send: whatever the transfer's error says, the message was not
-                // delivered and stays in the outbox for the next start (never a dead letter).
-                if Task.isCancelled { return }
-                let age = Date().timeIntervalSince1970 - entry.created
-                if error.code == .permanent || age > policy.giveUpAfter {
-                    let reason = error.code == .permanent ? error.message : "gave up after \(attempt) attempts over \(DurationText.format(age)): \(error.message)"
-                    count { $0.dead += 1 }
-                    logger.error("notification given up, moved to the dead letters", [("alerts", entry.keys.joined(separator: ",")), ("rules", entry.rules.joined(separator: ",")), ("id", entry.id), ("reason", reason)])
-                    log.settled(entry.id)
-                    do { try outbox.dead(entry.id, reason: reason) } catch { logger.error("cannot write the dead letter", [("error", SystemReason.of(error))]) }
-                    return
-                }
-                if lock.withLock({ stopping }) { return }
-                let delay = policy.delay(after: attempt, retryAfter: error.retryAfter)
-                count { $0.retried += 1 }
-                logger.warning("delivery failed, will retry", [("alerts", entry.keys.joined(separator: ",")), ("id", entry.id), ("attempt", "\(attempt)"), ("retry_in", DurationText.format(delay)), ("error", error.message)])
-                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
             }
+            let delay = policy.delay(after: attempt, retryAfter: error.retryAfter)
+            lock.withLock {
+                if let index = queue.firstIndex(where: { $0.entry.id == id }) { queue[index].due = now + delay }
+                if error.retryAfter != nil { pausedUntil = max(pausedUntil, now + delay) }
+            }
+            count { $0.retried += 1 }
+            logger.warning("delivery failed, will retry", [("alerts", entry.keys.joined(separator: ",")), ("id", entry.id), ("attempt", "\(attempt)"), ("retry_in", DurationText.format(delay)), ("error", error.message)])
         }
     }
 
@@ -142,6 +178,55 @@ final class SinkWorker: @unchecked Sendable {
             sentTimes.removeAll { now - $0 >= window }
             guard sentTimes.count >= limit, let oldest = sentTimes.first else { return }
             try? await Task.sleep(nanoseconds: UInt64(max(0.01, window - (now - oldest)) * 1e9))
+        }
+    }
+}
+
+/// Wakes the delivery task when a message is handed over or it is told to stop, or when the time
+/// it waits for comes. A ring with no one waiting is kept for the next wait, so none is missed
+/// (a spare one only makes the task look at its queue once more).
+///
+/// `@unchecked Sendable`: `waiter` and `rung` are behind `lock`.
+private final class Doorbell: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waiter: CheckedContinuation<Void, Never>?
+    private var rung = false
+
+    func ring() {
+        let waiter = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            guard let waiter = self.waiter else {
+                rung = true
+                return nil
+            }
+            self.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns when rung (now, or since the last wait), after `seconds`, or when the task is cancelled.
+    func wait(atMost seconds: Double?) async {
+        let timer = seconds.map { seconds in
+            Task { [weak self] in
+                try? await Task.sleep(nanoseconds: UInt64(max(0.001, seconds) * 1e9))
+                if !Task.isCancelled { self?.ring() }
+            }
+        }
+        defer { timer?.cancel() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = lock.withLock { () -> Bool in
+                    if rung {
+                        rung = false
+                        return true
+                    }
+                    waiter = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            ring()
         }
     }
 }

@@ -75,6 +75,30 @@ struct NotifierTests {
         #expect(notifier.stats.delivered["slow"] == 1)
     }
 
+    @Test("A message the receiver refuses for now holds back only later messages about its own alert: another alert's page goes at once, its resolve waits behind it")
+    func failingMessageHoldsBackOnlyItsAlert() async throws {
+        // The first request fails; every one after it is answered.
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 503}, {"status": 200}]"#])])
+        defer { server.stop() }
+        let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#,
+                                                                                extra: #"alerting: { group_wait: "0s" }"#))
+        defer { notifier.stop() }
+        notifier.submit([NotifierFixtures.note("1")])
+        _ = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 1)
+        notifier.submit([NotifierFixtures.note("2")])
+        notifier.submit([NotifierFixtures.note("1", reason: .resolved, after: 60)])
+        #expect(await notifier.drain(timeout: 30))
+        let seen = try await NotifierFixtures.requests(server, path: "/hook")
+        let order = seen.compactMap { request in request.json?["alerts"]?.arrayValue?.first.flatMap { alert in
+            "\(alert["alert_key"]?.stringValue ?? "?") \(request.json?["status"]?.stringValue ?? alert["state"]?.stringValue ?? "?")"
+        } }
+        // Alert 2 went while alert 1's first message waited for its retry; alert 1's resolve
+        // came only after its trigger.
+        #expect(seen.count == 4, "\(order)")
+        #expect(order.first == order.dropFirst(2).first && order[1].hasPrefix("mastodon:2") && order.last?.hasPrefix("mastodon:1") == true, "\(order)")
+        #expect(Set(seen.map { $0.headers["webhook-id"] ?? "" }).count == 3)
+    }
+
     /// A webhook sink on a loopback server that answers 200, grouping for `groupWait`.
     static func hook(groupWait: String) async throws -> (FixtureServer, Notifier) {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
