@@ -11,6 +11,18 @@ package enum CommandAlerting {
         arguments[.stateDir] ?? config?.stateDir ?? "./state"
     }
 
+    /// The state directory of a watch that a command reads (status, silence): it must be there,
+    /// or the command would answer "none" about a place no watch writes.
+    /// - Throws: `CommandError` (runtime) saying what is there instead.
+    static func existingStateDir(_ arguments: ParsedArguments, config: Config?, command: String) throws(CommandError) -> String {
+        let stateDir = stateDir(arguments, config: config)
+        switch FileManager.default.isDirectory(atPath: stateDir) {
+        case true?: return stateDir
+        case false?: throw CommandError(.runtime, "foreshock \(command): \(stateDir) is a file, not a state directory; give the watch process's with --state-dir DIR.")
+        case nil: throw CommandError(.runtime, "foreshock \(command): there is no state directory at \(stateDir); give the watch process's with --state-dir DIR, or its config with --config FILE.")
+        }
+    }
+
     /// - Parameters:
     ///   - stateDir: nil keeps the outbox in memory (nothing survives the process).
     /// - Throws: `CommandError` (config) for a sink that cannot work, (runtime) for a state

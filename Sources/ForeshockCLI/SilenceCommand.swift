@@ -16,10 +16,13 @@ enum SilenceCommand {
         let positionals = arguments.positionals
         if let url = arguments[.url] { return try await remote(url, arguments: arguments, terminal: terminal, environment: environment) }
         let config: Config? = arguments[.config] == nil ? nil : try CommandConfig.load(arguments, environment: environment, query: "")
-        let stateDir = CommandAlerting.stateDir(arguments, config: config)
-        let store = SilenceStore(configured: [], stateDir: stateDir)
-        // A command that reads the file says what it could not read, as the watch logs it.
-        if let problem = store.startupProblem { terminal.printError(SafeText.terminal("foreshock silence: the silences file could not be read: \(problem)")) }
+        let stateDir = try CommandAlerting.existingStateDir(arguments, config: config, command: "silence")
+        // Left where it is when it cannot be read: the running watch keeps the silences it read
+        // before, and would drop them if the file went away.
+        let store = SilenceStore(configured: [], stateDir: stateDir, leavingUnreadable: true)
+        if let problem = store.startupProblem {
+            throw CommandError(.runtime, SafeText.terminal("foreshock silence: \(store.path ?? stateDir) cannot be read: \(problem); fix it or remove it (a running watch keeps the silences it read before)."))
+        }
         if case let skipped = store.skippedEntries, skipped > 0 {
             terminal.printError("foreshock silence: the silences file has \(skipped) entr\(skipped == 1 ? "y" : "ies") that could not be read; left out")
         }

@@ -12,7 +12,7 @@ enum StatusCommand {
         if let url = arguments[.url] { return try await remote(url, arguments: arguments, terminal: terminal, environment: environment) }
         var config: Config?
         if arguments[.config] != nil { config = try CommandConfig.load(arguments, environment: environment, query: "") }
-        let stateDir = CommandAlerting.stateDir(arguments, config: config)
+        let stateDir = try CommandAlerting.existingStateDir(arguments, config: config, command: "status")
         let status: WatchStatus
         do {
             status = try WatchStatus.read(stateDir: stateDir)
@@ -92,7 +92,10 @@ enum StatusCommand {
         if status.alerts.isEmpty { out.append("  none") }
         // When the alert last gave a notification: sent, or held by a silence (the last column).
         out += table(["SEVERITY", "RULE", "SINCE", "LAST NOTICE", "ALERT", "NOTIFICATIONS"], status.alerts.map { alert in
-            [alert.severity, alert.rule, ago(alert.since), ago(alert.lastNotified), alert.key, alert.silencedBy.map { "held by \($0)" } ?? "sent"]
+            // Not held back: handed to the sinks, and still in the outbox until each has taken it.
+            let waiting = status.outbox.filter { $0.alerts.contains(alert.key) }.map(\.sink)
+            let told = waiting.isEmpty ? "sent" : "waiting in the outbox for \(Set(waiting).sorted().joined(separator: ", "))"
+            return [alert.severity, alert.rule, ago(alert.since), ago(alert.lastNotified), alert.key, alert.silencedBy.map { "held by \($0)" } ?? told]
         })
         out.append("")
         let bySink = Dictionary(grouping: status.outbox, by: \.sink).map { "\($0.key): \($0.value.count)" }.sorted().joined(separator: ", ")

@@ -35,10 +35,13 @@ package final class SilenceStore: @unchecked Sendable {
     private var loadedStamp: Date?
     private var nextCheck = Date.distantPast
 
-    /// - Parameter previous: the store this one replaces (a config reload): when the file cannot
-    ///   be read now, its silences stay in force and the file stays where it is, as they do
-    ///   for a bad edit while the watch runs.
-    package init(configured: [SilenceConfig], stateDir: String?, replacing previous: SilenceStore? = nil) {
+    /// - Parameters:
+    ///   - previous: the store this one replaces (a config reload): when the file cannot be read
+    ///     now, its silences stay in force and the file stays where it is, as they do for a bad
+    ///     edit while the watch runs.
+    ///   - leavingUnreadable: a file that cannot be read stays where it is (a command that only
+    ///     looks, or changes it, must not take it from under the watch); `startupProblem` says why.
+    package init(configured: [SilenceConfig], stateDir: String?, replacing previous: SilenceStore? = nil, leavingUnreadable: Bool = false) {
         self.configured = configured
         path = stateDir.map { ($0 as NSString).appendingPathComponent("silences.json") }
         do { try reloadIfChanged(force: true) } catch where previous != nil {
@@ -46,6 +49,9 @@ package final class SilenceStore: @unchecked Sendable {
             stored = kept
             highestUnread = highest
             keptProblem = error.description
+        } catch where leavingUnreadable {
+            startupProblem = error.description
+            loadedStamp = nil
         } catch {
             // Unreadable at start: kept for a person to look at, and the watch starts without it.
             // (While running, a bad edit keeps the silences last read instead.)

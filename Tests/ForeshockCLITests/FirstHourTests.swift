@@ -159,14 +159,15 @@ struct FirstHourTests {
     @Test("Silences: names checked against the config, no state directory made up, \"no silences\", several matchers, expired ones kept")
     func silences() async throws {
         let empty = try makeTemporaryDirectory().path
-        // No config and no watch has run here: the names are the embedded default config's.
-        let typo = try await runBinary(["silence", "add", "--rule", "going-virall", "--for", "1h"], directory: empty)
+        // No config and no watch has run on this state directory: the names are the embedded default config's.
+        let fresh = try makeTemporaryDirectory().path
+        let typo = try await runBinary(["silence", "add", "--rule", "going-virall", "--for", "1h", "--state-dir", fresh], directory: empty)
         #expect(typo.status == 2)
         #expect(typo.err.contains(#"the embedded default config (give --config FILE for yours) has no rule "going-virall""#)
                 && typo.err.contains("Did you mean going-viral?"), "\(typo.err)")
         // A config of one's own: its names.
         let own = try writeTemporaryFile(#"{ sources: [], rules: [{ name: "complaints", severity: "warning", when: { complaint: true } }] }"#)
-        let notThere = try await runBinary(["silence", "add", "--rule", "going-viral", "--for", "1h", "--config", own], directory: empty)
+        let notThere = try await runBinary(["silence", "add", "--rule", "going-viral", "--for", "1h", "--config", own, "--state-dir", fresh], directory: empty)
         #expect(notThere.status == 2 && notThere.err.contains(#"has no rule "going-viral" (it has complaints, source-down)"#), "\(notThere.err)")
         // No --config, but a watch ran on the state directory with that config: its names, from its status.json.
         let ran = try makeTemporaryDirectory().path
@@ -211,8 +212,22 @@ struct FirstHourTests {
         let partly = try await runBinary(["silence", "list", "--state-dir", garbled])
         #expect(partly.status == 0 && partly.out.contains("s2  rule=x") && partly.err == "foreshock silence: the silences file has 2 entries that could not be read; left out\n", "\(partly.err)")
         try "garbage".write(toFile: garbled + "/silences.json", atomically: true, encoding: .utf8)
+        // A file it cannot read fails the command and stays where it is: moved away, the running
+        // watch would drop the silences it still holds.
         let unread = try await runBinary(["silence", "list", "--state-dir", garbled])
-        #expect(unread.status == 0 && unread.err.split(separator: "\n").count == 1 && unread.err.contains("could not be read: ") && unread.err.contains("moved to "), "\(unread.err)")
+        #expect(unread.status == 1 && unread.out.isEmpty && unread.err.split(separator: "\n").count == 1 && unread.err.contains("silences.json cannot be read: "), "\(unread.err)")
+        #expect(try String(contentsOfFile: garbled + "/silences.json", encoding: .utf8) == "garbage")
+        let refused = try await runBinary(["silence", "add", "rule=going-viral", "--for", "1h", "--state-dir", garbled])
+        let untouched = try String(contentsOfFile: garbled + "/silences.json", encoding: .utf8)
+        #expect(refused.status == 1 && untouched == "garbage", "\(refused.err)")
+        // No state directory there, or a file: said, not "no silences".
+        for place in [garbled + "/nonexistent", garbled + "/silences.json"] {
+            for command in [["silence", "list"], ["silence", "add", "rule=big", "--for", "1h"], ["status"]] {
+                let run = try await runBinary(command + ["--state-dir", place])
+                #expect(run.status == 1 && run.out.isEmpty && run.err.split(separator: "\n").count == 1
+                        && (run.err.contains("there is no state directory at \(place)") || run.err.contains("\(place) is a file")), "\(command): \(run.err)")
+            }
+        }
         // Errors too: a config value with a line break in it stays on its problem's one line.
         // (A bare LF, not only CR LF, which Swift takes for one Character.)
         for newline in [#"\n"#, #"\r\n"#] {
