@@ -46,9 +46,14 @@ package enum CommandAlerting {
         if let problem = silences.startupProblem { logger.error("the silences file could not be read; starting without its silences", [("problem", problem)]) }
         if silences.skippedEntries > 0 { logger.warning("entries of the silences file could not be read; they were left out", [("entries", "\(silences.skippedEntries)")]) }
         if let problem = silences.keptProblem { logger.error("the silences file could not be read; the silences read before stay in force", [("problem", problem)]) }
+        let log = previous?.log ?? NotificationLog(directory: stateDir)
+        if previous == nil, log.unreadable > 0 {
+            // What it lost, it no longer knows was told: those alerts may be announced again.
+            logger.error("notification log lines that could not be read were dropped; alerts they recorded may be announced again; the file was kept for inspection",
+                         [("count", "\(log.unreadable)"), ("copied_to", log.copiedAside ?? "-")])
+        }
         // A reload's notifier resumes the outbox only once the one it replaces has handed over.
         return Notifier(sinks: sinks, alerting: config.alerting, silences: silences, outbox: outbox,
-                        log: previous?.log ?? NotificationLog(directory: stateDir), policy: policy, logger: logger, webURL: config.web?.externalURL,
-                        resume: previous == nil)
+                        log: log, policy: policy, logger: logger, webURL: config.web?.externalURL, resume: previous == nil)
     }
 }

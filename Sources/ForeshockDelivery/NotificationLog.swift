@@ -69,7 +69,9 @@ package final class NotificationLog: @unchecked Sendable {
         for line in data.split(separator: 0x0A) where !line.isEmpty {
             lines += 1
             guard line.first == UInt8(ascii: "{") else {
-                take(String(decoding: line, as: UTF8.self))
+                // An older log's bare id, if it is one: random bytes must not read as ids.
+                let text = String(decoding: line, as: UTF8.self)
+                if Self.isNotificationID(text) { take(text) } else { unreadable += 1 }
                 continue
             }
             guard let value = try? JSONValue.parse(bytes: [UInt8](line)) else { unreadable += 1; continue }
@@ -87,7 +89,20 @@ package final class NotificationLog: @unchecked Sendable {
                 unreadable += 1
             }
         }
+        // Kept for a person to look at before the rewrite drops what could not be read.
+        if unreadable > 0 { copiedAside = AtomicFile.copyAside(path) }
         if order.count > Self.capacity || unreadable > 0 || lines > Self.capacity * 3 { compactLocked() }
+    }
+
+    /// Where the log was copied before lines it could not read were dropped.
+    package private(set) var copiedAside: String?
+
+    /// Whether a bare line is a notification id (`AlertNotification.notificationID`:
+    /// alert key, reason and time in milliseconds, joined by `|`).
+    static func isNotificationID(_ text: String) -> Bool {
+        let parts = text.split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count >= 3, let millis = parts.last, !millis.isEmpty, millis.allSatisfy(\.isASCII), Int64(millis) != nil else { return false }
+        return AlertNotification.Reason(rawValue: String(parts[parts.count - 2])) != nil && !parts[0].isEmpty
     }
 
     package func contains(_ id: String) -> Bool {

@@ -81,10 +81,14 @@ struct NotificationLogTests {
     @Test("Queued messages stay unsettled until delivered, across a restart; an old log of bare ids still reads; a bad line costs itself")
     func queuedMessages() throws {
         let directory = try makeTemporaryDirectory().path
-        try "mastodon:old|started|1000\n{not json\n".write(toFile: directory + "/notifications.log", atomically: true, encoding: .utf8)
+        let damaged = "mastodon:old|started|1000\n{not json\n\u{7f}ELF\u{01}garbage|x\nfeed:a|fired|12\n"
+        try damaged.write(toFile: directory + "/notifications.log", atomically: true, encoding: .utf8)
         let log = NotificationLog(directory: directory)
         #expect(log.contains("mastodon:old|started|1000"))
-        #expect(log.unreadable == 1)
+        // Bytes that are not an id are not taken for one; the file as it was is kept aside.
+        #expect(log.unreadable == 3 && !log.contains("feed:a|fired|12"))
+        let copy = try #require(log.copiedAside)
+        #expect(try String(contentsOfFile: copy, encoding: .utf8) == damaged)
         let note = Self.note("1", .started, time: 100)
         log.record([note], queued: [.init(id: "msg_a", group: "msg_a", sink: "hook", notes: [note.notificationID]),
                                     .init(id: "msg_b", group: "msg_b", sink: "mail", notes: [note.notificationID])])

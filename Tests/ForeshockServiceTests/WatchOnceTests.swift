@@ -91,6 +91,21 @@ struct WatchOnceTests {
         #expect(row?.contains("ok; failed") == true && row?.contains("HTTP 500") == true, "\(shown)")
     }
 
+    @Test("A notification log with lines that cannot be read is said at start, with where the file was copied, not read as ids")
+    func damagedNotificationLog() async throws {
+        let api = try await ScriptedAPI(["/api/v1/search_by_date": [["body": #"{"hits":[],"nbHits":0,"page":0,"nbPages":0,"hitsPerPage":20}"#]]])
+        defer { api.stop() }
+        let config = try writeTemporaryFile("""
+        {sources: [{name: "hn", kind: "hackernews", query: "acme", base_url: "\(api.base)"}]}
+        """)
+        let state = try makeTemporaryDirectory().path
+        try "\u{7f}ELF\u{01}\u{02}\n{\"n\": \n".write(toFile: state + "/notifications.log", atomically: true, encoding: .utf8)
+        let (status, _, err) = await runForeshock(["watch", "--config", config, "--once", "--mentions", "none", "--state-dir", state])
+        #expect(status == .success, "\(err)")
+        let line = err.split(separator: "\n").first { $0.contains("notification log lines that could not be read") }
+        #expect(line?.contains("level=error") == true && line?.contains("count=2") == true && line?.contains("copied_to=\(state)/notifications.log.") == true, "\(err)")
+    }
+
     @Test("--record writes what was observed, and replay reads it back")
     func recordThenReplay() async throws {
         let api = try await ScriptedAPI(["/api/v1/search_by_date": [["body_file": payloadPath("hackernews/search_by_date_fraction.json")]]])
