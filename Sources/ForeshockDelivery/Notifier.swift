@@ -27,6 +27,8 @@ package final class Notifier: @unchecked Sendable {
 
     package let outbox: Outbox
     package let log: NotificationLog
+    /// Per sink, where it sends (`SinkSet.destinations`).
+    private let destinations: [String: String]
     private let workers: [String: SinkWorker]
     private let order: [String]
     private let groupWait: Double
@@ -84,6 +86,7 @@ package final class Notifier: @unchecked Sendable {
         var workers: [String: SinkWorker] = [:]
         for sink in sinks.sinks { workers[sink.name] = SinkWorker(sink: sink, outbox: outbox, log: log, policy: policy, logger: logger) }
         self.workers = workers
+        destinations = sinks.destinations
         order = sinks.sinks.map(\.name)
         if resume { self.resume() }
     }
@@ -220,11 +223,16 @@ package final class Notifier: @unchecked Sendable {
         }
     }
 
-    /// Hands written-down messages to their sinks' workers; one for a sink not configured any
-    /// more is a dead letter.
+    /// Hands written-down messages to their sinks' workers. One for a sink not configured any
+    /// more goes to the one sink that sends to the same place (the sink was renamed), else it
+    /// is a dead letter.
     private func deliver(_ entries: [Outbox.Entry]) {
-        for entry in entries {
+        for var entry in entries {
             if let worker = workers[entry.sink] {
+                worker.enqueue([entry])
+            } else if let renamed = renamedSink(of: entry), let worker = workers[renamed] {
+                logger.info("outbox message for a sink no longer configured goes to the sink that sends to the same place", [("sink", entry.sink), ("to", renamed), ("id", entry.id)])
+                entry.sink = renamed
                 worker.enqueue([entry])
             } else {
                 logger.error("outbox message for a sink no longer configured, moved to the dead letters", [("sink", entry.sink), ("id", entry.id)])
@@ -234,10 +242,19 @@ package final class Notifier: @unchecked Sendable {
         }
     }
 
+    /// The configured sink sending where `entry`'s did, when there is exactly one.
+    private func renamedSink(of entry: Outbox.Entry) -> String? {
+        guard let destination = entry.destination else { return nil }
+        let same = destinations.filter { $0.value == destination }.map(\.key)
+        return same.count == 1 ? same[0] : nil
+    }
+
     private func render(_ group: [AlertNotification], id: String, worker: SinkWorker) -> [Outbox.Entry] {
         let created = Date().timeIntervalSince1970
+        let destination = destinations[worker.sink.name]
         return worker.sink.render(group, id: id).map {
-            Outbox.Entry(id: $0.id, sink: worker.sink.name, created: created, keys: group.map(\.alertKey), rules: group.map(\.rule), body: $0.body)
+            Outbox.Entry(id: $0.id, sink: worker.sink.name, created: created, keys: group.map(\.alertKey), rules: group.map(\.rule), body: $0.body,
+                         destination: destination)
         }
     }
 

@@ -17,6 +17,9 @@ package final class Outbox: @unchecked Sendable {
         /// written before it was kept).
         package var rules: [String] = []
         package var body: Data
+        /// Where its sink sent when it was written (`SinkSet.destinations`); nil in outboxes
+        /// written before it was kept.
+        package var destination: String? = nil
     }
 
     /// The journal (`outbox.jsonl`) and dead letters (`dead-letter.jsonl`); nil keeps it in memory.
@@ -45,7 +48,8 @@ package final class Outbox: @unchecked Sendable {
                     if pending[id] == nil { order.append(id) }
                     pending[id] = Entry(id: id, sink: sink, created: value["created"]?.doubleValue ?? 0,
                                         keys: value["keys"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                                        rules: value["rules"]?.arrayValue?.compactMap(\.stringValue) ?? [], body: body)
+                                        rules: value["rules"]?.arrayValue?.compactMap(\.stringValue) ?? [], body: body,
+                                        destination: value["to"]?.stringValue)
                 case "done", "dead":
                     pending[id] = nil
                     marks += 1
@@ -116,7 +120,7 @@ package final class Outbox: @unchecked Sendable {
     private static func journalLine(_ entry: Entry) -> String {
         "{\"op\":\"add\",\"id\":\(JSONText.quote(entry.id)),\"sink\":\(JSONText.quote(entry.sink)),\"created\":\(JSONText.number(entry.created)),"
                 + "\"keys\":[\(entry.keys.map(JSONText.quote).joined(separator: ","))],\"rules\":[\(entry.rules.map(JSONText.quote).joined(separator: ","))],"
-                + "\"body\":\"\(entry.body.base64EncodedString())\"}\n"
+                + (entry.destination.map { "\"to\":\(JSONText.quote($0))," } ?? "") + "\"body\":\"\(entry.body.base64EncodedString())\"}\n"
     }
 
     private func append(_ text: String, to path: String) throws {

@@ -450,7 +450,7 @@ package actor WatchService {
             }
         }.map { $0.reminder(at: now.timeIntervalSince1970, features: byKey[$0.key]) }
         if !reminders.isEmpty {
-            logger.info("silences ended while their alerts still fire; telling the receivers now", [("alerts", reminders.map(\.alertKey).joined(separator: ","))])
+            logger.info("alerts still firing that a sink was not told of (a silence held them back and has ended, or the sink is new in the config); telling it now", [("alerts", reminders.map(\.alertKey).joined(separator: ","))])
             notifier.submit(reminders)
         }
         let stats = notifier.stats

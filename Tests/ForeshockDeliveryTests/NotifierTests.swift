@@ -235,6 +235,39 @@ struct NotifierTests {
         #expect(third.outbox.depth == 0)
     }
 
+    @Test("A message left for a sink since renamed goes to the sink that sends to the same place; with none there, to the dead letters")
+    func renamedSink() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script([
+            "/hook": #"[{"status": 503}, {"status": 200}]"#, "/other": #"[{"status": 200}]"#,
+        ])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let ops = try NotifierFixtures.config(sinks: #"{ name: "ops", kind: "webhook", url: "\#(server.base)/hook" }"#)
+        let first = try NotifierFixtures.notifier(ops, stateDir: state)
+        first.submit([NotifierFixtures.note("1")])
+        _ = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 1)
+        first.stop()
+        #expect(first.outbox.depth == 1)
+        // Renamed, same receiver: delivered there, under its id.
+        let renamed = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "pager", kind: "webhook", url: "\#(server.base)/hook" }"#), stateDir: state)
+        #expect(await renamed.drain(timeout: 30))
+        renamed.stop()
+        let seen = try await NotifierFixtures.requests(server, path: "/hook")
+        #expect(seen.count == 2 && Set(seen.map { $0.headers["webhook-id"] ?? "" }).count == 1, "\(seen.count)")
+        #expect(renamed.stats.delivered["pager"] == 1 && renamed.outbox.depth == 0 && !FileManager.default.fileExists(atPath: state + "/dead-letter.jsonl"))
+        // Another receiver under another name is not the same sink: the message is a dead letter.
+        let elsewhere = try makeTemporaryDirectory().path
+        let lost = try NotifierFixtures.notifier(ops, stateDir: elsewhere)
+        #expect(lost.outbox.depth == 0)
+        try lost.outbox.add([Outbox.Entry(id: "msg_x", sink: "ops", created: Date().timeIntervalSince1970, keys: ["mastodon:2"], body: Data("{}".utf8),
+                                          destination: "0123456789abcdef01234567")])
+        lost.stop()
+        let other = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "pager", kind: "webhook", url: "\#(server.base)/other" }"#), stateDir: elsewhere)
+        defer { other.stop() }
+        #expect(other.outbox.depth == 0)
+        #expect(try String(contentsOfFile: elsewhere + "/dead-letter.jsonl", encoding: .utf8).contains("sink ops is no longer in the config"))
+    }
+
     @Test("A config reload hands over: a delivery under way is let end, what a group window held goes out through the new notifier, each once, never beside the old one")
     func reloadHandsOver() async throws {
         // The first delivery takes 3 s; every other is answered at once.

@@ -1,11 +1,15 @@
 import ForeshockConfig
 import ForeshockSupport
+import ForeshockTransport
 import Foundation
 
 /// The sinks of a config, built and checked at start: every template found and valid, every
 /// secret present. With no sinks configured there is one console sink.
 package struct SinkSet: Sendable {
     package let sinks: [any AlertSink]
+    /// Per sink name, a digest of where it sends (`destination(of:)`): a message left in the
+    /// outbox for a sink since renamed goes to the sink that sends to the same place.
+    package let destinations: [String: String]
 
     /// - Throws: `AlertTemplates.Problem` naming the sink and what is wrong.
     package init(config: Config, terminal: Terminal) throws(AlertTemplates.Problem) {
@@ -28,6 +32,22 @@ package struct SinkSet: Sendable {
         }
         if sinks.isEmpty { sinks = [ConsoleSink(terminal: terminal)] }
         self.sinks = sinks
+        destinations = Dictionary(config.sinks.map { ($0.name, Self.destination(of: $0)) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Where a sink sends, as a digest (the address may hold a token): its kind and address,
+    /// the same for two sinks whose messages reach the same receiver the same way.
+    static func destination(of sink: SinkConfig) -> String {
+        let address: [String?]
+        switch sink.kind {
+        case .console: address = []
+        case .file: address = [sink.path]
+        case .webhook, .slack: address = [sink.url?.value]
+        case .pagerduty: address = [sink.url?.value, sink.routingKey?.value]
+        case .email: address = [sink.smtp?.url, sink.from] + sink.to.sorted()
+        }
+        let text = ([sink.kind.rawValue] + address.map { $0 ?? "" }).joined(separator: "\u{0}")
+        return Digest.hex(Digest.sha256(Array(text.utf8)).prefix(12))
     }
 
     /// Files a sink needs at its first notification, checked now: a CA bundle that is not there
