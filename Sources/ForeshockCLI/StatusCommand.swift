@@ -21,18 +21,21 @@ enum StatusCommand {
                 ? "it could not be read (\((error as? DecodingError).map { SystemReason.describe($0, snakeCase: true) } ?? SystemReason.of(error)))" : "there is none yet"
             throw CommandError(.runtime, "foreshock status: no status in \(stateDir): \(reason). Is a watch running with --state-dir \(stateDir)?")
         }
+        let alive = isAlive(status.pid, stateDir: stateDir)
         if arguments[.format] == "json" {
+            // A watch killed (SIGKILL, a crash) left `running: true` behind: said as the text is.
+            var shown = status
+            shown.running = status.running && alive
             // Posts' names and text are in it: JSON escapes for what a terminal would act on.
-            if let data = FileManager.default.contents(atPath: WatchStatus.path(stateDir: stateDir)) {
-                terminal.out(SafeText.escapingUnsafeInJSON(String(decoding: data, as: UTF8.self)) + "\n")
-            }
+            terminal.out(SafeText.escapingUnsafeInJSON(String(decoding: shown.json, as: UTF8.self)) + "\n")
             return .success
         }
         let now = Date()
-        let silences = SilenceStore(configured: [], stateDir: stateDir).list.filter { $0.active(at: now) }.map { "\($0.id) until \(Timestamp.format($0.silence.until))" }
+        // Only read: a damaged file stays for the watch, which keeps the silences it read before.
+        let silences = SilenceStore(configured: [], stateDir: stateDir, leavingUnreadable: true).list.filter { $0.active(at: now) }.map { "\($0.id) until \(Timestamp.format($0.silence.until))" }
         let deadPath = (stateDir as NSString).appendingPathComponent("dead-letter.jsonl")
         let dead = FileManager.default.contents(atPath: deadPath).map { $0.split(separator: 0x0A).count } ?? 0
-        terminal.out(render(status, alive: isAlive(status.pid, stateDir: stateDir), silences: silences,
+        terminal.out(render(status, alive: alive, silences: silences,
                             deadLetters: dead > 0 ? "Dead letters: \(dead) in \(deadPath)" : nil, now: now))
         return .success
     }

@@ -360,6 +360,9 @@ package actor WatchService {
             logger.info("the source reads from somewhere else now (query, mode or server changed); it starts from the latest posts", [("source", name)])
         }
         pollers = made.pollers
+        if fresh.stateDir != config.stateDir {
+            logger.warning("state_dir changed in the config; the watch keeps its state in the directory it started with until it restarts", [("state_dir", stateDir)])
+        }
         config = fresh
         if let web { web.reconfigure(fresh) } else if fresh.web != nil, !options.once {
             logger.warning("web is new in the config; the web server starts at the next start")

@@ -147,6 +147,13 @@ struct StatusCommandTests {
         #expect(json == .success)
         let parsed = try WatchStatus.read(stateDir: state)
         #expect(parsed.hottest.first?.reshares == 50 && parsed.alerts.first?.silencedBy != nil && raw.contains("\"silenced_by\""))
+        // A watch killed leaves `running: true` in its file; no process holds its lock now.
+        var killed = parsed
+        killed.running = true
+        killed.pid = 2_147_483_000
+        try killed.json.write(to: URL(fileURLWithPath: WatchStatus.path(stateDir: state)))
+        let (_, killedRaw, _) = await runForeshock(["status", "--state-dir", state, "--format", "json"])
+        #expect(try WatchStatus.decode(Data(killedRaw.utf8)).running == false, "\(killedRaw.prefix(300))")
         #expect(parsed.hottest.first?.counters?.last?.reshares == 50, "the polled counters, over time")
         // A damaged status file's absurd prediction is shown, not trapped on (Int(_:) past Int.max).
         var damaged = parsed

@@ -104,10 +104,13 @@ struct WatchProcessTests {
         #expect(refusedReload, "\(second.stderr)")
         #expect(second.stderr.contains("the previous config keeps running"))
         #expect(second.process.isRunning)
-        try configText.write(toFile: config, atomically: true, encoding: .utf8)
+        // Fixed, and its state_dir changed: taken at the next start, and said so.
+        let opening = try #require(configText.range(of: "{"))
+        try configText.replacingCharacters(in: opening, with: "{ state_dir: \"\(state)-elsewhere\",").write(toFile: config, atomically: true, encoding: .utf8)
         second.signal(SIGHUP)
         let reloaded = await eventually(timeout: 10) { second.stderr.contains("msg=\"config reloaded\"") }
         #expect(reloaded, "\(second.stderr)")
+        #expect(second.stderr.contains("state_dir changed in the config; the watch keeps its state in the directory it started with"), "\(second.stderr)")
         // The reloaded config's sources poll again: the old ones ended, new ones started.
         let pollsAtReload = try await NotifierFixtures.requests(api.server, path: "/api/v1/timelines/tag/acme").count
         let pollsAgain = try await eventually(timeout: 15) {
