@@ -34,7 +34,7 @@ package enum CommandLineTool {
             terminal.print("foreshock \(Foreshock.version) (\(CurlGlobal.version))")
             return .success
         case "help", "--help", "-h":
-            if let topic = rest.first {
+            if let topic = rest.first, topic != "help" {
                 guard let spec = Commands.all.first(where: { $0.name == topic }) else {
                     throw unknownCommand(topic)
                 }

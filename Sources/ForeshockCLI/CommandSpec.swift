@@ -122,7 +122,8 @@ struct CommandSpec: Sendable {
             } else if let given = inline ?? (index < arguments.count ? arguments[index] : nil) {
                 if inline == nil { index += 1 }
                 if let choices = option.choices, !choices.contains(given) {
-                    throw CommandError(.usage, "foreshock \(self.name): \(name) must be \(choices.joined(separator: ", ")), not \"\(SafeText.terminal(given))\".")
+                    let listed = choices.count < 2 ? choices.joined() : choices.dropLast().joined(separator: ", ") + " or " + choices.last!
+                    throw CommandError(.usage, "foreshock \(self.name): \(name) must be \(listed), not \"\(SafeText.terminal(given))\".")
                 }
                 parsed.set(name, given)
             } else {
@@ -131,7 +132,8 @@ struct CommandSpec: Sendable {
         }
         if !parsed.helpRequested, !positionals.contains(parsed.positionals.count) {
             let expected = positionals.lowerBound == positionals.upperBound ? "\(positionals.lowerBound)" : "\(positionals.lowerBound) to \(positionals.upperBound)"
-            throw CommandError(.usage, "foreshock \(self.name): expected \(expected) argument\(positionals.upperBound == 1 ? "" : "s"), got \(parsed.positionals.count). Usage: foreshock \(usage)")
+            let what = parsed.positionals.isEmpty ? "an argument is missing" : "takes \(expected) argument\(positionals.upperBound == 1 ? "" : "s"), not \(parsed.positionals.count)"
+            throw CommandError(.usage, "foreshock \(self.name): \(what). Usage: foreshock \(usage)")
         }
         return parsed
     }

@@ -145,6 +145,18 @@ struct CommandLineToolTests {
         #expect(out.hasPrefix("Usage: foreshock \(command)"))
     }
 
+    @Test("Usage errors read as sentences: a choice lists its values with 'or', a missing argument says so, help help is help")
+    func usageSentences() async {
+        let (_, _, format) = await runForeshock(["status", "--format", "xml"])
+        #expect(format == "foreshock status: --format must be text or json, not \"xml\".\n", "\(format)")
+        let (_, _, missing) = await runForeshock(["silence"])
+        #expect(missing.hasPrefix("foreshock silence: an argument is missing. Usage: foreshock silence add"), "\(missing)")
+        let (_, _, many) = await runForeshock(["replay", "a", "b"])
+        #expect(many.hasPrefix("foreshock replay: takes 1 argument, not 2. Usage:"), "\(many)")
+        let (status, out, _) = await runForeshock(["help", "help"])
+        #expect(status == .success && out.contains("Usage: foreshock COMMAND"))
+    }
+
     @Test("--version names the release and libcurl")
     func version() async {
         let (status, out, _) = await runForeshock(["--version"])
