@@ -194,6 +194,7 @@ package struct SilenceConfig: Sendable, Equatable {
         }
         let until = object.date("until")
         let span = object.duration("for", min: 1)
+        if let span, let refusal = refusal(lasting: span) { reader.error(object.keyPath("for"), refusal) }
         let comment = object.string("comment")
         if object.has("until") == object.has("for") {
             reader.error(object.path, "give exactly one of until (a time) or for (a duration)")

@@ -92,7 +92,16 @@ package enum ConfigLoader {
             config.rules += DefaultConfig.rules.filter { !own.contains($0.name) }
         }
         if let alerting = object.object("alerting") { config.alerting = AlertingConfig.read(alerting) }
-        config.silences = object.objects("silences").compactMap { SilenceConfig.read($0, reader: reader, now: now) }
+        var silences: [(index: Int, silence: SilenceConfig)] = []
+        for (index, silence) in object.objects("silences").enumerated() {
+            if let read = SilenceConfig.read(silence, reader: reader, now: now) { silences.append((index, read)) }
+        }
+        config.silences = silences.map(\.silence)
+        // As `silence add` checks it: a silence naming a rule or source the config does not have
+        // would hold nothing back and look as if it did.
+        for (index, silence) in silences {
+            if let problem = config.unknownName(in: silence.matchers) { reader.error("silences[\(index)]", "names \(problem)") }
+        }
         config.sinks = object.objects("sinks").compactMap { SinkConfig.read($0, reader: reader) }
         if let web = object.object("web") { config.web = WebConfig.read(web, reader: reader) }
         object.finish()

@@ -122,6 +122,15 @@ struct ConfigTests {
         #expect(empty.config == nil && empty.errors.map(\.path) == ["rules[0].sinks"], "\(empty.errors)")
     }
 
+    @Test("A config's silences are checked as silence add checks them: a rule or source it does not have, with a suggestion, and at most 366 days")
+    func silencesChecked() {
+        let result = Self.parse(#"{ sources: [], include_default_rules: true, silences: [{ matchers: ["rule=going-virl"], for: "1d" }, { match: { rule: "going-viral" }, for: "400d" }, { match: { rule: "heating-up" }, for: "2h" }] }"#)
+        let errors = result.errors.map(\.description)
+        #expect(result.config == nil && errors.count == 2, "\(errors)")
+        #expect(errors.contains { $0.hasPrefix(#"test.json5: silences[0]: names no rule "going-virl""#) && $0.hasSuffix("Did you mean going-viral?") }, "\(errors)")
+        #expect(errors.contains("test.json5: silences[1].for: a silence lasts at most 366d (a year and a day); change the rule for longer"), "\(errors)")
+    }
+
     @Test("A source name holding a control or text-direction character is refused: its posts' keys would write it %XX, and rules and silences naming it would match nothing")
     func sourceNameCharacters() {
         let result = Self.parse(#"{ sources: [{ name: "rtl\u202Ex", kind: "hackernews", query: "acme" }] }"#)
