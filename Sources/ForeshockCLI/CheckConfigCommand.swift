@@ -33,14 +33,13 @@ enum CheckConfigCommand {
             for warning in warnings { terminal.printError(warning.description) }
             config = loaded
         } catch {
-            return refused(error, path: path, terminal: terminal)
+            // What it names on disk is checked too, so that every problem is said at once.
+            let more = error.partial.map { partial in
+                afterLoading(partial, path: path, terminal: terminal, sinks: !error.problems.contains { $0.severity == .error && $0.path.hasPrefix("sinks") })
+            } ?? []
+            return refused(error, path: path, terminal: terminal, more: more)
         }
-        // What watch checks after loading: the files it uses, every sink's template found,
-        // parsed and rendered.
-        var problems = config.watchFileProblems(origin: path, stateDir: config.stateDir).map(\.description)
-        do { _ = try SinkSet(config: config, terminal: terminal) } catch {
-            problems.append("\(path): \(error.description)")
-        }
+        let problems = afterLoading(config, path: path, terminal: terminal, sinks: true)
         if !problems.isEmpty {
             for problem in problems { terminal.printError(problem) }
             terminal.printError("\(path): \(NumberText.count(problems.count, "error")); the config cannot be used")
@@ -66,11 +65,19 @@ enum CheckConfigCommand {
         return .success
     }
 
+    /// What watch checks after loading: the files it uses, every sink's template found, parsed
+    /// and rendered (the sinks only when they were read without errors).
+    private static func afterLoading(_ config: Config, path: String, terminal: Terminal, sinks: Bool) -> [String] {
+        config.watchFileProblems(origin: path, stateDir: config.stateDir).map(\.description)
+            + (sinks ? SinkSet.problems(config: config, terminal: terminal).map { "\(path): \($0.path): \($0.message)" } : [])
+    }
+
     /// Every problem, then the count (none for a file that could not be read at all): exit 2.
-    private static func refused(_ error: ConfigError, path: String, terminal: Terminal) -> ExitCode {
+    private static func refused(_ error: ConfigError, path: String, terminal: Terminal, more: [String] = []) -> ExitCode {
         for problem in error.problems { terminal.printError(problem.description) }
+        for problem in more { terminal.printError(problem) }
         if error.code == .unreadable { return .usage }
-        let errors = error.problems.filter { $0.severity == .error }.count
+        let errors = error.problems.filter { $0.severity == .error }.count + more.count
         terminal.printError("\(path): \(NumberText.count(errors, "error")); the config cannot be used")
         return .usage
     }

@@ -7,6 +7,8 @@ package enum ConfigLoader {
     package struct Result: Sendable {
         package var config: Config?
         package var problems: [ConfigProblem]
+        /// The config as read, errors or not (nil when the text is not a JSON5 object).
+        package var partial: Config? = nil
 
         package var errors: [ConfigProblem] { problems.filter { $0.severity == .error } }
         package var warnings: [ConfigProblem] { problems.filter { $0.severity == .warning } }
@@ -48,7 +50,7 @@ package enum ConfigLoader {
 
     private static func checked(_ result: Result) throws(ConfigError) -> (Config, warnings: [ConfigProblem]) {
         guard let config = result.config, result.errors.isEmpty else {
-            throw ConfigError(code: .invalid, problems: result.problems)
+            throw ConfigError(code: .invalid, problems: result.problems, partial: result.partial)
         }
         return (config, result.warnings)
     }
@@ -106,7 +108,7 @@ package enum ConfigLoader {
         if let web = object.object("web") { config.web = WebConfig.read(web, reader: reader) }
         object.finish()
         crossCheck(config, reader: reader)
-        return Result(config: reader.hasErrors ? nil : config, problems: reader.problems)
+        return Result(config: reader.hasErrors ? nil : config, problems: reader.problems, partial: config)
     }
 
     /// Names must be unique, and rules may name only sinks and sources that exist.

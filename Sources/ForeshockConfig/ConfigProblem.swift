@@ -33,6 +33,9 @@ package struct ConfigError: Error, Sendable, CustomStringConvertible {
     package enum Code: Sendable { case unreadable, invalid }
     package var code: Code
     package var problems: [ConfigProblem]
+    /// The config as far as it could be read, for checks of what it names on disk (check-config
+    /// says every problem at once); nil when the file could not be read or parsed.
+    package var partial: Config? = nil
 
     package var description: String { problems.map(\.description).joined(separator: "\n") }
 }

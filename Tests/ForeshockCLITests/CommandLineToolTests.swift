@@ -37,6 +37,21 @@ struct CommandLineToolTests {
         for pointer in pointers { #expect(headings.contains(pointer), "README has no section \"\(pointer)\"") }
     }
 
+    @Test("check-config says every problem at once: the files a config names beside its other errors, and each sink's template, not the first sink's only")
+    func everyProblemAtOnce() async throws {
+        let files = try writeTemporaryFile(#"{ sources: [{ name: "x", kind: "hackernews" }], metrics_file: "/nonexistent/dir/m.prom", templates_dir: "/nonexistent/t" }"#)
+        let (first, _, firstErr) = await runForeshock(["check-config", files])
+        let said = firstErr.split(separator: "\n").map(String.init)
+        #expect(first == .usage && said.contains { $0.hasSuffix("sources[0].query: missing (what to search for: a word, a hashtag or a subreddit)") }
+                && said.contains { $0.hasSuffix("metrics_file: /nonexistent/dir is not a directory") }
+                && said.contains { $0.hasSuffix("templates_dir: /nonexistent/t is not a directory") } && said.last?.hasSuffix("3 errors; the config cannot be used") == true, "\(firstErr)")
+        let template = try writeTemporaryFile("Subject: {{nosuch}}\n\nhi\n", name: "email.txt")
+        let sinks = try writeTemporaryFile(#"{ sources: [], sinks: [{ name: "e", kind: "email", smtp_url: "smtp://127.0.0.1:25", from: "a@b.c", to: ["o@b.c"], template: "\#(template)" }, { name: "w", kind: "webhook", url: "http://127.0.0.1:1/x", template: "/nonexistent.json" }] }"#)
+        let (second, _, secondErr) = await runForeshock(["check-config", sinks])
+        #expect(second == .usage && secondErr.contains(#"sinks[0] ("e"): \#(template): unknown placeholder {{nosuch}}"#)
+                && secondErr.contains(#"sinks[1] ("w"): template /nonexistent.json cannot be read"#) && secondErr.contains("2 errors"), "\(secondErr)")
+    }
+
     @Test("A templates_dir that is not a directory stops check-config (every built-in template would be used without a word), not a command that sends nothing")
     func templatesDirectory() async throws {
         let config = try writeTemporaryFile(#"{ sources: [], templates_dir: "/nonexistent/templates", rules: [{ name: "r", severity: "critical", when: { min_reshares: 10 } }] }"#)
@@ -47,10 +62,10 @@ struct CommandLineToolTests {
         let (listed, _, listErr) = await runForeshock(["silence", "list", "--config", config, "--state-dir", state])
         #expect(listed == .success && listErr.isEmpty, "\(listErr)")
         // Files a sink needs at its first notification are checked at the start too, not found at 3 a.m.
-        for (sink, said) in [(#"{ name: "hook", kind: "webhook", url: "https://hooks.example/a", ca_file: "/nonexistent/ca.pem" }"#, #"sink "hook": ca_file /nonexistent/ca.pem is not a file it can read"#),
-                             (#"{ name: "mail", kind: "email", smtp_url: "smtps://127.0.0.1:465", from: "a@b.c", to: ["o@b.c"], ca_file: "/tmp" }"#, #"sink "mail": ca_file /tmp is not a file it can read"#),
-                             (#"{ name: "log", kind: "file", path: "/nonexistent/dir/alerts.jsonl" }"#, #"sink "log": path /nonexistent/dir/alerts.jsonl: /nonexistent/dir is not a directory"#),
-                             (#"{ name: "log", kind: "file", path: "/tmp" }"#, #"sink "log": path /tmp is a directory"#)] {
+        for (sink, said) in [(#"{ name: "hook", kind: "webhook", url: "https://hooks.example/a", ca_file: "/nonexistent/ca.pem" }"#, #"sinks[0] ("hook"): ca_file /nonexistent/ca.pem is not a file it can read"#),
+                             (#"{ name: "mail", kind: "email", smtp_url: "smtps://127.0.0.1:465", from: "a@b.c", to: ["o@b.c"], ca_file: "/tmp" }"#, #"sinks[0] ("mail"): ca_file /tmp is not a file it can read"#),
+                             (#"{ name: "log", kind: "file", path: "/nonexistent/dir/alerts.jsonl" }"#, #"sinks[0] ("log"): path /nonexistent/dir/alerts.jsonl: /nonexistent/dir is not a directory"#),
+                             (#"{ name: "log", kind: "file", path: "/tmp" }"#, #"sinks[0] ("log"): path /tmp is a directory"#)] {
             let file = try writeTemporaryFile(#"{ sources: [], sinks: [\#(sink)] }"#)
             let (status, _, err) = await runForeshock(["check-config", file])
             #expect(status == .usage && err.contains(said), "\(err)")

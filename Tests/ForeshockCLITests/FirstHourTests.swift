@@ -10,7 +10,7 @@ struct FirstHourTests {
     static let secrets = ["WHSEC": NotifierFixtures.secret]
 
     @Test("Whatever watch refuses at start, check-config refuses, in the same sentence", arguments: [
-        ("a template that is not there", #"template: "/nonexistent/alert.json""#, #"sink "hook": template /nonexistent/alert.json cannot be read"#),
+        ("a template that is not there", #"template: "/nonexistent/alert.json""#, #"sinks[0] ("hook"): template /nonexistent/alert.json cannot be read"#),
         ("a template with an unknown placeholder", "template: \"TEMPLATE\"", "unknown placeholder {{nosuchvar}}"),
         ("a secret whose variable is not set", #"secret_env: "NOT_SET_ANYWHERE""#, "sinks[0].secret_env: environment variable NOT_SET_ANYWHERE is not set"),
         ("a key given twice", #"name: "hook2""#, "sinks[0].name: given twice in one object"),

@@ -22,12 +22,12 @@ package struct SinkSet: Sendable {
         }
         let templates = AlertTemplates(directory: config.templatesDir)
         var sinks: [any AlertSink] = []
-        for sink in config.sinks {
+        for (index, sink) in config.sinks.enumerated() {
             do {
                 try Self.checkFiles(sink)
                 sinks.append(try Self.make(sink, templates: templates, terminal: terminal))
             } catch {
-                throw AlertTemplates.Problem(description: "sink \"\(sink.name)\": \(error.description)")
+                throw AlertTemplates.Problem(description: "\(Self.keyPath(index, sink)): \(error.description)")
             }
         }
         if sinks.isEmpty { sinks = [ConsoleSink(terminal: terminal)] }
@@ -49,6 +49,28 @@ package struct SinkSet: Sendable {
         let text = ([sink.kind.rawValue] + address.map { $0 ?? "" }).joined(separator: "\u{0}")
         return Digest.hex(Digest.sha256(Array(text.utf8)).prefix(12))
     }
+
+    /// Every sink's first problem, not only the first sink's, for check-config: a templates_dir
+    /// that is not there (every template would be the built-in one), then each sink's files
+    /// and templates. Key paths as config problems name them.
+    package static func problems(config: Config, terminal: Terminal) -> [(path: String, message: String)] {
+        if let directory = config.templatesDir, FileManager.default.isDirectory(atPath: directory) != true {
+            return [("templates_dir", "\(directory) is not a directory")]
+        }
+        let templates = AlertTemplates(directory: config.templatesDir)
+        return config.sinks.enumerated().compactMap { index, sink in
+            do throws(AlertTemplates.Problem) {
+                try checkFiles(sink)
+                _ = try make(sink, templates: templates, terminal: terminal)
+                return nil
+            } catch {
+                return (keyPath(index, sink), error.description)
+            }
+        }
+    }
+
+    /// How a sink's problem names it, as config problems name keys, with its name.
+    private static func keyPath(_ index: Int, _ sink: SinkConfig) -> String { "sinks[\(index)] (\"\(sink.name)\")" }
 
     /// Files a sink needs at its first notification, checked now: a CA bundle that is not there
     /// or a file sink's missing directory would otherwise be found at 3 a.m., as a dead letter.
