@@ -198,17 +198,30 @@ final class ObjectReader {
     /// Checks a URL given at `key` (a secret's value among them): an http(s) URL with a host
     /// and no space or control character, else an error that does not repeat the value.
     /// - Parameter example: what a right one looks like, for the message.
-    func checkWebURL(_ url: String?, key: String, example: String) {
+    /// - Parameter from: where the value came from when it is not the key's own (a variable, a
+    ///   file), so the message names what to fix.
+    func checkWebURL(_ url: String?, key: String, example: String, from: String? = nil) {
         guard let url else { return }
         if Self.hasControlCharacter(url, allowingTab: false) || url.contains(" ") {
-            reader.error(keyPath(key), "the URL holds a line break, space or control character")
+            reader.error(keyPath(key), "\(from ?? "the URL") holds a line break, space or control character")
             return
         }
         let parts = URLParts(url)
         if parts.scheme.map({ $0 == "http" || $0 == "https" }) != true || parts.host == nil {
-            reader.error(keyPath(key), "not an http(s) URL (e.g. \(example))")
+            reader.error(keyPath(key), (from.map { "\($0) is " } ?? "") + "not an http(s) URL (e.g. \(example))")
         } else if !parts.hasValidAuthority {
-            reader.error(keyPath(key), "the URL's host and port cannot be read: a host, then at most :PORT from 1 to 65535 (an IPv6 address in [ ])")
+            reader.error(keyPath(key), "\(from.map { "\($0): " } ?? "")the URL's host and port cannot be read: a host, then at most :PORT from 1 to 65535 (an IPv6 address in [ ])")
+        }
+    }
+
+    /// `checkWebURL` for a secret: a wrong value from `url_env` or `url_file` is said at that key,
+    /// naming the variable or file, not at `url`, which the config does not have.
+    func checkWebURL(_ secret: Secret?, key: String, example: String) {
+        guard let secret else { return }
+        switch secret.origin {
+        case .literal: checkWebURL(secret.value, key: key, example: example)
+        case .environment(let name): checkWebURL(secret.value, key: key + "_env", example: example, from: "the value of \(name)")
+        case .file(let path): checkWebURL(secret.value, key: key + "_file", example: example, from: "the contents of \(path)")
         }
     }
 

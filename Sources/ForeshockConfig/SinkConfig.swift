@@ -100,13 +100,13 @@ package struct SinkConfig: Sendable {
             }
             sink.insecureSkipVerify = object.bool("insecure_skip_verify") ?? false
             sink.caFile = object.string("ca_file")
-            object.checkWebURL(sink.url?.value, key: "url", example: "https://hooks.example.com/...")
+            object.checkWebURL(sink.url, key: "url", example: "https://hooks.example.com/...")
         case .pagerduty:
             sink.routingKey = object.secret("routing_key", required: true)
             if sink.routingKey?.value?.isEmpty == true { reader.error(object.keyPath("routing_key"), "is empty (give the integration's routing key)") }
             let url = object.wireString("url", "URL") ?? pagerDutyURL
             sink.url = .literal(url)
-            object.checkWebURL(sink.url?.value, key: "url", example: "https://hooks.example.com/...")
+            object.checkWebURL(sink.url, key: "url", example: "https://hooks.example.com/...")
             sink.insecureSkipVerify = object.bool("insecure_skip_verify") ?? false
             sink.caFile = object.string("ca_file")
         case .file:

@@ -191,7 +191,7 @@ package struct SourceConfig: Sendable {
             break
         case .json:
             source.url = object.secret("url", required: true)
-            object.checkWebURL(source.url?.value, key: "url", example: "https://api.example.com/mentions")
+            object.checkWebURL(source.url, key: "url", example: "https://api.example.com/mentions")
             source.token = object.secret("token")
             source.items = object.string("items", required: true)
             if let fields = object.object("fields", required: true) {

@@ -131,6 +131,15 @@ struct ConfigTests {
         #expect(errors.contains("test.json5: silences[1].for: a silence lasts at most 366d (a year and a day); change the rule for longer"), "\(errors)")
     }
 
+    @Test("A URL from a variable or a file that is not one is said at url_env or url_file, naming the variable or file, never the value")
+    func urlFromVariable() throws {
+        let fromEnv = Self.parse(#"{ sources: [], sinks: [{ name: "w", kind: "webhook", url_env: "OPS_URL" }] }"#, environment: ["OPS_URL": "s3cret-not-a-url"])
+        #expect(fromEnv.errors.map(\.description) == ["test.json5: sinks[0].url_env: the value of OPS_URL is not an http(s) URL (e.g. https://hooks.example.com/...)"], "\(fromEnv.errors)")
+        let file = try writeTemporaryFile("ftp://example.com/x\n", name: "url.txt")
+        let fromFile = Self.parse(#"{ sources: [], sinks: [{ name: "w", kind: "webhook", url_file: "\#(file)" }] }"#)
+        #expect(fromFile.errors.map(\.description) == ["test.json5: sinks[0].url_file: the contents of \(file) is not an http(s) URL (e.g. https://hooks.example.com/...)"], "\(fromFile.errors)")
+    }
+
     @Test("A source name holding a control or text-direction character is refused: its posts' keys would write it %XX, and rules and silences naming it would match nothing")
     func sourceNameCharacters() {
         let result = Self.parse(#"{ sources: [{ name: "rtl\u202Ex", kind: "hackernews", query: "acme" }] }"#)
