@@ -13,8 +13,16 @@ package struct ConsoleSink: AlertSink {
         self.terminal = terminal
     }
 
+    /// Each notification's line with its indented lines under it (why, held, the post's words),
+    /// then the command that silences it: every line cleaned on its own, so nothing from a post
+    /// starts a line of its own.
     package func render(_ notes: [AlertNotification], id: String) -> [(id: String, body: Data)] {
-        [(id, Data(notes.map { SafeText.clean(AlertText.line($0), keepLineBreaks: false) }.joined(separator: "\n").utf8))]
+        let text = notes.map { note in
+            let silence = note.state == .resolved ? [] : ["    silence: " + note.silenceCommand]
+            return (AlertText.line(note).split(separator: "\n").map(String.init) + silence)
+                .map { SafeText.clean($0, keepLineBreaks: false) }.joined(separator: "\n")
+        }
+        return [(id, Data(text.joined(separator: "\n").utf8))]
     }
 
     package func send(_ body: Data, id: String) async throws(DeliveryError) {
