@@ -355,12 +355,31 @@ package final class Notifier: @unchecked Sendable {
     /// timer, a batch under way) goes to `next`; the alerts its silences hold back are `next`'s
     /// to remember. Then `next.resume()` delivers the outbox in order, nothing twice at once.
     package func handOver(to next: Notifier) async {
+        beginHandOver(to: next)
+        await finishHandOver(to: next)
+    }
+
+    /// The hand-over's first half, at once: from here on what this notifier dispatches goes to
+    /// `next`, whose silences hold back what this one's did, and each of `next`'s workers
+    /// sends nothing until this one's for the same sink (or one sending to the same place) has
+    /// stopped. `next` may then resume at once: a receiver that hangs holds back its own
+    /// messages only, not every sink's.
+    package func beginHandOver(to next: Notifier) {
         let held = lock.withLock {
             successor = next
             defer { heldBySilence = [:] }
             return heldBySilence
         }
         next.lock.withLock { next.heldBySilence.merge(held) { current, _ in current } }
+        for (name, worker) in next.workers {
+            let destination = next.destinations[name]
+            worker.takeOver(from: workers.filter { $0.key == name || (destination != nil && destinations[$0.key] == destination) }.map(\.value))
+        }
+    }
+
+    /// The hand-over's second half: waits for this notifier's workers to stop, then passes its
+    /// counters on and sends what a group window opened meanwhile holds.
+    package func finishHandOver(to next: Notifier) async {
         for worker in workers.values { await worker.finish() }
         // The counters since start go on counting in `next`: status and the metrics' counters
         // must not drop to zero on SIGHUP.

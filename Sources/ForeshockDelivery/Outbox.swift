@@ -28,6 +28,10 @@ package final class Outbox: @unchecked Sendable {
     private var pending: [String: Entry] = [:]
     private var order: [String] = []
     private var marks = 0
+    /// Ids marked done or dead by this process, the latest few thousand: a worker that takes
+    /// over a sink at a reload skips what the one before it finished meanwhile.
+    private var settled: Set<String> = []
+    private var settledOrder: [String] = []
     /// Lines of the journal that could not be read when it was loaded.
     package private(set) var unreadable = 0
     /// Where a journal with unreadable lines was moved before the readable ones were rewritten.
@@ -70,6 +74,9 @@ package final class Outbox: @unchecked Sendable {
     package var entries: [Entry] { lock.lock(); defer { lock.unlock() }; return order.compactMap { pending[$0] } }
     package var depth: Int { lock.lock(); defer { lock.unlock() }; return pending.count }
 
+    /// Whether this process marked the message delivered or given up.
+    package func wasSettled(_ id: String) -> Bool { lock.withLock { settled.contains(id) } }
+
     /// Writes entries down before anything is sent.
     package func add(_ entries: [Entry]) throws {
         lock.lock(); defer { lock.unlock() }
@@ -97,6 +104,8 @@ package final class Outbox: @unchecked Sendable {
             try append("{\"id\":\(JSONText.quote(id)),\"sink\":\(JSONText.quote(entry.sink)),\"keys\":[\(entry.keys.map(JSONText.quote).joined(separator: ","))],"
                 + "\"reason\":\(JSONText.quote(reason ?? "")),\"at\":\(JSONText.quote(Timestamp.format(Date()))),\"body\":\(JSONText.quote(String(decoding: entry.body, as: UTF8.self)))}\n", to: path)
         }
+        if settled.insert(id).inserted { settledOrder.append(id) }
+        if settledOrder.count > 4096 { settled.subtract(settledOrder.prefix(2048)); settledOrder.removeFirst(2048) }
         try append("{\"op\":\"\(op)\",\"id\":\(JSONText.quote(id))}\n", to: journalPath)
         pending[id] = nil
         order.removeAll { $0 == id }

@@ -33,6 +33,9 @@ final class SinkWorker: @unchecked Sendable {
     private var stopping = false
     /// A message is on its way to the receiver now.
     private var sending = false
+    /// Ends when the workers this one takes over from (a reload: the same sink, or one sending
+    /// to the same place) have stopped: nothing is sent beside a send of theirs under way.
+    private var takingOver: Task<Void, Never>?
 
     struct Stats: Sendable {
         var delivered = 0
@@ -61,6 +64,7 @@ final class SinkWorker: @unchecked Sendable {
                     await bell.wait(atMost: wake.map { $0 - now })
                     continue
                 }
+                if let takingOver = lock.withLock({ self.takingOver }) { await takingOver.value }
                 await waitForRateLimit()
                 await attempt(next)
             }
@@ -75,6 +79,18 @@ final class SinkWorker: @unchecked Sendable {
     /// Messages handed over and not yet delivered or given up.
     var backlog: Int { lock.withLock { queue.count } }
     var stats: Stats { lock.withLock { counters } }
+
+    /// Takes over from the workers of the notifier a reload replaces: sends nothing until each
+    /// has stopped (a send of theirs under way is let end), and skips what they settled
+    /// meanwhile. Messages may be handed over at once; they wait in order.
+    func takeOver(from earlier: [SinkWorker]) {
+        guard !earlier.isEmpty else { return }
+        lock.withLock {
+            takingOver = Task {
+                for worker in earlier { await worker.finish() }
+            }
+        }
+    }
 
     /// Stops delivering; what is not delivered stays in the outbox for the next start.
     func stop() {
@@ -133,6 +149,12 @@ final class SinkWorker: @unchecked Sendable {
             queue[index].attempts += 1
             return queue[index]
         }) else { return }
+        // Delivered or given up by the worker this one took over from, after it was queued here.
+        if pending.attempts == 1, outbox.wasSettled(id) {
+            lock.withLock { sending = false }
+            remove(id)
+            return
+        }
         defer { lock.withLock { sending = false } }
         let entry = pending.entry, attempt = pending.attempts
         do {

@@ -81,10 +81,11 @@ package actor WatchService {
     /// The notification log's failed writes (the log counts them).
     private var logErrorsNotice = FailureNotice()
     private var logErrorsSeen = 0
-    /// The reloads' hand-overs from one notifier to the next, each after the one before: the old
-    /// notifier's send under way is let end (a receiver might finish one cut off after its
-    /// resend), and the next notifier delivers once it has. In the background, so a receiver
-    /// that hangs holds back neither the reload nor the polling, only that sink's messages.
+    /// The reloads' hand-overs from one notifier to the next, each after the one before: the next
+    /// notifier resumes at once, each of its sinks sending once the old notifier's worker for
+    /// that sink has stopped (its send under way let end: a receiver might finish one cut off
+    /// after its resend). In the background, so a receiver that hangs holds back neither the
+    /// reload nor the polling nor the other sinks, only its own messages.
     private var handingOver: Task<Void, Never>?
     /// The notifiers handing over, for a stop to cut off what they are still sending.
     private var retiring: [Notifier] = []
@@ -347,10 +348,11 @@ package actor WatchService {
         if old !== newNotifier {
             let before = handingOver
             retiring.append(old)
+            old.beginHandOver(to: newNotifier)
+            newNotifier.resume()
             handingOver = Task { [weak self] in
                 await before?.value
-                await old.handOver(to: newNotifier)
-                newNotifier.resume()
+                await old.finishHandOver(to: newNotifier)
                 await self?.retired(old)
             }
         }

@@ -309,6 +309,40 @@ struct NotifierTests {
         #expect(await new.drain(timeout: 10) && new.outbox.depth == 0)
     }
 
+    @Test("A reload while one receiver hangs: the other sinks deliver at once through the new notifier; the hanging sink's next message waits for its send under way, which is not repeated")
+    func reloadWhileOneSinkHangs() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script([
+            "/slow": #"[{"status": 200, "delay": 5}, {"status": 200}]"#, "/fast": #"[{"status": 200}]"#,
+        ])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try NotifierFixtures.config(sinks: #"""
+            { name: "slow", kind: "webhook", url: "\#(server.base)/slow" },
+            { name: "fast", kind: "webhook", url: "\#(server.base)/fast" }
+            """#, extra: #"alerting: { group_wait: "0s" }"#)
+        let old = try NotifierFixtures.notifier(config, stateDir: state)
+        old.submit([NotifierFixtures.note("1")])
+        _ = try await NotifierFixtures.requests(server, path: "/slow", atLeast: 1)
+        _ = try await NotifierFixtures.requests(server, path: "/fast", atLeast: 1)
+        let new = try NotifierFixtures.notifier(config, stateDir: state, sharing: old)
+        defer { new.stop() }
+        old.beginHandOver(to: new)
+        new.resume()
+        let reloaded = Date()
+        new.submit([NotifierFixtures.note("2", after: 60)])
+        // The fast sink has alert 2 well before the slow one's first send ends.
+        _ = try await NotifierFixtures.requests(server, path: "/fast", atLeast: 2)
+        #expect(Date().timeIntervalSince(reloaded) < 3, "the fast sink waited for the slow one")
+        #expect(try await NotifierFixtures.requests(server, path: "/slow").count == 1)
+        await old.finishHandOver(to: new)
+        #expect(await new.drain(timeout: 20))
+        let slow = try await NotifierFixtures.requests(server, path: "/slow")
+        let posts = slow.map { $0.json?["alerts"]?.arrayValue?.first?["post"]?.stringValue ?? "?" }
+        // 1 once (its send was let end, not repeated by the new notifier), then 2.
+        #expect(posts == ["1", "2"], "\(posts)")
+        #expect(new.outbox.depth == 0)
+    }
+
     @Test("Slack and PagerDuty payloads: blocks with a fallback text; trigger then resolve under one dedup_key")
     func slackAndPagerDuty() async throws {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/slack": #"[{"status": 200, "body": "ok"}]"#, "/pd": #"[{"status": 202}]"#])])
