@@ -10,7 +10,9 @@ import Foundation
 /// Messages go in the order they were handed over, except that one waiting for its retry
 /// holds back only later messages about one of its alerts (a resolve never overtakes its
 /// trigger): a message the receiver keeps refusing must not hold every other page back for a
-/// day, as Alertmanager retries each notification on its own.
+/// day, as Alertmanager retries each notification on its own. Two failures in a row, of any
+/// messages, are the receiver's: the whole sink then waits on one back-off, so a receiver that
+/// is down is not asked once per queued message.
 ///
 /// `@unchecked Sendable`: the queue and counters are behind `lock`; `sentTimes` is touched only by
 /// the one delivery task.
@@ -23,8 +25,11 @@ final class SinkWorker: @unchecked Sendable {
     private let lock = NSLock()
     /// Messages handed over and not yet delivered or given up, in the order handed over.
     private var queue: [Pending] = []
-    /// The receiver asked to be left alone until then (Retry-After).
+    /// The receiver asked to be left alone until then (Retry-After), or failed for two messages
+    /// in a row and is taken for down.
     private var pausedUntil = 0.0
+    /// Attempts that failed in a row, whatever their message.
+    private var failuresInARow = 0
     private var counters = Stats()
     private var sentTimes: [Double] = []
     private let bell = Doorbell()
@@ -122,19 +127,25 @@ final class SinkWorker: @unchecked Sendable {
         }
     }
 
-    /// The first message in order that is due and not behind an earlier one about one of its
-    /// alerts; else when the next one comes due (nil: none is waiting). Called under `lock`.
+    /// Of the messages that are due and not behind an earlier one about one of their alerts,
+    /// the one due longest (a new one before a retry; in order among equals); else when the
+    /// next one comes due (nil: none is waiting). Called under `lock`.
     private func nextDue(now: Double) -> (id: String?, wake: Double?) {
         if now < pausedUntil { return (nil, pausedUntil) }
         var held: Set<String> = []
         var wake: Double?
+        var best: Pending?
         for pending in queue {
             let free = held.isDisjoint(with: pending.entry.keys)
-            if free, pending.due <= now { return (pending.entry.id, nil) }
-            if free { wake = min(wake ?? pending.due, pending.due) }
             held.formUnion(pending.entry.keys)
+            guard free else { continue }
+            if pending.due <= now {
+                if best.map({ pending.due < $0.due }) ?? true { best = pending }
+            } else {
+                wake = min(wake ?? pending.due, pending.due)
+            }
         }
-        return (nil, wake)
+        return best.map { ($0.entry.id, nil) } ?? (nil, wake)
     }
 
     private func remove(_ id: String) {
@@ -157,9 +168,11 @@ final class SinkWorker: @unchecked Sendable {
         }
         defer { lock.withLock { sending = false } }
         let entry = pending.entry, attempt = pending.attempts
+        // Every attempt counts against the receiver's limit, a failed one too.
+        sentTimes.append(Date().timeIntervalSince1970)
         do {
             try await sink.send(entry.body, id: entry.id)
-            sentTimes.append(Date().timeIntervalSince1970)
+            lock.withLock { failuresInARow = 0 }
             logger.info("notification delivered", [("alerts", entry.keys.joined(separator: ",")), ("rules", entry.rules.joined(separator: ",")), ("id", entry.id), ("attempt", "\(attempt)")])
             count { $0.delivered += 1 }
             // The log first: a crash between the two sends it again (same id), never loses it.
@@ -184,7 +197,11 @@ final class SinkWorker: @unchecked Sendable {
             let delay = policy.delay(after: attempt, retryAfter: error.retryAfter)
             lock.withLock {
                 if let index = queue.firstIndex(where: { $0.entry.id == id }) { queue[index].due = now + delay }
+                failuresInARow += 1
                 if error.retryAfter != nil { pausedUntil = max(pausedUntil, now + delay) }
+                // Two messages failing in a row is the receiver, not a message: it is left alone
+                // on one back-off, as one message would be, not tried for every message queued.
+                if failuresInARow >= 2 { pausedUntil = max(pausedUntil, now + policy.delay(after: failuresInARow - 1, retryAfter: nil)) }
             }
             count { $0.retried += 1 }
             logger.warning("delivery failed, will retry", [("alerts", entry.keys.joined(separator: ",")), ("id", entry.id), ("attempt", "\(attempt)"), ("retry_in", DurationText.format(delay)), ("error", error.message)])

@@ -100,6 +100,25 @@ struct NotifierTests {
         #expect(Set(seen.map { $0.headers["webhook-id"] ?? "" }).count == 3)
     }
 
+    @Test("A receiver that is down is not asked once per queued message: after two failures in a row the sink waits on one back-off; max_per_minute counts failed attempts too")
+    func downReceiverNotHammered() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/down": #"[{"status": 503}]"#, "/limited": #"[{"status": 503}]"#])])
+        defer { server.stop() }
+        let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"""
+            { name: "down", kind: "webhook", url: "\#(server.base)/down" },
+            { name: "limited", kind: "webhook", url: "\#(server.base)/limited", max_per_minute: 3 }
+            """#, extra: #"alerting: { group_wait: "0s" }"#))
+        defer { notifier.stop() }
+        for post in 0..<20 { notifier.submit([NotifierFixtures.note("\(post)")]) }
+        try await Task.sleep(nanoseconds: 3_000_000_000)
+        // Back-off 0.2 s doubling to 1 s (the tests' policy): a handful of attempts in 3 s, where
+        // each of the 20 messages on its own back-off made over 60.
+        let down = try await NotifierFixtures.requests(server, path: "/down").count
+        #expect(down >= 2 && down <= 10, "\(down) attempts")
+        #expect(try await NotifierFixtures.requests(server, path: "/limited").count <= 3)
+        #expect(notifier.outbox.depth == 40)
+    }
+
     /// A webhook sink on a loopback server that answers 200, grouping for `groupWait`.
     static func hook(groupWait: String) async throws -> (FixtureServer, Notifier) {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
