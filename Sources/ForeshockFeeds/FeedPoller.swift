@@ -55,7 +55,7 @@ package final class FeedPoller: Sendable {
         /// Look-ups after the poll (counts, resharers, followers, replies) that failed, with
         /// none answering between, and the failure to say when the run's first (or hundredth)
         /// has not been said yet.
-        var lookups = FailureNotice()
+        var lookups: [Lookup: FailureNotice] = [:]
         var lookupToSay: (what: String, error: FeedError)?
     }
 
@@ -371,7 +371,7 @@ package final class FeedPoller: Sendable {
                 // a hostile one) must not create posts with no author and no link.
                 mentions += try feed.parseCounts(response.body).filter { asked.contains($0.id) }
             } catch {
-                lookupFailed(error, asking: "fresh counts")
+                lookupFailed(error, .counts, asking: "fresh counts")
                 // One post's answer failing (a 500 on that status, a body not as expected) is
                 // that post's: the others are still asked, or it would hold every post after it
                 // for as long as it fails. A server out of reach, asking to wait, refusing us or
@@ -386,7 +386,7 @@ package final class FeedPoller: Sendable {
                 return (mentions, gone, error)
             }
             failedJustBefore = false
-            lookupAnswered()
+            lookupAnswered(.counts)
         }
         return (mentions, gone, lastError)
     }
@@ -406,10 +406,10 @@ package final class FeedPoller: Sendable {
             let known = try await followers(of: accounts.filter { $0.followers == nil }.map(\.account), &outcome)
             accounts = accounts.map { Resharer(account: $0.account, followers: $0.followers ?? known[$0.account]) }
         } catch {
-            lookupFailed(error, asking: "the resharers of \(id)")
+            lookupFailed(error, .resharers, asking: "the resharers of \(id)")
             return nil
         }
-        lookupAnswered()
+        lookupAnswered(.resharers)
         return state.withLock { state in
             let previous = state.resharers[id]
             let since = previous?.fetchedAt ?? postedAt ?? now
@@ -472,12 +472,13 @@ package final class FeedPoller: Sendable {
         let unknown = unseen.compactMap { $0.authorFollowers == nil ? $0.author : nil }.filter { seen.insert($0).inserted }
         do throws(FeedError) {
             let known = try await followers(of: unknown, &outcome)
+            if !unknown.isEmpty { lookupAnswered(.followers) }
             guard !known.isEmpty else { return }
             for index in mentions.indices where mentions[index].authorFollowers == nil {
                 mentions[index].authorFollowers = mentions[index].author.flatMap { known[$0] }
             }
         } catch {
-            lookupFailed(error, asking: "the authors' followers")
+            lookupFailed(error, .followers, asking: "the authors' followers")
         }
     }
 
@@ -485,11 +486,21 @@ package final class FeedPoller: Sendable {
     /// accounts and its API has a thread to read.
     package var readsThreads: Bool { !source.brandAccounts.isEmpty && feed.repliesRequest(for: "0") != nil }
 
+    /// What reading a post's thread gave.
+    package enum ThreadRead: Sendable, Equatable {
+        /// The brand's direct replies in it (none, if it has not answered there).
+        case read([BrandReply])
+        /// The thread could not be read (a deleted post, a server error): counted, and said once a run.
+        case failed
+        /// Not asked: the call budget is spent for now, or the feed has no thread to read.
+        case notNow
+    }
+
     /// The brand's replies to a post, read from its thread where the mention stream does not
     /// carry them. Spends one call.
-    package func brandReplies(to id: String) async -> [BrandReply]? {
-        guard !source.brandAccounts.isEmpty, let request = feed.repliesRequest(for: id) else { return nil }
-        guard state.withLock({ $0.budget.spend(now: clock()) }) else { return nil }
+    package func brandReplies(to id: String) async -> ThreadRead {
+        guard !source.brandAccounts.isEmpty, let request = feed.repliesRequest(for: id) else { return .notNow }
+        guard state.withLock({ $0.budget.spend(now: clock()) }) else { return .notNow }
         var outcome = PollOutcome(source: source.name, observedAt: clock())
         do throws(FeedError) {
             let replies = try feed.parseReplies(try await fetch(request, &outcome)).map { reply in
@@ -497,11 +508,11 @@ package final class FeedPoller: Sendable {
                 if reply.replyTo == nil { reply.replyTo = id }
                 return reply
             }
-            lookupAnswered()
-            return brandReplies(in: replies.filter { $0.replyTo == id })
+            lookupAnswered(.thread)
+            return .read(brandReplies(in: replies.filter { $0.replyTo == id }))
         } catch {
-            lookupFailed(error, asking: "the replies to \(id)")
-            return nil
+            lookupFailed(error, .thread, asking: "the replies to \(id)")
+            return .failed
         }
     }
 
@@ -587,16 +598,23 @@ package final class FeedPoller: Sendable {
     /// A look-up after the poll failed: counted, and kept to be said at the first of a run and
     /// every hundredth after (`lookupFailureToSay`), since nothing else tells of it: the poll
     /// itself went well, and the source is not down.
-    private func lookupFailed(_ error: FeedError, asking what: String) {
+    private func lookupFailed(_ error: FeedError, _ lookup: Lookup, asking what: String) {
+        // Cut short by a stop (SIGTERM, a reload): not the server's failure.
+        guard !Task.isCancelled else { return }
         let error = count(error)
         state.withLock { state in
-            if state.lookups.failed() { state.lookupToSay = (what, error) }
+            if state.lookups[lookup, default: FailureNotice()].failed() { state.lookupToSay = (what, error) }
         }
     }
 
-    private func lookupAnswered() {
-        state.withLock { _ = $0.lookups.succeeded() }
+    /// A look-up of this kind worked: a run of its failures ends (another kind's does not, or
+    /// a thread that always fails beside counts that work would be said every poll).
+    private func lookupAnswered(_ lookup: Lookup) {
+        state.withLock { _ = $0.lookups[lookup]?.succeeded() }
     }
+
+    /// The kinds of look-up after a poll, each with its own run of failures.
+    enum Lookup: Hashable { case counts, resharers, followers, thread }
 
     /// The look-up failure not said yet, if one is due (see `lookupFailed`); taking it clears it.
     /// - Returns: what was asked for, and the failure.

@@ -146,9 +146,13 @@ package actor WatchPipeline {
     /// it: resharers of posts heating up, fresh counters of recent ones.
     package func handle(_ outcome: PollOutcome) async {
         guard let poller = pollers[outcome.source] else { return }
+        var outcome = outcome
+        let readFirst = outcome.error == nil && outcome.notBefore == nil ? await threadsBeforeScoring(outcome, poller: poller) : [:]
+        outcome.answers += readFirst.values.flatMap { $0 }
         let taken = outcome.mentions.map(\.id) + outcome.skippedIDs
         let bookkeeping: [StateJournal.Entry] = taken.isEmpty ? [] : [.polled(source: outcome.source, cursor: poller.savedCursor, ids: taken, readsFrom: poller.source.readsFrom)]
         await ingest(MentionObservations.from(outcome), then: bookkeeping)
+        for id in readFirst.keys { recent[outcome.source]?[id]?.threadReadAt = outcome.observedAt.timeIntervalSince1970 }
         await checkHealth(outcome)
         guard outcome.error == nil else { return }
         let source = outcome.source
@@ -196,30 +200,57 @@ package actor WatchPipeline {
         }
     }
 
+    /// New posts already older than a rule's `unanswered_for_at_least` (the first poll after a
+    /// start, a listing that found them late) would page the moment they are scored: their
+    /// threads are read first, the most reshared of those with the reshares such a rule asks
+    /// for, a few a poll.
+    /// - Returns: per post whose thread was read, the brand's replies in it.
+    private func threadsBeforeScoring(_ outcome: PollOutcome, poller: FeedPoller) async -> [String: [BrandReply]] {
+        let rules = config.rules.filter { $0.when.unansweredForAtLeast != nil }
+        guard poller.readsThreads, let threshold = rules.compactMap(\.when.unansweredForAtLeast).min() else { return [:] }
+        let fewest = rules.map { $0.when.minReshares ?? 0 }.min() ?? 0
+        let now = outcome.observedAt.timeIntervalSince1970
+        let answered = Set(outcome.answers.map(\.postID))
+        let old = outcome.mentions.filter { mention in
+            !answered.contains(mention.id) && (mention.reshares ?? 0) >= fewest
+                && (mention.createdDate.map { now - $0.timeIntervalSince1970 >= threshold } ?? false)
+        }.sorted { ($0.reshares ?? 0) > ($1.reshares ?? 0) }
+        var found: [String: [BrandReply]] = [:]
+        for mention in old.prefix(Self.threadsPerPoll) {
+            let read = await poller.brandReplies(to: mention.id)
+            if read == .notNow { break }
+            if case .read(let replies) = read { found[mention.id] = replies } else { found[mention.id] = [] }
+        }
+        return found
+    }
+
     /// How long before a spreading post's thread is read again for the brand's answer.
     static let threadReadEvery: Double = 600
     /// The most threads one poll reads.
     static let threadsPerPoll = 3
 
-    /// Reads the threads of spreading posts the brand has not answered, for an answer the
-    /// mention stream does not carry (a Reddit comment, a reply without the query's words):
-    /// without it every such complaint would look unanswered and page. Complaints first, then the
-    /// most reshared, each again every `threadReadEvery`, a few a poll, within the call budget.
+    /// Reads the threads of complaints and spreading posts the brand has not answered, for an
+    /// answer the mention stream does not carry (a Reddit comment, a reply without the query's
+    /// words): without it every such complaint would look unanswered and page. Complaints first,
+    /// then the most reshared, each again every `threadReadEvery` (one that cannot be read too,
+    /// so it does not keep the others waiting), a few a poll, within the call budget.
     private func readThreads(of source: String, poller: FeedPoller, now: Double) async {
         guard poller.readsThreads, config.rules.contains(where: \.when.readsAnswer) else { return }
-        let due = (recent[source] ?? [:]).filter { _, post in
-            !post.answered && post.reshares > 0 && now - (post.threadReadAt ?? -.infinity) >= Self.threadReadEvery
-        }
+        let due = (recent[source] ?? [:]).filter { _, post in !post.answered && now - (post.threadReadAt ?? -.infinity) >= Self.threadReadEvery }
         guard !due.isEmpty else { return }
         let keys = due.keys.sorted().map { PostKey(source: source, id: $0) }
         let features = await onEngine { $0.features(keys, at: now) }
+        // Hacker News has no reshares and Reddit's are crossposts: a complaint is worth a look
+        // however it spreads.
         let order = zip(keys, features).compactMap { key, features -> (id: String, complaint: Int, reshares: Int)? in
-            guard let features, features.unansweredFor != nil else { return nil }
-            return (key.id, features.complaintScore, due[key.id]?.reshares ?? 0)
+            guard let features, features.unansweredFor != nil, features.complaintScore > 0 || features.reshares > 0 else { return nil }
+            return (key.id, features.complaintScore, features.reshares)
         }.sorted { ($0.complaint, $0.reshares, $1.id) > ($1.complaint, $1.reshares, $0.id) }
         for post in order.prefix(Self.threadsPerPoll) {
-            guard let replies = await poller.brandReplies(to: post.id) else { break }
+            let read = await poller.brandReplies(to: post.id)
+            if read == .notNow { break }
             recent[source]?[post.id]?.threadReadAt = now
+            guard case .read(let replies) = read else { continue }
             await ingest(replies.map { .answer(key: PostKey(source: source, id: $0.postID), time: min(now, $0.at.timeIntervalSince1970), author: $0.by) })
         }
     }

@@ -75,6 +75,21 @@ struct UnansweredComplaintTests {
         #expect(at - start >= 3780 && at - start <= 3780 + 60, "fired at \(at - start) s")
     }
 
+    @Test("The brand's answer seen before its post (one poll found both, the answer written first) still makes the post answered")
+    func answerBeforePost() async throws {
+        let start = 1_700_000_000.0
+        var lines = [#"{"type":"answer","time":\#(start + 600),"source":"x","post":"t1","author":"acme"}"#,
+                     #"{"type":"post","time":\#(start + 3700),"created_at":\#(start),"source":"x","id":"t1","author":"dana","followers":300,"text":"@acme lost my bag and nobody answers. Worst airline ever."}"#]
+        for step in 1...20 {
+            lines.append(#"{"type":"reshare","time":\#(start + 3700 + Double(step) * 60),"source":"x","post":"t1","user":"u\#(step)","followers":300}"#)
+        }
+        let answered = await Self.unansweredAlerts(try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "early.jsonl"))
+        #expect(answered.isEmpty, "\(answered)")
+        // Without the answer it pages: the test can fail.
+        let unanswered = await Self.unansweredAlerts(try writeTemporaryFile(lines.dropFirst().joined(separator: "\n") + "\n", name: "none.jsonl"))
+        #expect(!unanswered.isEmpty)
+    }
+
     @Test("watch turns rules about the brand's answer off where no brand account is known, and says so once; --brand turns them on")
     func offWithoutBrand() async throws {
         let (config, off) = try ConfigLoader.embeddedDefault(query: "acme").0.answerRulesLimitedToBrandSources()

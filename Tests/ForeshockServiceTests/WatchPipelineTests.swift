@@ -11,6 +11,17 @@ import Testing
 
 @Suite("The watch pipeline")
 struct WatchPipelineTests {
+    /// A customer's complaint about Acme on source "m", as a poll finds it.
+    static func complaint(_ id: String, reshares: Int, createdAt: Date, text: String = "@acme lost my bag and nobody answers. Worst airline ever.") -> Mention {
+        var post = Mention(source: "m", id: id)
+        post.author = "dana"
+        post.authorFollowers = 300
+        post.text = text
+        post.reshares = reshares
+        post.createdAt = Timestamp.format(createdAt)
+        return post
+    }
+
     @Test("A polled source's posts read as of its last poll while it polls on time; one that stopped answering, or streams after a reload, reads at the time asked")
     func readThrough() async throws {
         // Nothing listens on the discard port: the counts refresh after the poll fails, so the
@@ -105,14 +116,8 @@ struct WatchPipelineTests {
         let poller = FeedPoller(feed: source.makeFeed())
         let pipeline = WatchPipeline(config: config, pollers: [poller]) { _ in }
         let now = Date()
-        func post(_ id: String) -> Mention {
-            var post = Mention(source: "m", id: id)
-            post.reshares = 1
-            post.createdAt = Timestamp.format(now.addingTimeInterval(-60))
-            return post
-        }
         var outcome = PollOutcome(source: "m", observedAt: now)
-        outcome.mentions = [post("1"), post("2")]
+        outcome.mentions = ["1", "2"].map { Self.complaint($0, reshares: 1, createdAt: now.addingTimeInterval(-60)) }
         await pipeline.handle(outcome)
         await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(60)))
         #expect(try await api.requests(to: "/api/v1/statuses/1").count == 1)
@@ -135,6 +140,8 @@ struct WatchPipelineTests {
             "/api/v1/statuses/1/context": [["body": #"{"ancestors":[],"descendants":[\#(answer)]}"#]],
             "/api/v1/statuses/2/context": [["body": #"{"ancestors":[],"descendants":[\#(bystander)]}"#]],
             "/api/v1/statuses/3/context": [["body": #"{"ancestors":[],"descendants":[]}"#]],
+            // A thread that cannot be read (the post deleted) is counted and does not keep the others waiting.
+            "/api/v1/statuses/4/context": [["status": 404, "body": #"{"error":"Record not found"}"#]],
         ])
         defer { api.stop() }
         func pipeline(brand: [String]) -> WatchPipeline {
@@ -144,18 +151,13 @@ struct WatchPipelineTests {
             config.sources = [source]
             return WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())]) { _ in }
         }
-        func post(_ id: String, reshares: Int) -> Mention {
-            var post = Mention(source: "m", id: id)
-            post.author = "dana"
-            post.authorFollowers = 300
-            post.text = "@acme lost my bag and nobody answers. Worst airline ever."
-            post.reshares = reshares
-            post.createdAt = stamp(-600)
-            return post
+        func post(_ id: String, reshares: Int, text: String? = nil) -> Mention {
+            text.map { Self.complaint(id, reshares: reshares, createdAt: now.addingTimeInterval(-600), text: $0) }
+                ?? Self.complaint(id, reshares: reshares, createdAt: now.addingTimeInterval(-600))
         }
         var outcome = PollOutcome(source: "m", observedAt: now)
-        // Post 3 has not spread: its thread is not worth a call yet.
-        outcome.mentions = [post("1", reshares: 5), post("2", reshares: 8), post("3", reshares: 0)]
+        // Post 3 is no complaint and has not spread: its thread is not worth a call.
+        outcome.mentions = [post("1", reshares: 5), post("2", reshares: 8), post("3", reshares: 0, text: "nice weather at the airport"), post("4", reshares: 20)]
 
         // Without the brand's accounts there is no answer to look for.
         let blind = pipeline(brand: [])
@@ -170,12 +172,37 @@ struct WatchPipelineTests {
         #expect(try await api.requests(to: "/api/v1/statuses/1/context").count == 1)
         #expect(try await api.requests(to: "/api/v1/statuses/2/context").count == 1)
         #expect(try await api.requests(to: "/api/v1/statuses/3/context").isEmpty)
+        #expect(try await api.requests(to: "/api/v1/statuses/4/context").count == 1)
         // A minute later: not again. Eleven minutes later: the unanswered one is, the answered one not.
         await watching.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(60)))
         #expect(try await api.requests(to: "/api/v1/statuses/2/context").count == 1)
+        #expect(try await api.requests(to: "/api/v1/statuses/4/context").count == 1)
         await watching.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(660)))
         #expect(try await api.requests(to: "/api/v1/statuses/2/context").count == 2)
         #expect(try await api.requests(to: "/api/v1/statuses/1/context").count == 1)
+    }
+
+    @Test("A complaint first seen already older than unanswered_for_at_least (the first poll after a start) has its thread read before it is scored: answered there, it never pages")
+    func oldComplaintReadBeforeScoring() async throws {
+        let now = Date()
+        let answer = try mastodonStatus(id: "21", createdAt: Timestamp.format(now.addingTimeInterval(-6000)), author: "acme_support", inReplyTo: "20", content: "<p>@dana sorted, sorry</p>")
+        let api = try await ScriptedAPI([
+            "/api/v1/statuses/20/context": [["body": #"{"ancestors":[],"descendants":[\#(answer)]}"#]],
+            "/api/v1/statuses/22/context": [["body": #"{"ancestors":[],"descendants":[]}"#]],
+        ])
+        defer { api.stop() }
+        var source = testSource(.mastodon, name: "m", base: api.base)
+        source.brandAccounts = ["acme_support"]
+        var config = scoringConfig([rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 10; $0.complaint = true }])
+        config.sources = [source]
+        let sent = Mutex<[AlertNotification]>([])
+        let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())]) { notes in sent.withLock { $0 += notes } }
+        var outcome = PollOutcome(source: "m", observedAt: now)
+        outcome.mentions = ["20", "22"].map { Self.complaint($0, reshares: 12, createdAt: now.addingTimeInterval(-7200)) }
+        await pipeline.handle(outcome)
+        let paged = sent.withLock { $0.filter { $0.reason == .started }.map(\.key.id) }
+        #expect(paged == ["22"], "\(paged)")
+        #expect(try await api.requests(to: "/api/v1/statuses/20/context").count == 1)
     }
 
     @Test("A reload hands on that a source's listing was empty, so its next burst is still followed back through its pages; a source that reads elsewhere now starts afresh")

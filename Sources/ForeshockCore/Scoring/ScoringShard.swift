@@ -61,6 +61,12 @@ package struct ScoringShard: Sendable {
     /// The least complaint score a post needs for any unanswered rule to hold: posts below it
     /// are never scheduled (most posts are no complaint, and the heap entries cost memory).
     private var unansweredMinScore = 0
+    /// Answers to posts not tracked yet, by when they were written: a poll that finds a post and
+    /// the brand's reply to it together stamps the reply first (it was written before the poll),
+    /// and the post must not then look unanswered. Taken when the post comes; pruned past a day.
+    private var earlyAnswers: [PostKey: Double] = [:]
+    static let earlyAnswersKept = 10_000
+
     /// No post can go cold before this: the least `lastActivity + cold_after` over the posts not
     /// firing, a bound that only grows between sweeps (activity only moves forward), so a sweep
     /// before it would find nothing.
@@ -215,12 +221,18 @@ package struct ScoringShard: Sendable {
         var slot = found ?? table.slot(of: observation.key, hash: item.hash)
         let isNew = slot == nil
         if isNew {
-            // An answer to a post not tracked says nothing worth keeping.
-            if case .answer = observation { return nil }
+            // An answer to a post not tracked yet is kept for the post, if it comes.
+            if case .answer(let key, let time, _) = observation {
+                keepEarlyAnswer(key, at: time)
+                return nil
+            }
             slot = table.insert(PostState(key: observation.key, createdAt: observation.time, followersCap: settings.calibration.resharerFollowersCap),
                                 hash: item.hash)
         }
         guard let slot else { return nil }
+        if isNew, !earlyAnswers.isEmpty, let answered = earlyAnswers.removeValue(forKey: observation.key) {
+            table[slot].answeredAt = answered
+        }
         let createdAt = table[slot].createdAt
         let wasEligible = !isNew && table[slot].complaintScore >= unansweredMinScore
         // Mutated in place: a copy taken out of the table would share the history's buffers, and
@@ -234,6 +246,14 @@ package struct ScoringShard: Sendable {
             scheduleUnanswered(slot, hash: item.hash)
         }
         return slot
+    }
+
+    private mutating func keepEarlyAnswer(_ key: PostKey, at time: Double) {
+        earlyAnswers[key] = min(earlyAnswers[key] ?? time, time)
+        guard earlyAnswers.count > Self.earlyAnswersKept else { return }
+        // Answers to posts that never came (the brand answers far more than the stream finds).
+        earlyAnswers = earlyAnswers.filter { $0.value >= time - 86_400 }
+        if earlyAnswers.count > Self.earlyAnswersKept { earlyAnswers = [key: time] }
     }
 
     private static func apply(_ observation: Observation, item: Item, to post: inout PostState, settings: Settings) {
