@@ -34,12 +34,10 @@ enum CheckConfigCommand {
             config = loaded
         } catch {
             // What it names on disk is checked too, so that every problem is said at once.
-            let more = error.partial.map { partial in
-                afterLoading(partial, path: path, terminal: terminal, sinks: !error.problems.contains { $0.severity == .error && $0.path.hasPrefix("sinks") })
-            } ?? []
+            let more = error.partial.map { partial in afterLoading(partial, path: path, terminal: terminal, skipping: sinksWithErrors(error.problems)) } ?? []
             return refused(error, path: path, terminal: terminal, more: more)
         }
-        let problems = afterLoading(config, path: path, terminal: terminal, sinks: true)
+        let problems = afterLoading(config, path: path, terminal: terminal, skipping: [])
         if !problems.isEmpty {
             for problem in problems { terminal.printError(problem) }
             terminal.printError("\(path): \(NumberText.count(problems.count, "error")); the config cannot be used")
@@ -66,10 +64,21 @@ enum CheckConfigCommand {
     }
 
     /// What watch checks after loading: the files it uses, every sink's template found, parsed
-    /// and rendered (the sinks only when they were read without errors).
-    private static func afterLoading(_ config: Config, path: String, terminal: Terminal, sinks: Bool) -> [String] {
+    /// and rendered (not a sink the config's own errors name: nil skips them all).
+    private static func afterLoading(_ config: Config, path: String, terminal: Terminal, skipping: Set<Int>?) -> [String] {
         config.watchFileProblems(origin: path, stateDir: config.stateDir).map(\.description)
-            + (sinks ? SinkSet.problems(config: config, terminal: terminal).map { "\(path): \($0.path): \($0.message)" } : [])
+            + SinkSet.problems(config: config, skipping: skipping ?? Set(config.sinks.indices), terminal: terminal).map { "\(path): \($0.path): \($0.message)" }
+    }
+
+    /// The sinks a config's errors name, by index; nil when one of them was left out for a
+    /// kind it does not know (the indices of those after it moved).
+    private static func sinksWithErrors(_ problems: [ConfigProblem]) -> Set<Int>? {
+        var indices = Set<Int>()
+        for problem in problems where problem.severity == .error && problem.path.hasPrefix("sinks[") {
+            if problem.path.hasSuffix("].kind") { return nil }
+            if let index = Int(problem.path.dropFirst(6).prefix { $0.isNumber }) { indices.insert(index) }
+        }
+        return indices
     }
 
     /// Every problem, then the count (none for a file that could not be read at all): exit 2.

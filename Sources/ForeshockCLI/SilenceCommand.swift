@@ -21,7 +21,7 @@ enum SilenceCommand {
         // before, and would drop them if the file went away.
         let store = SilenceStore(configured: [], stateDir: stateDir, leavingUnreadable: true)
         if let problem = store.startupProblem {
-            throw CommandError(.runtime, SafeText.terminal("foreshock silence: \(store.path ?? stateDir) cannot be read: \(problem); fix it or remove it (a running watch keeps the silences it read before)."))
+            throw CommandError(.runtime, SafeText.terminal("foreshock silence: \(problem) (a running watch keeps the silences it read before)."))
         }
         if case let skipped = store.skippedEntries, skipped > 0 {
             terminal.printError("foreshock silence: the silences file has \(skipped) entr\(skipped == 1 ? "y" : "ies") that could not be read; left out")

@@ -32,7 +32,11 @@ enum StatusCommand {
         }
         let now = Date()
         // Only read: a damaged file stays for the watch, which keeps the silences it read before.
-        let silences = SilenceStore(configured: [], stateDir: stateDir, leavingUnreadable: true).list.filter { $0.active(at: now) }.map { "\($0.id) until \(Timestamp.format($0.silence.until))" }
+        let store = SilenceStore(configured: [], stateDir: stateDir, leavingUnreadable: true)
+        if let problem = store.startupProblem {
+            terminal.printError(SafeText.terminal("foreshock status: \(problem) (a running watch keeps the silences it read before; they are not listed below)."))
+        }
+        let silences = store.list.filter { $0.active(at: now) }.map { "\($0.id) until \(Timestamp.format($0.silence.until))" }
         let deadPath = (stateDir as NSString).appendingPathComponent("dead-letter.jsonl")
         let dead = FileManager.default.contents(atPath: deadPath).map { $0.split(separator: 0x0A).count } ?? 0
         terminal.out(render(status, alive: alive, silences: silences,

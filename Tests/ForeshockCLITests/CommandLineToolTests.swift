@@ -50,6 +50,11 @@ struct CommandLineToolTests {
         let (second, _, secondErr) = await runForeshock(["check-config", sinks])
         #expect(second == .usage && secondErr.contains(#"sinks[0] ("e"): \#(template): unknown placeholder {{nosuch}}"#)
                 && secondErr.contains(#"sinks[1] ("w"): template /nonexistent.json cannot be read"#) && secondErr.contains("2 errors"), "\(secondErr)")
+        // A sink with an error of its own, a templates_dir that is not there, and another sink's missing directory: all three.
+        let mixed = try writeTemporaryFile(#"{ sources: [], templates_dir: "/nonexistent/tpl", sinks: [{ name: "w", kind: "webhook", url: "ftp://x" }, { name: "f", kind: "file", path: "/nonexistent/d/a.jsonl" }] }"#)
+        let (third, _, thirdErr) = await runForeshock(["check-config", mixed])
+        #expect(third == .usage && thirdErr.contains("sinks[0].url: not an http(s) URL") && thirdErr.contains("templates_dir: /nonexistent/tpl is not a directory")
+                && thirdErr.contains(#"sinks[1] ("f"): path /nonexistent/d/a.jsonl: /nonexistent/d is not a directory"#) && thirdErr.contains("3 errors"), "\(thirdErr)")
     }
 
     @Test("A templates_dir that is not a directory stops check-config (every built-in template would be used without a word), not a command that sends nothing")

@@ -215,7 +215,7 @@ struct FirstHourTests {
         // A file it cannot read fails the command and stays where it is: moved away, the running
         // watch would drop the silences it still holds.
         let unread = try await runBinary(["silence", "list", "--state-dir", garbled])
-        #expect(unread.status == 1 && unread.out.isEmpty && unread.err.split(separator: "\n").count == 1 && unread.err.contains("silences.json cannot be read: "), "\(unread.err)")
+        #expect(unread.status == 1 && unread.out.isEmpty && unread.err.split(separator: "\n").count == 1 && unread.err.contains("silences.json is not a silences file"), "\(unread.err)")
         #expect(try String(contentsOfFile: garbled + "/silences.json", encoding: .utf8) == "garbage")
         let refused = try await runBinary(["silence", "add", "rule=going-viral", "--for", "1h", "--state-dir", garbled])
         let untouched = try String(contentsOfFile: garbled + "/silences.json", encoding: .utf8)

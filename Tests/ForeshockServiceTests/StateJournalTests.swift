@@ -154,6 +154,14 @@ struct StatusCommandTests {
         try killed.json.write(to: URL(fileURLWithPath: WatchStatus.path(stateDir: state)))
         let (_, killedRaw, _) = await runForeshock(["status", "--state-dir", state, "--format", "json"])
         #expect(try WatchStatus.decode(Data(killedRaw.utf8)).running == false, "\(killedRaw.prefix(300))")
+        // A silences file it cannot read is said, and left for the watch, which keeps what it read.
+        let silences = state + "/silences.json"
+        let kept = try? String(contentsOfFile: silences, encoding: .utf8)
+        try "{not json".write(toFile: silences, atomically: true, encoding: .utf8)
+        let (withBad, _, badErr) = await runForeshock(["status", "--state-dir", state])
+        #expect(withBad == .success && badErr.contains("is not a silences file") && badErr.split(separator: "\n").count == 1, "\(badErr)")
+        #expect(try String(contentsOfFile: silences, encoding: .utf8) == "{not json")
+        if let kept { try kept.write(toFile: silences, atomically: true, encoding: .utf8) } else { try FileManager.default.removeItem(atPath: silences) }
         #expect(parsed.hottest.first?.counters?.last?.reshares == 50, "the polled counters, over time")
         // A damaged status file's absurd prediction is shown, not trapped on (Int(_:) past Int.max).
         var damaged = parsed

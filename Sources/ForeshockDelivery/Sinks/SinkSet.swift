@@ -53,12 +53,18 @@ package struct SinkSet: Sendable {
     /// Every sink's first problem, not only the first sink's, for check-config: a templates_dir
     /// that is not there (every template would be the built-in one), then each sink's files
     /// and templates. Key paths as config problems name them.
-    package static func problems(config: Config, terminal: Terminal) -> [(path: String, message: String)] {
-        if let directory = config.templatesDir, FileManager.default.isDirectory(atPath: directory) != true {
-            return [("templates_dir", "\(directory) is not a directory")]
+    /// - Parameter skipping: sinks not to check (the config's own errors name them already).
+    package static func problems(config: Config, skipping: Set<Int> = [], terminal: Terminal) -> [(path: String, message: String)] {
+        var problems: [(path: String, message: String)] = []
+        var directory = config.templatesDir
+        if let templatesDir = directory, FileManager.default.isDirectory(atPath: templatesDir) != true {
+            problems.append(("templates_dir", "\(templatesDir) is not a directory"))
+            // The sinks are still checked, with the built-in templates its files would replace.
+            directory = nil
         }
-        let templates = AlertTemplates(directory: config.templatesDir)
-        return config.sinks.enumerated().compactMap { index, sink in
+        let templates = AlertTemplates(directory: directory)
+        return problems + config.sinks.enumerated().compactMap { index, sink in
+            guard !skipping.contains(index) else { return nil }
             do throws(AlertTemplates.Problem) {
                 try checkFiles(sink)
                 _ = try make(sink, templates: templates, terminal: terminal)
