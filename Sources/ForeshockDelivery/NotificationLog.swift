@@ -52,6 +52,9 @@ package final class NotificationLog: @unchecked Sendable {
     private var pendingIDs = Set<String>()
     private var pendingMarks: [String: Mark] = [:]
     private var lines = 0
+    /// Where each sink name ever configured sends (`SinkSet.destinations`), so that a sink
+    /// renamed keeps what the receiver was told under its old name.
+    private var sinkDestinations: [String: String] = [:]
     /// Lines that could not be read when the log was loaded.
     package private(set) var unreadable = 0
     /// Appends that failed (a full disk): each may make a restart send a message again, under
@@ -79,6 +82,8 @@ package final class NotificationLog: @unchecked Sendable {
                 queue(Queued(id: id, group: group, sink: sink, notes: value["n"]?.arrayValue?.compactMap(\.stringValue) ?? []))
             } else if let id = value["d"]?.stringValue {
                 settle(id)
+            } else if let sink = value["sink"]?.stringValue, let destination = value["to"]?.stringValue {
+                sinkDestinations[sink] = destination
             } else if value["a"] == nil, let id = value["n"]?.stringValue {
                 take(id)
             } else if let alert = value["a"]?.stringValue, let severity = value["s"]?.stringValue.flatMap(Severity.init(rawValue:)),
@@ -141,8 +146,27 @@ package final class NotificationLog: @unchecked Sendable {
     /// or written; called under `lock`.
     private func lastMark(_ note: AlertNotification, sink: String?) -> Mark? {
         let key = Self.markKey(note.alertKey, sink)
+        if let mark = pendingMarks[key] ?? marks[key] { return mark }
+        guard let sink else { return nil }
+        // A sink renamed: what the same receiver was last told under another name.
+        if let destination = sinkDestinations[sink] {
+            let renamed = sinkDestinations.filter { $0.key != sink && $0.value == destination }.keys
+                .compactMap { marks[Self.markKey(note.alertKey, $0)] }.max { $0.time < $1.time }
+            if let renamed { return renamed }
+        }
         // A log written before marks had sinks keeps one mark for the whole alert.
-        return pendingMarks[key] ?? marks[key] ?? (sink == nil ? nil : marks[note.alertKey])
+        return marks[note.alertKey]
+    }
+
+    /// Notes where the configured sinks send (new names, or names that send elsewhere now), so
+    /// that a sink renamed later still knows what its receiver was told.
+    package func learn(destinations: [String: String]) {
+        lock.withLock {
+            let changed = destinations.filter { sinkDestinations[$0.key] != $0.value }
+            guard !changed.isEmpty else { return }
+            for (sink, destination) in changed { sinkDestinations[sink] = destination }
+            append(changed.sorted { $0.key < $1.key }.map { Self.sinkLine($0.key, $0.value) }.joined())
+        }
     }
 
     /// Notes a notification as accepted by the notifier, before it is written (`record`), so
@@ -238,6 +262,10 @@ package final class NotificationLog: @unchecked Sendable {
             + (id.map { ",\"n\":\(JSONText.quote($0))" } ?? "") + "}\n"
     }
 
+    private static func sinkLine(_ sink: String, _ destination: String) -> String {
+        "{\"sink\":\(JSONText.quote(sink)),\"to\":\(JSONText.quote(destination))}\n"
+    }
+
     private static func queuedLine(_ message: Queued) -> String {
         "{\"q\":\(JSONText.quote(message.id)),\"g\":\(JSONText.quote(message.group)),\"k\":\(JSONText.quote(message.sink)),"
             + "\"n\":[\(message.notes.map(JSONText.quote).joined(separator: ","))]}\n"
@@ -283,7 +311,8 @@ package final class NotificationLog: @unchecked Sendable {
         var text = order.map { "{\"n\":\(JSONText.quote($0))}\n" }.joined()
         for (alert, mark) in marks.sorted(by: { $0.key < $1.key }) { text += Self.markLine(alert: alert, mark, id: nil) }
         for message in queuedOrder.compactMap({ queued[$0] }) { text += Self.queuedLine(message) }
-        lines = order.count + marks.count + queued.count
+        for (sink, destination) in sinkDestinations.sorted(by: { $0.key < $1.key }) { text += Self.sinkLine(sink, destination) }
+        lines = order.count + marks.count + queued.count + sinkDestinations.count
         guard let path else { return }
         do { try AtomicFile.write(Data(text.utf8), to: path) } catch { failed(error) }
     }

@@ -87,6 +87,7 @@ package final class Notifier: @unchecked Sendable {
         for sink in sinks.sinks { workers[sink.name] = SinkWorker(sink: sink, outbox: outbox, log: log, policy: policy, logger: logger) }
         self.workers = workers
         destinations = sinks.destinations
+        log.learn(destinations: sinks.destinations)
         order = sinks.sinks.map(\.name)
         if resume { self.resume() }
     }

@@ -277,6 +277,16 @@ struct NotifierTests {
         let seen = try await NotifierFixtures.requests(server, path: "/hook")
         #expect(seen.count == 2 && Set(seen.map { $0.headers["webhook-id"] ?? "" }).count == 1, "\(seen.count)")
         #expect(renamed.stats.delivered["pager"] == 1 && renamed.outbox.depth == 0 && !FileManager.default.fileExists(atPath: state + "/dead-letter.jsonl"))
+        // A restart under the new name: the receiver was told alert 1 fires (under the old name),
+        // so it is neither a silence that lapsed nor news.
+        let pagerConfig = try NotifierFixtures.config(sinks: #"{ name: "pager", kind: "webhook", url: "\#(server.base)/hook" }"#)
+        let restarted = try NotifierFixtures.notifier(pagerConfig, stateDir: state)
+        restarted.rememberSilenced([NotifierFixtures.note("1")])
+        #expect(restarted.lapsedSilences(now: Date().addingTimeInterval(7200)).isEmpty)
+        restarted.submit([NotifierFixtures.note("1", after: 30)])
+        #expect(await restarted.drain(timeout: 10))
+        restarted.stop()
+        #expect(try await NotifierFixtures.requests(server, path: "/hook").count == 2, "alert 1 announced again under the new name")
         // Another receiver under another name is not the same sink: the message is a dead letter.
         let elsewhere = try makeTemporaryDirectory().path
         let lost = try NotifierFixtures.notifier(ops, stateDir: elsewhere)
