@@ -399,11 +399,13 @@ package actor WatchPipeline {
                 }
             case .counts(let key, _, let reshares?, _, _, _):
                 recent[key.source]?[key.id]?.reshares = reshares
-            case .answer(let key, _, _):
-                recent[key.source]?[key.id]?.answered = true
             default:
                 continue
             }
+        }
+        // After the posts: an answer written before the poll that found its post sorts first.
+        for observation in observations {
+            if case .answer(let key, _, _) = observation { recent[key.source]?[key.id]?.answered = true }
         }
     }
 

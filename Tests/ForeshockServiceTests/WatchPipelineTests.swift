@@ -203,6 +203,10 @@ struct WatchPipelineTests {
         let paged = sent.withLock { $0.filter { $0.reason == .started }.map(\.key.id) }
         #expect(paged == ["22"], "\(paged)")
         #expect(try await api.requests(to: "/api/v1/statuses/20/context").count == 1)
+        // Answered, its thread is not read again; the other one's is, ten minutes on.
+        await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(660)))
+        #expect(try await api.requests(to: "/api/v1/statuses/20/context").count == 1)
+        #expect(try await api.requests(to: "/api/v1/statuses/22/context").count == 2)
     }
 
     @Test("A reload hands on that a source's listing was empty, so its next burst is still followed back through its pages; a source that reads elsewhere now starts afresh")
