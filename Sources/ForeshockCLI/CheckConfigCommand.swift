@@ -75,7 +75,8 @@ enum CheckConfigCommand {
     private static func sinksWithErrors(_ problems: [ConfigProblem]) -> Set<Int>? {
         var indices = Set<Int>()
         for problem in problems where problem.severity == .error && problem.path.hasPrefix("sinks[") {
-            if problem.path.hasSuffix("].kind") { return nil }
+            // Left out of the config read (no kind it knows, or not an object): the indices after it moved.
+            if problem.path.hasSuffix("].kind") || problem.path.hasSuffix("]") { return nil }
             if let index = Int(problem.path.dropFirst(6).prefix { $0.isNumber }) { indices.insert(index) }
         }
         return indices

@@ -59,6 +59,10 @@ package final class Notifier: @unchecked Sendable {
     /// Set by `handOver`: what this notifier dispatches after it (a group window's timer, a
     /// batch under way) is delivered by its successor.
     private var successor: Notifier?
+    /// Ends when the workers of sinks the notifier before this one had and this one has not
+    /// (removed at a reload) have stopped: a message of theirs is a dead letter only if they
+    /// did not deliver it meanwhile.
+    private var removedSinksStopping: Task<Void, Never>?
     /// Per alert, its last firing notification a silence held back, while nothing since says
     /// otherwise: a silence that ends before the alert does lets receivers hear of it then
     /// (`lapsedSilences`), as Alertmanager does, not at the next repeat hours later.
@@ -235,12 +239,20 @@ package final class Notifier: @unchecked Sendable {
                 logger.info("outbox message for a sink no longer configured goes to the sink that sends to the same place", [("sink", entry.sink), ("to", renamed), ("id", entry.id)])
                 entry.sink = renamed
                 worker.enqueue([entry])
+            } else if let stopping = lock.withLock({ removedSinksStopping }) {
+                // Its old worker may be sending it now: a dead letter only if it was not delivered.
+                Task { await stopping.value; self.deadLetterForRemovedSink(entry) }
             } else {
-                logger.error("outbox message for a sink no longer configured, moved to the dead letters", [("sink", entry.sink), ("id", entry.id)])
-                log.settled(entry.id)
-                try? outbox.dead(entry.id, reason: "sink \(entry.sink) is no longer in the config")
+                deadLetterForRemovedSink(entry)
             }
         }
+    }
+
+    private func deadLetterForRemovedSink(_ entry: Outbox.Entry) {
+        guard !outbox.wasSettled(entry.id) else { return }
+        logger.error("outbox message for a sink no longer configured, moved to the dead letters", [("sink", entry.sink), ("id", entry.id)])
+        log.settled(entry.id)
+        try? outbox.dead(entry.id, reason: "sink \(entry.sink) is no longer in the config")
     }
 
     /// The configured sink sending where `entry`'s did, when there is exactly one.
@@ -372,9 +384,16 @@ package final class Notifier: @unchecked Sendable {
             return heldBySilence
         }
         next.lock.withLock { next.heldBySilence.merge(held) { current, _ in current } }
+        var successors = Set<String>()
         for (name, worker) in next.workers {
             let destination = next.destinations[name]
-            worker.takeOver(from: workers.filter { $0.key == name || (destination != nil && destinations[$0.key] == destination) }.map(\.value))
+            let earlier = workers.filter { $0.key == name || (destination != nil && destinations[$0.key] == destination) }
+            successors.formUnion(earlier.keys)
+            worker.takeOver(from: Array(earlier.values))
+        }
+        let removed = workers.filter { !successors.contains($0.key) }.map(\.value)
+        if !removed.isEmpty {
+            next.lock.withLock { next.removedSinksStopping = Task { for worker in removed { await worker.finish() } } }
         }
     }
 

@@ -77,7 +77,9 @@ final class SinkWorker: @unchecked Sendable {
     }
 
     func enqueue(_ entries: [Outbox.Entry]) {
-        lock.withLock { queue += entries.map { Pending(entry: $0) } }
+        // Due since it was written: a retry that came due before a new message goes first, or
+        // new messages arriving faster than max_per_minute would hold it back for good.
+        lock.withLock { queue += entries.map { Pending(entry: $0, due: $0.created) } }
         bell.ring()
     }
 
@@ -128,8 +130,9 @@ final class SinkWorker: @unchecked Sendable {
     }
 
     /// Of the messages that are due and not behind an earlier one about one of their alerts,
-    /// the one due longest (a new one before a retry; in order among equals); else when the
-    /// next one comes due (nil: none is waiting). Called under `lock`.
+    /// the one due longest (a new one since it was written, a retry since its back-off ended;
+    /// in order among equals); else when the next one comes due (nil: none is waiting). Called
+    /// under `lock`.
     private func nextDue(now: Double) -> (id: String?, wake: Double?) {
         if now < pausedUntil { return (nil, pausedUntil) }
         var held: Set<String> = []

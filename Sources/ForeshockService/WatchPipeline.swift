@@ -206,15 +206,20 @@ package actor WatchPipeline {
     /// for, a few a poll.
     /// - Returns: per post whose thread was read, the brand's replies in it.
     private func threadsBeforeScoring(_ outcome: PollOutcome, poller: FeedPoller) async -> [String: [BrandReply]] {
-        let rules = config.rules.filter { $0.when.unansweredForAtLeast != nil }
+        let rules = config.rules.filter { rule in rule.when.unansweredForAtLeast != nil && (rule.sources?.contains(outcome.source) ?? true) }
         guard poller.readsThreads, let threshold = rules.compactMap(\.when.unansweredForAtLeast).min() else { return [:] }
         let fewest = rules.map { $0.when.minReshares ?? 0 }.min() ?? 0
+        let leastScore = rules.map { $0.when.complaintScoreAtLeast ?? ($0.when.complaint == true ? 1 : 0) }.min() ?? 0
+        let lexicon = ComplaintLexicon.of(config)
         let now = outcome.observedAt.timeIntervalSince1970
         let answered = Set(outcome.answers.map(\.postID))
-        let old = outcome.mentions.filter { mention in
-            !answered.contains(mention.id) && (mention.reshares ?? 0) >= fewest
-                && (mention.createdDate.map { now - $0.timeIntervalSince1970 >= threshold } ?? false)
-        }.sorted { ($0.reshares ?? 0) > ($1.reshares ?? 0) }
+        // Those such a rule could page for, complaints first, then the most reshared.
+        let old = outcome.mentions.compactMap { mention -> (mention: Mention, score: Int)? in
+            guard !answered.contains(mention.id), (mention.reshares ?? 0) >= fewest,
+                  mention.createdDate.map({ now - $0.timeIntervalSince1970 >= threshold }) ?? false else { return nil }
+            let score = lexicon.score(mention.text ?? "")
+            return score >= leastScore ? (mention, score) : nil
+        }.sorted { ($0.score, $0.mention.reshares ?? 0) > ($1.score, $1.mention.reshares ?? 0) }.map(\.mention)
         var found: [String: [BrandReply]] = [:]
         for mention in old.prefix(Self.threadsPerPoll) {
             let read = await poller.brandReplies(to: mention.id)

@@ -628,4 +628,14 @@ struct ScoringEngineTests {
         ])
         #expect(notes.map(\.key) == [about])
     }
+
+    @Test("An answer to a post not tracked yet is kept for it: the journal's compaction keeps its line (trackedKeys), and the post comes answered")
+    func earlyAnswerKept() {
+        let engine = ScoringEngine(config: scoringConfig([rule("unanswered", .critical) { $0.unansweredForAtLeast = 60 }]), shards: 2)
+        let key = PostKey(source: "x", id: "t1")
+        _ = engine.ingest([.answer(key: key, time: 1_000, author: "acme")])
+        #expect(engine.trackedKeys.contains(key))
+        _ = engine.ingest([.post(key: key, time: 2_000, createdAt: 500, author: "dana", followers: 300, text: "@acme lost my bag", url: nil)])
+        #expect(engine.features(key, at: 2_000)?.unansweredFor == nil)
+    }
 }

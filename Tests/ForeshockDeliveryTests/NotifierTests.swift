@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ForeshockConfig
 @testable import ForeshockDelivery
+@testable import ForeshockSupport
 @testable import ForeshockService
 @testable import ForeshockTestSupport
 
@@ -119,6 +120,30 @@ struct NotifierTests {
         #expect(down >= 2 && down <= 10, "\(down) attempts")
         #expect(try await NotifierFixtures.requests(server, path: "/limited").count <= 3)
         #expect(notifier.outbox.depth == 40)
+    }
+
+    @Test("A retry that came due goes before a message written after it: new messages arriving at the rate limit do not hold it back for good")
+    func retryNotStarvedByNewMessages() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 503}, {"status": 200}]"#])])
+        defer { server.stop() }
+        // One attempt each half second (the limit's window shortened).
+        let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook", max_per_minute: 1 }"#,
+                                                                                extra: #"alerting: { group_wait: "0s" }"#), rateWindow: 0.5)
+        defer { notifier.stop() }
+        notifier.submit([NotifierFixtures.note("1")])
+        _ = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 1)
+        // Four written before alert 1's retry comes due (0.2 s), four after it: the four before
+        // go first, then the retry, then the rest.
+        for post in 2...5 { notifier.submit([NotifierFixtures.note("\(post)")]) }
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        for post in 6...9 { notifier.submit([NotifierFixtures.note("\(post)")]) }
+        let seen = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 10, tries: 500)
+        let posts = seen.map { $0.json?["alerts"]?.arrayValue?.first?["post"]?.stringValue ?? "?" }
+        // However late this test queued them, alert 1's retry comes before every alert written
+        // a second after its failure.
+        let retry = posts.indices.filter { posts[$0] == "1" }.dropFirst().first
+        let later = posts.firstIndex { ["6", "7", "8", "9"].contains($0) }
+        #expect(retry != nil && later != nil && retry! < later!, "\(posts)")
     }
 
     /// A webhook sink on a loopback server that answers 200, grouping for `groupWait`.
@@ -340,17 +365,23 @@ struct NotifierTests {
         #expect(await new.drain(timeout: 10) && new.outbox.depth == 0)
     }
 
-    @Test("A reload while one receiver hangs: the other sinks deliver at once through the new notifier; the hanging sink's next message waits for its send under way, which is not repeated")
-    func reloadWhileOneSinkHangs() async throws {
+    /// Two webhook sinks, "slow" (its first answer takes `hanging` seconds) and "fast", on one
+    /// loopback server, a state directory, and the config.
+    static func slowAndFast(hanging: Double) async throws -> (FixtureServer, String, Config) {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script([
-            "/slow": #"[{"status": 200, "delay": 5}, {"status": 200}]"#, "/fast": #"[{"status": 200}]"#,
+            "/slow": #"[{"status": 200, "delay": \#(hanging)}, {"status": 200}]"#, "/fast": #"[{"status": 200}]"#,
         ])])
-        defer { server.stop() }
-        let state = try makeTemporaryDirectory().path
         let config = try NotifierFixtures.config(sinks: #"""
             { name: "slow", kind: "webhook", url: "\#(server.base)/slow" },
             { name: "fast", kind: "webhook", url: "\#(server.base)/fast" }
             """#, extra: #"alerting: { group_wait: "0s" }"#)
+        return (server, try makeTemporaryDirectory().path, config)
+    }
+
+    @Test("A reload while one receiver hangs: the other sinks deliver at once through the new notifier; the hanging sink's next message waits for its send under way, which is not repeated")
+    func reloadWhileOneSinkHangs() async throws {
+        let (server, state, config) = try await Self.slowAndFast(hanging: 5)
+        defer { server.stop() }
         let old = try NotifierFixtures.notifier(config, stateDir: state)
         old.submit([NotifierFixtures.note("1")])
         _ = try await NotifierFixtures.requests(server, path: "/slow", atLeast: 1)
@@ -371,6 +402,31 @@ struct NotifierTests {
         let posts = slow.map { $0.json?["alerts"]?.arrayValue?.first?["post"]?.stringValue ?? "?" }
         // 1 once (its send was let end, not repeated by the new notifier), then 2.
         #expect(posts == ["1", "2"], "\(posts)")
+        #expect(new.outbox.depth == 0)
+    }
+
+    @Test("A sink removed at a reload while it sends: the message it delivers is not a dead letter; one it never sent is")
+    func removedSinkWhileSending() async throws {
+        let (server, state, both) = try await Self.slowAndFast(hanging: 2)
+        defer { server.stop() }
+        let old = try NotifierFixtures.notifier(both, stateDir: state)
+        old.submit([NotifierFixtures.note("1")])
+        old.submit([NotifierFixtures.note("2", after: 10)])
+        _ = try await NotifierFixtures.requests(server, path: "/slow", atLeast: 1)
+        let new = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "fast", kind: "webhook", url: "\#(server.base)/fast" }"#,
+                                                                           extra: #"alerting: { group_wait: "0s" }"#), stateDir: state, sharing: old)
+        defer { new.stop() }
+        old.beginHandOver(to: new)
+        new.resume()
+        await old.finishHandOver(to: new)
+        #expect(await new.drain(timeout: 10))
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let dead = (try? String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8)) ?? ""
+        let lines: [JSONValue] = dead.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
+        let deadPosts: [String] = lines.flatMap { ($0["keys"]?.arrayValue ?? []).compactMap(\.stringValue) }
+        // Alert 1 reached the slow receiver; alert 2's message for it was never sent.
+        #expect(try await NotifierFixtures.requests(server, path: "/slow").count == 1)
+        #expect(deadPosts == ["mastodon:2"], "\(dead)")
         #expect(new.outbox.depth == 0)
     }
 

@@ -60,6 +60,13 @@ package struct ComplaintLexicon: Sendable {
     /// also as one word, "acmeair", the way hashtags write it) and each brand account's handle.
     /// Queries that are searches rather than names (quotes, operators, over four words) are
     /// left out.
+    /// The lexicon a config scores complaints with: its extra terms, and its brand's names (by
+    /// default each source's query and brand accounts).
+    package static func of(_ config: Config) -> ComplaintLexicon {
+        ComplaintLexicon(extra: config.scoring.complaintTerms, replaceBuiltin: config.scoring.replaceBuiltinLexicon,
+                         brand: config.scoring.brandTerms.isEmpty ? brandTerms(sources: config.sources) : config.scoring.brandTerms)
+    }
+
     package static func brandTerms(sources: [SourceConfig]) -> [String] {
         var out: [String] = []
         for source in sources {

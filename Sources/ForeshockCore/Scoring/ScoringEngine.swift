@@ -61,8 +61,7 @@ package final class ScoringEngine: @unchecked Sendable {
     private static func settings(_ config: Config, shards count: Int, passesQuietAlerts: Bool, calibration: Calibration) -> ScoringShard.Settings {
         ScoringShard.Settings(
             scoring: config.scoring, calibration: calibration, matcher: RuleMatcher(rules: config.rules), kernel: SeismicKernel(config.scoring.seismic),
-            lexicon: ComplaintLexicon(extra: config.scoring.complaintTerms, replaceBuiltin: config.scoring.replaceBuiltinLexicon,
-                                      brand: config.scoring.brandTerms.isEmpty ? ComplaintLexicon.brandTerms(sources: config.sources) : config.scoring.brandTerms),
+            lexicon: ComplaintLexicon.of(config),
             maxPosts: max(1, config.scoring.maxTrackedPosts / count),
             watching: Dictionary(config.sources.map { ($0.name, $0.watching) }, uniquingKeysWith: { first, _ in first }),
             sinkNames: config.sinks.map(\.name),

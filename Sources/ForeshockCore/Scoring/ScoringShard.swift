@@ -85,7 +85,8 @@ package struct ScoringShard: Sendable {
     package var postCount: Int { table.count }
 
     /// Every post tracked.
-    package var keys: [PostKey] { table.slots.map { table[$0].key } }
+    /// The posts tracked, and those an early answer waits for: what a journal compaction keeps.
+    package var keys: [PostKey] { table.slots.map { table[$0].key } + earlyAnswers.keys }
 
     /// When the next open post crosses an unanswered threshold (+∞ when none will).
     package var nextUnansweredDue: Double { unansweredDue.nextDue }
