@@ -202,8 +202,8 @@ package actor WatchPipeline {
 
     /// New posts already older than a rule's `unanswered_for_at_least` (the first poll after a
     /// start, a listing that found them late) would page the moment they are scored: their
-    /// threads are read first, the most reshared of those with the reshares such a rule asks
-    /// for, a few a poll.
+    /// threads are read first, complaints first, then the most reshared of those with the
+    /// reshares such a rule asks for, up to ten a poll.
     /// - Returns: per post whose thread was read, the brand's replies in it.
     private func threadsBeforeScoring(_ outcome: PollOutcome, poller: FeedPoller) async -> [String: [BrandReply]] {
         let rules = config.rules.filter { rule in rule.when.unansweredForAtLeast != nil && (rule.sources?.contains(outcome.source) ?? true) }
@@ -221,7 +221,7 @@ package actor WatchPipeline {
             return score >= leastScore ? (mention, score) : nil
         }.sorted { ($0.score, $0.mention.reshares ?? 0) > ($1.score, $1.mention.reshares ?? 0) }.map(\.mention)
         var found: [String: [BrandReply]] = [:]
-        for mention in old.prefix(Self.threadsPerPoll) {
+        for mention in old.prefix(Self.threadsBeforeScoringPerPoll) {
             let read = await poller.brandReplies(to: mention.id)
             if read == .notNow { break }
             if case .read(let replies) = read { found[mention.id] = replies } else { found[mention.id] = [] }
@@ -233,6 +233,9 @@ package actor WatchPipeline {
     static let threadReadEvery: Double = 600
     /// The most threads one poll reads.
     static let threadsPerPoll = 3
+    /// The most threads one poll reads before scoring: each is a complaint that would page at
+    /// once, worth more calls (the source's `calls_per_minute` still bounds them).
+    static let threadsBeforeScoringPerPoll = 10
 
     /// Reads the threads of complaints and spreading posts the brand has not answered, for an
     /// answer the mention stream does not carry (a Reddit comment, a reply without the query's

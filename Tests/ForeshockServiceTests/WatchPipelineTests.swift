@@ -198,15 +198,18 @@ struct WatchPipelineTests {
         let sent = Mutex<[AlertNotification]>([])
         let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())]) { notes in sent.withLock { $0 += notes } }
         var outcome = PollOutcome(source: "m", observedAt: now)
+        // Three more reshared complaints come first: the answered one is still read, not crowded out.
         outcome.mentions = ["20", "22"].map { Self.complaint($0, reshares: 12, createdAt: now.addingTimeInterval(-7200)) }
+            + ["24", "25", "26"].map { Self.complaint($0, reshares: 30, createdAt: now.addingTimeInterval(-7200)) }
         await pipeline.handle(outcome)
         let paged = sent.withLock { $0.filter { $0.reason == .started }.map(\.key.id) }
-        #expect(paged == ["22"], "\(paged)")
+        #expect(paged.sorted() == ["22", "24", "25", "26"], "\(paged)")
         #expect(try await api.requests(to: "/api/v1/statuses/20/context").count == 1)
-        // Answered, its thread is not read again; the other one's is, ten minutes on.
+        // Answered, its thread is not read again; the unanswered ones' are, ten minutes on, the
+        // most reshared first.
         await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(660)))
         #expect(try await api.requests(to: "/api/v1/statuses/20/context").count == 1)
-        #expect(try await api.requests(to: "/api/v1/statuses/22/context").count == 2)
+        #expect(try await api.requests(to: "/api/v1/statuses/24/context").count == 2)
     }
 
     @Test("A reload hands on that a source's listing was empty, so its next burst is still followed back through its pages; a source that reads elsewhere now starts afresh")
