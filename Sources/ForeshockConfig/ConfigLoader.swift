@@ -134,7 +134,7 @@ package enum ConfigLoader {
             reader.warning("rules", "no rules: nothing will ever alert")
         }
         if config.scoring.replaceBuiltinLexicon, config.scoring.complaintTerms.isEmpty {
-            for (index, rule) in config.rules.enumerated() where rule.when.complaint == true || rule.when.complaintScoreAtLeast != nil {
+            for (index, rule) in config.rules.enumerated() where rule.when.leastComplaintScore > 0 {
                 reader.warning("rules[\(index)].when", "can never hold: it asks for a complaint, and scoring.lexicon replaces the built-in complaint terms with none")
             }
         }

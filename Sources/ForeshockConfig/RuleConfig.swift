@@ -34,6 +34,9 @@ package struct RuleConditions: Sendable, Equatable {
     /// Whether the rule is about the brand's answer, so needs the brand's accounts to mean anything.
     package var readsAnswer: Bool { unansweredForAtLeast != nil || spreadingAfterAnswer != nil }
 
+    /// The least complaint score a post needs for the rule to hold (0: none asked for).
+    package var leastComplaintScore: Int { complaintScoreAtLeast ?? (complaint == true ? 1 : 0) }
+
     var isEmpty: Bool { self == RuleConditions() }
 
     /// The conditions as the config writes them: `predicted_reshares_at_least: 1000, min_reshares: 5, max_age: 30d`.

@@ -30,8 +30,7 @@ package final class Outbox: @unchecked Sendable {
     private var marks = 0
     /// Ids marked done or dead by this process, the latest few thousand: a worker that takes
     /// over a sink at a reload skips what the one before it finished meanwhile.
-    private var settled: Set<String> = []
-    private var settledOrder: [String] = []
+    private var settled = RecentIDs(capacity: 4096)
     /// Lines of the journal that could not be read when it was loaded.
     package private(set) var unreadable = 0
     /// Where a journal with unreadable lines was moved before the readable ones were rewritten.
@@ -104,8 +103,7 @@ package final class Outbox: @unchecked Sendable {
             try append("{\"id\":\(JSONText.quote(id)),\"sink\":\(JSONText.quote(entry.sink)),\"keys\":[\(entry.keys.map(JSONText.quote).joined(separator: ","))],"
                 + "\"reason\":\(JSONText.quote(reason ?? "")),\"at\":\(JSONText.quote(Timestamp.format(Date()))),\"body\":\(JSONText.quote(String(decoding: entry.body, as: UTF8.self)))}\n", to: path)
         }
-        if settled.insert(id).inserted { settledOrder.append(id) }
-        if settledOrder.count > 4096 { settled.subtract(settledOrder.prefix(2048)); settledOrder.removeFirst(2048) }
+        settled.insert(id)
         try append("{\"op\":\"\(op)\",\"id\":\(JSONText.quote(id))}\n", to: journalPath)
         pending[id] = nil
         order.removeAll { $0 == id }

@@ -163,13 +163,12 @@ final class SinkWorker: @unchecked Sendable {
             queue[index].attempts += 1
             return queue[index]
         }) else { return }
+        defer { lock.withLock { sending = false } }
         // Delivered or given up by the worker this one took over from, after it was queued here.
         if pending.attempts == 1, outbox.wasSettled(id) {
-            lock.withLock { sending = false }
             remove(id)
             return
         }
-        defer { lock.withLock { sending = false } }
         let entry = pending.entry, attempt = pending.attempts
         // Every attempt counts against the receiver's limit, a failed one too.
         sentTimes.append(Date().timeIntervalSince1970)

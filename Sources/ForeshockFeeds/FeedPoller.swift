@@ -580,8 +580,8 @@ package final class FeedPoller: Sendable {
         redactor.merged(with: Redactor(secrets: credentials.tokens)).scrub(text)
     }
 
-    /// A failure that does not fail the poll (a later page, counts, resharers): counted in the
-    /// source's errors (`status`'s ERRORS), and kept as its last one.
+    /// A failure, of a poll or of a call that does not fail it (a later page, counts,
+    /// resharers): counted in the source's errors (`status`'s ERRORS), and kept as its last one.
     /// - Returns: the error with its message as logs may show it (terminal-safe, secrets out).
     @discardableResult
     private func count(_ error: FeedError) -> FeedError {
@@ -629,15 +629,12 @@ package final class FeedPoller: Sendable {
     /// else exponential back-off with jitter.
     private func failed(_ outcome: PollOutcome, _ error: FeedError) -> PollOutcome {
         var outcome = outcome
-        var error = error
-        // Everything that reads a failure (logs, status, the source-down alert) reads it here.
-        error.message = redact(SafeText.terminal(error.message))
+        // Everything that reads a failure (logs, status, the source-down alert) reads it here:
+        // counted, and its message made fit to show.
+        let error = count(error)
         outcome.error = error
         let failures = state.withLock { state in
             state.failures += 1
-            state.stats.errors += 1
-            state.stats.lastError = error.message
-            state.stats.lastErrorAt = clock()
             return state.failures
         }
         let backoff = min(Self.maxBackoff, max(source.interval, 5) * pow(2, Double(min(failures, 10) - 1))) * jitter()

@@ -209,24 +209,38 @@ package actor WatchPipeline {
         let rules = config.rules.filter { rule in rule.when.unansweredForAtLeast != nil && (rule.sources?.contains(outcome.source) ?? true) }
         guard poller.readsThreads, let threshold = rules.compactMap(\.when.unansweredForAtLeast).min() else { return [:] }
         let fewest = rules.map { $0.when.minReshares ?? 0 }.min() ?? 0
-        let leastScore = rules.map { $0.when.complaintScoreAtLeast ?? ($0.when.complaint == true ? 1 : 0) }.min() ?? 0
-        let lexicon = ComplaintLexicon.of(config)
+        let leastScore = rules.map(\.when.leastComplaintScore).min() ?? 0
         let now = outcome.observedAt.timeIntervalSince1970
         let answered = Set(outcome.answers.map(\.postID))
+        let candidates = outcome.mentions.filter { mention in
+            !answered.contains(mention.id) && (mention.reshares ?? 0) >= fewest
+                && mention.createdDate.map({ now - $0.timeIntervalSince1970 >= threshold }) ?? false
+        }
+        // Most polls find no post that old: the lexicon is built only for those that do.
+        guard !candidates.isEmpty else { return [:] }
+        let lexicon = ComplaintLexicon.of(config)
         // Those such a rule could page for, complaints first, then the most reshared.
-        let old = outcome.mentions.compactMap { mention -> (mention: Mention, score: Int)? in
-            guard !answered.contains(mention.id), (mention.reshares ?? 0) >= fewest,
-                  mention.createdDate.map({ now - $0.timeIntervalSince1970 >= threshold }) ?? false else { return nil }
+        let old = candidates.compactMap { mention -> (mention: Mention, score: Int)? in
             let score = lexicon.score(mention.text ?? "")
             return score >= leastScore ? (mention, score) : nil
         }.sorted { ($0.score, $0.mention.reshares ?? 0) > ($1.score, $1.mention.reshares ?? 0) }.map(\.mention)
-        var found: [String: [BrandReply]] = [:]
-        for mention in old.prefix(Self.threadsBeforeScoringPerPoll) {
-            let read = await poller.brandReplies(to: mention.id)
-            if read == .notNow { break }
-            if case .read(let replies) = read { found[mention.id] = replies } else { found[mention.id] = [] }
+        let read = await Self.threads(of: old.prefix(Self.threadsBeforeScoringPerPoll).map(\.id), poller: poller)
+        return Dictionary(read, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Reads the threads of `ids`, in order, until the call budget is spent.
+    /// - Returns: each post whose thread was asked for, with the brand's replies in it (none
+    ///   when it could not be read: it is counted, and asked again later like the others).
+    private static func threads(of ids: [String], poller: FeedPoller) async -> [(id: String, replies: [BrandReply])] {
+        var read: [(id: String, replies: [BrandReply])] = []
+        for id in ids {
+            switch await poller.brandReplies(to: id) {
+            case .notNow: return read
+            case .failed: read.append((id, []))
+            case .read(let replies): read.append((id, replies))
+            }
         }
-        return found
+        return read
     }
 
     /// How long before a spreading post's thread is read again for the brand's answer.
@@ -254,12 +268,11 @@ package actor WatchPipeline {
             guard let features, features.unansweredFor != nil, features.complaintScore > 0 || features.reshares > 0 else { return nil }
             return (key.id, features.complaintScore, features.reshares)
         }.sorted { ($0.complaint, $0.reshares, $1.id) > ($1.complaint, $1.reshares, $0.id) }
-        for post in order.prefix(Self.threadsPerPoll) {
-            let read = await poller.brandReplies(to: post.id)
-            if read == .notNow { break }
-            recent[source]?[post.id]?.threadReadAt = now
-            guard case .read(let replies) = read else { continue }
-            await ingest(replies.map { .answer(key: PostKey(source: source, id: $0.postID), time: min(now, $0.at.timeIntervalSince1970), author: $0.by) })
+        for (id, replies) in await Self.threads(of: order.prefix(Self.threadsPerPoll).map(\.id), poller: poller) {
+            recent[source]?[id]?.threadReadAt = now
+            if !replies.isEmpty {
+                await ingest(replies.map { .answer(key: PostKey(source: source, id: $0.postID), time: min(now, $0.at.timeIntervalSince1970), author: $0.by) })
+            }
         }
     }
 

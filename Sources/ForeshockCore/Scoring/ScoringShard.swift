@@ -211,7 +211,7 @@ package struct ScoringShard: Sendable {
 
     private static func unansweredMinScore(_ matcher: RuleMatcher) -> Int {
         matcher.rules.filter { !RuleMatcher.isVolumeRule($0) && $0.when.unansweredForAtLeast != nil }
-            .map { $0.when.complaintScoreAtLeast ?? ($0.when.complaint == true ? 1 : 0) }.min() ?? 0
+            .map(\.when.leastComplaintScore).min() ?? 0
     }
 
     /// - Parameter found: the post's slot if it was looked up and found already.

@@ -11,27 +11,11 @@ package struct SinkSet: Sendable {
     /// outbox for a sink since renamed goes to the sink that sends to the same place.
     package let destinations: [String: String]
 
-    /// - Throws: `AlertTemplates.Problem` naming the sink and what is wrong.
+    /// - Throws: `AlertTemplates.Problem` naming the first sink that cannot work and what is wrong.
     package init(config: Config, terminal: Terminal) throws(AlertTemplates.Problem) {
-        // Its files replace the built-in templates by name, each one optional: a directory that
-        // is not there would leave every built-in one in use without a word. Checked here, where
-        // sinks are built (check-config, watch, test-alert, replay --send), not by every command
-        // that reads the config: `silence add --config` from another directory needs no templates.
-        if let directory = config.templatesDir, FileManager.default.isDirectory(atPath: directory) != true {
-            throw AlertTemplates.Problem(description: "templates_dir: \(directory) is not a directory")
-        }
-        let templates = AlertTemplates(directory: config.templatesDir)
-        var sinks: [any AlertSink] = []
-        for (index, sink) in config.sinks.enumerated() {
-            do {
-                try Self.checkFiles(sink)
-                sinks.append(try Self.make(sink, templates: templates, terminal: terminal))
-            } catch {
-                throw AlertTemplates.Problem(description: "\(Self.keyPath(index, sink)): \(error.description)")
-            }
-        }
-        if sinks.isEmpty { sinks = [ConsoleSink(terminal: terminal)] }
-        self.sinks = sinks
+        let built = Self.build(config, skipping: [], terminal: terminal)
+        if let first = built.problems.first { throw AlertTemplates.Problem(description: "\(first.path): \(first.message)") }
+        self.sinks = built.sinks.isEmpty ? [ConsoleSink(terminal: terminal)] : built.sinks
         destinations = Dictionary(config.sinks.map { ($0.name, Self.destination(of: $0)) }, uniquingKeysWith: { a, _ in a })
     }
 
@@ -51,11 +35,20 @@ package struct SinkSet: Sendable {
     }
 
     /// Every sink's first problem, not only the first sink's, for check-config: a templates_dir
-    /// that is not there (every template would be the built-in one), then each sink's files
-    /// and templates. Key paths as config problems name them.
+    /// that is not there, then each sink's files and templates. Key paths as config problems
+    /// name them.
     /// - Parameter skipping: sinks not to check (the config's own errors name them already).
     package static func problems(config: Config, skipping: Set<Int> = [], terminal: Terminal) -> [(path: String, message: String)] {
+        build(config, skipping: skipping, terminal: terminal).problems
+    }
+
+    /// Each sink built, or the problem that stops it, checked as at start.
+    private static func build(_ config: Config, skipping: Set<Int>, terminal: Terminal) -> (sinks: [any AlertSink], problems: [(path: String, message: String)]) {
         var problems: [(path: String, message: String)] = []
+        // Its files replace the built-in templates by name, each one optional: a directory that
+        // is not there would leave every built-in one in use without a word. Checked here, where
+        // sinks are built (check-config, watch, test-alert, replay --send), not by every command
+        // that reads the config: `silence add --config` from another directory needs no templates.
         var directory = config.templatesDir
         if let templatesDir = directory, FileManager.default.isDirectory(atPath: templatesDir) != true {
             problems.append(("templates_dir", "\(templatesDir) is not a directory"))
@@ -63,16 +56,16 @@ package struct SinkSet: Sendable {
             directory = nil
         }
         let templates = AlertTemplates(directory: directory)
-        return problems + config.sinks.enumerated().compactMap { index, sink in
-            guard !skipping.contains(index) else { return nil }
+        var sinks: [any AlertSink] = []
+        for (index, sink) in config.sinks.enumerated() where !skipping.contains(index) {
             do throws(AlertTemplates.Problem) {
                 try checkFiles(sink)
-                _ = try make(sink, templates: templates, terminal: terminal)
-                return nil
+                sinks.append(try make(sink, templates: templates, terminal: terminal))
             } catch {
-                return (keyPath(index, sink), error.description)
+                problems.append((keyPath(index, sink), error.description))
             }
         }
+        return (sinks, problems)
     }
 
     /// How a sink's problem names it, as config problems name keys, with its name.

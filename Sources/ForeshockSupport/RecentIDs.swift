@@ -1,5 +1,6 @@
 /// The ids seen most recently, at most `capacity` of them: enough to drop what an overlapping
-/// poll returns again, without growing for the months a watch runs.
+/// poll returns again (a poller's seen set), or to know what was just settled (the outbox),
+/// without growing for the months a watch runs.
 package struct RecentIDs: Sendable {
     package private(set) var capacity: Int
     private var members: Set<String> = []
