@@ -112,7 +112,7 @@ final class ObjectReader {
     }
 
     /// A duration string, in seconds.
-    func duration(_ key: String, required: Bool = false, min: Double? = nil) -> Double? {
+    func duration(_ key: String, required: Bool = false, min: Double? = nil, max: Double = DurationText.longest) -> Double? {
         let hint = "use e.g. \"500ms\", \"30s\", \"5m\", \"1h30m\", \"2d\""
         guard let value = take(key, required: required, expected: "a duration") else { return nil }
         guard case .string(let text) = value else {
@@ -127,8 +127,8 @@ final class ObjectReader {
             reader.error(keyPath(key), "\"\(text)\" is too short (at least \(DurationText.format(min)))")
             return nil
         }
-        if seconds > DurationText.longest {
-            reader.error(keyPath(key), "\"\(text)\" is too long (at most \(DurationText.format(DurationText.longest)))")
+        if seconds > max {
+            reader.error(keyPath(key), "\"\(text)\" is too long (at most \(DurationText.format(max)))")
             return nil
         }
         return seconds

@@ -64,7 +64,7 @@ package struct SinkConfig: Sendable {
         var sink = SinkConfig(name: name ?? "?", kind: kind)
         sink.template = object.string("template")
         sink.maxPerMinute = object.int("max_per_minute", min: 1)
-        if let timeout = object.duration("timeout", min: 0.1) { sink.timeout = timeout }
+        if let timeout = object.duration("timeout", min: 0.1, max: 600) { sink.timeout = timeout }
         switch kind {
         case .email:
             let url = object.wireString("smtp_url", "URL", required: true)

@@ -141,7 +141,7 @@ package struct SourceConfig: Sendable {
             source.query = nil
         }
         if let interval = object.duration("interval", min: 1) { source.interval = interval }
-        if let timeout = object.duration("timeout", min: 0.1) { source.timeout = timeout }
+        if let timeout = object.duration("timeout", min: 0.1, max: 600) { source.timeout = timeout }
         if kind != .json, let base = object.wireString("base_url", "URL") {
             object.checkWebURL(base, key: "base_url", example: "\"https://mastodon.social\"")
             source.baseURL = base.hasSuffix("/") ? String(base.dropLast()) : base

@@ -65,6 +65,14 @@ struct ConfigTests {
         #expect(errors.contains { $0.contains("alerting.repeat_interval") && $0.contains("is too long (at most 3650d)") }, "\(errors)")
     }
 
+    @Test("A request's or a delivery's timeout is at most ten minutes: longer is a slip, and would hold a sink's pages or a source's polls that long")
+    func timeoutsBounded() {
+        let errors = Self.parse(#"{ sources: [{ name: "hn", kind: "hackernews", query: "acme", timeout: "1h" }], sinks: [{ name: "w", kind: "webhook", url: "https://hooks.example.com/x", timeout: "11m" }] }"#).errors.map(\.description)
+        #expect(errors.contains { $0.contains("sources[0].timeout") && $0.contains("\"1h\" is too long (at most 10m)") }, "\(errors)")
+        #expect(errors.contains { $0.contains("sinks[0].timeout") && $0.contains("\"11m\" is too long (at most 10m)") }, "\(errors)")
+        #expect(Self.parse(#"{ sources: [{ name: "hn", kind: "hackernews", query: "acme", timeout: "10m" }], sinks: [{ name: "w", kind: "webhook", url: "https://hooks.example.com/x", timeout: "10m" }] }"#).errors.isEmpty)
+    }
+
     @Test("web: listen is an address and port; external_url is the root of a host, not a path under one; a short token is refused")
     func web() {
         func errors(_ web: String) -> [String] { Self.parse("{ sources: [], web: \(web) }").errors.map(\.description) }
