@@ -389,7 +389,8 @@ package final class Notifier: @unchecked Sendable {
             let destination = next.destinations[name]
             let earlier = workers.filter { $0.key == name || (destination != nil && destinations[$0.key] == destination) }
             successors.formUnion(earlier.keys)
-            worker.takeOver(from: Array(earlier.values))
+            let sameReceiver = earlier.filter { destinations[$0.key] == destination }
+            worker.takeOver(from: Array(earlier.values), sameReceiver: Array(sameReceiver.values))
         }
         let removed = workers.filter { !successors.contains($0.key) }.map(\.value)
         if !removed.isEmpty {

@@ -14,8 +14,7 @@ import Foundation
 /// messages, are the receiver's: the whole sink then waits on one back-off, so a receiver that
 /// is down is not asked once per queued message.
 ///
-/// `@unchecked Sendable`: the queue and counters are behind `lock`; `sentTimes` is touched only by
-/// the one delivery task.
+/// `@unchecked Sendable`: every mutable field is behind `lock`.
 final class SinkWorker: @unchecked Sendable {
     let sink: any AlertSink
     private let outbox: Outbox
@@ -39,8 +38,17 @@ final class SinkWorker: @unchecked Sendable {
     /// A message is on its way to the receiver now.
     private var sending = false
     /// Ends when the workers this one takes over from (a reload: the same sink, or one sending
-    /// to the same place) have stopped: nothing is sent beside a send of theirs under way.
-    private var takingOver: Task<Void, Never>?
+    /// to the same place) have stopped: nothing is sent beside a send of theirs under way. It
+    /// brings what those sending to the same place knew of the receiver.
+    private var takingOver: Task<ReceiverState, Never>?
+
+    /// What a worker knows of its receiver, handed on at a reload: a receiver that said
+    /// Retry-After, or is down, or was sent its `max_per_minute`, is no readier for a SIGHUP.
+    struct ReceiverState: Sendable {
+        var pausedUntil = 0.0
+        var failuresInARow = 0
+        var sentTimes: [Double] = []
+    }
 
     struct Stats: Sendable {
         var delivered = 0
@@ -69,7 +77,16 @@ final class SinkWorker: @unchecked Sendable {
                     await bell.wait(atMost: wake.map { $0 - now })
                     continue
                 }
-                if let takingOver = lock.withLock({ self.takingOver }) { await takingOver.value }
+                if let takingOver = lock.withLock({ self.takingOver }) {
+                    let earlier = await takingOver.value
+                    lock.withLock {
+                        self.takingOver = nil
+                        pausedUntil = max(pausedUntil, earlier.pausedUntil)
+                        failuresInARow = max(failuresInARow, earlier.failuresInARow)
+                        sentTimes = (sentTimes + earlier.sentTimes).sorted()
+                    }
+                    continue
+                }
                 await waitForRateLimit()
                 await attempt(next)
             }
@@ -90,13 +107,30 @@ final class SinkWorker: @unchecked Sendable {
     /// Takes over from the workers of the notifier a reload replaces: sends nothing until each
     /// has stopped (a send of theirs under way is let end), and skips what they settled
     /// meanwhile. Messages may be handed over at once; they wait in order.
-    func takeOver(from earlier: [SinkWorker]) {
+    /// - Parameters:
+    ///   - earlier: the workers to wait for.
+    ///   - sameReceiver: those of them sending to the same place, whose Retry-After, back-off
+    ///     and recent sends this one keeps to (a renamed sink's too; not a sink whose address
+    ///     changed).
+    func takeOver(from earlier: [SinkWorker], sameReceiver: [SinkWorker]) {
         guard !earlier.isEmpty else { return }
         lock.withLock {
             takingOver = Task {
                 for worker in earlier { await worker.finish() }
+                var known = ReceiverState()
+                for worker in sameReceiver {
+                    let theirs = worker.receiverState
+                    known.pausedUntil = max(known.pausedUntil, theirs.pausedUntil)
+                    known.failuresInARow = max(known.failuresInARow, theirs.failuresInARow)
+                    known.sentTimes += theirs.sentTimes
+                }
+                return known
             }
         }
+    }
+
+    private var receiverState: ReceiverState {
+        lock.withLock { ReceiverState(pausedUntil: pausedUntil, failuresInARow: failuresInARow, sentTimes: sentTimes) }
     }
 
     /// Stops delivering; what is not delivered stays in the outbox for the next start.
@@ -171,7 +205,7 @@ final class SinkWorker: @unchecked Sendable {
         }
         let entry = pending.entry, attempt = pending.attempts
         // Every attempt counts against the receiver's limit, a failed one too.
-        sentTimes.append(Date().timeIntervalSince1970)
+        lock.withLock { sentTimes.append(Date().timeIntervalSince1970) }
         do {
             try await sink.send(entry.body, id: entry.id)
             lock.withLock { failuresInARow = 0 }
@@ -216,8 +250,11 @@ final class SinkWorker: @unchecked Sendable {
         let window = policy.rateWindow
         while !Task.isCancelled {
             let now = Date().timeIntervalSince1970
-            sentTimes.removeAll { now - $0 >= window }
-            guard sentTimes.count >= limit, let oldest = sentTimes.first else { return }
+            let oldest = lock.withLock { () -> Double? in
+                sentTimes.removeAll { now - $0 >= window }
+                return sentTimes.count >= limit ? sentTimes.first : nil
+            }
+            guard let oldest else { return }
             try? await Task.sleep(nanoseconds: UInt64(max(0.01, window - (now - oldest)) * 1e9))
         }
     }

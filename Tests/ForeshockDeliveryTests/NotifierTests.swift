@@ -365,6 +365,31 @@ struct NotifierTests {
         #expect(await new.drain(timeout: 10) && new.outbox.depth == 0)
     }
 
+    @Test("A reload does not make a receiver that said Retry-After readier: the new notifier waits it out too")
+    func reloadKeepsRetryAfter() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script([
+            "/hook": #"[{"status": 429, "headers": {"Retry-After": "4"}}, {"status": 200}]"#,
+        ])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#, extra: #"alerting: { group_wait: "0s" }"#)
+        let old = try NotifierFixtures.notifier(config, stateDir: state)
+        old.submit([NotifierFixtures.note("1")])
+        let refused = try #require(try await NotifierFixtures.requests(server, path: "/hook", atLeast: 1).first)
+        // The refusal is counted before the reload: the old worker has its Retry-After.
+        for _ in 0..<200 where old.stats.retried["hook"] != 1 { try await Task.sleep(nanoseconds: 10_000_000) }
+        let new = try NotifierFixtures.notifier(config, stateDir: state, sharing: old)
+        defer { new.stop() }
+        old.beginHandOver(to: new)
+        new.resume()
+        await old.finishHandOver(to: new)
+        new.submit([NotifierFixtures.note("2", after: 60)])
+        #expect(await new.drain(timeout: 20))
+        let seen = try await NotifierFixtures.requests(server, path: "/hook")
+        // By the server's clock: nothing came before the 4 s it asked for.
+        #expect(seen.count == 3 && seen[1].at - refused.at >= 3.5, "\(seen.map { $0.at - refused.at })")
+    }
+
     /// Two webhook sinks, "slow" (its first answer takes `hanging` seconds) and "fast", on one
     /// loopback server, a state directory, and the config.
     static func slowAndFast(hanging: Double) async throws -> (FixtureServer, String, Config) {
