@@ -23,8 +23,9 @@ enum ParseCommand {
         for mention in page.mentions { terminal.print(mention.jsonLine) }
         guard page.unreadable > 0 else { return .success }
         // A mapping that reads none of the items is what this command is there to catch.
-        let said = "foreshock parse: \(page.unreadable) of \(page.unreadable + page.mentions.count) items in \(path) have no id at fields.id "
-            + "(\(source.fields["id"].map { "\"\($0)\"" } ?? "not mapped")); they were skipped."
+        let why = source.kind == .json ? "have no id at fields.id (\(source.fields["id"].map { "\"\($0)\"" } ?? "not mapped"))"
+            : "are not \(source.kind == .x ? "an" : "a") \(source.kind.rawValue) post (not an object, no id, or another kind of item)"
+        let said = "foreshock parse: \(page.unreadable) of \(page.unreadable + page.mentions.count) items in \(path) \(why); they were skipped."
         if page.mentions.isEmpty { throw CommandError(.runtime, said) }
         terminal.printError(said)
         return .success

@@ -94,7 +94,8 @@ package struct BlueskyFeed: MentionFeed {
 
     /// The most `createdAt` may come before `indexedAt` and still be when the post was made: a
     /// client sets `createdAt`, and an imported or backdated post can say 2019. A post cannot
-    /// spread before anyone can see it, so past this its age counts from `indexedAt`.
+    /// spread before anyone can see it, so past this its age counts from `indexedAt`; so it does
+    /// when `createdAt` is after `indexedAt` (a client's clock ahead, or 2099) or is no time.
     static let backdatedAfter: Double = 600
 
     func mention(_ post: JSONValue) -> Mention? {
@@ -110,10 +111,11 @@ package struct BlueskyFeed: MentionFeed {
         mention.text = record["text"]?.stringValue
         let created = record["createdAt"]?.stringValue
         let indexed = post["indexedAt"]?.stringValue
-        if let made = created.flatMap(Timestamp.parse), let seen = indexed.flatMap(Timestamp.parse), made < seen.addingTimeInterval(-Self.backdatedAfter) {
+        let made = created.flatMap(Timestamp.parse)
+        if let seen = indexed.flatMap(Timestamp.parse), made.map({ $0 < seen.addingTimeInterval(-Self.backdatedAfter) || $0 > seen }) ?? true {
             mention.createdAt = indexed.flatMap(Timestamp.normalize)
         } else {
-            mention.createdAt = (created ?? indexed).flatMap(Timestamp.normalize)
+            mention.createdAt = created.flatMap(Timestamp.normalize)
         }
         mention.lang = record.items("langs")?.first?.text
         mention.replyTo = record[path: "reply.parent.uri"]?.idString

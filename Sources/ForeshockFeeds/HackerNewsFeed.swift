@@ -41,6 +41,7 @@ package struct HackerNewsFeed: MentionFeed {
             next = String(page + 1)
         }
         var page = MentionPage(mentions: mentions, newestCursor: newest.map(String.init), nextPage: next)
+        page.unreadable = hits.count - mentions.count
         // More matched than Algolia lets anyone page to: the oldest of them are not read.
         page.moreThanGiven = next == nil && (value["nbHits"]?.intValue ?? 0) > (value["page"]?.intValue ?? 0) * (value["hitsPerPage"]?.intValue ?? 0) + hits.count
         return page

@@ -94,11 +94,15 @@ package struct MastodonFeed: MentionFeed {
             throw FeedError(.unexpectedShape, "expected an array of statuses (or v2 search results), got \(value.kindName)")
         }
         var mentions: [Mention] = []
+        var unreadable = 0
         for status in statuses {
-            guard status.objectValue != nil else { throw FeedError(.unexpectedShape, "a status is \(status.kindName), not an object") }
-            guard let wrapperID = status["id"]?.idString else { continue }
+            // Skipped and counted, not the whole page refused: it would stay in the answer and
+            // fail every poll until it left.
+            guard status.objectValue != nil, let wrapperID = status["id"]?.idString else { unreadable += 1; continue }
             if !isNotifications { cursorIDs.append(wrapperID) }
-            if let original = status["reblog"], original.objectValue != nil, let boosted = self.mention(original) {
+            if let original = status["reblog"], original != .null {
+                // A boost of what cannot be read is not a post of its own.
+                guard original.objectValue != nil, let boosted = self.mention(original) else { unreadable += 1; continue }
                 mentions.append(boosted)
                 var boost = self.mention(status) ?? Mention(source: source.name, id: wrapperID)
                 boost.reshareOf = boosted.id
@@ -113,6 +117,7 @@ package struct MastodonFeed: MentionFeed {
         let oldest = cursorIDs.min { NumericID.newer($1, than: $0) }
         var page = MentionPage(mentions: mentions, newestCursor: newest, nextPage: full ? (source.mode == .search ? oldest : newest) : nil)
         page.olderPage = full ? oldest : nil
+        page.unreadable = unreadable
         return page
     }
 

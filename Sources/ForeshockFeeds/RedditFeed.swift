@@ -37,8 +37,12 @@ package struct RedditFeed: MentionFeed {
         }
         var mentions: [Mention] = []
         var fullnames: [String] = []
+        var unreadable = 0
         for child in children {
-            guard let data = child["data"], let mention = mention(kind: child["kind"]?.stringValue, data) else { continue }
+            // `more` stands for comments not sent (a count and their ids), not for a post.
+            let kind = child["kind"]?.stringValue
+            if kind == "more" { continue }
+            guard let data = child["data"], let mention = mention(kind: kind, data) else { unreadable += 1; continue }
             mentions.append(mention)
             if let name = data["name"]?.text { fullnames.append(name) }
         }
@@ -46,12 +50,14 @@ package struct RedditFeed: MentionFeed {
         let full = children.count >= Self.pageSize
         var page = MentionPage(mentions: mentions, newestCursor: fullnames.first, nextPage: full ? fullnames.first : nil)
         page.olderCursors = Array(fullnames.dropFirst().prefix(8))
+        page.unreadable = unreadable
         return page
     }
 
     func mention(kind: String?, _ data: JSONValue) -> Mention? {
-        // `more` stands for comments not sent (a count and their ids), not for a post.
-        guard kind != "more", let id = data["id"]?.idString else { return nil }
+        // Posts (t3) and comments (t1): a listing may also hold subreddits, accounts, messages
+        // and awards, and `more` (comments not sent), none of them a post.
+        guard kind == "t3" || kind == "t1", let id = data["id"]?.idString else { return nil }
         var mention = Mention(source: source.name, id: id)
         mention.author = Self.present(data["author"]?.text)
         if let permalink = data["permalink"]?.text { mention.url = "https://www.reddit.com" + permalink }

@@ -43,6 +43,10 @@ package struct XFeed: MentionFeed {
         if value["data"] == nil, value["meta"] == nil {
             throw FeedError(.unexpectedShape, "expected `data` and `meta`")
         }
+        // A single post's lookup, or another API's object under `data`, is not a search's answer.
+        if let data = value["data"], data.arrayValue == nil {
+            throw FeedError(.unexpectedShape, "expected `data` to be an array of posts, got \(data.kindName)")
+        }
         var users: [String: JSONValue] = [:]
         for user in value.items("includes.users") ?? [] {
             if let id = user["id"]?.idString { users[id] = user }
@@ -52,8 +56,9 @@ package struct XFeed: MentionFeed {
             if let id = tweet["id"]?.idString { included[id] = tweet }
         }
         var mentions: [Mention] = []
+        var unreadable = 0
         for tweet in tweets {
-            guard var mention = mention(tweet, users: users) else { continue }
+            guard var mention = mention(tweet, users: users) else { unreadable += 1; continue }
             let references = tweet.items("referenced_tweets") ?? []
             if let retweeted = references.first(where: { $0["type"]?.stringValue == "retweeted" })?["id"]?.idString {
                 if let original = included[retweeted], let first = self.mention(original, users: users) {
@@ -64,7 +69,9 @@ package struct XFeed: MentionFeed {
             mentions.append(mention)
         }
         let newest = value[path: "meta.newest_id"]?.idString ?? NumericID.newest(tweets.compactMap { $0["id"]?.idString })
-        return MentionPage(mentions: mentions, newestCursor: newest, nextPage: value[path: "meta.next_token"]?.text)
+        var page = MentionPage(mentions: mentions, newestCursor: newest, nextPage: value[path: "meta.next_token"]?.text)
+        page.unreadable = unreadable
+        return page
     }
 
     func mention(_ tweet: JSONValue, users: [String: JSONValue]) -> Mention? {
@@ -76,7 +83,8 @@ package struct XFeed: MentionFeed {
         mention.authorFollowers = user?[path: "public_metrics.followers_count"]?.intValue
         mention.url = "https://x.com/\(user?["username"]?.text ?? "i/web")/status/\(id)"
         mention.createdAt = tweet["created_at"]?.stringValue.flatMap(Timestamp.normalize)
-        mention.text = tweet[path: "note_tweet.text"]?.stringValue ?? tweet["text"]?.stringValue
+        // X escapes `&`, `<` and `>` in a post's text, and nothing else.
+        mention.text = (tweet[path: "note_tweet.text"]?.stringValue ?? tweet["text"]?.stringValue).map(HTMLText.unescapingAmpLtGt)
         mention.lang = tweet["lang"]?.text
         mention.reshares = tweet[path: "public_metrics.retweet_count"]?.intValue
         mention.replies = tweet[path: "public_metrics.reply_count"]?.intValue

@@ -391,7 +391,7 @@ package actor WatchService {
                                [("taken", "\(outcome.mentions.count)"), ("skipped", "\(outcome.skippedIDs.count)")])
             }
             if outcome.unreadable > 0 {
-                source.warning("items in the answer had no id where the source's fields.id points; they were skipped",
+                source.warning("items in the answer could not be read as posts (a json source's: no id where fields.id points); they were skipped",
                                [("skipped", "\(outcome.unreadable)"), ("read", "\(outcome.mentions.count + outcome.recounted.count)")])
             }
             if outcome.cursorFellBack { source.debug("nothing after the cursor (its post may be gone); stepped back to an older one, or the latest page") }

@@ -44,6 +44,30 @@ package enum HTMLText {
         return String(out).replacingOccurrences(of: "\n\n\n", with: "\n\n")
     }
 
+    /// Plain text in which only `&`, `<` and `>` were escaped, as X's API sends a post's text:
+    /// those three decoded in one pass (`&amp;lt;` is the text `&lt;`), nothing else touched,
+    /// no tag dropped (a post that says `<b>` said it).
+    package static func unescapingAmpLtGt(_ text: String) -> String {
+        guard text.utf8.contains(UInt8(ascii: "&")) else { return text }
+        // Byte by byte: an entity's `;` followed by a combining mark is still its end.
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "&"),
+               let (length, byte) = [(5, "amp;", UInt8(ascii: "&")), (4, "lt;", UInt8(ascii: "<")), (4, "gt;", UInt8(ascii: ">"))]
+                   .first(where: { bytes[(index + 1)...].starts(with: $0.1.utf8) }).map({ ($0.0, $0.2) }) {
+                out.append(byte)
+                index += length
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     private static let named: [String: String] = [
         "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "#39": "'", "nbsp": "\u{00A0}",
         "hellip": "…", "mdash": "—", "ndash": "–", "lsquo": "‘", "rsquo": "’", "ldquo": "“", "rdquo": "”",

@@ -104,7 +104,13 @@ package enum JSONValue: Sendable, Equatable, Decodable {
     package var doubleValue: Double? {
         switch self {
         case .number(let value): return value
-        case .string(let value): return Double(value)
+        // A count sent as a string is read as JSON would read it: `Double` alone also takes
+        // "0x10", "inf" and "nan".
+        case .string(let value):
+            guard let first = value.utf8.first, first == UInt8(ascii: "-") || (48...57).contains(first),
+                  value.utf8.allSatisfy({ (48...57).contains($0) || "+-.eE".utf8.contains($0) }),
+                  let number = Double(value), number.isFinite else { return nil }
+            return number
         default: return nil
         }
     }

@@ -19,7 +19,7 @@ package enum Timestamp {
               let day = number(8, 2), bytes[10] == 84 || bytes[10] == 116 || bytes[10] == 32,
               let hour = number(11, 2), bytes[13] == 58, let minute = number(14, 2), bytes[16] == 58,
               let second = number(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60
+              (1...12).contains(month), (1...daysIn(month, of: year)).contains(day), hour < 24, minute < 60, second <= 60
         else { return nil }
         var index = 19
         var fraction = 0.0
@@ -74,6 +74,15 @@ package enum Timestamp {
     /// Epoch seconds (Reddit's `created_utc`, Algolia's `created_at_i`) as RFC 3339 UTC.
     package static func fromEpoch(_ seconds: Double) -> String {
         format(Date(timeIntervalSince1970: seconds))
+    }
+
+    /// February 31st is no day: read as March 3rd it would be a wrong time, not a missing one.
+    static func daysIn(_ month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

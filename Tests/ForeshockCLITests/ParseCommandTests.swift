@@ -56,4 +56,12 @@ struct ParseCommandTests {
         let (ok, _, fineErr) = await runForeshock(["parse", "--source", "feed", "--config", config, fine])
         #expect(ok == .success && fineErr.isEmpty)
     }
+
+    @Test("An API's answer that lists no posts (a Reddit Listing of subreddits): exit 1, one line saying the items are not posts")
+    func noPostsListed() async throws {
+        let subreddits = try writeTemporaryFile(#"{"kind": "Listing", "data": {"after": null, "children": [{"kind": "t5", "data": {"id": "2qh1i", "name": "t5_2qh1i", "title": "Ask Reddit...", "created_utc": 1201233135.0}}]}}"#, name: "popular.json")
+        let (status, out, err) = await runForeshock(["parse", "--source", "reddit", subreddits])
+        #expect(status == .failure && out.isEmpty && err.split(separator: "\n").count == 1, "\(out) \(err)")
+        #expect(err.contains("1 of 1 items") && err.contains("are not a reddit post") && !err.contains("fields.id"), "\(err)")
+    }
 }

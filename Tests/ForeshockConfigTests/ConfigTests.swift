@@ -364,5 +364,8 @@ struct ConfigTests {
         #expect(Timestamp.parse("2026-11-24") == nil)
         #expect(Timestamp.parse("2026-13-01T00:00:00Z") == nil)
         #expect(Timestamp.parse("2026-11-24T07:19:04") == nil)
+        // No day a month has not: February 31st is not read as March 3rd.
+        for missing in ["2023-02-31T11:57:00Z", "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2026-04-31T00:00:00Z"] { #expect(Timestamp.parse(missing) == nil, "\(missing)") }
+        for leap in ["2024-02-29T00:00:00Z", "2000-02-29T00:00:00Z", "2026-12-31T23:59:59Z"] { #expect(Timestamp.parse(leap) != nil, "\(leap)") }
     }
 }

@@ -107,6 +107,52 @@ struct PayloadVariationTests {
         #expect(throws: FeedError.self) { try feed.parseCounts(Data(#"{"errors": [{"title": "Unauthorized", "detail": "Unauthorized", "type": "about:blank"}]}"#.utf8)) }
     }
 
+    @Test("X: a post's text has `&`, `<` and `>` decoded, as X escapes them and nothing else (a real search answer); `data` that is not an array is not a search's answer")
+    func xEscapesAndShape() throws {
+        let found = try parse(.x, "x/search_nyc_python_twitter.json")
+        #expect(found.count == 10)
+        let camps = try #require(found.first { $0.text?.hasPrefix("Started offering online camps") ?? false })
+        #expect(camps.text?.contains("allergies (not a worry in this setting) & kids from MD") ?? false, "\(camps.text ?? "")")
+        #expect(!found.contains { ($0.text ?? "").contains("&amp;") })
+        let escaped = try mentions(.x, #"{"data": [{"id": "1901", "text": "NYC &lt; London &amp;lt; &gt;&gt; &copy; <b> AT&T"}], "meta": {"result_count": 1}}"#)
+        #expect(escaped.first?.text == "NYC < London &lt; >> &copy; <b> AT&T")
+        // A single post's lookup, or a Reddit Listing given as X's: an error, not an empty page.
+        let feed = testSource(.x).makeFeed()
+        #expect(throws: FeedError.self) { try feed.parseMentions(Data(#"{"data": {"id": "1902", "text": "one"}}"#.utf8)) }
+        #expect(throws: FeedError.self) { try feed.parseMentions(Data(#"{"kind": "Listing", "data": {"children": []}}"#.utf8)) }
+        // An item with no id is skipped and counted.
+        let page = try feed.parseMentions(Data(#"{"data": [{"text": "no id"}, {"id": "1903", "text": "ok"}], "meta": {"result_count": 2}}"#.utf8))
+        #expect(page.mentions.map(\.id) == ["1903"] && page.unreadable == 1)
+    }
+
+    @Test("Items that are not posts are skipped and counted, never the whole page refused: Mastodon's non-objects and boosts of nothing, Reddit's subreddits and accounts, Algolia's hits with no id")
+    func unreadableItemsCounted() throws {
+        let mastodon = try testSource(.mastodon).makeFeed().parseMentions(Data(#"""
+            [\#(try mastodonStatus(id: "30")), "garbage", 5, null, {"id": "31", "reblog": {"content": "no id"}}, {"content": "no id"}]
+            """#.utf8))
+        #expect(mastodon.mentions.map(\.id) == ["30"] && mastodon.unreadable == 5, "\(mastodon.mentions.map(\.id)) \(mastodon.unreadable)")
+        let reddit = try testSource(.reddit).makeFeed().parseMentions(Data(#"""
+            {"kind": "Listing", "data": {"children": [
+              {"kind": "t5", "data": {"id": "2qh1i", "name": "t5_2qh1i", "display_name": "AskReddit", "created_utc": 1201233135.0}},
+              {"kind": "t2", "data": {"id": "abc", "name": "t2_abc"}},
+              {"kind": "t3", "data": {"id": "a2", "name": "t3_a2", "title": "Acme?", "created_utc": 1764000000.0}},
+              {"kind": "more", "data": {"id": "c9", "count": 3, "children": ["c9"]}}
+            ]}}
+            """#.utf8))
+        #expect(reddit.mentions.map(\.id) == ["a2"] && reddit.unreadable == 2)
+        let hackerNews = try testSource(.hackernews).makeFeed().parseMentions(Data(#"{"hits": [{"title": "no id"}, {"objectID": "41", "title": "Acme", "created_at_i": 1764000000}], "page": 0, "nbPages": 1, "hitsPerPage": 20}"#.utf8))
+        #expect(hackerNews.mentions.map(\.id) == ["41"] && hackerNews.unreadable == 1)
+    }
+
+    @Test("Bluesky: a post's age counts from when it was indexed when its createdAt is no time, or after indexedAt (a client's clock, or 2099)")
+    func blueskyCreatedAtNotBelieved() throws {
+        let post = { (n: Int, created: String) in
+            #"{"uri": "at://did:plc:a/app.bsky.feed.post/\#(n)", "indexedAt": "2025-02-07T14:00:03.165Z", "author": {"did": "did:plc:a", "handle": "a.example"}, "record": {"text": "x", "createdAt": "\#(created)"}}"#
+        }
+        let found = try mentions(.bluesky, #"{"posts": [\#(post(1, "2025-02-07T14:00:00")), \#(post(2, "garbage")), \#(post(3, "2099-01-01T00:00:00.000Z")), \#(post(4, "2025-02-07T14:00:01.500Z"))]}"#)
+        #expect(found.map(\.createdAt) == ["2025-02-07T14:00:03.165Z", "2025-02-07T14:00:03.165Z", "2025-02-07T14:00:03.165Z", "2025-02-07T14:00:01.500Z"])
+    }
+
     @Test("Mastodon: a quote given by id only; a mention notification whose status is gone")
     func mastodonVariations() throws {
         let quoting = try mastodonStatus(id: "20")

@@ -34,6 +34,12 @@ struct JSONParserTests {
         #expect(error.reason == "line 1, column 14: expected a value, found '\(word.first!)'", "\(error.reason)")
     }
 
+    @Test("A count sent as text is read as JSON reads a number: not hexadecimal, not inf or nan, not past what a Double holds")
+    func numbersAsText() {
+        #expect(JSONValue.string("412").intValue == 412 && JSONValue.string("-3.5e2").doubleValue == -350 && JSONValue.string("1764000000.5").doubleValue == 1_764_000_000.5)
+        for text in ["0x10", "inf", "nan", "infinity", "1e400", " 5", "5 ", "", "+5", "1_000"] { #expect(JSONValue.string(text).doubleValue == nil, "\(text)") }
+    }
+
     @Test("A control byte where a value should be is named by its code, never written raw", arguments: [[0x00], [0x1B, 0x5B, 0x33, 0x31, 0x6D]])
     func controlByteNamed(_ bytes: [UInt8]) {
         for json5 in [false, true] {
