@@ -53,10 +53,10 @@ package final class FeedPoller: Sendable {
         /// Later pages that failed, with none read whole between.
         var pageErrors = FailureNotice()
         /// Look-ups after the poll (counts, resharers, followers, replies) that failed, with
-        /// none answering between, and the failure to say when the run's first (or hundredth)
-        /// has not been said yet.
+        /// none answering between, and the failures to say, one per kind, whose run's first (or
+        /// hundredth) has not been said yet.
         var lookups: [Lookup: FailureNotice] = [:]
-        var lookupToSay: (what: String, error: FeedError)?
+        var lookupsToSay: [Lookup: (what: String, error: FeedError)] = [:]
     }
 
     /// - Parameters:
@@ -313,16 +313,12 @@ package final class FeedPoller: Sendable {
 
     /// Replies by the brand's own accounts among mentions: the posts they answer, and when.
     package func brandReplies(in mentions: [Mention]) -> [BrandReply] {
-        let brand = Set(source.brandAccounts.map(Self.handle))
+        let brand = Set(source.brandAccounts.map(feed.accountKey))
         guard !brand.isEmpty else { return [] }
         return mentions.compactMap { mention in
-            guard let parent = mention.replyTo, let author = mention.author, brand.contains(Self.handle(author)) else { return nil }
+            guard let parent = mention.replyTo, let author = mention.author, brand.contains(feed.accountKey(author)) else { return nil }
             return BrandReply(postID: parent, replyID: mention.id, by: author, at: mention.createdDate ?? clock())
         }
-    }
-
-    static func handle(_ name: String) -> String {
-        (name.hasPrefix("@") ? String(name.dropFirst()) : name).lowercased()
     }
 
     /// Whether cursor `a` is past `b`: numbers by value, times by time, and ids of one length
@@ -402,14 +398,15 @@ package final class FeedPoller: Sendable {
         var accounts: [Resharer]
         do throws(FeedError) {
             accounts = try feed.parseResharers(try await fetch(request, &outcome))
-            // Some APIs name the accounts without their followers (Bluesky's getRepostedBy).
-            let known = try await followers(of: accounts.filter { $0.followers == nil }.map(\.account), &outcome)
-            accounts = accounts.map { Resharer(account: $0.account, followers: $0.followers ?? known[$0.account]) }
         } catch {
             lookupFailed(error, .resharers, asking: "the resharers of \(id)")
             return nil
         }
         lookupAnswered(.resharers)
+        // Some APIs name the accounts without their followers (Bluesky's getRepostedBy); those
+        // that cannot be looked up stay unknown, the resharers are still taken.
+        let known = await followers(of: accounts.filter { $0.followers == nil }.map(\.account), &outcome)
+        accounts = accounts.map { Resharer(account: $0.account, followers: $0.followers ?? known[$0.account]) }
         return state.withLock { state in
             let previous = state.resharers[id]
             let since = previous?.fetchedAt ?? postedAt ?? now
@@ -435,9 +432,9 @@ package final class FeedPoller: Sendable {
     /// The follower counts of accounts an answer named without them: remembered for an hour,
     /// otherwise from the feed's `followersRequests`, as far as the call budget,
     /// `followersCalls` calls and the API's rate limit go. An account left over stays unknown,
-    /// which the scorer takes for a typical account.
-    /// - Throws: `FeedError` when an answer cannot be read; an error status only ends the lookup.
-    private func followers(of accounts: [String], _ outcome: inout PollOutcome) async throws(FeedError) -> [String: Int] {
+    /// which the scorer takes for a typical account. A call that fails ends the look-up, and is
+    /// counted and said as the followers' look-up's (not as what asked for it).
+    private func followers(of accounts: [String], _ outcome: inout PollOutcome) async -> [String: Int] {
         let now = clock()
         var known: [String: Int] = [:]
         let asking = state.withLock { state in
@@ -450,9 +447,16 @@ package final class FeedPoller: Sendable {
         guard !asking.isEmpty else { return known }
         for request in feed.followersRequests(for: asking).prefix(Self.followersCalls) {
             guard state.withLock({ $0.budget.spend(now: clock()) }) else { break }
-            let response = try await send(request, &outcome)
-            guard response.isSuccess else { break }
-            let found = try feed.parseFollowers(response.body).compactMap { account in account.followers.map { (account.account, $0) } }
+            let found: [(String, Int)], response: HTTPResponse
+            do throws(FeedError) {
+                response = try await send(request, &outcome)
+                if let failure = Self.statusError(response, now: clock()) { throw failure }
+                found = try feed.parseFollowers(response.body).compactMap { account in account.followers.map { (account.account, $0) } }
+            } catch {
+                lookupFailed(error, .followers, asking: "the followers of \(asking.count == 1 ? asking[0] : "\(asking.count) accounts")")
+                break
+            }
+            lookupAnswered(.followers)
             state.withLock { state in
                 if state.followersKnown.count + found.count > Self.followersRemembered { state.followersKnown.removeAll(keepingCapacity: true) }
                 for (account, count) in found { state.followersKnown[account] = (count, now) }
@@ -470,15 +474,10 @@ package final class FeedPoller: Sendable {
     private func completeAuthors(of mentions: inout [Mention], among unseen: [Mention], _ outcome: inout PollOutcome) async {
         var seen = Set<String>()
         let unknown = unseen.compactMap { $0.authorFollowers == nil ? $0.author : nil }.filter { seen.insert($0).inserted }
-        do throws(FeedError) {
-            let known = try await followers(of: unknown, &outcome)
-            if !unknown.isEmpty { lookupAnswered(.followers) }
-            guard !known.isEmpty else { return }
-            for index in mentions.indices where mentions[index].authorFollowers == nil {
-                mentions[index].authorFollowers = mentions[index].author.flatMap { known[$0] }
-            }
-        } catch {
-            lookupFailed(error, .followers, asking: "the authors' followers")
+        let known = await followers(of: unknown, &outcome)
+        guard !known.isEmpty else { return }
+        for index in mentions.indices where mentions[index].authorFollowers == nil {
+            mentions[index].authorFollowers = mentions[index].author.flatMap { known[$0] }
         }
     }
 
@@ -490,8 +489,9 @@ package final class FeedPoller: Sendable {
     package enum ThreadRead: Sendable, Equatable {
         /// The brand's direct replies in it (none, if it has not answered there).
         case read([BrandReply])
-        /// The thread could not be read (a deleted post, a server error): counted, and said once a run.
-        case failed
+        /// The thread could not be read (a deleted post, a server error): counted, and said once a
+        /// run; why, as logs may show it.
+        case failed(String)
         /// Not asked: the call budget is spent for now, or the feed has no thread to read.
         case notNow
     }
@@ -511,8 +511,7 @@ package final class FeedPoller: Sendable {
             lookupAnswered(.thread)
             return .read(brandReplies(in: replies.filter { $0.replyTo == id }))
         } catch {
-            lookupFailed(error, .thread, asking: "the replies to \(id)")
-            return .failed
+            return .failed(lookupFailed(error, .thread, asking: "the replies to \(id)").message)
         }
     }
 
@@ -595,16 +594,19 @@ package final class FeedPoller: Sendable {
         return error
     }
 
-    /// A look-up after the poll failed: counted, and kept to be said at the first of a run and
-    /// every hundredth after (`lookupFailureToSay`), since nothing else tells of it: the poll
-    /// itself went well, and the source is not down.
-    private func lookupFailed(_ error: FeedError, _ lookup: Lookup, asking what: String) {
+    /// A look-up after the poll failed: counted, and kept to be said at the first of a run of
+    /// its kind and every hundredth after (`lookupFailuresToSay`), since nothing else tells of
+    /// it: the poll itself went well, and the source is not down.
+    /// - Returns: the error, as logs may show it.
+    @discardableResult
+    private func lookupFailed(_ error: FeedError, _ lookup: Lookup, asking what: String) -> FeedError {
         // Cut short by a stop (SIGTERM, a reload): not the server's failure.
-        guard !Task.isCancelled else { return }
+        guard !Task.isCancelled else { return error }
         let error = count(error)
         state.withLock { state in
-            if state.lookups[lookup, default: FailureNotice()].failed() { state.lookupToSay = (what, error) }
+            if state.lookups[lookup, default: FailureNotice()].failed() { state.lookupsToSay[lookup] = (what, error) }
         }
+        return error
     }
 
     /// A look-up of this kind worked: a run of its failures ends (another kind's does not, or
@@ -614,14 +616,15 @@ package final class FeedPoller: Sendable {
     }
 
     /// The kinds of look-up after a poll, each with its own run of failures.
-    enum Lookup: Hashable { case counts, resharers, followers, thread }
+    enum Lookup: Hashable, CaseIterable { case counts, resharers, followers, thread }
 
-    /// The look-up failure not said yet, if one is due (see `lookupFailed`); taking it clears it.
+    /// The look-up failures not said yet that are due, one per kind (see `lookupFailed`), in a
+    /// fixed order; taking them clears them.
     /// - Returns: what was asked for, and the failure.
-    package func lookupFailureToSay() -> (what: String, error: FeedError)? {
+    package func lookupFailuresToSay() -> [(what: String, error: FeedError)] {
         state.withLock { state in
-            defer { state.lookupToSay = nil }
-            return state.lookupToSay
+            defer { state.lookupsToSay = [:] }
+            return Lookup.allCases.compactMap { state.lookupsToSay[$0] }
         }
     }
 

@@ -96,6 +96,13 @@ package struct HackerNewsFeed: MentionFeed {
     }
 
     package func parseReplies(_ body: Data) throws(FeedError) -> [Mention] {
-        (try json(body).items("children") ?? []).compactMap(mention)
+        let value = try json(body)
+        // Every item has `children`, empty when no one replied: without it, this is no item, and
+        // reading it as "no replies" would page an answered complaint as unanswered.
+        guard let children = value.items("children") else {
+            if let message = value["message"]?.text ?? value["error"]?.text { throw FeedError(.unexpectedShape, "the server answered with an error: \(message)") }
+            throw FeedError(.unexpectedShape, "expected an item with `children`, got \(value.kindName)\(value.objectValue != nil ? " without them" : "")")
+        }
+        return children.compactMap(mention)
     }
 }

@@ -45,6 +45,17 @@ package struct MastodonFeed: MentionFeed {
         FeedNeeds(countsOneByOneWhenBatchMissing: true, timeCursorMayBeMisread: true, pagesGoBack: source.mode == .search)
     }
 
+    /// An account's `acct` is its bare username on its own server and `username@domain`
+    /// elsewhere: `@acme@server` names the same account as `acme` when `server` is this
+    /// source's (or the domain its web host sits under, as `mastodon.example.com` serves
+    /// `@acme@example.com`). Any other domain is another person.
+    package func accountKey(_ name: String) -> String {
+        let key = (name.hasPrefix("@") ? String(name.dropFirst()) : name).lowercased()
+        guard let at = key.firstIndex(of: "@"), let host = URLParts(source.baseURL).host?.lowercased() else { return key }
+        let domain = key[key.index(after: at)...]
+        return host == domain || host.hasSuffix("." + domain) ? String(key[..<at]) : key
+    }
+
     /// A hashtag source with `stream: true` also listens on `/api/v1/streaming/hashtag`.
     package func streamRequest() -> HTTPRequest? {
         guard source.stream, (source.mode ?? .tag) == .tag else { return nil }

@@ -55,6 +55,11 @@ package protocol MentionFeed: Sendable {
     /// what it needs, never which network it is.
     var needs: FeedNeeds { get }
 
+    /// An account's name as this API's answers compare: `brand_accounts` as people write them
+    /// and the authors the answers name both go through it, so `@Acme` is `acme`, and on
+    /// Mastodon `@acme@server` is the `acme` its own server names without the domain.
+    func accountKey(_ name: String) -> String
+
     /// The requests for the follower counts of accounts the API named without them (authors in
     /// search results, resharers), in as many batches as the API needs; none when the API names
     /// accounts with their followers (or cannot say at all).
@@ -162,6 +167,10 @@ package struct MentionPage: Sendable {
 }
 
 extension MentionFeed {
+    package func accountKey(_ name: String) -> String {
+        (name.hasPrefix("@") ? String(name.dropFirst()) : name).lowercased()
+    }
+
     package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] { [] }
     package func parseCounts(_ body: Data) throws(FeedError) -> [Mention] { try parseMentions(body).mentions }
     package func refusesCursor(_ response: HTTPResponse) -> Bool { false }

@@ -16,6 +16,13 @@ package struct RedditFeed: MentionFeed {
     /// An app's client credentials, and `before` naming a post that may since have been deleted.
     package var needs: FeedNeeds { FeedNeeds(authentication: .clientCredentials, olderCursorWhenEmpty: true, pagesGoBack: false) }
 
+    /// Reddit's names are written `u/acme` as often as `acme`; its answers name `acme`.
+    package func accountKey(_ name: String) -> String {
+        let lower = name.lowercased()
+        for prefix in ["/u/", "u/", "@"] where lower.hasPrefix(prefix) { return String(lower.dropFirst(prefix.count)) }
+        return lower
+    }
+
     package func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {
         // `before` returns what is newer than it; a full page continues from its own newest item.
         let before = page ?? cursor

@@ -64,6 +64,9 @@ package actor WatchPipeline {
 
     /// Recent posts per source, to re-poll their counters and read their threads.
     private var recent: [String: [String: Followed]] = [:]
+    /// Posts whose thread could not be read when last asked, and why: an alert on them about
+    /// the brand's answer says the answer was not checked. Kept while the post is followed.
+    private var unreadThreads: [PostKey: String] = [:]
     /// Per polled source, when its last successful poll started: what it shows is as of then.
     private var readThrough: [String: Double] = [:]
     package private(set) var health: [String: SourceHealth] = [:]
@@ -148,7 +151,8 @@ package actor WatchPipeline {
         guard let poller = pollers[outcome.source] else { return }
         var outcome = outcome
         let readFirst = outcome.error == nil && outcome.notBefore == nil ? await threadsBeforeScoring(outcome, poller: poller) : [:]
-        outcome.answers += readFirst.values.flatMap { $0 }
+        outcome.answers += readFirst.values.flatMap(\.replies)
+        for (id, read) in readFirst { unreadThreads[PostKey(source: outcome.source, id: id)] = read.failure }
         let taken = outcome.mentions.map(\.id) + outcome.skippedIDs
         let bookkeeping: [StateJournal.Entry] = taken.isEmpty ? [] : [.polled(source: outcome.source, cursor: poller.savedCursor, ids: taken, readsFrom: poller.source.readsFrom)]
         await ingest(MentionObservations.from(outcome), then: bookkeeping)
@@ -167,6 +171,7 @@ package actor WatchPipeline {
             follow = Dictionary(uniqueKeysWithValues: follow.sorted { $0.value.createdAt > $1.value.createdAt }.prefix(Self.followAtMost).map { ($0.key, $0.value) })
         }
         recent[source] = follow
+        unreadThreads = unreadThreads.filter { key, _ in key.source != source || follow[key.id] != nil }
         // Posts the answer named again with other reshare counts than last seen: scored as a
         // refresh's counts are (for a JSON feed, the only way its counts move).
         let recounted = outcome.recounted.filter { mention in follow[mention.id].map { $0.reshares != mention.reshares } ?? false }
@@ -194,7 +199,7 @@ package actor WatchPipeline {
             if !poller.streams, refreshed.error == nil { readThrough[source] = max(readThrough[source] ?? time, time) }
         }
         if extraCalls { await readThreads(of: source, poller: poller, now: now) }
-        if let failure = poller.lookupFailureToSay() {
+        for failure in poller.lookupFailuresToSay() {
             logger.warning("a look-up after the poll failed; the poll's posts were taken, \(failure.what) were not brought up to date (status counts it in ERRORS): \(failure.error.message)",
                            [("source", source)])
         }
@@ -204,8 +209,9 @@ package actor WatchPipeline {
     /// start, a listing that found them late) would page the moment they are scored: their
     /// threads are read first, complaints first, then the most reshared of those with the
     /// reshares such a rule asks for, up to ten a poll.
-    /// - Returns: per post whose thread was read, the brand's replies in it.
-    private func threadsBeforeScoring(_ outcome: PollOutcome, poller: FeedPoller) async -> [String: [BrandReply]] {
+    /// - Returns: per post whose thread was asked for, the brand's replies in it, or why it
+    ///   could not be read.
+    private func threadsBeforeScoring(_ outcome: PollOutcome, poller: FeedPoller) async -> [String: ThreadAnswer] {
         let rules = config.rules.filter { rule in rule.when.unansweredForAtLeast != nil && (rule.sources?.contains(outcome.source) ?? true) }
         guard poller.readsThreads, let threshold = rules.compactMap(\.when.unansweredForAtLeast).min() else { return [:] }
         let fewest = rules.map { $0.when.minReshares ?? 0 }.min() ?? 0
@@ -225,19 +231,27 @@ package actor WatchPipeline {
             return score >= leastScore ? (mention, score) : nil
         }.sorted { ($0.score, $0.mention.reshares ?? 0) > ($1.score, $1.mention.reshares ?? 0) }.map(\.mention)
         let read = await Self.threads(of: old.prefix(Self.threadsBeforeScoringPerPoll).map(\.id), poller: poller)
-        return Dictionary(read, uniquingKeysWith: { first, _ in first })
+        return Dictionary(read.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// What a post's thread gave: the brand's replies in it, none when it could not be read
+    /// (then `failure` says why).
+    struct ThreadAnswer {
+        var id: String
+        var replies: [BrandReply]
+        var failure: String?
     }
 
     /// Reads the threads of `ids`, in order, until the call budget is spent.
     /// - Returns: each post whose thread was asked for, with the brand's replies in it (none
     ///   when it could not be read: it is counted, and asked again later like the others).
-    private static func threads(of ids: [String], poller: FeedPoller) async -> [(id: String, replies: [BrandReply])] {
-        var read: [(id: String, replies: [BrandReply])] = []
+    private static func threads(of ids: [String], poller: FeedPoller) async -> [ThreadAnswer] {
+        var read: [ThreadAnswer] = []
         for id in ids {
             switch await poller.brandReplies(to: id) {
             case .notNow: return read
-            case .failed: read.append((id, []))
-            case .read(let replies): read.append((id, replies))
+            case .failed(let why): read.append(ThreadAnswer(id: id, replies: [], failure: why))
+            case .read(let replies): read.append(ThreadAnswer(id: id, replies: replies))
             }
         }
         return read
@@ -268,10 +282,11 @@ package actor WatchPipeline {
             guard let features, features.unansweredFor != nil, features.complaintScore > 0 || features.reshares > 0 else { return nil }
             return (key.id, features.complaintScore, features.reshares)
         }.sorted { ($0.complaint, $0.reshares, $1.id) > ($1.complaint, $1.reshares, $0.id) }
-        for (id, replies) in await Self.threads(of: order.prefix(Self.threadsPerPoll).map(\.id), poller: poller) {
-            recent[source]?[id]?.threadReadAt = now
-            if !replies.isEmpty {
-                await ingest(replies.map { .answer(key: PostKey(source: source, id: $0.postID), time: min(now, $0.at.timeIntervalSince1970), author: $0.by) })
+        for read in await Self.threads(of: order.prefix(Self.threadsPerPoll).map(\.id), poller: poller) {
+            recent[source]?[read.id]?.threadReadAt = now
+            unreadThreads[PostKey(source: source, id: read.id)] = read.failure
+            if !read.replies.isEmpty {
+                await ingest(read.replies.map { .answer(key: PostKey(source: source, id: $0.postID), time: min(now, $0.at.timeIntervalSince1970), author: $0.by) })
             }
         }
     }
@@ -294,7 +309,7 @@ package actor WatchPipeline {
         let (notes, seconds) = await onEngine { engine in Self.timed { engine.tick(at) } }
         counters.scoringSeconds += seconds
         count(notes)
-        if !notes.isEmpty { deliver(notes) }
+        if !notes.isEmpty { deliver(annotated(notes)) }
         for name in pollers.keys.sorted() { await checkDown(name, now: time.timeIntervalSince1970) }
         if journalLines >= Self.compactEvery { await compactJournal(nil) }
     }
@@ -439,7 +454,21 @@ package actor WatchPipeline {
         counters.scoringSeconds += seconds
         counters.scoringBatches += 1
         count(notes)
-        if !notes.isEmpty { deliver(notes) }
+        if !notes.isEmpty { deliver(annotated(notes)) }
+    }
+
+    /// An alert that a post has not been answered, on a post whose thread could not be read,
+    /// says so: the answer may be there unseen, and whoever is paged should look first. (It
+    /// is not held back: the thread may stay unreadable, and the complaint keeps spreading.)
+    private func annotated(_ notes: [AlertNotification]) -> [AlertNotification] {
+        guard !unreadThreads.isEmpty else { return notes }
+        return notes.map { note in
+            guard note.reason != .resolved, case .post(let key, _) = note.subject, let failure = unreadThreads[key],
+                  config.rules.first(where: { $0.name == note.rule })?.when.unansweredForAtLeast != nil else { return note }
+            var note = note
+            note.why = [note.why, "the brand's answer was not checked: its thread could not be read (\(failure))"].compactMap { $0 }.joined(separator: "; ")
+            return note
+        }
     }
 
     /// Journals, then returns what the core is to see (as read back from the journal lines).

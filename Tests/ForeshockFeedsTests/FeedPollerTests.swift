@@ -317,6 +317,31 @@ struct FeedPollerTests {
         #expect(lookups.count == 1 && lookups[0].path.contains("actors=iamkonstantin.eu") && lookups[0].headers["Authorization"] == "Bearer jwt-a")
     }
 
+    @Test("Look-ups failing in one poll are each said, one line per kind; a followers call that fails is said as the followers', and the resharers it was to complete are kept")
+    func lookupFailuresEachSaid() async throws {
+        let api = try await ScriptedAPI([
+            "/xrpc/app.bsky.feed.searchPosts": [["body_file": payloadPath("bluesky/searchPosts_atat_postviews.json")]],
+            "/xrpc/app.bsky.actor.getProfiles": [["status": 500, "body": "down"], ["body": "<html><body>Bad gateway</body></html>"]],
+            "/xrpc/app.bsky.feed.getPosts": [["status": 502, "body": "down"]],
+            "/xrpc/app.bsky.feed.getRepostedBy": [["body": #"{"uri": "at://did:plc:a/app.bsky.feed.post/1", "repostedBy": [{"did": "did:plc:r", "handle": "resharer.example"}]}"#]],
+        ])
+        defer { api.stop() }
+        let poller = FeedPoller(feed: BlueskyFeed(source: testSource(.bluesky, base: api.base)))
+        let polled = await poller.poll()
+        #expect(polled.error == nil && polled.mentions.count == 7 && polled.mentions.allSatisfy { $0.authorFollowers == nil })
+        _ = await poller.refresh([polled.mentions[0].id])
+        // Both kinds, not the last one only.
+        let said = poller.lookupFailuresToSay()
+        #expect(said.map(\.what) == ["fresh counts", "the followers of 7 accounts"], "\(said.map(\.what))")
+        #expect(said.map(\.error.status) == [502, 500])
+        // The resharers are kept though their followers could not be looked up (an HTML page),
+        // and that failure, the second of its run, is not said again.
+        let sightings = try #require(await poller.resharers(of: "at://did:plc:a/app.bsky.feed.post/1", postedAt: nil))
+        #expect(sightings.map(\.account) == ["resharer.example"] && sightings[0].followers == nil)
+        #expect(poller.lookupFailuresToSay().isEmpty)
+        #expect(try await api.requests(to: "/xrpc/app.bsky.actor.getProfiles").count == 2)
+    }
+
     @Test("A stop during the authors' followers lookup takes nothing: the cursor and the seen ids stay, and the next poll gets the same posts")
     func stopDuringFollowersLookup() async throws {
         let profiles = #"{"profiles": [{"did": "did:plc:64fyz6rpsaga", "handle": "iamkonstantin.eu", "followersCount": 812}]}"#
@@ -648,12 +673,12 @@ struct FeedPollerTests {
         #expect(try await waiting.requests(to: "/api/v1/items/4").isEmpty)
         #expect(hn.stats.lastError?.contains("500") == true, "\(String(describing: hn.stats.lastError))")
         // Said at the first failure of a run (the 503), not at those after it, and again after an answer.
-        #expect(hn.lookupFailureToSay()?.error.status == 503)
-        #expect(hn.lookupFailureToSay() == nil)
+        #expect(hn.lookupFailuresToSay().map(\.error.status) == [503])
+        #expect(hn.lookupFailuresToSay().isEmpty)
         _ = await hn.refresh(["4"])
-        #expect(hn.lookupFailureToSay() == nil)
+        #expect(hn.lookupFailuresToSay().isEmpty)
         _ = await hn.refresh(["2"])
-        #expect(hn.lookupFailureToSay()?.what == "fresh counts")
+        #expect(hn.lookupFailuresToSay().map(\.what) == ["fresh counts"])
     }
 
     @Test("Hacker News re-poll reads /items/:id and counts the whole reply tree")

@@ -63,6 +63,31 @@ struct ThreadRepliesTests {
         #expect(await FeedPoller(feed: other.makeFeed()).brandReplies(to: test.post) == .read([]))
     }
 
+    @Test("A brand account written as people write it is the account the answers name: Mastodon's @user@its.server is the bare user its server names, another server's is another person; Reddit's u/name is name")
+    func brandAccountsAsWritten() throws {
+        var mastodon = testSource(.mastodon, base: "https://mastodon.social")
+        let feed = mastodon.makeFeed()
+        #expect(["@halcy@mastodon.social", "Halcy", "@HALCY", "halcy@MASTODON.social"].map(feed.accountKey) == Array(repeating: "halcy", count: 4))
+        #expect(feed.accountKey("halcy@fosstodon.org") == "halcy@fosstodon.org")
+        #expect(testSource(.mastodon, base: "https://mastodon.example.com").makeFeed().accountKey("@acme@example.com") == "acme")
+        #expect(testSource(.mastodon, base: "https://notexample.com").makeFeed().accountKey("@acme@example.com") == "acme@example.com")
+        #expect(["u/Acme_Support", "/u/acme_support", "acme_support"].map(testSource(.reddit).makeFeed().accountKey) == Array(repeating: "acme_support", count: 3))
+        // The real mastodon.social thread: its reply by `halcy` is the brand's answer when the
+        // brand is given with its server.
+        mastodon.brandAccounts = ["@halcy@mastodon.social"]
+        let replies = try mastodon.makeFeed().parseReplies(try payload("mastodon/context_mastodonpy.json"))
+        let found = FeedPoller(feed: mastodon.makeFeed()).brandReplies(in: replies)
+        #expect(found.map(\.replyID) == ["110446984249325790"], "\(replies.map { ($0.author ?? "", $0.replyTo ?? "") })")
+    }
+
+    @Test("An answer that is no thread (an error page's JSON, another API's shape) is a failed read on every network, never \"no replies\"", arguments: SourceConfig.Kind.allCases.filter { $0 != .json })
+    func notAThread(_ kind: SourceConfig.Kind) throws {
+        let feed = testSource(kind).makeFeed()
+        for body in [#"{"ok": true}"#, #"{"status": 404, "title": "gone"}"#, "[]", "7"] {
+            #expect(throws: FeedError.self, "\(kind) \(body)") { try feed.parseReplies(Data(body.utf8)) }
+        }
+    }
+
     @Test("Reddit's `more` stubs (comments not sent) are not replies, and a Bluesky post nobody answered has a thread with no replies")
     func edges() async throws {
         let reddit = testSource(.reddit).makeFeed()

@@ -189,6 +189,7 @@ struct WatchPipelineTests {
         let api = try await ScriptedAPI([
             "/api/v1/statuses/20/context": [["body": #"{"ancestors":[],"descendants":[\#(answer)]}"#]],
             "/api/v1/statuses/22/context": [["body": #"{"ancestors":[],"descendants":[]}"#]],
+            "/api/v1/statuses/24/context": [["status": 500, "body": "down"]],
         ])
         defer { api.stop() }
         var source = testSource(.mastodon, name: "m", base: api.base)
@@ -205,6 +206,11 @@ struct WatchPipelineTests {
         let paged = sent.withLock { $0.filter { $0.reason == .started }.map(\.key.id) }
         #expect(paged.sorted() == ["22", "24", "25", "26"], "\(paged)")
         #expect(try await api.requests(to: "/api/v1/statuses/20/context").count == 1)
+        // A thread that could not be read (24's: a server error) pages all the same,
+        // saying the answer was not checked; one read and empty (22's) does not say so.
+        let why = sent.withLock { Dictionary($0.map { ($0.key.id, $0.why ?? "") }, uniquingKeysWith: { a, _ in a }) }
+        #expect(why["24"]?.contains("the brand's answer was not checked: its thread could not be read (HTTP 500") == true, "\(why)")
+        #expect(why["22"]?.contains("not checked") == false, "\(why)")
         // Answered, its thread is not read again; the unanswered ones' are, ten minutes on, the
         // most reshared first.
         await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(660)))
