@@ -18,9 +18,14 @@ enum ParseCommand {
         do {
             page = try source.makeFeed().parseMentions(body)
         } catch {
-            throw CommandError(.runtime, "foreshock parse: \(path) is not \(source.kind == .x ? "an" : "a") \(source.kind.rawValue) response: \(error.message)")
+            // A json source's answer is what its mapping says; one that does not fit is the mapping's to fix.
+            throw CommandError(.runtime, source.kind == .json ? "foreshock parse: \(path) does not fit source \(source.name)'s mapping: \(error.message)"
+                                   : "foreshock parse: \(path) is not \(source.kind == .x ? "an" : "a") \(source.kind.rawValue) response: \(error.message)")
         }
         for mention in page.mentions { terminal.print(mention.jsonLine) }
+        for (field, misread) in page.misread.sorted(by: { $0.key < $1.key }) {
+            terminal.printError("foreshock parse: fields.\(field) (\"\(source.fields[field] ?? field)\") held values it cannot be read as in \(misread.count) of \(page.mentions.count) items (the first: \(SafeText.terminal(misread.example))); they were left empty.")
+        }
         guard page.unreadable > 0 else { return .success }
         // A mapping that reads none of the items is what this command is there to catch.
         let why = source.kind == .json ? "have no id at fields.id (\(source.fields["id"].map { "\"\($0)\"" } ?? "not mapped"))"

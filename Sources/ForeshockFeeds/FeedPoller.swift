@@ -50,6 +50,8 @@ package final class FeedPoller: Sendable {
         var stats = FeedStats()
         /// Polls whose answers held items that could not be read, in a row.
         var unreadable = FailureNotice()
+        /// Polls whose answers held fields with values they cannot be, in a row.
+        var misread = FailureNotice()
         /// Later pages that failed, with none read whole between.
         var pageErrors = FailureNotice()
         /// Look-ups after the poll (counts, resharers, followers, replies) that failed, with
@@ -169,6 +171,7 @@ package final class FeedPoller: Sendable {
             }
             collected += parsed.mentions
             outcome.unreadable += parsed.unreadable
+            outcome.misread.merge(parsed.misread) { a, b in MentionPage.Misread(count: a.count + b.count, example: a.example) }
             if cursor == nil, page == nil { stepBack = parsed.olderCursors }
             if cursor != nil, parsed.moreThanGiven { outcome.truncated = true }
             if let found = parsed.newestCursor {
@@ -248,6 +251,11 @@ package final class FeedPoller: Sendable {
                 if !state.unreadable.failed() { outcome.unreadable = 0 }
             } else if !collected.isEmpty {
                 _ = state.unreadable.succeeded()
+            }
+            if !outcome.misread.isEmpty {
+                if !state.misread.failed() { outcome.misread = [:] }
+            } else if !collected.isEmpty {
+                _ = state.misread.succeeded()
             }
             if cursor == nil, !outcome.notModified, !keepCursor { state.listingEmpty = collected.isEmpty }
             // Forward only: an answer that holds only older posts (a JSON feed that lists what it
@@ -683,6 +691,9 @@ package struct PollOutcome: Sendable {
     /// on the first poll that has them and every hundredth in a row after (0 on the others):
     /// what to say, not how often it happened.
     package var unreadable = 0
+    /// Fields of the mapping that held values they cannot be (`MentionPage.misread`), said as
+    /// `unreadable` is.
+    package var misread: [String: MentionPage.Misread] = [:]
     /// The cursor stepped back to an older post because the newest one vanished.
     package var cursorFellBack = false
     /// The API refused the cursor, so this poll started again from the latest page.

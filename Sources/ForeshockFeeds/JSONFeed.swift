@@ -30,38 +30,47 @@ package struct JSONFeed: MentionFeed {
         var mentions: [Mention] = []
         var cursors: [JSONValue] = []
         var unreadable = 0
+        var misread: [String: MentionPage.Misread] = [:]
         for item in items {
-            guard let mention = mention(item) else { unreadable += 1; continue }
+            guard let mention = mention(item, misread: &misread) else { unreadable += 1; continue }
             mentions.append(mention)
             if let field = source.cursorField, let cursor = item[path: field] { cursors.append(cursor) }
         }
         var page = MentionPage(mentions: mentions, newestCursor: Self.largest(cursors))
         page.unreadable = unreadable
+        page.misread = misread
         return page
     }
 
-    func mention(_ item: JSONValue) -> Mention? {
+    func mention(_ item: JSONValue, misread: inout [String: MentionPage.Misread]) -> Mention? {
         func field(_ name: String) -> JSONValue? { source.fields[name].flatMap { item[path: $0] } }
         guard let id = field("id")?.idString else { return nil }
+        // A field that holds something (not null) it cannot be read as is counted, not taken
+        // silently for a missing one.
+        func read<T>(_ name: String, _ as: (JSONValue) -> T?) -> T? {
+            guard let value = field(name), !value.isNull else { return nil }
+            if let read = `as`(value) { return read }
+            misread[name, default: MentionPage.Misread(count: 0, example: String(value.jsonText.prefix(60)))].count += 1
+            return nil
+        }
         var mention = Mention(source: source.name, id: id)
-        mention.url = field("url")?.text
-        mention.author = field("author")?.idString
-        mention.authorFollowers = field("author_followers")?.intValue
-        if let created = field("created_at") {
-            // Text is read as text only: "2024" is no time in 1970, and neither is the number 2024.
-            mention.createdAt = if let text = created.stringValue { Self.time(text) } else { created.doubleValue.flatMap(Self.plausibleEpoch) }
+        mention.url = read("url") { $0.text }
+        mention.author = read("author") { $0.idString }
+        mention.authorFollowers = read("author_followers") { $0.intValue }
+        // Text is read as text only: "2024" is no time in 1970, and neither is the number 2024.
+        mention.createdAt = read("created_at") { created in
+            if let text = created.stringValue { Self.time(text) } else { created.doubleValue.flatMap(Self.plausibleEpoch) }
         }
-        mention.reshares = field("reshares")?.intValue
-        mention.replies = field("replies")?.intValue
-        mention.likes = field("likes")?.intValue
-        mention.quotes = field("quotes")?.intValue
-        mention.replyTo = field("reply_to")?.idString
-        mention.reshareOf = field("reshare_of")?.idString
-        mention.quoteOf = field("quote_of")?.idString
-        mention.lang = field("lang")?.text
-        if let text = field("text")?.stringValue {
-            mention.text = text.contains("<") ? HTMLText.plain(text) : text
-        }
+        mention.reshares = read("reshares") { $0.intValue }
+        mention.replies = read("replies") { $0.intValue }
+        mention.likes = read("likes") { $0.intValue }
+        mention.quotes = read("quotes") { $0.intValue }
+        mention.replyTo = read("reply_to") { $0.idString }
+        mention.reshareOf = read("reshare_of") { $0.idString }
+        mention.quoteOf = read("quote_of") { $0.idString }
+        mention.lang = read("lang") { $0.text }
+        // HTML, or text with HTML's entities (Discourse's excerpts, YouTube's textDisplay).
+        mention.text = read("text") { $0.stringValue.map { $0.contains("<") || $0.contains("&") ? HTMLText.plain($0) : $0 } }
         return mention
     }
 
@@ -75,8 +84,13 @@ package struct JSONFeed: MentionFeed {
         // Digits as text are an epoch only where one is likely (1973 to 2096, in seconds,
         // milliseconds or microseconds): "2024" or "20241124" is not a time in 1970.
         if let value = Double(trimmed) { return plausibleEpoch(value) }
-        return Timestamp.parseHTTPDate(trimmed, formats: [Timestamp.httpDateFormat, Timestamp.mailDateFormat]).map(Timestamp.format)
+        return Timestamp.parseHTTPDate(trimmed, formats: [Timestamp.httpDateFormat, Timestamp.mailDateFormat] + otherFormats).map(Timestamp.format)
     }
+
+    /// Times JSON APIs write that are neither RFC 3339 nor HTTP's: Twitter's v1.1 and its
+    /// copies (`Fri Jul 12 23:40:37 +0000 2019`), and Ruby's `Time#to_s` (`2019-07-12 23:40:37
+    /// +0000`).
+    static let otherFormats = ["EEE MMM dd HH:mm:ss Z yyyy", "yyyy-MM-dd HH:mm:ss Z"]
 
     /// Epoch seconds, milliseconds (past 10¹¹: the year 5138 in seconds) or microseconds (past
     /// 10¹⁴), as seconds.

@@ -158,6 +158,16 @@ package struct MentionPage: Sendable {
     /// Items the page listed that could not be read as a post (a JSON feed's item with nothing
     /// at its `fields.id`): skipped, and worth a word, since a wrong mapping reads nothing at all.
     package var unreadable = 0
+    /// Per field of a JSON feed's mapping, the items where it held a value that is not what the
+    /// field is (a time no format reads, an object for a name): left empty, and worth a word,
+    /// since an unreadable time makes an old post look new.
+    package var misread: [String: Misread] = [:]
+
+    /// How often one field held what it cannot be, and the first such value.
+    package struct Misread: Sendable, Equatable {
+        package var count: Int
+        package var example: String
+    }
 
     package init(mentions: [Mention], newestCursor: String? = nil, nextPage: String? = nil) {
         self.mentions = mentions

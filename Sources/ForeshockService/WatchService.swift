@@ -394,6 +394,10 @@ package actor WatchService {
                 source.warning("items in the answer could not be read as posts (a json source's: no id where fields.id points); they were skipped",
                                [("skipped", "\(outcome.unreadable)"), ("read", "\(outcome.mentions.count + outcome.recounted.count)")])
             }
+            for (field, misread) in outcome.misread.sorted(by: { $0.key < $1.key }) {
+                source.warning("fields.\(field) held values it cannot be read as; they were left empty" + (field == "created_at" ? " (those posts are taken as made when first seen)" : ""),
+                               [("items", "\(misread.count)"), ("example", SafeText.terminal(misread.example))])
+            }
             if outcome.cursorFellBack { source.debug("nothing after the cursor (its post may be gone); stepped back to an older one, or the latest page") }
             if outcome.cursorRefused { source.warning("the API no longer accepts the cursor (older than it searches); started again from the latest posts") }
         }

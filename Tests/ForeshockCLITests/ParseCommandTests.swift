@@ -57,6 +57,18 @@ struct ParseCommandTests {
         #expect(ok == .success && fineErr.isEmpty)
     }
 
+    @Test("A json source's mapping: an items path not in the file is the mapping's fault, said so; a field whose values it cannot read is said, field by field, and the posts still printed")
+    func mappingMisfits() async throws {
+        let config = try writeTemporaryFile(#"{ sources: [{ name: "feed", kind: "json", url: "http://127.0.0.1:9/x", items: "post", fields: { id: "id", created_at: "at" } }] }"#)
+        let file = try writeTemporaryFile(#"{"posts": [{"id": 1, "at": "Fri Jul 12 23:40:37 +0000 2019"}, {"id": 2, "at": "yesterday"}]}"#, name: "posts.json")
+        let (status, _, err) = await runForeshock(["parse", "--source", "feed", "--config", config, file])
+        #expect(status == .failure && err.contains("does not fit source feed's mapping: no `post` in the response"), "\(err)")
+        let fixed = try writeTemporaryFile(#"{ sources: [{ name: "feed", kind: "json", url: "http://127.0.0.1:9/x", items: "posts", fields: { id: "id", created_at: "at" } }] }"#, name: "fixed.json5")
+        let (read, out, warned) = await runForeshock(["parse", "--source", "feed", "--config", fixed, file])
+        #expect(read == .success && out.split(separator: "\n").count == 2 && out.contains("2019-07-12T23:40:37Z"), "\(out)")
+        #expect(warned.split(separator: "\n").count == 1 && warned.contains(#"fields.created_at ("at") held values it cannot be read as in 1 of 2 items (the first: "yesterday")"#), "\(warned)")
+    }
+
     @Test("An API's answer that lists no posts (a Reddit Listing of subreddits): exit 1, one line saying the items are not posts")
     func noPostsListed() async throws {
         let subreddits = try writeTemporaryFile(#"{"kind": "Listing", "data": {"after": null, "children": [{"kind": "t5", "data": {"id": "2qh1i", "name": "t5_2qh1i", "title": "Ask Reddit...", "created_utc": 1201233135.0}}]}}"#, name: "popular.json")

@@ -211,10 +211,11 @@ struct PayloadVariationTests {
         #expect(!back && later)
     }
 
-    @Test("A JSON feed's times as APIs write them: no zone (UTC), an HTTP date, epoch seconds, milliseconds or microseconds, numbers or text", arguments: [
+    @Test("A JSON feed's times as APIs write them: no zone (UTC), an HTTP date, Twitter v1.1's and Ruby's, epoch seconds, milliseconds or microseconds, numbers or text", arguments: [
         (#""2024-11-24 07:19:04""#, "2024-11-24T07:19:04Z"), (#""2024-11-24T07:19:04""#, "2024-11-24T07:19:04Z"),
         (#""Sun, 24 Nov 2024 07:19:04 GMT""#, "2024-11-24T07:19:04Z"), ("1732432744", "2024-11-24T07:19:04Z"),
         ("1732432744000", "2024-11-24T07:19:04Z"), ("1732432744000000", "2024-11-24T07:19:04Z"), (#""1732432744""#, "2024-11-24T07:19:04Z"),
+        (#""Sun Nov 24 07:19:04 +0000 2024""#, "2024-11-24T07:19:04Z"), (#""2024-11-24 09:19:04 +0200""#, "2024-11-24T07:19:04Z"),
     ])
     func jsonFeedTimes(written: String, utc: String) throws {
         var source = testSource(.json)
@@ -223,6 +224,26 @@ struct PayloadVariationTests {
         let page = try JSONFeed(source: source).parseMentions(Data(#"{"items": [{"id": 1, "at": \#(written)}]}"#.utf8))
         #expect(page.mentions.first?.createdAt == utc)
         #expect(JSONFeed.time("yesterday") == nil)
+    }
+
+    @Test("A JSON feed's field holding what it cannot be (a time no format reads, an object for the author, a number for the text) is left empty and counted, never taken silently for a missing one; text with HTML's entities is decoded")
+    func jsonFeedMisread() throws {
+        var source = testSource(.json)
+        source.items = "items"
+        source.fields = ["id": "id", "created_at": "at", "author": "by", "text": "body", "reshares": "shares"]
+        let page = try JSONFeed(source: source).parseMentions(Data(#"""
+            {"items": [
+              {"id": 1, "at": "last Tuesday", "by": {"name": "dana"}, "body": 42, "shares": "many"},
+              {"id": 2, "at": "2024-11-24T07:19:04Z", "by": "dana", "body": "Acme &amp; co lost it&hellip;", "shares": 3},
+              {"id": 3, "at": null, "by": null, "body": null, "shares": null},
+              {"id": 4, "at": "still no time", "by": "eli"}
+            ]}
+            """#.utf8))
+        #expect(page.mentions.map(\.id) == ["1", "2", "3", "4"] && page.unreadable == 0)
+        #expect(page.misread == ["created_at": .init(count: 2, example: #""last Tuesday""#), "author": .init(count: 1, example: #"{"name":"dana"}"#),
+                                 "text": .init(count: 1, example: "42"), "reshares": .init(count: 1, example: #""many""#)], "\(page.misread)")
+        #expect(page.mentions[0].createdAt == nil && page.mentions[0].author == nil && page.mentions[0].text == nil)
+        #expect(page.mentions[1].text == "Acme & co lost it…" && page.mentions[1].reshares == 3)
     }
 
     @Test("Digits as text are a time only where an epoch is likely, and HN says when more matched than it gives")

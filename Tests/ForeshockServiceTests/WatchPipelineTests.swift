@@ -313,6 +313,16 @@ struct WatchPipelineTests {
         var said: [Int] = []
         for _ in 0..<5 { said.append(await poller.poll().unreadable) }
         #expect(said == [2, 0, 0, 0, 2])
+        // A field holding what it cannot be, the same way: a time no format reads.
+        let misread = #"{"posts": [{"id": "a", "at": "last Tuesday"}]}"#, fine = #"{"posts": [{"id": "a", "at": "2024-11-24T07:19:04Z"}]}"#
+        let times = try await ScriptedAPI(["/feed": [["body": misread], ["body": misread], ["body": fine], ["body": misread]]])
+        defer { times.stop() }
+        source.url = .literal(times.base + "/feed")
+        source.fields = ["id": "id", "created_at": "at"]
+        let timed = FeedPoller(feed: source.makeFeed())
+        var misreadSaid: [Int] = []
+        for _ in 0..<4 { misreadSaid.append(await timed.poll().misread["created_at"]?.count ?? 0) }
+        #expect(misreadSaid == [1, 0, 0, 1])
     }
 
     @Test("Posts named again are carried on only as far as max_items_per_poll, as new ones are")
