@@ -55,6 +55,8 @@ package struct HackerNewsFeed: MentionFeed {
         mention.createdAt = hit["created_at"]?.stringValue.flatMap(Timestamp.normalize)
             ?? hit["created_at_i"]?.doubleValue.map(Timestamp.fromEpoch)
         mention.likes = hit["points"]?.intValue
+        // Stories are voted up, not reshared (a comment's points Algolia no longer gives).
+        mention.reshares = Self.upvotesAsReshares(mention.likes)
         mention.replies = hit["num_comments"]?.intValue
         mention.replyTo = hit["parent_id"]?.idString
         if let title = hit["title"]?.text {

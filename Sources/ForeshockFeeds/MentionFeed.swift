@@ -177,6 +177,13 @@ package struct MentionPage: Sendable {
 }
 
 extension MentionFeed {
+    /// How far a post has spread where it is voted up, not reshared (a Hacker News story, a
+    /// Reddit post): its upvotes beyond the one every post starts with, its author's. Without
+    /// them such a post would never spread at all, and no rule would ever hold for it.
+    package static func upvotesAsReshares(_ score: Int?) -> Int? {
+        score.map { max(0, $0 - 1) }
+    }
+
     package func accountKey(_ name: String) -> String {
         (name.hasPrefix("@") ? String(name.dropFirst()) : name).lowercased()
     }

@@ -79,7 +79,8 @@ package struct RedditFeed: MentionFeed {
             let title = data["title"]?.stringValue ?? ""
             let selftext = Self.present(data["selftext"]?.stringValue) ?? ""
             mention.text = selftext.isEmpty ? title : "\(title)\n\n\(selftext)"
-            mention.reshares = data["num_crossposts"]?.intValue
+            // Posts are voted up far more than crossposted: the upvotes are how one spreads.
+            mention.reshares = Self.upvotesAsReshares(mention.likes)
             mention.replies = data["num_comments"]?.intValue
             mention.reshareOf = data["crosspost_parent"]?.idString.map(Self.stripKind)
         }

@@ -276,8 +276,8 @@ package actor WatchPipeline {
         guard !due.isEmpty else { return }
         let keys = due.keys.sorted().map { PostKey(source: source, id: $0) }
         let features = await onEngine { $0.features(keys, at: now) }
-        // Hacker News has no reshares and Reddit's are crossposts: a complaint is worth a look
-        // however it spreads.
+        // A complaint is worth a look however little it has spread (a Reddit comment, a Hacker
+        // News comment, have no votes to count).
         let order = zip(keys, features).compactMap { key, features -> (id: String, complaint: Int, reshares: Int)? in
             guard let features, features.unansweredFor != nil, features.complaintScore > 0 || features.reshares > 0 else { return nil }
             return (key.id, features.complaintScore, features.reshares)

@@ -60,19 +60,25 @@ struct FeedMappingTests {
         #expect(first.url == "https://www.reddit.com/r/AskReddit/comments/48fbm9/serious_parents_of_reddit_whats_the_biggest_lie/")
         #expect(first.createdAt == "2016-03-01T08:37:38Z")
         #expect(first.replies == 1 && first.likes == 1)
-        #expect(first.reshares == nil) // 2016 listings have no num_crossposts
+        #expect(first.reshares == 0) // its author's upvote only
+        #expect(mentions.compactMap(\.reshares).max() == mentions.compactMap(\.likes).max().map { $0 - 1 })
         #expect(!mentions.contains { $0.id.hasPrefix("t3_") })
         let page = try testSource(.reddit).makeFeed().parseMentions(try payload("reddit/r_askreddit_new_listing_2016.json"))
         #expect(page.newestCursor == "t3_48fbm9")
         #expect(page.nextPage == "t3_48fbm9") // a full page of 100: more may be waiting
     }
 
-    @Test("Hacker News hits: story title or comment HTML as text, points and comments")
+    @Test("Hacker News hits: story title or comment HTML as text, points and comments, points past the submitter's as reshares")
     func hackerNews() throws {
         let mentions = try parse(.hackernews, "hackernews/search_by_date_fraction.json")
         #expect(mentions.map(\.id) == ["7493856", "7205875", "6805807", "6341568"])
         #expect(mentions[0].text == "Meet the People Taking over Hacker News")
         #expect(mentions[0].likes == 578 && mentions[0].replies == 290)
+        // A story is voted up, not reshared: its points past the submitter's own are how far it
+        // spread (a comment's too, where Algolia still gives them, as in 2014).
+        #expect(mentions[0].reshares == 577 && mentions[1].reshares == 435)
+        let today = try testSource(.hackernews).makeFeed().parseMentions(Data(#"{"hits": [{"objectID": "9", "comment_text": "hi", "points": null, "created_at_i": 1764000000}]}"#.utf8))
+        #expect(today.mentions.map(\.reshares) == [nil])
         #expect(mentions[0].url == "https://news.ycombinator.com/item?id=7493856")
         #expect(mentions[0].createdAt == "2014-03-29T20:43:24.000Z")
         #expect(mentions[1].replyTo == "7205759")

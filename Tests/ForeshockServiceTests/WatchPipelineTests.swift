@@ -218,6 +218,32 @@ struct WatchPipelineTests {
         #expect(try await api.requests(to: "/api/v1/statuses/24/context").count == 2)
     }
 
+    @Test("On the embedded default config, a Hacker News story complaining about the brand, voted up and not answered in an hour, pages: upvotes are how a story spreads; one not voted up does not")
+    func hackerNewsComplaintPages() async throws {
+        let posted = Int(Date().timeIntervalSince1970) - 7200
+        let hit = { (id: Int, points: Int) in
+            #"{"objectID": "\#(id)", "title": "Acme lost my luggage and nobody answers", "story_text": "Three weeks, no refund. Worst airline ever.", "author": "dana", "points": \#(points), "num_comments": 3, "created_at_i": \#(posted)}"#
+        }
+        let api = try await ScriptedAPI([
+            "/api/v1/search_by_date": [["body": #"{"hits": [\#(hit(41, 15)), \#(hit(42, 2))], "page": 0, "nbPages": 1, "hitsPerPage": 20}"#]],
+            "/api/v1/items/41": [["body": #"{"id": 41, "points": 15, "children": []}"#]],
+            "/api/v1/items/42": [["body": #"{"id": 42, "points": 2, "children": []}"#]],
+        ])
+        defer { api.stop() }
+        var config = try ConfigLoader.embeddedDefault(query: "acme", brand: "acme_support", environment: [:]).0
+        config.sources = config.sources.filter { $0.kind == .hackernews }.map { source in
+            var source = source
+            source.baseURL = api.base
+            return source
+        }
+        let sent = Mutex<[AlertNotification]>([])
+        let poller = FeedPoller(feed: config.sources[0].makeFeed())
+        let pipeline = WatchPipeline(config: config, pollers: [poller]) { notes in sent.withLock { $0 += notes } }
+        await pipeline.handle(await poller.poll())
+        let paged = sent.withLock { $0.filter { $0.reason == .started }.map { "\($0.key.id) \($0.rule)" } }
+        #expect(paged == ["41 unanswered-complaint"], "\(paged)")
+    }
+
     @Test("A reload hands on that a source's listing was empty, so its next burst is still followed back through its pages; a source that reads elsewhere now starts afresh")
     func reloadKeepsEmptyListing() async throws {
         let api = try await ScriptedAPI(["/api/v1/notifications": [["body": "[]"]]])
