@@ -80,6 +80,18 @@ final class ObjectReader {
         return text
     }
 
+    /// A JSON feed's path into its answer: keys and array indices joined by dots
+    /// (`data.children.0.title`). A JSONPath or bracketed one would read nothing, silently.
+    func dottedPath(_ key: String, required: Bool = false) -> String? {
+        guard let path = string(key, required: required) else { return nil }
+        if path == "." { return path }
+        if path.contains(where: { "$[]*'\"".contains($0) }) || path.hasPrefix(".") || path.hasSuffix(".") || path.contains("..") {
+            reader.error(keyPath(key), "\"\(path)\" is not a dotted path (keys and indices joined by dots, e.g. \"data.items.0.title\"; not JSONPath)")
+            return nil
+        }
+        return path
+    }
+
     func bool(_ key: String) -> Bool? {
         guard let value = take(key, required: false, expected: "true or false") else { return nil }
         guard case .bool(let flag) = value else { wrongType(key, value, "true or false"); return nil }

@@ -110,7 +110,7 @@ package struct SourceConfig: Sendable {
     }
 
     /// The fields a `json` source can map.
-    package static let jsonFields = ["id", "created_at", "author", "author_followers", "text", "url", "reshares", "replies", "likes", "quotes", "reply_to", "reshare_of", "quote_of", "lang"]
+    package static let jsonFields = ["id", "created_at", "author", "author_followers", "title", "text", "url", "reshares", "replies", "likes", "quotes", "reply_to", "reshare_of", "quote_of", "lang"]
 
     package init(name: String, kind: Kind, query: String? = nil, baseURL: String? = nil) {
         self.name = name
@@ -193,15 +193,15 @@ package struct SourceConfig: Sendable {
             source.url = object.secret("url", required: true)
             object.checkWebURL(source.url, key: "url", example: "https://api.example.com/mentions")
             source.token = object.secret("token")
-            source.items = object.string("items", required: true)
+            source.items = object.dottedPath("items", required: true)
             if let fields = object.object("fields", required: true) {
                 for field in jsonFields {
-                    if let path = fields.string(field, required: field == "id") { source.fields[field] = path }
+                    if let path = fields.dottedPath(field, required: field == "id") { source.fields[field] = path }
                 }
                 fields.finish()
             }
             source.cursorParam = object.string("cursor_param")
-            source.cursorField = object.string("cursor_field")
+            source.cursorField = object.dottedPath("cursor_field")
             if (source.cursorParam == nil) != (source.cursorField == nil) {
                 reader.error(object.keyPath("cursor_param"), "cursor_param and cursor_field go together (give both or neither)")
             }

@@ -54,7 +54,11 @@ package struct JSONFeed: MentionFeed {
             return nil
         }
         var mention = Mention(source: source.name, id: id)
-        mention.url = read("url") { $0.text }
+        // A path on the feed's own host (Discourse's `/t/slug/12`) is a link there.
+        mention.url = read("url") { $0.text }.map { link in
+            guard link.hasPrefix("/"), !link.hasPrefix("//"), let origin = URLParts(source.url?.value ?? "").origin else { return link }
+            return origin + link
+        }
         mention.author = read("author") { $0.idString }
         mention.authorFollowers = read("author_followers") { $0.intValue }
         // Text is read as text only: "2024" is no time in 1970, and neither is the number 2024.
@@ -69,10 +73,14 @@ package struct JSONFeed: MentionFeed {
         mention.reshareOf = read("reshare_of") { $0.idString }
         mention.quoteOf = read("quote_of") { $0.idString }
         mention.lang = read("lang") { $0.text }
-        // HTML, or text with HTML's entities (Discourse's excerpts, YouTube's textDisplay).
-        mention.text = read("text") { $0.stringValue.map { $0.contains("<") || $0.contains("&") ? HTMLText.plain($0) : $0 } }
+        // HTML, or text with HTML's entities (Discourse's excerpts, YouTube's textDisplay); a
+        // title first, as Reddit's and Hacker News' posts read (Lemmy, GitHub, Stack Exchange).
+        func plain(_ value: JSONValue) -> String? { value.stringValue.map { $0.contains("<") || $0.contains("&") ? HTMLText.plain($0) : $0 } }
+        let parts = [read("title", plain), read("text", plain)].compactMap { $0 }.filter { !$0.isEmpty }
+        mention.text = parts.isEmpty ? nil : parts.joined(separator: "\n\n")
         return mention
     }
+
 
     /// A time as any JSON API may write it: RFC 3339; the same without a zone (`2024-11-24
     /// 07:19:04`, taken as UTC, as such APIs mean); an HTTP date (`Sun, 24 Nov 2024 07:19:04

@@ -21,6 +21,10 @@ package struct URLParts {
     /// From `#` on, `#` included.
     package var fragment: Substring = ""
 
+    /// Scheme and authority without userinfo (`https://host:8443`): where a path on the same
+    /// server starts; nil for what has no scheme or host.
+    package var origin: String? { scheme == nil || host == nil ? nil : String(prefix) + hostAndPort }
+
     package init(_ text: String) {
         guard let schemeEnd = text.range(of: "://") else { return }
         scheme = text[..<schemeEnd.lowerBound].lowercased()

@@ -246,6 +246,23 @@ struct PayloadVariationTests {
         #expect(page.mentions[1].text == "Acme & co lost it…" && page.mentions[1].reshares == 3)
     }
 
+    @Test("A JSON feed's title goes before its text, as Reddit's and Hacker News' posts read; a link given as a path on the feed's own server is made whole there, without the URL's credentials")
+    func jsonFeedTitleAndPaths() throws {
+        var source = testSource(.json)
+        source.url = .literal("https://user:pass@forum.example.com:8443/search.json?q=acme&key=s3cret")
+        source.items = "topics"
+        source.fields = ["id": "id", "title": "title", "text": "excerpt", "url": "link"]
+        let page = try JSONFeed(source: source).parseMentions(Data(#"""
+            {"topics": [
+              {"id": 1, "title": "Acme lost my bag", "excerpt": "Three weeks &amp; no answer", "link": "/t/acme-lost-my-bag/1"},
+              {"id": 2, "title": "Only a title", "link": "https://elsewhere.example/x"},
+              {"id": 3, "excerpt": "only a body", "link": "//cdn.example/y"}
+            ]}
+            """#.utf8))
+        #expect(page.mentions.map(\.text) == ["Acme lost my bag\n\nThree weeks & no answer", "Only a title", "only a body"])
+        #expect(page.mentions.map(\.url) == ["https://forum.example.com:8443/t/acme-lost-my-bag/1", "https://elsewhere.example/x", "//cdn.example/y"])
+    }
+
     @Test("Digits as text are a time only where an epoch is likely, and HN says when more matched than it gives")
     func unlikelyEpochsAndHNCap() throws {
         #expect(JSONFeed.time("2024") == nil && JSONFeed.time("20241124") == nil && JSONFeed.time("20241124071904") == nil)
