@@ -14,13 +14,14 @@ enum ParseCommand {
         let path = arguments.positionals[0]
         // One API answer: 256 MB is more than any, and /dev/zero is not one.
         let body = try CommandFile.read(path, command: "parse", atMost: 256 << 20)
+        let kind = "\(source.kind == .x ? "an" : "a") \(source.kind.rawValue)"
         let page: MentionPage
         do {
             page = try source.makeFeed().parseMentions(body)
         } catch {
             // A json source's answer is what its mapping says; one that does not fit is the mapping's to fix.
             throw CommandError(.runtime, source.kind == .json ? "foreshock parse: \(path) does not fit source \(source.name)'s mapping: \(error.message)"
-                                   : "foreshock parse: \(path) is not \(source.kind == .x ? "an" : "a") \(source.kind.rawValue) response: \(error.message)")
+                                   : "foreshock parse: \(path) is not \(kind) response: \(error.message)")
         }
         for mention in page.mentions { terminal.print(mention.jsonLine) }
         for (field, misread) in page.misread.sorted(by: { $0.key < $1.key }) {
@@ -29,7 +30,7 @@ enum ParseCommand {
         guard page.unreadable > 0 else { return .success }
         // A mapping that reads none of the items is what this command is there to catch.
         let why = source.kind == .json ? "have no id at fields.id (\(source.fields["id"].map { "\"\($0)\"" } ?? "not mapped"))"
-            : "are not \(source.kind == .x ? "an" : "a") \(source.kind.rawValue) post (not an object, no id, or another kind of item)"
+            : "are not \(kind) post (not an object, no id, or another kind of item)"
         let said = "foreshock parse: \(page.unreadable) of \(page.unreadable + page.mentions.count) items in \(path) \(why); they were skipped."
         if page.mentions.isEmpty { throw CommandError(.runtime, said) }
         terminal.printError(said)

@@ -81,11 +81,11 @@ final class ObjectReader {
     }
 
     /// A JSON feed's path into its answer: keys and array indices joined by dots
-    /// (`data.children.0.title`). A JSONPath or bracketed one would read nothing, silently.
+    /// (`data.children.0.title`). A JSONPath (`$.data`, `items[0]`, `*`) would read nothing,
+    /// silently; a `$` inside a key (MongoDB's `_id.$oid`) is a key's.
     func dottedPath(_ key: String, required: Bool = false) -> String? {
         guard let path = string(key, required: required) else { return nil }
-        if path == "." { return path }
-        if path.contains(where: { "$[]*'\"".contains($0) }) || path.hasPrefix(".") || path.hasSuffix(".") || path.contains("..") {
+        if path.hasPrefix("$") || path.contains(where: { "[]*".contains($0) }) {
             reader.error(keyPath(key), "\"\(path)\" is not a dotted path (keys and indices joined by dots, e.g. \"data.items.0.title\"; not JSONPath)")
             return nil
         }

@@ -390,7 +390,8 @@ package final class Notifier: @unchecked Sendable {
             let earlier = workers.filter { $0.key == name || (destination != nil && destinations[$0.key] == destination) }
             successors.formUnion(earlier.keys)
             let sameReceiver = earlier.filter { destinations[$0.key] == destination }
-            worker.takeOver(from: Array(earlier.values), sameReceiver: Array(sameReceiver.values))
+            let countingSends = sameReceiver[name].map { [$0] } ?? Array(sameReceiver.values)
+            worker.takeOver(from: Array(earlier.values), sameReceiver: Array(sameReceiver.values), countingSends: countingSends)
         }
         let removed = workers.filter { !successors.contains($0.key) }.map(\.value)
         if !removed.isEmpty {

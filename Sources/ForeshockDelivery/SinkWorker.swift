@@ -14,7 +14,8 @@ import Foundation
 /// messages, are the receiver's: the whole sink then waits on one back-off, so a receiver that
 /// is down is not asked once per queued message.
 ///
-/// `@unchecked Sendable`: every mutable field is behind `lock`.
+/// `@unchecked Sendable`: every mutable field is behind `lock`, but `task`, which only `init`
+/// sets.
 final class SinkWorker: @unchecked Sendable {
     let sink: any AlertSink
     private let outbox: Outbox
@@ -48,6 +49,14 @@ final class SinkWorker: @unchecked Sendable {
         var pausedUntil = 0.0
         var failuresInARow = 0
         var sentTimes: [Double] = []
+
+        /// Both, as one receiver's: taken twice (the worker and a later reload both ask), the
+        /// same sends count once.
+        mutating func merge(_ other: ReceiverState) {
+            pausedUntil = max(pausedUntil, other.pausedUntil)
+            failuresInARow = max(failuresInARow, other.failuresInARow)
+            sentTimes = Set(sentTimes).union(other.sentTimes).sorted()
+        }
     }
 
     struct Stats: Sendable {
@@ -77,14 +86,8 @@ final class SinkWorker: @unchecked Sendable {
                     await bell.wait(atMost: wake.map { $0 - now })
                     continue
                 }
-                if let takingOver = lock.withLock({ self.takingOver }) {
-                    let earlier = await takingOver.value
-                    lock.withLock {
-                        self.takingOver = nil
-                        pausedUntil = max(pausedUntil, earlier.pausedUntil)
-                        failuresInARow = max(failuresInARow, earlier.failuresInARow)
-                        sentTimes = (sentTimes + earlier.sentTimes).sorted()
-                    }
+                if lock.withLock({ takingOver != nil }) {
+                    await adoptEarlier()
                     continue
                 }
                 await waitForRateLimit()
@@ -109,28 +112,43 @@ final class SinkWorker: @unchecked Sendable {
     /// meanwhile. Messages may be handed over at once; they wait in order.
     /// - Parameters:
     ///   - earlier: the workers to wait for.
-    ///   - sameReceiver: those of them sending to the same place, whose Retry-After, back-off
-    ///     and recent sends this one keeps to (a renamed sink's too; not a sink whose address
-    ///     changed).
-    func takeOver(from earlier: [SinkWorker], sameReceiver: [SinkWorker]) {
+    ///   - sameReceiver: those of them sending to the same place, whose Retry-After and
+    ///     back-off this one keeps to (a renamed sink's too; not a sink whose address changed).
+    ///   - countingSends: those whose recent sends count against this sink's `max_per_minute`:
+    ///     the same sink's, or a renamed one's; not another sink's that shares the address.
+    func takeOver(from earlier: [SinkWorker], sameReceiver: [SinkWorker], countingSends: [SinkWorker]) {
         guard !earlier.isEmpty else { return }
         lock.withLock {
             takingOver = Task {
                 for worker in earlier { await worker.finish() }
                 var known = ReceiverState()
                 for worker in sameReceiver {
-                    let theirs = worker.receiverState
-                    known.pausedUntil = max(known.pausedUntil, theirs.pausedUntil)
-                    known.failuresInARow = max(known.failuresInARow, theirs.failuresInARow)
-                    known.sentTimes += theirs.sentTimes
+                    var theirs = await worker.receiverState()
+                    if !countingSends.contains(where: { $0 === worker }) { theirs.sentTimes = [] }
+                    known.merge(theirs)
                 }
                 return known
             }
         }
     }
 
-    private var receiverState: ReceiverState {
-        lock.withLock { ReceiverState(pausedUntil: pausedUntil, failuresInARow: failuresInARow, sentTimes: sentTimes) }
+    /// What this worker knows of its receiver, with what it took over and has not sent since
+    /// (a second reload before it sent anything must not lose the first one's Retry-After).
+    private func receiverState() async -> ReceiverState {
+        await adoptEarlier()
+        return lock.withLock { ReceiverState(pausedUntil: pausedUntil, failuresInARow: failuresInARow, sentTimes: sentTimes) }
+    }
+
+    /// Takes in what the workers this one took over from knew of the receiver, once they stopped.
+    private func adoptEarlier() async {
+        guard let pending = lock.withLock({ takingOver }) else { return }
+        let earlier = await pending.value
+        lock.withLock {
+            var mine = ReceiverState(pausedUntil: pausedUntil, failuresInARow: failuresInARow, sentTimes: sentTimes)
+            mine.merge(earlier)
+            (pausedUntil, failuresInARow, sentTimes) = (mine.pausedUntil, mine.failuresInARow, mine.sentTimes)
+            takingOver = nil
+        }
     }
 
     /// Stops delivering; what is not delivered stays in the outbox for the next start.

@@ -50,8 +50,9 @@ package final class FeedPoller: Sendable {
         var stats = FeedStats()
         /// Polls whose answers held items that could not be read, in a row.
         var unreadable = FailureNotice()
-        /// Polls whose answers held fields with values they cannot be, in a row.
-        var misread = FailureNotice()
+        /// Per field, polls whose answers held values it cannot be, in a row: a second field
+        /// going wrong is said at once, not with the first's hundredth.
+        var misread: [String: FailureNotice] = [:]
         /// Later pages that failed, with none read whole between.
         var pageErrors = FailureNotice()
         /// Look-ups after the poll (counts, resharers, followers, replies) that failed, with
@@ -252,10 +253,10 @@ package final class FeedPoller: Sendable {
             } else if !collected.isEmpty {
                 _ = state.unreadable.succeeded()
             }
-            if !outcome.misread.isEmpty {
-                if !state.misread.failed() { outcome.misread = [:] }
-            } else if !collected.isEmpty {
-                _ = state.misread.succeeded()
+            let misreadNow = Set(outcome.misread.keys)
+            for field in misreadNow where !state.misread[field, default: FailureNotice()].failed() { outcome.misread[field] = nil }
+            if !collected.isEmpty {
+                for field in state.misread.keys where !misreadNow.contains(field) { _ = state.misread[field]?.succeeded() }
             }
             if cursor == nil, !outcome.notModified, !keepCursor { state.listingEmpty = collected.isEmpty }
             // Forward only: an answer that holds only older posts (a JSON feed that lists what it
@@ -519,6 +520,8 @@ package final class FeedPoller: Sendable {
             lookupAnswered(.thread)
             return .read(brandReplies(in: replies.filter { $0.replyTo == id }))
         } catch {
+            // Cut short by a stop: not asked, rather than unreadable.
+            if Task.isCancelled { return .notNow }
             return .failed(lookupFailed(error, .thread, asking: "the replies to \(id)").message)
         }
     }

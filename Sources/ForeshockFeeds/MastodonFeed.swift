@@ -47,13 +47,12 @@ package struct MastodonFeed: MentionFeed {
 
     /// An account's `acct` is its bare username on its own server and `username@domain`
     /// elsewhere: `@acme@server` names the same account as `acme` when `server` is this
-    /// source's (or the domain its web host sits under, as `mastodon.example.com` serves
-    /// `@acme@example.com`). Any other domain is another person.
+    /// source's host. Any other domain is another person (a server whose accounts carry a
+    /// domain other than its host's has its brand accounts given bare).
     package func accountKey(_ name: String) -> String {
-        let key = (name.hasPrefix("@") ? String(name.dropFirst()) : name).lowercased()
+        let key = Self.bareAccount(name)
         guard let at = key.firstIndex(of: "@"), let host = URLParts(source.baseURL).host?.lowercased() else { return key }
-        let domain = key[key.index(after: at)...]
-        return host == domain || host.hasSuffix("." + domain) ? String(key[..<at]) : key
+        return key[key.index(after: at)...] == host ? String(key[..<at]) : key
     }
 
     /// A hashtag source with `stream: true` also listens on `/api/v1/streaming/hashtag`.
@@ -68,7 +67,10 @@ package struct MastodonFeed: MentionFeed {
     /// An `update` event is one status, as the timelines give it; the others carry no mention.
     package func parseStreamEvent(type: String, data: String) throws(FeedError) -> [Mention]? {
         guard type == "update" else { return nil }
-        return try parseMentions(Data("[\(data)]".utf8)).mentions
+        let page = try parseMentions(Data("[\(data)]".utf8))
+        // One status an event: one not read is the event's failure, said by the stream.
+        if page.unreadable > 0 { throw FeedError(.unexpectedShape, "the status is not an object with an id") }
+        return page.mentions
     }
 
     /// The hashtag the source follows, without its `#`.

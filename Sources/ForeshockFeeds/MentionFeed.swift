@@ -184,7 +184,10 @@ extension MentionFeed {
         score.map { max(0, $0 - 1) }
     }
 
-    package func accountKey(_ name: String) -> String {
+    package func accountKey(_ name: String) -> String { Self.bareAccount(name) }
+
+    /// A handle without its leading `@`, lowercased: how people write it is not how answers name it.
+    package static func bareAccount(_ name: String) -> String {
         (name.hasPrefix("@") ? String(name.dropFirst()) : name).lowercased()
     }
 

@@ -19,8 +19,8 @@ package struct RedditFeed: MentionFeed {
     /// Reddit's names are written `u/acme` as often as `acme`; its answers name `acme`.
     package func accountKey(_ name: String) -> String {
         let lower = name.lowercased()
-        for prefix in ["/u/", "u/", "@"] where lower.hasPrefix(prefix) { return String(lower.dropFirst(prefix.count)) }
-        return lower
+        for prefix in ["/u/", "u/"] where lower.hasPrefix(prefix) { return String(lower.dropFirst(prefix.count)) }
+        return Self.bareAccount(lower)
     }
 
     package func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {
@@ -82,7 +82,8 @@ package struct RedditFeed: MentionFeed {
             // Posts are voted up far more than crossposted: the upvotes are how one spreads.
             mention.reshares = Self.upvotesAsReshares(mention.likes)
             mention.replies = data["num_comments"]?.intValue
-            mention.reshareOf = data["crosspost_parent"]?.idString.map(Self.stripKind)
+            // A crosspost is a post of its own, not a reshare of its parent: as a reshare it
+            // would turn the parent's spread from its upvotes to its crossposts, which are few.
         }
         return mention
     }

@@ -104,8 +104,8 @@ package enum JSONValue: Sendable, Equatable, Decodable {
     package var doubleValue: Double? {
         switch self {
         case .number(let value): return value
-        // A count sent as a string is read as JSON would read it: `Double` alone also takes
-        // "0x10", "inf" and "nan".
+        // A count sent as a string is read as decimal digits (with a sign, a point, an
+        // exponent), as a person would: `Double` alone also takes "0x10", "inf" and "nan".
         case .string(let value):
             guard let first = value.utf8.first, first == UInt8(ascii: "-") || (48...57).contains(first),
                   value.utf8.allSatisfy({ (48...57).contains($0) || "+-.eE".utf8.contains($0) }),

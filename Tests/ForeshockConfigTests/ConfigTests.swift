@@ -65,7 +65,7 @@ struct ConfigTests {
         #expect(errors.contains { $0.contains("alerting.repeat_interval") && $0.contains("is too long (at most 3650d)") }, "\(errors)")
     }
 
-    @Test("A JSON feed's paths are dotted paths: JSONPath or brackets, which would read nothing, are errors at their key")
+    @Test("A JSON feed's paths are dotted paths: JSONPath, brackets or wildcards, which would read nothing, are errors at their key")
     func jsonFeedPaths() {
         func errors(items: String, text: String) -> [String] {
             Self.parse(#"{ sources: [{ name: "j", kind: "json", url: "https://api.example.com/x", items: "\#(items)", fields: { id: "id", text: "\#(text)" } }] }"#).errors.map(\.description)
@@ -73,7 +73,9 @@ struct ConfigTests {
         #expect(errors(items: "data.children", text: "data.title") == [] && errors(items: ".", text: "a.0.b") == [])
         #expect(errors(items: "$.data", text: "title").contains { $0.contains("sources[0].items") && $0.contains("is not a dotted path") })
         #expect(errors(items: "data", text: "posts[0].title").contains { $0.contains("sources[0].fields.text") && $0.contains("is not a dotted path") })
-        #expect(errors(items: "data..x", text: "title").count == 1)
+        #expect(errors(items: "items.*.title", text: "title").count == 1)
+        // A `$` inside a key is a key's (MongoDB's extended JSON), and doubled dots read as one.
+        #expect(errors(items: "data..items", text: "_id.$oid") == [] && errors(items: ".items", text: "title") == [])
     }
 
     @Test("A request's or a delivery's timeout is at most ten minutes: longer is a slip, and would hold a sink's pages or a source's polls that long")

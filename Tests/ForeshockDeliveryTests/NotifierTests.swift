@@ -390,6 +390,64 @@ struct NotifierTests {
         #expect(seen.count == 3 && seen[1].at - refused.at >= 3.5, "\(seen.map { $0.at - refused.at })")
     }
 
+    /// Reloads `notifier` `times` times over the same config and state, each hand-over whole.
+    static func reload(_ notifier: Notifier, _ config: Config, stateDir: String, rateWindow: Double, times: Int) async throws -> Notifier {
+        var current = notifier
+        for _ in 0..<times {
+            let next = try NotifierFixtures.notifier(config, stateDir: stateDir, rateWindow: rateWindow, sharing: current)
+            current.beginHandOver(to: next)
+            next.resume()
+            await current.finishHandOver(to: next)
+            current = next
+        }
+        return current
+    }
+
+    @Test("A sink's max_per_minute outlives two reloads in a row, the first of them while it had nothing to send")
+    func reloadsKeepRateLimit() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        // Two sends in any 8 s (the window shortened for the test).
+        let config = try NotifierFixtures.config(sinks: #"{ name: "a", kind: "webhook", url: "\#(server.base)/hook", max_per_minute: 2 }"#, extra: #"alerting: { group_wait: "0s" }"#)
+        let old = try NotifierFixtures.notifier(config, stateDir: state, rateWindow: 8)
+        old.submit([NotifierFixtures.note("1")])
+        old.submit([NotifierFixtures.note("2", after: 1)])
+        #expect(await old.drain(timeout: 10))
+        let first = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 2)
+        let last = try await Self.reload(old, config, stateDir: state, rateWindow: 8, times: 2)
+        defer { last.stop() }
+        last.submit([NotifierFixtures.note("3", after: 2)])
+        #expect(await last.drain(timeout: 20))
+        let seen = try await NotifierFixtures.requests(server, path: "/hook")
+        // By the server's clock: the third waited for the window to free a send.
+        #expect(seen.count == 3 && seen[2].at - seen[0].at >= 7.5, "\(seen.map { $0.at - first[0].at })")
+    }
+
+    @Test("After a reload, a sink's max_per_minute counts its own sends, not another sink's at the same address")
+    func reloadRateLimitPerSink() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try NotifierFixtures.config(sinks: #"""
+            { name: "a", kind: "webhook", url: "\#(server.base)/hook", max_per_minute: 3 },
+            { name: "b", kind: "webhook", url: "\#(server.base)/hook", max_per_minute: 3 }
+            """#, extra: #"alerting: { group_wait: "0s" }"#)
+        let old = try NotifierFixtures.notifier(config, stateDir: state, rateWindow: 8)
+        old.submit([NotifierFixtures.note("1")])
+        old.submit([NotifierFixtures.note("2", after: 1)])
+        #expect(await old.drain(timeout: 10))
+        _ = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 4)
+        let new = try await Self.reload(old, config, stateDir: state, rateWindow: 8, times: 1)
+        defer { new.stop() }
+        new.submit([NotifierFixtures.note("3", after: 2)])
+        #expect(await new.drain(timeout: 20))
+        let seen = try await NotifierFixtures.requests(server, path: "/hook")
+        // Each sink sent two of its three: the third goes at once, not after the window (as it
+        // would with the other sink's two counted).
+        #expect(seen.count == 6 && seen[5].at - seen[3].at < 5, "\(seen.map { $0.at - seen[0].at })")
+    }
+
     /// Two webhook sinks, "slow" (its first answer takes `hanging` seconds) and "fast", on one
     /// loopback server, a state directory, and the config.
     static func slowAndFast(hanging: Double) async throws -> (FixtureServer, String, Config) {

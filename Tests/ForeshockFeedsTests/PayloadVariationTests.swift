@@ -140,8 +140,24 @@ struct PayloadVariationTests {
             ]}}
             """#.utf8))
         #expect(reddit.mentions.map(\.id) == ["a2"] && reddit.unreadable == 2)
+        // A crosspost is a post of its own: as a reshare of its parent it would turn the
+        // parent's spread from its upvotes to its few crossposts.
+        let crosspost = try mentions(.reddit, #"{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"id": "x9", "name": "t3_x9", "title": "Acme?", "score": 40, "crosspost_parent": "t3_a2", "created_utc": 1764000100.0}}]}}"#)
+        #expect(crosspost.map(\.reshareOf) == [nil] && crosspost.map(\.reshares) == [39])
         let hackerNews = try testSource(.hackernews).makeFeed().parseMentions(Data(#"{"hits": [{"title": "no id"}, {"objectID": "41", "title": "Acme", "created_at_i": 1764000000}], "page": 0, "nbPages": 1, "hitsPerPage": 20}"#.utf8))
         #expect(hackerNews.mentions.map(\.id) == ["41"] && hackerNews.unreadable == 1)
+    }
+
+    @Test("Mastodon's stream: an update whose status cannot be read is the event's failure (said by the stream), not an empty event")
+    func mastodonStreamEventUnreadable() throws {
+        var source = testSource(.mastodon)
+        source.stream = true
+        let feed = MastodonFeed(source: source)
+        #expect(try feed.parseStreamEvent(type: "update", data: try mastodonStatus(id: "40"))?.map(\.id) == ["40"])
+        for data in [#""garbage""#, #"{"content": "no id"}"#, "5"] {
+            #expect(throws: FeedError.self, "\(data)") { try feed.parseStreamEvent(type: "update", data: data) }
+        }
+        #expect(try feed.parseStreamEvent(type: "delete", data: "40") == nil)
     }
 
     @Test("Bluesky: a post's age counts from when it was indexed when its createdAt is no time, or after indexedAt (a client's clock, or 2099)")

@@ -349,6 +349,15 @@ struct WatchPipelineTests {
         var misreadSaid: [Int] = []
         for _ in 0..<4 { misreadSaid.append(await timed.poll().misread["created_at"]?.count ?? 0) }
         #expect(misreadSaid == [1, 0, 0, 1])
+        // A second field going wrong while the first still is: said at once, on its own.
+        let worse = #"{"posts": [{"id": "a", "at": "last Tuesday", "by": {"name": "dana"}}]}"#
+        let both = try await ScriptedAPI(["/feed": [["body": misread], ["body": worse]]])
+        defer { both.stop() }
+        source.url = .literal(both.base + "/feed")
+        source.fields = ["id": "id", "created_at": "at", "author": "by"]
+        let two = FeedPoller(feed: source.makeFeed())
+        #expect(await two.poll().misread.keys.sorted() == ["created_at"])
+        #expect(await two.poll().misread.keys.sorted() == ["author"])
     }
 
     @Test("Posts named again are carried on only as far as max_items_per_poll, as new ones are")
