@@ -69,6 +69,9 @@ enum WatchCommand {
         if arguments[.brand] != nil, arguments[.config] != nil {
             throw CommandError(.usage, "foreshock watch: --brand goes with the embedded default config; with --config, give each source its brand_accounts.")
         }
+        if let brand = arguments[.brand], let problem = SourceConfig.handleProblem(brand) {
+            throw CommandError(.usage, "foreshock watch: --brand \"\(SafeText.terminal(brand))\" \(problem).")
+        }
         // It would be dropped without a word: a config's sources each say what they search for.
         if arguments[.query] != nil, arguments[.config] != nil {
             throw CommandError(.usage, "foreshock watch: --query goes with the embedded default config; with --config, each source's query says what it searches for.")

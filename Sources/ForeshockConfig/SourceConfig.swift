@@ -109,6 +109,19 @@ package struct SourceConfig: Sendable {
         }
     }
 
+    /// Why `name` cannot be an account's handle, or nil. A handle is one word with at most an
+    /// `@` before it and one inside it (Mastodon's `@acme@server`), nothing empty on either
+    /// side: `@@acme` or `acme@` would match no one, and the answers it was for would page.
+    package static func handleProblem(_ name: String) -> String? {
+        let bare = name.hasPrefix("@") ? name.dropFirst() : Substring(name)
+        if bare.contains(where: \.isWhitespace) { return "has a space in it (one handle an entry)" }
+        let parts = bare.split(separator: "@", omittingEmptySubsequences: false)
+        if bare.isEmpty || parts.count > 2 || parts.contains(where: \.isEmpty) {
+            return "is not a handle (write acme, @acme, or on Mastodon @acme@server)"
+        }
+        return nil
+    }
+
     /// The fields a `json` source can map.
     package static let jsonFields = ["id", "created_at", "author", "author_followers", "title", "text", "url", "reshares", "replies", "likes", "quotes", "reply_to", "reshare_of", "quote_of", "lang"]
 
@@ -152,6 +165,9 @@ package struct SourceConfig: Sendable {
         }
         source.caFile = object.string("ca_file")
         source.brandAccounts = object.strings("brand_accounts") ?? []
+        for (index, account) in source.brandAccounts.enumerated() {
+            if let problem = handleProblem(account) { reader.error("\(object.keyPath("brand_accounts"))[\(index)]", "\"\(account)\" \(problem)") }
+        }
         source.fetchResharersAt = object.int("fetch_resharers_at", min: 1) ?? source.fetchResharersAt
         source.callsPerMinute = object.int("calls_per_minute", min: 0) ?? source.callsPerMinute
         source.typicalFollowers = object.int("typical_followers", min: 0)

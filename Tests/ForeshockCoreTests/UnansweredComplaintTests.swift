@@ -117,6 +117,17 @@ struct UnansweredComplaintTests {
         #expect(said.count == 1 && said[0].contains("rules=slow-answer ") && said[0].contains("sources=theirs"), "\(err)")
         let (refused, _, why) = await runForeshock(["watch", "--config", path, "--brand", "acme", "--once", "--state-dir", state])
         #expect(refused == .usage && why.contains("brand_accounts"), "\(why)")
+        // A handle that would match no one is refused, not taken: the answers it was for would page.
+        let (misspelt, _, whyNot) = await runForeshock(["watch", "--query", "acme", "--brand", "@@acme", "--once", "--state-dir", state])
+        #expect(misspelt == .usage && whyNot.contains(#"--brand "@@acme" is not a handle"#), "\(whyNot)")
+        for bad in [#""@@acme""#, #""acme@""#, #""@""#, #""acme support""#, #""a@b@c""#] {
+            let result = ConfigLoader.parse(Data("{ sources: [{ name: \"m\", kind: \"hackernews\", query: \"acme\", brand_accounts: [\"ok\", \(bad)] }] }".utf8), origin: "t.json5", environment: [:], requireSecrets: false)
+            #expect(result.errors.map(\.description).contains { $0.contains("sources[0].brand_accounts[1]") }, "\(bad): \(result.errors)")
+        }
+        for good in [#""acme""#, #""@acme""#, #""@acme@mastodon.social""#, #""u/acme""#, #""did:plc:abc""#, #""acme.bsky.social""#] {
+            let result = ConfigLoader.parse(Data("{ sources: [{ name: \"m\", kind: \"hackernews\", query: \"acme\", brand_accounts: [\(good)] }] }".utf8), origin: "t.json5", environment: [:], requireSecrets: false)
+            #expect(result.errors.isEmpty, "\(good): \(result.errors)")
+        }
         // Two rules off for the same sources are one line.
         let both = path.replacingOccurrences(of: ".json5", with: "-both.json5")
         try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
