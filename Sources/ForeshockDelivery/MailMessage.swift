@@ -87,9 +87,13 @@ package struct MailMessage: Sendable {
         }
         // Split on scalars, each whole: no encoded-word holds half a UTF-8 sequence, and a
         // character of many scalars (a letter under 30 combining marks) cannot make one too long.
+        // A line holding an encoded-word is at most 76 characters, the header's name on the
+        // first one included (RFC 2047 §2): 45 bytes make 72 after the space of a folded line,
+        // fewer fit beside `Subject: `.
+        let first = max(4, (76 - (name.utf8.count + 2) - 12) / 4 * 3)
         var words: [String] = [], chunk = String.UnicodeScalarView()
         for scalar in clean.unicodeScalars {
-            if !chunk.isEmpty, String(chunk).utf8.count + String(scalar).utf8.count > 45 {
+            if !chunk.isEmpty, String(chunk).utf8.count + String(scalar).utf8.count > (words.isEmpty ? first : 45) {
                 words.append(String(chunk))
                 chunk = String.UnicodeScalarView()
             }

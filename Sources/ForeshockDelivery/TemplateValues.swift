@@ -92,8 +92,10 @@ package struct TemplateValues: Sendable {
             "volume_z": .number(note.volumeZ, note.volumeZ.map { String(format: "%.1f σ", $0) } ?? ""),
             "age": .text(age.map(DurationText.format) ?? "unknown"),
             "age_seconds": .number(age.map { $0.rounded(.down) }, age.map { String(Int($0)) } ?? "unknown"),
-            "answered": .flag(answered),
-            "answered_text": .text(answered ? "yes, the brand has replied" : "NOT YET" + (note.unansweredFor.map { " (" + DurationText.format($0) + " since the post)" } ?? "")),
+            // Only a post can be answered: a volume spike or a source that is down has no answer
+            // to speak of (null, and no text), not a "yes".
+            "answered": note.post == nil ? .number(nil, "") : .flag(answered),
+            "answered_text": .text(note.post == nil ? "" : answered ? "yes, the brand has replied" : "NOT YET" + (note.unansweredFor.map { " (" + DurationText.format($0) + " since the post)" } ?? "")),
             "complaint": .flag(note.complaint),
             "first_seen": .text(time(note.createdAt)),
             "fired_at": .text(time(note.firedAt ?? note.time)),

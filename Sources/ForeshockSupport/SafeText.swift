@@ -78,22 +78,44 @@ package enum SafeText {
         return out
     }
 
-    /// At most `limit` characters, cut with an ellipsis.
+    /// At most `limit` Unicode scalars, cut at a character's edge with an ellipsis. Scalars,
+    /// not characters: one character may carry thousands of combining marks, and what reads
+    /// the text (a receiver's 1,024, a page's width) counts them.
     package static func cut(_ text: String, _ limit: Int) -> String {
-        // No more bytes than the limit: no more characters either, and counting those is slow.
-        guard text.utf8.count > limit, text.count > limit else { return text }
-        return String(text.prefix(max(0, limit - 1))) + "…"
+        // No more bytes than the limit: no more scalars either, and counting those is slower.
+        guard text.utf8.count > limit, text.unicodeScalars.count > limit else { return text }
+        return cut(text, limit, measure: { $0.unicodeScalars.count })
     }
 
     /// `text` cut at a character's edge to at most `units` UTF-16 units, the ellipsis included:
-    /// how Slack counts (an emoji family is 11).
+    /// how Slack and PagerDuty count (an emoji family is 11).
     package static func cut(_ text: String, utf16Units units: Int) -> String {
         guard text.utf16.count > units else { return text }
-        var kept = ""
+        return cut(text, units, measure: { $0.utf16.count })
+    }
+
+    /// Whole characters while they fit in `limit - 1` (the ellipsis is one); a character that
+    /// could never fit whole (a letter with a thousand marks) gives as many of its scalars as
+    /// fit, rather than cutting the text off before it.
+    private static func cut(_ text: String, _ limit: Int, measure: (String) -> Int) -> String {
+        var kept = String.UnicodeScalarView()
+        var used = 0
         for character in text {
-            if kept.utf16.count + String(character).utf16.count > units - 1 { break }
-            kept.append(character)
+            let size = measure(String(character))
+            if used + size <= limit - 1 {
+                kept.append(contentsOf: character.unicodeScalars)
+                used += size
+                continue
+            }
+            guard size > limit - 1 else { break }
+            for scalar in character.unicodeScalars {
+                let size = measure(String(scalar))
+                guard used + size <= limit - 1 else { break }
+                kept.append(scalar)
+                used += size
+            }
+            break
         }
-        return kept + "…"
+        return String(kept) + "…"
     }
 }

@@ -543,6 +543,26 @@ struct NotifierTests {
         #expect((pd[0]["payload"]?["summary"]?.stringValue?.count ?? 2000) <= 1024)
     }
 
+    @Test("A post whose author and text are single letters carrying thousands of combining marks stays within PagerDuty's 1,024-unit summary and its 512 KB event")
+    func combiningMarksWithinLimits() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/pd": #"[{"status": 202}]"#])])
+        defer { server.stop() }
+        let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "pd", kind: "pagerduty", url: "\#(server.base)/pd", routing_key_env: "PDKEY" }"#,
+                                                                              extra: #"alerting: { group_wait: "0s" }"#))
+        defer { notifier.stop() }
+        var note = NotifierFixtures.note("1", text: "Z" + String(repeating: "\u{0301}", count: 300_000))
+        if case .post(let key, var post) = note.subject {
+            post.author = "Z" + String(repeating: "\u{0301}", count: 1_500)
+            note.subject = .post(key, post)
+        }
+        notifier.submit([note])
+        #expect(await notifier.drain(timeout: 30))
+        let sent = try #require(try await NotifierFixtures.requests(server, path: "/pd").first)
+        #expect(sent.body.utf8.count < 64 * 1024, "\(sent.body.utf8.count) bytes")
+        let summary = try #require(sent.json?["payload"]?["summary"]?.stringValue)
+        #expect(summary.utf16.count <= 1024 && summary.unicodeScalars.contains("\u{0301}"), "\(summary.utf16.count)")
+    }
+
     @Test("A sink's rate limit queues messages rather than dropping them: all arrive, never more than the limit per window")
     func rateLimitQueues() async throws {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])

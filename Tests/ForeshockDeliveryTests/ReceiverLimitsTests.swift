@@ -64,6 +64,15 @@ struct ReceiverLimitsTests {
         #expect(kept.contains(String(repeating: "y", count: 900) + "|Open the post"), "the link was cut")
     }
 
+    @Test("Slack: a post id of 2,000 characters leaves the silence command whole, in a context element of its own")
+    func slackSilenceCommandWhole() throws {
+        let long = Self.notes(1, id: { _ in String(repeating: "é", count: 2000) })
+        let body = try JSONValue.parse(try slack().render(long, id: "m")[0].body)
+        let texts = (body["blocks"]?.arrayValue ?? []).flatMap { $0["elements"]?.arrayValue ?? [] }.compactMap { $0["text"]?.stringValue }
+        let command = try #require(texts.first { $0.hasPrefix("Silence it for two hours: `foreshock silence add --post") }, "\(texts.map { $0.prefix(60) })")
+        #expect(command.hasSuffix("--for 2h --comment 'on it'`") && command.utf16.count <= 3000, "\(command.suffix(60))")
+    }
+
     @Test("PagerDuty: a dedup_key past 255 characters is a digest, the same for the trigger and the resolve; the event says when it happened")
     func pagerDutyKey() throws {
         var config = SinkConfig(name: "pd", kind: .pagerduty)
@@ -82,7 +91,19 @@ struct ReceiverLimitsTests {
         #expect(short["dedup_key"]?.stringValue == "mastodon:p0")
     }
 
-    @Test("Mail: every line within RFC 5322's 998 characters and every encoded-word within RFC 2047's 75, with many threads and a letter under 30 combining marks")
+    @Test("A mail thread's Message-ID is a dot-atom whatever the post's id: no empty atom from `a..b`, a trailing dot, or a long key cut at a dot")
+    func threadIDIsDotAtom() {
+        for id in ["a..b.", ".x", String(repeating: "y", count: 110) + "." + String(repeating: "z", count: 50), "é…"] {
+            let messageID = EmailSink.threadID(NotifierFixtures.note(id))
+            let left = messageID.dropFirst().prefix { $0 != "@" }
+            #expect(messageID.hasPrefix("<alert.") && messageID.hasSuffix("@foreshock>"), "\(messageID)")
+            #expect(!left.split(separator: ".", omittingEmptySubsequences: false).contains { $0.isEmpty }, "\(messageID)")
+        }
+        // A key with no such dots keeps the id it had, so alerts started before still thread.
+        #expect(EmailSink.threadID(NotifierFixtures.note("7")).hasPrefix("<alert.mastodon-7."))
+    }
+
+    @Test("Mail: every line within RFC 5322's 998 characters, every encoded-word within RFC 2047's 75 and every line of them within its 76, with many threads and a letter under 30 combining marks")
     func mailLines() throws {
         let references = (0..<20).map { "<alert.bsky-at---did-plc-\(String(repeating: "z", count: 40))-\($0).1795597831@foreshock>" }
         var message = MailMessage(from: "foreshock@example.com", to: (0..<40).map { "oncall\($0)@example.com" },
@@ -95,6 +116,11 @@ struct ReceiverLimitsTests {
         #expect(lines.allSatisfy { $0.utf8.count <= 998 }, "\(lines.map(\.utf8.count).max() ?? 0)")
         let words = text.split(whereSeparator: { $0 == " " || $0 == "\r\n" }).filter { $0.hasPrefix("=?UTF-8?B?") }
         #expect(!words.isEmpty && words.allSatisfy { $0.count <= 75 }, "\(words.map(\.count).max() ?? 0)")
+        // A line holding one is at most 76 characters, the header's name included (RFC 2047 §2).
+        let encodedLines = lines.filter { $0.contains("=?UTF-8?B?") }
+        #expect(encodedLines.first?.hasPrefix("Subject: =?UTF-8?B?") == true && encodedLines.allSatisfy { $0.count <= 76 }, "\(encodedLines.map(\.count))")
+        let named = MailMessage.header("X-Foreshock-Alert", "mastodon:" + String(repeating: "é", count: 80))
+        #expect(named.components(separatedBy: "\r\n").allSatisfy { $0.count <= 76 }, "\(named)")
         // The alert keys stay plain text (filters match on them), folded between keys.
         #expect(text.contains("X-Foreshock-Alert: <alert.bsky"))
         // Unfolded, the headers say what they said.

@@ -255,5 +255,11 @@ struct TemplateTests {
         for absent in ["Reshares", "Who", "What works", "Post age"] { #expect(!downText.contains(absent), "\(absent) in \(downText)") }
         #expect(!html.render(TemplateValues(down), context: .html).contains("Reshares"))
         #expect(try !slackText(down).contains("Reshares") && slackText(down).contains("source-down"))
+        // Only a post can be answered: the webhook says null and PagerDuty nothing, not "yes".
+        let webhook = try JSONValue.parse(Data(templates.load("webhook.json", context: .json).render(TemplateValues(down), context: .json).utf8))
+        let pagerduty = try JSONValue.parse(Data(templates.load("pagerduty.json", context: .json).render(TemplateValues(down), context: .json).utf8))
+        #expect(webhook["answered"]?.isNull == true, "\(webhook)")
+        #expect(pagerduty[path: "custom_details.answered"]?.stringValue?.contains("yes") != true, "\(pagerduty)")
+        #expect(try JSONValue.parse(Data(templates.load("webhook.json", context: .json).render(TemplateValues(sample), context: .json).utf8))["answered"] == .bool(false))
     }
 }

@@ -1,4 +1,5 @@
 import ForeshockConfig
+import ForeshockSupport
 import Foundation
 
 /// The posts of one shard and their alerts. Not thread-safe by itself: the engine confines each
@@ -66,6 +67,8 @@ package struct ScoringShard: Sendable {
     /// and the post must not then look unanswered. Taken when the post comes; pruned past a day.
     private var earlyAnswers: [PostKey: Double] = [:]
     static let earlyAnswersKept = 10_000
+    /// What of a post's text is kept to show, in Unicode scalars.
+    static let excerptLength = 280
 
     /// No post can go cold before this: the least `lastActivity + cold_after` over the posts not
     /// firing, a bound that only grows between sweeps (activity only moves forward), so a sweep
@@ -267,7 +270,7 @@ package struct ScoringShard: Sendable {
             post.history.originalFollowers = followers ?? item.typicalFollowers
             post.url = url ?? post.url
             if let text {
-                post.excerpt = text.count > 280 ? String(text.prefix(279)) + "…" : text
+                post.excerpt = SafeText.cut(text, Self.excerptLength)
                 post.complaintScore = settings.lexicon.score(text)
             }
             post.seenPost = true

@@ -42,7 +42,10 @@ package struct EmailSink: AlertSink {
             let c = Character(scalar)
             return (c.isASCII && (c.isLetter || c.isNumber)) || c == "." || c == "-" || c == "_" ? c : "-"
         }.prefix(120))
-        return "<alert.\(safe).\(Int(note.firedAt ?? note.time))@foreshock>"
+        // A dot-atom has no empty atom (RFC 5322 §3.6.4): `a..b`, or a key cut at a dot, would
+        // make `..` with the dots around it, which strict readers refuse and do not thread.
+        let atoms = safe.split(separator: ".", omittingEmptySubsequences: true).joined(separator: ".")
+        return "<alert.\(atoms.isEmpty ? "-" : atoms).\(Int(note.firedAt ?? note.time))@foreshock>"
     }
 
     /// Grouped alerts' HTML as one document: what each holds inside its `<body>`, one after

@@ -43,8 +43,9 @@ package struct PagerDutySink: AlertSink {
                 let rendered = template.render(TemplateValues(note), context: .json)
                 var payload = (try? JSONValue.parse(Data(rendered.utf8))) ?? .object([:])
                 if case .object(var object) = payload {
-                    // The API refuses a summary over 1,024 characters, and a severity it does not know.
-                    object["summary"] = .string(SafeText.cut(object["summary"]?.stringValue ?? "Foreshock alert", 1024))
+                    // The API refuses a summary over 1,024 characters (as JavaScript counts them,
+                    // in UTF-16 units), and a severity it does not know.
+                    object["summary"] = .string(SafeText.cut(object["summary"]?.stringValue ?? "Foreshock alert", utf16Units: 1024))
                     let severity = object["severity"]?.stringValue ?? ""
                     object["severity"] = .string(["critical", "error", "warning", "info"].contains(severity) ? severity : "warning")
                     if (object["source"]?.stringValue ?? "").isEmpty { object["source"] = .string("foreshock") }
