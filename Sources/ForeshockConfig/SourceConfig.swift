@@ -122,6 +122,17 @@ package struct SourceConfig: Sendable {
         return nil
     }
 
+    /// A Mastodon brand account whose domain the source's host sits under (`@acme@example.com`
+    /// on `mastodon.example.com`) is taken for another server's account, which the answers
+    /// name in full; if the server's own handles carry that domain, they name it bare.
+    static func mastodonDomainNote(_ account: String, baseURL: String) -> String? {
+        let bare = (account.hasPrefix("@") ? account.dropFirst() : Substring(account)).lowercased()
+        guard let at = bare.firstIndex(of: "@"), let host = URLParts(baseURL).host?.lowercased() else { return nil }
+        let domain = bare[bare.index(after: at)...]
+        guard host != domain, host.hasSuffix("." + domain) else { return nil }
+        return "\"\(account)\" is taken for an account of \(domain), another server than \(host); if it is this server's own (its handles may end in \(domain)), write \"\(bare[..<at])\""
+    }
+
     /// The fields a `json` source can map.
     package static let jsonFields = ["id", "created_at", "author", "author_followers", "title", "text", "url", "reshares", "replies", "likes", "quotes", "reply_to", "reshare_of", "quote_of", "lang"]
 
@@ -166,7 +177,10 @@ package struct SourceConfig: Sendable {
         source.caFile = object.string("ca_file")
         source.brandAccounts = object.strings("brand_accounts") ?? []
         for (index, account) in source.brandAccounts.enumerated() {
-            if let problem = handleProblem(account) { reader.error("\(object.keyPath("brand_accounts"))[\(index)]", "\"\(account)\" \(problem)") }
+            let key = "\(object.keyPath("brand_accounts"))[\(index)]"
+            // A JSON feed's author is whatever its mapping reads, a display name too.
+            if kind != .json, let problem = handleProblem(account) { reader.error(key, "\"\(account)\" \(problem)") }
+            if kind == .mastodon, let note = mastodonDomainNote(account, baseURL: source.baseURL) { reader.warning(key, note) }
         }
         source.fetchResharersAt = object.int("fetch_resharers_at", min: 1) ?? source.fetchResharersAt
         source.callsPerMinute = object.int("calls_per_minute", min: 0) ?? source.callsPerMinute

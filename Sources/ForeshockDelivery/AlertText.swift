@@ -28,7 +28,7 @@ package enum AlertText {
         if let held = note.held { line += "\n    held: \(held)" }
         if let excerpt = note.excerpt {
             let flat = excerpt.replacingOccurrences(of: "\n", with: " ")
-            line += "\n    \"\(SafeText.terminal(String(flat.count > 140 ? flat.prefix(139) + "…" : Substring(flat))))\""
+            line += "\n    \"\(SafeText.terminal(SafeText.cut(flat, 140)))\""
         }
         return line
     }

@@ -90,7 +90,9 @@ package struct MailMessage: Sendable {
         // A line holding an encoded-word is at most 76 characters, the header's name on the
         // first one included (RFC 2047 §2): 45 bytes make 72 after the space of a folded line,
         // fewer fit beside `Subject: `.
-        let first = max(4, (76 - (name.utf8.count + 2) - 12) / 4 * 3)
+        // A name so long that no word fits beside it starts the words on the next line.
+        let beside = (76 - (name.utf8.count + 2) - 12) / 4 * 3
+        let first = beside >= 4 ? beside : 45
         var words: [String] = [], chunk = String.UnicodeScalarView()
         for scalar in clean.unicodeScalars {
             if !chunk.isEmpty, String(chunk).utf8.count + String(scalar).utf8.count > (words.isEmpty ? first : 45) {
@@ -100,7 +102,7 @@ package struct MailMessage: Sendable {
             chunk.append(scalar)
         }
         if !chunk.isEmpty { words.append(String(chunk)) }
-        return "\(name): " + words.map { "=?UTF-8?B?\(Data($0.utf8).base64EncodedString())?=" }.joined(separator: "\r\n ")
+        return "\(name):" + (beside >= 4 ? " " : "\r\n ") + words.map { "=?UTF-8?B?\(Data($0.utf8).base64EncodedString())?=" }.joined(separator: "\r\n ")
     }
 
     static func base64Lines(_ text: String) -> [String] {

@@ -390,7 +390,9 @@ package final class Notifier: @unchecked Sendable {
             let earlier = workers.filter { $0.key == name || (destination != nil && destinations[$0.key] == destination) }
             successors.formUnion(earlier.keys)
             let sameReceiver = earlier.filter { destinations[$0.key] == destination }
-            let countingSends = sameReceiver[name].map { [$0] } ?? Array(sameReceiver.values)
+            // Its own sends, or, renamed, those of the old sink at its address whose name is gone;
+            // never another sink's that stays.
+            let countingSends = sameReceiver[name].map { [$0] } ?? sameReceiver.filter { next.workers[$0.key] == nil }.map(\.value)
             worker.takeOver(from: Array(earlier.values), sameReceiver: Array(sameReceiver.values), countingSends: countingSends)
         }
         let removed = workers.filter { !successors.contains($0.key) }.map(\.value)

@@ -222,8 +222,15 @@ final class SinkWorker: @unchecked Sendable {
             return
         }
         let entry = pending.entry, attempt = pending.attempts
-        // Every attempt counts against the receiver's limit, a failed one too.
-        lock.withLock { sentTimes.append(Date().timeIntervalSince1970) }
+        // Every attempt counts against the receiver's limit, a failed one too; only the last
+        // window's are kept (a sink with no limit keeps none).
+        if sink.maxPerMinute != nil {
+            let now = Date().timeIntervalSince1970
+            lock.withLock {
+                sentTimes.removeAll { now - $0 >= policy.rateWindow }
+                sentTimes.append(now)
+            }
+        }
         do {
             try await sink.send(entry.body, id: entry.id)
             lock.withLock { failuresInARow = 0 }

@@ -1,3 +1,4 @@
+import ForeshockSupport
 import ForeshockTransport
 import Foundation
 import Synchronization
@@ -34,6 +35,9 @@ package struct FeedStream: Sendable {
             let received = Mutex(false)
             let reader = Task {
                 var decoder = ServerSentEvents()
+                // A server that keeps sending events it cannot read is said at the first and every
+                // hundredth in a row, as a poll's unreadable items are, not once an event.
+                var unreadable = FailureNotice()
                 for await chunk in events {
                     for event in decoder.feed(chunk) {
                         let mentions: [Mention]
@@ -41,9 +45,10 @@ package struct FeedStream: Sendable {
                             guard let carried = try feed.parseStreamEvent(type: event.type, data: event.data) else { continue }
                             mentions = carried
                         } catch {
-                            problem("stream sent a \(event.type) event that cannot be read: \(error)")
+                            if unreadable.failed() { problem("stream sent a \(event.type) event that cannot be read: \(error)") }
                             continue
                         }
+                        _ = unreadable.succeeded()
                         received.withLock { $0 = true }
                         var outcome = PollOutcome(source: poller.source.name, observedAt: poller.now, nextPollAfter: 0)
                         outcome.mentions = poller.accept(mentions)

@@ -15,7 +15,7 @@ struct MentionReport: Sendable {
                 continue
             }
             let text = (mention.text ?? "").replacingOccurrences(of: "\n", with: " ")
-            let excerpt = text.count > 100 ? text.prefix(99) + "…" : Substring(text)
+            let excerpt = SafeText.cut(text, 100)
             let counts = [("reshares", mention.reshares), ("replies", mention.replies), ("likes", mention.likes)]
                 .compactMap { name, value in value.map { "\($0) \(name)" } }.joined(separator: ", ")
             let kind = mention.reshareOf.map { "reshare of \($0)" } ?? (mention.replyTo.map { "reply to \($0)" } ?? "post")

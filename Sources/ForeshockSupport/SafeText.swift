@@ -88,7 +88,8 @@ package enum SafeText {
     }
 
     /// `text` cut at a character's edge to at most `units` UTF-16 units, the ellipsis included:
-    /// how Slack and PagerDuty count (an emoji family is 11).
+    /// how Slack and PagerDuty count (an emoji family is 11). Only a character longer than the
+    /// whole limit is cut inside (see below).
     package static func cut(_ text: String, utf16Units units: Int) -> String {
         guard text.utf16.count > units else { return text }
         return cut(text, units, measure: { $0.utf16.count })
@@ -98,6 +99,7 @@ package enum SafeText {
     /// could never fit whole (a letter with a thousand marks) gives as many of its scalars as
     /// fit, rather than cutting the text off before it.
     private static func cut(_ text: String, _ limit: Int, measure: (String) -> Int) -> String {
+        guard limit > 0 else { return "" }
         var kept = String.UnicodeScalarView()
         var used = 0
         for character in text {
@@ -114,6 +116,8 @@ package enum SafeText {
                 kept.append(scalar)
                 used += size
             }
+            // A joiner left at the end would join the ellipsis to what it joined.
+            while kept.last?.properties.isJoinControl == true { kept.removeLast() }
             break
         }
         return String(kept) + "…"

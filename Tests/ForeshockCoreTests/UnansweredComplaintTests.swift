@@ -124,6 +124,16 @@ struct UnansweredComplaintTests {
             let result = ConfigLoader.parse(Data("{ sources: [{ name: \"m\", kind: \"hackernews\", query: \"acme\", brand_accounts: [\"ok\", \(bad)] }] }".utf8), origin: "t.json5", environment: [:], requireSecrets: false)
             #expect(result.errors.map(\.description).contains { $0.contains("sources[0].brand_accounts[1]") }, "\(bad): \(result.errors)")
         }
+        // A JSON feed's author is whatever its mapping reads: a display name with a space is one.
+        let display = ConfigLoader.parse(Data(#"{ sources: [{ name: "j", kind: "json", url: "https://api.example.com/x", items: ".", fields: { id: "id", author: "by.name" }, brand_accounts: ["Acme Support"] }] }"#.utf8),
+                                         origin: "t.json5", environment: [:], requireSecrets: false)
+        #expect(display.errors.isEmpty, "\(display.errors)")
+        // A Mastodon account of the domain the source's host sits under: taken for another
+        // server's, and said, with what to write if it is this server's own.
+        let parent = ConfigLoader.parse(Data(#"{ sources: [{ name: "m", kind: "mastodon", base_url: "https://mastodon.example.com", query: "acme", brand_accounts: ["@acme@example.com", "@acme@mastodon.example.com"] }] }"#.utf8),
+                                        origin: "t.json5", environment: [:], requireSecrets: false)
+        #expect(parent.errors.isEmpty && parent.warnings.map(\.description).filter { $0.contains("brand_accounts") }.count == 1, "\(parent.warnings)")
+        #expect(parent.warnings.map(\.description).contains { $0.contains("brand_accounts[0]") && $0.contains(#"write "acme""#) }, "\(parent.warnings)")
         for good in [#""acme""#, #""@acme""#, #""@acme@mastodon.social""#, #""u/acme""#, #""did:plc:abc""#, #""acme.bsky.social""#] {
             let result = ConfigLoader.parse(Data("{ sources: [{ name: \"m\", kind: \"hackernews\", query: \"acme\", brand_accounts: [\(good)] }] }".utf8), origin: "t.json5", environment: [:], requireSecrets: false)
             #expect(result.errors.isEmpty, "\(good): \(result.errors)")

@@ -121,6 +121,9 @@ struct ReceiverLimitsTests {
         #expect(encodedLines.first?.hasPrefix("Subject: =?UTF-8?B?") == true && encodedLines.allSatisfy { $0.count <= 76 }, "\(encodedLines.map(\.count))")
         let named = MailMessage.header("X-Foreshock-Alert", "mastodon:" + String(repeating: "é", count: 80))
         #expect(named.components(separatedBy: "\r\n").allSatisfy { $0.count <= 76 }, "\(named)")
+        // A name so long no word fits beside it: the words start on the next line.
+        let longName = MailMessage.header("X-" + String(repeating: "N", count: 60), "é")
+        #expect(longName.components(separatedBy: "\r\n").allSatisfy { $0.count <= 76 } && longName.contains(":\r\n =?UTF-8?B?"), "\(longName)")
         // The alert keys stay plain text (filters match on them), folded between keys.
         #expect(text.contains("X-Foreshock-Alert: <alert.bsky"))
         // Unfolded, the headers say what they said.

@@ -25,5 +25,9 @@ struct SafeTextTests {
         let text = String(repeating: "a", count: 8) + family + "b"
         #expect(SafeText.cut(text, utf16Units: 12) == String(repeating: "a", count: 8) + "…")
         #expect(SafeText.cut(text, utf16Units: 20) == String(repeating: "a", count: 8) + family + "b")
+        // A family longer than the whole limit is cut inside, never ending on a joiner; no limit, no text.
+        let inside = SafeText.cut(family, utf16Units: 5)
+        #expect(inside.utf16.count <= 5 && inside.unicodeScalars.dropLast().last?.properties.isJoinControl == false, "\(inside.unicodeScalars.map(\.value))")
+        #expect(SafeText.cut("abc", 0) == "" && SafeText.cut("abc", utf16Units: 0) == "")
     }
 }
