@@ -155,7 +155,7 @@ package actor WatchPipeline {
         for (id, read) in readFirst { unreadThreads[PostKey(source: outcome.source, id: id)] = read.failure }
         let taken = outcome.mentions.map(\.id) + outcome.skippedIDs
         let bookkeeping: [StateJournal.Entry] = taken.isEmpty ? [] : [.polled(source: outcome.source, cursor: poller.savedCursor, ids: taken, readsFrom: poller.source.readsFrom)]
-        await ingest(MentionObservations.from(outcome), then: bookkeeping)
+        await ingest(Self.recent(MentionObservations.from(outcome), at: outcome.observedAt.timeIntervalSince1970, coldAfter: config.scoring.coldAfter), then: bookkeeping)
         for id in readFirst.keys { recent[outcome.source]?[id]?.threadReadAt = outcome.observedAt.timeIntervalSince1970 }
         await checkHealth(outcome)
         guard outcome.error == nil else { return }
@@ -202,6 +202,16 @@ package actor WatchPipeline {
         for failure in poller.lookupFailuresToSay() {
             logger.warning("a look-up after the poll failed; the poll's posts were taken, \(failure.what) were not brought up to date (status counts it in ERRORS): \(failure.error.message)",
                            [("source", source)])
+        }
+    }
+
+    /// Reshares older than `cold_after` are history, not spread: a feed that lists old items (a
+    /// JSON feed's first answer, a retweet of 2019) would otherwise start a post at that time,
+    /// as new then, and page for it now. A post's own line says when it was made and is kept.
+    static func recent(_ observations: [Observation], at now: Double, coldAfter: Double) -> [Observation] {
+        observations.filter { observation in
+            guard case .reshare = observation else { return true }
+            return observation.time >= now - coldAfter
         }
     }
 

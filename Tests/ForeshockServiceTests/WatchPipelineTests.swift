@@ -244,6 +244,28 @@ struct WatchPipelineTests {
         #expect(paged == ["41 unanswered-complaint"], "\(paged)")
     }
 
+    @Test("A reshare older than cold_after (a feed listing a retweet of 2019) is history: it starts no post and pages nobody; a recent one of the same unseen post does")
+    func oldResharesAreHistory() async throws {
+        let now = Date()
+        var config = scoringConfig([rule("young", .critical) { $0.minReshares = 1; $0.maxAge = 3600 }])
+        config.sources = [testSource(.json, name: "j")]
+        let sent = Mutex<[AlertNotification]>([])
+        let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: config.sources[0].makeFeed())]) { notes in sent.withLock { $0 += notes } }
+        func reshare(_ id: String, of original: String, at date: Date) -> Mention {
+            var mention = Mention(source: "j", id: id)
+            mention.author = "someone"
+            mention.reshareOf = original
+            mention.createdAt = Timestamp.format(date)
+            return mention
+        }
+        var outcome = PollOutcome(source: "j", observedAt: now)
+        outcome.mentions = [reshare("r1", of: "old", at: Date(timeIntervalSince1970: 1_562_971_237)), reshare("r2", of: "new", at: now.addingTimeInterval(-600))]
+        await pipeline.handle(outcome)
+        let features = await pipeline.features([PostKey(source: "j", id: "old"), PostKey(source: "j", id: "new")], at: now.timeIntervalSince1970, exactly: true)
+        #expect(features[0] == nil && features[1] != nil)
+        #expect(sent.withLock { $0.map(\.key.id) } == ["new"], "\(sent.withLock { $0.map(\.key.id) })")
+    }
+
     @Test("A reload hands on that a source's listing was empty, so its next burst is still followed back through its pages; a source that reads elsewhere now starts afresh")
     func reloadKeepsEmptyListing() async throws {
         let api = try await ScriptedAPI(["/api/v1/notifications": [["body": "[]"]]])
