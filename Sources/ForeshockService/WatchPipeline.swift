@@ -476,9 +476,20 @@ package actor WatchPipeline {
             guard note.reason != .resolved, case .post(let key, _) = note.subject, let failure = unreadThreads[key],
                   config.rules.first(where: { $0.name == note.rule })?.when.unansweredForAtLeast != nil else { return note }
             var note = note
-            note.why = [note.why, "the brand's answer was not checked: its thread could not be read (\(failure))"].compactMap { $0 }.joined(separator: "; ")
+            note.why = [note.why, Self.notChecked(failure)].compactMap { $0 }.joined(separator: "; ")
             return note
         }
+    }
+
+    /// What an alert about the brand's answer says when the post's thread could not be read.
+    static func notChecked(_ failure: String) -> String {
+        "the brand's answer was not checked: its thread could not be read (\(failure))"
+    }
+
+    /// Per post whose thread could not be read when last asked, what its alerts about the
+    /// brand's answer say of it (`status` and the live page show it too).
+    package func threadCaveats() -> [PostKey: String] {
+        unreadThreads.mapValues(Self.notChecked)
     }
 
     /// Journals, then returns what the core is to see (as read back from the journal lines).

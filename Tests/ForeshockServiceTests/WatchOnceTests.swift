@@ -91,6 +91,28 @@ struct WatchOnceTests {
         #expect(row?.contains("ok; failed") == true && row?.contains("HTTP 500") == true, "\(shown)")
     }
 
+    @Test("An unanswered complaint whose thread could not be read pages, and status shows beside the alert that the brand's answer was not checked")
+    func unreadThreadShownInStatus() async throws {
+        let now = Int(Date().timeIntervalSince1970)
+        let hits = #"{"hits":[{"objectID":"902","created_at_i":\#(now - 7200),"title":"acme lost my bag and nobody answers","story_text":"Worst airline ever, no refund","author":"dana","points":15,"num_comments":0}],"nbHits":1,"page":0,"nbPages":1,"hitsPerPage":20}"#
+        let api = try await ScriptedAPI([
+            "/api/v1/search_by_date": [["body": hits]],
+            "/api/v1/items/902": [["status": 500, "body": "internal error"]],
+        ])
+        defer { api.stop() }
+        let config = try writeTemporaryFile("""
+        {sources: [{name: "hn", kind: "hackernews", query: "acme", base_url: "\(api.base)", brand_accounts: ["acme_support"]}],
+         rules: [{name: "unanswered", severity: "critical", when: {complaint_score_at_least: 2, unanswered_for_at_least: "1h", min_reshares: 10}}]}
+        """)
+        let state = try makeTemporaryDirectory().path
+        let (status, _, err) = await runForeshock(["watch", "--config", config, "--once", "--mentions", "none", "--state-dir", state])
+        #expect(status == .success, "\(err)")
+        let (_, shown, _) = await runForeshock(["status", "--state-dir", state, "--format", "json"])
+        let alerts = try JSONValue.parse(Data(shown.utf8))["alerts"]?.arrayValue ?? []
+        let alert = try #require(alerts.first { $0["rule"]?.stringValue == "unanswered" }, "\(shown)")
+        #expect(alert["why"]?.stringValue?.contains("the brand's answer was not checked: its thread could not be read (HTTP 500") == true, "\(alert)")
+    }
+
     @Test("A notification log with lines that cannot be read is said at start, with where the file was copied, not read as ids")
     func damagedNotificationLog() async throws {
         let api = try await ScriptedAPI(["/api/v1/search_by_date": [["body": #"{"hits":[],"nbHits":0,"page":0,"nbPages":0,"hitsPerPage":20}"#]]])
