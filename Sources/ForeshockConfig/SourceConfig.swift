@@ -113,7 +113,7 @@ package struct SourceConfig: Sendable {
     /// `@` before it and one inside it (Mastodon's `@acme@server`), nothing empty on either
     /// side: `@@acme` or `acme@` would match no one, and the answers it was for would page.
     package static func handleProblem(_ name: String) -> String? {
-        let bare = name.hasPrefix("@") ? name.dropFirst() : Substring(name)
+        let bare = AccountHandle.bare(name)
         if bare.contains(where: \.isWhitespace) { return "has a space in it (one handle an entry)" }
         let parts = bare.split(separator: "@", omittingEmptySubsequences: false)
         if bare.isEmpty || parts.count > 2 || parts.contains(where: \.isEmpty) {
@@ -126,11 +126,9 @@ package struct SourceConfig: Sendable {
     /// on `mastodon.example.com`) is taken for another server's account, which the answers
     /// name in full; if the server's own handles carry that domain, they name it bare.
     static func mastodonDomainNote(_ account: String, baseURL: String) -> String? {
-        let bare = (account.hasPrefix("@") ? account.dropFirst() : Substring(account)).lowercased()
-        guard let at = bare.firstIndex(of: "@"), let host = URLParts(baseURL).host?.lowercased() else { return nil }
-        let domain = bare[bare.index(after: at)...]
-        guard host != domain, host.hasSuffix("." + domain) else { return nil }
-        return "\"\(account)\" is taken for an account of \(domain), another server than \(host); if it is this server's own (its handles may end in \(domain)), write \"\(bare[..<at])\""
+        let (user, domain) = AccountHandle.parts(account)
+        guard let domain, let host = URLParts(baseURL).host?.lowercased(), host != domain, host.hasSuffix("." + domain) else { return nil }
+        return "\"\(account)\" is taken for an account of \(domain), another server than \(host); if it is this server's own (its handles may end in \(domain)), write \"\(user)\""
     }
 
     /// The fields a `json` source can map.

@@ -25,13 +25,9 @@ final class SinkWorker: @unchecked Sendable {
     private let lock = NSLock()
     /// Messages handed over and not yet delivered or given up, in the order handed over.
     private var queue: [Pending] = []
-    /// The receiver asked to be left alone until then (Retry-After), or failed for two messages
-    /// in a row and is taken for down.
-    private var pausedUntil = 0.0
-    /// Attempts that failed in a row, whatever their message.
-    private var failuresInARow = 0
+    /// What this worker knows of its receiver.
+    private var receiver = ReceiverState()
     private var counters = Stats()
-    private var sentTimes: [Double] = []
     private let bell = Doorbell()
     private var task: Task<Void, Never>?
     /// Set by `finish`: no message is started any more, and one being sent is let end.
@@ -46,8 +42,12 @@ final class SinkWorker: @unchecked Sendable {
     /// What a worker knows of its receiver, handed on at a reload: a receiver that said
     /// Retry-After, or is down, or was sent its `max_per_minute`, is no readier for a SIGHUP.
     struct ReceiverState: Sendable {
+        /// The receiver asked to be left alone until then (Retry-After), or failed for two
+        /// messages in a row and is taken for down.
         var pausedUntil = 0.0
+        /// Attempts that failed in a row, whatever their message.
         var failuresInARow = 0
+        /// When the attempts of the last rate window were made (only for a sink with a limit).
         var sentTimes: [Double] = []
 
         /// Both, as one receiver's: taken twice (the worker and a later reload both ask), the
@@ -136,7 +136,7 @@ final class SinkWorker: @unchecked Sendable {
     /// (a second reload before it sent anything must not lose the first one's Retry-After).
     private func receiverState() async -> ReceiverState {
         await adoptEarlier()
-        return lock.withLock { ReceiverState(pausedUntil: pausedUntil, failuresInARow: failuresInARow, sentTimes: sentTimes) }
+        return lock.withLock { receiver }
     }
 
     /// Takes in what the workers this one took over from knew of the receiver, once they stopped.
@@ -144,9 +144,7 @@ final class SinkWorker: @unchecked Sendable {
         guard let pending = lock.withLock({ takingOver }) else { return }
         let earlier = await pending.value
         lock.withLock {
-            var mine = ReceiverState(pausedUntil: pausedUntil, failuresInARow: failuresInARow, sentTimes: sentTimes)
-            mine.merge(earlier)
-            (pausedUntil, failuresInARow, sentTimes) = (mine.pausedUntil, mine.failuresInARow, mine.sentTimes)
+            receiver.merge(earlier)
             takingOver = nil
         }
     }
@@ -186,7 +184,7 @@ final class SinkWorker: @unchecked Sendable {
     /// in order among equals); else when the next one comes due (nil: none is waiting). Called
     /// under `lock`.
     private func nextDue(now: Double) -> (id: String?, wake: Double?) {
-        if now < pausedUntil { return (nil, pausedUntil) }
+        if now < receiver.pausedUntil { return (nil, receiver.pausedUntil) }
         var held: Set<String> = []
         var wake: Double?
         var best: Pending?
@@ -227,13 +225,13 @@ final class SinkWorker: @unchecked Sendable {
         if sink.maxPerMinute != nil {
             let now = Date().timeIntervalSince1970
             lock.withLock {
-                sentTimes.removeAll { now - $0 >= policy.rateWindow }
-                sentTimes.append(now)
+                receiver.sentTimes.removeAll { now - $0 >= policy.rateWindow }
+                receiver.sentTimes.append(now)
             }
         }
         do {
             try await sink.send(entry.body, id: entry.id)
-            lock.withLock { failuresInARow = 0 }
+            lock.withLock { receiver.failuresInARow = 0 }
             logger.info("notification delivered", [("alerts", entry.keys.joined(separator: ",")), ("rules", entry.rules.joined(separator: ",")), ("id", entry.id), ("attempt", "\(attempt)")])
             count { $0.delivered += 1 }
             // The log first: a crash between the two sends it again (same id), never loses it.
@@ -258,11 +256,11 @@ final class SinkWorker: @unchecked Sendable {
             let delay = policy.delay(after: attempt, retryAfter: error.retryAfter)
             lock.withLock {
                 if let index = queue.firstIndex(where: { $0.entry.id == id }) { queue[index].due = now + delay }
-                failuresInARow += 1
-                if error.retryAfter != nil { pausedUntil = max(pausedUntil, now + delay) }
+                receiver.failuresInARow += 1
+                if error.retryAfter != nil { receiver.pausedUntil = max(receiver.pausedUntil, now + delay) }
                 // Two messages failing in a row is the receiver, not a message: it is left alone
                 // on one back-off, as one message would be, not tried for every message queued.
-                if failuresInARow >= 2 { pausedUntil = max(pausedUntil, now + policy.delay(after: failuresInARow - 1, retryAfter: nil)) }
+                if receiver.failuresInARow >= 2 { receiver.pausedUntil = max(receiver.pausedUntil, now + policy.delay(after: receiver.failuresInARow - 1, retryAfter: nil)) }
             }
             count { $0.retried += 1 }
             logger.warning("delivery failed, will retry", [("alerts", entry.keys.joined(separator: ",")), ("id", entry.id), ("attempt", "\(attempt)"), ("retry_in", DurationText.format(delay)), ("error", error.message)])
@@ -276,8 +274,8 @@ final class SinkWorker: @unchecked Sendable {
         while !Task.isCancelled {
             let now = Date().timeIntervalSince1970
             let oldest = lock.withLock { () -> Double? in
-                sentTimes.removeAll { now - $0 >= window }
-                return sentTimes.count >= limit ? sentTimes.first : nil
+                receiver.sentTimes.removeAll { now - $0 >= window }
+                return receiver.sentTimes.count >= limit ? receiver.sentTimes.first : nil
             }
             guard let oldest else { return }
             try? await Task.sleep(nanoseconds: UInt64(max(0.01, window - (now - oldest)) * 1e9))

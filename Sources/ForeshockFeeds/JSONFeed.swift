@@ -81,7 +81,6 @@ package struct JSONFeed: MentionFeed {
         return mention
     }
 
-
     /// A time as any JSON API may write it: RFC 3339; the same without a zone (`2024-11-24
     /// 07:19:04`, taken as UTC, as such APIs mean); an HTTP date (`Sun, 24 Nov 2024 07:19:04
     /// GMT`); or epoch seconds, milliseconds or microseconds as text.

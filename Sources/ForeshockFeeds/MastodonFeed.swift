@@ -50,9 +50,9 @@ package struct MastodonFeed: MentionFeed {
     /// source's host. Any other domain is another person (a server whose accounts carry a
     /// domain other than its host's has its brand accounts given bare).
     package func accountKey(_ name: String) -> String {
-        let key = Self.bareAccount(name)
-        guard let at = key.firstIndex(of: "@"), let host = URLParts(source.baseURL).host?.lowercased() else { return key }
-        return key[key.index(after: at)...] == host ? String(key[..<at]) : key
+        let (user, domain) = AccountHandle.parts(name)
+        guard let domain else { return user }
+        return domain == URLParts(source.baseURL).host?.lowercased() ? user : "\(user)@\(domain)"
     }
 
     /// A hashtag source with `stream: true` also listens on `/api/v1/streaming/hashtag`.

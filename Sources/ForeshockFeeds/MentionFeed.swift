@@ -184,12 +184,7 @@ extension MentionFeed {
         score.map { max(0, $0 - 1) }
     }
 
-    package func accountKey(_ name: String) -> String { Self.bareAccount(name) }
-
-    /// A handle without its leading `@`, lowercased: how people write it is not how answers name it.
-    package static func bareAccount(_ name: String) -> String {
-        (name.hasPrefix("@") ? String(name.dropFirst()) : name).lowercased()
-    }
+    package func accountKey(_ name: String) -> String { AccountHandle.bare(name) }
 
     package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] { [] }
     package func parseCounts(_ body: Data) throws(FeedError) -> [Mention] { try parseMentions(body).mentions }

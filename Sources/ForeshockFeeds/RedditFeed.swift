@@ -20,7 +20,7 @@ package struct RedditFeed: MentionFeed {
     package func accountKey(_ name: String) -> String {
         let lower = name.lowercased()
         for prefix in ["/u/", "u/"] where lower.hasPrefix(prefix) { return String(lower.dropFirst(prefix.count)) }
-        return Self.bareAccount(lower)
+        return AccountHandle.bare(lower)
     }
 
     package func mentionsRequest(after cursor: String?, page: String?) -> HTTPRequest {

@@ -472,13 +472,20 @@ package actor WatchPipeline {
     /// is not held back: the thread may stay unreadable, and the complaint keeps spreading.)
     private func annotated(_ notes: [AlertNotification]) -> [AlertNotification] {
         guard !unreadThreads.isEmpty else { return notes }
+        let caveats = threadCaveats()
         return notes.map { note in
-            guard note.reason != .resolved, case .post(let key, _) = note.subject, let failure = unreadThreads[key],
-                  config.rules.first(where: { $0.name == note.rule })?.when.unansweredForAtLeast != nil else { return note }
+            guard note.reason != .resolved, case .post(let key, _) = note.subject else { return note }
             var note = note
-            note.why = [note.why, Self.notChecked(failure)].compactMap { $0 }.joined(separator: "; ")
+            note.why = Self.why(note.why, rule: note.rule, key: key, caveats: caveats, config: config)
             return note
         }
+    }
+
+    /// An alert's why, and after it the post's caveat when the alert's rule is about an
+    /// unanswered post: one spelling for the notification and for `status` and the live page.
+    package static func why(_ why: String?, rule: String, key: PostKey, caveats: [PostKey: String], config: Config) -> String? {
+        guard let caveat = caveats[key], config.rules.first(where: { $0.name == rule })?.when.unansweredForAtLeast != nil else { return why }
+        return [why, caveat].compactMap { $0 }.joined(separator: "; ")
     }
 
     /// What an alert about the brand's answer says when the post's thread could not be read.

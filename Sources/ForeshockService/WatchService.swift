@@ -374,12 +374,6 @@ package actor WatchService {
 
     private func retired(_ notifier: Notifier) { retiring.removeAll { $0 === notifier } }
 
-    /// The parts there are, one after another; nil when there are none.
-    private static func joined(_ parts: [String?]) -> String? {
-        let present = parts.compactMap { $0 }
-        return present.isEmpty ? nil : present.joined(separator: "; ")
-    }
-
     /// One line per poll that says something: a failure, or how many new mentions came.
     static func log(_ outcome: PollOutcome, _ logger: Logger) {
         let source = logger.with("source", outcome.source)
@@ -447,7 +441,6 @@ package actor WatchService {
         let counters = await pipeline.counters
         let snapshot = await pipeline.snapshot(hottest: 10, at: now.timeIntervalSince1970)
         let caveats = await pipeline.threadCaveats()
-        let readsAnswer = Set(config.rules.filter { $0.when.unansweredForAtLeast != nil }.map(\.name))
         let postCount = await pipeline.postCount()
         // The firing posts' numbers (and the followed posts' on the web) that the hottest do not
         // already carry, in one visit to the engine: the same features at the same time.
@@ -497,8 +490,8 @@ package actor WatchService {
                                          post: item.isVolume ? nil : item.key.id, author: f?.author.map { SafeText.clean($0, keepLineBreaks: false) },
                                          text: f?.excerpt.map { SafeText.cut(SafeText.clean($0, keepLineBreaks: false), 280) }, url: f?.url,
                                          reshares: f?.reshares, predicted: f?.predicted.map { $0.rounded() },
-                                         why: Self.joined([f?.why(authorFollowers: nil, nStar: nStar, maxBranching: maxBranching),
-                                                           readsAnswer.contains(item.alert.rule) ? caveats[item.key] : nil]),
+                                         why: WatchPipeline.why(f?.why(authorFollowers: nil, nStar: nStar, maxBranching: maxBranching),
+                                                                rule: item.alert.rule, key: item.key, caveats: caveats, config: config),
                                          silenceMatchers: probe.silenceMatchers)
             } + sources.filter { $0.health.alerted }.map { source in
                 // When it fired (after a restart, source_down_after into the failure), as its notification says.
