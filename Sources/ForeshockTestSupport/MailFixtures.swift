@@ -17,7 +17,7 @@ package enum MailFixtures {
         parts = [(p.get_content_type(), p.get_content()) for p in m.walk() if not p.is_multipart()]
         print(json.dumps({'subject': str(m['Subject']), 'message_id': m['Message-ID'], 'in_reply_to': m['In-Reply-To'],
                           'references': m['References'], 'type': m.get_content_type(), 'date': m['Date'], 'to': m['To'],
-                          'headers': list(m.keys()), 'parts': parts}))
+                          'headers': list(m.keys()), 'alerts': m.get_all('X-Foreshock-Alert'), 'parts': parts}))
         """
         return try JSONValue.parse(Data(runProgramNow("/usr/bin/python3", ["-c", script, path]).out.utf8))
     }

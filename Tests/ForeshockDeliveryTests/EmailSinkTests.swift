@@ -87,6 +87,9 @@ struct EmailSinkTests {
         #expect(html.components(separatedBy: "<!DOCTYPE html>").count == 2 && html.components(separatedBy: "<body").count == 2, "\(html)")
         #expect(html.components(separatedBy: "</html>").count == 2 && html.components(separatedBy: "<hr>").count == 2, "\(html)")
         #expect((four["references"]?.stringValue ?? "").split(separator: " ").count == 2, "\(four)")
+        // Each alert in a header of its own, for filters: a key may hold a space.
+        #expect(four["alerts"] == .array([.string(NotifierFixtures.note("2").alertKey), .string(NotifierFixtures.note("1").alertKey)]), "\(four)")
+        #expect(two["alerts"] == .array([.string(NotifierFixtures.note("1").alertKey)]), "\(two)")
         // An alert that starts and escalates within one window: that mail is its thread's root.
         notifier.submit([NotifierFixtures.note("1", reason: .repeated, after: 50)])
         notifier.submit([NotifierFixtures.note("3", after: 60, severity: .warning), NotifierFixtures.note("3", reason: .escalated, after: 70)])

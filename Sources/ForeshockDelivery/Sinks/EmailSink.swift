@@ -85,7 +85,11 @@ package struct EmailSink: AlertSink {
         // A reply to the alert's first message when it is about that one alert only (several
         // changes of it grouped included); a group of several alerts only references each.
         if oneAlert, message.references.count == 1 { message.inReplyTo = message.references[0] }
-        message.extraHeaders = [("X-Foreshock-Alert", notes.map(\.alertKey).joined(separator: " ")), ("Auto-Submitted", "auto-generated")]
+        // One header per alert, not one list: a key holds whatever its source's name and the
+        // network's post id hold, spaces and commas included, so no separator would be safe.
+        var named = Set<String>()
+        let keys = notes.map(\.alertKey).filter { named.insert($0).inserted }
+        message.extraHeaders = keys.map { ("X-Foreshock-Alert", $0) } + [("Auto-Submitted", "auto-generated")]
         return [(id, message.data)]
     }
 
