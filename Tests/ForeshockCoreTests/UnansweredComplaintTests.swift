@@ -75,6 +75,26 @@ struct UnansweredComplaintTests {
         #expect(at - start >= 3780 && at - start <= 3780 + 60, "fired at \(at - start) s")
     }
 
+    @Test("A Reddit complaint voted down from 60 to nothing stops paging: counts mode reads the counter as it is now")
+    func votedDown() async throws {
+        let start = 1_700_000_000.0
+        var lines = [#"{"type":"post","time":\#(start),"source":"reddit","id":"t3_1","author":"dana","text":"@acme lost my bag and nobody answers. Worst airline ever."}"#]
+        // Upvoted to 60 in the first hour, pages; then voted down to nothing, polled every 5 minutes for 3 hours.
+        for step in 1...48 {
+            let reshares = step <= 12 ? step * 5 : 0
+            lines.append(#"{"type":"counts","time":\#(start + Double(step) * 300),"source":"reddit","post":"t3_1","reshares":\#(reshares)}"#)
+        }
+        let alerts = await Self.unansweredAlerts(try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "down.jsonl"))
+        let fired = try #require(alerts.first { $0["state"]?.stringValue == "firing" }, "never fired: \(alerts)")
+        #expect(fired["reshares"]?.intValue == 60, "\(fired)")
+        // Voted down by the poll at 65 minutes (its rules last held after the one at 60):
+        // resolve_after (30 minutes) later, not when the complaint is two days old.
+        let resolved = try #require(alerts.first { $0["state"]?.stringValue == "resolved" }, "never resolved: \(alerts)")
+        let at = (resolved["time"]?.stringValue).flatMap(Timestamp.parse)?.timeIntervalSince1970 ?? 0
+        #expect(at - start >= 3600 + 1800 && at - start <= 3900 + 1800 + 360, "resolved at \(at - start) s")
+        #expect(resolved["reshares"]?.intValue == 0, "\(resolved)")
+    }
+
     @Test("The brand's answer seen before its post (one poll found both, the answer written first) still makes the post answered")
     func answerBeforePost() async throws {
         let start = 1_700_000_000.0

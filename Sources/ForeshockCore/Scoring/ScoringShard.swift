@@ -292,7 +292,7 @@ package struct ScoringShard: Sendable {
                     spread(&post, to: reshares, at: time, followers: item.typicalFollowers, settings: settings)
                 }
                 if reshares > (post.polledReshares ?? 0) { post.lastActivity = max(post.lastActivity, time) }
-                post.polledReshares = max(post.polledReshares ?? 0, reshares)
+                post.polledReshares = reshares
             }
             post.lastCountsTime = time
             post.counters.record(.init(time: time, reshares: post.polledReshares, replies: post.replies, likes: post.likes, quotes: post.quotes))
