@@ -18,11 +18,12 @@ package actor WatchService {
         package var mentions = "text"
         /// How often metrics and status are written.
         package var housekeepingInterval: Double = 15
-        /// Stops as on SIGTERM after this many seconds (the demo).
+        /// Stops as on SIGTERM after this many seconds (the demo's ceiling).
         package var stopAfter: Double?
         /// Called after each poll's mentions are scored, before that source polls again, with
         /// the pipeline and the poll (the demo's progress: what the poll read, and no more).
-        package var onPoll: (@Sendable (WatchPipeline, PollOutcome) async -> Void)?
+        /// Returns true when the run has done what it was for: it then stops as on SIGTERM.
+        package var onPoll: (@Sendable (WatchPipeline, PollOutcome) async -> Bool)?
         package init() {}
     }
 
@@ -148,7 +149,7 @@ package actor WatchService {
                     listener.inject(SIGTERM)
                 }
             }
-            var sources = addSources(to: &service)
+            var sources = addSources(to: &service, listener: listener)
             for await number in listener.signals {
                 if number == SIGHUP {
                     guard let (fresh, newNotifier) = prepareReload() else { continue }
@@ -156,7 +157,7 @@ package actor WatchService {
                     await sources.end()
                     await apply(fresh, notifier: newNotifier)
                     await pipeline.reconfigure(fresh, pollers: pollers)
-                    sources = addSources(to: &service)
+                    sources = addSources(to: &service, listener: listener)
                     continue
                 }
                 logger.info("stopping", [("signal", SignalListener.name(number)), ("deadline", "\(Int(config.shutdownTimeout))s")])
@@ -242,7 +243,7 @@ package actor WatchService {
 
     /// Adds the current config's sources to the service: each poller and each stream a child of
     /// one group, which `Sources.end()` (a reload) or the service's cancellation (a stop) ends.
-    private func addSources(to service: inout TaskGroup<Void>) -> Sources {
+    private func addSources(to service: inout TaskGroup<Void>, listener: SignalListener) -> Sources {
         let (stopped, stop) = AsyncStream<Void>.makeStream()
         let (ended, end) = AsyncStream<Void>.makeStream()
         let pipeline = pipeline, logger = logger, report = report, pollers = pollers, client = client, onPoll = options.onPoll
@@ -252,7 +253,7 @@ package actor WatchService {
                     sources.addTask {
                         await FeedScheduler.loop(poller) { outcome in
                             await Self.take(outcome, logger: logger, report: report, pipeline: pipeline)
-                            if let onPoll { await onPoll(pipeline, outcome) }
+                            if let onPoll, await onPoll(pipeline, outcome) { listener.inject(SIGTERM) }
                         }
                     }
                     if let stream = FeedStream(poller: poller, client: client) {
