@@ -33,6 +33,24 @@ struct SustainedSpreadTests {
         #expect(spread.reading(history(times), at: 180, authorFollowers: 2_566)?.sustained == false)
     }
 
+    @Test("A quiet spell never makes a burst look sustained: read every 10 s after the last reshare, the prediction never rises past what that reshare showed")
+    func quietSpellDoesNot() throws {
+        // A news post's shape: two early reshares, then 33 in under two minutes, then nothing.
+        // As the window grows over the silence, the burst comes to straddle two of its parts.
+        let times = [95.0, 375] + (0..<33).map { 400 + Double($0) * 2.5 }
+        let spell = history(times)
+        let last = try #require(spread.reading(spell, at: times.last!, authorFollowers: 45_000))
+        #expect(!last.sustained, "\(last)")
+        for age in stride(from: times.last! + 10, through: 1_800, by: 10) {
+            let reading = try #require(spread.reading(spell, at: age, authorFollowers: 45_000))
+            #expect(!reading.sustained && reading.predicted <= last.predicted, "at \(age) s: \(reading)")
+        }
+        // The same parts, read when a reshare has just come, still count it sustained.
+        let even = history((1...40).map { Double($0) * 15 })
+        #expect(spread.reading(even, at: 600, authorFollowers: 2_000)?.sustained == true)
+        #expect(spread.reading(even, at: 620, authorFollowers: 2_000)?.sustained == true)
+    }
+
     @Test("The same speed from a 3-million-follower account counts for a tenth, and from an unknown author for nothing")
     func audience() throws {
         let times = (1...40).map { Double($0) * 15 }

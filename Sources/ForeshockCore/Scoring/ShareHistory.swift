@@ -153,6 +153,14 @@ package struct ShareHistory: Sendable {
     /// a reshare is appended and the scorer's questions about the last minutes start.
     var newestTime: Double { shares.last?.time ?? .nan }
 
+    /// The newest exact reshare's time at or before `t`; nil when every exact one came after
+    /// it (or there is none).
+    package func newestTime(atOrBefore t: Double) -> Double? {
+        if let last = shares.last?.time, last <= t { return last }
+        let index = upperBound(t)
+        return index > 0 ? shares[index - 1].time : nil
+    }
+
     /// Reshares at or before `t`.
     package func reshares(atOrBefore t: Double) -> Int {
         guard !t.isNaN else { return 0 }

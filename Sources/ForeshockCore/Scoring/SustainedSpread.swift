@@ -12,7 +12,8 @@ import Foundation
 /// and stop. What the viral posts do and the bursts do not is keep going. So this reads:
 /// - the reshares per minute over the last `window` (or since spreading began, if less);
 /// - whether they kept coming: the window cut into `parts`, every part after the first holds
-///   at least `evenness` of an even share (the first may hold less: speeding up is fine);
+///   at least `evenness` of an even share (the first may hold less: speeding up is fine),
+///   now and at the newest reshare, so that a quiet spell never makes a burst look even;
 /// - how large the author's audience is: the same speed says less about an account with a
 ///   million followers, so the rate is divided by √(followers / `audienceScale`) above it,
 ///   and an author whose followers are unknown gets nothing from this part at all;
@@ -70,6 +71,26 @@ package struct SustainedSpread: Sendable, Equatable {
     package func reading(_ history: ShareHistory, at age: Double, authorFollowers: Double?, reshares known: Int? = nil) -> Reading? {
         guard horizon > 0, isValid, let authorFollowers, history.start.isFinite else { return nil }
         let reshares = known ?? history.reshares(atOrBefore: age)
+        guard let now = parts(history, at: age, reshares: reshares) else { return nil }
+        var sustained = now.weakest >= evenness
+        // Time alone never makes a spread sustained. As a quiet spell goes on, the window's
+        // parts slide over the last burst, and a burst that once filled only the newest part
+        // comes to straddle two: even by count, though nothing came since (an SMH post paged
+        // so in replay, two minutes after its last reshare, where eval, reading at each
+        // reshare, saw nothing). So it must also have been sustained at the newest reshare;
+        // then a quiet spell only lowers the rate, and what pages is what a reshare showed.
+        if sustained, let newest = history.newestTime(atOrBefore: age), newest < age {
+            sustained = parts(history, at: newest, reshares: reshares).map { $0.weakest >= evenness } ?? false
+        }
+        let perMinute = Double(now.count) / (now.span / 60)
+        let audience = audienceDiscount(authorFollowers)
+        return Reading(perMinute: perMinute, minutes: now.span / 60, weakestPart: now.weakest, audience: audience, sustained: sustained,
+                       predicted: Double(reshares) + (sustained ? horizon * perMinute / audience : 0))
+    }
+
+    /// The window's span and reshares at `age`, and its emptiest later part over an even share;
+    /// nil when too few reshares or too short a span say nothing.
+    private func parts(_ history: ShareHistory, at age: Double, reshares: Int) -> (span: Double, count: Int, weakest: Double)? {
         let span = min(window, age - history.start)
         // Counters are spread evenly between polls, so parts finer than a poll would always look even.
         guard reshares >= minReshares, span >= minSpan, span >= minSpan(history, window: age - span) else { return nil }
@@ -84,11 +105,7 @@ package struct SustainedSpread: Sendable, Equatable {
             weakest = min(weakest, Double(later - earlier) * Double(parts) / Double(max(1, count)))
             later = earlier
         }
-        let perMinute = Double(count) / (span / 60)
-        let audience = audienceDiscount(authorFollowers)
-        let sustained = weakest >= evenness
-        return Reading(perMinute: perMinute, minutes: span / 60, weakestPart: weakest, audience: audience, sustained: sustained,
-                       predicted: Double(reshares) + (sustained ? horizon * perMinute / audience : 0))
+        return (span, count, weakest)
     }
 
     /// The most `reading(…).predicted` can come to later with nothing new observed: the
