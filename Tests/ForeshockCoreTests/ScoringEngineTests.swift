@@ -151,6 +151,33 @@ struct ScoringEngineTests {
         #expect(batchedFeatures.allSatisfy { $0 != nil })
     }
 
+    @Test("Resharers fetched when the counter says 20 are the 20 it counted, not 20 more; a counter ahead of the reshares seen is spread until they come")
+    func fetchedResharersAreCounted() throws {
+        let key = PostKey(source: "m", id: "1")
+        var observations: [Observation] = [.post(key: key, time: 0, createdAt: 0, author: "dana", followers: 300, text: nil, url: nil)]
+        for (minute, count) in [8, 14, 20].enumerated() {
+            observations.append(.counts(key: key, time: Double(minute + 1) * 60, reshares: count, replies: nil, likes: nil, quotes: nil))
+        }
+        // The resharer list fetched after the poll at 3 minutes: its 20, spread since the post.
+        for index in 1...20 {
+            observations.append(.reshare(key: key, time: 180 * Double(index) / 20, user: "r\(index)", followers: 5_000))
+        }
+        let engine = ScoringEngine(config: scoringConfig([]), shards: 1)
+        _ = engine.ingest(observations)
+        let fetched = try #require(engine.features(key, at: 181))
+        #expect(fetched.reshares == 20, "\(fetched.reshares) reshares")
+        // Their real audiences stand in for the 100 each assumed for a counter's reshares.
+        #expect(fetched.reach > 300 + 20 * 4_000, "reach \(fetched.reach)")
+        // The counter moves on to 25, and the next list names the 5 new ones: 25, not 30.
+        _ = engine.ingest([.counts(key: key, time: 240, reshares: 25, replies: nil, likes: nil, quotes: nil)])
+        #expect(try #require(engine.features(key, at: 241)).reshares == 25)
+        _ = engine.ingest((21...25).map { .reshare(key: key, time: 180 + Double($0 - 20) * 12, user: "r\($0)", followers: 5_000) })
+        #expect(try #require(engine.features(key, at: 242)).reshares == 25)
+        // One more seen than any counter said is one more.
+        _ = engine.ingest([.reshare(key: key, time: 250, user: "r26", followers: 5_000)])
+        #expect(try #require(engine.features(key, at: 251)).reshares == 26)
+    }
+
     @Test("Alerts passed over between their changes notify exactly as when every tick evaluates them")
     func quietAlertsMatchEveryTick() async throws {
         // Every kind of condition time alone can change: velocity, age, unanswered time, the
@@ -158,7 +185,9 @@ struct ScoringEngineTests {
         var config = scoringConfig([
             rule("going-viral", .critical) { $0.predictedResharesAtLeast = 1000; $0.minReshares = 5; $0.maxAge = 3 * 86400 },
             rule("heating-up", .warning) { $0.velocityPerMinAtLeast = 1; $0.minReshares = 10; $0.maxAge = 6 * 3600 },
-            rule("big", .warning) { $0.minReshares = 300 },
+            // Critical: a counter's reshares ahead of those seen are spread as they come, so the
+            // post heats up first, and big then escalates it.
+            rule("big", .critical) { $0.minReshares = 300 },
             rule("unanswered", .warning) { $0.complaint = true; $0.unansweredForAtLeast = 1800 },
             rule("storm", .critical) { $0.volumeSpikeRatioAtLeast = 4 },
             rule("complaint-in-a-storm", .warning) { $0.complaint = true; $0.volumeSpikeRatioAtLeast = 3 },

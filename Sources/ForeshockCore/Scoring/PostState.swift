@@ -33,6 +33,10 @@ package struct PostState: Sendable {
     private var storedQuotes: Int32 = -1
     private var storedPolledReshares: Int32 = -1
     private var storedComplaintScore: Int32 = 0
+    /// Reshares in the history known only from a counter, whose resharers have not been seen
+    /// since: a reshare seen later (a resharer list fetched, a listing's retweet) is one of
+    /// them, not one more. (Beside the other counters: it fills their padding.)
+    private var storedEstimated: Int32 = 0
     /// The polled counters over time, compact (see `CounterSeries`).
     package var counters = CounterSeries()
     /// The last SEISMIC estimate, reused while it is fresh enough (see `ScoringShard.evaluate`).
@@ -71,6 +75,11 @@ package struct PostState: Sendable {
     package var polledReshares: Int? {
         get { Self.count(storedPolledReshares) }
         set { storedPolledReshares = Self.stored(newValue) }
+    }
+
+    package var estimated: Int {
+        get { Int(storedEstimated) }
+        set { storedEstimated = Int32(clamping: max(0, newValue)) }
     }
 
     package var complaintScore: Int {

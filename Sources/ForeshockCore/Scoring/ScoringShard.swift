@@ -278,6 +278,14 @@ package struct ScoringShard: Sendable {
         case .reshare(_, _, _, let followers):
             // Switching to events: what was estimated from counters stays; new reshares are exact.
             post.mode = .events
+            guard post.estimated == 0 else {
+                // One the counter counted already (a resharer list fetched at 20 reshares lists
+                // those 20): counted again, each post's reshares came to twice what its API said,
+                // and ordinary posts paged. Its audience joins the reach in place of the one assumed.
+                post.estimated -= 1
+                post.resharerFollowers += (followers ?? item.typicalFollowers) - item.typicalFollowers
+                return
+            }
             let n = followers ?? item.typicalFollowers
             post.history.add(at: time - post.createdAt, followers: n)
             post.resharerFollowers += followers ?? 0
@@ -288,9 +296,9 @@ package struct ScoringShard: Sendable {
             post.likes = likes ?? post.likes
             post.quotes = quotes ?? post.quotes
             if let reshares {
-                if post.mode == .counts {
-                    spread(&post, to: reshares, at: time, followers: item.typicalFollowers, settings: settings)
-                }
+                // Reshares seen one by one too: a counter ahead of them says some were not seen
+                // yet, and they are estimated as in counts mode until they are.
+                spread(&post, to: reshares, at: time, followers: item.typicalFollowers, settings: settings)
                 if reshares > (post.polledReshares ?? 0) { post.lastActivity = max(post.lastActivity, time) }
                 post.polledReshares = reshares
             }
@@ -305,6 +313,7 @@ package struct ScoringShard: Sendable {
     private static func spread(_ post: inout PostState, to total: Int, at time: Double, followers: Double, settings: Settings) {
         let new = total - post.history.count
         guard new > 0 else { return }
+        post.estimated += new
         let from = max(post.lastCountsTime ?? post.createdAt, post.createdAt) - post.createdAt
         let to = time - post.createdAt
         post.history.spread(new, from: from, to: to, followers: followers)
