@@ -73,6 +73,30 @@ struct ReceiverLimitsTests {
         #expect(command.hasSuffix("--for 2h --comment 'on it'`") && command.utf16.count <= 3000, "\(command.suffix(60))")
     }
 
+    @Test("Mail: a critical page grouped after a warning leads, in the subject and first in the body; a resolution never leads")
+    func mailLeadsWithCritical() throws {
+        let email = try Self.templates.loadEmail(override: nil)
+        var config = SinkConfig(name: "mail", kind: .email)
+        config.from = "foreshock@example.com"
+        config.to = ["oncall@example.com"]
+        let sink = EmailSink(config: config, text: email.body, subject: email.subject, html: try Self.templates.load("email.html", context: .html))
+        func mail(_ notes: [AlertNotification]) throws -> JSONValue {
+            let path = try writeTemporaryFile(String(decoding: sink.render(notes, id: "m")[0].body, as: UTF8.self), name: "m.eml")
+            return try MailFixtures.parsedNow(path)
+        }
+        let warning = NotifierFixtures.note("1", text: "mild", severity: .warning)
+        let critical = NotifierFixtures.note("2", text: "spreading complaint", after: 5, severity: .critical)
+        let grouped = try mail([warning, critical])
+        let subject = grouped["subject"]?.stringValue ?? ""
+        #expect(subject.contains("CRITICAL") && !subject.contains("WARNING") && subject.hasSuffix("(and 1 more)"), "\(subject)")
+        let text = grouped["parts"]?.arrayValue?.first { $0.arrayValue?.first?.stringValue == "text/plain" }?.arrayValue?.last?.stringValue ?? ""
+        let first = try #require(text.range(of: "spreading complaint")), second = try #require(text.range(of: "mild"))
+        #expect(first.lowerBound < second.lowerBound)
+        let resolved = NotifierFixtures.note("3", reason: .resolved, after: 9, severity: .critical)
+        let withResolution = try mail([resolved, warning])
+        #expect(withResolution["subject"]?.stringValue?.contains("WARNING") == true, "\(withResolution)")
+    }
+
     @Test("PagerDuty: a dedup_key past 255 characters is a digest, the same for the trigger and the resolve; the event says when it happened")
     func pagerDutyKey() throws {
         var config = SinkConfig(name: "pd", kind: .pagerduty)

@@ -67,7 +67,11 @@ package struct EmailSink: AlertSink {
 
     package func render(_ notes: [AlertNotification], id: String) -> [(id: String, body: Data)] {
         guard let first = notes.first else { return [] }
-        let values = notes.map(TemplateValues.init)
+        // The most urgent leads, in the subject and first in the body: a critical page grouped
+        // after a warning went out under `[Foreshock WARNING]`, the critical one "and 3 more".
+        func urgency(_ note: AlertNotification) -> Int { note.reason == .resolved ? 0 : note.severity == .critical ? 2 : 1 }
+        let lead = notes.indices.max { urgency(notes[$0]) < urgency(notes[$1]) } ?? 0
+        let values = ([notes[lead]] + notes.enumerated().filter { $0.offset != lead }.map(\.element)).map(TemplateValues.init)
         var subjectLine = subject.render(values[0], context: .header)
         if notes.count > 1 { subjectLine += " (and \(notes.count - 1) more)" }
         let separator = "\n\n" + String(repeating: "─", count: 40) + "\n\n"
