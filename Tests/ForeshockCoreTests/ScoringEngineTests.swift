@@ -178,6 +178,19 @@ struct ScoringEngineTests {
         #expect(try #require(engine.features(key, at: 251)).reshares == 26)
     }
 
+    @Test("Reshares learned late (stamped minutes back, as fetched resharers are) change the alert when they are learned: no notification stamped in the past")
+    func lateReshares() throws {
+        let key = PostKey(source: "m", id: "1")
+        let engine = ScoringEngine(config: scoringConfig([rule("warm", .warning) { $0.minReshares = 5 }, rule("hot", .critical) { $0.minReshares = 10 }]), shards: 1)
+        _ = engine.ingest([.post(key: key, time: 0, createdAt: 0, author: "dana", followers: 300, text: nil, url: nil)]
+                          + (1...5).map { .reshare(key: key, time: Double($0) * 10, user: "r\($0)", followers: 100) })
+        _ = engine.tick(600)
+        // Five more, made between 100 s and 150 s, learned after the tick at 600 s.
+        let notes = engine.ingest((6...10).map { .reshare(key: key, time: 100 + Double($0 - 6) * 10, user: "r\($0)", followers: 100) })
+        let escalated = try #require(notes.first { $0.reason == .escalated }, "\(notes.map(\.jsonLine))")
+        #expect(escalated.time == 600, "\(escalated.jsonLine)")
+    }
+
     @Test("Alerts passed over between their changes notify exactly as when every tick evaluates them")
     func quietAlertsMatchEveryTick() async throws {
         // Every kind of condition time alone can change: velocity, age, unanswered time, the

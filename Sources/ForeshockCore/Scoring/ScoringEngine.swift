@@ -29,6 +29,12 @@ package final class ScoringEngine: @unchecked Sendable {
     private var hasVolumeRules: Bool
     /// The last tick's time, for the cold sweep's periods.
     private var lastTick: Double?
+    /// The latest time an observation or a tick has brought. An observation stamped earlier
+    /// (resharers fetched after a poll are spread back over the time since the last fetch) is
+    /// judged as of its own time, but what it changes of an alert is stamped no earlier than
+    /// this: stamped at its own, an escalation went out minutes before the alert it escalated.
+    /// A recording in time order never comes to this.
+    private var latestTime = -Double.infinity
     /// Set by a reload: the next tick runs whatever it finds, since new rules may hold.
     private var mustTick = false
     /// Observations (or firing alerts, on a tick) from which a batch is worth both cores.
@@ -128,7 +134,8 @@ package final class ScoringEngine: @unchecked Sendable {
     }
 
     private func ingestExclusively(_ observations: [Observation]) -> [AlertNotification] {
-        var hashes: [UInt64] = [], volumes: [VolumeBaseline.Reading] = [], typicals: [Double] = []
+        var hashes: [UInt64] = [], volumes: [VolumeBaseline.Reading] = [], typicals: [Double] = [], latestSeen: [Double] = []
+        latestSeen.reserveCapacity(observations.count)
         hashes.reserveCapacity(observations.count)
         volumes.reserveCapacity(observations.count)
         typicals.reserveCapacity(observations.count)
@@ -149,6 +156,7 @@ package final class ScoringEngine: @unchecked Sendable {
         let nStar = config.scoring.seismic.nStar
         // Nothing can start a volume alert in this loop unless a rule is about volume.
         let watchVolume = hasVolumeRules || !volumeAlerts.firing.isEmpty
+        var latestSoFar = latestTime
         for observation in observations {
             let key = observation.key
             if current < 0 || sources[current].name != key.source {
@@ -172,11 +180,14 @@ package final class ScoringEngine: @unchecked Sendable {
                 break
             }
             if needsTypical, typical == nil { typical = sources[current].typicalFollowers(default: nStar) }
+            latestSoFar = max(latestSoFar, observation.time)
+            latestSeen.append(latestSoFar)
             hashes.append(key.stableHash)
             volumes.append(sources[current].volume.reading)
             typicals.append(needsTypical ? typical ?? 0 : 0)
         }
-        let batch = ScoringShard.Batch(observations: observations, hashes: hashes, volumes: volumes, typicalFollowers: typicals)
+        latestTime = latestSoFar
+        let batch = ScoringShard.Batch(observations: observations, hashes: hashes, volumes: volumes, typicalFollowers: typicals, latest: latestSeen)
         let count = shards.count
         let ending = touched.map { (source: sources[$0].name, volume: sources[$0].volume.reading) }
         let previous = lastTick
@@ -211,6 +222,7 @@ package final class ScoringEngine: @unchecked Sendable {
         let sweep = lastTick.map { ($0 / period).rounded(.down) != (time / period).rounded(.down) } ?? true
         let previous = lastTick
         lastTick = time
+        latestTime = max(latestTime, time)
         let matters = mustTick || !volumeAlerts.firing.isEmpty
             || shards.contains { $0.tickMatters(at: time) || (sweep && $0.earliestCold < time) }
         guard matters else { return [] }

@@ -32,6 +32,9 @@ package struct ScoringShard: Sendable {
         package var volumes: [VolumeBaseline.Reading]
         /// The followers assumed, when it arrived, for a resharer its source does not name.
         package var typicalFollowers: [Double]
+        /// The latest time the engine had seen when each observation came (see
+        /// `ScoringEngine.latestTime`): a notification it brings is stamped no earlier.
+        package var latest: [Double]
     }
 
     /// One observation of a batch, as `apply` reads it.
@@ -128,7 +131,9 @@ package struct ScoringShard: Sendable {
                 let observation = batch.observations[position]
                 let item = Item(observation: observation, hash: batch.hashes[position], typicalFollowers: batch.typicalFollowers[position])
                 guard let slot = apply(item, found: found >= 0 ? found : nil) else { continue }
-                if let note = evaluate(slot, at: observation.time, volume: batch.volumes[position], previousTick: previousTick) { out.append(note) }
+                if let note = evaluate(slot, at: observation.time, notBefore: batch.latest[position], volume: batch.volumes[position], previousTick: previousTick) {
+                    out.append(note)
+                }
             }
         }
         for (source, reading) in volumes { volume[source] = reading }
@@ -360,10 +365,10 @@ package struct ScoringShard: Sendable {
         settings.features(post, at: time)
     }
 
-    private mutating func evaluate(_ slot: Int, at time: Double, volume: VolumeBaseline.Reading, previousTick: Double?) -> AlertNotification? {
+    private mutating func evaluate(_ slot: Int, at time: Double, notBefore: Double? = nil, volume: VolumeBaseline.Reading, previousTick: Double?) -> AlertNotification? {
         let wasFiring = table[slot].firing
-        let note = Self.evaluate(&table[slot], lifecycle: &lifecycle, nextFiringDue: &nextFiringDue, settings: settings, at: time, volume: volume,
-                                 previousTick: previousTick)
+        let note = Self.evaluate(&table[slot], lifecycle: &lifecycle, nextFiringDue: &nextFiringDue, settings: settings, at: time,
+                                 stamp: max(time, notBefore ?? time), volume: volume, previousTick: previousTick)
         // A post whose alert just resolved may go cold again: back into the sweep's bound.
         if wasFiring, !table[slot].firing { earliestCold = min(earliestCold, table[slot].lastActivity + settings.scoring.coldAfter) }
         return note
@@ -379,8 +384,13 @@ package struct ScoringShard: Sendable {
     /// and at most `Calibration.ceiling`, and for most posts that decides every rule: a post too
     /// small to reach a threshold, or one already past it. Otherwise, or when there is a
     /// notification to fill in, the estimate is computed (and reused while fresh).
+    ///
+    /// The post is judged as it stood at `time`; its alert changes at `stamp`, later when the
+    /// observation came after others (a resharer fetched is stamped back within the time since
+    /// the last fetch): an alert's notifications never go back in time, an escalation before
+    /// the alert it escalates.
     private static func evaluate(_ post: inout PostState, lifecycle: inout AlertLifecycle, nextFiringDue: inout Double, settings: Settings,
-                                 at time: Double, volume: VolumeBaseline.Reading, previousTick: Double?) -> AlertNotification? {
+                                 at time: Double, stamp: Double, volume: VolumeBaseline.Reading, previousTick: Double?) -> AlertNotification? {
         let age = time - post.createdAt
         if !post.firing {
             let cheap = RuleMatcher.Cheap(source: post.key.source, reshares: post.reshares, age: age, complaint: post.complaintScore > 0,
@@ -412,7 +422,7 @@ package struct ScoringShard: Sendable {
             ? settings.stableUntil(post, rough: rough, at: time, holding: holding, floor: floor,
                                    ceiling: max(seismicCeiling, settings.calibration.sustained.ceiling(post.history, at: age, authorFollowers: post.authorFollowers, reshares: observed)))
             : -.infinity
-        let change = lifecycle.change(post.key, holding: holding, of: settings.matcher.rules, time: time, previousTick: previousTick, rulesStableUntil: stable)
+        let change = lifecycle.change(post.key, holding: holding, of: settings.matcher.rules, time: stamp, previousTick: previousTick, rulesStableUntil: stable)
         // Firing now if a rule holds, else if it was and has not just resolved.
         post.firing = !holding.isEmpty || (post.firing && change?.reason != .resolved)
         if post.firing { nextFiringDue = min(nextFiringDue, lifecycle.lastQuietUntil) }
@@ -434,7 +444,7 @@ package struct ScoringShard: Sendable {
         let held = change.reason == .resolved ? nil : heldIndex.map { index in
             (rules[index].name == change.rule ? "" : "\(rules[index].name): ") + RuleMatcher.held(settings.matcher.conditions[index], f, volume: volume)
         }
-        return AlertNotification(.post(post.key, snapshot), time: time, rule: change.rule, severity: change.severity, reason: change.reason,
+        return AlertNotification(.post(post.key, snapshot), time: stamp, rule: change.rule, severity: change.severity, reason: change.reason,
                                  sinks: change.sinks, firedAt: change.since,
                                  why: f.why(authorFollowers: post.authorFollowers, nStar: nStar, maxBranching: settings.calibration.maxBranching),
                                  held: held, watching: settings.watching[post.key.source])
