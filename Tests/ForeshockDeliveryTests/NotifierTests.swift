@@ -230,7 +230,7 @@ struct NotifierTests {
         let lapsed = notifier.lapsedSilences(now: Date().addingTimeInterval(2))
         #expect(lapsed.map(\.alertKey) == ["mastodon:8"]) // 7 resolved: nothing to tell
         #expect(notifier.lapsedSilences(now: Date().addingTimeInterval(2)).isEmpty) // handed out once
-        #expect(await notifier.drain(timeout: 10))
+        #expect(await notifier.drain(timeout: 30))
         #expect(try await NotifierFixtures.requests(server, path: "/hook").isEmpty)
         #expect(notifier.stats.silenced == 2 && notifier.stats.alreadyAnnounced == 1)
         // Told once the silence is over, as a reminder with the alert's numbers then.
@@ -309,7 +309,7 @@ struct NotifierTests {
         restarted.rememberSilenced([NotifierFixtures.note("1")])
         #expect(restarted.lapsedSilences(now: Date().addingTimeInterval(7200)).isEmpty)
         restarted.submit([NotifierFixtures.note("1", after: 30)])
-        #expect(await restarted.drain(timeout: 10))
+        #expect(await restarted.drain(timeout: 30))
         restarted.stop()
         #expect(try await NotifierFixtures.requests(server, path: "/hook").count == 2, "alert 1 announced again under the new name")
         // Another receiver under another name is not the same sink: the message is a dead letter.
@@ -348,7 +348,7 @@ struct NotifierTests {
         await old.handOver(to: new)
         let handedOver = Date().timeIntervalSince1970
         new.resume()
-        #expect(await new.drain(timeout: 20))
+        #expect(await new.drain(timeout: 30))
         let seen = try await NotifierFixtures.requests(server, path: "/hook")
         let sent = seen.map { ($0.json?["alerts"]?.arrayValue ?? []).map { "\($0["post"]?.stringValue ?? "") \($0["state"]?.stringValue ?? "")" } }
         // 1 once (its send was let end), then 2's trigger before its resolve.
@@ -362,7 +362,7 @@ struct NotifierTests {
         old.submit([NotifierFixtures.note("3", after: 3600)])
         let late = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 4)
         #expect(late.last?.json?["alerts"]?.arrayValue?.first?["post"]?.stringValue == "3")
-        #expect(await new.drain(timeout: 10) && new.outbox.depth == 0)
+        #expect(await new.drain(timeout: 30) && new.outbox.depth == 0)
     }
 
     @Test("A reload does not make a receiver that said Retry-After readier: the new notifier waits it out too")
@@ -384,7 +384,7 @@ struct NotifierTests {
         new.resume()
         await old.finishHandOver(to: new)
         new.submit([NotifierFixtures.note("2", after: 60)])
-        #expect(await new.drain(timeout: 20))
+        #expect(await new.drain(timeout: 30))
         let seen = try await NotifierFixtures.requests(server, path: "/hook")
         // By the server's clock: nothing came before the 4 s it asked for.
         #expect(seen.count == 3 && seen[1].at - refused.at >= 3.5, "\(seen.map { $0.at - refused.at })")
@@ -413,12 +413,12 @@ struct NotifierTests {
         let old = try NotifierFixtures.notifier(config, stateDir: state, rateWindow: 8)
         old.submit([NotifierFixtures.note("1")])
         old.submit([NotifierFixtures.note("2", after: 1)])
-        #expect(await old.drain(timeout: 10))
+        #expect(await old.drain(timeout: 30))
         let first = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 2)
         let last = try await Self.reload(old, config, stateDir: state, rateWindow: 8, times: 2)
         defer { last.stop() }
         last.submit([NotifierFixtures.note("3", after: 2)])
-        #expect(await last.drain(timeout: 20))
+        #expect(await last.drain(timeout: 30))
         let seen = try await NotifierFixtures.requests(server, path: "/hook")
         // By the server's clock: the third waited for the window to free a send.
         #expect(seen.count == 3 && seen[2].at - seen[0].at >= 7.5, "\(seen.map { $0.at - first[0].at })")
@@ -436,12 +436,12 @@ struct NotifierTests {
         let old = try NotifierFixtures.notifier(config, stateDir: state, rateWindow: 8)
         old.submit([NotifierFixtures.note("1")])
         old.submit([NotifierFixtures.note("2", after: 1)])
-        #expect(await old.drain(timeout: 10))
+        #expect(await old.drain(timeout: 30))
         _ = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 4)
         let new = try await Self.reload(old, config, stateDir: state, rateWindow: 8, times: 1)
         defer { new.stop() }
         new.submit([NotifierFixtures.note("3", after: 2)])
-        #expect(await new.drain(timeout: 20))
+        #expect(await new.drain(timeout: 30))
         let seen = try await NotifierFixtures.requests(server, path: "/hook")
         // Each sink sent two of its three: the third goes at once, not after the window (as it
         // would with the other sink's two counted).
@@ -459,7 +459,7 @@ struct NotifierTests {
         await new.finishHandOver(to: third)
         let before = Date().timeIntervalSince1970
         third.submit([NotifierFixtures.note("4", after: 3)])
-        #expect(await third.drain(timeout: 20))
+        #expect(await third.drain(timeout: 30))
         let after = try await NotifierFixtures.requests(server, path: "/hook")
         // c's one send in the window is its own: at once, not after a's and b's have aged out
         // (theirs wait: each has sent its three).
@@ -500,7 +500,7 @@ struct NotifierTests {
         let slowFirst = try #require(try await NotifierFixtures.requests(server, path: "/slow").first?.at)
         #expect(fast.count >= 2 && fast[1].at < slowFirst + 8, "the fast sink waited for the slow one (\(Date().timeIntervalSince(reloaded)) s)")
         await old.finishHandOver(to: new)
-        #expect(await new.drain(timeout: 20))
+        #expect(await new.drain(timeout: 30))
         let slow = try await NotifierFixtures.requests(server, path: "/slow")
         let posts = slow.map { $0.json?["alerts"]?.arrayValue?.first?["post"]?.stringValue ?? "?" }
         // 1 once (its send was let end, not repeated by the new notifier), then 2.
@@ -524,7 +524,7 @@ struct NotifierTests {
         old.beginHandOver(to: new)
         new.resume()
         await old.finishHandOver(to: new)
-        #expect(await new.drain(timeout: 10))
+        #expect(await new.drain(timeout: 30))
         try await Task.sleep(nanoseconds: 300_000_000)
         let dead = (try? String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8)) ?? ""
         let lines: [JSONValue] = dead.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
