@@ -22,30 +22,31 @@ enum EvalCommand {
             evaluator.pollInterval = seconds
         }
         let data = arguments[.data] ?? "../shared/data/cascades"
-        let tidehDir = (data as NSString).appendingPathComponent("tideh")
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: tidehDir)) ?? []).filter { $0.hasSuffix(".txt") }.sorted()
-        guard !names.isEmpty else {
-            throw CommandError(.runtime, "foreshock eval: no TiDeH cascades in \(tidehDir) (give --data DIR holding tideh/ and twitter1516_dev.jsonl).")
-        }
-        let tideh: [CascadeEvaluation.Cascade]
-        let middle: [CascadeEvaluation.Cascade]
-        do {
-            tideh = try names.map { try CascadeEvaluation.loadTiDeH((tidehDir as NSString).appendingPathComponent($0)) }
-            middle = try CascadeEvaluation.loadTwitter1516((data as NSString).appendingPathComponent("twitter1516_dev.jsonl"))
-        } catch {
-            throw CommandError(.runtime, "foreshock eval: cannot read the cascades: \(SystemReason.of(error))")
-        }
         if arguments[.report] != nil, arguments.has(.fit) || arguments.has(.holdout) {
             throw CommandError(.usage, "foreshock eval: --report draws the evaluation of the config's rules; it goes with neither --fit nor --holdout.")
         }
         try CommandFile.checkReportPlace(arguments[.report], command: "eval")
-        let real = try RealOrdinary.load(data, tideh: tideh)
+        let sets = try DataSets.load(data, terminal: terminal)
+        let tideh = sets.tideh, middle = sets.middle, real = sets.real
         let evaluation = evaluator
         let every = "counts every \(DurationText.short(evaluation.pollInterval))"
         // The posts that end small, and the same with follower counts drawn from real resharers.
         let pool = CascadeEvaluation.resharerFollowers(of: tideh)
         let ordinary = middle.filter { $0.times.count < 500 }
-        let withFollowers = ordinary.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0 &+ seed &* 1_000_003) }
+        // Drawn from TiDeH's resharers: without them, no such view.
+        let withFollowers = pool.isEmpty ? [] : ordinary.enumerated().map { CascadeEvaluation.withFollowers($1, from: pool, seed: $0 &+ seed &* 1_000_003) }
+        if arguments.has(.fit) || arguments.has(.holdout) {
+            // Both fit the factors on Twitter15/16's posts that end under 500 (with followers
+            // drawn from TiDeH's resharers) and the horizon on the real ordinary posts; the
+            // holdout fits each on one half and judges the other.
+            let least = arguments.has(.holdout) ? 2 : 1
+            let short = [(ordinary.count, "twitter1516_dev.jsonl's posts ending under 500"), (pool.count, "tideh/'s resharers' follower counts"),
+                         (real.liang.count + real.smh.count, "real ordinary posts (liang_random_dev.jsonl, smh/)")].filter { $0.0 < least }
+            if !short.isEmpty {
+                throw CommandError(.runtime, "foreshock eval: \(arguments.has(.fit) ? "--fit" : "--holdout") needs at least \(least) of each of "
+                                   + short.map(\.1).joined(separator: ", ") + " in \(data); " + short.map { "\($0.0) found" }.joined(separator: ", ") + ".")
+            }
+        }
         if arguments.has(.fit) {
             terminal.print(describe(fit(ordinary: ordinary, withFollowers: withFollowers, real: real.liang + real.smh, model: config.scoring.seismic)))
             return .success
@@ -123,41 +124,49 @@ enum EvalCommand {
         }
         if let label { terminal.print(label + ":") }
         let indent = label == nil ? "" : "  "
-        let tidehAbout = "The 50 TiDeH cascades, each past 2,000 reshares."
-        terminal.print(indent + CascadeEvaluation.describe(runAll(tideh, .events, section: ("TiDeH, every resharer known", tidehAbout)),
-                                                           label: "TiDeH, every resharer known"))
-        terminal.print(indent + CascadeEvaluation.describe(runAll(tideh, .counts, section: ("TiDeH, \(every)", tidehAbout)), label: "TiDeH, \(every)"))
+        // A view whose data is not there is left out (`DataSets.load` said so).
+        if !tideh.isEmpty {
+            let sizes = tideh.map { $0.times.count }
+            let tidehAbout = "The \(tideh.count) TiDeH cascades, \(sizes.min() ?? 0) to \(sizes.max() ?? 0) reshares each."
+            terminal.print(indent + CascadeEvaluation.describe(runAll(tideh, .events, section: ("TiDeH, every resharer known", tidehAbout)),
+                                                               label: "TiDeH, every resharer known"))
+            terminal.print(indent + CascadeEvaluation.describe(runAll(tideh, .counts, section: ("TiDeH, \(every)", tidehAbout)), label: "TiDeH, \(every)"))
+        }
         var alerts: [Int] = []
-        for (name, results) in [("ordinary (< 500), resharers known", runAll(withFollowers, .events, section: nil)),
-                                ("ordinary (< 500), \(every)", runAll(ordinary, .counts, section: nil)),
-                                ("ordinary (< 500), \(every), author's followers drawn", runAll(withFollowers, .counts, section: nil))] {
-            let alerted = results.filter { $0.alertAt != nil }.count
+        for (name, cascades, view) in [("ordinary (< 500), resharers known", withFollowers, CascadeEvaluation.View.events),
+                                       ("ordinary (< 500), \(every)", ordinary, .counts),
+                                       ("ordinary (< 500), \(every), author's followers drawn", withFollowers, .counts)] {
+            let alerted = runAll(cascades, view, section: nil).filter { $0.alertAt != nil }.count
             alerts.append(alerted)
-            terminal.print(indent + "\(name): \(results.count) cascades, critical alerts on \(alerted) (\(percent(alerted, results.count)))")
+            if !cascades.isEmpty { terminal.print(indent + "\(name): \(cascades.count) cascades, critical alerts on \(alerted) (\(percent(alerted, cascades.count)))") }
         }
         // Ordinary authors with real follower counts: their posts that went viral, and real
         // ordinary posts that did not. Never fitted on, so out of sample in every mode.
         for view in [CascadeEvaluation.View.events, .counts] {
             let name = view == .events ? "every resharer known" : every
+            if !real.viral.isEmpty {
             let results = runAll(real.viral, view, section: ("Ordinary authors' viral posts, \(name)",
                                  "Posts by authors under 100,000 followers that went past 1,000 reshares: the complaint this product exists for."))
             let each = results.map { "\($0.cascade.replacingOccurrences(of: ".txt", with: "").replacingOccurrences(of: ".csv", with: "")) "
                 + ($0.resharesAtAlert.map { "\($0)" } ?? "none") }.joined(separator: ", ")
             terminal.print(indent + CascadeEvaluation.describe(results, label: "ordinary authors' viral posts (author under 100,000 followers), \(name)")
                            + (results.isEmpty ? "" : "; reshares at the alert: \(each)"))
+            }
             for (set, cascades) in [("Liang's random sample", real.liang), ("SMH, posts about a news brand", real.smh)] where !cascades.isEmpty {
                 let section = (title: "\(set), \(name)", about: "Real ordinary posts with their real follower counts, that stayed small: every alert here is one too many.")
                 let alerted = runAll(cascades, view, section: view == .events ? section : nil).filter { $0.alertAt != nil }.count
                 terminal.print(indent + "\(set), \(name): \(cascades.count) cascades, critical alerts on \(alerted) (\(percent(alerted, cascades.count)))")
             }
         }
-        let middleResults = runAll(middle, .counts, section: ("Twitter15/16, \(every), no followers",
+        let middleResults = runAll(middle, .counts, section: middle.isEmpty ? nil : ("Twitter15/16, \(every), no followers",
                                    "Widely shared tweets (rumours and news, 2011–2016) seen as a counter a minute with no follower counts: the mode most APIs leave you in."))
-        terminal.print(indent + CascadeEvaluation.describe(middleResults, label: "Twitter15/16, \(every), no followers"))
         let small = zip(middle, middleResults).filter { $0.0.times.count < 500 }
         let falseAlarms = small.filter { $0.1.alertAt != nil }.count
         alerts.append(falseAlarms)
-        terminal.print(indent + "  of those ending under 500: \(falseAlarms) of \(small.count) alerted (\(percent(falseAlarms, small.count)))")
+        if !middle.isEmpty {
+            terminal.print(indent + CascadeEvaluation.describe(middleResults, label: "Twitter15/16, \(every), no followers"))
+            terminal.print(indent + "  of those ending under 500: \(falseAlarms) of \(small.count) alerted (\(percent(falseAlarms, small.count)))")
+        }
         return alerts
     }
 
@@ -170,21 +179,69 @@ enum EvalCommand {
         var liang: [CascadeEvaluation.Cascade]
         var smh: [CascadeEvaluation.Cascade]
         static let ordinaryAuthor = 100_000.0
+    }
 
-        static func load(_ data: String, tideh: [CascadeEvaluation.Cascade]) throws(CommandError) -> RealOrdinary {
+    /// Every data set `eval` reads, as far as `--data` holds it: each file that cannot be read
+    /// is said and left out, each data set missing is said with the views it leaves out.
+    struct DataSets {
+        var tideh: [CascadeEvaluation.Cascade] = []
+        var middle: [CascadeEvaluation.Cascade] = []
+        var real = RealOrdinary(viral: [], liang: [], smh: [])
+
+        static func load(_ data: String, terminal: Terminal) throws(CommandError) -> DataSets {
             func path(_ name: String) -> String { (data as NSString).appendingPathComponent(name) }
             let manager = FileManager.default
-            do {
-                var viral = tideh
-                if manager.fileExists(atPath: path("seismic_tweet.csv")) { viral.append(try CascadeEvaluation.loadTiDeH(path("seismic_tweet.csv"))) }
-                viral = viral.filter { (($0.followers?.first ?? nil) ?? .infinity) < ordinaryAuthor }
-                let liang = manager.fileExists(atPath: path("liang_random_dev.jsonl")) ? try CascadeEvaluation.loadLiang(path("liang_random_dev.jsonl")) : []
-                let smhNames = ((try? manager.contentsOfDirectory(atPath: path("smh"))) ?? []).filter { $0.hasSuffix(".csv") }.sorted()
-                let smh = try smhNames.map { try CascadeEvaluation.loadSMH(path("smh/\($0)")) }
-                return RealOrdinary(viral: viral, liang: liang, smh: smh)
-            } catch {
-                throw CommandError(.runtime, "foreshock eval: cannot read the cascades of ordinary authors: \(SystemReason.of(error))")
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: data, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw CommandError(.runtime, "foreshock eval: \(data) is no directory (give --data DIR holding tideh/, twitter1516_dev.jsonl, seismic_tweet.csv, liang_random_dev.jsonl or smh/).")
             }
+            let warn: @Sendable (String) -> Void = { terminal.printError("foreshock eval: " + $0) }
+            func read<T>(_ file: String, _ load: (String) throws -> T) -> T? {
+                do { return try load(file) } catch let error as CascadeEvaluation.NoCascade {
+                    warn("\(error.description); left out")
+                } catch {
+                    warn("\(file): cannot be read (\(SystemReason.of(error))); left out")
+                }
+                return nil
+            }
+            /// The files of a folder whose names end in `suffix` (any case), in number order.
+            func files(_ folder: String, _ suffix: String) -> [String]? {
+                guard let names = try? manager.contentsOfDirectory(atPath: path(folder)) else { return nil }
+                return names.filter { $0.lowercased().hasSuffix(suffix) }
+                    .sorted { $0.compare($1, options: .numeric) == .orderedAscending }.map { path("\(folder)/\($0)") }
+            }
+            var sets = DataSets()
+            var missing: [String] = []
+            if let names = files("tideh", ".txt") {
+                sets.tideh = names.compactMap { read($0) { try CascadeEvaluation.loadTiDeH($0, warn: warn) } }
+            } else {
+                missing.append("tideh/ (the TiDeH views, their ordinary authors' viral posts, and the followers drawn for Twitter15/16's small posts)")
+            }
+            if manager.fileExists(atPath: path("twitter1516_dev.jsonl")) {
+                sets.middle = read(path("twitter1516_dev.jsonl")) { try CascadeEvaluation.loadTwitter1516($0, warn: warn) } ?? []
+            } else {
+                missing.append("twitter1516_dev.jsonl (the Twitter15/16 views and the posts ending under 500)")
+            }
+            var viral = sets.tideh
+            if manager.fileExists(atPath: path("seismic_tweet.csv")), let tweet = read(path("seismic_tweet.csv"), { try CascadeEvaluation.loadTiDeH($0, warn: warn) }) {
+                viral.append(tweet)
+            }
+            sets.real.viral = viral.filter { (($0.followers?.first ?? nil) ?? .infinity) < RealOrdinary.ordinaryAuthor }
+            if manager.fileExists(atPath: path("liang_random_dev.jsonl")) {
+                sets.real.liang = read(path("liang_random_dev.jsonl")) { try CascadeEvaluation.loadLiang($0, warn: warn) } ?? []
+            } else {
+                missing.append("liang_random_dev.jsonl (Liang's real ordinary posts)")
+            }
+            if let names = files("smh", ".csv") {
+                sets.real.smh = names.compactMap { read($0) { try CascadeEvaluation.loadSMH($0, warn: warn) } }
+            } else {
+                missing.append("smh/ (SMH's posts about a news brand)")
+            }
+            guard !(sets.tideh.isEmpty && sets.middle.isEmpty && sets.real.viral.isEmpty && sets.real.liang.isEmpty && sets.real.smh.isEmpty) else {
+                throw CommandError(.runtime, "foreshock eval: no cascades read in \(data) (expected tideh/RT*.txt, twitter1516_dev.jsonl, seismic_tweet.csv, liang_random_dev.jsonl or smh/*.csv).")
+            }
+            for set in missing { warn("not in \(data): \(set); left out") }
+            return sets
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ForeshockConfig
 @testable import ForeshockService
+@testable import ForeshockSupport
 @testable import ForeshockCLI
 @testable import ForeshockTestSupport
 
@@ -74,8 +75,7 @@ struct EarlyWarningTests {
     static let shared = repositoryRoot.appendingPathComponent("../shared/data/cascades").standardizedFileURL
 
     static let realOrdinaryLoad = Task {
-        let viralPool = try await tideh()
-        return try await offCooperativePool { try EvalCommand.RealOrdinary.load(shared.path, tideh: viralPool) }
+        try await offCooperativePool { try EvalCommand.DataSets.load(shared.path, terminal: Terminal(out: { _ in }, err: { _ in })).real }
     }
 
     static func realOrdinary() async throws -> EvalCommand.RealOrdinary {

@@ -95,58 +95,6 @@ package struct CascadeEvaluation: Sendable {
         }
     }
 
-    /// TiDeH's `RTn.txt`: a header line, then `seconds followers` per event, the original first.
-    /// Also reads the reference package's `seismic_tweet.csv`, the same with commas.
-    package static func loadTiDeH(_ path: String) throws -> Cascade {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        var times: [Double] = [], followers: [Double] = []
-        for line in text.split(separator: "\n").dropFirst() {
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\r" }).compactMap { Double($0) }
-            guard fields.count >= 2 else { continue }
-            times.append(fields[0])
-            followers.append(fields[1])
-        }
-        return Cascade(name: (path as NSString).lastPathComponent, times: Array(times.dropFirst()), followers: followers)
-    }
-
-    /// Liang's random sample of ordinary tweets: one JSON object a line, `id`,
-    /// `author_followers`, `times` (seconds after the post) and `followers` (each resharer's),
-    /// any of the follower counts null.
-    package static func loadLiang(_ path: String) throws -> [Cascade] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        return text.split(separator: "\n").compactMap { line in
-            guard let value = try? JSONValue.parse(Data(line.utf8)), let times = value.items("times")?.compactMap(\.doubleValue) else { return nil }
-            let resharers = value.items("followers")?.map(\.doubleValue) ?? Array(repeating: nil, count: times.count)
-            guard resharers.count == times.count else { return nil }
-            return Cascade(name: value["id"]?.idString ?? "?", times: times, followers: [value["author_followers"]?.doubleValue] + resharers)
-        }
-    }
-
-    /// Rizoiu et al.'s SMH cascades: CSV `time,magnitude,user_id`, the post first, times in
-    /// seconds after it, magnitude the account's followers.
-    package static func loadSMH(_ path: String) throws -> Cascade {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        var rows: [(time: Double, followers: Double?)] = []
-        for line in text.split(whereSeparator: \.isNewline) {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) }
-            guard fields.count >= 2, let time = Double(fields[0]) else { continue }
-            rows.append((time, Double(fields[1])))
-        }
-        guard let post = rows.first else { return Cascade(name: (path as NSString).lastPathComponent, times: [], followers: nil) }
-        let reshares = rows.dropFirst().sorted { $0.time < $1.time }
-        return Cascade(name: (path as NSString).lastPathComponent, times: reshares.map { $0.time - post.time },
-                       followers: [post.followers] + reshares.map(\.followers))
-    }
-
-    /// Twitter15/16 trees: `times` with the source first, no followers.
-    package static func loadTwitter1516(_ path: String) throws -> [Cascade] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        return text.split(separator: "\n").compactMap { line in
-            guard let value = try? JSONValue.parse(Data(line.utf8)), let times = value.items("times")?.compactMap(\.doubleValue) else { return nil }
-            return Cascade(name: value["id"]?.idString ?? "?", times: Array(times.dropFirst()).sorted(), followers: nil)
-        }
-    }
-
     /// Every resharer's follower count the cascades know: the pool `withFollowers` draws from.
     package static func resharerFollowers(of cascades: [Cascade]) -> [Double] {
         cascades.flatMap { $0.followers?.dropFirst().compactMap { $0 } ?? [] }
@@ -171,7 +119,12 @@ package struct CascadeEvaluation: Sendable {
             guard !values.isEmpty else { return "-" }
             return String(format: "%.0f", values.sorted()[position(values.count)])
         }
-        func median(_ values: [Double]) -> String { ranked(values) { $0 / 2 } }
+        // Of an even count, the mean of the middle two (it was the upper one: {5, 16} gave 16).
+        func median(_ values: [Double]) -> String {
+            let sorted = values.sorted(), n = sorted.count
+            guard n > 0 else { return "-" }
+            return String(format: "%.0f", n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2)
+        }
         // The upper quartile too: a median can hide a tail of alerts that came late.
         func upperQuartile(_ values: [Double]) -> String { ranked(values) { Int((Double($0) * 0.75).rounded(.up)) - 1 } }
         let big = results.filter { $0.reachedAt != nil }
