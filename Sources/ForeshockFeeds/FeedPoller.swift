@@ -341,8 +341,10 @@ package final class FeedPoller: Sendable {
 
     /// Fresh counts of posts already seen, within the call budget.
     /// - Returns: the posts as mentions with their current counts (posts the budget did not
-    ///   cover are left out), the posts the API says are gone, and the round's last error.
-    package func refresh(_ ids: [String]) async -> (mentions: [Mention], gone: [String], error: FeedError?) {
+    ///   cover are left out), the posts the API says are gone, the round's last error, and
+    ///   where a counts answer is the post's thread (`FeedNeeds.countsCarryReplies`), the
+    ///   posts whose threads were read so and the brand's replies in them.
+    package func refresh(_ ids: [String]) async -> Refreshed {
         let batched = state.withLock { $0.batchedCounts }
         let asked = Set(ids)
         var requests = feed.countsRequests(for: ids, batched: batched)
@@ -353,9 +355,7 @@ package final class FeedPoller: Sendable {
             (0..<requests.count).prefix { _ in state.budget.spend(now: clock()) }.count
         }
         requests = Array(requests.prefix(allowed))
-        var mentions: [Mention] = []
-        var gone: [String] = []
-        var lastError: FeedError?
+        var refreshed = Refreshed()
         // The request before this one failed.
         var failedJustBefore = false
         var outcome = PollOutcome(source: source.name, observedAt: clock())
@@ -368,13 +368,18 @@ package final class FeedPoller: Sendable {
                     return await refresh(ids)
                 }
                 if onePerPost, [404, 410].contains(response.status) {
-                    gone.append(ids[index])
+                    refreshed.gone.append(ids[index])
                     continue
                 }
                 if let failure = Self.statusError(response, now: clock()) { throw failure }
                 // Only the posts asked about: an answer that carries others (a server's bug, or
                 // a hostile one) must not create posts with no author and no link.
-                mentions += try feed.parseCounts(response.body).filter { asked.contains($0.id) }
+                let counted = try feed.parseCounts(response.body).filter { asked.contains($0.id) }
+                refreshed.mentions += counted
+                if feed.needs.countsCarryReplies, counted.count == 1, let replies = try? feed.parseReplies(response.body) {
+                    refreshed.threadsRead.append(counted[0].id)
+                    refreshed.answers += brandReplies(in: replies).filter { $0.postID == counted[0].id }
+                }
             } catch {
                 lookupFailed(error, .counts, asking: "fresh counts")
                 // One post's answer failing (a 500 on that status, a body not as expected) is
@@ -383,17 +388,26 @@ package final class FeedPoller: Sendable {
                 // behind a failing proxy ends the round, and so do two failures in a row.
                 let serverWide = [.transport, .rateLimited, .authentication].contains(error.code) || error.retryAfter != nil
                     || [401, 403, 502, 503, 504].contains(error.status ?? 0)
-                lastError = error
+                refreshed.error = error
                 if onePerPost, !serverWide, !failedJustBefore {
                     failedJustBefore = true
                     continue
                 }
-                return (mentions, gone, error)
+                return refreshed
             }
             failedJustBefore = false
             lookupAnswered(.counts)
         }
-        return (mentions, gone, lastError)
+        return refreshed
+    }
+
+    /// What a round of fresh counts brought (see `refresh`).
+    package struct Refreshed: Sendable {
+        package var mentions: [Mention] = []
+        package var gone: [String] = []
+        package var error: FeedError?
+        package var threadsRead: [String] = []
+        package var answers: [BrandReply] = []
     }
 
     /// The accounts that reshared a post since the last look, each with a time spread evenly

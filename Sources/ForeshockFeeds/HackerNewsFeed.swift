@@ -73,7 +73,7 @@ package struct HackerNewsFeed: MentionFeed {
     package func cursor(at time: Date) -> String? { String(Int(time.timeIntervalSince1970)) }
 
     /// One `/items/:id` a post.
-    package var needs: FeedNeeds { FeedNeeds(countsRequestPerPost: true) }
+    package var needs: FeedNeeds { FeedNeeds(countsRequestPerPost: true, countsCarryReplies: true) }
 
     /// Algolia has no batch lookup: one `/items/:id` per post.
     package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] {

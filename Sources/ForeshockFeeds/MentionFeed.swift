@@ -110,9 +110,14 @@ package struct FeedNeeds: Sendable, Equatable {
     /// Fresh counts are asked one request a post (Algolia's `/items/:id`): an answer 404 or
     /// 410 names that post gone, not the endpoint missing.
     package var countsRequestPerPost = false
+    /// A counts answer is the post's thread too (Algolia's `/items/:id` carries its
+    /// `children`): the brand's replies are read from it at each refresh (`parseReplies`), with
+    /// no call of their own, instead of at the next thread read, ten minutes on.
+    package var countsCarryReplies = false
 
     package init(authentication: Authentication = .none, olderCursorWhenEmpty: Bool = false, countsOneByOneWhenBatchMissing: Bool = false,
-                 timeCursorMayBeMisread: Bool = false, pagesGoBack: Bool = true, countsRequestPerPost: Bool = false) {
+                 timeCursorMayBeMisread: Bool = false, pagesGoBack: Bool = true, countsRequestPerPost: Bool = false, countsCarryReplies: Bool = false) {
+        self.countsCarryReplies = countsCarryReplies
         self.authentication = authentication
         self.olderCursorWhenEmpty = olderCursorWhenEmpty
         self.countsOneByOneWhenBatchMissing = countsOneByOneWhenBatchMissing

@@ -195,6 +195,14 @@ package actor WatchPipeline {
                 (mention.reshares != nil && mention.reshares != recent[source]?[mention.id]?.reshares) || mention.replies != nil || mention.likes != nil
             }
             await ingest(changed.map { .counts(key: PostKey(source: source, id: $0.id), time: time, reshares: $0.reshares, replies: $0.replies, likes: $0.likes, quotes: $0.quotes) })
+            // Where the counts answer is the thread too (Hacker News), it was read just now.
+            for id in refreshed.threadsRead {
+                recent[source]?[id]?.threadReadAt = time
+                unreadThreads[PostKey(source: source, id: id)] = nil
+            }
+            if !refreshed.answers.isEmpty {
+                await ingest(refreshed.answers.map { .answer(key: PostKey(source: source, id: $0.postID), time: min(time, $0.at.timeIntervalSince1970), author: $0.by) })
+            }
             // The counts came after the poll: what they say is known through then.
             if !poller.streams, refreshed.error == nil { readThrough[source] = max(readThrough[source] ?? time, time) }
         }

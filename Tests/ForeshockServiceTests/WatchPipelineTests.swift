@@ -244,6 +244,37 @@ struct WatchPipelineTests {
         #expect(paged == ["41 unanswered-complaint"], "\(paged)")
     }
 
+    @Test("Hacker News: the brand's reply is read from the item each refresh asks for anyway, within a poll of it, not at the next thread read ten minutes on")
+    func hackerNewsAnswerFromRefresh() async throws {
+        let posted = Int(Date().timeIntervalSince1970) - 300
+        let hit = #"{"objectID": "43", "title": "Acme lost my luggage and nobody answers", "author": "dana", "points": 9, "num_comments": 0, "created_at_i": \#(posted)}"#
+        let item = { (children: String) in #"{"id": 43, "points": 9, "children": [\#(children)]}"# }
+        let reply = #"{"id": 44, "author": "acme_support", "parent_id": 43, "text": "So sorry, Dana: DM us your booking", "created_at_i": \#(posted + 200), "children": []}"#
+        let api = try await ScriptedAPI([
+            "/api/v1/search_by_date": [["body": #"{"hits": [\#(hit)], "page": 0, "nbPages": 1, "hitsPerPage": 20}"#], ["body": #"{"hits": [], "page": 0, "nbPages": 1}"#]],
+            // The brand replies between the second and the third look.
+            "/api/v1/items/43": [["body": item("")], ["body": item("")], ["body": item(reply)]],
+        ])
+        defer { api.stop() }
+        var config = try ConfigLoader.embeddedDefault(query: "acme", brand: "acme_support", environment: [:]).0
+        config.sources = config.sources.filter { $0.kind == .hackernews }.map { source in
+            var source = source
+            source.baseURL = api.base
+            return source
+        }
+        let now = Date()
+        let poller = FeedPoller(feed: config.sources[0].makeFeed())
+        let pipeline = WatchPipeline(config: config, pollers: [poller]) { _ in }
+        await pipeline.handle(await poller.poll())
+        await pipeline.handle(PollOutcome(source: config.sources[0].name, observedAt: now.addingTimeInterval(60)))
+        await pipeline.handle(PollOutcome(source: config.sources[0].name, observedAt: now.addingTimeInterval(120)))
+        let key = PostKey(source: config.sources[0].name, id: "43")
+        let features = try #require(await pipeline.features([key], at: now.timeIntervalSince1970 + 130).first ?? nil)
+        #expect(features.unansweredFor == nil, "still unanswered after the reply was in the item")
+        // Each look was the refresh's: the thread was not asked for again beside it.
+        #expect(try await api.requests(to: "/api/v1/items/43").count == 3)
+    }
+
     @Test("A reshare older than cold_after (a feed listing a retweet of 2019) is history: it starts no post and pages nobody; a recent one of the same unseen post does")
     func oldResharesAreHistory() async throws {
         let now = Date()
