@@ -218,6 +218,17 @@ struct WatchPipelineTests {
         #expect(try await api.requests(to: "/api/v1/statuses/24/context").count == 2)
     }
 
+    /// The embedded default config for "acme" answered by `acme_support`, its Hacker News source alone, on `api`.
+    static func hackerNewsDefault(_ api: ScriptedAPI) throws -> Config {
+        var config = try ConfigLoader.embeddedDefault(query: "acme", brand: "acme_support", environment: [:]).0
+        config.sources = config.sources.filter { $0.kind == .hackernews }.map { source in
+            var source = source
+            source.baseURL = api.base
+            return source
+        }
+        return config
+    }
+
     @Test("On the embedded default config, a Hacker News story complaining about the brand, voted up and not answered in an hour, pages: upvotes are how a story spreads; one not voted up does not")
     func hackerNewsComplaintPages() async throws {
         let posted = Int(Date().timeIntervalSince1970) - 7200
@@ -230,12 +241,7 @@ struct WatchPipelineTests {
             "/api/v1/items/42": [["body": #"{"id": 42, "points": 2, "children": []}"#]],
         ])
         defer { api.stop() }
-        var config = try ConfigLoader.embeddedDefault(query: "acme", brand: "acme_support", environment: [:]).0
-        config.sources = config.sources.filter { $0.kind == .hackernews }.map { source in
-            var source = source
-            source.baseURL = api.base
-            return source
-        }
+        let config = try Self.hackerNewsDefault(api)
         let sent = Mutex<[AlertNotification]>([])
         let poller = FeedPoller(feed: config.sources[0].makeFeed())
         let pipeline = WatchPipeline(config: config, pollers: [poller]) { notes in sent.withLock { $0 += notes } }
@@ -256,12 +262,7 @@ struct WatchPipelineTests {
             "/api/v1/items/43": [["body": item("")], ["body": item("")], ["body": item(reply)]],
         ])
         defer { api.stop() }
-        var config = try ConfigLoader.embeddedDefault(query: "acme", brand: "acme_support", environment: [:]).0
-        config.sources = config.sources.filter { $0.kind == .hackernews }.map { source in
-            var source = source
-            source.baseURL = api.base
-            return source
-        }
+        let config = try Self.hackerNewsDefault(api)
         let now = Date()
         let poller = FeedPoller(feed: config.sources[0].makeFeed())
         let pipeline = WatchPipeline(config: config, pollers: [poller]) { _ in }
