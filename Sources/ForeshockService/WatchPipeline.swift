@@ -173,8 +173,14 @@ package actor WatchPipeline {
         recent[source] = follow
         unreadThreads = unreadThreads.filter { key, _ in key.source != source || follow[key.id] != nil }
         // Posts the answer named again with other reshare counts than last seen: scored as a
-        // refresh's counts are (for a JSON feed, the only way its counts move).
-        let recounted = outcome.recounted.filter { mention in follow[mention.id].map { $0.reshares != mention.reshares } ?? false }
+        // refresh's counts are (for a JSON feed, the only way its counts move). Fewer than seen,
+        // where the API also answers fresh counts, is a listing behind them (a search index, a
+        // page read again), not a post that lost reshares: the refresh says that. Taken, it
+        // pulled a post's 500 back to the listing's 5 between two refreshes.
+        let freshCounts = !poller.feed.countsRequests(for: ["0"], batched: true).isEmpty
+        let recounted = outcome.recounted.filter { mention in
+            follow[mention.id].map { freshCounts ? (mention.reshares ?? 0) > $0.reshares : $0.reshares != mention.reshares } ?? false
+        }
         await ingest(recounted.map { .counts(key: PostKey(source: source, id: $0.id), time: now, reshares: $0.reshares, replies: $0.replies, likes: $0.likes, quotes: $0.quotes) })
         let threshold = extraCalls ? poller.source.fetchResharersAt : nil
         for (id, post) in follow.sorted(by: { $0.value.reshares > $1.value.reshares }) {

@@ -379,6 +379,34 @@ struct WatchPipelineTests {
         #expect(await pipeline.features([key], at: Date().timeIntervalSince1970, exactly: true)[0]?.reshares == 12)
     }
 
+    @Test("A listing that names a post again with fewer reshares than its fresh counts said is behind them, not news, where the API answers fresh counts")
+    func staleListingCounts() async throws {
+        let created = Timestamp.format(Date().addingTimeInterval(-120))
+        let status = { (count: Int) in
+            #"{"id": "p1", "created_at": "\#(created)", "content": "<p>acme</p>", "account": {"id": "7", "acct": "dana", "followers_count": 300}, "reblogs_count": \#(count)}"#
+        }
+        // The tag timeline keeps the post's count of two minutes ago; fresh counts say 500, then fail.
+        let api = try await ScriptedAPI([
+            "/api/v1/timelines/tag/acme": [["body": "[\(status(5))]"]],
+            "/api/v1/statuses": [["body": "[\(status(500))]"], ["status": 500, "body": "oops"]],
+        ])
+        defer { api.stop() }
+        var source = testSource(.mastodon, name: "m")
+        source.query = "acme"
+        source.baseURL = api.base
+        var config = scoringConfig([])
+        config.sources = [source]
+        let poller = FeedPoller(feed: source.makeFeed())
+        let pipeline = WatchPipeline(config: config, pollers: [poller]) { _ in }
+        let key = PostKey(source: "m", id: "p1")
+        await pipeline.handle(await poller.poll())
+        #expect(await pipeline.features([key], at: Date().timeIntervalSince1970)[0]?.reshares == 500)
+        let again = await poller.poll()
+        #expect(again.recounted.map(\.reshares) == [5])
+        await pipeline.handle(again)
+        #expect(await pipeline.features([key], at: Date().timeIntervalSince1970)[0]?.reshares == 500)
+    }
+
     @Test("Items a JSON feed's mapping cannot read are counted on the first poll that has them, not every poll, and again after a clean one")
     func unreadableItems() async throws {
         let bad = #"{"posts": [{"id": "a"}, {"postid": "b"}, {"postid": "c"}]}"#, good = #"{"posts": [{"id": "a"}]}"#, empty = #"{"posts": []}"#
