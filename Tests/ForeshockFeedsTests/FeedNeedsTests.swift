@@ -17,7 +17,7 @@ struct FeedNeedsTests {
         var search = testSource(.mastodon)
         search.mode = .search
         #expect(MastodonFeed(source: search).needs.pagesGoBack)
-        #expect(HackerNewsFeed(source: testSource(.hackernews)).needs == FeedNeeds(countsRequestPerPost: true))
+        #expect(HackerNewsFeed(source: testSource(.hackernews)).needs == FeedNeeds(countsRequestPerPost: true, countsCarryReplies: true))
         #expect(XFeed(source: testSource(.x)).followersRequests(for: ["someone"]).isEmpty)
         #expect(XFeed(source: testSource(.x)).needs == FeedNeeds())
     }
