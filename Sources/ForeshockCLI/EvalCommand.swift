@@ -22,6 +22,9 @@ enum EvalCommand {
             evaluator.pollInterval = seconds
         }
         let data = arguments[.data] ?? "../shared/data/cascades"
+        if arguments.has(.fit), arguments.has(.holdout) {
+            throw CommandError(.usage, "foreshock eval: --fit prints the factors fitted on all the data, --holdout judges factors fitted on half of it on the other half; give one of them.")
+        }
         if arguments[.report] != nil, arguments.has(.fit) || arguments.has(.holdout) {
             throw CommandError(.usage, "foreshock eval: --report draws the evaluation of the config's rules; it goes with neither --fit nor --holdout.")
         }

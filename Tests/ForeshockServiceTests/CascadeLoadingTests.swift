@@ -78,6 +78,8 @@ struct CascadeLoadingTests {
         #expect(err.contains("not in \(dir.path): tideh/") && err.contains("not in \(dir.path): twitter1516_dev.jsonl"), "\(err)")
         let (fit, _, fitErr) = await runForeshock(["eval", "--data", dir.path, "--holdout"])
         #expect(fit == .failure && fitErr.contains("--holdout needs at least 2 of each of twitter1516_dev.jsonl's posts ending under 500"), "\(fitErr)")
+        let (both, _, bothErr) = await runForeshock(["eval", "--data", dir.path, "--holdout", "--fit"])
+        #expect(both == .usage && bothErr.contains("give one of them"), "\(bothErr)")
         let (none, _, noneErr) = await runForeshock(["eval", "--data", dir.appendingPathComponent("nothing").path])
         #expect(none == .failure && noneErr.contains("is no directory"), "\(noneErr)")
     }
