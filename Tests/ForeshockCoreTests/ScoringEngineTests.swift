@@ -173,9 +173,12 @@ struct ScoringEngineTests {
         #expect(try #require(engine.features(key, at: 241)).reshares == 25)
         _ = engine.ingest((21...25).map { .reshare(key: key, time: 180 + Double($0 - 20) * 12, user: "r\($0)", followers: 5_000) })
         #expect(try #require(engine.features(key, at: 242)).reshares == 25)
-        // One more seen than any counter said is one more.
-        _ = engine.ingest([.reshare(key: key, time: 250, user: "r26", followers: 5_000)])
-        #expect(try #require(engine.features(key, at: 251)).reshares == 26)
+        // One more seen than any counter said is one more, once the counter says so too.
+        _ = engine.ingest([.reshare(key: key, time: 250, user: "r26", followers: 5_000), .counts(key: key, time: 260, reshares: 26, replies: nil, likes: nil, quotes: nil)])
+        #expect(try #require(engine.features(key, at: 261)).reshares == 26)
+        // Retweets taken back: the counter falls, resharers fetched or not.
+        _ = engine.ingest([.counts(key: key, time: 300, reshares: 3, replies: nil, likes: nil, quotes: nil)])
+        #expect(try #require(engine.features(key, at: 301)).reshares == 3)
     }
 
     @Test("Reshares learned late (stamped minutes back, as fetched resharers are) change the alert when they are learned: no notification stamped in the past")

@@ -87,15 +87,13 @@ package struct PostState: Sendable {
         set { storedComplaintScore = Int32(clamping: newValue) }
     }
 
-    /// Counted from the counter as it is now in counts mode: a Reddit post voted down, or a
-    /// reshare taken back, has fewer than it had, and a rule on reshares (an unanswered
-    /// complaint's ten) stops holding, so its alert resolves. The spread the model reads keeps
-    /// what the counter reached: those reshares happened. With reshares seen one by one, a
-    /// counter higher than them says some were missed.
-    package var reshares: Int {
-        guard let polledReshares else { return history.count }
-        return mode == .counts ? polledReshares : max(history.count, polledReshares)
-    }
+    /// The counter as it is now, where the API gives one: a Reddit post voted down, or a
+    /// retweet taken back, has fewer than it had, whether or not its resharers were fetched, and
+    /// a rule on reshares (an unanswered complaint's ten) stops holding, so its alert resolves.
+    /// The spread the model reads keeps what the counter reached: those reshares happened, and a
+    /// counter ahead of the reshares seen is spread into it (`ScoringShard.spread`). Without a
+    /// counter, the reshares seen.
+    package var reshares: Int { polledReshares ?? history.count }
 
     private static func count(_ stored: Int32) -> Int? { stored < 0 ? nil : Int(stored) }
     /// A counter past two billion is held at two billion (no post has come near).
