@@ -81,6 +81,9 @@ package final class FeedPoller: Sendable {
     /// Whether the source is also streamed: what it shows is then as of now, not of its last poll.
     package var streams: Bool { feed.streamRequest() != nil }
 
+    /// Whether the API answers fresh counts of posts seen (`refresh`), beside what its listing says.
+    package var refreshesCounts: Bool { !feed.countsRequests(for: ["0"], batched: true).isEmpty }
+
     /// The counters since start.
     package var stats: FeedStats { state.withLock { $0.stats } }
 

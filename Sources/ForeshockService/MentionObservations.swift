@@ -14,9 +14,7 @@ package enum MentionObservations {
         for mention in outcome.mentions {
             out += from(mention, source: outcome.source, observedAt: seen)
         }
-        for answer in outcome.answers {
-            out.append(.answer(key: PostKey(source: outcome.source, id: answer.postID), time: min(seen, answer.at.timeIntervalSince1970), author: answer.by))
-        }
+        for answer in outcome.answers { out.append(Self.answer(answer, source: outcome.source, seenAt: seen)) }
         // A post found in the same poll as reshares of it (found late, or on a page that lists
         // the newest first) is stamped no later than the first of them, so that the core knows
         // its author and the author's audience when it scores them.
@@ -33,6 +31,12 @@ package enum MentionObservations {
         }
         // By time, and a post first among equals (`sorted` does not promise to keep their order).
         return out.sorted { ($0.time, $0.isPost ? 0 : 1) < ($1.time, $1.isPost ? 0 : 1) }
+    }
+
+    /// The brand's reply as the core's answer to the post, no later than when it was seen (a
+    /// server's clock ahead of ours must not date it in the future).
+    package static func answer(_ reply: BrandReply, source: String, seenAt seen: Double) -> Observation {
+        .answer(key: PostKey(source: source, id: reply.postID), time: min(seen, reply.at.timeIntervalSince1970), author: reply.by)
     }
 
     /// A follower count as the scorer may use it: a negative one is no count (a Mastodon fork

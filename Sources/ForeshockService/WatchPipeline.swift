@@ -177,7 +177,7 @@ package actor WatchPipeline {
         // where the API also answers fresh counts, is a listing behind them (a search index, a
         // page read again), not a post that lost reshares: the refresh says that. Taken, it
         // pulled a post's 500 back to the listing's 5 between two refreshes.
-        let freshCounts = !poller.feed.countsRequests(for: ["0"], batched: true).isEmpty
+        let freshCounts = poller.refreshesCounts
         let recounted = outcome.recounted.filter { mention in
             follow[mention.id].map { freshCounts ? (mention.reshares ?? 0) > $0.reshares : $0.reshares != mention.reshares } ?? false
         }
@@ -207,7 +207,7 @@ package actor WatchPipeline {
                 unreadThreads[PostKey(source: source, id: id)] = nil
             }
             if !refreshed.answers.isEmpty {
-                await ingest(refreshed.answers.map { .answer(key: PostKey(source: source, id: $0.postID), time: min(time, $0.at.timeIntervalSince1970), author: $0.by) })
+                await ingest(refreshed.answers.map { MentionObservations.answer($0, source: source, seenAt: time) })
             }
             // The counts came after the poll: what they say is known through then.
             if !poller.streams, refreshed.error == nil { readThrough[source] = max(readThrough[source] ?? time, time) }
@@ -310,7 +310,7 @@ package actor WatchPipeline {
             recent[source]?[read.id]?.threadReadAt = now
             unreadThreads[PostKey(source: source, id: read.id)] = read.failure
             if !read.replies.isEmpty {
-                await ingest(read.replies.map { .answer(key: PostKey(source: source, id: $0.postID), time: min(now, $0.at.timeIntervalSince1970), author: $0.by) })
+                await ingest(read.replies.map { MentionObservations.answer($0, source: source, seenAt: now) })
             }
         }
     }
