@@ -55,8 +55,9 @@ enum BenchCommand {
     /// The cascades the load copies: TiDeH's 50 (with followers), the reference package's
     /// example cascade, and the Twitter15/16 trees (times only).
     private static func loadCascades(_ directory: String?) throws(CommandError) -> [CascadeEvaluation.Cascade] {
+        // This file is Sources/ForeshockCLI/BenchCommand.swift in the checkout.
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("fixtures/cascades").path
+            .deletingLastPathComponent().appendingPathComponent("fixtures/cascades").path
         let candidates = directory.map { [$0] } ?? ["fixtures/cascades", fixtures]
         guard let root = candidates.first(where: { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("tideh")) }) else {
             throw CommandError(.runtime, "foreshock bench: no cascades in \(candidates[0]) (give --data DIR holding tideh/, seismic_tweet.csv and twitter1516_dev_first300.jsonl).")

@@ -85,6 +85,15 @@ struct BenchmarkTests {
         #expect(value["cascades"]?.intValue == 351)
     }
 
+    @Test("bench run from another folder still finds the project's cascades: the fallback is the checkout's fixtures/cascades, not its parent's")
+    func elsewhere() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (status, out, err) = try await runBinary(["bench", "--posts", "200", "--runs", "1"], directory: directory.path, timeout: 120)
+        #expect(status == 0, "\(err)")
+        #expect(out.contains(#""cascades":351"#), "\(out)")
+    }
+
     @Test("bench without cascades to copy: exit 1, one line naming the folder")
     func noCascades() async {
         let (status, out, err) = await runForeshock(["bench", "--data", "/nonexistent", "--runs", "1"])
