@@ -86,6 +86,11 @@ enum ReplayCommand {
             throw CommandError(.runtime, "foreshock replay: no line of \(SafeText.terminal(path)) is a recording (\(NumberText.count(backtest.malformed, "line")) skipped); "
                                + "a recording is JSON Lines of observations, as watch --record writes.")
         }
+        // An empty file is a recording of nothing (a watch that saw nothing), and its summary
+        // says so; but a pipe that gave nothing reads the same, so one line says it was empty.
+        if backtest.observations == 0, backtest.malformed == 0 {
+            terminal.printError("foreshock replay: \(SafeText.terminal(path)) holds no observations: nothing was replayed.")
+        }
         if let missing { terminal.printError(Self.traceMissing(missing)) }
         if format == "json" {
             terminal.print(BacktestText.jsonSummary(backtest, rules: config.rules))

@@ -163,9 +163,11 @@ struct ReplayCommandTests {
             #expect(status == .failure && !out.contains("observations"), "\(out)")
             #expect(err.split(separator: "\n").last?.hasPrefix("foreshock replay: no line of \(file) is a recording (") == true, "\(err)")
         }
-        // An empty recording is a recording of nothing.
-        let (empty, out, _) = await runForeshock(["replay", try writeTemporaryFile("", name: "empty.jsonl")])
+        // An empty recording is a recording of nothing, and one line says nothing was replayed.
+        let emptyFile = try writeTemporaryFile("", name: "empty.jsonl")
+        let (empty, out, emptyErr) = await runForeshock(["replay", emptyFile])
         #expect(empty == .success && out.contains("0 observations"), "\(out)")
+        #expect(emptyErr == "foreshock replay: \(emptyFile) holds no observations: nothing was replayed.\n", "\(emptyErr)")
     }
 
     @Test("Text output ends with a summary people can tune thresholds with")
