@@ -283,6 +283,21 @@ package actor WatchPipeline {
 
     /// How long before a spreading post's thread is read again for the brand's answer.
     static let threadReadEvery: Double = 600
+    /// How long past a poll interval before an unanswered threshold a post's thread is read
+    /// again, so the answer its page goes by is at most that old, not `threadReadEvery`: a
+    /// brand that answered nine minutes before the hour was paged as "unanswered for 1h".
+    static let beforeCrossing: Double = 60
+
+    /// Whether a followed post crosses one of `thresholds` (its age) within `within` of `now`
+    /// and its thread was last read before that stretch began.
+    static func crossing(before thresholds: [Double], within: Double) -> (_ post: Followed, _ now: Double) -> Bool {
+        { post, now in
+            let age = now - post.createdAt
+            return thresholds.contains { threshold in
+                age < threshold && age >= threshold - within && (post.threadReadAt ?? -.infinity) < post.createdAt + threshold - within
+            }
+        }
+    }
     /// The most threads one poll reads.
     static let threadsPerPoll = 3
     /// The most threads one poll reads before scoring: each is a complaint that would page at
@@ -296,17 +311,24 @@ package actor WatchPipeline {
     /// so it does not keep the others waiting), a few a poll, within the call budget.
     private func readThreads(of source: String, poller: FeedPoller, now: Double) async {
         guard poller.readsThreads, config.rules.contains(where: \.when.readsAnswer) else { return }
-        let due = (recent[source] ?? [:]).filter { _, post in !post.answered && now - (post.threadReadAt ?? -.infinity) >= Self.threadReadEvery }
+        let crossing = Self.crossing(before: config.rules.filter { $0.sources?.contains(source) ?? true }.compactMap(\.when.unansweredForAtLeast),
+                                     within: poller.source.interval + Self.beforeCrossing)
+        let due = (recent[source] ?? [:]).filter { _, post in
+            !post.answered && (now - (post.threadReadAt ?? -.infinity) >= Self.threadReadEvery || crossing(post, now))
+        }
         guard !due.isEmpty else { return }
         let keys = due.keys.sorted().map { PostKey(source: source, id: $0) }
         let features = await onEngine { $0.features(keys, at: now) }
         // A complaint is worth a look however little it has spread (a Reddit comment, a Hacker
-        // News comment, have no votes to count).
-        let order = zip(keys, features).compactMap { key, features -> (id: String, complaint: Int, reshares: Int)? in
+        // News comment, have no votes to count). One about to cross an unanswered threshold
+        // comes first: what its thread said then is what the page will say.
+        let order = zip(keys, features).compactMap { key, features -> (id: String, soon: Bool, complaint: Int, reshares: Int)? in
             guard let features, features.unansweredFor != nil, features.complaintScore > 0 || features.reshares > 0 else { return nil }
-            return (key.id, features.complaintScore, features.reshares)
-        }.sorted { ($0.complaint, $0.reshares, $1.id) > ($1.complaint, $1.reshares, $0.id) }
-        for read in await Self.threads(of: order.prefix(Self.threadsPerPoll).map(\.id), poller: poller) {
+            return (key.id, due[key.id].map { crossing($0, now) } ?? false, features.complaintScore, features.reshares)
+        }.sorted { ($0.soon ? 1 : 0, $0.complaint, $0.reshares, $1.id) > ($1.soon ? 1 : 0, $1.complaint, $1.reshares, $0.id) }
+        // Those about to cross are worth the calls a poll's new old complaints get.
+        let soon = order.prefix { $0.soon }.prefix(Self.threadsBeforeScoringPerPoll).count
+        for read in await Self.threads(of: order.prefix(max(soon, Self.threadsPerPoll)).map(\.id), poller: poller) {
             recent[source]?[read.id]?.threadReadAt = now
             unreadThreads[PostKey(source: source, id: read.id)] = read.failure
             if !read.replies.isEmpty {

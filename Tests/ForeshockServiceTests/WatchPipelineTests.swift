@@ -182,6 +182,40 @@ struct WatchPipelineTests {
         #expect(try await api.requests(to: "/api/v1/statuses/1/context").count == 1)
     }
 
+    @Test("A complaint about to cross unanswered_for_at_least has its thread read within a poll of the crossing, not up to ten minutes before it: answered at 57 minutes, it does not page at the hour")
+    func threadReadBeforeCrossing() async throws {
+        let now = Date()
+        let created = now.addingTimeInterval(-3100)
+        let answer = try mastodonStatus(id: "31", createdAt: Timestamp.format(now.addingTimeInterval(300)), author: "acme_support", inReplyTo: "30", content: "<p>@dana sorted, sorry</p>")
+        let api = try await ScriptedAPI([
+            "/api/v1/statuses/30/context": [["body": #"{"ancestors":[],"descendants":[]}"#], ["body": #"{"ancestors":[],"descendants":[\#(answer)]}"#]],
+        ])
+        defer { api.stop() }
+        var source = testSource(.mastodon, name: "m", base: api.base)
+        source.brandAccounts = ["acme_support"]
+        source.interval = 60
+        var config = scoringConfig([rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 1 }])
+        config.sources = [source]
+        let sent = Mutex<[AlertNotification]>([])
+        let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())]) { notes in sent.withLock { $0 += notes } }
+        var outcome = PollOutcome(source: "m", observedAt: now)
+        outcome.mentions = [Self.complaint("30", reshares: 5, createdAt: created)]
+        await pipeline.handle(outcome)
+        #expect(try await api.requests(to: "/api/v1/statuses/30/context").count == 1)
+        // Five minutes on, eight before the hour: not read again (it was, five minutes ago).
+        await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(300)))
+        #expect(try await api.requests(to: "/api/v1/statuses/30/context").count == 1)
+        // Seven minutes on, within a poll and a minute of the hour: read, and answered.
+        await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(420)))
+        #expect(try await api.requests(to: "/api/v1/statuses/30/context").count == 2)
+        await pipeline.tick(now.addingTimeInterval(510))
+        let paged = sent.withLock { $0.filter { $0.reason == .started }.map(\.key.id) }
+        #expect(paged.isEmpty, "\(paged)")
+        // Read once in that stretch: the next poll does not read it again.
+        await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(480)))
+        #expect(try await api.requests(to: "/api/v1/statuses/30/context").count == 2)
+    }
+
     @Test("A complaint first seen already older than unanswered_for_at_least (the first poll after a start) has its thread read before it is scored: answered there, it never pages")
     func oldComplaintReadBeforeScoring() async throws {
         let now = Date()
