@@ -21,7 +21,7 @@ package enum AlertText {
             break
         }
         let predicted = note.supercritical ? "supercritical" : note.predicted.map { "predicted \(NumberText.whole($0))" } ?? "no prediction yet"
-        var line = "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(SafeText.terminal(note.key.source))] \(SafeText.terminal(note.author ?? "?")): \(note.reshares) reshares, \(predicted), \(String(format: "%.1f", note.velocityPerMin))/min, reach \(NumberText.whole(note.reach))"
+        var line = "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(SafeText.terminal(note.key.source))] \(SafeText.terminal(note.author ?? "?")): \(note.reshares) reshares, \(predicted), \(String(format: "%.1f", note.velocityPerMin))/min, reach \(NumberText.whole(note.reach))\(note.reachAssumed > 0 ? ", \(note.reachAssumed) of its reshares at an assumed audience" : "")"
         if let unanswered = note.unansweredFor, note.complaint { line += ", unanswered for \(DurationText.format(unanswered))" }
         if let url = WebLink.safe(note.url) { line += " \(url)" }
         if let why = note.why, note.state == .firing { line += "\n    why: \(SafeText.terminal(why))" }

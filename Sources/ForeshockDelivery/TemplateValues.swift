@@ -79,6 +79,8 @@ package struct TemplateValues: Sendable {
             "velocity": .number((note.velocityPerMin * 10).rounded() / 10, String(format: "%.1f", note.velocityPerMin)),
             "velocity_window": .text(Self.spoken(note.post?.velocityWindow ?? 300)),
             "reach": count(note.reach.rounded()),
+            "reach_assumed": .number(note.post == nil ? nil : Double(note.reachAssumed), note.post == nil ? "" : String(note.reachAssumed)),
+            "reach_note": .text(note.reachNote),
             "predicted": predicted,
             "why": .text(note.why ?? ""),
             "held": .text(note.held ?? (note.state == .resolved ? "no rule holds any more" : "")),

@@ -44,6 +44,9 @@ package struct WatchStatus: Codable, Sendable {
         package var reshares: Int
         package var velocityPerMin: Double
         package var reach: Double
+        /// Of the reshares, those counted in `reach` at an assumed audience (optional: a watch
+        /// before it wrote none).
+        package var reachAssumed: Int?
         package var predicted: Double?
         package var supercritical: Bool
         package var complaint: Bool
@@ -129,7 +132,7 @@ extension WatchStatus.Post {
     package init(_ f: PostFeatures) {
         self.init(source: f.key.source, id: f.key.id, author: f.author.map { SafeText.clean($0, keepLineBreaks: false) }, url: f.url, text: f.excerpt.map { SafeText.cut(SafeText.clean($0, keepLineBreaks: false), 140) },
                   ageSeconds: f.age.rounded(), mode: f.mode.rawValue, reshares: f.reshares, velocityPerMin: (f.velocityShort * 10).rounded() / 10,
-                  reach: f.reach, predicted: f.predicted.map { $0.rounded() }, supercritical: f.supercritical, complaint: f.complaint,
+                  reach: f.reach, reachAssumed: f.reachAssumed, predicted: f.predicted.map { $0.rounded() }, supercritical: f.supercritical, complaint: f.complaint,
                   answered: f.unansweredFor == nil,
                   counters: f.counters.samples.isEmpty ? nil : f.counters.samples.map {
                       WatchStatus.Counters(time: Timestamp.format(Date(timeIntervalSince1970: $0.time)), reshares: $0.reshares,

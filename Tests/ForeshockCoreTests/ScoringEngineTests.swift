@@ -181,6 +181,27 @@ struct ScoringEngineTests {
         #expect(try #require(engine.features(key, at: 301)).reshares == 3)
     }
 
+    @Test("A counter's reshares, with no follower counts, are in the reach at an assumed audience, and the alert says how many; resharers fetched take their places")
+    func reachAssumed() throws {
+        let key = PostKey(source: "r", id: "1")
+        let engine = ScoringEngine(config: scoringConfig([rule("voted", .warning) { $0.minReshares = 10 }]), shards: 1)
+        let notes = engine.ingest([.post(key: key, time: 0, createdAt: 0, author: "dana", followers: nil, text: nil, url: nil),
+                                   .counts(key: key, time: 60, reshares: 12, replies: nil, likes: nil, quotes: nil)])
+        let started = try #require(notes.first { $0.reason == .started }, "\(notes.map(\.jsonLine))")
+        #expect(started.reachAssumed == 12 && started.reach > 0, "\(started.jsonLine)")
+        #expect(started.reachNote == " (12 reshares at an assumed audience: the source gives no follower counts)")
+        #expect(started.jsonLine.contains(#""reach_assumed_reshares":12"#))
+        // Five of them fetched with their followers: seven still assumed.
+        _ = engine.ingest((1...5).map { .reshare(key: key, time: 60 + Double($0), user: "u\($0)", followers: 50) })
+        #expect(try #require(engine.features(key, at: 70)).reachAssumed == 7)
+        // A post whose resharers come with their followers assumes nothing.
+        let known = PostKey(source: "m", id: "2")
+        let seen = engine.ingest([.post(key: known, time: 100, createdAt: 100, author: "sam", followers: 300, text: nil, url: nil)]
+                                 + (1...10).map { .reshare(key: known, time: 100 + Double($0), user: "k\($0)", followers: 200) })
+        let knownStart = try #require(seen.first { $0.reason == .started })
+        #expect(knownStart.reachAssumed == 0 && knownStart.reachNote.isEmpty && knownStart.reach == 300 + 10 * 200, "\(knownStart.jsonLine)")
+    }
+
     @Test("Reshares learned late (stamped minutes back, as fetched resharers are) change the alert when they are learned: no notification stamped in the past")
     func lateReshares() throws {
         let key = PostKey(source: "m", id: "1")

@@ -36,6 +36,28 @@ struct TemplateTests {
         #expect(TemplateValues(resolved)["headline"].text == "RESOLVED: source toots answers again")
     }
 
+    @Test("A reach partly assumed says so in every sink: a Reddit post's upvotes at an assumed audience are not people seen; one all known says nothing more")
+    func reachAssumedSaid() throws {
+        let templates = AlertTemplates(directory: nil)
+        var note = AlertNotification.sample
+        var post = note.post!
+        post.reachAssumed = 59
+        note.subject = .post(note.key, post)
+        let values = TemplateValues(note)
+        let said = "59 reshares at an assumed audience: the source gives no follower counts"
+        let email = try templates.loadEmail(override: nil).body.render(values, context: .text)
+        #expect(email.contains("Reach      1,284,000 people (\(said))"), "\(email)")
+        #expect(try templates.load("email.html", context: .html).render(values, context: .html).contains(said))
+        #expect(try templates.load("slack.json", context: .slack).render(values, context: .slack).contains(said))
+        for name in ["webhook.json", "pagerduty.json"] {
+            let json = try JSONValue.parse(Data(try templates.load(name, context: .json).render(values, context: .json).utf8))
+            #expect((json["custom_details"] ?? json)["reach_assumed_reshares"]?.intValue == 59, "\(name)")
+        }
+        #expect(AlertText.line(note).contains("reach 1284000, 59 of its reshares at an assumed audience"), "\(AlertText.line(note))")
+        let plain = try templates.loadEmail(override: nil).body.render(TemplateValues(AlertNotification.sample), context: .text)
+        #expect(plain.contains("Reach      1,284,000 people\n"), "\(plain)")
+    }
+
     @Test("Every sink says why: the rule, its severity and the conditions that held, what the source watches, and the command that silences it")
     func sayWhy() throws {
         let templates = AlertTemplates(directory: nil)

@@ -26,6 +26,8 @@ package struct AlertNotification: Sendable, Equatable {
         package var supercritical = false
         package var velocityPerMin = 0.0
         package var reach = 0.0
+        /// Of the reshares, those whose audience in `reach` is assumed (`PostFeatures.reachAssumed`).
+        package var reachAssumed = 0
         package var author: String?
         package var url: String?
         package var excerpt: String?
@@ -134,6 +136,13 @@ package struct AlertNotification: Sendable, Equatable {
     package var supercritical: Bool { post?.supercritical ?? false }
     package var velocityPerMin: Double { post?.velocityPerMin ?? 0 }
     package var reach: Double { post?.reach ?? 0 }
+    package var reachAssumed: Int { post?.reachAssumed ?? 0 }
+
+    /// What a reach partly assumed says after its number, empty when every audience in it is
+    /// known: a Reddit post's 59 upvotes at an assumed audience each are not 5,900 people seen.
+    package var reachNote: String {
+        reachAssumed > 0 ? " (\(NumberText.count(reachAssumed, "reshare")) at an assumed audience: the source gives no follower counts)" : ""
+    }
     package var author: String? {
         if case .sourceDown = subject { return "foreshock" }
         return post?.author
@@ -216,7 +225,7 @@ package struct AlertNotification: Sendable, Equatable {
             ("reason", JSONText.quote(reason.rawValue)),
             ("reshares", String(reshares)), ("predicted", supercritical ? "null" : number(predicted)),
             ("supercritical", supercritical ? "true" : "false"), ("velocity_per_min", number(velocityPerMin)), ("reach", number(reach)),
-            ("volume_ratio", number(volumeRatio)), ("volume_z", number(volumeZ)), ("complaint", complaint ? "true" : "false"),
+            ("reach_assumed_reshares", String(reachAssumed)), ("volume_ratio", number(volumeRatio)), ("volume_z", number(volumeZ)), ("complaint", complaint ? "true" : "false"),
             ("unanswered_for_s", number(unansweredFor)), ("why", JSONText.string(why)), ("held", JSONText.string(held)),
             ("watching", JSONText.string(watching)), ("silence", state == .resolved ? "null" : JSONText.quote(silenceCommand)),
             ("author", JSONText.string(author)), ("url", JSONText.string(WebLink.safe(url))), ("text", JSONText.string(excerpt)),

@@ -17,6 +17,9 @@ package struct PostFeatures: Sendable, Equatable {
     package var acceleration: Double
     /// Followers of the author and of every resharer seen.
     package var reach: Double
+    /// Of the reshares, those whose audience in `reach` is assumed (the source's typical
+    /// resharer): a counter's, where no follower count comes with them (Reddit, Hacker News).
+    package var reachAssumed = 0
     package var seismic: SeismicEstimate
     /// The calibrated prediction rules use; nil when supercritical (or unknown): the larger of
     /// SEISMIC's calibrated one and the sustained spread's.

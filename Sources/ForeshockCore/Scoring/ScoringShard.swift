@@ -436,6 +436,7 @@ package struct ScoringShard: Sendable {
             author: f.author, url: f.url, excerpt: f.excerpt, complaint: f.complaint, unansweredFor: f.unansweredFor,
             authorFollowers: post.authorFollowers, createdAt: post.createdAt, replies: post.replies, likes: post.likes, growth: growth)
         snapshot.velocityWindow = settings.scoring.shortWindow
+        snapshot.reachAssumed = f.reachAssumed
         // The conditions with the post's values, while a rule holds: the notified rule's, or
         // (a reminder for a rule that no longer holds) the most severe of those holding now.
         let rules = settings.matcher.rules
@@ -557,6 +558,7 @@ extension ScoringShard.Settings {
             complaint: post.complaintScore > 0, complaintScore: post.complaintScore,
             unansweredFor: post.answeredAt == nil ? t : nil, author: post.author, url: post.url, excerpt: post.excerpt, counters: post.counters)
         if let answeredAt = post.answeredAt { f.afterAnswer = AfterAnswer(post.history, answeredAt: answeredAt - post.createdAt, age: t) }
+        f.reachAssumed = post.estimated
         return f
     }
 

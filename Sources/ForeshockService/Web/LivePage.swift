@@ -143,7 +143,8 @@ extension WebServer {
         var html = head(title: "\(post.author ?? key.description) · Foreshock", refresh: 30) + "<body><main><p><a href=\"/\">← all</a></p>"
         html += "<h1><bdi>\(esc(post.author ?? "unknown author"))</bdi></h1><p class=\"text\" dir=\"auto\"><bdi>\(esc(post.text ?? ""))</bdi></p>"
         if let url = WebLink.safe(post.url) { html += "<p><a href=\"\(esc(url))\" rel=\"noopener noreferrer\">Open the post</a> · \(esc(key.description))</p>" }
-        html += "<p>\(post.reshares) reshares · \(post.velocityPerMin) a minute · reach \(NumberText.grouped(post.reach)) · predicted "
+        html += "<p>\(post.reshares) reshares · \(post.velocityPerMin) a minute · reach \(NumberText.grouped(post.reach))"
+            + ((post.reachAssumed ?? 0) > 0 ? " (\(NumberText.count(post.reachAssumed ?? 0, "reshare")) at an assumed audience)" : "") + " · predicted "
             + "\(post.supercritical ? "unbounded" : post.predicted.map { NumberText.grouped($0) } ?? "-") · \(post.answered ? "answered" : "not answered") · \(esc(post.mode))</p>"
         html += chart(key, followed, alerts: alerts).render()
         html += "<h2>Alerts</h2><ul>" + (alerts.isEmpty ? "<li>None firing now.</li>" : alerts.map {
