@@ -196,6 +196,17 @@ final class ObjectReader {
         return headers
     }
 
+    /// The required `name` of a source, rule or sink, which lands in alert keys, log lines and
+    /// every terminal: a control or text-direction character in it is an error.
+    /// - Parameter why: where the name lands, for the message.
+    func name(_ why: String) -> String? {
+        let name = string("name", required: true)
+        if let name, name.unicodeScalars.contains(where: SafeText.isUnsafe) {
+            reader.error(keyPath("name"), "holds a control or text-direction character (\(why))")
+        }
+        return name
+    }
+
     /// A string that goes on the wire as it is (a URL, an address, a User-Agent): one without
     /// control characters, else an error at its key path naming `what` it is.
     func wireString(_ key: String, _ what: String, required: Bool = false) -> String? {

@@ -88,7 +88,7 @@ package struct RuleConfig: Sendable {
     }
 
     static func read(_ object: ObjectReader, reader: ConfigReader) -> RuleConfig? {
-        let name = object.string("name", required: true)
+        let name = object.name("a rule's name is in every alert key, notification and log line")
         let severity = object.choice("severity", Severity.self, required: true)
         let sinks = object.strings("sinks", nonEmpty: true) ?? []
         let sources = object.strings("sources", nonEmpty: true)

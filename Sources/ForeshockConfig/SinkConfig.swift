@@ -59,7 +59,7 @@ package struct SinkConfig: Sendable {
     }
 
     static func read(_ object: ObjectReader, reader: ConfigReader) -> SinkConfig? {
-        let name = object.string("name", required: true)
+        let name = object.name("a sink's name is in every delivery line and log line")
         guard let kind = object.choice("kind", Kind.self, required: true) else { return nil }
         var sink = SinkConfig(name: name ?? "?", kind: kind)
         sink.template = object.string("template")

@@ -143,12 +143,9 @@ package struct SourceConfig: Sendable {
     }
 
     static func read(_ object: ObjectReader, reader: ConfigReader) -> SourceConfig? {
-        let name = object.string("name", required: true)
-        if let name, name.unicodeScalars.contains(where: SafeText.isUnsafe) {
-            // Post keys write such characters as %XX (`SafeText.identifier`): a rule's `sources`
-            // and a silence naming the source as written would match nothing.
-            reader.error(object.keyPath("name"), "holds a control or text-direction character (a name is in every alert key, log line and link)")
-        }
+        // Post keys write such characters as %XX (`SafeText.identifier`): a rule's `sources`
+        // and a silence naming the source as written would match nothing.
+        let name = object.name("a name is in every alert key, log line and link")
         let kind = object.choice("kind", Kind.self, required: true)
         guard let kind else {
             // Without a kind the other keys cannot be judged; report only the common ones.

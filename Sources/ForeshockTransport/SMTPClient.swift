@@ -44,6 +44,10 @@ package struct SMTPSettings: Sendable, Equatable {
         guard scheme == "smtp" || scheme == "smtps" else {
             return "scheme must be smtp or smtps, not \(scheme)"
         }
+        // libcurl refuses a port past 65535 or a word, and only at the first mail.
+        guard URLParts(url).hasValidAuthority else {
+            return "the URL's host and port cannot be read: a host, then at most :PORT from 1 to 65535 (an IPv6 address in [ ])"
+        }
         if scheme == "smtp", startTLS == .off, !URLParts.isLoopback(host) {
             return "starttls \"off\" is allowed only for a loopback host, not \(host) (use \"required\" or smtps://)"
         }

@@ -36,6 +36,19 @@ struct ConfigTests {
         #expect(config.resolvedMetricsFile == "./state/foreshock.prom")
     }
 
+    @Test("A rule's or sink's name with a control or text-direction character, and an SMTP port libcurl would refuse at the first mail, are errors check-config names")
+    func namesAndSMTPPorts() {
+        for port in ["99999", "0", "70000"] {
+            let errors = Self.parse(#"{ sources: [], sinks: [{ name: "m", kind: "email", smtp_url: "smtp://127.0.0.1:\#(port)", starttls: "off", from: "a@b.c", to: ["o@b.c"] }] }"#).errors
+            #expect(errors.contains { $0.path == "sinks[0].smtp_url" && $0.message.contains("at most :PORT from 1 to 65535") }, "\(port): \(errors)")
+        }
+        #expect(Self.parse(#"{ sources: [], sinks: [{ name: "m", kind: "email", smtp_url: "smtp://127.0.0.1:2525", starttls: "off", from: "a@b.c", to: ["o@b.c"] }] }"#).errors.isEmpty)
+        let text = #"{ sources: [], rules: [{ name: "r\u202eule", severity: "critical", when: { min_reshares: 5 } }], sinks: [{ name: "t\u001b[31m", kind: "console" }] }"#
+        let errors = Self.parse(text).errors
+        #expect(errors.contains { $0.path == "rules[0].name" && $0.message.hasPrefix("holds a control or text-direction character") }, "\(errors)")
+        #expect(errors.contains { $0.path == "sinks[0].name" && $0.message.hasPrefix("holds a control or text-direction character") }, "\(errors)")
+    }
+
     @Test("durations", arguments: [
         ("500ms", 0.5), ("30s", 30.0), ("5m", 300.0), ("1h30m", 5400.0), ("2d", 172800.0), ("1.5h", 5400.0), ("1h0m10s", 3610.0),
     ])
