@@ -163,14 +163,14 @@ enum BacktestText {
         let target = NumberText.grouped(Double(backtest.target))
         let reached = backtest.reachedTarget
         var lines = ["", "\(NumberText.count(backtest.observations, "observation")), \(NumberText.count(backtest.posts, "post")) over "
-            + "\(DurationText.short(backtest.outcomes.days * 86400)), \(NumberText.count(backtest.malformed, "line")) skipped; "
+            + "\(DurationText.short(backtest.outcomes.span)), \(NumberText.count(backtest.malformed, "line")) skipped; "
             + "\(NumberText.count(reached, "post")) reached \(target) reshares"]
         for rule in rules {
             let f = backtest.figures([rule])
             lines.append("rule \(rule.name) (\(rule.severity.rawValue)): \(NumberText.count(f.alerted.count, "post")) alerted, \(NumberText.count(f.pages, "page")) "
-                + "(\(NumberText.rate(f.pagesPerDay)) a day)")
+                + (f.pagesPerDay.map { "(\(NumberText.rate($0)) a day)" } ?? "(too short a recording for a rate a day)"))
             guard !f.alerted.isEmpty else { continue }
-            lines.append("  median reshares at the alert: \(f.medianResharesAtAlert.map { NumberText.grouped(Double($0)) } ?? "-")")
+            lines.append("  median reshares at the alert: \(f.medianResharesAtAlert.map { NumberText.grouped($0.rounded()) } ?? "-")")
             lines.append("  caught before \(target): \(f.caughtBefore) of the \(NumberText.count(f.reachedTarget, "post")) that reached it"
                 + (f.medianLead.map { ", median \(DurationText.short($0)) ahead" } ?? ""))
             lines.append("  stayed under \(NumberText.grouped(Double(backtest.target / 10))): \(f.stayedSmall) of \(f.alerted.count)")
@@ -195,9 +195,9 @@ enum BacktestText {
     /// A rule's figures as JSON members.
     static func figuresJSON(_ f: Backtest.Figures) -> String {
         "\"posts_alerted\":\(f.alerted.count),\"notifications\":\(f.notifications),\"pages\":\(f.pages),"
-            + "\"pages_per_day\":\(JSONText.number((f.pagesPerDay * 100).rounded() / 100)),\"reached_target\":\(f.reachedTarget),"
+            + "\"pages_per_day\":\(JSONText.number(f.pagesPerDay.map { ($0 * 100).rounded() / 100 })),\"reached_target\":\(f.reachedTarget),"
             + "\"caught_before\":\(f.caughtBefore),\"median_lead_s\":\(JSONText.number(f.medianLead)),"
-            + "\"median_reshares_at_alert\":\(f.medianResharesAtAlert.map(String.init) ?? "null"),\"stayed_small\":\(f.stayedSmall)"
+            + "\"median_reshares_at_alert\":\(JSONText.number(f.medianResharesAtAlert)),\"stayed_small\":\(f.stayedSmall)"
     }
 
     /// The sweep: one row per value.
@@ -209,8 +209,8 @@ enum BacktestText {
             let f = row.figures
             let values: [String] = zip(table.specs, row.values).map { $0.format($1) }
             let lead: String = f.medianLead.map(DurationText.short) ?? "-"
-            let atAlert: String = f.medianResharesAtAlert.map { NumberText.grouped(Double($0)) } ?? "-"
-            let figures: [String] = [String(f.pages), NumberText.rate(f.pagesPerDay), "\(f.caughtBefore) of \(f.reachedTarget)", lead, atAlert, "\(f.stayedSmall) of \(f.alerted.count)"]
+            let atAlert: String = f.medianResharesAtAlert.map { NumberText.grouped($0.rounded()) } ?? "-"
+            let figures: [String] = [String(f.pages), f.pagesPerDay.map(NumberText.rate) ?? "-", "\(f.caughtBefore) of \(f.reachedTarget)", lead, atAlert, "\(f.stayedSmall) of \(f.alerted.count)"]
             rows.append(values + figures)
         }
         return TextTable.lines(rows)

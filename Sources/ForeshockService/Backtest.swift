@@ -118,8 +118,13 @@ package struct PostOutcomes: Sendable {
         return table.slots.lazy.map { table[$0] }
     }
 
+    /// Seconds from the recording's first observation to its last (0 for none or one).
+    package var span: Double { max(0, (end ?? 0) - (start ?? 0)) }
     /// Days the recording spans (at least a minute's worth, so a rate is never infinite).
-    package var days: Double { max(60, (end ?? 0) - (start ?? 0)) / 86400 }
+    package var days: Double { max(60, span) / 86400 }
+    /// The shortest recording a rate a day is given for: a page in a two-line recording is not
+    /// 1,440 a day.
+    package static let shortestForRate: Double = 3600
 }
 
 /// A replay's notifications against what became of the posts: per rule, how many pages, how
@@ -173,14 +178,15 @@ package struct Backtest: Sendable {
         /// Every notification naming the rule, and those that page (not resolutions).
         package var notifications = 0
         package var pages = 0
-        package var pagesPerDay = 0.0
+        /// Nil when the recording is too short to tell (`PostOutcomes.shortestForRate`).
+        package var pagesPerDay: Double?
         /// The posts it alerted on, in the order of their first alert.
         package var alerted: [Alerted] = []
         /// Posts in the recording that reached the target, and those it alerted on before they did.
         package var reachedTarget = 0
         package var caughtBefore = 0
         package var medianLead: Double?
-        package var medianResharesAtAlert: Int?
+        package var medianResharesAtAlert: Double?
         /// Alerted posts that ended under a tenth of the target.
         package var stayedSmall = 0
     }
@@ -219,7 +225,7 @@ package struct Backtest: Sendable {
             figures.alerted.append(Alerted(key: note.key, time: note.time, reshares: note.reshares, final: max(outcome?.reshares ?? 0, note.reshares),
                                            lead: counted ? outcome?.reachedTarget.map { $0 - note.time } : nil))
         }
-        figures.pagesPerDay = Double(figures.pages) / outcomes.days
+        figures.pagesPerDay = outcomes.span >= PostOutcomes.shortestForRate ? Double(figures.pages) / outcomes.days : nil
         let everywhere = rules.contains { $0.sources == nil }
         let sources = Set(rules.flatMap { $0.sources ?? [] })
         figures.reachedTarget = outcomes.posts.reduce(0) { count, post in
@@ -228,7 +234,7 @@ package struct Backtest: Sendable {
         let caught = figures.alerted.filter { ($0.lead ?? -1) >= 0 && $0.reshares < target }
         figures.caughtBefore = caught.count
         figures.medianLead = Self.median(caught.compactMap(\.lead))
-        figures.medianResharesAtAlert = Self.median(figures.alerted.map(\.reshares))
+        figures.medianResharesAtAlert = Self.median(figures.alerted.map { Double($0.reshares) })
         figures.stayedSmall = figures.alerted.filter { $0.final * 10 < target }.count
         return figures
     }
@@ -243,8 +249,11 @@ package struct Backtest: Sendable {
             .sorted { ($0.reshares, $1.key) > ($1.reshares, $0.key) }.prefix(count).map { $0 }
     }
 
-    /// The middle value (the upper one of an even count), nil for none.
-    package static func median<T: Comparable>(_ values: [T]) -> T? {
-        values.isEmpty ? nil : values.sorted()[values.count / 2]
+    /// The middle value, or of an even count the mean of the middle two: what `eval` and
+    /// `replay` both print (the upper one made {5, 16} read 16).
+    package static func median(_ values: [Double]) -> Double? {
+        let sorted = values.sorted(), n = sorted.count
+        guard n > 0 else { return nil }
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
     }
 }

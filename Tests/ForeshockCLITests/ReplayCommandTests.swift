@@ -16,6 +16,33 @@ struct ReplayCommandTests {
         return try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "tweet.jsonl")
     }
 
+    @Test("The median lead of an even count of posts is the mean of the middle two, as eval reads it; a recording under an hour gives no rate a day, and says its real span")
+    func evenMedianAndShortSpan() async throws {
+        let config = try writeTemporaryFile(#"{ sources: [], rules: [{ name: "two", severity: "critical", when: { min_reshares: 2 } }] }"#, name: "two.json5")
+        // Four posts alerted at their second reshare, each reaching 4 reshares 10, 20, 30 and 40 s later.
+        var lines: [String] = []
+        for (index, lead) in [10, 20, 30, 40].enumerated() {
+            let start = 1_700_000_000 + index * 1000
+            lines.append(#"{"type":"post","time":\#(start),"source":"x","id":"p\#(index)","author":"a","followers":100}"#)
+            for time in [start + 1, start + 2, start + 2 + lead / 2, start + 2 + lead] {
+                lines.append(#"{"type":"reshare","time":\#(time),"source":"x","post":"p\#(index)","user":"u","followers":100}"#)
+            }
+        }
+        let path = try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "four.jsonl")
+        let (status, out, err) = await runForeshock(["replay", path, "--config", config, "--target", "4", "--format", "json"])
+        #expect(status == .success, "\(err)")
+        let summary = try JSONValue.parse(Data(try #require(out.split(separator: "\n").last).utf8))
+        #expect(summary["rules"]?["two"]?["median_lead_s"]?.doubleValue == 25, "\(summary)")
+        // 3,042 s from first line to last: under an hour, no rate a day.
+        #expect(summary["rules"]?["two"]?["pages_per_day"]?.isNull == true, "\(summary)")
+        let (_, text, _) = await runForeshock(["replay", path, "--config", config, "--target", "4"])
+        #expect(text.contains("20 observations, 4 posts over 50m42s, 0 lines skipped"), "\(text)")
+        #expect(text.contains("rule two (critical): 4 posts alerted, 4 pages (too short a recording for a rate a day)"), "\(text)")
+        #expect(text.contains("median 25s ahead"), "\(text)")
+        let (_, empty, _) = await runForeshock(["replay", try writeTemporaryFile("", name: "none.jsonl")])
+        #expect(empty.contains("0 observations, 0 posts over 0s"), "\(empty)")
+    }
+
     @Test("JSON output: the alerts, a summary, and a bad line or a misspelt type reported by number and skipped")
     func json() async throws {
         let path = try tweetRecording(extra: [#"{"type":"reshare","time":"#, #"{"type":"reshar","time":1700000001,"post":"t1"}"#])

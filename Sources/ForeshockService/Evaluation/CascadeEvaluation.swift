@@ -119,12 +119,7 @@ package struct CascadeEvaluation: Sendable {
             guard !values.isEmpty else { return "-" }
             return String(format: "%.0f", values.sorted()[position(values.count)])
         }
-        // Of an even count, the mean of the middle two (it was the upper one: {5, 16} gave 16).
-        func median(_ values: [Double]) -> String {
-            let sorted = values.sorted(), n = sorted.count
-            guard n > 0 else { return "-" }
-            return String(format: "%.0f", n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2)
-        }
+        func median(_ values: [Double]) -> String { Backtest.median(values).map { String(format: "%.0f", $0) } ?? "-" }
         // The upper quartile too: a median can hide a tail of alerts that came late.
         func upperQuartile(_ values: [Double]) -> String { ranked(values) { Int((Double($0) * 0.75).rounded(.up)) - 1 } }
         let big = results.filter { $0.reachedAt != nil }

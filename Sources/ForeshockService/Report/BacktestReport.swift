@@ -80,7 +80,7 @@ package enum BacktestReport {
         let reached = b.reachedTarget
         var html = "<section class=\"view\"><h2>\(HTMLText.escape(clean(section.title)))</h2>\n"
         html += "<p>\(HTMLText.escape(section.about)) \(NumberText.count(b.posts, "post")), \(NumberText.count(b.observations, "observation"))"
-            + (section.perDay ? " over \(DurationText.short(b.outcomes.days * 86400))" : "") + (b.malformed > 0 ? ", \(b.malformed) lines skipped" : "")
+            + (section.perDay ? " over \(DurationText.short(b.outcomes.span))" : "") + (b.malformed > 0 ? ", \(b.malformed) lines skipped" : "")
             + "; \(NumberText.count(reached, "post")) reached the target of \(target) reshares.</p>\n"
         // Per rule.
         html += "<table class=\"rules\"><thead><tr><th>Rule</th><th>Severity</th><th>Conditions</th><th>Posts alerted</th><th>Notifications</th><th>Pages</th>"
@@ -91,9 +91,9 @@ package enum BacktestReport {
             let conditions: String = rule.when.parts.map { HTMLText.escape($0) }.joined(separator: "<br>")
             html += "<tr><td>\(HTMLText.escape(rule.name))</td><td class=\"\(rule.severity.rawValue)\">\(rule.severity.rawValue)</td>"
                 + "<td class=\"conditions\">\(conditions)</td><td>\(f.alerted.count)</td><td>\(f.notifications)</td><td>\(f.pages)</td>"
-                + (section.perDay ? "<td>\(NumberText.rate(f.pagesPerDay))</td>" : "")
+                + (section.perDay ? "<td>\(f.pagesPerDay.map(NumberText.rate) ?? "–")</td>" : "")
                 + "<td>\(f.caughtBefore) of \(f.reachedTarget)</td><td>\(f.medianLead.map(DurationText.short) ?? "–")</td>"
-                + "<td>\(f.medianResharesAtAlert.map { NumberText.grouped(Double($0)) } ?? "–")</td><td>\(f.stayedSmall) of \(f.alerted.count)</td></tr>\n"
+                + "<td>\(f.medianResharesAtAlert.map { NumberText.grouped($0.rounded()) } ?? "–")</td><td>\(f.stayedSmall) of \(f.alerted.count)</td></tr>\n"
         }
         html += "</tbody></table>\n"
         if let sweep { html += render(sweep, perDay: section.perDay) }
@@ -174,28 +174,36 @@ package enum BacktestReport {
         for row in sweep.rows {
             let f = row.figures
             html += "<tr>" + zip(sweep.specs, row.values).map { "<td>\(HTMLText.escape($0.format($1)))</td>" }.joined()
-                + "<td>\(f.pages)</td>" + (perDay ? "<td>\(NumberText.rate(f.pagesPerDay))</td>" : "")
+                + "<td>\(f.pages)</td>" + (perDay ? "<td>\(f.pagesPerDay.map(NumberText.rate) ?? "–")</td>" : "")
                 + "<td>\(f.caughtBefore) of \(f.reachedTarget)</td><td>\(f.medianLead.map(DurationText.short) ?? "–")</td>"
-                + "<td>\(f.medianResharesAtAlert.map { NumberText.grouped(Double($0)) } ?? "–")</td><td>\(f.stayedSmall) of \(f.alerted.count)</td></tr>\n"
+                + "<td>\(f.medianResharesAtAlert.map { NumberText.grouped($0.rounded()) } ?? "–")</td><td>\(f.stayedSmall) of \(f.alerted.count)</td></tr>\n"
         }
         html += "</tbody></table>\n"
         // The trade-off: pages against posts caught, one dot per value.
         let width = 480.0, height = 220.0, left = 48.0, bottom = 36.0, top = 18.0, right = 70.0
-        let pages = sweep.rows.map { perDay ? $0.figures.pagesPerDay : Double($0.figures.pages) }
+        // A recording too short for a rate a day is drawn by its pages.
+        let daily = perDay && sweep.rows.allSatisfy { $0.figures.pagesPerDay != nil }
+        let pages = sweep.rows.map { daily ? $0.figures.pagesPerDay ?? 0 : Double($0.figures.pages) }
         let most = max(1, pages.max() ?? 1), reached = max(1, sweep.rows.map(\.figures.reachedTarget).max() ?? 1)
         func x(_ value: Double) -> Double { left + value / most * (width - left - right) }
         func y(_ value: Double) -> Double { top + (1 - value / Double(reached)) * (height - top - bottom) }
         var svg = "<svg class=\"tradeoff\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"pages against posts caught\">"
         svg += "<line class=\"grid\" x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(height - bottom)\" y2=\"\(height - bottom)\"/>"
         svg += "<line class=\"grid\" x1=\"\(left)\" x2=\"\(left)\" y1=\"\(top)\" y2=\"\(height - bottom)\"/>"
-        svg += "<text class=\"axis\" x=\"\((width + left) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">\(perDay ? "pages a day" : "pages") (up to \(NumberText.rate(most)))</text>"
+        svg += "<text class=\"axis\" x=\"\((width + left) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">\(daily ? "pages a day" : "pages") (up to \(NumberText.rate(most)))</text>"
         svg += "<text class=\"axis\" x=\"\(left - 6)\" y=\"\(top + 8)\" text-anchor=\"end\">\(reached)</text>"
         svg += "<text class=\"axis\" x=\"\(left - 6)\" y=\"\(height - bottom)\" text-anchor=\"end\">0</text>"
+        // Values that land on the same dot share it and one label, not labels printed over each other.
+        var dots: [(cx: String, cy: String, labels: [String])] = []
         for (row, value) in zip(sweep.rows, pages) {
             let label = zip(sweep.specs, row.values).map { $0.format($1) }.joined(separator: ", ")
             let cx = String(format: "%.1f", x(value)), cy = String(format: "%.1f", y(Double(row.figures.caughtBefore)))
-            svg += "<circle class=\"dot\" cx=\"\(cx)\" cy=\"\(cy)\" r=\"4\"><title>\(HTMLText.escape(label))</title></circle>"
-            svg += "<text class=\"dot-label\" x=\"\(cx)\" y=\"\(cy)\" dx=\"6\" dy=\"-6\">\(HTMLText.escape(label))</text>"
+            if let index = dots.firstIndex(where: { $0.cx == cx && $0.cy == cy }) { dots[index].labels.append(label) } else { dots.append((cx, cy, [label])) }
+        }
+        for dot in dots {
+            let label = HTMLText.escape(dot.labels.joined(separator: "; "))
+            svg += "<circle class=\"dot\" cx=\"\(dot.cx)\" cy=\"\(dot.cy)\" r=\"4\"><title>\(label)</title></circle>"
+            svg += "<text class=\"dot-label\" x=\"\(dot.cx)\" y=\"\(dot.cy)\" dx=\"6\" dy=\"-6\">\(label)</text>"
         }
         return html + "<p class=\"caption\">Posts caught before \(target) (up) against pages (right), one dot per value.</p>" + svg + "</svg>\n"
     }
