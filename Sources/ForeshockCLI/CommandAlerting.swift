@@ -29,9 +29,9 @@ package enum CommandAlerting {
     ///   directory that cannot be written.
     ///   - sharing: a notifier being replaced (config reload): its outbox and log are taken over.
     package static func notifier(config: Config, stateDir: String?, terminal: Terminal, command: String,
-                         policy: RetryPolicy = RetryPolicy(), logger: Logger, sharing previous: Notifier? = nil) throws(CommandError) -> Notifier {
+                         policy: RetryPolicy = RetryPolicy(), logger: Logger, sharing previous: Notifier? = nil, silenceCommands: Bool = true) throws(CommandError) -> Notifier {
         let sinks: SinkSet
-        do { sinks = try SinkSet(config: config, terminal: terminal) } catch {
+        do { sinks = try SinkSet(config: config, terminal: terminal, silenceCommands: silenceCommands) } catch {
             throw CommandError(.config, "foreshock \(command): \(error.description)")
         }
         let outbox: Outbox

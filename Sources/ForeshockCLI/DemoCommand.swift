@@ -50,7 +50,8 @@ enum DemoCommand {
         let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("foreshock-demo-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: stateDir) }
         let logger = Logger(handler: StreamLogHandler(level: .warning, write: terminal.err))
-        let notifier = try CommandAlerting.notifier(config: config, stateDir: stateDir, terminal: terminal, command: "demo", logger: logger)
+        // Its state directory goes when it ends: a silence command printed for it could not work.
+        let notifier = try CommandAlerting.notifier(config: config, stateDir: stateDir, terminal: terminal, command: "demo", logger: logger, silenceCommands: false)
         let factory = WatchService.Factory(loadConfig: { config }, makeNotifier: { _, previous in previous ?? notifier })
         let minutes = Int((3600 / speed).rounded())
         terminal.print("""

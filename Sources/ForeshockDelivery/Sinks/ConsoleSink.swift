@@ -7,10 +7,13 @@ package struct ConsoleSink: AlertSink {
     package let name: String
     package var maxPerMinute: Int? { nil }
     private let terminal: Terminal
+    private let silenceCommands: Bool
 
-    package init(name: String = "console", terminal: Terminal) {
+    /// - Parameter silenceCommands: whether each alert's silence command follows it.
+    package init(name: String = "console", terminal: Terminal, silenceCommands: Bool = true) {
         self.name = name
         self.terminal = terminal
+        self.silenceCommands = silenceCommands
     }
 
     /// Each notification's line with its indented lines under it (why, held, the post's words),
@@ -18,7 +21,7 @@ package struct ConsoleSink: AlertSink {
     /// starts a line of its own.
     package func render(_ notes: [AlertNotification], id: String) -> [(id: String, body: Data)] {
         let text = notes.map { note in
-            let silence = note.state == .resolved ? [] : ["    silence: " + note.silenceCommand]
+            let silence = note.state == .resolved || !silenceCommands ? [] : ["    silence: " + note.silenceCommand]
             return (AlertText.line(note).split(separator: "\n").map(String.init) + silence)
                 .map { SafeText.clean($0, keepLineBreaks: false) }.joined(separator: "\n")
         }

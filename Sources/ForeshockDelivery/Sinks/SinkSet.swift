@@ -11,11 +11,13 @@ package struct SinkSet: Sendable {
     /// outbox for a sink since renamed goes to the sink that sends to the same place.
     package let destinations: [String: String]
 
+    /// - Parameter silenceCommands: whether the console prints each alert's silence command
+    ///   (not in `demo`, whose state directory is gone when it ends: the command could not work).
     /// - Throws: `AlertTemplates.Problem` naming the first sink that cannot work and what is wrong.
-    package init(config: Config, terminal: Terminal) throws(AlertTemplates.Problem) {
-        let built = Self.build(config, skipping: [], terminal: terminal)
+    package init(config: Config, terminal: Terminal, silenceCommands: Bool = true) throws(AlertTemplates.Problem) {
+        let built = Self.build(config, skipping: [], terminal: terminal, silenceCommands: silenceCommands)
         if let first = built.problems.first { throw AlertTemplates.Problem(description: "\(first.path): \(first.message)") }
-        self.sinks = built.sinks.isEmpty ? [ConsoleSink(terminal: terminal)] : built.sinks
+        self.sinks = built.sinks.isEmpty ? [ConsoleSink(terminal: terminal, silenceCommands: silenceCommands)] : built.sinks
         destinations = Dictionary(config.sinks.map { ($0.name, Self.destination(of: $0)) }, uniquingKeysWith: { a, _ in a })
     }
 
@@ -43,7 +45,7 @@ package struct SinkSet: Sendable {
     }
 
     /// Each sink built, or the problem that stops it, checked as at start.
-    private static func build(_ config: Config, skipping: Set<Int>, terminal: Terminal) -> (sinks: [any AlertSink], problems: [(path: String, message: String)]) {
+    private static func build(_ config: Config, skipping: Set<Int>, terminal: Terminal, silenceCommands: Bool = true) -> (sinks: [any AlertSink], problems: [(path: String, message: String)]) {
         var problems: [(path: String, message: String)] = []
         // Its files replace the built-in templates by name, each one optional: a directory that
         // is not there would leave every built-in one in use without a word. Checked here, where
@@ -60,7 +62,7 @@ package struct SinkSet: Sendable {
         for (index, sink) in config.sinks.enumerated() where !skipping.contains(index) {
             do throws(AlertTemplates.Problem) {
                 try checkFiles(sink)
-                sinks.append(try make(sink, templates: templates, terminal: terminal))
+                sinks.append(try make(sink, templates: templates, terminal: terminal, silenceCommands: silenceCommands))
             } catch {
                 problems.append((keyPath(index, sink), error.description))
             }
@@ -86,10 +88,10 @@ package struct SinkSet: Sendable {
         }
     }
 
-    private static func make(_ sink: SinkConfig, templates: AlertTemplates, terminal: Terminal) throws(AlertTemplates.Problem) -> any AlertSink {
+    private static func make(_ sink: SinkConfig, templates: AlertTemplates, terminal: Terminal, silenceCommands: Bool) throws(AlertTemplates.Problem) -> any AlertSink {
         switch sink.kind {
         case .console:
-            return ConsoleSink(name: sink.name, terminal: terminal)
+            return ConsoleSink(name: sink.name, terminal: terminal, silenceCommands: silenceCommands)
         case .file:
             return FileSink(name: sink.name, path: sink.path ?? "")
         case .webhook:
