@@ -22,7 +22,7 @@ enum TestAlertCommand {
             }
             chosen = [sink]
         }
-        let alert = AlertNotification.test(rules: config.rules)
+        let alert = AlertNotification.test(rules: config.rules, sources: config.sources)
         var resolved = alert
         resolved.reason = .resolved
         resolved.time = alert.time + 1

@@ -132,7 +132,7 @@ extension AlertNotification {
     /// The alert `test-alert` sends: the sample, marked as a test everywhere, under a key no
     /// real alert has (so PagerDuty opens an incident of its own, which test-alert resolves),
     /// naming the config's own most severe rule with its conditions.
-    package static func test(rules: [RuleConfig]) -> AlertNotification {
+    package static func test(rules: [RuleConfig], sources: [SourceConfig] = []) -> AlertNotification {
         var note = sample
         let rule = rules.first { $0.severity == .critical } ?? rules.first
         let id = "test-alert-" + UUID().uuidString.lowercased().prefix(8)
@@ -140,6 +140,8 @@ extension AlertNotification {
         note.rule = rule?.name ?? "test-alert"
         note.severity = rule?.severity ?? .critical
         note.held = rule.map { "the config's rule, as it reads: \($0.when.text)" } ?? "no rule in the config"
+        // What this config watches, not the sample's #acme.
+        if !sources.isEmpty { note.watching = sources.map(\.watching).joined(separator: "; ") }
         note.isTest = true
         return note
     }

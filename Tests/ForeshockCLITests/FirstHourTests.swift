@@ -82,6 +82,8 @@ struct FirstHourTests {
         let hook = try #require(try await NotifierFixtures.requests(server, path: "/hook").first?.json)
         #expect(hook["test"]?.boolValue == true)
         #expect(hook["alerts"]?.arrayValue?.first?["rule"]?.stringValue == "our-own")
+        // What this config watches, not the sample's.
+        #expect(hook["alerts"]?.arrayValue?.first?["watching"]?.stringValue == #"hn "acme""#, "\(hook)")
         #expect(hook["alerts"]?.arrayValue?.first?["alert_key"]?.stringValue?.hasPrefix("foreshock:test-alert-") == true)
         let slack = try #require(try await NotifierFixtures.requests(server, path: "/slack").first?.json)
         #expect(slack["test"]?.boolValue == true && slack["text"]?.stringValue?.hasPrefix("[CRITICAL] TEST: FIRING:") == true, "\(slack)")
