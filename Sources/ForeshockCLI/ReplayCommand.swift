@@ -162,8 +162,11 @@ enum BacktestText {
     static func summary(_ backtest: Backtest, rules: [RuleConfig]) -> String {
         let target = NumberText.grouped(Double(backtest.target))
         let reached = backtest.reachedTarget
+        let unlined = backtest.postsWithoutLine
         var lines = ["", "\(NumberText.count(backtest.observations, "observation")), \(NumberText.count(backtest.posts, "post")) over "
-            + "\(DurationText.short(backtest.outcomes.span)), \(NumberText.count(backtest.malformed, "line")) skipped; "
+            + "\(DurationText.short(backtest.outcomes.span))"
+            + (unlined > 0 ? " (and \(unlined) seen only in \(unlined == 1 ? "its" : "their") reshares: no post line)" : "")
+            + ", \(NumberText.count(backtest.malformed, "line")) skipped; "
             + "\(NumberText.count(reached, "post")) reached \(target) reshares"]
         for rule in rules {
             let f = backtest.figures([rule])
@@ -180,7 +183,7 @@ enum BacktestText {
 
     static func jsonSummary(_ backtest: Backtest, rules: [RuleConfig]) -> String {
         let perRule = rules.map { "\(JSONText.quote($0.name)):{\(figuresJSON(backtest.figures([$0])))}" }.joined(separator: ",")
-        return "{\"type\":\"summary\",\"observations\":\(backtest.observations),\"posts\":\(backtest.posts),\"skipped_lines\":\(backtest.malformed),"
+        return "{\"type\":\"summary\",\"observations\":\(backtest.observations),\"posts\":\(backtest.posts),\"posts_without_line\":\(backtest.postsWithoutLine),\"skipped_lines\":\(backtest.malformed),"
             + "\"target\":\(backtest.target),\"days\":\(JSONText.number((backtest.outcomes.days * 1000).rounded() / 1000)),\"rules\":{\(perRule)}}"
     }
 

@@ -207,6 +207,9 @@ package struct Backtest: Sendable {
     /// Posts the recording had a `post` line for (reshares seen of posts it never showed are
     /// counted among their outcomes, not here).
     package var posts: Int { outcomes.posts.reduce(0) { $0 + ($1.createdAt == nil ? 0 : 1) } }
+    /// Posts with reshares in the recording but no `post` line (scored all the same, from their
+    /// first reshare): said beside `posts`, not dropped without a word.
+    package var postsWithoutLine: Int { outcomes.posts.reduce(0) { $0 + ($1.createdAt == nil && $1.reshares > 0 ? 1 : 0) } }
 
     /// The figures of one rule, or of several taken together (a sweep of two rules' conditions).
     /// The posts that count for the target are those the rules apply to (their `sources`) that

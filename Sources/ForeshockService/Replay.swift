@@ -68,10 +68,14 @@ package final class Replay {
         lastTime = max(lastTime ?? time, time)
         advance(to: time)
         observations += 1
-        if tracedKey == nil, let traceKey, case .post(let key, _, let created, _, _, _, _) = observation,
-           traceKey == key.id || traceKey == key.description {
-            tracedKey = key
-            nextTrace = created
+        // A post known only from its reshares is scored from the first, and traced from it too.
+        // (An answer to a post not seen yet is only kept for it.)
+        if tracedKey == nil, let traceKey, traceKey == observation.key.id || traceKey == observation.key.description {
+            switch observation {
+            case .answer: break
+            case .post(let key, _, let created, _, _, _, _): (tracedKey, nextTrace) = (key, created)
+            default: (tracedKey, nextTrace) = (observation.key, time)
+            }
         }
         if tracksOutcomes { outcomes.add(observation) }
         batch.append(observation)

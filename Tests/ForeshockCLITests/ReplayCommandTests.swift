@@ -43,6 +43,20 @@ struct ReplayCommandTests {
         #expect(empty.contains("0 observations, 0 posts over 0s"), "\(empty)")
     }
 
+    @Test("Reshares of a post with no post line are scored, said in the summary and traceable, not dropped without a word")
+    func postWithoutLine() async throws {
+        let lines = (1...3).map { #"{"type":"reshare","time":\#(1_700_000_000 + $0 * 40),"source":"x","post":"ghost","user":"u\#($0)","followers":100}"# }
+        let path = try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "ghost.jsonl")
+        let (status, out, err) = await runForeshock(["replay", path])
+        #expect(status == .success, "\(err)")
+        #expect(out.contains("3 observations, 0 posts over 1m20s (and 1 seen only in its reshares: no post line), 0 lines skipped"), "\(out)")
+        let (_, json, _) = await runForeshock(["replay", path, "--format", "json"])
+        let summary = try JSONValue.parse(Data(try #require(json.split(separator: "\n").last).utf8))
+        #expect(summary["posts_without_line"]?.intValue == 1, "\(summary)")
+        let (traced, table, traceErr) = await runForeshock(["replay", path, "--trace", "ghost", "--trace-every", "30s"])
+        #expect(traced == .success && table.contains("Trace of ghost:"), "\(table)\n\(traceErr)")
+    }
+
     @Test("JSON output: the alerts, a summary, and a bad line or a misspelt type reported by number and skipped")
     func json() async throws {
         let path = try tweetRecording(extra: [#"{"type":"reshare","time":"#, #"{"type":"reshar","time":1700000001,"post":"t1"}"#])
