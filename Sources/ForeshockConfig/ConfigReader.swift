@@ -295,7 +295,7 @@ final class ObjectReader {
         if let variable {
             let value = reader.environment[variable]
             if value == nil || value?.isEmpty == true {
-                let message = "environment variable \(variable) is not set (it must be set where Foreshock runs)"
+                let message = "environment variable \(variable) is " + (value == nil ? "not set" : "set but empty") + " (it must be set where Foreshock runs)"
                 if reader.requireSecrets { reader.error(keyPath(envKey), message) } else { reader.warning(keyPath(envKey), message) }
                 return Secret(origin: .environment(variable), value: nil)
             }

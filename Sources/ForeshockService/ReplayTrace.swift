@@ -40,7 +40,8 @@ package enum ReplayTrace {
         func count(_ value: Double?) -> String { value.map { NumberText.grouped($0.rounded()) } ?? "-" }
         let predicted = f.supercritical ? "supercritical" : count(f.predicted)
         var seismic = f.seismic.supercritical ? "supercritical" : count(f.seismic.predicted)
-        if let band = f.seismic.band(nStar: nStar), f.seismic.infectiousness != nil {
+        // A supercritical estimate has no band to give: "(-–∞)" said nothing.
+        if !f.seismic.supercritical, let band = f.seismic.band(nStar: nStar), f.seismic.infectiousness != nil {
             seismic += " (\(count(band.low))–\(band.high.map { NumberText.grouped($0.rounded()) } ?? "∞"))"
         }
         var sustained = "-"

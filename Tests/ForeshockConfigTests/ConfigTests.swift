@@ -49,6 +49,13 @@ struct ConfigTests {
         #expect(errors.contains { $0.path == "sinks[0].name" && $0.message.hasPrefix("holds a control or text-direction character") }, "\(errors)")
     }
 
+    @Test("A secret's variable set but empty is said as such, not as not set: the fix differs")
+    func emptyVariable() {
+        let text = #"{ sources: [], sinks: [{ name: "hook", kind: "webhook", url_env: "HOOK" }] }"#
+        #expect(Self.parse(text, environment: ["HOOK": ""]).errors.map(\.description).contains { $0.hasSuffix("sinks[0].url_env: environment variable HOOK is set but empty (it must be set where Foreshock runs)") })
+        #expect(Self.parse(text, environment: [:]).errors.map(\.description).contains { $0.hasSuffix("sinks[0].url_env: environment variable HOOK is not set (it must be set where Foreshock runs)") })
+    }
+
     @Test("durations", arguments: [
         ("500ms", 0.5), ("30s", 30.0), ("5m", 300.0), ("1h30m", 5400.0), ("2d", 172800.0), ("1.5h", 5400.0), ("1h0m10s", 3610.0),
     ])
