@@ -506,15 +506,32 @@ package actor WatchPipeline {
     /// An alert that a post has not been answered, on a post whose thread could not be read,
     /// says so: the answer may be there unseen, and whoever is paged should look first. (It
     /// is not held back: the thread may stay unreadable, and the complaint keeps spreading.)
+    /// One whose why calls a complaint unanswered says when its thread was last read for the
+    /// answer, if longer ago than a poll and a minute (or not yet): a warning between two reads
+    /// said "unanswered for 9m" of a complaint the brand had answered five minutes before.
     private func annotated(_ notes: [AlertNotification]) -> [AlertNotification] {
-        guard !unreadThreads.isEmpty else { return notes }
         let caveats = threadCaveats()
         return notes.map { note in
-            guard note.reason != .resolved, case .post(let key, _) = note.subject else { return note }
+            guard note.reason != .resolved, case .post(let key, let post) = note.subject else { return note }
             var note = note
-            note.why = Self.why(note.why, rule: note.rule, key: key, caveats: caveats, config: config)
+            if caveats[key] != nil {
+                note.why = Self.why(note.why, rule: note.rule, key: key, caveats: caveats, config: config)
+            } else if post.complaint, (post.unansweredFor ?? 0) >= 60, let looked = answerLookedFor(key, at: note.time) {
+                note.why = [note.why, looked].compactMap { $0 }.joined(separator: "; ")
+            }
             return note
         }
+    }
+
+    /// When the brand's answer to `key` was last looked for in its thread, if that is stale at
+    /// `time`; nil where threads are not read, or were just read.
+    private func answerLookedFor(_ key: PostKey, at time: Double) -> String? {
+        guard let poller = pollers[key.source], poller.readsThreads, config.rules.contains(where: \.when.readsAnswer),
+              let followed = recent[key.source]?[key.id], !followed.answered else { return nil }
+        guard let read = followed.threadReadAt else { return "its thread not read yet for the brand's answer" }
+        let age = time - read
+        guard age > poller.source.interval + Self.beforeCrossing else { return nil }
+        return "its thread last read for the brand's answer \(DurationText.format(age)) ago"
     }
 
     /// An alert's why, and after it the post's caveat when the alert's rule is about an

@@ -216,6 +216,34 @@ struct WatchPipelineTests {
         #expect(try await api.requests(to: "/api/v1/statuses/30/context").count == 2)
     }
 
+    @Test("An alert calling a complaint unanswered says when its thread was last read for the brand's answer, when that is older than a poll and a minute, or not yet")
+    func unansweredSaysWhenLooked() async throws {
+        let now = Date()
+        let api = try await ScriptedAPI(["/api/v1/statuses/40/context": [["body": #"{"ancestors":[],"descendants":[]}"#]]])
+        defer { api.stop() }
+        var source = testSource(.mastodon, name: "m", base: api.base)
+        source.brandAccounts = ["acme_support"]
+        source.interval = 60
+        var config = scoringConfig([rule("warm", .warning) { $0.minReshares = 5 }, rule("hot", .critical) { $0.minReshares = 20 },
+                                    rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 50 }])
+        config.sources = [source]
+        let sent = Mutex<[AlertNotification]>([])
+        let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())]) { notes in sent.withLock { $0 += notes } }
+        var first = PollOutcome(source: "m", observedAt: now)
+        first.mentions = [Self.complaint("40", reshares: 8, createdAt: now.addingTimeInterval(-600))]
+        await pipeline.handle(first)
+        // Scored before its thread is read: it says so.
+        let warm = try #require(sent.withLock { $0.first { $0.rule == "warm" } })
+        #expect(warm.why?.contains("a complaint unanswered for 10m; its thread not read yet for the brand's answer") == true, "\(warm.why ?? "")")
+        #expect(try await api.requests(to: "/api/v1/statuses/40/context").count == 1)
+        // Seven minutes on it escalates, its thread read at the first poll.
+        var later = PollOutcome(source: "m", observedAt: now.addingTimeInterval(420))
+        later.mentions = [Self.complaint("40", reshares: 25, createdAt: now.addingTimeInterval(-600))]
+        await pipeline.handle(later)
+        let hot = try #require(sent.withLock { $0.first { $0.rule == "hot" } })
+        #expect(hot.why?.contains("its thread last read for the brand's answer 7m ago") == true, "\(hot.why ?? "")")
+    }
+
     @Test("A complaint first seen already older than unanswered_for_at_least (the first poll after a start) has its thread read before it is scored: answered there, it never pages")
     func oldComplaintReadBeforeScoring() async throws {
         let now = Date()
