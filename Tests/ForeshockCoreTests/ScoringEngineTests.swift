@@ -43,6 +43,26 @@ struct ScoringEngineTests {
         #expect(lifecycle.firing[key] == nil)
     }
 
+    @Test("An alert whose rule stops holding while another as severe holds is that rule's from then: its reminders and resolution name it, not the rule that no longer holds")
+    func ruleHandsOver() {
+        var lifecycle = AlertLifecycle(repeatInterval: 3600, resolveAfter: 600, sinkNames: [])
+        let key = PostKey(source: "s", id: "1")
+        let unanswered = rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600 }
+        let rules = [Self.warm, unanswered, Self.viral]
+        func step(_ holding: [Int], _ t: Double) -> AlertLifecycle.Change? { lifecycle.change(key, holding: RuleSet(holding), of: rules, time: t) }
+        #expect(step([1], 0)?.rule == "unanswered")
+        // Answered: only going viral holds now. The alert is going viral's, said at its reminder.
+        #expect(step([2], 100) == nil)
+        #expect(lifecycle.firing[key]?.rule == "going-viral")
+        let reminder = step([2], 3700)
+        #expect(reminder?.reason == .repeated && reminder?.rule == "going-viral", "\(String(describing: reminder))")
+        // A less severe rule holding alone takes nothing over: the alert stays as it was.
+        #expect(step([0], 3800) == nil)
+        #expect(lifecycle.firing[key]?.rule == "going-viral" && lifecycle.firing[key]?.severity == .critical)
+        #expect(step([], 3900) == nil)
+        #expect(step([], 4500)?.rule == "going-viral")
+    }
+
     @Test("A rule with sinks of its own that starts to hold on a firing alert tells those sinks at once; reminders go to the rules holding now, the resolution to every sink told")
     func sinksOfRulesHoldingNow() {
         var viral = Self.viral, warm = Self.warm

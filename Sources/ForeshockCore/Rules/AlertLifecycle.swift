@@ -131,16 +131,25 @@ package struct AlertLifecycle: Sendable {
                 alert.rule = rules[deciding].name
                 alert.lastNotified = time
                 change = Change(rule: alert.rule, severity: alert.severity, sinks: sinks, reason: .escalated, since: alert.since)
-            } else if !added.isEmpty {
-                // News to those sinks only, named after the rule that brings them (what their
-                // routing is about): the others were told, and their reminders keep their pace.
-                let bringing = holding.filter { index in
-                    rules[index].sinks.isEmpty || rules[index].sinks.contains { added.contains($0) }
-                }.max { rules[$0].severity < rules[$1].severity } ?? deciding
-                change = Change(rule: rules[bringing].name, severity: rules[bringing].severity, sinks: added, reason: .started, since: alert.since)
-            } else if time - alert.lastNotified >= timing.repeatInterval {
-                alert.lastNotified = time
-                change = Change(rule: alert.rule, severity: alert.severity, sinks: sinks, reason: .repeated, since: alert.since)
+            } else {
+                if rules[deciding].severity == alert.severity, rules[deciding].name != alert.rule,
+                   !holding.contains(where: { rules[$0].name == alert.rule }) {
+                    // The rule it fired under no longer holds and another as severe does: the
+                    // alert is that rule's now. Named after the old one, a complaint the brand
+                    // had since answered was reminded of as `unanswered-complaint`, "Answered: yes".
+                    alert.rule = rules[deciding].name
+                }
+                if !added.isEmpty {
+                    // News to those sinks only, named after the rule that brings them (what their
+                    // routing is about): the others were told, and their reminders keep their pace.
+                    let bringing = holding.filter { index in
+                        rules[index].sinks.isEmpty || rules[index].sinks.contains { added.contains($0) }
+                    }.max { rules[$0].severity < rules[$1].severity } ?? deciding
+                    change = Change(rule: rules[bringing].name, severity: rules[bringing].severity, sinks: added, reason: .started, since: alert.since)
+                } else if time - alert.lastNotified >= timing.repeatInterval {
+                    alert.lastNotified = time
+                    change = Change(rule: alert.rule, severity: alert.severity, sinks: sinks, reason: .repeated, since: alert.since)
+                }
             }
         } else {
             if time - alert.lastHeld >= timing.resolveAfter {
