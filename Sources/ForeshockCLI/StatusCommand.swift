@@ -101,7 +101,9 @@ enum StatusCommand {
         out += table(["SEVERITY", "RULE", "SINCE", "LAST NOTICE", "ALERT", "NOTIFICATIONS"], status.alerts.map { alert in
             // Not held back: handed to the sinks, and still in the outbox until each has taken it.
             let waiting = status.outbox.filter { $0.alerts.contains(alert.key) }.map(\.sink)
-            let told = waiting.isEmpty ? "sent" : "waiting in the outbox for \(Set(waiting).sorted().joined(separator: ", "))"
+            let givenUp = (status.givenUp ?? [:]).filter { $0.value.contains(alert.key) }.keys.sorted()
+            var told = waiting.isEmpty ? "sent" : "waiting in the outbox for \(Set(waiting).sorted().joined(separator: ", "))"
+            if !givenUp.isEmpty { told = (waiting.isEmpty ? "" : told + "; ") + "GIVEN UP by \(givenUp.joined(separator: ", ")) (a dead letter)" }
             return [alert.severity, alert.rule, ago(alert.since), ago(alert.lastNotified), alert.key, alert.silencedBy.map { "held by \($0)" } ?? told]
         })
         out.append("")
@@ -109,6 +111,8 @@ enum StatusCommand {
         out.append(status.outbox.isEmpty ? "Outbox: empty" : "Outbox: \(status.outbox.count) waiting (\(bySink)), oldest queued \(ago(status.outbox.map(\.queuedAt).min()))")
         let delivered = status.delivered.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         out.append("Delivered since start: \(delivered.isEmpty ? "none" : delivered)")
+        let dead = status.dead.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        if !dead.isEmpty { out.append("Given up since start (dead letters): \(dead)") }
         if let deadLetters { out.append(deadLetters) }
         out.append("Silences: \(silences.isEmpty ? "none" : silences.joined(separator: "; "))")
         // Authors, texts, links, ids and errors came from the network.

@@ -22,6 +22,8 @@ package final class Notifier: @unchecked Sendable {
         package var delivered: [String: Int] = [:]
         package var retried: [String: Int] = [:]
         package var dead: [String: Int] = [:]
+        /// Per sink, the alerts whose last message to it was given up (recent ones).
+        package var givenUp: [String: [String]] = [:]
         package var outboxDepth = 0
     }
 
@@ -450,6 +452,7 @@ package final class Notifier: @unchecked Sendable {
             stats.delivered[name] = s.delivered
             stats.retried[name] = s.retried
             stats.dead[name] = s.dead
+            if !s.givenUp.isEmpty { stats.givenUp[name] = s.givenUp }
         }
         stats.outboxDepth = outbox.depth
         return stats

@@ -63,7 +63,18 @@ final class SinkWorker: @unchecked Sendable {
         var delivered = 0
         var retried = 0
         var dead = 0
+        /// The alerts whose last message to this sink was given up (a dead letter), the most
+        /// recent `givenUpKept`: what `status` shows beside each alert instead of "sent".
+        var givenUp: [String] = []
+
+        /// Notes the alerts of a message given up, or (`delivered`) delivered since.
+        mutating func settled(_ keys: [String], delivered: Bool) {
+            givenUp.removeAll { keys.contains($0) }
+            if !delivered { givenUp = Array((givenUp + keys).suffix(SinkWorker.givenUpKept)) }
+        }
     }
+
+    static let givenUpKept = 200
 
     private struct Pending {
         var entry: Outbox.Entry
@@ -176,6 +187,7 @@ final class SinkWorker: @unchecked Sendable {
             $0.delivered += before.delivered
             $0.retried += before.retried
             $0.dead += before.dead
+            $0.givenUp = Array((before.givenUp + $0.givenUp).suffix(Self.givenUpKept))
         }
     }
 
@@ -233,7 +245,7 @@ final class SinkWorker: @unchecked Sendable {
             try await sink.send(entry.body, id: entry.id)
             lock.withLock { receiver.failuresInARow = 0 }
             logger.info("notification delivered", [("alerts", entry.keys.joined(separator: ",")), ("rules", entry.rules.joined(separator: ",")), ("id", entry.id), ("attempt", "\(attempt)")])
-            count { $0.delivered += 1 }
+            count { $0.delivered += 1; $0.settled(entry.keys, delivered: true) }
             // The log first: a crash between the two sends it again (same id), never loses it.
             log.settled(entry.id)
             do { try outbox.done(entry.id) } catch { logger.error("cannot mark a delivered message in the outbox", [("error", SystemReason.of(error))]) }
@@ -246,7 +258,7 @@ final class SinkWorker: @unchecked Sendable {
             let age = now - entry.created
             if error.code == .permanent || age > policy.giveUpAfter {
                 let reason = error.code == .permanent ? error.message : "gave up after \(attempt) attempts over \(DurationText.format(age)): \(error.message)"
-                count { $0.dead += 1 }
+                count { $0.dead += 1; $0.settled(entry.keys, delivered: false) }
                 logger.error("notification given up, moved to the dead letters", [("alerts", entry.keys.joined(separator: ",")), ("rules", entry.rules.joined(separator: ",")), ("id", entry.id), ("reason", reason)])
                 log.settled(entry.id)
                 do { try outbox.dead(entry.id, reason: reason) } catch { logger.error("cannot write the dead letter", [("error", SystemReason.of(error))]) }

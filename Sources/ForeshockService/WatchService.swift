@@ -503,7 +503,7 @@ package actor WatchService {
                                   silenceMatchers: AlertNotification.silenceMatchers(rule: "source-down", source: source.name, post: nil))
             },
             outbox: pending.map { WatchStatus.OutboxEntry(sink: $0.sink, id: $0.id, alerts: $0.keys, queuedAt: Timestamp.format(Date(timeIntervalSince1970: $0.created))) },
-            delivered: stats.delivered, dead: stats.dead)
+            delivered: stats.delivered, dead: stats.dead, givenUp: stats.givenUp)
         var metrics = MetricsText()
         func perSource(_ value: (WatchPipeline.SourceHealth, FeedStats) -> Double) -> [([(String, String)], Double)] {
             sources.map { ([("source", $0.name)], value($0.health, $0.stats)) }

@@ -104,6 +104,9 @@ package struct WatchStatus: Codable, Sendable {
     package var outbox: [OutboxEntry]
     package var delivered: [String: Int]
     package var dead: [String: Int]
+    /// Per sink, the alerts whose last message to it was given up (optional: a watch before it
+    /// wrote none).
+    package var givenUp: [String: [String]]?
 
     package static func path(stateDir: String) -> String { (stateDir as NSString).appendingPathComponent("status.json") }
 

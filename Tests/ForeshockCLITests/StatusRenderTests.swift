@@ -46,4 +46,16 @@ struct StatusRenderTests {
         #expect(Self.line(text, starting: "critical  big")?.contains("feed:a  waiting in the outbox for hook") == true, "\(text)")
         #expect(text.split(separator: "\n").contains { $0.contains("feed:b") && $0.hasSuffix("sent") }, "\(text)")
     }
+
+    @Test("An alert whose last message a sink gave up on says so, not sent, and the dead letters since start are counted, from the state directory or a watch's API alike")
+    func alertGivenUp() {
+        let alert = { (key: String) in WatchStatus.Alert(key: key, rule: "big", severity: "critical", since: Self.at(60), lastNotified: Self.at(60), silencedBy: nil) }
+        var status = Self.status(sources: [], alerts: [alert("feed:a"), alert("feed:b")])
+        status.dead = ["hook": 1, "mail": 0]
+        status.givenUp = ["hook": ["feed:a"]]
+        let text = StatusCommand.render(status, alive: true, silences: [], deadLetters: nil, now: Self.now)
+        #expect(Self.line(text, starting: "critical  big")?.hasSuffix("feed:a  GIVEN UP by hook (a dead letter)") == true, "\(text)")
+        #expect(text.split(separator: "\n").contains { $0.contains("feed:b") && $0.hasSuffix("sent") }, "\(text)")
+        #expect(text.contains("Given up since start (dead letters): hook 1\n"), "\(text)")
+    }
 }

@@ -52,6 +52,8 @@ struct NotifierTests {
         let dead = try String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8)
         #expect(dead.contains("HTTP 410") && dead.contains("mastodon:1"))
         #expect(notifier.outbox.depth == 0 && notifier.stats.dead["hook"] == 1)
+        // status shows it beside the alert, not "sent".
+        #expect(notifier.stats.givenUp["hook"] == ["mastodon:1"])
     }
 
     @Test("A hanging sink does not hold back another; it times out and is retried")
