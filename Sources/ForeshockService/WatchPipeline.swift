@@ -584,7 +584,10 @@ package actor WatchPipeline {
         let now = outcome.observedAt.timeIntervalSince1970
         var h = health[name] ?? SourceHealth()
         h.lastPoll = now
-        if let source = pollers[name]?.source, outcome.error == nil, outcome.nextPollAfter > source.interval * 1.01 { h.rateLimitWaits += 1 }
+        // A wait the server asked for: a rate limit's headers on a poll that worked, or a 429's
+        // (or 503's) Retry-After on one that did not. Back-off after other failures is not one.
+        if let source = pollers[name]?.source, outcome.error == nil || outcome.notBefore != nil,
+           outcome.nextPollAfter > source.interval * 1.01 { h.rateLimitWaits += 1 }
         if let error = outcome.error {
             h.lastError = error.message
             if h.downSince == nil {

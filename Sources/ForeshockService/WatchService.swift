@@ -510,7 +510,7 @@ package actor WatchService {
         }
         metrics.add("foreshock_polls_total", "counter", "Polls per source that succeeded.", perSource { _, s in s.polls.asDouble })
         metrics.add("foreshock_poll_errors_total", "counter", "Requests per source that failed.", perSource { _, s in s.errors.asDouble })
-        metrics.add("foreshock_rate_limit_waits_total", "counter", "Polls that waited longer than the interval for a rate limit.", perSource { h, _ in h.rateLimitWaits.asDouble })
+        metrics.add("foreshock_rate_limit_waits_total", "counter", "Polls that waited longer than the interval because the server asked (a rate limit, Retry-After).", perSource { h, _ in h.rateLimitWaits.asDouble })
         metrics.add("foreshock_mentions_total", "counter", "New mentions seen per source.", perSource { _, s in s.mentions.asDouble })
         metrics.add("foreshock_source_up", "gauge", "1 when the source's last poll succeeded.", perSource { h, _ in h.downSince == nil ? 1 : 0 })
         metrics.add("foreshock_posts_tracked", "gauge", "Posts the scoring core tracks.", [([], postCount.asDouble)])

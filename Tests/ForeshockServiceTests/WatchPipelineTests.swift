@@ -130,6 +130,34 @@ struct WatchPipelineTests {
         #expect(try await api.requests(to: "/api/v1/statuses/2").count == 2)
     }
 
+    @Test("A 429's Retry-After past the interval counts as a rate-limit wait, as a rate limit's headers do; a failure's back-off does not")
+    func rateLimitWaitsCounted() async throws {
+        let tag = "/api/v1/timelines/tag/acme"
+        let api = try await ScriptedAPI([tag: [
+            ["status": 429, "headers": ["Retry-After": "30"], "body": #"{"error":"Too many requests"}"#],
+            ["status": 500, "body": "down"],
+            ["status": 500, "body": "down"],
+        ]])
+        defer { api.stop() }
+        var source = testSource(.mastodon, name: "m", base: api.base)
+        source.query = "acme"
+        source.interval = 5
+        var config = scoringConfig([])
+        config.sources = [source]
+        let poller = FeedPoller(feed: source.makeFeed(), jitter: { 1 })
+        let pipeline = WatchPipeline(config: config, pollers: [poller]) { _ in }
+        let limited = await poller.poll()
+        #expect(limited.error != nil && limited.notBefore == 30, "\(limited)")
+        await pipeline.handle(limited)
+        #expect(await pipeline.health["m"]?.rateLimitWaits == 1)
+        // Two server errors: the second backs off past the interval, and is no rate limit.
+        await pipeline.handle(await poller.poll())
+        let backedOff = await poller.poll()
+        #expect(backedOff.nextPollAfter > 5, "\(backedOff.nextPollAfter)")
+        await pipeline.handle(backedOff)
+        #expect(await pipeline.health["m"]?.rateLimitWaits == 1)
+    }
+
     @Test("The brand's answer that the mention stream does not carry is read from the post's thread: a spreading complaint answered there is answered, and a thread is read again only ten minutes later")
     func answerReadFromThread() async throws {
         let now = Date()
