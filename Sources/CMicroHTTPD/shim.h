@@ -17,8 +17,8 @@
 /// a response on the connection (cmhd_queue) and returns 1, or returns 0 when it could not (the
 /// connection is then closed rather than left waiting).
 typedef int (*cmhd_handler)(void *context, struct MHD_Connection *connection, const char *method, const char *url, const char *version,
-                            const char *host, int host_headers, const char *authorization, const char *body, size_t body_length,
-                            int body_too_large);
+                            const char *host, int host_headers, int lengths_differ, const char *authorization, const char *body,
+                            size_t body_length, int body_too_large);
 
 /// Called when a connection opens (event 1), when one of its requests has arrived whole and is
 /// being answered (3), when that request is done (2), and before it closes (0), with its socket.
@@ -45,11 +45,25 @@ static inline void cmhd_tell(cmhd_server *server, struct MHD_Connection *connect
     if (server != NULL && info != NULL) server->connection(server->context, info->connect_fd, event);
 }
 
-/// Counts the Host headers of a request (the library keeps every one, and looks up the first).
-static inline enum MHD_Result cmhd_count_host(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+/// What the headers a request repeats say: the library keeps every one, and looks up the first.
+typedef struct cmhd_header_counts {
+    int hosts;
+    /// Two Content-Length headers with different values (RFC 9112 §6.3: a request to refuse).
+    int lengths_differ;
+    const char *length;
+} cmhd_header_counts;
+
+/// Counts the Host headers of a request and compares its Content-Length headers.
+static inline enum MHD_Result cmhd_count_headers(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
     (void)kind;
-    (void)value;
-    if (key != NULL && strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) (*(int *)cls)++;
+    cmhd_header_counts *counts = (cmhd_header_counts *)cls;
+    if (key == NULL) return MHD_YES;
+    if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) counts->hosts++;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        const char *length = value != NULL ? value : "";
+        if (counts->length == NULL) counts->length = length;
+        else if (strcmp(counts->length, length) != 0) counts->lengths_differ = 1;
+    }
     return MHD_YES;
 }
 
@@ -88,10 +102,10 @@ static inline enum MHD_Result cmhd_access(void *cls, struct MHD_Connection *conn
     cmhd_tell(server, connection, 3);
     const char *authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *host = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-    int hosts = 0;
-    MHD_get_connection_values(connection, MHD_HEADER_KIND, cmhd_count_host, &hosts);
-    if (!server->handler(server->context, connection, method, url, version, host, hosts, authorization, body->data, body->length,
-                         body->too_large)) return MHD_NO;
+    cmhd_header_counts counts = {0, 0, NULL};
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, cmhd_count_headers, &counts);
+    if (!server->handler(server->context, connection, method, url, version, host, counts.hosts, counts.lengths_differ, authorization,
+                         body->data, body->length, body->too_large)) return MHD_NO;
     return MHD_YES;
 }
 

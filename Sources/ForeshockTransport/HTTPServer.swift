@@ -18,6 +18,8 @@ package final class HTTPServer: @unchecked Sendable {
         package var host: String?
         /// How many Host headers came (HTTP/1.1 requires exactly one).
         package var hostHeaders: Int
+        /// Two Content-Length headers with different values came: the body's end is in doubt.
+        package var lengthsDiffer = false
         /// `HTTP/1.1`, `HTTP/1.0`.
         package var version: String
         package var authorization: String?
@@ -87,11 +89,12 @@ package final class HTTPServer: @unchecked Sendable {
         guard (0...65535).contains(port) else { throw TransportError(code: .invalidRequest, message: "port \(port) is not a port") }
         context = Unmanaged.passRetained(Handler(handler))
         server = UnsafeMutablePointer<cmhd_server>.allocate(capacity: 1)
-        server.initialize(to: cmhd_server(handler: { context, connection, method, url, version, host, hosts, authorization, body, length, tooLarge in
+        server.initialize(to: cmhd_server(handler: { context, connection, method, url, version, host, hosts, lengthsDiffer, authorization, body, length, tooLarge in
             guard let context, let connection else { return 0 }
             let handler = Unmanaged<Handler>.fromOpaque(context).takeUnretainedValue()
             let request = Request(method: method.map { String(cString: $0) } ?? "", path: url.map { String(cString: $0) } ?? "/",
-                                  host: host.map { String(cString: $0) }, hostHeaders: Int(hosts), version: version.map { String(cString: $0) } ?? "",
+                                  host: host.map { String(cString: $0) }, hostHeaders: Int(hosts), lengthsDiffer: lengthsDiffer != 0,
+                                  version: version.map { String(cString: $0) } ?? "",
                                   authorization: authorization.map { String(cString: $0) },
                                   body: body.map { Data(bytes: $0, count: length) } ?? Data(), bodyTooLarge: tooLarge != 0)
             return HTTPServer.queue(handler.respond(request), on: connection) ? 1 : 0

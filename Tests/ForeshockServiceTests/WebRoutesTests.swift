@@ -71,7 +71,7 @@ struct WebRoutesTests {
         #expect(try await Self.ask(port, "GET", "/-/healthy", host: "foreshock.example.com.evil.example").status == 421)
     }
 
-    @Test("HTTP/1.1 without a Host, or with two, is a 400 (RFC 9112 §3.2), whichever comes first; HTTP/1.0 without one is answered")
+    @Test("HTTP/1.1 without a Host, or with two, is a 400 (RFC 9112 §3.2), whichever comes first; HTTP/1.0 without one is answered; two Content-Lengths that differ are a 400")
     func hostHeaderCount() async throws {
         let (server, port) = try Self.server()
         defer { server.stop() }
@@ -84,6 +84,12 @@ struct WebRoutesTests {
             #expect(answer.hasPrefix("HTTP/1.1 400") && answer.contains(#"{"error":"more than one Host header"}"#), "\(hosts): \(answer)")
         }
         #expect(try await raw("GET /-/healthy HTTP/1.0\r\n\r\n").contains(" 200 "))
+        // Two Content-Lengths that differ: where the body ends is in doubt (RFC 9112 §6.3); two that agree are one.
+        let body = #"{"matchers":["rule=going-viral"],"for":"1h","comment":"x"}"#
+        let differ = try await raw("POST /api/v1/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\nContent-Length: 3\r\nConnection: close\r\n\r\n\(body)")
+        #expect(differ.hasPrefix("HTTP/1.1 400") && differ.contains(#"{"error":"Content-Length headers that differ"}"#), "\(differ)")
+        let agree = try await raw("GET /-/healthy HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        #expect(agree.contains(" 200 "), "\(agree)")
     }
 
     @Test("Every answer under /api/ is JSON, a 405 or a 421 too; the Allow list and the message name the same methods")

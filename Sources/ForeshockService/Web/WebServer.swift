@@ -96,6 +96,9 @@ package final class WebServer: Sendable {
         let api = path.hasPrefix("/api/")
         // One Host, as HTTP/1.1 requires (RFC 9112 §3.2): with two, a proxy and this server
         // could each read another, and the check below would pass on the one it read.
+        // Two lengths that differ: a proxy and this server could each end the body elsewhere
+        // (request smuggling), RFC 9112 §6.3.
+        if request.lengthsDiffer { return Self.refusal(400, "Content-Length headers that differ", json: api) }
         if request.hostHeaders > 1 || (request.hostHeaders == 0 && request.version == "HTTP/1.1") {
             let why = request.hostHeaders > 1 ? "more than one Host header" : "an HTTP/1.1 request needs a Host header"
             return Self.refusal(400, why, json: api)
