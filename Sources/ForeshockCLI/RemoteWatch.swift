@@ -39,7 +39,9 @@ struct RemoteWatch {
         let value = try? JSONValue.parse(response.body)
         guard (200..<300).contains(response.status) else {
             let reason = value?["error"]?.stringValue ?? "HTTP \(response.status)"
-            let hint = response.status == 401 ? " (set FORESHOCK_TOKEN to the watch's web.token)" : ""
+            // Without a token the fix is to set one; with one, to check it.
+            let hint = response.status != 401 ? "" : token == nil ? " (set FORESHOCK_TOKEN to the watch's web.token)"
+                : " (FORESHOCK_TOKEN is set, but not to the watch's web.token)"
             throw CommandError(response.status == 400 || response.status == 404 ? .usage : .runtime, "foreshock \(command): the watch at \(base) refused: \(reason)\(hint)")
         }
         guard let value else { throw CommandError(.runtime, "foreshock \(command): the watch at \(base) answered something that is not JSON") }

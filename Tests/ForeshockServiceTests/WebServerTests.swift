@@ -105,9 +105,10 @@ struct WebServerTests {
         defer { watch.signal(SIGTERM) }
         let add = ["silence", "add", "rule=big", "--for", "1h", "--comment", "on it", "--url", url]
         let anonymous = await runForeshock(add)
-        #expect(anonymous.0 == .failure && anonymous.err.contains("refused: a change needs Authorization: Bearer"), "\(anonymous.err)")
+        #expect(anonymous.0 == .failure && anonymous.err.contains("refused: a change needs Authorization: Bearer")
+                && anonymous.err.contains("(set FORESHOCK_TOKEN to the watch's web.token)"), "\(anonymous.err)")
         let wrong = await runForeshock(add, environment: ["FORESHOCK_TOKEN": "not-the-token-at-all"])
-        #expect(wrong.0 == .failure && wrong.err.contains("set FORESHOCK_TOKEN"), "\(wrong.err)")
+        #expect(wrong.0 == .failure && wrong.err.contains("(FORESHOCK_TOKEN is set, but not to the watch's web.token)"), "\(wrong.err)")
         #expect(await runForeshock(["silence", "list", "--url", url]).out.hasPrefix("no silences at \(url)"), "nothing changed")
         let typo = await runForeshock(["silence", "add", "rule=bgi", "--for", "1h", "--url", url], environment: ["FORESHOCK_TOKEN": Self.token])
         #expect(typo.0 == .usage && typo.err.contains("this watch has no rule \"bgi\""), "\(typo.err)")
