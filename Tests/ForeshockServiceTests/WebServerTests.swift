@@ -134,6 +134,15 @@ struct WebServerTests {
         #expect(told, "\(watch.stderr)")
         let alerts = try await NotifierFixtures.requests(hook, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
         #expect(alerts.map { $0["reason"]?.stringValue } == ["repeated"] && alerts.first?["counts"]?["reshares"]?.intValue == 500, "\(alerts)")
+        // The silences file damaged under the running watch: the request is refused, and the
+        // watch's own log says so too.
+        let stateDir = try #require(watch.stderr.split(separator: "\n").first { $0.contains("msg=watching") }?
+            .split(separator: " ").first { $0.hasPrefix("state_dir=") }.map { String($0.dropFirst("state_dir=".count)) })
+        try "{not json".write(toFile: stateDir + "/silences.json", atomically: true, encoding: .utf8)
+        let broken = await runForeshock(add, environment: ["FORESHOCK_TOKEN": Self.token])
+        #expect(broken.0 == .failure, "\(broken.err)")
+        let logged = await eventually(timeout: 5) { watch.stderr.contains("msg=\"a silence asked for through the web API could not be kept\"") }
+        #expect(logged, "\(watch.stderr)")
     }
 
     @Test("Headless Chromium loads the live page of a watch firing on a hostile post: the alert and the text shown as text, nothing of the post runs, not blank")

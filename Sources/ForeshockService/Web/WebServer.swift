@@ -323,6 +323,8 @@ package final class WebServer: Sendable {
             guard let stored = silences.list.first(where: { $0.id == id }) else { return Self.json(500, error: "the silence was not kept") }
             return Self.json(201, SilenceJSON(stored, now: Date()))
         } catch {
+            // The one who asked sees it; so does whoever reads the watch's log.
+            logger.error("a silence asked for through the web API could not be kept", [("error", error.description)])
             return Self.json(500, error: error.description)
         }
     }
@@ -336,6 +338,7 @@ package final class WebServer: Sendable {
             guard let after = silences.list.first(where: { $0.id == id }) else { return Self.json(200, SilenceJSON(before, now: now)) }
             return Self.json(200, SilenceJSON(after, now: now))
         } catch {
+            logger.error("a silence could not be expired through the web API", [("id", id), ("error", error.description)])
             return Self.json(500, error: error.description)
         }
     }
