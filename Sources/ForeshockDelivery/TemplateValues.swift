@@ -54,8 +54,11 @@ package struct TemplateValues: Sendable {
         case .post where note.state == .resolved:
             what = "\(author)'s post has calmed down"
         case .post:
-            what = "\(author)'s post is spreading: \(NumberText.grouped(Double(note.reshares))) reshares, "
-                + (note.supercritical ? "still accelerating" : "heading for \(NumberText.grouped((note.predicted ?? Double(note.reshares)).rounded()))")
+            let heading = note.supercritical ? "still accelerating" : "heading for \(NumberText.grouped((note.predicted ?? Double(note.reshares)).rounded()))"
+            // A reminder of a post that has stopped (an unanswered complaint) is not "spreading".
+            what = note.velocityPerMin > 0
+                ? "\(author)'s post is spreading: \(NumberText.grouped(Double(note.reshares))) reshares, \(heading)"
+                : "\(author)'s post has \(NumberText.grouped(Double(note.reshares))) reshares, none in the last \(Self.spoken(note.post?.velocityWindow ?? 300)), \(heading)"
         }
         let answered = note.unansweredFor == nil
         values = [

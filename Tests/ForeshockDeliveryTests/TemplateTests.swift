@@ -36,6 +36,16 @@ struct TemplateTests {
         #expect(TemplateValues(resolved)["headline"].text == "RESOLVED: source toots answers again")
     }
 
+    @Test("A post with no reshare in the velocity window is not headlined as spreading: a reminder of a complaint that stopped says it has its reshares, none lately")
+    func stoppedPostHeadline() {
+        var note = AlertNotification.sample
+        #expect(TemplateValues(note)["headline"].text.contains("'s post is spreading: 412 reshares, heading for 2,350"), "\(TemplateValues(note)["headline"].text)")
+        note.post?.velocityPerMin = 0
+        note.reason = .repeated
+        #expect(TemplateValues(note)["headline"].text == "STILL FIRING: dana@example.social's post has 412 reshares, none in the last 5 minutes, heading for 2,350",
+                "\(TemplateValues(note)["headline"].text)")
+    }
+
     @Test("A reach partly assumed says so in every sink: a Reddit post's upvotes at an assumed audience are not people seen; one all known says nothing more")
     func reachAssumedSaid() throws {
         let templates = AlertTemplates(directory: nil)
