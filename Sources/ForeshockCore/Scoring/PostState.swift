@@ -91,8 +91,7 @@ package struct PostState: Sendable {
     /// retweet taken back, has fewer than it had, whether or not its resharers were fetched, and
     /// a rule on reshares (an unanswered complaint's ten) stops holding, so its alert resolves.
     /// The spread the model reads keeps what the counter reached: those reshares happened, and a
-    /// counter ahead of the reshares seen is spread into it (`ScoringShard.spread`). A reshare
-    /// seen past every one the counter counted adds one to it until the next poll. Without a
+    /// counter ahead of the reshares seen is spread into it (`ScoringShard.spread`). Without a
     /// counter, the reshares seen.
     package var reshares: Int { polledReshares ?? history.count }
 

@@ -293,9 +293,6 @@ package struct ScoringShard: Sendable {
             }
             let n = followers ?? item.typicalFollowers
             post.history.add(at: time - post.createdAt, followers: n)
-            // Past every reshare the counter counted: it shows now, not at the next poll (whose
-            // counter will count it too, and be taken as it is).
-            if let polled = post.polledReshares { post.polledReshares = polled + 1 }
             post.resharerFollowers += followers ?? 0
             post.lastActivity = max(post.lastActivity, time)
             compact(&post, now: time, settings: settings)
