@@ -288,15 +288,11 @@ package actor WatchPipeline {
     /// brand that answered nine minutes before the hour was paged as "unanswered for 1h".
     static let beforeCrossing: Double = 60
 
-    /// Whether a followed post crosses one of `thresholds` (its age) within `within` of `now`
-    /// and its thread was last read before that stretch began.
-    static func crossing(before thresholds: [Double], within: Double) -> (_ post: Followed, _ now: Double) -> Bool {
-        { post, now in
-            let age = now - post.createdAt
-            return thresholds.contains { threshold in
-                age < threshold && age >= threshold - within && (post.threadReadAt ?? -.infinity) < post.createdAt + threshold - within
-            }
-        }
+    /// Whether a followed post crosses `threshold` (its age) within `within` of `now` and its
+    /// thread was last read before that stretch began.
+    static func crosses(_ threshold: Double, within: Double, _ post: Followed, now: Double) -> Bool {
+        let age = now - post.createdAt
+        return age < threshold && age >= threshold - within && (post.threadReadAt ?? -.infinity) < post.createdAt + threshold - within
     }
     /// The most threads one poll reads.
     static let threadsPerPoll = 3
@@ -311,11 +307,17 @@ package actor WatchPipeline {
     /// so it does not keep the others waiting), a few a poll, within the call budget.
     private func readThreads(of source: String, poller: FeedPoller, now: Double) async {
         guard poller.readsThreads, config.rules.contains(where: \.when.readsAnswer) else { return }
-        let crossing = Self.crossing(before: config.rules.filter { $0.sources?.contains(source) ?? true }.compactMap(\.when.unansweredForAtLeast),
-                                     within: poller.source.interval + Self.beforeCrossing)
-        let due = (recent[source] ?? [:]).filter { _, post in
-            !post.answered && (now - (post.threadReadAt ?? -.infinity) >= Self.threadReadEvery || crossing(post, now))
+        let unanswered = config.rules.filter { ($0.sources?.contains(source) ?? true) && $0.when.unansweredForAtLeast != nil }
+        let within = poller.source.interval + Self.beforeCrossing
+        func stale(_ post: Followed) -> Bool { now - (post.threadReadAt ?? -.infinity) >= Self.threadReadEvery }
+        func crossing(_ post: Followed, _ features: PostFeatures? = nil) -> Bool {
+            unanswered.contains { rule in
+                // With its numbers, only where the rule could page it: its complaint and reshares enough.
+                Self.crosses(rule.when.unansweredForAtLeast ?? 0, within: within, post, now: now)
+                    && features.map { $0.complaintScore >= rule.when.leastComplaintScore && $0.reshares >= (rule.when.minReshares ?? 0) } ?? true
+            }
         }
+        let due = (recent[source] ?? [:]).filter { _, post in !post.answered && (stale(post) || crossing(post)) }
         guard !due.isEmpty else { return }
         let keys = due.keys.sorted().map { PostKey(source: source, id: $0) }
         let features = await onEngine { $0.features(keys, at: now) }
@@ -323,8 +325,10 @@ package actor WatchPipeline {
         // News comment, have no votes to count). One about to cross an unanswered threshold
         // comes first: what its thread said then is what the page will say.
         let order = zip(keys, features).compactMap { key, features -> (id: String, soon: Bool, complaint: Int, reshares: Int)? in
-            guard let features, features.unansweredFor != nil, features.complaintScore > 0 || features.reshares > 0 else { return nil }
-            return (key.id, due[key.id].map { crossing($0, now) } ?? false, features.complaintScore, features.reshares)
+            guard let features, features.unansweredFor != nil, let post = due[key.id] else { return nil }
+            let soon = crossing(post, features)
+            guard soon || (stale(post) && (features.complaintScore > 0 || features.reshares > 0)) else { return nil }
+            return (key.id, soon, features.complaintScore, features.reshares)
         }.sorted { ($0.soon ? 1 : 0, $0.complaint, $0.reshares, $1.id) > ($1.soon ? 1 : 0, $1.complaint, $1.reshares, $0.id) }
         // Those about to cross are worth the calls a poll's new old complaints get.
         let soon = order.prefix { $0.soon }.prefix(Self.threadsBeforeScoringPerPoll).count

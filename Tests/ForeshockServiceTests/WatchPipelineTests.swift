@@ -217,17 +217,19 @@ struct WatchPipelineTests {
         let answer = try mastodonStatus(id: "31", createdAt: Timestamp.format(now.addingTimeInterval(300)), author: "acme_support", inReplyTo: "30", content: "<p>@dana sorted, sorry</p>")
         let api = try await ScriptedAPI([
             "/api/v1/statuses/30/context": [["body": #"{"ancestors":[],"descendants":[]}"#], ["body": #"{"ancestors":[],"descendants":[\#(answer)]}"#]],
+            "/api/v1/statuses/33/context": [["body": #"{"ancestors":[],"descendants":[]}"#]],
         ])
         defer { api.stop() }
         var source = testSource(.mastodon, name: "m", base: api.base)
         source.brandAccounts = ["acme_support"]
         source.interval = 60
-        var config = scoringConfig([rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 1 }])
+        var config = scoringConfig([rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 3 }])
         config.sources = [source]
         let sent = Mutex<[AlertNotification]>([])
         let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())]) { notes in sent.withLock { $0 += notes } }
         var outcome = PollOutcome(source: "m", observedAt: now)
-        outcome.mentions = [Self.complaint("30", reshares: 5, createdAt: created)]
+        // 33, with 2 reshares, is read on the ten-minute round but is no post the rule could page for: not again before the hour.
+        outcome.mentions = [Self.complaint("30", reshares: 5, createdAt: created), Self.complaint("33", reshares: 2, createdAt: created)]
         await pipeline.handle(outcome)
         #expect(try await api.requests(to: "/api/v1/statuses/30/context").count == 1)
         // Five minutes on, eight before the hour: not read again (it was, five minutes ago).
@@ -236,6 +238,7 @@ struct WatchPipelineTests {
         // Seven minutes on, within a poll and a minute of the hour: read, and answered.
         await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(420)))
         #expect(try await api.requests(to: "/api/v1/statuses/30/context").count == 2)
+        #expect(try await api.requests(to: "/api/v1/statuses/33/context").count == 1)
         await pipeline.tick(now.addingTimeInterval(510))
         let paged = sent.withLock { $0.filter { $0.reason == .started }.map(\.key.id) }
         #expect(paged.isEmpty, "\(paged)")
