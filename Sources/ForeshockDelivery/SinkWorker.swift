@@ -187,7 +187,9 @@ final class SinkWorker: @unchecked Sendable {
             $0.delivered += before.delivered
             $0.retried += before.retried
             $0.dead += before.dead
-            $0.givenUp = Array((before.givenUp + $0.givenUp).suffix(Self.givenUpKept))
+            // Each key once: one given up by both workers (the message handed over) is one alert.
+            let own = $0.givenUp
+            $0.givenUp = Array((before.givenUp.filter { !own.contains($0) } + own).suffix(Self.givenUpKept))
         }
     }
 

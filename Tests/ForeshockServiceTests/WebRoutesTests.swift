@@ -90,6 +90,10 @@ struct WebRoutesTests {
         #expect(differ.hasPrefix("HTTP/1.1 400") && differ.contains(#"{"error":"Content-Length headers that differ"}"#), "\(differ)")
         let agree = try await raw("GET /-/healthy HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         #expect(agree.contains(" 200 "), "\(agree)")
+        // The shorter length first, a request hidden in the body, the connection kept: one answer, a 400, and the connection closed.
+        let inner = "GET /-/healthy HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        let smuggled = try await raw("POST /api/v1/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nContent-Length: \(inner.utf8.count)\r\n\r\n\(inner)")
+        #expect(smuggled.hasPrefix("HTTP/1.1 400") && smuggled.components(separatedBy: "HTTP/1.1 ").count == 2, "\(smuggled)")
     }
 
     @Test("Every answer under /api/ is JSON, a 405 or a 421 too; the Allow list and the message name the same methods")

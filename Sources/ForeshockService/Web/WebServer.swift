@@ -98,10 +98,11 @@ package final class WebServer: Sendable {
         // could each read another, and the check below would pass on the one it read.
         // Two lengths that differ: a proxy and this server could each end the body elsewhere
         // (request smuggling), RFC 9112 §6.3.
-        if request.lengthsDiffer { return Self.refusal(400, "Content-Length headers that differ", json: api) }
+        // The connection is closed after either: what follows on it may be read from the wrong place.
+        if request.lengthsDiffer { return Self.closing(Self.refusal(400, "Content-Length headers that differ", json: api)) }
         if request.hostHeaders > 1 || (request.hostHeaders == 0 && request.version == "HTTP/1.1") {
             let why = request.hostHeaders > 1 ? "more than one Host header" : "an HTTP/1.1 request needs a Host header"
-            return Self.refusal(400, why, json: api)
+            return Self.closing(Self.refusal(400, why, json: api))
         }
         guard acceptsHost(request.host) else {
             let why = "this server answers to its address, localhost or web.external_url's host, not \(request.host.map { SafeText.terminal($0) } ?? "no Host")"
@@ -383,6 +384,13 @@ package final class WebServer: Sendable {
     /// An error in the form its path answers in: JSON under `/api/`, a line of text elsewhere.
     static func refusal(_ status: Int, _ why: String, json: Bool) -> HTTPServer.Response {
         json ? Self.json(status, error: why) : text(status, why)
+    }
+
+    /// `response`, with the connection closed after it (libmicrohttpd reads `Connection: close`).
+    static func closing(_ response: HTTPServer.Response) -> HTTPServer.Response {
+        var response = response
+        response.headers.append(("Connection", "close"))
+        return response
     }
 
     static func text(_ status: Int, _ line: String) -> HTTPServer.Response {
