@@ -236,7 +236,7 @@ package actor WatchPipeline {
     /// - Returns: per post whose thread was asked for, the brand's replies in it, or why it
     ///   could not be read.
     private func threadsBeforeScoring(_ outcome: PollOutcome, poller: FeedPoller) async -> [String: ThreadAnswer] {
-        let rules = config.rules.filter { rule in rule.when.unansweredForAtLeast != nil && (rule.sources?.contains(outcome.source) ?? true) }
+        let rules = unansweredRules(of: outcome.source)
         guard poller.readsThreads, let threshold = rules.compactMap(\.when.unansweredForAtLeast).min() else { return [:] }
         let fewest = rules.map { $0.when.minReshares ?? 0 }.min() ?? 0
         let leastScore = rules.map(\.when.leastComplaintScore).min() ?? 0
@@ -256,6 +256,11 @@ package actor WatchPipeline {
         }.sorted { ($0.score, $0.mention.reshares ?? 0) > ($1.score, $1.mention.reshares ?? 0) }.map(\.mention)
         let read = await Self.threads(of: old.prefix(Self.threadsBeforeScoringPerPoll).map(\.id), poller: poller)
         return Dictionary(read.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The rules about an unanswered post that apply to `source`: what its thread reads are for.
+    private func unansweredRules(of source: String) -> [RuleConfig] {
+        config.rules.filter { rule in rule.when.unansweredForAtLeast != nil && (rule.sources?.contains(source) ?? true) }
     }
 
     /// What a post's thread gave: the brand's replies in it, none when it could not be read
@@ -307,7 +312,7 @@ package actor WatchPipeline {
     /// so it does not keep the others waiting), a few a poll, within the call budget.
     private func readThreads(of source: String, poller: FeedPoller, now: Double) async {
         guard poller.readsThreads, config.rules.contains(where: \.when.readsAnswer) else { return }
-        let unanswered = config.rules.filter { ($0.sources?.contains(source) ?? true) && $0.when.unansweredForAtLeast != nil }
+        let unanswered = unansweredRules(of: source)
         let within = poller.source.interval + Self.beforeCrossing
         func stale(_ post: Followed) -> Bool { now - (post.threadReadAt ?? -.infinity) >= Self.threadReadEvery }
         func crossing(_ post: Followed, _ features: PostFeatures? = nil) -> Bool {
@@ -514,7 +519,8 @@ package actor WatchPipeline {
     /// answer, if longer ago than a poll and a minute (or not yet): a warning between two reads
     /// said "unanswered for 9m" of a complaint the brand had answered five minutes before.
     private func annotated(_ notes: [AlertNotification]) -> [AlertNotification] {
-        let caveats = threadCaveats()
+        // Built only when some thread could not be read: most batches have none.
+        let caveats = unreadThreads.isEmpty ? [:] : threadCaveats()
         return notes.map { note in
             guard note.reason != .resolved, case .post(let key, let post) = note.subject else { return note }
             var note = note
