@@ -145,25 +145,41 @@ extension CascadeEvaluation {
     /// `author_followers`, `times` (seconds after the post) and `followers` (each resharer's),
     /// any of the follower counts null.
     package static func loadLiang(_ path: String, warn: @escaping (String) -> Void = { _ in }) throws -> [Cascade] {
+        try perLine(path, warn: warn, expected: "one JSON object a line with `times` and `followers`") { value, read, name, problems in
+            let resharers = value["followers"]?.arrayValue?.map { $0.doubleValue.flatMap { $0 >= 0 ? $0 : nil } } ?? Array(repeating: nil, count: read.count)
+            guard resharers.count == read.count else { return .failure(.init("\(resharers.count) followers for \(read.count) times")) }
+            let rows = ordered(zip(read, resharers).map { ($0, $1) }, problems: problems)
+            let author = value["author_followers"]?.doubleValue.flatMap { $0 >= 0 ? $0 : nil }
+            return .success(Cascade(name: name, times: rows.map(\.time), followers: [author] + rows.map(\.followers)))
+        }
+    }
+
+    /// What a line's reader says of a line it cannot take, for `perLine` to name.
+    struct LineProblem: Error {
+        let message: String
+        init(_ message: String) { self.message = message }
+    }
+
+    /// One cascade a JSON line: `cascade` makes it from the line and its `times` (read and
+    /// checked first), or says what is wrong with the line, which is named and skipped.
+    /// - Throws: `NoCascade` when no line gave one (`expected` says what a line holds).
+    private static func perLine(_ path: String, warn: @escaping (String) -> Void, expected: String,
+                                _ cascade: (_ value: JSONValue, _ times: [Double], _ name: String, _ problems: Problems) -> Swift.Result<Cascade, LineProblem>) throws -> [Cascade] {
         var problems = Problems(path, warn: warn)
         defer { problems.finish() }
         var cascades: [Cascade] = []
         for (number, value) in try jsonLines(path, problems: &problems) {
             let (read, problem) = times(value)
             guard let read else {
-                problems.line(number, problem ?? "no times")
+                problems.line(number, problem ?? "no `times` array")
                 continue
             }
-            let resharers = value["followers"]?.arrayValue?.map { $0.doubleValue.flatMap { $0 >= 0 ? $0 : nil } } ?? Array(repeating: nil, count: read.count)
-            guard resharers.count == read.count else {
-                problems.line(number, "\(resharers.count) followers for \(read.count) times")
-                continue
+            switch cascade(value, read, value["id"]?.idString ?? "line \(number)", problems) {
+            case .success(let made): cascades.append(made)
+            case .failure(let wrong): problems.line(number, wrong.message)
             }
-            let rows = ordered(zip(read, resharers).map { ($0, $1) }, problems: problems)
-            let author = value["author_followers"]?.doubleValue.flatMap { $0 >= 0 ? $0 : nil }
-            cascades.append(Cascade(name: value["id"]?.idString ?? "line \(number)", times: rows.map(\.time), followers: [author] + rows.map(\.followers)))
         }
-        guard !cascades.isEmpty else { throw NoCascade(description: "\(path): no cascade in it (expected one JSON object a line with `times` and `followers`)") }
+        guard !cascades.isEmpty else { throw NoCascade(description: "\(path): no cascade in it (expected \(expected))") }
         return cascades
     }
 
@@ -198,18 +214,9 @@ extension CascadeEvaluation {
 
     /// Twitter15/16 trees: `times` with the source first, no followers.
     package static func loadTwitter1516(_ path: String, warn: @escaping (String) -> Void = { _ in }) throws -> [Cascade] {
-        var problems = Problems(path, warn: warn)
-        defer { problems.finish() }
-        var cascades: [Cascade] = []
-        for (number, value) in try jsonLines(path, problems: &problems) {
-            let (read, problem) = times(value)
-            guard let read, !read.isEmpty else {
-                problems.line(number, problem ?? "`times` is empty (the source post comes first)")
-                continue
-            }
-            cascades.append(Cascade(name: value["id"]?.idString ?? "line \(number)", times: Array(read.dropFirst()).sorted(), followers: nil))
+        try perLine(path, warn: warn, expected: "one JSON object a line with `times`") { _, read, name, _ in
+            guard !read.isEmpty else { return .failure(.init("`times` is empty (the source post comes first)")) }
+            return .success(Cascade(name: name, times: Array(read.dropFirst()).sorted(), followers: nil))
         }
-        guard !cascades.isEmpty else { throw NoCascade(description: "\(path): no cascade in it (expected one JSON object a line with `times`)") }
-        return cascades
     }
 }
