@@ -5,13 +5,23 @@ import Foundation
 
 /// Notifications and replay summaries as people read them on a terminal.
 package enum AlertText {
+    /// The headline's word for what changed: the console line's and the templates' `{{status}}`.
+    package static func status(_ note: AlertNotification) -> String {
+        if note.state == .resolved { return "RESOLVED" }
+        switch note.reason {
+        case .escalated: return "ESCALATED"
+        case .deescalated: return "DE-ESCALATED"
+        case .repeated: return "STILL FIRING"
+        case .started, .resolved: return "FIRING"
+        }
+    }
+
     /// One notification as terminal lines. What came from the network (author, link, text) is
     /// written terminal-safe here, since `replay` prints these lines too and a recording may
     /// hold anything.
     package static func line(_ note: AlertNotification) -> String {
         let time = Timestamp.format(Date(timeIntervalSince1970: note.time))
-        let state = (note.isTest ? "TEST " : "")
-            + (note.state == .resolved ? "RESOLVED" : note.reason == .escalated ? "ESCALATED" : note.reason == .repeated ? "STILL FIRING" : "FIRING")
+        let state = (note.isTest ? "TEST " : "") + status(note)
         switch note.subject {
         case .volume(let source, let ratio, let z):
             return "\(time) \(state) \(note.severity.rawValue) \(note.rule) [\(source)] mention volume \(String(format: "%.1f", ratio))× the usual (\(String(format: "%.1f", z ?? 0)) σ above it)"

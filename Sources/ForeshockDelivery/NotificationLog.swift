@@ -131,6 +131,9 @@ package final class NotificationLog: @unchecked Sendable {
                 return mark.firing && mark.severity >= note.severity && note.time - mark.time < within
             case .resolved:
                 return !mark.firing
+            case .deescalated:
+                // Told already that it fires at this lower severity.
+                return mark.firing && mark.severity == note.severity && note.time - mark.time < within
             case .repeated:
                 return false
             }

@@ -44,7 +44,7 @@ package struct TemplateValues: Sendable {
             ? .number(nil, "unbounded (supercritical: it is still accelerating)")
             : count(note.predicted.map { $0.rounded() })
         let age = note.createdAt.map { max(0, note.time - $0) }
-        let state = note.state == .resolved ? "RESOLVED" : note.reason == .escalated ? "ESCALATED" : note.reason == .repeated ? "STILL FIRING" : "FIRING"
+        let state = AlertText.status(note)
         let what: String
         switch note.subject {
         case .volume(let source, let ratio, _):

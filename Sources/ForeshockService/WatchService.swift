@@ -516,7 +516,7 @@ package actor WatchService {
         metrics.add("foreshock_posts_tracked", "gauge", "Posts the scoring core tracks.", [([], postCount.asDouble)])
         metrics.add("foreshock_scoring_seconds_total", "counter", "Time spent in the scoring core.", [([], counters.scoringSeconds)])
         metrics.add("foreshock_scoring_batches_total", "counter", "Batches of observations scored.", [([], counters.scoringBatches.asDouble)])
-        metrics.add("foreshock_alerts_total", "counter", "Alerts started or escalated, by rule and severity.", counters.alerts.sorted { $0.key < $1.key }.map { key, value in
+        metrics.add("foreshock_alerts_total", "counter", "Alerts started, escalated or de-escalated, by rule and severity.", counters.alerts.sorted { $0.key < $1.key }.map { key, value in
             let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
             return ([("rule", parts[0]), ("severity", parts.count > 1 ? parts[1] : "")], value.asDouble)
         })

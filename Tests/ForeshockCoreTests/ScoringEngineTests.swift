@@ -22,7 +22,7 @@ struct ScoringEngineTests {
     static let viral = rule("going-viral", .critical) { $0.predictedResharesAtLeast = 1000; $0.minReshares = 10 }
     static let warm = rule("heating-up", .warning) { $0.minReshares = 5 }
 
-    @Test("An alert starts, escalates once to critical, repeats, and resolves")
+    @Test("An alert starts, escalates once to critical, de-escalates once only a warning has held for resolve_after, and resolves")
     func lifecycle() {
         var lifecycle = AlertLifecycle(repeatInterval: 3600, resolveAfter: 600, sinkNames: [])
         let key = PostKey(source: "s", id: "1")
@@ -36,10 +36,15 @@ struct ScoringEngineTests {
         #expect(step([Self.warm, Self.viral], 20) == .escalated)
         #expect(lifecycle.firing[key]?.severity == .critical)
         #expect(step([Self.warm, Self.viral], 30) == nil)
-        #expect(step([Self.warm], 40) == nil) // a lower severity holding does not de-escalate
-        #expect(step([Self.warm], 3620) == .repeated)
-        #expect(step([], 3700) == nil)
-        #expect(step([], 3620 + 600) == .resolved)
+        #expect(step([Self.warm], 40) == nil) // not yet: a critical rule held 10 s ago
+        #expect(step([Self.warm], 629) == nil)
+        #expect(lifecycle.firing[key]?.severity == .critical)
+        #expect(step([Self.warm], 630) == .deescalated)
+        #expect(lifecycle.firing[key]?.severity == .warning && lifecycle.firing[key]?.rule == "heating-up")
+        #expect(step([Self.warm], 3620) == nil)
+        #expect(step([Self.warm], 4230) == .repeated)
+        #expect(step([], 4300) == nil)
+        #expect(step([], 4230 + 600) == .resolved)
         #expect(lifecycle.firing[key] == nil)
     }
 
@@ -56,11 +61,44 @@ struct ScoringEngineTests {
         #expect(lifecycle.firing[key]?.rule == "going-viral")
         let reminder = step([2], 3700)
         #expect(reminder?.reason == .repeated && reminder?.rule == "going-viral", "\(String(describing: reminder))")
-        // A less severe rule holding alone takes nothing over: the alert stays as it was.
+        // A less severe rule holding alone takes nothing over at once: that waits for the grace
+        // a resolution waits (the next test).
         #expect(step([0], 3800) == nil)
         #expect(lifecycle.firing[key]?.rule == "going-viral" && lifecycle.firing[key]?.severity == .critical)
         #expect(step([], 3900) == nil)
         #expect(step([], 4500)?.rule == "going-viral")
+    }
+
+    @Test("A critical alert where only a warning rule has held for resolve_after de-escalates once, to every sink told; a critical rule back within the grace keeps it; after, one escalates it again")
+    func deescalates() {
+        var lifecycle = AlertLifecycle(repeatInterval: 3600, resolveAfter: 600, sinkNames: ["pager", "chat"])
+        let key = PostKey(source: "s", id: "1")
+        var unanswered = rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600 }
+        var after = rule("spreading-after-answer", .warning) { $0.spreadingAfterAnswer = true }
+        unanswered.sinks = ["pager", "chat"]
+        after.sinks = ["chat"]
+        let rules = [unanswered, after]
+        func step(_ holding: [Int], _ t: Double, stable: Double = -.infinity) -> AlertLifecycle.Change? {
+            lifecycle.change(key, holding: RuleSet(holding), of: rules, time: t, rulesStableUntil: stable)
+        }
+        #expect(step([0], 0)?.reason == .started)
+        // Answered at 100; the answer made it worse. The critical rule flickers back at 400: the
+        // grace starts again from there.
+        #expect(step([1], 100) == nil)
+        #expect(step([0, 1], 400) == nil)
+        #expect(step([1], 900, stable: 5000) == nil)
+        // Nothing changes with time alone but the de-escalation, so the alert is not quiet past it.
+        #expect(lifecycle.lastQuietUntil == 1000)
+        let down = step([1], 1000, stable: 5000)
+        #expect(down == AlertLifecycle.Change(rule: "spreading-after-answer", severity: .warning, sinks: ["pager", "chat"], reason: .deescalated, since: 0),
+                "\(String(describing: down))")
+        // Reminders go to the warning's sinks; the pager hears the resolution.
+        #expect(step([1], 1000 + 3600)?.sinks == ["chat"])
+        // A critical rule again, later: escalated, one notification.
+        #expect(step([0, 1], 5000)?.reason == .escalated)
+        #expect(lifecycle.firing[key]?.severity == .critical && lifecycle.firing[key]?.rule == "unanswered")
+        #expect(step([], 5100) == nil)
+        #expect(step([], 5700)?.sinks == ["pager", "chat"])
     }
 
     @Test("A rule with sinks of its own that starts to hold on a firing alert tells those sinks at once; reminders go to the rules holding now, the resolution to every sink told")
@@ -77,13 +115,17 @@ struct ScoringEngineTests {
         // Named after the rule that brings the sink, as that sink's routing is about it.
         #expect(joined?.reason == .started && joined?.sinks == ["slack"] && joined?.rule == "heating-up" && joined?.severity == .warning)
         #expect(step([viral, warm], 20) == nil)
-        let reminder = step([warm], 3600)
+        // Only the warning holds: every sink told hears the de-escalation, its reminders only
+        // the warning's.
+        let down = step([warm], 3600)
+        #expect(down?.reason == .deescalated && down?.sinks == ["pager", "slack"])
+        let reminder = step([warm], 7200)
         #expect(reminder?.reason == .repeated && reminder?.sinks == ["slack"])
         // A rule naming no sink sends to every one: the third sink hears of it now.
-        let everyone = step([rule("any", .warning) { $0.minReshares = 1 }], 3610)
+        let everyone = step([rule("any", .warning) { $0.minReshares = 1 }], 7210)
         #expect(everyone?.reason == .started && everyone?.sinks == ["mail"])
-        #expect(step([], 3700) == nil)
-        let resolved = step([], 3610 + 600)
+        #expect(step([], 7300) == nil)
+        let resolved = step([], 7210 + 600)
         #expect(resolved?.reason == .resolved && resolved?.sinks == [])
     }
 

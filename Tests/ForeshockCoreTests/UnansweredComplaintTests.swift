@@ -53,6 +53,31 @@ struct UnansweredComplaintTests {
         }
     }
 
+    @Test("Answered after the page, and the answer made it worse: the critical alert de-escalates to spreading-after-answer (warning) once no critical rule has held for resolve_after, and is never reminded of as critical")
+    func answerMadeItWorse() async throws {
+        let start = 1_700_000_000.0
+        var lines = [#"{"type":"post","time":1700000000,"source":"x","id":"t1","author":"dana","followers":300,"text":"@acme lost my bag and nobody answers. Worst airline ever."}"#]
+        // One reshare every 3 minutes for 65 minutes, the answer, then one every 40 seconds.
+        var times = (1...21).map { start + Double($0) * 180 }
+        times += (1...130).map { times.last! + Double($0) * 40 }
+        for (index, time) in times.enumerated() {
+            if time > start + 3901, !lines.contains(where: { $0.contains(#""answer""#) }) {
+                lines.append(#"{"type":"answer","time":\#(start + 3901),"source":"x","post":"t1","author":"acme"}"#)
+            }
+            lines.append(#"{"type":"reshare","time":\#(time),"source":"x","post":"t1","user":"u\#(index)","followers":300}"#)
+        }
+        let (status, out, err) = await runForeshock(["replay", try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "worse.jsonl"), "--format", "json"])
+        #expect(status == .success, "\(err)")
+        let alerts = out.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.filter { $0["type"]?.stringValue == "alert" }
+        func at(_ alert: JSONValue) -> Double { (alert["time"]?.stringValue).flatMap(Timestamp.parse).map { $0.timeIntervalSince1970 - start } ?? -1 }
+        let told = alerts.map { "\($0["rule"]?.stringValue ?? "?") \($0["severity"]?.stringValue ?? "?") \($0["reason"]?.stringValue ?? "?")" }
+        #expect(told == ["unanswered-complaint critical started", "spreading-after-answer warning deescalated"], "\(told)")
+        // Paged at the hour; told it is a warning now 30 minutes (resolve_after) after the
+        // critical rule last held: at the last reshare before the answer (3,780 s) or after.
+        #expect(alerts.count == 2 && at(alerts[0]) >= 3600 && at(alerts[0]) <= 3720 && at(alerts[1]) >= 3780 + 1800 && at(alerts[1]) <= 3901 + 1800 + 120,
+                "\(alerts.map(at))")
+    }
+
     @Test("A complaint whose reshares were seen before its post line (and its text) is still caught unanswered")
     func postLineLate() async throws {
         let start = 1_700_000_000.0

@@ -46,6 +46,18 @@ struct TemplateTests {
                 "\(TemplateValues(note)["headline"].text)")
     }
 
+    @Test("A de-escalation says so in the headline, the status and the console line, at its new severity")
+    func deescalatedHeadline() {
+        var note = AlertNotification.sample
+        note.reason = .deescalated
+        note.severity = .warning
+        note.rule = "spreading-after-answer"
+        let values = TemplateValues(note)
+        #expect(values["status"].text == "DE-ESCALATED" && values["reason"].text == "deescalated" && values["severity_upper"].text == "WARNING")
+        #expect(values["headline"].text.hasPrefix("DE-ESCALATED: dana@example.social's post is spreading"), "\(values["headline"].text)")
+        #expect(AlertText.line(note).contains(" DE-ESCALATED warning spreading-after-answer ["), "\(AlertText.line(note))")
+    }
+
     @Test("A reach partly assumed says so in every sink: a Reddit post's upvotes at an assumed audience are not people seen; one all known says nothing more")
     func reachAssumedSaid() throws {
         let templates = AlertTemplates(directory: nil)

@@ -4,8 +4,10 @@ import ForeshockConfig
 /// caller brings the time), so replay and watch make the same decisions.
 ///
 /// An alert starts when a rule first holds; escalates (one new notification, same alert) when a
-/// higher severity starts to hold; repeats every `repeatInterval` while firing; resolves once no
-/// rule has held for `resolveAfter`. Its firing notifications go to the sinks of every rule that
+/// higher severity starts to hold; de-escalates (one notification) to the most severe rule that
+/// holds once none of its own severity has held for `resolveAfter`, the same grace a resolution
+/// waits, so that a rule flickering at its threshold does not page twice; repeats every
+/// `repeatInterval` while firing; resolves once no rule has held for `resolveAfter`. Its firing notifications go to the sinks of every rule that
 /// holds at the time; a sink that a rule holding now adds is told at once (a `started` for that
 /// sink alone), and the resolution goes to every sink that was told it fired.
 package struct AlertLifecycle: Sendable {
@@ -17,12 +19,25 @@ package struct AlertLifecycle: Sendable {
         package var since: Double
         package var lastNotified: Double
         package var lastHeld: Double
+        /// When a rule as severe as the alert last held: a de-escalation waits `resolveAfter` from it.
+        package var lastHeldAtSeverity: Double
         /// Ticks before this time may pass the alert over: nothing that time alone changes can
         /// change it sooner (its rules, its repeat, its resolve). −∞: every tick evaluates it.
         package var quietUntil = -Double.infinity
         /// When it was last evaluated, and whether a rule held then.
         var evaluatedAt = -Double.infinity
         var quietHeld = false
+        var quietHeldAtSeverity = false
+
+        package init(severity: Severity, rule: String, sinks: [String], since: Double, lastNotified: Double, lastHeld: Double) {
+            self.severity = severity
+            self.rule = rule
+            self.sinks = sinks
+            self.since = since
+            self.lastNotified = lastNotified
+            self.lastHeld = lastHeld
+            self.lastHeldAtSeverity = lastHeld
+        }
     }
 
     package private(set) var repeatInterval: Double
@@ -87,6 +102,7 @@ package struct AlertLifecycle: Sendable {
             started.quietUntil = min(rulesStableUntil, time + repeatInterval)
             started.evaluatedAt = time
             started.quietHeld = true
+            started.quietHeldAtSeverity = true
             lastQuietUntil = started.quietUntil
             firing[key] = started
             return Change(rule: started.rule, severity: started.severity, sinks: sinks, reason: .started, since: time)
@@ -119,6 +135,7 @@ package struct AlertLifecycle: Sendable {
                                 previousTick: Double?, timing: Timing, sinkNames: [String]) -> (Change?, quietUntil: Double?) {
         if alert.quietHeld, let previous = previousTick, previous > alert.evaluatedAt, previous < time {
             alert.lastHeld = max(alert.lastHeld, previous)
+            if alert.quietHeldAtSeverity { alert.lastHeldAtSeverity = max(alert.lastHeldAtSeverity, previous) }
         }
         var change: Change?
         if let deciding {
@@ -126,11 +143,22 @@ package struct AlertLifecycle: Sendable {
             let sinks = Self.sinks(of: holding, in: rules)
             let added = Self.missing(sinks, from: alert.sinks, every: sinkNames)
             if alert.sinks != sinks { alert.sinks = Self.union([alert.sinks, sinks]) }
+            if rules[deciding].severity >= alert.severity { alert.lastHeldAtSeverity = time }
             if rules[deciding].severity > alert.severity {
                 alert.severity = rules[deciding].severity
                 alert.rule = rules[deciding].name
                 alert.lastNotified = time
                 change = Change(rule: alert.rule, severity: alert.severity, sinks: sinks, reason: .escalated, since: alert.since)
+            } else if rules[deciding].severity < alert.severity, time - alert.lastHeldAtSeverity >= timing.resolveAfter {
+                // Nothing as severe has held for the grace a resolution waits: a critical page
+                // for a complaint the brand has since answered is not reminded of as critical
+                // while only a warning rule holds. Every sink told it fired hears it, the one
+                // paged above all; reminders then go to the sinks of the rules holding.
+                alert.severity = rules[deciding].severity
+                alert.rule = rules[deciding].name
+                alert.lastNotified = time
+                alert.lastHeldAtSeverity = time
+                change = Change(rule: alert.rule, severity: alert.severity, sinks: alert.sinks, reason: .deescalated, since: alert.since)
             } else {
                 if rules[deciding].severity == alert.severity, rules[deciding].name != alert.rule,
                    !holding.contains(where: { rules[$0].name == alert.rule }) {
@@ -161,9 +189,13 @@ package struct AlertLifecycle: Sendable {
             }
         }
         let held = deciding != nil
-        alert.quietUntil = min(timing.rulesStableUntil, alert.lastNotified + timing.repeatInterval, held ? .infinity : alert.lastHeld + timing.resolveAfter)
+        let heldAtSeverity = deciding.map { rules[$0].severity >= alert.severity } ?? false
+        // A de-escalation, like a resolution, comes with time alone.
+        let graceEnds = held ? (heldAtSeverity ? .infinity : alert.lastHeldAtSeverity + timing.resolveAfter) : alert.lastHeld + timing.resolveAfter
+        alert.quietUntil = min(timing.rulesStableUntil, alert.lastNotified + timing.repeatInterval, graceEnds)
         alert.evaluatedAt = time
         alert.quietHeld = held
+        alert.quietHeldAtSeverity = heldAtSeverity
         return (change, alert.quietUntil)
     }
 

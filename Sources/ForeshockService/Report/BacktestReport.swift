@@ -67,8 +67,8 @@ package enum BacktestReport {
         html += "<p class=\"legend\">In each chart: <span class=\"k reshares\"></span> reshares, <span class=\"k predicted\"></span> the calibrated "
             + "prediction rules read (at the top while supercritical), <span class=\"k band\"></span> the range raw SEISMIC gives (its prediction at "
             + "either end of p̂'s 90% interval), <span class=\"k target\"></span> the target; <b class=\"fired\">F</b> fired, "
-            + "<b class=\"escalated\">E</b> escalated, <b class=\"repeated\">+</b> repeated, <b class=\"resolved\">✓</b> resolved. "
-            + "Time from the post and reshares, both on log scales. A page is a firing notification (started, escalated or repeated).</p>\n"
+            + "<b class=\"escalated\">E</b> escalated, <b class=\"deescalated\">D</b> de-escalated, <b class=\"repeated\">+</b> repeated, <b class=\"resolved\">✓</b> resolved. "
+            + "Time from the post and reshares, both on log scales. A page is a firing notification (started, escalated, de-escalated or repeated).</p>\n"
         for (index, section) in sections.enumerated() {
             html += render(section, number: index, sweep: index == 0 ? sweep : nil)
         }
@@ -111,11 +111,11 @@ package enum BacktestReport {
     /// Every alerted post in a table (at most 500 rows), each linking to its chart when drawn.
     private static func alertedTable(_ section: Section, number: Int) -> String {
         let b = section.backtest
-        // The first alert on each post, under any rule, and every rule that started or escalated one.
+        // The first alert on each post, under any rule, and every rule that started, escalated or de-escalated one.
         let alerted = b.figures(section.rules).alerted
         guard !alerted.isEmpty else { return "<p>No post was alerted on.</p>\n" }
         var rules: [PostKey: [String]] = [:]
-        for note in b.notes where note.isPost && (note.reason == .started || note.reason == .escalated) && !(rules[note.key] ?? []).contains(note.rule) {
+        for note in b.notes where note.isPost && (note.reason == .started || note.reason == .escalated || note.reason == .deescalated) && !(rules[note.key] ?? []).contains(note.rule) {
             rules[note.key, default: []].append(note.rule)
         }
         let drawn = Dictionary(section.drawn.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })

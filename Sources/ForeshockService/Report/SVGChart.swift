@@ -12,7 +12,7 @@ import Foundation
 struct SVGChart {
     struct Marker {
         var time: Double
-        /// "fired", "escalated", "repeated" or "resolved": its colour and letter.
+        /// "fired", "escalated", "deescalated", "repeated" or "resolved": its colour and letter.
         var kind: String
         var label: String
     }
@@ -32,7 +32,7 @@ struct SVGChart {
     .grid{stroke:#e6e8ef;stroke-width:1}.axis{font-size:10px;fill:#666;font-family:sans-serif}.band{fill:#9cc3f5;fill-opacity:.35;stroke:none}
     .predicted{fill:none;stroke:#1f5fbf;stroke-width:1.6;stroke-dasharray:5 3}.reshares{fill:none;stroke:#1d2330;stroke-width:2}
     .target{stroke:#b3261e;stroke-width:1;stroke-dasharray:2 3}.mark{stroke-width:1.5}.mark-label{font-size:10px;font-weight:700;font-family:sans-serif}
-    .fired{stroke:#b3261e;fill:#b3261e;color:#b3261e}.escalated{stroke:#e8710a;fill:#e8710a;color:#e8710a}
+    .fired{stroke:#b3261e;fill:#b3261e;color:#b3261e}.escalated{stroke:#e8710a;fill:#e8710a;color:#e8710a}.deescalated{stroke:#b08900;fill:#b08900;color:#b08900}
     .repeated{stroke:#999;fill:#999;color:#999}.resolved{stroke:#1e8e3e;fill:#1e8e3e;color:#1e8e3e}
     """
 
@@ -118,9 +118,9 @@ struct SVGChart {
         return svg + "</svg>"
     }
 
-    /// The letter a marker of this kind carries: F fired, E escalated, + repeated, ✓ resolved.
+    /// The letter a marker of this kind carries: F fired, E escalated, D de-escalated, + repeated, ✓ resolved.
     static func letter(_ kind: String) -> String {
-        ["fired": "F", "escalated": "E", "repeated": "+", "resolved": "✓"][kind] ?? "?"
+        ["fired": "F", "escalated": "E", "deescalated": "D", "repeated": "+", "resolved": "✓"][kind] ?? "?"
     }
 
     /// Where the time axis may have a tick, from the post: the ones too close to the last are left out.
