@@ -256,6 +256,12 @@ struct ScoringEngineTests {
         // Five of them fetched with their followers: seven still assumed.
         _ = engine.ingest((1...5).map { .reshare(key: key, time: 60 + Double($0), user: "u\($0)", followers: 50) })
         #expect(try #require(engine.features(key, at: 70)).reachAssumed == 7)
+        // Two more fetched without their followers (a look-up out of budget): they take their
+        // places, but their audience stays assumed.
+        let reach = try #require(engine.features(key, at: 70)).reach
+        _ = engine.ingest((6...7).map { .reshare(key: key, time: 60 + Double($0), user: "u\($0)", followers: nil) })
+        let after = try #require(engine.features(key, at: 70))
+        #expect(after.reachAssumed == 7 && after.reach == reach && after.reshares == 12, "\(after.reachAssumed) \(after.reach) \(after.reshares)")
         // A post whose resharers come with their followers assumes nothing.
         let known = PostKey(source: "m", id: "2")
         let seen = engine.ingest([.post(key: known, time: 100, createdAt: 100, author: "sam", followers: 300, text: nil, url: nil)]

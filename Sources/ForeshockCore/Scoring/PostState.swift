@@ -47,6 +47,9 @@ package struct PostState: Sendable {
     var firing = false
     /// Whether a `post` observation was seen (else the post is known only from reshares or counts).
     package var seenPost = false
+    /// Resharers seen in a counter's place without a follower count (a look-up out of budget):
+    /// their audience in the reach stays the one assumed. (After the flags: their padding.)
+    private var storedAssumedSeen: Int32 = 0
 
     package init(key: PostKey, createdAt: Double, followersCap: Double = .infinity) {
         self.key = key
@@ -81,6 +84,15 @@ package struct PostState: Sendable {
         get { Int(storedEstimated) }
         set { storedEstimated = Int32(clamping: max(0, newValue)) }
     }
+
+    package var assumedSeen: Int {
+        get { Int(storedAssumedSeen) }
+        set { storedAssumedSeen = Int32(clamping: max(0, newValue)) }
+    }
+
+    /// Of the reshares, those whose audience in the reach is assumed: the counter's not seen
+    /// since, and those seen without a follower count in their place.
+    package var reachAssumed: Int { estimated + assumedSeen }
 
     package var complaintScore: Int {
         get { Int(storedComplaintScore) }

@@ -288,7 +288,11 @@ package struct ScoringShard: Sendable {
                 // those 20): counted again, each post's reshares came to twice what its API said,
                 // and ordinary posts paged. Its audience joins the reach in place of the one assumed.
                 post.estimated -= 1
-                post.resharerFollowers += (followers ?? item.typicalFollowers) - item.typicalFollowers
+                if let followers {
+                    post.resharerFollowers += followers - item.typicalFollowers
+                } else {
+                    post.assumedSeen += 1
+                }
                 return
             }
             let n = followers ?? item.typicalFollowers
@@ -558,7 +562,7 @@ extension ScoringShard.Settings {
             complaint: post.complaintScore > 0, complaintScore: post.complaintScore,
             unansweredFor: post.answeredAt == nil ? t : nil, author: post.author, url: post.url, excerpt: post.excerpt, counters: post.counters)
         if let answeredAt = post.answeredAt { f.afterAnswer = AfterAnswer(post.history, answeredAt: answeredAt - post.createdAt, age: t) }
-        f.reachAssumed = post.estimated
+        f.reachAssumed = post.reachAssumed
         return f
     }
 
