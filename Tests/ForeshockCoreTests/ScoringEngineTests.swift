@@ -253,9 +253,13 @@ struct ScoringEngineTests {
         #expect(started.reachAssumed == 12 && started.reach > 0, "\(started.jsonLine)")
         #expect(started.reachNote == " (12 reshares at an assumed audience: the source gives no follower counts)")
         #expect(started.jsonLine.contains(#""reach_assumed_reshares":12"#))
-        // Five of them fetched with their followers: seven still assumed.
+        // Five of them fetched with their followers: seven still assumed, and the five's 50 each
+        // in the reach in place of their assumed audience, not on top of it.
+        let assumedReach = try #require(engine.features(key, at: 70)).reach
         _ = engine.ingest((1...5).map { .reshare(key: key, time: 60 + Double($0), user: "u\($0)", followers: 50) })
         #expect(try #require(engine.features(key, at: 70)).reachAssumed == 7)
+        let fetchedReach = try #require(engine.features(key, at: 70)).reach
+        #expect(abs(fetchedReach - (assumedReach * 7 / 12 + 5 * 50)) < 1e-6, "\(assumedReach) then \(fetchedReach)")
         // Two more fetched without their followers (a look-up out of budget): they take their
         // places, but their audience stays assumed.
         let reach = try #require(engine.features(key, at: 70)).reach

@@ -20,6 +20,9 @@ package struct PostState: Sendable {
     package var lastActivity: Double
     package var history: ShareHistory
     package var resharerFollowers = 0.0
+    /// Of `resharerFollowers`, the audience assumed for the `estimated` reshares: a resharer
+    /// seen later takes its share out (the source's typical audience may have moved since).
+    package var estimatedAudience = 0.0
     package var author: String?
     package var url: String?
     /// The start of the text, for notifications.

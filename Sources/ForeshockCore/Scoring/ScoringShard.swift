@@ -286,10 +286,13 @@ package struct ScoringShard: Sendable {
             guard post.estimated == 0 else {
                 // One the counter counted already (a resharer list fetched at 20 reshares lists
                 // those 20): counted again, each post's reshares came to twice what its API said,
-                // and ordinary posts paged. Its audience joins the reach in place of the one assumed.
+                // and ordinary posts paged. Its audience joins the reach in place of the one assumed
+                // (its share of what the counter's were assumed at: typical then, not now).
+                let assumed = post.estimatedAudience / Double(post.estimated)
                 post.estimated -= 1
+                post.estimatedAudience = post.estimated == 0 ? 0 : post.estimatedAudience - assumed
                 if let followers {
-                    post.resharerFollowers += followers - item.typicalFollowers
+                    post.resharerFollowers += followers - assumed
                 } else {
                     post.assumedSeen += 1
                 }
@@ -327,6 +330,7 @@ package struct ScoringShard: Sendable {
         let to = time - post.createdAt
         post.history.spread(new, from: from, to: to, followers: followers)
         post.resharerFollowers += followers * Double(new)
+        post.estimatedAudience += followers * Double(new)
         // A counter moves by any amount, so it seldom lands on a multiple of 64: compact when
         // it passed one, or a post that only ever gets counters is never compacted.
         compact(&post, now: time, settings: settings, passed: (total - new) / 64 != total / 64)
