@@ -116,7 +116,9 @@ package final class NotificationLog: @unchecked Sendable {
 
     /// Whether receivers were already told what `note` says: its id was taken, or it starts or
     /// escalates an alert last announced as firing at this severity or above less than
-    /// `within` seconds before it, or it resolves an alert last announced as resolved.
+    /// `within` seconds before it, or it resolves an alert last announced as resolved, or it
+    /// de-escalates an alert not last announced as firing at a higher severity (a sink a
+    /// silence kept the page from, or told only the lower one, has nothing to hear).
     /// - Parameter within: beyond this a reminder would be due anyway (`repeat_interval`),
     ///   so an alert the core lost track of may start again.
     /// - Parameter sink: the sink to ask about; marks are kept per alert and sink, since an
@@ -125,16 +127,15 @@ package final class NotificationLog: @unchecked Sendable {
     package func alreadyAnnounced(_ note: AlertNotification, sink: String? = nil, within: Double) -> Bool {
         lock.withLock {
             if ids.contains(note.notificationID) || pendingIDs.contains(note.notificationID) { return true }
-            guard let mark = lastMark(note, sink: sink) else { return false }
+            let mark = lastMark(note, sink: sink)
+            if note.reason == .deescalated { return !(mark.map { $0.firing && $0.severity > note.severity } ?? false) }
+            guard let mark else { return false }
             switch note.reason {
             case .started, .escalated:
                 return mark.firing && mark.severity >= note.severity && note.time - mark.time < within
             case .resolved:
                 return !mark.firing
-            case .deescalated:
-                // Told already that it fires at this lower severity.
-                return mark.firing && mark.severity == note.severity && note.time - mark.time < within
-            case .repeated:
+            case .repeated, .deescalated:
                 return false
             }
         }

@@ -136,7 +136,8 @@ package final class Notifier: @unchecked Sendable {
             if sinks.isEmpty {
                 counts.announced += 1
                 logger.info(note.state == .resolved ? "notification not sent: receivers were told it resolved, or never that it fired"
-                                                    : "notification not sent: receivers were already told",
+                            : note.reason == .deescalated ? "notification not sent: no receiver was told it fired at a higher severity"
+                            : "notification not sent: receivers were already told",
                             [("alert", note.alertKey), ("rule", note.rule), ("reason", note.reason.rawValue)])
                 continue
             }

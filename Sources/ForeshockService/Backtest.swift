@@ -222,7 +222,7 @@ package struct Backtest: Sendable {
         for note in notes where names.contains(note.rule) {
             figures.notifications += 1
             if note.pages { figures.pages += 1 }
-            guard note.isPost, note.reason == .started || note.reason == .escalated || note.reason == .deescalated, first.insert(note.key).inserted else { continue }
+            guard note.isPost, note.reason == .started || note.reason == .escalated, first.insert(note.key).inserted else { continue }
             let outcome = outcomes[note.key]
             let counted = outcome.map(outcomes.reachedWhileWatched) ?? false
             figures.alerted.append(Alerted(key: note.key, time: note.time, reshares: note.reshares, final: max(outcome?.reshares ?? 0, note.reshares),

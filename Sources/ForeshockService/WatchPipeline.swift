@@ -584,7 +584,7 @@ package actor WatchPipeline {
     }
 
     private func count(_ notes: [AlertNotification]) {
-        for note in notes where note.reason == .started || note.reason == .escalated || note.reason == .deescalated {
+        for note in notes where note.reason == .started || note.reason == .escalated {
             counters.alerts["\(note.rule)\u{0}\(note.severity.rawValue)", default: 0] += 1
         }
     }

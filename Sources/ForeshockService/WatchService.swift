@@ -453,13 +453,9 @@ package actor WatchService {
         let notifier = notifier
         // Silences that ended before their alerts did: receivers hear of those alerts now (not
         // on the way out, after the last deliveries).
-        let reminders = !running ? [] : notifier.lapsedSilences(now: Date()).filter { note in
-            switch note.subject {
-            case .post(let key, _): return snapshot.firing.contains { !$0.isVolume && $0.key == key }
-            case .volume(let source, _, _): return snapshot.firing.contains { $0.isVolume && $0.key.source == source }
-            case .sourceDown(let source, _, _): return sources.contains { $0.name == source && $0.health.alerted }
-            }
-        }.map { $0.reminder(at: now.timeIntervalSince1970, features: byKey[$0.key]) }
+        let down = Set(sources.filter { $0.health.alerted }.map(\.name))
+        let reminders = !running ? [] : Self.reminders(of: notifier.lapsedSilences(now: Date()), firing: snapshot.firing, sourcesDown: down,
+                                                      features: byKey, at: now.timeIntervalSince1970)
         if !reminders.isEmpty {
             logger.info("alerts still firing that a sink was not told of (a silence held them back and has ended, or the sink is new in the config); telling it now", [("alerts", reminders.map(\.alertKey).joined(separator: ","))])
             notifier.submit(reminders)
@@ -516,7 +512,7 @@ package actor WatchService {
         metrics.add("foreshock_posts_tracked", "gauge", "Posts the scoring core tracks.", [([], postCount.asDouble)])
         metrics.add("foreshock_scoring_seconds_total", "counter", "Time spent in the scoring core.", [([], counters.scoringSeconds)])
         metrics.add("foreshock_scoring_batches_total", "counter", "Batches of observations scored.", [([], counters.scoringBatches.asDouble)])
-        metrics.add("foreshock_alerts_total", "counter", "Alerts started, escalated or de-escalated, by rule and severity.", counters.alerts.sorted { $0.key < $1.key }.map { key, value in
+        metrics.add("foreshock_alerts_total", "counter", "Alerts started or escalated, by rule and severity.", counters.alerts.sorted { $0.key < $1.key }.map { key, value in
             let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
             return ([("rule", parts[0]), ("severity", parts.count > 1 ? parts[1] : "")], value.asDouble)
         })
@@ -559,6 +555,29 @@ package actor WatchService {
         guard writeFiles else { return }
         write(statusJSON, to: WatchStatus.path(stateDir: stateDir), "status.json")
         write(Data(metricsText.utf8), to: config.metricsFile ?? (stateDir as NSString).appendingPathComponent("foreshock.prom"), "the metrics file")
+    }
+
+    /// The reminders for alerts a silence held back that no silence holds now, for those still
+    /// firing: under the rule and severity each alert has now (the one held back may have been
+    /// de-escalated or escalated since, and a reminder under it would say what no longer holds
+    /// until the next repeat, hours away), with the post's numbers at `time`.
+    /// - Parameters:
+    ///   - lapsed: what `Notifier.lapsedSilences` handed out.
+    ///   - firing: the engine's alerts firing now.
+    ///   - sourcesDown: the sources whose source-down alert fires.
+    static func reminders(of lapsed: [AlertNotification], firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)],
+                          sourcesDown: Set<String>, features: [PostKey: PostFeatures], at time: Double) -> [AlertNotification] {
+        lapsed.compactMap { held in
+            var note = held
+            if case .sourceDown(let source, _, _) = note.subject {
+                guard sourcesDown.contains(source) else { return nil }
+            } else {
+                guard let now = firing.first(where: { $0.isVolume == note.isVolume && $0.key == note.key }) else { return nil }
+                note.rule = now.alert.rule
+                note.severity = now.alert.severity
+            }
+            return note.reminder(at: time, features: features[note.key])
+        }
     }
 
     /// One housekeeping file written whole; its failures said as `FailureNotice` says, and

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ForeshockConfig
+@testable import ForeshockCore
 @testable import ForeshockDelivery
 @testable import ForeshockSupport
 @testable import ForeshockService
@@ -215,14 +216,24 @@ struct NotifierTests {
         #expect(await runForeshock(["silence", "list", "--expired", "--state-dir", state]).out.contains("s1  author=carol@example.social  ended "))
     }
 
-    @Test("A silenced alert's resolution is not sent (receivers never heard it fire); a silence that ends first hands the alert back to be told")
-    func silenceLifecycle() async throws {
+    /// A webhook sink "hook" on a loopback server that answers 200, no group window: the
+    /// server, the state directory, the config and its notifier (the caller stops both).
+    static func oneHook() async throws -> (FixtureServer, String, Config, Notifier) {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
-        defer { server.stop() }
         let state = try makeTemporaryDirectory().path
         let config = try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#, extra: #"alerting: { group_wait: "0s" }"#)
-        let notifier = try NotifierFixtures.notifier(config, stateDir: state)
-        defer { notifier.stop() }
+        do {
+            return (server, state, config, try NotifierFixtures.notifier(config, stateDir: state))
+        } catch {
+            server.stop()
+            throw error
+        }
+    }
+
+    @Test("A silenced alert's resolution is not sent (receivers never heard it fire); a silence that ends first hands the alert back to be told")
+    func silenceLifecycle() async throws {
+        let (server, state, config, notifier) = try await Self.oneHook()
+        defer { server.stop(); notifier.stop() }
         let store = SilenceStore(configured: [], stateDir: state)
         _ = try store.add(SilenceConfig(matchers: [SilenceMatcher(.post, .equal, "mastodon:7")], until: Date().addingTimeInterval(3600)))
         _ = try store.add(SilenceConfig(matchers: [SilenceMatcher(.post, .equal, "mastodon:8")], until: Date().addingTimeInterval(1)))
@@ -257,6 +268,30 @@ struct NotifierTests {
                                     NotifierFixtures.note("9", reason: .resolved, after: 120)])
         #expect(restarted.lapsedSilences(now: Date()).isEmpty)
         #expect(restarted.lapsedSilences(now: Date().addingTimeInterval(7200)).map { "\($0.alertKey) \($0.reason)" } == ["mastodon:7 repeated"])
+    }
+
+    @Test("A de-escalation reaches only the sinks last told the alert fires at a higher severity: not one a silence kept the page from, nor one told only the lower severity")
+    func deescalationOnlyToThosePaged() async throws {
+        let (server, _, _, notifier) = try await Self.oneHook()
+        defer { server.stop(); notifier.stop() }
+        func down(_ id: String) -> AlertNotification {
+            var note = NotifierFixtures.note(id, reason: .deescalated, after: 1800, severity: .warning)
+            note.rule = "heating-up"
+            return note
+        }
+        var warned = NotifierFixtures.note("9", severity: .warning)
+        warned.rule = "heating-up"
+        // 8 is paged as critical, 9 told as a warning; then 7's critical page is silenced (by
+        // its rule, which the warning it comes down to is not under).
+        notifier.submit([NotifierFixtures.note("8"), warned])
+        _ = try notifier.silences.add(SilenceConfig(matchers: [SilenceMatcher(.rule, .equal, "going-viral")], until: Date().addingTimeInterval(3600)))
+        notifier.submit([NotifierFixtures.note("7")])
+        notifier.submit([down("7"), down("8"), down("9")])
+        #expect(await notifier.drain(timeout: 30))
+        let sent = try await NotifierFixtures.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
+            .map { "\($0["post"]?.stringValue ?? "?") \($0["reason"]?.stringValue ?? "?")" }
+        #expect(sent.sorted() == ["8 deescalated", "8 started", "9 started"], "\(sent)")
+        #expect(notifier.stats.alreadyAnnounced == 2 && notifier.stats.silenced == 1)
     }
 
     @Test("What a stopped process left in the outbox is delivered by the next one, under the same id, once")

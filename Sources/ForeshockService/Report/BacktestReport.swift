@@ -111,11 +111,11 @@ package enum BacktestReport {
     /// Every alerted post in a table (at most 500 rows), each linking to its chart when drawn.
     private static func alertedTable(_ section: Section, number: Int) -> String {
         let b = section.backtest
-        // The first alert on each post, under any rule, and every rule that started, escalated or de-escalated one.
+        // The first alert on each post, under any rule, and every rule that started or escalated one.
         let alerted = b.figures(section.rules).alerted
         guard !alerted.isEmpty else { return "<p>No post was alerted on.</p>\n" }
         var rules: [PostKey: [String]] = [:]
-        for note in b.notes where note.isPost && (note.reason == .started || note.reason == .escalated || note.reason == .deescalated) && !(rules[note.key] ?? []).contains(note.rule) {
+        for note in b.notes where note.isPost && (note.reason == .started || note.reason == .escalated) && !(rules[note.key] ?? []).contains(note.rule) {
             rules[note.key, default: []].append(note.rule)
         }
         let drawn = Dictionary(section.drawn.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
