@@ -169,8 +169,8 @@ package struct BlueskyFeed: MentionFeed {
     /// Search is often refused logged out: with an app password, a session the poller keeps.
     package var needs: FeedNeeds { FeedNeeds(authentication: .session) }
 
-    package func repliesRequest(for id: String) -> HTTPRequest? {
-        request(url("/xrpc/app.bsky.feed.getPostThread", [("uri", id), ("depth", "1"), ("parentHeight", "0")]))
+    package func repliesRequest(for id: String, thread: String?) -> HTTPRequest? {
+        request(url("/xrpc/app.bsky.feed.getPostThread", [("uri", id), ("depth", String(ThreadWalk.depth)), ("parentHeight", "0")]))
     }
 
     package func parseReplies(_ body: Data) throws(FeedError) -> [Mention] {
@@ -179,6 +179,7 @@ package struct BlueskyFeed: MentionFeed {
         guard let thread, thread["post"]?.objectValue != nil else {
             throw FeedError(.unexpectedShape, "expected a thread with its post (a post not found or blocked has none)")
         }
-        return (thread.items("replies") ?? []).compactMap { $0["post"].flatMap(mention) }
+        // Replies to replies too: the brand may answer the customer's follow-up.
+        return ThreadWalk.flatten(thread, children: { $0.items("replies") ?? [] }, read: { $0["post"].flatMap(mention) })
     }
 }

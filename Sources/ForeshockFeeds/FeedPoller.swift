@@ -40,6 +40,10 @@ package final class FeedPoller: Sendable {
         /// all it lists now is new, so a full latest page is followed back (`olderPage`).
         var listingEmpty = false
         var seen = RecentIDs(capacity: 20_000)
+        /// Recent posts' authors and threads, for their thread reads; the oldest forgotten past
+        /// `seen`'s capacity.
+        var posts: [String: PostRef] = [:]
+        var postOrder: [String] = []
         var etags: [String: String] = [:]
         var failures = 0
         var batchedCounts = true
@@ -319,6 +323,14 @@ package final class FeedPoller: Sendable {
         state.withLock { state in
             let fresh = mentions.filter { state.seen.insert($0.id) }
             state.stats.mentions += fresh.count
+            for mention in fresh where state.posts.updateValue(PostRef(author: mention.author, thread: mention.thread), forKey: mention.id) == nil {
+                state.postOrder.append(mention.id)
+            }
+            if state.postOrder.count > 20_000 {
+                let forgotten = state.postOrder.prefix(2_000)
+                for id in forgotten { state.posts[id] = nil }
+                state.postOrder.removeFirst(forgotten.count)
+            }
             return fresh
         }
     }
@@ -509,11 +521,12 @@ package final class FeedPoller: Sendable {
 
     /// Whether the brand's answers can be read from posts' threads: the source names the brand's
     /// accounts and its API has a thread to read.
-    package var readsThreads: Bool { !source.brandAccounts.isEmpty && feed.repliesRequest(for: "0") != nil }
+    package var readsThreads: Bool { !source.brandAccounts.isEmpty && feed.repliesRequest(for: "0", thread: nil) != nil }
 
     /// What reading a post's thread gave.
     package enum ThreadRead: Sendable, Equatable {
-        /// The brand's direct replies in it (none, if it has not answered there).
+        /// The brand's replies in it to the post or, below it, to its author (none, if it has not
+        /// answered there).
         case read([BrandReply])
         /// The thread could not be read (a deleted post, a server error): counted, and said once a
         /// run; why, as logs may show it.
@@ -523,23 +536,57 @@ package final class FeedPoller: Sendable {
     }
 
     /// The brand's replies to a post, read from its thread where the mention stream does not
-    /// carry them. Spends one call.
+    /// carry them: to the post itself or, anywhere below it, to its author, as an answer to
+    /// the customer's follow-up is one to the complaint (a reply to someone else in the thread
+    /// is not; with the author not known, after a restart, it is). Spends one call.
     package func brandReplies(to id: String) async -> ThreadRead {
-        guard !source.brandAccounts.isEmpty, let request = feed.repliesRequest(for: id) else { return .notNow }
+        let post = state.withLock { $0.posts[id] }
+        let thread = post?.thread
+        guard !source.brandAccounts.isEmpty, let request = feed.repliesRequest(for: id, thread: thread) else { return .notNow }
         guard state.withLock({ $0.budget.spend(now: clock()) }) else { return .notNow }
         var outcome = PollOutcome(source: source.name, observedAt: clock())
         do throws(FeedError) {
-            let replies = try feed.parseReplies(try await fetch(request, &outcome)).map { reply in
-                var reply = reply
-                if reply.replyTo == nil { reply.replyTo = id }
-                return reply
-            }
+            let replies = try feed.parseReplies(try await fetch(request, &outcome))
             lookupAnswered(.thread)
-            return .read(brandReplies(in: replies.filter { $0.replyTo == id }))
+            let below = Self.below(id, in: replies, thread: thread)
+            let customer = post?.author.map(feed.accountKey)
+            var authors: [String: String] = [:]
+            for reply in below { authors[reply.id] = reply.author.map(feed.accountKey) }
+            let toCustomer = below.filter { reply in reply.replyTo == id || customer == nil || reply.replyTo.flatMap { authors[$0] } == customer }
+            return .read(brandReplies(in: toCustomer).map { reply in
+                var reply = reply
+                reply.postID = id
+                return reply
+            })
         } catch {
             // Cut short by a stop: not asked, rather than unreadable.
             if Task.isCancelled { return .notNow }
             return .failed(lookupFailed(error, .thread, asking: "the replies to \(id)").message)
+        }
+    }
+
+    /// The replies in a thread read that are below post `id`, however deep: those whose chain
+    /// of `replyTo` leads to it. One that names no parent is taken as a direct reply (an API
+    /// that lists only a post's own replies), unless it is the thread's first post, which an
+    /// X conversation lists and which is above the post, never below.
+    static func below(_ id: String, in replies: [Mention], thread: String?) -> [Mention] {
+        var children: [String: [Int]] = [:]
+        for (index, reply) in replies.enumerated() where reply.id != id && reply.id != thread {
+            children[reply.replyTo ?? id, default: []].append(index)
+        }
+        var found: [Int] = []
+        var reached: Set<String> = [id]
+        var queue = [id]
+        while let parent = queue.popLast() {
+            for index in children[parent] ?? [] where reached.insert(replies[index].id).inserted {
+                found.append(index)
+                queue.append(replies[index].id)
+            }
+        }
+        return found.sorted().map { index in
+            var reply = replies[index]
+            reply.replyTo = reply.replyTo ?? id
+            return reply
         }
     }
 
@@ -739,6 +786,12 @@ package struct BrandReply: Sendable, Equatable {
     package var replyID: String
     package var by: String
     package var at: Date
+}
+
+/// What a thread read needs of a post seen: who wrote it, and the thread it goes under.
+struct PostRef: Sendable {
+    var author: String?
+    var thread: String?
 }
 
 /// An account seen resharing a post, with the time assigned to it.

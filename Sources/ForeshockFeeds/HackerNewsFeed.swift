@@ -93,7 +93,7 @@ package struct HackerNewsFeed: MentionFeed {
         return [mention]
     }
 
-    package func repliesRequest(for id: String) -> HTTPRequest? {
+    package func repliesRequest(for id: String, thread: String?) -> HTTPRequest? {
         request(url("/api/v1/items/\(FeedURL.encode(id))"))
     }
 
@@ -101,10 +101,11 @@ package struct HackerNewsFeed: MentionFeed {
         let value = try json(body)
         // Every item has `children`, empty when no one replied: without it, this is no item, and
         // reading it as "no replies" would page an answered complaint as unanswered.
-        guard let children = value.items("children") else {
+        guard value.items("children") != nil else {
             if let message = value["message"]?.text ?? value["error"]?.text { throw FeedError(.unexpectedShape, "the server answered with an error: \(message)") }
             throw FeedError(.unexpectedShape, "expected an item with `children`, got \(value.kindName)\(value.objectValue != nil ? " without them" : "")")
         }
-        return children.compactMap(mention)
+        // Replies to replies too, each naming its parent: the brand may answer a follow-up.
+        return ThreadWalk.flatten(value, children: { $0.items("children") ?? [] }, read: mention)
     }
 }

@@ -190,7 +190,7 @@ package struct MastodonFeed: MentionFeed {
         }
     }
 
-    package func repliesRequest(for id: String) -> HTTPRequest? {
+    package func repliesRequest(for id: String, thread: String?) -> HTTPRequest? {
         request(url("/api/v1/statuses/\(FeedURL.encode(id))/context"))
     }
 

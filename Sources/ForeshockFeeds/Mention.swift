@@ -21,6 +21,9 @@ package struct Mention: Sendable, Equatable {
     package var lang: String?
     /// Plain text: HTML stripped, entities decoded.
     package var text: String?
+    /// The id its network reads its thread under, where that is not its own: X's
+    /// `conversation_id`, the thread's first post, for a post that is itself a reply.
+    package var thread: String?
 
     package init(source: String, id: String) {
         self.source = source

@@ -46,7 +46,13 @@ package protocol MentionFeed: Sendable {
     func parseResharers(_ body: Data) throws(FeedError) -> [Resharer]
 
     /// The request for the replies to a post (to see whether the brand answered), or nil.
-    func repliesRequest(for id: String) -> HTTPRequest?
+    /// - Parameters:
+    ///   - id: the post whose replies are wanted.
+    ///   - thread: the id its thread goes under, when the post's mention named one
+    ///     (`Mention.thread`).
+    /// - Returns: a request whose answer holds the post's replies and the replies to those, as
+    ///   deep as the API goes in one call; nil where the API cannot say.
+    func repliesRequest(for id: String, thread: String?) -> HTTPRequest?
 
     /// Reads a `repliesRequest` response.
     func parseReplies(_ body: Data) throws(FeedError) -> [Mention]
@@ -197,7 +203,7 @@ extension MentionFeed {
     package func cursor(at time: Date) -> String? { nil }
     package func resharersRequest(for id: String) -> HTTPRequest? { nil }
     package func parseResharers(_ body: Data) throws(FeedError) -> [Resharer] { [] }
-    package func repliesRequest(for id: String) -> HTTPRequest? { nil }
+    package func repliesRequest(for id: String, thread: String?) -> HTTPRequest? { nil }
     package func parseReplies(_ body: Data) throws(FeedError) -> [Mention] { try parseMentions(body).mentions }
     package var needs: FeedNeeds { FeedNeeds() }
     package func followersRequests(for accounts: [String]) -> [HTTPRequest] { [] }

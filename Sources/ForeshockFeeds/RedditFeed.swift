@@ -106,15 +106,18 @@ package struct RedditFeed: MentionFeed {
         }
     }
 
-    package func repliesRequest(for id: String) -> HTTPRequest? {
-        request(url("/comments/\(FeedURL.encode(id))", [("sort", "new"), ("limit", "100"), ("depth", "1"), ("raw_json", "1")]))
+    package func repliesRequest(for id: String, thread: String?) -> HTTPRequest? {
+        request(url("/comments/\(FeedURL.encode(id))", [("sort", "new"), ("limit", "100"), ("depth", String(ThreadWalk.depth)), ("raw_json", "1")]))
     }
 
     /// `/comments/:id` answers with two Listings: the post, then its comments.
     package func parseReplies(_ body: Data) throws(FeedError) -> [Mention] {
-        guard let listings = try json(body).arrayValue, listings.count == 2, let children = listings[1].items("data.children") else {
+        guard let listings = try json(body).arrayValue, listings.count == 2, listings[1].items("data.children") != nil else {
             throw FeedError(.unexpectedShape, "expected the post's Listing and its comments' Listing")
         }
-        return children.compactMap { child in child["data"].flatMap { mention(kind: child["kind"]?.stringValue, $0) } }
+        // A comment's `replies` is a Listing of its own ("" when none): the brand may answer
+        // the customer's follow-up.
+        return ThreadWalk.flatten(listings[1], children: { ($0["kind"]?.stringValue == "Listing" ? $0.items("data.children") : $0.items("data.replies.data.children")) ?? [] },
+                                  read: { child in child["data"].flatMap { mention(kind: child["kind"]?.stringValue, $0) } })
     }
 }

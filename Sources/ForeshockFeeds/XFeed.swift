@@ -97,6 +97,9 @@ package struct XFeed: MentionFeed {
             default: break
             }
         }
+        // Every post of a thread carries its first post's id: the brand's reply to a complaint
+        // that is itself a reply is found under that, never under the complaint's own.
+        if let conversation = tweet["conversation_id"]?.idString, conversation != id { mention.thread = conversation }
         return mention
     }
 
@@ -138,9 +141,9 @@ package struct XFeed: MentionFeed {
         }
     }
 
-    package func repliesRequest(for id: String) -> HTTPRequest? {
+    package func repliesRequest(for id: String, thread: String?) -> HTTPRequest? {
         request(url("/2/tweets/search/recent", [
-            ("query", "conversation_id:\(id)"), ("max_results", "100"), ("tweet.fields", Self.tweetFields),
+            ("query", "conversation_id:\(thread ?? id)"), ("max_results", "100"), ("tweet.fields", Self.tweetFields),
             ("expansions", "author_id"), ("user.fields", "public_metrics"),
         ]))
     }

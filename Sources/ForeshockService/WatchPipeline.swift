@@ -67,6 +67,9 @@ package actor WatchPipeline {
     /// Posts whose thread could not be read when last asked, and why: an alert on them about
     /// the brand's answer says the answer was not checked. Kept while the post is followed.
     private var unreadThreads: [PostKey: String] = [:]
+    /// Threads read before this poll's findings were scored, while they are: a post new in the
+    /// poll is followed only once ingested, and its alert must not say its thread was not read.
+    private var readBeforeScoring: [PostKey: Double] = [:]
     /// Per polled source, when its last successful poll started: what it shows is as of then.
     private var readThrough: [String: Double] = [:]
     package private(set) var health: [String: SourceHealth] = [:]
@@ -155,8 +158,13 @@ package actor WatchPipeline {
         for (id, read) in readFirst { unreadThreads[PostKey(source: outcome.source, id: id)] = read.failure }
         let taken = outcome.mentions.map(\.id) + outcome.skippedIDs
         let bookkeeping: [StateJournal.Entry] = taken.isEmpty ? [] : [.polled(source: outcome.source, cursor: poller.savedCursor, ids: taken, readsFrom: poller.source.readsFrom)]
+        for id in readFirst.keys { readBeforeScoring[PostKey(source: outcome.source, id: id)] = outcome.observedAt.timeIntervalSince1970 }
         await ingest(Self.recent(MentionObservations.from(outcome), at: outcome.observedAt.timeIntervalSince1970, coldAfter: config.scoring.coldAfter), then: bookkeeping)
-        for id in readFirst.keys { recent[outcome.source]?[id]?.threadReadAt = outcome.observedAt.timeIntervalSince1970 }
+        for id in readFirst.keys {
+            recent[outcome.source]?[id]?.threadReadAt = outcome.observedAt.timeIntervalSince1970
+            // Its own only: another source's poll may be scoring across the await above.
+            readBeforeScoring[PostKey(source: outcome.source, id: id)] = nil
+        }
         await checkHealth(outcome)
         guard outcome.error == nil else { return }
         let source = outcome.source
@@ -538,7 +546,7 @@ package actor WatchPipeline {
     private func answerLookedFor(_ key: PostKey, at time: Double) -> String? {
         guard let poller = pollers[key.source], poller.readsThreads, config.rules.contains(where: \.when.readsAnswer),
               let followed = recent[key.source]?[key.id], !followed.answered else { return nil }
-        guard let read = followed.threadReadAt else { return "its thread not read yet for the brand's answer" }
+        guard let read = followed.threadReadAt ?? readBeforeScoring[key] else { return "its thread not read yet for the brand's answer" }
         let age = time - read
         guard age > poller.source.interval + Self.beforeCrossing else { return nil }
         return "its thread last read for the brand's answer \(DurationText.format(age)) ago"

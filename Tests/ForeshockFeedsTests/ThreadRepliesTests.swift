@@ -63,6 +63,54 @@ struct ThreadRepliesTests {
         #expect(await FeedPoller(feed: other.makeFeed()).brandReplies(to: test.post) == .read([]))
     }
 
+    @Test("Below the post: the brand's reply to the customer's follow-up answers the complaint, its reply to someone else in the thread does not; without the author known (after a restart) any reply of the brand's below it does")
+    func answersBelowThePost() async throws {
+        func status(_ id: String, _ author: String, _ parent: String) throws -> String {
+            try mastodonStatus(id: id, createdAt: "2026-12-01T10:0\(id.suffix(1)):00.000Z", author: author, inReplyTo: parent, content: "<p>hi</p>")
+        }
+        // 100 is dana's complaint; bob replied, and the brand answered bob; dana followed up on
+        // bob's reply, and the brand answered dana there.
+        let toSomeoneElse = #"{"ancestors":[],"descendants":[\#(try status("101", "bob", "100")),\#(try status("102", "acme_support", "101"))]}"#
+        let toFollowUp = #"{"ancestors":[],"descendants":[\#(try status("101", "bob", "100")),\#(try status("103", "dana", "101")),\#(try status("104", "acme_support", "103"))]}"#
+        let api = try await ScriptedAPI(["/api/v1/statuses/100/context": [["body": toSomeoneElse], ["body": toFollowUp], ["body": toSomeoneElse]]])
+        defer { api.stop() }
+        var source = testSource(.mastodon, base: api.base)
+        source.brandAccounts = ["acme_support"]
+        let poller = FeedPoller(feed: source.makeFeed())
+        var complaint = Mention(source: source.name, id: "100")
+        complaint.author = "dana"
+        _ = poller.accept([complaint])
+        #expect(await poller.brandReplies(to: "100") == .read([]))
+        guard case .read(let found) = await poller.brandReplies(to: "100") else { Issue.record("not read"); return }
+        #expect(found.map(\.replyID) == ["104"] && found.allSatisfy { $0.postID == "100" }, "\(found)")
+        // A poller that never saw the post (a restart) takes any reply of the brand's below it.
+        let restarted = FeedPoller(feed: source.makeFeed())
+        guard case .read(let lenient) = await restarted.brandReplies(to: "100") else { Issue.record("not read"); return }
+        #expect(lenient.map(\.replyID) == ["102"], "\(lenient)")
+    }
+
+    @Test("On X a complaint that is itself a reply is read under its conversation, the thread's first post: the brand's reply to it is found there, never under the complaint's own id")
+    func xConversation() async throws {
+        let api = try await ScriptedAPI(["/2/tweets/search/recent": [["body_file": payloadPath("x/search_conversation_python_twitter.json")]]])
+        defer { api.stop() }
+        var source = testSource(.x, base: api.base)
+        source.token = .literal("t")
+        source.brandAccounts = ["jellybeanjones"]
+        let poller = FeedPoller(feed: source.makeFeed())
+        // snowman's reply in the conversation that 1273733248749690880 began, as the search gives it.
+        let page = try source.makeFeed().parseMentions(Data(#"""
+            {"data":[{"id":"1275653067283759104","text":"@happycamper Wait","author_id":"1","conversation_id":"1273733248749690880",
+                      "referenced_tweets":[{"type":"replied_to","id":"1274086728471461889"}]}],
+             "includes":{"users":[{"id":"1","username":"snowman"}]},"meta":{"result_count":1}}
+            """#.utf8))
+        #expect(page.mentions.first?.thread == "1273733248749690880")
+        _ = poller.accept(page.mentions)
+        guard case .read(let found) = await poller.brandReplies(to: "1275653067283759104") else { Issue.record("not read"); return }
+        #expect(found.map(\.replyID) == ["1275763727908798470"], "\(found)")
+        let asked = try await api.requests(to: "/2/tweets/search/recent").map(\.path)
+        #expect(asked.count == 1 && asked[0].contains("query=conversation_id%3A1273733248749690880"), "\(asked)")
+    }
+
     @Test("A brand account written as people write it is the account the answers name: Mastodon's @user@its.server is the bare user its server names, another server's is another person; Reddit's u/name is name")
     func brandAccountsAsWritten() throws {
         var mastodon = testSource(.mastodon, base: "https://mastodon.social")
@@ -88,11 +136,15 @@ struct ThreadRepliesTests {
         }
     }
 
-    @Test("Reddit's `more` stubs (comments not sent) are not replies, and a Bluesky post nobody answered has a thread with no replies")
+    @Test("Reddit's comments are read as deep as they were sent, `more` stubs (comments not sent) are not replies, and a Bluesky post nobody answered has a thread with no replies")
     func edges() async throws {
         let reddit = testSource(.reddit).makeFeed()
         let comments = try reddit.parseReplies(try payload("reddit/comments_3hahrw_more_praw.json"))
-        #expect(!comments.isEmpty && comments.allSatisfy { $0.author != nil && $0.replyTo != nil }, "\(comments)")
+        #expect(comments.count == 10 && comments.allSatisfy { $0.replyTo != nil }, "\(comments)")
+        // Replies to replies, as deep as they were sent, each naming its parent; a deleted
+        // comment is one with no author.
+        #expect(comments.first { $0.id == "cu5tgzu" }?.replyTo == "cu5sye5")
+        #expect(comments.filter { $0.author == nil }.map(\.id) == ["cu5th6m"])
         // The thread with its replies taken away, as the AppView may send it.
         var thread = try JSONSerialization.jsonObject(with: try payload("bluesky/getPostThread_atproto_dart.json")) as! [String: Any]
         var root = thread["thread"] as! [String: Any]

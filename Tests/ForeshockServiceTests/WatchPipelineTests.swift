@@ -275,12 +275,16 @@ struct WatchPipelineTests {
         #expect(hot.why?.contains("its thread last read for the brand's answer 7m ago") == true, "\(hot.why ?? "")")
     }
 
-    @Test("A complaint first seen already older than unanswered_for_at_least (the first poll after a start) has its thread read before it is scored: answered there, it never pages")
+    @Test("A complaint first seen already older than unanswered_for_at_least (the first poll after a start) has its thread read before it is scored: answered there, even to the customer's follow-up, it never pages")
     func oldComplaintReadBeforeScoring() async throws {
         let now = Date()
         let answer = try mastodonStatus(id: "21", createdAt: Timestamp.format(now.addingTimeInterval(-6000)), author: "acme_support", inReplyTo: "20", content: "<p>@dana sorted, sorry</p>")
+        // 27's customer followed up, and the brand answered that, not the complaint itself.
+        let followUp = try mastodonStatus(id: "28", createdAt: Timestamp.format(now.addingTimeInterval(-6500)), author: "dana", inReplyTo: "27", content: "<p>@acme_support hello??</p>")
+        let nested = try mastodonStatus(id: "29", createdAt: Timestamp.format(now.addingTimeInterval(-6000)), author: "acme_support", inReplyTo: "28", content: "<p>@dana sorry, DM us</p>")
         let api = try await ScriptedAPI([
             "/api/v1/statuses/20/context": [["body": #"{"ancestors":[],"descendants":[\#(answer)]}"#]],
+            "/api/v1/statuses/27/context": [["body": #"{"ancestors":[],"descendants":[\#(followUp),\#(nested)]}"#]],
             "/api/v1/statuses/22/context": [["body": #"{"ancestors":[],"descendants":[]}"#]],
             "/api/v1/statuses/24/context": [["status": 500, "body": "down"]],
         ])
@@ -293,7 +297,7 @@ struct WatchPipelineTests {
         let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())]) { notes in sent.withLock { $0 += notes } }
         var outcome = PollOutcome(source: "m", observedAt: now)
         // Three more reshared complaints come first: the answered one is still read, not crowded out.
-        outcome.mentions = ["20", "22"].map { Self.complaint($0, reshares: 12, createdAt: now.addingTimeInterval(-7200)) }
+        outcome.mentions = ["20", "22", "27"].map { Self.complaint($0, reshares: 12, createdAt: now.addingTimeInterval(-7200)) }
             + ["24", "25", "26"].map { Self.complaint($0, reshares: 30, createdAt: now.addingTimeInterval(-7200)) }
         await pipeline.handle(outcome)
         let paged = sent.withLock { $0.filter { $0.reason == .started }.map(\.key.id) }
@@ -304,6 +308,8 @@ struct WatchPipelineTests {
         let why = sent.withLock { Dictionary($0.map { ($0.key.id, $0.why ?? "") }, uniquingKeysWith: { a, _ in a }) }
         #expect(why["24"]?.contains("the brand's answer was not checked: its thread could not be read (HTTP 500") == true, "\(why)")
         #expect(why["22"]?.contains("not checked") == false, "\(why)")
+        // Read just before it was scored: its alert does not say its thread was not read.
+        #expect(why["22"]?.contains("its thread") == false, "\(why)")
         // Answered, its thread is not read again; the unanswered ones' are, ten minutes on, the
         // most reshared first.
         await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(660)))
