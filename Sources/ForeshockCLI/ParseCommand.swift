@@ -24,8 +24,9 @@ enum ParseCommand {
                                    : "foreshock parse: \(path) is not \(kind) response: \(error.message)")
         }
         for mention in page.mentions { terminal.print(mention.jsonLine) }
-        for (field, misread) in page.misread.sorted(by: { $0.key < $1.key }) {
-            terminal.printError("foreshock parse: fields.\(field) (\"\(source.fields[field] ?? field)\") held values it cannot be read as in \(misread.count) of \(page.mentions.count) items (the first: \(SafeText.terminal(misread.example))); they were left empty.")
+        for (field, misread) in page.allMisread.sorted(by: { $0.key < $1.key }) {
+            let named = misread.mapped ? "fields.\(field) (\"\(source.fields[field] ?? field)\")" : "the API's \(field)"
+            terminal.printError("foreshock parse: \(named) held values it cannot be read as in \(misread.count) of \(page.mentions.count) items (the first: \(SafeText.terminal(misread.example))); they were left empty.")
         }
         guard page.unreadable > 0 else { return .success }
         // A mapping that reads none of the items is what this command is there to catch.

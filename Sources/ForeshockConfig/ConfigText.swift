@@ -19,7 +19,7 @@ package enum ConfigText {
         out.open("sources: [")
         for source in config.sources { write(source, to: &out) }
         out.close("],")
-        write(config.scoring, to: &out)
+        write(config.scoring, derivedBrandTerms: Config.brandTerms(sources: config.sources), to: &out)
         // The default rules a config kept are listed among its rules below.
         out.value("include_default_rules", String(config.includesDefaultRules))
         out.open("rules: [")
@@ -97,7 +97,7 @@ package enum ConfigText {
         out.close("},")
     }
 
-    private static func write(_ scoring: ScoringConfig, to out: inout Writer) {
+    private static func write(_ scoring: ScoringConfig, derivedBrandTerms: [String], to out: inout Writer) {
         out.open("scoring: {")
         out.value("short_window", duration(scoring.shortWindow))
         out.value("long_window", duration(scoring.longWindow))
@@ -109,6 +109,8 @@ package enum ConfigText {
         let s = scoring.seismic
         out.value("seismic", "{ c: \(s.c), s0: \(duration(s.s0)), theta: \(s.theta), n_star: \(number(s.nStar)), min_window: \(duration(s.minWindow)), "
             + "max_window: \(duration(s.maxWindow)), min_shares_in_window: \(s.minSharesInWindow) }")
+        // Left empty, the brand's names come from the sources, and follow them when they change.
+        if scoring.brandTerms.isEmpty { out.line("// brand_terms empty: the sources' queries and brand accounts, now \(list(derivedBrandTerms))") }
         out.value("lexicon", "{ complaint_terms: \(list(scoring.complaintTerms)), replace_builtin: \(scoring.replaceBuiltinLexicon), "
             + "brand_terms: \(list(scoring.brandTerms)) }")
         out.close("},")

@@ -35,7 +35,7 @@ package struct ScoringConfig: Sendable, Equatable {
     /// Whether `complaintTerms` replaces the built-in lists instead of adding to them.
     package var replaceBuiltinLexicon = false
     /// The brand's names, handles and hashtags: a complaint that names the brand weighs double.
-    /// Empty: the sources' queries and brand accounts (see `ComplaintLexicon.brandTerms`).
+    /// Empty: the sources' queries and brand accounts (`Config.brandTerms`).
     package var brandTerms: [String] = []
 
     package init() {}
@@ -75,5 +75,31 @@ package struct ScoringConfig: Sendable, Equatable {
         }
         object.finish()
         return scoring
+    }
+}
+
+extension Config {
+    /// The brand's names the complaint lexicon looks for: `lexicon.brand_terms`, or where it is
+    /// empty, those the sources give (`brandTerms(sources:)`).
+    package var brandTerms: [String] { scoring.brandTerms.isEmpty ? Self.brandTerms(sources: sources) : scoring.brandTerms }
+
+    /// The brand as the config's sources know it: each search query (a name like "Acme Air",
+    /// also as one word, "acmeair", the way hashtags write it) and each brand account's handle.
+    /// Queries that are searches rather than names (quotes, operators, over four words) are
+    /// left out.
+    package static func brandTerms(sources: [SourceConfig]) -> [String] {
+        var out: [String] = []
+        for source in sources {
+            if let query = source.query?.trimmingCharacters(in: .whitespaces), !query.isEmpty,
+               !query.contains(where: { "\"():*".contains($0) }) {
+                let words = query.split(separator: " ")
+                if words.count <= 4, !words.contains(where: { ["OR", "AND", "NOT"].contains($0) || $0.hasPrefix("-") }) {
+                    out.append(query)
+                    if words.count > 1 { out.append(words.joined()) }
+                }
+            }
+            out += source.brandAccounts
+        }
+        return out
     }
 }

@@ -117,6 +117,7 @@ package struct BlueskyFeed: MentionFeed {
         } else {
             mention.createdAt = created.flatMap(Timestamp.normalize)
         }
+        mention.noteUnread("record.createdAt", record["createdAt"], if: mention.createdAt == nil)
         mention.lang = record.items("langs")?.first?.text
         mention.replyTo = record[path: "reply.parent.uri"]?.idString
         // A record embed may also show a feed, a list or a starter pack: only a post is a quote.

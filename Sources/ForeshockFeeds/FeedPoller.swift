@@ -179,7 +179,7 @@ package final class FeedPoller: Sendable {
             }
             collected += parsed.mentions
             outcome.unreadable += parsed.unreadable
-            outcome.misread.merge(parsed.misread) { a, b in MentionPage.Misread(count: a.count + b.count, example: a.example) }
+            outcome.misread.merge(parsed.allMisread) { a, b in MentionPage.Misread(count: a.count + b.count, example: a.example) }
             if cursor == nil, page == nil { stepBack = parsed.olderCursors }
             if cursor != nil, parsed.moreThanGiven { outcome.truncated = true }
             if let found = parsed.newestCursor {
@@ -389,7 +389,7 @@ package final class FeedPoller: Sendable {
                 if let failure = Self.statusError(response, now: clock()) { throw failure }
                 // Only the posts asked about: an answer that carries others (a server's bug, or
                 // a hostile one) must not create posts with no author and no link.
-                let counted = try feed.parseCounts(response.body).filter { asked.contains($0.id) }
+                let counted = try feed.parseCounts(response.body).filter { asked.contains($0.id) }.map { $0.countsChecked() }
                 refreshed.mentions += counted
                 if feed.needs.countsCarryReplies, counted.count == 1, let replies = try? feed.parseReplies(response.body) {
                     refreshed.threadsRead.append(counted[0].id)

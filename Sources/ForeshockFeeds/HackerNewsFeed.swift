@@ -54,6 +54,7 @@ package struct HackerNewsFeed: MentionFeed {
         mention.author = hit["author"]?.text
         mention.createdAt = hit["created_at"]?.stringValue.flatMap(Timestamp.normalize)
             ?? hit["created_at_i"]?.doubleValue.map(Timestamp.fromEpoch)
+        mention.noteUnread("created_at", hit["created_at"], if: mention.createdAt == nil)
         mention.likes = hit["points"]?.intValue
         // Stories are voted up, not reshared (a comment's points Algolia no longer gives).
         mention.reshares = Self.upvotesAsReshares(mention.likes)

@@ -141,6 +141,8 @@ package struct MastodonFeed: MentionFeed {
         mention.author = status[path: "account.acct"]?.text
         mention.authorFollowers = status[path: "account.followers_count"]?.intValue
         mention.createdAt = status["created_at"]?.stringValue.flatMap(Timestamp.normalize)
+        mention.noteUnread("created_at", status["created_at"], if: mention.createdAt == nil)
+        mention.noteUnread("account.acct", status[path: "account.acct"] ?? status["account"], if: mention.author == nil)
         mention.reshares = status["reblogs_count"]?.intValue
         mention.replies = status["replies_count"]?.intValue
         mention.likes = status["favourites_count"]?.intValue

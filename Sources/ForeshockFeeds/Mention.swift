@@ -24,10 +24,33 @@ package struct Mention: Sendable, Equatable {
     /// The id its network reads its thread under, where that is not its own: X's
     /// `conversation_id`, the thread's first post, for a post that is itself a reply.
     package var thread: String?
+    /// Fields of the API's answer that held what they cannot (a time no format reads, no
+    /// account), by the API's name, with the value as sent ("absent" when missing): left empty
+    /// here, and said by the poller (`MentionPage.allMisread`).
+    package var unread: [String: String] = [:]
 
     package init(source: String, id: String) {
         self.source = source
         self.id = id
+    }
+
+    /// Notes `field` as unread (`unread`) when `condition` holds: its value as sent, or absent.
+    mutating func noteUnread(_ field: String, _ value: JSONValue?, if condition: Bool) {
+        guard condition else { return }
+        unread[field] = value.map { $0.isNull ? "null" : String($0.jsonText.prefix(60)) } ?? "absent"
+    }
+
+    /// The post with a count below zero (no API counts that way; a hostile or broken one) left
+    /// empty and noted as unread, not taken as fewer reshares than none.
+    package func countsChecked() -> Mention {
+        guard (reshares ?? 0) < 0 || (replies ?? 0) < 0 || (likes ?? 0) < 0 || (quotes ?? 0) < 0 else { return self }
+        var checked = self
+        for (name, path) in [("reshares", \Mention.reshares), ("replies", \.replies), ("likes", \.likes), ("quotes", \.quotes)] {
+            guard let value = checked[keyPath: path], value < 0 else { continue }
+            checked.unread[name] = String(value)
+            checked[keyPath: path] = nil
+        }
+        return checked
     }
 
     /// `createdAt` as a date.

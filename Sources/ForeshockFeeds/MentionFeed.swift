@@ -178,10 +178,24 @@ package struct MentionPage: Sendable {
     package struct Misread: Sendable, Equatable {
         package var count: Int
         package var example: String
+        /// A field of a JSON feed's mapping (`fields.NAME`), else one of a network's API.
+        package var mapped = true
+    }
+
+    /// `misread` with the fields the network adapters found unreadable post by post
+    /// (`Mention.unread`).
+    package var allMisread: [String: Misread] {
+        var all = misread
+        for mention in mentions {
+            for (field, example) in mention.unread {
+                all[field, default: Misread(count: 0, example: example, mapped: false)].count += 1
+            }
+        }
+        return all
     }
 
     package init(mentions: [Mention], newestCursor: String? = nil, nextPage: String? = nil) {
-        self.mentions = mentions
+        self.mentions = mentions.map { $0.countsChecked() }
         self.newestCursor = newestCursor
         self.nextPage = nextPage
     }

@@ -69,7 +69,9 @@ package struct RedditFeed: MentionFeed {
         mention.author = Self.present(data["author"]?.text)
         if let permalink = data["permalink"]?.text { mention.url = "https://www.reddit.com" + permalink }
         mention.createdAt = data["created_utc"]?.doubleValue.map(Timestamp.fromEpoch)
-        mention.likes = data["score"]?.intValue
+        mention.noteUnread("created_utc", data["created_utc"], if: mention.createdAt == nil)
+        // `score` is ups less downs; `ups` alone where a client or cache left `score` out.
+        mention.likes = data["score"]?.intValue ?? data["ups"]?.intValue
         mention.lang = nil
         if kind == "t1" {
             mention.text = Self.present(data["body"]?.stringValue)

@@ -83,6 +83,7 @@ package struct XFeed: MentionFeed {
         mention.authorFollowers = user?[path: "public_metrics.followers_count"]?.intValue
         mention.url = "https://x.com/\(user?["username"]?.text ?? "i/web")/status/\(id)"
         mention.createdAt = tweet["created_at"]?.stringValue.flatMap(Timestamp.normalize)
+        mention.noteUnread("created_at", tweet["created_at"], if: mention.createdAt == nil)
         // X escapes `&`, `<` and `>` in a post's text, and nothing else.
         mention.text = (tweet[path: "note_tweet.text"]?.stringValue ?? tweet["text"]?.stringValue).map(HTMLText.unescapingAmpLtGt)
         mention.lang = tweet["lang"]?.text

@@ -396,7 +396,8 @@ package actor WatchService {
                                [("skipped", "\(outcome.unreadable)"), ("read", "\(outcome.mentions.count + outcome.recounted.count)")])
             }
             for (field, misread) in outcome.misread.sorted(by: { $0.key < $1.key }) {
-                source.warning("fields.\(field) held values it cannot be read as; they were left empty" + (field == "created_at" ? " (those posts are taken as made when first seen)" : ""),
+                source.warning((misread.mapped ? "fields.\(field)" : "the API's \(field)") + " held values it cannot be read as; they were left empty"
+                               + (field.lowercased().contains("created") ? " (those posts are taken as made when first seen)" : ""),
                                [("items", "\(misread.count)"), ("example", SafeText.terminal(misread.example))])
             }
             if outcome.cursorFellBack { source.debug("nothing after the cursor (its post may be gone); stepped back to an older one, or the latest page") }

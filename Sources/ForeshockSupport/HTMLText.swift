@@ -68,10 +68,29 @@ package enum HTMLText {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private static let named: [String: String] = [
-        "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "#39": "'", "nbsp": "\u{00A0}",
-        "hellip": "…", "mdash": "—", "ndash": "–", "lsquo": "‘", "rsquo": "’", "ldquo": "“", "rdquo": "”",
-    ]
+    /// HTML 4's named entities for U+00A0 to U+00FF, in code point order (`&eacute;` is é):
+    /// what a post written in a European language may carry.
+    private static let latin1 = """
+        nbsp iexcl cent pound curren yen brvbar sect uml copy ordf laquo not shy reg macr deg plusmn sup2 sup3 acute \
+        micro para middot cedil sup1 ordm raquo frac14 frac12 frac34 iquest Agrave Aacute Acirc Atilde Auml Aring AElig \
+        Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml times Oslash \
+        Ugrave Uacute Ucirc Uuml Yacute THORN szlig agrave aacute acirc atilde auml aring aelig ccedil egrave eacute ecirc \
+        euml igrave iacute icirc iuml eth ntilde ograve oacute ocirc otilde ouml divide oslash ugrave uacute ucirc uuml \
+        yacute thorn yuml
+        """.split(separator: " ")
+
+    private static let named: [String: String] = {
+        var named: [String: String] = [
+            "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "#39": "'",
+            "hellip": "…", "mdash": "—", "ndash": "–", "lsquo": "‘", "rsquo": "’", "ldquo": "“", "rdquo": "”",
+            "sbquo": "‚", "bdquo": "„", "lsaquo": "‹", "rsaquo": "›", "bull": "•", "euro": "€", "trade": "™",
+            "dagger": "†", "Dagger": "‡", "permil": "‰", "OElig": "Œ", "oelig": "œ", "Scaron": "Š", "scaron": "š",
+            "Yuml": "Ÿ", "minus": "−", "larr": "←", "rarr": "→", "hearts": "♥", "ensp": "\u{2002}", "emsp": "\u{2003}",
+            "thinsp": "\u{2009}", "zwnj": "\u{200C}", "zwj": "\u{200D}",
+        ]
+        for (offset, name) in latin1.enumerated() { named[String(name)] = String(Character(Unicode.Scalar(UInt8(0xA0 + offset)))) }
+        return named
+    }()
 
     private static func entity(_ name: String) -> String? {
         if let known = named[name] { return known }

@@ -49,6 +49,8 @@ struct FirstHourTests {
         // The effective config: every default filled in, and it reads back as the same config.
         let printed = try await runBinary(["check-config", "--print", keeping])
         #expect(printed.status == 0)
+        // The brand's names left to the sources say which they are now.
+        #expect(printed.out.contains("// brand_terms empty: the sources' queries and brand accounts, now [\""), "\(printed.out)")
         for key in ["shutdown_timeout: \"10s\"", "cold_after: \"2d\"", "name: \"going-viral\"", "repeat_interval: \"4h\"", "max_items_per_poll: 2000"] {
             #expect(printed.out.contains(key), "\(key) not in \(printed.out)")
         }

@@ -69,6 +69,22 @@ struct ParseCommandTests {
         #expect(warned.split(separator: "\n").count == 1 && warned.contains(#"fields.created_at ("at") held values it cannot be read as in 1 of 2 items (the first: "yesterday")"#), "\(warned)")
     }
 
+    @Test("A network's post whose time no format reads, or with no account, is printed with them empty and said once per field, by the API's name (an old post would otherwise look new, unsaid)")
+    func networkFieldsMisread() async throws {
+        var statuses = try ["1", "2", "3"].map { try JSONSerialization.jsonObject(with: Data(try mastodonStatus(id: $0).utf8)) as! [String: Any] }
+        statuses[0]["created_at"] = "2026-12-07 04:00:00 +0000"
+        statuses[1]["created_at"] = 1_765_080_000
+        statuses[1]["account"] = NSNull()
+        let file = try writeTemporaryFile(String(decoding: try JSONSerialization.data(withJSONObject: statuses), as: UTF8.self), name: "odd.json")
+        let (status, out, err) = await runForeshock(["parse", "--source", "mastodon", file])
+        let lines = out.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
+        try #require(status == .success && lines.count == statuses.count, "\(out)")
+        #expect(lines[0]["created_at"] == .null && lines[1]["author"] == .null && lines[2]["created_at"] != .null, "\(out)")
+        let said = err.split(separator: "\n")
+        #expect(said.count == 2 && said[0].contains(#"the API's account.acct held values it cannot be read as in 1 of \#(statuses.count) items (the first: null)"#)
+                && said[1].contains(#"the API's created_at held values it cannot be read as in 2 of \#(statuses.count) items (the first: "2026-12-07 04:00:00 +0000")"#), "\(err)")
+    }
+
     @Test("An API's answer that lists no posts (a Reddit Listing of subreddits): exit 1, one line saying the items are not posts")
     func noPostsListed() async throws {
         let subreddits = try writeTemporaryFile(#"{"kind": "Listing", "data": {"after": null, "children": [{"kind": "t5", "data": {"id": "2qh1i", "name": "t5_2qh1i", "title": "Ask Reddit...", "created_utc": 1201233135.0}}]}}"#, name: "popular.json")

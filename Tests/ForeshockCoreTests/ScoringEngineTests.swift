@@ -754,7 +754,7 @@ struct ScoringEngineTests {
         var named = SourceConfig(name: "hn", kind: .hackernews, query: "Acme Air")
         named.brandAccounts = ["@acme_support"]
         let search = SourceConfig(name: "x", kind: .x, query: "acme OR \"acme air\" -job")
-        #expect(ComplaintLexicon.brandTerms(sources: [named, search]) == ["Acme Air", "AcmeAir", "@acme_support"])
+        #expect(Config.brandTerms(sources: [named, search]) == ["Acme Air", "AcmeAir", "@acme_support"])
         // Through the engine: a rule on the weighted score, with the brand from the config's sources.
         var config = scoringConfig([rule("brand-complaint", .warning) { $0.complaintScoreAtLeast = 2 }])
         config.sources = [named]

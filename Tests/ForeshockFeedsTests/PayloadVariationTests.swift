@@ -92,6 +92,16 @@ struct PayloadVariationTests {
         #expect(found[0].text == "Acme?" && found[1].text == nil)
     }
 
+    @Test("A count below zero is no count (left empty and said), and Reddit's `ups` stands in for a `score` left out")
+    func oddCounts() throws {
+        var status = try JSONSerialization.jsonObject(with: Data(try mastodonStatus(id: "1").utf8)) as! [String: Any]
+        status["reblogs_count"] = -5
+        let page = try testSource(.mastodon).makeFeed().parseMentions(try JSONSerialization.data(withJSONObject: [status]))
+        #expect(page.mentions.first?.reshares == nil && page.allMisread["reshares"] == .init(count: 1, example: "-5", mapped: false), "\(page.allMisread)")
+        let reddit = try mentions(.reddit, #"{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"id": "a1", "title": "Acme?", "ups": 41, "created_utc": 1764000000.0}}]}}"#)
+        #expect(reddit.first?.likes == 41 && reddit.first?.reshares == 40)
+    }
+
     @Test("X: a long post's whole text; a lookup whose posts are all gone is no posts, not an error")
     func xLongPostAndGonePosts() throws {
         let whole = String(repeating: "Acme lost my bag. ", count: 30)

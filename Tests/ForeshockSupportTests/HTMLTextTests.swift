@@ -25,5 +25,7 @@ struct HTMLTextTests {
         #expect(HTMLText.plain("<p>one &amp; <a href=\"x\">two</a></p><p>three&#x21;<br>four&hellip;</p>") == "one & two\nthree!\nfour…")
         #expect(HTMLText.plain("1 < 2 and <\u{338}b> stay; <b>bold</b> goes") == "1 < 2 and <\u{338}b> stay; bold goes")
         #expect(HTMLText.plain("a &bogus; &#x110000; & b") == "a &bogus; &#x110000; & b", "what is not an entity stays as it is")
+        // Latin-1's named entities, first to last, and a few past it.
+        #expect(HTMLText.plain("caf&eacute; &Agrave;&nbsp;&yuml; 5&euro; &iquest;") == "café À\u{00A0}ÿ 5€ ¿")
     }
 }

@@ -56,31 +56,11 @@ package struct ComplaintLexicon: Sendable {
         brand.contains { matches($0, in: characters) }
     }
 
-    /// The brand as the config's sources know it: each search query (a name like "Acme Air",
-    /// also as one word, "acmeair", the way hashtags write it) and each brand account's handle.
-    /// Queries that are searches rather than names (quotes, operators, over four words) are
-    /// left out.
     /// The lexicon a config scores complaints with: its extra terms, and its brand's names (by
     /// default each source's query and brand accounts).
     package static func of(_ config: Config) -> ComplaintLexicon {
         ComplaintLexicon(extra: config.scoring.complaintTerms, replaceBuiltin: config.scoring.replaceBuiltinLexicon,
-                         brand: config.scoring.brandTerms.isEmpty ? brandTerms(sources: config.sources) : config.scoring.brandTerms)
-    }
-
-    package static func brandTerms(sources: [SourceConfig]) -> [String] {
-        var out: [String] = []
-        for source in sources {
-            if let query = source.query?.trimmingCharacters(in: .whitespaces), !query.isEmpty,
-               !query.contains(where: { "\"():*".contains($0) }) {
-                let words = query.split(separator: " ")
-                if words.count <= 4, !words.contains(where: { ["OR", "AND", "NOT"].contains($0) || $0.hasPrefix("-") }) {
-                    out.append(query)
-                    if words.count > 1 { out.append(words.joined()) }
-                }
-            }
-            out += source.brandAccounts
-        }
-        return out
+                         brand: config.brandTerms)
     }
 
     /// A term without its @ or # and, for a handle like `acme@mastodon.social`, its server.
