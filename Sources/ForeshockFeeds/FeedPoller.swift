@@ -393,7 +393,7 @@ package final class FeedPoller: Sendable {
                 refreshed.mentions += counted
                 if feed.needs.countsCarryReplies, counted.count == 1, let replies = try? feed.parseReplies(response.body) {
                     refreshed.threadsRead.append(counted[0].id)
-                    refreshed.answers += brandReplies(in: replies).filter { $0.postID == counted[0].id }
+                    refreshed.answers += answers(to: counted[0].id, in: replies)
                 }
             } catch {
                 lookupFailed(error, .counts, asking: "fresh counts")
@@ -540,28 +540,34 @@ package final class FeedPoller: Sendable {
     /// the customer's follow-up is one to the complaint (a reply to someone else in the thread
     /// is not; with the author not known, after a restart, it is). Spends one call.
     package func brandReplies(to id: String) async -> ThreadRead {
-        let post = state.withLock { $0.posts[id] }
-        let thread = post?.thread
+        let thread = state.withLock { $0.posts[id]?.thread }
         guard !source.brandAccounts.isEmpty, let request = feed.repliesRequest(for: id, thread: thread) else { return .notNow }
         guard state.withLock({ $0.budget.spend(now: clock()) }) else { return .notNow }
         var outcome = PollOutcome(source: source.name, observedAt: clock())
         do throws(FeedError) {
             let replies = try feed.parseReplies(try await fetch(request, &outcome))
             lookupAnswered(.thread)
-            let below = Self.below(id, in: replies, thread: thread)
-            let customer = post?.author.map(feed.accountKey)
-            var authors: [String: String] = [:]
-            for reply in below { authors[reply.id] = reply.author.map(feed.accountKey) }
-            let toCustomer = below.filter { reply in reply.replyTo == id || customer == nil || reply.replyTo.flatMap { authors[$0] } == customer }
-            return .read(brandReplies(in: toCustomer).map { reply in
-                var reply = reply
-                reply.postID = id
-                return reply
-            })
+            return .read(answers(to: id, in: replies))
         } catch {
             // Cut short by a stop: not asked, rather than unreadable.
             if Task.isCancelled { return .notNow }
             return .failed(lookupFailed(error, .thread, asking: "the replies to \(id)").message)
+        }
+    }
+
+    /// The brand's answers to post `id` in a thread read: its replies to the post, and below it
+    /// to the post's author (the customer's follow-up), each as an answer to the post.
+    private func answers(to id: String, in replies: [Mention]) -> [BrandReply] {
+        let post = state.withLock { $0.posts[id] }
+        let below = Self.below(id, in: replies, thread: post?.thread)
+        let customer = post?.author.map(feed.accountKey)
+        var authors: [String: String] = [:]
+        for reply in below { authors[reply.id] = reply.author.map(feed.accountKey) }
+        let toCustomer = below.filter { reply in reply.replyTo == id || customer == nil || reply.replyTo.flatMap { authors[$0] } == customer }
+        return brandReplies(in: toCustomer).map { reply in
+            var reply = reply
+            reply.postID = id
+            return reply
         }
     }
 
