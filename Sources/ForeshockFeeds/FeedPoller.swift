@@ -40,10 +40,10 @@ package final class FeedPoller: Sendable {
         /// all it lists now is new, so a full latest page is followed back (`olderPage`).
         var listingEmpty = false
         var seen = RecentIDs(capacity: 20_000)
-        /// Recent posts' authors and threads, for their thread reads; the oldest forgotten past
-        /// `seen`'s capacity.
+        /// Recent posts' authors and threads, for their thread reads (`remember`).
         var posts: [String: PostRef] = [:]
-        var postOrder: [String] = []
+        var postOrder: [(id: String, at: Date)] = []
+        var postOrderStart = 0
         var etags: [String: String] = [:]
         var failures = 0
         var batchedCounts = true
@@ -252,6 +252,7 @@ package final class FeedPoller: Sendable {
                 if fresh.count < cap { fresh.append(mention) } else { outcome.skippedIDs.append(mention.id) }
             }
             outcome.mentions = fresh
+            Self.remember(fresh, in: &state, now: clock())
             // A mapping that reads nothing stays wrong every poll: said once, then once a hundred.
             // Only an answer that lists items and reads them all ends the run (an empty one or
             // a 304 says nothing about the mapping).
@@ -323,16 +324,35 @@ package final class FeedPoller: Sendable {
         state.withLock { state in
             let fresh = mentions.filter { state.seen.insert($0.id) }
             state.stats.mentions += fresh.count
-            for mention in fresh where state.posts.updateValue(PostRef(author: mention.author, thread: mention.thread), forKey: mention.id) == nil {
-                state.postOrder.append(mention.id)
-            }
-            if state.postOrder.count > 20_000 {
-                let forgotten = state.postOrder.prefix(2_000)
-                for id in forgotten { state.posts[id] = nil }
-                state.postOrder.removeFirst(forgotten.count)
-            }
+            Self.remember(fresh, in: &state, now: clock())
             return fresh
         }
+    }
+
+    /// How long a post's author and thread are kept for its thread reads: the pipeline follows a
+    /// post for 6 hours.
+    static let rememberFor: TimeInterval = 7 * 3600
+    /// The most kept at once, whatever their age: a firehose must not grow it without bound.
+    static let rememberAtMost = 100_000
+
+    /// Keeps the authors and threads of new posts, forgetting those older than `rememberFor`,
+    /// and the oldest past `rememberAtMost`; called under the state's lock.
+    static func remember(_ mentions: [Mention], in state: inout State, now: Date) {
+        for mention in mentions where state.posts.updateValue(PostRef(author: mention.author, thread: mention.thread), forKey: mention.id) == nil {
+            state.postOrder.append((mention.id, now))
+        }
+        var start = state.postOrderStart
+        while start < state.postOrder.count,
+              state.postOrder.count - start > rememberAtMost || now.timeIntervalSince(state.postOrder[start].at) > rememberFor {
+            state.posts[state.postOrder[start].id] = nil
+            start += 1
+        }
+        // Compacted when half is forgotten: removing from the front each time would be quadratic.
+        if start > 1_000, start * 2 > state.postOrder.count {
+            state.postOrder.removeFirst(start)
+            start = 0
+        }
+        state.postOrderStart = start
     }
 
     /// Replies by the brand's own accounts among mentions: the posts they answer, and when.
@@ -538,16 +558,31 @@ package final class FeedPoller: Sendable {
     /// The brand's replies to a post, read from its thread where the mention stream does not
     /// carry them: to the post itself or, anywhere below it, to its author, as an answer to
     /// the customer's follow-up is one to the complaint (a reply to someone else in the thread
-    /// is not; with the author not known, after a restart, it is). Spends one call.
-    package func brandReplies(to id: String) async -> ThreadRead {
-        let thread = state.withLock { $0.posts[id]?.thread }
-        guard !source.brandAccounts.isEmpty, let request = feed.repliesRequest(for: id, thread: thread) else { return .notNow }
+    /// is not; with the author not known, it is).
+    /// - Parameters:
+    ///   - id: the post.
+    ///   - author: who wrote it, where this poller may not have seen it (after a restart).
+    /// - Returns: what the thread read gave; it spends one call.
+    package func brandReplies(to id: String, author: String? = nil) async -> ThreadRead {
+        let post = state.withLock { $0.posts[id] }
+        let thread = post?.thread
+        let customer = post?.author ?? author
+        // Just the brand's replies to the author, where the API can search for those.
+        let answersOnly = customer.flatMap { feed.answersRequest(for: id, thread: thread, author: $0) }
+        guard !source.brandAccounts.isEmpty, let request = answersOnly ?? feed.repliesRequest(for: id, thread: thread) else { return .notNow }
         guard state.withLock({ $0.budget.spend(now: clock()) }) else { return .notNow }
         var outcome = PollOutcome(source: source.name, observedAt: clock())
         do throws(FeedError) {
             let replies = try feed.parseReplies(try await fetch(request, &outcome))
             lookupAnswered(.thread)
-            return .read(answers(to: id, in: replies))
+            if answersOnly != nil {
+                return .read(brandReplies(in: replies.map { reply in
+                    var reply = reply
+                    reply.replyTo = id
+                    return reply
+                }))
+            }
+            return .read(answers(to: id, by: author, in: replies))
         } catch {
             // Cut short by a stop: not asked, rather than unreadable.
             if Task.isCancelled { return .notNow }
@@ -557,10 +592,10 @@ package final class FeedPoller: Sendable {
 
     /// The brand's answers to post `id` in a thread read: its replies to the post, and below it
     /// to the post's author (the customer's follow-up), each as an answer to the post.
-    private func answers(to id: String, in replies: [Mention]) -> [BrandReply] {
+    private func answers(to id: String, by author: String? = nil, in replies: [Mention]) -> [BrandReply] {
         let post = state.withLock { $0.posts[id] }
         let below = Self.below(id, in: replies, thread: post?.thread)
-        let customer = post?.author.map(feed.accountKey)
+        let customer = (post?.author ?? author).map(feed.accountKey)
         var authors: [String: String] = [:]
         for reply in below { authors[reply.id] = reply.author.map(feed.accountKey) }
         let toCustomer = below.filter { reply in reply.replyTo == id || customer == nil || reply.replyTo.flatMap { authors[$0] } == customer }

@@ -65,10 +65,12 @@ package struct JSONFeed: MentionFeed {
         mention.createdAt = read("created_at") { created in
             if let text = created.stringValue { Self.time(text) } else { created.doubleValue.flatMap(Self.plausibleEpoch) }
         }
-        mention.reshares = read("reshares") { $0.intValue }
-        mention.replies = read("replies") { $0.intValue }
+        // A count is none or more (likes may be a score, which can be less).
+        func count(_ value: JSONValue) -> Int? { value.intValue.flatMap { $0 >= 0 ? $0 : nil } }
+        mention.reshares = read("reshares", count)
+        mention.replies = read("replies", count)
         mention.likes = read("likes") { $0.intValue }
-        mention.quotes = read("quotes") { $0.intValue }
+        mention.quotes = read("quotes", count)
         mention.replyTo = read("reply_to") { $0.idString }
         mention.reshareOf = read("reshare_of") { $0.idString }
         mention.quoteOf = read("quote_of") { $0.idString }

@@ -40,12 +40,13 @@ package struct Mention: Sendable, Equatable {
         unread[field] = value.map { $0.isNull ? "null" : String($0.jsonText.prefix(60)) } ?? "absent"
     }
 
-    /// The post with a count below zero (no API counts that way; a hostile or broken one) left
-    /// empty and noted as unread, not taken as fewer reshares than none.
+    /// The post with a count of reshares, replies or quotes below zero (a hostile or broken
+    /// answer) left empty and noted as unread, not taken as fewer than none. Likes may be a
+    /// score, which a post voted down has below zero (Reddit's, Lemmy's).
     package func countsChecked() -> Mention {
-        guard (reshares ?? 0) < 0 || (replies ?? 0) < 0 || (likes ?? 0) < 0 || (quotes ?? 0) < 0 else { return self }
+        guard (reshares ?? 0) < 0 || (replies ?? 0) < 0 || (quotes ?? 0) < 0 else { return self }
         var checked = self
-        for (name, path) in [("reshares", \Mention.reshares), ("replies", \.replies), ("likes", \.likes), ("quotes", \.quotes)] {
+        for (name, path) in [("reshares", \Mention.reshares), ("replies", \.replies), ("quotes", \.quotes)] {
             guard let value = checked[keyPath: path], value < 0 else { continue }
             checked.unread[name] = String(value)
             checked[keyPath: path] = nil

@@ -54,6 +54,16 @@ package protocol MentionFeed: Sendable {
     ///   deep as the API goes in one call; nil where the API cannot say.
     func repliesRequest(for id: String, thread: String?) -> HTTPRequest?
 
+    /// The request for the brand's replies to the post's author in the post's thread, where the
+    /// API can search for just those (X's thread may hold thousands of replies, of which a search
+    /// gives the newest hundred): every post in its answer by a brand account answers the post.
+    /// Nil where the API cannot (then `repliesRequest`). Read with `parseReplies`.
+    /// - Parameters:
+    ///   - id: the post.
+    ///   - thread: the id its thread goes under (`Mention.thread`), if not its own.
+    ///   - author: who wrote the post.
+    func answersRequest(for id: String, thread: String?, author: String) -> HTTPRequest?
+
     /// Reads a `repliesRequest` response.
     func parseReplies(_ body: Data) throws(FeedError) -> [Mention]
 
@@ -218,6 +228,7 @@ extension MentionFeed {
     package func resharersRequest(for id: String) -> HTTPRequest? { nil }
     package func parseResharers(_ body: Data) throws(FeedError) -> [Resharer] { [] }
     package func repliesRequest(for id: String, thread: String?) -> HTTPRequest? { nil }
+    package func answersRequest(for id: String, thread: String?, author: String) -> HTTPRequest? { nil }
     package func parseReplies(_ body: Data) throws(FeedError) -> [Mention] { try parseMentions(body).mentions }
     package var needs: FeedNeeds { FeedNeeds() }
     package func followersRequests(for accounts: [String]) -> [HTTPRequest] { [] }

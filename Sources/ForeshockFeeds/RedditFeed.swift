@@ -109,7 +109,7 @@ package struct RedditFeed: MentionFeed {
     }
 
     package func repliesRequest(for id: String, thread: String?) -> HTTPRequest? {
-        request(url("/comments/\(FeedURL.encode(id))", [("sort", "new"), ("limit", "100"), ("depth", String(ThreadWalk.depth)), ("raw_json", "1")]))
+        request(url("/comments/\(FeedURL.encode(id))", [("sort", "new"), ("limit", "500"), ("depth", String(ThreadWalk.depth)), ("raw_json", "1")]))
     }
 
     /// `/comments/:id` answers with two Listings: the post, then its comments.

@@ -142,6 +142,18 @@ package struct XFeed: MentionFeed {
         }
     }
 
+    /// The brand's posts in the thread that reply to the author (`to:`, which the reply to the
+    /// complaint and to the customer's follow-up both are).
+    package func answersRequest(for id: String, thread: String?, author: String) -> HTTPRequest? {
+        let brand = source.brandAccounts.map { "from:" + AccountHandle.bare($0) }
+        guard !brand.isEmpty else { return nil }
+        let from = brand.count == 1 ? brand[0] : "(" + brand.joined(separator: " OR ") + ")"
+        return request(url("/2/tweets/search/recent", [
+            ("query", "conversation_id:\(thread ?? id) \(from) to:\(AccountHandle.bare(author))"), ("max_results", "100"),
+            ("tweet.fields", Self.tweetFields), ("expansions", "author_id"), ("user.fields", "public_metrics"),
+        ]))
+    }
+
     package func repliesRequest(for id: String, thread: String?) -> HTTPRequest? {
         request(url("/2/tweets/search/recent", [
             ("query", "conversation_id:\(thread ?? id)"), ("max_results", "100"), ("tweet.fields", Self.tweetFields),

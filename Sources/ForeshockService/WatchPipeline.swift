@@ -262,7 +262,7 @@ package actor WatchPipeline {
             let score = lexicon.score(mention.text ?? "")
             return score >= leastScore ? (mention, score) : nil
         }.sorted { ($0.score, $0.mention.reshares ?? 0) > ($1.score, $1.mention.reshares ?? 0) }.map(\.mention)
-        let read = await Self.threads(of: old.prefix(Self.threadsBeforeScoringPerPoll).map(\.id), poller: poller)
+        let read = await Self.threads(of: old.prefix(Self.threadsBeforeScoringPerPoll).map { ($0.id, $0.author) }, poller: poller)
         return Dictionary(read.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
@@ -279,13 +279,13 @@ package actor WatchPipeline {
         var failure: String?
     }
 
-    /// Reads the threads of `ids`, in order, until the call budget is spent.
+    /// Reads the threads of `posts` (by their authors), in order, until the call budget is spent.
     /// - Returns: each post whose thread was asked for, with the brand's replies in it (none
     ///   when it could not be read: it is counted, and asked again later like the others).
-    private static func threads(of ids: [String], poller: FeedPoller) async -> [ThreadAnswer] {
+    private static func threads(of posts: [(id: String, author: String?)], poller: FeedPoller) async -> [ThreadAnswer] {
         var read: [ThreadAnswer] = []
-        for id in ids {
-            switch await poller.brandReplies(to: id) {
+        for (id, author) in posts {
+            switch await poller.brandReplies(to: id, author: author) {
             case .notNow: return read
             case .failed(let why): read.append(ThreadAnswer(id: id, replies: [], failure: why))
             case .read(let replies): read.append(ThreadAnswer(id: id, replies: replies))
@@ -337,15 +337,15 @@ package actor WatchPipeline {
         // A complaint is worth a look however little it has spread (a Reddit comment, a Hacker
         // News comment, have no votes to count). One about to cross an unanswered threshold
         // comes first: what its thread said then is what the page will say.
-        let order = zip(keys, features).compactMap { key, features -> (id: String, soon: Bool, complaint: Int, reshares: Int)? in
+        let order = zip(keys, features).compactMap { key, features -> (id: String, author: String?, soon: Bool, complaint: Int, reshares: Int)? in
             guard let features, features.unansweredFor != nil, let post = due[key.id] else { return nil }
             let soon = crossing(post, features)
             guard soon || (stale(post) && (features.complaintScore > 0 || features.reshares > 0)) else { return nil }
-            return (key.id, soon, features.complaintScore, features.reshares)
+            return (key.id, features.author, soon, features.complaintScore, features.reshares)
         }.sorted { ($0.soon ? 1 : 0, $0.complaint, $0.reshares, $1.id) > ($1.soon ? 1 : 0, $1.complaint, $1.reshares, $0.id) }
         // Those about to cross are worth the calls a poll's new old complaints get.
         let soon = order.prefix { $0.soon }.prefix(Self.threadsBeforeScoringPerPoll).count
-        for read in await Self.threads(of: order.prefix(max(soon, Self.threadsPerPoll)).map(\.id), poller: poller) {
+        for read in await Self.threads(of: order.prefix(max(soon, Self.threadsPerPoll)).map { ($0.id, $0.author) }, poller: poller) {
             recent[source]?[read.id]?.threadReadAt = now
             unreadThreads[PostKey(source: source, id: read.id)] = read.failure
             if !read.replies.isEmpty {

@@ -100,6 +100,16 @@ struct PayloadVariationTests {
         #expect(page.mentions.first?.reshares == nil && page.allMisread["reshares"] == .init(count: 1, example: "-5", mapped: false), "\(page.allMisread)")
         let reddit = try mentions(.reddit, #"{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"id": "a1", "title": "Acme?", "ups": 41, "created_utc": 1764000000.0}}]}}"#)
         #expect(reddit.first?.likes == 41 && reddit.first?.reshares == 40)
+        // A score voted below zero is a score, not a broken count; a JSON feed's mapped count
+        // below zero is said under its mapping's name.
+        let downvoted = try mentions(.reddit, #"{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"id": "a2", "title": "Acme?", "score": -4, "created_utc": 1764000000.0}}]}}"#)
+        #expect(downvoted.first?.likes == -4 && downvoted.first?.reshares == 0)
+        var json = testSource(.json)
+        json.items = "items"
+        json.fields = ["id": "id", "reshares": "shares", "likes": "score"]
+        let lemmy = try JSONFeed(source: json).parseMentions(Data(#"{"items": [{"id": 1, "shares": -2, "score": -4}]}"#.utf8))
+        #expect(lemmy.mentions.first?.likes == -4 && lemmy.mentions.first?.reshares == nil)
+        #expect(lemmy.allMisread == ["reshares": .init(count: 1, example: "-2")], "\(lemmy.allMisread)")
     }
 
     @Test("X: a long post's whole text; a lookup whose posts are all gone is no posts, not an error")
