@@ -7,9 +7,10 @@ import ForeshockConfig
 /// higher severity starts to hold; de-escalates (one notification) to the most severe rule that
 /// holds once none of its own severity has held for `resolveAfter`, the same grace a resolution
 /// waits, so that a rule flickering at its threshold does not page twice; repeats every
-/// `repeatInterval` while firing; resolves once no rule has held for `resolveAfter`. Its firing notifications go to the sinks of every rule that
-/// holds at the time; a sink that a rule holding now adds is told at once (a `started` for that
-/// sink alone), and the resolution goes to every sink that was told it fired.
+/// `repeatInterval` while firing; resolves once no rule has held for `resolveAfter`. Its firing
+/// notifications go to the sinks of every rule that holds at the time; a sink that a rule
+/// holding now adds is told at once (a `started` for that sink alone), and the resolution goes
+/// to every sink that was told it fired.
 package struct AlertLifecycle: Sendable {
     package struct Firing: Sendable, Equatable {
         package var severity: Severity
