@@ -48,7 +48,10 @@ package final class FeedPoller: Sendable {
         var failures = 0
         var batchedCounts = true
         var budget: CallBudget
-        var resharers: [String: (accounts: Set<String>, fetchedAt: Date)] = [:]
+        /// Per post, the accounts known to have reshared it (fetched, or seen resharing in a
+        /// listing or the stream) and when its resharers were last fetched: a fetch adds only
+        /// accounts not among them, or each reload and restart would count them all again.
+        var resharers: [String: KnownResharers] = [:]
         /// Follower counts looked up (`followers(of:)`), and when: an author posts again.
         var followersKnown: [String: (count: Int, at: Date)] = [:]
         var stats = FeedStats()
@@ -111,8 +114,13 @@ package final class FeedPoller: Sendable {
     ///   - stats: the counters of the poller this one replaces (a reload), which keep
     ///     counting: `status` and the metrics' counters must not drop to zero on SIGHUP.
     ///   - listingEmpty: that poller's `listingEmpty`.
-    package func restore(cursor: String?, seen ids: [String], stats: FeedStats? = nil, listingEmpty: Bool = false) {
+    package func restore(cursor: String?, seen ids: [String], stats: FeedStats? = nil, listingEmpty: Bool = false,
+                         resharers: [String: KnownResharers] = [:]) {
         state.withLock { state in
+            for (id, known) in resharers {
+                state.resharers[id, default: KnownResharers()].accounts.formUnion(known.accounts)
+                if let at = known.fetchedAt { state.resharers[id]!.fetchedAt = max(state.resharers[id]!.fetchedAt ?? at, at) }
+            }
             if let cursor { state.cursor = cursor }
             state.listingEmpty = listingEmpty
             if let stats { state.stats = stats }
@@ -120,6 +128,9 @@ package final class FeedPoller: Sendable {
             for id in ids { _ = state.seen.insert(id) }
         }
     }
+
+    /// The accounts known to have reshared each post, for the poller that takes over at a reload.
+    package var knownResharers: [String: KnownResharers] { state.withLock { $0.resharers } }
 
     /// The mention ids taken recently, oldest first (what a journal compaction keeps).
     package var recentlySeen: [String] { state.withLock { $0.seen.ordered } }
@@ -338,8 +349,15 @@ package final class FeedPoller: Sendable {
     /// Keeps the authors and threads of new posts, forgetting those older than `rememberFor`,
     /// and the oldest past `rememberAtMost`; called under the state's lock.
     static func remember(_ mentions: [Mention], in state: inout State, now: Date) {
-        for mention in mentions where state.posts.updateValue(PostRef(author: mention.author, thread: mention.thread), forKey: mention.id) == nil {
-            state.postOrder.append((mention.id, now))
+        for mention in mentions {
+            // A reshare seen in the listing or the stream is one a fetch of the post's resharers
+            // lists again: known, it is not counted twice.
+            if let original = mention.reshareOf, let author = mention.author {
+                state.resharers[original, default: KnownResharers()].accounts.insert(author)
+            }
+            if state.posts.updateValue(PostRef(author: mention.author, thread: mention.thread), forKey: mention.id) == nil {
+                state.postOrder.append((mention.id, now))
+            }
         }
         var start = state.postOrderStart
         while start < state.postOrder.count,
@@ -469,7 +487,7 @@ package final class FeedPoller: Sendable {
             let previous = state.resharers[id]
             let since = previous?.fetchedAt ?? postedAt ?? now
             let new = accounts.filter { !(previous?.accounts.contains($0.account) ?? false) }
-            state.resharers[id] = ((previous?.accounts ?? []).union(accounts.map(\.account)), now)
+            state.resharers[id] = KnownResharers(accounts: (previous?.accounts ?? []).union(accounts.map(\.account)), fetchedAt: now)
             let span = max(0, now.timeIntervalSince(since))
             return new.enumerated().map { index, resharer in
                 // Evenly over (since, now]: the i-th of n at since + span·(i+1)/n.
@@ -827,6 +845,18 @@ package struct BrandReply: Sendable, Equatable {
     package var replyID: String
     package var by: String
     package var at: Date
+}
+
+/// The accounts known to have reshared a post, and when its resharers were last fetched (nil:
+/// never, only seen resharing it).
+package struct KnownResharers: Sendable, Equatable {
+    package var accounts: Set<String> = []
+    package var fetchedAt: Date?
+
+    package init(accounts: Set<String> = [], fetchedAt: Date? = nil) {
+        self.accounts = accounts
+        self.fetchedAt = fetchedAt
+    }
 }
 
 /// What a thread read needs of a post seen: who wrote it, and the thread it goes under.

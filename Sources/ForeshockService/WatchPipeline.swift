@@ -118,12 +118,20 @@ package actor WatchPipeline {
         }
         var seen: [String: [String]] = [:]
         var cursors: [String: (cursor: String, readsFrom: String?)] = [:]
+        // The resharers the journal names, so that the next fetch of a post's resharers adds
+        // only new ones: before, every restart counted them all again.
+        var resharers: [String: [String: KnownResharers]] = [:]
         var last = -Double.infinity
         for entry in loaded.entries {
             switch entry {
             case .observations(let observations):
                 follow(observations)
                 last = max(last, observations.last?.time ?? last)
+                for case .reshare(let key, let time, let user?, _) in observations {
+                    resharers[key.source, default: [:]][key.id, default: KnownResharers()].accounts.insert(user)
+                    let at = Date(timeIntervalSince1970: time)
+                    resharers[key.source]![key.id]!.fetchedAt = max(resharers[key.source]![key.id]!.fetchedAt ?? at, at)
+                }
             case .tick(let time):
                 last = max(last, time)
             case .polled(let source, let cursor, let ids, let readsFrom):
@@ -142,7 +150,7 @@ package actor WatchPipeline {
                 cursor = nil
                 left.append(name)
             }
-            poller.restore(cursor: cursor?.cursor, seen: seen[name] ?? [])
+            poller.restore(cursor: cursor?.cursor, seen: seen[name] ?? [], resharers: resharers[name] ?? [:])
         }
         journalLines = loaded.lines
         return (notes, last, left.sorted())

@@ -426,7 +426,7 @@ package actor WatchService {
                 let stays = before.source.readsFrom == source.readsFrom
                 if !stays { moved.append(source.name) }
                 poller.restore(cursor: stays ? before.savedCursor : nil, seen: before.recentlySeen, stats: before.stats,
-                               listingEmpty: stays && before.listingEmpty)
+                               listingEmpty: stays && before.listingEmpty, resharers: stays ? before.knownResharers : [:])
             }
             return poller
         }

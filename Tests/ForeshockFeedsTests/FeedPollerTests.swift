@@ -620,6 +620,31 @@ struct FeedPollerTests {
         #expect(await poller.resharers(of: "55", postedAt: nil) == [])
     }
 
+    @Test("The resharers a poller knows are not new to the poller that takes over at a reload, nor to one restored after a restart, nor when the listing showed them resharing first")
+    func resharersKnownAcrossReloads() async throws {
+        let accounts = #"[{"acct":"big@example.social","followers_count":120000},{"acct":"small","followers_count":15},{"acct":"third","followers_count":7}]"#
+        let api = try await ScriptedAPI(["/api/v1/statuses/55/reblogged_by": [["body": accounts]]])
+        defer { api.stop() }
+        let source = testSource(.mastodon, base: api.base)
+        let first = FeedPoller(feed: MastodonFeed(source: source))
+        #expect(try #require(await first.resharers(of: "55", postedAt: nil)).count == 3)
+        // A reload: the new poller takes the old one's, as WatchService.makePollers does.
+        let reloaded = FeedPoller(feed: MastodonFeed(source: source))
+        reloaded.restore(cursor: nil, seen: [], resharers: first.knownResharers)
+        #expect(await reloaded.resharers(of: "55", postedAt: nil) == [])
+        // A restart: the journal names two of them; the third is new.
+        let restarted = FeedPoller(feed: MastodonFeed(source: source))
+        restarted.restore(cursor: nil, seen: [], resharers: ["55": KnownResharers(accounts: ["big@example.social", "small"], fetchedAt: Date())])
+        #expect(await restarted.resharers(of: "55", postedAt: nil)?.map(\.account) == ["third"])
+        // A boost seen in the stream is a resharer the fetch lists again.
+        let streamed = FeedPoller(feed: MastodonFeed(source: source))
+        var boost = Mention(source: source.name, id: "900")
+        boost.author = "small"
+        boost.reshareOf = "55"
+        _ = streamed.accept([boost])
+        #expect(await streamed.resharers(of: "55", postedAt: nil)?.map(\.account) == ["big@example.social", "third"])
+    }
+
     @Test("A reply from a brand account marks the post answered, with the reply's time")
     func brandAnswered() async throws {
         let reply = try mastodonStatus(id: "117020593741189900", createdAt: "2026-11-24T08:40:00.000Z", author: "AcmeSupport", inReplyTo: "117020593741189701")

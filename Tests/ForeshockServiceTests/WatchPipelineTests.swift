@@ -210,6 +210,26 @@ struct WatchPipelineTests {
         #expect(try await api.requests(to: "/api/v1/statuses/1/context").count == 1)
     }
 
+    @Test("The resharers the journal names are known to the poller after a restart, and a reload's poller takes the old one's: a fetch after either adds only new accounts, not every one again")
+    func resharersSurviveRestartAndReload() async throws {
+        let source = testSource(.mastodon, name: "m", base: "http://127.0.0.1:9")
+        var config = scoringConfig([])
+        config.sources = [source]
+        let poller = FeedPoller(feed: source.makeFeed())
+        let pipeline = WatchPipeline(config: config, pollers: [poller]) { _ in }
+        let key = PostKey(source: "m", id: "55")
+        let entries: [StateJournal.Entry] = [.observations([
+            .post(key: key, time: 100, createdAt: 100, author: "dana", followers: 300, text: nil, url: nil),
+            .reshare(key: key, time: 160, user: "small", followers: 15), .reshare(key: key, time: 200, user: "big@example.social", followers: 120_000),
+            .reshare(key: key, time: 210, user: nil, followers: nil),
+        ])]
+        _ = await pipeline.restore(StateJournal.Loaded(entries: entries, lines: 1))
+        #expect(poller.knownResharers == ["55": KnownResharers(accounts: ["small", "big@example.social"], fetchedAt: Date(timeIntervalSince1970: 200))],
+                "\(poller.knownResharers)")
+        let next = WatchService.makePollers(config, client: HTTPClient(), previous: [poller], clock: Date.init).pollers[0]
+        #expect(next.knownResharers == poller.knownResharers)
+    }
+
     @Test("A complaint about to cross unanswered_for_at_least has its thread read within a poll of the crossing, not up to ten minutes before it: answered at 57 minutes, it does not page at the hour")
     func threadReadBeforeCrossing() async throws {
         let now = Date()
