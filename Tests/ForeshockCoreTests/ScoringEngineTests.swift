@@ -101,6 +101,19 @@ struct ScoringEngineTests {
         #expect(step([], 5700)?.sinks == ["pager", "chat"])
     }
 
+    @Test("No reminder at the old severity while a de-escalation's grace runs: the critical reminder due then waits, and the de-escalation comes instead")
+    func noReminderInGrace() {
+        var lifecycle = AlertLifecycle(repeatInterval: 3600, resolveAfter: 600, sinkNames: [])
+        let key = PostKey(source: "s", id: "1")
+        func step(_ holding: [RuleConfig], _ t: Double) -> AlertNotification.Reason? { lifecycle.change(key, holding: holding, time: t)?.reason }
+        #expect(step([Self.viral], 0) == .started)
+        #expect(step([Self.viral, Self.warm], 3400) == nil)
+        // The reminder is due at 3600, but only the warning has held since 3400.
+        #expect(step([Self.warm], 3700) == nil)
+        #expect(step([Self.warm], 4000) == .deescalated)
+        #expect(step([Self.warm], 4000 + 3600) == .repeated)
+    }
+
     @Test("A rule with sinks of its own that starts to hold on a firing alert tells those sinks at once; reminders go to the rules holding now, the resolution to every sink told")
     func sinksOfRulesHoldingNow() {
         var viral = Self.viral, warm = Self.warm

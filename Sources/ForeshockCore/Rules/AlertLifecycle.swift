@@ -175,7 +175,9 @@ package struct AlertLifecycle: Sendable {
                         rules[index].sinks.isEmpty || rules[index].sinks.contains { added.contains($0) }
                     }.max { rules[$0].severity < rules[$1].severity } ?? deciding
                     change = Change(rule: rules[bringing].name, severity: rules[bringing].severity, sinks: added, reason: .started, since: alert.since)
-                } else if time - alert.lastNotified >= timing.repeatInterval {
+                } else if rules[deciding].severity == alert.severity, time - alert.lastNotified >= timing.repeatInterval {
+                    // Not while only a less severe rule holds: a critical reminder of a complaint
+                    // just answered, "Answered: yes", would come before its de-escalation.
                     alert.lastNotified = time
                     change = Change(rule: alert.rule, severity: alert.severity, sinks: sinks, reason: .repeated, since: alert.since)
                 }
@@ -193,7 +195,9 @@ package struct AlertLifecycle: Sendable {
         let heldAtSeverity = deciding.map { rules[$0].severity >= alert.severity } ?? false
         // A de-escalation, like a resolution, comes with time alone.
         let graceEnds = held ? (heldAtSeverity ? .infinity : alert.lastHeldAtSeverity + timing.resolveAfter) : alert.lastHeld + timing.resolveAfter
-        alert.quietUntil = min(timing.rulesStableUntil, alert.lastNotified + timing.repeatInterval, graceEnds)
+        // In a de-escalation's grace no reminder is due: only its end is.
+        let repeatDue = held && !heldAtSeverity ? .infinity : alert.lastNotified + timing.repeatInterval
+        alert.quietUntil = min(timing.rulesStableUntil, repeatDue, graceEnds)
         alert.evaluatedAt = time
         alert.quietHeld = held
         alert.quietHeldAtSeverity = heldAtSeverity
