@@ -264,7 +264,7 @@ struct ScoringEngineTests {
                                    .counts(key: key, time: 60, reshares: 12, replies: nil, likes: nil, quotes: nil)])
         let started = try #require(notes.first { $0.reason == .started }, "\(notes.map(\.jsonLine))")
         #expect(started.reachAssumed == 12 && started.reach > 0, "\(started.jsonLine)")
-        #expect(started.reachNote == " (12 reshares at an assumed audience: the source gives no follower counts)")
+        #expect(started.reachNote == " (12 reshares at an assumed audience: their resharers' followers are not known)")
         #expect(started.jsonLine.contains(#""reach_assumed_reshares":12"#))
         // Five of them fetched with their followers: seven still assumed, and the five's 50 each
         // in the reach in place of their assumed audience, not on top of it.

@@ -66,7 +66,7 @@ struct TemplateTests {
         post.reachAssumed = 59
         note.subject = .post(note.key, post)
         let values = TemplateValues(note)
-        let said = "59 reshares at an assumed audience: the source gives no follower counts"
+        let said = "59 reshares at an assumed audience: their resharers' followers are not known"
         let email = try templates.loadEmail(override: nil).body.render(values, context: .text)
         #expect(email.contains("Reach      1,284,000 people (\(said))"), "\(email)")
         #expect(try templates.load("email.html", context: .html).render(values, context: .html).contains(said))

@@ -141,7 +141,7 @@ package struct AlertNotification: Sendable, Equatable {
     /// What a reach partly assumed says after its number, empty when every audience in it is
     /// known: a Reddit post's 59 upvotes at an assumed audience each are not 5,900 people seen.
     package var reachNote: String {
-        reachAssumed > 0 ? " (\(NumberText.count(reachAssumed, "reshare")) at an assumed audience: the source gives no follower counts)" : ""
+        reachAssumed > 0 ? " (\(NumberText.count(reachAssumed, "reshare")) at an assumed audience: their resharers' followers are not known)" : ""
     }
     package var author: String? {
         if case .sourceDown = subject { return "foreshock" }
