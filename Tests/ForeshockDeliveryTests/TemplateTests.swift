@@ -69,7 +69,7 @@ struct TemplateTests {
         let said = "59 reshares at an assumed audience: their resharers' followers are not known"
         let email = try templates.loadEmail(override: nil).body.render(values, context: .text)
         #expect(email.contains("Reach      1,284,000 people (\(said))"), "\(email)")
-        #expect(try templates.load("email.html", context: .html).render(values, context: .html).contains(said))
+        #expect(try templates.load("email.html", context: .html).render(values, context: .html).contains(HTMLText.escape(said)))
         #expect(try templates.load("slack.json", context: .slack).render(values, context: .slack).contains(said))
         for name in ["webhook.json", "pagerduty.json"] {
             let json = try JSONValue.parse(Data(try templates.load(name, context: .json).render(values, context: .json).utf8))
