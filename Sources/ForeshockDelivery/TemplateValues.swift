@@ -30,6 +30,9 @@ package enum TemplateValue: Sendable {
 /// What a template can show about one alert: every `{{name}}` and its value.
 package struct TemplateValues: Sendable {
     /// The names a template may use.
+    /// From how long unanswered a complaint's headline says so.
+    static let unansweredSaid: Double = 600
+
     package static let names: Set<String> = Set(TemplateValues(AlertNotification.sample).values.keys)
 
     private var values: [String: TemplateValue]
@@ -55,10 +58,15 @@ package struct TemplateValues: Sendable {
             what = "\(author)'s post has calmed down"
         case .post:
             let heading = note.supercritical ? "still accelerating" : "heading for \(NumberText.grouped((note.predicted ?? Double(note.reshares)).rounded()))"
+            // A complaint the brand has left unanswered says so where a pager shows only this
+            // line (PagerDuty's summary, a mail's subject).
+            let post = note.complaint && (note.unansweredFor ?? 0) >= Self.unansweredSaid
+                ? "\(author)'s complaint, unanswered for \(DurationText.format(note.unansweredFor ?? 0)),"
+                : "\(author)'s post"
             // A reminder of a post that has stopped (an unanswered complaint) is not "spreading".
             what = note.velocityPerMin > 0
-                ? "\(author)'s post is spreading: \(NumberText.grouped(Double(note.reshares))) reshares, \(heading)"
-                : "\(author)'s post has \(NumberText.grouped(Double(note.reshares))) reshares, none in the last \(Self.spoken(note.post?.velocityWindow ?? 300)), \(heading)"
+                ? "\(post) is spreading: \(NumberText.grouped(Double(note.reshares))) reshares, \(heading)"
+                : "\(post) has \(NumberText.grouped(Double(note.reshares))) reshares, none in the last \(Self.spoken(note.post?.velocityWindow ?? 300)), \(heading)"
         }
         let answered = note.unansweredFor == nil
         values = [

@@ -39,10 +39,10 @@ struct TemplateTests {
     @Test("A post with no reshare in the velocity window is not headlined as spreading: a reminder of a complaint that stopped says it has its reshares, none lately")
     func stoppedPostHeadline() {
         var note = AlertNotification.sample
-        #expect(TemplateValues(note)["headline"].text.contains("'s post is spreading: 412 reshares, heading for 2,350"), "\(TemplateValues(note)["headline"].text)")
+        #expect(TemplateValues(note)["headline"].text.contains("'s complaint, unanswered for 33m, is spreading: 412 reshares, heading for 2,350"), "\(TemplateValues(note)["headline"].text)")
         note.post?.velocityPerMin = 0
         note.reason = .repeated
-        #expect(TemplateValues(note)["headline"].text == "STILL FIRING: dana@example.social's post has 412 reshares, none in the last 5 minutes, heading for 2,350",
+        #expect(TemplateValues(note)["headline"].text == "STILL FIRING: dana@example.social's complaint, unanswered for 33m, has 412 reshares, none in the last 5 minutes, heading for 2,350",
                 "\(TemplateValues(note)["headline"].text)")
     }
 
@@ -54,7 +54,11 @@ struct TemplateTests {
         note.rule = "spreading-after-answer"
         let values = TemplateValues(note)
         #expect(values["status"].text == "DE-ESCALATED" && values["reason"].text == "deescalated" && values["severity_upper"].text == "WARNING")
-        #expect(values["headline"].text.hasPrefix("DE-ESCALATED: dana@example.social's post is spreading"), "\(values["headline"].text)")
+        #expect(values["headline"].text.hasPrefix("DE-ESCALATED: dana@example.social's complaint, unanswered for 33m, is spreading"), "\(values["headline"].text)")
+        // Answered, or not a complaint: a post.
+        var answered = note
+        answered.post?.unansweredFor = nil
+        #expect(TemplateValues(answered)["headline"].text.hasPrefix("DE-ESCALATED: dana@example.social's post is spreading"), "\(TemplateValues(answered)["headline"].text)")
         #expect(AlertText.line(note).contains(" DE-ESCALATED warning spreading-after-answer ["), "\(AlertText.line(note))")
     }
 
