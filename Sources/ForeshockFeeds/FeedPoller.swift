@@ -190,7 +190,11 @@ package final class FeedPoller: Sendable {
             }
             collected += parsed.mentions
             outcome.unreadable += parsed.unreadable
-            outcome.misread.merge(parsed.allMisread) { a, b in MentionPage.Misread(count: a.count + b.count, example: a.example) }
+            outcome.misread.merge(parsed.allMisread) { a, b in
+                var merged = a
+                merged.count += b.count
+                return merged
+            }
             if cursor == nil, page == nil { stepBack = parsed.olderCursors }
             if cursor != nil, parsed.moreThanGiven { outcome.truncated = true }
             if let found = parsed.newestCursor {
