@@ -117,10 +117,7 @@ package final class FeedPoller: Sendable {
     package func restore(cursor: String?, seen ids: [String], stats: FeedStats? = nil, listingEmpty: Bool = false,
                          resharers: [String: KnownResharers] = [:]) {
         state.withLock { state in
-            for (id, known) in resharers {
-                state.resharers[id, default: KnownResharers()].accounts.formUnion(known.accounts)
-                if let at = known.fetchedAt { state.resharers[id]!.fetchedAt = max(state.resharers[id]!.fetchedAt ?? at, at) }
-            }
+            for (id, known) in resharers { state.resharers[id, default: KnownResharers()].add(known.accounts, fetchedAt: known.fetchedAt) }
             if let cursor { state.cursor = cursor }
             state.listingEmpty = listingEmpty
             if let stats { state.stats = stats }
@@ -860,6 +857,12 @@ package struct KnownResharers: Sendable, Equatable {
     package init(accounts: Set<String> = [], fetchedAt: Date? = nil) {
         self.accounts = accounts
         self.fetchedAt = fetchedAt
+    }
+
+    /// Takes in more accounts known to have reshared the post, and the later fetch time.
+    package mutating func add(_ more: some Sequence<String>, fetchedAt at: Date?) {
+        accounts.formUnion(more)
+        if let at { fetchedAt = max(fetchedAt ?? at, at) }
     }
 }
 

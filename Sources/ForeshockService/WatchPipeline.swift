@@ -128,9 +128,7 @@ package actor WatchPipeline {
                 follow(observations)
                 last = max(last, observations.last?.time ?? last)
                 for case .reshare(let key, let time, let user?, _) in observations {
-                    resharers[key.source, default: [:]][key.id, default: KnownResharers()].accounts.insert(user)
-                    let at = Date(timeIntervalSince1970: time)
-                    resharers[key.source]![key.id]!.fetchedAt = max(resharers[key.source]![key.id]!.fetchedAt ?? at, at)
+                    resharers[key.source, default: [:]][key.id, default: KnownResharers()].add([user], fetchedAt: Date(timeIntervalSince1970: time))
                 }
             case .tick(let time):
                 last = max(last, time)
