@@ -126,8 +126,9 @@ package final class Notifier: @unchecked Sendable {
         var windowsOpened: [(String, Int)] = []
         var silenced: [(AlertNotification, [String])] = []
         lock.lock()
-        for note in notes {
-            counts.submitted += 1
+        counts.submitted += notes.count
+        // Lazily, so that each is judged after those before it were accepted.
+        for note in notes.lazy.flatMap({ self.firstPages($0) }) {
             // Before anything else: an alert the core saw anew after its journal was lost is
             // not news to the receivers, and they could not drop it (it has a new id).
             // Sink by sink: an alert may reach a sink of its own later than the others.
@@ -200,6 +201,25 @@ package final class Notifier: @unchecked Sendable {
         windowEnds[sink] = nil
         lock.unlock()
         if !group.isEmpty { dispatch(group, to: sink) }
+    }
+
+    /// A reminder as each sink should read it; called under `lock`. A sink never told the
+    /// alert fires (a silence kept the page from it, on a rule the alert has since left, or
+    /// until the silence ended; or it came with a reload) gets it as the page it never had,
+    /// not as "still firing", so that its receiver opens the incident as new. Anything else
+    /// stays as it is.
+    private func firstPages(_ note: AlertNotification) -> [AlertNotification] {
+        guard note.reason == .repeated else { return [note] }
+        let untold = targets(note).filter { !log.toldFiring(note, sink: $0) }
+        guard !untold.isEmpty else { return [note] }
+        var page = note
+        page.reason = .started
+        page.sinks = untold
+        let told = targets(note).filter { !untold.contains($0) }
+        guard !told.isEmpty else { return [page] }
+        var reminder = note
+        reminder.sinks = told
+        return [reminder, page]
     }
 
     private func targets(_ note: AlertNotification) -> [String] {
@@ -325,12 +345,20 @@ package final class Notifier: @unchecked Sendable {
     }
 
     /// The alerts whose firing notifications a silence held back, that no silence holds at
-    /// `now`: each handed out once, to be told again with its numbers now (`.repeated`), if
-    /// the alert still fires.
-    package func lapsedSilences(now: Date) -> [AlertNotification] {
+    /// `now` as they are now: each handed out once, to be told now, if the alert still fires.
+    /// - Parameter asNow: the held notification as the alert stands now (its rule and severity
+    ///   may have changed since, and a silence on the old rule does not hold the new one), nil
+    ///   once it no longer fires (then it is dropped). Called under the notifier's lock: pure.
+    /// - Returns: what `asNow` gave for those no silence holds, by alert.
+    package func lapsedSilences(now: Date, asNow: (AlertNotification) -> AlertNotification? = { $0 }) -> [AlertNotification] {
         lock.withLock {
-            let lapsed = heldBySilence.values.filter { silences.silencing($0, now: now) == nil }.sorted { $0.alertKey < $1.alertKey }
-            for note in lapsed { heldBySilence[note.alertKey] = nil }
+            var lapsed: [AlertNotification] = []
+            for (key, held) in heldBySilence.sorted(by: { $0.key < $1.key }) {
+                guard let note = asNow(held) else { heldBySilence[key] = nil; continue }
+                guard silences.silencing(note, now: now) == nil else { continue }
+                heldBySilence[key] = nil
+                lapsed.append(note)
+            }
             return lapsed
         }
     }

@@ -455,10 +455,11 @@ package actor WatchService {
         // Silences that ended before their alerts did: receivers hear of those alerts now (not
         // on the way out, after the last deliveries).
         let down = Set(sources.filter { $0.health.alerted }.map(\.name))
-        let reminders = !running ? [] : Self.reminders(of: notifier.lapsedSilences(now: Date()), firing: snapshot.firing, sourcesDown: down,
-                                                      features: byKey, at: now.timeIntervalSince1970)
+        let reminders = !running ? [] : notifier.lapsedSilences(now: Date()) { held in
+            Self.reminder(of: held, firing: snapshot.firing, sourcesDown: down, features: byKey, at: now.timeIntervalSince1970)
+        }
         if !reminders.isEmpty {
-            logger.info("alerts still firing that a sink was not told of (a silence held them back and has ended, or the sink is new in the config); telling it now", [("alerts", reminders.map(\.alertKey).joined(separator: ","))])
+            logger.info("alerts still firing that a sink was not told of (a silence held them back and no longer holds them as they are now: it ended, or they passed to a rule it does not match); telling them now", [("alerts", reminders.map(\.alertKey).joined(separator: ","))])
             notifier.submit(reminders)
         }
         let stats = notifier.stats
@@ -558,27 +559,27 @@ package actor WatchService {
         write(Data(metricsText.utf8), to: config.metricsFile ?? (stateDir as NSString).appendingPathComponent("foreshock.prom"), "the metrics file")
     }
 
-    /// The reminders for alerts a silence held back that no silence holds now, for those still
-    /// firing: under the rule and severity each alert has now (the one held back may have been
-    /// de-escalated or escalated since, and a reminder under it would say what no longer holds
-    /// until the next repeat, hours away), with the post's numbers at `time`.
+    /// The reminder for an alert a silence held back, if it still fires: under the rule and
+    /// severity it has now (the one held back may have been de-escalated, escalated or handed
+    /// to another rule since; a silence on the old rule does not hold the new one, and a
+    /// reminder under it would say what no longer holds until the next repeat, hours away),
+    /// with the post's numbers at `time`.
     /// - Parameters:
-    ///   - lapsed: what `Notifier.lapsedSilences` handed out.
+    ///   - held: what the silence held back (`Notifier.lapsedSilences` asks).
     ///   - firing: the engine's alerts firing now.
     ///   - sourcesDown: the sources whose source-down alert fires.
-    static func reminders(of lapsed: [AlertNotification], firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)],
-                          sourcesDown: Set<String>, features: [PostKey: PostFeatures], at time: Double) -> [AlertNotification] {
-        lapsed.compactMap { held in
-            var note = held
-            if case .sourceDown(let source, _, _) = note.subject {
-                guard sourcesDown.contains(source) else { return nil }
-            } else {
-                guard let now = firing.first(where: { $0.isVolume == note.isVolume && $0.key == note.key }) else { return nil }
-                note.rule = now.alert.rule
-                note.severity = now.alert.severity
-            }
-            return note.reminder(at: time, features: features[note.key])
+    /// - Returns: nil once the alert no longer fires.
+    static func reminder(of held: AlertNotification, firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)],
+                         sourcesDown: Set<String>, features: [PostKey: PostFeatures], at time: Double) -> AlertNotification? {
+        var note = held
+        if case .sourceDown(let source, _, _) = note.subject {
+            guard sourcesDown.contains(source) else { return nil }
+        } else {
+            guard let now = firing.first(where: { $0.isVolume == note.isVolume && $0.key == note.key }) else { return nil }
+            note.rule = now.alert.rule
+            note.severity = now.alert.severity
         }
+        return note.reminder(at: time, features: features[note.key])
     }
 
     /// One housekeeping file written whole; its failures said as `FailureNotice` says, and

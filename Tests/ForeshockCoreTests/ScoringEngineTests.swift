@@ -477,7 +477,7 @@ struct ScoringEngineTests {
         let crossed = try #require(notes.first)
         let reminder = crossed.reminder(at: 300, features: features)
         #expect(reminder.reason == .repeated && reminder.time == 300 && reminder.reshares == 320 && crossed.reshares < 320)
-        #expect(reminder.held == "still firing when the silence ended" && crossed.held != reminder.held)
+        #expect(reminder.held == "held back by a silence until now" && crossed.held != reminder.held)
         #expect(reminder.velocityPerMin == features.velocityShort && reminder.alertKey == crossed.alertKey)
         #expect(features.mode == .counts)
         #expect(features.reshares == 320)

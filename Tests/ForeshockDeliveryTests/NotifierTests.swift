@@ -246,11 +246,12 @@ struct NotifierTests {
         #expect(await notifier.drain(timeout: 30))
         #expect(try await NotifierFixtures.requests(server, path: "/hook").isEmpty)
         #expect(notifier.stats.silenced == 2 && notifier.stats.alreadyAnnounced == 1)
-        // Told once the silence is over, as a reminder with the alert's numbers then.
+        // Told once the silence is over, with the alert's numbers then: as the page the sink
+        // never had, not as "still firing".
         try await Task.sleep(nanoseconds: 1_100_000_000)
         notifier.submit([lapsed[0].reminder(at: lapsed[0].time + 120, features: nil)])
         let sent = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 1)
-        #expect(sent.map { $0.json?["alerts"]?.arrayValue?.first?["reason"]?.stringValue } == ["repeated"])
+        #expect(sent.map { $0.json?["alerts"]?.arrayValue?.first?["reason"]?.stringValue } == ["started"])
         // An alert receivers were told of, then silenced: its resolution still reaches them,
         // or their incident would stay open for good.
         notifier.submit([NotifierFixtures.note("9")])
@@ -268,6 +269,31 @@ struct NotifierTests {
                                     NotifierFixtures.note("9", reason: .resolved, after: 120)])
         #expect(restarted.lapsedSilences(now: Date()).isEmpty)
         #expect(restarted.lapsedSilences(now: Date().addingTimeInterval(7200)).map { "\($0.alertKey) \($0.reason)" } == ["mastodon:7 repeated"])
+    }
+
+    @Test("A silence on the rule an alert fired under stops holding it once the alert is another rule's; a sink never told it fires then gets the page, not a reminder")
+    func silenceOnALeftRule() async throws {
+        let (server, _, _, notifier) = try await Self.oneHook()
+        defer { server.stop(); notifier.stop() }
+        _ = try notifier.silences.add(SilenceConfig(matchers: [SilenceMatcher(.rule, .equal, "going-viral")], until: Date().addingTimeInterval(3600)))
+        var told = NotifierFixtures.note("8")
+        told.rule = "unanswered-complaint"
+        notifier.submit([NotifierFixtures.note("7"), told])
+        #expect(notifier.lapsedSilences(now: Date()).isEmpty, "still under the silenced rule")
+        // Since, 7 is held under another rule as severe: no silence holds it as it is now.
+        let handedOver = notifier.lapsedSilences(now: Date()) { held in
+            var now = held.reminder(at: held.time + 600, features: nil)
+            now.rule = "unanswered-complaint"
+            return now
+        }
+        #expect(handedOver.map { "\($0.alertKey) \($0.rule)" } == ["mastodon:7 unanswered-complaint"])
+        #expect(notifier.lapsedSilences(now: Date()).isEmpty, "handed out once")
+        notifier.submit(handedOver + [told.reminder(at: told.time + 600, features: nil)])
+        #expect(await notifier.drain(timeout: 30))
+        let sent = try await NotifierFixtures.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
+            .map { "\($0["post"]?.stringValue ?? "?") \($0["reason"]?.stringValue ?? "?")" }
+        #expect(sent.sorted() == ["7 started", "8 repeated", "8 started"], "\(sent)")
+        #expect(notifier.stats.silenced == 1)
     }
 
     @Test("A de-escalation reaches only the sinks last told the alert fires at a higher severity: not one a silence kept the page from, nor one told only the lower severity")

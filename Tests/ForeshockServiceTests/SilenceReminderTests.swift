@@ -16,8 +16,9 @@ struct SilenceReminderTests {
         let back = AlertNotification(.sourceDown(source: "hn", since: 0, message: "HTTP 503"), time: 0, rule: "source-down", severity: .critical, reason: .started, sinks: [])
         // Since the silence began, 7 was de-escalated to a warning rule.
         let now = AlertLifecycle.Firing(severity: .warning, rule: "big", sinks: [], since: 0, lastNotified: 100, lastHeld: 100)
-        let reminders = WatchService.reminders(of: [held, gone, down, back], firing: [(key: held.key, isVolume: false, alert: now)],
-                                               sourcesDown: ["toots"], features: [:], at: 500)
+        let reminders = [held, gone, down, back].compactMap {
+            WatchService.reminder(of: $0, firing: [(key: held.key, isVolume: false, alert: now)], sourcesDown: ["toots"], features: [:], at: 500)
+        }
         #expect(reminders.map { "\($0.alertKey) \($0.rule) \($0.severity) \($0.reason) \($0.time)" }
                 == ["mastodon:7 big warning repeated 500.0", "foreshock:source-down/toots source-down critical repeated 500.0"],
                 "\(reminders.map { "\($0.alertKey) \($0.rule) \($0.severity) \($0.reason) \($0.time)" })")

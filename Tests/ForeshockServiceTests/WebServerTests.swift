@@ -129,11 +129,11 @@ struct WebServerTests {
         #expect(await runForeshock(["silence", "expire", "s1", "--url", url], environment: ["FORESHOCK_TOKEN": Self.token]).0 == .success)
         #expect(await runForeshock(["silence", "list", "--expired", "--url", url]).out.contains("s1  rule=big  ended "))
         // The alert still fires: with the silence over, the receivers hear of it now, not at
-        // the next repeat hours later; a reminder, with the post's numbers now.
+        // the next repeat hours later; as the page they never had, with the post's numbers now.
         let told = try await eventually(timeout: 20) { try await !NotifierFixtures.requests(hook, path: "/hook").isEmpty }
         #expect(told, "\(watch.stderr)")
         let alerts = try await NotifierFixtures.requests(hook, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
-        #expect(alerts.map { $0["reason"]?.stringValue } == ["repeated"] && alerts.first?["counts"]?["reshares"]?.intValue == 500, "\(alerts)")
+        #expect(alerts.map { $0["reason"]?.stringValue } == ["started"] && alerts.first?["counts"]?["reshares"]?.intValue == 500, "\(alerts)")
         // The silences file damaged under the running watch: the request is refused, and the
         // watch's own log says so too.
         let stateDir = try #require(watch.stderr.split(separator: "\n").first { $0.contains("msg=watching") }?

@@ -133,7 +133,7 @@ extension AlertNotification {
         note.reason = .repeated
         note.time = time
         // The conditions as they held when the silence began would read as now's.
-        note.held = "still firing when the silence ended"
+        note.held = "held back by a silence until now"
         if let f, var post = note.post {
             post.reshares = f.reshares
             post.predicted = f.predicted
