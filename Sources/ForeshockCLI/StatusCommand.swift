@@ -97,9 +97,10 @@ enum StatusCommand {
         out.append("")
         out.append("Alerts firing")
         if status.alerts.isEmpty { out.append("  none") }
-        // When the alert last gave a notification: sent, or held by a silence (the last column).
+        // What receivers were told (the last column): the watch says it from its notification
+        // log; a watch before that gave only whether a silence matches now.
         out += table(["SEVERITY", "RULE", "SINCE", "LAST NOTICE", "ALERT", "NOTIFICATIONS"], status.alerts.map { alert in
-            // Not held back: handed to the sinks, and still in the outbox until each has taken it.
+            if let said = alert.notifications { return [alert.severity, alert.rule, ago(alert.since), ago(alert.lastNotified), alert.key, said] }
             let waiting = status.outbox.filter { $0.alerts.contains(alert.key) }.map(\.sink)
             let givenUp = (status.givenUp ?? [:]).filter { $0.value.contains(alert.key) }.keys.sorted()
             var told = waiting.isEmpty ? "sent" : "waiting in the outbox for \(Set(waiting).sorted().joined(separator: ", "))"

@@ -143,23 +143,35 @@ package final class NotificationLog: @unchecked Sendable {
 
     /// Whether `sink` was last told that the alert of `note` fires.
     package func toldFiring(_ note: AlertNotification, sink: String) -> Bool {
-        lock.withLock { lastMark(note, sink: sink)?.firing ?? false }
+        lock.withLock { lastMark(note.alertKey, sink: sink)?.firing ?? false }
     }
 
-    /// What `sink` (nil: the alert as a whole) was last told of the alert of `note`, accepted
-    /// or written; called under `lock`.
-    private func lastMark(_ note: AlertNotification, sink: String?) -> Mark? {
-        let key = Self.markKey(note.alertKey, sink)
+    /// The severity each of `sinks` was last told an alert fires at (for `status`); a sink last
+    /// told it resolved, or never told of it (a silence held it back), is left out.
+    package func toldFiring(alertKey: String, sinks: [String]) -> [String: Severity] {
+        lock.withLock {
+            var told: [String: Severity] = [:]
+            for sink in sinks { if let mark = lastMark(alertKey, sink: sink), mark.firing { told[sink] = mark.severity } }
+            return told
+        }
+    }
+
+    private func lastMark(_ note: AlertNotification, sink: String?) -> Mark? { lastMark(note.alertKey, sink: sink) }
+
+    /// What `sink` (nil: the alert as a whole) was last told of an alert, accepted or
+    /// written; called under `lock`.
+    private func lastMark(_ alertKey: String, sink: String?) -> Mark? {
+        let key = Self.markKey(alertKey, sink)
         if let mark = pendingMarks[key] ?? marks[key] { return mark }
         guard let sink else { return nil }
         // A sink renamed: what the same receiver was last told under another name.
         if let destination = sinkDestinations[sink] {
             let renamed = sinkDestinations.filter { $0.key != sink && $0.value == destination }.keys
-                .compactMap { marks[Self.markKey(note.alertKey, $0)] }.max { $0.time < $1.time }
+                .compactMap { marks[Self.markKey(alertKey, $0)] }.max { $0.time < $1.time }
             if let renamed { return renamed }
         }
         // A log written before marks had sinks keeps one mark for the whole alert.
-        return marks[note.alertKey]
+        return marks[alertKey]
     }
 
     /// Notes where the configured sinks send (new names, or names that send elsewhere now), so

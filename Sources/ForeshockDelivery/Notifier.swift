@@ -222,8 +222,11 @@ package final class Notifier: @unchecked Sendable {
         return [reminder, page]
     }
 
-    private func targets(_ note: AlertNotification) -> [String] {
-        note.sinks.isEmpty ? order : note.sinks.filter { workers[$0] != nil }
+    private func targets(_ note: AlertNotification) -> [String] { sinks(for: note.sinks) }
+
+    /// The configured sinks an alert routed to `routed` reaches (none named: every sink).
+    package func sinks(for routed: [String]) -> [String] {
+        routed.isEmpty ? order : routed.filter { workers[$0] != nil }
     }
 
     private func dispatch(_ group: [AlertNotification], to sinkName: String) {

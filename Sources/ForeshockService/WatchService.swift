@@ -482,10 +482,16 @@ package actor WatchService {
                     : .post(item.key, AlertNotification.PostSnapshot(reshares: 0, author: f?.author))
                 let probe = AlertNotification(subject, time: now.timeIntervalSince1970, rule: item.alert.rule, severity: item.alert.severity,
                                               reason: .repeated, sinks: item.alert.sinks)
+                let silencedBy = notifier.silencedBy(probe, now: now), routed = notifier.sinks(for: item.alert.sinks)
+                let told = notifier.log.toldFiring(alertKey: probe.alertKey, sinks: routed).mapValues(\.rawValue)
+                let notifications = WatchStatus.Alert.notifications(
+                    severity: item.alert.severity.rawValue, sinks: routed, told: told,
+                    waiting: Set(pending.filter { $0.keys.contains(probe.alertKey) }.map(\.sink)),
+                    givenUp: Set((stats.givenUp).filter { $0.value.contains(probe.alertKey) }.keys), silencedBy: silencedBy)
                 return WatchStatus.Alert(key: probe.alertKey, rule: item.alert.rule, severity: item.alert.severity.rawValue,
                                          since: Timestamp.format(Date(timeIntervalSince1970: item.alert.since)),
                                          lastNotified: Timestamp.format(Date(timeIntervalSince1970: item.alert.lastNotified)),
-                                         silencedBy: notifier.silencedBy(probe, now: now), source: item.key.source,
+                                         silencedBy: silencedBy, sentTo: told, notifications: notifications, source: item.key.source,
                                          post: item.isVolume ? nil : item.key.id, author: f?.author.map { SafeText.clean($0, keepLineBreaks: false) },
                                          text: f?.excerpt.map { SafeText.cut(SafeText.clean($0, keepLineBreaks: false), 280) }, url: f?.url,
                                          reshares: f?.reshares, predicted: f?.predicted.map { $0.rounded() },

@@ -71,6 +71,11 @@ package struct WatchStatus: Codable, Sendable {
         package var lastNotified: String
         /// Why its notifications are held, when a silence matches.
         package var silencedBy: String?
+        /// The severity each sink was last told the alert fires at (from the notification
+        /// log); a sink never told, or told it resolved, is not in it (nil: a watch before it).
+        package var sentTo: [String: String]? = nil
+        /// What receivers were told, in words: `status`'s and the live page's last column.
+        package var notifications: String? = nil
         /// For an alert about a post: the post and its numbers now, and why the prediction is high.
         package var source: String? = nil
         package var post: String? = nil
@@ -127,6 +132,34 @@ package struct WatchStatus: Codable, Sendable {
     /// Reads `json` back (from the file, or from a remote watch's API).
     package static func decode(_ data: Data) throws -> WatchStatus {
         try JSONText.decoder().decode(WatchStatus.self, from: data)
+    }
+}
+
+extension WatchStatus.Alert {
+    /// What receivers were told of an alert, as `status` and the live page say it: which sinks
+    /// have it (at another severity, if they were told one), which wait for it in the outbox
+    /// or gave it up, and which were not told, with the silence that holds it back. Says what
+    /// the notification log knows: a page delivered before a silence began is not "held".
+    /// - Parameters:
+    ///   - severity: the alert's severity now.
+    ///   - sinks: the sinks the alert is routed to.
+    ///   - told: `sentTo`.
+    ///   - waiting: sinks with a message about it in the outbox.
+    ///   - givenUp: sinks whose last message about it was given up.
+    package static func notifications(severity: String, sinks: [String], told: [String: String], waiting: Set<String>,
+                                      givenUp: Set<String>, silencedBy: String?) -> String {
+        var parts: [String] = []
+        let sent = told.keys.filter { !waiting.contains($0) && !givenUp.contains($0) }.sorted()
+        if !sent.isEmpty { parts.append("sent to " + sent.map { told[$0] == severity ? $0 : "\($0) (as \(told[$0] ?? "?"))" }.joined(separator: ", ")) }
+        if !waiting.isEmpty { parts.append("waiting in the outbox for " + waiting.sorted().joined(separator: ", ")) }
+        if !givenUp.isEmpty { parts.append("GIVEN UP by \(givenUp.sorted().joined(separator: ", ")) (a dead letter)") }
+        let untold = sinks.filter { told[$0] == nil && !waiting.contains($0) && !givenUp.contains($0) }
+        if let silencedBy {
+            parts.append(parts.isEmpty ? "held by \(silencedBy)" : "what follows held by \(silencedBy)")
+        } else if !untold.isEmpty {
+            parts.append("not sent to " + untold.joined(separator: ", "))
+        }
+        return parts.joined(separator: "; ")
     }
 }
 

@@ -134,6 +134,14 @@ struct WebServerTests {
         #expect(told, "\(watch.stderr)")
         let alerts = try await NotifierFixtures.requests(hook, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
         #expect(alerts.map { $0["reason"]?.stringValue } == ["started"] && alerts.first?["counts"]?["reshares"]?.intValue == 500, "\(alerts)")
+        // Silenced again once delivered: status says it was sent, and that the silence holds
+        // what follows, not that the page was held.
+        #expect(await runForeshock(add, environment: ["FORESHOCK_TOKEN": Self.token]).0 == .success)
+        let heldAfter = await eventually(timeout: 20) {
+            await runForeshock(["status", "--url", url]).out.contains("sent to hook; what follows held by silence s2 (on it)")
+        }
+        let statusAfter = await runForeshock(["status", "--url", url]).out
+        #expect(heldAfter, "\(statusAfter)")
         // The silences file damaged under the running watch: the request is refused, and the
         // watch's own log says so too.
         let stateDir = try #require(watch.stderr.split(separator: "\n").first { $0.contains("msg=watching") }?

@@ -37,7 +37,7 @@ extension WebServer {
             b.dataset.silence = JSON.stringify(a.silence_matchers);
             actions.appendChild(b);
           }
-          return row([el('td', a.severity, a.severity), a.rule, post, a.why || '', a.since, a.silenced_by ? 'held by ' + a.silenced_by : 'sent', actions]);
+          return row([el('td', a.severity, a.severity), a.rule, post, a.why || '', a.since, a.notifications || (a.silenced_by ? 'held by ' + a.silenced_by : 'sent'), actions]);
         });
         $('alerts').replaceChildren(...(alerts.length ? alerts : [row(['Nothing is firing.'])]));
         $('hottest').replaceChildren(...s.hottest.map((p) => {
@@ -115,7 +115,7 @@ extension WebServer {
             }
             let button = canChange ? alert.silenceMatchers.map { "<button data-silence=\"\(esc("[" + $0.map(JSONText.quote).joined(separator: ",") + "]"))\">Silence 2h</button>" } ?? "" : ""
             html += "<tr><td class=\"\(esc(alert.severity))\">\(esc(alert.severity))</td><td>\(esc(alert.rule))</td>\(post)<td>\(esc(alert.why ?? ""))</td>"
-                + "<td>\(esc(alert.since))</td><td>\(esc(alert.silencedBy.map { "held by " + $0 } ?? "sent"))</td><td>\(button)</td></tr>"
+                + "<td>\(esc(alert.since))</td><td>\(esc(alert.notifications ?? alert.silencedBy.map { "held by " + $0 } ?? "sent"))</td><td>\(button)</td></tr>"
         }
         html += "</tbody></table><h2>Hottest posts</h2><div id=\"hottest\">"
         for post in status.hottest {
@@ -147,9 +147,10 @@ extension WebServer {
             + ((post.reachAssumed ?? 0) > 0 ? " (\(NumberText.count(post.reachAssumed ?? 0, "reshare")) at an assumed audience)" : "") + " · predicted "
             + "\(post.supercritical ? "unbounded" : post.predicted.map { NumberText.grouped($0) } ?? "-") · \(post.answered ? "answered" : "not answered") · \(esc(post.mode))</p>"
         html += chart(key, followed, alerts: alerts).render()
-        html += "<h2>Alerts</h2><ul>" + (alerts.isEmpty ? "<li>None firing now.</li>" : alerts.map {
-            "<li class=\"\(esc($0.severity))\">\(esc($0.severity)) \(esc($0.rule)) since \(esc($0.since)): \(esc($0.why ?? ""))"
-                + (($0.silencedBy).map { " (held by \(esc($0))" + ")" } ?? "") + "</li>"
+        html += "<h2>Alerts</h2><ul>" + (alerts.isEmpty ? "<li>None firing now.</li>" : alerts.map { alert -> String in
+            let told: String? = alert.notifications ?? alert.silencedBy.map { "held by " + $0 }
+            return "<li class=\"\(esc(alert.severity))\">\(esc(alert.severity)) \(esc(alert.rule)) since \(esc(alert.since)): \(esc(alert.why ?? ""))"
+                + (told.map { " (\(esc($0)))" } ?? "") + "</li>"
         }.joined()) + "</ul>"
         if let counters = post.counters, !counters.isEmpty {
             html += "<h2>Counters</h2><table><thead><tr><th>Time</th><th>Reshares</th><th>Replies</th><th>Likes</th><th>Quotes</th></tr></thead><tbody>"
