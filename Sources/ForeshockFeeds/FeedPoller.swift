@@ -430,6 +430,9 @@ package final class FeedPoller: Sendable {
                 // a hostile one) must not create posts with no author and no link.
                 let counted = try feed.parseCounts(response.body).filter { asked.contains($0.id) }.map { $0.countsChecked() }
                 refreshed.mentions += counted
+                // A post followed from before a restart is not in `posts`: its fresh counts name
+                // its author and thread (an X reply's conversation), which its thread reads need.
+                state.withLock { state in Self.remember(counted.filter { state.posts[$0.id] == nil }, in: &state, now: clock()) }
                 if feed.needs.countsCarryReplies, counted.count == 1, let replies = try? feed.parseReplies(response.body) {
                     refreshed.threadsRead.append(counted[0].id)
                     refreshed.answers += answers(to: counted[0].id, in: replies)

@@ -118,6 +118,31 @@ struct ThreadRepliesTests {
         #expect(asked.count == 1 && asked[0].contains("query=conversation_id%3A1273733248749690880%20from%3Ajellybeanjones%20to%3Asnowman"), "\(asked)")
     }
 
+    @Test("On X after a restart, a complaint that is a reply is read under its conversation once its fresh counts have named it, not under its own id")
+    func xConversationAfterRestart() async throws {
+        let api = try await ScriptedAPI([
+            "/2/tweets": [["body": #"""
+                {"data":[{"id":"1275653067283759104","text":"@happycamper Wait","author_id":"1","conversation_id":"1273733248749690880",
+                          "public_metrics":{"retweet_count":40,"reply_count":3,"like_count":9,"quote_count":0},
+                          "referenced_tweets":[{"type":"replied_to","id":"1274086728471461889"}]}],
+                 "includes":{"users":[{"id":"1","username":"snowman"}]}}
+                """#]],
+            "/2/tweets/search/recent": [["body_file": payloadPath("x/search_conversation_python_twitter.json")]],
+        ])
+        defer { api.stop() }
+        var source = testSource(.x, base: api.base)
+        source.token = .literal("t")
+        source.brandAccounts = ["jellybeanjones"]
+        // A new process: the complaint is known only from the journal, by id and author.
+        let restarted = FeedPoller(feed: source.makeFeed())
+        let refreshed = await restarted.refresh(["1275653067283759104"])
+        #expect(refreshed.mentions.map(\.reshares) == [40], "\(refreshed)")
+        guard case .read(let found) = await restarted.brandReplies(to: "1275653067283759104", author: "snowman") else { Issue.record("not read"); return }
+        #expect(found.map(\.replyID) == ["1275763727908798470"], "\(found)")
+        let asked = try await api.requests(to: "/2/tweets/search/recent").map(\.path)
+        #expect(asked.count == 1 && asked[0].contains("query=conversation_id%3A1273733248749690880%20"), "\(asked)")
+    }
+
     @Test("A brand account written as people write it is the account the answers name: Mastodon's @user@its.server is the bare user its server names, another server's is another person; Reddit's u/name is name")
     func brandAccountsAsWritten() throws {
         var mastodon = testSource(.mastodon, base: "https://mastodon.social")
