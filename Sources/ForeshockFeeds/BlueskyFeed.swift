@@ -103,6 +103,7 @@ package struct BlueskyFeed: MentionFeed {
         var mention = Mention(source: source.name, id: uri)
         let author = Self.account(post["author"] ?? .null)
         mention.author = author
+        mention.authorID = post[path: "author.did"]?.text
         mention.authorFollowers = post[path: "author.followersCount"]?.intValue
         if let author, let rkey = uri.split(separator: "/").last {
             mention.url = "https://bsky.app/profile/\(author)/post/\(rkey)"

@@ -379,7 +379,8 @@ package final class FeedPoller: Sendable {
         let brand = Set(source.brandAccounts.map(feed.accountKey))
         guard !brand.isEmpty else { return [] }
         return mentions.compactMap { mention in
-            guard let parent = mention.replyTo, let author = mention.author, brand.contains(feed.accountKey(author)) else { return nil }
+            guard let parent = mention.replyTo, let author = mention.author,
+                  brand.contains(feed.accountKey(author)) || mention.authorID.map({ brand.contains(feed.accountKey($0)) }) == true else { return nil }
             return BrandReply(postID: parent, replyID: mention.id, by: author, at: mention.createdDate ?? clock())
         }
     }

@@ -8,6 +8,9 @@ package struct Mention: Sendable, Equatable {
     package var id: String
     package var url: String?
     package var author: String?
+    /// The author's lasting id where the network names one beside the handle people know it
+    /// by (Bluesky's DID): a brand account may be given either way.
+    package var authorID: String?
     package var authorFollowers: Int?
     /// When the post was made, RFC 3339 in UTC keeping the source's fractional seconds.
     package var createdAt: String?

@@ -17,7 +17,7 @@ struct ThreadRepliesTests {
         var brand: String
         /// The brand's direct replies expected, with their times (Unix seconds).
         var replies: [String: Double]
-        var testDescription: String { kind.rawValue }
+        var testDescription: String { "\(kind.rawValue), brand \(brand)" }
     }
 
     static let cases: [Case] = [
@@ -25,6 +25,10 @@ struct ThreadRepliesTests {
              post: "110446983926957470", brand: "@halcy", replies: ["110446984249325790": 1_685_287_235.248]),
         Case(kind: .bluesky, path: "/xrpc/app.bsky.feed.getPostThread", file: "bluesky/getPostThread_atproto_dart.json",
              post: "at://did:plc:by3jhwdqgbtrcc7q4tkkv3cf/app.bsky.feed.post/3jtvi2jrijx2y", brand: "bcgraham.outgroup.social",
+             replies: ["at://did:plc:o3muczkqodgc563d4rip3rpn/app.bsky.feed.post/3jtviwrkkbn2e": 1_682_096_988.239]),
+        // The brand given by its DID, which outlives a change of handle: threads name authors by both.
+        Case(kind: .bluesky, path: "/xrpc/app.bsky.feed.getPostThread", file: "bluesky/getPostThread_atproto_dart.json",
+             post: "at://did:plc:by3jhwdqgbtrcc7q4tkkv3cf/app.bsky.feed.post/3jtvi2jrijx2y", brand: "did:plc:o3muczkqodgc563d4rip3rpn",
              replies: ["at://did:plc:o3muczkqodgc563d4rip3rpn/app.bsky.feed.post/3jtviwrkkbn2e": 1_682_096_988.239]),
         // The post's own author wrote two of its comments; the brand wrote one.
         Case(kind: .reddit, path: "/comments/jlbw48", file: "reddit/comments_jlbw48_praw.json",
