@@ -70,6 +70,9 @@ struct ReplayCommandTests {
         #expect(alerts.first?["rule"]?.stringValue == "heating-up")
         #expect(alerts.first?["state"]?.stringValue == "firing")
         #expect(alerts.first?["post"]?.stringValue == "t1")
+        // The warning's why is SEISMIC's, said in words before its terms.
+        let warmWhy = try #require(alerts.first?["why"]?.stringValue)
+        #expect(warmWhy.hasPrefix("each reshare brings about 0.") && warmWhy.contains(" of its audience still to reach (SEISMIC's p̂·n*, as calibrated)"), "\(warmWhy)")
         let escalation = try #require(alerts.first { $0["reason"]?.stringValue == "escalated" })
         #expect(escalation["rule"]?.stringValue == "going-viral" && escalation["severity"]?.stringValue == "critical")
         #expect((escalation["reshares"]?.intValue ?? 0) < 1000)

@@ -45,7 +45,8 @@ package struct PostFeatures: Sendable, Equatable {
 extension PostFeatures {
     /// One line on which half of the prediction made it high and on what, for a person
     /// deciding whether to answer: "kept 6.4 reshares a minute for 2.4 minutes, evenly, from an
-    /// author with 2,290 followers", or SEISMIC's branching and the audience still to reach.
+    /// author with 2,290 followers", or how many more each reshare brings (SEISMIC's p̂·n*) and
+    /// the audience still to reach.
     /// - Parameters:
     ///   - authorFollowers: the author's followers, when known.
     ///   - nStar: SEISMIC's n*, to say p̂·n*.
@@ -60,8 +61,9 @@ extension PostFeatures {
             }
             parts.append(text)
         } else if let p = seismic.infectiousness, let predicted = seismicPredicted, predicted > Double(reshares) {
-            parts.append("SEISMIC: each reshare brings \(Self.decimal(min(p * nStar, maxBranching), places: 2)) more (p̂·n*, as believed), with "
-                + "\(NumberText.grouped(seismic.cappedRemainingExposure.rounded())) of its audience still to reach")
+            // In words first, for whoever is on call; the model's term after, for whoever tunes it.
+            parts.append("each reshare brings about \(Self.decimal(min(p * nStar, maxBranching), places: 2)) more, with "
+                + "\(NumberText.grouped(seismic.cappedRemainingExposure.rounded())) of its audience still to reach (SEISMIC's p̂·n*, as calibrated)")
         }
         if complaint, let unanswered = unansweredFor, unanswered >= 60 { parts.append("a complaint unanswered for \(DurationText.format(unanswered))") }
         if afterAnswer.spreading, let since = afterAnswer.since, let before = afterAnswer.before {
