@@ -143,7 +143,13 @@ package final class NotificationLog: @unchecked Sendable {
 
     /// Whether `sink` was last told that the alert of `note` fires.
     package func toldFiring(_ note: AlertNotification, sink: String) -> Bool {
-        lock.withLock { lastMark(note.alertKey, sink: sink)?.firing ?? false }
+        toldFiringAt(note, sink: sink) != nil
+    }
+
+    /// The severity and time at which `sink` was last told the alert of `note` fires; nil when
+    /// it was last told it resolved, or never told of it.
+    package func toldFiringAt(_ note: AlertNotification, sink: String) -> (severity: Severity, time: Double)? {
+        lock.withLock { lastMark(note.alertKey, sink: sink).flatMap { $0.firing ? ($0.severity, $0.time) : nil } }
     }
 
     /// The severity each of `sinks` was last told an alert fires at (for `status`); a sink last

@@ -128,7 +128,7 @@ package final class Notifier: @unchecked Sendable {
         lock.lock()
         counts.submitted += notes.count
         // Lazily, so that each is judged after those before it were accepted.
-        for note in notes.lazy.flatMap({ self.firstPages($0) }) {
+        for note in notes.lazy.flatMap({ self.asEachSinkReads($0) }) {
             // Before anything else: an alert the core saw anew after its journal was lost is
             // not news to the receivers, and they could not drop it (it has a new id).
             // Sink by sink: an alert may reach a sink of its own later than the others.
@@ -203,23 +203,41 @@ package final class Notifier: @unchecked Sendable {
         if !group.isEmpty { dispatch(group, to: sink) }
     }
 
-    /// A reminder as each sink should read it; called under `lock`. A sink never told the
-    /// alert fires (a silence kept the page from it, on a rule the alert has since left, or
-    /// until the silence ended; or it came with a reload) gets it as the page it never had,
-    /// not as "still firing", so that its receiver opens the incident as new. Anything else
-    /// stays as it is.
-    private func firstPages(_ note: AlertNotification) -> [AlertNotification] {
-        guard note.reason == .repeated else { return [note] }
-        let untold = targets(note).filter { !log.toldFiring(note, sink: $0) }
-        guard !untold.isEmpty else { return [note] }
-        var page = note
-        page.reason = .started
-        page.sinks = untold
-        let told = targets(note).filter { !untold.contains($0) }
-        guard !told.isEmpty else { return [page] }
-        var reminder = note
-        reminder.sinks = told
-        return [reminder, page]
+    /// A notification as each sink should read it, from what the sink was last told; called
+    /// under `lock`. Anything else stays as it is.
+    /// - A reminder to a sink never told the alert fires (a silence kept the page from it, on
+    ///   a rule the alert has since left, or until the silence ended; or it came with a reload)
+    ///   is the page it never had, not "still firing", so that its receiver opens the incident
+    ///   as new.
+    /// - A start at a lower severity than a sink was told the alert fires at, within
+    ///   `repeatInterval` (the core saw the post anew after its journal was lost, and only a
+    ///   warning rule holds now), is a de-escalation for it: dropped as already announced, it
+    ///   left the pager believing the alert critical until it resolved.
+    private func asEachSinkReads(_ note: AlertNotification) -> [AlertNotification] {
+        let reads: (String) -> AlertNotification.Reason
+        switch note.reason {
+        case .repeated:
+            reads = { self.log.toldFiring(note, sink: $0) ? .repeated : .started }
+        case .started:
+            reads = { sink in
+                guard let told = self.log.toldFiringAt(note, sink: sink), told.severity > note.severity,
+                      note.time - told.time < self.repeatInterval else { return .started }
+                return .deescalated
+            }
+        default:
+            return [note]
+        }
+        let targets = targets(note)
+        let byReason = Dictionary(grouping: targets, by: reads)
+        guard byReason.count > 1 || byReason.keys.first != note.reason else { return [note] }
+        // In the order the reasons come, so that the notes go out as the sinks are configured.
+        return AlertNotification.Reason.allCases.compactMap { reason in
+            guard let sinks = byReason[reason] else { return nil }
+            var read = note
+            read.reason = reason
+            read.sinks = sinks
+            return read
+        }
     }
 
     private func targets(_ note: AlertNotification) -> [String] { sinks(for: note.sinks) }

@@ -296,6 +296,26 @@ struct NotifierTests {
         #expect(notifier.stats.silenced == 1)
     }
 
+    @Test("After a restart that lost the journal, an alert paged as critical that only a warning rule holds now reaches the pager as a de-escalation, not as nothing; as severe, it is not news")
+    func lostJournalDeescalates() async throws {
+        let (server, state, config, notifier) = try await Self.oneHook()
+        defer { server.stop() }
+        notifier.submit([NotifierFixtures.note("7"), NotifierFixtures.note("8")])
+        #expect(await notifier.drain(timeout: 30))
+        notifier.stop()
+        // The core saw both posts anew: 7 under a warning rule, 8 still critical; both as starts.
+        let restarted = try NotifierFixtures.notifier(config, stateDir: state)
+        defer { restarted.stop() }
+        var warned = NotifierFixtures.note("7", after: 600, severity: .warning)
+        warned.rule = "heating-up"
+        restarted.submit([warned, NotifierFixtures.note("8", after: 600)])
+        #expect(await restarted.drain(timeout: 30))
+        let sent = try await NotifierFixtures.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
+            .map { "\($0["post"]?.stringValue ?? "?") \($0["reason"]?.stringValue ?? "?") \($0["severity"]?.stringValue ?? "?")" }
+        #expect(sent.sorted() == ["7 deescalated warning", "7 started critical", "8 started critical"], "\(sent)")
+        #expect(restarted.stats.alreadyAnnounced == 1)
+    }
+
     @Test("A de-escalation reaches only the sinks last told the alert fires at a higher severity: not one a silence kept the page from, nor one told only the lower severity")
     func deescalationOnlyToThosePaged() async throws {
         let (server, _, _, notifier) = try await Self.oneHook()

@@ -6,7 +6,7 @@ import Foundation
 /// repeating or resolving, about a post, a source's volume, or a source that is down.
 package struct AlertNotification: Sendable, Equatable {
     package enum State: String, Sendable { case firing, resolved }
-    package enum Reason: String, Sendable { case started, escalated, deescalated, repeated, resolved }
+    package enum Reason: String, Sendable, CaseIterable { case started, escalated, deescalated, repeated, resolved }
 
     /// What an alert is about.
     package enum Subject: Sendable, Equatable {
