@@ -62,7 +62,7 @@ package struct HackerNewsFeed: MentionFeed {
         mention.replyTo = hit["parent_id"]?.idString
         if let title = hit["title"]?.text {
             // An Ask HN or other text post says what it is about in its body, not its title.
-            let body = (hit["story_text"] ?? hit["text"])?.text.map(HTMLText.plain) ?? ""
+            let body = (hit["story_text"] ?? hit["text"])?.text.map { HTMLText.plain($0) } ?? ""
             mention.text = HTMLText.plain(title) + (body.isEmpty ? "" : "\n\n\(body)")
         } else if let comment = (hit["comment_text"] ?? hit["text"])?.text {
             mention.text = HTMLText.plain(comment)

@@ -155,7 +155,9 @@ package struct MastodonFeed: MentionFeed {
         mention.lang = status["language"]?.text
         if let content = status["content"]?.stringValue {
             let spoiler = status["spoiler_text"]?.text
-            let text = HTMLText.plain(content)
+            // Mastodon asks clients to drop a quote's "RE: link", there for clients that do not
+            // show quotes: it would put the quoted post's address (the brand's, often) in the text.
+            let text = HTMLText.plain(content, dropping: ["quote-inline"])
             mention.text = spoiler.map { text.isEmpty ? $0 : "\($0)\n\n\(text)" } ?? text
         } else {
             mention.text = status["text"]?.stringValue

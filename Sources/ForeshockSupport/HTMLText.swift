@@ -7,7 +7,9 @@
 package enum HTMLText {
     private static let blockTags: Set<String> = ["p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "ul", "ol"]
 
-    package static func plain(_ html: String) -> String {
+    /// - Parameter dropping: classes whose elements are left out with all they hold: Mastodon
+    ///   asks clients to drop `quote-inline`, the "RE: link" a quote carries for older clients.
+    package static func plain(_ html: String, dropping: Set<String> = []) -> String {
         // Scalar by scalar, as a browser reads it: `;` or `>` followed by a combining mark is
         // one Character that is neither, and must still end the entity or the tag.
         let scalars = html.unicodeScalars
@@ -24,6 +26,10 @@ package enum HTMLText {
                 let inner = scalars[scalars.index(after: index)..<close]
                 let isEnd = inner.first == "/"
                 let name = String(String.UnicodeScalarView(inner.drop { $0 == "/" }.prefix { $0.properties.isAlphabetic || ("0"..."9").contains($0) })).lowercased()
+                if !isEnd, !dropping.isEmpty, !name.isEmpty, !classes(String(String.UnicodeScalarView(inner))).isDisjoint(with: dropping) {
+                    index = end(of: name, from: scalars.index(after: close), in: scalars)
+                    continue
+                }
                 if name == "br" {
                     out.append("\n")
                 } else if blockTags.contains(name), isEnd || name == "p" {
@@ -42,6 +48,37 @@ package enum HTMLText {
         // A paragraph is a line of its own; no line break trails.
         while out.last == "\n" { out.removeLast() }
         return String(out).replacingOccurrences(of: "\n\n\n", with: "\n\n")
+    }
+
+    /// The classes a start tag's `class` attribute names (quoted with either quote, or bare).
+    private static func classes(_ tag: String) -> Set<String> {
+        guard let range = tag.range(of: "class=", options: .caseInsensitive) else { return [] }
+        var rest = tag[range.upperBound...]
+        let value: Substring
+        if let quote = rest.first, quote == "\"" || quote == "'" {
+            rest = rest.dropFirst()
+            value = rest.prefix { $0 != quote }
+        } else {
+            value = rest.prefix { !$0.isWhitespace && $0 != "/" }
+        }
+        return Set(value.split(whereSeparator: \.isWhitespace).map { $0.lowercased() })
+    }
+
+    /// Where the element `name` opened just before `start` ends: past its matching end tag,
+    /// elements of the same name inside it counted; the end of the text if it is never closed.
+    private static func end(of name: String, from start: String.UnicodeScalarView.Index, in scalars: String.UnicodeScalarView) -> String.UnicodeScalarView.Index {
+        var depth = 1
+        var index = start
+        while let open = scalars[index...].firstIndex(of: "<") {
+            guard let close = scalars[open...].firstIndex(of: ">") else { break }
+            let inner = String(String.UnicodeScalarView(scalars[scalars.index(after: open)..<close])).lowercased()
+            let isEnd = inner.hasPrefix("/")
+            let tag = (isEnd ? inner.dropFirst() : Substring(inner)).prefix { $0.isLetter || $0.isNumber }
+            if tag == name { depth += isEnd ? -1 : (inner.hasSuffix("/") ? 0 : 1) }
+            index = scalars.index(after: close)
+            if depth == 0 { return index }
+        }
+        return scalars.endIndex
     }
 
     /// Plain text in which only `&`, `<` and `>` were escaped, as X's API sends a post's text:

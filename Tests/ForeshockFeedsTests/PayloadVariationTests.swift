@@ -194,8 +194,11 @@ struct PayloadVariationTests {
         let quoting = try mastodonStatus(id: "20")
         var object = try #require(try JSONSerialization.jsonObject(with: Data(quoting.utf8)) as? [String: Any])
         object["quote"] = ["state": "accepted", "quoted_status_id": "1170"]
+        // The "RE: link" Mastodon writes for clients that do not show quotes is not the post's text.
+        object["content"] = #"<p class="quote-inline">RE: <a href="https://mastodon.social/@acme/1170"><span class="invisible">https://</span><span class="ellipsis">mastodon.social/@acme/1170</span></a></p><p>worst support ever</p>"#
         let body = String(decoding: try JSONSerialization.data(withJSONObject: [object]), as: UTF8.self)
         #expect(try mentions(.mastodon, body).first?.quoteOf == "1170")
+        #expect(try mentions(.mastodon, body).first?.text == "worst support ever")
 
         let notifications = #"[{"id": "9001", "type": "mention", "status": \#(try mastodonStatus(id: "21"))}, {"id": "9002", "type": "mention", "status": null}]"#
         let page = try testSource(.mastodon).makeFeed().parseMentions(Data(notifications.utf8))
