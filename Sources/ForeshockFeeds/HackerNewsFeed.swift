@@ -50,24 +50,32 @@ package struct HackerNewsFeed: MentionFeed {
     func mention(_ hit: JSONValue) -> Mention? {
         guard let id = hit["objectID"]?.idString ?? hit["id"]?.idString else { return nil }
         var mention = Mention(source: source.name, id: id)
-        mention.url = "https://news.ycombinator.com/item?id=\(id)"
+        // Items are numbered: anything else in the link would be read as more of its query.
+        if id.allSatisfy({ $0.isASCII && $0.isNumber }) { mention.url = "https://news.ycombinator.com/item?id=\(id)" }
         mention.author = hit["author"]?.text
         mention.createdAt = hit["created_at"]?.stringValue.flatMap(Timestamp.normalize)
-            ?? hit["created_at_i"]?.doubleValue.map(Timestamp.fromEpoch)
-        mention.noteUnread("created_at", hit["created_at"], if: mention.createdAt == nil)
+            ?? hit["created_at_i"]?.doubleValue.flatMap(Timestamp.fromEpochSeconds)
+        let timeField = hit["created_at"] == nil && hit["created_at_i"] != nil ? "created_at_i" : "created_at"
+        mention.noteUnread(timeField, hit[timeField], if: mention.createdAt == nil)
         mention.likes = hit["points"]?.intValue
         // Stories are voted up, not reshared (a comment's points Algolia no longer gives).
         mention.reshares = Self.upvotesAsReshares(mention.likes)
         mention.replies = hit["num_comments"]?.intValue
         mention.replyTo = hit["parent_id"]?.idString
-        if let title = hit["title"]?.text {
+        if let title = hit["title"]?.text, !title.isEmpty {
             // An Ask HN or other text post says what it is about in its body, not its title.
-            let body = (hit["story_text"] ?? hit["text"])?.text.map { HTMLText.plain($0) } ?? ""
+            let body = Self.first(hit, "story_text", "text").map { HTMLText.plain($0) } ?? ""
             mention.text = HTMLText.plain(title) + (body.isEmpty ? "" : "\n\n\(body)")
-        } else if let comment = (hit["comment_text"] ?? hit["text"])?.text {
-            mention.text = HTMLText.plain(comment)
+        } else if let body = Self.first(hit, "comment_text", "story_text", "text") {
+            // A comment, or a story with no title (an Ask HN whose title is null): its body.
+            mention.text = HTMLText.plain(body)
         }
         return mention
+    }
+
+    /// The first of `keys` that holds text: Algolia sends the others as null.
+    static func first(_ hit: JSONValue, _ keys: String...) -> String? {
+        keys.lazy.compactMap { hit[$0]?.text }.first
     }
 
     /// The cursor is a `created_at_i`.

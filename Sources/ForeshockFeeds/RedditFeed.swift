@@ -67,8 +67,9 @@ package struct RedditFeed: MentionFeed {
         guard kind == "t3" || kind == "t1", let id = data["id"]?.idString else { return nil }
         var mention = Mention(source: source.name, id: id)
         mention.author = Self.present(data["author"]?.text)
-        if let permalink = data["permalink"]?.text { mention.url = "https://www.reddit.com" + permalink }
-        mention.createdAt = data["created_utc"]?.doubleValue.map(Timestamp.fromEpoch)
+        // A path on reddit.com: anything else appended would name another host.
+        if let permalink = data["permalink"]?.text, permalink.hasPrefix("/"), !permalink.hasPrefix("//") { mention.url = "https://www.reddit.com" + permalink }
+        mention.createdAt = data["created_utc"]?.doubleValue.flatMap(Timestamp.fromEpochSeconds)
         mention.noteUnread("created_utc", data["created_utc"], if: mention.createdAt == nil)
         // `score` is ups less downs; `ups` alone where a client or cache left `score` out.
         mention.likes = data["score"]?.intValue ?? data["ups"]?.intValue

@@ -76,6 +76,12 @@ package enum Timestamp {
         format(Date(timeIntervalSince1970: seconds))
     }
 
+    /// Epoch seconds from an API that sends seconds, if they fall from 1973 to 2096: one in
+    /// milliseconds, or garbage, is a value misread (nil), not the year 9999.
+    package static func fromEpochSeconds(_ seconds: Double) -> String? {
+        seconds.isFinite && (1e8...4e9).contains(seconds) ? fromEpoch(seconds) : nil
+    }
+
     /// February 31st is no day: read as March 3rd it would be a wrong time, not a missing one.
     static func daysIn(_ month: Int, of year: Int) -> Int {
         switch month {

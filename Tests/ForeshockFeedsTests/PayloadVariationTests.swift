@@ -75,6 +75,16 @@ struct PayloadVariationTests {
         let text = try #require(found.first?.text)
         #expect(text.hasPrefix("Ask HN: Is Acme support ignoring everyone?\n\n"))
         #expect(text.contains("Acme lost my bag twice & nobody answers."))
+        // With no title, its body is still its text; a time in milliseconds is no time (said,
+        // not read as the year 9999); an id that is no number makes no link.
+        let odd = try testSource(.hackernews).makeFeed().parseMentions(Data(#"""
+            {"hits": [{"objectID": "46100002", "title": null, "comment_text": null, "story_text": "Acme <i>again</i>", "created_at_i": 1764000000000},
+                      {"objectID": "1&x=<script>", "title": "Acme", "created_at_i": 1764000000}], "nbPages": 1}
+            """#.utf8))
+        #expect(odd.mentions.map(\.text) == ["Acme again", "Acme"])
+        #expect(odd.mentions.map(\.createdAt) == [nil, "2025-11-24T16:00:00Z"])
+        #expect(odd.allMisread["created_at_i"]?.example == "1764000000000", "\(odd.allMisread)")
+        #expect(odd.mentions.map(\.url) == ["https://news.ycombinator.com/item?id=46100002", nil])
     }
 
     @Test("Reddit: deleted accounts and removed text are nobody and nothing; `more` is not a comment")
@@ -88,6 +98,9 @@ struct PayloadVariationTests {
         """#
         let found = try mentions(.reddit, listing)
         #expect(found.map(\.id) == ["a1", "c1"])
+        // A permalink that is no path on reddit.com makes no link (appended, it named another host).
+        let hostile = try mentions(.reddit, #"{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"id": "a2", "permalink": "javascript:alert(1)", "created_utc": 1764000000000}}]}}"#)
+        #expect(hostile.first?.url == nil && hostile.first?.createdAt == nil, "\(hostile)")
         #expect(found.allSatisfy { $0.author == nil })
         #expect(found[0].text == "Acme?" && found[1].text == nil)
     }
