@@ -56,7 +56,7 @@ package struct BlueskyFeed: MentionFeed {
                     let by = Self.account(item[path: "reason.by"] ?? .null) ?? "?"
                     var repost = Mention(source: source.name, id: "\(original.id)#repost-by-\(item[path: "reason.by.did"]?.idString ?? by)")
                     repost.author = by
-                    repost.authorFollowers = item[path: "reason.by.followersCount"]?.intValue
+                    repost.read(\.authorFollowers, "reason.by.followersCount", item[path: "reason.by.followersCount"])
                     repost.createdAt = item[path: "reason.indexedAt"]?.stringValue.flatMap(Timestamp.normalize)
                     repost.reshareOf = original.id
                     mentions.append(repost)
@@ -104,7 +104,7 @@ package struct BlueskyFeed: MentionFeed {
         let author = Self.account(post["author"] ?? .null)
         mention.author = author
         mention.authorID = post[path: "author.did"]?.text
-        mention.authorFollowers = post[path: "author.followersCount"]?.intValue
+        mention.read(\.authorFollowers, "author.followersCount", post[path: "author.followersCount"])
         if let author, let rkey = uri.split(separator: "/").last {
             mention.url = "https://bsky.app/profile/\(author)/post/\(rkey)"
         }
@@ -129,10 +129,10 @@ package struct BlueskyFeed: MentionFeed {
         default: nil
         }
         mention.quoteOf = embedded.flatMap { $0.contains("/app.bsky.feed.post/") ? $0 : nil }
-        mention.reshares = post["repostCount"]?.intValue
-        mention.replies = post["replyCount"]?.intValue
-        mention.likes = post["likeCount"]?.intValue
-        mention.quotes = post["quoteCount"]?.intValue
+        mention.read(\.reshares, "repostCount", post["repostCount"])
+        mention.read(\.replies, "replyCount", post["replyCount"])
+        mention.read(\.likes, "likeCount", post["likeCount"])
+        mention.read(\.quotes, "quoteCount", post["quoteCount"])
         return mention
     }
 

@@ -57,10 +57,10 @@ package struct HackerNewsFeed: MentionFeed {
             ?? hit["created_at_i"]?.doubleValue.flatMap(Timestamp.fromEpochSeconds)
         let timeField = hit["created_at"] == nil && hit["created_at_i"] != nil ? "created_at_i" : "created_at"
         mention.noteUnread(timeField, hit[timeField], if: mention.createdAt == nil)
-        mention.likes = hit["points"]?.intValue
+        mention.read(\.likes, "points", hit["points"], signed: true)
         // Stories are voted up, not reshared (a comment's points Algolia no longer gives).
         mention.reshares = Self.upvotesAsReshares(mention.likes)
-        mention.replies = hit["num_comments"]?.intValue
+        mention.read(\.replies, "num_comments", hit["num_comments"])
         mention.replyTo = hit["parent_id"]?.idString
         if let title = hit["title"]?.text, !title.isEmpty {
             // An Ask HN or other text post says what it is about in its body, not its title.

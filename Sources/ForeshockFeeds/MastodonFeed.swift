@@ -139,14 +139,14 @@ package struct MastodonFeed: MentionFeed {
         var mention = Mention(source: source.name, id: id)
         mention.url = status["url"]?.text ?? status["uri"]?.text
         mention.author = status[path: "account.acct"]?.text
-        mention.authorFollowers = status[path: "account.followers_count"]?.intValue
+        mention.read(\.authorFollowers, "account.followers_count", status[path: "account.followers_count"])
         mention.createdAt = status["created_at"]?.stringValue.flatMap(Timestamp.normalize)
         mention.noteUnread("created_at", status["created_at"], if: mention.createdAt == nil)
         mention.noteUnread("account.acct", status[path: "account.acct"] ?? status["account"], if: mention.author == nil)
-        mention.reshares = status["reblogs_count"]?.intValue
-        mention.replies = status["replies_count"]?.intValue
-        mention.likes = status["favourites_count"]?.intValue
-        mention.quotes = status["quotes_count"]?.intValue
+        mention.read(\.reshares, "reblogs_count", status["reblogs_count"])
+        mention.read(\.replies, "replies_count", status["replies_count"])
+        mention.read(\.likes, "favourites_count", status["favourites_count"])
+        mention.read(\.quotes, "quotes_count", status["quotes_count"])
         mention.replyTo = status["in_reply_to_id"]?.idString
         // 4.4+ quotes carry `quote.quoted_status`, or only its id (a ShallowQuote, nested in a
         // quote); Fedibird-style servers send `quote_id` / `quote`.

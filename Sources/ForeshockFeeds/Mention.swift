@@ -43,6 +43,20 @@ package struct Mention: Sendable, Equatable {
         unread[field] = value.map { $0.isNull ? "null" : String($0.jsonText.prefix(60)) } ?? "absent"
     }
 
+    /// Sets a count from the API's `field`: a whole number (or its digits in a string), else
+    /// nothing, noted as unread by the API's name when something else was there (a fraction,
+    /// 1e23, "five"), as is a count below zero unless `signed` (a score). Absent or null is
+    /// no count, and no misread.
+    mutating func read(_ count: WritableKeyPath<Mention, Int?>, _ field: String, _ value: JSONValue?, signed: Bool = false) {
+        guard let value, !value.isNull else { self[keyPath: count] = nil; return }
+        guard let number = value.intValue, signed || number >= 0 else {
+            self[keyPath: count] = nil
+            noteUnread(field, value, if: true)
+            return
+        }
+        self[keyPath: count] = number
+    }
+
     /// The post with a count of reshares, replies or quotes below zero (a hostile or broken
     /// answer) left empty and noted as unread, not taken as fewer than none. Likes may be a
     /// score, which a post voted down has below zero (Reddit's, Lemmy's).

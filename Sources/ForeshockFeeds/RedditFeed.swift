@@ -72,7 +72,8 @@ package struct RedditFeed: MentionFeed {
         mention.createdAt = data["created_utc"]?.doubleValue.flatMap(Timestamp.fromEpochSeconds)
         mention.noteUnread("created_utc", data["created_utc"], if: mention.createdAt == nil)
         // `score` is ups less downs; `ups` alone where a client or cache left `score` out.
-        mention.likes = data["score"]?.intValue ?? data["ups"]?.intValue
+        let score = data["score"].flatMap { $0.isNull ? nil : $0 } == nil ? "ups" : "score"
+        mention.read(\.likes, score, data[score], signed: true)
         mention.lang = nil
         if kind == "t1" {
             mention.text = Self.present(data["body"]?.stringValue)
@@ -84,7 +85,7 @@ package struct RedditFeed: MentionFeed {
             mention.text = selftext.isEmpty ? title : "\(title)\n\n\(selftext)"
             // Posts are voted up far more than crossposted: the upvotes are how one spreads.
             mention.reshares = Self.upvotesAsReshares(mention.likes)
-            mention.replies = data["num_comments"]?.intValue
+            mention.read(\.replies, "num_comments", data["num_comments"])
             // A crosspost is a post of its own, not a reshare of its parent: as a reshare it
             // would turn the parent's spread from its upvotes to its crossposts, which are few.
         }

@@ -80,17 +80,16 @@ package struct XFeed: MentionFeed {
         let authorID = tweet["author_id"]?.idString
         let user = authorID.flatMap { users[$0] }
         mention.author = user?["username"]?.text ?? authorID
-        mention.authorFollowers = user?[path: "public_metrics.followers_count"]?.intValue
+        mention.read(\.authorFollowers, "public_metrics.followers_count", user?[path: "public_metrics.followers_count"])
         mention.url = "https://x.com/\(user?["username"]?.text ?? "i/web")/status/\(id)"
         mention.createdAt = tweet["created_at"]?.stringValue.flatMap(Timestamp.normalize)
         mention.noteUnread("created_at", tweet["created_at"], if: mention.createdAt == nil)
         // X escapes `&`, `<` and `>` in a post's text, and nothing else.
         mention.text = (tweet[path: "note_tweet.text"]?.stringValue ?? tweet["text"]?.stringValue).map(HTMLText.unescapingAmpLtGt)
         mention.lang = tweet["lang"]?.text
-        mention.reshares = tweet[path: "public_metrics.retweet_count"]?.intValue
-        mention.replies = tweet[path: "public_metrics.reply_count"]?.intValue
-        mention.likes = tweet[path: "public_metrics.like_count"]?.intValue
-        mention.quotes = tweet[path: "public_metrics.quote_count"]?.intValue
+        for (count, field) in [(\Mention.reshares, "retweet_count"), (\.replies, "reply_count"), (\.likes, "like_count"), (\.quotes, "quote_count")] {
+            mention.read(count, "public_metrics." + field, tweet[path: "public_metrics." + field])
+        }
         for reference in tweet.items("referenced_tweets") ?? [] {
             switch reference["type"]?.stringValue {
             case "quoted": mention.quoteOf = reference["id"]?.idString

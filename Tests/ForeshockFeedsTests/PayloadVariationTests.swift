@@ -105,12 +105,23 @@ struct PayloadVariationTests {
         #expect(found[0].text == "Acme?" && found[1].text == nil)
     }
 
-    @Test("A count below zero is no count (left empty and said), and Reddit's `ups` stands in for a `score` left out")
+    @Test("A count below zero, a fraction, one past any count or a word is no count: left empty and said under the API's name; Reddit's `ups` stands in for a `score` left out")
     func oddCounts() throws {
         var status = try JSONSerialization.jsonObject(with: Data(try mastodonStatus(id: "1").utf8)) as! [String: Any]
         status["reblogs_count"] = -5
+        status["favourites_count"] = 11.7
+        status["replies_count"] = 1e23
+        status["quotes_count"] = "five"
         let page = try testSource(.mastodon).makeFeed().parseMentions(try JSONSerialization.data(withJSONObject: [status]))
-        #expect(page.mentions.first?.reshares == nil && page.allMisread["reshares"] == .init(count: 1, example: "-5", mapped: false), "\(page.allMisread)")
+        let first = try #require(page.mentions.first)
+        #expect(first.reshares == nil && first.likes == nil && first.replies == nil && first.quotes == nil)
+        #expect(page.allMisread["reblogs_count"] == .init(count: 1, example: "-5", mapped: false), "\(page.allMisread)")
+        #expect(Set(page.allMisread.keys) == ["reblogs_count", "favourites_count", "replies_count", "quotes_count"], "\(page.allMisread)")
+        // Each network's own names: Bluesky's repostCount, X's public_metrics.
+        let bluesky = try testSource(.bluesky).makeFeed().parseMentions(Data(#"{"posts": [{"uri": "at://did:plc:a/app.bsky.feed.post/1", "indexedAt": "2025-02-07T14:00:03.165Z", "author": {"did": "did:plc:a", "handle": "a.example"}, "record": {"text": "x", "createdAt": "2025-02-07T14:00:00Z"}, "repostCount": 1e20, "likeCount": "6"}]}"#.utf8))
+        #expect(bluesky.mentions.first?.reshares == nil && bluesky.mentions.first?.likes == 6 && Array(bluesky.allMisread.keys) == ["repostCount"], "\(bluesky.allMisread)")
+        let x = try testSource(.x).makeFeed().parseMentions(Data(#"{"data": [{"id": "1", "text": "x", "public_metrics": {"retweet_count": -3, "reply_count": null}}]}"#.utf8))
+        #expect(x.mentions.first?.reshares == nil && x.allMisread["public_metrics.retweet_count"]?.example == "-3" && x.allMisread["public_metrics.reply_count"] == nil, "\(x.allMisread)")
         let reddit = try mentions(.reddit, #"{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"id": "a1", "title": "Acme?", "ups": 41, "created_utc": 1764000000.0}}]}}"#)
         #expect(reddit.first?.likes == 41 && reddit.first?.reshares == 40)
         // A score voted below zero is a score, not a broken count; a JSON feed's mapped count
