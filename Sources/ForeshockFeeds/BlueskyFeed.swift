@@ -62,8 +62,9 @@ package struct BlueskyFeed: MentionFeed {
                     mentions.append(repost)
                 }
             }
-        } else if let message = value["message"]?.text {
-            throw FeedError(.unexpectedShape, "the server answered with an error: \(value["error"]?.text ?? "") \(message)")
+        } else if case let said = [value["error"]?.text, value["message"]?.text].compactMap({ $0 }), !said.isEmpty {
+            // XRPC's error body: `error` names it (AuthMissing), `message` may say more, or not be there.
+            throw FeedError(.unexpectedShape, "the server answered with an error: \(said.joined(separator: ": "))")
         } else {
             throw FeedError(.unexpectedShape, "expected `posts` (searchPosts) or `feed`, got \(value.kindName)")
         }

@@ -40,6 +40,10 @@ package struct RedditFeed: MentionFeed {
             if let message = value["message"]?.text ?? value["error"]?.idString {
                 throw FeedError(.unexpectedShape, "the server answered with an error: \(message)")
             }
+            // The API's other error shape: `{"json": {"errors": [["RATELIMIT", "you are doing that too much", "ratelimit"]]}}`.
+            if let errors = value[path: "json.errors"]?.arrayValue, let first = errors.first?.arrayValue?.compactMap(\.text), !first.isEmpty {
+                throw FeedError(.unexpectedShape, "the server answered with an error: \(first.prefix(2).joined(separator: ": "))")
+            }
             throw FeedError(.unexpectedShape, "expected a Listing with data.children")
         }
         var mentions: [Mention] = []

@@ -136,6 +136,23 @@ struct PayloadVariationTests {
         #expect(lemmy.allMisread == ["reshares": .init(count: 1, example: "-2")], "\(lemmy.allMisread)")
     }
 
+    @Test("An error the API answered with in a 200's body is said by its name, with what it says: Bluesky's XRPC error with or without a message, Reddit's json.errors")
+    func errorBodies() {
+        func said(_ kind: SourceConfig.Kind, _ body: String) -> String {
+            do {
+                _ = try testSource(kind).makeFeed().parseMentions(Data(body.utf8))
+                return "read"
+            } catch {
+                return error.message
+            }
+        }
+        #expect(said(.bluesky, #"{"error": "AuthMissing"}"#) == "the server answered with an error: AuthMissing")
+        #expect(said(.bluesky, #"{"error": "InvalidRequest", "message": "bad cursor"}"#) == "the server answered with an error: InvalidRequest: bad cursor")
+        #expect(said(.reddit, #"{"json": {"errors": [["RATELIMIT", "you are doing that too much", "ratelimit"]]}}"#)
+                == "the server answered with an error: RATELIMIT: you are doing that too much")
+        #expect(said(.reddit, #"{"json": {"errors": []}}"#) == "expected a Listing with data.children")
+    }
+
     @Test("X: a long post's whole text; a lookup whose posts are all gone is no posts, not an error")
     func xLongPostAndGonePosts() throws {
         let whole = String(repeating: "Acme lost my bag. ", count: 30)
