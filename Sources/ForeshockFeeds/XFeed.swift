@@ -56,16 +56,22 @@ package struct XFeed: MentionFeed {
             if let id = tweet["id"]?.idString { included[id] = tweet }
         }
         var mentions: [Mention] = []
+        var listed = Set<String>()
         var unreadable = 0
         for tweet in tweets {
             guard var mention = mention(tweet, users: users) else { unreadable += 1; continue }
             let references = tweet.items("referenced_tweets") ?? []
             if let retweeted = references.first(where: { $0["type"]?.stringValue == "retweeted" })?["id"]?.idString {
-                if let original = included[retweeted], let first = self.mention(original, users: users) {
+                // The original once a page, however many of its retweets the page holds.
+                if !listed.contains(retweeted), let original = included[retweeted], let first = self.mention(original, users: users) {
+                    listed.insert(retweeted)
                     mentions.append(first)
                 }
                 mention.reshareOf = retweeted
+                // A retweet's public_metrics are its original's: not counts of its own.
+                (mention.reshares, mention.replies, mention.likes, mention.quotes) = (nil, nil, nil, nil)
             }
+            guard listed.insert(mention.id).inserted else { continue }
             mentions.append(mention)
         }
         let newest = value[path: "meta.newest_id"]?.idString ?? NumericID.newest(tweets.compactMap { $0["id"]?.idString })

@@ -153,6 +153,24 @@ struct PayloadVariationTests {
         #expect(said(.reddit, #"{"json": {"errors": []}}"#) == "expected a Listing with data.children")
     }
 
+    @Test("X: an original retweeted twice in a page is listed once, before its first retweet; a retweet carries no counts (X gives it its original's)")
+    func xRetweets() throws {
+        let found = try mentions(.x, #"""
+            {"data": [
+              {"id": "11", "author_id": "2", "text": "RT @dana: Acme lost my bag", "public_metrics": {"retweet_count": 40, "reply_count": 3, "like_count": 90, "quote_count": 1},
+               "referenced_tweets": [{"type": "retweeted", "id": "10"}]},
+              {"id": "12", "author_id": "3", "text": "RT @dana: Acme lost my bag", "public_metrics": {"retweet_count": 40, "reply_count": 3, "like_count": 90, "quote_count": 1},
+               "referenced_tweets": [{"type": "retweeted", "id": "10"}]},
+              {"id": "10", "author_id": "1", "text": "Acme lost my bag", "public_metrics": {"retweet_count": 40, "reply_count": 3, "like_count": 90, "quote_count": 1}}],
+             "includes": {"users": [{"id": "1", "username": "dana"}, {"id": "2", "username": "pat"}, {"id": "3", "username": "sam"}],
+                          "tweets": [{"id": "10", "author_id": "1", "text": "Acme lost my bag", "public_metrics": {"retweet_count": 40, "reply_count": 3, "like_count": 90, "quote_count": 1}}]},
+             "meta": {"newest_id": "12", "result_count": 3}}
+            """#)
+        #expect(found.map(\.id) == ["10", "11", "12"])
+        #expect(found.map(\.reshares) == [40, nil, nil] && found.map(\.likes) == [90, nil, nil])
+        #expect(found.map(\.reshareOf) == [nil, "10", "10"] && found.map(\.author) == ["dana", "pat", "sam"])
+    }
+
     @Test("X: a long post's whole text; a lookup whose posts are all gone is no posts, not an error")
     func xLongPostAndGonePosts() throws {
         let whole = String(repeating: "Acme lost my bag. ", count: 30)
