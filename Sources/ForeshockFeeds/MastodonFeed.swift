@@ -157,7 +157,10 @@ package struct MastodonFeed: MentionFeed {
             let spoiler = status["spoiler_text"]?.text
             // Mastodon asks clients to drop a quote's "RE: link", there for clients that do not
             // show quotes: it would put the quoted post's address (the brand's, often) in the text.
-            let text = HTMLText.plain(content, dropping: ["quote-inline"])
+            var text = HTMLText.plain(content, dropping: ["quote-inline"])
+            // A poll's choices are the author's words too ("Acme support: awful / worse").
+            let choices = (status.items("poll.options") ?? []).compactMap { $0["title"]?.text }.filter { !$0.isEmpty }
+            if !choices.isEmpty { text += (text.isEmpty ? "" : "\n") + choices.map { "· " + $0 }.joined(separator: "\n") }
             mention.text = spoiler.map { text.isEmpty ? $0 : "\($0)\n\n\(text)" } ?? text
         } else {
             mention.text = status["text"]?.stringValue

@@ -258,6 +258,10 @@ struct PayloadVariationTests {
         let body = String(decoding: try JSONSerialization.data(withJSONObject: [object]), as: UTF8.self)
         #expect(try mentions(.mastodon, body).first?.quoteOf == "1170")
         #expect(try mentions(.mastodon, body).first?.text == "worst support ever")
+        // A poll's choices are part of what the post says.
+        object["poll"] = ["id": "3", "options": [["title": "awful", "votes_count": 4], ["title": "worse", "votes_count": 9]]]
+        let poll = String(decoding: try JSONSerialization.data(withJSONObject: [object]), as: UTF8.self)
+        #expect(try mentions(.mastodon, poll).first?.text == "worst support ever\n· awful\n· worse")
 
         let notifications = #"[{"id": "9001", "type": "mention", "status": \#(try mastodonStatus(id: "21"))}, {"id": "9002", "type": "mention", "status": null}]"#
         let page = try testSource(.mastodon).makeFeed().parseMentions(Data(notifications.utf8))
