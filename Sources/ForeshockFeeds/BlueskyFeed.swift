@@ -53,7 +53,8 @@ package struct BlueskyFeed: MentionFeed {
                 mentions.append(original)
                 if let at = Self.sortAt(post) { sorted.append(at) }
                 if item[path: "reason.$type"]?.stringValue == "app.bsky.feed.defs#reasonRepost" {
-                    let by = Self.account(item[path: "reason.by"] ?? .null) ?? "?"
+                    // A repost that names nobody is no one's: skipped and counted, not "?"'s.
+                    guard let by = Self.account(item[path: "reason.by"] ?? .null) else { unreadable += 1; continue }
                     var repost = Mention(source: source.name, id: "\(original.id)#repost-by-\(item[path: "reason.by.did"]?.idString ?? by)")
                     repost.author = by
                     repost.read(\.authorFollowers, "reason.by.followersCount", item[path: "reason.by.followersCount"])

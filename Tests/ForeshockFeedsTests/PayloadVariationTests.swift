@@ -67,6 +67,9 @@ struct PayloadVariationTests {
         // Entries that are no post are skipped and counted (the poller says so), not the page refused.
         let odd = try testSource(.bluesky).makeFeed().parseMentions(Data(#"{"posts": [1, \#(posts[0])]}"#.utf8))
         #expect(odd.mentions.count == 1 && odd.unreadable == 1)
+        // So is a repost in a feed that names nobody as its reposter; the post itself is kept.
+        let nobody = try testSource(.bluesky).makeFeed().parseMentions(Data(#"{"feed": [{"post": \#(posts[0]), "reason": {"$type": "app.bsky.feed.defs#reasonRepost", "indexedAt": "2025-02-07T14:00:03.165Z"}}]}"#.utf8))
+        #expect(nobody.mentions.count == 1 && nobody.mentions[0].reshareOf == nil && nobody.unreadable == 1, "\(nobody.mentions.map(\.id))")
     }
 
     @Test("Hacker News: an Ask HN post's body is part of its text")
