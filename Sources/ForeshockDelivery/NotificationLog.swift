@@ -110,8 +110,9 @@ package final class NotificationLog: @unchecked Sendable {
         return AlertNotification.Reason(rawValue: String(parts[parts.count - 2])) != nil && !parts[0].isEmpty
     }
 
+    /// Whether notification `id` was taken, written or only accepted so far.
     package func contains(_ id: String) -> Bool {
-        lock.withLock { ids.contains(id) }
+        lock.withLock { ids.contains(id) || pendingIDs.contains(id) }
     }
 
     /// Whether receivers were already told what `note` says: its id was taken, or it starts or
@@ -126,7 +127,9 @@ package final class NotificationLog: @unchecked Sendable {
     ///   alert as a whole, as logs before sinks had marks kept it).
     package func alreadyAnnounced(_ note: AlertNotification, sink: String? = nil, within: Double) -> Bool {
         lock.withLock {
-            if ids.contains(note.notificationID) || pendingIDs.contains(note.notificationID) { return true }
+            // The parts of one notification each sink reads its own way share its id: the
+            // notifier asked whether it was taken before it split it.
+            if note.idReason == nil, ids.contains(note.notificationID) || pendingIDs.contains(note.notificationID) { return true }
             let mark = lastMark(note, sink: sink)
             if note.reason == .deescalated { return !(mark.map { $0.firing && $0.severity > note.severity } ?? false) }
             guard let mark else { return false }

@@ -68,6 +68,8 @@ package final class Notifier: @unchecked Sendable {
     /// Per alert, its last firing notification a silence held back, while nothing since says
     /// otherwise: a silence that ends before the alert does lets receivers hear of it then
     /// (`lapsedSilences`), as Alertmanager does, not at the next repeat hours later.
+    /// Per alert, the last firing notification a silence held back, to the sinks (`sinks`,
+    /// named) it owes a word to: not those that have heard of the alert since.
     private var heldBySilence: [String: AlertNotification] = [:]
 
     /// Resumes what the outbox holds from an earlier run, with the ids it had (unless `resume`
@@ -154,11 +156,11 @@ package final class Notifier: @unchecked Sendable {
             if let silence {
                 counts.silenced += 1
                 silenced.append((note, sinks))
-                if note.state == .firing { heldBySilence[note.alertKey] = note }
+                if note.state == .firing { hold(note, for: sinks) }
                 logger.info("notification silenced", [("alert", note.alertKey), ("rule", note.rule), ("by", silence)])
                 continue
             }
-            heldBySilence[note.alertKey] = nil
+            release(note.alertKey, sinks: sinks)
             // One line per alert change, so the log says what fired and where it goes.
             let what = note.reason == .started ? "fired" : note.reason.rawValue
             logger.info("alert \(what)", [("alert", note.alertKey), ("rule", note.rule), ("severity", note.severity.rawValue), ("sinks", sinks.joined(separator: ","))]
@@ -203,40 +205,47 @@ package final class Notifier: @unchecked Sendable {
         if !group.isEmpty { dispatch(group, to: sink) }
     }
 
-    /// A notification as each sink should read it, from what the sink was last told; called
-    /// under `lock`. Anything else stays as it is.
-    /// - A reminder to a sink never told the alert fires (a silence kept the page from it, on
-    ///   a rule the alert has since left, or until the silence ended; or it came with a reload)
-    ///   is the page it never had, not "still firing", so that its receiver opens the incident
-    ///   as new.
+    /// A firing notification as each sink should read it, from what the sink was last told;
+    /// called under `lock`. Parts that read otherwise than the core's keep its id (`idReason`).
+    /// - To a sink never told the alert fires (a silence kept the page from it, on a rule the
+    ///   alert has since left, or until the silence ended; or it came with a reload), a
+    ///   reminder or an escalation is the page it never had, not "still firing", so that its
+    ///   receiver opens the incident as new.
+    /// - A reminder at another severity than a sink was told is an escalation or a
+    ///   de-escalation to it.
     /// - A start at a lower severity than a sink was told the alert fires at, within
-    ///   `repeatInterval` (the core saw the post anew after its journal was lost, and only a
-    ///   warning rule holds now), is a de-escalation for it: dropped as already announced, it
-    ///   left the pager believing the alert critical until it resolved.
+    ///   `repeatInterval` before it (the core saw the post anew after its journal was lost,
+    ///   and only a warning rule holds now), is a de-escalation to it: dropped as already
+    ///   announced, it left the pager believing the alert critical until it resolved.
     private func asEachSinkReads(_ note: AlertNotification) -> [AlertNotification] {
-        let reads: (String) -> AlertNotification.Reason
-        switch note.reason {
-        case .repeated:
-            reads = { self.log.toldFiring(note, sink: $0) ? .repeated : .started }
-        case .started:
-            reads = { sink in
-                guard let told = self.log.toldFiringAt(note, sink: sink), told.severity > note.severity,
-                      note.time - told.time < self.repeatInterval else { return .started }
-                return .deescalated
-            }
-        default:
-            return [note]
-        }
+        guard note.state == .firing, note.idReason == nil, !log.contains(note.notificationID) else { return [note] }
         let targets = targets(note)
-        let byReason = Dictionary(grouping: targets, by: reads)
-        guard byReason.count > 1 || byReason.keys.first != note.reason else { return [note] }
-        // In the order the reasons come, so that the notes go out as the sinks are configured.
+        let byReason = Dictionary(grouping: targets) { sink in Self.reads(note, told: log.toldFiringAt(note, sink: sink), repeatInterval: repeatInterval) }
+        guard byReason.count > 1 || byReason.keys.first.map({ $0 != note.reason }) == true else { return [note] }
+        // In the reasons' order, each part to its sinks.
         return AlertNotification.Reason.allCases.compactMap { reason in
             guard let sinks = byReason[reason] else { return nil }
             var read = note
+            read.idReason = note.reason
             read.reason = reason
             read.sinks = sinks
             return read
+        }
+    }
+
+    /// How a sink that was last told the alert fires at `told` (nil: it was not) reads `note`.
+    static func reads(_ note: AlertNotification, told: (severity: Severity, time: Double)?, repeatInterval: Double) -> AlertNotification.Reason {
+        switch note.reason {
+        case .started:
+            guard let told, told.severity > note.severity, note.time >= told.time, note.time - told.time < repeatInterval else { return .started }
+            return .deescalated
+        case .repeated:
+            guard let told else { return .started }
+            return note.severity > told.severity ? .escalated : note.severity < told.severity ? .deescalated : .repeated
+        case .escalated:
+            return told == nil ? .started : .escalated
+        case .deescalated, .resolved:
+            return note.reason
         }
     }
 
@@ -365,6 +374,25 @@ package final class Notifier: @unchecked Sendable {
         return (lost.count, requeued)
     }
 
+    /// Keeps `note`, held back from `sinks` by a silence, for when none holds it; with the
+    /// sinks an earlier one was held back from. Called under `lock`.
+    private func hold(_ note: AlertNotification, for sinks: [String]) {
+        let owed = Set((heldBySilence[note.alertKey]?.sinks ?? []) + sinks)
+        guard !owed.isEmpty else { return }
+        var held = note
+        held.sinks = order.filter { owed.contains($0) }
+        held.idReason = nil
+        heldBySilence[note.alertKey] = held
+    }
+
+    /// Forgets what was held back of an alert from `sinks`, which have now been told it.
+    /// Called under `lock`.
+    private func release(_ alertKey: String, sinks: [String]) {
+        guard var held = heldBySilence[alertKey] else { return }
+        held.sinks.removeAll { sinks.contains($0) }
+        heldBySilence[alertKey] = held.sinks.isEmpty ? nil : held
+    }
+
     /// The alerts whose firing notifications a silence held back, that no silence holds at
     /// `now` as they are now: each handed out once, to be told now, if the alert still fires.
     /// - Parameter asNow: the held notification as the alert stands now (its rule and severity
@@ -486,7 +514,7 @@ package final class Notifier: @unchecked Sendable {
         for note in notes { last[note.alertKey] = note }
         let untold = last.values.filter { note in note.state == .firing && !targets(note).contains { log.toldFiring(note, sink: $0) } }
         lock.withLock {
-            for note in untold where heldBySilence[note.alertKey] == nil { heldBySilence[note.alertKey] = note }
+            for note in untold where heldBySilence[note.alertKey] == nil { hold(note, for: targets(note)) }
         }
     }
 

@@ -155,11 +155,15 @@ extension WatchStatus.Alert {
         if !givenUp.isEmpty { parts.append("GIVEN UP by \(givenUp.sorted().joined(separator: ", ")) (a dead letter)") }
         let untold = sinks.filter { told[$0] == nil && !waiting.contains($0) && !givenUp.contains($0) }
         if let silencedBy {
-            parts.append(parts.isEmpty ? "held by \(silencedBy)" : "what follows held by \(silencedBy)")
+            if parts.isEmpty {
+                parts.append("held by \(silencedBy)")
+            } else {
+                parts.append((untold.isEmpty ? "" : "held from \(untold.joined(separator: ", ")) by \(silencedBy), and ") + "what follows held by \(silencedBy)")
+            }
         } else if !untold.isEmpty {
             parts.append("not sent to " + untold.joined(separator: ", "))
         }
-        return parts.joined(separator: "; ")
+        return parts.isEmpty ? "no sink configured" : parts.joined(separator: "; ")
     }
 }
 

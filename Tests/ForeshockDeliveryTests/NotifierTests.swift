@@ -296,6 +296,60 @@ struct NotifierTests {
         #expect(notifier.stats.silenced == 1)
     }
 
+    @Test("What a silence held back from one sink stays owed to it while another sink hears of the alert; a sink's first page keeps the core's id, so it is taken once")
+    func heldPerSink() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/a": #"[{"status": 200}]"#, "/b": #"[{"status": 200}]"#])])
+        defer { server.stop() }
+        let config = try NotifierFixtures.config(sinks: #"{ name: "a", kind: "webhook", url: "\#(server.base)/a" }, { name: "b", kind: "webhook", url: "\#(server.base)/b" }"#,
+                                                 extra: #"alerting: { group_wait: "0s" }"#)
+        let notifier = try NotifierFixtures.notifier(config, stateDir: try makeTemporaryDirectory().path)
+        defer { notifier.stop() }
+        _ = try notifier.silences.add(SilenceConfig(matchers: [SilenceMatcher(.rule, .equal, "going-viral")], until: Date().addingTimeInterval(3600)))
+        // 7 fires under going-viral to a (held back); then a rule of its own brings b, unsilenced.
+        var toA = NotifierFixtures.note("7")
+        toA.sinks = ["a"]
+        var toB = NotifierFixtures.note("7", after: 60)
+        toB.rule = "unanswered-complaint"
+        toB.sinks = ["b"]
+        notifier.submit([toA, toB])
+        // The alert is unanswered-complaint's now: a is still owed its page, b is not.
+        let owed = notifier.lapsedSilences(now: Date()) { held in
+            var now = held.reminder(at: held.time + 600, features: nil)
+            now.rule = "unanswered-complaint"
+            return now
+        }
+        #expect(owed.map { "\($0.alertKey) \($0.sinks)" } == ["mastodon:7 [\"a\"]"], "\(owed.map(\.sinks))")
+        notifier.submit(owed)
+        notifier.submit(owed) // as a restart would hand it again: taken once
+        #expect(owed.allSatisfy { notifier.hasTaken($0) })
+        #expect(await notifier.drain(timeout: 30))
+        func reasons(_ path: String) async throws -> [String] {
+            try await NotifierFixtures.requests(server, path: path).compactMap { $0.json?["alerts"]?.arrayValue?.first?["reason"]?.stringValue }
+        }
+        #expect(try await reasons("/a") == ["started"])
+        #expect(try await reasons("/b") == ["started"])
+    }
+
+    @Test("How a sink reads a notification, from what it was last told")
+    func readings() {
+        func reads(_ reason: AlertNotification.Reason, _ severity: Severity, told: (Severity, Double)?, at time: Double = 1000) -> AlertNotification.Reason {
+            var note = NotifierFixtures.note("1", reason: reason, severity: severity)
+            note.time = time
+            return Notifier.reads(note, told: told.map { (severity: $0.0, time: $0.1) }, repeatInterval: 3600)
+        }
+        #expect(reads(.repeated, .critical, told: nil) == .started)
+        #expect(reads(.repeated, .critical, told: (.critical, 0)) == .repeated)
+        #expect(reads(.repeated, .warning, told: (.critical, 0)) == .deescalated)
+        #expect(reads(.repeated, .critical, told: (.warning, 0)) == .escalated)
+        #expect(reads(.escalated, .critical, told: nil) == .started)
+        #expect(reads(.escalated, .critical, told: (.warning, 0)) == .escalated)
+        #expect(reads(.started, .warning, told: (.critical, 500)) == .deescalated)
+        #expect(reads(.started, .warning, told: (.critical, 500), at: 500 + 3600) == .started, "past repeat_interval: news again")
+        #expect(reads(.started, .warning, told: (.critical, 2000)) == .started, "an older recording replayed is no de-escalation")
+        #expect(reads(.started, .critical, told: (.warning, 500)) == .started)
+        #expect(reads(.deescalated, .warning, told: nil) == .deescalated)
+    }
+
     @Test("After a restart that lost the journal, an alert paged as critical that only a warning rule holds now reaches the pager as a de-escalation, not as nothing; as severe, it is not news")
     func lostJournalDeescalates() async throws {
         let (server, state, config, notifier) = try await Self.oneHook()

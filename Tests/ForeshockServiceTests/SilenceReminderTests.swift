@@ -23,4 +23,17 @@ struct SilenceReminderTests {
                 == ["mastodon:7 big warning repeated 500.0", "foreshock:source-down/toots source-down critical repeated 500.0"],
                 "\(reminders.map { "\($0.alertKey) \($0.rule) \($0.severity) \($0.reason) \($0.time)" })")
     }
+
+    @Test("The reminder goes to the sinks the silence held it back from that the alert's rule now sends to; to none of them, it is not sent")
+    func remindersFollowTheRuleNow() {
+        var held = NotifierFixtures.note("7")
+        held.sinks = ["pager", "slack"]
+        let now = AlertLifecycle.Firing(severity: .warning, rule: "heating-up", sinks: [], since: 0, lastNotified: 100, lastHeld: 100)
+        func remind(_ routes: [String: [String]]) -> [String]? {
+            WatchService.reminder(of: held, firing: [(key: held.key, isVolume: false, alert: now)], sourcesDown: [], features: [:], at: 500, routes: routes)?.sinks
+        }
+        #expect(remind(["heating-up": ["slack"]]) == ["slack"])
+        #expect(remind(["heating-up": []]) == ["pager", "slack"], "a rule that names no sinks sends to every one")
+        #expect(remind(["heating-up": ["mail"]]) == nil)
+    }
 }

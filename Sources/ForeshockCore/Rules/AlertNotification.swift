@@ -70,6 +70,9 @@ package struct AlertNotification: Sendable, Equatable {
     package var rule: String
     package var severity: Severity
     package var reason: Reason
+    /// The reason the core gave it, where a sink reads it as another (`reason`): a reminder to
+    /// a sink never told the alert fires is its first page. Its id stays the core's.
+    package var idReason: Reason? = nil
     /// Sink names; empty means every sink.
     package var sinks: [String]
     /// When this alert first fired.
@@ -212,8 +215,9 @@ package struct AlertNotification: Sendable, Equatable {
     }
 
     /// Names this one notification (alert, why, when to the millisecond): what the notification
-    /// log remembers, so a restart does not send it again.
-    package var notificationID: String { "\(alertKey)|\(reason.rawValue)|\(Int64((time * 1000).rounded()))" }
+    /// log remembers, so a restart does not send it again. Under the reason the core gave it
+    /// (`idReason`), however a sink reads it.
+    package var notificationID: String { "\(alertKey)|\((idReason ?? reason).rawValue)|\(Int64((time * 1000).rounded()))" }
 
     /// The alert object of replay's `--format json`, the `file` sink and the webhook payload.
     package var jsonLine: String {
