@@ -217,7 +217,17 @@ package final class Notifier: @unchecked Sendable {
     ///   `repeatInterval` before it (the core saw the post anew after its journal was lost,
     ///   and only a warning rule holds now), is a de-escalation to it: dropped as already
     ///   announced, it left the pager believing the alert critical until it resolved.
+    /// - A resolution goes to every sink last told the alert fires, routed to it or not now
+    ///   (after a restart that lost the journal, the core may route the alert anew, to fewer
+    ///   sinks than were paged, and the pager's incident would stay open for good).
     private func asEachSinkReads(_ note: AlertNotification) -> [AlertNotification] {
+        if note.state == .resolved, !note.sinks.isEmpty {
+            let told = order.filter { !note.sinks.contains($0) && log.toldFiring(note, sink: $0) }
+            guard !told.isEmpty else { return [note] }
+            var all = note
+            all.sinks += told
+            return [all]
+        }
         guard note.state == .firing, note.idReason == nil, !log.contains(note.notificationID) else { return [note] }
         let targets = targets(note)
         let byReason = Dictionary(grouping: targets) { sink in Self.reads(note, told: log.toldFiringAt(note, sink: sink), repeatInterval: repeatInterval) }

@@ -370,6 +370,32 @@ struct NotifierTests {
         #expect(restarted.stats.alreadyAnnounced == 1)
     }
 
+    @Test("A resolution reaches every sink told the alert fires, also one the alert is no longer routed to (after a restart that lost the journal, the core routed it anew)")
+    func resolutionToEveryoneTold() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/pager": #"[{"status": 200}]"#, "/slack": #"[{"status": 200}]"#])])
+        defer { server.stop() }
+        let config = try NotifierFixtures.config(sinks: #"{ name: "pager", kind: "webhook", url: "\#(server.base)/pager" }, { name: "slack", kind: "webhook", url: "\#(server.base)/slack" }"#,
+                                                 extra: #"alerting: { group_wait: "0s" }"#)
+        let notifier = try NotifierFixtures.notifier(config, stateDir: try makeTemporaryDirectory().path)
+        defer { notifier.stop() }
+        var paged = NotifierFixtures.note("7")
+        paged.sinks = ["pager"]
+        // Seen anew: a warning to slack only, which then resolves (to slack, as the core knows it).
+        var warned = NotifierFixtures.note("7", after: 7200, severity: .warning)
+        warned.rule = "heating-up"
+        warned.sinks = ["slack"]
+        var resolved = warned
+        resolved.reason = .resolved
+        resolved.time += 600
+        notifier.submit([paged, warned, resolved])
+        #expect(await notifier.drain(timeout: 30))
+        func reasons(_ path: String) async throws -> [String] {
+            try await NotifierFixtures.requests(server, path: path).compactMap { $0.json?["alerts"]?.arrayValue?.first?["reason"]?.stringValue }
+        }
+        #expect(try await reasons("/pager") == ["started", "resolved"])
+        #expect(try await reasons("/slack") == ["started", "resolved"])
+    }
+
     @Test("A de-escalation reaches only the sinks last told the alert fires at a higher severity: not one a silence kept the page from, nor one told only the lower severity")
     func deescalationOnlyToThosePaged() async throws {
         let (server, _, _, notifier) = try await Self.oneHook()
