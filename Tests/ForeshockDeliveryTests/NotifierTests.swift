@@ -230,6 +230,25 @@ struct NotifierTests {
         }
     }
 
+    /// Webhook sinks named `names`, each at `/NAME` on one loopback server that answers 200, no
+    /// group window: the server and the notifier (the caller stops both).
+    static func hooks(_ names: [String]) async throws -> (FixtureServer, Notifier) {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(Dictionary(uniqueKeysWithValues: names.map { ("/" + $0, #"[{"status": 200}]"#) }))])
+        do {
+            let sinks = names.map { #"{ name: "\#($0)", kind: "webhook", url: "\#(server.base)/\#($0)" }"# }.joined(separator: ", ")
+            let config = try NotifierFixtures.config(sinks: sinks, extra: #"alerting: { group_wait: "0s" }"#)
+            return (server, try NotifierFixtures.notifier(config, stateDir: try makeTemporaryDirectory().path))
+        } catch {
+            server.stop()
+            throw error
+        }
+    }
+
+    /// The reasons of the alerts the fixture server received at `/NAME`, in order.
+    static func reasons(_ server: FixtureServer, _ name: String) async throws -> [String] {
+        try await NotifierFixtures.requests(server, path: "/" + name).compactMap { $0.json?["alerts"]?.arrayValue?.first?["reason"]?.stringValue }
+    }
+
     @Test("A silenced alert's resolution is not sent (receivers never heard it fire); a silence that ends first hands the alert back to be told")
     func silenceLifecycle() async throws {
         let (server, state, config, notifier) = try await Self.oneHook()
@@ -298,12 +317,8 @@ struct NotifierTests {
 
     @Test("What a silence held back from one sink stays owed to it while another sink hears of the alert; a sink's first page keeps the core's id, so it is taken once")
     func heldPerSink() async throws {
-        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/a": #"[{"status": 200}]"#, "/b": #"[{"status": 200}]"#])])
-        defer { server.stop() }
-        let config = try NotifierFixtures.config(sinks: #"{ name: "a", kind: "webhook", url: "\#(server.base)/a" }, { name: "b", kind: "webhook", url: "\#(server.base)/b" }"#,
-                                                 extra: #"alerting: { group_wait: "0s" }"#)
-        let notifier = try NotifierFixtures.notifier(config, stateDir: try makeTemporaryDirectory().path)
-        defer { notifier.stop() }
+        let (server, notifier) = try await Self.hooks(["a", "b"])
+        defer { server.stop(); notifier.stop() }
         _ = try notifier.silences.add(SilenceConfig(matchers: [SilenceMatcher(.rule, .equal, "going-viral")], until: Date().addingTimeInterval(3600)))
         // 7 fires under going-viral to a (held back); then a rule of its own brings b, unsilenced.
         var toA = NotifierFixtures.note("7")
@@ -323,11 +338,8 @@ struct NotifierTests {
         notifier.submit(owed) // as a restart would hand it again: taken once
         #expect(owed.allSatisfy { notifier.hasTaken($0) })
         #expect(await notifier.drain(timeout: 30))
-        func reasons(_ path: String) async throws -> [String] {
-            try await NotifierFixtures.requests(server, path: path).compactMap { $0.json?["alerts"]?.arrayValue?.first?["reason"]?.stringValue }
-        }
-        #expect(try await reasons("/a") == ["started"])
-        #expect(try await reasons("/b") == ["started"])
+        #expect(try await Self.reasons(server, "a") == ["started"])
+        #expect(try await Self.reasons(server, "b") == ["started"])
     }
 
     @Test("How a sink reads a notification, from what it was last told")
@@ -372,12 +384,8 @@ struct NotifierTests {
 
     @Test("A resolution reaches every sink told the alert fires, also one the alert is no longer routed to (after a restart that lost the journal, the core routed it anew)")
     func resolutionToEveryoneTold() async throws {
-        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/pager": #"[{"status": 200}]"#, "/slack": #"[{"status": 200}]"#])])
-        defer { server.stop() }
-        let config = try NotifierFixtures.config(sinks: #"{ name: "pager", kind: "webhook", url: "\#(server.base)/pager" }, { name: "slack", kind: "webhook", url: "\#(server.base)/slack" }"#,
-                                                 extra: #"alerting: { group_wait: "0s" }"#)
-        let notifier = try NotifierFixtures.notifier(config, stateDir: try makeTemporaryDirectory().path)
-        defer { notifier.stop() }
+        let (server, notifier) = try await Self.hooks(["pager", "slack"])
+        defer { server.stop(); notifier.stop() }
         var paged = NotifierFixtures.note("7")
         paged.sinks = ["pager"]
         // Seen anew: a warning to slack only, which then resolves (to slack, as the core knows it).
@@ -389,11 +397,8 @@ struct NotifierTests {
         resolved.time += 600
         notifier.submit([paged, warned, resolved])
         #expect(await notifier.drain(timeout: 30))
-        func reasons(_ path: String) async throws -> [String] {
-            try await NotifierFixtures.requests(server, path: path).compactMap { $0.json?["alerts"]?.arrayValue?.first?["reason"]?.stringValue }
-        }
-        #expect(try await reasons("/pager") == ["started", "resolved"])
-        #expect(try await reasons("/slack") == ["started", "resolved"])
+        #expect(try await Self.reasons(server, "pager") == ["started", "resolved"])
+        #expect(try await Self.reasons(server, "slack") == ["started", "resolved"])
     }
 
     @Test("A de-escalation reaches only the sinks last told the alert fires at a higher severity: not one a silence kept the page from, nor one told only the lower severity")
