@@ -446,6 +446,11 @@ package final class Notifier: @unchecked Sendable {
 
     private var heldSinks: [String] { lock.withLock { Array(held.keys) } }
 
+    /// Per sink, the alerts a group window holds a notification of, not yet rendered (for `status`).
+    package var inGroupWindows: [String: Set<String>] {
+        lock.withLock { held.filter { !$0.value.isEmpty }.mapValues { Set($0.map(\.alertKey)) } }
+    }
+
     /// Stops the workers; undelivered messages stay in the outbox.
     package func stop() {
         for worker in workers.values { worker.stop() }

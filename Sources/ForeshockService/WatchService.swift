@@ -465,6 +465,7 @@ package actor WatchService {
         }
         let stats = notifier.stats
         let pending = notifier.outbox.entries
+        let grouping = notifier.inGroupWindows
         let nStar = config.scoring.seismic.nStar, maxBranching = Calibration.standard.maxBranching
         func time(_ value: Double?) -> String? { value.map { Timestamp.format(Date(timeIntervalSince1970: $0)) } }
         let status = WatchStatus(
@@ -487,6 +488,7 @@ package actor WatchService {
                 let told = notifier.log.toldFiring(alertKey: probe.alertKey, sinks: routed).mapValues(\.rawValue)
                 let notifications = WatchStatus.Alert.notifications(
                     severity: item.alert.severity.rawValue, sinks: routed, told: told,
+                    grouping: Set(grouping.filter { $0.value.contains(probe.alertKey) }.keys),
                     waiting: Set(pending.filter { $0.keys.contains(probe.alertKey) }.map(\.sink)),
                     givenUp: Set((stats.givenUp).filter { $0.value.contains(probe.alertKey) }.keys), silencedBy: silencedBy)
                 return WatchStatus.Alert(key: probe.alertKey, rule: item.alert.rule, severity: item.alert.severity.rawValue,

@@ -20,5 +20,8 @@ struct WatchStatusTests {
         #expect(said(["pager": "critical"], givenUp: ["slack"]) == "sent to pager; GIVEN UP by slack (a dead letter); not sent to mail")
         #expect(said(["pager": "critical", "mail": "critical"], silencedBy: "silence s3") == "sent to mail, pager; held from slack by silence s3, and what follows held by silence s3")
         #expect(WatchStatus.Alert.notifications(severity: "warning", sinks: [], told: [:], waiting: [], givenUp: [], silencedBy: nil) == "no sink configured")
+        // Accepted, but a group window holds it still: not sent yet.
+        #expect(WatchStatus.Alert.notifications(severity: "critical", sinks: ["pager", "slack"], told: ["pager": "critical", "slack": "critical"], grouping: ["pager"],
+                                                waiting: ["slack"], givenUp: [], silencedBy: nil) == "held in the group window for pager; waiting in the outbox for slack")
     }
 }
