@@ -466,6 +466,17 @@ package actor WatchService {
         let stats = notifier.stats
         let pending = notifier.outbox.entries
         let grouping = notifier.inGroupWindows
+        /// What receivers were told of the alert `probe` stands for (`WatchStatus.Alert.notifications`).
+        func said(_ probe: AlertNotification) -> (silencedBy: String?, told: [String: String], text: String) {
+            let silencedBy = notifier.silencedBy(probe, now: now), routed = notifier.sinks(for: probe.sinks)
+            let told = notifier.log.toldFiring(alertKey: probe.alertKey, sinks: routed).mapValues(\.rawValue)
+            let text = WatchStatus.Alert.notifications(
+                severity: probe.severity.rawValue, sinks: routed, told: told,
+                grouping: Set(grouping.filter { $0.value.contains(probe.alertKey) }.keys),
+                waiting: Set(pending.filter { $0.keys.contains(probe.alertKey) }.map(\.sink)),
+                givenUp: Set((stats.givenUp).filter { $0.value.contains(probe.alertKey) }.keys), silencedBy: silencedBy)
+            return (silencedBy, told, text)
+        }
         let nStar = config.scoring.seismic.nStar, maxBranching = Calibration.standard.maxBranching
         func time(_ value: Double?) -> String? { value.map { Timestamp.format(Date(timeIntervalSince1970: $0)) } }
         let status = WatchStatus(
@@ -484,13 +495,7 @@ package actor WatchService {
                     : .post(item.key, AlertNotification.PostSnapshot(reshares: 0, author: f?.author))
                 let probe = AlertNotification(subject, time: now.timeIntervalSince1970, rule: item.alert.rule, severity: item.alert.severity,
                                               reason: .repeated, sinks: item.alert.sinks)
-                let silencedBy = notifier.silencedBy(probe, now: now), routed = notifier.sinks(for: item.alert.sinks)
-                let told = notifier.log.toldFiring(alertKey: probe.alertKey, sinks: routed).mapValues(\.rawValue)
-                let notifications = WatchStatus.Alert.notifications(
-                    severity: item.alert.severity.rawValue, sinks: routed, told: told,
-                    grouping: Set(grouping.filter { $0.value.contains(probe.alertKey) }.keys),
-                    waiting: Set(pending.filter { $0.keys.contains(probe.alertKey) }.map(\.sink)),
-                    givenUp: Set((stats.givenUp).filter { $0.value.contains(probe.alertKey) }.keys), silencedBy: silencedBy)
+                let (silencedBy, told, notifications) = said(probe)
                 return WatchStatus.Alert(key: probe.alertKey, rule: item.alert.rule, severity: item.alert.severity.rawValue,
                                          since: Timestamp.format(Date(timeIntervalSince1970: item.alert.since)),
                                          lastNotified: Timestamp.format(Date(timeIntervalSince1970: item.alert.lastNotified)),
@@ -504,8 +509,13 @@ package actor WatchService {
             } + sources.filter { $0.health.alerted }.map { source in
                 // When it fired (after a restart, source_down_after into the failure), as its notification says.
                 let fired = source.health.firedAt(sourceDownAfter: config.sourceDownAfter)
-                return WatchStatus.Alert(key: "foreshock:source-down/\(source.name)", rule: "source-down", severity: Severity.critical.rawValue,
-                                  since: time(fired) ?? "", lastNotified: time(fired) ?? "", silencedBy: nil,
+                // As its notification is routed: to the critical rules' sinks.
+                let probe = AlertNotification(.sourceDown(source: source.name, since: fired ?? 0, message: ""), time: now.timeIntervalSince1970, rule: "source-down",
+                                              severity: .critical, reason: .repeated,
+                                              sinks: AlertLifecycle.union(config.rules.filter { $0.severity == .critical }.map(\.sinks)))
+                let (silencedBy, told, notifications) = said(probe)
+                return WatchStatus.Alert(key: probe.alertKey, rule: "source-down", severity: Severity.critical.rawValue,
+                                  since: time(fired) ?? "", lastNotified: time(fired) ?? "", silencedBy: silencedBy, sentTo: told, notifications: notifications,
                                   source: source.name, why: source.health.lastError,
                                   silenceMatchers: AlertNotification.silenceMatchers(rule: "source-down", source: source.name, post: nil))
             },

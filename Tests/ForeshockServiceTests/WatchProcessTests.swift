@@ -184,6 +184,8 @@ struct WatchProcessTests {
         let since = try #require(status.alerts.first { $0.rule == "source-down" }.flatMap { Timestamp.parse($0.since) })
         let down = try #require(status.sources.first?.downSince.flatMap(Timestamp.parse))
         #expect(since >= down + 2.9, "alert since \(since), source down since \(down)")
+        // What its receivers were told, as for any alert.
+        #expect(status.alerts.first { $0.rule == "source-down" }?.notifications == "sent to log", "\(status.alerts)")
     }
 
     @Test("A reload while a webhook hangs mid-delivery holds back neither the reload nor the polling: the send under way ends in its time, and the new config's sink delivers after it")
