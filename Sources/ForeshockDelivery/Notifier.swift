@@ -65,11 +65,10 @@ package final class Notifier: @unchecked Sendable {
     /// (removed at a reload) have stopped: a message of theirs is a dead letter only if they
     /// did not deliver it meanwhile.
     private var removedSinksStopping: Task<Void, Never>?
-    /// Per alert, its last firing notification a silence held back, while nothing since says
-    /// otherwise: a silence that ends before the alert does lets receivers hear of it then
-    /// (`lapsedSilences`), as Alertmanager does, not at the next repeat hours later.
-    /// Per alert, the last firing notification a silence held back, to the sinks (`sinks`,
-    /// named) it owes a word to: not those that have heard of the alert since.
+    /// Per alert, its last firing notification a silence held back, to the sinks (`sinks`,
+    /// named) it still owes a word to, not those that have heard of the alert since: a silence
+    /// that ends before the alert does lets them hear of it then (`lapsedSilences`), as
+    /// Alertmanager does, not at the next repeat hours later.
     private var heldBySilence: [String: AlertNotification] = [:]
 
     /// Resumes what the outbox holds from an earlier run, with the ids it had (unless `resume`

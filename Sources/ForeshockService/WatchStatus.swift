@@ -150,14 +150,14 @@ extension WatchStatus.Alert {
     package static func notifications(severity: String, sinks: [String], told: [String: String], grouping: Set<String> = [], waiting: Set<String>,
                                       givenUp: Set<String>, silencedBy: String?) -> String {
         var parts: [String] = []
-        let grouping = grouping.subtracting(waiting)
-        let waiting = waiting.union(grouping)
-        let sent = told.keys.filter { !waiting.contains($0) && !givenUp.contains($0) }.sorted()
+        // A sink with a message in the outbox and another in its window is said once, as waiting.
+        let window = grouping.subtracting(waiting), unsettled = waiting.union(grouping).union(givenUp)
+        let sent = told.keys.filter { !unsettled.contains($0) }.sorted()
         if !sent.isEmpty { parts.append("sent to " + sent.map { told[$0] == severity ? $0 : "\($0) (as \(told[$0] ?? "?"))" }.joined(separator: ", ")) }
-        if !grouping.isEmpty { parts.append("held in the group window for " + grouping.sorted().joined(separator: ", ")) }
-        if case let outbox = waiting.subtracting(grouping), !outbox.isEmpty { parts.append("waiting in the outbox for " + outbox.sorted().joined(separator: ", ")) }
+        if !window.isEmpty { parts.append("held in the group window for " + window.sorted().joined(separator: ", ")) }
+        if !waiting.isEmpty { parts.append("waiting in the outbox for " + waiting.sorted().joined(separator: ", ")) }
         if !givenUp.isEmpty { parts.append("GIVEN UP by \(givenUp.sorted().joined(separator: ", ")) (a dead letter)") }
-        let untold = sinks.filter { told[$0] == nil && !waiting.contains($0) && !givenUp.contains($0) }
+        let untold = sinks.filter { told[$0] == nil && !unsettled.contains($0) }
         if let silencedBy {
             if parts.isEmpty {
                 parts.append("held by \(silencedBy)")
