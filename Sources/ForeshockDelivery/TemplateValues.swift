@@ -29,10 +29,11 @@ package enum TemplateValue: Sendable {
 
 /// What a template can show about one alert: every `{{name}}` and its value.
 package struct TemplateValues: Sendable {
-    /// The names a template may use.
-    /// From how long unanswered a complaint's headline says so.
-    static let unansweredSaid: Double = 600
+    /// From how long unanswered a complaint's headline says so: as its why does, so that an
+    /// `unanswered-complaint` page whose rule waits only minutes says what it is about.
+    static let unansweredSaid: Double = 60
 
+    /// The names a template may use.
     package static let names: Set<String> = Set(TemplateValues(AlertNotification.sample).values.keys)
 
     private var values: [String: TemplateValue]

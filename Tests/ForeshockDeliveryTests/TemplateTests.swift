@@ -55,6 +55,12 @@ struct TemplateTests {
         let values = TemplateValues(note)
         #expect(values["status"].text == "DE-ESCALATED" && values["reason"].text == "deescalated" && values["severity_upper"].text == "WARNING")
         #expect(values["headline"].text.hasPrefix("DE-ESCALATED: dana@example.social's complaint, unanswered for 33m, is spreading"), "\(values["headline"].text)")
+        // A rule that waits two minutes pages about a complaint as one too, as its why says.
+        var soon = AlertNotification.sample
+        soon.post?.unansweredFor = 150
+        #expect(TemplateValues(soon)["headline"].text.hasPrefix("FIRING: dana@example.social's complaint, unanswered for 2m30s, is spreading"), "\(TemplateValues(soon)["headline"].text)")
+        soon.post?.unansweredFor = 30
+        #expect(TemplateValues(soon)["headline"].text.hasPrefix("FIRING: dana@example.social's post is spreading"))
         // Answered, or not a complaint: a post.
         var answered = note
         answered.post?.unansweredFor = nil
