@@ -212,10 +212,11 @@ package final class Notifier: @unchecked Sendable {
     ///   receiver opens the incident as new.
     /// - A reminder at another severity than a sink was told is an escalation or a
     ///   de-escalation to it.
-    /// - A start at a lower severity than a sink was told the alert fires at, within
-    ///   `repeatInterval` before it (the core saw the post anew after its journal was lost,
-    ///   and only a warning rule holds now), is a de-escalation to it: dropped as already
-    ///   announced, it left the pager believing the alert critical until it resolved.
+    /// - A start of an alert that began after a sink was paged at a higher severity, within
+    ///   `repeatInterval` (the core saw the post anew after its journal was lost, and only a
+    ///   warning rule holds now), is a de-escalation to that sink, routed to it or not:
+    ///   dropped as already announced, or routed to slack only, it left the pager believing
+    ///   the alert critical until it resolved.
     /// - A resolution goes to every sink last told the alert fires, routed to it or not now
     ///   (after a restart that lost the journal, the core may route the alert anew, to fewer
     ///   sinks than were paged, and the pager's incident would stay open for good).
@@ -228,7 +229,14 @@ package final class Notifier: @unchecked Sendable {
             return [all]
         }
         guard note.state == .firing, note.idReason == nil, !log.contains(note.notificationID) else { return [note] }
-        let targets = targets(note)
+        var targets = targets(note)
+        if note.reason == .started {
+            // Seen anew, the alert may be routed away from a sink paged at a higher severity
+            // (a warning rule's slack, not the critical rule's pager): that sink hears it too.
+            targets += order.filter { sink in
+                !targets.contains(sink) && Self.reads(note, told: log.toldFiringAt(note, sink: sink), repeatInterval: repeatInterval) == .deescalated
+            }
+        }
         let byReason = Dictionary(grouping: targets) { sink in Self.reads(note, told: log.toldFiringAt(note, sink: sink), repeatInterval: repeatInterval) }
         guard byReason.count > 1 || byReason.keys.first.map({ $0 != note.reason }) == true else { return [note] }
         // In the reasons' order, each part to its sinks.
@@ -246,7 +254,11 @@ package final class Notifier: @unchecked Sendable {
     static func reads(_ note: AlertNotification, told: (severity: Severity, time: Double)?, repeatInterval: Double) -> AlertNotification.Reason {
         switch note.reason {
         case .started:
-            guard let told, told.severity > note.severity, note.time >= told.time, note.time - told.time < repeatInterval else { return .started }
+            // Only a start of an alert that (as the core knows it) began after the sink was
+            // paged: one the core lost track of. A start to a sink a rule of its own brings is
+            // of an alert that fired before, and says nothing of its severity.
+            guard let told, told.severity > note.severity, note.time >= told.time, note.time - told.time < repeatInterval,
+                  (note.firedAt ?? note.time) > told.time else { return .started }
             return .deescalated
         case .repeated:
             guard let told else { return .started }

@@ -469,7 +469,9 @@ package actor WatchService {
         /// What receivers were told of the alert `probe` stands for (`WatchStatus.Alert.notifications`).
         func said(_ probe: AlertNotification) -> (silencedBy: String?, told: [String: String], text: String) {
             let silencedBy = notifier.silencedBy(probe, now: now), routed = notifier.sinks(for: probe.sinks)
-            let told = notifier.log.toldFiring(alertKey: probe.alertKey, sinks: routed).mapValues(\.rawValue)
+            // Every sink told it fires, routed to it now or not (a pager paged before a restart
+            // that lost the journal, which routed the alert anew, is still paged).
+            let told = notifier.log.toldFiring(alertKey: probe.alertKey, sinks: notifier.sinks(for: [])).mapValues(\.rawValue)
             let text = WatchStatus.Alert.notifications(
                 severity: probe.severity.rawValue, sinks: routed, told: told,
                 grouping: Set(grouping.filter { $0.value.contains(probe.alertKey) }.keys),

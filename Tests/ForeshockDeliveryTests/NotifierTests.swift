@@ -344,9 +344,10 @@ struct NotifierTests {
 
     @Test("How a sink reads a notification, from what it was last told")
     func readings() {
-        func reads(_ reason: AlertNotification.Reason, _ severity: Severity, told: (Severity, Double)?, at time: Double = 1000) -> AlertNotification.Reason {
+        func reads(_ reason: AlertNotification.Reason, _ severity: Severity, told: (Severity, Double)?, at time: Double = 1000, firedAt: Double? = nil) -> AlertNotification.Reason {
             var note = NotifierFixtures.note("1", reason: reason, severity: severity)
             note.time = time
+            note.firedAt = firedAt ?? time
             return Notifier.reads(note, told: told.map { (severity: $0.0, time: $0.1) }, repeatInterval: 3600)
         }
         #expect(reads(.repeated, .critical, told: nil) == .started)
@@ -359,6 +360,7 @@ struct NotifierTests {
         #expect(reads(.started, .warning, told: (.critical, 500), at: 500 + 3600) == .started, "past repeat_interval: news again")
         #expect(reads(.started, .warning, told: (.critical, 2000)) == .started, "an older recording replayed is no de-escalation")
         #expect(reads(.started, .critical, told: (.warning, 500)) == .started)
+        #expect(reads(.started, .warning, told: (.critical, 500), firedAt: 500) == .started, "an alert that fired when the sink was paged: a rule of its own brought another sink")
         #expect(reads(.deescalated, .warning, told: nil) == .deescalated)
     }
 
@@ -374,6 +376,7 @@ struct NotifierTests {
         defer { restarted.stop() }
         var warned = NotifierFixtures.note("7", after: 600, severity: .warning)
         warned.rule = "heating-up"
+        warned.firedAt = warned.time
         restarted.submit([warned, NotifierFixtures.note("8", after: 600)])
         #expect(await restarted.drain(timeout: 30))
         let sent = try await NotifierFixtures.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
@@ -382,14 +385,39 @@ struct NotifierTests {
         #expect(restarted.stats.alreadyAnnounced == 1)
     }
 
+    @Test("An alert seen anew at a lower severity, routed away from the pager that was paged, de-escalates to the pager too; a sink a warning rule brings to a critical alert says nothing to the pager")
+    func routedAwayDeescalation() async throws {
+        let (server, notifier) = try await Self.hooks(["pager", "slack"])
+        defer { server.stop(); notifier.stop() }
+        func note(_ id: String, after: Double, severity: Severity, to sinks: [String], firedAfter: Double) -> AlertNotification {
+            var note = NotifierFixtures.note(id, after: after, severity: severity)
+            note.rule = severity == .critical ? "going-viral" : "heating-up"
+            note.sinks = sinks
+            note.firedAt = note.time - after + firedAfter
+            return note
+        }
+        notifier.submit([note("7", after: 0, severity: .critical, to: ["pager"], firedAfter: 0), note("8", after: 0, severity: .critical, to: ["pager"], firedAfter: 0)])
+        // 7 still critical, a warning rule of its own brings slack; 8 seen anew after a lost journal.
+        notifier.submit([note("7", after: 60, severity: .warning, to: ["slack"], firedAfter: 0), note("8", after: 600, severity: .warning, to: ["slack"], firedAfter: 600)])
+        #expect(await notifier.drain(timeout: 30))
+        func told(_ name: String) async throws -> [String] {
+            try await NotifierFixtures.requests(server, path: "/" + name).compactMap { $0.json?["alerts"]?.arrayValue?.first }
+                .map { "\($0["post"]?.stringValue ?? "?") \($0["reason"]?.stringValue ?? "?")" }
+        }
+        let pager = try await told("pager"), slack = try await told("slack")
+        #expect(pager == ["7 started", "8 started", "8 deescalated"], "\(pager)")
+        #expect(slack.sorted() == ["7 started", "8 started"], "\(slack)")
+    }
+
     @Test("A resolution reaches every sink told the alert fires, also one the alert is no longer routed to (after a restart that lost the journal, the core routed it anew)")
     func resolutionToEveryoneTold() async throws {
         let (server, notifier) = try await Self.hooks(["pager", "slack"])
         defer { server.stop(); notifier.stop() }
         var paged = NotifierFixtures.note("7")
         paged.sinks = ["pager"]
-        // Seen anew: a warning to slack only, which then resolves (to slack, as the core knows it).
-        var warned = NotifierFixtures.note("7", after: 7200, severity: .warning)
+        // Seen anew past repeat_interval (no de-escalation to the pager then): a warning to
+        // slack only, which then resolves (to slack, as the core knows it).
+        var warned = NotifierFixtures.note("7", after: 5 * 3600, severity: .warning)
         warned.rule = "heating-up"
         warned.sinks = ["slack"]
         var resolved = warned
