@@ -117,7 +117,8 @@ package final class NotificationLog: @unchecked Sendable {
 
     /// Whether receivers were already told what `note` says: its id was taken, or it starts or
     /// escalates an alert last announced as firing at this severity or above less than
-    /// `within` seconds before it, or it resolves an alert last announced as resolved, or it
+    /// `within` seconds before it, or reminds of one announced at this severity less than
+    /// `within` before it, or it resolves an alert last announced as resolved, or it
     /// de-escalates an alert not last announced as firing at a higher severity (a sink a
     /// silence kept the page from, or told only the lower one, has nothing to hear).
     /// - Parameter within: beyond this a reminder would be due anyway (`repeat_interval`),
@@ -138,7 +139,12 @@ package final class NotificationLog: @unchecked Sendable {
                 return mark.firing && mark.severity >= note.severity && note.time - mark.time < within
             case .resolved:
                 return !mark.firing
-            case .repeated, .deescalated:
+            case .repeated:
+                // A sink paged when a silence let go hears the core's next reminder (timed from
+                // the note the silence held back) no sooner than `within` after that page. A
+                // second's slack: the log keeps times to the millisecond.
+                return mark.firing && mark.severity == note.severity && note.time - mark.time < within - 1
+            case .deescalated:
                 return false
             }
         }

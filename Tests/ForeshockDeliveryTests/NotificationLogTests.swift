@@ -32,6 +32,18 @@ struct NotificationLogTests {
         #expect(!again.alreadyAnnounced(Self.note("1", .started, time: 500), within: 3600), "a new episode after the resolution")
     }
 
+    @Test("A reminder is news to a sink told the alert fires at its severity repeat_interval or more before it, not sooner (a page when a silence let go)")
+    func remindersKeepTheirPace() {
+        let log = NotificationLog(directory: nil)
+        log.record([Self.note("1", .started, time: 100)], sink: "pager", queued: [])
+        log.record([Self.note("1", .started, time: 3000)], sink: "slack", queued: [])
+        let reminder = Self.note("1", .repeated, time: 100 + 3600)
+        #expect(!log.alreadyAnnounced(reminder, sink: "pager", within: 3600), "due")
+        #expect(log.alreadyAnnounced(reminder, sink: "slack", within: 3600), "paged 10 minutes before")
+        #expect(!log.alreadyAnnounced(Self.note("1", .repeated, severity: .warning, time: 3700), sink: "slack", within: 3600), "at another severity it is news")
+        #expect(!log.alreadyAnnounced(reminder, sink: "mail", within: 3600), "never told")
+    }
+
     @Test("Silenced notes: receivers keep believing what they were told, and every silenced note's id is known after a restart")
     func silencedNotes() throws {
         let directory = try makeTemporaryDirectory().path

@@ -185,7 +185,7 @@ struct NotifierTests {
         defer { notifier.stop(); server.stop() }
         notifier.submit([NotifierFixtures.note("1", severity: .warning)])
         notifier.submit([NotifierFixtures.note("1", reason: .escalated, after: 10)])
-        notifier.submit([NotifierFixtures.note("1", reason: .repeated, after: 4 * 3600)])
+        notifier.submit([NotifierFixtures.note("1", reason: .repeated, after: 4 * 3600 + 10)])
         // No window has to end on the wall clock: the repeat four hours on ends the escalation's.
         let sent = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 3, tries: 250)
         #expect(sent.map { $0.json?["alerts"]?.arrayValue?.map { $0["reason"]?.stringValue ?? "" } ?? [] } == [["started"], ["escalated"], ["repeated"]])
@@ -307,7 +307,7 @@ struct NotifierTests {
         }
         #expect(handedOver.map { "\($0.alertKey) \($0.rule)" } == ["mastodon:7 unanswered-complaint"])
         #expect(notifier.lapsedSilences(now: Date()).isEmpty, "handed out once")
-        notifier.submit(handedOver + [told.reminder(at: told.time + 600, features: nil)])
+        notifier.submit(handedOver + [told.reminder(at: told.time + 4 * 3600, features: nil)])
         #expect(await notifier.drain(timeout: 30))
         let sent = try await NotifierFixtures.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
             .map { "\($0["post"]?.stringValue ?? "?") \($0["reason"]?.stringValue ?? "?")" }
