@@ -60,6 +60,8 @@ package actor WatchPipeline {
         var answered = false
         /// When its thread was last read for the brand's answer.
         var threadReadAt: Double?
+        /// Its replies as last counted: one more may be the brand's answer.
+        var replies: Int?
     }
 
     /// Recent posts per source, to re-poll their counters and read their threads.
@@ -210,6 +212,7 @@ package actor WatchPipeline {
             // cost a call each time until it aged out.
             for id in refreshed.gone { recent[source]?[id] = nil }
             let time = clock().timeIntervalSince1970
+            await readThreads(gainingReplies: refreshed.mentions, skipping: Set(refreshed.threadsRead), of: source, poller: poller, at: time)
             // Only what moved is scored (and journaled); `ingest` brings `recent` up to date.
             let changed = refreshed.mentions.filter { mention in
                 (mention.reshares != nil && mention.reshares != recent[source]?[mention.id]?.reshares) || mention.replies != nil || mention.likes != nil
@@ -351,11 +354,34 @@ package actor WatchPipeline {
         }.sorted { ($0.soon ? 1 : 0, $0.complaint, $0.reshares, $1.id) > ($1.soon ? 1 : 0, $1.complaint, $1.reshares, $0.id) }
         // Those about to cross are worth the calls a poll's new old complaints get.
         let soon = order.prefix { $0.soon }.prefix(Self.threadsBeforeScoringPerPoll).count
-        for read in await Self.threads(of: order.prefix(max(soon, Self.threadsPerPoll)).map { ($0.id, $0.author) }, poller: poller) {
-            recent[source]?[read.id]?.threadReadAt = now
+        await take(await Self.threads(of: order.prefix(max(soon, Self.threadsPerPoll)).map { ($0.id, $0.author) }, poller: poller), source: source, at: now)
+    }
+
+    /// Reads, before their counts are scored, the threads of posts not answered yet whose
+    /// replies rose since last counted: the brand's answer is a reply, and its page would
+    /// otherwise say "unanswered" until the thread's next read, up to `threadReadEvery` later.
+    /// - Parameters:
+    ///   - mentions: the posts with their fresh counts.
+    ///   - skipping: those whose thread came with their counts (Hacker News).
+    private func readThreads(gainingReplies mentions: [Mention], skipping: Set<String>, of source: String, poller: FeedPoller, at time: Double) async {
+        guard poller.readsThreads, config.rules.contains(where: \.when.readsAnswer) else { return }
+        let rose = mentions.filter { mention in
+            guard !skipping.contains(mention.id), let post = recent[source]?[mention.id], !post.answered,
+                  let replies = mention.replies, let before = post.replies else { return false }
+            return replies > before
+        }.sorted { ($0.reshares ?? 0, $1.id) > ($1.reshares ?? 0, $0.id) }
+        guard !rose.isEmpty else { return }
+        await take(await Self.threads(of: rose.prefix(Self.threadsBeforeScoringPerPoll).map { ($0.id, $0.author) }, poller: poller), source: source, at: time)
+    }
+
+    /// Takes what threads read at `time` gave: when each was read, whether it could be, and
+    /// the brand's answers in them.
+    private func take(_ reads: [ThreadAnswer], source: String, at time: Double) async {
+        for read in reads {
+            recent[source]?[read.id]?.threadReadAt = time
             unreadThreads[PostKey(source: source, id: read.id)] = read.failure
             if !read.replies.isEmpty {
-                await ingest(read.replies.map { MentionObservations.answer($0, source: source, seenAt: now) })
+                await ingest(read.replies.map { MentionObservations.answer($0, source: source, seenAt: time) })
             }
         }
     }
@@ -502,8 +528,9 @@ package actor WatchPipeline {
                 if time - createdAt < Self.followFor, recent[key.source]?[key.id] == nil {
                     recent[key.source, default: [:]][key.id] = Followed(createdAt: createdAt)
                 }
-            case .counts(let key, _, let reshares?, _, _, _):
-                recent[key.source]?[key.id]?.reshares = reshares
+            case .counts(let key, _, let reshares, let replies, _, _):
+                if let reshares { recent[key.source]?[key.id]?.reshares = reshares }
+                if let replies { recent[key.source]?[key.id]?.replies = replies }
             default:
                 continue
             }

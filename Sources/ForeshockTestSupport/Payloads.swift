@@ -26,13 +26,14 @@ package func parse(_ kind: SourceConfig.Kind, _ path: String) throws -> [Mention
 }
 
 /// The real Mastodon status from the hashtag recording, with its id, time and counts changed.
-package func mastodonStatus(id: String, createdAt: String = "2026-11-24T08:00:00.000Z", reblogs: Int = 0, author: String = "mastodonpy_test_2",
+package func mastodonStatus(id: String, createdAt: String = "2026-11-24T08:00:00.000Z", reblogs: Int = 0, replies: Int? = nil, author: String = "mastodonpy_test_2",
                     inReplyTo: String? = nil, content: String? = nil) throws -> String {
     let array = try JSONSerialization.jsonObject(with: try payload("mastodon/timelines_tag_hoot.json")) as! [[String: Any]]
     var status = array[0]
     status["id"] = id
     status["created_at"] = createdAt
     status["reblogs_count"] = reblogs
+    if let replies { status["replies_count"] = replies }
     status["in_reply_to_id"] = inReplyTo ?? NSNull()
     if let content { status["content"] = content }
     var account = status["account"] as! [String: Any]

@@ -267,6 +267,35 @@ struct WatchPipelineTests {
         #expect(try await api.requests(to: "/api/v1/statuses/30/context").count == 2)
     }
 
+    @Test("A complaint whose replies rose since last counted has its thread read before those counts are scored: the brand's answer is a reply, and it does not page as unanswered past it")
+    func threadReadOnNewReply() async throws {
+        let now = Date()
+        let created = Timestamp.format(now.addingTimeInterval(-600))
+        let answer = try mastodonStatus(id: "41", createdAt: Timestamp.format(now.addingTimeInterval(30)), author: "acme_support", inReplyTo: "40", content: "<p>@dana sorted, sorry</p>")
+        let api = try await ScriptedAPI([
+            "/api/v1/statuses/40/context": [["body": #"{"ancestors":[],"descendants":[]}"#], ["body": #"{"ancestors":[],"descendants":[\#(answer)]}"#]],
+            "/api/v1/statuses": [["body": "[\(try mastodonStatus(id: "40", createdAt: created, reblogs: 5, replies: 0, author: "dana"))]"],
+                                 ["body": "[\(try mastodonStatus(id: "40", createdAt: created, reblogs: 60, replies: 1, author: "dana"))]"]],
+        ])
+        defer { api.stop() }
+        var source = testSource(.mastodon, name: "m", base: api.base)
+        source.brandAccounts = ["acme_support"]
+        var config = scoringConfig([rule("unanswered", .critical) { $0.unansweredForAtLeast = 300; $0.minReshares = 50 }])
+        config.sources = [source]
+        let sent = Mutex<[AlertNotification]>([])
+        let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())]) { notes in sent.withLock { $0 += notes } }
+        var outcome = PollOutcome(source: "m", observedAt: now)
+        outcome.mentions = [Self.complaint("40", reshares: 5, createdAt: now.addingTimeInterval(-600))]
+        await pipeline.handle(outcome)
+        #expect(try await api.requests(to: "/api/v1/statuses/40/context").count == 1)
+        // A minute on, 60 reshares and one reply more: its thread is read again, though ten minutes have not passed, before the 60 are scored.
+        await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(60)))
+        #expect(try await api.requests(to: "/api/v1/statuses/40/context").count == 2)
+        await pipeline.tick(now.addingTimeInterval(61))
+        let paged = sent.withLock { $0.filter { $0.reason == .started }.map(\.key.id) }
+        #expect(paged.isEmpty, "\(paged)")
+    }
+
     @Test("An alert calling a complaint unanswered says when its thread was last read for the brand's answer, when that is older than a poll and a minute, or not yet")
     func unansweredSaysWhenLooked() async throws {
         let now = Date()
