@@ -158,6 +158,25 @@ struct WatchPipelineTests {
         #expect(await pipeline.health["m"]?.rateLimitWaits == 1)
     }
 
+    /// A pipeline over one Mastodon source "m" at `api` whose brand is `acme_support`, with
+    /// `rules`, and what it notified.
+    static func brandPipeline(_ api: ScriptedAPI, rules: [RuleConfig], interval: Double? = nil) -> (WatchPipeline, Notified) {
+        var source = testSource(.mastodon, name: "m", base: api.base)
+        source.brandAccounts = ["acme_support"]
+        if let interval { source.interval = interval }
+        var config = scoringConfig(rules)
+        config.sources = [source]
+        let sent = Notified()
+        let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())]) { notes in sent.withLock { $0 += notes } }
+        return (pipeline, sent)
+    }
+
+    /// What a pipeline notified, shared with the closure it notifies through.
+    final class Notified: Sendable {
+        private let notes = Mutex<[AlertNotification]>([])
+        func withLock<R>(_ body: (inout [AlertNotification]) -> R) -> R { notes.withLock { body(&$0) } }
+    }
+
     @Test("The brand's answer that the mention stream does not carry is read from the post's thread: a spreading complaint answered there is answered, and a thread is read again only ten minutes later")
     func answerReadFromThread() async throws {
         let now = Date()
@@ -240,13 +259,7 @@ struct WatchPipelineTests {
             "/api/v1/statuses/33/context": [["body": #"{"ancestors":[],"descendants":[]}"#]],
         ])
         defer { api.stop() }
-        var source = testSource(.mastodon, name: "m", base: api.base)
-        source.brandAccounts = ["acme_support"]
-        source.interval = 60
-        var config = scoringConfig([rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 3 }])
-        config.sources = [source]
-        let sent = Mutex<[AlertNotification]>([])
-        let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())]) { notes in sent.withLock { $0 += notes } }
+        let (pipeline, sent) = Self.brandPipeline(api, rules: [rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 3 }], interval: 60)
         var outcome = PollOutcome(source: "m", observedAt: now)
         // 33, with 2 reshares, is read on the ten-minute round but is no post the rule could page for: not again before the hour.
         outcome.mentions = [Self.complaint("30", reshares: 5, createdAt: created), Self.complaint("33", reshares: 2, createdAt: created)]
@@ -278,12 +291,7 @@ struct WatchPipelineTests {
                                  ["body": "[\(try mastodonStatus(id: "40", createdAt: created, reblogs: 60, replies: 1, author: "dana"))]"]],
         ])
         defer { api.stop() }
-        var source = testSource(.mastodon, name: "m", base: api.base)
-        source.brandAccounts = ["acme_support"]
-        var config = scoringConfig([rule("unanswered", .critical) { $0.unansweredForAtLeast = 300; $0.minReshares = 50 }])
-        config.sources = [source]
-        let sent = Mutex<[AlertNotification]>([])
-        let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())]) { notes in sent.withLock { $0 += notes } }
+        let (pipeline, sent) = Self.brandPipeline(api, rules: [rule("unanswered", .critical) { $0.unansweredForAtLeast = 300; $0.minReshares = 50 }])
         var outcome = PollOutcome(source: "m", observedAt: now)
         outcome.mentions = [Self.complaint("40", reshares: 5, createdAt: now.addingTimeInterval(-600))]
         await pipeline.handle(outcome)
@@ -301,14 +309,8 @@ struct WatchPipelineTests {
         let now = Date()
         let api = try await ScriptedAPI(["/api/v1/statuses/40/context": [["body": #"{"ancestors":[],"descendants":[]}"#]]])
         defer { api.stop() }
-        var source = testSource(.mastodon, name: "m", base: api.base)
-        source.brandAccounts = ["acme_support"]
-        source.interval = 60
-        var config = scoringConfig([rule("warm", .warning) { $0.minReshares = 5 }, rule("hot", .critical) { $0.minReshares = 20 },
-                                    rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 50 }])
-        config.sources = [source]
-        let sent = Mutex<[AlertNotification]>([])
-        let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())]) { notes in sent.withLock { $0 += notes } }
+        let (pipeline, sent) = Self.brandPipeline(api, rules: [rule("warm", .warning) { $0.minReshares = 5 }, rule("hot", .critical) { $0.minReshares = 20 },
+                                    rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 50 }], interval: 60)
         var first = PollOutcome(source: "m", observedAt: now)
         first.mentions = [Self.complaint("40", reshares: 8, createdAt: now.addingTimeInterval(-600))]
         await pipeline.handle(first)
@@ -338,12 +340,7 @@ struct WatchPipelineTests {
             "/api/v1/statuses/24/context": [["status": 500, "body": "down"]],
         ])
         defer { api.stop() }
-        var source = testSource(.mastodon, name: "m", base: api.base)
-        source.brandAccounts = ["acme_support"]
-        var config = scoringConfig([rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 10; $0.complaint = true }])
-        config.sources = [source]
-        let sent = Mutex<[AlertNotification]>([])
-        let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())]) { notes in sent.withLock { $0 += notes } }
+        let (pipeline, sent) = Self.brandPipeline(api, rules: [rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 10; $0.complaint = true }])
         var outcome = PollOutcome(source: "m", observedAt: now)
         // Three more reshared complaints come first: the answered one is still read, not crowded out.
         outcome.mentions = ["20", "22", "27"].map { Self.complaint($0, reshares: 12, createdAt: now.addingTimeInterval(-7200)) }
