@@ -212,7 +212,7 @@ package actor WatchPipeline {
             // cost a call each time until it aged out.
             for id in refreshed.gone { recent[source]?[id] = nil }
             let time = clock().timeIntervalSince1970
-            await readThreads(gainingReplies: refreshed.mentions, skipping: Set(refreshed.threadsRead), of: source, poller: poller, at: time)
+            await readThreads(before: refreshed.mentions, skipping: Set(refreshed.threadsRead), of: source, poller: poller, at: now)
             // Only what moved is scored (and journaled); `ingest` brings `recent` up to date.
             let changed = refreshed.mentions.filter { mention in
                 (mention.reshares != nil && mention.reshares != recent[source]?[mention.id]?.reshares) || mention.replies != nil || mention.likes != nil
@@ -357,21 +357,31 @@ package actor WatchPipeline {
         await take(await Self.threads(of: order.prefix(max(soon, Self.threadsPerPoll)).map { ($0.id, $0.author) }, poller: poller), source: source, at: now)
     }
 
-    /// Reads, before their counts are scored, the threads of posts not answered yet whose
-    /// replies rose since last counted: the brand's answer is a reply, and its page would
-    /// otherwise say "unanswered" until the thread's next read, up to `threadReadEvery` later.
+    /// Reads, before their counts are scored, the threads of posts not answered yet that these
+    /// counts may page as unanswered with an older read: those whose replies rose since last
+    /// counted (the brand's answer is a reply; its page would otherwise say "unanswered" until
+    /// the thread's next read, up to `threadReadEvery` later), and those past a rule's
+    /// `unanswered_for_at_least` whose reshares reach its `min_reshares` only now, with their
+    /// thread read longer than a poll and a minute ago (read at the crossing, it may be
+    /// minutes old by then).
     /// - Parameters:
     ///   - mentions: the posts with their fresh counts.
     ///   - skipping: those whose thread came with their counts (Hacker News).
-    private func readThreads(gainingReplies mentions: [Mention], skipping: Set<String>, of source: String, poller: FeedPoller, at time: Double) async {
+    private func readThreads(before mentions: [Mention], skipping: Set<String>, of source: String, poller: FeedPoller, at time: Double) async {
         guard poller.readsThreads, config.rules.contains(where: \.when.readsAnswer) else { return }
-        let rose = mentions.filter { mention in
-            guard !skipping.contains(mention.id), let post = recent[source]?[mention.id], !post.answered,
-                  let replies = mention.replies, let before = post.replies else { return false }
-            return replies > before
+        let unanswered = unansweredRules(of: source)
+        let fresh = poller.source.interval + Self.beforeCrossing
+        let due = mentions.filter { mention in
+            guard !skipping.contains(mention.id), let post = recent[source]?[mention.id], !post.answered else { return false }
+            if let replies = mention.replies, let before = post.replies, replies > before { return true }
+            guard let reshares = mention.reshares, time - (post.threadReadAt ?? -.infinity) > fresh else { return false }
+            return unanswered.contains { rule in
+                let least = rule.when.minReshares ?? 0
+                return time - post.createdAt >= (rule.when.unansweredForAtLeast ?? 0) && post.reshares < least && reshares >= least
+            }
         }.sorted { ($0.reshares ?? 0, $1.id) > ($1.reshares ?? 0, $0.id) }
-        guard !rose.isEmpty else { return }
-        await take(await Self.threads(of: rose.prefix(Self.threadsBeforeScoringPerPoll).map { ($0.id, $0.author) }, poller: poller), source: source, at: time)
+        guard !due.isEmpty else { return }
+        await take(await Self.threads(of: due.prefix(Self.threadsBeforeScoringPerPoll).map { ($0.id, $0.author) }, poller: poller), source: source, at: time)
     }
 
     /// Takes what threads read at `time` gave: when each was read, whether it could be, and

@@ -304,6 +304,30 @@ struct WatchPipelineTests {
         #expect(paged.isEmpty, "\(paged)")
     }
 
+    @Test("A complaint long past unanswered_for_at_least whose reshares reach the rule's only now has its thread read first, when its last read is older than a poll and a minute: the page goes by a fresh read")
+    func threadReadWhenReshareCountCrosses() async throws {
+        let now = Date()
+        let created = Timestamp.format(now.addingTimeInterval(-3700))
+        let answer = try mastodonStatus(id: "51", createdAt: Timestamp.format(now.addingTimeInterval(100)), author: "acme_support", inReplyTo: "50", content: "<p>@dana sorted, sorry</p>")
+        let api = try await ScriptedAPI([
+            "/api/v1/statuses/50/context": [["body": #"{"ancestors":[],"descendants":[]}"#], ["body": #"{"ancestors":[],"descendants":[\#(answer)]}"#]],
+            "/api/v1/statuses": [["body": "[\(try mastodonStatus(id: "50", createdAt: created, reblogs: 5, replies: 0, author: "dana"))]"],
+                                 ["body": "[\(try mastodonStatus(id: "50", createdAt: created, reblogs: 60, replies: 0, author: "dana"))]"]],
+        ])
+        defer { api.stop() }
+        let (pipeline, sent) = Self.brandPipeline(api, rules: [rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 50 }], interval: 60)
+        var outcome = PollOutcome(source: "m", observedAt: now)
+        outcome.mentions = [Self.complaint("50", reshares: 5, createdAt: now.addingTimeInterval(-3700))]
+        await pipeline.handle(outcome)
+        #expect(try await api.requests(to: "/api/v1/statuses/50/context").count == 1)
+        // Two and a half minutes on, 60 reshares (no reply counted): read again before they are scored.
+        await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(150)))
+        #expect(try await api.requests(to: "/api/v1/statuses/50/context").count == 2)
+        await pipeline.tick(now.addingTimeInterval(151))
+        let paged = sent.withLock { $0.filter { $0.reason == .started }.map(\.key.id) }
+        #expect(paged.isEmpty, "\(paged)")
+    }
+
     @Test("An alert calling a complaint unanswered says when its thread was last read for the brand's answer, when that is older than a poll and a minute, or not yet")
     func unansweredSaysWhenLooked() async throws {
         let now = Date()
