@@ -280,52 +280,44 @@ struct WatchPipelineTests {
         #expect(try await api.requests(to: "/api/v1/statuses/30/context").count == 2)
     }
 
-    @Test("A complaint whose replies rose since last counted has its thread read before those counts are scored: the brand's answer is a reply, and it does not page as unanswered past it")
-    func threadReadOnNewReply() async throws {
+    /// A complaint `age` seconds old with 5 reshares and no reply, under `rule`, whose brand
+    /// answered it in a thread read a second time; `later` seconds on its fresh counts say
+    /// `reblogs` and `replies`.
+    /// - Returns: how often its thread was read by then, and what paged.
+    func answeredBeforeCounts(age: Double, rule unanswered: RuleConfig, reblogs: Int, replies: Int, later: Double) async throws -> (reads: Int, paged: [String]) {
         let now = Date()
-        let created = Timestamp.format(now.addingTimeInterval(-600))
-        let answer = try mastodonStatus(id: "41", createdAt: Timestamp.format(now.addingTimeInterval(30)), author: "acme_support", inReplyTo: "40", content: "<p>@dana sorted, sorry</p>")
+        let created = Timestamp.format(now.addingTimeInterval(-age))
+        let answer = try mastodonStatus(id: "41", createdAt: Timestamp.format(now.addingTimeInterval(later - 30)), author: "acme_support", inReplyTo: "40", content: "<p>@dana sorted, sorry</p>")
         let api = try await ScriptedAPI([
             "/api/v1/statuses/40/context": [["body": #"{"ancestors":[],"descendants":[]}"#], ["body": #"{"ancestors":[],"descendants":[\#(answer)]}"#]],
             "/api/v1/statuses": [["body": "[\(try mastodonStatus(id: "40", createdAt: created, reblogs: 5, replies: 0, author: "dana"))]"],
-                                 ["body": "[\(try mastodonStatus(id: "40", createdAt: created, reblogs: 60, replies: 1, author: "dana"))]"]],
+                                 ["body": "[\(try mastodonStatus(id: "40", createdAt: created, reblogs: reblogs, replies: replies, author: "dana"))]"]],
         ])
         defer { api.stop() }
-        let (pipeline, sent) = Self.brandPipeline(api, rules: [rule("unanswered", .critical) { $0.unansweredForAtLeast = 300; $0.minReshares = 50 }])
+        let (pipeline, sent) = Self.brandPipeline(api, rules: [unanswered], interval: 60)
         var outcome = PollOutcome(source: "m", observedAt: now)
-        outcome.mentions = [Self.complaint("40", reshares: 5, createdAt: now.addingTimeInterval(-600))]
+        outcome.mentions = [Self.complaint("40", reshares: 5, createdAt: now.addingTimeInterval(-age))]
         await pipeline.handle(outcome)
         #expect(try await api.requests(to: "/api/v1/statuses/40/context").count == 1)
-        // A minute on, 60 reshares and one reply more: its thread is read again, though ten minutes have not passed, before the 60 are scored.
-        await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(60)))
-        #expect(try await api.requests(to: "/api/v1/statuses/40/context").count == 2)
-        await pipeline.tick(now.addingTimeInterval(61))
-        let paged = sent.withLock { $0.filter { $0.reason == .started }.map(\.key.id) }
-        #expect(paged.isEmpty, "\(paged)")
+        await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(later)))
+        await pipeline.tick(now.addingTimeInterval(later + 1))
+        return (try await api.requests(to: "/api/v1/statuses/40/context").count, sent.withLock { $0.filter { $0.reason == .started }.map(\.key.id) })
+    }
+
+    @Test("A complaint whose replies rose since last counted has its thread read before those counts are scored: the brand's answer is a reply, and it does not page as unanswered past it")
+    func threadReadOnNewReply() async throws {
+        // A minute on, 60 reshares and one reply more: read again though ten minutes have not passed.
+        let seen = try await answeredBeforeCounts(age: 600, rule: rule("unanswered", .critical) { $0.unansweredForAtLeast = 300; $0.minReshares = 50 },
+                                                  reblogs: 60, replies: 1, later: 60)
+        #expect(seen.reads == 2 && seen.paged.isEmpty, "\(seen)")
     }
 
     @Test("A complaint long past unanswered_for_at_least whose reshares reach the rule's only now has its thread read first, when its last read is older than a poll and a minute: the page goes by a fresh read")
     func threadReadWhenReshareCountCrosses() async throws {
-        let now = Date()
-        let created = Timestamp.format(now.addingTimeInterval(-3700))
-        let answer = try mastodonStatus(id: "51", createdAt: Timestamp.format(now.addingTimeInterval(100)), author: "acme_support", inReplyTo: "50", content: "<p>@dana sorted, sorry</p>")
-        let api = try await ScriptedAPI([
-            "/api/v1/statuses/50/context": [["body": #"{"ancestors":[],"descendants":[]}"#], ["body": #"{"ancestors":[],"descendants":[\#(answer)]}"#]],
-            "/api/v1/statuses": [["body": "[\(try mastodonStatus(id: "50", createdAt: created, reblogs: 5, replies: 0, author: "dana"))]"],
-                                 ["body": "[\(try mastodonStatus(id: "50", createdAt: created, reblogs: 60, replies: 0, author: "dana"))]"]],
-        ])
-        defer { api.stop() }
-        let (pipeline, sent) = Self.brandPipeline(api, rules: [rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 50 }], interval: 60)
-        var outcome = PollOutcome(source: "m", observedAt: now)
-        outcome.mentions = [Self.complaint("50", reshares: 5, createdAt: now.addingTimeInterval(-3700))]
-        await pipeline.handle(outcome)
-        #expect(try await api.requests(to: "/api/v1/statuses/50/context").count == 1)
-        // Two and a half minutes on, 60 reshares (no reply counted): read again before they are scored.
-        await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(150)))
-        #expect(try await api.requests(to: "/api/v1/statuses/50/context").count == 2)
-        await pipeline.tick(now.addingTimeInterval(151))
-        let paged = sent.withLock { $0.filter { $0.reason == .started }.map(\.key.id) }
-        #expect(paged.isEmpty, "\(paged)")
+        // Two and a half minutes on, 60 reshares and no reply counted.
+        let seen = try await answeredBeforeCounts(age: 3700, rule: rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 50 },
+                                                  reblogs: 60, replies: 0, later: 150)
+        #expect(seen.reads == 2 && seen.paged.isEmpty, "\(seen)")
     }
 
     @Test("An alert calling a complaint unanswered says when its thread was last read for the brand's answer, when that is older than a poll and a minute, or not yet")
