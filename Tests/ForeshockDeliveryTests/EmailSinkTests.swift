@@ -63,11 +63,12 @@ struct EmailSinkTests {
         defer { server.stop() }
         let config = try NotifierFixtures.config(sinks: #"""
             { name: "mail", kind: "email", smtp_url: "smtp://127.0.0.1:\#(server.port)", starttls: "off", from: "foreshock@example.com", to: ["oncall@example.com"] }
-            """#, extra: #"alerting: { group_wait: "1h" }"#)
+            """#, extra: #"alerting: { group_wait: "1h", repeat_interval: "60s" }"#)
         let notifier = try NotifierFixtures.notifier(config)
         defer { notifier.stop() }
         notifier.submit([NotifierFixtures.note("1", severity: .warning)])
-        notifier.submit([NotifierFixtures.note("1", reason: .escalated, after: 10), NotifierFixtures.note("1", reason: .repeated, after: 20)])
+        // Its reminders a repeat_interval apart, as the core sends them (a sooner one is no news).
+        notifier.submit([NotifierFixtures.note("1", reason: .escalated, after: 10), NotifierFixtures.note("1", reason: .repeated, after: 80)])
         #expect(await notifier.drain(timeout: 30))
         let one = try await MailFixtures.parsed(inbox.appendingPathComponent("1.eml").path)
         let two = try await MailFixtures.parsed(inbox.appendingPathComponent("2.eml").path)
@@ -76,8 +77,8 @@ struct EmailSinkTests {
         #expect(two["in_reply_to"]?.stringValue == root && two["references"]?.stringValue == root, "\(two)")
 
         // The drain closed the window: the next goes alone, the two after it together.
-        notifier.submit([NotifierFixtures.note("1", reason: .repeated, after: 25)])
-        notifier.submit([NotifierFixtures.note("2", after: 30), NotifierFixtures.note("1", reason: .repeated, after: 40)])
+        notifier.submit([NotifierFixtures.note("1", reason: .repeated, after: 150)])
+        notifier.submit([NotifierFixtures.note("2", after: 160), NotifierFixtures.note("1", reason: .repeated, after: 230)])
         #expect(await notifier.drain(timeout: 30))
         let four = try await MailFixtures.parsed(inbox.appendingPathComponent("4.eml").path)
         #expect(four["subject"]?.stringValue?.hasSuffix("(and 1 more)") == true, "\(four)")
@@ -91,8 +92,8 @@ struct EmailSinkTests {
         #expect(four["alerts"] == .array([.string(NotifierFixtures.note("2").alertKey), .string(NotifierFixtures.note("1").alertKey)]), "\(four)")
         #expect(two["alerts"] == .array([.string(NotifierFixtures.note("1").alertKey)]), "\(two)")
         // An alert that starts and escalates within one window: that mail is its thread's root.
-        notifier.submit([NotifierFixtures.note("1", reason: .repeated, after: 50)])
-        notifier.submit([NotifierFixtures.note("3", after: 60, severity: .warning), NotifierFixtures.note("3", reason: .escalated, after: 70)])
+        notifier.submit([NotifierFixtures.note("1", reason: .repeated, after: 300)])
+        notifier.submit([NotifierFixtures.note("3", after: 310, severity: .warning), NotifierFixtures.note("3", reason: .escalated, after: 320)])
         #expect(await notifier.drain(timeout: 30))
         let six = try await MailFixtures.parsed(inbox.appendingPathComponent("6.eml").path)
         #expect(six["subject"]?.stringValue?.hasSuffix("(and 1 more)") == true, "\(six)")
