@@ -257,8 +257,9 @@ package final class Notifier: @unchecked Sendable {
             // Only a start of an alert that (as the core knows it) began after the sink was
             // paged: one the core lost track of. A start to a sink a rule of its own brings is
             // of an alert that fired before, and says nothing of its severity.
+            // A volume alert says not when it fired: never read so.
             guard let told, told.severity > note.severity, note.time >= told.time, note.time - told.time < repeatInterval,
-                  (note.firedAt ?? note.time) > told.time else { return .started }
+                  let firedAt = note.firedAt, firedAt > told.time else { return .started }
             return .deescalated
         case .repeated:
             guard let told else { return .started }
@@ -532,15 +533,20 @@ package final class Notifier: @unchecked Sendable {
     }
 
     /// After a restart: the alerts the replayed notifications (`notes`, oldest first) leave
-    /// firing that no sink was told of (a silence held them back, one that may have ended
-    /// while the process was down), remembered so that they are told once no silence holds
-    /// them (`lapsedSilences`), as if this process had held them back itself.
+    /// firing, with the sinks they were routed to that were not told (a silence held them
+    /// back, one that may have ended while the process was down), remembered so that those
+    /// are told once no silence holds them (`lapsedSilences`), as if this process had held
+    /// them back itself.
     package func rememberSilenced(_ notes: [AlertNotification]) {
         var last: [String: AlertNotification] = [:]
         for note in notes { last[note.alertKey] = note }
-        let untold = last.values.filter { note in note.state == .firing && !targets(note).contains { log.toldFiring(note, sink: $0) } }
+        // Owed sink by sink: one told of the alert does not clear another's debt, and one told
+        // another severity (the escalation a silence held back) is owed too.
+        let owed = last.values.filter { $0.state == .firing }.map { note in
+            (note, targets(note).filter { log.toldFiringAt(note, sink: $0)?.severity != note.severity })
+        }
         lock.withLock {
-            for note in untold where heldBySilence[note.alertKey] == nil { hold(note, for: targets(note)) }
+            for (note, sinks) in owed where heldBySilence[note.alertKey] == nil && !sinks.isEmpty { hold(note, for: sinks) }
         }
     }
 

@@ -358,12 +358,14 @@ package actor WatchPipeline {
     }
 
     /// Reads, before their counts are scored, the threads of posts not answered yet that these
-    /// counts may page as unanswered with an older read: those whose replies rose since last
+    /// counts may page as unanswered with an older read: those past a rule's
+    /// `unanswered_for_at_least` whose reshares reach its `min_reshares` only now (read at the
+    /// crossing, their thread may be minutes old by then), up to `threadsBeforeScoringPerPoll`;
+    /// then, up to `threadsPerPoll`, complaints first, those whose replies rose since last
     /// counted (the brand's answer is a reply; its page would otherwise say "unanswered" until
-    /// the thread's next read, up to `threadReadEvery` later), and those past a rule's
-    /// `unanswered_for_at_least` whose reshares reach its `min_reshares` only now, with their
-    /// thread read longer than a poll and a minute ago (read at the crossing, it may be
-    /// minutes old by then).
+    /// the thread's next read, up to `threadReadEvery` later). Each only with its thread read
+    /// longer than a poll and a minute ago, so a post gaining comments every poll (Reddit)
+    /// costs a call every other poll at most.
     /// - Parameters:
     ///   - mentions: the posts with their fresh counts.
     ///   - skipping: those whose thread came with their counts (Hacker News).
@@ -371,17 +373,35 @@ package actor WatchPipeline {
         guard poller.readsThreads, config.rules.contains(where: \.when.readsAnswer) else { return }
         let unanswered = unansweredRules(of: source)
         let fresh = poller.source.interval + Self.beforeCrossing
-        let due = mentions.filter { mention in
-            guard !skipping.contains(mention.id), let post = recent[source]?[mention.id], !post.answered else { return false }
-            if let replies = mention.replies, let before = post.replies, replies > before { return true }
-            guard let reshares = mention.reshares, time - (post.threadReadAt ?? -.infinity) > fresh else { return false }
-            return unanswered.contains { rule in
+        var crossing: [Mention] = [], rose: [Mention] = []
+        for mention in mentions {
+            guard !skipping.contains(mention.id), let post = recent[source]?[mention.id], !post.answered,
+                  time - (post.threadReadAt ?? -.infinity) > fresh else { continue }
+            let reshares = mention.reshares ?? post.reshares
+            if unanswered.contains(where: { rule in
                 let least = rule.when.minReshares ?? 0
                 return time - post.createdAt >= (rule.when.unansweredForAtLeast ?? 0) && post.reshares < least && reshares >= least
+            }) {
+                crossing.append(mention)
+            } else if let replies = mention.replies, let before = post.replies, replies > before {
+                rose.append(mention)
             }
-        }.sorted { ($0.reshares ?? 0, $1.id) > ($1.reshares ?? 0, $0.id) }
+        }
+        guard !crossing.isEmpty || !rose.isEmpty else { return }
+        let keys = (crossing + rose).map { PostKey(source: source, id: $0.id) }
+        let features = Dictionary(zip(keys.map(\.id), await onEngine { $0.features(keys, at: time) }).compactMap { id, f in f.map { (id, $0) } },
+                                  uniquingKeysWith: { first, _ in first })
+        // Not answered as the core knows it, and worth a look: a complaint, or spreading.
+        func worth(_ mention: Mention) -> PostFeatures? {
+            features[mention.id].flatMap { $0.unansweredFor != nil && ($0.complaintScore > 0 || $0.reshares > 0) ? $0 : nil }
+        }
+        func first(_ posts: [Mention]) -> [Mention] {
+            posts.compactMap { mention in worth(mention).map { (mention, $0) } }
+                .sorted { ($0.1.complaintScore, $0.1.reshares, $1.0.id) > ($1.1.complaintScore, $1.1.reshares, $0.0.id) }.map(\.0)
+        }
+        let due = first(crossing).prefix(Self.threadsBeforeScoringPerPoll) + first(rose).prefix(Self.threadsPerPoll)
         guard !due.isEmpty else { return }
-        await take(await Self.threads(of: due.prefix(Self.threadsBeforeScoringPerPoll).map { ($0.id, $0.author) }, poller: poller), source: source, at: time)
+        await take(await Self.threads(of: due.map { ($0.id, $0.author) }, poller: poller), source: source, at: time)
     }
 
     /// Takes what threads read at `time` gave: when each was read, whether it could be, and

@@ -455,9 +455,9 @@ package actor WatchService {
         // Silences that ended before their alerts did: receivers hear of those alerts now (not
         // on the way out, after the last deliveries).
         let down = Set(sources.filter { $0.health.alerted }.map(\.name))
-        let routes = Dictionary(config.rules.map { ($0.name, $0.sinks) }, uniquingKeysWith: { first, _ in first })
+        let matcher = RuleMatcher(rules: config.rules)
         let reminders = !running ? [] : notifier.lapsedSilences(now: Date()) { held in
-            Self.reminder(of: held, firing: snapshot.firing, sourcesDown: down, features: byKey, at: now.timeIntervalSince1970, routes: routes)
+            Self.reminder(of: held, firing: snapshot.firing, sourcesDown: down, features: byKey, at: now.timeIntervalSince1970, matcher: matcher)
         }
         if !reminders.isEmpty {
             logger.info("alerts still firing that a sink was not told of (a silence held them back and no longer holds them as they are now: it ended, or they passed to a rule it does not match); telling them now", [("alerts", reminders.map(\.alertKey).joined(separator: ","))])
@@ -589,12 +589,13 @@ package actor WatchService {
     ///   - held: what the silence held back (`Notifier.lapsedSilences` asks).
     ///   - firing: the engine's alerts firing now.
     ///   - sourcesDown: the sources whose source-down alert fires.
-    ///   - routes: each rule's sinks (none named: every sink). The reminder goes to those the
-    ///     silence held it back from that the alert's rule now sends to.
-    /// - Returns: nil once the alert no longer fires, or its rule sends to none of them.
+    ///   - matcher: the rules. A post's reminder goes to those the silence held it back from
+    ///     that the rules holding now send to (as the core's own reminders go); with none
+    ///     holding (the alert in its grace before it resolves), to all of them.
+    /// - Returns: nil once the alert no longer fires, or the rules holding send to none of them.
     static func reminder(of held: AlertNotification, firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)],
                          sourcesDown: Set<String>, features: [PostKey: PostFeatures], at time: Double,
-                         routes: [String: [String]] = [:]) -> AlertNotification? {
+                         matcher: RuleMatcher? = nil) -> AlertNotification? {
         var note = held
         if case .sourceDown(let source, _, _) = note.subject {
             guard sourcesDown.contains(source) else { return nil }
@@ -602,9 +603,12 @@ package actor WatchService {
             guard let now = firing.first(where: { $0.isVolume == note.isVolume && $0.key == note.key }) else { return nil }
             note.rule = now.alert.rule
             note.severity = now.alert.severity
-            if let routed = routes[now.alert.rule], !routed.isEmpty {
-                note.sinks = note.sinks.isEmpty ? routed : note.sinks.filter(routed.contains)
-                guard !note.sinks.isEmpty else { return nil }
+            if let matcher, !note.isVolume, let f = features[note.key], case let holding = matcher.holding(f, volume: .none), !holding.isEmpty {
+                let routed = AlertLifecycle.union(holding.map { matcher.rules[$0].sinks })
+                if !routed.isEmpty {
+                    note.sinks = note.sinks.isEmpty ? routed : note.sinks.filter(routed.contains)
+                    guard !note.sinks.isEmpty else { return nil }
+                }
             }
         }
         return note.reminder(at: time, features: features[note.key])

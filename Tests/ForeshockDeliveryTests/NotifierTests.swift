@@ -231,13 +231,15 @@ struct NotifierTests {
     }
 
     /// Webhook sinks named `names`, each at `/NAME` on one loopback server that answers 200, no
-    /// group window: the server and the notifier (the caller stops both).
-    static func hooks(_ names: [String]) async throws -> (FixtureServer, Notifier) {
+    /// group window: the server and the notifier (the caller stops both), its config and state
+    /// directory (for a restart).
+    static func hooks(_ names: [String]) async throws -> (FixtureServer, Notifier, Config, String) {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(Dictionary(uniqueKeysWithValues: names.map { ("/" + $0, #"[{"status": 200}]"#) }))])
         do {
             let sinks = names.map { #"{ name: "\#($0)", kind: "webhook", url: "\#(server.base)/\#($0)" }"# }.joined(separator: ", ")
             let config = try NotifierFixtures.config(sinks: sinks, extra: #"alerting: { group_wait: "0s" }"#)
-            return (server, try NotifierFixtures.notifier(config, stateDir: try makeTemporaryDirectory().path))
+            let state = try makeTemporaryDirectory().path
+            return (server, try NotifierFixtures.notifier(config, stateDir: state), config, state)
         } catch {
             server.stop()
             throw error
@@ -317,7 +319,7 @@ struct NotifierTests {
 
     @Test("What a silence held back from one sink stays owed to it while another sink hears of the alert; a sink's first page keeps the core's id, so it is taken once")
     func heldPerSink() async throws {
-        let (server, notifier) = try await Self.hooks(["a", "b"])
+        let (server, notifier, _, _) = try await Self.hooks(["a", "b"])
         defer { server.stop(); notifier.stop() }
         _ = try notifier.silences.add(SilenceConfig(matchers: [SilenceMatcher(.rule, .equal, "going-viral")], until: Date().addingTimeInterval(3600)))
         // 7 fires under going-viral to a (held back); then a rule of its own brings b, unsilenced.
@@ -340,6 +342,26 @@ struct NotifierTests {
         #expect(await notifier.drain(timeout: 30))
         #expect(try await Self.reasons(server, "a") == ["started"])
         #expect(try await Self.reasons(server, "b") == ["started"])
+    }
+
+    @Test("After a restart, a sink a silence kept an escalation from is still owed it though another sink was told of the alert")
+    func owedPerSinkAcrossRestart() async throws {
+        let (server, notifier, config, state) = try await Self.hooks(["pager", "slack"])
+        defer { server.stop() }
+        _ = try notifier.silences.add(SilenceConfig(matchers: [SilenceMatcher(.rule, .equal, "going-viral")], until: Date().addingTimeInterval(2)))
+        var warned = NotifierFixtures.note("7", severity: .warning)
+        warned.rule = "heating-up"
+        warned.sinks = ["slack"]
+        var escalated = NotifierFixtures.note("7", reason: .escalated, after: 60)
+        escalated.sinks = ["slack", "pager"]
+        notifier.submit([warned, escalated])
+        #expect(await notifier.drain(timeout: 30))
+        notifier.stop()
+        let restarted = try NotifierFixtures.notifier(config, stateDir: state)
+        defer { restarted.stop() }
+        restarted.rememberSilenced([warned, escalated])
+        let owed = restarted.lapsedSilences(now: Date().addingTimeInterval(5))
+        #expect(owed.map { "\($0.alertKey) \($0.sinks)" } == ["mastodon:7 [\"pager\", \"slack\"]"], "\(owed.map(\.sinks))")
     }
 
     @Test("How a sink reads a notification, from what it was last told")
@@ -387,7 +409,7 @@ struct NotifierTests {
 
     @Test("An alert seen anew at a lower severity, routed away from the pager that was paged, de-escalates to the pager too; a sink a warning rule brings to a critical alert says nothing to the pager")
     func routedAwayDeescalation() async throws {
-        let (server, notifier) = try await Self.hooks(["pager", "slack"])
+        let (server, notifier, _, _) = try await Self.hooks(["pager", "slack"])
         defer { server.stop(); notifier.stop() }
         func note(_ id: String, after: Double, severity: Severity, to sinks: [String], firedAfter: Double) -> AlertNotification {
             var note = NotifierFixtures.note(id, after: after, severity: severity)
@@ -411,7 +433,7 @@ struct NotifierTests {
 
     @Test("A resolution reaches every sink told the alert fires, also one the alert is no longer routed to (after a restart that lost the journal, the core routed it anew)")
     func resolutionToEveryoneTold() async throws {
-        let (server, notifier) = try await Self.hooks(["pager", "slack"])
+        let (server, notifier, _, _) = try await Self.hooks(["pager", "slack"])
         defer { server.stop(); notifier.stop() }
         var paged = NotifierFixtures.note("7")
         paged.sinks = ["pager"]

@@ -24,16 +24,31 @@ struct SilenceReminderTests {
                 "\(reminders.map { "\($0.alertKey) \($0.rule) \($0.severity) \($0.reason) \($0.time)" })")
     }
 
-    @Test("The reminder goes to the sinks the silence held it back from that the alert's rule now sends to; to none of them, it is not sent")
-    func remindersFollowTheRuleNow() {
-        var held = NotifierFixtures.note("7")
-        held.sinks = ["pager", "slack"]
-        let now = AlertLifecycle.Firing(severity: .warning, rule: "heating-up", sinks: [], since: 0, lastNotified: 100, lastHeld: 100)
-        func remind(_ routes: [String: [String]]) -> [String]? {
-            WatchService.reminder(of: held, firing: [(key: held.key, isVolume: false, alert: now)], sourcesDown: [], features: [:], at: 500, routes: routes)?.sinks
+    @Test("The reminder goes to the sinks the silence held it back from that the rules holding now send to; to none of them, it is not sent; with none holding, to all")
+    func remindersFollowTheRulesNow() throws {
+        var hot = rule("hot", .critical) { $0.minReshares = 20 }
+        hot.sinks = ["pager", "slack"]
+        var warm = rule("warm", .warning) { $0.minReshares = 5 }
+        warm.sinks = ["slack"]
+        var mail = rule("mail", .warning) { $0.minReshares = 5 }
+        mail.sinks = ["mail"]
+        mail.sources = ["elsewhere"]
+        let matcher = RuleMatcher(rules: [hot, warm, mail])
+        let key = PostKey(source: "m", id: "7")
+        func remind(reshares: Int, held sinks: [String] = ["pager", "slack"]) throws -> [String]? {
+            let engine = ScoringEngine(config: scoringConfig([]), shards: 1)
+            _ = engine.ingest([.post(key: key, time: 0, createdAt: 0, author: "dana", followers: 300, text: nil, url: nil),
+                               .counts(key: key, time: 60, reshares: reshares, replies: nil, likes: nil, quotes: nil)])
+            let f = try #require(engine.features(key, at: 61))
+            var held = NotifierFixtures.note("7")
+            held.subject = .post(key, held.post!)
+            held.sinks = sinks
+            let now = AlertLifecycle.Firing(severity: .warning, rule: "warm", sinks: [], since: 0, lastNotified: 0, lastHeld: 61)
+            return WatchService.reminder(of: held, firing: [(key: key, isVolume: false, alert: now)], sourcesDown: [], features: [key: f], at: 61, matcher: matcher)?.sinks
         }
-        #expect(remind(["heating-up": ["slack"]]) == ["slack"])
-        #expect(remind(["heating-up": []]) == ["pager", "slack"], "a rule that names no sinks sends to every one")
-        #expect(remind(["heating-up": ["mail"]]) == nil)
+        #expect(try remind(reshares: 10) == ["slack"], "only warm holds: not the pager hot routes to")
+        #expect(try remind(reshares: 30) == ["pager", "slack"], "both hold")
+        #expect(try remind(reshares: 10, held: ["pager"]) == nil, "warm sends not to the pager")
+        #expect(try remind(reshares: 2) == ["pager", "slack"], "none holds: in its grace, to all it owes")
     }
 }
