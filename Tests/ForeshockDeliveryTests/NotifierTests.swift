@@ -384,6 +384,10 @@ struct NotifierTests {
         #expect(reads(.started, .critical, told: (.warning, 500)) == .started)
         #expect(reads(.started, .warning, told: (.critical, 500), firedAt: 500) == .started, "an alert that fired when the sink was paged: a rule of its own brought another sink")
         #expect(reads(.deescalated, .warning, told: nil) == .deescalated)
+        // A volume alert says not when it fired: its start is never read as a lost journal's.
+        var volume = AlertNotification(.volume(source: "hn", ratio: 4, z: 5), time: 1000, rule: "volume", severity: .warning, reason: .started, sinks: ["slack"])
+        volume.firedAt = nil
+        #expect(Notifier.reads(volume, told: (severity: .critical, time: 500), repeatInterval: 3600) == .started)
     }
 
     @Test("After a restart that lost the journal, an alert paged as critical that only a warning rule holds now reaches the pager as a de-escalation, not as nothing; as severe, it is not news")
