@@ -197,6 +197,7 @@ package actor WatchPipeline {
         let recounted = outcome.recounted.filter { mention in
             follow[mention.id].map { freshCounts ? (mention.reshares ?? 0) > $0.reshares : $0.reshares != mention.reshares } ?? false
         }
+        if extraCalls { await readThreads(before: recounted, skipping: [], of: source, poller: poller, at: now) }
         await ingest(recounted.map { .counts(key: PostKey(source: source, id: $0.id), time: now, reshares: $0.reshares, replies: $0.replies, likes: $0.likes, quotes: $0.quotes) })
         let threshold = extraCalls ? poller.source.fetchResharersAt : nil
         for (id, post) in follow.sorted(by: { $0.value.reshares > $1.value.reshares }) {

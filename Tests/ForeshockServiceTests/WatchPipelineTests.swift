@@ -284,7 +284,8 @@ struct WatchPipelineTests {
     /// answered it in a thread read a second time; `later` seconds on its fresh counts say
     /// `reblogs` and `replies`.
     /// - Returns: how often its thread was read by then, and what paged.
-    func answeredBeforeCounts(age: Double, rule unanswered: RuleConfig, reblogs: Int, replies: Int, later: Double) async throws -> (reads: Int, paged: [String]) {
+    /// - Parameter listed: the new counts come with the poll's listing (a recount), not a refresh.
+    func answeredBeforeCounts(age: Double, rule unanswered: RuleConfig, reblogs: Int, replies: Int, later: Double, listed: Bool = false) async throws -> (reads: Int, paged: [String]) {
         let now = Date()
         let created = Timestamp.format(now.addingTimeInterval(-age))
         let answer = try mastodonStatus(id: "41", createdAt: Timestamp.format(now.addingTimeInterval(later - 30)), author: "acme_support", inReplyTo: "40", content: "<p>@dana sorted, sorry</p>")
@@ -299,7 +300,9 @@ struct WatchPipelineTests {
         outcome.mentions = [Self.complaint("40", reshares: 5, createdAt: now.addingTimeInterval(-age))]
         await pipeline.handle(outcome)
         #expect(try await api.requests(to: "/api/v1/statuses/40/context").count == 1)
-        await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(later)))
+        var next = PollOutcome(source: "m", observedAt: now.addingTimeInterval(later))
+        if listed { next.recounted = [Self.complaint("40", reshares: reblogs, createdAt: now.addingTimeInterval(-age))] }
+        await pipeline.handle(next)
         await pipeline.tick(now.addingTimeInterval(later + 1))
         return (try await api.requests(to: "/api/v1/statuses/40/context").count, sent.withLock { $0.filter { $0.reason == .started }.map(\.key.id) })
     }
@@ -323,6 +326,10 @@ struct WatchPipelineTests {
         let seen = try await answeredBeforeCounts(age: 3700, rule: rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 50 },
                                                   reblogs: 60, replies: 0, later: 150)
         #expect(seen.reads == 2 && seen.paged.isEmpty, "\(seen)")
+        // The same when the poll's listing brings the 60 before a refresh does.
+        let listed = try await answeredBeforeCounts(age: 3700, rule: rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 50 },
+                                                    reblogs: 60, replies: 0, later: 150, listed: true)
+        #expect(listed.reads == 2 && listed.paged.isEmpty, "\(listed)")
     }
 
     @Test("An alert calling a complaint unanswered says when its thread was last read for the brand's answer, when that is older than a poll and a minute, or not yet")
