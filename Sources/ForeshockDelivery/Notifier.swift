@@ -415,20 +415,41 @@ package final class Notifier: @unchecked Sendable {
         heldBySilence[alertKey] = held.sinks.isEmpty ? nil : held
     }
 
+    /// What became of an alert a silence held back, as it stands now (`lapsedSilences`).
+    package enum HeldNow: Sendable {
+        /// It no longer fires: nothing is owed.
+        case gone
+        /// No rule holding now sends to the sinks it is owed to: kept for when one does.
+        case later
+        /// To be told now, as this says (its rule and severity may have changed since).
+        case tell(AlertNotification)
+
+        /// What to tell now, if anything.
+        package var told: AlertNotification? {
+            if case .tell(let note) = self { return note }
+            return nil
+        }
+    }
+
     /// The alerts whose firing notifications a silence held back, that no silence holds at
     /// `now` as they are now: each handed out once, to be told now, if the alert still fires.
-    /// - Parameter asNow: the held notification as the alert stands now (its rule and severity
-    ///   may have changed since, and a silence on the old rule does not hold the new one), nil
-    ///   once it no longer fires (then it is dropped). Called under the notifier's lock: pure.
-    /// - Returns: what `asNow` gave for those no silence holds, by alert.
-    package func lapsedSilences(now: Date, asNow: (AlertNotification) -> AlertNotification? = { $0 }) -> [AlertNotification] {
+    /// - Parameter asNow: what became of the held notification (a silence on the rule it was
+    ///   held under does not hold the rule it has now). Called under the notifier's lock: pure.
+    /// - Returns: what `asNow` said to tell, for those no silence holds, by alert.
+    package func lapsedSilences(now: Date, asNow: (AlertNotification) -> HeldNow = { .tell($0) }) -> [AlertNotification] {
         lock.withLock {
             var lapsed: [AlertNotification] = []
             for (key, held) in heldBySilence.sorted(by: { $0.key < $1.key }) {
-                guard let note = asNow(held) else { heldBySilence[key] = nil; continue }
-                guard silences.silencing(note, now: now) == nil else { continue }
-                heldBySilence[key] = nil
-                lapsed.append(note)
+                switch asNow(held) {
+                case .gone:
+                    heldBySilence[key] = nil
+                case .later:
+                    continue
+                case .tell(let note):
+                    guard silences.silencing(note, now: now) == nil else { continue }
+                    heldBySilence[key] = nil
+                    lapsed.append(note)
+                }
             }
             return lapsed
         }

@@ -62,6 +62,9 @@ package actor WatchPipeline {
         var threadReadAt: Double?
         /// Its replies as last counted: one more may be the brand's answer.
         var replies: Int?
+        /// Its replies as counted when its thread was last read: a rise since is pending until
+        /// the thread is read again, however many polls that takes.
+        var repliesAtRead: Int?
     }
 
     /// Recent posts per source, to re-poll their counters and read their threads.
@@ -384,7 +387,7 @@ package actor WatchPipeline {
                 return time - post.createdAt >= (rule.when.unansweredForAtLeast ?? 0) && post.reshares < least && reshares >= least
             }) {
                 crossing.append(mention)
-            } else if let replies = mention.replies, let before = post.replies, replies > before {
+            } else if let replies = mention.replies, let before = post.repliesAtRead ?? post.replies, replies > before {
                 rose.append(mention)
             }
         }
@@ -402,14 +405,20 @@ package actor WatchPipeline {
         }
         let due = first(crossing).prefix(Self.threadsBeforeScoringPerPoll) + first(rose).prefix(Self.threadsPerPoll)
         guard !due.isEmpty else { return }
-        await take(await Self.threads(of: due.map { ($0.id, $0.author) }, poller: poller), source: source, at: time)
+        let counted = Dictionary(due.map { ($0.id, $0.replies) }, uniquingKeysWith: { first, _ in first })
+        await take(await Self.threads(of: due.map { ($0.id, $0.author) }, poller: poller), source: source, at: time, replies: counted)
     }
 
     /// Takes what threads read at `time` gave: when each was read, whether it could be, and
     /// the brand's answers in them.
-    private func take(_ reads: [ThreadAnswer], source: String, at time: Double) async {
+    /// - Parameter replies: the replies counted just before each was read, where newer than
+    ///   those ingested.
+    private func take(_ reads: [ThreadAnswer], source: String, at time: Double, replies: [String: Int?] = [:]) async {
         for read in reads {
             recent[source]?[read.id]?.threadReadAt = time
+            if read.failure == nil, let post = recent[source]?[read.id] {
+                recent[source]?[read.id]?.repliesAtRead = (replies[read.id] ?? nil) ?? post.replies
+            }
             unreadThreads[PostKey(source: source, id: read.id)] = read.failure
             if !read.replies.isEmpty {
                 await ingest(read.replies.map { MentionObservations.answer($0, source: source, seenAt: time) })

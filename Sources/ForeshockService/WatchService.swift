@@ -455,7 +455,7 @@ package actor WatchService {
         // Silences that ended before their alerts did: receivers hear of those alerts now (not
         // on the way out, after the last deliveries).
         let down = Set(sources.filter { $0.health.alerted }.map(\.name))
-        let matcher = RuleMatcher(rules: config.rules)
+        let matcher = Self.routing(config.rules)
         let reminders = !running ? [] : notifier.lapsedSilences(now: Date()) { held in
             Self.reminder(of: held, firing: snapshot.firing, sourcesDown: down, features: byKey, at: now.timeIntervalSince1970, matcher: matcher)
         }
@@ -590,28 +590,48 @@ package actor WatchService {
     ///   - firing: the engine's alerts firing now.
     ///   - sourcesDown: the sources whose source-down alert fires.
     ///   - matcher: the rules. A post's reminder goes to those the silence held it back from
-    ///     that the rules holding now send to (as the core's own reminders go); with none
-    ///     holding (the alert in its grace before it resolves), to all of them.
-    /// - Returns: nil once the alert no longer fires, or the rules holding send to none of them.
+    ///     that the rules holding now send to, as the core's own reminders go (a rule's volume
+    ///     conditions left out: they are the source's, not the post's); with none holding (the
+    ///     alert in its grace before it resolves), to all of them. A volume alert's goes to
+    ///     those its rule sends to.
+    /// - Returns: `.gone` once the alert no longer fires, `.later` while the rules holding
+    ///   send to none of them.
     static func reminder(of held: AlertNotification, firing: [(key: PostKey, isVolume: Bool, alert: AlertLifecycle.Firing)],
                          sourcesDown: Set<String>, features: [PostKey: PostFeatures], at time: Double,
-                         matcher: RuleMatcher? = nil) -> AlertNotification? {
+                         matcher: RuleMatcher? = nil) -> Notifier.HeldNow {
         var note = held
         if case .sourceDown(let source, _, _) = note.subject {
-            guard sourcesDown.contains(source) else { return nil }
+            guard sourcesDown.contains(source) else { return .gone }
         } else {
-            guard let now = firing.first(where: { $0.isVolume == note.isVolume && $0.key == note.key }) else { return nil }
+            guard let now = firing.first(where: { $0.isVolume == note.isVolume && $0.key == note.key }) else { return .gone }
             note.rule = now.alert.rule
             note.severity = now.alert.severity
-            if let matcher, !note.isVolume, let f = features[note.key], case let holding = matcher.holding(f, volume: .none), !holding.isEmpty {
-                let routed = AlertLifecycle.union(holding.map { matcher.rules[$0].sinks })
+            if let matcher {
+                var routed: [String] = []
+                if note.isVolume {
+                    routed = matcher.rules.first { $0.name == now.alert.rule }?.sinks ?? []
+                } else if let f = features[note.key], case let holding = matcher.holding(f, volume: .none), !holding.isEmpty {
+                    routed = AlertLifecycle.union(holding.map { matcher.rules[$0].sinks })
+                }
                 if !routed.isEmpty {
                     note.sinks = note.sinks.isEmpty ? routed : note.sinks.filter(routed.contains)
-                    guard !note.sinks.isEmpty else { return nil }
+                    guard !note.sinks.isEmpty else { return .later }
                 }
             }
         }
-        return note.reminder(at: time, features: features[note.key])
+        return .tell(note.reminder(at: time, features: features[note.key]))
+    }
+
+    /// The rules as they route a post's reminder (`reminder(of:)`): a post rule's volume
+    /// conditions left out, since they say how the source is doing, not the post.
+    static func routing(_ rules: [RuleConfig]) -> RuleMatcher {
+        RuleMatcher(rules: rules.map { rule in
+            guard !RuleMatcher.isVolumeRule(rule) else { return rule }
+            var post = rule
+            post.when.volumeSpikeRatioAtLeast = nil
+            post.when.volumeSpikeZAtLeast = nil
+            return post
+        })
     }
 
     /// One housekeeping file written whole; its failures said as `FailureNotice` says, and

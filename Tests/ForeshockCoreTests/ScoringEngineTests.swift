@@ -27,7 +27,7 @@ struct ScoringEngineTests {
         var lifecycle = AlertLifecycle(repeatInterval: 3600, resolveAfter: 600, sinkNames: [])
         let key = PostKey(source: "s", id: "1")
         func step(_ rules: [RuleConfig], _ t: Double) -> AlertNotification.Reason? {
-            lifecycle.update(key, holding: rules, time: t) { name, severity, sinks, reason in
+            lifecycle.update(key, holding: rules, time: t) { name, severity, sinks, reason, _ in
                 AlertNotification(.post(key, AlertNotification.PostSnapshot(reshares: 0)), time: t, rule: name, severity: severity, reason: reason, sinks: sinks)
             }?.reason
         }

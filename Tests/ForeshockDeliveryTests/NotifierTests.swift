@@ -305,7 +305,7 @@ struct NotifierTests {
         let handedOver = notifier.lapsedSilences(now: Date()) { held in
             var now = held.reminder(at: held.time + 600, features: nil)
             now.rule = "unanswered-complaint"
-            return now
+            return .tell(now)
         }
         #expect(handedOver.map { "\($0.alertKey) \($0.rule)" } == ["mastodon:7 unanswered-complaint"])
         #expect(notifier.lapsedSilences(now: Date()).isEmpty, "handed out once")
@@ -333,7 +333,7 @@ struct NotifierTests {
         let owed = notifier.lapsedSilences(now: Date()) { held in
             var now = held.reminder(at: held.time + 600, features: nil)
             now.rule = "unanswered-complaint"
-            return now
+            return .tell(now)
         }
         #expect(owed.map { "\($0.alertKey) \($0.sinks)" } == ["mastodon:7 [\"a\"]"], "\(owed.map(\.sinks))")
         notifier.submit(owed)

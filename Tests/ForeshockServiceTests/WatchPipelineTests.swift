@@ -284,8 +284,11 @@ struct WatchPipelineTests {
     /// answered it in a thread read a second time; `later` seconds on its fresh counts say
     /// `reblogs` and `replies`.
     /// - Returns: how often its thread was read by then, and what paged.
-    /// - Parameter listed: the new counts come with the poll's listing (a recount), not a refresh.
-    func answeredBeforeCounts(age: Double, rule unanswered: RuleConfig, reblogs: Int, replies: Int, later: Double, listed: Bool = false) async throws -> (reads: Int, paged: [String]) {
+    /// - Parameters:
+    ///   - listed: the new counts come with the poll's listing (a recount), not a refresh.
+    ///   - again: seconds on, another poll with the same counts.
+    func answeredBeforeCounts(age: Double, rule unanswered: RuleConfig, reblogs: Int, replies: Int, later: Double, listed: Bool = false,
+                              again: Double? = nil) async throws -> (reads: Int, paged: [String]) {
         let now = Date()
         let created = Timestamp.format(now.addingTimeInterval(-age))
         let answer = try mastodonStatus(id: "41", createdAt: Timestamp.format(now.addingTimeInterval(later - 30)), author: "acme_support", inReplyTo: "40", content: "<p>@dana sorted, sorry</p>")
@@ -304,6 +307,7 @@ struct WatchPipelineTests {
         if listed { next.recounted = [Self.complaint("40", reshares: reblogs, createdAt: now.addingTimeInterval(-age))] }
         await pipeline.handle(next)
         await pipeline.tick(now.addingTimeInterval(later + 1))
+        if let again { await pipeline.handle(PollOutcome(source: "m", observedAt: now.addingTimeInterval(again))) }
         return (try await api.requests(to: "/api/v1/statuses/40/context").count, sent.withLock { $0.filter { $0.reason == .started }.map(\.key.id) })
     }
 
@@ -318,6 +322,10 @@ struct WatchPipelineTests {
         let soon = try await answeredBeforeCounts(age: 600, rule: rule("unanswered", .critical) { $0.unansweredForAtLeast = 300; $0.minReshares = 50 },
                                                   reblogs: 40, replies: 1, later: 60)
         #expect(soon.reads == 1, "\(soon)")
+        // The rise is still pending at the next poll that may read it, with no reply more since.
+        let pending = try await answeredBeforeCounts(age: 600, rule: rule("unanswered", .critical) { $0.unansweredForAtLeast = 300; $0.minReshares = 50 },
+                                                     reblogs: 40, replies: 1, later: 60, again: 150)
+        #expect(pending.reads == 2, "\(pending)")
     }
 
     @Test("A complaint long past unanswered_for_at_least whose reshares reach the rule's only now has its thread read first, when its last read is older than a poll and a minute: the page goes by a fresh read")

@@ -70,11 +70,12 @@ package struct AlertLifecycle: Sendable {
     /// Applies the rules that hold for an alert key now.
     /// - Parameters:
     ///   - holding: the rules that hold, in config order (may be empty).
-    ///   - make: builds the notification from the deciding rule, its severity and sinks and why.
+    ///   - make: builds the notification from the deciding rule, its severity and sinks and why,
+    ///     and when the alert fired.
     /// - Returns: the notification to send, if any.
     package mutating func update(_ key: PostKey, holding: [RuleConfig], time: Double,
-                                make: (String, Severity, [String], AlertNotification.Reason) -> AlertNotification) -> AlertNotification? {
-        change(key, holding: holding, time: time).map { make($0.rule, $0.severity, $0.sinks, $0.reason) }
+                                make: (String, Severity, [String], AlertNotification.Reason, Double) -> AlertNotification) -> AlertNotification? {
+        change(key, holding: holding, time: time).map { make($0.rule, $0.severity, $0.sinks, $0.reason, $0.since) }
     }
 
     /// `update` without building the notification, for a caller that gathers what goes in it

@@ -379,10 +379,10 @@ package final class ScoringEngine: @unchecked Sendable {
     private func evaluateVolume(_ source: String, volume: VolumeBaseline.Reading, at time: Double) -> AlertNotification? {
         let key = PostKey(source: source, id: "")
         let holding = matcher.holdingVolume(source: source, volume: volume)
-        return volumeAlerts.update(key, holding: holding, time: time) { rule, severity, sinks, reason in
+        return volumeAlerts.update(key, holding: holding, time: time) { rule, severity, sinks, reason, since in
             let held = reason == .resolved ? nil : holding.first { $0.name == rule }.map { RuleMatcher.heldVolume($0.when, volume).joined(separator: "; ") }
             return AlertNotification(.volume(source: source, ratio: volume.ratio, z: volume.zScore), time: time, rule: rule, severity: severity,
-                                     reason: reason, sinks: sinks, held: held, watching: config.source(named: source)?.watching)
+                                     reason: reason, sinks: sinks, firedAt: since, held: held, watching: config.source(named: source)?.watching)
         }
     }
 
