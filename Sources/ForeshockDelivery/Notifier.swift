@@ -283,7 +283,7 @@ package final class Notifier: @unchecked Sendable {
         let id = Self.groupID(group, sink: sinkName)
         let entries = render(group, id: id, worker: worker)
         // The log first: whatever the outbox then holds or loses, the log knows it was queued.
-        log.record(group, sink: sinkName, queued: entries.map { NotificationLog.Queued(id: $0.id, group: id, sink: sinkName, notes: group.map(\.notificationID)) })
+        log.record(group, sink: sinkName, queued: entries.map { NotificationLog.Queued(id: $0.id, group: id, sink: sinkName, notes: group.map(Self.queuedName)) })
         take(entries, written: add(entries, sink: sinkName))
     }
 
@@ -383,7 +383,13 @@ package final class Notifier: @unchecked Sendable {
             let messages = byGroup[group]!
             let sink = messages[0].sink
             let wanted = Set(messages.map(\.id))
-            let found = messages[0].notes.compactMap { byID[$0] }
+            let found = messages[0].notes.compactMap { name -> AlertNotification? in
+                let (id, reads) = Self.parseQueuedName(name)
+                guard var note = byID[id] else { return nil }
+                // Rendered again as the sink read it (a first page), not as the core made it.
+                if let reads, reads != note.reason { (note.idReason, note.reason) = (note.reason, reads) }
+                return note
+            }
             guard let worker = workers[sink], found.count == messages[0].notes.count else {
                 for message in messages { log.settled(message.id) }
                 continue
@@ -394,6 +400,19 @@ package final class Notifier: @unchecked Sendable {
             requeued += entries.count
         }
         return (lost.count, requeued)
+    }
+
+    /// A notification as a queued message names it in the log: its id, and how its sink read
+    /// it where that is not as the core made it (`ID>started`), so that a lost outbox renders
+    /// it again as it was sent.
+    static func queuedName(_ note: AlertNotification) -> String {
+        note.idReason == nil ? note.notificationID : note.notificationID + ">" + note.reason.rawValue
+    }
+
+    /// `queuedName` read back: the id, and the reason the sink read it by, if named.
+    static func parseQueuedName(_ name: String) -> (id: String, reads: AlertNotification.Reason?) {
+        guard let mark = name.lastIndex(of: ">"), let reason = AlertNotification.Reason(rawValue: String(name[name.index(after: mark)...])) else { return (name, nil) }
+        return (String(name[..<mark]), reason)
     }
 
     /// Keeps `note`, held back from `sinks` by a silence, for when none holds it; with the

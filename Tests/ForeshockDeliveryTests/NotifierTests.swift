@@ -504,6 +504,28 @@ struct NotifierTests {
         #expect(third.outbox.depth == 0)
     }
 
+    @Test("A first page a sink read from the core's reminder, lost with the outbox, goes out again as that page under its id, not as the reminder")
+    func lostOutboxKeepsHowTheSinkReadIt() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200, "delay": 30}, {"status": 200}]"#])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#)
+        let first = try NotifierFixtures.notifier(config, stateDir: state)
+        // A reminder of an alert this sink was never told of: its first page.
+        let reminder = NotifierFixtures.note("7", reason: .repeated, after: 600)
+        first.submit([reminder])
+        _ = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 1)
+        first.stop()
+        try Data().write(to: URL(fileURLWithPath: state + "/outbox.jsonl"))
+        let second = try NotifierFixtures.notifier(config, stateDir: state)
+        defer { second.stop() }
+        #expect(second.recoverLostMessages(from: [reminder]) == (lost: 1, requeued: 1))
+        #expect(await second.drain(timeout: 30))
+        let seen = try await NotifierFixtures.requests(server, path: "/hook")
+        #expect(seen.compactMap { $0.json?["alerts"]?.arrayValue?.first?["reason"]?.stringValue } == ["started", "started"])
+        #expect(Set(seen.map { $0.headers["webhook-id"] ?? "" }).count == 1)
+    }
+
     @Test("A message left for a sink since renamed goes to the sink that sends to the same place; with none there, to the dead letters")
     func renamedSink() async throws {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script([
