@@ -246,9 +246,11 @@ struct NotifierTests {
         }
     }
 
-    /// The reasons of the alerts the fixture server received at `/NAME`, in order.
-    static func reasons(_ server: FixtureServer, _ name: String) async throws -> [String] {
-        try await NotifierFixtures.requests(server, path: "/" + name).compactMap { $0.json?["alerts"]?.arrayValue?.first?["reason"]?.stringValue }
+    /// What the fixture server received at `/NAME`, in order: the `fields` of each message's
+    /// first alert, joined by spaces ("7 started").
+    static func received(_ server: FixtureServer, _ name: String, _ fields: String...) async throws -> [String] {
+        try await NotifierFixtures.requests(server, path: "/" + name).compactMap { $0.json?["alerts"]?.arrayValue?.first }
+            .map { alert in fields.map { alert[$0]?.stringValue ?? "?" }.joined(separator: " ") }
     }
 
     @Test("A silenced alert's resolution is not sent (receivers never heard it fire); a silence that ends first hands the alert back to be told")
@@ -311,8 +313,7 @@ struct NotifierTests {
         #expect(notifier.lapsedSilences(now: Date()).isEmpty, "handed out once")
         notifier.submit(handedOver + [told.reminder(at: told.time + 4 * 3600, features: nil)])
         #expect(await notifier.drain(timeout: 30))
-        let sent = try await NotifierFixtures.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
-            .map { "\($0["post"]?.stringValue ?? "?") \($0["reason"]?.stringValue ?? "?")" }
+        let sent = try await Self.received(server, "hook", "post", "reason")
         #expect(sent.sorted() == ["7 started", "8 repeated", "8 started"], "\(sent)")
         #expect(notifier.stats.silenced == 1)
     }
@@ -340,8 +341,8 @@ struct NotifierTests {
         notifier.submit(owed) // as a restart would hand it again: taken once
         #expect(owed.allSatisfy { notifier.hasTaken($0) })
         #expect(await notifier.drain(timeout: 30))
-        #expect(try await Self.reasons(server, "a") == ["started"])
-        #expect(try await Self.reasons(server, "b") == ["started"])
+        #expect(try await Self.received(server, "a", "reason") == ["started"])
+        #expect(try await Self.received(server, "b", "reason") == ["started"])
     }
 
     @Test("After a restart, a sink a silence kept an escalation from is still owed it though another sink was told of the alert")
@@ -405,8 +406,7 @@ struct NotifierTests {
         warned.firedAt = warned.time
         restarted.submit([warned, NotifierFixtures.note("8", after: 600)])
         #expect(await restarted.drain(timeout: 30))
-        let sent = try await NotifierFixtures.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
-            .map { "\($0["post"]?.stringValue ?? "?") \($0["reason"]?.stringValue ?? "?") \($0["severity"]?.stringValue ?? "?")" }
+        let sent = try await Self.received(server, "hook", "post", "reason", "severity")
         #expect(sent.sorted() == ["7 deescalated warning", "7 started critical", "8 started critical"], "\(sent)")
         #expect(restarted.stats.alreadyAnnounced == 1)
     }
@@ -426,11 +426,7 @@ struct NotifierTests {
         // 7 still critical, a warning rule of its own brings slack; 8 seen anew after a lost journal.
         notifier.submit([note("7", after: 60, severity: .warning, to: ["slack"], firedAfter: 0), note("8", after: 600, severity: .warning, to: ["slack"], firedAfter: 600)])
         #expect(await notifier.drain(timeout: 30))
-        func told(_ name: String) async throws -> [String] {
-            try await NotifierFixtures.requests(server, path: "/" + name).compactMap { $0.json?["alerts"]?.arrayValue?.first }
-                .map { "\($0["post"]?.stringValue ?? "?") \($0["reason"]?.stringValue ?? "?")" }
-        }
-        let pager = try await told("pager"), slack = try await told("slack")
+        let pager = try await Self.received(server, "pager", "post", "reason"), slack = try await Self.received(server, "slack", "post", "reason")
         #expect(pager == ["7 started", "8 started", "8 deescalated"], "\(pager)")
         #expect(slack.sorted() == ["7 started", "8 started"], "\(slack)")
     }
@@ -451,8 +447,8 @@ struct NotifierTests {
         resolved.time += 600
         notifier.submit([paged, warned, resolved])
         #expect(await notifier.drain(timeout: 30))
-        #expect(try await Self.reasons(server, "pager") == ["started", "resolved"])
-        #expect(try await Self.reasons(server, "slack") == ["started", "resolved"])
+        #expect(try await Self.received(server, "pager", "reason") == ["started", "resolved"])
+        #expect(try await Self.received(server, "slack", "reason") == ["started", "resolved"])
     }
 
     @Test("A de-escalation reaches only the sinks last told the alert fires at a higher severity: not one a silence kept the page from, nor one told only the lower severity")
@@ -473,8 +469,7 @@ struct NotifierTests {
         notifier.submit([NotifierFixtures.note("7")])
         notifier.submit([down("7"), down("8"), down("9")])
         #expect(await notifier.drain(timeout: 30))
-        let sent = try await NotifierFixtures.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
-            .map { "\($0["post"]?.stringValue ?? "?") \($0["reason"]?.stringValue ?? "?")" }
+        let sent = try await Self.received(server, "hook", "post", "reason")
         #expect(sent.sorted() == ["8 deescalated", "8 started", "9 started"], "\(sent)")
         #expect(notifier.stats.alreadyAnnounced == 2 && notifier.stats.silenced == 1)
     }
