@@ -429,7 +429,7 @@ package final class FeedPoller: Sendable {
                 if let failure = Self.statusError(response, now: clock()) { throw failure }
                 // Only the posts asked about: an answer that carries others (a server's bug, or
                 // a hostile one) must not create posts with no author and no link.
-                let counted = try feed.parseCounts(response.body).filter { asked.contains($0.id) }.map { $0.countsChecked() }
+                let counted = try feed.parseCounts(response.body).filter { asked.contains($0.id) }
                 refreshed.mentions += counted
                 // A post followed from before a restart is not in `posts`: its fresh counts name
                 // its author and thread (an X reply's conversation), which its thread reads need.

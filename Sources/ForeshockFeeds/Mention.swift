@@ -57,20 +57,6 @@ package struct Mention: Sendable, Equatable {
         self[keyPath: count] = number
     }
 
-    /// The post with a count of reshares, replies or quotes below zero (a hostile or broken
-    /// answer) left empty and noted as unread, not taken as fewer than none. Likes may be a
-    /// score, which a post voted down has below zero (Reddit's, Lemmy's).
-    package func countsChecked() -> Mention {
-        guard (reshares ?? 0) < 0 || (replies ?? 0) < 0 || (quotes ?? 0) < 0 else { return self }
-        var checked = self
-        for (name, path) in [("reshares", \Mention.reshares), ("replies", \.replies), ("quotes", \.quotes)] {
-            guard let value = checked[keyPath: path], value < 0 else { continue }
-            checked.unread[name] = String(value)
-            checked[keyPath: path] = nil
-        }
-        return checked
-    }
-
     /// `createdAt` as a date.
     package var createdDate: Date? { createdAt.flatMap(Timestamp.parse) }
 

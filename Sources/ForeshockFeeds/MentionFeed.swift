@@ -205,7 +205,7 @@ package struct MentionPage: Sendable {
     }
 
     package init(mentions: [Mention], newestCursor: String? = nil, nextPage: String? = nil) {
-        self.mentions = mentions.map { $0.countsChecked() }
+        self.mentions = mentions
         self.newestCursor = newestCursor
         self.nextPage = nextPage
     }
