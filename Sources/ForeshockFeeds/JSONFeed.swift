@@ -110,12 +110,7 @@ package struct JSONFeed: MentionFeed {
     /// An epoch in seconds, milliseconds or microseconds as RFC 3339 UTC, if it falls from 1973
     /// to 2096.
     static func plausibleEpoch(_ value: Double) -> String? {
-        value.isFinite && (1e8...4e9).contains(seconds(value)) ? epoch(value) : nil
-    }
-
-    /// Epoch seconds, milliseconds or microseconds as RFC 3339 UTC.
-    static func epoch(_ value: Double) -> String {
-        Timestamp.fromEpoch(seconds(value))
+        Timestamp.fromEpochSeconds(seconds(value))
     }
 
     /// Numbers compare as numbers, numeric strings by value, timestamps by time, anything else as text.
