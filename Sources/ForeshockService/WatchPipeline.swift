@@ -726,14 +726,18 @@ package actor WatchPipeline {
         }
     }
 
+    /// Where a source-down alert goes: to the critical rules' sinks.
+    static func sourceDownSinks(_ config: Config) -> [String] {
+        AlertLifecycle.union(config.rules.filter { $0.severity == .critical }.map(\.sinks))
+    }
+
     /// - Parameter firedAt: when the alert fired, for a resolution (`SourceHealth.firedAt`).
     private func sourceDownNote(_ name: String, since: Double, now: Double, error: String?, removed: Bool = false, firedAt: Double? = nil) -> AlertNotification {
-        let critical = config.rules.filter { $0.severity == .critical }.map(\.sinks)
         let minutes = Int(((now - since) / 60).rounded())
         let text = error.map { "Source \(name) has failed for \(minutes) min: \($0). Nothing from it is scored until it recovers." }
             ?? (removed ? "Source \(name) was removed from the config after failing for \(minutes) min." : "Source \(name) recovered after \(minutes) min.")
         return AlertNotification(.sourceDown(source: name, since: since, message: text), time: now, rule: "source-down", severity: .critical,
-                                 reason: error == nil ? .resolved : .started, sinks: AlertLifecycle.union(critical),
+                                 reason: error == nil ? .resolved : .started, sinks: Self.sourceDownSinks(config),
                                  // When it fired (`first_seen` is when the failure began).
                                  firedAt: error == nil ? firedAt.map { min(now, $0) } ?? now : now,
                                  held: error == nil ? nil : "failing for \(DurationText.short(now - since)) ≥ \(DurationText.short(config.sourceDownAfter)) (source_down_after)",

@@ -511,10 +511,8 @@ package actor WatchService {
             } + sources.filter { $0.health.alerted }.map { source in
                 // When it fired (after a restart, source_down_after into the failure), as its notification says.
                 let fired = source.health.firedAt(sourceDownAfter: config.sourceDownAfter)
-                // As its notification is routed: to the critical rules' sinks.
                 let probe = AlertNotification(.sourceDown(source: source.name, since: fired ?? 0, message: ""), time: now.timeIntervalSince1970, rule: "source-down",
-                                              severity: .critical, reason: .repeated,
-                                              sinks: AlertLifecycle.union(config.rules.filter { $0.severity == .critical }.map(\.sinks)))
+                                              severity: .critical, reason: .repeated, sinks: WatchPipeline.sourceDownSinks(config))
                 let (silencedBy, told, notifications) = said(probe)
                 return WatchStatus.Alert(key: probe.alertKey, rule: "source-down", severity: Severity.critical.rawValue,
                                   since: time(fired) ?? "", lastNotified: time(fired) ?? "", silencedBy: silencedBy, sentTo: told, notifications: notifications,
