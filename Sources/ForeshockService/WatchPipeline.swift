@@ -405,7 +405,7 @@ package actor WatchPipeline {
         }
         let due = first(crossing).prefix(Self.threadsBeforeScoringPerPoll) + first(rose).prefix(Self.threadsPerPoll)
         guard !due.isEmpty else { return }
-        let counted = Dictionary(due.map { ($0.id, $0.replies) }, uniquingKeysWith: { first, _ in first })
+        let counted = Dictionary(due.compactMap { mention in mention.replies.map { (mention.id, $0) } }, uniquingKeysWith: { first, _ in first })
         await take(await Self.threads(of: due.map { ($0.id, $0.author) }, poller: poller), source: source, at: time, replies: counted)
     }
 
@@ -413,11 +413,11 @@ package actor WatchPipeline {
     /// the brand's answers in them.
     /// - Parameter replies: the replies counted just before each was read, where newer than
     ///   those ingested.
-    private func take(_ reads: [ThreadAnswer], source: String, at time: Double, replies: [String: Int?] = [:]) async {
+    private func take(_ reads: [ThreadAnswer], source: String, at time: Double, replies: [String: Int] = [:]) async {
         for read in reads {
             recent[source]?[read.id]?.threadReadAt = time
             if read.failure == nil, let post = recent[source]?[read.id] {
-                recent[source]?[read.id]?.repliesAtRead = (replies[read.id] ?? nil) ?? post.replies
+                recent[source]?[read.id]?.repliesAtRead = replies[read.id] ?? post.replies
             }
             unreadThreads[PostKey(source: source, id: read.id)] = read.failure
             if !read.replies.isEmpty {

@@ -455,9 +455,11 @@ package actor WatchService {
         // Silences that ended before their alerts did: receivers hear of those alerts now (not
         // on the way out, after the last deliveries).
         let down = Set(sources.filter { $0.health.alerted }.map(\.name))
-        let matcher = Self.routing(config.rules)
+        // Built only when something is held back: most looks have nothing to route.
+        var matcher: RuleMatcher?
         let reminders = !running ? [] : notifier.lapsedSilences(now: Date()) { held in
-            Self.reminder(of: held, firing: snapshot.firing, sourcesDown: down, features: byKey, at: now.timeIntervalSince1970, matcher: matcher)
+            if matcher == nil { matcher = Self.routing(config.rules) }
+            return Self.reminder(of: held, firing: snapshot.firing, sourcesDown: down, features: byKey, at: now.timeIntervalSince1970, matcher: matcher)
         }
         if !reminders.isEmpty {
             logger.info("alerts still firing that a sink was not told of (a silence held them back and no longer holds them as they are now: it ended, or they passed to a rule it does not match); telling them now", [("alerts", reminders.map(\.alertKey).joined(separator: ","))])
