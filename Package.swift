@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "ForeshockSupportTests", dependencies: ["ForeshockSupport", "ForeshockConfig", "ForeshockCore", "ForeshockService", "ForeshockTestSupport"], swiftSettings: strict),
         .testTarget(name: "ForeshockTransportTests", dependencies: ["ForeshockSupport", "ForeshockTransport", "ForeshockConfig", "ForeshockDelivery", "ForeshockTestSupport"], swiftSettings: strict),
         .testTarget(name: "ForeshockConfigTests", dependencies: ["ForeshockSupport", "ForeshockConfig", "ForeshockCore", "ForeshockTestSupport"], swiftSettings: strict),
-        .testTarget(name: "ForeshockFeedsTests", dependencies: ["ForeshockSupport", "ForeshockTransport", "ForeshockConfig", "ForeshockFeeds", "ForeshockService", "ForeshockTestSupport"], swiftSettings: strict),
+        .testTarget(name: "ForeshockFeedsTests", dependencies: ["ForeshockSupport", "ForeshockTransport", "ForeshockConfig", "ForeshockFeeds", "ForeshockCore", "ForeshockService", "ForeshockTestSupport"], swiftSettings: strict),
         .testTarget(name: "ForeshockCoreTests", dependencies: ["ForeshockSupport", "ForeshockConfig", "ForeshockCore", "ForeshockService", "ForeshockTestSupport"], swiftSettings: strict),
         .testTarget(name: "ForeshockDeliveryTests", dependencies: ["ForeshockSupport", "ForeshockTransport", "ForeshockConfig", "ForeshockCore", "ForeshockDelivery", "ForeshockCLI", "ForeshockTestSupport"], swiftSettings: strict),
         .testTarget(name: "ForeshockServiceTests", dependencies: ["ForeshockSupport", "ForeshockTransport", "ForeshockConfig", "ForeshockFeeds", "ForeshockCore", "ForeshockDelivery", "ForeshockService", "ForeshockCLI", "ForeshockTestSupport"], swiftSettings: strict),

@@ -219,6 +219,18 @@ extension MentionFeed {
         score.map { max(0, $0 - 1) }
     }
 
+    /// A post's text with the page it links to on a line of its own, as a Mastodon post's text
+    /// carries its links: a story or link post often names the brand only there ("Their support
+    /// lost my order" linking `https://acme.com/…`), and the complaint lexicon and the alert's
+    /// excerpt read the text. Only an http(s) link with a host (`WebLink.safe`), and none on
+    /// `ownHosts` or under them (the network's own pages and images name no one).
+    static func text(_ text: String?, linking link: String?, except ownHosts: [String] = []) -> String? {
+        guard let link = WebLink.safe(link), let host = URLParts(link).host?.lowercased(),
+              !ownHosts.contains(where: { host == $0 || host.hasSuffix("." + $0) }) else { return text }
+        guard let text, !text.isEmpty else { return link }
+        return text.contains(link) ? text : "\(text)\n\n\(link)"
+    }
+
     package func accountKey(_ name: String) -> String { AccountHandle.bare(name) }
 
     package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] { [] }

@@ -87,6 +87,10 @@ package struct RedditFeed: MentionFeed {
             let title = data["title"]?.stringValue ?? ""
             let selftext = Self.present(data["selftext"]?.stringValue) ?? ""
             mention.text = selftext.isEmpty ? title : "\(title)\n\n\(selftext)"
+            // A link post's `url` is the page it shares (a self post's is its own permalink).
+            if data["is_self"]?.boolValue != true {
+                mention.text = Self.text(mention.text, linking: data["url_overridden_by_dest"]?.text ?? data["url"]?.text, except: Self.ownHosts)
+            }
             // Posts are voted up far more than crossposted: the upvotes are how one spreads.
             mention.reshares = Self.upvotesAsReshares(mention.likes)
             mention.read(\.replies, "num_comments", data["num_comments"])
@@ -95,6 +99,10 @@ package struct RedditFeed: MentionFeed {
         }
         return mention
     }
+
+    /// Reddit's own pages and image hosts: a link there (a crosspost, an uploaded picture) is
+    /// no page a brand is named on.
+    static let ownHosts = ["reddit.com", "redd.it", "redditmedia.com", "redditstatic.com"]
 
     /// Nil for Reddit's placeholders: a deleted account is no one in particular (every deleted
     /// author would otherwise be one person), and removed text is not what the post said.

@@ -4,6 +4,7 @@ import Testing
 @testable import ForeshockConfig
 @testable import ForeshockFeeds
 @testable import ForeshockTestSupport
+@testable import ForeshockCore
 
 @Suite("Each adapter maps real payloads to the same Mention")
 struct FeedMappingTests {
@@ -68,11 +69,37 @@ struct FeedMappingTests {
         #expect(page.nextPage == "t3_48fbm9") // a full page of 100: more may be waiting
     }
 
+    @Test("Reddit link post: the page it shares ends its text; a self post's own permalink, Reddit's image hosts and a javascript: link do not")
+    func redditLinkPost() throws {
+        let feed = testSource(.reddit).makeFeed()
+        // `/comments/:id` starts with the post's own Listing.
+        func post(_ file: String) throws -> Mention {
+            let listing = try #require(try JSONValue.parse(try payload(file)).arrayValue?.first)
+            return try #require(try feed.parseMentions(Data(listing.jsonText.utf8)).mentions.first)
+        }
+        #expect(try post("reddit/comments_3hahrw_more_praw.json").text == "Ba Dum Tsss\n\nhttp://i.imgur.com/eoF76hj.gifv")
+        #expect(try post("reddit/comments_jlbw48_praw.json").text?.contains("http") == false)
+        func linked(_ url: String, overridden: String? = nil) throws -> String? {
+            let extra = overridden.map { #", "url_overridden_by_dest": "\#($0)""# } ?? ""
+            let body = #"{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"id": "abc", "name": "t3_abc", "title": "Their support lost my order", "is_self": false, "url": "\#(url)"\#(extra), "created_utc": 1764000000, "score": 3}}]}}"#
+            return try feed.parseMentions(Data(body.utf8)).mentions.first?.text
+        }
+        let text = try #require(try linked("https://www.acme.com/orders/status?id=1"))
+        #expect(text == "Their support lost my order\n\nhttps://www.acme.com/orders/status?id=1")
+        #expect(ComplaintLexicon(brand: ["acme"]).namesBrand(text))
+        #expect(try linked("https://i.redd.it/x1y2.jpg") == "Their support lost my order")
+        #expect(try linked("https://www.reddit.com/r/acme/comments/xyz/") == "Their support lost my order")
+        #expect(try linked("javascript:alert(1)") == "Their support lost my order")
+        #expect(try linked("https://i.redd.it/x1y2.jpg", overridden: "https://acme.com/a") == "Their support lost my order\n\nhttps://acme.com/a")
+    }
+
     @Test("Hacker News hits: story title or comment HTML as text, points and comments, points past the submitter's as reshares")
     func hackerNews() throws {
         let mentions = try parse(.hackernews, "hackernews/search_by_date_fraction.json")
         #expect(mentions.map(\.id) == ["7493856", "7205875", "6805807", "6341568"])
-        #expect(mentions[0].text == "Meet the People Taking over Hacker News")
+        // A story's text ends with the page it is about, where a brand is often named only.
+        #expect(mentions[0].text == "Meet the People Taking over Hacker News\n\nhttp://blog.ycombinator.com/meet-the-people-taking-over-hacker-news")
+        #expect(mentions[3].text == "YC Will Now Fund Nonprofits Too\n\nhttp://ycombinator.com/np.html")
         #expect(mentions[0].likes == 578 && mentions[0].replies == 290)
         // A story is voted up, not reshared: its points past the submitter's own are how far it
         // spread (a comment's too, where Algolia still gives them, as in 2014).
