@@ -69,7 +69,9 @@ package struct RedditFeed: MentionFeed {
         // Posts (t3) and comments (t1): a listing may also hold subreddits, accounts, messages
         // and awards, and `more` (comments not sent), none of them a post.
         guard kind == "t3" || kind == "t1", let id = data["id"]?.idString else { return nil }
-        var mention = Mention(source: source.name, id: id)
+        // Posts and comments are numbered apart, so the same base-36 id may name one of each: a
+        // comment goes by its fullname (`t1_…`), a post by its bare id, as its links name it.
+        var mention = Mention(source: source.name, id: kind == "t1" ? "t1_\(id)" : id)
         mention.author = Self.present(data["author"]?.text)
         // A path on reddit.com: anything else appended would name another host.
         if let permalink = data["permalink"]?.text, permalink.hasPrefix("/"), !permalink.hasPrefix("//") { mention.url = "https://www.reddit.com" + permalink }
@@ -81,7 +83,7 @@ package struct RedditFeed: MentionFeed {
         mention.lang = nil
         if kind == "t1" {
             mention.text = Self.present(data["body"]?.stringValue)
-            mention.replyTo = data["parent_id"]?.idString.map(Self.stripKind)
+            mention.replyTo = data["parent_id"]?.idString.map(Self.postOrComment)
             mention.replies = nil
         } else {
             let title = data["title"]?.stringValue ?? ""
@@ -110,10 +112,10 @@ package struct RedditFeed: MentionFeed {
         value == "[deleted]" || value == "[removed]" ? nil : value
     }
 
-    /// `t3_abc` → `abc`.
-    static func stripKind(_ fullname: String) -> String {
-        if let underscore = fullname.firstIndex(of: "_"), fullname.hasPrefix("t") { return String(fullname[fullname.index(after: underscore)...]) }
-        return fullname
+    /// A parent's fullname as `mention(kind:_:)` names it: `t3_abc` (a post) → `abc`, a
+    /// comment's `t1_xyz` as it is.
+    static func postOrComment(_ fullname: String) -> String {
+        fullname.hasPrefix("t3_") ? String(fullname.dropFirst(3)) : fullname
     }
 
     package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] {

@@ -100,7 +100,7 @@ struct PayloadVariationTests {
         ]}}
         """#
         let found = try mentions(.reddit, listing)
-        #expect(found.map(\.id) == ["a1", "c1"])
+        #expect(found.map(\.id) == ["a1", "t1_c1"])
         // A permalink that is no path on reddit.com makes no link (appended, it named another host).
         let hostile = try mentions(.reddit, #"{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"id": "a2", "permalink": "javascript:alert(1)", "created_utc": 1764000000000}}]}}"#)
         #expect(hostile.first?.url == nil && hostile.first?.createdAt == nil, "\(hostile)")

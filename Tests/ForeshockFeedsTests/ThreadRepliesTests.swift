@@ -32,7 +32,7 @@ struct ThreadRepliesTests {
              replies: ["at://did:plc:o3muczkqodgc563d4rip3rpn/app.bsky.feed.post/3jtviwrkkbn2e": 1_682_096_988.239]),
         // The post's own author wrote two of its comments; the brand wrote one.
         Case(kind: .reddit, path: "/comments/jlbw48", file: "reddit/comments_jlbw48_praw.json",
-             post: "jlbw48", brand: "Watchful1", replies: ["gius5s0": 1_610_351_778]),
+             post: "jlbw48", brand: "Watchful1", replies: ["t1_gius5s0": 1_610_351_778]),
         Case(kind: .hackernews, path: "/api/v1/items/17", file: "hackernews/item_17_fraction.json",
              post: "17", brand: "dmon", replies: ["1079": 1_172_441_903]),
         // The brand's other reply in the conversation answers someone else's reply, not the post.
@@ -179,8 +179,12 @@ struct ThreadRepliesTests {
         #expect(comments.count == 10 && comments.allSatisfy { $0.replyTo != nil }, "\(comments)")
         // Replies to replies, as deep as they were sent, each naming its parent; a deleted
         // comment is one with no author.
-        #expect(comments.first { $0.id == "cu5tgzu" }?.replyTo == "cu5sye5")
-        #expect(comments.filter { $0.author == nil }.map(\.id) == ["cu5th6m"])
+        #expect(comments.first { $0.id == "t1_cu5tgzu" }?.replyTo == "t1_cu5sye5")
+        #expect(comments.filter { $0.author == nil }.map(\.id) == ["t1_cu5th6m"])
+        // A comment goes by its fullname, a post by its bare id: the two are numbered apart.
+        #expect(comments.filter { $0.replyTo == "3hahrw" }.count > 0 && comments.allSatisfy { $0.id.hasPrefix("t1_") })
+        let clash = #"[{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"id": "abc", "title": "t"}}]}}, {"kind": "Listing", "data": {"children": [{"kind": "t1", "data": {"id": "abc", "parent_id": "t3_abc", "author": "acme", "body": "sorry", "created_utc": 1764000000}}]}}]"#
+        #expect(FeedPoller.below("abc", in: try reddit.parseReplies(Data(clash.utf8)), thread: nil).map(\.id) == ["t1_abc"])
         // The thread with its replies taken away, as the AppView may send it.
         var thread = try JSONSerialization.jsonObject(with: try payload("bluesky/getPostThread_atproto_dart.json")) as! [String: Any]
         var root = thread["thread"] as! [String: Any]
