@@ -30,9 +30,9 @@ enum WatchCommand {
         }
         let recording = try openRecording(arguments[.record], maxBytes: recordLimit)
         defer { recording?.close() }
-        var record: (@Sendable ([Observation]) -> Void)?
+        var record: (@Sendable ([Observation], Double) -> Void)?
         if let recording {
-            record = { observations in recording.append(observations) }
+            record = { observations, seen in recording.append(observations, seen: seen) }
         }
         let factory = WatchService.Factory(
             loadConfig: { () throws(WatchService.ReloadRefused) -> Config in

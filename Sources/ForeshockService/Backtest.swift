@@ -65,11 +65,13 @@ package struct PostOutcomes: Sendable {
         self.end = end
     }
 
-    /// Takes one observation, in recorded time order.
-    package mutating func add(_ observation: Observation) {
-        let time = observation.time
-        if start == nil { start = time }
-        end = max(end ?? time, time)
+    /// Takes one observation, in the order the watch learned of them.
+    /// - Parameter seen: when it did (its time when nil): the recording's start and end are
+    ///   the watch's, not those of a reshare or an answer dated before it began.
+    package mutating func add(_ observation: Observation, seen: Double? = nil) {
+        let time = observation.time, clock = max(seen ?? time, time)
+        if start == nil { start = clock }
+        end = max(end ?? clock, clock)
         // One lookup, the post changed in place: every line of a recording passes here.
         let key = observation.key, hash = key.stableHash
         if let slot = table.slot(of: key, hash: hash) {

@@ -9,7 +9,7 @@ import Foundation
 package struct RecordingDecoder: Sendable {
     /// One line worth keeping: an observation, or a line that could not be read.
     package enum Line: Sendable {
-        case observation(Observation, line: Int)
+        case observation(Observation, line: Int, seen: Double)
         case problem(RecordingReader.Problem)
     }
 
@@ -42,8 +42,8 @@ package struct RecordingDecoder: Sendable {
                 var lines: [Line] = []
                 for range in slices[(part * slices.count / count)..<((part + 1) * slices.count / count)] {
                     do throws(RecordingReader.Problem) {
-                        if let observation = try reader.observation(bytes[range.start..<range.end], number: range.number) {
-                            lines.append(.observation(observation, line: range.number))
+                        if let (observation, seen) = try reader.observed(bytes[range.start..<range.end], number: range.number) {
+                            lines.append(.observation(observation, line: range.number, seen: seen))
                         }
                     } catch {
                         lines.append(.problem(error))
@@ -55,12 +55,15 @@ package struct RecordingDecoder: Sendable {
         }
     }
 
-    /// Decodes a whole recording and hands its observations over one by one in time order.
-    /// Lines out of time order and lines that cannot be read are skipped: `skipped` is called
-    /// for each, `report` gets a line for each of the first 20, then a total, and progress
-    /// every million lines.
-    package func decodeInOrder(_ data: Data, name: String, report: (String) -> Void, skipped: () -> Void, body: (Observation) -> Void) {
-        var problems = 0, lastTime = -Double.infinity, read = 0
+    /// Decodes a whole recording and hands its observations over one by one in the order the
+    /// watch learned of them, with its clock then: the latest `seen` so far. A line may be older
+    /// than those before it (a reshare dated from a list of resharers, the brand's answer, both
+    /// scored as the watch scored them); one whose `seen` goes back more than `clockSlack` is
+    /// out of order (recordings joined in the wrong order) and skipped, as are lines that
+    /// cannot be read: `skipped` is called for each, `report` gets a line for each of the first
+    /// 20, then a total, and progress every million lines.
+    package func decodeInOrder(_ data: Data, name: String, report: (String) -> Void, skipped: () -> Void, body: (Observation, Double) -> Void) {
+        var problems = 0, clock = -Double.infinity, read = 0
         func skip(_ reason: String) {
             problems += 1
             skipped()
@@ -71,13 +74,13 @@ package struct RecordingDecoder: Sendable {
                 switch line {
                 case .problem(let problem):
                     skip(problem.description)
-                case .observation(let observation, let number):
-                    guard observation.time >= lastTime else {
-                        skip("line \(number): out of time order (\(Timestamp.format(Date(timeIntervalSince1970: observation.time)))); skipped")
+                case .observation(let observation, let number, let seen):
+                    guard seen >= clock - Self.clockSlack else {
+                        skip("line \(number): out of time order (\(Timestamp.format(Date(timeIntervalSince1970: seen))), after \(Timestamp.format(Date(timeIntervalSince1970: clock)))); skipped")
                         continue
                     }
-                    lastTime = observation.time
-                    body(observation)
+                    clock = max(clock, seen)
+                    body(observation, clock)
                 }
             }
             let before = read
@@ -86,4 +89,8 @@ package struct RecordingDecoder: Sendable {
         }
         if problems > 20 { report("\(name): \(problems) lines skipped in all") }
     }
+
+    /// How far a line's `seen` may go back and still be in order: the watch's clock stepped
+    /// back by its time service, lines of one poll written a moment apart.
+    static let clockSlack: Double = 60
 }

@@ -31,9 +31,11 @@ package final class RecordingFile: Sendable {
         state = Mutex(State(handle: handle, size: Int64(try handle.seekToEnd())))
     }
 
-    package func append(_ observations: [Observation]) {
+    /// Appends lines in the order given.
+    /// - Parameter seen: when the watch learned of them (`RecordingWriter.line`).
+    package func append(_ observations: [Observation], seen: Double? = nil) {
         guard !observations.isEmpty else { return }
-        let data = Data((observations.map(RecordingWriter.line).joined(separator: "\n") + "\n").utf8)
+        let data = Data((observations.map { RecordingWriter.line($0, seen: seen) }.joined(separator: "\n") + "\n").utf8)
         state.withLock { state in
             if let maxBytes, state.size > 0, state.size + Int64(data.count) > maxBytes { rotate(&state) }
             // Whole or not at all: no half line for the next write to run on from.

@@ -17,7 +17,7 @@ package struct RecordingReader: Sendable {
 
     /// The members a recording line may have that the reader reads; others are ignored.
     enum Field: Int, CaseIterable {
-        case type, time, createdAt, source, id, post, author, followers, text, url, user, reshares, replies, likes, quotes
+        case type, time, createdAt, source, id, post, author, followers, text, url, user, reshares, replies, likes, quotes, seen
 
         var name: String {
             switch self {
@@ -41,7 +41,7 @@ package struct RecordingReader: Sendable {
     /// The fields of one line, kept without building its whole object (nor an array of them:
     /// a line is read in well under a microsecond, and an allocation would be much of that).
     struct Fields {
-        private var type, time, createdAt, source, id, post, author, followers, text, url, user, reshares, replies, likes, quotes: JSONValue?
+        private var type, time, createdAt, source, id, post, author, followers, text, url, user, reshares, replies, likes, quotes, seen: JSONValue?
 
         subscript(field: Field) -> JSONValue? {
             get {
@@ -61,6 +61,7 @@ package struct RecordingReader: Sendable {
                 case .replies: replies
                 case .likes: likes
                 case .quotes: quotes
+                case .seen: seen
                 }
             }
             set {
@@ -80,6 +81,7 @@ package struct RecordingReader: Sendable {
                 case .replies: replies = newValue
                 case .likes: likes = newValue
                 case .quotes: quotes = newValue
+                case .seen: seen = newValue
                 }
             }
         }
@@ -95,6 +97,15 @@ package struct RecordingReader: Sendable {
     /// - Parameter fullParser: read the line's whole object first, as a line the fast path
     ///   passes over is read (for tests that hold the two to the same answers).
     package func observation(_ line: ArraySlice<UInt8>, number: Int, fullParser: Bool = false) throws(Problem) -> Observation? {
+        try observed(line, number: number, fullParser: fullParser)?.observation
+    }
+
+    /// Decodes one line with when the watch learned of it: its `seen`, where the line has one
+    /// (a reshare dated from a list of resharers, the brand's answer: what happened before the
+    /// lines written ahead of it), else its `time`.
+    /// - Returns: nil for a blank line or one of the state journal's own.
+    /// - Throws: `Problem` for a line that cannot be read.
+    package func observed(_ line: ArraySlice<UInt8>, number: Int, fullParser: Bool = false) throws(Problem) -> (observation: Observation, seen: Double)? {
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
         guard let first = line.firstIndex(where: { !isSpace($0) }), let last = line.lastIndex(where: { !isSpace($0) }) else { return nil }
         let text = line[first...last]
@@ -110,7 +121,10 @@ package struct RecordingReader: Sendable {
             guard value.objectValue != nil else { throw Problem(line: number, reason: "expected a JSON object, got \(value.kindName)") }
             for field in Field.allCases { fields[field] = value[field.name] }
         }
-        return try Self.observation(fields, number: number)
+        guard let observation = try Self.observation(fields, number: number) else { return nil }
+        guard let given = fields[.seen], given != .null else { return (observation, observation.time) }
+        guard let seen = Self.time(given) else { throw Problem(line: number, reason: "\"seen\" is not RFC 3339 or Unix seconds from 1970 to 9999") }
+        return (observation, max(seen, observation.time))
     }
 
     private static func observation(_ value: Fields, number: Int) throws(Problem) -> Observation? {
@@ -177,7 +191,9 @@ package struct RecordingReader: Sendable {
 
 /// Writes observations as recording lines (`watch --record`).
 package enum RecordingWriter {
-    package static func line(_ observation: Observation) -> String {
+    /// - Parameter seen: when the watch learned of it; written as `seen` where it is past the
+    ///   observation's `time`, so that replay runs its clock as the watch's ran.
+    package static func line(_ observation: Observation, seen: Double? = nil) -> String {
         func time(_ t: Double) -> String { JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: t))) }
         func number(_ value: Double?) -> String { JSONText.number(value) }
         func int(_ value: Int?) -> String { value.map(String.init) ?? "null" }
@@ -197,6 +213,9 @@ package enum RecordingWriter {
             fields = [("type", "\"answer\""), ("time", time(t)), ("source", JSONText.quote(key.source)), ("post", JSONText.quote(key.id)),
                       ("author", JSONText.string(author))]
         }
-        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        var written = fields
+        // A second's slack: a post's or counter's own line is stamped when it was seen.
+        if let seen, seen > observation.time + 1 { written.insert(("seen", time(seen)), at: 2) }
+        return "{" + written.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 }

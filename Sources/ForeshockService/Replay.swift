@@ -58,15 +58,17 @@ package final class Replay {
         self.notify = notify
     }
 
-    /// Feeds one observation (in recorded time order).
-    package func add(_ observation: Observation) {
-        let time = observation.time
+    /// Feeds one observation, in the order the watch learned of them.
+    /// - Parameter seen: the watch's clock when it did (`RecordingDecoder.decodeInOrder`), at
+    ///   or past the observation's time; nil when that is its time (a cascade played in order).
+    package func add(_ observation: Observation, seen: Double? = nil) {
+        let time = observation.time, clock = max(seen ?? time, time)
         if nextTick == nil {
-            firstTick = time + interval
+            firstTick = clock + interval
             nextTick = firstTick
         }
-        lastTime = max(lastTime ?? time, time)
-        advance(to: time)
+        lastTime = max(lastTime ?? clock, clock)
+        advance(to: clock)
         observations += 1
         // A post known only from its reshares is scored from the first, and traced from it too.
         // (An answer to a post not seen yet is only kept for it.)
@@ -77,10 +79,10 @@ package final class Replay {
             default: (tracedKey, nextTrace) = (observation.key, time)
             }
         }
-        if tracksOutcomes { outcomes.add(observation) }
+        if tracksOutcomes { outcomes.add(observation, seen: clock) }
         batch.append(observation)
         if !sampled.isEmpty, let sampler = sampled[observation.key] {
-            sampledOutcomes.add(observation)
+            sampledOutcomes.add(observation, seen: clock)
             // A sampled post's observation ends its batch, so a notification about it is
             // delivered (and its moment sampled) before any later observation is applied.
             flush()
@@ -91,11 +93,11 @@ package final class Replay {
         if batch.count >= 4096 { flush() }
     }
 
-    /// Plays a whole recording: decoded on every core, scored in order. Lines out of time order
-    /// and lines that cannot be read are skipped and counted; `report` gets one line for each of
+    /// Plays a whole recording: decoded on every core, scored in the order the watch learned of
+    /// them. Lines out of order (`decodeInOrder`) and lines that cannot be read are skipped and counted; `report` gets one line for each of
     /// the first 20, then a total, and progress every million lines.
     package func play(_ data: Data, name: String, report: (String) -> Void) {
-        RecordingDecoder().decodeInOrder(data, name: name, report: report, skipped: countMalformed, body: add)
+        RecordingDecoder().decodeInOrder(data, name: name, report: report, skipped: countMalformed) { add($0, seen: $1) }
     }
 
     /// Runs the ticks and trace points due before `time` (or at it, when `inclusive`): an

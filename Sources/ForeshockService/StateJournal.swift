@@ -113,7 +113,7 @@ package struct StateJournal: Sendable {
     ///   so the live core and a restart's replay see identical values.
     /// - Throws: when the journal cannot be written.
     package func append(_ observations: [Observation], then entries: [Entry] = []) throws -> [Observation] {
-        let lines = observations.map(RecordingWriter.line)
+        let lines = observations.map { RecordingWriter.line($0) }
         let text = (lines + entries.map(Self.line)).joined(separator: "\n")
         guard !text.isEmpty else { return [] }
         try AppendOnlyFile.append(Data((text + "\n").utf8), to: path)
@@ -135,7 +135,7 @@ package struct StateJournal: Sendable {
     static func line(_ entry: Entry) -> String {
         switch entry {
         case .observations(let observations):
-            return observations.map(RecordingWriter.line).joined(separator: "\n")
+            return observations.map { RecordingWriter.line($0) }.joined(separator: "\n")
         case .tick(let time):
             return "{\"type\":\"tick\",\"time\":\(JSONText.number(time))}"
         case .polled(let source, let cursor, let ids, let readsFrom):

@@ -140,12 +140,12 @@ package enum SweepRun {
     package static func table(_ data: Data, name: String, config: Config, specs: [SweepSpec], target: Int,
                               report: (String) -> Void = { _ in }) -> Table {
         // Decoded once and judged once: only the scoring differs between the values.
-        var observations: [Observation] = []
+        var observations: [(Observation, seen: Double)] = []
         var outcomes = PostOutcomes(target: target)
         var malformed = 0
-        RecordingDecoder().decodeInOrder(data, name: name, report: report, skipped: { malformed += 1 }) { observation in
-            observations.append(observation)
-            outcomes.add(observation)
+        RecordingDecoder().decodeInOrder(data, name: name, report: report, skipped: { malformed += 1 }) { observation, seen in
+            observations.append((observation, seen))
+            outcomes.add(observation, seen: seen)
         }
         var combinations: [[Double]] = [[]]
         for spec in specs { combinations = combinations.flatMap { head in spec.values.map { head + [$0] } } }
@@ -157,7 +157,7 @@ package enum SweepRun {
             for (spec, value) in zip(specs, runs[index]) { spec.apply(value, to: &variant) }
             // One shard each: the values, not the shards, share the cores.
             let replay = Replay(config: variant, shards: 1, target: target, tracksOutcomes: false) { _ in }
-            for observation in recording { replay.add(observation) }
+            for (observation, seen) in recording { replay.add(observation, seen: seen) }
             let notes = replay.finish().notes
             let backtest = Backtest(outcomes: judged, notes: notes, observations: recording.count, malformed: skipped)
             results.set(index, Row(values: runs[index], figures: backtest.figures(variant.rules.filter { swept.contains($0.name) })))

@@ -48,7 +48,7 @@ package actor WatchPipeline {
     /// Set while a compaction waits for the engine's tracked keys: the posts written meanwhile,
     /// whose lines the rewrite must keep although the keys it got do not name them.
     private var writtenWhileCompacting: Set<PostKey>?
-    private let record: (@Sendable ([Observation]) -> Void)?
+    private let record: (@Sendable ([Observation], Double) -> Void)?
     private let clock: @Sendable () -> Date
     private let logger: Logger
     /// A recent post, followed for its counters and the brand's answer.
@@ -91,7 +91,7 @@ package actor WatchPipeline {
     ///   - journal: where observations are written before they are scored; nil keeps nothing.
     ///   - clock: the time now (the demo runs a faster one).
     package init(config: Config, pollers: [FeedPoller], journal: StateJournal? = nil, logger: Logger = Logger(handler: StreamLogHandler(level: .critical)),
-                clock: @escaping @Sendable () -> Date = Date.init, record: (@Sendable ([Observation]) -> Void)? = nil,
+                clock: @escaping @Sendable () -> Date = Date.init, record: (@Sendable ([Observation], Double) -> Void)? = nil,
                 deliver: @escaping @Sendable ([AlertNotification]) -> Void) {
         engine = ScoringEngine(config: config)
         self.config = config
@@ -585,7 +585,7 @@ package actor WatchPipeline {
         let normalized = write(observations, then: entries)
         guard !normalized.isEmpty else { return }
         follow(normalized)
-        record?(normalized)
+        record?(normalized, clock().timeIntervalSince1970)
         let (notes, seconds) = await onEngine { engine in Self.timed { engine.ingest(normalized) } }
         counters.scoringSeconds += seconds
         counters.scoringBatches += 1

@@ -101,4 +101,19 @@ struct RecordingReaderTests {
             #expect(Self.read(Self.lines[index], fullParser: false).hasPrefix("problem: line 9: "), "\(Self.lines[index].prefix(80))")
         }
     }
+
+    @Test("A line's seen is when the watch learned of it: written only where it is past the line's time, read back as given (never before the time), a bad one a bad line")
+    func seen() throws {
+        let reshare = Observation.reshare(key: PostKey(source: "m", id: "1"), time: 1_700_000_000, user: "u", followers: 5)
+        let written = RecordingWriter.line(reshare, seen: 1_700_000_600)
+        #expect(written.contains(#""seen":"2023-11-14T22:23:20.000Z""#) || written.contains(#""seen":"2023-11-14T22:23:20Z""#), "\(written)")
+        #expect(!RecordingWriter.line(reshare, seen: 1_700_000_000.5).contains("seen"))
+        let reader = RecordingReader()
+        let read = try #require(try reader.observed(Array(written.utf8)[...], number: 1))
+        #expect(read.observation == reshare && read.seen == 1_700_000_600)
+        #expect(try reader.observed(Array(RecordingWriter.line(reshare).utf8)[...], number: 1)?.seen == 1_700_000_000)
+        let early = #"{"type":"reshare","time":1700000000,"seen":1600000000,"post":"1"}"#
+        #expect(try reader.observed(Array(early.utf8)[...], number: 1)?.seen == 1_700_000_000)
+        #expect(Self.read(#"{"type":"reshare","time":1700000000,"seen":"soon","post":"1"}"#, fullParser: false) == "problem: line 9: \"seen\" is not RFC 3339 or Unix seconds from 1970 to 9999; skipped")
+    }
 }

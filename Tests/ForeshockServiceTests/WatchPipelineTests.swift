@@ -229,6 +229,48 @@ struct WatchPipelineTests {
         #expect(try await api.requests(to: "/api/v1/statuses/1/context").count == 1)
     }
 
+    @Test("A recording replays as the watch scored it: the brand's answer read from a thread at a later poll, older than lines written before it, is written with when it was seen and played, not skipped as out of order")
+    func recordingReplaysAnswersFromThreads() async throws {
+        let now = Date()
+        let answer = try mastodonStatus(id: "11", createdAt: Timestamp.format(now.addingTimeInterval(400)), author: "acme_support", inReplyTo: "1",
+                                        content: "<p>@dana so sorry, a person is on it</p>")
+        // Read at the first poll before the answer, and ten minutes on after it.
+        let api = try await ScriptedAPI([
+            "/api/v1/statuses/1/context": [["body": #"{"ancestors":[],"descendants":[]}"#], ["body": #"{"ancestors":[],"descendants":[\#(answer)]}"#]],
+            "/api/v1/statuses/2/context": [["body": #"{"ancestors":[],"descendants":[]}"#]],
+        ])
+        defer { api.stop() }
+        var source = testSource(.mastodon, name: "m", base: api.base)
+        source.brandAccounts = ["acme_support"]
+        var config = scoringConfig([rule("unanswered", .critical) { $0.unansweredForAtLeast = 1200; $0.minReshares = 1 }])
+        config.sources = [source]
+        let path = try makeTemporaryDirectory().appendingPathComponent("traffic.jsonl").path
+        let recording = try RecordingFile(path: path)
+        let sent = Notified()
+        let clock = Mutex(now)
+        let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())], clock: { clock.withLock { $0 } },
+                                     record: { recording.append($0, seen: $1) }) { notes in sent.withLock { $0 += notes } }
+        for (at, reshares) in [(0.0, 5), (660, 6), (1000, 7)] {
+            clock.withLock { $0 = now.addingTimeInterval(at) }
+            var outcome = PollOutcome(source: "m", observedAt: now.addingTimeInterval(at))
+            outcome.mentions = ["1", "2"].map { Self.complaint($0, reshares: reshares, createdAt: now.addingTimeInterval(-300)) }
+            await pipeline.handle(outcome)
+        }
+        recording.close()
+        let live = sent.withLock { $0 }.filter { $0.reason != .resolved }.map(\.key.id)
+        #expect(live == ["2"])
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let answerLine = try #require(text.split(separator: "\n").first { $0.contains(#""type":"answer""#) })
+        #expect(answerLine.contains(#""seen":"\#(Timestamp.format(now.addingTimeInterval(660)))""#), "\(answerLine)")
+        var replayed: [String] = []
+        let replay = Replay(config: config) { note in if note.reason != .resolved { replayed.append(note.key.id) } }
+        var said: [String] = []
+        replay.play(Data(text.utf8), name: "traffic.jsonl") { said.append($0) }
+        #expect(replay.finish().malformed == 0)
+        #expect(said.isEmpty, "\(said)")
+        #expect(replayed == live, "\(replayed)")
+    }
+
     @Test("The resharers the journal names are known to the poller after a restart, and a reload's poller takes the old one's: a fetch after either adds only new accounts, not every one again")
     func resharersSurviveRestartAndReload() async throws {
         let source = testSource(.mastodon, name: "m", base: "http://127.0.0.1:9")

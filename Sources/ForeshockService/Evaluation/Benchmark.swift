@@ -107,7 +107,7 @@ package struct Benchmark {
         let predicted = engine.features(keys, at: now).count
         let predict = Self.seconds(since: predictBegan)
         let footprint = engine.footprint
-        let text = Data(load.map(RecordingWriter.line).joined(separator: "\n").utf8)
+        let text = Data(load.map { RecordingWriter.line($0) }.joined(separator: "\n").utf8)
         let replayBegan = DispatchTime.now()
         let replay = Replay(config: config) { _ in }
         replay.play(text, name: "bench") { _ in }
