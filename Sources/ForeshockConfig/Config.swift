@@ -25,6 +25,11 @@ package struct Config: Sendable {
     package var sinks: [SinkConfig] = []
     /// The web server (`/metrics`, health, the API, the live page); nil: none.
     package var web: WebConfig?
+    /// Sources whose brand's answers the watch does not look for (no `brand_accounts`): no post
+    /// of theirs is said to be unanswered, which nobody knows. Set by
+    /// `answerRulesLimitedToBrandSources`, not read from the file; a replay takes its answers
+    /// from the recording, on every source.
+    package var answersUnseen: Set<String> = []
 
     package init() {}
 
@@ -42,11 +47,13 @@ package struct Config: Sendable {
     /// The config as `watch` runs it: a rule about the brand's answer (`unanswered_for_at_least`,
     /// `spreading_after_answer`) applies only to sources that name the brand's accounts, since without them no answer is
     /// ever seen and every complaint would look unanswered.
+    /// Nor is a post of theirs said to be unanswered (`answersUnseen`).
     /// - Returns: the config, and for each rule so restricted the sources it is off for.
     package func answerRulesLimitedToBrandSources() -> (config: Config, off: [(rule: String, sources: [String])]) {
         var limited = self
         var off: [(rule: String, sources: [String])] = []
         let withBrand = Set(sources.filter { !$0.brandAccounts.isEmpty }.map(\.name))
+        limited.answersUnseen = Set(sources.map(\.name)).subtracting(withBrand)
         for index in limited.rules.indices where limited.rules[index].when.readsAnswer {
             let applies = limited.rules[index].sources ?? sources.map(\.name)
             let without = applies.filter { !withBrand.contains($0) }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ForeshockSupport
 @testable import ForeshockConfig
+@testable import ForeshockCore
 @testable import ForeshockTestSupport
 
 /// The seeds' own scenario: an ordinary customer's complaint about the brand spreads, and the
@@ -133,6 +134,24 @@ struct UnansweredComplaintTests {
         // Without the answer it pages: the test can fail.
         let unanswered = await Self.unansweredAlerts(try writeTemporaryFile(lines.dropFirst().joined(separator: "\n") + "\n", name: "none.jsonl"))
         #expect(!unanswered.isEmpty)
+    }
+
+    @Test("Where nobody looks for the brand's answers (no brand account), an alert on a complaint does not call it unanswered; with --brand it does")
+    func notCalledUnansweredWithoutBrand() throws {
+        func alerts(brand: String?) throws -> [AlertNotification] {
+            let config = try ConfigLoader.embeddedDefault(query: "acme", brand: brand).0.answerRulesLimitedToBrandSources().config
+            let engine = ScoringEngine(config: config, shards: 1)
+            let key = PostKey(source: "mastodon", id: "1"), start = 1_700_000_000.0
+            var observations: [Observation] = [.post(key: key, time: start, createdAt: start, author: "dana", followers: 300,
+                                                     text: "@acme lost my bag and nobody answers. Worst airline ever.", url: nil)]
+            for step in 1...30 { observations.append(.reshare(key: key, time: start + 120 + Double(step) * 10, user: "u\(step)", followers: 300)) }
+            return engine.ingest(observations)
+        }
+        let blind = try alerts(brand: nil)
+        #expect(!blind.isEmpty)
+        #expect(blind.allSatisfy { $0.complaint && $0.unansweredFor == nil && !($0.why ?? "").contains("unanswered") }, "\(blind.map(\.why))")
+        let watched = try alerts(brand: "acme_support")
+        #expect(watched.contains { $0.unansweredFor != nil && ($0.why ?? "").contains("unanswered") }, "\(watched.map(\.why))")
     }
 
     @Test("watch turns rules about the brand's answer off where no brand account is known, and says so once; --brand turns them on")

@@ -70,6 +70,7 @@ package final class ScoringEngine: @unchecked Sendable {
             lexicon: ComplaintLexicon.of(config),
             maxPosts: max(1, config.scoring.maxTrackedPosts / count),
             watching: Dictionary(config.sources.map { ($0.name, $0.watching) }, uniquingKeysWith: { first, _ in first }),
+            answersUnseen: config.answersUnseen,
             sinkNames: config.sinks.map(\.name),
             passesQuietAlerts: passesQuietAlerts)
     }

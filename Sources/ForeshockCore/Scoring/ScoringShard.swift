@@ -14,6 +14,8 @@ package struct ScoringShard: Sendable {
         package var maxPosts: Int
         /// What each configured source watches (`SourceConfig.watching`), for the alerts' text.
         package var watching: [String: String] = [:]
+        /// Sources whose brand's answers nobody looks for (`Config.answersUnseen`).
+        package var answersUnseen: Set<String> = []
         /// Every sink's name: what a rule naming no sink sends to.
         package var sinkNames: [String]
         /// Whether ticks pass over alerts whose outcome time alone cannot change yet (false
@@ -402,7 +404,7 @@ package struct ScoringShard: Sendable {
         let age = time - post.createdAt
         if !post.firing {
             let cheap = RuleMatcher.Cheap(source: post.key.source, reshares: post.reshares, age: age, complaint: post.complaintScore > 0,
-                                          complaintScore: post.complaintScore, unansweredFor: post.answeredAt == nil ? age : nil, volume: volume)
+                                          complaintScore: post.complaintScore, unansweredFor: Self.unanswered(post, for: age, settings: settings), volume: volume)
             guard settings.matcher.mayHold(cheap) else { return nil }
         }
         let observed = post.history.reshares(atOrBefore: age)
@@ -478,6 +480,12 @@ package struct ScoringShard: Sendable {
     }
 
     /// Over capacity: the coldest 1% (by last activity) go, never a firing one.
+    /// How long a post has gone unanswered (its age), nil when answered or when nobody looks
+    /// for the brand's answers on its source.
+    static func unanswered(_ post: PostState, for age: Double, settings: Settings) -> Double? {
+        post.answeredAt == nil && !settings.answersUnseen.contains(post.key.source) ? age : nil
+    }
+
     private mutating func evictColdest() {
         let excess = table.count - settings.maxPosts + max(1, settings.maxPosts / 100)
         let victims = table.slots.filter { !table[$0].firing }
@@ -564,7 +572,7 @@ extension ScoringShard.Settings {
             velocityShort: short, velocityLong: long, acceleration: long > 0 ? short / long : (short > 0 ? .infinity : 0),
             reach: reach, seismic: seismic, predicted: predicted, supercritical: supercritical,
             complaint: post.complaintScore > 0, complaintScore: post.complaintScore,
-            unansweredFor: post.answeredAt == nil ? t : nil, author: post.author, url: post.url, excerpt: post.excerpt, counters: post.counters)
+            unansweredFor: ScoringShard.unanswered(post, for: t, settings: self), author: post.author, url: post.url, excerpt: post.excerpt, counters: post.counters)
         if let answeredAt = post.answeredAt { f.afterAnswer = AfterAnswer(post.history, answeredAt: answeredAt - post.createdAt, age: t) }
         f.reachAssumed = post.reachAssumed
         return f
