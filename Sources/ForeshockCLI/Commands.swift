@@ -20,7 +20,7 @@ extension CommandOption {
 
     static let source = CommandOption("--source", "KIND|NAME", "the API the file came from, or a source named in --config")
 
-    static let send = CommandOption("--send", nil, "also hand the notifications to the configured sinks")
+    static let send = CommandOption("--send", nil, "also hand the notifications to the configured sinks, marked TEST, under keys of their own (replay/…) that no live alert's incident shares")
     static let trace = CommandOption("--trace", "POST", "print every term of one post's scores over time (a table, or JSON lines with --format json)")
     static let report = CommandOption("--report", "FILE", "also write a self-contained HTML report: per rule, pages a day and how early; each alerted post's curve")
     static let target = CommandOption("--target", "N", "the size that matters: an alert counts as early if it came before the post reached N reshares (default 1000)")

@@ -69,7 +69,7 @@ enum ReplayCommand {
                 }
             }) { note in
                 terminal.print(format == "json" ? note.jsonLine : AlertText.line(note))
-                sending?.submit([note])
+                sending?.submit([note.replayed])
             }
             replay.play(data, name: path) { terminal.printError($0) }
             let backtest = replay.finish()

@@ -86,6 +86,10 @@ package struct AlertNotification: Sendable, Equatable {
     package var watching: String?
     /// `foreshock test-alert`'s: marked TEST wherever it shows (subject, headline, JSON bodies).
     package var isTest = false
+    /// `replay --send`'s: a test (`isTest`) under a key of its own, `replay/…`, so that no
+    /// receiver takes it for the live alert it repeats (PagerDuty's `dedup_key`, a webhook's id:
+    /// the incident a live page opened must not be updated, nor resolved, by a rehearsal).
+    package var isReplay = false
     /// Where the silence command reaches the watch that sent this (`--url URL` or `--state-dir
     /// DIR`), and the post's page on the watch's web server: added by the notifier, which knows them.
     package var silenceTarget: String?
@@ -171,11 +175,20 @@ package struct AlertNotification: Sendable, Equatable {
     /// Names the alert across its notifications and restarts: `source:post`, or `source` for a
     /// volume spike. PagerDuty's dedup_key, the webhook's `alert_key`, the email thread.
     package var alertKey: String {
-        switch subject {
-        case .post(let key, _): return key.description
-        case .volume(let source, _, _): return "volume:\(source)"
-        case .sourceDown(let source, _, _): return "foreshock:source-down/\(source)"
+        let key = switch subject {
+        case .post(let key, _): key.description
+        case .volume(let source, _, _): "volume:\(source)"
+        case .sourceDown(let source, _, _): "foreshock:source-down/\(source)"
         }
+        return isReplay ? "replay/" + key : key
+    }
+
+    /// This notification as `replay --send` hands it to the sinks (`isReplay`).
+    package var replayed: AlertNotification {
+        var note = self
+        note.isTest = true
+        note.isReplay = true
+        return note
     }
 
     /// The command that holds this alert's notifications back for two hours, as a person on
