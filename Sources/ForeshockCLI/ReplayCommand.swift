@@ -187,11 +187,11 @@ enum BacktestText {
             + "\"target\":\(backtest.target),\"days\":\(JSONText.number((backtest.outcomes.days * 1000).rounded() / 1000)),\"rules\":{\(perRule)}}"
     }
 
-    /// A sweep's rows as JSON lines, one per value.
+    /// A sweep's rows as JSON lines, one per value (or pair of values) and swept rule.
     static func sweepJSON(_ table: SweepRun.Table) -> [String] {
-        table.rows.map { row in
-            let values = zip(table.specs, row.values).map { "\(JSONText.quote($0.label)):\(JSONText.number($1))" }.joined(separator: ",")
-            return "{\"type\":\"sweep\",\"values\":{\(values)},\(figuresJSON(row.figures))}"
+        table.lines.map { line in
+            let values = zip(table.specs, line.values).map { "\(JSONText.quote($0.label)):\(JSONText.number($1))" }.joined(separator: ",")
+            return "{\"type\":\"sweep\",\"values\":{\(values)},\"rule\":\(JSONText.quote(line.rule)),\(figuresJSON(line.figures))}"
         }
     }
 
@@ -203,14 +203,15 @@ enum BacktestText {
             + "\"median_reshares_at_alert\":\(JSONText.number(f.medianResharesAtAlert)),\"stayed_small\":\(f.stayedSmall)"
     }
 
-    /// The sweep: one row per value.
+    /// The sweep: one row per value, and per swept rule where the specs name two.
     static func sweepTable(_ table: SweepRun.Table) -> [String] {
         let target = NumberText.grouped(Double(table.target)), tenth = NumberText.grouped(Double(table.target / 10))
-        let heading: [String] = table.specs.map(\.label) + ["PAGES", "PER DAY", "CAUGHT BEFORE \(target)", "MEDIAN LEAD", "RESHARES AT ALERT", "STAYED UNDER \(tenth)"]
+        let named = table.rules.count > 1
+        let heading: [String] = table.specs.map(\.label) + (named ? ["RULE"] : []) + ["PAGES", "PER DAY", "CAUGHT BEFORE \(target)", "MEDIAN LEAD", "RESHARES AT ALERT", "STAYED UNDER \(tenth)"]
         var rows = [heading]
-        for row in table.rows {
-            let f = row.figures
-            let values: [String] = zip(table.specs, row.values).map { $0.format($1) }
+        for line in table.lines {
+            let f = line.figures
+            let values: [String] = zip(table.specs, line.values).map { $0.format($1) } + (named ? [line.rule] : [])
             let lead: String = f.medianLead.map(DurationText.short) ?? "-"
             let atAlert: String = f.medianResharesAtAlert.map { NumberText.grouped($0.rounded()) } ?? "-"
             let figures: [String] = [String(f.pages), f.pagesPerDay.map(NumberText.rate) ?? "-", "\(f.caughtBefore) of \(f.reachedTarget)", lead, atAlert, "\(f.stayedSmall) of \(f.alerted.count)"]

@@ -61,7 +61,10 @@ package struct SweepSpec: Sendable, Equatable {
                 case .whole: value = Int(item).map(Double.init)
                 case .number: value = Double(item)
                 }
-                guard let value, value.isFinite, value >= 0 else {
+                if let value, value < 0 {
+                    throw Problem(description: "--sweep: \(ruleName).\(name) takes values of 0 or more, not \"\(item)\".")
+                }
+                guard let value, value.isFinite else {
                     let expected = condition.kind == .duration ? "a duration such as 30m" : condition.kind == .whole ? "a whole number" : "a number"
                     throw Problem(description: "--sweep: \(ruleName).\(name) takes \(expected) per value, not \"\(item)\".")
                 }
@@ -120,13 +123,25 @@ package struct SweepSpec: Sendable, Equatable {
 package enum SweepRun {
     package struct Row: Sendable {
         package var values: [Double]
-        package var figures: Backtest.Figures
+        /// The figures of each swept rule (`Table.rules`), in that order: a warning rule's pages
+        /// and leads are not the critical one's, and summed they would read as neither.
+        package var perRule: [Backtest.Figures]
     }
 
     package struct Table: Sendable {
         package var specs: [SweepSpec]
         package var target: Int
         package var rows: [Row]
+        /// The rules the specs name, in the order first named.
+        package var rules: [String] {
+            specs.map(\.rule).reduce(into: []) { rules, rule in if !rules.contains(rule) { rules.append(rule) } }
+        }
+
+        /// Each row's figures rule by rule: a row per value (or pair of values) and swept rule.
+        package var lines: [(values: [Double], rule: String, figures: Backtest.Figures)] {
+            let rules = self.rules
+            return rows.flatMap { row in zip(rules, row.perRule).map { (row.values, $0, $1) } }
+        }
     }
 
     /// - Parameter report: where a line the recording cannot be read at goes (the replay run
@@ -151,7 +166,7 @@ package enum SweepRun {
         for spec in specs { combinations = combinations.flatMap { head in spec.values.map { head + [$0] } } }
         let recording = observations, judged = outcomes, runs = combinations, skipped = malformed
         let results = IndexedResults<Row>(count: runs.count)
-        let swept = Set(specs.map(\.rule))
+        let swept = Table(specs: specs, target: target, rows: []).rules
         DispatchQueue.concurrentPerform(iterations: runs.count) { index in
             var variant = config
             for (spec, value) in zip(specs, runs[index]) { spec.apply(value, to: &variant) }
@@ -160,7 +175,7 @@ package enum SweepRun {
             for (observation, seen) in recording { replay.add(observation, seen: seen) }
             let notes = replay.finish().notes
             let backtest = Backtest(outcomes: judged, notes: notes, observations: recording.count, malformed: skipped)
-            results.set(index, Row(values: runs[index], figures: backtest.figures(variant.rules.filter { swept.contains($0.name) })))
+            results.set(index, Row(values: runs[index], perRule: swept.map { rule in backtest.figures(variant.rules.filter { $0.name == rule }) }))
         }
         return Table(specs: specs, target: target, rows: results.values)
     }

@@ -138,6 +138,34 @@ struct ReplayReportTests {
         #expect(pages == pages.sorted(by: >), "\(pages)")
     }
 
+    @Test("A sweep over two rules gives each rule's figures per pair of values, never the two summed: the critical rule's at the warning rule's own value are a one-rule sweep's")
+    func sweepOverTwoRules() async throws {
+        let (recording, _, _) = try Self.recording()
+        let one = await runForeshock(["replay", recording, "--format", "json", "--sweep", "going-viral.predicted_reshares_at_least=300,3000"])
+        let two = await runForeshock(["replay", recording, "--format", "json", "--sweep", "going-viral.predicted_reshares_at_least=300,3000",
+                                      "--sweep", "heating-up.velocity_per_min_at_least=1,5"])
+        #expect(one.0 == .success && two.0 == .success, "\(two.err)")
+        func sweep(_ out: String) -> [JSONValue] { out.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }.filter { $0["type"]?.stringValue == "sweep" } }
+        let single = sweep(one.out), pairs = sweep(two.out)
+        #expect(single.count == 2 && pairs.count == 8, "\(two.out)")
+        #expect(single.allSatisfy { $0["rule"]?.stringValue == "going-viral" })
+        // At the embedded config's 1 a minute, the config is the one-rule sweep's: the same figures.
+        for row in single {
+            let value = try #require(row["values"]?["going-viral.predicted_reshares_at_least"]?.doubleValue)
+            let pair = pairs.first { $0["rule"]?.stringValue == "going-viral" && $0["values"]?["going-viral.predicted_reshares_at_least"]?.doubleValue == value
+                && $0["values"]?["heating-up.velocity_per_min_at_least"]?.doubleValue == 1 }
+            for figure in ["pages", "posts_alerted", "caught_before", "median_lead_s", "median_reshares_at_alert"] {
+                #expect(pair?[figure] == row[figure], "\(figure) at \(value): \(String(describing: pair)) against \(row)")
+            }
+        }
+        // The warning rule's own rows are its figures: alerted earlier than the critical one.
+        let warning = pairs.filter { $0["rule"]?.stringValue == "heating-up" && $0["values"]?["heating-up.velocity_per_min_at_least"]?.doubleValue == 1 }
+        let critical = pairs.filter { $0["rule"]?.stringValue == "going-viral" && $0["values"]?["heating-up.velocity_per_min_at_least"]?.doubleValue == 1 }
+        #expect(warning.count == 2 && zip(warning, critical).contains { $0["median_reshares_at_alert"] != $1["median_reshares_at_alert"] }, "\(warning) \(critical)")
+        let text = await runForeshock(["replay", recording, "--sweep", "going-viral.predicted_reshares_at_least=300,3000", "--sweep", "heating-up.velocity_per_min_at_least=1,5"])
+        #expect(text.out.split(separator: "\n").contains { $0.contains("RULE") && $0.contains("PAGES") }, "\(text.out)")
+    }
+
     @Test("In headless Chromium the report shows its charts, and a hostile post's text as text: nothing runs, the page is not blank")
     func browser() async throws {
         let (recording, _, _) = try Self.recording()

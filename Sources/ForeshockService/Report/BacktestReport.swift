@@ -168,13 +168,15 @@ package enum BacktestReport {
     /// A sweep: its table, and each value as a point of pages a day (or pages) against posts caught.
     private static func render(_ sweep: SweepRun.Table, perDay: Bool) -> String {
         let target = NumberText.grouped(Double(sweep.target))
+        let named = sweep.rules.count > 1
         var html = "<h3>Sweep</h3><table class=\"sweep\"><thead><tr>" + sweep.specs.map { "<th>\(HTMLText.escape($0.label))</th>" }.joined()
-            + "<th>Pages</th>" + (perDay ? "<th>Pages a day</th>" : "") + "<th>Caught before \(target)</th><th>Median lead</th>"
+            + (named ? "<th>Rule</th>" : "") + "<th>Pages</th>" + (perDay ? "<th>Pages a day</th>" : "") + "<th>Caught before \(target)</th><th>Median lead</th>"
             + "<th>Median reshares at the alert</th><th>Stayed under \(NumberText.grouped(Double(sweep.target / 10)))</th></tr></thead><tbody>\n"
-        for row in sweep.rows {
-            let f = row.figures
-            html += "<tr>" + zip(sweep.specs, row.values).map { "<td>\(HTMLText.escape($0.format($1)))</td>" }.joined()
-                + "<td>\(f.pages)</td>" + (perDay ? "<td>\(f.pagesPerDay.map(NumberText.rate) ?? "–")</td>" : "")
+        let lines = sweep.lines
+        for line in lines {
+            let f = line.figures
+            html += "<tr>" + zip(sweep.specs, line.values).map { "<td>\(HTMLText.escape($0.format($1)))</td>" }.joined()
+                + (named ? "<td>\(HTMLText.escape(line.rule))</td>" : "") + "<td>\(f.pages)</td>" + (perDay ? "<td>\(f.pagesPerDay.map(NumberText.rate) ?? "–")</td>" : "")
                 + "<td>\(f.caughtBefore) of \(f.reachedTarget)</td><td>\(f.medianLead.map(DurationText.short) ?? "–")</td>"
                 + "<td>\(f.medianResharesAtAlert.map { NumberText.grouped($0.rounded()) } ?? "–")</td><td>\(f.stayedSmall) of \(f.alerted.count)</td></tr>\n"
         }
@@ -182,9 +184,9 @@ package enum BacktestReport {
         // The trade-off: pages against posts caught, one dot per value.
         let width = 480.0, height = 220.0, left = 48.0, bottom = 36.0, top = 18.0, right = 70.0
         // A recording too short for a rate a day is drawn by its pages.
-        let daily = perDay && sweep.rows.allSatisfy { $0.figures.pagesPerDay != nil }
-        let pages = sweep.rows.map { daily ? $0.figures.pagesPerDay ?? 0 : Double($0.figures.pages) }
-        let most = max(1, pages.max() ?? 1), reached = max(1, sweep.rows.map(\.figures.reachedTarget).max() ?? 1)
+        let daily = perDay && lines.allSatisfy { $0.figures.pagesPerDay != nil }
+        let pages = lines.map { daily ? $0.figures.pagesPerDay ?? 0 : Double($0.figures.pages) }
+        let most = max(1, pages.max() ?? 1), reached = max(1, lines.map(\.figures.reachedTarget).max() ?? 1)
         func x(_ value: Double) -> Double { left + value / most * (width - left - right) }
         func y(_ value: Double) -> Double { top + (1 - value / Double(reached)) * (height - top - bottom) }
         var svg = "<svg class=\"tradeoff\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"pages against posts caught\">"
@@ -195,15 +197,17 @@ package enum BacktestReport {
         svg += "<text class=\"axis\" x=\"\(left - 6)\" y=\"\(height - bottom)\" text-anchor=\"end\">0</text>"
         // Values that land on the same dot share it and one label, not labels printed over each other.
         var dots: [(cx: String, cy: String, labels: [String])] = []
-        for (row, value) in zip(sweep.rows, pages) {
-            let label = zip(sweep.specs, row.values).map { $0.format($1) }.joined(separator: ", ")
-            let cx = String(format: "%.1f", x(value)), cy = String(format: "%.1f", y(Double(row.figures.caughtBefore)))
+        for (line, value) in zip(lines, pages) {
+            let label = zip(sweep.specs, line.values).map { $0.format($1) }.joined(separator: ", ") + (named ? " (\(line.rule))" : "")
+            let cx = String(format: "%.1f", x(value)), cy = String(format: "%.1f", y(Double(line.figures.caughtBefore)))
             if let index = dots.firstIndex(where: { $0.cx == cx && $0.cy == cy }) { dots[index].labels.append(label) } else { dots.append((cx, cy, [label])) }
         }
         for dot in dots {
             let label = HTMLText.escape(dot.labels.joined(separator: "; "))
             svg += "<circle class=\"dot\" cx=\"\(dot.cx)\" cy=\"\(dot.cy)\" r=\"4\"><title>\(label)</title></circle>"
-            svg += "<text class=\"dot-label\" x=\"\(dot.cx)\" y=\"\(dot.cy)\" dx=\"6\" dy=\"-6\">\(label)</text>"
+            // A dot on the right half has its label to its left, or the chart's edge would cut it.
+            let leftward = (Double(dot.cx) ?? 0) > (left + width - right) / 2
+            svg += "<text class=\"dot-label\" x=\"\(dot.cx)\" y=\"\(dot.cy)\" dx=\"\(leftward ? -6 : 6)\" dy=\"-6\"\(leftward ? " text-anchor=\"end\"" : "")>\(label)</text>"
         }
         return html + "<p class=\"caption\">Posts caught before \(target) (up) against pages (right), one dot per value.</p>" + svg + "</svg>\n"
     }
