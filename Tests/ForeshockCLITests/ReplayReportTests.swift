@@ -133,6 +133,14 @@ struct ReplayReportTests {
             #expect(row["caught_before"]?.intValue == counted.caughtBefore, "\(value)")
             #expect(html.contains("<tr><td>\(value)</td><td>\(counted.pages)</td>"), "the report's sweep row for \(value)")
         }
+        // The chart's labels stay inside it: one on the right half ends at its dot.
+        let labels = html.components(separatedBy: "<text class=\"dot-label\" x=\"").dropFirst()
+        #expect(!labels.isEmpty)
+        for label in labels {
+            let x = Double(label.prefix { $0 != "\"" }) ?? 0
+            #expect((x > 229) == label.prefix(while: { $0 != ">" }).contains("text-anchor=\"end\""), "\(label.prefix(80))")
+        }
+        #expect(labels.contains { (Double($0.prefix { $0 != "\"" }) ?? 0) > 229 }, "a dot on the right half")
         // Higher thresholds page no more and catch no more.
         let pages = sweep.compactMap { $0["pages"]?.intValue }
         #expect(pages == pages.sorted(by: >), "\(pages)")
