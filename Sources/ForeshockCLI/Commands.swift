@@ -82,8 +82,9 @@ enum Commands {
     )
 
     static let replay = CommandSpec(
-        name: "replay", arguments: "RECORDING", positionals: 1...1,
-        summary: "Runs a recording through the scoring and alert lifecycle in virtual time and prints every "
+        name: "replay", arguments: "RECORDING…", positionals: 1...64,
+        summary: "Runs a recording (several files play as one, in the order given: a rotated recording's oldest first) "
+            + "through the scoring and alert lifecycle in virtual time and prints every "
             + "notification the watch process would have sent, then per rule how many pages a day it would have sent "
             + "and how early it fired for the posts that reached --target, judged by what each post reached by the end "
             + "of the recording.",

@@ -42,15 +42,17 @@ enum ReplayCommand {
             handler.redact(config.redactor)
             notifier = try CommandAlerting.notifier(config: config, stateDir: arguments[.stateDir], terminal: terminal, command: "replay", logger: Logger(handler: handler))
         }
-        let path = arguments.positionals[0]
+        let paths = arguments.positionals, path = paths.joined(separator: " ")
         try CommandFile.checkReportPlace(arguments[.report], command: "replay")
-        if let report = arguments[.report], CommandFile.same(report, path) {
+        if let report = arguments[.report], paths.contains(where: { CommandFile.same(report, $0) }) {
             throw CommandError(.usage, "foreshock replay: --report \(SafeText.terminal(report)) is the recording itself; the report would replace it.")
         }
-        let data = try CommandFile.read(path, command: "replay")
+        var parts: [Recording.Part] = []
+        for file in paths { parts.append(Recording.Part(name: file, data: try CommandFile.read(file, command: "replay"))) }
+        let recording = Recording(parts: parts)
         // A post the recording cannot hold is a usage error before the replay, not after it: if
-        // its id is nowhere in the file, no line names it. (Found, it is checked at the end.)
-        if let trace = arguments[.trace], !Self.mayHold(data, post: trace) {
+        // its id is nowhere in the files, no line names it. (Found, it is checked at the end.)
+        if let trace = arguments[.trace], !parts.contains(where: { Self.mayHold($0.data, post: trace) }) {
             throw CommandError(.usage, Self.traceMissing(trace))
         }
         let trace = arguments[.trace], sending = notifier, every = traceEvery, nStar = config.scoring.seismic.nStar
@@ -71,7 +73,7 @@ enum ReplayCommand {
                 terminal.print(format == "json" ? note.jsonLine : AlertText.line(note))
                 sending?.submit([note.replayed])
             }
-            replay.play(data, name: path) { terminal.printError($0) }
+            replay.play(recording) { terminal.printError($0) }
             let backtest = replay.finish()
             if !rows.isEmpty {
                 terminal.print("")
@@ -100,7 +102,7 @@ enum ReplayCommand {
         let status: ExitCode = missing == nil ? .success : .usage
         var table: SweepRun.Table?
         if !sweep.isEmpty {
-            table = await SweepRun.run(data, name: path, config: config, specs: sweep, target: target)
+            table = await SweepRun.run(recording, config: config, specs: sweep, target: target)
             if format == "json" {
                 for line in BacktestText.sweepJSON(table!) { terminal.print(line) }
             } else {
@@ -109,7 +111,7 @@ enum ReplayCommand {
             }
         }
         if let report = arguments[.report] {
-            try await writeReport(report, data: data, path: path, config: config, backtest: backtest, sweep: table, terminal: terminal)
+            try await writeReport(report, recording: recording, config: config, backtest: backtest, sweep: table, terminal: terminal)
         }
         guard let notifier else { return status }
         defer { notifier.stop() }
@@ -147,11 +149,11 @@ enum ReplayCommand {
     }
 
     /// Replays once more, sampling the posts the report draws, and writes the report.
-    private static func writeReport(_ file: String, data: Data, path: String, config: Config, backtest: Backtest, sweep: SweepRun.Table?,
+    private static func writeReport(_ file: String, recording: Recording, config: Config, backtest: Backtest, sweep: SweepRun.Table?,
                                     terminal: Terminal) async throws(CommandError) {
         let html = await onDispatchThread {
-            BacktestReport.render([BacktestReport.Section.replay(data, name: path, config: config, backtest: backtest)],
-                                  title: "Foreshock backtest: \(path)", sweep: sweep)
+            BacktestReport.render([BacktestReport.Section.replay(recording, config: config, backtest: backtest)],
+                                  title: "Foreshock backtest: \(recording.name)", sweep: sweep)
         }
         try CommandFile.writeReport(html, to: file, command: "replay", terminal: terminal)
     }
@@ -165,9 +167,10 @@ enum BacktestText {
         let unlined = backtest.postsWithoutLine
         var lines = ["", "\(NumberText.count(backtest.observations, "observation")), \(NumberText.count(backtest.posts, "post")) over "
             + "\(DurationText.short(backtest.outcomes.span))"
-            + (unlined > 0 ? " (and \(unlined) seen only in \(unlined == 1 ? "its" : "their") reshares: no post line)" : "")
+            + (unlined > 0 ? " (and \(unlined) with no post line, seen only in \(unlined == 1 ? "its" : "their") reshares or counts: found before the recording began; "
+                + "replay the file before it first)" : "")
             + ", \(NumberText.count(backtest.malformed, "line")) skipped; "
-            + "\(NumberText.count(reached, "post")) reached \(target) reshares"]
+            + "\(NumberText.count(reached, "post")) reached \(NumberText.count(backtest.target, "reshare"))"]
         for rule in rules {
             let f = backtest.figures([rule])
             lines.append("rule \(rule.name) (\(rule.severity.rawValue)): \(NumberText.count(f.alerted.count, "post")) alerted, \(NumberText.count(f.pages, "page")) "

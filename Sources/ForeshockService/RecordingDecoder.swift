@@ -3,6 +3,33 @@ import ForeshockCore
 import ForeshockSupport
 import Foundation
 
+/// A recording as replay reads it: one file, or several played as one in the order given (a
+/// rotated recording's files, oldest first), each named by its own line numbers.
+package struct Recording: Sendable {
+    package struct Part: Sendable {
+        package var name: String
+        package var data: Data
+
+        package init(name: String, data: Data) {
+            self.name = name
+            self.data = data
+        }
+    }
+
+    package var parts: [Part]
+
+    package init(_ data: Data, name: String) {
+        parts = [Part(name: name, data: data)]
+    }
+
+    package init(parts: [Part]) {
+        self.parts = parts
+    }
+
+    /// The files' names, as a report's title says them.
+    package var name: String { parts.map(\.name).joined(separator: ", ") }
+}
+
 /// Decodes a whole recording on every core and hands the lines back in file order. Reading
 /// JSON is most of what replay costs; the lines are independent, so a chunk of them is split
 /// over the cores and only the scoring that follows runs in order.
@@ -63,13 +90,21 @@ package struct RecordingDecoder: Sendable {
     /// cannot be read: `skipped` is called for each, `report` gets a line for each of the first
     /// 20, then a total, and progress every million lines.
     package func decodeInOrder(_ data: Data, name: String, report: (String) -> Void, skipped: () -> Void, body: (Observation, Double) -> Void) {
+        decodeInOrder(Recording(data, name: name), report: report, skipped: skipped, body: body)
+    }
+
+    /// The same for each file of a recording in turn, on one clock: a line of a later file that
+    /// goes back is out of order as one of the same file is (files given newest first).
+    package func decodeInOrder(_ recording: Recording, report: (String) -> Void, skipped: () -> Void, body: (Observation, Double) -> Void) {
         var problems = 0, clock = -Double.infinity, read = 0
+        for part in recording.parts {
+        let name = part.name
         func skip(_ reason: String) {
             problems += 1
             skipped()
             if problems <= 20 { report("\(name): \(reason)") }
         }
-        decode(data) { lines, lastLine in
+        decode(part.data) { lines, lastLine in
             for line in lines {
                 switch line {
                 case .problem(let problem):
@@ -87,7 +122,8 @@ package struct RecordingDecoder: Sendable {
             read = lastLine
             if read / 1_000_000 > before / 1_000_000 { report("replay: \(read / 1_000_000 * 1_000_000) lines read") }
         }
-        if problems > 20 { report("\(name): \(problems) lines skipped in all") }
+        }
+        if problems > 20 { report("\(recording.name): \(problems) lines skipped in all") }
     }
 
     /// How far a line's `seen` may go back and still be in order: the watch's clock stepped

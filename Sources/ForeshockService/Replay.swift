@@ -97,7 +97,12 @@ package final class Replay {
     /// them. Lines out of order (`decodeInOrder`) and lines that cannot be read are skipped and counted; `report` gets one line for each of
     /// the first 20, then a total, and progress every million lines.
     package func play(_ data: Data, name: String, report: (String) -> Void) {
-        RecordingDecoder().decodeInOrder(data, name: name, report: report, skipped: countMalformed) { add($0, seen: $1) }
+        play(Recording(data, name: name), report: report)
+    }
+
+    /// The same for a recording of several files, played as one.
+    package func play(_ recording: Recording, report: (String) -> Void) {
+        RecordingDecoder().decodeInOrder(recording, report: report, skipped: countMalformed) { add($0, seen: $1) }
     }
 
     /// Runs the ticks and trace points due before `time` (or at it, when `inclusive`): an

@@ -146,25 +146,25 @@ package enum SweepRun {
 
     /// - Parameter report: where a line the recording cannot be read at goes (the replay run
     ///   before the sweep has reported them already when nil).
-    package static func run(_ data: Data, name: String, config: Config, specs: [SweepSpec], target: Int,
+    package static func run(_ recording: Recording, config: Config, specs: [SweepSpec], target: Int,
                             report: @escaping @Sendable (String) -> Void = { _ in }) async -> Table {
-        await onDispatchThread { table(data, name: name, config: config, specs: specs, target: target, report: report) }
+        await onDispatchThread { table(recording, config: config, specs: specs, target: target, report: report) }
     }
 
     /// The same, on the caller's thread (which it blocks while the replays run).
-    package static func table(_ data: Data, name: String, config: Config, specs: [SweepSpec], target: Int,
+    package static func table(_ recording: Recording, config: Config, specs: [SweepSpec], target: Int,
                               report: (String) -> Void = { _ in }) -> Table {
         // Decoded once and judged once: only the scoring differs between the values.
         var observations: [(Observation, seen: Double)] = []
         var outcomes = PostOutcomes(target: target)
         var malformed = 0
-        RecordingDecoder().decodeInOrder(data, name: name, report: report, skipped: { malformed += 1 }) { observation, seen in
+        RecordingDecoder().decodeInOrder(recording, report: report, skipped: { malformed += 1 }) { observation, seen in
             observations.append((observation, seen))
             outcomes.add(observation, seen: seen)
         }
         var combinations: [[Double]] = [[]]
         for spec in specs { combinations = combinations.flatMap { head in spec.values.map { head + [$0] } } }
-        let recording = observations, judged = outcomes, runs = combinations, skipped = malformed
+        let decoded = observations, judged = outcomes, runs = combinations, skipped = malformed
         let results = IndexedResults<Row>(count: runs.count)
         let swept = Table(specs: specs, target: target, rows: []).rules
         DispatchQueue.concurrentPerform(iterations: runs.count) { index in
@@ -172,9 +172,9 @@ package enum SweepRun {
             for (spec, value) in zip(specs, runs[index]) { spec.apply(value, to: &variant) }
             // One shard each: the values, not the shards, share the cores.
             let replay = Replay(config: variant, shards: 1, target: target, tracksOutcomes: false) { _ in }
-            for (observation, seen) in recording { replay.add(observation, seen: seen) }
+            for (observation, seen) in decoded { replay.add(observation, seen: seen) }
             let notes = replay.finish().notes
-            let backtest = Backtest(outcomes: judged, notes: notes, observations: recording.count, malformed: skipped)
+            let backtest = Backtest(outcomes: judged, notes: notes, observations: decoded.count, malformed: skipped)
             results.set(index, Row(values: runs[index], perRule: swept.map { rule in backtest.figures(variant.rules.filter { $0.name == rule }) }))
         }
         return Table(specs: specs, target: target, rows: results.values)

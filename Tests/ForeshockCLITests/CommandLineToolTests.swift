@@ -171,8 +171,8 @@ struct CommandLineToolTests {
         #expect(format == "foreshock status: --format must be text or json, not \"xml\".\n", "\(format)")
         let (_, _, missing) = await runForeshock(["silence"])
         #expect(missing.hasPrefix("foreshock silence: an argument is missing. Usage: foreshock silence add"), "\(missing)")
-        let (_, _, many) = await runForeshock(["replay", "a", "b"])
-        #expect(many.hasPrefix("foreshock replay: takes 1 argument, not 2. Usage:"), "\(many)")
+        let (_, _, many) = await runForeshock(["parse", "a", "b"])
+        #expect(many.hasPrefix("foreshock parse: takes 1 argument, not 2. Usage:"), "\(many)")
         let (status, out, _) = await runForeshock(["help", "help"])
         #expect(status == .success && out.contains("Usage: foreshock COMMAND"))
     }

@@ -49,12 +49,34 @@ struct ReplayCommandTests {
         let path = try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "ghost.jsonl")
         let (status, out, err) = await runForeshock(["replay", path])
         #expect(status == .success, "\(err)")
-        #expect(out.contains("3 observations, 0 posts over 1m20s (and 1 seen only in its reshares: no post line), 0 lines skipped"), "\(out)")
+        #expect(out.contains("3 observations, 0 posts over 1m20s (and 1 with no post line, seen only in its reshares or counts: found before the recording began; replay the file before it first), 0 lines skipped"), "\(out)")
         let (_, json, _) = await runForeshock(["replay", path, "--format", "json"])
         let summary = try JSONValue.parse(Data(try #require(json.split(separator: "\n").last).utf8))
         #expect(summary["posts_without_line"]?.intValue == 1, "\(summary)")
         let (traced, table, traceErr) = await runForeshock(["replay", path, "--trace", "ghost", "--trace-every", "30s"])
         #expect(traced == .success && table.contains("Trace of ghost:"), "\(table)\n\(traceErr)")
+    }
+
+    @Test("Several files play as one recording in the order given (a rotated recording's, oldest first): the same as the files joined; given newest first, the older lines are said to be out of order, by file and line")
+    func severalFiles() async throws {
+        var lines = [#"{"type":"post","time":1700000000,"created_at":1700000000,"source":"x","id":"p","author":"dana","followers":300,"text":"hi"}"#]
+        lines += (1...40).map { #"{"type":"reshare","time":\#(1_700_000_000 + $0 * 20),"source":"x","post":"p","user":"u\#($0)","followers":300}"# }
+        let directory = try makeTemporaryDirectory()
+        func file(_ name: String, _ lines: ArraySlice<String>) throws -> String {
+            let path = directory.appendingPathComponent(name).path
+            try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let whole = try file("whole.jsonl", lines[...]), older = try file("t.jsonl.1", lines[..<21]), newer = try file("t.jsonl", lines[21...])
+        let joined = await runForeshock(["replay", whole, "--format", "json"])
+        let parts = await runForeshock(["replay", older, newer, "--format", "json"])
+        #expect(joined.0 == .success && parts.0 == .success, "\(parts.err)")
+        #expect(parts.out == joined.out && parts.err.isEmpty, "\(parts.out)\n\(parts.err)")
+        #expect(parts.out.contains(#""type":"alert""#))
+        let alone = await runForeshock(["replay", newer])
+        #expect(alone.out.contains("(and 1 with no post line"), "\(alone.out)")
+        let backwards = await runForeshock(["replay", newer, older])
+        #expect(backwards.err.contains("\(older): line 1: out of time order"), "\(backwards.err)")
     }
 
     @Test("JSON output: the alerts, a summary, and a bad line or a misspelt type reported by number and skipped")

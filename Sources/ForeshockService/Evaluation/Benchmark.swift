@@ -118,11 +118,11 @@ package struct Benchmark {
         if let rule = config.rules.first(where: { $0.when.predictedResharesAtLeast != nil }), let threshold = rule.when.predictedResharesAtLeast {
             let spec = SweepSpec(rule: rule.name, condition: "predicted_reshares_at_least", kind: .number, values: [0.5, 1, 2, 4].map { $0 * threshold })
             let sweepBegan = DispatchTime.now()
-            _ = SweepRun.table(text, name: "bench", config: config, specs: [spec], target: 1000)
+            _ = SweepRun.table(Recording(text, name: "bench"), config: config, specs: [spec], target: 1000)
             sweepOverReplay = Self.seconds(since: sweepBegan) / replaySeconds
         }
         let reportBegan = DispatchTime.now()
-        let report = BacktestReport.render([BacktestReport.Section.replay(text, name: "bench", config: config, backtest: backtest)],
+        let report = BacktestReport.render([BacktestReport.Section.replay(Recording(text, name: "bench"), config: config, backtest: backtest)],
                                            title: "Foreshock backtest: the bench's load of \(posts) posts")
         lastReport = report
         return Figures(observations: load.count, observationsPerSecond: Double(load.count) / ingest,

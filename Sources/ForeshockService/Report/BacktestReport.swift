@@ -38,11 +38,12 @@ package enum BacktestReport {
         }
 
         /// A recording's section: replayed once more to sample the posts it draws.
-        package static func replay(_ data: Data, name: String, config: Config, backtest: Backtest, alerted: Int = 60, largest: Int = 10) -> Section {
+        package static func replay(_ recording: Recording, config: Config, backtest: Backtest, alerted: Int = 60, largest: Int = 10) -> Section {
+            let name = recording.name
             let keys = drawn(backtest, alerted: alerted, largest: largest)
             // The outcomes are the backtest's already: only the drawn posts' scores are wanted.
             let replay = Replay(config: config, target: backtest.target, sample: Set(keys), tracksOutcomes: false) { _ in }
-            replay.play(data, name: name) { _ in }
+            replay.play(recording) { _ in }
             _ = replay.finish()
             return Section(title: "Replay of \(name)", about: "Every notification the watch process would have sent on this recording, "
                 + "judged by what each post reached by its end.", rules: config.rules, backtest: backtest, series: replay.series,
