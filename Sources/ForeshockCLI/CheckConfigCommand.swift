@@ -57,8 +57,9 @@ enum CheckConfigCommand {
         }
         let defaults = DefaultConfig.rules.map(\.name).filter { name in !config.rules.contains { $0.name == name } }
         if !config.includesDefaultRules, !defaults.isEmpty {
-            terminal.print("note: this config's rules replace the default ones (\(defaults.joined(separator: ", "))); "
-                + "add include_default_rules: true to keep them too")
+            terminal.print(config.rules.isEmpty
+                ? "note: this config has no rules, and the default ones (\(defaults.joined(separator: ", "))) apply only with include_default_rules: true"
+                : "note: this config's rules replace the default ones (\(defaults.joined(separator: ", "))); add include_default_rules: true to keep them too")
         }
         return .success
     }

@@ -46,6 +46,10 @@ struct FirstHourTests {
         #expect(kept.status == 0, "\(kept.err)")
         for rule in ["mine (critical)", "going-viral (critical)", "heating-up (warning)"] { #expect(kept.out.contains("  \(rule): "), "\(kept.out)") }
         #expect(!kept.out.contains("replace the default ones"))
+        // No rules at all: nothing replaces anything, and nothing will alert.
+        let none = try await runBinary(["check-config", try writeTemporaryFile(#"{ sources: [{ name: "hn", kind: "hackernews", query: "acme" }] }"#)])
+        #expect(none.out.contains("note: this config has no rules, and the default ones (going-viral,") && !none.out.contains("replace"), "\(none.out)")
+        #expect(none.err.contains("no rules: nothing will ever alert"), "\(none.err)")
         // The effective config: every default filled in, and it reads back as the same config.
         let printed = try await runBinary(["check-config", "--print", keeping])
         #expect(printed.status == 0)
