@@ -61,7 +61,7 @@ enum ReplayCommand {
         let (backtest, missing) = await onDispatchThread {
             var rows: [[String]] = []
             var createdAt: Double?
-            let replay = Replay(config: config, target: target, trace: trace, traceEvery: every, traced: { features in
+            func traced(_ features: PostFeatures) {
                 if format == "json" {
                     terminal.print(ReplayTrace.jsonLine(features))
                 } else {
@@ -69,12 +69,28 @@ enum ReplayCommand {
                     createdAt = createdAt ?? features.time - features.age
                     rows.append(ReplayTrace.row(features, createdAt: createdAt!, nStar: nStar))
                 }
-            }) { note in
+            }
+            // What was sent and is still firing: resolved at the end, as test-alert resolves its
+            // own, or the rehearsal's incidents would stay open for good.
+            var open: [String: AlertNotification] = [:]
+            let replay = Replay(config: config, target: target, trace: trace, traceEvery: every, traced: traced) { note in
                 terminal.print(format == "json" ? note.jsonLine : AlertText.line(note))
-                sending?.submit([note.replayed])
+                guard let sending else { return }
+                sending.submit([note.replayed])
+                open[note.alertKey] = note.state == .resolved ? nil : note
             }
             replay.play(recording) { terminal.printError($0) }
             let backtest = replay.finish()
+            if let sending, !open.isEmpty {
+                let end = backtest.outcomes.end ?? 0
+                sending.submit(open.keys.sorted().compactMap { key in
+                    guard var resolution = open[key] else { return nil }
+                    resolution.reason = .resolved
+                    resolution.time = max(resolution.time, end)
+                    return resolution.replayed
+                })
+                terminal.printError("replay: \(NumberText.count(open.count, "alert")) still firing at the recording's end resolved, so that no test incident stays open")
+            }
             if !rows.isEmpty {
                 terminal.print("")
                 terminal.print("Trace of \(trace ?? ""):")

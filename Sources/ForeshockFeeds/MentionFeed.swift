@@ -219,16 +219,19 @@ extension MentionFeed {
         score.map { max(0, $0 - 1) }
     }
 
-    /// A post's text with the page it links to on a line of its own, as a Mastodon post's text
-    /// carries its links: a story or link post often names the brand only there ("Their support
-    /// lost my order" linking `https://acme.com/…`), and the complaint lexicon and the alert's
-    /// excerpt read the text. Only an http(s) link with a host (`WebLink.safe`), and none on
+    /// A post's text: its title, the page it links to, and its body, a blank line between, as a
+    /// Mastodon post's text carries its links. A story or link post often names the brand only
+    /// in its link ("Their support lost my order" linking `https://acme.com/…`), and the
+    /// complaint lexicon and the alert's excerpt read the text; the link comes before the body,
+    /// which an excerpt may cut. Only an http(s) link with a host (`WebLink.safe`), and none on
     /// `ownHosts` or under them (the network's own pages and images name no one).
-    static func text(_ text: String?, linking link: String?, except ownHosts: [String] = []) -> String? {
-        guard let link = WebLink.safe(link), let host = URLParts(link).host?.lowercased(),
-              !ownHosts.contains(where: { host == $0 || host.hasSuffix("." + $0) }) else { return text }
-        guard let text, !text.isEmpty else { return link }
-        return text.contains(link) ? text : "\(text)\n\n\(link)"
+    static func text(title: String, linking link: String?, body: String?, except ownHosts: [String] = []) -> String {
+        var shown: String?
+        if let link = WebLink.safe(link), let host = URLParts(link).host?.lowercased(),
+           !ownHosts.contains(where: { host == $0 || host.hasSuffix("." + $0) }) {
+            shown = link
+        }
+        return [title, shown ?? "", body ?? ""].filter { !$0.isEmpty }.joined(separator: "\n\n")
     }
 
     package func accountKey(_ name: String) -> String { AccountHandle.bare(name) }

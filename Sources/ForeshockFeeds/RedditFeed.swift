@@ -86,13 +86,9 @@ package struct RedditFeed: MentionFeed {
             mention.replyTo = data["parent_id"]?.idString.map(Self.postOrComment)
             mention.replies = nil
         } else {
-            let title = data["title"]?.stringValue ?? ""
-            let selftext = Self.present(data["selftext"]?.stringValue) ?? ""
-            mention.text = selftext.isEmpty ? title : "\(title)\n\n\(selftext)"
             // A link post's `url` is the page it shares (a self post's is its own permalink).
-            if data["is_self"]?.boolValue != true {
-                mention.text = Self.text(mention.text, linking: data["url_overridden_by_dest"]?.text ?? data["url"]?.text, except: Self.ownHosts)
-            }
+            let link = data["is_self"]?.boolValue == true ? nil : data["url_overridden_by_dest"]?.text ?? data["url"]?.text
+            mention.text = Self.text(title: data["title"]?.stringValue ?? "", linking: link, body: Self.present(data["selftext"]?.stringValue), except: Self.ownHosts)
             // Posts are voted up far more than crossposted: the upvotes are how one spreads.
             mention.reshares = Self.upvotesAsReshares(mention.likes)
             mention.read(\.replies, "num_comments", data["num_comments"])
@@ -120,7 +116,7 @@ package struct RedditFeed: MentionFeed {
 
     package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] {
         stride(from: 0, to: ids.count, by: 100).map { start in
-            request(url("/api/info", [("id", ids[start..<min(start + 100, ids.count)].map { "t3_\($0)" }.joined(separator: ",")), ("raw_json", "1")]))
+            request(url("/api/info", [("id", ids[start..<min(start + 100, ids.count)].map { $0.hasPrefix("t1_") ? $0 : "t3_\($0)" }.joined(separator: ",")), ("raw_json", "1")]))
         }
     }
 

@@ -112,8 +112,10 @@ package struct StateJournal: Sendable {
     /// - Returns: the observations as read back from their lines (times to the millisecond),
     ///   so the live core and a restart's replay see identical values.
     /// - Throws: when the journal cannot be written.
-    package func append(_ observations: [Observation], then entries: [Entry] = []) throws -> [Observation] {
-        let lines = observations.map { RecordingWriter.line($0) }
+    /// - Parameter seen: when the watch learned of them, written as a recording's `seen` where a
+    ///   line is older (so that a replay of the journal plays it as the watch scored it).
+    package func append(_ observations: [Observation], then entries: [Entry] = [], seen: Double? = nil) throws -> [Observation] {
+        let lines = observations.map { RecordingWriter.line($0, seen: seen) }
         let text = (lines + entries.map(Self.line)).joined(separator: "\n")
         guard !text.isEmpty else { return [] }
         try AppendOnlyFile.append(Data((text + "\n").utf8), to: path)
@@ -123,9 +125,25 @@ package struct StateJournal: Sendable {
     }
 
 
-    /// Replaces the journal with `entries` (temp file, fsync, rename).
+    /// Replaces the journal with `entries` (temp file, fsync, rename). An observation older than
+    /// what came before it (the latest time of the lines and ticks above it, the watch's clock as
+    /// near as the journal knows it) keeps its `seen`.
     package func rewrite(_ entries: [Entry]) throws {
-        let text = entries.map(Self.line).joined(separator: "\n")
+        var clock = -Double.infinity
+        let text = entries.map { entry in
+            switch entry {
+            case .observations(let observations):
+                return observations.map { observation in
+                    clock = max(clock, observation.time)
+                    return RecordingWriter.line(observation, seen: clock)
+                }.joined(separator: "\n")
+            case .tick(let time):
+                clock = max(clock, time)
+                return Self.line(entry)
+            default:
+                return Self.line(entry)
+            }
+        }.joined(separator: "\n")
         try AtomicFile.write(Data((text.isEmpty ? "" : text + "\n").utf8), to: path)
     }
 

@@ -649,7 +649,7 @@ package actor WatchPipeline {
         guard let journal, !(observations.isEmpty && entries.isEmpty) else { return observations }
         if writtenWhileCompacting != nil { writtenWhileCompacting?.formUnion(observations.map(\.key)) }
         do {
-            let normalized = try journal.append(observations, then: entries)
+            let normalized = try journal.append(observations, then: entries, seen: clock().timeIntervalSince1970)
             journalLines += observations.count + entries.count
             // A later run of failures is said at its first, as the first run was.
             if journalNotice.failures > 0 { _ = journalNotice.succeeded() }

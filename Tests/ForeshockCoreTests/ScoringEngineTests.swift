@@ -755,6 +755,12 @@ struct ScoringEngineTests {
         #expect(lexicon.score("השירות של לאקמה מביך") == 2)
         #expect(lexicon.score("acmeairline is terrible") == 1, "a longer word is not the brand")
         #expect(ComplaintLexicon().score("Acme Air lost my bag") == 1, "no brand given, no weight")
+        // A link names the brand by its host, but its path is nobody's complaint.
+        let links = ComplaintLexicon(brand: ["acme"])
+        #expect(links.score("Where do I send this?\n\nhttps://acme.com/help/complaint-form?refund=1") == 0)
+        #expect(links.score("they lost my bag https://www.acme.com/orders") == 2)
+        #expect(links.score("worst service http://x.y/refund") == 1 && links.score("refund please") == 1)
+        #expect(links.score("https://acme.com/refund") == 0 && links.score("complaint:http") == 1)
         // A 10 MB text (a hostile source, a damaged recording) is read as far as any real post
         // goes, not to its end: it took half a minute.
         let padding = String(repeating: "word ", count: 2_000_000)

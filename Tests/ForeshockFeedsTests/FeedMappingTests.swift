@@ -91,6 +91,9 @@ struct FeedMappingTests {
         #expect(try linked("https://www.reddit.com/r/acme/comments/xyz/") == "Their support lost my order")
         #expect(try linked("javascript:alert(1)") == "Their support lost my order")
         #expect(try linked("https://i.redd.it/x1y2.jpg", overridden: "https://acme.com/a") == "Their support lost my order\n\nhttps://acme.com/a")
+        // The link before a body, which an alert's excerpt may cut.
+        let withBody = #"{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"id": "b", "title": "Lost order", "is_self": false, "url": "https://acme.com/o", "selftext": "Three weeks now.", "created_utc": 1764000000}}]}}"#
+        #expect(try feed.parseMentions(Data(withBody.utf8)).mentions.first?.text == "Lost order\n\nhttps://acme.com/o\n\nThree weeks now.")
     }
 
     @Test("Hacker News hits: story title or comment HTML as text, points and comments, points past the submitter's as reshares")

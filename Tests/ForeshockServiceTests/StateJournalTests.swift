@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ForeshockCore
+@testable import ForeshockConfig
 @testable import ForeshockService
 @testable import ForeshockSupport
 @testable import ForeshockTestSupport
@@ -98,6 +99,42 @@ struct StateJournalTests {
         let loaded = journal.load()
         #expect(loaded.tornTail && loaded.movedAside == nil)
         #expect(loaded.entries == [.observations(observations), .polled(source: "s", cursor: "c1", ids: ["p"], readsFrom: "0a1b"), .tick(1_700_000_061.25)])
+    }
+
+    @Test("The journal replays as a recording of what the watch scored: an answer read from a thread, older than the lines before it, keeps when it was seen, appended and compacted")
+    func journalReplaysAnswersSeenLate() throws {
+        let directory = try makeTemporaryDirectory().path
+        let journal = StateJournal(directory: directory)
+        let key = PostKey(source: "s", id: "p"), start = 1_700_000_000.0
+        let complaint = Observation.post(key: key, time: start, createdAt: start, author: "dana", followers: 300, text: "@acme lost my bag, worst airline", url: nil)
+        var observations: [Observation] = [complaint]
+        observations += (1...12).map { .reshare(key: key, time: start + Double($0) * 30, user: "u\($0)", followers: 300) }
+        _ = try journal.append(observations, seen: start + 400)
+        _ = try journal.append([.counts(key: key, time: start + 1200, reshares: 12, replies: 1, likes: nil, quotes: nil)], then: [.tick(start + 1200)], seen: start + 1200)
+        // Read from the thread at 1,200 s, written at 600 s: answered well before the hour.
+        _ = try journal.append([.answer(key: key, time: start + 600, author: "acme")], seen: start + 1200)
+        _ = try journal.append([.counts(key: key, time: start + 5000, reshares: 14, replies: 1, likes: nil, quotes: nil)], then: [.tick(start + 5000)], seen: start + 5000)
+        var config = Config()
+        config.rules = [rule("unanswered", .critical) { $0.unansweredForAtLeast = 3600; $0.minReshares = 5 }]
+        func replayed() throws -> (alerts: Int, skipped: Int) {
+            var alerts = 0
+            let replay = Replay(config: config) { if $0.reason == .started { alerts += 1 } }
+            replay.play(try Data(contentsOf: URL(fileURLWithPath: journal.path)), name: "journal.jsonl") { _ in }
+            return (alerts, replay.finish().malformed)
+        }
+        let appended = try replayed()
+        #expect(appended.alerts == 0 && appended.skipped == 0, "\(appended)")
+        try journal.rewrite(journal.load().entries)
+        let text = try String(contentsOfFile: journal.path, encoding: .utf8)
+        #expect(text.split(separator: "\n").first { $0.contains(#""type":"answer""#) }?.contains(#""seen":"#) == true, "\(text)")
+        let compacted = try replayed()
+        #expect(compacted.alerts == 0 && compacted.skipped == 0, "\(compacted)")
+        // Without the answer it pages: the test can fail.
+        try journal.rewrite(journal.load().entries.map { entry in
+            guard case .observations(let observations) = entry else { return entry }
+            return .observations(observations.filter { if case .answer = $0 { false } else { true } })
+        })
+        #expect(try replayed().alerts == 1)
     }
 
     @Test("--record-max-size rotates the recording: FILE.1, FILE.2 …, none over the limit")

@@ -44,9 +44,27 @@ package struct ComplaintLexicon: Sendable {
     /// the brand. "Terrible" alone may be about anything; "@acme, terrible" is about Acme.
     package func score(_ text: String) -> Int {
         let characters = Array(text.prefix(Self.maxRead).lowercased())
+        let words = Self.withoutLinks(characters)
         var found = 0
-        for term in terms where matches(term, in: characters) { found += 1 }
+        for term in terms where matches(term, in: words) { found += 1 }
         return found > 0 && namesBrand(characters) ? 2 * found : found
+    }
+
+    /// The text with its links blanked out for complaint terms: a link's path
+    /// (`…/complaint-form`, `…/refund-policy`) is nobody's complaint, though the brand a link
+    /// names (`acme.com/…`) is named.
+    static func withoutLinks(_ characters: [Character]) -> [Character] {
+        let scheme: [Character] = Array("http")
+        var out = characters, index = 0
+        while index + 7 <= out.count {
+            if out[index] == "h", out[index..<(index + 4)].elementsEqual(scheme),
+               out[index + 4] == ":" || (out[index + 4] == "s" && out[index + 5] == ":") {
+                while index < out.count, !out[index].isWhitespace { out[index] = " "; index += 1 }
+            } else {
+                index += 1
+            }
+        }
+        return out
     }
 
     /// Whether the text names the brand (as a word, a handle or a hashtag).

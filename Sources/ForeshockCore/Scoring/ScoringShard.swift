@@ -479,13 +479,14 @@ package struct ScoringShard: Sendable {
         return settings.features(post, at: time, seismic: estimate, sustained: sustained)
     }
 
-    /// Over capacity: the coldest 1% (by last activity) go, never a firing one.
     /// How long a post has gone unanswered (its age), nil when answered or when nobody looks
     /// for the brand's answers on its source.
     static func unanswered(_ post: PostState, for age: Double, settings: Settings) -> Double? {
-        post.answeredAt == nil && !settings.answersUnseen.contains(post.key.source) ? age : nil
+        // Most configs watch every source's answers: no lookup (this runs for every post scored).
+        post.answeredAt == nil && (settings.answersUnseen.isEmpty || !settings.answersUnseen.contains(post.key.source)) ? age : nil
     }
 
+    /// Over capacity: the coldest 1% (by last activity) go, never a firing one.
     private mutating func evictColdest() {
         let excess = table.count - settings.maxPosts + max(1, settings.maxPosts / 100)
         let victims = table.slots.filter { !table[$0].firing }

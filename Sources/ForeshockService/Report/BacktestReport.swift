@@ -210,7 +210,7 @@ package enum BacktestReport {
             let leftward = (Double(dot.cx) ?? 0) > (left + width - right) / 2
             svg += "<text class=\"dot-label\" x=\"\(dot.cx)\" y=\"\(dot.cy)\" dx=\"\(leftward ? -6 : 6)\" dy=\"-6\"\(leftward ? " text-anchor=\"end\"" : "")>\(label)</text>"
         }
-        return html + "<p class=\"caption\">Posts caught before \(target) (up) against pages (right), one dot per value.</p>" + svg + "</svg>\n"
+        return html + "<p class=\"caption\">Posts caught before \(target) (up) against pages (right), one dot per value\(named ? " and rule" : "").</p>" + svg + "</svg>\n"
     }
 
     private static func clean(_ text: String) -> String { SafeText.clean(text, keepLineBreaks: true) }
