@@ -108,6 +108,7 @@ package struct ScoringShard: Sendable {
     package mutating func ingest(_ batch: Batch, shard index: Int, of count: Int, volumes: [(source: String, volume: VolumeBaseline.Reading)],
                                 previousTick: Double? = nil) -> [AlertNotification] {
         var out: [AlertNotification] = []
+        let settings = self.settings
         // A run of lookups first, then their work. A post's state is somewhere in megabytes of
         // them, so a lookup is a cache miss or two; lookups that do not wait on each other let
         // the CPU overlap those misses, where a lookup before each observation's work waits
@@ -133,7 +134,7 @@ package struct ScoringShard: Sendable {
                 let observation = batch.observations[position]
                 let item = Item(observation: observation, hash: batch.hashes[position], typicalFollowers: batch.typicalFollowers[position])
                 guard let slot = apply(item, found: found >= 0 ? found : nil) else { continue }
-                if let note = evaluate(slot, at: observation.time, notBefore: batch.latest[position], volume: batch.volumes[position], previousTick: previousTick) {
+                if let note = evaluate(slot, settings: settings, at: observation.time, notBefore: batch.latest[position], volume: batch.volumes[position], previousTick: previousTick) {
                     out.append(note)
                 }
             }
@@ -151,6 +152,7 @@ package struct ScoringShard: Sendable {
     ///   - previousTick: the tick before this one, if any.
     package mutating func tick(_ time: Double, volumes: [(source: String, volume: VolumeBaseline.Reading)], sweep: Bool, previousTick: Double? = nil) -> [AlertNotification] {
         var out: [AlertNotification] = []
+        let settings = self.settings
         for (source, reading) in volumes { volume[source] = reading }
         // Between observations only time moves: alerts firing may repeat or resolve, and
         // "unanswered for" may start to hold. Other posts cannot start an alert on a tick, so
@@ -181,7 +183,7 @@ package struct ScoringShard: Sendable {
                 source = table[slot].key.source
                 reading = volume[source] ?? .none
             }
-            if let note = evaluate(slot, at: time, volume: reading, previousTick: previousTick) { out.append(note) }
+            if let note = evaluate(slot, settings: settings, at: time, volume: reading, previousTick: previousTick) { out.append(note) }
         }
         if sweep, time > earliestCold {
             let coldAfter = settings.scoring.coldAfter
@@ -359,6 +361,8 @@ package struct ScoringShard: Sendable {
     ///   `ScoringEngine.features(_:at:readThrough:)`); a post of a source in it is read as of then.
     package mutating func forEachFeatures(of keys: [PostKey], at time: Double, readThrough: [String: Double] = [:],
                                           _ body: (_ index: Int, _ features: PostFeatures) -> Void) {
+        // Taken once: read beside the table lent in place, it was copied for every post.
+        let settings = self.settings
         for (index, key) in keys.enumerated() {
             guard let slot = table.slot(of: key, hash: key.stableHash) else { continue }
             body(index, Self.features(of: &table[slot], settings: settings, at: Self.time(time, of: key.source, readThrough: readThrough)))
@@ -375,7 +379,9 @@ package struct ScoringShard: Sendable {
         settings.features(post, at: time)
     }
 
-    private mutating func evaluate(_ slot: Int, at time: Double, notBefore: Double? = nil, volume: VolumeBaseline.Reading, previousTick: Double?) -> AlertNotification? {
+    /// - Parameter settings: the shard's, taken once by the caller's loop: read beside the post
+    ///   lent in place, they were copied for every observation.
+    private mutating func evaluate(_ slot: Int, settings: Settings, at time: Double, notBefore: Double? = nil, volume: VolumeBaseline.Reading, previousTick: Double?) -> AlertNotification? {
         let wasFiring = table[slot].firing
         let note = Self.evaluate(&table[slot], lifecycle: &lifecycle, nextFiringDue: &nextFiringDue, settings: settings, at: time,
                                  stamp: max(time, notBefore ?? time), volume: volume, previousTick: previousTick)
