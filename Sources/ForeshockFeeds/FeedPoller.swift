@@ -469,7 +469,8 @@ package final class FeedPoller: Sendable {
     }
 
     /// The accounts that reshared a post since the last look, each with a time spread evenly
-    /// over the interval since then (the APIs give accounts, not times). Spends one call.
+    /// over the interval since then (the APIs give accounts, not times), oldest first. Spends
+    /// one call.
     /// - Returns: the new resharers, or nil when the API has no such endpoint or the budget is spent.
     package func resharers(of id: String, postedAt: Date?) async -> [ResharerSighting]? {
         guard let request = feed.resharersRequest(for: id) else { return nil }
@@ -491,7 +492,9 @@ package final class FeedPoller: Sendable {
         return state.withLock { state in
             let previous = state.resharers[id]
             let since = previous?.fetchedAt ?? postedAt ?? now
-            let new = accounts.filter { !(previous?.accounts.contains($0.account) ?? false) }
+            // Every network lists the newest resharer first (Mastodon's reblogged_by by reblog
+            // id, X's retweeted_by, Bluesky's getRepostedBy): the last listed reshared first.
+            let new = accounts.reversed().filter { !(previous?.accounts.contains($0.account) ?? false) }
             state.resharers[id] = KnownResharers(accounts: (previous?.accounts ?? []).union(accounts.map(\.account)), fetchedAt: now)
             let span = max(0, now.timeIntervalSince(since))
             return new.enumerated().map { index, resharer in

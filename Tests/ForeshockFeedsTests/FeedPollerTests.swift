@@ -600,9 +600,9 @@ struct FeedPollerTests {
         #expect(asked.count == 3 && asked[2].hasSuffix("since=6"), "\(asked)")
     }
 
-    @Test("Resharers are fetched within the call budget and spread evenly over the interval")
+    @Test("Resharers are fetched within the call budget and spread evenly over the interval, the newest listed (first, as every API lists them) latest")
     func resharers() async throws {
-        let accounts = #"[{"acct":"big@example.social","followers_count":120000},{"acct":"small","followers_count":15}]"#
+        let accounts = #"[{"acct":"small","followers_count":15},{"acct":"big@example.social","followers_count":120000}]"#
         let api = try await ScriptedAPI(["/api/v1/statuses/55/reblogged_by": [["body": accounts]]])
         defer { api.stop() }
         var source = testSource(.mastodon, base: api.base)
@@ -642,7 +642,7 @@ struct FeedPollerTests {
         boost.author = "small"
         boost.reshareOf = "55"
         _ = streamed.accept([boost])
-        #expect(await streamed.resharers(of: "55", postedAt: nil)?.map(\.account) == ["big@example.social", "third"])
+        #expect(await streamed.resharers(of: "55", postedAt: nil)?.map(\.account) == ["third", "big@example.social"])
     }
 
     @Test("A reply from a brand account marks the post answered, with the reply's time")
@@ -726,7 +726,8 @@ struct FeedPollerTests {
         defer { api.stop() }
         let poller = FeedPoller(feed: BlueskyFeed(source: testSource(.bluesky, base: api.base)))
         let sightings = try #require(await poller.resharers(of: "at://x/app.bsky.feed.post/1", postedAt: Date().addingTimeInterval(-60)))
-        #expect(sightings.map(\.followers) == [5000, 7])
+        // Listed newest first: b reshared before a.
+        #expect(sightings.map(\.followers) == [7, 5000])
         let profiles = try await api.requests(to: "/xrpc/app.bsky.actor.getProfiles")
         #expect(profiles.first?.path.contains("actors=a.bsky.social&actors=b.bsky.social") == true)
     }
