@@ -69,7 +69,7 @@ package struct TemplateValues: Sendable {
                 ? "\(post) is spreading: \(NumberText.grouped(Double(note.reshares))) reshares, \(heading)"
                 : "\(post) has \(NumberText.grouped(Double(note.reshares))) reshares, none in the last \(Self.spoken(note.post?.velocityWindow ?? 300)), \(heading)"
         }
-        let answered = note.unansweredFor == nil
+        let answered = note.unansweredFor == nil, watched = note.post?.answerWatched ?? true
         values = [
             "alert_key": .text(note.alertKey),
             "state": .text(note.state.rawValue),
@@ -108,8 +108,10 @@ package struct TemplateValues: Sendable {
             "age_seconds": .number(age.map { $0.rounded(.down) }, age.map { String(Int($0)) } ?? "unknown"),
             // Only a post can be answered: a volume spike or a source that is down has no answer
             // to speak of (null, and no text), not a "yes".
-            "answered": note.post == nil ? .number(nil, "") : .flag(answered),
-            "answered_text": .text(note.post == nil ? "" : answered ? "yes, the brand has replied" : "NOT YET" + (note.unansweredFor.map { " (" + DurationText.format($0) + " since the post)" } ?? "")),
+            // Where nobody looks for the brand's answers, no one knows: neither yes nor no.
+            "answered": note.post == nil || !watched ? .number(nil, "") : .flag(answered),
+            "answered_text": .text(note.post == nil ? "" : !watched ? "not looked for: the source names no brand_accounts"
+                : answered ? "yes, the brand has replied" : "NOT YET" + (note.unansweredFor.map { " (" + DurationText.format($0) + " since the post)" } ?? "")),
             "complaint": .flag(note.complaint),
             "first_seen": .text(time(note.createdAt)),
             "fired_at": .text(time(note.firedAt ?? note.time)),

@@ -177,7 +177,7 @@ extension WatchStatus.Post {
         self.init(source: f.key.source, id: f.key.id, author: f.author.map { SafeText.clean($0, keepLineBreaks: false) }, url: f.url, text: f.excerpt.map { SafeText.cut(SafeText.clean($0, keepLineBreaks: false), 140) },
                   ageSeconds: f.age.rounded(), mode: f.mode.rawValue, reshares: f.reshares, velocityPerMin: (f.velocityShort * 10).rounded() / 10,
                   reach: f.reach, reachAssumed: f.reachAssumed, predicted: f.predicted.map { $0.rounded() }, supercritical: f.supercritical, complaint: f.complaint,
-                  answered: f.unansweredFor == nil,
+                  answered: f.unansweredFor == nil && f.answerWatched,
                   counters: f.counters.samples.isEmpty ? nil : f.counters.samples.map {
                       WatchStatus.Counters(time: Timestamp.format(Date(timeIntervalSince1970: $0.time)), reshares: $0.reshares,
                                            replies: $0.replies, likes: $0.likes, quotes: $0.quotes)

@@ -150,8 +150,11 @@ struct UnansweredComplaintTests {
         let blind = try alerts(brand: nil)
         #expect(!blind.isEmpty)
         #expect(blind.allSatisfy { $0.complaint && $0.unansweredFor == nil && !($0.why ?? "").contains("unanswered") }, "\(blind.map(\.why))")
+        // Nor answered: nobody looked (the templates' `answered` is then null, not true).
+        #expect(blind.allSatisfy { $0.post?.answerWatched == false })
         let watched = try alerts(brand: "acme_support")
         #expect(watched.contains { $0.unansweredFor != nil && ($0.why ?? "").contains("unanswered") }, "\(watched.map(\.why))")
+        #expect(watched.allSatisfy { $0.post?.answerWatched == true })
     }
 
     @Test("watch turns rules about the brand's answer off where no brand account is known, and says so once; --brand turns them on")

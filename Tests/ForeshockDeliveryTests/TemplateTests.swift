@@ -315,5 +315,12 @@ struct TemplateTests {
         #expect(webhook["answered"]?.isNull == true, "\(webhook)")
         #expect(pagerduty[path: "custom_details.answered"]?.stringValue?.contains("yes") != true, "\(pagerduty)")
         #expect(try JSONValue.parse(Data(templates.load("webhook.json", context: .json).render(TemplateValues(sample), context: .json).utf8))["answered"] == .bool(false))
+        // Nor on a source whose brand's answers nobody looks for: not "yes", not "NOT YET".
+        var unwatched = sample
+        if case .post(let key, var post) = unwatched.subject { post.answerWatched = false; post.unansweredFor = nil; unwatched.subject = .post(key, post) }
+        #expect(try JSONValue.parse(Data(templates.load("webhook.json", context: .json).render(TemplateValues(unwatched), context: .json).utf8))["answered"]?.isNull == true)
+        let said = try JSONValue.parse(Data(templates.load("pagerduty.json", context: .json).render(TemplateValues(unwatched), context: .json).utf8))[path: "custom_details.answered"]?.stringValue
+        #expect(said == "not looked for: the source names no brand_accounts", "\(String(describing: said))")
+        #expect(!email.body.render(TemplateValues(unwatched), context: .text).contains("yes, the brand has replied"))
     }
 }

@@ -33,6 +33,9 @@ package struct AlertNotification: Sendable, Equatable {
         package var excerpt: String?
         package var complaint = false
         package var unansweredFor: Double?
+        /// Whether the brand's answers are looked for on the post's source
+        /// (`PostFeatures.answerWatched`): where not, neither answered nor unanswered.
+        package var answerWatched = true
         /// What the templates show beyond the rule's numbers: the author's audience, when the
         /// post appeared, the other counters, and the reshares at eight even steps from the
         /// post's creation to now (the sparkline).

@@ -33,8 +33,12 @@ package struct PostFeatures: Sendable, Equatable {
     package var supercritical: Bool
     package var complaint: Bool
     package var complaintScore: Int
-    /// Seconds since the post with no reply from the brand; nil once it answered.
+    /// Seconds since the post with no reply from the brand; nil once it answered, or when
+    /// nobody looks for its answers (`answerWatched`).
     package var unansweredFor: Double?
+    /// Whether the brand's answers are looked for on the post's source (`Config.answersUnseen`):
+    /// where they are not, the post is neither answered nor unanswered, as far as anyone knows.
+    package var answerWatched = true
     package var author: String?
     package var url: String?
     package var excerpt: String?

@@ -453,6 +453,7 @@ package struct ScoringShard: Sendable {
             authorFollowers: post.authorFollowers, createdAt: post.createdAt, replies: post.replies, likes: post.likes, growth: growth)
         snapshot.velocityWindow = settings.scoring.shortWindow
         snapshot.reachAssumed = f.reachAssumed
+        snapshot.answerWatched = f.answerWatched
         // The conditions with the post's values, while a rule holds: the notified rule's, or
         // (a reminder for a rule that no longer holds) the most severe of those holding now.
         let rules = settings.matcher.rules
@@ -581,6 +582,7 @@ extension ScoringShard.Settings {
             complaint: post.complaintScore > 0, complaintScore: post.complaintScore,
             unansweredFor: ScoringShard.unanswered(post, for: t, settings: self), author: post.author, url: post.url, excerpt: post.excerpt, counters: post.counters)
         if let answeredAt = post.answeredAt { f.afterAnswer = AfterAnswer(post.history, answeredAt: answeredAt - post.createdAt, age: t) }
+        f.answerWatched = answersUnseen.isEmpty || !answersUnseen.contains(post.key.source)
         f.reachAssumed = post.reachAssumed
         return f
     }
