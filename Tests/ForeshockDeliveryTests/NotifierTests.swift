@@ -894,6 +894,8 @@ struct KilledProcessTests {
         let alerts = try await NotifierFixtures.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
         #expect(alerts.map { $0["reason"]?.stringValue ?? "?" } == ["started", "resolved"], "\(alerts)")
         #expect(alerts.allSatisfy { $0["alert_key"]?.stringValue == "replay/x:p1" })
+        // No silence command: the one for x:p1 would hold back the live alert.
+        #expect(alerts.allSatisfy { $0["silence"]?.isNull == true }, "\(alerts)")
     }
 
     @Test("SIGKILL between the outbox write and the delivery: the next start delivers it, once, under the same id")

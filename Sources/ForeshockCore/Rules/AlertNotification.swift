@@ -247,7 +247,7 @@ package struct AlertNotification: Sendable, Equatable {
             ("supercritical", supercritical ? "true" : "false"), ("velocity_per_min", number(velocityPerMin)), ("reach", number(reach)),
             ("reach_assumed_reshares", String(reachAssumed)), ("volume_ratio", number(volumeRatio)), ("volume_z", number(volumeZ)), ("complaint", complaint ? "true" : "false"),
             ("unanswered_for_s", number(unansweredFor)), ("why", JSONText.string(why)), ("held", JSONText.string(held)),
-            ("watching", JSONText.string(watching)), ("silence", state == .resolved ? "null" : JSONText.quote(silenceCommand)),
+            ("watching", JSONText.string(watching)), ("silence", state == .resolved || isReplay ? "null" : JSONText.quote(silenceCommand)),
             ("author", JSONText.string(author)), ("url", JSONText.string(WebLink.safe(url))), ("text", JSONText.string(excerpt)),
             ("alert_key", JSONText.quote(alertKey)), ("author_followers", number(authorFollowers)),
             ("first_seen", createdAt.map { JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: $0))) } ?? "null"),
