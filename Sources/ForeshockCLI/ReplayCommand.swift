@@ -22,6 +22,14 @@ enum ReplayCommand {
         }
         let target = try targetSize(arguments, command: "replay")
         let config = try CommandConfig.load(arguments, environment: environment, query: "replay", requireSecrets: arguments.has(.send))
+        // Watch turns these off where no answer can be seen; replay applies them as the config
+        // says, so a recording from such a watch (no answers in it) pages complaints it did not.
+        if arguments[.config] != nil {
+            for (rule, sources) in config.answerRulesLimitedToBrandSources().off {
+                terminal.printError("foreshock replay: warning: rule \(rule) applies here to sources \(sources.joined(separator: ", ")), which name no brand_accounts; "
+                    + "watch turns it off there, so a recording of theirs holds no answers and its complaints replay as unanswered")
+            }
+        }
         var sweep: [SweepSpec] = []
         for text in arguments.all(.sweep) {
             do { sweep += try SweepSpec.parse(text, rules: config.rules) } catch { throw CommandError(.usage, "foreshock replay: \(error.description)") }

@@ -96,7 +96,7 @@ package struct RecordingDecoder: Sendable {
     /// The same for each file of a recording in turn, on one clock: a line of a later file that
     /// goes back is out of order as one of the same file is (files given newest first).
     package func decodeInOrder(_ recording: Recording, report: (String) -> Void, skipped: () -> Void, body: (Observation, Double) -> Void) {
-        var problems = 0, clock = -Double.infinity, read = 0
+        var problems = 0, clock = -Double.infinity, read = 0, backwards = 0
         for part in recording.parts {
         let name = part.name
         func skip(_ reason: String) {
@@ -111,6 +111,7 @@ package struct RecordingDecoder: Sendable {
                     skip(problem.description)
                 case .observation(let observation, let number, let seen):
                     guard seen >= clock - Self.clockSlack else {
+                        backwards += 1
                         skip("line \(number): out of time order (\(Timestamp.format(Date(timeIntervalSince1970: seen))), after \(Timestamp.format(Date(timeIntervalSince1970: clock)))); skipped")
                         continue
                     }
@@ -124,6 +125,9 @@ package struct RecordingDecoder: Sendable {
         }
         }
         if problems > 20 { report("\(recording.name): \(problems) lines skipped in all") }
+        if backwards > 0, recording.parts.count > 1 {
+            report("\(recording.name): \(backwards) lines went back in time: give a rotated recording's files oldest first (FILE.2 FILE.1 FILE)")
+        }
     }
 
     /// How far a line's `seen` may go back and still be in order: the watch's clock stepped

@@ -77,6 +77,22 @@ struct ReplayCommandTests {
         #expect(alone.out.contains("(and 1 with no post line"), "\(alone.out)")
         let backwards = await runForeshock(["replay", newer, older])
         #expect(backwards.err.contains("\(older): line 1: out of time order"), "\(backwards.err)")
+        #expect(backwards.err.contains("lines went back in time: give a rotated recording's files oldest first"), "\(backwards.err)")
+    }
+
+    @Test("Replay with a config whose rules about the brand's answer cover a source without brand_accounts warns that watch turns them off there; with brand_accounts it does not")
+    func warnsOfAnswerRulesWatchTurnsOff() async throws {
+        let recording = try writeTemporaryFile(#"{"type":"post","time":1700000000,"source":"m","id":"1","author":"dana","text":"hi"}"# + "\n", name: "r.jsonl")
+        func config(brand: String) throws -> String {
+            try writeTemporaryFile("""
+            { sources: [{ name: "m", kind: "hackernews", query: "acme"\(brand) }],
+              rules: [{ name: "slow-answer", severity: "critical", when: { unanswered_for_at_least: "1h" } }] }
+            """)
+        }
+        let blind = await runForeshock(["replay", recording, "--config", try config(brand: "")])
+        #expect(blind.0 == .success && blind.err.contains("warning: rule slow-answer applies here to sources m, which name no brand_accounts"), "\(blind.err)")
+        let seeing = await runForeshock(["replay", recording, "--config", try config(brand: #", brand_accounts: ["acme"]"#)])
+        #expect(seeing.0 == .success && !seeing.err.contains("warning"), "\(seeing.err)")
     }
 
     @Test("JSON output: the alerts, a summary, and a bad line or a misspelt type reported by number and skipped")
