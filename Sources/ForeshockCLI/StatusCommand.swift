@@ -125,11 +125,12 @@ enum StatusCommand {
         rows.isEmpty ? [] : TextTable.lines([header] + rows, indent: "  ")
     }
 
-    /// Replies as last polled, and how they moved over the series: "40 (from 3)".
+    /// Replies as last polled, and what they were when first polled (the series keeps its
+    /// first sample): "40 (3 when first seen)".
     static func replies(_ counters: [WatchStatus.Counters]?) -> String {
         let known = (counters ?? []).compactMap(\.replies)
         guard let last = known.last else { return "-" }
-        return known.first == last ? "\(last)" : "\(last) (from \(known[0]))"
+        return known.first == last ? "\(last)" : "\(last) (\(known[0]) when first seen)"
     }
 
 }

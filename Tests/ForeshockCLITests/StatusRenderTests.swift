@@ -23,6 +23,14 @@ struct StatusRenderTests {
         text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix(prefix) }
     }
 
+    @Test("A post's replies read as last polled, with what they were when first seen, not a bare 'from'")
+    func repliesColumn() {
+        func sample(_ replies: Int?) -> WatchStatus.Counters { WatchStatus.Counters(time: "t", reshares: nil, replies: replies, likes: nil, quotes: nil) }
+        #expect(StatusCommand.replies([sample(0), sample(nil), sample(189)]) == "189 (0 when first seen)")
+        #expect(StatusCommand.replies([sample(4), sample(4)]) == "4")
+        #expect(StatusCommand.replies([]) == "-" && StatusCommand.replies(nil) == "-")
+    }
+
     @Test("A source that is up shows a failure of the last hour (a look-up, a later page) beside its ok; an older one, or none, is just ok; a failing poll says failing")
     func sourceState() {
         let text = StatusCommand.render(Self.status(sources: [
