@@ -16,6 +16,12 @@ package struct ScoringShard: Sendable {
         package var watching: [String: String] = [:]
         /// Sources whose brand's answers nobody looks for (`Config.answersUnseen`).
         package var answersUnseen: Set<String> = []
+
+        /// Whether the brand's answers are looked for on `source`. Most configs watch every
+        /// source's: no lookup then (this runs for every post scored).
+        func watchesAnswers(on source: String) -> Bool {
+            answersUnseen.isEmpty || !answersUnseen.contains(source)
+        }
         /// Every sink's name: what a rule naming no sink sends to.
         package var sinkNames: [String]
         /// Whether ticks pass over alerts whose outcome time alone cannot change yet (false
@@ -489,8 +495,7 @@ package struct ScoringShard: Sendable {
     /// How long a post has gone unanswered (its age), nil when answered or when nobody looks
     /// for the brand's answers on its source.
     static func unanswered(_ post: PostState, for age: Double, settings: Settings) -> Double? {
-        // Most configs watch every source's answers: no lookup (this runs for every post scored).
-        post.answeredAt == nil && (settings.answersUnseen.isEmpty || !settings.answersUnseen.contains(post.key.source)) ? age : nil
+        post.answeredAt == nil && settings.watchesAnswers(on: post.key.source) ? age : nil
     }
 
     /// Over capacity: the coldest 1% (by last activity) go, never a firing one.
@@ -582,7 +587,7 @@ extension ScoringShard.Settings {
             complaint: post.complaintScore > 0, complaintScore: post.complaintScore,
             unansweredFor: ScoringShard.unanswered(post, for: t, settings: self), author: post.author, url: post.url, excerpt: post.excerpt, counters: post.counters)
         if let answeredAt = post.answeredAt { f.afterAnswer = AfterAnswer(post.history, answeredAt: answeredAt - post.createdAt, age: t) }
-        f.answerWatched = answersUnseen.isEmpty || !answersUnseen.contains(post.key.source)
+        f.answerWatched = watchesAnswers(on: post.key.source)
         f.reachAssumed = post.reachAssumed
         return f
     }
