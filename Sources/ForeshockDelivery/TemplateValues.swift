@@ -97,9 +97,7 @@ package struct TemplateValues: Sendable {
             "why": .text(note.why ?? ""),
             "held": .text(note.held ?? (note.state == .resolved ? "no rule holds any more" : "")),
             "watching": .text(note.watching ?? note.source),
-            // A resolution has nothing left to silence (and a resolution is never silenced).
-            // A rehearsal's (`replay --send`) would silence the live alert it repeats.
-            "silence_command": .text(note.state == .resolved || note.isReplay ? "" : note.silenceCommand),
+            "silence_command": .text(note.silenceCommand ?? ""),
             "page_url": .text(WebLink.safe(note.pageURL) ?? ""),
             "page_hint": .text(WebLink.safe(note.pageURL).map { " · live page: " + $0 } ?? ""),
             "supercritical": .flag(note.supercritical),

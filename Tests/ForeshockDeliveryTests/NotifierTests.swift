@@ -894,8 +894,14 @@ struct KilledProcessTests {
         let alerts = try await NotifierFixtures.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
         #expect(alerts.map { $0["reason"]?.stringValue ?? "?" } == ["started", "resolved"], "\(alerts)")
         #expect(alerts.allSatisfy { $0["alert_key"]?.stringValue == "replay/x:p1" })
-        // No silence command: the one for x:p1 would hold back the live alert.
+        // No silence command: the one for x:p1 would hold back the live alert. Nor on the console.
         #expect(alerts.allSatisfy { $0["silence"]?.isNull == true }, "\(alerts)")
+        let console = try writeTemporaryFile("""
+        { sources: [{ name: "hn", kind: "hackernews", query: "acme" }], sinks: [{ name: "screen", kind: "console" }],
+          rules: [{ name: "going-viral", severity: "critical", when: { min_reshares: 10 } }] }
+        """)
+        let screen = await runForeshock(["replay", recording, "--config", console, "--send", "--state-dir", try makeTemporaryDirectory().path])
+        #expect(screen.0 == .success && screen.out.contains("TEST") && !screen.out.contains("silence add"), "\(screen.out)")
     }
 
     @Test("SIGKILL between the outbox write and the delivery: the next start delivers it, once, under the same id")

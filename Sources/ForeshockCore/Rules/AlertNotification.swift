@@ -196,8 +196,11 @@ package struct AlertNotification: Sendable, Equatable {
 
     /// The command that holds this alert's notifications back for two hours, as a person on
     /// call would paste it: by post for a post, by rule and source otherwise. Each value is
-    /// quoted for a POSIX shell (post ids and names come from the networks).
-    package var silenceCommand: String {
+    /// quoted for a POSIX shell (post ids and names come from the networks). None for a
+    /// resolution (nothing is left to silence) nor for a rehearsal's (`isReplay`: it would
+    /// hold back the live alert it repeats).
+    package var silenceCommand: String? {
+        guard state != .resolved, !isReplay else { return nil }
         let quoted = Self.shellQuoted
         let match: String
         switch subject {
@@ -247,7 +250,7 @@ package struct AlertNotification: Sendable, Equatable {
             ("supercritical", supercritical ? "true" : "false"), ("velocity_per_min", number(velocityPerMin)), ("reach", number(reach)),
             ("reach_assumed_reshares", String(reachAssumed)), ("volume_ratio", number(volumeRatio)), ("volume_z", number(volumeZ)), ("complaint", complaint ? "true" : "false"),
             ("unanswered_for_s", number(unansweredFor)), ("why", JSONText.string(why)), ("held", JSONText.string(held)),
-            ("watching", JSONText.string(watching)), ("silence", state == .resolved || isReplay ? "null" : JSONText.quote(silenceCommand)),
+            ("watching", JSONText.string(watching)), ("silence", JSONText.string(silenceCommand)),
             ("author", JSONText.string(author)), ("url", JSONText.string(WebLink.safe(url))), ("text", JSONText.string(excerpt)),
             ("alert_key", JSONText.quote(alertKey)), ("author_followers", number(authorFollowers)),
             ("first_seen", createdAt.map { JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: $0))) } ?? "null"),

@@ -21,7 +21,7 @@ package struct ConsoleSink: AlertSink {
     /// starts a line of its own.
     package func render(_ notes: [AlertNotification], id: String) -> [(id: String, body: Data)] {
         let text = notes.map { note in
-            let silence = note.state == .resolved || !silenceCommands ? [] : ["    silence: " + note.silenceCommand]
+            let silence = silenceCommands ? note.silenceCommand.map { ["    silence: " + $0] } ?? [] : []
             return (AlertText.line(note).split(separator: "\n").map(String.init) + silence)
                 .map { SafeText.clean($0, keepLineBreaks: false) }.joined(separator: "\n")
         }
