@@ -68,10 +68,8 @@ package struct RedditFeed: MentionFeed {
     func mention(kind: String?, _ data: JSONValue) -> Mention? {
         // Posts (t3) and comments (t1): a listing may also hold subreddits, accounts, messages
         // and awards, and `more` (comments not sent), none of them a post.
-        guard kind == "t3" || kind == "t1", let id = data["id"]?.idString else { return nil }
-        // Posts and comments are numbered apart, so the same base-36 id may name one of each: a
-        // comment goes by its fullname (`t1_…`), a post by its bare id, as its links name it.
-        var mention = Mention(source: source.name, id: kind == "t1" ? "t1_\(id)" : id)
+        guard let kind, kind == "t3" || kind == "t1", let id = data["id"]?.idString else { return nil }
+        var mention = Mention(source: source.name, id: Self.id(fullname: "\(kind)_\(id)"))
         mention.author = Self.present(data["author"]?.text)
         // A path on reddit.com: anything else appended would name another host.
         if let permalink = data["permalink"]?.text, permalink.hasPrefix("/"), !permalink.hasPrefix("//") { mention.url = "https://www.reddit.com" + permalink }
@@ -83,7 +81,7 @@ package struct RedditFeed: MentionFeed {
         mention.lang = nil
         if kind == "t1" {
             mention.text = Self.present(data["body"]?.stringValue)
-            mention.replyTo = data["parent_id"]?.idString.map(Self.postOrComment)
+            mention.replyTo = data["parent_id"]?.idString.map(Self.id(fullname:))
             mention.replies = nil
         } else {
             // A link post's `url` is the page it shares (a self post's is its own permalink).
@@ -108,15 +106,21 @@ package struct RedditFeed: MentionFeed {
         value == "[deleted]" || value == "[removed]" ? nil : value
     }
 
-    /// A parent's fullname as `mention(kind:_:)` names it: `t3_abc` (a post) → `abc`, a
-    /// comment's `t1_xyz` as it is.
-    static func postOrComment(_ fullname: String) -> String {
+    /// A fullname as Foreshock names the post or comment: posts and comments are numbered
+    /// apart, so the same base-36 id may name one of each. A post goes by its bare id, as its
+    /// links name it (`t3_abc` → `abc`); a comment by its fullname (`t1_xyz`).
+    static func id(fullname: String) -> String {
         fullname.hasPrefix("t3_") ? String(fullname.dropFirst(3)) : fullname
+    }
+
+    /// `id(fullname:)` the other way, as `/api/info` asks for it.
+    static func fullname(id: String) -> String {
+        id.hasPrefix("t1_") ? id : "t3_\(id)"
     }
 
     package func countsRequests(for ids: [String], batched: Bool) -> [HTTPRequest] {
         stride(from: 0, to: ids.count, by: 100).map { start in
-            request(url("/api/info", [("id", ids[start..<min(start + 100, ids.count)].map { $0.hasPrefix("t1_") ? $0 : "t3_\($0)" }.joined(separator: ",")), ("raw_json", "1")]))
+            request(url("/api/info", [("id", ids[start..<min(start + 100, ids.count)].map(Self.fullname(id:)).joined(separator: ",")), ("raw_json", "1")]))
         }
     }
 
