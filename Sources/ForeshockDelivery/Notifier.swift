@@ -377,7 +377,7 @@ package final class Notifier: @unchecked Sendable {
         let byID = Dictionary(notes.map { ($0.notificationID, $0) }, uniquingKeysWith: { a, _ in a })
         var requeued = 0
         // In the order they were queued (the log's), so a lost trigger goes before its resolve.
-        let groups = lost.map(\.group).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let groups = lost.map(\.group).uniqued()
         let byGroup = Dictionary(grouping: lost, by: \.group)
         for group in groups {
             let messages = byGroup[group]!

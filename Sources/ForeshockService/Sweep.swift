@@ -133,9 +133,7 @@ package enum SweepRun {
         package var target: Int
         package var rows: [Row]
         /// The rules the specs name, in the order first named.
-        package var rules: [String] {
-            specs.map(\.rule).reduce(into: []) { rules, rule in if !rules.contains(rule) { rules.append(rule) } }
-        }
+        package var rules: [String] { specs.map(\.rule).uniqued() }
 
         /// Each row's figures rule by rule: a row per value (or pair of values) and swept rule.
         package var lines: [(values: [Double], rule: String, figures: Backtest.Figures)] {
@@ -166,7 +164,7 @@ package enum SweepRun {
         for spec in specs { combinations = combinations.flatMap { head in spec.values.map { head + [$0] } } }
         let decoded = observations, judged = outcomes, runs = combinations, skipped = malformed
         let results = IndexedResults<Row>(count: runs.count)
-        let swept = Table(specs: specs, target: target, rows: []).rules
+        let swept = specs.map(\.rule).uniqued()
         DispatchQueue.concurrentPerform(iterations: runs.count) { index in
             var variant = config
             for (spec, value) in zip(specs, runs[index]) { spec.apply(value, to: &variant) }
