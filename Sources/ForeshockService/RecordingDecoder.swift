@@ -98,31 +98,33 @@ package struct RecordingDecoder: Sendable {
     package func decodeInOrder(_ recording: Recording, report: (String) -> Void, skipped: () -> Void, body: (Observation, Double) -> Void) {
         var problems = 0, clock = -Double.infinity, read = 0, backwards = 0
         for part in recording.parts {
-        let name = part.name
-        func skip(_ reason: String) {
-            problems += 1
-            skipped()
-            if problems <= 20 { report("\(name): \(reason)") }
-        }
-        decode(part.data) { lines, lastLine in
-            for line in lines {
-                switch line {
-                case .problem(let problem):
-                    skip(problem.description)
-                case .observation(let observation, let number, let seen):
-                    guard seen >= clock - Self.clockSlack else {
-                        backwards += 1
-                        skip("line \(number): out of time order (\(Timestamp.format(Date(timeIntervalSince1970: seen))), after \(Timestamp.format(Date(timeIntervalSince1970: clock)))); skipped")
-                        continue
-                    }
-                    clock = max(clock, seen)
-                    body(observation, clock)
-                }
+            // Lines are numbered per file; progress counts them across the files.
+            let readBefore = read
+            let name = part.name
+            func skip(_ reason: String) {
+                problems += 1
+                skipped()
+                if problems <= 20 { report("\(name): \(reason)") }
             }
-            let before = read
-            read = lastLine
-            if read / 1_000_000 > before / 1_000_000 { report("replay: \(read / 1_000_000 * 1_000_000) lines read") }
-        }
+            decode(part.data) { lines, lastLine in
+                for line in lines {
+                    switch line {
+                    case .problem(let problem):
+                        skip(problem.description)
+                    case .observation(let observation, let number, let seen):
+                        guard seen >= clock - Self.clockSlack else {
+                            backwards += 1
+                            skip("line \(number): out of time order (\(Timestamp.format(Date(timeIntervalSince1970: seen))), after \(Timestamp.format(Date(timeIntervalSince1970: clock)))); skipped")
+                            continue
+                        }
+                        clock = max(clock, seen)
+                        body(observation, clock)
+                    }
+                }
+                let before = read
+                read = readBefore + lastLine
+                if read / 1_000_000 > before / 1_000_000 { report("replay: \(read / 1_000_000 * 1_000_000) lines read") }
+            }
         }
         if problems > 20 { report("\(recording.name): \(problems) lines skipped in all") }
         if backwards > 0, recording.parts.count > 1 {

@@ -3,8 +3,9 @@ import ForeshockSupport
 import Foundation
 
 /// Reads a recording: JSON Lines of observations in the order the watch learned of them, as
-/// `watch --record` writes them (`seen` where a line is older than those before it). Unknown keys are ignored; a line of an unknown type (a misspelt `"reshar"`) or a
-/// malformed one is reported with its number and skipped, never fatal.
+/// `watch --record` writes them (`seen` where a line is older than those before it). Unknown
+/// keys are ignored; a line of an unknown type (a misspelt `"reshar"`) or a malformed one is
+/// reported with its number and skipped, never fatal.
 package struct RecordingReader: Sendable {
     package struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
         package var line: Int

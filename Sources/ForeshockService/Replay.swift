@@ -94,8 +94,9 @@ package final class Replay {
     }
 
     /// Plays a whole recording: decoded on every core, scored in the order the watch learned of
-    /// them. Lines out of order (`decodeInOrder`) and lines that cannot be read are skipped and counted; `report` gets one line for each of
-    /// the first 20, then a total, and progress every million lines.
+    /// them. Lines out of order (`decodeInOrder`) and lines that cannot be read are skipped and
+    /// counted; `report` gets one line for each of the first 20, then a total, and progress
+    /// every million lines.
     package func play(_ data: Data, name: String, report: (String) -> Void) {
         play(Recording(data, name: name), report: report)
     }
