@@ -582,10 +582,12 @@ package actor WatchPipeline {
     }
 
     private func ingest(_ observations: [Observation], then entries: [StateJournal.Entry] = []) async {
-        let normalized = write(observations, then: entries)
+        // When the watch learned of them: one time for the journal and the recording alike.
+        let seen = clock().timeIntervalSince1970
+        let normalized = write(observations, then: entries, seen: seen)
         guard !normalized.isEmpty else { return }
         follow(normalized)
-        record?(normalized, clock().timeIntervalSince1970)
+        record?(normalized, seen)
         let (notes, seconds) = await onEngine { engine in Self.timed { engine.ingest(normalized) } }
         counters.scoringSeconds += seconds
         counters.scoringBatches += 1
@@ -644,12 +646,13 @@ package actor WatchPipeline {
     }
 
     /// Journals, then returns what the core is to see (as read back from the journal lines).
+    /// - Parameter seen: when the watch learned of the observations (`StateJournal.append`).
     @discardableResult
-    private func write(_ observations: [Observation], then entries: [StateJournal.Entry]) -> [Observation] {
+    private func write(_ observations: [Observation], then entries: [StateJournal.Entry], seen: Double? = nil) -> [Observation] {
         guard let journal, !(observations.isEmpty && entries.isEmpty) else { return observations }
         if writtenWhileCompacting != nil { writtenWhileCompacting?.formUnion(observations.map(\.key)) }
         do {
-            let normalized = try journal.append(observations, then: entries, seen: clock().timeIntervalSince1970)
+            let normalized = try journal.append(observations, then: entries, seen: seen)
             journalLines += observations.count + entries.count
             // A later run of failures is said at its first, as the first run was.
             if journalNotice.failures > 0 { _ = journalNotice.succeeded() }
