@@ -775,10 +775,15 @@ struct NotifierTests {
         new.resume()
         await old.finishHandOver(to: new)
         #expect(await new.drain(timeout: 30))
-        try await Task.sleep(nanoseconds: 300_000_000)
-        let dead = (try? String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8)) ?? ""
-        let lines: [JSONValue] = dead.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
-        let deadPosts: [String] = lines.flatMap { ($0["keys"]?.arrayValue ?? []).compactMap(\.stringValue) }
+        // The removed sink's worker dead-letters what it never sent once its send under way
+        // ends, on its own time: waited for, not slept for (300 ms once fell short under load).
+        func deadLetters() -> (text: String, posts: [String]) {
+            let dead = (try? String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8)) ?? ""
+            let lines: [JSONValue] = dead.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
+            return (dead, lines.flatMap { ($0["keys"]?.arrayValue ?? []).compactMap(\.stringValue) })
+        }
+        _ = await eventually(timeout: 30) { !deadLetters().posts.isEmpty }
+        let (dead, deadPosts) = deadLetters()
         // Alert 1 reached the slow receiver; alert 2's message for it was never sent.
         #expect(try await NotifierFixtures.requests(server, path: "/slow").count == 1)
         #expect(deadPosts == ["mastodon:2"], "\(dead)")
