@@ -21,18 +21,11 @@ enum ReplayCommand {
             traceEvery = seconds
         }
         let target = try targetSize(arguments, command: "replay")
-        let config = try CommandConfig.load(arguments, environment: environment, query: "replay", requireSecrets: arguments.has(.send))
-        // Watch turns these off where no answer can be seen; replay applies them as the config
-        // says, so a recording from such a watch (no answers in it) pages complaints it did not.
-        if arguments[.config] != nil {
-            for (rule, sources) in config.answerRulesLimitedToBrandSources().off {
-                terminal.printError("foreshock replay: warning: rule \(rule) applies here to sources \(sources.joined(separator: ", ")), which name no brand_accounts; "
-                    + "watch turns it off there, so a recording of theirs holds no answers and its complaints replay as unanswered")
-            }
-        }
+        try CommandConfig.checkBrand(arguments, command: "replay")
+        let loaded = try CommandConfig.load(arguments, environment: environment, query: "replay", requireSecrets: arguments.has(.send))
         var sweep: [SweepSpec] = []
         for text in arguments.all(.sweep) {
-            do { sweep += try SweepSpec.parse(text, rules: config.rules) } catch { throw CommandError(.usage, "foreshock replay: \(error.description)") }
+            do { sweep += try SweepSpec.parse(text, rules: loaded.rules) } catch { throw CommandError(.usage, "foreshock replay: \(error.description)") }
         }
         do { try SweepSpec.checkDistinct(sweep) } catch { throw CommandError(.usage, "foreshock replay: \(error.description)") }
         guard sweep.count <= 2 else { throw CommandError(.usage, "foreshock replay: --sweep takes one or two conditions, not \(sweep.count).") }
@@ -47,8 +40,8 @@ enum ReplayCommand {
         if arguments.has(.send) {
             let options = try LogOptions(arguments)
             let handler = StreamLogHandler(level: options.level, format: options.format, write: terminal.err)
-            handler.redact(config.redactor)
-            notifier = try CommandAlerting.notifier(config: config, stateDir: arguments[.stateDir], terminal: terminal, command: "replay", logger: Logger(handler: handler))
+            handler.redact(loaded.redactor)
+            notifier = try CommandAlerting.notifier(config: loaded, stateDir: arguments[.stateDir], terminal: terminal, command: "replay", logger: Logger(handler: handler))
         }
         let paths = arguments.positionals, path = paths.joined(separator: " ")
         try CommandFile.checkReportPlace(arguments[.report], command: "replay")
@@ -58,6 +51,9 @@ enum ReplayCommand {
         var parts: [Recording.Part] = []
         for file in paths { parts.append(Recording.Part(name: file, data: try CommandFile.read(file, command: "replay"))) }
         let recording = Recording(parts: parts)
+        // As the watch that wrote it: where it looked for no answer, no complaint was unanswered.
+        let asRecorded = loaded.answersAsRecorded(answeredOn: recording.answeredSources())
+        let config = asRecorded.config
         // A post the recording cannot hold is a usage error before the replay, not after it: if
         // its id is nowhere in the files, no line names it. (Found, it is checked at the end.)
         if let trace = arguments[.trace], !parts.contains(where: { Self.mayHold($0.data, post: trace) }) {
@@ -118,6 +114,9 @@ enum ReplayCommand {
             terminal.printError("foreshock replay: \(SafeText.terminal(path)) holds no observations: nothing was replayed.")
         }
         if let missing { terminal.printError(Self.traceMissing(missing)) }
+        if let off = Self.answerRulesOff(asRecorded.off, recorded: Set(backtest.outcomes.posts.map(\.key.source)), ownConfig: arguments[.config] != nil) {
+            terminal.printError(off)
+        }
         if format == "json" {
             terminal.print(BacktestText.jsonSummary(backtest, rules: config.rules))
         } else {
@@ -170,6 +169,19 @@ enum ReplayCommand {
             throw CommandError(.usage, "foreshock \(command): --target takes a number of reshares, such as 1000, not \"\(text)\".")
         }
         return value
+    }
+
+    /// The rules about the brand's answer that were off for the recording's sources, and why, in
+    /// one line; nil when none was (a source the recording has no line of is not named).
+    /// - Parameter ownConfig: a config file is in use, where `--brand` is refused.
+    static func answerRulesOff(_ off: [(rule: String, sources: [String])], recorded: Set<String>, ownConfig: Bool) -> String? {
+        let rules = off.filter { $0.sources.contains(where: recorded.contains) }
+        guard !rules.isEmpty else { return nil }
+        let sources = rules.flatMap(\.sources).filter(recorded.contains).uniqued()
+        let names = rules.map(\.rule)
+        return "foreshock replay: \(names.dropLast().joined(separator: ", "))\(names.count > 1 ? " and " : "")\(names.last!) \(rules.count == 1 ? "was" : "were") off for \(sources.joined(separator: ", ")), as the watch "
+            + "ran \(rules.count == 1 ? "it" : "them"): \(sources.count == 1 ? "that source names" : "those sources name") no brand_accounts and the recording holds no answer "
+            + "of the brand's there (" + (ownConfig ? "give them brand_accounts" : "replay --brand HANDLE, as the watch had it") + ")"
     }
 
     /// Replays once more, sampling the posts the report draws, and writes the report.

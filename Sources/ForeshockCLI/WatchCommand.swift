@@ -66,12 +66,7 @@ enum WatchCommand {
         if let query = arguments[.query], query.trimmingCharacters(in: .whitespaces).isEmpty {
             throw CommandError(.usage, "foreshock watch: --query is empty; give what to search for, such as your brand's name.")
         }
-        if arguments[.brand] != nil, arguments[.config] != nil {
-            throw CommandError(.usage, "foreshock watch: --brand goes with the embedded default config; with --config, give each source its brand_accounts.")
-        }
-        if let brand = arguments[.brand], let problem = SourceConfig.handleProblem(brand) {
-            throw CommandError(.usage, "foreshock watch: --brand \"\(SafeText.terminal(brand))\" \(problem).")
-        }
+        try CommandConfig.checkBrand(arguments, command: "watch")
         // It would be dropped without a word: a config's sources each say what they search for.
         if arguments[.query] != nil, arguments[.config] != nil {
             throw CommandError(.usage, "foreshock watch: --query goes with the embedded default config; with --config, each source's query says what it searches for.")

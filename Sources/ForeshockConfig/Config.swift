@@ -27,8 +27,8 @@ package struct Config: Sendable {
     package var web: WebConfig?
     /// Sources whose brand's answers the watch does not look for (no `brand_accounts`): no post
     /// of theirs is said to be unanswered, which nobody knows. Set by
-    /// `answerRulesLimitedToBrandSources`, not read from the file; a replay takes its answers
-    /// from the recording, on every source.
+    /// `answerRulesLimitedToBrandSources` for a watch and `answersAsRecorded` for a replay, not
+    /// read from the file.
     package var answersUnseen: Set<String> = []
 
     package init() {}
@@ -62,6 +62,25 @@ package struct Config: Sendable {
             off.append((limited.rules[index].name, without))
         }
         return (limited, off)
+    }
+
+    /// The config as `replay` runs it on a recording, so that it pages what the watch that made
+    /// the recording paged: on a source the config names without brand accounts, nobody looked for
+    /// the brand's answers, so none of its posts is unanswered (`answersUnseen`) and the rules
+    /// about the answer cannot hold there. Unless the recording holds the brand's answers on that
+    /// source (written by a watch with other `brand_accounts`, or by hand): then they are read.
+    /// A source the config does not name keeps every rule, as a recording written by hand expects.
+    /// - Parameter answeredOn: the sources the recording holds an answer line for.
+    /// - Returns: the config, and for each rule about the answer the sources it is off for.
+    package func answersAsRecorded(answeredOn: Set<String>) -> (config: Config, off: [(rule: String, sources: [String])]) {
+        var replayed = self
+        let unseen = Set(sources.filter { $0.brandAccounts.isEmpty }.map(\.name)).subtracting(answeredOn)
+        replayed.answersUnseen = unseen
+        let off: [(rule: String, sources: [String])] = rules.filter(\.when.readsAnswer).compactMap { rule in
+            let sources = (rule.sources ?? self.sources.map(\.name)).filter(unseen.contains)
+            return sources.isEmpty ? nil : (rule.name, sources)
+        }
+        return (replayed, off)
     }
 
     package func source(named name: String) -> SourceConfig? {

@@ -28,6 +28,27 @@ package struct Recording: Sendable {
 
     /// The files' names, as a report's title says them.
     package var name: String { parts.map(\.name).joined(separator: ", ") }
+
+    /// The sources the recording holds the brand's answers for: where the watch that wrote it
+    /// looked for them (`Config.answersAsRecorded`). Only the lines that spell "answer" are
+    /// read, so this costs a search through the bytes, not a second decoding.
+    package func answeredSources() -> Set<String> {
+        let reader = RecordingReader(), word = Data("answer".utf8), newline = Data([0x0A])
+        var sources: Set<String> = []
+        for part in parts {
+            let data = part.data
+            var from = data.startIndex
+            while let hit = data.range(of: word, in: from..<data.endIndex) {
+                let start = data[..<hit.lowerBound].lastIndex(of: 0x0A).map { $0 + 1 } ?? data.startIndex
+                let end = data.range(of: newline, in: hit.upperBound..<data.endIndex)?.lowerBound ?? data.endIndex
+                if case .answer(let key, _, _)? = try? reader.observation(ArraySlice(data[start..<end]), number: 0) {
+                    sources.insert(key.source)
+                }
+                from = end
+            }
+        }
+        return sources
+    }
 }
 
 /// Decodes a whole recording on every core and hands the lines back in file order. Reading

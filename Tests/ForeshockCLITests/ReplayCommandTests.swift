@@ -80,19 +80,43 @@ struct ReplayCommandTests {
         #expect(backwards.err.contains("lines went back in time: give a rotated recording's files oldest first"), "\(backwards.err)")
     }
 
-    @Test("Replay with a config whose rules about the brand's answer cover a source without brand_accounts warns that watch turns them off there; with brand_accounts it does not")
-    func warnsOfAnswerRulesWatchTurnsOff() async throws {
-        let recording = try writeTemporaryFile(#"{"type":"post","time":1700000000,"source":"m","id":"1","author":"dana","text":"hi"}"# + "\n", name: "r.jsonl")
+    @Test("Replay runs the rules about the brand's answer as the watch ran them: off for a source with no brand_accounts whose recording holds no answer, on where the source names them, where the recording holds the brand's answers there, or with --brand on the embedded config")
+    func answerRulesAsTheWatchRanThem() async throws {
+        // A complaint reshared every 3 minutes for two hours, never answered; on one source.
+        func recording(source: String, answerElsewhere: Bool = false) throws -> String {
+            var lines = [#"{"type":"post","time":1700000000,"source":"\#(source)","id":"1","author":"dana","followers":300,"text":"@acme lost my bag and nobody answers. Worst airline ever."}"#]
+            if answerElsewhere {
+                lines.append(#"{"type":"post","time":1700000001,"source":"\#(source)","id":"2","author":"sam","text":"@acme where is my refund"}"#)
+                lines.append(#"{"type":"answer","time":1700000060,"source":"\#(source)","post":"2","author":"acme"}"#)
+            }
+            for step in 1...40 { lines.append(#"{"type":"reshare","time":\#(1_700_000_000 + step * 180),"source":"\#(source)","post":"1","user":"u\#(step)","followers":300}"#) }
+            return try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "r.jsonl")
+        }
         func config(brand: String) throws -> String {
             try writeTemporaryFile("""
             { sources: [{ name: "m", kind: "hackernews", query: "acme"\(brand) }],
               rules: [{ name: "slow-answer", severity: "critical", when: { unanswered_for_at_least: "1h" } }] }
             """)
         }
-        let blind = await runForeshock(["replay", recording, "--config", try config(brand: "")])
-        #expect(blind.0 == .success && blind.err.contains("warning: rule slow-answer applies here to sources m, which name no brand_accounts"), "\(blind.err)")
-        let seeing = await runForeshock(["replay", recording, "--config", try config(brand: #", brand_accounts: ["acme"]"#)])
-        #expect(seeing.0 == .success && !seeing.err.contains("warning"), "\(seeing.err)")
+        func pages(_ out: String) -> Bool { out.contains("FIRING critical slow-answer") || out.contains("FIRING critical unanswered-complaint") }
+        let blind = await runForeshock(["replay", try recording(source: "m"), "--config", try config(brand: "")])
+        #expect(blind.0 == .success && !pages(blind.out), "\(blind.out)")
+        #expect(blind.err.contains("slow-answer was off for m, as the watch ran it: that source names no brand_accounts and the recording holds no answer of the brand's there "
+                                   + "(give them brand_accounts)"), "\(blind.err)")
+        let seeing = await runForeshock(["replay", try recording(source: "m"), "--config", try config(brand: #", brand_accounts: ["acme"]"#)])
+        #expect(seeing.0 == .success && pages(seeing.out) && !seeing.err.contains("was off"), "\(seeing.out)\n\(seeing.err)")
+        // An answer on the source, to another post: that watch looked for them there.
+        let looked = await runForeshock(["replay", try recording(source: "m", answerElsewhere: true), "--config", try config(brand: "")])
+        #expect(looked.0 == .success && pages(looked.out) && !looked.err.contains("was off"), "\(looked.out)\n\(looked.err)")
+        // The embedded config's mastodon source, as `watch --query acme` with and without --brand.
+        let embedded = await runForeshock(["replay", try recording(source: "mastodon")])
+        #expect(embedded.0 == .success && !pages(embedded.out), "\(embedded.out)")
+        #expect(embedded.err.contains("unanswered-complaint and spreading-after-answer were off for mastodon")
+                && embedded.err.contains("(replay --brand HANDLE, as the watch had it)"), "\(embedded.err)")
+        let branded = await runForeshock(["replay", try recording(source: "mastodon"), "--brand", "acme"])
+        #expect(branded.0 == .success && pages(branded.out) && !branded.err.contains("were off"), "\(branded.out)\n\(branded.err)")
+        let both = await runForeshock(["replay", try recording(source: "m"), "--brand", "acme", "--config", try config(brand: "")])
+        #expect(both.0 == .usage && both.err.contains("--brand goes with the embedded default config"), "\(both.err)")
     }
 
     @Test("JSON output: the alerts, a summary, and a bad line or a misspelt type reported by number and skipped")
