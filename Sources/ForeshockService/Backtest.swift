@@ -90,7 +90,8 @@ package struct PostOutcomes: Sendable {
 
     private static func update(_ post: inout Post, with observation: Observation, target: Int) {
         let time = observation.time
-        post.lastSeen = time
+        // A line dated before those ahead of it (an answer, a post line carried into a rotated file).
+        post.lastSeen = max(post.lastSeen, time)
         switch observation {
         case .post(_, _, let createdAt, let author, let followers, let text, let url):
             post.createdAt = createdAt

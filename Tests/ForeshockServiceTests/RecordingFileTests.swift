@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+@testable import ForeshockConfig
+@testable import ForeshockCore
+@testable import ForeshockService
+@testable import ForeshockTestSupport
+
+@Suite("The recording watch --record writes")
+struct RecordingFileTests {
+    @Test("A rotated file starts with the post lines of the posts active in the one before, so it replays alone with their ages; a post idle for a whole file is not carried on")
+    func rotationCarriesPostLines() throws {
+        let path = try makeTemporaryDirectory().appendingPathComponent("traffic.jsonl").path
+        let recording = try RecordingFile(path: path, maxBytes: 3_000, keep: 5)
+        let start = 1_700_000_000.0
+        let busy = PostKey(source: "s", id: "busy"), idle = PostKey(source: "s", id: "idle")
+        recording.append([.post(key: busy, time: start, createdAt: start - 600, author: "dana", followers: 300, text: "@acme lost my bag", url: nil),
+                          .post(key: idle, time: start, createdAt: start - 60, author: "sam", followers: 20, text: "hello", url: nil)], seen: start)
+        for minute in 1...60 {
+            let t = start + Double(minute) * 60
+            recording.append([.counts(key: busy, time: t, reshares: minute * 3, replies: nil, likes: nil, quotes: nil)], seen: t)
+        }
+        recording.close()
+        let manager = FileManager.default
+        #expect(manager.fileExists(atPath: path + ".2"), "too few rotations for the test to mean anything")
+        let reader = RecordingReader()
+        func postLines(_ file: String) throws -> [Observation] {
+            try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").compactMap { line in
+                let observation = try reader.observation(ArraySlice(Array(line.utf8)), number: 0)
+                return observation?.isPost == true ? observation : nil
+            }
+        }
+        // The newest file: the busy post carried (with when it was created), the idle one not.
+        let newest = try postLines(path)
+        #expect(newest.map(\.key) == [busy], "\(newest)")
+        if case .post(_, _, let createdAt, let author, _, _, _)? = newest.first {
+            #expect(createdAt == start - 600 && author == "dana")
+        }
+        // The file after the first: both were active in the first, so both are carried.
+        let oldest = (1...5).map { "\(path).\($0)" }.last { manager.fileExists(atPath: $0) }!
+        let second = (1...5).map { "\(path).\($0)" }.filter { manager.fileExists(atPath: $0) }.dropLast().last!
+        #expect(Set(try postLines(second).map(\.key)) == [busy, idle], "\(second)")
+        #expect(try postLines(oldest).count == 2)
+        for file in (1...5).map({ "\(path).\($0)" }).filter({ manager.fileExists(atPath: $0) }) + [path] {
+            let size = (try manager.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            #expect(size > 0 && size <= 3_000, "\(file): \(size) bytes")
+        }
+        // Alone, the newest file knows its post; played after the others, in order, nothing is skipped.
+        let alone = Replay(config: Config()) { _ in }
+        alone.play(try Data(contentsOf: URL(fileURLWithPath: path)), name: path) { Issue.record("\($0)") }
+        let backtest = alone.finish()
+        #expect(backtest.postsWithoutLine == 0 && backtest.outcomes.posts.first { $0.key == busy }?.createdAt == start - 600)
+        let files = (1...5).reversed().map { "\(path).\($0)" }.filter { manager.fileExists(atPath: $0) } + [path]
+        let joined = Replay(config: Config()) { _ in }
+        joined.play(Recording(parts: try files.map { Recording.Part(name: $0, data: try Data(contentsOf: URL(fileURLWithPath: $0))) })) { Issue.record("\($0)") }
+        #expect(joined.finish().malformed == 0)
+    }
+}
