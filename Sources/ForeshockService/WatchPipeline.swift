@@ -156,7 +156,22 @@ package actor WatchPipeline {
             poller.restore(cursor: cursor?.cursor, seen: seen[name] ?? [], resharers: resharers[name] ?? [:])
         }
         journalLines = loaded.lines
+        await recordRestoredPosts(entries)
         return (notes, last, left.sorted())
+    }
+
+    /// A recording begun (or continued) at a restart starts with the post lines of the posts
+    /// the journal restored, marked `seen` now: otherwise their counts and reshares come with no
+    /// post line, and the recording replayed alone scores them as posts of age 0.
+    private func recordRestoredPosts(_ entries: [StateJournal.Entry]) async {
+        guard let record else { return }
+        let tracked = await onEngine { $0.trackedKeys }
+        var posts: [PostKey: Observation] = [:]
+        for case .observations(let observations) in entries {
+            for observation in observations where observation.isPost && tracked.contains(observation.key) { posts[observation.key] = observation }
+        }
+        guard !posts.isEmpty else { return }
+        record(posts.values.sorted { ($0.time, $0.key) < ($1.time, $1.key) }, clock().timeIntervalSince1970)
     }
 
     /// Scores one poll's findings, then spends the source's call budget on the posts that need

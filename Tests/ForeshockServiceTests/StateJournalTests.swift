@@ -50,6 +50,23 @@ struct StateJournalTests {
         #expect(text.contains(#""rule":"going-viral""#) && text.contains(#""skipped_lines":0"#), "\(text)")
     }
 
+    @Test("A recording begun at a restart starts with the post lines of the posts the journal restored, so it replays alone with their ages and authors")
+    func recordingAfterRestart() async throws {
+        let (api, config, _) = try await Self.setUp(reshares: 50)
+        defer { api.stop() }
+        let state = try makeTemporaryDirectory().path
+        let (first, _, err1) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once", "--mentions", "none"])
+        #expect(first == .success, "\(err1)")
+        let traffic = try makeTemporaryDirectory().appendingPathComponent("traffic.jsonl").path
+        let (second, _, err2) = await runForeshock(["watch", "--config", config, "--state-dir", state, "--once", "--mentions", "none", "--record", traffic])
+        #expect(second == .success, "\(err2)")
+        let recorded = Self.lines(traffic)
+        #expect(recorded.first?.contains(#""type":"post""#) == true && recorded.first?.contains(#""id":"j1""#) == true
+                && recorded.first?.contains(#""author":"dana""#) == true, "\(recorded)")
+        let (replayed, text, err) = await runForeshock(["replay", traffic, "--config", config])
+        #expect(replayed == .success && text.contains("1 post over") && !text.contains("no post line"), "\(text)\n\(err)")
+    }
+
     @Test("A garbage line in the journal: one warning naming it, a copy of the file as it was, every other line restored")
     func damagedLine() async throws {
         let (api, config, alerts) = try await Self.setUp(reshares: 50)
