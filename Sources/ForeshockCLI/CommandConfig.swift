@@ -3,9 +3,6 @@ import ForeshockSupport
 
 /// The config a command runs on: `--config FILE`, or the embedded default.
 enum CommandConfig {
-    /// - Parameters:
-    ///   - query: what the embedded default searches for.
-    ///   - requireSecrets: whether unset `_env` secrets are an error (they are for watch).
     /// `--brand`, which names the brand's account on the embedded config's sources: refused with
     /// `--config`, whose sources each name their own `brand_accounts`.
     static func checkBrand(_ arguments: ParsedArguments, command: String) throws(CommandError) {
@@ -17,6 +14,10 @@ enum CommandConfig {
         }
     }
 
+    /// The config file `--config` names, or the embedded default one.
+    /// - Parameters:
+    ///   - query: what the embedded default searches for.
+    ///   - requireSecrets: whether unset `_env` secrets are an error (they are for watch).
     static func load(_ arguments: ParsedArguments, environment: [String: String], query: String, requireSecrets: Bool = false) throws(CommandError) -> Config {
         do throws(ConfigError) {
             if let path = arguments[.config] {

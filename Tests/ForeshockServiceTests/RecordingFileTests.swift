@@ -54,4 +54,27 @@ struct RecordingFileTests {
         joined.play(Recording(parts: try files.map { Recording.Part(name: $0, data: try Data(contentsOf: URL(fileURLWithPath: $0))) })) { Issue.record("\($0)") }
         #expect(joined.finish().malformed == 0)
     }
+
+    @Test("A busy recording carries at most carryLimit bytes of post lines, of the posts active last, into its next file")
+    func carryIsBounded() throws {
+        let path = try makeTemporaryDirectory().appendingPathComponent("busy.jsonl").path
+        let recording = try RecordingFile(path: path, maxBytes: 10 << 20, keep: 1)
+        let text = String(repeating: "@acme my parcel never came ", count: 20)
+        var index = 0
+        while FileManager.default.fileExists(atPath: path + ".1") == false && index < 40_000 {
+            let t = 1_700_000_000 + Double(index)
+            recording.append([.post(key: PostKey(source: "s", id: "p\(index)"), time: t, createdAt: t, author: "a\(index)", followers: 10, text: text, url: nil)], seen: t)
+            index += 1
+        }
+        recording.close()
+        #expect(FileManager.default.fileExists(atPath: path + ".1"), "no rotation after \(index) posts")
+        // The new file: the carried lines, then the post whose line rotated it.
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.last?.contains(#""id":"p\#(index - 1)""#) == true)
+        let carried = lines.dropLast()
+        let bytes = carried.reduce(0) { $0 + $1.utf8.count + 1 }
+        #expect(!carried.isEmpty && bytes <= Int(RecordingFile.carryLimit) && bytes > Int(RecordingFile.carryLimit) - 2_000, "\(carried.count) lines, \(bytes) bytes")
+        // The latest first: the last post written before the rotation leads.
+        #expect(carried.first?.contains(#""id":"p\#(index - 2)""#) == true, "\(carried.first ?? "")")
+    }
 }
