@@ -18,8 +18,12 @@ package struct PostOutcomes: Sendable {
         /// need not be carried whole into a report.
         package var text: String?
         package var url: String?
-        /// Reshares by the end of the recording (counted one by one, or the largest counter polled).
+        /// Reshares by the end of the recording: the largest counter polled, or the reshares
+        /// counted one by one where they are more.
         package var reshares = 0
+        /// The reshare lines: never added to the counter, since a list of resharers fetched at
+        /// 20 lists 20 the counter counts already.
+        var listed = 0
         /// When it reached the target, if it did, and when the recording last had news of it.
         package var reachedTarget: Double?
         package var lastSeen: Double
@@ -101,7 +105,8 @@ package struct PostOutcomes: Sendable {
             post.url = url
             return
         case .reshare:
-            post.reshares += 1
+            post.listed += 1
+            post.reshares = max(post.reshares, post.listed)
         case .counts(_, _, let polled?, _, _, _):
             post.reshares = max(post.reshares, polled)
         default:
