@@ -3,14 +3,21 @@ import ForeshockSupport
 
 /// The config a command runs on: `--config FILE`, or the embedded default.
 enum CommandConfig {
-    /// `--brand`, which names the brand's account on the embedded config's sources: refused with
-    /// `--config`, whose sources each name their own `brand_accounts`.
-    static func checkBrand(_ arguments: ParsedArguments, command: String) throws(CommandError) {
+    /// `--query` and `--brand`, which fill in the embedded config's sources: refused with
+    /// `--config`, whose sources each say what they search for and name their `brand_accounts`.
+    static func checkEmbeddedOptions(_ arguments: ParsedArguments, command: String) throws(CommandError) {
+        if let query = arguments[.query], query.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw CommandError(.usage, "foreshock \(command): --query is empty; give what to search for, such as your brand's name.")
+        }
         if arguments[.brand] != nil, arguments[.config] != nil {
             throw CommandError(.usage, "foreshock \(command): --brand goes with the embedded default config; with --config, give each source its brand_accounts.")
         }
         if let brand = arguments[.brand], let problem = SourceConfig.handleProblem(brand) {
             throw CommandError(.usage, "foreshock \(command): --brand \"\(SafeText.terminal(brand))\" \(problem).")
+        }
+        // It would be dropped without a word: a config's sources each say what they search for.
+        if arguments[.query] != nil, arguments[.config] != nil {
+            throw CommandError(.usage, "foreshock \(command): --query goes with the embedded default config; with --config, each source's query says what it searches for.")
         }
     }
 

@@ -89,6 +89,8 @@ enum Commands {
             + "and how early it fired for the posts that reached --target, judged by what each post reached by the end "
             + "of the recording.",
         options: [.config.help("thresholds to try (default: the embedded config)"),
+                  .query.help("what the watch searched for, as given to watch --query (with the embedded config): the brand's name, "
+                              + "which tells a complaint about the brand from others"),
                   .brand.help("the brand's own account on the embedded config's sources, as given to watch --brand: turns on "
                               + "unanswered-complaint and spreading-after-answer where the recording holds no answer of the brand's"),
                   .format.help("text for people (default), json for one line per notification"), .send,

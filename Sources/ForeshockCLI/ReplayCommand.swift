@@ -21,8 +21,9 @@ enum ReplayCommand {
             traceEvery = seconds
         }
         let target = try targetSize(arguments, command: "replay")
-        try CommandConfig.checkBrand(arguments, command: "replay")
-        let loaded = try CommandConfig.load(arguments, environment: environment, query: "replay", requireSecrets: arguments.has(.send))
+        try CommandConfig.checkEmbeddedOptions(arguments, command: "replay")
+        // The query names the brand (`brand_terms`): what tells a complaint about it from others.
+        let loaded = try CommandConfig.load(arguments, environment: environment, query: arguments[.query] ?? "replay", requireSecrets: arguments.has(.send))
         var sweep: [SweepSpec] = []
         for text in arguments.all(.sweep) {
             do { sweep += try SweepSpec.parse(text, rules: loaded.rules) } catch { throw CommandError(.usage, "foreshock replay: \(error.description)") }
@@ -179,9 +180,10 @@ enum ReplayCommand {
         guard !rules.isEmpty else { return nil }
         let sources = rules.flatMap(\.sources).filter(recorded.contains).uniqued()
         let names = rules.map(\.rule)
-        return "foreshock replay: \(names.dropLast().joined(separator: ", "))\(names.count > 1 ? " and " : "")\(names.last!) \(rules.count == 1 ? "was" : "were") off for \(sources.joined(separator: ", ")), as the watch "
-            + "ran \(rules.count == 1 ? "it" : "them"): \(sources.count == 1 ? "that source names" : "those sources name") no brand_accounts and the recording holds no answer "
-            + "of the brand's there (" + (ownConfig ? "give them brand_accounts" : "replay --brand HANDLE, as the watch had it") + ")"
+        return "foreshock replay: \(names.dropLast().joined(separator: ", "))\(names.count > 1 ? " and " : "")\(names.last!) \(rules.count == 1 ? "was" : "were") off for "
+            + "\(sources.joined(separator: ", ")): the config names no brand_accounts there and the recording holds no answer of the brand's there, so no complaint "
+            + "there is known to be unanswered, as in a watch without them (if the watch had them, "
+            + (ownConfig ? "give the config's sources brand_accounts" : "replay --brand HANDLE as the watch had it") + ")"
     }
 
     /// Replays once more, sampling the posts the report draws, and writes the report.

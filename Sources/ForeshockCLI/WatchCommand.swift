@@ -63,14 +63,7 @@ enum WatchCommand {
         guard arguments[.config] != nil || arguments[.query] != nil else {
             throw CommandError(.usage, "foreshock watch: give --config FILE, or --query TEXT to watch with the embedded default config.")
         }
-        if let query = arguments[.query], query.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw CommandError(.usage, "foreshock watch: --query is empty; give what to search for, such as your brand's name.")
-        }
-        try CommandConfig.checkBrand(arguments, command: "watch")
-        // It would be dropped without a word: a config's sources each say what they search for.
-        if arguments[.query] != nil, arguments[.config] != nil {
-            throw CommandError(.usage, "foreshock watch: --query goes with the embedded default config; with --config, each source's query says what it searches for.")
-        }
+        try CommandConfig.checkEmbeddedOptions(arguments, command: "watch")
         let limited = try CommandConfig.load(arguments, environment: environment, query: arguments[.query] ?? "", requireSecrets: true)
             .answerRulesLimitedToBrandSources()
         return (limited.config, limited.off)

@@ -80,7 +80,7 @@ struct ReplayCommandTests {
         #expect(backwards.err.contains("lines went back in time: give a rotated recording's files oldest first"), "\(backwards.err)")
     }
 
-    @Test("Replay runs the rules about the brand's answer as the watch ran them: off for a source with no brand_accounts whose recording holds no answer, on where the source names them, where the recording holds the brand's answers there, or with --brand on the embedded config")
+    @Test("Replay runs the rules about the brand's answer as the watch ran them: off for a source with no brand_accounts whose recording holds no answer, on where the source names them, where the recording holds the brand's answers there, or with --brand on the embedded config; its --query names the brand")
     func answerRulesAsTheWatchRanThem() async throws {
         // A complaint reshared every 3 minutes for two hours, never answered; on one source.
         func recording(source: String, answerElsewhere: Bool = false) throws -> String {
@@ -101,8 +101,9 @@ struct ReplayCommandTests {
         func pages(_ out: String) -> Bool { out.contains("FIRING critical slow-answer") || out.contains("FIRING critical unanswered-complaint") }
         let blind = await runForeshock(["replay", try recording(source: "m"), "--config", try config(brand: "")])
         #expect(blind.0 == .success && !pages(blind.out), "\(blind.out)")
-        #expect(blind.err.contains("slow-answer was off for m, as the watch ran it: that source names no brand_accounts and the recording holds no answer of the brand's there "
-                                   + "(give them brand_accounts)"), "\(blind.err)")
+        #expect(blind.err.contains("slow-answer was off for m: the config names no brand_accounts there and the recording holds no answer of the brand's there, "
+                                   + "so no complaint there is known to be unanswered, as in a watch without them (if the watch had them, give the config's sources brand_accounts)"),
+                "\(blind.err)")
         let seeing = await runForeshock(["replay", try recording(source: "m"), "--config", try config(brand: #", brand_accounts: ["acme"]"#)])
         #expect(seeing.0 == .success && pages(seeing.out) && !seeing.err.contains("was off"), "\(seeing.out)\n\(seeing.err)")
         // An answer on the source, to another post: that watch looked for them there.
@@ -112,9 +113,16 @@ struct ReplayCommandTests {
         let embedded = await runForeshock(["replay", try recording(source: "mastodon")])
         #expect(embedded.0 == .success && !pages(embedded.out), "\(embedded.out)")
         #expect(embedded.err.contains("unanswered-complaint and spreading-after-answer were off for mastodon")
-                && embedded.err.contains("(replay --brand HANDLE, as the watch had it)"), "\(embedded.err)")
+                && embedded.err.contains("(if the watch had them, replay --brand HANDLE as the watch had it)"), "\(embedded.err)")
         let branded = await runForeshock(["replay", try recording(source: "mastodon"), "--brand", "acme"])
         #expect(branded.0 == .success && pages(branded.out) && !branded.err.contains("were off"), "\(branded.out)\n\(branded.err)")
+        // The embedded config knows the brand by the watch's --query: "Acme lost my bag." is a
+        // complaint about it only then (the brand's answer to another post: answers were read).
+        let named = try writeTemporaryFile(try String(contentsOfFile: try recording(source: "mastodon", answerElsewhere: true), encoding: .utf8)
+            .replacingOccurrences(of: "@acme lost my bag and nobody answers. Worst airline ever.", with: "Acme lost my bag."), name: "named.jsonl")
+        let unnamed = await runForeshock(["replay", named])
+        let queried = await runForeshock(["replay", named, "--query", "acme"])
+        #expect(unnamed.0 == .success && !pages(unnamed.out) && queried.0 == .success && pages(queried.out), "\(unnamed.out)\n\(queried.out)")
         let both = await runForeshock(["replay", try recording(source: "m"), "--brand", "acme", "--config", try config(brand: "")])
         #expect(both.0 == .usage && both.err.contains("--brand goes with the embedded default config"), "\(both.err)")
     }
