@@ -6,19 +6,32 @@ import Synchronization
 /// Appends observations to a recording (`watch --record FILE`), one JSON line each, so that
 /// `replay` can later show what other thresholds would have done with the same traffic. With
 /// a size limit it rotates like logrotate: FILE becomes FILE.1, FILE.1 becomes FILE.2, up to
-/// `keep` old files. Each new file starts with the post lines of the posts still active in the
-/// one before, so that a file replayed alone knows their age, author and text rather than
-/// scoring them as posts of age 0 found in their counters.
+/// `keep` old files. Each new file starts with the post line, latest counter and brand's answer
+/// of the posts active in the one before, so that a file replayed alone knows their age, size
+/// and answer, rather than scoring them as posts of age 0 found in their counters.
 package final class RecordingFile: Sendable {
     private struct State {
         var handle: FileHandle
         var size: Int64
-        /// The post lines kept to carry into the next file (with a size limit only), each with
-        /// its size and when the post last had a line of its own in this file (a count of lines
-        /// written; 0: none yet, only the line carried in).
-        var kept: [PostKey: (post: Observation, bytes: Int64, active: Int)] = [:]
+        /// What is kept to carry into the next file (with a size limit only), by post.
+        var kept: [PostKey: Kept] = [:]
         var keptBytes: Int64 = 0
         var written = 0
+    }
+
+    /// A post's lines a new file starts with: its post line, its latest counter and the brand's
+    /// answer, which a file replayed alone would otherwise lack (the post's size, and that it
+    /// was answered), each with the size it was written at.
+    private struct Kept {
+        var post: Observation
+        var counts: Observation?
+        var answer: Observation?
+        var bytes: [Int64] = [0, 0, 0]
+        /// When the post last had a line of its own in this file (a count of lines written; 0:
+        /// none yet, only the lines carried in).
+        var active: Int
+        var total: Int64 { bytes.reduce(0, +) }
+        var lines: [Observation] { [post] + [answer, counts].compactMap { $0 } }
     }
 
     /// At most this many bytes of post lines are carried into a new file (and at most half the
@@ -66,52 +79,62 @@ package final class RecordingFile: Sendable {
     private func keep(_ observations: [Observation], lines: [String], in state: inout State) {
         for (observation, line) in zip(observations, lines) {
             state.written += 1
-            if observation.isPost {
-                let bytes = Int64(line.utf8.count) + 1
-                state.keptBytes += bytes - (state.kept[observation.key]?.bytes ?? 0)
-                state.kept[observation.key] = (observation, bytes, state.written)
-            } else {
-                state.kept[observation.key]?.active = state.written
+            let key = observation.key, bytes = Int64(line.utf8.count) + 1
+            let before = state.kept[key]?.total ?? 0
+            switch observation {
+            case .post:
+                if state.kept[key] == nil { state.kept[key] = Kept(post: observation, active: 0) }
+                state.kept[key]!.post = observation
+                state.kept[key]!.bytes[0] = bytes
+            case .counts(_, _, let reshares?, _, _, _) where state.kept[key] != nil && reshares > 0:
+                state.kept[key]!.counts = observation
+                state.kept[key]!.bytes[2] = bytes
+            case .answer where state.kept[key] != nil && state.kept[key]!.answer == nil:
+                state.kept[key]!.answer = observation
+                state.kept[key]!.bytes[1] = bytes
+            default:
+                break
             }
+            state.kept[key]?.active = state.written
+            state.keptBytes += (state.kept[key]?.total ?? 0) - before
         }
         guard state.keptBytes > 2 * Self.carryLimit else { return }
-        state.kept = Self.latest(state.kept, within: Self.carryLimit)
-        state.keptBytes = state.kept.values.reduce(0) { $0 + $1.bytes }
-    }
-
-    /// The kept post lines of the posts active last, in about `budget` bytes (as first written).
-    private static func latest(_ kept: [PostKey: (post: Observation, bytes: Int64, active: Int)], within budget: Int64)
-        -> [PostKey: (post: Observation, bytes: Int64, active: Int)] {
-        var chosen: [PostKey: (post: Observation, bytes: Int64, active: Int)] = [:], size: Int64 = 0
-        for (key, entry) in kept.sorted(by: { $0.value.active > $1.value.active }) where entry.active > 0 {
-            guard size + entry.bytes <= budget else { break }
-            size += entry.bytes
+        var chosen: [PostKey: Kept] = [:], size: Int64 = 0
+        for (key, entry) in state.kept.sorted(by: { $0.value.active > $1.value.active }) where entry.active > 0 {
+            guard size + entry.total <= Self.carryLimit else { break }
+            size += entry.total
             chosen[key] = entry
         }
-        return chosen
+        state.kept = chosen
+        state.keptBytes = size
     }
 
-    /// Writes at the head of a new file the post lines of the posts active in the file before,
+    /// Writes at the head of a new file the kept lines of the posts active in the file before,
     /// the latest first, in at most half the size limit (so that a file of carried lines alone
     /// never rotates at once into another) and `carryLimit`.
     /// - Parameter seen: when the watch wrote them (their `seen`; their `time` is when it found
-    ///   each post), so that files replayed together keep their order.
+    ///   each post, polled its counter, saw the answer), so that files replayed together keep
+    ///   their order. Played after the file before, they change nothing: the same post, the
+    ///   same counter at the same time, the earliest answer.
     private func carry(_ state: inout State, budget: Int64, seen: Double) {
         let active = state.kept.filter { $0.value.active > 0 }.sorted { $0.value.active > $1.value.active }
         state.kept = [:]
         state.keptBytes = 0
         var lines: [String] = [], size: Int64 = 0
         for (key, entry) in active {
-            let line = RecordingWriter.line(entry.post, seen: seen), bytes = Int64(line.utf8.count) + 1
+            let written = entry.lines.map { RecordingWriter.line($0, seen: seen) }
+            let bytes = written.reduce(0) { $0 + Int64($1.utf8.count) + 1 }
             guard size + bytes <= min(budget, Self.carryLimit) else { break }
             size += bytes
-            lines.append(line)
-            state.kept[key] = (entry.post, bytes, 0)
+            lines += written
+            var carried = entry
+            carried.active = 0
+            state.kept[key] = carried
         }
         guard !lines.isEmpty else { return }
         if (try? AppendOnlyFile.append(Data((lines.joined(separator: "\n") + "\n").utf8), to: state.handle, at: UInt64(state.size), synchronize: false)) != nil {
             state.size += size
-            state.keptBytes = size
+            state.keptBytes = state.kept.values.reduce(0) { $0 + $1.total }
         } else {
             state.kept = [:]
         }

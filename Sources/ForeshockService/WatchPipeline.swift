@@ -160,18 +160,28 @@ package actor WatchPipeline {
         return (notes, last, left.sorted())
     }
 
-    /// A recording begun (or continued) at a restart starts with the post lines of the posts
-    /// the journal restored, marked `seen` now: otherwise their counts and reshares come with no
-    /// post line, and the recording replayed alone scores them as posts of age 0.
+    /// A recording begun (or continued) at a restart starts with the post line, latest counter
+    /// and brand's answer of each post the journal restored, marked `seen` now (as a rotated
+    /// file starts, `RecordingFile`): otherwise their counts and reshares come with no post
+    /// line, and the recording replayed alone scores them as posts of age 0.
     private func recordRestoredPosts(_ entries: [StateJournal.Entry]) async {
         guard let record else { return }
         let tracked = await onEngine { $0.trackedKeys }
-        var posts: [PostKey: Observation] = [:]
+        var posts: [PostKey: (post: Observation?, answer: Observation?, counts: Observation?)] = [:]
         for case .observations(let observations) in entries {
-            for observation in observations where observation.isPost && tracked.contains(observation.key) { posts[observation.key] = observation }
+            for observation in observations where tracked.contains(observation.key) {
+                switch observation {
+                case .post: posts[observation.key, default: (nil, nil, nil)].post = observation
+                case .answer: if posts[observation.key]?.answer == nil { posts[observation.key, default: (nil, nil, nil)].answer = observation }
+                case .counts(_, _, _?, _, _, _): posts[observation.key, default: (nil, nil, nil)].counts = observation
+                default: continue
+                }
+            }
         }
-        guard !posts.isEmpty else { return }
-        record(posts.values.sorted { ($0.time, $0.key) < ($1.time, $1.key) }, clock().timeIntervalSince1970)
+        let lines = posts.compactMap { _, lines in lines.post.map { [$0] + [lines.answer, lines.counts].compactMap { $0 } } }
+            .sorted { ($0[0].time, $0[0].key) < ($1[0].time, $1[0].key) }.flatMap { $0 }
+        guard !lines.isEmpty else { return }
+        record(lines, clock().timeIntervalSince1970)
     }
 
     /// Scores one poll's findings, then spends the source's call budget on the posts that need

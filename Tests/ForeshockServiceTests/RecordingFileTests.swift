@@ -7,14 +7,17 @@ import Testing
 
 @Suite("The recording watch --record writes")
 struct RecordingFileTests {
-    @Test("A rotated file starts with the post lines of the posts active in the one before, so it replays alone with their ages; a post idle for a whole file is not carried on")
+    @Test("A rotated file starts with the post line, latest counter and answer of each post active in the one before, so it replays alone with their ages, sizes and answers; a post idle for a whole file is not carried on")
     func rotationCarriesPostLines() throws {
-        let path = try makeTemporaryDirectory().appendingPathComponent("traffic.jsonl").path
-        let recording = try RecordingFile(path: path, maxBytes: 3_000, keep: 5)
+        let folder = try makeTemporaryDirectory()
+        let path = folder.appendingPathComponent("traffic.jsonl").path, whole = folder.appendingPathComponent("whole.jsonl").path
+        // The same traffic into a file that never rotates, to replay against the rotated files.
+        let recording = try Both(RecordingFile(path: path, maxBytes: 3_000, keep: 5), RecordingFile(path: whole))
         let start = 1_700_000_000.0
         let busy = PostKey(source: "s", id: "busy"), idle = PostKey(source: "s", id: "idle")
         recording.append([.post(key: busy, time: start, createdAt: start - 600, author: "dana", followers: 300, text: "@acme lost my bag", url: nil),
                           .post(key: idle, time: start, createdAt: start - 60, author: "sam", followers: 20, text: "hello", url: nil)], seen: start)
+        recording.append([.answer(key: busy, time: start + 30, author: "acme")], seen: start + 30)
         for minute in 1...60 {
             let t = start + Double(minute) * 60
             recording.append([.counts(key: busy, time: t, reshares: minute * 3, replies: nil, likes: nil, quotes: nil)], seen: t)
@@ -35,6 +38,14 @@ struct RecordingFileTests {
         if case .post(_, _, let createdAt, let author, _, _, _)? = newest.first {
             #expect(createdAt == start - 600 && author == "dana")
         }
+        // After it, the brand's answer and the counter as last polled before the rotation, marked seen then.
+        let head = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").prefix(3).map { try reader.observed(ArraySlice(Array($0.utf8)), number: 0) }
+        guard head.count == 3, case .answer(busy, start + 30, "acme")? = head[1]?.observation,
+              case .counts(busy, let polled, let reshares?, _, _, _)? = head[2]?.observation else {
+            Issue.record("\(head)")
+            return
+        }
+        #expect(head[2]!.seen > polled && head[1]!.seen == head[2]!.seen && reshares == Int((polled - start) / 60) * 3, "\(head)")
         // The file after the first: both were active in the first, so both are carried.
         let oldest = (1...5).map { "\(path).\($0)" }.last { manager.fileExists(atPath: $0) }!
         let second = (1...5).map { "\(path).\($0)" }.filter { manager.fileExists(atPath: $0) }.dropLast().last!
@@ -50,9 +61,32 @@ struct RecordingFileTests {
         let backtest = alone.finish()
         #expect(backtest.postsWithoutLine == 0 && backtest.outcomes.posts.first { $0.key == busy }?.createdAt == start - 600)
         let files = (1...5).reversed().map { "\(path).\($0)" }.filter { manager.fileExists(atPath: $0) } + [path]
-        let joined = Replay(config: Config()) { _ in }
+        let config = try ConfigLoader.embeddedDefault(query: "acme").0
+        var joinedNotes: [String] = [], wholeNotes: [String] = []
+        let joined = Replay(config: config) { joinedNotes.append($0.jsonLine) }
         joined.play(Recording(parts: try files.map { Recording.Part(name: $0, data: try Data(contentsOf: URL(fileURLWithPath: $0))) })) { Issue.record("\($0)") }
         #expect(joined.finish().malformed == 0)
+        let unrotated = Replay(config: config) { wholeNotes.append($0.jsonLine) }
+        unrotated.play(try Data(contentsOf: URL(fileURLWithPath: whole)), name: whole) { Issue.record("\($0)") }
+        _ = unrotated.finish()
+        #expect(!wholeNotes.isEmpty && joinedNotes == wholeNotes, "\(joinedNotes)\n\(wholeNotes)")
+    }
+
+    /// Two recordings written together.
+    struct Both {
+        let rotated: RecordingFile, whole: RecordingFile
+        init(_ rotated: RecordingFile, _ whole: RecordingFile) {
+            self.rotated = rotated
+            self.whole = whole
+        }
+        func append(_ observations: [Observation], seen: Double) {
+            rotated.append(observations, seen: seen)
+            whole.append(observations, seen: seen)
+        }
+        func close() {
+            rotated.close()
+            whole.close()
+        }
     }
 
     @Test("A busy recording carries at most carryLimit bytes of post lines, of the posts active last, into its next file")

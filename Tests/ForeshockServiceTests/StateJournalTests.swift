@@ -50,7 +50,7 @@ struct StateJournalTests {
         #expect(text.contains(#""rule":"going-viral""#) && text.contains(#""skipped_lines":0"#), "\(text)")
     }
 
-    @Test("A recording begun at a restart starts with the post lines of the posts the journal restored, so it replays alone with their ages and authors")
+    @Test("A recording begun at a restart starts with the post line and latest counter of each post the journal restored, so it replays alone with their ages, authors and sizes")
     func recordingAfterRestart() async throws {
         let (api, config, _) = try await Self.setUp(reshares: 50)
         defer { api.stop() }
@@ -63,6 +63,8 @@ struct StateJournalTests {
         let recorded = Self.lines(traffic)
         #expect(recorded.first?.contains(#""type":"post""#) == true && recorded.first?.contains(#""id":"j1""#) == true
                 && recorded.first?.contains(#""author":"dana""#) == true, "\(recorded)")
+        // Then its counter as last polled: the post's size when the recording began.
+        #expect(recorded.count > 1 && recorded[1].contains(#""type":"counts""#) && recorded[1].contains(#""reshares":50"#), "\(recorded)")
         let (replayed, text, err) = await runForeshock(["replay", traffic, "--config", config])
         #expect(replayed == .success && text.contains("1 post over") && !text.contains("no post line"), "\(text)\n\(err)")
     }
