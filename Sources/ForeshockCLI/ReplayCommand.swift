@@ -205,6 +205,8 @@ enum BacktestText {
         let unlined = backtest.postsWithoutLine
         var lines = ["", "\(NumberText.count(backtest.observations, "observation")), \(NumberText.count(backtest.posts, "post")) over "
             + "\(DurationText.short(backtest.outcomes.span))"
+            + (backtest.postsCarriedIn > 0 ? " (\(backtest.postsCarriedIn) of them begun before the recording: carried into its start without how fast "
+                + "\(backtest.postsCarriedIn == 1 ? "it" : "they") grew before; replay the file before it too)" : "")
             + (unlined > 0 ? " (and \(unlined) with no post line, seen only in \(unlined == 1 ? "its" : "their") reshares or counts: found before the recording began; "
                 + "replay the file before it first)" : "")
             + ", \(NumberText.count(backtest.malformed, "line")) skipped; "
@@ -224,7 +226,7 @@ enum BacktestText {
 
     static func jsonSummary(_ backtest: Backtest, rules: [RuleConfig]) -> String {
         let perRule = rules.map { "\(JSONText.quote($0.name)):{\(figuresJSON(backtest.figures([$0])))}" }.joined(separator: ",")
-        return "{\"type\":\"summary\",\"observations\":\(backtest.observations),\"posts\":\(backtest.posts),\"posts_without_line\":\(backtest.postsWithoutLine),\"skipped_lines\":\(backtest.malformed),"
+        return "{\"type\":\"summary\",\"observations\":\(backtest.observations),\"posts\":\(backtest.posts),\"posts_without_line\":\(backtest.postsWithoutLine),\"posts_carried_in\":\(backtest.postsCarriedIn),\"skipped_lines\":\(backtest.malformed),"
             + "\"target\":\(backtest.target),\"days\":\(JSONText.number((backtest.outcomes.days * 1000).rounded() / 1000)),\"rules\":{\(perRule)}}"
     }
 

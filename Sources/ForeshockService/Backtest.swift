@@ -27,6 +27,10 @@ package struct PostOutcomes: Sendable {
         /// When it reached the target, if it did, and when the recording last had news of it.
         package var reachedTarget: Double?
         package var lastSeen: Double
+        /// First seen in lines carried into the recording's first file at its start (a rotation,
+        /// a restart: `RecordingFile`), dated long before they were written: how fast it grew
+        /// before is not in the recording.
+        package var carriedIn = false
         /// At or past the target when the recording first had news of it (a recording that
         /// starts mid-cascade): no alert could have come before, so it is not counted either way.
         package var seenPastTarget = false
@@ -82,6 +86,7 @@ package struct PostOutcomes: Sendable {
             Self.update(&table[slot], with: observation, target: target)
         } else {
             var post = Post(key: key, firstSeen: time)
+            post.carriedIn = observation.isPost && clock - time > Self.carriedAfter
             Self.update(&post, with: observation, target: target)
             _ = table.insert(post, hash: hash)
         }
@@ -125,6 +130,10 @@ package struct PostOutcomes: Sendable {
         let table = self.table
         return table.slots.lazy.map { table[$0] }
     }
+
+    /// A post line written this long after it is dated was carried (a watch writes its post
+    /// lines as it finds the posts).
+    static let carriedAfter: Double = 60
 
     /// Seconds from the recording's first observation to its last (0 for none or one).
     package var span: Double { max(0, (end ?? 0) - (start ?? 0)) }
@@ -218,6 +227,9 @@ package struct Backtest: Sendable {
     /// Posts with reshares in the recording but no `post` line (scored all the same, from their
     /// first reshare): said beside `posts`, not dropped without a word.
     package var postsWithoutLine: Int { outcomes.posts.reduce(0) { $0 + ($1.createdAt == nil && $1.reshares > 0 ? 1 : 0) } }
+    /// Posts that began before the recording (`Post.carriedIn`): said beside `posts`, since a
+    /// rule on how fast they grow sees them only from the recording's start.
+    package var postsCarriedIn: Int { outcomes.posts.reduce(0) { $0 + ($1.carriedIn ? 1 : 0) } }
 
     /// The figures of one rule, or of several taken together (a sweep of two rules' conditions).
     /// The posts that count for the target are those the rules apply to (their `sources`) that
