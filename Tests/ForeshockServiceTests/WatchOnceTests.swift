@@ -144,6 +144,6 @@ struct WatchOnceTests {
         #expect(lines.contains { $0.contains(#""type":"counts""#) && $0.contains(#""likes":578"#) })
         let (replayed, out, _) = await runForeshock(["replay", recording, "--format", "json"])
         #expect(replayed == .success)
-        #expect(out.contains(#""type":"summary","observations":\#(lines.count),"posts":4,"posts_without_line":0,"skipped_lines":0"#))
+        #expect(out.contains(#""type":"summary","observations":\#(lines.count),"posts":4,"posts_without_line":0,"posts_carried_in":0,"skipped_lines":0"#))
     }
 }
