@@ -30,9 +30,9 @@ enum WatchCommand {
         }
         let recording = try openRecording(arguments[.record], maxBytes: recordLimit)
         defer { recording?.close() }
-        var record: (@Sendable ([Observation], Double) -> Void)?
+        var record: (@Sendable ([Observation], Double, Bool) -> Void)?
         if let recording {
-            record = { observations, seen in recording.append(observations, seen: seen) }
+            record = { observations, seen, carried in recording.append(observations, seen: seen, carried: carried) }
         }
         let factory = WatchService.Factory(
             loadConfig: { () throws(WatchService.ReloadRefused) -> Config in

@@ -27,10 +27,11 @@ package struct PostOutcomes: Sendable {
         /// When it reached the target, if it did, and when the recording last had news of it.
         package var reachedTarget: Double?
         package var lastSeen: Double
-        /// First seen in lines carried into the recording's first file at its start (a rotation,
-        /// a restart: `RecordingFile`), dated long before they were written: how fast it grew
-        /// before is not in the recording.
+        /// First seen in lines carried into a file's start (a rotation, a restart:
+        /// `RecordingFile`): how fast it grew before is not in the recording.
         package var carriedIn = false
+        /// Whether a line of its own (not carried) has come: carried lines after one repeat it.
+        var heardFirsthand = false
         /// At or past the target when the recording first had news of it (a recording that
         /// starts mid-cascade): no alert could have come before, so it is not counted either way.
         package var seenPastTarget = false
@@ -74,22 +75,30 @@ package struct PostOutcomes: Sendable {
     }
 
     /// Takes one observation, in the order the watch learned of them.
-    /// - Parameter seen: when it did (its time when nil): the recording's start and end are
-    ///   the watch's, not those of a reshare or an answer dated before it began.
-    package mutating func add(_ observation: Observation, seen: Double? = nil) {
+    /// - Parameters:
+    ///   - seen: when it did (its time when nil): the recording's start and end are the
+    ///     watch's, not those of a reshare or an answer dated before it began.
+    ///   - carried: a line carried into a file's start (`RecordingFile`): taken only for a post
+    ///     not known yet (files replayed alone), since it repeats what the file before holds.
+    /// - Returns: whether it was taken.
+    @discardableResult
+    package mutating func add(_ observation: Observation, seen: Double? = nil, carried: Bool = false) -> Bool {
         let time = observation.time, clock = max(seen ?? time, time)
         if start == nil { start = clock }
         end = max(end ?? clock, clock)
         // One lookup, the post changed in place: every line of a recording passes here.
         let key = observation.key, hash = key.stableHash
         if let slot = table.slot(of: key, hash: hash) {
-            Self.update(&table[slot], with: observation, target: target)
+            // A carried block's own lines are taken together; carried again later, they repeat.
+            guard !carried || !table[slot].heardFirsthand else { return false }
+            Self.update(&table[slot], with: observation, target: target, carried: carried)
         } else {
             var post = Post(key: key, firstSeen: time)
-            post.carriedIn = observation.isPost && clock - time > Self.carriedAfter
-            Self.update(&post, with: observation, target: target)
+            post.carriedIn = carried
+            Self.update(&post, with: observation, target: target, carried: carried)
             _ = table.insert(post, hash: hash)
         }
+        return true
     }
 
     /// Whether a post counts for the target: it reached it while the recording watched.
@@ -97,8 +106,9 @@ package struct PostOutcomes: Sendable {
         post.reachedTarget != nil && !post.seenPastTarget
     }
 
-    private static func update(_ post: inout Post, with observation: Observation, target: Int) {
+    private static func update(_ post: inout Post, with observation: Observation, target: Int, carried: Bool) {
         let time = observation.time
+        if !carried { post.heardFirsthand = true }
         // A line dated before those ahead of it (an answer, a post line carried into a rotated file).
         post.lastSeen = max(post.lastSeen, time)
         switch observation {
@@ -119,7 +129,8 @@ package struct PostOutcomes: Sendable {
         }
         if post.reachedTarget == nil, post.reshares >= target {
             post.reachedTarget = time
-            post.seenPastTarget = time == post.firstSeen
+            // Or past it in a counter carried in: no alert in this recording could have come before.
+            post.seenPastTarget = time == post.firstSeen || carried
         }
     }
 
@@ -130,10 +141,6 @@ package struct PostOutcomes: Sendable {
         let table = self.table
         return table.slots.lazy.map { table[$0] }
     }
-
-    /// A post line written this long after it is dated was carried (a watch writes its post
-    /// lines as it finds the posts).
-    static let carriedAfter: Double = 60
 
     /// Seconds from the recording's first observation to its last (0 for none or one).
     package var span: Double { max(0, (end ?? 0) - (start ?? 0)) }

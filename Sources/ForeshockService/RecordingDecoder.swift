@@ -57,7 +57,7 @@ package struct Recording: Sendable {
 package struct RecordingDecoder: Sendable {
     /// One line worth keeping: an observation, or a line that could not be read.
     package enum Line: Sendable {
-        case observation(Observation, line: Int, seen: Double)
+        case observation(Observation, line: Int, seen: Double, carried: Bool)
         case problem(RecordingReader.Problem)
     }
 
@@ -90,8 +90,8 @@ package struct RecordingDecoder: Sendable {
                 var lines: [Line] = []
                 for range in slices[(part * slices.count / count)..<((part + 1) * slices.count / count)] {
                     do throws(RecordingReader.Problem) {
-                        if let (observation, seen) = try reader.observed(bytes[range.start..<range.end], number: range.number) {
-                            lines.append(.observation(observation, line: range.number, seen: seen))
+                        if let (observation, seen, carried) = try reader.observed(bytes[range.start..<range.end], number: range.number) {
+                            lines.append(.observation(observation, line: range.number, seen: seen, carried: carried))
                         }
                     } catch {
                         lines.append(.problem(error))
@@ -109,14 +109,15 @@ package struct RecordingDecoder: Sendable {
     /// scored as the watch scored them); one whose `seen` goes back more than `clockSlack` is
     /// out of order (recordings joined in the wrong order) and skipped, as are lines that
     /// cannot be read: `skipped` is called for each, `report` gets a line for each of the first
-    /// 20, then a total, and progress every million lines.
-    package func decodeInOrder(_ data: Data, name: String, report: (String) -> Void, skipped: () -> Void, body: (Observation, Double) -> Void) {
+    /// 20, then a total, and progress every million lines. `body` is told which lines were
+    /// carried into a file's start (`RecordingFile`), to drop those of posts known already.
+    package func decodeInOrder(_ data: Data, name: String, report: (String) -> Void, skipped: () -> Void, body: (Observation, Double, Bool) -> Void) {
         decodeInOrder(Recording(data, name: name), report: report, skipped: skipped, body: body)
     }
 
     /// The same for each file of a recording in turn, on one clock: a line of a later file that
     /// goes back is out of order as one of the same file is (files given newest first).
-    package func decodeInOrder(_ recording: Recording, report: (String) -> Void, skipped: () -> Void, body: (Observation, Double) -> Void) {
+    package func decodeInOrder(_ recording: Recording, report: (String) -> Void, skipped: () -> Void, body: (Observation, Double, Bool) -> Void) {
         var problems = 0, clock = -Double.infinity, read = 0, backwards = 0
         for part in recording.parts {
             // Lines are numbered per file; progress counts them across the files.
@@ -132,14 +133,14 @@ package struct RecordingDecoder: Sendable {
                     switch line {
                     case .problem(let problem):
                         skip(problem.description)
-                    case .observation(let observation, let number, let seen):
+                    case .observation(let observation, let number, let seen, let carried):
                         guard seen >= clock - Self.clockSlack else {
                             backwards += 1
                             skip("line \(number): out of time order (\(Timestamp.format(Date(timeIntervalSince1970: seen))), after \(Timestamp.format(Date(timeIntervalSince1970: clock)))); skipped")
                             continue
                         }
                         clock = max(clock, seen)
-                        body(observation, clock)
+                        body(observation, clock, carried)
                     }
                 }
                 let before = read

@@ -58,10 +58,15 @@ package final class RecordingFile: Sendable {
     }
 
     /// Appends lines in the order given.
-    /// - Parameter seen: when the watch learned of them (`RecordingWriter.line`).
-    package func append(_ observations: [Observation], seen: Double? = nil) {
+    /// - Parameters:
+    ///   - seen: when the watch learned of them (`RecordingWriter.line`).
+    ///   - carried: lines that repeat what the state journal restored (a restart): written as
+    ///     a rotation carries lines, marked so and in at most `carryLimit` bytes (and half the
+    ///     size limit), the first given first.
+    package func append(_ observations: [Observation], seen: Double? = nil, carried: Bool = false) {
         guard !observations.isEmpty else { return }
-        let lines = observations.map { RecordingWriter.line($0, seen: seen) }
+        var lines = observations.map { RecordingWriter.line($0, seen: seen, carried: carried) }
+        if carried { lines = Array(lines.prefix(Self.within(min(maxBytes.map { $0 / 2 } ?? Self.carryLimit, Self.carryLimit), lines))) }
         let data = Data((lines.joined(separator: "\n") + "\n").utf8)
         state.withLock { state in
             if let maxBytes, state.size > 0, state.size + Int64(data.count) > maxBytes {
@@ -71,12 +76,29 @@ package final class RecordingFile: Sendable {
             // Whole or not at all: no half line for the next write to run on from.
             guard (try? AppendOnlyFile.append(data, to: state.handle, at: UInt64(state.size), synchronize: false)) != nil else { return }
             state.size += Int64(data.count)
-            if maxBytes != nil { keep(observations, lines: lines, in: &state) }
+            if maxBytes != nil { remember(Array(observations.prefix(lines.count)), lines: lines, in: &state) }
         }
     }
 
+    /// How many of `lines` fit in `budget` bytes, each with its newline.
+    private static func within(_ budget: Int64, _ lines: [String]) -> Int {
+        var size: Int64 = 0
+        return lines.prefix { line in
+            size += Int64(line.utf8.count) + 1
+            return size <= budget
+        }.count
+    }
+
+    /// A post's counter as last polled, each count as last given: a poll may give some counts
+    /// only (a thread's replies), and the carried line must not set the others back.
+    static func merged(_ earlier: Observation?, _ latest: Observation) -> Observation {
+        guard case .counts(let key, let time, let reshares, let replies, let likes, let quotes) = latest,
+              case .counts(_, _, let r0, let p0, let l0, let q0)? = earlier else { return latest }
+        return .counts(key: key, time: time, reshares: reshares ?? r0, replies: replies ?? p0, likes: likes ?? l0, quotes: quotes ?? q0)
+    }
+
     /// Notes each post line written, and each line of a post whose post line is kept.
-    private func keep(_ observations: [Observation], lines: [String], in state: inout State) {
+    private func remember(_ observations: [Observation], lines: [String], in state: inout State) {
         for (observation, line) in zip(observations, lines) {
             state.written += 1
             let key = observation.key, bytes = Int64(line.utf8.count) + 1
@@ -86,8 +108,8 @@ package final class RecordingFile: Sendable {
                 if state.kept[key] == nil { state.kept[key] = Kept(post: observation, active: 0) }
                 state.kept[key]!.post = observation
                 state.kept[key]!.bytes[0] = bytes
-            case .counts(_, _, let reshares?, _, _, _) where state.kept[key] != nil && reshares > 0:
-                state.kept[key]!.counts = observation
+            case .counts where state.kept[key] != nil:
+                state.kept[key]!.counts = Self.merged(state.kept[key]!.counts, observation)
                 state.kept[key]!.bytes[2] = bytes
             case .answer where state.kept[key] != nil && state.kept[key]!.answer == nil:
                 state.kept[key]!.answer = observation
@@ -122,7 +144,7 @@ package final class RecordingFile: Sendable {
         state.keptBytes = 0
         var lines: [String] = [], size: Int64 = 0
         for (key, entry) in active {
-            let written = entry.lines.map { RecordingWriter.line($0, seen: seen) }
+            let written = entry.lines.map { RecordingWriter.line($0, seen: seen, carried: true) }
             let bytes = written.reduce(0) { $0 + Int64($1.utf8.count) + 1 }
             guard size + bytes <= min(budget, Self.carryLimit) else { break }
             size += bytes

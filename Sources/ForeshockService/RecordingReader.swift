@@ -18,7 +18,7 @@ package struct RecordingReader: Sendable {
 
     /// The members a recording line may have that the reader reads; others are ignored.
     enum Field: Int, CaseIterable {
-        case type, time, createdAt, source, id, post, author, followers, text, url, user, reshares, replies, likes, quotes, seen
+        case type, time, createdAt, source, id, post, author, followers, text, url, user, reshares, replies, likes, quotes, seen, carried
 
         var name: String {
             switch self {
@@ -42,7 +42,7 @@ package struct RecordingReader: Sendable {
     /// The fields of one line, kept without building its whole object (nor an array of them:
     /// a line is read in well under a microsecond, and an allocation would be much of that).
     struct Fields {
-        private var type, time, createdAt, source, id, post, author, followers, text, url, user, reshares, replies, likes, quotes, seen: JSONValue?
+        private var type, time, createdAt, source, id, post, author, followers, text, url, user, reshares, replies, likes, quotes, seen, carried: JSONValue?
 
         subscript(field: Field) -> JSONValue? {
             get {
@@ -63,6 +63,7 @@ package struct RecordingReader: Sendable {
                 case .likes: likes
                 case .quotes: quotes
                 case .seen: seen
+                case .carried: carried
                 }
             }
             set {
@@ -83,6 +84,7 @@ package struct RecordingReader: Sendable {
                 case .likes: likes = newValue
                 case .quotes: quotes = newValue
                 case .seen: seen = newValue
+                case .carried: carried = newValue
                 }
             }
         }
@@ -104,9 +106,10 @@ package struct RecordingReader: Sendable {
     /// Decodes one line with when the watch learned of it: its `seen`, where the line has one
     /// (a reshare dated from a list of resharers, the brand's answer: what happened before the
     /// lines written ahead of it), else its `time`.
-    /// - Returns: nil for a blank line or one of the state journal's own.
+    /// - Returns: nil for a blank line or one of the state journal's own; `carried` for a line
+    ///   a new file starts with, repeating what the file before holds (`RecordingFile`).
     /// - Throws: `Problem` for a line that cannot be read.
-    package func observed(_ line: ArraySlice<UInt8>, number: Int, fullParser: Bool = false) throws(Problem) -> (observation: Observation, seen: Double)? {
+    package func observed(_ line: ArraySlice<UInt8>, number: Int, fullParser: Bool = false) throws(Problem) -> (observation: Observation, seen: Double, carried: Bool)? {
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
         guard let first = line.firstIndex(where: { !isSpace($0) }), let last = line.lastIndex(where: { !isSpace($0) }) else { return nil }
         let text = line[first...last]
@@ -123,9 +126,10 @@ package struct RecordingReader: Sendable {
             for field in Field.allCases { fields[field] = value[field.name] }
         }
         guard let observation = try Self.observation(fields, number: number) else { return nil }
-        guard let given = fields[.seen], given != .null else { return (observation, observation.time) }
+        let carried = fields[.carried]?.boolValue == true
+        guard let given = fields[.seen], given != .null else { return (observation, observation.time, carried) }
         guard let seen = Self.time(given) else { throw Problem(line: number, reason: "\"seen\" is not RFC 3339 or Unix seconds from 1970 to 9999") }
-        return (observation, max(seen, observation.time))
+        return (observation, max(seen, observation.time), carried)
     }
 
     private static func observation(_ value: Fields, number: Int) throws(Problem) -> Observation? {
@@ -194,7 +198,9 @@ package struct RecordingReader: Sendable {
 package enum RecordingWriter {
     /// - Parameter seen: when the watch learned of it; written as `seen` where it is past the
     ///   observation's `time`, so that replay runs its clock as the watch's ran.
-    package static func line(_ observation: Observation, seen: Double? = nil) -> String {
+    /// - Parameter carried: a line a new file starts with, repeating one the file before holds
+    ///   (`RecordingFile`): replay drops it for a post it knows already.
+    package static func line(_ observation: Observation, seen: Double? = nil, carried: Bool = false) -> String {
         func time(_ t: Double) -> String { JSONText.quote(Timestamp.format(Date(timeIntervalSince1970: t))) }
         func number(_ value: Double?) -> String { JSONText.number(value) }
         func int(_ value: Int?) -> String { value.map(String.init) ?? "null" }
@@ -217,6 +223,7 @@ package enum RecordingWriter {
         var written = fields
         // A second's slack: a post's or counter's own line is stamped when it was seen.
         if let seen, seen > observation.time + 1 { written.insert(("seen", time(seen)), at: 2) }
+        if carried { written.insert(("carried", "true"), at: 2) }
         return "{" + written.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 }

@@ -61,8 +61,11 @@ package final class Replay {
     /// Feeds one observation, in the order the watch learned of them.
     /// - Parameter seen: the watch's clock when it did (`RecordingDecoder.decodeInOrder`), at
     ///   or past the observation's time; nil when that is its time (a cascade played in order).
-    package func add(_ observation: Observation, seen: Double? = nil) {
+    /// - Parameter carried: a line carried into a file's start (`PostOutcomes.add`): dropped for
+    ///   a post known already, so that joined files score as the recording never rotated.
+    package func add(_ observation: Observation, seen: Double? = nil, carried: Bool = false) {
         let time = observation.time, clock = max(seen ?? time, time)
+        if tracksOutcomes, !outcomes.add(observation, seen: clock, carried: carried) { return }
         if nextTick == nil {
             firstTick = clock + interval
             nextTick = firstTick
@@ -79,7 +82,6 @@ package final class Replay {
             default: (tracedKey, nextTrace) = (observation.key, time)
             }
         }
-        if tracksOutcomes { outcomes.add(observation, seen: clock) }
         batch.append(observation)
         if !sampled.isEmpty, let sampler = sampled[observation.key] {
             sampledOutcomes.add(observation, seen: clock)
@@ -103,7 +105,7 @@ package final class Replay {
 
     /// The same for a recording of several files, played as one.
     package func play(_ recording: Recording, report: (String) -> Void) {
-        RecordingDecoder().decodeInOrder(recording, report: report, skipped: countMalformed) { add($0, seen: $1) }
+        RecordingDecoder().decodeInOrder(recording, report: report, skipped: countMalformed) { add($0, seen: $1, carried: $2) }
     }
 
     /// Runs the ticks and trace points due before `time` (or at it, when `inclusive`): an

@@ -156,9 +156,9 @@ package enum SweepRun {
         var observations: [(Observation, seen: Double)] = []
         var outcomes = PostOutcomes(target: target)
         var malformed = 0
-        RecordingDecoder().decodeInOrder(recording, report: report, skipped: { malformed += 1 }) { observation, seen in
-            observations.append((observation, seen))
-            outcomes.add(observation, seen: seen)
+        RecordingDecoder().decodeInOrder(recording, report: report, skipped: { malformed += 1 }) { observation, seen, carried in
+            // The replays take what the outcomes took: a carried line of a known post is dropped.
+            if outcomes.add(observation, seen: seen, carried: carried) { observations.append((observation, seen)) }
         }
         var combinations: [[Double]] = [[]]
         for spec in specs { combinations = combinations.flatMap { head in spec.values.map { head + [$0] } } }

@@ -48,7 +48,7 @@ package actor WatchPipeline {
     /// Set while a compaction waits for the engine's tracked keys: the posts written meanwhile,
     /// whose lines the rewrite must keep although the keys it got do not name them.
     private var writtenWhileCompacting: Set<PostKey>?
-    private let record: (@Sendable ([Observation], Double) -> Void)?
+    private let record: (@Sendable ([Observation], Double, Bool) -> Void)?
     private let clock: @Sendable () -> Date
     private let logger: Logger
     /// A recent post, followed for its counters and the brand's answer.
@@ -91,7 +91,7 @@ package actor WatchPipeline {
     ///   - journal: where observations are written before they are scored; nil keeps nothing.
     ///   - clock: the time now (the demo runs a faster one).
     package init(config: Config, pollers: [FeedPoller], journal: StateJournal? = nil, logger: Logger = Logger(handler: StreamLogHandler(level: .critical)),
-                clock: @escaping @Sendable () -> Date = Date.init, record: (@Sendable ([Observation], Double) -> Void)? = nil,
+                clock: @escaping @Sendable () -> Date = Date.init, record: (@Sendable ([Observation], Double, Bool) -> Void)? = nil,
                 deliver: @escaping @Sendable ([AlertNotification]) -> Void) {
         engine = ScoringEngine(config: config)
         self.config = config
@@ -167,21 +167,25 @@ package actor WatchPipeline {
     private func recordRestoredPosts(_ entries: [StateJournal.Entry]) async {
         guard let record else { return }
         let tracked = await onEngine { $0.trackedKeys }
-        var posts: [PostKey: (post: Observation?, answer: Observation?, counts: Observation?)] = [:]
+        var posts: [PostKey: (post: Observation?, answer: Observation?, counts: Observation?, last: Double)] = [:]
         for case .observations(let observations) in entries {
             for observation in observations where tracked.contains(observation.key) {
+                let key = observation.key
+                if posts[key] == nil { posts[key] = (nil, nil, nil, observation.time) }
+                posts[key]!.last = max(posts[key]!.last, observation.time)
                 switch observation {
-                case .post: posts[observation.key, default: (nil, nil, nil)].post = observation
-                case .answer: if posts[observation.key]?.answer == nil { posts[observation.key, default: (nil, nil, nil)].answer = observation }
-                case .counts(_, _, _?, _, _, _): posts[observation.key, default: (nil, nil, nil)].counts = observation
+                case .post: posts[key]!.post = observation
+                case .answer: if posts[key]!.answer == nil { posts[key]!.answer = observation }
+                case .counts: posts[key]!.counts = RecordingFile.merged(posts[key]!.counts, observation)
                 default: continue
                 }
             }
         }
-        let lines = posts.compactMap { _, lines in lines.post.map { [$0] + [lines.answer, lines.counts].compactMap { $0 } } }
-            .sorted { ($0[0].time, $0[0].key) < ($1[0].time, $1[0].key) }.flatMap { $0 }
+        // The latest active first, as a rotation carries them: a bounded file keeps those.
+        let lines = posts.values.compactMap { lines in lines.post.map { (lines.last, [$0] + [lines.answer, lines.counts].compactMap { $0 }) } }
+            .sorted { ($0.0, $0.1[0].key) > ($1.0, $1.1[0].key) }.flatMap(\.1)
         guard !lines.isEmpty else { return }
-        record(lines, clock().timeIntervalSince1970)
+        record(lines, clock().timeIntervalSince1970, true)
     }
 
     /// Scores one poll's findings, then spends the source's call budget on the posts that need
@@ -612,7 +616,7 @@ package actor WatchPipeline {
         let normalized = write(observations, then: entries, seen: seen)
         guard !normalized.isEmpty else { return }
         follow(normalized)
-        record?(normalized, seen)
+        record?(normalized, seen, false)
         let (notes, seconds) = await onEngine { engine in Self.timed { engine.ingest(normalized) } }
         counters.scoringSeconds += seconds
         counters.scoringBatches += 1

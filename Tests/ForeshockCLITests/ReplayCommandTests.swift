@@ -127,20 +127,22 @@ struct ReplayCommandTests {
         #expect(both.0 == .usage && both.err.contains("--brand goes with the embedded default config"), "\(both.err)")
     }
 
-    @Test("A post carried into a file's start (a post line written an hour after it is dated) is said to have begun before the recording; one found in it is not")
+    @Test("Lines carried into a file's start: a post known only from them is said to have begun before the recording; carried again once the post has lines of its own, they are dropped")
     func carriedPostsAreSaid() async throws {
         let carried = try writeTemporaryFile("""
-        {"type":"post","time":1700000000,"seen":1700003600,"created_at":1699999940,"source":"x","id":"p1","author":"dana","followers":300,"text":"hi"}
-        {"type":"counts","time":1700003590,"seen":1700003600,"source":"x","post":"p1","reshares":200}
+        {"type":"post","time":1700000000,"seen":1700003600,"carried":true,"created_at":1699999940,"source":"x","id":"p1","author":"dana","followers":300,"text":"hi"}
+        {"type":"counts","time":1700003590,"seen":1700003600,"carried":true,"source":"x","post":"p1","reshares":200}
         {"type":"post","time":1700003620,"source":"x","id":"p2","author":"sam","text":"hello"}
         {"type":"counts","time":1700003660,"source":"x","post":"p1","reshares":203}
+        {"type":"post","time":1700003620,"seen":1700003670,"carried":true,"source":"x","id":"p2","author":"sam","text":"hello"}
+        {"type":"counts","time":1700003660,"seen":1700003670,"carried":true,"source":"x","post":"p1","reshares":203}
 
         """, name: "carried.jsonl")
         let text = await runForeshock(["replay", carried])
-        #expect(text.0 == .success && text.out.contains("2 posts over 1m (1 of them begun before the recording: carried into its start without how fast it grew before; "
-                                                        + "replay the file before it too)"), "\(text.out)")
+        #expect(text.0 == .success && text.out.contains("4 observations, 2 posts over 1m10s (1 of them begun before the recording: carried into its start without how fast it grew "
+                                                        + "before; replay the file before it too, if there is one)"), "\(text.out)")
         let json = await runForeshock(["replay", carried, "--format", "json"])
-        #expect(json.out.contains(#""posts":2,"posts_without_line":0,"posts_carried_in":1,"#), "\(json.out)")
+        #expect(json.out.contains(#""observations":4,"posts":2,"posts_without_line":0,"posts_carried_in":1,"#), "\(json.out)")
     }
 
     @Test("JSON output: the alerts, a summary, and a bad line or a misspelt type reported by number and skipped")
