@@ -23,6 +23,10 @@ enum ReplayCommand {
         let target = try targetSize(arguments, command: "replay")
         try CommandConfig.checkEmbeddedOptions(arguments, command: "replay")
         // The query names the brand (`brand_terms`): what tells a complaint about it from others.
+        if arguments[.brand] != nil, arguments[.query] == nil {
+            terminal.printError("foreshock replay: warning: --brand without --query: the embedded config knows the brand by the watch's query; "
+                + "give the --query the watch had, or complaints that name the brand only by name are not taken as about it")
+        }
         let loaded = try CommandConfig.load(arguments, environment: environment, query: arguments[.query] ?? "replay", requireSecrets: arguments.has(.send))
         var sweep: [SweepSpec] = []
         for text in arguments.all(.sweep) {
@@ -173,16 +177,24 @@ enum ReplayCommand {
     }
 
     /// The rules about the brand's answer that were off for the recording's sources, and why, in
-    /// one line; nil when none was (a source the recording has no line of is not named).
+    /// one line; nil when none was (a source the recording has no line of is not named). Rules
+    /// off for the same sources share a clause.
     /// - Parameter ownConfig: a config file is in use, where `--brand` is refused.
     static func answerRulesOff(_ off: [(rule: String, sources: [String])], recorded: Set<String>, ownConfig: Bool) -> String? {
-        let rules = off.filter { $0.sources.contains(where: recorded.contains) }
-        guard !rules.isEmpty else { return nil }
-        let sources = rules.flatMap(\.sources).filter(recorded.contains).uniqued()
-        let names = rules.map(\.rule)
-        return "foreshock replay: \(names.dropLast().joined(separator: ", "))\(names.count > 1 ? " and " : "")\(names.last!) \(rules.count == 1 ? "was" : "were") off for "
-            + "\(sources.joined(separator: ", ")): the config names no brand_accounts there and the recording holds no answer of the brand's there, so no complaint "
-            + "there is known to be unanswered, as in a watch without them (if the watch had them, "
+        var order: [[String]] = [], rules: [[String]: [String]] = [:]
+        for (rule, sources) in off {
+            let here = sources.filter(recorded.contains)
+            guard !here.isEmpty else { continue }
+            if rules[here] == nil { order.append(here) }
+            rules[here, default: []].append(rule)
+        }
+        guard !order.isEmpty else { return nil }
+        let clauses = order.map { sources in
+            let names = rules[sources] ?? []
+            return "\(names.dropLast().joined(separator: ", "))\(names.count > 1 ? " and " : "")\(names.last!) \(names.count == 1 ? "was" : "were") off for \(sources.joined(separator: ", "))"
+        }
+        return "foreshock replay: \(clauses.joined(separator: "; ")): the config names no brand_accounts there and the recording holds no answer of the brand's there, "
+            + "so no complaint there is known to be unanswered, as in a watch without them (if the watch had them, "
             + (ownConfig ? "give the config's sources brand_accounts" : "replay --brand HANDLE as the watch had it") + ")"
     }
 

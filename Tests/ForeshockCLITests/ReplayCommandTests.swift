@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import ForeshockCLI
 @testable import ForeshockSupport
 @testable import ForeshockTestSupport
 
@@ -116,6 +117,7 @@ struct ReplayCommandTests {
                 && embedded.err.contains("(if the watch had them, replay --brand HANDLE as the watch had it)"), "\(embedded.err)")
         let branded = await runForeshock(["replay", try recording(source: "mastodon"), "--brand", "acme"])
         #expect(branded.0 == .success && pages(branded.out) && !branded.err.contains("were off"), "\(branded.out)\n\(branded.err)")
+        #expect(branded.err.contains("warning: --brand without --query"), "\(branded.err)")
         // The embedded config knows the brand by the watch's --query: "Acme lost my bag." is a
         // complaint about it only then (the brand's answer to another post: answers were read).
         let named = try writeTemporaryFile(try String(contentsOfFile: try recording(source: "mastodon", answerElsewhere: true), encoding: .utf8)
@@ -123,6 +125,10 @@ struct ReplayCommandTests {
         let unnamed = await runForeshock(["replay", named])
         let queried = await runForeshock(["replay", named, "--query", "acme"])
         #expect(unnamed.0 == .success && !pages(unnamed.out) && queried.0 == .success && pages(queried.out), "\(unnamed.out)\n\(queried.out)")
+        // Rules off for different sources each get their clause; a source with no line is not named.
+        let said = ReplayCommand.answerRulesOff([("a-rule", ["a", "quiet"]), ("b-rule", ["b"]), ("c-rule", ["a", "quiet"])], recorded: ["a", "b"], ownConfig: true)
+        #expect(said?.hasPrefix("foreshock replay: a-rule and c-rule were off for a; b-rule was off for b: ") == true, "\(said ?? "nil")")
+        #expect(ReplayCommand.answerRulesOff([("a-rule", ["quiet"])], recorded: ["a"], ownConfig: true) == nil)
         let both = await runForeshock(["replay", try recording(source: "m"), "--brand", "acme", "--config", try config(brand: "")])
         #expect(both.0 == .usage && both.err.contains("--brand goes with the embedded default config"), "\(both.err)")
     }
