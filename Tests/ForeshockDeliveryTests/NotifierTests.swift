@@ -116,11 +116,12 @@ struct NotifierTests {
         for post in 0..<20 { notifier.submit([NotifierFixtures.note("\(post)")]) }
         let first = try #require(try await NotifierFixtures.requests(server, path: "/down", atLeast: 2, tries: 1000).first?.at)
         try await Task.sleep(nanoseconds: 3_500_000_000)
-        // Back-off 0.2 s doubling to 1 s (the tests' policy): a handful of attempts in the 3 s after
-        // the first (by the server's clock, whatever the load), where each of the 20 messages on
-        // its own back-off made over 60.
+        // Back-off 0.2 s doubling to 1 s (the tests' policy): at most a handful of attempts in the
+        // 3 s after the first (by the server's clock, whatever the load), where each of the 20
+        // messages on its own back-off made over 60. (That it retries at all, the wait for two
+        // attempts above holds: under load the second may come past those 3 s.)
         let down = try await NotifierFixtures.requests(server, path: "/down").filter { $0.at <= first + 3 }.count
-        #expect(down >= 2 && down <= 10, "\(down) attempts")
+        #expect(down <= 10, "\(down) attempts")
         #expect(try await NotifierFixtures.requests(server, path: "/limited").count <= 3)
         #expect(notifier.outbox.depth == 40)
     }
