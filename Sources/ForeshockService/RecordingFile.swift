@@ -136,8 +136,8 @@ package final class RecordingFile: Sendable {
     /// never rotates at once into another) and `carryLimit`.
     /// - Parameter seen: when the watch wrote them (their `seen`; their `time` is when it found
     ///   each post, polled its counter, saw the answer), so that files replayed together keep
-    ///   their order. Played after the file before, they change nothing: the same post, the
-    ///   same counter at the same time, the earliest answer.
+    ///   their order; marked carried, so that replay drops them after the file before, where
+    ///   they would repeat what it holds (`PostOutcomes.add`).
     private func carry(_ state: inout State, budget: Int64, seen: Double) {
         let active = state.kept.filter { $0.value.active > 0 }.sorted { $0.value.active > $1.value.active }
         state.kept = [:]
