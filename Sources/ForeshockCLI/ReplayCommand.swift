@@ -23,10 +23,6 @@ enum ReplayCommand {
         let target = try targetSize(arguments, command: "replay")
         try CommandConfig.checkEmbeddedOptions(arguments, command: "replay")
         // The query names the brand (`brand_terms`): what tells a complaint about it from others.
-        if arguments[.brand] != nil, arguments[.query] == nil {
-            terminal.printError("foreshock replay: warning: --brand without --query: the embedded config knows the brand by the watch's query; "
-                + "give the --query the watch had, or complaints that name the brand only by name are not taken as about it")
-        }
         let loaded = try CommandConfig.load(arguments, environment: environment, query: arguments[.query] ?? "replay", requireSecrets: arguments.has(.send))
         var sweep: [SweepSpec] = []
         for text in arguments.all(.sweep) {
@@ -119,8 +115,15 @@ enum ReplayCommand {
             terminal.printError("foreshock replay: \(SafeText.terminal(path)) holds no observations: nothing was replayed.")
         }
         if let missing { terminal.printError(Self.traceMissing(missing)) }
-        if let off = Self.answerRulesOff(asRecorded.off, recorded: Set(backtest.outcomes.posts.map(\.key.source)), ownConfig: arguments[.config] != nil) {
+        let recorded = Set(backtest.outcomes.posts.map(\.key.source))
+        if let off = Self.answerRulesOff(asRecorded.off, recorded: recorded, ownConfig: arguments[.config] != nil) {
             terminal.printError(off)
+        }
+        // A recording of `watch --query` on the embedded config, replayed without the query: the
+        // brand is then the word "replay", and no complaint about the real one is seen as such.
+        if arguments[.config] == nil, arguments[.query] == nil, config.sources.contains(where: { recorded.contains($0.name) }) {
+            terminal.printError("foreshock replay: warning: no --query: the embedded config knows the brand by the query the watch had, so no complaint here "
+                + "is taken as about the brand and unanswered-complaint cannot fire; give the watch's --query")
         }
         if format == "json" {
             terminal.print(BacktestText.jsonSummary(backtest, rules: config.rules))

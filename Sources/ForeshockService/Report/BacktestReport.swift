@@ -157,7 +157,7 @@ package enum BacktestReport {
         let chart = SVGChart(points: points, createdAt: created, target: b.target, markers: markers, end: end).render()
         var html = "<article class=\"post\" id=\"\(id)\"><h4><bdi>\(HTMLText.escape(clean(SafeText.cut(post?.author ?? "unknown author", 80))))</bdi>"
         if let followers = post?.followers { html += " · \(NumberText.grouped(followers)) followers" }
-        html += " · \(NumberText.grouped(Double(post?.reshares ?? 0))) reshares by the end" + (notes.isEmpty ? " · never alerted" : "") + "</h4>\n"
+        html += " · \(NumberText.count(post?.reshares ?? 0, "reshare")) by the end" + (notes.isEmpty ? " · never alerted" : "") + "</h4>\n"
         if let text = post?.text, !text.isEmpty { html += "<p class=\"text\" dir=\"auto\"><bdi>\(HTMLText.escape(clean(text), lineBreaks: true))</bdi></p>\n" }
         html += "<p class=\"key\">\(HTMLText.escape(clean(key.description)))"
         if let url = WebLink.safe(post?.url) { html += " · <a href=\"\(HTMLText.escape(url))\" rel=\"noopener noreferrer\">open the post</a>" }
