@@ -21,6 +21,18 @@ enum CommandConfig {
         }
     }
 
+    /// The rules about the brand's answer that are off (`Config.answerRulesLimitedToBrandSources`,
+    /// `answersAsRecorded`), gathered by the sources they are off for, in the order first met:
+    /// what watch says in a line, and replay in a clause, for each.
+    static func answerRulesBySources(_ off: [(rule: String, sources: [String])]) -> [(sources: [String], rules: [String])] {
+        var order: [[String]] = [], rules: [[String]: [String]] = [:]
+        for (rule, sources) in off where !sources.isEmpty {
+            if rules[sources] == nil { order.append(sources) }
+            rules[sources, default: []].append(rule)
+        }
+        return order.map { ($0, rules[$0] ?? []) }
+    }
+
     /// The config file `--config` names, or the embedded default one.
     /// - Parameters:
     ///   - query: what the embedded default searches for.

@@ -184,17 +184,10 @@ enum ReplayCommand {
     /// off for the same sources share a clause.
     /// - Parameter ownConfig: a config file is in use, where `--brand` is refused.
     static func answerRulesOff(_ off: [(rule: String, sources: [String])], recorded: Set<String>, ownConfig: Bool) -> String? {
-        var order: [[String]] = [], rules: [[String]: [String]] = [:]
-        for (rule, sources) in off {
-            let here = sources.filter(recorded.contains)
-            guard !here.isEmpty else { continue }
-            if rules[here] == nil { order.append(here) }
-            rules[here, default: []].append(rule)
-        }
-        guard !order.isEmpty else { return nil }
-        let clauses = order.map { sources in
-            let names = rules[sources] ?? []
-            return "\(names.dropLast().joined(separator: ", "))\(names.count > 1 ? " and " : "")\(names.last!) \(names.count == 1 ? "was" : "were") off for \(sources.joined(separator: ", "))"
+        let groups = CommandConfig.answerRulesBySources(off.map { ($0.rule, $0.sources.filter(recorded.contains)) })
+        guard !groups.isEmpty else { return nil }
+        let clauses = groups.map { sources, names in
+            "\(names.dropLast().joined(separator: ", "))\(names.count > 1 ? " and " : "")\(names.last!) \(names.count == 1 ? "was" : "were") off for \(sources.joined(separator: ", "))"
         }
         return "foreshock replay: \(clauses.joined(separator: "; ")): the config names no brand_accounts there and the recording holds no answer of the brand's there, "
             + "so no complaint there is known to be unanswered, as in a watch without them (if the watch had them, "

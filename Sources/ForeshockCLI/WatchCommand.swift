@@ -80,14 +80,7 @@ enum WatchCommand {
     /// - Parameter ownConfig: a config file is in use, where `--brand` is refused: the way to
     ///   turn them on is then each source's `brand_accounts`.
     static func sayAnswerRulesOff(_ off: [(rule: String, sources: [String])], _ logger: Logger, ownConfig: Bool) {
-        var order: [[String]] = []
-        var rules: [[String]: [String]] = [:]
-        for (rule, sources) in off {
-            if rules[sources] == nil { order.append(sources) }
-            rules[sources, default: []].append(rule)
-        }
-        for sources in order {
-            let names = rules[sources] ?? []
+        for (sources, names) in CommandConfig.answerRulesBySources(off) {
             logger.warning("\(names.count == 1 ? "a rule" : "the rules") about the brand's answer \(names.count == 1 ? "is" : "are") off for sources that name no brand accounts: "
                 + "no answer by the brand can be seen there (" + (ownConfig ? "give those sources brand_accounts" : "watch --brand HANDLE") + ")",
                            [("rules", names.joined(separator: ",")), ("sources", sources.joined(separator: ","))])

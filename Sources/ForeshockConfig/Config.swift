@@ -51,17 +51,22 @@ package struct Config: Sendable {
     /// - Returns: the config, and for each rule so restricted the sources it is off for.
     package func answerRulesLimitedToBrandSources() -> (config: Config, off: [(rule: String, sources: [String])]) {
         var limited = self
-        var off: [(rule: String, sources: [String])] = []
         let withBrand = Set(sources.filter { !$0.brandAccounts.isEmpty }.map(\.name))
         limited.answersUnseen = Set(sources.map(\.name)).subtracting(withBrand)
         for index in limited.rules.indices where limited.rules[index].when.readsAnswer {
             let applies = limited.rules[index].sources ?? sources.map(\.name)
-            let without = applies.filter { !withBrand.contains($0) }
-            guard !without.isEmpty else { continue }
-            limited.rules[index].sources = applies.filter { withBrand.contains($0) }
-            off.append((limited.rules[index].name, without))
+            if applies.contains(where: { !withBrand.contains($0) }) { limited.rules[index].sources = applies.filter(withBrand.contains) }
         }
-        return (limited, off)
+        return (limited, answerRulesOff { !withBrand.contains($0) })
+    }
+
+    /// For each rule about the brand's answer, the sources it applies to that `isOff` names:
+    /// where watch and replay look for no answer, and say so.
+    private func answerRulesOff(where isOff: (String) -> Bool) -> [(rule: String, sources: [String])] {
+        rules.filter(\.when.readsAnswer).compactMap { rule in
+            let off = (rule.sources ?? sources.map(\.name)).filter(isOff)
+            return off.isEmpty ? nil : (rule.name, off)
+        }
     }
 
     /// The config as `replay` runs it on a recording, so that it pages what the watch that made
@@ -76,11 +81,7 @@ package struct Config: Sendable {
         var replayed = self
         let unseen = Set(sources.filter { $0.brandAccounts.isEmpty }.map(\.name)).subtracting(answeredOn)
         replayed.answersUnseen = unseen
-        let off: [(rule: String, sources: [String])] = rules.filter(\.when.readsAnswer).compactMap { rule in
-            let sources = (rule.sources ?? self.sources.map(\.name)).filter(unseen.contains)
-            return sources.isEmpty ? nil : (rule.name, sources)
-        }
-        return (replayed, off)
+        return (replayed, answerRulesOff(where: unseen.contains))
     }
 
     package func source(named name: String) -> SourceConfig? {
