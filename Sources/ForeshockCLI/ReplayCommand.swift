@@ -213,8 +213,8 @@ enum BacktestText {
         let unlined = backtest.postsWithoutLine
         var lines = ["", "\(NumberText.count(backtest.observations, "observation")), \(NumberText.count(backtest.posts, "post")) over "
             + "\(DurationText.short(backtest.outcomes.span))"
-            + (backtest.postsCarriedIn > 0 ? " (\(backtest.postsCarriedIn) of them begun before the recording: carried into its start without how fast "
-                + "\(backtest.postsCarriedIn == 1 ? "it" : "they") grew before; replay the file before it too, if there is one)" : "")
+            + (backtest.postsCarriedIn > 0 ? " (\(backtest.postsCarriedIn) of them begun before the recording, known from the lines carried into its start; "
+                + "replay the file before it too, if there is one)" : "")
             + (unlined > 0 ? " (and \(unlined) with no post line, seen only in \(unlined == 1 ? "its" : "their") reshares or counts: found before the recording began; "
                 + "replay the file before it first)" : "")
             + ", \(NumberText.count(backtest.malformed, "line")) skipped; "

@@ -79,13 +79,17 @@ package struct PostOutcomes: Sendable {
     ///   - seen: when it did (its time when nil): the recording's start and end are the
     ///     watch's, not those of a reshare or an answer dated before it began.
     ///   - carried: a line carried into a file's start (`RecordingFile`): taken only for a post
-    ///     not known yet (files replayed alone), since it repeats what the file before holds.
+    ///     not known yet (files replayed alone), since it repeats what the file before holds;
+    ///     not part of the recording's span.
     /// - Returns: whether it was taken.
     @discardableResult
     package mutating func add(_ observation: Observation, seen: Double? = nil, carried: Bool = false) -> Bool {
         let time = observation.time, clock = max(seen ?? time, time)
-        if start == nil { start = clock }
-        end = max(end ?? clock, clock)
+        // The recording's own span: carried lines replay the time before it (`RecordingDecoder`).
+        if !carried {
+            if start == nil { start = clock }
+            end = max(end ?? clock, clock)
+        }
         // One lookup, the post changed in place: every line of a recording passes here.
         let key = observation.key, hash = key.stableHash
         if let slot = table.slot(of: key, hash: hash) {

@@ -110,7 +110,8 @@ package struct RecordingDecoder: Sendable {
     /// out of order (recordings joined in the wrong order) and skipped, as are lines that
     /// cannot be read: `skipped` is called for each, `report` gets a line for each of the first
     /// 20, then a total, and progress every million lines. `body` is told which lines were
-    /// carried into a file's start (`RecordingFile`), to drop those of posts known already.
+    /// carried into a file's start (`RecordingFile`), to drop those of posts known already;
+    /// their clock is their own time (or the clock, when that is later).
     package func decodeInOrder(_ data: Data, name: String, report: (String) -> Void, skipped: () -> Void, body: (Observation, Double, Bool) -> Void) {
         decodeInOrder(Recording(data, name: name), report: report, skipped: skipped, body: body)
     }
@@ -139,7 +140,10 @@ package struct RecordingDecoder: Sendable {
                             skip("line \(number): out of time order (\(Timestamp.format(Date(timeIntervalSince1970: seen))), after \(Timestamp.format(Date(timeIntervalSince1970: clock)))); skipped")
                             continue
                         }
-                        clock = max(clock, seen)
+                        // A carried line at its own time: a file's carried lines (in time order,
+                        // `RecordingFile`) replay through the time before it, as the watch scored
+                        // them, not all at its start; after the file before, that is behind the clock.
+                        clock = max(clock, carried ? observation.time : seen)
                         body(observation, clock, carried)
                     }
                 }

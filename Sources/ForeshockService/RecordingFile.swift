@@ -6,9 +6,10 @@ import Synchronization
 /// Appends observations to a recording (`watch --record FILE`), one JSON line each, so that
 /// `replay` can later show what other thresholds would have done with the same traffic. With
 /// a size limit it rotates like logrotate: FILE becomes FILE.1, FILE.1 becomes FILE.2, up to
-/// `keep` old files. Each new file starts with the post line, latest counter and brand's answer
-/// of the posts active in the one before, so that a file replayed alone knows their age, size
-/// and answer, rather than scoring them as posts of age 0 found in their counters.
+/// `keep` old files. Each new file starts with the carried lines (`CarriedPost`: post line,
+/// answer, first resharers, the corners of the counter's growth) of the posts active in the one
+/// before, so that a file replayed alone knows their age, size, answer and about how fast they
+/// grew, rather than scoring them as posts of age 0 found in their counters.
 package final class RecordingFile: Sendable {
     private struct State {
         var handle: FileHandle
@@ -19,19 +20,11 @@ package final class RecordingFile: Sendable {
         var written = 0
     }
 
-    /// A post's lines a new file starts with: its post line, its latest counter and the brand's
-    /// answer, which a file replayed alone would otherwise lack (the post's size, and that it
-    /// was answered), each with the size it was written at.
+    /// A post's lines a new file starts with (`CarriedPost`), and when it last had a line of its
+    /// own in this file (a count of lines written; 0: none yet, only the lines carried in).
     private struct Kept {
-        var post: Observation
-        var counts: Observation?
-        var answer: Observation?
-        var bytes: [Int64] = [0, 0, 0]
-        /// When the post last had a line of its own in this file (a count of lines written; 0:
-        /// none yet, only the lines carried in).
+        var lines: CarriedPost
         var active: Int
-        var total: Int64 { bytes.reduce(0, +) }
-        var lines: [Observation] { [post] + [answer, counts].compactMap { $0 } }
     }
 
     /// At most this many bytes of post lines are carried into a new file (and at most half the
@@ -62,11 +55,23 @@ package final class RecordingFile: Sendable {
     ///   - seen: when the watch learned of them (`RecordingWriter.line`).
     ///   - carried: lines that repeat what the state journal restored (a restart): written as
     ///     a rotation carries lines, marked so and in at most `carryLimit` bytes (and half the
-    ///     size limit), the first given first.
+    ///     size limit), the first posts given first, each with all its lines or none.
     package func append(_ observations: [Observation], seen: Double? = nil, carried: Bool = false) {
         guard !observations.isEmpty else { return }
-        var lines = observations.map { RecordingWriter.line($0, seen: seen, carried: carried) }
-        if carried { lines = Array(lines.prefix(Self.within(min(maxBytes.map { $0 / 2 } ?? Self.carryLimit, Self.carryLimit), lines))) }
+        var observations = observations
+        var lines: [String]
+        if carried {
+            // Each post starts with its post line.
+            let posts = observations.indices.filter { observations[$0].isPost }.map { start in
+                let end = observations[(start + 1)...].firstIndex { $0.isPost } ?? observations.endIndex
+                return (Array(observations[start..<end]), [Observation]?.none)
+            }
+            let taken = Self.carriedLines(posts, seen: seen ?? observations.map(\.time).max()!, budget: min(maxBytes.map { $0 / 2 } ?? Self.carryLimit, Self.carryLimit))
+            (observations, lines) = (taken.observations, taken.lines)
+            guard !lines.isEmpty else { return }
+        } else {
+            lines = observations.map { RecordingWriter.line($0, seen: seen) }
+        }
         let data = Data((lines.joined(separator: "\n") + "\n").utf8)
         state.withLock { state in
             if let maxBytes, state.size > 0, state.size + Int64(data.count) > maxBytes {
@@ -76,55 +81,27 @@ package final class RecordingFile: Sendable {
             // Whole or not at all: no half line for the next write to run on from.
             guard (try? AppendOnlyFile.append(data, to: state.handle, at: UInt64(state.size), synchronize: false)) != nil else { return }
             state.size += Int64(data.count)
-            if maxBytes != nil { remember(Array(observations.prefix(lines.count)), lines: lines, in: &state) }
+            if maxBytes != nil { remember(observations, lines: lines, in: &state) }
         }
-    }
-
-    /// How many of `lines` fit in `budget` bytes, each with its newline.
-    private static func within(_ budget: Int64, _ lines: [String]) -> Int {
-        var size: Int64 = 0
-        return lines.prefix { line in
-            size += Int64(line.utf8.count) + 1
-            return size <= budget
-        }.count
-    }
-
-    /// A post's counter as last polled, each count as last given: a poll may give some counts
-    /// only (a thread's replies), and the carried line must not set the others back.
-    static func merged(_ earlier: Observation?, _ latest: Observation) -> Observation {
-        guard case .counts(let key, let time, let reshares, let replies, let likes, let quotes) = latest,
-              case .counts(_, _, let r0, let p0, let l0, let q0)? = earlier else { return latest }
-        return .counts(key: key, time: time, reshares: reshares ?? r0, replies: replies ?? p0, likes: likes ?? l0, quotes: quotes ?? q0)
     }
 
     /// Notes each post line written, and each line of a post whose post line is kept.
     private func remember(_ observations: [Observation], lines: [String], in state: inout State) {
         for (observation, line) in zip(observations, lines) {
             state.written += 1
-            let key = observation.key, bytes = Int64(line.utf8.count) + 1
-            let before = state.kept[key]?.total ?? 0
-            switch observation {
-            case .post:
-                if state.kept[key] == nil { state.kept[key] = Kept(post: observation, active: 0) }
-                state.kept[key]!.post = observation
-                state.kept[key]!.bytes[0] = bytes
-            case .counts where state.kept[key] != nil:
-                state.kept[key]!.counts = Self.merged(state.kept[key]!.counts, observation)
-                state.kept[key]!.bytes[2] = bytes
-            case .answer where state.kept[key] != nil && state.kept[key]!.answer == nil:
-                state.kept[key]!.answer = observation
-                state.kept[key]!.bytes[1] = bytes
-            default:
-                break
-            }
-            state.kept[key]?.active = state.written
-            state.keptBytes += (state.kept[key]?.total ?? 0) - before
+            let key = observation.key
+            if state.kept[key] == nil, observation.isPost { state.kept[key] = Kept(lines: CarriedPost(), active: 0) }
+            guard state.kept[key] != nil else { continue }
+            let before = state.kept[key]!.lines.bytes
+            state.kept[key]!.lines.add(observation, bytes: Int64(line.utf8.count) + 1)
+            state.kept[key]!.active = state.written
+            state.keptBytes += state.kept[key]!.lines.bytes - before
         }
         guard state.keptBytes > 2 * Self.carryLimit else { return }
         var chosen: [PostKey: Kept] = [:], size: Int64 = 0
         for (key, entry) in state.kept.sorted(by: { $0.value.active > $1.value.active }) where entry.active > 0 {
-            guard size + entry.total <= Self.carryLimit else { break }
-            size += entry.total
+            guard size + entry.lines.bytes <= Self.carryLimit else { break }
+            size += entry.lines.bytes
             chosen[key] = entry
         }
         state.kept = chosen
@@ -142,24 +119,47 @@ package final class RecordingFile: Sendable {
         let active = state.kept.filter { $0.value.active > 0 }.sorted { $0.value.active > $1.value.active }
         state.kept = [:]
         state.keptBytes = 0
-        var lines: [String] = [], size: Int64 = 0
-        for (key, entry) in active {
-            let written = entry.lines.map { RecordingWriter.line($0, seen: seen, carried: true) }
-            let bytes = written.reduce(0) { $0 + Int64($1.utf8.count) + 1 }
-            guard size + bytes <= min(budget, Self.carryLimit) else { break }
-            size += bytes
-            lines += written
+        let taken = Self.carriedLines(active.map { ($0.value.lines.lines, $0.value.lines.essentials) }, seen: seen, budget: budget)
+        for (key, entry) in active.prefix(taken.posts) {
             var carried = entry
             carried.active = 0
             state.kept[key] = carried
         }
+        let lines = taken.lines, size = lines.reduce(0) { $0 + Int64($1.utf8.count) + 1 }
         guard !lines.isEmpty else { return }
         if (try? AppendOnlyFile.append(Data((lines.joined(separator: "\n") + "\n").utf8), to: state.handle, at: UInt64(state.size), synchronize: false)) != nil {
             state.size += size
-            state.keptBytes = state.kept.values.reduce(0) { $0 + $1.total }
+            state.keptBytes = state.kept.values.reduce(0) { $0 + $1.lines.bytes }
         } else {
             state.kept = [:]
         }
+    }
+
+    /// Posts' carried lines as they are written: whole posts, the first given first, in at most
+    /// `budget` bytes and `carryLimit` (a post that does not fit gives its `fallback` lines if
+    /// those do, else ends the list), then in the order they happened, each post line before
+    /// its post's other lines: replayed alone, a file then scores the posts carried into it
+    /// through time, as the watch did, and not all at once at its start.
+    /// - Returns: the lines with their observations, and how many posts were taken.
+    private static func carriedLines(_ posts: [(lines: [Observation], fallback: [Observation]?)], seen: Double, budget: Int64) -> (observations: [Observation], lines: [String], posts: Int) {
+        var taken: [[(Observation, String)]] = [], size: Int64 = 0
+        for post in posts {
+            func written(_ lines: [Observation]) -> (lines: [(Observation, String)], bytes: Int64) {
+                let written = lines.map { ($0, RecordingWriter.line($0, seen: seen, carried: true)) }
+                return (written, written.reduce(0) { $0 + Int64($1.1.utf8.count) + 1 })
+            }
+            var lines = written(post.lines)
+            if size + lines.bytes > min(budget, carryLimit), let fallback = post.fallback { lines = written(fallback) }
+            guard size + lines.bytes <= min(budget, carryLimit) else { break }
+            size += lines.bytes
+            taken.append(lines.lines)
+        }
+        // A post line sorts at its post's earliest time, ahead of the lines of that time.
+        let ordered = taken.enumerated().flatMap { post, lines in
+            let first = lines.map(\.0.time).min() ?? 0
+            return lines.enumerated().map { line, entry in (time: entry.0.isPost ? first : entry.0.time, post: post, line: line, entry: entry) }
+        }.sorted { ($0.time, $0.post, $0.line) < ($1.time, $1.post, $1.line) }
+        return (ordered.map(\.entry.0), ordered.map(\.entry.1), taken.count)
     }
 
     private func rotate(_ state: inout State) {

@@ -160,30 +160,24 @@ package actor WatchPipeline {
         return (notes, last, left.sorted())
     }
 
-    /// A recording begun (or continued) at a restart starts with the post line, latest counter
-    /// and brand's answer of each post the journal restored, marked `seen` now (as a rotated
-    /// file starts, `RecordingFile`): otherwise their counts and reshares come with no post
-    /// line, and the recording replayed alone scores them as posts of age 0.
+    /// A recording begun (or continued) at a restart starts with the carried lines
+    /// (`CarriedPost`) of each post the journal restored, marked `seen` now, as a rotated file
+    /// starts (`RecordingFile`): otherwise their counts and reshares come with no post line,
+    /// and the recording replayed alone scores them as posts of age 0. Unlike a rotation, the
+    /// journal's counters from before the post line count too: the journal holds the post.
     private func recordRestoredPosts(_ entries: [StateJournal.Entry]) async {
         guard let record else { return }
         let tracked = await onEngine { $0.trackedKeys }
-        var posts: [PostKey: (post: Observation?, answer: Observation?, counts: Observation?, last: Double)] = [:]
+        var posts: [PostKey: (lines: CarriedPost, last: Double)] = [:]
         for case .observations(let observations) in entries {
             for observation in observations where tracked.contains(observation.key) {
-                let key = observation.key
-                if posts[key] == nil { posts[key] = (nil, nil, nil, observation.time) }
-                posts[key]!.last = max(posts[key]!.last, observation.time)
-                switch observation {
-                case .post: posts[key]!.post = observation
-                case .answer: if posts[key]!.answer == nil { posts[key]!.answer = observation }
-                case .counts: posts[key]!.counts = RecordingFile.merged(posts[key]!.counts, observation)
-                default: continue
-                }
+                posts[observation.key, default: (CarriedPost(), observation.time)].lines.add(observation)
+                posts[observation.key]!.last = max(posts[observation.key]!.last, observation.time)
             }
         }
         // The latest active first, as a rotation carries them: a bounded file keeps those.
-        let lines = posts.values.compactMap { lines in lines.post.map { (lines.last, [$0] + [lines.answer, lines.counts].compactMap { $0 }) } }
-            .sorted { ($0.0, $0.1[0].key) > ($1.0, $1.1[0].key) }.flatMap(\.1)
+        let lines = posts.filter { $0.value.lines.post != nil }.sorted { ($0.value.last, $0.key) > ($1.value.last, $1.key) }
+            .flatMap(\.value.lines.lines)
         guard !lines.isEmpty else { return }
         record(lines, clock().timeIntervalSince1970, true)
     }

@@ -147,8 +147,9 @@ struct ReplayCommandTests {
 
         """, name: "carried.jsonl")
         let text = await runForeshock(["replay", carried])
-        #expect(text.0 == .success && text.out.contains("4 observations, 2 posts over 1m10s (1 of them begun before the recording: carried into its start without how fast it grew "
-                                                        + "before; replay the file before it too, if there is one)"), "\(text.out)")
+        // The span is the recording's own, from its first line not carried.
+        #expect(text.0 == .success && text.out.contains("4 observations, 2 posts over 40s (1 of them begun before the recording, known from the lines carried into its start; "
+                                                        + "replay the file before it too, if there is one)"), "\(text.out)")
         let json = await runForeshock(["replay", carried, "--format", "json"])
         #expect(json.out.contains(#""observations":4,"posts":2,"posts_without_line":0,"posts_carried_in":1,"#), "\(json.out)")
     }

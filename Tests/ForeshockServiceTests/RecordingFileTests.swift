@@ -77,6 +77,69 @@ struct RecordingFileTests {
                 && joinedBacktest.outcomes[busy]?.reshares == wholeBacktest.outcomes[busy]?.reshares, "\(joinedBacktest.observations) \(wholeBacktest.observations)")
     }
 
+    @Test("A rotated file replayed alone pages for a post carried into it when, and at the size, the unrotated recording does: a post with its resharers, and one with only a counter polled every minute")
+    func rotatedFileAlonePagesAsTheWatchDid() throws {
+        let rows = try loadCascade("seismic_tweet.csv"), start = 1_700_000_000.0, key = PostKey(source: "s", id: "p")
+        // A complaint that spreads slowly and is not answered: paged an hour after it was posted,
+        // on the clock, not on a line of its own (files carrying it after that must page then too).
+        let complaint = PostKey(source: "s", id: "c")
+        let config = try ConfigLoader.embeddedDefault(query: "acme").0
+        // The post's notifications: rule, why, when, at what size.
+        func notes(_ file: String) throws -> [String] {
+            var notes: [String] = []
+            let replay = Replay(config: config) { note in
+                if case .post(let about, let snapshot) = note.subject, about == key || about == complaint {
+                    notes.append("\(about.id) \(note.rule) \(note.reason) \(note.time - start) \(snapshot.reshares)")
+                }
+            }
+            replay.play(try Data(contentsOf: URL(fileURLWithPath: file)), name: file) { Issue.record("\($0)") }
+            _ = replay.finish()
+            return notes
+        }
+        for countsOnly in [true, false] {
+            let folder = try makeTemporaryDirectory()
+            let path = folder.appendingPathComponent("traffic.jsonl").path, whole = folder.appendingPathComponent("whole.jsonl").path
+            let recording = try Both(RecordingFile(path: path, maxBytes: 64_000, keep: 100), RecordingFile(path: whole))
+            var lines: [Observation] = [.post(key: key, time: start, createdAt: start, author: "dana", followers: rows[0].followers, text: "@acme lost my bag", url: nil)]
+            if countsOnly {
+                lines += (1...90).map { minute in
+                    .counts(key: key, time: start + Double(minute) * 60, reshares: rows.dropFirst().filter { $0.time <= Double(minute) * 60 }.count, replies: nil, likes: nil, quotes: nil)
+                }
+            } else {
+                lines += rows.dropFirst().prefix(60).map { .reshare(key: key, time: start + $0.time, user: nil, followers: $0.followers) }
+            }
+            lines.append(.post(key: complaint, time: start + 60, createdAt: start, author: "sam", followers: 200, text: "@acme lost my bag again, still waiting", url: nil))
+            lines += (1...90).map { .counts(key: complaint, time: start + Double($0) * 60 + 30, reshares: 10 + $0 / 6, replies: nil, likes: nil, quotes: nil) }
+            // Other traffic, a post every 2 s, so that the files rotate every few minutes.
+            lines += (0..<2_700).map { index in
+                let t = start + Double(index) * 2
+                return .post(key: PostKey(source: "s", id: "bg\(index)"), time: t, createdAt: t, author: "sam\(index)", followers: 100, text: "nice weather today", url: nil)
+            }
+            for line in lines.sorted(by: { $0.time < $1.time }) { recording.append([line], seen: line.time) }
+            recording.close()
+            let live = try notes(whole)
+            #expect(live.contains { $0.hasPrefix("p going-viral") } && live.contains { $0.hasPrefix("c unanswered-complaint started 3600") }, "\(live)")
+            // Every file the posts are carried into, replayed alone, pages as the whole recording did.
+            let files = (1...100).map { "\(path).\($0)" }.filter { FileManager.default.fileExists(atPath: $0) } + [path]
+            // A post carried with all its lines (where they no longer fit, its post line and latest
+            // counter, which do not say when it paged) pages alone as it did, up to the file's end.
+            var carrying: [String: Int] = [:], afterTheHour = 0
+            for file in files {
+                let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+                let carried = lines.filter { $0.contains(#""carried":true"#) }
+                let alone = try notes(file)
+                for id in ["p", "c"] where carried.filter({ $0.contains(#""id":"\#(id)""#) || $0.contains(#""post":"\#(id)""#) }).count > 3 {
+                    carrying[id, default: 0] += 1
+                    let mine = alone.filter { $0.hasPrefix(id + " ") }
+                    #expect(!mine.isEmpty && live.filter { $0.hasPrefix(id + " ") }.starts(with: mine), "countsOnly \(countsOnly), \(file): \(mine), not \(live)")
+                    if id == "c", let rotated = try RecordingReader().observed(ArraySlice(Array(lines[0].utf8)), number: 1)?.seen, rotated > start + 3_600 { afterTheHour += 1 }
+                }
+            }
+            #expect(carrying["p", default: 0] >= 3 && carrying["c", default: 0] >= 3, "\(carrying) of \(files.count) files")
+            #expect(afterTheHour >= 1, "no file carrying the complaint begins after it paged")
+        }
+    }
+
     /// Two recordings written together.
     struct Both {
         let rotated: RecordingFile, whole: RecordingFile
@@ -113,7 +176,11 @@ struct RecordingFileTests {
         let carried = lines.dropLast()
         let bytes = carried.reduce(0) { $0 + $1.utf8.count + 1 }
         #expect(!carried.isEmpty && bytes <= Int(RecordingFile.carryLimit) && bytes > Int(RecordingFile.carryLimit) - 2_000, "\(carried.count) lines, \(bytes) bytes")
-        // The latest first: the last post written before the rotation leads.
-        #expect(carried.first?.contains(#""id":"p\#(index - 2)""#) == true, "\(carried.first ?? "")")
+        // The posts active last are taken, written in time order: the last post written before
+        // the rotation ends them.
+        #expect(carried.last?.contains(#""id":"p\#(index - 2)""#) == true, "\(carried.last ?? "")")
+        let reader = RecordingReader()
+        let times = try carried.map { try reader.observation(ArraySlice(Array($0.utf8)), number: 0)?.time ?? 0 }
+        #expect(times == times.sorted())
     }
 }
