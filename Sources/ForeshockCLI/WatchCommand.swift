@@ -28,7 +28,7 @@ enum WatchCommand {
         for source in config.sources where source.insecureSkipVerify {
             logger.warning("TLS peer verification is off for this source", [("source", source.name)])
         }
-        let recording = try openRecording(arguments[.record], maxBytes: recordLimit)
+        let recording = try openRecording(arguments[.record], maxBytes: recordLimit, logger: logger)
         defer { recording?.close() }
         var record: (@Sendable ([Observation], Double, Bool) -> Void)?
         if let recording {
@@ -95,10 +95,19 @@ enum WatchCommand {
         return bytes
     }
 
-    static func openRecording(_ path: String?, maxBytes: Int64?) throws(CommandError) -> RecordingFile? {
+    static func openRecording(_ path: String?, maxBytes: Int64?, logger: Logger) throws(CommandError) -> RecordingFile? {
         guard let path else { return nil }
         do {
-            return try RecordingFile(path: path, maxBytes: maxBytes)
+            return try RecordingFile(path: path, maxBytes: maxBytes) { event in
+                switch event {
+                case .rotated(let removed, let posts):
+                    logger.info("recording rotated", [("file", path), ("removed", removed ?? "none"), ("carried_posts", String(posts))])
+                case .writeFailed(let reason):
+                    logger.warning("cannot write the recording; its lines are lost until a write succeeds", [("file", path), ("reason", reason)])
+                case .writingAgain(let lost):
+                    logger.info("writing the recording again", [("file", path), ("lines_lost", String(lost))])
+                }
+            }
         } catch {
             throw CommandError(.runtime, "foreshock watch: cannot open the recording \(path): \(SystemReason.of(error))")
         }

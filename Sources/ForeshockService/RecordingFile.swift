@@ -12,12 +12,27 @@ import Synchronization
 /// grew, rather than scoring them as posts of age 0 found in their counters.
 package final class RecordingFile: Sendable {
     private struct State {
-        var handle: FileHandle
+        /// nil after a rotation could not open the new file: the next write tries again.
+        var handle: FileHandle?
         var size: Int64
         /// What is kept to carry into the next file (with a size limit only), by post.
         var kept: [PostKey: Kept] = [:]
         var keptBytes: Int64 = 0
         var written = 0
+        /// Lines lost since a write last failed; nil while writes succeed.
+        var lost: Int?
+    }
+
+    /// What the recording tells its owner, who logs it: a recording that removes a file or
+    /// loses lines says so.
+    package enum Event: Sendable, Equatable {
+        /// FILE became FILE.1 and so on; `removed` is the oldest file, deleted to keep `keep`.
+        case rotated(removed: String?, carriedPosts: Int)
+        /// A write failed (a full disk, a file that could not be opened again): lines are lost
+        /// until one succeeds. Said once, when writes start failing.
+        case writeFailed(reason: String)
+        /// A write succeeded after failures; `lost` lines were not written.
+        case writingAgain(lost: Int)
     }
 
     /// A post's lines a new file starts with (`CarriedPost`), and when it last had a line of its
@@ -36,16 +51,19 @@ package final class RecordingFile: Sendable {
     package let maxBytes: Int64?
     package let keep: Int
     private let state: Mutex<State>
+    private let events: (@Sendable (Event) -> Void)?
 
     /// Opens (or creates) the file for appending.
     /// - Parameters:
     ///   - maxBytes: rotate once the file reaches this size; nil never rotates.
     ///   - keep: how many rotated files to keep.
+    ///   - events: told of rotations and failed writes, after the write that caused them.
     /// - Throws: when it cannot be opened, with the system's reason.
-    package init(path: String, maxBytes: Int64? = nil, keep: Int = 5) throws {
+    package init(path: String, maxBytes: Int64? = nil, keep: Int = 5, events: (@Sendable (Event) -> Void)? = nil) throws {
         self.path = path
         self.maxBytes = maxBytes
         self.keep = max(1, keep)
+        self.events = events
         let handle = try AppendOnlyFile.open(path)
         state = Mutex(State(handle: handle, size: Int64(try handle.seekToEnd())))
     }
@@ -73,16 +91,34 @@ package final class RecordingFile: Sendable {
             lines = observations.map { RecordingWriter.line($0, seen: seen) }
         }
         let data = Data((lines.joined(separator: "\n") + "\n").utf8)
-        state.withLock { state in
+        let happened = state.withLock { state in
+            var happened: [Event] = []
             if let maxBytes, state.size > 0, state.size + Int64(data.count) > maxBytes {
-                rotate(&state)
-                carry(&state, budget: maxBytes / 2, seen: seen ?? observations.map(\.time).max()!)
+                let removed = rotate(&state)
+                let posts = carry(&state, budget: maxBytes / 2, seen: seen ?? observations.map(\.time).max()!)
+                happened.append(.rotated(removed: removed, carriedPosts: posts))
             }
             // Whole or not at all: no half line for the next write to run on from.
-            guard (try? AppendOnlyFile.append(data, to: state.handle, at: UInt64(state.size), synchronize: false)) != nil else { return }
+            do {
+                if state.handle == nil {
+                    let handle = try AppendOnlyFile.open(path)
+                    (state.handle, state.size) = (handle, Int64(try handle.offset()))
+                }
+                try AppendOnlyFile.append(data, to: state.handle!, at: UInt64(state.size), synchronize: false)
+            } catch {
+                if state.lost == nil { happened.append(.writeFailed(reason: SystemReason.of(error))) }
+                state.lost = (state.lost ?? 0) + lines.count
+                return happened
+            }
+            if let lost = state.lost {
+                happened.append(.writingAgain(lost: lost))
+                state.lost = nil
+            }
             state.size += Int64(data.count)
             if maxBytes != nil { remember(observations, lines: lines, in: &state) }
+            return happened
         }
+        if let events { happened.forEach(events) }
     }
 
     /// Notes each post line written, and each line of a post whose post line is kept.
@@ -115,7 +151,8 @@ package final class RecordingFile: Sendable {
     ///   each post, polled its counter, saw the answer), so that files replayed together keep
     ///   their order; marked carried, so that replay drops them after the file before, where
     ///   they would repeat what it holds (`PostOutcomes.add`).
-    private func carry(_ state: inout State, budget: Int64, seen: Double) {
+    /// - Returns: how many posts it carried.
+    private func carry(_ state: inout State, budget: Int64, seen: Double) -> Int {
         let active = state.kept.filter { $0.value.active > 0 }.sorted { $0.value.active > $1.value.active }
         state.kept = [:]
         state.keptBytes = 0
@@ -126,12 +163,14 @@ package final class RecordingFile: Sendable {
             state.kept[key] = carried
         }
         let lines = taken.lines, size = lines.reduce(0) { $0 + Int64($1.utf8.count) + 1 }
-        guard !lines.isEmpty else { return }
-        if (try? AppendOnlyFile.append(Data((lines.joined(separator: "\n") + "\n").utf8), to: state.handle, at: UInt64(state.size), synchronize: false)) != nil {
+        guard !lines.isEmpty else { return 0 }
+        if let handle = state.handle, (try? AppendOnlyFile.append(Data((lines.joined(separator: "\n") + "\n").utf8), to: handle, at: UInt64(state.size), synchronize: false)) != nil {
             state.size += size
             state.keptBytes = state.kept.values.reduce(0) { $0 + $1.lines.bytes }
+            return taken.posts
         } else {
             state.kept = [:]
+            return 0
         }
     }
 
@@ -162,21 +201,22 @@ package final class RecordingFile: Sendable {
         return (ordered.map(\.entry.0), ordered.map(\.entry.1), taken.count)
     }
 
-    private func rotate(_ state: inout State) {
-        try? state.handle.close()
+    /// - Returns: the oldest file, when it was removed to keep `keep`.
+    private func rotate(_ state: inout State) -> String? {
+        try? state.handle?.close()
         let manager = FileManager.default
-        try? manager.removeItem(atPath: "\(path).\(keep)")
+        let oldest = "\(path).\(keep)"
+        let removed = (try? manager.removeItem(atPath: oldest)) != nil ? oldest : nil
         for index in stride(from: keep - 1, through: 1, by: -1) where manager.fileExists(atPath: "\(path).\(index)") {
             try? manager.moveItem(atPath: "\(path).\(index)", toPath: "\(path).\(index + 1)")
         }
         try? manager.moveItem(atPath: path, toPath: "\(path).1")
-        if let handle = try? AppendOnlyFile.open(path) {
-            state.handle = handle
-            state.size = 0
-        }
+        state.handle = try? AppendOnlyFile.open(path)
+        state.size = 0
+        return removed
     }
 
     package func close() {
-        state.withLock { try? $0.handle.close() }
+        state.withLock { try? $0.handle?.close() }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import ForeshockCore
 @testable import ForeshockConfig
@@ -159,11 +160,16 @@ struct StateJournalTests {
     @Test("--record-max-size rotates the recording: FILE.1, FILE.2 …, none over the limit")
     func rotation() throws {
         let path = try makeTemporaryDirectory().appendingPathComponent("traffic.jsonl").path
-        let recording = try RecordingFile(path: path, maxBytes: 1_000, keep: 2)
+        let events = Mutex<[RecordingFile.Event]>([])
+        let recording = try RecordingFile(path: path, maxBytes: 1_000, keep: 2) { event in events.withLock { $0.append(event) } }
         for index in 0..<40 {
             recording.append([.counts(key: PostKey(source: "s", id: "p\(index)"), time: 1_700_000_000 + Double(index), reshares: index, replies: nil, likes: nil, quotes: nil)])
         }
         recording.close()
+        // Each rotation said; once two old files are kept, the one removed named.
+        let said = events.withLock { $0 }
+        #expect(said.count >= 3 && said.prefix(2) == [.rotated(removed: nil, carriedPosts: 0), .rotated(removed: nil, carriedPosts: 0)]
+                && said.dropFirst(2).allSatisfy { $0 == .rotated(removed: path + ".2", carriedPosts: 0) }, "\(said)")
         let manager = FileManager.default
         #expect(manager.fileExists(atPath: path + ".1") && manager.fileExists(atPath: path + ".2") && !manager.fileExists(atPath: path + ".3"))
         for file in [path, path + ".1", path + ".2"] {
@@ -176,6 +182,63 @@ struct StateJournalTests {
         for absurd in ["1e400MB", "1e20MB", "1e19B", "9223372036854775807B", "inf", "nan MB", "0.5B", "1e-5MB", "-5MB", "0", "MB"] {
             #expect(ByteSize.parse(absurd) == nil, "\(absurd)")
         }
+    }
+
+    @Test("A recording that cannot be written says so once, with the system's reason, and loses only the lines it could not write")
+    func recordingWriteFails() throws {
+        // /dev/full takes the file open and refuses every write: a full disk, for real.
+        let events = Mutex<[RecordingFile.Event]>([])
+        let recording = try RecordingFile(path: "/dev/full") { event in events.withLock { $0.append(event) } }
+        for index in 0..<3 {
+            recording.append([.counts(key: PostKey(source: "s", id: "p"), time: 1_700_000_000 + Double(index), reshares: index, replies: nil, likes: nil, quotes: nil)])
+        }
+        recording.close()
+        let said = events.withLock { $0 }
+        guard said.count == 1, case .writeFailed(let reason) = said[0] else {
+            Issue.record("\(said)")
+            return
+        }
+        #expect(reason.lowercased().contains("space"), "\(reason)")
+
+        // Its folder removed under it: the rotation cannot open a new file, the lines after it
+        // are lost until the folder is back, and then the recording goes on and says how many.
+        let folder = try makeTemporaryDirectory().appendingPathComponent("records")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("traffic.jsonl").path
+        let later = Mutex<[RecordingFile.Event]>([])
+        let rotating = try RecordingFile(path: path, maxBytes: 1_000) { event in later.withLock { $0.append(event) } }
+        func line(_ index: Int) { rotating.append([.counts(key: PostKey(source: "s", id: "p"), time: 1_700_000_000 + Double(index), reshares: index, replies: nil, likes: nil, quotes: nil)]) }
+        for index in 0..<5 { line(index) }
+        try FileManager.default.removeItem(at: folder)
+        for index in 5..<20 { line(index) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        line(20)
+        rotating.close()
+        let afterwards = later.withLock { $0 }
+        // Lines 5 on went to the removed file until the rotation, the rest of them were lost.
+        let failures = afterwards.filter { if case .writeFailed = $0 { true } else { false } }
+        guard failures.count == 1, case .writingAgain(let lost)? = afterwards.last else {
+            Issue.record("\(afterwards)")
+            return
+        }
+        #expect(afterwards.contains(.rotated(removed: nil, carriedPosts: 0)) && (1...15).contains(lost), "\(afterwards)")
+        #expect(Self.lines(path).count == 1 && Self.lines(path)[0].contains(#""reshares":20"#))
+    }
+
+    @Test("watch logs each rotation of its recording, and the file it removed")
+    func rotationIsLogged() async throws {
+        let (api, config, _) = try await Self.setUp(reshares: 50)
+        defer { api.stop() }
+        let folder = try makeTemporaryDirectory()
+        let traffic = folder.appendingPathComponent("traffic.jsonl").path
+        // A recording already past the limit: the first write rotates it.
+        try String(repeating: #"{"type":"post","time":1700000000,"source":"custom","id":"old","text":"an older line"}"# + "\n", count: 20)
+            .write(toFile: traffic, atomically: true, encoding: .utf8)
+        let (status, _, err) = await runForeshock(["watch", "--config", config, "--state-dir", folder.appendingPathComponent("state").path, "--once",
+                                                   "--mentions", "none", "--record", traffic, "--record-max-size", "1KB"])
+        #expect(status == .success, "\(err)")
+        #expect(err.contains(#"msg="recording rotated""#) && err.contains("removed=none"), "\(err)")
+        #expect(FileManager.default.fileExists(atPath: traffic + ".1") && Self.lines(traffic).contains { $0.contains(#""id":"j1""#) })
     }
 }
 
