@@ -223,12 +223,16 @@ package struct Backtest: Sendable {
     package var notes: [Note]
     package var observations = 0
     package var malformed = 0
+    /// The sources the rules about the brand's answer were off for (`Config.answersUnseen`):
+    /// their posts do not count for those rules' figures.
+    package var answersUnseen: Set<String> = []
 
-    package init(outcomes: PostOutcomes, notes: [Note], observations: Int = 0, malformed: Int = 0) {
+    package init(outcomes: PostOutcomes, notes: [Note], observations: Int = 0, malformed: Int = 0, answersUnseen: Set<String> = []) {
         self.outcomes = outcomes
         self.notes = notes
         self.observations = observations
         self.malformed = malformed
+        self.answersUnseen = answersUnseen
     }
 
     package var target: Int { outcomes.target }
@@ -243,9 +247,9 @@ package struct Backtest: Sendable {
     package var postsCarriedIn: Int { outcomes.posts.reduce(0) { $0 + ($1.carriedIn ? 1 : 0) } }
 
     /// The figures of one rule, or of several taken together (a sweep of two rules' conditions).
-    /// The posts that count for the target are those the rules apply to (their `sources`) that
-    /// reached it while the recording watched; an alert is early when it came while the post
-    /// was still under the target.
+    /// The posts that count for the target are those the rules apply to (their `sources`, less
+    /// `answersUnseen` for a rule about the brand's answer) that reached it while the recording
+    /// watched; an alert is early when it came while the post was still under the target.
     package func figures(_ rules: [RuleConfig]) -> Figures {
         let names = rules.map(\.name)
         var figures = Figures(rules: names)
@@ -260,10 +264,11 @@ package struct Backtest: Sendable {
                                            lead: counted ? outcome?.reachedTarget.map { $0 - note.time } : nil))
         }
         figures.pagesPerDay = outcomes.span >= PostOutcomes.shortestForRate ? Double(figures.pages) / outcomes.days : nil
-        let everywhere = rules.contains { $0.sources == nil }
-        let sources = Set(rules.flatMap { $0.sources ?? [] })
+        func applies(_ rule: RuleConfig, _ source: String) -> Bool {
+            (rule.sources?.contains(source) ?? true) && !(rule.when.readsAnswer && answersUnseen.contains(source))
+        }
         figures.reachedTarget = outcomes.posts.reduce(0) { count, post in
-            count + (outcomes.reachedWhileWatched(post) && (everywhere || sources.contains(post.key.source)) ? 1 : 0)
+            count + (outcomes.reachedWhileWatched(post) && rules.contains { applies($0, post.key.source) } ? 1 : 0)
         }
         let caught = figures.alerted.filter { ($0.lead ?? -1) >= 0 && $0.reshares < target }
         figures.caughtBefore = caught.count

@@ -149,7 +149,7 @@ package final class Replay {
     package func finish() -> Backtest {
         if let last = lastTime { advance(to: last, inclusive: true) }
         flush()
-        return Backtest(outcomes: outcomes, notes: notes, observations: observations, malformed: malformed)
+        return Backtest(outcomes: outcomes, notes: notes, observations: observations, malformed: malformed, answersUnseen: engine.config.answersUnseen)
     }
 
     package func countMalformed() { malformed += 1 }

@@ -172,7 +172,7 @@ package enum SweepRun {
             let replay = Replay(config: variant, shards: 1, target: target, tracksOutcomes: false) { _ in }
             for (observation, seen) in decoded { replay.add(observation, seen: seen) }
             let notes = replay.finish().notes
-            let backtest = Backtest(outcomes: judged, notes: notes, observations: decoded.count, malformed: skipped)
+            let backtest = Backtest(outcomes: judged, notes: notes, observations: decoded.count, malformed: skipped, answersUnseen: variant.answersUnseen)
             results.set(index, Row(values: runs[index], perRule: swept.map { rule in backtest.figures(variant.rules.filter { $0.name == rule }) }))
         }
         return Table(specs: specs, target: target, rows: results.values)

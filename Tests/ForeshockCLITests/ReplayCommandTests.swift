@@ -107,6 +107,13 @@ struct ReplayCommandTests {
                 "\(blind.err)")
         let seeing = await runForeshock(["replay", try recording(source: "m"), "--config", try config(brand: #", brand_accounts: ["acme"]"#)])
         #expect(seeing.0 == .success && pages(seeing.out) && !seeing.err.contains("was off"), "\(seeing.out)\n\(seeing.err)")
+        // A rule that was off counts none of the posts it could not see for its figures.
+        var figures: [String] = []
+        for brand in ["", #", brand_accounts: ["acme"]"#] {
+            figures.append(await runForeshock(["replay", try recording(source: "m"), "--config", try config(brand: brand), "--target", "30", "--format", "json"]).out)
+        }
+        #expect(figures[0].contains(#""slow-answer":{"posts_alerted":0,"notifications":0,"pages":0,"pages_per_day":0,"reached_target":0,"#)
+                && figures[1].contains(#""reached_target":1,"caught_before":1"#), "\(figures)")
         // An answer on the source, to another post: that watch looked for them there.
         let looked = await runForeshock(["replay", try recording(source: "m", answerElsewhere: true), "--config", try config(brand: "")])
         #expect(looked.0 == .success && pages(looked.out) && !looked.err.contains("was off"), "\(looked.out)\n\(looked.err)")
