@@ -33,14 +33,14 @@ package struct Recording: Sendable {
     /// looked for them (`Config.answersAsRecorded`). Only the lines that spell "answer" are
     /// read, so this costs a search through the bytes, not a second decoding.
     package func answeredSources() -> Set<String> {
-        let reader = RecordingReader(), word = Data("answer".utf8), newline = Data([0x0A])
+        let reader = RecordingReader(), word = Array("answer".utf8)
         var sources: Set<String> = []
         for part in parts {
             let data = part.data
             var from = data.startIndex
-            while let hit = data.range(of: word, in: from..<data.endIndex) {
-                let start = data[..<hit.lowerBound].lastIndex(of: 0x0A).map { $0 + 1 } ?? data.startIndex
-                let end = data.range(of: newline, in: hit.upperBound..<data.endIndex)?.lowerBound ?? data.endIndex
+            while let hit = data.firstIndex(of: word, from: from) {
+                let start = data[..<hit].lastIndex(of: 0x0A).map { $0 + 1 } ?? data.startIndex
+                let end = data.firstIndex(of: [0x0A], from: hit + word.count) ?? data.endIndex
                 if case .answer(let key, _, _)? = try? reader.observation(ArraySlice(data[start..<end]), number: 0) {
                     sources.insert(key.source)
                 }
