@@ -95,7 +95,9 @@ package final class RecordingFile: Sendable {
             var happened: [Event] = []
             if let maxBytes, state.size > 0, state.size + Int64(data.count) > maxBytes {
                 let removed = rotate(&state)
-                let posts = carry(&state, budget: maxBytes / 2, seen: seen ?? observations.map(\.time).max()!)
+                // The lines that rotated it still fit after the carried ones (a batch larger
+                // than the limit is written whole all the same, in a file of its own).
+                let posts = carry(&state, budget: min(maxBytes / 2, maxBytes - Int64(data.count)), seen: seen ?? observations.map(\.time).max()!)
                 happened.append(.rotated(removed: removed, carriedPosts: posts))
             }
             // Whole or not at all: no half line for the next write to run on from.

@@ -140,6 +140,25 @@ struct RecordingFileTests {
         }
     }
 
+    @Test("A batch that rotates the file still fits in it after the carried lines: they give way, and the file stays within the limit")
+    func batchAfterCarriedLinesFits() throws {
+        let path = try makeTemporaryDirectory().appendingPathComponent("traffic.jsonl").path
+        let recording = try RecordingFile(path: path, maxBytes: 3_000, keep: 1)
+        let start = 1_700_000_000.0
+        // Posts enough to fill half the limit with carried lines, not enough to rotate.
+        for index in 0..<10 {
+            recording.append([.post(key: PostKey(source: "s", id: "p\(index)"), time: start + Double(index), createdAt: start, author: "a\(index)", followers: 10, text: "@acme hello", url: nil)], seen: start + Double(index))
+        }
+        // One poll's lines, 2,700 bytes or so: with 1,500 bytes carried ahead of them, 4,200.
+        let batch = (0..<16).map { Observation.counts(key: PostKey(source: "s", id: "p\($0)"), time: start + 60, reshares: 10 + $0, replies: 1, likes: 2, quotes: 0) }
+        recording.append(batch, seen: start + 60)
+        recording.close()
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(FileManager.default.fileExists(atPath: path + ".1") && size <= 3_000, "\(size) bytes")
+        #expect(lines.contains { $0.contains(#""carried":true"#) } && lines.filter { $0.contains(#""type":"counts""#) && !$0.contains("carried") }.count == 16, "\(lines.count) lines, \(size) bytes")
+    }
+
     /// Two recordings written together.
     struct Both {
         let rotated: RecordingFile, whole: RecordingFile
