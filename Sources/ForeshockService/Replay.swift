@@ -15,6 +15,8 @@ package final class Replay {
     private var tracedKey: PostKey?
     private var nextTrace: Double?
     private var batch: [Observation] = []
+    /// Whether `batch` holds carried lines (`add`), which are scored but not counted for volume.
+    private var batchCarried = false
     private var nextTick: Double?
     private var firstTick = 0.0
     private let leavesOutQuietTicks: Bool
@@ -81,6 +83,11 @@ package final class Replay {
             case .post(let key, _, let created, _, _, _, _): (tracedKey, nextTrace) = (key, created)
             default: (tracedKey, nextTrace) = (observation.key, time)
             }
+        }
+        // Carried lines in a batch of their own: they do not count for volume.
+        if carried != batchCarried {
+            flush()
+            batchCarried = carried
         }
         batch.append(observation)
         if !sampled.isEmpty, let sampler = sampled[observation.key] {
@@ -161,7 +168,7 @@ package final class Replay {
         guard !batch.isEmpty else { return }
         let observations = batch
         batch.removeAll(keepingCapacity: true)
-        deliver(engine.ingest(observations))
+        deliver(engine.ingest(observations, countingVolume: !batchCarried))
     }
 
     private func deliver(_ notes: [AlertNotification]) {

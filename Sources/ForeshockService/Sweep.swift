@@ -153,12 +153,12 @@ package enum SweepRun {
     package static func table(_ recording: Recording, config: Config, specs: [SweepSpec], target: Int,
                               report: (String) -> Void = { _ in }) -> Table {
         // Decoded once and judged once: only the scoring differs between the values.
-        var observations: [(Observation, seen: Double)] = []
+        var observations: [(Observation, seen: Double, carried: Bool)] = []
         var outcomes = PostOutcomes(target: target)
         var malformed = 0
         RecordingDecoder().decodeInOrder(recording, report: report, skipped: { malformed += 1 }) { observation, seen, carried in
             // The replays take what the outcomes took: a carried line of a known post is dropped.
-            if outcomes.add(observation, seen: seen, carried: carried) { observations.append((observation, seen)) }
+            if outcomes.add(observation, seen: seen, carried: carried) { observations.append((observation, seen, carried)) }
         }
         var combinations: [[Double]] = [[]]
         for spec in specs { combinations = combinations.flatMap { head in spec.values.map { head + [$0] } } }
@@ -170,7 +170,7 @@ package enum SweepRun {
             for (spec, value) in zip(specs, runs[index]) { spec.apply(value, to: &variant) }
             // One shard each: the values, not the shards, share the cores.
             let replay = Replay(config: variant, shards: 1, target: target, tracksOutcomes: false) { _ in }
-            for (observation, seen) in decoded { replay.add(observation, seen: seen) }
+            for (observation, seen, carried) in decoded { replay.add(observation, seen: seen, carried: carried) }
             let notes = replay.finish().notes
             let backtest = Backtest(outcomes: judged, notes: notes, observations: decoded.count, malformed: skipped, answersUnseen: variant.answersUnseen)
             results.set(index, Row(values: runs[index], perRule: swept.map { rule in backtest.figures(variant.rules.filter { $0.name == rule }) }))

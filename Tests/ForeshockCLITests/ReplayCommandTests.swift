@@ -161,6 +161,26 @@ struct ReplayCommandTests {
         #expect(json.out.contains(#""observations":4,"posts":2,"posts_without_line":0,"posts_carried_in":1,"#), "\(json.out)")
     }
 
+    @Test("Carried lines do not count for a source's volume: the few posts still active at a rotation are not its traffic, and against them the file's own traffic would be a storm")
+    func carriedLinesAreNotVolume() async throws {
+        let start = 1_700_007_200
+        // 12 posts found over the two hours before the file, carried into it; then 2 a minute.
+        let carried = (0..<12).map { #"{"type":"post","time":\#(start - 7_200 + $0 * 600),"carried":true,"seen":\#(start),"created_at":\#(start - 7_200 + $0 * 600),"source":"x","id":"c\#($0)","text":"hi"}"# }
+        let own = (0..<120).map { #"{"type":"post","time":\#(start + $0 * 30),"created_at":\#(start + $0 * 30),"source":"x","id":"p\#($0)","text":"hello"}"# }
+        let config = try writeTemporaryFile(#"{ sources: [{ name: "x", kind: "hackernews", query: "acme" }], rules: [{ name: "storm", severity: "warning", when: { volume_spike_ratio_at_least: 3 } }] }"#)
+        let rotated = try writeTemporaryFile((carried + own).joined(separator: "\n") + "\n", name: "rotated.jsonl")
+        let alone = await runForeshock(["replay", rotated, "--config", config])
+        #expect(alone.0 == .success && !alone.out.contains("FIRING warning storm") && alone.out.contains("12 of them begun before the recording"), "\(alone.out)")
+        let swept = await runForeshock(["replay", rotated, "--config", config, "--sweep", "storm.volume_spike_ratio_at_least=2,3"])
+        // Each value's row: no pages.
+        let rows = swept.out.split(separator: "\n").filter { $0.hasPrefix("2 ") || $0.hasPrefix("3 ") }
+        #expect(swept.0 == .success && rows.count == 2 && rows.allSatisfy { $0.split(separator: " ").dropFirst().first == "0" }, "\(swept.out)")
+        // The same lines as a recording's own: a trickle, then a storm.
+        let trickle = try writeTemporaryFile((carried + own).joined(separator: "\n").replacingOccurrences(of: #""carried":true,"#, with: "") + "\n", name: "own.jsonl")
+        let storm = await runForeshock(["replay", trickle, "--config", config])
+        #expect(storm.0 == .success && storm.out.contains("FIRING warning storm"), "\(storm.out)")
+    }
+
     @Test("JSON output: the alerts, a summary, and a bad line or a misspelt type reported by number and skipped")
     func json() async throws {
         let path = try tweetRecording(extra: [#"{"type":"reshare","time":"#, #"{"type":"reshar","time":1700000001,"post":"t1"}"#])

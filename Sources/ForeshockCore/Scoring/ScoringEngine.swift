@@ -129,12 +129,15 @@ package final class ScoringEngine: @unchecked Sendable {
     }
 
     /// Applies a batch of observations (in time order) and evaluates the rules after each.
+    /// - Parameter countingVolume: false for posts that are not the source's traffic at their
+    ///   time (a recording's carried lines: only the posts still active when it rotated), which
+    ///   would make a baseline of a trickle and the recording's own traffic a storm after it.
     /// - Returns: the notifications, ordered by time, then post, then rule.
-    package func ingest(_ observations: [Observation]) -> [AlertNotification] {
-        access.run("ingest") { ingestExclusively(observations) }
+    package func ingest(_ observations: [Observation], countingVolume: Bool = true) -> [AlertNotification] {
+        access.run("ingest") { ingestExclusively(observations, countingVolume: countingVolume) }
     }
 
-    private func ingestExclusively(_ observations: [Observation]) -> [AlertNotification] {
+    private func ingestExclusively(_ observations: [Observation], countingVolume: Bool) -> [AlertNotification] {
         var hashes: [UInt64] = [], volumes: [VolumeBaseline.Reading] = [], typicals: [Double] = [], latestSeen: [Double] = []
         latestSeen.reserveCapacity(observations.count)
         hashes.reserveCapacity(observations.count)
@@ -168,8 +171,10 @@ package final class ScoringEngine: @unchecked Sendable {
             var needsTypical = true
             switch observation {
             case .post(_, let time, _, _, let followers, _, _):
-                sources[current].volume.record(at: time)
-                if watchVolume, let note = evaluateVolume(key.source, volume: sources[current].volume.reading, at: time) { out.append(note) }
+                if countingVolume {
+                    sources[current].volume.record(at: time)
+                    if watchVolume, let note = evaluateVolume(key.source, volume: sources[current].volume.reading, at: time) { out.append(note) }
+                }
                 needsTypical = followers == nil
             case .reshare(_, _, _, let followers?):
                 sources[current].learn(followers)
