@@ -133,7 +133,9 @@ package enum SweepRun {
         package var target: Int
         package var rows: [Row]
         /// The rules the specs name, in the order first named.
-        package var rules: [String] { specs.map(\.rule).uniqued() }
+        package var rules: [String] { Self.rules(specs) }
+
+        static func rules(_ specs: [SweepSpec]) -> [String] { specs.map(\.rule).uniqued() }
 
         /// Each row's figures rule by rule: a row per value (or pair of values) and swept rule.
         package var lines: [(values: [Double], rule: String, figures: Backtest.Figures)] {
@@ -164,7 +166,7 @@ package enum SweepRun {
         for spec in specs { combinations = combinations.flatMap { head in spec.values.map { head + [$0] } } }
         let decoded = observations, judged = outcomes, runs = combinations, skipped = malformed
         let results = IndexedResults<Row>(count: runs.count)
-        let swept = specs.map(\.rule).uniqued()
+        let swept = Table.rules(specs)
         DispatchQueue.concurrentPerform(iterations: runs.count) { index in
             var variant = config
             for (spec, value) in zip(specs, runs[index]) { spec.apply(value, to: &variant) }
