@@ -242,9 +242,10 @@ package struct Backtest: Sendable {
     /// Posts with reshares in the recording but no `post` line (scored all the same, from their
     /// first reshare): said beside `posts`, not dropped without a word.
     package var postsWithoutLine: Int { outcomes.posts.reduce(0) { $0 + ($1.createdAt == nil && $1.reshares > 0 ? 1 : 0) } }
-    /// Posts that began before the recording (`Post.carriedIn`): said beside `posts`, since a
+    /// Posts that began before the recording (`Post.carriedIn`, with a post line: one of
+    /// `posts`): said beside `posts`, since a
     /// rule on how fast they grow sees them only from the recording's start.
-    package var postsCarriedIn: Int { outcomes.posts.reduce(0) { $0 + ($1.carriedIn ? 1 : 0) } }
+    package var postsCarriedIn: Int { outcomes.posts.reduce(0) { $0 + ($1.carriedIn && $1.createdAt != nil ? 1 : 0) } }
 
     /// The figures of one rule, or of several taken together (a sweep of two rules' conditions).
     /// The posts that count for the target are those the rules apply to (their `sources`, less

@@ -2,14 +2,15 @@ import ForeshockCore
 
 /// The lines a new recording file starts with for a post begun before it (a rotation,
 /// `RecordingFile`; a restart's restored posts, `WatchPipeline`): its post line, the brand's
-/// answer, its resharers while they are few, and its counter thinned to the corners of its
-/// growth. A file replayed alone then scores the post with its age, size, answer and about how
-/// fast it grew. With only its latest counter, replay spread every reshare evenly from the
-/// post's creation, and a complaint that paged live at 15 reshares paged at 26.
+/// answer, its resharers while they are few, and its counter: its first samples and its latest
+/// ones as polled, and between them the corners of its growth. A file replayed alone then scores
+/// the post with its age, size and answer, and as it grew. With only its latest counter, replay
+/// spread every reshare evenly from the post's creation, and a complaint that paged live at 15
+/// reshares paged at 26.
 ///
-/// Bounded whatever the post does: at most `resharersKept` reshare lines and `samplesKept` and
-/// `cornersKept` counter lines, so a rotation's memory grows with the posts it carries, not
-/// their lines.
+/// Bounded whatever the post does: at most `resharersKept` reshare lines and `firstSamples`,
+/// `cornersKept` and `recentSamples` counter lines, so a rotation's memory grows with the posts
+/// it carries, not their lines.
 struct CarriedPost {
     /// An observation with the size of the line it was written as (0 where no one counts).
     struct Line {
@@ -23,16 +24,22 @@ struct CarriedPost {
     /// replay take the next file's new resharers for ones it counted (`ScoringShard`), so a
     /// larger post is carried by its counter, or without reshares where it has none.
     static let resharersKept = 64
-    /// A post's first counter samples are all carried: the scoring judges a young post at each
-    /// one (how long its p̂ stayed high, its pace over 5 and 30 minutes), and a young post's
+    /// A post's first counter samples are carried as polled: the scoring judges a young post at
+    /// each one (how long its p̂ stayed high, its pace over 5 and 30 minutes), and a young post's
     /// alert is the one that matters. Thinned, a counter-only post that paged live at 16
     /// reshares did not page at all.
-    static let samplesKept = 64
-    /// Past those, at most this many counter corners: a counter bending more often loses its
+    static let firstSamples = 64
+    /// And its latest, at most one every `recentSpacing` (the last of each): what the scoring
+    /// reads of its pace as the next file begins. Replay plays a counter as steps, so a growth
+    /// thinned to its corners there reads as a stall and a jump, and a post that paged live did
+    /// not page alone.
+    static let recentSamples = 64
+    static let recentSpacing = 30.0
+    /// Between the two, at most this many corners: a counter bending more often loses its
     /// shallowest.
     static let cornersKept = 32
-    /// How far the counter may stray from the straight line between two kept corners: a tenth
-    /// of the reshares at the first, and at least one reshare.
+    /// How far the counter may stray from the straight line between two corners: a tenth of the
+    /// reshares at the first, and at least one reshare.
     static let tolerance = 0.1
 
     private(set) var post: Line?
@@ -40,45 +47,48 @@ struct CarriedPost {
     private(set) var reshares: [Line] = []
     /// Whether the post had more than `resharersKept` (none are kept then).
     private var manyReshares = false
-    /// Counter samples, oldest first: the first `samplesKept`, then those where the growth bent
-    /// (a swing door, as process historians thin a sensor's readings: every sample between two
-    /// of them lay within about `tolerance` of the line joining them).
+    /// Counter samples, oldest first. A poll repeating the counts before it keeps only the
+    /// first and last of the run (`push`): a counter polled twice a second does not spend the
+    /// samples on nothing.
+    private(set) var first: [Line] = []
+    /// Samples that left `recent` where the growth bent (a swing door, as process historians
+    /// thin a sensor's readings: every sample between two of them lay within about `tolerance`
+    /// of the line joining them).
     private(set) var corners: [Line] = []
-    /// The counter as last polled, each count as last given (`merged`); a corner once the
-    /// growth bends after it.
-    private var latest: Line?
-    /// Whether `latest` is the last corner too (its line is written, and counted, once).
-    private var latestIsCorner = false
-    /// The counter samples after the last corner: the slopes from it that keep every one of
-    /// them within tolerance.
+    /// The last sample that left `recent`, a corner if the growth bends after it.
+    private var leaving: Line?
+    /// The slopes from the last corner (or first sample) that keep every sample since within
+    /// tolerance.
     private var door: (lower: Double, upper: Double)?
+    private(set) var recent: [Line] = []
+    /// The counts as last given, each one (`merged`).
+    private var latest: Observation?
 
     /// The size of every line kept.
-    private(set) var bytes: Int64 = 0
+    var bytes: Int64 {
+        [post, answer, leaving].reduce(0) { $0 + ($1?.bytes ?? 0) } + [reshares, first, corners, recent].reduce(0) { $0 + $1.reduce(0) { $0 + $1.bytes } }
+    }
 
     /// Takes one line of the post: the post line replaces one kept, the first answer is kept,
-    /// resharers up to `resharersKept`, counters as corners.
+    /// resharers up to `resharersKept`, counters as samples.
     /// - Parameter bytes: the size of the line as written, for the caller's memory bound.
     mutating func add(_ observation: Observation, bytes: Int64 = 0) {
         let line = Line(observation: observation, bytes: bytes)
         switch observation {
         case .post:
-            self.bytes += bytes - (post?.bytes ?? 0)
             post = line
         case .answer where answer == nil:
-            self.bytes += bytes
             answer = line
         case .reshare where !manyReshares:
             guard reshares.count < Self.resharersKept else {
                 manyReshares = true
-                self.bytes -= reshares.reduce(0) { $0 + $1.bytes }
                 reshares = []
                 return
             }
-            self.bytes += bytes
             reshares.append(line)
         case .counts:
-            count(line)
+            latest = Self.merged(latest, observation)
+            count(Line(observation: latest!, bytes: bytes))
         default:
             break
         }
@@ -87,15 +97,14 @@ struct CarriedPost {
     /// The lines to write, the post line first (replay learns of the post from it), the rest
     /// in the order they happened.
     var lines: [Observation] {
-        var rest = [answer].compactMap { $0 } + reshares + corners
-        if let latest, !latestIsCorner { rest.append(latest) }
+        let rest = [answer, leaving].compactMap { $0 } + reshares + first + corners + recent
         return [post].compactMap { $0?.observation } + rest.map(\.observation).sorted { $0.time < $1.time }
     }
 
     /// The fewest lines that still give the post's age, size and answer: its post line, the
     /// answer and the counter as last polled, for a file too small for all of them.
     var essentials: [Observation] {
-        [post].compactMap { $0?.observation } + [answer, latest].compactMap { $0?.observation }.sorted { $0.time < $1.time }
+        [post?.observation].compactMap { $0 } + [answer?.observation, latest].compactMap { $0 }.sorted { $0.time < $1.time }
     }
 
     /// A post's counter as last polled, each count as last given: a poll may give some counts
@@ -106,30 +115,51 @@ struct CarriedPost {
         return .counts(key: key, time: time, reshares: reshares ?? r0, replies: replies ?? p0, likes: likes ?? l0, quotes: quotes ?? q0)
     }
 
-    private mutating func count(_ line: Line) {
-        let previous = latest
-        let merged = Line(observation: Self.merged(previous?.observation, line.observation), bytes: line.bytes)
-        if let previous, !latestIsCorner { bytes -= previous.bytes }
-        bytes += merged.bytes
-        (latest, latestIsCorner) = (merged, false)
-        guard let point = Self.point(merged.observation) else { return }
-        guard corners.count >= Self.samplesKept, let anchor = corners.last.flatMap({ Self.point($0.observation) }) else {
-            corners.append(merged)
-            latestIsCorner = true
+    private mutating func count(_ sample: Line) {
+        guard first.count >= Self.firstSamples else {
+            Self.push(sample, onto: &first)
             return
         }
+        if let last = recent.last, (last.observation.time / Self.recentSpacing).rounded(.down) == (sample.observation.time / Self.recentSpacing).rounded(.down) {
+            recent[recent.count - 1] = sample
+        } else {
+            Self.push(sample, onto: &recent)
+        }
+        while recent.count > Self.recentSamples { thin(recent.removeFirst()) }
+    }
+
+    /// Appends a sample, or where the two before it have its counts, takes the place of the
+    /// second: a flat run keeps its first and last sample, when it began and when it ended.
+    private static func push(_ sample: Line, onto samples: inout [Line]) {
+        func counts(_ line: Line) -> [Int?] {
+            guard case .counts(_, _, let reshares, let replies, let likes, let quotes) = line.observation else { return [] }
+            return [reshares, replies, likes, quotes]
+        }
+        if samples.count >= 2, counts(samples[samples.count - 1]) == counts(sample), counts(samples[samples.count - 2]) == counts(sample) {
+            samples[samples.count - 1] = sample
+        } else {
+            samples.append(sample)
+        }
+    }
+
+    /// Takes a sample leaving `recent` through the swing door: the one before it becomes a
+    /// corner where the growth bent.
+    private mutating func thin(_ sample: Line) {
+        guard let anchor = (corners.last ?? first.last).map({ Self.point($0.observation) }) else { return }
+        let point = Self.point(sample.observation)
         guard point.time > anchor.time else { return }
         var door = self.door.map { (max($0.lower, slope(point, from: anchor, by: -1)), min($0.upper, slope(point, from: anchor, by: 1))) }
             ?? (slope(point, from: anchor, by: -1), slope(point, from: anchor, by: 1))
-        if door.0 > door.1, let previous, let corner = Self.point(previous.observation), corner.time > anchor.time {
-            // The new sample leaves the band every earlier one kept to: the growth bent at the
-            // sample before it, which becomes a corner and the door's new hinge.
-            bytes += previous.bytes
-            corners.append(previous)
+        if door.0 > door.1, let leaving {
+            // The sample leaves the band every earlier one kept to: the growth bent at the one
+            // before it, which becomes a corner and the door's new hinge.
+            let corner = Self.point(leaving.observation)
+            corners.append(leaving)
             door = (slope(point, from: corner, by: -1), slope(point, from: corner, by: 1))
-            if corners.count > Self.samplesKept + Self.cornersKept { dropShallowestCorner() }
+            if corners.count > Self.cornersKept { dropShallowestCorner() }
         }
         self.door = door
+        leaving = sample
     }
 
     /// The slope from `anchor` to `point` moved up (`by` 1) or down (-1) by the tolerance.
@@ -137,22 +167,23 @@ struct CarriedPost {
         (point.reshares + side * max(1, Self.tolerance * anchor.reshares) - anchor.reshares) / (point.time - anchor.time)
     }
 
-    private static func point(_ observation: Observation) -> (time: Double, reshares: Double)? {
-        guard case .counts(_, let time, let reshares?, _, _, _) = observation else { return nil }
-        return (time, Double(reshares))
+    /// A counts line as a point of the growth (a counter that never gave reshares: 0).
+    private static func point(_ observation: Observation) -> (time: Double, reshares: Double) {
+        guard case .counts(_, let time, let reshares, _, _, _) = observation else { return (observation.time, 0) }
+        return (time, Double(reshares ?? 0))
     }
 
-    /// Drops the corner past the first samples nearest the line between its neighbours, relative
-    /// to its size (never the last: the door swings from it).
+    /// Drops the inner corner nearest the line between its neighbours, relative to its size
+    /// (never the last: the door swings from it).
     private mutating func dropShallowestCorner() {
-        let points = corners.map { Self.point($0.observation)! }
-        var best = Self.samplesKept, least = Double.infinity
-        for index in Self.samplesKept..<(points.count - 1) {
+        let points = ((first.last.map { [$0] } ?? []) + corners).map { Self.point($0.observation) }
+        var best = 1, least = Double.infinity
+        for index in 1..<(points.count - 1) {
             let (a, p, b) = (points[index - 1], points[index], points[index + 1])
             let straight = a.reshares + (b.reshares - a.reshares) * (p.time - a.time) / max(b.time - a.time, .leastNonzeroMagnitude)
             let off = abs(p.reshares - straight) / max(1, p.reshares)
             if off < least { (best, least) = (index, off) }
         }
-        bytes -= corners.remove(at: best).bytes
+        corners.remove(at: best - (first.isEmpty ? 0 : 1))
     }
 }

@@ -82,7 +82,9 @@ package final class RecordingFile: Sendable {
             // Each post starts with its post line.
             let posts = observations.indices.filter { observations[$0].isPost }.map { start in
                 let end = observations[(start + 1)...].firstIndex { $0.isPost } ?? observations.endIndex
-                return (Array(observations[start..<end]), [Observation]?.none)
+                var post = CarriedPost()
+                for observation in observations[start..<end] { post.add(observation) }
+                return (Array(observations[start..<end]), Optional(post.essentials))
             }
             let taken = Self.carriedLines(posts, seen: seen ?? observations.map(\.time).max()!, budget: min(maxBytes.map { $0 / 2 } ?? Self.carryLimit, Self.carryLimit))
             (observations, lines) = (taken.observations, taken.lines)
@@ -159,7 +161,7 @@ package final class RecordingFile: Sendable {
         state.kept = [:]
         state.keptBytes = 0
         let taken = Self.carriedLines(active.map { ($0.value.lines.lines, $0.value.lines.essentials) }, seen: seen, budget: budget)
-        for (key, entry) in active.prefix(taken.posts) {
+        for (key, entry) in taken.posts.map({ active[$0] }) {
             var carried = entry
             carried.active = 0
             state.kept[key] = carried
@@ -169,7 +171,7 @@ package final class RecordingFile: Sendable {
         if let handle = state.handle, (try? AppendOnlyFile.append(Data((lines.joined(separator: "\n") + "\n").utf8), to: handle, at: UInt64(state.size), synchronize: false)) != nil {
             state.size += size
             state.keptBytes = state.kept.values.reduce(0) { $0 + $1.lines.bytes }
-            return taken.posts
+            return taken.posts.count
         } else {
             state.kept = [:]
             return 0
@@ -178,29 +180,33 @@ package final class RecordingFile: Sendable {
 
     /// Posts' carried lines as they are written: whole posts, the first given first, in at most
     /// `budget` bytes and `carryLimit` (a post that does not fit gives its `fallback` lines if
-    /// those do, else ends the list), then in the order they happened, each post line before
+    /// those do, else is left out: one large post does not keep the rest out), then in the
+    /// order they happened, each post line before
     /// its post's other lines: replayed alone, a file then scores the posts carried into it
     /// through time, as the watch did, and not all at once at its start.
-    /// - Returns: the lines with their observations, and how many posts were taken.
-    private static func carriedLines(_ posts: [(lines: [Observation], fallback: [Observation]?)], seen: Double, budget: Int64) -> (observations: [Observation], lines: [String], posts: Int) {
-        var taken: [[(Observation, String)]] = [], size: Int64 = 0
-        for post in posts {
+    /// - Returns: the lines with their observations, and which posts were taken.
+    private static func carriedLines(_ posts: [(lines: [Observation], fallback: [Observation]?)], seen: Double, budget: Int64) -> (observations: [Observation], lines: [String], posts: [Int]) {
+        var taken: [[(Observation, String)]] = [], chosen: [Int] = [], size: Int64 = 0
+        for (index, post) in posts.enumerated() {
+            // No line is shorter than this: the rest cannot fit.
+            guard min(budget, carryLimit) - size >= 64 else { break }
             func written(_ lines: [Observation]) -> (lines: [(Observation, String)], bytes: Int64) {
                 let written = lines.map { ($0, RecordingWriter.line($0, seen: seen, carried: true)) }
                 return (written, written.reduce(0) { $0 + Int64($1.1.utf8.count) + 1 })
             }
             var lines = written(post.lines)
             if size + lines.bytes > min(budget, carryLimit), let fallback = post.fallback { lines = written(fallback) }
-            guard size + lines.bytes <= min(budget, carryLimit) else { break }
+            guard size + lines.bytes <= min(budget, carryLimit) else { continue }
             size += lines.bytes
             taken.append(lines.lines)
+            chosen.append(index)
         }
         // A post line sorts at its post's earliest time, ahead of the lines of that time.
         let ordered = taken.enumerated().flatMap { post, lines in
             let first = lines.map(\.0.time).min() ?? 0
             return lines.enumerated().map { line, entry in (time: entry.0.isPost ? first : entry.0.time, post: post, line: line, entry: entry) }
         }.sorted { ($0.time, $0.post, $0.line) < ($1.time, $1.post, $1.line) }
-        return (ordered.map(\.entry.0), ordered.map(\.entry.1), taken.count)
+        return (ordered.map(\.entry.0), ordered.map(\.entry.1), chosen)
     }
 
     /// - Returns: the oldest file, when it was removed to keep `keep`.

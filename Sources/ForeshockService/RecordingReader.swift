@@ -126,9 +126,16 @@ package struct RecordingReader: Sendable {
             for field in Field.allCases { fields[field] = value[field.name] }
         }
         guard let observation = try Self.observation(fields, number: number) else { return nil }
-        let carried = fields[.carried]?.boolValue == true
+        var carried = false
+        if let given = fields[.carried], given != .null {
+            guard let flag = given.boolValue else { throw Problem(line: number, reason: "\"carried\" is not true or false") }
+            carried = flag
+        }
         guard let given = fields[.seen], given != .null else { return (observation, observation.time, carried) }
         guard let seen = Self.time(given) else { throw Problem(line: number, reason: "\"seen\" is not RFC 3339 or Unix seconds from 1970 to 9999") }
+        // A carried line repeats, at a rotation, what happened before it: replay plays it at its
+        // time (`RecordingDecoder`), and one dated later would move the clock past the file.
+        if carried, observation.time > seen + 1 { throw Problem(line: number, reason: "a carried line dated after its \"seen\", when it was written") }
         return (observation, max(seen, observation.time), carried)
     }
 
@@ -221,8 +228,9 @@ package enum RecordingWriter {
                       ("author", JSONText.string(author))]
         }
         var written = fields
-        // A second's slack: a post's or counter's own line is stamped when it was seen.
-        if let seen, seen > observation.time + 1 { written.insert(("seen", time(seen)), at: 2) }
+        // A second's slack: a post's or counter's own line is stamped when it was seen. A carried
+        // line always is: it was written at the rotation, whatever its time.
+        if let seen, carried || seen > observation.time + 1 { written.insert(("seen", time(seen)), at: 2) }
         if carried { written.insert(("carried", "true"), at: 2) }
         return "{" + written.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }

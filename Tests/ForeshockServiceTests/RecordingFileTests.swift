@@ -159,6 +159,28 @@ struct RecordingFileTests {
         #expect(lines.contains { $0.contains(#""carried":true"#) } && lines.filter { $0.contains(#""type":"counts""#) && !$0.contains("carried") }.count == 16, "\(lines.count) lines, \(size) bytes")
     }
 
+    @Test("A restart's carried posts: one too large for the limit gives its post line, answer and latest counter, one that does not fit at all is left out, and the posts after them are carried all the same; every carried line says when it was written")
+    func restartCarriesWhatFits() throws {
+        let path = try makeTemporaryDirectory().appendingPathComponent("traffic.jsonl").path
+        let recording = try RecordingFile(path: path, maxBytes: 8_192)
+        let start = 1_700_000_000.0, big = PostKey(source: "s", id: "big"), small = PostKey(source: "s", id: "small")
+        // The journal's posts, the latest active first: a complaint with a long history, then a quiet post.
+        var lines: [Observation] = [.post(key: big, time: start, createdAt: start, author: "dana", followers: 300, text: "@acme lost my bag", url: nil),
+                                    .answer(key: big, time: start + 30, author: "acme")]
+        lines += (1...90).map { .counts(key: big, time: start + Double($0) * 60, reshares: $0 * 2, replies: nil, likes: nil, quotes: nil) }
+        // A post line longer than the budget: left out, and not the end of the list.
+        lines.append(.post(key: PostKey(source: "s", id: "long"), time: start + 5, createdAt: start, author: "lee", followers: 5, text: String(repeating: "long ", count: 1_000), url: nil))
+        lines += [.post(key: small, time: start + 10, createdAt: start, author: "sam", followers: 20, text: "hello", url: nil),
+                  .counts(key: small, time: start + 5_000, reshares: 1, replies: nil, likes: nil, quotes: nil)]
+        recording.append(lines, seen: start + 5_400, carried: true)
+        recording.close()
+        let written = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        let bigLines = written.filter { $0.contains(#""id":"big""#) || $0.contains(#""post":"big""#) }
+        #expect(bigLines.count == 3 && bigLines[0].contains(#""type":"post""#) && bigLines.last?.contains(#""reshares":180"#) == true, "\(bigLines)")
+        #expect(written.filter { $0.contains(#""small""#) }.count == 2 && !written.contains { $0.contains(#""long""#) }, "\(written)")
+        #expect(written.allSatisfy { $0.contains(#""carried":true,"seen":"#) }, "\(written)")
+    }
+
     /// Two recordings written together.
     struct Both {
         let rotated: RecordingFile, whole: RecordingFile

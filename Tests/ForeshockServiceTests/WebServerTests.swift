@@ -97,7 +97,9 @@ struct WebServerTests {
 
     @Test("A remote silence add --url holds back a firing alert; without the token, or with a wrong one, 401 and nothing changes")
     func remoteSilence() async throws {
-        let api = try await Self.feed(Array(repeating: 5, count: 12) + [500])
+        // 30 polls, a second apart, before the post crosses: time for the five commands below
+        // on a loaded machine (12 were not, and the alert fired before the silence was added).
+        let api = try await Self.feed(Array(repeating: 5, count: 30) + [500])
         defer { api.stop() }
         let hook = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
         defer { hook.stop() }
@@ -115,7 +117,7 @@ struct WebServerTests {
         let added = await runForeshock(add, environment: ["FORESHOCK_TOKEN": Self.token])
         #expect(added.0 == .success && added.out.hasPrefix("s1 silences rule=big until "), "\(added.err)")
         // The post crosses the threshold: the alert fires, and is held back.
-        let firing = try await eventually(timeout: 40) {
+        let firing = try await eventually(timeout: 60) {
             let alerts = String(decoding: try await Self.get(url + "/api/v1/alerts").body, as: UTF8.self)
             return alerts.contains("\"rule\":\"big\"") && alerts.contains("silence s1")
         }
