@@ -7,9 +7,9 @@ import Synchronization
 /// `replay` can later show what other thresholds would have done with the same traffic. With
 /// a size limit it rotates like logrotate: FILE becomes FILE.1, FILE.1 becomes FILE.2, up to
 /// `keep` old files. Each new file starts with the carried lines (`CarriedPost`: post line,
-/// answer, first resharers, the corners of the counter's growth) of the posts active in the one
-/// before, so that a file replayed alone knows their age, size, answer and about how fast they
-/// grew, rather than scoring them as posts of age 0 found in their counters.
+/// answer, resharers while few, the counter's first and latest samples and its corners between)
+/// of the posts active in the one before, so that a file replayed alone scores them as the
+/// watch did, rather than as posts of age 0 found in their counters.
 package final class RecordingFile: Sendable {
     private struct State {
         /// nil after a rotation could not open the new file: the next write tries again.
@@ -181,9 +181,9 @@ package final class RecordingFile: Sendable {
     /// Posts' carried lines as they are written: whole posts, the first given first, in at most
     /// `budget` bytes and `carryLimit` (a post that does not fit gives its `fallback` lines if
     /// those do, else is left out: one large post does not keep the rest out), then in the
-    /// order they happened, each post line before
-    /// its post's other lines: replayed alone, a file then scores the posts carried into it
-    /// through time, as the watch did, and not all at once at its start.
+    /// order they happened, each post line before its post's other lines: replayed alone, a
+    /// file then scores the posts carried into it through time, as the watch did, and not all
+    /// at once at its start.
     /// - Returns: the lines with their observations, and which posts were taken.
     private static func carriedLines(_ posts: [(lines: [Observation], fallback: [Observation]?)], seen: Double, budget: Int64) -> (observations: [Observation], lines: [String], posts: [Int]) {
         var taken: [[(Observation, String)]] = [], chosen: [Int] = [], size: Int64 = 0
