@@ -30,10 +30,8 @@ enum WatchCommand {
         }
         let recording = try openRecording(arguments[.record], maxBytes: recordLimit, logger: logger)
         defer { recording?.close() }
-        var record: (@Sendable ([Observation], Double, Bool) -> Void)?
-        if let recording {
-            record = { observations, seen, carried in recording.append(observations, seen: seen, carried: carried) }
-        }
+        var record: (@Sendable (RecordedLines) -> Void)?
+        if let recording { record = { lines in recording.write(lines) } }
         let factory = WatchService.Factory(
             loadConfig: { () throws(WatchService.ReloadRefused) -> Config in
                 do throws(CommandError) {
@@ -106,6 +104,8 @@ enum WatchCommand {
                     logger.warning("cannot write the recording; its lines are lost until a write succeeds", [("file", path), ("reason", reason)])
                 case .writingAgain(let lost):
                     logger.info("writing the recording again", [("file", path), ("lines_lost", String(lost))])
+                case .restartCarried(let posts):
+                    logger.info("recording begins with the posts the state restored", [("file", path), ("carried_posts", String(posts))])
                 }
             }
         } catch {

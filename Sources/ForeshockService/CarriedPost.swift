@@ -11,10 +11,13 @@ import ForeshockCore
 /// Bounded whatever the post does: at most `resharersKept` reshare lines and `firstSamples`,
 /// `cornersKept` and `recentSamples` counter lines, so a rotation's memory grows with the posts
 /// it carries, not their lines.
-struct CarriedPost {
-    /// An observation with the size of the line it was written as (0 where no one counts).
-    struct Line {
-        var observation: Observation
+package struct CarriedPost: Sendable {
+    /// An observation with when the watch learned of it (its time, or later: a reshare dated
+    /// from a list of resharers) and the size of the line it was written as (0 where no one
+    /// counts).
+    package struct Line: Sendable {
+        package var observation: Observation
+        package var seen: Double
         var bytes: Int64
     }
 
@@ -69,11 +72,16 @@ struct CarriedPost {
         [post, answer, leaving].reduce(0) { $0 + ($1?.bytes ?? 0) } + [reshares, first, corners, recent].reduce(0) { $0 + $1.reduce(0) { $0 + $1.bytes } }
     }
 
+    package init() {}
+
     /// Takes one line of the post: the post line replaces one kept, the first answer is kept,
     /// resharers up to `resharersKept`, counters as samples.
-    /// - Parameter bytes: the size of the line as written, for the caller's memory bound.
-    mutating func add(_ observation: Observation, bytes: Int64 = 0) {
-        let line = Line(observation: observation, bytes: bytes)
+    /// - Parameters:
+    ///   - seen: when the watch learned of it, where that is later than its time: a carried
+    ///     line replays then, as the watch scored it.
+    ///   - bytes: the size of the line as written, for the caller's memory bound.
+    package mutating func add(_ observation: Observation, seen: Double? = nil, bytes: Int64 = 0) {
+        let line = Line(observation: observation, seen: max(seen ?? observation.time, observation.time), bytes: bytes)
         switch observation {
         case .post:
             post = line
@@ -88,23 +96,38 @@ struct CarriedPost {
             reshares.append(line)
         case .counts:
             latest = Self.merged(latest, observation)
-            count(Line(observation: latest!, bytes: bytes))
+            count(Line(observation: latest!, seen: line.seen, bytes: bytes))
         default:
             break
         }
     }
 
     /// The lines to write, the post line first (replay learns of the post from it), the rest
-    /// in the order they happened.
-    var lines: [Observation] {
-        let rest = [answer, leaving].compactMap { $0 } + reshares + first + corners + recent
-        return [post].compactMap { $0?.observation } + rest.map(\.observation).sorted { $0.time < $1.time }
+    /// in the order the watch learned of them.
+    package var lines: [Line] {
+        ordered([answer, leaving].compactMap { $0 } + reshares + first + corners + recent)
+    }
+
+    /// Fewer lines, for a file too small for all of them: the resharers and the counter thinned
+    /// to the corners of its whole growth, and the latest.
+    var compact: [Line] {
+        var thinned = CarriedPost()
+        thinned.first = Array((first + corners + recent).prefix(1))
+        for sample in (first + corners + recent).dropFirst() { thinned.thin(sample) }
+        let samples = thinned.first + thinned.corners + [recent.last ?? first.last].compactMap { $0 }
+        return ordered([answer].compactMap { $0 } + reshares + samples)
     }
 
     /// The fewest lines that still give the post's age, size and answer: its post line, the
-    /// answer and the counter as last polled, for a file too small for all of them.
-    var essentials: [Observation] {
-        [post?.observation].compactMap { $0 } + [answer?.observation, latest].compactMap { $0 }.sorted { $0.time < $1.time }
+    /// answer and the counter as last polled.
+    var essentials: [Line] {
+        ordered([answer, recent.last ?? first.last].compactMap { $0 })
+    }
+
+    private func ordered(_ rest: [Line]) -> [Line] { Self.ordered(rest, post: post) }
+
+    private static func ordered(_ rest: [Line], post: Line?) -> [Line] {
+        [post].compactMap { $0 } + rest.sorted { ($0.seen, $0.observation.time) < ($1.seen, $1.observation.time) }
     }
 
     /// A post's counter as last polled, each count as last given: a poll may give some counts

@@ -111,7 +111,7 @@ package struct RecordingDecoder: Sendable {
     /// cannot be read: `skipped` is called for each, `report` gets a line for each of the first
     /// 20, then a total, and progress every million lines. `body` is told which lines were
     /// carried into a file's start (`RecordingFile`), to drop those of posts known already;
-    /// their clock is their own time (or the clock, when that is later).
+    /// those are in order among themselves, not after the file before, where they happened.
     package func decodeInOrder(_ data: Data, name: String, report: (String) -> Void, skipped: () -> Void, body: (Observation, Double, Bool) -> Void) {
         decodeInOrder(Recording(data, name: name), report: report, skipped: skipped, body: body)
     }
@@ -124,6 +124,7 @@ package struct RecordingDecoder: Sendable {
             // Lines are numbered per file; progress counts them across the files.
             let readBefore = read
             let name = part.name
+            var carriedClock = -Double.infinity
             func skip(_ reason: String) {
                 problems += 1
                 skipped()
@@ -134,17 +135,26 @@ package struct RecordingDecoder: Sendable {
                     switch line {
                     case .problem(let problem):
                         skip(problem.description)
-                    case .observation(let observation, let number, let seen, let carried):
+                    case .observation(let observation, let number, let seen, let carried) where carried:
+                        // A file's carried lines, at its head, happened before it (in the file
+                        // before, when files are joined): in order among themselves, each played
+                        // when the watch learned of it, or at the clock when that is later.
+                        guard seen >= carriedClock - Self.clockSlack else {
+                            backwards += 1
+                            skip("line \(number): a carried line out of time order (\(Timestamp.format(Date(timeIntervalSince1970: seen))), after \(Timestamp.format(Date(timeIntervalSince1970: carriedClock)))); skipped")
+                            continue
+                        }
+                        carriedClock = max(carriedClock, seen)
+                        clock = max(clock, seen)
+                        body(observation, clock, true)
+                    case .observation(let observation, let number, let seen, _):
                         guard seen >= clock - Self.clockSlack else {
                             backwards += 1
                             skip("line \(number): out of time order (\(Timestamp.format(Date(timeIntervalSince1970: seen))), after \(Timestamp.format(Date(timeIntervalSince1970: clock)))); skipped")
                             continue
                         }
-                        // A carried line at its own time: a file's carried lines (in time order,
-                        // `RecordingFile`) replay through the time before it, as the watch scored
-                        // them, not all at its start; after the file before, that is behind the clock.
-                        clock = max(clock, carried ? observation.time : seen)
-                        body(observation, clock, carried)
+                        clock = max(clock, seen)
+                        body(observation, clock, false)
                     }
                 }
                 let before = read

@@ -10,6 +10,13 @@ import Synchronization
 /// answer, resharers while few, the counter's first and latest samples and its corners between)
 /// of the posts active in the one before, so that a file replayed alone scores them as the
 /// watch did, rather than as posts of age 0 found in their counters.
+/// What the watch hands its recording: a batch of observations as it learned of them, or at a
+/// restart the carried lines of the posts its state journal restored.
+package enum RecordedLines: Sendable {
+    case observed([Observation], seen: Double)
+    case carried([CarriedPost])
+}
+
 package final class RecordingFile: Sendable {
     private struct State {
         /// nil after a rotation could not open the new file: the next write tries again.
@@ -33,6 +40,8 @@ package final class RecordingFile: Sendable {
         case writeFailed(reason: String)
         /// A write succeeded after failures; `lost` lines were not written.
         case writingAgain(lost: Int)
+        /// A restart's restored posts were carried into the recording (`append(carried:)`).
+        case restartCarried(posts: Int)
     }
 
     /// A post's lines a new file starts with (`CarriedPost`), and when it last had a line of its
@@ -68,30 +77,34 @@ package final class RecordingFile: Sendable {
         state = Mutex(State(handle: handle, size: Int64(try handle.seekToEnd())))
     }
 
-    /// Appends lines in the order given.
-    /// - Parameters:
-    ///   - seen: when the watch learned of them (`RecordingWriter.line`).
-    ///   - carried: lines that repeat what the state journal restored (a restart): written as
-    ///     a rotation carries lines, marked so and in at most `carryLimit` bytes (and half the
-    ///     size limit), the first posts given first, each with all its lines or none.
-    package func append(_ observations: [Observation], seen: Double? = nil, carried: Bool = false) {
-        guard !observations.isEmpty else { return }
-        var observations = observations
-        var lines: [String]
-        if carried {
-            // Each post starts with its post line.
-            let posts = observations.indices.filter { observations[$0].isPost }.map { start in
-                let end = observations[(start + 1)...].firstIndex { $0.isPost } ?? observations.endIndex
-                var post = CarriedPost()
-                for observation in observations[start..<end] { post.add(observation) }
-                return (Array(observations[start..<end]), Optional(post.essentials))
-            }
-            let taken = Self.carriedLines(posts, seen: seen ?? observations.map(\.time).max()!, budget: min(maxBytes.map { $0 / 2 } ?? Self.carryLimit, Self.carryLimit))
-            (observations, lines) = (taken.observations, taken.lines)
-            guard !lines.isEmpty else { return }
-        } else {
-            lines = observations.map { RecordingWriter.line($0, seen: seen) }
+    /// Writes what the watch hands over (`RecordedLines`).
+    package func write(_ lines: RecordedLines) {
+        switch lines {
+        case .observed(let observations, let seen): append(observations, seen: seen)
+        case .carried(let posts): append(carried: posts)
         }
+    }
+
+    /// Appends the carried lines of a restart's restored posts, as a rotation carries them
+    /// (`carry`): in at most `carryLimit` bytes and half the size limit, the first posts given
+    /// first, each whole or thinned or left out, so that a recording begun at a restart knows
+    /// them.
+    package func append(carried posts: [CarriedPost]) {
+        let taken = Self.carriedLines(posts.filter { $0.post != nil }, budget: min(maxBytes.map { $0 / 2 } ?? Self.carryLimit, Self.carryLimit))
+        guard !taken.lines.isEmpty else { return }
+        write(taken.observations.map(\.observation), lines: taken.lines, seen: taken.observations.map(\.seen))
+        if let events { events(.restartCarried(posts: taken.posts.count)) }
+    }
+
+    /// Appends lines in the order given.
+    /// - Parameter seen: when the watch learned of them (`RecordingWriter.line`).
+    package func append(_ observations: [Observation], seen: Double? = nil) {
+        guard !observations.isEmpty else { return }
+        write(observations, lines: observations.map { RecordingWriter.line($0, seen: seen) }, seen: Array(repeating: seen, count: observations.count))
+    }
+
+    /// - Parameter seen: when the watch learned of each line.
+    private func write(_ observations: [Observation], lines: [String], seen: [Double?]) {
         let data = Data((lines.joined(separator: "\n") + "\n").utf8)
         let happened = state.withLock { state in
             var happened: [Event] = []
@@ -99,7 +112,7 @@ package final class RecordingFile: Sendable {
                 let removed = rotate(&state)
                 // The lines that rotated it still fit after the carried ones (a batch larger
                 // than the limit is written whole all the same, in a file of its own).
-                let posts = carry(&state, budget: min(maxBytes / 2, maxBytes - Int64(data.count)), seen: seen ?? observations.map(\.time).max()!)
+                let posts = carry(&state, budget: min(maxBytes / 2, maxBytes - Int64(data.count)))
                 happened.append(.rotated(removed: removed, carriedPosts: posts))
             }
             // Whole or not at all: no half line for the next write to run on from.
@@ -119,21 +132,21 @@ package final class RecordingFile: Sendable {
                 state.lost = nil
             }
             state.size += Int64(data.count)
-            if maxBytes != nil { remember(observations, lines: lines, in: &state) }
+            if maxBytes != nil { remember(observations, lines: lines, seen: seen, in: &state) }
             return happened
         }
         if let events { happened.forEach(events) }
     }
 
     /// Notes each post line written, and each line of a post whose post line is kept.
-    private func remember(_ observations: [Observation], lines: [String], in state: inout State) {
-        for (observation, line) in zip(observations, lines) {
+    private func remember(_ observations: [Observation], lines: [String], seen: [Double?], in state: inout State) {
+        for ((observation, line), seen) in zip(zip(observations, lines), seen) {
             state.written += 1
             let key = observation.key
             if state.kept[key] == nil, observation.isPost { state.kept[key] = Kept(lines: CarriedPost(), active: 0) }
             guard state.kept[key] != nil else { continue }
             let before = state.kept[key]!.lines.bytes
-            state.kept[key]!.lines.add(observation, bytes: Int64(line.utf8.count) + 1)
+            state.kept[key]!.lines.add(observation, seen: seen, bytes: Int64(line.utf8.count) + 1)
             state.kept[key]!.active = state.written
             state.keptBytes += state.kept[key]!.lines.bytes - before
         }
@@ -148,19 +161,18 @@ package final class RecordingFile: Sendable {
         state.keptBytes = size
     }
 
-    /// Writes at the head of a new file the kept lines of the posts active in the file before,
-    /// the latest first, in at most half the size limit (so that a file of carried lines alone
-    /// never rotates at once into another) and `carryLimit`.
-    /// - Parameter seen: when the watch wrote them (their `seen`; their `time` is when it found
-    ///   each post, polled its counter, saw the answer), so that files replayed together keep
-    ///   their order; marked carried, so that replay drops them after the file before, where
-    ///   they would repeat what it holds (`PostOutcomes.add`).
+    /// Writes at the head of a new file the kept lines of the posts active in the one before,
+    /// the latest first, in at most `budget` bytes (half the size limit, so that a file of
+    /// carried lines alone never rotates at once into another, less what rotated it) and
+    /// `carryLimit`. Each keeps the `seen` it was written with, so that a file replayed alone
+    /// plays them as the watch learned of them; marked carried, so that replay drops them after
+    /// the file before, where they repeat what it holds (`PostOutcomes.add`).
     /// - Returns: how many posts it carried.
-    private func carry(_ state: inout State, budget: Int64, seen: Double) -> Int {
+    private func carry(_ state: inout State, budget: Int64) -> Int {
         let active = state.kept.filter { $0.value.active > 0 }.sorted { $0.value.active > $1.value.active }
         state.kept = [:]
         state.keptBytes = 0
-        let taken = Self.carriedLines(active.map { ($0.value.lines.lines, $0.value.lines.essentials) }, seen: seen, budget: budget)
+        let taken = Self.carriedLines(active.map(\.value.lines), budget: budget)
         for (key, entry) in taken.posts.map({ active[$0] }) {
             var carried = entry
             carried.active = 0
@@ -179,33 +191,32 @@ package final class RecordingFile: Sendable {
     }
 
     /// Posts' carried lines as they are written: whole posts, the first given first, in at most
-    /// `budget` bytes and `carryLimit` (a post that does not fit gives its `fallback` lines if
-    /// those do, else is left out: one large post does not keep the rest out), then in the
-    /// order they happened, each post line before its post's other lines: replayed alone, a
-    /// file then scores the posts carried into it through time, as the watch did, and not all
-    /// at once at its start.
+    /// `budget` bytes and `carryLimit` (a post whose lines do not fit gives its `compact` ones,
+    /// else its `essentials`, else is left out: one large post does not keep the rest out),
+    /// then in the order the watch learned of them, each post line before its post's other
+    /// lines: replayed alone, a file then scores the posts carried into it through time, as the
+    /// watch did, and not all at once at its start.
     /// - Returns: the lines with their observations, and which posts were taken.
-    private static func carriedLines(_ posts: [(lines: [Observation], fallback: [Observation]?)], seen: Double, budget: Int64) -> (observations: [Observation], lines: [String], posts: [Int]) {
-        var taken: [[(Observation, String)]] = [], chosen: [Int] = [], size: Int64 = 0
+    private static func carriedLines(_ posts: [CarriedPost], budget: Int64) -> (observations: [CarriedPost.Line], lines: [String], posts: [Int]) {
+        var taken: [[(CarriedPost.Line, String)]] = [], chosen: [Int] = [], size: Int64 = 0
         for (index, post) in posts.enumerated() {
             // No line is shorter than this: the rest cannot fit.
             guard min(budget, carryLimit) - size >= 64 else { break }
-            func written(_ lines: [Observation]) -> (lines: [(Observation, String)], bytes: Int64) {
-                let written = lines.map { ($0, RecordingWriter.line($0, seen: seen, carried: true)) }
-                return (written, written.reduce(0) { $0 + Int64($1.1.utf8.count) + 1 })
+            for lines in [post.lines, post.compact, post.essentials] {
+                let written = lines.map { ($0, RecordingWriter.line($0.observation, seen: $0.seen, carried: true)) }
+                let bytes = written.reduce(0) { $0 + Int64($1.1.utf8.count) + 1 }
+                guard size + bytes <= min(budget, carryLimit) else { continue }
+                size += bytes
+                taken.append(written)
+                chosen.append(index)
+                break
             }
-            var lines = written(post.lines)
-            if size + lines.bytes > min(budget, carryLimit), let fallback = post.fallback { lines = written(fallback) }
-            guard size + lines.bytes <= min(budget, carryLimit) else { continue }
-            size += lines.bytes
-            taken.append(lines.lines)
-            chosen.append(index)
         }
-        // A post line sorts at its post's earliest time, ahead of the lines of that time.
+        // A post line sorts when its post's first line was learned, ahead of the lines then.
         let ordered = taken.enumerated().flatMap { post, lines in
-            let first = lines.map(\.0.time).min() ?? 0
-            return lines.enumerated().map { line, entry in (time: entry.0.isPost ? first : entry.0.time, post: post, line: line, entry: entry) }
-        }.sorted { ($0.time, $0.post, $0.line) < ($1.time, $1.post, $1.line) }
+            let first = lines.map(\.0.seen).min() ?? 0
+            return lines.enumerated().map { line, entry in (seen: entry.0.observation.isPost ? first : entry.0.seen, post: post, line: line, entry: entry) }
+        }.sorted { ($0.seen, $0.post, $0.line) < ($1.seen, $1.post, $1.line) }
         return (ordered.map(\.entry.0), ordered.map(\.entry.1), chosen)
     }
 

@@ -127,7 +127,7 @@ package struct RecordingReader: Sendable {
         }
         guard let observation = try Self.observation(fields, number: number) else { return nil }
         var carried = false
-        if let given = fields[.carried], given != .null {
+        if let given = fields[.carried] {
             guard let flag = given.boolValue else { throw Problem(line: number, reason: "\"carried\" is not true or false") }
             carried = flag
         }

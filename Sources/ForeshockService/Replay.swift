@@ -15,6 +15,8 @@ package final class Replay {
     private var tracedKey: PostKey?
     private var nextTrace: Double?
     private var batch: [Observation] = []
+    /// When the watch learned of each line of `batch` (the replay's clock then).
+    private var learned: [Double] = []
     /// Whether `batch` holds carried lines (`add`), which are scored but not counted for volume.
     private var batchCarried = false
     private var nextTick: Double?
@@ -90,6 +92,7 @@ package final class Replay {
             batchCarried = carried
         }
         batch.append(observation)
+        learned.append(clock)
         if !sampled.isEmpty, let sampler = sampled[observation.key] {
             sampledOutcomes.add(observation, seen: clock)
             // A sampled post's observation ends its batch, so a notification about it is
@@ -166,9 +169,12 @@ package final class Replay {
 
     private func flush() {
         guard !batch.isEmpty else { return }
-        let observations = batch
+        let observations = batch, learned = self.learned
         batch.removeAll(keepingCapacity: true)
-        deliver(engine.ingest(observations, countingVolume: !batchCarried))
+        self.learned.removeAll(keepingCapacity: true)
+        // An alert is stamped no earlier than the watch learned what set it off (a reshare
+        // dated from a list of resharers): whatever other lines had come by then.
+        deliver(engine.ingest(observations, learned: learned, countingVolume: !batchCarried))
     }
 
     private func deliver(_ notes: [AlertNotification]) {

@@ -48,7 +48,7 @@ package actor WatchPipeline {
     /// Set while a compaction waits for the engine's tracked keys: the posts written meanwhile,
     /// whose lines the rewrite must keep although the keys it got do not name them.
     private var writtenWhileCompacting: Set<PostKey>?
-    private let record: (@Sendable ([Observation], Double, Bool) -> Void)?
+    private let record: (@Sendable (RecordedLines) -> Void)?
     private let clock: @Sendable () -> Date
     private let logger: Logger
     /// A recent post, followed for its counters and the brand's answer.
@@ -91,7 +91,7 @@ package actor WatchPipeline {
     ///   - journal: where observations are written before they are scored; nil keeps nothing.
     ///   - clock: the time now (the demo runs a faster one).
     package init(config: Config, pollers: [FeedPoller], journal: StateJournal? = nil, logger: Logger = Logger(handler: StreamLogHandler(level: .critical)),
-                clock: @escaping @Sendable () -> Date = Date.init, record: (@Sendable ([Observation], Double, Bool) -> Void)? = nil,
+                clock: @escaping @Sendable () -> Date = Date.init, record: (@Sendable (RecordedLines) -> Void)? = nil,
                 deliver: @escaping @Sendable ([AlertNotification]) -> Void) {
         engine = ScoringEngine(config: config)
         self.config = config
@@ -169,17 +169,28 @@ package actor WatchPipeline {
         guard let record else { return }
         let tracked = await onEngine { $0.trackedKeys }
         var posts: [PostKey: (lines: CarriedPost, last: Double)] = [:]
-        for case .observations(let observations) in entries {
-            for observation in observations where tracked.contains(observation.key) {
-                posts[observation.key, default: (CarriedPost(), observation.time)].lines.add(observation)
-                posts[observation.key]!.last = max(posts[observation.key]!.last, observation.time)
+        // When the watch learned of each line, as near as the journal knows (its `rewrite`):
+        // the latest time of the lines and ticks before it.
+        var clock = -Double.infinity
+        for entry in entries {
+            switch entry {
+            case .tick(let time):
+                clock = max(clock, time)
+            case .observations(let observations):
+                for observation in observations {
+                    clock = max(clock, observation.time)
+                    guard tracked.contains(observation.key) else { continue }
+                    posts[observation.key, default: (CarriedPost(), observation.time)].lines.add(observation, seen: clock)
+                    posts[observation.key]!.last = max(posts[observation.key]!.last, observation.time)
+                }
+            default:
+                continue
             }
         }
         // The latest active first, as a rotation carries them: a bounded file keeps those.
-        let lines = posts.filter { $0.value.lines.post != nil }.sorted { ($0.value.last, $0.key) > ($1.value.last, $1.key) }
-            .flatMap(\.value.lines.lines)
-        guard !lines.isEmpty else { return }
-        record(lines, clock().timeIntervalSince1970, true)
+        let carried = posts.filter { $0.value.lines.post != nil }.sorted { ($0.value.last, $0.key) > ($1.value.last, $1.key) }.map(\.value.lines)
+        guard !carried.isEmpty else { return }
+        record(.carried(carried))
     }
 
     /// Scores one poll's findings, then spends the source's call budget on the posts that need
@@ -610,7 +621,7 @@ package actor WatchPipeline {
         let normalized = write(observations, then: entries, seen: seen)
         guard !normalized.isEmpty else { return }
         follow(normalized)
-        record?(normalized, seen, false)
+        record?(.observed(normalized, seen: seen))
         let (notes, seconds) = await onEngine { engine in Self.timed { engine.ingest(normalized) } }
         counters.scoringSeconds += seconds
         counters.scoringBatches += 1

@@ -95,7 +95,7 @@ package actor WatchService {
     ///   - record: appends every observation the core sees (`--record`).
     ///   - clock: the time observations are stamped with (the demo runs a faster one).
     package init(config: Config, stateDir: String, notifier: Notifier, factory: Factory, options: Options, terminal: Terminal, logger: Logger,
-                record: (@Sendable ([Observation], Double, Bool) -> Void)? = nil, clock: @escaping @Sendable () -> Date = Date.init) {
+                record: (@Sendable (RecordedLines) -> Void)? = nil, clock: @escaping @Sendable () -> Date = Date.init) {
         self.config = config
         self.stateDir = stateDir
         self.factory = factory

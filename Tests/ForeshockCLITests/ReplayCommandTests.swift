@@ -181,18 +181,23 @@ struct ReplayCommandTests {
         #expect(storm.0 == .success && storm.out.contains("FIRING warning storm"), "\(storm.out)")
     }
 
-    @Test("A carried line whose mark is not true or false, or dated after it was written, is said and skipped: it would have been taken for the recording's own, or moved its clock a day on")
+    @Test("A carried line whose mark is not true or false, dated after it was written, or out of order among the carried lines is said and skipped: it would have been taken for the recording's own, or moved its clock a day on")
     func hostileCarriedLines() async throws {
         let path = try writeTemporaryFile("""
         {"type":"post","time":1700000000,"carried":"yes","seen":1700003600,"created_at":1700000000,"source":"x","id":"p1","text":"hi"}
         {"type":"counts","time":1700090000,"carried":true,"seen":1700003600,"source":"x","post":"p1","reshares":20}
+        {"type":"counts","time":1700000100,"carried":null,"seen":1700003600,"source":"x","post":"p1","reshares":20}
+        {"type":"post","time":1700000200,"carried":true,"seen":1700000200,"created_at":1700000000,"source":"x","id":"p3","text":"hey"}
+        {"type":"counts","time":1700000100,"carried":true,"seen":1700000100,"source":"x","post":"p3","reshares":4}
         {"type":"post","time":1700003610,"source":"x","id":"p2","text":"hello"}
 
         """, name: "hostile.jsonl")
         let (status, out, err) = await runForeshock(["replay", path])
         #expect(status == .success && err.contains("line 1: \"carried\" is not true or false; skipped")
-                && err.contains("line 2: a carried line dated after its \"seen\", when it was written; skipped"), "\(err)")
-        #expect(out.contains("1 observation, 1 post over 0s") && out.contains("2 lines skipped"), "\(out)")
+                && err.contains("line 2: a carried line dated after its \"seen\", when it was written; skipped")
+                && err.contains("line 3: \"carried\" is not true or false; skipped")
+                && err.contains("line 5: a carried line out of time order"), "\(err)")
+        #expect(out.contains("2 observations, 2 posts over 0s") && out.contains("4 lines skipped"), "\(out)")
     }
 
     @Test("JSON output: the alerts, a summary, and a bad line or a misspelt type reported by number and skipped")

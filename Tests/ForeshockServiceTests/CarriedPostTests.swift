@@ -24,7 +24,7 @@ struct CarriedPostTests {
         carried.add(.post(key: Self.key, time: Self.start, createdAt: Self.start, author: "dana", followers: 90, text: "hi", url: nil), bytes: 100)
         let samples = (1...360).map { minute in (minute, rows.filter { $0.time <= Double(minute) * 60 }.count) }
         for (minute, reshares) in samples { carried.add(Self.counts(minute, reshares), bytes: 100) }
-        let lines = carried.lines, kept = Self.reshares(in: lines)
+        let lines = carried.lines.map(\.observation), kept = Self.reshares(in: lines)
         #expect(lines.first?.isPost == true && lines.count == 1 + kept.count && carried.bytes == Int64(lines.count) * 100)
         let most = CarriedPost.firstSamples + CarriedPost.cornersKept + 1 + CarriedPost.recentSamples
         #expect(kept.count > CarriedPost.firstSamples + CarriedPost.recentSamples + 1 && kept.count <= most, "\(kept.count) counter lines")
@@ -56,7 +56,7 @@ struct CarriedPostTests {
             if minute % 5 == 0 { reshares += reshares / 2 }
             carried.add(Self.counts(minute, reshares, replies: minute), bytes: 10)
         }
-        let kept = Self.reshares(in: carried.lines)
+        let kept = Self.reshares(in: carried.lines.map(\.observation))
         #expect(carried.corners.count == CarriedPost.cornersKept, "\(carried.corners.count) corners")
         #expect(kept.count == CarriedPost.firstSamples + CarriedPost.cornersKept + 1 + CarriedPost.recentSamples, "\(kept.count)")
         #expect(kept.last?.reshares == reshares && kept.map(\.time) == kept.map(\.time).sorted())
@@ -68,7 +68,7 @@ struct CarriedPostTests {
         // Flat for 200 polls, then growing: the run's ends, not 64 copies of it.
         for poll in 0..<200 { carried.add(.counts(key: Self.key, time: Self.start + Double(poll), reshares: 3, replies: 0, likes: nil, quotes: nil)) }
         carried.add(.counts(key: Self.key, time: Self.start + 200, reshares: 4, replies: 0, likes: nil, quotes: nil))
-        #expect(Self.reshares(in: carried.lines).map(\.time) == [Self.start, Self.start + 199, Self.start + 200])
+        #expect(Self.reshares(in: carried.lines.map(\.observation)).map(\.time) == [Self.start, Self.start + 199, Self.start + 200])
         // Then every second for an hour, a reshare every 10 s.
         for second in 201..<3_800 {
             carried.add(.counts(key: Self.key, time: Self.start + Double(second), reshares: 4 + (second - 200) / 10, replies: 0, likes: nil, quotes: nil))
@@ -91,14 +91,14 @@ struct CarriedPostTests {
         carried.add(.post(key: Self.key, time: Self.start + 100, createdAt: Self.start, author: "dana", followers: 300, text: "new", url: nil), bytes: 7)
         carried.add(Self.counts(2, 64), bytes: 7)
         carried.add(Self.counts(3, nil, replies: 5), bytes: 7)
-        var lines = carried.lines
+        var lines = carried.lines.map(\.observation)
         #expect(lines.count == 1 + 1 + CarriedPost.resharersKept + 2 && carried.bytes == Int64(lines.count) * 7, "\(lines.count)")
         if case .post(_, _, _, _, _, let text, _) = lines[0] { #expect(text == "new") } else { Issue.record("\(lines[0])") }
         #expect(lines.filter { if case .answer(_, Self.start + 50, _) = $0 { true } else { false } }.count == 1)
         #expect(lines.last == Self.counts(3, 64, replies: 5), "the latest counts, each as last given")
         carried.add(.reshare(key: Self.key, time: Self.start + 200, user: "one too many", followers: 10), bytes: 7)
-        lines = carried.lines
+        lines = carried.lines.map(\.observation)
         #expect(!lines.contains { if case .reshare = $0 { true } else { false } } && carried.bytes == Int64(lines.count) * 7, "\(lines)")
-        #expect(carried.essentials.count == 3 && carried.essentials.first?.isPost == true)
+        #expect(carried.essentials.map(\.observation).count == 3 && carried.essentials.map(\.observation).first?.isPost == true)
     }
 }

@@ -249,7 +249,7 @@ struct WatchPipelineTests {
         let sent = Notified()
         let clock = Mutex(now)
         let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())], clock: { clock.withLock { $0 } },
-                                     record: { recording.append($0, seen: $1, carried: $2) }) { notes in sent.withLock { $0 += notes } }
+                                     record: { recording.write($0) }) { notes in sent.withLock { $0 += notes } }
         for (at, reshares) in [(0.0, 5), (660, 6), (1000, 7)] {
             clock.withLock { $0 = now.addingTimeInterval(at) }
             var outcome = PollOutcome(source: "m", observedAt: now.addingTimeInterval(at))

@@ -129,15 +129,17 @@ package final class ScoringEngine: @unchecked Sendable {
     }
 
     /// Applies a batch of observations (in time order) and evaluates the rules after each.
+    /// - Parameter learned: when the watch learned of each observation (a recording's `seen`),
+    ///   where that is later than its time: what it changes of an alert is stamped no earlier.
     /// - Parameter countingVolume: false for posts that are not the source's traffic at their
     ///   time (a recording's carried lines: only the posts still active when it rotated), which
     ///   would make a baseline of a trickle and the recording's own traffic a storm after it.
     /// - Returns: the notifications, ordered by time, then post, then rule.
-    package func ingest(_ observations: [Observation], countingVolume: Bool = true) -> [AlertNotification] {
-        access.run("ingest") { ingestExclusively(observations, countingVolume: countingVolume) }
+    package func ingest(_ observations: [Observation], learned: [Double]? = nil, countingVolume: Bool = true) -> [AlertNotification] {
+        access.run("ingest") { ingestExclusively(observations, learned: learned, countingVolume: countingVolume) }
     }
 
-    private func ingestExclusively(_ observations: [Observation], countingVolume: Bool) -> [AlertNotification] {
+    private func ingestExclusively(_ observations: [Observation], learned: [Double]?, countingVolume: Bool) -> [AlertNotification] {
         var hashes: [UInt64] = [], volumes: [VolumeBaseline.Reading] = [], typicals: [Double] = [], latestSeen: [Double] = []
         latestSeen.reserveCapacity(observations.count)
         hashes.reserveCapacity(observations.count)
@@ -186,7 +188,7 @@ package final class ScoringEngine: @unchecked Sendable {
                 break
             }
             if needsTypical, typical == nil { typical = sources[current].typicalFollowers(default: nStar) }
-            latestSoFar = max(latestSoFar, observation.time)
+            latestSoFar = max(latestSoFar, observation.time, learned?[latestSeen.count] ?? observation.time)
             latestSeen.append(latestSoFar)
             hashes.append(key.stableHash)
             volumes.append(sources[current].volume.reading)
