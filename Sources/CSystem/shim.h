@@ -3,12 +3,14 @@
 
 // The C library's calls that Swift's Glibc module does not bring in. All prefixed `csystem_`.
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <malloc.h>
-#include <string.h>
+#include <stddef.h>
 #include <sys/types.h>
+
+// glibc declares memmem only under _GNU_SOURCE, and defining that here changes the system
+// headers' structs under other modules that include them too (Dispatch's fd_set): declared
+// as glibc has it instead.
+extern void *memmem(const void *haystack, size_t haystackLength, const void *needle, size_t needleLength);
 
 // Gives the memory glibc holds free in its arenas back to the system: a parse of megabytes
 // on one thread would otherwise stay resident in that thread's arena for good.
