@@ -111,11 +111,20 @@ package struct CarriedPost: Sendable {
     /// Fewer lines, for a file too small for all of them: the resharers and the counter thinned
     /// to the corners of its whole growth, and the latest.
     var compact: [Line] {
+        ordered([answer].compactMap { $0 } + reshares + thinnedCounter)
+    }
+
+    /// Fewer still: the thinned counter without the resharers, for a post that has a counter
+    /// (without one, its resharers are all there is of its size).
+    var counterOnly: [Line]? {
+        reshares.isEmpty || (first.isEmpty && recent.isEmpty) ? nil : ordered([answer].compactMap { $0 } + thinnedCounter)
+    }
+
+    private var thinnedCounter: [Line] {
         var thinned = CarriedPost()
         thinned.first = Array((first + corners + recent).prefix(1))
         for sample in (first + corners + recent).dropFirst() { thinned.thin(sample) }
-        let samples = thinned.first + thinned.corners + [recent.last ?? first.last].compactMap { $0 }
-        return ordered([answer].compactMap { $0 } + reshares + samples)
+        return thinned.first + thinned.corners + [recent.last ?? first.last].compactMap { $0 }
     }
 
     /// The fewest lines that still give the post's age, size and answer: its post line, the

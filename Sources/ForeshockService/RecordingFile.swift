@@ -192,7 +192,8 @@ package final class RecordingFile: Sendable {
 
     /// Posts' carried lines as they are written: whole posts, the first given first, in at most
     /// `budget` bytes and `carryLimit` (a post whose lines do not fit gives its `compact` ones,
-    /// else its `essentials`, else is left out: one large post does not keep the rest out),
+    /// else its `counterOnly`, else its `essentials`, else is left out: one large post does not
+    /// keep the rest out),
     /// then in the order the watch learned of them, each post line before its post's other
     /// lines: replayed alone, a file then scores the posts carried into it through time, as the
     /// watch did, and not all at once at its start.
@@ -202,7 +203,7 @@ package final class RecordingFile: Sendable {
         for (index, post) in posts.enumerated() {
             // No line is shorter than this: the rest cannot fit.
             guard min(budget, carryLimit) - size >= 64 else { break }
-            for lines in [post.lines, post.compact, post.essentials] {
+            for lines in [post.lines, post.compact, post.counterOnly, post.essentials].compactMap({ $0 }) {
                 let written = lines.map { ($0, RecordingWriter.line($0.observation, seen: $0.seen, carried: true)) }
                 let bytes = written.reduce(0) { $0 + Int64($1.1.utf8.count) + 1 }
                 guard size + bytes <= min(budget, carryLimit) else { continue }

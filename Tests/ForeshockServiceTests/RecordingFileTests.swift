@@ -171,7 +171,7 @@ struct RecordingFileTests {
         #expect(lines.contains { $0.contains(#""carried":true"#) } && lines.filter { $0.contains(#""type":"counts""#) && !$0.contains("carried") }.count == 16, "\(lines.count) lines, \(size) bytes")
     }
 
-    @Test("A restart's carried posts: one too large for the limit is thinned to its counter's corners, one that does not fit at all is left out, and the posts after them are carried all the same; every carried line says when it was written")
+    @Test("A restart's carried posts: one too large for the limit is thinned to its counter's corners (without its resharers where they do not fit), one that does not fit at all is left out, and the posts after them are carried all the same; every carried line says when it was written")
     func restartCarriesWhatFits() throws {
         let path = try makeTemporaryDirectory().appendingPathComponent("traffic.jsonl").path
         let recording = try RecordingFile(path: path, maxBytes: 8_192)
@@ -180,6 +180,8 @@ struct RecordingFileTests {
         var lines: [Observation] = [.post(key: big, time: start, createdAt: start, author: "dana", followers: 300, text: "@acme lost my bag", url: nil),
                                     .answer(key: big, time: start + 30, author: "acme")]
         lines += (1...90).map { .counts(key: big, time: start + Double($0) * 60, reshares: $0 * 2, replies: nil, likes: nil, quotes: nil) }
+        // Its first 30 resharers, fetched: 4 KB of their own, more than the 4,096 bytes the carry has.
+        lines += (1...30).map { .reshare(key: big, time: start + Double($0) * 4, user: "fan\($0)", followers: 100) }
         // A post line longer than the budget: left out, and not the end of the list.
         lines.append(.post(key: PostKey(source: "s", id: "long"), time: start + 5, createdAt: start, author: "lee", followers: 5, text: String(repeating: "long ", count: 1_000), url: nil))
         lines += [.post(key: small, time: start + 10, createdAt: start, author: "sam", followers: 20, text: "hello", url: nil),
@@ -194,9 +196,10 @@ struct RecordingFileTests {
         recording.close()
         let written = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         let bigLines = written.filter { $0.contains(#""id":"big""#) || $0.contains(#""post":"big""#) }
-        // The complaint's 92 lines thinned: its post line, answer and counter's corners to the latest.
+        // The complaint's 122 lines thinned: its post line, answer and counter's corners to the
+        // latest, without the resharers, which do not fit with them.
         #expect((4...20).contains(bigLines.count) && bigLines[0].contains(#""type":"post""#) && bigLines.contains { $0.contains(#""type":"answer""#) }
-                && bigLines.last?.contains(#""reshares":180"#) == true, "\(bigLines)")
+                && !bigLines.contains { $0.contains(#""type":"reshare""#) } && bigLines.last?.contains(#""reshares":180"#) == true, "\(bigLines)")
         #expect(written.filter { $0.contains(#""small""#) }.count == 2 && !written.contains { $0.contains(#""long""#) }, "\(written)")
         // Each says when the watch learned of it, and they come in that order.
         #expect(written.allSatisfy { $0.contains(#""carried":true,"seen":"#) }, "\(written)")
