@@ -257,7 +257,9 @@ package struct Backtest: Sendable {
         var first = Set<PostKey>()
         for note in notes where names.contains(note.rule) {
             figures.notifications += 1
-            if note.pages { figures.pages += 1 }
+            // Pages in the recording's own span (not those its carried lines replay), which the
+            // rate a day divides by.
+            if note.pages, note.time >= outcomes.start ?? -.infinity { figures.pages += 1 }
             guard note.isPost, note.reason == .started || note.reason == .escalated, first.insert(note.key).inserted else { continue }
             let outcome = outcomes[note.key]
             let counted = outcome.map(outcomes.reachedWhileWatched) ?? false

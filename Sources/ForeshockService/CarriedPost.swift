@@ -83,7 +83,9 @@ package struct CarriedPost: Sendable {
     package mutating func add(_ observation: Observation, seen: Double? = nil, bytes: Int64 = 0) {
         let line = Line(observation: observation, seen: max(seen ?? observation.time, observation.time), bytes: bytes)
         switch observation {
-        case .post:
+        case .post where post == nil:
+            // The first: when the post was found, which its lines follow (a later one, dated
+            // later, would sort after them).
             post = line
         case .answer where answer == nil:
             answer = line
@@ -121,10 +123,12 @@ package struct CarriedPost: Sendable {
     }
 
     private var thinnedCounter: [Line] {
+        let samples = first + corners + recent
+        guard samples.count > 1 else { return samples }
         var thinned = CarriedPost()
-        thinned.first = Array((first + corners + recent).prefix(1))
-        for sample in (first + corners + recent).dropFirst() { thinned.thin(sample) }
-        return thinned.first + thinned.corners + [recent.last ?? first.last].compactMap { $0 }
+        thinned.first = [samples[0]]
+        for sample in samples.dropFirst() { thinned.thin(sample) }
+        return thinned.first + thinned.corners + [samples[samples.count - 1]]
     }
 
     /// The fewest lines that still give the post's age, size and answer: its post line, the
@@ -133,10 +137,12 @@ package struct CarriedPost: Sendable {
         ordered([answer, recent.last ?? first.last].compactMap { $0 })
     }
 
-    private func ordered(_ rest: [Line]) -> [Line] { Self.ordered(rest, post: post) }
-
-    private static func ordered(_ rest: [Line], post: Line?) -> [Line] {
-        [post].compactMap { $0 } + rest.sorted { ($0.seen, $0.observation.time) < ($1.seen, $1.observation.time) }
+    /// In the order the watch learned of them, the post line first of those learned together:
+    /// a reshare the journal held before the post line comes before it, as it came.
+    private func ordered(_ rest: [Line]) -> [Line] {
+        ([post].compactMap { $0 } + rest).enumerated().sorted { a, b in
+            (a.element.seen, a.element.observation.isPost ? 0 : 1, a.offset) < (b.element.seen, b.element.observation.isPost ? 0 : 1, b.offset)
+        }.map(\.element)
     }
 
     /// A post's counter as last polled, each count as last given: a poll may give some counts
@@ -187,8 +193,14 @@ package struct CarriedPost: Sendable {
             // before it, which becomes a corner and the door's new hinge.
             let corner = Self.point(leaving.observation)
             corners.append(leaving)
-            door = (slope(point, from: corner, by: -1), slope(point, from: corner, by: 1))
             if corners.count > Self.cornersKept { dropShallowestCorner() }
+            // A sample polled at the corner's own time opens no door yet (its slope is 0/0).
+            guard point.time > corner.time else {
+                self.door = nil
+                self.leaving = sample
+                return
+            }
+            door = (slope(point, from: corner, by: -1), slope(point, from: corner, by: 1))
         }
         self.door = door
         leaving = sample

@@ -148,6 +148,8 @@ package struct RecordingDecoder: Sendable {
                         clock = max(clock, seen)
                         body(observation, clock, true)
                     case .observation(let observation, let number, let seen, _):
+                        // The next carried block (a restart's into this file) is in order by itself.
+                        carriedClock = -Double.infinity
                         guard seen >= clock - Self.clockSlack else {
                             backwards += 1
                             skip("line \(number): out of time order (\(Timestamp.format(Date(timeIntervalSince1970: seen))), after \(Timestamp.format(Date(timeIntervalSince1970: clock)))); skipped")

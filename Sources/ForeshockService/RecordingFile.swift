@@ -91,9 +91,9 @@ package final class RecordingFile: Sendable {
     /// them.
     package func append(carried posts: [CarriedPost]) {
         let taken = Self.carriedLines(posts.filter { $0.post != nil }, budget: min(maxBytes.map { $0 / 2 } ?? Self.carryLimit, Self.carryLimit))
-        guard !taken.lines.isEmpty else { return }
-        write(taken.observations.map(\.observation), lines: taken.lines, seen: taken.observations.map(\.seen))
-        if let events { events(.restartCarried(posts: taken.posts.count)) }
+        guard !taken.lines.isEmpty,
+              write(taken.observations.map(\.observation), lines: taken.lines, seen: taken.observations.map(\.seen)) else { return }
+        events?(.restartCarried(posts: taken.posts.count))
     }
 
     /// Appends lines in the order given.
@@ -104,9 +104,11 @@ package final class RecordingFile: Sendable {
     }
 
     /// - Parameter seen: when the watch learned of each line.
-    private func write(_ observations: [Observation], lines: [String], seen: [Double?]) {
+    /// - Returns: whether they were written.
+    @discardableResult
+    private func write(_ observations: [Observation], lines: [String], seen: [Double?]) -> Bool {
         let data = Data((lines.joined(separator: "\n") + "\n").utf8)
-        let happened = state.withLock { state in
+        let happened: (events: [Event], written: Bool) = state.withLock { state in
             var happened: [Event] = []
             if let maxBytes, state.size > 0, state.size + Int64(data.count) > maxBytes {
                 let removed = rotate(&state)
@@ -125,7 +127,7 @@ package final class RecordingFile: Sendable {
             } catch {
                 if state.lost == nil { happened.append(.writeFailed(reason: SystemReason.of(error))) }
                 state.lost = (state.lost ?? 0) + lines.count
-                return happened
+                return (happened, false)
             }
             if let lost = state.lost {
                 happened.append(.writingAgain(lost: lost))
@@ -133,9 +135,10 @@ package final class RecordingFile: Sendable {
             }
             state.size += Int64(data.count)
             if maxBytes != nil { remember(observations, lines: lines, seen: seen, in: &state) }
-            return happened
+            return (happened, true)
         }
-        if let events { happened.forEach(events) }
+        if let events { happened.events.forEach(events) }
+        return happened.written
     }
 
     /// Notes each post line written, and each line of a post whose post line is kept.
@@ -153,7 +156,8 @@ package final class RecordingFile: Sendable {
         guard state.keptBytes > 2 * Self.carryLimit else { return }
         var chosen: [PostKey: Kept] = [:], size: Int64 = 0
         for (key, entry) in state.kept.sorted(by: { $0.value.active > $1.value.active }) where entry.active > 0 {
-            guard size + entry.lines.bytes <= Self.carryLimit else { break }
+            // One post too large does not push out the rest.
+            guard size + entry.lines.bytes <= Self.carryLimit else { continue }
             size += entry.lines.bytes
             chosen[key] = entry
         }
@@ -213,10 +217,9 @@ package final class RecordingFile: Sendable {
                 break
             }
         }
-        // A post line sorts when its post's first line was learned, ahead of the lines then.
+        // In the order the watch learned of them, each post's own in its order (`CarriedPost.lines`).
         let ordered = taken.enumerated().flatMap { post, lines in
-            let first = lines.map(\.0.seen).min() ?? 0
-            return lines.enumerated().map { line, entry in (seen: entry.0.observation.isPost ? first : entry.0.seen, post: post, line: line, entry: entry) }
+            lines.enumerated().map { line, entry in (seen: entry.0.seen, post: post, line: line, entry: entry) }
         }.sorted { ($0.seen, $0.post, $0.line) < ($1.seen, $1.post, $1.line) }
         return (ordered.map(\.entry.0), ordered.map(\.entry.1), chosen)
     }

@@ -17,6 +17,8 @@ package final class Replay {
     private var batch: [Observation] = []
     /// When the watch learned of each line of `batch` (the replay's clock then).
     private var learned: [Double] = []
+    /// Posts with lines of their own, where the outcomes are not tracked.
+    private var firsthand: Set<PostKey.Hashed> = []
     /// Whether `batch` holds carried lines (`add`), which are scored but not counted for volume.
     private var batchCarried = false
     private var nextTick: Double?
@@ -69,7 +71,15 @@ package final class Replay {
     ///   a post known already, so that joined files score as the recording never rotated.
     package func add(_ observation: Observation, seen: Double? = nil, carried: Bool = false) {
         let time = observation.time, clock = max(seen ?? time, time)
-        if tracksOutcomes, !outcomes.add(observation, seen: clock, carried: carried) { return }
+        if tracksOutcomes {
+            if !outcomes.add(observation, seen: clock, carried: carried) { return }
+        } else if carried {
+            // As `outcomes.add` drops them: a carried line of a post heard of firsthand repeats
+            // the file before (the report's second pass plays joined files too).
+            if firsthand.contains(PostKey.Hashed(observation.key)) { return }
+        } else {
+            firsthand.insert(PostKey.Hashed(observation.key))
+        }
         if nextTick == nil {
             firstTick = clock + interval
             nextTick = firstTick

@@ -79,7 +79,7 @@ struct CarriedPostTests {
                 "\(recent)")
     }
 
-    @Test("Resharers are carried while there are at most resharersKept, none past that; the first answer and the latest post line; a counts line without reshares merged into the latest")
+    @Test("Resharers are carried while there are at most resharersKept, none past that; the first answer and the first post line; a counts line without reshares merged into the latest")
     func resharersAnswerAndPost() {
         var carried = CarriedPost()
         carried.add(.post(key: Self.key, time: Self.start, createdAt: Self.start, author: "dana", followers: 300, text: "old", url: nil), bytes: 7)
@@ -93,7 +93,8 @@ struct CarriedPostTests {
         carried.add(Self.counts(3, nil, replies: 5), bytes: 7)
         var lines = carried.lines.map(\.observation)
         #expect(lines.count == 1 + 1 + CarriedPost.resharersKept + 2 && carried.bytes == Int64(lines.count) * 7, "\(lines.count)")
-        if case .post(_, _, _, _, _, let text, _) = lines[0] { #expect(text == "new") } else { Issue.record("\(lines[0])") }
+        // The first post line: when the post was found, before its other lines.
+        if case .post(_, _, _, _, _, let text, _) = lines[0] { #expect(text == "old") } else { Issue.record("\(lines[0])") }
         #expect(lines.filter { if case .answer(_, Self.start + 50, _) = $0 { true } else { false } }.count == 1)
         #expect(lines.last == Self.counts(3, 64, replies: 5), "the latest counts, each as last given")
         carried.add(.reshare(key: Self.key, time: Self.start + 200, user: "one too many", followers: 10), bytes: 7)

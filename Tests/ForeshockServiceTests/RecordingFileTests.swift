@@ -207,6 +207,32 @@ struct RecordingFileTests {
         #expect(seen == seen.sorted() && seen.first == start + 5, "\(seen)")
     }
 
+    @Test("Two restarts into one recording, the journal holding a post's resharers before its post line: each carried block in the order the watch learned of its lines, and replayed without a line skipped")
+    func carriedBlocksReplayWhole() throws {
+        let path = try makeTemporaryDirectory().appendingPathComponent("traffic.jsonl").path
+        let recording = try RecordingFile(path: path, maxBytes: 1 << 20)
+        let start = 1_700_000_000.0, key = PostKey(source: "s", id: "p")
+        func restart(at: Double) {
+            var post = CarriedPost()
+            // Resharers fetched before the post line was written, as the journal may hold them.
+            for index in 0..<3 { post.add(.reshare(key: key, time: start + Double(index), user: "u\(index)", followers: 10), seen: start + 5) }
+            post.add(.post(key: key, time: start + 200, createdAt: start - 60, author: "dana", followers: 300, text: "@acme lost my bag", url: nil), seen: start + 200)
+            post.add(.counts(key: key, time: start + 260, reshares: 3, replies: nil, likes: nil, quotes: nil), seen: start + 260)
+            recording.write(.carried([post]))
+            recording.append([.counts(key: key, time: at, reshares: 4, replies: nil, likes: nil, quotes: nil)], seen: at)
+        }
+        restart(at: start + 600)
+        restart(at: start + 900)
+        recording.close()
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2 * (5 + 1) && lines[0].contains(#""type":"reshare""#) && lines[3].contains(#""type":"post""#), "\(lines)")
+        var problems: [String] = []
+        let replay = Replay(config: Config()) { _ in }
+        replay.play(try Data(contentsOf: URL(fileURLWithPath: path)), name: path) { problems.append($0) }
+        let backtest = replay.finish()
+        #expect(problems.isEmpty && backtest.malformed == 0 && backtest.postsWithoutLine == 0 && backtest.outcomes[key]?.createdAt == start - 60, "\(problems)")
+    }
+
     /// Two recordings written together.
     struct Both {
         let rotated: RecordingFile, whole: RecordingFile
