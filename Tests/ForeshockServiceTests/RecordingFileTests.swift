@@ -233,6 +233,31 @@ struct RecordingFileTests {
         #expect(problems.isEmpty && backtest.malformed == 0 && backtest.postsWithoutLine == 0 && backtest.outcomes[key]?.createdAt == start - 60, "\(problems)")
     }
 
+    @Test("A replay that does not track outcomes (the report's second pass) drops the carried lines of posts it has heard firsthand, as one that tracks them does: resharers carried again are not counted twice")
+    func untrackedReplayDropsKnownCarriedLines() throws {
+        let start = 1_700_000_000
+        let key = PostKey(source: "s", id: "p")
+        // File 1: the post and 20 resharers. File 2: those carried, then 30 more of its own.
+        var first = [#"{"type":"post","time":\#(start),"created_at":\#(start),"source":"s","id":"p","author":"dana","followers":300,"text":"hi"}"#]
+        first += (1...20).map { #"{"type":"reshare","time":\#(start + $0 * 10),"source":"s","post":"p","user":"u\#($0)","followers":100}"# }
+        var second = [#"{"type":"post","time":\#(start),"carried":true,"seen":\#(start),"created_at":\#(start),"source":"s","id":"p","author":"dana","followers":300,"text":"hi"}"#]
+        second += (1...20).map { #"{"type":"reshare","time":\#(start + $0 * 10),"carried":true,"seen":\#(start + $0 * 10),"source":"s","post":"p","user":"u\#($0)","followers":100}"# }
+        second += (21...50).map { #"{"type":"reshare","time":\#(start + $0 * 10),"source":"s","post":"p","user":"u\#($0)","followers":100}"# }
+        let recording = Recording(parts: [Recording.Part(name: "traffic.jsonl.1", data: Data(first.joined(separator: "\n").utf8)),
+                                          Recording.Part(name: "traffic.jsonl", data: Data(second.joined(separator: "\n").utf8))])
+        // Pages at 60 reshares: only if the 20 carried ones count again.
+        let config = scoringConfig([rule("many", .critical) { $0.minReshares = 60 }])
+        func notes(tracking: Bool) -> [String] {
+            var notes: [String] = []
+            let replay = Replay(config: config, sample: [key], tracksOutcomes: tracking) { notes.append($0.jsonLine) }
+            replay.play(recording) { Issue.record("\($0)") }
+            _ = replay.finish()
+            return notes
+        }
+        let tracked = notes(tracking: true)
+        #expect(tracked.isEmpty && notes(tracking: false) == tracked, "\(notes(tracking: false))")
+    }
+
     /// Two recordings written together.
     struct Both {
         let rotated: RecordingFile, whole: RecordingFile
