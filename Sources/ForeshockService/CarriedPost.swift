@@ -64,8 +64,6 @@ package struct CarriedPost: Sendable {
     /// tolerance.
     private var door: (lower: Double, upper: Double)?
     private(set) var recent: [Line] = []
-    /// The counts as last given, each one (`merged`).
-    private var latest: Observation?
 
     /// The size of every line kept.
     var bytes: Int64 {
@@ -97,8 +95,8 @@ package struct CarriedPost: Sendable {
             }
             reshares.append(line)
         case .counts:
-            latest = Self.merged(latest, observation)
-            count(Line(observation: latest!, seen: line.seen, bytes: bytes))
+            // Merged into the newest sample, which `count` keeps last of `first` or `recent`.
+            count(Line(observation: Self.merged((recent.last ?? first.last)?.observation, observation), seen: line.seen, bytes: bytes))
         default:
             break
         }
@@ -186,9 +184,9 @@ package struct CarriedPost: Sendable {
         guard let anchor = (corners.last ?? first.last).map({ Self.point($0.observation) }) else { return }
         let point = Self.point(sample.observation)
         guard point.time > anchor.time else { return }
-        var door = self.door.map { (max($0.lower, slope(point, from: anchor, by: -1)), min($0.upper, slope(point, from: anchor, by: 1))) }
-            ?? (slope(point, from: anchor, by: -1), slope(point, from: anchor, by: 1))
-        if door.0 > door.1, let leaving {
+        let band = Self.band(point, from: anchor)
+        var door = self.door.map { (lower: max($0.lower, band.lower), upper: min($0.upper, band.upper)) } ?? band
+        if door.lower > door.upper, let leaving {
             // The sample leaves the band every earlier one kept to: the growth bent at the one
             // before it, which becomes a corner and the door's new hinge.
             let corner = Self.point(leaving.observation)
@@ -200,15 +198,16 @@ package struct CarriedPost: Sendable {
                 self.leaving = sample
                 return
             }
-            door = (slope(point, from: corner, by: -1), slope(point, from: corner, by: 1))
+            door = Self.band(point, from: corner)
         }
         self.door = door
         leaving = sample
     }
 
-    /// The slope from `anchor` to `point` moved up (`by` 1) or down (-1) by the tolerance.
-    private func slope(_ point: (time: Double, reshares: Double), from anchor: (time: Double, reshares: Double), by side: Double) -> Double {
-        (point.reshares + side * max(1, Self.tolerance * anchor.reshares) - anchor.reshares) / (point.time - anchor.time)
+    /// The slopes from `anchor` to `point` moved down and up by the tolerance.
+    private static func band(_ point: (time: Double, reshares: Double), from anchor: (time: Double, reshares: Double)) -> (lower: Double, upper: Double) {
+        let slack = max(1, tolerance * anchor.reshares), rise = point.reshares - anchor.reshares, run = point.time - anchor.time
+        return ((rise - slack) / run, (rise + slack) / run)
     }
 
     /// A counts line as a point of the growth (a counter that never gave reshares: 0).

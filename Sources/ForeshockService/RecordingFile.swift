@@ -90,7 +90,7 @@ package final class RecordingFile: Sendable {
     /// first, each whole or thinned or left out, so that a recording begun at a restart knows
     /// them.
     package func append(carried posts: [CarriedPost]) {
-        let taken = Self.carriedLines(posts.filter { $0.post != nil }, budget: min(maxBytes.map { $0 / 2 } ?? Self.carryLimit, Self.carryLimit))
+        let taken = Self.carriedLines(posts.filter { $0.post != nil }, budget: maxBytes.map { $0 / 2 } ?? Self.carryLimit)
         guard !taken.lines.isEmpty,
               write(taken.observations.map(\.observation), lines: taken.lines, seen: taken.observations.map(\.seen)) else { return }
         events?(.restartCarried(posts: taken.posts.count))
