@@ -52,8 +52,9 @@ package struct Recording: Sendable {
 }
 
 /// Decodes a whole recording on every core and hands the lines back in file order. Reading
-/// JSON is most of what replay costs; the lines are independent, so a chunk of them is split
-/// over the cores and only the scoring that follows runs in order.
+/// JSON is much of what replay costs; the lines are independent, so a chunk of them is split
+/// over the cores, and the next chunk is read while the caller scores this one (which runs in
+/// order, mostly on one core).
 package struct RecordingDecoder: Sendable {
     /// One line worth keeping: an observation, or a line that could not be read.
     package enum Line: Sendable {
@@ -61,20 +62,36 @@ package struct RecordingDecoder: Sendable {
         case problem(RecordingReader.Problem)
     }
 
-    /// Lines decoded together before they are handed over.
-    package var chunkLines = 65_536
+    /// Lines decoded together before they are handed over. Small enough that the first chunk,
+    /// read before any scoring can start, is a small part of a large recording.
+    package var chunkLines = 16_384
     /// Parallel parts per chunk.
     package var parts = max(1, ProcessInfo.processInfo.activeProcessorCount) * 4
     private let reader = RecordingReader()
 
     package init() {}
 
-    /// Splits `data` into lines and decodes them, calling `body` with each chunk in order and
-    /// the number of the chunk's last line. Blank lines are left out.
-    package func decode(_ data: Data, body: ([Line], Int) -> Void) {
+    /// A chunk being decoded on other threads.
+    private struct Pending {
+        /// The lines of each part, in order, once `group` is done.
+        let results: IndexedResults<[Line]>
+        let group: DispatchGroup
+        /// The number of the chunk's last line.
+        let lastLine: Int
+    }
+
+    /// Splits `data` into lines and decodes them, calling `body` with each chunk's lines (in
+    /// parts, in order) and the number of the chunk's last line. Blank lines are left out.
+    /// Blocks the calling thread while a chunk it needs is still being read: call it off Swift
+    /// concurrency's threads, as replay is.
+    package func decode(_ data: Data, body: ([[Line]], Int) -> Void) {
         let bytes = [UInt8](data)
         var start = 0, number = 0
-        while start < bytes.count {
+        // Its own serial queue: it runs the read-ahead on a thread of its own whatever the
+        // global pool is doing, so a pool full of waiting replays cannot starve it.
+        let queue = DispatchQueue(label: "foreshock.recording-decoder")
+        func readAhead() -> Pending? {
+            guard start < bytes.count else { return nil }
             var ranges: [(start: Int, end: Int, number: Int)] = []
             ranges.reserveCapacity(chunkLines)
             while start < bytes.count, ranges.count < chunkLines {
@@ -83,23 +100,31 @@ package struct RecordingDecoder: Sendable {
                 ranges.append((start, end, number))
                 start = end + 1
             }
-            let slices = ranges
-            let count = min(parts, slices.count)
+            let slices = ranges, count = min(parts, ranges.count), reader = reader
             let results = IndexedResults<[Line]>(count: count)
-            DispatchQueue.concurrentPerform(iterations: count) { part in
-                var lines: [Line] = []
-                for range in slices[(part * slices.count / count)..<((part + 1) * slices.count / count)] {
-                    do throws(RecordingReader.Problem) {
-                        if let (observation, seen, carried) = try reader.observed(bytes[range.start..<range.end], number: range.number) {
-                            lines.append(.observation(observation, line: range.number, seen: seen, carried: carried))
+            let group = DispatchGroup()
+            queue.async(group: group) {
+                DispatchQueue.concurrentPerform(iterations: count) { part in
+                    var lines: [Line] = []
+                    for range in slices[(part * slices.count / count)..<((part + 1) * slices.count / count)] {
+                        do throws(RecordingReader.Problem) {
+                            if let (observation, seen, carried) = try reader.observed(bytes[range.start..<range.end], number: range.number) {
+                                lines.append(.observation(observation, line: range.number, seen: seen, carried: carried))
+                            }
+                        } catch {
+                            lines.append(.problem(error))
                         }
-                    } catch {
-                        lines.append(.problem(error))
                     }
+                    results.set(part, lines)
                 }
-                results.set(part, lines)
             }
-            body(Array(results.values.joined()), number)
+            return Pending(results: results, group: group, lastLine: number)
+        }
+        var ahead = readAhead()
+        while let pending = ahead {
+            pending.group.wait()
+            ahead = readAhead()
+            body(pending.results.values, pending.lastLine)
         }
     }
 
@@ -130,8 +155,8 @@ package struct RecordingDecoder: Sendable {
                 skipped()
                 if problems <= 20 { report("\(name): \(reason)") }
             }
-            decode(part.data) { lines, lastLine in
-                for line in lines {
+            decode(part.data) { chunk, lastLine in
+                for lines in chunk { for line in lines {
                     switch line {
                     case .problem(let problem):
                         skip(problem.description)
@@ -158,7 +183,7 @@ package struct RecordingDecoder: Sendable {
                         clock = max(clock, seen)
                         body(observation, clock, false)
                     }
-                }
+                } }
                 let before = read
                 read = readBefore + lastLine
                 if read / 1_000_000 > before / 1_000_000 { report("replay: \(read / 1_000_000 * 1_000_000) lines read") }
