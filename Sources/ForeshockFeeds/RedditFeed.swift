@@ -77,7 +77,10 @@ package struct RedditFeed: MentionFeed {
         mention.noteUnread("created_utc", data["created_utc"], if: mention.createdAt == nil)
         // `score` is ups less downs; `ups` alone where a client or cache left `score` out.
         let score = data["score"].flatMap { $0.isNull ? nil : $0 } == nil ? "ups" : "score"
-        mention.read(\.likes, score, data[score], signed: true)
+        // A comment whose score is hidden (a new one, in a subreddit that hides them for a
+        // while) is sent with a score of 1 in its place: no count. A post's `hide_score` only
+        // tells clients to hide a score that is real.
+        if !(kind == "t1" && data["score_hidden"]?.boolValue == true) { mention.read(\.likes, score, data[score], signed: true) }
         mention.lang = nil
         if kind == "t1" {
             mention.text = Self.present(data["body"]?.stringValue)
@@ -86,7 +89,8 @@ package struct RedditFeed: MentionFeed {
         } else {
             // A link post's `url` is the page it shares (a self post's is its own permalink).
             let link = data["is_self"]?.boolValue == true ? nil : data["url_overridden_by_dest"]?.text ?? data["url"]?.text
-            mention.text = Self.text(title: data["title"]?.stringValue ?? "", linking: link, body: Self.present(data["selftext"]?.stringValue), except: Self.ownHosts)
+            let text = Self.text(title: Self.present(data["title"]?.stringValue) ?? "", linking: link, body: Self.present(data["selftext"]?.stringValue), except: Self.ownHosts)
+            mention.text = text.isEmpty ? nil : text
             // Posts are voted up far more than crossposted: the upvotes are how one spreads.
             mention.reshares = Self.upvotesAsReshares(mention.likes)
             mention.read(\.replies, "num_comments", data["num_comments"])
@@ -101,9 +105,13 @@ package struct RedditFeed: MentionFeed {
     static let ownHosts = ["reddit.com", "redd.it", "redditmedia.com", "redditstatic.com"]
 
     /// Nil for Reddit's placeholders: a deleted account is no one in particular (every deleted
-    /// author would otherwise be one person), and removed text is not what the post said.
+    /// author would otherwise be one person), and removed text is not what the post said, nor
+    /// is the title and text Reddit's admins put in place of what they removed ("[ Removed by
+    /// Reddit ]", "[ Removed by Reddit on account of violating the content policy. ]").
     static func present(_ value: String?) -> String? {
-        value == "[deleted]" || value == "[removed]" ? nil : value
+        guard let value else { return nil }
+        if value == "[deleted]" || value == "[removed]" { return nil }
+        return value.hasPrefix("[ Removed by Reddit") && value.hasSuffix("]") ? nil : value
     }
 
     /// A fullname as Foreshock names the post or comment: posts and comments are numbered

@@ -36,13 +36,8 @@ package enum HTMLText {
                     if isEnd { out.append("\n") } else if !out.isEmpty, !endsWithLineBreak() { out.append("\n") }
                 }
                 index = scalars.index(after: close)
-            } else if scalar == "&", let semicolon = scalars[index...].prefix(12).firstIndex(of: ";"),
-                      let decoded = entity(String(String.UnicodeScalarView(scalars[scalars.index(after: index)..<semicolon]))) {
-                out.append(contentsOf: decoded.unicodeScalars)
-                index = scalars.index(after: semicolon)
             } else {
-                out.append(scalar)
-                index = scalars.index(after: index)
+                index = appendEntityOrScalar(at: index, of: scalars, to: &out)
             }
         }
         // A paragraph is a line of its own; no line break trails.
@@ -79,6 +74,32 @@ package enum HTMLText {
             if depth == 0 { return index }
         }
         return scalars.endIndex
+    }
+
+    /// Text whose only markup is its entities (a Hacker News title): each entity decoded,
+    /// nothing else touched, no tag dropped (`&lt;dialog&gt;` and `<dialog>` both read
+    /// `<dialog>`).
+    package static func decodingEntities(_ text: String) -> String {
+        guard text.utf8.contains(UInt8(ascii: "&")) else { return text }
+        // Scalar by scalar, as `plain` reads entities: `;` followed by a combining mark still ends one.
+        let scalars = text.unicodeScalars
+        var out = String.UnicodeScalarView()
+        var index = scalars.startIndex
+        while index < scalars.endIndex { index = appendEntityOrScalar(at: index, of: scalars, to: &out) }
+        return String(out)
+    }
+
+    /// Appends the entity that starts at `index` decoded, or else the scalar there.
+    /// - Returns: the index after what was read.
+    private static func appendEntityOrScalar(at index: String.UnicodeScalarView.Index, of scalars: String.UnicodeScalarView,
+                                             to out: inout String.UnicodeScalarView) -> String.UnicodeScalarView.Index {
+        if scalars[index] == "&", let semicolon = scalars[index...].prefix(12).firstIndex(of: ";"),
+           let decoded = entity(String(String.UnicodeScalarView(scalars[scalars.index(after: index)..<semicolon]))) {
+            out.append(contentsOf: decoded.unicodeScalars)
+            return scalars.index(after: semicolon)
+        }
+        out.append(scalars[index])
+        return scalars.index(after: index)
     }
 
     /// Plain text in which only `&`, `<` and `>` were escaped, as X's API sends a post's text:

@@ -78,6 +78,9 @@ struct PayloadVariationTests {
         let text = try #require(found.first?.text)
         #expect(text.hasPrefix("Ask HN: Is Acme support ignoring everyone?\n\n"))
         #expect(text.contains("Acme lost my bag twice & nobody answers."))
+        // A title is text with entities, not HTML: what looks like a tag in it is what it says.
+        let titled = try mentions(.hackernews, #"{"hits": [{"objectID": "46100003", "title": "Acme's <dialog> traps &lt;Tab&gt; &amp; keyboards", "url": null, "story_text": null, "created_at_i": 1764000000}], "nbPages": 1}"#)
+        #expect(titled.first?.text == "Acme's <dialog> traps <Tab> & keyboards", "\(titled)")
         // With no title, its body is still its text; a time in milliseconds is no time (said,
         // not read as the year 9999); an id that is no number makes no link.
         let odd = try testSource(.hackernews).makeFeed().parseMentions(Data(#"""
@@ -90,7 +93,7 @@ struct PayloadVariationTests {
         #expect(odd.mentions.map(\.url) == ["https://news.ycombinator.com/item?id=46100002", nil])
     }
 
-    @Test("Reddit: deleted accounts and removed text are nobody and nothing; `more` is not a comment")
+    @Test("Reddit: deleted accounts and removed text are nobody and nothing, whoever removed it; `more` is not a comment; a comment's hidden score is no count")
     func redditPlaceholders() throws {
         let listing = #"""
         {"kind": "Listing", "data": {"children": [
@@ -106,6 +109,18 @@ struct PayloadVariationTests {
         #expect(hostile.first?.url == nil && hostile.first?.createdAt == nil, "\(hostile)")
         #expect(found.allSatisfy { $0.author == nil })
         #expect(found[0].text == "Acme?" && found[1].text == nil)
+        // Reddit's admins put their own title and text in place of what they removed; a new
+        // comment whose score is hidden is sent with 1 for it (`score_hidden`), a post's
+        // `hide_score` with its real score.
+        let removed = try mentions(.reddit, #"""
+        {"kind": "Listing", "data": {"children": [
+          {"kind": "t3", "data": {"id": "a3", "author": "[deleted]", "title": "[ Removed by Reddit ]", "selftext": "[ Removed by Reddit on account of violating the [content policy](/help/contentpolicy). ]", "is_self": true, "score": 88, "hide_score": true, "created_utc": 1764000000.0}},
+          {"kind": "t1", "data": {"id": "c3", "body": "[ Removed by Reddit ]", "score": 1, "score_hidden": true, "parent_id": "t3_a3", "created_utc": 1764000001.0}},
+          {"kind": "t1", "data": {"id": "c4", "body": "[ Removed by Reddit ] is what they wrote", "score": 5, "score_hidden": false, "parent_id": "t3_a3", "created_utc": 1764000002.0}}
+        ]}}
+        """#)
+        #expect(removed.map(\.text) == [nil, nil, "[ Removed by Reddit ] is what they wrote"], "\(removed)")
+        #expect(removed.map(\.likes) == [88, nil, 5], "\(removed)")
     }
 
     @Test("A count below zero, a fraction, one past any count or a word is no count: left empty and said under the API's name; Reddit's `ups` stands in for a `score` left out")

@@ -29,6 +29,12 @@ struct HTMLTextTests {
         #expect(HTMLText.plain("caf&eacute; &Agrave;&nbsp;&yuml; 5&euro; &iquest;") == "café À\u{00A0}ÿ 5€ ¿")
     }
 
+    @Test("decodingEntities decodes every entity and keeps what looks like a tag: text whose only markup is its entities")
+    func entitiesOnly() {
+        #expect(HTMLText.decodingEntities("Acme's <dialog> &lt;b&gt; &amp;amp; caf&eacute;&#x21; &bogus; & <p>") == "Acme's <dialog> <b> &amp; café! &bogus; & <p>")
+        #expect(HTMLText.decodingEntities("&lt;\u{338}b&gt;\u{301}") == "<\u{338}b>\u{301}", "an entity's `;` before a combining mark still ends it")
+    }
+
     @Test("Elements of a class asked to be dropped go with all they hold, nested ones of their name too; nothing else does")
     func dropping() {
         // As Mastodon writes a quote for clients that do not show quotes (a real 4.5 status).
