@@ -48,9 +48,12 @@ package struct BlueskyFeed: MentionFeed {
         } else if let feed = value.items("feed") {
             // Author and timeline feeds: a repost is the post plus a `reason` saying who reposted.
             count = feed.count
+            // A post reposted by several is in the feed once for each: listed once, before its
+            // first repost, as X's reader lists a retweeted original.
+            var listed: Set<String> = []
             for item in feed {
                 guard item.objectValue != nil, let post = item["post"], let original = mention(post) else { unreadable += 1; continue }
-                mentions.append(original)
+                if listed.insert(original.id).inserted { mentions.append(original) }
                 if let at = Self.sortAt(post) { sorted.append(at) }
                 if item[path: "reason.$type"]?.stringValue == "app.bsky.feed.defs#reasonRepost" {
                     // A repost that names nobody is no one's: skipped and counted, not "?"'s.

@@ -47,7 +47,7 @@ struct PayloadVariationTests {
         #expect(try feed.parseMentions(Data(#"{"cursor": "opaque-4", "posts": []}"#.utf8)).nextPage == nil)
     }
 
-    @Test("Bluesky: a record embed is a quote only when it shows a post, not a feed, a list or a starter pack; a post that is not an object is skipped and counted")
+    @Test("Bluesky: a record embed is a quote only when it shows a post, not a feed, a list or a starter pack; a post that is not an object is skipped and counted; a post a feed lists again is one post")
     func blueskyEmbeds() throws {
         let post = { (n: Int, embed: String) -> String in
             #"{"uri": "at://did:plc:a/app.bsky.feed.post/\#(n)", "indexedAt": "2025-02-07T20:21:23Z", "author": {"did": "did:plc:a", "handle": "a.example"}, "record": {"text": "x", "createdAt": "2025-02-07T20:21:22Z", "embed": \#(embed)}}"#
@@ -70,6 +70,10 @@ struct PayloadVariationTests {
         // So is a repost in a feed that names nobody as its reposter; the post itself is kept.
         let nobody = try testSource(.bluesky).makeFeed().parseMentions(Data(#"{"feed": [{"post": \#(posts[0]), "reason": {"$type": "app.bsky.feed.defs#reasonRepost", "indexedAt": "2025-02-07T14:00:03.165Z"}}]}"#.utf8))
         #expect(nobody.mentions.count == 1 && nobody.mentions[0].reshareOf == nil && nobody.unreadable == 1, "\(nobody.mentions.map(\.id))")
+        // A post reposted twice and then listed again is one post and two reposts.
+        let repost = { (did: String) in #"{"post": \#(posts[0]), "reason": {"$type": "app.bsky.feed.defs#reasonRepost", "by": {"did": "\#(did)", "handle": "r.example"}, "indexedAt": "2025-02-07T21:00:00Z"}}"# }
+        let twice = try mentions(.bluesky, #"{"feed": [\#(repost("did:plc:r1")), \#(repost("did:plc:r2")), {"post": \#(posts[0])}]}"#)
+        #expect(twice.map(\.id) == ["at://did:plc:a/app.bsky.feed.post/1", "at://did:plc:a/app.bsky.feed.post/1#repost-by-did:plc:r1", "at://did:plc:a/app.bsky.feed.post/1#repost-by-did:plc:r2"], "\(twice.map(\.id))")
     }
 
     @Test("Hacker News: an Ask HN post's body is part of its text")
