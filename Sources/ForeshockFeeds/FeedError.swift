@@ -50,6 +50,12 @@ package struct FeedError: Error, Sendable, Equatable, CustomStringConvertible {
             return FeedError(.malformed, "got an HTML page instead of JSON")
         }
         if body.isEmpty { return FeedError(.malformed, "got an empty body instead of JSON") }
+        // A proxy's or an API's plain-text answer ("Rate limit exceeded"): what it says is the
+        // reason, where a parser's "found 'R'" hides it.
+        if let first = start.unicodeScalars.first, first.properties.isAlphabetic, error.description.contains("line 1, column 1:") {
+            let line = String(decoding: body.prefix(400), as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            return FeedError(.malformed, "got text instead of JSON: \(JSONText.quote(SafeText.cut(SafeText.clean(line, keepLineBreaks: false).trimmingCharacters(in: .whitespaces), 120)))")
+        }
         return FeedError(.malformed, "response is \(error)")
     }
 }

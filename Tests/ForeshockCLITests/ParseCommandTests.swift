@@ -36,6 +36,10 @@ struct ParseCommandTests {
         let (htmlStatus, _, htmlErr) = await runForeshock(["parse", "--source", "mastodon", html])
         #expect(htmlStatus == .failure)
         #expect(htmlErr.contains("got an HTML page instead of JSON"))
+        // A plain-text answer is said in its own words (its first line, control characters out).
+        let text = try writeTemporaryFile("Rate limit exceeded\u{1B}[31m, try later\nsecond line", name: "limited.txt")
+        let (textStatus, _, textErr) = await runForeshock(["parse", "--source", "x", text])
+        #expect(textStatus == .failure && textErr.hasSuffix("got text instead of JSON: \"Rate limit exceeded[31m, try later\"\n"), "\(textErr)")
         let (missing, _, missingErr) = await runForeshock(["parse", "--source", "mastodon", "/nonexistent/file.json"])
         #expect(missing == .failure && missingErr.contains("cannot read /nonexistent/file.json"))
         let (usage, _, usageErr) = await runForeshock(["parse", "--source", "mastadon", html])
