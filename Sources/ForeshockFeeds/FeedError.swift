@@ -44,17 +44,20 @@ package struct FeedError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A body that could not be decoded: says what it looked like instead of JSON.
+    /// - Parameter body: the body's start (a few hundred bytes are enough to say it).
     static func notJSON(_ body: [UInt8], _ error: JSONSyntaxError) -> FeedError {
-        let start = String(decoding: body.prefix(64), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let start = text.prefix(64).lowercased()
         if start.hasPrefix("<!doctype html") || start.hasPrefix("<html") {
             return FeedError(.malformed, "got an HTML page instead of JSON")
         }
         if body.isEmpty { return FeedError(.malformed, "got an empty body instead of JSON") }
-        // A proxy's or an API's plain-text answer ("Rate limit exceeded"): what it says is the
-        // reason, where a parser's "found 'R'" hides it.
-        if let first = start.unicodeScalars.first, first.properties.isAlphabetic, error.description.contains("line 1, column 1:") {
-            let line = String(decoding: body.prefix(400), as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-            return FeedError(.malformed, "got text instead of JSON: \(JSONText.quote(SafeText.cut(SafeText.clean(line, keepLineBreaks: false).trimmingCharacters(in: .whitespaces), 120)))")
+        // A proxy's or an API's plain-text answer ("Rate limit exceeded", "404 page not found"):
+        // what it says is the reason, where a parser's "found 'R'" hides it.
+        let firstLine = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        if let first = firstLine.first, !"{[\"".contains(first), firstLine.contains(where: \.isLetter) {
+            let shown = SafeText.cut(SafeText.clean(firstLine, keepLineBreaks: false), 120)
+            return FeedError(.malformed, "got text instead of JSON: \(JSONText.quote(shown))")
         }
         return FeedError(.malformed, "response is \(error)")
     }

@@ -66,8 +66,8 @@ package struct HackerNewsFeed: MentionFeed {
             // An Ask HN or other text post says what it is about in its body, not its title.
             let body = Self.first(hit, "story_text", "text").map { HTMLText.plain($0) } ?? ""
             // A story's `url` is the page it is about, often the only place the brand is named.
-            // A title is text with its `<`, `>` and `&` as entities (the HN API's README), not
-            // HTML: a literal `<dialog>` in one is what it says, not a tag to drop.
+            // A title may carry entities (`&lt;`, `&gt;`: the HN API's README) but never a tag:
+            // a literal `<dialog>` in one is what it says, not markup to drop.
             mention.text = Self.text(title: HTMLText.decodingEntities(title), linking: hit["url"]?.text, body: body)
         } else if let body = Self.first(hit, "comment_text", "story_text", "text") {
             // A comment, or a story with no title (an Ask HN whose title is null): its body.

@@ -256,7 +256,7 @@ extension MentionFeed {
         do {
             return try JSONValue.parse(bytes: [UInt8](body), exactIntegers: true)
         } catch {
-            throw FeedError.notJSON([UInt8](body.prefix(64)), error)
+            throw FeedError.notJSON([UInt8](body.prefix(400)), error)
         }
     }
 

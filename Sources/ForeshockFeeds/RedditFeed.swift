@@ -111,7 +111,10 @@ package struct RedditFeed: MentionFeed {
     static func present(_ value: String?) -> String? {
         guard let value else { return nil }
         if value == "[deleted]" || value == "[removed]" { return nil }
-        return value.hasPrefix("[ Removed by Reddit") && value.hasSuffix("]") ? nil : value
+        // Reddit's own words, not a title that quotes them ("[ Removed by Reddit ] again [OC]").
+        let removed = value == "[ Removed by Reddit ]"
+            || value.hasPrefix("[ Removed by Reddit on account of violating the ") && value.hasSuffix(" ]") && !value.contains("\n") && value.count < 200
+        return removed ? nil : value
     }
 
     /// A fullname as Foreshock names the post or comment: posts and comments are numbered

@@ -40,6 +40,14 @@ struct ParseCommandTests {
         let text = try writeTemporaryFile("Rate limit exceeded\u{1B}[31m, try later\nsecond line", name: "limited.txt")
         let (textStatus, _, textErr) = await runForeshock(["parse", "--source", "x", text])
         #expect(textStatus == .failure && textErr.hasSuffix("got text instead of JSON: \"Rate limit exceeded[31m, try later\"\n"), "\(textErr)")
+        // After blank lines, starting with digits, or longer than the line a log gives it (cut, and said to be).
+        let envoy = "upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: delayed connect error: 111"
+        for (body, said) in [("\n\n404 page not found\n", "\"404 page not found\""), (envoy, "\"" + envoy.prefix(100))] {
+            let file = try writeTemporaryFile(body, name: "answer.txt")
+            let (status, _, err) = await runForeshock(["parse", "--source", "reddit", file])
+            #expect(status == .failure && err.contains("got text instead of JSON: " + said) && err.split(separator: "\n").count == 1, "\(err)")
+            #expect(body != envoy || err.hasSuffix("…\"\n"), "\(err)")
+        }
         let (missing, _, missingErr) = await runForeshock(["parse", "--source", "mastodon", "/nonexistent/file.json"])
         #expect(missing == .failure && missingErr.contains("cannot read /nonexistent/file.json"))
         let (usage, _, usageErr) = await runForeshock(["parse", "--source", "mastadon", html])
