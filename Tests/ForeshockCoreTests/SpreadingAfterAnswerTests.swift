@@ -57,6 +57,34 @@ struct SpreadingAfterAnswerTests {
         #expect(try Self.firstAlert(answerAt: 12 * 3600, hours: 36) == nil)
     }
 
+    /// The same with only a counter, polled every minute from `firstPoll` seconds on.
+    static func firstCountsAlert(answerAt: Double, firstPoll: Double, hours: Double) throws -> Double? {
+        let engine = ScoringEngine(config: try config(), shards: 1)
+        let key = PostKey(source: "x", id: "t1")
+        let times = try loadCascade("seismic_tweet.csv").dropFirst().map(\.time)
+        _ = engine.ingest([.post(key: key, time: start, createdAt: start, author: "dana", followers: 2290, text: nil, url: nil)])
+        var answered = false
+        for poll in stride(from: firstPoll, through: hours * 3600, by: 60) {
+            var batch: [Observation] = []
+            if !answered, poll > answerAt {
+                batch.append(.answer(key: key, time: start + answerAt, author: "acme"))
+                answered = true
+            }
+            batch.append(.counts(key: key, time: start + poll, reshares: times.filter { $0 <= poll }.count, replies: nil, likes: nil, quotes: nil))
+            if let note = engine.ingest(batch).first(where: { $0.rule == "spreading-after-answer" && $0.state == .firing }) { return note.time - start }
+        }
+        return nil
+    }
+
+    @Test("Counted only: polled from the start, the warning fires on the second wave; first polled after the answer, the pace before it is the even spread's guess, and nothing fires")
+    func countedOnly() throws {
+        let polled = try #require(try Self.firstCountsAlert(answerAt: 900, firstPoll: 60, hours: 2))
+        #expect(polled >= 900 + 600 && polled <= 3000, "at \(polled) s")
+        // The watch started 40 minutes in, 25 after the answer: its first counter is spread
+        // evenly from the post, so before and since the answer read the same pace.
+        #expect(try Self.firstCountsAlert(answerAt: 900, firstPoll: 2400, hours: 2) == nil)
+    }
+
     @Test("Never answered: the rule cannot hold")
     func neverAnswered() throws {
         #expect(try Self.firstAlert(answerAt: nil, hours: 2) == nil)

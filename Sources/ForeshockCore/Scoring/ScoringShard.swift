@@ -586,7 +586,11 @@ extension ScoringShard.Settings {
             reach: reach, seismic: seismic, predicted: predicted, supercritical: supercritical,
             complaint: post.complaintScore > 0, complaintScore: post.complaintScore,
             unansweredFor: ScoringShard.unanswered(post, for: t, settings: self), author: post.author, url: post.url, excerpt: post.excerpt, counters: post.counters)
-        if let answeredAt = post.answeredAt { f.afterAnswer = AfterAnswer(post.history, answeredAt: answeredAt - post.createdAt, age: t) }
+        // Counted only, and first counted after the answer: how its reshares fell either side of
+        // the answer is the even spread's guess (the same pace before and since), not news.
+        if let answeredAt = post.answeredAt, post.mode == .events || post.counters.samples.first.map({ $0.time <= answeredAt }) == true {
+            f.afterAnswer = AfterAnswer(post.history, answeredAt: answeredAt - post.createdAt, age: t)
+        }
         f.answerWatched = watchesAnswers(on: post.key.source)
         f.reachAssumed = post.reachAssumed
         return f
