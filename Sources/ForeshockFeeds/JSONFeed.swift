@@ -31,15 +31,48 @@ package struct JSONFeed: MentionFeed {
         var cursors: [JSONValue] = []
         var unreadable = 0
         var misread: [String: MentionPage.Misread] = [:]
+        var firstRead: JSONValue?
         for item in items {
             guard let mention = mention(item, misread: &misread) else { unreadable += 1; continue }
+            if firstRead == nil { firstRead = item }
             mentions.append(mention)
             if let field = source.cursorField, let cursor = item[path: field] { cursors.append(cursor) }
+        }
+        // A path that names nothing in any item read is a mistake in the mapping, not posts
+        // without that field (an API writes null or 0 for those): said, with what is there.
+        if let first = firstRead {
+            var paths = Self.expectedInEvery.compactMap { name in source.fields[name].map { (name, $0) } }
+            if let field = source.cursorField { paths.append(("cursor_field", field)) }
+            for (name, path) in paths where misread[name] == nil && !items.contains(where: { $0[path: path] != nil }) {
+                misread[name] = MentionPage.Misread(count: mentions.count, example: Self.nearby(path, in: first), absentPath: path)
+            }
         }
         var page = MentionPage(mentions: mentions, newestCursor: Self.largest(cursors))
         page.unreadable = unreadable
         page.misread = misread
         return page
+    }
+
+    /// The mapped fields every post of a feed has, if its API has them at all; a reply's
+    /// `reply_to`, a title or a language may well be missing from a whole page.
+    static let expectedInEvery = ["author", "author_followers", "created_at", "reshares", "replies", "likes", "quotes", "text", "url"]
+
+    /// What an item has where `path` names nothing: the members of the object the path ends in,
+    /// or the first step of the path that is missing.
+    static func nearby(_ path: String, in item: JSONValue) -> String {
+        let steps = path.split(separator: ".").map(String.init)
+        var reached: [String] = []
+        var current = item
+        for step in steps.dropLast() {
+            guard let next = current[path: step] else { break }
+            reached.append(step)
+            current = next
+        }
+        let at = reached.isEmpty ? "the item" : reached.joined(separator: ".")
+        guard reached.count == steps.count - 1, let members = current.objectValue?.keys.sorted() else {
+            return "no \(steps[reached.count]) in \(at)"
+        }
+        return "\(at) has " + (members.isEmpty ? "nothing" : members.prefix(12).joined(separator: ", ") + (members.count > 12 ? ", …" : ""))
     }
 
     func mention(_ item: JSONValue, misread: inout [String: MentionPage.Misread]) -> Mention? {

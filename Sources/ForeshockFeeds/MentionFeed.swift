@@ -184,12 +184,17 @@ package struct MentionPage: Sendable {
     /// since an unreadable time makes an old post look new.
     package var misread: [String: Misread] = [:]
 
-    /// How often one field held what it cannot be, and the first such value.
+    /// How often one field held what it cannot be, and the first such value; or, for a JSON
+    /// feed's mapping, a path that named nothing in any item of the answer.
     package struct Misread: Sendable, Equatable {
         package var count: Int
         package var example: String
         /// A field of a JSON feed's mapping (`fields.NAME`), else one of a network's API.
         package var mapped = true
+        /// The mapping's path, when it named nothing in any of `count` items (`example` then
+        /// says what the first item has there instead): a misspelt path reads as a feed whose
+        /// posts never spread, and nothing would page.
+        package var absentPath: String? = nil
     }
 
     /// `misread` with the fields the network adapters found unreadable post by post

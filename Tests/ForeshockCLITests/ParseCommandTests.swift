@@ -81,6 +81,24 @@ struct ParseCommandTests {
         #expect(warned.split(separator: "\n").count == 1 && warned.contains(#"fields.created_at ("at") held values it cannot be read as in 1 of 2 items (the first: "yesterday")"#), "\(warned)")
     }
 
+    @Test("A json source's mapping whose path names nothing in any item (a misspelt field, a cursor_field that is the answer's, not the items') is said, with what the items have there; a field that is null is not")
+    func mappingPathsNamingNothing() async throws {
+        let config = try writeTemporaryFile(#"""
+            { sources: [{ name: "feed", kind: "json", url: "http://127.0.0.1:9/x", items: "results", cursor_param: "since", cursor_field: "next",
+                          fields: { id: "mention_id", reshares: "metrics.share_count", author_followers: "author.followers", quotes: "metrics.quotes", reply_to: "parent" } }] }
+            """#, name: "vendor.json5")
+        let file = try writeTemporaryFile(#"""
+            {"results": [{"mention_id": "1", "metrics": {"shares": 12, "likes": 40, "quotes": null}, "author": {"handle": "dana", "follower_count": 300}},
+                         {"mention_id": "2", "metrics": {"shares": 0, "likes": 1, "quotes": null}, "author": {"handle": "pat", "follower_count": 80}}], "next": "abc"}
+            """#, name: "vendor.json")
+        let (status, out, err) = await runForeshock(["parse", "--source", "feed", "--config", config, file])
+        let said = err.split(separator: "\n").map(String.init)
+        #expect(status == .success && out.split(separator: "\n").count == 2, "\(out)")
+        #expect(said == [#"foreshock parse: fields.author_followers ("author.followers") names nothing in any of the 2 items (author has follower_count, handle); it was left empty."#,
+                         #"foreshock parse: cursor_field ("next") names nothing in any of the 2 items (the item has author, mention_id, metrics); no cursor is sent."#,
+                         #"foreshock parse: fields.reshares ("metrics.share_count") names nothing in any of the 2 items (metrics has likes, quotes, shares); it was left empty."#], "\(err)")
+    }
+
     @Test("A network's post whose time no format reads, or with no account, is printed with them empty and said once per field, by the API's name (an old post would otherwise look new, unsaid)")
     func networkFieldsMisread() async throws {
         var statuses = try ["1", "2", "3"].map { try JSONSerialization.jsonObject(with: Data(try mastodonStatus(id: $0).utf8)) as! [String: Any] }

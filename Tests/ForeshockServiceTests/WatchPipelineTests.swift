@@ -656,13 +656,23 @@ struct WatchPipelineTests {
         #expect(misreadSaid == [1, 0, 0, 1])
         // A second field going wrong while the first still is: said at once, on its own.
         let worse = #"{"posts": [{"id": "a", "at": "last Tuesday", "by": {"name": "dana"}}]}"#
-        let both = try await ScriptedAPI(["/feed": [["body": misread], ["body": worse]]])
+        let nobody = #"{"posts": [{"id": "a", "at": "last Tuesday", "by": null}]}"#
+        let both = try await ScriptedAPI(["/feed": [["body": nobody], ["body": worse]]])
         defer { both.stop() }
         source.url = .literal(both.base + "/feed")
         source.fields = ["id": "id", "created_at": "at", "author": "by"]
         let two = FeedPoller(feed: source.makeFeed())
         #expect(await two.poll().misread.keys.sorted() == ["created_at"])
         #expect(await two.poll().misread.keys.sorted() == ["author"])
+        // A path that names nothing in any item, the same way: said with the path, then not
+        // again while it stays wrong.
+        let unshared = try await ScriptedAPI(["/feed": [["body": fine], ["body": fine]]])
+        defer { unshared.stop() }
+        source.url = .literal(unshared.base + "/feed")
+        source.fields = ["id": "id", "created_at": "at", "reshares": "shares"]
+        let missing = FeedPoller(feed: source.makeFeed())
+        #expect(await missing.poll().misread["reshares"]?.absentPath == "shares")
+        #expect(await missing.poll().misread.isEmpty)
     }
 
     @Test("Posts named again are carried on only as far as max_items_per_poll, as new ones are")
