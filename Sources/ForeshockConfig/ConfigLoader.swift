@@ -106,7 +106,7 @@ package enum ConfigLoader {
         }
         config.sinks = object.objects("sinks").compactMap { SinkConfig.read($0, reader: reader) }
         if let web = object.object("web") { config.web = WebConfig.read(web, reader: reader) }
-        object.finish()
+        object.finish(elsewhere: Self.sectionKeys)
         crossCheck(config, reader: reader)
         return Result(config: reader.hasErrors ? nil : config, problems: reader.problems, partial: config)
     }
@@ -146,4 +146,23 @@ package enum ConfigLoader {
             reader.error("\(list)[\(index)].name", "\"\(name)\" is used twice (names in \(list) must be unique)")
         }
     }
+}
+
+extension ConfigLoader {
+    /// The keys of the top level's sections, each with its place (`lexicon` is
+    /// `scoring.lexicon`): read from each section's own reader given an empty object, so the
+    /// list is the one the readers keep, not a second one to keep in step.
+    static let sectionKeys: [String: String] = {
+        var places: [String: String] = [:]
+        let scratch = ConfigReader(origin: "", environment: [:], requireSecrets: false)
+        func keys(of section: String, _ read: (ObjectReader) -> Void) {
+            guard let empty = ObjectReader(.object([:]), path: section, reader: scratch) else { return }
+            read(empty)
+            for key in empty.askedKeys where places[key] == nil { places[key] = "\(section).\(key)" }
+        }
+        keys(of: "scoring") { _ = ScoringConfig.read($0, reader: scratch) }
+        keys(of: "alerting") { _ = AlertingConfig.read($0) }
+        keys(of: "web") { _ = WebConfig.read($0, reader: scratch) }
+        return places
+    }()
 }

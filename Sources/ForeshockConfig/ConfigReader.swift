@@ -47,6 +47,9 @@ final class ObjectReader {
 
     func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
+    /// The keys asked for so far: read from an empty object, the keys its reader knows.
+    var askedKeys: [String] { known }
+
     /// True when the object has no keys at all.
     var isEmpty: Bool { fields.isEmpty }
 
@@ -334,11 +337,14 @@ final class ObjectReader {
     /// Reports the keys that no accessor asked for: the first `unknownKeysNamed` by name, the
     /// rest in one line, so a generated file with thousands of them is a screenful, not minutes
     /// of suggestions.
-    func finish() {
+    /// - Parameter elsewhere: keys another object takes, with their place there
+    ///   (`scoring.lexicon`): a key put one level too high is pointed to where it goes.
+    func finish(elsewhere: [String: String] = [:]) {
         let asked = Set(known)
         let unknown = fields.keys.filter { !asked.contains($0) }.sorted()
         for key in unknown.prefix(Self.unknownKeysNamed) {
-            let hint = Suggestion.closest(to: key, among: known).map { "did you mean \"\($0)\"?" }
+            let hint = elsewhere[key].map { "it goes in \($0.split(separator: ".").first ?? ""): \($0)" }
+                ?? Suggestion.closest(to: key, among: known).map { "did you mean \"\($0)\"?" }
                 ?? "known keys: \(known.sorted().joined(separator: ", "))"
             reader.error(keyPath(key), "unknown key (\(hint))")
         }

@@ -138,6 +138,15 @@ struct ConfigTests {
         #expect(result.errors.count == 3)
     }
 
+    @Test("A section's key put at the top level is pointed to where it goes; a misspelt section is a misspelling")
+    func keyOneLevelTooHigh() {
+        let messages = Self.parse(#"{ sources: [], lexicon: { brand_terms: ["acme"] }, group_wait: "5s", external_url: "https://x.example", scorng: {} }"#).errors.map(\.description)
+        #expect(messages == [#"test.json5: external_url: unknown key (it goes in web: web.external_url)"#,
+                             #"test.json5: group_wait: unknown key (it goes in alerting: alerting.group_wait)"#,
+                             #"test.json5: lexicon: unknown key (it goes in scoring: scoring.lexicon)"#,
+                             #"test.json5: scorng: unknown key (did you mean "scoring"?)"#], "\(messages)")
+    }
+
     @Test("A rule whose conditions are all null, or none, is refused: it would page for every post")
     func ruleWithoutCondition() {
         for when in ["{ }", "{ min_reshares: null }", "{ min_reshares: null, predicted_reshares_at_least: null }"] {
