@@ -26,11 +26,11 @@ enum ParseCommand {
         for mention in page.mentions { terminal.print(mention.jsonLine) }
         for (field, misread) in page.allMisread.sorted(by: { $0.key < $1.key }) {
             if let path = misread.absentPath {
-                terminal.printError("foreshock parse: \(field == "cursor_field" ? "cursor_field" : "fields.\(field)") (\"\(SafeText.terminal(path))\") names nothing in any of the \(misread.count) items (\(SafeText.terminal(misread.example))); "
-                                    + (field == "cursor_field" ? "no cursor is sent." : "it was left empty."))
+                terminal.printError("foreshock parse: \(misread.named(field)) (\"\(SafeText.terminal(path))\") names nothing in any of the \(misread.count) items (\(SafeText.terminal(misread.example))); "
+                                    + (field == MentionPage.Misread.cursorField ? "no cursor is sent." : "it was left empty."))
                 continue
             }
-            let named = misread.mapped ? "fields.\(field) (\"\(source.fields[field] ?? field)\")" : "the API's \(field)"
+            let named = misread.mapped ? "\(misread.named(field)) (\"\(source.fields[field] ?? field)\")" : misread.named(field)
             terminal.printError("foreshock parse: \(named) held values it cannot be read as in \(misread.count) of \(page.mentions.count) items (the first: \(SafeText.terminal(misread.example))); they were left empty.")
         }
         guard page.unreadable > 0 else { return .success }

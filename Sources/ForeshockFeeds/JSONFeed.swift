@@ -42,7 +42,7 @@ package struct JSONFeed: MentionFeed {
         // without that field (an API writes null or 0 for those): said, with what is there.
         if let first = firstRead {
             var paths = Self.expectedInEvery.compactMap { name in source.fields[name].map { (name, $0) } }
-            if let field = source.cursorField { paths.append(("cursor_field", field)) }
+            if let field = source.cursorField { paths.append((MentionPage.Misread.cursorField, field)) }
             for (name, path) in paths where misread[name] == nil && !items.contains(where: { $0[path: path] != nil }) {
                 misread[name] = MentionPage.Misread(count: mentions.count, example: Self.nearby(path, in: first), absentPath: path)
             }

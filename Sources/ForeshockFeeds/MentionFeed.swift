@@ -195,6 +195,15 @@ package struct MentionPage: Sendable {
         /// says what the first item has there instead): a misspelt path reads as a feed whose
         /// posts never spread, and nothing would page.
         package var absentPath: String? = nil
+
+        /// The key of `misread` for a JSON feed's `cursor_field`, which is no field of `fields`.
+        package static let cursorField = "cursor_field"
+
+        /// How a message names the field: its key in the config (`fields.reshares`,
+        /// `cursor_field`), or the API's own name for it.
+        package func named(_ field: String) -> String {
+            !mapped ? "the API's \(field)" : field == Self.cursorField ? field : "fields.\(field)"
+        }
     }
 
     /// `misread` with the fields the network adapters found unreadable post by post

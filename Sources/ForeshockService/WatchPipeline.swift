@@ -188,7 +188,8 @@ package actor WatchPipeline {
             }
         }
         // The latest active first, as a rotation carries them: a bounded file keeps those.
-        let carried = posts.filter { $0.value.lines.post != nil }.sorted { ($0.value.last, $0.key) > ($1.value.last, $1.key) }.map(\.value.lines)
+        // (Posts without a post line the recording leaves out, as a rotation does.)
+        let carried = posts.sorted { ($0.value.last, $0.key) > ($1.value.last, $1.key) }.map(\.value.lines)
         guard !carried.isEmpty else { return }
         record(.carried(carried))
     }

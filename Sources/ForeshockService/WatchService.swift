@@ -397,12 +397,12 @@ package actor WatchService {
             }
             for (field, misread) in outcome.misread.sorted(by: { $0.key < $1.key }) {
                 if let path = misread.absentPath {
-                    source.warning((field == "cursor_field" ? "cursor_field" : "fields.\(field)") + " names nothing in any item of the answer; "
-                                   + (field == "cursor_field" ? "no cursor is sent, so every poll reads the latest page" : "it is left empty"),
+                    source.warning(misread.named(field) + " names nothing in any item of the answer; "
+                                   + (field == MentionPage.Misread.cursorField ? "no cursor is sent, so every poll reads the latest page" : "it is left empty"),
                                    [("path", SafeText.terminal(path)), ("items", "\(misread.count)"), ("there", SafeText.terminal(misread.example))])
                     continue
                 }
-                source.warning((misread.mapped ? "fields.\(field)" : "the API's \(field)") + " held values it cannot be read as; they were left empty"
+                source.warning(misread.named(field) + " held values it cannot be read as; they were left empty"
                                + (field.lowercased().contains("created") ? " (those posts are taken as made when first seen)" : ""),
                                [("items", "\(misread.count)"), ("example", SafeText.terminal(misread.example))])
             }
