@@ -627,6 +627,25 @@ struct ScoringEngineTests {
         #expect(got == one.features(asked, at: 100))
     }
 
+    @Test("A later post line (an edit, a restart's carried line) replaces what it says of the author, link and text, and keeps what it leaves out")
+    func quotedKeepsWhatIsLeftOut() throws {
+        let engine = ScoringEngine(config: scoringConfig([]), shards: 1)
+        let key = PostKey(source: "m", id: "1")
+        let bare = PostKey(source: "m", id: "2")
+        _ = engine.ingest([.post(key: key, time: 0, createdAt: 0, author: "dana", followers: 300, text: "my guitar", url: "https://example.org/1"),
+                           .reshare(key: bare, time: 1, user: "u", followers: 5)])
+        var got = try #require(engine.features(key, at: 10))
+        #expect([got.author, got.url, got.excerpt] == ["dana", "https://example.org/1", "my guitar"])
+        _ = engine.ingest([.post(key: key, time: 20, createdAt: 0, author: nil, followers: nil, text: "my broken guitar", url: nil)])
+        got = try #require(engine.features(key, at: 30))
+        #expect([got.author, got.url, got.excerpt] == ["dana", "https://example.org/1", "my broken guitar"])
+        _ = engine.ingest([.post(key: key, time: 40, createdAt: 0, author: "dana2", followers: nil, text: nil, url: "https://example.org/2")])
+        got = try #require(engine.features(key, at: 50))
+        #expect([got.author, got.url, got.excerpt] == ["dana2", "https://example.org/2", "my broken guitar"])
+        let seenOnlyReshared = try #require(engine.features(bare, at: 10))
+        #expect([seenOnlyReshared.author, seenOnlyReshared.url, seenOnlyReshared.excerpt] == [nil, nil, nil])
+    }
+
     @Test("A source read through an earlier time is shown as of then, in features and in the hottest; others at the time asked")
     func readThrough() throws {
         let engine = ScoringEngine(config: scoringConfig([]), shards: 2)

@@ -280,14 +280,10 @@ package struct ScoringShard: Sendable {
         switch observation {
         case .post(_, _, let createdAt, let author, let followers, let text, let url):
             post.createdAt = createdAt
-            post.author = author ?? post.author
+            post.quote(author: author, url: url, excerpt: text.map { SafeText.cut($0, Self.excerptLength) })
             post.authorFollowers = followers ?? post.authorFollowers
             post.history.originalFollowers = followers ?? item.typicalFollowers
-            post.url = url ?? post.url
-            if let text {
-                post.excerpt = SafeText.cut(text, Self.excerptLength)
-                post.complaintScore = settings.lexicon.score(text)
-            }
+            if let text { post.complaintScore = settings.lexicon.score(text) }
             post.seenPost = true
             post.lastActivity = max(post.lastActivity, time)
         case .reshare(_, _, _, let followers):
