@@ -233,7 +233,7 @@ struct RecordingFileTests {
         #expect(problems.isEmpty && backtest.malformed == 0 && backtest.postsWithoutLine == 0 && backtest.outcomes[key]?.createdAt == start - 60, "\(problems)")
     }
 
-    @Test("A replay that does not track outcomes (the report's second pass) drops the carried lines of posts it has heard firsthand, as one that tracks them does: resharers carried again are not counted twice")
+    @Test("A replay that does not track outcomes (the report's second pass) drops the carried lines of posts it has heard firsthand, as one that tracks them does, and a sweep does: resharers carried again are not counted twice")
     func untrackedReplayDropsKnownCarriedLines() throws {
         let start = 1_700_000_000
         let key = PostKey(source: "s", id: "p")
@@ -256,6 +256,10 @@ struct RecordingFileTests {
         }
         let tracked = notes(tracking: true)
         #expect(tracked.isEmpty && notes(tracking: false) == tracked, "\(notes(tracking: false))")
+        // A sweep drops them once, before its replays: at 60 nothing, at 40 the 50 reshares page.
+        let spec = SweepSpec(rule: "many", condition: "min_reshares", kind: .whole, values: [40, 60])
+        let table = SweepRun.table(recording, config: config, specs: [spec], target: 1000)
+        #expect(table.lines.map { [$0.values, [Double($0.figures.notifications)]] } == [[[40], [1]], [[60], [0]]], "\(table.lines.map(\.figures))")
     }
 
     /// Two recordings written together.
