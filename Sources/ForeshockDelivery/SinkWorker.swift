@@ -81,6 +81,8 @@ final class SinkWorker: @unchecked Sendable {
         var attempts = 0
         /// Not tried again before this time.
         var due = 0.0
+        /// Why its last attempt failed.
+        var lastError: String?
     }
 
     init(sink: any AlertSink, outbox: Outbox, log: NotificationLog, policy: RetryPolicy, logger: Logger) {
@@ -92,6 +94,7 @@ final class SinkWorker: @unchecked Sendable {
         task = Task { [self] in
             while !Task.isCancelled, !lock.withLock({ stopping }) {
                 let now = Date().timeIntervalSince1970
+                for pending in lock.withLock({ takeExpired(now: now) }) { giveUpUntried(pending, now: now) }
                 let (next, wake) = lock.withLock { nextDue(now: now) }
                 guard let next else {
                     await bell.wait(atMost: wake.map { $0 - now })
@@ -198,9 +201,11 @@ final class SinkWorker: @unchecked Sendable {
     /// in order among equals); else when the next one comes due (nil: none is waiting). Called
     /// under `lock`.
     private func nextDue(now: Double) -> (id: String?, wake: Double?) {
-        if now < receiver.pausedUntil { return (nil, receiver.pausedUntil) }
+        // Woken for the first message to run out of time, too, paused or not.
+        let expires = queue.lazy.map { $0.entry.created + self.policy.giveUpAfter }.min()
+        if now < receiver.pausedUntil { return (nil, min(receiver.pausedUntil, expires ?? .infinity)) }
         var held: Set<String> = []
-        var wake: Double?
+        var wake = expires
         var best: Pending?
         for pending in queue {
             let free = held.isDisjoint(with: pending.entry.keys)
@@ -213,6 +218,39 @@ final class SinkWorker: @unchecked Sendable {
             }
         }
         return best.map { ($0.entry.id, nil) } ?? (nil, wake)
+    }
+
+    /// Takes out of the queue the messages written more than `giveUpAfter` ago. They are given up
+    /// whether or not they were tried: a receiver down for a day is asked once in minutes, not
+    /// once per message, so most of what queued meanwhile was never tried, and a page a day late
+    /// must not go out when it comes back (or at the next start). Called under `lock`; not while
+    /// a reload's hand-over is pending (the worker before may have settled them since).
+    private func takeExpired(now: Double) -> [Pending] {
+        guard takingOver == nil, queue.contains(where: { now - $0.entry.created > policy.giveUpAfter }) else { return [] }
+        let expired = queue.filter { now - $0.entry.created > policy.giveUpAfter }
+        queue.removeAll { now - $0.entry.created > policy.giveUpAfter }
+        return expired
+    }
+
+    /// Moves a message out of time to the dead letters, with its last failure or, never tried,
+    /// why not.
+    private func giveUpUntried(_ pending: Pending, now: Double) {
+        let age = DurationText.format(now - pending.entry.created)
+        if let last = pending.lastError {
+            giveUp(pending.entry, reason: "gave up after \(pending.attempts) attempts over \(age): \(last)")
+        } else {
+            let failing = lock.withLock { receiver.failuresInARow } > 0
+            giveUp(pending.entry, reason: "gave up after \(age) without a try: "
+                + (failing ? "the receiver failed for every message before it and was left alone" : "the receiver's Retry-After or rate limit held it back"))
+        }
+    }
+
+    /// Writes a message down as given up, in the log and the dead letters.
+    private func giveUp(_ entry: Outbox.Entry, reason: String) {
+        count { $0.dead += 1; $0.settled(entry.keys, delivered: false) }
+        logger.error("notification given up, moved to the dead letters", [("alerts", entry.keys.joined(separator: ",")), ("rules", entry.rules.joined(separator: ",")), ("id", entry.id), ("reason", reason)])
+        log.settled(entry.id)
+        do { try outbox.dead(entry.id, reason: reason) } catch { logger.error("cannot write the dead letter", [("error", SystemReason.of(error))]) }
     }
 
     private func remove(_ id: String) {
@@ -259,17 +297,16 @@ final class SinkWorker: @unchecked Sendable {
             let now = Date().timeIntervalSince1970
             let age = now - entry.created
             if error.code == .permanent || age > policy.giveUpAfter {
-                let reason = error.code == .permanent ? error.message : "gave up after \(attempt) attempts over \(DurationText.format(age)): \(error.message)"
-                count { $0.dead += 1; $0.settled(entry.keys, delivered: false) }
-                logger.error("notification given up, moved to the dead letters", [("alerts", entry.keys.joined(separator: ",")), ("rules", entry.rules.joined(separator: ",")), ("id", entry.id), ("reason", reason)])
-                log.settled(entry.id)
-                do { try outbox.dead(entry.id, reason: reason) } catch { logger.error("cannot write the dead letter", [("error", SystemReason.of(error))]) }
+                giveUp(entry, reason: error.code == .permanent ? error.message : "gave up after \(attempt) attempts over \(DurationText.format(age)): \(error.message)")
                 remove(entry.id)
                 return
             }
             let delay = policy.delay(after: attempt, retryAfter: error.retryAfter)
             lock.withLock {
-                if let index = queue.firstIndex(where: { $0.entry.id == id }) { queue[index].due = now + delay }
+                if let index = queue.firstIndex(where: { $0.entry.id == id }) {
+                    queue[index].due = now + delay
+                    queue[index].lastError = error.message
+                }
                 receiver.failuresInARow += 1
                 if error.retryAfter != nil { receiver.pausedUntil = max(receiver.pausedUntil, now + delay) }
                 // Two messages failing in a row is the receiver, not a message: it is left alone

@@ -26,10 +26,10 @@ package enum NotifierFixtures {
     package static let log = CapturedTerminal()
 
     /// - Parameter previous: the notifier a reload's replaces (its outbox and log shared).
-    package static func notifier(_ config: Config, stateDir: String? = nil, rateWindow: Double = 60, sharing previous: Notifier? = nil) throws -> Notifier {
+    package static func notifier(_ config: Config, stateDir: String? = nil, rateWindow: Double = 60, policy: RetryPolicy? = nil, sharing previous: Notifier? = nil) throws -> Notifier {
         let handler = StreamLogHandler(level: .warning, format: .logfmt, write: log.terminal.err)
         return try CommandAlerting.notifier(config: config, stateDir: stateDir, terminal: CapturedTerminal().terminal, command: "test",
-                                            policy: RetryPolicy(initial: 0.2, maximum: 1, rateWindow: rateWindow), logger: Logger(handler: handler), sharing: previous)
+                                            policy: policy ?? RetryPolicy(initial: 0.2, maximum: 1, rateWindow: rateWindow), logger: Logger(handler: handler), sharing: previous)
     }
 
     /// The sample alert, taken once: it is stamped with the time it is made, and changes of one

@@ -57,6 +57,30 @@ struct NotifierTests {
         #expect(notifier.stats.givenUp["hook"] == ["mastodon:1"])
     }
 
+    @Test("A receiver down past the give-up time: what queued behind its pause goes to the dead letters when its time is up, untried, and is never sent late")
+    func untriedMessagesRunOut() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/down": #"[{"status": 503}]"#])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        // A back-off far past the give-up time: after two failures the sink is left alone.
+        let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/down" }"#,
+                                                                                 extra: #"alerting: { group_wait: "0s" }"#),
+                                                     stateDir: state, policy: RetryPolicy(initial: 30, maximum: 60, giveUpAfter: 2))
+        defer { notifier.stop() }
+        notifier.submit([NotifierFixtures.note("1")])
+        notifier.submit([NotifierFixtures.note("2")])
+        _ = try await NotifierFixtures.requests(server, path: "/down", atLeast: 2)
+        notifier.submit([NotifierFixtures.note("3")])
+        notifier.submit([NotifierFixtures.note("4")])
+        #expect(await notifier.drain(timeout: 10))
+        #expect(try await NotifierFixtures.requests(server, path: "/down").count == 2)
+        let dead = try String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8).split(separator: "\n")
+        let tried = dead.filter { $0.contains("HTTP 503") }, untried = dead.filter { $0.contains("without a try: the receiver failed for every message") }
+        #expect(tried.count == 2 && untried.count == 2, "\(dead)")
+        #expect(untried.allSatisfy { $0.contains("mastodon:3") || $0.contains("mastodon:4") }, "\(untried)")
+        #expect(notifier.stats.dead["hook"] == 4 && notifier.outbox.depth == 0)
+    }
+
     @Test("A hanging sink does not hold back another; it times out and is retried")
     func hangingSink() async throws {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script([
