@@ -30,8 +30,12 @@ package struct FeedScheduler: Sendable {
     package static func loop(_ poller: FeedPoller, spread: Double = 0.1, _ handle: @escaping @Sendable (PollOutcome) async -> Void) async {
         while !Task.isCancelled {
             let outcome = await poller.poll()
-            if Task.isCancelled { break }
+            // A poll the stop cut short is dropped (it took nothing). One that finished has taken
+            // its cursor and seen ids even if the stop came just after: its mentions must reach
+            // the pipeline, or a reload's poller, which starts from that cursor, skips them.
+            if Task.isCancelled, outcome.error != nil { break }
             await handle(outcome)
+            if Task.isCancelled { break }
             try? await Task.sleep(nanoseconds: UInt64(delay(after: outcome, spread: spread) * 1e9))
         }
     }
