@@ -235,7 +235,9 @@ package final class RecordingFile: Sendable {
         }
         try? manager.moveItem(atPath: path, toPath: "\(path).1")
         state.handle = try? AppendOnlyFile.open(path)
-        state.size = 0
+        // What the file holds: not 0 when a move failed and the old file was opened again, or
+        // the next failed append would cut it back to nothing.
+        state.size = (try? state.handle?.offset()).map { Int64($0) } ?? 0
         return removed
     }
 
