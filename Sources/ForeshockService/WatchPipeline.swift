@@ -82,17 +82,26 @@ package actor WatchPipeline {
     /// When to say that journal writes fail (the count is `counters.journalErrors`).
     private var journalNotice = FailureNotice()
     private var journalLines = 0
+    /// The journal's lines at which it is compacted next: `compactEvery` lines past what the last
+    /// compaction kept, or twice that, if more (a watch whose tracked posts alone fill the journal
+    /// must not rewrite it on every tick); after a failed compaction (a full disk), `compactEvery`
+    /// lines past the failure, not on every tick.
+    private var compactAt: Int
+    private let compactEvery: Int
     static let followFor: Double = 6 * 3600
     static let followAtMost = 200
-    /// Journal lines between compactions.
+    /// Journal lines written between compactions, at least.
     static let compactEvery = 200_000
 
     /// - Parameters:
     ///   - journal: where observations are written before they are scored; nil keeps nothing.
     ///   - clock: the time now (the demo runs a faster one).
+    ///   - compactEvery: journal lines written between compactions, at least (fewer in tests).
     package init(config: Config, pollers: [FeedPoller], journal: StateJournal? = nil, logger: Logger = Logger(handler: StreamLogHandler(level: .critical)),
-                clock: @escaping @Sendable () -> Date = Date.init, record: (@Sendable (RecordedLines) -> Void)? = nil,
+                clock: @escaping @Sendable () -> Date = Date.init, record: (@Sendable (RecordedLines) -> Void)? = nil, compactEvery: Int = WatchPipeline.compactEvery,
                 deliver: @escaping @Sendable ([AlertNotification]) -> Void) {
+        self.compactEvery = compactEvery
+        compactAt = compactEvery
         engine = ScoringEngine(config: config)
         self.config = config
         self.pollers = Dictionary(pollers.map { ($0.source.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -481,7 +490,7 @@ package actor WatchPipeline {
         count(notes)
         if !notes.isEmpty { deliver(annotated(notes)) }
         for name in pollers.keys.sorted() { await checkDown(name, now: time.timeIntervalSince1970) }
-        if journalLines >= Self.compactEvery { await compactJournal(nil) }
+        if journalLines >= compactAt { await compactJournal(nil) }
     }
 
     /// Takes a reloaded config: new rules and scoring settings for the same posts, pollers for
@@ -546,9 +555,13 @@ package actor WatchPipeline {
         }
         do {
             try journal.rewrite(ordered)
-            journalLines = ordered.count
+            journalLines = ordered.reduce(0) { lines, entry in
+                if case .observations(let observations) = entry { lines + observations.count } else { lines + 1 }
+            }
+            compactAt = journalLines + max(compactEvery, journalLines)
         } catch {
-            logger.error("cannot compact the state journal", [("path", journal.path), ("error", SystemReason.of(error))])
+            compactAt = journalLines + compactEvery
+            logger.error("cannot compact the state journal; trying again after \(compactEvery) more lines", [("path", journal.path), ("error", SystemReason.of(error))])
         }
     }
 

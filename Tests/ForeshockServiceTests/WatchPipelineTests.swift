@@ -691,4 +691,37 @@ struct WatchPipelineTests {
         let second = await poller.poll()
         #expect(second.mentions.isEmpty && second.recounted.map(\.id) == ["p1", "p2"], "\(second.recounted.map(\.id))")
     }
+
+    @Test("The journal is compacted once enough lines are written past what the last compaction kept: a failed compaction (a full disk) is tried again that many lines on, not on every tick, and posts whose lines fill the journal are not rewritten on every tick")
+    func journalCompactionPace() async throws {
+        let journal = StateJournal(directory: try makeTemporaryDirectory().path)
+        let errors = Mutex<[String]>([])
+        let logger = Logger(handler: StreamLogHandler(level: .error, format: .logfmt) { line in errors.withLock { $0.append(line) } })
+        let source = testSource(.mastodon, name: "m", base: "http://127.0.0.1:9")
+        var config = scoringConfig([])
+        config.sources = [source]
+        let pipeline = WatchPipeline(config: config, pollers: [FeedPoller(feed: source.makeFeed())], journal: journal, logger: logger, compactEvery: 5) { _ in }
+        func tick(_ seconds: ClosedRange<Int>) async {
+            for second in seconds { await pipeline.tick(Date(timeIntervalSince1970: 1_000_000 + Double(second))) }
+        }
+        func inode() throws -> Int { try #require(FileManager.default.attributesOfItem(atPath: journal.path)[.systemFileNumber] as? Int) }
+        // The rewrite's temporary file cannot be made: a directory holds its name.
+        try FileManager.default.createDirectory(atPath: journal.path + ".tmp/x", withIntermediateDirectories: true)
+        await tick(1...20)
+        let failed = errors.withLock { $0.filter { $0.contains("cannot compact the state journal") } }
+        #expect(failed.count == 4, "\(failed)")  // at 5, 10, 15 and 20 lines, not on 16 ticks
+        try FileManager.default.removeItem(atPath: journal.path + ".tmp")
+        var outcome = PollOutcome(source: "m", observedAt: Date(timeIntervalSince1970: 1_000_021))
+        outcome.mentions = (0..<10).map { Self.complaint("p\($0)", reshares: 12, createdAt: Date(timeIntervalSince1970: 1_000_000)) }
+        await pipeline.handle(outcome)
+        await tick(21...21)
+        let compacted = try inode(), kept = try String(contentsOfFile: journal.path, encoding: .utf8).split(separator: "\n").count
+        #expect(kept >= 10, "\(kept)")
+        // The posts' lines alone are past compactEvery: not rewritten again until as many more come.
+        await tick(22...(21 + kept - 1))
+        #expect(try inode() == compacted)
+        await tick((21 + kept)...(21 + kept + 5))
+        #expect(try inode() != compacted)
+        #expect(errors.withLock { $0.count } == 4, "\(errors.withLock { $0 })")
+    }
 }
