@@ -314,8 +314,11 @@ final class ObjectReader {
             return Secret(origin: .file(file), value: text)
         }
         if let literal {
-            reader.warning(keyPath(key), "a literal secret in the config (use \(envKey) or \(fileKey) outside local testing)")
-            return Secret(origin: .literal, value: literal)
+            let secret = Secret(origin: .literal, value: literal)
+            if !secret.isPlainLoopbackURL {
+                reader.warning(keyPath(key), "a literal secret in the config (use \(envKey) or \(fileKey) outside local testing)")
+            }
+            return secret
         }
         if required { reader.error(keyPath(key), "missing (give \(key)_env, \(key)_file or \(key))") }
         return nil

@@ -156,7 +156,7 @@ package enum ConfigText {
         switch secret?.origin {
         case .environment(let name)?: out.value(key + "_env", quote(name))
         case .file(let path)?: out.value(key + "_file", quote(path))
-        case .literal?: out.value(key, quote("<redacted>"))
+        case .literal?: out.value(key, quote(secret.flatMap { $0.isPlainLoopbackURL ? $0.value : nil } ?? "<redacted>"))
         case nil: break
         }
     }

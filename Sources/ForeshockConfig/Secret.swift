@@ -1,3 +1,4 @@
+import ForeshockSupport
 import Foundation
 
 /// A secret from the config: written inline, named by an environment variable, or read from a file.
@@ -23,6 +24,15 @@ package struct Secret: Sendable, Equatable, CustomStringConvertible {
     /// A literal secret, for tests and local use.
     package static func literal(_ value: String) -> Secret {
         Secret(origin: .literal, value: value)
+    }
+
+    /// A literal URL on this machine with no user info and no query (a local test's feed or
+    /// receiver): nothing in it is a credential, so the config is not warned about for it and
+    /// prints it as it is. Logs still redact it, as every secret.
+    package var isPlainLoopbackURL: Bool {
+        guard origin == .literal, let value else { return false }
+        let parts = URLParts(value)
+        return parts.scheme != nil && parts.userinfo == nil && parts.query == nil && parts.host.map(URLParts.isLoopback) == true
     }
 
     package var description: String { "<redacted>" }

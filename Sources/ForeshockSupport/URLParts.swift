@@ -9,7 +9,7 @@ package struct URLParts {
     /// As written, up to and including `://` (empty when there is no scheme).
     var prefix: Substring = ""
     /// What stands before `@` in the authority, if anything does.
-    var userinfo: Substring?
+    package var userinfo: Substring?
     /// The authority without its userinfo: host and port as written.
     var hostAndPort: Substring = ""
     package var host: String?
