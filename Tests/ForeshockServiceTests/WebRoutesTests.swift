@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import ForeshockSupport
 @testable import ForeshockConfig
@@ -69,6 +70,28 @@ struct WebRoutesTests {
         server.reconfigure(watch)
         #expect(try await Self.ask(port, "GET", "/-/healthy", host: "foreshock.example.com").status == 200)
         #expect(try await Self.ask(port, "GET", "/-/healthy", host: "foreshock.example.com.evil.example").status == 421)
+    }
+
+    @Test("A reload names only what waits for the next start (the address, the connection limits): a new token or external_url takes effect now and is not said to wait")
+    func reloadSaysWhatWaits() throws {
+        let lines = Mutex<[String]>([])
+        var web = WebConfig()
+        web.port = 0
+        var watch = scoringConfig([])
+        watch.web = web
+        let server = WebServer(config: web, watch: watch, stateDir: try makeTemporaryDirectory().path,
+                               logger: Logger(handler: StreamLogHandler(level: .warning, format: .logfmt) { line in lines.withLock { $0.append(line) } }))
+        web.externalURL = "https://foreshock.example.com"
+        web.token = .literal(Self.token)
+        watch.web = web
+        server.reconfigure(watch)
+        #expect(lines.withLock { $0 }.isEmpty, "\(lines.withLock { $0 })")
+        web.port = 9999
+        web.idleTimeout = 20
+        watch.web = web
+        server.reconfigure(watch)
+        let said = lines.withLock { $0 }
+        #expect(said.count == 1 && said[0].contains(#"msg="web.listen, web.idle_timeout change at the next start""#) && said[0].contains("configured=127.0.0.1:9999"), "\(said)")
     }
 
     @Test("HTTP/1.1 without a Host, or with two, is a 400 (RFC 9112 §3.2), whichever comes first; HTTP/1.0 without one is answered; two Content-Lengths that differ are a 400")

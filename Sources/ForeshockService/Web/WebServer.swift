@@ -75,11 +75,12 @@ package final class WebServer: Sendable {
             logger.warning("web is gone from the config; the web server stops at the next start")
             return
         }
-        var later = web
-        later.token = config.token
-        later.externalURL = config.externalURL
-        if later != config {
-            logger.warning("web.listen and the connection limits change at the next start; the token and external_url have changed now",
+        // The token and external_url take effect now; what the socket was opened with waits.
+        let waiting = [("web.listen", web.listen != config.listen), ("web.max_connections", web.maxConnections != config.maxConnections),
+                       ("web.idle_timeout", web.idleTimeout != config.idleTimeout),
+                       ("web.connection_lifetime", web.connectionLifetime != config.connectionLifetime)].filter(\.1).map(\.0)
+        if !waiting.isEmpty {
+            logger.warning("\(waiting.joined(separator: ", ")) \(waiting.count == 1 ? "changes" : "change") at the next start",
                            [("listening", config.listen), ("configured", web.listen)])
         }
         settings.withLock { $0 = Self.settings(web, fresh) }
