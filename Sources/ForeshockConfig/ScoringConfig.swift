@@ -100,6 +100,9 @@ extension Config {
             }
             out += source.brandAccounts
         }
-        return out
+        // Each once (two sources searching "acme", an account named as the query is), as the
+        // lexicon matches them: without regard to case.
+        var seen = Set<String>()
+        return out.filter { seen.insert($0.lowercased()).inserted }
     }
 }

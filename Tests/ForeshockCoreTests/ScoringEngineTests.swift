@@ -793,6 +793,10 @@ struct ScoringEngineTests {
         named.brandAccounts = ["@acme_support"]
         let search = SourceConfig(name: "x", kind: .x, query: "acme OR \"acme air\" -job")
         #expect(Config.brandTerms(sources: [named, search]) == ["Acme Air", "AcmeAir", "@acme_support"])
+        // Each once, whatever its case: two sources on one search, an account spelt as the query.
+        var account = SourceConfig(name: "m", kind: .mastodon, query: "acme air")
+        account.brandAccounts = ["ACMEAIR"]
+        #expect(Config.brandTerms(sources: [named, account, named]) == ["Acme Air", "AcmeAir", "@acme_support"])
         // Through the engine: a rule on the weighted score, with the brand from the config's sources.
         var config = scoringConfig([rule("brand-complaint", .warning) { $0.complaintScoreAtLeast = 2 }])
         config.sources = [named]
