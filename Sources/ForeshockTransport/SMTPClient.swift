@@ -107,6 +107,15 @@ package struct SMTPClient: Sendable {
         transfer.set(CURLOPT_MAIL_FROM, "<\(message.from)>")
         transfer.set(CURLOPT_MAIL_RCPT, list: message.recipients.map { "<\($0)>" })
         transfer.setUpload(message.data)
-        _ = try await engine.perform(transfer)
+        do {
+            _ = try await engine.perform(transfer)
+        } catch where error.code == .tls && settings.startTLS == .required && error.message.contains("STARTTLS not supported") {
+            // libcurl's words say what failed, not what to change in the config.
+            var error = error
+            error.message += URLParts(settings.url).host.map(URLParts.isLoopback) == true
+                ? " (a mail server on this machine without TLS: set starttls: \"off\" on the sink)"
+                : " (the server offers no TLS upgrade: use smtps:// if it takes TLS from the start, or another server)"
+            throw error
+        }
     }
 }

@@ -125,6 +125,24 @@ struct EmailSinkTests {
         #expect(try String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8).contains("the server said \\\"550 5.1.1 mailbox unavailable\\\""))
     }
 
+    @Test("A server on this machine without STARTTLS, with starttls left required: the dead letter says to set starttls \"off\"")
+    func noStartTLSSaysWhatToSet() async throws {
+        let inbox = try makeTemporaryDirectory()
+        let server = try await FixtureServer.start("smtp_server.py", ["--outdir", inbox.path])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try NotifierFixtures.config(sinks: #"""
+            { name: "mail", kind: "email", smtp_url: "smtp://127.0.0.1:\#(server.port)", from: "foreshock@example.com", to: ["oncall@example.com"] }
+            """#, extra: #"alerting: { group_wait: "0s" }"#)
+        let notifier = try NotifierFixtures.notifier(config, stateDir: state)
+        defer { notifier.stop() }
+        notifier.submit([NotifierFixtures.note("1")])
+        #expect(await notifier.drain(timeout: 30))
+        let dead = try String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8)
+        #expect(dead.contains(#"STARTTLS not supported"#) && dead.contains(#"set starttls: \"off\" on the sink"#), "\(dead)")
+        #expect(!FileManager.default.fileExists(atPath: inbox.appendingPathComponent("1.eml").path))
+    }
+
     @Test("test-alert over STARTTLS with AUTH, the CA made for the test")
     func testAlertStartTLS() async throws {
         let certs = try await TestCertificates.make()
