@@ -22,7 +22,9 @@ enum TestAlertCommand {
             }
             chosen = [sink]
         }
-        let alert = AlertNotification.test(rules: config.rules, sources: config.sources)
+        var alert = AlertNotification.test(rules: config.rules, sources: config.sources)
+        // As a watch on this config would name itself in the silence command.
+        alert.silenceTarget = Notifier.silenceTarget(webURL: config.web?.externalURL, stateDir: CommandAlerting.stateDir(arguments, config: config))
         var resolved = alert
         resolved.reason = .resolved
         resolved.time = alert.time + 1

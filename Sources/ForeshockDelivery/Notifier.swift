@@ -76,16 +76,21 @@ package final class Notifier: @unchecked Sendable {
     /// - Parameter log: the notifications already taken care of; in memory when not given.
     /// - Parameter webURL: the watch's web server as people reach it (`web.external_url`): alerts
     ///   link to a post's page there, and their silence command goes through it.
+    /// How an alert's silence command reaches the watch that sent it, wherever the person on
+    /// call pastes it: its web server as people reach it, else its state directory, in full.
+    package static func silenceTarget(webURL: String?, stateDir: String?) -> String? {
+        webURL.map { "--url " + AlertNotification.shellQuoted($0) } ?? stateDir.map { directory in
+            "--state-dir " + AlertNotification.shellQuoted(URL(fileURLWithPath: directory).standardizedFileURL.path)
+        }
+    }
+
     package init(sinks: SinkSet, alerting: AlertingConfig, silences: SilenceStore, outbox: Outbox,
                 log: NotificationLog = NotificationLog(directory: nil), policy: RetryPolicy = RetryPolicy(), logger: Logger, webURL: String? = nil,
                 resume: Bool = true) {
         self.outbox = outbox
         self.log = log
         self.webURL = webURL
-        // A silence must reach this watch, wherever the person on call pastes the command.
-        silenceTarget = webURL.map { "--url " + AlertNotification.shellQuoted($0) } ?? outbox.directory.map { directory in
-            "--state-dir " + AlertNotification.shellQuoted(URL(fileURLWithPath: directory).standardizedFileURL.path)
-        }
+        silenceTarget = Self.silenceTarget(webURL: webURL, stateDir: outbox.directory)
         self.groupWait = alerting.groupWait
         self.repeatInterval = alerting.repeatInterval
         self.silences = silences

@@ -72,8 +72,10 @@ struct FirstHourTests {
         let inbox = try makeTemporaryDirectory()
         let smtp = try await FixtureServer.start("smtp_server.py", ["--outdir", inbox.path])
         defer { smtp.stop() }
+        let state = try makeTemporaryDirectory().path
         let config = try writeTemporaryFile("""
         { sources: [{ name: "hn", kind: "hackernews", query: "acme" }],
+          state_dir: "\(state)",
           rules: [{ name: "our-own", severity: "critical", when: { min_reshares: 25 } }],
           sinks: [
             { name: "hook", kind: "webhook", url: "\(server.base)/hook", secret_env: "WHSEC" },
@@ -91,6 +93,9 @@ struct FirstHourTests {
         // What this config watches, not the sample's.
         #expect(hook["alerts"]?.arrayValue?.first?["watching"]?.stringValue == #"hn "acme""#, "\(hook)")
         #expect(hook["alerts"]?.arrayValue?.first?["alert_key"]?.stringValue?.hasPrefix("foreshock:test-alert-") == true)
+        // Its silence command reaches the watch this config runs, as a real alert's does.
+        let silence = try #require(hook["alerts"]?.arrayValue?.first?["silence"]?.stringValue)
+        #expect(silence.hasSuffix(" --state-dir \(URL(fileURLWithPath: state).standardizedFileURL.path)"), "\(silence)")  // a temporary path needs no quotes
         let slack = try #require(try await NotifierFixtures.requests(server, path: "/slack").first?.json)
         #expect(slack["test"]?.boolValue == true && slack["text"]?.stringValue?.hasPrefix("[CRITICAL] TEST: FIRING:") == true, "\(slack)")
         let pager = try await NotifierFixtures.requests(server, path: "/pd").compactMap(\.json)
