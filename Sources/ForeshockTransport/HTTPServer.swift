@@ -110,11 +110,21 @@ package final class HTTPServer: @unchecked Sendable {
                 }
             }
         }, context: context.toOpaque(), body_limit: limits.body))
+        errno = 0
         guard let started = cmhd_start(server, address, UInt16(port), UInt32(limits.threads), UInt32(limits.connections),
                                        UInt32(limits.connectionsPerAddress), UInt32(limits.timeout), limits.headers) else {
+            // The library keeps bind(2)'s errno; said in words where it is one of the three a
+            // person meets, else all three as possible.
+            let code = errno
             server.deallocate()
             context.release()
-            throw TransportError(code: .connectFailed, message: "cannot listen on \(address):\(port) (the address is in use, not this machine's, or not an IP address)")
+            let why = switch code {
+            case EADDRINUSE: "the address is in use: another process listens there (a second watch needs web.listen of its own)"
+            case EADDRNOTAVAIL: "not an address of this machine"
+            case EACCES: "a port below 1024 needs privileges this process does not have"
+            default: "the address is in use, not this machine's, or not an IP address"
+            }
+            throw TransportError(code: .connectFailed, message: "cannot listen on \(address):\(port) (\(why))")
         }
         daemon = started
         self.port = Int(cmhd_port(started))

@@ -100,11 +100,22 @@ struct HTTPServerTests {
         #expect(answer.hasPrefix("HTTP/1.1 200") && answer.hasSuffix("answered /slow"), "\(answer.prefix(120))")
     }
 
-    @Test("A port in use is one clear error")
+    @Test("A port in use, an address not this machine's, a name: one clear error each, saying which")
     func portInUse() throws {
         let first = try Self.echo()
         defer { first.stop() }
-        #expect(throws: TransportError.self) { _ = try HTTPServer(address: "127.0.0.1", port: first.port) { _ in HTTPServer.Response(status: 200, contentType: "text/plain", body: Data()) } }
-        #expect(throws: TransportError.self) { _ = try HTTPServer(address: "not-an-address", port: 0) { _ in HTTPServer.Response(status: 200, contentType: "text/plain", body: Data()) } }
+        func refusal(_ address: String, _ port: Int) -> String? {
+            do {
+                let server = try HTTPServer(address: address, port: port) { _ in HTTPServer.Response(status: 200, contentType: "text/plain", body: Data()) }
+                server.stop()
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        #expect(refusal("127.0.0.1", first.port) == "cannot listen on 127.0.0.1:\(first.port) (the address is in use: another process listens there (a second watch needs web.listen of its own))")
+        // TEST-NET-1 is no address of this machine.
+        #expect(refusal("192.0.2.1", 0) == "cannot listen on 192.0.2.1:0 (not an address of this machine)")
+        #expect(refusal("not-an-address", 0) == "cannot listen on not-an-address:0 (the address is in use, not this machine's, or not an IP address)")
     }
 }
