@@ -39,7 +39,11 @@ package struct FeedStream: Sendable {
                 // hundredth in a row, as a poll's unreadable items are, not once an event.
                 var unreadable = FailureNotice()
                 for await chunk in events {
+                    // Stopped: the chunks still buffered are left (a finished stream hands them on).
+                    if Task.isCancelled { return }
                     for event in decoder.feed(chunk) {
+                        // Before the seen set takes them: once taken, only this handles them.
+                        if Task.isCancelled { return }
                         let mentions: [Mention]
                         do throws(FeedError) {
                             guard let carried = try feed.parseStreamEvent(type: event.type, data: event.data) else { continue }
@@ -64,8 +68,13 @@ package struct FeedStream: Sendable {
                 if !response.isSuccess { problem("stream refused: HTTP \(response.status)") } else { problem("stream closed by the server") }
             } catch {
                 continuation.finish()
+                // Stopped (a reload, SIGTERM): what the reader has not handled yet is left, not
+                // worked through with its look-ups past the stop; none of it was taken as seen,
+                // so the poller finds it. The reader is a task of its own: told, not inherited.
+                let stopped = error.code == .cancelled || Task.isCancelled
+                if stopped { reader.cancel() }
                 await reader.value
-                if error.code == .cancelled || Task.isCancelled { return }
+                if stopped { return }
                 problem("stream broke: \(error)")
             }
             failures = received.withLock { $0 } ? 1 : failures + 1

@@ -68,4 +68,33 @@ struct FeedStreamTests {
         #expect(requests.count == 2)
         #expect(requests[0].path.contains("tag=acme"))
     }
+
+    @Test("A stop while a batch is being handled ends the stream at once: the handling is told to stop, and what was still buffered is left for the poller, not worked through")
+    func stopCancelsTheReader() async throws {
+        let first = try mastodonStatus(id: "900"), second = try mastodonStatus(id: "901")
+        let api = try await ScriptedAPI(["/api/v1/streaming/hashtag": [
+            ["chunks": [["data": "event: update\ndata: \(first)\n\n"], ["data": "event: update\ndata: \(second)\n\n", "delay": 0.3], ["data": ":\n", "delay": 30]]],
+        ]])
+        defer { api.stop() }
+        var source = testSource(.mastodon, base: api.base)
+        source.stream = true
+        let stream = try #require(FeedStream(poller: FeedPoller(feed: MastodonFeed(source: source))))
+        let seen = Mutex<[String]>([])
+        let task = Task {
+            await stream.run { outcome in
+                seen.withLock { $0 += outcome.mentions.map(\.id) }
+                // A handling that takes long (look-ups of a slow API) unless told to stop.
+                try? await Task.sleep(nanoseconds: 30_000_000_000)
+            }
+        }
+        let deadline = Date().addingTimeInterval(20)
+        while seen.withLock({ $0.isEmpty }), Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
+        // The second update is in the buffer by now, behind the first's handling.
+        try await Task.sleep(nanoseconds: 800_000_000)
+        let stopped = Date()
+        task.cancel()
+        await task.value
+        #expect(Date().timeIntervalSince(stopped) < 10)
+        #expect(seen.withLock { $0 } == ["900"])
+    }
 }
