@@ -332,7 +332,7 @@ package final class Notifier: @unchecked Sendable {
         guard !outbox.wasSettled(entry.id) else { return }
         logger.error("outbox message for a sink no longer configured, moved to the dead letters", [("sink", entry.sink), ("id", entry.id)])
         log.settled(entry.id)
-        try? outbox.dead(entry.id, reason: "sink \(entry.sink) is no longer in the config")
+        try? outbox.dead(entry, reason: "sink \(entry.sink) is no longer in the config")
     }
 
     /// The configured sink sending where `entry`'s did, when there is exactly one.
@@ -557,6 +557,10 @@ package final class Notifier: @unchecked Sendable {
     /// counters on and sends what a group window opened meanwhile holds.
     package func finishHandOver(to next: Notifier) async {
         for worker in workers.values { await worker.finish() }
+        // Messages the outbox could not write (a full disk) were only in the workers' queues,
+        // which stop here: the next notifier takes them (those it resumed came from the outbox).
+        let unwritten = workers.keys.sorted().flatMap { workers[$0]!.queued }.filter { !outbox.holds($0.id) && !outbox.wasSettled($0.id) }
+        if !unwritten.isEmpty { next.take(unwritten.sorted { $0.created < $1.created }, written: false) }
         // The counters since start go on counting in `next`: status and the metrics' counters
         // must not drop to zero on SIGHUP.
         let counted = lock.withLock { counts }

@@ -86,24 +86,31 @@ package final class Outbox: @unchecked Sendable {
         }
     }
 
+    /// Whether the outbox holds the message, pending (not one it could not write).
+    package func holds(_ id: String) -> Bool { lock.withLock { pending[id] != nil } }
+
     /// Delivered: never sent again.
     package func done(_ id: String) throws {
-        try mark(id, op: "done", reason: nil)
-    }
-
-    /// Undeliverable: moved to the dead-letter file with the reason.
-    package func dead(_ id: String, reason: String) throws {
-        try mark(id, op: "dead", reason: reason)
-    }
-
-    private func mark(_ id: String, op: String, reason: String?) throws {
         lock.lock(); defer { lock.unlock() }
-        guard let entry = pending[id] else { return }
-        if op == "dead", let path = deadLetterPath {
-            try append("{\"id\":\(JSONText.quote(id)),\"sink\":\(JSONText.quote(entry.sink)),\"keys\":[\(entry.keys.map(JSONText.quote).joined(separator: ","))],"
-                + "\"reason\":\(JSONText.quote(reason ?? "")),\"at\":\(JSONText.quote(Timestamp.format(Date()))),\"body\":\(JSONText.quote(String(decoding: entry.body, as: UTF8.self)))}\n", to: path)
+        try settle(id, op: "done")
+    }
+
+    /// Undeliverable: moved to the dead-letter file with the reason. A message the outbox could
+    /// not write (a full disk) gets its dead letter too: it is what an operator reads. Once.
+    package func dead(_ entry: Entry, reason: String) throws {
+        lock.lock(); defer { lock.unlock() }
+        guard !settled.contains(entry.id) else { return }
+        if let path = deadLetterPath {
+            try append("{\"id\":\(JSONText.quote(entry.id)),\"sink\":\(JSONText.quote(entry.sink)),\"keys\":[\(entry.keys.map(JSONText.quote).joined(separator: ","))],"
+                + "\"reason\":\(JSONText.quote(reason)),\"at\":\(JSONText.quote(Timestamp.format(Date()))),\"body\":\(JSONText.quote(String(decoding: entry.body, as: UTF8.self)))}\n", to: path)
         }
+        try settle(entry.id, op: "dead")
+    }
+
+    /// Marks a message settled, and off the journal if it was on it. Called under `lock`.
+    private func settle(_ id: String, op: String) throws {
         settled.insert(id)
+        guard pending[id] != nil else { return }
         try append("{\"op\":\"\(op)\",\"id\":\(JSONText.quote(id))}\n", to: journalPath)
         pending[id] = nil
         order.removeAll { $0 == id }

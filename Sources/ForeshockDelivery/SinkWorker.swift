@@ -119,6 +119,8 @@ final class SinkWorker: @unchecked Sendable {
 
     /// Messages handed over and not yet delivered or given up.
     var backlog: Int { lock.withLock { queue.count } }
+    /// Those messages, in the order handed over.
+    var queued: [Outbox.Entry] { lock.withLock { queue.map(\.entry) } }
     var stats: Stats { lock.withLock { counters } }
 
     /// Takes over from the workers of the notifier a reload replaces: sends nothing until each
@@ -235,6 +237,8 @@ final class SinkWorker: @unchecked Sendable {
     /// Moves a message out of time to the dead letters, with its last failure or, never tried,
     /// why not.
     private func giveUpUntried(_ pending: Pending, now: Double) {
+        // Delivered or given up already by the worker this one took over from.
+        guard !outbox.wasSettled(pending.entry.id) else { return }
         let age = DurationText.format(now - pending.entry.created)
         if let last = pending.lastError {
             giveUp(pending.entry, reason: "gave up after \(pending.attempts) attempts over \(age): \(last)")
@@ -250,7 +254,7 @@ final class SinkWorker: @unchecked Sendable {
         count { $0.dead += 1; $0.settled(entry.keys, delivered: false) }
         logger.error("notification given up, moved to the dead letters", [("alerts", entry.keys.joined(separator: ",")), ("rules", entry.rules.joined(separator: ",")), ("id", entry.id), ("reason", reason)])
         log.settled(entry.id)
-        do { try outbox.dead(entry.id, reason: reason) } catch { logger.error("cannot write the dead letter", [("error", SystemReason.of(error))]) }
+        do { try outbox.dead(entry, reason: reason) } catch { logger.error("cannot write the dead letter", [("error", SystemReason.of(error))]) }
     }
 
     private func remove(_ id: String) {

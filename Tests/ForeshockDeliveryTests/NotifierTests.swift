@@ -659,6 +659,36 @@ struct NotifierTests {
         #expect(seen.count == 3 && seen[1].at - refused.at >= 3.5, "\(seen.map { $0.at - refused.at })")
     }
 
+    @Test("A message the outbox could not write (a full disk) outlives a reload: the next notifier takes it from the stopping worker and delivers it; one given up gets its dead letter all the same")
+    func unwrittenOutlivesReload() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script([
+            "/hook": #"[{"status": 503, "delay": 1}, {"status": 200}]"#, "/gone": #"[{"status": 410}]"#,
+        ])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }, { name: "gone", kind: "webhook", url: "\#(server.base)/gone" }"#,
+                                                 extra: #"alerting: { group_wait: "0s" }"#)
+        let old = try NotifierFixtures.notifier(config, stateDir: state)
+        // The disk fills: every append to the outbox fails from now on (/dev/full refuses writes).
+        try? FileManager.default.removeItem(atPath: state + "/outbox.jsonl")
+        try FileManager.default.createSymbolicLink(atPath: state + "/outbox.jsonl", withDestinationPath: "/dev/full")
+        old.submit([NotifierFixtures.note("1")])
+        // The reload comes while the first attempt hangs: the message is only in the old worker.
+        _ = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 1)
+        try FileManager.default.removeItem(atPath: state + "/outbox.jsonl")
+        let new = try NotifierFixtures.notifier(config, stateDir: state, sharing: old)
+        defer { new.stop() }
+        old.beginHandOver(to: new)
+        new.resume()
+        await old.finishHandOver(to: new)
+        #expect(await new.drain(timeout: 20))
+        let seen = try await NotifierFixtures.requests(server, path: "/hook")
+        #expect(seen.map(\.path).count == 2 && Set(seen.map { $0.headers["webhook-id"] ?? "" }).count == 1, "\(seen.map(\.headers))")
+        #expect(new.stats.delivered["hook"] == 1)
+        let dead = try String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(dead.count == 1 && dead[0].contains("HTTP 410") && dead[0].contains("mastodon:1"), "\(dead)")
+    }
+
     /// Reloads `notifier` `times` times over the same config and state, each hand-over whole.
     static func reload(_ notifier: Notifier, _ config: Config, stateDir: String, rateWindow: Double, times: Int) async throws -> Notifier {
         var current = notifier
