@@ -94,8 +94,14 @@ final class SinkWorker: @unchecked Sendable {
         task = Task { [self] in
             while !Task.isCancelled, !lock.withLock({ stopping }) {
                 let now = Date().timeIntervalSince1970
-                for pending in lock.withLock({ takeExpired(now: now) }) { giveUpUntried(pending, now: now) }
-                let (next, wake) = lock.withLock { nextDue(now: now) }
+                // In one hold of the lock: a message handed over between the two would be sent
+                // without its age looked at.
+                let (expired, next, wake) = lock.withLock { () -> ([Pending], String?, Double?) in
+                    let expired = takeExpired(now: now)
+                    let (next, wake) = nextDue(now: now)
+                    return (expired, next, wake)
+                }
+                for pending in expired { giveUpUntried(pending, now: now) }
                 guard let next else {
                     await bell.wait(atMost: wake.map { $0 - now })
                     continue
@@ -243,9 +249,11 @@ final class SinkWorker: @unchecked Sendable {
         if let last = pending.lastError {
             giveUp(pending.entry, reason: "gave up after \(pending.attempts) attempts over \(age): \(last)")
         } else {
-            let failing = lock.withLock { receiver.failuresInARow } > 0
-            giveUp(pending.entry, reason: "gave up after \(age) without a try: "
-                + (failing ? "the receiver failed for every message before it and was left alone" : "the receiver's Retry-After or rate limit held it back"))
+            let receiver = lock.withLock { () -> ReceiverState in self.receiver }
+            let why = receiver.failuresInARow > 0 ? "the receiver failed for every message before it and was left alone"
+                : receiver.pausedUntil > now ? "the receiver asked to be left alone (Retry-After)"
+                : "it had waited that long when this run took it up (the outbox at a start)"
+            giveUp(pending.entry, reason: "gave up after \(age) without a try: \(why)")
         }
     }
 

@@ -57,30 +57,51 @@ struct NotifierTests {
         #expect(notifier.stats.givenUp["hook"] == ["mastodon:1"])
     }
 
-    @Test("A receiver down past the give-up time: what queued behind its pause goes to the dead letters when its time is up, untried, and is never sent late")
+    @Test("A receiver down past the give-up time: what queued behind its pause goes to the dead letters when its time is up, untried, not when the pause ends")
     func untriedMessagesRunOut() async throws {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/down": #"[{"status": 503}]"#])])
         defer { server.stop() }
         let state = try makeTemporaryDirectory().path
-        // A back-off far past the give-up time: after two failures the sink is left alone.
+        // A back-off far past the give-up time: after two failures the sink is left alone for
+        // 48 s or more. (Seconds, not less: the full suite keeps the cores busy.)
         let notifier = try NotifierFixtures.notifier(try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/down" }"#,
                                                                                  extra: #"alerting: { group_wait: "0s" }"#),
-                                                     stateDir: state, policy: RetryPolicy(initial: 60, maximum: 120, giveUpAfter: 6))
+                                                     stateDir: state, policy: RetryPolicy(initial: 60, maximum: 120, giveUpAfter: 10))
         defer { notifier.stop() }
         notifier.submit([NotifierFixtures.note("1")])
         notifier.submit([NotifierFixtures.note("2")])
-        // Both failures taken in: the sink is left alone for 48 s or more.
-        for _ in 0..<1000 where notifier.stats.retried["hook"] != 2 { try await Task.sleep(nanoseconds: 20_000_000) }
+        for _ in 0..<1500 where (notifier.stats.retried["hook"] ?? 0) < 2 { try await Task.sleep(nanoseconds: 20_000_000) }
         #expect(notifier.stats.retried["hook"] == 2)
         notifier.submit([NotifierFixtures.note("3")])
         notifier.submit([NotifierFixtures.note("4")])
-        #expect(await notifier.drain(timeout: 25))
+        #expect(await notifier.drain(timeout: 40))
         #expect(try await NotifierFixtures.requests(server, path: "/down").count == 2)
         let dead = try String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8).split(separator: "\n")
-        let tried = dead.filter { $0.contains("HTTP 503") }, untried = dead.filter { $0.contains("without a try: the receiver failed for every message") }
-        #expect(tried.count == 2 && untried.count == 2, "\(dead)")
-        #expect(untried.allSatisfy { $0.contains("mastodon:3") || $0.contains("mastodon:4") }, "\(untried)")
+        let untried = dead.filter { $0.contains("without a try: the receiver failed for every message") }
+        #expect(dead.count == 4 && untried.count == 2 && untried.allSatisfy { $0.contains("mastodon:3") || $0.contains("mastodon:4") }, "\(dead)")
         #expect(notifier.stats.dead["hook"] == 4 && notifier.outbox.depth == 0)
+    }
+
+    @Test("At a start, what the outbox kept for longer than the give-up time goes to the dead letters unsent: a page a day late is noise")
+    func staleOutboxIsNotSent() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
+        defer { server.stop() }
+        let state = try makeTemporaryDirectory().path
+        let config = try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook" }"#, extra: #"alerting: { group_wait: "0s" }"#)
+        // Written two days ago by a run that could not deliver them, and one written just now.
+        let now = Date().timeIntervalSince1970, body = Data(#"{"text":"old page"}"#.utf8).base64EncodedString()
+        let lines = [("msg_old1", now - 2 * 86_400), ("msg_old2", now - 2 * 86_400 + 60), ("msg_new", now - 10)].map { id, created in
+            #"{"op":"add","id":"\#(id)","sink":"hook","created":\#(created),"keys":["mastodon:\#(id)"],"rules":["going-viral"],"body":"\#(body)"}"#
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: state + "/outbox.jsonl", atomically: true, encoding: .utf8)
+        let notifier = try NotifierFixtures.notifier(config, stateDir: state, policy: RetryPolicy(initial: 0.2, maximum: 1, giveUpAfter: 86_400))
+        defer { notifier.stop() }
+        #expect(await notifier.drain(timeout: 30))
+        let sent = try await NotifierFixtures.requests(server, path: "/hook")
+        #expect(sent.map { $0.headers["webhook-id"] ?? "" } == ["msg_new"], "\(sent.map(\.headers))")
+        let dead = try String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(dead.count == 2 && dead.allSatisfy { $0.contains("msg_old") && $0.contains("without a try: it had waited that long when this run took it up") }, "\(dead)")
+        #expect(notifier.outbox.depth == 0)
     }
 
     @Test("A hanging sink does not hold back another; it times out and is retried")
