@@ -558,7 +558,10 @@ package final class Notifier: @unchecked Sendable {
     package func finishHandOver(to next: Notifier) async {
         for worker in workers.values { await worker.finish() }
         // Messages the outbox could not write (a full disk) were only in the workers' queues,
-        // which stop here: the next notifier takes them (those it resumed came from the outbox).
+        // which stop here. A sink that goes on (or a renamed one) has its new worker take them;
+        // those of a sink gone are what is left once every new worker has, and go where
+        // `deliver` sends a removed sink's messages.
+        for worker in next.workers.values { await worker.tookOver() }
         let unwritten = workers.keys.sorted().flatMap { workers[$0]!.queued }.filter { !outbox.holds($0.id) && !outbox.wasSettled($0.id) }
         if !unwritten.isEmpty { next.take(unwritten.sorted { $0.created < $1.created }, written: false) }
         // The counters since start go on counting in `next`: status and the metrics' counters

@@ -83,6 +83,9 @@ final class SinkWorker: @unchecked Sendable {
         var due = 0.0
         /// Why its last attempt failed.
         var lastError: String?
+        /// Out of time and being given up: stays in the queue (counted in the backlog, so a
+        /// drain waits for its dead letter) until it is settled, but is not sent.
+        var expiring = false
     }
 
     init(sink: any AlertSink, outbox: Outbox, log: NotificationLog, policy: RetryPolicy, logger: Logger) {
@@ -101,7 +104,10 @@ final class SinkWorker: @unchecked Sendable {
                     let (next, wake) = nextDue(now: now)
                     return (expired, next, wake)
                 }
-                for pending in expired { giveUpUntried(pending, now: now) }
+                for pending in expired {
+                    giveUpUntried(pending, now: now)
+                    remove(pending.entry.id)
+                }
                 guard let next else {
                     await bell.wait(atMost: wake.map { $0 - now })
                     continue
@@ -141,8 +147,19 @@ final class SinkWorker: @unchecked Sendable {
     func takeOver(from earlier: [SinkWorker], sameReceiver: [SinkWorker], countingSends: [SinkWorker]) {
         guard !earlier.isEmpty else { return }
         lock.withLock {
-            takingOver = Task {
+            takingOver = Task { [self] in
                 for worker in earlier { await worker.finish() }
+                // Messages the outbox could not write (a full disk) were only in their queues: this
+                // worker takes them, ahead of its own (they were handed over before the reload,
+                // and a resolve of the new notifier's must not overtake its trigger), as they stood.
+                let unwritten = earlier.flatMap { $0.takeQueue() }
+                    .filter { !outbox.holds($0.entry.id) && !outbox.wasSettled($0.entry.id) }
+                    .map { pending in
+                        var pending = pending
+                        pending.entry.sink = sink.name
+                        return pending
+                    }
+                if !unwritten.isEmpty { lock.withLock { queue.insert(contentsOf: unwritten, at: 0) } }
                 var known = ReceiverState()
                 for worker in sameReceiver {
                     var theirs = await worker.receiverState()
@@ -153,6 +170,17 @@ final class SinkWorker: @unchecked Sendable {
             }
         }
     }
+
+    /// Empties the queue of a stopped worker, for the one taking over from it.
+    private func takeQueue() -> [Pending] {
+        lock.withLock {
+            defer { queue = [] }
+            return queue
+        }
+    }
+
+    /// Waits until the hand-over from the workers before has ended (their queues taken).
+    func tookOver() async { await adoptEarlier() }
 
     /// What this worker knows of its receiver, with what it took over and has not sent since
     /// (a second reload before it sent anything must not lose the first one's Retry-After).
@@ -210,12 +238,12 @@ final class SinkWorker: @unchecked Sendable {
     /// under `lock`.
     private func nextDue(now: Double) -> (id: String?, wake: Double?) {
         // Woken for the first message to run out of time, too, paused or not.
-        let expires = queue.lazy.map { $0.entry.created + self.policy.giveUpAfter }.min()
+        let expires = queue.lazy.filter { !$0.expiring }.map { $0.entry.created + self.policy.giveUpAfter }.min()
         if now < receiver.pausedUntil { return (nil, min(receiver.pausedUntil, expires ?? .infinity)) }
         var held: Set<String> = []
         var wake = expires
         var best: Pending?
-        for pending in queue {
+        for pending in queue where !pending.expiring {
             let free = held.isDisjoint(with: pending.entry.keys)
             held.formUnion(pending.entry.keys)
             guard free else { continue }
@@ -228,15 +256,18 @@ final class SinkWorker: @unchecked Sendable {
         return best.map { ($0.entry.id, nil) } ?? (nil, wake)
     }
 
-    /// Takes out of the queue the messages written more than `giveUpAfter` ago. They are given up
-    /// whether or not they were tried: a receiver down for a day is asked once in minutes, not
+    /// Marks the messages written more than `giveUpAfter` ago, for the caller to give up (they
+    /// leave the queue once settled). They are given up whether or not they were tried: a receiver down for a day is asked once in minutes, not
     /// once per message, so most of what queued meanwhile was never tried, and a page a day late
     /// must not go out when it comes back (or at the next start). Called under `lock`; not while
     /// a reload's hand-over is pending (the worker before may have settled them since).
     private func takeExpired(now: Double) -> [Pending] {
-        guard takingOver == nil, queue.contains(where: { now - $0.entry.created > policy.giveUpAfter }) else { return [] }
-        let expired = queue.filter { now - $0.entry.created > policy.giveUpAfter }
-        queue.removeAll { now - $0.entry.created > policy.giveUpAfter }
+        guard takingOver == nil else { return [] }
+        var expired: [Pending] = []
+        for index in queue.indices where !queue[index].expiring && now - queue[index].entry.created > policy.giveUpAfter {
+            queue[index].expiring = true
+            expired.append(queue[index])
+        }
         return expired
     }
 

@@ -682,10 +682,10 @@ struct NotifierTests {
         #expect(seen.count == 3 && seen[1].at - refused.at >= 3.5, "\(seen.map { $0.at - refused.at })")
     }
 
-    @Test("A message the outbox could not write (a full disk) outlives a reload: the next notifier takes it from the stopping worker and delivers it; one given up gets its dead letter all the same")
+    @Test("A message the outbox could not write (a full disk) outlives a reload: the next notifier's worker takes it from the stopping one, ahead of a resolve written since; one given up gets its dead letter all the same")
     func unwrittenOutlivesReload() async throws {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script([
-            "/hook": #"[{"status": 503, "delay": 1}, {"status": 200}]"#, "/gone": #"[{"status": 410}]"#,
+            "/hook": #"[{"status": 503, "delay": 3}, {"status": 200}]"#, "/gone": #"[{"status": 410}]"#,
         ])])
         defer { server.stop() }
         let state = try makeTemporaryDirectory().path
@@ -695,21 +695,29 @@ struct NotifierTests {
         // The disk fills: every append to the outbox fails from now on (/dev/full refuses writes).
         try? FileManager.default.removeItem(atPath: state + "/outbox.jsonl")
         try FileManager.default.createSymbolicLink(atPath: state + "/outbox.jsonl", withDestinationPath: "/dev/full")
-        old.submit([NotifierFixtures.note("1")])
-        // The reload comes while the first attempt hangs: the message is only in the old worker.
+        let trigger = NotifierFixtures.note("1")
+        old.submit([trigger])
+        // The reload comes while the first attempt hangs (3 s): the message is only in the old
+        // worker, which stops once that attempt fails, without trying again.
         _ = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 1)
         try FileManager.default.removeItem(atPath: state + "/outbox.jsonl")
         let new = try NotifierFixtures.notifier(config, stateDir: state, sharing: old)
         defer { new.stop() }
         old.beginHandOver(to: new)
         new.resume()
+        // The alert resolves meanwhile: the new notifier writes the resolve.
+        var resolve = trigger
+        resolve.reason = .resolved
+        resolve.time += 1
+        new.submit([resolve])
         await old.finishHandOver(to: new)
         #expect(await new.drain(timeout: 20))
         let seen = try await NotifierFixtures.requests(server, path: "/hook")
-        #expect(seen.map(\.path).count == 2 && Set(seen.map { $0.headers["webhook-id"] ?? "" }).count == 1, "\(seen.map(\.headers))")
-        #expect(new.stats.delivered["hook"] == 1)
+        let ids = seen.map { $0.headers["webhook-id"] ?? "" }, states = seen.map { $0.json?["alerts"]?.arrayValue?.first?["state"]?.stringValue ?? "" }
+        #expect(ids.count == 3 && ids[0] == ids[1] && ids[2] != ids[0] && states == ["firing", "firing", "resolved"], "\(ids) \(states)")
+        #expect(new.stats.delivered["hook"] == 2)
         let dead = try String(contentsOfFile: state + "/dead-letter.jsonl", encoding: .utf8).split(separator: "\n")
-        #expect(dead.count == 1 && dead[0].contains("HTTP 410") && dead[0].contains("mastodon:1"), "\(dead)")
+        #expect(dead.count == 2 && dead.allSatisfy { $0.contains("HTTP 410") && $0.contains("mastodon:1") }, "\(dead)")
     }
 
     /// Reloads `notifier` `times` times over the same config and state, each hand-over whole.
