@@ -22,6 +22,9 @@ package final class RecordingFile: Sendable {
         /// nil after a rotation could not open the new file: the next write tries again.
         var handle: FileHandle?
         var size: Int64
+        /// Of `size`, what a rotation that could not move the file left in it: not counted
+        /// against the limit, or every write would try to rotate again.
+        var unrotated: Int64 = 0
         /// What is kept to carry into the next file (with a size limit only), by post.
         var kept: [PostKey: Kept] = [:]
         var keptBytes: Int64 = 0
@@ -110,7 +113,7 @@ package final class RecordingFile: Sendable {
         let data = Data((lines.joined(separator: "\n") + "\n").utf8)
         let happened: (events: [Event], written: Bool) = state.withLock { state in
             var happened: [Event] = []
-            if let maxBytes, state.size > 0, state.size + Int64(data.count) > maxBytes {
+            if let maxBytes, state.size > state.unrotated, state.size - state.unrotated + Int64(data.count) > maxBytes {
                 let removed = rotate(&state)
                 // The lines that rotated it still fit after the carried ones (a batch larger
                 // than the limit is written whole all the same, in a file of its own).
@@ -238,6 +241,7 @@ package final class RecordingFile: Sendable {
         // What the file holds: not 0 when a move failed and the old file was opened again, or
         // the next failed append would cut it back to nothing.
         state.size = (try? state.handle?.offset()).map { Int64($0) } ?? 0
+        state.unrotated = state.size
         return removed
     }
 
