@@ -64,6 +64,8 @@ package struct FeedStream: Sendable {
             do {
                 let response = try await client.stream(request) { continuation.yield($0) }
                 continuation.finish()
+                // The server closed it just as the stop came: the same as a stop mid-stream.
+                if Task.isCancelled { reader.cancel() }
                 await reader.value
                 if !response.isSuccess { problem("stream refused: HTTP \(response.status)") } else { problem("stream closed by the server") }
             } catch {

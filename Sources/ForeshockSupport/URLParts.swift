@@ -78,9 +78,11 @@ package struct URLParts {
         }
     }
 
-    /// True for `localhost`, 127.0.0.0/8 and ::1.
+    /// True for `localhost`, 127.0.0.0/8 and ::1 (`127.x.example.com` is a name, anywhere).
     package static func isLoopback(_ host: String) -> Bool {
         let host = host.lowercased()
-        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && UInt8($0) != nil }
     }
 }
