@@ -91,6 +91,7 @@ enum ReplayCommand {
                 sending.submit(open.keys.sorted().compactMap { key in
                     guard var resolution = open[key] else { return nil }
                     resolution.reason = .resolved
+                    resolution.closedAtRecordingEnd = true
                     resolution.time = max(resolution.time, end)
                     return resolution.replayed
                 })

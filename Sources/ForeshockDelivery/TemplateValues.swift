@@ -56,7 +56,7 @@ package struct TemplateValues: Sendable {
         case .sourceDown(let source, _, _):
             what = note.state == .resolved ? "source \(source) answers again" : "source \(source) is not answering"
         case .post where note.state == .resolved:
-            what = "\(author)'s post has calmed down"
+            what = note.closedAtRecordingEnd ? "the recording ended with \(author)'s post still firing" : "\(author)'s post has calmed down"
         case .post:
             let heading = note.supercritical ? "still accelerating" : "heading for \(NumberText.grouped((note.predicted ?? Double(note.reshares)).rounded()))"
             // A complaint the brand has left unanswered says so where a pager shows only this

@@ -968,11 +968,11 @@ struct NotifierTests {
 struct KilledProcessTests {
     @Test("replay --send sends its pages as tests under replay/ keys, and at its end resolves what it left firing: no rehearsal's incident stays open")
     func replaySendResolves() async throws {
-        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#, "/slack": #"[{"status": 200}]"#])])
         defer { server.stop() }
         let config = try writeTemporaryFile("""
         { sources: [{ name: "hn", kind: "hackernews", query: "acme" }],
-          sinks: [{ name: "hook", kind: "webhook", url: "\(server.base)/hook" }],
+          sinks: [{ name: "hook", kind: "webhook", url: "\(server.base)/hook" }, { name: "chat", kind: "slack", url: "\(server.base)/slack" }],
           rules: [{ name: "going-viral", severity: "critical", when: { min_reshares: 10 } }] }
         """)
         var lines = [#"{"type":"post","time":1700000000,"source":"x","id":"p1","author":"dana","followers":2290,"text":"worst airline"}"#]
@@ -994,6 +994,9 @@ struct KilledProcessTests {
         """)
         let screen = await runForeshock(["replay", recording, "--config", console, "--send", "--state-dir", try makeTemporaryDirectory().path])
         #expect(screen.0 == .success && screen.out.contains("TEST") && !screen.out.contains("silence add"), "\(screen.out)")
+        // The closing resolution says why it came: the recording ended, not that the post calmed down.
+        let chat = try await NotifierFixtures.requests(server, path: "/slack").compactMap { $0.json?["text"]?.stringValue }
+        #expect(chat.count == 2 && chat[1] == "[CRITICAL] TEST: RESOLVED: the recording ended with dana's post still firing", "\(chat)")
     }
 
     @Test("SIGKILL between the outbox write and the delivery: the next start delivers it, once, under the same id")

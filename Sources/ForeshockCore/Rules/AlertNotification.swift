@@ -93,6 +93,9 @@ package struct AlertNotification: Sendable, Equatable {
     /// receiver takes it for the live alert it repeats (PagerDuty's `dedup_key`, a webhook's id:
     /// the incident a live page opened must not be updated, nor resolved, by a rehearsal).
     package var isReplay = false
+    /// `replay --send`'s resolution of an alert still firing when the recording ended: it closes
+    /// the rehearsal's incident, and says so rather than that the post calmed down.
+    package var closedAtRecordingEnd = false
     /// Where the silence command reaches the watch that sent this (`--url URL` or `--state-dir
     /// DIR`), and the post's page on the watch's web server: added by the notifier, which knows them.
     package var silenceTarget: String?
