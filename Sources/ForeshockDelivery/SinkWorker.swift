@@ -257,10 +257,11 @@ final class SinkWorker: @unchecked Sendable {
     }
 
     /// Marks the messages written more than `giveUpAfter` ago, for the caller to give up (they
-    /// leave the queue once settled). They are given up whether or not they were tried: a receiver down for a day is asked once in minutes, not
-    /// once per message, so most of what queued meanwhile was never tried, and a page a day late
-    /// must not go out when it comes back (or at the next start). Called under `lock`; not while
-    /// a reload's hand-over is pending (the worker before may have settled them since).
+    /// leave the queue once settled). They are given up whether or not they were tried: a
+    /// receiver down for a day is asked once in minutes, not once per message, so most of what
+    /// queued meanwhile was never tried, and a page a day late must not go out when it comes
+    /// back (or at the next start). Called under `lock`; not while a reload's hand-over is
+    /// pending (the worker before may have settled them since).
     private func takeExpired(now: Double) -> [Pending] {
         guard takingOver == nil else { return [] }
         var expired: [Pending] = []
