@@ -71,11 +71,6 @@ package final class Notifier: @unchecked Sendable {
     /// Alertmanager does, not at the next repeat hours later.
     private var heldBySilence: [String: AlertNotification] = [:]
 
-    /// Resumes what the outbox holds from an earlier run, with the ids it had (unless `resume`
-    /// is false: a reload's notifier resumes once the one it replaces has handed over).
-    /// - Parameter log: the notifications already taken care of; in memory when not given.
-    /// - Parameter webURL: the watch's web server as people reach it (`web.external_url`): alerts
-    ///   link to a post's page there, and their silence command goes through it.
     /// How an alert's silence command reaches the watch that sent it, wherever the person on
     /// call pastes it: its web server as people reach it, else its state directory, in full.
     package static func silenceTarget(webURL: String?, stateDir: String?) -> String? {
@@ -84,6 +79,11 @@ package final class Notifier: @unchecked Sendable {
         }
     }
 
+    /// Resumes what the outbox holds from an earlier run, with the ids it had (unless `resume`
+    /// is false: a reload's notifier resumes once the one it replaces has handed over).
+    /// - Parameter log: the notifications already taken care of; in memory when not given.
+    /// - Parameter webURL: the watch's web server as people reach it (`web.external_url`): alerts
+    ///   link to a post's page there, and their silence command goes through it.
     package init(sinks: SinkSet, alerting: AlertingConfig, silences: SilenceStore, outbox: Outbox,
                 log: NotificationLog = NotificationLog(directory: nil), policy: RetryPolicy = RetryPolicy(), logger: Logger, webURL: String? = nil,
                 resume: Bool = true) {
@@ -562,7 +562,7 @@ package final class Notifier: @unchecked Sendable {
         // those of a sink gone are what is left once every new worker has, and go where
         // `deliver` sends a removed sink's messages.
         for worker in next.workers.values { await worker.tookOver() }
-        let unwritten = workers.keys.sorted().flatMap { workers[$0]!.queued }.filter { !outbox.holds($0.id) && !outbox.wasSettled($0.id) }
+        let unwritten = workers.keys.sorted().flatMap { workers[$0]!.takeUnwrittenMessages() }
         if !unwritten.isEmpty { next.take(unwritten.sorted { $0.created < $1.created }, written: false) }
         // The counters since start go on counting in `next`: status and the metrics' counters
         // must not drop to zero on SIGHUP.

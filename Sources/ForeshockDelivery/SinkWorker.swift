@@ -131,8 +131,6 @@ final class SinkWorker: @unchecked Sendable {
 
     /// Messages handed over and not yet delivered or given up.
     var backlog: Int { lock.withLock { queue.count } }
-    /// Those messages, in the order handed over.
-    var queued: [Outbox.Entry] { lock.withLock { queue.map(\.entry) } }
     var stats: Stats { lock.withLock { counters } }
 
     /// Takes over from the workers of the notifier a reload replaces: sends nothing until each
@@ -152,8 +150,7 @@ final class SinkWorker: @unchecked Sendable {
                 // Messages the outbox could not write (a full disk) were only in their queues: this
                 // worker takes them, ahead of its own (they were handed over before the reload,
                 // and a resolve of the new notifier's must not overtake its trigger), as they stood.
-                let unwritten = earlier.flatMap { $0.takeQueue() }
-                    .filter { !outbox.holds($0.entry.id) && !outbox.wasSettled($0.entry.id) }
+                let unwritten = earlier.flatMap { $0.takeUnwritten() }
                     .map { pending in
                         var pending = pending
                         pending.entry.sink = sink.name
@@ -171,13 +168,19 @@ final class SinkWorker: @unchecked Sendable {
         }
     }
 
-    /// Empties the queue of a stopped worker, for the one taking over from it.
-    private func takeQueue() -> [Pending] {
-        lock.withLock {
+    /// Empties a stopped worker's queue and returns what of it the outbox does not hold and
+    /// nobody settled: the messages it could not write (a full disk), which nothing else would
+    /// send. For the worker taking over from it.
+    private func takeUnwritten() -> [Pending] {
+        let taken = lock.withLock {
             defer { queue = [] }
             return queue
         }
+        return taken.filter { !outbox.holds($0.entry.id) && !outbox.wasSettled($0.entry.id) }
     }
+
+    /// The same, for a sink gone at a reload: its notifier hands them on (`Notifier.finishHandOver`).
+    func takeUnwrittenMessages() -> [Outbox.Entry] { takeUnwritten().map(\.entry) }
 
     /// Waits until the hand-over from the workers before has ended (their queues taken).
     func tookOver() async { await adoptEarlier() }
