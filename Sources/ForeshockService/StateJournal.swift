@@ -128,23 +128,26 @@ package struct StateJournal: Sendable {
     /// Replaces the journal with `entries` (temp file, fsync, rename). An observation older than
     /// what came before it (the latest time of the lines and ticks above it, the watch's clock as
     /// near as the journal knows it) keeps its `seen`.
-    package func rewrite(_ entries: [Entry]) throws {
+    /// - Returns: the lines written.
+    @discardableResult
+    package func rewrite(_ entries: [Entry]) throws -> Int {
         var clock = -Double.infinity
-        let text = entries.map { entry in
+        let lines = entries.flatMap { entry in
             switch entry {
             case .observations(let observations):
                 return observations.map { observation in
                     clock = max(clock, observation.time)
                     return RecordingWriter.line(observation, seen: clock)
-                }.joined(separator: "\n")
+                }
             case .tick(let time):
                 clock = max(clock, time)
-                return Self.line(entry)
+                return [Self.line(entry)]
             default:
-                return Self.line(entry)
+                return [Self.line(entry)]
             }
-        }.joined(separator: "\n")
-        try AtomicFile.write(Data((text.isEmpty ? "" : text + "\n").utf8), to: path)
+        }
+        try AtomicFile.write(Data(lines.map { $0 + "\n" }.joined().utf8), to: path)
+        return lines.count
     }
 
     /// A tick time as the journal keeps it (milliseconds), so live and replayed ticks agree.

@@ -554,10 +554,7 @@ package actor WatchPipeline {
             if let h = health[name], h.downSince != nil { ordered.append(.sourceHealth(source: name, downSince: h.downSince, alerted: h.alerted)) }
         }
         do {
-            try journal.rewrite(ordered)
-            journalLines = ordered.reduce(0) { lines, entry in
-                if case .observations(let observations) = entry { lines + observations.count } else { lines + 1 }
-            }
+            journalLines = try journal.rewrite(ordered)
             compactAt = journalLines + max(compactEvery, journalLines)
         } catch {
             compactAt = journalLines + compactEvery
