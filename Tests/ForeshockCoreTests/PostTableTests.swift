@@ -52,6 +52,26 @@ struct PostTableTests {
         #expect(table.slot(of: PostKey(source: "s", id: "1"), hash: hash(1)) == nil)
     }
 
+    @Test("A read-ahead guess is a slot in use or none, and for most keys their own")
+    func likelySlot() {
+        var table = PostTable()
+        #expect(table.likelySlot(hash: 42) == -1)
+        let keys = (0..<3000).map { PostKey(source: $0 % 3 == 0 ? "x" : "m", id: String($0)) }
+        for (step, key) in keys.enumerated() { _ = table.insert(PostState(key: key, createdAt: Double(step)), hash: key.stableHash) }
+        // Half of them gone: removals move posts into holes and shift the index back.
+        for key in keys where Int(key.id)! % 2 == 1 {
+            if let slot = table.slot(of: key, hash: key.stableHash) { table.remove(at: slot) }
+        }
+        var own = 0
+        for key in keys {
+            let guess = table.likelySlot(hash: key.stableHash)
+            #expect(guess == -1 || table.slots.contains(guess), "\(key.id): \(guess)")
+            if let slot = table.slot(of: key, hash: key.stableHash), guess == slot { own += 1 }
+        }
+        // At most half full, a key is in its first bucket far more often than not.
+        #expect(own * 10 >= table.count * 7, "\(own) of \(table.count)")
+    }
+
     @Test("Crossings come due in time order, and only once due")
     func dueHeap() {
         var heap = DueHeap()

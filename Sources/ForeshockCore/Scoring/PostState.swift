@@ -60,6 +60,14 @@ package struct PostState: Sendable {
         self.lastActivity = createdAt
     }
 
+    /// A sum of fields no more than a cache line apart, from the first to the last: reading it
+    /// brings the whole state into the cache (see `ScoringShard.ingest`). Nothing means anything
+    /// by its value.
+    var everyLine: Double {
+        Double(key.source.utf8.count) + createdAt + history.start + resharerFollowers + Double(storedReplies) + cache.age + cache.authorFollowers
+            + Double(storedAssumedSeen)
+    }
+
     package var author: String? { quoted?.author }
     package var url: String? { quoted?.url }
     /// The start of the text, for notifications.

@@ -72,6 +72,15 @@ package struct KeyedTable<Element: PostKeyed & Sendable>: Sendable {
         }
     }
 
+    /// The slot the first bucket of `hash`'s probe names, if its tag matches, else -1: a guess,
+    /// its key not compared, for reading a value ahead of its lookup.
+    @inlinable package func likelySlot(hash: UInt64) -> Int {
+        guard !buckets.isEmpty else { return -1 }
+        let mixed = Self.mix(hash)
+        let entry = buckets[Int(truncatingIfNeeded: mixed) & (buckets.count - 1)]
+        return entry != 0 && entry >> 32 == mixed >> 32 ? Int(entry & 0xFFFF_FFFF) - 1 : -1
+    }
+
     /// Adds a post that is not tracked yet.
     /// - Returns: its slot.
     @inlinable package mutating func insert(_ state: Element, hash: UInt64) -> Int {

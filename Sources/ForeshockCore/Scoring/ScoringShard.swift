@@ -58,9 +58,9 @@ package struct ScoringShard: Sendable {
     static let lookAhead = 256
 
     var settings: Settings
-    /// The sum of what `ingest`'s lookups read ahead of the work (NaN soon: a post without
-    /// reshares reads NaN). Nothing reads it: it is kept so that the compiler keeps those reads,
-    /// which are there for the cache lines they bring in (7% of ingest over 8 alternating rounds).
+    /// The sum of what `ingest` reads ahead of the work (NaN soon: a post without reshares reads
+    /// NaN). Nothing reads it: it is kept so that the compiler keeps those reads, which are
+    /// there for the cache lines they bring in.
     private var touched = 0.0
     private var table = PostTable()
     package private(set) var lifecycle: AlertLifecycle
@@ -115,31 +115,31 @@ package struct ScoringShard: Sendable {
                                 previousTick: Double? = nil) -> [AlertNotification] {
         var out: [AlertNotification] = []
         let settings = self.settings
-        // A run of lookups first, then their work. A post's state is somewhere in megabytes of
-        // them, so a lookup is a cache miss or two; lookups that do not wait on each other let
-        // the CPU overlap those misses, where a lookup before each observation's work waits
-        // alone. The lookup also reads the end of the post's history (another miss, in another
-        // allocation), where the work appends and looks back from. Runs of `lookAhead`, not the
-        // whole batch: what a run brought in is still in the cache when its work reads it. A slot
-        // found stays valid through the batch: insertions append, and nothing is removed before
-        // the batch ends.
+        // A run of reads ahead first, then the work. A post's state is somewhere in megabytes of
+        // them, so finding it is a chain of cache misses: its bucket, its state (five lines), the
+        // end of its history (another allocation), where the work appends and looks back from.
+        // Done one observation at a time, each miss waits alone; done in stages over a run, one
+        // kind of read for every observation of the run before the next, the reads of a stage do
+        // not wait on each other and the CPU has a dozen in flight. Runs of `lookAhead`, not the
+        // whole batch: what a run brought in is still in the cache when its work reads it. What
+        // is read ahead is a guess (the first bucket's post, its key not compared): the work's
+        // own lookup decides.
         var mine: [(position: Int, slot: Int)] = []
         mine.reserveCapacity(Self.lookAhead)
         var next = batch.observations.startIndex
         while next < batch.observations.endIndex {
             mine.removeAll(keepingCapacity: true)
             while next < batch.observations.endIndex, mine.count < Self.lookAhead {
-                if ScoringEngine.shard(of: batch.hashes[next], count: count) == index {
-                    let slot = table.slot(of: batch.observations[next].key, hash: batch.hashes[next]) ?? -1
-                    if slot >= 0 { touched += table[slot].history.newestTime }
-                    mine.append((next, slot))
-                }
+                if ScoringEngine.shard(of: batch.hashes[next], count: count) == index { mine.append((next, -1)) }
                 next += 1
             }
-            for (position, found) in mine {
+            for i in mine.indices { mine[i].slot = table.likelySlot(hash: batch.hashes[mine[i].position]) }
+            for (_, slot) in mine where slot >= 0 { touched += table[slot].everyLine }
+            for (_, slot) in mine where slot >= 0 { touched += table[slot].history.newestTime }
+            for (position, _) in mine {
                 let observation = batch.observations[position]
                 let item = Item(observation: observation, hash: batch.hashes[position], typicalFollowers: batch.typicalFollowers[position])
-                guard let slot = apply(item, found: found >= 0 ? found : nil) else { continue }
+                guard let slot = apply(item) else { continue }
                 if let note = evaluate(slot, settings: settings, at: observation.time, notBefore: batch.latest[position], volume: batch.volumes[position], previousTick: previousTick) {
                     out.append(note)
                 }
@@ -232,12 +232,10 @@ package struct ScoringShard: Sendable {
             .map(\.when.leastComplaintScore).min() ?? 0
     }
 
-    /// - Parameter found: the post's slot if it was looked up and found already.
     /// - Returns: the post's slot in the table, valid until the next insertion or removal.
-    private mutating func apply(_ item: Item, found: Int?) -> Int? {
+    private mutating func apply(_ item: Item) -> Int? {
         let observation = item.observation
-        // Not found before the batch began: it may have been added since, by this batch.
-        var slot = found ?? table.slot(of: observation.key, hash: item.hash)
+        var slot = table.slot(of: observation.key, hash: item.hash)
         let isNew = slot == nil
         if isNew {
             // An answer to a post not tracked yet is kept for the post, if it comes.
