@@ -14,13 +14,20 @@ package struct FeedStream: Sendable {
     package static let maxBackoff: Double = 60
 
     private let request: HTTPRequest
+    /// Chunks received and not yet read that the stream holds at most (libcurl hands over up to
+    /// 16 KB at a time). Past it the connection is dropped and opened again after the usual
+    /// wait, the poller catching up what it missed: a busy tag whose events come faster than
+    /// they are handled would otherwise fill memory without end.
+    package let maxBufferedChunks: Int
 
+    /// - Parameter maxBufferedChunks: see the property (1,024: about 16 MB at most).
     /// - Returns: nil when the poller's feed has no stream to listen to.
-    package init?(poller: FeedPoller, client: HTTPClient = HTTPClient()) {
+    package init?(poller: FeedPoller, client: HTTPClient = HTTPClient(), maxBufferedChunks: Int = 1024) {
         guard let request = poller.feed.streamRequest() else { return nil }
         self.poller = poller
         self.client = client
         self.request = request
+        self.maxBufferedChunks = max(1, maxBufferedChunks)
     }
 
     /// Listens until the task is cancelled, reconnecting with exponential back-off and jitter.
@@ -31,7 +38,7 @@ package struct FeedStream: Sendable {
         let feed = poller.feed, request = request
         var failures = 0
         while !Task.isCancelled {
-            let (events, continuation) = AsyncStream<Data>.makeStream()
+            let (events, continuation) = AsyncStream<Data>.makeStream(bufferingPolicy: .bufferingOldest(maxBufferedChunks))
             let received = Mutex(false)
             let reader = Task {
                 var decoder = ServerSentEvents()
@@ -62,7 +69,10 @@ package struct FeedStream: Sendable {
                 }
             }
             do {
-                let response = try await client.stream(request) { continuation.yield($0) }
+                let response = try await client.stream(request) { chunk in
+                    if case .dropped = continuation.yield(chunk) { return false }
+                    return true
+                }
                 continuation.finish()
                 // The server closed it just as the stop came: the same as a stop mid-stream.
                 if Task.isCancelled { reader.cancel() }
@@ -77,7 +87,12 @@ package struct FeedStream: Sendable {
                 if stopped { reader.cancel() }
                 await reader.value
                 if stopped { return }
-                problem("stream broke: \(error)")
+                // The reader read what came before the chunk refused; what follows it is the poller's.
+                if error.code == .fellBehind {
+                    problem("stream fell behind: more than \(maxBufferedChunks) chunks waited to be read, so it reconnects and the poller catches up what it missed")
+                } else {
+                    problem("stream broke: \(error)")
+                }
             }
             failures = received.withLock { $0 } ? 1 : failures + 1
             let delay = min(Self.maxBackoff, pow(2, Double(failures - 1))) * Double.random(in: 0.8...1.2)

@@ -32,7 +32,9 @@ final class CurlTransfer: @unchecked Sendable {
     private var upload = Data()
     private var uploadOffset = 0
     private var completion: ((Result<CurlOutcome, TransportError>) -> Void)?
-    private var streamTo: (@Sendable (Data) -> Void)?
+    private var streamTo: (@Sendable (Data) -> Bool)?
+    /// The stream's reader refused a chunk (it fell behind): the transfer ends.
+    private var refusedChunk = false
     private var finished = false
 
     /// - Throws: `TransportError` when libcurl cannot create a handle.
@@ -116,7 +118,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Hands a successful response's body to `chunk` as it arrives instead of keeping it, with
     /// no size cap: for long-lived streams. An error response's body is still kept (capped).
-    func stream(_ chunk: @escaping @Sendable (Data) -> Void) {
+    func stream(_ chunk: @escaping @Sendable (Data) -> Bool) {
         streamTo = chunk
     }
 
@@ -131,7 +133,10 @@ final class CurlTransfer: @unchecked Sendable {
             var reply = 0
             _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &reply)
             if (200..<300).contains(reply) {
-                streamTo(buffer.withMemoryRebound(to: UInt8.self, capacity: count) { Data(bytes: $0, count: count) })
+                guard streamTo(buffer.withMemoryRebound(to: UInt8.self, capacity: count) { Data(bytes: $0, count: count) }) else {
+                    refusedChunk = true
+                    return 0
+                }
                 return count
             }
         }
@@ -207,6 +212,8 @@ final class CurlTransfer: @unchecked Sendable {
         switch result {
         case CURLE_WRITE_ERROR where exceededLimit:
             return TransportError(code: .tooLarge, message: "body exceeds \(maxBodyBytes) bytes", curlCode: Int(result.rawValue))
+        case CURLE_WRITE_ERROR where refusedChunk:
+            return TransportError(code: .fellBehind, message: "the stream's reader refused a chunk", curlCode: Int(result.rawValue))
         case CURLE_UNSUPPORTED_PROTOCOL: code = .unsupportedProtocol
         case CURLE_URL_MALFORMAT, CURLE_BAD_FUNCTION_ARGUMENT: code = .invalidRequest
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: code = .resolveFailed

@@ -28,10 +28,12 @@ package struct HTTPClient: Sendable {
 
     /// Sends a request whose successful response is a long-lived stream (server-sent events):
     /// body bytes go to `chunk` as they arrive, on the engine's thread, so `chunk` must be quick.
-    /// Ends when the server closes the stream or the task is cancelled.
+    /// Ends when the server closes the stream, the task is cancelled, or `chunk` returns false
+    /// (its reader cannot keep up: nothing waits on the engine's thread, which other transfers share).
     /// - Returns: the response; its body is empty when it was streamed, or holds an error page.
-    /// - Throws: `TransportError` when the transfer broke off (a cancelled stream throws `.cancelled`).
-    package func stream(_ request: HTTPRequest, chunk: @escaping @Sendable (Data) -> Void) async throws(TransportError) -> HTTPResponse {
+    /// - Throws: `TransportError` when the transfer broke off (a cancelled stream throws
+    ///   `.cancelled`, one whose `chunk` refused `.fellBehind`).
+    package func stream(_ request: HTTPRequest, chunk: @escaping @Sendable (Data) -> Bool) async throws(TransportError) -> HTTPResponse {
         let transfer = try configure(request)
         transfer.stream(chunk)
         let outcome = try await engine.perform(transfer)

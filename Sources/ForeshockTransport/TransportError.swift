@@ -17,6 +17,8 @@ package struct TransportError: Error, Sendable, Equatable, CustomStringConvertib
         case connectionLost = "connection lost"
         case rejected = "rejected by server"
         case cancelled = "cancelled"
+        /// A stream's reader refused a chunk (`HTTPClient.stream`).
+        case fellBehind = "reader fell behind"
         case other = "transfer failed"
     }
 
@@ -39,7 +41,7 @@ package struct TransportError: Error, Sendable, Equatable, CustomStringConvertib
     /// Whether trying again later could succeed (timeouts, connection errors, SMTP 4xx).
     package var isTransient: Bool {
         switch code {
-        case .resolveFailed, .connectFailed, .timedOut, .connectionLost, .other:
+        case .resolveFailed, .connectFailed, .timedOut, .connectionLost, .fellBehind, .other:
             return true
         case .rejected:
             if let reply = replyCode { return (400..<500).contains(reply) }

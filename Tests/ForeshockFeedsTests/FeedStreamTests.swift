@@ -97,4 +97,34 @@ struct FeedStreamTests {
         #expect(Date().timeIntervalSince(stopped) < 10)
         #expect(seen.withLock { $0 } == ["900"])
     }
+
+    @Test("A reader that cannot keep up: past its buffer the stream is dropped with one line that says so, reconnects and reads on")
+    func fallsBehind() async throws {
+        let first = try mastodonStatus(id: "900"), later = try mastodonStatus(id: "901")
+        // Heartbeats a few milliseconds apart, each its own chunk, while the first update's handling takes seconds.
+        let beats: [[String: Any]] = (0..<60).map { _ in ["data": ":\n", "delay": 0.01] }
+        let api = try await ScriptedAPI(["/api/v1/streaming/hashtag": [
+            ["chunks": [["data": "event: update\ndata: \(first)\n\n"]] + beats + [["data": ":\n", "delay": 30]]],
+            ["chunks": [["data": "event: update\ndata: \(later)\n\n"], ["data": ":\n", "delay": 30]]],
+        ]])
+        defer { api.stop() }
+        var source = testSource(.mastodon, base: api.base)
+        source.stream = true
+        let stream = try #require(FeedStream(poller: FeedPoller(feed: MastodonFeed(source: source)), maxBufferedChunks: 8))
+        let seen = Mutex<[String]>([])
+        let problems = Mutex<[String]>([])
+        let task = Task {
+            await stream.run({ outcome in
+                let count = seen.withLock { $0 += outcome.mentions.map(\.id); return $0.count }
+                if count == 1 { try? await Task.sleep(nanoseconds: 2_000_000_000) }
+            }, problem: { line in problems.withLock { $0.append(line) } })
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while seen.withLock({ $0.count }) < 2, Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
+        task.cancel()
+        await task.value
+        #expect(seen.withLock { $0 } == ["900", "901"])
+        #expect(problems.withLock { $0 } == ["stream fell behind: more than 8 chunks waited to be read, so it reconnects and the poller catches up what it missed"])
+        #expect(try await api.requests(to: "/api/v1/streaming/hashtag").count == 2)
+    }
 }
