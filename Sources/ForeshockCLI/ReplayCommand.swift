@@ -146,8 +146,8 @@ enum ReplayCommand {
             try await writeReport(report, recording: recording, config: config, backtest: backtest, sweep: table, terminal: terminal)
         }
         guard let notifier else { return status }
-        defer { notifier.stop() }
         let delivered = await notifier.drain(timeout: 60)
+        await notifier.stopAndWait()
         let stats = notifier.stats
         let dead = stats.dead.values.reduce(0, +)
         terminal.printError("replay: \(stats.delivered.values.reduce(0, +)) messages delivered, \(dead) dead-lettered, \(stats.silenced) notifications silenced"

@@ -513,6 +513,16 @@ package final class Notifier: @unchecked Sendable {
         for worker in workers.values { worker.stop() }
     }
 
+    /// Stops the workers, as `stop`, and returns once they have: what a process does last
+    /// before it exits. A send under way is cut off and stays in the outbox; one that finished
+    /// just before is marked there before this returns. Exiting right after `stop`, a worker
+    /// between writing "delivered" in the log and in the outbox would send it again at the
+    /// next start.
+    package func stopAndWait() async {
+        for worker in workers.values { worker.stop() }
+        for worker in workers.values { await worker.stopped() }
+    }
+
     /// A config reload's end of this notifier, once `next` (not yet resumed) has taken its
     /// place: its workers stop, a send under way let end (a receiver would otherwise finish it
     /// after its resend), and are waited for; what its

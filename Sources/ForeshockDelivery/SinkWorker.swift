@@ -207,6 +207,13 @@ final class SinkWorker: @unchecked Sendable {
         task?.cancel()
     }
 
+    /// Stops delivering, as `stop`, and returns when the worker has: a send cut off has ended
+    /// (curl aborts it at once), and one that finished first has been marked in the outbox.
+    func stopped() async {
+        task?.cancel()
+        await task?.value
+    }
+
     /// Stops at a config reload: no message is started any more, one being sent is let end (cut
     /// off, the receiver might finish it after its resend, and behind what follows it), a wait
     /// for a retry or the rate limit ends at once; returns when the worker has stopped. What is

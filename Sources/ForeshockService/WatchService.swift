@@ -224,7 +224,7 @@ package actor WatchService {
         if !delivered { logger.warning("some notifications are not delivered yet; they stay in the outbox", [("outbox", "\(notifier.outbox.depth)")]) }
         await housekeeping(running: false)
         web?.stop()
-        notifier.stop()
+        await notifier.stopAndWait()
         let dead = notifier.stats.dead.values.reduce(0, +)
         return failed.isEmpty && delivered && dead == 0 ? .completed : .failed
     }
@@ -318,7 +318,7 @@ package actor WatchService {
         let delivered = await notifier.drain(timeout: max(0, deadline.timeIntervalSinceNow))
         await housekeeping(running: false)
         web?.stop()
-        notifier.stop()
+        await notifier.stopAndWait()
         if delivered {
             logger.info("stopped; every notification was delivered")
         } else {

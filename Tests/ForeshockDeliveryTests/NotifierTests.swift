@@ -525,7 +525,7 @@ struct NotifierTests {
         #expect(notifier.stats.alreadyAnnounced == 2 && notifier.stats.silenced == 1)
     }
 
-    @Test("What a stopped process left in the outbox is delivered by the next one, under the same id, once")
+    @Test("What a stopped process left in the outbox (a send cut off at the stop) is delivered by the next one, under the same id, once")
     func restart() async throws {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200, "delay": 30}, {"status": 200}]"#])])
         defer { server.stop() }
@@ -533,9 +533,12 @@ struct NotifierTests {
         let config = try NotifierFixtures.config(sinks: #"{ name: "hook", kind: "webhook", url: "\#(server.base)/hook", secret_env: "WHSEC" }"#)
         let first = try NotifierFixtures.notifier(config, stateDir: state)
         first.submit([NotifierFixtures.note("1")])
-        // The receiver has it but hangs: the process goes away before it can mark it done.
+        // The receiver has it but hangs: the process stops as the watch does, the send cut off
+        // (not waited out: the receiver hangs 30 s), before it can mark it done.
         _ = try await NotifierFixtures.requests(server, path: "/hook", atLeast: 1)
-        first.stop()
+        let stopping = Date()
+        await first.stopAndWait()
+        #expect(Date().timeIntervalSince(stopping) < 20)
         #expect(first.outbox.depth == 1)
         let second = try NotifierFixtures.notifier(config, stateDir: state)
         defer { second.stop() }
