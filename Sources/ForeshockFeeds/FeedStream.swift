@@ -74,19 +74,14 @@ package struct FeedStream: Sendable {
                     return true
                 }
                 continuation.finish()
-                // The server closed it just as the stop came: the same as a stop mid-stream.
-                if Task.isCancelled { reader.cancel() }
-                await reader.value
+                await Self.finish(reader)
+                if Task.isCancelled { return }
                 if !response.isSuccess { problem("stream refused: HTTP \(response.status)") } else { problem("stream closed by the server") }
             } catch {
                 continuation.finish()
-                // Stopped (a reload, SIGTERM): what the reader has not handled yet is left, not
-                // worked through with its look-ups past the stop; none of it was taken as seen,
-                // so the poller finds it. The reader is a task of its own: told, not inherited.
-                let stopped = error.code == .cancelled || Task.isCancelled
-                if stopped { reader.cancel() }
-                await reader.value
-                if stopped { return }
+                if error.code == .cancelled { reader.cancel() }
+                await Self.finish(reader)
+                if error.code == .cancelled || Task.isCancelled { return }
                 // The reader read what came before the chunk refused; what follows it is the poller's.
                 if error.code == .fellBehind {
                     problem("stream fell behind: more than \(maxBufferedChunks) chunks waited to be read, so it reconnects and the poller catches up what it missed")
@@ -98,5 +93,14 @@ package struct FeedStream: Sendable {
             let delay = min(Self.maxBackoff, pow(2, Double(failures - 1))) * Double.random(in: 0.8...1.2)
             try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
         }
+    }
+
+    /// Waits for a connection's reader to work through what it buffered, or, stopped (a reload,
+    /// SIGTERM) before or while it does, tells it to stop and waits for that: what it has not
+    /// handled yet is left, not worked through with its look-ups past the stop (a full buffer
+    /// after falling behind is a thousand chunks); none of it was taken as seen, so the poller
+    /// finds it. The reader is a task of its own: told, not inherited.
+    private static func finish(_ reader: Task<Void, Never>) async {
+        await withTaskCancellationHandler { await reader.value } onCancel: { reader.cancel() }
     }
 }

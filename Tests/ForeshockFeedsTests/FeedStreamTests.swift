@@ -127,4 +127,33 @@ struct FeedStreamTests {
         #expect(problems.withLock { $0 } == ["stream fell behind: more than 8 chunks waited to be read, so it reconnects and the poller catches up what it missed"])
         #expect(try await api.requests(to: "/api/v1/streaming/hashtag").count == 2)
     }
+
+    @Test("A stop while the stream works through a full buffer after falling behind ends it at once: the rest is left for the poller, and no reconnection is announced")
+    func stopWhileFallenBehind() async throws {
+        let updates: [[String: Any]] = try (0..<12).map { ["data": "event: update\ndata: \(try mastodonStatus(id: String(900 + $0)))\n\n", "delay": 0.01] }
+        let api = try await ScriptedAPI(["/api/v1/streaming/hashtag": [["chunks": updates + [["data": ":\n", "delay": 30]]]]])
+        defer { api.stop() }
+        var source = testSource(.mastodon, base: api.base)
+        source.stream = true
+        let stream = try #require(FeedStream(poller: FeedPoller(feed: MastodonFeed(source: source)), maxBufferedChunks: 4))
+        let seen = Mutex<[String]>([])
+        let problems = Mutex<[String]>([])
+        let task = Task {
+            await stream.run({ outcome in
+                seen.withLock { $0 += outcome.mentions.map(\.id) }
+                // Each handling takes seconds (look-ups of a slow API) unless told to stop.
+                try? await Task.sleep(nanoseconds: 3_000_000_000)
+            }, problem: { line in problems.withLock { $0.append(line) } })
+        }
+        let deadline = Date().addingTimeInterval(20)
+        while seen.withLock({ $0.isEmpty }), Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
+        // The other updates came meanwhile; past four unread, the transfer was cut off.
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        let stopped = Date()
+        task.cancel()
+        await task.value
+        #expect(Date().timeIntervalSince(stopped) < 5)
+        #expect(seen.withLock { $0 } == ["900"])
+        #expect(problems.withLock { $0 }.isEmpty)
+    }
 }
