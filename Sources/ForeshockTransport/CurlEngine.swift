@@ -12,7 +12,10 @@ package final class CurlEngine: Sendable {
 
     private struct Pending {
         var added: [CurlTransfer] = []
-        var cancelled: [ObjectIdentifier] = []
+        /// The transfers themselves, not their identities: a cancel can reach the loop before
+        /// its transfer does (see `loop`), and an identity kept for later could name another
+        /// transfer by then.
+        var cancelled: [CurlTransfer] = []
     }
 
     /// `@unchecked Sendable`: the multi handle is only used by the loop thread, except for
@@ -44,7 +47,7 @@ package final class CurlEngine: Sendable {
 
     /// Aborts a transfer that was submitted; its completion reports `.cancelled`.
     func cancel(_ transfer: CurlTransfer) {
-        pending.withLock { $0.cancelled.append(ObjectIdentifier(transfer)) }
+        pending.withLock { $0.cancelled.append(transfer) }
         curl_multi_wakeup(multi.pointer)
     }
 
@@ -56,6 +59,12 @@ package final class CurlEngine: Sendable {
                 return state
             }
             for transfer in work.added {
+                // Its task was cancelled before it was submitted, and the cancel came in an
+                // earlier pass: it never starts (run, it would hold a stop for its whole timeout).
+                if transfer.cancelRequested {
+                    transfer.fail(TransportError(code: .cancelled, message: "cancelled"))
+                    continue
+                }
                 running[transfer.handle] = transfer
                 let code = curl_multi_add_handle(multi.pointer, transfer.handle)
                 if code != CURLM_OK {
@@ -63,8 +72,13 @@ package final class CurlEngine: Sendable {
                     transfer.fail(TransportError(code: .other, message: String(cString: curl_multi_strerror(code))))
                 }
             }
-            for id in work.cancelled {
-                guard let transfer = running.values.first(where: { ObjectIdentifier($0) == id }) else { continue }
+            for transfer in work.cancelled {
+                // Not running: not submitted yet (a task cancelled as it began the transfer), or
+                // already finished. Marked, so that it fails as it comes.
+                guard running[transfer.handle] === transfer else {
+                    transfer.cancelRequested = true
+                    continue
+                }
                 curl_multi_remove_handle(multi.pointer, transfer.handle)
                 running[transfer.handle] = nil
                 transfer.fail(TransportError(code: .cancelled, message: "cancelled"))

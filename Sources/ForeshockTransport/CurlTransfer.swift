@@ -36,6 +36,8 @@ final class CurlTransfer: @unchecked Sendable {
     /// The stream's reader refused a chunk (it fell behind): the transfer ends.
     private var refusedChunk = false
     private var finished = false
+    /// A cancel reached the engine before the transfer did (read and written on its loop thread).
+    var cancelRequested = false
 
     /// - Throws: `TransportError` when libcurl cannot create a handle.
     init() throws {
