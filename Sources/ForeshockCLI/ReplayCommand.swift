@@ -8,6 +8,20 @@ import Foundation
 /// `foreshock replay`: what the thresholds in a config would have done on recorded traffic.
 enum ReplayCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
+        // With --send, a refusal after the notifier started (a report that cannot be written)
+        // must not exit under a worker between writing "delivered" in the log and in the outbox.
+        var notifier: Notifier?
+        do {
+            return try await replay(arguments, terminal: terminal, environment: environment, notifier: &notifier)
+        } catch {
+            await notifier?.stopAndWait()
+            throw error
+        }
+    }
+
+    /// - Parameter notifier: set to the notifier `--send` delivers through, once it exists.
+    private static func replay(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String],
+                               notifier: inout Notifier?) async throws(CommandError) -> ExitCode {
         let format = arguments[.format] ?? "text"
         var traceEvery = 60.0
         if let text = arguments[.traceEvery] {
@@ -31,7 +45,6 @@ enum ReplayCommand {
         do { try SweepSpec.checkDistinct(sweep) } catch { throw CommandError(.usage, "foreshock replay: \(error.description)") }
         guard sweep.count <= 2 else { throw CommandError(.usage, "foreshock replay: --sweep takes one or two conditions, not \(sweep.count).") }
         guard sweep.isEmpty || !arguments.has(.send) else { throw CommandError(.usage, "foreshock replay: --sweep cannot --send: it replays once per value.") }
-        var notifier: Notifier?
         // Sending through a state directory's outbox is what a watch on it does: not both at once.
         var lock: StateLock?
         defer { lock?.release() }

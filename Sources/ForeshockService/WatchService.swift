@@ -222,9 +222,10 @@ package actor WatchService {
         // Deliver before exiting; what does not make it stays in the outbox for next time.
         let delivered = await notifier.drain(timeout: max(config.shutdownTimeout, 1))
         if !delivered { logger.warning("some notifications are not delivered yet; they stay in the outbox", [("outbox", "\(notifier.outbox.depth)")]) }
+        // Stopped before the last status: a send that finishes meanwhile is counted there.
+        await notifier.stopAndWait()
         await housekeeping(running: false)
         web?.stop()
-        await notifier.stopAndWait()
         let dead = notifier.stats.dead.values.reduce(0, +)
         return failed.isEmpty && delivered && dead == 0 ? .completed : .failed
     }
@@ -316,9 +317,10 @@ package actor WatchService {
             cutOff.cancel()
         }
         let delivered = await notifier.drain(timeout: max(0, deadline.timeIntervalSinceNow))
+        // Stopped before the last status: a send that finishes meanwhile is counted there.
+        await notifier.stopAndWait()
         await housekeeping(running: false)
         web?.stop()
-        await notifier.stopAndWait()
         if delivered {
             logger.info("stopped; every notification was delivered")
         } else {
