@@ -72,6 +72,18 @@ struct PostTableTests {
         #expect(own * 10 >= table.count * 7, "\(own) of \(table.count)")
     }
 
+    @Test("What ingest reads ahead of a post touches every cache line of its state, from the first byte to the last")
+    func everyLineCoversTheState() {
+        let reads = PostState.everyLineReads.sorted { $0.offset < $1.offset }
+        #expect(reads.first?.offset == 0)
+        // A line missed lies wholly between two reads, or after the last.
+        for (before, after) in zip(reads, reads.dropFirst()) {
+            #expect(after.offset - (before.offset + before.bytes) < 64, "nothing read from \(before.offset + before.bytes) to \(after.offset)")
+        }
+        let last = reads.last!
+        #expect(MemoryLayout<PostState>.size - (last.offset + last.bytes) < 64, "nothing read past \(last.offset + last.bytes) of \(MemoryLayout<PostState>.size)")
+    }
+
     @Test("Crossings come due in time order, and only once due")
     func dueHeap() {
         var heap = DueHeap()

@@ -68,6 +68,19 @@ package struct PostState: Sendable {
             + Double(storedAssumedSeen)
     }
 
+    /// Where `everyLine` reads, and how many bytes: each 64-byte line of the state must hold one
+    /// (`PostTableTests.everyLineCoversTheState` holds it to that as fields come and go).
+    static var everyLineReads: [(offset: Int, bytes: Int)] {
+        let history = MemoryLayout<PostState>.offset(of: \PostState.history)!, cache = MemoryLayout<PostState>.offset(of: \PostState.cache)!
+        return [
+            (MemoryLayout<PostState>.offset(of: \PostState.key)!, 16), (MemoryLayout<PostState>.offset(of: \PostState.createdAt)!, 8),
+            (history + MemoryLayout<ShareHistory>.offset(of: \ShareHistory.start)!, 8), (MemoryLayout<PostState>.offset(of: \PostState.resharerFollowers)!, 8),
+            (MemoryLayout<PostState>.offset(of: \PostState.storedReplies)!, 4), (cache + MemoryLayout<EstimateCache>.offset(of: \EstimateCache.age)!, 8),
+            (cache + MemoryLayout<EstimateCache>.offset(of: \EstimateCache.authorFollowers)!, 8),
+            (MemoryLayout<PostState>.offset(of: \PostState.storedAssumedSeen)!, 4),
+        ]
+    }
+
     package var author: String? { quoted?.author }
     package var url: String? { quoted?.url }
     /// The start of the text, for notifications.

@@ -31,7 +31,7 @@ extension PostState: PostKeyed {}
 /// hot paths are.
 @usableFromInline
 package struct KeyedTable<Element: PostKeyed & Sendable>: Sendable {
-    /// Values per chunk: 4,096 (post states of 280 bytes: about a megabyte a chunk).
+    /// Values per chunk: 4,096 (post states of 272 bytes: about a megabyte a chunk).
     @inlinable static var chunkShift: Int { 12 }
     @inlinable static var chunkSize: Int { 1 << chunkShift }
     @usableFromInline var chunks: [ContiguousArray<Element>] = []

@@ -52,7 +52,7 @@ package struct ScoringShard: Sendable {
         var typicalFollowers: Double
     }
 
-    /// This shard's observations looked up together in `ingest`: enough misses to overlap, few
+    /// This shard's observations read ahead together in `ingest`: enough misses to overlap, few
     /// enough that the states they bring in (a few cache lines each) stay in a core's cache for
     /// their work.
     static let lookAhead = 256
