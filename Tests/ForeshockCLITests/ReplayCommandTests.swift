@@ -216,6 +216,8 @@ struct ReplayCommandTests {
         // The warning's why is SEISMIC's, said in words before its terms.
         let warmWhy = try #require(alerts.first?["why"]?.stringValue)
         #expect(warmWhy.hasPrefix("each reshare brings about 0.") && warmWhy.contains(" of its audience still to reach (SEISMIC's p̂·n*, as calibrated)"), "\(warmWhy)")
+        // Its first ten resharers reach less than the author's 2,290 followers: nothing said of them.
+        #expect(!warmWhy.contains("its resharers reach"), "\(warmWhy)")
         let escalation = try #require(alerts.first { $0["reason"]?.stringValue == "escalated" })
         #expect(escalation["rule"]?.stringValue == "going-viral" && escalation["severity"]?.stringValue == "critical")
         #expect((escalation["reshares"]?.intValue ?? 0) < 1000)

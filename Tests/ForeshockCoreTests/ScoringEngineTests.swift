@@ -256,6 +256,30 @@ struct ScoringEngineTests {
         #expect(try #require(engine.features(key, at: 301)).reshares == 3)
     }
 
+    @Test("The why says how far past the author's followers the resharers reach, at twice or more and only where every resharer's followers are known")
+    func resharersReach() throws {
+        let engine = ScoringEngine(config: scoringConfig([]), shards: 1)
+        func post(_ id: String, author: Double, resharers: [Double]) -> PostKey {
+            let key = PostKey(source: "m", id: id)
+            _ = engine.ingest([.post(key: key, time: 0, createdAt: 0, author: "a", followers: author, text: nil, url: nil)]
+                + resharers.enumerated().map { .reshare(key: key, time: Double($0.offset + 1), user: "r\($0.offset)", followers: $0.element) })
+            return key
+        }
+        let far = try #require(engine.features(post("far", author: 300, resharers: [5_000, 4_000, 3_000]), at: 10))
+        #expect(far.resharersReach(authorFollowers: 300) == "its resharers reach 40× the author's audience")
+        let near = try #require(engine.features(post("near", author: 1_000, resharers: [1_500, 1_200]), at: 10))
+        #expect(near.resharersReach(authorFollowers: 1_000) == "its resharers reach 2.7× the author's audience")
+        let under = try #require(engine.features(post("under", author: 1_000, resharers: [900, 900]), at: 10))
+        #expect(under.resharersReach(authorFollowers: 1_000) == nil)
+        #expect(far.resharersReach(authorFollowers: nil) == nil)
+        // A counter's reshares, their audience assumed: no figure made up from it.
+        let counted = PostKey(source: "m", id: "counted")
+        _ = engine.ingest([.post(key: counted, time: 0, createdAt: 0, author: "a", followers: 10, text: nil, url: nil),
+                           .counts(key: counted, time: 60, reshares: 30, replies: nil, likes: nil, quotes: nil)])
+        let assumed = try #require(engine.features(counted, at: 61))
+        #expect(assumed.reachAssumed == 30 && assumed.resharersReach(authorFollowers: 10) == nil)
+    }
+
     @Test("A counter's reshares, with no follower counts, are in the reach at an assumed audience, and the alert says how many; resharers fetched take their places")
     func reachAssumed() throws {
         let key = PostKey(source: "r", id: "1")

@@ -68,12 +68,23 @@ extension PostFeatures {
             // In words first, for whoever is on call; the model's term after, for whoever tunes it.
             parts.append("each reshare brings about \(Self.decimal(min(p * nStar, maxBranching), places: 2)) more, with "
                 + "\(NumberText.grouped(seismic.cappedRemainingExposure.rounded())) of its audience still to reach (SEISMIC's p̂·n*, as calibrated)")
+            if let reaching = resharersReach(authorFollowers: authorFollowers) { parts.append(reaching) }
         }
         if complaint, let unanswered = unansweredFor, unanswered >= 60 { parts.append("a complaint unanswered for \(DurationText.format(unanswered))") }
         if afterAnswer.spreading, let since = afterAnswer.since, let before = afterAnswer.before {
             parts.append("spreading as fast since the brand's answer: \(Self.decimal(since)) reshares a minute since, \(Self.decimal(before)) before")
         }
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
+    /// "its resharers reach 40× the author's audience": how far past the author's own followers
+    /// the resharers carry it, said when that is at least twice as far and every resharer's
+    /// followers are known (an assumed audience would make the figure up).
+    func resharersReach(authorFollowers: Double?) -> String? {
+        guard let author = authorFollowers, author >= 1, reachAssumed == 0 else { return nil }
+        let times = (reach - author) / author
+        guard times >= 2, times.isFinite else { return nil }
+        return "its resharers reach \(times < 10 ? Self.decimal(times) : NumberText.grouped(times.rounded()))× the author's audience"
     }
 
     /// `value` with `places` decimals, rounded half away from zero: what String(format:) gives
