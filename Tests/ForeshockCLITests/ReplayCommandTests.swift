@@ -17,6 +17,28 @@ struct ReplayCommandTests {
         return try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "tweet.jsonl")
     }
 
+    @Test("A small author's post carried by big accounts: the page's reason says how far past the author's followers they reach, whichever half of the prediction spoke")
+    func reasonSaysResharersReach() async throws {
+        var lines = [#"{"type":"post","time":1700000000,"source":"x","id":"s1","author":"sam","followers":300,"text":"my bag is gone"}"#]
+        var reach = 300
+        for i in 1...70 {
+            let followers = 2_000 + (i * 2_654_435_761 % 18_000)
+            reach += followers
+            lines.append(#"{"type":"reshare","time":\#(1_700_000_000 + i * 17),"source":"x","post":"s1","followers":\#(followers)}"#)
+        }
+        let path = try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "carried.jsonl")
+        let (status, out, _) = await runForeshock(["replay", path, "--format", "json"])
+        #expect(status == .success)
+        let alerts = out.split(separator: "\n").map { try! JSONValue.parse(Data($0.utf8)) }.filter { $0["type"]?.stringValue == "alert" }
+        let critical = try #require(alerts.first { $0["severity"]?.stringValue == "critical" })
+        let why = try #require(critical["why"]?.stringValue)
+        let atAlert = try #require(critical["reach"]?.doubleValue)
+        let said = try #require(why.components(separatedBy: "; its resharers reach ").dropFirst().first?.components(separatedBy: "× the author's audience").first)
+        #expect(Double(said.replacingOccurrences(of: ",", with: "")) == ((atAlert - 300) / 300).rounded(), "\(why)")
+        #expect(alerts.allSatisfy { ($0["why"]?.stringValue ?? "").contains("its resharers reach") }, "\(alerts.map { $0["why"]?.stringValue ?? "" })")
+        #expect(reach > 70 * 2_000)
+    }
+
     @Test("The median lead of an even count of posts is the mean of the middle two, as eval reads it; a recording under an hour gives no rate a day, and says its real span")
     func evenMedianAndShortSpan() async throws {
         let config = try writeTemporaryFile(#"{ sources: [], rules: [{ name: "two", severity: "critical", when: { min_reshares: 2 } }] }"#, name: "two.json5")

@@ -68,8 +68,9 @@ extension PostFeatures {
             // In words first, for whoever is on call; the model's term after, for whoever tunes it.
             parts.append("each reshare brings about \(Self.decimal(min(p * nStar, maxBranching), places: 2)) more, with "
                 + "\(NumberText.grouped(seismic.cappedRemainingExposure.rounded())) of its audience still to reach (SEISMIC's p̂·n*, as calibrated)")
-            if let reaching = resharersReach(authorFollowers: authorFollowers) { parts.append(reaching) }
         }
+        // Whichever half spoke: a small author's post carried by big accounts is worth saying.
+        if !parts.isEmpty, let reaching = resharersReach(authorFollowers: authorFollowers) { parts.append(reaching) }
         if complaint, let unanswered = unansweredFor, unanswered >= 60 { parts.append("a complaint unanswered for \(DurationText.format(unanswered))") }
         if afterAnswer.spreading, let since = afterAnswer.since, let before = afterAnswer.before {
             parts.append("spreading as fast since the brand's answer: \(Self.decimal(since)) reshares a minute since, \(Self.decimal(before)) before")
