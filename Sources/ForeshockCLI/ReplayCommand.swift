@@ -8,16 +8,35 @@ import Foundation
 /// `foreshock replay`: what the thresholds in a config would have done on recorded traffic.
 enum ReplayCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
-        // With --send, a refusal after the notifier started (a report that cannot be written)
-        // must not exit under a worker between writing "delivered" in the log and in the outbox.
         var notifier: Notifier?
         do {
             return try await replay(arguments, terminal: terminal, environment: environment, notifier: &notifier)
         } catch {
-            await notifier?.stopAndWait()
+            // With --send, a refusal after the replay (a report that cannot be written) still
+            // delivers what it sent, its closing resolutions too: no test incident stays open.
+            if let notifier { _ = await finishSending(notifier, stateDir: arguments[.stateDir], terminal: terminal) }
             throw error
         }
     }
+
+    /// Delivers what `--send` handed over (for up to a minute), stops the workers and says how
+    /// it went in one line.
+    /// - Returns: whether everything was delivered and nothing dead-lettered.
+    private static func finishSending(_ notifier: Notifier, stateDir: String?, terminal: Terminal) async -> Bool {
+        let delivered = await notifier.drain(timeout: sendingTime)
+        await notifier.stopAndWait()
+        let stats = notifier.stats
+        let dead = stats.dead.values.reduce(0, +)
+        let left = notifier.outbox.depth
+        terminal.printError("replay: \(NumberText.count(stats.delivered.values.reduce(0, +), "message")) delivered, \(dead) dead-lettered, "
+            + "\(NumberText.count(stats.silenced, "notification")) silenced"
+            + (delivered ? "" : ", \(left) still undelivered after \(Int(sendingTime)) s"
+                + (stateDir.map { " (kept in \(SafeText.terminal($0))'s outbox: replay --send with it sends them)" } ?? " (no --state-dir keeps them)")))
+        return delivered && dead == 0
+    }
+
+    /// How long `--send` waits for its messages to be delivered at the end.
+    static let sendingTime = 60.0
 
     /// - Parameter notifier: set to the notifier `--send` delivers through, once it exists.
     private static func replay(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String],
@@ -45,6 +64,13 @@ enum ReplayCommand {
         do { try SweepSpec.checkDistinct(sweep) } catch { throw CommandError(.usage, "foreshock replay: \(error.description)") }
         guard sweep.count <= 2 else { throw CommandError(.usage, "foreshock replay: --sweep takes one or two conditions, not \(sweep.count).") }
         guard sweep.isEmpty || !arguments.has(.send) else { throw CommandError(.usage, "foreshock replay: --sweep cannot --send: it replays once per value.") }
+        // Before the state directory is touched: a report that cannot go where it is asked leaves
+        // no lock or outbox behind.
+        try CommandFile.checkReportPlace(arguments[.report], command: "replay")
+        let paths = arguments.positionals, path = paths.joined(separator: " ")
+        if let report = arguments[.report], paths.contains(where: { CommandFile.same(report, $0) }) {
+            throw CommandError(.usage, "foreshock replay: --report \(SafeText.terminal(report)) is the recording itself; the report would replace it.")
+        }
         // Sending through a state directory's outbox is what a watch on it does: not both at once.
         var lock: StateLock?
         defer { lock?.release() }
@@ -56,11 +82,6 @@ enum ReplayCommand {
             let handler = StreamLogHandler(level: options.level, format: options.format, write: terminal.err)
             handler.redact(loaded.redactor)
             notifier = try CommandAlerting.notifier(config: loaded, stateDir: arguments[.stateDir], terminal: terminal, command: "replay", logger: Logger(handler: handler))
-        }
-        let paths = arguments.positionals, path = paths.joined(separator: " ")
-        try CommandFile.checkReportPlace(arguments[.report], command: "replay")
-        if let report = arguments[.report], paths.contains(where: { CommandFile.same(report, $0) }) {
-            throw CommandError(.usage, "foreshock replay: --report \(SafeText.terminal(report)) is the recording itself; the report would replace it.")
         }
         var parts: [Recording.Part] = []
         for file in paths { parts.append(Recording.Part(name: file, data: try CommandFile.read(file, command: "replay"))) }
@@ -159,13 +180,7 @@ enum ReplayCommand {
             try await writeReport(report, recording: recording, config: config, backtest: backtest, sweep: table, terminal: terminal)
         }
         guard let notifier else { return status }
-        let delivered = await notifier.drain(timeout: 60)
-        await notifier.stopAndWait()
-        let stats = notifier.stats
-        let dead = stats.dead.values.reduce(0, +)
-        terminal.printError("replay: \(stats.delivered.values.reduce(0, +)) messages delivered, \(dead) dead-lettered, \(stats.silenced) notifications silenced"
-            + (delivered ? "" : ", \(notifier.outbox.depth) still undelivered after 60 s"))
-        return delivered && dead == 0 ? status : .failure
+        return await finishSending(notifier, stateDir: arguments[.stateDir], terminal: terminal) ? status : .failure
     }
 
     static func traceMissing(_ post: String) -> String {

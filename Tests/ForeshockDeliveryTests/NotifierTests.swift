@@ -969,6 +969,31 @@ struct NotifierTests {
 
 @Suite("Delivery across a killed process")
 struct KilledProcessTests {
+    @Test("replay --send whose report cannot be written still delivers what it sent, the closing resolution too, and then says what went wrong")
+    func replaySendReportRefused() async throws {
+        let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#])])
+        defer { server.stop() }
+        let config = try writeTemporaryFile("""
+        { sources: [{ name: "hn", kind: "hackernews", query: "acme" }], sinks: [{ name: "hook", kind: "webhook", url: "\(server.base)/hook" }],
+          alerting: { group_wait: "0s" }, rules: [{ name: "going-viral", severity: "critical", when: { min_reshares: 10 } }] }
+        """)
+        var lines = [#"{"type":"post","time":1700000000,"source":"x","id":"p1","author":"dana","followers":2290,"text":"worst airline"}"#]
+        for i in 1...12 { lines.append(#"{"type":"reshare","time":\#(1_700_000_000 + i),"source":"x","post":"p1","followers":100}"#) }
+        let recording = try writeTemporaryFile(lines.joined(separator: "\n") + "\n", name: "viral.jsonl")
+        // The folder is there; the file cannot be made in it: found only when the report is written.
+        let (status, _, err) = await runForeshock(["replay", recording, "--config", config, "--send", "--report", "/proc/report.html"])
+        #expect(status == .failure)
+        #expect(err.contains("replay: 2 messages delivered, 0 dead-lettered, 0 notifications silenced"), "\(err)")
+        #expect(err.contains("cannot write the report to /proc/report.html"), "\(err)")
+        let alerts = try await NotifierFixtures.requests(server, path: "/hook").compactMap { $0.json?["alerts"]?.arrayValue?.first }
+        #expect(alerts.map { $0["reason"]?.stringValue ?? "?" } == ["started", "resolved"], "\(alerts)")
+        // A report refused before anything starts leaves no lock or outbox in the state directory.
+        let state = try makeTemporaryDirectory().path
+        let early = await runForeshock(["replay", recording, "--config", config, "--send", "--state-dir", state, "--report", "/proc/nope/report.html"])
+        #expect(early.0 == .usage && early.err.contains("/proc/nope does not exist"), "\(early.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: state).isEmpty)
+    }
+
     @Test("replay --send sends its pages as tests under replay/ keys, and at its end resolves what it left firing: no rehearsal's incident stays open")
     func replaySendResolves() async throws {
         let server = try await FixtureServer.start("http_server.py", ["--script", try NotifierFixtures.script(["/hook": #"[{"status": 200}]"#, "/slack": #"[{"status": 200}]"#])])
