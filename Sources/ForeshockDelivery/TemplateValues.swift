@@ -191,7 +191,8 @@ extension AlertNotification {
             growth: [3, 9, 24, 61, 120, 208, 301, 412])
         return AlertNotification(.post(PostKey(source: "mastodon", id: "113456789012345678"), post), time: now, rule: "going-viral",
                                  severity: .critical, reason: .started, sinks: [], firedAt: now,
-                                 why: "kept 14.2 reshares a minute for 10.0 minutes, evenly, from an author with 2,290 followers",
+                                 why: "kept 14.2 reshares a minute for 10.0 minutes, evenly, from an author with 2,290 followers; "
+                                    + "its resharers reach 560× the author's audience; a complaint unanswered for 33m",
                                  held: "predicted 2,350 ≥ 1,000; 412 reshares ≥ 5; age 33m ≤ 30d", watching: "mastodon #acme")
     }
 }
