@@ -14,21 +14,24 @@ enum ReplayCommand {
         } catch {
             // With --send, a refusal after the replay (a report that cannot be written) still
             // delivers what it sent, its closing resolutions too: no test incident stays open.
-            if let notifier { _ = await finishSending(notifier, stateDir: arguments[.stateDir], terminal: terminal) }
+            // A refusal before anything was sent (a --trace of no post) adds no line of its own.
+            if let notifier { _ = await finishSending(notifier, stateDir: arguments[.stateDir], terminal: terminal, sayIfIdle: false) }
             throw error
         }
     }
 
     /// Delivers what `--send` handed over (for up to a minute), stops the workers and says how
     /// it went in one line.
+    /// - Parameter sayIfIdle: whether to say so when nothing was sent or left.
     /// - Returns: whether everything was delivered and nothing dead-lettered.
-    private static func finishSending(_ notifier: Notifier, stateDir: String?, terminal: Terminal) async -> Bool {
+    private static func finishSending(_ notifier: Notifier, stateDir: String?, terminal: Terminal, sayIfIdle: Bool = true) async -> Bool {
         let delivered = await notifier.drain(timeout: sendingTime)
         await notifier.stopAndWait()
         let stats = notifier.stats
-        let dead = stats.dead.values.reduce(0, +)
+        let sent = stats.delivered.values.reduce(0, +), dead = stats.dead.values.reduce(0, +)
         let left = notifier.outbox.depth
-        terminal.printError("replay: \(NumberText.count(stats.delivered.values.reduce(0, +), "message")) delivered, \(dead) dead-lettered, "
+        guard sayIfIdle || sent + dead + stats.silenced + left > 0 else { return true }
+        terminal.printError("replay: \(NumberText.count(sent, "message")) delivered, \(dead) dead-lettered, "
             + "\(NumberText.count(stats.silenced, "notification")) silenced"
             + (delivered ? "" : ", \(left) still undelivered after \(Int(sendingTime)) s"
                 + (stateDir.map { " (kept in \(SafeText.terminal($0))'s outbox: replay --send with it sends them)" } ?? " (no --state-dir keeps them)")))

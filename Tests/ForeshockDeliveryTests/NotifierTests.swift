@@ -992,6 +992,9 @@ struct KilledProcessTests {
         let early = await runForeshock(["replay", recording, "--config", config, "--send", "--state-dir", state, "--report", "/proc/nope/report.html"])
         #expect(early.0 == .usage && early.err.contains("/proc/nope does not exist"), "\(early.err)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: state).isEmpty)
+        // A refusal once sending could start, before anything was sent: its line alone.
+        let untraced = await runForeshock(["replay", recording, "--config", config, "--send", "--trace", "nosuch"])
+        #expect(untraced.0 == .usage && untraced.err.contains("has no post \"nosuch\"") && !untraced.err.contains("delivered"), "\(untraced.err)")
     }
 
     @Test("replay --send sends its pages as tests under replay/ keys, and at its end resolves what it left firing: no rehearsal's incident stays open")
