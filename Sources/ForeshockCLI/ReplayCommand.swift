@@ -9,8 +9,12 @@ import Foundation
 enum ReplayCommand {
     static func run(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String]) async throws(CommandError) -> ExitCode {
         var notifier: Notifier?
+        // Held until the last message is settled, on a refusal too: a watch started on the same
+        // state directory meanwhile would send from the same outbox.
+        var lock: StateLock?
+        defer { lock?.release() }
         do {
-            return try await replay(arguments, terminal: terminal, environment: environment, notifier: &notifier)
+            return try await replay(arguments, terminal: terminal, environment: environment, notifier: &notifier, lock: &lock)
         } catch {
             // With --send, a refusal after the replay (a report that cannot be written) still
             // delivers what it sent, its closing resolutions too: no test incident stays open.
@@ -41,9 +45,11 @@ enum ReplayCommand {
     /// How long `--send` waits for its messages to be delivered at the end.
     static let sendingTime = 60.0
 
-    /// - Parameter notifier: set to the notifier `--send` delivers through, once it exists.
+    /// - Parameters:
+    ///   - notifier: set to the notifier `--send` delivers through, once it exists.
+    ///   - lock: set to the state directory's lock `--send` takes, for the caller to release.
     private static func replay(_ arguments: ParsedArguments, terminal: Terminal, environment: [String: String],
-                               notifier: inout Notifier?) async throws(CommandError) -> ExitCode {
+                               notifier: inout Notifier?, lock: inout StateLock?) async throws(CommandError) -> ExitCode {
         let format = arguments[.format] ?? "text"
         var traceEvery = 60.0
         if let text = arguments[.traceEvery] {
@@ -75,8 +81,6 @@ enum ReplayCommand {
             throw CommandError(.usage, "foreshock replay: --report \(SafeText.terminal(report)) is the recording itself; the report would replace it.")
         }
         // Sending through a state directory's outbox is what a watch on it does: not both at once.
-        var lock: StateLock?
-        defer { lock?.release() }
         if arguments.has(.send), let stateDir = arguments[.stateDir] {
             do { lock = try StateLock(directory: stateDir) } catch { throw CommandError(.runtime, "foreshock replay: \(error.description).") }
         }
