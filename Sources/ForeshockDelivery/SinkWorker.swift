@@ -210,7 +210,7 @@ final class SinkWorker: @unchecked Sendable {
     /// Stops delivering, as `stop`, and returns when the worker has: a send cut off has ended
     /// (curl aborts it at once), and one that finished first has been marked in the outbox.
     func stopped() async {
-        task?.cancel()
+        stop()
         await task?.value
     }
 
@@ -289,7 +289,7 @@ final class SinkWorker: @unchecked Sendable {
         guard !outbox.wasSettled(pending.entry.id) else { return }
         let age = DurationText.format(now - pending.entry.created)
         if let last = pending.lastError {
-            giveUp(pending.entry, reason: "gave up after \(pending.attempts) attempts over \(age): \(last)")
+            giveUp(pending.entry, reason: Self.outOfTries(pending.attempts, over: age, last: last))
         } else {
             let receiver = lock.withLock { () -> ReceiverState in self.receiver }
             let why = receiver.failuresInARow > 0 ? "the receiver failed for every message before it and was left alone"
@@ -297,6 +297,12 @@ final class SinkWorker: @unchecked Sendable {
                 : "it had waited that long when this run took it up (the outbox at a start)"
             giveUp(pending.entry, reason: "gave up after \(age) without a try: \(why)")
         }
+    }
+
+    /// The reason of a message given up after failed tries: when its time ran out at a failure,
+    /// and when it ran out waiting for its next try.
+    private static func outOfTries(_ attempts: Int, over age: String, last: String) -> String {
+        "gave up after \(attempts) attempts over \(age): \(last)"
     }
 
     /// Writes a message down as given up, in the log and the dead letters.
@@ -351,7 +357,7 @@ final class SinkWorker: @unchecked Sendable {
             let now = Date().timeIntervalSince1970
             let age = now - entry.created
             if error.code == .permanent || age > policy.giveUpAfter {
-                giveUp(entry, reason: error.code == .permanent ? error.message : "gave up after \(attempt) attempts over \(DurationText.format(age)): \(error.message)")
+                giveUp(entry, reason: error.code == .permanent ? error.message : Self.outOfTries(attempt, over: DurationText.format(age), last: error.message))
                 remove(entry.id)
                 return
             }
