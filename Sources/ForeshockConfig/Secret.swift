@@ -32,7 +32,7 @@ package struct Secret: Sendable, Equatable, CustomStringConvertible {
     package var isPlainLoopbackURL: Bool {
         guard origin == .literal, let value else { return false }
         let parts = URLParts(value)
-        return parts.scheme != nil && parts.userinfo == nil && parts.query == nil && parts.host.map(URLParts.isLoopback) == true
+        return parts.scheme != nil && parts.userinfo == nil && parts.query == nil && parts.hasLoopbackHost
     }
 
     package var description: String { "<redacted>" }

@@ -78,6 +78,9 @@ package struct URLParts {
         }
     }
 
+    /// Whether the URL's host is this machine (`isLoopback`); false with no host.
+    package var hasLoopbackHost: Bool { host.map(Self.isLoopback) ?? false }
+
     /// True for `localhost`, 127.0.0.0/8 and ::1 (`127.x.example.com` is a name, anywhere).
     package static func isLoopback(_ host: String) -> Bool {
         let host = host.lowercased()

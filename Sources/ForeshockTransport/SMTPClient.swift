@@ -112,7 +112,7 @@ package struct SMTPClient: Sendable {
         } catch where error.code == .tls && settings.startTLS == .required && error.message.contains("STARTTLS not supported") {
             // libcurl's words say what failed, not what to change in the config.
             var error = error
-            error.message += URLParts(settings.url).host.map(URLParts.isLoopback) == true
+            error.message += URLParts(settings.url).hasLoopbackHost
                 ? " (a mail server on this machine without TLS: set starttls: \"off\" on the sink)"
                 : " (the server offers no TLS upgrade: use smtps:// if it takes TLS from the start, or another server)"
             throw error
